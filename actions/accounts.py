@@ -1,0 +1,116 @@
+"""Accounts: registration, password checks, API tokens, user search."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_
+
+from actions.errors import Conflict, Unauthorized
+from actions.validation import check_email, check_password, check_phone, check_string, check_username
+from extensions import db
+from models import ApiToken, User
+from models.time import utcnow
+
+TOKEN_PREFIX = "sbt_"
+
+
+def register_user(username: str, password: str, display_name: str | None = None,
+                  email: str | None = None, phone: str | None = None, role: str = "user") -> User:
+    """Create an account. Usernames, emails and phones are unique."""
+    username = check_username(username)
+    password = check_password(password)
+    display_name = check_string(display_name or username, "display_name", max_length=64)
+    email = check_email(email)
+    phone = check_phone(phone)
+    if db.session.execute(db.select(User.id).where(User.username == username)).first():
+        raise Conflict("username_taken", "That username is taken.")
+    if email and db.session.execute(db.select(User.id).where(User.email == email)).first():
+        raise Conflict("email_taken", "That email address is already registered.")
+    if phone and db.session.execute(db.select(User.id).where(User.phone == phone)).first():
+        raise Conflict("phone_taken", "That phone number is already registered.")
+    user = User(username=username, display_name=display_name, email=email, phone=phone, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(username: str, password: str) -> User:
+    """The user with these credentials, if active; one vague error otherwise."""
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise Unauthorized("invalid_credentials", "Wrong username or password.")
+    user = db.session.execute(
+        db.select(User).where(User.username == username.strip().lower())
+    ).scalar_one_or_none()
+    if user is None or not user.check_password(password):
+        raise Unauthorized("invalid_credentials", "Wrong username or password.")
+    if not user.active:
+        raise Unauthorized("account_deactivated", "This account is deactivated.")
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once; only its hash is stored
+    record: ApiToken
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user: User, name: str = "api") -> IssuedToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    days = current_app.config["API_TOKEN_DAYS"]
+    record = ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:64] or "api",
+                      expires_at=utcnow() + timedelta(days=days))
+    db.session.add(record)
+    db.session.commit()
+    return IssuedToken(token=token, record=record)
+
+
+def user_for_token(token: object) -> User | None:
+    """The active user a live (unexpired, unrevoked) token belongs to, or None."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+        return None
+    record = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    if not record.user.active:
+        return None
+    return record.user
+
+
+def revoke_api_token(token: str) -> bool:
+    record = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+    ).scalar_one_or_none()
+    if record is None or record.revoked_at is not None:
+        return False
+    record.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None) -> list[User]:
+    """Active users whose username or display name contains `query`."""
+    query = check_string(query, "q", max_length=64, required=False)
+    statement = db.select(User).where(User.active.is_(True)).order_by(User.username).limit(limit)
+    if query:
+        pattern = f"%{query.lower().replace('%', '').replace('_', '')}%"
+        statement = statement.where(or_(User.username.like(pattern), User.display_name.ilike(pattern)))
+    if exclude_user_id is not None:
+        statement = statement.where(User.id != exclude_user_id)
+    return list(db.session.execute(statement).scalars())
+
+
+def record_seen(user_id: int) -> None:
+    db.session.execute(db.update(User).where(User.id == user_id).values(last_seen_at=utcnow()))
+    db.session.commit()

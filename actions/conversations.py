@@ -1,0 +1,90 @@
+"""A user's conversation list (last message, unread count) and read positions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func
+
+from actions.access import access_conversation
+from actions.messages import unread_messages_filter
+from extensions import db
+from models import Conversation, Membership, Message, User
+from realtime import publisher
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    conversation: Conversation
+    membership: Membership
+    title: str
+    last_message: Message | None
+    unread_count: int
+
+
+def list_conversations(user: User) -> list[ConversationSummary]:
+    """Every conversation of the user, most recently active first."""
+    memberships = list(db.session.execute(
+        db.select(Membership).join(Conversation).where(Membership.user_id == user.id)
+        .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
+    ).scalars())
+    return _summaries(user, memberships)
+
+
+def conversation_summary(user: User, conversation_id: int) -> ConversationSummary:
+    return _summaries(user, [access_conversation(user, conversation_id)])[0]
+
+
+def mark_read(user: User, conversation_id: int, seq: int) -> Membership:
+    """Move the user's read position forward (never back), up to the newest message."""
+    membership = access_conversation(user, conversation_id)
+    seq = min(seq, membership.conversation.last_seq)
+    if seq > membership.last_read_seq:
+        membership.last_read_seq = seq
+        db.session.commit()
+        publisher.to_user(user.id, "conversation:read",
+                          {"conversation_id": conversation_id, "last_read_seq": seq})
+    return membership
+
+
+def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSummary]:
+    if not memberships:
+        return []
+    conversation_ids = [membership.conversation_id for membership in memberships]
+    last_messages = {
+        message.conversation_id: message
+        for message in db.session.execute(
+            db.select(Message).join(Conversation, and_(Conversation.id == Message.conversation_id,
+                                                       Conversation.last_seq == Message.seq))
+            .where(Message.conversation_id.in_(conversation_ids))
+        ).scalars()
+    }
+    unread = dict(db.session.execute(
+        db.select(Message.conversation_id, func.count(Message.id))
+        .join(Membership, and_(Membership.conversation_id == Message.conversation_id,
+                               Membership.user_id == user.id))
+        .where(Message.conversation_id.in_(conversation_ids), *unread_messages_filter(user.id))
+        .group_by(Message.conversation_id)
+    ).all())
+    titles = _direct_titles(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
+    return [
+        ConversationSummary(
+            conversation=membership.conversation,
+            membership=membership,
+            title=titles.get(membership.conversation_id) or membership.conversation.name or "",
+            last_message=last_messages.get(membership.conversation_id),
+            unread_count=unread.get(membership.conversation_id, 0),
+        )
+        for membership in memberships
+    ]
+
+
+def _direct_titles(user: User, conversation_ids: list[int]) -> dict[int, str]:
+    """A direct chat is titled with the other person's name."""
+    if not conversation_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Membership.conversation_id, User.display_name).join(User, User.id == Membership.user_id)
+        .where(Membership.conversation_id.in_(conversation_ids),
+               Membership.user_id != user.id)
+    ).all()
+    return {conversation_id: name for conversation_id, name in rows}

@@ -1,0 +1,38 @@
+"""Errors an action raises; every transport renders them the same way."""
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    """A refused request: nothing was changed. `code` is stable, `message` is for people."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidInput(ActionError):
+    status = 400
+
+
+class Unauthorized(ActionError):
+    status = 401
+
+
+class Forbidden(ActionError):
+    status = 403
+
+
+class NotFound(ActionError):
+    status = 404
+
+
+class Conflict(ActionError):
+    status = 409

@@ -1,0 +1,188 @@
+"""Messages: send (idempotently), edit, delete, hide; history and resync.
+
+Order of a send: validate and authorize, store and commit, then the caller
+acknowledges, then the event goes to the conversation's room.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from actions.access import access_conversation, access_conversation_for_posting, access_own_message
+from actions.errors import Conflict, NotFound
+from actions.payloads import message_payload
+from actions.validation import check_client_id, check_string
+from extensions import db
+from models import Conversation, Membership, Message, User
+from models.time import utcnow
+from realtime import publisher
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    message: Message
+    created: bool  # False when a retry returned the message stored the first time
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    messages: list[Message]  # ordered by revision
+    revision: int  # pass back as `since` to continue
+    has_more: bool
+
+
+def send_message(sender: User, conversation_id: int, body: object, client_id: object = None,
+                 kind: str = "text", attachment_id: int | None = None) -> SentMessage:
+    """Store a message from a member. Retrying with the same client_id returns the first one."""
+    body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"],
+                        required=attachment_id is None)
+    client_id = check_client_id(client_id)
+    membership = access_conversation_for_posting(sender, conversation_id)
+    if client_id is not None:
+        earlier = _find_by_client_id(sender.id, client_id)
+        if earlier is not None:
+            return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+    try:
+        message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
+        membership.last_read_seq = max(membership.last_read_seq, message.seq)  # you have read what you wrote
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = _find_by_client_id(sender.id, client_id) if client_id else None
+        if earlier is None:
+            raise
+        return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+    publisher.to_conversation(conversation_id, "message:new", {"message": message_payload(message)})
+    return SentMessage(message, created=True)
+
+
+def post_system_message(conversation_id: int, body: str) -> Message:
+    """A message from the service itself (broadcasts, notices): no sender, kind `system`."""
+    body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
+    if db.session.get(Conversation, conversation_id) is None:
+        raise NotFound("conversation_not_found", "No such conversation.")
+    message = _store(conversation_id, None, "system", body, None, None)
+    db.session.commit()
+    publisher.to_conversation(conversation_id, "message:new", {"message": message_payload(message)})
+    return message
+
+
+def edit_message(user: User, message_id: int, body: object) -> Message:
+    """Authors edit their own text messages."""
+    message = access_own_message(user, message_id)
+    message.body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
+    message.edited_at = utcnow()
+    return _commit_change(message)
+
+
+def delete_message(user: User, message_id: int) -> Message:
+    """Authors delete their own messages; the message keeps its place, without content."""
+    message = access_own_message(user, message_id)
+    message.deleted_at = utcnow()
+    return _commit_change(message)
+
+
+def set_message_hidden(operator: User | None, message_id: int, hidden: bool) -> Message:
+    """Moderation: hide (or unhide) a message. Callers check that the operator may moderate."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("message_not_found", "No such message.")
+    if hidden == (message.hidden_at is not None):
+        return message
+    message.hidden_at = utcnow() if hidden else None
+    message.hidden_by_id = operator.id if hidden and operator else None
+    return _commit_change(message)
+
+
+def message_history(user: User, conversation_id: int, before: int | None = None,
+                    after: int | None = None, limit: int = 50) -> MessagePage:
+    """Keyset paging by seq: newest first (optionally `before` a seq), or oldest first `after` a seq."""
+    access_conversation(user, conversation_id)
+    statement = db.select(Message).where(Message.conversation_id == conversation_id)
+    if after is not None:
+        statement = statement.where(Message.seq > after).order_by(Message.seq.asc())
+    else:
+        if before is not None:
+            statement = statement.where(Message.seq < before)
+        statement = statement.order_by(Message.seq.desc())
+    rows = list(db.session.execute(statement.limit(limit + 1)).scalars())
+    return MessagePage(messages=rows[:limit], has_more=len(rows) > limit)
+
+
+def changes_since(user: User, conversation_id: int, since: int, limit: int = 100) -> ChangeSet:
+    """Every message created or changed after revision `since`, oldest change first."""
+    membership = access_conversation(user, conversation_id)
+    rows = list(db.session.execute(
+        db.select(Message).where(Message.conversation_id == conversation_id, Message.revision > since)
+        .order_by(Message.revision.asc()).limit(limit + 1)
+    ).scalars())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    revision = rows[-1].revision if has_more else max(since, membership.conversation.last_revision)
+    return ChangeSet(messages=rows, revision=revision, has_more=has_more)
+
+
+def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
+           client_id: str | None, attachment_id: int | None) -> Message:
+    # One atomic UPDATE ... RETURNING numbers the message: it locks the conversation
+    # row until commit, so seqs and revisions commit in order, with no gaps.
+    seq, revision = _advance(conversation_id, new_message=True)
+    message = Message(conversation_id=conversation_id, sender_id=sender_id, kind=kind, body=body,
+                      client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
+    values = {"last_revision": Conversation.last_revision + 1}
+    if new_message:
+        values.update(last_seq=Conversation.last_seq + 1, last_message_at=utcnow())
+    statement = (
+        update(Conversation).where(Conversation.id == conversation_id).values(**values)
+        .returning(Conversation.last_seq, Conversation.last_revision)
+        .execution_options(synchronize_session=False)
+    )
+    seq, revision = db.session.execute(statement).one()
+    conversation = db.session.get(Conversation, conversation_id)
+    if conversation is not None:
+        db.session.expire(conversation, ["last_seq", "last_revision", "last_message_at"])
+    return seq, revision
+
+
+def _commit_change(message: Message) -> Message:
+    _, message.revision = _advance(message.conversation_id, new_message=False)
+    db.session.commit()
+    publisher.to_conversation(message.conversation_id, "message:updated", {"message": message_payload(message)})
+    return message
+
+
+def _find_by_client_id(sender_id: int, client_id: str) -> Message | None:
+    return db.session.execute(
+        db.select(Message).where(Message.sender_id == sender_id, Message.client_id == client_id)
+    ).scalar_one_or_none()
+
+
+def _same_conversation(message: Message, conversation_id: int) -> Message:
+    if message.conversation_id != conversation_id:
+        raise Conflict("client_id_reused", "This client_id was already used for another conversation.")
+    return message
+
+
+def unread_messages_filter(user_id: int):
+    """Messages that count as unread for a member: others' and system messages, not removed."""
+    return (
+        Message.seq > Membership.last_read_seq,
+        (Message.sender_id != user_id) | Message.sender_id.is_(None),
+        Message.deleted_at.is_(None),
+        Message.hidden_at.is_(None),
+    )

@@ -1,0 +1,85 @@
+"""The wire format: how users, conversations and messages look in JSON, in one place."""
+from __future__ import annotations
+
+from models import Conversation, Membership, Message, User
+from models.time import isoformat
+
+
+def user_payload(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "last_seen_at": isoformat(user.last_seen_at),
+    }
+
+
+def message_payload(message: Message) -> dict:
+    """A removed message keeps its place (id, seq) but loses its content."""
+    removed_by = None
+    if message.hidden_at is not None:
+        removed_by = "moderator"
+    elif message.deleted_at is not None:
+        removed_by = "author"
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "revision": message.revision,
+        "sender": user_payload(message.sender) if message.sender is not None else None,
+        "kind": message.kind,
+        "body": "" if removed_by else message.body,
+        "attachment_id": None if removed_by else message.attachment_id,
+        "client_id": message.client_id,
+        "created_at": isoformat(message.created_at),
+        "edited_at": isoformat(message.edited_at),
+        "removed": removed_by is not None,
+        "removed_by": removed_by,
+    }
+
+
+def conversation_payload(conversation: Conversation, membership: Membership | None = None,
+                         *, title: str | None = None, last_message: Message | None = None,
+                         unread_count: int | None = None, member_count: int | None = None) -> dict:
+    payload = {
+        "id": conversation.id,
+        "kind": conversation.kind,
+        "name": conversation.name,
+        "title": title or conversation.name,
+        "description": conversation.description,
+        "visibility": conversation.visibility,
+        "archived": conversation.archived_at is not None,
+        "created_at": isoformat(conversation.created_at),
+        "last_seq": conversation.last_seq,
+        "last_revision": conversation.last_revision,
+        "last_message_at": isoformat(conversation.last_message_at),
+    }
+    if membership is not None:
+        payload["membership"] = membership_payload(membership)
+    if last_message is not None or unread_count is not None:
+        payload["last_message"] = message_payload(last_message) if last_message else None
+        payload["unread_count"] = unread_count or 0
+    if member_count is not None:
+        payload["member_count"] = member_count
+    return payload
+
+
+def membership_payload(membership: Membership) -> dict:
+    return {
+        "user_id": membership.user_id,
+        "role": membership.role,
+        "joined_at": isoformat(membership.joined_at),
+        "last_read_seq": membership.last_read_seq,
+        "muted": membership.muted,
+    }
+
+
+def member_payload(membership: Membership) -> dict:
+    return {**user_payload(membership.user), "role": membership.role, "joined_at": isoformat(membership.joined_at)}
+
+
+def summary_payload(summary) -> dict:
+    """A conversation-list entry (an actions.conversations.ConversationSummary)."""
+    return conversation_payload(summary.conversation, summary.membership, title=summary.title,
+                                last_message=summary.last_message, unread_count=summary.unread_count)

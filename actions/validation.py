@@ -1,0 +1,116 @@
+"""`check_*` validators: take raw input, return a clean value or raise InvalidInput."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from actions.errors import InvalidInput
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,20}$")
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PASSWORD_MIN_LENGTH = 8
+
+
+def check_payload(payload: Any) -> dict:
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise InvalidInput("invalid_payload", "The payload must be a JSON object.")
+    return payload
+
+
+def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None,
+              required: bool = True) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput("invalid_" + field, f"{field} is required.")
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("invalid_" + field, f"{field} must be an integer.")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("invalid_" + field, f"{field} must be an integer.") from None
+    if isinstance(value, float) and value != number:
+        raise InvalidInput("invalid_" + field, f"{field} must be an integer.")
+    if minimum is not None and number < minimum:
+        raise InvalidInput("invalid_" + field, f"{field} must be at least {minimum}.")
+    if maximum is not None and number > maximum:
+        raise InvalidInput("invalid_" + field, f"{field} must be at most {maximum}.")
+    return number
+
+
+def check_string(value: Any, field: str, *, max_length: int, required: bool = True,
+                 strip: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_" + field, f"{field} must be a string.")
+    if strip:
+        value = value.strip()
+    if required and not value:
+        raise InvalidInput("invalid_" + field, f"{field} must not be empty.")
+    if len(value) > max_length:
+        raise InvalidInput("invalid_" + field, f"{field} must be at most {max_length} characters.")
+    if "\x00" in value:
+        raise InvalidInput("invalid_" + field, f"{field} must not contain NUL characters.")
+    return value
+
+
+def check_username(value: Any) -> str:
+    username = check_string(value, "username", max_length=32).lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "invalid_username",
+            "Usernames are 3 to 32 characters: letters, digits, '_', '.' or '-'.",
+        )
+    return username
+
+
+def check_password(value: Any) -> str:
+    password = check_string(value, "password", max_length=128, strip=False)
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput("invalid_password", f"Passwords have at least {PASSWORD_MIN_LENGTH} characters.")
+    return password
+
+
+def check_email(value: Any) -> str | None:
+    email = check_string(value, "email", max_length=254, required=False).lower()
+    if not email:
+        return None
+    if not EMAIL_PATTERN.match(email):
+        raise InvalidInput("invalid_email", "That is not an email address.")
+    return email
+
+
+def check_phone(value: Any) -> str | None:
+    phone = check_string(value, "phone", max_length=32, required=False)
+    phone = re.sub(r"[\s()-]", "", phone)
+    if not phone:
+        return None
+    if not PHONE_PATTERN.match(phone):
+        raise InvalidInput("invalid_phone", "Phone numbers are 6 to 20 digits, optionally starting with '+'.")
+    return phone
+
+
+def check_client_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CLIENT_ID_PATTERN.match(value):
+        raise InvalidInput("invalid_client_id", "client_id is 1 to 64 characters: letters, digits, '_.:-'.")
+    return value
+
+
+def check_choice(value: Any, field: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    if value is None and default is not None:
+        return default
+    if value not in choices:
+        raise InvalidInput("invalid_" + field, f"{field} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def check_limit(value: Any, default: int = 50, maximum: int = 100) -> int:
+    limit = check_int(value, "limit", minimum=1, maximum=maximum, required=False)
+    return default if limit is None else limit

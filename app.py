@@ -1,0 +1,130 @@
+"""Switchboard: realtime chat with an operator back office.
+
+`create_app()` builds the Flask app; `python app.py` runs a development server.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from flask import Flask, jsonify, redirect, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from actions.errors import ActionError
+from config import load_config
+from extensions import csrf, db, login_manager, migrate, socketio
+from realtime.manager import build_client_manager
+
+
+def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment; `overrides` (tests) win over it."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    environ = dict(os.environ if environ is None else environ)
+    settings = load_config(app.instance_path, environ)
+    app.config.from_object(settings)
+    if overrides:
+        app.config.update(overrides)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
+    from models.database import configure_engine_events
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                    render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        client_manager=build_client_manager(queue),
+        cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
+        ping_interval=20,
+        ping_timeout=20,
+        max_http_buffer_size=1_000_000,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from admin import init_admin
+    from blueprints.api import bp as api_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.chat import bp as chat_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    csrf.exempt(api_bp)  # the API checks CSRF itself, for cookie sessions only
+    init_admin(app)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def json_error(code: str, message: str, status: int):
+    return jsonify({"ok": False, "error": {"code": code, "message": message}}), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(ActionError)
+    def action_error(error: ActionError):
+        db.session.rollback()
+        return json_error(error.code, error.message, error.status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_json():
+            return json_error("csrf_failed", error.description, 400)
+        return error
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            code = (error.name or "error").lower().replace(" ", "_")
+            return json_error(code, error.description or error.name, error.code or 500)
+        return error
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error("unauthorized", "Log in or send a bearer token.", 401)
+        return redirect(url_for("auth.login", next=request.full_path))
+
+
+def register_commands(app: Flask) -> None:
+    from commands import register
+
+    register(app)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SWITCHBOARD_ENV", "development")
+    os.environ.setdefault("SOCKETIO_ASYNC_MODE", "threading")
+    application = create_app()
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    socketio.run(application, host="127.0.0.1", port=int(os.environ.get("PORT", "8000")),
+                 debug=True, allow_unsafe_werkzeug=True)

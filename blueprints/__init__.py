@@ -1,0 +1,1 @@
+"""HTTP views and Socket.IO handlers, one blueprint per area."""

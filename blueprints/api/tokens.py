@@ -1,0 +1,43 @@
+"""Accounts and bearer tokens for programs, and who am I."""
+from flask import jsonify
+
+from actions.accounts import authenticate, issue_api_token, register_user, revoke_api_token
+from actions.payloads import user_payload
+from actions.validation import check_string
+from blueprints.api import api_user, bearer_token, bp, json_body
+from models.time import isoformat
+
+
+@bp.post("/accounts")
+def create_account():
+    """Register {username, password, display_name?, email?, phone?}; answers with a bearer token."""
+    payload = json_body()
+    user = register_user(payload.get("username"), payload.get("password"), payload.get("display_name"),
+                         payload.get("email"), payload.get("phone"))
+    issued = issue_api_token(user)
+    return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
+                    "user": user_payload(user)}), 201
+
+
+@bp.post("/tokens")
+def create_token():
+    """Exchange {username, password[, name]} for a bearer token (shown once)."""
+    payload = json_body()
+    user = authenticate(payload.get("username"), payload.get("password"))
+    name = check_string(payload.get("name") or "api", "name", max_length=64)
+    issued = issue_api_token(user, name=name)
+    return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
+                    "user": user_payload(user)}), 201
+
+
+@bp.delete("/tokens/current")
+def delete_current_token():
+    """Revoke the bearer token this request carries."""
+    token = bearer_token()
+    return jsonify({"ok": True, "revoked": bool(token and revoke_api_token(token))})
+
+
+@bp.get("/me")
+def me():
+    """The authenticated user."""
+    return jsonify({"ok": True, "user": user_payload(api_user())})

@@ -1,0 +1,6 @@
+"""Browser accounts: register, log in, log out (session cookies, CSRF-protected forms)."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from blueprints.auth import loader, routes  # noqa: E402,F401

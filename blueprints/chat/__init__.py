@@ -1,0 +1,6 @@
+"""The chat page and the Socket.IO events it speaks."""
+from flask import Blueprint
+
+bp = Blueprint("chat", __name__)
+
+from blueprints.chat import events, routes  # noqa: E402,F401

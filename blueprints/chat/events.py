@@ -1,0 +1,127 @@
+"""Socket.IO events of the chat. Client -> server events answer through their ack;
+server -> client events are listed in docs/protocol.md."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from actions.accounts import record_seen, user_for_token
+from actions.conversations import list_conversations, mark_read
+from actions.errors import ActionError, InvalidInput
+from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
+from actions.payloads import message_payload, summary_payload
+from actions.validation import check_int, check_limit
+from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user
+from extensions import db, socketio
+from models import Membership
+from realtime import conversation_room, user_room
+from realtime.presence import presence
+
+MAX_SYNC_CONVERSATIONS = 500
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Client connects with its session cookie or `auth={"token": ...}`; anyone else is refused."""
+    user = None
+    if isinstance(auth, dict) and auth.get("token"):
+        user = user_for_token(auth.get("token"))
+    elif current_user.is_authenticated and current_user.active:
+        user = current_user._get_current_object()
+    if user is None:
+        raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in or send a valid token."})
+    remember_socket_user(user)
+    join_room(user_room(user.id))
+    conversation_ids = db.session.execute(
+        db.select(Membership.conversation_id).where(Membership.user_id == user.id)
+    ).scalars()
+    for conversation_id in conversation_ids:
+        join_room(conversation_room(conversation_id))
+    presence.connected(user.id, request.sid)
+    record_seen(user.id)
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """Forget the socket; the user's last-seen time is now."""
+    user = socket_user()
+    if user is not None:
+        presence.disconnected(user.id, request.sid)
+        record_seen(user.id)
+
+
+@socket_event("message:send")
+def on_message_send(user, payload):
+    """Client sends {conversation_id, body, client_id}; ack carries the stored message."""
+    sent = send_message(user, check_int(payload.get("conversation_id"), "conversation_id"),
+                        payload.get("body"), client_id=payload.get("client_id"))
+    return {"message": message_payload(sent.message), "duplicate": not sent.created}
+
+
+@socket_event("message:edit")
+def on_message_edit(user, payload):
+    """Author edits {message_id, body}; members get message:updated."""
+    message = edit_message(user, check_int(payload.get("message_id"), "message_id"), payload.get("body"))
+    return {"message": message_payload(message)}
+
+
+@socket_event("message:delete")
+def on_message_delete(user, payload):
+    """Author deletes {message_id}; members get message:updated with removed=true."""
+    message = delete_message(user, check_int(payload.get("message_id"), "message_id"))
+    return {"message": message_payload(message)}
+
+
+@socket_event("conversation:read")
+def on_conversation_read(user, payload):
+    """Client reports {conversation_id, seq} read; the user's other sockets get conversation:read."""
+    membership = mark_read(user, check_int(payload.get("conversation_id"), "conversation_id"),
+                           check_int(payload.get("seq"), "seq", minimum=0))
+    return {"last_read_seq": membership.last_read_seq}
+
+
+@socket_event("conversations:list")
+def on_conversations_list(user, payload):
+    """Client asks for its conversation list (last message, unread counts)."""
+    return {"conversations": [summary_payload(summary) for summary in list_conversations(user)]}
+
+
+@socket_event("messages:history")
+def on_history(user, payload):
+    """Client pages history: {conversation_id, before?, after?, limit?}."""
+    page = message_history(
+        user, check_int(payload.get("conversation_id"), "conversation_id"),
+        before=check_int(payload.get("before"), "before", minimum=1, required=False),
+        after=check_int(payload.get("after"), "after", minimum=0, required=False),
+        limit=check_limit(payload.get("limit")),
+    )
+    return {"messages": [message_payload(m) for m in page.messages], "has_more": page.has_more}
+
+
+@socket_event("sync")
+def on_sync(user, payload):
+    """After a reconnect: {conversations: [{conversation_id, since}]} -> what changed since each revision."""
+    cursors = payload.get("conversations")
+    if not isinstance(cursors, list) or len(cursors) > MAX_SYNC_CONVERSATIONS:
+        raise InvalidInput("invalid_conversations",
+                           f"conversations must be a list of at most {MAX_SYNC_CONVERSATIONS} cursors.")
+    limit = check_limit(payload.get("limit"), default=100, maximum=500)
+    results = []
+    for cursor in cursors:
+        if not isinstance(cursor, dict):
+            raise InvalidInput("invalid_conversations", "Each cursor is {conversation_id, since}.")
+        conversation_id = check_int(cursor.get("conversation_id"), "conversation_id")
+        since = check_int(cursor.get("since"), "since", minimum=0)
+        results.append((conversation_id, since))
+    answers = []
+    for conversation_id, since in results:
+        try:
+            changes = changes_since(user, conversation_id, since, limit=limit)
+        except ActionError as error:  # one lost conversation must not hide the others
+            answers.append({"conversation_id": conversation_id, "error": error.as_dict()})
+            continue
+        answers.append({"conversation_id": conversation_id, "revision": changes.revision,
+                        "has_more": changes.has_more,
+                        "messages": [message_payload(m) for m in changes.messages]})
+    return {"conversations": answers}

@@ -1,0 +1,54 @@
+"""`flask` CLI commands: create-admin, seed-demo."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from actions.accounts import register_user
+from actions.errors import ActionError
+from extensions import db
+from models import User
+
+DEMO_USERS = [("alice", "Alice Liddell"), ("bob", "Bob Marley"), ("carol", "Carol Danvers")]
+DEMO_GROUP = "General"
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--display-name", default=None)
+    def create_admin(username: str, password: str, display_name: str | None) -> None:
+        """Create an operator account (role admin)."""
+        try:
+            user = register_user(username, password, display_name=display_name, role="admin")
+        except ActionError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Created admin {user.username}.")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create demo users, an operator and a public group, once; print their passwords."""
+        from actions.groups import create_group
+
+        if db.session.execute(db.select(User.id).where(User.username == "alice")).first():
+            click.echo("Demo data exists already (accounts in instance/demo-accounts.txt).")
+            return
+        lines = []
+        users = []
+        for username, name in DEMO_USERS:
+            password = secrets.token_urlsafe(9)
+            users.append(register_user(username, password, display_name=name))
+            lines.append(f"  user   {username:8} password {password}")
+        password = secrets.token_urlsafe(9)
+        register_user("operator", password, display_name="Operator", role="admin")
+        lines.append(f"  admin  {'operator':8} password {password}")
+        create_group(users[0], DEMO_GROUP, "Everyone's first group", "public", [u.id for u in users[1:]])
+        notice = "Demo accounts (change these passwords before real use):\n" + "\n".join(lines) + "\n"
+        accounts_file = Path(current_app.instance_path) / "demo-accounts.txt"
+        accounts_file.write_text(notice)
+        accounts_file.chmod(0o600)
+        click.echo(notice + f"(also written to {accounts_file})")

@@ -1,0 +1,115 @@
+"""Settings, read from the environment (and an optional .env) when the app is built.
+
+Every setting is documented once, in `.env.example` and docs/configuration.md.
+Nothing here runs at import time: `load_config()` is called by `create_app()`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self, environ: Mapping[str, str], instance_path: str) -> None:
+        get = environ.get
+        self.INSTANCE_PATH = instance_path
+        self.SECRET_KEY = get("SECRET_KEY") or self.default_secret_key(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'switchboard.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
+        self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
+        self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
+        self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
+        self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
+        self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
+        self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")
+        self.S3_BUCKET = get("S3_BUCKET", "")
+        self.S3_REGION = get("S3_REGION", "")
+        self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
+        self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
+        self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "300"))
+
+    def default_secret_key(self, instance_path: str) -> str:
+        raise RuntimeError("SECRET_KEY must be set in the environment")
+
+
+class DevelopmentConfig(BaseConfig):
+    """One machine, no secrets configured: a key is generated and kept in instance/."""
+
+    ENV_NAME = "development"
+
+    def default_secret_key(self, instance_path: str) -> str:
+        key_file = Path(instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+            log.warning("SECRET_KEY is not set: generated one in %s (development only)", key_file)
+        return key_file.read_text().strip()
+
+
+class ProductionConfig(BaseConfig):
+    """Refuses to start without SECRET_KEY (BaseConfig.default_secret_key raises)."""
+
+    ENV_NAME = "production"
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def default_secret_key(self, instance_path: str) -> str:
+        return "testing-secret-key"
+
+
+CONFIG_CLASSES = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` forms and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> BaseConfig:
+    """Build the settings object for `SWITCHBOARD_ENV` (default: production)."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("SWITCHBOARD_ENV", "production")
+    if name not in CONFIG_CLASSES:
+        raise RuntimeError(f"SWITCHBOARD_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    return CONFIG_CLASSES[name](environ, instance_path)

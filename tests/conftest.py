@@ -1,0 +1,100 @@
+"""Fixtures: an app on a fresh SQLite file (built by the real migrations), its clients,
+and named users. Integration fixtures that start real servers live in tests/servers.py."""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+
+from app import create_app
+from extensions import socketio
+from tests.factories import PASSWORD, make_user
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "WTF_CSRF_ENABLED": False,
+            "SOCKETIO_ASYNC_MODE": "threading",
+        },
+        environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
+                 "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
+    )
+    with app.app_context():
+        upgrade()
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def alice(app):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(app):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(app):
+    return make_user("carol")
+
+
+@pytest.fixture
+def operator(app):
+    return make_user("operator", role="admin")
+
+
+class AuthActions:
+    """Log the test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "alice", password: str = PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def socket_client_for(app, client):
+    """A Flask-SocketIO test client logged in as a user (through the login form)."""
+    made = []
+
+    def connect(username: str, password: str = PASSWORD):
+        http = app.test_client()
+        http.post("/login", data={"username": username, "password": password})
+        socket = socketio.test_client(app, flask_test_client=http)
+        made.append(socket)
+        return socket
+
+    yield connect
+    for socket in made:
+        if socket.is_connected():
+            socket.disconnect()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """gunicorn + gevent serving wsgi:app on SQLite, shared by the session's integration tests."""
+    from tests.servers import LiveServer
+
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,153 @@
+"""Real servers for integration tests: gunicorn (gevent worker) running wsgi:app on a
+free 127.0.0.1 port, with its own database, started and stopped by the fixtures."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(check, timeout: float = 20.0, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception:  # noqa: BLE001  (still starting)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class LiveServer:
+    """One gunicorn instance. `env` adds settings (DATABASE_URL, SOCKETIO_MESSAGE_QUEUE, ...)."""
+
+    workdir: Path
+    env: dict = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict:
+        environment = {
+            **os.environ,
+            "SWITCHBOARD_ENV": "production",
+            "SECRET_KEY": "integration-test-secret",
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
+            "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
+            "SOCKETIO_ASYNC_MODE": "gevent",
+            "HOME": str(self.workdir),
+            "FLASK_APP": "app",
+        }
+        environment.update(self.env)
+        return environment
+
+    def migrate(self) -> None:
+        subprocess.run([str(VENV_BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=self.environment(),
+                       check=True, capture_output=True)
+
+    def start(self) -> LiveServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.workdir / f"gunicorn-{self.port}.log", "wb")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--no-control-socket",
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
+            cwd=ROOT, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: requests.get(self.url + "/healthz", timeout=1).ok, what=f"gunicorn on {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        self.log.close()
+
+    def log_text(self) -> str:
+        return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
+
+
+@dataclass
+class ChatUser:
+    """A registered user of a live server, with a bearer token and helpers for REST and sockets."""
+
+    server_url: str
+    username: str
+    token: str
+    id: int
+
+    @classmethod
+    def register(cls, server_url: str, name: str | None = None, password: str = "correct horse battery"):
+        username = name or f"u{uuid.uuid4().hex[:10]}"
+        response = requests.post(f"{server_url}/api/accounts", json={"username": username, "password": password},
+                                 timeout=10)
+        response.raise_for_status()
+        body = response.json()
+        return cls(server_url, username, body["token"], body["user"]["id"])
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, self.server_url + "/api" + path, headers=self.headers, timeout=10, **kwargs)
+
+    def socket(self, events: tuple[str, ...] = ("message:new", "message:updated")) -> RecordingSocket:
+        return RecordingSocket.connect(self.server_url, self.token, events)
+
+
+class RecordingSocket:
+    """A python-socketio client over the websocket transport that records the events it receives."""
+
+    def __init__(self, client: socketio.Client, events: tuple[str, ...]):
+        self.client = client
+        self.received: dict[str, list] = {event: [] for event in events}
+        for event in events:
+            client.on(event, self._recorder(event))
+
+    def _recorder(self, event: str):
+        def record(payload):
+            self.received[event].append(payload)
+        return record
+
+    @classmethod
+    def connect(cls, server_url: str, token: str, events: tuple[str, ...]) -> RecordingSocket:
+        client = socketio.Client(reconnection=False)
+        recording = cls(client, events)
+        client.connect(server_url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        return recording
+
+    def call(self, event: str, payload: dict, timeout: float = 10):
+        return self.client.call(event, payload, timeout=timeout)
+
+    def disconnect(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
