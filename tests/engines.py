@@ -1,0 +1,110 @@
+"""Real Redis and PostgreSQL servers for tests, on 127.0.0.1 free ports, in temporary folders.
+
+PostgreSQL refuses to run as root, so as root it runs as the `postgres` system user.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.servers import free_port, wait_for
+
+PG_BIN_CANDIDATES = ["/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
+
+
+def _pg_tool(name: str) -> str:
+    for folder in PG_BIN_CANDIDATES:
+        candidate = Path(folder) / name
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed")
+    return found
+
+
+class RedisServer:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        import redis
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: redis.Redis.from_url(self.url).ping(), what="redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+class PostgresServer:
+    """A throwaway cluster. Its folder is made under the system temp dir, not pytest's
+    (pytest's is private to root, and the server runs as `postgres` when we are root)."""
+
+    def __init__(self, database: str = "switchboard"):
+        self.workdir = Path(tempfile.mkdtemp(prefix="switchboard-pg-"))
+        self.datadir = self.workdir / "pgdata"
+        self.port = free_port()
+        self.database = database
+        self.user = "switchboard"
+        self.process: subprocess.Popen | None = None
+        self._as_postgres = os.geteuid() == 0
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
+
+    def _run(self, command: list[str], **kwargs):
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return command
+
+    def start(self) -> PostgresServer:
+        if self._as_postgres:
+            shutil.chown(self.workdir, "postgres", "postgres")
+            self.workdir.chmod(0o700)
+        subprocess.run(self._run([_pg_tool("initdb"), "-D", str(self.datadir), "-A", "trust", "-U", self.user,
+                                  "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
+        self.process = subprocess.Popen(
+            self._run([_pg_tool("postgres"), "-D", str(self.datadir), "-p", str(self.port), "-h", "127.0.0.1",
+                       "-k", str(self.workdir), "-c", "fsync=off", "-c", "full_page_writes=off"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._ready, what="postgres")
+        subprocess.run(self._run([_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                                  self.database]), check=True, capture_output=True)
+        return self
+
+    def _ready(self) -> bool:
+        check = subprocess.run([_pg_tool("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                               capture_output=True)
+        return check.returncode == 0
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,32 @@
+"""Two gunicorn instances sharing PostgreSQL and Redis, as in a scaled-out deployment."""
+import pytest
+
+from tests.engines import PostgresServer, RedisServer
+from tests.servers import LiveServer
+
+
+@pytest.fixture(scope="package")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def postgres_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def two_instances(tmp_path_factory, redis_server, postgres_server):
+    env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url}
+    first = LiveServer(tmp_path_factory.mktemp("instance1"), env=env)
+    second = LiveServer(tmp_path_factory.mktemp("instance2"), env=env)
+    first.migrate()
+    first.start()
+    second.start()
+    yield first, second
+    first.stop()
+    second.stop()
