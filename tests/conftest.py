@@ -7,21 +7,31 @@ from flask_migrate import upgrade
 
 from app import create_app
 from extensions import socketio
+from tests.clients import IsolatedClient, IsolatedSocketClient
 from tests.factories import PASSWORD, make_user
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_settings():
+    """Extra settings for `app`; override per test, e.g. parametrize with {"WTF_CSRF_ENABLED": True}."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_settings):
     app = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
             "WTF_CSRF_ENABLED": False,
             "SOCKETIO_ASYNC_MODE": "threading",
+            **app_settings,
         },
         environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
                  "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
     )
+    # Requests and socket events get their own app context (see tests/clients.py).
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
         yield app
@@ -78,7 +88,7 @@ def socket_client_for(app, client):
     def connect(username: str, password: str = PASSWORD):
         http = app.test_client()
         http.post("/login", data={"username": username, "password": password})
-        socket = socketio.test_client(app, flask_test_client=http)
+        socket = IsolatedSocketClient(app, socketio, flask_test_client=http)
         made.append(socket)
         return socket
 
