@@ -1,0 +1,107 @@
+"""Sending through the live server: live delivery, the stored message in the ack, and
+idempotent retries (socket and REST)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.chat import (
+    create_group,
+    delivery_counts,
+    history,
+    open_direct,
+    received,
+    send,
+    settle,
+    wait_for_message,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def wire(message: dict) -> tuple:
+    return message["id"], message["seq"], message["revision"], message["body"], message["sender"]["id"]
+
+
+@pytest.mark.parametrize("kind", ["group", "direct"])
+def test_two_users_receive_each_others_messages_live(register, connect, kind):
+    alice, bob = register(), register()
+    alice_socket, bob_socket = connect(alice), connect(bob)
+    conversation_id = create_group(alice, (bob,)) if kind == "group" else open_direct(alice, bob)
+
+    from_alice = send(alice_socket, conversation_id, "hello bob")
+    wait_for_message(bob_socket, from_alice)
+    from_bob = send(bob_socket, conversation_id, "hello alice")
+    wait_for_message(alice_socket, from_bob)
+    wait_for_message(bob_socket, from_bob)  # members get their own messages too (other tabs)
+
+    assert (from_alice["seq"], from_alice["body"], from_alice["sender"]["id"]) == (1, "hello bob", alice.id)
+    assert (from_bob["seq"], from_bob["body"], from_bob["sender"]["id"]) == (2, "hello alice", bob.id)
+    assert [wire(m) for m in received(bob_socket, "message:new", conversation_id)] == \
+        [wire(from_alice), wire(from_bob)]
+    assert [wire(m) for m in received(alice_socket, "message:new", conversation_id)] == \
+        [wire(from_alice), wire(from_bob)]
+
+
+def test_ack_carries_the_stored_message_which_history_returns(register, connect):
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    alice_socket = connect(alice)
+
+    acked = [send(alice_socket, group_id, f"message {number}", client_id=f"ack-{number}") for number in range(3)]
+
+    assert [m["seq"] for m in acked] == [1, 2, 3]
+    assert [m["revision"] for m in acked] == [1, 2, 3]
+    assert len({m["id"] for m in acked}) == 3
+    for message in acked:
+        assert message["created_at"] and message["edited_at"] is None and message["removed"] is False
+        assert message["conversation_id"] == group_id and message["kind"] == "text"
+    assert [m["client_id"] for m in acked] == ["ack-0", "ack-1", "ack-2"]
+    assert history(bob, group_id) == acked
+
+
+def test_socket_retry_with_the_same_client_id_is_stored_and_delivered_once(register, connect):
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    alice_socket, bob_socket = connect(alice), connect(bob)
+
+    first = alice_socket.call("message:send", {"conversation_id": group_id, "body": "once", "client_id": "retry-1"})
+    retry = alice_socket.call("message:send", {"conversation_id": group_id, "body": "once", "client_id": "retry-1"})
+    settle(alice_socket, group_id, bob_socket)
+
+    assert first["ok"] and first["duplicate"] is False
+    assert retry["ok"] and retry["duplicate"] is True
+    assert retry["message"] == first["message"]
+    assert delivery_counts(bob_socket, group_id)[first["message"]["id"]] == 1
+    assert [m["body"] for m in history(bob, group_id)] == ["once", "sentinel"]
+
+
+def test_rest_retry_answers_200_with_the_first_message_and_no_second_delivery(register, connect):
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    alice_socket, bob_socket = connect(alice), connect(bob)
+    path = f"/conversations/{group_id}/messages"
+
+    first = alice.api("POST", path, json={"body": "over rest", "client_id": "rest-1"})
+    retry = alice.api("POST", path, json={"body": "over rest, again", "client_id": "rest-1"})
+    settle(alice_socket, group_id, bob_socket)
+
+    assert first.status_code == 201 and first.json()["duplicate"] is False
+    assert retry.status_code == 200 and retry.json()["duplicate"] is True
+    assert retry.json()["message"] == first.json()["message"]
+    assert retry.json()["message"]["body"] == "over rest"
+    assert delivery_counts(bob_socket, group_id)[first.json()["message"]["id"]] == 1
+    assert [m["seq"] for m in history(bob, group_id)] == [1, 2]
+
+
+def test_a_client_id_reused_in_another_conversation_is_refused(register, connect):
+    alice, bob = register(), register()
+    group_id, direct_id = create_group(alice, (bob,)), open_direct(alice, bob)
+    alice_socket = connect(alice)
+    send(alice_socket, group_id, "first", client_id="shared-id")
+
+    by_socket = alice_socket.call("message:send", {"conversation_id": direct_id, "body": "x", "client_id": "shared-id"})
+    by_rest = alice.api("POST", f"/conversations/{direct_id}/messages", json={"body": "x", "client_id": "shared-id"})
+
+    assert by_socket == {"ok": False, "error": {"code": "client_id_reused", "message": by_socket["error"]["message"]}}
+    assert by_rest.status_code == 409 and by_rest.json()["error"]["code"] == "client_id_reused"
+    assert history(alice, direct_id) == []
