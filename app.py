@@ -15,6 +15,7 @@ from actions.errors import ActionError
 from config import load_config
 from extensions import csrf, db, login_manager, migrate, socketio
 from realtime.manager import build_client_manager
+from realtime.presence import init_presence
 
 
 def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
     configure_logging(app)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -37,6 +39,15 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take scheme, host and client address from X-Forwarded-*."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_extensions(app: Flask) -> None:
@@ -61,6 +72,7 @@ def register_extensions(app: Flask) -> None:
         ping_timeout=20,
         max_http_buffer_size=1_000_000,
     )
+    init_presence(app)
 
 
 def register_blueprints(app: Flask) -> None:

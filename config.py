@@ -43,6 +43,8 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
+        self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
+        self.TRUSTED_PROXIES = int(get("TRUSTED_PROXIES", "0"))
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
         self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"))
         self.SESSION_COOKIE_HTTPONLY = True

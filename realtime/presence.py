@@ -1,13 +1,18 @@
-"""Who is online: live sockets per user.
+"""Who is online: the live sockets of each user.
 
-The in-process store serves one server process. With several processes, a shared
-store (Redis) takes its place behind the same three methods (see the roadmap in
-docs/deployment.md).
+One process: `LocalPresence` (in memory). Several processes or machines: `RedisPresence`,
+where each process keeps its sockets in its own Redis hash that expires unless the
+process refreshes it, so a crashed process's sockets vanish within a minute.
+Use the `presence` proxy; `init_presence(app)` picks the store.
 """
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import defaultdict
+
+from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 
 class LocalPresence:
@@ -15,24 +20,17 @@ class LocalPresence:
         self._sockets: dict[int, set[str]] = defaultdict(set)
         self._lock = threading.Lock()
 
-    def connected(self, user_id: int, sid: str) -> bool:
-        """Record a socket; True when it is the user's first (the user came online)."""
+    def connected(self, user_id: int, sid: str) -> None:
         with self._lock:
-            first = not self._sockets[user_id]
             self._sockets[user_id].add(sid)
-            return first
 
-    def disconnected(self, user_id: int, sid: str) -> bool:
-        """Forget a socket; True when it was the user's last (the user went offline)."""
+    def disconnected(self, user_id: int, sid: str) -> None:
         with self._lock:
             sockets = self._sockets.get(user_id)
-            if not sockets:
-                return False
-            sockets.discard(sid)
-            if sockets:
-                return False
-            del self._sockets[user_id]
-            return True
+            if sockets is not None:
+                sockets.discard(sid)
+                if not sockets:
+                    del self._sockets[user_id]
 
     def online_user_ids(self) -> set[int]:
         with self._lock:
@@ -43,4 +41,55 @@ class LocalPresence:
             return sum(len(sockets) for sockets in self._sockets.values())
 
 
-presence = LocalPresence()
+class RedisPresence:
+    KEY_PREFIX = "switchboard:presence:process:"
+    TTL_SECONDS = 60
+    HEARTBEAT_SECONDS = 20
+
+    def __init__(self, url: str, start_background_task) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.process_key = self.KEY_PREFIX + uuid.uuid4().hex
+        self._start_background_task = start_background_task
+        self._heartbeat_started = False
+
+    def connected(self, user_id: int, sid: str) -> None:
+        pipeline = self.redis.pipeline()
+        pipeline.hset(self.process_key, sid, user_id)
+        pipeline.expire(self.process_key, self.TTL_SECONDS)
+        pipeline.execute()
+        if not self._heartbeat_started:
+            self._heartbeat_started = True
+            self._start_background_task(self._heartbeat)
+
+    def disconnected(self, user_id: int, sid: str) -> None:
+        self.redis.hdel(self.process_key, sid)
+
+    def online_user_ids(self) -> set[int]:
+        return {int(user_id) for key in self._process_keys() for user_id in self.redis.hvals(key)}
+
+    def socket_count(self) -> int:
+        return sum(self.redis.hlen(key) for key in self._process_keys())
+
+    def _process_keys(self) -> list[bytes]:
+        return list(self.redis.scan_iter(match=self.KEY_PREFIX + "*", count=200))
+
+    def _heartbeat(self) -> None:
+        from extensions import socketio
+
+        while True:
+            socketio.sleep(self.HEARTBEAT_SECONDS)
+            self.redis.expire(self.process_key, self.TTL_SECONDS)
+
+
+def init_presence(app: Flask) -> None:
+    from extensions import socketio
+
+    url = app.config.get("PRESENCE_REDIS_URL") or ""
+    if not url and app.config["SOCKETIO_MESSAGE_QUEUE"].startswith(("redis://", "rediss://")):
+        url = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    app.extensions["presence"] = RedisPresence(url, socketio.start_background_task) if url else LocalPresence()
+
+
+presence: LocalPresence | RedisPresence = LocalProxy(lambda: current_app.extensions["presence"])

@@ -12,7 +12,7 @@ from actions.errors import ActionError, InvalidInput
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.payloads import message_payload, summary_payload
 from actions.validation import check_int, check_limit
-from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user
+from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user_id
 from extensions import db, socketio
 from models import Membership
 from realtime import conversation_room, user_room
@@ -45,10 +45,10 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Forget the socket; the user's last-seen time is now."""
-    user = socket_user()
-    if user is not None:
-        presence.disconnected(user.id, request.sid)
-        record_seen(user.id)
+    user_id = socket_user_id()  # also for a user deactivated meanwhile
+    if user_id is not None:
+        presence.disconnected(user_id, request.sid)
+        record_seen(user_id)
 
 
 @socket_event("message:send")

@@ -28,6 +28,10 @@ def remember_socket_user(user: User) -> None:
     session[SESSION_KEY] = user.id
 
 
+def socket_user_id() -> int | None:
+    return session.get(SESSION_KEY)
+
+
 def socket_user() -> User | None:
     """The connected user, re-read per event so a deactivated account stops at once."""
     user_id = session.get(SESSION_KEY)

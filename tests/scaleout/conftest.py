@@ -1,15 +1,8 @@
 """Two gunicorn instances sharing PostgreSQL and Redis, as in a scaled-out deployment."""
 import pytest
 
-from tests.engines import PostgresServer, RedisServer
+from tests.engines import PostgresServer
 from tests.servers import LiveServer
-
-
-@pytest.fixture(scope="package")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="package")

@@ -1,0 +1,61 @@
+"""Presence stores: in memory, and in a real Redis shared by several processes."""
+import threading
+
+import pytest
+
+from realtime.presence import LocalPresence, RedisPresence
+from tests.servers import wait_for
+
+
+def no_heartbeat(_task):
+    """Tests drive expiry themselves; the heartbeat greenlet is not started."""
+
+
+def test_local_presence_counts_sockets_per_user():
+    presence = LocalPresence()
+    presence.connected(1, "a")
+    presence.connected(1, "b")
+    presence.connected(2, "c")
+    presence.disconnected(1, "a")
+    assert presence.online_user_ids() == {1, 2}
+    assert presence.socket_count() == 2
+    presence.disconnected(1, "b")
+    presence.disconnected(3, "never-connected")
+    assert presence.online_user_ids() == {2}
+
+
+@pytest.mark.integration
+def test_redis_presence_is_shared_by_processes(redis_server):
+    first, second = RedisPresence(redis_server.url, no_heartbeat), RedisPresence(redis_server.url, no_heartbeat)
+    first.connected(10, "s1")
+    second.connected(10, "s2")
+    second.connected(11, "s3")
+    assert first.online_user_ids() == second.online_user_ids() == {10, 11}
+    assert first.socket_count() == 3
+    second.disconnected(11, "s3")
+    assert first.online_user_ids() == {10}
+    first.disconnected(10, "s1")
+    second.disconnected(10, "s2")
+    assert first.socket_count() == 0
+
+
+@pytest.mark.integration
+def test_redis_presence_forgets_a_process_that_stops_refreshing(redis_server):
+    crashed = RedisPresence(redis_server.url, no_heartbeat)
+    crashed.TTL_SECONDS = 1
+    survivor = RedisPresence(redis_server.url, no_heartbeat)
+    crashed.connected(20, "gone")
+    survivor.connected(21, "here")
+    assert survivor.online_user_ids() >= {20, 21}
+    wait_for(lambda: 20 not in survivor.online_user_ids(), timeout=10, what="the crashed process's key to expire")
+    assert 21 in survivor.online_user_ids()
+    survivor.disconnected(21, "here")
+
+
+@pytest.mark.integration
+def test_redis_presence_heartbeat_keeps_the_process_key(redis_server):
+    started = threading.Event()
+    presence = RedisPresence(redis_server.url, lambda task: started.set())
+    presence.connected(30, "s")
+    assert started.is_set() and presence.redis.ttl(presence.process_key) > 0
+    presence.disconnected(30, "s")
