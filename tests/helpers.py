@@ -1,0 +1,36 @@
+"""Assertion helpers for unit tests: the events a test socket received, and the whole database."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from extensions import db
+from tests.servers import wait_for
+
+
+def events(socket) -> list[tuple[str, object]]:
+    """What the Flask-SocketIO test client received since last asked, as (event, payload) pairs."""
+    received = []
+    for packet in socket.get_received():
+        arguments = packet["args"]
+        received.append((packet["name"], arguments[0] if len(arguments) == 1 else arguments))
+    return received
+
+
+def wait_for_events(socket, count: int) -> list[tuple[str, object]]:
+    """Events a socket handler releases after its ack (in a background task): wait for `count` of them."""
+    wait_for(lambda: len(socket.queue) >= count, timeout=10, what=f"{count} events")
+    return events(socket)
+
+
+def names(received: list[tuple[str, object]]) -> list[str]:
+    return [name for name, _ in received]
+
+
+def database_rows() -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    db.session.expire_all()
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        result = db.session.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))
+        rows[table.name] = [tuple(row) for row in result]
+    return rows
