@@ -1,8 +1,10 @@
 """Database models. Import from here: `from models import User, Message`."""
 from models.api_token import ApiToken
 from models.attachment import Attachment
+from models.audit import AuditEntry
 from models.conversation import Conversation, Membership
 from models.message import Message
+from models.report import Report
 from models.user import User
 
-__all__ = ["ApiToken", "Attachment", "Conversation", "Membership", "Message", "User"]
+__all__ = ["ApiToken", "Attachment", "AuditEntry", "Conversation", "Membership", "Message", "Report", "User"]
