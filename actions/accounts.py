@@ -104,8 +104,11 @@ def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None
     query = check_string(query, "q", max_length=64, required=False)
     statement = db.select(User).where(User.active.is_(True)).order_by(User.username).limit(limit)
     if query:
-        pattern = f"%{query.lower().replace('%', '').replace('_', '')}%"
-        statement = statement.where(or_(User.username.like(pattern), User.display_name.ilike(pattern)))
+        # Escape LIKE wildcards: '_' is common in usernames and must match itself.
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        statement = statement.where(or_(User.username.like(pattern, escape="\\"),
+                                        User.display_name.ilike(pattern, escape="\\")))
     if exclude_user_id is not None:
         statement = statement.where(User.id != exclude_user_id)
     return list(db.session.execute(statement).scalars())
