@@ -1,0 +1,65 @@
+"""Authentication of sockets and the API against the live server, and revoked tokens."""
+from __future__ import annotations
+
+import pytest
+import requests
+import socketio
+
+from tests.servers import ChatUser, RecordingSocket
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery"  # what ChatUser.register uses
+
+
+def refused(server_url: str, **connect_arguments) -> bool:
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(server_url, transports=["websocket"], wait_timeout=10, **connect_arguments)
+    except socketio.exceptions.ConnectionError:
+        return True
+    client.disconnect()
+    return False
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"token": ""}, {"token": "sbt_not-a-real-token"}, {"token": 42},
+                                  "sbt_not-a-dict"])
+def test_a_socket_without_valid_credentials_is_refused(live_server, auth):
+    arguments = {} if auth is None else {"auth": auth}
+    assert refused(live_server.url, **arguments)
+
+
+def test_a_valid_token_connects(live_server, register):
+    user = register()
+    assert not refused(live_server.url, auth={"token": user.token})
+
+
+def test_a_revoked_token_no_longer_connects_or_calls_the_api(live_server, register):
+    user = register()
+    issued = requests.post(f"{live_server.url}/api/tokens", json={"username": user.username, "password": PASSWORD,
+                                                                  "name": "laptop"}, timeout=10)
+    assert issued.status_code == 201, issued.text
+    laptop = ChatUser(live_server.url, user.username, issued.json()["token"], user.id)
+    assert laptop.api("GET", "/me").json()["user"]["id"] == user.id
+    RecordingSocket.connect(live_server.url, laptop.token, ()).disconnect()
+
+    revoked = laptop.api("DELETE", "/tokens/current")
+    assert revoked.status_code == 200 and revoked.json() == {"ok": True, "revoked": True}
+
+    after = laptop.api("GET", "/me")
+    assert after.status_code == 401 and after.json()["error"]["code"] == "invalid_token"
+    sending = laptop.api("POST", "/groups", json={"name": "not with this token"})
+    assert sending.status_code == 401
+    assert refused(live_server.url, auth={"token": laptop.token})
+    # The user's other token is untouched.
+    assert user.api("GET", "/me").status_code == 200
+    assert not refused(live_server.url, auth={"token": user.token})
+    assert user.api("GET", "/conversations").json()["conversations"] == []
+
+
+def test_the_api_refuses_requests_without_credentials(live_server):
+    for method, path in (("GET", "/me"), ("GET", "/conversations"), ("POST", "/groups")):
+        response = requests.request(method, f"{live_server.url}/api{path}", timeout=10)
+        assert response.status_code == 401 and response.json()["ok"] is False, path
+    wrong = requests.get(f"{live_server.url}/api/me", headers={"Authorization": "Bearer sbt_nope"}, timeout=10)
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_token"
