@@ -53,6 +53,8 @@ def test_added_member_sockets_join_and_removed_member_sockets_leave(register, co
         assert wait_for_event(tab, "conversation:removed", group_id)["reason"] == "removed"
     assert_gets_nothing_more(alice_socket, group_id, direct_id, *carol_tabs)
     assert carol.api("GET", f"/conversations/{group_id}/messages").status_code == 403
+    ack = carol_tabs[0].call("message:send", {"conversation_id": group_id, "body": "still here?"})
+    assert ack["ok"] is False and ack["error"]["code"] == "not_a_member"
 
 
 def test_a_member_who_leaves_gets_no_more_messages(register, connect):

@@ -2,7 +2,10 @@
 idempotent retries (socket and REST)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import requests
 
 from tests.integration.chat import (
     create_group,
@@ -105,3 +108,23 @@ def test_a_client_id_reused_in_another_conversation_is_refused(register, connect
     assert by_socket == {"ok": False, "error": {"code": "client_id_reused", "message": by_socket["error"]["message"]}}
     assert by_rest.status_code == 409 and by_rest.json()["error"]["code"] == "client_id_reused"
     assert history(alice, direct_id) == []
+    assert [m["body"] for m in history(alice, group_id)] == ["first"]
+
+
+def test_simultaneous_retries_store_one_message(register, connect):
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    alice_socket, bob_socket = connect(alice), connect(bob)
+
+    def post(_) -> requests.Response:
+        return alice.api("POST", f"/conversations/{group_id}/messages", json={"body": "flaky network",
+                                                                             "client_id": "same-1"})
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(post, range(6)))
+    settle(alice_socket, group_id, bob_socket)
+
+    assert sorted(response.status_code for response in responses) == [200] * 5 + [201]
+    assert len({response.json()["message"]["id"] for response in responses}) == 1
+    assert list(delivery_counts(bob_socket, group_id).values()) == [1, 1]  # the message and the sentinel
+    assert [m["body"] for m in history(bob, group_id)] == ["flaky network", "sentinel"]
