@@ -1,0 +1,50 @@
+// REST calls from the page: session cookie + the CSRF token header; errors become ApiError.
+
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+export class ApiError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export async function api(method, path, body) {
+  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (method !== "GET") {
+    options.headers["X-CSRFToken"] = csrfToken;
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body ?? {});
+  }
+  let response;
+  try {
+    response = await fetch("/api" + path, options);
+  } catch {
+    throw new ApiError("The server cannot be reached. Check your connection.", "network_error", 0);
+  }
+  let payload = null;
+  try {
+    payload = await response.json();
+  } catch {
+    payload = null;
+  }
+  if (response.status === 401) {
+    // The session ended (logout in another tab, account deactivated): back to the login page.
+    window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+  }
+  if (!response.ok || !payload || payload.ok === false) {
+    const error = payload?.error;
+    throw new ApiError(error?.message || `Request failed (${response.status}).`, error?.code, response.status);
+  }
+  return payload;
+}
+
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? "?" + text : "";
+}

@@ -1,0 +1,389 @@
+// The chat page's controller: REST for lists and history, the socket for everything live.
+
+import { api, query } from "./api.js";
+import { Composer } from "./composer.js";
+import { Connection } from "./connection.js";
+import { Dialogs } from "./dialogs.js";
+import { $, debounce, toast } from "./dom.js";
+import { Outbox } from "./outbox.js";
+import { Sidebar } from "./sidebar.js";
+import { ConversationStore } from "./store.js";
+import { ThreadView } from "./thread-view.js";
+import { ConversationHeader } from "./header.js";
+
+const PAGE_SIZE = 50;
+const GAP_SYNC_DELAY_MS = 1500;
+
+export class ChatApp {
+  constructor(me) {
+    this.me = me;
+    this.store = new ConversationStore(me);
+    this.outbox = new Outbox();
+    this.openId = null;
+    this.gapTimers = new Map();
+    this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id) });
+    this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close() });
+    this.view = new ThreadView({
+      me,
+      onNearTop: () => this.loadOlder(),
+      onEdit: (message) => this.editMessage(message),
+      onDelete: (message) => this.deleteMessage(message),
+      onRetry: (entry) => this.send(this.outbox.retry(entry.client_id)),
+      onDiscard: (entry) => {
+        this.outbox.settle(entry.client_id);
+        this.renderPending(entry.conversation_id);
+      },
+    });
+    this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
+    this.composer = new Composer({ onSend: (body) => this.compose(body) });
+    this.connection = new Connection({ onConnect: () => this.resync(), onStateChange: (state) => this.showState(state) });
+    this.refreshSoon = debounce(() => this.refreshConversations().catch(() => {}), 500);
+    this.bindSocketEvents();
+    document.addEventListener("visibilitychange", () => this.markRead());
+    window.addEventListener("focus", () => this.markRead());
+  }
+
+  async start() {
+    this.connection.start();
+    try {
+      await this.refreshConversations();
+    } catch (error) {
+      toast(error.message);
+    }
+    const wanted = Number((window.location.hash.match(/^#c(\d+)$/) || [])[1]);
+    if (wanted && this.store.get(wanted)) this.open(wanted);
+  }
+
+  bindSocketEvents() {
+    const on = (event, handler) => this.connection.socket.on(event, handler);
+    on("message:new", ({ message }) => this.receive(message.conversation_id, [message], "live"));
+    on("message:updated", ({ message }) => this.receive(message.conversation_id, [message], "live"));
+    on("conversation:added", ({ conversation }) => {
+      this.store.upsert(conversation);
+      this.sidebar.render();
+    });
+    on("conversation:updated", ({ conversation }) => {
+      if (!this.store.get(conversation.id)) return;
+      this.store.upsert(conversation);
+      this.sidebar.render();
+      if (this.openId === conversation.id) this.header.show(this.store.get(conversation.id));
+    });
+    on("conversation:removed", ({ conversation_id: id, reason }) => this.forget(id, reason));
+    on("conversation:read", ({ conversation_id: id, last_read_seq: seq }) => {
+      this.store.noteRead(id, seq);
+      this.sidebar.render();
+    });
+    on("member:joined", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
+    on("member:updated", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
+    on("member:left", ({ conversation_id: id, user_id: userId }) => this.header.memberLeft(id, userId));
+  }
+
+  async refreshConversations() {
+    const { conversations } = await api("GET", "/conversations");
+    const gone = this.store.replaceAll(conversations);
+    for (const id of gone) this.dropLocal(id);
+    if (gone.includes(this.openId)) this.close();
+    this.sidebar.render();
+    if (this.openId) this.header.show(this.store.get(this.openId));
+  }
+
+  /** A conversation created or joined from a dialog: list it and open it. */
+  adopt(conversation) {
+    this.store.upsert(conversation);
+    this.sidebar.render();
+    this.open(conversation.id);
+  }
+
+  open(conversationId) {
+    const conversation = this.store.get(conversationId);
+    if (!conversation) return;
+    this.openId = conversationId;
+    history.replaceState(null, "", `#c${conversationId}`);
+    $("#app").classList.add("pane-open");
+    $("#pane-empty").hidden = true;
+    $("#conversation-view").hidden = false;
+    this.sidebar.setActive(conversationId);
+    this.header.show(conversation);
+    this.header.loadMembers(conversationId);
+    const thread = this.store.thread(conversationId);
+    this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
+    if (!thread.loaded) this.loadNewest(thread);
+    else this.markRead();
+    this.composer.focus();
+  }
+
+  close() {
+    this.openId = null;
+    history.replaceState(null, "", window.location.pathname);
+    $("#app").classList.remove("pane-open");
+    $("#conversation-view").hidden = true;
+    $("#pane-empty").hidden = false;
+    this.view.clear();
+    this.sidebar.setActive(null);
+  }
+
+  async loadNewest(thread) {
+    if (thread.loading) return;
+    const id = thread.conversationId;
+    // Every change up to this snapshot's revision is in the page we are about to fetch.
+    const knownRevision = this.store.get(id)?.last_revision || 0;
+    thread.loading = true;
+    this.view.renderHistoryStatus();
+    let page;
+    try {
+      page = await api("GET", `/conversations/${id}/messages` + query({ limit: PAGE_SIZE }));
+    } catch (error) {
+      thread.loading = false;
+      toast(error.message);
+      this.view.renderHistoryStatus();
+      return;
+    } finally {
+      thread.loading = false;
+    }
+    if (this.store.threads.get(id) !== thread) return; // the conversation went away meanwhile
+    thread.loaded = true;
+    thread.applyHistory(page.messages, page.has_more);
+    const pageRevision = Math.max(0, ...page.messages.map((message) => message.revision));
+    thread.advanceTo(Math.max(knownRevision, pageRevision));
+    this.settleOwn(page.messages);
+    if (this.view.isShowing(thread)) {
+      this.view.show(this.store.get(id), thread, this.outbox.forConversation(id));
+      if (this.view.hasRoomAbove()) this.loadOlder();
+    }
+    this.markRead();
+  }
+
+  async loadOlder() {
+    const thread = this.openId ? this.store.threads.get(this.openId) : null;
+    if (!thread || !thread.loaded || thread.loading || !thread.hasMore) return;
+    thread.loading = true;
+    this.view.renderHistoryStatus();
+    let page;
+    try {
+      page = await api("GET", `/conversations/${thread.conversationId}/messages`
+        + query({ limit: PAGE_SIZE, before: thread.floorSeq }));
+    } catch (error) {
+      toast(error.message);
+      return;
+    } finally {
+      thread.loading = false;
+      if (this.view.isShowing(thread)) this.view.renderHistoryStatus();
+    }
+    const changed = thread.applyHistory(page.messages, page.has_more);
+    if (!this.view.isShowing(thread)) return;
+    this.view.update(changed, { older: true });
+    if (this.view.hasRoomAbove()) this.loadOlder();
+  }
+
+  /** Messages from an event, a sync answer or an ack: each lands once, in seq order. */
+  receive(conversationId, messages, source) {
+    const conversation = this.store.get(conversationId);
+    if (!conversation) {
+      this.refreshSoon(); // an event for a conversation we have not listed yet
+      return;
+    }
+    const thread = this.store.threads.get(conversationId);
+    const watching = this.openId === conversationId && document.visibilityState === "visible";
+    const changed = [];
+    let followOwn = false;
+    const settled = this.settleOwn(messages);
+    for (const message of messages) {
+      this.store.noteMessage(message, { counted: !watching });
+      if (thread && thread.apply(message)) {
+        changed.push(message);
+        if (message.sender?.id === this.me.id && message.seq === thread.newestSeq) followOwn = true;
+      }
+    }
+    if (thread && source !== "sync") {
+      let gap = false;
+      for (const message of messages) gap = thread.noteRevision(message.revision) || gap;
+      if (gap && thread.loaded) this.syncSoon(conversationId);
+    }
+    if (thread && this.view.isShowing(thread)) {
+      if (settled) this.renderPending(conversationId);
+      this.view.update(changed, { follow: followOwn });
+    }
+    this.sidebar.render();
+    if (this.openId === conversationId) this.markRead();
+  }
+
+  /** Our own stored messages replace their pending copies (matched by client_id). */
+  settleOwn(messages) {
+    let settled = false;
+    for (const message of messages) {
+      if (message.client_id && message.sender?.id === this.me.id) settled = this.outbox.settle(message.client_id) || settled;
+    }
+    return settled;
+  }
+
+  renderPending(conversationId) {
+    const thread = this.store.threads.get(conversationId);
+    if (thread && this.view.isShowing(thread)) this.view.renderPending(this.outbox.forConversation(conversationId));
+  }
+
+  compose(body) {
+    if (!this.openId) return false;
+    const entry = this.outbox.add(this.openId, body);
+    this.renderPending(this.openId);
+    this.view.scrollToBottom();
+    this.send(entry);
+    return true;
+  }
+
+  send(entry) {
+    if (!entry || !this.connection.connected) {
+      if (entry) this.renderPending(entry.conversation_id);
+      return; // the outbox sends it once we are back online
+    }
+    entry.sentOn = this.connection.socket.id;
+    const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
+    this.connection.emit("message:send", payload, (ack) => {
+      if (ack?.ok) {
+        this.receive(ack.message.conversation_id, [ack.message], "ack");
+        return;
+      }
+      const message = ack?.error?.message || "The message was not sent.";
+      if (this.outbox.fail(entry.client_id, message)) {
+        toast(message);
+        this.renderPending(entry.conversation_id);
+      }
+    });
+    this.renderPending(entry.conversation_id);
+  }
+
+  /** After every (re)connect: fresh list, then what changed in each loaded conversation. */
+  async resync() {
+    try {
+      await this.refreshConversations();
+    } catch (error) {
+      toast(error.message);
+    }
+    const loaded = [...this.store.threads.values()].filter((thread) => thread.loaded);
+    await this.syncThreads(loaded.map((thread) => thread.conversationId));
+    if (!this.connection.connected) return;
+    for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
+    this.markRead();
+  }
+
+  async syncThreads(conversationIds) {
+    let cursors = conversationIds
+      .filter((id) => this.store.threads.has(id))
+      .map((id) => ({ conversation_id: id, since: this.store.threads.get(id).revision }));
+    while (cursors.length && this.connection.connected) {
+      let answer;
+      try {
+        answer = await this.connection.request("sync", { conversations: cursors });
+      } catch {
+        return; // disconnected or timed out: the next connect syncs again
+      }
+      if (!answer?.ok) {
+        toast(answer?.error?.message || "Could not catch up with the server.");
+        return;
+      }
+      const next = [];
+      for (const result of answer.conversations) {
+        const thread = this.store.threads.get(result.conversation_id);
+        if (!thread) continue;
+        if (result.error) {
+          this.store.threads.delete(result.conversation_id); // no longer ours; the list says so too
+          continue;
+        }
+        this.receive(result.conversation_id, result.messages, "sync");
+        thread.advanceTo(result.revision);
+        if (result.has_more) next.push({ conversation_id: result.conversation_id, since: thread.revision });
+      }
+      cursors = next;
+    }
+  }
+
+  /** A live event skipped a revision: ask for the missing changes unless they arrive by then. */
+  syncSoon(conversationId) {
+    if (this.gapTimers.has(conversationId)) return;
+    this.gapTimers.set(conversationId, setTimeout(() => {
+      this.gapTimers.delete(conversationId);
+      const thread = this.store.threads.get(conversationId);
+      if (thread?.loaded && thread.ahead.size) this.syncThreads([conversationId]);
+    }, GAP_SYNC_DELAY_MS));
+  }
+
+  /** Tell the server (and so the user's other tabs) what the user has seen. */
+  markRead() {
+    const id = this.openId;
+    const thread = id ? this.store.threads.get(id) : null;
+    const conversation = id ? this.store.get(id) : null;
+    if (!thread?.loaded || !conversation || document.visibilityState !== "visible") return;
+    const seq = thread.newestSeq;
+    const readUpTo = conversation.membership?.last_read_seq || 0;
+    if (seq > readUpTo && this.connection.connected) {
+      this.connection.emit("conversation:read", { conversation_id: id, seq }, () => {});
+      this.store.noteRead(id, seq);
+      this.sidebar.render();
+    }
+  }
+
+  async editMessage(message) {
+    this.dialogs.edit(message, async (body) => {
+      const ack = await this.ask("message:edit", { message_id: message.id, body });
+      this.receive(ack.message.conversation_id, [ack.message], "ack");
+    });
+  }
+
+  async deleteMessage(message) {
+    if (!(await this.dialogs.confirm("Delete message?", "It will show as deleted for everyone.", "Delete"))) return;
+    try {
+      const ack = await this.ask("message:delete", { message_id: message.id });
+      this.receive(ack.message.conversation_id, [ack.message], "ack");
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+
+  /** An acked socket request that throws the server's error message. */
+  async ask(event, payload) {
+    if (!this.connection.connected) throw new Error("You are offline; try again when the connection is back.");
+    let ack;
+    try {
+      ack = await this.connection.request(event, payload);
+    } catch {
+      throw new Error("The server did not answer; try again.");
+    }
+    if (!ack?.ok) throw new Error(ack?.error?.message || "That did not work.");
+    return ack;
+  }
+
+  async leave(conversationId) {
+    const conversation = this.store.get(conversationId);
+    if (!conversation) return;
+    const confirmed = await this.dialogs.confirm(`Leave ${conversation.title}?`,
+      "You will stop receiving its messages. A public group can be joined again.", "Leave group");
+    if (!confirmed) return;
+    try {
+      await api("POST", `/groups/${conversationId}/leave`);
+      this.forget(conversationId, "left");
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+
+  /** The user is no longer a member: the conversation leaves the page. */
+  forget(conversationId, reason) {
+    const conversation = this.store.get(conversationId);
+    if (!conversation) return;
+    this.store.remove(conversationId);
+    this.dropLocal(conversationId);
+    if (this.openId === conversationId) this.close();
+    this.sidebar.render();
+    const title = conversation.title || "the conversation";
+    toast(reason === "left" ? `You left ${title}.` : `You are no longer a member of ${title}.`, "info");
+  }
+
+  dropLocal(conversationId) {
+    this.outbox.dropConversation(conversationId);
+    clearTimeout(this.gapTimers.get(conversationId));
+    this.gapTimers.delete(conversationId);
+  }
+
+  showState(state) {
+    $("#offline-banner").hidden = state === "online" || state === "connecting";
+  }
+}

@@ -1,0 +1,79 @@
+// Building DOM without HTML strings: every piece of user text goes through textContent.
+
+export function el(tag, options = {}, children = []) {
+  const node = document.createElement(tag);
+  const { className, text, attrs, dataset, on } = options;
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const [name, value] of Object.entries(dataset || {})) node.dataset[name] = String(value);
+  for (const [event, handler] of Object.entries(on || {})) node.addEventListener(event, handler);
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+
+export function parseTime(iso) {
+  const moment = iso ? new Date(iso) : null;
+  return moment && !Number.isNaN(moment.getTime()) ? moment : null;
+}
+
+function sameDay(first, second) {
+  return first.toDateString() === second.toDateString();
+}
+
+/** "14:05" today, "3 Mar" before: for the sidebar. */
+export function shortTime(iso) {
+  const moment = parseTime(iso);
+  if (!moment) return "";
+  return sameDay(moment, new Date()) ? timeFormat.format(moment) : dateFormat.format(moment);
+}
+
+/** "14:05" today, "3 Mar 14:05" before: under a message. */
+export function messageTime(iso) {
+  const moment = parseTime(iso);
+  if (!moment) return "";
+  const time = timeFormat.format(moment);
+  return sameDay(moment, new Date()) ? time : `${dateFormat.format(moment)} ${time}`;
+}
+
+export function fullTime(iso) {
+  const moment = parseTime(iso);
+  return moment ? fullFormat.format(moment) : "";
+}
+
+export function initial(name) {
+  return (name || "?").trim().charAt(0).toUpperCase() || "?";
+}
+
+/** A client_id for message:send; crypto.randomUUID only exists on secure origins. */
+export function newClientId() {
+  if (window.crypto?.randomUUID) return window.crypto.randomUUID();
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export function debounce(action, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => action(...args), wait);
+  };
+}
+
+/** A short notice in the corner; errors stay a little longer. */
+export function toast(message, kind = "error") {
+  const region = document.getElementById("toast-region");
+  const note = el("div", { className: `toast ${kind}`, text: message, attrs: { role: kind === "error" ? "alert" : "status" } });
+  region.append(note);
+  setTimeout(() => note.remove(), kind === "error" ? 8000 : 4000);
+}

@@ -1,0 +1,72 @@
+// The open conversation's header: title, who is in it, and the leave button for groups.
+
+import { api } from "./api.js";
+import { $ } from "./dom.js";
+
+const NAMES_SHOWN = 4;
+
+export class ConversationHeader {
+  constructor({ me, onLeave, onBack }) {
+    this.me = me;
+    this.title = $("#conversation-title");
+    this.subtitle = $("#conversation-subtitle");
+    this.leaveButton = $("#leave-button");
+    this.conversation = null;
+    this.members = null; // user id -> member, for the open conversation once loaded
+    this.leaveButton.addEventListener("click", () => this.conversation && onLeave(this.conversation.id));
+    $("#back-button").addEventListener("click", () => onBack());
+  }
+
+  show(conversation) {
+    if (!conversation) return;
+    if (this.conversation?.id !== conversation.id) this.members = null;
+    this.conversation = conversation;
+    this.title.textContent = conversation.title || "Conversation";
+    this.leaveButton.hidden = conversation.kind !== "group";
+    this.render();
+  }
+
+  async loadMembers(conversationId) {
+    try {
+      const { members } = await api("GET", `/conversations/${conversationId}/members`);
+      if (this.conversation?.id !== conversationId) return;
+      this.members = new Map(members.map((member) => [member.id, member]));
+      this.render();
+    } catch {
+      // The header works without the member list; the messages matter more.
+    }
+  }
+
+  memberChanged(conversationId, member) {
+    if (this.conversation?.id !== conversationId || !this.members) return;
+    this.members.set(member.id, member);
+    this.render();
+  }
+
+  memberLeft(conversationId, userId) {
+    if (this.conversation?.id !== conversationId || !this.members) return;
+    this.members.delete(userId);
+    this.render();
+  }
+
+  render() {
+    const conversation = this.conversation;
+    const parts = [];
+    if (conversation.kind === "group") {
+      parts.push(conversation.visibility === "public" ? "Public group" : "Private group");
+      if (this.members) {
+        const names = [...this.members.values()]
+          .map((member) => (member.id === this.me.id ? "you" : member.display_name || member.username));
+        const shown = names.slice(0, NAMES_SHOWN).join(", ");
+        const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : "";
+        parts.push(`${names.length} member${names.length === 1 ? "" : "s"}: ${shown}${more}`);
+      }
+      if (conversation.description) parts.push(conversation.description);
+    } else {
+      const other = this.members ? [...this.members.values()].find((member) => member.id !== this.me.id) : null;
+      parts.push(other ? `Direct chat with @${other.username}` : "Direct chat");
+    }
+    this.subtitle.textContent = parts.join(" · ");
+    this.subtitle.title = this.subtitle.textContent;
+  }
+}

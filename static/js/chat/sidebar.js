@@ -1,0 +1,72 @@
+// The conversation list: newest activity first, with preview, time and unread badge.
+
+import { $, el, initial, shortTime } from "./dom.js";
+
+export function previewText(conversation, me) {
+  const message = conversation.last_message;
+  if (!message) return conversation.kind === "group" ? conversation.description || "No messages yet" : "No messages yet";
+  if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
+  let text = message.body || (message.attachment_id ? "📎 attachment" : "");
+  text = text.replace(/\s+/g, " ").trim();
+  if (message.sender && message.sender.id === me.id) return "You: " + text;
+  if (conversation.kind === "group" && message.sender) {
+    return `${message.sender.display_name || message.sender.username}: ${text}`;
+  }
+  return text;
+}
+
+export class Sidebar {
+  constructor({ store, onOpen }) {
+    this.store = store;
+    this.onOpen = onOpen;
+    this.list = $("#conversation-list");
+    this.empty = $("#conversation-empty");
+    this.filterInput = $("#conversation-filter");
+    this.activeId = null;
+    this.filterInput.addEventListener("input", () => this.render());
+  }
+
+  setActive(conversationId) {
+    this.activeId = conversationId;
+    this.render();
+  }
+
+  render() {
+    const needle = this.filterInput.value.trim().toLowerCase();
+    const conversations = this.store.sorted()
+      .filter((conversation) => !needle || (conversation.title || "").toLowerCase().includes(needle));
+    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
+    this.empty.hidden = this.store.conversations.size > 0;
+    const unread = [...this.store.conversations.values()].reduce((total, c) => total + (c.unread_count || 0), 0);
+    document.title = unread ? `(${unread}) Switchboard` : "Switchboard";
+  }
+
+  item(conversation) {
+    const unread = conversation.unread_count || 0;
+    const title = conversation.title || (conversation.kind === "group" ? "Unnamed group" : "Direct chat");
+    const button = el("button", {
+      className: "conversation-button",
+      attrs: { type: "button", "aria-current": conversation.id === this.activeId ? "true" : null },
+      on: { click: () => this.onOpen(conversation.id) },
+    }, [
+      el("span", { className: `avatar ${conversation.kind}`, text: conversation.kind === "group" ? "#" : initial(title),
+        attrs: { "aria-hidden": "true" } }),
+      el("span", { className: "conversation-text" }, [
+        el("span", { className: "conversation-top" }, [
+          el("span", { className: "conversation-title", text: title }),
+          el("span", { className: "conversation-time",
+            text: shortTime(conversation.last_message?.created_at || conversation.last_message_at) }),
+        ]),
+        el("span", { className: "conversation-bottom" }, [
+          el("span", { className: "conversation-preview", text: previewText(conversation, this.store.me) }),
+          unread ? el("span", { className: "unread-badge", text: unread > 99 ? "99+" : unread,
+            attrs: { "aria-label": `${unread} unread` } }) : null,
+        ]),
+      ]),
+    ]);
+    return el("li", {
+      className: `conversation${conversation.id === this.activeId ? " active" : ""}${unread ? " has-unread" : ""}`,
+      dataset: { conversationId: conversation.id, kind: conversation.kind },
+    }, [button]);
+  }
+}

@@ -1,0 +1,182 @@
+// The message pane: one <li> per stored message, in seq order, plus the pending ones below.
+
+import { $, el, fullTime, messageTime } from "./dom.js";
+
+const NEAR_BOTTOM_PX = 80;
+const NEAR_TOP_PX = 120;
+
+export class ThreadView {
+  constructor({ me, onNearTop, onEdit, onDelete, onRetry, onDiscard }) {
+    this.me = me;
+    this.scroller = $("#message-scroller");
+    this.list = $("#message-list");
+    this.pendingList = $("#pending-list");
+    this.historyStatus = $("#history-status");
+    this.jumpButton = $("#jump-latest");
+    this.callbacks = { onEdit, onDelete, onRetry, onDiscard };
+    this.thread = null;
+    this.conversation = null;
+    this.elements = new Map(); // message id -> <li>
+    this.scroller.addEventListener("scroll", () => {
+      if (this.scroller.scrollTop < NEAR_TOP_PX) onNearTop();
+      if (this.isNearBottom()) this.jumpButton.hidden = true;
+    });
+    this.jumpButton.addEventListener("click", () => this.scrollToBottom());
+  }
+
+  /** Show a conversation from scratch. */
+  show(conversation, thread, pending) {
+    this.conversation = conversation;
+    this.thread = thread;
+    this.elements.clear();
+    this.list.replaceChildren(...thread.messages.map((message) => this.element(message)));
+    this.renderPending(pending);
+    this.renderHistoryStatus();
+    this.jumpButton.hidden = true;
+    this.scrollToBottom();
+  }
+
+  isShowing(thread) {
+    return this.thread !== null && this.thread === thread;
+  }
+
+  clear() {
+    this.thread = null;
+    this.conversation = null;
+    this.elements.clear();
+    this.list.replaceChildren();
+    this.pendingList.replaceChildren();
+  }
+
+  /** Put changed messages of the shown thread in place; keeps the reader where they were. */
+  update(messages, { older = false, follow = false } = {}) {
+    if (!messages.length || !this.thread) return;
+    const wasNearBottom = this.isNearBottom();
+    const previousHeight = this.scroller.scrollHeight;
+    const previousTop = this.scroller.scrollTop;
+    let grewAtEnd = false;
+    // Newest first: whatever follows a message is then already on the page to insert before.
+    const newestFirst = [...messages].sort((first, second) => second.seq - first.seq);
+    for (const message of newestFirst) {
+      if (!this.thread.byId.has(message.id)) continue; // outside the loaded range
+      const stored = this.thread.byId.get(message.id);
+      const fresh = this.element(stored);
+      const old = this.elements.get(stored.id);
+      this.elements.set(stored.id, fresh);
+      if (old) {
+        old.replaceWith(fresh);
+        continue;
+      }
+      const index = this.thread.indexOfSeq(stored.seq);
+      const next = this.thread.messages[index + 1];
+      const nextElement = next ? this.elements.get(next.id) : null;
+      if (nextElement && nextElement.isConnected) this.list.insertBefore(fresh, nextElement);
+      else {
+        this.list.append(fresh);
+        grewAtEnd = true;
+      }
+    }
+    this.renderHistoryStatus();
+    if (older) {
+      // Older messages went in above: keep the same message under the reader's eyes.
+      this.scroller.scrollTop = previousTop + (this.scroller.scrollHeight - previousHeight);
+    } else if (follow || wasNearBottom) {
+      this.scrollToBottom();
+    } else if (grewAtEnd) {
+      this.jumpButton.hidden = false;
+    }
+  }
+
+  renderPending(entries) {
+    const wasNearBottom = this.isNearBottom();
+    this.pendingList.replaceChildren(...entries.map((entry) => this.pendingElement(entry)));
+    if (wasNearBottom || entries.length) this.scrollToBottom();
+  }
+
+  renderHistoryStatus() {
+    const thread = this.thread;
+    if (!thread) return;
+    let text = "";
+    if (!thread.loaded || thread.loading) text = "Loading messages…";
+    else if (!thread.hasMore) text = thread.messages.length ? "This is the beginning of the conversation." : "No messages yet. Say hello!";
+    this.historyStatus.textContent = text;
+    this.historyStatus.dataset.state = thread.hasMore ? "more" : "complete";
+  }
+
+  isNearBottom() {
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  /** True when the list does not fill the pane, so no scroll can ask for older messages. */
+  hasRoomAbove() {
+    return this.scroller.scrollHeight <= this.scroller.clientHeight + NEAR_TOP_PX;
+  }
+
+  scrollToBottom() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.jumpButton.hidden = true;
+  }
+
+  element(message) {
+    const own = message.sender && message.sender.id === this.me.id;
+    const classes = ["message"];
+    if (own) classes.push("own");
+    if (message.kind === "system") classes.push("system");
+    if (message.removed) classes.push("removed");
+    const senderName = message.sender ? message.sender.display_name || message.sender.username : "Switchboard";
+    const meta = el("div", { className: "message-meta" }, [
+      el("span", { className: "message-sender", text: senderName }),
+      el("time", { className: "message-time", text: messageTime(message.created_at),
+        attrs: { datetime: message.created_at, title: fullTime(message.created_at) } }),
+      message.edited_at && !message.removed
+        ? el("span", { className: "message-edited", text: "edited", attrs: { title: fullTime(message.edited_at) } })
+        : null,
+    ]);
+    let body;
+    if (message.removed) {
+      const text = message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
+      body = el("div", { className: "message-body removed-note", text });
+    } else {
+      body = el("div", { className: "message-body", text: message.body });
+      if (message.attachment_id) body.append(el("span", { className: "attachment-note", text: "📎 attachment" }));
+    }
+    const bubble = el("div", { className: "bubble" }, [meta, body]);
+    if (own && !message.removed && message.kind !== "system") bubble.append(this.actions(message));
+    return el("li", { className: classes.join(" "),
+      dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [bubble]);
+  }
+
+  actions(message) {
+    return el("div", { className: "message-actions" }, [
+      el("button", { className: "link-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" },
+        on: { click: () => this.callbacks.onEdit(message) } }),
+      el("button", { className: "link-button", text: "Delete", attrs: { type: "button", "aria-label": "Delete message" },
+        on: { click: () => this.callbacks.onDelete(message) } }),
+    ]);
+  }
+
+  pendingElement(entry) {
+    const failed = entry.state === "failed";
+    const status = failed
+      ? el("span", { className: "message-error", text: entry.error || "Not sent." })
+      : el("span", { className: "message-pending-note", text: "sending…" });
+    const bubble = el("div", { className: "bubble" }, [
+      el("div", { className: "message-meta" }, [
+        el("span", { className: "message-sender", text: this.me.display_name || this.me.username }),
+        status,
+      ]),
+      el("div", { className: "message-body", text: entry.body }),
+    ]);
+    if (failed) {
+      bubble.append(el("div", { className: "message-actions visible" }, [
+        el("button", { className: "link-button", text: "Retry", attrs: { type: "button" },
+          on: { click: () => this.callbacks.onRetry(entry) } }),
+        el("button", { className: "link-button", text: "Discard", attrs: { type: "button" },
+          on: { click: () => this.callbacks.onDiscard(entry) } }),
+      ]));
+    }
+    return el("li", { className: `message own pending${failed ? " failed" : ""}`,
+      dataset: { clientId: entry.client_id } }, [bubble]);
+  }
+}
