@@ -47,7 +47,9 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
         .order_by(Conversation.name).limit(limit)
     )
     if query:
-        statement = statement.where(Conversation.name.ilike(f"%{query}%"))
+        # Escape LIKE wildcards so that '_' and '%' in a search match themselves.
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(Conversation.name.ilike(f"%{escaped}%", escape="\\"))
     return [(group, count) for group, count in db.session.execute(statement)]
 
 

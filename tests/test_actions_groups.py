@@ -1,0 +1,371 @@
+"""actions.groups: create, discover, join, leave, member management, rename, and the events each emits."""
+import pytest
+
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.groups import (
+    add_member,
+    create_group,
+    join_group,
+    leave_group,
+    list_members,
+    list_public_groups,
+    remove_member,
+    set_member_role,
+    update_group,
+)
+from actions.messages import post_system_message
+from actions.payloads import conversation_payload, member_payload
+from extensions import db
+from models import Conversation, Membership
+from models.time import utcnow
+from tests.factories import make_group, make_user
+from tests.helpers import database_rows, events, names
+
+
+@pytest.fixture
+def sockets(alice, bob, carol, socket_client_for):
+    """One live test socket per named user, with nothing received yet."""
+    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
+    for socket in connected.values():
+        events(socket)
+    return connected
+
+
+def roles(group: Conversation) -> dict[str, str]:
+    db.session.expire_all()
+    memberships = db.session.execute(db.select(Membership).where(Membership.conversation_id == group.id)).scalars()
+    return {membership.user.username: membership.role for membership in memberships}
+
+
+def membership_of(group: Conversation, user) -> Membership:
+    return db.session.execute(db.select(Membership).where(
+        Membership.conversation_id == group.id, Membership.user_id == user.id)).scalar_one()
+
+
+def refused(error_class, action, *args) -> tuple[str, int]:
+    """Run an action that must be refused; return (code, status) after checking nothing changed."""
+    before = database_rows()
+    with pytest.raises(error_class) as raised:
+        action(*args)
+    assert database_rows() == before
+    return raised.value.code, raised.value.status
+
+
+def who_receives_conversation_events(group: Conversation, sockets: dict) -> list[str]:
+    """Post into the group's room and see which users' sockets hear it."""
+    post_system_message(group.id, "ping")
+    return sorted(name for name, socket in sockets.items() if "message:new" in names(events(socket)))
+
+
+# create_group
+
+def test_create_makes_the_creator_owner_and_announces_to_each_member(alice, bob, carol, sockets):
+    group = create_group(alice, " Team ", "Our room", "public", [bob.id, bob.id, alice.id])
+    assert (group.kind, group.name, group.description, group.visibility, group.created_by_id) == (
+        "group", "Team", "Our room", "public", alice.id)
+    assert roles(group) == {"alice": "owner", "bob": "member"}
+    for user in (alice, bob):
+        assert events(sockets[user.username]) == [
+            ("conversation:added", {"conversation": conversation_payload(group, membership_of(group, user))})]
+    assert events(sockets["alice"]) == [] and events(sockets["carol"]) == []
+    added = conversation_payload(group, membership_of(group, bob))
+    assert (added["name"], added["membership"]["role"], added["membership"]["user_id"]) == ("Team", "member", bob.id)
+    assert who_receives_conversation_events(group, sockets) == ["alice", "bob"]
+
+
+def test_create_defaults_to_private(alice):
+    assert create_group(alice, "Quiet").visibility == "private"
+    assert create_group(alice, "Quiet", visibility=None).visibility == "private"
+
+
+@pytest.mark.parametrize("name, visibility, member_ids, code, status", [
+    ("", "private", [], "invalid_name", 400),
+    ("x" * 81, "private", [], "invalid_name", 400),
+    ("Team", "secret", [], "invalid_visibility", 400),
+    ("Team", "private", [999], "user_not_found", 404),
+])
+def test_create_refuses_bad_input_and_creates_nothing(alice, bob, name, visibility, member_ids, code, status):
+    before = database_rows()
+    with pytest.raises((InvalidInput, NotFound)) as raised:
+        create_group(alice, name, "", visibility, [bob.id, *member_ids])
+    assert (raised.value.code, raised.value.status) == (code, status)
+    assert database_rows() == before
+
+
+def test_create_refuses_deactivated_members(alice, bob):
+    bob.active = False
+    db.session.commit()
+    assert refused(NotFound, create_group, alice, "Team", "", "private", [bob.id]) == ("user_not_found", 404)
+
+
+# list_public_groups
+
+def test_public_listing_shows_public_unarchived_groups_with_member_counts(alice, bob, carol):
+    zoo = make_group(alice, "Zoo", [bob, carol], visibility="public")
+    make_group(alice, "Attic", visibility="public")
+    make_group(alice, "Hidden", [bob], visibility="private")
+    archived = make_group(alice, "Archive", visibility="public")
+    archived.archived_at = utcnow()
+    db.session.commit()
+    listed = [(group.name, count) for group, count in list_public_groups()]
+    assert listed == [("Attic", 1), ("Zoo", 3)]
+    assert [(group.id, count) for group, count in list_public_groups("zO")] == [(zoo.id, 3)]
+    assert [group.name for group, _ in list_public_groups(limit=1)] == ["Attic"]
+    assert list_public_groups("hidden") == []
+
+
+def test_public_search_treats_wildcards_as_text(alice):
+    make_group(alice, "a_b", visibility="public")
+    make_group(alice, "axb", visibility="public")
+    make_group(alice, "100% fun", visibility="public")
+    assert [group.name for group, _ in list_public_groups("a_b")] == ["a_b"]
+    assert [group.name for group, _ in list_public_groups("%")] == ["100% fun"]
+
+
+# join_group
+
+def test_join_public_group_as_member_with_history_read(alice, bob, carol, sockets):
+    group = make_group(alice, "Open", [bob], visibility="public")
+    post_system_message(group.id, "welcome")
+    for socket in sockets.values():
+        events(socket)
+    membership = join_group(carol, group.id)
+    assert (membership.role, membership.last_read_seq) == ("member", 1)
+    member = member_payload(membership_of(group, carol))
+    assert events(sockets["carol"]) == [
+        ("conversation:added", {"conversation": conversation_payload(group, membership_of(group, carol))}),
+        ("member:joined", {"conversation_id": group.id, "member": member}),
+    ]
+    for name in ("alice", "bob"):
+        assert events(sockets[name]) == [("member:joined", {"conversation_id": group.id, "member": member})]
+    assert who_receives_conversation_events(group, sockets) == ["alice", "bob", "carol"]
+
+
+def test_join_refuses_private_groups_twice_archived_and_non_groups(alice, bob, carol, sockets):
+    private = make_group(alice, "Private", [bob])
+    public = make_group(alice, "Public", [bob], visibility="public")
+    archived = make_group(alice, "Old", visibility="public")
+    archived.archived_at = utcnow()
+    db.session.commit()
+    from actions.direct import open_direct_conversation
+
+    direct = open_direct_conversation(alice, bob.id).conversation
+    for socket in sockets.values():
+        events(socket)
+    assert refused(Forbidden, join_group, carol, private.id) == ("group_is_private", 403)
+    assert refused(Conflict, join_group, bob, public.id) == ("already_a_member", 409)
+    assert refused(Conflict, join_group, bob, private.id) == ("already_a_member", 409)
+    assert refused(Forbidden, join_group, carol, archived.id) == ("conversation_archived", 403)
+    assert refused(NotFound, join_group, carol, direct.id) == ("group_not_found", 404)
+    assert refused(NotFound, join_group, carol, 9999) == ("group_not_found", 404)
+    assert all(events(socket) == [] for socket in sockets.values())
+
+
+# leave_group
+
+def test_member_leaves(alice, bob, carol, sockets):
+    group = make_group(alice, "Team", [bob, carol])
+    for socket in sockets.values():
+        events(socket)
+    leave_group(carol, group.id)
+    assert roles(group) == {"alice": "owner", "bob": "member"}
+    assert events(sockets["carol"]) == [("conversation:removed", {"conversation_id": group.id, "reason": "left"})]
+    for name in ("alice", "bob"):
+        assert events(sockets[name]) == [
+            ("member:left", {"conversation_id": group.id, "user_id": carol.id, "reason": "left"})]
+    assert who_receives_conversation_events(group, sockets) == ["alice", "bob"]
+
+
+def test_last_owner_leaving_passes_ownership_to_the_longest_standing_admin(alice, bob, carol, sockets):
+    group = make_group(alice, "Team", [bob])
+    add_member(alice, group.id, carol.id)
+    set_member_role(alice, group.id, carol.id, "admin")  # carol joined after bob, but is an admin
+    for socket in sockets.values():
+        events(socket)
+    leave_group(alice, group.id)
+    assert roles(group) == {"bob": "member", "carol": "owner"}
+    assert events(sockets["alice"]) == [("conversation:removed", {"conversation_id": group.id, "reason": "left"})]
+    for name in ("bob", "carol"):
+        assert events(sockets[name]) == [
+            ("member:left", {"conversation_id": group.id, "user_id": alice.id, "reason": "left"}),
+            ("member:updated", {"conversation_id": group.id, "member": member_payload(membership_of(group, carol))}),
+        ]
+
+
+def test_last_owner_leaving_without_admins_passes_ownership_to_the_longest_standing_member(alice, bob, carol):
+    group = make_group(alice, "Team", [bob])
+    add_member(alice, group.id, carol.id)
+    leave_group(alice, group.id)
+    assert roles(group) == {"bob": "owner", "carol": "member"}
+
+
+def test_an_owner_leaving_while_another_owner_stays_passes_nothing(alice, bob, carol):
+    group = make_group(alice, "Team", [bob, carol])
+    set_member_role(alice, group.id, carol.id, "owner")
+    leave_group(alice, group.id)
+    assert roles(group) == {"bob": "member", "carol": "owner"}
+
+
+def test_the_last_member_can_leave(alice):
+    group = make_group(alice, "Solo")
+    leave_group(alice, group.id)
+    assert roles(group) == {}
+
+
+def test_leave_refuses_non_members_and_non_groups(alice, bob, carol):
+    group = make_group(alice, "Team", [bob])
+    assert refused(Forbidden, leave_group, carol, group.id) == ("not_a_member", 403)
+    assert refused(NotFound, leave_group, carol, 9999) == ("group_not_found", 404)
+    from actions.direct import open_direct_conversation
+
+    direct = open_direct_conversation(alice, bob.id).conversation
+    assert refused(NotFound, leave_group, alice, direct.id) == ("group_not_found", 404)
+
+
+# add_member, remove_member, set_member_role: who may do what
+
+@pytest.fixture
+def team(alice, bob, carol):
+    """alice owns the group, bob is its admin, carol a member; dave and erin are outside."""
+    group = make_group(alice, "Team", [bob, carol])
+    set_member_role(alice, group.id, bob.id, "admin")
+    return group
+
+
+@pytest.fixture
+def dave(app):
+    return make_user("dave")
+
+
+@pytest.mark.parametrize("actor", ["alice", "bob"])
+def test_owners_and_admins_add_members(team, actor, dave, alice, bob, sockets):
+    add_member({"alice": alice, "bob": bob}[actor], team.id, dave.id)
+    assert roles(team)["dave"] == "member"
+    joined = ("member:joined", {"conversation_id": team.id, "member": member_payload(membership_of(team, dave))})
+    for name in ("alice", "bob", "carol"):
+        assert events(sockets[name]) == [joined]
+
+
+def test_add_member_refusals(team, alice, carol, dave):
+    outsider = make_user("erin")
+    assert refused(Forbidden, add_member, carol, team.id, dave.id) == ("not_a_group_admin", 403)
+    assert refused(Forbidden, add_member, outsider, team.id, dave.id) == ("not_a_member", 403)
+    assert refused(Conflict, add_member, alice, team.id, carol.id) == ("already_a_member", 409)
+    assert refused(NotFound, add_member, alice, team.id, 9999) == ("user_not_found", 404)
+    assert refused(NotFound, add_member, alice, 9999, dave.id) == ("group_not_found", 404)
+
+
+def test_owner_removes_anyone(team, alice, bob, carol, sockets):
+    remove_member(alice, team.id, bob.id)
+    assert events(sockets["bob"]) == [("conversation:removed", {"conversation_id": team.id, "reason": "removed"})]
+    left = ("member:left", {"conversation_id": team.id, "user_id": bob.id, "reason": "removed"})
+    assert events(sockets["alice"]) == [left] and events(sockets["carol"]) == [left]
+    remove_member(alice, team.id, carol.id)
+    assert roles(team) == {"alice": "owner"}
+    assert who_receives_conversation_events(team, sockets) == ["alice"]
+
+
+def test_owner_removes_another_owner(team, alice, carol):
+    set_member_role(alice, team.id, carol.id, "owner")
+    remove_member(alice, team.id, carol.id)
+    assert roles(team) == {"alice": "owner", "bob": "admin"}
+
+
+def test_admin_removes_plain_members_only(team, alice, bob, carol, dave):
+    add_member(alice, team.id, dave.id)
+    set_member_role(alice, team.id, dave.id, "admin")
+    assert refused(Forbidden, remove_member, bob, team.id, alice.id) == ("not_a_group_owner", 403)
+    assert refused(Forbidden, remove_member, bob, team.id, dave.id) == ("not_a_group_owner", 403)
+    remove_member(bob, team.id, carol.id)
+    assert roles(team) == {"alice": "owner", "bob": "admin", "dave": "admin"}
+
+
+def test_remove_member_refusals(team, alice, bob, carol, dave):
+    assert refused(Forbidden, remove_member, carol, team.id, bob.id) == ("not_a_group_admin", 403)
+    assert refused(Forbidden, remove_member, dave, team.id, carol.id) == ("not_a_member", 403)
+    assert refused(Conflict, remove_member, alice, team.id, alice.id) == ("cannot_remove_self", 409)
+    assert refused(NotFound, remove_member, alice, team.id, dave.id) == ("member_not_found", 404)
+
+
+def test_owner_sets_any_role(team, alice, bob, carol, sockets):
+    set_member_role(alice, team.id, carol.id, "owner")
+    updated = ("member:updated", {"conversation_id": team.id, "member": member_payload(membership_of(team, carol))})
+    assert updated[1]["member"]["role"] == "owner"
+    for name in ("alice", "bob", "carol"):
+        assert events(sockets[name]) == [updated]
+    set_member_role(alice, team.id, bob.id, "member")
+    set_member_role(alice, team.id, alice.id, "admin")  # carol is an owner too now
+    assert roles(team) == {"alice": "admin", "bob": "member", "carol": "owner"}
+
+
+def test_admin_only_promotes_members_to_admin(team, alice, bob, carol, dave):
+    add_member(alice, team.id, dave.id)
+    assert refused(Forbidden, set_member_role, bob, team.id, carol.id, "owner") == ("not_a_group_owner", 403)
+    assert refused(Forbidden, set_member_role, bob, team.id, alice.id, "member") == ("not_a_group_owner", 403)
+    assert refused(Forbidden, set_member_role, bob, team.id, bob.id, "member") == ("not_a_group_owner", 403)
+    set_member_role(bob, team.id, carol.id, "admin")
+    assert refused(Forbidden, set_member_role, bob, team.id, carol.id, "member") == ("not_a_group_owner", 403)
+    assert roles(team) == {"alice": "owner", "bob": "admin", "carol": "admin", "dave": "member"}
+
+
+def test_set_role_refusals(team, alice, carol, dave):
+    assert refused(Forbidden, set_member_role, carol, team.id, carol.id, "admin") == ("not_a_group_admin", 403)
+    assert refused(Forbidden, set_member_role, dave, team.id, carol.id, "admin") == ("not_a_member", 403)
+    assert refused(InvalidInput, set_member_role, alice, team.id, carol.id, "king") == ("invalid_role", 400)
+    assert refused(NotFound, set_member_role, alice, team.id, dave.id, "admin") == ("member_not_found", 404)
+
+
+def test_the_last_owner_cannot_step_down(team, alice, carol):
+    assert refused(Conflict, set_member_role, alice, team.id, alice.id, "admin") == ("last_owner", 409)
+    set_member_role(alice, team.id, carol.id, "owner")
+    set_member_role(alice, team.id, alice.id, "member")
+    assert roles(team)["alice"] == "member"
+    assert refused(Conflict, set_member_role, carol, team.id, carol.id, "admin") == ("last_owner", 409)
+
+
+def test_setting_the_same_owner_role_again_is_allowed(team, alice):
+    assert set_member_role(alice, team.id, alice.id, "owner").role == "owner"
+
+
+# update_group
+
+@pytest.mark.parametrize("actor", ["alice", "bob"])
+def test_owners_and_admins_rename(team, actor, alice, bob, sockets):
+    group = update_group({"alice": alice, "bob": bob}[actor], team.id, "  Renamed ", "New topic")
+    assert (group.name, group.description) == ("Renamed", "New topic")
+    updated = ("conversation:updated", {"conversation": conversation_payload(db.session.get(Conversation, team.id))})
+    assert updated[1]["conversation"]["name"] == "Renamed"
+    for name in ("alice", "bob", "carol"):
+        assert events(sockets[name]) == [updated]
+
+
+def test_update_changes_only_what_is_given(team, alice):
+    update_group(alice, team.id, description="Only the topic")
+    assert (team.name, team.description) == ("Team", "Only the topic")
+    update_group(alice, team.id, name="Other")
+    assert (team.name, team.description) == ("Other", "Only the topic")
+
+
+def test_update_refusals(team, alice, bob, carol, dave, sockets):
+    from actions.direct import open_direct_conversation
+
+    direct = open_direct_conversation(alice, bob.id).conversation
+    for socket in sockets.values():
+        events(socket)
+    assert refused(Forbidden, update_group, carol, team.id, "Mine") == ("not_a_group_admin", 403)
+    assert refused(Forbidden, update_group, dave, team.id, "Mine") == ("not_a_member", 403)
+    assert refused(InvalidInput, update_group, alice, team.id, "   ") == ("invalid_name", 400)
+    assert refused(InvalidInput, update_group, alice, team.id, "Ok", "x" * 1001) == ("invalid_description", 400)
+    assert refused(NotFound, update_group, alice, direct.id, "Mine") == ("group_not_found", 404)
+    assert all(events(socket) == [] for socket in sockets.values())
+
+
+# list_members
+
+def test_list_members_in_joining_order(team, alice, bob, carol, dave):
+    add_member(alice, team.id, dave.id)
+    assert [(m.user.username, m.role) for m in list_members(carol, team.id)] == [
+        ("alice", "owner"), ("bob", "admin"), ("carol", "member"), ("dave", "member")]
+    outsider = make_user("erin")
+    assert refused(Forbidden, list_members, outsider, team.id) == ("not_a_member", 403)
+    assert refused(NotFound, list_members, outsider, 9999) == ("conversation_not_found", 404)
