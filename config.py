@@ -14,6 +14,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production", "testing")
+# Types storage.sniff recognizes from the bytes; UPLOAD_ALLOWED_TYPES may narrow them.
+DEFAULT_UPLOAD_TYPES = (
+    "image/png,image/jpeg,image/gif,image/webp,audio/mpeg,audio/ogg,audio/wav,audio/webm,audio/mp4,"
+    "video/mp4,video/webm,video/quicktime,application/pdf,application/zip,text/plain"
+)
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -59,6 +64,7 @@ class BaseConfig:
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "300"))
+        self.UPLOAD_ALLOWED_TYPES = _list(get("UPLOAD_ALLOWED_TYPES") or DEFAULT_UPLOAD_TYPES)
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")

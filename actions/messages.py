@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, NotFound
+from actions.files import attachment_message_kind, check_attachment_for_message
 from actions.payloads import message_payload
 from actions.validation import check_client_id, check_string
 from extensions import db
@@ -51,6 +52,9 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+    if attachment_id is not None:  # the kind follows the file: image, voice, video or file
+        attachment = check_attachment_for_message(sender, conversation_id, attachment_id)
+        attachment_id, kind = attachment.id, attachment_message_kind(attachment)
     try:
         message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
         membership.last_read_seq = max(membership.last_read_seq, message.seq)  # you have read what you wrote

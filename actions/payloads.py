@@ -1,7 +1,7 @@
 """The wire format: how users, conversations and messages look in JSON, in one place."""
 from __future__ import annotations
 
-from models import Conversation, Membership, Message, User
+from models import Attachment, Conversation, Membership, Message, User
 from models.time import isoformat
 
 
@@ -31,11 +31,31 @@ def message_payload(message: Message) -> dict:
         "kind": message.kind,
         "body": "" if removed_by else message.body,
         "attachment_id": None if removed_by else message.attachment_id,
+        "attachment": attachment_payload(message.attachment) if message.attachment and not removed_by else None,
         "client_id": message.client_id,
         "created_at": isoformat(message.created_at),
         "edited_at": isoformat(message.edited_at),
         "removed": removed_by is not None,
         "removed_by": removed_by,
+    }
+
+
+def attachment_payload(attachment: Attachment) -> dict:
+    """A file's details and its app URLs (which redirect to short-lived storage URLs).
+    A deleted file keeps only its id and status: the page shows "file removed"."""
+    if attachment.status == "deleted":
+        return {"id": attachment.id, "status": "deleted", "filename": None, "content_type": None, "size": None,
+                "has_thumbnail": False, "url": None, "thumbnail_url": None}
+    has_thumbnail = attachment.thumbnail_key is not None
+    return {
+        "id": attachment.id,
+        "status": attachment.status,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "has_thumbnail": has_thumbnail,
+        "url": f"/files/{attachment.id}",
+        "thumbnail_url": f"/files/{attachment.id}/thumbnail" if has_thumbnail else None,
     }
 
 

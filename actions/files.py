@@ -1,0 +1,281 @@
+"""Files shared in conversations: upload (through the server or straight to storage),
+download links, use in a message, and removal by an operator.
+
+An attachment belongs to its uploader and one conversation until it is sent in a message
+there; from then on the conversation's members (and operators) may read it, until the
+message is removed or an operator deletes the file. The database keeps keys, never URLs.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from contextlib import closing
+from dataclasses import dataclass
+from io import BytesIO
+from typing import BinaryIO
+
+from flask import current_app
+
+from actions.access import access_conversation, access_conversation_for_posting
+from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
+from actions.validation import check_int, check_string
+from extensions import db
+from models import Attachment, Message, User
+from storage import ObjectMissing, PresignedPost, Storage, get_storage
+from storage.sniff import INLINE_TYPES, KNOWN_TYPES, SNIFF_BYTES, message_kind, sniff
+from storage.streams import MeteredReader, TooLarge
+from storage.thumbnails import THUMBNAIL_TYPES, make_thumbnail, thumbnail_key, thumbnail_type
+
+log = logging.getLogger(__name__)
+
+# A presigned POST must be *started* within this time; a slow 25 MiB upload may take longer to finish.
+DIRECT_UPLOAD_SECONDS = 600
+FILENAME_MAX_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    attachment: Attachment  # pending until complete_direct_upload verifies the object
+    post: PresignedPost
+
+
+def check_filename(value: object) -> str:
+    """A display name: no folders, no control characters; never used as a storage key."""
+    name = check_string(value, "filename", max_length=1000)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if ord(char) >= 32 and ord(char) != 127).strip()
+    if not name or name in (".", ".."):
+        raise InvalidInput("invalid_filename", "The file needs a name.")
+    if len(name) > FILENAME_MAX_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        keep = extension[:16] if dot else ""
+        name = (stem or name)[: FILENAME_MAX_LENGTH - len(keep) - 1] + ("." + keep if keep else "")
+    return name
+
+
+def access_attachment(user: User, attachment_id: int) -> Attachment:
+    """Who may read a file: before it is sent only its uploader; after, the conversation's
+    members. Operators (role admin) may read any file. Removed files are gone for everyone."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("file_not_found", "No such file.")
+    message = message_of(attachment)
+    if not user.is_admin:
+        if message is not None:
+            access_conversation(user, attachment.conversation_id)
+        elif attachment.uploader_id != user.id:
+            raise Forbidden("not_allowed", "This file has not been shared with you.")
+    if attachment.status == "deleted" or (message is not None and message.is_removed):
+        raise ActionError("file_removed", "This file was removed.", status=410)
+    if attachment.status != "ready":
+        raise Conflict("file_not_ready", "This upload has not been completed.")
+    return attachment
+
+
+def file_download_url(user: User, attachment_id: int, *, thumbnail: bool = False, download: bool = False) -> str:
+    """A short-lived URL for a file (or its thumbnail) the user may read."""
+    attachment = access_attachment(user, attachment_id)
+    seconds = current_app.config["DOWNLOAD_URL_SECONDS"]
+    if thumbnail:
+        if attachment.thumbnail_key is None:
+            raise NotFound("thumbnail_not_found", "This file has no thumbnail.")
+        return get_storage().download_url(attachment.thumbnail_key, filename="thumbnail-" + attachment.filename,
+                                          content_type=thumbnail_type(attachment.thumbnail_key), inline=True,
+                                          expires_in=seconds)
+    # Only types that cannot run script are shown in the page; anything else downloads.
+    content_type = attachment.content_type if attachment.content_type in KNOWN_TYPES else "application/octet-stream"
+    if content_type == "text/plain":
+        content_type = "text/plain; charset=utf-8"
+    return get_storage().download_url(attachment.storage_key, filename=attachment.filename,
+                                      content_type=content_type,
+                                      inline=attachment.content_type in INLINE_TYPES and not download,
+                                      expires_in=seconds)
+
+
+def upload_attachment(uploader: User, conversation_id: int, filename: object, declared_type: str | None,
+                      stream: BinaryIO) -> Attachment:
+    """A member uploads a file through the server: type sniffed, size capped, SHA-256 recorded."""
+    access_conversation_for_posting(uploader, conversation_id)
+    filename = check_filename(filename)
+    storage = get_storage()
+    key = _new_key(conversation_id)
+    reader = MeteredReader(stream, current_app.config["UPLOAD_MAX_BYTES"])
+    try:
+        head = reader.peek(SNIFF_BYTES)
+        if not head:
+            raise InvalidInput("empty_file", "The file is empty.")
+        content_type = _check_allowed(sniff(head, declared_type))
+        storage.save(key, reader, content_type)
+    except TooLarge:
+        storage.delete(key)
+        raise _too_large() from None
+    attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id, storage_key=key,
+                            filename=filename, content_type=content_type, size=reader.size,
+                            sha256=reader.sha256, status="ready")
+    attachment.thumbnail_key = _store_thumbnail(storage, key, content_type)
+    db.session.add(attachment)
+    db.session.commit()
+    return attachment
+
+
+def start_direct_upload(uploader: User, conversation_id: int, filename: object, content_type: object,
+                        size: object) -> DirectUpload:
+    """A member asks to upload straight to storage: a pending attachment and a presigned POST."""
+    access_conversation_for_posting(uploader, conversation_id)
+    filename = check_filename(filename)
+    content_type = _check_allowed(check_string(content_type, "content_type", max_length=127).lower())
+    size = check_int(size, "size", minimum=1)
+    if size > current_app.config["UPLOAD_MAX_BYTES"]:
+        raise _too_large()
+    attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id,
+                            storage_key=_new_key(conversation_id), filename=filename,
+                            content_type=content_type, size=size, status="pending")
+    db.session.add(attachment)
+    db.session.commit()
+    post = get_storage().presigned_post(incoming_key(attachment.storage_key), content_type=content_type,
+                                        size=size, expires_in=DIRECT_UPLOAD_SECONDS)
+    return DirectUpload(attachment=attachment, post=post)
+
+
+def complete_direct_upload(uploader: User, attachment_id: int) -> Attachment:
+    """The uploader reports a direct upload done; the object is verified (size, type, bytes) first."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.uploader_id != uploader.id:
+        raise NotFound("file_not_found", "No such upload.")
+    if attachment.status == "ready":
+        return attachment
+    if attachment.status == "deleted":
+        raise ActionError("file_removed", "This upload was refused or removed.", status=410)
+    access_conversation_for_posting(uploader, attachment.conversation_id)
+    storage = get_storage()
+    # Move the object out of the key the presigned POST can still write, then verify the copy,
+    # so nothing can replace the bytes after they were checked.
+    try:
+        storage.move(incoming_key(attachment.storage_key), attachment.storage_key)
+    except ObjectMissing:
+        pass  # not uploaded yet, or moved by an earlier attempt that did not finish
+    stored = storage.head(attachment.storage_key)
+    if stored is None:
+        raise Conflict("upload_missing", "The file has not been uploaded yet.")
+    problem = _verify(storage, attachment, stored.size, stored.content_type)
+    if problem is not None:
+        storage.delete(attachment.storage_key)
+        attachment.status = "deleted"
+        db.session.commit()
+        raise ActionError("upload_mismatch", problem, status=422)
+    attachment.thumbnail_key = _store_thumbnail(storage, attachment.storage_key, attachment.content_type)
+    attachment.status = "ready"
+    db.session.commit()
+    return attachment
+
+
+def check_attachment_for_message(sender: User, conversation_id: int, attachment_id: object) -> Attachment:
+    """An attachment the sender uploaded to this conversation, complete and not yet sent."""
+    attachment_id = check_int(attachment_id, "attachment_id", minimum=1)
+    # Locked until the send commits (PostgreSQL), so two sends cannot both take it.
+    attachment = db.session.execute(
+        db.select(Attachment).where(Attachment.id == attachment_id).with_for_update()
+    ).scalar_one_or_none()
+    if attachment is None or attachment.uploader_id != sender.id:
+        raise NotFound("attachment_not_found", "No such upload of yours.")
+    if attachment.conversation_id != conversation_id:
+        raise InvalidInput("attachment_elsewhere", "This file was uploaded to another conversation.")
+    if attachment.status != "ready":
+        raise Conflict("attachment_not_ready", "This file is not ready (upload incomplete or removed).")
+    if message_of(attachment) is not None:
+        raise Conflict("attachment_used", "This file was already sent.")
+    return attachment
+
+
+def attachment_message_kind(attachment: Attachment) -> str:
+    return message_kind(attachment.content_type)
+
+
+def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
+    """An operator removes a file from storage; its message shows "file removed" live.
+
+    `operator` None means the service itself (CLI); a user must have role admin."""
+    from actions.messages import _commit_change  # the one way a message changes (revision + event)
+
+    if operator is not None and not operator.is_admin:
+        raise Forbidden("not_an_operator", "Only operators can delete files.")
+    attachment = db.session.get(Attachment, check_int(attachment_id, "attachment_id", minimum=1))
+    if attachment is None:
+        raise NotFound("file_not_found", "No such file.")
+    if attachment.status == "deleted":
+        return attachment
+    attachment.status = "deleted"
+    message = message_of(attachment)
+    if message is not None:
+        _commit_change(message)  # commits, then members get message:updated with status "deleted"
+    else:
+        db.session.commit()
+    # After the commit: a leftover object is unreachable, while a lost object under a "ready" row would be broken.
+    _remove_objects(get_storage(), attachment)
+    return attachment
+
+
+def message_of(attachment: Attachment) -> Message | None:
+    """The message that carries the attachment, if it was sent."""
+    return db.session.execute(db.select(Message).where(Message.attachment_id == attachment.id)).scalar_one_or_none()
+
+
+def incoming_key(storage_key: str) -> str:
+    """Where a direct upload lands before verification: `incoming/...` beside `files/...`."""
+    return "incoming/" + storage_key.split("/", 1)[1]
+
+
+def _new_key(conversation_id: int) -> str:
+    return f"files/{conversation_id}/{secrets.token_urlsafe(24)}"
+
+
+def _check_allowed(content_type: str | None) -> str:
+    if content_type is None or content_type not in current_app.config["UPLOAD_ALLOWED_TYPES"]:
+        raise ActionError("type_not_allowed", "This type of file is not accepted.", status=415)
+    return content_type
+
+
+def _too_large() -> ActionError:
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    return ActionError("file_too_large", f"Files are limited to {limit} bytes.", status=413)
+
+
+def _verify(storage: Storage, attachment: Attachment, size: int, content_type: str | None) -> str | None:
+    """Why a directly uploaded object does not match its attachment, or None if it does."""
+    if size != attachment.size:
+        return f"The uploaded file has {size} bytes, not the {attachment.size} announced."
+    if content_type is not None and content_type.lower() != attachment.content_type:
+        return f"The uploaded file was stored as {content_type}, not {attachment.content_type}."
+    with closing(storage.open(attachment.storage_key)) as source:
+        reader = MeteredReader(source, attachment.size)
+        try:
+            sniffed = sniff(reader.peek(SNIFF_BYTES), attachment.content_type)
+            reader.drain()
+        except TooLarge:
+            return "The uploaded file is larger than announced."
+    if sniffed != attachment.content_type:
+        return f"The uploaded bytes are not {attachment.content_type}."
+    attachment.sha256 = reader.sha256
+    return None
+
+
+def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | None:
+    if content_type not in THUMBNAIL_TYPES:
+        return None
+    with closing(storage.open(key)) as source:
+        thumbnail = make_thumbnail(source)
+    if thumbnail is None:
+        return None
+    data, thumbnail_content_type = thumbnail
+    target = thumbnail_key(key, thumbnail_content_type)
+    storage.save(target, BytesIO(data), thumbnail_content_type)
+    return target
+
+
+def _remove_objects(storage: Storage, attachment: Attachment) -> None:
+    keys = [attachment.storage_key, incoming_key(attachment.storage_key), attachment.thumbnail_key]
+    for key in filter(None, keys):
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001  (the row says deleted; a leftover object is unreachable)
+            log.exception("could not delete %s from storage", key)

@@ -1,0 +1,120 @@
+"""Object storage behind one small interface; `get_storage()` picks the backend from
+`STORAGE_BACKEND` (`local` or `s3`). The database keeps keys, never URLs: a URL is made
+per download and expires."""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+from urllib.parse import quote
+
+from flask import current_app
+
+EXTENSION_KEY = "switchboard.storage"
+# Keys are made by actions.files, never taken from users: "<area>/<conversation id>/<random>[.suffix]".
+KEY_PATTERN = re.compile(r"^[a-z]+/[0-9]+/[A-Za-z0-9_-]+(\.[a-z]+)*$")
+
+
+class StorageError(Exception):
+    """The backend failed or refused an operation."""
+
+
+class ObjectMissing(StorageError):
+    """No object under that key."""
+
+
+class InvalidKey(StorageError):
+    """A key that does not have the shape actions.files gives keys (e.g. `../`)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str | None  # None when the backend keeps no metadata (local disk)
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A form the client posts (fields first, then `file`) straight to `url`."""
+
+    url: str
+    fields: dict[str, str]
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not KEY_PATTERN.match(key) or ".." in key:
+        raise InvalidKey(f"invalid storage key {key!r}")
+    return key
+
+
+class Storage(ABC):
+    """What actions.files needs from a place that keeps files."""
+
+    name: str
+
+    @abstractmethod
+    def save(self, key: str, stream: BinaryIO, content_type: str) -> None:
+        """Copy `stream` (read until EOF, in chunks) to `key`; errors from the stream propagate."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A readable, closable stream of the object (ObjectMissing if absent)."""
+
+    @abstractmethod
+    def head(self, key: str) -> StoredObject | None:
+        """Size and type of the object, or None if it does not exist."""
+
+    @abstractmethod
+    def move(self, source_key: str, target_key: str) -> None:
+        """Rename an object (ObjectMissing if the source is absent)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; removing a missing object is not an error."""
+
+    @abstractmethod
+    def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:
+        """A URL that serves the object for `expires_in` seconds with the given name and type."""
+
+    @abstractmethod
+    def presigned_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
+        """A form that lets a client upload exactly `size` bytes of `content_type` to `key`."""
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """`attachment; filename="..."; filename*=UTF-8''...` (RFC 6266 with RFC 5987 for non-ASCII)."""
+    disposition = "inline" if inline else "attachment"
+    fallback = "".join(
+        char if 32 <= ord(char) < 127 and char not in '"\\%;' else "_" for char in filename
+    ) or "file"
+    header = f'{disposition}; filename="{fallback}"'
+    if fallback != filename:
+        header += "; filename*=UTF-8''" + quote(filename, safe="")
+    return header
+
+
+def build_storage(config: Mapping[str, object]) -> Storage:
+    """The backend the settings ask for."""
+    backend = config["STORAGE_BACKEND"]
+    if backend == "local":
+        from storage.local import LocalStorage
+
+        return LocalStorage(str(config["STORAGE_LOCAL_PATH"]), str(config["SECRET_KEY"]))
+    if backend == "s3":
+        from storage.s3 import S3Storage
+
+        if not config.get("S3_BUCKET"):
+            raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+        return S3Storage(str(config["S3_BUCKET"]), region=str(config.get("S3_REGION") or "") or None,
+                         endpoint_url=str(config.get("S3_ENDPOINT_URL") or "") or None)
+    raise RuntimeError(f"STORAGE_BACKEND must be local or s3, not {backend!r}")
+
+
+def get_storage() -> Storage:
+    """The current app's storage backend, built once per app."""
+    storage = current_app.extensions.get(EXTENSION_KEY)
+    if storage is None:
+        storage = current_app.extensions[EXTENSION_KEY] = build_storage(current_app.config)
+    return storage

@@ -1,0 +1,86 @@
+"""Files in an S3 bucket (or any S3-compatible service) through boto3.
+
+Credentials come from boto3's standard chain (AWS_* variables, profiles, instance roles),
+never from Switchboard's settings. Downloads and direct uploads use presigned requests.
+"""
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from storage import ObjectMissing, PresignedPost, Storage, StoredObject, check_key, content_disposition
+
+MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+# In the calling greenlet: s3transfer's worker threads would read the request stream from elsewhere.
+TRANSFER = TransferConfig(use_threads=False)
+
+
+class S3Storage(Storage):
+    name = "s3"
+
+    def __init__(self, bucket: str, region: str | None = None, endpoint_url: str | None = None) -> None:
+        self.bucket = bucket
+        # S3-compatible services behind a custom endpoint rarely serve virtual-hosted bucket names.
+        addressing = "path" if endpoint_url else "auto"
+        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint_url,
+                                   config=Config(signature_version="s3v4", s3={"addressing_style": addressing}))
+
+    def save(self, key: str, stream: BinaryIO, content_type: str) -> None:
+        self.client.upload_fileobj(stream, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type},
+                                   Config=TRANSFER)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+        except ClientError as error:
+            if _is_missing(error):
+                raise ObjectMissing(key) from None
+            raise
+
+    def head(self, key: str) -> StoredObject | None:
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType"))
+
+    def move(self, source_key: str, target_key: str) -> None:
+        try:
+            self.client.copy_object(Bucket=self.bucket, Key=check_key(target_key),
+                                    CopySource={"Bucket": self.bucket, "Key": check_key(source_key)})
+        except ClientError as error:
+            if _is_missing(error):
+                raise ObjectMissing(source_key) from None
+            raise
+        self.delete(source_key)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": check_key(key),
+                    "ResponseContentDisposition": content_disposition(filename, inline=inline),
+                    "ResponseContentType": content_type},
+            ExpiresIn=expires_in,
+        )
+
+    def presigned_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
+        # The policy pins the key (boto3 adds it), the exact size and the type.
+        post = self.client.generate_presigned_post(
+            self.bucket, check_key(key), Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=expires_in,
+        )
+        return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+
+def _is_missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in MISSING_CODES

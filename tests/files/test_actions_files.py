@@ -1,0 +1,171 @@
+"""actions.files with the Flask test app on the local backend: uploads, sending, deleting."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from actions.errors import ActionError
+from actions.files import (
+    check_filename,
+    complete_direct_upload,
+    delete_attachment,
+    file_download_url,
+    incoming_key,
+    start_direct_upload,
+    upload_attachment,
+)
+from actions.messages import delete_message, send_message
+from extensions import db
+from models import Attachment
+from storage import get_storage
+from tests.factories import make_group
+from tests.files.samples import ELF_BYTES, PDF_BYTES, WEBM_BYTES, png_bytes
+
+
+@pytest.fixture
+def group(alice, bob):
+    return make_group(alice, "Files", members=[bob])
+
+
+def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
+    return upload_attachment(user, conversation.id, filename, declared, io.BytesIO(data))
+
+
+def test_upload_sniffs_hashes_and_makes_a_thumbnail(alice, group):
+    attachment = upload(alice, group, png_bytes(), declared="application/pdf")
+    assert attachment.status == "ready"
+    assert attachment.content_type == "image/png"  # from the bytes, not the declared type
+    assert len(attachment.sha256) == 64
+    storage = get_storage()
+    assert storage.head(attachment.storage_key).size == attachment.size
+    assert attachment.thumbnail_key.startswith(attachment.storage_key + ".thumb.")
+    assert storage.head(attachment.thumbnail_key).size > 0
+
+
+def test_upload_refuses_unknown_types_empty_files_and_strangers(alice, carol, group):
+    with pytest.raises(ActionError) as refused:
+        upload(alice, group, ELF_BYTES, "tool")
+    assert (refused.value.code, refused.value.status) == ("type_not_allowed", 415)
+    with pytest.raises(ActionError) as refused:
+        upload(alice, group, b"", "empty.txt")
+    assert refused.value.code == "empty_file"
+    with pytest.raises(ActionError) as refused:
+        upload(carol, group, PDF_BYTES, "doc.pdf")
+    assert refused.value.status == 403
+    assert db.session.execute(db.select(Attachment)).first() is None
+
+
+def test_upload_refuses_files_over_the_limit_while_streaming(app, alice, group):
+    app.config["UPLOAD_MAX_BYTES"] = 1000
+    with pytest.raises(ActionError) as refused:
+        upload(alice, group, PDF_BYTES + b"x" * 2000, "big.pdf")
+    assert (refused.value.code, refused.value.status) == ("file_too_large", 413)
+    assert db.session.execute(db.select(Attachment)).first() is None
+    assert not any(path.is_file() for path in get_storage().root.rglob("*"))
+
+
+def test_send_with_attachment_sets_kind_and_payload(alice, bob, group):
+    attachment = upload(alice, group, png_bytes())
+    sent = send_message(alice, group.id, "", attachment_id=attachment.id)
+    assert sent.message.kind == "image"
+    with pytest.raises(ActionError) as refused:
+        send_message(alice, group.id, "again", attachment_id=attachment.id)
+    assert refused.value.code == "attachment_used"
+    webm = upload(alice, group, WEBM_BYTES, "voice.webm", declared="audio/webm")
+    assert send_message(alice, group.id, None, attachment_id=webm.id).message.kind == "voice"
+
+
+def test_send_refuses_someone_elses_or_another_conversations_attachment(alice, bob, carol, group):
+    attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
+    with pytest.raises(ActionError) as refused:
+        send_message(bob, group.id, "mine now", attachment_id=attachment.id)
+    assert refused.value.code == "attachment_not_found"
+    other = make_group(alice, "Other", members=[carol])
+    with pytest.raises(ActionError) as refused:
+        send_message(alice, other.id, "here", attachment_id=attachment.id)
+    assert refused.value.code == "attachment_elsewhere"
+
+
+def test_reading_rules(alice, bob, carol, operator, group):
+    attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
+    assert file_download_url(alice, attachment.id)
+    with pytest.raises(ActionError) as refused:  # not sent yet: only the uploader
+        file_download_url(bob, attachment.id)
+    assert refused.value.status == 403
+    message = send_message(alice, group.id, "", attachment_id=attachment.id).message
+    assert file_download_url(bob, attachment.id)
+    assert file_download_url(operator, attachment.id)
+    with pytest.raises(ActionError) as refused:
+        file_download_url(carol, attachment.id)
+    assert refused.value.status == 403
+    with pytest.raises(ActionError) as refused:
+        file_download_url(bob, 999)
+    assert refused.value.status == 404
+    delete_message(alice, message.id)
+    for reader in (alice, bob, operator):
+        with pytest.raises(ActionError) as refused:
+            file_download_url(reader, attachment.id)
+        assert (refused.value.code, refused.value.status) == ("file_removed", 410)
+
+
+def test_delete_attachment_removes_objects_and_updates_the_message_live(app, alice, bob, operator, group,
+                                                                       socket_client_for):
+    attachment = upload(alice, group, png_bytes())
+    message = send_message(alice, group.id, "look", attachment_id=attachment.id).message
+    revision = message.revision
+    keys = (attachment.storage_key, attachment.thumbnail_key)
+    bob_socket = socket_client_for("bob")
+    bob_socket.get_received()
+    with pytest.raises(ActionError) as refused:
+        delete_attachment(bob, attachment.id)
+    assert refused.value.status == 403
+    delete_attachment(operator, attachment.id)
+    assert all(get_storage().head(key) is None for key in keys)
+    assert db.session.get(Attachment, attachment.id).status == "deleted"
+    updates = [event for event in bob_socket.get_received() if event["name"] == "message:updated"]
+    assert len(updates) == 1
+    payload = updates[0]["args"][0]["message"]
+    assert payload["id"] == message.id and payload["revision"] > revision
+    assert payload["attachment"]["status"] == "deleted" and payload["attachment"]["filename"] is None
+    assert delete_attachment(operator, attachment.id).status == "deleted"  # again: no change, no error
+
+
+def test_direct_upload_on_local_storage(alice, group):
+    direct = start_direct_upload(alice, group.id, "doc.pdf", "application/pdf", len(PDF_BYTES))
+    assert direct.attachment.status == "pending"
+    with pytest.raises(ActionError) as refused:
+        complete_direct_upload(alice, direct.attachment.id)
+    assert refused.value.code == "upload_missing"
+    get_storage().save(incoming_key(direct.attachment.storage_key), io.BytesIO(PDF_BYTES), "application/pdf")
+    attachment = complete_direct_upload(alice, direct.attachment.id)
+    assert attachment.status == "ready" and len(attachment.sha256) == 64
+    assert get_storage().head(incoming_key(attachment.storage_key)) is None
+
+
+def test_direct_upload_that_does_not_match_is_discarded(alice, group):
+    direct = start_direct_upload(alice, group.id, "doc.pdf", "application/pdf", len(PDF_BYTES))
+    get_storage().save(incoming_key(direct.attachment.storage_key), io.BytesIO(b"%PDF" + b"!" * (len(PDF_BYTES) - 4)),
+                       "application/pdf")
+    with pytest.raises(ActionError) as refused:
+        complete_direct_upload(alice, direct.attachment.id)
+    assert (refused.value.code, refused.value.status) == ("upload_mismatch", 422)
+    assert db.session.get(Attachment, direct.attachment.id).status == "deleted"
+    assert get_storage().head(direct.attachment.storage_key) is None
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("../../etc/passwd", "passwd"),
+    ("C:\\Users\\me\\report.pdf", "report.pdf"),
+    ("na\x1bme\x07.txt", "name.txt"),
+    ("photo 📷 été.png", "photo 📷 été.png"),
+])
+def test_check_filename(raw, clean):
+    assert check_filename(raw) == clean
+
+
+def test_check_filename_shortens_and_refuses():
+    assert len(check_filename("a" * 300 + ".pdf")) == 255
+    assert check_filename("a" * 300 + ".pdf").endswith(".pdf")
+    with pytest.raises(ActionError):
+        check_filename("..")
