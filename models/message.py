@@ -23,7 +23,9 @@ class Message(db.Model):
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(8), nullable=False, default="text")
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="SET NULL"))
+    # Unique: a file is sent in one message only (checked in actions.files, guaranteed here).
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="SET NULL"),
+                                                      unique=True, index=True)
     # The sender's idempotency id: a retry with the same one returns this message.
     client_id: Mapped[str | None] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
