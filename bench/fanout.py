@@ -26,6 +26,9 @@ from server import BenchServer
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
 
 VARIANTS = {"simple": "simple-websocket", "gws": "gevent-websocket"}
+# SQLite on tmpfs: a commit on the shared disk blocks the whole gevent worker for an fsync whose time
+# depends on everyone else's I/O, the same for both variants; it would drown what we measure.
+DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 # (label, path in a phase result, True when higher is better)
 METRICS = [
     ("deliveries/s", ("deliveries_per_s",), True),
@@ -35,6 +38,7 @@ METRICS = [
     ("fan-out p50 ms", ("fanout_latency_ms", "p50"), False),
     ("fan-out p95 ms", ("fanout_latency_ms", "p95"), False),
     ("server CPU us/delivery", ("server_cpu_us_per_delivery",), False),
+    ("server CPU share", ("server_cpu_share",), None),
     ("client CPU share", ("client_cpu_share",), None),
 ]
 
@@ -49,6 +53,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--variant", choices=["simple", "gws", "both"], default="both")
     parser.add_argument("--round-timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--deadline", type=float, default=1800, help="no new run starts after this many seconds")
+    parser.add_argument("--db-dir", type=Path, default=DEFAULT_DB_DIR,
+                        help=f"where the servers' temporary folders (SQLite, logs) go (default {DEFAULT_DB_DIR})")
     parser.add_argument("--json", type=Path, help="also write the raw results there")
     arguments = parser.parse_args()
     for name, low, high in (("clients", 1, 499), ("messages", 1, 5000), ("window", 1, 64), ("repeats", 1, 10)):
@@ -138,7 +144,7 @@ def main() -> int:
 
     runs: dict[str, list[dict]] = {variant: [] for variant in variants}
     servers: dict[str, BenchServer] = {}
-    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="switchboard-bench-", dir=arguments.db_dir) as workdir:
         try:
             for variant in variants:
                 servers[variant] = BenchServer(variant, venv_bins[variant], Path(workdir) / variant).start()
@@ -155,11 +161,13 @@ def main() -> int:
                         break
                     result = run_round(servers[variant], workers[variant], audiences[variant], client_bin,
                                        arguments.messages, windows, f"run{repeat}", arguments.round_timeout)
+                    result["load_average_1min"] = os.getloadavg()[0]  # how busy the shared machine was
                     runs[variant].append(result)
                     figures = ", ".join(f"w{phase['window']}: {phase['deliveries_per_s']:.0f} deliveries/s, "
                                         f"ack p50 {phase['ack_latency_ms']['p50']:.1f} ms"
                                         for phase in result["phases"])
-                    print(f"[bench] run {repeat + 1} {variant:<6} {figures}", flush=True)
+                    print(f"[bench] run {repeat + 1} {variant:<6} {figures} (load {result['load_average_1min']:.1f})",
+                          flush=True)
         finally:
             for server in servers.values():
                 server.stop()

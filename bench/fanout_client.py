@@ -140,6 +140,7 @@ class FanOut:
             "fanout_latency_ms": {key: value * 1000 for key, value in percentiles(fanout_latencies).items()},
             "server_cpu_s": server_cpu,
             "server_cpu_us_per_delivery": server_cpu / deliveries * 1e6,
+            "server_cpu_share": server_cpu / elapsed,  # near 1: the one worker was the bottleneck
             "client_cpu_share": client_cpu / elapsed,
             "failed_acks": len(failures),
             "duplicates": sum(max(0, count - messages) for count in phase.counts),
