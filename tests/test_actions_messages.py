@@ -1,0 +1,336 @@
+"""actions.messages: numbering, idempotent sends, edit/delete/hide, history and resync, and their events."""
+import pytest
+
+from actions.conversations import conversation_summary
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.groups import leave_group
+from actions.messages import (
+    changes_since,
+    delete_message,
+    edit_message,
+    message_history,
+    post_system_message,
+    send_message,
+    set_message_hidden,
+)
+from actions.payloads import message_payload
+from extensions import db
+from models import Conversation, Membership, Message
+from models.time import utcnow
+from tests.factories import make_group
+from tests.helpers import database_rows, events
+
+
+@pytest.fixture
+def group(alice, bob):
+    return make_group(alice, "Team", [bob])
+
+
+@pytest.fixture
+def sockets(alice, bob, carol, group, socket_client_for):
+    """Live test sockets of alice and bob (members) and carol (not a member), nothing received yet."""
+    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
+    for socket in connected.values():
+        events(socket)
+    return connected
+
+
+def refused(error_class, action, *args, **kwargs) -> tuple[str, int]:
+    """Run an action that must be refused; return (code, status) after checking nothing changed."""
+    before = database_rows()
+    with pytest.raises(error_class) as raised:
+        action(*args, **kwargs)
+    assert database_rows() == before
+    return raised.value.code, raised.value.status
+
+
+def reload(message: Message) -> Message:
+    db.session.expire_all()
+    return db.session.get(Message, message.id)
+
+
+def conversation(conversation_id: int) -> Conversation:
+    db.session.expire_all()
+    return db.session.get(Conversation, conversation_id)
+
+
+# send_message
+
+def test_send_stores_the_message_and_tells_the_members(alice, group, sockets):
+    sent = send_message(alice, group.id, "  hello  ", client_id="c-1")
+    message = sent.message
+    assert sent.created is True
+    assert (message.conversation_id, message.sender_id, message.kind, message.body, message.client_id,
+            message.seq, message.revision) == (group.id, alice.id, "text", "hello", "c-1", 1, 1)
+    new = ("message:new", {"message": message_payload(reload(message))})
+    assert new[1]["message"]["sender"]["username"] == "alice"
+    assert events(sockets["alice"]) == [new]
+    assert events(sockets["bob"]) == [new]
+    assert events(sockets["carol"]) == []
+    stored = conversation(group.id)
+    assert (stored.last_seq, stored.last_revision) == (1, 1)
+    assert stored.last_message_at is not None and stored.last_message_at >= stored.created_at
+
+
+def test_seqs_count_one_to_n_in_each_conversation(alice, bob, group):
+    other = make_group(bob, "Other", [alice])
+    seqs = []
+    for number in range(3):
+        seqs.append(send_message(alice, group.id, f"a{number}").message.seq)
+        seqs.append(send_message(bob, other.id, f"b{number}").message.seq)
+    assert seqs == [1, 1, 2, 2, 3, 3]
+    assert (conversation(group.id).last_seq, conversation(other.id).last_seq) == (3, 3)
+
+
+def test_retry_with_the_same_client_id_returns_the_first_message_silently(alice, bob, group, sockets):
+    first = send_message(alice, group.id, "hello", client_id="c-1")
+    events(sockets["bob"])
+    before = database_rows()
+    retry = send_message(alice, group.id, "hello again?", client_id="c-1")
+    assert retry.created is False
+    assert (retry.message.id, retry.message.body, retry.message.seq) == (first.message.id, "hello", 1)
+    assert database_rows() == before
+    assert events(sockets["bob"]) == []
+    # client ids belong to their sender: bob may use the same one.
+    assert send_message(bob, group.id, "mine", client_id="c-1").created is True
+
+
+def test_client_id_reused_in_another_conversation_is_refused(alice, bob, group):
+    send_message(alice, group.id, "hello", client_id="c-1")
+    other = make_group(alice, "Other", [bob])
+    assert refused(Conflict, send_message, alice, other.id, "hello", client_id="c-1") == ("client_id_reused", 409)
+    assert conversation(other.id).last_seq == 0
+
+
+@pytest.mark.parametrize("app_settings", [{"MESSAGE_MAX_LENGTH": 10}])
+def test_body_length_follows_message_max_length(alice, group):
+    assert send_message(alice, group.id, "x" * 10).message.body == "x" * 10
+    assert refused(InvalidInput, send_message, alice, group.id, "x" * 11) == ("invalid_body", 400)
+
+
+def test_default_max_length_is_4000(app, alice, group):
+    assert app.config["MESSAGE_MAX_LENGTH"] == 4000
+    send_message(alice, group.id, "x" * 4000)
+    assert refused(InvalidInput, send_message, alice, group.id, "x" * 4001) == ("invalid_body", 400)
+
+
+@pytest.mark.parametrize("body, client_id, code", [
+    ("", None, "invalid_body"),
+    ("   \n ", None, "invalid_body"),
+    (None, None, "invalid_body"),
+    (42, None, "invalid_body"),
+    (["hi"], None, "invalid_body"),
+    ("nul \x00", None, "invalid_body"),
+    ("hi", "has space", "invalid_client_id"),
+    ("hi", 7, "invalid_client_id"),
+])
+def test_send_refuses_bad_input(alice, group, sockets, body, client_id, code):
+    assert refused(InvalidInput, send_message, alice, group.id, body, client_id=client_id) == (code, 400)
+    assert events(sockets["bob"]) == []
+
+
+def test_send_refuses_non_members_and_unknown_conversations(alice, carol, group):
+    assert refused(Forbidden, send_message, carol, group.id, "let me in") == ("not_a_member", 403)
+    assert refused(NotFound, send_message, carol, 9999, "hello?") == ("conversation_not_found", 404)
+
+
+def test_archived_conversation_refuses_new_messages_edits_and_deletes(alice, group, sockets):
+    sent = send_message(alice, group.id, "before").message
+    group.archived_at = utcnow()
+    db.session.commit()
+    events(sockets["bob"])
+    assert refused(Forbidden, send_message, alice, group.id, "after") == ("conversation_archived", 403)
+    assert refused(Forbidden, edit_message, alice, sent.id, "changed") == ("conversation_archived", 403)
+    assert refused(Forbidden, delete_message, alice, sent.id) == ("conversation_archived", 403)
+    assert events(sockets["bob"]) == []
+
+
+def test_system_messages_have_no_sender(alice, bob, group, sockets):
+    message = post_system_message(group.id, "Maintenance tonight")
+    assert (message.sender_id, message.kind, message.seq) == (None, "system", 1)
+    payload = message_payload(reload(message))
+    assert payload["sender"] is None
+    assert events(sockets["bob"]) == [("message:new", {"message": payload})]
+    assert (conversation_summary(alice, group.id).unread_count, conversation_summary(bob, group.id).unread_count) == (
+        1, 1)
+    assert refused(NotFound, post_system_message, 9999, "nobody") == ("conversation_not_found", 404)
+    assert refused(InvalidInput, post_system_message, group.id, "") == ("invalid_body", 400)
+
+
+# unread counting
+
+def test_the_senders_own_messages_are_not_unread(alice, bob, group):
+    send_message(alice, group.id, "one")
+    send_message(alice, group.id, "two")
+    assert conversation_summary(alice, group.id).unread_count == 0
+    assert conversation_summary(bob, group.id).unread_count == 2
+    send_message(bob, group.id, "three")
+    # Writing in a conversation means having read it.
+    assert (conversation_summary(alice, group.id).unread_count, conversation_summary(bob, group.id).unread_count) == (
+        1, 0)
+    memberships = db.session.execute(db.select(Membership.user_id, Membership.last_read_seq)
+                                     .where(Membership.conversation_id == group.id)
+                                     .order_by(Membership.user_id)).all()
+    assert memberships == [(alice.id, 2), (bob.id, 3)]
+
+
+def test_removed_messages_are_not_unread(alice, bob, operator, group):
+    first = send_message(alice, group.id, "one").message
+    second = send_message(alice, group.id, "two").message
+    send_message(alice, group.id, "three")
+    delete_message(alice, first.id)
+    set_message_hidden(operator, second.id, True)
+    assert conversation_summary(bob, group.id).unread_count == 1
+
+
+# edit, delete, hide
+
+def test_author_edits_and_members_get_message_updated(alice, group, sockets):
+    sent = send_message(alice, group.id, "helo").message
+    send_message(alice, group.id, "second")
+    events(sockets["alice"]), events(sockets["bob"])
+    edited = edit_message(alice, sent.id, " hello ")
+    assert (edited.body, edited.seq, edited.revision) == ("hello", 1, 3)
+    assert edited.edited_at is not None
+    updated = ("message:updated", {"message": message_payload(reload(sent))})
+    assert (updated[1]["message"]["body"], updated[1]["message"]["revision"]) == ("hello", 3)
+    assert events(sockets["alice"]) == [updated] and events(sockets["bob"]) == [updated]
+    assert events(sockets["carol"]) == []
+    stored = conversation(group.id)
+    assert (stored.last_seq, stored.last_revision) == (2, 3)  # a change is not a new message
+
+
+def test_author_deletes_and_the_message_keeps_its_place(alice, group, sockets):
+    sent = send_message(alice, group.id, "oops", client_id="c-1").message
+    events(sockets["bob"])
+    deleted = delete_message(alice, sent.id)
+    assert (deleted.seq, deleted.revision, deleted.deleted_at is not None) == (1, 2, True)
+    payload = message_payload(reload(sent))
+    assert (payload["body"], payload["removed"], payload["removed_by"], payload["seq"]) == ("", True, "author", 1)
+    assert events(sockets["bob"]) == [("message:updated", {"message": payload})]
+    assert refused(Conflict, delete_message, alice, sent.id) == ("message_removed", 409)
+    assert refused(Conflict, edit_message, alice, sent.id, "back") == ("message_removed", 409)
+
+
+def test_only_the_author_edits_or_deletes(alice, bob, carol, group, sockets):
+    sent = send_message(alice, group.id, "mine").message
+    system = post_system_message(group.id, "notice")
+    for socket in sockets.values():
+        events(socket)
+    assert refused(Forbidden, edit_message, bob, sent.id, "yours") == ("not_the_author", 403)
+    assert refused(Forbidden, delete_message, bob, sent.id) == ("not_the_author", 403)
+    assert refused(Forbidden, edit_message, alice, system.id, "mine now") == ("not_the_author", 403)
+    assert refused(Forbidden, edit_message, carol, sent.id, "outsider") == ("not_a_member", 403)
+    assert refused(NotFound, delete_message, alice, 9999) == ("message_not_found", 404)
+    assert refused(InvalidInput, edit_message, alice, sent.id, "  ") == ("invalid_body", 400)
+    assert all(events(socket) == [] for socket in sockets.values())
+
+
+def test_an_author_who_left_can_no_longer_edit(alice, bob, group):
+    sent = send_message(bob, group.id, "bye").message
+    leave_group(bob, group.id)
+    assert refused(Forbidden, edit_message, bob, sent.id, "changed") == ("not_a_member", 403)
+
+
+def test_hide_and_unhide_produce_message_updated(alice, bob, operator, group, sockets):
+    sent = send_message(bob, group.id, "rude").message
+    events(sockets["alice"]), events(sockets["bob"])
+    hidden = set_message_hidden(operator, sent.id, True)
+    assert (hidden.revision, hidden.hidden_by_id, hidden.hidden_at is not None) == (2, operator.id, True)
+    payload = message_payload(reload(sent))
+    assert (payload["body"], payload["removed"], payload["removed_by"], payload["revision"]) == (
+        "", True, "moderator", 2)
+    assert events(sockets["alice"]) == [("message:updated", {"message": payload})]
+    assert events(sockets["bob"]) == [("message:updated", {"message": payload})]
+    # Hiding again changes nothing and says nothing.
+    before = database_rows()
+    assert set_message_hidden(operator, sent.id, True).revision == 2
+    assert database_rows() == before and events(sockets["bob"]) == []
+    shown = set_message_hidden(operator, sent.id, False)
+    assert (shown.revision, shown.hidden_at, shown.hidden_by_id) == (3, None, None)
+    payload = message_payload(reload(sent))
+    assert (payload["body"], payload["removed"], payload["removed_by"]) == ("rude", False, None)
+    assert events(sockets["alice"]) == [("message:updated", {"message": payload})]
+    assert refused(NotFound, set_message_hidden, operator, 9999, True) == ("message_not_found", 404)
+
+
+def test_hidden_beats_deleted_in_removed_by(alice, operator, group):
+    sent = send_message(alice, group.id, "x").message
+    delete_message(alice, sent.id)
+    set_message_hidden(operator, sent.id, True)
+    assert message_payload(reload(sent))["removed_by"] == "moderator"
+
+
+# history and resync
+
+def send_five(alice, group) -> list[Message]:
+    return [send_message(alice, group.id, f"m{number}").message for number in range(1, 6)]
+
+
+def seqs(page) -> list[int]:
+    return [message.seq for message in page.messages]
+
+
+def test_history_pages_newest_first_before_a_seq(alice, bob, group):
+    send_five(alice, group)
+    assert (seqs(message_history(bob, group.id)), message_history(bob, group.id).has_more) == ([5, 4, 3, 2, 1], False)
+    page = message_history(bob, group.id, limit=2)
+    assert (seqs(page), page.has_more) == ([5, 4], True)
+    page = message_history(bob, group.id, before=4, limit=2)
+    assert (seqs(page), page.has_more) == ([3, 2], True)
+    page = message_history(bob, group.id, before=2, limit=2)
+    assert (seqs(page), page.has_more) == ([1], False)
+    page = message_history(bob, group.id, before=1)
+    assert (seqs(page), page.has_more) == ([], False)
+
+
+def test_history_pages_oldest_first_after_a_seq(alice, bob, group):
+    send_five(alice, group)
+    page = message_history(bob, group.id, after=0, limit=2)
+    assert (seqs(page), page.has_more) == ([1, 2], True)
+    page = message_history(bob, group.id, after=2, limit=3)
+    assert (seqs(page), page.has_more) == ([3, 4, 5], False)
+    page = message_history(bob, group.id, after=5)
+    assert (seqs(page), page.has_more) == ([], False)
+
+
+def test_history_is_for_members_only(alice, carol, group):
+    send_five(alice, group)
+    assert refused(Forbidden, message_history, carol, group.id) == ("not_a_member", 403)
+    assert refused(NotFound, message_history, carol, 9999) == ("conversation_not_found", 404)
+
+
+def test_changes_since_pages_by_revision(alice, bob, operator, group):
+    first, second, third, _, _ = send_five(alice, group)  # revisions 1..5
+    edit_message(alice, second.id, "edited")  # revision 6
+    delete_message(alice, first.id)  # revision 7
+    set_message_hidden(operator, third.id, True)  # revision 8
+    page = changes_since(bob, group.id, since=3, limit=2)
+    assert ([(m.seq, m.revision) for m in page.messages], page.revision, page.has_more) == (
+        [(4, 4), (5, 5)], 5, True)
+    page = changes_since(bob, group.id, since=page.revision, limit=2)
+    assert ([(m.seq, m.revision) for m in page.messages], page.revision, page.has_more) == (
+        [(2, 6), (1, 7)], 7, True)
+    page = changes_since(bob, group.id, since=page.revision, limit=2)
+    assert ([(m.seq, m.revision) for m in page.messages], page.revision, page.has_more) == ([(3, 8)], 8, False)
+    page = changes_since(bob, group.id, since=8)
+    assert (page.messages, page.revision, page.has_more) == ([], 8, False)
+    page = changes_since(bob, group.id, since=0)
+    assert ([m.seq for m in page.messages], page.revision, page.has_more) == ([4, 5, 2, 1, 3], 8, False)
+
+
+def test_changes_since_an_exact_page_boundary_has_no_more(alice, bob, group):
+    send_five(alice, group)
+    page = changes_since(bob, group.id, since=0, limit=5)
+    assert (len(page.messages), page.revision, page.has_more) == (5, 5, False)
+
+
+def test_changes_since_a_future_revision_keeps_the_cursor(alice, bob, group):
+    send_five(alice, group)
+    page = changes_since(bob, group.id, since=50)
+    assert (page.messages, page.revision, page.has_more) == ([], 50, False)
+
+
+def test_changes_are_for_members_only(alice, carol, group):
+    assert refused(Forbidden, changes_since, carol, group.id, 0) == ("not_a_member", 403)
+    assert refused(NotFound, changes_since, carol, 9999, 0) == ("conversation_not_found", 404)
