@@ -83,11 +83,14 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.api import bp as api_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
+    from blueprints.files import bp as files_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     csrf.exempt(api_bp)  # the API checks CSRF itself, for cookie sessions only
+    app.register_blueprint(files_bp)
+    csrf.exempt(files_bp)  # checks the CSRF header itself, without reading (spooling) the upload
     init_admin(app)
 
 

@@ -79,9 +79,10 @@ def file_download_url(user: User, attachment_id: int, *, thumbnail: bool = False
     if thumbnail:
         if attachment.thumbnail_key is None:
             raise NotFound("thumbnail_not_found", "This file has no thumbnail.")
-        return get_storage().download_url(attachment.thumbnail_key, filename="thumbnail-" + attachment.filename,
-                                          content_type=thumbnail_type(attachment.thumbnail_key), inline=True,
-                                          expires_in=seconds)
+        content_type = thumbnail_type(attachment.thumbnail_key)
+        filename = attachment.filename.rsplit(".", 1)[0] + "-thumbnail." + content_type.split("/")[1]
+        return get_storage().download_url(attachment.thumbnail_key, filename=filename, content_type=content_type,
+                                          inline=True, expires_in=seconds)
     # Only types that cannot run script are shown in the page; anything else downloads.
     content_type = attachment.content_type if attachment.content_type in KNOWN_TYPES else "application/octet-stream"
     if content_type == "text/plain":
@@ -108,7 +109,7 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
         storage.save(key, reader, content_type)
     except TooLarge:
         storage.delete(key)
-        raise _too_large() from None
+        raise too_large_error() from None
     attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id, storage_key=key,
                             filename=filename, content_type=content_type, size=reader.size,
                             sha256=reader.sha256, status="ready")
@@ -126,7 +127,7 @@ def start_direct_upload(uploader: User, conversation_id: int, filename: object, 
     content_type = _check_allowed(check_string(content_type, "content_type", max_length=127).lower())
     size = check_int(size, "size", minimum=1)
     if size > current_app.config["UPLOAD_MAX_BYTES"]:
-        raise _too_large()
+        raise too_large_error()
     attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id,
                             storage_key=_new_key(conversation_id), filename=filename,
                             content_type=content_type, size=size, status="pending")
@@ -235,7 +236,7 @@ def _check_allowed(content_type: str | None) -> str:
     return content_type
 
 
-def _too_large() -> ActionError:
+def too_large_error() -> ActionError:
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     return ActionError("file_too_large", f"Files are limited to {limit} bytes.", status=413)
 

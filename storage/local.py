@@ -17,6 +17,7 @@ from typing import BinaryIO
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from storage import InvalidKey, ObjectMissing, PresignedPost, Storage, StoredObject, check_key
+from storage.streams import MeteredReader, TooLarge
 
 DOWNLOAD_SALT = "switchboard.files.download"
 UPLOAD_SALT = "switchboard.files.upload"
@@ -124,6 +125,19 @@ class LocalStorage(Storage):
         claims = self._read(self._uploads, token)
         self._path_in_claims(claims)
         return LocalUpload(key=claims["k"], content_type=str(claims["t"]), size=int(claims["s"]))
+
+    def receive_post(self, upload: LocalUpload, form_content_type: str | None, stream: BinaryIO) -> None:
+        """Store a form post the way S3 applies a POST policy: same type, exactly the size, or nothing."""
+        if form_content_type != upload.content_type:
+            raise LinkRefused("policy_mismatch", "Content-Type does not match the upload policy.")
+        reader = MeteredReader(stream, upload.size)  # raises TooLarge past the size
+        try:
+            self.save(upload.key, reader, upload.content_type)
+        except TooLarge:
+            raise LinkRefused("policy_mismatch", "The file is larger than the upload policy allows.") from None
+        if reader.size != upload.size:
+            self.delete(upload.key)
+            raise LinkRefused("policy_mismatch", "The file is smaller than the upload policy requires.")
 
     def _read(self, serializer: URLSafeSerializer, token: str) -> dict:
         try:

@@ -53,9 +53,11 @@ def changes(conversation_id: int):
 
 @bp.post("/conversations/<int:conversation_id>/messages")
 def send(conversation_id: int):
-    """Send {body, client_id}: 201 with the stored message, or 200 with the original on a retry."""
+    """Send {body, client_id, attachment_id?}: 201 with the stored message, or 200 with the original on a retry."""
     payload = json_body()
-    sent = send_message(api_user(), conversation_id, payload.get("body"), client_id=payload.get("client_id"))
+    sent = send_message(api_user(), conversation_id, payload.get("body"), client_id=payload.get("client_id"),
+                        attachment_id=check_int(payload.get("attachment_id"), "attachment_id", minimum=1,
+                                                required=False))
     return jsonify({"ok": True, "message": message_payload(sent.message), "duplicate": not sent.created}), (
         201 if sent.created else 200)
 

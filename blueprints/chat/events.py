@@ -53,9 +53,11 @@ def on_disconnect(reason=None):
 
 @socket_event("message:send")
 def on_message_send(user, payload):
-    """Client sends {conversation_id, body, client_id}; ack carries the stored message."""
+    """Client sends {conversation_id, body, client_id, attachment_id?}; ack carries the stored message."""
     sent = send_message(user, check_int(payload.get("conversation_id"), "conversation_id"),
-                        payload.get("body"), client_id=payload.get("client_id"))
+                        payload.get("body"), client_id=payload.get("client_id"),
+                        attachment_id=check_int(payload.get("attachment_id"), "attachment_id", minimum=1,
+                                                required=False))
     return {"message": message_payload(sent.message), "duplicate": not sent.created}
 
 
