@@ -29,7 +29,11 @@ export class ThreadView {
     this.conversation = conversation;
     this.thread = thread;
     this.elements.clear();
-    this.list.replaceChildren(...thread.messages.map((message) => this.element(message)));
+    this.list.replaceChildren(...thread.messages.map((message) => {
+      const item = this.element(message);
+      this.elements.set(message.id, item);
+      return item;
+    }));
     this.renderPending(pending);
     this.renderHistoryStatus();
     this.jumpButton.hidden = true;

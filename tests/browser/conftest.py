@@ -1,0 +1,119 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against the session's live
+gunicorn server, with users who log in through the real pages."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.servers import ChatUser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery"
+
+# Reconnecting waits out socket.io's backoff (up to 5 s): give every expectation room for it.
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the session (Playwright cannot download its own browser here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class ChatPage:
+    """One logged-in browser tab on the chat page, with what it saw go wrong."""
+
+    page: Page
+    context: BrowserContext
+    base_url: str
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self) -> None:
+        def refuse_dialog(dialog):
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        self.page.on("dialog", refuse_dialog)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def log_in(self, username: str, password: str = PASSWORD) -> None:
+        self.page.goto(self.base_url + "/login")
+        self.page.fill("#username", username)
+        self.page.fill("#password", password)
+        self.page.click("#login-form button[type=submit]")
+        self.expect_state("online")
+
+    def register(self, username: str, display_name: str, password: str = PASSWORD) -> None:
+        self.page.goto(self.base_url + "/register")
+        self.page.fill("#username", username)
+        self.page.fill("#display_name", display_name)
+        self.page.fill("#password", password)
+        self.page.fill("#confirm", password)
+        self.page.click("#register-form button[type=submit]")
+        self.expect_state("online")
+
+    def expect_state(self, state: str) -> None:
+        expect(self.page.locator("#connection-status")).to_have_attribute("data-state", state, timeout=20_000)
+
+    def conversation(self, conversation_id: int):
+        return self.page.locator(f"#conversation-list .conversation[data-conversation-id='{conversation_id}']")
+
+    def open(self, conversation_id: int) -> None:
+        self.conversation(conversation_id).locator("button").click()
+        expect(self.page.locator("#history-status")).not_to_have_text("Loading messages…")
+
+    def type_and_send(self, text: str) -> None:
+        self.page.fill("#composer-input", text)
+        self.page.press("#composer-input", "Enter")
+
+    @property
+    def messages(self):
+        """Stored messages shown in the open conversation."""
+        return self.page.locator("#message-list .message")
+
+    def message_with(self, text: str):
+        return self.page.locator("#message-list .message-body", has_text=text)
+
+    def shown_seqs(self) -> list[int]:
+        return [int(seq) for seq in self.page.eval_on_selector_all(
+            "#message-list .message", "items => items.map(item => item.dataset.seq)")]
+
+
+@pytest.fixture
+def chat_page(browser, live_server) -> Iterator:
+    """Open a fresh browser context (its own cookies) on the live server; closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> ChatPage:
+        context = browser.new_context(viewport={"width": 1200, "height": 760})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        chat = ChatPage(context.new_page(), context, live_server.url)
+        chat.watch()
+        return chat
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def api_user(live_server):
+    """A user registered through the API, who can then log in through the page."""
+    def register(prefix: str = "u") -> ChatUser:
+        return ChatUser.register(live_server.url, f"{prefix}{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    return register

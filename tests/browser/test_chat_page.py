@@ -1,0 +1,250 @@
+"""The chat page in a real browser against the real server: live messages between two people,
+user text shown as text, the composer's keys, loading older history, and catching up after
+the connection comes back."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.servers import ChatUser
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+MARKUP = "<img src=x onerror=alert(1)>"
+
+
+def group_with(owner: ChatUser, *members: ChatUser) -> dict:
+    response = owner.api("POST", "/groups", json={"name": f"Team {uuid.uuid4().hex[:6]}", "visibility": "private",
+                                                  "member_ids": [member.id for member in members]})
+    assert response.status_code == 201, response.text
+    return response.json()["conversation"]
+
+
+def post(user: ChatUser, conversation_id: int, body: str) -> dict:
+    response = user.api("POST", f"/conversations/{conversation_id}/messages",
+                        json={"body": body, "client_id": uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+    return response.json()["message"]
+
+
+def stored_bodies(user: ChatUser, conversation_id: int) -> list[str]:
+    response = user.api("GET", f"/conversations/{conversation_id}/messages", params={"after": 0, "limit": 100})
+    return [message["body"] for message in response.json()["messages"]]
+
+
+def page_user_id(chat) -> int:
+    return chat.page.evaluate("JSON.parse(document.getElementById('app').dataset.me).id")
+
+
+def assert_nothing_went_wrong(*chats) -> None:
+    for chat in chats:
+        assert chat.dialogs == []
+        assert chat.errors == []
+
+
+def test_two_people_chat_live_in_a_group_and_directly(chat_page, api_user):
+    alice = chat_page()
+    alice.register(f"al{uuid.uuid4().hex[:8]}", "Alice Example")
+    bob_account = api_user("bob")
+    bob = chat_page()
+    bob.log_in(bob_account.username)
+
+    # Alice creates a public group through the dialog; it opens at once.
+    group_name = f"Garden club {uuid.uuid4().hex[:4]}"
+    alice.page.click("#new-group-button")
+    alice.page.fill("#group-name", group_name)
+    alice.page.fill("#group-description", "Seeds & soil")
+    alice.page.click("#create-group-submit")
+    expect(alice.page.locator("#conversation-title")).to_have_text(group_name)
+    group_id = int(alice.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
+
+    # Bob finds it and joins; Alice's header counts him without a reload.
+    bob.page.click("#join-group-button")
+    bob.page.fill("#group-search", group_name)
+    bob.page.locator(f"#group-results .result[data-group-id='{group_id}'] button").click()
+    expect(bob.page.locator("#conversation-title")).to_have_text(group_name)
+    expect(alice.page.locator("#conversation-subtitle")).to_contain_text("2 members")
+
+    alice.type_and_send("Hello Bob, welcome to the club!")
+    expect(bob.message_with("Hello Bob, welcome to the club!")).to_have_count(1)
+    expect(bob.messages.last.locator(".message-sender")).to_have_text("Alice Example")
+    bob.type_and_send("Thanks Alice")
+    expect(alice.message_with("Thanks Alice")).to_have_count(1)
+    expect(alice.message_with("Hello Bob, welcome to the club!")).to_have_count(1)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+
+    # Bob starts a direct chat; it appears in Alice's sidebar, unread, while she is in the group.
+    bob.page.click("#new-direct-button")
+    bob.page.fill("#user-search", "Alice Example")
+    bob.page.locator(f"#user-results .result[data-user-id='{page_user_id(alice)}'] button").click()
+    expect(bob.page.locator("#conversation-title")).to_have_text("Alice Example")
+    bob.type_and_send("Psst, a direct word")
+    direct_id = int(bob.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
+    direct_entry = alice.conversation(direct_id)
+    expect(direct_entry.locator(".unread-badge")).to_have_text("1")
+    expect(direct_entry.locator(".conversation-preview")).to_have_text("Psst, a direct word")
+    expect(alice.page.locator("#conversation-list .conversation").first).to_have_attribute(
+        "data-conversation-id", str(direct_id))  # latest activity first
+
+    alice.open(direct_id)
+    expect(alice.message_with("Psst, a direct word")).to_have_count(1)
+    expect(direct_entry.locator(".unread-badge")).to_have_count(0)
+    alice.type_and_send("Got it")
+    expect(bob.message_with("Got it")).to_have_count(1)
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_markup_in_messages_is_shown_as_text(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    post(bob_account, group["id"], "from history: " + MARKUP)
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group["id"])
+    bob.open(group["id"])
+
+    alice.type_and_send(MARKUP)
+    expect(bob.message_with(MARKUP)).to_have_count(2)
+    expect(bob.messages.last.locator(".message-body")).to_have_text(MARKUP)
+    expect(alice.messages.last.locator(".message-body")).to_have_text(MARKUP)
+    expect(bob.conversation(group["id"]).locator(".conversation-preview")).to_contain_text(MARKUP)
+    for chat in (alice, bob):
+        assert chat.page.locator("img").count() == 0
+        assert chat.page.evaluate("document.querySelector('#message-list').innerHTML.includes('<img')") is False
+
+    # One more round trip, so an alert from the markup would have fired by now.
+    bob.type_and_send("still here")
+    expect(alice.message_with("still here")).to_have_count(1)
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_shift_enter_adds_a_line_and_enter_sends(chat_page, api_user):
+    account = api_user("al")
+    group = group_with(account)
+    alice = chat_page()
+    alice.log_in(account.username)
+    alice.open(group["id"])
+
+    composer = alice.page.locator("#composer-input")
+    composer.click()
+    alice.page.keyboard.type("line one")
+    alice.page.keyboard.press("Shift+Enter")
+    alice.page.keyboard.type("line two")
+    expect(composer).to_have_value("line one\nline two")
+    expect(alice.page.locator(".message")).to_have_count(0)
+
+    alice.page.keyboard.press("Enter")
+    expect(alice.messages).to_have_count(1)
+    expect(composer).to_have_value("")
+    assert alice.messages.first.locator(".message-body").inner_text() == "line one\nline two"
+    assert stored_bodies(account, group["id"]) == ["line one\nline two"]
+    assert_nothing_went_wrong(alice)
+
+
+def test_scrolling_up_loads_older_messages_each_once(chat_page, api_user):
+    account = api_user("al")
+    group = group_with(account)
+    for number in range(1, 121):
+        post(account, group["id"], f"seeded {number:03d}")
+    alice = chat_page()
+    alice.log_in(account.username)
+    alice.open(group["id"])
+    expect(alice.messages).to_have_count(50)
+    assert alice.shown_seqs() == list(range(71, 121))
+
+    scroller = alice.page.locator("#message-scroller")
+    for expected in (100, 120):
+        scroller.evaluate("element => { element.scrollTop = 0; }")
+        expect(alice.messages).to_have_count(expected)
+    expect(alice.page.locator("#history-status")).to_have_text("This is the beginning of the conversation.")
+    scroller.evaluate("element => { element.scrollTop = 0; }")
+    assert alice.shown_seqs() == list(range(1, 121))
+    bodies = alice.page.locator("#message-list .message-body").all_inner_texts()
+    assert bodies == [f"seeded {number:03d}" for number in range(1, 121)]
+    assert_nothing_went_wrong(alice)
+
+
+def test_after_a_reconnect_missed_changes_appear_once(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    first = post(bob_account, group["id"], "before one")
+    second = post(bob_account, group["id"], "before two")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group["id"])
+    expect(alice.messages).to_have_count(2)
+
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    expect(alice.page.locator("#offline-banner")).to_be_visible()
+    post(bob_account, group["id"], "while away one")
+    post(bob_account, group["id"], "while away two")
+    assert bob_account.api("PATCH", f"/messages/{first['id']}", json={"body": "before one, edited"}).ok
+    assert bob_account.api("DELETE", f"/messages/{second['id']}").ok
+
+    # Nothing else happens in the conversation: only the resync can bring these.
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    expect(alice.messages).to_have_count(4)
+    expect(alice.message_with("while away two")).to_have_count(1)
+    assert alice.page.locator("#message-list .message-body").all_inner_texts() == [
+        "before one, edited", "message deleted", "while away one", "while away two"]
+    expect(alice.messages.first.locator(".message-edited")).to_have_count(1)
+    assert alice.shown_seqs() == [1, 2, 3, 4]
+
+    # Live again: the next message arrives once, without a reload.
+    post(bob_account, group["id"], "after the reconnect")
+    expect(alice.message_with("after the reconnect")).to_have_count(1)
+    assert alice.shown_seqs() == [1, 2, 3, 4, 5]
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_message_written_offline_is_sent_once_when_back_online(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group["id"])
+    bob.open(group["id"])
+
+    alice.page.evaluate("window.switchboardSocket.disconnect()")
+    alice.expect_state("offline")
+    bob.type_and_send("did you get this?")
+    alice.type_and_send("written offline")
+    pending = alice.page.locator("#pending-list .message")
+    expect(pending).to_have_count(1)
+    expect(pending.locator(".message-pending-note")).to_have_text("sending…")
+
+    alice.page.evaluate("window.switchboardSocket.connect()")
+    alice.expect_state("online")
+    expect(pending).to_have_count(0)
+    expect(alice.messages).to_have_count(2)
+    assert alice.page.locator("#message-list .message-body").all_inner_texts() == [
+        "did you get this?", "written offline"]
+    expect(bob.message_with("written offline")).to_have_count(1)
+    assert stored_bodies(bob_account, group["id"]) == ["did you get this?", "written offline"]
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_reading_in_one_tab_clears_the_badge_in_the_other(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    first_tab = chat_page()
+    first_tab.log_in(alice_account.username)
+    second_tab = first_tab.context.new_page()
+    second_tab.goto(first_tab.base_url + "/")
+    expect(second_tab.locator("#connection-status")).to_have_attribute("data-state", "online")
+
+    post(bob_account, group["id"], "are you there?")
+    expect(first_tab.conversation(group["id"]).locator(".unread-badge")).to_have_text("1")
+    second_badge = second_tab.locator(f".conversation[data-conversation-id='{group['id']}'] .unread-badge")
+    expect(second_badge).to_have_text("1")
+
+    first_tab.open(group["id"])
+    expect(first_tab.message_with("are you there?")).to_have_count(1)
+    expect(second_badge).to_have_count(0)
+    assert_nothing_went_wrong(first_tab)
