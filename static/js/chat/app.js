@@ -1,18 +1,17 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
-import { api, query } from "./api.js";
+import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Dialogs } from "./dialogs.js";
 import { $, debounce, toast } from "./dom.js";
+import { ConversationHeader } from "./header.js";
+import { History } from "./history.js";
 import { Outbox } from "./outbox.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationStore } from "./store.js";
+import { Sync } from "./sync.js";
 import { ThreadView } from "./thread-view.js";
-import { ConversationHeader } from "./header.js";
-
-const PAGE_SIZE = 50;
-const GAP_SYNC_DELAY_MS = 1500;
 
 export class ChatApp {
   constructor(me) {
@@ -20,12 +19,11 @@ export class ChatApp {
     this.store = new ConversationStore(me);
     this.outbox = new Outbox();
     this.openId = null;
-    this.gapTimers = new Map();
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id) });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close() });
     this.view = new ThreadView({
       me,
-      onNearTop: () => this.loadOlder(),
+      onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
       onRetry: (entry) => this.send(this.outbox.retry(entry.client_id)),
@@ -37,6 +35,9 @@ export class ChatApp {
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.composer = new Composer({ onSend: (body) => this.compose(body) });
     this.connection = new Connection({ onConnect: () => this.resync(), onStateChange: (state) => this.showState(state) });
+    this.history = new History({ store: this.store, view: this.view, outbox: this.outbox });
+    this.sync = new Sync({ store: this.store, connection: this.connection,
+      receive: (id, messages, source) => this.receive(id, messages, source) });
     this.refreshSoon = debounce(() => this.refreshConversations().catch(() => {}), 500);
     this.bindSocketEvents();
     document.addEventListener("visibilitychange", () => this.markRead());
@@ -98,7 +99,7 @@ export class ChatApp {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
     this.openId = conversationId;
-    history.replaceState(null, "", `#c${conversationId}`);
+    window.history.replaceState(null, "", `#c${conversationId}`);
     $("#app").classList.add("pane-open");
     $("#pane-empty").hidden = true;
     $("#conversation-view").hidden = false;
@@ -107,72 +108,19 @@ export class ChatApp {
     this.header.loadMembers(conversationId);
     const thread = this.store.thread(conversationId);
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
-    if (!thread.loaded) this.loadNewest(thread);
-    else this.markRead();
+    if (thread.loaded) this.markRead();
+    else this.history.newest(thread).then((loaded) => loaded && this.markRead());
     this.composer.focus();
   }
 
   close() {
     this.openId = null;
-    history.replaceState(null, "", window.location.pathname);
+    window.history.replaceState(null, "", window.location.pathname);
     $("#app").classList.remove("pane-open");
     $("#conversation-view").hidden = true;
     $("#pane-empty").hidden = false;
     this.view.clear();
     this.sidebar.setActive(null);
-  }
-
-  async loadNewest(thread) {
-    if (thread.loading) return;
-    const id = thread.conversationId;
-    // Every change up to this snapshot's revision is in the page we are about to fetch.
-    const knownRevision = this.store.get(id)?.last_revision || 0;
-    thread.loading = true;
-    this.view.renderHistoryStatus();
-    let page;
-    try {
-      page = await api("GET", `/conversations/${id}/messages` + query({ limit: PAGE_SIZE }));
-    } catch (error) {
-      thread.loading = false;
-      toast(error.message);
-      this.view.renderHistoryStatus();
-      return;
-    } finally {
-      thread.loading = false;
-    }
-    if (this.store.threads.get(id) !== thread) return; // the conversation went away meanwhile
-    thread.loaded = true;
-    thread.applyHistory(page.messages, page.has_more);
-    const pageRevision = Math.max(0, ...page.messages.map((message) => message.revision));
-    thread.advanceTo(Math.max(knownRevision, pageRevision));
-    this.settleOwn(page.messages);
-    if (this.view.isShowing(thread)) {
-      this.view.show(this.store.get(id), thread, this.outbox.forConversation(id));
-      if (this.view.hasRoomAbove()) this.loadOlder();
-    }
-    this.markRead();
-  }
-
-  async loadOlder() {
-    const thread = this.openId ? this.store.threads.get(this.openId) : null;
-    if (!thread || !thread.loaded || thread.loading || !thread.hasMore) return;
-    thread.loading = true;
-    this.view.renderHistoryStatus();
-    let page;
-    try {
-      page = await api("GET", `/conversations/${thread.conversationId}/messages`
-        + query({ limit: PAGE_SIZE, before: thread.floorSeq }));
-    } catch (error) {
-      toast(error.message);
-      return;
-    } finally {
-      thread.loading = false;
-      if (this.view.isShowing(thread)) this.view.renderHistoryStatus();
-    }
-    const changed = thread.applyHistory(page.messages, page.has_more);
-    if (!this.view.isShowing(thread)) return;
-    this.view.update(changed, { older: true });
-    if (this.view.hasRoomAbove()) this.loadOlder();
   }
 
   /** Messages from an event, a sync answer or an ack: each lands once, in seq order. */
@@ -197,7 +145,7 @@ export class ChatApp {
     if (thread && source !== "sync") {
       let gap = false;
       for (const message of messages) gap = thread.noteRevision(message.revision) || gap;
-      if (gap && thread.loaded) this.syncSoon(conversationId);
+      if (gap && thread.loaded) this.sync.soon(conversationId);
     }
     if (thread && this.view.isShowing(thread)) {
       if (settled) this.renderPending(conversationId);
@@ -258,52 +206,10 @@ export class ChatApp {
     } catch (error) {
       toast(error.message);
     }
-    const loaded = [...this.store.threads.values()].filter((thread) => thread.loaded);
-    await this.syncThreads(loaded.map((thread) => thread.conversationId));
+    await this.sync.all();
     if (!this.connection.connected) return;
     for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
     this.markRead();
-  }
-
-  async syncThreads(conversationIds) {
-    let cursors = conversationIds
-      .filter((id) => this.store.threads.has(id))
-      .map((id) => ({ conversation_id: id, since: this.store.threads.get(id).revision }));
-    while (cursors.length && this.connection.connected) {
-      let answer;
-      try {
-        answer = await this.connection.request("sync", { conversations: cursors });
-      } catch {
-        return; // disconnected or timed out: the next connect syncs again
-      }
-      if (!answer?.ok) {
-        toast(answer?.error?.message || "Could not catch up with the server.");
-        return;
-      }
-      const next = [];
-      for (const result of answer.conversations) {
-        const thread = this.store.threads.get(result.conversation_id);
-        if (!thread) continue;
-        if (result.error) {
-          this.store.threads.delete(result.conversation_id); // no longer ours; the list says so too
-          continue;
-        }
-        this.receive(result.conversation_id, result.messages, "sync");
-        thread.advanceTo(result.revision);
-        if (result.has_more) next.push({ conversation_id: result.conversation_id, since: thread.revision });
-      }
-      cursors = next;
-    }
-  }
-
-  /** A live event skipped a revision: ask for the missing changes unless they arrive by then. */
-  syncSoon(conversationId) {
-    if (this.gapTimers.has(conversationId)) return;
-    this.gapTimers.set(conversationId, setTimeout(() => {
-      this.gapTimers.delete(conversationId);
-      const thread = this.store.threads.get(conversationId);
-      if (thread?.loaded && thread.ahead.size) this.syncThreads([conversationId]);
-    }, GAP_SYNC_DELAY_MS));
   }
 
   /** Tell the server (and so the user's other tabs) what the user has seen. */
@@ -379,8 +285,7 @@ export class ChatApp {
 
   dropLocal(conversationId) {
     this.outbox.dropConversation(conversationId);
-    clearTimeout(this.gapTimers.get(conversationId));
-    this.gapTimers.delete(conversationId);
+    this.sync.forget(conversationId);
   }
 
   showState(state) {
