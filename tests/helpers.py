@@ -34,3 +34,18 @@ def database_rows() -> dict[str, list[tuple]]:
         result = db.session.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))
         rows[table.name] = [tuple(row) for row in result]
     return rows
+
+
+def bearer(user) -> dict:
+    """Headers carrying a fresh API token of the user."""
+    from actions.accounts import issue_api_token
+
+    return {"Authorization": f"Bearer {issue_api_token(user).token}"}
+
+
+def error_of(response) -> tuple[int, str]:
+    """(status, code) of a refused JSON response, after checking its shape."""
+    body = response.get_json()
+    assert body["ok"] is False and set(body) == {"ok", "error"}, body
+    assert set(body["error"]) == {"code", "message"} and body["error"]["message"], body
+    return response.status_code, body["error"]["code"]

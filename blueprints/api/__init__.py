@@ -4,7 +4,7 @@ Every route except token creation needs a user. Cookie-authenticated writes must
 carry the CSRF token (header X-CSRFToken); bearer requests carry no ambient
 credentials, so they need none.
 """
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user
 
 from actions.accounts import user_for_token
@@ -36,7 +36,8 @@ def authenticate_request():
         return
     if not current_user.is_authenticated:
         raise Unauthorized("unauthorized", "Log in or send a bearer token.")
-    if request.method not in SAFE_METHODS:
+    # protect() itself ignores WTF_CSRF_ENABLED; honour it like the form views do.
+    if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     g.api_user = current_user._get_current_object()
 
@@ -47,7 +48,8 @@ def api_user() -> User:
 
 def json_body() -> dict:
     """The request's JSON object; anything else is a 400."""
-    if request.content_length == 0 or not request.data:
+    # A form-encoded body leaves request.data empty: refuse it rather than read it as {}.
+    if not request.content_length and not request.data:
         return {}
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
