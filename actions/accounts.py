@@ -19,8 +19,10 @@ TOKEN_PREFIX = "sbt_"
 
 
 def register_user(username: str, password: str, display_name: str | None = None,
-                  email: str | None = None, phone: str | None = None, role: str = "user") -> User:
-    """Create an account. Usernames, emails and phones are unique."""
+                  email: str | None = None, phone: str | None = None, role: str = "user",
+                  *, commit: bool = True) -> User:
+    """Create an account. Usernames, emails and phones are unique. With `commit=False` the
+    account is only flushed, for a caller that commits more with it (the audit log)."""
     username = check_username(username)
     password = check_password(password)
     display_name = check_string(display_name or username, "display_name", max_length=64)
@@ -35,7 +37,10 @@ def register_user(username: str, password: str, display_name: str | None = None,
     user = User(username=username, display_name=display_name, email=email, phone=phone, role=role)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return user
 
 

@@ -1,7 +1,7 @@
 """The wire format: how users, conversations and messages look in JSON, in one place."""
 from __future__ import annotations
 
-from models import Attachment, Conversation, Membership, Message, User
+from models import Attachment, Conversation, Membership, Message, Report, User
 from models.time import isoformat
 
 
@@ -103,3 +103,15 @@ def summary_payload(summary) -> dict:
     """A conversation-list entry (an actions.conversations.ConversationSummary)."""
     return conversation_payload(summary.conversation, summary.membership, title=summary.title,
                                 last_message=summary.last_message, unread_count=summary.unread_count)
+
+
+def report_payload(report: Report) -> dict:
+    """A report as its reporter sees it (who settled it stays with the operators)."""
+    return {
+        "id": report.id,
+        "message_id": report.message_id,
+        "reason": report.reason,
+        "text": report.text,
+        "status": report.status,
+        "created_at": isoformat(report.created_at),
+    }

@@ -57,4 +57,4 @@ def json_body() -> dict:
     return payload
 
 
-from blueprints.api import conversations, groups, tokens, users  # noqa: E402,F401
+from blueprints.api import admin, conversations, groups, reports, tokens, users  # noqa: E402,F401

@@ -1,0 +1,57 @@
+"""The operators' gate and their log: who may act as an operator, and the record of what they did.
+
+Every operator action calls `access_operator` first and `record` before its commit, so
+the change and its audit entry land in the same transaction (or neither does).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from actions.errors import Forbidden
+from extensions import db
+from models import AuditEntry, User
+from models.time import isoformat
+
+
+def access_operator(user: User | None) -> User:
+    """Only active accounts with the admin role act as operators."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active or not user.is_admin:
+        raise Forbidden("not_an_operator", "Only operators can do that.")
+    return user
+
+
+def record(operator: User, action: str, target_type: str, target_id: int | None,
+           before: dict | None = None, after: dict | None = None) -> AuditEntry:
+    """Add an audit entry to the open transaction; the caller's commit stores it with the change."""
+    entry = AuditEntry(actor_id=operator.id, actor_name=operator.username, action=action,
+                       target_type=target_type, target_id=target_id,
+                       before=_plain(before), after=_plain(after))
+    db.session.add(entry)
+    return entry
+
+
+def snapshot(thing: Any, fields: Iterable[str]) -> dict:
+    """The named attributes of a model as JSON-ready values (for before/after)."""
+    return {field: _plain(getattr(thing, field)) for field in fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return isoformat(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(item) for item in value]
+    return value
+
+
+def entries_for(target_type: str, target_id: int | None) -> list[AuditEntry]:
+    """Every audit entry about one target, oldest first."""
+    return list(db.session.execute(
+        db.select(AuditEntry).where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.id)
+    ).scalars())

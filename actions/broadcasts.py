@@ -1,0 +1,114 @@
+"""Broadcasts: operators send service messages to everyone, to a group's members, or to one user.
+
+A message to everyone (or to one user) lands in each recipient's own "Switchboard" notices
+conversation, the way Slack's Slackbot or Rocket.Chat's rocket.cat direct messages work: it
+is read-only (archived, so nobody can post into it), has the user as its only member, and
+shows up in their conversation list and history like any chat. A group broadcast is a
+system message in the group itself. Every message is stored, so whoever is offline finds
+it in their history; whoever is online gets it live (`message:new`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from actions.access import access_group, access_user
+from actions.audit import access_operator, record
+from actions.messages import post_system_message
+from actions.payloads import conversation_payload
+from actions.validation import check_string
+from extensions import db
+from models import Conversation, Membership, Message, User
+from models.time import utcnow
+from realtime import publisher
+
+NOTICES_NAME = "Switchboard"
+NOTICES_DESCRIPTION = "Notices from the Switchboard operators"
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    messages: list[Message]  # one per conversation it was posted in
+
+    @property
+    def recipients(self) -> int:
+        return len(self.messages)
+
+
+def notices_key(user_id: int) -> str:
+    return f"notices:{user_id}"
+
+
+def notices_conversation(user: User) -> Conversation:
+    """The user's read-only notices conversation, created (and announced to them) the first time."""
+    key = notices_key(user.id)
+    existing = _find_notices(key)
+    if existing is not None:
+        return existing
+    conversation = Conversation(kind="direct", direct_key=key, name=NOTICES_NAME, description=NOTICES_DESCRIPTION,
+                                visibility="private", archived_at=utcnow())
+    db.session.add(conversation)
+    try:
+        db.session.flush()
+        db.session.add(Membership(conversation_id=conversation.id, user_id=user.id, role="member"))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another broadcast created it at the same moment
+        return _find_notices(key)
+    membership = db.session.execute(
+        db.select(Membership).where(Membership.conversation_id == conversation.id)
+    ).scalar_one()
+    publisher.join_conversation_room(user.id, conversation.id)
+    publisher.to_user(user.id, "conversation:added", {"conversation": conversation_payload(conversation, membership)})
+    return conversation
+
+
+def broadcast_to_everyone(operator: User, body: object) -> Broadcast:
+    """A notice to every active account."""
+    operator = access_operator(operator)
+    body = _check_body(body)
+    recipients = list(db.session.execute(
+        db.select(User).where(User.active.is_(True)).order_by(User.id)
+    ).scalars())
+    return _post_notices(recipients, body, lambda: record(operator, "broadcast.everyone", "everyone", None, None,
+                                                          {"body": body, "recipients": len(recipients)}))
+
+
+def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
+    """A notice to one active account."""
+    operator = access_operator(operator)
+    body = _check_body(body)
+    user = access_user(user_id)
+    return _post_notices([user], body, lambda: record(operator, "broadcast.user", "user", user.id, None,
+                                                      {"body": body}))
+
+
+def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Broadcast:
+    """A system message in a group: its members see it live and in the group's history."""
+    operator = access_operator(operator)
+    body = _check_body(body)
+    group = access_group(conversation_id)
+    record(operator, "broadcast.group", "group", group.id, None, {"body": body})
+    return Broadcast(messages=[post_system_message(group.id, body)])  # commits the entry with the message
+
+
+def _post_notices(recipients: list[User], body: str, record_entry: Callable[[], object]) -> Broadcast:
+    # Notice conversations first (empty containers, no operator change), then the audit entry,
+    # which commits with the first message. One message is one transaction, so a broadcast to
+    # many accounts never holds the database for long.
+    conversations = [notices_conversation(user) for user in recipients]
+    record_entry()
+    messages = [post_system_message(conversation.id, body) for conversation in conversations]
+    db.session.commit()
+    return Broadcast(messages=messages)
+
+
+def _check_body(body: object) -> str:
+    return check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
+
+
+def _find_notices(key: str) -> Conversation | None:
+    return db.session.execute(db.select(Conversation).where(Conversation.direct_key == key)).scalar_one_or_none()

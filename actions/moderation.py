@@ -1,0 +1,106 @@
+"""Message moderation by operators: hide, unhide, delete, and sweep a sender's recent messages.
+
+All of it goes through actions.messages.set_message_hidden, the path every removal takes:
+the revision moves and members get `message:updated` with `removed_by: "moderator"`.
+The audit log records that a message was hidden or deleted, never its text: a deletion
+must not leave a copy of what was deleted behind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from actions.audit import access_operator, record
+from actions.errors import Conflict, NotFound
+from actions.messages import set_message_hidden
+from actions.validation import check_int
+from extensions import db
+from models import Message, User
+from models.time import utcnow
+
+MAX_SWEEP_HOURS = 24 * 30
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    message: Message
+    before: list[Message]  # oldest first
+    after: list[Message]
+
+
+def access_message(message_id: int) -> Message:
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("message_not_found", "No such message.")
+    return message
+
+
+def message_context(message_id: int, around: int = 10) -> MessageContext:
+    """The message with `around` messages of its conversation around it (half before, half after)."""
+    message = access_message(message_id)
+    in_conversation = db.select(Message).where(Message.conversation_id == message.conversation_id)
+    before = list(db.session.execute(
+        in_conversation.where(Message.seq < message.seq).order_by(Message.seq.desc()).limit(around // 2)
+    ).scalars())
+    after = list(db.session.execute(
+        in_conversation.where(Message.seq > message.seq).order_by(Message.seq.asc()).limit(around - around // 2)
+    ).scalars())
+    return MessageContext(message=message, before=before[::-1], after=after)
+
+
+def hide_message(operator: User, message_id: int) -> Message:
+    """Hide a message from every member; it can be unhidden."""
+    return _set_hidden(access_operator(operator), message_id, hidden=True)
+
+
+def unhide_message(operator: User, message_id: int) -> Message:
+    """Show a hidden message again (not one an operator deleted)."""
+    operator = access_operator(operator)
+    message = access_message(message_id)
+    if message.hidden_at is not None and message.deleted_at is not None:
+        raise Conflict("message_deleted", "This message was deleted; it cannot be shown again.")
+    return _set_hidden(operator, message_id, hidden=False)
+
+
+def delete_message_for_everyone(operator: User, message_id: int) -> Message:
+    """Erase a message's text for good; it keeps its place as "removed by a moderator"."""
+    operator = access_operator(operator)
+    message = access_message(message_id)
+    if message.hidden_at is not None and message.deleted_at is not None and not message.body:
+        return message
+    record(operator, "message.delete", "message", message.id, _state(message),
+           {"hidden": True, "deleted": True, "body_length": 0})
+    message.body = ""
+    message.deleted_at = message.deleted_at or utcnow()
+    if message.hidden_at is None:
+        return set_message_hidden(operator, message.id, True)  # commits, then tells the members
+    db.session.commit()  # members already see it removed: nothing new to tell them
+    return message
+
+
+def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[Message]:
+    """Hide every visible message the sender wrote in the last `hours` hours."""
+    operator = access_operator(operator)
+    hours = check_int(hours, "hours", minimum=1, maximum=MAX_SWEEP_HOURS)
+    since = utcnow() - timedelta(hours=hours)
+    message_ids = list(db.session.execute(
+        db.select(Message.id).where(Message.sender_id == sender_id, Message.created_at >= since,
+                                    Message.hidden_at.is_(None), Message.deleted_at.is_(None))
+        .order_by(Message.id)
+    ).scalars())
+    return [_set_hidden(operator, message_id, hidden=True) for message_id in message_ids]
+
+
+def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
+    message = access_message(message_id)
+    if hidden == (message.hidden_at is not None):
+        return message
+    record(operator, "message.hide" if hidden else "message.unhide", "message", message.id,
+           _state(message), {**_state(message), "hidden": hidden})
+    return set_message_hidden(operator, message.id, hidden)  # commits the entry with the change
+
+
+def _state(message: Message) -> dict:
+    return {"conversation_id": message.conversation_id, "sender_id": message.sender_id,
+            "hidden": message.hidden_at is not None, "deleted": message.deleted_at is not None,
+            "body_length": len(message.body or "")}

@@ -1,0 +1,92 @@
+"""Reports: members flag messages; operators work through the queue and settle each report."""
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from actions.access import access_conversation
+from actions.audit import access_operator, record
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.moderation import MAX_SWEEP_HOURS, access_message, hide_message, hide_recent_messages
+from actions.user_admin import deactivate_user
+from actions.validation import check_choice, check_int, check_string
+from extensions import db
+from models import Report, User
+from models.report import REASONS, RESOLUTIONS
+from models.time import utcnow
+
+DEFAULT_SWEEP_HOURS = 24
+
+
+def report_message(reporter: User, message_id: int, reason: object, text: object = "") -> Report:
+    """A member reports a message they can read: spam, abuse or other, with an optional note."""
+    reason = check_choice(reason, "reason", REASONS)
+    text = check_string(text, "text", max_length=1000, required=False)
+    message = access_message(message_id)
+    # Whoever cannot read the conversation learns nothing about the message, not even that it exists.
+    access_conversation(reporter, message.conversation_id)
+    if message.sender_id is None:
+        raise InvalidInput("cannot_report_system_message", "Service notices cannot be reported.")
+    if message.sender_id == reporter.id:
+        raise InvalidInput("cannot_report_own_message", "You cannot report your own message.")
+    if message.is_removed:
+        raise Conflict("message_removed", "This message was removed already.")
+    report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, text=text)
+    db.session.add(report)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("already_reported", "You have reported this message already.") from None
+    return report
+
+
+def access_report(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        raise NotFound("report_not_found", "No such report.")
+    return report
+
+
+def open_report_count() -> int:
+    return db.session.execute(db.select(func.count(Report.id)).where(Report.status == "open")).scalar_one()
+
+
+def resolve_report(operator: User, report_id: int, resolution: object, hours: object = None) -> Report:
+    """Settle a report in one step: hide the message, hide the sender's recent messages,
+    deactivate the sender, or dismiss. Other open reports of the same message settle with it."""
+    operator = access_operator(operator)
+    resolution = check_choice(resolution, "resolution", RESOLUTIONS)
+    report = access_report(report_id)
+    if not report.is_open:
+        raise Conflict("report_resolved", "This report was resolved already.")
+    message = report.message
+    if resolution == "sender_messages_hidden":
+        hours = check_int(hours if hours not in (None, "") else DEFAULT_SWEEP_HOURS, "hours", minimum=1,
+                          maximum=MAX_SWEEP_HOURS)
+    if resolution in ("sender_messages_hidden", "sender_deactivated") and message.sender_id in (None, operator.id):
+        raise Forbidden("cannot_act_on_sender", "This report's sender cannot be acted on from here.")
+    reports = [report, *_other_open_reports(report)]
+    for settled in reports:
+        settled.status, settled.resolution = "resolved", resolution
+        settled.resolved_by_id, settled.resolved_at = operator.id, utcnow()
+        record(operator, "report.resolve", "report", settled.id, {"status": "open"},
+               {"status": "resolved", "resolution": resolution, "message_id": message.id,
+                **({"hours": hours} if resolution == "sender_messages_hidden" else {})})
+    # The moderation step commits the resolution with its own change (or fails and undoes both).
+    if resolution == "message_hidden":
+        hide_message(operator, message.id)
+    elif resolution == "sender_messages_hidden":
+        hide_recent_messages(operator, message.sender_id, hours)
+        hide_message(operator, message.id)  # even when it is older than the sweep
+    elif resolution == "sender_deactivated":
+        deactivate_user(operator, message.sender_id)
+    db.session.commit()
+    return report
+
+
+def _other_open_reports(report: Report) -> list[Report]:
+    return list(db.session.execute(
+        db.select(Report).where(Report.message_id == report.message_id, Report.status == "open",
+                                Report.id != report.id)
+    ).scalars())

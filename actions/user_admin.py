@@ -1,0 +1,138 @@
+"""Operators manage accounts: create, edit, promote and demote, reset passwords,
+deactivate (ban) and reactivate. Each change writes its audit entry in its transaction."""
+from __future__ import annotations
+
+from actions.accounts import register_user
+from actions.audit import access_operator, record, snapshot
+from actions.errors import Conflict, NotFound
+from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
+from extensions import db
+from models import ApiToken, User
+from models.time import utcnow
+from models.user import ROLES
+from realtime import publisher
+
+# What the audit log keeps of an account: never the password hash.
+ACCOUNT_FIELDS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
+                  "deactivated_at")
+
+
+def access_account(user_id: int) -> User:
+    """Any account, active or not: operators also manage deactivated ones."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
+def access_account_by_username(username: object) -> User:
+    """The account with this username (any case), active or not."""
+    name = username.strip().lower() if isinstance(username, str) else ""
+    user = db.session.execute(db.select(User).where(User.username == name)).scalar_one_or_none() if name else None
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
+def create_user(operator: User, username: str, password: str, display_name: str | None = None,
+                email: str | None = None, phone: str | None = None, role: str = "user",
+                must_change_password: bool = True) -> User:
+    """An operator opens an account with a first password (to be changed at first login by default)."""
+    operator = access_operator(operator)
+    role = check_choice(role, "role", ROLES, default="user")
+    user = register_user(username, password, display_name, email, phone, role=role, commit=False)
+    user.must_change_password = bool(must_change_password)
+    record(operator, "user.create", "user", user.id, None, snapshot(user, ACCOUNT_FIELDS))
+    db.session.commit()
+    return user
+
+
+def edit_user(operator: User, user_id: int, username: str, display_name: str,
+              email: str | None = None, phone: str | None = None) -> User:
+    """An operator corrects an account's names and contact details."""
+    operator = access_operator(operator)
+    user = access_account(user_id)
+    username, email, phone = check_username(username), check_email(email), check_phone(phone)
+    display_name = check_string(display_name, "display_name", max_length=64)
+    for column, value, code in ((User.username, username, "username_taken"), (User.email, email, "email_taken"),
+                                (User.phone, phone, "phone_taken")):
+        if value and db.session.execute(db.select(User.id).where(column == value, User.id != user.id)).first():
+            raise Conflict(code, f"Another account already uses that {column.key}.")
+    before = snapshot(user, ACCOUNT_FIELDS)
+    user.username, user.display_name, user.email, user.phone = username, display_name, email, phone
+    return _commit(operator, "user.edit", user, before)
+
+
+def set_user_role(operator: User, user_id: int, role: str) -> User:
+    """Promote to operator (admin) or demote to user."""
+    operator = access_operator(operator)
+    role = check_choice(role, "role", ROLES)
+    user = access_account(user_id)
+    if user.id == operator.id:
+        # Demoting yourself could leave nobody to run the service; another operator must do it.
+        raise Conflict("cannot_change_own_role", "Operators cannot change their own role.")
+    if user.role == role:
+        return user
+    before = snapshot(user, ACCOUNT_FIELDS)
+    user.role = role
+    return _commit(operator, "user.promote" if role == "admin" else "user.demote", user, before)
+
+
+def reset_password(operator: User, user_id: int, temporary_password: str) -> User:
+    """Set a temporary password the user must change at next login; tokens and live sockets end."""
+    operator = access_operator(operator)
+    user = access_account(user_id)
+    temporary_password = check_password(temporary_password)
+    before = snapshot(user, ACCOUNT_FIELDS)
+    user.set_password(temporary_password)
+    user.must_change_password = True
+    revoked = _revoke_tokens(user)
+    _commit(operator, "user.reset_password", user, before, revoked_tokens=revoked)
+    # A reset often means the account was taken over: whoever holds it now is cut off.
+    publisher.disconnect_user(user.id)
+    return user
+
+
+def deactivate_user(operator: User, user_id: int) -> User:
+    """Ban: no login, no token, no socket, from now on; live sockets are cut at once."""
+    operator = access_operator(operator)
+    user = access_account(user_id)
+    if user.id == operator.id:
+        raise Conflict("cannot_deactivate_self", "Operators cannot deactivate their own account.")
+    if not user.active:
+        return user
+    before = snapshot(user, ACCOUNT_FIELDS)
+    user.active = False
+    user.deactivated_at = utcnow()
+    revoked = _revoke_tokens(user)
+    _commit(operator, "user.deactivate", user, before, revoked_tokens=revoked)
+    publisher.disconnect_user(user.id)
+    return user
+
+
+def reactivate_user(operator: User, user_id: int) -> User:
+    """Lift a ban: the user can log in again (old tokens stay revoked)."""
+    operator = access_operator(operator)
+    user = access_account(user_id)
+    if user.active:
+        return user
+    before = snapshot(user, ACCOUNT_FIELDS)
+    user.active = True
+    user.deactivated_at = None
+    return _commit(operator, "user.reactivate", user, before)
+
+
+def _revoke_tokens(user: User) -> int:
+    tokens = list(db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars())
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
+
+
+def _commit(operator: User, action: str, user: User, before: dict, **extra) -> User:
+    record(operator, action, "user", user.id, before, {**snapshot(user, ACCOUNT_FIELDS), **extra})
+    db.session.commit()
+    return user

@@ -1,0 +1,42 @@
+"""Broadcast page: a service message to everyone, to a group's members, or to one user."""
+from __future__ import annotations
+
+from flask import flash, redirect, request
+from flask_admin import expose
+
+from actions.broadcasts import broadcast_to_everyone, broadcast_to_group, send_notice
+from actions.user_admin import access_account_by_username
+from actions.validation import check_int
+from admin.forms import BroadcastForm
+from admin.security import SecureView, attempt, current_operator, flash_form_errors
+
+
+class BroadcastView(SecureView):
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        """Write the message, pick the audience, send."""
+        form = BroadcastForm()
+        if request.method == "GET" and request.args.get("group_id"):
+            form.audience.data = "group"
+            form.group_id.data = check_int(request.args.get("group_id"), "group_id", minimum=1)
+        if form.validate_on_submit():
+            sent = attempt(lambda: self.send(form))
+            if sent is not None:
+                return redirect(self.get_url(".index"))
+        elif request.method == "POST":
+            flash_form_errors(form)
+        return self.render("admin/switchboard/broadcast.html", form=form)
+
+    def send(self, form: BroadcastForm):
+        operator, body = current_operator(), form.body.data
+        if form.audience.data == "group":
+            broadcast = broadcast_to_group(operator, check_int(form.group_id.data, "group_id"), body)
+            done = "Sent to the group."
+        elif form.audience.data == "user":
+            broadcast = send_notice(operator, access_account_by_username(form.username.data).id, body)
+            done = "Sent to the user."
+        else:
+            broadcast = broadcast_to_everyone(operator, body)
+            done = f"Sent to {broadcast.recipients} account(s)."
+        flash(done, "success")
+        return broadcast

@@ -1,0 +1,129 @@
+"""Groups panel: member counts and last activity, search, edit, archive, delete, and members."""
+from __future__ import annotations
+
+from flask import abort, g, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import EndpointLinkRowAction
+
+from actions.access import access_group
+from actions.group_admin import (
+    add_group_member,
+    delete_group,
+    edit_group,
+    group_members,
+    member_counts,
+    remove_group_member,
+    set_group_archived,
+    set_group_member_role,
+)
+from actions.user_admin import access_account_by_username
+from actions.validation import check_int
+from admin.forms import AddMemberForm, GroupEditForm, MemberRoleForm
+from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
+from models import Conversation
+from models.conversation import VISIBILITIES
+
+
+class GroupView(SecureModelView):
+    can_edit = can_delete = True
+    column_list = ("name", "visibility", "members", "last_message_at", "archived_at", "created_at")
+    column_searchable_list = ("name", "description")
+    column_filters = ("visibility", "archived_at", "created_at", "last_message_at")
+    column_choices = {"visibility": [(visibility, visibility) for visibility in VISIBILITIES]}
+    column_sortable_list = ("name", "visibility", "last_message_at", "archived_at", "created_at")
+    column_default_sort = ("last_message_at", True)
+    column_labels = {"last_message_at": "Last activity", "archived_at": "Archived"}
+    column_formatters = {"members": lambda view, context, group, name: view.member_count(group.id)}
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-users", ".members_view", title="Members"),
+        EndpointLinkRowAction("fa fa-bullhorn", "broadcast.index", title="Broadcast to members", id_arg="group_id"),
+    ]
+
+    def get_query(self):
+        return super().get_query().filter(Conversation.kind == "group")
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Conversation.kind == "group")
+
+    def get_one(self, id):
+        group = super().get_one(id)
+        return group if group is not None and group.is_group else None
+
+    def get_list(self, *args, **kwargs):
+        count, groups = super().get_list(*args, **kwargs)
+        # One query for the page's member counts, read by the "members" column.
+        g.group_member_counts = member_counts([group.id for group in groups])
+        return count, groups
+
+    def member_count(self, group_id: int) -> int:
+        return g.get("group_member_counts", {}).get(group_id, 0)
+
+    def get_edit_form(self):
+        return GroupEditForm
+
+    def update_model(self, form, model):
+        """Rename or describe through actions.group_admin.edit_group."""
+        return attempt(lambda: edit_group(current_operator(), model.id, form.name.data,
+                                          form.description.data or "")) is not None
+
+    def delete_model(self, model):
+        """Delete through actions.group_admin.delete_group (members' pages drop the group)."""
+        return attempt(lambda: delete_group(current_operator(), model.id) or True) is not None
+
+    @action("archive", "Archive", "Archive the selected groups? Members keep reading; nobody can post.")
+    def action_archive(self, ids):
+        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, True), "group(s) archived")
+
+    @action("unarchive", "Unarchive", "Unarchive the selected groups?")
+    def action_unarchive(self, ids):
+        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, False),
+                     "group(s) unarchived")
+
+    @expose("/members/", methods=("GET",))
+    def members_view(self):
+        """A group's members: add, remove, set owner/admin/member; archive or unarchive."""
+        group = attempt(lambda: access_group(check_int(request.args.get("id"), "id")))
+        if group is None:
+            return redirect(self.get_url(".index_view"))
+        return self.render("admin/switchboard/group_members.html", group=group, members=group_members(group.id),
+                           add_form=AddMemberForm(), role_form=MemberRoleForm)
+
+    @expose("/members/<int:group_id>/add", methods=("POST",))
+    def add_member_view(self, group_id: int):
+        """Add a user, by username, as a member."""
+        form = AddMemberForm()
+        if form.validate_on_submit():
+            attempt(lambda: add_group_member(current_operator(), group_id,
+                                             access_account_by_username(form.username.data).id),
+                    "Member added.")
+        else:
+            flash_form_errors(form)
+        return redirect(self.get_url(".members_view", id=group_id))
+
+    @expose("/members/<int:group_id>/<int:user_id>/remove", methods=("POST",))
+    def remove_member_view(self, group_id: int, user_id: int):
+        """Remove a member."""
+        attempt(lambda: remove_group_member(current_operator(), group_id, user_id), "Member removed.")
+        return redirect(self.get_url(".members_view", id=group_id))
+
+    @expose("/members/<int:group_id>/<int:user_id>/role", methods=("POST",))
+    def member_role_view(self, group_id: int, user_id: int):
+        """Make a member owner, admin or member."""
+        form = MemberRoleForm()
+        if form.validate_on_submit():
+            attempt(lambda: set_group_member_role(current_operator(), group_id, user_id, form.role.data),
+                    "Role changed.")
+        else:
+            flash_form_errors(form)
+        return redirect(self.get_url(".members_view", id=group_id))
+
+    @expose("/archive/<int:group_id>/<state>", methods=("POST",))
+    def archive_view(self, group_id: int, state: str):
+        """Archive or unarchive one group."""
+        if state not in ("on", "off"):
+            abort(404)
+        attempt(lambda: set_group_archived(current_operator(), group_id, state == "on"),
+                "Group archived." if state == "on" else "Group unarchived.")
+        return redirect(self.get_url(".members_view", id=group_id))
+

@@ -1,0 +1,106 @@
+"""Messages panel: filter and search every message; hide, unhide and delete one or many;
+open any message in its conversation."""
+from __future__ import annotations
+
+from flask import abort, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter,
+    DateTimeBetweenFilter,
+    FilterLike,
+    IntEqualFilter,
+)
+from flask_admin.model.template import EndpointLinkRowAction
+from markupsafe import Markup
+
+from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
+from actions.validation import check_int
+from admin.security import SecureModelView, attempt, attempt_each, current_operator
+from models import Message
+from models.message import KINDS
+
+BODY_PREVIEW = 160
+
+
+class RemovedFilter(BaseSQLAFilter):
+    """Hidden by a moderator (or not)."""
+
+    def apply(self, query, value, alias=None):
+        column = self.get_column(alias)
+        return query.filter(column.is_not(None) if value == "1" else column.is_(None))
+
+    def operation(self):
+        return "is"
+
+
+class KindFilter(BaseSQLAFilter):
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias) == value)
+
+    def operation(self):
+        return "equals"
+
+
+class MessageView(SecureModelView):
+    can_delete = True
+    named_filter_urls = True  # stable links such as ?flt0_conversation_equals=12
+    column_list = ("id", "conversation_id", "sender", "kind", "body", "created_at", "hidden_at", "deleted_at")
+    column_searchable_list = ("body",)
+    column_filters = (
+        IntEqualFilter(Message.conversation_id, "Conversation"),
+        FilterLike("sender.username", "Sender"),
+        KindFilter(Message.kind, "Kind", options=[(kind, kind) for kind in KINDS]),
+        DateTimeBetweenFilter(Message.created_at, "Sent"),
+        FilterLike(Message.body, "Text"),
+        RemovedFilter(Message.hidden_at, "Hidden", options=(("1", "yes"), ("0", "no"))),
+    )
+    column_sortable_list = ("id", "conversation_id", "kind", "created_at", "hidden_at")
+    column_default_sort = ("id", True)
+    column_labels = {"conversation_id": "Conversation", "hidden_at": "Hidden", "deleted_at": "Deleted"}
+    column_formatters = {
+        "sender": lambda view, context, message, name: message.sender.username if message.sender else "(service)",
+        "body": lambda view, context, message, name: _preview(message.body),
+        "conversation_id": lambda view, context, message, name: Markup('<a href="{}">{}</a>').format(
+            view.get_url(".index_view", flt0_conversation_equals=message.conversation_id), message.conversation_id),
+    }
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-comments", ".context_view", title="Conversation context")]
+
+    def delete_model(self, model):
+        """Delete for everyone through actions.moderation (the message keeps its place, without text)."""
+        return attempt(lambda: delete_message_for_everyone(current_operator(), model.id)) is not None
+
+    @action("hide", "Hide", "Hide the selected messages from every member?")
+    def action_hide(self, ids):
+        attempt_each(ids, lambda message_id: hide_message(current_operator(), message_id), "message(s) hidden")
+
+    @action("unhide", "Unhide", "Show the selected messages again?")
+    def action_unhide(self, ids):
+        attempt_each(ids, lambda message_id: unhide_message(current_operator(), message_id), "message(s) unhidden")
+
+    @expose("/context/", methods=("GET",))
+    def context_view(self):
+        """A message with the 20 messages around it, each with its moderation buttons."""
+        context = attempt(lambda: message_context(check_int(request.args.get("id"), "id"), around=20))
+        if context is None:
+            return redirect(self.get_url(".index_view"))
+        return self.render("admin/switchboard/message_context.html", context=context)
+
+    @expose("/moderate/<int:message_id>/<operation>", methods=("POST",))
+    def moderate_view(self, message_id: int, operation: str):
+        """One-click hide, unhide or delete of one message; back to the context it was clicked in."""
+        operations = {
+            "hide": (hide_message, "Message hidden."),
+            "unhide": (unhide_message, "Message shown again."),
+            "delete": (delete_message_for_everyone, "Message deleted."),
+        }
+        if operation not in operations:
+            abort(404)
+        perform, done = operations[operation]
+        attempt(lambda: perform(current_operator(), message_id), done)
+        focus = check_int(request.args.get("focus"), "focus", required=False) or message_id
+        return redirect(self.get_url(".context_view", id=focus))
+
+
+def _preview(body: str) -> str:
+    return body if len(body) <= BODY_PREVIEW else body[:BODY_PREVIEW] + "…"

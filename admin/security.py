@@ -1,0 +1,102 @@
+"""What every back-office view shares: operators only, CSRF-protected forms, and one way to run an action.
+
+Anonymous visitors are sent to the login page; logged-in non-operators get 403.
+Forms derive from Flask-WTF's FlaskForm so CSRFProtect accepts their token
+(Flask-Admin's SecureForm uses another token field and is refused with 400).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from actions.errors import ActionError
+from extensions import db
+from models import User
+
+Result = TypeVar("Result")
+
+
+def operator_only():
+    """None when the current user is an operator; otherwise the response to send."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    if not current_user.is_admin:
+        abort(403)
+    return None
+
+
+def current_operator() -> User:
+    return current_user._get_current_object()
+
+
+def attempt(perform: Callable[[], Result], success: str | None = None) -> Result | None:
+    """Run one action; a refusal is flashed and changes nothing (None is returned)."""
+    try:
+        result = perform()
+    except ActionError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result
+
+
+def flash_form_errors(form) -> None:
+    """A form that did not validate: say what is wrong, change nothing."""
+    for field_name, errors in form.errors.items():
+        label = getattr(getattr(form, field_name, None), "label", None)
+        flash(f"{label.text if label else field_name}: {'; '.join(map(str, errors))}", "error")
+
+
+def attempt_each(ids: Iterable[str], perform: Callable[[int], object], done: str) -> int:
+    """Run an action per selected row (bulk `@action`s); flash how many succeeded."""
+    succeeded = 0
+    for row_id in ids:
+        if attempt(lambda row_id=row_id: perform(int(row_id))) is not None:
+            succeeded += 1
+    flash(f"{succeeded} {done}.", "success" if succeeded else "warning")
+    return succeeded
+
+
+class OperatorAccess:
+    """The one access rule of the back office."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_admin
+
+    def inaccessible_callback(self, name, **kwargs):
+        return operator_only()
+
+
+class SecureView(OperatorAccess, BaseView):
+    """A custom back-office page."""
+
+
+class SecureModelView(OperatorAccess, ModelView):
+    """A model panel. Changes go through actions (override create/update/delete_model), never
+    through Flask-Admin's own session writes, so each lands in the audit log."""
+
+    form_base_class = FlaskForm
+    can_create = can_edit = can_delete = False  # each panel opts in, and implements it with actions
+    can_export = False  # exports come from the Export page, with explicit columns
+    can_set_page_size = True
+    page_size = 50
+
+    def __init__(self, model, **kwargs) -> None:
+        super().__init__(model, db, **kwargs)
+
+    def create_model(self, form):
+        raise NotImplementedError(f"{type(self).__name__} creates through an action")
+
+    def update_model(self, form, model):
+        raise NotImplementedError(f"{type(self).__name__} edits through an action")
+
+    def delete_model(self, model):
+        raise NotImplementedError(f"{type(self).__name__} deletes through an action")

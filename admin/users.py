@@ -1,0 +1,111 @@
+"""Users panel: search and filter accounts, create and edit them, reset passwords,
+promote and demote, deactivate (ban) and reactivate. The password hash is never shown."""
+from __future__ import annotations
+
+from flask import redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import EndpointLinkRowAction
+
+from actions.user_admin import (
+    access_account,
+    create_user,
+    deactivate_user,
+    edit_user,
+    reactivate_user,
+    reset_password,
+    set_user_role,
+)
+from actions.validation import check_int
+from admin.forms import ResetPasswordForm, UserCreateForm, UserEditForm
+from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
+from models.user import ROLES
+
+# Every list, detail and search names its columns: password_hash can appear nowhere.
+USER_COLUMNS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
+                "created_at", "last_seen_at", "deactivated_at")
+
+
+class UserView(SecureModelView):
+    can_create = can_edit = True
+    can_view_details = True
+    column_list = USER_COLUMNS
+    column_details_list = ("id", *USER_COLUMNS)
+    column_exclude_list = ("password_hash",)
+    form_excluded_columns = ("password_hash",)
+    column_searchable_list = ("username", "display_name", "email", "phone")
+    column_filters = ("role", "active", "created_at", "last_seen_at", "deactivated_at")
+    column_choices = {"role": [(role, role) for role in ROLES]}
+    column_sortable_list = ("username", "display_name", "role", "active", "created_at", "last_seen_at",
+                            "deactivated_at")
+    column_default_sort = ("created_at", True)
+    column_labels = {"must_change_password": "Must change password", "last_seen_at": "Last seen"}
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title="Manage account")]
+
+    def get_create_form(self):
+        return UserCreateForm
+
+    def get_edit_form(self):
+        return UserEditForm
+
+    def create_model(self, form):
+        """Open an account through actions.user_admin.create_user."""
+        user = attempt(lambda: create_user(current_operator(), form.username.data, form.password.data,
+                                           form.display_name.data, form.email.data, form.phone.data,
+                                           form.role.data, form.must_change_password.data))
+        return user or False
+
+    def update_model(self, form, model):
+        """Edit names and contact details through actions.user_admin.edit_user."""
+        return attempt(lambda: edit_user(current_operator(), model.id, form.username.data, form.display_name.data,
+                                         form.email.data, form.phone.data)) is not None
+
+    @expose("/manage/", methods=("GET",))
+    def manage_view(self):
+        """One account's page: reset password, role, deactivate or reactivate."""
+        user = attempt(lambda: access_account(check_int(request.args.get("id"), "id")))
+        if user is None:
+            return redirect(self.get_url(".index_view"))
+        return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),
+                           operator=current_operator())
+
+    @expose("/manage/<int:user_id>/password", methods=("POST",))
+    def reset_password_view(self, user_id: int):
+        """Set a temporary password; the user must change it at next login."""
+        form = ResetPasswordForm()
+        if form.validate_on_submit():
+            attempt(lambda: reset_password(current_operator(), user_id, form.temporary_password.data),
+                    "Password reset: the user must choose a new one at next login.")
+        else:
+            flash_form_errors(form)
+        return redirect(self.get_url(".manage_view", id=user_id))
+
+    @expose("/manage/<int:user_id>/<operation>", methods=("POST",))
+    def operate_view(self, user_id: int, operation: str):
+        """One-click account operations: deactivate, reactivate, promote, demote (CSRFProtect checked the token)."""
+        operations = {
+            "deactivate": (lambda: deactivate_user(current_operator(), user_id), "Account deactivated."),
+            "reactivate": (lambda: reactivate_user(current_operator(), user_id), "Account reactivated."),
+            "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), "Now an operator."),
+            "demote": (lambda: set_user_role(current_operator(), user_id, "user"), "Now a regular user."),
+        }
+        if operation in operations:
+            attempt(*operations[operation])
+        return redirect(self.get_url(".manage_view", id=user_id))
+
+    @action("deactivate", "Deactivate", "Deactivate the selected accounts? Their sessions and sockets end at once.")
+    def action_deactivate(self, ids):
+        attempt_each(ids, lambda user_id: deactivate_user(current_operator(), user_id), "account(s) deactivated")
+
+    @action("reactivate", "Reactivate", "Reactivate the selected accounts?")
+    def action_reactivate(self, ids):
+        attempt_each(ids, lambda user_id: reactivate_user(current_operator(), user_id), "account(s) reactivated")
+
+    @action("promote", "Make operator", "Give the selected accounts the operator (admin) role?")
+    def action_promote(self, ids):
+        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "admin"), "operator(s) made")
+
+    @action("demote", "Make regular user", "Take the operator role from the selected accounts?")
+    def action_demote(self, ids):
+        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "user"), "user(s) demoted")
+

@@ -1,0 +1,14 @@
+"""Reporting a message to the operators."""
+from flask import jsonify
+
+from actions.payloads import report_payload
+from actions.reports import report_message
+from blueprints.api import api_user, bp, json_body
+
+
+@bp.post("/messages/<int:message_id>/report")
+def report(message_id: int):
+    """Report {reason: spam|abuse|other, text?} about a message the user can read: 201 with the report."""
+    payload = json_body()
+    created = report_message(api_user(), message_id, payload.get("reason"), payload.get("text") or "")
+    return jsonify({"ok": True, "report": report_payload(created)}), 201

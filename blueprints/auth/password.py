@@ -1,0 +1,53 @@
+"""Changing one's password, and the rule that a temporary password must be changed first.
+
+After an operator resets a password, the account's sessions can do nothing but change
+it (or log out) until a new one is chosen.
+"""
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from actions import passwords
+from actions.errors import ActionError
+from blueprints.auth import bp
+from blueprints.auth.routes import _safe_next
+
+# What a session with a temporary password may still reach.
+ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "chat.health"}
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current (temporary) password", validators=[InputRequired(), Length(max=128)])
+    new_password = PasswordField("New password", validators=[InputRequired(), Length(min=8, max=128)])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[InputRequired(), EqualTo("new_password", "Passwords differ.")])
+
+
+@bp.before_app_request
+def require_password_change():
+    """Send a session whose password an operator reset to the change-password page first."""
+    if (not current_user.is_authenticated or not current_user.must_change_password
+            or request.endpoint in ALLOWED_WHILE_TEMPORARY):
+        return None
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": False, "error": {"code": "password_change_required",
+                                               "message": "Choose a new password first."}}), 403
+    return redirect(url_for("auth.change_password", next=request.full_path))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Choose a new password (required after an operator set a temporary one)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            passwords.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ActionError as error:
+            flash(error.message, "error")
+        else:
+            flash("Your password is changed.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/password.html", form=form), 200 if request.method == "GET" else 400

@@ -1,0 +1,15 @@
+"""Socket.IO: a member reports a message to the operators."""
+from __future__ import annotations
+
+from actions.payloads import report_payload
+from actions.reports import report_message
+from actions.validation import check_int
+from blueprints.chat.socket_support import socket_event
+
+
+@socket_event("message:report")
+def on_message_report(user, payload):
+    """Client sends {message_id, reason: spam|abuse|other, text?}; the ack carries the report (nobody else is told)."""
+    report = report_message(user, check_int(payload.get("message_id"), "message_id"), payload.get("reason"),
+                            payload.get("text") or "")
+    return {"report": report_payload(report)}
