@@ -1,0 +1,181 @@
+"""blueprints/api/groups.py: create, discover, join, leave, rename, manage members."""
+import pytest
+
+from actions.groups import set_member_role
+from extensions import db
+from models import Membership
+from tests.factories import make_group, make_user
+from tests.helpers import bearer, database_rows, error_of, events
+
+
+@pytest.fixture
+def headers(alice, bob, carol):
+    return {user.username: bearer(user) for user in (alice, bob, carol)}
+
+
+def refused(client, method: str, url: str, headers: dict, json=None) -> tuple[int, str]:
+    """Send a request that must be refused; return (status, code) after checking nothing changed."""
+    before = database_rows()
+    answer = error_of(client.open(url, method=method, headers=headers, json=json))
+    assert database_rows() == before
+    return answer
+
+
+def roles(group_id: int) -> dict[str, str]:
+    db.session.expire_all()
+    memberships = db.session.execute(db.select(Membership).where(Membership.conversation_id == group_id)).scalars()
+    return {membership.user.username: membership.role for membership in memberships}
+
+
+# POST /api/groups
+
+def test_create_a_group(client, alice, bob, headers, socket_client_for):
+    bob_socket = socket_client_for("bob")
+    response = client.post("/api/groups", headers=headers["alice"], json={
+        "name": "Team", "description": "Our room", "visibility": "public", "member_ids": [bob.id]})
+    assert response.status_code == 201
+    conversation = response.get_json()["conversation"]
+    assert (conversation["kind"], conversation["name"], conversation["title"], conversation["description"],
+            conversation["visibility"], conversation["archived"]) == ("group", "Team", "Team", "Our room", "public",
+                                                                      False)
+    assert (conversation["membership"]["role"], conversation["membership"]["user_id"]) == ("owner", alice.id)
+    assert (conversation["last_message"], conversation["unread_count"], conversation["last_seq"]) == (None, 0, 0)
+    assert roles(conversation["id"]) == {"alice": "owner", "bob": "member"}
+    [(event, payload)] = events(bob_socket)
+    assert (event, payload["conversation"]["id"], payload["conversation"]["membership"]["role"]) == (
+        "conversation:added", conversation["id"], "member")
+
+
+def test_create_defaults(client, headers):
+    conversation = client.post("/api/groups", headers=headers["alice"], json={"name": "Quiet"}).get_json()[
+        "conversation"]
+    assert (conversation["visibility"], conversation["description"]) == ("private", "")
+    assert roles(conversation["id"]) == {"alice": "owner"}
+
+
+@pytest.mark.parametrize("payload, status, code", [
+    ({}, 400, "invalid_name"),
+    ({"name": "  "}, 400, "invalid_name"),
+    ({"name": 5}, 400, "invalid_name"),
+    ({"name": "Team", "visibility": "secret"}, 400, "invalid_visibility"),
+    ({"name": "Team", "description": ["x"]}, 400, "invalid_description"),
+    ({"name": "Team", "member_ids": "2"}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": {"id": 2}}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": list(range(1, 502))}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": ["two"]}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": [True]}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": [9999]}, 404, "user_not_found"),
+])
+def test_create_refusals(client, headers, payload, status, code):
+    assert refused(client, "POST", "/api/groups", headers["alice"], payload) == (status, code)
+
+
+# GET /api/groups
+
+def test_public_groups_with_member_counts(client, alice, bob, carol, headers):
+    make_group(alice, "Zoo", [bob, carol], visibility="public")
+    attic = make_group(bob, "Attic", visibility="public")
+    make_group(alice, "Private", [bob])
+    body = client.get("/api/groups", headers=headers["carol"]).get_json()
+    assert [(group["name"], group["member_count"]) for group in body["groups"]] == [("Attic", 1), ("Zoo", 3)]
+    assert "membership" not in body["groups"][0]
+    found = client.get("/api/groups?q=att&limit=5", headers=headers["carol"]).get_json()["groups"]
+    assert [group["id"] for group in found] == [attic.id]
+    assert [g["name"] for g in client.get("/api/groups?limit=1", headers=headers["carol"]).get_json()["groups"]] == [
+        "Attic"]
+
+
+@pytest.mark.parametrize("query, code", [("limit=0", "invalid_limit"), ("limit=x", "invalid_limit"),
+                                         ("q=" + "x" * 81, "invalid_q")])
+def test_public_groups_refuse_bad_parameters(client, headers, query, code):
+    assert error_of(client.get(f"/api/groups?{query}", headers=headers["alice"])) == (400, code)
+
+
+# POST /api/groups/<id>/join and /leave
+
+def test_join_and_leave(client, alice, bob, carol, headers):
+    group = make_group(alice, "Open", [bob], visibility="public")
+    response = client.post(f"/api/groups/{group.id}/join", headers=headers["carol"])
+    assert response.status_code == 200
+    conversation = response.get_json()["conversation"]
+    assert (conversation["id"], conversation["membership"]["role"], conversation["unread_count"]) == (
+        group.id, "member", 0)
+    assert refused(client, "POST", f"/api/groups/{group.id}/join", headers["carol"]) == (409, "already_a_member")
+    assert client.post(f"/api/groups/{group.id}/leave", headers=headers["carol"]).get_json() == {"ok": True}
+    assert roles(group.id) == {"alice": "owner", "bob": "member"}
+    assert refused(client, "POST", f"/api/groups/{group.id}/leave", headers["carol"]) == (403, "not_a_member")
+
+
+def test_join_refusals(client, alice, bob, headers):
+    private = make_group(alice, "Private", [bob])
+    assert refused(client, "POST", f"/api/groups/{private.id}/join", headers["carol"]) == (403, "group_is_private")
+    assert refused(client, "POST", "/api/groups/9999/join", headers["carol"]) == (404, "group_not_found")
+    assert refused(client, "POST", "/api/groups/9999/leave", headers["carol"]) == (404, "group_not_found")
+
+
+def test_owner_leaving_hands_over(client, alice, bob, headers):
+    group = make_group(alice, "Team", [bob])
+    client.post(f"/api/groups/{group.id}/leave", headers=headers["alice"])
+    assert roles(group.id) == {"bob": "owner"}
+
+
+# PATCH /api/groups/<id>
+
+def test_rename(client, alice, bob, headers, socket_client_for):
+    group = make_group(alice, "Team", [bob])
+    bob_socket = socket_client_for("bob")
+    response = client.patch(f"/api/groups/{group.id}", headers=headers["alice"],
+                            json={"name": "Renamed", "description": "Topic"})
+    conversation = response.get_json()["conversation"]
+    assert (response.status_code, conversation["name"], conversation["description"]) == (200, "Renamed", "Topic")
+    assert events(bob_socket) == [("conversation:updated", {"conversation": conversation})]
+
+
+def test_rename_refusals(client, alice, bob, headers):
+    group = make_group(alice, "Team", [bob])
+    url = f"/api/groups/{group.id}"
+    assert refused(client, "PATCH", url, headers["bob"], {"name": "Mine"}) == (403, "not_a_group_admin")
+    assert refused(client, "PATCH", url, headers["carol"], {"name": "Mine"}) == (403, "not_a_member")
+    assert refused(client, "PATCH", url, headers["alice"], {"name": ""}) == (400, "invalid_name")
+    assert refused(client, "PATCH", "/api/groups/9999", headers["alice"], {"name": "X"}) == (404, "group_not_found")
+
+
+# POST /api/groups/<id>/members, DELETE and PATCH /api/groups/<id>/members/<user_id>
+
+def test_add_remove_and_set_role(client, alice, bob, carol, headers):
+    group = make_group(alice, "Team", [bob])
+    response = client.post(f"/api/groups/{group.id}/members", headers=headers["alice"], json={"user_id": carol.id})
+    assert response.status_code == 201
+    member = response.get_json()["member"]
+    assert (member["id"], member["username"], member["role"]) == (carol.id, "carol", "member")
+    response = client.patch(f"/api/groups/{group.id}/members/{carol.id}", headers=headers["alice"],
+                            json={"role": "admin"})
+    assert (response.status_code, response.get_json()["member"]["role"]) == (200, "admin")
+    response = client.delete(f"/api/groups/{group.id}/members/{bob.id}", headers=headers["carol"])
+    assert (response.status_code, response.get_json()) == (200, {"ok": True})
+    assert roles(group.id) == {"alice": "owner", "carol": "admin"}
+
+
+def test_member_management_refusals(client, alice, bob, carol, headers):
+    group = make_group(alice, "Team", [bob, carol])
+    set_member_role(alice, group.id, bob.id, "admin")
+    dave = make_user("dave")
+    members = f"/api/groups/{group.id}/members"
+    assert refused(client, "POST", members, headers["carol"], {"user_id": dave.id}) == (403, "not_a_group_admin")
+    assert refused(client, "POST", members, headers["alice"], {"user_id": carol.id}) == (409, "already_a_member")
+    assert refused(client, "POST", members, headers["alice"], {"user_id": 9999}) == (404, "user_not_found")
+    assert refused(client, "POST", members, headers["alice"], {}) == (400, "invalid_user_id")
+    assert refused(client, "POST", members, headers["alice"], {"user_id": "dave"}) == (400, "invalid_user_id")
+    assert refused(client, "DELETE", f"{members}/{alice.id}", headers["bob"]) == (403, "not_a_group_owner")
+    assert refused(client, "DELETE", f"{members}/{bob.id}", headers["carol"]) == (403, "not_a_group_admin")
+    assert refused(client, "DELETE", f"{members}/{dave.id}", headers["alice"]) == (404, "member_not_found")
+    assert refused(client, "DELETE", f"{members}/{alice.id}", headers["alice"]) == (409, "cannot_remove_self")
+    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["bob"], {"role": "owner"}) == (
+        403, "not_a_group_owner")
+    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["alice"], {"role": "boss"}) == (
+        400, "invalid_role")
+    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["alice"], {}) == (400, "invalid_role")
+    assert refused(client, "PATCH", f"{members}/{alice.id}", headers["alice"], {"role": "member"}) == (
+        409, "last_owner")
+    assert refused(client, "PATCH", f"{members}/{dave.id}", headers["alice"], {"role": "admin"}) == (
+        404, "member_not_found")
