@@ -1,0 +1,115 @@
+"""Groups panel and actions.group_admin: edits, archive, delete and members, with events and audit entries."""
+import re
+
+import pytest
+
+from actions.errors import Conflict, Forbidden
+from actions.group_admin import remove_group_member, set_group_member_role
+from actions.messages import send_message
+from extensions import db
+from models import Conversation, Membership, Message
+from tests.admin.conftest import audit_entries, reload
+from tests.factories import make_group
+from tests.helpers import events, names, wait_for_events
+
+
+def roles(group) -> dict[str, str]:
+    db.session.expire_all()
+    return {m.user.username: m.role for m in Membership.query.filter_by(conversation_id=group.id)}
+
+
+def test_list_shows_member_counts_and_searches_names(operator_client, alice, bob, carol):
+    make_group(alice, "Gardening", members=[bob, carol])
+    make_group(bob, "Chess")
+    page = operator_client.get("/admin/group/?search=garden").get_data(as_text=True)
+    assert "Gardening" in page and "Chess" not in page
+    assert re.findall(r'<td class="col-members">\s*(\d+)\s*</td>', page) == ["3"]
+
+
+def test_edit_renames_and_tells_members(operator, operator_client, alice, socket_client_for):
+    group = make_group(alice, "General")
+    socket = socket_client_for("alice")
+    events(socket)
+    response = operator_client.post(f"/admin/group/edit/?id={group.id}", data={"name": "Lobby", "description": "hi"})
+    assert response.status_code == 302
+    assert (reload(group).name, reload(group).description) == ("Lobby", "hi")
+    received = events(socket)
+    assert names(received) == ["conversation:updated"] and received[0][1]["conversation"]["name"] == "Lobby"
+    [entry] = audit_entries("group.edit")
+    assert (entry.before["name"], entry.after["name"], entry.actor_id) == ("General", "Lobby", operator.id)
+
+
+def test_archive_makes_a_group_read_only_and_unarchive_undoes_it(operator_client, alice, bob):
+    group = make_group(alice, members=[bob])
+    send_message(bob, group.id, "before")
+    operator_client.post(f"/admin/group/archive/{group.id}/on")
+    assert reload(group).archived_at is not None
+    with pytest.raises(Forbidden) as refused:
+        send_message(bob, group.id, "after")
+    assert refused.value.code == "conversation_archived"
+    assert bob.id in {m.user_id for m in reload(group).memberships}  # members keep reading
+    operator_client.post("/admin/group/action/", data={"action": "unarchive", "rowid": [str(group.id)]})
+    assert reload(group).archived_at is None
+    send_message(bob, group.id, "after")
+    assert [e.action for e in audit_entries()] == ["group.archive", "group.unarchive"]
+
+
+def test_delete_removes_the_group_and_its_messages_and_tells_members(operator_client, alice, bob, socket_client_for):
+    group_id = make_group(alice, members=[bob]).id
+    send_message(alice, group_id, "bye")
+    socket = socket_client_for("bob")
+    events(socket)
+    response = operator_client.post("/admin/group/delete/", data={"id": str(group_id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Conversation, group_id) is None
+    assert Message.query.filter_by(conversation_id=group_id).count() == 0
+    received = events(socket)
+    assert ("conversation:removed", {"conversation_id": group_id, "reason": "deleted"}) in received
+    [entry] = audit_entries("group.delete")
+    assert entry.before["name"] == "General" and sorted(entry.before["member_ids"]) == sorted([alice.id, bob.id])
+
+
+def test_members_added_removed_and_given_roles(operator_client, alice, bob, carol, socket_client_for):
+    group = make_group(alice, members=[bob])
+    carol_socket = socket_client_for("carol")
+    events(carol_socket)
+
+    operator_client.post(f"/admin/group/members/{group.id}/add", data={"username": "Carol"})
+    assert roles(group) == {"alice": "owner", "bob": "member", "carol": "member"}
+    assert "conversation:added" in names(events(carol_socket))
+
+    operator_client.post(f"/admin/group/members/{group.id}/{bob.id}/role", data={"role": "owner"})
+    operator_client.post(f"/admin/group/members/{group.id}/{alice.id}/role", data={"role": "admin"})
+    assert roles(group) == {"alice": "admin", "bob": "owner", "carol": "member"}
+
+    operator_client.post(f"/admin/group/members/{group.id}/{carol.id}/remove")
+    assert roles(group) == {"alice": "admin", "bob": "owner"}
+    assert "conversation:removed" in names(wait_for_events(carol_socket, 1))
+
+    assert [(e.action, e.before, e.after) for e in audit_entries()] == [
+        ("group.add_member", None, {"user_id": carol.id, "role": "member"}),
+        ("group.set_member_role", {"user_id": bob.id, "role": "member"}, {"user_id": bob.id, "role": "owner"}),
+        ("group.set_member_role", {"user_id": alice.id, "role": "owner"}, {"user_id": alice.id, "role": "admin"}),
+        ("group.remove_member", {"user_id": carol.id, "role": "member"}, None),
+    ]
+
+
+def test_the_last_owner_stays_unless_another_is_appointed(operator, alice, bob):
+    group = make_group(alice, members=[bob])
+    with pytest.raises(Conflict) as refused:
+        set_group_member_role(operator, group.id, alice.id, "member")
+    assert refused.value.code == "last_owner" and roles(group)["alice"] == "owner"
+    remove_group_member(operator, group.id, alice.id)  # removing them passes ownership on, as leaving does
+    assert roles(group) == {"bob": "owner"}
+    assert [e.action for e in audit_entries()] == ["group.remove_member"]
+
+
+def test_direct_chats_are_not_groups(operator_client, alice, bob):
+    from actions.direct import open_direct_conversation
+
+    direct = open_direct_conversation(alice, bob.id).conversation
+    assert operator_client.get(f"/admin/group/members/?id={direct.id}").status_code == 302
+    assert "No such group" in operator_client.get("/admin/group/").get_data(as_text=True)
+    operator_client.post("/admin/group/delete/", data={"id": str(direct.id)})
+    assert reload(direct) is not None and audit_entries() == []
