@@ -1,0 +1,129 @@
+"""Messages panel and actions.moderation: hide, unhide, delete, sweeps; live events and audit entries."""
+from datetime import timedelta
+
+import pytest
+
+from actions.errors import Conflict, InvalidInput
+from actions.messages import message_history, send_message
+from actions.moderation import hide_recent_messages, message_context, unhide_message
+from extensions import db
+from models import Message
+from tests.admin.conftest import audit_entries, reload
+from tests.factories import make_group
+from tests.helpers import events
+
+
+@pytest.fixture
+def chat(alice, bob, carol):
+    group = make_group(alice, members=[bob, carol])
+    messages = [send_message(sender, group.id, f"message {n}").message
+                for n, sender in enumerate([alice, bob, carol, bob, alice], start=1)]
+    return group, messages
+
+
+def updates(socket) -> list[dict]:
+    return [payload["message"] for name, payload in events(socket) if name == "message:updated"]
+
+
+def test_hide_retracts_the_message_from_open_pages_and_history(operator, operator_client, chat, alice,
+                                                               socket_client_for):
+    group, messages = chat
+    socket = socket_client_for("alice")
+    events(socket)
+    target = messages[1]
+    revision_before = target.revision
+    operator_client.post("/admin/message/action/", data={"action": "hide", "rowid": [str(target.id)]})
+
+    [update] = updates(socket)
+    assert (update["id"], update["removed"], update["removed_by"], update["body"]) == (
+        target.id, True, "moderator", "")
+    assert update["revision"] > revision_before
+    in_history = {m.id: m for m in message_history(alice, group.id).messages}[target.id]
+    assert in_history.hidden_at is not None and reload(target).hidden_by_id == operator.id
+    [entry] = audit_entries("message.hide")
+    assert (entry.target_type, entry.target_id, entry.before["hidden"], entry.after["hidden"]) == (
+        "message", target.id, False, True)
+    assert "message 2" not in str(entry.before) + str(entry.after)  # the log keeps no copy of the text
+
+
+def test_unhide_shows_it_again(operator, operator_client, chat, socket_client_for):
+    _, messages = chat
+    operator_client.post(f"/admin/message/moderate/{messages[0].id}/hide")
+    socket = socket_client_for("bob")
+    events(socket)
+    operator_client.post("/admin/message/action/", data={"action": "unhide", "rowid": [str(messages[0].id)]})
+    [update] = updates(socket)
+    assert (update["removed"], update["body"]) == (False, "message 1")
+    assert reload(messages[0]).hidden_at is None
+    assert [e.action for e in audit_entries()] == ["message.hide", "message.unhide"]
+
+
+def test_delete_erases_the_text_for_good(operator, operator_client, chat, socket_client_for):
+    _, messages = chat
+    socket = socket_client_for("carol")
+    events(socket)
+    operator_client.post("/admin/message/delete/", data={"id": str(messages[2].id)})
+    message = reload(messages[2])
+    assert (message.body, message.hidden_at is not None, message.deleted_at is not None) == ("", True, True)
+    [update] = updates(socket)
+    assert update["removed_by"] == "moderator"
+    with pytest.raises(Conflict):
+        unhide_message(operator, message.id)
+    [entry] = audit_entries("message.delete")
+    assert entry.before["body_length"] == len("message 3") and entry.after["deleted"] is True
+
+
+def test_bulk_delete_goes_through_the_action(operator_client, chat):
+    _, messages = chat
+    ids = [str(messages[0].id), str(messages[1].id)]
+    operator_client.post("/admin/message/action/", data={"action": "delete", "rowid": ids})
+    db.session.expire_all()
+    assert Message.query.count() == 5  # places are kept, only the text goes
+    assert [reload(m).body for m in messages[:2]] == ["", ""]
+    assert len(audit_entries("message.delete")) == 2
+
+
+def test_hide_recent_messages_of_a_sender(operator, chat, bob):
+    group, messages = chat
+    old = send_message(bob, group.id, "long ago").message
+    old.created_at = old.created_at - timedelta(hours=30)
+    db.session.commit()
+    hidden = hide_recent_messages(operator, bob.id, 24)
+    assert sorted(m.id for m in hidden) == sorted([messages[1].id, messages[3].id])
+    assert reload(old).hidden_at is None and reload(messages[0]).hidden_at is None
+    assert len(audit_entries("message.hide")) == 2
+    with pytest.raises(InvalidInput):
+        hide_recent_messages(operator, bob.id, 0)
+
+
+def test_context_is_the_messages_around(chat):
+    _, messages = chat
+    context = message_context(messages[2].id, around=2)
+    assert ([m.id for m in context.before], [m.id for m in context.after]) == (
+        [messages[1].id], [messages[3].id])
+
+
+def test_filters_and_search(operator_client, chat):
+    group, messages = chat
+    operator_client.post(f"/admin/message/moderate/{messages[1].id}/hide")
+
+    def listed(query: str) -> set[str]:
+        page = operator_client.get("/admin/message/?" + query).get_data(as_text=True)
+        return {f"message {n}" for n in range(1, 6) if f"message {n}<" in page or f"message {n}\n" in page}
+
+    assert listed("search=message+3") == {"message 3"}
+    assert listed("flt0_hidden_is=1") == {"message 2"}
+    assert listed("flt0_sender_contains=carol") == {"message 3"}
+    assert listed("flt0_text_contains=message+5") == {"message 5"}
+    assert listed(f"flt0_conversation_equals={group.id}") == {f"message {n}" for n in range(1, 6)}
+    assert listed(f"flt0_conversation_equals={group.id + 1}") == set()
+
+
+def test_context_page_and_one_click_moderation(operator_client, chat):
+    _, messages = chat
+    page = operator_client.get(f"/admin/message/context/?id={messages[2].id}").get_data(as_text=True)
+    assert all(f"message {n}" in page for n in range(1, 6))
+    response = operator_client.post(f"/admin/message/moderate/{messages[3].id}/hide?focus={messages[2].id}")
+    assert response.headers["Location"].endswith(f"/admin/message/context/?id={messages[2].id}")
+    assert reload(messages[3]).hidden_at is not None
+    assert operator_client.post(f"/admin/message/moderate/{messages[3].id}/explode").status_code == 404

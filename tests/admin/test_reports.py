@@ -1,0 +1,125 @@
+"""Reports: members report over the socket and REST; operators settle them in one click."""
+import pytest
+
+from actions.accounts import issue_api_token
+from actions.errors import Conflict
+from actions.messages import send_message
+from actions.reports import report_message, resolve_report
+from models import Report
+from tests.admin.conftest import audit_entries, reload
+from tests.factories import make_group
+from tests.helpers import database_rows
+
+
+@pytest.fixture
+def group(alice, bob, carol):
+    return make_group(alice, members=[bob, carol])
+
+
+def test_report_over_the_socket(group, bob, carol, socket_client_for):
+    message = send_message(bob, group.id, "spam spam").message
+    socket = socket_client_for("carol")
+    ack = socket.emit("message:report", {"message_id": message.id, "reason": "spam", "text": "ads"}, callback=True)
+    assert ack["ok"] and ack["report"]["message_id"] == message.id and ack["report"]["status"] == "open"
+    report = reload(Report.query.one())
+    assert (report.reporter_id, report.reason, report.text) == (carol.id, "spam", "ads")
+
+    again = socket.emit("message:report", {"message_id": message.id, "reason": "abuse"}, callback=True)
+    assert again == {"ok": False, "error": {"code": "already_reported",
+                                            "message": "You have reported this message already."}}
+    bad = socket.emit("message:report", {"message_id": message.id, "reason": "boring"}, callback=True)
+    assert bad["error"]["code"] == "invalid_reason"
+
+
+def test_report_over_rest(app, group, alice, bob, carol):
+    message = send_message(bob, group.id, "rude").message
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {issue_api_token(alice).token}"}
+    response = client.post(f"/api/messages/{message.id}/report", json={"reason": "abuse", "text": "insult"},
+                           headers=headers)
+    assert response.status_code == 201 and response.json["report"]["reason"] == "abuse"
+    own = client.post(f"/api/messages/{message.id}/report", json={"reason": "spam"},
+                      headers={"Authorization": f"Bearer {issue_api_token(bob).token}"})
+    assert (own.status_code, own.json["error"]["code"]) == (400, "cannot_report_own_message")
+    missing = client.post("/api/messages/999/report", json={"reason": "spam"}, headers=headers)
+    assert (missing.status_code, missing.json["error"]["code"]) == (404, "message_not_found")
+
+
+def test_only_readers_of_the_conversation_can_report(app, group, bob, operator):
+    outsider_message = send_message(bob, group.id, "members only").message
+    headers = {"Authorization": f"Bearer {issue_api_token(operator).token}"}
+    before = database_rows()
+    response = app.test_client().post(f"/api/messages/{outsider_message.id}/report", json={"reason": "spam"},
+                                      headers=headers)
+    assert (response.status_code, response.json["error"]["code"]) == (403, "not_a_member")
+    assert database_rows() == before
+
+
+@pytest.fixture
+def reported(group, alice, bob, carol):
+    earlier = send_message(bob, group.id, "first spam").message
+    message = send_message(bob, group.id, "second spam").message
+    mine = send_message(alice, group.id, "a reply").message
+    first = report_message(alice, message.id, "spam")
+    second = report_message(carol, message.id, "abuse", "twice")
+    return {"earlier": earlier, "message": message, "mine": mine, "first": first, "second": second}
+
+
+def test_review_page_shows_message_context_reporter_and_reason(operator_client, group, alice, bob, reported):
+    for n in range(12):
+        send_message(alice, group.id, f"later {n}")
+    page = operator_client.get(f"/admin/report/review/?id={reported['first'].id}").get_data(as_text=True)
+    assert "second spam" in page and "first spam" in page and "Reported by <strong>alice</strong>" in page
+    # 10 around: the one message before it, and the 5 after it ("a reply", later 0 to 3).
+    assert "a reply" in page and "later 3" in page and "later 4" not in page
+
+
+def test_hide_the_message(operator, operator_client, reported):
+    response = operator_client.post(f"/admin/report/review/{reported['first'].id}/message_hidden")
+    assert response.status_code == 302
+    assert reload(reported["message"]).hidden_at is not None
+    first, second = reload(reported["first"]), reload(reported["second"])
+    # Both reports of the message settle together, and keep who settled them and how.
+    for report in (first, second):
+        assert (report.status, report.resolution, report.resolved_by_id) == ("resolved", "message_hidden", operator.id)
+        assert report.resolved_at is not None
+    assert sorted(e.target_id for e in audit_entries("report.resolve")) == sorted([first.id, second.id])
+    assert len(audit_entries("message.hide")) == 1
+
+
+def test_hide_the_senders_recent_messages(operator_client, reported):
+    operator_client.post(f"/admin/report/review/{reported['first'].id}/sender_messages_hidden", data={"hours": "2"})
+    assert reload(reported["earlier"]).hidden_at is not None and reload(reported["message"]).hidden_at is not None
+    assert reload(reported["mine"]).hidden_at is None
+    assert reload(reported["first"]).resolution == "sender_messages_hidden"
+    assert audit_entries("report.resolve")[0].after["hours"] == 2
+
+
+def test_deactivate_the_sender(operator_client, reported, bob):
+    operator_client.post(f"/admin/report/review/{reported['first'].id}/sender_deactivated")
+    assert not reload(bob).active
+    assert reload(reported["message"]).hidden_at is None
+    assert reload(reported["first"]).resolution == "sender_deactivated"
+    assert [e.action for e in audit_entries()][-1] == "user.deactivate"
+
+
+def test_dismiss(operator, operator_client, reported):
+    operator_client.post(f"/admin/report/review/{reported['first'].id}/dismissed")
+    assert reload(reported["first"]).resolution == "dismissed"
+    assert reload(reported["message"]).hidden_at is None
+    with pytest.raises(Conflict):
+        resolve_report(operator, reported["first"].id, "message_hidden")
+
+
+def test_unknown_resolution_changes_nothing(operator_client, reported):
+    before = database_rows()
+    operator_client.post(f"/admin/report/review/{reported['first'].id}/delete_everything")
+    assert database_rows() == before
+
+
+def test_queue_lists_open_reports_first(operator, operator_client, reported, group, alice, carol):
+    other = report_message(carol, reported["mine"].id, "other", "hm")
+    resolve_report(operator, reported["first"].id, "dismissed")
+    page = operator_client.get("/admin/report/").get_data(as_text=True)
+    assert page.index("a reply") < page.index("second spam")
+    assert reload(other).status == "open"
