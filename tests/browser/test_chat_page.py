@@ -248,3 +248,86 @@ def test_reading_in_one_tab_clears_the_badge_in_the_other(chat_page, api_user):
     expect(first_tab.message_with("are you there?")).to_have_count(1)
     expect(second_badge).to_have_count(0)
     assert_nothing_went_wrong(first_tab)
+
+
+def test_a_refused_message_and_a_refused_form_show_the_servers_error(chat_page, api_user):
+    account = api_user("al")
+    group = group_with(account)
+    alice = chat_page()
+    alice.log_in(account.username)
+    alice.open(group["id"])
+
+    alice.type_and_send("x" * 4001)
+    failed = alice.page.locator("#pending-list .message.failed")
+    expect(failed.locator(".message-error")).to_have_text("body must be at most 4000 characters.")
+    expect(alice.page.locator("#toast-region")).to_contain_text("body must be at most 4000 characters.")
+    failed.get_by_role("button", name="Discard").click()
+    expect(failed).to_have_count(0)
+    assert stored_bodies(account, group["id"]) == []
+
+    alice.page.click("#new-group-button")
+    alice.page.fill("#group-name", "   ")
+    alice.page.click("#create-group-submit")
+    expect(alice.page.locator("#create-group-dialog .dialog-error")).to_have_text("name must not be empty.")
+    assert_nothing_went_wrong(alice)
+
+
+def test_renaming_leaving_and_removal_reach_the_page_live(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    kept, left = group_with(alice_account, bob_account), group_with(alice_account, bob_account)
+    bob = chat_page()
+    bob.log_in(bob_account.username)
+    bob.open(kept["id"])
+
+    renamed = alice_account.api("PATCH", f"/groups/{kept['id']}", json={"name": "Renamed team"})
+    assert renamed.ok, renamed.text
+    expect(bob.page.locator("#conversation-title")).to_have_text("Renamed team")
+    expect(bob.conversation(kept["id"]).locator(".conversation-title")).to_have_text("Renamed team")
+
+    bob.open(left["id"])
+    bob.page.click("#leave-button")
+    bob.page.click("#confirm-button")
+    expect(bob.conversation(left["id"])).to_have_count(0)
+    expect(bob.page.locator("#conversation-view")).to_be_hidden()
+    members = alice_account.api("GET", f"/conversations/{left['id']}/members").json()["members"]
+    assert [member["id"] for member in members] == [alice_account.id]
+
+    bob.open(kept["id"])
+    removed = alice_account.api("DELETE", f"/groups/{kept['id']}/members/{bob_account.id}")
+    assert removed.ok, removed.text
+    expect(bob.conversation(kept["id"])).to_have_count(0)
+    expect(bob.page.locator("#conversation-view")).to_be_hidden()
+    expect(bob.page.locator("#toast-region")).to_contain_text("no longer a member of Renamed team")
+
+    bob.page.click("#logout-button")
+    expect(bob.page).to_have_url(bob.base_url + "/login")
+    assert_nothing_went_wrong(bob)
+
+
+def test_editing_and_deleting_own_messages_shows_live_for_others(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group["id"])
+    bob.open(group["id"])
+    alice.type_and_send("first draft")
+    alice.type_and_send("to be deleted")
+    expect(bob.messages).to_have_count(2)
+    assert bob.messages.first.get_by_role("button", name="Edit message").count() == 0  # not his to edit
+
+    alice.messages.first.hover()
+    alice.messages.first.get_by_role("button", name="Edit message").click()
+    alice.page.fill("#edit-input", "final <b>text</b>")
+    alice.page.locator("#edit-form button[type=submit]").click()
+    expect(bob.messages.first.locator(".message-body")).to_have_text("final <b>text</b>")
+    expect(bob.messages.first.locator(".message-edited")).to_have_count(1)
+
+    alice.messages.last.hover()
+    alice.messages.last.get_by_role("button", name="Delete message").click()
+    alice.page.click("#confirm-button")
+    expect(bob.messages.last.locator(".message-body")).to_have_text("message deleted")
+    expect(alice.messages.last.locator(".message-body")).to_have_text("message deleted")
+    expect(bob.messages).to_have_count(2)
+    assert_nothing_went_wrong(alice, bob)

@@ -4,7 +4,8 @@ import { api, query } from "./api.js";
 import { $, debounce, el } from "./dom.js";
 
 function setError(dialog, message) {
-  $(".dialog-error", dialog).textContent = message || "";
+  const slot = $(".dialog-error", dialog);
+  if (slot) slot.textContent = message || "";
 }
 
 function wireClose(dialog) {
