@@ -15,7 +15,7 @@ from actions.files import (
     start_direct_upload,
     upload_attachment,
 )
-from actions.messages import delete_message, send_message
+from actions.messages import delete_message, send_message, set_message_hidden
 from extensions import db
 from models import Attachment
 from storage import get_storage
@@ -109,6 +109,17 @@ def test_reading_rules(alice, bob, carol, operator, group):
         assert (refused.value.code, refused.value.status) == ("file_removed", 410)
 
 
+def test_a_hidden_message_hides_its_file(alice, bob, operator, group):
+    attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
+    message = send_message(alice, group.id, "", attachment_id=attachment.id).message
+    set_message_hidden(operator, message.id, True)
+    with pytest.raises(ActionError) as refused:
+        file_download_url(bob, attachment.id)
+    assert refused.value.code == "file_removed"
+    set_message_hidden(operator, message.id, False)
+    assert file_download_url(bob, attachment.id)
+
+
 def test_delete_attachment_removes_objects_and_updates_the_message_live(app, alice, bob, operator, group,
                                                                        socket_client_for):
     attachment = upload(alice, group, png_bytes())
@@ -169,3 +180,17 @@ def test_check_filename_shortens_and_refuses():
     assert check_filename("a" * 300 + ".pdf").endswith(".pdf")
     with pytest.raises(ActionError):
         check_filename("..")
+
+
+def test_the_database_keeps_a_file_to_one_message(alice, group):
+    from sqlalchemy.exc import IntegrityError
+
+    from models import Message
+
+    attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
+    send_message(alice, group.id, "", attachment_id=attachment.id)
+    db.session.add(Message(conversation_id=group.id, sender_id=alice.id, kind="file", body="",
+                           attachment_id=attachment.id, seq=99, revision=99))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
