@@ -6,7 +6,8 @@ python-engineio can use in gevent mode.
 
 Both servers run at once, each from its own venv with its own SQLite database; the runs alternate
 (A B A B A B) after a warm-up of each, and the figures are printed as ratios gws / simple of the
-same session, then raw. See docs/benchmarks.md.
+same session (median of the paired ratios), next to each variant's raw medians.
+See docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -95,15 +96,16 @@ def value_at(phase: dict, path: tuple[str, ...]) -> float:
 
 
 def summarize(runs: dict[str, list[dict]], windows: list[int]) -> list[str]:
-    """Ratio of medians gws / simple per metric (with the spread of the pairwise ratios), then raw medians."""
+    """Per metric: each variant's median, then the ratios gws / simple of the runs paired in time order
+    (their median and range) and in how many pairs gws did better."""
     lines = []
     both = all(runs.get(variant) for variant in VARIANTS)
     for index, window in enumerate(windows):
         title = "sequential (1 in flight)" if window == 1 else f"pipelined ({window} in flight)"
         lines.append(f"\n== {title}")
-        header = f"{'metric':<24}" + "".join(f"{variant + ' median':>16}" for variant in VARIANTS if runs.get(variant))
+        header = f"{'metric':<24}" + "".join(f"{variant + ' median':>15}" for variant in VARIANTS if runs.get(variant))
         if both:
-            header += f"{'gws/simple':>12}{'pairwise range':>18}  better"
+            header += f"{'gws/simple':>12}{'range':>14}{'gws better':>12}"
         lines.append(header)
         for label, path, higher_is_better in METRICS:
             medians, series = {}, {}
@@ -111,14 +113,13 @@ def summarize(runs: dict[str, list[dict]], windows: list[int]) -> list[str]:
                 if runs.get(variant):
                     series[variant] = [value_at(run["phases"][index], path) for run in runs[variant]]
                     medians[variant] = statistics.median(series[variant])
-            line = f"{label:<24}" + "".join(f"{medians[variant]:>16.2f}" for variant in medians)
+            line = f"{label:<24}" + "".join(f"{medians[variant]:>15.2f}" for variant in medians)
             if both:
-                ratio = medians["gws"] / medians["simple"]
-                pairwise = [gws / simple for gws, simple in zip(series["gws"], series["simple"], strict=False)]
-                verdict = ""
-                if higher_is_better is not None:
-                    verdict = "gws" if (ratio > 1) == higher_is_better else "simple"
-                line += f"{ratio:>12.3f}{f'{min(pairwise):.3f}..{max(pairwise):.3f}':>18}  {verdict}"
+                pairwise = [gws / simple for gws, simple in zip(series["gws"], series["simple"], strict=True)]
+                wins = "" if higher_is_better is None else \
+                    f"{sum((ratio > 1) == higher_is_better for ratio in pairwise)}/{len(pairwise)}"
+                line += (f"{statistics.median(pairwise):>12.3f}"
+                         f"{f'{min(pairwise):.2f}..{max(pairwise):.2f}':>14}{wins:>12}")
             lines.append(line)
     return lines
 
