@@ -13,6 +13,13 @@ import { ConversationStore } from "./store.js";
 import { Sync } from "./sync.js";
 import { ThreadView } from "./thread-view.js";
 
+// Shown above the messages whenever the socket is not online (on phones the sidebar is hidden).
+const STATE_NOTES = {
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting… Messages you send will go out when the connection is back.",
+  offline: "You are offline. Messages you send will go out when the connection is back.",
+};
+
 export class ChatApp {
   constructor(me) {
     this.me = me;
@@ -62,6 +69,8 @@ export class ChatApp {
     on("conversation:added", ({ conversation }) => {
       this.store.upsert(conversation);
       this.sidebar.render();
+      // Messages sent before our sockets joined its room reached us only through history.
+      if (this.store.threads.get(conversation.id)?.loaded) this.sync.run([conversation.id]);
     });
     on("conversation:updated", ({ conversation }) => {
       if (!this.store.get(conversation.id)) return;
@@ -289,6 +298,9 @@ export class ChatApp {
   }
 
   showState(state) {
-    $("#offline-banner").hidden = state === "online" || state === "connecting";
+    const banner = $("#offline-banner");
+    banner.hidden = state === "online";
+    banner.dataset.state = state;
+    banner.textContent = STATE_NOTES[state] || "";
   }
 }
