@@ -44,7 +44,6 @@ class KindFilter(BaseSQLAFilter):
 
 class MessageView(SecureModelView):
     can_delete = True
-    named_filter_urls = True  # stable links such as ?flt0_conversation_equals=12
     column_list = ("id", "conversation_id", "sender", "kind", "body", "created_at", "hidden_at", "deleted_at")
     column_searchable_list = ("body",)
     column_filters = (

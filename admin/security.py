@@ -86,6 +86,7 @@ class SecureModelView(OperatorAccess, ModelView):
     form_base_class = FlaskForm
     can_create = can_edit = can_delete = False  # each panel opts in, and implements it with actions
     can_export = False  # exports come from the Export page, with explicit columns
+    named_filter_urls = True  # readable, stable filter links such as ?flt0_conversation_equals=12
     can_set_page_size = True
     page_size = 50
 

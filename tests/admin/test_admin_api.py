@@ -1,0 +1,54 @@
+"""The back office's REST API for programs: operator bearer tokens only; broadcasts and notices."""
+import pytest
+
+from actions.accounts import issue_api_token
+from actions.messages import message_history
+from tests.admin.conftest import audit_entries
+from tests.factories import make_group
+from tests.helpers import database_rows
+
+
+@pytest.fixture
+def operator_headers(operator):
+    return {"Authorization": f"Bearer {issue_api_token(operator).token}"}
+
+
+def test_broadcast_to_everyone(client, operator_headers, alice, bob):
+    response = client.post("/api/admin/broadcasts", json={"body": "Upgrade tonight"}, headers=operator_headers)
+    assert response.status_code == 201
+    assert response.json["recipients"] == 3  # the operator is an account too
+    assert {message["body"] for message in response.json["messages"]} == {"Upgrade tonight"}
+    conversation_id = next(m["conversation_id"] for m in response.json["messages"]
+                           if m["conversation_id"] in {c.id for c in _conversations(alice)})
+    assert [m.body for m in message_history(alice, conversation_id).messages] == ["Upgrade tonight"]
+    assert audit_entries("broadcast.everyone")[0].after["recipients"] == 3
+
+
+def test_notice_to_one_user_and_to_a_group(client, operator_headers, alice, bob):
+    response = client.post(f"/api/admin/users/{bob.id}/notices", json={"body": "Your report was handled"},
+                           headers=operator_headers)
+    assert response.status_code == 201 and response.json["recipients"] == 1
+    group = make_group(alice, members=[bob])
+    response = client.post(f"/api/admin/groups/{group.id}/broadcasts", json={"body": "Welcome"},
+                           headers=operator_headers)
+    assert response.status_code == 201 and response.json["messages"][0]["conversation_id"] == group.id
+    assert [e.action for e in audit_entries()] == ["broadcast.user", "broadcast.group"]
+
+
+def test_bad_requests_change_nothing(client, operator_headers, alice):
+    before = database_rows()
+    for path, body, status, code in (
+        ("/api/admin/broadcasts", {"body": ""}, 400, "invalid_body"),
+        ("/api/admin/broadcasts", {"body": 12}, 400, "invalid_body"),
+        ("/api/admin/users/999/notices", {"body": "x"}, 404, "user_not_found"),
+        ("/api/admin/groups/999/broadcasts", {"body": "x"}, 404, "group_not_found"),
+    ):
+        response = client.post(path, json=body, headers=operator_headers)
+        assert (response.status_code, response.json["error"]["code"]) == (status, code), path
+    assert database_rows() == before
+
+
+def _conversations(user):
+    from actions.conversations import list_conversations
+
+    return [summary.conversation for summary in list_conversations(user)]

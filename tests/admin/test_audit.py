@@ -1,0 +1,75 @@
+"""The audit log is append-only: the ORM, bulk statements and the database refuse changes;
+the panel is read-only."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from actions.messages import send_message
+from actions.moderation import hide_message
+from extensions import db
+from models import AuditEntry
+from models.audit import AppendOnlyError
+from tests.admin.conftest import audit_entries
+from tests.factories import make_group
+
+
+@pytest.fixture
+def entry(operator, alice, bob) -> AuditEntry:
+    group = make_group(alice, members=[bob])
+    hide_message(operator, send_message(bob, group.id, "x").message.id)
+    [entry] = audit_entries()
+    return entry
+
+
+def test_entries_say_who_did_what_to_what_and_when(entry, operator):
+    assert (entry.actor_id, entry.actor_name, entry.action, entry.target_type) == (
+        operator.id, "operator", "message.hide", "message")
+    assert entry.created_at is not None and entry.before["hidden"] is False and entry.after["hidden"] is True
+
+
+def test_the_orm_refuses_to_change_or_delete_an_entry(entry):
+    entry.action = "nothing.happened"
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(entry)
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(AppendOnlyError):
+        db.session.execute(db.update(AuditEntry).values(action="x"))
+    with pytest.raises(AppendOnlyError):
+        db.session.execute(db.delete(AuditEntry))
+    db.session.rollback()
+    assert [e.action for e in audit_entries()] == ["message.hide"]
+
+
+def test_the_database_refuses_raw_sql_too(entry):
+    for statement in ("UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert [e.action for e in audit_entries()] == ["message.hide"]
+
+
+def test_the_panel_is_read_only(operator_client, entry):
+    assert operator_client.get("/admin/audit/").status_code == 200
+    assert operator_client.get(f"/admin/audit/details/?id={entry.id}").status_code == 200
+    for path in (f"/admin/audit/edit/?id={entry.id}", "/admin/audit/new/"):
+        assert operator_client.get(path).status_code == 302
+        operator_client.post(path, data={"action": "forged", "actor_name": "someone"})
+    operator_client.post("/admin/audit/delete/", data={"id": str(entry.id)})
+    operator_client.post("/admin/audit/action/", data={"action": "delete", "rowid": [str(entry.id)]})
+    operator_client.post("/admin/audit/ajax/update/", data={"list_form_pk": str(entry.id), "action": "x"})
+    assert [(e.id, e.action) for e in audit_entries()] == [(entry.id, "message.hide")]
+
+
+def test_the_panel_filters(operator_client, entry, operator, alice, bob):
+    from actions.user_admin import set_user_role
+
+    set_user_role(operator, alice.id, "admin")
+    page = operator_client.get("/admin/audit/?flt0_action_contains=user.").get_data(as_text=True)
+    assert "user.promote" in page and "message.hide" not in page
+    page = operator_client.get(f"/admin/audit/?flt0_target_id_equals={entry.target_id}&flt1_target_type_equals=message"
+                               ).get_data(as_text=True)
+    assert "message.hide" in page and "user.promote" not in page

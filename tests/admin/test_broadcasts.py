@@ -1,0 +1,87 @@
+"""Broadcasts: everyone (each user's Switchboard notices conversation), a group's members, one user."""
+import pytest
+
+from actions.broadcasts import NOTICES_NAME, broadcast_to_everyone, notices_key, send_notice
+from actions.conversations import list_conversations
+from actions.errors import Forbidden, InvalidInput, NotFound
+from actions.messages import message_history, send_message
+from actions.user_admin import deactivate_user
+from extensions import db
+from models import Conversation
+from tests.admin.conftest import audit_entries
+from tests.factories import make_group
+from tests.helpers import events, names
+
+
+def notices_of(user) -> Conversation | None:
+    db.session.expire_all()
+    return db.session.execute(
+        db.select(Conversation).where(Conversation.direct_key == notices_key(user.id))).scalar_one_or_none()
+
+
+def test_everyone_gets_it_live_or_in_history(operator, operator_client, alice, bob, carol, socket_client_for):
+    deactivate_user(operator, carol.id)
+    socket = socket_client_for("alice")
+    events(socket)
+    response = operator_client.post("/admin/broadcast/", data={"audience": "everyone", "body": "Maintenance at 6"})
+    assert response.status_code == 302
+
+    received = events(socket)
+    assert names(received) == ["conversation:added", "message:new"]
+    added, new = received[0][1]["conversation"], received[1][1]["message"]
+    assert (added["title"], added["archived"]) == (NOTICES_NAME, True)
+    assert (new["conversation_id"], new["kind"], new["sender"], new["body"]) == (
+        added["id"], "system", None, "Maintenance at 6")
+    # Bob was offline: it waits in his history, in his notices conversation.
+    summary = [s for s in list_conversations(bob) if s.conversation.id == notices_of(bob).id][0]
+    assert (summary.title, summary.unread_count, summary.last_message.body) == (NOTICES_NAME, 1, "Maintenance at 6")
+    assert [m.body for m in message_history(bob, notices_of(bob).id).messages] == ["Maintenance at 6"]
+    assert notices_of(carol) is None  # deactivated accounts get nothing
+    [entry] = audit_entries("broadcast.everyone")
+    assert (entry.actor_id, entry.after) == (operator.id, {"body": "Maintenance at 6", "recipients": 3})
+
+
+def test_notices_conversation_is_reused_and_read_only(operator, alice):
+    broadcast_to_everyone(operator, "one")
+    send_notice(operator, alice.id, "two")
+    notices = notices_of(alice)
+    assert [m.body for m in message_history(alice, notices.id).messages] == ["two", "one"]
+    with pytest.raises(Forbidden) as refused:
+        send_message(alice, notices.id, "can I answer?")
+    assert refused.value.code == "conversation_archived"
+    assert [e.action for e in audit_entries()] == ["broadcast.everyone", "broadcast.user"]
+
+
+def test_to_one_user_by_username(operator, operator_client, bob, socket_client_for):
+    socket = socket_client_for("bob")
+    events(socket)
+    operator_client.post("/admin/broadcast/", data={"audience": "user", "username": "Bob", "body": "Hi Bob"})
+    assert [p["message"]["body"] for n, p in events(socket) if n == "message:new"] == ["Hi Bob"]
+    [entry] = audit_entries("broadcast.user")
+    assert (entry.target_type, entry.target_id) == ("user", bob.id)
+
+
+def test_to_a_group(operator_client, alice, bob, carol, socket_client_for):
+    group = make_group(alice, members=[bob])
+    socket = socket_client_for("bob")
+    events(socket)
+    operator_client.post("/admin/broadcast/", data={"audience": "group", "group_id": str(group.id),
+                                                     "body": "Be nice"})
+    [new] = [p["message"] for n, p in events(socket) if n == "message:new"]
+    assert (new["conversation_id"], new["kind"], new["body"]) == (group.id, "system", "Be nice")
+    assert [m.body for m in message_history(alice, group.id).messages] == ["Be nice"]
+    assert audit_entries("broadcast.group")[0].target_id == group.id
+
+
+def test_bad_broadcasts_change_nothing(operator, operator_client, alice):
+    from tests.helpers import database_rows
+
+    before = database_rows()
+    operator_client.post("/admin/broadcast/", data={"audience": "user", "username": "nobody", "body": "x"})
+    operator_client.post("/admin/broadcast/", data={"audience": "group", "group_id": "999", "body": "x"})
+    operator_client.post("/admin/broadcast/", data={"audience": "everyone", "body": ""})
+    with pytest.raises(InvalidInput):
+        broadcast_to_everyone(operator, "   ")
+    with pytest.raises(NotFound):
+        send_notice(operator, 999, "x")
+    assert database_rows() == before
