@@ -1,0 +1,139 @@
+"""The back office against a real server (gunicorn + gevent) and real Socket.IO clients:
+what an operator does in /admin reaches open chat pages at once."""
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, wait_for
+
+pytestmark = pytest.mark.integration
+
+EVENTS = ("message:new", "message:updated", "conversation:added")
+OPERATOR_PASSWORD = "operator password 1"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server of our own: broadcasts to everyone must not reach other tests' sockets."""
+    server = LiveServer(tmp_path_factory.mktemp("admin-live"))
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()
+
+
+class OperatorBrowser:
+    """An operator in a browser: a requests session logged in through the login form."""
+
+    def __init__(self, server: LiveServer):
+        self.url = server.url
+        self.session = requests.Session()
+        username = f"op{uuid.uuid4().hex[:8]}"
+        subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", OPERATOR_PASSWORD],
+                       cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+        login = self.session.get(self.url + "/login", timeout=10)
+        response = self.session.post(self.url + "/login", timeout=10, allow_redirects=False, data={
+            "username": username, "password": OPERATOR_PASSWORD, "csrf_token": self.token_in(login.text)})
+        assert response.status_code == 302, response.text
+
+    @staticmethod
+    def token_in(page: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    def post_form(self, page: str, action: str, **form) -> requests.Response:
+        """Open a back-office page, then submit one of its forms with the page's CSRF token."""
+        opened = self.session.get(self.url + page, timeout=10)
+        assert opened.status_code == 200, opened.status_code
+        response = self.session.post(self.url + action, data={**form, "csrf_token": self.token_in(opened.text)},
+                                     timeout=30, allow_redirects=False)
+        assert response.status_code == 302, response.text[:500]
+        return response
+
+
+@pytest.fixture(scope="module")
+def operator(server):
+    return OperatorBrowser(server)
+
+
+@pytest.fixture
+def sockets():
+    opened: list[RecordingSocket] = []
+
+    def connect(user: ChatUser) -> RecordingSocket:
+        socket = user.socket(EVENTS)
+        opened.append(socket)
+        return socket
+
+    yield connect
+    for socket in opened:
+        socket.disconnect()
+
+
+def make_group(owner: ChatUser, *members: ChatUser) -> int:
+    response = owner.api("POST", "/groups", json={"name": "Live", "member_ids": [m.id for m in members]})
+    assert response.status_code == 201, response.text
+    return response.json()["conversation"]["id"]
+
+
+def test_a_hidden_message_is_retracted_from_members_pages(server, operator, sockets):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = make_group(alice, bob)
+    alice_socket, bob_socket = sockets(alice), sockets(bob)
+    sent = bob_socket.call("message:send", {"conversation_id": group_id, "body": "offensive", "client_id": "m1"})
+    assert sent["ok"]
+    message_id = sent["message"]["id"]
+
+    operator.post_form(f"/admin/message/context/?id={message_id}", f"/admin/message/moderate/{message_id}/hide")
+
+    def retracted(socket: RecordingSocket) -> bool:
+        return any(payload["message"]["id"] == message_id and payload["message"]["removed_by"] == "moderator"
+                   for payload in socket.received["message:updated"])
+
+    for socket in (alice_socket, bob_socket):
+        wait_for(lambda socket=socket: retracted(socket), what="message:updated removed_by moderator")
+    [update] = [p["message"] for p in alice_socket.received["message:updated"] if p["message"]["id"] == message_id]
+    assert update["body"] == "" and update["removed"] is True
+    history = alice.api("GET", f"/conversations/{group_id}/messages").json()["messages"]
+    assert [(m["id"], m["removed_by"], m["body"]) for m in history] == [(message_id, "moderator", "")]
+
+
+def test_a_deactivated_users_socket_is_cut_at_once_and_cannot_come_back(server, operator, sockets):
+    mallory = ChatUser.register(server.url)
+    socket = sockets(mallory)
+    assert socket.client.connected
+
+    operator.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/deactivate")
+
+    wait_for(lambda: not socket.client.connected, what="the server to cut mallory's socket")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        RecordingSocket.connect(server.url, mallory.token, EVENTS)
+    assert mallory.api("GET", "/me").status_code == 401
+    login = requests.post(server.url + "/api/tokens", json={"username": mallory.username,
+                                                            "password": "correct horse battery"}, timeout=10)
+    assert (login.status_code, login.json()["error"]["code"]) == (401, "account_deactivated")
+
+
+def test_a_broadcast_reaches_online_users_and_waits_in_offline_users_history(server, operator, sockets):
+    online, offline = ChatUser.register(server.url), ChatUser.register(server.url)
+    socket = sockets(online)
+    body = f"Maintenance {uuid.uuid4().hex[:6]}"
+
+    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="everyone", body=body)
+
+    wait_for(lambda: any(p["message"]["body"] == body for p in socket.received["message:new"]),
+             what="the broadcast on the online user's socket")
+    [new] = [p["message"] for p in socket.received["message:new"] if p["message"]["body"] == body]
+    assert new["kind"] == "system" and new["sender"] is None
+    assert any(p["conversation"]["id"] == new["conversation_id"] for p in socket.received["conversation:added"])
+
+    conversations = offline.api("GET", "/conversations").json()["conversations"]
+    [notices] = [c for c in conversations if c["title"] == "Switchboard"]
+    assert (notices["last_message"]["body"], notices["unread_count"]) == (body, 1)
+    history = offline.api("GET", f"/conversations/{notices['id']}/messages").json()["messages"]
+    assert [m["body"] for m in history] == [body]
