@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.servers import ChatUser
+from tests.servers import ChatUser, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -331,3 +331,47 @@ def test_editing_and_deleting_own_messages_shows_live_for_others(chat_page, api_
     expect(alice.messages.last.locator(".message-body")).to_have_text("message deleted")
     expect(bob.messages).to_have_count(2)
     assert_nothing_went_wrong(alice, bob)
+
+
+LOSE_FIRST_ACK = """() => {
+  // The first message:send reaches the server, but its ack and its message:new never come back.
+  const socket = window.switchboardSocket;
+  const emit = socket.emit.bind(socket);
+  socket.emit = (event, payload, ack) => {
+    if (event === "message:send" && !window.lostClientId) {
+      window.lostClientId = payload.client_id;
+      return emit(event, payload, () => {});
+    }
+    return emit(event, payload, ack);
+  };
+  const onevent = socket.onevent.bind(socket);
+  socket.onevent = (packet) => {
+    const [name, payload] = packet.data || [];
+    if (name === "message:new" && payload?.message?.client_id === window.lostClientId) return;
+    onevent(packet);
+  };
+}"""
+
+
+def test_a_message_whose_ack_was_lost_shows_once_after_reconnect(chat_page, api_user):
+    account = api_user("al")
+    group = group_with(account)
+    alice = chat_page()
+    alice.log_in(account.username)
+    alice.open(group["id"])
+    alice.page.evaluate(LOSE_FIRST_ACK)
+
+    alice.type_and_send("did this arrive?")
+    wait_for(lambda: stored_bodies(account, group["id"]) == ["did this arrive?"], what="the stored message")
+    expect(alice.page.locator("#pending-list .message")).to_have_count(1)
+    expect(alice.messages).to_have_count(0)
+
+    alice.page.evaluate("window.switchboardSocket.io.engine.close()")  # the transport drops; socket.io reconnects
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    expect(alice.messages).to_have_count(1)
+    expect(alice.message_with("did this arrive?")).to_have_count(1)
+    alice.expect_state("online")
+    alice.type_and_send("and this one")
+    expect(alice.messages).to_have_count(2)
+    assert stored_bodies(account, group["id"]) == ["did this arrive?", "and this one"]
+    assert_nothing_went_wrong(alice)
