@@ -124,7 +124,9 @@ def start_direct_upload(uploader: User, conversation_id: int, filename: object, 
     """A member asks to upload straight to storage: a pending attachment and a presigned POST."""
     access_conversation_for_posting(uploader, conversation_id)
     filename = check_filename(filename)
-    content_type = _check_allowed(check_string(content_type, "content_type", max_length=127).lower())
+    # Browsers may add parameters (MediaRecorder: "audio/webm;codecs=opus"); the policy pins the bare type.
+    content_type = check_string(content_type, "content_type", max_length=127).split(";")[0].strip().lower()
+    content_type = _check_allowed(content_type)
     size = check_int(size, "size", minimum=1)
     if size > current_app.config["UPLOAD_MAX_BYTES"]:
         raise too_large_error()
