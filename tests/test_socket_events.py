@@ -1,0 +1,342 @@
+"""blueprints/chat/events.py: who may connect, and every client event's acks (good and bad payloads)
+and the events it makes others receive."""
+import pytest
+
+from actions.accounts import issue_api_token
+from actions.conversations import list_conversations
+from actions.messages import edit_message, send_message
+from actions.payloads import message_payload, summary_payload
+from extensions import db, socketio
+from models import Message
+from tests.clients import IsolatedSocketClient
+from tests.factories import make_group
+from tests.helpers import database_rows, events, wait_for_events
+
+CLIENT_EVENTS = ("message:send", "message:edit", "message:delete", "conversation:read", "conversations:list",
+                 "messages:history", "sync")
+
+
+def failure(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+@pytest.fixture
+def group(alice, bob):
+    return make_group(alice, "Team", [bob])
+
+
+@pytest.fixture
+def sockets(alice, bob, carol, group, socket_client_for):
+    """Live test sockets of alice and bob (members of `group`) and carol, nothing received yet."""
+    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
+    for socket in connected.values():
+        events(socket)
+    return connected
+
+
+@pytest.fixture
+def token_socket(app):
+    """Connect a test socket with `auth={"token": ...}`, disconnected at the end."""
+    made = []
+
+    def connect(auth):
+        socket = IsolatedSocketClient(app, socketio, auth=auth)
+        made.append(socket)
+        return socket
+
+    yield connect
+    for socket in made:
+        if socket.is_connected():
+            socket.disconnect()
+
+
+def call(socket, event: str, *payload):
+    """Emit a client event and return its ack, checking that a refusal changed nothing."""
+    before = database_rows()
+    ack = socket.emit(event, *payload, callback=True)
+    if ack.get("ok") is False:
+        assert database_rows() == before
+    return ack
+
+
+# connect
+
+def test_connect_is_refused_without_login(app, alice, token_socket):
+    assert token_socket(None).is_connected() is False
+
+
+@pytest.mark.parametrize("token", ["sbt_not-a-token", "nonsense", 42, ["sbt_x"]])
+def test_connect_is_refused_with_a_bad_token(alice, token_socket, token):
+    assert token_socket({"token": token}).is_connected() is False
+
+
+def test_connect_is_refused_with_a_deactivated_users_token(alice, token_socket):
+    token = issue_api_token(alice).token
+    alice.active = False
+    db.session.commit()
+    assert token_socket({"token": token}).is_connected() is False
+
+
+def test_connect_with_a_session_cookie_joins_the_users_rooms(alice, bob, group, socket_client_for):
+    socket = socket_client_for("bob")
+    assert socket.is_connected()
+    db.session.expire_all()
+    assert bob.last_seen_at is not None
+    send_message(alice, group.id, "hi")
+    assert [name for name, _ in events(socket)] == ["message:new"]
+
+
+def test_connect_with_a_token_joins_the_users_rooms(alice, bob, group, token_socket):
+    socket = token_socket({"token": issue_api_token(bob).token})
+    assert socket.is_connected()
+    send_message(alice, group.id, "hi")
+    assert [name for name, _ in events(socket)] == ["message:new"]
+    assert call(socket, "conversations:list")["conversations"][0]["membership"]["user_id"] == bob.id
+
+
+def test_a_failed_login_gives_no_socket(alice, app):
+    http = app.test_client()
+    http.post("/login", data={"username": "alice", "password": "wrong password"})
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=http)
+    assert socket.is_connected() is False
+
+
+def test_disconnect_records_last_seen(alice, socket_client_for):
+    socket = socket_client_for("alice")
+    alice.last_seen_at = None
+    db.session.commit()
+    socket.disconnect()
+    db.session.expire_all()
+    assert alice.last_seen_at is not None
+
+
+# payloads every event refuses
+
+@pytest.mark.parametrize("event", CLIENT_EVENTS)
+def test_every_event_refuses_a_payload_that_is_not_an_object(sockets, event):
+    for payload in ("text", [1, 2], 7, True):
+        assert call(sockets["alice"], event, payload) == failure(
+            "invalid_payload", "The payload must be a JSON object."), payload
+
+
+def test_a_deactivated_users_next_event_is_refused_and_the_socket_cut(alice, group, sockets):
+    socket = sockets["alice"]
+    alice.active = False
+    db.session.commit()
+    # Not through call(): the cut socket's disconnect records last_seen_at, a change by design.
+    ack = socket.emit("message:send", {"conversation_id": group.id, "body": "still here?"}, callback=True)
+    assert ack == failure("unauthorized", "Log in again.")
+    assert socket.is_connected() is False
+    assert db.session.execute(db.select(Message)).all() == []
+
+
+# message:send
+
+def test_send(alice, bob, group, sockets):
+    ack = call(sockets["alice"], "message:send", {"conversation_id": group.id, "body": "hello", "client_id": "c-1"})
+    stored = db.session.execute(db.select(Message)).scalar_one()
+    assert ack == {"ok": True, "message": message_payload(stored), "duplicate": False}
+    assert (ack["message"]["seq"], ack["message"]["body"], ack["message"]["sender"]["id"]) == (1, "hello", alice.id)
+    # The event goes out after the ack, to every member's socket, the sender's too.
+    assert wait_for_events(sockets["bob"], 1) == [("message:new", {"message": ack["message"]})]
+    assert wait_for_events(sockets["alice"], 1) == [("message:new", {"message": ack["message"]})]
+    retry = call(sockets["alice"], "message:send", {"conversation_id": group.id, "body": "hello", "client_id": "c-1"})
+    assert retry == {"ok": True, "message": ack["message"], "duplicate": True}
+    assert events(sockets["carol"]) == []
+
+
+SEND_REFUSALS = [
+    (None, "invalid_conversation_id", "conversation_id is required."),
+    ({}, "invalid_conversation_id", "conversation_id is required."),
+    ({"body": "hi"}, "invalid_conversation_id", "conversation_id is required."),
+    ({"conversation_id": "one", "body": "hi"}, "invalid_conversation_id", "conversation_id must be an integer."),
+    ({"conversation_id": 1.5, "body": "hi"}, "invalid_conversation_id", "conversation_id must be an integer."),
+    ({"conversation_id": True, "body": "hi"}, "invalid_conversation_id", "conversation_id must be an integer."),
+    ({"conversation_id": 1}, "invalid_body", "body must not be empty."),
+    ({"conversation_id": 1, "body": ["hi"]}, "invalid_body", "body must be a string."),
+    ({"conversation_id": 1, "body": "x" * 4001}, "invalid_body", "body must be at most 4000 characters."),
+    ({"conversation_id": 1, "body": "hi", "client_id": {"id": 1}}, "invalid_client_id",
+     "client_id is 1 to 64 characters: letters, digits, '_.:-'."),
+    ({"conversation_id": 1, "body": "hi", "attachment_id": "file"}, "invalid_attachment_id",
+     "attachment_id must be an integer."),
+    ({"conversation_id": 9999, "body": "hi"}, "conversation_not_found", "No such conversation."),
+]
+
+
+def test_send_refusals(group, sockets):
+    for payload, code, message in SEND_REFUSALS:
+        arguments = () if payload is None else (payload,)
+        assert call(sockets["alice"], "message:send", *arguments) == failure(code, message), payload
+    assert events(sockets["bob"]) == []
+
+
+def test_send_refused_to_a_non_member(group, sockets):
+    ack = call(sockets["carol"], "message:send", {"conversation_id": group.id, "body": "let me in"})
+    assert ack == failure("not_a_member", "You are not a member of this conversation.")
+    assert events(sockets["alice"]) == []
+
+
+# message:edit and message:delete
+
+def test_edit_and_delete(alice, group, sockets):
+    message = send_message(alice, group.id, "helo").message
+    events(sockets["bob"])
+    ack = call(sockets["alice"], "message:edit", {"message_id": message.id, "body": "hello"})
+    assert (ack["ok"], ack["message"]["body"], ack["message"]["revision"]) == (True, "hello", 2)
+    assert wait_for_events(sockets["bob"], 1) == [("message:updated", {"message": ack["message"]})]
+    ack = call(sockets["alice"], "message:delete", {"message_id": message.id})
+    assert (ack["ok"], ack["message"]["removed_by"], ack["message"]["body"], ack["message"]["revision"]) == (
+        True, "author", "", 3)
+    assert wait_for_events(sockets["bob"], 1) == [("message:updated", {"message": ack["message"]})]
+
+
+EDIT_AND_DELETE_REFUSALS = [
+    ("message:edit", {"body": "x"}, "invalid_message_id", "message_id is required."),
+    ("message:edit", {"message_id": "1", "body": ""}, "invalid_body", "body must not be empty."),
+    ("message:edit", {"message_id": [1], "body": "x"}, "invalid_message_id", "message_id must be an integer."),
+    ("message:edit", {"message_id": 9999, "body": "x"}, "message_not_found", "No such message."),
+    ("message:delete", {}, "invalid_message_id", "message_id is required."),
+    ("message:delete", {"message_id": "first"}, "invalid_message_id", "message_id must be an integer."),
+    ("message:delete", {"message_id": 9999}, "message_not_found", "No such message."),
+]
+
+
+def test_edit_and_delete_refusals(alice, group, sockets):
+    send_message(alice, group.id, "original")
+    events(sockets["bob"])
+    for event, payload, code, message in EDIT_AND_DELETE_REFUSALS:
+        assert call(sockets["alice"], event, payload) == failure(code, message), (event, payload)
+    assert events(sockets["bob"]) == []
+
+
+def test_only_the_author_edits_or_deletes(alice, group, sockets):
+    message = send_message(alice, group.id, "mine").message
+    refusal = failure("not_the_author", "Only the author can change this message.")
+    assert call(sockets["bob"], "message:edit", {"message_id": message.id, "body": "yours"}) == refusal
+    assert call(sockets["bob"], "message:delete", {"message_id": message.id}) == refusal
+    assert call(sockets["carol"], "message:delete", {"message_id": message.id}) == failure(
+        "not_a_member", "You are not a member of this conversation.")
+
+
+# conversation:read
+
+def test_read_tells_all_the_users_sockets(alice, bob, group, sockets, socket_client_for):
+    for number in range(3):
+        send_message(alice, group.id, f"m{number}")
+    bob_tab = socket_client_for("bob")
+    for socket in (bob_tab, *sockets.values()):
+        events(socket)
+    assert call(sockets["bob"], "conversation:read", {"conversation_id": group.id, "seq": 2}) == {
+        "ok": True, "last_read_seq": 2}
+    read = ("conversation:read", {"conversation_id": group.id, "last_read_seq": 2})
+    assert wait_for_events(bob_tab, 1) == [read]
+    assert wait_for_events(sockets["bob"], 1) == [read]
+    assert call(sockets["bob"], "conversation:read", {"conversation_id": group.id, "seq": 1}) == {
+        "ok": True, "last_read_seq": 2}
+    assert call(sockets["bob"], "conversation:read", {"conversation_id": group.id, "seq": 99}) == {
+        "ok": True, "last_read_seq": 3}
+    assert events(sockets["alice"]) == []
+
+
+READ_REFUSALS = [
+    ({"seq": 1}, "invalid_conversation_id", "conversation_id is required."),
+    ({"conversation_id": "x", "seq": 1}, "invalid_conversation_id", "conversation_id must be an integer."),
+    ({"conversation_id": 1}, "invalid_seq", "seq is required."),
+    ({"conversation_id": 1, "seq": -1}, "invalid_seq", "seq must be at least 0."),
+    ({"conversation_id": 1, "seq": "last"}, "invalid_seq", "seq must be an integer."),
+    ({"conversation_id": 9999, "seq": 1}, "conversation_not_found", "No such conversation."),
+]
+
+
+def test_read_refusals(group, sockets):
+    for payload, code, message in READ_REFUSALS:
+        assert call(sockets["bob"], "conversation:read", payload) == failure(code, message), payload
+
+
+# conversations:list
+
+def test_conversations_list(alice, bob, group, sockets):
+    send_message(alice, group.id, "hi")
+    ack = call(sockets["bob"], "conversations:list")
+    assert ack == {"ok": True, "conversations": [summary_payload(s) for s in list_conversations(bob)]}
+    assert [(c["id"], c["unread_count"], c["last_message"]["body"]) for c in ack["conversations"]] == [
+        (group.id, 1, "hi")]
+    assert call(sockets["carol"], "conversations:list", {}) == {"ok": True, "conversations": []}
+
+
+# messages:history
+
+def test_history(alice, group, sockets):
+    for number in range(5):
+        send_message(alice, group.id, f"m{number}")
+    ack = call(sockets["bob"], "messages:history", {"conversation_id": group.id, "limit": 2})
+    assert ([m["seq"] for m in ack["messages"]], ack["has_more"], ack["ok"]) == ([5, 4], True, True)
+    ack = call(sockets["bob"], "messages:history", {"conversation_id": group.id, "before": 4, "limit": 10})
+    assert ([m["seq"] for m in ack["messages"]], ack["has_more"]) == ([3, 2, 1], False)
+    ack = call(sockets["bob"], "messages:history", {"conversation_id": group.id, "after": 3})
+    assert ([m["seq"] for m in ack["messages"]], ack["has_more"]) == ([4, 5], False)
+
+
+HISTORY_REFUSALS = [
+    ({}, "invalid_conversation_id", "conversation_id is required."),
+    ({"conversation_id": {}}, "invalid_conversation_id", "conversation_id must be an integer."),
+    ({"conversation_id": 1, "before": 0}, "invalid_before", "before must be at least 1."),
+    ({"conversation_id": 1, "after": "x"}, "invalid_after", "after must be an integer."),
+    ({"conversation_id": 1, "limit": 101}, "invalid_limit", "limit must be at most 100."),
+    ({"conversation_id": 1, "limit": 0}, "invalid_limit", "limit must be at least 1."),
+]
+
+
+def test_history_refusals(group, sockets):
+    for payload, code, message in HISTORY_REFUSALS:
+        assert call(sockets["bob"], "messages:history", payload) == failure(code, message), payload
+    assert call(sockets["carol"], "messages:history", {"conversation_id": group.id}) == failure(
+        "not_a_member", "You are not a member of this conversation.")
+
+
+# sync
+
+def test_sync_answers_each_conversation_from_its_revision(alice, bob, group, sockets):
+    other = make_group(bob, "Other", [alice])
+    first = send_message(alice, group.id, "one").message
+    send_message(alice, group.id, "two")
+    edit_message(alice, first.id, "one!")
+    send_message(bob, other.id, "elsewhere")
+    ack = call(sockets["bob"], "sync", {"conversations": [
+        {"conversation_id": group.id, "since": 1}, {"conversation_id": other.id, "since": 1},
+        {"conversation_id": 9999, "since": 0}]})
+    assert ack["ok"] is True
+    team, elsewhere, lost = ack["conversations"]
+    assert (team["conversation_id"], team["revision"], team["has_more"],
+            [(m["seq"], m["body"]) for m in team["messages"]]) == (group.id, 3, False, [(2, "two"), (1, "one!")])
+    assert elsewhere == {"conversation_id": other.id, "revision": 1, "has_more": False, "messages": []}
+    assert lost == {"conversation_id": 9999, "error": {"code": "conversation_not_found",
+                                                       "message": "No such conversation."}}
+    ack = call(sockets["bob"], "sync", {"conversations": [{"conversation_id": group.id, "since": 0}], "limit": 1})
+    assert (ack["conversations"][0]["revision"], ack["conversations"][0]["has_more"]) == (2, True)
+    assert call(sockets["carol"], "sync", {"conversations": [{"conversation_id": group.id, "since": 0}]}) == {
+        "ok": True, "conversations": [{"conversation_id": group.id, "error": {
+            "code": "not_a_member", "message": "You are not a member of this conversation."}}]}
+    assert call(sockets["bob"], "sync", {"conversations": []}) == {"ok": True, "conversations": []}
+
+
+CURSORS_MESSAGE = "conversations must be a list of at most 500 cursors."
+
+
+SYNC_REFUSALS = [
+    ({}, "invalid_conversations", CURSORS_MESSAGE),
+    ({"conversations": {"conversation_id": 1, "since": 0}}, "invalid_conversations", CURSORS_MESSAGE),
+    ({"conversations": [{"conversation_id": 1, "since": 0}] * 501}, "invalid_conversations", CURSORS_MESSAGE),
+    ({"conversations": [1]}, "invalid_conversations", "Each cursor is {conversation_id, since}."),
+    ({"conversations": [{"since": 0}]}, "invalid_conversation_id", "conversation_id is required."),
+    ({"conversations": [{"conversation_id": "a", "since": 0}]}, "invalid_conversation_id",
+     "conversation_id must be an integer."),
+    ({"conversations": [{"conversation_id": 1}]}, "invalid_since", "since is required."),
+    ({"conversations": [{"conversation_id": 1, "since": -1}]}, "invalid_since", "since must be at least 0."),
+    ({"conversations": [], "limit": 501}, "invalid_limit", "limit must be at most 500."),
+]
+
+
+def test_sync_refusals(group, sockets):
+    for payload, code, message in SYNC_REFUSALS:
+        assert call(sockets["bob"], "sync", payload) == failure(code, message), payload
