@@ -10,6 +10,7 @@ from sqlalchemy import func
 from actions.access import access_group, access_user
 from actions.audit import access_operator, record, snapshot
 from actions.errors import Conflict, NotFound
+from actions.file_admin import delete_file, live_file_ids
 from actions.groups import _add, _membership, _owner_count, _remove
 from actions.payloads import conversation_payload, member_payload
 from actions.validation import check_choice, check_string
@@ -67,6 +68,9 @@ def delete_group(operator: User, conversation_id: int) -> None:
     """Delete a group with its messages; members' pages drop it at once."""
     operator = access_operator(operator)
     group = access_group(conversation_id)
+    # The rows of its files go with the group; their objects must leave storage too.
+    for attachment_id in live_file_ids(group.id):
+        delete_file(operator, attachment_id)
     member_ids = [membership.user_id for membership in group.memberships]
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)

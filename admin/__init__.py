@@ -10,12 +10,13 @@ from admin.audit import AuditLogView
 from admin.broadcasts import BroadcastView
 from admin.dashboard import SecureIndexView
 from admin.exports import ExportView
+from admin.files import FileView
 from admin.groups import GroupView
 from admin.messages import MessageView
 from admin.reports import ReportView
 from admin.security import operator_only  # noqa: F401  (kept importable from here)
 from admin.users import UserView
-from models import AuditEntry, Conversation, Message, Report, User
+from models import Attachment, AuditEntry, Conversation, Message, Report, User
 
 
 def init_admin(app: Flask) -> Admin:
@@ -23,6 +24,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(UserView(User, name="Users", endpoint="user"))
     admin.add_view(GroupView(Conversation, name="Groups", endpoint="group"))
     admin.add_view(MessageView(Message, name="Messages", endpoint="message"))
+    admin.add_view(FileView(Attachment, name="Files", endpoint="attachment"))
     admin.add_view(ReportView(Report, name="Reports", endpoint="report"))
     admin.add_view(AuditLogView(AuditEntry, name="Audit log", endpoint="audit"))
     admin.add_view(BroadcastView(name="Broadcast", endpoint="broadcast"))

@@ -1,7 +1,10 @@
 """Every back-office page and route: anonymous visitors go to the login page, logged-in
 users get 403, operators get in. The admin API: operators only, with a token or a session."""
+from io import BytesIO
+
 import pytest
 
+from actions.files import upload_attachment
 from tests.admin.conftest import logged_in
 
 PAGES = [
@@ -16,6 +19,7 @@ PAGES = [
     "/admin/group/members/?id={group}",
     "/admin/message/",
     "/admin/message/context/?id={message}",
+    "/admin/attachment/",
     "/admin/report/",
     "/admin/report/review/?id={report}",
     "/admin/audit/",
@@ -42,6 +46,8 @@ WRITES = [
     ("/admin/message/action/", {"action": "hide", "rowid": "{message}"}),
     ("/admin/message/delete/", {"id": "{message}"}),
     ("/admin/message/moderate/{message}/hide", {}),
+    ("/admin/attachment/delete/", {"id": "{attachment}"}),
+    ("/admin/attachment/action/", {"action": "delete", "rowid": "{attachment}"}),
     ("/admin/report/review/{report}/dismissed", {}),
     ("/admin/broadcast/", {"audience": "everyone", "body": "hello"}),
     ("/admin/export/users.csv", {}),
@@ -58,8 +64,9 @@ def ids(world, operator, bob, operator_client):
 
     hide_message(operator, world.message.id)
     unhide_message(operator, world.message.id)
+    attachment = upload_attachment(bob, world.group.id, "notes.txt", "text/plain", BytesIO(b"notes"))
     return {"bob": bob.id, "group": world.group.id, "message": world.message.id, "report": world.report.id,
-            "audit": audit_entries()[0].id}
+            "audit": audit_entries()[0].id, "attachment": attachment.id}
 
 
 def fill(template: str, ids: dict) -> str:

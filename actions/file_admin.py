@@ -1,0 +1,35 @@
+"""Operators delete files: the object leaves storage and its message shows "file removed" live.
+
+The removal itself is actions.files.delete_attachment; this adds the operator check and
+the audit entry, committed together with the change.
+"""
+from __future__ import annotations
+
+from actions.audit import access_operator, record, snapshot
+from actions.errors import NotFound
+from actions.files import delete_attachment
+from extensions import db
+from models import Attachment, User
+
+FILE_FIELDS = ("filename", "content_type", "size", "status", "uploader_id", "conversation_id")
+
+
+def delete_file(operator: User, attachment_id: int) -> Attachment:
+    """Remove a file from storage for good; its message stays, marked "file removed"."""
+    operator = access_operator(operator)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("file_not_found", "No such file.")
+    if attachment.status == "deleted":
+        return attachment
+    before = snapshot(attachment, FILE_FIELDS)
+    record(operator, "file.delete", "attachment", attachment.id, before, {**before, "status": "deleted"})
+    return delete_attachment(operator, attachment.id)  # commits the entry with the change
+
+
+def live_file_ids(conversation_id: int) -> list[int]:
+    """The files of a conversation that still have objects in storage."""
+    return list(db.session.execute(
+        db.select(Attachment.id).where(Attachment.conversation_id == conversation_id, Attachment.status != "deleted")
+        .order_by(Attachment.id)
+    ).scalars())
