@@ -2,7 +2,7 @@
 promote and demote, deactivate (ban) and reactivate. The password hash is never shown."""
 from __future__ import annotations
 
-from flask import redirect, request
+from flask import abort, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
@@ -89,8 +89,9 @@ class UserView(SecureModelView):
             "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), "Now an operator."),
             "demote": (lambda: set_user_role(current_operator(), user_id, "user"), "Now a regular user."),
         }
-        if operation in operations:
-            attempt(*operations[operation])
+        if operation not in operations:
+            abort(404)
+        attempt(*operations[operation])
         return redirect(self.get_url(".manage_view", id=user_id))
 
     @action("deactivate", "Deactivate", "Deactivate the selected accounts? Their sessions and sockets end at once.")

@@ -1,0 +1,45 @@
+"""The change-password page, and the rule that a temporary password is changed before anything else."""
+import pytest
+
+from actions.errors import InvalidInput, Unauthorized
+from actions.passwords import change_password
+from actions.user_admin import reset_password
+from tests.admin.conftest import logged_in, reload
+
+
+def test_a_temporary_password_locks_the_session_to_the_password_page(app, operator, bob):
+    reset_password(operator, bob.id, "temporary secret")
+    browser = logged_in(app, "bob", "temporary secret")
+    for path in ("/", "/admin/"):
+        assert browser.get(path).headers["Location"].startswith("/password?next="), path
+    refused = browser.get("/api/me")
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "password_change_required")
+    assert browser.get("/password").status_code == 200
+    assert browser.post("/logout").headers["Location"].endswith("/login")
+
+
+def test_change_password_rules(app, bob):
+    with pytest.raises(Unauthorized):
+        change_password(bob, "wrong", "a new password")
+    with pytest.raises(InvalidInput) as same:
+        change_password(bob, "correct horse battery", "correct horse battery")
+    assert same.value.code == "password_unchanged"
+    with pytest.raises(InvalidInput):
+        change_password(bob, "correct horse battery", "short")
+    change_password(bob, "correct horse battery", "a new password")
+    assert reload(bob).check_password("a new password")
+
+
+def test_the_page_goes_back_where_the_user_was_going(app, operator, bob):
+    reset_password(operator, bob.id, "temporary secret")
+    browser = logged_in(app, "bob", "temporary secret")
+    response = browser.post("/password?next=/api/me", data={
+        "current_password": "temporary secret", "new_password": "brand new secret", "confirm": "brand new secret"})
+    assert response.headers["Location"] == "/api/me"
+    assert browser.get("/api/me").json["user"]["username"] == "bob"
+    mismatch = browser.post("/password", data={"current_password": "brand new secret", "new_password": "x" * 9,
+                                               "confirm": "y" * 9})
+    assert mismatch.status_code == 400 and reload(bob).check_password("brand new secret")
+    offsite = browser.post("/password?next=https://evil.example/", data={
+        "current_password": "brand new secret", "new_password": "third secret!", "confirm": "third secret!"})
+    assert offsite.headers["Location"] == "/"
