@@ -1,0 +1,130 @@
+"""config.py: settings per environment, read from the environment when the app is built."""
+import re
+import stat
+
+import pytest
+
+import config
+from app import create_app
+from config import load_config, normalize_database_url
+
+
+def production(tmp_path, **settings) -> dict:
+    return {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "s3cret", "SOCKETIO_ASYNC_MODE": "threading",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", **settings}
+
+
+# SECRET_KEY
+
+@pytest.mark.parametrize("environ", [{"SWITCHBOARD_ENV": "production"}, {"SWITCHBOARD_ENV": "production",
+                                                                         "SECRET_KEY": ""}, {}])
+def test_production_refuses_to_start_without_a_secret_key(environ):
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app(environ=environ)
+
+
+def test_production_starts_with_a_secret_key(tmp_path):
+    app = create_app(environ=production(tmp_path))
+    assert (app.config["SECRET_KEY"], app.config["ENV_NAME"], app.debug, app.testing) == (
+        "s3cret", "production", False, False)
+
+
+def test_development_generates_a_key_once_and_keeps_it_private(tmp_path):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development"})
+    key_file = tmp_path / "secret_key"
+    assert re.fullmatch(r"[0-9a-f]{64}", settings.SECRET_KEY)
+    assert key_file.read_text() == settings.SECRET_KEY
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development"}).SECRET_KEY == settings.SECRET_KEY
+
+
+def test_development_creates_the_instance_folder_for_its_key(tmp_path):
+    instance = tmp_path / "not" / "yet"
+    settings = load_config(str(instance), {"SWITCHBOARD_ENV": "development"})
+    assert (instance / "secret_key").read_text() == settings.SECRET_KEY
+
+
+def test_an_environment_key_wins_and_nothing_is_written(tmp_path):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development", "SECRET_KEY": "given"})
+    assert settings.SECRET_KEY == "given"
+    assert not (tmp_path / "secret_key").exists()
+
+
+# SWITCHBOARD_ENV
+
+@pytest.mark.parametrize("name, config_class", [
+    ("development", config.DevelopmentConfig), ("production", config.ProductionConfig),
+    ("testing", config.TestingConfig)])
+def test_each_environment_has_its_settings_class(tmp_path, name, config_class):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"})
+    assert type(settings) is config_class and settings.ENV_NAME == name
+    assert settings.TESTING is (name == "testing")
+
+
+def test_default_environment_is_production(tmp_path):
+    assert type(load_config(str(tmp_path), {"SECRET_KEY": "k"})) is config.ProductionConfig
+
+
+@pytest.mark.parametrize("name", ["staging", "Production", "", "dev"])
+def test_unknown_environment_is_refused(tmp_path, name):
+    with pytest.raises(RuntimeError, match="SWITCHBOARD_ENV must be one of development, production, testing"):
+        load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"})
+    with pytest.raises(RuntimeError, match="SWITCHBOARD_ENV must be one of"):
+        create_app(environ={"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"})
+
+
+# DATABASE_URL
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgres://u:p@db:5432/switchboard", "postgresql+psycopg://u:p@db:5432/switchboard"),
+    ("postgresql://u:p@db/switchboard", "postgresql+psycopg://u:p@db/switchboard"),
+    ("postgresql+psycopg://u:p@db/switchboard", "postgresql+psycopg://u:p@db/switchboard"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+])
+def test_database_url_is_normalized_to_psycopg_3(tmp_path, url, expected):
+    assert normalize_database_url(url) == expected
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": url})
+    assert settings.SQLALCHEMY_DATABASE_URI == expected
+
+
+def test_postgres_url_reaches_the_app(tmp_path):
+    app = create_app(environ=production(tmp_path, DATABASE_URL="postgres://u:p@db/switchboard"))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/switchboard"
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k"})
+    assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'switchboard.db'}"
+
+
+# other settings
+
+def test_defaults(tmp_path):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k"})
+    assert (settings.MESSAGE_MAX_LENGTH, settings.API_TOKEN_DAYS, settings.SOCKETIO_MESSAGE_QUEUE,
+            settings.SOCKETIO_ASYNC_MODE, settings.CORS_ALLOWED_ORIGINS, settings.SESSION_COOKIE_SECURE,
+            settings.SESSION_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE, settings.STORAGE_BACKEND) == (
+        4000, 30, "", "gevent", [], False, True, "Lax", "local")
+    assert settings.STORAGE_LOCAL_PATH == str(tmp_path / "files")
+
+
+def test_settings_are_parsed_from_the_environment(tmp_path):
+    settings = load_config(str(tmp_path), {
+        "SWITCHBOARD_ENV": "production", "SECRET_KEY": "k", "MESSAGE_MAX_LENGTH": "500", "API_TOKEN_DAYS": "7",
+        "CORS_ALLOWED_ORIGINS": " https://a.example , ,https://b.example", "SESSION_COOKIE_SECURE": "Yes",
+        "SOCKETIO_MESSAGE_QUEUE": "redis://cache:6379/0"})
+    assert (settings.MESSAGE_MAX_LENGTH, settings.API_TOKEN_DAYS, settings.CORS_ALLOWED_ORIGINS,
+            settings.SESSION_COOKIE_SECURE, settings.SOCKETIO_MESSAGE_QUEUE) == (
+        500, 7, ["https://a.example", "https://b.example"], True, "redis://cache:6379/0")
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("on", True), ("0", False),
+                                             ("no", False), ("", False)])
+def test_flags(tmp_path, value, expected):
+    settings = load_config(str(tmp_path), {"SECRET_KEY": "k", "SESSION_COOKIE_SECURE": value})
+    assert settings.SESSION_COOKIE_SECURE is expected
+
+
+def test_overrides_win_over_the_environment(tmp_path):
+    app = create_app({"MESSAGE_MAX_LENGTH": 12}, environ=production(tmp_path, MESSAGE_MAX_LENGTH="500"))
+    assert app.config["MESSAGE_MAX_LENGTH"] == 12
