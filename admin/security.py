@@ -7,11 +7,13 @@ Forms derive from Flask-WTF's FlaskForm so CSRFProtect accepts their token
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -87,6 +89,10 @@ class SecureModelView(OperatorAccess, ModelView):
     can_create = can_edit = can_delete = False  # each panel opts in, and implements it with actions
     can_export = False  # exports come from the Export page, with explicit columns
     named_filter_urls = True  # readable, stable filter links such as ?flt0_conversation_equals=12
+    # Times are stored as UTC: show them to the second, marked as UTC.
+    column_type_formatters = {**DEFAULT_FORMATTERS,
+                              datetime: lambda view, value, name: value.strftime("%Y-%m-%d %H:%M:%S UTC")}
+    column_type_formatters_detail = column_type_formatters
     can_set_page_size = True
     page_size = 50
 
