@@ -8,6 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import ChatUser, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -375,3 +376,36 @@ def test_a_message_whose_ack_was_lost_shows_once_after_reconnect(chat_page, api_
     expect(alice.messages).to_have_count(2)
     assert stored_bodies(account, group["id"]) == ["did this arrive?", "and this one"]
     assert_nothing_went_wrong(alice)
+
+
+def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group["id"])
+    bob.open(group["id"])
+
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "notes <b>.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+        {"name": "red.png", "mimeType": "image/png", "buffer": png_bytes(400, 300)},
+    ])
+    expect(bob.messages).to_have_count(2)
+    expect(alice.messages).to_have_count(2)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    for chat in (alice, bob):
+        expect(chat.page.locator("#message-list .attachment-name")).to_have_text(["notes <b>.pdf", "red.png"])
+        thumbnail = chat.page.locator("#message-list img.attachment-image")
+        expect(thumbnail).to_have_count(1)
+        wait_for(lambda chat=chat: chat.page.locator("#message-list img.attachment-image").evaluate(
+            "image => image.complete && image.naturalWidth") == 320, what="the thumbnail")
+    expect(bob.conversation(group["id"]).locator(".conversation-preview")).to_contain_text("Photo: red.png")
+
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "tool.png", "mimeType": "image/png", "buffer": ELF_BYTES}])
+    failed = alice.page.locator("#pending-list .message.failed")
+    expect(failed.locator(".attachment-name")).to_have_text("tool.png")
+    expect(failed.locator(".message-error")).not_to_be_empty()
+    expect(bob.messages).to_have_count(2)
+    assert_nothing_went_wrong(alice, bob)

@@ -1,5 +1,6 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
+import { uploadFile } from "../attachments.js";
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
@@ -33,14 +34,14 @@ export class ChatApp {
       onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
-      onRetry: (entry) => this.send(this.outbox.retry(entry.client_id)),
+      onRetry: (entry) => this.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
         this.renderPending(entry.conversation_id);
       },
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
-    this.composer = new Composer({ onSend: (body) => this.compose(body) });
+    this.composer = new Composer({ onSend: (body) => this.compose(body), onFiles: (files) => this.attach(files) });
     this.connection = new Connection({ onConnect: () => this.resync(), onStateChange: (state) => this.showState(state) });
     this.history = new History({ store: this.store, view: this.view, outbox: this.outbox });
     this.sync = new Sync({ store: this.store, connection: this.connection,
@@ -194,6 +195,7 @@ export class ChatApp {
     }
     entry.sentOn = this.connection.socket.id;
     const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
+    if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
     this.connection.emit("message:send", payload, (ack) => {
       if (ack?.ok) {
         this.receive(ack.message.conversation_id, [ack.message], "ack");
@@ -206,6 +208,43 @@ export class ChatApp {
       }
     });
     this.renderPending(entry.conversation_id);
+  }
+
+  /** Each file becomes a message of its own: upload it (with progress), then send it. */
+  async attach(files) {
+    if (!this.openId) return;
+    const entries = files.map((file) => this.outbox.addFile(this.openId, file));
+    for (const entry of entries) await this.upload(entry); // one at a time: they arrive in the order chosen
+  }
+
+  async upload(entry) {
+    const id = entry.conversation_id;
+    let drawing = false;
+    const onProgress = (fraction) => {
+      entry.progress = fraction;
+      if (drawing) return;
+      drawing = true; // one redraw per frame, however often the browser reports progress
+      requestAnimationFrame(() => {
+        drawing = false;
+        this.renderPending(id);
+      });
+    };
+    this.renderPending(id);
+    try {
+      const attachment = await uploadFile(id, entry.file, { onProgress });
+      entry.attachment_id = attachment.id;
+      entry.state = "pending";
+      this.send(entry);
+    } catch (error) {
+      if (this.outbox.fail(entry.client_id, error.message)) toast(error.message);
+      this.renderPending(id);
+    }
+  }
+
+  retry(entry) {
+    const retried = this.outbox.retry(entry.client_id);
+    if (retried?.state === "uploading") this.upload(retried);
+    else this.send(retried);
   }
 
   /** After every (re)connect: fresh list, then what changed in each loaded conversation. */

@@ -14,11 +14,19 @@ export class Outbox {
       conversation_id: conversationId,
       body,
       created_at: new Date().toISOString(),
-      state: "pending", // or "failed" (the server refused it: not re-sent by itself)
+      state: "pending", // "uploading" (its file), or "failed" (refused: not re-sent by itself)
       error: null,
       sentOn: null, // the socket id of the last attempt: one attempt per connection
+      attachment_id: null,
     };
     this.entries.set(entry.client_id, entry);
+    return entry;
+  }
+
+  /** A file to upload, then send as a message of its own. */
+  addFile(conversationId, file) {
+    const entry = this.add(conversationId, "");
+    Object.assign(entry, { state: "uploading", file, fileName: file.name || "file", progress: 0 });
     return entry;
   }
 
@@ -52,7 +60,7 @@ export class Outbox {
   retry(clientId) {
     const entry = this.entries.get(clientId);
     if (entry) {
-      entry.state = "pending";
+      entry.state = entry.file && !entry.attachment_id ? "uploading" : "pending";
       entry.error = null;
       entry.sentOn = null;
     }

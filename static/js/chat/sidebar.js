@@ -2,11 +2,17 @@
 
 import { $, el, initial, shortTime } from "./dom.js";
 
+const ATTACHMENT_LABELS = { image: "Photo", voice: "Voice message", video: "Video", file: "File" };
+
 export function previewText(conversation, me) {
   const message = conversation.last_message;
   if (!message) return conversation.kind === "group" ? conversation.description || "No messages yet" : "No messages yet";
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
-  let text = message.body || (message.attachment_id ? "📎 attachment" : "");
+  let text = message.body;
+  if (message.attachment) {
+    const label = ATTACHMENT_LABELS[message.kind] || "File";
+    text = `${label}: ${message.attachment.filename || "removed"}${text ? " · " + text : ""}`;
+  }
   text = text.replace(/\s+/g, " ").trim();
   if (message.sender && message.sender.id === me.id) return "You: " + text;
   if (conversation.kind === "group" && message.sender) {

@@ -1,5 +1,6 @@
 // The message pane: one <li> per stored message, in seq order, plus the pending ones below.
 
+import { formatSize, renderAttachment } from "../attachments.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -143,9 +144,9 @@ export class ThreadView {
       body = el("div", { className: "message-body removed-note", text });
     } else {
       body = el("div", { className: "message-body", text: message.body });
-      if (message.attachment_id) body.append(el("span", { className: "attachment-note", text: "📎 attachment" }));
+      if (!message.body) body.classList.add("empty");
     }
-    const bubble = el("div", { className: "bubble" }, [meta, body]);
+    const bubble = el("div", { className: "bubble" }, [meta, message.removed ? null : renderAttachment(message), body]);
     if (own && !message.removed && message.kind !== "system") bubble.append(this.actions(message));
     return el("li", { className: classes.join(" "),
       dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [bubble]);
@@ -162,15 +163,24 @@ export class ThreadView {
 
   pendingElement(entry) {
     const failed = entry.state === "failed";
+    let note = "sending…";
+    if (entry.state === "uploading") note = `uploading ${Math.round((entry.progress || 0) * 100)}%`;
     const status = failed
       ? el("span", { className: "message-error", text: entry.error || "Not sent." })
-      : el("span", { className: "message-pending-note", text: "sending…" });
+      : el("span", { className: "message-pending-note", text: note });
+    const file = entry.fileName
+      ? el("div", { className: "attachment-card" }, [
+        el("span", { className: "attachment-name", text: entry.fileName }),
+        el("span", { className: "attachment-size", text: formatSize(entry.file?.size) }),
+      ])
+      : null;
     const bubble = el("div", { className: "bubble" }, [
       el("div", { className: "message-meta" }, [
         el("span", { className: "message-sender", text: this.me.display_name || this.me.username }),
         status,
       ]),
-      el("div", { className: "message-body", text: entry.body }),
+      file,
+      entry.body ? el("div", { className: "message-body", text: entry.body }) : null,
     ]);
     if (failed) {
       bubble.append(el("div", { className: "message-actions visible" }, [
