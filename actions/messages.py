@@ -62,9 +62,11 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
     except IntegrityError:
         db.session.rollback()
         earlier = _find_by_client_id(sender.id, client_id) if client_id else None
-        if earlier is None:
-            raise
-        return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+        if earlier is not None:
+            return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+        if attachment_id is not None:  # a concurrent send took the file first
+            raise Conflict("attachment_used", "This file was already sent.") from None
+        raise
     publisher.to_conversation(conversation_id, "message:new", {"message": message_payload(message)})
     return SentMessage(message, created=True)
 
