@@ -117,6 +117,13 @@ def test_filters_and_search(operator_client, chat):
     assert listed("flt0_text_contains=message+5") == {"message 5"}
     assert listed(f"flt0_conversation_equals={group.id}") == {f"message {n}" for n in range(1, 6)}
     assert listed(f"flt0_conversation_equals={group.id + 1}") == set()
+    assert listed("flt0_kind_equals=text") == {f"message {n}" for n in range(1, 6)}
+    assert listed("flt0_kind_equals=system") == set()
+    old = reload(messages[0])
+    old.created_at = old.created_at - timedelta(days=3)
+    db.session.commit()
+    day = old.created_at.strftime("%Y-%m-%d")
+    assert listed(f"flt0_sent_between={day}+00:00:00+to+{day}+23:59:59") == {"message 1"}
 
 
 def test_context_page_and_one_click_moderation(operator_client, chat):
