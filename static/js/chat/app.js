@@ -1,6 +1,5 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
-import { uploadFile } from "../attachments.js";
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
@@ -9,6 +8,7 @@ import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { History } from "./history.js";
 import { Outbox } from "./outbox.js";
+import { Sender } from "./sender.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationStore } from "./store.js";
 import { Sync } from "./sync.js";
@@ -34,15 +34,18 @@ export class ChatApp {
       onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
-      onRetry: (entry) => this.retry(entry),
+      onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
         this.renderPending(entry.conversation_id);
       },
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
-    this.composer = new Composer({ onSend: (body) => this.compose(body), onFiles: (files) => this.attach(files) });
+    this.composer = new Composer({ onSend: (body) => this.compose(body), onFiles: (files) => this.openId && this.sender.attach(this.openId, files) });
     this.connection = new Connection({ onConnect: () => this.resync(), onStateChange: (state) => this.showState(state) });
+    this.sender = new Sender({ outbox: this.outbox, connection: this.connection,
+      receive: (id, messages, source) => this.receive(id, messages, source),
+      renderPending: (id) => this.renderPending(id) });
     this.history = new History({ store: this.store, view: this.view, outbox: this.outbox });
     this.sync = new Sync({ store: this.store, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source) });
@@ -181,70 +184,9 @@ export class ChatApp {
 
   compose(body) {
     if (!this.openId) return false;
-    const entry = this.outbox.add(this.openId, body);
-    this.renderPending(this.openId);
+    this.sender.compose(this.openId, body);
     this.view.scrollToBottom();
-    this.send(entry);
     return true;
-  }
-
-  send(entry) {
-    if (!entry || !this.connection.connected) {
-      if (entry) this.renderPending(entry.conversation_id);
-      return; // the outbox sends it once we are back online
-    }
-    entry.sentOn = this.connection.socket.id;
-    const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
-    if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
-    this.connection.emit("message:send", payload, (ack) => {
-      if (ack?.ok) {
-        this.receive(ack.message.conversation_id, [ack.message], "ack");
-        return;
-      }
-      const message = ack?.error?.message || "The message was not sent.";
-      if (this.outbox.fail(entry.client_id, message)) {
-        toast(message);
-        this.renderPending(entry.conversation_id);
-      }
-    });
-    this.renderPending(entry.conversation_id);
-  }
-
-  /** Each file becomes a message of its own: upload it (with progress), then send it. */
-  async attach(files) {
-    if (!this.openId) return;
-    const entries = files.map((file) => this.outbox.addFile(this.openId, file));
-    for (const entry of entries) await this.upload(entry); // one at a time: they arrive in the order chosen
-  }
-
-  async upload(entry) {
-    const id = entry.conversation_id;
-    let drawing = false;
-    const onProgress = (fraction) => {
-      entry.progress = fraction;
-      if (drawing) return;
-      drawing = true; // one redraw per frame, however often the browser reports progress
-      requestAnimationFrame(() => {
-        drawing = false;
-        this.renderPending(id);
-      });
-    };
-    this.renderPending(id);
-    try {
-      const attachment = await uploadFile(id, entry.file, { onProgress });
-      entry.attachment_id = attachment.id;
-      entry.state = "pending";
-      this.send(entry);
-    } catch (error) {
-      if (this.outbox.fail(entry.client_id, error.message)) toast(error.message);
-      this.renderPending(id);
-    }
-  }
-
-  retry(entry) {
-    const retried = this.outbox.retry(entry.client_id);
-    if (retried?.state === "uploading") this.upload(retried);
-    else this.send(retried);
   }
 
   /** After every (re)connect: fresh list, then what changed in each loaded conversation. */
@@ -256,7 +198,7 @@ export class ChatApp {
     }
     await this.sync.all();
     if (!this.connection.connected) return;
-    for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
+    this.sender.flush();
     this.markRead();
   }
 

@@ -1,0 +1,80 @@
+// Sending: each message goes into the outbox, then over the socket; files are uploaded first.
+// Whatever is not acknowledged stays in the outbox and goes again after a reconnect.
+
+import { uploadFile } from "../attachments.js";
+import { toast } from "./dom.js";
+
+export class Sender {
+  constructor({ outbox, connection, receive, renderPending }) {
+    this.outbox = outbox;
+    this.connection = connection;
+    this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
+    this.renderPending = renderPending; // (conversationId) => redraws its pending messages
+  }
+
+  compose(conversationId, body) {
+    this.send(this.outbox.add(conversationId, body));
+  }
+
+  send(entry) {
+    if (!entry) return;
+    this.renderPending(entry.conversation_id);
+    if (!this.connection.connected) return; // flush() sends it once we are back online
+    entry.sentOn = this.connection.socket.id;
+    const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
+    if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
+    this.connection.emit("message:send", payload, (ack) => {
+      if (ack?.ok) {
+        this.receive(ack.message.conversation_id, [ack.message], "ack");
+        return;
+      }
+      const message = ack?.error?.message || "The message was not sent.";
+      if (this.outbox.fail(entry.client_id, message)) {
+        toast(message);
+        this.renderPending(entry.conversation_id);
+      }
+    });
+  }
+
+  /** On a new connection: everything still pending goes again, with its first client_id. */
+  flush() {
+    if (!this.connection.connected) return;
+    for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
+  }
+
+  /** Each file becomes a message of its own, sent in the order chosen. */
+  async attach(conversationId, files) {
+    const entries = files.map((file) => this.outbox.addFile(conversationId, file));
+    for (const entry of entries) await this.upload(entry);
+  }
+
+  async upload(entry) {
+    const id = entry.conversation_id;
+    let drawing = false;
+    const onProgress = (fraction) => {
+      entry.progress = fraction;
+      if (drawing) return;
+      drawing = true; // one redraw per frame, however often the browser reports progress
+      requestAnimationFrame(() => {
+        drawing = false;
+        this.renderPending(id);
+      });
+    };
+    this.renderPending(id);
+    try {
+      const attachment = await uploadFile(id, entry.file, { onProgress });
+      entry.attachment_id = attachment.id;
+      entry.state = "pending";
+      this.send(entry);
+    } catch (error) {
+      if (this.outbox.fail(entry.client_id, error.message)) toast(error.message);
+      this.renderPending(id);
+    }
+  }
+
+  retry(entry) {
+    const retried = this.outbox.retry(entry.client_id);
+    if (retried?.state === "uploading") this.upload(retried);
+    else this.send(retried);
+  }
+}
