@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_
 
-from actions.errors import Conflict, Unauthorized
+from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.validation import check_email, check_password, check_phone, check_string, check_username
 from extensions import db
 from models import ApiToken, User
@@ -68,7 +68,14 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_password_is_final(user: User) -> None:
+    """A temporary password (set by an operator) opens only the change-password page."""
+    if user.must_change_password:
+        raise Forbidden("password_change_required", "Choose a new password on the web page first.")
+
+
 def issue_api_token(user: User, name: str = "api") -> IssuedToken:
+    check_password_is_final(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = current_app.config["API_TOKEN_DAYS"]
     record = ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:64] or "api",

@@ -6,7 +6,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.accounts import record_seen, user_for_token
+from actions.accounts import check_password_is_final, record_seen, user_for_token
 from actions.conversations import list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
@@ -31,6 +31,10 @@ def on_connect(auth=None):
         user = current_user._get_current_object()
     if user is None:
         raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in or send a valid token."})
+    try:
+        check_password_is_final(user)
+    except ActionError as error:
+        raise ConnectionRefusedError(error.as_dict()) from None
     remember_socket_user(user)
     join_room(user_room(user.id))
     conversation_ids = db.session.execute(

@@ -43,3 +43,19 @@ def test_the_page_goes_back_where_the_user_was_going(app, operator, bob):
     offsite = browser.post("/password?next=https://evil.example/", data={
         "current_password": "brand new secret", "new_password": "third secret!", "confirm": "third secret!"})
     assert offsite.headers["Location"] == "/"
+
+
+def test_a_temporary_password_gets_no_token_and_no_socket(app, operator, bob):
+    from extensions import socketio
+    from tests.clients import IsolatedSocketClient
+
+    reset_password(operator, bob.id, "temporary secret")
+    refused = app.test_client().post("/api/tokens", json={"username": "bob", "password": "temporary secret"})
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "password_change_required")
+    browser = logged_in(app, "bob", "temporary secret")
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=browser)
+    assert not socket.is_connected()
+    change_password(reload(bob), "temporary secret", "brand new secret")
+    accepted = app.test_client().post("/api/tokens", json={"username": "bob", "password": "brand new secret"})
+    assert accepted.status_code == 201
+    assert IsolatedSocketClient(app, socketio, flask_test_client=browser).is_connected()
