@@ -409,3 +409,17 @@ def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user)
     expect(failed.locator(".message-error")).not_to_be_empty()
     expect(bob.messages).to_have_count(2)
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_page_whose_session_ended_goes_to_the_login_page(chat_page, api_user):
+    account = api_user("al")
+    chat = chat_page()
+    chat.log_in(account.username)
+    other_tab = chat.context.new_page()
+    other_tab.goto(chat.base_url + "/")
+    other_tab.click("#logout-button")
+    expect(other_tab).to_have_url(chat.base_url + "/login")
+
+    chat.page.evaluate("window.switchboardSocket.io.engine.close()")  # its reconnect is refused now
+    expect(chat.page).to_have_url(chat.base_url + "/login?next=%2F")
+    assert_nothing_went_wrong(chat)

@@ -14,6 +14,8 @@ import { ConversationStore } from "./store.js";
 import { Sync } from "./sync.js";
 import { ThreadView } from "./thread-view.js";
 
+const SESSION_RETRY_MS = 5000;
+
 // Shown above the messages whenever the socket is not online (on phones the sidebar is hidden).
 const STATE_NOTES = {
   connecting: "Connecting…",
@@ -42,7 +44,11 @@ export class ChatApp {
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.composer = new Composer({ onSend: (body) => this.compose(body), onFiles: (files) => this.openId && this.sender.attach(this.openId, files) });
-    this.connection = new Connection({ onConnect: () => this.resync(), onStateChange: (state) => this.showState(state) });
+    this.connection = new Connection({
+      onConnect: () => this.resync(),
+      onStateChange: (state) => this.showState(state),
+      onRefused: () => this.checkSession(),
+    });
     this.sender = new Sender({ outbox: this.outbox, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source),
       renderPending: (id) => this.renderPending(id) });
@@ -123,7 +129,8 @@ export class ChatApp {
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
     if (thread.loaded) this.markRead();
     else this.history.newest(thread).then((loaded) => loaded && this.markRead());
-    this.composer.focus();
+    // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
+    if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
   }
 
   close() {
@@ -187,6 +194,16 @@ export class ChatApp {
     this.sender.compose(this.openId, body);
     this.view.scrollToBottom();
     return true;
+  }
+
+  /** The server refused the socket: a lost session goes to the login page (api() does that on 401). */
+  async checkSession() {
+    try {
+      await api("GET", "/me");
+    } catch {
+      return;
+    }
+    setTimeout(() => this.connection.socket.connect(), SESSION_RETRY_MS); // still logged in: try again
   }
 
   /** After every (re)connect: fresh list, then what changed in each loaded conversation. */

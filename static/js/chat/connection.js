@@ -11,7 +11,7 @@ const LABELS = {
 const ACK_TIMEOUT_MS = 15000;
 
 export class Connection {
-  constructor({ onConnect, onStateChange }) {
+  constructor({ onConnect, onStateChange, onRefused }) {
     this.statusElement = $("#connection-status");
     this.everConnected = false;
     this.stoppedByUser = false;
@@ -34,12 +34,10 @@ export class Connection {
       }
       this.render();
     });
-    this.socket.on("connect_error", (error) => {
-      if (error?.data?.code === "unauthorized") {
-        window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
-        return;
-      }
+    this.socket.on("connect_error", () => {
       this.render();
+      // Network errors keep socket.io retrying; a refusal by the server stops it (not active).
+      if (!this.socket.active) onRefused?.();
     });
     this.socket.io.on("reconnect_attempt", () => this.render());
     this.socket.io.on("reconnect_failed", () => this.render());
