@@ -18,10 +18,14 @@ export class ThreadView {
     this.thread = null;
     this.conversation = null;
     this.elements = new Map(); // message id -> <li>
+    this.pinned = true; // the reader follows the newest message
     this.scroller.addEventListener("scroll", () => {
+      this.pinned = this.isNearBottom();
       if (this.scroller.scrollTop < NEAR_TOP_PX) onNearTop();
-      if (this.isNearBottom()) this.jumpButton.hidden = true;
+      if (this.pinned) this.jumpButton.hidden = true;
     });
+    // Images load after their message is placed and push the list up: stay with the newest.
+    this.scroller.addEventListener("load", () => this.pinned && this.scrollToBottom(), true);
     this.jumpButton.addEventListener("click", () => this.scrollToBottom());
   }
 
@@ -120,6 +124,7 @@ export class ThreadView {
 
   scrollToBottom() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.pinned = true;
     this.jumpButton.hidden = true;
   }
 
