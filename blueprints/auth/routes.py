@@ -14,7 +14,7 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after login."""
     if target:
         parts = urlsplit(target)
-        # Browsers read "\\" as "/" and drop tabs and newlines: refuse them outright.
+        # Browsers read a backslash as "/" and drop tabs and newlines: refuse them outright.
         suspicious = "\\" in target or any(character.isspace() or ord(character) < 32 for character in target)
         if (not suspicious and not parts.scheme and not parts.netloc and target.startswith("/")
                 and not target.startswith("//")):
