@@ -99,8 +99,9 @@ export class ChatApp {
   }
 
   async refreshConversations() {
+    const askedAt = performance.now();
     const { conversations } = await api("GET", "/conversations");
-    const gone = this.store.replaceAll(conversations);
+    const gone = this.store.replaceAll(conversations, askedAt);
     for (const id of gone) this.dropLocal(id);
     if (gone.includes(this.openId)) this.close();
     this.sidebar.render();

@@ -115,6 +115,7 @@ export class ConversationStore {
     this.me = me;
     this.conversations = new Map();
     this.threads = new Map();
+    this.changedAt = new Map(); // conversation id -> when it was last added, updated or removed
   }
 
   get(conversationId) {
@@ -126,12 +127,20 @@ export class ConversationStore {
     return this.threads.get(conversationId);
   }
 
-  /** Replace the list with a fresh one from the server; answers the ids that disappeared. */
-  replaceAll(conversations) {
+  /**
+   * Replace the list with one the server made after `askedAt` (a performance.now() time);
+   * answers the ids that disappeared. Events that came in meanwhile are newer than the list:
+   * a conversation added or removed since it was asked for stays added or removed.
+   */
+  replaceAll(conversations, askedAt) {
     const fresh = new Set(conversations.map((conversation) => conversation.id));
-    const gone = [...this.conversations.keys()].filter((id) => !fresh.has(id));
+    const gone = [...this.conversations.keys()]
+      .filter((id) => !fresh.has(id) && !((this.changedAt.get(id) ?? -Infinity) > askedAt));
     for (const id of gone) this.remove(id);
-    for (const conversation of conversations) this.upsert(conversation);
+    for (const conversation of conversations) {
+      const removedLater = !this.conversations.has(conversation.id) && this.changedAt.get(conversation.id) > askedAt;
+      if (!removedLater) this.upsert(conversation);
+    }
     return gone;
   }
 
@@ -151,10 +160,12 @@ export class ConversationStore {
     }
     if (merged.kind === "group" && incoming.name) merged.title = incoming.name;
     this.conversations.set(incoming.id, merged);
+    this.changedAt.set(incoming.id, performance.now());
     return merged;
   }
 
   remove(conversationId) {
+    this.changedAt.set(conversationId, performance.now());
     this.conversations.delete(conversationId);
     this.threads.delete(conversationId);
   }
