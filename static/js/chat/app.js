@@ -43,7 +43,10 @@ export class ChatApp {
       },
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
-    this.composer = new Composer({ onSend: (body) => this.compose(body), onFiles: (files) => this.openId && this.sender.attach(this.openId, files) });
+    this.composer = new Composer({
+      onSend: (body) => this.compose(body),
+      onFiles: (files) => this.openId && this.sender.attach(this.openId, files),
+    });
     this.connection = new Connection({
       onConnect: () => this.resync(),
       onStateChange: (state) => this.showState(state),
@@ -180,7 +183,9 @@ export class ChatApp {
   settleOwn(messages) {
     let settled = false;
     for (const message of messages) {
-      if (message.client_id && message.sender?.id === this.me.id) settled = this.outbox.settle(message.client_id) || settled;
+      if (message.client_id && message.sender?.id === this.me.id) {
+        settled = this.outbox.settle(message.client_id) || settled;
+      }
     }
     return settled;
   }

@@ -73,7 +73,8 @@ export function debounce(action, wait) {
 /** A short notice in the corner; errors stay a little longer. */
 export function toast(message, kind = "error") {
   const region = document.getElementById("toast-region");
-  const note = el("div", { className: `toast ${kind}`, text: message, attrs: { role: kind === "error" ? "alert" : "status" } });
+  const role = kind === "error" ? "alert" : "status";
+  const note = el("div", { className: `toast ${kind}`, text: message, attrs: { role } });
   region.append(note);
   setTimeout(() => note.remove(), kind === "error" ? 8000 : 4000);
 }

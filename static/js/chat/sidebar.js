@@ -6,7 +6,7 @@ const ATTACHMENT_LABELS = { image: "Photo", voice: "Voice message", video: "Vide
 
 export function previewText(conversation, me) {
   const message = conversation.last_message;
-  if (!message) return conversation.kind === "group" ? conversation.description || "No messages yet" : "No messages yet";
+  if (!message) return (conversation.kind === "group" && conversation.description) || "No messages yet";
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
   let text = message.body;
   if (message.attachment) {

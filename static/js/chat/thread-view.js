@@ -107,7 +107,8 @@ export class ThreadView {
     if (!thread) return;
     let text = "";
     if (!thread.loaded || thread.loading) text = "Loading messages…";
-    else if (!thread.hasMore) text = thread.messages.length ? "This is the beginning of the conversation." : "No messages yet. Say hello!";
+    else if (!thread.hasMore && thread.messages.length) text = "This is the beginning of the conversation.";
+    else if (!thread.hasMore) text = "No messages yet. Say hello!";
     this.historyStatus.textContent = text;
     this.historyStatus.dataset.state = thread.hasMore ? "more" : "complete";
   }
@@ -161,7 +162,8 @@ export class ThreadView {
     return el("div", { className: "message-actions" }, [
       el("button", { className: "link-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" },
         on: { click: () => this.callbacks.onEdit(message) } }),
-      el("button", { className: "link-button", text: "Delete", attrs: { type: "button", "aria-label": "Delete message" },
+      el("button", { className: "link-button", text: "Delete",
+        attrs: { type: "button", "aria-label": "Delete message" },
         on: { click: () => this.callbacks.onDelete(message) } }),
     ]);
   }
