@@ -102,7 +102,7 @@ export class ChatApp {
   }
 
   async refreshConversations() {
-    const askedAt = performance.now();
+    const askedAt = this.store.mark();
     const { conversations } = await api("GET", "/conversations");
     const gone = this.store.replaceAll(conversations, askedAt);
     for (const id of gone) this.dropLocal(id);

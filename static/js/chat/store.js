@@ -115,7 +115,8 @@ export class ConversationStore {
     this.me = me;
     this.conversations = new Map();
     this.threads = new Map();
-    this.changedAt = new Map(); // conversation id -> when it was last added, updated or removed
+    this.clock = 0; // counts changes; time is too coarse to order them
+    this.changedAt = new Map(); // conversation id -> the clock when it was last added, updated or removed
   }
 
   get(conversationId) {
@@ -127,8 +128,14 @@ export class ConversationStore {
     return this.threads.get(conversationId);
   }
 
+  /** A point in the order of changes: ask for a list, then pass this to replaceAll. */
+  mark() {
+    this.clock += 1;
+    return this.clock;
+  }
+
   /**
-   * Replace the list with one the server made after `askedAt` (a performance.now() time);
+   * Replace the list with one the server made after `askedAt` (from mark());
    * answers the ids that disappeared. Events that came in meanwhile are newer than the list:
    * a conversation added or removed since it was asked for stays added or removed.
    */
@@ -160,12 +167,12 @@ export class ConversationStore {
     }
     if (merged.kind === "group" && incoming.name) merged.title = incoming.name;
     this.conversations.set(incoming.id, merged);
-    this.changedAt.set(incoming.id, performance.now());
+    this.changedAt.set(incoming.id, this.mark());
     return merged;
   }
 
   remove(conversationId) {
-    this.changedAt.set(conversationId, performance.now());
+    this.changedAt.set(conversationId, this.mark());
     this.conversations.delete(conversationId);
     this.threads.delete(conversationId);
   }

@@ -1,0 +1,100 @@
+"""static/js/chat/store.js in Chromium: the bookkeeping that keeps every message once, in seq
+order, and knows which revisions a conversation has applied."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+STORE = """async (script) => {
+  const { Thread, ConversationStore } = await import("/static/js/chat/store.js");
+  const message = (id, seq, revision, body = "m" + id) => ({ id, seq, revision, body, conversation_id: 1 });
+  return (new Function("Thread", "ConversationStore", "message", script))(Thread, ConversationStore, message);
+}"""
+
+
+@pytest.fixture
+def run(browser, live_server):
+    """Run a script body with Thread, ConversationStore and message(id, seq, revision) in scope."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    yield lambda script: page.evaluate(STORE, script)
+    context.close()
+
+
+def test_messages_land_once_in_seq_order_and_newer_revisions_win(run):
+    result = run("""
+        const thread = new Thread(1);
+        const outcomes = [message(3, 3, 3), message(1, 1, 1), message(2, 2, 2), message(2, 2, 2),
+                          message(2, 2, 5, "edited"), message(2, 2, 4, "stale")].map((m) => thread.apply(m));
+        return { outcomes, seqs: thread.messages.map((m) => m.seq), second: thread.byId.get(2).body };
+    """)
+    assert result == {"outcomes": ["inserted", "inserted", "inserted", None, "replaced", None],
+                      "seqs": [1, 2, 3], "second": "edited"}
+
+
+def test_revisions_roll_forward_only_without_gaps(run):
+    result = run("""
+        const thread = new Thread(1);
+        thread.advanceTo(10);
+        const gaps = [thread.noteRevision(12), thread.noteRevision(13)];
+        const stuck = thread.revision;
+        gaps.push(thread.noteRevision(11));
+        const after = thread.revision;
+        thread.noteRevision(15);
+        thread.advanceTo(14);  // a sync answer: everything up to 14 is applied
+        return { gaps, stuck, after, final: thread.revision, waiting: thread.ahead.size };
+    """)
+    assert result == {"gaps": [True, True, False], "stuck": 10, "after": 13, "final": 15, "waiting": 0}
+
+
+def test_changes_below_the_loaded_history_wait_for_load_older(run):
+    result = run("""
+        const thread = new Thread(1);
+        thread.apply(message(40, 40, 40));  // a live event before the first page
+        thread.apply(message(5, 5, 41));    // an edit far below it: dropped with the first page
+        thread.applyHistory([message(40, 40, 40), message(39, 39, 39)], true);
+        const afterFirstPage = thread.messages.map((m) => m.seq);
+        const belowFloor = thread.apply(message(7, 7, 42));
+        thread.applyHistory([message(7, 7, 42), message(6, 6, 6)], false);
+        const whenComplete = thread.apply(message(1, 1, 43));
+        return { afterFirstPage, belowFloor, whenComplete, seqs: thread.messages.map((m) => m.seq),
+                 floor: thread.floorSeq, hasMore: thread.hasMore };
+    """)
+    assert result == {"afterFirstPage": [39, 40], "belowFloor": None, "whenComplete": "inserted",
+                      "seqs": [1, 6, 7, 39, 40], "floor": 6, "hasMore": False}
+
+
+def test_a_list_asked_for_before_an_event_does_not_undo_it(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        store.upsert({ id: 1, kind: "group", name: "kept", last_seq: 4 });
+        store.upsert({ id: 2, kind: "group", name: "left" });
+        const askedAt = store.mark();
+        store.upsert({ id: 3, kind: "group", name: "joined meanwhile" });
+        store.remove(2);
+        const gone = store.replaceAll([{ id: 1, kind: "group", name: "kept", last_seq: 3 },
+                                       { id: 2, kind: "group", name: "left" }], askedAt);
+        return { gone, ids: [...store.conversations.keys()].sort(), lastSeq: store.get(1).last_seq };
+    """)
+    assert result == {"gone": [], "ids": [1, 3], "lastSeq": 4}
+
+
+def test_unread_counts_follow_messages_and_reads(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        store.upsert({ id: 1, kind: "group", name: "g", last_seq: 2, unread_count: 0,
+                       membership: { last_read_seq: 2 } });
+        const other = { id: 2 }, me = { id: 1 };
+        store.noteMessage({ ...message(3, 3, 3), sender: other }, { counted: true });
+        store.noteMessage({ ...message(3, 3, 3), sender: other }, { counted: true });  // again: counted once
+        store.noteMessage({ ...message(4, 4, 4), sender: other, removed: true }, { counted: true });
+        store.noteMessage({ ...message(5, 5, 5), sender: other }, { counted: false });
+        const unread = store.get(1).unread_count;
+        store.noteMessage({ ...message(6, 6, 6), sender: me }, { counted: true });
+        const readAfterOwn = store.get(1).membership.last_read_seq;
+        store.noteRead(1, 6);
+        return { unread, readAfterOwn, cleared: store.get(1).unread_count };
+    """)
+    assert result == {"unread": 1, "readAfterOwn": 6, "cleared": 0}
