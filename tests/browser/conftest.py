@@ -2,15 +2,18 @@
 gunicorn server, with users who log in through the real pages."""
 from __future__ import annotations
 
+import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.servers import ChatUser
+from tests.servers import ROOT, VENV_BIN, ChatUser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -117,3 +120,41 @@ def api_user(live_server):
     def register(prefix: str = "u") -> ChatUser:
         return ChatUser.register(live_server.url, f"{prefix}{uuid.uuid4().hex[:8]}", password=PASSWORD)
     return register
+
+
+class Operator:
+    """An operator (role admin): a bearer token for /api/admin, and a logged-in session for /admin forms."""
+
+    def __init__(self, server):
+        self.url = server.url
+        username = f"op{uuid.uuid4().hex[:8]}"
+        subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", PASSWORD],
+                       cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+        token = requests.post(self.url + "/api/tokens", json={"username": username, "password": PASSWORD}, timeout=10)
+        self.headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        self.session = requests.Session()
+        login = self.session.get(self.url + "/login", timeout=10)
+        logged_in = self.session.post(self.url + "/login", allow_redirects=False, timeout=10, data={
+            "username": username, "password": PASSWORD, "csrf_token": self.csrf_token(login.text)})
+        assert logged_in.status_code == 302, logged_in.text
+
+    @staticmethod
+    def csrf_token(page: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    def admin_api(self, path: str, body: dict) -> dict:
+        response = requests.post(self.url + "/api/admin" + path, json=body, headers=self.headers, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def hide(self, message_id: int) -> None:
+        """The back office's one-click hide, as an operator's browser posts it."""
+        context = self.session.get(f"{self.url}/admin/message/context/?id={message_id}", timeout=10)
+        hidden = self.session.post(f"{self.url}/admin/message/moderate/{message_id}/hide", allow_redirects=False,
+                                   data={"csrf_token": self.csrf_token(context.text)}, timeout=10)
+        assert hidden.status_code == 302, hidden.text[:500]
+
+
+@pytest.fixture
+def operator(live_server) -> Operator:
+    return Operator(live_server)

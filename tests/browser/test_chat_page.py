@@ -423,3 +423,34 @@ def test_a_page_whose_session_ended_goes_to_the_login_page(chat_page, api_user):
     chat.page.evaluate("window.switchboardSocket.io.engine.close()")  # its reconnect is refused now
     expect(chat.page).to_have_url(chat.base_url + "/login?next=%2F")
     assert_nothing_went_wrong(chat)
+
+
+def test_what_operators_do_reaches_the_page_live(chat_page, api_user, operator):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group["id"])
+    rude = post(bob_account, group["id"], "something rude")
+    expect(alice.message_with("something rude")).to_have_count(1)
+
+    operator.hide(rude["id"])
+    expect(alice.messages.first.locator(".message-body")).to_have_text("removed by a moderator")
+    expect(alice.message_with("something rude")).to_have_count(0)
+
+    operator.admin_api(f"/groups/{group['id']}/broadcasts", {"body": "Please keep it civil."})
+    notice = alice.page.locator("#message-list .message.system")
+    expect(notice.locator(".message-body")).to_have_text("Please keep it civil.")
+    expect(notice.locator(".message-sender")).to_have_text("Switchboard")
+
+    sent = operator.admin_api(f"/users/{alice_account.id}/notices", {"body": "Your account is fine."})
+    notices_id = sent["messages"][0]["conversation_id"]
+    expect(alice.conversation(notices_id).locator(".unread-badge")).to_have_text("1")
+    alice.open(notices_id)
+    expect(alice.message_with("Your account is fine.")).to_have_count(1)
+    expect(alice.page.locator("#conversation-subtitle")).to_have_text("Notices from the Switchboard operators")
+    expect(alice.page.locator("#read-only-note")).to_be_visible()
+    expect(alice.page.locator("#composer")).to_be_hidden()
+    alice.open(group["id"])
+    expect(alice.page.locator("#composer")).to_be_visible()
+    assert_nothing_went_wrong(alice)

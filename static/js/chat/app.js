@@ -89,7 +89,7 @@ export class ChatApp {
       if (!this.store.get(conversation.id)) return;
       this.store.upsert(conversation);
       this.sidebar.render();
-      if (this.openId === conversation.id) this.header.show(this.store.get(conversation.id));
+      if (this.openId === conversation.id) this.showHeader(this.store.get(conversation.id));
     });
     on("conversation:removed", ({ conversation_id: id, reason }) => this.forget(id, reason));
     on("conversation:read", ({ conversation_id: id, last_read_seq: seq }) => {
@@ -108,7 +108,7 @@ export class ChatApp {
     for (const id of gone) this.dropLocal(id);
     if (gone.includes(this.openId)) this.close();
     this.sidebar.render();
-    if (this.openId) this.header.show(this.store.get(this.openId));
+    if (this.openId) this.showHeader(this.store.get(this.openId));
   }
 
   /** A conversation created or joined from a dialog: list it and open it. */
@@ -127,7 +127,7 @@ export class ChatApp {
     $("#pane-empty").hidden = true;
     $("#conversation-view").hidden = false;
     this.sidebar.setActive(conversationId);
-    this.header.show(conversation);
+    this.showHeader(conversation);
     this.header.loadMembers(conversationId);
     const thread = this.store.thread(conversationId);
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
@@ -135,6 +135,13 @@ export class ChatApp {
     else this.history.newest(thread).then((loaded) => loaded && this.markRead());
     // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
+  }
+
+  /** Title and members on top; archived conversations (and notices) take no new messages. */
+  showHeader(conversation) {
+    this.header.show(conversation);
+    $("#composer").hidden = Boolean(conversation.archived);
+    $("#read-only-note").hidden = !conversation.archived;
   }
 
   close() {

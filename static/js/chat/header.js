@@ -64,7 +64,8 @@ export class ConversationHeader {
       if (conversation.description) parts.push(conversation.description);
     } else {
       const other = this.members ? [...this.members.values()].find((member) => member.id !== this.me.id) : null;
-      parts.push(other ? `Direct chat with @${other.username}` : "Direct chat");
+      if (other) parts.push(`Direct chat with @${other.username}`);
+      else parts.push(conversation.description || "Direct chat"); // e.g. the service's notices
     }
     this.subtitle.textContent = parts.join(" · ");
     this.subtitle.title = this.subtitle.textContent;
