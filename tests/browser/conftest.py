@@ -24,9 +24,12 @@ PASSWORD = "correct horse battery"
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the session (Playwright cannot download its own browser here)."""
+    """One Chromium per test module (Playwright cannot download its own browser here).
+
+    Module scope, not session: only one Playwright sync API may run at a time in a process,
+    and other test modules start their own."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with sync_playwright() as playwright:
