@@ -8,7 +8,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_password_is_final, record_seen, user_for_token
 from actions.conversations import list_conversations, mark_read
-from actions.errors import ActionError, InvalidInput
+from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.payloads import message_payload, summary_payload
 from actions.validation import check_int, check_limit
@@ -30,11 +30,12 @@ def on_connect(auth=None):
     elif current_user.is_authenticated and current_user.active:
         user = current_user._get_current_object()
     if user is None:
-        raise ConnectionRefusedError({"code": "unauthorized", "message": "Log in or send a valid token."})
+        refused = Unauthorized("unauthorized", "Log in or send a valid token.")
+        raise ConnectionRefusedError(refused.message, refused.as_dict())
     try:
         check_password_is_final(user)
     except ActionError as error:
-        raise ConnectionRefusedError(error.as_dict()) from None
+        raise ConnectionRefusedError(error.message, error.as_dict()) from None
     remember_socket_user(user)
     join_room(user_room(user.id))
     conversation_ids = db.session.execute(

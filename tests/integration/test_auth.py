@@ -63,3 +63,14 @@ def test_the_api_refuses_requests_without_credentials(live_server):
         assert response.status_code == 401 and response.json()["ok"] is False, path
     wrong = requests.get(f"{live_server.url}/api/me", headers={"Authorization": "Bearer sbt_nope"}, timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_refused_socket_learns_why(live_server):
+    client = socketio.Client(reconnection=False)
+    reasons = []
+    client.on("connect_error", reasons.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live_server.url, auth={"token": "sbt_not-a-real-token"}, transports=["websocket"],
+                       wait_timeout=10)
+    assert reasons == [{"message": "Log in or send a valid token.",
+                        "data": {"code": "unauthorized", "message": "Log in or send a valid token."}}]
