@@ -8,6 +8,7 @@ import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { History } from "./history.js";
 import { Outbox } from "./outbox.js";
+import { ReportDialog } from "./report.js";
 import { Sender } from "./sender.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationStore } from "./store.js";
@@ -36,6 +37,7 @@ export class ChatApp {
       onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
+      onReport: (message) => this.reports.open(message),
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
@@ -43,6 +45,7 @@ export class ChatApp {
       },
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
+    this.reports = new ReportDialog({ ask: (event, payload) => this.ask(event, payload) });
     this.composer = new Composer({
       onSend: (body) => this.compose(body),
       onFiles: (files) => this.openId && this.sender.attach(this.openId, files),

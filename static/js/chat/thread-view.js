@@ -7,14 +7,14 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 export class ThreadView {
-  constructor({ me, onNearTop, onEdit, onDelete, onRetry, onDiscard }) {
+  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
     this.pendingList = $("#pending-list");
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
-    this.callbacks = { onEdit, onDelete, onRetry, onDiscard };
+    this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard };
     this.thread = null;
     this.conversation = null;
     this.elements = new Map(); // message id -> <li>
@@ -153,12 +153,20 @@ export class ThreadView {
       if (!message.body) body.classList.add("empty");
     }
     const bubble = el("div", { className: "bubble" }, [meta, message.removed ? null : renderAttachment(message), body]);
-    if (own && !message.removed && message.kind !== "system") bubble.append(this.actions(message));
+    // Own messages can be edited and deleted; other people's (not service notices) reported.
+    if (!message.removed && message.kind !== "system" && message.sender) bubble.append(this.actions(message, own));
     return el("li", { className: classes.join(" "),
       dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [bubble]);
   }
 
-  actions(message) {
+  actions(message, own) {
+    if (!own) {
+      return el("div", { className: "message-actions" }, [
+        el("button", { className: "link-button", text: "Report",
+          attrs: { type: "button", "aria-label": "Report message" },
+          on: { click: () => this.callbacks.onReport(message) } }),
+      ]);
+    }
     return el("div", { className: "message-actions" }, [
       el("button", { className: "link-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" },
         on: { click: () => this.callbacks.onEdit(message) } }),

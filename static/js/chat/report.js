@@ -1,0 +1,57 @@
+// Reporting someone else's message to the operators: a reason, optional details, one socket request.
+// The server keeps one report per person and message; its refusals are shown in the dialog.
+
+import { $, toast } from "./dom.js";
+
+export class ReportDialog {
+  /** `ask(event, payload)` resolves with the ack, or rejects with the server's error message. */
+  constructor({ ask }) {
+    this.ask = ask;
+    this.dialog = $("#report-dialog");
+    this.form = $("#report-form");
+    this.submitButton = $("#report-submit");
+    this.message = null;
+    for (const button of this.dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => this.dialog.close());
+    }
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+  }
+
+  open(message) {
+    this.message = message;
+    this.form.reset();
+    this.showError("");
+    const sender = message.sender ? message.sender.display_name || message.sender.username : "";
+    const quoted = message.body || message.attachment?.filename || "";
+    $("#report-quote").textContent = sender ? `${sender}: ${quoted}` : quoted;
+    this.submitButton.disabled = false;
+    this.dialog.showModal();
+    this.form.elements.reason[0].focus();
+  }
+
+  async submit() {
+    const message = this.message;
+    if (!message) return;
+    this.submitButton.disabled = true;
+    try {
+      await this.ask("message:report", {
+        message_id: message.id,
+        reason: this.form.elements.reason.value,
+        text: this.form.elements.text.value.trim(),
+      });
+      this.dialog.close();
+      toast("Thanks. The operators will look at this message.", "info");
+    } catch (error) {
+      this.showError(error.message);
+    } finally {
+      this.submitButton.disabled = false;
+    }
+  }
+
+  showError(text) {
+    $(".dialog-error", this.dialog).textContent = text;
+  }
+}
