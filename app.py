@@ -88,9 +88,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
-    csrf.exempt(api_bp)  # the API checks CSRF itself, for cookie sessions only
+    csrf.exempt(api_bp)  # both check the CSRF header themselves (blueprints.request_auth)
     app.register_blueprint(files_bp)
-    csrf.exempt(files_bp)  # checks the CSRF header itself, without reading (spooling) the upload
+    csrf.exempt(files_bp)
     init_admin(app)
 
 
