@@ -45,8 +45,10 @@ export class Composer {
     const hint = $("#drop-hint");
     let depth = 0; // dragenter/dragleave fire for every child: count them
     const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
+    // Only while the composer is shown: read-only conversations take no files.
+    const accepts = (event) => carriesFiles(event) && !this.form.hidden;
     zone.addEventListener("dragenter", (event) => {
-      if (!carriesFiles(event)) return;
+      if (!accepts(event)) return;
       depth += 1;
       hint.hidden = false;
     });
@@ -55,16 +57,24 @@ export class Composer {
       if (!depth) hint.hidden = true;
     });
     zone.addEventListener("dragover", (event) => {
-      if (carriesFiles(event)) event.preventDefault(); // allows the drop
+      if (accepts(event)) event.preventDefault(); // allows the drop
     });
     zone.addEventListener("drop", (event) => {
       depth = 0;
       hint.hidden = true;
-      const files = filesFrom(event.dataTransfer);
+      const files = accepts(event) ? filesFrom(event.dataTransfer) : [];
       if (!files.length) return;
       event.preventDefault();
       this.onFiles(files);
     });
+    // A file dropped anywhere else would make the browser leave the chat to show the file.
+    for (const type of ["dragover", "drop"]) {
+      window.addEventListener(type, (event) => {
+        if (event.defaultPrevented || !carriesFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "none";
+      });
+    }
   }
 
   submit() {

@@ -1,7 +1,9 @@
 // The message pane: one <li> per stored message, in seq order, plus the pending ones below.
 
-import { formatSize, renderAttachment } from "../attachments.js";
+import { renderAttachment } from "../attachments.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
+import { pendingElement } from "./pending.js";
+import { ImageViewer } from "./viewer.js";
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
@@ -27,6 +29,7 @@ export class ThreadView {
     // Images load after their message is placed and push the list up: stay with the newest.
     this.scroller.addEventListener("load", () => this.pinned && this.scrollToBottom(), true);
     this.jumpButton.addEventListener("click", () => this.scrollToBottom());
+    this.viewer = new ImageViewer(this.list);
   }
 
   /** Show a conversation from scratch. */
@@ -98,7 +101,7 @@ export class ThreadView {
 
   renderPending(entries) {
     const wasNearBottom = this.isNearBottom();
-    this.pendingList.replaceChildren(...entries.map((entry) => this.pendingElement(entry)));
+    this.pendingList.replaceChildren(...entries.map((entry) => pendingElement(entry, this.me, this.callbacks)));
     if (wasNearBottom || entries.length) this.scrollToBottom();
   }
 
@@ -174,38 +177,5 @@ export class ThreadView {
         attrs: { type: "button", "aria-label": "Delete message" },
         on: { click: () => this.callbacks.onDelete(message) } }),
     ]);
-  }
-
-  pendingElement(entry) {
-    const failed = entry.state === "failed";
-    let note = "sending…";
-    if (entry.state === "uploading") note = `uploading ${Math.round((entry.progress || 0) * 100)}%`;
-    const status = failed
-      ? el("span", { className: "message-error", text: entry.error || "Not sent." })
-      : el("span", { className: "message-pending-note", text: note });
-    const file = entry.fileName
-      ? el("div", { className: "attachment-card" }, [
-        el("span", { className: "attachment-name", text: entry.fileName }),
-        el("span", { className: "attachment-size", text: formatSize(entry.file?.size) }),
-      ])
-      : null;
-    const bubble = el("div", { className: "bubble" }, [
-      el("div", { className: "message-meta" }, [
-        el("span", { className: "message-sender", text: this.me.display_name || this.me.username }),
-        status,
-      ]),
-      file,
-      entry.body ? el("div", { className: "message-body", text: entry.body }) : null,
-    ]);
-    if (failed) {
-      bubble.append(el("div", { className: "message-actions visible" }, [
-        el("button", { className: "link-button", text: "Retry", attrs: { type: "button" },
-          on: { click: () => this.callbacks.onRetry(entry) } }),
-        el("button", { className: "link-button", text: "Discard", attrs: { type: "button" },
-          on: { click: () => this.callbacks.onDiscard(entry) } }),
-      ]));
-    }
-    return el("li", { className: `message own pending${failed ? " failed" : ""}`,
-      dataset: { clientId: entry.client_id } }, [bubble]);
   }
 }

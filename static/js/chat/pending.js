@@ -1,0 +1,46 @@
+// A message of ours not yet stored: "sending…", a file uploading (with a progress bar), or refused.
+
+import { formatSize } from "../attachments.js";
+import { el } from "./dom.js";
+
+/** The file being sent: its card, and while it uploads a bar that follows the bytes sent. */
+function fileCard(entry) {
+  const card = el("div", { className: "attachment-card" }, [
+    el("span", { className: "attachment-name", text: entry.fileName }),
+    el("span", { className: "attachment-size", text: formatSize(entry.file?.size) }),
+  ]);
+  if (entry.state !== "uploading") return card;
+  const fraction = Math.min(1, Math.max(0, entry.progress || 0));
+  const bar = el("progress", { className: "upload-progress",
+    attrs: { max: "1", "aria-label": `Uploading ${entry.fileName}` } });
+  bar.value = fraction;
+  return el("div", { className: "attachment pending-attachment" }, [card, bar]);
+}
+
+/** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message. */
+export function pendingElement(entry, me, callbacks) {
+  const failed = entry.state === "failed";
+  let note = "sending…";
+  if (entry.state === "uploading") note = `uploading ${Math.round((entry.progress || 0) * 100)}%`;
+  const status = failed
+    ? el("span", { className: "message-error", text: entry.error || "Not sent." })
+    : el("span", { className: "message-pending-note", text: note });
+  const bubble = el("div", { className: "bubble" }, [
+    el("div", { className: "message-meta" }, [
+      el("span", { className: "message-sender", text: me.display_name || me.username }),
+      status,
+    ]),
+    entry.fileName ? fileCard(entry) : null,
+    entry.body ? el("div", { className: "message-body", text: entry.body }) : null,
+  ]);
+  if (failed) {
+    bubble.append(el("div", { className: "message-actions visible" }, [
+      el("button", { className: "link-button", text: "Retry", attrs: { type: "button" },
+        on: { click: () => callbacks.onRetry(entry) } }),
+      el("button", { className: "link-button", text: "Discard", attrs: { type: "button" },
+        on: { click: () => callbacks.onDiscard(entry) } }),
+    ]));
+  }
+  return el("li", { className: `message own pending${failed ? " failed" : ""}`,
+    dataset: { clientId: entry.client_id } }, [bubble]);
+}

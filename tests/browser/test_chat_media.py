@@ -1,0 +1,237 @@
+"""Media in the chat page, in Chromium against the live server (local storage backend): images
+as thumbnails that open full size, voice and video in HTML5 players, other files as cards with
+a download button; files dropped on the conversation or pasted into the composer; and the
+progress bar of a large file that goes straight to storage."""
+from __future__ import annotations
+
+import base64
+import io
+import math
+import struct
+import wave
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with
+from tests.files.samples import PDF_BYTES, png_bytes
+from tests.servers import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+VOICE_SECONDS = 1.0
+
+
+def wav_bytes(seconds: float = VOICE_SECONDS, rate: int = 8000) -> bytes:
+    """A real, playable mono WAV: a 440 Hz tone."""
+    output = io.BytesIO()
+    with wave.open(output, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(rate)
+        sound.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+                                   for n in range(int(seconds * rate))))
+    return output.getvalue()
+
+
+# A real WebM (VP8) clip, recorded by the browser itself from a canvas: nothing else here makes video.
+RECORD_VIDEO = """async () => {
+  const canvas = Object.assign(document.createElement("canvas"), {width: 160, height: 120});
+  const context = canvas.getContext("2d");
+  let frame = 0;
+  const paint = () => { context.fillStyle = frame++ % 2 ? "#0f8f6f" : "#c0392b"; context.fillRect(0, 0, 160, 120); };
+  paint();
+  const recorder = new MediaRecorder(canvas.captureStream(25), {mimeType: "video/webm"});
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const painter = setInterval(paint, 40);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start();
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  recorder.stop();
+  await stopped;
+  clearInterval(painter);
+  return Array.from(new Uint8Array(await new Blob(chunks).arrayBuffer()));
+}"""
+
+# Real DragEvent / ClipboardEvent objects carrying a DataTransfer with a File, built in the page.
+MAKE_TRANSFER = """({name, type, data, text}) => {
+  const transfer = new DataTransfer();
+  if (data !== undefined) {
+    const bytes = Uint8Array.from(atob(data), (character) => character.charCodeAt(0));
+    transfer.items.add(new File([bytes], name, {type}));
+  }
+  if (text !== undefined) transfer.setData("text/plain", text);
+  window.testTransfer = transfer;
+}"""
+DISPATCH = """([selector, Event, type]) => {
+  const event = new window[Event](type, {bubbles: true, cancelable: true,
+    [Event === "ClipboardEvent" ? "clipboardData" : "dataTransfer"]: window.testTransfer});
+  return !document.querySelector(selector).dispatchEvent(event);  // true: the page handled it
+}"""
+
+
+def carry(chat, name: str | None = None, content_type: str = "", data: bytes | None = None,
+          text: str | None = None) -> None:
+    payload = {"name": name, "type": content_type, "text": text}
+    if data is not None:
+        payload["data"] = base64.b64encode(data).decode()
+    chat.page.evaluate(MAKE_TRANSFER, payload)
+
+
+def dispatch(chat, selector: str, event_class: str, event_type: str) -> bool:
+    return chat.page.evaluate(DISPATCH, [selector, event_class, event_type])
+
+
+def two_members(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group["id"])
+    bob.open(group["id"])
+    return alice, bob, group
+
+
+def media_state(chat, selector: str) -> dict:
+    return chat.page.locator(selector).evaluate(
+        "media => ({ready: media.readyState, duration: media.duration, time: media.currentTime,"
+        " width: media.videoWidth ?? null, error: media.error && media.error.code})")
+
+
+def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_user):
+    alice, bob, group = two_members(chat_page, api_user)
+    video = bytes(alice.page.evaluate(RECORD_VIDEO))
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "red.png", "mimeType": "image/png", "buffer": png_bytes(400, 300)},
+        {"name": "hello.wav", "mimeType": "audio/wav", "buffer": wav_bytes()},
+        {"name": "clip.webm", "mimeType": "video/webm", "buffer": video},
+        {"name": "notes & plans.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+    ])
+    expect(bob.messages).to_have_count(4)
+    listed = bob.page.locator("#message-list")
+    expect(listed.locator(".attachment")).to_have_class(
+        ["attachment attachment-image", "attachment attachment-voice", "attachment attachment-video",
+         "attachment attachment-file"])
+
+    # The image: a 320 px thumbnail; a click opens the 400 px original over the page.
+    thumbnail = listed.locator("img.attachment-image")
+    wait_for(lambda: thumbnail.evaluate("image => image.complete && image.naturalWidth") == 320, what="thumbnail")
+    thumbnail.click()
+    viewer = bob.page.locator("#image-viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("#image-viewer-name")).to_have_text("red.png")
+    full = viewer.locator("#image-viewer-image")
+    wait_for(lambda: full.evaluate("image => image.complete && image.naturalWidth") == 400, what="full image")
+    bob.page.screenshot(path="/tmp/media-viewer.png")
+    bob.page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    assert bob.page.url == f"{bob.base_url}/#c{group['id']}"  # still on the chat page
+
+    # Voice and video: the players load the real media, and it plays.
+    wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["ready"] >= 1, what="voice metadata")
+    assert media_state(bob, "#message-list audio.attachment-player")["duration"] == pytest.approx(VOICE_SECONDS,
+                                                                                                 abs=0.05)
+    wait_for(lambda: media_state(bob, "#message-list video.attachment-player")["width"] == 160, what="video frame")
+    for selector in ("#message-list audio.attachment-player", "#message-list video.attachment-player"):
+        bob.page.locator(selector).evaluate("media => { media.muted = true; return media.play(); }")
+        wait_for(lambda selector=selector: media_state(bob, selector)["time"] > 0, what=f"{selector} playing")
+        assert media_state(bob, selector)["error"] is None
+
+    # Any other file: a card with its name, size and a download button that saves the original.
+    card = listed.locator(".attachment-file .attachment-card")
+    expect(card.locator(".attachment-name")).to_have_text("notes & plans.pdf")
+    expect(card.locator(".attachment-size")).to_have_text(f"{len(PDF_BYTES)} B")
+    with bob.page.expect_download() as download_info:
+        card.get_by_role("link", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename == "notes & plans.pdf"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == PDF_BYTES
+    bob.page.screenshot(path="/tmp/media-messages.png", full_page=True)
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_files_dropped_on_the_conversation_or_pasted_into_the_composer_are_sent(chat_page, api_user):
+    alice, bob, _ = two_members(chat_page, api_user)
+
+    carry(alice, "dropped.png", "image/png", png_bytes(200, 100))
+    hint = alice.page.locator("#drop-hint")
+    assert dispatch(alice, "#message-scroller", "DragEvent", "dragenter") is False
+    expect(hint).to_be_visible()
+    alice.page.screenshot(path="/tmp/media-drop-hint.png")
+    assert dispatch(alice, "#message-scroller", "DragEvent", "dragover") is True  # the drop is accepted
+    assert dispatch(alice, "#message-scroller", "DragEvent", "drop") is True
+    expect(hint).to_be_hidden()
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["dropped.png"])
+    expect(bob.page.locator("#message-list img.attachment-image")).to_have_count(1)
+
+    # A file dropped beside the conversation does not make the browser leave the chat to show it.
+    assert dispatch(alice, "#conversation-list", "DragEvent", "drop") is True
+    expect(bob.messages).to_have_count(1)
+
+    alice.page.fill("#composer-input", "a caption I am still writing")
+    carry(alice, "pasted.pdf", "application/pdf", PDF_BYTES)
+    assert dispatch(alice, "#composer-input", "ClipboardEvent", "paste") is True
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["dropped.png", "pasted.pdf"])
+    expect(alice.page.locator("#composer-input")).to_have_value("a caption I am still writing")
+
+    # Pasted text stays text: the page leaves it to the browser, nothing is uploaded.
+    carry(alice, text="just words")
+    assert dispatch(alice, "#composer-input", "ClipboardEvent", "paste") is False
+    alice.type_and_send("done")
+    expect(bob.messages).to_have_count(3)
+    expect(bob.messages.last.locator(".message-body")).to_have_text("done")
+    assert_nothing_went_wrong(alice, bob)
+
+
+# Every <progress> the page shows while uploading, as it shows it.
+WATCH_PROGRESS = """() => {
+  window.progressSeen = [];
+  new MutationObserver(() => {
+    for (const bar of document.querySelectorAll("#pending-list progress")) window.progressSeen.push(bar.value);
+  }).observe(document.querySelector("#pending-list"), {childList: true, subtree: true});
+}"""
+LARGE_FILE = """([name, size]) => {
+  const bytes = new Uint8Array(size).fill(32);
+  bytes.set(new TextEncoder().encode("%PDF-1.4\\n"));
+  window.testTransfer = new DataTransfer();
+  window.testTransfer.items.add(new File([bytes], name, {type: "application/pdf"}));
+}"""
+
+
+def test_a_large_file_goes_straight_to_storage_behind_a_progress_bar(chat_page, api_user):
+    alice, bob, _ = two_members(chat_page, api_user)
+    size = 9 * 1024 * 1024  # above attachments.js DIRECT_UPLOAD_BYTES (8 MiB)
+    straight_to_storage = []
+    alice.page.on("request", lambda request: "/files/local-upload/" in request.url
+                  and straight_to_storage.append(request.method))
+    # Slow the upload down (4 MiB/s) so the bar is seen moving; downloads stay at full speed.
+    network = alice.context.new_cdp_session(alice.page)
+    network.send("Network.enable")
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": 4 * 1024 * 1024})
+    alice.page.evaluate(WATCH_PROGRESS)
+    alice.page.evaluate(LARGE_FILE, ["big report.pdf", size])
+    assert dispatch(alice, "#message-scroller", "DragEvent", "drop") is True
+
+    bar = alice.page.locator("#pending-list progress.upload-progress")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("aria-label", "Uploading big report.pdf")
+    wait_for(lambda: 0.1 < bar.evaluate("bar => bar.value") < 0.9, what="a bar part way")
+    alice.page.screenshot(path="/tmp/media-progress.png")
+    expect(bob.messages).to_have_count(1)
+    expect(bar).to_have_count(0)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": -1})
+
+    seen = alice.page.evaluate("window.progressSeen")
+    assert seen == sorted(seen) and len(set(seen)) >= 3 and seen[-1] > 0.9, seen
+    assert straight_to_storage == ["POST"]
+    for chat in (alice, bob):
+        card = chat.page.locator("#message-list .attachment-file .attachment-card")
+        expect(card.locator(".attachment-name")).to_have_text("big report.pdf")
+        expect(card.locator(".attachment-size")).to_have_text("9.0 MB")
+    assert_nothing_went_wrong(alice, bob)
