@@ -27,8 +27,8 @@ from server import BenchServer
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
 
 VARIANTS = {"simple": "simple-websocket", "gws": "gevent-websocket"}
-# SQLite on tmpfs: a commit on the shared disk blocks the whole gevent worker for an fsync whose time
-# depends on everyone else's I/O, the same for both variants; it would drown what we measure.
+# SQLite on tmpfs: its calls block the one gevent worker, and on the shared disk the WAL checkpoints'
+# fsyncs take as long as everyone else's I/O makes them: noise, the same for both variants.
 DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 # (label, path in a phase result, True when higher is better)
 METRICS = [
