@@ -110,6 +110,30 @@ def live_server(tmp_path_factory):
     server.stop()
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own browser here
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium through Playwright's sync API, for every browser test (started only by them).
+
+    The one place that starts Playwright: only one sync API may run in a process, and while it
+    runs it marks the main thread's asyncio loop as running (asyncio.run() fails). Module scope
+    stops it after each module that used it, so no other module ever runs beside it."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server on a free 127.0.0.1 port."""

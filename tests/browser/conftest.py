@@ -1,5 +1,5 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright against the session's live
-gunicorn server, with users who log in through the real pages."""
+"""Browser fixtures: Debian's Chromium (the `browser` fixture of tests/conftest.py) driven by
+Playwright against the session's live gunicorn server, with users who log in through the real pages."""
 from __future__ import annotations
 
 import re
@@ -7,35 +7,17 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.servers import ROOT, VENV_BIN, ChatUser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 
 # Reconnecting waits out socket.io's backoff (up to 5 s): give every expectation room for it.
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium per test module (Playwright cannot download its own browser here).
-
-    Module scope, not session: only one Playwright sync API may run at a time in a process,
-    and other test modules start their own."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # the session's Chromium settings
 from tests.files.live import make_group
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import ChatUser
@@ -43,21 +42,11 @@ async (message) => {
 """
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium, local_server):
+def page(browser, local_server):
     alice, bob = ChatUser.register(local_server.url), ChatUser.register(local_server.url)
     group = make_group(alice, bob)
-    context = chromium.new_context()
+    context = browser.new_context()
     tab = context.new_page()
     tab.goto(local_server.url + "/login")
     tab.fill("#username", alice.username)
