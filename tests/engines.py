@@ -4,6 +4,7 @@ PostgreSQL refuses to run as root, so as root it runs as the `postgres` system u
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from tests.servers import free_port, wait_for
 
-PG_BIN_CANDIDATES = ["/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
+PG_BIN_CANDIDATES = [*sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True), "/usr/local/bin", "/usr/bin"]
 
 
 def _pg_tool(name: str) -> str:
