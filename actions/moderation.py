@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from actions.audit import access_operator, record
 from actions.errors import Conflict, NotFound
+from actions.files import delete_attachment
 from actions.messages import set_message_hidden
 from actions.validation import check_int
 from extensions import db
@@ -69,12 +70,15 @@ def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     if message.hidden_at is not None and message.deleted_at is not None and not message.body:
         return message
     record(operator, "message.delete", "message", message.id, _state(message),
-           {"hidden": True, "deleted": True, "body_length": 0})
+           {"hidden": True, "deleted": True, "body_length": 0, "file_deleted": message.attachment_id is not None})
     message.body = ""
     message.deleted_at = message.deleted_at or utcnow()
     if message.hidden_at is None:
-        return set_message_hidden(operator, message.id, True)  # commits, then tells the members
-    db.session.commit()  # members already see it removed: nothing new to tell them
+        set_message_hidden(operator, message.id, True)  # commits, then tells the members
+    else:
+        db.session.commit()  # members already see it removed: nothing new to tell them
+    if message.attachment_id is not None:  # erased for good means its file too
+        delete_attachment(operator, message.attachment_id)
     return message
 
 

@@ -194,3 +194,17 @@ def test_the_database_keeps_a_file_to_one_message(alice, group):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_an_operator_erasing_a_message_erases_its_file(alice, bob, operator, group):
+    from actions.moderation import delete_message_for_everyone
+
+    attachment = upload(alice, group, png_bytes(40, 30))
+    message = send_message(alice, group.id, "", attachment_id=attachment.id).message
+    keys = [attachment.storage_key, attachment.thumbnail_key]
+    storage = get_storage()
+    assert all(storage.head(key) is not None for key in keys)
+    delete_message_for_everyone(operator, message.id)
+    db.session.expire_all()
+    assert db.session.get(Attachment, attachment.id).status == "deleted"
+    assert all(storage.head(key) is None for key in keys)
