@@ -14,6 +14,7 @@ from actions.validation import check_email, check_password, check_phone, check_s
 from extensions import db
 from models import ApiToken, User
 from models.time import utcnow
+from realtime import publisher
 
 TOKEN_PREFIX = "sbt_"
 
@@ -85,22 +86,26 @@ def issue_api_token(user: User, name: str = "api") -> IssuedToken:
     return IssuedToken(token=token, record=record)
 
 
-def user_for_token(token: object) -> User | None:
-    """The active user a live (unexpired, unrevoked) token belongs to, or None."""
+def live_token(token: object) -> ApiToken | None:
+    """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
     record = db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
     ).scalar_one_or_none()
-    now = utcnow()
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
+    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
-    if not record.user.active:
-        return None
-    return record.user
+    return record if record.user.active else None
+
+
+def user_for_token(token: object) -> User | None:
+    """The active user a live token belongs to, or None."""
+    record = live_token(token)
+    return record.user if record is not None else None
 
 
 def revoke_api_token(token: str) -> bool:
+    """Revoke a token; sockets opened with it are cut at once."""
     record = db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
     ).scalar_one_or_none()
@@ -108,6 +113,7 @@ def revoke_api_token(token: str) -> bool:
         return False
     record.revoked_at = utcnow()
     db.session.commit()
+    publisher.disconnect_token(record.id)
     return True
 
 

@@ -1,7 +1,8 @@
 """Realtime plumbing: rooms, publishing after commit, presence.
 
 Rooms: `user:<id>` holds every live socket of one user (all tabs and devices);
-`conversation:<id>` holds the sockets of every member of a conversation.
+`conversation:<id>` holds the sockets of every member of a conversation;
+`token:<id>` holds the sockets opened with one API token.
 """
 
 
@@ -11,3 +12,8 @@ def user_room(user_id: int) -> str:
 
 def conversation_room(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
+
+
+def token_room(token_id: int) -> str:
+    """The sockets opened with one API token: cut together when it is revoked."""
+    return f"token:{token_id}"

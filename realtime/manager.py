@@ -1,25 +1,24 @@
 """Socket.IO client managers that can move *all sockets of a user* between rooms.
 
-Actions know users, not socket ids, and with several server processes a user's
-sockets live in other processes. A room command is published like an emit to the
-user's room (`user:<id>`), so it travels through the message queue when there is
-one; every process then applies it to the sockets it holds, instead of sending it.
+Actions know users and tokens, not socket ids, and with several server processes a
+user's sockets live in other processes. A room command is published like an emit to
+its target room (`user:<id>`, `token:<id>`), so it travels through the message queue
+when there is one; every process then applies it to the sockets of that room it holds,
+instead of sending it.
 """
 from __future__ import annotations
 
 import socketio
-
-from realtime import user_room
 
 ROOM_COMMAND_EVENT = "switchboard:room-command"
 NAMESPACE = "/"
 
 
 class RoomCommandMixin:
-    """Applies {action: join|leave|disconnect, user_id, room} to local sockets."""
+    """Applies {action: join|leave|disconnect, target, room} to the local sockets in `target`."""
 
     def apply_room_command(self, command: dict) -> None:
-        sockets = list(self.get_participants(NAMESPACE, user_room(command["user_id"])))
+        sockets = list(self.get_participants(NAMESPACE, command["target"]))
         for sid, eio_sid in sockets:
             if command["action"] == "join":
                 self.basic_enter_room(sid, NAMESPACE, command["room"], eio_sid=eio_sid)

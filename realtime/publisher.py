@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import g, has_app_context
 
 from extensions import socketio
-from realtime import conversation_room, user_room
+from realtime import conversation_room, token_room, user_room
 from realtime.manager import NAMESPACE, ROOM_COMMAND_EVENT
 
 
@@ -45,16 +45,22 @@ def to_user(user_id: int, event: str, payload: dict) -> None:
 
 def join_conversation_room(user_id: int, conversation_id: int) -> None:
     """Every live socket of the user starts receiving the conversation's events."""
-    publish(ROOM_COMMAND_EVENT, {"action": "join", "user_id": user_id,
-                                 "room": conversation_room(conversation_id)}, user_room(user_id))
+    _room_command("join", user_room(user_id), conversation_room(conversation_id))
 
 
 def leave_conversation_room(user_id: int, conversation_id: int) -> None:
-    publish(ROOM_COMMAND_EVENT, {"action": "leave", "user_id": user_id,
-                                 "room": conversation_room(conversation_id)}, user_room(user_id))
+    _room_command("leave", user_room(user_id), conversation_room(conversation_id))
 
 
 def disconnect_user(user_id: int) -> None:
     """Cut every live socket of the user, in every server process."""
-    publish(ROOM_COMMAND_EVENT, {"action": "disconnect", "user_id": user_id, "room": None},
-            user_room(user_id))
+    _room_command("disconnect", user_room(user_id))
+
+
+def disconnect_token(token_id: int) -> None:
+    """Cut every live socket opened with this API token."""
+    _room_command("disconnect", token_room(token_id))
+
+
+def _room_command(action: str, target: str, room: str | None = None) -> None:
+    publish(ROOM_COMMAND_EVENT, {"action": action, "target": target, "room": room}, target)

@@ -74,5 +74,5 @@ def test_build_client_manager_picks_by_the_queue_url():
 
 def test_a_write_only_redis_manager_ignores_room_commands():
     manager = build_client_manager("redis://127.0.0.1:1/0", write_only=True)
-    command = {"action": "join", "user_id": 1, "room": "conversation:1"}
+    command = {"action": "join", "target": "user:1", "room": "conversation:1"}
     assert manager._handle_emit({"event": ROOM_COMMAND_EVENT, "data": [command], "namespace": "/"}) is None

@@ -6,7 +6,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.accounts import check_password_is_final, record_seen, user_for_token
+from actions.accounts import check_password_is_final, live_token, record_seen
 from actions.conversations import list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
@@ -15,7 +15,7 @@ from actions.validation import check_int, check_limit
 from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user_id
 from extensions import db, socketio
 from models import Membership
-from realtime import conversation_room, user_room
+from realtime import conversation_room, token_room, user_room
 from realtime.presence import presence
 
 MAX_SYNC_CONVERSATIONS = 500
@@ -24,9 +24,10 @@ MAX_SYNC_CONVERSATIONS = 500
 @socketio.on("connect")
 def on_connect(auth=None):
     """Client connects with its session cookie or `auth={"token": ...}`; anyone else is refused."""
-    user = None
+    user = token = None
     if isinstance(auth, dict) and auth.get("token"):
-        user = user_for_token(auth.get("token"))
+        token = live_token(auth.get("token"))
+        user = token.user if token is not None else None
     elif current_user.is_authenticated and current_user.active:
         user = current_user._get_current_object()
     if user is None:
@@ -38,6 +39,8 @@ def on_connect(auth=None):
         raise ConnectionRefusedError(error.message, error.as_dict()) from None
     remember_socket_user(user)
     join_room(user_room(user.id))
+    if token is not None:
+        join_room(token_room(token.id))
     conversation_ids = db.session.execute(
         db.select(Membership.conversation_id).where(Membership.user_id == user.id)
     ).scalars()

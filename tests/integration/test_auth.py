@@ -5,7 +5,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import ChatUser, RecordingSocket
+from tests.servers import ChatUser, RecordingSocket, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +74,19 @@ def test_a_refused_socket_learns_why(live_server):
                        wait_timeout=10)
     assert reasons == [{"message": "Log in or send a valid token.",
                         "data": {"code": "unauthorized", "message": "Log in or send a valid token."}}]
+
+
+def test_revoking_a_token_cuts_the_sockets_opened_with_it(live_server, register):
+    user = register()
+    second = requests.post(f"{live_server.url}/api/tokens", json={"username": user.username, "password": PASSWORD},
+                           timeout=10).json()["token"]
+    revoked_socket = RecordingSocket.connect(live_server.url, user.token, ("message:new",))
+    other_socket = RecordingSocket.connect(live_server.url, second, ("message:new",))
+    try:
+        assert user.api("DELETE", "/tokens/current").json()["revoked"] is True
+        wait_for(lambda: not revoked_socket.client.connected, what="the revoked token's socket to be cut")
+        assert other_socket.client.connected
+        assert other_socket.call("conversations:list", {})["ok"]
+    finally:
+        revoked_socket.disconnect()
+        other_socket.disconnect()
