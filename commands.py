@@ -1,4 +1,4 @@
-"""`flask` CLI commands: create-admin, seed-demo."""
+"""`flask` CLI commands: create-admin, seed-demo, purge-uploads."""
 from __future__ import annotations
 
 import secrets
@@ -28,6 +28,16 @@ def register(app: Flask) -> None:
         except ActionError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Created admin {user.username}.")
+
+    @app.cli.command("purge-uploads")
+    @click.option("--hours", default=24, show_default=True, help="Only uploads older than this.")
+    def purge_uploads(hours: int) -> None:
+        """Delete uploads never sent in a message (abandoned or never completed)."""
+        from datetime import timedelta
+
+        from actions.file_cleanup import purge_unsent_uploads
+
+        click.echo(f"Deleted {purge_unsent_uploads(timedelta(hours=hours))} unsent uploads.")
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

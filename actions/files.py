@@ -214,7 +214,7 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     else:
         db.session.commit()
     # After the commit: a leftover object is unreachable, while a lost object under a "ready" row would be broken.
-    _remove_objects(get_storage(), attachment)
+    remove_stored_objects(get_storage(), attachment)
     return attachment
 
 
@@ -275,7 +275,8 @@ def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | Non
     return target
 
 
-def _remove_objects(storage: Storage, attachment: Attachment) -> None:
+def remove_stored_objects(storage: Storage, attachment: Attachment) -> None:
+    """Delete an attachment's objects (original, unfinished upload, thumbnail); failures are logged."""
     keys = [attachment.storage_key, incoming_key(attachment.storage_key), attachment.thumbnail_key]
     for key in filter(None, keys):
         try:
