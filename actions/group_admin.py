@@ -11,7 +11,7 @@ from actions.access import access_group, access_user
 from actions.audit import access_operator, record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.file_admin import delete_file, live_file_ids
-from actions.groups import _add, _membership, _owner_count, _remove
+from actions.groups import add_membership, find_membership, owner_count, remove_membership
 from actions.payloads import conversation_payload, member_payload
 from actions.validation import check_choice, check_string
 from extensions import db
@@ -86,10 +86,10 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     operator = access_operator(operator)
     group = access_group(conversation_id)
     user = access_user(user_id)
-    if _membership(conversation_id, user.id) is not None:
+    if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": "member"})
-    return _add(group, user.id)  # commits the entry with the membership, then announces it
+    return add_membership(group, user.id)  # commits the entry with the membership, then announces it
 
 
 def remove_group_member(operator: User, conversation_id: int, user_id: int) -> None:
@@ -99,7 +99,7 @@ def remove_group_member(operator: User, conversation_id: int, user_id: int) -> N
     membership = _existing_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, None)
-    _remove(membership, reason="removed")
+    remove_membership(membership, reason="removed")
 
 
 def set_group_member_role(operator: User, conversation_id: int, user_id: int, role: str) -> Membership:
@@ -110,7 +110,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     membership = _existing_membership(conversation_id, user_id)
     if membership.role == role:
         return membership
-    if membership.role == "owner" and _owner_count(conversation_id) == 1:
+    if membership.role == "owner" and owner_count(conversation_id) == 1:
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
     record(operator, "group.set_member_role", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
@@ -122,7 +122,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
 
 
 def _existing_membership(conversation_id: int, user_id: int) -> Membership:
-    membership = _membership(conversation_id, user_id)
+    membership = find_membership(conversation_id, user_id)
     if membership is None:
         raise NotFound("member_not_found", "That user is not a member.")
     return membership

@@ -56,13 +56,13 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
 def join_group(user: User, conversation_id: int) -> Membership:
     """Anyone joins a public group; private groups are by invitation only."""
     group = access_group(conversation_id)
-    if _membership(conversation_id, user.id) is not None:
+    if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "You are already a member of this group.")
     if group.visibility != "public":
         raise Forbidden("group_is_private", "This group is private: a member must add you.")
     if group.archived_at is not None:
         raise Forbidden("conversation_archived", "This group is archived.")
-    return _add(group, user.id)
+    return add_membership(group, user.id)
 
 
 def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
@@ -70,41 +70,41 @@ def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     access_group_for_managing(actor, conversation_id)
     group = access_group(conversation_id)
     user = access_user(user_id)
-    if _membership(conversation_id, user.id) is not None:
+    if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
-    return _add(group, user.id)
+    return add_membership(group, user.id)
 
 
 def leave_group(user: User, conversation_id: int) -> None:
     """Leave a group; if the last owner leaves, the longest-standing admin (or member) takes over."""
     access_group(conversation_id)
     membership = access_conversation(user, conversation_id)
-    _remove(membership, reason="left")
+    remove_membership(membership, reason="left")
 
 
 def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     """Owners remove anyone; admins remove plain members."""
     actor_membership = access_group_for_managing(actor, conversation_id)
-    target = _membership(conversation_id, user_id)
+    target = find_membership(conversation_id, user_id)
     if target is None:
         raise NotFound("member_not_found", "That user is not a member.")
     if target.user_id == actor.id:
         raise Conflict("cannot_remove_self", "Use leave to leave the group.")
     if actor_membership.role != "owner" and target.role != "member":
         raise Forbidden("not_a_group_owner", "Only owners can remove owners and admins.")
-    _remove(target, reason="removed")
+    remove_membership(target, reason="removed")
 
 
 def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) -> Membership:
     """Owners set any role; admins may only promote members to admin."""
     role = check_choice(role, "role", MEMBER_ROLES)
     actor_membership = access_group_for_managing(actor, conversation_id)
-    target = _membership(conversation_id, user_id)
+    target = find_membership(conversation_id, user_id)
     if target is None:
         raise NotFound("member_not_found", "That user is not a member.")
     if actor_membership.role != "owner" and (role == "owner" or target.role != "member"):
         raise Forbidden("not_a_group_owner", "Only owners can appoint owners or change admins.")
-    if target.role == "owner" and role != "owner" and _owner_count(conversation_id) == 1:
+    if target.role == "owner" and role != "owner" and owner_count(conversation_id) == 1:
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
     target.role = role
     db.session.commit()
@@ -136,21 +136,25 @@ def list_members(user: User, conversation_id: int) -> list[Membership]:
     ).scalars())
 
 
-def _membership(conversation_id: int, user_id: int) -> Membership | None:
+# The building blocks below are shared with actions.group_admin, so operators' changes
+# produce exactly the events members' changes do.
+
+def find_membership(conversation_id: int, user_id: int) -> Membership | None:
     return db.session.execute(
         db.select(Membership).where(Membership.conversation_id == conversation_id,
                                     Membership.user_id == user_id)
     ).scalar_one_or_none()
 
 
-def _owner_count(conversation_id: int) -> int:
+def owner_count(conversation_id: int) -> int:
     return db.session.execute(
         db.select(func.count(Membership.id)).where(Membership.conversation_id == conversation_id,
                                                    Membership.role == "owner")
     ).scalar_one()
 
 
-def _add(group: Conversation, user_id: int) -> Membership:
+def add_membership(group: Conversation, user_id: int) -> Membership:
+    """Add a member (no permission check: callers authorize), commit, then announce."""
     # New members start with everything already read: the history is there, not "unread".
     membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
                             last_read_seq=group.last_seq)
@@ -163,15 +167,16 @@ def _add(group: Conversation, user_id: int) -> Membership:
 
 
 def _announce_added(group: Conversation, user_id: int) -> None:
-    membership = _membership(group.id, user_id)
+    membership = find_membership(group.id, user_id)
     publisher.join_conversation_room(user_id, group.id)
     publisher.to_user(user_id, "conversation:added", {"conversation": conversation_payload(group, membership)})
 
 
-def _remove(membership: Membership, reason: str) -> None:
+def remove_membership(membership: Membership, reason: str) -> None:
+    """Remove a member, passing ownership on if needed (callers authorize), commit, then announce."""
     conversation_id, user_id = membership.conversation_id, membership.user_id
     successor = None
-    if membership.role == "owner" and _owner_count(conversation_id) == 1:
+    if membership.role == "owner" and owner_count(conversation_id) == 1:
         successor = db.session.execute(
             db.select(Membership).where(Membership.conversation_id == conversation_id,
                                         Membership.user_id != user_id)
