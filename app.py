@@ -136,7 +136,15 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def load_dotenv_file() -> None:
+    """Entry points (wsgi.py, `python app.py`) read an optional `.env`; the environment wins."""
+    from dotenv import load_dotenv
+
+    load_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"), override=False)
+
+
 if __name__ == "__main__":
+    load_dotenv_file()
     os.environ.setdefault("SWITCHBOARD_ENV", "development")
     os.environ.setdefault("SOCKETIO_ASYNC_MODE", "threading")
     application = create_app()

@@ -3,7 +3,9 @@ from gevent import monkey; monkey.patch_all()  # noqa: E702,I001  (first: before
 """gunicorn entry point: `gunicorn -k gevent -w 1 wsgi:app`. See docs/deployment.md.
 
 psycopg 3 (>= 3.1.14) waits cooperatively once gevent has patched the standard library.
+Settings come from the environment; a `.env` file beside this one fills in what is unset.
 """
-from app import create_app  # noqa: E402
+from app import create_app, load_dotenv_file  # noqa: E402
 
+load_dotenv_file()
 app = create_app()
