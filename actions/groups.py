@@ -118,10 +118,13 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
     """Owners and admins rename a group or change its description."""
     access_group_for_managing(actor, conversation_id)
     group = access_group(conversation_id)
+    before = (group.name, group.description)
     if name is not None:
         group.name = check_string(name, "name", max_length=80)
     if description is not None:
         group.description = check_string(description, "description", max_length=1000, required=False)
+    if (group.name, group.description) == before:
+        return group  # nothing changed: nothing to tell anyone
     db.session.commit()
     publisher.to_conversation(conversation_id, "conversation:updated",
                               {"conversation": conversation_payload(group)})

@@ -346,6 +346,11 @@ def test_update_changes_only_what_is_given(team, alice):
     assert (team.name, team.description) == ("Other", "Only the topic")
 
 
+def test_an_update_that_changes_nothing_tells_nobody(team, alice, sockets):
+    update_group(alice, team.id, name="Team", description=team.description)
+    assert all(events(socket) == [] for socket in sockets.values())
+
+
 def test_update_refusals(team, alice, bob, carol, dave, sockets):
     from actions.direct import open_direct_conversation
 
