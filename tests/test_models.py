@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import ApiToken, Conversation, Membership, Message, User
+from models.search_index import include_name
 from models.time import isoformat, utcnow
 from tests.factories import PASSWORD, make_group
 
@@ -30,8 +31,9 @@ def message(conversation: Conversation, seq: int, **fields) -> Message:
 
 def test_migrations_build_exactly_the_models_schema(app):
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       db.metadata)
+        # include_name: the message search index is made by a migration, not by a model (as in env.py).
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 
