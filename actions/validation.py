@@ -11,6 +11,8 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,20}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 PASSWORD_MIN_LENGTH = 8
+SEARCH_QUERY_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 10
 
 
 def check_payload(payload: Any) -> dict:
@@ -114,3 +116,12 @@ def check_choice(value: Any, field: str, choices: tuple[str, ...], default: str 
 def check_limit(value: Any, default: int = 50, maximum: int = 100) -> int:
     limit = check_int(value, "limit", minimum=1, maximum=maximum, required=False)
     return default if limit is None else limit
+
+
+def check_search_query(value: Any) -> list[str]:
+    """Search text, split into its terms (separated by any whitespace), each term once."""
+    query = check_string(value, "query", max_length=SEARCH_QUERY_MAX_LENGTH)
+    terms = list(dict.fromkeys(query.split()))
+    if len(terms) > SEARCH_MAX_TERMS:
+        raise InvalidInput("invalid_query", f"Search for at most {SEARCH_MAX_TERMS} words at a time.")
+    return terms
