@@ -1,5 +1,5 @@
 """Messages panel: filter and search every message; hide, unhide and delete one or many;
-open any message in its conversation."""
+open any message in its conversation. The search box is actions.search's full-text search."""
 from __future__ import annotations
 
 from flask import abort, redirect, request
@@ -13,8 +13,10 @@ from flask_admin.contrib.sqla.filters import (
 )
 from flask_admin.model.template import EndpointLinkRowAction
 from markupsafe import Markup
+from sqlalchemy import false
 
 from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
+from actions.search import message_search_filter
 from actions.validation import check_int
 from admin.security import SecureModelView, attempt, attempt_each, current_operator
 from models import Message
@@ -45,7 +47,7 @@ class KindFilter(BaseSQLAFilter):
 class MessageView(SecureModelView):
     can_delete = True
     column_list = ("id", "conversation_id", "sender", "kind", "body", "created_at", "hidden_at", "deleted_at")
-    column_searchable_list = ("body",)
+    column_searchable_list = ("body",)  # turns the search box on; _apply_search does the searching
     column_filters = (
         IntEqualFilter(Message.conversation_id, "Conversation"),
         FilterLike("sender.username", "Sender"),
@@ -64,6 +66,20 @@ class MessageView(SecureModelView):
             view.get_url(".index_view", flt0_conversation_equals=message.conversation_id), message.conversation_id),
     }
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-comments", ".context_view", title="Conversation context")]
+
+    def search_placeholder(self) -> str:
+        return "Search text (words or parts of words, any language)"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """Full-text search through the message search index (actions.search), with the filters."""
+        # Operators search hidden and deleted messages too: actions.search excludes nothing.
+        condition = attempt(lambda: message_search_filter(search))
+        if condition is None:  # refused (too long, too many words): the error is flashed, nothing listed
+            condition = false()
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
+        return query, count_query, joins, count_joins
 
     def delete_model(self, model):
         """Delete for everyone through actions.moderation (the message keeps its place, without text)."""
