@@ -24,7 +24,7 @@ are found all the same but through a full scan of the index. Create the database
 ctype (C.UTF-8, en_US.UTF-8) to have them indexed.
 
 Case: SQLite's trigram index ignores case in every script; its LIKE (terms of 1 or 2 characters)
-only for ASCII letters. PostgreSQL follows the database's LC_CTYPE.
+only for ASCII letters. PostgreSQL follows the database's LC_CTYPE (under C: ASCII letters only).
 
 Visibility is the caller's decision, not the search's: operators see hidden and deleted messages
 too; the chat's search will pass `include_removed=False` and only the user's conversations.

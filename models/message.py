@@ -22,6 +22,7 @@ class Message(db.Model):
     # None for system messages (broadcasts, "X joined").
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(8), nullable=False, default="text")
+    # Searched through an index no model declares (migration 0004, models/search_index.py).
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Unique: a file is sent in one message only (checked in actions.files, guaranteed here).
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="SET NULL"),
