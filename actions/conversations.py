@@ -30,6 +30,13 @@ def list_conversations(user: User) -> list[ConversationSummary]:
     return _summaries(user, memberships)
 
 
+def conversation_ids_of(user: User) -> list[int]:
+    """Ids of every conversation the user belongs to (the rooms a new socket joins)."""
+    return list(db.session.execute(
+        db.select(Membership.conversation_id).where(Membership.user_id == user.id)
+    ).scalars())
+
+
 def conversation_summary(user: User, conversation_id: int) -> ConversationSummary:
     return _summaries(user, [access_conversation(user, conversation_id)])[0]
 

@@ -7,14 +7,13 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_password_is_final, live_token, record_seen
-from actions.conversations import list_conversations, mark_read
+from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.payloads import message_payload, summary_payload
 from actions.validation import check_int, check_limit
 from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user_id
-from extensions import db, socketio
-from models import Membership
+from extensions import socketio
 from realtime import conversation_room, token_room, user_room
 from realtime.presence import presence
 
@@ -41,10 +40,7 @@ def on_connect(auth=None):
     join_room(user_room(user.id))
     if token is not None:
         join_room(token_room(token.id))
-    conversation_ids = db.session.execute(
-        db.select(Membership.conversation_id).where(Membership.user_id == user.id)
-    ).scalars()
-    for conversation_id in conversation_ids:
+    for conversation_id in conversation_ids_of(user):
         join_room(conversation_room(conversation_id))
     presence.connected(user.id, request.sid)
     record_seen(user.id)
