@@ -13,9 +13,11 @@ from flask_wtf.csrf import CSRFError
 
 from actions.errors import ActionError
 from config import load_config
+from events.dispatch import Dispatcher
+from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
-from realtime.manager import build_client_manager
 from realtime.presence import init_presence
+from realtime.socketio_adapter import init_realtime
 
 
 def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
@@ -30,6 +32,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     configure_logging(app)
     trust_proxies(app)
     register_extensions(app)
+    register_unit_of_work(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -60,22 +63,32 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
+    install_unit_of_work(db.session.session_factory.class_)
+    app.extensions["events"] = Dispatcher()
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                     render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    # Processes reach each other's sockets through the event bus (realtime.bus), not
+    # through a Socket.IO message queue: the in-process manager is all Socket.IO needs.
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        client_manager=build_client_manager(queue),
         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
         ping_interval=20,
         ping_timeout=20,
         max_http_buffer_size=1_000_000,
     )
+    init_realtime(app)
     init_presence(app)
+
+
+def register_unit_of_work(app: Flask) -> None:
+    """One transaction per request, committed on success; its events leave after the response."""
+    from blueprints import http_unit
+
+    http_unit.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -107,7 +120,6 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(ActionError)
     def action_error(error: ActionError):
-        db.session.rollback()
         return json_error(error.code, error.message, error.status)
 
     @app.errorhandler(CSRFError)

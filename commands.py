@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from actions.accounts import register_user
 from actions.errors import ActionError
+from events import atomic
 from extensions import db
 from models import User
 
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
         click.echo(f"Deleted {purge_unsent_uploads(timedelta(hours=hours))} unsent uploads.")
 
     @app.cli.command("seed-demo")
+    @atomic()
     def seed_demo() -> None:
         """Create demo users, an operator and a public group, once; print their passwords."""
         from actions.groups import create_group

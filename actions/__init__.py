@@ -2,5 +2,6 @@
 
 HTTP views, Socket.IO handlers, admin views and CLI commands parse their input,
 then call one action from here. Actions validate, authorize (through
-`actions.access`), write, commit, and only then publish realtime events.
+`actions.access`), write, and queue domain events (events.facts). They never commit:
+the transport that called them owns the unit of work (events.unit_of_work).
 """

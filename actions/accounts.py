@@ -11,19 +11,19 @@ from sqlalchemy import or_
 
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.validation import check_email, check_password, check_phone, check_string, check_username
+from events import atomic, queue_event
+from events.facts import TokenRevoked
 from extensions import db
 from models import ApiToken, User
 from models.time import utcnow
-from realtime import publisher
 
 TOKEN_PREFIX = "sbt_"
 
 
+@atomic()
 def register_user(username: str, password: str, display_name: str | None = None,
-                  email: str | None = None, phone: str | None = None, role: str = "user",
-                  *, commit: bool = True) -> User:
-    """Create an account. Usernames, emails and phones are unique. With `commit=False` the
-    account is only flushed, for a caller that commits more with it (the audit log)."""
+                  email: str | None = None, phone: str | None = None, role: str = "user") -> User:
+    """Create an account. Usernames, emails and phones are unique."""
     username = check_username(username)
     password = check_password(password)
     display_name = check_string(display_name or username, "display_name", max_length=64)
@@ -38,10 +38,7 @@ def register_user(username: str, password: str, display_name: str | None = None,
     user = User(username=username, display_name=display_name, email=email, phone=phone, role=role)
     user.set_password(password)
     db.session.add(user)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return user
 
 
@@ -75,6 +72,7 @@ def check_password_is_final(user: User) -> None:
         raise Forbidden("password_change_required", "Choose a new password on the web page first.")
 
 
+@atomic()
 def issue_api_token(user: User, name: str = "api") -> IssuedToken:
     check_password_is_final(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -82,7 +80,7 @@ def issue_api_token(user: User, name: str = "api") -> IssuedToken:
     record = ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:64] or "api",
                       expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
-    db.session.commit()
+    db.session.flush()
     return IssuedToken(token=token, record=record)
 
 
@@ -104,6 +102,7 @@ def user_for_token(token: object) -> User | None:
     return record.user if record is not None else None
 
 
+@atomic()
 def revoke_api_token(token: str) -> bool:
     """Revoke a token; sockets opened with it are cut at once."""
     record = db.session.execute(
@@ -112,8 +111,7 @@ def revoke_api_token(token: str) -> bool:
     if record is None or record.revoked_at is not None:
         return False
     record.revoked_at = utcnow()
-    db.session.commit()
-    publisher.disconnect_token(record.id)
+    queue_event(TokenRevoked(record.user_id, record.id))
     return True
 
 
@@ -132,6 +130,6 @@ def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None
     return list(db.session.execute(statement).scalars())
 
 
+@atomic()
 def record_seen(user_id: int) -> None:
     db.session.execute(db.update(User).where(User.id == user_id).values(last_seen_at=utcnow()))
-    db.session.commit()

@@ -13,17 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_group, access_user
 from actions.audit import access_operator, record
 from actions.messages import post_system_message
-from actions.payloads import conversation_payload
 from actions.validation import check_string
+from events import atomic, queue_event
+from events.facts import ConversationJoined
 from extensions import db
 from models import Conversation, Membership, Message, User
+from models.database import insert_unless_exists
 from models.time import utcnow
-from realtime import publisher
 
 NOTICES_NAME = "Switchboard"
 NOTICES_DESCRIPTION = "Notices from the Switchboard operators"
@@ -42,30 +42,24 @@ def notices_key(user_id: int) -> str:
     return f"notices:{user_id}"
 
 
+@atomic()
 def notices_conversation(user: User) -> Conversation:
     """The user's read-only notices conversation, created (and announced to them) the first time."""
     key = notices_key(user.id)
     existing = _find_notices(key)
     if existing is not None:
         return existing
-    conversation = Conversation(kind="direct", direct_key=key, name=NOTICES_NAME, description=NOTICES_DESCRIPTION,
-                                visibility="private", archived_at=utcnow())
-    db.session.add(conversation)
-    try:
-        db.session.flush()
-        db.session.add(Membership(conversation_id=conversation.id, user_id=user.id, role="member"))
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()  # another broadcast created it at the same moment
+    # Two broadcasts may create it at the same moment: one insert wins, the other finds it.
+    if not insert_unless_exists(Conversation, "direct_key", kind="direct", direct_key=key, name=NOTICES_NAME,
+                                description=NOTICES_DESCRIPTION, visibility="private", archived_at=utcnow()):
         return _find_notices(key)
-    membership = db.session.execute(
-        db.select(Membership).where(Membership.conversation_id == conversation.id)
-    ).scalar_one()
-    publisher.join_conversation_room(user.id, conversation.id)
-    publisher.to_user(user.id, "conversation:added", {"conversation": conversation_payload(conversation, membership)})
+    conversation = _find_notices(key)
+    db.session.add(Membership(conversation_id=conversation.id, user_id=user.id, role="member"))
+    queue_event(ConversationJoined(user.id, conversation.id))
     return conversation
 
 
+@atomic()
 def broadcast_to_everyone(operator: User, body: object) -> Broadcast:
     """A notice to every active account."""
     operator = access_operator(operator)
@@ -77,6 +71,7 @@ def broadcast_to_everyone(operator: User, body: object) -> Broadcast:
                                                           {"body": body, "recipients": len(recipients)}))
 
 
+@atomic()
 def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
     """A notice to one active account."""
     operator = access_operator(operator)
@@ -86,24 +81,20 @@ def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
                                                       {"body": body}))
 
 
+@atomic()
 def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Broadcast:
     """A system message in a group: its members see it live and in the group's history."""
     operator = access_operator(operator)
     body = _check_body(body)
     group = access_group(conversation_id)
     record(operator, "broadcast.group", "group", group.id, None, {"body": body})
-    return Broadcast(messages=[post_system_message(group.id, body)])  # commits the entry with the message
+    return Broadcast(messages=[post_system_message(group.id, body)])
 
 
 def _post_notices(recipients: list[User], body: str, record_entry: Callable[[], object]) -> Broadcast:
-    # Notice conversations first (empty containers, no operator change), then the audit entry,
-    # which commits with the first message. One message is one transaction, so a broadcast to
-    # many accounts never holds the database for long.
     conversations = [notices_conversation(user) for user in recipients]
     record_entry()
-    messages = [post_system_message(conversation.id, body) for conversation in conversations]
-    db.session.commit()
-    return Broadcast(messages=messages)
+    return Broadcast(messages=[post_system_message(conversation.id, body) for conversation in conversations])
 
 
 def _check_body(body: object) -> str:

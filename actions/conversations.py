@@ -7,9 +7,10 @@ from sqlalchemy import and_, func
 
 from actions.access import access_conversation
 from actions.messages import unread_messages_filter
+from events import atomic, queue_event
+from events.facts import ConversationRead
 from extensions import db
 from models import Conversation, Membership, Message, User
-from realtime import publisher
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,14 @@ def conversation_summary(user: User, conversation_id: int) -> ConversationSummar
     return _summaries(user, [access_conversation(user, conversation_id)])[0]
 
 
+@atomic()
 def mark_read(user: User, conversation_id: int, seq: int) -> Membership:
     """Move the user's read position forward (never back), up to the newest message."""
     membership = access_conversation(user, conversation_id)
     seq = min(seq, membership.conversation.last_seq)
     if seq > membership.last_read_seq:
         membership.last_read_seq = seq
-        db.session.commit()
-        publisher.to_user(user.id, "conversation:read",
-                          {"conversation_id": conversation_id, "last_read_seq": seq})
+        queue_event(ConversationRead(user.id, conversation_id, seq))
     return membership
 
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from actions.access import access_user
 from actions.errors import InvalidInput
-from actions.payloads import conversation_payload
+from events import atomic, queue_event
+from events.facts import ConversationJoined
 from extensions import db
 from models import Conversation, Membership, User
-from realtime import publisher
+from models.database import insert_unless_exists
 
 
 @dataclass(frozen=True)
@@ -24,6 +23,7 @@ def direct_key(first_user_id: int, second_user_id: int) -> str:
     return f"{low}:{high}"
 
 
+@atomic()
 def open_direct_conversation(user: User, other_user_id: int) -> DirectConversation:
     """Get the conversation between two users, creating it the first time."""
     if other_user_id == user.id:
@@ -33,26 +33,14 @@ def open_direct_conversation(user: User, other_user_id: int) -> DirectConversati
     existing = _find(key)
     if existing is not None:
         return DirectConversation(existing, created=False)
-    conversation = Conversation(kind="direct", direct_key=key, visibility="private", created_by_id=user.id)
-    db.session.add(conversation)
-    try:
-        db.session.flush()
-        for member_id in (user.id, other.id):
-            db.session.add(Membership(conversation_id=conversation.id, user_id=member_id, role="member"))
-        db.session.commit()
-    except IntegrityError:
-        # Both users opened the chat at once: the other request created it.
-        db.session.rollback()
+    # Both users may open the chat at the same moment: one insert wins, the other finds it.
+    if not insert_unless_exists(Conversation, "direct_key", kind="direct", direct_key=key, visibility="private",
+                                created_by_id=user.id, description=""):
         return DirectConversation(_find(key), created=False)
+    conversation = _find(key)
     for member_id in (user.id, other.id):
-        membership = db.session.execute(
-            db.select(Membership).where(Membership.conversation_id == conversation.id,
-                                        Membership.user_id == member_id)
-        ).scalar_one()
-        publisher.join_conversation_room(member_id, conversation.id)
-        title = other.display_name if member_id == user.id else user.display_name
-        publisher.to_user(member_id, "conversation:added",
-                          {"conversation": conversation_payload(conversation, membership, title=title)})
+        db.session.add(Membership(conversation_id=conversation.id, user_id=member_id, role="member"))
+        queue_event(ConversationJoined(member_id, conversation.id))
     return DirectConversation(conversation, created=True)
 
 

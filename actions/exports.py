@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from actions.audit import access_operator, record
 from actions.errors import NotFound
 from actions.validation import check_choice
+from events import atomic
 from extensions import db
 from models import AuditEntry, Conversation, Message, User
 from models.time import isoformat
@@ -36,6 +37,7 @@ class Export:
     content: str
 
 
+@atomic()
 def export_users(operator: User, file_format: str) -> Export:
     """Every account, deactivated ones included."""
     operator = access_operator(operator)
@@ -45,6 +47,7 @@ def export_users(operator: User, file_format: str) -> Export:
     return _export(operator, "export.users", "users", None, "users", USER_COLUMNS, rows, file_format)
 
 
+@atomic()
 def export_conversation_messages(operator: User, conversation_id: int, file_format: str) -> Export:
     """Every message of one conversation in order, removed ones included (operators need no membership)."""
     operator = access_operator(operator)
@@ -60,6 +63,7 @@ def export_conversation_messages(operator: User, conversation_id: int, file_form
                    f"conversation-{conversation_id}-messages", MESSAGE_COLUMNS, rows, file_format)
 
 
+@atomic()
 def export_audit_log(operator: User, file_format: str) -> Export:
     """The whole audit log, oldest first."""
     operator = access_operator(operator)
@@ -73,7 +77,6 @@ def _export(operator: User, action: str, target_type: str, target_id: int | None
             columns: tuple[str, ...], rows: list[dict], file_format: str) -> Export:
     rows = [{column: _plain(row[column]) for column in columns} for row in rows]
     record(operator, action, target_type, target_id, None, {"format": file_format, "rows": len(rows)})
-    db.session.commit()
     if file_format == "json":
         return Export(f"{name}.json", "application/json", json.dumps(rows, ensure_ascii=False, indent=1))
     return Export(f"{name}.csv", "text/csv; charset=utf-8", to_csv(columns, rows))

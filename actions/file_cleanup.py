@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from actions.files import remove_stored_objects
+from actions.files import remove_stored_objects_on_commit
+from events import atomic
 from extensions import db
 from models import Attachment, Message
 from models.time import utcnow
-from storage import get_storage
 
 
+@atomic()
 def purge_unsent_uploads(older_than: timedelta) -> int:
     """Delete unsent uploads older than `older_than` from storage; returns how many."""
     sent = db.select(Message.id).where(Message.attachment_id == Attachment.id).exists()
@@ -20,8 +21,5 @@ def purge_unsent_uploads(older_than: timedelta) -> int:
     ).scalars())
     for attachment in stale:
         attachment.status = "deleted"
-    db.session.commit()
-    storage = get_storage()
-    for attachment in stale:  # after the commit, as in delete_attachment: never a row pointing at nothing
-        remove_stored_objects(storage, attachment)
+        remove_stored_objects_on_commit(attachment)
     return len(stale)

@@ -19,6 +19,7 @@ from flask import current_app
 from actions.access import access_conversation, access_conversation_for_posting
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.validation import check_int, check_string
+from events import atomic, on_commit
 from extensions import db
 from models import Attachment, Message, User
 from storage import ObjectMissing, PresignedPost, Storage, get_storage
@@ -93,6 +94,7 @@ def file_download_url(user: User, attachment_id: int, *, thumbnail: bool = False
                                       expires_in=seconds)
 
 
+@atomic()
 def upload_attachment(uploader: User, conversation_id: int, filename: object, declared_type: str | None,
                       stream: BinaryIO) -> Attachment:
     """A member uploads a file through the server: type sniffed, size capped, SHA-256 recorded."""
@@ -115,10 +117,11 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
                             sha256=reader.sha256, status="ready")
     attachment.thumbnail_key = _store_thumbnail(storage, key, content_type)
     db.session.add(attachment)
-    db.session.commit()
+    db.session.flush()
     return attachment
 
 
+@atomic()
 def start_direct_upload(uploader: User, conversation_id: int, filename: object, content_type: object,
                         size: object) -> DirectUpload:
     """A member asks to upload straight to storage: a pending attachment and a presigned POST."""
@@ -134,12 +137,13 @@ def start_direct_upload(uploader: User, conversation_id: int, filename: object, 
                             storage_key=_new_key(conversation_id), filename=filename,
                             content_type=content_type, size=size, status="pending")
     db.session.add(attachment)
-    db.session.commit()
+    db.session.flush()
     post = get_storage().presigned_post(incoming_key(attachment.storage_key), content_type=content_type,
                                         size=size, expires_in=DIRECT_UPLOAD_SECONDS)
     return DirectUpload(attachment=attachment, post=post)
 
 
+@atomic()
 def complete_direct_upload(uploader: User, attachment_id: int) -> Attachment:
     """The uploader reports a direct upload done; the object is verified (size, type, bytes) first."""
     attachment = db.session.get(Attachment, attachment_id)
@@ -162,13 +166,11 @@ def complete_direct_upload(uploader: User, attachment_id: int) -> Attachment:
         raise Conflict("upload_missing", "The file has not been uploaded yet.")
     problem = _verify(storage, attachment, stored.size, stored.content_type)
     if problem is not None:
+        # The refused object goes; the attachment stays pending, so the same upload can be tried again.
         storage.delete(attachment.storage_key)
-        attachment.status = "deleted"
-        db.session.commit()
         raise ActionError("upload_mismatch", problem, status=422)
     attachment.thumbnail_key = _store_thumbnail(storage, attachment.storage_key, attachment.content_type)
     attachment.status = "ready"
-    db.session.commit()
     return attachment
 
 
@@ -194,11 +196,12 @@ def attachment_message_kind(attachment: Attachment) -> str:
     return message_kind(attachment.content_type)
 
 
+@atomic()
 def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     """An operator removes a file from storage; its message shows "file removed" live.
 
     `operator` None means the service itself (CLI); a user must have role admin."""
-    from actions.messages import _commit_change  # the one way a message changes (revision + event)
+    from actions.messages import record_message_change  # the one way a message changes (revision + event)
 
     if operator is not None and not operator.is_admin:
         raise Forbidden("not_an_operator", "Only operators can delete files.")
@@ -210,11 +213,8 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     attachment.status = "deleted"
     message = message_of(attachment)
     if message is not None:
-        _commit_change(message)  # commits, then members get message:updated with status "deleted"
-    else:
-        db.session.commit()
-    # After the commit: a leftover object is unreachable, while a lost object under a "ready" row would be broken.
-    remove_stored_objects(get_storage(), attachment)
+        record_message_change(message)  # members get message:updated with the file "deleted"
+    remove_stored_objects_on_commit(attachment)
     return attachment
 
 
@@ -275,10 +275,19 @@ def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | Non
     return target
 
 
-def remove_stored_objects(storage: Storage, attachment: Attachment) -> None:
-    """Delete an attachment's objects (original, unfinished upload, thumbnail); failures are logged."""
-    keys = [attachment.storage_key, incoming_key(attachment.storage_key), attachment.thumbnail_key]
-    for key in filter(None, keys):
+def remove_stored_objects_on_commit(attachment: Attachment) -> None:
+    """Once the row says "deleted", delete its objects (original, unfinished upload, thumbnail).
+
+    After the commit: a leftover object is unreachable, while a lost object under a "ready"
+    row would be broken. Failures are logged."""
+    keys = [key for key in (attachment.storage_key, incoming_key(attachment.storage_key), attachment.thumbnail_key)
+            if key]
+    storage = get_storage()
+    on_commit(lambda: _remove_objects(storage, keys))
+
+
+def _remove_objects(storage: Storage, keys: list[str]) -> None:
+    for key in keys:
         try:
             storage.delete(key)
         except Exception:  # noqa: BLE001  (the row says deleted; a leftover object is unreachable)

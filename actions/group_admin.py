@@ -12,13 +12,13 @@ from actions.audit import access_operator, record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.file_admin import delete_file, live_file_ids
 from actions.groups import add_membership, find_membership, owner_count, remove_membership
-from actions.payloads import conversation_payload, member_payload
 from actions.validation import check_choice, check_string
+from events import atomic, queue_event
+from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
 from extensions import db
 from models import Conversation, Membership, User
 from models.conversation import MEMBER_ROLES
 from models.time import utcnow
-from realtime import publisher
 
 GROUP_FIELDS = ("name", "description", "visibility", "archived_at")
 
@@ -43,6 +43,7 @@ def group_members(conversation_id: int) -> list[Membership]:
     ).scalars())
 
 
+@atomic()
 def edit_group(operator: User, conversation_id: int, name: str, description: str) -> Conversation:
     """Rename a group or change its description."""
     operator = access_operator(operator)
@@ -50,9 +51,10 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_string(name, "name", max_length=80)
     group.description = check_string(description, "description", max_length=1000, required=False)
-    return _commit_group(operator, "group.edit", group, before)
+    return _record_group_change(operator, "group.edit", group, before)
 
 
+@atomic()
 def set_group_archived(operator: User, conversation_id: int, archived: bool) -> Conversation:
     """Archive (read-only: members read, nobody posts) or unarchive a group."""
     operator = access_operator(operator)
@@ -61,9 +63,10 @@ def set_group_archived(operator: User, conversation_id: int, archived: bool) -> 
         return group
     before = snapshot(group, GROUP_FIELDS)
     group.archived_at = utcnow() if archived else None
-    return _commit_group(operator, "group.archive" if archived else "group.unarchive", group, before)
+    return _record_group_change(operator, "group.archive" if archived else "group.unarchive", group, before)
 
 
+@atomic()
 def delete_group(operator: User, conversation_id: int) -> None:
     """Delete a group with its messages; members' pages drop it at once."""
     operator = access_operator(operator)
@@ -75,12 +78,11 @@ def delete_group(operator: User, conversation_id: int) -> None:
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
     db.session.delete(group)
-    db.session.commit()
     for user_id in member_ids:
-        publisher.leave_conversation_room(user_id, conversation_id)
-        publisher.to_user(user_id, "conversation:removed", {"conversation_id": conversation_id, "reason": "deleted"})
+        queue_event(ConversationLeft(user_id, conversation_id, "deleted"))
 
 
+@atomic()
 def add_group_member(operator: User, conversation_id: int, user_id: int) -> Membership:
     """Add an active user to a group as a member."""
     operator = access_operator(operator)
@@ -89,9 +91,10 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": "member"})
-    return add_membership(group, user.id)  # commits the entry with the membership, then announces it
+    return add_membership(group, user.id)
 
 
+@atomic()
 def remove_group_member(operator: User, conversation_id: int, user_id: int) -> None:
     """Remove anyone from a group; the last owner's place passes on as when they leave."""
     operator = access_operator(operator)
@@ -102,6 +105,7 @@ def remove_group_member(operator: User, conversation_id: int, user_id: int) -> N
     remove_membership(membership, reason="removed")
 
 
+@atomic()
 def set_group_member_role(operator: User, conversation_id: int, user_id: int, role: str) -> Membership:
     """Make a member owner, admin or member; a group keeps at least one owner."""
     operator = access_operator(operator)
@@ -115,9 +119,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     record(operator, "group.set_member_role", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
     membership.role = role
-    db.session.commit()
-    publisher.to_conversation(conversation_id, "member:updated",
-                              {"conversation_id": conversation_id, "member": member_payload(membership)})
+    queue_event(MemberRoleChanged(conversation_id, user_id))
     return membership
 
 
@@ -128,8 +130,7 @@ def _existing_membership(conversation_id: int, user_id: int) -> Membership:
     return membership
 
 
-def _commit_group(operator: User, action: str, group: Conversation, before: dict) -> Conversation:
+def _record_group_change(operator: User, action: str, group: Conversation, before: dict) -> Conversation:
     record(operator, action, "group", group.id, before, snapshot(group, GROUP_FIELDS))
-    db.session.commit()
-    publisher.to_conversation(group.id, "conversation:updated", {"conversation": conversation_payload(group)})
+    queue_event(ConversationUpdated(group.id))
     return group

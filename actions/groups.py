@@ -5,14 +5,22 @@ from sqlalchemy import func
 
 from actions.access import access_conversation, access_group, access_group_for_managing, access_user
 from actions.errors import Conflict, Forbidden, NotFound
-from actions.payloads import conversation_payload, member_payload
 from actions.validation import check_choice, check_string
+from events import atomic, queue_event
+from events.facts import (
+    ConversationJoined,
+    ConversationLeft,
+    ConversationUpdated,
+    MemberJoined,
+    MemberLeft,
+    MemberRoleChanged,
+)
 from extensions import db
 from models import Conversation, Membership, User
 from models.conversation import MEMBER_ROLES, VISIBILITIES
-from realtime import publisher
 
 
+@atomic()
 def create_group(creator: User, name: str, description: str = "", visibility: str = "private",
                  member_ids: list[int] | None = None) -> Conversation:
     """Create a group owned by its creator, optionally with first members."""
@@ -27,9 +35,8 @@ def create_group(creator: User, name: str, description: str = "", visibility: st
     db.session.add(Membership(conversation_id=group.id, user_id=creator.id, role="owner"))
     for member in members:
         db.session.add(Membership(conversation_id=group.id, user_id=member.id, role="member"))
-    db.session.commit()
     for user_id in [creator.id, *(member.id for member in members)]:
-        _announce_added(group, user_id)
+        queue_event(ConversationJoined(user_id, group.id))
     return group
 
 
@@ -53,6 +60,7 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
     return [(group, count) for group, count in db.session.execute(statement)]
 
 
+@atomic()
 def join_group(user: User, conversation_id: int) -> Membership:
     """Anyone joins a public group; private groups are by invitation only."""
     group = access_group(conversation_id)
@@ -65,6 +73,7 @@ def join_group(user: User, conversation_id: int) -> Membership:
     return add_membership(group, user.id)
 
 
+@atomic()
 def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     """Owners and admins add people to their group."""
     access_group_for_managing(actor, conversation_id)
@@ -75,6 +84,7 @@ def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     return add_membership(group, user.id)
 
 
+@atomic()
 def leave_group(user: User, conversation_id: int) -> None:
     """Leave a group; if the last owner leaves, the longest-standing admin (or member) takes over."""
     access_group(conversation_id)
@@ -82,6 +92,7 @@ def leave_group(user: User, conversation_id: int) -> None:
     remove_membership(membership, reason="left")
 
 
+@atomic()
 def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     """Owners remove anyone; admins remove plain members."""
     actor_membership = access_group_for_managing(actor, conversation_id)
@@ -95,6 +106,7 @@ def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     remove_membership(target, reason="removed")
 
 
+@atomic()
 def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) -> Membership:
     """Owners set any role; admins may only promote members to admin."""
     role = check_choice(role, "role", MEMBER_ROLES)
@@ -107,12 +119,11 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
     if target.role == "owner" and role != "owner" and owner_count(conversation_id) == 1:
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
     target.role = role
-    db.session.commit()
-    publisher.to_conversation(conversation_id, "member:updated",
-                              {"conversation_id": conversation_id, "member": member_payload(target)})
+    queue_event(MemberRoleChanged(conversation_id, target.user_id))
     return target
 
 
+@atomic()
 def update_group(actor: User, conversation_id: int, name: str | None = None,
                  description: str | None = None) -> Conversation:
     """Owners and admins rename a group or change its description."""
@@ -125,9 +136,7 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
         group.description = check_string(description, "description", max_length=1000, required=False)
     if (group.name, group.description) == before:
         return group  # nothing changed: nothing to tell anyone
-    db.session.commit()
-    publisher.to_conversation(conversation_id, "conversation:updated",
-                              {"conversation": conversation_payload(group)})
+    queue_event(ConversationUpdated(conversation_id))
     return group
 
 
@@ -157,26 +166,20 @@ def owner_count(conversation_id: int) -> int:
 
 
 def add_membership(group: Conversation, user_id: int) -> Membership:
-    """Add a member (no permission check: callers authorize), commit, then announce."""
+    """Add a member and tell everyone concerned. Decides nothing: callers authorize."""
     # New members start with everything already read: the history is there, not "unread".
     membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
                             last_read_seq=group.last_seq)
     db.session.add(membership)
-    db.session.commit()
-    _announce_added(group, user_id)
-    publisher.to_conversation(group.id, "member:joined",
-                              {"conversation_id": group.id, "member": member_payload(membership)})
+    db.session.flush()
+    queue_event(ConversationJoined(user_id, group.id))
+    queue_event(MemberJoined(group.id, user_id))
     return membership
 
 
-def _announce_added(group: Conversation, user_id: int) -> None:
-    membership = find_membership(group.id, user_id)
-    publisher.join_conversation_room(user_id, group.id)
-    publisher.to_user(user_id, "conversation:added", {"conversation": conversation_payload(group, membership)})
-
-
 def remove_membership(membership: Membership, reason: str) -> None:
-    """Remove a member, passing ownership on if needed (callers authorize), commit, then announce."""
+    """Remove a member, passing ownership on if needed, and tell everyone concerned.
+    Decides nothing: callers authorize."""
     conversation_id, user_id = membership.conversation_id, membership.user_id
     successor = None
     if membership.role == "owner" and owner_count(conversation_id) == 1:
@@ -188,11 +191,8 @@ def remove_membership(membership: Membership, reason: str) -> None:
         if successor is not None:
             successor.role = "owner"
     db.session.delete(membership)
-    db.session.commit()
-    publisher.leave_conversation_room(user_id, conversation_id)
-    publisher.to_user(user_id, "conversation:removed", {"conversation_id": conversation_id, "reason": reason})
-    publisher.to_conversation(conversation_id, "member:left",
-                              {"conversation_id": conversation_id, "user_id": user_id, "reason": reason})
+    db.session.flush()
+    queue_event(ConversationLeft(user_id, conversation_id, reason))
+    queue_event(MemberLeft(conversation_id, user_id, reason))
     if successor is not None:
-        publisher.to_conversation(conversation_id, "member:updated",
-                                  {"conversation_id": conversation_id, "member": member_payload(successor)})
+        queue_event(MemberRoleChanged(conversation_id, successor.user_id))

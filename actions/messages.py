@@ -1,7 +1,7 @@
 """Messages: send (idempotently), edit, delete, hide; history and resync.
 
-Order of a send: validate and authorize, store and commit, then the caller
-acknowledges, then the event goes to the conversation's room.
+A send validates and authorizes, stores, and queues `MessageCreated`; the transport
+commits, acknowledges, and only then do the members hear of it (events.unit_of_work).
 """
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, NotFound
 from actions.files import attachment_message_kind, check_attachment_for_message
-from actions.payloads import message_payload
 from actions.validation import check_client_id, check_string
+from events import atomic, queue_event
+from events.facts import ConversationRead, MessageChanged, MessageCreated
+from events.unit_of_work import savepoint
 from extensions import db
 from models import Conversation, Membership, Message, User
 from models.time import utcnow
-from realtime import publisher
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ChangeSet:
     has_more: bool
 
 
+@atomic()
 def send_message(sender: User, conversation_id: int, body: object, client_id: object = None,
                  kind: str = "text", attachment_id: int | None = None) -> SentMessage:
     """Store a message from a member. Retrying with the same client_id returns the first one."""
@@ -56,57 +58,46 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         attachment = check_attachment_for_message(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, attachment_message_kind(attachment)
     try:
-        message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
-        membership.last_read_seq = max(membership.last_read_seq, message.seq)  # you have read what you wrote
-        db.session.commit()
+        with savepoint():
+            message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
     except IntegrityError:
-        db.session.rollback()
+        # A concurrent send committed first: the same retry, or the same file.
         earlier = _find_by_client_id(sender.id, client_id) if client_id else None
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
-        if attachment_id is not None:  # a concurrent send took the file first
+        if attachment_id is not None:
             raise Conflict("attachment_used", "This file was already sent.") from None
         raise
-    publisher.to_conversation(conversation_id, "message:new", {"message": message_payload(message)})
+    if message.seq > membership.last_read_seq:  # you have read what you wrote, in every tab
+        membership.last_read_seq = message.seq
+        queue_event(ConversationRead(sender.id, conversation_id, message.seq))
     return SentMessage(message, created=True)
 
 
+@atomic()
 def post_system_message(conversation_id: int, body: str) -> Message:
     """A message from the service itself (broadcasts, notices): no sender, kind `system`."""
     body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
     if db.session.get(Conversation, conversation_id) is None:
         raise NotFound("conversation_not_found", "No such conversation.")
-    message = _store(conversation_id, None, "system", body, None, None)
-    db.session.commit()
-    publisher.to_conversation(conversation_id, "message:new", {"message": message_payload(message)})
-    return message
+    return _store(conversation_id, None, "system", body, None, None)
 
 
+@atomic()
 def edit_message(user: User, message_id: int, body: object) -> Message:
     """Authors edit their own text messages."""
     message = access_own_message(user, message_id)
     message.body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
     message.edited_at = utcnow()
-    return _commit_change(message)
+    return record_message_change(message)
 
 
+@atomic()
 def delete_message(user: User, message_id: int) -> Message:
     """Authors delete their own messages; the message keeps its place, without content."""
     message = access_own_message(user, message_id)
     message.deleted_at = utcnow()
-    return _commit_change(message)
-
-
-def set_message_hidden(operator: User | None, message_id: int, hidden: bool) -> Message:
-    """Moderation: hide (or unhide) a message. Callers check that the operator may moderate."""
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound("message_not_found", "No such message.")
-    if hidden == (message.hidden_at is not None):
-        return message
-    message.hidden_at = utcnow() if hidden else None
-    message.hidden_by_id = operator.id if hidden and operator else None
-    return _commit_change(message)
+    return record_message_change(message)
 
 
 def message_history(user: User, conversation_id: int, before: int | None = None,
@@ -148,6 +139,7 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
                       client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision)
     db.session.add(message)
     db.session.flush()
+    queue_event(MessageCreated(conversation_id, message.id, revision))
     return message
 
 
@@ -167,10 +159,11 @@ def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
     return seq, revision
 
 
-def _commit_change(message: Message) -> Message:
+def record_message_change(message: Message) -> Message:
+    """Every change of a message (edit, removal, moderation) takes the conversation's next
+    revision and tells its members: resync finds it. Decides nothing: callers authorize."""
     _, message.revision = _advance(message.conversation_id, new_message=False)
-    db.session.commit()
-    publisher.to_conversation(message.conversation_id, "message:updated", {"message": message_payload(message)})
+    queue_event(MessageChanged(message.conversation_id, message.id, message.revision))
     return message
 
 

@@ -1,6 +1,6 @@
 """Message moderation by operators: hide, unhide, delete, and sweep a sender's recent messages.
 
-All of it goes through actions.messages.set_message_hidden, the path every removal takes:
+Every change goes through actions.messages.record_message_change, the path every removal takes:
 the revision moves and members get `message:updated` with `removed_by: "moderator"`.
 The audit log records that a message was hidden or deleted, never its text: a deletion
 must not leave a copy of what was deleted behind.
@@ -13,8 +13,9 @@ from datetime import timedelta
 from actions.audit import access_operator, record
 from actions.errors import Conflict, NotFound
 from actions.files import delete_attachment
-from actions.messages import set_message_hidden
+from actions.messages import record_message_change
 from actions.validation import check_int
+from events import atomic
 from extensions import db
 from models import Message, User
 from models.time import utcnow
@@ -49,11 +50,13 @@ def message_context(message_id: int, around: int = 10) -> MessageContext:
     return MessageContext(message=message, before=before[::-1], after=after)
 
 
+@atomic()
 def hide_message(operator: User, message_id: int) -> Message:
     """Hide a message from every member; it can be unhidden."""
     return _set_hidden(access_operator(operator), message_id, hidden=True)
 
 
+@atomic()
 def unhide_message(operator: User, message_id: int) -> Message:
     """Show a hidden message again (not one an operator deleted)."""
     operator = access_operator(operator)
@@ -63,6 +66,7 @@ def unhide_message(operator: User, message_id: int) -> Message:
     return _set_hidden(operator, message_id, hidden=False)
 
 
+@atomic()
 def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     """Erase a message's text for good; it keeps its place as "removed by a moderator"."""
     operator = access_operator(operator)
@@ -74,14 +78,14 @@ def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     message.body = ""
     message.deleted_at = message.deleted_at or utcnow()
     if message.hidden_at is None:
-        set_message_hidden(operator, message.id, True)  # commits, then tells the members
-    else:
-        db.session.commit()  # members already see it removed: nothing new to tell them
+        _hide(operator, message, hidden=True)
+    # else members already see it removed: nothing new to tell them
     if message.attachment_id is not None:  # erased for good means its file too
         delete_attachment(operator, message.attachment_id)
     return message
 
 
+@atomic()
 def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[Message]:
     """Hide every visible message the sender wrote in the last `hours` hours."""
     operator = access_operator(operator)
@@ -101,7 +105,13 @@ def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
         return message
     record(operator, "message.hide" if hidden else "message.unhide", "message", message.id,
            _state(message), {**_state(message), "hidden": hidden})
-    return set_message_hidden(operator, message.id, hidden)  # commits the entry with the change
+    return _hide(operator, message, hidden)
+
+
+def _hide(operator: User, message: Message, hidden: bool) -> Message:
+    message.hidden_at = utcnow() if hidden else None
+    message.hidden_by_id = operator.id if hidden else None
+    return record_message_change(message)
 
 
 def _state(message: Message) -> dict:

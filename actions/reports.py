@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation
 from actions.audit import access_operator, record
@@ -10,6 +9,7 @@ from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.moderation import MAX_SWEEP_HOURS, access_message, hide_message, hide_recent_messages
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
+from events import atomic
 from extensions import db
 from models import Report, User
 from models.report import REASONS, RESOLUTIONS
@@ -18,6 +18,7 @@ from models.time import utcnow
 DEFAULT_SWEEP_HOURS = 24
 
 
+@atomic()
 def report_message(reporter: User, message_id: int, reason: object, text: object = "") -> Report:
     """A member reports a message they can read: spam, abuse or other, with an optional note."""
     reason = check_choice(reason, "reason", REASONS)
@@ -31,13 +32,12 @@ def report_message(reporter: User, message_id: int, reason: object, text: object
         raise InvalidInput("cannot_report_own_message", "You cannot report your own message.")
     if message.is_removed:
         raise Conflict("message_removed", "This message was removed already.")
+    if db.session.execute(db.select(Report.id).where(Report.message_id == message.id,
+                                                     Report.reporter_id == reporter.id)).first():
+        raise Conflict("already_reported", "You have reported this message already.")
     report = Report(message_id=message.id, reporter_id=reporter.id, reason=reason, text=text)
     db.session.add(report)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("already_reported", "You have reported this message already.") from None
+    db.session.flush()
     return report
 
 
@@ -52,6 +52,7 @@ def open_report_count() -> int:
     return db.session.execute(db.select(func.count(Report.id)).where(Report.status == "open")).scalar_one()
 
 
+@atomic()
 def resolve_report(operator: User, report_id: int, resolution: object, hours: object = None) -> Report:
     """Settle a report in one step: hide the message, hide the sender's recent messages,
     deactivate the sender, or dismiss. Other open reports of the same message settle with it."""
@@ -73,7 +74,7 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
         record(operator, "report.resolve", "report", settled.id, {"status": "open"},
                {"status": "resolved", "resolution": resolution, "message_id": message.id,
                 **({"hours": hours} if resolution == "sender_messages_hidden" else {})})
-    # The moderation step commits the resolution with its own change (or fails and undoes both).
+    # The moderation step joins this unit of work: the resolution and its change land together, or neither.
     if resolution == "message_hidden":
         hide_message(operator, message.id)
     elif resolution == "sender_messages_hidden":
@@ -81,7 +82,6 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
         hide_message(operator, message.id)  # even when it is older than the sweep
     elif resolution == "sender_deactivated":
         deactivate_user(operator, message.sender_id)
-    db.session.commit()
     return report
 
 

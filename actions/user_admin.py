@@ -6,11 +6,12 @@ from actions.accounts import register_user
 from actions.audit import access_operator, record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
+from events import atomic, queue_event
+from events.facts import UserSessionsRevoked
 from extensions import db
 from models import ApiToken, User
 from models.time import utcnow
 from models.user import ROLES
-from realtime import publisher
 
 # What the audit log keeps of an account: never the password hash.
 ACCOUNT_FIELDS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
@@ -34,19 +35,20 @@ def access_account_by_username(username: object) -> User:
     return user
 
 
+@atomic()
 def create_user(operator: User, username: str, password: str, display_name: str | None = None,
                 email: str | None = None, phone: str | None = None, role: str = "user",
                 must_change_password: bool = True) -> User:
     """An operator opens an account with a first password (to be changed at first login by default)."""
     operator = access_operator(operator)
     role = check_choice(role, "role", ROLES, default="user")
-    user = register_user(username, password, display_name, email, phone, role=role, commit=False)
+    user = register_user(username, password, display_name, email, phone, role=role)
     user.must_change_password = bool(must_change_password)
     record(operator, "user.create", "user", user.id, None, snapshot(user, ACCOUNT_FIELDS))
-    db.session.commit()
     return user
 
 
+@atomic()
 def edit_user(operator: User, user_id: int, username: str, display_name: str,
               email: str | None = None, phone: str | None = None) -> User:
     """An operator corrects an account's names and contact details."""
@@ -60,9 +62,10 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
             raise Conflict(code, f"Another account already uses that {column.key}.")
     before = snapshot(user, ACCOUNT_FIELDS)
     user.username, user.display_name, user.email, user.phone = username, display_name, email, phone
-    return _commit(operator, "user.edit", user, before)
+    return _record_account_change(operator, "user.edit", user, before)
 
 
+@atomic()
 def set_user_role(operator: User, user_id: int, role: str) -> User:
     """Promote to operator (admin) or demote to user."""
     operator = access_operator(operator)
@@ -75,9 +78,10 @@ def set_user_role(operator: User, user_id: int, role: str) -> User:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
     user.role = role
-    return _commit(operator, "user.promote" if role == "admin" else "user.demote", user, before)
+    return _record_account_change(operator, "user.promote" if role == "admin" else "user.demote", user, before)
 
 
+@atomic()
 def reset_password(operator: User, user_id: int, temporary_password: str) -> User:
     """Set a temporary password the user must change at next login; tokens and live sockets end."""
     operator = access_operator(operator)
@@ -87,12 +91,12 @@ def reset_password(operator: User, user_id: int, temporary_password: str) -> Use
     user.set_password(temporary_password)
     user.must_change_password = True
     revoked = _revoke_tokens(user)
-    _commit(operator, "user.reset_password", user, before, revoked_tokens=revoked)
     # A reset often means the account was taken over: whoever holds it now is cut off.
-    publisher.disconnect_user(user.id)
-    return user
+    queue_event(UserSessionsRevoked(user.id, "password_reset"))
+    return _record_account_change(operator, "user.reset_password", user, before, revoked_tokens=revoked)
 
 
+@atomic()
 def deactivate_user(operator: User, user_id: int) -> User:
     """Ban: no login, no token, no socket, from now on; live sockets are cut at once."""
     operator = access_operator(operator)
@@ -105,11 +109,11 @@ def deactivate_user(operator: User, user_id: int) -> User:
     user.active = False
     user.deactivated_at = utcnow()
     revoked = _revoke_tokens(user)
-    _commit(operator, "user.deactivate", user, before, revoked_tokens=revoked)
-    publisher.disconnect_user(user.id)
-    return user
+    queue_event(UserSessionsRevoked(user.id, "deactivated"))
+    return _record_account_change(operator, "user.deactivate", user, before, revoked_tokens=revoked)
 
 
+@atomic()
 def reactivate_user(operator: User, user_id: int) -> User:
     """Lift a ban: the user can log in again (old tokens stay revoked)."""
     operator = access_operator(operator)
@@ -119,7 +123,7 @@ def reactivate_user(operator: User, user_id: int) -> User:
     before = snapshot(user, ACCOUNT_FIELDS)
     user.active = True
     user.deactivated_at = None
-    return _commit(operator, "user.reactivate", user, before)
+    return _record_account_change(operator, "user.reactivate", user, before)
 
 
 def _revoke_tokens(user: User) -> int:
@@ -132,7 +136,6 @@ def _revoke_tokens(user: User) -> int:
     return len(tokens)
 
 
-def _commit(operator: User, action: str, user: User, before: dict, **extra) -> User:
+def _record_account_change(operator: User, action: str, user: User, before: dict, **extra) -> User:
     record(operator, action, "user", user.id, before, {**snapshot(user, ACCOUNT_FIELDS), **extra})
-    db.session.commit()
     return user

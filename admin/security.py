@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from actions.errors import ActionError
+from events.unit_of_work import savepoint
 from extensions import db
 from models import User
 
@@ -38,11 +39,12 @@ def current_operator() -> User:
 
 
 def attempt(perform: Callable[[], Result], success: str | None = None) -> Result | None:
-    """Run one action; a refusal is flashed and changes nothing (None is returned)."""
+    """Run one action in a savepoint of the request's unit of work; a refusal is flashed and
+    undoes that action alone, writes and events (None is returned)."""
     try:
-        result = perform()
+        with savepoint():
+            result = perform()
     except ActionError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return None
     if success:

@@ -1,4 +1,5 @@
-"""Engine settings that make SQLite fit for a chat service: WAL, short waits, FK checks."""
+"""Engine settings that make SQLite fit for a chat service: WAL, short waits, FK checks,
+and savepoints that stay inside their transaction."""
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -15,3 +16,27 @@ def configure_engine_events(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection, _name):
+        # Python's sqlite3 opens a transaction only before a write. A SAVEPOINT issued
+        # before any write would open one of its own, and releasing it would COMMIT the
+        # unit of work halfway through: open the real transaction first.
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
+
+
+def insert_unless_exists(model, unique_column: str, **values) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on one unique column: True if this call inserted the row.
+
+    For rows that two requests may create at once (a direct chat, a notices conversation):
+    the loser finds the winner's row instead of failing its whole unit of work."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique_column])
+    return db.session.execute(statement).rowcount == 1

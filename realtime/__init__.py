@@ -1,4 +1,5 @@
-"""Realtime plumbing: rooms, publishing after commit, presence.
+"""Realtime plumbing: the Socket.IO adapter of the domain events, its bus, revision
+order, and presence.
 
 Rooms: `user:<id>` holds every live socket of one user (all tabs and devices);
 `conversation:<id>` holds the sockets of every member of a conversation;

@@ -23,6 +23,9 @@ class IsolatedClient(FlaskClient):
     """Flask test client: each request gets its own app context (own `g`, own db session)."""
 
     def open(self, *args, **kwargs):
+        # Buffered: the response is read and closed, as a WSGI server does, which releases
+        # the request's events (blueprints.http_unit).
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         _reload_test_session()

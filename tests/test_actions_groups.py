@@ -14,10 +14,10 @@ from actions.groups import (
     update_group,
 )
 from actions.messages import post_system_message
-from actions.payloads import conversation_payload, member_payload
 from extensions import db
 from models import Conversation, Membership
 from models.time import utcnow
+from payloads import conversation_payload, member_payload
 from tests.factories import make_group, make_user
 from tests.helpers import database_rows, events, names
 

@@ -11,12 +11,12 @@ from actions.messages import (
     message_history,
     post_system_message,
     send_message,
-    set_message_hidden,
 )
-from actions.payloads import message_payload
+from actions.moderation import hide_message, unhide_message
 from extensions import db
 from models import Conversation, Membership, Message
 from models.time import utcnow
+from payloads import message_payload
 from tests.factories import make_group
 from tests.helpers import database_rows, events
 
@@ -64,7 +64,8 @@ def test_send_stores_the_message_and_tells_the_members(alice, group, sockets):
             message.seq, message.revision) == (group.id, alice.id, "text", "hello", "c-1", 1, 1)
     new = ("message:new", {"message": message_payload(reload(message))})
     assert new[1]["message"]["sender"]["username"] == "alice"
-    assert events(sockets["alice"]) == [new]
+    # Sending reads the conversation: the sender's other tabs follow.
+    assert events(sockets["alice"]) == [new, ("conversation:read", {"conversation_id": group.id, "last_read_seq": 1})]
     assert events(sockets["bob"]) == [new]
     assert events(sockets["carol"]) == []
     stored = conversation(group.id)
@@ -179,7 +180,7 @@ def test_removed_messages_are_not_unread(alice, bob, operator, group):
     second = send_message(alice, group.id, "two").message
     send_message(alice, group.id, "three")
     delete_message(alice, first.id)
-    set_message_hidden(operator, second.id, True)
+    hide_message(operator, second.id)
     assert conversation_summary(bob, group.id).unread_count == 1
 
 
@@ -235,7 +236,7 @@ def test_an_author_who_left_can_no_longer_edit(alice, bob, group):
 def test_hide_and_unhide_produce_message_updated(alice, bob, operator, group, sockets):
     sent = send_message(bob, group.id, "rude").message
     events(sockets["alice"]), events(sockets["bob"])
-    hidden = set_message_hidden(operator, sent.id, True)
+    hidden = hide_message(operator, sent.id)
     assert (hidden.revision, hidden.hidden_by_id, hidden.hidden_at is not None) == (2, operator.id, True)
     payload = message_payload(reload(sent))
     assert (payload["body"], payload["removed"], payload["removed_by"], payload["revision"]) == (
@@ -244,20 +245,20 @@ def test_hide_and_unhide_produce_message_updated(alice, bob, operator, group, so
     assert events(sockets["bob"]) == [("message:updated", {"message": payload})]
     # Hiding again changes nothing and says nothing.
     before = database_rows()
-    assert set_message_hidden(operator, sent.id, True).revision == 2
+    assert hide_message(operator, sent.id).revision == 2
     assert database_rows() == before and events(sockets["bob"]) == []
-    shown = set_message_hidden(operator, sent.id, False)
+    shown = unhide_message(operator, sent.id)
     assert (shown.revision, shown.hidden_at, shown.hidden_by_id) == (3, None, None)
     payload = message_payload(reload(sent))
     assert (payload["body"], payload["removed"], payload["removed_by"]) == ("rude", False, None)
     assert events(sockets["alice"]) == [("message:updated", {"message": payload})]
-    assert refused(NotFound, set_message_hidden, operator, 9999, True) == ("message_not_found", 404)
+    assert refused(NotFound, hide_message, operator, 9999) == ("message_not_found", 404)
 
 
 def test_hidden_beats_deleted_in_removed_by(alice, operator, group):
     sent = send_message(alice, group.id, "x").message
     delete_message(alice, sent.id)
-    set_message_hidden(operator, sent.id, True)
+    hide_message(operator, sent.id)
     assert message_payload(reload(sent))["removed_by"] == "moderator"
 
 
@@ -304,7 +305,7 @@ def test_changes_since_pages_by_revision(alice, bob, operator, group):
     first, second, third, _, _ = send_five(alice, group)  # revisions 1..5
     edit_message(alice, second.id, "edited")  # revision 6
     delete_message(alice, first.id)  # revision 7
-    set_message_hidden(operator, third.id, True)  # revision 8
+    hide_message(operator, third.id)  # revision 8
     page = changes_since(bob, group.id, since=3, limit=2)
     assert ([(m.seq, m.revision) for m in page.messages], page.revision, page.has_more) == (
         [(4, 4), (5, 5)], 5, True)

@@ -5,9 +5,9 @@ import pytest
 from actions.accounts import issue_api_token
 from actions.conversations import list_conversations
 from actions.messages import edit_message, send_message
-from actions.payloads import message_payload, summary_payload
 from extensions import db, socketio
 from models import Message
+from payloads import message_payload, summary_payload
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
 from tests.helpers import database_rows, events, wait_for_events
@@ -139,7 +139,9 @@ def test_send(alice, bob, group, sockets):
     assert (ack["message"]["seq"], ack["message"]["body"], ack["message"]["sender"]["id"]) == (1, "hello", alice.id)
     # The event goes out after the ack, to every member's socket, the sender's too.
     assert wait_for_events(sockets["bob"], 1) == [("message:new", {"message": ack["message"]})]
-    assert wait_for_events(sockets["alice"], 1) == [("message:new", {"message": ack["message"]})]
+    # The sender's tabs also learn that sending marked the conversation read.
+    assert wait_for_events(sockets["alice"], 2) == [("message:new", {"message": ack["message"]}), (
+        "conversation:read", {"conversation_id": group.id, "last_read_seq": 1})]
     retry = call(sockets["alice"], "message:send", {"conversation_id": group.id, "body": "hello", "client_id": "c-1"})
     assert retry == {"ok": True, "message": ack["message"], "duplicate": True}
     assert events(sockets["carol"]) == []

@@ -7,9 +7,9 @@ from flask import Blueprint, jsonify
 
 from actions.audit import access_operator
 from actions.broadcasts import Broadcast, broadcast_to_everyone, broadcast_to_group, send_notice
-from actions.payloads import message_payload
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf
+from payloads import message_payload
 
 admin_bp = Blueprint("admin_api", __name__)
 # As for the parent API: bearer requests carry no ambient credentials; the parent's

@@ -5,9 +5,9 @@ from actions.conversations import conversation_summary, list_conversations, mark
 from actions.direct import open_direct_conversation
 from actions.groups import list_members
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
-from actions.payloads import member_payload, message_payload, summary_payload
 from actions.validation import check_int, check_limit
 from blueprints.api import api_user, bp, json_body
+from payloads import member_payload, message_payload, summary_payload
 
 
 @bp.get("/conversations")

@@ -13,9 +13,9 @@ from actions.groups import (
     set_member_role,
     update_group,
 )
-from actions.payloads import conversation_payload, member_payload, summary_payload
 from actions.validation import check_int, check_limit
 from blueprints.api import api_user, bp, json_body
+from payloads import conversation_payload, member_payload, summary_payload
 
 
 @bp.post("/groups")

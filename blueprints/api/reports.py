@@ -1,9 +1,9 @@
 """Reporting a message to the operators."""
 from flask import jsonify
 
-from actions.payloads import report_payload
 from actions.reports import report_message
 from blueprints.api import api_user, bp, json_body
+from payloads import report_payload
 
 
 @bp.post("/messages/<int:message_id>/report")

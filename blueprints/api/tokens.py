@@ -2,10 +2,10 @@
 from flask import jsonify
 
 from actions.accounts import authenticate, issue_api_token, register_user, revoke_api_token
-from actions.payloads import user_payload
 from actions.validation import check_string
 from blueprints.api import api_user, bearer_token, bp, json_body
 from models.time import isoformat
+from payloads import user_payload
 
 
 @bp.post("/accounts")

@@ -2,9 +2,9 @@
 from flask import jsonify, request
 
 from actions.accounts import search_users
-from actions.payloads import user_payload
 from actions.validation import check_limit
 from blueprints.api import api_user, bp
+from payloads import user_payload
 
 
 @bp.get("/users")

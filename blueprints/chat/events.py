@@ -2,7 +2,7 @@
 server -> client events are listed in docs/protocol.md."""
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -10,12 +10,14 @@ from actions.accounts import check_password_is_final, live_token, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
-from actions.payloads import message_payload, summary_payload
 from actions.validation import check_int, check_limit
 from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user_id
+from events.unit_of_work import atomic
 from extensions import socketio
+from payloads import message_payload, summary_payload
 from realtime import conversation_room, token_room, user_room
 from realtime.presence import presence
+from realtime.socketio_adapter import start_receiving
 
 MAX_SYNC_CONVERSATIONS = 500
 
@@ -23,6 +25,12 @@ MAX_SYNC_CONVERSATIONS = 500
 @socketio.on("connect")
 def on_connect(auth=None):
     """Client connects with its session cookie or `auth={"token": ...}`; anyone else is refused."""
+    start_receiving(current_app)
+    with atomic():
+        _connect(auth)
+
+
+def _connect(auth) -> None:
     user = token = None
     if isinstance(auth, dict) and auth.get("token"):
         token = live_token(auth.get("token"))
@@ -52,7 +60,8 @@ def on_disconnect(reason=None):
     user_id = socket_user_id()  # also for a user deactivated meanwhile
     if user_id is not None:
         presence.disconnected(user_id, request.sid)
-        record_seen(user_id)
+        with atomic():
+            record_seen(user_id)
 
 
 @socket_event("message:send")

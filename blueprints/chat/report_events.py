@@ -1,10 +1,10 @@
 """Socket.IO: a member reports a message to the operators."""
 from __future__ import annotations
 
-from actions.payloads import report_payload
 from actions.reports import report_message
 from actions.validation import check_int
 from blueprints.chat.socket_support import socket_event
+from payloads import report_payload
 
 
 @socket_event("message:report")

@@ -2,8 +2,8 @@
 from flask import render_template
 from flask_login import current_user, login_required
 
-from actions.payloads import user_payload
 from blueprints.chat import bp
+from payloads import user_payload
 
 
 @bp.route("/")

@@ -1,13 +1,16 @@
-"""What every Socket.IO handler shares: who is connected, and the ack format.
+"""What every Socket.IO handler shares: who is connected, the ack format, the unit of work.
 
 `socket_event(name)` registers a handler that receives the authenticated user and a
 validated payload dict; it answers the ack with `{ok: true, ...}` or
-`{ok: false, error: {code, message}}`. Events the handler's actions publish are held
-until the ack is on its way, then released (see realtime.publisher).
+`{ok: false, error: {code, message}}`. The handler runs in one unit of work
+(events.unit_of_work): committed, or rolled back on any error. The events it commits are
+held until python-socketio has written the ack, which it does in the same greenlet after
+the handler returns: they are released when that greenlet ends (gevent's `link`).
 """
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import wraps
 
@@ -16,9 +19,9 @@ from flask_socketio import disconnect
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
+from events.unit_of_work import HeldEvents, atomic
 from extensions import db, socketio
 from models import User
-from realtime import publisher
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "socket_user_id"
@@ -43,32 +46,45 @@ def failure(error: ActionError) -> dict:
     return {"ok": False, "error": error.as_dict()}
 
 
+def after_ack(release: Callable[[], None]) -> None:
+    """Run `release` once the current handler's ack is on its way to the client."""
+    gevent = sys.modules.get("gevent")
+    current = gevent.getcurrent() if gevent is not None else None
+    if gevent is not None and isinstance(current, gevent.Greenlet):
+        current.link(lambda _greenlet: release())
+    else:  # threading mode (development server, test client): the ack is already written
+        release()
+
+
 def socket_event(name: str) -> Callable:
     def register(handler: Callable[[User, dict], dict]) -> Callable:
         @wraps(handler)
         def run(*args):
-            user = socket_user()
-            if user is None:
-                disconnect()
-                return failure(Unauthorized("unauthorized", "Log in again."))
-            publisher.hold_events()
+            held = HeldEvents().start()
             try:
-                result = handler(user, check_payload(args[0] if args else None))
-            except ActionError as error:
-                db.session.rollback()
-                publisher.take_held_events()
-                return failure(error)
-            except Exception:
-                log.exception("socket event %s failed", name)
-                db.session.rollback()
-                publisher.take_held_events()
-                return failure(ActionError("internal_error", "Something went wrong; nothing was changed."))
-            held = publisher.take_held_events()
-            if held:
-                socketio.start_background_task(publisher.release, held)
-            return {"ok": True, **result}
+                return _answer(name, handler, args)
+            finally:
+                held.stop()
+                if held:
+                    after_ack(held.release)
 
         socketio.on_event(name, run)
         return run
 
     return register
+
+
+def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> dict:
+    try:
+        with atomic():
+            user = socket_user()
+            if user is None:
+                disconnect()
+                return failure(Unauthorized("unauthorized", "Log in again."))
+            result = handler(user, check_payload(args[0] if args else None))
+    except ActionError as error:
+        return failure(error)
+    except Exception:
+        log.exception("socket event %s failed", name)
+        return failure(ActionError("internal_error", "Something went wrong; nothing was changed."))
+    return {"ok": True, **result}

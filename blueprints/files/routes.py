@@ -12,10 +12,10 @@ from actions.files import (
     too_large_error,
     upload_attachment,
 )
-from actions.payloads import attachment_payload
 from blueprints.api import api_user, json_body
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
+from payloads import attachment_payload
 from storage.streams import TooLarge
 
 

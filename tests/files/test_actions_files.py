@@ -15,7 +15,8 @@ from actions.files import (
     start_direct_upload,
     upload_attachment,
 )
-from actions.messages import delete_message, send_message, set_message_hidden
+from actions.messages import delete_message, send_message
+from actions.moderation import hide_message, unhide_message
 from extensions import db
 from models import Attachment
 from storage import get_storage
@@ -112,11 +113,11 @@ def test_reading_rules(alice, bob, carol, operator, group):
 def test_a_hidden_message_hides_its_file(alice, bob, operator, group):
     attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
     message = send_message(alice, group.id, "", attachment_id=attachment.id).message
-    set_message_hidden(operator, message.id, True)
+    hide_message(operator, message.id)
     with pytest.raises(ActionError) as refused:
         file_download_url(bob, attachment.id)
     assert refused.value.code == "file_removed"
-    set_message_hidden(operator, message.id, False)
+    unhide_message(operator, message.id)
     assert file_download_url(bob, attachment.id)
 
 
@@ -161,8 +162,11 @@ def test_direct_upload_that_does_not_match_is_discarded(alice, group):
     with pytest.raises(ActionError) as refused:
         complete_direct_upload(alice, direct.attachment.id)
     assert (refused.value.code, refused.value.status) == ("upload_mismatch", 422)
-    assert db.session.get(Attachment, direct.attachment.id).status == "deleted"
+    assert db.session.get(Attachment, direct.attachment.id).status == "pending"  # a refusal changes no row
     assert get_storage().head(direct.attachment.storage_key) is None
+    with pytest.raises(ActionError) as refused:  # the refused bytes are gone: nothing to complete
+        complete_direct_upload(alice, direct.attachment.id)
+    assert refused.value.code == "upload_missing"
 
 
 @pytest.mark.parametrize(("raw", "clean"), [

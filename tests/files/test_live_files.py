@@ -134,8 +134,11 @@ def test_completion_refuses_bytes_that_are_not_the_announced_type(server, people
     assert posted.status_code == 204
     refused = complete(alice, started["attachment"]["id"])
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "upload_mismatch"
-    assert complete(alice, started["attachment"]["id"]).status_code == 410  # discarded for good
-    assert download(alice, f"/files/{started['attachment']['id']}").status_code == 410
+    # The refused bytes are gone; like every refusal it changed no row: the upload is still pending.
+    again = complete(alice, started["attachment"]["id"])
+    assert again.status_code == 409 and again.json()["error"]["code"] == "upload_missing"
+    pending = download(alice, f"/files/{started['attachment']['id']}")
+    assert pending.status_code == 409 and pending.json()["error"]["code"] == "file_not_ready"
 
 
 def test_direct_upload_refusals_at_the_start(server, people):

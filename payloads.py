@@ -1,4 +1,5 @@
-"""The wire format: how users, conversations and messages look in JSON, in one place."""
+"""The JSON wire format shared by the REST API and the Socket.IO adapter: how users,
+conversations and messages look, in one place. The domain (actions/) never imports it."""
 from __future__ import annotations
 
 from models import Attachment, Conversation, Membership, Message, Report, User

@@ -1,0 +1,43 @@
+"""The HTTP transport's unit of work: one transaction per request, events after the response.
+
+Every request runs in one unit (events.unit_of_work): it commits when the response is a
+success (status below 400) and rolls back otherwise, so a refused request changes nothing.
+Committed events are held until the WSGI server has written the response and closed it:
+the caller learns that its change is stored before anyone else hears of it.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, g
+
+from events.unit_of_work import HeldEvents, begin_unit, finish_unit, in_unit
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_open_unit)
+    app.after_request(_close_unit)
+    app.teardown_request(_abandon_unit)
+
+
+def _open_unit() -> None:
+    begin_unit()
+    g.held_events = HeldEvents().start()
+
+
+def _close_unit(response: Response) -> Response:
+    if in_unit():
+        finish_unit(commit=response.status_code < 400)
+    held = g.pop("held_events", None)
+    if held is not None:
+        held.stop()
+        response.call_on_close(held.release)
+    return response
+
+
+def _abandon_unit(_error: BaseException | None) -> None:
+    """The request ended without a response (an unhandled error): nothing of it is kept."""
+    if in_unit():
+        finish_unit(commit=False)
+    held = g.pop("held_events", None)
+    if held is not None:  # committed before the error: the change is real, so is its event
+        held.stop()
+        held.release()

@@ -1,0 +1,169 @@
+"""Domain events: facts about what changed, with their recipients. Not wire frames.
+
+Actions queue these with `events.queue_event`; after the transaction commits, the
+dispatcher hands them to each transport adapter (Socket.IO today; the binary gateway,
+Web Push and metrics later), which turns them into its own frames. A fact names ids and
+the new revision only: adapters render what they need while the transaction is still
+open (see events.unit_of_work), so nothing is read again after the commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who is told: the members of one conversation (resolved once, by the adapter) or listed users."""
+
+    conversation_id: int | None = None
+    user_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def members_of(cls, conversation_id: int) -> Recipients:
+        return cls(conversation_id=conversation_id)
+
+    @classmethod
+    def users(cls, *user_ids: int) -> Recipients:
+        return cls(user_ids=tuple(user_ids))
+
+
+@dataclass(frozen=True)
+class Fact:
+    @property
+    def recipients(self) -> Recipients:  # pragma: no cover - every fact overrides it
+        raise NotImplementedError
+
+
+# Messages. Every revision of a conversation is exactly one of these two facts, so a
+# receiver that sees revision r+2 after r knows that r+1 is missing.
+
+@dataclass(frozen=True)
+class MessageCreated(Fact):
+    conversation_id: int
+    message_id: int
+    revision: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class MessageChanged(Fact):
+    """Edited, deleted by its author, hidden or unhidden by an operator."""
+
+    conversation_id: int
+    message_id: int
+    revision: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class ConversationRead(Fact):
+    """A user's read position moved: their other tabs and devices follow."""
+
+    user_id: int
+    conversation_id: int
+    last_read_seq: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)
+
+
+# Conversations and memberships.
+
+@dataclass(frozen=True)
+class ConversationJoined(Fact):
+    """The user became a member: their live connections start following the conversation."""
+
+    user_id: int
+    conversation_id: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)
+
+
+@dataclass(frozen=True)
+class ConversationLeft(Fact):
+    """The user is no longer a member (left, removed, or the group was deleted)."""
+
+    user_id: int
+    conversation_id: int
+    reason: str
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)
+
+
+@dataclass(frozen=True)
+class ConversationUpdated(Fact):
+    conversation_id: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class MemberJoined(Fact):
+    """Told to the members of a group that someone was added or joined."""
+
+    conversation_id: int
+    user_id: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class MemberLeft(Fact):
+    conversation_id: int
+    user_id: int
+    reason: str
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class MemberRoleChanged(Fact):
+    conversation_id: int
+    user_id: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+# Accounts and credentials.
+
+@dataclass(frozen=True)
+class UserSessionsRevoked(Fact):
+    """Every live connection of the user ends (deactivated, or password reset by an operator)."""
+
+    user_id: int
+    reason: str
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)
+
+
+@dataclass(frozen=True)
+class TokenRevoked(Fact):
+    """The connections opened with one API token end; the user's others go on."""
+
+    user_id: int
+    token_id: int
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)

@@ -1,0 +1,196 @@
+"""The unit of work: one transaction per request, and events that leave only after it commits.
+
+A transport owns the transaction: the HTTP request (app.register_unit_of_work), the socket
+event (blueprints.chat.socket_support), the CLI command and the job each run their work in
+`atomic()`, which commits once at the end or rolls back. Actions never commit: they are
+`atomic()` too, which joins the open unit (or, called on their own, from a shell or a test,
+opens and commits one), and they `queue_event(fact)` and `on_commit(callback)`.
+
+At commit the queued facts are handed to the dispatcher twice: `prepare` just before the
+COMMIT, while the transaction is still open (adapters render their frames from the rows
+as committed, with no reload afterwards), and `deliver` once it has committed. A rollback
+discards them, a savepoint's rollback discards those queued inside it. While a transport
+holds events (`HeldEvents`), delivery waits until it has answered: a socket event's ack
+and an HTTP response go out before anyone else hears of the change.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from events.facts import Fact
+from extensions import db
+
+DEPTH = "switchboard.unit_depth"
+PENDING = "switchboard.pending_events"
+CALLBACKS = "switchboard.on_commit"
+PREPARED = "switchboard.prepared_events"
+SAVEPOINTS = "switchboard.savepoint_marks"
+
+
+def queue_event(fact: Fact) -> None:
+    """Publish `fact` once the current transaction commits (never, if it rolls back)."""
+    db.session.info.setdefault(PENDING, []).append(fact)
+
+
+def on_commit(callback: Callable[[], object]) -> None:
+    """Run `callback` once the current transaction commits (e.g. enqueue a job)."""
+    db.session.info.setdefault(CALLBACKS, []).append(callback)
+
+
+def pending_events() -> list[Fact]:
+    """Facts queued in the open transaction (tests and adapters look, never take)."""
+    return list(db.session.info.get(PENDING, ()))
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """Join the open unit of work, or open one: commit at the end, roll back on any error."""
+    session = db.session()
+    if session.info.get(DEPTH):
+        session.info[DEPTH] += 1
+        try:
+            yield
+        finally:
+            session.info[DEPTH] -= 1
+        return
+    session.info[DEPTH] = 1
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info[DEPTH] = 0
+
+
+def begin_unit() -> None:
+    """Open a unit of work that a later `finish_unit` ends (for request hooks)."""
+    db.session().info[DEPTH] = 1
+
+
+def finish_unit(commit: bool) -> None:
+    session = db.session()
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.info[DEPTH] = 0
+
+
+def in_unit() -> bool:
+    return bool(db.session().info.get(DEPTH))
+
+
+@contextlib.contextmanager
+def savepoint() -> Iterator[None]:
+    """Run a part of the unit that may fail alone: its writes and its events go, the rest stays."""
+    with db.session.begin_nested():
+        yield
+
+
+# -- holding released events until the transport has answered ------------------------------
+
+_holder: ContextVar[HeldEvents | None] = ContextVar("switchboard_held_events", default=None)
+
+
+class HeldEvents:
+    """Committed events kept back until `release()`; started and stopped by a transport."""
+
+    def __init__(self) -> None:
+        self._batches: list[PreparedBatch] = []
+
+    def start(self) -> HeldEvents:
+        _holder.set(self)
+        return self
+
+    def stop(self) -> None:
+        if _holder.get() is self:
+            _holder.set(None)
+
+    def add(self, batch: PreparedBatch) -> None:
+        self._batches.append(batch)
+
+    def release(self) -> None:
+        batches, self._batches = self._batches, []
+        for batch in batches:
+            batch.deliver()
+
+    def __bool__(self) -> bool:
+        return bool(self._batches)
+
+
+class PreparedBatch:
+    """One commit's facts, rendered by every adapter, waiting to be delivered."""
+
+    def __init__(self, dispatcher, prepared: list) -> None:
+        self._dispatcher = dispatcher
+        self._prepared = prepared
+
+    def deliver(self) -> None:
+        self._dispatcher.deliver(self._prepared)
+
+
+# -- session hooks ---------------------------------------------------------------------------
+
+def install(session_class: type[Session]) -> None:
+    """Attach the hooks to the session class Flask-SQLAlchemy uses (once per process)."""
+    if getattr(session_class, "_switchboard_unit_of_work", False):
+        return
+    session_class._switchboard_unit_of_work = True
+    event.listen(session_class, "before_commit", _prepare)
+    event.listen(session_class, "after_commit", _release)
+    event.listen(session_class, "after_transaction_create", _mark_savepoint)
+    event.listen(session_class, "after_soft_rollback", _discard)
+
+
+def _prepare(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's release: the unit goes on
+        return
+    facts = session.info.pop(PENDING, None)
+    if facts:
+        dispatcher = current_app.extensions["events"]
+        session.flush()
+        session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts))
+
+
+def _release(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    batch = session.info.pop(PREPARED, None)
+    callbacks = session.info.pop(CALLBACKS, None) or []
+    session.info.pop(SAVEPOINTS, None)
+    if batch is not None:
+        holder = _holder.get()
+        if holder is not None:
+            holder.add(batch)
+        else:
+            batch.deliver()
+    for callback in callbacks:
+        callback()
+
+
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(SAVEPOINTS, {})[id(transaction)] = (
+            len(session.info.get(PENDING, ())), len(session.info.get(CALLBACKS, ())))
+
+
+def _discard(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get(SAVEPOINTS, {}).pop(id(previous_transaction), None)
+        if mark is not None:
+            del session.info.setdefault(PENDING, [])[mark[0]:]
+            del session.info.setdefault(CALLBACKS, [])[mark[1]:]
+        return
+    if previous_transaction.parent is None:
+        for key in (PENDING, CALLBACKS, PREPARED, SAVEPOINTS):
+            session.info.pop(key, None)

@@ -1,0 +1,183 @@
+"""The Socket.IO adapter: committed facts become Socket.IO frames, delivered to rooms.
+
+Rooms: `user:<id>` holds every live socket of one user (all tabs and devices);
+`conversation:<id>` the sockets of every member of a conversation; `token:<id>` the
+sockets opened with one API token. A conversation's members are resolved by its room.
+
+`prepare` renders the frames inside the committing transaction (payloads.py is the wire
+format); `deliver` publishes them on the bus (realtime.bus) once committed. Every process
+receives them (`SocketDelivery.receive`) and applies them to its own sockets: emits to a
+room, and room commands (join, leave, disconnect every socket of a user or token), which
+is how membership changes and revocations reach sockets on other machines. Message
+frames carry their (conversation, revision) and pass through realtime.ordering first.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Flask
+
+from events import facts as f
+from extensions import db, socketio
+from models import Conversation, Membership, Message, User
+from payloads import conversation_payload, member_payload, message_payload
+from realtime import conversation_room, token_room, user_room
+from realtime.bus import LocalBus, RedisBus
+from realtime.ordering import RevisionOrder
+
+NAMESPACE = "/"
+
+
+def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None = None) -> dict:
+    frame = {"emit": event, "data": data, "room": room}
+    if order is not None:
+        frame["order"] = list(order)
+    return frame
+
+
+def room_command(action: str, target: str, room: str | None = None) -> dict:
+    """join|leave: every socket in `target` enters or leaves `room`; disconnect: they are cut."""
+    return {"command": action, "target": target, "room": room}
+
+
+class SocketIOAdapter:
+    def __init__(self, bus) -> None:
+        self.bus = bus
+
+    def prepare(self, facts: Sequence[f.Fact]) -> list[dict]:
+        frames: list[dict] = []
+        for fact in facts:
+            frames.extend(self._render(fact))
+        return frames
+
+    def deliver(self, frames: list[dict]) -> None:
+        if frames:
+            self.bus.publish(frames)
+
+    def _render(self, fact: f.Fact) -> list[dict]:
+        if isinstance(fact, f.MessageCreated | f.MessageChanged):
+            message = db.session.get(Message, fact.message_id)
+            if message is None:  # deleted with its conversation in the same unit: its members hear that instead
+                return []
+            event = "message:new" if isinstance(fact, f.MessageCreated) else "message:updated"
+            return [message_frame(event, message, fact.revision)]
+        if isinstance(fact, f.ConversationRead):
+            return [emit_frame("conversation:read", {"conversation_id": fact.conversation_id,
+                                                     "last_read_seq": fact.last_read_seq}, user_room(fact.user_id))]
+        if isinstance(fact, f.ConversationJoined):
+            return [room_command("join", user_room(fact.user_id), conversation_room(fact.conversation_id)),
+                    emit_frame("conversation:added", {"conversation": _added_payload(fact)}, user_room(fact.user_id))]
+        if isinstance(fact, f.ConversationLeft):
+            return [room_command("leave", user_room(fact.user_id), conversation_room(fact.conversation_id)),
+                    emit_frame("conversation:removed", {"conversation_id": fact.conversation_id,
+                                                        "reason": fact.reason}, user_room(fact.user_id))]
+        if isinstance(fact, f.ConversationUpdated):
+            conversation = db.session.get(Conversation, fact.conversation_id)
+            if conversation is None:
+                return []
+            return [emit_frame("conversation:updated", {"conversation": conversation_payload(conversation)},
+                               conversation_room(fact.conversation_id))]
+        if isinstance(fact, f.MemberJoined | f.MemberRoleChanged):
+            event = "member:joined" if isinstance(fact, f.MemberJoined) else "member:updated"
+            return [emit_frame(event, {"conversation_id": fact.conversation_id,
+                                       "member": member_payload(_membership(fact.conversation_id, fact.user_id))},
+                               conversation_room(fact.conversation_id))]
+        if isinstance(fact, f.MemberLeft):
+            return [emit_frame("member:left", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
+                                               "reason": fact.reason}, conversation_room(fact.conversation_id))]
+        if isinstance(fact, f.UserSessionsRevoked):
+            return [room_command("disconnect", user_room(fact.user_id))]
+        if isinstance(fact, f.TokenRevoked):
+            return [room_command("disconnect", token_room(fact.token_id))]
+        raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
+
+
+def message_frame(event: str, message: Message, revision: int) -> dict:
+    return emit_frame(event, {"message": message_payload(message)}, conversation_room(message.conversation_id),
+                      order=(message.conversation_id, revision))
+
+
+def _membership(conversation_id: int, user_id: int) -> Membership:
+    return db.session.execute(
+        db.select(Membership).where(Membership.conversation_id == conversation_id, Membership.user_id == user_id)
+    ).scalar_one()
+
+
+def _added_payload(fact: f.ConversationJoined) -> dict:
+    conversation = db.session.get(Conversation, fact.conversation_id)
+    membership = _membership(fact.conversation_id, fact.user_id)
+    title = None
+    if not conversation.is_group and not conversation.name:  # a direct chat is titled with the other person
+        title = db.session.execute(
+            db.select(User.display_name).join(Membership, Membership.user_id == User.id)
+            .where(Membership.conversation_id == conversation.id, Membership.user_id != fact.user_id)
+        ).scalar_one_or_none()
+    return conversation_payload(conversation, membership, title=title)
+
+
+class SocketDelivery:
+    """The receiving end in every process: applies frames to the sockets this process holds."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.order = RevisionOrder(self._apply, self._read_missing, socketio.start_background_task, socketio.sleep)
+
+    def receive(self, frames: list[dict]) -> None:
+        for frame in frames:
+            if "order" in frame:
+                conversation_id, revision = frame["order"]
+                self.order.offer(conversation_id, revision, frame)
+            else:
+                self._apply(frame)
+
+    def _apply(self, frame: dict) -> None:
+        server = socketio.server
+        if server is None:
+            return
+        if "emit" in frame:
+            server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=NAMESPACE)
+            return
+        participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))
+        for sid, _eio_sid in participants:
+            if frame["command"] == "join":
+                server.enter_room(sid, frame["room"], namespace=NAMESPACE)
+            elif frame["command"] == "leave":
+                server.leave_room(sid, frame["room"], namespace=NAMESPACE)
+            elif frame["command"] == "disconnect":
+                server.disconnect(sid, namespace=NAMESPACE)
+
+    def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
+        """Rows still at revisions first..last, as frames (a row changed since is sent by its later revision)."""
+        with self.app.app_context():
+            messages = db.session.execute(
+                db.select(Message).where(Message.conversation_id == conversation_id,
+                                         Message.revision.between(first, last)).order_by(Message.revision)
+            ).scalars()
+            frames = []
+            for message in messages:
+                changed = message.edited_at or message.deleted_at or message.hidden_at
+                frames.append((message.revision,
+                               message_frame("message:updated" if changed else "message:new", message,
+                                             message.revision)))
+            db.session.rollback()
+            return frames
+
+
+def init_realtime(app: Flask) -> None:
+    """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured."""
+    delivery = SocketDelivery(app)
+    url = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
+        bus = RedisBus(url, delivery.receive, socketio.start_background_task, socketio.sleep)
+    else:
+        bus = LocalBus(delivery.receive)
+    app.extensions["socketio_delivery"] = delivery
+    app.extensions["events"].register(SocketIOAdapter(bus))
+    app.extensions["realtime_bus"] = bus
+
+
+def start_receiving(app: Flask) -> None:
+    """Called by the socket server on connect: this process now has sockets to deliver to."""
+    app.extensions["realtime_bus"].start_receiving()

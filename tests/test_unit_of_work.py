@@ -1,0 +1,106 @@
+"""events.unit_of_work: one transaction per unit, events released after commit, never after a rollback."""
+import pytest
+from flask import g
+
+from actions.errors import Conflict, NotFound
+from actions.groups import add_member, create_group
+from actions.messages import send_message
+from events.facts import ConversationJoined, ConversationRead, MessageCreated
+from events.unit_of_work import HeldEvents, atomic, in_unit, pending_events, savepoint
+from extensions import db
+from models import Conversation, Message
+from tests.factories import make_group
+from tests.helpers import database_rows
+
+
+@pytest.fixture
+def group(alice, bob):
+    return make_group(alice, "Team", [bob])
+
+
+def test_an_action_on_its_own_commits_and_then_publishes(alice, group, captured_events):
+    sent = send_message(alice, group.id, "hello")
+    assert captured_events == [MessageCreated(group.id, sent.message.id, 1), ConversationRead(alice.id, group.id, 1)]
+    assert not in_unit()
+
+
+def test_a_unit_that_fails_after_queuing_an_event_emits_nothing_and_stores_nothing(alice, bob, group, carol,
+                                                                                    captured_events):
+    other = make_group(alice, "Other", [bob])
+    send_message(alice, other.id, "first", client_id="c-1")
+    captured_events.clear()
+    before = database_rows()
+    with pytest.raises(Conflict), atomic():
+        send_message(alice, group.id, "queued, then undone")
+        add_member(alice, group.id, carol.id)
+        assert len(pending_events()) == 4  # MessageCreated, ConversationRead, ConversationJoined, MemberJoined
+        send_message(alice, group.id, "reuses c-1", client_id="c-1")  # refused: client_id_reused
+    assert database_rows() == before
+    assert captured_events == [] and pending_events() == []
+
+
+def test_nested_actions_join_the_outer_unit_and_publish_once_it_commits(alice, bob, captured_events):
+    with atomic():
+        group = create_group(alice, "Launch", member_ids=[bob.id])
+        sent = send_message(alice, group.id, "welcome")
+        assert captured_events == []  # nothing leaves before the commit
+        assert in_unit()
+    assert captured_events == [ConversationJoined(alice.id, group.id), ConversationJoined(bob.id, group.id),
+                               MessageCreated(group.id, sent.message.id, 1), ConversationRead(alice.id, group.id, 1)]
+    db.session.expire_all()
+    assert db.session.get(Conversation, group.id).last_seq == 1
+
+
+def test_a_failed_savepoint_drops_its_own_writes_and_events_only(alice, bob, carol, group, captured_events):
+    with atomic():
+        first = send_message(alice, group.id, "kept").message
+        with pytest.raises(NotFound), savepoint():
+            add_member(alice, group.id, carol.id)
+            add_member(alice, group.id, 9999)  # no such user: this part alone is undone
+        assert [type(fact) for fact in pending_events()] == [MessageCreated, ConversationRead]
+    assert captured_events == [MessageCreated(group.id, first.id, 1), ConversationRead(alice.id, group.id, 1)]
+    db.session.expire_all()
+    assert db.session.get(Message, first.id).body == "kept"
+    assert {membership.user_id for membership in db.session.get(Conversation, group.id).memberships} == {
+        alice.id, bob.id}
+
+
+def test_held_events_wait_for_the_transport(alice, group, captured_events):
+    held = HeldEvents().start()
+    try:
+        sent = send_message(alice, group.id, "held")
+    finally:
+        held.stop()
+    assert captured_events == [] and held
+    held.release()
+    assert captured_events == [MessageCreated(group.id, sent.message.id, 1), ConversationRead(alice.id, group.id, 1)]
+
+
+def test_an_http_request_is_one_unit_and_its_events_leave_after_the_response(app, alice, bob, group, captured_events):
+    from tests.helpers import bearer
+
+    headers = bearer(alice)
+    responses = []
+
+    @app.after_request
+    def seen(response):
+        responses.append((response.status_code, list(captured_events)))
+        return response
+
+    response = app.test_client().post(f"/api/conversations/{group.id}/messages", json={"body": "hi"},
+                                      headers=headers)
+    assert response.status_code == 201
+    assert responses == [(201, [])]  # answered before anything was published
+    assert [type(fact) for fact in captured_events] == [MessageCreated, ConversationRead]
+    refused = app.test_client().post(f"/api/conversations/{group.id}/messages", json={"body": ""}, headers=headers)
+    assert refused.status_code == 400 and len(captured_events) == 2
+    assert g.get("held_events") is None
+
+
+def test_no_action_commits(app):
+    """Actions join their caller's unit of work: the only commits are the unit's own."""
+    import pathlib
+
+    actions = pathlib.Path(app.root_path) / "actions"
+    offenders = [path.name for path in actions.glob("*.py") if "commit()" in path.read_text()]
+    assert offenders == []
