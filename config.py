@@ -21,6 +21,10 @@ DEFAULT_UPLOAD_TYPES = (
 )
 
 
+# For tests only, including the live servers they start (PASSWORD_HASH_METHOD in their environment).
+FAST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+
+
 def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
@@ -37,6 +41,8 @@ class BaseConfig:
     ENV_NAME = "base"
     DEBUG = False
     TESTING = False
+    # werkzeug's memory-hard default (scrypt:32768:8:1): about 80 ms of CPU per hash.
+    DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
 
     def __init__(self, environ: Mapping[str, str], instance_path: str) -> None:
         get = environ.get
@@ -65,6 +71,8 @@ class BaseConfig:
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "300"))
         self.UPLOAD_ALLOWED_TYPES = _list(get("UPLOAD_ALLOWED_TYPES") or DEFAULT_UPLOAD_TYPES)
+        self.PASSWORD_HASH_METHOD = check_password_hash_method(
+            get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")
@@ -94,6 +102,8 @@ class ProductionConfig(BaseConfig):
 class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
+    # One PBKDF2 round: test users are made and logged in by the hundred. Never for real passwords.
+    DEFAULT_PASSWORD_HASH_METHOD = FAST_PASSWORD_HASH_METHOD
 
     def default_secret_key(self, instance_path: str) -> str:
         return "testing-secret-key"
@@ -104,6 +114,13 @@ CONFIG_CLASSES = {
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+def check_password_hash_method(method: str) -> str:
+    """Refuse at startup a method werkzeug's generate_password_hash would refuse at the first sign-up."""
+    if method.split(":", 1)[0] not in ("scrypt", "pbkdf2"):
+        raise RuntimeError(f"PASSWORD_HASH_METHOD must be scrypt[:n:r:p] or pbkdf2[:hash:iterations], not {method!r}")
+    return method
 
 
 def normalize_database_url(url: str) -> str:

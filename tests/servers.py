@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 import socketio
 
+from config import FAST_PASSWORD_HASH_METHOD
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -56,6 +58,8 @@ class LiveServer:
             **os.environ,
             "SWITCHBOARD_ENV": "production",
             "SECRET_KEY": "integration-test-secret",
+            # Production settings but for this: tests register and log in users by the hundred.
+            "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
             "SOCKETIO_ASYNC_MODE": "gevent",

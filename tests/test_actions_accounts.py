@@ -45,7 +45,7 @@ def test_register_defaults_the_display_name_to_the_username(app):
 def test_password_is_stored_as_a_current_hash(app):
     user = register_user("dave", PASSWORD)
     assert user.password_hash != PASSWORD and PASSWORD not in user.password_hash
-    assert user.password_hash.startswith("scrypt:")  # werkzeug's memory-hard default
+    assert user.password_hash.startswith("pbkdf2:sha256:1$")  # the tests' PASSWORD_HASH_METHOD (see test_models)
     assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "!")
     assert register_user("erin", PASSWORD).password_hash != user.password_hash  # salted
 

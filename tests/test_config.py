@@ -97,6 +97,25 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
     assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'switchboard.db'}"
 
 
+# PASSWORD_HASH_METHOD
+
+@pytest.mark.parametrize("name, method", [("production", "scrypt"), ("development", "scrypt"),
+                                          ("testing", "pbkdf2:sha256:1")])
+def test_only_the_tests_hash_passwords_fast_by_default(tmp_path, name, method):
+    assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"}).PASSWORD_HASH_METHOD == method
+
+
+def test_the_environment_chooses_the_password_hash_method(tmp_path):
+    settings = load_config(str(tmp_path), {"SECRET_KEY": "k", "PASSWORD_HASH_METHOD": "scrypt:65536:8:1"})
+    assert settings.PASSWORD_HASH_METHOD == "scrypt:65536:8:1"
+
+
+@pytest.mark.parametrize("method", ["md5", "plain", "sha256:1"])
+def test_an_unknown_password_hash_method_is_refused_at_startup(tmp_path, method):
+    with pytest.raises(RuntimeError, match="PASSWORD_HASH_METHOD must be scrypt"):
+        load_config(str(tmp_path), {"SECRET_KEY": "k", "PASSWORD_HASH_METHOD": method})
+
+
 # other settings
 
 def test_defaults(tmp_path):

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
+from app import create_app
 from extensions import db
 from models import ApiToken, Conversation, Membership, Message, User
 from models.search_index import include_name
@@ -120,11 +121,24 @@ def test_deleting_a_user_keeps_their_messages_without_a_sender(alice, bob):
 def test_user_password_and_flags(app):
     user = User(username="dave", display_name="Dave")
     user.set_password(PASSWORD)
-    assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+    assert user.password_hash.startswith("pbkdf2:sha256:1$") and PASSWORD not in user.password_hash  # tests: fast
     assert user.check_password(PASSWORD) and not user.check_password("wrong")
     user.active, user.role = False, "admin"
     assert (user.is_active, user.is_admin) == (False, True)
     assert repr(user) == "<User dave>"
+
+
+def test_production_hashes_with_scrypt_and_either_kind_of_hash_verifies(app, tmp_path):
+    production = create_app(environ={"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k",
+                                     "SOCKETIO_ASYNC_MODE": "threading",
+                                     "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}"})
+    strong, fast = User(username="dave"), User(username="erin")
+    with production.app_context():
+        strong.set_password(PASSWORD)
+    fast.set_password(PASSWORD)  # under `app`, the testing configuration
+    assert strong.password_hash.startswith("scrypt:") and fast.password_hash.startswith("pbkdf2:")
+    for user in (strong, fast):
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "!")
 
 
 def test_new_rows_get_their_defaults(alice):
