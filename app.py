@@ -16,6 +16,7 @@ from config import load_config
 from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
+from jobs import init_jobs
 from realtime.presence import init_presence
 from realtime.socketio_adapter import init_realtime
 
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     )
     init_realtime(app)
     init_presence(app)
+    init_jobs(app)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -5,9 +5,13 @@ Nothing here runs at import time: `load_config()` is called by `create_app()`.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +37,11 @@ def _flag(value: str | None, default: bool = False) -> bool:
 
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _redis_url(url: str) -> str:
+    """`url` if it names a Redis server, else empty."""
+    return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
 
 
 class BaseConfig:
@@ -73,9 +82,17 @@ class BaseConfig:
         self.UPLOAD_ALLOWED_TYPES = _list(get("UPLOAD_ALLOWED_TYPES") or DEFAULT_UPLOAD_TYPES)
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
+        self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
+        self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)
+        self.JOBS_WORKERS = int(get("JOBS_WORKERS", "2"))
+        self.JOBS_POLL_SECONDS = float(get("JOBS_POLL_SECONDS", "1"))
+        self.JOBS_RETRY_DELAY_SECONDS = float(get("JOBS_RETRY_DELAY_SECONDS", "10"))
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")
+
+    def default_jobs_path(self, instance_path: str) -> str:
+        return str(Path(instance_path) / "jobs.db")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -108,12 +125,24 @@ class TestingConfig(DevelopmentConfig):
     def default_secret_key(self, instance_path: str) -> str:
         return "testing-secret-key"
 
+    def default_jobs_path(self, instance_path: str) -> str:
+        # Never the instance folder's queue, whose consumer would run the tests' jobs.
+        return str(_testing_folder() / f"jobs-{secrets.token_hex(8)}.db")
+
 
 CONFIG_CLASSES = {
     "development": DevelopmentConfig,
     "production": ProductionConfig,
     "testing": TestingConfig,
 }
+
+
+@functools.cache
+def _testing_folder() -> Path:
+    """One temporary folder per test process, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="switchboard-testing-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def check_password_hash_method(method: str) -> str:

@@ -12,11 +12,12 @@ from admin.dashboard import SecureIndexView
 from admin.exports import ExportView
 from admin.files import FileView
 from admin.groups import GroupView
+from admin.jobs import JobFailureView, JobsView
 from admin.messages import MessageView
 from admin.reports import ReportView
 from admin.security import operator_only  # noqa: F401  (kept importable from here)
 from admin.users import UserView
-from models import Attachment, AuditEntry, Conversation, Message, Report, User
+from models import Attachment, AuditEntry, Conversation, JobFailure, Message, Report, User
 
 
 def init_admin(app: Flask) -> Admin:
@@ -29,4 +30,6 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AuditLogView(AuditEntry, name="Audit log", endpoint="audit"))
     admin.add_view(BroadcastView(name="Broadcast", endpoint="broadcast"))
     admin.add_view(ExportView(name="Export", endpoint="export"))
+    admin.add_view(JobsView(name="Queue", endpoint="jobs", category="Jobs"))
+    admin.add_view(JobFailureView(JobFailure, name="Failures", endpoint="job_failure", category="Jobs"))
     return admin

@@ -1,5 +1,5 @@
 """Real servers for integration tests: gunicorn (gevent worker) running wsgi:app on a
-free 127.0.0.1 port, with its own database, started and stopped by the fixtures."""
+free 127.0.0.1 port, with its own database and job consumer, started and stopped by the fixtures."""
 from __future__ import annotations
 
 import os
@@ -40,14 +40,56 @@ def wait_for(check, timeout: float = 20.0, interval: float = 0.1, what: str = "c
         time.sleep(interval)
 
 
+def terminate(process: subprocess.Popen | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if the process is still there after `timeout` seconds."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class JobConsumer:
+    """`flask jobs-worker`, the real job consumer process, with the settings of its server."""
+
+    environment: dict
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> JobConsumer:
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([str(VENV_BIN / "flask"), "jobs-worker"], cwd=ROOT, env=self.environment,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(lambda: "Huey consumer started" in self.log_text() or self.process.poll() is not None,
+                 what="the job consumer")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the job consumer exited:\n{self.log_text()}")
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM, as systemd and scripts/serve stop it: running jobs finish first."""
+        terminate(self.process, timeout=40)
+        self.process = None
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
 @dataclass
 class LiveServer:
-    """One gunicorn instance. `env` adds settings (DATABASE_URL, SOCKETIO_MESSAGE_QUEUE, ...)."""
+    """One gunicorn instance, and its job consumer as scripts/serve runs them (`jobs=False`: none).
+    `env` adds settings (DATABASE_URL, SOCKETIO_MESSAGE_QUEUE, ...)."""
 
     workdir: Path
     env: dict = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    jobs: bool = True
+    consumer: JobConsumer | None = None
 
     @property
     def url(self) -> str:
@@ -62,6 +104,9 @@ class LiveServer:
             "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
+            "JOBS_SQLITE_PATH": str(self.workdir / "jobs.db"),
+            "JOBS_POLL_SECONDS": "0.2",
+            "JOBS_RETRY_DELAY_SECONDS": "1",
             "SOCKETIO_ASYNC_MODE": "gevent",
             "HOME": str(self.workdir),
             "FLASK_APP": "app",
@@ -82,16 +127,15 @@ class LiveServer:
             cwd=ROOT, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_for(lambda: requests.get(self.url + "/healthz", timeout=1).ok, what=f"gunicorn on {self.port}")
+        if self.jobs:
+            self.consumer = JobConsumer(self.environment(), self.workdir / f"jobs-{self.port}.log").start()
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.consumer is not None:
+            self.consumer.stop()
+            self.consumer = None
+        terminate(self.process, timeout=10)
         self.process = None
         self.log.close()
 

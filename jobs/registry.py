@@ -1,0 +1,48 @@
+"""Declaring jobs: `@job` marks a function the job consumer runs, outside any request.
+
+A job is declared where its work lives (next to the action that enqueues it) and holds no
+queue: `jobs.queue.init_jobs(app)` registers every declared job on the app's Huey instance.
+Calling a job directly runs it inline, in the caller's unit of work (CLI commands, tests).
+Arguments must be plain values (ids, strings): they are stored in the queue, and the job
+loads what it needs again, since the rows may have changed (or gone) in between.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Failing jobs are retried this many times by default, after JOBS_RETRY_DELAY_SECONDS,
+# then twice as long each time (10 s, 20 s, 40 s, 80 s, 160 s: about five minutes in all).
+DEFAULT_RETRIES = 5
+RETRY_BACKOFF = 2
+
+_declared: dict[str, Job] = {}
+
+
+@dataclass(frozen=True)
+class Job:
+    function: Callable[..., Any]
+    retries: int
+    periodic: Callable[[Any], bool] | None  # a huey.crontab(...) for jobs the consumer starts itself
+
+    @property
+    def name(self) -> str:
+        """Stable across releases: the queue stores it with every job waiting to run."""
+        return f"{self.function.__module__}.{self.function.__name__}"
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+
+def job(retries: int = DEFAULT_RETRIES, periodic: Callable[[Any], bool] | None = None) -> Callable[[Callable], Job]:
+    """Declare a background job. Each run is one unit of work, and must be safe to run twice."""
+    def declare(function: Callable[..., Any]) -> Job:
+        declared = Job(function, retries, periodic)
+        _declared[declared.name] = declared
+        return declared
+    return declare
+
+
+def declared_jobs() -> list[Job]:
+    return list(_declared.values())
