@@ -27,8 +27,8 @@ def configure_engine_events(engine: Engine) -> None:
             dbapi_connection.execute("BEGIN")
 
 
-def insert_unless_exists(model, unique_column: str, **values) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on one unique column: True if this call inserted the row.
+def insert_unless_exists(model, unique_column: str, **values) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on one unique column: the new row's id, or None if it existed.
 
     For rows that two requests may create at once (a direct chat, a notices conversation):
     the loser finds the winner's row instead of failing its whole unit of work."""
@@ -38,5 +38,6 @@ def insert_unless_exists(model, unique_column: str, **values) -> bool:
 
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique_column])
-    return db.session.execute(statement).rowcount == 1
+    statement = (insert(model.__table__).values(**values).on_conflict_do_nothing(index_elements=[unique_column])
+                 .returning(model.__table__.c.id))
+    return db.session.execute(statement).scalar_one_or_none()
