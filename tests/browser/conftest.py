@@ -100,6 +100,17 @@ def chat_page(browser, live_server) -> Iterator:
 
 
 @pytest.fixture
+def module_page(browser, live_server) -> Iterator[Page]:
+    """A page of the live server that logs nobody in (the login page): for testing the chat's
+    DOM-free modules in Chromium with `page.evaluate` and `import("/static/js/chat/…")`."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def api_user(live_server):
     """A user registered through the API, who can then log in through the page."""
     def register(prefix: str = "u") -> ChatUser:

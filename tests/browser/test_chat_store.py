@@ -14,13 +14,9 @@ STORE = """async (script) => {
 
 
 @pytest.fixture
-def run(browser, live_server):
+def run(module_page):
     """Run a script body with Thread, ConversationStore and message(id, seq, revision) in scope."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(live_server.url + "/login")
-    yield lambda script: page.evaluate(STORE, script)
-    context.close()
+    return lambda script: module_page.evaluate(STORE, script)
 
 
 def test_messages_land_once_in_seq_order_and_newer_revisions_win(run):
@@ -34,19 +30,37 @@ def test_messages_land_once_in_seq_order_and_newer_revisions_win(run):
                       "seqs": [1, 2, 3], "second": "edited"}
 
 
-def test_revisions_roll_forward_only_without_gaps(run):
+def test_every_applied_message_counts_for_the_watermark_shown_superseded_or_below_the_history(run):
     result = run("""
         const thread = new Thread(1);
-        thread.advanceTo(10);
-        const gaps = [thread.noteRevision(12), thread.noteRevision(13)];
-        const stuck = thread.revision;
-        gaps.push(thread.noteRevision(11));
-        const after = thread.revision;
-        thread.noteRevision(15);
-        thread.advanceTo(14);  // a sync answer: everything up to 14 is applied
-        return { gaps, stuck, after, final: thread.revision, waiting: thread.ahead.size };
+        thread.applyHistory([message(40, 40, 41), message(39, 39, 39)], true);
+        thread.revisions.coveredUpTo(41);  // what the newest page proved
+        const outcomes = [
+            thread.apply(message(41, 41, 42)),          // new
+            thread.apply(message(5, 5, 43)),            // an edit below the loaded history
+            thread.apply(message(40, 40, 45, "new")),   // an edit ahead of revision 44
+        ];
+        const beforeLate = [thread.revisions.watermark, thread.revisions.hasGap];
+        outcomes.push(thread.apply(message(40, 40, 44, "old")));  // 44, late: older than what is shown
+        outcomes.push(thread.apply(message(41, 41, 42)));          // a duplicate
+        return { outcomes, beforeLate, watermark: thread.revisions.watermark, gap: thread.revisions.hasGap,
+                 body: thread.byId.get(40).body, seqs: thread.messages.map((m) => m.seq) };
     """)
-    assert result == {"gaps": [True, True, False], "stuck": 10, "after": 13, "final": 15, "waiting": 0}
+    assert result == {"outcomes": ["inserted", None, "replaced", None, None], "beforeLate": [43, True],
+                      "watermark": 45, "gap": False, "body": "new", "seqs": [39, 40, 41]}
+
+
+def test_a_listed_last_revision_beyond_the_watermark_is_a_gap(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        store.upsert({ id: 1, kind: "group", name: "g", last_revision: 3 });
+        const thread = store.thread(1);
+        thread.revisions.coveredUpTo(3);
+        const before = thread.revisions.hasGap;
+        store.upsert({ id: 1, kind: "group", name: "g", last_revision: 5 });  // a list fetched later
+        return { before, after: thread.revisions.hasGap, watermark: thread.revisions.watermark };
+    """)
+    assert result == {"before": False, "after": True, "watermark": 3}
 
 
 def test_changes_below_the_loaded_history_wait_for_load_older(run):

@@ -91,6 +91,7 @@ export class ChatApp {
     on("conversation:updated", ({ conversation }) => {
       if (!this.store.get(conversation.id)) return;
       this.store.upsert(conversation);
+      this.sync.check(conversation.id);
       this.sidebar.render();
       if (this.openId === conversation.id) this.showHeader(this.store.get(conversation.id));
     });
@@ -109,6 +110,7 @@ export class ChatApp {
     const { conversations } = await api("GET", "/conversations");
     const gone = this.store.replaceAll(conversations, askedAt);
     for (const id of gone) this.dropLocal(id);
+    for (const id of this.store.threads.keys()) this.sync.check(id); // behind the listed last_revision
     if (gone.includes(this.openId)) this.close();
     this.sidebar.render();
     if (this.openId) this.showHeader(this.store.get(this.openId));
@@ -134,8 +136,15 @@ export class ChatApp {
     this.header.loadMembers(conversationId);
     const thread = this.store.thread(conversationId);
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
-    if (thread.loaded) this.markRead();
-    else this.history.newest(thread).then((loaded) => loaded && this.markRead());
+    if (thread.loaded) {
+      this.markRead();
+    } else {
+      this.history.newest(thread).then((loaded) => {
+        if (!loaded) return;
+        this.sync.check(conversationId); // a live event that came while loading may lie beyond a gap
+        this.markRead();
+      });
+    }
     // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
   }
@@ -176,11 +185,8 @@ export class ChatApp {
         if (message.sender?.id === this.me.id && message.seq === thread.newestSeq) followOwn = true;
       }
     }
-    if (thread && source !== "sync") {
-      let gap = false;
-      for (const message of messages) gap = thread.noteRevision(message.revision) || gap;
-      if (gap && thread.loaded) this.sync.soon(conversationId);
-    }
+    // A revision applied above the watermark leaves a gap: the changes since it fill it.
+    if (thread && source !== "sync") this.sync.check(conversationId);
     if (thread && this.view.isShowing(thread)) {
       if (settled) this.renderPending(conversationId);
       this.view.update(changed, { follow: followOwn });

@@ -17,8 +17,8 @@ export class History {
   async newest(thread) {
     if (thread.loading) return false;
     const id = thread.conversationId;
-    // Every change up to this snapshot's revision will be in the page we are about to fetch.
-    const knownRevision = this.store.get(id)?.last_revision || 0;
+    // Read before asking: the page will be a later snapshot, so it holds every change up to here.
+    const listedRevision = this.store.get(id)?.last_revision || 0;
     thread.loading = true;
     this.view.renderHistoryStatus();
     let page;
@@ -34,8 +34,14 @@ export class History {
     if (this.store.threads.get(id) !== thread) return false; // the conversation went away meanwhile
     thread.loaded = true;
     thread.applyHistory(page.messages, page.has_more);
+    // The watermark starts at what this page proves complete. The newest page is one snapshot
+    // of the conversation's newest messages: every change up to the snapshot's revision is in
+    // it, or belongs to a message below it that "load older" fetches as it is then. The answer
+    // does not name that revision, but two lower bounds are known: the list's last_revision
+    // read before asking, and the highest revision in the page. A live event that came while
+    // loading and lies beyond what this proves leaves a gap, which the caller has synced.
     const pageRevision = Math.max(0, ...page.messages.map((message) => message.revision));
-    thread.advanceTo(Math.max(knownRevision, pageRevision));
+    thread.revisions.coveredUpTo(Math.max(listedRevision, pageRevision));
     for (const message of page.messages) {
       if (message.client_id && message.sender?.id === this.store.me.id) this.outbox.settle(message.client_id);
     }

@@ -1,5 +1,7 @@
 // The page's state, without DOM: the conversation list and the loaded messages of each conversation.
 
+import { RevisionWatermark } from "./watermark.js";
+
 function activity(conversation) {
   const stamp = conversation.last_message_at || conversation.created_at;
   return stamp ? Date.parse(stamp) || 0 : 0;
@@ -21,10 +23,9 @@ export class Thread {
     this.loading = false;
     this.hasMore = true; // older messages exist on the server
     this.floorSeq = null; // lowest seq fetched through history: below it the page knows nothing
-    // Every change up to `revision` is applied; revisions seen beyond it wait in `ahead`
-    // until the ones between arrive (live events can come out of order, or be missed).
-    this.revision = 0;
-    this.ahead = new Set();
+    // The resync cursor. A change to a message below `floorSeq` counts as applied: "load
+    // older" fetches that message as it is then.
+    this.revisions = new RevisionWatermark();
   }
 
   get newestSeq() {
@@ -35,8 +36,13 @@ export class Thread {
     return this.messages.length ? this.messages[0].seq : null;
   }
 
-  /** Insert or replace one message; answers "inserted", "replaced" or null (nothing changed). */
+  /**
+   * Insert or replace one message; answers "inserted", "replaced" or null (nothing changed).
+   * Either way the change with its revision is applied: shown, superseded by a newer revision
+   * of the same message, or below the history the page has loaded.
+   */
   apply(message) {
+    this.revisions.noteApplied(message.revision);
     const existing = this.byId.get(message.id);
     if (existing) {
       if ((existing.revision || 0) >= (message.revision || 0)) return null;
@@ -68,27 +74,6 @@ export class Thread {
       this.messages = this.messages.filter((message) => message.seq >= this.floorSeq);
     }
     return changed;
-  }
-
-  /** Record that the change with this revision is applied; answers true while a gap remains. */
-  noteRevision(revision) {
-    if (revision > this.revision) this.ahead.add(revision);
-    this.rollForward();
-    return this.ahead.size > 0;
-  }
-
-  /** Everything up to `revision` is known to be applied (a history snapshot or a sync answer). */
-  advanceTo(revision) {
-    if (revision > this.revision) this.revision = revision;
-    this.rollForward();
-  }
-
-  rollForward() {
-    for (const seen of this.ahead) if (seen <= this.revision) this.ahead.delete(seen);
-    while (this.ahead.has(this.revision + 1)) {
-      this.revision += 1;
-      this.ahead.delete(this.revision);
-    }
   }
 
   indexOfSeq(seq) {
@@ -167,6 +152,8 @@ export class ConversationStore {
     }
     if (merged.kind === "group" && incoming.name) merged.title = incoming.name;
     this.conversations.set(incoming.id, merged);
+    // The server has every change up to last_revision: a thread that has not applied them has a gap.
+    this.threads.get(incoming.id)?.revisions.noteExists(merged.last_revision);
     this.changedAt.set(incoming.id, this.mark());
     return merged;
   }

@@ -1,0 +1,217 @@
+"""static/js/chat/sync.js in Chromium: catching up from each conversation's watermark, against a
+model of the server's `sync` answer, and the chat page against the real server."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# `server` answers `sync` as the server does (changes_since: every message changed after
+# `since`, oldest change first, `limit` a page); `live(message)` is what the page does with a
+# message:new or message:updated; `idle()` waits until no sync is due or on its way.
+SYNC = """async (script) => {
+  const { ConversationStore } = await import("/static/js/chat/store.js");
+  const { Sync } = await import("/static/js/chat/sync.js");
+  const server = {
+    connected: true, revision: 0, rows: new Map(), limit: 100, requests: [], gate: null,
+    /** Create message `id` (or change it): its new state, as the live event carries it. */
+    write(id, body) {
+      this.revision += 1;
+      const seq = this.rows.get(id)?.seq ?? this.rows.size + 1;
+      const message = { id, seq, revision: this.revision, body, conversation_id: 1 };
+      this.rows.set(id, message);
+      return message;
+    },
+    changes(since) {
+      const rows = [...this.rows.values()].filter((m) => m.revision > since).sort((a, b) => a.revision - b.revision);
+      const page = rows.slice(0, this.limit);
+      return { conversation_id: 1, revision: page.length ? page.at(-1).revision : since,
+               has_more: rows.length > this.limit, messages: page };
+    },
+    async request(event, payload) {
+      this.requests.push(payload.conversations.map((cursor) => cursor.since));
+      const answer = { ok: true, conversations: payload.conversations.map((cursor) => this.changes(cursor.since)) };
+      if (this.gate) await this.gate;  // read now, answered later: live events can overtake it
+      return answer;
+    },
+  };
+  const store = new ConversationStore({ id: 99 });
+  store.upsert({ id: 1, kind: "group", name: "g" });
+  const thread = store.thread(1);
+  const sync = new Sync({ store, connection: server, gapDelayMs: 0,
+    receive: (id, messages) => { for (const m of messages) store.threads.get(id).apply(m); } });
+  const live = (message) => { thread.apply(message); sync.check(1); };
+  /** The newest page of history, as History.newest applies it. */
+  const load = () => {
+    thread.applyHistory([...server.rows.values()], false);
+    thread.loaded = true;
+    thread.revisions.coveredUpTo(server.revision);
+  };
+  const idle = async () => {
+    while (sync.gapTimers.size || sync.inFlight.size) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  const shown = () => thread.messages.map((m) => m.body);
+  const AsyncFunction = (async () => {}).constructor;
+  return new AsyncFunction("server", "thread", "sync", "live", "load", "idle", "shown", script)(
+    server, thread, sync, live, load, idle, shown);
+}"""
+
+
+@pytest.fixture
+def run(module_page):
+    """Run an async script body with server, thread, sync, live, load, idle and shown() in scope."""
+    return lambda script: module_page.evaluate(SYNC, script)
+
+
+def test_a_live_event_before_the_reconnect_sync_does_not_move_the_cursor_past_a_missed_one(run):
+    result = run("""
+        server.write(1, "seen");
+        load();
+        server.connected = false;
+        server.write(2, "m1");           // sent while we were away
+        server.connected = true;
+        live(server.write(3, "m2"));     // arrives before the reconnect's sync
+        await sync.all();
+        await idle();
+        return { requests: server.requests, shown: shown(), watermark: thread.revisions.watermark };
+    """)
+    assert result == {"requests": [[1]], "shown": ["seen", "m1", "m2"], "watermark": 3}
+
+
+def test_events_out_of_order_close_their_own_gap(run):
+    result = run("""
+        server.write(1, "one");
+        load();
+        const two = server.write(2, "two"), three = server.write(3, "three");
+        live(three);
+        const waiting = [thread.revisions.watermark, thread.revisions.hasGap];
+        live(two);
+        await idle();
+        return { waiting, watermark: thread.revisions.watermark, requests: server.requests, shown: shown() };
+    """)
+    assert result == {"waiting": [1, True], "watermark": 3, "requests": [], "shown": ["one", "two", "three"]}
+
+
+def test_a_gap_is_filled_from_the_changes_page_after_page(run):
+    result = run("""
+        server.write(1, "one");
+        load();
+        for (let id = 2; id <= 6; id += 1) server.write(id, "missed " + id);
+        server.limit = 2;
+        live(server.write(7, "seven"));
+        await idle();
+        return { requests: server.requests, watermark: thread.revisions.watermark, shown: shown() };
+    """)
+    assert result == {"requests": [[1], [3], [5]], "watermark": 7,
+                      "shown": ["one", "missed 2", "missed 3", "missed 4", "missed 5", "missed 6", "seven"]}
+
+
+def test_a_revision_superseded_before_it_arrived_is_resolved_by_the_changes(run):
+    result = run("""
+        server.write(1, "one");
+        load();
+        server.write(2, "draft");            // revision 2 never arrives live...
+        live(server.write(3, "three"));
+        live(server.write(2, "final"));      // ...its message is at revision 4 now
+        const waiting = [thread.revisions.watermark, thread.revisions.hasGap];
+        await idle();
+        return { waiting, requests: server.requests, watermark: thread.revisions.watermark,
+                 gap: thread.revisions.hasGap, shown: shown() };
+    """)
+    assert result == {"waiting": [1, True], "requests": [[1]], "watermark": 4, "gap": False,
+                      "shown": ["one", "final", "three"]}
+
+
+def test_duplicate_and_stale_deliveries_are_applied_once_and_fill_no_gap(run):
+    result = run("""
+        server.write(1, "one");
+        load();
+        server.connected = false;            // the gap stays open: no sync can run
+        server.write(2, "missed");
+        const three = server.write(3, "three");
+        live(three);
+        live(three);
+        live({ ...server.rows.get(1) });
+        const edited = server.write(3, "three, edited");
+        live(edited);
+        live(three);                         // late and stale: older than what is shown
+        await idle();
+        return { shown: shown(), watermark: thread.revisions.watermark, gap: thread.revisions.hasGap,
+                 count: thread.messages.length };
+    """)
+    assert result == {"shown": ["one", "three, edited"], "watermark": 1, "gap": True, "count": 2}
+
+
+def test_one_sync_at_a_time_per_conversation_and_one_more_if_asked_meanwhile(run):
+    result = run("""
+        server.write(1, "one");
+        load();
+        let open;
+        server.gate = new Promise((resolve) => { open = resolve; });
+        server.write(2, "two");
+        const first = sync.all();            // reads up to 2, answer held
+        live(server.write(3, "three"));      // overtakes the answer
+        server.write(4, "four");             // missed
+        live(server.write(5, "five"));
+        const second = sync.all();           // a reconnect while the first is on its way
+        while (sync.gapTimers.size) await new Promise((resolve) => setTimeout(resolve, 5));  // the gap's timer too
+        const whileHeld = server.requests.length;
+        server.gate = null;
+        open();
+        await Promise.all([first, second]);
+        await idle();
+        return { whileHeld, requests: server.requests, watermark: thread.revisions.watermark, shown: shown() };
+    """)
+    assert result == {"whileHeld": 1, "requests": [[1], [3]], "watermark": 5,
+                      "shown": ["one", "two", "three", "four", "five"]}
+
+
+# The page's first `sync` after a reconnect waits until its conversation list arrives: hold that
+# list, so that a live message overtakes the sync; record what every `sync` asks for.
+HOLD_LIST_AND_RECORD_SYNCS = """() => {
+  window.syncCursors = [];
+  const socket = window.switchboardSocket;
+  const emitWithAck = socket.emitWithAck.bind(socket);
+  socket.emitWithAck = (event, payload) => {
+    if (event === "sync") window.syncCursors.push(...payload.conversations.map((cursor) => cursor.since));
+    return emitWithAck(event, payload);
+  };
+  window.heldLists = [];
+  const fetch = window.fetch.bind(window);
+  window.fetch = (url, options) => {
+    if (String(url).endsWith("/api/conversations") && window.holdLists) {
+      return new Promise((resolve) => window.heldLists.push(() => resolve(fetch(url, options))));
+    }
+    return fetch(url, options);
+  };
+}"""
+
+
+def test_the_page_resyncs_from_its_watermark_after_a_live_message_overtakes_the_resync(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)
+    post(alice_account, group["id"], "seen")
+    bob = chat_page()
+    bob.log_in(bob_account.username)
+    bob.open(group["id"])
+    expect(bob.messages).to_have_count(1)
+    bob.page.evaluate(HOLD_LIST_AND_RECORD_SYNCS)
+
+    bob.page.evaluate("window.switchboardSocket.disconnect()")
+    bob.expect_state("offline")
+    post(alice_account, group["id"], "m1")
+    bob.page.evaluate("window.holdLists = true; window.switchboardSocket.connect()")
+    bob.expect_state("online")
+    bob.page.wait_for_function("window.heldLists.length > 0")
+    post(alice_account, group["id"], "m2")
+    expect(bob.message_with("m2")).to_have_count(1)
+
+    bob.page.evaluate("window.holdLists = false; window.heldLists.forEach((release) => release())")
+    expect(bob.messages).to_have_count(3)
+    assert bob.page.locator("#message-list .message-body").all_inner_texts() == ["seen", "m1", "m2"]
+    assert bob.page.evaluate("window.syncCursors")[0] == 1  # the watermark, not the highest revision seen (3)
+    assert bob.shown_seqs() == [1, 2, 3]
+    assert_nothing_went_wrong(bob)
