@@ -17,7 +17,6 @@ from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
 from jobs import init_jobs
-from realtime.presence import init_presence
 from realtime.socketio_adapter import init_realtime
 
 
@@ -82,7 +81,6 @@ def register_extensions(app: Flask) -> None:
         max_http_buffer_size=1_000_000,
     )
     init_realtime(app)
-    init_presence(app)
     init_jobs(app)
 
 

@@ -46,12 +46,13 @@ class RedisPresence:
     TTL_SECONDS = 60
     HEARTBEAT_SECONDS = 20
 
-    def __init__(self, url: str, start_background_task) -> None:
+    def __init__(self, url: str, start_background_task, sleep) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(url)
         self.process_key = self.KEY_PREFIX + uuid.uuid4().hex
         self._start_background_task = start_background_task
+        self._sleep = sleep
         self._heartbeat_started = False
 
     def connected(self, user_id: int, sid: str) -> None:
@@ -76,20 +77,17 @@ class RedisPresence:
         return list(self.redis.scan_iter(match=self.KEY_PREFIX + "*", count=200))
 
     def _heartbeat(self) -> None:
-        from extensions import socketio
-
         while True:
-            socketio.sleep(self.HEARTBEAT_SECONDS)
+            self._sleep(self.HEARTBEAT_SECONDS)
             self.redis.expire(self.process_key, self.TTL_SECONDS)
 
 
-def init_presence(app: Flask) -> None:
-    from extensions import socketio
-
+def init_presence(app: Flask, start_background_task, sleep) -> None:
+    """Pick the store; the server's own background tasks (greenlets under gevent) keep it alive."""
     url = app.config.get("PRESENCE_REDIS_URL") or ""
     if not url and app.config["SOCKETIO_MESSAGE_QUEUE"].startswith(("redis://", "rediss://")):
         url = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    app.extensions["presence"] = RedisPresence(url, socketio.start_background_task) if url else LocalPresence()
+    app.extensions["presence"] = RedisPresence(url, start_background_task, sleep) if url else LocalPresence()
 
 
 presence: LocalPresence | RedisPresence = LocalProxy(lambda: current_app.extensions["presence"])

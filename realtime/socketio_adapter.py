@@ -24,6 +24,7 @@ from payloads import conversation_payload, member_payload, message_payload
 from realtime import conversation_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.ordering import RevisionOrder
+from realtime.presence import init_presence
 
 NAMESPACE = "/"
 
@@ -164,7 +165,8 @@ class SocketDelivery:
 
 
 def init_realtime(app: Flask) -> None:
-    """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured."""
+    """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
+    and the presence store its sockets keep."""
     delivery = SocketDelivery(app)
     url = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if url:
@@ -176,6 +178,7 @@ def init_realtime(app: Flask) -> None:
     app.extensions["socketio_delivery"] = delivery
     app.extensions["events"].register(SocketIOAdapter(bus))
     app.extensions["realtime_bus"] = bus
+    init_presence(app, socketio.start_background_task, socketio.sleep)
 
 
 def start_receiving(app: Flask) -> None:

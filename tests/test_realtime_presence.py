@@ -1,5 +1,6 @@
 """Presence stores: in memory, and in a real Redis shared by several processes."""
 import threading
+import time
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_local_presence_counts_sockets_per_user():
 
 @pytest.mark.integration
 def test_redis_presence_is_shared_by_processes(redis_server):
-    first, second = RedisPresence(redis_server.url, no_heartbeat), RedisPresence(redis_server.url, no_heartbeat)
+    first, second = RedisPresence(redis_server.url, no_heartbeat, time.sleep), RedisPresence(redis_server.url, no_heartbeat, time.sleep)
     first.connected(10, "s1")
     second.connected(10, "s2")
     second.connected(11, "s3")
@@ -41,9 +42,9 @@ def test_redis_presence_is_shared_by_processes(redis_server):
 
 @pytest.mark.integration
 def test_redis_presence_forgets_a_process_that_stops_refreshing(redis_server):
-    crashed = RedisPresence(redis_server.url, no_heartbeat)
+    crashed = RedisPresence(redis_server.url, no_heartbeat, time.sleep)
     crashed.TTL_SECONDS = 1
-    survivor = RedisPresence(redis_server.url, no_heartbeat)
+    survivor = RedisPresence(redis_server.url, no_heartbeat, time.sleep)
     crashed.connected(20, "gone")
     survivor.connected(21, "here")
     assert survivor.online_user_ids() >= {20, 21}
@@ -55,7 +56,7 @@ def test_redis_presence_forgets_a_process_that_stops_refreshing(redis_server):
 @pytest.mark.integration
 def test_redis_presence_heartbeat_keeps_the_process_key(redis_server):
     started = threading.Event()
-    presence = RedisPresence(redis_server.url, lambda task: started.set())
+    presence = RedisPresence(redis_server.url, lambda task: started.set(), time.sleep)
     presence.connected(30, "s")
     assert started.is_set() and presence.redis.ttl(presence.process_key) > 0
     presence.disconnected(30, "s")

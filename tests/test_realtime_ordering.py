@@ -1,0 +1,112 @@
+"""realtime.ordering: frames of a conversation leave in revision order; gaps are filled from the database."""
+from __future__ import annotations
+
+import threading
+
+from realtime.ordering import RevisionOrder
+
+
+class Clock:
+    """Background tasks that run only when the test says the wait is over."""
+
+    def __init__(self) -> None:
+        self.tasks = []
+
+    def start(self, task, *args):
+        self.tasks.append((task, args))
+
+    def sleep(self, _seconds):
+        return None
+
+    def run_waits(self):
+        tasks, self.tasks = self.tasks, []
+        for task, args in tasks:
+            task(*args)
+
+
+def make_order(missing=None, capacity=50_000):
+    sent, reads, clock = [], [], Clock()
+
+    def read_missing(conversation_id, first, last):
+        reads.append((conversation_id, first, last))
+        return [(revision, f"db:{revision}") for revision in (missing or {}).get(conversation_id, [])
+                if first <= revision <= last]
+
+    order = RevisionOrder(sent.append, read_missing, clock.start, clock.sleep, capacity=capacity)
+    return order, sent, reads, clock
+
+
+def test_frames_in_order_leave_at_once():
+    order, sent, reads, clock = make_order()
+    for revision in (4, 5, 6):
+        order.offer(1, revision, f"r{revision}")
+    assert sent == ["r4", "r5", "r6"] and clock.tasks == [] and reads == []
+
+
+def test_a_frame_ahead_waits_for_the_one_before_it():
+    order, sent, reads, clock = make_order()
+    order.offer(1, 1, "r1")
+    order.offer(1, 3, "r3")
+    assert sent == ["r1"] and order.waiting_count() == 1
+    order.offer(1, 2, "r2")
+    assert sent == ["r1", "r2", "r3"] and order.waiting_count() == 0
+    clock.run_waits()  # the wait finds no gap left: nothing is read
+    assert reads == [] and sent == ["r1", "r2", "r3"]
+
+
+def test_conversations_do_not_wait_for_each_other():
+    order, sent, _, _ = make_order()
+    order.offer(1, 1, "a1")
+    order.offer(2, 7, "b7")
+    order.offer(1, 3, "a3")
+    order.offer(2, 8, "b8")
+    assert sent == ["a1", "b7", "b8"]
+
+
+def test_a_gap_still_open_after_the_wait_is_read_from_the_database():
+    order, sent, reads, clock = make_order(missing={1: [2, 4]})  # 3 was superseded by a later change
+    order.offer(1, 1, "r1")
+    order.offer(1, 5, "r5")
+    order.offer(1, 6, "r6")
+    assert sent == ["r1"]
+    clock.run_waits()
+    assert reads == [(1, 2, 4)]
+    assert sent == ["r1", "db:2", "db:4", "r5", "r6"]
+    order.offer(1, 3, "r3-late")  # arrives after its gap was filled: dropped, order holds
+    order.offer(1, 7, "r7")
+    assert sent[-1] == "r7" and "r3-late" not in sent
+
+
+def test_a_missing_frame_that_arrives_while_the_database_is_read_goes_out_once():
+    order, sent, reads, clock = make_order()
+    arrived = []
+
+    def read_missing(conversation_id, first, last):
+        order.offer(1, 2, "r2")  # the live frame wins the race
+        arrived.append(True)
+        return [(2, "db:2")]
+
+    order._read_missing = read_missing
+    order.offer(1, 1, "r1")
+    order.offer(1, 3, "r3")
+    clock.run_waits()
+    assert arrived and sent == ["r1", "r2", "r3"]
+
+
+def test_old_idle_conversations_are_forgotten():
+    order, sent, _, _ = make_order(capacity=2)
+    for conversation_id in (1, 2, 3):
+        order.offer(conversation_id, 10, f"c{conversation_id}")
+    assert len(order._conversations) == 2 and 1 not in order._conversations
+
+
+def test_offers_from_many_threads_keep_the_order():
+    order, sent, _, clock = make_order()
+    order.offer(1, 1, 1)
+    revisions = list(range(2, 402))
+    threads = [threading.Thread(target=order.offer, args=(1, revision, revision)) for revision in reversed(revisions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sent == [1, *revisions]
