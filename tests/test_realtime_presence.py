@@ -27,7 +27,8 @@ def test_local_presence_counts_sockets_per_user():
 
 @pytest.mark.integration
 def test_redis_presence_is_shared_by_processes(redis_server):
-    first, second = RedisPresence(redis_server.url, no_heartbeat, time.sleep), RedisPresence(redis_server.url, no_heartbeat, time.sleep)
+    first = RedisPresence(redis_server.url, no_heartbeat, time.sleep)
+    second = RedisPresence(redis_server.url, no_heartbeat, time.sleep)
     first.connected(10, "s1")
     second.connected(10, "s2")
     second.connected(11, "s3")
