@@ -15,12 +15,14 @@ from io import BytesIO
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import update
 
 from actions.access import access_conversation, access_conversation_for_posting
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.validation import check_int, check_string
 from events import atomic, on_commit
 from extensions import db
+from jobs import enqueue_on_commit, job
 from models import Attachment, Message, User
 from storage import ObjectMissing, PresignedPost, Storage, get_storage
 from storage.sniff import INLINE_TYPES, KNOWN_TYPES, SNIFF_BYTES, message_kind, sniff
@@ -115,9 +117,9 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
     attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id, storage_key=key,
                             filename=filename, content_type=content_type, size=reader.size,
                             sha256=reader.sha256, status="ready")
-    attachment.thumbnail_key = _store_thumbnail(storage, key, content_type)
     db.session.add(attachment)
     db.session.flush()
+    _thumbnail_later(attachment)
     return attachment
 
 
@@ -169,8 +171,8 @@ def complete_direct_upload(uploader: User, attachment_id: int) -> Attachment:
         # The refused object goes; the attachment stays pending, so the same upload can be tried again.
         storage.delete(attachment.storage_key)
         raise ActionError("upload_mismatch", problem, status=422)
-    attachment.thumbnail_key = _store_thumbnail(storage, attachment.storage_key, attachment.content_type)
     attachment.status = "ready"
+    _thumbnail_later(attachment)
     return attachment
 
 
@@ -262,9 +264,44 @@ def _verify(storage: Storage, attachment: Attachment, size: int, content_type: s
     return None
 
 
+def _thumbnail_later(attachment: Attachment) -> None:
+    """Images get their thumbnail from a job, once the upload has committed (Pillow is slow)."""
+    if attachment.content_type in THUMBNAIL_TYPES:
+        enqueue_on_commit(make_attachment_thumbnail, attachment.id)
+
+
+@job()
+def make_attachment_thumbnail(attachment_id: int) -> None:
+    """Job: store an image's thumbnail; if its message was sent meanwhile, members see it live.
+
+    Safe to run twice: the thumbnail's key follows from the file's, and a file that has one
+    already, or was removed meanwhile, is left alone."""
+    from actions.messages import record_message_change  # the one way a message changes (revision + event)
+
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.status != "ready" or attachment.thumbnail_key is not None:
+        return
+    storage = get_storage()
+    key = _store_thumbnail(storage, attachment.storage_key, attachment.content_type)
+    if key is None:
+        return  # not an image Pillow can read: it is shown without a thumbnail
+    # Only if it is still ready and without one: an operator may have removed it meanwhile.
+    taken = db.session.execute(
+        update(Attachment).where(Attachment.id == attachment_id, Attachment.status == "ready",
+                                 Attachment.thumbnail_key.is_(None))
+        .values(thumbnail_key=key).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attachment)
+    if not taken:
+        if attachment.thumbnail_key != key:
+            on_commit(lambda: _remove_objects(storage, [key]))
+        return
+    message = message_of(attachment)
+    if message is not None and not message.is_removed:
+        record_message_change(message)  # members get message:updated, now with thumbnail_url
+
+
 def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | None:
-    if content_type not in THUMBNAIL_TYPES:
-        return None
     with closing(storage.open(key)) as source:
         thumbnail = make_thumbnail(source)
     if thumbnail is None:

@@ -6,6 +6,6 @@ Declare a job with `@job` next to the action it belongs to; ask for it from an a
 See docs/deployment.md ("Background jobs").
 """
 from jobs.queue import JobQueue, enqueue_on_commit, init_jobs, job_queue
-from jobs.registry import Job, job
+from jobs.registry import Job, crontab, job
 
-__all__ = ["Job", "JobQueue", "enqueue_on_commit", "init_jobs", "job", "job_queue"]
+__all__ = ["Job", "JobQueue", "crontab", "enqueue_on_commit", "init_jobs", "job", "job_queue"]

@@ -12,6 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from huey import crontab  # noqa: F401  (periodic jobs: @job(periodic=crontab(minute="0")))
+
+from events.unit_of_work import atomic
+
 # Failing jobs are retried this many times by default, after JOBS_RETRY_DELAY_SECONDS,
 # then twice as long each time (10 s, 20 s, 40 s, 80 s, 160 s: about five minutes in all).
 DEFAULT_RETRIES = 5
@@ -32,7 +36,9 @@ class Job:
         return f"{self.function.__module__}.{self.function.__name__}"
 
     def __call__(self, *args: Any) -> Any:
-        return self.function(*args)
+        """Run it here and now, in the caller's unit of work (or one of its own)."""
+        with atomic():
+            return self.function(*args)
 
 
 def job(retries: int = DEFAULT_RETRIES, periodic: Callable[[Any], bool] | None = None) -> Callable[[Callable], Job]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.servers import ChatUser
+from tests.servers import ChatUser, wait_for
 
 
 def make_group(owner: ChatUser, *members: ChatUser, name: str = "Files") -> dict:
@@ -50,3 +50,11 @@ def follow(user: ChatUser, location: str) -> requests.Response:
     if location.startswith("/"):
         location = user.server_url + location
     return requests.get(location, timeout=10)
+
+
+def wait_for_thumbnail(user: ChatUser, attachment_id: int) -> dict:
+    """The attachment once the job consumer has made its thumbnail (uploads answer before that)."""
+    def made():
+        attachment = user.api("GET", f"/files/{attachment_id}").json()["attachment"]
+        return attachment if attachment["has_thumbnail"] else None
+    return wait_for(made, what=f"the thumbnail of file {attachment_id}")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
+from flask import current_app
 
 from actions.errors import ActionError
 from actions.files import (
@@ -12,12 +14,15 @@ from actions.files import (
     delete_attachment,
     file_download_url,
     incoming_key,
+    make_attachment_thumbnail,
     start_direct_upload,
     upload_attachment,
 )
 from actions.messages import delete_message, send_message
 from actions.moderation import hide_message, unhide_message
 from extensions import db
+from jobs import job_queue
+from jobs.queue import job_name
 from models import Attachment
 from storage import get_storage
 from tests.factories import make_group
@@ -30,7 +35,25 @@ def group(alice, bob):
 
 
 def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
-    return upload_attachment(user, conversation.id, filename, declared, io.BytesIO(data))
+    """Upload, then run the jobs it queued (an image's thumbnail) as the consumer would."""
+    attachment = upload_attachment(user, conversation.id, filename, declared, io.BytesIO(data))
+    run_queued_jobs()
+    db.session.refresh(attachment)
+    return attachment
+
+
+def run_queued_jobs() -> list[str]:
+    """Take every queued job out of the queue and run it here, as one consumer run each."""
+    queue, ran = job_queue(), []
+    while (task := queue.huey.dequeue()) is not None:
+        queue.huey.execute(task)
+        ran.append(job_name(task))
+    return ran
+
+
+def stored_keys() -> list[str]:
+    root = Path(current_app.config["STORAGE_LOCAL_PATH"])
+    return [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
 
 
 def test_upload_sniffs_hashes_and_makes_a_thumbnail(alice, group):
@@ -42,6 +65,38 @@ def test_upload_sniffs_hashes_and_makes_a_thumbnail(alice, group):
     assert storage.head(attachment.storage_key).size == attachment.size
     assert attachment.thumbnail_key.startswith(attachment.storage_key + ".thumb.")
     assert storage.head(attachment.thumbnail_key).size > 0
+
+
+def test_the_thumbnail_is_made_by_a_job_after_the_upload_commits(alice, bob, group, socket_client_for):
+    attachment = upload_attachment(alice, group.id, "photo.png", None, io.BytesIO(png_bytes()))
+    assert attachment.thumbnail_key is None  # the answer does not wait for Pillow
+    assert [(job.name, job.arguments) for job in job_queue().queued()] == [
+        (make_attachment_thumbnail.name, (attachment.id,))]
+    sent_revision = send_message(alice, group.id, "", attachment_id=attachment.id).message.revision  # before it
+    bob_socket = socket_client_for("bob")
+    bob_socket.get_received()
+
+    assert run_queued_jobs() == [make_attachment_thumbnail.name]
+    db.session.refresh(attachment)
+    assert get_storage().head(attachment.thumbnail_key).size > 0
+    [update] = [event["args"][0]["message"] for event in bob_socket.get_received()
+                if event["name"] == "message:updated"]
+    assert update["revision"] == sent_revision + 1
+    assert update["attachment"]["thumbnail_url"] == f"/files/{attachment.id}/thumbnail"
+
+    make_attachment_thumbnail(attachment.id)  # a second run changes nothing
+    assert [event for event in bob_socket.get_received() if event["name"] == "message:updated"] == []
+
+
+def test_no_thumbnail_job_for_other_files_nor_for_files_removed_before_it_runs(alice, operator, group):
+    upload_attachment(alice, group.id, "doc.pdf", None, io.BytesIO(PDF_BYTES))
+    assert job_queue().queued_count() == 0
+    image = upload_attachment(alice, group.id, "photo.png", None, io.BytesIO(png_bytes()))
+    delete_attachment(operator, image.id)
+    assert run_queued_jobs() == [make_attachment_thumbnail.name]
+    db.session.refresh(image)
+    assert image.thumbnail_key is None
+    assert not any(key.startswith(image.storage_key) for key in stored_keys())
 
 
 def test_upload_refuses_unknown_types_empty_files_and_strangers(alice, carol, group):

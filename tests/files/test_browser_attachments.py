@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.files.live import make_group
+from tests.files.live import make_group, wait_for_thumbnail
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import ChatUser
 
@@ -69,11 +69,14 @@ def test_uploads_send_and_render(page):
     document = upload(tab, group, "notes.pdf", "application/pdf", PDF_BYTES, direct=True)
     assert document["attachment"]["status"] == "ready" and document["attachment"]["size"] == len(PDF_BYTES)
 
+    wait_for_thumbnail(alice, image["attachment"]["id"])  # made by the job consumer after the upload
     messages = [alice.api("POST", f"/conversations/{group['id']}/messages",
                           json={"attachment_id": uploaded["attachment"]["id"]}).json()["message"]
                 for uploaded in (image, document)]
     shown_image = tab.evaluate(RENDER_SCRIPT, messages[0])
     assert shown_image["imageWidth"] == 320  # the thumbnail, loaded through the redirect
+    without_thumbnail = {**messages[0]["attachment"], "has_thumbnail": False, "thumbnail_url": None}
+    assert tab.evaluate(RENDER_SCRIPT, {**messages[0], "attachment": without_thumbnail})["imageWidth"] == 400
     assert shown_image["name"] == "red dot <b>.png" and "<b>" not in shown_image["html"]
     shown_file = tab.evaluate(RENDER_SCRIPT, messages[1])
     assert shown_file["download"] == f"/files/{document['attachment']['id']}?download=1"

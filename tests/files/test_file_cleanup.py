@@ -1,11 +1,12 @@
 """Unsent uploads are cleared away; sent files stay."""
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from actions.file_cleanup import purge_unsent_uploads
+from actions.file_cleanup import purge_unsent_uploads, purge_unsent_uploads_hourly
 from actions.files import start_direct_upload, upload_attachment
 from actions.messages import send_message
 from extensions import db
+from jobs import job_queue
 from models import Attachment
 from storage import get_storage
 from tests.factories import make_group
@@ -41,3 +42,22 @@ def test_the_command_reports_what_it_deleted(app, alice):
     age(upload_attachment(alice, group.id, "old.pdf", None, io.BytesIO(PDF_BYTES)), 48)
     result = app.test_cli_runner().invoke(args=["purge-uploads", "--hours", "24"])
     assert result.exit_code == 0 and "Deleted 1 unsent uploads." in result.output
+
+
+def test_the_consumer_purges_every_hour_at_minute_zero(app):
+    task_class = job_queue().tasks[purge_unsent_uploads_hourly.name].task_class
+    assert task_class.default_retries == 5
+    assert task_class().validate_datetime(datetime(2026, 1, 1, 13, 0))
+    assert not task_class().validate_datetime(datetime(2026, 1, 1, 13, 30))
+
+
+def test_the_hourly_job_deletes_day_old_unsent_uploads(app, alice):
+    group = make_group(alice)
+    old = upload_attachment(alice, group.id, "old.pdf", None, io.BytesIO(PDF_BYTES))
+    recent = upload_attachment(alice, group.id, "recent.pdf", None, io.BytesIO(PDF_BYTES))
+    age(old, 25)
+    age(recent, 23)
+    purge_unsent_uploads_hourly()
+    purge_unsent_uploads_hourly()  # a second run finds nothing more to do
+    db.session.expire_all()
+    assert (old.status, recent.status) == ("deleted", "ready")

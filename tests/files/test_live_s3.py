@@ -18,7 +18,7 @@ from app import create_app
 from extensions import db
 from models import Attachment
 from tests.files.conftest import BUCKET, CREDENTIALS
-from tests.files.live import complete, direct_upload, download, make_group, upload
+from tests.files.live import complete, direct_upload, download, make_group, upload, wait_for_thumbnail
 from tests.files.samples import PDF_BYTES, png_bytes
 from tests.servers import ChatUser
 
@@ -81,6 +81,7 @@ def test_delete_attachment_removes_the_objects_from_the_bucket(s3_server, moto, 
     for name, value in CREDENTIALS.items():  # boto3's credential chain reads the process environment
         monkeypatch.setenv(name, value)
     attachment = upload(alice, group["id"], png_bytes(), "p.png").json()["attachment"]
+    wait_for_thumbnail(alice, attachment["id"])
     message = alice.api("POST", f"/conversations/{group['id']}/messages",
                         json={"attachment_id": attachment["id"]}).json()["message"]
     # As the back office would: the same action, in a process configured like the server.
