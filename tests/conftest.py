@@ -1,13 +1,13 @@
-"""Fixtures: an app on a fresh SQLite file (built by the real migrations), its clients,
-and named users. Integration fixtures that start real servers live in tests/servers.py."""
+"""Fixtures: an app on a fresh SQLite file (a copy of one the real migrations built once per
+session), its clients, and named users. Integration fixtures that start real servers live in
+tests/servers.py."""
 from __future__ import annotations
 
 import pytest
-from flask_migrate import upgrade
 
-from app import create_app
 from extensions import socketio
-from tests.clients import IsolatedClient, IsolatedSocketClient
+from tests.clients import IsolatedSocketClient
+from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
 from tests.factories import PASSWORD, make_user
 
 
@@ -17,23 +17,17 @@ def app_settings():
     return {}
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite file the real migrations built, once per session: each `app` works on a copy."""
+    return build_migrated_sqlite(tmp_path_factory.mktemp("migrated"))
+
+
 @pytest.fixture
-def app(tmp_path, app_settings):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-            "WTF_CSRF_ENABLED": False,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            **app_settings,
-        },
-        environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
-                 "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
-    )
-    # Requests and socket events get their own app context (see tests/clients.py).
-    app.test_client_class = IsolatedClient
+def app(tmp_path, app_settings, migrated_sqlite):
+    """The testing app on its own copy of the migrated database, with an app context pushed."""
+    app = testing_app(sqlite_copy(migrated_sqlite, tmp_path), tmp_path, app_settings)
     with app.app_context():
-        upgrade()
         yield app
 
 

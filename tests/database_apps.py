@@ -1,4 +1,8 @@
-"""Apps on SQLite or on a fresh PostgreSQL database, for tests that must pass on both engines.
+"""Apps for tests: on a copy of a SQLite file migrated once per session, or on a fresh
+PostgreSQL database, for tests that must pass on both engines.
+
+The `app` fixture (tests/conftest.py) copies the `migrated_sqlite` file the session built with
+the real migrations: a file copy takes a millisecond, running every migration tens.
 
 A test module overrides the `app` fixture with `engine_app(request, tmp_path)` parametrized
 over ENGINES; every fixture built on `app` (users, logged-in clients) then runs on both.
@@ -7,7 +11,8 @@ PostgreSQL tests are marked `integration`: they start a throwaway cluster (tests
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,18 +29,50 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
 _database_numbers = itertools.count(1)
 
 
-@contextmanager
-def app_on(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app on that database, migrated to the latest revision, with an app context pushed."""
+def testing_app(database_uri: str, tmp_path: Path, settings: Mapping[str, object] | None = None) -> Flask:
+    """The testing configuration on that database, with files under tmp_path; `settings` win."""
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_uri, "WTF_CSRF_ENABLED": False,
-         "SOCKETIO_ASYNC_MODE": "threading"},
+         "SOCKETIO_ASYNC_MODE": "threading", **(settings or {})},
         environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
                  "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
     )
-    app.test_client_class = IsolatedClient  # as in tests/conftest.py
+    # Requests and socket events get their own app context (see tests/clients.py).
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def build_migrated_sqlite(folder: Path) -> Path:
+    """A SQLite file built by the real migrations, closed so that it can be copied."""
+    path = folder / "migrated.db"
+    app = testing_app(f"sqlite:///{path}", folder)
     with app.app_context():
         upgrade()
+        with db.engine.connect() as connection:
+            # WAL mode: committed pages may still be in the -wal file, which a copy of the
+            # database file alone would lose. Write them into the database file.
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.session.remove()
+        db.engine.dispose()  # no connection is left open on the file while it is copied
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, f"{wal} still holds pages"
+    return path
+
+
+def sqlite_copy(migrated: Path, tmp_path: Path) -> str:
+    """The URL of a fresh copy of the migrated file, in the test's folder."""
+    database = tmp_path / "test.db"
+    shutil.copyfile(migrated, database)
+    return f"sqlite:///{database}"
+
+
+@contextmanager
+def app_on(database_uri: str, tmp_path: Path, *, migrate: bool = True) -> Iterator[Flask]:
+    """An app on that database, migrated to the latest revision, with an app context pushed."""
+    app = testing_app(database_uri, tmp_path)
+    with app.app_context():
+        if migrate:
+            upgrade()
         yield app
         db.session.remove()
         db.engine.dispose()  # closes its connections, so that the database can be dropped
@@ -62,7 +99,8 @@ def postgres_database(server) -> Iterator[str]:
 def engine_app(request, tmp_path: Path) -> Iterator[Flask]:
     """The app for `request.param` ("sqlite" or "postgresql"; the latter needs a `postgres` fixture)."""
     if request.param == "sqlite":
-        with app_on(f"sqlite:///{tmp_path / 'test.db'}", tmp_path) as app:
+        database_uri = sqlite_copy(request.getfixturevalue("migrated_sqlite"), tmp_path)
+        with app_on(database_uri, tmp_path, migrate=False) as app:
             yield app
         return
     with postgres_database(request.getfixturevalue("postgres")) as url, app_on(url, tmp_path) as app:
