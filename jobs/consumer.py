@@ -2,7 +2,8 @@
 
 It builds the app like gunicorn does, without gevent's monkey patching: its workers are
 threads (JOBS_WORKERS of them), each running one job at a time in its own app context.
-A scheduler thread starts the periodic jobs and the retries that are due.
+A scheduler thread starts the periodic jobs and the retries that are due. Without a Redis
+bus, the events of its jobs reach the web process's sockets through jobs.relay.
 
 Stopping: SIGTERM (systemd's, scripts/serve's) waits up to SHUTDOWN_SECONDS for the jobs
 that are running, SIGINT (Ctrl-C) stops at once; either way an unfinished job goes back
@@ -15,6 +16,8 @@ import logging
 import click
 from flask import Flask
 from huey.consumer import Consumer
+
+from jobs.relay import publish_through_relay
 
 SHUTDOWN_SECONDS = 30
 
@@ -44,4 +47,5 @@ def register_commands(app: Flask) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("huey").setLevel(logging.INFO)
+        publish_through_relay(app)
         build_consumer(app, workers, periodic).run()

@@ -104,11 +104,13 @@ def build_huey(config: dict) -> Huey:
 
 
 def init_jobs(app: Flask) -> JobQueue:
-    """Build the app's queue, register every declared job and the failure records, add the CLI."""
+    """Build the app's queue, register every declared job and the failure records, relay the
+    consumer's events to this process's sockets (jobs.relay), add the CLI."""
     import importlib
 
     from jobs.consumer import register_commands
     from jobs.failures import connect_signals
+    from jobs.relay import init_relay
 
     for module in JOB_MODULES:
         importlib.import_module(module)
@@ -117,6 +119,7 @@ def init_jobs(app: Flask) -> JobQueue:
         queue.register(job)
     connect_signals(queue)
     app.extensions["jobs"] = queue
+    init_relay(app)
     register_commands(app)
     return queue
 
