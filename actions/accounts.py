@@ -12,7 +12,7 @@ from sqlalchemy import or_
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.validation import check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
-from events.facts import TokenRevoked
+from events.facts import SessionEnded, TokenRevoked
 from extensions import db
 from models import ApiToken, User
 from models.time import utcnow
@@ -88,9 +88,17 @@ def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
-    record = db.session.execute(
+    return _live(db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
-    ).scalar_one_or_none()
+    ).scalar_one_or_none())
+
+
+def live_token_by_id(token_id: int) -> ApiToken | None:
+    """The same check, for a token already presented (a socket's, at each event)."""
+    return _live(db.session.get(ApiToken, token_id))
+
+
+def _live(record: ApiToken | None) -> ApiToken | None:
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
     return record if record.user.active else None
@@ -113,6 +121,13 @@ def revoke_api_token(token: str) -> bool:
     record.revoked_at = utcnow()
     queue_event(TokenRevoked(record.user_id, record.id))
     return True
+
+
+@atomic()
+def end_login_session(user: User, session_id: str) -> None:
+    """Logging out of one browser: the sockets opened with its session are cut at once; the
+    user's other browsers and tokens go on."""
+    queue_event(SessionEnded(user.id, session_id))
 
 
 def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None) -> list[User]:

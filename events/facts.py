@@ -167,3 +167,15 @@ class TokenRevoked(Fact):
     @property
     def recipients(self) -> Recipients:
         return Recipients.users(self.user_id)
+
+
+@dataclass(frozen=True)
+class SessionEnded(Fact):
+    """The connections opened with one login session (one browser) end; the user's others go on."""
+
+    user_id: int
+    session_id: str
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)

@@ -3,7 +3,8 @@ order, and presence.
 
 Rooms: `user:<id>` holds every live socket of one user (all tabs and devices);
 `conversation:<id>` holds the sockets of every member of a conversation;
-`token:<id>` holds the sockets opened with one API token.
+`token:<id>` holds the sockets opened with one API token; `session:<id>` those opened
+with one login session (one browser's cookie).
 """
 
 
@@ -18,3 +19,8 @@ def conversation_room(conversation_id: int) -> str:
 def token_room(token_id: int) -> str:
     """The sockets opened with one API token: cut together when it is revoked."""
     return f"token:{token_id}"
+
+
+def session_room(session_id: str) -> str:
+    """The sockets opened with one login session (one browser): cut together at its logout."""
+    return f"session:{session_id}"

@@ -1,8 +1,9 @@
 """The Socket.IO adapter: committed facts become Socket.IO frames, delivered to rooms.
 
 Rooms: `user:<id>` holds every live socket of one user (all tabs and devices);
-`conversation:<id>` the sockets of every member of a conversation; `token:<id>` the
-sockets opened with one API token. A conversation's members are resolved by its room.
+`conversation:<id>` the sockets of every member of a conversation; `token:<id>` and
+`session:<id>` the sockets opened with one API token or one login session (blueprints.identity).
+A conversation's members are resolved by its room.
 
 `prepare` renders the frames inside the committing transaction (payloads.py is the wire
 format); `deliver` publishes them on the bus (realtime.bus) once committed. Every process
@@ -21,7 +22,7 @@ from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
 from payloads import conversation_payload, member_payload, message_payload
-from realtime import conversation_room, token_room, user_room
+from realtime import conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
@@ -90,6 +91,8 @@ class SocketIOAdapter:
             return [room_command("disconnect", user_room(fact.user_id))]
         if isinstance(fact, f.TokenRevoked):
             return [room_command("disconnect", token_room(fact.token_id))]
+        if isinstance(fact, f.SessionEnded):
+            return [room_command("disconnect", session_room(fact.session_id))]
         raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
 
 

@@ -5,7 +5,8 @@ Every route except account and token creation needs a user (blueprints.request_a
 from flask import Blueprint, request
 
 from actions.errors import InvalidInput
-from blueprints.request_auth import api_user, authenticate_request, bearer_token  # noqa: F401  (used by routes)
+from blueprints.identity import bearer_token  # noqa: F401  (used by routes)
+from blueprints.request_auth import api_user, authenticate_request  # noqa: F401  (used by routes)
 
 bp = Blueprint("api", __name__)
 

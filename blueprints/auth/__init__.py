@@ -1,6 +1,9 @@
 """Browser accounts: register, log in, log out (session cookies, CSRF-protected forms)."""
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__)
+from blueprints import identity
 
-from blueprints.auth import loader, password, routes  # noqa: E402,F401
+bp = Blueprint("auth", __name__)
+bp.before_app_request(identity.keep_login_session)
+
+from blueprints.auth import password, routes  # noqa: E402,F401

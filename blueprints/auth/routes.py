@@ -2,12 +2,13 @@
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from actions.accounts import authenticate, register_user
 from actions.errors import ActionError
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, RegisterForm
+from blueprints.identity import log_in, log_out
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,7 +35,7 @@ def login():
         except ActionError as error:
             flash(error.message, "error")
         else:
-            login_user(user, remember=True)
+            log_in(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
@@ -52,7 +53,7 @@ def register():
         except ActionError as error:
             flash(error.message, "error")
         else:
-            login_user(user, remember=True)
+            log_in(user)
             return redirect(url_for("chat.index"))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" else 400
 
@@ -60,6 +61,6 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Log out (POST with the CSRF token, so no page can log you out)."""
-    logout_user()
+    """Log out (POST with the CSRF token, so no page can log you out); this browser's sockets are cut."""
+    log_out()
     return redirect(url_for("auth.login"))

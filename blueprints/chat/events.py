@@ -3,19 +3,19 @@ server -> client events are listed in docs/protocol.md."""
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.accounts import check_password_is_final, live_token, record_seen
+from actions.accounts import check_password_is_final, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.validation import check_int, check_limit
-from blueprints.chat.socket_support import remember_socket_user, socket_event, socket_user_id
+from blueprints.chat.socket_support import socket_event
+from blueprints.identity import connecting_principal, remember_socket_principal, socket_user_id
 from events.unit_of_work import atomic
 from extensions import socketio
 from payloads import message_payload, summary_payload
-from realtime import conversation_room, token_room, user_room
+from realtime import conversation_room, user_room
 from realtime.presence import presence
 from realtime.socketio_adapter import start_receiving
 
@@ -31,23 +31,19 @@ def on_connect(auth=None):
 
 
 def _connect(auth) -> None:
-    user = token = None
-    if isinstance(auth, dict) and auth.get("token"):
-        token = live_token(auth.get("token"))
-        user = token.user if token is not None else None
-    elif current_user.is_authenticated and current_user.active:
-        user = current_user._get_current_object()
-    if user is None:
+    principal = connecting_principal(auth)
+    if principal is None:
         refused = Unauthorized("unauthorized", "Log in or send a valid token.")
         raise ConnectionRefusedError(refused.message, refused.as_dict())
+    user = principal.user
     try:
         check_password_is_final(user)
     except ActionError as error:
         raise ConnectionRefusedError(error.message, error.as_dict()) from None
-    remember_socket_user(user)
+    remember_socket_principal(principal)
     join_room(user_room(user.id))
-    if token is not None:
-        join_room(token_room(token.id))
+    if principal.room is not None:  # cut with its credential: a revoked token, a logged-out browser
+        join_room(principal.room)
     for conversation_id in conversation_ids_of(user):
         join_room(conversation_room(conversation_id))
     presence.connected(user.id, request.sid)

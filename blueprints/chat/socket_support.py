@@ -1,11 +1,12 @@
-"""What every Socket.IO handler shares: who is connected, the ack format, the unit of work.
+"""What every Socket.IO handler shares: the ack format, the unit of work, and who is asking.
 
-`socket_event(name)` registers a handler that receives the authenticated user and a
-validated payload dict; it answers the ack with `{ok: true, ...}` or
-`{ok: false, error: {code, message}}`. The handler runs in one unit of work
-(events.unit_of_work): committed, or rolled back on any error. The events it commits are
-held until python-socketio has written the ack, which it does in the same greenlet after
-the handler returns: they are released when that greenlet ends (gevent's `link`).
+`socket_event(name)` registers a handler that receives the user of the socket's principal
+(blueprints.identity, resolved again for each event) and a validated payload dict; it
+answers the ack with `{ok: true, ...}` or `{ok: false, error: {code, message}}`. The
+handler runs in one unit of work (events.unit_of_work): committed, or rolled back on any
+error. The events it commits are held until python-socketio has written the ack, which it
+does in the same greenlet after the handler returns: they are released when that greenlet
+ends (gevent's `link`).
 """
 from __future__ import annotations
 
@@ -14,32 +15,16 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 
-from flask import session
 from flask_socketio import disconnect
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
+from blueprints.identity import socket_principal
 from events.unit_of_work import HeldEvents, atomic
-from extensions import db, socketio
+from extensions import socketio
 from models import User
 
 log = logging.getLogger(__name__)
-SESSION_KEY = "socket_user_id"
-
-
-def remember_socket_user(user: User) -> None:
-    session[SESSION_KEY] = user.id
-
-
-def socket_user_id() -> int | None:
-    return session.get(SESSION_KEY)
-
-
-def socket_user() -> User | None:
-    """The connected user, re-read per event so a deactivated account stops at once."""
-    user_id = session.get(SESSION_KEY)
-    user = db.session.get(User, user_id) if user_id is not None else None
-    return user if user is not None and user.active else None
 
 
 def failure(error: ActionError) -> dict:
@@ -77,11 +62,11 @@ def socket_event(name: str) -> Callable:
 def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> dict:
     try:
         with atomic():
-            user = socket_user()
-            if user is None:
+            principal = socket_principal()
+            if principal is None:
                 disconnect()
                 return failure(Unauthorized("unauthorized", "Log in again."))
-            result = handler(user, check_payload(args[0] if args else None))
+            result = handler(principal.user, check_payload(args[0] if args else None))
     except ActionError as error:
         return failure(error)
     except Exception:

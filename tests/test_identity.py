@@ -1,0 +1,94 @@
+"""blueprints/identity.py: who is asking, for pages, the API and sockets, and the room of each
+credential (a login session, an API token) that ending it cuts."""
+from __future__ import annotations
+
+import pytest
+
+from actions.accounts import issue_api_token
+from blueprints.identity import LOGIN_SESSION_KEY, Principal
+from events.facts import SessionEnded
+from extensions import db, socketio
+from models import Message
+from models.time import utcnow
+from tests.clients import IsolatedSocketClient
+from tests.factories import PASSWORD, make_group
+
+
+def login_session_of(client) -> str | None:
+    with client.session_transaction() as session:
+        return session.get(LOGIN_SESSION_KEY)
+
+
+def rooms_of(socket) -> set[str]:
+    manager = socketio.server.manager
+    sid = manager.sid_from_eio_sid(socket.eio_sid, "/")
+    return set(manager.get_rooms(sid, "/")) - {sid}
+
+
+def test_each_login_starts_a_new_login_session(app, alice, auth, client):
+    auth.login()
+    first = login_session_of(client)
+    auth.logout()
+    assert login_session_of(client) is None
+    auth.login()
+    assert first and login_session_of(client) and login_session_of(client) != first
+
+
+def test_logout_ends_the_browsers_login_session(app, alice, auth, client, captured_events):
+    auth.login()
+    session_id = login_session_of(client)
+    captured_events.clear()
+    response = auth.logout()
+    assert response.status_code == 302
+    assert captured_events == [SessionEnded(alice.id, session_id)]
+
+
+def test_a_browser_logged_in_without_a_login_session_gets_one_at_its_next_page(app, alice, auth, client):
+    # A remember-me cookie, or a cookie from before login sessions had ids.
+    auth.login()
+    with client.session_transaction() as session:
+        del session[LOGIN_SESSION_KEY]
+    assert client.get("/").status_code == 200
+    assert login_session_of(client)
+
+
+def test_a_cookie_socket_joins_its_login_sessions_room(app, alice):
+    http = app.test_client()
+    http.post("/login", data={"username": "alice", "password": PASSWORD})
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=http)
+    assert rooms_of(socket) == {f"user:{alice.id}", f"session:{login_session_of(http)}"}
+    socket.disconnect()
+
+
+def test_a_token_socket_joins_its_tokens_room(app, alice):
+    issued = issue_api_token(alice)
+    socket = IsolatedSocketClient(app, socketio, auth={"token": issued.token})
+    assert rooms_of(socket) == {f"user:{alice.id}", f"token:{issued.record.id}"}
+    socket.disconnect()
+
+
+def test_a_revoked_tokens_socket_is_refused_at_its_next_event(app, alice):
+    # Even before the room command that cuts it arrives: each event resolves the principal again.
+    group = make_group(alice, "Team")
+    issued = issue_api_token(alice)
+    socket = IsolatedSocketClient(app, socketio, auth={"token": issued.token})
+    issued.record.revoked_at = utcnow()
+    db.session.commit()
+    ack = socket.emit("message:send", {"conversation_id": group.id, "body": "still here?"}, callback=True)
+    assert ack == {"ok": False, "error": {"code": "unauthorized", "message": "Log in again."}}
+    assert socket.is_connected() is False
+    assert db.session.execute(db.select(Message)).all() == []
+
+
+@pytest.mark.parametrize(("method", "credential", "room"), [
+    ("session", "abc", "session:abc"), ("token", 7, "token:7"), ("session", None, None)])
+def test_the_room_of_a_credential(alice, method, credential, room):
+    assert Principal(alice, method, credential).room == room
+
+
+def test_the_api_knows_a_cookie_caller_and_a_token_caller(app, alice, auth, client):
+    auth.login()
+    assert client.get("/api/me").json["user"]["id"] == alice.id
+    token = issue_api_token(alice).token
+    other = app.test_client()
+    assert other.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["user"]["id"] == alice.id
