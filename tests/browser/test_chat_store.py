@@ -112,3 +112,17 @@ def test_unread_counts_follow_messages_and_reads(run):
         return { unread, readAfterOwn, cleared: store.get(1).unread_count };
     """)
     assert result == {"unread": 1, "readAfterOwn": 6, "cleared": 0}
+
+
+def test_a_message_already_counted_in_its_conversations_last_seq_is_still_new(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        // conversation:added of a notices chat, rendered when its first notice was stored
+        store.upsert({ id: 7, kind: "direct", name: "Switchboard", last_seq: 1, last_revision: 1,
+                       membership: { last_read_seq: 0 } });
+        store.noteMessage({ ...message(1, 1, 1), conversation_id: 7, sender: null }, { counted: true });
+        store.noteMessage({ ...message(1, 1, 1), conversation_id: 7, sender: null }, { counted: true });
+        const conversation = store.get(7);
+        return { unread: conversation.unread_count, last: conversation.last_message.id, lastSeq: conversation.last_seq };
+    """)
+    assert result == {"unread": 1, "last": 1, "lastSeq": 1}

@@ -176,9 +176,12 @@ export class ConversationStore {
   noteMessage(message, { counted }) {
     const conversation = this.conversations.get(message.conversation_id);
     if (!conversation) return false;
-    const isNew = message.seq > (conversation.last_seq || 0);
+    // Newer than the last message the page knows of; not `last_seq`: a conversation payload
+    // rendered as the message was stored already counts it (conversation:added of a new
+    // notices chat), and the message's own event comes after it.
+    const isNew = message.seq > (conversation.last_message?.seq || 0);
     if (isNew) {
-      conversation.last_seq = message.seq;
+      conversation.last_seq = Math.max(conversation.last_seq || 0, message.seq);
       conversation.last_message = message;
       if (!conversation.last_message_at || Date.parse(message.created_at) > Date.parse(conversation.last_message_at)) {
         conversation.last_message_at = message.created_at;
