@@ -8,7 +8,8 @@ import pytest
 from extensions import socketio
 from tests.clients import IsolatedSocketClient
 from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_group, make_user
+from tests.helpers import events
 
 
 @pytest.fixture
@@ -56,6 +57,12 @@ def operator(app):
     return make_user("operator", role="admin")
 
 
+@pytest.fixture
+def group(alice, bob):
+    """alice's private group "Team", with bob as a member; carol is not in it."""
+    return make_group(alice, "Team", [bob])
+
+
 class AuthActions:
     """Log the test client in and out through the real login form."""
 
@@ -90,6 +97,18 @@ def socket_client_for(app, client):
     for socket in made:
         if socket.is_connected():
             socket.disconnect()
+
+
+@pytest.fixture
+def sockets(request, alice, bob, carol, socket_client_for):
+    """Test sockets of alice, bob and carol by username, with nothing received yet. In a test that
+    uses `group` they connect once it exists, so that, like an open page, they start in its room."""
+    if "group" in request.fixturenames:
+        request.getfixturevalue("group")
+    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
+    for socket in connected.values():
+        events(socket)
+    return connected
 
 
 @pytest.fixture(scope="session")

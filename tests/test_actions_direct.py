@@ -10,14 +10,6 @@ from payloads import conversation_payload
 from tests.helpers import database_rows, events, names
 
 
-@pytest.fixture
-def sockets(alice, bob, carol, socket_client_for):
-    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
-    for socket in connected.values():
-        events(socket)
-    return connected
-
-
 def test_direct_key_is_the_same_in_both_orders():
     assert direct_key(7, 3) == direct_key(3, 7) == "3:7"
 

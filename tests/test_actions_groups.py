@@ -22,15 +22,6 @@ from tests.factories import make_group, make_user
 from tests.helpers import database_rows, events, names
 
 
-@pytest.fixture
-def sockets(alice, bob, carol, socket_client_for):
-    """One live test socket per named user, with nothing received yet."""
-    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
-    for socket in connected.values():
-        events(socket)
-    return connected
-
-
 def roles(group: Conversation) -> dict[str, str]:
     db.session.expire_all()
     memberships = db.session.execute(db.select(Membership).where(Membership.conversation_id == group.id)).scalars()

@@ -21,20 +21,6 @@ from tests.factories import make_group
 from tests.helpers import database_rows, events
 
 
-@pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "Team", [bob])
-
-
-@pytest.fixture
-def sockets(alice, bob, carol, group, socket_client_for):
-    """Live test sockets of alice and bob (members) and carol (not a member), nothing received yet."""
-    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
-    for socket in connected.values():
-        events(socket)
-    return connected
-
-
 def refused(error_class, action, *args, **kwargs) -> tuple[str, int]:
     """Run an action that must be refused; return (code, status) after checking nothing changed."""
     before = database_rows()

@@ -33,11 +33,6 @@ def app(request, tmp_path):
         yield app
 
 
-@pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "General", members=[bob])
-
-
 def found(query: str, **options) -> list[str]:
     """The bodies a search returns, newest first."""
     return [message.body for message in search_messages(query, **options).messages]

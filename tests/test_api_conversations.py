@@ -12,11 +12,6 @@ def headers(alice, bob, carol):
     return {user.username: bearer(user) for user in (alice, bob, carol)}
 
 
-@pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "Team", [bob])
-
-
 def refused(client, method: str, url: str, headers: dict, json=None) -> tuple[int, str]:
     """Send a request that must be refused; return (status, code) after checking nothing changed."""
     before = database_rows()

@@ -21,20 +21,6 @@ def failure(code: str, message: str) -> dict:
 
 
 @pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "Team", [bob])
-
-
-@pytest.fixture
-def sockets(alice, bob, carol, group, socket_client_for):
-    """Live test sockets of alice and bob (members of `group`) and carol, nothing received yet."""
-    connected = {user.username: socket_client_for(user.username) for user in (alice, bob, carol)}
-    for socket in connected.values():
-        events(socket)
-    return connected
-
-
-@pytest.fixture
 def token_socket(app):
     """Connect a test socket with `auth={"token": ...}`, disconnected at the end."""
     made = []

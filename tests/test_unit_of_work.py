@@ -13,11 +13,6 @@ from tests.factories import make_group
 from tests.helpers import database_rows
 
 
-@pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "Team", [bob])
-
-
 def test_an_action_on_its_own_commits_and_then_publishes(alice, group, captured_events):
     sent = send_message(alice, group.id, "hello")
     assert captured_events == [MessageCreated(group.id, sent.message.id, 1), ConversationRead(alice.id, group.id, 1)]

@@ -3,26 +3,21 @@ import pytest
 
 from actions.accounts import issue_api_token
 from actions.errors import Conflict
+from actions.groups import add_member
 from actions.messages import send_message
 from actions.reports import report_message, resolve_report
 from models import Report
 from tests.admin.conftest import audit_entries, reload
-from tests.factories import make_group
 from tests.helpers import database_rows
 
 
-@pytest.fixture
-def group(alice, bob, carol):
-    return make_group(alice, members=[bob, carol])
-
-
-def test_report_over_the_socket(group, bob, carol, socket_client_for):
+def test_report_over_the_socket(group, alice, bob, socket_client_for):
     message = send_message(bob, group.id, "spam spam").message
-    socket = socket_client_for("carol")
+    socket = socket_client_for("alice")
     ack = socket.emit("message:report", {"message_id": message.id, "reason": "spam", "text": "ads"}, callback=True)
     assert ack["ok"] and ack["report"]["message_id"] == message.id and ack["report"]["status"] == "open"
     report = reload(Report.query.one())
-    assert (report.reporter_id, report.reason, report.text) == (carol.id, "spam", "ads")
+    assert (report.reporter_id, report.reason, report.text) == (alice.id, "spam", "ads")
 
     again = socket.emit("message:report", {"message_id": message.id, "reason": "abuse"}, callback=True)
     assert again == {"ok": False, "error": {"code": "already_reported",
@@ -57,6 +52,7 @@ def test_only_readers_of_the_conversation_can_report(app, group, bob, operator):
 
 @pytest.fixture
 def reported(group, alice, bob, carol):
+    add_member(alice, group.id, carol.id)  # a second member to report the same message
     earlier = send_message(bob, group.id, "first spam").message
     message = send_message(bob, group.id, "second spam").message
     mine = send_message(alice, group.id, "a reply").message

@@ -29,11 +29,6 @@ from tests.factories import make_group
 from tests.files.samples import ELF_BYTES, PDF_BYTES, WEBM_BYTES, png_bytes
 
 
-@pytest.fixture
-def group(alice, bob):
-    return make_group(alice, "Files", members=[bob])
-
-
 def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
     """Upload, then run the jobs it queued (an image's thumbnail) as the consumer would."""
     attachment = upload_attachment(user, conversation.id, filename, declared, io.BytesIO(data))
