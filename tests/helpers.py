@@ -1,8 +1,12 @@
-"""Assertion helpers for unit tests: the events a test socket received, and the whole database."""
+"""Assertion helpers for unit tests: the events a test socket received, the whole database,
+and refusals (`refused`: the status and code of a refused call that changed nothing)."""
 from __future__ import annotations
 
+import requests
 from sqlalchemy import text
+from werkzeug.test import TestResponse
 
+from actions.errors import ActionError
 from extensions import db
 from tests.servers import wait_for
 
@@ -44,8 +48,24 @@ def bearer(user) -> dict:
 
 
 def error_of(response) -> tuple[int, str]:
-    """(status, code) of a refused JSON response, after checking its shape."""
-    body = response.get_json()
+    """(status, code) of a refused JSON response (a test client's or a live server's), after checking its shape."""
+    body = response.json() if isinstance(response, requests.Response) else response.get_json()
     assert body["ok"] is False and set(body) == {"ok", "error"}, body
     assert set(body["error"]) == {"code", "message"} and body["error"]["message"], body
     return response.status_code, body["error"]["code"]
+
+
+def refused(call, *args, **kwargs) -> tuple[int, str]:
+    """(status, code) of a call that must be refused, after checking that it changed nothing in the
+    database. The call is an action that raises ActionError, e.g. `refused(send_message, carol,
+    group.id, "hi")`, or a test client request, e.g. `refused(client.post, url, headers=..., json=...)`."""
+    before = database_rows()
+    try:
+        answer = call(*args, **kwargs)
+    except ActionError as error:
+        refusal = error.status, error.code
+    else:
+        assert isinstance(answer, TestResponse), f"not refused: {answer!r}"
+        refusal = error_of(answer)
+    assert database_rows() == before
+    return refusal

@@ -3,19 +3,10 @@ import pytest
 
 from actions.conversations import conversation_summary, list_conversations, mark_read
 from actions.direct import open_direct_conversation
-from actions.errors import Forbidden, NotFound
 from actions.messages import delete_message, send_message
 from extensions import db
 from tests.factories import make_group
-from tests.helpers import database_rows, events
-
-
-def refused(error_class, action, *args) -> tuple[str, int]:
-    before = database_rows()
-    with pytest.raises(error_class) as raised:
-        action(*args)
-    assert database_rows() == before
-    return raised.value.code, raised.value.status
+from tests.helpers import database_rows, events, refused
 
 
 def test_list_is_most_recently_active_first(alice, bob, carol):
@@ -58,8 +49,8 @@ def test_last_message_is_the_newest_even_when_removed(alice, bob):
 
 def test_summary_is_for_members_only(alice, carol):
     group = make_group(alice, "Team")
-    assert refused(Forbidden, conversation_summary, carol, group.id) == ("not_a_member", 403)
-    assert refused(NotFound, conversation_summary, carol, 9999) == ("conversation_not_found", 404)
+    assert refused(conversation_summary, carol, group.id) == (403, "not_a_member")
+    assert refused(conversation_summary, carol, 9999) == (404, "conversation_not_found")
 
 
 @pytest.fixture
@@ -102,6 +93,6 @@ def test_mark_read_is_clamped_to_the_last_message(bob, three_unread, socket_clie
 
 
 def test_mark_read_is_for_members_only(carol, three_unread):
-    assert refused(Forbidden, mark_read, carol, three_unread.id, 1) == ("not_a_member", 403)
-    assert refused(NotFound, mark_read, carol, 9999, 1) == ("conversation_not_found", 404)
+    assert refused(mark_read, carol, three_unread.id, 1) == (403, "not_a_member")
+    assert refused(mark_read, carol, 9999, 1) == (404, "conversation_not_found")
 

@@ -16,17 +16,19 @@ from actions.validation import (
 )
 
 
-def refused(check, *args, **kwargs) -> tuple[str, str, int]:
+def invalid(check, *args, **kwargs) -> tuple[str, str]:
+    """(code, message) of the InvalidInput a check raises; its status is always 400."""
     with pytest.raises(InvalidInput) as raised:
         check(*args, **kwargs)
-    return raised.value.code, raised.value.message, raised.value.status
+    assert raised.value.status == 400
+    return raised.value.code, raised.value.message
 
 
 def test_check_payload_accepts_objects_and_none_only():
     assert check_payload({"a": 1}) == {"a": 1}
     assert check_payload(None) == {}
     for payload in ("text", [1, 2], 3, True):
-        assert refused(check_payload, payload) == ("invalid_payload", "The payload must be a JSON object.", 400)
+        assert invalid(check_payload, payload) == ("invalid_payload", "The payload must be a JSON object.")
 
 
 @pytest.mark.parametrize("value, expected", [(5, 5), ("12", 12), (3.0, 3), (0, 0), (-4, -4)])
@@ -36,16 +38,16 @@ def test_check_int_accepts_integers(value, expected):
 
 @pytest.mark.parametrize("value", [True, False, 2.5, "abc", "1.5", [1], {"a": 1}, object()])
 def test_check_int_refuses_non_integers(value):
-    assert refused(check_int, value, "seq") == ("invalid_seq", "seq must be an integer.", 400)
+    assert invalid(check_int, value, "seq") == ("invalid_seq", "seq must be an integer.")
 
 
 def test_check_int_required_and_bounds():
-    assert refused(check_int, None, "seq") == ("invalid_seq", "seq is required.", 400)
-    assert refused(check_int, "", "seq") == ("invalid_seq", "seq is required.", 400)
+    assert invalid(check_int, None, "seq") == ("invalid_seq", "seq is required.")
+    assert invalid(check_int, "", "seq") == ("invalid_seq", "seq is required.")
     assert check_int(None, "seq", required=False) is None
     assert check_int("", "seq", required=False) is None
-    assert refused(check_int, -1, "seq", minimum=0) == ("invalid_seq", "seq must be at least 0.", 400)
-    assert refused(check_int, 11, "seq", maximum=10) == ("invalid_seq", "seq must be at most 10.", 400)
+    assert invalid(check_int, -1, "seq", minimum=0) == ("invalid_seq", "seq must be at least 0.")
+    assert invalid(check_int, 11, "seq", maximum=10) == ("invalid_seq", "seq must be at most 10.")
     assert check_int(10, "seq", minimum=0, maximum=10) == 10
 
 
@@ -53,15 +55,15 @@ def test_check_string_strips_and_limits():
     assert check_string("  hi  ", "body", max_length=10) == "hi"
     assert check_string("  hi  ", "body", max_length=10, strip=False) == "  hi  "
     assert check_string("x" * 10, "body", max_length=10) == "x" * 10
-    assert refused(check_string, "x" * 11, "body", max_length=10) == (
-        "invalid_body", "body must be at most 10 characters.", 400)
-    assert refused(check_string, "   ", "body", max_length=10) == ("invalid_body", "body must not be empty.", 400)
-    assert refused(check_string, None, "body", max_length=10) == ("invalid_body", "body must not be empty.", 400)
+    assert invalid(check_string, "x" * 11, "body", max_length=10) == (
+        "invalid_body", "body must be at most 10 characters.")
+    assert invalid(check_string, "   ", "body", max_length=10) == ("invalid_body", "body must not be empty.")
+    assert invalid(check_string, None, "body", max_length=10) == ("invalid_body", "body must not be empty.")
     assert check_string(None, "body", max_length=10, required=False) == ""
-    assert refused(check_string, 12, "body", max_length=10) == ("invalid_body", "body must be a string.", 400)
-    assert refused(check_string, ["a"], "body", max_length=10) == ("invalid_body", "body must be a string.", 400)
-    assert refused(check_string, "a\x00b", "body", max_length=10) == (
-        "invalid_body", "body must not contain NUL characters.", 400)
+    assert invalid(check_string, 12, "body", max_length=10) == ("invalid_body", "body must be a string.")
+    assert invalid(check_string, ["a"], "body", max_length=10) == ("invalid_body", "body must be a string.")
+    assert invalid(check_string, "a\x00b", "body", max_length=10) == (
+        "invalid_body", "body must not contain NUL characters.")
 
 
 @pytest.mark.parametrize("value, expected", [("Alice", "alice"), ("  BOB_1 ", "bob_1"), ("a.b-c", "a.b-c"),
@@ -72,23 +74,23 @@ def test_check_username_normalizes(value, expected):
 
 @pytest.mark.parametrize("value", ["ab", ".abc", "-abc", "has space", "émile", "a/b", "a@b"])
 def test_check_username_refuses_bad_names(value):
-    assert refused(check_username, value) == (
-        "invalid_username", "Usernames are 3 to 32 characters: letters, digits, '_', '.' or '-'.", 400)
+    assert invalid(check_username, value) == (
+        "invalid_username", "Usernames are 3 to 32 characters: letters, digits, '_', '.' or '-'.")
 
 
 def test_check_username_refuses_long_or_missing_names():
-    assert refused(check_username, "z" * 33)[0] == "invalid_username"
-    assert refused(check_username, None)[0] == "invalid_username"
-    assert refused(check_username, 42)[0] == "invalid_username"
+    assert invalid(check_username, "z" * 33)[0] == "invalid_username"
+    assert invalid(check_username, None)[0] == "invalid_username"
+    assert invalid(check_username, 42)[0] == "invalid_username"
 
 
 def test_check_password_keeps_spaces_and_needs_eight_characters():
     assert check_password("  spaced  ") == "  spaced  "
     assert check_password("x" * 128) == "x" * 128
-    assert refused(check_password, "short12") == ("invalid_password", "Passwords have at least 8 characters.", 400)
-    assert refused(check_password, "x" * 129)[0] == "invalid_password"
-    assert refused(check_password, None)[0] == "invalid_password"
-    assert refused(check_password, 12345678)[0] == "invalid_password"
+    assert invalid(check_password, "short12") == ("invalid_password", "Passwords have at least 8 characters.")
+    assert invalid(check_password, "x" * 129)[0] == "invalid_password"
+    assert invalid(check_password, None)[0] == "invalid_password"
+    assert invalid(check_password, 12345678)[0] == "invalid_password"
 
 
 def test_check_email():
@@ -96,7 +98,7 @@ def test_check_email():
     assert check_email("") is None
     assert check_email(None) is None
     for value in ("alice", "alice@example", "a b@example.org", "@example.org"):
-        assert refused(check_email, value) == ("invalid_email", "That is not an email address.", 400)
+        assert invalid(check_email, value) == ("invalid_email", "That is not an email address.")
 
 
 def test_check_phone_drops_formatting():
@@ -105,8 +107,8 @@ def test_check_phone_drops_formatting():
     assert check_phone("") is None
     assert check_phone(None) is None
     for value in ("12345", "+1 555 abc", "++15551234567", "1" * 21):
-        assert refused(check_phone, value) == (
-            "invalid_phone", "Phone numbers are 6 to 20 digits, optionally starting with '+'.", 400)
+        assert invalid(check_phone, value) == (
+            "invalid_phone", "Phone numbers are 6 to 20 digits, optionally starting with '+'.")
 
 
 def test_check_client_id():
@@ -114,16 +116,16 @@ def test_check_client_id():
     assert check_client_id(None) is None
     assert check_client_id("") is None
     for value in ("x" * 65, "has space", 42, ["a"], "é"):
-        assert refused(check_client_id, value) == (
-            "invalid_client_id", "client_id is 1 to 64 characters: letters, digits, '_.:-'.", 400)
+        assert invalid(check_client_id, value) == (
+            "invalid_client_id", "client_id is 1 to 64 characters: letters, digits, '_.:-'.")
 
 
 def test_check_choice():
     assert check_choice("public", "visibility", ("public", "private")) == "public"
     assert check_choice(None, "visibility", ("public", "private"), default="private") == "private"
-    assert refused(check_choice, "secret", "visibility", ("public", "private")) == (
-        "invalid_visibility", "visibility must be one of: public, private.", 400)
-    assert refused(check_choice, None, "visibility", ("public", "private"))[0] == "invalid_visibility"
+    assert invalid(check_choice, "secret", "visibility", ("public", "private")) == (
+        "invalid_visibility", "visibility must be one of: public, private.")
+    assert invalid(check_choice, None, "visibility", ("public", "private"))[0] == "invalid_visibility"
 
 
 def test_check_limit():
@@ -132,6 +134,6 @@ def test_check_limit():
     assert check_limit("7") == 7
     assert check_limit(100) == 100
     assert check_limit(500, maximum=500) == 500
-    assert refused(check_limit, 0) == ("invalid_limit", "limit must be at least 1.", 400)
-    assert refused(check_limit, 101) == ("invalid_limit", "limit must be at most 100.", 400)
-    assert refused(check_limit, "many") == ("invalid_limit", "limit must be an integer.", 400)
+    assert invalid(check_limit, 0) == ("invalid_limit", "limit must be at least 1.")
+    assert invalid(check_limit, 101) == ("invalid_limit", "limit must be at most 100.")
+    assert invalid(check_limit, "many") == ("invalid_limit", "limit must be an integer.")

@@ -4,20 +4,12 @@ import pytest
 
 from actions.messages import edit_message, send_message
 from tests.factories import make_group
-from tests.helpers import bearer, database_rows, error_of, events
+from tests.helpers import bearer, error_of, events, refused
 
 
 @pytest.fixture
 def headers(alice, bob, carol):
     return {user.username: bearer(user) for user in (alice, bob, carol)}
-
-
-def refused(client, method: str, url: str, headers: dict, json=None) -> tuple[int, str]:
-    """Send a request that must be refused; return (status, code) after checking nothing changed."""
-    before = database_rows()
-    answer = error_of(client.open(url, method=method, headers=headers, json=json))
-    assert database_rows() == before
-    return answer
 
 
 def seqs(response) -> list[int]:
@@ -135,7 +127,7 @@ def test_send_and_retry(client, alice, bob, group, headers, socket_client_for):
     ({"body": "hi", "attachment_id": 0}, 400, "invalid_attachment_id"),
 ])
 def test_send_refusals(client, group, headers, payload, status, code):
-    assert refused(client, "POST", f"/api/conversations/{group.id}/messages", headers["bob"], payload) == (
+    assert refused(client.post, f"/api/conversations/{group.id}/messages", headers=headers["bob"], json=payload) == (
         status, code)
 
 
@@ -143,10 +135,10 @@ def test_send_refused_outside_the_conversation(client, alice, group, headers):
     other = make_group(alice, "Other")
     send_message(alice, other.id, "x", client_id="c-1")
     url = f"/api/conversations/{group.id}/messages"
-    assert refused(client, "POST", url, headers["carol"], {"body": "hi"}) == (403, "not_a_member")
-    assert refused(client, "POST", "/api/conversations/9999/messages", headers["bob"], {"body": "hi"}) == (
+    assert refused(client.post, url, headers=headers["carol"], json={"body": "hi"}) == (403, "not_a_member")
+    assert refused(client.post, "/api/conversations/9999/messages", headers=headers["bob"], json={"body": "hi"}) == (
         404, "conversation_not_found")
-    assert refused(client, "POST", url, headers["alice"], {"body": "x", "client_id": "c-1"}) == (
+    assert refused(client.post, url, headers=headers["alice"], json={"body": "x", "client_id": "c-1"}) == (
         409, "client_id_reused")
 
 
@@ -166,8 +158,9 @@ def test_read(client, alice, group, headers):
 @pytest.mark.parametrize("payload, code", [({}, "invalid_seq"), ({"seq": -1}, "invalid_seq"),
                                            ({"seq": "two"}, "invalid_seq"), ({"seq": None}, "invalid_seq")])
 def test_read_refusals(client, group, headers, payload, code):
-    assert refused(client, "POST", f"/api/conversations/{group.id}/read", headers["bob"], payload) == (400, code)
-    assert refused(client, "POST", f"/api/conversations/{group.id}/read", headers["carol"], {"seq": 1}) == (
+    assert refused(client.post, f"/api/conversations/{group.id}/read", headers=headers["bob"], json=payload) == (
+        400, code)
+    assert refused(client.post, f"/api/conversations/{group.id}/read", headers=headers["carol"], json={"seq": 1}) == (
         403, "not_a_member")
 
 
@@ -191,16 +184,16 @@ def test_edit_and_delete(client, alice, group, headers, socket_client_for):
 def test_edit_and_delete_refusals(client, alice, group, headers):
     message = send_message(alice, group.id, "mine").message
     url = f"/api/messages/{message.id}"
-    assert refused(client, "PATCH", url, headers["bob"], {"body": "yours"}) == (403, "not_the_author")
-    assert refused(client, "DELETE", url, headers["bob"]) == (403, "not_the_author")
-    assert refused(client, "PATCH", url, headers["carol"], {"body": "x"}) == (403, "not_a_member")
-    assert refused(client, "PATCH", url, headers["alice"], {}) == (400, "invalid_body")
-    assert refused(client, "PATCH", url, headers["alice"], {"body": ""}) == (400, "invalid_body")
-    assert refused(client, "PATCH", "/api/messages/9999", headers["alice"], {"body": "x"}) == (
+    assert refused(client.patch, url, headers=headers["bob"], json={"body": "yours"}) == (403, "not_the_author")
+    assert refused(client.delete, url, headers=headers["bob"]) == (403, "not_the_author")
+    assert refused(client.patch, url, headers=headers["carol"], json={"body": "x"}) == (403, "not_a_member")
+    assert refused(client.patch, url, headers=headers["alice"], json={}) == (400, "invalid_body")
+    assert refused(client.patch, url, headers=headers["alice"], json={"body": ""}) == (400, "invalid_body")
+    assert refused(client.patch, "/api/messages/9999", headers=headers["alice"], json={"body": "x"}) == (
         404, "message_not_found")
-    assert refused(client, "DELETE", "/api/messages/9999", headers["alice"]) == (404, "message_not_found")
+    assert refused(client.delete, "/api/messages/9999", headers=headers["alice"]) == (404, "message_not_found")
     client.delete(url, headers=headers["alice"])
-    assert refused(client, "DELETE", url, headers["alice"]) == (409, "message_removed")
+    assert refused(client.delete, url, headers=headers["alice"]) == (409, "message_removed")
 
 
 # POST /api/direct
@@ -220,5 +213,6 @@ def test_open_direct(client, alice, bob, headers):
     ({"user_id": 9999}, 404, "user_not_found"),
 ])
 def test_open_direct_refusals(client, alice, headers, payload, status, code):
-    assert refused(client, "POST", "/api/direct", headers["alice"], payload) == (status, code)
-    assert refused(client, "POST", "/api/direct", headers["alice"], {"user_id": alice.id}) == (400, "invalid_user_id")
+    assert refused(client.post, "/api/direct", headers=headers["alice"], json=payload) == (status, code)
+    assert refused(client.post, "/api/direct", headers=headers["alice"], json={"user_id": alice.id}) == (
+        400, "invalid_user_id")

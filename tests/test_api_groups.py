@@ -5,20 +5,12 @@ from actions.groups import set_member_role
 from extensions import db
 from models import Membership
 from tests.factories import make_group, make_user
-from tests.helpers import bearer, database_rows, error_of, events
+from tests.helpers import bearer, error_of, events, refused
 
 
 @pytest.fixture
 def headers(alice, bob, carol):
     return {user.username: bearer(user) for user in (alice, bob, carol)}
-
-
-def refused(client, method: str, url: str, headers: dict, json=None) -> tuple[int, str]:
-    """Send a request that must be refused; return (status, code) after checking nothing changed."""
-    before = database_rows()
-    answer = error_of(client.open(url, method=method, headers=headers, json=json))
-    assert database_rows() == before
-    return answer
 
 
 def roles(group_id: int) -> dict[str, str]:
@@ -67,7 +59,7 @@ def test_create_defaults(client, headers):
     ({"name": "Team", "member_ids": [9999]}, 404, "user_not_found"),
 ])
 def test_create_refusals(client, headers, payload, status, code):
-    assert refused(client, "POST", "/api/groups", headers["alice"], payload) == (status, code)
+    assert refused(client.post, "/api/groups", headers=headers["alice"], json=payload) == (status, code)
 
 
 # GET /api/groups
@@ -100,17 +92,17 @@ def test_join_and_leave(client, alice, bob, carol, headers):
     conversation = response.get_json()["conversation"]
     assert (conversation["id"], conversation["membership"]["role"], conversation["unread_count"]) == (
         group.id, "member", 0)
-    assert refused(client, "POST", f"/api/groups/{group.id}/join", headers["carol"]) == (409, "already_a_member")
+    assert refused(client.post, f"/api/groups/{group.id}/join", headers=headers["carol"]) == (409, "already_a_member")
     assert client.post(f"/api/groups/{group.id}/leave", headers=headers["carol"]).get_json() == {"ok": True}
     assert roles(group.id) == {"alice": "owner", "bob": "member"}
-    assert refused(client, "POST", f"/api/groups/{group.id}/leave", headers["carol"]) == (403, "not_a_member")
+    assert refused(client.post, f"/api/groups/{group.id}/leave", headers=headers["carol"]) == (403, "not_a_member")
 
 
 def test_join_refusals(client, alice, bob, headers):
     private = make_group(alice, "Private", [bob])
-    assert refused(client, "POST", f"/api/groups/{private.id}/join", headers["carol"]) == (403, "group_is_private")
-    assert refused(client, "POST", "/api/groups/9999/join", headers["carol"]) == (404, "group_not_found")
-    assert refused(client, "POST", "/api/groups/9999/leave", headers["carol"]) == (404, "group_not_found")
+    assert refused(client.post, f"/api/groups/{private.id}/join", headers=headers["carol"]) == (403, "group_is_private")
+    assert refused(client.post, "/api/groups/9999/join", headers=headers["carol"]) == (404, "group_not_found")
+    assert refused(client.post, "/api/groups/9999/leave", headers=headers["carol"]) == (404, "group_not_found")
 
 
 def test_owner_leaving_hands_over(client, alice, bob, headers):
@@ -134,10 +126,11 @@ def test_rename(client, alice, bob, headers, socket_client_for):
 def test_rename_refusals(client, alice, bob, headers):
     group = make_group(alice, "Team", [bob])
     url = f"/api/groups/{group.id}"
-    assert refused(client, "PATCH", url, headers["bob"], {"name": "Mine"}) == (403, "not_a_group_admin")
-    assert refused(client, "PATCH", url, headers["carol"], {"name": "Mine"}) == (403, "not_a_member")
-    assert refused(client, "PATCH", url, headers["alice"], {"name": ""}) == (400, "invalid_name")
-    assert refused(client, "PATCH", "/api/groups/9999", headers["alice"], {"name": "X"}) == (404, "group_not_found")
+    assert refused(client.patch, url, headers=headers["bob"], json={"name": "Mine"}) == (403, "not_a_group_admin")
+    assert refused(client.patch, url, headers=headers["carol"], json={"name": "Mine"}) == (403, "not_a_member")
+    assert refused(client.patch, url, headers=headers["alice"], json={"name": ""}) == (400, "invalid_name")
+    assert refused(client.patch, "/api/groups/9999", headers=headers["alice"], json={"name": "X"}) == (
+        404, "group_not_found")
 
 
 # POST /api/groups/<id>/members, DELETE and PATCH /api/groups/<id>/members/<user_id>
@@ -161,21 +154,23 @@ def test_member_management_refusals(client, alice, bob, carol, headers):
     set_member_role(alice, group.id, bob.id, "admin")
     dave = make_user("dave")
     members = f"/api/groups/{group.id}/members"
-    assert refused(client, "POST", members, headers["carol"], {"user_id": dave.id}) == (403, "not_a_group_admin")
-    assert refused(client, "POST", members, headers["alice"], {"user_id": carol.id}) == (409, "already_a_member")
-    assert refused(client, "POST", members, headers["alice"], {"user_id": 9999}) == (404, "user_not_found")
-    assert refused(client, "POST", members, headers["alice"], {}) == (400, "invalid_user_id")
-    assert refused(client, "POST", members, headers["alice"], {"user_id": "dave"}) == (400, "invalid_user_id")
-    assert refused(client, "DELETE", f"{members}/{alice.id}", headers["bob"]) == (403, "not_a_group_owner")
-    assert refused(client, "DELETE", f"{members}/{bob.id}", headers["carol"]) == (403, "not_a_group_admin")
-    assert refused(client, "DELETE", f"{members}/{dave.id}", headers["alice"]) == (404, "member_not_found")
-    assert refused(client, "DELETE", f"{members}/{alice.id}", headers["alice"]) == (409, "cannot_remove_self")
-    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["bob"], {"role": "owner"}) == (
+    assert refused(client.post, members, headers=headers["carol"], json={"user_id": dave.id}) == (
+        403, "not_a_group_admin")
+    assert refused(client.post, members, headers=headers["alice"], json={"user_id": carol.id}) == (
+        409, "already_a_member")
+    assert refused(client.post, members, headers=headers["alice"], json={"user_id": 9999}) == (404, "user_not_found")
+    assert refused(client.post, members, headers=headers["alice"], json={}) == (400, "invalid_user_id")
+    assert refused(client.post, members, headers=headers["alice"], json={"user_id": "dave"}) == (400, "invalid_user_id")
+    assert refused(client.delete, f"{members}/{alice.id}", headers=headers["bob"]) == (403, "not_a_group_owner")
+    assert refused(client.delete, f"{members}/{bob.id}", headers=headers["carol"]) == (403, "not_a_group_admin")
+    assert refused(client.delete, f"{members}/{dave.id}", headers=headers["alice"]) == (404, "member_not_found")
+    assert refused(client.delete, f"{members}/{alice.id}", headers=headers["alice"]) == (409, "cannot_remove_self")
+    assert refused(client.patch, f"{members}/{carol.id}", headers=headers["bob"], json={"role": "owner"}) == (
         403, "not_a_group_owner")
-    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["alice"], {"role": "boss"}) == (
+    assert refused(client.patch, f"{members}/{carol.id}", headers=headers["alice"], json={"role": "boss"}) == (
         400, "invalid_role")
-    assert refused(client, "PATCH", f"{members}/{carol.id}", headers["alice"], {}) == (400, "invalid_role")
-    assert refused(client, "PATCH", f"{members}/{alice.id}", headers["alice"], {"role": "member"}) == (
+    assert refused(client.patch, f"{members}/{carol.id}", headers=headers["alice"], json={}) == (400, "invalid_role")
+    assert refused(client.patch, f"{members}/{alice.id}", headers=headers["alice"], json={"role": "member"}) == (
         409, "last_owner")
-    assert refused(client, "PATCH", f"{members}/{dave.id}", headers["alice"], {"role": "admin"}) == (
+    assert refused(client.patch, f"{members}/{dave.id}", headers=headers["alice"], json={"role": "admin"}) == (
         404, "member_not_found")

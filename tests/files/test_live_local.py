@@ -9,6 +9,7 @@ from storage.local import LocalStorage
 from tests.files.conftest import LIVE_SECRET_KEY
 from tests.files.live import direct_upload, download, follow, make_group, upload
 from tests.files.samples import PDF_BYTES, tampered
+from tests.helpers import error_of
 from tests.servers import ChatUser
 
 pytestmark = pytest.mark.integration
@@ -32,10 +33,6 @@ def shared_pdf(alice: ChatUser, group: dict) -> dict:
     return attachment
 
 
-def refused(response: requests.Response, code: str) -> bool:
-    return response.status_code == 403 and response.json()["error"]["code"] == code
-
-
 def test_served_files_carry_safety_headers(local_server, people):
     alice, bob, group = people
     fetched = follow(bob, download(bob, f"/files/{shared_pdf(alice, group)['id']}").headers["Location"])
@@ -47,9 +44,9 @@ def test_served_files_carry_safety_headers(local_server, people):
 def test_tampered_download_links_are_refused(local_server, people):
     alice, bob, group = people
     location = download(bob, f"/files/{shared_pdf(alice, group)['id']}").headers["Location"]
-    assert refused(follow(bob, tampered(location)), "invalid_link")
-    assert refused(follow(bob, location[:-3]), "invalid_link")
-    assert refused(follow(bob, "/files/local/not-a-token"), "invalid_link")
+    assert error_of(follow(bob, tampered(location))) == (403, "invalid_link")
+    assert error_of(follow(bob, location[:-3])) == (403, "invalid_link")
+    assert error_of(follow(bob, "/files/local/not-a-token")) == (403, "invalid_link")
 
 
 def test_expired_download_links_are_refused(local_server, people, signer):
@@ -60,7 +57,7 @@ def test_expired_download_links_are_refused(local_server, people, signer):
                                            inline=False, expires_in=60)).status_code == 200
     expired = signer.download_url(key, filename="a.pdf", content_type="application/pdf", inline=False,
                                   expires_in=-1)
-    assert refused(follow(bob, expired), "link_expired")
+    assert error_of(follow(bob, expired)) == (403, "link_expired")
 
 
 def test_links_outside_the_folder_are_refused(local_server, people, signer):
@@ -68,7 +65,7 @@ def test_links_outside_the_folder_are_refused(local_server, people, signer):
     (local_server.workdir / "secret.txt").write_text("not yours")
     for key in ("../secret.txt", "files/1/../../../secret.txt", "/etc/passwd", "files/1/x/../../../../secret.txt"):
         token = signer._downloads.dumps({"k": key, "n": "s.txt", "t": "text/plain", "i": False, "e": 2**40})
-        assert refused(follow(bob, "/files/local/" + token), "invalid_path"), key
+        assert error_of(follow(bob, "/files/local/" + token)) == (403, "invalid_path"), key
     for path in ("/files/local/..%2F..%2Fsecret.txt", "/files/local/%2e%2e/%2e%2e/secret.txt"):
         response = follow(bob, path)
         assert response.status_code in (403, 404) and b"not yours" not in response.content
@@ -78,14 +75,14 @@ def test_upload_links_are_checked_like_a_bucket_policy(local_server, people, sig
     alice, _, group = people
     started, posted = direct_upload(alice, group["id"], PDF_BYTES, "d.pdf", "application/pdf",
                                     post_data=PDF_BYTES + b"more")
-    assert refused(posted, "policy_mismatch")
+    assert error_of(posted) == (403, "policy_mismatch")
     url = local_server.url + started["upload"]["url"]
     fields = started["upload"]["fields"]
     short = requests.post(url, data=fields, files={"file": ("d.pdf", PDF_BYTES[:-1])}, timeout=10)
-    assert refused(short, "policy_mismatch")
+    assert error_of(short) == (403, "policy_mismatch")
     other_type = requests.post(url, data={"Content-Type": "text/html"}, files={"file": ("d.pdf", PDF_BYTES)},
                                timeout=10)
-    assert refused(other_type, "policy_mismatch")
+    assert error_of(other_type) == (403, "policy_mismatch")
     key = signer._uploads.loads(url.rsplit("/", 1)[1])["k"]
     target = local_server.workdir / "files" / key
     assert not target.exists() and not any(target.parent.glob("*"))  # nor any half-written temporary file
@@ -93,14 +90,14 @@ def test_upload_links_are_checked_like_a_bucket_policy(local_server, people, sig
     assert accepted.status_code == 204 and target.read_bytes() == PDF_BYTES
 
     tampered = url[:-2] + ("xx" if not url.endswith("xx") else "yy")
-    assert refused(requests.post(tampered, data=fields, files={"file": ("d.pdf", PDF_BYTES)}, timeout=10),
-                   "invalid_link")
+    assert error_of(requests.post(tampered, data=fields, files={"file": ("d.pdf", PDF_BYTES)},
+                                  timeout=10)) == (403, "invalid_link")
     expired = signer.presigned_post(key,
                                     content_type="application/pdf", size=len(PDF_BYTES), expires_in=-1)
-    assert refused(requests.post(local_server.url + expired.url, data=expired.fields,
-                                 files={"file": ("d.pdf", PDF_BYTES)}, timeout=10), "link_expired")
+    assert error_of(requests.post(local_server.url + expired.url, data=expired.fields,
+                                  files={"file": ("d.pdf", PDF_BYTES)}, timeout=10)) == (403, "link_expired")
     outside = signer._uploads.dumps({"k": "../escaped", "t": "application/pdf", "s": len(PDF_BYTES), "e": 2**40})
-    assert refused(requests.post(local_server.url + "/files/local-upload/" + outside,
-                                 data={"Content-Type": "application/pdf"}, files={"file": ("d.pdf", PDF_BYTES)},
-                                 timeout=10), "invalid_path")
+    assert error_of(requests.post(local_server.url + "/files/local-upload/" + outside,
+                                  data={"Content-Type": "application/pdf"}, files={"file": ("d.pdf", PDF_BYTES)},
+                                  timeout=10)) == (403, "invalid_path")
     assert not (local_server.workdir / "escaped").exists()

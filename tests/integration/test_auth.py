@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"  # what ChatUser.register uses
 
 
-def refused(server_url: str, **connect_arguments) -> bool:
+def connection_refused(server_url: str, **connect_arguments) -> bool:
     client = socketio.Client(reconnection=False)
     try:
         client.connect(server_url, transports=["websocket"], wait_timeout=10, **connect_arguments)
@@ -28,12 +28,12 @@ def refused(server_url: str, **connect_arguments) -> bool:
                                   "sbt_not-a-dict"])
 def test_a_socket_without_valid_credentials_is_refused(live_server, auth):
     arguments = {} if auth is None else {"auth": auth}
-    assert refused(live_server.url, **arguments)
+    assert connection_refused(live_server.url, **arguments)
 
 
 def test_a_valid_token_connects(live_server, register):
     user = register()
-    assert not refused(live_server.url, auth={"token": user.token})
+    assert not connection_refused(live_server.url, auth={"token": user.token})
 
 
 def test_a_revoked_token_no_longer_connects_or_calls_the_api(live_server, register):
@@ -52,10 +52,10 @@ def test_a_revoked_token_no_longer_connects_or_calls_the_api(live_server, regist
     assert after.status_code == 401 and after.json()["error"]["code"] == "invalid_token"
     sending = laptop.api("POST", "/groups", json={"name": "not with this token"})
     assert sending.status_code == 401
-    assert refused(live_server.url, auth={"token": laptop.token})
+    assert connection_refused(live_server.url, auth={"token": laptop.token})
     # The user's other token is untouched.
     assert user.api("GET", "/me").status_code == 200
-    assert not refused(live_server.url, auth={"token": user.token})
+    assert not connection_refused(live_server.url, auth={"token": user.token})
     assert user.api("GET", "/conversations").json()["conversations"] == []
 
 
