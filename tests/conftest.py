@@ -10,6 +10,7 @@ from tests.clients import IsolatedSocketClient
 from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
 from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import events
+from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket
 
 
 @pytest.fixture
@@ -121,6 +122,21 @@ def live_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def connect():
+    """Open a recording websocket to a live server for a user; every socket is closed after the test."""
+    opened: list[RecordingSocket] = []
+
+    def open_socket(user: ChatUser, listen_to: tuple[str, ...] = CHAT_EVENTS) -> RecordingSocket:
+        socket = user.socket(listen_to)
+        opened.append(socket)
+        return socket
+
+    yield open_socket
+    for socket in opened:
+        socket.disconnect()
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own browser here

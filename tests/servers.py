@@ -18,6 +18,9 @@ from config import FAST_PASSWORD_HASH_METHOD
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Every server -> client event the tests' live sockets record (the `connect` fixture's default).
+CHAT_EVENTS = ("message:new", "message:updated", "conversation:added", "conversation:removed",
+               "conversation:read", "member:joined", "member:left")
 
 
 def free_port() -> int:

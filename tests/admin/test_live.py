@@ -10,11 +10,10 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, wait_for
+from tests.servers import CHAT_EVENTS, ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, wait_for
 
 pytestmark = pytest.mark.integration
 
-EVENTS = ("message:new", "message:updated", "conversation:added")
 OPERATOR_PASSWORD = "operator password 1"
 
 
@@ -61,30 +60,16 @@ def operator(server):
     return OperatorBrowser(server)
 
 
-@pytest.fixture
-def sockets():
-    opened: list[RecordingSocket] = []
-
-    def connect(user: ChatUser) -> RecordingSocket:
-        socket = user.socket(EVENTS)
-        opened.append(socket)
-        return socket
-
-    yield connect
-    for socket in opened:
-        socket.disconnect()
-
-
 def make_group(owner: ChatUser, *members: ChatUser) -> int:
     response = owner.api("POST", "/groups", json={"name": "Live", "member_ids": [m.id for m in members]})
     assert response.status_code == 201, response.text
     return response.json()["conversation"]["id"]
 
 
-def test_a_hidden_message_is_retracted_from_members_pages(server, operator, sockets):
+def test_a_hidden_message_is_retracted_from_members_pages(server, operator, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = make_group(alice, bob)
-    alice_socket, bob_socket = sockets(alice), sockets(bob)
+    alice_socket, bob_socket = connect(alice), connect(bob)
     sent = bob_socket.call("message:send", {"conversation_id": group_id, "body": "offensive", "client_id": "m1"})
     assert sent["ok"]
     message_id = sent["message"]["id"]
@@ -103,25 +88,25 @@ def test_a_hidden_message_is_retracted_from_members_pages(server, operator, sock
     assert [(m["id"], m["removed_by"], m["body"]) for m in history] == [(message_id, "moderator", "")]
 
 
-def test_a_deactivated_users_socket_is_cut_at_once_and_cannot_come_back(server, operator, sockets):
+def test_a_deactivated_users_socket_is_cut_at_once_and_cannot_come_back(server, operator, connect):
     mallory = ChatUser.register(server.url)
-    socket = sockets(mallory)
+    socket = connect(mallory)
     assert socket.client.connected
 
     operator.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/deactivate")
 
     wait_for(lambda: not socket.client.connected, what="the server to cut mallory's socket")
     with pytest.raises(socketio.exceptions.ConnectionError):
-        RecordingSocket.connect(server.url, mallory.token, EVENTS)
+        RecordingSocket.connect(server.url, mallory.token, CHAT_EVENTS)
     assert mallory.api("GET", "/me").status_code == 401
     login = requests.post(server.url + "/api/tokens", json={"username": mallory.username,
                                                             "password": "correct horse battery"}, timeout=10)
     assert (login.status_code, login.json()["error"]["code"]) == (401, "account_deactivated")
 
 
-def test_a_broadcast_reaches_online_users_and_waits_in_offline_users_history(server, operator, sockets):
+def test_a_broadcast_reaches_online_users_and_waits_in_offline_users_history(server, operator, connect):
     online, offline = ChatUser.register(server.url), ChatUser.register(server.url)
-    socket = sockets(online)
+    socket = connect(online)
     body = f"Maintenance {uuid.uuid4().hex[:6]}"
 
     operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="everyone", body=body)

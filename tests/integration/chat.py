@@ -7,10 +7,6 @@ from collections import Counter
 
 from tests.servers import ChatUser, RecordingSocket, wait_for
 
-# Every server -> client event these tests look at.
-EVENTS = ("message:new", "message:updated", "conversation:added", "conversation:removed",
-          "conversation:read", "member:joined", "member:left")
-
 
 def create_group(owner: ChatUser, members: tuple[ChatUser, ...] = (), visibility: str = "private") -> int:
     response = owner.api("POST", "/groups", json={"name": f"Group {uuid.uuid4().hex[:6]}", "visibility": visibility,

@@ -1,11 +1,10 @@
-"""Fixtures of the chat-core integration tests: users registered on the session's live
-server, and sockets that are closed after each test."""
+"""Fixtures of the chat-core integration tests: users registered on the session's live server
+(their sockets come from the `connect` fixture of tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest
 
-from tests.integration.chat import EVENTS
-from tests.servers import ChatUser, RecordingSocket
+from tests.servers import ChatUser
 
 
 @pytest.fixture
@@ -14,18 +13,3 @@ def register(live_server):
     def make() -> ChatUser:
         return ChatUser.register(live_server.url)
     return make
-
-
-@pytest.fixture
-def connect():
-    """Open a recording websocket for a user; every socket is closed after the test."""
-    opened: list[RecordingSocket] = []
-
-    def open_socket(user: ChatUser, events: tuple[str, ...] = EVENTS) -> RecordingSocket:
-        socket = user.socket(events)
-        opened.append(socket)
-        return socket
-
-    yield open_socket
-    for socket in opened:
-        socket.disconnect()
