@@ -1,15 +1,35 @@
-"""`access_*` loaders: fetch a thing for a user, or refuse. The one home of
-"who may read, post or manage here"."""
+"""The one home of "who may": who is an operator, who may read, post or manage here.
+
+`access_*` load a thing for a caller and authorize, or refuse (403, or 404 when it does not
+exist); `is_operator` is the one test of operator-ness, for callers that only branch on it.
+The `get_*` here only load (404 when missing) and decide nothing: the rules below build on
+them, and so do actions whose callers authorized already.
+"""
 from __future__ import annotations
 
 from actions.errors import Conflict, Forbidden, NotFound
 from extensions import db
 from models import Conversation, Membership, Message, User
 
-MANAGER_ROLES = ("owner", "admin")
+MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
+OPERATOR_ROLE = "admin"  # of an account: the service's operators
 
 
-def access_user(user_id: int) -> User:
+def is_operator(user: User | None) -> bool:
+    """Active, logged-in accounts with the admin role are operators; nobody else."""
+    return (user is not None and getattr(user, "is_authenticated", False) and user.active
+            and user.role == OPERATOR_ROLE)
+
+
+def access_operator(user: User | None) -> User:
+    """The caller, if an operator (the back office, the admin API, every operator action); else 403."""
+    if not is_operator(user):
+        raise Forbidden("not_an_operator", "Only operators can do that.")
+    return user
+
+
+def get_active_user(user_id: int) -> User:
+    """An active account (to add, message or notify); deactivated ones are not found."""
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound("user_not_found", "No such user.")
@@ -38,7 +58,7 @@ def access_conversation_for_posting(user: User, conversation_id: int) -> Members
     return membership
 
 
-def access_group(conversation_id: int) -> Conversation:
+def get_group(conversation_id: int) -> Conversation:
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None or not conversation.is_group:
         raise NotFound("group_not_found", "No such group.")
@@ -47,7 +67,7 @@ def access_group(conversation_id: int) -> Conversation:
 
 def access_group_for_managing(user: User, conversation_id: int) -> Membership:
     """The group's owners and admins manage members, names and roles."""
-    access_group(conversation_id)
+    get_group(conversation_id)
     membership = access_conversation(user, conversation_id)
     if membership.role not in MANAGER_ROLES:
         raise Forbidden("not_a_group_admin", "Only the group's owners and admins can do that.")

@@ -1,7 +1,7 @@
-"""The operators' gate and their log: who may act as an operator, and the record of what they did.
+"""The operators' log: the record of what they did.
 
-Every operator action calls `access_operator` first and `record` before its commit, so
-the change and its audit entry land in the same transaction (or neither does).
+Every operator action calls `actions.access.access_operator` first and `record` before its
+commit, so the change and its audit entry land in the same transaction (or neither does).
 """
 from __future__ import annotations
 
@@ -9,17 +9,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from actions.errors import Forbidden
 from extensions import db
 from models import AuditEntry, User
 from models.time import isoformat
-
-
-def access_operator(user: User | None) -> User:
-    """Only active accounts with the admin role act as operators."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active or not user.is_admin:
-        raise Forbidden("not_an_operator", "Only operators can do that.")
-    return user
 
 
 def record(operator: User, action: str, target_type: str, target_id: int | None,

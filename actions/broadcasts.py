@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from actions.access import access_group, access_user
-from actions.audit import access_operator, record
+from actions.access import access_operator, get_active_user, get_group
+from actions.audit import record
 from actions.messages import post_system_message
 from actions.validation import check_string
 from events import atomic, queue_event
@@ -76,7 +76,7 @@ def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
     """A notice to one active account."""
     operator = access_operator(operator)
     body = _check_body(body)
-    user = access_user(user_id)
+    user = get_active_user(user_id)
     return _post_notices([user], body, lambda: record(operator, "broadcast.user", "user", user.id, None,
                                                       {"body": body}))
 
@@ -86,7 +86,7 @@ def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Br
     """A system message in a group: its members see it live and in the group's history."""
     operator = access_operator(operator)
     body = _check_body(body)
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     record(operator, "broadcast.group", "group", group.id, None, {"body": body})
     return Broadcast(messages=[post_system_message(group.id, body)])
 

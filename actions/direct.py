@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import access_user
+from actions.access import get_active_user
 from actions.errors import InvalidInput
 from events import atomic, queue_event
 from events.facts import ConversationJoined
@@ -28,7 +28,7 @@ def open_direct_conversation(user: User, other_user_id: int) -> DirectConversati
     """Get the conversation between two users, creating it the first time."""
     if other_user_id == user.id:
         raise InvalidInput("invalid_user_id", "A direct chat needs another user.")
-    other = access_user(other_user_id)
+    other = get_active_user(other_user_id)
     key = direct_key(user.id, other.id)
     existing = _find(key)
     if existing is not None:

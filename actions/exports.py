@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions.audit import access_operator, record
+from actions.access import access_operator
+from actions.audit import record
 from actions.errors import NotFound
 from actions.validation import check_choice
 from events import atomic

@@ -5,7 +5,8 @@ the audit entry, in the same unit of work as the change.
 """
 from __future__ import annotations
 
-from actions.audit import access_operator, record, snapshot
+from actions.access import access_operator
+from actions.audit import record, snapshot
 from actions.errors import NotFound
 from actions.files import delete_attachment
 from events import atomic

@@ -17,15 +17,16 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import update
 
-from actions.access import access_conversation, access_conversation_for_posting
+from actions.access import access_conversation, access_conversation_for_posting, access_operator, is_operator
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
+from actions.messages import message_of, record_message_change_unchecked
 from actions.validation import check_int, check_string
 from events import atomic, on_commit
 from extensions import db
 from jobs import enqueue_on_commit, job
-from models import Attachment, Message, User
+from models import Attachment, User
 from storage import ObjectMissing, PresignedPost, Storage, get_storage
-from storage.sniff import INLINE_TYPES, KNOWN_TYPES, SNIFF_BYTES, message_kind, sniff
+from storage.sniff import INLINE_TYPES, KNOWN_TYPES, SNIFF_BYTES, sniff
 from storage.streams import MeteredReader, TooLarge
 from storage.thumbnails import THUMBNAIL_TYPES, make_thumbnail, thumbnail_key, thumbnail_type
 
@@ -58,12 +59,12 @@ def check_filename(value: object) -> str:
 
 def access_attachment(user: User, attachment_id: int) -> Attachment:
     """Who may read a file: before it is sent only its uploader; after, the conversation's
-    members. Operators (role admin) may read any file. Removed files are gone for everyone."""
+    members. Operators may read any file. Removed files are gone for everyone."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("file_not_found", "No such file.")
     message = message_of(attachment)
-    if not user.is_admin:
+    if not is_operator(user):
         if message is not None:
             access_conversation(user, attachment.conversation_id)
         elif attachment.uploader_id != user.id:
@@ -176,37 +177,13 @@ def complete_direct_upload(uploader: User, attachment_id: int) -> Attachment:
     return attachment
 
 
-def check_attachment_for_message(sender: User, conversation_id: int, attachment_id: object) -> Attachment:
-    """An attachment the sender uploaded to this conversation, complete and not yet sent."""
-    attachment_id = check_int(attachment_id, "attachment_id", minimum=1)
-    # Locked until the send commits (PostgreSQL), so two sends cannot both take it.
-    attachment = db.session.execute(
-        db.select(Attachment).where(Attachment.id == attachment_id).with_for_update()
-    ).scalar_one_or_none()
-    if attachment is None or attachment.uploader_id != sender.id:
-        raise NotFound("attachment_not_found", "No such upload of yours.")
-    if attachment.conversation_id != conversation_id:
-        raise InvalidInput("attachment_elsewhere", "This file was uploaded to another conversation.")
-    if attachment.status != "ready":
-        raise Conflict("attachment_not_ready", "This file is not ready (upload incomplete or removed).")
-    if message_of(attachment) is not None:
-        raise Conflict("attachment_used", "This file was already sent.")
-    return attachment
-
-
-def attachment_message_kind(attachment: Attachment) -> str:
-    return message_kind(attachment.content_type)
-
-
 @atomic()
 def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     """An operator removes a file from storage; its message shows "file removed" live.
 
-    `operator` None means the service itself (CLI); a user must have role admin."""
-    from actions.messages import record_message_change  # the one way a message changes (revision + event)
-
-    if operator is not None and not operator.is_admin:
-        raise Forbidden("not_an_operator", "Only operators can delete files.")
+    `operator` None means the service itself (CLI); a user must be an operator."""
+    if operator is not None:
+        access_operator(operator)
     attachment = db.session.get(Attachment, check_int(attachment_id, "attachment_id", minimum=1))
     if attachment is None:
         raise NotFound("file_not_found", "No such file.")
@@ -215,14 +192,9 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     attachment.status = "deleted"
     message = message_of(attachment)
     if message is not None:
-        record_message_change(message)  # members get message:updated with the file "deleted"
+        record_message_change_unchecked(message)  # members get message:updated with the file "deleted"
     remove_stored_objects_on_commit(attachment)
     return attachment
-
-
-def message_of(attachment: Attachment) -> Message | None:
-    """The message that carries the attachment, if it was sent."""
-    return db.session.execute(db.select(Message).where(Message.attachment_id == attachment.id)).scalar_one_or_none()
 
 
 def incoming_key(storage_key: str) -> str:
@@ -276,8 +248,6 @@ def make_attachment_thumbnail(attachment_id: int) -> None:
 
     Safe to run twice: the thumbnail's key follows from the file's, and a file that has one
     already, or was removed meanwhile, is left alone."""
-    from actions.messages import record_message_change  # the one way a message changes (revision + event)
-
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.status != "ready" or attachment.thumbnail_key is not None:
         return
@@ -298,7 +268,7 @@ def make_attachment_thumbnail(attachment_id: int) -> None:
         return
     message = message_of(attachment)
     if message is not None and not message.is_removed:
-        record_message_change(message)  # members get message:updated, now with thumbnail_url
+        record_message_change_unchecked(message)  # members get message:updated, now with thumbnail_url
 
 
 def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | None:

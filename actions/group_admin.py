@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_group, access_user
-from actions.audit import access_operator, record, snapshot
+from actions.access import access_operator, get_active_user, get_group
+from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.file_admin import delete_file, live_file_ids
-from actions.groups import add_membership, find_membership, owner_count, remove_membership
+from actions.groups import add_membership_unchecked, find_membership, owner_count, remove_membership_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
@@ -35,7 +35,7 @@ def member_counts(conversation_ids: list[int]) -> dict[int, int]:
 
 def group_members(conversation_id: int) -> list[Membership]:
     """A group's members, owners first."""
-    access_group(conversation_id)
+    get_group(conversation_id)
     order = db.case({"owner": 0, "admin": 1}, value=Membership.role, else_=2)
     return list(db.session.execute(
         db.select(Membership).join(User, User.id == Membership.user_id)
@@ -47,7 +47,7 @@ def group_members(conversation_id: int) -> list[Membership]:
 def edit_group(operator: User, conversation_id: int, name: str, description: str) -> Conversation:
     """Rename a group or change its description."""
     operator = access_operator(operator)
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_string(name, "name", max_length=80)
     group.description = check_string(description, "description", max_length=1000, required=False)
@@ -58,7 +58,7 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
 def set_group_archived(operator: User, conversation_id: int, archived: bool) -> Conversation:
     """Archive (read-only: members read, nobody posts) or unarchive a group."""
     operator = access_operator(operator)
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     if archived == (group.archived_at is not None):
         return group
     before = snapshot(group, GROUP_FIELDS)
@@ -70,7 +70,7 @@ def set_group_archived(operator: User, conversation_id: int, archived: bool) -> 
 def delete_group(operator: User, conversation_id: int) -> None:
     """Delete a group with its messages; members' pages drop it at once."""
     operator = access_operator(operator)
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     # The rows of its files go with the group; their objects must leave storage too.
     for attachment_id in live_file_ids(group.id):
         delete_file(operator, attachment_id)
@@ -86,23 +86,23 @@ def delete_group(operator: User, conversation_id: int) -> None:
 def add_group_member(operator: User, conversation_id: int, user_id: int) -> Membership:
     """Add an active user to a group as a member."""
     operator = access_operator(operator)
-    group = access_group(conversation_id)
-    user = access_user(user_id)
+    group = get_group(conversation_id)
+    user = get_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": "member"})
-    return add_membership(group, user.id)
+    return add_membership_unchecked(group, user.id)
 
 
 @atomic()
 def remove_group_member(operator: User, conversation_id: int, user_id: int) -> None:
     """Remove anyone from a group; the last owner's place passes on as when they leave."""
     operator = access_operator(operator)
-    access_group(conversation_id)
+    get_group(conversation_id)
     membership = _existing_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, None)
-    remove_membership(membership, reason="removed")
+    remove_membership_unchecked(membership, reason="removed")
 
 
 @atomic()
@@ -110,7 +110,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     """Make a member owner, admin or member; a group keeps at least one owner."""
     operator = access_operator(operator)
     role = check_choice(role, "role", MEMBER_ROLES)
-    access_group(conversation_id)
+    get_group(conversation_id)
     membership = _existing_membership(conversation_id, user_id)
     if membership.role == role:
         return membership

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_conversation, access_group, access_group_for_managing, access_user
+from actions.access import access_conversation, access_group_for_managing, get_active_user, get_group
 from actions.errors import Conflict, Forbidden, NotFound
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
@@ -27,7 +27,7 @@ def create_group(creator: User, name: str, description: str = "", visibility: st
     name = check_string(name, "name", max_length=80)
     description = check_string(description, "description", max_length=1000, required=False)
     visibility = check_choice(visibility, "visibility", VISIBILITIES, default="private")
-    members = [access_user(user_id) for user_id in dict.fromkeys(member_ids or []) if user_id != creator.id]
+    members = [get_active_user(user_id) for user_id in dict.fromkeys(member_ids or []) if user_id != creator.id]
     group = Conversation(kind="group", name=name, description=description, visibility=visibility,
                          created_by_id=creator.id)
     db.session.add(group)
@@ -63,33 +63,33 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
 @atomic()
 def join_group(user: User, conversation_id: int) -> Membership:
     """Anyone joins a public group; private groups are by invitation only."""
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "You are already a member of this group.")
     if group.visibility != "public":
         raise Forbidden("group_is_private", "This group is private: a member must add you.")
     if group.archived_at is not None:
         raise Forbidden("conversation_archived", "This group is archived.")
-    return add_membership(group, user.id)
+    return add_membership_unchecked(group, user.id)
 
 
 @atomic()
 def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     """Owners and admins add people to their group."""
     access_group_for_managing(actor, conversation_id)
-    group = access_group(conversation_id)
-    user = access_user(user_id)
+    group = get_group(conversation_id)
+    user = get_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
-    return add_membership(group, user.id)
+    return add_membership_unchecked(group, user.id)
 
 
 @atomic()
 def leave_group(user: User, conversation_id: int) -> None:
     """Leave a group; if the last owner leaves, the longest-standing admin (or member) takes over."""
-    access_group(conversation_id)
+    get_group(conversation_id)
     membership = access_conversation(user, conversation_id)
-    remove_membership(membership, reason="left")
+    remove_membership_unchecked(membership, reason="left")
 
 
 @atomic()
@@ -103,7 +103,7 @@ def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
         raise Conflict("cannot_remove_self", "Use leave to leave the group.")
     if actor_membership.role != "owner" and target.role != "member":
         raise Forbidden("not_a_group_owner", "Only owners can remove owners and admins.")
-    remove_membership(target, reason="removed")
+    remove_membership_unchecked(target, reason="removed")
 
 
 @atomic()
@@ -128,7 +128,7 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
                  description: str | None = None) -> Conversation:
     """Owners and admins rename a group or change its description."""
     access_group_for_managing(actor, conversation_id)
-    group = access_group(conversation_id)
+    group = get_group(conversation_id)
     before = (group.name, group.description)
     if name is not None:
         group.name = check_string(name, "name", max_length=80)
@@ -149,7 +149,8 @@ def list_members(user: User, conversation_id: int) -> list[Membership]:
 
 
 # The building blocks below are shared with actions.group_admin, so operators' changes
-# produce exactly the events members' changes do.
+# produce exactly the events members' changes do. The `_unchecked` ones change memberships
+# without deciding anything: both callers authorize first (owners here, operators there).
 
 def find_membership(conversation_id: int, user_id: int) -> Membership | None:
     return db.session.execute(
@@ -165,7 +166,7 @@ def owner_count(conversation_id: int) -> int:
     ).scalar_one()
 
 
-def add_membership(group: Conversation, user_id: int) -> Membership:
+def add_membership_unchecked(group: Conversation, user_id: int) -> Membership:
     """Add a member and tell everyone concerned. Decides nothing: callers authorize."""
     # New members start with everything already read: the history is there, not "unread".
     membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
@@ -177,7 +178,7 @@ def add_membership(group: Conversation, user_id: int) -> Membership:
     return membership
 
 
-def remove_membership(membership: Membership, reason: str) -> None:
+def remove_membership_unchecked(membership: Membership, reason: str) -> None:
     """Remove a member, passing ownership on if needed, and tell everyone concerned.
     Decides nothing: callers authorize."""
     conversation_id, user_id = membership.conversation_id, membership.user_id

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from actions.audit import access_operator, record
+from actions.access import access_operator
+from actions.audit import record
 from actions.errors import Conflict, NotFound
 from events.unit_of_work import atomic
 from extensions import db

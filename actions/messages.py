@@ -12,15 +12,15 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
-from actions.errors import Conflict, NotFound
-from actions.files import attachment_message_kind, check_attachment_for_message
-from actions.validation import check_client_id, check_string
+from actions.errors import Conflict, InvalidInput, NotFound
+from actions.validation import check_client_id, check_int, check_string
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
 from events.unit_of_work import savepoint
 from extensions import db
-from models import Conversation, Membership, Message, User
+from models import Attachment, Conversation, Membership, Message, User
 from models.time import utcnow
+from storage.sniff import message_kind
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
-        attachment = check_attachment_for_message(sender, conversation_id, attachment_id)
-        attachment_id, kind = attachment.id, attachment_message_kind(attachment)
+        attachment = _check_attachment(sender, conversation_id, attachment_id)
+        attachment_id, kind = attachment.id, message_kind(attachment.content_type)
     try:
         with savepoint():
             message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
@@ -89,7 +89,7 @@ def edit_message(user: User, message_id: int, body: object) -> Message:
     message = access_own_message(user, message_id)
     message.body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
     message.edited_at = utcnow()
-    return record_message_change(message)
+    return record_message_change_unchecked(message)
 
 
 @atomic()
@@ -97,7 +97,7 @@ def delete_message(user: User, message_id: int) -> Message:
     """Authors delete their own messages; the message keeps its place, without content."""
     message = access_own_message(user, message_id)
     message.deleted_at = utcnow()
-    return record_message_change(message)
+    return record_message_change_unchecked(message)
 
 
 def message_history(user: User, conversation_id: int, before: int | None = None,
@@ -159,12 +159,36 @@ def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
     return seq, revision
 
 
-def record_message_change(message: Message) -> Message:
-    """Every change of a message (edit, removal, moderation) takes the conversation's next
-    revision and tells its members: resync finds it. Decides nothing: callers authorize."""
+def record_message_change_unchecked(message: Message) -> Message:
+    """Every change of a message (edit, removal, moderation, its file) takes the conversation's
+    next revision and tells its members: resync finds it. Decides nothing: callers authorize
+    (actions.moderation and actions.files use it after their own checks)."""
     _, message.revision = _advance(message.conversation_id, new_message=False)
     queue_event(MessageChanged(message.conversation_id, message.id, message.revision))
     return message
+
+
+def message_of(attachment: Attachment) -> Message | None:
+    """The message that carries the attachment, if it was sent."""
+    return db.session.execute(db.select(Message).where(Message.attachment_id == attachment.id)).scalar_one_or_none()
+
+
+def _check_attachment(sender: User, conversation_id: int, attachment_id: object) -> Attachment:
+    """An attachment the sender uploaded to this conversation, complete and not yet sent."""
+    attachment_id = check_int(attachment_id, "attachment_id", minimum=1)
+    # Locked until the send commits (PostgreSQL), so two sends cannot both take it.
+    attachment = db.session.execute(
+        db.select(Attachment).where(Attachment.id == attachment_id).with_for_update()
+    ).scalar_one_or_none()
+    if attachment is None or attachment.uploader_id != sender.id:
+        raise NotFound("attachment_not_found", "No such upload of yours.")
+    if attachment.conversation_id != conversation_id:
+        raise InvalidInput("attachment_elsewhere", "This file was uploaded to another conversation.")
+    if attachment.status != "ready":
+        raise Conflict("attachment_not_ready", "This file is not ready (upload incomplete or removed).")
+    if message_of(attachment) is not None:
+        raise Conflict("attachment_used", "This file was already sent.")
+    return attachment
 
 
 def _find_by_client_id(sender_id: int, client_id: str) -> Message | None:

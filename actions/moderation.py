@@ -1,6 +1,6 @@
 """Message moderation by operators: hide, unhide, delete, and sweep a sender's recent messages.
 
-Every change goes through actions.messages.record_message_change, the path every removal takes:
+Every change goes through actions.messages.record_message_change_unchecked, the path every removal takes:
 the revision moves and members get `message:updated` with `removed_by: "moderator"`.
 The audit log records that a message was hidden or deleted, never its text: a deletion
 must not leave a copy of what was deleted behind.
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from actions.audit import access_operator, record
+from actions.access import access_operator
+from actions.audit import record
 from actions.errors import Conflict, NotFound
 from actions.files import delete_attachment
-from actions.messages import record_message_change
+from actions.messages import record_message_change_unchecked
 from actions.validation import check_int
 from events import atomic
 from extensions import db
@@ -30,7 +31,8 @@ class MessageContext:
     after: list[Message]
 
 
-def access_message(message_id: int) -> Message:
+def get_message(message_id: int) -> Message:
+    """Any message (NotFound otherwise); decides nothing: operators' actions check the operator first."""
     message = db.session.get(Message, message_id)
     if message is None:
         raise NotFound("message_not_found", "No such message.")
@@ -39,7 +41,7 @@ def access_message(message_id: int) -> Message:
 
 def message_context(message_id: int, around: int = 10) -> MessageContext:
     """The message with `around` messages of its conversation around it (half before, half after)."""
-    message = access_message(message_id)
+    message = get_message(message_id)
     in_conversation = db.select(Message).where(Message.conversation_id == message.conversation_id)
     before = list(db.session.execute(
         in_conversation.where(Message.seq < message.seq).order_by(Message.seq.desc()).limit(around // 2)
@@ -60,7 +62,7 @@ def hide_message(operator: User, message_id: int) -> Message:
 def unhide_message(operator: User, message_id: int) -> Message:
     """Show a hidden message again (not one an operator deleted)."""
     operator = access_operator(operator)
-    message = access_message(message_id)
+    message = get_message(message_id)
     if message.hidden_at is not None and message.deleted_at is not None:
         raise Conflict("message_deleted", "This message was deleted; it cannot be shown again.")
     return _set_hidden(operator, message_id, hidden=False)
@@ -70,7 +72,7 @@ def unhide_message(operator: User, message_id: int) -> Message:
 def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     """Erase a message's text for good; it keeps its place as "removed by a moderator"."""
     operator = access_operator(operator)
-    message = access_message(message_id)
+    message = get_message(message_id)
     if message.hidden_at is not None and message.deleted_at is not None and not message.body:
         return message
     record(operator, "message.delete", "message", message.id, _state(message),
@@ -100,7 +102,7 @@ def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[
 
 
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
-    message = access_message(message_id)
+    message = get_message(message_id)
     if hidden == (message.hidden_at is not None):
         return message
     record(operator, "message.hide" if hidden else "message.unhide", "message", message.id,
@@ -111,7 +113,7 @@ def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
 def _hide(operator: User, message: Message, hidden: bool) -> Message:
     message.hidden_at = utcnow() if hidden else None
     message.hidden_by_id = operator.id if hidden else None
-    return record_message_change(message)
+    return record_message_change_unchecked(message)
 
 
 def _state(message: Message) -> dict:

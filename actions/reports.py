@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_conversation
-from actions.audit import access_operator, record
+from actions.access import access_conversation, access_operator
+from actions.audit import record
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
-from actions.moderation import MAX_SWEEP_HOURS, access_message, hide_message, hide_recent_messages
+from actions.moderation import MAX_SWEEP_HOURS, get_message, hide_message, hide_recent_messages
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
 from events import atomic
@@ -23,7 +23,7 @@ def report_message(reporter: User, message_id: int, reason: object, text: object
     """A member reports a message they can read: spam, abuse or other, with an optional note."""
     reason = check_choice(reason, "reason", REASONS)
     text = check_string(text, "text", max_length=1000, required=False)
-    message = access_message(message_id)
+    message = get_message(message_id)
     # Whoever cannot read the conversation learns nothing about the message, not even that it exists.
     access_conversation(reporter, message.conversation_id)
     if message.sender_id is None:
@@ -41,7 +41,8 @@ def report_message(reporter: User, message_id: int, reason: object, text: object
     return report
 
 
-def access_report(report_id: int) -> Report:
+def get_report(report_id: int) -> Report:
+    """Any report (NotFound otherwise); decides nothing: the back office is operators' only."""
     report = db.session.get(Report, report_id)
     if report is None:
         raise NotFound("report_not_found", "No such report.")
@@ -58,7 +59,7 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     deactivate the sender, or dismiss. Other open reports of the same message settle with it."""
     operator = access_operator(operator)
     resolution = check_choice(resolution, "resolution", RESOLUTIONS)
-    report = access_report(report_id)
+    report = get_report(report_id)
     if not report.is_open:
         raise Conflict("report_resolved", "This report was resolved already.")
     message = report.message

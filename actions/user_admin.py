@@ -2,8 +2,9 @@
 deactivate (ban) and reactivate. Each change writes its audit entry in its transaction."""
 from __future__ import annotations
 
+from actions.access import OPERATOR_ROLE, access_operator
 from actions.accounts import register_user
-from actions.audit import access_operator, record, snapshot
+from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
@@ -18,15 +19,16 @@ ACCOUNT_FIELDS = ("username", "display_name", "email", "phone", "role", "active"
                   "deactivated_at")
 
 
-def access_account(user_id: int) -> User:
-    """Any account, active or not: operators also manage deactivated ones."""
+def get_account(user_id: int) -> User:
+    """Any account, active or not: operators also manage deactivated ones. Only loads: the
+    operator actions below check the operator first."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user_not_found", "No such user.")
     return user
 
 
-def access_account_by_username(username: object) -> User:
+def get_account_by_username(username: object) -> User:
     """The account with this username (any case), active or not."""
     name = username.strip().lower() if isinstance(username, str) else ""
     user = db.session.execute(db.select(User).where(User.username == name)).scalar_one_or_none() if name else None
@@ -53,7 +55,7 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
               email: str | None = None, phone: str | None = None) -> User:
     """An operator corrects an account's names and contact details."""
     operator = access_operator(operator)
-    user = access_account(user_id)
+    user = get_account(user_id)
     username, email, phone = check_username(username), check_email(email), check_phone(phone)
     display_name = check_string(display_name, "display_name", max_length=64)
     for column, value, code in ((User.username, username, "username_taken"), (User.email, email, "email_taken"),
@@ -70,7 +72,7 @@ def set_user_role(operator: User, user_id: int, role: str) -> User:
     """Promote to operator (admin) or demote to user."""
     operator = access_operator(operator)
     role = check_choice(role, "role", ROLES)
-    user = access_account(user_id)
+    user = get_account(user_id)
     if user.id == operator.id:
         # Demoting yourself could leave nobody to run the service; another operator must do it.
         raise Conflict("cannot_change_own_role", "Operators cannot change their own role.")
@@ -78,14 +80,14 @@ def set_user_role(operator: User, user_id: int, role: str) -> User:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
     user.role = role
-    return _record_account_change(operator, "user.promote" if role == "admin" else "user.demote", user, before)
+    return _record_account_change(operator, "user.promote" if role == OPERATOR_ROLE else "user.demote", user, before)
 
 
 @atomic()
 def reset_password(operator: User, user_id: int, temporary_password: str) -> User:
     """Set a temporary password the user must change at next login; tokens and live sockets end."""
     operator = access_operator(operator)
-    user = access_account(user_id)
+    user = get_account(user_id)
     temporary_password = check_password(temporary_password)
     before = snapshot(user, ACCOUNT_FIELDS)
     user.set_password(temporary_password)
@@ -100,7 +102,7 @@ def reset_password(operator: User, user_id: int, temporary_password: str) -> Use
 def deactivate_user(operator: User, user_id: int) -> User:
     """Ban: no login, no token, no socket, from now on; live sockets are cut at once."""
     operator = access_operator(operator)
-    user = access_account(user_id)
+    user = get_account(user_id)
     if user.id == operator.id:
         raise Conflict("cannot_deactivate_self", "Operators cannot deactivate their own account.")
     if not user.active:
@@ -117,7 +119,7 @@ def deactivate_user(operator: User, user_id: int) -> User:
 def reactivate_user(operator: User, user_id: int) -> User:
     """Lift a ban: the user can log in again (old tokens stay revoked)."""
     operator = access_operator(operator)
-    user = access_account(user_id)
+    user = get_account(user_id)
     if user.active:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)

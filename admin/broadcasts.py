@@ -5,7 +5,7 @@ from flask import flash, redirect, request
 from flask_admin import expose
 
 from actions.broadcasts import broadcast_to_everyone, broadcast_to_group, send_notice
-from actions.user_admin import access_account_by_username
+from actions.user_admin import get_account_by_username
 from actions.validation import check_int
 from admin.forms import BroadcastForm
 from admin.security import SecureView, attempt, current_operator, flash_form_errors
@@ -33,7 +33,7 @@ class BroadcastView(SecureView):
             broadcast = broadcast_to_group(operator, check_int(form.group_id.data, "group_id"), body)
             done = "Sent to the group."
         elif form.audience.data == "user":
-            broadcast = send_notice(operator, access_account_by_username(form.username.data).id, body)
+            broadcast = send_notice(operator, get_account_by_username(form.username.data).id, body)
             done = "Sent to the user."
         else:
             broadcast = broadcast_to_everyone(operator, body)

@@ -6,7 +6,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 
-from actions.access import access_group
+from actions.access import get_group
 from actions.group_admin import (
     add_group_member,
     delete_group,
@@ -17,7 +17,7 @@ from actions.group_admin import (
     set_group_archived,
     set_group_member_role,
 )
-from actions.user_admin import access_account_by_username
+from actions.user_admin import get_account_by_username
 from actions.validation import check_int
 from admin.forms import AddMemberForm, GroupEditForm, MemberRoleForm
 from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
@@ -83,7 +83,7 @@ class GroupView(SecureModelView):
     @expose("/members/", methods=("GET",))
     def members_view(self):
         """A group's members: add, remove, set owner/admin/member; archive or unarchive."""
-        group = attempt(lambda: access_group(check_int(request.args.get("id"), "id")))
+        group = attempt(lambda: get_group(check_int(request.args.get("id"), "id")))
         if group is None:
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/group_members.html", group=group, members=group_members(group.id),
@@ -95,7 +95,7 @@ class GroupView(SecureModelView):
         form = AddMemberForm()
         if form.validate_on_submit():
             attempt(lambda: add_group_member(current_operator(), group_id,
-                                             access_account_by_username(form.username.data).id),
+                                             get_account_by_username(form.username.data).id),
                     "Member added.")
         else:
             flash_form_errors(form)

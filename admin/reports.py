@@ -6,7 +6,7 @@ from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
 
 from actions.moderation import message_context
-from actions.reports import access_report, resolve_report
+from actions.reports import get_report, resolve_report
 from actions.validation import check_int
 from admin.forms import ResolveReportForm
 from admin.security import SecureModelView, attempt, current_operator, flash_form_errors
@@ -36,7 +36,7 @@ class ReportView(SecureModelView):
     @expose("/review/", methods=("GET",))
     def review_view(self):
         """The reported message with 10 messages around it, the reporter and the reason; one-click settlements."""
-        report = attempt(lambda: access_report(check_int(request.args.get("id"), "id")))
+        report = attempt(lambda: get_report(check_int(request.args.get("id"), "id")))
         if report is None:
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/report_review.html", report=report,

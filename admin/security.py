@@ -1,6 +1,7 @@
 """What every back-office view shares: operators only, CSRF-protected forms, and one way to run an action.
 
-Anonymous visitors are sent to the login page; logged-in non-operators get 403.
+Anonymous visitors are sent to the login page; logged-in non-operators get 403. Who is an
+operator is decided by actions.access, as for the admin API and every operator action.
 Forms derive from Flask-WTF's FlaskForm so CSRFProtect accepts their token
 (Flask-Admin's SecureForm uses another token field and is refused with 400).
 """
@@ -17,7 +18,8 @@ from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from actions.errors import ActionError
+from actions.access import access_operator, is_operator
+from actions.errors import ActionError, Forbidden
 from events.unit_of_work import savepoint
 from extensions import db
 from models import User
@@ -29,7 +31,9 @@ def operator_only():
     """None when the current user is an operator; otherwise the response to send."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path))
-    if not current_user.is_admin:
+    try:
+        access_operator(current_user)
+    except Forbidden:
         abort(403)
     return None
 
@@ -73,7 +77,7 @@ class OperatorAccess:
     """The one access rule of the back office."""
 
     def is_accessible(self) -> bool:
-        return current_user.is_authenticated and current_user.is_admin
+        return is_operator(current_user)
 
     def inaccessible_callback(self, name, **kwargs):
         return operator_only()

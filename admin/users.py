@@ -8,10 +8,10 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 
 from actions.user_admin import (
-    access_account,
     create_user,
     deactivate_user,
     edit_user,
+    get_account,
     reactivate_user,
     reset_password,
     set_user_role,
@@ -63,7 +63,7 @@ class UserView(SecureModelView):
     @expose("/manage/", methods=("GET",))
     def manage_view(self):
         """One account's page: reset password, role, deactivate or reactivate."""
-        user = attempt(lambda: access_account(check_int(request.args.get("id"), "id")))
+        user = attempt(lambda: get_account(check_int(request.args.get("id"), "id")))
         if user is None:
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),

@@ -1,4 +1,4 @@
-"""Accounts: people who chat, and operators (role `admin`)."""
+"""Accounts: people who chat, and operators (role `admin`: actions.access decides what that allows)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,10 +42,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

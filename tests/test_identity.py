@@ -11,6 +11,7 @@ from extensions import db, socketio
 from models import Message
 from models.time import utcnow
 from tests.clients import IsolatedSocketClient
+from tests.event_capture import capture
 from tests.factories import PASSWORD, make_group
 
 
@@ -34,13 +35,13 @@ def test_each_login_starts_a_new_login_session(app, alice, auth, client):
     assert first and login_session_of(client) and login_session_of(client) != first
 
 
-def test_logout_ends_the_browsers_login_session(app, alice, auth, client, captured_events):
+def test_logout_ends_the_browsers_login_session(app, alice, auth, client):
     auth.login()
     session_id = login_session_of(client)
-    captured_events.clear()
+    captured = capture(app)
     response = auth.logout()
     assert response.status_code == 302
-    assert captured_events == [SessionEnded(alice.id, session_id)]
+    assert captured == [SessionEnded(alice.id, session_id)]
 
 
 def test_a_browser_logged_in_without_a_login_session_gets_one_at_its_next_page(app, alice, auth, client):

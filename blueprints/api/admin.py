@@ -5,7 +5,7 @@ The role is checked in one place, this blueprint's before_request, so no route c
 """
 from flask import Blueprint, jsonify
 
-from actions.audit import access_operator
+from actions.access import access_operator
 from actions.broadcasts import Broadcast, broadcast_to_everyone, broadcast_to_group, send_notice
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf

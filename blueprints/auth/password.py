@@ -12,7 +12,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 from actions import passwords
 from actions.errors import ActionError
 from blueprints.auth import bp
-from blueprints.auth.routes import _safe_next
+from blueprints.auth.routes import safe_next
 
 # What a session with a temporary password may still reach.
 ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "chat.health"}
@@ -49,5 +49,5 @@ def change_password():
             flash(error.message, "error")
         else:
             flash("Your password is changed.", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/password.html", form=form), 200 if request.method == "GET" else 400

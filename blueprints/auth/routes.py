@@ -11,7 +11,7 @@ from blueprints.auth.forms import LoginForm, RegisterForm
 from blueprints.identity import log_in, log_out
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after login."""
     if target:
         parts = urlsplit(target)
@@ -36,7 +36,7 @@ def login():
             flash(error.message, "error")
         else:
             log_in(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
 
