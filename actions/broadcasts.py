@@ -6,13 +6,17 @@ is read-only (archived, so nobody can post into it), has the user as its only me
 shows up in their conversation list and history like any chat. A group broadcast is a
 system message in the group itself. Every message is stored, so whoever is offline finds
 it in their history; whoever is online gets it live (`message:new`).
+
+A broadcast to everyone is audited in the operator's request and delivered by a job
+(`deliver_broadcast`), BROADCAST_CHUNK accounts per transaction, so no request or
+transaction grows with the number of accounts.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy import func
 
 from actions.access import access_operator, get_active_user, get_group
 from actions.audit import record
@@ -21,12 +25,14 @@ from actions.validation import check_string
 from events import atomic, queue_event
 from events.facts import ConversationJoined
 from extensions import db
-from models import Conversation, Membership, Message, User
+from jobs import enqueue_on_commit, job
+from models import AuditEntry, Conversation, Membership, Message, User
 from models.database import insert_unless_exists
 from models.time import utcnow
 
 NOTICES_NAME = "Switchboard"
 NOTICES_DESCRIPTION = "Notices from the Switchboard operators"
+BROADCAST_CHUNK = 200  # accounts per transaction of deliver_broadcast
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,14 @@ class Broadcast:
     @property
     def recipients(self) -> int:
         return len(self.messages)
+
+
+@dataclass(frozen=True)
+class QueuedBroadcast:
+    """A broadcast to everyone, audited and queued: the job posts the notices."""
+
+    entry: AuditEntry
+    recipients: int  # active accounts when it was sent
 
 
 def notices_key(user_id: int) -> str:
@@ -60,15 +74,44 @@ def notices_conversation(user: User) -> Conversation:
 
 
 @atomic()
-def broadcast_to_everyone(operator: User, body: object) -> Broadcast:
-    """A notice to every active account."""
+def broadcast_to_everyone(operator: User, body: object) -> QueuedBroadcast:
+    """A notice to every active account: audited now, posted by a job once this commits."""
     operator = access_operator(operator)
     body = _check_body(body)
-    recipients = list(db.session.execute(
-        db.select(User).where(User.active.is_(True)).order_by(User.id)
+    recipients, last_user_id = db.session.execute(
+        db.select(func.count(User.id), func.max(User.id)).where(User.active.is_(True))
+    ).one()
+    entry = record(operator, "broadcast.everyone", "everyone", None, None, {"body": body, "recipients": recipients})
+    db.session.flush()
+    # Accounts created after this moment are not "everyone" of this broadcast.
+    enqueue_on_commit(deliver_broadcast, entry.id, 0, last_user_id or 0)
+    return QueuedBroadcast(entry=entry, recipients=recipients)
+
+
+@job()
+def deliver_broadcast(entry_id: int, after_user_id: int, last_user_id: int) -> None:
+    """Job: post an everyone-broadcast to the next BROADCAST_CHUNK active accounts with ids in
+    (after_user_id, last_user_id], then queue the rest. Safe to run twice: an account whose
+    notices already hold this broadcast (its client_id) is skipped."""
+    entry = db.session.get(AuditEntry, entry_id)
+    users = list(db.session.execute(
+        db.select(User).where(User.active.is_(True), User.id > after_user_id, User.id <= last_user_id)
+        .order_by(User.id).limit(BROADCAST_CHUNK + 1)
     ).scalars())
-    return _post_notices(recipients, body, lambda: record(operator, "broadcast.everyone", "everyone", None, None,
-                                                          {"body": body, "recipients": len(recipients)}))
+    if entry is None or not users:
+        return
+    users, more = users[:BROADCAST_CHUNK], len(users) > BROADCAST_CHUNK
+    key = f"broadcast:{entry.id}"
+    conversations = [notices_conversation(user) for user in users]
+    delivered = set(db.session.execute(
+        db.select(Message.conversation_id).where(Message.conversation_id.in_([c.id for c in conversations]),
+                                                 Message.client_id == key)
+    ).scalars())
+    for conversation in conversations:
+        if conversation.id not in delivered:
+            post_system_message(conversation.id, entry.after["body"], client_id=key)
+    if more:
+        enqueue_on_commit(deliver_broadcast, entry.id, users[-1].id, last_user_id)
 
 
 @atomic()
@@ -77,8 +120,9 @@ def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
     operator = access_operator(operator)
     body = _check_body(body)
     user = get_active_user(user_id)
-    return _post_notices([user], body, lambda: record(operator, "broadcast.user", "user", user.id, None,
-                                                      {"body": body}))
+    conversation = notices_conversation(user)
+    record(operator, "broadcast.user", "user", user.id, None, {"body": body})
+    return Broadcast(messages=[post_system_message(conversation.id, body)])
 
 
 @atomic()
@@ -89,12 +133,6 @@ def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Br
     group = get_group(conversation_id)
     record(operator, "broadcast.group", "group", group.id, None, {"body": body})
     return Broadcast(messages=[post_system_message(group.id, body)])
-
-
-def _post_notices(recipients: list[User], body: str, record_entry: Callable[[], object]) -> Broadcast:
-    conversations = [notices_conversation(user) for user in recipients]
-    record_entry()
-    return Broadcast(messages=[post_system_message(conversation.id, body) for conversation in conversations])
 
 
 def _check_body(body: object) -> str:

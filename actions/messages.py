@@ -75,12 +75,13 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
 
 
 @atomic()
-def post_system_message(conversation_id: int, body: str) -> Message:
-    """A message from the service itself (broadcasts, notices): no sender, kind `system`."""
+def post_system_message(conversation_id: int, body: str, client_id: str | None = None) -> Message:
+    """A message from the service itself (broadcasts, notices): no sender, kind `system`.
+    `client_id` marks which broadcast it belongs to, so a retried job can skip it."""
     body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
     if db.session.get(Conversation, conversation_id) is None:
         raise NotFound("conversation_not_found", "No such conversation.")
-    return _store(conversation_id, None, "system", body, None, None)
+    return _store(conversation_id, None, "system", body, client_id, None)
 
 
 @atomic()

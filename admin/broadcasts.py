@@ -37,6 +37,6 @@ class BroadcastView(SecureView):
             done = "Sent to the user."
         else:
             broadcast = broadcast_to_everyone(operator, body)
-            done = f"Sent to {broadcast.recipients} account(s)."
+            done = f"Sending to {broadcast.recipients} account(s): the notices go out in the background."
         flash(done, "success")
         return broadcast

@@ -69,3 +69,16 @@ def refused(call, *args, **kwargs) -> tuple[int, str]:
         refusal = error_of(answer)
     assert database_rows() == before
     return refusal
+
+
+def run_queued_jobs() -> list[str]:
+    """Take every queued job out of the app's job queue and run it here, as the consumer would
+    (each in an app context and a unit of work of its own); returns their names in order."""
+    from jobs import job_queue
+    from jobs.queue import job_name
+
+    queue, ran = job_queue(), []
+    while (task := queue.huey.dequeue()) is not None:
+        queue.huey.execute(task)
+        ran.append(job_name(task))
+    return ran

@@ -30,8 +30,10 @@ def _sent(broadcast: Broadcast):
 
 @admin_bp.post("/broadcasts")
 def broadcast_everyone():
-    """Send {body} to every active account, in each one's Switchboard notices conversation."""
-    return _sent(broadcast_to_everyone(api_user(), json_body().get("body")))
+    """Send {body} to every active account, in each one's Switchboard notices conversation:
+    accepted now, posted by a background job."""
+    broadcast = broadcast_to_everyone(api_user(), json_body().get("body"))
+    return jsonify({"ok": True, "recipients": broadcast.recipients, "queued": True}), 202
 
 
 @admin_bp.post("/users/<int:user_id>/notices")

@@ -5,7 +5,7 @@ from actions.accounts import issue_api_token
 from actions.messages import message_history
 from tests.admin.conftest import audit_entries
 from tests.factories import make_group
-from tests.helpers import database_rows
+from tests.helpers import database_rows, run_queued_jobs
 
 
 @pytest.fixture
@@ -15,12 +15,12 @@ def operator_headers(operator):
 
 def test_broadcast_to_everyone(client, operator_headers, alice, bob):
     response = client.post("/api/admin/broadcasts", json={"body": "Upgrade tonight"}, headers=operator_headers)
-    assert response.status_code == 201
-    assert response.json["recipients"] == 3  # the operator is an account too
-    assert {message["body"] for message in response.json["messages"]} == {"Upgrade tonight"}
-    conversation_id = next(m["conversation_id"] for m in response.json["messages"]
-                           if m["conversation_id"] in {c.id for c in _conversations(alice)})
-    assert [m.body for m in message_history(alice, conversation_id).messages] == ["Upgrade tonight"]
+    assert response.status_code == 202
+    assert response.json == {"ok": True, "recipients": 3, "queued": True}  # the operator is an account too
+    assert _conversations(alice) == []
+    run_queued_jobs()  # as the job consumer does
+    [notices] = _conversations(alice)
+    assert [m.body for m in message_history(alice, notices.id).messages] == ["Upgrade tonight"]
     assert audit_entries("broadcast.everyone")[0].after["recipients"] == 3
 
 

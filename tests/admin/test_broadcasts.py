@@ -1,16 +1,18 @@
 """Broadcasts: everyone (each user's Switchboard notices conversation), a group's members, one user."""
 import pytest
 
-from actions.broadcasts import NOTICES_NAME, broadcast_to_everyone, notices_key, send_notice
+from actions import broadcasts
+from actions.broadcasts import NOTICES_NAME, broadcast_to_everyone, deliver_broadcast, notices_key, send_notice
 from actions.conversations import list_conversations
 from actions.errors import Forbidden, InvalidInput, NotFound
 from actions.messages import message_history, send_message
 from actions.user_admin import deactivate_user
 from extensions import db
-from models import Conversation
+from jobs import job_queue
+from models import Conversation, User
 from tests.admin.conftest import audit_entries
-from tests.factories import make_group
-from tests.helpers import events, names
+from tests.factories import make_group, make_user
+from tests.helpers import events, names, run_queued_jobs
 
 
 def notices_of(user) -> Conversation | None:
@@ -23,8 +25,11 @@ def test_everyone_gets_it_live_or_in_history(operator, operator_client, alice, b
     deactivate_user(operator, carol.id)
     socket = socket_client_for("alice")
     events(socket)
-    response = operator_client.post("/admin/broadcast/", data={"audience": "everyone", "body": "Maintenance at 6"})
-    assert response.status_code == 302
+    response = operator_client.post("/admin/broadcast/", data={"audience": "everyone", "body": "Maintenance at 6"},
+                                    follow_redirects=True)
+    assert "Sending to 3 account(s)" in response.get_data(as_text=True)
+    assert events(socket) == []  # the request only audits it and queues the job
+    assert run_queued_jobs() == [deliver_broadcast.name]
 
     received = events(socket)
     assert names(received) == ["conversation:added", "message:new"]
@@ -43,6 +48,7 @@ def test_everyone_gets_it_live_or_in_history(operator, operator_client, alice, b
 
 def test_notices_conversation_is_reused_and_read_only(operator, alice):
     broadcast_to_everyone(operator, "one")
+    run_queued_jobs()
     send_notice(operator, alice.id, "two")
     notices = notices_of(alice)
     assert [m.body for m in message_history(alice, notices.id).messages] == ["two", "one"]
@@ -85,3 +91,16 @@ def test_bad_broadcasts_change_nothing(operator, operator_client, alice):
     with pytest.raises(NotFound):
         send_notice(operator, 999, "x")
     assert database_rows() == before
+    assert job_queue().queued_count() == 0
+
+
+def test_a_broadcast_to_everyone_goes_out_in_chunks_once_each(operator, alice, bob, carol, monkeypatch):
+    monkeypatch.setattr(broadcasts, "BROADCAST_CHUNK", 2)
+    broadcast_to_everyone(operator, "chunked")
+    make_user("dave")  # joined after the broadcast: not part of its "everyone"
+    assert run_queued_jobs() == [deliver_broadcast.name] * 2  # operator and alice, then bob and carol
+    [entry] = audit_entries("broadcast.everyone")
+    deliver_broadcast(entry.id, 0, entry.after["recipients"] + 1)  # run again, as after a retry: skips them all
+    for user in (operator, alice, bob, carol):
+        assert [m.body for m in message_history(user, notices_of(user).id).messages] == ["chunked"]
+    assert notices_of(db.session.execute(db.select(User).where(User.username == "dave")).scalar_one()) is None

@@ -59,4 +59,4 @@ def test_the_admin_api_with_a_session_cookie_needs_the_csrf_header(operator_brow
     token = token_in(operator_browser.get("/admin/broadcast/").get_data(as_text=True))
     allowed = operator_browser.post("/api/admin/broadcasts", json={"body": "from the page"},
                                     headers={"X-CSRFToken": token})
-    assert allowed.status_code == 201
+    assert allowed.status_code == 202

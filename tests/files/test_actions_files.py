@@ -22,11 +22,11 @@ from actions.messages import delete_message, send_message
 from actions.moderation import hide_message, unhide_message
 from extensions import db
 from jobs import job_queue
-from jobs.queue import job_name
 from models import Attachment
 from storage import get_storage
 from tests.factories import make_group
 from tests.files.samples import ELF_BYTES, PDF_BYTES, WEBM_BYTES, png_bytes
+from tests.helpers import run_queued_jobs
 
 
 def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
@@ -35,15 +35,6 @@ def upload(user, conversation, data: bytes, filename: str = "photo.png", declare
     run_queued_jobs()
     db.session.refresh(attachment)
     return attachment
-
-
-def run_queued_jobs() -> list[str]:
-    """Take every queued job out of the queue and run it here, as one consumer run each."""
-    queue, ran = job_queue(), []
-    while (task := queue.huey.dequeue()) is not None:
-        queue.huey.execute(task)
-        ran.append(job_name(task))
-    return ran
 
 
 def stored_keys() -> list[str]:
