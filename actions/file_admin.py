@@ -29,10 +29,3 @@ def delete_file(operator: User, attachment_id: int) -> Attachment:
     record(operator, "file.delete", "attachment", attachment.id, before, {**before, "status": "deleted"})
     return delete_attachment(operator, attachment.id)
 
-
-def live_file_ids(conversation_id: int) -> list[int]:
-    """The files of a conversation that still have objects in storage."""
-    return list(db.session.execute(
-        db.select(Attachment.id).where(Attachment.conversation_id == conversation_id, Attachment.status != "deleted")
-        .order_by(Attachment.id)
-    ).scalars())

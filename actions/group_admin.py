@@ -10,17 +10,19 @@ from sqlalchemy import func
 from actions.access import access_operator, get_active_user, get_group
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
-from actions.file_admin import delete_file, live_file_ids
+from actions.files import remove_stored_objects_on_commit
 from actions.groups import add_membership_unchecked, find_membership, owner_count, remove_membership_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
 from extensions import db
-from models import Conversation, Membership, User
+from jobs import enqueue_on_commit, job
+from models import Attachment, Conversation, Membership, Message, User
 from models.conversation import MEMBER_ROLES
-from models.time import utcnow
+from models.time import isoformat, utcnow
 
 GROUP_FIELDS = ("name", "description", "visibility", "archived_at")
+GROUP_PURGE_CHUNK = 500  # files, or messages, removed per transaction of purge_deleted_group
 
 
 def member_counts(conversation_ids: list[int]) -> dict[int, int]:
@@ -68,18 +70,58 @@ def set_group_archived(operator: User, conversation_id: int, archived: bool) -> 
 
 @atomic()
 def delete_group(operator: User, conversation_id: int) -> None:
-    """Delete a group with its messages; members' pages drop it at once."""
+    """Delete a group: audited and archived at once (nobody posts any more), then a job removes
+    its files, messages and members; members' pages drop it when that is done."""
     operator = access_operator(operator)
     group = get_group(conversation_id)
-    # The rows of its files go with the group; their objects must leave storage too.
-    for attachment_id in live_file_ids(group.id):
-        delete_file(operator, attachment_id)
     member_ids = [membership.user_id for membership in group.memberships]
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
+    if group.archived_at is None:
+        group.archived_at = utcnow()
+        queue_event(ConversationUpdated(group.id))
+    enqueue_on_commit(purge_deleted_group, group.id, isoformat(group.created_at))
+
+
+@job()
+def purge_deleted_group(conversation_id: int, created_at: str) -> None:
+    """Job: remove a deleted group, GROUP_PURGE_CHUNK files or messages per transaction (each run
+    queues the next), then the group and its memberships. Safe to run twice: a group that is
+    gone is left alone, and `created_at` tells it from a later one SQLite gave the same id."""
+    group = db.session.get(Conversation, conversation_id)
+    if group is None or isoformat(group.created_at) != created_at:
+        return
+    if _remove_group_files(group.id) or _remove_group_messages(group.id):
+        enqueue_on_commit(purge_deleted_group, conversation_id, created_at)
+        return
+    member_ids = [membership.user_id for membership in group.memberships]
     db.session.delete(group)
     for user_id in member_ids:
         queue_event(ConversationLeft(user_id, conversation_id, "deleted"))
+
+
+def _remove_group_files(conversation_id: int) -> int:
+    """The next files of a deleted group leave storage (after the commit); no message event:
+    the whole group is going."""
+    attachments = list(db.session.execute(
+        db.select(Attachment).where(Attachment.conversation_id == conversation_id, Attachment.status != "deleted")
+        .order_by(Attachment.id).limit(GROUP_PURGE_CHUNK)
+    ).scalars())
+    for attachment in attachments:
+        attachment.status = "deleted"
+        remove_stored_objects_on_commit(attachment)
+    return len(attachments)
+
+
+def _remove_group_messages(conversation_id: int) -> int:
+    message_ids = list(db.session.execute(
+        db.select(Message.id).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        .limit(GROUP_PURGE_CHUNK)
+    ).scalars())
+    if message_ids:  # their reports go with them (ON DELETE CASCADE)
+        db.session.execute(db.delete(Message).where(Message.id.in_(message_ids))
+                           .execution_options(synchronize_session=False))
+    return len(message_ids)
 
 
 @atomic()

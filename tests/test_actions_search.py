@@ -15,6 +15,7 @@ from extensions import db
 from models import Membership, Message
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
+from tests.helpers import run_queued_jobs
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,7 @@ def test_deleting_a_conversation_removes_its_messages_from_the_index(operator, a
     post(alice, group, "said in general")
     post(alice, other, "said in other")
     delete_group(operator, group.id)
+    run_queued_jobs()
     assert found("said") == ["said in other"]
     assert_index_in_sync()
 

@@ -3,14 +3,16 @@ import re
 
 import pytest
 
+from actions import group_admin
 from actions.errors import Conflict, Forbidden
-from actions.group_admin import remove_group_member, set_group_member_role
+from actions.group_admin import delete_group, purge_deleted_group, remove_group_member, set_group_member_role
 from actions.messages import send_message
 from extensions import db
 from models import Conversation, Membership, Message
+from models.time import isoformat
 from tests.admin.conftest import audit_entries, reload
 from tests.factories import make_group
-from tests.helpers import events, names, wait_for_events
+from tests.helpers import events, names, run_queued_jobs, wait_for_events
 
 
 def roles(group) -> dict[str, str]:
@@ -61,6 +63,10 @@ def test_delete_removes_the_group_and_its_messages_and_tells_members(operator_cl
     events(socket)
     response = operator_client.post("/admin/group/delete/", data={"id": str(group_id)})
     assert response.status_code == 302
+    # The request archives it (nobody posts any more) and queues the job that removes it.
+    assert names(events(socket)) == ["conversation:updated"]
+    assert reload(db.session.get(Conversation, group_id)).archived_at is not None
+    assert run_queued_jobs() == [purge_deleted_group.name] * 2  # its message, then the group
     db.session.expire_all()
     assert db.session.get(Conversation, group_id) is None
     assert Message.query.filter_by(conversation_id=group_id).count() == 0
@@ -68,6 +74,22 @@ def test_delete_removes_the_group_and_its_messages_and_tells_members(operator_cl
     assert ("conversation:removed", {"conversation_id": group_id, "reason": "deleted"}) in received
     [entry] = audit_entries("group.delete")
     assert entry.before["name"] == "General" and sorted(entry.before["member_ids"]) == sorted([alice.id, bob.id])
+
+
+def test_a_large_group_is_removed_in_several_transactions_and_a_second_run_changes_nothing(
+        operator, alice, bob, monkeypatch):
+    monkeypatch.setattr(group_admin, "GROUP_PURGE_CHUNK", 2)
+    group = make_group(alice, members=[bob])
+    for number in range(5):
+        send_message(alice, group.id, f"message {number}")
+    group_id, created_at = group.id, isoformat(group.created_at)
+    delete_group(operator, group_id)
+    assert run_queued_jobs() == [purge_deleted_group.name] * 4  # 2 + 2 + 1 messages, then the group
+    assert db.session.get(Conversation, group_id) is None
+    later = make_group(alice, "Later")  # SQLite may give it the deleted group's id
+    assert later.id == group_id
+    purge_deleted_group(group_id, created_at)  # a retry of the last run
+    assert reload(later) is not None and Message.query.count() == 0
 
 
 def test_members_added_removed_and_given_roles(operator_client, alice, bob, carol, socket_client_for):
