@@ -15,6 +15,7 @@ from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
 from extensions import db
 from models import ApiToken, User
+from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import utcnow
 
 TOKEN_PREFIX = "sbt_"
@@ -135,11 +136,10 @@ def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None
     query = check_string(query, "q", max_length=64, required=False)
     statement = db.select(User).where(User.active.is_(True)).order_by(User.username).limit(limit)
     if query:
-        # Escape LIKE wildcards: '_' is common in usernames and must match itself.
-        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        statement = statement.where(or_(User.username.like(pattern, escape="\\"),
-                                        User.display_name.ilike(pattern, escape="\\")))
+        # '_' is common in usernames: it must match itself, not any character.
+        pattern = contains_pattern(query.lower())
+        statement = statement.where(or_(User.username.like(pattern, escape=LIKE_ESCAPE),
+                                        User.display_name.ilike(pattern, escape=LIKE_ESCAPE)))
     if exclude_user_id is not None:
         statement = statement.where(User.id != exclude_user_id)
     return list(db.session.execute(statement).scalars())

@@ -18,6 +18,7 @@ from events.facts import (
 from extensions import db
 from models import Conversation, Membership, User
 from models.conversation import MEMBER_ROLES, VISIBILITIES
+from models.database import LIKE_ESCAPE, contains_pattern
 
 
 @atomic()
@@ -54,9 +55,7 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
         .order_by(Conversation.name).limit(limit)
     )
     if query:
-        # Escape LIKE wildcards so that '_' and '%' in a search match themselves.
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Conversation.name.ilike(f"%{escaped}%", escape="\\"))
+        statement = statement.where(Conversation.name.ilike(contains_pattern(query), escape=LIKE_ESCAPE))
     return [(group, count) for group, count in db.session.execute(statement)]
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import ColumnElement, Select, and_, column, table
 from actions.validation import check_int, check_limit, check_search_query
 from extensions import db
 from models import Message
+from models.database import LIKE_ESCAPE, contains_pattern
 from models.search_index import FTS_TABLE, TRIGRAM_LENGTH
 
 # The FTS5 table, as SQL sees it; not a model, so no migration or autogenerate ever sees it.
@@ -81,7 +82,7 @@ def message_search_filter(query: object) -> ColumnElement[bool]:
 
 
 def _sqlite_condition(terms: list[str]) -> ColumnElement[bool]:
-    conditions = [Message.body.like(_contains_pattern(term), escape="\\")
+    conditions = [Message.body.like(contains_pattern(term), escape=LIKE_ESCAPE)
                   for term in terms if len(term) < TRIGRAM_LENGTH]
     indexed = [term for term in terms if len(term) >= TRIGRAM_LENGTH]
     if indexed:
@@ -94,13 +95,7 @@ def _sqlite_condition(terms: list[str]) -> ColumnElement[bool]:
 
 
 def _postgresql_condition(terms: list[str]) -> ColumnElement[bool]:
-    return and_(*(Message.body.ilike(_contains_pattern(term), escape="\\") for term in terms))
-
-
-def _contains_pattern(term: str) -> str:
-    # '%' and '_' in a query are text to find, not LIKE wildcards.
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return and_(*(Message.body.ilike(contains_pattern(term), escape=LIKE_ESCAPE) for term in terms))
 
 
 CONDITIONS: dict[str, Callable[[list[str]], ColumnElement[bool]]] = {

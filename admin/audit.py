@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
-from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, FilterLike, IntEqualFilter
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
 from markupsafe import Markup
 
+from admin.search import ContainsFilter
 from admin.security import SecureModelView
 from models import AuditEntry
 
@@ -24,8 +25,8 @@ class AuditLogView(SecureModelView):
     column_list = ("created_at", "actor_name", "action", "target_type", "target_id", "before", "after")
     column_details_list = ("id", *column_list, "actor_id")
     column_filters = (
-        FilterLike(AuditEntry.actor_name, "Operator"),
-        FilterLike(AuditEntry.action, "Action"),
+        ContainsFilter(AuditEntry.actor_name, "Operator"),
+        ContainsFilter(AuditEntry.action, "Action"),
         FilterEqual(AuditEntry.target_type, "Target type"),
         IntEqualFilter(AuditEntry.target_id, "Target id"),
         DateTimeBetweenFilter(AuditEntry.created_at, "When"),

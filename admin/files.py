@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateTimeBetweenFilter,
-    FilterLike,
     IntEqualFilter,
     IntGreaterFilter,
 )
 from markupsafe import Markup
 
 from actions.file_admin import delete_file
+from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, current_operator
 from models import Attachment
 from models.attachment import STATUSES
@@ -44,9 +44,9 @@ class FileView(SecureModelView):
     column_list = ("id", "filename", "content_type", "size", "status", "uploader", "conversation_id", "created_at")
     column_searchable_list = ("filename",)
     column_filters = (
-        FilterLike("uploader.username", "Owner"),
+        ContainsFilter("uploader.username", "Owner"),
         IntEqualFilter(Attachment.conversation_id, "Conversation"),
-        FilterLike(Attachment.content_type, "Type"),
+        ContainsFilter(Attachment.content_type, "Type"),
         IntGreaterFilter(Attachment.size, "Size in bytes"),
         StatusFilter(Attachment.status, "Status", options=[(status, status) for status in STATUSES]),
         DateTimeBetweenFilter(Attachment.created_at, "Uploaded"),

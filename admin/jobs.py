@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterLike
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from markupsafe import Markup
 
 from actions.job_admin import dismiss_job_failure, jobs_overview, run_failed_job_again
 from admin.files import StatusFilter
+from admin.search import ContainsFilter
 from admin.security import SecureModelView, SecureView, attempt, attempt_each, current_operator
 from models import JobFailure
 from models.job_failure import FAILURE_STATUSES
@@ -32,7 +33,7 @@ class JobFailureView(SecureModelView):
     column_searchable_list = ("job_name", "error")
     column_filters = (
         StatusFilter(JobFailure.status, "Status", options=[(status, status) for status in FAILURE_STATUSES]),
-        FilterLike(JobFailure.job_name, "Job"),
+        ContainsFilter(JobFailure.job_name, "Job"),
         DateTimeBetweenFilter(JobFailure.last_failed_at, "Last failed"),
     )
     column_sortable_list = ("id", "job_name", "status", "attempts", "first_failed_at", "last_failed_at")

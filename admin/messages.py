@@ -8,7 +8,6 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateTimeBetweenFilter,
-    FilterLike,
     IntEqualFilter,
 )
 from flask_admin.model.template import EndpointLinkRowAction
@@ -18,6 +17,7 @@ from sqlalchemy import false
 from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
 from actions.search import message_search_filter
 from actions.validation import check_int
+from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, attempt_each, current_operator
 from models import Message
 from models.message import KINDS
@@ -50,10 +50,10 @@ class MessageView(SecureModelView):
     column_searchable_list = ("body",)  # turns the search box on; _apply_search does the searching
     column_filters = (
         IntEqualFilter(Message.conversation_id, "Conversation"),
-        FilterLike("sender.username", "Sender"),
+        ContainsFilter("sender.username", "Sender"),
         KindFilter(Message.kind, "Kind", options=[(kind, kind) for kind in KINDS]),
         DateTimeBetweenFilter(Message.created_at, "Sent"),
-        FilterLike(Message.body, "Text"),
+        ContainsFilter(Message.body, "Text"),
         RemovedFilter(Message.hidden_at, "Hidden", options=(("1", "yes"), ("0", "no"))),
     )
     column_sortable_list = ("id", "conversation_id", "kind", "created_at", "hidden_at")

@@ -20,6 +20,7 @@ from flask_wtf import FlaskForm
 
 from actions.access import access_operator, is_operator
 from actions.errors import ActionError, Forbidden
+from admin.search import EscapedSearch
 from events.unit_of_work import savepoint
 from extensions import db
 from models import User
@@ -87,7 +88,7 @@ class SecureView(OperatorAccess, BaseView):
     """A custom back-office page."""
 
 
-class SecureModelView(OperatorAccess, ModelView):
+class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
     """A model panel. Changes go through actions (override create/update/delete_model), never
     through Flask-Admin's own session writes, so each lands in the audit log."""
 

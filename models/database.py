@@ -1,7 +1,21 @@
 """Engine settings that make SQLite fit for a chat service: WAL, short waits, FK checks,
-and savepoints that stay inside their transaction."""
+and savepoints that stay inside their transaction; SQL helpers shared by every query."""
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+# Every LIKE built from what someone typed escapes its wildcards with this, so that `%` and `_`
+# in a search match themselves: `column.ilike(contains_pattern(text), escape=LIKE_ESCAPE)`.
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """`text` as literal LIKE text: its `%`, `_` and escape characters match themselves."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def contains_pattern(text: str) -> str:
+    """The LIKE pattern of "contains `text`", to use with escape=LIKE_ESCAPE."""
+    return f"%{escape_like(text)}%"
 
 
 def configure_engine_events(engine: Engine) -> None:

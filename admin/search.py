@@ -1,0 +1,49 @@
+"""What operators type in a panel's search box or a "contains" filter is text to find: `%` and
+`_` match themselves (models.database.escape_like, as in every search of the service).
+
+The search box keeps Flask-Admin's two prefixes: `^word` (starts with) and `=word` (exactly).
+"""
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import FilterLike
+from sqlalchemy import Unicode, cast, or_
+
+from models.database import LIKE_ESCAPE, contains_pattern, escape_like
+
+
+def search_pattern(term: str) -> str:
+    """The LIKE pattern of one word of the search box."""
+    if term.startswith("^"):
+        return escape_like(term[1:]) + "%"
+    if term.startswith("="):
+        return escape_like(term[1:])
+    return contains_pattern(term)
+
+
+class ContainsFilter(FilterLike):
+    """A "contains" filter whose value is text, wildcards included."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias).ilike(contains_pattern(value), escape=LIKE_ESCAPE))
+
+
+class EscapedSearch:
+    """Mixed into a model view: its search box finds every word in any searchable column."""
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        for term in search.split():
+            pattern = search_pattern(term)
+            query, joins, condition = self._any_column_like(query, joins, pattern)
+            query = query.filter(condition)
+            if count_query is not None:
+                count_query, count_joins, count_condition = self._any_column_like(count_query, count_joins, pattern)
+                count_query = count_query.filter(count_condition)
+        return query, count_query, joins, count_joins
+
+    def _any_column_like(self, query, joins, pattern: str):
+        conditions = []
+        for field, path in self._search_fields:
+            query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+            column = field if alias is None else getattr(alias, field.key)
+            conditions.append(cast(column, Unicode).ilike(pattern, escape=LIKE_ESCAPE))
+        return query, joins, or_(*conditions)
