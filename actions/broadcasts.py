@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func
 
 from actions.access import access_operator, get_active_user, get_group
 from actions.audit import record
 from actions.messages import post_system_message
-from actions.validation import check_string
+from actions.validation import check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationJoined
 from extensions import db
@@ -77,7 +76,7 @@ def notices_conversation(user: User) -> Conversation:
 def broadcast_to_everyone(operator: User, body: object) -> QueuedBroadcast:
     """A notice to every active account: audited now, posted by a job once this commits."""
     operator = access_operator(operator)
-    body = _check_body(body)
+    body = check_message_body(body)
     recipients, last_user_id = db.session.execute(
         db.select(func.count(User.id), func.max(User.id)).where(User.active.is_(True))
     ).one()
@@ -118,7 +117,7 @@ def deliver_broadcast(entry_id: int, after_user_id: int, last_user_id: int) -> N
 def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
     """A notice to one active account."""
     operator = access_operator(operator)
-    body = _check_body(body)
+    body = check_message_body(body)
     user = get_active_user(user_id)
     conversation = notices_conversation(user)
     record(operator, "broadcast.user", "user", user.id, None, {"body": body})
@@ -129,14 +128,10 @@ def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
 def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Broadcast:
     """A system message in a group: its members see it live and in the group's history."""
     operator = access_operator(operator)
-    body = _check_body(body)
+    body = check_message_body(body)
     group = get_group(conversation_id)
     record(operator, "broadcast.group", "group", group.id, None, {"body": body})
     return Broadcast(messages=[post_system_message(group.id, body)])
-
-
-def _check_body(body: object) -> str:
-    return check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
 
 
 def _find_notices(key: str) -> Conversation | None:

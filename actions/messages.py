@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
-from actions.validation import check_client_id, check_int, check_string
+from actions.validation import check_client_id, check_int, check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
 from events.unit_of_work import savepoint
@@ -46,8 +45,7 @@ class ChangeSet:
 def send_message(sender: User, conversation_id: int, body: object, client_id: object = None,
                  kind: str = "text", attachment_id: int | None = None) -> SentMessage:
     """Store a message from a member. Retrying with the same client_id returns the first one."""
-    body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"],
-                        required=attachment_id is None)
+    body = check_message_body(body, required=attachment_id is None)
     client_id = check_client_id(client_id)
     membership = access_conversation_for_posting(sender, conversation_id)
     if client_id is not None:
@@ -78,7 +76,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
 def post_system_message(conversation_id: int, body: str, client_id: str | None = None) -> Message:
     """A message from the service itself (broadcasts, notices): no sender, kind `system`.
     `client_id` marks which broadcast it belongs to, so a retried job can skip it."""
-    body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
+    body = check_message_body(body)
     if db.session.get(Conversation, conversation_id) is None:
         raise NotFound("conversation_not_found", "No such conversation.")
     return _store(conversation_id, None, "system", body, client_id, None)
@@ -88,7 +86,7 @@ def post_system_message(conversation_id: int, body: str, client_id: str | None =
 def edit_message(user: User, message_id: int, body: object) -> Message:
     """Authors edit their own text messages."""
     message = access_own_message(user, message_id)
-    message.body = check_string(body, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"])
+    message.body = check_message_body(body)
     message.edited_at = utcnow()
     return record_message_change_unchecked(message)
 

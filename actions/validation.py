@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import current_app
+
 from actions.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
@@ -59,6 +61,12 @@ def check_string(value: Any, field: str, *, max_length: int, required: bool = Tr
     if "\x00" in value:
         raise InvalidInput("invalid_" + field, f"{field} must not contain NUL characters.")
     return value
+
+
+def check_message_body(value: Any, *, required: bool = True) -> str:
+    """A message's text, wherever it comes from (chat, API, broadcasts, the back office): at
+    most MESSAGE_MAX_LENGTH characters; empty only when `required` is False (beside a file)."""
+    return check_string(value, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"], required=required)
 
 
 def check_username(value: Any) -> str:

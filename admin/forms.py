@@ -50,4 +50,5 @@ class BroadcastForm(FlaskForm):
                                                ("user", "One user")], default="everyone")
     group_id = IntegerField("Group id", validators=[Optional(), NumberRange(min=1)])
     username = StringField("Username", validators=[Optional(), Length(max=32)])
-    body = TextAreaField("Message", validators=[InputRequired(), Length(max=4000)])
+    # Its length is the action's to check (actions.validation.check_message_body): MESSAGE_MAX_LENGTH.
+    body = TextAreaField("Message", validators=[InputRequired()])

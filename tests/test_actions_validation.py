@@ -8,6 +8,7 @@ from actions.validation import (
     check_email,
     check_int,
     check_limit,
+    check_message_body,
     check_password,
     check_payload,
     check_phone,
@@ -49,6 +50,14 @@ def test_check_int_required_and_bounds():
     assert invalid(check_int, -1, "seq", minimum=0) == ("invalid_seq", "seq must be at least 0.")
     assert invalid(check_int, 11, "seq", maximum=10) == ("invalid_seq", "seq must be at most 10.")
     assert check_int(10, "seq", minimum=0, maximum=10) == 10
+
+
+@pytest.mark.parametrize("app_settings", [{"MESSAGE_MAX_LENGTH": 12}])
+def test_check_message_body_follows_the_setting(app):
+    assert check_message_body(" " + "x" * 12 + " ") == "x" * 12
+    assert invalid(check_message_body, "x" * 13) == ("invalid_body", "body must be at most 12 characters.")
+    assert invalid(check_message_body, "") == ("invalid_body", "body must not be empty.")
+    assert check_message_body(None, required=False) == ""
 
 
 def test_check_string_strips_and_limits():

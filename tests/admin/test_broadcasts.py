@@ -104,3 +104,21 @@ def test_a_broadcast_to_everyone_goes_out_in_chunks_once_each(operator, alice, b
     for user in (operator, alice, bob, carol):
         assert [m.body for m in message_history(user, notices_of(user).id).messages] == ["chunked"]
     assert notices_of(db.session.execute(db.select(User).where(User.username == "dave")).scalar_one()) is None
+
+
+
+@pytest.mark.parametrize("app_settings", [{"MESSAGE_MAX_LENGTH": 5000}])
+def test_the_broadcast_form_follows_message_max_length(operator_client, alice, bob):
+    """The form has no limit of its own: the action's (check_message_body) is the only one."""
+    from tests.helpers import database_rows
+
+    def broadcast(body: str):
+        return operator_client.post("/admin/broadcast/", data={"audience": "user", "username": "bob", "body": body},
+                                    follow_redirects=True)
+
+    before = database_rows()
+    assert "body must be at most 5000 characters." in broadcast("x" * 5001).get_data(as_text=True)
+    assert database_rows() == before
+    assert broadcast("x" * 4500).status_code == 200
+    [message] = message_history(bob, notices_of(bob).id).messages
+    assert message.body == "x" * 4500
