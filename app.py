@@ -8,10 +8,8 @@ import logging
 import os
 from collections.abc import Mapping
 
-from flask import Flask, jsonify, redirect, request, url_for
-from flask_wtf.csrf import CSRFError
+from flask import Flask
 
-from actions.errors import ActionError
 from config import load_config
 from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
@@ -107,39 +105,11 @@ def register_blueprints(app: Flask) -> None:
     init_admin(app)
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def json_error(code: str, message: str, status: int):
-    return jsonify({"ok": False, "error": {"code": code, "message": message}}), status
-
-
 def register_errorhandlers(app: Flask) -> None:
-    from werkzeug.exceptions import HTTPException
+    """Refusals answer in one JSON envelope (API, files, JSON clients) or as pages."""
+    from blueprints import errors
 
-    @app.errorhandler(ActionError)
-    def action_error(error: ActionError):
-        return json_error(error.code, error.message, error.status)
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):
-        if wants_json():
-            return json_error("csrf_failed", error.description, 400)
-        return error
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if wants_json():
-            code = (error.name or "error").lower().replace(" ", "_")
-            return json_error(code, error.description or error.name, error.code or 500)
-        return error
-
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        if wants_json():
-            return json_error("unauthorized", "Log in or send a bearer token.", 401)
-        return redirect(url_for("auth.login", next=request.full_path))
+    errors.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -2,8 +2,14 @@
 conversations and messages look, in one place. The domain (actions/) never imports it."""
 from __future__ import annotations
 
+from actions.errors import ActionError
 from models import Attachment, Conversation, Membership, Message, Report, User
 from models.time import isoformat
+
+
+def error_payload(error: ActionError) -> dict:
+    """The one error envelope: the body of every refused HTTP request and every failed socket ack."""
+    return {"ok": False, "error": error.as_dict()}
 
 
 def user_payload(user: User) -> dict:

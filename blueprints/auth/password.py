@@ -3,16 +3,17 @@
 After an operator resets a password, the account's sessions can do nothing but change
 it (or log out) until a new one is chosen.
 """
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from actions import passwords
-from actions.errors import ActionError
+from actions.errors import ActionError, Forbidden
 from blueprints.auth import bp
 from blueprints.auth.routes import safe_next
+from blueprints.errors import wants_json
 
 # What a session with a temporary password may still reach.
 ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "chat.health"}
@@ -31,9 +32,8 @@ def require_password_change():
     if (not current_user.is_authenticated or not current_user.must_change_password
             or request.endpoint in ALLOWED_WHILE_TEMPORARY):
         return None
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify({"ok": False, "error": {"code": "password_change_required",
-                                               "message": "Choose a new password first."}}), 403
+    if wants_json():
+        raise Forbidden("password_change_required", "Choose a new password first.")
     return redirect(url_for("auth.change_password", next=request.full_path))
 
 

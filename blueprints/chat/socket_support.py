@@ -23,12 +23,13 @@ from blueprints.identity import socket_principal
 from events.unit_of_work import HeldEvents, atomic
 from extensions import socketio
 from models import User
+from payloads import error_payload
 
 log = logging.getLogger(__name__)
 
 
 def failure(error: ActionError) -> dict:
-    return {"ok": False, "error": error.as_dict()}
+    return error_payload(error)
 
 
 def after_ack(release: Callable[[], None]) -> None:

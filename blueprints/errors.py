@@ -1,0 +1,48 @@
+"""How an HTTP request is refused: the one JSON error envelope (payloads.error_payload) for the
+API, the file routes and JSON clients; the page (or a redirect to the login page) otherwise.
+
+Every refusal, whatever raised it (an action's ActionError, a CSRF failure, a 404, an
+unauthenticated call), answers `{"ok": false, "error": {"code", "message"}}` with its status.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, redirect, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from actions.errors import ActionError, InvalidInput, Unauthorized
+from extensions import login_manager
+from payloads import error_payload
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def json_error(error: ActionError) -> tuple[Response, int]:
+    return jsonify(error_payload(error)), error.status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ActionError)
+    def action_error(error: ActionError):
+        return json_error(error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_json():
+            return json_error(InvalidInput("csrf_failed", error.description))
+        return error
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            code = (error.name or "error").lower().replace(" ", "_")
+            return json_error(ActionError(code, error.description or error.name, error.code or 500))
+        return error
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error(Unauthorized("unauthorized", "Log in or send a bearer token."))
+        return redirect(url_for("auth.login", next=request.full_path))
