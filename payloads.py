@@ -47,12 +47,20 @@ def message_payload(message: Message) -> dict:
     }
 
 
+def file_url(attachment_id: int, *, thumbnail: bool = False, download: bool = False) -> str:
+    """The app's URL of a file (blueprints/files/routes.py): it checks who asks and redirects to
+    a short-lived storage URL. The one place these URLs are written; clients use the payload's."""
+    if thumbnail:
+        return f"/files/{attachment_id}/thumbnail"
+    return f"/files/{attachment_id}?download=1" if download else f"/files/{attachment_id}"
+
+
 def attachment_payload(attachment: Attachment) -> dict:
     """A file's details and its app URLs (which redirect to short-lived storage URLs).
     A deleted file keeps only its id and status: the page shows "file removed"."""
     if attachment.status == "deleted":
         return {"id": attachment.id, "status": "deleted", "filename": None, "content_type": None, "size": None,
-                "has_thumbnail": False, "url": None, "thumbnail_url": None}
+                "has_thumbnail": False, "url": None, "download_url": None, "thumbnail_url": None}
     has_thumbnail = attachment.thumbnail_key is not None
     return {
         "id": attachment.id,
@@ -61,8 +69,9 @@ def attachment_payload(attachment: Attachment) -> dict:
         "content_type": attachment.content_type,
         "size": attachment.size,
         "has_thumbnail": has_thumbnail,
-        "url": f"/files/{attachment.id}",
-        "thumbnail_url": f"/files/{attachment.id}/thumbnail" if has_thumbnail else None,
+        "url": file_url(attachment.id),
+        "download_url": file_url(attachment.id, download=True),
+        "thumbnail_url": file_url(attachment.id, thumbnail=True) if has_thumbnail else None,
     }
 
 

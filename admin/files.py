@@ -14,6 +14,7 @@ from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, current_operator
 from models import Attachment
 from models.attachment import STATUSES
+from payloads import file_url
 
 
 class StatusFilter(BaseSQLAFilter):
@@ -35,8 +36,9 @@ def human_size(size: int) -> str:
 def _filename(view, context, attachment, name):
     if attachment.status == "deleted":
         return Markup("<span class='text-muted'>{} (removed)</span>").format(attachment.filename)
-    # /files/<id> checks access (operators may read any file) and redirects to a short-lived URL.
-    return Markup("<a href='/files/{}?download=1' rel='noopener'>{}</a>").format(attachment.id, attachment.filename)
+    # The app's route checks access (operators may read any file) and redirects to a short-lived URL.
+    return Markup("<a href='{}' rel='noopener'>{}</a>").format(file_url(attachment.id, download=True),
+                                                               attachment.filename)
 
 
 class FileView(SecureModelView):

@@ -147,6 +147,7 @@ export function renderAttachment(message) {
   if (message.kind === "image") {
     const link = node("a", "attachment-image-link");
     link.href = attachment.url;
+    link.dataset.downloadUrl = attachment.download_url;
     link.target = "_blank";
     link.rel = "noopener";
     const image = node("img", "attachment-image");
@@ -166,7 +167,7 @@ export function renderAttachment(message) {
   card.append(node("span", "attachment-name", attachment.filename), node("span", "attachment-size",
     formatSize(attachment.size)));
   const download = node("a", "attachment-download", "Download");
-  download.href = `${attachment.url}?download=1`;
+  download.href = attachment.download_url;
   download.setAttribute("download", "");
   card.append(download);
   box.append(card);

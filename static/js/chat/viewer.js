@@ -22,12 +22,12 @@ export class ImageViewer {
   }
 
   open(link) {
-    const url = link.getAttribute("href"); // /files/<id>: the app's route, which redirects to a fresh URL
+    const url = link.getAttribute("href"); // the payload's url: the app's route, which redirects to a fresh URL
     const name = link.querySelector("img")?.alt || "";
     this.image.src = url;
     this.image.alt = name;
     this.name.textContent = name;
-    this.download.href = `${url}?download=1`;
+    this.download.href = link.dataset.downloadUrl; // the payload's download_url
     this.dialog.showModal();
   }
 }
