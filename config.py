@@ -15,14 +15,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from storage.sniff import KNOWN_TYPES
+
 log = logging.getLogger(__name__)
 
 ENVIRONMENTS = ("development", "production", "testing")
-# Types storage.sniff recognizes from the bytes; UPLOAD_ALLOWED_TYPES may narrow them.
-DEFAULT_UPLOAD_TYPES = (
-    "image/png,image/jpeg,image/gif,image/webp,audio/mpeg,audio/ogg,audio/wav,audio/webm,audio/mp4,"
-    "video/mp4,video/webm,video/quicktime,application/pdf,application/zip,text/plain"
-)
 
 
 # For tests only, including the live servers they start (PASSWORD_HASH_METHOD in their environment).
@@ -79,7 +76,7 @@ class BaseConfig:
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "300"))
-        self.UPLOAD_ALLOWED_TYPES = _list(get("UPLOAD_ALLOWED_TYPES") or DEFAULT_UPLOAD_TYPES)
+        self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
         self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
@@ -143,6 +140,18 @@ def _testing_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="switchboard-testing-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def upload_types(value: str | None) -> list[str]:
+    """The listed file types the server can recognize (storage.sniff.KNOWN_TYPES, the one list of
+    them), or all of those. A type it cannot recognize could never be accepted: it is left out."""
+    listed = _list(value)
+    if not listed:
+        return list(KNOWN_TYPES)
+    unknown = [content_type for content_type in listed if content_type not in KNOWN_TYPES]
+    if unknown:
+        log.warning("UPLOAD_ALLOWED_TYPES: %s cannot be recognized from a file's bytes; left out", ", ".join(unknown))
+    return [content_type for content_type in listed if content_type in KNOWN_TYPES]
 
 
 def check_password_hash_method(method: str) -> str:

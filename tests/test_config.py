@@ -147,3 +147,15 @@ def test_flags(tmp_path, value, expected):
 def test_overrides_win_over_the_environment(tmp_path):
     app = create_app({"MESSAGE_MAX_LENGTH": 12}, environ=production(tmp_path, MESSAGE_MAX_LENGTH="500"))
     assert app.config["MESSAGE_MAX_LENGTH"] == 12
+
+
+def test_upload_types_are_those_storage_sniff_recognizes(tmp_path, caplog):
+    from storage.sniff import KNOWN_TYPES
+
+    def allowed(value: str) -> list[str]:
+        return load_config(str(tmp_path), {"SECRET_KEY": "k", "UPLOAD_ALLOWED_TYPES": value}).UPLOAD_ALLOWED_TYPES
+
+    assert allowed("") == list(KNOWN_TYPES)
+    assert allowed("image/png, application/pdf") == ["image/png", "application/pdf"]
+    assert allowed("image/png,image/svg+xml") == ["image/png"]  # never recognized from the bytes: left out
+    assert "image/svg+xml cannot be recognized" in caplog.text
