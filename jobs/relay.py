@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 RELAY_NAME = "switchboard-frames"
 MAX_AGE_SECONDS = 60
-POLL_SECONDS = 0.1
+# The web process looks this often: a few more tenths of a second for a job's events, and
+# its event loop is left alone (polling ten times a second measurably delayed other frames).
+POLL_SECONDS = 0.5
 
 
 class FramesRelay:
