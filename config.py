@@ -25,6 +25,17 @@ ENVIRONMENTS = ("development", "production", "testing")
 # For tests only, including the live servers they start (PASSWORD_HASH_METHOD in their environment).
 FAST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
+# Production's SECRET_KEY: at least this long, and not a value published as an example.
+SECRET_KEY_MIN_BYTES = 32
+SAMPLE_SECRET_KEYS = frozenset({
+    # The example output of `secrets.token_hex()` in Flask's own docs, pasted into many apps.
+    "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+})
+# Words of placeholders people paste ("change-me-to-a-long-random-string"), compared without
+# case or punctuation; a random key never contains them.
+PLACEHOLDER_WORDS = ("changeme", "changethis", "replaceme", "yoursecret", "mysecret", "secretkey", "notasecret",
+                     "example", "sample", "placeholder", "insecure")
+
 
 def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -63,9 +74,14 @@ class BaseConfig:
         self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
         self.TRUSTED_PROXIES = int(get("TRUSTED_PROXIES", "0"))
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
-        self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"))
+        self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"))
+        self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), default=self.default_secure_cookies())
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Flask-Login's remember-me cookie (every login sets one) gets the session cookie's flags.
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
         self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
@@ -88,6 +104,9 @@ class BaseConfig:
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")
 
+    def default_secure_cookies(self) -> bool:
+        return False
+
     def default_jobs_path(self, instance_path: str) -> str:
         return str(Path(instance_path) / "jobs.db")
 
@@ -108,9 +127,28 @@ class DevelopmentConfig(BaseConfig):
 
 
 class ProductionConfig(BaseConfig):
-    """Refuses to start without SECRET_KEY (BaseConfig.default_secret_key raises)."""
+    """Refuses to start with settings that are unsafe on the internet: no SECRET_KEY
+    (BaseConfig.default_secret_key raises), a weak one, any-origin CORS, cookies sent over
+    plain HTTP unless ALLOW_INSECURE_HTTP says so."""
 
     ENV_NAME = "production"
+
+    def __init__(self, environ: Mapping[str, str], instance_path: str) -> None:
+        super().__init__(environ, instance_path)
+        check_secret_key(self.SECRET_KEY)
+        if "*" in self.CORS_ALLOWED_ORIGINS:
+            raise RuntimeError("CORS_ALLOWED_ORIGINS=* would let any site open sockets with a visitor's cookie: "
+                               "list the origins, or leave it empty for same origin only")
+        if not self.SESSION_COOKIE_SECURE:
+            if not self.ALLOW_INSECURE_HTTP:
+                raise RuntimeError("SESSION_COOKIE_SECURE=0 sends login cookies over plain HTTP: serve HTTPS, or set "
+                                   "ALLOW_INSECURE_HTTP=1 if this deployment is plain HTTP on purpose")
+            log.warning("ALLOW_INSECURE_HTTP=1: session cookies travel over plain HTTP, readable and replayable by "
+                        "anyone on the network. Never do this on the internet.")
+
+    def default_secure_cookies(self) -> bool:
+        # Secure unless the deployment says it is plain HTTP on purpose.
+        return not self.ALLOW_INSECURE_HTTP
 
 
 class TestingConfig(DevelopmentConfig):
@@ -140,6 +178,16 @@ def _testing_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="switchboard-testing-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def check_secret_key(key: str) -> None:
+    """Refuse a production key that is short, published as an example, a placeholder or repetitive."""
+    hint = 'generate one with: python3 -c "import secrets; print(secrets.token_hex(32))"'
+    if len(key.encode()) < SECRET_KEY_MIN_BYTES:
+        raise RuntimeError(f"SECRET_KEY must be at least {SECRET_KEY_MIN_BYTES} bytes: {hint}")
+    words = "".join(char for char in key.lower() if char.isalnum())
+    if key in SAMPLE_SECRET_KEYS or any(word in words for word in PLACEHOLDER_WORDS) or len(set(key)) < 8:
+        raise RuntimeError(f"SECRET_KEY is a published sample or a placeholder, not a secret: {hint}")
 
 
 def upload_types(value: str | None) -> list[str]:

@@ -68,7 +68,8 @@ class BenchServer:
         return {
             **os.environ,
             "SWITCHBOARD_ENV": "production",
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "benchmark-server-key-not-for-any-real-deployment",
+            "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
             "SOCKETIO_ASYNC_MODE": "gevent",

@@ -18,6 +18,8 @@ from config import FAST_PASSWORD_HASH_METHOD
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Production refuses short or sample keys (config.check_secret_key): this one passes, and is only for tests.
+LIVE_SECRET_KEY = "live-servers-of-the-integration-tests-only"
 # Every server -> client event the tests' live sockets record (the `connect` fixture's default).
 CHAT_EVENTS = ("message:new", "message:updated", "conversation:added", "conversation:removed",
                "conversation:read", "member:joined", "member:left")
@@ -102,7 +104,8 @@ class LiveServer:
         environment = {
             **os.environ,
             "SWITCHBOARD_ENV": "production",
-            "SECRET_KEY": "integration-test-secret",
+            "SECRET_KEY": LIVE_SECRET_KEY,
+            "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
             # Production settings but for this: tests register and log in users by the hundred.
             "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",

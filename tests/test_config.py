@@ -1,6 +1,9 @@
 """config.py: settings per environment, read from the environment when the app is built."""
+import logging
 import re
+import secrets
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -8,10 +11,17 @@ import config
 from app import create_app
 from config import load_config, normalize_database_url
 
+KEY = secrets.token_hex(32)  # a production-grade key
+
 
 def production(tmp_path, **settings) -> dict:
-    return {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "s3cret", "SOCKETIO_ASYNC_MODE": "threading",
+    return {"SWITCHBOARD_ENV": "production", "SECRET_KEY": KEY, "SOCKETIO_ASYNC_MODE": "threading",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", **settings}
+
+
+def env_example() -> dict[str, str]:
+    lines = (Path(__file__).resolve().parent.parent / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 # SECRET_KEY
@@ -26,7 +36,36 @@ def test_production_refuses_to_start_without_a_secret_key(environ):
 def test_production_starts_with_a_secret_key(tmp_path):
     app = create_app(environ=production(tmp_path))
     assert (app.config["SECRET_KEY"], app.config["ENV_NAME"], app.debug, app.testing) == (
-        "s3cret", "production", False, False)
+        KEY, "production", False, False)
+
+
+@pytest.mark.parametrize("key", ["k", "s3cret", "x" * 31, "é" * 15])
+def test_production_refuses_a_key_shorter_than_32_bytes(tmp_path, key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be at least 32 bytes"):
+        create_app(environ=production(tmp_path, SECRET_KEY=key))
+
+
+@pytest.mark.parametrize("key", [
+    "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",  # Flask's docs
+    "change-me-to-a-long-random-string-please",
+    "Replace_Me_With_Your_Own_Secret_Key_0123",
+    "your-secret-key-goes-here-and-nowhere-else",
+    "a" * 64,
+    "abababababababababababababababababababab",
+])
+def test_production_refuses_a_sample_or_placeholder_key(tmp_path, key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY is a published sample or a placeholder"):
+        create_app(environ=production(tmp_path, SECRET_KEY=key))
+
+
+def test_production_refuses_env_example_as_it_is(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        load_config(str(tmp_path), env_example())
+
+
+def test_other_environments_take_any_key(tmp_path):
+    for name in ("development", "testing"):
+        assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"}).SECRET_KEY == "k"
 
 
 def test_development_generates_a_key_once_and_keeps_it_private(tmp_path):
@@ -56,13 +95,13 @@ def test_an_environment_key_wins_and_nothing_is_written(tmp_path):
     ("development", config.DevelopmentConfig), ("production", config.ProductionConfig),
     ("testing", config.TestingConfig)])
 def test_each_environment_has_its_settings_class(tmp_path, name, config_class):
-    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"})
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": KEY})
     assert type(settings) is config_class and settings.ENV_NAME == name
     assert settings.TESTING is (name == "testing")
 
 
 def test_default_environment_is_production(tmp_path):
-    assert type(load_config(str(tmp_path), {"SECRET_KEY": "k"})) is config.ProductionConfig
+    assert type(load_config(str(tmp_path), {"SECRET_KEY": KEY})) is config.ProductionConfig
 
 
 @pytest.mark.parametrize("name", ["staging", "Production", "", "dev"])
@@ -83,7 +122,7 @@ def test_unknown_environment_is_refused(tmp_path, name):
 ])
 def test_database_url_is_normalized_to_psycopg_3(tmp_path, url, expected):
     assert normalize_database_url(url) == expected
-    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": url})
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": KEY, "DATABASE_URL": url})
     assert settings.SQLALCHEMY_DATABASE_URI == expected
 
 
@@ -93,7 +132,7 @@ def test_postgres_url_reaches_the_app(tmp_path):
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
-    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k"})
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": KEY})
     assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'switchboard.db'}"
 
 
@@ -102,34 +141,96 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
 @pytest.mark.parametrize("name, method", [("production", "scrypt"), ("development", "scrypt"),
                                           ("testing", "pbkdf2:sha256:1")])
 def test_only_the_tests_hash_passwords_fast_by_default(tmp_path, name, method):
-    assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"}).PASSWORD_HASH_METHOD == method
+    assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": KEY}).PASSWORD_HASH_METHOD == method
 
 
 def test_the_environment_chooses_the_password_hash_method(tmp_path):
-    settings = load_config(str(tmp_path), {"SECRET_KEY": "k", "PASSWORD_HASH_METHOD": "scrypt:65536:8:1"})
+    settings = load_config(str(tmp_path), {"SECRET_KEY": KEY, "PASSWORD_HASH_METHOD": "scrypt:65536:8:1"})
     assert settings.PASSWORD_HASH_METHOD == "scrypt:65536:8:1"
 
 
 @pytest.mark.parametrize("method", ["md5", "plain", "sha256:1"])
 def test_an_unknown_password_hash_method_is_refused_at_startup(tmp_path, method):
     with pytest.raises(RuntimeError, match="PASSWORD_HASH_METHOD must be scrypt"):
-        load_config(str(tmp_path), {"SECRET_KEY": "k", "PASSWORD_HASH_METHOD": method})
+        load_config(str(tmp_path), {"SECRET_KEY": KEY, "PASSWORD_HASH_METHOD": method})
+
+
+# cookies and origins
+
+def test_production_cookies_are_secure_httponly_and_lax_by_default(tmp_path):
+    app = create_app(environ=production(tmp_path))
+    assert {name: app.config[name] for name in (
+        "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
+        "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SAMESITE")} == {
+        "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True, "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": True, "REMEMBER_COOKIE_HTTPONLY": True, "REMEMBER_COOKIE_SAMESITE": "Lax"}
+
+
+def test_the_login_cookies_carry_their_flags(tmp_path, migrated_sqlite):
+    from tests.database_apps import sqlite_copy
+    from tests.factories import PASSWORD, make_user
+
+    app = create_app(environ=production(tmp_path, DATABASE_URL=sqlite_copy(migrated_sqlite, tmp_path)))
+    with app.app_context():
+        make_user("alice")
+    browser = app.test_client()
+    page = browser.get("/login", base_url="https://chat.example").get_data(as_text=True)
+    csrf_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = browser.post("/login", base_url="https://chat.example", headers={"Referer": "https://chat.example/login"},
+                            data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_token})
+    assert response.status_code == 302
+    cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+    assert set(cookies) == {"session", "remember_token"}
+    for header in cookies.values():
+        assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in header.split(";")}
+
+
+@pytest.mark.parametrize("value", ["0", "no", "false"])
+def test_production_refuses_cookies_over_plain_http_unless_told_it_is_on_purpose(tmp_path, value):
+    with pytest.raises(RuntimeError, match="SESSION_COOKIE_SECURE=0 sends login cookies over plain HTTP"):
+        create_app(environ=production(tmp_path, SESSION_COOKIE_SECURE=value))
+
+
+@pytest.mark.parametrize("settings", [{"ALLOW_INSECURE_HTTP": "1"},
+                                      {"ALLOW_INSECURE_HTTP": "1", "SESSION_COOKIE_SECURE": "0"}])
+def test_plain_http_on_purpose_starts_with_a_loud_warning(tmp_path, caplog, settings):
+    with caplog.at_level(logging.WARNING, logger="config"):
+        app = create_app(environ=production(tmp_path, **settings))
+    assert (app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"]) == (False, False)
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert "ALLOW_INSECURE_HTTP=1: session cookies travel over plain HTTP" in caplog.text
+
+
+def test_secure_cookies_need_no_warning_even_if_plain_http_is_allowed(tmp_path, caplog):
+    app = create_app(environ=production(tmp_path, ALLOW_INSECURE_HTTP="1", SESSION_COOKIE_SECURE="1"))
+    assert app.config["SESSION_COOKIE_SECURE"] is True and "ALLOW_INSECURE_HTTP" not in caplog.text
+
+
+@pytest.mark.parametrize("origins", ["*", "https://a.example,*"])
+def test_production_refuses_cors_from_any_origin(tmp_path, origins):
+    with pytest.raises(RuntimeError, match="CORS_ALLOWED_ORIGINS=\\* would let any site"):
+        create_app(environ=production(tmp_path, CORS_ALLOWED_ORIGINS=origins))
+
+
+def test_development_keeps_plain_http_cookies_without_a_word(tmp_path, caplog):
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development", "CORS_ALLOWED_ORIGINS": "*"})
+    assert settings.SESSION_COOKIE_SECURE is False and settings.CORS_ALLOWED_ORIGINS == ["*"]
+    assert "ALLOW_INSECURE_HTTP" not in caplog.text
 
 
 # other settings
 
 def test_defaults(tmp_path):
-    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k"})
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", "SECRET_KEY": KEY})
     assert (settings.MESSAGE_MAX_LENGTH, settings.API_TOKEN_DAYS, settings.SOCKETIO_MESSAGE_QUEUE,
-            settings.SOCKETIO_ASYNC_MODE, settings.CORS_ALLOWED_ORIGINS, settings.SESSION_COOKIE_SECURE,
-            settings.SESSION_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE, settings.STORAGE_BACKEND) == (
-        4000, 30, "", "gevent", [], False, True, "Lax", "local")
+            settings.SOCKETIO_ASYNC_MODE, settings.CORS_ALLOWED_ORIGINS, settings.STORAGE_BACKEND) == (
+        4000, 30, "", "gevent", [], "local")
     assert settings.STORAGE_LOCAL_PATH == str(tmp_path / "files")
 
 
 def test_settings_are_parsed_from_the_environment(tmp_path):
     settings = load_config(str(tmp_path), {
-        "SWITCHBOARD_ENV": "production", "SECRET_KEY": "k", "MESSAGE_MAX_LENGTH": "500", "API_TOKEN_DAYS": "7",
+        "SWITCHBOARD_ENV": "production", "SECRET_KEY": KEY, "MESSAGE_MAX_LENGTH": "500", "API_TOKEN_DAYS": "7",
         "CORS_ALLOWED_ORIGINS": " https://a.example , ,https://b.example", "SESSION_COOKIE_SECURE": "Yes",
         "SOCKETIO_MESSAGE_QUEUE": "redis://cache:6379/0"})
     assert (settings.MESSAGE_MAX_LENGTH, settings.API_TOKEN_DAYS, settings.CORS_ALLOWED_ORIGINS,
@@ -140,7 +241,7 @@ def test_settings_are_parsed_from_the_environment(tmp_path):
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("on", True), ("0", False),
                                              ("no", False), ("", False)])
 def test_flags(tmp_path, value, expected):
-    settings = load_config(str(tmp_path), {"SECRET_KEY": "k", "SESSION_COOKIE_SECURE": value})
+    settings = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development", "SESSION_COOKIE_SECURE": value})
     assert settings.SESSION_COOKIE_SECURE is expected
 
 
@@ -153,7 +254,7 @@ def test_upload_types_are_those_storage_sniff_recognizes(tmp_path, caplog):
     from storage.sniff import KNOWN_TYPES
 
     def allowed(value: str) -> list[str]:
-        return load_config(str(tmp_path), {"SECRET_KEY": "k", "UPLOAD_ALLOWED_TYPES": value}).UPLOAD_ALLOWED_TYPES
+        return load_config(str(tmp_path), {"SECRET_KEY": KEY, "UPLOAD_ALLOWED_TYPES": value}).UPLOAD_ALLOWED_TYPES
 
     assert allowed("") == list(KNOWN_TYPES)
     assert allowed("image/png, application/pdf") == ["image/png", "application/pdf"]

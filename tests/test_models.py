@@ -1,4 +1,5 @@
 """models/: the schema the migrations build, its constraints, and the models' own helpers."""
+import secrets
 from datetime import datetime
 
 from alembic.autogenerate import compare_metadata
@@ -129,7 +130,7 @@ def test_user_password_and_flags(app):
 
 
 def test_production_hashes_with_scrypt_and_either_kind_of_hash_verifies(app, tmp_path):
-    production = create_app(environ={"SWITCHBOARD_ENV": "production", "SECRET_KEY": "k",
+    production = create_app(environ={"SWITCHBOARD_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
                                      "SOCKETIO_ASYNC_MODE": "threading",
                                      "DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}"})
     strong, fast = User(username="dave"), User(username="erin")

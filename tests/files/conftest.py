@@ -18,7 +18,6 @@ BUCKET = "switchboard-test"
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 LIVE_UPLOAD_MAX_BYTES = 200_000
-LIVE_SECRET_KEY = "integration-test-secret"  # tests/servers.py LiveServer's SECRET_KEY
 
 
 class MotoServer:

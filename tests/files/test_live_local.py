@@ -6,11 +6,10 @@ import pytest
 import requests
 
 from storage.local import LocalStorage
-from tests.files.conftest import LIVE_SECRET_KEY
 from tests.files.live import direct_upload, download, follow, make_group, upload
 from tests.files.samples import PDF_BYTES, tampered
 from tests.helpers import error_of
-from tests.servers import ChatUser
+from tests.servers import LIVE_SECRET_KEY, ChatUser
 
 pytestmark = pytest.mark.integration
 
