@@ -171,3 +171,11 @@ def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def captured_events(app):
+    """The domain events published (committed and released) during the test, in order."""
+    from tests.event_capture import capture
+
+    return capture(app)
