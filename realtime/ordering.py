@@ -9,6 +9,11 @@ open after `wait_seconds`, the missing revisions are read from the database (the
 committed: a later one could not have been otherwise) and sent before the frames that
 waited. A frame below the expected revision has been superseded by that read and is
 dropped, so a connection never sees a revision lower than one it has already seen.
+
+The first frame of a conversation here (after the process started, or once the
+conversation was forgotten) does not say what came before it: a lower revision may still
+be on its way. Unless it is revision 1, it waits the same `wait_seconds`; the lowest
+revision that arrived meanwhile is where this process starts, and gaps above it are filled.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class _Conversation:
     expected: int
     waiting: dict[int, object] = field(default_factory=dict)
     filling: bool = False
+    settling: bool = False  # first seen here: lower revisions may still arrive during the first wait
 
 
 # read_missing(conversation_id, first, last) -> [(revision, frame), ...] of rows still at those revisions
@@ -51,14 +57,16 @@ class RevisionOrder:
     def offer(self, conversation_id: int, revision: int, frame: object) -> None:
         with self._lock:
             state = self._state(conversation_id, revision)
+            if state.settling:
+                state.expected = min(state.expected, revision)
+                state.waiting[revision] = frame
+                return
             if revision < state.expected:
                 log.debug("conversation %s: revision %s arrived after it was filled", conversation_id, revision)
                 return
             if revision > state.expected:
                 state.waiting[revision] = frame
-                if not state.filling:
-                    state.filling = True
-                    self._start(self._fill_gap, conversation_id)
+                self._start_filling(conversation_id, state)
                 return
             self._send(frame)
             state.expected += 1
@@ -71,12 +79,20 @@ class RevisionOrder:
     def _state(self, conversation_id: int, revision: int) -> _Conversation:
         state = self._conversations.get(conversation_id)
         if state is None:
-            # First frame of this conversation here: nothing earlier is owed to anyone.
-            state = self._conversations[conversation_id] = _Conversation(expected=revision)
+            # First frame of this conversation here: revision 1 has nothing before it; any
+            # other may have been overtaken by one below it, still on its way.
+            state = self._conversations[conversation_id] = _Conversation(expected=revision, settling=revision > 1)
+            if state.settling:
+                self._start_filling(conversation_id, state)
             self._forget_idle()
         else:
             self._conversations.move_to_end(conversation_id)
         return state
+
+    def _start_filling(self, conversation_id: int, state: _Conversation) -> None:
+        if not state.filling:
+            state.filling = True
+            self._start(self._fill_gap, conversation_id)
 
     def _forget_idle(self) -> None:
         while len(self._conversations) > self._capacity:
@@ -96,6 +112,9 @@ class RevisionOrder:
             self._sleep(self._wait_seconds)
             with self._lock:
                 state = self._conversations.get(conversation_id)
+                if state is not None and state.settling:
+                    state.settling = False  # this process starts at the lowest revision that came
+                    self._send_waiting(state)
                 if state is None or not state.waiting:
                     if state is not None:
                         state.filling = False

@@ -38,9 +38,30 @@ def make_order(missing=None, capacity=50_000):
 
 def test_frames_in_order_leave_at_once():
     order, sent, reads, clock = make_order()
-    for revision in (4, 5, 6):
+    for revision in (1, 2, 3):
         order.offer(1, revision, f"r{revision}")
-    assert sent == ["r4", "r5", "r6"] and clock.tasks == [] and reads == []
+    assert sent == ["r1", "r2", "r3"] and clock.tasks == [] and reads == []
+
+
+def test_the_first_frame_seen_here_waits_for_a_lower_one_still_on_its_way():
+    # Revision 4 committed first, but its event was released after revision 5's.
+    order, sent, reads, clock = make_order()
+    order.offer(1, 5, "r5")
+    order.offer(1, 4, "r4")
+    assert sent == []
+    clock.run_waits()
+    assert sent == ["r4", "r5"] and reads == []
+    order.offer(1, 3, "r3-late")  # older than where this process started: its clients synced it
+    order.offer(1, 6, "r6")
+    assert sent == ["r4", "r5", "r6"]
+
+
+def test_after_the_first_wait_gaps_above_the_lowest_revision_that_came_are_filled():
+    order, sent, reads, clock = make_order(missing={1: [8]})
+    order.offer(1, 9, "r9")
+    order.offer(1, 7, "r7")
+    clock.run_waits()
+    assert reads == [(1, 8, 8)] and sent == ["r7", "db:8", "r9"]
 
 
 def test_a_frame_ahead_waits_for_the_one_before_it():
@@ -57,10 +78,10 @@ def test_a_frame_ahead_waits_for_the_one_before_it():
 def test_conversations_do_not_wait_for_each_other():
     order, sent, _, _ = make_order()
     order.offer(1, 1, "a1")
-    order.offer(2, 7, "b7")
+    order.offer(2, 1, "b1")
     order.offer(1, 3, "a3")
-    order.offer(2, 8, "b8")
-    assert sent == ["a1", "b7", "b8"]
+    order.offer(2, 2, "b2")
+    assert sent == ["a1", "b1", "b2"]
 
 
 def test_a_gap_still_open_after_the_wait_is_read_from_the_database():
@@ -96,7 +117,7 @@ def test_a_missing_frame_that_arrives_while_the_database_is_read_goes_out_once()
 def test_old_idle_conversations_are_forgotten():
     order, sent, _, _ = make_order(capacity=2)
     for conversation_id in (1, 2, 3):
-        order.offer(conversation_id, 10, f"c{conversation_id}")
+        order.offer(conversation_id, 1, f"c{conversation_id}")
     assert len(order._conversations) == 2 and 1 not in order._conversations
 
 
