@@ -20,8 +20,6 @@ from pathlib import Path
 from flask import Flask
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
-from extensions import socketio
-
 log = logging.getLogger(__name__)
 
 RELAY_NAME = "switchboard-frames"
@@ -41,22 +39,23 @@ class FramesRelay:
         if frames:
             self.storage.enqueue(json.dumps({"at": time.time(), "frames": frames}).encode())
 
-    def start_receiving(self, deliver: Callable[[list[dict]], None]) -> None:
-        """The web process's side, once: deliver every frame the consumer publishes."""
+    def start_receiving(self, delivery) -> None:
+        """The web process's side, once: hand every frame the consumer publishes to `delivery`
+        (realtime.socketio_adapter.SocketDelivery), from one of the server's background tasks."""
         if self._receiving:
             return
         self._receiving = True
-        socketio.start_background_task(self._receive_forever, deliver)
+        delivery.start_background_task(self._receive_forever, delivery)
 
-    def _receive_forever(self, deliver: Callable[[list[dict]], None]) -> None:
+    def _receive_forever(self, delivery) -> None:
         while True:
             try:
-                self.receive_waiting(deliver)
+                self.receive_waiting(delivery.receive)
             except Exception:
                 log.exception("could not read the job consumer's events; trying again")
-                socketio.sleep(1)
+                delivery.sleep(1)
             if not self.storage.blocking:
-                socketio.sleep(POLL_SECONDS)
+                delivery.sleep(POLL_SECONDS)
 
     def receive_waiting(self, deliver: Callable[[list[dict]], None]) -> int:
         """Deliver what waits now; returns how many batches were taken."""
@@ -72,15 +71,15 @@ class FramesRelay:
 class RelayedBus:
     """The web process's bus: its own bus, and on the first socket also the consumer's frames."""
 
-    def __init__(self, bus, relay: FramesRelay, deliver: Callable[[list[dict]], None]) -> None:
-        self.bus, self.relay, self.deliver = bus, relay, deliver
+    def __init__(self, bus, relay: FramesRelay, delivery) -> None:
+        self.bus, self.relay, self.delivery = bus, relay, delivery
 
     def publish(self, frames: list[dict]) -> None:
         self.bus.publish(frames)
 
     def start_receiving(self) -> None:
         self.bus.start_receiving()
-        self.relay.start_receiving(self.deliver)
+        self.relay.start_receiving(self.delivery)
 
 
 def build_relay(config: dict) -> FramesRelay:
@@ -97,7 +96,7 @@ def init_relay(app: Flask) -> FramesRelay | None:
     relay = build_relay(app.config)
     app.extensions["jobs_relay"] = relay
     app.extensions["realtime_bus"] = RelayedBus(app.extensions["realtime_bus"], relay,
-                                                app.extensions["socketio_delivery"].receive)
+                                                app.extensions["socketio_delivery"])
     return relay
 
 

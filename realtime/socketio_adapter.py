@@ -124,7 +124,11 @@ class SocketDelivery:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.order = RevisionOrder(self._apply, self._read_missing, socketio.start_background_task, socketio.sleep)
+        # The server's own background tasks and sleep (greenlets under gevent), for whoever
+        # feeds this delivery from elsewhere (jobs.relay).
+        self.start_background_task = socketio.start_background_task
+        self.sleep = socketio.sleep
+        self.order = RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep)
 
     def receive(self, frames: list[dict]) -> None:
         for frame in frames:
