@@ -90,12 +90,3 @@ def test_an_http_request_is_one_unit_and_its_events_leave_after_the_response(app
     refused = app.test_client().post(f"/api/conversations/{group.id}/messages", json={"body": ""}, headers=headers)
     assert refused.status_code == 400 and len(captured_events) == 2
     assert g.get("held_events") is None
-
-
-def test_no_action_commits(app):
-    """Actions join their caller's unit of work: the only commits are the unit's own."""
-    import pathlib
-
-    actions = pathlib.Path(app.root_path) / "actions"
-    offenders = [path.name for path in actions.glob("*.py") if "commit()" in path.read_text()]
-    assert offenders == []

@@ -1,0 +1,38 @@
+"""The layers of docs/architecture.md, held by the source itself."""
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOURCES = [path for path in ROOT.rglob("*.py")
+           if not {".venv", "node_modules", "tests", "bench", "migrations"} & set(path.relative_to(ROOT).parts)]
+
+
+def source_of(path: pathlib.Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def relative(paths) -> set[str]:
+    return {str(path.relative_to(ROOT)) for path in paths}
+
+
+def test_sources_are_found():
+    assert {"app.py", "actions/messages.py", "realtime/socketio_adapter.py"} <= relative(SOURCES)
+
+
+def test_no_action_commits():
+    """Actions join their caller's unit of work: the only commits are the unit's own."""
+    assert relative(path for path in SOURCES if path.parts[-2] == "actions" and "commit()" in source_of(path)) == set()
+
+
+def test_only_the_adapter_and_the_handlers_use_socketio():
+    uses = re.compile(r"^\s*(from flask_socketio import|import socketio|from socketio"
+                      r"|from extensions import .*\bsocketio\b)", re.MULTILINE)
+    users = relative(path for path in SOURCES if uses.search(source_of(path)))
+    assert users == {"extensions.py", "app.py", "realtime/socketio_adapter.py", "blueprints/chat/events.py",
+                     "blueprints/chat/socket_support.py"}
+
+
+def test_the_domain_does_not_know_the_wire_format():
+    imports_payloads = re.compile(r"^\s*(from payloads import|import payloads)", re.MULTILINE)
+    domain = [path for path in SOURCES if path.parts[-2] in ("actions", "events", "models")]
+    assert relative(path for path in domain if imports_payloads.search(source_of(path))) == set()
