@@ -84,6 +84,9 @@ class BaseConfig:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
+        # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
+        self.SOCKET_EVENT_QUEUE = int(get("SOCKET_EVENT_QUEUE", "16"))
+        self.SOCKET_BUSY_DISCONNECT = int(get("SOCKET_BUSY_DISCONNECT", "200"))
         self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
         self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")

@@ -7,6 +7,11 @@ handler runs in one unit of work (events.unit_of_work): committed, or rolled bac
 error. The events it commits are held until python-socketio has written the ack, which it
 does in the same greenlet after the handler returns: they are released when that greenlet
 ends (gevent's `link`).
+
+Each socket's events run one at a time, in the order they arrived (blueprints.chat.socket_queue):
+an event waits for the socket's previous one to be acknowledged and its events released. Past
+SOCKET_EVENT_QUEUE events in flight the socket's next ones are refused at once with `busy`,
+before any database work; past SOCKET_BUSY_DISCONNECT refusals the socket is disconnected.
 """
 from __future__ import annotations
 
@@ -15,10 +20,12 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 
+from flask import current_app, request
 from flask_socketio import disconnect
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
+from blueprints.chat.socket_queue import Refusal, SocketQueues, Turn
 from blueprints.identity import socket_principal
 from events.unit_of_work import HeldEvents, atomic
 from extensions import socketio
@@ -26,6 +33,10 @@ from models import User
 from payloads import error_payload
 
 log = logging.getLogger(__name__)
+
+queues = SocketQueues()
+BUSY = ActionError("busy", "Too many events of this connection are waiting: wait for their answers, then try again.",
+                   status=429)
 
 
 def failure(error: ActionError) -> dict:
@@ -46,18 +57,43 @@ def socket_event(name: str) -> Callable:
     def register(handler: Callable[[User, dict], dict]) -> Callable:
         @wraps(handler)
         def run(*args):
-            held = HeldEvents().start()
+            turn = _admit()
+            if isinstance(turn, Refusal):
+                return _refuse(name, turn)
+            held = HeldEvents()
             try:
+                turn.wait()
+                held.start()
                 return _answer(name, handler, args)
             finally:
                 held.stop()
-                if held:
-                    after_ack(held.release)
+                after_ack(lambda: _pass_on(held, turn))
 
         socketio.on_event(name, run)
         return run
 
     return register
+
+
+def _admit() -> Turn | Refusal:
+    config = current_app.config
+    return queues.admit(request.sid, config["SOCKET_EVENT_QUEUE"], config["SOCKET_BUSY_DISCONNECT"])
+
+
+def _refuse(name: str, refusal: Refusal) -> dict:
+    if refusal.disconnect:
+        log.warning("socket %s kept sending into its full queue (%s): disconnected", request.sid, name)
+        disconnect()
+    return failure(BUSY)
+
+
+def _pass_on(held: HeldEvents, turn: Turn) -> None:
+    """After the ack: the event's changes go out, then the socket's next event may run."""
+    try:
+        if held:
+            held.release()
+    finally:
+        turn.finish()
 
 
 def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> dict:

@@ -4,6 +4,9 @@
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
 
+// `busy`: the server refused the send unread because this connection has too many waiting.
+const BUSY_RETRY_MS = 500;
+
 export class Sender {
   constructor({ outbox, connection, receive, renderPending }) {
     this.outbox = outbox;
@@ -26,6 +29,13 @@ export class Sender {
     this.connection.emit("message:send", payload, (ack) => {
       if (ack?.ok) {
         this.receive(ack.message.conversation_id, [ack.message], "ack");
+        return;
+      }
+      if (ack?.error?.code === "busy") {
+        // Still pending: the same client_id again, unless it was settled or re-sent meanwhile.
+        setTimeout(() => {
+          if (this.outbox.get(entry.client_id) === entry && entry.state === "pending") this.send(entry);
+        }, BUSY_RETRY_MS);
         return;
       }
       const message = ack?.error?.message || "The message was not sent.";
