@@ -1,0 +1,47 @@
+"""offload.py: password hashing runs on a native thread of a small pool, never on the caller's
+(the event loop's) thread, in the threading mode of the tests and under gevent alike."""
+import subprocess
+import sys
+import textwrap
+import threading
+
+import models.user
+from actions.accounts import authenticate, register_user
+from tests.factories import PASSWORD
+from tests.servers import ROOT
+
+
+def test_hashing_and_checking_a_password_run_in_another_thread(app, alice, monkeypatch):
+    threads = []
+
+    def recording(function):
+        def run(*args, **kwargs):
+            threads.append(threading.get_ident())
+            return function(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(models.user, "generate_password_hash", recording(models.user.generate_password_hash))
+    monkeypatch.setattr(models.user, "check_password_hash", recording(models.user.check_password_hash))
+    register_user("dave", "a long password")
+    assert authenticate("alice", PASSWORD) == alice
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
+# Under gevent: the offloaded call waits (in its thread) for something only the event loop can
+# do. Run on the loop's own thread it would wait its whole timeout and return False.
+GEVENT_SCRIPT = textwrap.dedent("""
+    from gevent import monkey; monkey.patch_all()
+    import gevent
+    from offload import run_off_loop
+
+    loop_ran = monkey.get_original("_thread", "allocate_lock")()  # a native lock, not gevent's
+    loop_ran.acquire()
+    gevent.spawn(loop_ran.release)
+    print(run_off_loop(loop_ran.acquire, True, 20))
+""")
+
+
+def test_under_gevent_the_loop_goes_on_while_the_offloaded_call_runs():
+    completed = subprocess.run([sys.executable, "-c", GEVENT_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                               timeout=60)
+    assert completed.stdout.strip() == "True", completed.stderr
