@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     register_unit_of_work(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -110,6 +111,13 @@ def register_errorhandlers(app: Flask) -> None:
     from blueprints import errors
 
     errors.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP, framing, sniffing, referrer, HSTS and caching headers on every response."""
+    from blueprints import security_headers
+
+    security_headers.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -15,7 +15,7 @@ def _json(view, context, entry, name):
     value = getattr(entry, name)
     if value is None:
         return ""
-    return Markup("<pre class='mb-0' style='white-space: pre-wrap'>{}</pre>").format(
+    return Markup("<pre class='mb-0 pre-wrap'>{}</pre>").format(
         json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False))
 
 

@@ -22,7 +22,7 @@ class JobsView(SecureView):
 
 
 def _error(view, context, failure, name):
-    return Markup("<code style='white-space: pre-wrap'>{}</code>").format(failure.error)
+    return Markup("<code class='pre-wrap'>{}</code>").format(failure.error)
 
 
 class JobFailureView(SecureModelView):

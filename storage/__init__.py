@@ -82,6 +82,11 @@ class Storage(ABC):
     def presigned_post(self, key: str, *, content_type: str, size: int, expires_in: int) -> PresignedPost:
         """A form that lets a client upload exactly `size` bytes of `content_type` to `key`."""
 
+    def browser_origins(self) -> tuple[str, ...]:
+        """Origins other than the app's that pages load files from and upload to (the pages'
+        Content-Security-Policy allows them); none when the app serves its files itself."""
+        return ()
+
 
 def content_disposition(filename: str, inline: bool = False) -> str:
     """`attachment; filename="..."; filename*=UTF-8''...` (RFC 6266 with RFC 5987 for non-ASCII)."""

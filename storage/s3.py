@@ -5,10 +5,13 @@ never from Switchboard's settings. Downloads and direct uploads use presigned re
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import boto3
 from boto3.s3.transfer import TransferConfig
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -24,10 +27,15 @@ class S3Storage(Storage):
 
     def __init__(self, bucket: str, region: str | None = None, endpoint_url: str | None = None) -> None:
         self.bucket = bucket
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.client = self._client("s3v4")
+
+    def _client(self, signature_version):
         # S3-compatible services behind a custom endpoint rarely serve virtual-hosted bucket names.
-        addressing = "path" if endpoint_url else "auto"
-        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint_url,
-                                   config=Config(signature_version="s3v4", s3={"addressing_style": addressing}))
+        addressing = "path" if self.endpoint_url else "auto"
+        return boto3.client("s3", region_name=self.region, endpoint_url=self.endpoint_url,
+                            config=Config(signature_version=signature_version, s3={"addressing_style": addressing}))
 
     def save(self, key: str, stream: BinaryIO, content_type: str) -> None:
         self.client.upload_fileobj(stream, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type},
@@ -80,6 +88,19 @@ class S3Storage(Storage):
             ExpiresIn=expires_in,
         )
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+
+    def browser_origins(self) -> tuple[str, ...]:
+        return (self._bucket_origin,)
+
+    @cached_property
+    def _bucket_origin(self) -> str:
+        """Where presigned URLs point: the origin of an unsigned URL built by the same endpoint
+        rules (virtual-hosted or path style), so no credentials and no request are needed."""
+        url = self._client(UNSIGNED).generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": "origin/0/probe"})
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_missing(error: ClientError) -> bool:

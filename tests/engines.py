@@ -94,6 +94,12 @@ class PostgresServer:
                                   self.database]), check=True, capture_output=True)
         return self
 
+    def create_database(self, name: str) -> str:
+        """Another database in the same cluster (for servers that must not share one); its URL."""
+        subprocess.run(self._run([_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                                  name]), check=True, capture_output=True)
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
     def _ready(self) -> bool:
         check = subprocess.run([_pg_tool("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                                capture_output=True)

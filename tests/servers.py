@@ -3,6 +3,7 @@ free 127.0.0.1 port, with its own database and job consumer, started and stopped
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -137,6 +138,25 @@ class LiveServer:
             self.consumer = JobConsumer(self.environment(), self.workdir / f"jobs-{self.port}.log").start()
         return self
 
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers of this instance (the master's children)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
+
+    def kill_worker(self) -> int:
+        """SIGKILL the worker, as the OOM killer or a crash would: no cleanup, no goodbye to its
+        sockets. The gunicorn master starts a new one; returns the killed pid."""
+        (worker,) = self.worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        return worker
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthz", timeout=0.5).ok
+        except requests.RequestException:
+            return False
+
     def stop(self) -> None:
         if self.consumer is not None:
             self.consumer.stop()
@@ -147,6 +167,14 @@ class LiveServer:
 
     def log_text(self) -> str:
         return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
+
+
+def start_instances(workdirs: list[Path], env: dict, jobs: bool = True) -> list[LiveServer]:
+    """gunicorn instances sharing the database and bus of `env`, as a scaled-out deployment
+    runs them; the database is migrated once."""
+    servers = [LiveServer(workdir, env=env, jobs=jobs) for workdir in workdirs]
+    servers[0].migrate()
+    return [server.start() for server in servers]
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.browser.helpers import record_csp_violations
 from tests.servers import ROOT, VENV_BIN, ChatUser
 
 PASSWORD = "correct horse battery"
@@ -29,6 +30,7 @@ class ChatPage:
     base_url: str
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def watch(self) -> None:
         def refuse_dialog(dialog):
@@ -90,7 +92,8 @@ def chat_page(browser, live_server) -> Iterator:
         context = browser.new_context(viewport={"width": 1200, "height": 760})
         context.set_default_timeout(15_000)
         contexts.append(context)
-        chat = ChatPage(context.new_page(), context, live_server.url)
+        violations = record_csp_violations(context)
+        chat = ChatPage(context.new_page(), context, live_server.url, csp_violations=violations)
         chat.watch()
         return chat
 
@@ -102,8 +105,10 @@ def chat_page(browser, live_server) -> Iterator:
 @pytest.fixture
 def module_page(browser, live_server) -> Iterator[Page]:
     """A page of the live server that logs nobody in (the login page): for testing the chat's
-    DOM-free modules in Chromium with `page.evaluate` and `import("/static/js/chat/…")`."""
-    context = browser.new_context()
+    DOM-free modules in Chromium with `page.evaluate` and `import("/static/js/chat/…")`.
+    The tests build their scripts with `new Function`, which the pages' CSP forbids: this
+    context ignores the CSP (the chat page's own tests keep it)."""
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(live_server.url + "/login")
     yield page
@@ -123,7 +128,7 @@ class Operator:
 
     def __init__(self, server):
         self.url = server.url
-        username = f"op{uuid.uuid4().hex[:8]}"
+        self.username = username = f"op{uuid.uuid4().hex[:8]}"
         subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", PASSWORD],
                        cwd=ROOT, env=server.environment(), check=True, capture_output=True)
         token = requests.post(self.url + "/api/tokens", json={"username": username, "password": PASSWORD}, timeout=10)

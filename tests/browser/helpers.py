@@ -4,7 +4,34 @@ from __future__ import annotations
 
 import uuid
 
+from playwright.sync_api import BrowserContext
+
 from tests.servers import ChatUser
+
+# Every page of the context reports its securitypolicyviolation events through this binding.
+CSP_BINDING = "reportCspViolation"
+CSP_LISTENER = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  const where = `${{event.blockedURI || "inline"}} in ${{event.documentURI}}`;
+  const sample = event.sample ? `: ${{event.sample}}` : "";
+  window.{CSP_BINDING}(`${{event.effectiveDirective}} refused ${{where}}${{sample}}`);
+}});
+"""
+
+
+def record_csp_violations(context: BrowserContext) -> list[str]:
+    """The Content-Security-Policy violations of every page of `context`, as they happen: the
+    pages' securitypolicyviolation events and the console's reports of refused loads."""
+    violations: list[str] = []
+    context.expose_binding(CSP_BINDING, lambda _source, text: violations.append(text))
+    context.add_init_script(CSP_LISTENER)
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(f"console: {message.text}")
+
+    context.on("console", console)
+    return violations
 
 
 def group_with(owner: ChatUser, *members: ChatUser) -> dict:
@@ -30,7 +57,15 @@ def page_user_id(chat) -> int:
     return chat.page.evaluate("JSON.parse(document.getElementById('app').dataset.me).id")
 
 
+def deliver_reports(page) -> None:
+    """Let the page's queued tasks run (securitypolicyviolation events are dispatched in one) and
+    Playwright deliver what they reported: events reach Python only while Playwright is called."""
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")
+
+
 def assert_nothing_went_wrong(*chats) -> None:
     for chat in chats:
+        deliver_reports(chat.page)
         assert chat.dialogs == []
         assert chat.errors == []
+        assert chat.csp_violations == []

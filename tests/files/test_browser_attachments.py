@@ -1,9 +1,11 @@
-"""static/js/attachments.js in Chromium against a live server on the local backend: uploads
-with progress (through the server and direct), refusals, and the DOM it builds."""
+"""static/js/attachments.js in Chromium against a live server on each backend: uploads with
+progress (through the server and direct), refusals, and the DOM it builds, with no
+Content-Security-Policy violation (S3: the bucket's origin is allowed for images and uploads)."""
 from __future__ import annotations
 
 import pytest
 
+from tests.browser.helpers import deliver_reports, record_csp_violations
 from tests.files.live import make_group, wait_for_thumbnail
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import ChatUser
@@ -43,17 +45,20 @@ async (message) => {
 
 
 @pytest.fixture
-def page(browser, local_server):
-    alice, bob = ChatUser.register(local_server.url), ChatUser.register(local_server.url)
+def page(browser, server):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group = make_group(alice, bob)
     context = browser.new_context()
+    violations = record_csp_violations(context)
     tab = context.new_page()
-    tab.goto(local_server.url + "/login")
+    tab.goto(server.url + "/login")
     tab.fill("#username", alice.username)
     tab.fill("#password", "correct horse battery")
     tab.click("#login-form button[type=submit]")
     tab.wait_for_url(lambda url: "/login" not in url)
     yield tab, alice, group
+    deliver_reports(tab)
+    assert violations == []
     context.close()
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.engines import PostgresServer
-from tests.servers import LiveServer
+from tests.servers import start_instances
 
 
 @pytest.fixture(scope="package")
@@ -15,11 +15,7 @@ def postgres_server():
 @pytest.fixture(scope="package")
 def two_instances(tmp_path_factory, redis_server, postgres_server):
     env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url}
-    first = LiveServer(tmp_path_factory.mktemp("instance1"), env=env)
-    second = LiveServer(tmp_path_factory.mktemp("instance2"), env=env)
-    first.migrate()
-    first.start()
-    second.start()
-    yield first, second
-    first.stop()
-    second.stop()
+    instances = start_instances([tmp_path_factory.mktemp("instance1"), tmp_path_factory.mktemp("instance2")], env)
+    yield tuple(instances)
+    for instance in instances:
+        instance.stop()
