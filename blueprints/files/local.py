@@ -33,6 +33,8 @@ def local_download(token: str):
     if not download.path.is_file():
         raise NotFound("file_not_found", "This file no longer exists.")
     response = send_file(download.path, mimetype=download.content_type, conditional=True, max_age=0)
+    # The type as signed, exactly: send_file would add a second "; charset=utf-8" to text/plain's.
+    response.headers["Content-Type"] = download.content_type
     response.headers["Content-Disposition"] = content_disposition(download.filename, inline=download.inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Same origin as the chat: whatever the bytes are, they must never run as a page.

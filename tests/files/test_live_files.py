@@ -69,6 +69,15 @@ def test_upload_send_and_download(server, people):
     assert download(bob, "/files/999999").status_code == 404
 
 
+def test_text_files_are_served_as_utf_8_once(server, people):
+    alice, _, _, group = people
+    attachment = upload(alice, group["id"], "Grüße\n".encode(), "notes.txt", declared="text/plain").json()["attachment"]
+    fetched = follow(alice, download(alice, f"/files/{attachment['id']}").headers["Location"])
+    assert fetched.status_code == 200 and fetched.content.decode() == "Grüße\n"
+    assert fetched.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert fetched.headers["Content-Disposition"].startswith("attachment;")  # never shown as a page
+
+
 def test_rest_send_with_attachment_and_file_kinds(server, people):
     alice, bob, _, group = people
     pdf = upload(alice, group["id"], PDF_BYTES, "report.pdf").json()["attachment"]
