@@ -13,12 +13,12 @@ def error_payload(error: ActionError) -> dict:
 
 
 def user_payload(user: User) -> dict:
+    """A person as every other user sees them (and as they see themselves): what a chat needs to
+    name and find them. Not their account role (who the operators are) nor when they were last seen."""
     return {
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
-        "role": user.role,
-        "last_seen_at": isoformat(user.last_seen_at),
     }
 
 

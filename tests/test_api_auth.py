@@ -79,8 +79,7 @@ def test_bearer_token_and_session_cookie_both_identify_the_user(client, auth, al
     assert client.get("/api/me", headers=bearer(bob)).get_json()["user"]["username"] == "bob"
     auth.login("alice")
     assert client.get("/api/me").get_json() == {"ok": True, "user": {
-        "id": alice.id, "username": "alice", "display_name": "Alice", "role": "user",
-        "last_seen_at": None}}
+        "id": alice.id, "username": "alice", "display_name": "Alice"}}
     # A bearer token wins over the cookie: it names its user explicitly.
     assert client.get("/api/me", headers=bearer(bob)).get_json()["user"]["username"] == "bob"
 

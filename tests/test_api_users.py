@@ -2,6 +2,7 @@
 import pytest
 
 from extensions import db
+from models.time import utcnow
 from tests.helpers import bearer, error_of
 
 
@@ -23,8 +24,14 @@ def test_search_finds_active_users_but_not_the_searcher(client, alice, bob, caro
 
 def test_search_answers_with_user_payloads(client, alice, bob):
     body = client.get("/api/users?q=bob", headers=bearer(alice)).get_json()
-    assert body == {"ok": True, "users": [{"id": bob.id, "username": "bob", "display_name": "Bob",
-                                           "role": "user", "last_seen_at": None}]}
+    assert body == {"ok": True, "users": [{"id": bob.id, "username": "bob", "display_name": "Bob"}]}
+
+
+def test_search_does_not_say_who_the_operators_are_or_when_people_were_last_seen(client, alice, operator):
+    operator.last_seen_at = utcnow()
+    db.session.commit()
+    (found,) = client.get("/api/users?q=operator", headers=bearer(alice)).get_json()["users"]
+    assert found == {"id": operator.id, "username": "operator", "display_name": "Operator"}
 
 
 @pytest.mark.parametrize("query, code", [
