@@ -94,7 +94,7 @@ class BaseConfig:
         self.S3_REGION = get("S3_REGION", "")
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
-        self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "300"))
+        self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)

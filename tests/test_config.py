@@ -226,6 +226,7 @@ def test_defaults(tmp_path):
             settings.SOCKETIO_ASYNC_MODE, settings.CORS_ALLOWED_ORIGINS, settings.STORAGE_BACKEND) == (
         4000, 30, "", "gevent", [], "local")
     assert settings.STORAGE_LOCAL_PATH == str(tmp_path / "files")
+    assert settings.DOWNLOAD_URL_SECONDS == 60  # a link works this long after its holder lost access
 
 
 def test_settings_are_parsed_from_the_environment(tmp_path):

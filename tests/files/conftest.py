@@ -61,8 +61,7 @@ def live_servers(tmp_path_factory):
 
     def start(backend: str, extra_env: dict) -> LiveServer:
         if backend not in started:
-            env = {"STORAGE_BACKEND": backend, "UPLOAD_MAX_BYTES": str(LIVE_UPLOAD_MAX_BYTES),
-                   "DOWNLOAD_URL_SECONDS": "300", **extra_env}
+            env = {"STORAGE_BACKEND": backend, "UPLOAD_MAX_BYTES": str(LIVE_UPLOAD_MAX_BYTES), **extra_env}
             server = LiveServer(tmp_path_factory.mktemp(f"files-{backend}"), env=env)
             server.migrate()
             started[backend] = server.start()
