@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import or_
 
 from actions.errors import Conflict, Forbidden, Unauthorized
+from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.validation import check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
@@ -43,8 +44,10 @@ def register_user(username: str, password: str, display_name: str | None = None,
     return user
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user with these credentials, if active; one vague error otherwise."""
+def authenticate(username: str, password: str, client_address: str | None = None) -> User:
+    """The user with these credentials, if active; one vague error otherwise. Failed attempts are
+    limited per account and per client address (429 `rate_limited`), checked before any hashing."""
+    attempt = count_login_attempt(username, client_address)
     if not isinstance(username, str) or not isinstance(password, str):
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
     user = db.session.execute(
@@ -54,7 +57,17 @@ def authenticate(username: str, password: str) -> User:
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
     if not user.active:
         raise Unauthorized("account_deactivated", "This account is deactivated.")
+    attempt.refund()  # only failures count: a user logging in again and again is not guessing
     return user
+
+
+def count_login_attempt(username: object, client_address: str | None) -> Attempt:
+    """Count a login (or token) attempt for its account and its address; RateLimited past
+    LOGIN_ATTEMPTS_PER_MINUTE for either."""
+    keys = [f"login:address:{client_address}"] if client_address else []
+    if isinstance(username, str):
+        keys.append("login:account:" + hashed(username.strip().lower()))
+    return count_attempt(keys, current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"], 60, "Too many failed logins.")
 
 
 @dataclass(frozen=True)

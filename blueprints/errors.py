@@ -20,7 +20,9 @@ def wants_json() -> bool:
 
 
 def json_error(error: ActionError) -> tuple[Response, int]:
-    return jsonify(error_payload(error)), error.status
+    response = jsonify(error_payload(error))
+    response.headers.update(getattr(error, "headers", {}))  # e.g. a rate limit's Retry-After
+    return response, error.status
 
 
 def init_app(app: Flask) -> None:

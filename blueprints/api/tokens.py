@@ -1,5 +1,5 @@
 """Accounts and bearer tokens for programs, and who am I."""
-from flask import jsonify
+from flask import jsonify, request
 
 from actions.accounts import authenticate, issue_api_token, register_user, revoke_api_token
 from actions.validation import check_string
@@ -23,7 +23,7 @@ def create_account():
 def create_token():
     """Exchange {username, password[, name]} for a bearer token (shown once)."""
     payload = json_body()
-    user = authenticate(payload.get("username"), payload.get("password"))
+    user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     name = check_string(payload.get("name") or "api", "name", max_length=64)
     issued = issue_api_token(user, name=name)
     return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),

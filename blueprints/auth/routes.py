@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from actions.accounts import authenticate, register_user
 from actions.errors import ActionError
+from actions.rate_limits import RateLimited
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, RegisterForm
 from blueprints.identity import log_in, log_out
@@ -31,7 +32,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data, client_address=request.remote_addr)
+        except RateLimited as error:
+            flash(error.message, "error")
+            return render_template("auth/login.html", form=form), error.status, error.headers
         except ActionError as error:
             flash(error.message, "error")
         else:

@@ -1,0 +1,150 @@
+"""Rate limits: how many times something may happen per key (an account, a client address, an
+uploader) in a fixed window of time. Refused with 429 `rate_limited` and a Retry-After.
+
+The counters live in the process, or in Redis when RATE_LIMIT_REDIS_URL is set (several
+processes or machines then share them). An attempt is counted *before* the work it guards, so
+a hundred concurrent attempts cannot all slip in before the first is counted; work that turns
+out not to count (a successful login) gives its place back with `Attempt.refund()`.
+
+Small on purpose: Flask-Limiter counts after the response (its `deduct_when`), which concurrent
+guesses would slip past, and its in-memory storage expires keys from a timer thread.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+
+from actions.errors import ActionError
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY_SECONDS = 60
+
+
+class RateLimited(ActionError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__("rate_limited", f"{message} Try again in {self.retry_after} s.")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class MemoryCounters:
+    """Counters of one process: {key: [window end, count]}, pruned of past windows now and then."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+        self._pruned_at = clock()
+
+    def hit(self, key: str, window: int) -> tuple[int, float]:
+        """Count one more; returns (count in the current window, seconds until it ends)."""
+        now = self._clock()
+        ends = now - now % window + window
+        with self._lock:
+            if now - self._pruned_at > PRUNE_EVERY_SECONDS:
+                self._counts = {name: entry for name, entry in self._counts.items() if entry[0] > now}
+                self._pruned_at = now
+            entry = self._counts.get(key)
+            if entry is None or entry[0] != ends:
+                entry = self._counts[key] = [ends, 0]
+            entry[1] += 1
+            return int(entry[1]), ends - now
+
+    def undo(self, key: str, window: int) -> None:
+        now = self._clock()
+        with self._lock:
+            entry = self._counts.get(key)
+            if entry is not None and entry[0] == now - now % window + window and entry[1] > 0:
+                entry[1] -= 1
+
+
+class RedisCounters:
+    """The same in Redis: one key per window (INCR, EXPIRE), shared by every process."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self._clock = clock
+        # Only a key still there: DECR would make an expired window's key anew, without expiry.
+        self._decrement = self._redis.register_script(
+            "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0")
+
+    @staticmethod
+    def _key(key: str, window: int, now: float) -> str:
+        return f"switchboard:limit:{key}:{int(now // window)}"
+
+    def hit(self, key: str, window: int) -> tuple[int, float]:
+        now = self._clock()
+        pipeline = self._redis.pipeline()
+        pipeline.incr(self._key(key, window, now))
+        pipeline.expire(self._key(key, window, now), window + 1)
+        count, _ = pipeline.execute()
+        return int(count), window - now % window
+
+    def undo(self, key: str, window: int) -> None:
+        self._decrement(keys=[self._key(key, window, self._clock())])
+
+
+def counters() -> MemoryCounters | RedisCounters:
+    """The app's counters, made on first use."""
+    found = current_app.extensions.get("rate_limits")
+    if found is None:
+        url = current_app.config["RATE_LIMIT_REDIS_URL"]
+        found = current_app.extensions["rate_limits"] = RedisCounters(url) if url else MemoryCounters()
+    return found
+
+
+@dataclass
+class Attempt:
+    """What one attempt counted, to give back if it turns out not to count."""
+
+    keys: list[str]
+    window: int
+
+    def refund(self) -> None:
+        store = counters()
+        for key in self.keys:
+            try:
+                store.undo(key, self.window)
+            except Exception:  # noqa: BLE001  (Redis away: the attempt stays counted, which is safe)
+                log.warning("could not give back a rate-limited attempt of %s", key, exc_info=True)
+
+
+def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Attempt:
+    """Count one attempt against each key; RateLimited if any key is past `limit` in this window.
+    A limit of 0 counts nothing. If Redis cannot be reached the attempt is let through (logged)."""
+    if limit <= 0:
+        return Attempt([], window)
+    store = counters()
+    counted, wait = [], 0.0
+    for key in keys:
+        try:
+            count, ends_in = store.hit(key, window)
+        except Exception:  # noqa: BLE001  (availability first: a limit never locks everyone out)
+            log.warning("rate limit counters unavailable; %s not counted", key, exc_info=True)
+            continue
+        counted.append(key)
+        if count > limit:
+            wait = max(wait, ends_in)
+    if wait:
+        raise RateLimited(message, wait)
+    return Attempt(counted, window)
+
+
+def hashed(value: str) -> str:
+    """A short fixed-size key for any text (a username may be long)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -1,0 +1,90 @@
+"""actions/rate_limits.py, and the login limits it holds: failed logins and token requests past
+LOGIN_ATTEMPTS_PER_MINUTE, per account and per client address, get 429 `rate_limited` with a
+Retry-After, before any password is hashed. Counters run on a fixed clock: nothing here is timed."""
+import pytest
+
+import models.user
+from actions.rate_limits import MemoryCounters, RateLimited, RedisCounters, count_attempt
+from tests.factories import PASSWORD, make_user
+from tests.helpers import error_of
+
+NOW = 1_000_040.0  # 40 s before the end of a one-minute window
+
+
+@pytest.fixture
+def clock():
+    return {"now": NOW}
+
+
+@pytest.fixture
+def limits(app, clock):
+    """The app's counters, on the test's clock, with 3 failed logins allowed per minute."""
+    app.config["LOGIN_ATTEMPTS_PER_MINUTE"] = 3
+    app.extensions["rate_limits"] = MemoryCounters(clock=lambda: clock["now"])
+    return app.extensions["rate_limits"]
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_counters_count_per_key_and_window_and_give_back(request, clock, store):
+    if store == "redis":
+        counters = RedisCounters(request.getfixturevalue("redis_server").url, clock=lambda: clock["now"])
+        counters._redis.flushdb()
+    else:
+        counters = MemoryCounters(clock=lambda: clock["now"])
+    assert [counters.hit("a", 60)[0] for _ in range(3)] == [1, 2, 3]
+    assert counters.hit("b", 60)[0] == 1
+    assert counters.hit("a", 60)[1] == pytest.approx(40)
+    counters.undo("a", 60)
+    assert counters.hit("a", 60)[0] == 4
+    clock["now"] += 40  # the next window
+    counters.undo("a", 60)  # nothing to give back there
+    assert counters.hit("a", 60)[0] == 1
+
+
+def test_an_attempt_past_the_limit_is_refused_with_the_seconds_to_wait(app, limits):
+    for _ in range(3):
+        count_attempt(["k"], 3, 60, "Slow down.")
+    with pytest.raises(RateLimited) as refused:
+        count_attempt(["k"], 3, 60, "Slow down.")
+    assert (refused.value.status, refused.value.code, refused.value.headers) == (429, "rate_limited",
+                                                                                 {"Retry-After": "40"})
+    count_attempt(["k"], 0, 60, "A limit of 0 is no limit.")
+
+
+def token_request(client, username: str, password: str, address: str = "203.0.113.5"):
+    return client.post("/api/tokens", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_token_requests_for_one_account_get_429_then_the_next_window_lets_it_in(
+        client, alice, limits, clock, monkeypatch):
+    assert [token_request(client, "alice", "wrong", f"198.51.100.{n}").status_code for n in range(3)] == [401] * 3
+    hashed = []
+    monkeypatch.setattr(models.user, "check_password_hash", lambda *args: hashed.append(args) or True)
+    refused = token_request(client, "ALICE ", PASSWORD, "198.51.100.9")  # the same account, from elsewhere
+    assert error_of(refused) == (429, "rate_limited") and refused.headers["Retry-After"] == "40"
+    assert hashed == []  # refused before the password was looked at
+    monkeypatch.undo()
+    clock["now"] += 40
+    assert token_request(client, "alice", PASSWORD).status_code == 201
+
+
+def test_one_address_guessing_many_accounts_gets_429(client, limits):
+    for name in ("dave", "erin", "frank"):
+        make_user(name)
+        assert token_request(client, name, "wrong").status_code == 401
+    assert error_of(token_request(client, "grace", "wrong")) == (429, "rate_limited")
+    assert token_request(client, "grace", "wrong", address="192.0.2.1").status_code == 401  # others go on
+
+
+def test_successful_logins_do_not_count(client, alice, limits):
+    assert [token_request(client, "alice", PASSWORD).status_code for _ in range(6)] == [201] * 6
+
+
+def test_the_login_page_answers_429_with_retry_after(app, alice, limits):
+    browser = app.test_client()
+    for _ in range(3):
+        assert browser.post("/login", data={"username": "alice", "password": "wrong"}).status_code == 400
+    response = browser.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429 and response.headers["Retry-After"] == "40"
+    assert "Too many failed logins" in response.get_data(as_text=True)
