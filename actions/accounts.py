@@ -11,7 +11,14 @@ from sqlalchemy import or_
 
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.validation import check_email, check_password, check_phone, check_string, check_username
+from actions.validation import (
+    check_email,
+    check_password,
+    check_phone,
+    check_string,
+    check_username,
+    is_clean_text,
+)
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
 from extensions import db
@@ -48,7 +55,8 @@ def authenticate(username: str, password: str, client_address: str | None = None
     """The user with these credentials, if active; one vague error otherwise. Failed attempts are
     limited per account and per client address (429 `rate_limited`), checked before any hashing."""
     attempt = count_login_attempt(username, client_address)
-    if not isinstance(username, str) or not isinstance(password, str):
+    # Text no account can have (a NUL, an unpaired surrogate) would make the query or the hash raise.
+    if not is_clean_text(username) or not is_clean_text(password):
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
     user = db.session.execute(
         db.select(User).where(User.username == username.strip().lower())
@@ -100,7 +108,7 @@ def issue_api_token(user: User, name: str = "api") -> IssuedToken:
 
 def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
-    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
     return _live(db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))

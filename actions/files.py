@@ -20,7 +20,7 @@ from sqlalchemy import update
 from actions.access import access_conversation, access_conversation_for_posting, access_operator, is_operator
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.messages import message_of, record_message_change_unchecked
-from actions.validation import check_int, check_string
+from actions.validation import LINE_REFUSED, check_id, check_int, check_string
 from events import atomic, on_commit
 from extensions import db
 from jobs import enqueue_on_commit, job
@@ -45,9 +45,10 @@ class DirectUpload:
 
 def check_filename(value: object) -> str:
     """A display name: no folders, no control characters; never used as a storage key."""
+    if isinstance(value, str):  # the text rule's refused characters: a file system's names may hold them
+        value = LINE_REFUSED.sub("", value)
     name = check_string(value, "filename", max_length=1000)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if ord(char) >= 32 and ord(char) != 127).strip()
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or name in (".", ".."):
         raise InvalidInput("invalid_filename", "The file needs a name.")
     if len(name) > FILENAME_MAX_LENGTH:
@@ -184,7 +185,7 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     `operator` None means the service itself (CLI); a user must be an operator."""
     if operator is not None:
         access_operator(operator)
-    attachment = db.session.get(Attachment, check_int(attachment_id, "attachment_id", minimum=1))
+    attachment = db.session.get(Attachment, check_id(attachment_id, "attachment_id"))
     if attachment is None:
         raise NotFound("file_not_found", "No such file.")
     if attachment.status == "deleted":

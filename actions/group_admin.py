@@ -52,7 +52,7 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     group = get_group(conversation_id)
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_string(name, "name", max_length=80)
-    group.description = check_string(description, "description", max_length=1000, required=False)
+    group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
     return _record_group_change(operator, "group.edit", group, before)
 
 

@@ -26,7 +26,7 @@ def create_group(creator: User, name: str, description: str = "", visibility: st
                  member_ids: list[int] | None = None) -> Conversation:
     """Create a group owned by its creator, optionally with first members."""
     name = check_string(name, "name", max_length=80)
-    description = check_string(description, "description", max_length=1000, required=False)
+    description = check_string(description, "description", max_length=1000, required=False, multiline=True)
     visibility = check_choice(visibility, "visibility", VISIBILITIES, default="private")
     members = [get_active_user(user_id) for user_id in dict.fromkeys(member_ids or []) if user_id != creator.id]
     group = Conversation(kind="group", name=name, description=description, visibility=visibility,
@@ -132,7 +132,7 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
     if name is not None:
         group.name = check_string(name, "name", max_length=80)
     if description is not None:
-        group.description = check_string(description, "description", max_length=1000, required=False)
+        group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
     if (group.name, group.description) == before:
         return group  # nothing changed: nothing to tell anyone
     queue_event(ConversationUpdated(conversation_id))

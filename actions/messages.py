@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
-from actions.validation import check_client_id, check_int, check_message_body
+from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
 from events.unit_of_work import savepoint
@@ -174,7 +174,7 @@ def message_of(attachment: Attachment) -> Message | None:
 
 def _check_attachment(sender: User, conversation_id: int, attachment_id: object) -> Attachment:
     """An attachment the sender uploaded to this conversation, complete and not yet sent."""
-    attachment_id = check_int(attachment_id, "attachment_id", minimum=1)
+    attachment_id = check_id(attachment_id, "attachment_id")
     # Locked until the send commits (PostgreSQL), so two sends cannot both take it.
     attachment = db.session.execute(
         db.select(Attachment).where(Attachment.id == attachment_id).with_for_update()

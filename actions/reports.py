@@ -22,7 +22,7 @@ DEFAULT_SWEEP_HOURS = 24
 def report_message(reporter: User, message_id: int, reason: object, text: object = "") -> Report:
     """A member reports a message they can read: spam, abuse or other, with an optional note."""
     reason = check_choice(reason, "reason", REASONS)
-    text = check_string(text, "text", max_length=1000, required=False)
+    text = check_string(text, "text", max_length=1000, required=False, multiline=True)
     message = get_message(message_id)
     # Whoever cannot read the conversation learns nothing about the message, not even that it exists.
     access_conversation(reporter, message.conversation_id)

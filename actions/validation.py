@@ -1,6 +1,15 @@
-"""`check_*` validators: take raw input, return a clean value or raise InvalidInput."""
+"""`check_*` validators: take raw input, return a clean value or raise InvalidInput.
+
+Two rules hold for every field, whatever transport it came from (REST body or query, socket
+payload, admin form):
+- integers (`check_int`) are whole numbers within ±MAX_SAFE_INTEGER, ids (`check_id`) from 1 to
+  MAX_SAFE_INTEGER; URL paths follow the same bound (blueprints.converters);
+- text (`check_string`) holds no control character (multi-line text keeps newline and tab) and no
+  unpaired UTF-16 surrogate, which a JSON `"\\ud800"` escape can carry but no database can store.
+"""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -12,6 +21,13 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,20}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
+# and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
+MAX_SAFE_INTEGER = 2**53 - 1
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}")  # ASCII digits only: int() also takes "1_000" and "١٢"
+# C0 and C1 control characters, DEL, and UTF-16 surrogates (a str holds one only unpaired).
+LINE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+TEXT_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t and \n
 PASSWORD_MIN_LENGTH = 8
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_MAX_TERMS = 10
@@ -25,48 +41,76 @@ def check_payload(payload: Any) -> dict:
     return payload
 
 
-def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None,
+def check_int(value: Any, field: str, *, minimum: int = -MAX_SAFE_INTEGER, maximum: int = MAX_SAFE_INTEGER,
               required: bool = True) -> int | None:
+    """A whole number (an int, an integral finite float, or decimal ASCII digits) within bounds
+    that never exceed ±MAX_SAFE_INTEGER."""
     if value is None or value == "":
         if required:
             raise InvalidInput("invalid_" + field, f"{field} is required.")
         return None
-    if isinstance(value, bool):
+    number = _whole_number(value)
+    if number is None:
         raise InvalidInput("invalid_" + field, f"{field} must be an integer.")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("invalid_" + field, f"{field} must be an integer.") from None
-    if isinstance(value, float) and value != number:
-        raise InvalidInput("invalid_" + field, f"{field} must be an integer.")
-    if minimum is not None and number < minimum:
+    minimum, maximum = max(minimum, -MAX_SAFE_INTEGER), min(maximum, MAX_SAFE_INTEGER)
+    if number < minimum:
         raise InvalidInput("invalid_" + field, f"{field} must be at least {minimum}.")
-    if maximum is not None and number > maximum:
+    if number > maximum:
         raise InvalidInput("invalid_" + field, f"{field} must be at most {maximum}.")
     return number
 
 
+def check_id(value: Any, field: str, *, required: bool = True) -> int | None:
+    """The id of a row: an integer from 1 to MAX_SAFE_INTEGER."""
+    return check_int(value, field, minimum=1, required=required)
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):  # NaN, Infinity and 1.5 are no integers; 1e308 is, and out of bounds
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
 def check_string(value: Any, field: str, *, max_length: int, required: bool = True,
-                 strip: bool = True) -> str:
+                 strip: bool = True, multiline: bool = False) -> str:
+    """Text of at most `max_length` characters, without control characters or unpaired surrogates;
+    `multiline` text may hold newlines and tabs (line breaks arrive as \\n, \\r\\n or \\r and are kept as \\n)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput("invalid_" + field, f"{field} must be a string.")
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     if strip:
         value = value.strip()
     if required and not value:
         raise InvalidInput("invalid_" + field, f"{field} must not be empty.")
     if len(value) > max_length:
         raise InvalidInput("invalid_" + field, f"{field} must be at most {max_length} characters.")
-    if "\x00" in value:
-        raise InvalidInput("invalid_" + field, f"{field} must not contain NUL characters.")
+    if (TEXT_REFUSED if multiline else LINE_REFUSED).search(value):
+        kept = " (newlines and tabs are allowed)" if multiline else ""
+        raise InvalidInput("invalid_" + field,
+                           f"{field} must not contain control characters or unpaired surrogates{kept}.")
     return value
+
+
+def is_clean_text(value: Any) -> bool:
+    """Whether a value is a string that multi-line text may hold: for credentials, which are
+    compared, never stored (a password set before this rule may hold a tab)."""
+    return isinstance(value, str) and not TEXT_REFUSED.search(value)
 
 
 def check_message_body(value: Any, *, required: bool = True) -> str:
     """A message's text, wherever it comes from (chat, API, broadcasts, the back office): at
     most MESSAGE_MAX_LENGTH characters; empty only when `required` is False (beside a file)."""
-    return check_string(value, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"], required=required)
+    return check_string(value, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"], required=required,
+                        multiline=True)
 
 
 def check_username(value: Any) -> str:
@@ -122,6 +166,7 @@ def check_choice(value: Any, field: str, choices: tuple[str, ...], default: str 
 
 
 def check_limit(value: Any, default: int = 50, maximum: int = 100) -> int:
+    """A page size from 1 to `maximum`; `default` when absent."""
     limit = check_int(value, "limit", minimum=1, maximum=maximum, required=False)
     return default if limit is None else limit
 

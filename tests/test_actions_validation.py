@@ -6,6 +6,7 @@ from actions.validation import (
     check_choice,
     check_client_id,
     check_email,
+    check_id,
     check_int,
     check_limit,
     check_message_body,
@@ -14,6 +15,7 @@ from actions.validation import (
     check_phone,
     check_string,
     check_username,
+    is_clean_text,
 )
 
 
@@ -37,7 +39,8 @@ def test_check_int_accepts_integers(value, expected):
     assert check_int(value, "seq") == expected
 
 
-@pytest.mark.parametrize("value", [True, False, 2.5, "abc", "1.5", [1], {"a": 1}, object()])
+@pytest.mark.parametrize("value", [True, False, 2.5, "abc", "1.5", [1], {"a": 1}, object(), float("inf"),
+                                   float("-inf"), float("nan"), "1_000", "١٢", "0x10", "1e3", "9" * 5000])
 def test_check_int_refuses_non_integers(value):
     assert invalid(check_int, value, "seq") == ("invalid_seq", "seq must be an integer.")
 
@@ -50,6 +53,27 @@ def test_check_int_required_and_bounds():
     assert invalid(check_int, -1, "seq", minimum=0) == ("invalid_seq", "seq must be at least 0.")
     assert invalid(check_int, 11, "seq", maximum=10) == ("invalid_seq", "seq must be at most 10.")
     assert check_int(10, "seq", minimum=0, maximum=10) == 10
+
+
+SAFE = 2**53 - 1
+
+
+@pytest.mark.parametrize("value", [SAFE + 1, 2**63, 2**64, 99999999999999999999999, "99999999999999999999999", 1e308,
+                                   float(2**53)])
+def test_check_int_has_bounds_even_when_the_caller_gives_none(value):
+    assert invalid(check_int, value, "seq") == ("invalid_seq", f"seq must be at most {SAFE}.")
+    assert invalid(check_int, -value if not isinstance(value, str) else "-" + value, "seq") == (
+        "invalid_seq", f"seq must be at least {-SAFE}.")
+    assert invalid(check_int, value, "limit", maximum=2**70) == ("invalid_limit", f"limit must be at most {SAFE}.")
+    assert check_int(SAFE, "seq") == SAFE and check_int(str(SAFE), "seq") == SAFE
+
+
+def test_check_id_is_an_integer_from_one_to_the_bound():
+    assert check_id(1, "user_id") == 1 and check_id(" 42 ", "user_id") == 42 and check_id(SAFE, "user_id") == SAFE
+    assert check_id(None, "user_id", required=False) is None
+    assert invalid(check_id, 0, "user_id") == ("invalid_user_id", "user_id must be at least 1.")
+    assert invalid(check_id, SAFE + 1, "user_id") == ("invalid_user_id", f"user_id must be at most {SAFE}.")
+    assert invalid(check_id, float("inf"), "user_id") == ("invalid_user_id", "user_id must be an integer.")
 
 
 @pytest.mark.parametrize("app_settings", [{"MESSAGE_MAX_LENGTH": 12}])
@@ -71,8 +95,29 @@ def test_check_string_strips_and_limits():
     assert check_string(None, "body", max_length=10, required=False) == ""
     assert invalid(check_string, 12, "body", max_length=10) == ("invalid_body", "body must be a string.")
     assert invalid(check_string, ["a"], "body", max_length=10) == ("invalid_body", "body must be a string.")
-    assert invalid(check_string, "a\x00b", "body", max_length=10) == (
-        "invalid_body", "body must not contain NUL characters.")
+
+
+LINE_MESSAGE = "name must not contain control characters or unpaired surrogates."
+TEXT_MESSAGE = "body must not contain control characters or unpaired surrogates (newlines and tabs are allowed)."
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\x9f", "\ud800", "\udfff"])
+def test_the_text_rule_refuses_control_characters_and_lone_surrogates(app, character):
+    assert invalid(check_string, f"a{character}b", "name", max_length=10) == ("invalid_name", LINE_MESSAGE)
+    assert invalid(check_string, f"a{character}b", "body", max_length=10, multiline=True) == (
+        "invalid_body", TEXT_MESSAGE)
+    assert invalid(check_message_body, f"a{character}b") == ("invalid_body", TEXT_MESSAGE)
+    assert not is_clean_text(f"a{character}b")
+
+
+def test_multi_line_text_keeps_newlines_and_tabs_single_lines_do_not(app):
+    assert check_string("a\tb\r\nc\rd\n", "body", max_length=10, multiline=True) == "a\tb\nc\nd"
+    assert check_message_body("one\n\ttwo") == "one\n\ttwo"
+    for character in ("\n", "\t", "\r"):
+        assert invalid(check_string, f"a{character}b", "name", max_length=10) == ("invalid_name", LINE_MESSAGE)
+    # What is not a control character stays: emoji (a surrogate pair in JSON), joiners, other scripts.
+    assert check_string("👩\u200d💻 日本 \u202e", "name", max_length=20) == "👩\u200d💻 日本 \u202e"
+    assert is_clean_text("pass\tword") and not is_clean_text(None)
 
 
 @pytest.mark.parametrize("value, expected", [("Alice", "alice"), ("  BOB_1 ", "bob_1"), ("a.b-c", "a.b-c"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from actions.reports import report_message
-from actions.validation import check_int
+from actions.validation import check_id
 from blueprints.chat.socket_support import socket_event
 from payloads import report_payload
 
@@ -10,6 +10,6 @@ from payloads import report_payload
 @socket_event("message:report")
 def on_message_report(user, payload):
     """Client sends {message_id, reason: spam|abuse|other, text?}; the ack carries the report (nobody else is told)."""
-    report = report_message(user, check_int(payload.get("message_id"), "message_id"), payload.get("reason"),
+    report = report_message(user, check_id(payload.get("message_id"), "message_id"), payload.get("reason"),
                             payload.get("text") or "")
     return {"report": report_payload(report)}

@@ -214,6 +214,7 @@ def test_direct_upload_that_does_not_match_is_discarded(alice, group):
     ("../../etc/passwd", "passwd"),
     ("C:\\Users\\me\\report.pdf", "report.pdf"),
     ("na\x1bme\x07.txt", "name.txt"),
+    ("na\x00me\ud800\x85.txt", "name.txt"),
     ("photo 📷 été.png", "photo 📷 été.png"),
 ])
 def test_check_filename(raw, clean):
