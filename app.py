@@ -92,11 +92,13 @@ def register_unit_of_work(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from admin import init_admin
+    from blueprints import converters
     from blueprints.api import bp as api_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
     from blueprints.files import bp as files_bp
 
+    converters.init_app(app)  # `<id:...>` in the routes below
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(api_bp, url_prefix="/api")

@@ -89,7 +89,7 @@ class GroupView(SecureModelView):
         return self.render("admin/switchboard/group_members.html", group=group, members=group_members(group.id),
                            add_form=AddMemberForm(), role_form=MemberRoleForm)
 
-    @expose("/members/<int:group_id>/add", methods=("POST",))
+    @expose("/members/<id:group_id>/add", methods=("POST",))
     def add_member_view(self, group_id: int):
         """Add a user, by username, as a member."""
         form = AddMemberForm()
@@ -101,13 +101,13 @@ class GroupView(SecureModelView):
             flash_form_errors(form)
         return redirect(self.get_url(".members_view", id=group_id))
 
-    @expose("/members/<int:group_id>/<int:user_id>/remove", methods=("POST",))
+    @expose("/members/<id:group_id>/<id:user_id>/remove", methods=("POST",))
     def remove_member_view(self, group_id: int, user_id: int):
         """Remove a member."""
         attempt(lambda: remove_group_member(current_operator(), group_id, user_id), "Member removed.")
         return redirect(self.get_url(".members_view", id=group_id))
 
-    @expose("/members/<int:group_id>/<int:user_id>/role", methods=("POST",))
+    @expose("/members/<id:group_id>/<id:user_id>/role", methods=("POST",))
     def member_role_view(self, group_id: int, user_id: int):
         """Make a member owner, admin or member."""
         form = MemberRoleForm()
@@ -118,7 +118,7 @@ class GroupView(SecureModelView):
             flash_form_errors(form)
         return redirect(self.get_url(".members_view", id=group_id))
 
-    @expose("/archive/<int:group_id>/<state>", methods=("POST",))
+    @expose("/archive/<id:group_id>/<state>", methods=("POST",))
     def archive_view(self, group_id: int, state: str):
         """Archive or unarchive one group."""
         if state not in ("on", "off"):

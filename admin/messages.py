@@ -101,7 +101,7 @@ class MessageView(SecureModelView):
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/message_context.html", context=context)
 
-    @expose("/moderate/<int:message_id>/<operation>", methods=("POST",))
+    @expose("/moderate/<id:message_id>/<operation>", methods=("POST",))
     def moderate_view(self, message_id: int, operation: str):
         """One-click hide, unhide or delete of one message; back to the context it was clicked in."""
         operations = {

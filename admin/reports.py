@@ -43,7 +43,7 @@ class ReportView(SecureModelView):
                            context=message_context(report.message_id, around=CONTEXT_SIZE),
                            form=ResolveReportForm())
 
-    @expose("/review/<int:report_id>/<resolution>", methods=("POST",))
+    @expose("/review/<id:report_id>/<resolution>", methods=("POST",))
     def resolve_view(self, report_id: int, resolution: str):
         """Settle a report: message_hidden, sender_messages_hidden (last N hours), sender_deactivated, dismissed."""
         form = ResolveReportForm()

@@ -69,7 +69,7 @@ class UserView(SecureModelView):
         return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),
                            operator=current_operator())
 
-    @expose("/manage/<int:user_id>/password", methods=("POST",))
+    @expose("/manage/<id:user_id>/password", methods=("POST",))
     def reset_password_view(self, user_id: int):
         """Set a temporary password; the user must change it at next login."""
         form = ResetPasswordForm()
@@ -80,7 +80,7 @@ class UserView(SecureModelView):
             flash_form_errors(form)
         return redirect(self.get_url(".manage_view", id=user_id))
 
-    @expose("/manage/<int:user_id>/<operation>", methods=("POST",))
+    @expose("/manage/<id:user_id>/<operation>", methods=("POST",))
     def operate_view(self, user_id: int, operation: str):
         """One-click account operations: deactivate, reactivate, promote, demote (CSRFProtect checked the token)."""
         operations = {

@@ -19,7 +19,7 @@ def api_routes(app) -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("api.") or rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = re.sub(r"<int:\w+>", "1", rule.rule)
+        url = re.sub(r"<id:\w+>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((rule.endpoint, method, url))
     return routes

@@ -36,13 +36,13 @@ def broadcast_everyone():
     return jsonify({"ok": True, "recipients": broadcast.recipients, "queued": True}), 202
 
 
-@admin_bp.post("/users/<int:user_id>/notices")
+@admin_bp.post("/users/<id:user_id>/notices")
 def notice_user(user_id: int):
     """Send {body} to one user, in their Switchboard notices conversation."""
     return _sent(send_notice(api_user(), user_id, json_body().get("body")))
 
 
-@admin_bp.post("/groups/<int:conversation_id>/broadcasts")
+@admin_bp.post("/groups/<id:conversation_id>/broadcasts")
 def broadcast_group(conversation_id: int):
     """Post {body} as a service message in a group."""
     return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body")))

@@ -5,7 +5,7 @@ from actions.conversations import conversation_summary, list_conversations, mark
 from actions.direct import open_direct_conversation
 from actions.groups import list_members
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
-from actions.validation import check_int, check_limit
+from actions.validation import check_id, check_int, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import member_payload, message_payload, summary_payload
 
@@ -16,19 +16,19 @@ def conversations():
     return jsonify({"ok": True, "conversations": [summary_payload(s) for s in list_conversations(api_user())]})
 
 
-@bp.get("/conversations/<int:conversation_id>")
+@bp.get("/conversations/<id:conversation_id>")
 def conversation(conversation_id: int):
     """One conversation of the user."""
     return jsonify({"ok": True, "conversation": summary_payload(conversation_summary(api_user(), conversation_id))})
 
 
-@bp.get("/conversations/<int:conversation_id>/members")
+@bp.get("/conversations/<id:conversation_id>/members")
 def members(conversation_id: int):
     """Members of a conversation the user belongs to."""
     return jsonify({"ok": True, "members": [member_payload(m) for m in list_members(api_user(), conversation_id)]})
 
 
-@bp.get("/conversations/<int:conversation_id>/messages")
+@bp.get("/conversations/<id:conversation_id>/messages")
 def history(conversation_id: int):
     """Keyset paging: ?before=<seq> (newest first, the default) or ?after=<seq> (oldest first); limit <= 100."""
     args = request.args
@@ -41,7 +41,7 @@ def history(conversation_id: int):
     return jsonify({"ok": True, "messages": [message_payload(m) for m in page.messages], "has_more": page.has_more})
 
 
-@bp.get("/conversations/<int:conversation_id>/changes")
+@bp.get("/conversations/<id:conversation_id>/changes")
 def changes(conversation_id: int):
     """Resync: every message created or changed after revision ?since=, oldest change first."""
     result = changes_since(api_user(), conversation_id,
@@ -51,32 +51,31 @@ def changes(conversation_id: int):
                     "messages": [message_payload(m) for m in result.messages]})
 
 
-@bp.post("/conversations/<int:conversation_id>/messages")
+@bp.post("/conversations/<id:conversation_id>/messages")
 def send(conversation_id: int):
     """Send {body, client_id, attachment_id?}: 201 with the stored message, or 200 with the original on a retry."""
     payload = json_body()
     sent = send_message(api_user(), conversation_id, payload.get("body"), client_id=payload.get("client_id"),
-                        attachment_id=check_int(payload.get("attachment_id"), "attachment_id", minimum=1,
-                                                required=False))
+                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False))
     return jsonify({"ok": True, "message": message_payload(sent.message), "duplicate": not sent.created}), (
         201 if sent.created else 200)
 
 
-@bp.post("/conversations/<int:conversation_id>/read")
+@bp.post("/conversations/<id:conversation_id>/read")
 def read(conversation_id: int):
     """Mark messages up to {seq} as read."""
     membership = mark_read(api_user(), conversation_id, check_int(json_body().get("seq"), "seq", minimum=0))
     return jsonify({"ok": True, "last_read_seq": membership.last_read_seq})
 
 
-@bp.patch("/messages/<int:message_id>")
+@bp.patch("/messages/<id:message_id>")
 def edit(message_id: int):
     """The author edits {body}."""
     return jsonify({"ok": True, "message": message_payload(edit_message(api_user(), message_id,
                                                                         json_body().get("body")))})
 
 
-@bp.delete("/messages/<int:message_id>")
+@bp.delete("/messages/<id:message_id>")
 def delete(message_id: int):
     """The author deletes a message."""
     return jsonify({"ok": True, "message": message_payload(delete_message(api_user(), message_id))})
@@ -85,6 +84,6 @@ def delete(message_id: int):
 @bp.post("/direct")
 def open_direct():
     """Open {user_id}'s direct chat: 201 when created, 200 when it existed."""
-    opened = open_direct_conversation(api_user(), check_int(json_body().get("user_id"), "user_id"))
+    opened = open_direct_conversation(api_user(), check_id(json_body().get("user_id"), "user_id"))
     summary = conversation_summary(api_user(), opened.conversation.id)
     return jsonify({"ok": True, "conversation": summary_payload(summary)}), 201 if opened.created else 200

@@ -13,7 +13,7 @@ from actions.groups import (
     set_member_role,
     update_group,
 )
-from actions.validation import check_int, check_limit
+from actions.validation import check_id, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import conversation_payload, member_payload, summary_payload
 
@@ -26,7 +26,7 @@ def create():
     if not isinstance(member_ids, list) or len(member_ids) > 500:
         raise InvalidInput("invalid_member_ids", "member_ids must be a list of at most 500 user ids.")
     group = create_group(api_user(), payload.get("name"), payload.get("description") or "",
-                         payload.get("visibility"), [check_int(i, "member_ids") for i in member_ids])
+                         payload.get("visibility"), [check_id(i, "member_ids") for i in member_ids])
     return jsonify({"ok": True, "conversation": summary_payload(conversation_summary(api_user(), group.id))}), 201
 
 
@@ -38,21 +38,21 @@ def public_groups():
                                            for group, count in found]})
 
 
-@bp.post("/groups/<int:conversation_id>/join")
+@bp.post("/groups/<id:conversation_id>/join")
 def join(conversation_id: int):
     """Join a public group."""
     join_group(api_user(), conversation_id)
     return jsonify({"ok": True, "conversation": summary_payload(conversation_summary(api_user(), conversation_id))})
 
 
-@bp.post("/groups/<int:conversation_id>/leave")
+@bp.post("/groups/<id:conversation_id>/leave")
 def leave(conversation_id: int):
     """Leave a group."""
     leave_group(api_user(), conversation_id)
     return jsonify({"ok": True})
 
 
-@bp.patch("/groups/<int:conversation_id>")
+@bp.patch("/groups/<id:conversation_id>")
 def update(conversation_id: int):
     """Owners and admins rename: {name?, description?}."""
     payload = json_body()
@@ -60,21 +60,21 @@ def update(conversation_id: int):
     return jsonify({"ok": True, "conversation": conversation_payload(group)})
 
 
-@bp.post("/groups/<int:conversation_id>/members")
+@bp.post("/groups/<id:conversation_id>/members")
 def add(conversation_id: int):
     """Owners and admins add {user_id}."""
-    membership = add_member(api_user(), conversation_id, check_int(json_body().get("user_id"), "user_id"))
+    membership = add_member(api_user(), conversation_id, check_id(json_body().get("user_id"), "user_id"))
     return jsonify({"ok": True, "member": member_payload(membership)}), 201
 
 
-@bp.delete("/groups/<int:conversation_id>/members/<int:user_id>")
+@bp.delete("/groups/<id:conversation_id>/members/<id:user_id>")
 def remove(conversation_id: int, user_id: int):
     """Owners and admins remove a member."""
     remove_member(api_user(), conversation_id, user_id)
     return jsonify({"ok": True})
 
 
-@bp.patch("/groups/<int:conversation_id>/members/<int:user_id>")
+@bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
 def set_role(conversation_id: int, user_id: int):
     """Set a member's {role}: owner, admin or member."""
     membership = set_member_role(api_user(), conversation_id, user_id, json_body().get("role"))

@@ -6,7 +6,7 @@ from blueprints.api import api_user, bp, json_body
 from payloads import report_payload
 
 
-@bp.post("/messages/<int:message_id>/report")
+@bp.post("/messages/<id:message_id>/report")
 def report(message_id: int):
     """Report {reason: spam|abuse|other, text?} about a message the user can read: 201 with the report."""
     payload = json_body()

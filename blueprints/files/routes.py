@@ -19,7 +19,7 @@ from payloads import attachment_payload
 from storage.streams import TooLarge
 
 
-@bp.post("/api/conversations/<int:conversation_id>/files")
+@bp.post("/api/conversations/<id:conversation_id>/files")
 def upload(conversation_id: int):
     """Upload one file (multipart part `file`) through the server: 201 with the ready attachment."""
     # Set before anything touches request.stream: a larger Content-Length is refused unread.
@@ -32,7 +32,7 @@ def upload(conversation_id: int):
     return jsonify({"ok": True, "attachment": attachment_payload(attachment)}), 201
 
 
-@bp.post("/api/conversations/<int:conversation_id>/files/direct")
+@bp.post("/api/conversations/<id:conversation_id>/files/direct")
 def start_direct(conversation_id: int):
     """Ask to upload {filename, content_type, size} straight to storage: 201 with a pending
     attachment and `upload: {url, fields}` to POST (fields, then `file`) before completing."""
@@ -43,25 +43,25 @@ def start_direct(conversation_id: int):
                     "upload": {"url": direct.post.url, "fields": direct.post.fields}}), 201
 
 
-@bp.post("/api/files/<int:attachment_id>/complete")
+@bp.post("/api/files/<id:attachment_id>/complete")
 def complete_direct(attachment_id: int):
     """The uploader reports a direct upload done; the server verifies it before it becomes ready."""
     return jsonify({"ok": True, "attachment": attachment_payload(complete_direct_upload(api_user(), attachment_id))})
 
 
-@bp.get("/api/files/<int:attachment_id>")
+@bp.get("/api/files/<id:attachment_id>")
 def details(attachment_id: int):
     """A readable file's details."""
     return jsonify({"ok": True, "attachment": attachment_payload(access_attachment(api_user(), attachment_id))})
 
 
-@bp.get("/files/<int:attachment_id>")
+@bp.get("/files/<id:attachment_id>")
 def download(attachment_id: int):
     """Redirect to a short-lived URL of the file; `?download=1` asks for a download even for media."""
     return _redirect(file_download_url(api_user(), attachment_id, download=request.args.get("download") == "1"))
 
 
-@bp.get("/files/<int:attachment_id>/thumbnail")
+@bp.get("/files/<id:attachment_id>/thumbnail")
 def thumbnail(attachment_id: int):
     """Redirect to a short-lived URL of an image's thumbnail."""
     return _redirect(file_download_url(api_user(), attachment_id, thumbnail=True))
