@@ -5,6 +5,7 @@ Every route except account and token creation needs a user (blueprints.request_a
 from flask import Blueprint, request
 
 from actions.errors import InvalidInput
+from blueprints import client_json
 from blueprints.identity import bearer_token  # noqa: F401  (used by routes)
 from blueprints.request_auth import api_user, authenticate_request  # noqa: F401  (used by routes)
 
@@ -19,13 +20,18 @@ def authenticate():
 
 
 def json_body() -> dict:
-    """The request's JSON object; anything else is a 400."""
+    """The request's JSON object, read strictly (blueprints.client_json: no NaN or Infinity, at
+    most MAX_DEPTH levels deep); anything else is a 400 `invalid_json`. No body is {}."""
     # A form-encoded body leaves request.data empty: refuse it rather than read it as {}.
     if not request.content_length and not request.data:
         return {}
-    payload = request.get_json(silent=True)
+    try:
+        payload = client_json.loads(request.get_data()) if request.is_json else None
+    except client_json.MalformedJSON:
+        payload = None
     if not isinstance(payload, dict):
-        raise InvalidInput("invalid_json", "The request body must be a JSON object.")
+        raise InvalidInput("invalid_json", "The request body must be a JSON object, without NaN or Infinity, "
+                                           f"nested at most {client_json.MAX_DEPTH} levels deep.")
     return payload
 
 
