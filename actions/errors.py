@@ -36,3 +36,9 @@ class NotFound(ActionError):
 
 class Conflict(ActionError):
     status = 409
+
+
+def internal_error() -> ActionError:
+    """A fault of the server, not a refusal: what every transport answers instead of a traceback
+    (the transaction was rolled back, so nothing was changed)."""
+    return ActionError("internal_error", "Something went wrong; nothing was changed.", 500)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
-from actions.errors import ActionError, InvalidInput, Unauthorized
+from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
 from extensions import login_manager
 from payloads import error_payload
 
@@ -34,6 +34,14 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if wants_json():
             return json_error(InvalidInput("csrf_failed", error.description))
+        return error
+
+    @app.errorhandler(InternalServerError)
+    def server_fault(error: InternalServerError):
+        # Flask has logged the fault with its traceback; the caller gets the code the socket acks
+        # use, and never the traceback (nor the exception's text).
+        if wants_json():
+            return json_error(internal_error())
         return error
 
     @app.errorhandler(HTTPException)

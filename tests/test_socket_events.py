@@ -1,7 +1,9 @@
 """blueprints/chat/events.py: who may connect, and every client event's acks (good and bad payloads)
 and the events it makes others receive."""
 import pytest
+from sqlalchemy.exc import OperationalError
 
+import blueprints.chat.events
 from actions.accounts import issue_api_token
 from actions.conversations import list_conversations
 from actions.messages import edit_message, send_message
@@ -103,6 +105,25 @@ def test_every_event_refuses_a_payload_that_is_not_an_object(sockets, event):
     for payload in ("text", [1, 2], 7, True):
         assert call(sockets["alice"], event, payload) == failure(
             "invalid_payload", "The payload must be a JSON object."), payload
+
+
+TOO_LARGE = "conversation_id must be at most 9007199254740991."
+
+
+@pytest.mark.parametrize("payload, code, message", [
+    ({"conversation_id": 2**64, "body": "hi"}, "invalid_conversation_id", TOO_LARGE),
+    ({"conversation_id": 1e308, "body": "hi"}, "invalid_conversation_id", TOO_LARGE),
+    ({"conversation_id": 0, "body": "hi"}, "invalid_conversation_id", "conversation_id must be at least 1."),
+    ({"conversation_id": float("inf"), "body": "hi"}, "invalid_payload", "The payload must be a JSON object."),
+    ({"conversation_id": float("nan"), "body": "hi"}, "invalid_payload", "The payload must be a JSON object."),
+    ({"conversation_id": "GROUP", "body": "\ud800"}, "invalid_body",
+     "body must not contain control characters or unpaired surrogates (newlines and tabs are allowed)."),
+    ({"conversation_id": "GROUP", "body": "a\x00b"}, "invalid_body",
+     "body must not contain control characters or unpaired surrogates (newlines and tabs are allowed)."),
+])
+def test_what_crashed_sends_is_refused(group, sockets, payload, code, message):
+    payload = {key: group.id if value == "GROUP" else value for key, value in payload.items()}
+    assert call(sockets["alice"], "message:send", payload) == failure(code, message)
 
 
 def test_a_deactivated_users_next_event_is_refused_and_the_socket_cut(alice, group, sockets):
@@ -328,3 +349,39 @@ SYNC_REFUSALS = [
 def test_sync_refusals(group, sockets):
     for payload, code, message in SYNC_REFUSALS:
         assert call(sockets["bob"], "sync", payload) == failure(code, message), payload
+
+
+def test_one_failing_cursor_answers_alone(alice, bob, group, sockets, monkeypatch, caplog):
+    other = make_group(bob, "Other", [alice])
+    send_message(alice, group.id, "one")
+    changes_since = blueprints.chat.events.changes_since
+
+    def failing_for_other(user, conversation_id, since, limit):
+        if conversation_id == other.id:
+            raise OperationalError("SELECT …", {}, Exception("the database went away"))
+        return changes_since(user, conversation_id, since, limit=limit)
+
+    monkeypatch.setattr(blueprints.chat.events, "changes_since", failing_for_other)
+    ack = call(sockets["bob"], "sync", {"conversations": [
+        {"conversation_id": other.id, "since": 0}, {"conversation_id": group.id, "since": 0}]})
+    assert ack["ok"] is True
+    failed, answered = ack["conversations"]
+    assert failed == {"conversation_id": other.id, "error": {
+        "code": "internal_error", "message": "Something went wrong; nothing was changed."}}
+    assert (answered["conversation_id"], [m["body"] for m in answered["messages"]]) == (group.id, ["one"])
+    assert "the database went away" in caplog.text
+
+
+# faults
+
+def test_a_database_fault_while_resolving_the_caller_still_answers_the_ack(group, sockets, monkeypatch):
+    def pool_exhausted(*args, **kwargs):
+        raise OperationalError("SELECT users …", {}, Exception("QueuePool limit reached"))
+
+    socket = sockets["bob"]
+    monkeypatch.setattr(db.session, "get", pool_exhausted)  # socket_principal reads the user with it
+    ack = socket.emit("message:send", {"conversation_id": group.id, "body": "hi"}, callback=True)
+    monkeypatch.undo()
+    assert ack == failure("internal_error", "Something went wrong; nothing was changed.")
+    assert socket.is_connected()
+    assert db.session.execute(db.select(Message)).all() == []

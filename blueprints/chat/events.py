@@ -2,17 +2,19 @@
 server -> client events are listed in docs/protocol.md."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_password_is_final, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
-from actions.errors import ActionError, InvalidInput, Unauthorized
+from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
-from actions.validation import check_int, check_limit
+from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.identity import connecting_principal, remember_socket_principal, socket_user_id
-from events.unit_of_work import atomic
+from events.unit_of_work import atomic, savepoint
 from extensions import socketio
 from payloads import message_payload, summary_payload
 from realtime import conversation_room, user_room
@@ -20,6 +22,7 @@ from realtime.presence import presence
 from realtime.socketio_adapter import start_receiving
 
 MAX_SYNC_CONVERSATIONS = 500
+log = logging.getLogger(__name__)
 
 
 @socketio.on("connect")
@@ -63,31 +66,30 @@ def on_disconnect(reason=None):
 @socket_event("message:send")
 def on_message_send(user, payload):
     """Client sends {conversation_id, body, client_id, attachment_id?}; ack carries the stored message."""
-    sent = send_message(user, check_int(payload.get("conversation_id"), "conversation_id"),
+    sent = send_message(user, check_id(payload.get("conversation_id"), "conversation_id"),
                         payload.get("body"), client_id=payload.get("client_id"),
-                        attachment_id=check_int(payload.get("attachment_id"), "attachment_id", minimum=1,
-                                                required=False))
+                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False))
     return {"message": message_payload(sent.message), "duplicate": not sent.created}
 
 
 @socket_event("message:edit")
 def on_message_edit(user, payload):
     """Author edits {message_id, body}; members get message:updated."""
-    message = edit_message(user, check_int(payload.get("message_id"), "message_id"), payload.get("body"))
+    message = edit_message(user, check_id(payload.get("message_id"), "message_id"), payload.get("body"))
     return {"message": message_payload(message)}
 
 
 @socket_event("message:delete")
 def on_message_delete(user, payload):
     """Author deletes {message_id}; members get message:updated with removed=true."""
-    message = delete_message(user, check_int(payload.get("message_id"), "message_id"))
+    message = delete_message(user, check_id(payload.get("message_id"), "message_id"))
     return {"message": message_payload(message)}
 
 
 @socket_event("conversation:read")
 def on_conversation_read(user, payload):
     """Client reports {conversation_id, seq} read; the user's other sockets get conversation:read."""
-    membership = mark_read(user, check_int(payload.get("conversation_id"), "conversation_id"),
+    membership = mark_read(user, check_id(payload.get("conversation_id"), "conversation_id"),
                            check_int(payload.get("seq"), "seq", minimum=0))
     return {"last_read_seq": membership.last_read_seq}
 
@@ -102,7 +104,7 @@ def on_conversations_list(user, payload):
 def on_history(user, payload):
     """Client pages history: {conversation_id, before?, after?, limit?}."""
     page = message_history(
-        user, check_int(payload.get("conversation_id"), "conversation_id"),
+        user, check_id(payload.get("conversation_id"), "conversation_id"),
         before=check_int(payload.get("before"), "before", minimum=1, required=False),
         after=check_int(payload.get("after"), "after", minimum=0, required=False),
         limit=check_limit(payload.get("limit")),
@@ -122,17 +124,22 @@ def on_sync(user, payload):
     for cursor in cursors:
         if not isinstance(cursor, dict):
             raise InvalidInput("invalid_conversations", "Each cursor is {conversation_id, since}.")
-        conversation_id = check_int(cursor.get("conversation_id"), "conversation_id")
+        conversation_id = check_id(cursor.get("conversation_id"), "conversation_id")
         since = check_int(cursor.get("since"), "since", minimum=0)
         results.append((conversation_id, since))
-    answers = []
-    for conversation_id, since in results:
-        try:
+    return {"conversations": [_sync_one(user, conversation_id, since, limit) for conversation_id, since in results]}
+
+
+def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
+    """One cursor's answer, or its own error: one lost conversation, or one fault, must not hide
+    the others. The savepoint keeps a failed query from aborting the transaction the others share."""
+    try:
+        with savepoint():
             changes = changes_since(user, conversation_id, since, limit=limit)
-        except ActionError as error:  # one lost conversation must not hide the others
-            answers.append({"conversation_id": conversation_id, "error": error.as_dict()})
-            continue
-        answers.append({"conversation_id": conversation_id, "revision": changes.revision,
-                        "has_more": changes.has_more,
-                        "messages": [message_payload(m) for m in changes.messages]})
-    return {"conversations": answers}
+            return {"conversation_id": conversation_id, "revision": changes.revision,
+                    "has_more": changes.has_more, "messages": [message_payload(m) for m in changes.messages]}
+    except ActionError as error:
+        return {"conversation_id": conversation_id, "error": error.as_dict()}
+    except Exception:
+        log.exception("sync of conversation %s failed", conversation_id)
+        return {"conversation_id": conversation_id, "error": internal_error().as_dict()}
