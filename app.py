@@ -31,6 +31,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     trust_proxies(app)
     register_extensions(app)
     register_unit_of_work(app)
+    register_request_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -88,6 +89,13 @@ def register_unit_of_work(app: Flask) -> None:
     from blueprints import http_unit
 
     http_unit.init_app(app)
+
+
+def register_request_limits(app: Flask) -> None:
+    """Bodies past MAX_CONTENT_LENGTH are refused unread, and their connection closed."""
+    from blueprints import request_limits
+
+    request_limits.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

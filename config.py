@@ -93,6 +93,9 @@ class BaseConfig:
         self.S3_BUCKET = get("S3_BUCKET", "")
         self.S3_REGION = get("S3_REGION", "")
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
+        # Request bodies (JSON, forms) are refused past this with 413, before they are read; the upload
+        # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
+        self.MAX_CONTENT_LENGTH = int(get("REQUEST_MAX_BYTES", str(256 * 1024)))
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))

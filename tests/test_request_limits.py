@@ -1,0 +1,58 @@
+"""blueprints/request_limits.py and MAX_CONTENT_LENGTH (REQUEST_MAX_BYTES): a JSON or form body
+past the limit is refused with 413 before a byte of it is read; uploads keep their own limit."""
+import io
+
+import pytest
+
+from tests.helpers import bearer, database_rows, error_of
+
+HUGE = 100 * 1024 * 1024
+
+
+class UnreadableBody(io.RawIOBase):
+    """A request body of HUGE bytes that fails the test if anything reads it."""
+
+    position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # the test client measures the body this way
+        self.position = HUGE + offset if whence == 2 else offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        raise AssertionError("the refused body was read")
+
+
+def test_a_json_body_past_the_limit_is_refused_with_413_unread(client):
+    before = database_rows()
+    response = client.post("/api/tokens", input_stream=UnreadableBody(), content_type="application/json")
+    assert error_of(response) == (413, "request_entity_too_large")
+    assert database_rows() == before
+
+
+def test_a_form_past_the_limit_is_refused_with_413_unread(client):
+    response = client.post("/login", input_stream=UnreadableBody(), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+
+
+def test_a_json_body_within_the_limit_is_read(client, alice):
+    padded = {"username": "alice", "password": "wrong", "name": "x" * 100_000}
+    assert error_of(client.post("/api/tokens", json=padded)) == (401, "invalid_credentials")
+
+
+@pytest.mark.parametrize("app_settings", [{"MAX_CONTENT_LENGTH": 1024, "UPLOAD_MAX_BYTES": 50_000}])
+def test_uploads_keep_their_own_limit_above_the_bodies_one(client, alice, group):
+    def upload(size: int):
+        return client.post(f"/api/conversations/{group.id}/files", headers=bearer(alice),
+                           data={"file": (io.BytesIO(b"a" * size), "notes.txt", "text/plain")})
+
+    assert upload(40_000).status_code == 201
+    assert error_of(upload(60_000)) == (413, "file_too_large")
