@@ -11,7 +11,7 @@ from blueprints.request_auth import api_user, authenticate_request  # noqa: F401
 
 bp = Blueprint("api", __name__)
 
-PUBLIC_ENDPOINTS = {"api.create_token", "api.create_account"}
+PUBLIC_ENDPOINTS = {"api.create_token", "api.create_account", "api.openapi"}
 
 
 @bp.before_request
@@ -35,4 +35,4 @@ def json_body() -> dict:
     return payload
 
 
-from blueprints.api import admin, conversations, groups, reports, tokens, users  # noqa: E402,F401
+from blueprints.api import admin, conversations, groups, openapi, reports, tokens, users  # noqa: E402,F401

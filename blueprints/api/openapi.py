@@ -1,0 +1,217 @@
+"""The REST API as an OpenAPI 3.1 document, served at GET /api/openapi.json (no login needed).
+
+Written beside the views, one entry per route: tests/test_openapi.py checks it against the app's
+url_map (no route missing, none extra), the fuzz tests (tests/fuzz) take each route's fields
+from it, and schemathesis tests a live server against it. docs/protocol.md says the same in prose.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from flask import jsonify
+
+from actions.validation import MAX_SAFE_INTEGER
+from blueprints.api import bp
+from blueprints.client_json import MAX_DEPTH
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_SAFE_INTEGER}
+COUNTER = {"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INTEGER}
+TEXT = {"type": "string"}
+OK = {"type": "boolean", "const": True}
+FLAG = {"type": "boolean"}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: dict, optional: dict | None = None) -> dict:
+    """An object with these properties; others may come (clients ignore what they do not know)."""
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+def listing(name: str) -> dict:
+    return {"type": "array", "items": ref(name)}
+
+
+SCHEMAS = {
+    "Error": obj({"ok": {"type": "boolean", "const": False},
+                  "error": obj({"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": TEXT})}),
+    "User": obj({"id": ID, "username": TEXT, "display_name": TEXT}),
+    "Attachment": obj({"id": ID, "status": {"enum": ["pending", "ready", "deleted"]},
+                       "filename": {"type": ["string", "null"]}, "has_thumbnail": FLAG}),
+    "Message": obj({"id": ID, "conversation_id": ID, "seq": COUNTER, "revision": COUNTER,
+                    "sender": {"anyOf": [ref("User"), {"type": "null"}]}, "kind": TEXT, "body": TEXT,
+                    "removed": FLAG},
+                   {"attachment": {"anyOf": [ref("Attachment"), {"type": "null"}]}}),
+    "Conversation": obj({"id": ID, "kind": {"enum": ["group", "direct"]}, "last_seq": COUNTER,
+                         "last_revision": COUNTER, "archived": FLAG}),
+    "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
+    "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
+}
+
+REFUSALS = {"400": "invalid input", "401": "not authenticated", "403": "not allowed", "404": "unknown",
+            "405": "no such method", "409": "conflict", "413": "body too large", "429": "too many requests"}
+FILE_REFUSALS = {"410": "file removed", "415": "type not allowed", "422": "upload does not match"}
+
+
+def answer(status: int, fields: dict | None = None, description: str = "done") -> dict:
+    schema = obj({"ok": OK, **(fields or {})})
+    return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def route(summary: str, *answers: dict, body: dict | None = None, query: dict | None = None,
+          required_query: tuple[str, ...] = (), public: bool = False, refusals: dict = REFUSALS,
+          form: dict | None = None) -> dict:
+    """One operation; `body` is a JSON object's properties (names ending in * are required)."""
+    operation = {"summary": summary, "responses": {}}
+    for one in answers:
+        operation["responses"].update(one)
+    for status, description in refusals.items():
+        operation["responses"][status] = {"description": description, "content": {
+            "application/json": {"schema": ref("Error")}}}
+    if public:
+        operation["security"] = []
+    if body is not None:
+        required = [name.rstrip("*") for name in body if name.endswith("*")]
+        schema = {"type": "object", "properties": {name.rstrip("*"): value for name, value in body.items()},
+                  "required": required}
+        operation["requestBody"] = {"required": bool(required), "content": {"application/json": {"schema": schema}}}
+    if form is not None:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}
+    if query:
+        operation["parameters"] = [{"name": name, "in": "query", "required": name in required_query,
+                                    "schema": schema} for name, schema in query.items()]
+    return operation
+
+
+def limit(maximum: int) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": maximum}
+
+
+FILE_BYTES = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+REDIRECT = {"302": {"description": "to a short-lived URL of the file"}}
+TOKEN = {"token": TEXT, "expires_at": TEXT, "user": ref("User")}
+SENT = {"recipients": COUNTER, "messages": listing("Message")}
+
+PATHS = {
+    "/api/openapi.json": {"get": route("This document", {"200": {"description": "OpenAPI 3.1", "content": {
+        "application/json": {"schema": {"type": "object"}}}}}, public=True, refusals={})},
+    "/api/accounts": {"post": route("Register; answers with a bearer token", answer(201, TOKEN), public=True, body={
+        "username*": TEXT, "password*": TEXT, "display_name": TEXT, "email": TEXT, "phone": TEXT})},
+    "/api/tokens": {"post": route("Exchange a username and password for a bearer token", answer(201, TOKEN),
+                                  public=True, body={"username*": TEXT, "password*": TEXT, "name": TEXT})},
+    "/api/tokens/current": {"delete": route("Revoke the bearer token of this request",
+                                            answer(200, {"revoked": FLAG}))},
+    "/api/me": {"get": route("The caller", answer(200, {"user": ref("User")}))},
+    "/api/users": {"get": route("Search active users", answer(200, {"users": listing("User")}),
+                                query={"q": TEXT, "limit": limit(100)})},
+    "/api/conversations": {"get": route("The caller's conversations", answer(200, {
+        "conversations": listing("Conversation")}))},
+    "/api/conversations/{conversation_id}": {"get": route("One conversation", answer(200, {
+        "conversation": ref("Conversation")}))},
+    "/api/conversations/{conversation_id}/members": {"get": route("Its members", answer(200, {
+        "members": listing("Member")}))},
+    "/api/conversations/{conversation_id}/messages": {
+        "get": route("A page of history", answer(200, {"messages": listing("Message"), "has_more": FLAG}),
+                     query={"before": ID, "after": COUNTER, "limit": limit(100)}),
+        "post": route("Send a message", answer(201, {"message": ref("Message"), "duplicate": FLAG}),
+                      answer(200, {"message": ref("Message"), "duplicate": FLAG}, "a retry"),
+                      body={"body": TEXT, "client_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+                            "attachment_id": ID})},
+    "/api/conversations/{conversation_id}/changes": {"get": route(
+        "Every change after a revision", answer(200, {"revision": COUNTER, "has_more": FLAG,
+                                                      "messages": listing("Message")}),
+        query={"since": COUNTER, "limit": limit(500)}, required_query=("since",))},
+    "/api/conversations/{conversation_id}/read": {"post": route(
+        "Mark read up to seq", answer(200, {"last_read_seq": COUNTER}), body={"seq*": COUNTER})},
+    "/api/conversations/{conversation_id}/files": {"post": route(
+        "Upload a file through the server", answer(201, {"attachment": ref("Attachment")}), form=FILE_BYTES,
+        refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/api/conversations/{conversation_id}/files/direct": {"post": route(
+        "Start an upload straight to storage", answer(201, {"attachment": ref("Attachment"), "upload": obj({
+            "url": TEXT, "fields": {"type": "object"}})}),
+        body={"filename*": TEXT, "content_type*": TEXT, "size*": ID}, refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/api/files/{attachment_id}": {"get": route("A file's details", answer(200, {"attachment": ref("Attachment")}),
+                                                refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/api/files/{attachment_id}/complete": {"post": route(
+        "Report a direct upload done", answer(200, {"attachment": ref("Attachment")}),
+        refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/api/messages/{message_id}": {
+        "patch": route("The author edits", answer(200, {"message": ref("Message")}), body={"body*": TEXT}),
+        "delete": route("The author deletes", answer(200, {"message": ref("Message")}))},
+    "/api/messages/{message_id}/report": {"post": route(
+        "Report a message to the operators", answer(201, {"report": ref("Report")}),
+        body={"reason*": {"enum": ["spam", "abuse", "other"]}, "text": TEXT})},
+    "/api/direct": {"post": route("Open a direct chat", answer(201, {"conversation": ref("Conversation")}),
+                                  answer(200, {"conversation": ref("Conversation")}, "it existed"),
+                                  body={"user_id*": ID})},
+    "/api/groups": {
+        "get": route("Public groups", answer(200, {"groups": listing("Conversation")}),
+                     query={"q": TEXT, "limit": limit(100)}),
+        "post": route("Create a group", answer(201, {"conversation": ref("Conversation")}), body={
+            "name*": TEXT, "description": TEXT, "visibility": {"enum": ["public", "private"]},
+            "member_ids": {"type": "array", "items": ID, "maxItems": 500}})},
+    "/api/groups/{conversation_id}": {"patch": route(
+        "Rename or describe a group", answer(200, {"conversation": ref("Conversation")}),
+        body={"name": TEXT, "description": TEXT})},
+    "/api/groups/{conversation_id}/join": {"post": route("Join a public group", answer(200, {
+        "conversation": ref("Conversation")}))},
+    "/api/groups/{conversation_id}/leave": {"post": route("Leave a group", answer(200))},
+    "/api/groups/{conversation_id}/members": {"post": route("Add a member", answer(201, {"member": ref("Member")}),
+                                                            body={"user_id*": ID})},
+    "/api/groups/{conversation_id}/members/{user_id}": {
+        "delete": route("Remove a member", answer(200)),
+        "patch": route("Set a member's role", answer(200, {"member": ref("Member")}),
+                       body={"role*": {"enum": ["owner", "admin", "member"]}})},
+    "/api/admin/broadcasts": {"post": route("Operators: a notice to every account, posted by a job", answer(
+        202, {"recipients": COUNTER, "queued": OK}), body={"body*": TEXT})},
+    "/api/admin/users/{user_id}/notices": {"post": route("Operators: a notice to one user", answer(201, SENT),
+                                                         body={"body*": TEXT})},
+    "/api/admin/groups/{conversation_id}/broadcasts": {"post": route(
+        "Operators: a system message in a group", answer(201, SENT), body={"body*": TEXT})},
+    "/files/{attachment_id}": {"get": route("Download (a redirect)", REDIRECT, query={"download": {"enum": ["1"]}},
+                                            refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/files/{attachment_id}/thumbnail": {"get": route("An image's thumbnail (a redirect)", REDIRECT,
+                                                      refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/files/local/{token}": {"get": route("A signed download link of local storage", {"200": {
+        "description": "the file", "content": {"*/*": {"schema": {}}}}}, public=True,
+        refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/files/local-upload/{token}": {"post": route("A signed direct upload to local storage", {"204": {
+        "description": "stored"}}, public=True, form={"type": "object"}, refusals={**REFUSALS, **FILE_REFUSALS})},
+    "/healthz": {"get": route("The process answers and the database is reachable", answer(200), public=True,
+                              refusals={})},
+}
+
+
+def with_path_parameters(path: str, operation: dict) -> dict:
+    """The operation with its path's `{name}` parameters: ids, or a signed link's token."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": TEXT if name == "token" else ID}
+                  for name in names]
+    return {**operation, "parameters": parameters + operation.get("parameters", [])}
+
+
+@cache
+def openapi_document() -> dict:
+    paths = {path: {method: with_path_parameters(path, operation) for method, operation in operations.items()}
+             for path, operations in PATHS.items()}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchboard", "version": "1", "description": (
+            "REST API of Switchboard; docs/protocol.md describes it, its errors and the Socket.IO events. "
+            f"JSON bodies are objects nested at most {MAX_DEPTH} levels deep; integers stay within "
+            f"±{MAX_SAFE_INTEGER}; text holds no control characters (newline and tab in multi-line "
+            "text only) and no unpaired surrogates.")},
+        "paths": paths,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"bearer": []}, {"session": []}],
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API's OpenAPI document (public: it describes, it grants nothing)."""
+    return jsonify(openapi_document())
