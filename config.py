@@ -97,6 +97,9 @@ class BaseConfig:
         # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
         self.MAX_CONTENT_LENGTH = int(get("REQUEST_MAX_BYTES", str(256 * 1024)))
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
+        self.UPLOADS_PER_HOUR = int(get("UPLOADS_PER_HOUR", "120"))
+        # Images that would decode to more pixels get no thumbnail (a small file can claim a huge canvas).
+        self.THUMBNAIL_MAX_PIXELS = int(get("THUMBNAIL_MAX_PIXELS", "16000000"))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(

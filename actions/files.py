@@ -20,6 +20,7 @@ from sqlalchemy import update
 from actions.access import access_conversation, access_conversation_for_posting, access_operator, is_operator
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.messages import message_of, record_message_change_unchecked
+from actions.rate_limits import count_attempt
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
 from events import atomic, on_commit
 from extensions import db
@@ -103,6 +104,7 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
                       stream: BinaryIO) -> Attachment:
     """A member uploads a file through the server: type sniffed, size capped, SHA-256 recorded."""
     access_conversation_for_posting(uploader, conversation_id)
+    count_upload(uploader)
     filename = check_filename(filename)
     storage = get_storage()
     key = _new_key(conversation_id)
@@ -130,6 +132,7 @@ def start_direct_upload(uploader: User, conversation_id: int, filename: object, 
                         size: object) -> DirectUpload:
     """A member asks to upload straight to storage: a pending attachment and a presigned POST."""
     access_conversation_for_posting(uploader, conversation_id)
+    count_upload(uploader)
     filename = check_filename(filename)
     # Browsers may add parameters (MediaRecorder: "audio/webm;codecs=opus"); the policy pins the bare type.
     content_type = check_string(content_type, "content_type", max_length=127).split(";")[0].strip().lower()
@@ -196,6 +199,11 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
         record_message_change_unchecked(message)  # members get message:updated with the file "deleted"
     remove_stored_objects_on_commit(attachment)
     return attachment
+
+
+def count_upload(uploader: User) -> None:
+    """Each user may start UPLOADS_PER_HOUR uploads an hour (through the server or direct); 429 past that."""
+    count_attempt([f"uploads:{uploader.id}"], current_app.config["UPLOADS_PER_HOUR"], 3600, "Too many uploads.")
 
 
 def incoming_key(storage_key: str) -> str:
@@ -274,7 +282,7 @@ def make_attachment_thumbnail(attachment_id: int) -> None:
 
 def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | None:
     with closing(storage.open(key)) as source:
-        thumbnail = make_thumbnail(source)
+        thumbnail = make_thumbnail(source, current_app.config["THUMBNAIL_MAX_PIXELS"])
     if thumbnail is None:
         return None
     data, thumbnail_content_type = thumbnail

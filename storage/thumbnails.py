@@ -1,4 +1,10 @@
-"""Image thumbnails (Pillow), stored beside the original as `<key>.thumb.jpg` or `.thumb.png`."""
+"""Image thumbnails (Pillow), stored beside the original as `<key>.thumb.jpg` or `.thumb.png`.
+
+Only the job consumer decodes images (actions.files.make_attachment_thumbnail): the web worker
+only sniffs a file's first bytes (storage.sniff). Decoding costs about the pixels decoded
+(a 1,580-byte lossless WebP can claim 6300x6300: half a second), so an image that would decode
+to more than `max_pixels` gets no thumbnail; JPEGs count at the reduced size they decode to.
+"""
 from __future__ import annotations
 
 import io
@@ -12,22 +18,22 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 log = logging.getLogger(__name__)
 
 THUMBNAIL_EDGE = 320
-# Refuse to decode larger canvases: a small file can claim a huge one (decompression bomb).
-MAX_PIXELS = 40_000_000
 THUMBNAIL_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
-def make_thumbnail(source: BinaryIO) -> tuple[bytes, str] | None:
-    """(bytes, content type) of a thumbnail for an image stream, or None if it cannot be decoded."""
+def make_thumbnail(source: BinaryIO, max_pixels: int) -> tuple[bytes, str] | None:
+    """(bytes, content type) of a thumbnail for an image stream, or None if it cannot be decoded
+    or would decode to more than `max_pixels`."""
     with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as copy:
         shutil.copyfileobj(source, copy, 64 * 1024)
         copy.seek(0)
         try:
-            with Image.open(copy) as image:
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    return None
+            with Image.open(copy) as image:  # reads the header only
                 image.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))  # JPEG: decode at reduced size
+                width, height = image.size  # what would be decoded
+                if width * height > max_pixels:
+                    log.info("no thumbnail: %dx%d pixels to decode, more than %d", width, height, max_pixels)
+                    return None
                 image = ImageOps.exif_transpose(image)
                 image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
                 output = io.BytesIO()
