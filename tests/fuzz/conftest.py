@@ -1,0 +1,77 @@
+"""What every fuzz test shares: a small world to aim at, the log to watch, and the settings.
+
+Every test here is marked `fuzz` (`pytestmark`), and runs in the default run, as CI runs it;
+`-m "not fuzz"` leaves them out.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from actions.messages import send_message
+from tests.factories import make_group, make_user
+from tests.helpers import bearer
+
+CASES = 1000  # generated cases for each route and each event, at least
+FUZZ_SETTINGS = settings(
+    max_examples=CASES, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much, HealthCheck.large_base_example],
+)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@dataclass
+class World:
+    """alice owns the group "Team" with bob; each wrote a message there; the operator runs the place."""
+
+    alice_headers: dict
+    operator_headers: dict
+    ids: dict[str, list[int]]  # what each kind of path id may name
+
+
+@pytest.fixture
+def world(app) -> World:
+    alice, bob, operator = make_user("alice"), make_user("bob"), make_user("operator", role="admin")
+    group = make_group(alice, "Team", [bob])
+    own = send_message(alice, group.id, "from alice").message
+    others = send_message(bob, group.id, "from bob").message
+    return World(bearer(alice), bearer(operator), {
+        "conversation_id": [group.id], "message_id": [own.id, others.id], "user_id": [bob.id, alice.id],
+        "attachment_id": [1]})
+
+
+@pytest.fixture
+def faults():
+    """Log records of faults (errors, or anything with a traceback) while the test runs."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR or record.exc_info:
+                records.append(record)
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield records
+    root.removeHandler(handler)
+
+
+def documented_codes() -> set[str]:
+    """Every error code the docs name (protocol.md's table and files.md)."""
+    text = (DOCS / "protocol.md").read_text() + (DOCS / "files.md").read_text()
+    return set(re.findall(r"`([a-z_]+)`", text))
+
+
+def is_documented(code: str) -> bool:
+    # `invalid_<field>` stands for every field's code.
+    return code.startswith("invalid_") or code in DOCUMENTED_CODES
+
+
+DOCUMENTED_CODES = documented_codes()

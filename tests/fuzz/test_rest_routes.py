@@ -1,0 +1,117 @@
+"""Every REST route, 1,000 hostile requests each (tests/fuzz/hostile.py), through the Flask test
+client: each answers a status its OpenAPI operation documents, refusals in the error envelope with
+a documented code, never a 5xx; nothing is logged as a fault; the database is as it was.
+
+Routes and their fields come from the OpenAPI document (blueprints/api/openapi.py), which
+tests/test_openapi.py holds to the url_map: a new route is fuzzed without a line here.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from blueprints.api.openapi import openapi_document
+from tests.fuzz.conftest import CASES, FUZZ_SETTINGS, World, is_documented
+from tests.fuzz.hostile import (
+    HOSTILE_IDS,
+    HOSTILE_TOKENS,
+    NOT_OBJECTS,
+    hostile_query_value,
+    hostile_value,
+    plausible,
+    unreadable_json,
+)
+from tests.helpers import database_rows
+
+pytestmark = pytest.mark.fuzz
+
+OPERATIONS = [(method.upper(), path, operation) for path, operations in openapi_document()["paths"].items()
+              for method, operation in operations.items()]
+ADMIN = "/api/admin/"
+
+
+def json_fields(operation: dict) -> dict:
+    content = operation.get("requestBody", {}).get("content", {})
+    return content["application/json"]["schema"]["properties"] if "application/json" in content else {}
+
+
+@st.composite
+def hostile_request(draw, method: str, path: str, operation: dict, world: World) -> dict:
+    """One request with at least one hostile part; everything else as a real client would send it."""
+    parameters = operation.get("parameters", [])
+    path_names = [p["name"] for p in parameters if p["in"] == "path"]
+    query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
+    fields = json_fields(operation)
+    is_form = "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    public = operation.get("security") == []
+    attacks = ["path"] * bool(path_names) + ["credentials"] * (not public) + ["query"] * bool(query)
+    attacks += ["unreadable", "not_object", "fields"] * bool(fields) + ["form"] * is_form
+    attack = draw(st.sampled_from(attacks or ["junk"]))
+
+    headers = {"Accept": "application/json"}
+    headers.update(world.operator_headers if path.startswith(ADMIN) else world.alice_headers)
+    segments = {name: str(draw(st.sampled_from(world.ids.get(name) or [1]))) for name in path_names}
+    arguments: dict = {"headers": headers}
+    if attack == "path":
+        name = draw(st.sampled_from(path_names))
+        segments[name] = draw(HOSTILE_TOKENS if name == "token" else HOSTILE_IDS)
+    elif attack == "credentials":
+        headers["Authorization"] = "Bearer " + draw(st.text(st.characters(codec="latin-1", exclude_characters="\r\n"),
+                                                            min_size=1, max_size=80)).strip() + "x"
+    elif attack == "query":
+        names = draw(st.lists(st.sampled_from(sorted(query)), min_size=1, unique=True))
+        arguments["query_string"] = {name: draw(hostile_query_value(query[name])) for name in names}
+    elif attack == "unreadable":
+        sample = {name.rstrip("*"): draw(plausible(schema, world.ids.get(name, []))) for name, schema in fields.items()}
+        arguments.update(data=draw(unreadable_json(sample)), content_type="application/json")
+    elif attack == "not_object":
+        arguments.update(data=json.dumps(draw(NOT_OBJECTS)), content_type="application/json")
+    elif attack == "fields":
+        hostile = draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, unique=True))
+        body = {name: draw(hostile_value()) for name in hostile}
+        for name in set(fields) - set(hostile):
+            if draw(st.booleans()):
+                body[name] = draw(plausible(fields[name], world.ids.get(name, [])))
+        arguments.update(data=json.dumps(body), content_type="application/json")
+    elif attack == "form":
+        arguments.update(data=draw(st.binary(max_size=200)), content_type=draw(st.sampled_from([
+            "multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/json",
+            "multipart/form-data; boundary=" + "b" * 80])))
+    else:  # nothing to attack: what a client may add is ignored
+        arguments["query_string"] = draw(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+    url = path
+    for name, segment in segments.items():
+        url = url.replace("{" + name + "}", segment)
+    return {"method": method, "path": url, "attack": attack, **arguments}
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS,
+                         ids=[f"{method} {path}" for method, path, _ in OPERATIONS])
+def test_a_route_refuses_hostile_input(app, world, faults, method, path, operation):
+    client = app.test_client()
+    documented = {int(status) for status in operation["responses"]}
+    before = database_rows()
+    cases = []
+
+    @FUZZ_SETTINGS
+    @given(request=hostile_request(method, path, operation, world))
+    def attack(request):
+        faults.clear()  # each case answers for its own log
+        attack_kind = request.pop("attack")
+        response = client.open(request.pop("path"), **request)
+        assert response.status_code < 500, response.data[:300]
+        assert response.status_code in documented or response.status_code == 405, response.status_code
+        if attack_kind != "junk":
+            assert 400 <= response.status_code < 500, (response.status_code, response.data[:300])
+        if response.status_code >= 400:
+            body = response.get_json()
+            assert body["ok"] is False and is_documented(body["error"]["code"]), body
+        assert not faults, [record.getMessage() for record in faults]
+        cases.append(attack_kind)
+
+    attack()
+    assert len(cases) >= CASES
+    assert database_rows() == before
