@@ -67,6 +67,8 @@ def route(summary: str, *answers: dict, body: dict | None = None, query: dict | 
     operation = {"summary": summary, "responses": {}}
     for one in answers:
         operation["responses"].update(one)
+    # Before the app: gunicorn answers a request line over 4094 bytes with its own page.
+    operation["responses"]["414"] = {"description": "request line too long (the HTTP server's own page)"}
     for status, description in refusals.items():
         operation["responses"][status] = {"description": description, "content": {
             "application/json": {"schema": ref("Error")}}}
