@@ -53,7 +53,7 @@ def test_connect_is_refused_without_login(app, alice, token_socket):
     assert token_socket(None).is_connected() is False
 
 
-@pytest.mark.parametrize("token", ["sbt_not-a-token", "nonsense", 42, ["sbt_x"]])
+@pytest.mark.parametrize("token", ["sbt_not-a-token", "nonsense", 42, ["sbt_x"], "sbt_\ud800", "sbt_\x00"])
 def test_connect_is_refused_with_a_bad_token(alice, token_socket, token):
     assert token_socket({"token": token}).is_connected() is False
 
