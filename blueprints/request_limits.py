@@ -7,29 +7,34 @@ themselves (blueprints/files). The refusal answers in the JSON envelope (bluepri
 
 The unread rest is the problem left: to keep the connection for a next request, gunicorn reads
 and throws away whatever remains of the body, 100 MB if that is what was announced, a kilobyte
-at a time on the worker's one loop. It ignores `Connection: close` from the app, so after a 413
-is written the connection is shut instead, and gunicorn finds it ended.
+at a time on the worker's one loop, for as long as the client goes on sending. It ignores
+`Connection: close` from the app; its response object (the owner of `start_response`) has
+`force_close()`, which makes it close the connection once the answer is written, unread rest
+and all. Under another server this does nothing.
 """
 from __future__ import annotations
 
-import socket
+from collections.abc import Callable, Iterable
 
-from flask import Flask, Response, request
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(close_after_refused_body)
+    app.wsgi_app = CloseAfterRefusedBody(app.wsgi_app)
 
 
-def close_after_refused_body(response: Response) -> Response:
-    connection = request.environ.get("gunicorn.socket")
-    if response.status_code == 413 and connection is not None:
-        response.call_on_close(lambda: _shut(connection))  # once the answer is written
-    return response
+class CloseAfterRefusedBody:
+    """WSGI middleware: a 413 answer closes its connection (gunicorn), rather than drain the body."""
 
+    def __init__(self, wsgi_app: Callable) -> None:
+        self.wsgi_app = wsgi_app
 
-def _shut(connection: socket.socket) -> None:
-    try:
-        connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # the client went first
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        def closing_start_response(status: str, headers: list, exc_info=None):
+            if status.startswith("413"):
+                force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+                if callable(force_close):
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, closing_start_response)

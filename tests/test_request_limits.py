@@ -3,6 +3,7 @@ past the limit is refused with 413 before a byte of it is read; uploads keep the
 import io
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from tests.helpers import bearer, database_rows, error_of
 
@@ -56,3 +57,25 @@ def test_uploads_keep_their_own_limit_above_the_bodies_one(client, alice, group)
 
     assert upload(40_000).status_code == 201
     assert error_of(upload(60_000)) == (413, "file_too_large")
+
+
+class ServerResponse:
+    """Stands in for gunicorn's response object, whose bound start_response the app is given."""
+
+    closed = False
+
+    def force_close(self) -> None:
+        self.closed = True
+
+    def start_response(self, status, headers, exc_info=None):
+        return lambda data: None
+
+
+@pytest.mark.parametrize(("body_bytes", "closed"), [(HUGE, True), (10, False)])
+def test_a_413_asks_the_server_to_close_the_connection(app, body_bytes, closed):
+    server = ServerResponse()
+    environ = EnvironBuilder(path="/api/tokens", method="POST", data=b"{}" + b" " * 8,
+                             content_type="application/json").get_environ()
+    environ["CONTENT_LENGTH"] = str(body_bytes)  # what the client announces
+    b"".join(app.wsgi_app(environ, server.start_response))
+    assert server.closed is closed
