@@ -18,7 +18,7 @@ from tests.integration.chat import create_group, history, open_direct
 from tests.servers import ChatUser, LiveServer, wait_for
 from tests.wire_client import WireHub
 
-pytestmark = [pytest.mark.integration, pytest.mark.chaos]
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 USERS = 8
 CHAOS_SECONDS = 12.0
