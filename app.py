@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     # them for every later app only if no server existed when they were declared.
     import blueprints.chat.events  # noqa: F401
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
+    from blueprints.chat import socket_queue
     from models.database import configure_engine_events
 
     db.init_app(app)
@@ -80,6 +81,8 @@ def register_extensions(app: Flask) -> None:
         ping_timeout=20,
         max_http_buffer_size=1_000_000,
     )
+    # Each socket's events in order, one at a time, a full queue refused with `busy` before any work.
+    socket_queue.install(socketio.server)
     init_realtime(app)
     init_jobs(app)
 

@@ -1,45 +1,92 @@
-"""blueprints/chat/socket_queue.py: a socket's events take turns in arrival order, and a full
-queue refuses at once."""
-import threading
+"""blueprints/chat/socket_queue.py against a stand-in for python-socketio's server, whose background
+tasks run only when the test says: a socket's events wait in order and run one at a time, each
+one's after-ack callbacks before the next; past the queue they are refused with `busy` at once."""
+from __future__ import annotations
 
-from blueprints.chat.socket_queue import Refusal, SocketQueues, Turn
+from types import SimpleNamespace
 
+from socketio import packet
 
-def test_events_beyond_the_limit_are_refused_and_a_finished_one_frees_a_place():
-    queues = SocketQueues()
-    first, second = queues.admit("a", 2, 0), queues.admit("a", 2, 0)
-    assert isinstance(first, Turn) and isinstance(second, Turn)
-    assert queues.admit("a", 2, 0) == Refusal(disconnect=False)
-    assert isinstance(queues.admit("b", 2, 0), Turn)  # another socket has its own queue
-    first.finish()
-    assert isinstance(queues.admit("a", 2, 0), Turn)
+from blueprints.chat.socket_queue import BUSY, SocketQueues, after_this_ack
+from payloads import error_payload
 
 
-def test_the_socket_is_disconnected_at_the_set_refusal_counted_since_its_queue_was_empty():
-    queues = SocketQueues()
-    turn = queues.admit("a", 1, 3)
-    assert [queues.admit("a", 1, 3).disconnect for _ in range(4)] == [False, False, True, False]
-    turn.finish()  # nothing in flight: the count starts again
-    queues.admit("a", 1, 3)
-    assert [queues.admit("a", 1, 3).disconnect for _ in range(3)] == [False, False, True]
-    queues.admit("b", 1, 0)
-    assert not any(queues.admit("b", 1, 0).disconnect for _ in range(5))  # 0: never
+class StandInServer:
+    def __init__(self, queue: int = 3, busy_disconnect: int = 0) -> None:
+        config = {"SOCKET_EVENT_QUEUE": queue, "SOCKET_BUSY_DISCONNECT": busy_disconnect}
+        self.environ = {"e1": {"flask.app": SimpleNamespace(config=config)},
+                        "e2": {"flask.app": SimpleNamespace(config=config)}}
+        self.manager = SimpleNamespace(sid_from_eio_sid=lambda eio_sid, namespace: "s" + eio_sid[1:],
+                                       is_connected=lambda sid, namespace: sid is not None)
+        self.async_handlers = True
+        self.packet_class = packet.Packet
+        self.tasks, self.log, self.sent, self.disconnected = [], [], [], []
+
+    def start_background_task(self, target, *args):
+        self.tasks.append(lambda: target(*args))
+
+    def run_tasks(self) -> None:
+        while self.tasks:
+            self.tasks.pop(0)()
+
+    def _handle_event_internal(self, server, sid, eio_sid, data, namespace, ack_id):
+        self.log.append(("handled", sid, data[1]))
+        after_this_ack(lambda: self.log.append(("after ack", sid, data[1])))
+
+    def _send_packet(self, eio_sid, sent):
+        self.sent.append((eio_sid, sent.id, sent.data))
+
+    def disconnect(self, sid, namespace=None):
+        self.disconnected.append(sid)
 
 
-def test_turns_pass_in_admission_order_whatever_order_the_waiters_start_in():
-    queues = SocketQueues()
-    turns = [queues.admit("a", 10, 0) for _ in range(5)]
-    ran = []
+def emit(queues: SocketQueues, eio_sid: str, number: int) -> None:
+    queues.handle_event(eio_sid, "/", number, ["message:send", number])
 
-    def take(index: int) -> None:
-        turns[index].wait()
-        ran.append(index)
-        turns[index].finish()
 
-    threads = [threading.Thread(target=take, args=(index,)) for index in (4, 2, 3, 1, 0)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert ran == [0, 1, 2, 3, 4]
-    assert queues.in_flight("a") == 0
+def test_events_wait_in_order_and_run_one_at_a_time_with_their_after_ack_work_between():
+    server = StandInServer(queue=3)
+    queues = SocketQueues(server)
+    for number in range(3):
+        emit(queues, "e1", number)
+    emit(queues, "e2", 10)
+    assert server.log == [] and len(server.tasks) == 2  # one worker per socket, not one per event
+    assert queues.in_flight("s1") == 3
+    server.run_tasks()
+    assert server.log == [("handled", "s1", 0), ("after ack", "s1", 0), ("handled", "s1", 1), ("after ack", "s1", 1),
+                          ("handled", "s1", 2), ("after ack", "s1", 2), ("handled", "s2", 10), ("after ack", "s2", 10)]
+    assert queues.lanes == {}  # nothing in flight: nothing kept
+
+
+def test_past_the_queue_an_event_is_answered_busy_at_once_and_never_handled():
+    server = StandInServer(queue=2)
+    queues = SocketQueues(server)
+    for number in range(4):
+        emit(queues, "e1", number)
+    assert server.sent == [("e1", 2, [error_payload(BUSY)]), ("e1", 3, [error_payload(BUSY)])]
+    server.run_tasks()
+    assert [entry[2] for entry in server.log if entry[0] == "handled"] == [0, 1]
+    emit(queues, "e1", 4)  # the queue emptied: room again
+    server.run_tasks()
+    assert server.log[-2:] == [("handled", "s1", 4), ("after ack", "s1", 4)]
+
+
+def test_a_socket_that_keeps_sending_into_its_full_queue_is_disconnected_once():
+    server = StandInServer(queue=1, busy_disconnect=3)
+    queues = SocketQueues(server)
+    for number in range(6):
+        emit(queues, "e1", number)
+    assert server.disconnected == ["s1"]
+    server.run_tasks()
+    emit(queues, "e1", 7)
+    for number in range(8, 10):  # a new count since the queue emptied
+        emit(queues, "e1", number)
+    assert server.disconnected == ["s1"]
+
+
+def test_an_event_of_a_socket_no_longer_connected_is_ignored():
+    server = StandInServer()
+    queues = SocketQueues(server)
+    server.manager.sid_from_eio_sid = lambda eio_sid, namespace: None
+    emit(queues, "e1", 0)
+    assert (server.tasks, server.sent, queues.lanes) == ([], [], {})

@@ -1,83 +1,136 @@
 """Each socket's events, one at a time and in the order they arrived; a full queue refuses at once.
 
-python-socketio starts a greenlet for every incoming event, so without a bound one socket
-emitting thousands of events at once fills the one worker loop with its handlers and everyone
-else's acks wait behind them. Here each socket gets a short queue: an event is admitted if
-fewer than `limit` of that socket's events are admitted already (one running, the others
-waiting for their turn), and refused otherwise, before it touches the database. A socket that
-keeps sending into a full queue is disconnected at its `refusals_before_disconnect`-th refusal
-(0: never), counted since it last had nothing in flight.
+python-socketio starts a greenlet for every incoming event (`Server._handle_event`, with
+`async_handlers`), so a socket emitting a thousand events at once puts a thousand handlers on
+the one worker loop, and everyone else's events wait behind them. Refusing inside the handler
+is too late: each refused greenlet still costs a Flask request context. So `install` takes over
+`_handle_event`, which the socket's reader greenlet calls for each event as it is read:
 
-Turns pass in admission order: each admitted event waits for the one admitted before it, and
-passes its own turn on when `finish()` is called (after its ack is written and its events are
-released, blueprints.chat.socket_support). Under gevent an event's greenlet is started in the
-order python-socketio read the packets from the connection, so a socket's events run in the
-order the client sent them. `threading` primitives are gevent's own once the worker is patched.
+- the event joins its socket's queue if fewer than SOCKET_EVENT_QUEUE of the socket's events
+  are waiting or running; otherwise its ack is answered `busy` right there, before any greenlet,
+  context or database work, and at the SOCKET_BUSY_DISCONNECT-th refusal since the socket's
+  queue was last empty the socket is disconnected (0: never);
+- one greenlet per socket with events takes them in order and runs each through
+  python-socketio's own `_handle_event_internal` (handler, then ack), then the callbacks the
+  handler asked for with `after_ack` (blueprints.chat.socket_support releases the event's
+  changes there), then the next event. A socket's events therefore run in the order the client
+  sent them, and never two at once.
+
+Events still waiting when their socket disconnects are dropped unanswered (Flask-SocketIO
+ignores events of a socket it no longer knows); a client sends them again after reconnecting.
+With `async_handlers` off (the Flask-SocketIO test client) each event runs at once, inline.
 """
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from socketio import packet
+
+from actions.errors import ActionError
+from payloads import error_payload
+
+log = logging.getLogger(__name__)
+
+BUSY = ActionError("busy", "Too many events of this connection are waiting: wait for their answers, then try again.",
+                   status=429)
+
+_after_ack: ContextVar[list[Callable[[], None]] | None] = ContextVar("switchboard_after_ack", default=None)
+
+
+def after_this_ack(callback: Callable[[], None]) -> bool:
+    """Run `callback` once the current event's ack is written; False outside a queued event."""
+    callbacks = _after_ack.get()
+    if callbacks is None:
+        return False
+    callbacks.append(callback)
+    return True
 
 
 @dataclass
 class _Lane:
-    admitted: int = 0
-    refused: int = 0  # since the socket last had nothing admitted
-    tail: threading.Event | None = None  # set when the last admitted event has finished
-
-
-class Turn:
-    """One admitted event's place in its socket's queue."""
-
-    def __init__(self, queues: SocketQueues, key: Hashable, previous: threading.Event | None) -> None:
-        self._queues, self._key, self._previous = queues, key, previous
-        self.done = threading.Event()
-
-    def wait(self) -> None:
-        """Until every event admitted before this one on the same socket has finished."""
-        if self._previous is not None:
-            self._previous.wait()
-            self._previous = None
-
-    def finish(self) -> None:
-        self._queues._finish(self._key, self)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """An event refused because its socket's queue is full; `disconnect`: the socket went too far."""
-
-    disconnect: bool
+    waiting: deque = field(default_factory=deque)  # (eio_sid, namespace, ack id, data)
+    running: int = 0  # 1 while an event taken from `waiting` runs
+    draining: bool = False  # a task takes the waiting events
+    refused: int = 0  # since the queue was last empty
 
 
 class SocketQueues:
-    """The queues of every socket of the process, by socket id."""
+    """The queues of one python-socketio server's sockets, by socket id."""
 
-    def __init__(self) -> None:
-        self._lanes: dict[Hashable, _Lane] = {}
-        self._lock = threading.Lock()
+    def __init__(self, server) -> None:
+        self.server = server
+        self.lanes: dict[str, _Lane] = {}
+        self._lock = threading.Lock()  # gevent's own once patched; real in the threading mode
 
-    def admit(self, key: Hashable, limit: int, refusals_before_disconnect: int) -> Turn | Refusal:
+    def handle_event(self, eio_sid: str, namespace: str | None, ack_id: int | None, data: list) -> None:
+        """In place of python-socketio's `Server._handle_event`."""
+        namespace = namespace or "/"
+        sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
+        if not self.server.manager.is_connected(sid, namespace):
+            return  # python-socketio ignores these too
+        config = self.server.environ[eio_sid]["flask.app"].config
         with self._lock:
-            lane = self._lanes.setdefault(key, _Lane())
-            if lane.admitted >= limit:
-                lane.refused += 1
-                return Refusal(disconnect=lane.refused == refusals_before_disconnect)
-            turn = Turn(self, key, lane.tail)
-            lane.admitted += 1
-            lane.tail = turn.done
-            return turn
+            lane = self.lanes.setdefault(sid, _Lane())
+            full = len(lane.waiting) + lane.running >= config["SOCKET_EVENT_QUEUE"]
+            if not full:
+                lane.waiting.append((eio_sid, namespace, ack_id, data))
+                start, lane.draining = not lane.draining, True
+        if full:
+            self._refuse(sid, eio_sid, namespace, ack_id, lane, config["SOCKET_BUSY_DISCONNECT"])
+        elif start and self.server.async_handlers:
+            self.server.start_background_task(self._drain, sid, lane)
+        elif start:
+            self._drain(sid, lane)
 
-    def _finish(self, key: Hashable, turn: Turn) -> None:
-        with self._lock:
-            lane = self._lanes[key]
-            lane.admitted -= 1
-            if lane.admitted == 0:
-                del self._lanes[key]  # nothing in flight: forget the socket
-        turn.done.set()
+    def in_flight(self, sid: str) -> int:
+        lane = self.lanes.get(sid)
+        return len(lane.waiting) + lane.running if lane is not None else 0
 
-    def in_flight(self, key: Hashable) -> int:
-        lane = self._lanes.get(key)
-        return lane.admitted if lane is not None else 0
+    def _refuse(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, lane: _Lane,
+                refusals_before_disconnect: int) -> None:
+        lane.refused += 1
+        if ack_id is not None:
+            self.server._send_packet(eio_sid, self.server.packet_class(
+                packet.ACK, namespace=namespace, id=ack_id, data=[error_payload(BUSY)]))
+        if lane.refused == refusals_before_disconnect:
+            log.warning("socket %s kept sending into its full queue: disconnected", sid)
+            self.server.disconnect(sid, namespace=namespace)
+
+    def _drain(self, sid: str, lane: _Lane) -> None:
+        while True:
+            with self._lock:
+                lane.running = 0
+                if not lane.waiting:
+                    lane.draining = False
+                    if self.lanes.get(sid) is lane:
+                        del self.lanes[sid]  # nothing in flight: forget the socket (and its refusals)
+                    return
+                event, lane.running = lane.waiting.popleft(), 1
+            self._run(sid, *event)
+
+    def _run(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, data: list) -> None:
+        callbacks: list[Callable[[], None]] = []
+        token = _after_ack.set(callbacks)
+        try:
+            self.server._handle_event_internal(self.server, sid, eio_sid, data, namespace, ack_id)
+        except Exception:  # the handlers answer their own errors; this is python-socketio failing
+            log.exception("socket event %r of %s failed", data[0] if data else None, sid)
+        finally:
+            _after_ack.reset(token)
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("an after-ack callback of socket %s failed", sid)
+
+
+def install(server) -> SocketQueues:
+    """Route the server's incoming events through per-socket queues (once per server)."""
+    queues = SocketQueues(server)
+    server._handle_event = queues.handle_event
+    return queues
