@@ -206,6 +206,17 @@ def count_upload(uploader: User) -> None:
     count_attempt([f"uploads:{uploader.id}"], current_app.config["UPLOADS_PER_HOUR"], 3600, "Too many uploads.")
 
 
+def check_direct_upload_open(incoming: str) -> None:
+    """A direct upload's form writes only while its attachment is pending: once completed (or
+    removed), a re-post would write an object that nothing points at and nothing cleans up."""
+    storage_key = "files/" + incoming.split("/", 1)[1]
+    status = db.session.execute(
+        db.select(Attachment.status).where(Attachment.storage_key == storage_key)
+    ).scalar_one_or_none()
+    if status != "pending":
+        raise Conflict("upload_closed", "This upload is finished or was removed; start a new one.")
+
+
 def incoming_key(storage_key: str) -> str:
     """Where a direct upload lands before verification: `incoming/...` beside `files/...`."""
     return "incoming/" + storage_key.split("/", 1)[1]

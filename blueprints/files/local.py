@@ -9,6 +9,7 @@ from flask import request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from actions.errors import ActionError, Forbidden, NotFound
+from actions.files import check_direct_upload_open
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
 from storage import content_disposition, get_storage
@@ -51,6 +52,7 @@ def local_upload(token: str):
         upload = storage.read_upload_token(token)
     except LinkRefused as refused:
         raise Forbidden(refused.code, refused.message) from None
+    check_direct_upload_open(upload.key)  # before reading a byte of the body
     request.max_content_length = upload.size + MULTIPART_OVERHEAD_BYTES
     try:
         part = read_file_part(request.stream, request.headers.get("Content-Type"))

@@ -100,3 +100,17 @@ def test_upload_links_are_checked_like_a_bucket_policy(local_server, people, sig
                                   data={"Content-Type": "application/pdf"}, files={"file": ("d.pdf", PDF_BYTES)},
                                   timeout=10)) == (403, "invalid_path")
     assert not (local_server.workdir / "escaped").exists()
+
+
+def test_a_finished_direct_upload_takes_no_more_posts(local_server, people):
+    alice, _, group = people
+    started, posted = direct_upload(alice, group["id"], PDF_BYTES, "d.pdf", "application/pdf")
+    assert posted.status_code == 204
+    attachment = started["attachment"]
+    assert alice.api("POST", f"/files/{attachment['id']}/complete").status_code == 200
+    incoming = local_server.workdir / "files" / "incoming"
+    before = sorted(incoming.rglob("*"))
+    again = requests.post(local_server.url + started["upload"]["url"], data=started["upload"]["fields"],
+                          files={"file": ("d.pdf", PDF_BYTES)}, timeout=10)
+    assert error_of(again) == (409, "upload_closed")
+    assert sorted(incoming.rglob("*")) == before  # nothing written beside the file
