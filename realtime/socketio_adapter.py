@@ -26,6 +26,7 @@ from realtime import conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
+from realtime.websocket_frames import write_whole_frames
 
 NAMESPACE = "/"
 
@@ -173,7 +174,7 @@ class SocketDelivery:
 
 def init_realtime(app: Flask) -> None:
     """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
-    and the presence store its sockets keep."""
+    the presence store its sockets keep, and whole websocket frames (realtime.websocket_frames)."""
     delivery = SocketDelivery(app)
     url = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if url:
@@ -186,6 +187,7 @@ def init_realtime(app: Flask) -> None:
     app.extensions["events"].register(SocketIOAdapter(bus))
     app.extensions["realtime_bus"] = bus
     init_presence(app, socketio.start_background_task, socketio.sleep)
+    write_whole_frames()
 
 
 def start_receiving(app: Flask) -> None:

@@ -1,0 +1,56 @@
+"""A client that reads slowly still gets whole frames: big `sync` answers queued while it does
+not read (the connection's buffers full) arrive intact once it reads again."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.chat import create_group
+from tests.servers import ChatUser, wait_for
+from tests.wire_client import WireHub
+
+pytestmark = pytest.mark.integration
+
+MESSAGES = 200
+BODY = "x" * 4000  # MESSAGE_MAX_LENGTH: each answer below is about 850 kB
+ANSWERS = 16  # SOCKET_EVENT_QUEUE admits them all: about 13 MB, more than the kernel buffers hold
+
+
+def unsent_bytes(local_port: int, remote_port: int) -> int:
+    """What the 127.0.0.1:local_port end of a TCP connection has yet to get acknowledged
+    (tx_queue in /proc/net/tcp)."""
+    local, remote = f"0100007F:{local_port:04X}", f"0100007F:{remote_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[2] == remote:
+            return int(fields[4].split(":")[0], 16)
+    return 0
+
+
+def test_answers_queued_for_a_client_that_does_not_read_arrive_whole(live_server):
+    alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
+    group_id = create_group(alice, (bob,))
+    for number in range(MESSAGES):
+        response = alice.api("POST", f"/conversations/{group_id}/messages",
+                             json={"body": BODY, "client_id": f"slow-{number}"})
+        assert response.status_code == 201, response.text
+    hub = WireHub()
+    slow = hub.connect(live_server.url, bob.token, "slow")
+    try:
+        slow.paused = True
+        cursor = {"conversations": [{"conversation_id": group_id, "since": 0}], "limit": MESSAGES}
+        requests = [slow.emit("sync", cursor) for _ in range(ANSWERS)]
+        # The client reads nothing until the server's end of the connection stops taking more.
+        client_port = slow.ws.sock.getsockname()[1]
+        seen = []
+        wait_for(lambda: seen.append(unsent_bytes(live_server.port, client_port)) or (
+            len(seen) > 2 and seen[-1] > 1_000_000 and seen[-1] == seen[-2] == seen[-3]),
+            timeout=30, interval=0.2, what="the server's send buffer full")
+        slow.paused = False
+        hub.pump(until=lambda: all(request.answered for request in requests) or not slow.connected, timeout=60,
+                 what="every answer")
+        assert slow.connected
+        assert [len(request.answer["conversations"][0]["messages"]) for request in requests] == [MESSAGES] * ANSWERS
+    finally:
+        hub.close()
