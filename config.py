@@ -27,6 +27,7 @@ FAST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 # Production's SECRET_KEY: at least this long, and not a value published as an example.
 SECRET_KEY_MIN_BYTES = 32
+GROUP_ADD_POLICIES = ("anyone", "nobody")
 SAMPLE_SECRET_KEYS = frozenset({
     # The example output of `secrets.token_hex()` in Flask's own docs, pasted into many apps.
     "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
@@ -45,6 +46,12 @@ def _flag(value: str | None, default: bool = False) -> bool:
 
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _one_of(value: str, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _redis_url(url: str) -> str:
@@ -84,6 +91,9 @@ class BaseConfig:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
+        # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators
+        # (people join public groups themselves). Contacts-only waits for a contact list.
+        self.GROUP_ADD_POLICY = _one_of(get("GROUP_ADD_POLICY", "anyone"), "GROUP_ADD_POLICY", GROUP_ADD_POLICIES)
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
         self.SOCKET_EVENT_QUEUE = int(get("SOCKET_EVENT_QUEUE", "16"))
         self.SOCKET_BUSY_DISCONNECT = int(get("SOCKET_BUSY_DISCONNECT", "200"))

@@ -7,6 +7,8 @@ them, and so do actions whose callers authorized already.
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from actions.errors import Conflict, Forbidden, NotFound
 from extensions import db
 from models import Conversation, Membership, Message, User
@@ -72,6 +74,16 @@ def access_group_for_managing(user: User, conversation_id: int) -> Membership:
     if membership.role not in MANAGER_ROLES:
         raise Forbidden("not_a_group_admin", "Only the group's owners and admins can do that.")
     return membership
+
+
+def access_user_for_adding(actor: User, user_id: int) -> User:
+    """An active user the actor may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
+    apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their
+    own, and operators add them from the back office (actions.group_admin does not come here)."""
+    user = get_active_user(user_id)
+    if user.id != actor.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
+        raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
+    return user
 
 
 def access_own_message(user: User, message_id: int) -> Message:

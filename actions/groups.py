@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_conversation, access_group_for_managing, get_active_user, get_group
+from actions.access import (
+    access_conversation,
+    access_group_for_managing,
+    access_user_for_adding,
+    get_group,
+)
 from actions.errors import Conflict, Forbidden, NotFound
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
@@ -28,7 +33,8 @@ def create_group(creator: User, name: str, description: str = "", visibility: st
     name = check_string(name, "name", max_length=80)
     description = check_string(description, "description", max_length=1000, required=False, multiline=True)
     visibility = check_choice(visibility, "visibility", VISIBILITIES, default="private")
-    members = [get_active_user(user_id) for user_id in dict.fromkeys(member_ids or []) if user_id != creator.id]
+    members = [access_user_for_adding(creator, user_id) for user_id in dict.fromkeys(member_ids or [])
+               if user_id != creator.id]
     group = Conversation(kind="group", name=name, description=description, visibility=visibility,
                          created_by_id=creator.id)
     db.session.add(group)
@@ -77,7 +83,7 @@ def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     """Owners and admins add people to their group."""
     access_group_for_managing(actor, conversation_id)
     group = get_group(conversation_id)
-    user = get_active_user(user_id)
+    user = access_user_for_adding(actor, user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     return add_membership_unchecked(group, user.id)
