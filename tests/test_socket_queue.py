@@ -21,6 +21,10 @@ class StandInServer:
         self.async_handlers = True
         self.packet_class = packet.Packet
         self.tasks, self.log, self.sent, self.disconnected = [], [], [], []
+        self.eio = SimpleNamespace(disconnect=lambda eio_sid: self.disconnected.append(eio_sid))
+
+    def disconnect(self, sid, namespace=None):
+        self.disconnected.append(sid)
 
     def start_background_task(self, target, *args):
         self.tasks.append(lambda: target(*args))
@@ -35,9 +39,6 @@ class StandInServer:
 
     def _send_packet(self, eio_sid, sent):
         self.sent.append((eio_sid, sent.id, sent.data))
-
-    def disconnect(self, sid, namespace=None):
-        self.disconnected.append(sid)
 
 
 def emit(queues: SocketQueues, eio_sid: str, number: int) -> None:
@@ -76,12 +77,12 @@ def test_a_socket_that_keeps_sending_into_its_full_queue_is_disconnected_once():
     queues = SocketQueues(server)
     for number in range(6):
         emit(queues, "e1", number)
-    assert server.disconnected == ["s1"]
+    assert server.disconnected == ["s1", "e1"]  # the socket, and its whole connection
     server.run_tasks()
     emit(queues, "e1", 7)
     for number in range(8, 10):  # a new count since the queue emptied
         emit(queues, "e1", number)
-    assert server.disconnected == ["s1"]
+    assert server.disconnected == ["s1", "e1"]
 
 
 def test_an_event_of_a_socket_no_longer_connected_is_ignored():

@@ -9,7 +9,7 @@ is too late: each refused greenlet still costs a Flask request context. So `inst
 - the event joins its socket's queue if fewer than SOCKET_EVENT_QUEUE of the socket's events
   are waiting or running; otherwise its ack is answered `busy` right there, before any greenlet,
   context or database work, and at the SOCKET_BUSY_DISCONNECT-th refusal since the socket's
-  queue was last empty the socket is disconnected (0: never);
+  queue was last empty its connection is closed (0: never);
 - one greenlet per socket with events takes them in order and runs each through
   python-socketio's own `_handle_event_internal` (handler, then ack), then the callbacks the
   handler asked for with `after_ack` (blueprints.chat.socket_support releases the event's
@@ -98,8 +98,11 @@ class SocketQueues:
             self.server._send_packet(eio_sid, self.server.packet_class(
                 packet.ACK, namespace=namespace, id=ack_id, data=[error_payload(BUSY)]))
         if lane.refused == refusals_before_disconnect:
+            # The whole connection, not only the namespace: a client that ignores being
+            # disconnected would otherwise go on sending packets the reader has to decode.
             log.warning("socket %s kept sending into its full queue: disconnected", sid)
             self.server.disconnect(sid, namespace=namespace)
+            self.server.eio.disconnect(eio_sid)
 
     def _drain(self, sid: str, lane: _Lane) -> None:
         while True:
