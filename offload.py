@@ -5,6 +5,9 @@ the CPU for 80 ms (scrypt) holds up everyone for 80 ms. `run_off_loop` hands the
 native thread and waits for it cooperatively, so the loop goes on serving others meanwhile
 (hashlib releases the GIL while it hashes). The pool is small and bounded: when all its
 threads are busy, further calls wait their turn, and never take more CPU than `threads` cores.
+The line is bounded too: a caller waiting for a thread holds whatever it holds (a request's
+database connection), so past `waiting` callers in line the next one is refused at once with
+503 `server_busy`, rather than let many guessers take every connection of the pool.
 
 Once gevent has patched `threading` its threads are greenlets, so the pool is then gevent's
 own ThreadPool of real threads; otherwise (the threading mode of the development server and
@@ -18,18 +21,39 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from actions.errors import ActionError
+
 Result = TypeVar("Result")
 
 _pool: Any = None
 _pool_lock = threading.Lock()
+_in_line = 0  # calls handed to the pool, running or waiting
 
 
-def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2) -> Result:
-    """`function(*args)` on the process's pool of native threads; waits for its result."""
+class ServerBusy(ActionError):
+    status = 503
+    headers = {"Retry-After": "1"}
+
+    def __init__(self) -> None:
+        super().__init__("server_busy", "The server is busy checking passwords: try again in a moment.")
+
+
+def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, waiting: int = 8) -> Result:
+    """`function(*args)` on the process's pool of native threads; waits for its result. ServerBusy
+    if `threads` calls run and `waiting` more wait already."""
+    global _in_line
     pool = _get_pool(threads)
-    if _gevent_patched():
-        return pool.apply(function, args)
-    return pool.submit(function, *args).result()
+    with _pool_lock:
+        if _in_line >= threads + waiting:
+            raise ServerBusy()
+        _in_line += 1
+    try:
+        if _gevent_patched():
+            return pool.apply(function, args)
+        return pool.submit(function, *args).result()
+    finally:
+        with _pool_lock:
+            _in_line -= 1
 
 
 def _gevent_patched() -> bool:

@@ -37,11 +37,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         # PASSWORD_HASH_METHOD: scrypt (memory-hard) unless the tests asked for a fast one.
         self.password_hash = run_off_loop(generate_password_hash, password, current_app.config["PASSWORD_HASH_METHOD"],
-                                          threads=current_app.config["PASSWORD_HASH_THREADS"])
+                                          **_hashing_pool())
 
     def check_password(self, password: str) -> bool:
-        return run_off_loop(check_password_hash, self.password_hash, password,
-                            threads=current_app.config["PASSWORD_HASH_THREADS"])
+        return run_off_loop(check_password_hash, self.password_hash, password, **_hashing_pool())
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -49,3 +48,8 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+def _hashing_pool() -> dict:
+    config = current_app.config
+    return {"threads": config["PASSWORD_HASH_THREADS"], "waiting": config["PASSWORD_HASH_WAITING"]}

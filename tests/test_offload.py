@@ -1,13 +1,18 @@
 """offload.py: password hashing runs on a native thread of a small pool, never on the caller's
-(the event loop's) thread, in the threading mode of the tests and under gevent alike."""
+(the event loop's) thread, in the threading mode of the tests and under gevent alike; past the
+pool's line a caller is refused at once (503 `server_busy`)."""
 import subprocess
 import sys
 import textwrap
 import threading
 
+import pytest
+
 import models.user
 from actions.accounts import authenticate, register_user
+from offload import ServerBusy, run_off_loop
 from tests.factories import PASSWORD
+from tests.helpers import error_of
 from tests.servers import ROOT
 
 
@@ -45,3 +50,28 @@ def test_under_gevent_the_loop_goes_on_while_the_offloaded_call_runs():
     completed = subprocess.run([sys.executable, "-c", GEVENT_SCRIPT], cwd=ROOT, capture_output=True, text=True,
                                timeout=60)
     assert completed.stdout.strip() == "True", completed.stderr
+
+
+@pytest.fixture
+def occupied_pool(app):
+    """The hashing pool's one thread taken by a call that waits for the test (no line behind it)."""
+    app.config.update(PASSWORD_HASH_THREADS=1, PASSWORD_HASH_WAITING=0)
+    release, running = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        running.set()
+        release.wait(20)
+
+    holder = threading.Thread(target=run_off_loop, args=(hold,), kwargs={"threads": 1, "waiting": 0})
+    holder.start()
+    assert running.wait(20)
+    yield
+    release.set()
+    holder.join(20)
+
+
+def test_past_the_line_a_password_check_is_refused_at_once_with_503(client, alice, occupied_pool):
+    with pytest.raises(ServerBusy):
+        run_off_loop(len, "x", threads=1, waiting=0)
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD})
+    assert error_of(response) == (503, "server_busy") and response.headers["Retry-After"] == "1"

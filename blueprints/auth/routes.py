@@ -10,6 +10,7 @@ from actions.rate_limits import RateLimited
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, RegisterForm
 from blueprints.identity import log_in, log_out
+from offload import ServerBusy
 
 
 def safe_next(target: str | None) -> str:
@@ -33,7 +34,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(form.username.data, form.password.data, client_address=request.remote_addr)
-        except RateLimited as error:
+        except (RateLimited, ServerBusy) as error:
             flash(error.message, "error")
             return render_template("auth/login.html", form=form), error.status, error.headers
         except ActionError as error:
