@@ -21,6 +21,7 @@ class StandInServer:
         self.async_handlers = True
         self.packet_class = packet.Packet
         self.tasks, self.log, self.sent, self.disconnected = [], [], [], []
+        self.yields = []  # len(self.log) at each sleep(0): when other greenlets (the writers) got a turn
         self.eio = SimpleNamespace(disconnect=lambda eio_sid: self.disconnected.append(eio_sid))
 
     def disconnect(self, sid, namespace=None):
@@ -28,6 +29,9 @@ class StandInServer:
 
     def start_background_task(self, target, *args):
         self.tasks.append(lambda: target(*args))
+
+    def sleep(self, seconds) -> None:
+        self.yields.append(len(self.log))
 
     def run_tasks(self) -> None:
         while self.tasks:
@@ -57,6 +61,17 @@ def test_events_wait_in_order_and_run_one_at_a_time_with_their_after_ack_work_be
     assert server.log == [("handled", "s1", 0), ("after ack", "s1", 0), ("handled", "s1", 1), ("after ack", "s1", 1),
                           ("handled", "s1", 2), ("after ack", "s1", 2), ("handled", "s2", 10), ("after ack", "s2", 10)]
     assert queues.lanes == {}  # nothing in flight: nothing kept
+
+
+def test_the_socket_writer_gets_a_turn_between_the_ack_and_the_after_ack_work():
+    # Without it the changes reached other sockets' writers while the ack still waited in its
+    # socket's queue: other members read message:new before the sender had its ack.
+    server = StandInServer()
+    queues = SocketQueues(server)
+    emit(queues, "e1", 0)
+    server.run_tasks()
+    assert server.log == [("handled", "s1", 0), ("after ack", "s1", 0)]
+    assert server.yields == [1]
 
 
 def test_past_the_queue_an_event_is_answered_busy_at_once_and_never_handled():

@@ -11,9 +11,10 @@ is too late: each refused greenlet still costs a Flask request context. So `inst
   context or database work, and at the SOCKET_BUSY_DISCONNECT-th refusal since the socket's
   queue was last empty its connection is closed (0: never);
 - one greenlet per socket with events takes them in order and runs each through
-  python-socketio's own `_handle_event_internal` (handler, then ack), then the callbacks the
-  handler asked for with `after_ack` (blueprints.chat.socket_support releases the event's
-  changes there), then the next event. A socket's events therefore run in the order the client
+  python-socketio's own `_handle_event_internal` (handler, then ack), yields once so that the
+  socket's writer puts the ack on the wire, then runs the callbacks the handler asked for with
+  `after_ack` (blueprints.chat.socket_support releases the event's changes there), then the
+  next event. A socket's events therefore run in the order the client
   sent them, and never two at once.
 
 Events still waiting when their socket disconnects are dropped unanswered (Flask-SocketIO
@@ -125,6 +126,10 @@ class SocketQueues:
             log.exception("socket event %r of %s failed", data[0] if data else None, sid)
         finally:
             _after_ack.reset(token)
+            if callbacks:
+                # The ack is in the socket's outgoing queue, not on the wire yet: one turn for the
+                # writer it woke, so that it is written before the changes reach other sockets.
+                self.server.sleep(0)
             for callback in callbacks:
                 try:
                     callback()
