@@ -114,7 +114,7 @@ class BaseConfig:
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
-        self.PASSWORD_HASH_THREADS = int(get("PASSWORD_HASH_THREADS", "2"))
+        self.PASSWORD_HASH_THREADS = int(get("PASSWORD_HASH_THREADS", "1"))
         self.PASSWORD_HASH_WAITING = int(get("PASSWORD_HASH_WAITING", "8"))
         self.LOGIN_ATTEMPTS_PER_MINUTE = int(get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
