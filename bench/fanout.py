@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import time
 from pathlib import Path
 
 from server import BenchServer
+from session import machine_description, run, write_results
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
 
 VARIANTS = {"simple": "simple-websocket", "gws": "gevent-websocket"}
@@ -62,13 +61,6 @@ def parse_arguments() -> argparse.Namespace:
         if not low <= getattr(arguments, name) <= high:
             parser.error(f"--{name} must be between {low} and {high}")
     return arguments
-
-
-def machine_description() -> dict:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), platform.machine())
-    return {"cpus": os.cpu_count(), "cpu_model": cpu_model, "python": platform.python_version(),
-            "kernel": platform.release(), "load_average_at_start": os.getloadavg()}
 
 
 def run_round(server: BenchServer, worker_pid: int, audience, client_bin: Path, messages: int,
@@ -181,17 +173,9 @@ def main() -> int:
     print("\n".join(summarize(runs, windows)))
     print(f"\n[bench] load average at end {machine['load_average_at_end']}; "
           f"{time.monotonic() - started:.0f} s in all")
-    if arguments.json:
-        arguments.json.parent.mkdir(parents=True, exist_ok=True)
-        arguments.json.write_text(json.dumps({"arguments": {k: str(v) for k, v in vars(arguments).items()},
-                                              "machine": machine, "runs": runs}, indent=1))
+    write_results(arguments, machine=machine, runs=runs)
     return 0
 
 
-def stop_on_signal(signum, frame):
-    raise SystemExit(f"stopped by signal {signum}")  # unwinds through the finally that stops the servers
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, stop_on_signal)
-    sys.exit(main())
+    run(main)

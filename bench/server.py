@@ -1,5 +1,7 @@
 """One real Switchboard server for the benchmark: gunicorn, one worker, on a free 127.0.0.1 port,
-with its own SQLite database in a temporary folder; the users and group the benchmark needs."""
+with its own SQLite database and job queue in a temporary folder, optionally its job consumer
+(`jobs=True`) and the code of another checkout (`app_dir`, e.g. a `git worktree` of an older
+commit, served from the same venv); the users and group the benchmark needs."""
 from __future__ import annotations
 
 import os
@@ -59,6 +61,10 @@ class BenchServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    app_dir: Path = ROOT
+    env: dict = field(default_factory=dict)  # settings on top of the benchmark's own
+    jobs: bool = False  # also run `flask jobs-worker`, as production does
+    consumer: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -72,22 +78,27 @@ class BenchServer:
             "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
+            "JOBS_SQLITE_PATH": str(self.workdir / "jobs.db"),
             "SOCKETIO_ASYNC_MODE": "gevent",
             "SOCKETIO_MESSAGE_QUEUE": "",
             "FLASK_APP": "app",
+            **self.env,
         }
 
     def start(self) -> BenchServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(self.venv_bin / "flask"), "db", "upgrade"], cwd=ROOT, env=self.environment(),
+        subprocess.run([str(self.venv_bin / "flask"), "db", "upgrade"], cwd=self.app_dir, env=self.environment(),
                        check=True, capture_output=True, timeout=120)
         self.log = open(self.workdir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
             [str(self.venv_bin / "gunicorn"), "--worker-class", WORKER_CLASSES[self.variant], "--workers", "1",
              "--no-control-socket", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
-            cwd=ROOT, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=self.app_dir, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok, 60, f"{self.variant} server")
+        if self.jobs:
+            self.consumer = subprocess.Popen([str(self.venv_bin / "flask"), "jobs-worker"], cwd=self.app_dir,
+                                             env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT)
         return self
 
     def worker_pid(self) -> int:
@@ -95,16 +106,17 @@ class BenchServer:
         return wait_until(lambda: _only_child(self.process.pid), 10, "the gunicorn worker")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        for process in (self.consumer, self.process):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.process is not None:
             self.log.close()
-        self.process = None
+        self.process = self.consumer = None
 
     def log_tail(self, lines: int = 30) -> str:
         text = (self.workdir / "gunicorn.log").read_text(errors="replace")

@@ -1,0 +1,37 @@
+"""What every benchmark session shares: the machine it ran on, its results written as JSON, and
+servers stopped on SIGTERM as on Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+def machine_description() -> dict:
+    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), platform.machine())
+    return {"cpus": os.cpu_count(), "cpu_model": cpu_model, "python": platform.python_version(),
+            "kernel": platform.release(), "load_average_at_start": os.getloadavg()}
+
+
+def write_results(arguments: argparse.Namespace, **results) -> None:
+    """The session's arguments and results as JSON at `--json`, if given."""
+    if arguments.json:
+        arguments.json.parent.mkdir(parents=True, exist_ok=True)
+        arguments.json.write_text(json.dumps({"arguments": {k: str(v) for k, v in vars(arguments).items()},
+                                              **results}, indent=1))
+
+
+def run(main: Callable[[], int]) -> None:
+    """Run a session's main; SIGTERM unwinds through its `finally`s (which stop the servers) like Ctrl-C."""
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    sys.exit(main())
+
+
+def _stop_on_signal(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")
