@@ -3,6 +3,7 @@ storage, so that its log, its database file and its storage folder hold only wha
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,17 @@ SERVER_FAULTS = ("Traceback", "internal_error", "database is locked", "Error han
                  "WORKER TIMEOUT")
 
 
-@pytest.fixture(scope="package")
-def fault_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("faults"), jobs=False)
+def own_server(tmp_path_factory, name: str, jobs: bool = False) -> Iterator[LiveServer]:
+    """A fixture's body: a migrated gunicorn of its own (with its job consumer if `jobs`), stopped after."""
+    server = LiveServer(tmp_path_factory.mktemp(name), jobs=jobs)
     server.migrate()
     yield server.start()
     server.stop()
+
+
+@pytest.fixture(scope="package")
+def fault_server(tmp_path_factory):
+    yield from own_server(tmp_path_factory, "faults")
 
 
 def server_faults(server: LiveServer) -> list[str]:

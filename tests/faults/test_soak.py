@@ -19,7 +19,7 @@ import pytest
 
 from tests.delivery.syncing_client import RevisionWatermark, SyncingClient, Tally
 from tests.delivery.workload import snapshot
-from tests.faults.conftest import server_faults
+from tests.faults.conftest import own_server, server_faults
 from tests.integration.chat import create_group, history
 from tests.servers import ChatUser, LiveServer
 from tests.wire_client import WireHub
@@ -59,10 +59,7 @@ def join(client: SyncingClient, conversation_id: int) -> None:
 
 @pytest.fixture(scope="module")
 def soak_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("soak"), jobs=False)
-    server.migrate()
-    yield server.start()
-    server.stop()
+    yield from own_server(tmp_path_factory, "soak")
 
 
 def test_soak(soak_server):

@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.conftest import database_rows, server_faults
+from tests.faults.conftest import database_rows, own_server, server_faults
 from tests.files.samples import png_bytes
 from tests.integration.chat import create_group, history
-from tests.servers import ChatUser, LiveServer, wait_for
+from tests.servers import ChatUser, wait_for
 from tests.wire_client import Request, WireHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -31,10 +31,7 @@ UPLOAD_EVERY_SECONDS = 0.5
 @pytest.fixture(scope="module")
 def sqlite_server(tmp_path_factory):
     """gunicorn on SQLite with its job consumer: two processes writing one database file."""
-    server = LiveServer(tmp_path_factory.mktemp("sqlite-writers"))
-    server.migrate()
-    yield server.start()
-    server.stop()
+    yield from own_server(tmp_path_factory, "sqlite-writers", jobs=True)
 
 
 def test_concurrent_writers_on_sqlite_get_answers_and_store_each_message_once(sqlite_server):
