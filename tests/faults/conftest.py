@@ -3,12 +3,17 @@ storage, so that its log, its database file and its storage folder hold only wha
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers import LiveServer
+from tests.delivery.syncing_client import SyncingClient
+from tests.delivery.workload import snapshot
+from tests.integration.chat import history
+from tests.servers import ChatUser, LiveServer
 
 # Server log lines that mean a fault reached the server's error path (or gunicorn's).
 SERVER_FAULTS = ("Traceback", "internal_error", "database is locked", "Error handling request", "[CRITICAL]",
@@ -41,3 +46,30 @@ def database_rows(server: LiveServer, query: str, *parameters) -> list[tuple]:
 
 def storage_root(server: LiveServer) -> Path:
     return server.workdir / "files"
+
+
+def assert_clients_hold_the_stored_messages(clients: list[SyncingClient], readers: dict[int, ChatUser]) -> None:
+    """Every client holds exactly the stored messages of each of its conversations (read by a
+    member: conversation id -> reader), no client_id is stored twice, every ack names its stored message."""
+    stored_everywhere = []
+    for conversation_id, reader in readers.items():
+        stored = history(reader, conversation_id)
+        stored_everywhere += stored
+        for client in clients:
+            if conversation_id in client.messages:
+                assert snapshot(client.messages[conversation_id].values()) == snapshot(stored), (
+                    client.user.username, conversation_id)
+    assert max(Counter(message["client_id"] for message in stored_everywhere).values()) == 1
+    by_id = {message["id"]: message for message in stored_everywhere}
+    for client in clients:
+        for client_id, message in client.acknowledged.items():
+            assert by_id[message["id"]]["client_id"] == client_id
+
+
+def calm_until(step: Callable[[bool], None], done: Callable[[], bool], timeout: float, what: str) -> None:
+    """Let the clients run without writing (`step(False)`) until `done()`; TimeoutError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        step(False)

@@ -12,15 +12,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.delivery.syncing_client import RevisionWatermark, SyncingClient, Tally
-from tests.delivery.workload import snapshot
-from tests.faults.conftest import own_server, server_faults
-from tests.integration.chat import create_group, history
+from tests.faults.conftest import assert_clients_hold_the_stored_messages, calm_until, own_server, server_faults
+from tests.integration.chat import create_group
 from tests.servers import ChatUser, LiveServer
 from tests.wire_client import WireHub
 
@@ -86,13 +84,6 @@ def test_soak(soak_server):
                 next_write[id(client)] = now + rng.expovariate(1 / SEND_EVERY_SECONDS)
         hub.pump_once(0.005)
 
-    def calm_until(done, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            step(writing=False)
-
     try:
         started = time.monotonic()
         next_join = next_kill = next_sample = started
@@ -116,13 +107,13 @@ def test_soak(soak_server):
             step(writing=True)
         rss.append((time.monotonic() - started, worker_rss(soak_server)))
 
-        calm_until(lambda: all(client.settled_writes() for client in clients), 60, "every write answered")
+        calm_until(step, lambda: all(client.settled_writes() for client in clients), 60, "every write answered")
         for group_id in groups:  # a last message shows every member a change it missed, if any
             next(client for client in clients if group_id in client.conversation_ids).send(group_id, "the end")
-        calm_until(lambda: all(client.settled_writes() for client in clients), 30, "the last messages")
+        calm_until(step, lambda: all(client.settled_writes() for client in clients), 30, "the last messages")
         final = {group_id: owner.api("GET", f"/conversations/{group_id}").json()["conversation"]["last_revision"]
                  for group_id in groups}
-        calm_until(lambda: all(client.settled(final) for client in clients), 60, "every client caught up")
+        calm_until(step, lambda: all(client.settled(final) for client in clients), 60, "every client caught up")
 
         warm = [size for at, size in rss if at <= WARM_UP * SECONDS]
         print(f"\nsoak: {CLIENTS} clients, {SECONDS:.0f} s: {tally.sends} sends ({tally.retries} retries, "
@@ -132,19 +123,7 @@ def test_soak(soak_server):
               f"samples (MiB) {[round(size / 2**20, 1) for _, size in rss]}")
         assert server_faults(soak_server) == []
         assert tally.out_of_order == []
-        stored_everywhere = []
-        for group_id in groups:
-            stored = history(owner, group_id)
-            stored_everywhere += stored
-            for client in clients:
-                if group_id in client.messages:
-                    assert snapshot(client.messages[group_id].values()) == snapshot(stored), (
-                        client.user.username, group_id)
-        assert max(Counter(message["client_id"] for message in stored_everywhere).values()) == 1
-        by_id = {message["id"]: message for message in stored_everywhere}
-        for client in clients:
-            for client_id, message in client.acknowledged.items():
-                assert by_id[message["id"]]["client_id"] == client_id
+        assert_clients_hold_the_stored_messages(clients, {group_id: owner for group_id in groups})
         assert rss[-1][1] <= warm[-1] * (1 + RSS_GROWTH_ALLOWED) + RSS_SLACK_BYTES
     finally:
         hub.close()
