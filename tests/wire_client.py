@@ -316,15 +316,15 @@ class WireHub:
             self.pump_once(0.05)
 
     def pump_once(self, wait: float = 0.05) -> None:
-        """Wait up to `wait` seconds for data, then read one frame from each connection that has some."""
+        """Wait up to `wait` seconds for data, then read what each connection has (a client that
+        reads slowly makes the server wait to write, and that changes what is measured)."""
         sources = [s for s in self.sockets if s.connected and not s.paused] + self.rest_calls
         if not sources:
             time.sleep(wait)
             return
         ready, _, _ = select.select(sources, [], [], wait)
         for source in ready:
-            if source.readable():  # reading one source may have drained another (`_read_answers_first`)
-                source.read()
+            source.drain()  # also when reading another source drained it first (`_read_answers_first`)
 
     def close(self) -> None:
         for wire_socket in list(self.sockets):
