@@ -2,17 +2,24 @@
 
 One process: `LocalPresence` (in memory). Several processes or machines: `RedisPresence`,
 where each process keeps its sockets in its own Redis hash that expires unless the
-process refreshes it, so a crashed process's sockets vanish within a minute.
+process refreshes it, so a crashed process's sockets vanish within a minute. The process
+also keeps its sockets in memory and writes the whole hash again at every heartbeat, so
+presence is right again within HEARTBEAT_SECONDS of Redis coming back after an outage or
+a restart that lost its data; while Redis is unreachable, connects and disconnects go on
+without it (a failure here would leave a socket unanswered, or in its rooms after it left).
 Use the `presence` proxy; `init_presence(app)` picks the store.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import defaultdict
 
 from flask import Flask, current_app
 from werkzeug.local import LocalProxy
+
+log = logging.getLogger(__name__)
 
 
 class LocalPresence:
@@ -50,22 +57,41 @@ class RedisPresence:
         import redis
 
         self.redis = redis.Redis.from_url(url)
+        self._unavailable = redis.RedisError
         self.process_key = self.KEY_PREFIX + uuid.uuid4().hex
         self._start_background_task = start_background_task
         self._sleep = sleep
         self._heartbeat_started = False
+        self._sockets: dict[str, int] = {}  # this process's sockets: sid -> user id
 
     def connected(self, user_id: int, sid: str) -> None:
-        pipeline = self.redis.pipeline()
-        pipeline.hset(self.process_key, sid, user_id)
-        pipeline.expire(self.process_key, self.TTL_SECONDS)
-        pipeline.execute()
+        self._sockets[sid] = user_id
+        try:
+            pipeline = self.redis.pipeline()
+            pipeline.hset(self.process_key, sid, user_id)
+            pipeline.expire(self.process_key, self.TTL_SECONDS)
+            pipeline.execute()
+        except self._unavailable as error:
+            log.warning("presence: Redis unavailable, socket %s recorded at the next heartbeat (%s)", sid, error)
         if not self._heartbeat_started:
             self._heartbeat_started = True
             self._start_background_task(self._heartbeat)
 
     def disconnected(self, user_id: int, sid: str) -> None:
-        self.redis.hdel(self.process_key, sid)
+        self._sockets.pop(sid, None)
+        try:
+            self.redis.hdel(self.process_key, sid)
+        except self._unavailable as error:
+            log.warning("presence: Redis unavailable, socket %s forgotten at the next heartbeat (%s)", sid, error)
+
+    def refresh(self) -> None:
+        """Write this process's sockets again, whole, and push its expiry back."""
+        pipeline = self.redis.pipeline(transaction=True)
+        pipeline.delete(self.process_key)
+        if self._sockets:
+            pipeline.hset(self.process_key, mapping=dict(self._sockets))
+            pipeline.expire(self.process_key, self.TTL_SECONDS)
+        pipeline.execute()
 
     def online_user_ids(self) -> set[int]:
         return {int(user_id) for key in self._process_keys() for user_id in self.redis.hvals(key)}
@@ -79,7 +105,10 @@ class RedisPresence:
     def _heartbeat(self) -> None:
         while True:
             self._sleep(self.HEARTBEAT_SECONDS)
-            self.redis.expire(self.process_key, self.TTL_SECONDS)
+            try:
+                self.refresh()
+            except self._unavailable as error:  # keep beating: Redis may be back next time
+                log.warning("presence: Redis unavailable at the heartbeat (%s)", error)
 
 
 def init_presence(app: Flask, start_background_task, sleep) -> None:

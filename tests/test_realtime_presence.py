@@ -61,3 +61,25 @@ def test_redis_presence_heartbeat_keeps_the_process_key(redis_server):
     presence.connected(30, "s")
     assert started.is_set() and presence.redis.ttl(presence.process_key) > 0
     presence.disconnected(30, "s")
+
+
+@pytest.mark.integration
+def test_redis_presence_goes_on_without_redis_and_is_right_again_at_the_next_heartbeat(redis_server):
+    import redis
+
+    from tests.servers import free_port
+
+    presence = RedisPresence(f"redis://127.0.0.1:{free_port()}/0", no_heartbeat, time.sleep)  # nothing listens
+    presence.connected(40, "a")  # neither raises: a socket's connect and disconnect must go on
+    presence.connected(41, "b")
+    presence.connected(42, "c")
+    presence.disconnected(42, "c")
+    presence.redis = redis.Redis.from_url(redis_server.url)  # Redis is back, empty (restarted without its data)
+    presence.redis.hset(presence.process_key, "c", 42)  # and a socket that left meanwhile is still written
+    presence.refresh()
+    assert presence.online_user_ids() >= {40, 41} and 42 not in presence.online_user_ids()
+    assert presence.redis.ttl(presence.process_key) > 0
+    presence.disconnected(40, "a")
+    presence.disconnected(41, "b")
+    presence.refresh()
+    assert not presence.redis.exists(presence.process_key)
