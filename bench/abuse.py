@@ -146,7 +146,11 @@ def recover(scenario: Scenario, reference_p99: float, limit_seconds: float = 300
     started = time.monotonic()
     normal = max(3 * reference_p99, 30.0)
     while time.monotonic() - started < limit_seconds:
-        probe = result_of(start("quiet", scenario.quiet_job(1, 10, 5)), "a recovery probe")
+        try:
+            probe = result_of(start("quiet", scenario.quiet_job(1, 10, 5)), "a recovery probe")
+        except RuntimeError:  # too busy to let the probe connect, still
+            time.sleep(1)
+            continue
         if not probe["timeouts"] and max(probe["latencies_ms"]) < normal:
             break
     return time.monotonic() - started
