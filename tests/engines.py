@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.servers import free_port, wait_for
@@ -84,15 +85,27 @@ class PostgresServer:
             self.workdir.chmod(0o700)
         subprocess.run(self._run([_pg_tool("initdb"), "-D", str(self.datadir), "-A", "trust", "-U", self.user,
                                   "-E", "UTF8", "--no-sync"]), check=True, capture_output=True)
+        self._serve()
+        subprocess.run(self._run([_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                                  self.database]), check=True, capture_output=True)
+        return self
+
+    def _serve(self) -> None:
         self.process = subprocess.Popen(
             self._run([_pg_tool("postgres"), "-D", str(self.datadir), "-p", str(self.port), "-h", "127.0.0.1",
                        "-k", str(self.workdir), "-c", "fsync=off", "-c", "full_page_writes=off"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for(self._ready, what="postgres")
-        subprocess.run(self._run([_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
-                                  self.database]), check=True, capture_output=True)
-        return self
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server (fast shutdown: open connections cut), then start it again on the same data
+        and port after `down_seconds`."""
+        subprocess.run(self._run([_pg_tool("pg_ctl"), "stop", "-m", "fast", "-D", str(self.datadir)]), check=True,
+                       capture_output=True)
+        self.process.wait(timeout=30)
+        time.sleep(down_seconds)
+        self._serve()
 
     def create_database(self, name: str) -> str:
         """Another database in the same cluster (for servers that must not share one); its URL."""
