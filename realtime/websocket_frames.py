@@ -28,6 +28,11 @@ class WholeFrames:
             self._sock.sendall(data)
         return len(data)
 
+    @property
+    def writing(self) -> bool:
+        """A frame is being written (its writer waits for the client to read)."""
+        return self._sending.locked()
+
     def __getattr__(self, name: str):
         return getattr(self._sock, name)
 
@@ -45,3 +50,28 @@ def write_whole_frames() -> None:
 
     __init__.writes_whole_frames = True
     base.__init__ = __init__
+    _remember_frames_socket()
+
+
+def frames_socket(eio_socket) -> WholeFrames | None:
+    """The WholeFrames socket under an engine.io connection on websocket, or None (polling)."""
+    return getattr(eio_socket, "switchboard_frames", None)
+
+
+def _remember_frames_socket() -> None:
+    """Each engine.io connection that upgrades to websocket keeps its WholeFrames socket, so
+    that the socket queues can tell when what was queued has been written."""
+    import engineio.socket
+
+    original = engineio.socket.Socket._websocket_handler
+    if getattr(original, "remembers_frames", False):
+        return
+
+    @functools.wraps(original)
+    def _websocket_handler(self, ws):
+        sock = getattr(getattr(ws, "ws", ws), "sock", None)
+        self.switchboard_frames = sock if isinstance(sock, WholeFrames) else None
+        return original(self, ws)
+
+    _websocket_handler.remembers_frames = True
+    engineio.socket.Socket._websocket_handler = _websocket_handler

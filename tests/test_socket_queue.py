@@ -22,7 +22,7 @@ class StandInServer:
         self.packet_class = packet.Packet
         self.tasks, self.log, self.sent, self.disconnected = [], [], [], []
         self.yields = []  # len(self.log) at each sleep(0): when other greenlets (the writers) got a turn
-        self.eio = SimpleNamespace(disconnect=lambda eio_sid: self.disconnected.append(eio_sid))
+        self.eio = SimpleNamespace(disconnect=lambda eio_sid: self.disconnected.append(eio_sid), sockets={})
 
     def disconnect(self, sid, namespace=None):
         self.disconnected.append(sid)
@@ -106,3 +106,51 @@ def test_an_event_of_a_socket_no_longer_connected_is_ignored():
     server.manager.sid_from_eio_sid = lambda eio_sid, namespace: None
     emit(queues, "e1", 0)
     assert (server.tasks, server.sent, queues.lanes) == ([], [], {})
+
+
+
+class Frames:
+    def __init__(self, writing) -> None:
+        self._writing = writing
+
+    @property
+    def writing(self) -> bool:
+        return self._writing()
+
+
+class StandInConnection:
+    """An engine.io connection on websocket: its outgoing queue and the socket under it."""
+
+    def __init__(self, queued: int, writing_turns: int) -> None:
+        self.queued = queued
+        self.writing_turns = writing_turns
+        self.queue = SimpleNamespace(empty=lambda: self.queued == 0)
+        self.switchboard_frames = Frames(lambda: self.writing_turns > 0)
+
+    def turn(self) -> None:
+        """One turn of the writer: it takes what is queued, then writes for a few turns."""
+        self.queued = 0
+        self.writing_turns = max(self.writing_turns - 1, 0)
+
+
+def test_the_changes_wait_until_the_ack_is_written_not_only_queued():
+    server = StandInServer()
+    connection = StandInConnection(queued=2, writing_turns=3)
+    server.eio.sockets["e1"] = connection
+    turns = []
+    server.sleep = lambda seconds: (turns.append(seconds), connection.turn())
+    SocketQueues(server)._wait_until_written("e1")
+    assert connection.queued == 0 and connection.writing_turns == 0
+    assert len(turns) >= 4  # waited while the writer was still writing, not just one turn
+
+
+def test_a_writer_stuck_on_a_client_that_does_not_read_is_waited_for_a_bounded_time(monkeypatch):
+    from blueprints.chat import socket_queue
+
+    server = StandInServer()
+    server.eio.sockets["e1"] = StandInConnection(queued=1, writing_turns=10**9)
+    clock = [0.0]
+    monkeypatch.setattr(socket_queue.time, "monotonic", lambda: clock[0])
+    server.sleep = lambda seconds: clock.__setitem__(0, clock[0] + max(seconds, 0.001))
+    SocketQueues(server)._wait_until_written("e1")
+    assert socket_queue.ACK_WRITE_WAIT_SECONDS <= clock[0] < socket_queue.ACK_WRITE_WAIT_SECONDS + 0.1

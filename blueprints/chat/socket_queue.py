@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -34,11 +35,14 @@ from socketio import packet
 
 from actions.errors import ActionError
 from payloads import error_payload
+from realtime.websocket_frames import frames_socket
 
 log = logging.getLogger(__name__)
 
 BUSY = ActionError("busy", "Too many events of this connection are waiting: wait for their answers, then try again.",
                    status=429)
+
+ACK_WRITE_WAIT_SECONDS = 0.2  # below realtime.ordering.WAIT_SECONDS: a late release must not outwait the reorder buffer
 
 _after_ack: ContextVar[list[Callable[[], None]] | None] = ContextVar("switchboard_after_ack", default=None)
 
@@ -127,14 +131,34 @@ class SocketQueues:
         finally:
             _after_ack.reset(token)
             if callbacks:
-                # The ack is in the socket's outgoing queue, not on the wire yet: one turn for the
-                # writer it woke, so that it is written before the changes reach other sockets.
-                self.server.sleep(0)
+                self._wait_until_written(eio_sid)
             for callback in callbacks:
                 try:
                     callback()
                 except Exception:
                     log.exception("an after-ack callback of socket %s failed", sid)
+
+
+    def _wait_until_written(self, eio_sid: str) -> None:
+        """The ack is in the connection's outgoing queue, not on the wire yet: wait until its
+        writer has taken everything queued and written it (it is back waiting for more), so the
+        ack is written before the changes reach other sockets. A writer blocked on a client that
+        does not read is waited for ACK_WRITE_WAIT_SECONDS at most: that client then delays the
+        fan-out of its own messages, never anyone else's."""
+        self.server.sleep(0)  # the writer's turn: usually all it takes
+        connection = self.server.eio.sockets.get(eio_sid)
+        frames = frames_socket(connection)
+        if frames is None:  # long-polling: the client fetches the ack; nothing to wait for here
+            return
+        deadline = time.monotonic() + ACK_WRITE_WAIT_SECONDS
+        pause = 0.001
+        while time.monotonic() < deadline:
+            if connection.queue.empty() and not frames.writing:
+                self.server.sleep(0)  # not merely between waking and running: idle across a turn
+                if connection.queue.empty() and not frames.writing:
+                    return
+            self.server.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def install(server) -> SocketQueues:
