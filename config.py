@@ -108,6 +108,8 @@ class BaseConfig:
         self.MAX_CONTENT_LENGTH = int(get("REQUEST_MAX_BYTES", str(256 * 1024)))
         self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
         self.UPLOADS_PER_HOUR = int(get("UPLOADS_PER_HOUR", "120"))
+        # What one user's files (not deleted) may take in all; 0: no quota.
+        self.UPLOAD_QUOTA_BYTES = int(get("UPLOAD_QUOTA_BYTES", str(2 * 1024**3)))
         # Images that would decode to more pixels get no thumbnail (a small file can claim a huge canvas).
         self.THUMBNAIL_MAX_PIXELS = int(get("THUMBNAIL_MAX_PIXELS", "16000000"))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))

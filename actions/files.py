@@ -15,7 +15,7 @@ from io import BytesIO
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import func, update
 
 from actions.access import access_conversation, access_conversation_for_posting, access_operator, is_operator
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
@@ -108,7 +108,9 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
     filename = check_filename(filename)
     storage = get_storage()
     key = _new_key(conversation_id)
-    reader = MeteredReader(stream, current_app.config["UPLOAD_MAX_BYTES"])
+    room, largest = _quota_left(uploader), current_app.config["UPLOAD_MAX_BYTES"]
+    limit = largest if room is None else min(room, largest)
+    reader = MeteredReader(stream, limit)
     try:
         head = reader.peek(SNIFF_BYTES)
         if not head:
@@ -117,7 +119,7 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
         storage.save(key, reader, content_type)
     except TooLarge:
         storage.delete(key)
-        raise too_large_error() from None
+        raise (quota_error() if limit < largest else too_large_error()) from None
     attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id, storage_key=key,
                             filename=filename, content_type=content_type, size=reader.size,
                             sha256=reader.sha256, status="ready")
@@ -140,6 +142,9 @@ def start_direct_upload(uploader: User, conversation_id: int, filename: object, 
     size = check_int(size, "size", minimum=1)
     if size > current_app.config["UPLOAD_MAX_BYTES"]:
         raise too_large_error()
+    room = _quota_left(uploader)
+    if room is not None and size > room:
+        raise quota_error()
     attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id,
                             storage_key=_new_key(conversation_id), filename=filename,
                             content_type=content_type, size=size, status="pending")
@@ -230,6 +235,24 @@ def _check_allowed(content_type: str | None) -> str:
     if content_type is None or content_type not in current_app.config["UPLOAD_ALLOWED_TYPES"]:
         raise ActionError("type_not_allowed", "This type of file is not accepted.", status=415)
     return content_type
+
+
+def _quota_left(uploader: User) -> int | None:
+    """Bytes the uploader may still store (UPLOAD_QUOTA_BYTES less their files not deleted); None: no quota."""
+    quota = current_app.config["UPLOAD_QUOTA_BYTES"]
+    if not quota:
+        return None
+    used = db.session.execute(
+        db.select(func.coalesce(func.sum(Attachment.size), 0))
+        .where(Attachment.uploader_id == uploader.id, Attachment.status != "deleted")
+    ).scalar_one()
+    return max(quota - used, 0)
+
+
+def quota_error() -> ActionError:
+    quota = current_app.config["UPLOAD_QUOTA_BYTES"]
+    return ActionError("quota_exceeded", f"Your files may take {quota} bytes in all: this one does not fit.",
+                       status=413)
 
 
 def too_large_error() -> ActionError:
