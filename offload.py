@@ -5,9 +5,11 @@ the CPU for 80 ms (scrypt) holds up everyone for 80 ms. `run_off_loop` hands the
 native thread and waits for it cooperatively, so the loop goes on serving others meanwhile
 (hashlib releases the GIL while it hashes). The pool is small and bounded: when all its
 threads are busy, further calls wait their turn, and never take more CPU than `threads` cores.
-The line is bounded too: a caller waiting for a thread holds whatever it holds (a request's
-database connection), so past `waiting` callers in line the next one is refused at once with
-503 `server_busy`, rather than let many guessers take every connection of the pool.
+On Linux the pool's threads run at a lower CPU priority (nice 10): when the machine is short of
+cores, the loop gets one before a password does. The line is bounded too: a caller waiting for
+a thread holds whatever it holds (a request's database connection), so past `waiting` callers
+in line the next one is refused at once with 503 `server_busy`, rather than let many guessers
+take every connection of the pool.
 
 Once gevent has patched `threading` its threads are greenlets, so the pool is then gevent's
 own ThreadPool of real threads; otherwise (the threading mode of the development server and
@@ -15,6 +17,7 @@ the tests, the job consumer) a concurrent.futures pool. One pool per process, ma
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +31,7 @@ Result = TypeVar("Result")
 _pool: Any = None
 _pool_lock = threading.Lock()
 _in_line = 0  # calls handed to the pool, running or waiting
+THREAD_NICENESS = 10
 
 
 class ServerBusy(ActionError):
@@ -49,11 +53,20 @@ def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, 
         _in_line += 1
     try:
         if _gevent_patched():
-            return pool.apply(function, args)
-        return pool.submit(function, *args).result()
+            return pool.apply(_at_low_priority, (function, args))
+        return pool.submit(_at_low_priority, function, args).result()
     finally:
         with _pool_lock:
             _in_line -= 1
+
+
+def _at_low_priority(function: Callable[..., Result], args: tuple) -> Result:
+    if sys.platform.startswith("linux"):  # per thread on Linux (elsewhere it would be the whole process)
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, THREAD_NICENESS)  # 0: the calling thread
+        except OSError:
+            pass
+    return function(*args)
 
 
 def _gevent_patched() -> bool:

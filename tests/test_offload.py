@@ -1,6 +1,7 @@
 """offload.py: password hashing runs on a native thread of a small pool, never on the caller's
 (the event loop's) thread, in the threading mode of the tests and under gevent alike; past the
 pool's line a caller is refused at once (503 `server_busy`)."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,18 +11,19 @@ import pytest
 
 import models.user
 from actions.accounts import authenticate, register_user
-from offload import ServerBusy, run_off_loop
+from offload import THREAD_NICENESS, ServerBusy, run_off_loop
 from tests.factories import PASSWORD
 from tests.helpers import error_of
 from tests.servers import ROOT
 
 
-def test_hashing_and_checking_a_password_run_in_another_thread(app, alice, monkeypatch):
-    threads = []
+def test_hashing_and_checking_a_password_run_in_another_thread_at_a_lower_priority(app, alice, monkeypatch):
+    threads, priorities = [], []
 
     def recording(function):
         def run(*args, **kwargs):
             threads.append(threading.get_ident())
+            priorities.append(os.getpriority(os.PRIO_PROCESS, 0))  # on Linux: this thread's
             return function(*args, **kwargs)
         return run
 
@@ -30,6 +32,7 @@ def test_hashing_and_checking_a_password_run_in_another_thread(app, alice, monke
     register_user("dave", "a long password")
     assert authenticate("alice", PASSWORD) == alice
     assert len(threads) == 2 and threading.get_ident() not in threads
+    assert priorities == [THREAD_NICENESS] * 2 and os.getpriority(os.PRIO_PROCESS, 0) < THREAD_NICENESS
 
 
 # Under gevent: the offloaded call waits (in its thread) for something only the event loop can
