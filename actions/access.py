@@ -76,14 +76,14 @@ def access_group_for_managing(user: User, conversation_id: int) -> Membership:
     return membership
 
 
-def access_user_for_adding(actor: User, user_id: int) -> User:
-    """An active user the actor may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
+def access_user_for_adding(user: User, user_id: int) -> User:
+    """An active user whom `user` may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
     apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their
     own, and operators add them from the back office (actions.group_admin does not come here)."""
-    user = get_active_user(user_id)
-    if user.id != actor.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
+    added = get_active_user(user_id)
+    if added.id != user.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
         raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
-    return user
+    return added
 
 
 def access_own_message(user: User, message_id: int) -> Message:
