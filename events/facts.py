@@ -30,152 +30,122 @@ class Recipients:
 @dataclass(frozen=True)
 class Fact:
     @property
-    def recipients(self) -> Recipients:  # pragma: no cover - every fact overrides it
+    def recipients(self) -> Recipients:  # pragma: no cover - every fact has an audience below
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ToMembers(Fact):
+    """Told to the members of `conversation_id`."""
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.members_of(self.conversation_id)
+
+
+@dataclass(frozen=True)
+class ToUser(Fact):
+    """Told to every connection of `user_id`."""
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id)
 
 
 # Messages. Every revision of a conversation is exactly one of these two facts, so a
 # receiver that sees revision r+2 after r knows that r+1 is missing.
 
 @dataclass(frozen=True)
-class MessageCreated(Fact):
+class MessageCreated(ToMembers):
     conversation_id: int
     message_id: int
     revision: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
-
 
 @dataclass(frozen=True)
-class MessageChanged(Fact):
+class MessageChanged(ToMembers):
     """Edited, deleted by its author, hidden or unhidden by an operator."""
 
     conversation_id: int
     message_id: int
     revision: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
-
 
 @dataclass(frozen=True)
-class ConversationRead(Fact):
+class ConversationRead(ToUser):
     """A user's read position moved: their other tabs and devices follow."""
 
     user_id: int
     conversation_id: int
     last_read_seq: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)
-
 
 # Conversations and memberships.
 
 @dataclass(frozen=True)
-class ConversationJoined(Fact):
+class ConversationJoined(ToUser):
     """The user became a member: their live connections start following the conversation."""
 
     user_id: int
     conversation_id: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)
-
 
 @dataclass(frozen=True)
-class ConversationLeft(Fact):
+class ConversationLeft(ToUser):
     """The user is no longer a member (left, removed, or the group was deleted)."""
 
     user_id: int
     conversation_id: int
     reason: str
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)
-
 
 @dataclass(frozen=True)
-class ConversationUpdated(Fact):
+class ConversationUpdated(ToMembers):
     conversation_id: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
-
 
 @dataclass(frozen=True)
-class MemberJoined(Fact):
+class MemberJoined(ToMembers):
     """Told to the members of a group that someone was added or joined."""
 
     conversation_id: int
     user_id: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
-
 
 @dataclass(frozen=True)
-class MemberLeft(Fact):
+class MemberLeft(ToMembers):
     conversation_id: int
     user_id: int
     reason: str
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
-
 
 @dataclass(frozen=True)
-class MemberRoleChanged(Fact):
+class MemberRoleChanged(ToMembers):
     conversation_id: int
     user_id: int
-
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.members_of(self.conversation_id)
 
 
 # Accounts and credentials.
 
 @dataclass(frozen=True)
-class UserSessionsRevoked(Fact):
+class UserSessionsRevoked(ToUser):
     """Every live connection of the user ends (deactivated, or password reset by an operator)."""
 
     user_id: int
     reason: str
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)
-
 
 @dataclass(frozen=True)
-class TokenRevoked(Fact):
+class TokenRevoked(ToUser):
     """The connections opened with one API token end; the user's others go on."""
 
     user_id: int
     token_id: int
 
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)
-
 
 @dataclass(frozen=True)
-class SessionEnded(Fact):
+class SessionEnded(ToUser):
     """The connections opened with one login session (one browser) end; the user's others go on."""
 
     user_id: int
     session_id: str
-
-    @property
-    def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id)

@@ -66,28 +66,28 @@ class SocketIOAdapter:
             return [message_frame(event, message, fact.revision)]
         if isinstance(fact, f.ConversationRead):
             return [emit_frame("conversation:read", {"conversation_id": fact.conversation_id,
-                                                     "last_read_seq": fact.last_read_seq}, user_room(fact.user_id))]
+                                                     "last_read_seq": fact.last_read_seq}, _room_of(fact))]
         if isinstance(fact, f.ConversationJoined):
             return [room_command("join", user_room(fact.user_id), conversation_room(fact.conversation_id)),
-                    emit_frame("conversation:added", {"conversation": _added_payload(fact)}, user_room(fact.user_id))]
+                    emit_frame("conversation:added", {"conversation": _added_payload(fact)}, _room_of(fact))]
         if isinstance(fact, f.ConversationLeft):
             return [room_command("leave", user_room(fact.user_id), conversation_room(fact.conversation_id)),
                     emit_frame("conversation:removed", {"conversation_id": fact.conversation_id,
-                                                        "reason": fact.reason}, user_room(fact.user_id))]
+                                                        "reason": fact.reason}, _room_of(fact))]
         if isinstance(fact, f.ConversationUpdated):
             conversation = db.session.get(Conversation, fact.conversation_id)
             if conversation is None:
                 return []
             return [emit_frame("conversation:updated", {"conversation": conversation_payload(conversation)},
-                               conversation_room(fact.conversation_id))]
+                               _room_of(fact))]
         if isinstance(fact, f.MemberJoined | f.MemberRoleChanged):
             event = "member:joined" if isinstance(fact, f.MemberJoined) else "member:updated"
             return [emit_frame(event, {"conversation_id": fact.conversation_id,
                                        "member": member_payload(_membership(fact.conversation_id, fact.user_id))},
-                               conversation_room(fact.conversation_id))]
+                               _room_of(fact))]
         if isinstance(fact, f.MemberLeft):
             return [emit_frame("member:left", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
-                                               "reason": fact.reason}, conversation_room(fact.conversation_id))]
+                                               "reason": fact.reason}, _room_of(fact))]
         if isinstance(fact, f.UserSessionsRevoked):
             return [room_command("disconnect", user_room(fact.user_id))]
         if isinstance(fact, f.TokenRevoked):
@@ -95,6 +95,15 @@ class SocketIOAdapter:
         if isinstance(fact, f.SessionEnded):
             return [room_command("disconnect", session_room(fact.session_id))]
         raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
+
+
+def _room_of(fact: f.Fact) -> str:
+    """The room that holds a fact's recipients: a conversation's members, or one user's sockets."""
+    recipients = fact.recipients
+    if recipients.conversation_id is not None:
+        return conversation_room(recipients.conversation_id)
+    (user_id,) = recipients.user_ids
+    return user_room(user_id)
 
 
 def message_frame(event: str, message: Message, revision: int) -> dict:
