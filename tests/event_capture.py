@@ -16,11 +16,6 @@ class CapturedEvents(list):
     def deliver(self, facts: list[Fact]) -> None:
         self.extend(facts)
 
-    def take(self) -> list[Fact]:
-        taken = list(self)
-        self.clear()
-        return taken
-
 
 def capture(app) -> CapturedEvents:
     captured = CapturedEvents()
