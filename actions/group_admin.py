@@ -11,7 +11,7 @@ from actions.access import access_operator, get_active_user, get_group
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.files import remove_stored_objects_on_commit
-from actions.groups import add_membership_unchecked, find_membership, owner_count, remove_membership_unchecked
+from actions.groups import add_membership_unchecked, check_keeps_an_owner, find_membership, remove_membership_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
@@ -156,8 +156,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     membership = _existing_membership(conversation_id, user_id)
     if membership.role == role:
         return membership
-    if membership.role == "owner" and owner_count(conversation_id) == 1:
-        raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
+    check_keeps_an_owner(membership, role)
     record(operator, "group.set_member_role", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
     membership.role = role

@@ -121,8 +121,7 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
         raise NotFound("member_not_found", "That user is not a member.")
     if actor_membership.role != "owner" and (role == "owner" or target.role != "member"):
         raise Forbidden("not_a_group_owner", "Only owners can appoint owners or change admins.")
-    if target.role == "owner" and role != "owner" and owner_count(conversation_id) == 1:
-        raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
+    check_keeps_an_owner(target, role)
     target.role = role
     queue_event(MemberRoleChanged(conversation_id, target.user_id))
     return target
@@ -162,6 +161,12 @@ def find_membership(conversation_id: int, user_id: int) -> Membership | None:
         db.select(Membership).where(Membership.conversation_id == conversation_id,
                                     Membership.user_id == user_id)
     ).scalar_one_or_none()
+
+
+def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
+    """A group keeps at least one owner: its last owner cannot become admin or member."""
+    if membership.role == "owner" and new_role != "owner" and owner_count(membership.conversation_id) == 1:
+        raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
 
 
 def owner_count(conversation_id: int) -> int:
