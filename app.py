@@ -108,10 +108,12 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
     from blueprints.files import bp as files_bp
+    from blueprints.settings import bp as settings_bp
 
     converters.init_app(app)  # `<id:...>` in the routes below
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(settings_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     csrf.exempt(api_bp)  # both check the CSRF header themselves (blueprints.request_auth)
     app.register_blueprint(files_bp)
