@@ -119,6 +119,13 @@ class BaseConfig:
         self.PASSWORD_HASH_THREADS = int(get("PASSWORD_HASH_THREADS", "1"))
         self.PASSWORD_HASH_WAITING = int(get("PASSWORD_HASH_WAITING", "8"))
         self.LOGIN_ATTEMPTS_PER_MINUTE = int(get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
+        # Abuse limits (actions/rate_limits.py); 0 turns one off.
+        self.REGISTRATIONS_PER_HOUR = int(get("REGISTRATIONS_PER_HOUR", "10"))
+        self.CODE_ATTEMPTS_PER_HOUR = int(get("CODE_ATTEMPTS_PER_HOUR", "20"))
+        self.CODE_RESENDS_PER_HOUR = int(get("CODE_RESENDS_PER_HOUR", "6"))
+        self.PASSWORD_RESETS_PER_HOUR = int(get("PASSWORD_RESETS_PER_HOUR", "6"))
+        self.TOKENS_PER_HOUR = int(get("TOKENS_PER_HOUR", "30"))
+        self.QR_REQUESTS_PER_MINUTE = int(get("QR_REQUESTS_PER_MINUTE", "30"))
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)

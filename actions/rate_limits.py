@@ -145,6 +145,51 @@ def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Att
     return Attempt(counted, window)
 
 
+def _address_keys(name: str, address: str | None) -> list[str]:
+    return [f"{name}:address:{address}"] if address else []
+
+
+def limit_registration(address: str | None) -> Attempt:
+    """An account created from this client address: REGISTRATIONS_PER_HOUR per address."""
+    return count_attempt(_address_keys("register", address), current_app.config["REGISTRATIONS_PER_HOUR"], 3600,
+                         "Too many accounts created from this address.")
+
+
+def limit_code_attempt(key: str) -> Attempt:
+    """A verification code tried for `key` (an account, an address, a pending registration):
+    CODE_ATTEMPTS_PER_HOUR per key. A right code may `refund()` its place."""
+    return count_attempt(["code:attempt:" + hashed(key)], current_app.config["CODE_ATTEMPTS_PER_HOUR"], 3600,
+                         "Too many codes tried.")
+
+
+def limit_code_resend(key: str) -> Attempt:
+    """A code (re)sent to `key` (an address, a phone number, an account): CODE_RESENDS_PER_HOUR per key."""
+    return count_attempt(["code:resend:" + hashed(key)], current_app.config["CODE_RESENDS_PER_HOUR"], 3600,
+                         "Too many codes sent.")
+
+
+def limit_password_reset(address: str | None, account: str | None) -> Attempt:
+    """A password reset asked from `address` for `account` (what was typed: username, email or
+    phone, known or not): PASSWORD_RESETS_PER_HOUR per address and per account."""
+    keys = _address_keys("reset", address)
+    if account:
+        keys.append("reset:account:" + hashed(account.strip().lower()))
+    return count_attempt(keys, current_app.config["PASSWORD_RESETS_PER_HOUR"], 3600, "Too many password resets.")
+
+
+def limit_token_creation(user) -> Attempt:
+    """An API token created by `user` (a User or its id): TOKENS_PER_HOUR per user."""
+    user_id = getattr(user, "id", user)
+    return count_attempt([f"tokens:user:{user_id}"], current_app.config["TOKENS_PER_HOUR"], 3600,
+                         "Too many tokens created.")
+
+
+def limit_qr_request(address: str | None) -> Attempt:
+    """A QR login token asked from this client address: QR_REQUESTS_PER_MINUTE per address."""
+    return count_attempt(_address_keys("qr", address), current_app.config["QR_REQUESTS_PER_MINUTE"], 60,
+                         "Too many QR codes asked for.")
+
+
 def hashed(value: str) -> str:
     """A short fixed-size key for any text (a username may be long)."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

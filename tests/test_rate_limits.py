@@ -88,3 +88,41 @@ def test_the_login_page_answers_429_with_retry_after(app, alice, limits):
     response = browser.post("/login", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 429 and response.headers["Retry-After"] == "40"
     assert "Too many failed logins" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("limit", "setting", "arguments", "window"), [
+    ("limit_registration", "REGISTRATIONS_PER_HOUR", ("203.0.113.5",), 3600),
+    ("limit_code_attempt", "CODE_ATTEMPTS_PER_HOUR", ("alice@example.com",), 3600),
+    ("limit_code_resend", "CODE_RESENDS_PER_HOUR", ("+14155550100",), 3600),
+    ("limit_password_reset", "PASSWORD_RESETS_PER_HOUR", ("203.0.113.5", "Alice"), 3600),
+    ("limit_token_creation", "TOKENS_PER_HOUR", (7,), 3600),
+    ("limit_qr_request", "QR_REQUESTS_PER_MINUTE", ("203.0.113.5",), 60),
+])
+def test_each_named_limit_refuses_past_its_setting_until_its_window_ends(
+        app, limits, clock, limit, setting, arguments, window):
+    import actions.rate_limits
+
+    guard = getattr(actions.rate_limits, limit)
+    app.config[setting] = 2
+    guard(*arguments)
+    guard(*arguments).refund()  # given back: does not count
+    guard(*arguments)
+    with pytest.raises(RateLimited) as refused:
+        guard(*arguments)
+    assert refused.value.retry_after == int(window - clock["now"] % window)
+    clock["now"] += window
+    guard(*arguments)
+    app.config[setting] = 0  # no limit
+    for _ in range(5):
+        guard(*arguments)
+
+
+def test_a_password_reset_is_limited_per_account_from_any_address(app, limits):
+    from actions.rate_limits import limit_password_reset
+
+    app.config["PASSWORD_RESETS_PER_HOUR"] = 2
+    limit_password_reset("198.51.100.1", "alice")
+    limit_password_reset("198.51.100.2", " ALICE")
+    with pytest.raises(RateLimited):
+        limit_password_reset("198.51.100.3", "alice")
+    limit_password_reset("198.51.100.3", "bob")  # another account from that address goes on
