@@ -126,6 +126,8 @@ class BaseConfig:
         self.PASSWORD_RESETS_PER_HOUR = int(get("PASSWORD_RESETS_PER_HOUR", "6"))
         self.TOKENS_PER_HOUR = int(get("TOKENS_PER_HOUR", "30"))
         self.QR_REQUESTS_PER_MINUTE = int(get("QR_REQUESTS_PER_MINUTE", "30"))
+        # Security log rows (logins, failures, lockouts) are deleted after this many days; 0: kept.
+        self.SECURITY_LOG_DAYS = int(get("SECURITY_LOG_DAYS", "90"))
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)

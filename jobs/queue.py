@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "switchboard"
 # Modules that declare jobs: imported before registering, so every process (web, consumer)
 # registers the same jobs whatever it imported first.
-JOB_MODULES = ("actions.files", "actions.file_cleanup", "actions.broadcasts", "actions.group_admin")
+JOB_MODULES = ("actions.files", "actions.file_cleanup", "actions.broadcasts", "actions.group_admin",
+               "actions.security_log")
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """Database models. Import from here: `from models import User, Message`."""
+from models.account_lockout import AccountLockout
 from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AuditEntry
 from models.conversation import Conversation, Membership
 from models.job_failure import JobFailure
 from models.message import Message
+from models.qr_login import QrLogin
 from models.report import Report
+from models.security_event import SecurityEvent
+from models.two_factor import RecoveryCode, TwoFactor
 from models.user import User
 
-__all__ = ["ApiToken", "Attachment", "AuditEntry", "Conversation", "JobFailure", "Membership", "Message", "Report",
-           "User"]
+__all__ = ["AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "JobFailure", "Membership",
+           "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]
