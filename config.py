@@ -148,6 +148,9 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     """One machine, no secrets configured: a key is generated and kept in instance/."""
 
+        # Messages one user may send at once, then per minute on average (socket and REST alike).
+        self.SEND_BURST = int(get("SEND_BURST", "10"))
+        self.SEND_PER_MINUTE = int(get("SEND_PER_MINUTE", "60"))
     ENV_NAME = "development"
 
     def default_secret_key(self, instance_path: str) -> str:

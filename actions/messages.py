@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
+from actions.rate_limits import limit_message_send
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
@@ -52,6 +53,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
+    limit_message_send(sender)  # after the retry above: a message already stored is never refused
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
         attachment = _check_attachment(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, message_kind(attachment.content_type)

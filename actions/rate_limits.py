@@ -26,6 +26,7 @@ from actions.errors import ActionError
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 60
+BUCKETS_BEFORE_PRUNING = 10_000
 
 
 class RateLimited(ActionError):
@@ -39,6 +40,10 @@ class RateLimited(ActionError):
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
 
+    def as_dict(self) -> dict:
+        # A socket ack has no headers: the seconds to wait travel in the error itself too.
+        return {**super().as_dict(), "retry_after": self.retry_after}
+
 
 class MemoryCounters:
     """Counters of one process: {key: [window end, count]}, pruned of past windows now and then."""
@@ -48,6 +53,7 @@ class MemoryCounters:
         self._counts: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         self._pruned_at = clock()
+        self._buckets: dict[str, float] = {}  # {key: when its bucket is full again} (take)
 
     def hit(self, key: str, window: int) -> tuple[int, float]:
         """Count one more; returns (count in the current window, seconds until it ends)."""
@@ -71,6 +77,21 @@ class MemoryCounters:
                 entry[1] -= 1
 
 
+    def take(self, key: str, interval: float, tolerance: float) -> float:
+        """One token of `key`'s bucket (GCRA: one every `interval` s, `tolerance` s of them ahead
+        at most); 0 if taken, else the seconds until one will be there."""
+        now = self._clock()
+        with self._lock:
+            ready_at = max(self._buckets.get(key, now), now)
+            wait = ready_at - tolerance - now
+            if wait > 0:
+                return wait
+            self._buckets[key] = ready_at + interval
+            if len(self._buckets) > BUCKETS_BEFORE_PRUNING:
+                self._buckets = {name: at for name, at in self._buckets.items() if at > now}
+            return 0.0
+
+
 class RedisCounters:
     """The same in Redis: one key per window (INCR, EXPIRE), shared by every process."""
 
@@ -82,6 +103,19 @@ class RedisCounters:
         # Only a key still there: DECR would make an expired window's key anew, without expiry.
         self._decrement = self._redis.register_script(
             "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0")
+
+        # GCRA in one round trip: the bucket is the time it is full again, kept as long as it matters.
+        self._take = self._redis.register_script("""
+            local now, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            local ready_at = math.max(tonumber(redis.call('get', KEYS[1]) or '0'), now)
+            local wait = ready_at - tolerance - now
+            if wait > 0 then return tostring(wait) end
+            redis.call('set', KEYS[1], tostring(ready_at + interval), 'PX',
+                       math.ceil((ready_at + interval - now) * 1000) + 1000)
+            return '0'""")
+
+    def take(self, key: str, interval: float, tolerance: float) -> float:
+        return float(self._take(keys=[f"switchboard:bucket:{key}"], args=[repr(self._clock()), interval, tolerance]))
 
     @staticmethod
     def _key(key: str, window: int, now: float) -> str:
@@ -143,6 +177,23 @@ def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Att
     if wait:
         raise RateLimited(message, wait)
     return Attempt(counted, window)
+
+
+def limit_message_send(sender) -> None:
+    """A message sent by `sender` (a User), over a socket or REST: SEND_BURST at once, then
+    SEND_PER_MINUTE a minute. Nothing else is read or written: one dict (or one Redis call)."""
+    config = current_app.config
+    per_minute, burst = config["SEND_PER_MINUTE"], config["SEND_BURST"]
+    if per_minute <= 0:
+        return
+    interval = 60 / per_minute
+    try:
+        wait = counters().take(f"send:user:{sender.id}", interval, interval * (max(burst, 1) - 1))
+    except Exception:  # noqa: BLE001  (availability first, as count_attempt)
+        log.warning("rate limit counters unavailable; a send of %s not counted", sender.id, exc_info=True)
+        return
+    if wait:
+        raise RateLimited("You are sending messages too fast.", wait)
 
 
 def _address_keys(name: str, address: str | None) -> list[str]:

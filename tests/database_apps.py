@@ -29,11 +29,16 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
 _database_numbers = itertools.count(1)
 
 
+# Tests make users and messages by the hundred: these two limits are off unless a test sets them
+# (tests/test_send_rate.py, tests/integration/test_abuse_limits.py). Every other limit is on.
+UNLIMITED_SENDS_AND_SIGNUPS = {"SEND_PER_MINUTE": 0, "REGISTRATIONS_PER_HOUR": 0}
+
+
 def testing_app(database_uri: str, tmp_path: Path, settings: Mapping[str, object] | None = None) -> Flask:
     """The testing configuration on that database, with files under tmp_path; `settings` win."""
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_uri, "WTF_CSRF_ENABLED": False,
-         "SOCKETIO_ASYNC_MODE": "threading", **(settings or {})},
+         "SOCKETIO_ASYNC_MODE": "threading", **UNLIMITED_SENDS_AND_SIGNUPS, **(settings or {})},
         environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
                  "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
     )

@@ -51,7 +51,9 @@ def error_of(response) -> tuple[int, str]:
     """(status, code) of a refused JSON response (a test client's or a live server's), after checking its shape."""
     body = response.json() if isinstance(response, requests.Response) else response.get_json()
     assert body["ok"] is False and set(body) == {"ok", "error"}, body
-    assert set(body["error"]) == {"code", "message"} and body["error"]["message"], body
+    # rate_limited says in its body too how long to wait (a socket ack has no Retry-After header).
+    fields = {"code", "message", "retry_after"} if body["error"].get("code") == "rate_limited" else {"code", "message"}
+    assert set(body["error"]) == fields and body["error"]["message"], body
     return response.status_code, body["error"]["code"]
 
 

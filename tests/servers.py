@@ -110,6 +110,9 @@ class LiveServer:
             # Production settings but for this: tests register and log in users by the hundred.
             "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
+            # And these limits are off (a test that checks them sets them): users and messages by the hundred.
+            "SEND_PER_MINUTE": "0",
+            "REGISTRATIONS_PER_HOUR": "0",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
             "JOBS_SQLITE_PATH": str(self.workdir / "jobs.db"),
             "JOBS_POLL_SECONDS": "0.2",
