@@ -85,10 +85,16 @@ class BaseConfig:
         self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), default=self.default_secure_cookies())
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        # Flask-Login's remember-me cookie (every login sets one) gets the session cookie's flags.
+        # The remember cookie (every login sets one: a token of its own login session, blueprints.identity)
+        # gets the session cookie's flags and lives until the session's absolute timeout.
+        self.REMEMBER_COOKIE_NAME = "remember_token"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # A login session ends after this many days unused, and this many days after its login whatever
+        # happens (actions/sessions.py). Fractions are allowed.
+        self.SESSION_IDLE_DAYS = float(get("SESSION_IDLE_DAYS", "14"))
+        self.SESSION_MAX_DAYS = float(get("SESSION_MAX_DAYS", "90"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
         # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators

@@ -11,7 +11,8 @@ from flask import current_app
 
 from actions.errors import Conflict, Forbidden, NotFound
 from extensions import db
-from models import Conversation, Membership, Message, User
+from models import ApiToken, Conversation, Membership, Message, User
+from models.login_session import LoginSession
 
 MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
 OPERATOR_ROLE = "admin"  # of an account: the service's operators
@@ -97,3 +98,20 @@ def access_own_message(user: User, message_id: int) -> Message:
     if message.is_removed:
         raise Conflict("message_removed", "This message was removed.")
     return message
+
+
+def access_own_session(user: User, session_id: object) -> LoginSession:
+    """People end their own login sessions only; another's, an ended one or a made-up id are not found
+    (the same answer, so ids cannot be probed)."""
+    login_session = db.session.get(LoginSession, session_id) if isinstance(session_id, str) and session_id else None
+    if login_session is None or login_session.user_id != user.id or login_session.ended_at is not None:
+        raise NotFound("session_not_found", "No such session.")
+    return login_session
+
+
+def access_own_token(user: User, token_id: object) -> ApiToken:
+    """People revoke their own API tokens only; another's or a revoked one are not found."""
+    token = db.session.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound("token_not_found", "No such token.")
+    return token

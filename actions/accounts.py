@@ -11,6 +11,7 @@ from sqlalchemy import or_
 
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.rate_limits import Attempt, count_attempt, hashed
+from actions.sessions import touch_token
 from actions.validation import (
     check_email,
     check_password,
@@ -20,7 +21,7 @@ from actions.validation import (
     is_clean_text,
 )
 from events import atomic, queue_event
-from events.facts import SessionEnded, TokenRevoked
+from events.facts import TokenRevoked
 from extensions import db
 from models import ApiToken, User
 from models.database import LIKE_ESCAPE, contains_pattern
@@ -94,13 +95,18 @@ def check_password_is_final(user: User) -> None:
         raise Forbidden("password_change_required", "Choose a new password on the web page first.")
 
 
+DEFAULT_DAYS = object()  # issue_api_token's expiry when none is given: API_TOKEN_DAYS
+
+
 @atomic()
-def issue_api_token(user: User, name: str = "api") -> IssuedToken:
+def issue_api_token(user: User, name: str = "api", days: int | None | object = DEFAULT_DAYS) -> IssuedToken:
+    """A new bearer token (shown once) that expires after `days` (None: never; by default API_TOKEN_DAYS)."""
     check_password_is_final(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    days = current_app.config["API_TOKEN_DAYS"]
+    if days is DEFAULT_DAYS:
+        days = current_app.config["API_TOKEN_DAYS"]
     record = ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:64] or "api",
-                      expires_at=utcnow() + timedelta(days=days))
+                      expires_at=utcnow() + timedelta(days=days) if days is not None else None)
     db.session.add(record)
     db.session.flush()
     return IssuedToken(token=token, record=record)
@@ -121,9 +127,13 @@ def live_token_by_id(token_id: int) -> ApiToken | None:
 
 
 def _live(record: ApiToken | None) -> ApiToken | None:
-    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+    if record is None or record.revoked_at is not None or (
+            record.expires_at is not None and record.expires_at <= utcnow()):
         return None
-    return record if record.user.active else None
+    if not record.user.active:
+        return None
+    touch_token(record)
+    return record
 
 
 def user_for_token(token: object) -> User | None:
@@ -143,13 +153,6 @@ def revoke_api_token(token: str) -> bool:
     record.revoked_at = utcnow()
     queue_event(TokenRevoked(record.user_id, record.id))
     return True
-
-
-@atomic()
-def end_login_session(user: User, session_id: str) -> None:
-    """Logging out of one browser: the sockets opened with its session are cut at once; the
-    user's other browsers and tokens go on."""
-    queue_event(SessionEnded(user.id, session_id))
 
 
 def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None) -> list[User]:

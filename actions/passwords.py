@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 from actions.errors import InvalidInput, Unauthorized
+from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_password
 from events import atomic
 from models import User
 
 
 @atomic()
-def change_password(user: User, current_password: object, new_password: object) -> User:
-    """Replace the password after proving the current one; clears `must_change_password`."""
+def change_password(user: User, current_password: object, new_password: object,
+                    keep_session_id: str | None = None) -> User:
+    """Replace the password after proving the current one; clears `must_change_password`. Every
+    other login session (with its remember cookie) and every API token of the user end, and
+    their sockets are cut: whoever else held the account is out. `keep_session_id` (the
+    caller's own session) goes on."""
     if not isinstance(current_password, str) or not user.check_password(current_password):
         raise Unauthorized("invalid_credentials", "The current password is wrong.")
     new_password = check_password(new_password)
@@ -17,4 +22,6 @@ def change_password(user: User, current_password: object, new_password: object) 
         raise InvalidInput("password_unchanged", "Choose a password different from the current one.")
     user.set_password(new_password)
     user.must_change_password = False
+    end_sessions(user, keep_session_id=keep_session_id, reason="password_changed")
+    end_api_tokens(user)
     return user

@@ -6,11 +6,12 @@ from actions.access import OPERATOR_ROLE, access_operator
 from actions.accounts import register_user
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
+from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
 from extensions import db
-from models import ApiToken, User
+from models import User
 from models.time import utcnow
 from models.user import ROLES
 
@@ -85,22 +86,27 @@ def set_user_role(operator: User, user_id: int, role: str) -> User:
 
 @atomic()
 def reset_password(operator: User, user_id: int, temporary_password: str) -> User:
-    """Set a temporary password the user must change at next login; tokens and live sockets end."""
+    """Set a temporary password the user must change at next login; every session, remember
+    cookie and token ends, and every live socket is cut."""
     operator = access_operator(operator)
     user = get_account(user_id)
     temporary_password = check_password(temporary_password)
     before = snapshot(user, ACCOUNT_FIELDS)
     user.set_password(temporary_password)
     user.must_change_password = True
-    revoked = _revoke_tokens(user)
-    # A reset often means the account was taken over: whoever holds it now is cut off.
+    # A reset often means the account was taken over: whoever holds it now is cut off, and stays
+    # out once the owner picks a new password.
+    ended = end_sessions(user, reason="password_reset")
+    revoked = end_api_tokens(user)
     queue_event(UserSessionsRevoked(user.id, "password_reset"))
-    return _record_account_change(operator, "user.reset_password", user, before, revoked_tokens=revoked)
+    return _record_account_change(operator, "user.reset_password", user, before, revoked_tokens=revoked,
+                                  ended_sessions=ended)
 
 
 @atomic()
 def deactivate_user(operator: User, user_id: int) -> User:
-    """Ban: no login, no token, no socket, from now on; live sockets are cut at once."""
+    """Ban: no login, no token, no socket, from now on; live sockets are cut at once. Sessions and
+    tokens end for good: lifting the ban does not revive them."""
     operator = access_operator(operator)
     user = get_account(user_id)
     if user.id == operator.id:
@@ -110,14 +116,16 @@ def deactivate_user(operator: User, user_id: int) -> User:
     before = snapshot(user, ACCOUNT_FIELDS)
     user.active = False
     user.deactivated_at = utcnow()
-    revoked = _revoke_tokens(user)
+    ended = end_sessions(user, reason="deactivated")
+    revoked = end_api_tokens(user)
     queue_event(UserSessionsRevoked(user.id, "deactivated"))
-    return _record_account_change(operator, "user.deactivate", user, before, revoked_tokens=revoked)
+    return _record_account_change(operator, "user.deactivate", user, before, revoked_tokens=revoked,
+                                  ended_sessions=ended)
 
 
 @atomic()
 def reactivate_user(operator: User, user_id: int) -> User:
-    """Lift a ban: the user can log in again (old tokens stay revoked)."""
+    """Lift a ban: the user can log in again (old sessions and tokens stay ended)."""
     operator = access_operator(operator)
     user = get_account(user_id)
     if user.active:
@@ -126,16 +134,6 @@ def reactivate_user(operator: User, user_id: int) -> User:
     user.active = True
     user.deactivated_at = None
     return _record_account_change(operator, "user.reactivate", user, before)
-
-
-def _revoke_tokens(user: User) -> int:
-    tokens = list(db.session.execute(
-        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).scalars())
-    now = utcnow()
-    for token in tokens:
-        token.revoked_at = now
-    return len(tokens)
 
 
 def _record_account_change(operator: User, action: str, user: User, before: dict, **extra) -> User:

@@ -5,9 +5,12 @@ A principal is a user, how they authenticated ("session": the login cookie of a 
 id. Each credential has a room (`session:<id>`, `token:<id>`) that the sockets opened with it
 join, so ending one credential cuts exactly its sockets.
 
-- Pages: Flask-Login's session cookie, read by `load_user` below. Logging in (`log_in`) gives
-  the browser a random login session id, kept in the signed session cookie; logging out
-  (`log_out`) ends it and cuts that browser's sockets.
+- Pages: Flask-Login's session cookie, read by `load_user` below. Logging in (`log_in`) starts
+  a login session (actions.sessions: a row with its device, address and how it logged in) whose
+  id the signed session cookie keeps, and sets the session's own remember cookie, which
+  resumes that same session after the browser restarts. `load_user` checks the row at every
+  request (ended? idle? too old? user banned?), so a copied cookie stops working once the
+  session ends: logging out (`log_out`), revoking it, a password change or reset, a ban.
 - The JSON API and the file routes: a bearer token, else the cookie (`request_principal`).
 - Sockets: `auth={"token": ...}`, else the cookie, at connect (`connecting_principal`); the
   principal is remembered in the socket's session and resolved again at every event
@@ -15,17 +18,27 @@ join, so ending one credential cuts exactly its sockets.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from flask import request, session
-from flask_login import current_user, login_user, logout_user
+from flask import Response, after_this_request, current_app, request, session
+from flask_login import current_user, encode_cookie, login_user, logout_user
 
-from actions.accounts import end_login_session, live_token, live_token_by_id
+from actions.accounts import live_token, live_token_by_id
 from actions.errors import Unauthorized
-from extensions import db, login_manager
+from actions.sessions import (
+    REMEMBER_PREFIX,
+    find_live_session,
+    find_remembered_session,
+    renew_remember_token,
+    session_expires_at,
+    start_session,
+)
+from actions.sessions import end_session as end_login_session
+from extensions import login_manager
 from models import User
+from models.login_session import LoginSession
+from models.time import utcnow
 from realtime import session_room, token_room
 
 LOGIN_SESSION_KEY = "login_session"  # in the Flask session: this browser's login session id
@@ -50,38 +63,80 @@ class Principal:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # A deactivated account's sessions stop working at their next request.
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
-    return user if user is not None and user.active else None
+    """The user of this browser's login session if it still works (one query); else None.
+
+    Flask-Login calls this with the user id the session cookie holds, or, when that fails, with
+    what the remember cookie holds (verified with SECRET_KEY): our remember token, which
+    resumes its own session. The row decides, never the id alone: a cookie from before login
+    sessions, or from an ended one, logs nobody in."""
+    if isinstance(user_id, str) and user_id.startswith(REMEMBER_PREFIX):
+        login_session = find_remembered_session(user_id)
+        session.pop("_user_id", None)  # Flask-Login put the token there; never keep it in the cookie
+        if login_session is not None:
+            session["_user_id"] = str(login_session.user_id)
+            session[LOGIN_SESSION_KEY] = login_session.id
+    else:
+        login_session = find_live_session(session.get(LOGIN_SESSION_KEY))
+        if login_session is not None and str(login_session.user_id) != user_id:
+            login_session = None
+    return login_session.user if login_session is not None else None
 
 
-def log_in(user: User) -> None:
-    """Log the browser in with a new login session id (the room its sockets join)."""
-    login_user(user, remember=True)
-    session[LOGIN_SESSION_KEY] = _new_session_id()
-
-
-def keep_login_session() -> None:
-    """Before each page request: a browser logged in by its remember-me cookie, or before login
-    sessions had ids, gets one, so that its next sockets can be cut at its logout."""
-    if LOGIN_SESSION_KEY not in session and current_user.is_authenticated:
-        session[LOGIN_SESSION_KEY] = _new_session_id()
+def log_in(user: User, method: str = "password") -> LoginSession:
+    """Log the browser in: a new login session (method: "password", "code", "qr" or "token"),
+    its id in the session cookie, its remember token in the remember cookie."""
+    started = start_session(user, method, request.remote_addr, request.headers.get("User-Agent"))
+    login_user(user, remember=False)  # the remember cookie is ours, per session (below)
+    session[LOGIN_SESSION_KEY] = started.login_session.id
+    _set_remember_cookie(started.remember_token, started.login_session)
+    return started.login_session
 
 
 def log_out() -> None:
-    """Log the browser out; the sockets it opened with its cookie are cut, the user's others go on."""
+    """Log the browser out: its login session ends (its cookies stop working anywhere) and the
+    sockets it opened are cut; the user's other sessions go on."""
     user = current_user._get_current_object()
     session_id = session.pop(LOGIN_SESSION_KEY, None)
     logout_user()
+    _clear_remember_cookie()
     if session_id is not None:
         end_login_session(user, session_id)
 
 
-def _new_session_id() -> str:
-    return secrets.token_urlsafe(18)
+def current_session_id() -> str | None:
+    """The caller's login session (None for a bearer-token caller)."""
+    return session.get(LOGIN_SESSION_KEY) if current_user.is_authenticated else None
+
+
+def renew_remember_cookie() -> None:
+    """A new remember token for this browser's session (after a password change)."""
+    login_session = find_live_session(current_session_id())
+    if login_session is not None:
+        _set_remember_cookie(renew_remember_token(login_session), login_session)
+
+
+def _set_remember_cookie(token: str, login_session: LoginSession) -> None:
+    config = current_app.config
+    expires = session_expires_at(login_session)
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie(config["REMEMBER_COOKIE_NAME"], encode_cookie(token), expires=expires,
+                            max_age=max(0, int((expires - utcnow()).total_seconds())), path="/",
+                            domain=config.get("REMEMBER_COOKIE_DOMAIN"), secure=config["REMEMBER_COOKIE_SECURE"],
+                            httponly=config["REMEMBER_COOKIE_HTTPONLY"], samesite=config["REMEMBER_COOKIE_SAMESITE"])
+        return response
+
+
+def _clear_remember_cookie() -> None:
+    config = current_app.config
+
+    @after_this_request
+    def clear_cookie(response: Response) -> Response:
+        response.delete_cookie(config["REMEMBER_COOKIE_NAME"], path="/", domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+                               secure=config["REMEMBER_COOKIE_SECURE"], httponly=config["REMEMBER_COOKIE_HTTPONLY"],
+                               samesite=config["REMEMBER_COOKIE_SAMESITE"])
+        return response
 
 
 def _cookie_principal() -> Principal | None:
@@ -127,8 +182,8 @@ def remember_socket_principal(principal: Principal) -> None:
 
 
 def socket_principal() -> Principal | None:
-    """The connected socket's principal, read again: None once its user is deactivated or its
-    token revoked or expired (the socket is then cut)."""
+    """The connected socket's principal, read again: None once its user is deactivated, its
+    login session ended or timed out, or its token revoked or expired (the socket is then cut)."""
     remembered = session.get(SOCKET_KEY)
     if remembered is None:
         return None
@@ -136,8 +191,10 @@ def socket_principal() -> Principal | None:
     if method == "token":
         record = live_token_by_id(credential)
         return Principal(record.user, "token", record.id) if record is not None else None
-    user = db.session.get(User, user_id)
-    return Principal(user, "session", credential) if user is not None and user.active else None
+    login_session = find_live_session(credential)  # the session and its user in one query
+    if login_session is None or login_session.user_id != user_id:
+        return None
+    return Principal(login_session.user, "session", credential)
 
 
 def socket_user_id() -> int | None:

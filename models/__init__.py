@@ -5,6 +5,7 @@ from models.attachment import Attachment
 from models.audit import AuditEntry
 from models.conversation import Conversation, Membership
 from models.job_failure import JobFailure
+from models.login_session import LoginSession
 from models.message import Message
 from models.qr_login import QrLogin
 from models.report import Report
@@ -12,5 +13,5 @@ from models.security_event import SecurityEvent
 from models.two_factor import RecoveryCode, TwoFactor
 from models.user import User
 
-__all__ = ["AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "JobFailure", "Membership",
-           "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]
+__all__ = ["AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "JobFailure", "LoginSession",
+           "Membership", "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]

@@ -18,8 +18,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False, default="api")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # None: never (its owner chose so)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)  # written at most once a minute
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship("User")

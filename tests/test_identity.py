@@ -44,13 +44,23 @@ def test_logout_ends_the_browsers_login_session(app, alice, auth, client):
     assert captured == [SessionEnded(alice.id, session_id)]
 
 
-def test_a_browser_logged_in_without_a_login_session_gets_one_at_its_next_page(app, alice, auth, client):
-    # A remember-me cookie, or a cookie from before login sessions had ids.
+def test_a_remembered_browser_resumes_its_own_login_session(app, alice, auth, client):
+    # The session cookie is gone (the browser restarted); the remember cookie brings back the same session.
     auth.login()
+    session_id = login_session_of(client)
+    with client.session_transaction() as session:
+        session.clear()
+    assert client.get("/").status_code == 200
+    assert login_session_of(client) == session_id
+
+
+def test_a_cookie_without_a_login_session_logs_nobody_in(app, alice, auth, client):
+    # A cookie from before login sessions had ids: the user id alone is not enough.
+    auth.login()
+    client.delete_cookie("remember_token")
     with client.session_transaction() as session:
         del session[LOGIN_SESSION_KEY]
-    assert client.get("/").status_code == 200
-    assert login_session_of(client)
+    assert client.get("/api/me").status_code == 401
 
 
 def test_a_cookie_socket_joins_its_login_sessions_room(app, alice):

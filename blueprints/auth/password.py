@@ -14,9 +14,11 @@ from actions.errors import ActionError, Forbidden
 from blueprints.auth import bp
 from blueprints.auth.routes import safe_next
 from blueprints.errors import wants_json
+from blueprints.identity import current_session_id, renew_remember_cookie
 
 # What a session with a temporary password may still reach.
-ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "chat.health"}
+ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "ops.health", "ops.ready",
+                           "ops.metrics_exposition"}
 
 
 class ChangePasswordForm(FlaskForm):
@@ -44,10 +46,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            passwords.change_password(current_user, form.current_password.data, form.new_password.data)
+            passwords.change_password(current_user, form.current_password.data, form.new_password.data,
+                                      keep_session_id=current_session_id())
         except ActionError as error:
             flash(error.message, "error")
         else:
+            renew_remember_cookie()  # this browser stays logged in, with a new remember token
             flash("Your password is changed.", "success")
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/password.html", form=form), 200 if request.method == "GET" else 400

@@ -4,6 +4,7 @@ import pytest
 from actions.errors import InvalidInput, Unauthorized
 from actions.passwords import change_password
 from actions.user_admin import reset_password
+from blueprints.identity import LOGIN_SESSION_KEY
 from tests.admin.conftest import logged_in, reload
 
 
@@ -55,7 +56,9 @@ def test_a_temporary_password_gets_no_token_and_no_socket(app, operator, bob):
     browser = logged_in(app, "bob", "temporary secret")
     socket = IsolatedSocketClient(app, socketio, flask_test_client=browser)
     assert not socket.is_connected()
-    change_password(reload(bob), "temporary secret", "brand new secret")
+    with browser.session_transaction() as session:
+        browsers_session = session[LOGIN_SESSION_KEY]
+    change_password(reload(bob), "temporary secret", "brand new secret", keep_session_id=browsers_session)
     accepted = app.test_client().post("/api/tokens", json={"username": "bob", "password": "brand new secret"})
     assert accepted.status_code == 201
     assert IsolatedSocketClient(app, socketio, flask_test_client=browser).is_connected()

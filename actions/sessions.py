@@ -1,0 +1,289 @@
+"""Login sessions and personal API tokens: start, check, list and end them.
+
+Every login (password, code, QR, token page login) starts a `LoginSession` row; the browser
+holds its id in the signed session cookie and a remember token in a long-lived cookie
+(blueprints.identity). A session works while it is not ended, was used within
+SESSION_IDLE_DAYS and is younger than SESSION_MAX_DAYS; `find_live_session` checks that at
+every request and socket event with one query, and writes `last_seen_at` at most once a minute.
+
+Ending a session is final (a ban then an unban does not revive it) and cuts its live sockets
+on every process (`SessionEnded`, the `session:<id>` room); revoking a token cuts its
+sockets (`TokenRevoked`).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy.orm import contains_eager
+
+from actions.access import access_operator, access_own_session, access_own_token
+from actions.audit import record
+from actions.errors import InvalidInput
+from events import atomic, queue_event
+from events.facts import SessionEnded, TokenRevoked
+from extensions import db
+from models import ApiToken, User
+from models.login_session import LOGIN_METHODS, LoginSession
+from models.time import utcnow
+
+REMEMBER_PREFIX = "rs_"  # remember tokens; user ids never start so (blueprints.identity tells them apart)
+SEEN_EVERY = timedelta(minutes=1)  # last_seen_at / last_used_at are written at most this often
+USER_AGENT_MAX = 512
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    login_session: LoginSession
+    remember_token: str  # for the browser's cookie; only its hash is stored
+
+
+# -- starting and resuming -----------------------------------------------------------------------
+
+@atomic()
+def start_session(user: User, method: str, ip_address: str | None, user_agent: str | None) -> StartedSession:
+    """A new login session for a user who just proved who they are (the caller checked)."""
+    if method not in LOGIN_METHODS:
+        raise ValueError(f"unknown login method {method!r}")
+    user_agent = (user_agent or "")[:USER_AGENT_MAX] or None
+    token = _new_remember_token()
+    login_session = LoginSession(id=secrets.token_urlsafe(18), user_id=user.id, method=method,
+                                 ip_address=(ip_address or "")[:45] or None, user_agent=user_agent,
+                                 device=device_summary(user_agent), remember_hash=_hash(token))
+    db.session.add(login_session)
+    db.session.flush()
+    return StartedSession(login_session, token)
+
+
+def find_live_session(session_id: object) -> LoginSession | None:
+    """The session with this id, with its user, if it still works; else None. One query."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+        return None
+    return _still_live(_select_live(LoginSession.id == session_id))
+
+
+def find_remembered_session(token: object) -> LoginSession | None:
+    """The live session a remember token belongs to; else None."""
+    if not isinstance(token, str) or not token.startswith(REMEMBER_PREFIX) or len(token) > 128:
+        return None
+    return _still_live(_select_live(LoginSession.remember_hash == _hash(token)))
+
+
+def session_expires_at(login_session: LoginSession) -> datetime:
+    """When the session ends at the latest (SESSION_MAX_DAYS after its login): the remember cookie's end too."""
+    return login_session.created_at + _days("SESSION_MAX_DAYS")
+
+
+@atomic()
+def renew_remember_token(login_session: LoginSession) -> str:
+    """A new remember token for a session (after a password change): the old cookie stops working."""
+    token = _new_remember_token()
+    login_session.remember_hash = _hash(token)
+    return token
+
+
+def _select_live(condition) -> LoginSession | None:
+    return db.session.execute(
+        db.select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
+        .where(condition, LoginSession.ended_at.is_(None), User.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def _still_live(login_session: LoginSession | None) -> LoginSession | None:
+    if login_session is None:
+        return None
+    now = utcnow()
+    if (now - login_session.last_seen_at > _days("SESSION_IDLE_DAYS")
+            or now >= session_expires_at(login_session)):
+        return None
+    if now - login_session.last_seen_at >= SEEN_EVERY:
+        login_session.last_seen_at = now
+    return login_session
+
+
+def _days(setting: str) -> timedelta:
+    return timedelta(days=float(current_app.config[setting]))
+
+
+def _new_remember_token() -> str:
+    return REMEMBER_PREFIX + secrets.token_urlsafe(32)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- listing ---------------------------------------------------------------------------------------
+
+def list_sessions(user: User) -> list[LoginSession]:
+    """The user's sessions that still work, the most recently used first."""
+    now = utcnow()
+    rows = db.session.execute(
+        db.select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
+                                      LoginSession.last_seen_at > now - _days("SESSION_IDLE_DAYS"),
+                                      LoginSession.created_at > now - _days("SESSION_MAX_DAYS"))
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.created_at.desc())
+    ).scalars()
+    return list(rows)
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's API tokens that still work, the newest first."""
+    now = utcnow()
+    return list(db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                                  (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).scalars())
+
+
+# -- ending ----------------------------------------------------------------------------------------
+
+def _end(login_session: LoginSession, reason: str, now: datetime) -> None:
+    login_session.ended_at = now
+    login_session.ended_reason = reason
+    login_session.remember_hash = None  # the remember cookie dies with it
+    queue_event(SessionEnded(login_session.user_id, login_session.id))
+
+
+@atomic()
+def end_session(user: User, session_id: object, reason: str = "logout") -> bool:
+    """End one of the user's sessions (logging out: the caller's own, from its cookie). False if
+    it had ended already."""
+    login_session = db.session.get(LoginSession, session_id) if isinstance(session_id, str) else None
+    if login_session is None or login_session.user_id != user.id or login_session.ended_at is not None:
+        return False
+    _end(login_session, reason, utcnow())
+    return True
+
+
+@atomic()
+def end_sessions(user: User, keep_session_id: str | None = None, reason: str = "ended") -> int:
+    """End every session (and so every remember cookie) of the user except `keep_session_id`;
+    their sockets are cut at once. Returns how many ended."""
+    rows = db.session.execute(
+        db.select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ).scalars().all()
+    now = utcnow()
+    ended = [row for row in rows if row.id != keep_session_id]
+    for row in ended:
+        _end(row, reason, now)
+    return len(ended)
+
+
+@atomic()
+def end_api_tokens(user: User) -> int:
+    """Revoke every API token of the user; their sockets are cut at once. Returns how many."""
+    tokens = db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars().all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        queue_event(TokenRevoked(user.id, token.id))
+    return len(tokens)
+
+
+@atomic()
+def revoke_own_session(user: User, session_id: object) -> LoginSession:
+    """A user logs one of their sessions out (from the settings page or the API)."""
+    login_session = access_own_session(user, session_id)
+    _end(login_session, "revoked", utcnow())
+    return login_session
+
+
+@atomic()
+def revoke_other_sessions(user: User, current_session_id: str | None) -> int:
+    """"Log out all other sessions": every session but the caller's own (all of them for a token caller)."""
+    return end_sessions(user, keep_session_id=current_session_id, reason="revoked")
+
+
+@atomic()
+def revoke_own_token(user: User, token_id: object) -> ApiToken:
+    """A user revokes one of their API tokens."""
+    token = access_own_token(user, token_id)
+    token.revoked_at = utcnow()
+    queue_event(TokenRevoked(user.id, token.id))
+    return token
+
+
+# -- operators -------------------------------------------------------------------------------------
+
+def list_user_sessions(operator: User, user: User) -> list[LoginSession]:
+    """An account's live sessions, for the Users panel."""
+    access_operator(operator)
+    return list_sessions(user)
+
+
+@atomic()
+def revoke_user_session(operator: User, user: User, session_id: object) -> LoginSession:
+    """An operator logs one session of an account out; the audit log keeps it."""
+    operator = access_operator(operator)
+    login_session = access_own_session(user, session_id)
+    _end(login_session, "revoked_by_operator", utcnow())
+    record(operator, "user.end_session", "user", user.id, _audit_view(login_session), None)
+    return login_session
+
+
+@atomic()
+def revoke_user_sessions(operator: User, user: User) -> int:
+    """An operator logs an account out everywhere; the audit log keeps it."""
+    operator = access_operator(operator)
+    count = end_sessions(user, reason="revoked_by_operator")
+    record(operator, "user.end_sessions", "user", user.id, None, {"sessions_ended": count})
+    return count
+
+
+def _audit_view(login_session: LoginSession) -> dict:
+    return {"session": login_session.id[:8], "device": login_session.device, "ip_address": login_session.ip_address,
+            "method": login_session.method}
+
+
+# -- tokens' use -------------------------------------------------------------------------------------
+
+def touch_token(token: ApiToken) -> None:
+    """Note that a token was used (at most once a minute: never a write per request)."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= SEEN_EVERY:
+        token.last_used_at = now
+
+
+def check_token_days(value: object) -> int | None:
+    """A personal token's lifetime in days (1 to 3650), or None for a token that never expires (0 or empty)."""
+    if value is None or value == "" or value == 0 or value == "0":
+        return None
+    try:
+        days = int(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
+    except ValueError:
+        days = None
+    if days is None or not 1 <= days <= 3650:
+        raise InvalidInput("invalid_expires_in_days", "expires_in_days must be a whole number of days from 1 to "
+                                                      "3650, or 0 for a token that never expires.")
+    return days
+
+
+# -- what the user agent says ---------------------------------------------------------------------
+
+_BROWSERS = (("Edge", r"Edg(?:e|A|iOS)?/"), ("Opera", r"OPR/|Opera"), ("Samsung Internet", r"SamsungBrowser/"),
+             ("Firefox", r"Firefox/|FxiOS/"), ("Chrome", r"Chrome/|CriOS/"), ("Safari", r"Safari/"))
+_SYSTEMS = (("Android", r"Android"), ("iOS", r"iPhone|iPad|iPod"), ("Windows", r"Windows"),
+            ("macOS", r"Mac OS X|Macintosh"), ("ChromeOS", r"CrOS"), ("Linux", r"Linux|X11"))
+_PROGRAM = re.compile(r"^([A-Za-z][\w.-]{0,40})/")
+
+
+def device_summary(user_agent: str | None) -> str:
+    """What a person recognizes in a session list: "Firefox on Linux", "python-requests", "Unknown device"."""
+    if not user_agent:
+        return "Unknown device"
+    browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), None)
+    system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or system
+    program = _PROGRAM.match(user_agent)  # python-requests/2.32, curl/8.5, an app's own name
+    return program.group(1) if program else "Unknown device"
