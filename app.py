@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
     from blueprints.chat import socket_queue
     from models.database import configure_engine_events
+    import blueprints.auth.qr_events  # noqa: F401  (the login page's /qr-login namespace)
 
     db.init_app(app)
     with app.app_context():

@@ -132,6 +132,13 @@ class BaseConfig:
         self.PASSWORD_RESETS_PER_HOUR = int(get("PASSWORD_RESETS_PER_HOUR", "6"))
         self.TOKENS_PER_HOUR = int(get("TOKENS_PER_HOUR", "30"))
         self.QR_REQUESTS_PER_MINUTE = int(get("QR_REQUESTS_PER_MINUTE", "30"))
+        # QR-code login (actions/qr_login.py): each code lives this long, then the page gets a new one;
+        # after QR_LOGIN_CODES codes the page must ask again; a scanned code waits this long for a decision.
+        self.QR_LOGIN_ROTATE_SECONDS = float(get("QR_LOGIN_ROTATE_SECONDS", "20"))
+        self.QR_LOGIN_CODES = int(get("QR_LOGIN_CODES", "6"))
+        self.QR_LOGIN_APPROVE_SECONDS = int(get("QR_LOGIN_APPROVE_SECONDS", "120"))
+        # Operators without two-factor authentication are sent to enrol before the back office opens.
+        self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"))
         # Security log rows (logins, failures, lockouts) are deleted after this many days; 0: kept.
         self.SECURITY_LOG_DAYS = int(get("SECURITY_LOG_DAYS", "90"))
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)

@@ -17,6 +17,7 @@ class Recipients:
 
     conversation_id: int | None = None
     user_ids: tuple[int, ...] = ()
+    socket_id: str | None = None  # one connection, by its Socket.IO id (an anonymous login page's)
 
     @classmethod
     def members_of(cls, conversation_id: int) -> Recipients:
@@ -25,6 +26,10 @@ class Recipients:
     @classmethod
     def users(cls, *user_ids: int) -> Recipients:
         return cls(user_ids=tuple(user_ids))
+
+    @classmethod
+    def socket(cls, socket_id: str) -> Recipients:
+        return cls(socket_id=socket_id)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,15 @@ class ToUser(Fact):
     @property
     def recipients(self) -> Recipients:
         return Recipients.users(self.user_id)
+
+
+@dataclass(frozen=True)
+class ToSocket(Fact):
+    """Told to one connection, `socket_id`, on whichever process holds it."""
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.socket(self.socket_id)
 
 
 # Messages. Every revision of a conversation is exactly one of these two facts, so a
@@ -149,3 +163,12 @@ class SessionEnded(ToUser):
 
     user_id: int
     session_id: str
+
+
+@dataclass(frozen=True)
+class QrLoginAnswered(ToSocket):
+    """The QR code a waiting login page shows was scanned, approved or refused on a logged-in
+    device (actions.qr_login): that page's socket is told, and asks for its ticket if approved."""
+
+    socket_id: str
+    outcome: str  # "scanned" | "approved" | "refused"

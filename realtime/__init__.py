@@ -8,6 +8,11 @@ with one login session (one browser's cookie).
 """
 
 
+# The Socket.IO namespace of the login page waiting for a QR-code approval: anonymous sockets
+# are accepted there, and only there (blueprints/auth/qr_events.py).
+QR_LOGIN_NAMESPACE = "/qr-login"
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 

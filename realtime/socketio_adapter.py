@@ -22,7 +22,7 @@ from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
 from payloads import conversation_payload, member_payload, message_payload
-from realtime import conversation_room, session_room, token_room, user_room
+from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
@@ -31,12 +31,15 @@ from realtime.websocket_frames import write_whole_frames
 NAMESPACE = "/"
 
 
-def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None = None) -> dict:
+def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None = None,
+               namespace: str | None = None) -> dict:
     frame = {"emit": event, "data": data, "room": room}
     if order is not None:
         frame["order"] = list(order)
     return frame
 
+    if namespace is not None:  # another namespace than the chat's (the QR login page's)
+        frame["namespace"] = namespace
 
 def room_command(action: str, target: str, room: str | None = None) -> dict:
     """join|leave: every socket in `target` enters or leaves `room`; disconnect: they are cut."""
@@ -96,6 +99,9 @@ class SocketIOAdapter:
             return [room_command("disconnect", session_room(fact.session_id))]
         raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
 
+        if isinstance(fact, f.QrLoginAnswered):
+            # Each socket is in a room named by its id: only the process holding it emits.
+            return [emit_frame(f"qr:{fact.outcome}", {}, fact.socket_id, namespace=QR_LOGIN_NAMESPACE)]
 
 def _room_of(fact: f.Fact) -> str:
     """The room that holds a fact's recipients: a conversation's members, or one user's sockets."""
@@ -153,7 +159,7 @@ class SocketDelivery:
         if server is None:
             return
         if "emit" in frame:
-            server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=NAMESPACE)
+            server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=frame.get("namespace", NAMESPACE))
             return
         participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))
         for sid, _eio_sid in participants:

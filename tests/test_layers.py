@@ -29,6 +29,7 @@ def test_only_the_adapter_and_the_handlers_use_socketio():
                       r"|from extensions import .*\bsocketio\b)", re.MULTILINE)
     users = relative(path for path in SOURCES if uses.search(source_of(path)))
     assert users == {"extensions.py", "app.py", "realtime/socketio_adapter.py", "blueprints/chat/events.py",
+                     "blueprints/auth/qr_events.py",
                      "blueprints/chat/socket_support.py", "blueprints/chat/socket_queue.py"}
 
 
