@@ -76,6 +76,7 @@ class BaseConfig:
             get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'switchboard.db'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
         self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
@@ -257,6 +258,17 @@ def check_password_hash_method(method: str) -> str:
     if method.split(":", 1)[0] not in ("scrypt", "pbkdf2"):
         raise RuntimeError(f"PASSWORD_HASH_METHOD must be scrypt[:n:r:p] or pbkdf2[:hash:iterations], not {method!r}")
     return method
+
+
+def pool_options(database_url: str, environ: Mapping[str, str]) -> dict:
+    """The connection pool of a server database (SQLite keeps SQLAlchemy's own): DATABASE_POOL_SIZE
+    connections kept, DATABASE_MAX_OVERFLOW more at a peak, and a request that finds them all taken
+    for DATABASE_POOL_TIMEOUT seconds is answered `unavailable` (503, retryable)."""
+    if database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": int(environ.get("DATABASE_POOL_SIZE") or "5"),
+            "max_overflow": int(environ.get("DATABASE_MAX_OVERFLOW") or "10"),
+            "pool_timeout": float(environ.get("DATABASE_POOL_TIMEOUT") or "10")}
 
 
 def normalize_database_url(url: str) -> str:

@@ -42,3 +42,9 @@ def internal_error() -> ActionError:
     """A fault of the server, not a refusal: what every transport answers instead of a traceback
     (the transaction was rolled back, so nothing was changed)."""
     return ActionError("internal_error", "Something went wrong; nothing was changed.", 500)
+
+
+def unavailable() -> ActionError:
+    """A part the server needs (the database) cannot be reached now: nothing was changed, and the
+    same request may be sent again in a moment (with the same client_id for a send)."""
+    return ActionError("unavailable", "The service is briefly unavailable; nothing was changed. Try again.", 503)

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
+from blueprints.faults import OUTAGES, fault_answer, is_an_outage
 from extensions import login_manager
 from payloads import error_payload
 
@@ -23,6 +24,17 @@ def json_error(error: ActionError) -> tuple[Response, int]:
     response = jsonify(error_payload(error))
     response.headers.update(getattr(error, "headers", {}))  # e.g. a rate limit's Retry-After
     return response, error.status
+
+
+def outage(error: Exception):
+    """The database or the file storage unreachable: 503 `unavailable` / `storage_unavailable`, retryable
+    (an OperationalError that is a fault, such as SQLite's "no such table", stays a logged 500)."""
+    answer = fault_answer(error, f"{request.method} {request.path}")
+    if wants_json():
+        return json_error(answer)
+    if answer.status >= 500 and answer.code == "internal_error":
+        return InternalServerError()
+    return Response(answer.message, status=answer.status, mimetype="text/plain")
 
 
 def init_app(app: Flask) -> None:
@@ -40,9 +52,14 @@ def init_app(app: Flask) -> None:
     def server_fault(error: InternalServerError):
         # Flask has logged the fault with its traceback; the caller gets the code the socket acks
         # use, and never the traceback (nor the exception's text).
+        if error.original_exception is not None and is_an_outage(error.original_exception):
+            return outage(error.original_exception)  # e.g. the commit after the view, the database gone
         if wants_json():
             return json_error(internal_error())
         return error
+
+    for outage_type in OUTAGES:
+        app.register_error_handler(outage_type, outage)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -1,6 +1,6 @@
 """Engine settings that make SQLite fit for a chat service: WAL, short waits, FK checks,
 and savepoints that stay inside their transaction; SQL helpers shared by every query."""
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 # Every LIKE built from what someone typed escapes its wildcards with this, so that `%` and `_`
@@ -39,6 +39,28 @@ def configure_engine_events(engine: Engine) -> None:
         dbapi_connection = connection.connection.dbapi_connection
         if not dbapi_connection.in_transaction:
             dbapi_connection.execute("BEGIN")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now (a restart, a cut connection, every
+    pooled connection taken past the pool's timeout), not that the statement was wrong: the caller
+    may retry the same request (docs/protocol.md, `unavailable`)."""
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):  # the pool: exhausted, or a dead connection
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error, exc.InterfaceError):
+        return True
+    if isinstance(error, exc.OperationalError):
+        # SQLite reports mistakes ("no such table") as OperationalError too: only a locked or
+        # unreadable file is the database being unavailable there.
+        if type(error.orig).__module__.startswith("sqlite3"):
+            text = str(error.orig).lower()
+            return "locked" in text or "unable to open" in text or "disk i/o" in text
+        return True
+    return False
 
 
 def insert_unless_exists(model, unique_column: str, **values) -> int | None:

@@ -3,6 +3,12 @@
 The publishing process does not deliver to its own sockets directly when Redis is
 configured: it receives its own publications like every other process, so there is one
 path and one order (Redis hands each subscriber the messages in the order it accepted them).
+
+When Redis cannot be reached the bus is **degraded**: a publication that fails is delivered to
+this process's own sockets only, and the subscription is tried again every second. Messages are
+still stored and acknowledged (the database has them); what other processes' sockets miss, their
+clients fetch with `sync` when the bus is back. The bus reports each change of state once
+(`on_status("degraded" | "ok")`, and one log line), never once per frame.
 """
 from __future__ import annotations
 
@@ -13,11 +19,15 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 CHANNEL = "switchboard:frames"
+RETRY_SECONDS = 1.0
 Receive = Callable[[list[dict]], None]
+OnStatus = Callable[[str], None]
 
 
 class LocalBus:
     """One server process: frames go straight to this process's sockets."""
+
+    state = "ok"
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -33,17 +43,29 @@ class RedisBus:
     """Several processes or machines: every process subscribes, every process publishes."""
 
     def __init__(self, url: str, receive: Receive, start_background_task: Callable,
-                 sleep: Callable[[float], None]) -> None:
+                 sleep: Callable[[float], None], on_status: OnStatus = lambda state: None) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True)
+        self._unreachable = (redis.RedisError, OSError)
         self._receive = receive
         self._start_background_task = start_background_task
         self._sleep = sleep
+        self._on_status = on_status
         self._listening = False
+        self._publish_failed = False
+        self._subscription_lost = False
+        self._probing = False
+        self.state = "ok"
 
     def publish(self, frames: list[dict]) -> None:
-        self._redis.publish(CHANNEL, json.dumps(frames, separators=(",", ":")))
+        try:
+            self._redis.publish(CHANNEL, json.dumps(frames, separators=(",", ":")))
+        except self._unreachable as error:
+            # Committed already: this process's sockets get it now, the others' clients by resync.
+            self._publish_failed = True
+            self._update(error)
+            self._receive(frames)
 
     def start_receiving(self) -> None:
         """Subscribe once per process, before the first socket can miss anything."""
@@ -57,11 +79,52 @@ class RedisBus:
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
+                if self._subscription_lost:
+                    self._subscription_lost = False
+                    self._publish_failed = False  # Redis answers again
+                    self._update()
                 for message in pubsub.listen():
                     if message.get("type") == "message":
-                        self._receive(json.loads(message["data"]))
-            except Exception:
+                        self._deliver(message["data"])
+            except self._unreachable as error:
                 # Redis restarted or the network blinked: frames published meanwhile are lost
-                # to live delivery; clients fill the gap from `changes` (docs/protocol.md).
-                log.exception("lost the Redis subscription; subscribing again")
-                self._sleep(1)
+                # to live delivery; clients fill the gap with `sync` (docs/protocol.md).
+                self._subscription_lost = True
+                self._update(error)
+            self._sleep(RETRY_SECONDS)
+
+    def _deliver(self, data: bytes) -> None:
+        try:
+            self._receive(json.loads(data))
+        except Exception:  # one bad frame must not cost the subscription
+            log.exception("could not deliver frames received from Redis")
+
+    def _update(self, error: BaseException | None = None) -> None:
+        state = "degraded" if self._publish_failed or self._subscription_lost else "ok"
+        if state == self.state:
+            return
+        self.state = state
+        if state == "degraded":
+            log.warning("message bus: Redis unreachable (%s), live delivery degraded until it is back; messages "
+                        "are still stored and acknowledged", error or "no answer")
+            if not self._probing:
+                self._probing = True
+                self._start_background_task(self._probe)
+        else:
+            log.warning("message bus: Redis reachable again, live delivery resumed")
+        self._on_status(state)
+
+    def _probe(self) -> None:
+        """While degraded by a failed publication only, find out when Redis answers again."""
+        try:
+            while self.state == "degraded":
+                self._sleep(RETRY_SECONDS)
+                if self._publish_failed:
+                    try:
+                        self._redis.ping()
+                    except self._unreachable:
+                        continue
+                    self._publish_failed = False
+                    self._update()
+        finally:
+            self._probing = False

@@ -29,6 +29,7 @@ from realtime.presence import init_presence
 from realtime.websocket_frames import write_whole_frames
 
 NAMESPACE = "/"
+DELIVERY_STATUS = "delivery_status"
 
 
 def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None = None,
@@ -145,6 +146,15 @@ class SocketDelivery:
         self.start_background_task = socketio.start_background_task
         self.sleep = socketio.sleep
         self.order = RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep)
+        self.bus_state = "ok"
+
+    def bus_status_changed(self, state: str) -> None:
+        """The bus lost Redis ("degraded") or has it again ("ok"): every socket of this process is told
+        (`delivery_status`, docs/protocol.md), so that pages show it and resync once it is "ok"."""
+        self.bus_state = state
+        server = socketio.server
+        if server is not None:
+            server.emit(DELIVERY_STATUS, {"state": state}, namespace=NAMESPACE)
 
     def receive(self, frames: list[dict]) -> None:
         for frame in frames:
@@ -195,7 +205,8 @@ def init_realtime(app: Flask) -> None:
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
-        bus = RedisBus(url, delivery.receive, socketio.start_background_task, socketio.sleep)
+        bus = RedisBus(url, delivery.receive, socketio.start_background_task, socketio.sleep,
+                       on_status=delivery.bus_status_changed)
     else:
         bus = LocalBus(delivery.receive)
     app.extensions["socketio_delivery"] = delivery
@@ -208,3 +219,15 @@ def init_realtime(app: Flask) -> None:
 def start_receiving(app: Flask) -> None:
     """Called by the socket server on connect: this process now has sockets to deliver to."""
     app.extensions["realtime_bus"].start_receiving()
+
+
+def tell_delivery_status(app: Flask, sid: str) -> None:
+    """A socket that connects while the bus is degraded is told so, once its connection is answered."""
+    delivery: SocketDelivery = app.extensions["socketio_delivery"]
+    if delivery.bus_state == "ok":
+        return
+
+    def tell() -> None:
+        socketio.server.emit(DELIVERY_STATUS, {"state": delivery.bus_state}, to=sid, namespace=NAMESPACE)
+
+    socketio.start_background_task(tell)

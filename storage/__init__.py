@@ -25,6 +25,10 @@ class ObjectMissing(StorageError):
     """No object under that key."""
 
 
+class StorageUnavailable(StorageError):
+    """The backend cannot be reached (S3 down, a refused or timed-out connection): try again later."""
+
+
 class InvalidKey(StorageError):
     """A key that does not have the shape actions.files gives keys (e.g. `../`)."""
 

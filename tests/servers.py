@@ -96,6 +96,7 @@ class LiveServer:
     process: subprocess.Popen | None = None
     jobs: bool = True
     consumer: JobConsumer | None = None
+    graceful_timeout: float = 2  # seconds a SIGTERM leaves for what is in flight (gunicorn.conf.py)
 
     @property
     def url(self) -> str:
@@ -132,8 +133,8 @@ class LiveServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.workdir / f"gunicorn-{self.port}.log", "wb")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1", "--no-control-socket",
-             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
+            [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),  # the production settings
+             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", str(self.graceful_timeout)],
             cwd=ROOT, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_for(lambda: requests.get(self.url + "/healthz", timeout=1).ok, what=f"gunicorn on {self.port}")

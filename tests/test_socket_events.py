@@ -366,8 +366,8 @@ def test_one_failing_cursor_answers_alone(alice, bob, group, sockets, monkeypatc
         {"conversation_id": other.id, "since": 0}, {"conversation_id": group.id, "since": 0}]})
     assert ack["ok"] is True
     failed, answered = ack["conversations"]
-    assert failed == {"conversation_id": other.id, "error": {
-        "code": "internal_error", "message": "Something went wrong; nothing was changed."}}
+    assert failed == {"conversation_id": other.id, "error": {  # the database unreachable: retryable
+        "code": "unavailable", "message": "The service is briefly unavailable; nothing was changed. Try again."}}
     assert (answered["conversation_id"], [m["body"] for m in answered["messages"]]) == (group.id, ["one"])
     assert "the database went away" in caplog.text
 
@@ -382,6 +382,6 @@ def test_a_database_fault_while_resolving_the_caller_still_answers_the_ack(group
     monkeypatch.setattr(db.session, "get", pool_exhausted)  # socket_principal reads the user with it
     ack = socket.emit("message:send", {"conversation_id": group.id, "body": "hi"}, callback=True)
     monkeypatch.undo()
-    assert ack == failure("internal_error", "Something went wrong; nothing was changed.")
+    assert ack == failure("unavailable", "The service is briefly unavailable; nothing was changed. Try again.")
     assert socket.is_connected()
     assert db.session.execute(db.select(Message)).all() == []

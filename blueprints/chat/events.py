@@ -2,38 +2,44 @@
 server -> client events are listed in docs/protocol.md."""
 from __future__ import annotations
 
-import logging
-
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_password_is_final, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
-from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
+from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
+from blueprints.faults import fault_answer
 from blueprints.identity import connecting_principal, remember_socket_principal, socket_user_id
 from events.unit_of_work import atomic, savepoint
 from extensions import socketio
 from payloads import message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
-from realtime.socketio_adapter import start_receiving
+from realtime.socketio_adapter import start_receiving, tell_delivery_status
 
 MAX_SYNC_CONVERSATIONS = 500
-log = logging.getLogger(__name__)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
     """Client connects with its session cookie or `auth={"token": ...}`; anyone else is refused."""
     start_receiving(current_app)
-    with atomic():
-        _connect(auth)
+    try:
+        with atomic():
+            user_id = _connect(auth)
+    except ConnectionRefusedError:
+        raise
+    except Exception as error:  # answered, never silence: the client may try again (`unavailable`)
+        refused = fault_answer(error, "socket connect")
+        raise ConnectionRefusedError(refused.message, refused.as_dict()) from None
+    presence.connected(user_id, request.sid)  # once the connection is certain
+    tell_delivery_status(current_app, request.sid)
 
 
-def _connect(auth) -> None:
+def _connect(auth) -> int:
     principal = connecting_principal(auth)
     if principal is None:
         refused = Unauthorized("unauthorized", "Log in or send a valid token.")
@@ -49,8 +55,8 @@ def _connect(auth) -> None:
         join_room(principal.room)
     for conversation_id in conversation_ids_of(user):
         join_room(conversation_room(conversation_id))
-    presence.connected(user.id, request.sid)
     record_seen(user.id)
+    return user.id
 
 
 @socketio.on("disconnect")
@@ -59,8 +65,11 @@ def on_disconnect(reason=None):
     user_id = socket_user_id()  # also for a user deactivated meanwhile
     if user_id is not None:
         presence.disconnected(user_id, request.sid)
-        with atomic():
-            record_seen(user_id)
+        try:
+            with atomic():
+                record_seen(user_id)
+        except Exception as error:  # raised here, python-socketio would keep the socket in its rooms
+            fault_answer(error, "socket disconnect")
 
 
 @socket_event("message:send")
@@ -140,6 +149,6 @@ def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
                     "has_more": changes.has_more, "messages": [message_payload(m) for m in changes.messages]}
     except ActionError as error:
         return {"conversation_id": conversation_id, "error": error.as_dict()}
-    except Exception:
-        log.exception("sync of conversation %s failed", conversation_id)
-        return {"conversation_id": conversation_id, "error": internal_error().as_dict()}
+    except Exception as error:
+        return {"conversation_id": conversation_id,
+                "error": fault_answer(error, f"sync of conversation {conversation_id}").as_dict()}

@@ -165,4 +165,33 @@ def install(server) -> SocketQueues:
     """Route the server's incoming events through per-socket queues (once per server)."""
     queues = SocketQueues(server)
     server._handle_event = queues.handle_event
+    server.switchboard_queues = queues  # for close_connections_gracefully
     return queues
+
+
+def close_connections_gracefully(server, seconds: float) -> int:
+    """At shutdown (SIGTERM, gunicorn.conf.py): close every connection of this process once the
+    event it is running, if any, has been answered and its changes released, waiting `seconds` at
+    most in all. The close is Engine.IO's own (no Socket.IO disconnect), which Socket.IO clients
+    take as a lost connection: they reconnect, to another instance, and resync. Returns how many
+    connections were closed."""
+    queues = getattr(server, "switchboard_queues", None)
+    deadline = time.monotonic() + seconds
+    closed = 0
+    waiting = list(server.eio.sockets)
+    while waiting:
+        busy = []
+        for eio_sid in waiting:
+            sid = server.manager.sid_from_eio_sid(eio_sid, "/")
+            if queues is not None and sid is not None and queues.in_flight(sid) and time.monotonic() < deadline:
+                busy.append(eio_sid)
+                continue
+            try:
+                server.eio.disconnect(eio_sid)
+                closed += 1
+            except Exception:  # gone meanwhile
+                log.debug("connection %s already closed", eio_sid)
+        waiting = busy
+        if waiting:
+            server.sleep(0.05)
+    return closed

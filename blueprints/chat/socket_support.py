@@ -13,7 +13,6 @@ waiting the next ones are refused with `busy` before they reach a handler at all
 """
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -23,13 +22,12 @@ from flask_socketio import disconnect
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
 from blueprints.chat.socket_queue import after_this_ack
+from blueprints.faults import fault_answer
 from blueprints.identity import socket_principal
 from events.unit_of_work import HeldEvents, atomic
 from extensions import socketio
 from models import User
 from payloads import error_payload
-
-log = logging.getLogger(__name__)
 
 
 def failure(error: ActionError) -> dict:
@@ -76,7 +74,6 @@ def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> di
             result = handler(principal.user, check_payload(args[0] if args else None))
     except ActionError as error:
         return failure(error)
-    except Exception:
-        log.exception("socket event %s failed", name)
-        return failure(ActionError("internal_error", "Something went wrong; nothing was changed."))
+    except Exception as error:  # the database unreachable (unavailable), or a fault (internal_error)
+        return failure(fault_answer(error, f"socket event {name}"))
     return {"ok": True, **result}

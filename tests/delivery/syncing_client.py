@@ -79,6 +79,7 @@ class Tally:
     connects: int = 0
     syncs: int = 0
     gap_syncs: int = 0
+    status_syncs: int = 0  # syncs because the server said delivery is "ok" again (delivery_status)
     out_of_order: list[str] = field(default_factory=list)
 
 
@@ -103,6 +104,7 @@ class SyncingClient:
         self.sync_request: Request | None = None
         self.sync_again = False
         self.gap_since: dict[int, float] = {}
+        self.delivery_states: list[str] = []  # every delivery_status received, in order
 
     # -- the connection ------------------------------------------------------------------------
 
@@ -202,6 +204,12 @@ class SyncingClient:
                                                    f"{self.live_revisions[conversation_id]} then {revision}")
                 self.live_revisions[conversation_id] = revision
                 self.apply(message)
+            elif frame.kind == "event" and frame.name == "delivery_status":
+                # docs/protocol.md: live delivery was degraded; once it is "ok" again, catch up at once.
+                self.delivery_states.append(frame.payload["state"])
+                if frame.payload["state"] == "ok":
+                    self.tally.status_syncs += 1
+                    self.sync(self.conversation_ids)
         self.read_upto = len(frames)
 
     def _answers(self) -> None:

@@ -1,19 +1,24 @@
 """PostgreSQL restarted while clients send, on one gunicorn: sends in flight fail with an
-`internal_error` ack (every event gets its ack), nothing is stored half; the client sends again
+`unavailable` ack (every event gets its ack), nothing is stored half; the client sends again
 with the same client_id until one is acknowledged, and the pool's dead connections are replaced
-(`pool_pre_ping`) without restarting the worker. Every message is stored exactly once."""
+(`pool_pre_ping`) without restarting the worker. Every message is stored exactly once.
+
+The pool exhausted (every connection taken past its timeout) answers `unavailable` too, never
+silence: a socket event's ack, a socket's connect (refused with the code) and a REST request (503)."""
 from __future__ import annotations
 
 import random
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 
 from tests.engines import PostgresServer
 from tests.integration.chat import create_group, history
-from tests.servers import ChatUser, LiveServer
+from tests.servers import ChatUser, LiveServer, wait_for
 from tests.wire_client import Request, WireHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -89,13 +94,67 @@ def test_sends_during_a_postgres_restart_fail_cleanly_and_are_stored_once_when_r
         print(f"\nPostgreSQL restarted: {len(acknowledged)} messages acknowledged, {len(refused)} attempts refused "
               f"({Counter(refused)})")
         assert all(wire.connected for wire in sockets)
-        assert set(refused) <= {"internal_error"} and refused  # the restart did hit sends in flight
+        assert set(refused) <= {"unavailable"} and refused  # the restart did hit sends in flight
         stored = history(users[0], group_id)
         assert Counter(message["client_id"] for message in stored) == Counter(set(bodies))  # each once
         assert {message["client_id"]: message["id"] for message in stored} == acknowledged
         assert server.worker_pids() == worker  # the same worker: its pool recovered
-        errors = [line for line in server.log_text().splitlines() if " ERROR " in line or "CRITICAL" in line]
-        assert len(errors) == len(refused), errors  # one logged fault per refused attempt, nothing else
-        assert all(line.endswith("socket event message:send failed") for line in errors), errors
+        log_lines = server.log_text().splitlines()
+        assert [line for line in log_lines if " ERROR " in line or "CRITICAL" in line or "Traceback" in line] == []
+        warnings = [line for line in log_lines if "database unavailable" in line]
+        assert len(warnings) == len(refused), warnings  # one line per refused attempt, no traceback
+        assert all("socket event message:send: database unavailable" in line for line in warnings), warnings
     finally:
         hub.close()
+
+
+@pytest.fixture(scope="module")
+def small_pool_server(postgres_server, tmp_path_factory):
+    """A second gunicorn on the same database, with one pooled connection that it waits 0.5 s for."""
+    _server, postgres = postgres_server
+    server = LiveServer(tmp_path_factory.mktemp("small-pool"), jobs=False, env={
+        "DATABASE_URL": postgres.url, "DATABASE_POOL_SIZE": "1", "DATABASE_MAX_OVERFLOW": "0",
+        "DATABASE_POOL_TIMEOUT": "0.5"})
+    yield server.start(), postgres
+    server.stop()
+
+
+def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
+    server, postgres = small_pool_server
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(alice, (bob,))
+    hub = WireHub()
+    wire = hub.connect(server.url, alice.token, alice.username)
+    blocker = psycopg.connect(postgres.url, autocommit=False)
+    try:
+        # The pool's one connection waits on a lock the test holds: every other request finds the pool empty.
+        blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        stuck = ThreadPoolExecutor(1).submit(bob.api, "GET", "/me")
+        wait_for(lambda: blocker.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND pid <> pg_backend_pid()").fetchone()[0] == 1, what="a request stuck")
+
+        send = wire.emit("message:send", {"conversation_id": group_id, "body": "while the pool is taken",
+                                          "client_id": "pool-1"})
+        hub.pump(lambda: send.answered, what="the send's ack")
+        assert send.answer == {"ok": False, "error": {
+            "code": "unavailable", "message": "The service is briefly unavailable; nothing was changed. Try again."}}
+        with pytest.raises(ConnectionRefusedError, match='"code": ?"unavailable"'):
+            hub.connect(server.url, bob.token, bob.username)
+        refused = alice.api("GET", "/conversations")
+        assert (refused.status_code, refused.json()["error"]["code"]) == (503, "unavailable")
+        assert wire.connected
+    finally:
+        blocker.rollback()  # the lock goes: the stuck request and the pool go on
+        blocker.close()
+    assert stuck.result(timeout=10).status_code == 200
+    sent = wire.emit("message:send", {"conversation_id": group_id, "body": "once it is free", "client_id": "pool-1"})
+    hub.pump(lambda: sent.answered, what="the retried send's ack")
+    assert sent.answer["ok"] is True and sent.answer["duplicate"] is False  # the refused attempt stored nothing
+    assert hub.connect(server.url, bob.token, bob.username).connected
+    assert [message["body"] for message in history(alice, group_id)] == ["once it is free"]
+    hub.close()
+    log_lines = server.log_text().splitlines()
+    assert [line for line in log_lines if " ERROR " in line or "Traceback" in line] == []
+    refusals = {line.split(" database unavailable")[0].split(": ", 1)[-1] for line in log_lines
+                if "database unavailable" in line}
+    assert refusals == {"socket event message:send:", "socket connect:", "GET /api/conversations:"}
