@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 
@@ -31,6 +30,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     trust_proxies(app)
     register_extensions(app)
     register_unit_of_work(app)
+    register_operations(app)
     register_request_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -40,8 +40,10 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
 
 
 def configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """LOG_FORMAT text or json, every line with its request id (ops.logs)."""
+    from ops.logs import configure_logging as configure
+
+    configure(app)
 
 
 def trust_proxies(app: Flask) -> None:
@@ -90,6 +92,18 @@ def register_extensions(app: Flask) -> None:
 
 def register_unit_of_work(app: Flask) -> None:
     """One transaction per request, committed on success; its events leave after the response."""
+def register_operations(app: Flask) -> None:
+    """Request ids first (every later hook logs with one), metrics of committed facts, and the
+    probes: /healthz, /readyz, /metrics (blueprints.ops)."""
+    from blueprints import ops
+    from ops.logs import init_request_ids
+    from ops.metrics import init_metrics
+
+    init_request_ids(app)
+    init_metrics(app)
+    ops.init_app(app)
+
+
     from blueprints import http_unit
 
     http_unit.init_app(app)

@@ -28,15 +28,30 @@ class JobsOverview:
     scheduled_jobs: list[WaitingJob]
 
 
-def jobs_overview(limit: int = 50) -> JobsOverview:
-    """Counts and the first waiting jobs, for the operators' Jobs page."""
+@dataclass(frozen=True)
+class JobCounts:
+    queued: int
+    scheduled: int
+    retrying: int
+    failed: int
+
+
+def job_counts() -> JobCounts:
+    """How many jobs wait, and how many failed (the metrics and the operations page)."""
     queue = job_queue()
     failures = dict(db.session.execute(
         db.select(JobFailure.status, func.count(JobFailure.id)).group_by(JobFailure.status)
     ).all())
-    return JobsOverview(queued=queue.queued_count(), scheduled=queue.scheduled_count(),
-                        retrying=failures.get("retrying", 0), failed=failures.get("failed", 0),
-                        queued_jobs=queue.queued(limit), scheduled_jobs=queue.scheduled(limit))
+    return JobCounts(queued=queue.queued_count(), scheduled=queue.scheduled_count(),
+                     retrying=failures.get("retrying", 0), failed=failures.get("failed", 0))
+
+
+def jobs_overview(limit: int = 50) -> JobsOverview:
+    """Counts and the first waiting jobs, for the operators' Jobs page."""
+    queue = job_queue()
+    counts = job_counts()
+    return JobsOverview(queued=counts.queued, scheduled=counts.scheduled, retrying=counts.retrying,
+                        failed=counts.failed, queued_jobs=queue.queued(limit), scheduled_jobs=queue.scheduled(limit))
 
 
 def run_failed_job_again(operator: User, failure_id: int) -> JobFailure:

@@ -21,6 +21,7 @@ from extensions import db
 from jobs.queue import job_name
 from models.job_failure import JobFailure
 from models.time import utcnow
+from ops.metrics import job_failed
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def connect_signals(queue) -> None:
 
     @huey.signal(SIGNAL_ERROR)
     def record_error(_signal: str, task: Task, exception: BaseException) -> None:
+        job_failed(job_name(task))
         with app.app_context(), atomic():
             record_failure(job_name(task), task, exception)
 

@@ -16,6 +16,8 @@ import json
 import logging
 from collections.abc import Callable
 
+from ops import metrics
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "switchboard:frames"
@@ -63,6 +65,7 @@ class RedisBus:
             self._redis.publish(CHANNEL, json.dumps(frames, separators=(",", ":")))
         except self._unreachable as error:
             # Committed already: this process's sockets get it now, the others' clients by resync.
+            metrics.bus_publish_failed()
             self._publish_failed = True
             self._update(error)
             self._receive(frames)
@@ -80,6 +83,7 @@ class RedisBus:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
                 if self._subscription_lost:
+                    metrics.bus_resubscribed()
                     self._subscription_lost = False
                     self._publish_failed = False  # Redis answers again
                     self._update()

@@ -181,7 +181,7 @@ PATHS = {
         refusals={**REFUSALS, **FILE_REFUSALS})},
     "/files/local-upload/{token}": {"post": route("A signed direct upload to local storage", {"204": {
         "description": "stored"}}, public=True, form={"type": "object"}, refusals={**REFUSALS, **FILE_REFUSALS})},
-    "/healthz": {"get": route("The process answers and the database is reachable", answer(200), public=True,
+    "/healthz": {"get": route("Liveness: the process answers (no dependency is asked)", answer(200), public=True,
                               refusals={})},
 }
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from socketio import packet
 
 from actions.errors import ActionError
+from ops.logs import log_connection, request_id_for
+from ops.metrics import observe_send_ack
 from payloads import error_payload
 from realtime.websocket_frames import frames_socket
 
@@ -58,7 +60,7 @@ def after_this_ack(callback: Callable[[], None]) -> bool:
 
 @dataclass
 class _Lane:
-    waiting: deque = field(default_factory=deque)  # (eio_sid, namespace, ack id, data)
+    waiting: deque = field(default_factory=deque)  # (eio_sid, namespace, ack id, data, arrival time)
     running: int = 0  # 1 while an event taken from `waiting` runs
     draining: bool = False  # a task takes the waiting events
     refused: int = 0  # since the queue was last empty
@@ -83,7 +85,7 @@ class SocketQueues:
             lane = self.lanes.setdefault(sid, _Lane())
             full = len(lane.waiting) + lane.running >= config["SOCKET_EVENT_QUEUE"]
             if not full:
-                lane.waiting.append((eio_sid, namespace, ack_id, data))
+                lane.waiting.append((eio_sid, namespace, ack_id, data, time.monotonic()))
                 start, lane.draining = not lane.draining, True
         if full:
             self._refuse(sid, eio_sid, namespace, ack_id, lane, config["SOCKET_BUSY_DISCONNECT"])
@@ -121,11 +123,19 @@ class SocketQueues:
                 event, lane.running = lane.waiting.popleft(), 1
             self._run(sid, *event)
 
-    def _run(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, data: list) -> None:
+    def _run(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, data: list,
+             arrived: float) -> None:
+        with request_id_for():  # every line logged about this event, its after-ack callbacks included
+            self._run_event(sid, eio_sid, namespace, ack_id, data, arrived)
+
+    def _run_event(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, data: list,
+                   arrived: float) -> None:
         callbacks: list[Callable[[], None]] = []
         token = _after_ack.set(callbacks)
         try:
             self.server._handle_event_internal(self.server, sid, eio_sid, data, namespace, ack_id)
+            if data and data[0] == "message:send" and ack_id is not None:
+                observe_send_ack(time.monotonic() - arrived)  # its wait in the queue included
         except Exception:  # the handlers answer their own errors; this is python-socketio failing
             log.exception("socket event %r of %s failed", data[0] if data else None, sid)
         finally:
@@ -161,10 +171,29 @@ class SocketQueues:
             pause = min(pause * 2, 0.05)
 
 
+def _with_request_id(trigger: Callable) -> Callable:
+    """Connects and disconnects run under a request id of their own (the connecting request's
+    X-Request-ID if sane) and are logged with it; events get theirs in SocketQueues._run."""
+    def trigger_event(event: str, namespace: str, *args):
+        if event not in ("connect", "disconnect"):
+            return trigger(event, namespace, *args)
+        environ = args[1] if event == "connect" and len(args) > 1 and isinstance(args[1], dict) else {}
+        with request_id_for(environ.get("HTTP_X_REQUEST_ID")):
+            outcome = "refused"
+            try:
+                result = trigger(event, namespace, *args)
+                outcome = "refused" if result is False else "ok"
+                return result
+            finally:
+                log_connection(event, outcome)
+    return trigger_event
+
+
 def install(server) -> SocketQueues:
     """Route the server's incoming events through per-socket queues (once per server)."""
     queues = SocketQueues(server)
     server._handle_event = queues.handle_event
+    server._trigger_event = _with_request_id(server._trigger_event)
     server.switchboard_queues = queues  # for close_connections_gracefully
     return queues
 

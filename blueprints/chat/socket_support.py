@@ -14,6 +14,7 @@ waiting the next ones are refused with `busy` before they reach a handler at all
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -27,6 +28,7 @@ from blueprints.identity import socket_principal
 from events.unit_of_work import HeldEvents, atomic
 from extensions import socketio
 from models import User
+from ops.logs import record_socket_event
 from payloads import error_payload
 
 
@@ -51,12 +53,15 @@ def socket_event(name: str) -> Callable:
         @wraps(handler)
         def run(*args):
             held = HeldEvents().start()
+            started, answer = time.monotonic(), None
             try:
-                return _answer(name, handler, args)
+                answer = _answer(name, handler, args)
+                return answer
             finally:
                 held.stop()
                 if held:
                     after_ack(held.release)
+                record_socket_event(name, answer, time.monotonic() - started)
 
         socketio.on_event(name, run)
         return run

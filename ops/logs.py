@@ -1,0 +1,149 @@
+"""Log lines, and the request id each one carries.
+
+Every HTTP request gets a request id: the caller's `X-Request-ID` if it is sane (1 to 128
+letters, digits and `-_.:`), else a new one; the response returns it in `X-Request-ID`. Every
+socket event (and connect, disconnect) gets one too. While a request or event runs, its id is in
+a context variable (one per greenlet under gevent), and every log line carries it.
+
+LOG_FORMAT=text (default) writes `time level logger [request id]: message`; LOG_FORMAT=json one
+JSON object per line: time, level, logger, message, request_id, and the traceback as `exception`.
+What is logged never includes a request's body, query string, headers or cookies: an HTTP request
+is logged as its method, route template (`/files/local/<token>`, never the token), status and
+duration; a socket event as its name, outcome and duration.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, request
+
+from ops import metrics
+
+REQUEST_ID_HEADER = "X-Request-ID"
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+# Probes and scrapes come every few seconds: logged at DEBUG when they succeed.
+QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
+
+request_log = logging.getLogger("switchboard.requests")
+socket_log = logging.getLogger("switchboard.socket_events")
+FAULT_CODES = {"internal_error", "unavailable"}
+_request_id: ContextVar[str] = ContextVar("switchboard_request_id", default="-")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def accepted_request_id(incoming: str | None) -> str:
+    """The caller's id if it is sane, else a new one."""
+    if incoming and SANE_REQUEST_ID.match(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+@contextmanager
+def request_id_for(incoming: str | None = None) -> Iterator[str]:
+    """Run a socket event (or any unit of work) under its own request id."""
+    token = _request_id.set(accepted_request_id(incoming))
+    try:
+        yield _request_id.get()
+    finally:
+        _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record the current request id ("-" outside requests and events)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", _request_id.get()),
+            "process": record.process,
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def configure_logging(app: Flask) -> None:
+    """One handler on the root logger (stderr) in the chosen format, with request ids. Debug and
+    testing apps leave logging to the development server and pytest."""
+    if app.debug or app.testing:
+        return
+    root = logging.getLogger()
+    handler = next((handler for handler in root.handlers if getattr(handler, "switchboard", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.switchboard = True
+        handler.addFilter(RequestIdFilter())
+        root.addHandler(handler)
+    handler.setFormatter(formatter_for(app.config["LOG_FORMAT"]))
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def init_request_ids(app: Flask) -> None:
+    """Register first, so that the id is set before any other hook runs and logs."""
+    app.before_request(_begin_request)
+    app.after_request(_end_request)
+    app.teardown_request(_forget_request_id)
+
+
+def _begin_request() -> None:
+    g.request_started = time.monotonic()
+    g.request_id_token = _request_id.set(accepted_request_id(request.headers.get(REQUEST_ID_HEADER)))
+
+
+def _end_request(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = _request_id.get()
+    started = g.get("request_started")
+    if started is not None:
+        seconds = time.monotonic() - started
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.observe_http_request(route, request.method, response.status_code, seconds)
+        level = logging.DEBUG if route in QUIET_ROUTES and response.status_code < 400 else logging.INFO
+        request_log.log(level, "%s %s %s %.1f ms", request.method, route, response.status_code, seconds * 1000)
+    return response
+
+
+def _forget_request_id(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        _request_id.reset(token)
+
+
+def record_socket_event(name: str, answer: dict | None, seconds: float) -> None:
+    """One line and one observation per socket event: its name, outcome and duration (never its payload)."""
+    code = "ok" if answer is not None and answer.get("ok") else (answer or {}).get("error", {}).get("code", "error")
+    outcome = "ok" if code == "ok" else "error" if code in FAULT_CODES or answer is None else "refused"
+    metrics.observe_socket_event(name, outcome, seconds)
+    socket_log.info("socket event %s %s %.1f ms", name, code, seconds * 1000)
+
+
+def log_connection(event: str, outcome: str) -> None:
+    """A socket's connect or disconnect, under its own request id."""
+    socket_log.info("socket %s %s", event, outcome)
