@@ -131,3 +131,28 @@ def report_payload(report: Report) -> dict:
         "status": report.status,
         "created_at": isoformat(report.created_at),
     }
+
+
+def login_session_payload(login_session, current_session_id: str | None = None) -> dict:
+    """One of the caller's login sessions (a browser or app where they are logged in)."""
+    return {
+        "id": login_session.id,
+        "device": login_session.device,
+        "user_agent": login_session.user_agent,
+        "ip_address": login_session.ip_address,
+        "method": login_session.method,
+        "created_at": isoformat(login_session.created_at),
+        "last_seen_at": isoformat(login_session.last_seen_at),
+        "current": login_session.id == current_session_id,
+    }
+
+
+def api_token_payload(token) -> dict:
+    """One of the caller's API tokens: never the token itself (only shown when it is created)."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": isoformat(token.created_at),
+        "expires_at": isoformat(token.expires_at),
+        "last_used_at": isoformat(token.last_used_at),
+    }

@@ -7,6 +7,8 @@ them, and so do actions whose callers authorized already.
 """
 from __future__ import annotations
 
+import re
+
 from flask import current_app
 
 from actions.errors import Conflict, Forbidden, NotFound
@@ -16,6 +18,7 @@ from models.login_session import LoginSession
 
 MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
 OPERATOR_ROLE = "admin"  # of an account: the service's operators
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what actions.sessions makes; anything else names no session
 
 
 def is_operator(user: User | None) -> bool:
@@ -103,7 +106,8 @@ def access_own_message(user: User, message_id: int) -> Message:
 def access_own_session(user: User, session_id: object) -> LoginSession:
     """People end their own login sessions only; another's, an ended one or a made-up id are not found
     (the same answer, so ids cannot be probed)."""
-    login_session = db.session.get(LoginSession, session_id) if isinstance(session_id, str) and session_id else None
+    well_formed = isinstance(session_id, str) and SESSION_ID.fullmatch(session_id)
+    login_session = db.session.get(LoginSession, session_id) if well_formed else None
     if login_session is None or login_session.user_id != user.id or login_session.ended_at is not None:
         raise NotFound("session_not_found", "No such session.")
     return login_session

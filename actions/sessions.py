@@ -21,8 +21,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy.orm import contains_eager
 
-from actions.access import access_operator, access_own_session, access_own_token
-from actions.audit import record
+from actions.access import access_own_session, access_own_token
 from actions.errors import InvalidInput
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
@@ -143,8 +142,9 @@ def list_tokens(user: User) -> list[ApiToken]:
 
 # -- ending ----------------------------------------------------------------------------------------
 
-def _end(login_session: LoginSession, reason: str, now: datetime) -> None:
-    login_session.ended_at = now
+def end_session_unchecked(login_session: LoginSession, reason: str, now: datetime | None = None) -> None:
+    """End one session; callers authorized (its user logging out, access_own_session, an operator)."""
+    login_session.ended_at = now or utcnow()
     login_session.ended_reason = reason
     login_session.remember_hash = None  # the remember cookie dies with it
     queue_event(SessionEnded(login_session.user_id, login_session.id))
@@ -157,7 +157,7 @@ def end_session(user: User, session_id: object, reason: str = "logout") -> bool:
     login_session = db.session.get(LoginSession, session_id) if isinstance(session_id, str) else None
     if login_session is None or login_session.user_id != user.id or login_session.ended_at is not None:
         return False
-    _end(login_session, reason, utcnow())
+    end_session_unchecked(login_session, reason, utcnow())
     return True
 
 
@@ -171,7 +171,7 @@ def end_sessions(user: User, keep_session_id: str | None = None, reason: str = "
     now = utcnow()
     ended = [row for row in rows if row.id != keep_session_id]
     for row in ended:
-        _end(row, reason, now)
+        end_session_unchecked(row, reason, now)
     return len(ended)
 
 
@@ -192,7 +192,7 @@ def end_api_tokens(user: User) -> int:
 def revoke_own_session(user: User, session_id: object) -> LoginSession:
     """A user logs one of their sessions out (from the settings page or the API)."""
     login_session = access_own_session(user, session_id)
-    _end(login_session, "revoked", utcnow())
+    end_session_unchecked(login_session, "revoked", utcnow())
     return login_session
 
 
@@ -211,38 +211,6 @@ def revoke_own_token(user: User, token_id: object) -> ApiToken:
     return token
 
 
-# -- operators -------------------------------------------------------------------------------------
-
-def list_user_sessions(operator: User, user: User) -> list[LoginSession]:
-    """An account's live sessions, for the Users panel."""
-    access_operator(operator)
-    return list_sessions(user)
-
-
-@atomic()
-def revoke_user_session(operator: User, user: User, session_id: object) -> LoginSession:
-    """An operator logs one session of an account out; the audit log keeps it."""
-    operator = access_operator(operator)
-    login_session = access_own_session(user, session_id)
-    _end(login_session, "revoked_by_operator", utcnow())
-    record(operator, "user.end_session", "user", user.id, _audit_view(login_session), None)
-    return login_session
-
-
-@atomic()
-def revoke_user_sessions(operator: User, user: User) -> int:
-    """An operator logs an account out everywhere; the audit log keeps it."""
-    operator = access_operator(operator)
-    count = end_sessions(user, reason="revoked_by_operator")
-    record(operator, "user.end_sessions", "user", user.id, None, {"sessions_ended": count})
-    return count
-
-
-def _audit_view(login_session: LoginSession) -> dict:
-    return {"session": login_session.id[:8], "device": login_session.device, "ip_address": login_session.ip_address,
-            "method": login_session.method}
-
-
 # -- tokens' use -------------------------------------------------------------------------------------
 
 def touch_token(token: ApiToken) -> None:
@@ -253,17 +221,15 @@ def touch_token(token: ApiToken) -> None:
 
 
 def check_token_days(value: object) -> int | None:
-    """A personal token's lifetime in days (1 to 3650), or None for a token that never expires (0 or empty)."""
-    if value is None or value == "" or value == 0 or value == "0":
+    """A personal token's lifetime in days, 1 to 3650 (a number or its digits), or None for a token
+    that never expires (0, or nothing chosen)."""
+    if value is None or value == "":
         return None
-    try:
-        days = int(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
-    except ValueError:
-        days = None
-    if days is None or not 1 <= days <= 3650:
+    text = value if isinstance(value, str) else str(value) if type(value) is int else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or int(text) > 3650:
         raise InvalidInput("invalid_expires_in_days", "expires_in_days must be a whole number of days from 1 to "
                                                       "3650, or 0 for a token that never expires.")
-    return days
+    return int(text) or None
 
 
 # -- what the user agent says ---------------------------------------------------------------------

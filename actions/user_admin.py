@@ -2,16 +2,17 @@
 deactivate (ban) and reactivate. Each change writes its audit entry in its transaction."""
 from __future__ import annotations
 
-from actions.access import OPERATOR_ROLE, access_operator
+from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import register_user
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
-from actions.sessions import end_api_tokens, end_sessions
+from actions.sessions import end_api_tokens, end_session_unchecked, end_sessions, list_sessions
 from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
 from extensions import db
 from models import User
+from models.login_session import LoginSession
 from models.time import utcnow
 from models.user import ROLES
 
@@ -134,6 +135,40 @@ def reactivate_user(operator: User, user_id: int) -> User:
     user.active = True
     user.deactivated_at = None
     return _record_account_change(operator, "user.reactivate", user, before)
+
+
+def list_user_sessions(operator: User, user_id: int) -> list[LoginSession]:
+    """An account's live login sessions, for the Users panel."""
+    access_operator(operator)
+    return list_sessions(get_account(user_id))
+
+
+@atomic()
+def end_user_session(operator: User, user_id: int, session_id: object) -> LoginSession:
+    """Log one session of an account out (its sockets are cut at once); the audit log keeps it."""
+    operator = access_operator(operator)
+    user = get_account(user_id)
+    login_session = access_own_session(user, session_id)  # a session of this account, still going
+    end_session_unchecked(login_session, "revoked_by_operator")
+    record(operator, "user.end_session", "user", user.id, {"session": _session_view(login_session)},
+           {"ended_reason": login_session.ended_reason})
+    return login_session
+
+
+@atomic()
+def end_user_sessions(operator: User, user_id: int) -> int:
+    """Log an account out everywhere (tokens stay: revoke them with a password reset or a ban)."""
+    operator = access_operator(operator)
+    user = get_account(user_id)
+    count = end_sessions(user, reason="revoked_by_operator")
+    record(operator, "user.end_sessions", "user", user.id, None, {"ended_sessions": count})
+    return count
+
+
+def _session_view(login_session: LoginSession) -> dict:
+    """What the audit log keeps of a session: enough to recognize it, never its remember token."""
+    return {"id": login_session.id, "device": login_session.device, "ip_address": login_session.ip_address,
+            "method": login_session.method, "created_at": login_session.created_at}
 
 
 def _record_account_change(operator: User, action: str, user: User, before: dict, **extra) -> User:

@@ -1,5 +1,5 @@
-"""Users panel: search and filter accounts, create and edit them, reset passwords,
-promote and demote, deactivate (ban) and reactivate. The password hash is never shown."""
+"""Users panel: search and filter accounts, create and edit them, see and end their login
+sessions, reset passwords, promote and demote, deactivate (ban) and reactivate. The password hash is never shown."""
 from __future__ import annotations
 
 from flask import abort, redirect, request
@@ -11,7 +11,10 @@ from actions.user_admin import (
     create_user,
     deactivate_user,
     edit_user,
+    end_user_session,
+    end_user_sessions,
     get_account,
+    list_user_sessions,
     reactivate_user,
     reset_password,
     set_user_role,
@@ -62,12 +65,24 @@ class UserView(SecureModelView):
 
     @expose("/manage/", methods=("GET",))
     def manage_view(self):
-        """One account's page: reset password, role, deactivate or reactivate."""
+        """One account's page: its sessions, reset password, role, deactivate or reactivate."""
         user = attempt(lambda: get_account(check_int(request.args.get("id"), "id")))
         if user is None:
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),
-                           operator=current_operator())
+                           operator=current_operator(), sessions=list_user_sessions(current_operator(), user.id))
+
+    @expose("/manage/<id:user_id>/sessions/<session_id>/end", methods=("POST",))
+    def end_session_view(self, user_id: int, session_id: str):
+        """Log one session of the account out; its live sockets are cut at once."""
+        attempt(lambda: end_user_session(current_operator(), user_id, session_id), "Session ended.")
+        return redirect(self.get_url(".manage_view", id=user_id))
+
+    @expose("/manage/<id:user_id>/sessions/end-all", methods=("POST",))
+    def end_sessions_view(self, user_id: int):
+        """Log the account out everywhere."""
+        attempt(lambda: end_user_sessions(current_operator(), user_id), "Every session of the account ended.")
+        return redirect(self.get_url(".manage_view", id=user_id))
 
     @expose("/manage/<id:user_id>/password", methods=("POST",))
     def reset_password_view(self, user_id: int):

@@ -35,4 +35,4 @@ def json_body() -> dict:
     return payload
 
 
-from blueprints.api import admin, conversations, groups, openapi, reports, tokens, users  # noqa: E402,F401
+from blueprints.api import admin, conversations, groups, openapi, reports, sessions, tokens, users  # noqa: E402,F401

@@ -48,6 +48,11 @@ SCHEMAS = {
                          "last_revision": COUNTER, "archived": FLAG}),
     "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
     "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
+    "Session": obj({"id": TEXT, "device": TEXT, "user_agent": {"type": ["string", "null"]},
+                    "ip_address": {"type": ["string", "null"]}, "method": {"enum": ["password", "code", "qr", "token"]},
+                    "created_at": TEXT, "last_seen_at": TEXT, "current": FLAG}),
+    "Token": obj({"id": ID, "name": TEXT, "created_at": TEXT, "expires_at": {"type": ["string", "null"]},
+                  "last_used_at": {"type": ["string", "null"]}}),
 }
 
 REFUSALS = {"400": "invalid input", "401": "not authenticated", "403": "not allowed", "404": "unknown",
@@ -93,7 +98,9 @@ def limit(maximum: int) -> dict:
 
 FILE_BYTES = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
 REDIRECT = {"302": {"description": "to a short-lived URL of the file"}}
-TOKEN = {"token": TEXT, "expires_at": TEXT, "user": ref("User")}
+TOKEN = {"token": TEXT, "expires_at": {"type": ["string", "null"]}, "user": ref("User")}
+SESSION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
+TOKEN_DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
 SENT = {"recipients": COUNTER, "messages": listing("Message")}
 
 PATHS = {
@@ -101,8 +108,17 @@ PATHS = {
         "application/json": {"schema": {"type": "object"}}}}}, public=True, refusals={})},
     "/api/accounts": {"post": route("Register; answers with a bearer token", answer(201, TOKEN), public=True, body={
         "username*": TEXT, "password*": TEXT, "display_name": TEXT, "email": TEXT, "phone": TEXT})},
-    "/api/tokens": {"post": route("Exchange a username and password for a bearer token", answer(201, TOKEN),
-                                  public=True, body={"username*": TEXT, "password*": TEXT, "name": TEXT})},
+    "/api/tokens": {
+        "post": route("Exchange a username and password for a bearer token", answer(201, TOKEN), public=True,
+                      body={"username*": TEXT, "password*": TEXT, "name": TEXT, "expires_in_days": TOKEN_DAYS}),
+        "get": route("The caller's API tokens", answer(200, {"tokens": listing("Token")}))},
+    "/api/tokens/{token_id}": {"delete": route("Revoke one of the caller's API tokens", answer(200, {"token_id": ID}))},
+    "/api/sessions": {
+        "get": route("The caller's login sessions", answer(200, {"sessions": listing("Session")})),
+        "delete": route("Log out every other session of the caller", answer(200, {"ended": COUNTER}),
+                        query={"others": {"enum": ["1"]}}, required_query=("others",))},
+    "/api/sessions/{session_id}": {"delete": route("Log one of the caller's sessions out",
+                                                   answer(200, {"session_id": TEXT}))},
     "/api/tokens/current": {"delete": route("Revoke the bearer token of this request",
                                             answer(200, {"revoked": FLAG}))},
     "/api/me": {"get": route("The caller", answer(200, {"user": ref("User")}))},
@@ -189,8 +205,8 @@ PATHS = {
 def with_path_parameters(path: str, operation: dict) -> dict:
     """The operation with its path's `{name}` parameters: ids, or a signed link's token."""
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    parameters = [{"name": name, "in": "path", "required": True, "schema": TEXT if name == "token" else ID}
-                  for name in names]
+    schemas = {"token": TEXT, "session_id": SESSION_ID}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": schemas.get(name, ID)} for name in names]
     return {**operation, "parameters": parameters + operation.get("parameters", [])}
 
 

@@ -1,7 +1,8 @@
 """Accounts and bearer tokens for programs, and who am I."""
 from flask import jsonify, request
 
-from actions.accounts import authenticate, issue_api_token, register_user, revoke_api_token
+from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, register_user, revoke_api_token
+from actions.sessions import check_token_days
 from actions.validation import check_string
 from blueprints.api import api_user, bearer_token, bp, json_body
 from models.time import isoformat
@@ -21,11 +22,13 @@ def create_account():
 
 @bp.post("/tokens")
 def create_token():
-    """Exchange {username, password[, name]} for a bearer token (shown once)."""
+    """Exchange {username, password[, name, expires_in_days]} for a bearer token (shown once;
+    expires_in_days 0: never, absent: API_TOKEN_DAYS)."""
     payload = json_body()
-    user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     name = check_string(payload.get("name") or "api", "name", max_length=64)
-    issued = issue_api_token(user, name=name)
+    days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS
+    user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    issued = issue_api_token(user, name=name, days=days)
     return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
                     "user": user_payload(user)}), 201
 

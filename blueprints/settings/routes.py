@@ -1,12 +1,83 @@
-"""The settings page: sessions and API tokens, with the forms that change them."""
-from flask import render_template
+"""The settings page: one's login sessions and API tokens, with the forms that change them.
+
+Plain HTML forms (CSRF-protected, no script): each answers with the page again, or a redirect
+to it with a flash message. A new token is shown once, in the answer to the form that made it.
+"""
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from actions import sessions
+from actions.accounts import issue_api_token
+from actions.errors import ActionError
+from actions.rate_limits import limit_token_creation
+from actions.validation import check_string
+from blueprints.identity import current_session_id
 from blueprints.settings import bp
+
+METHOD_LABELS = {"password": "password", "code": "a code", "qr": "QR code", "token": "a login link"}
 
 
 @bp.route("/settings")
 @login_required
 def index():
     """The signed-in user's settings: sessions, API tokens, password, and the optional sections."""
-    return render_template("settings/index.html", me=current_user, sessions=[], tokens=[], issued=None)
+    return _page()
+
+
+@bp.post("/settings/sessions/<session_id>/end")
+@login_required
+def end_session(session_id: str):
+    """Log one of one's other sessions out; its open pages and sockets are cut at once."""
+    try:
+        ended = sessions.revoke_own_session(current_user, session_id)
+    except ActionError as error:
+        flash(error.message, "error")
+    else:
+        if ended.id == current_session_id():
+            return redirect(url_for("auth.login"))
+        flash(f"Logged out: {ended.device}.", "success")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/settings/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Log out every session but this one."""
+    count = sessions.revoke_other_sessions(current_user, current_session_id())
+    flash(f"Logged out {count} other session{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/settings/tokens")
+@login_required
+def create_token():
+    """Create an API token {name, expires_in_days (0: never)}; shown once, in this answer."""
+    try:
+        name = check_string(request.form.get("name"), "name", max_length=64)
+        days = sessions.check_token_days(request.form.get("expires_in_days"))
+        limit_token_creation(current_user)
+        issued = issue_api_token(current_user, name=name, days=days)
+    except ActionError as error:
+        flash(error.message, "error")
+        return _page(status=error.status)
+    return _page(issued=issued, status=201)
+
+
+@bp.post("/settings/tokens/<id:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's API tokens; programs using it are refused from now on."""
+    try:
+        token = sessions.revoke_own_token(current_user, token_id)
+    except ActionError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Token {token.name} revoked.", "success")
+    return redirect(url_for("settings.index"))
+
+
+def _page(issued=None, status: int = 200):
+    user = current_user._get_current_object()
+    return render_template("settings/index.html", me=user, sessions=sessions.list_sessions(user),
+                           current_session_id=current_session_id(), tokens=sessions.list_tokens(user),
+                           issued=issued, method_labels=METHOD_LABELS), status
