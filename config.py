@@ -75,8 +75,7 @@ class BaseConfig:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'switchboard.db'}"
         )
-        # hide_parameters: a failing statement's error (logged) never shows its values: message bodies, hashes.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
@@ -128,6 +127,9 @@ class BaseConfig:
         self.PASSWORD_HASH_WAITING = int(get("PASSWORD_HASH_WAITING", "8"))
         self.LOGIN_ATTEMPTS_PER_MINUTE = int(get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
         # Abuse limits (actions/rate_limits.py); 0 turns one off.
+        # Messages one user may send at once, then per minute on average (socket and REST alike).
+        self.SEND_BURST = int(get("SEND_BURST", "10"))
+        self.SEND_PER_MINUTE = int(get("SEND_PER_MINUTE", "60"))
         self.REGISTRATIONS_PER_HOUR = int(get("REGISTRATIONS_PER_HOUR", "10"))
         self.CODE_ATTEMPTS_PER_HOUR = int(get("CODE_ATTEMPTS_PER_HOUR", "20"))
         self.CODE_RESENDS_PER_HOUR = int(get("CODE_RESENDS_PER_HOUR", "6"))
@@ -141,6 +143,11 @@ class BaseConfig:
         self.QR_LOGIN_APPROVE_SECONDS = int(get("QR_LOGIN_APPROVE_SECONDS", "120"))
         # Operators without two-factor authentication are sent to enrol before the back office opens.
         self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"))
+        # After LOCKOUT_FAILURES wrong passwords in a row an account is locked for LOCKOUT_SECONDS, each next
+        # lock twice as long, LOCKOUT_MAX_SECONDS at most (actions/lockout.py); LOCKOUT_FAILURES=0: never.
+        self.LOCKOUT_FAILURES = int(get("LOCKOUT_FAILURES", "10"))
+        self.LOCKOUT_SECONDS = int(get("LOCKOUT_SECONDS", "60"))
+        self.LOCKOUT_MAX_SECONDS = int(get("LOCKOUT_MAX_SECONDS", "3600"))
         # Security log rows (logins, failures, lockouts) are deleted after this many days; 0: kept.
         self.SECURITY_LOG_DAYS = int(get("SECURITY_LOG_DAYS", "90"))
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
@@ -163,9 +170,6 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     """One machine, no secrets configured: a key is generated and kept in instance/."""
 
-        # Messages one user may send at once, then per minute on average (socket and REST alike).
-        self.SEND_BURST = int(get("SEND_BURST", "10"))
-        self.SEND_PER_MINUTE = int(get("SEND_PER_MINUTE", "60"))
     ENV_NAME = "development"
 
     def default_secret_key(self, instance_path: str) -> str:
@@ -185,13 +189,6 @@ class ProductionConfig(BaseConfig):
 
     ENV_NAME = "production"
 
-        # Monitoring (docs/deployment.md, "Monitoring"): log lines as text or JSON, /metrics for a scraper
-        # sending this bearer token (empty: /metrics answers 404), /readyz's wait for each dependency.
-        self.LOG_FORMAT = _one_of(get("LOG_FORMAT") or "text", "LOG_FORMAT", ("text", "json"))
-        self.LOG_LEVEL = _one_of((get("LOG_LEVEL") or "INFO").upper(), "LOG_LEVEL",
-                                 ("DEBUG", "INFO", "WARNING", "ERROR"))
-        self.METRICS_TOKEN = get("METRICS_TOKEN", "")
-        self.READINESS_TIMEOUT_SECONDS = float(get("READINESS_TIMEOUT_SECONDS", "2"))
     def __init__(self, environ: Mapping[str, str], instance_path: str) -> None:
         super().__init__(environ, instance_path)
         check_secret_key(self.SECRET_KEY)

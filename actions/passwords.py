@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from actions.errors import InvalidInput, Unauthorized
+from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_password
 from events import atomic
@@ -22,6 +23,7 @@ def change_password(user: User, current_password: object, new_password: object,
         raise InvalidInput("password_unchanged", "Choose a password different from the current one.")
     user.set_password(new_password)
     user.must_change_password = False
+    record_security_event("password_changed", user=user)
     end_sessions(user, keep_session_id=keep_session_id, reason="password_changed")
     end_api_tokens(user)
     return user

@@ -16,8 +16,9 @@ from admin.jobs import JobFailureView, JobsView
 from admin.messages import MessageView
 from admin.reports import ReportView
 from admin.security import operator_only  # noqa: F401  (kept importable from here)
+from admin.security_log import SecurityLogView
 from admin.users import UserView
-from models import Attachment, AuditEntry, Conversation, JobFailure, Message, Report, User
+from models import Attachment, AuditEntry, Conversation, JobFailure, Message, Report, SecurityEvent, User
 
 
 def init_admin(app: Flask) -> Admin:
@@ -28,6 +29,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(FileView(Attachment, name="Files", endpoint="attachment"))
     admin.add_view(ReportView(Report, name="Reports", endpoint="report"))
     admin.add_view(AuditLogView(AuditEntry, name="Audit log", endpoint="audit"))
+    admin.add_view(SecurityLogView(SecurityEvent, name="Security log", endpoint="security_log"))
     admin.add_view(BroadcastView(name="Broadcast", endpoint="broadcast"))
     admin.add_view(ExportView(name="Export", endpoint="export"))
     admin.add_view(JobsView(name="Queue", endpoint="jobs", category="Jobs"))

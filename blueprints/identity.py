@@ -26,6 +26,7 @@ from flask_login import current_user, encode_cookie, login_user, logout_user
 
 from actions.accounts import live_token, live_token_by_id
 from actions.errors import Unauthorized
+from actions.security_log import record_security_event
 from actions.sessions import (
     REMEMBER_PREFIX,
     find_live_session,
@@ -86,6 +87,7 @@ def log_in(user: User, method: str = "password") -> LoginSession:
     """Log the browser in: a new login session (method: "password", "code", "qr" or "token"),
     its id in the session cookie, its remember token in the remember cookie."""
     started = start_session(user, method, request.remote_addr, request.headers.get("User-Agent"))
+    record_security_event("login", user=user, detail=method)  # with the address and the browser
     login_user(user, remember=False)  # the remember cookie is ours, per session (below)
     session[LOGIN_SESSION_KEY] = started.login_session.id
     _set_remember_cookie(started.remember_token, started.login_session)

@@ -24,6 +24,7 @@ PAGES = [
     "/admin/report/review/?id={report}",
     "/admin/audit/",
     "/admin/audit/details/?id={audit}",
+    "/admin/security_log/",
     "/admin/broadcast/",
     "/admin/export/",
 ]
