@@ -3,6 +3,7 @@ from flask import jsonify, request
 
 from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, register_user, revoke_api_token
 from actions.sessions import check_token_days
+from actions.two_factor import require_second_factor
 from actions.validation import check_string
 from blueprints.api import api_user, bearer_token, bp, json_body
 from models.time import isoformat
@@ -28,6 +29,7 @@ def create_token():
     name = check_string(payload.get("name") or "api", "name", max_length=64)
     days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    require_second_factor(user, payload.get("totp"))  # 401 two_factor_required without it
     issued = issue_api_token(user, name=name, days=days)
     return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
                     "user": user_payload(user)}), 201

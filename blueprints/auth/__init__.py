@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from blueprints.auth import password, qr_login, recovery, routes  # noqa: E402,F401
+from blueprints.auth import password, qr_login, recovery, routes, two_factor  # noqa: E402,F401

@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 from actions.accounts import authenticate, register_user
 from actions.errors import ActionError
 from actions.rate_limits import RateLimited
+from actions.two_factor import has_two_factor
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, RegisterForm
+from blueprints.auth.two_factor import ask_second_factor
 from blueprints.identity import log_in, log_out
 from offload import ServerBusy
 
@@ -40,6 +42,8 @@ def login():
         except ActionError as error:
             flash(error.message, "error")
         else:
+            if has_two_factor(user):  # the password was right: the code next, before any session
+                return ask_second_factor(user, safe_next(request.args.get("next")))
             log_in(user)
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400

@@ -1,0 +1,211 @@
+"""Two-factor authentication: TOTP codes (RFC 6238, any authenticator app) and 10 single-use
+recovery codes, optional for everyone, required of operators by TWO_FACTOR_REQUIRED_FOR_OPERATORS.
+
+Enrolment: `start_enrolment` makes a secret (shown as a QR code and as text), `confirm_enrolment`
+turns it on once a code from the app proves it was read, and gives the recovery codes (shown once,
+stored hashed). Logging in asks for a code after the password (`check_second_factor`): a TOTP
+code of the current 30-second step or the one before or after, never one already used (the last
+accepted step is kept), or an unused recovery code. Wrong codes count against the account
+(limit_code_attempt). Turning it off takes the password and a code.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+import pyotp
+from flask import current_app
+
+from actions.access import is_operator
+from actions.errors import Conflict, Unauthorized
+from actions.rate_limits import limit_code_attempt
+from events import atomic
+from extensions import db
+from models import RecoveryCode, TwoFactor, User
+from models.time import utcnow
+
+ISSUER = "Switchboard"
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
+RECOVERY_GROUPS = 3  # xxxx-xxxx-xxxx: 12 characters, about 59 bits
+RECOVERY_LENGTH = 4 * RECOVERY_GROUPS
+STEP_SECONDS = 30
+VALID_WINDOW = 1  # steps either side of now: a clock a little off, a code typed near the end of its step
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str  # base32, for typing into an app
+    uri: str  # otpauth://, for its QR code
+
+
+def find_two_factor(user: User) -> TwoFactor | None:
+    """The user's enabled two-factor setting, or None."""
+    found = db.session.get(TwoFactor, user.id)
+    return found if found is not None and found.enabled_at is not None else None
+
+
+def has_two_factor(user: User) -> bool:
+    return find_two_factor(user) is not None
+
+
+def needs_enrolment(user: User) -> bool:
+    """An operator without two-factor, when TWO_FACTOR_REQUIRED_FOR_OPERATORS is on: the back
+    office stays closed to them until they enrol."""
+    return (current_app.config["TWO_FACTOR_REQUIRED_FOR_OPERATORS"] and is_operator(user)
+            and not has_two_factor(user))
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.execute(db.select(db.func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalar_one()
+
+
+@atomic()
+def start_enrolment(user: User) -> Enrolment:
+    """A new secret waiting for its first code; a pending one is replaced, an enabled one kept (409)."""
+    existing = db.session.get(TwoFactor, user.id)
+    if existing is not None and existing.enabled_at is not None:
+        raise Conflict("two_factor_enabled", "Two-factor authentication is already on.")
+    secret = pyotp.random_base32()
+    if existing is None:
+        db.session.add(TwoFactor(user_id=user.id, secret=secret))
+    else:
+        existing.secret, existing.created_at, existing.last_used_step = secret, utcnow(), None
+    db.session.flush()
+    return Enrolment(secret, provisioning_uri(user, secret))
+
+
+def pending_enrolment(user: User) -> Enrolment | None:
+    """The secret waiting for its first code, if any (the setup page shows it again)."""
+    existing = db.session.get(TwoFactor, user.id)
+    if existing is None or existing.enabled_at is not None:
+        return None
+    return Enrolment(existing.secret, provisioning_uri(user, existing.secret))
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
+@atomic()
+def confirm_enrolment(user: User, code: object) -> list[str]:
+    """The first code from the app turns two-factor on; answers the recovery codes (shown once)."""
+    pending = db.session.get(TwoFactor, user.id)
+    if pending is None or pending.enabled_at is not None:
+        raise Conflict("no_enrolment", "Start the set-up again: no two-factor secret is waiting.")
+    _check_totp(user, pending, code)
+    pending.enabled_at = utcnow()
+    return _new_recovery_codes(user)
+
+
+@atomic()
+def check_second_factor(user: User, code: object) -> str:
+    """A login's second step: "totp" or "recovery", whichever the code was; 401 otherwise."""
+    two_factor = find_two_factor(user)
+    if two_factor is None:
+        return "none"
+    attempt = limit_code_attempt(f"two-factor:{user.id}")
+    if isinstance(code, str) and len(_normalized(code)) == RECOVERY_LENGTH:
+        _use_recovery_code(user, code)
+        kind = "recovery"
+    else:
+        _check_totp(user, two_factor, code)
+        kind = "totp"
+    attempt.refund()
+    return kind
+
+
+@atomic()
+def require_second_factor(user: User, code: object) -> None:
+    """A one-step login (POST /api/tokens) of an account with two-factor: 401 `two_factor_required`
+    without a code, `invalid_code` or `code_used` with a wrong one; nothing for other accounts."""
+    if not has_two_factor(user):
+        return
+    if code is None or code == "":
+        raise Unauthorized("two_factor_required", "This account has two-factor authentication: send the code "
+                                                  "from the authenticator app (or a recovery code) as totp.")
+    check_second_factor(user, code)
+
+
+@atomic()
+def regenerate_recovery_codes(user: User, code: object) -> list[str]:
+    """New recovery codes (the old ones stop working), after a code from the app."""
+    two_factor = _enabled(user)
+    attempt = limit_code_attempt(f"two-factor:{user.id}")
+    _check_totp(user, two_factor, code)
+    attempt.refund()
+    return _new_recovery_codes(user)
+
+
+@atomic()
+def disable_two_factor(user: User, password: object, code: object) -> None:
+    """Turn two-factor off: the password and a code (from the app, or a recovery code)."""
+    _enabled(user)
+    if not isinstance(password, str) or not user.check_password(password):
+        raise Unauthorized("invalid_credentials", "The password is wrong.")
+    check_second_factor(user, code)
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(db.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+
+
+def _enabled(user: User) -> TwoFactor:
+    two_factor = find_two_factor(user)
+    if two_factor is None:
+        raise Conflict("two_factor_disabled", "Two-factor authentication is off.")
+    return two_factor
+
+
+def _normalized(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _check_totp(user: User, two_factor: TwoFactor, code: object) -> None:
+    """A code of the current step or a neighbour, newer than the last one accepted; that step is
+    then taken with one UPDATE, so that two requests with the same code cannot both pass."""
+    wrong = Unauthorized("invalid_code", "That code is not right. Type the 6 digits your app shows now.")
+    if not isinstance(code, str):
+        raise wrong
+    code = "".join(code.split())
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        raise wrong
+    totp = pyotp.TOTP(two_factor.secret)
+    now_step = totp.timecode(time.time())
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        step = now_step + offset
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            taken = db.session.execute(
+                db.update(TwoFactor).where(TwoFactor.user_id == user.id, db.or_(
+                    TwoFactor.last_used_step.is_(None), TwoFactor.last_used_step < step))
+                .values(last_used_step=step).execution_options(synchronize_session=False)
+            ).rowcount
+            if not taken:
+                raise Unauthorized("code_used", "That code was used already. Wait for the next one.")
+            db.session.refresh(two_factor)
+            return
+    raise wrong
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(("recovery:" + _normalized(code)).encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = ["-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(RECOVERY_GROUPS))
+             for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(code)) for code in codes)
+    db.session.flush()
+    return codes
+
+
+def _use_recovery_code(user: User, code: str) -> None:
+    used = db.session.execute(
+        db.update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code),
+                                      RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    if not used:
+        raise Unauthorized("invalid_code", "That recovery code is not right, or was used already.")

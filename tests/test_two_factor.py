@@ -1,0 +1,197 @@
+"""Two-factor authentication through the real pages and the API (Flask test client): enrolment
+from the settings page, the code asked after the password, recovery codes, replays, turning it
+off, and operators sent to enrol before the back office."""
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+
+from actions import two_factor
+from models import LoginSession, RecoveryCode, TwoFactor
+from tests.factories import PASSWORD
+
+
+def code_for(secret: str, steps_ahead: int = 0) -> str:
+    """The app's code, `steps_ahead` 30-second steps from now (the server accepts one either side)."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def log_in(client, username: str = "alice"):
+    return client.post("/login", data={"username": username, "password": PASSWORD})
+
+
+def enrol(client) -> tuple[str, list[str]]:
+    """Turn two-factor on through the set-up page; returns the secret and the recovery codes."""
+    setup = client.get("/settings/two-factor")
+    assert setup.status_code == 200
+    secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
+    assert 'src="data:image/svg+xml' in setup.text
+    done = client.post("/settings/two-factor", data={"code": code_for(secret)})
+    assert done.status_code == 200, done.text
+    codes = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", done.text)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    return secret, codes
+
+
+@pytest.fixture
+def enrolled(app, client, alice):
+    """alice with two-factor on (enrolled through the pages), logged out again."""
+    log_in(client)
+    secret, codes = enrol(client)
+    client.post("/logout")
+    return secret, codes
+
+
+def sessions_of(user) -> int:
+    from extensions import db
+
+    return db.session.query(LoginSession).filter_by(user_id=user.id).count()
+
+
+def test_enrolment_needs_a_right_code(app, client, alice):
+    log_in(client)
+    setup = client.get("/settings/two-factor")
+    secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
+    wrong = client.post("/settings/two-factor", data={"code": "000000" if code_for(secret) != "000000" else "111111"})
+    assert wrong.status_code == 401
+    assert not two_factor.has_two_factor(alice)
+    # The page shows the same secret again until it is confirmed.
+    assert secret in client.get("/settings/two-factor").text
+    assert client.post("/settings/two-factor", data={"code": code_for(secret)}).status_code == 200
+    assert two_factor.has_two_factor(alice)
+    settings = client.get("/settings")
+    assert 'data-enabled="yes"' in settings.text and "10 recovery codes left" in settings.text
+
+
+def test_login_asks_for_the_code_before_any_session(app, client, alice, enrolled):
+    secret, _ = enrolled
+    before = sessions_of(alice)
+    asked = log_in(client)
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/login/two-factor")
+    assert sessions_of(alice) == before
+    assert client.get("/api/me").status_code == 401  # the password alone opened nothing
+
+    wrong = client.post("/login/two-factor", data={"code": "12345"})
+    assert wrong.status_code == 401 and client.get("/api/me").status_code == 401
+    right = client.post("/login/two-factor", data={"code": code_for(secret, 1)})
+    assert right.status_code == 302 and right.headers["Location"] == "/"
+    assert client.get("/api/me").json["user"]["id"] == alice.id
+    assert sessions_of(alice) == before + 1
+
+
+def test_a_code_is_not_accepted_twice(app, client, alice, enrolled):
+    secret, _ = enrolled
+    code = code_for(secret, 1)
+    log_in(client)
+    assert client.post("/login/two-factor", data={"code": code}).status_code == 302
+    client.post("/logout")
+    log_in(client)
+    replayed = client.post("/login/two-factor", data={"code": code})
+    assert replayed.status_code == 401 and "used already" in replayed.text
+    # Nor an older one of the same window.
+    assert client.post("/login/two-factor", data={"code": code_for(secret)}).status_code == 401
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_recovery_code_works_once(app, client, alice, enrolled):
+    _, codes = enrolled
+    log_in(client)
+    assert client.post("/login/two-factor", data={"code": codes[3].upper()}).status_code == 302
+    assert client.get("/api/me").status_code == 200
+    client.post("/logout")
+    log_in(client)
+    assert client.post("/login/two-factor", data={"code": codes[3]}).status_code == 401
+    assert client.get("/api/me").status_code == 401
+    assert two_factor.recovery_codes_left(alice) == 9
+
+
+def test_too_many_wrong_codes_ask_for_the_password_again(app, client, alice, enrolled):
+    secret, _ = enrolled
+    log_in(client)
+    for _ in range(4):
+        assert client.post("/login/two-factor", data={"code": "999999x"}).status_code == 401
+    fifth = client.post("/login/two-factor", data={"code": "999999x"})
+    assert fifth.status_code == 302 and fifth.headers["Location"].endswith("/login")
+    again = client.post("/login/two-factor", data={"code": code_for(secret, 1)})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/login")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_the_code_step_without_a_password_is_refused(app, client, alice, enrolled):
+    secret, _ = enrolled
+    refused = client.post("/login/two-factor", data={"code": code_for(secret, 1)})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/login")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_api_tokens_need_the_code(app, client, alice, enrolled):
+    secret, codes = enrolled
+    body = {"username": "alice", "password": PASSWORD}
+    missing = client.post("/api/tokens", json=body)
+    assert missing.status_code == 401 and missing.json["error"]["code"] == "two_factor_required"
+    wrong = client.post("/api/tokens", json={**body, "totp": "000001"})
+    assert wrong.status_code == 401 and wrong.json["error"]["code"] in ("invalid_code", "code_used")
+    right = client.post("/api/tokens", json={**body, "totp": code_for(secret, 1)})
+    assert right.status_code == 201, right.json
+    replayed = client.post("/api/tokens", json={**body, "totp": code_for(secret, 1)})
+    assert replayed.status_code == 401 and replayed.json["error"]["code"] == "code_used"
+    assert client.post("/api/tokens", json={**body, "totp": codes[0]}).status_code == 201
+
+
+def test_turning_it_off_takes_the_password_and_a_code(app, client, alice, enrolled):
+    secret, codes = enrolled
+    log_in(client)
+    client.post("/login/two-factor", data={"code": code_for(secret, 1)})
+    client.post("/settings/two-factor/disable", data={"password": "wrong password", "code": codes[5]})
+    assert two_factor.has_two_factor(alice)
+    client.post("/settings/two-factor/disable", data={"password": PASSWORD, "code": "123"})
+    assert two_factor.has_two_factor(alice)
+    # A code of an earlier step than the login's is refused too (replay).
+    client.post("/settings/two-factor/disable", data={"password": PASSWORD, "code": code_for(secret, -1)})
+    assert two_factor.has_two_factor(alice)
+    # (The app's next code is a step away; a recovery code does as well.)
+    client.post("/settings/two-factor/disable", data={"password": PASSWORD, "code": codes[5]})
+    assert not two_factor.has_two_factor(alice)
+    from extensions import db
+
+    assert db.session.query(RecoveryCode).filter_by(user_id=alice.id).count() == 0
+    assert db.session.get(TwoFactor, alice.id) is None
+    client.post("/logout")
+    assert log_in(client).headers["Location"] == "/"  # no code asked any more
+
+
+def test_new_recovery_codes_replace_the_old(app, client, alice, enrolled):
+    secret, old = enrolled
+    log_in(client)
+    client.post("/login/two-factor", data={"code": old[0]})
+    page = client.post("/settings/two-factor/recovery-codes", data={"code": code_for(secret, 1)})
+    new = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", page.text)
+    assert len(new) == 10 and not set(new) & set(old)
+    client.post("/logout")
+    log_in(client)
+    assert client.post("/login/two-factor", data={"code": old[1]}).status_code == 401
+    assert client.post("/login/two-factor", data={"code": new[1]}).status_code == 302
+
+
+@pytest.mark.parametrize("app_settings", [{"TWO_FACTOR_REQUIRED_FOR_OPERATORS": True}])
+def test_operators_enrol_before_the_back_office(app, client, operator):
+    log_in(client, "operator")
+    sent = client.get("/admin/")
+    assert sent.status_code == 302 and sent.headers["Location"].endswith("/settings/two-factor")
+    token = client.post("/api/tokens", json={"username": "operator", "password": PASSWORD}).json["token"]
+    broadcast = {"path": "/api/admin/broadcasts", "json": {"body": "Maintenance tonight"},
+                 "headers": {"Authorization": f"Bearer {token}"}}
+    refused = client.post(**broadcast)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "two_factor_enrolment_required"
+    assert "Operators must turn this on" in client.get("/settings").text
+    enrol(client)
+    assert client.get("/admin/").status_code == 200
+    assert client.post(**broadcast).status_code == 202  # queued for everyone
+
+
+def test_operators_are_not_held_back_by_default(app, client, operator):
+    log_in(client, "operator")
+    assert client.get("/admin/").status_code == 200
