@@ -75,7 +75,8 @@ class BaseConfig:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'switchboard.db'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: a failing statement's error (logged) never shows its values: message bodies, hashes.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
@@ -156,6 +157,13 @@ class BaseConfig:
         self.JOBS_WORKERS = int(get("JOBS_WORKERS", "2"))
         self.JOBS_POLL_SECONDS = float(get("JOBS_POLL_SECONDS", "1"))
         self.JOBS_RETRY_DELAY_SECONDS = float(get("JOBS_RETRY_DELAY_SECONDS", "10"))
+        # Monitoring (docs/deployment.md, "Monitoring"): log lines as text or JSON, /metrics for a scraper
+        # sending this bearer token (empty: /metrics answers 404), /readyz's wait for each dependency.
+        self.LOG_FORMAT = _one_of(get("LOG_FORMAT") or "text", "LOG_FORMAT", ("text", "json"))
+        self.LOG_LEVEL = _one_of((get("LOG_LEVEL") or "INFO").upper(), "LOG_LEVEL",
+                                 ("DEBUG", "INFO", "WARNING", "ERROR"))
+        self.METRICS_TOKEN = get("METRICS_TOKEN", "")
+        self.READINESS_TIMEOUT_SECONDS = float(get("READINESS_TIMEOUT_SECONDS", "2"))
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")
