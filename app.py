@@ -13,6 +13,7 @@ from config import load_config
 from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
+from gateway import init_gateway
 from jobs import init_jobs
 from realtime.socketio_adapter import init_realtime
 
@@ -87,6 +88,7 @@ def register_extensions(app: Flask) -> None:
     # Each socket's events in order, one at a time, a full queue refused with `busy` before any work.
     socket_queue.install(socketio.server)
     init_realtime(app)
+    init_gateway(app)  # the bzGhost clients' adapter and /ws/im, on the same bus (docs/gateway.md)
     init_jobs(app)
 
 

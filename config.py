@@ -105,6 +105,13 @@ class BaseConfig:
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
         self.SOCKET_EVENT_QUEUE = int(get("SOCKET_EVENT_QUEUE", "16"))
         self.SOCKET_BUSY_DISCONNECT = int(get("SOCKET_BUSY_DISCONNECT", "200"))
+        # The bzGhost gateway (/ws/im, docs/gateway.md): the largest packet body, how long a connection
+        # may stay silent (no packet, no ping), and how many packets may wait for one connection, either
+        # way, before it is closed.
+        self.GATEWAY_MAX_PACKET_BYTES = int(get("GATEWAY_MAX_PACKET_BYTES", str(64 * 1024)))
+        self.GATEWAY_IDLE_SECONDS = float(get("GATEWAY_IDLE_SECONDS", "90"))
+        self.GATEWAY_RECEIVE_QUEUE = int(get("GATEWAY_RECEIVE_QUEUE", "32"))
+        self.GATEWAY_SEND_QUEUE = int(get("GATEWAY_SEND_QUEUE", "1000"))
         self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
         self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")

@@ -23,6 +23,16 @@ def _open_unit() -> None:
     g.held_events = HeldEvents().start()
 
 
+def leave_unit() -> None:
+    """A long-lived connection (the gateway's WebSocket) ends the request's unit at once, empty:
+    each of its commands runs in a unit of its own."""
+    if in_unit():
+        finish_unit(commit=False)
+    held = g.pop("held_events", None)
+    if held is not None:
+        held.stop()
+
+
 def _close_unit(response: Response) -> Response:
     if in_unit():
         finish_unit(commit=response.status_code < 400)

@@ -41,7 +41,7 @@ class FramesRelay:
 
     def start_receiving(self, delivery) -> None:
         """The web process's side, once: hand every frame the consumer publishes to `delivery`
-        (realtime.socketio_adapter.SocketDelivery), from one of the server's background tasks."""
+        (realtime.deliveries.Deliveries: Socket.IO's and the gateway's), from one of the server's background tasks."""
         if self._receiving:
             return
         self._receiving = True
@@ -96,17 +96,17 @@ def init_relay(app: Flask) -> FramesRelay | None:
     relay = build_relay(app.config)
     app.extensions["jobs_relay"] = relay
     app.extensions["realtime_bus"] = RelayedBus(app.extensions["realtime_bus"], relay,
-                                                app.extensions["socketio_delivery"])
+                                                app.extensions["realtime_deliveries"])
     return relay
 
 
 def publish_through_relay(app: Flask) -> None:
     """Consumer side (`flask jobs-worker`): events of jobs go to the web process's relay."""
-    from realtime.socketio_adapter import SocketIOAdapter
+    from realtime.deliveries import BusAdapter
 
     relay = app.extensions.get("jobs_relay")
     if relay is None:
         return  # a Redis bus reaches every process already
     for adapter in app.extensions["events"].adapters:
-        if isinstance(adapter, SocketIOAdapter):
+        if isinstance(adapter, BusAdapter):  # Socket.IO's and the gateway's
             adapter.bus = relay

@@ -14,8 +14,6 @@ frames carry their (conversation, revision) and pass through realtime.ordering f
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from flask import Flask
 
 from events import facts as f
@@ -24,6 +22,7 @@ from models import Conversation, Membership, Message, User
 from payloads import conversation_payload, member_payload, message_payload
 from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
+from realtime.deliveries import BusAdapter, Deliveries, read_revisions
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
 from realtime.websocket_frames import write_whole_frames
@@ -47,20 +46,7 @@ def room_command(action: str, target: str, room: str | None = None) -> dict:
     return {"command": action, "target": target, "room": room}
 
 
-class SocketIOAdapter:
-    def __init__(self, bus) -> None:
-        self.bus = bus
-
-    def prepare(self, facts: Sequence[f.Fact]) -> list[dict]:
-        frames: list[dict] = []
-        for fact in facts:
-            frames.extend(self._render(fact))
-        return frames
-
-    def deliver(self, frames: list[dict]) -> None:
-        if frames:
-            self.bus.publish(frames)
-
+class SocketIOAdapter(BusAdapter):
     def _render(self, fact: f.Fact) -> list[dict]:
         if isinstance(fact, f.MessageCreated | f.MessageChanged):
             message = db.session.get(Message, fact.message_id)
@@ -181,35 +167,26 @@ class SocketDelivery:
                 server.disconnect(sid, namespace=NAMESPACE)
 
     def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
-        """Rows still at revisions first..last, as frames (a row changed since is sent by its later revision)."""
-        with self.app.app_context():
-            messages = db.session.execute(
-                db.select(Message).where(Message.conversation_id == conversation_id,
-                                         Message.revision.between(first, last)).order_by(Message.revision)
-            ).scalars()
-            frames = []
-            for message in messages:
-                changed = message.edited_at or message.deleted_at or message.hidden_at
-                frames.append((message.revision,
-                               message_frame("message:updated" if changed else "message:new", message,
-                                             message.revision)))
-            db.session.rollback()
-            return frames
+        return read_revisions(self.app, conversation_id, first, last, lambda message, changed: message_frame(
+            "message:updated" if changed else "message:new", message, message.revision))
 
 
 def init_realtime(app: Flask) -> None:
     """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
     the presence store its sockets keep, and whole websocket frames (realtime.websocket_frames)."""
     delivery = SocketDelivery(app)
+    # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
+    deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
     url = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
-        bus = RedisBus(url, delivery.receive, socketio.start_background_task, socketio.sleep,
+        bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
                        on_status=delivery.bus_status_changed)
     else:
-        bus = LocalBus(delivery.receive)
+        bus = LocalBus(deliveries.receive)
     app.extensions["socketio_delivery"] = delivery
+    app.extensions["realtime_deliveries"] = deliveries
     app.extensions["events"].register(SocketIOAdapter(bus))
     app.extensions["realtime_bus"] = bus
     init_presence(app, socketio.start_background_task, socketio.sleep)

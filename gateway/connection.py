@@ -1,0 +1,132 @@
+"""One gateway WebSocket: who is logged in on it, what it follows, and its outgoing packets.
+
+Packets to a connection never block whoever sends them (the bus's delivery, another client's
+request): `push` appends to the connection's outbox and its own writer greenlet writes them, one
+at a time, in order. A client that reads too slowly for GATEWAY_SEND_QUEUE packets to drain is
+cut at once (the socket is shut down, so its blocked writer stops too): it costs everyone else
+nothing, and on reconnecting it catches up from the history.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from simple_websocket import ConnectionClosed
+
+log = logging.getLogger(__name__)
+
+ANSWERED_REMEMBERED = 256  # own sends answered on this connection, whose fan-out it skips
+
+# WebSocket close codes (RFC 6455)
+NORMAL, PROTOCOL_ERROR, UNSUPPORTED_DATA, POLICY_VIOLATION, TOO_BIG = 1000, 1002, 1003, 1008, 1009
+
+
+class Connection:
+    def __init__(self, ws, address: str | None, send_queue: int, start_background_task: Callable,
+                 sleep: Callable[[float], None]) -> None:
+        self.id = uuid.uuid4().hex
+        self.ws = ws
+        self.address = address
+        self.user_id: int | None = None
+        self.token_id: int | None = None
+        self.conversations: set[int] = set()
+        self._send_queue = send_queue
+        self._sleep = sleep
+        self._outbox: deque[bytes] = deque()
+        self._wakeup = threading.Event()  # gevent's own once the worker is patched
+        self._queued = self._written = 0
+        self._closing: tuple[int, str] | None = None
+        self.dead = False
+        self._answered: deque[int] = deque(maxlen=ANSWERED_REMEMBERED)
+        start_background_task(self._write)
+
+    @property
+    def presence_id(self) -> str:
+        """How presence (and the back office's count of live connections) knows this connection."""
+        return "gateway:" + self.id
+
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None or self.dead
+
+    def push(self, packet: bytes) -> None:
+        """Queue a packet for this client; never blocks."""
+        if self.closing:
+            return
+        if len(self._outbox) >= self._send_queue:
+            log.warning("gateway connection %s (%s) does not read its packets: %s waiting, cut",
+                        self.id, self.address, len(self._outbox))
+            self.abort()
+            return
+        self._outbox.append(packet)
+        self._queued += 1
+        self._wakeup.set()
+
+    def close(self, code: int, reason: str) -> None:
+        """Close once what is queued has been written (the last packet usually says why)."""
+        if self._closing is None:
+            self._closing = (code, reason)
+            self._wakeup.set()
+
+    def abort(self) -> None:
+        """Cut the connection now, whatever is queued or being written."""
+        self.dead = True
+        self._outbox.clear()
+        self._wakeup.set()
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.ws.event.set()  # its reader stops waiting
+
+    def finish(self, timeout: float) -> None:
+        """The reader is done: let the writer send what is queued and the close, then cut what is left."""
+        self.close(NORMAL, "")
+        deadline = time.monotonic() + timeout
+        while not self.dead and time.monotonic() < deadline:
+            self._sleep(0.01)
+        self.abort()
+
+    def wait_written(self, timeout: float) -> None:
+        """Until everything queued so far is on the wire, `timeout` seconds at most."""
+        target, deadline, pause = self._queued, time.monotonic() + timeout, 0.001
+        while self._written < target and not self.dead and time.monotonic() < deadline:
+            self._sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def remember_answered(self, message_id: int) -> None:
+        """This connection has the message already (its sender's answer): skip its fan-out here."""
+        self._answered.append(message_id)
+
+    def was_answered(self, message_id: int) -> bool:
+        if message_id in self._answered:
+            self._answered.remove(message_id)
+            return True
+        return False
+
+    def _write(self) -> None:
+        while True:
+            self._wakeup.wait()
+            self._wakeup.clear()
+            while self._outbox and not self.dead:
+                try:
+                    self.ws.send(self._outbox.popleft())
+                except (ConnectionClosed, OSError):
+                    self.dead = True
+                self._written += 1
+            if self.dead:
+                return
+            if self._closing is not None:
+                code, reason = self._closing
+                try:
+                    self.ws.close(code, reason)
+                except (ConnectionClosed, OSError):
+                    pass
+                self.dead = True
+                self.ws.event.set()  # its reader stops waiting
+                return

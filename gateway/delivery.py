@@ -1,0 +1,136 @@
+"""The gateway's receiving end in every process: frames (gateway.adapter) applied to the
+gateway connections this process holds.
+
+Message frames pass through their own realtime.ordering.RevisionOrder first, as Socket.IO's do:
+each connection sees a conversation's messages in revision order, once each; a gap still open
+after the wait is filled from the database. A connection whose own send was answered already
+(command 4 to its sender) skips that message's fan-out, so it sees it once too.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+
+from flask import Flask
+
+from gateway.adapter import message_frame
+from gateway.connection import POLICY_VIOLATION, Connection
+from gateway.packets import MESSAGE, PUSH, encode
+from realtime.deliveries import read_revisions
+from realtime.ordering import RevisionOrder
+
+
+class Connections:
+    """This process's logged-in gateway connections, by user, token and followed conversation."""
+
+    def __init__(self) -> None:
+        self._by_user: dict[int, set[Connection]] = defaultdict(set)
+        self._by_conversation: dict[int, set[Connection]] = defaultdict(set)
+        self._lock = threading.Lock()
+
+    def add(self, connection: Connection, conversation_ids: list[int]) -> None:
+        with self._lock:
+            self._by_user[connection.user_id].add(connection)
+            for conversation_id in conversation_ids:
+                self._follow(connection, conversation_id)
+
+    def remove(self, connection: Connection) -> None:
+        with self._lock:
+            _discard(self._by_user, connection.user_id, connection)
+            for conversation_id in connection.conversations:
+                _discard(self._by_conversation, conversation_id, connection)
+            connection.conversations = set()
+
+    def follow(self, connection: Connection, conversation_id: int) -> None:
+        with self._lock:
+            if connection in self._by_user.get(connection.user_id, ()):
+                self._follow(connection, conversation_id)
+
+    def unfollow(self, connection: Connection, conversation_id: int) -> None:
+        with self._lock:
+            connection.conversations.discard(conversation_id)
+            _discard(self._by_conversation, conversation_id, connection)
+
+    def following(self, conversation_id: int) -> list[Connection]:
+        with self._lock:
+            return list(self._by_conversation.get(conversation_id, ()))
+
+    def of_user(self, user_id: int) -> list[Connection]:
+        with self._lock:
+            return list(self._by_user.get(user_id, ()))
+
+    def with_token(self, token_id: int) -> list[Connection]:
+        with self._lock:
+            return [connection for connections in self._by_user.values() for connection in connections
+                    if connection.token_id == token_id]
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(len(connections) for connections in self._by_user.values())
+
+    def _follow(self, connection: Connection, conversation_id: int) -> None:
+        connection.conversations.add(conversation_id)
+        self._by_conversation[conversation_id].add(connection)
+
+
+def _discard(index: dict, key: int, connection: Connection) -> None:
+    connections = index.get(key)
+    if connections is not None:
+        connections.discard(connection)
+        if not connections:
+            del index[key]
+
+
+class GatewayDelivery:
+    def __init__(self, app: Flask, start_background_task: Callable, sleep: Callable[[float], None]) -> None:
+        self.app = app
+        self.start_background_task = start_background_task
+        self.sleep = sleep
+        self.connections = Connections()
+        self.order = RevisionOrder(self._apply, self._read_missing, start_background_task, sleep)
+
+    def receive(self, frames: list[dict]) -> None:
+        for frame in frames:
+            if "order" in frame:
+                conversation_id, revision = frame["order"]
+                self.order.offer(conversation_id, revision, frame)
+            else:
+                self._apply(frame)
+
+    def _apply(self, frame: dict) -> None:
+        action = frame["action"]
+        if action == "message":
+            packet = encode(frame["command"], frame["body"])
+            for connection in self.connections.following(frame["conversation"]):
+                if frame["command"] == MESSAGE and connection.was_answered(frame["message"]):
+                    continue
+                connection.push(packet)
+        elif action in ("follow", "unfollow"):
+            packet = encode(PUSH, frame["body"])
+            for connection in self.connections.of_user(frame["user"]):
+                if action == "follow":
+                    self.connections.follow(connection, frame["conversation"])
+                else:
+                    self.connections.unfollow(connection, frame["conversation"])
+                connection.push(packet)
+        elif action == "close":
+            reason = frame["reason"]
+            packet = encode(PUSH, {"type": "closed", "errorCode": reason, "errorMsg": CLOSE_REASONS.get(
+                reason, "This connection was closed by the server.")})
+            connections = (self.connections.of_user(frame["user"]) if "user" in frame
+                           else self.connections.with_token(frame["token"]))
+            for connection in connections:
+                connection.push(packet)
+                connection.close(POLICY_VIOLATION, reason)
+
+    def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
+        return read_revisions(self.app, conversation_id, first, last,
+                              lambda message, changed: message_frame(message, message.revision, created=not changed))
+
+
+CLOSE_REASONS = {
+    "deactivated": "This account was deactivated.",
+    "password_reset": "An operator reset this account's password: log in again with a new token.",
+    "token_revoked": "The token this connection logged in with was revoked.",
+}

@@ -1,0 +1,56 @@
+"""`/ws/im`: the gateway's WebSocket, served by the same gevent process as everything else.
+
+The view accepts the WebSocket on the request's own socket (simple-websocket, as flask-sock and
+python-engineio do; realtime.websocket_frames makes its writes whole) and serves the connection
+until it closes (gateway.session). The request's own unit of work is closed first, empty: each
+command runs a unit of its own.
+"""
+from __future__ import annotations
+
+import simple_websocket
+from flask import Blueprint, Response, current_app, request
+
+from actions.errors import InvalidInput
+from blueprints.http_unit import leave_unit
+from gateway.connection import Connection
+from gateway.packets import HEADER_SIZE
+from gateway.session import serve
+
+bp = Blueprint("gateway", __name__)
+
+
+@bp.route("/ws/im", websocket=True)  # werkzeug routes WebSocket handshakes to websocket rules only
+def websocket():
+    """A bzGhost client's WebSocket (docs/gateway.md): binary packets both ways until either side closes."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).")
+    leave_unit()
+    app = current_app._get_current_object()
+    config = app.config
+    try:
+        ws = simple_websocket.Server(request.environ,
+                                     max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
+    except (simple_websocket.ConnectionError, RuntimeError):
+        raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).") from None
+    app.extensions["realtime_bus"].start_receiving()  # this process now has connections to deliver to
+    delivery = app.extensions["gateway_delivery"]
+    connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,
+                            delivery.sleep)
+    serve(app, connection)
+    return ClosedWebSocket(ws.mode)
+
+
+class ClosedWebSocket(Response):
+    """What the view returns once the connection is over: nothing more may be written on its
+    socket, so the WSGI server is told to drop it (as flask-sock does)."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+    def __call__(self, environ, start_response):
+        if self.mode == "gunicorn":
+            raise StopIteration()  # gunicorn's async workers close the connection
+        if self.mode == "werkzeug":
+            raise ConnectionError()  # the development server does the same
+        return []

@@ -1,0 +1,142 @@
+"""A gateway connection's life: read packets one at a time, answer each, close on what is not a packet.
+
+The reader (the WebSocket request's own greenlet) takes one packet, runs its command in its own
+unit of work, queues the response, waits (ACK_WRITE_WAIT_SECONDS at most) until it is written,
+and only then releases the change to everyone else, as a Socket.IO ack does. So one connection
+never has more than one command running, whatever it sends: past GATEWAY_RECEIVE_QUEUE packets
+read and not yet answered it is closed (`busy`). No packet for GATEWAY_IDLE_SECONDS (a ping
+counts) closes it too (`idle`).
+
+What is not a packet (docs/gateway.md, Errors) is answered with the error, then the connection is
+closed and the refusal logged: the command's own response when the header was read far enough to
+know the command and it has one, else a -10 `error` push.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from simple_websocket import ConnectionClosed
+
+from actions.accounts import live_token_by_id, record_seen
+from actions.errors import ActionError, Unauthorized
+from blueprints.faults import fault_answer
+from events.unit_of_work import HeldEvents, atomic
+from extensions import db
+from gateway.commands import HANDLERS
+from gateway.connection import NORMAL, POLICY_VIOLATION, PROTOCOL_ERROR, TOO_BIG, UNSUPPORTED_DATA, Connection
+from gateway.packets import LOGIN, PUSH, RESPONSES, SEND_MESSAGE, Packet, PacketError, decode, encode
+from realtime.presence import presence
+
+log = logging.getLogger(__name__)
+
+# As a socket ack's (blueprints.chat.socket_queue): below realtime.ordering.WAIT_SECONDS.
+ANSWER_WRITE_WAIT_SECONDS = 0.2
+CLOSING_CODES = {"unauthorized"}  # the token stopped working (revoked, expired, its user deactivated)
+FINISH_SECONDS = 1.0  # for the last packets and the close frame, once the reader is done
+
+
+def serve(app: Flask, connection: Connection) -> None:
+    """Read and answer packets until the connection closes; then forget it."""
+    config = app.config
+    try:
+        while not connection.closing:
+            try:
+                data = connection.ws.receive(timeout=config["GATEWAY_IDLE_SECONDS"])
+            except ConnectionClosed:
+                break
+            if data is None:
+                if not connection.closing:
+                    refuse(connection, "idle", f"Nothing came for {config['GATEWAY_IDLE_SECONDS']} s: send a ping "
+                                               "(command 17) more often.", NORMAL)
+                break
+            if len(connection.ws.input_buffer) >= config["GATEWAY_RECEIVE_QUEUE"]:
+                refuse(connection, "busy", f"More than {config['GATEWAY_RECEIVE_QUEUE']} packets waited for an "
+                                           "answer: wait for answers before sending more.", POLICY_VIOLATION)
+                break
+            handle(connection, data, config["GATEWAY_MAX_PACKET_BYTES"])
+    finally:
+        _forget(app, connection)
+
+
+def handle(connection: Connection, data: bytes | str, max_body: int) -> None:
+    if isinstance(data, str):
+        refuse(connection, "binary_required", "Packets are binary WebSocket messages, not text.", UNSUPPORTED_DATA)
+        return
+    try:
+        packet = decode(data, max_body)
+    except PacketError as error:
+        refuse(connection, error.code, error.message, TOO_BIG if error.too_large else PROTOCOL_ERROR,
+               command=error.command)
+        return
+    answer(connection, packet)
+
+
+def refuse(connection: Connection, code: str, message: str, close_code: int, command: int | None = None) -> None:
+    """Answer what could not be read, then close (logged: a client sending this is broken or hostile)."""
+    log.warning("gateway connection %s (%s, user %s): %s, closed", connection.id, connection.address,
+                connection.user_id, code)
+    if command in RESPONSES:
+        connection.push(encode(RESPONSES[command], _refusal(command, code, message, {})))
+    else:
+        connection.push(encode(PUSH, {"type": "error", "errorCode": code, "errorMsg": message}))
+    connection.close(close_code, code)
+
+
+def answer(connection: Connection, packet: Packet) -> None:
+    """Run one command in its unit of work; the response is written before its changes leave."""
+    handler, needs_caller = HANDLERS[packet.command]
+    held = HeldEvents().start()
+    try:
+        try:
+            with atomic():
+                caller = _caller(connection) if needs_caller else None
+                body = handler(connection, caller, packet.body)
+        except ActionError as error:
+            body = _refusal(packet.command, error.code, error.message, packet.body)
+            if getattr(error, "retry_after", None):  # rate_limited: when to send again
+                body["retryAfter"] = error.retry_after
+            if packet.command == LOGIN or error.code in CLOSING_CODES:
+                connection.push(encode(RESPONSES[packet.command], body))
+                connection.close(POLICY_VIOLATION, error.code)
+                return
+        except Exception as error:
+            fault = fault_answer(error, f"gateway command {packet.command}")
+            body = _refusal(packet.command, fault.code, fault.message, packet.body)
+    finally:
+        held.stop()
+        db.session.close()  # a long-lived connection keeps no rows between its commands
+    connection.push(encode(RESPONSES[packet.command], body))
+    if held:
+        connection.wait_written(ANSWER_WRITE_WAIT_SECONDS)
+        held.release()
+
+
+def _caller(connection: Connection):
+    """The connection's user, checked again at every command (as a socket's principal is)."""
+    if connection.user_id is None:
+        raise Unauthorized("not_logged_in", "Log in first (command 1, with your token).")
+    record = live_token_by_id(connection.token_id)
+    if record is None:
+        raise Unauthorized("unauthorized", "This token was revoked or expired, or the account deactivated.")
+    return record.user
+
+
+def _refusal(command: int, code: str, message: str, body: dict) -> dict:
+    refusal = {"success": False, "errorCode": code, "errorMsg": message}
+    if command == SEND_MESSAGE and isinstance(body.get("hasBeenSentId"), str | int):
+        refusal["hasBeenSentId"] = str(body["hasBeenSentId"])
+    return refusal
+
+
+def _forget(app: Flask, connection: Connection) -> None:
+    delivery = app.extensions["gateway_delivery"]
+    delivery.connections.remove(connection)
+    connection.finish(FINISH_SECONDS)
+    if connection.user_id is not None:
+        presence.disconnected(connection.user_id, connection.presence_id)
+        try:
+            with atomic():
+                record_seen(connection.user_id)
+        except Exception as error:
+            fault_answer(error, "gateway disconnect")

@@ -1,0 +1,39 @@
+"""Fixtures of the gateway's live tests: one gunicorn server for the package, gateway clients
+(closed after each test), and an operator in the back office."""
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.test_live import OperatorBrowser
+from tests.gateway.client import GatewayClient
+from tests.servers import LiveServer
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory):
+    """Our own server: broadcasts and the live connections count must not meet other tests'."""
+    server = LiveServer(tmp_path_factory.mktemp("gateway-live"), jobs=False)
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="package")
+def operator(server):
+    return OperatorBrowser(server)
+
+
+@pytest.fixture
+def gateway():
+    """Open gateway clients to a server (`gateway(server_url)`); every one is closed after the test."""
+    opened: list[GatewayClient] = []
+
+    def open_client(server_url: str) -> GatewayClient:
+        client = GatewayClient(server_url)
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        client.close()

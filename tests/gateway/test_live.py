@@ -1,0 +1,250 @@
+"""The gateway on a real gunicorn server, with the test client of docs/gateway.md beside
+python-socketio clients: login, groups, messages both ways, operators' actions, the back office."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from tests.gateway.client import (
+    JOIN,
+    JOIN_RESPONSE,
+    LOGIN,
+    LOGIN_RESPONSE,
+    MESSAGE,
+    PING,
+    PONG,
+    PUSH,
+    QUIT,
+    QUIT_RESPONSE,
+    SEND,
+)
+from tests.servers import CHAT_EVENTS, ChatUser, wait_for
+
+pytestmark = pytest.mark.integration
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
+                    "0000000500010d0a2db40000000049454e44ae426082")
+
+
+def logged_in(gateway, server, user: ChatUser):
+    client = gateway(server.url)
+    assert client.login(user.token, user.id)["success"] is True
+    return client
+
+
+def public_group(owner: ChatUser, *members: ChatUser) -> int:
+    response = owner.api("POST", "/groups", json={"name": f"g{uuid.uuid4().hex[:6]}", "visibility": "public",
+                                                  "member_ids": [member.id for member in members]})
+    assert response.status_code == 201, response.text
+    return response.json()["conversation"]["id"]
+
+
+def text(chat_id: int | None, content: str, sender: ChatUser, sent_id: str | None = None, **fields) -> dict:
+    body = {"contentType": 0, "content": content, "fromUserId": str(sender.id), "chatType": 1,
+            "createTime": 1700000000000, **fields}
+    if chat_id is not None:
+        body["chatId"] = str(chat_id)
+    if sent_id is not None:
+        body["hasBeenSentId"] = sent_id
+    return body
+
+
+def test_login_needs_a_live_token_of_that_user(server, gateway):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    for body, code in [({"userId": str(alice.id)}, "invalid_token"),
+                       ({"userId": str(alice.id), "token": "sbt_" + "x" * 43}, "invalid_token"),
+                       ({"userId": str(bob.id), "token": alice.token}, "invalid_userId")]:
+        client = gateway(server.url)
+        client.send(LOGIN, body)
+        answer = client.response(LOGIN_RESPONSE)
+        assert (answer["success"], answer["errorCode"]) == (False, code)
+        assert client.wait_closed().code == 1008
+    assert logged_in(gateway, server, alice).received == [
+        (LOGIN_RESPONSE, {"success": True, "errorMsg": "", "userId": str(alice.id), "userName": alice.username})]
+
+
+def test_requests_before_login_are_refused_and_pings_answered(server, gateway):
+    group_id = public_group(ChatUser.register(server.url))
+    client = gateway(server.url)
+    client.send(SEND, {"contentType": 0, "content": "hello", "chatId": str(group_id)})
+    assert client.response(MESSAGE)["errorCode"] == "not_logged_in"
+    client.send(PING, {})
+    assert client.response(PONG) == {"success": True, "errorMsg": ""}
+    assert client.closed is None
+
+
+def test_join_exchange_with_socketio_both_ways_once_each_and_in_order(server, gateway, connect):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = public_group(bob)
+    alice_gateway = logged_in(gateway, server, alice)
+    alice_gateway.send(JOIN, {"chatId": str(group_id), "userId": str(alice.id), "chatType": 1})
+    assert alice_gateway.response(JOIN_RESPONSE) == {"success": True, "errorMsg": "", "chatId": str(group_id)}
+    bob_socket = connect(bob)
+
+    for index in range(10):
+        alice_gateway.send(SEND, text(group_id, f"gateway {index}", alice, f"g{index}"))
+        assert bob_socket.call("message:send", {"conversation_id": group_id, "body": f"socket {index}"})["ok"]
+    wait_for(lambda: len(bob_socket.received["message:new"]) == 20, what="20 messages on the socket")
+    wait_for(lambda: len([c for c, _ in alice_gateway.received if c == MESSAGE]) == 20, what="20 on the gateway")
+
+    on_socket = [event["message"] for event in bob_socket.received["message:new"]]
+    assert [m["revision"] for m in on_socket] == sorted(m["revision"] for m in on_socket)
+    on_gateway = [body for command, body in alice_gateway.received if command == MESSAGE]
+    assert sorted(int(m["id"]) for m in on_gateway) == sorted(m["id"] for m in on_socket)  # each once
+    answers = [m for m in on_gateway if m["fromUserId"] == str(alice.id)]
+    assert [m["hasBeenSentId"] for m in answers] == [f"g{i}" for i in range(10)]
+    assert all(m["success"] and m["duplicate"] is False for m in answers)
+    from_socket = [m for m in on_gateway if m["fromUserId"] == str(bob.id)]
+    assert [m["content"] for m in from_socket] == [f"socket {i}" for i in range(10)]
+    assert [m["revision"] for m in from_socket] == sorted(m["revision"] for m in from_socket)
+    assert {(m["chatId"], m["chatType"], m["toUserId"], m["fromUserName"]) for m in from_socket} == {
+        (str(group_id), 1, str(group_id), bob.username)}
+    assert {m["body"] for m in on_socket if m["sender"]["id"] == alice.id} == {f"gateway {i}" for i in range(10)}
+
+    alice_gateway.send(QUIT, {"chatId": str(group_id), "userId": str(alice.id)})
+    assert alice_gateway.response(QUIT_RESPONSE)["success"] is True
+    alice_gateway.response(PUSH, type="conversationRemoved", conversationId=str(group_id))
+    assert bob_socket.call("message:send", {"conversation_id": group_id, "body": "after quit"})["ok"]
+    alice_gateway.send(PING, {})
+    alice_gateway.response(PONG)
+    assert not any(body.get("content") == "after quit" for _, body in alice_gateway.received)
+
+
+def test_a_resend_with_the_same_hasBeenSentId_is_stored_once(server, gateway, connect):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = public_group(alice, bob)
+    bob_socket = connect(bob)
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, text(group_id, "once", alice, "same-1"))
+    client.send(SEND, text(group_id, "once", alice, "same-1"))
+    wait_for(lambda: len([c for c, _ in client.received if c == MESSAGE]) == 2, what="both answers")
+    first, second = [body for command, body in client.received if command == MESSAGE]
+    assert first["id"] == second["id"] and (first["duplicate"], second["duplicate"]) == (False, True)
+    client.send(SEND, text(group_id, "sentinel", alice, "same-2"))
+    wait_for(lambda: any(e["message"]["body"] == "sentinel" for e in bob_socket.received["message:new"]),
+             what="the sentinel")
+    assert [e["message"]["body"] for e in bob_socket.received["message:new"]] == ["once", "sentinel"]
+
+
+def test_toUserId_without_chatId_is_the_private_chat(server, gateway, connect):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    bob_socket = connect(bob, CHAT_EVENTS)
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {"contentType": 0, "content": "psst", "fromUserId": str(alice.id), "toUserId": str(bob.id),
+                       "chatType": 1, "hasBeenSentId": "d1"})
+    sent = client.response(MESSAGE, hasBeenSentId="d1")
+    assert (sent["chatId"], sent["chatType"], sent["toUserId"], sent["toUserName"]) == (
+        None, 0, str(bob.id), bob.username)
+    client.response(PUSH, type="conversationAdded", conversationId=sent["conversationId"], toUserId=str(bob.id))
+    wait_for(lambda: bob_socket.received["message:new"], what="the private message on bob's socket")
+    [new] = [e["message"] for e in bob_socket.received["message:new"]]
+    assert (new["body"], str(new["conversation_id"])) == ("psst", sent["conversationId"])
+    assert bob_socket.call("message:send", {"conversation_id": new["conversation_id"], "body": "back"})["ok"]
+    reply = client.response(MESSAGE, content="back")
+    assert (reply["fromUserId"], reply["toUserId"], reply["chatId"]) == (str(bob.id), str(alice.id), None)
+
+
+def test_refused_sends_change_nothing(server, gateway):
+    alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
+    group_id = public_group(alice, bob)
+    client = logged_in(gateway, server, alice)
+    refusals = [
+        ({"contentType": 4, "content": "100", "chatId": str(group_id), "hasBeenSentId": "r1"}, "red_packet_refused"),
+        (text(group_id, "as bob", alice, "r2", fromUserId=str(bob.id)), "invalid_fromUserId"),
+        (text(None, "nowhere", alice, "r3"), "invalid_chatId"),
+        ({"contentType": 9, "content": "x", "chatId": str(group_id)}, "invalid_contentType"),
+        (text(group_id, "", alice, "r5"), "invalid_body"),
+        ({"contentType": 1, "content": "hello", "chatId": str(group_id)}, "invalid_content"),
+    ]
+    for body, code in refusals:
+        client.send(SEND, body)
+        answer = client.response(MESSAGE, errorCode=code)
+        assert answer["success"] is False and answer["errorMsg"]
+    assert client.response(MESSAGE, errorCode="red_packet_refused")["hasBeenSentId"] == "r1"
+    outsider = logged_in(gateway, server, carol)
+    outsider.send(SEND, text(group_id, "let me in", carol, "o1"))
+    assert outsider.response(MESSAGE, hasBeenSentId="o1")["errorCode"] == "not_a_member"
+    assert alice.api("GET", f"/conversations/{group_id}/messages").json()["messages"] == []
+    assert client.closed is None and outsider.closed is None
+
+
+def test_an_image_is_sent_by_its_attachment_id(server, gateway, connect):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = public_group(alice, bob)
+    bob_socket = connect(bob)
+    upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": ("dot.png", PNG, "image/png")})
+    assert upload.status_code == 201, upload.text
+    attachment_id = upload.json()["attachment"]["id"]
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {"contentType": 2, "content": str(attachment_id), "chatId": str(group_id), "hasBeenSentId": "v1"})
+    assert client.response(MESSAGE, hasBeenSentId="v1")["errorCode"] == "invalid_contentType"
+    client.send(SEND, {"contentType": 1, "content": str(attachment_id), "caption": "a dot", "chatId": str(group_id),
+                       "hasBeenSentId": "i1"})
+    sent = client.response(MESSAGE, hasBeenSentId="i1")
+    assert (sent["success"], sent["contentType"], sent["content"], sent["caption"]) == (
+        True, 1, str(attachment_id), "a dot")
+    assert sent["file"] == {"id": str(attachment_id), "status": "ready", "name": "dot.png",
+                            "contentType": "image/png", "size": len(PNG), "url": f"/files/{attachment_id}",
+                            "thumbnailUrl": None}
+    wait_for(lambda: bob_socket.received["message:new"], what="the image on bob's socket")
+    [new] = [e["message"] for e in bob_socket.received["message:new"]]
+    assert (new["kind"], new["attachment_id"], new["body"]) == ("image", attachment_id, "a dot")
+
+
+def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, operator):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = public_group(alice, bob)
+    client = logged_in(gateway, server, bob)
+    body = f"Maintenance at noon {uuid.uuid4().hex[:4]}"
+    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="group", group_id=group_id, body=body)
+    push = client.response(PUSH, type="systemMessage", content=body)
+    assert (push["chatId"], push["fromUserId"], push["fromUserName"]) == (str(group_id), None, "Switchboard")
+
+    notice = f"A word for you {uuid.uuid4().hex[:4]}"
+    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="user", username=bob.username, body=notice)
+    added = client.response(PUSH, type="conversationAdded", name="Switchboard")
+    push = client.response(PUSH, type="systemMessage", content=notice)
+    assert (push["conversationId"], push["chatId"], push["toUserId"]) == (added["conversationId"], None, str(bob.id))
+    assert [c for c, _ in client.received].count(MESSAGE) == 0
+
+
+def test_an_operators_hide_reaches_the_gateway(server, gateway, operator, connect):
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = public_group(alice, bob)
+    client = logged_in(gateway, server, alice)
+    sent = connect(bob).call("message:send", {"conversation_id": group_id, "body": "offensive", "client_id": "h1"})
+    message_id = sent["message"]["id"]
+    assert client.response(MESSAGE, content="offensive")["id"] == str(message_id)
+
+    operator.post_form(f"/admin/message/context/?id={message_id}", f"/admin/message/moderate/{message_id}/hide")
+
+    hidden = client.response(PUSH, type="messageUpdated", id=str(message_id))
+    assert (hidden["removed"], hidden["removedBy"], hidden["content"]) == (True, "moderator", "")
+    assert hidden["revision"] > sent["message"]["revision"]
+
+
+def test_deactivation_closes_the_connection_and_the_token_stops_working(server, gateway, operator):
+    mallory = ChatUser.register(server.url)
+    client = logged_in(gateway, server, mallory)
+
+    operator.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/deactivate")
+
+    assert client.response(PUSH, type="closed")["errorCode"] == "deactivated"
+    assert client.wait_closed().code == 1008
+    again = gateway(server.url)
+    again.send(LOGIN, {"userId": str(mallory.id), "token": mallory.token})
+    assert again.response(LOGIN_RESPONSE)["errorCode"] == "invalid_token"
+
+
+def test_the_back_office_counts_gateway_connections(server, gateway, operator):
+    def connected() -> int:
+        page = operator.session.get(server.url + "/admin/", timeout=10).text
+        return int(re.search(r'id="connected-sockets">(\d+)<', page).group(1))
+
+    before = connected()
+    client = logged_in(gateway, server, ChatUser.register(server.url))
+    assert connected() == before + 1
+    client.close()
+    wait_for(lambda: connected() == before, what="the closed connection to leave the count")
