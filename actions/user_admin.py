@@ -6,6 +6,7 @@ from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import register_user
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
+from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_session_unchecked, end_sessions, list_sessions
 from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
 from events import atomic, queue_event
@@ -95,6 +96,7 @@ def reset_password(operator: User, user_id: int, temporary_password: str) -> Use
     before = snapshot(user, ACCOUNT_FIELDS)
     user.set_password(temporary_password)
     user.must_change_password = True
+    record_security_event("password_reset", user=user, detail=f"temporary password set by operator {operator.username}")
     # A reset often means the account was taken over: whoever holds it now is cut off, and stays
     # out once the owner picks a new password.
     ended = end_sessions(user, reason="password_reset")

@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 
+from actions.lockout import lift_lockout, lockout_state
 from actions.user_admin import (
     create_user,
     deactivate_user,
@@ -70,7 +71,8 @@ class UserView(SecureModelView):
         if user is None:
             return redirect(self.get_url(".index_view"))
         return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),
-                           operator=current_operator(), sessions=list_user_sessions(current_operator(), user.id))
+                           operator=current_operator(), sessions=list_user_sessions(current_operator(), user.id),
+                           lockout=lockout_state(user))
 
     @expose("/manage/<id:user_id>/sessions/<session_id>/end", methods=("POST",))
     def end_session_view(self, user_id: int, session_id: str):
@@ -97,12 +99,13 @@ class UserView(SecureModelView):
 
     @expose("/manage/<id:user_id>/<operation>", methods=("POST",))
     def operate_view(self, user_id: int, operation: str):
-        """One-click account operations: deactivate, reactivate, promote, demote (CSRFProtect checked the token)."""
+        """One-click account operations: deactivate, reactivate, promote, demote, unlock (CSRF token checked)."""
         operations = {
             "deactivate": (lambda: deactivate_user(current_operator(), user_id), "Account deactivated."),
             "reactivate": (lambda: reactivate_user(current_operator(), user_id), "Account reactivated."),
             "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), "Now an operator."),
             "demote": (lambda: set_user_role(current_operator(), user_id, "user"), "Now a regular user."),
+            "unlock": (lambda: lift_lockout(current_operator(), user_id), "Lock lifted: the account may log in again."),
         }
         if operation not in operations:
             abort(404)

@@ -2,6 +2,8 @@
 from flask import jsonify, request
 
 from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, register_user, revoke_api_token
+from actions.rate_limits import limit_token_creation
+from actions.security_log import record_security_event
 from actions.sessions import check_token_days
 from actions.two_factor import require_second_factor
 from actions.validation import check_string
@@ -30,7 +32,9 @@ def create_token():
     days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     require_second_factor(user, payload.get("totp"))  # 401 two_factor_required without it
+    limit_token_creation(user)
     issued = issue_api_token(user, name=name, days=days)
+    record_security_event("login", user=user, detail="token")
     return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
                     "user": user_payload(user)}), 201
 

@@ -36,6 +36,7 @@ WRITES = [
     ("/admin/user/action/", {"action": "deactivate", "rowid": "{bob}"}),
     ("/admin/user/manage/{bob}/deactivate", {}),
     ("/admin/user/manage/{bob}/promote", {}),
+    ("/admin/user/manage/{bob}/unlock", {}),
     ("/admin/user/manage/{bob}/password", {"temporary_password": "temporary password"}),
     ("/admin/group/edit/?id={group}", {"name": "Renamed", "description": ""}),
     ("/admin/group/delete/", {"id": "{group}"}),
