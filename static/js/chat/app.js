@@ -51,7 +51,10 @@ export class ChatApp {
       onFiles: (files) => this.openId && this.sender.attach(this.openId, files),
     });
     this.connection = new Connection({
-      onConnect: () => this.resync(),
+      onConnect: () => {
+        this.showDelivery("ok"); // a new connection: its server says "degraded" right away if it is
+        this.resync();
+      },
       onStateChange: (state) => this.showState(state),
       onRefused: () => this.checkSession(),
     });
@@ -103,6 +106,12 @@ export class ChatApp {
     on("member:joined", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
     on("member:updated", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
     on("member:left", ({ conversation_id: id, user_id: userId }) => this.header.memberLeft(id, userId));
+    // The server lost its message bus (docs/protocol.md): live events may be missing until it says "ok",
+    // then everything missed meanwhile is fetched by the usual resync.
+    on("delivery_status", ({ state }) => {
+      this.showDelivery(state);
+      if (state === "ok") this.resync(); // sent only on recovery
+    });
   }
 
   async refreshConversations() {
@@ -315,6 +324,11 @@ export class ChatApp {
   dropLocal(conversationId) {
     this.outbox.dropConversation(conversationId);
     this.sync.forget(conversationId);
+  }
+
+  /** Show the "live updates are delayed" banner while the server's delivery is degraded. */
+  showDelivery(state) {
+    $("#delivery-banner").hidden = state !== "degraded";
   }
 
   showState(state) {

@@ -1,0 +1,67 @@
+"""The chat page while its server's message bus (Redis) is down: two instances over PostgreSQL +
+Redis, the page on the first. With Redis stopped the page shows that live updates are delayed;
+a message posted on the second instance meanwhile cannot reach it live; when Redis is back the
+banner goes and the page fetches that message by its resync (`delivery_status` "ok")."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, ChatPage
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.engines import PostgresServer, RedisServer
+from tests.servers import ChatUser, start_instances
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.faults]
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory):
+    postgres = PostgresServer().start()
+    redis = RedisServer(tmp_path_factory.mktemp("delivery-redis")).start()
+    instances = start_instances([tmp_path_factory.mktemp("delivery-1"), tmp_path_factory.mktemp("delivery-2")],
+                                {"DATABASE_URL": postgres.url, "SOCKETIO_MESSAGE_QUEUE": redis.url}, jobs=False)
+    yield instances, redis
+    for instance in instances:
+        instance.stop()
+    if redis.process is not None:
+        redis.stop()
+    postgres.stop()
+
+
+def test_the_page_shows_degraded_delivery_and_catches_up_when_it_is_back(browser, two_instances):
+    (first, second), redis = two_instances
+    alice = ChatUser.register(first.url, f"a{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    bob = ChatUser.register(second.url, f"b{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    group = group_with(alice, bob)
+    context = browser.new_context(viewport={"width": 1200, "height": 760})
+    try:
+        chat = ChatPage(context.new_page(), context, first.url)
+        chat.watch()
+        chat.log_in(alice.username)
+        chat.open(group["id"])
+        post(bob, group["id"], "before the outage")  # through the second instance, live through Redis
+        expect(chat.message_with("before the outage")).to_be_visible()
+        banner = chat.page.locator("#delivery-banner")
+        expect(banner).to_be_hidden()
+
+        redis.stop()
+        expect(banner).to_be_visible()
+        expect(banner).to_have_text("Live updates are delayed. Messages you send are still saved; others' will "
+                                    "appear when the server catches up.")
+        chat.type_and_send("sent through the outage")  # the page's own sends are acknowledged meanwhile
+        expect(chat.message_with("sent through the outage")).to_be_visible()
+        post(bob, group["id"], "while Redis is down")  # stored and answered; its frame reaches no other instance
+        # Redis stays down long enough for a live delivery to have happened if it could: only the resync brings it.
+        chat.page.wait_for_timeout(1500)
+        expect(chat.message_with("while Redis is down")).to_have_count(0)
+
+        redis.start()
+        expect(banner).to_be_hidden()
+        expect(chat.message_with("while Redis is down")).to_be_visible()
+        assert chat.shown_seqs() == [1, 2, 3]  # and no later message showed a gap: the "ok" brought it
+        assert_nothing_went_wrong(chat)
+    finally:
+        context.close()
