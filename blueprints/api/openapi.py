@@ -109,8 +109,10 @@ PATHS = {
     "/api/accounts": {"post": route("Register; answers with a bearer token", answer(201, TOKEN), public=True, body={
         "username*": TEXT, "password*": TEXT, "display_name": TEXT, "email": TEXT, "phone": TEXT})},
     "/api/tokens": {
-        "post": route("Exchange a username and password for a bearer token", answer(201, TOKEN), public=True,
-                      body={"username*": TEXT, "password*": TEXT, "name": TEXT, "expires_in_days": TOKEN_DAYS}),
+        "post": route("Exchange a username and password (and the two-factor code as totp, if the account has it) "
+                      "for a bearer token", answer(201, TOKEN), public=True,
+                      body={"username*": TEXT, "password*": TEXT, "totp": TEXT, "name": TEXT,
+                            "expires_in_days": TOKEN_DAYS}),
         "get": route("The caller's API tokens", answer(200, {"tokens": listing("Token")}))},
     "/api/tokens/{token_id}": {"delete": route("Revoke one of the caller's API tokens", answer(200, {"token_id": ID}))},
     "/api/sessions": {
