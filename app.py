@@ -23,6 +23,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     environ = dict(os.environ if environ is None else environ)
+    configure_logging_early(environ)
     settings = load_config(app.instance_path, environ)
     app.config.from_object(settings)
     if overrides:
@@ -30,14 +31,21 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     configure_logging(app)
     trust_proxies(app)
     register_extensions(app)
-    register_unit_of_work(app)
     register_operations(app)
+    register_unit_of_work(app)
     register_request_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def configure_logging_early(environ: Mapping[str, str]) -> None:
+    """The settings' own warnings (read next) in LOG_FORMAT too."""
+    from ops.logs import configure_logging_early as configure
+
+    configure(environ)
 
 
 def configure_logging(app: Flask) -> None:
@@ -92,8 +100,6 @@ def register_extensions(app: Flask) -> None:
     init_jobs(app)
 
 
-def register_unit_of_work(app: Flask) -> None:
-    """One transaction per request, committed on success; its events leave after the response."""
 def register_operations(app: Flask) -> None:
     """Request ids first (every later hook logs with one), metrics of committed facts, and the
     probes: /healthz, /readyz, /metrics (blueprints.ops)."""
@@ -106,6 +112,8 @@ def register_operations(app: Flask) -> None:
     ops.init_app(app)
 
 
+def register_unit_of_work(app: Flask) -> None:
+    """One transaction per request, committed on success; its events leave after the response."""
     from blueprints import http_unit
 
     http_unit.init_app(app)

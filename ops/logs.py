@@ -19,7 +19,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -93,8 +93,17 @@ def formatter_for(log_format: str) -> logging.Formatter:
 def configure_logging(app: Flask) -> None:
     """One handler on the root logger (stderr) in the chosen format, with request ids. Debug and
     testing apps leave logging to the development server and pytest."""
-    if app.debug or app.testing:
-        return
+    if not (app.debug or app.testing):
+        _install_handler(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+
+
+def configure_logging_early(environ: Mapping[str, str]) -> None:
+    """Before the settings are read, so that their own warnings come out in LOG_FORMAT too."""
+    if environ.get("SWITCHBOARD_ENV", "production") != "testing":
+        _install_handler("json" if environ.get("LOG_FORMAT") == "json" else "text", logging.INFO)
+
+
+def _install_handler(log_format: str, level: str | int) -> None:
     root = logging.getLogger()
     handler = next((handler for handler in root.handlers if getattr(handler, "switchboard", False)), None)
     if handler is None:
@@ -102,8 +111,8 @@ def configure_logging(app: Flask) -> None:
         handler.switchboard = True
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
-    handler.setFormatter(formatter_for(app.config["LOG_FORMAT"]))
-    root.setLevel(app.config["LOG_LEVEL"])
+    handler.setFormatter(formatter_for(log_format))
+    root.setLevel(level)
 
 
 def init_request_ids(app: Flask) -> None:

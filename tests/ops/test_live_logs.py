@@ -1,0 +1,110 @@
+"""A real gunicorn server with LOG_FORMAT=json: request ids go in and out, every line the app
+writes is one JSON object with its request id, and no password, token, cookie, message text or
+secret in a URL ever reaches the log, whether the requests succeed or fail."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+import requests
+
+from tests.servers import ChatUser, LiveServer, wait_for
+
+pytestmark = pytest.mark.integration
+
+GUNICORN_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[[A-Z]+\] ")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("ops-logs"), env={"LOG_FORMAT": "json"}, jobs=False)
+    live.migrate()
+    yield live.start()
+    live.stop()
+
+
+def log_lines(server) -> list[dict]:
+    """The app's lines (JSON); every other line must be gunicorn's own."""
+    lines = []
+    for line in server.log_text().splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+        else:
+            assert GUNICORN_LINE.match(line), f"neither JSON nor gunicorn's: {line!r}"
+    return lines
+
+
+def test_request_ids_round_trip(server):
+    mine = f"ops-{uuid.uuid4().hex[:12]}"
+    echoed = requests.get(server.url + "/readyz", headers={"X-Request-ID": mine}, timeout=10)
+    assert echoed.headers["X-Request-ID"] == mine
+    for insane in ("has space", "x" * 129, "semi;colon", "new\tline"):
+        replaced = requests.get(server.url + "/healthz", headers={"X-Request-ID": insane}, timeout=10)
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["X-Request-ID"]), insane
+    missing = requests.get(server.url + "/nowhere", timeout=10)
+    assert missing.status_code == 404 and re.fullmatch(r"[0-9a-f]{32}", missing.headers["X-Request-ID"])
+    lines = wait_for(lambda: [line for line in log_lines(server)
+                              if line["request_id"] == missing.headers["X-Request-ID"]], what="the 404's line")
+    assert lines[0]["message"].startswith("GET unmatched 404")
+    assert {"time", "level", "logger", "message", "request_id", "process"} <= set(lines[0])
+
+
+def test_no_secret_reaches_the_log_and_every_line_has_its_request_id(server):
+    password = f"pw-{uuid.uuid4().hex}"
+    wrong_password = f"wrong-{uuid.uuid4().hex}"
+    body = f"private words {uuid.uuid4().hex}"
+    refused_body = f"refused words {uuid.uuid4().hex}"
+    bogus_token = f"bogus{uuid.uuid4().hex}"
+    secret_in_path = f"signed{uuid.uuid4().hex}"
+    request_ids = []
+
+    def answered(response: requests.Response) -> requests.Response:
+        request_ids.append(response.headers["X-Request-ID"])
+        return response
+
+    alice = ChatUser.register(server.url, password=password)
+    bob = ChatUser.register(server.url)
+    token = answered(requests.post(server.url + "/api/tokens", json={"username": alice.username, "password": password},
+                                   timeout=10)).json()["token"]
+    assert answered(requests.post(server.url + "/api/tokens", json={
+        "username": alice.username, "password": wrong_password}, timeout=10)).status_code == 401
+    assert answered(requests.get(server.url + "/api/me", headers={"Authorization": f"Bearer {token}"},
+                                 timeout=10)).status_code == 200
+    assert answered(requests.get(server.url + "/api/me", headers={"Authorization": f"Bearer {bogus_token}"},
+                                 timeout=10)).status_code == 401
+    assert answered(requests.get(f"{server.url}/files/local/{secret_in_path}", timeout=10)).status_code in (403, 404)
+    assert answered(requests.post(server.url + "/api/accounts", data=f'{{"password": "{password}"',
+                                  headers={"Content-Type": "application/json"}, timeout=10)).status_code == 400
+    browser = requests.Session()
+    page = browser.get(server.url + "/login", timeout=10)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    login = answered(browser.post(server.url + "/login", data={"username": alice.username, "password": password,
+                                                               "csrf_token": csrf}, allow_redirects=False, timeout=10))
+    assert login.status_code == 302
+    cookies = [cookie.value for cookie in browser.cookies]
+    assert cookies and answered(browser.get(server.url + "/", timeout=10)).status_code == 200
+    direct = alice.api("POST", "/direct", json={"user_id": bob.id}).json()["conversation"]
+    socket = alice.socket()
+    try:
+        assert socket.call("message:send", {"conversation_id": direct["id"], "body": body})["ok"]
+        assert not socket.call("message:send", {"conversation_id": 2**40, "body": refused_body})["ok"]
+    finally:
+        socket.disconnect()
+
+    secrets = {"password": password, "wrong password": wrong_password, "registration token": alice.token,
+               "token": token, "bogus token": bogus_token, "message": body, "refused message": refused_body,
+               "secret in a path": secret_in_path, **{f"cookie {index}": value for index, value in enumerate(cookies)}}
+    lines = wait_for(lambda: (lines := log_lines(server)) and sum(
+        "socket disconnect" in line["message"] for line in lines) >= 1 and lines, what="the disconnect's line")
+    text = server.log_text()
+    for name, secret in secrets.items():
+        assert secret not in text, name
+    logged_ids = {line["request_id"] for line in lines}
+    assert set(request_ids) <= logged_ids
+    socket_lines = [line for line in lines if line["logger"] == "switchboard.socket_events"]
+    assert any(line["message"].startswith("socket event message:send ok") for line in socket_lines)
+    assert any(line["message"].startswith("socket event message:send conversation_not_found") for line in socket_lines)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", line["request_id"]) for line in socket_lines)
+    assert len({line["request_id"] for line in socket_lines}) == len(socket_lines)  # one id per event
