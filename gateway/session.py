@@ -44,6 +44,10 @@ def serve(app: Flask, connection: Connection) -> None:
             try:
                 data = connection.ws.receive(timeout=config["GATEWAY_IDLE_SECONDS"])
             except ConnectionClosed:
+                if connection.ws.incoming_message_len > connection.ws.max_message_size:
+                    # simple-websocket closed it (1009) past max_message_size: a packet past the maximum.
+                    log.warning("gateway connection %s (%s, user %s): packet_too_large (the WebSocket message), "
+                                "closed", connection.id, connection.address, connection.user_id)
                 break
             if data is None:
                 if not connection.closing:

@@ -1,0 +1,54 @@
+"""The gateway's limits on a server of their own (a one-second idle timeout, two sends at once):
+heartbeat and idle close, and the chat's send rate, which the gateway shares."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.gateway.client import MESSAGE, PING, PONG, PUSH, SEND
+from tests.servers import ChatUser, LiveServer, wait_for
+
+pytestmark = pytest.mark.integration
+
+IDLE_SECONDS = 1
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("gateway-limits"), jobs=False, env={
+        "GATEWAY_IDLE_SECONDS": str(IDLE_SECONDS), "SEND_BURST": "2", "SEND_PER_MINUTE": "1"})
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_pings_keep_a_connection_open_and_silence_closes_it(strict_server, gateway):
+    client = gateway(strict_server.url)
+    for _ in range(8):  # 1.6 s: past the idle timeout, with a ping every 0.2 s
+        client.send(PING, {})
+        time.sleep(0.2)
+    assert client.closed is None
+    assert [command for command, _ in client.received].count(PONG) >= 7
+    assert client.response(PUSH, errorCode="idle")["type"] == "error"
+    assert client.wait_closed().code == 1000
+
+
+def test_the_send_rate_of_the_chat_holds_on_the_gateway(strict_server, gateway):
+    alice = ChatUser.register(strict_server.url)
+    group_id = alice.api("POST", "/groups", json={"name": "Rate"}).json()["conversation"]["id"]
+    client = gateway(strict_server.url)
+    assert client.login(alice.token, alice.id)["success"]
+    def answers() -> list[dict]:
+        return [body for command, body in client.received if command == MESSAGE]
+
+    for count, sent_id in enumerate(("r1", "r2", "r3", "r1"), start=1):
+        client.send(SEND, {"contentType": 0, "content": f"message {sent_id}", "chatId": str(group_id),
+                           "hasBeenSentId": sent_id})
+        wait_for(lambda count=count: len(answers()) == count, what="an answer")
+    answers = answers()
+    assert [(a["hasBeenSentId"], a["success"]) for a in answers] == [
+        ("r1", True), ("r2", True), ("r3", False), ("r1", True)]
+    assert answers[2]["errorCode"] == "rate_limited" and answers[2]["retryAfter"] >= 1
+    assert answers[3]["duplicate"] is True and answers[3]["id"] == answers[0]["id"]
