@@ -1,4 +1,4 @@
-"""`flask` CLI commands: create-admin, seed-demo, purge-uploads."""
+"""`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads."""
 from __future__ import annotations
 
 import secrets
@@ -29,6 +29,37 @@ def register(app: Flask) -> None:
         except ActionError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Created admin {user.username}.")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--display-name", default=None)
+    @click.option("--email", default=None, help="Counts as confirmed (password reset codes go there).")
+    @click.option("--phone", default=None, help="With + and the country code; counts as confirmed.")
+    def create_user(username: str, password: str, display_name: str | None, email: str | None,
+                    phone: str | None) -> None:
+        """Create a confirmed account (role user), whatever REGISTRATION says."""
+        try:
+            user = register_user(username, password, display_name=display_name, email=email, phone=phone)
+        except ActionError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Created user {user.username}.")
+
+    @app.cli.command("create-invite")
+    @click.option("--uses", default=1, show_default=True, help="How many accounts it may open.")
+    @click.option("--days", default=None, type=int, help="How long it works (default: INVITE_DAYS).")
+    @click.option("--note", default="", help="For the operators: whom it is for.")
+    def create_invite_command(uses: int, days: int | None, note: str) -> None:
+        """Issue an invitation (REGISTRATION=invite): a code, and the registration link that holds it."""
+        from actions.registration import create_invite
+
+        try:
+            with atomic():
+                issued = create_invite(None, uses, days, note)
+        except ActionError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Invitation code: {issued.code}\nLink: /register?invite={issued.code} (on this site)\n"
+                   f"Works for {uses} account(s) until {issued.record.expires_at:%Y-%m-%d %H:%M} UTC.")
 
     @app.cli.command("purge-uploads")
     @click.option("--hours", default=24, show_default=True, help="Only uploads older than this.")

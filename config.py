@@ -113,6 +113,27 @@ class BaseConfig:
         self.GATEWAY_RECEIVE_QUEUE = int(get("GATEWAY_RECEIVE_QUEUE", "32"))
         self.GATEWAY_SEND_QUEUE = int(get("GATEWAY_SEND_QUEUE", "1000"))
         self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
+        # Registration and recovery (actions/registration.py, actions/codes.py, notify/).
+        self.REGISTRATION = check_registration(get("REGISTRATION") or "open")
+        self.INVITE_DAYS = int(get("INVITE_DAYS", "7"))
+        self.PHONE_DEFAULT_REGION = get("PHONE_DEFAULT_REGION", "").upper()  # e.g. DE: numbers typed without +49
+        self.CODE_TTL_SECONDS = int(get("CODE_TTL_SECONDS", "600"))
+        self.CODE_MAX_ATTEMPTS = int(get("CODE_MAX_ATTEMPTS", "5"))
+        self.CODE_RESEND_SECONDS = int(get("CODE_RESEND_SECONDS", "60"))  # doubled at each resend, 1 hour at most
+        self.CODE_SENDER_EMAIL = _one_of(get("CODE_SENDER_EMAIL") or "console", "CODE_SENDER_EMAIL",
+                                         ("console", "smtp"))
+        self.CODE_SENDER_SMS = _one_of(get("CODE_SENDER_SMS") or "console", "CODE_SENDER_SMS", ("console", "webhook"))
+        self.SMTP_HOST = get("SMTP_HOST", "")
+        self.SMTP_PORT = int(get("SMTP_PORT", "587"))
+        self.SMTP_SECURITY = _one_of(get("SMTP_SECURITY") or "starttls", "SMTP_SECURITY", ("starttls", "ssl", "none"))
+        self.SMTP_USERNAME = get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = get("SMTP_PASSWORD", "")
+        self.SMTP_FROM = get("SMTP_FROM", "")
+        self.SMTP_TIMEOUT = float(get("SMTP_TIMEOUT", "10"))
+        self.SMS_WEBHOOK_URL = get("SMS_WEBHOOK_URL", "")
+        self.SMS_WEBHOOK_SECRET = get("SMS_WEBHOOK_SECRET", "")
+        self.SMS_WEBHOOK_TIMEOUT = float(get("SMS_WEBHOOK_TIMEOUT", "10"))
+        check_code_senders(self)
         self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")
         self.S3_BUCKET = get("S3_BUCKET", "")
@@ -271,6 +292,28 @@ def upload_types(value: str | None) -> list[str]:
     if unknown:
         log.warning("UPLOAD_ALLOWED_TYPES: %s cannot be recognized from a file's bytes; left out", ", ".join(unknown))
     return [content_type for content_type in listed if content_type in KNOWN_TYPES]
+
+
+REGISTRATION_MODES = ("open", "invite", "closed")
+ADDRESS_KINDS = ("email", "phone")
+
+
+def check_registration(value: str) -> tuple[str, ...]:
+    """REGISTRATION: open, invite, closed, or the addresses a new account must confirm: email,
+    phone, or email,phone (either one)."""
+    modes = tuple(dict.fromkeys(_list(value.lower())))
+    if (len(modes) == 1 and modes[0] in REGISTRATION_MODES) or (modes and set(modes) <= set(ADDRESS_KINDS)):
+        return modes
+    raise RuntimeError(f"REGISTRATION must be open, invite, closed, email, phone or email,phone, not {value!r}")
+
+
+def check_code_senders(config: BaseConfig) -> None:
+    """Refuse at startup a sender that could not send: SMTP without a server or a From address,
+    a webhook without its URL or secret."""
+    if config.CODE_SENDER_EMAIL == "smtp" and not (config.SMTP_HOST and config.SMTP_FROM):
+        raise RuntimeError("CODE_SENDER_EMAIL=smtp needs SMTP_HOST and SMTP_FROM")
+    if config.CODE_SENDER_SMS == "webhook" and not (config.SMS_WEBHOOK_URL and config.SMS_WEBHOOK_SECRET):
+        raise RuntimeError("CODE_SENDER_SMS=webhook needs SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET")
 
 
 def check_password_hash_method(method: str) -> str:

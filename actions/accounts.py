@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_
 
-from actions.errors import Conflict, Forbidden, Unauthorized
+from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from actions.lockout import check_not_locked, note_failed_login, note_successful_login
 from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.sessions import touch_token
 from actions.validation import (
@@ -26,16 +29,21 @@ from extensions import db
 from models import ApiToken, User
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import utcnow
+from models.user import check_password_of_nobody
 
 TOKEN_PREFIX = "sbt_"
+PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")
 
 
 @atomic()
 def register_user(username: str, password: str, display_name: str | None = None,
-                  email: str | None = None, phone: str | None = None, role: str = "user") -> User:
-    """Create an account. Usernames, emails and phones are unique."""
+                  email: str | None = None, phone: str | None = None, role: str = "user",
+                  confirmed: bool = True) -> User:
+    """Create an account. Usernames, emails and phones are unique. The email and phone given here
+    count as confirmed (operators, the command line); people registering themselves confirm theirs
+    with a code (actions.registration). `confirmed` False: the account can only confirm, for now."""
     username = check_username(username)
-    password = check_password(password)
+    password = check_password(password, username)
     display_name = check_string(display_name or username, "display_name", max_length=64)
     email = check_email(email)
     phone = check_phone(phone)
@@ -45,34 +53,72 @@ def register_user(username: str, password: str, display_name: str | None = None,
         raise Conflict("email_taken", "That email address is already registered.")
     if phone and db.session.execute(db.select(User.id).where(User.phone == phone)).first():
         raise Conflict("phone_taken", "That phone number is already registered.")
-    user = User(username=username, display_name=display_name, email=email, phone=phone, role=role)
+    now = utcnow()
+    user = User(username=username, display_name=display_name, email=email, phone=phone, role=role,
+                confirmed_at=now if confirmed else None, email_confirmed_at=now if email else None,
+                phone_confirmed_at=now if phone else None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def authenticate(username: str, password: str, client_address: str | None = None) -> User:
+def authenticate(username: str, password: str, client_address: str | None = None,
+                 trusted_user_ids: Collection[int] = ()) -> User:
     """The user with these credentials, if active; one vague error otherwise. Failed attempts are
-    limited per account and per client address (429 `rate_limited`), checked before any hashing."""
-    attempt = count_login_attempt(username, client_address)
+    limited per account and per client address (429 `rate_limited`), checked before any hashing,
+    and lock the account after LOCKOUT_FAILURES in a row (429 `account_locked`: actions/lockout.py).
+    A browser where the account's owner logged in before (`trusted_user_ids`) is spared the
+    account's limit and lock, which a guesser elsewhere could keep up: only its address counts."""
+    attempts = [count_login_attempt(None, client_address)]
     # Text no account can have (a NUL, an unpaired surrogate) would make the query or the hash raise.
     if not is_clean_text(username) or not is_clean_text(password):
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
-    user = db.session.execute(
-        db.select(User).where(User.username == username.strip().lower())
-    ).scalar_one_or_none()
+    user = find_account_by_login(username)
+    if user is None or user.id not in trusted_user_ids:
+        attempts.append(count_login_attempt(username, None))
+        check_not_locked(user)
+    # An unknown name is hashed too: it takes as long to refuse as a wrong password.
     if user is None or not user.check_password(password):
+        if user is None:
+            check_password_of_nobody(password)
+        note_failed_login(user, username)
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
     if not user.active:
         raise Unauthorized("account_deactivated", "This account is deactivated.")
-    attempt.refund()  # only failures count: a user logging in again and again is not guessing
+    for attempt in attempts:
+        attempt.refund()  # only failures count: a user logging in again and again is not guessing
+    note_successful_login(user)
+    if user.password_needs_rehash():  # PASSWORD_HASH_METHOD changed: the password is at hand now
+        user.set_password(password)
+    return user
+
+
+def find_account_by_login(login: object) -> User | None:
+    """The account a login names: its username, its email address or its phone number (E.164,
+    or as PHONE_DEFAULT_REGION reads it), any case; None if none."""
+    if not isinstance(login, str) or not is_clean_text(login) or not login.strip():
+        return None
+    login = login.strip()
+    if "@" in login:
+        try:
+            email = check_email(login)
+        except InvalidInput:
+            return None
+        return db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
+    user = db.session.execute(db.select(User).where(User.username == login.lower())).scalar_one_or_none()
+    if user is None and PHONE_LIKE.fullmatch(login):
+        try:
+            phone = check_phone(login)
+        except InvalidInput:
+            return None
+        user = db.session.execute(db.select(User).where(User.phone == phone)).scalar_one_or_none()
     return user
 
 
 def count_login_attempt(username: object, client_address: str | None) -> Attempt:
-    """Count a login (or token) attempt for its account and its address; RateLimited past
-    LOGIN_ATTEMPTS_PER_MINUTE for either."""
+    """Count a login (or token) attempt for its account and its address (either may be None);
+    RateLimited past LOGIN_ATTEMPTS_PER_MINUTE for either."""
     keys = [f"login:address:{client_address}"] if client_address else []
     if isinstance(username, str):
         keys.append("login:account:" + hashed(username.strip().lower()))
@@ -89,6 +135,13 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_account_confirmed(user: User) -> None:
+    """An account registered with an email or phone opens only its confirmation until the code is in."""
+    if user.confirmed_at is None:
+        raise Forbidden("unconfirmed", "Confirm your address first: enter the code we sent you "
+                        "(POST /api/accounts/confirm, or log in on the web page).")
+
+
 def check_password_is_final(user: User) -> None:
     """A temporary password (set by an operator) opens only the change-password page."""
     if user.must_change_password:
@@ -101,6 +154,7 @@ DEFAULT_DAYS = object()  # issue_api_token's expiry when none is given: API_TOKE
 @atomic()
 def issue_api_token(user: User, name: str = "api", days: int | None | object = DEFAULT_DAYS) -> IssuedToken:
     """A new bearer token (shown once) that expires after `days` (None: never; by default API_TOKEN_DAYS)."""
+    check_account_confirmed(user)
     check_password_is_final(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if days is DEFAULT_DAYS:

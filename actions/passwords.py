@@ -18,7 +18,7 @@ def change_password(user: User, current_password: object, new_password: object,
     caller's own session) goes on."""
     if not isinstance(current_password, str) or not user.check_password(current_password):
         raise Unauthorized("invalid_credentials", "The current password is wrong.")
-    new_password = check_password(new_password)
+    new_password = check_password(new_password, user.username)
     if new_password == current_password:
         raise InvalidInput("password_unchanged", "Choose a password different from the current one.")
     user.set_password(new_password)

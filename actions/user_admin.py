@@ -66,6 +66,11 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
         if value and db.session.execute(db.select(User.id).where(column == value, User.id != user.id)).first():
             raise Conflict(code, f"Another account already uses that {column.key}.")
     before = snapshot(user, ACCOUNT_FIELDS)
+    # An address an operator enters counts as confirmed (password reset codes may go there).
+    if email != user.email:
+        user.email_confirmed_at = utcnow() if email else None
+    if phone != user.phone:
+        user.phone_confirmed_at = utcnow() if phone else None
     user.username, user.display_name, user.email, user.phone = username, display_name, email, phone
     return _record_account_change(operator, "user.edit", user, before)
 
@@ -92,7 +97,7 @@ def reset_password(operator: User, user_id: int, temporary_password: str) -> Use
     cookie and token ends, and every live socket is cut."""
     operator = access_operator(operator)
     user = get_account(user_id)
-    temporary_password = check_password(temporary_password)
+    temporary_password = check_password(temporary_password, user.username)
     before = snapshot(user, ACCOUNT_FIELDS)
     user.set_password(temporary_password)
     user.must_change_password = True

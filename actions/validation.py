@@ -9,17 +9,19 @@ payload, admin form):
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+from pathlib import Path
 from typing import Any
 
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from actions.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,20}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
 # and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
@@ -29,6 +31,9 @@ INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}")  # ASCII digits only: int() also 
 LINE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 TEXT_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t and \n
 PASSWORD_MIN_LENGTH = 8
+# The 10,000 most common passwords of PASSWORD_MIN_LENGTH or more (see the file's header).
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
+CODE_PATTERN = re.compile(r"[0-9]{6}")
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_MAX_TERMS = 10
 
@@ -123,30 +128,61 @@ def check_username(value: Any) -> str:
     return username
 
 
-def check_password(value: Any) -> str:
+def check_password(value: Any, username: str | None = None) -> str:
+    """A password people cannot guess from a list: PASSWORD_MIN_LENGTH or more, not one of the
+    10,000 most common, and not the username nor containing it (case ignored)."""
     password = check_string(value, "password", max_length=128, strip=False)
     if len(password) < PASSWORD_MIN_LENGTH:
         raise InvalidInput("invalid_password", f"Passwords have at least {PASSWORD_MIN_LENGTH} characters.")
+    if password.lower() in common_passwords():
+        raise InvalidInput("common_password", "That password is one of the most common ones: choose another.")
+    if isinstance(username, str) and username.strip() and username.strip().lower() in password.lower():
+        raise InvalidInput("password_contains_username", "The password must not contain the username.")
     return password
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
 def check_email(value: Any) -> str | None:
-    email = check_string(value, "email", max_length=254, required=False).lower()
+    """An email address (email-validator's syntax rules, no DNS look-up), normalized and lower-cased:
+    addresses are unique regardless of case."""
+    email = check_string(value, "email", max_length=254, required=False)
     if not email:
         return None
-    if not EMAIL_PATTERN.match(email):
-        raise InvalidInput("invalid_email", "That is not an email address.")
-    return email
+    try:
+        validated = validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput("invalid_email", "That is not an email address.") from None
+    return validated.normalized.lower()
 
 
 def check_phone(value: Any) -> str | None:
+    """A phone number that phonenumbers holds valid, in E.164 (+ and the country code, digits only).
+    Without a leading + the number is read as one of PHONE_DEFAULT_REGION (when set)."""
     phone = check_string(value, "phone", max_length=32, required=False)
-    phone = re.sub(r"[\s()-]", "", phone)
     if not phone:
         return None
-    if not PHONE_PATTERN.match(phone):
-        raise InvalidInput("invalid_phone", "Phone numbers are 6 to 20 digits, optionally starting with '+'.")
-    return phone
+    region = current_app.config.get("PHONE_DEFAULT_REGION") or None
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        hint = "" if region else ", starting with + and the country code"
+        raise InvalidInput("invalid_phone", f"That is not a valid phone number{hint}.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_code(value: Any) -> str:
+    """A confirmation or reset code: 6 digits (spaces people type between them are dropped)."""
+    code = "".join(value.split()) if isinstance(value, str) else ""
+    if not CODE_PATTERN.fullmatch(code):
+        raise InvalidInput("invalid_code", "The code is the 6 digits we sent you.")
+    return code
 
 
 def check_client_id(value: Any) -> str | None:

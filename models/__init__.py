@@ -1,9 +1,11 @@
 """Database models. Import from here: `from models import User, Message`."""
+from models.account_code import AccountCode
 from models.account_lockout import AccountLockout
 from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AuditEntry
 from models.conversation import Conversation, Membership
+from models.invite import Invite
 from models.job_failure import JobFailure
 from models.login_session import LoginSession
 from models.message import Message
@@ -13,5 +15,6 @@ from models.security_event import SecurityEvent
 from models.two_factor import RecoveryCode, TwoFactor
 from models.user import User
 
-__all__ = ["AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "JobFailure", "LoginSession",
-           "Membership", "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]
+__all__ = ["AccountCode", "AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "Invite",
+           "JobFailure", "LoginSession", "Membership", "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent",
+           "TwoFactor", "User"]

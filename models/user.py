@@ -1,13 +1,15 @@
 """Accounts: people who chat, and operators (role `admin`: actions.access decides what that allows)."""
 from __future__ import annotations
 
+import functools
+import secrets
 from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import DEFAULT_PBKDF2_ITERATIONS, check_password_hash, generate_password_hash
 
 from extensions import db
 from models.time import utcnow
@@ -32,6 +34,12 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Registration by email or phone: None until the code sent there is entered (the account can
+    # then only confirm). email/phone hold confirmed addresses (or ones an operator entered);
+    # an address waiting for its code is in account_codes.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     # Hashing takes about 80 ms of CPU (scrypt): on a pool of native threads, never on the event loop.
     def set_password(self, password: str) -> None:
@@ -42,12 +50,41 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return run_off_loop(check_password_hash, self.password_hash, password, **_hashing_pool())
 
+    def password_needs_rehash(self) -> bool:
+        """Whether the stored hash was made with another method or other parameters than
+        PASSWORD_HASH_METHOD now asks for (checked at login, when the password is at hand)."""
+        return self.password_hash.split("$", 1)[0] != full_hash_method(current_app.config["PASSWORD_HASH_METHOD"])
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+def full_hash_method(method: str) -> str:
+    """The method as werkzeug writes it at the head of a hash, its defaults filled in:
+    "scrypt" is "scrypt:32768:8:1", "pbkdf2" is "pbkdf2:sha256:<werkzeug's iterations>"."""
+    name, *parameters = method.split(":")
+    if name == "scrypt":
+        defaults = ["32768", "8", "1"]
+    else:
+        defaults = ["sha256", str(DEFAULT_PBKDF2_ITERATIONS)]
+    return ":".join([name, *parameters, *defaults[len(parameters):]])
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """Hash `password` as a login with an existing account would, for a name that has none: an
+    unknown name takes as long to refuse as a wrong password (no telling which names exist)."""
+    run_off_loop(check_password_hash, _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password,
+                 **_hashing_pool())
+    return False
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return run_off_loop(generate_password_hash, secrets.token_hex(16), method, **_hashing_pool())
 
 
 def _hashing_pool() -> dict:

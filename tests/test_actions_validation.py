@@ -147,22 +147,51 @@ def test_check_password_keeps_spaces_and_needs_eight_characters():
     assert invalid(check_password, 12345678)[0] == "invalid_password"
 
 
+@pytest.mark.parametrize("password", ["password", "12345678", "Password1", "iloveyou", "QWERTYUIOP", "trustno1"])
+def test_check_password_refuses_the_most_common_passwords(password):
+    assert invalid(check_password, password) == (
+        "common_password", "That password is one of the most common ones: choose another.")
+
+
+def test_the_common_password_list_is_the_shipped_top_ten_thousand():
+    from actions.validation import common_passwords
+
+    assert len(common_passwords()) == 10_000
+    assert all(len(word) >= 8 for word in common_passwords())
+
+
+@pytest.mark.parametrize("password", ["alice_wonder", "my-ALICE_WONDER-1", "alice_wonder"])
+def test_check_password_refuses_the_username_in_it(password):
+    assert invalid(check_password, password, "Alice_Wonder") == (
+        "password_contains_username", "The password must not contain the username.")
+    assert check_password("correct horse battery", "alice_wonder") == "correct horse battery"
+
+
 def test_check_email():
     assert check_email(" Alice@Example.ORG ") == "alice@example.org"
+    assert check_email("Ünïcode@Bücher.de") == "ünïcode@bücher.de"
     assert check_email("") is None
     assert check_email(None) is None
-    for value in ("alice", "alice@example", "a b@example.org", "@example.org"):
+    for value in ("alice", "alice@example", "a b@example.org", "@example.org", "a..b@example.org", "x@localhost"):
         assert invalid(check_email, value) == ("invalid_email", "That is not an email address.")
 
 
-def test_check_phone_drops_formatting():
-    assert check_phone("+1 (555) 123-4567") == "+15551234567"
-    assert check_phone("555123") == "555123"
+def test_check_phone_stores_valid_numbers_in_e164(app):
+    assert check_phone("+1 (415) 555-0123") == "+14155550123"
+    assert check_phone("+44 20 7946 0958") == "+442079460958"
     assert check_phone("") is None
     assert check_phone(None) is None
-    for value in ("12345", "+1 555 abc", "++15551234567", "1" * 21):
+    # Not valid numbers anywhere (no such area code, too short, letters), or no country code.
+    for value in ("+15551234567", "12345", "+1 555 abc", "++15551234567", "1" * 21, "030 1234567"):
         assert invalid(check_phone, value) == (
-            "invalid_phone", "Phone numbers are 6 to 20 digits, optionally starting with '+'.")
+            "invalid_phone", "That is not a valid phone number, starting with + and the country code.")
+
+
+@pytest.mark.parametrize("app_settings", [{"PHONE_DEFAULT_REGION": "DE"}])
+def test_check_phone_reads_local_numbers_in_the_default_region(app):
+    assert check_phone("0170 1234567") == "+491701234567"
+    assert check_phone("+44 20 7946 0958") == "+442079460958"
+    assert invalid(check_phone, "12")[1] == "That is not a valid phone number."
 
 
 def test_check_client_id():

@@ -1,58 +1,15 @@
-"""blueprints/api/tokens.py: registration, token exchange and revocation, who am I."""
-from datetime import datetime, timedelta
+"""blueprints/api/tokens.py: token exchange and revocation, who am I (registration: test_api_accounts.py)."""
 
 import pytest
 
 from extensions import db
-from models import ApiToken, User
-from models.time import utcnow
+from models import ApiToken
 from tests.factories import PASSWORD
 from tests.helpers import bearer, database_rows, error_of
 
 
 def me(client, token: str):
     return client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
-
-
-# POST /api/accounts
-
-def test_register_answers_with_the_user_and_a_working_token(client, app):
-    response = client.post("/api/accounts", json={"username": "Dave", "password": PASSWORD,
-                                                  "display_name": "Dave D", "email": "dave@example.org"})
-    assert response.status_code == 201
-    body = response.get_json()
-    user = db.session.execute(db.select(User)).scalar_one()
-    assert body["ok"] is True
-    assert body["user"] == {"id": user.id, "username": "dave", "display_name": "Dave D"}
-    expires = datetime.fromisoformat(body["expires_at"].rstrip("Z"))
-    assert timedelta(days=app.config["API_TOKEN_DAYS"] - 1) < expires - utcnow() <= timedelta(
-        days=app.config["API_TOKEN_DAYS"])
-    assert me(client, body["token"]).get_json()["user"]["username"] == "dave"
-    assert user.email == "dave@example.org" and user.role == "user"
-
-
-def test_register_cannot_choose_a_role(client):
-    response = client.post("/api/accounts", json={"username": "dave", "password": PASSWORD, "role": "admin"})
-    assert response.status_code == 201 and db.session.get(User, response.get_json()["user"]["id"]).role == "user"
-
-
-@pytest.mark.parametrize("payload, status, code", [
-    ({"username": "ALICE", "password": PASSWORD}, 409, "username_taken"),
-    ({"username": "dave", "password": PASSWORD, "email": "Alice@example.org"}, 409, "email_taken"),
-    ({"username": "dave", "password": PASSWORD, "phone": "+1 555 000 1111"}, 409, "phone_taken"),
-    ({"username": "dave", "password": "short"}, 400, "invalid_password"),
-    ({"username": "d", "password": PASSWORD}, 400, "invalid_username"),
-    ({"password": PASSWORD}, 400, "invalid_username"),
-    ({"username": "dave", "password": PASSWORD, "email": "nope"}, 400, "invalid_email"),
-    ({"username": "dave", "password": PASSWORD, "display_name": ["x"]}, 400, "invalid_display_name"),
-])
-def test_register_refusals_change_nothing(client, app, payload, status, code):
-    from actions.accounts import register_user
-
-    register_user("alice", PASSWORD, email="alice@example.org", phone="+15550001111")
-    before = database_rows()
-    assert error_of(client.post("/api/accounts", json=payload)) == (status, code)
-    assert database_rows() == before
 
 
 # POST /api/tokens

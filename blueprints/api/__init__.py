@@ -11,7 +11,8 @@ from blueprints.request_auth import api_user, authenticate_request  # noqa: F401
 
 bp = Blueprint("api", __name__)
 
-PUBLIC_ENDPOINTS = {"api.create_token", "api.create_account", "api.openapi"}
+PUBLIC_ENDPOINTS = {"api.create_token", "api.create_account", "api.openapi", "api.confirm_account",
+                    "api.resend_code", "api.ask_password_reset", "api.confirm_password_reset"}
 
 
 @bp.before_request
@@ -35,4 +36,4 @@ def json_body() -> dict:
     return payload
 
 
-from blueprints.api import admin, conversations, groups, openapi, reports, sessions, tokens, users  # noqa: E402,F401
+from blueprints.api import accounts, admin, conversations, groups, openapi, reports, sessions, tokens, users  # noqa: E402,F401

@@ -102,12 +102,31 @@ TOKEN = {"token": TEXT, "expires_at": {"type": ["string", "null"]}, "user": ref(
 SESSION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 TOKEN_DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
 SENT = {"recipients": COUNTER, "messages": listing("Message")}
+CONFIRMATION = obj({"channel": {"enum": ["email", "phone"]}, "sent_to": TEXT})
 
 PATHS = {
     "/api/openapi.json": {"get": route("This document", {"200": {"description": "OpenAPI 3.1", "content": {
         "application/json": {"schema": {"type": "object"}}}}}, public=True, refusals={})},
-    "/api/accounts": {"post": route("Register; answers with a bearer token", answer(201, TOKEN), public=True, body={
-        "username*": TEXT, "password*": TEXT, "display_name": TEXT, "email": TEXT, "phone": TEXT})},
+    "/api/accounts": {"post": route(
+        "Register; a bearer token, or (REGISTRATION=email/phone) a code sent to the address to confirm",
+        answer(201, {**TOKEN, "confirmation": CONFIRMATION}, "registered (the confirmation only when an address "
+               "was given)"),
+        answer(202, {"user": ref("User"), "confirmation": CONFIRMATION}, "registered; the address must be confirmed "
+               "before the account can be used"),
+        public=True, body={"username*": TEXT, "password*": TEXT, "display_name": TEXT, "email": TEXT, "phone": TEXT,
+                           "invite": TEXT})},
+    "/api/accounts/confirm": {"post": route("Confirm the address with the code sent there; answers with a bearer token",
+                                            answer(200, TOKEN), public=True,
+                                            body={"username*": TEXT, "password*": TEXT, "code*": TEXT})},
+    "/api/accounts/resend": {"post": route("Send a new code to the address waiting for confirmation",
+                                           answer(202, {"confirmation": CONFIRMATION}), public=True,
+                                           body={"username*": TEXT, "password*": TEXT})},
+    "/api/password-reset": {"post": route("Send a password reset code to the account's confirmed address (the same "
+                                          "answer whether it exists or not)", answer(202), public=True,
+                                          body={"login*": TEXT})},
+    "/api/password-reset/confirm": {"post": route(
+        "A new password with the reset code; every session and token of the account ends; answers with a new token",
+        answer(200, TOKEN), public=True, body={"login*": TEXT, "code*": TEXT, "password*": TEXT})},
     "/api/tokens": {
         "post": route("Exchange a username and password (and the two-factor code as totp, if the account has it) "
                       "for a bearer token", answer(201, TOKEN), public=True,

@@ -1,7 +1,7 @@
-"""Accounts and bearer tokens for programs, and who am I."""
+"""Bearer tokens for programs, and who am I (accounts: blueprints/api/accounts.py)."""
 from flask import jsonify, request
 
-from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, register_user, revoke_api_token
+from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, revoke_api_token
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
 from actions.sessions import check_token_days
@@ -12,21 +12,10 @@ from models.time import isoformat
 from payloads import user_payload
 
 
-@bp.post("/accounts")
-def create_account():
-    """Register {username, password, display_name?, email?, phone?}; answers with a bearer token."""
-    payload = json_body()
-    user = register_user(payload.get("username"), payload.get("password"), payload.get("display_name"),
-                         payload.get("email"), payload.get("phone"))
-    issued = issue_api_token(user)
-    return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
-                    "user": user_payload(user)}), 201
-
-
 @bp.post("/tokens")
 def create_token():
-    """Exchange {username, password[, name, expires_in_days]} for a bearer token (shown once;
-    expires_in_days 0: never, absent: API_TOKEN_DAYS)."""
+    """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
+    expires_in_days 0: never, absent: API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
     payload = json_body()
     name = check_string(payload.get("name") or "api", "name", max_length=64)
     days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS

@@ -1,11 +1,11 @@
 """Forms for the account pages. Validation rules live in actions.validation."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, StringField, TelField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=32)])
+    username = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
 
 
@@ -13,5 +13,42 @@ class RegisterForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(min=3, max=32)])
     display_name = StringField("Display name", validators=[Optional(), Length(max=64)])
     email = EmailField("Email (optional)", validators=[Optional(), Length(max=254)])
+    phone = TelField("Phone (optional)", validators=[Optional(), Length(max=32)])
+    invite = StringField("Invitation code", validators=[Optional(), Length(max=64)])
     password = PasswordField("Password", validators=[InputRequired(), Length(min=8, max=128)])
     confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ.")])
+
+
+class ConfirmForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired(), Length(max=16)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    login = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    login = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
+    code = StringField("Code", validators=[InputRequired(), Length(max=16)])
+    password = PasswordField("New password", validators=[InputRequired(), Length(min=8, max=128)])
+    confirm = PasswordField("Repeat the new password", validators=[InputRequired(), EqualTo("password",
+                                                                                            "Passwords differ.")])
+
+
+# Where a refusal's message goes on the page: next to the field it is about (else a banner).
+FIELD_OF_ERROR = {
+    "invalid_username": "username", "username_taken": "username", "invalid_display_name": "display_name",
+    "invalid_email": "email", "invalid_phone": "phone", "invalid_address": "email", "address_required": "email",
+    "invalid_invite": "invite", "invalid_password": "password", "common_password": "password",
+    "password_contains_username": "password", "invalid_code": "code", "wrong_code": "code", "code_expired": "code",
+    "code_exhausted": "code",
+}
+
+
+def show_error(form: FlaskForm, error) -> bool:
+    """Put an action's refusal next to its field; False if the form has no such field."""
+    field = getattr(form, FIELD_OF_ERROR.get(error.code, ""), None)
+    if field is None:
+        return False
+    field.errors = [*field.errors, error.message]
+    return True

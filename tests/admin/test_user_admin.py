@@ -28,11 +28,11 @@ def test_operator_creates_an_account_that_must_choose_its_password(app, operator
 
 def test_operator_edits_names_and_contacts(operator, operator_client, bob):
     response = operator_client.post(f"/admin/user/edit/?id={bob.id}", data={
-        "username": "robert", "display_name": "Robert", "email": "rob@example.org", "phone": "+4912345678"})
+        "username": "robert", "display_name": "Robert", "email": "rob@example.org", "phone": "+491701234567"})
     assert response.status_code == 302
     bob = reload(bob)
     assert (bob.username, bob.display_name, bob.email, bob.phone) == ("robert", "Robert", "rob@example.org",
-                                                                       "+4912345678")
+                                                                       "+491701234567")
     [entry] = audit_entries("user.edit")
     assert entry.before["username"] == "bob" and entry.after["username"] == "robert"
     assert entry.target_id == bob.id

@@ -1,0 +1,183 @@
+"""Six-digit codes sent to an email address or a phone: confirming it, resetting a password.
+
+- Only an HMAC-SHA256 of each code is stored, keyed with a key derived from SECRET_KEY and bound
+  to its row: a copy of the database does not give the codes away (a million candidates would
+  otherwise be tried in a blink).
+- The code is made by the job that sends it (`send_account_code`), so it never waits in the job
+  queue's storage, and its CODE_TTL_SECONDS (10 minutes) start when it leaves.
+- A code can be tried CODE_MAX_ATTEMPTS times (5). Each attempt is counted in the unit before the
+  comparison (an UPDATE that locks the row: concurrent guesses wait for each other), and counted
+  again in a transaction of its own once a refused request has rolled back (`_count_after_rollback`):
+  a refusal changes nothing else, but its attempt stays counted. Counting in a separate connection
+  during the request would wait forever on SQLite for the lock the request itself may hold.
+- A new code can be asked for CODE_RESEND_SECONDS (60 s) after the first, then twice as long after
+  each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
+- A confirmation code is not sent to an address another account already has: that account's owner
+  gets a notice instead, and the person registering sees exactly what they would have seen.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event, or_
+from sqlalchemy.orm import Session
+
+from actions.errors import InvalidInput
+from actions.rate_limits import RateLimited, limit_code_resend
+from events import atomic
+from extensions import db
+from jobs import enqueue_on_commit, job
+from models import User
+from models.account_code import AccountCode
+from models.time import utcnow
+from notify import OutgoingMessage, send
+
+log = logging.getLogger(__name__)
+
+RESEND_MAX_SECONDS = 3600
+ATTEMPTS_TO_KEEP = "switchboard.code_attempts"  # in session.info: attempts to count again after a rollback
+SUBJECTS = {"confirm": "Your Switchboard confirmation code", "reset": "Your Switchboard password reset code",
+            "notice": "Someone tried to register with your address"}
+
+
+def find_code(user: User | None, purpose: str) -> AccountCode | None:
+    if user is None:
+        return None
+    return db.session.execute(
+        db.select(AccountCode).where(AccountCode.user_id == user.id, AccountCode.purpose == purpose)
+    ).scalar_one_or_none()
+
+
+@atomic()
+def ask_for_code(user: User, purpose: str, channel: str, address: str) -> AccountCode:
+    """Have a new code sent for `purpose` to `address` once this unit commits; RateLimited if the
+    last one was sent too recently (Retry-After: when the next may be asked for)."""
+    now = utcnow()
+    row = find_code(user, purpose)
+    if row is None:
+        row = AccountCode(user_id=user.id, purpose=purpose, sends=0, attempts=0, next_send_at=now)
+        db.session.add(row)
+    elif row.next_send_at > now and (row.channel, row.address) == (channel, address):
+        raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
+    limit_code_resend(address)
+    row.channel, row.address = channel, address
+    row.sends += 1
+    row.code_hash, row.expires_at, row.attempts = None, None, 0
+    wait = min(current_app.config["CODE_RESEND_SECONDS"] * 2 ** (row.sends - 1), RESEND_MAX_SECONDS)
+    row.next_send_at = now + timedelta(seconds=wait)
+    db.session.flush()
+    enqueue_on_commit(send_account_code, row.id, row.sends)
+    return row
+
+
+@job(retries=3)
+def send_account_code(code_id: int, sends: int) -> None:
+    """Make the code, store its HMAC and send it (or, for an address another account has, send
+    that account's owner a notice instead). A request replaced by a newer one sends nothing."""
+    row = db.session.get(AccountCode, code_id)
+    if row is None or row.sends != sends:
+        return
+    owner = _other_owner(row) if row.purpose == "confirm" else None
+    if owner is not None:
+        send(OutgoingMessage(row.channel, row.address, SUBJECTS["notice"], _notice_text(owner), "notice"))
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row.code_hash = code_hash(row, code)
+    row.expires_at = utcnow() + timedelta(seconds=current_app.config["CODE_TTL_SECONDS"])
+    db.session.flush()
+    send(OutgoingMessage(row.channel, row.address, SUBJECTS[row.purpose], _code_text(row.purpose, code),
+                         row.purpose))
+
+
+def use_code(row: AccountCode | None, code: str, *, vague: bool = False) -> None:
+    """Check `code` (from actions.validation.check_code) against the row and take the row out
+    of the unit: a code works once. The attempt is counted first, for good. `vague`: one answer
+    for every refusal (a password reset must not tell whether an account exists)."""
+    now = utcnow()
+    if row is None or row.code_hash is None:
+        raise _refusal("wrong_code", "That code is wrong.", vague)
+    counted = _count_attempt(row.id, current_app.config["CODE_MAX_ATTEMPTS"])
+    if counted is None:
+        raise _refusal("code_exhausted", "That code was tried too many times: ask for a new one.", vague)
+    if row.expires_at is None or row.expires_at <= now:
+        raise _refusal("code_expired", "That code has expired: ask for a new one.", vague)
+    if not hmac.compare_digest(code_hash(row, code), row.code_hash):
+        left = current_app.config["CODE_MAX_ATTEMPTS"] - counted
+        raise _refusal("wrong_code", f"That code is wrong ({left} {'try' if left == 1 else 'tries'} left).", vague)
+    db.session.delete(row)
+
+
+def code_hash(row: AccountCode, code: str) -> str:
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"switchboard account codes", hashlib.sha256).digest()
+    return hmac.new(key, f"{row.id}:{row.purpose}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def masked(address: str) -> str:
+    """An address as pages show it back: a•••@example.org, +49•••••••67."""
+    if "@" in address:
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return address[:3] + "•" * max(len(address) - 5, 1) + address[-2:]
+
+
+def _count_attempt(code_id: int, maximum: int) -> int | None:
+    """Attempts so far including this one; None if the bound was reached. Counted in the unit, and
+    again after it if it rolls back."""
+    counted = db.session.execute(_one_more_attempt(code_id, maximum)).scalar_one_or_none()
+    if counted is not None:
+        db.session.info.setdefault(ATTEMPTS_TO_KEEP, []).append((code_id, maximum))
+    return counted
+
+
+def _one_more_attempt(code_id: int, maximum: int):
+    return (db.update(AccountCode).where(AccountCode.id == code_id, AccountCode.attempts < maximum)
+            .values(attempts=AccountCode.attempts + 1).returning(AccountCode.attempts)
+            .execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "after_commit")
+def _attempts_kept_with_the_unit(session: Session) -> None:
+    session.info.pop(ATTEMPTS_TO_KEEP, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _count_after_rollback(session: Session) -> None:
+    """The unit that tried a code rolled back (a refusal): count its attempts anew, on their own."""
+    attempts = session.info.pop(ATTEMPTS_TO_KEEP, None)
+    if not attempts:
+        return
+    try:
+        with session.get_bind().begin() as connection:
+            for code_id, maximum in attempts:
+                connection.execute(_one_more_attempt(code_id, maximum))
+    except Exception:  # noqa: BLE001  (the rate limits still bound the guesses: limit_code_attempt)
+        log.warning("could not keep the count of a refused code attempt", exc_info=True)
+
+
+def _refusal(code: str, message: str, vague: bool) -> InvalidInput:
+    if vague:
+        return InvalidInput("wrong_code", "That code is wrong or has expired. Ask for a new one if needed.")
+    return InvalidInput(code, message)
+
+
+def _other_owner(row: AccountCode) -> User | None:
+    return db.session.execute(db.select(User).where(
+        User.id != row.user_id, or_(User.email == row.address, User.phone == row.address))).scalars().first()
+
+
+def _code_text(purpose: str, code: str) -> str:
+    minutes = max(1, current_app.config["CODE_TTL_SECONDS"] // 60)
+    doing = "confirm your address" if purpose == "confirm" else "choose a new password"
+    return (f"Your Switchboard code is {code}. Enter it to {doing}; it works for {minutes} minutes. "
+            "If you did not ask for it, ignore this message.")
+
+
+def _notice_text(owner: User) -> str:
+    return (f"Someone tried to register a new Switchboard account with this address, which already belongs to the "
+            f"account {owner.username}. If it was you, log in as {owner.username} (or reset your password from "
+            "the login page). If not, you can ignore this message: nothing was changed.")

@@ -1,0 +1,210 @@
+"""Registration and recovery: accounts confirmed by a code sent to an email address or a phone,
+invitations, and password reset by code. The rules that apply are chosen by REGISTRATION:
+
+- `open` (default): a username and a password, nothing else needed. An email or phone may be
+  given: the account works at once, and the address joins it once its code is entered.
+- `email`, `phone`, `email,phone`: an address of that kind is required; the account can only log
+  in to confirm it until the code sent there is entered.
+- `invite`: like `open`, with an invitation code from an operator (or an account an operator creates).
+- `closed`: nobody registers; operators create accounts.
+
+Whether an address already belongs to an account is never told: the answer is the same, and the
+address's owner is told instead (actions.codes). A taken username is reported (usernames are public).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+
+from actions.access import access_operator
+from actions.accounts import find_account_by_login, register_user
+from actions.codes import ask_for_code, find_code, masked, use_code
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.lockout import end_lockout
+from actions.rate_limits import RateLimited
+from actions.security_log import record_security_event
+from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
+from events import atomic
+from extensions import db
+from models import User
+from models.invite import Invite
+from models.time import utcnow
+
+INVITE_PREFIX = "inv_"
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: User
+    confirmation: dict | None  # {"channel", "sent_to"} when a code was sent; None otherwise
+
+
+def registration_modes() -> tuple[str, ...]:
+    return current_app.config["REGISTRATION"]
+
+
+def address_kinds() -> tuple[str, ...]:
+    """The kinds of address registration requires (empty: none is required)."""
+    return tuple(mode for mode in registration_modes() if mode in ("email", "phone"))
+
+
+def registration_is_open() -> bool:
+    return "closed" not in registration_modes()
+
+
+@atomic()
+def register_account(username: object, password: object, display_name: object = None, email: object = None,
+                     phone: object = None, invite: object = None) -> Registration:
+    """Self-registration under the REGISTRATION rules; a given address gets a code (or its owner
+    a notice), and the answer is the same either way."""
+    modes = registration_modes()
+    if "closed" in modes:
+        raise Forbidden("registration_closed", "Registration is closed: ask an operator for an account.")
+    email, phone = check_email(email), check_phone(phone)
+    if email and phone:
+        raise InvalidInput("invalid_address", "Give an email address or a phone number, not both.")
+    kinds = address_kinds()
+    if kinds and not ((email and "email" in kinds) or (phone and "phone" in kinds)):
+        wanted = " or ".join({"email": "an email address", "phone": "a phone number"}[kind] for kind in kinds)
+        raise InvalidInput("address_required", f"Registration needs {wanted}.")
+    redeemed = _redeem_invite(invite) if "invite" in modes else None
+    user = register_user(username, password, display_name, confirmed=not kinds)
+    if redeemed is not None:
+        redeemed.used += 1
+        redeemed.uses_left -= 1
+    if not (email or phone):
+        return Registration(user, None)
+    channel, address = ("email", email) if email else ("phone", phone)
+    ask_for_code(user, "confirm", channel, address)
+    return Registration(user, {"channel": channel, "sent_to": masked(address)})
+
+
+def pending_confirmation(user: User) -> dict | None:
+    """Where the code confirming an address was sent, if one is waiting."""
+    row = find_code(user, "confirm")
+    return {"channel": row.channel, "sent_to": masked(row.address)} if row is not None else None
+
+
+@atomic()
+def confirm_address(user: User, code: object) -> User:
+    """The code sent to the pending address: the address joins the account, which is confirmed."""
+    code = check_code(code)
+    row = find_code(user, "confirm")
+    if row is None:
+        raise NotFound("nothing_to_confirm", "No address is waiting for a code.")
+    channel, address = row.channel, row.address
+    use_code(row, code)
+    column = User.email if channel == "email" else User.phone
+    if db.session.execute(db.select(User.id).where(column == address, User.id != user.id)).first():
+        # Only whoever received the code learns this: the address is theirs, and so is that account.
+        raise Conflict(f"{channel}_taken", "That address belongs to another account: log in to it instead.")
+    now = utcnow()
+    if channel == "email":
+        user.email, user.email_confirmed_at = address, now
+    else:
+        user.phone, user.phone_confirmed_at = address, now
+    user.confirmed_at = user.confirmed_at or now
+    return user
+
+
+@atomic()
+def resend_confirmation(user: User) -> dict:
+    """A new code to the pending address (throttled: RateLimited with the time to wait)."""
+    row = find_code(user, "confirm")
+    if row is None:
+        raise NotFound("nothing_to_confirm", "No address is waiting for a code.")
+    ask_for_code(user, "confirm", row.channel, row.address)
+    return {"channel": row.channel, "sent_to": masked(row.address)}
+
+
+# -- password reset ---------------------------------------------------------------------------------
+
+@atomic()
+def request_password_reset(login: object) -> None:
+    """Send a reset code to the confirmed address of the account `login` names (username, email or
+    phone). Says nothing: an unknown account, one without a confirmed address and a code asked for
+    too soon look the same as a code sent."""
+    user = find_account_by_login(login)
+    if user is None or not user.active:
+        return
+    typed_phone = isinstance(login, str) and "@" not in login and user.phone == check_phone_or_none(login)
+    addresses = [("phone", user.phone, user.phone_confirmed_at), ("email", user.email, user.email_confirmed_at)]
+    if not typed_phone:
+        addresses.reverse()  # the email first, unless the phone was typed
+    for channel, address, confirmed_at in addresses:
+        if address and confirmed_at is not None:
+            try:
+                ask_for_code(user, "reset", channel, address)
+            except RateLimited:
+                pass  # silently: telling "too soon" would tell the account exists
+            return
+
+
+def check_phone_or_none(value: str) -> str | None:
+    try:
+        return check_phone(value)
+    except InvalidInput:
+        return None
+
+
+@atomic()
+def reset_password_with_code(login: object, code: object, new_password: object) -> User:
+    """The reset code and a new password: the password is replaced and every session, remember
+    cookie and API token of the account ends (the caller logs this browser in anew)."""
+    from actions.sessions import end_api_tokens, end_sessions
+
+    code = check_code(code)
+    user = find_account_by_login(login)
+    use_code(find_code(user, "reset") if user is not None and user.active else None, code, vague=True)
+    new_password = check_password(new_password, user.username)
+    user.set_password(new_password)
+    user.must_change_password = False
+    record_security_event("password_reset", user=user, detail="by code")
+    end_lockout(user)  # the code proved the owner: a lock a guesser caused ends too
+    end_sessions(user, reason="password_reset")
+    end_api_tokens(user)
+    return user
+
+
+# -- invitations --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    code: str  # shown once; only its hash is stored
+    record: Invite
+
+
+@atomic()
+def create_invite(operator: User | None, uses: object = 1, days: object = None, note: object = "") -> IssuedInvite:
+    """An invitation for `uses` accounts, valid `days` (INVITE_DAYS by default). `operator` None:
+    the command line (flask create-invite), which is the operators' own."""
+    if operator is not None:
+        operator = access_operator(operator)
+    uses = check_int(uses, "uses", minimum=1, maximum=10_000)
+    days = check_int(days, "days", minimum=1, maximum=365, required=False) or current_app.config["INVITE_DAYS"]
+    note = check_string(note, "note", max_length=120, required=False)
+    code = INVITE_PREFIX + secrets.token_urlsafe(12)
+    record = Invite(code_hash=_invite_hash(code), created_by_id=operator.id if operator else None, note=note,
+                    uses_left=uses, used=0, expires_at=utcnow() + timedelta(days=days))
+    db.session.add(record)
+    db.session.flush()
+    return IssuedInvite(code, record)
+
+
+def _redeem_invite(code: object) -> Invite:
+    invite = None
+    if isinstance(code, str) and code.strip().startswith(INVITE_PREFIX) and len(code) < 64:
+        invite = db.session.execute(
+            db.select(Invite).where(Invite.code_hash == _invite_hash(code.strip())).with_for_update()
+        ).scalar_one_or_none()
+    if invite is None or invite.revoked_at is not None or invite.uses_left < 1 or invite.expires_at <= utcnow():
+        raise InvalidInput("invalid_invite", "Registration needs an invitation: this one is unknown, used or expired.")
+    return invite
+
+
+def _invite_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()

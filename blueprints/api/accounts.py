@@ -1,0 +1,78 @@
+"""Registration and recovery for programs: create an account, confirm its address with the code
+sent there, ask for a new code, reset a forgotten password by code (docs/protocol.md)."""
+from flask import jsonify, request
+
+from actions.accounts import authenticate, issue_api_token
+from actions.rate_limits import limit_code_attempt, limit_password_reset, limit_registration
+from actions.registration import (
+    confirm_address,
+    register_account,
+    request_password_reset,
+    resend_confirmation,
+    reset_password_with_code,
+)
+from blueprints.api import bp, json_body
+from models import User
+from models.time import isoformat
+from payloads import user_payload
+
+
+@bp.post("/accounts")
+def create_account():
+    """Register {username, password, display_name?, email?, phone?, invite?}: 201 with a bearer
+    token, or 202 without one while the address sent a code must be confirmed (REGISTRATION)."""
+    payload = json_body()
+    limit_registration(request.remote_addr)
+    registration = register_account(payload.get("username"), payload.get("password"), payload.get("display_name"),
+                                    payload.get("email"), payload.get("phone"), payload.get("invite"))
+    user = registration.user
+    if user.confirmed_at is None:
+        return jsonify({"ok": True, "user": user_payload(user), "confirmation": registration.confirmation}), 202
+    answer = _with_token(user)
+    if registration.confirmation is not None:
+        answer["confirmation"] = registration.confirmation
+    return jsonify(answer), 201
+
+
+@bp.post("/accounts/confirm")
+def confirm_account():
+    """Confirm the address with {username, password, code}; answers with a bearer token."""
+    payload = json_body()
+    user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    limit_code_attempt(f"user:{user.id}")
+    confirm_address(user, payload.get("code"))
+    return jsonify(_with_token(user)), 200
+
+
+@bp.post("/accounts/resend")
+def resend_code():
+    """A new code to the address waiting for confirmation, for {username, password}."""
+    payload = json_body()
+    user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    return jsonify({"ok": True, "confirmation": resend_confirmation(user)}), 202
+
+
+@bp.post("/password-reset")
+def ask_password_reset():
+    """Send a reset code for {login} (username, email or phone): 202 whether the account exists or not."""
+    login = json_body().get("login")
+    limit_password_reset(request.remote_addr, login if isinstance(login, str) else None)
+    request_password_reset(login)
+    return jsonify({"ok": True}), 202
+
+
+@bp.post("/password-reset/confirm")
+def confirm_password_reset():
+    """{login, code, password}: the new password; every session and token of the account ends, and
+    the answer carries a new bearer token."""
+    payload = json_body()
+    login = payload.get("login")
+    limit_code_attempt("reset:" + (login.strip().lower() if isinstance(login, str) else ""))
+    user = reset_password_with_code(login, payload.get("code"), payload.get("password"))
+    return jsonify(_with_token(user)), 200
+
+
+def _with_token(user: User) -> dict:
+    issued = issue_api_token(user)
+    return {"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
+            "user": user_payload(user)}

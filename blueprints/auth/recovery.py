@@ -1,0 +1,124 @@
+"""Confirming an address with its code, and resetting a forgotten password by code.
+
+An account registered with an email or phone (REGISTRATION=email, phone) can log in, but its
+session reaches only the confirmation page (and logging out) until the code is entered; the API
+answers it 403 `unconfirmed`. The forgotten-password pages say the same whether the account
+exists or not.
+"""
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from actions.errors import ActionError, Forbidden
+from actions.rate_limits import RateLimited, limit_code_attempt, limit_password_reset
+from actions.registration import (
+    confirm_address,
+    pending_confirmation,
+    request_password_reset,
+    resend_confirmation,
+    reset_password_with_code,
+)
+from blueprints.auth import bp
+from blueprints.auth.forms import ConfirmForm, ForgotPasswordForm, ResetPasswordForm, show_error
+from blueprints.errors import wants_json
+from blueprints.identity import log_in
+
+# What an unconfirmed account's session may still reach.
+ALLOWED_WHILE_UNCONFIRMED = {"auth.confirm", "auth.resend_code", "auth.logout", "static", "chat.health",
+                             "api.confirm_account", "api.resend_code", "api.me"}
+RESET_LOGIN_KEY = "reset_login"  # in the Flask session: what the forgotten-password page was given
+SENT_SOMEWHERE = "If an account matches, we sent a code to its email address or phone. It works for 10 minutes."
+
+
+@bp.before_app_request
+def require_confirmation():
+    """Send an unconfirmed account's session to the confirmation page first."""
+    if (not current_user.is_authenticated or current_user.confirmed_at is not None
+            or request.endpoint in ALLOWED_WHILE_UNCONFIRMED):
+        return None
+    if wants_json():
+        raise Forbidden("unconfirmed", "Confirm your address first: enter the code we sent you.")
+    return redirect(url_for("auth.confirm"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """Enter the code sent to the address being confirmed."""
+    pending = pending_confirmation(current_user)
+    if pending is None:
+        return redirect(url_for("chat.index"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            limit_code_attempt(f"user:{current_user.id}")
+            confirm_address(current_user, form.code.data)
+        except RateLimited as error:
+            flash(error.message, "error")
+            return _confirm_page(form, pending), error.status, error.headers
+        except ActionError as error:
+            if not show_error(form, error):
+                flash(error.message, "error")
+        else:
+            flash("Your address is confirmed.", "success")
+            return redirect(url_for("chat.index"))
+    return _confirm_page(form, pending), 200 if request.method == "GET" else 400
+
+
+def _confirm_page(form: ConfirmForm, pending: dict) -> str:
+    return render_template("auth/confirm.html", form=form, pending=pending,
+                           required=current_user.confirmed_at is None)
+
+
+@bp.route("/confirm/resend", methods=["POST"])
+@login_required
+def resend_code():
+    """Send a new code (60 s after the last, then longer each time)."""
+    try:
+        pending = resend_confirmation(current_user)
+    except RateLimited as error:
+        flash(error.message, "error")
+        return redirect(url_for("auth.confirm")), 303, error.headers
+    except ActionError as error:
+        flash(error.message, "error")
+        return redirect(url_for("chat.index")), 303
+    flash(f"We sent a new code to {pending['sent_to']}.", "success")
+    return redirect(url_for("auth.confirm")), 303
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset code: the same answer whether the account exists or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            limit_password_reset(request.remote_addr, form.login.data)
+        except RateLimited as error:
+            flash(error.message, "error")
+            return render_template("auth/forgot.html", form=form), error.status, error.headers
+        request_password_reset(form.login.data)
+        session[RESET_LOGIN_KEY] = form.login.data.strip()
+        flash(SENT_SOMEWHERE, "success")
+        return redirect(url_for("auth.reset_password"))
+    return render_template("auth/forgot.html", form=form), 200 if request.method == "GET" else 400
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
+    """The code and a new password: every other session of the account ends, this browser logs in."""
+    form = ResetPasswordForm(login=session.get(RESET_LOGIN_KEY, ""))
+    if form.validate_on_submit():
+        try:
+            limit_code_attempt("reset:" + form.login.data.strip().lower())
+            user = reset_password_with_code(form.login.data, form.code.data, form.password.data)
+        except RateLimited as error:
+            flash(error.message, "error")
+            return render_template("auth/reset.html", form=form), error.status, error.headers
+        except ActionError as error:
+            if not show_error(form, error):
+                flash(error.message, "error")
+        else:
+            session.pop(RESET_LOGIN_KEY, None)
+            log_in(user, method="code")
+            flash("Your password is changed. Every other session of your account was logged out.", "success")
+            return redirect(url_for("chat.index"))
+    return render_template("auth/reset.html", form=form), 200 if request.method == "GET" else 400

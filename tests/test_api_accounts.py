@@ -1,0 +1,351 @@
+"""blueprints/api/accounts.py and actions/registration.py, actions/codes.py: registration under
+each REGISTRATION setting, codes (wrong, expired, exhausted, resent), addresses already taken,
+password reset by code, login by email or phone, rehash on login. Codes are read from what the
+console sender logged when the queued job ran (tests/integration/test_registration_live.py reads
+them from a real SMTP server and webhook receiver)."""
+import hashlib
+import logging
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from actions.accounts import register_user
+from actions.codes import send_account_code
+from extensions import db
+from jobs import job_queue
+from models import ApiToken, User
+from models.account_code import AccountCode
+from models.time import utcnow
+from tests.factories import PASSWORD
+from tests.helpers import bearer, database_rows, error_of
+
+EMAIL_ONLY = [{"REGISTRATION": ("email",)}]
+CODE = re.compile(r"code is ([0-9]{6})")
+
+
+def sent_messages(caplog) -> list[str]:
+    """Run the code jobs the requests queued (as the consumer would); what the console sender logged."""
+    queue = job_queue()
+    waiting = [job for job in queue.queued(100) if job.name == send_account_code.name]
+    queue.huey.flush()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="notify.console"):
+        for job in waiting:
+            send_account_code(*job.arguments)
+    return [record.getMessage() for record in caplog.records if record.name == "notify.console"]
+
+
+def code_sent_to(caplog, address: str) -> str:
+    (message,) = sent_messages(caplog)
+    assert message.startswith(f"{'email' if '@' in address else 'phone'} to {address} "), message
+    return CODE.search(message).group(1)
+
+
+def register(client, **fields):
+    return client.post("/api/accounts", json={"username": "dave", "password": PASSWORD, **fields})
+
+
+def confirm(client, code: str, username: str = "dave"):
+    return client.post("/api/accounts/confirm", json={"username": username, "password": PASSWORD, "code": code})
+
+
+def code_row(username: str = "dave", purpose: str = "confirm") -> AccountCode:
+    db.session.expire_all()
+    user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
+    return db.session.execute(db.select(AccountCode).where(AccountCode.user_id == user.id,
+                                                           AccountCode.purpose == purpose)).scalar_one()
+
+
+def me(client, token: str):
+    return client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+
+
+# REGISTRATION=open (the default)
+
+def test_open_registration_answers_with_the_user_and_a_working_token(client, app):
+    response = register(client, username="Dave", display_name="Dave D")
+    assert response.status_code == 201
+    body = response.get_json()
+    user = db.session.execute(db.select(User)).scalar_one()
+    assert set(body) == {"ok", "token", "expires_at", "user"}
+    assert body["user"] == {"id": user.id, "username": "dave", "display_name": "Dave D"}
+    expires = datetime.fromisoformat(body["expires_at"].rstrip("Z"))
+    assert timedelta(days=app.config["API_TOKEN_DAYS"] - 1) < expires - utcnow() <= timedelta(
+        days=app.config["API_TOKEN_DAYS"])
+    assert me(client, body["token"]).get_json()["user"]["username"] == "dave"
+    assert user.role == "user" and user.confirmed_at is not None
+    assert job_queue().queued_count() == 0  # no address, no code
+
+
+def test_register_cannot_choose_a_role(client):
+    response = register(client, role="admin")
+    assert response.status_code == 201 and db.session.get(User, response.get_json()["user"]["id"]).role == "user"
+
+
+def test_an_optional_address_joins_the_account_once_its_code_is_entered(client, caplog):
+    response = register(client, email="Dave@Example.ORG")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["confirmation"] == {"channel": "email", "sent_to": "d•••@example.org"}
+    assert me(client, body["token"]).status_code == 200  # usable at once: the address is optional here
+    assert db.session.get(User, body["user"]["id"]).email is None  # not before its code
+    code = code_sent_to(caplog, "dave@example.org")
+    confirmed = confirm(client, code)
+    assert confirmed.status_code == 200 and me(client, confirmed.get_json()["token"]).status_code == 200
+    db.session.expire_all()
+    user = db.session.get(User, body["user"]["id"])
+    assert user.email == "dave@example.org" and user.email_confirmed_at is not None
+    assert error_of(confirm(client, code)) == (404, "nothing_to_confirm")  # a code works once
+
+
+@pytest.mark.parametrize("payload, status, code", [
+    ({"username": "ALICE", "password": PASSWORD}, 409, "username_taken"),
+    ({"username": "dave", "password": "short"}, 400, "invalid_password"),
+    ({"username": "dave", "password": "password1"}, 400, "common_password"),
+    ({"username": "dave", "password": "Dave2024!!"}, 400, "password_contains_username"),
+    ({"username": "d", "password": PASSWORD}, 400, "invalid_username"),
+    ({"password": PASSWORD}, 400, "invalid_username"),
+    ({"username": "dave", "password": PASSWORD, "email": "nope"}, 400, "invalid_email"),
+    ({"username": "dave", "password": PASSWORD, "phone": "+1 555 000 1111"}, 400, "invalid_phone"),
+    ({"username": "dave", "password": PASSWORD, "email": "d@example.org", "phone": "+14155550123"}, 400,
+     "invalid_address"),
+    ({"username": "dave", "password": PASSWORD, "display_name": ["x"]}, 400, "invalid_display_name"),
+])
+def test_register_refusals_change_nothing(client, alice, payload, status, code):
+    before = database_rows()
+    assert error_of(client.post("/api/accounts", json=payload)) == (status, code)
+    assert database_rows() == before
+    assert job_queue().queued_count() == 0
+
+
+# an address another account has: the same answer, and its owner is told
+
+def test_registering_with_a_taken_address_answers_the_same_and_tells_its_owner(client, caplog):
+    register_user("alice", PASSWORD, email="alice@example.org", phone="+14155550123")
+    fresh, taken = register(client, username="dave", email="dave@example.org"), \
+        register(client, username="mallory", email="ALICE@example.org")
+    assert (fresh.status_code, taken.status_code) == (201, 201)
+    fresh_body, taken_body = fresh.get_json(), taken.get_json()
+    assert set(fresh_body) == set(taken_body)
+    assert taken_body["confirmation"] == {"channel": "email", "sent_to": "a•••@example.org"}
+    messages = sent_messages(caplog)
+    to_alice = next(message for message in messages if message.startswith("email to alice@example.org"))
+    assert "already belongs to the account alice" in to_alice and not re.search(r"[0-9]{6}", to_alice)
+    assert any(message.startswith("email to dave@example.org") and CODE.search(message) for message in messages)
+    # mallory never gets a code: no code works for it (each guess counted).
+    assert error_of(confirm(client, "123456", "mallory")) == (400, "wrong_code")
+    db.session.expire_all()
+    assert db.session.execute(db.select(User).where(User.username == "alice")).scalar_one().email == \
+        "alice@example.org"
+
+
+@pytest.mark.parametrize("app_settings", [{"REGISTRATION": ("phone",)}])
+def test_a_taken_phone_answers_the_same_too(client, caplog):
+    register_user("alice", PASSWORD, phone="+14155550123")
+    fresh = register(client, username="dave", phone="+1 415 555 0124")
+    taken = register(client, username="mallory", phone="+1 (415) 555-0123")
+    assert (fresh.status_code, taken.status_code) == (202, 202)
+    assert set(fresh.get_json()) == set(taken.get_json()) == {"ok", "user", "confirmation"}
+    messages = sent_messages(caplog)
+    assert any(message.startswith("phone to +14155550123") and "already belongs" in message for message in messages)
+
+
+# REGISTRATION=email: the account confirms before anything else
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_email_registration_needs_an_email_and_its_code_before_the_account_works(client, caplog):
+    assert error_of(register(client)) == (400, "address_required")
+    assert error_of(register(client, phone="+14155550123")) == (400, "address_required")
+    response = register(client, email="dave@example.org")
+    assert response.status_code == 202
+    body = response.get_json()
+    assert set(body) == {"ok", "user", "confirmation"}  # no token yet
+    refused = client.post("/api/tokens", json={"username": "dave", "password": PASSWORD})
+    assert error_of(refused) == (403, "unconfirmed")
+    code = code_sent_to(caplog, "dave@example.org")
+    assert error_of(client.post("/api/accounts/confirm", json={"username": "dave", "password": "wrong password",
+                                                               "code": code})) == (401, "invalid_credentials")
+    confirmed = confirm(client, code)
+    assert confirmed.status_code == 200
+    assert me(client, confirmed.get_json()["token"]).get_json()["user"]["username"] == "dave"
+    assert client.post("/api/tokens", json={"username": "dave", "password": PASSWORD}).status_code == 201
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_wrong_codes_are_counted_for_good_and_five_exhaust_the_code(client, caplog):
+    register(client, email="dave@example.org")
+    code = code_sent_to(caplog, "dave@example.org")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert error_of(confirm(client, "12 ab 56")) == (400, "invalid_code")
+    refused = confirm(client, wrong)
+    assert refused.get_json()["error"] == {"code": "wrong_code", "message": "That code is wrong (4 tries left)."}
+    assert code_row().attempts == 1  # the request rolled back; its attempt did not
+    for _ in range(4):
+        assert error_of(confirm(client, wrong)) == (400, "wrong_code")
+    assert error_of(confirm(client, code)) == (400, "code_exhausted")  # even the right one now
+    assert db.session.get(User, code_row().user_id).confirmed_at is None
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_an_expired_code_is_refused(client, caplog):
+    register(client, email="dave@example.org")
+    code = code_sent_to(caplog, "dave@example.org")
+    row = code_row()
+    assert timedelta(minutes=9) < row.expires_at - utcnow() <= timedelta(minutes=10)
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert error_of(confirm(client, code)) == (400, "code_expired")
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_resending_waits_a_minute_then_twice_as_long_each_time(client, caplog):
+    register(client, email="dave@example.org")
+    first = code_sent_to(caplog, "dave@example.org")
+    resend = {"username": "dave", "password": PASSWORD}
+    too_soon = client.post("/api/accounts/resend", json=resend)
+    assert error_of(too_soon) == (429, "rate_limited") and 58 <= int(too_soon.headers["Retry-After"]) <= 60
+    assert job_queue().queued_count() == 0
+    row = code_row()
+    row.next_send_at = utcnow()  # a minute later
+    db.session.commit()
+    again = client.post("/api/accounts/resend", json=resend)
+    assert again.status_code == 202
+    assert again.get_json()["confirmation"] == {"channel": "email", "sent_to": "d•••@example.org"}
+    second = code_sent_to(caplog, "dave@example.org")
+    assert 118 <= int(client.post("/api/accounts/resend", json=resend).headers["Retry-After"]) <= 120
+    if second != first:  # one chance in a million that the new code is the old one
+        assert error_of(confirm(client, first)) == (400, "wrong_code")
+    assert confirm(client, second).status_code == 200
+
+
+def test_codes_are_stored_as_an_hmac_only(client, caplog):
+    register(client, email="dave@example.org")
+    code = code_sent_to(caplog, "dave@example.org")
+    row = code_row()
+    assert len(row.code_hash) == 64 and code not in row.code_hash
+    assert row.code_hash != hashlib.sha256(code.encode()).hexdigest()
+
+
+# REGISTRATION=closed and invite
+
+@pytest.mark.parametrize("app_settings", [{"REGISTRATION": ("closed",)}])
+def test_closed_registration_creates_nothing(client):
+    before = database_rows()
+    assert error_of(register(client)) == (403, "registration_closed")
+    assert client.get("/register").status_code == 404
+    assert "/register" not in client.get("/login").get_data(as_text=True)
+    assert database_rows() == before
+
+
+@pytest.mark.parametrize("app_settings", [{"REGISTRATION": ("invite",)}])
+def test_invite_registration_needs_a_live_invitation(client, operator, app):
+    from actions.registration import create_invite
+
+    assert error_of(register(client)) == (400, "invalid_invite")
+    assert error_of(register(client, invite="inv_made-up")) == (400, "invalid_invite")
+    issued = create_invite(operator, uses=1)
+    db.session.commit()
+    assert register(client, invite=issued.code).status_code == 201
+    assert error_of(register(client, username="erin", invite=issued.code)) == (400, "invalid_invite")  # used
+    page = client.get(f"/register?invite={issued.code}").get_data(as_text=True)
+    assert f'value="{issued.code}"' in page
+    result = app.test_cli_runner().invoke(args=["create-invite", "--uses", "2"])
+    code = re.search(r"Invitation code: (inv_\S+)", result.output).group(1)
+    assert register(client, username="erin", invite=code).status_code == 201
+
+
+def test_operators_only_issue_invitations(alice):
+    from actions.errors import Forbidden
+    from actions.registration import create_invite
+
+    with pytest.raises(Forbidden):
+        create_invite(alice)
+
+
+# login with an email or a phone; rehash on login
+
+def test_log_in_with_the_email_or_the_phone(client):
+    register_user("alice", PASSWORD, email="alice@example.org", phone="+14155550123")
+    for login in ("ALICE@example.org", "+1 415 555 0123", "+14155550123", "alice"):
+        response = client.post("/api/tokens", json={"username": login, "password": PASSWORD})
+        assert response.status_code == 201, login
+    assert error_of(client.post("/api/tokens", json={"username": "bob@example.org", "password": PASSWORD})) == (
+        401, "invalid_credentials")
+
+
+def test_login_rehashes_a_password_hashed_with_older_parameters(client, app, alice):
+    old_hash = alice.password_hash
+    assert old_hash.startswith("pbkdf2:sha256:1$")
+    assert client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}).status_code == 201
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).password_hash == old_hash  # current: left alone
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"
+    assert error_of(client.post("/api/tokens", json={"username": "alice", "password": "wrong password"})) == (
+        401, "invalid_credentials")
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).password_hash == old_hash  # only a right password is rehashed
+    assert client.post("/api/tokens", json={"username": "alice", "password": PASSWORD}).status_code == 201
+    db.session.expire_all()
+    new_hash = db.session.get(User, alice.id).password_hash
+    assert new_hash.startswith("pbkdf2:sha256:2$") and db.session.get(User, alice.id).check_password(PASSWORD)
+
+
+def test_the_full_form_of_each_hash_method():
+    from models.user import full_hash_method
+
+    assert full_hash_method("scrypt") == "scrypt:32768:8:1"
+    assert full_hash_method("scrypt:16384") == "scrypt:16384:8:1"
+    assert full_hash_method("pbkdf2:sha256:1") == "pbkdf2:sha256:1"
+    assert full_hash_method("pbkdf2").startswith("pbkdf2:sha256:")
+
+
+# password reset by code
+
+def reset(client, login: str, code: str, password: str = "brand new secret"):
+    return client.post("/api/password-reset/confirm", json={"login": login, "code": code, "password": password})
+
+
+def test_password_reset_by_code_replaces_the_password_and_ends_every_token(client, caplog):
+    alice = register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    old_token = bearer(alice)
+    db.session.commit()
+    asked = client.post("/api/password-reset", json={"login": "Alice"})
+    unknown = client.post("/api/password-reset", json={"login": "nobody@example.org"})
+    assert (asked.status_code, asked.get_json()) == (unknown.status_code, unknown.get_json()) == (202, {"ok": True})
+    code = code_sent_to(caplog, "alice@example.org")  # one message: none for the unknown account
+    assert error_of(reset(client, "alice", code, "password123")) == (400, "common_password")
+    assert error_of(reset(client, "alice", "000000" if code != "000000" else "000001")) == (400, "wrong_code")
+    assert error_of(reset(client, "nobody@example.org", code)) == (400, "wrong_code")
+    done = reset(client, "alice@example.org", code)
+    assert done.status_code == 200
+    assert me(client, old_token["Authorization"].split()[1]).status_code == 401
+    assert me(client, done.get_json()["token"]).status_code == 200
+    assert client.post("/api/tokens", json={"username": "alice", "password": "brand new secret"}).status_code == 201
+    assert error_of(reset(client, "alice", code)) == (400, "wrong_code")  # used
+
+
+def test_a_second_reset_code_asked_too_soon_is_silently_not_sent(client, caplog):
+    register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    assert client.post("/api/password-reset", json={"login": "alice"}).status_code == 202
+    assert client.post("/api/password-reset", json={"login": "alice"}).get_json() == {"ok": True}
+    assert len(sent_messages(caplog)) == 1
+
+
+def test_no_reset_code_goes_to_an_unconfirmed_address(client):
+    user = register_user("alice", PASSWORD, email="alice@example.org")
+    user.email_confirmed_at = None  # as accounts from before this change: their email was never checked
+    db.session.commit()
+    assert client.post("/api/password-reset", json={"login": "alice@example.org"}).status_code == 202
+    assert job_queue().queued_count() == 0
+
+
+def test_a_reset_by_phone_sends_the_code_to_the_phone(client, caplog):
+    register_user("alice", PASSWORD, email="alice@example.org", phone="+14155550123")
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "+1 415 555 0123"})
+    code = code_sent_to(caplog, "+14155550123")
+    assert reset(client, "+14155550123", code).status_code == 200
+    assert len(db.session.execute(db.select(ApiToken).where(ApiToken.revoked_at.is_(None))).all()) == 1

@@ -1,0 +1,136 @@
+"""blueprints/auth/recovery.py and the registration page: confirming an address, an unconfirmed
+account reaching nothing else, forgotten passwords, and refusals shown next to their field."""
+import re
+
+import pytest
+
+from actions.accounts import register_user
+from extensions import db
+from models import User
+from tests.factories import PASSWORD
+from tests.helpers import database_rows
+from tests.test_api_accounts import CODE, code_sent_to, sent_messages
+
+EMAIL_ONLY = [{"REGISTRATION": ("email",)}]
+CSRF_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def register_form(**fields) -> dict:
+    return {"username": "dave", "display_name": "Dave", "email": "", "phone": "", "password": PASSWORD,
+            "confirm": PASSWORD, **fields}
+
+
+def error_next_to(page: str, field: str) -> list[str]:
+    """The errors shown right after a field's input."""
+    found = re.search(rf'<input[^>]*name="{field}"[^>]*>\s*((?:<span class="field-error">[^<]*</span>\s*)*)', page)
+    return re.findall(r'<span class="field-error">([^<]*)</span>', found.group(1)) if found else []
+
+
+@pytest.mark.parametrize("password, shown", [
+    ("password1", "That password is one of the most common ones: choose another."),
+    ("my tulip garden", None),  # long, not in the list, not the username: accepted
+    ("xdave-2024x", "The password must not contain the username."),
+    ("short", "Field must be between 8 and 128 characters long."),
+])
+def test_weak_passwords_are_refused_next_to_the_password_field(client, password, shown):
+    before = database_rows()
+    response = client.post("/register", data=register_form(password=password, confirm=password))
+    if shown is None:
+        assert response.status_code == 302
+        return
+    assert response.status_code == 400
+    assert error_next_to(response.get_data(as_text=True), "password") == [shown]
+    assert database_rows() == before
+
+
+def test_a_taken_username_is_shown_next_to_the_username(client, alice):
+    page = client.post("/register", data=register_form(username="ALICE")).get_data(as_text=True)
+    assert error_next_to(page, "username") == ["That username is taken."]
+
+
+def test_login_page_says_what_it_takes_and_links_the_forgotten_password(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "Username, email or phone" in page and 'href="/password/forgot"' in page
+
+
+def test_log_in_on_the_page_with_an_email_or_a_phone(client):
+    register_user("alice", PASSWORD, email="alice@example.org", phone="+14155550123")
+    db.session.commit()
+    for login in ("Alice@Example.org", "+1 415-555-0123"):
+        response = client.post("/login", data={"username": login, "password": PASSWORD})
+        assert (response.status_code, response.headers["Location"]) == (302, "/"), login
+        assert client.get("/api/me").get_json()["user"]["username"] == "alice"
+        client.post("/logout")
+
+
+# REGISTRATION=email
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_an_unconfirmed_account_reaches_only_its_confirmation(client, caplog):
+    page = client.get("/register").get_data(as_text=True)
+    assert 'name="email"' in page and 'name="phone"' not in page
+    missing = client.post("/register", data=register_form())
+    assert error_next_to(missing.get_data(as_text=True), "email") == ["Registration needs an email address."]
+    response = client.post("/register", data=register_form(email="Dave@Example.org"))
+    assert (response.status_code, response.headers["Location"]) == (302, "/confirm")
+    assert client.get("/").headers["Location"] == "/confirm"
+    refused = client.get("/api/conversations")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "unconfirmed")
+    confirm_page = client.get("/confirm").get_data(as_text=True)
+    assert "d•••@example.org" in confirm_page
+    code = code_sent_to(caplog, "dave@example.org")
+    wrong = client.post("/confirm", data={"code": "000000" if code != "000000" else "000001"})
+    assert wrong.status_code == 400
+    assert error_next_to(wrong.get_data(as_text=True), "code") == ["That code is wrong (4 tries left)."]
+    done = client.post("/confirm", data={"code": code})
+    assert (done.status_code, done.headers["Location"]) == (302, "/")
+    assert client.get("/").status_code == 200
+    assert db.session.execute(db.select(User)).scalar_one().email == "dave@example.org"
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_logging_in_again_before_confirming_leads_to_the_confirmation(client, caplog):
+    client.post("/register", data=register_form(email="dave@example.org"))
+    client.post("/logout")
+    response = client.post("/login", data={"username": "dave", "password": PASSWORD})
+    assert client.get(response.headers["Location"]).headers["Location"] == "/confirm"
+    resent = client.post("/confirm/resend")
+    assert (resent.status_code, resent.headers["Location"], resent.headers["Retry-After"]) == (303, "/confirm", "60")
+    assert "A code was sent a moment ago." in client.get("/confirm").get_data(as_text=True)
+
+
+# forgotten password
+
+def test_the_forgotten_password_page_says_the_same_for_any_account(client, caplog):
+    register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    pages = []
+    for login in ("alice", "nobody", "nobody@example.org"):
+        anonymous = client.application.test_client()
+        response = anonymous.post("/password/forgot", data={"login": login})
+        assert (response.status_code, response.headers["Location"]) == (302, "/password/reset")
+        page = anonymous.get("/password/reset").get_data(as_text=True).replace(login, "LOGIN")
+        pages.append(CSRF_TOKEN.sub("TOKEN", page))  # each browser has its own
+    assert pages[0] == pages[1] == pages[2]
+    assert "If an account matches, we sent a code" in pages[0]
+    assert len(sent_messages(caplog)) == 1
+
+
+def test_reset_by_code_on_the_page_logs_in_and_refuses_next_to_the_fields(client, caplog):
+    register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    client.post("/password/forgot", data={"login": "alice@example.org"})
+    code = CODE.search(sent_messages(caplog)[0]).group(1)
+    form = {"login": "alice@example.org", "code": code, "password": "qwertyuiop", "confirm": "qwertyuiop"}
+    weak = client.post("/password/reset", data=form)
+    assert error_next_to(weak.get_data(as_text=True), "password") == [
+        "That password is one of the most common ones: choose another."]
+    wrong = client.post("/password/reset", data={**form, "code": "000000" if code != "000000" else "000001",
+                                                 "password": "brand new secret", "confirm": "brand new secret"})
+    assert error_next_to(wrong.get_data(as_text=True), "code") == [
+        "That code is wrong or has expired. Ask for a new one if needed."]
+    done = client.post("/password/reset", data={**form, "password": "brand new secret", "confirm": "brand new secret"})
+    assert (done.status_code, done.headers["Location"]) == (302, "/")
+    assert client.get("/api/me").get_json()["user"]["username"] == "alice"
+    db.session.expire_all()
+    assert db.session.execute(db.select(User)).scalar_one().check_password("brand new secret")
