@@ -2,6 +2,7 @@
 import pytest
 
 from tests.engines import PostgresServer
+from tests.ops.live import METRICS_TOKEN
 from tests.servers import start_instances
 
 
@@ -14,7 +15,8 @@ def postgres_server():
 
 @pytest.fixture(scope="package")
 def two_instances(tmp_path_factory, redis_server, postgres_server):
-    env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url}
+    env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
+           "METRICS_TOKEN": METRICS_TOKEN}
     instances = start_instances([tmp_path_factory.mktemp("instance1"), tmp_path_factory.mktemp("instance2")], env)
     yield tuple(instances)
     for instance in instances:
