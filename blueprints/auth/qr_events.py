@@ -72,7 +72,7 @@ def _answer(name: str, handler: Callable[[], dict]) -> dict:
 
 
 @socketio.on("qr:request", namespace=QR_LOGIN_NAMESPACE)
-def on_qr_request(payload=None):
+def on_qr_request(*ignored):
     """The page asks for a code; the next ones follow as `qr:code` until QR_LOGIN_CODES were shown."""
     sid = request.sid
     answer = _answer("qr:request", lambda: {"qr": _code_payload(qr_login.request_qr_login(
@@ -86,7 +86,7 @@ def on_qr_request(payload=None):
 
 
 @socketio.on("qr:ticket", namespace=QR_LOGIN_NAMESPACE)
-def on_qr_ticket(payload=None):
+def on_qr_ticket(*ignored):
     """After `qr:approved`: the single-use ticket, to this socket only."""
     sid = request.sid
     return _answer("qr:ticket", lambda: {"ticket": qr_login.issue_qr_ticket(sid)})

@@ -10,7 +10,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from actions import qr_login
-from actions.errors import ActionError
+from actions.errors import ActionError, InvalidInput
+from actions.sessions import device_summary
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm
 from blueprints.errors import wants_json
@@ -34,12 +35,11 @@ def qr_approve(token: str):
         else:
             decision = request.form.get("decision")
             if decision not in ("approve", "refuse"):
-                flash("Choose approve or refuse.", "error")
-                return redirect(url_for("auth.qr_approve", token=token))
+                raise InvalidInput("invalid_decision", "Choose approve or refuse.")
             login = qr_login.decide_qr_login(current_user, token, approve=decision == "approve")
     except ActionError as error:
         return render_template("auth/qr_approve.html", login=None, error=error), error.status
-    return render_template("auth/qr_approve.html", login=login, error=None, token=token)
+    return render_template("auth/qr_approve.html", login=login, error=None, device=device_summary(login.user_agent))
 
 
 @bp.post("/login/qr")

@@ -1,0 +1,125 @@
+"""QR-code login with the Flask and Flask-SocketIO test clients: the /qr-login namespace's
+refusals and limit, the approve page's refusals and escaping, and the ticket's single use.
+End to end on a real server: tests/integration/test_qr_login.py and tests/browser/test_qr_login.py."""
+from __future__ import annotations
+
+import pytest
+
+from actions import qr_login
+from actions.errors import ActionError
+from events.facts import QrLoginAnswered
+from extensions import socketio
+from models import QrLogin
+from realtime import QR_LOGIN_NAMESPACE
+from tests.clients import IsolatedSocketClient
+
+
+@pytest.fixture
+def waiting_page(app):
+    """A login page's socket on /qr-login, with the cookie of its /login page."""
+    made = []
+
+    def open_page(user_agent: str = "TestBrowser/1.0"):
+        http = app.test_client()
+        http.get("/login", headers={"User-Agent": user_agent})
+        socket = IsolatedSocketClient(app, socketio, namespace=QR_LOGIN_NAMESPACE, flask_test_client=http,
+                                      headers={"User-Agent": user_agent})
+        made.append(socket)
+        return socket, http
+
+    yield open_page
+    for socket in made:
+        if socket.is_connected(QR_LOGIN_NAMESPACE):
+            socket.disconnect(QR_LOGIN_NAMESPACE)
+
+
+def ask(socket, event: str, *args) -> dict:
+    return socket.emit(event, *args, namespace=QR_LOGIN_NAMESPACE, callback=True)
+
+
+def token_of(answer: dict) -> str:
+    return answer["qr"]["url"].rsplit("/", 1)[1]
+
+
+def test_a_socket_without_the_login_pages_cookie_gets_no_code(app):
+    socket = IsolatedSocketClient(app, socketio, namespace=QR_LOGIN_NAMESPACE)
+    answer = ask(socket, "qr:request", {})
+    assert answer["ok"] is False and answer["error"]["code"] == "qr_no_session"
+    assert QrLogin.query.count() == 0
+    socket.disconnect(QR_LOGIN_NAMESPACE)
+
+
+def test_the_chat_namespace_still_refuses_anonymous_sockets(app):
+    socket = IsolatedSocketClient(app, socketio)
+    assert not socket.is_connected()
+
+
+@pytest.mark.parametrize("app_settings", [{"QR_REQUESTS_PER_MINUTE": 2}])
+def test_code_requests_are_limited_per_address(app, waiting_page):
+    first, _ = waiting_page()
+    second, _ = waiting_page()
+    assert ask(first, "qr:request", {})["ok"]
+    assert ask(second, "qr:request", {})["ok"]
+    refused = ask(first, "qr:request", {})
+    assert refused["ok"] is False and refused["error"]["code"] == "rate_limited"
+    # The refused request changed nothing: the page's code is still the one it had.
+    assert QrLogin.query.filter_by(state="waiting").count() == 2
+
+
+def test_hostile_payloads_are_answered(app, waiting_page):
+    socket, _ = waiting_page()
+    for payload in ([], "x" * 1000, 12, None):
+        assert ask(socket, "qr:ticket", payload)["error"]["code"] == "qr_not_approved"
+    assert ask(socket, "qr:request", {"evil": [1] * 100}, "extra")["ok"]
+
+
+def test_the_approve_page_shows_the_browser_as_text(app, client, auth, alice, waiting_page):
+    socket, _ = waiting_page(user_agent="<script>alert(1)</script>")
+    token = token_of(ask(socket, "qr:request", {}))
+    auth.login()
+    page = client.get(f"/qr/{token}")
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert socket.get_received(QR_LOGIN_NAMESPACE)[-1]["name"] == "qr:scanned"
+
+
+def test_the_approve_page_refusals(app, client, auth, alice, waiting_page):
+    socket, _ = waiting_page()
+    token = token_of(ask(socket, "qr:request", {}))
+    anonymous = client.get(f"/qr/{token}")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    auth.login()
+    assert client.get("/qr/" + "x" * 500).status_code == 404
+    assert client.get("/qr/nope").status_code == 404
+    bad = client.post(f"/qr/{token}", data={"decision": "maybe"})
+    assert bad.status_code == 400 and "Choose approve or refuse." in bad.text
+    assert QrLogin.query.one().state == "waiting"
+
+
+def test_a_ticket_logs_in_once_and_only_its_browser(app, alice, captured_events):
+    issued = qr_login.request_qr_login("sid-1", qr_login.browser_key("csrf-secret"), "UA", "10.0.0.1")
+    qr_login.decide_qr_login(alice, issued.token, approve=True)
+    assert captured_events[-2:] == [QrLoginAnswered("sid-1", "scanned"), QrLoginAnswered("sid-1", "approved")]
+    with pytest.raises(ActionError) as other_socket:
+        qr_login.issue_qr_ticket("sid-2")
+    assert other_socket.value.code == "qr_not_approved"
+    ticket = qr_login.issue_qr_ticket("sid-1")
+    with pytest.raises(ActionError) as other_browser:
+        qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("another-secret"))
+    assert other_browser.value.status == 410
+    assert qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("csrf-secret")) == alice
+    with pytest.raises(ActionError) as again:
+        qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("csrf-secret"))
+    assert again.value.code == "qr_ticket_invalid"
+    with pytest.raises(ActionError):
+        qr_login.issue_qr_ticket("sid-1")
+
+
+def test_the_ticket_post_refuses_junk(app, client):
+    client.get("/login")
+    for ticket in ("", "x" * 5000, "nope"):
+        answer = client.post("/login/qr", data={"ticket": ticket}, headers={"Accept": "application/json"})
+        assert answer.status_code == 410 and answer.json["error"]["code"] == "qr_ticket_invalid"
+    page = client.post("/login/qr", data={"ticket": "nope"})
+    assert page.status_code == 410 and 'id="login-form"' in page.text
+    assert client.get("/api/me").status_code == 401
