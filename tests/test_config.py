@@ -180,9 +180,12 @@ def test_the_login_cookies_carry_their_flags(tmp_path, migrated_sqlite):
                             data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_token})
     assert response.status_code == 302
     cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
-    assert set(cookies) == {"session", "remember_token"}
+    assert set(cookies) == {"session", "remember_token", "trusted_device"}  # trusted_device: actions/lockout.py
     for header in cookies.values():
         assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in header.split(";")}
+    # The remember cookie lives until the login session's absolute timeout (SESSION_MAX_DAYS, 90 by default).
+    max_age = next(part.strip() for part in cookies["remember_token"].split(";") if part.strip().startswith("Max-Age"))
+    assert abs(int(max_age.split("=")[1]) - 90 * 86400) < 60
 
 
 @pytest.mark.parametrize("value", ["0", "no", "false"])

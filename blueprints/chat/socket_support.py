@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
-from flask_socketio import disconnect
+from flask import request
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
@@ -69,12 +69,19 @@ def socket_event(name: str) -> Callable:
     return register
 
 
+def _cut_after_ack() -> None:
+    """Disconnect this socket once its ack is written: the client reads why before it is cut
+    (disconnecting first would drop the ack with the connection)."""
+    sid, namespace = request.sid, request.namespace
+    after_ack(lambda: socketio.server.disconnect(sid, namespace=namespace))
+
+
 def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> dict:
     try:
         with atomic():
             principal = socket_principal()
-            if principal is None:
-                disconnect()
+            if principal is None:  # its session ended, its token was revoked, its user banned
+                _cut_after_ack()
                 return failure(Unauthorized("unauthorized", "Log in again."))
             result = handler(principal.user, check_payload(args[0] if args else None))
     except ActionError as error:
