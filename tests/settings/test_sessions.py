@@ -366,3 +366,4 @@ def test_a_tokens_last_use_is_written_at_most_once_a_minute(app, alice):
 ])
 def test_device_summary(user_agent, device):
     assert device_summary(user_agent) == device
+
