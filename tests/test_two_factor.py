@@ -195,3 +195,50 @@ def test_operators_enrol_before_the_back_office(app, client, operator):
 def test_operators_are_not_held_back_by_default(app, client, operator):
     log_in(client, "operator")
     assert client.get("/admin/").status_code == 200
+
+
+def enrol_directly(user) -> str:
+    """Two-factor turned on through the actions (the pages are tested above); returns the secret."""
+    from extensions import db
+
+    secret = two_factor.start_enrolment(user).secret
+    two_factor.confirm_enrolment(user, code_for(secret))
+    db.session.commit()
+    return secret
+
+
+def test_a_password_reset_by_code_does_not_skip_the_second_factor(app, client, caplog):
+    from actions.accounts import register_user
+    from extensions import db
+    from tests.test_api_accounts import CODE, sent_messages
+
+    alice = register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    secret = enrol_directly(alice)
+    client.post("/password/forgot", data={"login": "alice@example.org"})
+    code = CODE.search(sent_messages(caplog)[0]).group(1)
+    done = client.post("/password/reset", data={"login": "alice@example.org", "code": code,
+                                                "password": "brand new secret", "confirm": "brand new secret"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/login/two-factor")
+    assert client.get("/api/me").status_code == 401
+    assert client.post("/login/two-factor", data={"code": code_for(secret, 1)}).headers["Location"] == "/"
+    assert client.get("/api/me").json["user"]["id"] == alice.id
+
+
+def test_the_api_password_reset_asks_for_the_second_factor(app, client, caplog):
+    from actions.accounts import register_user
+    from extensions import db
+    from tests.test_api_accounts import code_sent_to
+
+    alice = register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    secret = enrol_directly(alice)
+    client.post("/api/password-reset", json={"login": "alice"})
+    code = code_sent_to(caplog, "alice@example.org")
+    body = {"login": "alice", "code": code, "password": "brand new secret"}
+    missing = client.post("/api/password-reset/confirm", json=body)
+    assert missing.status_code == 401 and missing.json["error"]["code"] == "two_factor_required"
+    db.session.expire_all()
+    assert db.session.get(type(alice), alice.id).check_password(PASSWORD)  # nothing was changed
+    done = client.post("/api/password-reset/confirm", json={**body, "totp": code_for(secret, 1)})
+    assert done.status_code == 200, done.json

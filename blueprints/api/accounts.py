@@ -11,6 +11,7 @@ from actions.registration import (
     resend_confirmation,
     reset_password_with_code,
 )
+from actions.two_factor import require_second_factor
 from blueprints.api import bp, json_body
 from models import User
 from models.time import isoformat
@@ -69,6 +70,8 @@ def confirm_password_reset():
     login = payload.get("login")
     limit_code_attempt("reset:" + (login.strip().lower() if isinstance(login, str) else ""))
     user = reset_password_with_code(login, payload.get("code"), payload.get("password"))
+    # The code proved the address, not the second factor: without it nothing is changed (401).
+    require_second_factor(user, payload.get("totp"))
     return jsonify(_with_token(user)), 200
 
 

@@ -126,7 +126,7 @@ PATHS = {
                                           body={"login*": TEXT})},
     "/api/password-reset/confirm": {"post": route(
         "A new password with the reset code; every session and token of the account ends; answers with a new token",
-        answer(200, TOKEN), public=True, body={"login*": TEXT, "code*": TEXT, "password*": TEXT})},
+        answer(200, TOKEN), public=True, body={"login*": TEXT, "code*": TEXT, "password*": TEXT, "totp": TEXT})},
     "/api/tokens": {
         "post": route("Exchange a username and password (and the two-factor code as totp, if the account has it) "
                       "for a bearer token", answer(201, TOKEN), public=True,

@@ -17,8 +17,10 @@ from actions.registration import (
     resend_confirmation,
     reset_password_with_code,
 )
+from actions.two_factor import has_two_factor
 from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmForm, ForgotPasswordForm, ResetPasswordForm, show_error
+from blueprints.auth.two_factor import ask_second_factor
 from blueprints.errors import wants_json
 from blueprints.identity import log_in
 
@@ -118,6 +120,9 @@ def reset_password():
                 flash(error.message, "error")
         else:
             session.pop(RESET_LOGIN_KEY, None)
+            if has_two_factor(user):  # the code proved the address, not the second factor: asked next
+                flash("Your password is changed. Every other session of your account was logged out.", "success")
+                return ask_second_factor(user, url_for("chat.index"))
             log_in(user, method="code")
             flash("Your password is changed. Every other session of your account was logged out.", "success")
             return redirect(url_for("chat.index"))
