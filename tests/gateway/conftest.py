@@ -11,8 +11,9 @@ from tests.servers import LiveServer
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory):
-    """Our own server: broadcasts and the live connections count must not meet other tests'."""
-    server = LiveServer(tmp_path_factory.mktemp("gateway-live"), jobs=False)
+    """Our own server: broadcasts and the live connections count must not meet other tests'. With
+    its job consumer, which posts broadcasts to everyone (their frames reach it through the relay)."""
+    server = LiveServer(tmp_path_factory.mktemp("gateway-live"))
     server.migrate()
     server.start()
     yield server

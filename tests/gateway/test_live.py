@@ -210,6 +210,14 @@ def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, operator):
     assert [c for c, _ in client.received].count(MESSAGE) == 0
 
 
+def test_a_broadcast_to_everyone_posted_by_the_job_consumer_arrives_as_a_push(server, gateway, operator):
+    client = logged_in(gateway, server, ChatUser.register(server.url))
+    body = f"To everyone {uuid.uuid4().hex[:4]}"
+    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="everyone", body=body)
+    push = client.response(PUSH, type="systemMessage", content=body, timeout=20)
+    assert (push["chatType"], push["fromUserId"]) == (0, None)
+
+
 def test_an_operators_hide_reaches_the_gateway(server, gateway, operator, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = public_group(alice, bob)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 import websocket
 
 from tests.gateway.client import (
@@ -108,3 +109,7 @@ def test_a_flood_of_packets_is_cut_with_busy(server, gateway, bystanders):
     assert client.response(PUSH, errorCode="busy")["type"] == "error"
     assert client.wait_closed().code == 1008
     still_served(bystanders, "after a flood")
+
+
+def test_a_request_that_is_no_websocket_handshake_is_refused(server):
+    assert requests.get(server.url + "/ws/im", timeout=10).status_code == 400
