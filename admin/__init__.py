@@ -14,6 +14,7 @@ from admin.files import FileView
 from admin.groups import GroupView
 from admin.jobs import JobFailureView, JobsView
 from admin.messages import MessageView
+from admin.operations import OperationsView
 from admin.reports import ReportView
 from admin.security import operator_only  # noqa: F401  (kept importable from here)
 from admin.security_log import SecurityLogView
@@ -34,4 +35,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ExportView(name="Export", endpoint="export"))
     admin.add_view(JobsView(name="Queue", endpoint="jobs", category="Jobs"))
     admin.add_view(JobFailureView(JobFailure, name="Failures", endpoint="job_failure", category="Jobs"))
+    admin.add_view(OperationsView(name="Operations", endpoint="operations"))
     return admin
