@@ -24,7 +24,7 @@ from models.time import utcnow
 log = logging.getLogger(__name__)
 
 KINDS = ("login", "login_failed", "account_locked", "lockout_lifted", "password_changed", "password_reset",
-         "session_revoked", "token_created")
+         "logout", "session_revoked")
 
 
 def record_security_event(kind: str, user: User | None = None, username: str | None = None,

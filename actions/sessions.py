@@ -23,6 +23,7 @@ from sqlalchemy.orm import contains_eager
 
 from actions.access import access_own_session, access_own_token
 from actions.errors import InvalidInput
+from actions.security_log import record_security_event
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
 from extensions import db
@@ -147,6 +148,8 @@ def end_session_unchecked(login_session: LoginSession, reason: str, now: datetim
     login_session.ended_at = now or utcnow()
     login_session.ended_reason = reason
     login_session.remember_hash = None  # the remember cookie dies with it
+    record_security_event("logout" if reason == "logout" else "session_revoked", user=login_session.user,
+                          detail=f"{reason}: {login_session.device}")
     queue_event(SessionEnded(login_session.user_id, login_session.id))
 
 
