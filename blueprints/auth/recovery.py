@@ -26,7 +26,7 @@ from blueprints.identity import log_in
 
 # What an unconfirmed account's session may still reach.
 ALLOWED_WHILE_UNCONFIRMED = {"auth.confirm", "auth.resend_code", "auth.logout", "static", "chat.health",
-                             "api.confirm_account", "api.resend_code", "api.me"}
+                             "api.confirm_account", "api.resend_code"}
 RESET_LOGIN_KEY = "reset_login"  # in the Flask session: what the forgotten-password page was given
 SENT_SOMEWHERE = "If an account matches, we sent a code to its email address or phone. It works for 10 minutes."
 
