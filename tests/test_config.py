@@ -266,3 +266,32 @@ def test_upload_types_are_those_storage_sniff_recognizes(tmp_path, monkeypatch):
     monkeypatch.setattr(config.log, "warning", lambda message, *args: warnings.append(message % args))
     assert allowed("image/png,image/svg+xml") == ["image/png"]  # never recognized from the bytes: left out
     assert warnings == ["UPLOAD_ALLOWED_TYPES: image/svg+xml cannot be recognized from a file's bytes; left out"]
+
+
+# registration and code senders
+
+@pytest.mark.parametrize("value, expected", [
+    ("", ("open",)), ("open", ("open",)), ("Email", ("email",)), ("phone", ("phone",)),
+    ("email, phone", ("email", "phone")), ("invite", ("invite",)), ("closed", ("closed",)),
+])
+def test_registration_modes(tmp_path, value, expected):
+    assert load_config(str(tmp_path), production(tmp_path, REGISTRATION=value)).REGISTRATION == expected
+
+
+@pytest.mark.parametrize("value", ["everyone", "open,email", "invite,closed", "email,sms"])
+def test_an_unknown_registration_mode_is_refused_at_startup(tmp_path, value):
+    with pytest.raises(RuntimeError, match="REGISTRATION must be"):
+        load_config(str(tmp_path), production(tmp_path, REGISTRATION=value))
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"CODE_SENDER_EMAIL": "smtp"}, "CODE_SENDER_EMAIL=smtp needs SMTP_HOST and SMTP_FROM"),
+    ({"CODE_SENDER_EMAIL": "smtp", "SMTP_HOST": "mail.example.org"}, "needs SMTP_HOST and SMTP_FROM"),
+    ({"CODE_SENDER_SMS": "webhook", "SMS_WEBHOOK_URL": "https://sms.example.org/send"},
+     "CODE_SENDER_SMS=webhook needs SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET"),
+    ({"CODE_SENDER_SMS": "pigeon"}, "CODE_SENDER_SMS must be one of console, webhook"),
+    ({"SMTP_SECURITY": "tls"}, "SMTP_SECURITY must be one of starttls, ssl, none"),
+])
+def test_a_code_sender_that_could_not_send_is_refused_at_startup(tmp_path, settings, message):
+    with pytest.raises(RuntimeError, match=message):
+        load_config(str(tmp_path), production(tmp_path, **settings))

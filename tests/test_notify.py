@@ -1,0 +1,112 @@
+"""notify/: the senders of codes, each against a real receiver on 127.0.0.1 (the whole path, job
+consumer included, is tests/integration/test_registration_live.py)."""
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from notify import OutgoingMessage, send
+from tests.servers import free_port
+
+MESSAGE = OutgoingMessage("email", "dave@example.org", "Your code", "Your Switchboard code is 123456.", "confirm")
+
+
+class Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def smtp_settings(app, port: int, security: str) -> None:
+    app.config.update(CODE_SENDER_EMAIL="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY=security,
+                      SMTP_FROM="Switchboard <no-reply@example.org>", SMTP_USERNAME="", SMTP_TIMEOUT=5)
+
+
+def test_smtp_delivers_the_message(app, smtp_server, caplog):
+    inbox, port = smtp_server
+    smtp_settings(app, port, "none")
+    with caplog.at_level(logging.DEBUG):
+        send(MESSAGE)
+    (envelope,) = inbox.envelopes
+    assert envelope.rcpt_tos == ["dave@example.org"] and envelope.mail_from == "no-reply@example.org"
+    assert b"Subject: Your code" in envelope.content and b"123456" in envelope.content
+    ours = [record.getMessage() for record in caplog.records if not record.name.startswith("mail.log")]
+    assert not [line for line in ours if "123456" in line]  # only the console sender logs one (mail.log: the server)
+
+
+def test_starttls_never_falls_back_to_plain_text(app, smtp_server):
+    inbox, port = smtp_server  # a server that offers no STARTTLS
+    smtp_settings(app, port, "starttls")
+    with pytest.raises(smtplib.SMTPNotSupportedError):
+        send(MESSAGE)
+    assert inbox.envelopes == []
+
+
+def test_the_console_sender_logs_the_whole_message(app, caplog):
+    with caplog.at_level(logging.INFO, logger="notify.console"):
+        send(MESSAGE)
+    assert caplog.records[-1].getMessage() == "email to dave@example.org (confirm): Your Switchboard code is 123456."
+
+
+class Gateway(ThreadingHTTPServer):
+    status = 200
+
+    def __init__(self):
+        self.requests = []
+        super().__init__(("127.0.0.1", free_port()), GatewayHandler)
+
+
+class GatewayHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        self.server.requests.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(self.server.status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def gateway(app):
+    server = Gateway()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config.update(CODE_SENDER_SMS="webhook", SMS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/sms",
+                      SMS_WEBHOOK_SECRET="s3cret", SMS_WEBHOOK_TIMEOUT=5)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_webhook_posts_json_signed_with_the_secret(gateway):
+    send(OutgoingMessage("phone", "+491701234567", "", "Your Switchboard code is 654321.", "reset"))
+    ((headers, body),) = gateway.requests
+    expected = hmac.new(b"s3cret", headers["X-Switchboard-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-Switchboard-Signature"] == "sha256=" + expected.hexdigest()
+    assert headers["Content-Type"] == "application/json"
+    sent = json.loads(body)
+    assert (sent["to"], sent["text"], sent["purpose"]) == ("+491701234567", "Your Switchboard code is 654321.", "reset")
+
+
+def test_a_webhook_refusal_raises_without_the_text(gateway):
+    gateway.status = 500
+    with pytest.raises(RuntimeError) as raised:
+        send(OutgoingMessage("phone", "+491701234567", "", "Your Switchboard code is 654321.", "reset"))
+    assert str(raised.value) == "the SMS webhook answered 500"  # the job's failure record holds no code
