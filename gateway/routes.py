@@ -15,6 +15,7 @@ from blueprints.http_unit import leave_unit
 from gateway.connection import Connection
 from gateway.packets import HEADER_SIZE
 from gateway.session import serve
+from ops.metrics import connection_closed, connection_opened
 
 bp = Blueprint("gateway", __name__)
 
@@ -36,7 +37,11 @@ def websocket():
     delivery = app.extensions["gateway_delivery"]
     connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,
                             delivery.sleep)
-    serve(app, connection)
+    connection_opened("im")
+    try:
+        serve(app, connection)
+    finally:
+        connection_closed("im")
     return ClosedWebSocket(ws.mode)
 
 

@@ -130,7 +130,8 @@ def _begin_request() -> None:
 def _end_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = _request_id.get()
     started = g.get("request_started")
-    if started is not None:
+    if started is not None and not (request.url_rule is not None and request.url_rule.websocket):
+        # A WebSocket's request lasts as long as its connection: counted as a connection, not timed.
         seconds = time.monotonic() - started
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         metrics.observe_http_request(route, request.method, response.status_code, seconds)

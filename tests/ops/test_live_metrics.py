@@ -96,3 +96,16 @@ def test_counters_survive_a_killed_worker(server):
     for name in ("switchboard_messages_stored_total", "switchboard_send_ack_seconds_count"):
         assert value(after, name) == value(before, name) > 0, name
     assert sockets(after, "websocket") == 0  # read from the new worker's own connections
+
+
+def test_gateway_connections_are_counted_as_im(server):
+    from tests.gateway.client import GatewayClient
+
+    client = GatewayClient(server.url)
+    try:
+        open_now = scrape_until(server.url, lambda samples: sockets(samples, "im") == 1, "the gateway connection")
+        assert not any(name.startswith("switchboard_http_request") and ("route", "/ws/im") in labels
+                       for name, labels in open_now)  # a connection is counted, not timed as a request
+    finally:
+        client.close()
+    scrape_until(server.url, lambda samples: sockets(samples, "im") == 0, "the gateway connection closed")
