@@ -68,11 +68,13 @@ def post_worker_init(worker):
     stop_accepting = worker.handle_exit
 
     def close_sockets():
+        log = logging.getLogger("switchboard.shutdown")
         # Events in flight get most of graceful_timeout (the command line's, if given), then the rest.
         closed = close_connections_gracefully(sockets, max(0.5, worker.cfg.graceful_timeout - 2.5))
+        log.info("shutting down: closed %s socket connections", closed)
         gevent.sleep(1.5)  # gunicorn closes its listener within a second: connections accepted meanwhile
-        closed += close_connections_gracefully(sockets, 1.0)
-        logging.getLogger("switchboard.shutdown").info("shutting down: closed %s socket connections", closed)
+        if latecomers := close_connections_gracefully(sockets, 1.0):
+            log.info("shutting down: closed %s more socket connections", latecomers)
 
     def handle_exit(sig, frame):
         stop_accepting(sig, frame)

@@ -97,6 +97,7 @@ class LiveServer:
     jobs: bool = True
     consumer: JobConsumer | None = None
     graceful_timeout: float = 2  # seconds a SIGTERM leaves for what is in flight (gunicorn.conf.py)
+    graceful_timeout: float = 2  # seconds a SIGTERM leaves for what is in flight (gunicorn.conf.py)
 
     @property
     def url(self) -> str:
@@ -131,7 +132,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.log = open(self.workdir / f"gunicorn-{self.port}.log", "wb")
+        self.log = open(self.workdir / f"gunicorn-{self.port}.log", "ab")  # a restarted server's log goes on
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),  # the production settings
              "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", str(self.graceful_timeout)],

@@ -73,6 +73,7 @@ class SocketQueues:
         self.server = server
         self.lanes: dict[str, _Lane] = {}
         self._lock = threading.Lock()  # gevent's own once patched; real in the threading mode
+        self.closing: set[str] = set()  # sockets being closed at shutdown: their new events are not run
 
     def handle_event(self, eio_sid: str, namespace: str | None, ack_id: int | None, data: list) -> None:
         """In place of python-socketio's `Server._handle_event`."""
@@ -80,6 +81,8 @@ class SocketQueues:
         sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
         if not self.server.manager.is_connected(sid, namespace):
             return  # python-socketio ignores these too
+        if sid in self.closing:
+            return  # as if it came after the close: unanswered, the client sends it again elsewhere
         config = self.server.environ[eio_sid]["flask.app"].config
         with self._lock:
             lane = self.lanes.setdefault(sid, _Lane())
@@ -201,13 +204,17 @@ def install(server) -> SocketQueues:
 def close_connections_gracefully(server, seconds: float) -> int:
     """At shutdown (SIGTERM, gunicorn.conf.py): close every connection of this process once the
     event it is running, if any, has been answered and its changes released, waiting `seconds` at
-    most in all. The close is Engine.IO's own (no Socket.IO disconnect), which Socket.IO clients
-    take as a lost connection: they reconnect, to another instance, and resync. Returns how many
-    connections were closed."""
+    most in all; events that arrive meanwhile are not run (nor answered: like events sent after a
+    close, their client sends them again after reconnecting, with the same client_id for a send,
+    so no event is run without its ack reaching its client). The close is Engine.IO's own (no
+    Socket.IO disconnect), which Socket.IO clients take as a lost connection: they reconnect, to
+    another instance, and resync. Returns how many connections were closed."""
     queues = getattr(server, "switchboard_queues", None)
     deadline = time.monotonic() + seconds
     closed = 0
     waiting = list(server.eio.sockets)
+    if queues is not None:  # from now on their new events are not run: what is in flight only
+        queues.closing.update(server.manager.sid_from_eio_sid(eio_sid, "/") for eio_sid in waiting)
     while waiting:
         busy = []
         for eio_sid in waiting:
