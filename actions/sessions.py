@@ -27,6 +27,7 @@ from actions.security_log import record_security_event
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
 from extensions import db
+from jobs.registry import crontab, job
 from models import ApiToken, User
 from models.login_session import LOGIN_METHODS, LoginSession
 from models.time import utcnow
@@ -97,12 +98,18 @@ def _still_live(login_session: LoginSession | None) -> LoginSession | None:
     if login_session is None:
         return None
     now = utcnow()
-    if (now - login_session.last_seen_at > _days("SESSION_IDLE_DAYS")
+    if (now - login_session.last_seen_at >= _days("SESSION_IDLE_DAYS")
             or now >= session_expires_at(login_session)):
         return None
     if now - login_session.last_seen_at >= SEEN_EVERY:
         login_session.last_seen_at = now
     return login_session
+
+
+def _timed_out(now: datetime):
+    """SQL: the session was unused for SESSION_IDLE_DAYS, or logged in SESSION_MAX_DAYS ago."""
+    return ((LoginSession.last_seen_at <= now - _days("SESSION_IDLE_DAYS"))
+            | (LoginSession.created_at <= now - _days("SESSION_MAX_DAYS")))
 
 
 def _days(setting: str) -> timedelta:
@@ -124,8 +131,7 @@ def list_sessions(user: User) -> list[LoginSession]:
     now = utcnow()
     rows = db.session.execute(
         db.select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
-                                      LoginSession.last_seen_at > now - _days("SESSION_IDLE_DAYS"),
-                                      LoginSession.created_at > now - _days("SESSION_MAX_DAYS"))
+                                      ~_timed_out(now))
         .order_by(LoginSession.last_seen_at.desc(), LoginSession.created_at.desc())
     ).scalars()
     return list(rows)
@@ -176,6 +182,26 @@ def end_sessions(user: User, keep_session_id: str | None = None, reason: str = "
     for row in ended:
         end_session_unchecked(row, reason, now)
     return len(ended)
+
+
+@atomic()
+def end_timed_out_sessions() -> int:
+    """End the sessions past SESSION_IDLE_DAYS unused or SESSION_MAX_DAYS old that nobody ended yet,
+    so that their live sockets are cut too (a socket that sends nothing is never checked). Returns
+    how many ended."""
+    now = utcnow()
+    rows = db.session.execute(
+        db.select(LoginSession).where(LoginSession.ended_at.is_(None), _timed_out(now))
+    ).scalars().all()
+    for row in rows:
+        end_session_unchecked(row, "expired" if now >= session_expires_at(row) else "idle", now)
+    return len(rows)
+
+
+@job(periodic=crontab(minute="*/5"))
+def end_timed_out_sessions_job() -> None:
+    """Job, every five minutes: timed-out sessions end and their sockets are cut. Safe to run twice."""
+    end_timed_out_sessions()
 
 
 @atomic()

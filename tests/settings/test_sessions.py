@@ -15,6 +15,7 @@ from actions.sessions import SEEN_EVERY, device_summary
 from actions.user_admin import deactivate_user, reactivate_user, reset_password
 from blueprints.identity import LOGIN_SESSION_KEY
 from events.facts import SessionEnded, TokenRevoked, UserSessionsRevoked
+from events.unit_of_work import HeldEvents
 from extensions import db, socketio
 from models import ApiToken, Message
 from models.login_session import LoginSession
@@ -367,3 +368,29 @@ def test_a_tokens_last_use_is_written_at_most_once_a_minute(app, alice):
 def test_device_summary(user_agent, device):
     assert device_summary(user_agent) == device
 
+
+
+@pytest.mark.parametrize("app_settings", [{"SESSION_IDLE_DAYS": 2, "SESSION_MAX_DAYS": 10}])
+def test_the_sweep_ends_timed_out_sessions_and_cuts_their_silent_sockets(app, alice):
+    from actions.sessions import end_timed_out_sessions_job
+
+    idle, old, fresh = browser(app), browser(app), browser(app)
+    sockets = {name: IsolatedSocketClient(app, socketio, flask_test_client=client)
+               for name, client in (("idle", idle), ("old", old), ("fresh", fresh))}
+    age(session_id_of(idle), days=2, minutes=1)
+    login_session = row(session_id_of(old))
+    login_session.created_at -= timedelta(days=10, minutes=1)
+    db.session.commit()
+    captured = capture(app)
+    held = HeldEvents().start()  # as a transport does: delivered once the job's unit is over
+    end_timed_out_sessions_job()  # as the job consumer runs it, every five minutes
+    held.stop()
+    held.release()
+    assert set(captured) == {SessionEnded(alice.id, session_id_of(idle)), SessionEnded(alice.id, session_id_of(old))}
+    assert (row(session_id_of(idle)).ended_reason, row(session_id_of(old)).ended_reason) == ("idle", "expired")
+    assert {name: socket.is_connected() for name, socket in sockets.items()} == {
+        "idle": False, "old": False, "fresh": True}
+    captured.clear()
+    end_timed_out_sessions_job()  # safe to run twice: nothing more ends
+    assert captured == []
+    sockets["fresh"].disconnect()
