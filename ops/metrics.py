@@ -164,8 +164,8 @@ class LiveFigures:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
-        for name, read in (("sockets", self._sockets), ("presence", self._online_users), ("jobs", self._jobs),
-                           ("pool", self._pool)):
+        for name, read in (("sockets", self._sockets), ("bus", self._bus), ("presence", self._online_users),
+                           ("jobs", self._jobs), ("pool", self._pool)):
             try:
                 yield from read()
             except Exception as error:  # noqa: BLE001  (a dependency down: that figure is left out)
@@ -177,6 +177,13 @@ class LiveFigures:
         for transport, count in sorted(socket_counts(self.app).items()):
             family.add_metric([transport], count)
         yield family
+
+    def _bus(self) -> Iterator[Metric]:
+        bus = self.app.extensions["realtime_bus"]
+        bus = getattr(bus, "bus", bus)  # jobs.relay.RelayedBus wraps the real one
+        yield GaugeMetricFamily("switchboard_bus_degraded",
+                                "1 while the Redis message queue is unreachable (live delivery degraded), else 0.",
+                                value=1 if getattr(bus, "state", "ok") == "degraded" else 0)
 
     def _online_users(self) -> Iterator[Metric]:
         count = len(self.app.extensions["presence"].online_user_ids())
