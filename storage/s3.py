@@ -5,7 +5,7 @@ never from Switchboard's settings. Downloads and direct uploads use presigned re
 """
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, wraps
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
@@ -13,13 +13,41 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 
-from storage import ObjectMissing, PresignedPost, Storage, StoredObject, check_key, content_disposition
+from storage import (
+    ObjectMissing,
+    PresignedPost,
+    Storage,
+    StorageUnavailable,
+    StoredObject,
+    check_key,
+    content_disposition,
+)
 
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 # In the calling greenlet: s3transfer's worker threads would read the request stream from elsewhere.
 TRANSFER = TransferConfig(use_threads=False)
+# An unreachable endpoint is told quickly (one retry), a slow answer is waited for.
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=30, retries={"mode": "standard", "max_attempts": 2})
+
+
+def _reachable(method):
+    """S3 unreachable (refused, reset, timed out, or answering 5xx) becomes StorageUnavailable, which
+    transports answer 503 `storage_unavailable` (blueprints.faults); anything else is left alone."""
+    @wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (S3ConnectionError, HTTPClientError) as error:
+            raise StorageUnavailable(f"S3 unreachable: {type(error).__name__}") from error
+        except ClientError as error:
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if status >= 500:
+                raise StorageUnavailable(f"S3 answered {status}") from error
+            raise
+    return call
 
 
 class S3Storage(Storage):
@@ -35,12 +63,15 @@ class S3Storage(Storage):
         # S3-compatible services behind a custom endpoint rarely serve virtual-hosted bucket names.
         addressing = "path" if self.endpoint_url else "auto"
         return boto3.client("s3", region_name=self.region, endpoint_url=self.endpoint_url,
-                            config=Config(signature_version=signature_version, s3={"addressing_style": addressing}))
+                            config=CLIENT_CONFIG.merge(Config(signature_version=signature_version,
+                                                              s3={"addressing_style": addressing})))
 
+    @_reachable
     def save(self, key: str, stream: BinaryIO, content_type: str) -> None:
         self.client.upload_fileobj(stream, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type},
                                    Config=TRANSFER)
 
+    @_reachable
     def open(self, key: str) -> BinaryIO:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
@@ -49,6 +80,7 @@ class S3Storage(Storage):
                 raise ObjectMissing(key) from None
             raise
 
+    @_reachable
     def head(self, key: str) -> StoredObject | None:
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=check_key(key))
@@ -58,6 +90,7 @@ class S3Storage(Storage):
             raise
         return StoredObject(size=int(response["ContentLength"]), content_type=response.get("ContentType"))
 
+    @_reachable
     def move(self, source_key: str, target_key: str) -> None:
         try:
             self.client.copy_object(Bucket=self.bucket, Key=check_key(target_key),
@@ -68,6 +101,7 @@ class S3Storage(Storage):
             raise
         self.delete(source_key)
 
+    @_reachable
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
 
