@@ -106,6 +106,8 @@ def configure_logging_early(environ: Mapping[str, str]) -> None:
 def _install_handler(log_format: str, level: str | int) -> None:
     root = logging.getLogger()
     handler = next((handler for handler in root.handlers if getattr(handler, "switchboard", False)), None)
+    if handler is None and root.handlers:
+        return  # configured by whoever runs us (as logging.basicConfig would leave it)
     if handler is None:
         handler = logging.StreamHandler(sys.stderr)
         handler.switchboard = True

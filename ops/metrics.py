@@ -170,6 +170,7 @@ class LiveFigures:
                 yield from read()
             except Exception as error:  # noqa: BLE001  (a dependency down: that figure is left out)
                 log.debug("metrics: %s not collected: %s", name, error)
+                self.app.extensions["sqlalchemy"].session.rollback()  # the scrape's own unit stays usable
 
     def _sockets(self) -> Iterator[Metric]:
         family = GaugeMetricFamily("switchboard_connected_sockets", "Open connections of this process, by transport.",

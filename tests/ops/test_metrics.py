@@ -109,3 +109,15 @@ def test_the_degraded_bus_shows_on_metrics(bus_redis, client, sockets, group):
     assert counted(scraped(client), "switchboard_bus_degraded") == 1
     bus_redis.start()
     wait_for(lambda: counted(scraped(client), "switchboard_bus_degraded") == 0, what="the bus back")
+
+
+def test_a_scrape_with_the_database_down_leaves_out_what_needs_it(tmp_path, closed_port):
+    from tests.database_apps import testing_app as build_app
+
+    app = build_app(f"postgresql+psycopg://nobody@127.0.0.1:{closed_port}/nothing", tmp_path,
+                    {"METRICS_TOKEN": TOKEN})
+    with app.app_context():
+        samples = scraped(app.test_client())
+    assert counted(samples, "switchboard_connected_sockets", transport="websocket") == 0
+    assert ("switchboard_online_users", frozenset()) in samples
+    assert not any(name.startswith("switchboard_jobs_failures") for name, _labels in samples)
