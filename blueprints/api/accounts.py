@@ -12,6 +12,7 @@ from actions.registration import (
     reset_password_with_code,
 )
 from actions.two_factor import require_second_factor
+from actions.validation import check_string
 from blueprints.api import bp, json_body
 from models import User
 from models.time import isoformat
@@ -56,8 +57,8 @@ def resend_code():
 @bp.post("/password-reset")
 def ask_password_reset():
     """Send a reset code for {login} (username, email or phone): 202 whether the account exists or not."""
-    login = json_body().get("login")
-    limit_password_reset(request.remote_addr, login if isinstance(login, str) else None)
+    login = check_string(json_body().get("login"), "login", max_length=254)
+    limit_password_reset(request.remote_addr, login)
     request_password_reset(login)
     return jsonify({"ok": True}), 202
 
