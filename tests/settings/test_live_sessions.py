@@ -75,11 +75,13 @@ class Browser:
         (current,) = [one["id"] for one in self.api("GET", "/sessions").json()["sessions"] if one["current"]]
         return current
 
-    def socket(self) -> socketio.Client:
-        """The chat page's socket: opened with this browser's cookies, as a page does."""
+    def socket(self, server_url: str | None = None) -> socketio.Client:
+        """The chat page's socket: opened with this browser's cookies, as a page does (on another
+        instance of a scaled-out deployment with `server_url`)."""
         client = socketio.Client(reconnection=False)
         cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.http.cookies)
-        client.connect(self.server.url, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=10)
+        client.connect(server_url or self.server.url, headers={"Cookie": cookies}, transports=["websocket"],
+                       wait_timeout=10)
         self.sockets.append(client)
         return client
 
