@@ -116,6 +116,7 @@ class BaseConfig:
         # Registration and recovery (actions/registration.py, actions/codes.py, notify/).
         self.REGISTRATION = check_registration(get("REGISTRATION") or "open")
         self.INVITE_DAYS = int(get("INVITE_DAYS", "7"))
+        self.UNCONFIRMED_ACCOUNT_DAYS = int(get("UNCONFIRMED_ACCOUNT_DAYS", "7"))  # then deleted (0: never)
         self.PHONE_DEFAULT_REGION = get("PHONE_DEFAULT_REGION", "").upper()  # e.g. DE: numbers typed without +49
         self.CODE_TTL_SECONDS = int(get("CODE_TTL_SECONDS", "600"))
         self.CODE_MAX_ATTEMPTS = int(get("CODE_MAX_ATTEMPTS", "5"))

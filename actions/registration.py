@@ -14,6 +14,7 @@ address's owner is told instead (actions.codes). A taken username is reported (u
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,9 +31,12 @@ from actions.security_log import record_security_event
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
+from jobs import crontab, job
 from models import User
 from models.invite import Invite
 from models.time import utcnow
+
+log = logging.getLogger(__name__)
 
 INVITE_PREFIX = "inv_"
 
@@ -168,6 +172,21 @@ def reset_password_with_code(login: object, code: object, new_password: object) 
     end_sessions(user, reason="password_reset")
     end_api_tokens(user)
     return user
+
+
+@job(periodic=crontab(minute="23"))
+def purge_unconfirmed_accounts() -> None:
+    """Hourly: accounts never confirmed within UNCONFIRMED_ACCOUNT_DAYS are deleted, so that a
+    username (or a pending address) is not held for ever by someone who never got the code."""
+    days = current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]
+    if days <= 0:
+        return
+    # Such an account never got a session past /confirm: nothing of it but its login sessions,
+    # its code and security log rows exists, and those go with it (ON DELETE CASCADE / SET NULL).
+    deleted = db.session.execute(db.delete(User).where(
+        User.confirmed_at.is_(None), User.created_at < utcnow() - timedelta(days=days))).rowcount
+    if deleted:
+        log.info("deleted %d accounts never confirmed in %d days", deleted, days)
 
 
 # -- invitations --------------------------------------------------------------------------------------

@@ -349,3 +349,20 @@ def test_a_reset_by_phone_sends_the_code_to_the_phone(client, caplog):
     code = code_sent_to(caplog, "+14155550123")
     assert reset(client, "+14155550123", code).status_code == 200
     assert len(db.session.execute(db.select(ApiToken).where(ApiToken.revoked_at.is_(None))).all()) == 1
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_accounts_never_confirmed_are_deleted_after_a_week(client, alice):
+    from actions.registration import purge_unconfirmed_accounts
+
+    register(client, email="dave@example.org")
+    register(client, username="erin", email="erin@example.org")
+    dave = db.session.execute(db.select(User).where(User.username == "dave")).scalar_one()
+    dave.created_at = utcnow() - timedelta(days=7, minutes=1)
+    alice.created_at = utcnow() - timedelta(days=30)  # confirmed: kept however old
+    db.session.commit()
+    purge_unconfirmed_accounts()
+    db.session.expire_all()
+    assert sorted(db.session.execute(db.select(User.username)).scalars()) == ["alice", "erin"]
+    assert db.session.execute(db.select(AccountCode.address)).scalars().all() == ["erin@example.org"]
+    assert register(client, email="dave@example.org").status_code == 202  # the username is free again
