@@ -2,9 +2,10 @@
 
 Packets to a connection never block whoever sends them (the bus's delivery, another client's
 request): `push` appends to the connection's outbox and its own writer greenlet writes them, one
-at a time, in order. A client that reads too slowly for GATEWAY_SEND_QUEUE packets to drain is
-cut at once (the socket is shut down, so its blocked writer stops too): it costs everyone else
-nothing, and on reconnecting it catches up from the history.
+at a time, in order. A client that reads too slowly (a write to it is blocked) while
+GATEWAY_SEND_QUEUE more packets wait is cut at once (the socket is shut down, so its blocked
+writer stops too): it costs everyone else nothing, and on reconnecting it catches up from the
+history.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Connection:
         self._outbox: deque[bytes] = deque()
         self._wakeup = threading.Event()  # gevent's own once the worker is patched
         self._queued = self._written = 0
+        self._writing = False
         self._closing: tuple[int, str] | None = None
         self.dead = False
         self._answered: deque[int] = deque(maxlen=ANSWERED_REMEMBERED)
@@ -58,7 +60,8 @@ class Connection:
         """Queue a packet for this client; never blocks."""
         if self.closing:
             return
-        if len(self._outbox) >= self._send_queue:
+        # Only while a write is blocked on the client: a burst queued before the writer had its turn is no fault.
+        if len(self._outbox) >= self._send_queue and self._writing:
             log.warning("gateway connection %s (%s) does not read its packets: %s waiting, cut",
                         self.id, self.address, len(self._outbox))
             self.abort()
@@ -114,10 +117,12 @@ class Connection:
             self._wakeup.wait()
             self._wakeup.clear()
             while self._outbox and not self.dead:
+                self._writing = True
                 try:
                     self.ws.send(self._outbox.popleft())
                 except (ConnectionClosed, OSError):
                     self.dead = True
+                self._writing = False
                 self._written += 1
             if self.dead:
                 return
