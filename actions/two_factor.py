@@ -21,6 +21,7 @@ from flask import current_app
 from actions.access import is_operator
 from actions.errors import Conflict, Unauthorized
 from actions.rate_limits import limit_code_attempt
+from actions.security_log import record_refusal
 from events import atomic
 from extensions import db
 from models import RecoveryCode, TwoFactor, User
@@ -33,6 +34,10 @@ RECOVERY_GROUPS = 3  # xxxx-xxxx-xxxx: 12 characters, about 59 bits
 RECOVERY_LENGTH = 4 * RECOVERY_GROUPS
 STEP_SECONDS = 30
 VALID_WINDOW = 1  # steps either side of now: a clock a little off, a code typed near the end of its step
+
+
+class CodeTaken(Unauthorized):
+    """A right code that a concurrent request used first."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,17 @@ def check_second_factor(user: User, code: object) -> str:
     if two_factor is None:
         return "none"
     attempt = limit_code_attempt(f"two-factor:{user.id}")
-    if isinstance(code, str) and len(_normalized(code)) == RECOVERY_LENGTH:
-        _use_recovery_code(user, code)
-        kind = "recovery"
-    else:
-        _check_totp(user, two_factor, code)
-        kind = "totp"
+    kind = "recovery" if isinstance(code, str) and len(_normalized(code)) == RECOVERY_LENGTH else "totp"
+    try:
+        if kind == "recovery":
+            _use_recovery_code(user, code)
+        else:
+            _check_totp(user, two_factor, code)
+    except CodeTaken:
+        raise  # lost a race after writing: not logged (its own transaction would wait for this one)
+    except Unauthorized as error:  # the request rolls back: the refusal is logged on its own
+        record_refusal("login_failed", user=user, detail=f"two-factor: {error.code}")
+        raise
     attempt.refund()
     return kind
 
@@ -176,13 +186,15 @@ def _check_totp(user: User, two_factor: TwoFactor, code: object) -> None:
     for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
         step = now_step + offset
         if secrets.compare_digest(totp.generate_otp(step), code):
+            if two_factor.last_used_step is not None and two_factor.last_used_step >= step:
+                raise Unauthorized("code_used", "That code was used already. Wait for the next one.")
             taken = db.session.execute(
                 db.update(TwoFactor).where(TwoFactor.user_id == user.id, db.or_(
                     TwoFactor.last_used_step.is_(None), TwoFactor.last_used_step < step))
                 .values(last_used_step=step).execution_options(synchronize_session=False)
             ).rowcount
-            if not taken:
-                raise Unauthorized("code_used", "That code was used already. Wait for the next one.")
+            if not taken:  # another request took it a moment ago
+                raise CodeTaken("code_used", "That code was used already. Wait for the next one.")
             db.session.refresh(two_factor)
             return
     raise wrong
@@ -202,10 +214,16 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 def _use_recovery_code(user: User, code: str) -> None:
+    # Read first, so that a wrong code is refused before anything is written (the refusal is then
+    # logged in a transaction of its own, which a held write lock would keep waiting on SQLite).
+    code_id = db.session.execute(db.select(RecoveryCode.id).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
+    ).scalar_one_or_none()
+    if code_id is None:
+        raise Unauthorized("invalid_code", "That recovery code is not right, or was used already.")
     used = db.session.execute(
-        db.update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code),
-                                      RecoveryCode.used_at.is_(None))
+        db.update(RecoveryCode).where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
-    if not used:
-        raise Unauthorized("invalid_code", "That recovery code is not right, or was used already.")
+    if not used:  # another request took it a moment ago
+        raise CodeTaken("invalid_code", "That recovery code is not right, or was used already.")

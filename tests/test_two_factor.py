@@ -242,3 +242,12 @@ def test_the_api_password_reset_asks_for_the_second_factor(app, client, caplog):
     assert db.session.get(type(alice), alice.id).check_password(PASSWORD)  # nothing was changed
     done = client.post("/api/password-reset/confirm", json={**body, "totp": code_for(secret, 1)})
     assert done.status_code == 200, done.json
+
+
+def test_wrong_codes_are_in_the_security_log(app, client, alice, enrolled):
+    from models import SecurityEvent
+
+    log_in(client)
+    client.post("/login/two-factor", data={"code": "000000x"})
+    (event,) = SecurityEvent.query.filter_by(kind="login_failed").all()
+    assert event.user_id == alice.id and event.detail == "two-factor: invalid_code"
