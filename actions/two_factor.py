@@ -33,6 +33,7 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read fro
 RECOVERY_GROUPS = 3  # xxxx-xxxx-xxxx: 12 characters, about 59 bits
 RECOVERY_LENGTH = 4 * RECOVERY_GROUPS
 STEP_SECONDS = 30
+MAX_CODE_LENGTH = 40  # what is read of a typed code; anything longer is wrong
 VALID_WINDOW = 1  # steps either side of now: a clock a little off, a code typed near the end of its step
 
 
@@ -115,6 +116,8 @@ def check_second_factor(user: User, code: object) -> str:
     attempt = limit_code_attempt(f"two-factor:{user.id}")
     kind = "recovery" if isinstance(code, str) and len(_normalized(code)) == RECOVERY_LENGTH else "totp"
     try:
+        if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH or not code.isascii():
+            raise Unauthorized("invalid_code", "That code is not right.")
         if kind == "recovery":
             _use_recovery_code(user, code)
         else:

@@ -123,3 +123,16 @@ def test_the_ticket_post_refuses_junk(app, client):
     page = client.post("/login/qr", data={"ticket": "nope"})
     assert page.status_code == 410 and 'id="login-form"' in page.text
     assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.parametrize("app_settings", [{"TRUSTED_PROXIES": 1}])
+def test_behind_a_proxy_the_code_names_the_public_host_and_the_clients_address(app, client, auth, alice):
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "chat.example"}
+    http = app.test_client()
+    http.get("/login", headers=forwarded)
+    socket = IsolatedSocketClient(app, socketio, namespace=QR_LOGIN_NAMESPACE, flask_test_client=http,
+                                  headers=forwarded)
+    answer = ask(socket, "qr:request", {})
+    assert answer["qr"]["url"].startswith("https://chat.example/qr/")
+    assert QrLogin.query.one().address == "203.0.113.9"
+    socket.disconnect(QR_LOGIN_NAMESPACE)

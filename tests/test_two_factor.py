@@ -251,3 +251,10 @@ def test_wrong_codes_are_in_the_security_log(app, client, alice, enrolled):
     client.post("/login/two-factor", data={"code": "000000x"})
     (event,) = SecurityEvent.query.filter_by(kind="login_failed").all()
     assert event.user_id == alice.id and event.detail == "two-factor: invalid_code"
+
+
+def test_hostile_codes_are_wrong_codes(app, client, alice, enrolled):
+    body = {"username": "alice", "password": PASSWORD}
+    for code in ("\ud800" * 12, "x" * 10_000, 123456, ["123456"], {"code": 1}, "１２３４５６", "abcd-efgh-ijk\x00"):
+        answer = client.post("/api/tokens", json={**body, "totp": code})
+        assert answer.status_code == 401 and answer.json["error"]["code"] == "invalid_code", (code, answer.json)
