@@ -5,7 +5,10 @@ one machine. scripts/serve, the systemd unit in deploy/ and the integration test
 (tests/servers.py) all start gunicorn with this file.
 """
 import logging
+import os
 import resource
+
+from ops.log_format import gunicorn_logconfig
 
 wsgi_app = "wsgi:app"
 bind = ["127.0.0.1:8000"]
@@ -38,6 +41,11 @@ limit_request_field_size = 8190
 
 # No control socket (gunicorn 27 would otherwise create one under $HOME, one per instance).
 control_socket_disable = True
+
+# LOG_FORMAT=json (docs/deployment.md, "Monitoring"): gunicorn's own lines are JSON objects too, and
+# it writes no access log (the app logs every request by its route template, never its URL).
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = gunicorn_logconfig()
 
 def on_starting(server):
     """Raise the open-file limit's soft value to its hard value: every connection is a file descriptor,

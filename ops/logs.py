@@ -13,7 +13,6 @@ duration; a socket event as its name, outcome and duration.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -21,12 +20,11 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
 
 from ops import metrics
+from ops.log_format import JsonFormatter, RequestIdFilter, request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -38,11 +36,10 @@ QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
 request_log = logging.getLogger("switchboard.requests")
 socket_log = logging.getLogger("switchboard.socket_events")
 FAULT_CODES = {"internal_error", "unavailable"}
-_request_id: ContextVar[str] = ContextVar("switchboard_request_id", default="-")
 
 
 def current_request_id() -> str:
-    return _request_id.get()
+    return request_id.get()
 
 
 def accepted_request_id(incoming: str | None) -> str:
@@ -55,35 +52,11 @@ def accepted_request_id(incoming: str | None) -> str:
 @contextmanager
 def request_id_for(incoming: str | None = None) -> Iterator[str]:
     """Run a socket event (or any unit of work) under its own request id."""
-    token = _request_id.set(accepted_request_id(incoming))
+    token = request_id.set(accepted_request_id(incoming))
     try:
-        yield _request_id.get()
+        yield request_id.get()
     finally:
-        _request_id.reset(token)
-
-
-class RequestIdFilter(logging.Filter):
-    """Gives every record the current request id ("-" outside requests and events)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = _request_id.get()
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", _request_id.get()),
-            "process": record.process,
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        request_id.reset(token)
 
 
 def formatter_for(log_format: str) -> logging.Formatter:
@@ -126,11 +99,11 @@ def init_request_ids(app: Flask) -> None:
 
 def _begin_request() -> None:
     g.request_started = time.monotonic()
-    g.request_id_token = _request_id.set(accepted_request_id(request.headers.get(REQUEST_ID_HEADER)))
+    g.request_id_token = request_id.set(accepted_request_id(request.headers.get(REQUEST_ID_HEADER)))
 
 
 def _end_request(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = _request_id.get()
+    response.headers[REQUEST_ID_HEADER] = request_id.get()
     started = g.get("request_started")
     if started is not None and not (request.url_rule is not None and request.url_rule.websocket):
         # A WebSocket's request lasts as long as its connection: counted as a connection, not timed.
@@ -145,7 +118,7 @@ def _end_request(response: Response) -> Response:
 def _forget_request_id(_error: BaseException | None) -> None:
     token = g.pop("request_id_token", None)
     if token is not None:
-        _request_id.reset(token)
+        request_id.reset(token)
 
 
 def record_socket_event(name: str, answer: dict | None, seconds: float) -> None:
