@@ -1,4 +1,4 @@
-"""`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads."""
+"""`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads, backup, restore."""
 from __future__ import annotations
 
 import secrets
@@ -60,6 +60,35 @@ def register(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         click.echo(f"Invitation code: {issued.code}\nLink: /register?invite={issued.code} (on this site)\n"
                    f"Works for {uses} account(s) until {issued.record.expires_at:%Y-%m-%d %H:%M} UTC.")
+
+    @app.cli.command("backup")
+    @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+    def backup(folder: Path) -> None:
+        """Back up the database and the local files into FOLDER, a new folder (safe while serving)."""
+        from backups import BackupError, back_up
+
+        try:
+            manifest = back_up(current_app._get_current_object(), folder)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        files = f"{manifest.files} files" if manifest.storage == "local" else "no files (they stay in the S3 bucket)"
+        click.echo(f"Backed up the {manifest.database} database (schema {manifest.schema_revision}) and {files} "
+                   f"into {folder}.")
+
+    @app.cli.command("restore")
+    @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.confirmation_option(prompt="Replace this deployment's database and files with the backup? "
+                                      "(stop the service first)")
+    def restore_backup(folder: Path) -> None:
+        """Replace the database and the local files with the backup in FOLDER; stop the service first."""
+        from backups import BackupError, restore
+
+        try:
+            manifest = restore(current_app._get_current_object(), folder)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored the backup of {manifest.created_at} (schema {manifest.schema_revision}). "
+                   "Run `flask db upgrade` if this code is newer, then start the service.")
 
     @app.cli.command("purge-uploads")
     @click.option("--hours", default=24, show_default=True, help="Only uploads older than this.")

@@ -1,0 +1,137 @@
+"""Backups of what Switchboard keeps: the database and, with local storage, the files.
+
+`flask backup DIR` writes into a new folder DIR:
+
+- `database.sqlite3`: SQLite's online backup API (a consistent copy while the server runs), or
+  `database.pgdump`: `pg_dump --format=custom` of PostgreSQL (also consistent while it runs);
+- `files/`: a copy of STORAGE_LOCAL_PATH (local storage); S3 objects stay in their bucket, whose
+  versioning keeps what is overwritten or deleted (docs/deployment.md);
+- `manifest.json`: when, which engine, the schema's migration revision, the storage backend.
+
+`flask restore DIR` puts them back, over the configured database and files: run it with the
+service stopped, then `flask db upgrade` if the code is newer than the backup. Job queues are not
+backed up: they hold work in flight, not data.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from extensions import db
+
+MANIFEST = "manifest.json"
+SQLITE_FILE = "database.sqlite3"
+PGDUMP_FILE = "database.pgdump"
+FILES_FOLDER = "files"
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    created_at: str
+    database: str  # "sqlite" or "postgresql"
+    schema_revision: str | None
+    storage: str  # "local" or "s3"
+    files: int  # objects copied (local storage); 0 with S3
+
+
+def back_up(app: Flask, folder: Path) -> Manifest:
+    """Write a backup of the app's database and local files into `folder`, which must not exist yet."""
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise BackupError(f"{folder} is not empty: back up into a new folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = _engine_name(app)
+    with app.app_context():
+        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.rollback()
+    if engine == "sqlite":
+        with sqlite3.connect(_sqlite_path(app)) as source, sqlite3.connect(folder / SQLITE_FILE) as target:
+            source.backup(target)
+    else:
+        _pg_tool("pg_dump", app, ["--format=custom", "--no-owner", "--file", str(folder / PGDUMP_FILE)])
+    files = 0
+    if app.config["STORAGE_BACKEND"] == "local" and Path(app.config["STORAGE_LOCAL_PATH"]).exists():
+        shutil.copytree(app.config["STORAGE_LOCAL_PATH"], folder / FILES_FOLDER)
+        files = sum(1 for path in (folder / FILES_FOLDER).rglob("*") if path.is_file())
+    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
+                        app.config["STORAGE_BACKEND"], files)
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+    return manifest
+
+
+def restore(app: Flask, folder: Path) -> Manifest:
+    """Replace the app's database (and local files) with the backup in `folder`. The service must be stopped."""
+    folder = Path(folder)
+    try:
+        manifest = Manifest(**json.loads((folder / MANIFEST).read_text()))
+    except (OSError, ValueError, TypeError) as error:
+        raise BackupError(f"{folder} holds no readable backup ({MANIFEST}: {error})") from None
+    engine = _engine_name(app)
+    if manifest.database != engine:
+        raise BackupError(f"the backup is of a {manifest.database} database, DATABASE_URL names {engine}")
+    with app.app_context():
+        db.engine.dispose()  # this process lets go of the database before it is replaced
+    if engine == "sqlite":
+        with sqlite3.connect(folder / SQLITE_FILE) as source, sqlite3.connect(_sqlite_path(app)) as target:
+            source.backup(target)
+    else:
+        _pg_tool("pg_restore", app, ["--clean", "--if-exists", "--no-owner", "--single-transaction",
+                                     str(folder / PGDUMP_FILE)], database_option="--dbname")
+    if manifest.storage == "local" and app.config["STORAGE_BACKEND"] == "local":
+        _replace_folder(Path(app.config["STORAGE_LOCAL_PATH"]), folder / FILES_FOLDER)
+    return manifest
+
+
+def _replace_folder(live: Path, saved: Path) -> None:
+    """The live folder becomes the saved one; what it held is kept beside it until the operator removes it."""
+    if live.exists():
+        live.rename(live.with_name(f"{live.name}.before-restore-{datetime.now(UTC):%Y%m%d%H%M%S}"))
+    if saved.exists():
+        shutil.copytree(saved, live)
+    else:
+        live.mkdir(parents=True)
+
+
+def _engine_name(app: Flask) -> str:
+    name = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    if name not in ("sqlite", "postgresql"):
+        raise BackupError(f"backups know SQLite and PostgreSQL, not {name}")
+    return name
+
+
+def _sqlite_path(app: Flask) -> str:
+    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not path or path == ":memory:":
+        raise BackupError("an in-memory SQLite database has nothing to back up")
+    return path
+
+
+def _pg_tool(tool: str, app: Flask, arguments: list[str], database_option: str | None = None) -> None:
+    """Run pg_dump or pg_restore on the configured database; its password goes in the environment,
+    never on the command line (where `ps` shows it)."""
+    executable = shutil.which(tool)
+    if executable is None:
+        raise BackupError(f"{tool} is not installed (Debian/Ubuntu: apt install postgresql-client)")
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = url.password
+    target = url.set(password=None).render_as_string(hide_password=False)
+    command = [executable, *arguments, f"{database_option}={target}" if database_option else target]
+    finished = subprocess.run(command, env=environment, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise BackupError(f"{tool} failed: {finished.stderr.strip()[-2000:]}")
