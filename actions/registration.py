@@ -23,6 +23,8 @@ from flask import current_app
 
 from actions.access import access_operator
 from actions.accounts import find_account_by_login, register_user
+from actions.audit import record as audit
+from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, use_code
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.lockout import end_lockout
@@ -39,6 +41,7 @@ from models.time import utcnow
 log = logging.getLogger(__name__)
 
 INVITE_PREFIX = "inv_"
+INVITE_FIELDS = ("note", "uses_left", "used", "expires_at", "revoked_at")  # never the code's hash
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,23 @@ def create_invite(operator: User | None, uses: object = 1, days: object = None, 
                     uses_left=uses, used=0, expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
     db.session.flush()
+    if operator is not None:
+        audit(operator, "invite.create", "invite", record.id, None, snapshot(record, INVITE_FIELDS))
     return IssuedInvite(code, record)
+
+
+@atomic()
+def revoke_invite(operator: User, invite_id: int) -> Invite:
+    """An operator withdraws an invitation: it opens no more accounts."""
+    operator = access_operator(operator)
+    invite = db.session.get(Invite, invite_id)
+    if invite is None:
+        raise NotFound("invite_not_found", "No such invitation.")
+    if invite.revoked_at is None:
+        before = snapshot(invite, INVITE_FIELDS)
+        invite.revoked_at = utcnow()
+        audit(operator, "invite.revoke", "invite", invite.id, before, snapshot(invite, INVITE_FIELDS))
+    return invite
 
 
 def _redeem_invite(code: object) -> Invite:

@@ -12,6 +12,7 @@ from admin.dashboard import SecureIndexView
 from admin.exports import ExportView
 from admin.files import FileView
 from admin.groups import GroupView
+from admin.invites import InviteView
 from admin.jobs import JobFailureView, JobsView
 from admin.messages import MessageView
 from admin.operations import OperationsView
@@ -19,12 +20,13 @@ from admin.reports import ReportView
 from admin.security import operator_only  # noqa: F401  (kept importable from here)
 from admin.security_log import SecurityLogView
 from admin.users import UserView
-from models import Attachment, AuditEntry, Conversation, JobFailure, Message, Report, SecurityEvent, User
+from models import Attachment, AuditEntry, Conversation, Invite, JobFailure, Message, Report, SecurityEvent, User
 
 
 def init_admin(app: Flask) -> Admin:
     admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name="Dashboard", url="/admin"))
     admin.add_view(UserView(User, name="Users", endpoint="user"))
+    admin.add_view(InviteView(Invite, name="Invitations", endpoint="invite"))
     admin.add_view(GroupView(Conversation, name="Groups", endpoint="group"))
     admin.add_view(MessageView(Message, name="Messages", endpoint="message"))
     admin.add_view(FileView(Attachment, name="Files", endpoint="attachment"))

@@ -53,7 +53,7 @@ def test_no_back_office_page_has_inline_script_style_or_handlers(operator_client
              "/admin/message/", f"/admin/message/context/?id={world.message.id}", "/admin/attachment/",
              "/admin/report/", f"/admin/report/review/?id={world.report.id}", "/admin/audit/", "/admin/broadcast/",
              "/admin/export/", "/admin/jobs/", "/admin/job_failure/", "/admin/audit/details/?id=1",
-             "/admin/job_failure/details/?id=1", "/admin/operations/"]
+             "/admin/job_failure/details/?id=1", "/admin/operations/", "/admin/invite/", "/admin/invite/new/"]
     for path in pages:
         response = operator_client.get(path)
         assert response.status_code == 200, path
