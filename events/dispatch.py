@@ -3,8 +3,9 @@
 An adapter has two methods: `prepare(facts)`, called just before the COMMIT with the
 transaction still open (render frames, resolve recipients: reads only), and
 `deliver(prepared)`, called once the transaction has committed and the transport that ran
-it has answered. Socket.IO is one adapter (realtime.socketio_adapter); the metrics adapter
-(ops.metrics, which counts facts) is another; Web Push will be one, registered the same way.
+it has answered. Socket.IO is one adapter (realtime.socketio_adapter), the bzGhost gateway
+another (gateway.adapter), metrics a third (ops.metrics, which counts facts); Web Push will be
+one too, registered the same way.
 """
 from __future__ import annotations
 
