@@ -62,3 +62,41 @@ def test_a_refusal_is_shown_on_the_waiting_page(chat_page, api_user):
     assert waiting.page.locator("#qr-login-image").get_attribute("data-url") != link
     assert waiting.page.url.endswith("/login")
     assert_nothing_went_wrong(phone, waiting)
+
+
+def test_the_phone_scans_the_code_with_its_camera(chat_page, api_user):
+    """/qr/scan with a camera and BarcodeDetector (stood in for: headless Chromium on Linux has
+    neither): a code of another site is ignored, this site's code opens its approve page."""
+    account = api_user("qr")
+    waiting = chat_page()
+    link = show_code(waiting)
+    phone = chat_page()
+    phone.context.add_init_script(f"""
+        window.BarcodeDetector = class {{
+          async detect() {{ return [{{rawValue: "https://elsewhere.example/qr/abc"}}, {{rawValue: {link!r}}}]; }}
+        }};
+        navigator.mediaDevices.getUserMedia = async () => {{
+          const canvas = document.createElement("canvas");
+          canvas.width = canvas.height = 64;
+          canvas.getContext("2d").fillRect(0, 0, 64, 64);
+          return canvas.captureStream(5);
+        }};
+    """)
+    phone.log_in(account.username)
+    phone.page.goto(phone.base_url + "/qr/scan")
+    phone.page.click("#qr-scan-start")
+    expect(phone.page.locator("#qr-approve")).to_have_attribute("data-state", "scanned")
+    assert phone.page.url == link
+    expect(waiting.page.locator("#qr-login")).to_have_attribute("data-state", "scanned")
+    assert_nothing_went_wrong(phone, waiting)
+
+
+def test_without_barcode_detection_the_scan_page_says_what_to_do(chat_page, api_user):
+    account = api_user("qr")
+    phone = chat_page()
+    phone.context.add_init_script("delete window.BarcodeDetector;")
+    phone.log_in(account.username)
+    phone.page.goto(phone.base_url + "/qr/scan")
+    expect(phone.page.locator("#qr-scan")).to_have_attribute("data-state", "unsupported")
+    expect(phone.page.locator("#qr-scan-status")).to_contain_text("camera app")
+    assert_nothing_went_wrong(phone)
