@@ -174,8 +174,7 @@ def request_principal() -> Principal:
 def connecting_principal(auth: object) -> Principal | None:
     """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie."""
     if isinstance(auth, dict) and auth.get("token"):
-        record = live_token(auth.get("token"))
-        return Principal(record.user, "token", record.id) if record is not None else None
+        return token_principal(auth.get("token"))
     return _cookie_principal()
 
 
@@ -191,8 +190,7 @@ def socket_principal() -> Principal | None:
         return None
     method, credential, user_id = remembered
     if method == "token":
-        record = live_token_by_id(credential)
-        return Principal(record.user, "token", record.id) if record is not None else None
+        return token_principal_by_id(credential)
     login_session = find_live_session(credential)  # the session and its user in one query
     if login_session is None or login_session.user_id != user_id:
         return None
@@ -203,3 +201,18 @@ def socket_user_id() -> int | None:
     """The connected socket's user, whatever became of them since (for the disconnect)."""
     remembered = session.get(SOCKET_KEY)
     return remembered[2] if remembered is not None else None
+
+
+# -- API tokens: sockets and the bzGhost gateway (gateway/) ----------------------------------------
+
+def token_principal(token: object) -> Principal | None:
+    """Who presents an API token (a socket's `auth`, a gateway login packet): None unless it is live."""
+    record = live_token(token)
+    return Principal(record.user, "token", record.id) if record is not None else None
+
+
+def token_principal_by_id(token_id: int) -> Principal | None:
+    """The same principal, read again at each event or gateway command: None once the token is
+    revoked or expired or its user deactivated (the connection is then cut)."""
+    record = live_token_by_id(token_id)
+    return Principal(record.user, "token", record.id) if record is not None else None

@@ -11,14 +11,16 @@ realtime.socketio_adapter, and a WebSocket route `/ws/im` served by the same gev
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from gateway.adapter import GATEWAY, GatewayAdapter
-from gateway.delivery import GatewayDelivery
+if TYPE_CHECKING:  # nothing here imports Flask: `gateway.packets` is usable alone (a client, the tests)
+    from flask import Flask
 
 
 def init_gateway(app: Flask) -> None:
     """Register the gateway's adapter, its delivery on this process's bus, and its route."""
+    from gateway.adapter import GATEWAY, GatewayAdapter
+    from gateway.delivery import GatewayDelivery
     from gateway.routes import bp
 
     deliveries = app.extensions["realtime_deliveries"]

@@ -10,13 +10,14 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from actions.accounts import check_password_is_final, live_token, record_seen
+from actions.accounts import check_password_is_final, record_seen
 from actions.conversations import conversation_ids_of
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
 from actions.messages import send_message
 from actions.validation import check_id, check_int
+from blueprints.identity import token_principal
 from events import on_commit
 from gateway.adapter import CONTENT_TYPES, RED_PACKET, TEXT, message_fields
 from gateway.connection import Connection
@@ -31,24 +32,25 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     """{userId, token}: bind the connection to the token's user; a bare userId is not enough."""
     if connection.user_id is not None:
         raise Conflict("already_logged_in", "This connection is logged in already.")
-    record = live_token(body.get("token"))
-    if record is None:
+    principal = token_principal(body.get("token"))
+    if principal is None:
         raise Unauthorized("invalid_token", "Send a valid API token in `token` (POST /api/tokens).")
+    user = principal.user
     claimed = check_id(body.get("userId"), "userId", required=False)
-    if claimed is not None and claimed != record.user_id:
+    if claimed is not None and claimed != user.id:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
-    check_password_is_final(record.user)
-    record_seen(record.user_id)
-    conversation_ids = conversation_ids_of(record.user)
+    check_password_is_final(user)
+    record_seen(user.id)
+    conversation_ids = conversation_ids_of(user)
     delivery = current_app.extensions["gateway_delivery"]
 
     def logged_in() -> None:
-        connection.user_id, connection.token_id = record.user_id, record.id
+        connection.user_id, connection.token_id = user.id, principal.credential
         delivery.connections.add(connection, conversation_ids)
-        presence.connected(record.user_id, connection.presence_id)
+        presence.connected(user.id, connection.presence_id)
 
     on_commit(logged_in)
-    return {"success": True, "errorMsg": "", "userId": str(record.user_id), "userName": record.user.display_name}
+    return {"success": True, "errorMsg": "", "userId": str(user.id), "userName": user.display_name}
 
 
 def send(connection: Connection, user: User, body: dict) -> dict:

@@ -18,9 +18,10 @@ import logging
 from flask import Flask
 from simple_websocket import ConnectionClosed
 
-from actions.accounts import live_token_by_id, record_seen
+from actions.accounts import record_seen
 from actions.errors import ActionError, Unauthorized
 from blueprints.faults import fault_answer
+from blueprints.identity import token_principal_by_id
 from events.unit_of_work import HeldEvents, atomic
 from extensions import db
 from gateway.commands import HANDLERS
@@ -120,10 +121,10 @@ def _caller(connection: Connection):
     """The connection's user, checked again at every command (as a socket's principal is)."""
     if connection.user_id is None:
         raise Unauthorized("not_logged_in", "Log in first (command 1, with your token).")
-    record = live_token_by_id(connection.token_id)
-    if record is None:
+    principal = token_principal_by_id(connection.token_id)
+    if principal is None:
         raise Unauthorized("unauthorized", "This token was revoked or expired, or the account deactivated.")
-    return record.user
+    return principal.user
 
 
 def _refusal(command: int, code: str, message: str, body: dict) -> dict:

@@ -1,4 +1,7 @@
 """gateway.packets against the packet layout of docs/gateway.md, as the test client writes it."""
+import subprocess
+import sys
+
 import pytest
 
 from gateway.packets import HEADER_SIZE, PUSH, Packet, PacketError, decode, encode
@@ -54,3 +57,9 @@ def test_each_wrong_field_is_named(data, code, command):
         decode(data, MAX)
     assert (refused.value.code, refused.value.command) == (code, command)
     assert refused.value.too_large == (code == "packet_too_large")
+
+
+def test_the_codec_needs_no_flask():
+    imported = subprocess.run([sys.executable, "-c", "import sys, gateway.packets; print(sorted(sys.modules))"],
+                              capture_output=True, text=True, check=True).stdout
+    assert "'gateway.packets'" in imported and "flask" not in imported
