@@ -2,12 +2,15 @@
 long-polling, and its counters surviving the worker being killed."""
 from __future__ import annotations
 
+import subprocess
+import uuid
+
 import pytest
 import requests
 import socketio
 
 from tests.ops.live import METRICS_TOKEN, scrape, scrape_until, value
-from tests.servers import ChatUser, LiveServer, wait_for
+from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -16,8 +19,9 @@ pytestmark = pytest.mark.integration
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("ops-metrics")
     (workdir / "metrics").mkdir()
+    # The job consumer shares the folder, as docs/deployment.md says to run it.
     env = {"METRICS_TOKEN": METRICS_TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics")}
-    live = LiveServer(workdir, env=env, jobs=False)
+    live = LiveServer(workdir, env=env)
     live.migrate()
     yield live.start()
     live.stop()
@@ -109,3 +113,20 @@ def test_gateway_connections_are_counted_as_im(server):
     finally:
         client.close()
     scrape_until(server.url, lambda samples: sockets(samples, "im") == 0, "the gateway connection closed")
+
+
+def test_the_job_consumers_counts_are_summed_in(server):
+    """A broadcast's messages are stored by the job consumer, another process: counted there, scraped here."""
+    username, password = f"op{uuid.uuid4().hex[:8]}", "operator password 1"
+    subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", password], cwd=ROOT,
+                   env=server.environment(), check=True, capture_output=True)
+    token = requests.post(server.url + "/api/tokens", json={"username": username, "password": password},
+                          timeout=10).json()["token"]
+    before = scrape(server.url)
+    queued = requests.post(server.url + "/api/admin/broadcasts", json={"body": "maintenance tonight"},
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert queued.status_code == 202, queued.text
+    recipients = queued.json()["recipients"]
+    stored = "switchboard_messages_stored_total"
+    scrape_until(server.url, lambda samples: value(samples, stored) - value(before, stored) == recipients,
+                 f"the {recipients} notices the consumer stored")
