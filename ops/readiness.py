@@ -192,15 +192,31 @@ def _storage_check(config) -> Check:
     return Check("storage", "local", probe)
 
 
-def _s3_probe(config) -> Callable[[], None]:
-    def probe() -> None:
-        import boto3
-        from botocore.config import Config
+_s3_clients: dict[tuple, object] = {}
+_s3_clients_lock = threading.Lock()
 
-        timeout = config["READINESS_TIMEOUT_SECONDS"]
-        client = boto3.client("s3", region_name=config.get("S3_REGION") or None,
-                              endpoint_url=config.get("S3_ENDPOINT_URL") or None,
-                              config=Config(connect_timeout=timeout, read_timeout=timeout,
-                                            retries={"max_attempts": 1, "mode": "standard"}))
-        client.head_bucket(Bucket=config["S3_BUCKET"])
+
+def _s3_probe(config) -> Callable[[], None]:
+    timeout = config["READINESS_TIMEOUT_SECONDS"]
+    settings = (config.get("S3_REGION") or None, config.get("S3_ENDPOINT_URL") or None, timeout)
+
+    def probe() -> None:
+        _s3_client(settings).head_bucket(Bucket=config["S3_BUCKET"])
     return probe
+
+
+def _s3_client(settings: tuple):
+    """One client per settings, kept: making one takes tens of milliseconds of CPU, a probe's worth
+    many times over. Its own short timeouts and a single attempt (the storage's client retries)."""
+    with _s3_clients_lock:
+        if settings not in _s3_clients:
+            import boto3
+            from botocore.config import Config
+
+            region, endpoint, timeout = settings
+            _s3_clients[settings] = boto3.client(
+                "s3", region_name=region, endpoint_url=endpoint,
+                config=Config(connect_timeout=timeout, read_timeout=timeout,
+                              retries={"max_attempts": 1, "mode": "standard"},
+                              s3={"addressing_style": "path" if endpoint else "auto"}))  # as storage.s3 does
+        return _s3_clients[settings]
