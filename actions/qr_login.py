@@ -85,8 +85,8 @@ def _issue(socket_id: str, browser_key: str, user_agent: str, address: str | Non
     return IssuedQrLogin(token, expires_at)
 
 
-def _expire_open(socket_id: str) -> None:
-    db.session.execute(db.update(QrLogin).where(QrLogin.socket_id == socket_id, QrLogin.state.in_(OPEN_STATES))
+def _expire_open(socket_id: str, states: tuple[str, ...] = OPEN_STATES) -> None:
+    db.session.execute(db.update(QrLogin).where(QrLogin.socket_id == socket_id, QrLogin.state.in_(states))
                        .values(state="expired"))
 
 
@@ -114,8 +114,9 @@ def advance_qr_login(socket_id: str, may_issue: bool) -> Advance:
 
 @atomic()
 def close_qr_logins(socket_id: str) -> None:
-    """The waiting page went away: its codes, approved or not, can no longer be used."""
-    _expire_open(socket_id)
+    """The waiting page went away: its codes, approved or not, can no longer be used. A ticket it
+    was given stays good (bound to its browser, for 30 s): the page leaves as it posts it."""
+    _expire_open(socket_id, ("waiting", "scanned", "approved"))
 
 
 def _by_token(token: object) -> QrLogin:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import sqlite3
+import time
 
 import pytest
 import socketio
@@ -198,3 +199,18 @@ def test_a_page_without_its_cookie_gets_no_code(server):
         assert answer == {"ok": False, "error": {"code": "qr_no_session", "message": answer["error"]["message"]}}
     finally:
         client.disconnect()
+
+
+def test_a_ticket_outlives_its_socket(server, page, approver):
+    """The page posts its ticket as it leaves: its socket may close before the post arrives."""
+    waiting = page()
+    qr = waiting.request_code()
+    approver.open(qr["url"])
+    approver.decide(qr["url"], "approve")
+    waiting.expect("qr:scanned")
+    waiting.expect("qr:approved")
+    ticket = waiting.call("qr:ticket")["ticket"]
+    waiting.close()
+    time.sleep(0.5)  # the server handles the disconnect (in milliseconds) before the post arrives
+    assert waiting.post_ticket(ticket).status_code == 302
+    assert waiting.me().json()["user"]["id"] == approver.user.id
