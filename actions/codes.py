@@ -62,7 +62,7 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str) -> Accoun
     if row is None:
         row = AccountCode(user_id=user.id, purpose=purpose, sends=0, attempts=0, next_send_at=now)
         db.session.add(row)
-    elif row.next_send_at > now and (row.channel, row.address) == (channel, address):
+    elif row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
         raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
     limit_code_resend(address)
     row.channel, row.address = channel, address

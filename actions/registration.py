@@ -71,6 +71,21 @@ def register_account(username: object, password: object, display_name: object = 
     modes = registration_modes()
     if "closed" in modes:
         raise Forbidden("registration_closed", "Registration is closed: ask an operator for an account.")
+    given = _address_to_confirm(email, phone)
+    redeemed = _redeem_invite(invite) if "invite" in modes else None
+    user = register_user(username, password, display_name, confirmed=not address_kinds())
+    if redeemed is not None:
+        redeemed.used += 1
+        redeemed.uses_left -= 1
+    if given is None:
+        return Registration(user, None)
+    ask_for_code(user, "confirm", *given)
+    return Registration(user, {"channel": given[0], "sent_to": masked(given[1])})
+
+
+def _address_to_confirm(email: object, phone: object) -> tuple[str, str] | None:
+    """(channel, normalized address) of what was given, under the REGISTRATION rules; None if nothing
+    was given and nothing is required."""
     email, phone = check_email(email), check_phone(phone)
     if email and phone:
         raise InvalidInput("invalid_address", "Give an email address or a phone number, not both.")
@@ -78,16 +93,9 @@ def register_account(username: object, password: object, display_name: object = 
     if kinds and not ((email and "email" in kinds) or (phone and "phone" in kinds)):
         wanted = " or ".join({"email": "an email address", "phone": "a phone number"}[kind] for kind in kinds)
         raise InvalidInput("address_required", f"Registration needs {wanted}.")
-    redeemed = _redeem_invite(invite) if "invite" in modes else None
-    user = register_user(username, password, display_name, confirmed=not kinds)
-    if redeemed is not None:
-        redeemed.used += 1
-        redeemed.uses_left -= 1
-    if not (email or phone):
-        return Registration(user, None)
-    channel, address = ("email", email) if email else ("phone", phone)
-    ask_for_code(user, "confirm", channel, address)
-    return Registration(user, {"channel": channel, "sent_to": masked(address)})
+    if email:
+        return "email", email
+    return ("phone", phone) if phone else None
 
 
 def pending_confirmation(user: User) -> dict | None:
@@ -119,13 +127,16 @@ def confirm_address(user: User, code: object) -> User:
 
 
 @atomic()
-def resend_confirmation(user: User) -> dict:
-    """A new code to the pending address (throttled: RateLimited with the time to wait)."""
+def resend_confirmation(user: User, email: object = None, phone: object = None) -> dict:
+    """A new code to the pending address, or to another one given instead (a mistyped address);
+    throttled either way: RateLimited with the time to wait."""
     row = find_code(user, "confirm")
     if row is None:
         raise NotFound("nothing_to_confirm", "No address is waiting for a code.")
-    ask_for_code(user, "confirm", row.channel, row.address)
-    return {"channel": row.channel, "sent_to": masked(row.address)}
+    given = _address_to_confirm(email, phone) if email or phone else None
+    channel, address = given or (row.channel, row.address)
+    ask_for_code(user, "confirm", channel, address)
+    return {"channel": channel, "sent_to": masked(address)}
 
 
 # -- password reset ---------------------------------------------------------------------------------

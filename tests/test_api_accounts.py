@@ -366,3 +366,21 @@ def test_accounts_never_confirmed_are_deleted_after_a_week(client, alice):
     assert sorted(db.session.execute(db.select(User.username)).scalars()) == ["alice", "erin"]
     assert db.session.execute(db.select(AccountCode.address)).scalars().all() == ["erin@example.org"]
     assert register(client, email="dave@example.org").status_code == 202  # the username is free again
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_a_mistyped_address_is_replaced_by_a_resend_to_another(client, caplog):
+    register(client, email="dave@exmaple.org")
+    code_sent_to(caplog, "dave@exmaple.org")
+    resend = {"username": "dave", "password": PASSWORD, "email": "dave@example.org"}
+    assert error_of(client.post("/api/accounts/resend", json=resend)) == (429, "rate_limited")  # the wait holds
+    assert error_of(client.post("/api/accounts/resend", json={**resend, "email": None, "phone": "+14155550123"})) == (
+        400, "address_required")  # REGISTRATION=email: a phone will not do
+    row = code_row()
+    row.next_send_at = utcnow()
+    db.session.commit()
+    answer = client.post("/api/accounts/resend", json=resend)
+    assert answer.get_json()["confirmation"] == {"channel": "email", "sent_to": "d•••@example.org"}
+    assert confirm(client, code_sent_to(caplog, "dave@example.org")).status_code == 200
+    db.session.expire_all()
+    assert db.session.execute(db.select(User.email)).scalar_one() == "dave@example.org"

@@ -134,3 +134,20 @@ def test_reset_by_code_on_the_page_logs_in_and_refuses_next_to_the_fields(client
     assert client.get("/api/me").get_json()["user"]["username"] == "alice"
     db.session.expire_all()
     assert db.session.execute(db.select(User)).scalar_one().check_password("brand new secret")
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_the_confirmation_page_sends_the_code_to_a_corrected_address(client, caplog):
+    from models.time import utcnow
+    from tests.test_api_accounts import code_row
+
+    client.post("/register", data=register_form(email="dave@exmaple.org"))
+    sent_messages(caplog)
+    row = code_row()
+    row.next_send_at = utcnow()  # a minute later
+    db.session.commit()
+    response = client.post("/confirm/resend", data={"address": "dave@example.org"})
+    assert (response.status_code, response.headers["Location"]) == (303, "/confirm")
+    assert "d•••@example.org" in client.get("/confirm").get_data(as_text=True)
+    assert client.post("/confirm", data={"code": code_sent_to(caplog, "dave@example.org")}).status_code == 302
+    assert db.session.execute(db.select(User.email)).scalar_one() == "dave@example.org"

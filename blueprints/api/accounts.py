@@ -48,10 +48,12 @@ def confirm_account():
 
 @bp.post("/accounts/resend")
 def resend_code():
-    """A new code to the address waiting for confirmation, for {username, password}."""
+    """A new code to the address waiting for confirmation, or to {email} or {phone} instead (a
+    mistyped address), for {username, password}."""
     payload = json_body()
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
-    return jsonify({"ok": True, "confirmation": resend_confirmation(user)}), 202
+    return jsonify({"ok": True, "confirmation": resend_confirmation(user, payload.get("email"),
+                                                                     payload.get("phone"))}), 202
 
 
 @bp.post("/password-reset")

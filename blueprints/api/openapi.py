@@ -120,7 +120,8 @@ PATHS = {
                                             body={"username*": TEXT, "password*": TEXT, "code*": TEXT})},
     "/api/accounts/resend": {"post": route("Send a new code to the address waiting for confirmation",
                                            answer(202, {"confirmation": CONFIRMATION}), public=True,
-                                           body={"username*": TEXT, "password*": TEXT})},
+                                           body={"username*": TEXT, "password*": TEXT, "email": TEXT,
+                                                 "phone": TEXT})},
     "/api/password-reset": {"post": route("Send a password reset code to the account's confirmed address (the same "
                                           "answer whether it exists or not)", answer(202), public=True,
                                           body={"login*": TEXT})},

@@ -74,15 +74,17 @@ def _confirm_page(form: ConfirmForm, pending: dict) -> str:
 @bp.route("/confirm/resend", methods=["POST"])
 @login_required
 def resend_code():
-    """Send a new code (60 s after the last, then longer each time)."""
+    """Send a new code (60 s after the last, then longer each time), to another address if one is given."""
+    address = request.form.get("address", "").strip()
     try:
-        pending = resend_confirmation(current_user)
+        pending = resend_confirmation(current_user, email=address if "@" in address else None,
+                                      phone=address if address and "@" not in address else None)
     except RateLimited as error:
         flash(error.message, "error")
         return redirect(url_for("auth.confirm")), 303, error.headers
     except ActionError as error:
         flash(error.message, "error")
-        return redirect(url_for("chat.index")), 303
+        return redirect(url_for("auth.confirm")), 303
     flash(f"We sent a new code to {pending['sent_to']}.", "success")
     return redirect(url_for("auth.confirm")), 303
 
