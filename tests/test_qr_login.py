@@ -62,6 +62,7 @@ def test_code_requests_are_limited_per_address(app, waiting_page):
     assert ask(second, "qr:request", {})["ok"]
     refused = ask(first, "qr:request", {})
     assert refused["ok"] is False and refused["error"]["code"] == "rate_limited"
+    assert refused["error"]["retry_after"] >= 1
     # The refused request changed nothing: the page's code is still the one it had.
     assert QrLogin.query.filter_by(state="waiting").count() == 2
 
