@@ -36,10 +36,10 @@ def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None 
     frame = {"emit": event, "data": data, "room": room}
     if order is not None:
         frame["order"] = list(order)
-    return frame
-
     if namespace is not None:  # another namespace than the chat's (the QR login page's)
         frame["namespace"] = namespace
+    return frame
+
 
 def room_command(action: str, target: str, room: str | None = None) -> dict:
     """join|leave: every socket in `target` enters or leaves `room`; disconnect: they are cut."""
@@ -84,11 +84,11 @@ class SocketIOAdapter(BusAdapter):
             return [room_command("disconnect", token_room(fact.token_id))]
         if isinstance(fact, f.SessionEnded):
             return [room_command("disconnect", session_room(fact.session_id))]
-        raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
-
         if isinstance(fact, f.QrLoginAnswered):
             # Each socket is in a room named by its id: only the process holding it emits.
             return [emit_frame(f"qr:{fact.outcome}", {}, fact.socket_id, namespace=QR_LOGIN_NAMESPACE)]
+        raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
+
 
 def _room_of(fact: f.Fact) -> str:
     """The room that holds a fact's recipients: a conversation's members, or one user's sockets."""
