@@ -198,10 +198,20 @@ def end_timed_out_sessions() -> int:
     return len(rows)
 
 
+@atomic()
+def prune_ended_sessions() -> int:
+    """Forget the sessions that ended more than SESSION_MAX_DAYS ago (the security log keeps what
+    happened); returns how many rows went."""
+    cutoff = utcnow() - _days("SESSION_MAX_DAYS")
+    return db.session.execute(db.delete(LoginSession).where(LoginSession.ended_at < cutoff)).rowcount
+
+
 @job(periodic=crontab(minute="*/5"))
 def end_timed_out_sessions_job() -> None:
-    """Job, every five minutes: timed-out sessions end and their sockets are cut. Safe to run twice."""
+    """Job, every five minutes: timed-out sessions end and their sockets are cut; long-ended ones
+    are forgotten. Safe to run twice."""
     end_timed_out_sessions()
+    prune_ended_sessions()
 
 
 @atomic()

@@ -394,3 +394,8 @@ def test_the_sweep_ends_timed_out_sessions_and_cuts_their_silent_sockets(app, al
     end_timed_out_sessions_job()  # safe to run twice: nothing more ends
     assert captured == []
     sockets["fresh"].disconnect()
+    ended = row(session_id_of(idle))
+    ended.ended_at -= timedelta(days=10, minutes=1)  # ended SESSION_MAX_DAYS ago: forgotten
+    db.session.commit()
+    end_timed_out_sessions_job()
+    assert (row(session_id_of(idle)), row(session_id_of(old)).id) == (None, session_id_of(old))
