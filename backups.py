@@ -26,6 +26,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
 
@@ -53,11 +54,16 @@ def back_up(app: Flask, folder: Path) -> Manifest:
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty: back up into a new folder")
-    folder.mkdir(parents=True, exist_ok=True)
     engine = _engine_name(app)
     with app.app_context():
-        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        db.session.rollback()
+        try:
+            revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError as error:
+            raise BackupError(f"the database cannot be read, or has no schema yet (run `flask db upgrade`): "
+                              f"{type(error.orig or error).__name__}") from None
+        finally:
+            db.session.rollback()
+    folder.mkdir(parents=True, exist_ok=True)
     if engine == "sqlite":
         with sqlite3.connect(_sqlite_path(app)) as source, sqlite3.connect(folder / SQLITE_FILE) as target:
             source.backup(target)
