@@ -27,7 +27,7 @@ from models.user import ROLES
 
 # Every list, detail and search names its columns: password_hash can appear nowhere.
 USER_COLUMNS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
-                "created_at", "last_seen_at", "deactivated_at")
+                "created_at", "confirmed_at", "last_seen_at", "deactivated_at")
 
 
 class UserView(SecureModelView):
@@ -38,12 +38,14 @@ class UserView(SecureModelView):
     column_exclude_list = ("password_hash",)
     form_excluded_columns = ("password_hash",)
     column_searchable_list = ("username", "display_name", "email", "phone")
-    column_filters = ("role", "active", "created_at", "last_seen_at", "deactivated_at")
+    # confirmed_at empty: registered with an address whose code was never entered (REGISTRATION=email/phone).
+    column_filters = ("role", "active", "created_at", "confirmed_at", "last_seen_at", "deactivated_at")
     column_choices = {"role": [(role, role) for role in ROLES]}
     column_sortable_list = ("username", "display_name", "role", "active", "created_at", "last_seen_at",
                             "deactivated_at")
     column_default_sort = ("created_at", True)
-    column_labels = {"must_change_password": "Must change password", "last_seen_at": "Last seen"}
+    column_labels = {"must_change_password": "Must change password", "last_seen_at": "Last seen",
+                     "confirmed_at": "Confirmed"}
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title="Manage account")]
 
     def get_create_form(self):

@@ -1,4 +1,6 @@
 """Users panel and actions.user_admin: each change lands in the database and in the audit log."""
+import re
+
 import pytest
 
 from actions.accounts import issue_api_token, user_for_token
@@ -139,3 +141,18 @@ def test_reset_password_refuses_a_short_one(operator, bob):
         reset_password(operator, bob.id, "short")
     assert refused.value.code == "invalid_password"
     assert database_rows() == before
+
+
+def test_the_users_list_shows_who_never_confirmed(operator_client, bob):
+    from actions.accounts import register_user
+
+    register_user("dave", "correct horse battery", confirmed=False)
+    page = operator_client.get("/admin/user/").get_data(as_text=True)
+    assert "Confirmed" in page
+    confirmed = {}
+    for row in page.split("<tr")[1:]:
+        name = re.search(r'<td class="col-username">\s*(\w+)\s*</td>', row)
+        cell = re.search(r'<td class="col-confirmed_at">\s*([^<]*?)\s*</td>', row)
+        if name and cell:
+            confirmed[name.group(1)] = cell.group(1)
+    assert confirmed["bob"].endswith(" UTC") and confirmed["dave"] == ""
