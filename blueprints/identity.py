@@ -14,7 +14,8 @@ join, so ending one credential cuts exactly its sockets.
 - The JSON API and the file routes: a bearer token, else the cookie (`request_principal`).
 - Sockets: `auth={"token": ...}`, else the cookie, at connect (`connecting_principal`); the
   principal is remembered in the socket's session and resolved again at every event
-  (`socket_principal`), so a deactivated user or a revoked token stops at once.
+  (`socket_principal`), so a deactivated user, an ended login session or a revoked token stops
+  at once.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class Principal:
     @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
-        if self.credential is None:  # a cookie from before login sessions had ids: none to join
+        if self.credential is None:  # no credential of its own: nothing to join
             return None
         return token_room(self.credential) if self.method == "token" else session_room(self.credential)
 
