@@ -11,12 +11,18 @@ while one abuse runs in another process:
 
 - reference: nothing else (the unloaded figure every other phase is divided by);
 - burst-1000: one socket emits 1,000 sends at once; flood-5s: one socket emits as fast as it can
-  for 5 seconds (tens of thousands);
+  for 5 seconds (tens of thousands); flood-tabs: one user sends 400 messages a second from 4
+  sockets (tabs), each paced to stay below the socket's queue, so that every send is taken;
 - guess-one-address: 8 threads (`--guess-threads`) post wrong passwords for one account, from one address;
   guess-distributed: the same over 100 accounts and 250 source addresses (127.0.0.x), so that
   per-account and per-address limits hardly bite and only the hashing's cost is left;
 - big-images: 15 uploads in 6 s of a 1,580-byte lossless WebP of 6300x6300 pixels;
 - huge-json: 2 clients posting 100 MB JSON bodies to POST /api/tokens, unauthenticated.
+
+The quiet client's sends go round-robin over 30 users (a group each, under 1 send a second per
+user), so that the send rate (SEND_BURST, SEND_PER_MINUTE) limits abusers only.
+`--compare-limits` serves the `--after` checkout twice, with the abuse limits of issue 10 off
+(SEND_PER_MINUTE=0, LOCKOUT_FAILURES=0) and on (their defaults), instead of before and after.
 
 Unacknowledged sends count as the whole ack timeout. Between phases the server is left to
 recover until a probe's acks are back to normal. Figures: p50, p99, max of send -> ack in ms,
@@ -40,11 +46,16 @@ from server import ROOT, BenchServer
 from session import machine_description, run, write_results
 
 BENCH = Path(__file__).resolve().parent
-PHASES = ["reference", "burst-1000", "flood-5s", "guess-one-address", "guess-distributed", "big-images",
-          "huge-json"]
+PHASES = ["reference", "burst-1000", "flood-5s", "flood-tabs", "guess-one-address", "guess-distributed",
+          "big-images", "huge-json"]
 DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 PASSWORD = "bench password 1234"
 DISTRIBUTED_ACCOUNTS = 100
+QUIET_USERS = 30
+# The abuse limits of issue 10, off and on (--compare-limits); sign-ups are never limited here (the
+# scenario registers 130 accounts from one address).
+LIMITS = {"no-limits": {"SEND_PER_MINUTE": "0", "LOCKOUT_FAILURES": "0"},
+          "limits": {"SEND_BURST": "10", "SEND_PER_MINUTE": "60", "LOCKOUT_FAILURES": "10"}}
 ADDRESSES = [f"127.0.0.{number}" for number in range(2, 252)]
 
 
@@ -60,6 +71,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for both servers (repeatable), e.g. PASSWORD_HASH_THREADS=2")
     parser.add_argument("--repeats", type=int, default=1, help="runs of every phase (medians are reported)")
+    parser.add_argument("--compare-limits", action="store_true",
+                        help="serve --after twice, with the abuse limits off and on, instead of before and after")
     parser.add_argument("--db-dir", type=Path, default=DEFAULT_DB_DIR)
     parser.add_argument("--json", type=Path, help="also write the raw results there")
     return parser.parse_args()
@@ -88,8 +101,9 @@ class Scenario:
         self.server, self.image = server, image
         session = requests.Session()
         listener = self.register(session)
-        self.quiet, self.flooder, self.uploader, self.victim = (self.register(session) for _ in range(4))
-        self.quiet_group = self.group(session, self.quiet, listener)
+        self.flooder, self.uploader, self.victim = (self.register(session) for _ in range(3))
+        self.quiet = [self.register(session) for _ in range(QUIET_USERS)]
+        self.quiet_groups = [self.group(session, quiet, listener) for quiet in self.quiet]
         self.flood_group = self.group(session, self.flooder, listener)
         self.upload_group = self.group(session, self.uploader, listener)
         self.distributed = [self.register(session)["username"] for _ in range(DISTRIBUTED_ACCOUNTS)]
@@ -109,8 +123,10 @@ class Scenario:
         return response.json()["conversation"]["id"]
 
     def quiet_job(self, duration: float, rate: float, ack_timeout: float) -> dict:
-        return {"url": self.server.url, "token": self.quiet["token"], "conversation_id": self.quiet_group,
-                "duration": duration, "rate": rate, "ack_timeout": ack_timeout, "tag": uuid.uuid4().hex[:8]}
+        senders = [{"token": quiet["token"], "conversation_id": group} for quiet, group in
+                   zip(self.quiet, self.quiet_groups, strict=True)]
+        return {"url": self.server.url, "senders": senders, "duration": duration, "rate": rate,
+                "ack_timeout": ack_timeout, "tag": uuid.uuid4().hex[:8]}
 
     def abuse(self, phase: str, duration: float, guessers: int) -> tuple[str, dict] | None:
         server = {"url": self.server.url, "host": "127.0.0.1", "port": self.server.port}
@@ -119,6 +135,7 @@ class Scenario:
             "reference": None,
             "burst-1000": ("burst", {**flood, "count": 1000}),
             "flood-5s": ("burst", {**flood, "seconds": 5}),
+            "flood-tabs": ("paced", {**flood, "sockets": 4, "rate": 100, "seconds": duration}),
             "guess-one-address": ("guess", {**server, "threads": guessers, "duration": duration,
                                             "addresses": ["127.0.0.1"], "usernames": [self.victim["username"]]}),
             "guess-distributed": ("guess", {**server, "threads": guessers, "duration": duration,
@@ -208,7 +225,11 @@ def main() -> int:
     if "reference" not in phases:
         phases.insert(0, "reference")
     checkouts = {"after": arguments.after.resolve()}
-    if arguments.before:
+    variant_settings = {"after": LIMITS["limits"]}
+    if arguments.compare_limits:
+        checkouts = {variant: arguments.after.resolve() for variant in LIMITS}
+        variant_settings = LIMITS
+    elif arguments.before:
         checkouts = {"before": arguments.before.resolve(), **checkouts}
     machine = machine_description()
     print(f"[abuse] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}; "
@@ -222,7 +243,8 @@ def main() -> int:
             scenarios = {}
             for variant, checkout in checkouts.items():
                 servers[variant] = BenchServer("simple", Path(sys.executable).parent, Path(workdir) / variant,
-                                               app_dir=checkout, jobs=True, env=settings).start()
+                                               app_dir=checkout, jobs=True,
+                                               env={**variant_settings.get(variant, {}), **settings}).start()
                 scenarios[variant] = Scenario(servers[variant], image)
                 print(f"[abuse] {variant}: {checkout} on port {servers[variant].port}", flush=True)
             for repeat in range(arguments.repeats):

@@ -3,8 +3,11 @@ GIL) from the quiet client's process: `python bench/abuse_load.py ROLE < job.jso
 JSON result. Runs in the app's .venv (python-socketio's threading client, requests).
 
 - quiet: sends `message:send` at a fixed rate (open loop, so a stalled server cannot slow the
-  sending down and hide its own stall) and records each send's time to its ack;
+  sending down and hide its own stall) and records each send's time to its ack; the sends go
+  round-robin over `senders` (a socket each), so that no one of them exceeds a per-user send rate;
 - burst: one socket emits `count` sends at once, or as many as it can for `seconds`;
+- paced: one user's `sockets` (tabs) each send `rate` messages a second for `seconds`, never more
+  than a few in flight, so that each send is taken (stored, or refused by the send rate);
 - guess: threads posting wrong passwords to POST /api/tokens, from one address or many;
 - images: uploads of one small image file spread over `seconds`;
 - bodies: senders posting huge JSON bodies to POST /api/tokens.
@@ -33,7 +36,7 @@ def connect(url: str, token: str) -> socketio.Client:
 
 
 def quiet(job: dict) -> dict:
-    client = connect(job["url"], job["token"])
+    senders = [(connect(job["url"], sender["token"]), sender["conversation_id"]) for sender in job["senders"]]
     sent: dict[int, float] = {}
     latencies: dict[int, float] = {}
     failures: Counter = Counter()
@@ -48,15 +51,17 @@ def quiet(job: dict) -> dict:
     interval, started = 1 / job["rate"], time.perf_counter()
     number = 0
     while time.perf_counter() - started < job["duration"]:
+        client, conversation_id = senders[number % len(senders)]
         sent[number] = time.perf_counter()
-        client.emit("message:send", {"conversation_id": job["conversation_id"], "body": BODY,
+        client.emit("message:send", {"conversation_id": conversation_id, "body": BODY,
                                      "client_id": f"q{job['tag']}-{number}"}, callback=acknowledged(number))
         number += 1
         time.sleep(max(0.0, started + number * interval - time.perf_counter()))
     deadline = time.perf_counter() + job["ack_timeout"]
     while len(latencies) < number and time.perf_counter() < deadline:
         time.sleep(0.05)
-    client.disconnect()
+    for client, _ in senders:
+        client.disconnect()
     # A send never acknowledged counts as taking the whole timeout (and is reported apart).
     timeouts = number - len(latencies)
     return {"sent": number, "timeouts": timeouts, "failures": dict(failures),
@@ -79,6 +84,35 @@ def burst(job: dict) -> dict:
     if client.connected:
         client.disconnect()
     return {"emitted": emitted, "acks": dict(acks), "disconnected_by_server": disconnected}
+
+
+def paced(job: dict) -> dict:
+    acks: Counter = Counter()
+
+    def tab(client: socketio.Client, number: int) -> None:
+        in_flight = threading.BoundedSemaphore(4)  # below SOCKET_EVENT_QUEUE: never answered `busy`
+        started, sent = time.perf_counter(), 0
+        while time.perf_counter() - started < job["seconds"]:
+            if in_flight.acquire(timeout=1):
+                def done(ack):
+                    acks.update([ack["error"]["code"] if not ack.get("ok") else "ok"])
+                    in_flight.release()
+                client.emit("message:send", {"conversation_id": job["conversation_id"],
+                                             "body": f"paced {number}-{sent}"}, callback=done)
+                sent += 1
+            time.sleep(max(0.0, started + sent / job["rate"] - time.perf_counter()))
+
+    clients = [connect(job["url"], job["token"]) for _ in range(job["sockets"])]
+    threads = [threading.Thread(target=tab, args=(client, number)) for number, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep(job.get("linger", 0))
+    for client in clients:
+        if client.connected:
+            client.disconnect()
+    return {"acks": dict(acks), "sent": sum(acks.values())}
 
 
 def guess(job: dict) -> dict:
@@ -163,7 +197,7 @@ def post_huge_body(host: str, port: int, size: int, chunk: bytes) -> str:
     return answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/") else "no answer"
 
 
-ROLES = {"quiet": quiet, "burst": burst, "guess": guess, "images": images, "bodies": bodies}
+ROLES = {"quiet": quiet, "burst": burst, "paced": paced, "guess": guess, "images": images, "bodies": bodies}
 
 if __name__ == "__main__":
     print(json.dumps(ROLES[sys.argv[1]](json.load(sys.stdin))))

@@ -143,3 +143,30 @@ def test_only_operators_lift_locks(alice, bob):
     with pytest.raises(Exception) as refused:
         lift_lockout(bob, alice.id)
     assert getattr(refused.value, "code", None) == "not_an_operator"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    from tests.engines import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.integration
+def test_the_same_on_postgresql(tmp_path, postgres, app_settings):
+    """The failure count's upsert and row lock (its own transaction) on PostgreSQL."""
+    from tests.database_apps import app_on, postgres_database
+    from tests.factories import make_user
+
+    with postgres_database(postgres) as url, app_on(url, tmp_path) as app:
+        app.config.update(app_settings)
+        alice, operator = make_user("alice"), make_user("operator", role="admin")
+        client = app.test_client()
+        assert [token_request(client, "alice", "wrong").status_code for _ in range(3)] == [401] * 3
+        assert error_of(token_request(client, "alice", PASSWORD)) == (429, "account_locked")
+        assert [row[0] for row in log_rows()] == ["login_failed"] * 3 + ["account_locked"]
+        lift_lockout(operator, alice.id)
+        assert token_request(client, "alice", PASSWORD).status_code == 201
+        assert lockout_state(alice) == type(lockout_state(alice))(0, 0, None)

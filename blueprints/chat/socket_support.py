@@ -13,12 +13,13 @@ waiting the next ones are refused with `busy` before they reach a handler at all
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
 from functools import wraps
 
-from flask import request
+from flask import current_app, request
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
@@ -30,6 +31,8 @@ from extensions import socketio
 from models import User
 from ops.logs import record_socket_event
 from payloads import error_payload
+
+log = logging.getLogger(__name__)
 
 
 def failure(error: ActionError) -> dict:
@@ -85,7 +88,26 @@ def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> di
                 return failure(Unauthorized("unauthorized", "Log in again."))
             result = handler(principal.user, check_payload(args[0] if args else None))
     except ActionError as error:
+        _count_rate_limited(error.code == "rate_limited")
         return failure(error)
     except Exception as error:  # the database unreachable (unavailable), or a fault (internal_error)
         return failure(fault_answer(error, f"socket event {name}"))
+    _count_rate_limited(False)
     return {"ok": True, **result}
+
+
+def _count_rate_limited(refused: bool) -> None:
+    """A socket that goes on sending while refused `rate_limited` (SOCKET_BUSY_DISCONNECT times
+    in a row) is cut, as one that sends into its full queue: refusals are cheap, so a flooder
+    would otherwise keep the loop busy with them for as long as it likes."""
+    environ = request.environ  # the connection's own (python-socketio keeps one per connection)
+    in_a_row = environ["switchboard.rate_limited"] = environ.get("switchboard.rate_limited", 0) + 1 if refused else 0
+    if in_a_row and in_a_row == current_app.config["SOCKET_BUSY_DISCONNECT"]:
+        sid, namespace = request.sid, request.namespace
+        log.warning("socket %s kept sending while rate limited: disconnected", sid)
+        eio_sid = socketio.server.manager.eio_sid_from_sid(sid, namespace)
+
+        def cut() -> None:  # the whole connection, as blueprints.chat.socket_queue cuts a busy one
+            socketio.server.disconnect(sid, namespace=namespace)
+            socketio.server.eio.disconnect(eio_sid)
+        after_ack(cut)

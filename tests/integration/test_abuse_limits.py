@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 import requests
+import socketio
 
 from tests.admin.test_live import OperatorBrowser
 from tests.servers import ChatUser, LiveServer, wait_for
@@ -26,6 +27,7 @@ LIMITS = {
     "TOKENS_PER_HOUR": "2",
     "LOCKOUT_FAILURES": "3", "LOCKOUT_SECONDS": "2", "LOCKOUT_MAX_SECONDS": "3600",
     "LOGIN_ATTEMPTS_PER_MINUTE": "0",  # the lockout alone (the per-minute limit: tests/test_rate_limits.py)
+    "SOCKET_BUSY_DISCONNECT": "20",  # also: rate_limited refusals in a row before a socket is cut
 }
 
 
@@ -99,6 +101,28 @@ def test_a_send_flood_gets_rate_limited_acks_past_the_burst_and_recovers(server,
     assert late["message"]["body"] == "spam 7" and "by REST" not in bodies and "I am fine" in bodies
     accepted = {f"spam {n}" for n, ack in enumerate(acks) if ack["ok"]} | {"spam 7"}
     assert sorted(stored_spam) == sorted(accepted)  # each once; nothing of a refused send
+
+
+def test_a_socket_that_goes_on_sending_while_rate_limited_is_cut(server, connect):
+    flooder = user(server)
+    group_id = flooder.api("POST", "/groups", json={"name": "Cut", "member_ids": []}).json()["conversation"]["id"]
+    socket = connect(flooder)
+    acks = []
+    for number in range(40):  # one at a time (never `busy`), ignoring every retry_after
+        try:
+            acks.append(socket.call("message:send", {"conversation_id": group_id, "body": f"flood {number}"},
+                                    timeout=5))
+        except socketio.exceptions.SocketIOError:
+            break
+    wait_for(lambda: not socket.client.connected, timeout=10, what="the flooder to be cut")
+    codes = [ack["error"]["code"] if not ack["ok"] else "ok" for ack in acks]
+    # cut right after the 20th refusal in a row (a send let through by the refill would start the count again)
+    assert codes[:3] == ["ok"] * 3 and codes[-20:] == ["rate_limited"] * 20 and len(codes) < 40, codes
+    assert "socket" in server.log_text() and "kept sending while rate limited" in server.log_text()
+    # the user is not banned: a new connection may send once the rate allows
+    again = connect(flooder)
+    wait_for(lambda: again.call("message:send", {"conversation_id": group_id, "body": "calm"})["ok"], timeout=5,
+             interval=0.25, what="a send after the cut")
 
 
 def test_registrations_past_the_limit_get_429_per_address(server):
