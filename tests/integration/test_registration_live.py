@@ -1,18 +1,21 @@
 """Registration and recovery on a real server (gunicorn + gevent, and the real job consumer that
 sends the codes): codes read from a real SMTP server (aiosmtpd on 127.0.0.1) and from an HTTP
 webhook receiver that checks the signature, as an SMS gateway would. REGISTRATION=email,phone.
-
-Expired codes are refused by tests/test_api_accounts.py (the clock moved in the database)."""
+An expired code is made by moving its expiry back in the server's database; a changed hash
+method by a second gunicorn on the same database with another PASSWORD_HASH_METHOD."""
 from __future__ import annotations
 
 import email
 import hashlib
 import hmac
+import html
 import json
 import re
+import sqlite3
 import threading
 import time
 import uuid
+from contextlib import closing
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -246,3 +249,62 @@ def test_a_password_reset_by_code_ends_every_other_session(server, inbox):
     assert requests.get(server.url + "/api/me", headers=new_token, timeout=10).status_code == 200
     assert Browser(server, username, "a brand new secret").response.headers["Location"] == "/"
     assert Browser(server, username).response.status_code == 400  # the old password is gone
+
+
+def database(server: LiveServer) -> sqlite3.Connection:
+    return sqlite3.connect(server.workdir / "switchboard.db")
+
+
+def test_an_expired_code_is_refused(server, inbox):
+    address = new_email()
+    username, _ = register(server, email=address)
+    code = mailed_code(inbox, address)
+    with closing(database(server)) as connection, connection:  # ten minutes later
+        connection.execute("UPDATE account_codes SET expires_at = '2000-01-01 00:00:00.000000' WHERE address = ?",
+                           (address,))
+    expired = post(server, "/api/accounts/confirm", username=username, password=PASSWORD, code=code)
+    assert (expired.status_code, expired.json()["error"]["code"]) == (400, "code_expired")
+
+
+@pytest.mark.parametrize("password, shown", [
+    ("password1", "That password is one of the most common ones: choose another."),
+    ("{username}-2024", "The password must not contain the username."),
+    ("short", "Field must be between 8 and 128 characters long."),
+])
+def test_weak_passwords_are_refused_next_to_the_field_on_the_page(server, password, shown):
+    browser = requests.Session()
+    page = browser.get(server.url + "/register", timeout=10).text
+    username = f"u{uuid.uuid4().hex[:10]}"
+    password = password.format(username=username.upper())
+    response = browser.post(server.url + "/register", timeout=10, allow_redirects=False, data={
+        "username": username, "email": new_email(), "password": password, "confirm": password,
+        "csrf_token": OperatorBrowser.token_in(page)})
+    assert response.status_code == 400
+    field = re.search(r'<input[^>]*name="password"[^>]*>\s*<span class="field-error">([^<]*)</span>', response.text)
+    assert field is not None and html.unescape(field.group(1)) == shown
+    assert post(server, "/api/tokens", username=username, password=password).status_code == 401  # no account
+
+
+def test_a_login_rehashes_a_password_when_the_method_changed(server, inbox, tmp_path):
+    address = new_email()
+    username, _ = register(server, email=address)
+    post(server, "/api/accounts/confirm", username=username, password=PASSWORD, code=mailed_code(inbox, address))
+
+    def stored_hash() -> str:
+        with closing(database(server)) as connection:
+            return connection.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()[0]
+
+    before = stored_hash()
+    assert before.startswith("pbkdf2:sha256:1$")
+    # The same database served with a costlier method, as after raising PASSWORD_HASH_METHOD.
+    upgraded = LiveServer(server.workdir, env={**server.env, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}, jobs=False)
+    upgraded.start()
+    try:
+        assert post(upgraded, "/api/tokens", username=username, password="wrong password").status_code == 401
+        assert stored_hash() == before  # only a right password is hashed anew
+        assert post(upgraded, "/api/tokens", username=username, password=PASSWORD).status_code == 201
+        after = stored_hash()
+        assert after.startswith("pbkdf2:sha256:1000$") and after != before
+        assert post(server, "/api/tokens", username=username, password=PASSWORD).status_code == 201  # still works
+    finally:
+        upgraded.stop()
