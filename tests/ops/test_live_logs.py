@@ -100,3 +100,17 @@ def test_no_secret_reaches_the_log_and_every_line_has_its_request_id(server):
     assert any(line["message"].startswith("socket event message:send conversation_not_found") for line in socket_lines)
     assert all(re.fullmatch(r"[0-9a-f]{32}", line["request_id"]) for line in socket_lines)
     assert len({line["request_id"] for line in socket_lines}) == len(socket_lines)  # one id per event
+
+
+def test_a_socket_connects_under_the_request_id_it_sends(server):
+    import socketio
+
+    user = ChatUser.register(server.url)
+    mine = f"sock-{uuid.uuid4().hex[:12]}"
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, auth={"token": user.token}, headers={"X-Request-ID": mine}, transports=["websocket"],
+                   wait_timeout=10)
+    client.disconnect()
+    lines = wait_for(lambda: [line for line in log_lines(server) if line["request_id"] == mine],
+                     what="the connect's line")
+    assert [line["message"] for line in lines] == ["socket connect ok"]
