@@ -73,16 +73,21 @@ def post_worker_init(worker):
     from blueprints.chat.socket_queue import close_connections_gracefully
 
     sockets = worker.wsgi.extensions["socketio"].server
+    gateway = worker.wsgi.extensions["gateway_delivery"]  # the bzGhost gateway's connections (gateway/)
     stop_accepting = worker.handle_exit
 
     def close_sockets():
         log = logging.getLogger("switchboard.shutdown")
+        # Gateway connections close as soon as the command each runs is answered (not waited for here).
+        log.info("shutting down: closing %s gateway connections", gateway.close_all())
         # Events in flight get most of graceful_timeout (the command line's, if given), then the rest.
         closed = close_connections_gracefully(sockets, max(0.5, worker.cfg.graceful_timeout - 2.5))
         log.info("shutting down: closed %s socket connections", closed)
         gevent.sleep(1.5)  # gunicorn closes its listener within a second: connections accepted meanwhile
         if latecomers := close_connections_gracefully(sockets, 1.0):
             log.info("shutting down: closed %s more socket connections", latecomers)
+        if latecomers := gateway.close_all():
+            log.info("shutting down: closing %s more gateway connections", latecomers)
 
     def handle_exit(sig, frame):
         stop_accepting(sig, frame)

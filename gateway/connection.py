@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 ANSWERED_REMEMBERED = 256  # own sends answered on this connection, whose fan-out it skips
 
 # WebSocket close codes (RFC 6455)
-NORMAL, PROTOCOL_ERROR, UNSUPPORTED_DATA, POLICY_VIOLATION, TOO_BIG = 1000, 1002, 1003, 1008, 1009
+NORMAL, GOING_AWAY, PROTOCOL_ERROR, UNSUPPORTED_DATA, POLICY_VIOLATION, TOO_BIG = 1000, 1001, 1002, 1003, 1008, 1009
 
 
 class Connection:
@@ -43,6 +43,8 @@ class Connection:
         self._queued = self._written = 0
         self._writing = False
         self._closing: tuple[int, str] | None = None
+        self.in_command = False  # its reader runs a command (gateway.session.answer)
+        self._ending: tuple[int, str, bytes] | None = None
         self.dead = False
         self._answered: deque[int] = deque(maxlen=ANSWERED_REMEMBERED)
         start_background_task(self._write)
@@ -75,6 +77,26 @@ class Connection:
         if self._closing is None:
             self._closing = (code, reason)
             self._wakeup.set()
+
+    @property
+    def ending(self) -> bool:
+        return self._ending is not None
+
+    def end_when_idle(self, code: int, reason: str, packet: bytes) -> None:
+        """Send `packet` and close, once the command running now (if any) has been answered."""
+        self._ending = (code, reason, packet)
+        if not self.in_command:
+            self._end()
+
+    def command_done(self) -> None:
+        self.in_command = False
+        if self._ending is not None:
+            self._end()
+
+    def _end(self) -> None:
+        code, reason, packet = self._ending
+        self.push(packet)
+        self.close(code, reason)
 
     def abort(self) -> None:
         """Cut the connection now, whatever is queued or being written."""

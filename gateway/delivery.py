@@ -15,7 +15,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from gateway.adapter import message_frame
-from gateway.connection import POLICY_VIOLATION, Connection
+from gateway.connection import GOING_AWAY, POLICY_VIOLATION, Connection
 from gateway.packets import MESSAGE, PUSH, encode
 from realtime.deliveries import read_revisions
 from realtime.ordering import RevisionOrder
@@ -87,7 +87,8 @@ class GatewayDelivery:
         self.app = app
         self.start_background_task = start_background_task
         self.sleep = sleep
-        self.connections = Connections()
+        self.connections = Connections()  # logged in
+        self.open: set[Connection] = set()  # all, logged in or not (for the shutdown)
         self.order = RevisionOrder(self._apply, self._read_missing, start_background_task, sleep)
 
     def receive(self, frames: list[dict]) -> None:
@@ -124,6 +125,17 @@ class GatewayDelivery:
                 connection.push(packet)
                 connection.close(POLICY_VIOLATION, reason)
 
+    def close_all(self) -> int:
+        """At shutdown (SIGTERM, gunicorn.conf.py): every connection is told (`closed`,
+        `shutting_down`) and closed (1001) once the command it runs, if any, is answered; its
+        client reconnects, to another instance. Returns how many."""
+        packet = encode(PUSH, {"type": "closed", "errorCode": "shutting_down",
+                               "errorMsg": CLOSE_REASONS["shutting_down"]})
+        connections = [connection for connection in self.open if not connection.closing and not connection.ending]
+        for connection in connections:
+            connection.end_when_idle(GOING_AWAY, "shutting_down", packet)
+        return len(connections)
+
     def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
         return read_revisions(self.app, conversation_id, first, last,
                               lambda message, changed: message_frame(message, message.revision, created=not changed))
@@ -132,5 +144,6 @@ class GatewayDelivery:
 CLOSE_REASONS = {
     "deactivated": "This account was deactivated.",
     "password_reset": "An operator reset this account's password: log in again with a new token.",
+    "shutting_down": "This server is restarting: connect again.",
     "token_revoked": "The token this connection logged in with was revoked.",
 }

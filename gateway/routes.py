@@ -38,6 +38,7 @@ def websocket():
     connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,
                             delivery.sleep)
     connection_opened("im")
+    delivery.open.add(connection)
     try:
         serve(app, connection)
     finally:

@@ -50,10 +50,11 @@ def serve(app: Flask, connection: Connection) -> None:
                     log.warning("gateway connection %s (%s, user %s): packet_too_large (the WebSocket message), "
                                 "closed", connection.id, connection.address, connection.user_id)
                 break
+            if connection.closing:  # closed meanwhile (a shutdown, a revocation): nothing more runs
+                break
             if data is None:
-                if not connection.closing:
-                    refuse(connection, "idle", f"Nothing came for {config['GATEWAY_IDLE_SECONDS']} s: send a ping "
-                                               "(command 17) more often.", NORMAL)
+                refuse(connection, "idle", f"Nothing came for {config['GATEWAY_IDLE_SECONDS']} s: send a ping "
+                                           "(command 17) more often.", NORMAL)
                 break
             if len(connection.ws.input_buffer) >= config["GATEWAY_RECEIVE_QUEUE"]:
                 refuse(connection, "busy", f"More than {config['GATEWAY_RECEIVE_QUEUE']} packets waited for an "
@@ -91,6 +92,14 @@ def refuse(connection: Connection, code: str, message: str, close_code: int, com
 def answer(connection: Connection, packet: Packet) -> None:
     """Run one command in its unit of work; the response is written before its changes leave."""
     handler, needs_caller = HANDLERS[packet.command]
+    connection.in_command = True
+    try:
+        _run(connection, packet, handler, needs_caller)
+    finally:
+        connection.command_done()  # a shutdown waiting for this answer closes the connection now
+
+
+def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) -> None:
     held = HeldEvents().start()
     try:
         try:
@@ -137,6 +146,7 @@ def _refusal(command: int, code: str, message: str, body: dict) -> dict:
 def _forget(app: Flask, connection: Connection) -> None:
     delivery = app.extensions["gateway_delivery"]
     delivery.connections.remove(connection)
+    delivery.open.discard(connection)
     connection.finish(FINISH_SECONDS)
     if connection.user_id is not None:
         presence.disconnected(connection.user_id, connection.presence_id)

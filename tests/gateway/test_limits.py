@@ -52,3 +52,23 @@ def test_the_send_rate_of_the_chat_holds_on_the_gateway(strict_server, gateway):
         ("r1", True), ("r2", True), ("r3", False), ("r1", True)]
     assert answers[2]["errorCode"] == "rate_limited" and answers[2]["retryAfter"] >= 1
     assert answers[3]["duplicate"] is True and answers[3]["id"] == answers[0]["id"]
+
+
+def test_a_shutdown_tells_gateway_clients_and_closes_their_connections(tmp_path, gateway):
+    """SIGTERM (gunicorn.conf.py): each gateway connection is told and closed with 1001, so that
+    its client reconnects to another instance at once."""
+    server = LiveServer(tmp_path, jobs=False)
+    server.migrate()
+    server.start()
+    try:
+        alice = ChatUser.register(server.url)
+        logged = gateway(server.url)
+        assert logged.login(alice.token, alice.id)["success"]
+        anonymous = gateway(server.url)
+        server.process.terminate()
+        for client in (logged, anonymous):
+            assert client.response(PUSH, type="closed")["errorCode"] == "shutting_down"
+            assert client.wait_closed().code == 1001
+        assert "shutting down: closing 2 gateway connections" in server.log_text()
+    finally:
+        server.stop()

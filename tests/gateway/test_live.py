@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+import requests
 
 from tests.gateway.client import (
     JOIN,
@@ -246,13 +247,30 @@ def test_deactivation_closes_the_connection_and_the_token_stops_working(server, 
     assert again.response(LOGIN_RESPONSE)["errorCode"] == "invalid_token"
 
 
+def test_revoking_a_token_closes_its_connections_only(server, gateway):
+    alice = ChatUser.register(server.url)
+    second = requests.post(server.url + "/api/tokens", json={"username": alice.username,
+                                                               "password": "correct horse battery"}, timeout=10)
+    assert second.status_code in (200, 201), second.text
+    kept = logged_in(gateway, server, ChatUser(server.url, alice.username, second.json()["token"], alice.id))
+    revoked = logged_in(gateway, server, alice)
+
+    assert alice.api("DELETE", "/tokens/current").status_code in (200, 204)
+
+    assert revoked.response(PUSH, type="closed")["errorCode"] == "token_revoked"
+    assert revoked.wait_closed().code == 1008
+    kept.send(PING, {})
+    kept.response(PONG)
+    assert kept.closed is None
+
+
 def test_the_back_office_counts_gateway_connections(server, gateway, operator):
     def connected() -> int:
         page = operator.session.get(server.url + "/admin/", timeout=10).text
         return int(re.search(r'id="connected-sockets">(\d+)<', page).group(1))
 
-    before = connected()
+    wait_for(lambda: connected() == 0, what="earlier tests' connections to be gone")
     client = logged_in(gateway, server, ChatUser.register(server.url))
-    assert connected() == before + 1
+    assert connected() == 1
     client.close()
-    wait_for(lambda: connected() == before, what="the closed connection to leave the count")
+    wait_for(lambda: connected() == 0, what="the closed connection to leave the count")
