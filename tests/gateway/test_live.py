@@ -194,6 +194,40 @@ def test_an_image_is_sent_by_its_attachment_id(server, gateway, connect):
     assert (new["kind"], new["attachment_id"], new["body"]) == ("image", attachment_id, "a dot")
 
 
+def test_voice_and_other_files_have_their_content_types(server, gateway):
+    alice = ChatUser.register(server.url)
+    group_id = public_group(alice)
+    client = logged_in(gateway, server, alice)
+    wav = b"RIFF" + (36).to_bytes(4, "little") + b"WAVEfmt " + bytes(24) + b"data" + bytes(4)
+    for name, data, content_type, number in [("hello.wav", wav, "audio/wav", 2),
+                                             ("notes.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf", 5)]:
+        upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": (name, data, content_type)})
+        assert upload.status_code == 201, upload.text
+        attachment_id = upload.json()["attachment"]["id"]
+        client.send(SEND, {"contentType": number, "content": str(attachment_id), "chatId": str(group_id),
+                           "hasBeenSentId": name.replace(".", "-")})
+        sent = client.response(MESSAGE, hasBeenSentId=name.replace(".", "-"))
+        assert (sent["success"], sent["contentType"], sent["file"]["name"]) == (True, number, name), sent
+    kinds = [m["kind"] for m in alice.api("GET", f"/conversations/{group_id}/messages").json()["messages"]]
+    assert sorted(kinds) == ["file", "voice"]
+
+
+def test_gateway_clients_hear_each_other_and_the_senders_other_devices(server, gateway, connect):
+    alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
+    group_id = public_group(alice, bob, carol)
+    phone, tablet, bob_gateway = (logged_in(gateway, server, user) for user in (alice, alice, bob))
+    carol_socket = connect(carol)
+    phone.send(SEND, text(group_id, "to all devices", alice, "dev-1"))
+    answer = phone.response(MESSAGE, hasBeenSentId="dev-1")
+    for client in (tablet, bob_gateway):
+        assert client.response(MESSAGE, content="to all devices")["id"] == answer["id"]
+    wait_for(lambda: carol_socket.received["message:new"], what="the message on carol's socket")
+    assert carol_socket.call("message:send", {"conversation_id": group_id, "body": "sentinel"})["ok"]
+    for client in (phone, tablet, bob_gateway):
+        client.response(MESSAGE, content="sentinel")
+        assert [body["id"] for command, body in client.received if command == MESSAGE].count(answer["id"]) == 1
+
+
 def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, operator):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = public_group(alice, bob)
