@@ -18,10 +18,12 @@ from dataclasses import dataclass
 import pyotp
 from flask import current_app
 
-from actions.access import is_operator
-from actions.errors import Conflict, Unauthorized
+from actions.access import access_operator, is_operator
+from actions.audit import record
+from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.rate_limits import limit_code_attempt
 from actions.security_log import record_refusal
+from actions.user_admin import get_account
 from events import atomic
 from extensions import db
 from models import RecoveryCode, TwoFactor, User
@@ -162,6 +164,21 @@ def disable_two_factor(user: User, password: object, code: object) -> None:
     check_second_factor(user, code)
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(db.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+
+
+@atomic()
+def reset_two_factor(operator: User, user_id: int) -> User:
+    """An operator turns off another account's two-factor (its owner lost the phone and the
+    recovery codes); audited. Never one's own: that takes the password and a code."""
+    access_operator(operator)
+    user = get_account(user_id)
+    if user.id == operator.id:
+        raise Forbidden("own_account", "Turn your own two-factor authentication off in your settings.")
+    _enabled(user)
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(db.delete(TwoFactor).where(TwoFactor.user_id == user.id))
+    record(operator, "user.two_factor_reset", "user", user.id, {"two_factor": True}, {"two_factor": False})
+    return user
 
 
 def _enabled(user: User) -> TwoFactor:

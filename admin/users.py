@@ -8,6 +8,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 
 from actions.lockout import lift_lockout, lockout_state
+from actions.two_factor import reset_two_factor
 from actions.user_admin import (
     create_user,
     deactivate_user,
@@ -101,13 +102,16 @@ class UserView(SecureModelView):
 
     @expose("/manage/<id:user_id>/<operation>", methods=("POST",))
     def operate_view(self, user_id: int, operation: str):
-        """One-click account operations: deactivate, reactivate, promote, demote, unlock (CSRF token checked)."""
+        """One-click account operations: deactivate, reactivate, promote, demote, unlock, two-factor off (CSRF
+        token checked)."""
         operations = {
             "deactivate": (lambda: deactivate_user(current_operator(), user_id), "Account deactivated."),
             "reactivate": (lambda: reactivate_user(current_operator(), user_id), "Account reactivated."),
             "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), "Now an operator."),
             "demote": (lambda: set_user_role(current_operator(), user_id, "user"), "Now a regular user."),
             "unlock": (lambda: lift_lockout(current_operator(), user_id), "Lock lifted: the account may log in again."),
+            "two-factor-off": (lambda: reset_two_factor(current_operator(), user_id),
+                               "Two-factor authentication is off: the user logs in with the password alone."),
         }
         if operation not in operations:
             abort(404)

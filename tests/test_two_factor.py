@@ -258,3 +258,30 @@ def test_hostile_codes_are_wrong_codes(app, client, alice, enrolled):
     for code in ("\ud800" * 12, "x" * 10_000, 123456, ["123456"], {"code": 1}, "１２３４５６", "abcd-efgh-ijk\x00"):
         answer = client.post("/api/tokens", json={**body, "totp": code})
         assert answer.status_code == 401 and answer.json["error"]["code"] == "invalid_code", (code, answer.json)
+
+
+def test_an_operator_turns_off_a_users_two_factor(app, client, alice, bob, operator):
+    from actions.errors import Forbidden
+    from extensions import db
+    from models import AuditEntry
+
+    enrol_directly(alice)
+    secret = enrol_directly(operator)
+    log_in(client, "bob")
+    assert client.post(f"/admin/user/manage/{alice.id}/two-factor-off").status_code == 403
+    client.post("/logout")
+    log_in(client, "operator")
+    client.post("/login/two-factor", data={"code": code_for(secret, 1)})
+    page = client.get(f"/admin/user/manage/?id={alice.id}")
+    assert 'id="user-two-factor"' in page.text and "10 recovery code(s) left" in page.text
+    done = client.post(f"/admin/user/manage/{alice.id}/two-factor-off")
+    assert done.status_code == 302
+    assert not two_factor.has_two_factor(alice)
+    (entry,) = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "user.two_factor_reset")).scalars()
+    assert (entry.actor_id, entry.target_id) == (operator.id, alice.id)
+    with pytest.raises(Forbidden):
+        two_factor.reset_two_factor(operator, operator.id)
+    db.session.rollback()
+    assert two_factor.has_two_factor(operator)
+    client.post("/logout")
+    assert log_in(client, "alice").headers["Location"] == "/"
