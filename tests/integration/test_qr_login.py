@@ -16,6 +16,8 @@ import socketio
 from tests.integration.qr_clients import NAMESPACE, Approver, WaitingPage, csrf_token
 from tests.servers import LiveServer
 
+pytestmark = pytest.mark.integration
+
 ROTATE_SECONDS = 3
 
 

@@ -7,9 +7,12 @@ import re
 import time
 
 import pyotp
+import pytest
 import requests
 
 from tests.servers import ChatUser
+
+pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery"
 
