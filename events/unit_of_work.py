@@ -159,7 +159,24 @@ def _prepare(session: Session) -> None:
     if facts:
         dispatcher = current_app.extensions["events"]
         session.flush()
-        session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts))
+        with _rows_kept(session):
+            session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts))
+
+
+@contextlib.contextmanager
+def _rows_kept(session: Session) -> Iterator[None]:
+    """Rows one adapter reads stay in the session while the next ones render the same facts: its
+    identity map holds rows weakly, and each adapter (Socket.IO, the gateway) would read them again."""
+    kept: list[object] = []
+
+    def keep(_session: Session, instance: object) -> None:
+        kept.append(instance)
+
+    event.listen(session, "loaded_as_persistent", keep)
+    try:
+        yield
+    finally:
+        event.remove(session, "loaded_as_persistent", keep)
 
 
 def _release(session: Session) -> None:
