@@ -128,12 +128,15 @@ def confirm_address(user: User, code: object) -> User:
 
 @atomic()
 def resend_confirmation(user: User, email: object = None, phone: object = None) -> dict:
-    """A new code to the pending address, or to another one given instead (a mistyped address);
-    throttled either way: RateLimited with the time to wait."""
+    """A new code to the address waiting for confirmation, or to the one given (a mistyped
+    address corrected, or an address added from the settings); throttled either way: RateLimited
+    with the time to wait. A given address another account has gets that owner a notice instead."""
     row = find_code(user, "confirm")
-    if row is None:
-        raise NotFound("nothing_to_confirm", "No address is waiting for a code.")
     given = _address_to_confirm(email, phone) if email or phone else None
+    if given is None and row is None:
+        raise NotFound("nothing_to_confirm", "No address is waiting for a code.")
+    if given is not None and given[1] in (user.email, user.phone):
+        raise InvalidInput("invalid_address", "That address is already yours.")
     channel, address = given or (row.channel, row.address)
     ask_for_code(user, "confirm", channel, address)
     return {"channel": channel, "sent_to": masked(address)}
@@ -149,7 +152,7 @@ def request_password_reset(login: object) -> None:
     user = find_account_by_login(login)
     if user is None or not user.active:
         return
-    typed_phone = isinstance(login, str) and "@" not in login and user.phone == check_phone_or_none(login)
+    typed_phone = user.phone is not None and isinstance(login, str) and user.phone == _phone_or_none(login)
     addresses = [("phone", user.phone, user.phone_confirmed_at), ("email", user.email, user.email_confirmed_at)]
     if not typed_phone:
         addresses.reverse()  # the email first, unless the phone was typed
@@ -162,7 +165,7 @@ def request_password_reset(login: object) -> None:
             return
 
 
-def check_phone_or_none(value: str) -> str | None:
+def _phone_or_none(value: str) -> str | None:
     try:
         return check_phone(value)
     except InvalidInput:

@@ -151,3 +151,21 @@ def test_the_confirmation_page_sends_the_code_to_a_corrected_address(client, cap
     assert "d•••@example.org" in client.get("/confirm").get_data(as_text=True)
     assert client.post("/confirm", data={"code": code_sent_to(caplog, "dave@example.org")}).status_code == 302
     assert db.session.execute(db.select(User.email)).scalar_one() == "dave@example.org"
+
+
+def test_an_address_is_added_from_the_settings_page_once_its_code_is_entered(client, auth, alice, caplog):
+    auth.login()
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'id="address-form"' in page and "Email: none" in page
+    refused = client.post("/confirm/resend", data={"address": "nope@", "next": "/settings"})
+    assert (refused.status_code, refused.headers["Location"]) == (303, "/settings")
+    assert "That is not an email address." in client.get("/settings").get_data(as_text=True)
+    sent = client.post("/confirm/resend", data={"address": "Alice@Example.org", "next": "/settings"})
+    assert (sent.status_code, sent.headers["Location"]) == (303, "/confirm")
+    assert "a•••@example.org" in client.get("/settings").get_data(as_text=True)  # waiting for its code
+    assert client.post("/confirm", data={"code": code_sent_to(caplog, "alice@example.org")}).status_code == 302
+    page = client.get("/settings").get_data(as_text=True)
+    assert '<span id="current-email">alice@example.org</span>' in page
+    again = client.post("/confirm/resend", data={"address": "alice@example.org", "next": "/settings"})
+    assert again.headers["Location"] == "/settings"
+    assert "That address is already yours." in client.get("/settings").get_data(as_text=True)

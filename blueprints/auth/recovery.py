@@ -20,6 +20,7 @@ from actions.registration import (
 from actions.two_factor import has_two_factor
 from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmForm, ForgotPasswordForm, ResetPasswordForm, show_error
+from blueprints.auth.routes import safe_next
 from blueprints.auth.two_factor import ask_second_factor
 from blueprints.errors import wants_json
 from blueprints.identity import log_in
@@ -74,19 +75,24 @@ def _confirm_page(form: ConfirmForm, pending: dict) -> str:
 @bp.route("/confirm/resend", methods=["POST"])
 @login_required
 def resend_code():
-    """Send a new code (60 s after the last, then longer each time), to another address if one is given."""
+    """Send a new code (60 s after the last, then longer each time), to another address if one is
+    given (a mistyped one, or one added from the settings page, which comes back there on a refusal)."""
     address = request.form.get("address", "").strip()
+    refused_to = safe_next(request.form.get("next")) if request.form.get("next") else url_for("auth.confirm")
     try:
         pending = resend_confirmation(current_user, email=address if "@" in address else None,
                                       phone=address if address and "@" not in address else None)
     except RateLimited as error:
         flash(error.message, "error")
-        return redirect(url_for("auth.confirm")), 303, error.headers
+        return redirect(refused_to), 303, error.headers
     except ActionError as error:
         flash(error.message, "error")
-        return redirect(url_for("auth.confirm")), 303
+        return redirect(refused_to), 303
     flash(f"We sent a new code to {pending['sent_to']}.", "success")
     return redirect(url_for("auth.confirm")), 303
+
+
+bp.add_app_template_global(pending_confirmation, "pending_confirmation")  # the settings page's address section
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
