@@ -91,8 +91,11 @@ def _expire_open(socket_id: str, states: tuple[str, ...] = OPEN_STATES) -> None:
 
 
 def _latest(socket_id: str) -> QrLogin | None:
+    """The socket's newest code, locked (PostgreSQL): a scan at the last moment and its replacement
+    are decided one after the other, the second seeing what the first did."""
     return db.session.execute(
         db.select(QrLogin).where(QrLogin.socket_id == socket_id).order_by(QrLogin.id.desc()).limit(1)
+        .with_for_update()
     ).scalar_one_or_none()
 
 
