@@ -308,3 +308,22 @@ def test_a_login_rehashes_a_password_when_the_method_changed(server, inbox, tmp_
         assert post(server, "/api/tokens", username=username, password=PASSWORD).status_code == 201  # still works
     finally:
         upgraded.stop()
+
+
+def test_the_console_sender_writes_the_code_to_the_job_consumers_log(tmp_path_factory):
+    """The default (development) sender: no mail server needed, the code is in the consumer's log."""
+    console = LiveServer(tmp_path_factory.mktemp("console-sender"), env={"REGISTRATION": "email"})
+    console.migrate()
+    console.start()
+    try:
+        address = new_email()
+        username, response = register(console, email=address)
+        assert response.status_code == 202
+        line = wait_for(lambda: next((line for line in console.consumer.log_text().splitlines()
+                                      if f"email to {address} (confirm)" in line), None), what="the logged code")
+        assert "INFO" in line and "notify.console" in line
+        code = CODE.search(line).group(1)
+        confirmed = post(console, "/api/accounts/confirm", username=username, password=PASSWORD, code=code)
+        assert confirmed.status_code == 200
+    finally:
+        console.stop()
