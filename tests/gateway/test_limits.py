@@ -65,6 +65,8 @@ def test_a_shutdown_tells_gateway_clients_and_closes_their_connections(tmp_path,
         logged = gateway(server.url)
         assert logged.login(alice.token, alice.id)["success"]
         anonymous = gateway(server.url)
+        anonymous.send(PING, {})
+        anonymous.response(PONG)  # served: the server holds it
         server.process.terminate()
         for client in (logged, anonymous):
             assert client.response(PUSH, type="closed")["errorCode"] == "shutting_down"
