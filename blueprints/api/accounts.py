@@ -38,9 +38,11 @@ def create_account():
 
 @bp.post("/accounts/confirm")
 def confirm_account():
-    """Confirm the address with {username, password, code}; answers with a bearer token."""
+    """Confirm the address with {username, password, code[, totp]}; answers with a bearer token."""
     payload = json_body()
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    # As POST /api/tokens: a token, or a new address (a way into the account), takes the second factor too.
+    require_second_factor(user, payload.get("totp"))
     limit_code_attempt(f"user:{user.id}")
     confirm_address(user, payload.get("code"))
     return jsonify(_with_token(user)), 200
@@ -49,9 +51,10 @@ def confirm_account():
 @bp.post("/accounts/resend")
 def resend_code():
     """A new code to the address waiting for confirmation, or to {email} or {phone} instead (a
-    mistyped address), for {username, password}."""
+    mistyped address, or one to add), for {username, password[, totp]}."""
     payload = json_body()
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
+    require_second_factor(user, payload.get("totp"))
     return jsonify({"ok": True, "confirmation": resend_confirmation(user, payload.get("email"),
                                                                      payload.get("phone"))}), 202
 
