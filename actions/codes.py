@@ -59,12 +59,12 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str) -> Accoun
     last one was sent too recently (Retry-After: when the next may be asked for)."""
     now = utcnow()
     row = find_code(user, purpose)
+    if row is not None and row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
+        raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
+    limit_code_resend(address)
     if row is None:
         row = AccountCode(user_id=user.id, purpose=purpose, sends=0, attempts=0, next_send_at=now)
         db.session.add(row)
-    elif row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
-        raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
-    limit_code_resend(address)
     row.channel, row.address = channel, address
     row.sends += 1
     row.code_hash, row.expires_at, row.attempts = None, None, 0

@@ -30,6 +30,7 @@ from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
 from actions.security_log import record_security_event
+from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
@@ -176,8 +177,6 @@ def _phone_or_none(value: str) -> str | None:
 def reset_password_with_code(login: object, code: object, new_password: object) -> User:
     """The reset code and a new password: the password is replaced and every session, remember
     cookie and API token of the account ends (the caller logs this browser in anew)."""
-    from actions.sessions import end_api_tokens, end_sessions
-
     code = check_code(code)
     user = find_account_by_login(login)
     use_code(find_code(user, "reset") if user is not None and user.active else None, code, vague=True)
