@@ -156,3 +156,30 @@ def api_token_payload(token) -> dict:
         "expires_at": isoformat(token.expires_at),
         "last_used_at": isoformat(token.last_used_at),
     }
+
+
+def presence_payload(view) -> dict:
+    """Online and last seen as the viewer may see them (an actions.presence.PresenceView):
+    `visible` false means hidden by the person's privacy settings or a block, and both are null."""
+    return {"visible": view.visible, "online": view.online, "last_seen_at": isoformat(view.last_seen_at)}
+
+
+def contact_payload(contact, view) -> dict:
+    """One of the caller's contacts (a models.Contact) with their presence."""
+    return {**user_payload(contact.contact), "since": isoformat(contact.created_at),
+            "presence": presence_payload(view)}
+
+
+def contact_request_payload(request) -> dict:
+    return {"id": request.id, "requester": user_payload(request.requester),
+            "recipient": user_payload(request.recipient), "created_at": isoformat(request.created_at)}
+
+
+def block_payload(block) -> dict:
+    """Someone the caller blocked."""
+    return {"user": user_payload(block.blocked), "created_at": isoformat(block.created_at)}
+
+
+def privacy_payload(settings) -> dict:
+    return {"direct_chats": settings.direct_chats, "last_seen": settings.last_seen,
+            "read_receipts": settings.read_receipts}

@@ -11,9 +11,9 @@ import re
 
 from flask import current_app
 
-from actions.errors import Conflict, Forbidden, NotFound
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from extensions import db
-from models import ApiToken, Conversation, Membership, Message, User
+from models import ApiToken, Block, Contact, ContactRequest, Conversation, Membership, Message, PrivacySettings, User
 from models.login_session import LoginSession
 
 MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
@@ -57,10 +57,15 @@ def access_conversation(user: User, conversation_id: int) -> Membership:
 
 
 def access_conversation_for_posting(user: User, conversation_id: int) -> Membership:
-    """Members post, unless the group is archived (read-only)."""
+    """Members post, unless the group is archived (read-only); in a direct chat, unless a block or
+    the other person's privacy refuses it (check_may_message_directly)."""
     membership = access_conversation(user, conversation_id)
     if membership.conversation.archived_at is not None:
         raise Forbidden("conversation_archived", "This conversation is archived: nobody can post.")
+    if membership.conversation.kind == "direct":  # blocks and the other person's privacy
+        peer = _direct_peer(user, membership.conversation)
+        if peer is not None:
+            check_may_message_directly(user, peer, membership.conversation)
     return membership
 
 
@@ -119,3 +124,106 @@ def access_own_token(user: User, token_id: object) -> ApiToken:
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound("token_not_found", "No such token.")
     return token
+
+
+# Contacts, blocks and privacy (actions.contacts, actions.blocks, actions.privacy). A block holds
+# both ways for messaging, requests and presence: the blocked person cannot reach the blocker, and
+# the blocker must unblock before reaching them.
+
+def has_blocked(blocker_id: int, blocked_id: int) -> bool:
+    return db.session.get(Block, (blocker_id, blocked_id)) is not None
+
+
+def are_contacts(user_id: int, other_id: int) -> bool:
+    return db.session.get(Contact, (user_id, other_id)) is not None
+
+
+def privacy_of(user_id: int) -> PrivacySettings:
+    """A user's privacy settings, the defaults (everyone) when they never changed them. Not added
+    to the session: only actions.privacy stores a row."""
+    return db.session.get(PrivacySettings, user_id) or PrivacySettings(
+        user_id=user_id, direct_chats="everyone", last_seen="everyone", read_receipts="everyone")
+
+
+def access_user_for_contact_request(user: User, recipient: User) -> User:
+    """Anyone may ask anyone to be a contact, except themselves, someone they blocked, or someone
+    who blocked them (told apart from nothing else: a block is never revealed)."""
+    if recipient.id == user.id:
+        raise InvalidInput("cannot_add_self", "You cannot add yourself as a contact.")
+    if has_blocked(user.id, recipient.id):
+        raise Forbidden("user_blocked", "You blocked this person: unblock them first.")
+    if has_blocked(recipient.id, user.id):
+        raise Forbidden("cannot_request_contact", "This person does not accept contact requests from you.")
+    if are_contacts(user.id, recipient.id):
+        raise Conflict("already_contacts", "You are contacts already.")
+    return recipient
+
+
+def access_contact_request(user: User, request_id: int, *, recipient_only: bool) -> ContactRequest:
+    """A pending request its recipient answers (and, unless `recipient_only`, its requester
+    withdraws); anyone else's is not found, so ids cannot be probed."""
+    request = db.session.get(ContactRequest, request_id)
+    if request is None or user.id not in (
+            (request.recipient_id,) if recipient_only else (request.recipient_id, request.requester_id)):
+        raise NotFound("request_not_found", "No such contact request.")
+    return request
+
+
+def check_may_message_directly(sender: User, recipient: User, conversation: Conversation | None = None) -> None:
+    """Whether `sender` may start (conversation None) or write in a direct chat with `recipient`.
+    Blocks refuse both ways. A recipient who allows direct chats from contacts only is reached by
+    their contacts, and in a chat they opened or wrote in themselves (as in Telegram, replying is
+    consent): anyone else is refused `contacts_only` and can send a contact request instead."""
+    blocks = set(db.session.execute(db.select(Block.blocker_id).where(
+        ((Block.blocker_id == sender.id) & (Block.blocked_id == recipient.id))
+        | ((Block.blocker_id == recipient.id) & (Block.blocked_id == sender.id)))).scalars())
+    if sender.id in blocks:
+        raise Forbidden("user_blocked", "You blocked this person: unblock them to send a message.")
+    if recipient.id in blocks:
+        raise Forbidden("cannot_message_user", "This person does not accept messages from you.")
+    if privacy_of(recipient.id).direct_chats == "everyone" or are_contacts(recipient.id, sender.id):
+        return
+    if conversation is not None and _took_part(recipient.id, conversation):
+        return
+    raise Forbidden("contacts_only", "This person accepts direct chats from their contacts only: "
+                                     "send a contact request.")
+
+
+def _direct_peer(user: User, conversation: Conversation) -> User | None:
+    """The other person of a direct chat (its key names both)."""
+    low, _, high = (conversation.direct_key or "").partition(":")
+    if not (low.isdigit() and high.isdigit()):
+        return None
+    other_id = int(high) if int(low) == user.id else int(low)
+    return db.session.get(User, other_id)
+
+
+def _took_part(user_id: int, conversation: Conversation) -> bool:
+    if conversation.created_by_id == user_id:
+        return True
+    return db.session.execute(db.select(Message.id).where(
+        Message.conversation_id == conversation.id, Message.sender_id == user_id).limit(1)).first() is not None
+
+
+def _shared_with(viewer_id: int, owner_id: int, setting: str) -> bool:
+    """Whether the owner's `setting` (last_seen, read_receipts) lets the viewer see it. Nobody sees
+    it across a block (either way), and whoever hides their own from everyone sees nobody's (as
+    WhatsApp and Telegram do: it is an exchange)."""
+    if viewer_id == owner_id:
+        return True
+    if has_blocked(owner_id, viewer_id) or has_blocked(viewer_id, owner_id):
+        return False
+    if getattr(privacy_of(viewer_id), setting) == "nobody":
+        return False
+    audience = getattr(privacy_of(owner_id), setting)
+    return audience == "everyone" or (audience == "contacts" and are_contacts(owner_id, viewer_id))
+
+
+def may_see_presence(viewer_id: int, subject_id: int) -> bool:
+    """Whether someone is online, and when they were last seen, follow their `last_seen` setting."""
+    return _shared_with(viewer_id, subject_id, "last_seen")
+
+
+def may_see_read_receipts(viewer_id: int, reader_id: int) -> bool:
+    """How far someone has read follows their `read_receipts` setting."""
+    return _shared_with(viewer_id, reader_id, "read_receipts")

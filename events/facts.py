@@ -139,6 +139,66 @@ class MemberRoleChanged(ToMembers):
     user_id: int
 
 
+# Contacts, blocks, privacy and presence (actions.contacts, actions.blocks, actions.privacy,
+# actions.presence). Told to the people concerned only, never to everyone.
+
+@dataclass(frozen=True)
+class ContactRequestChanged(Fact):
+    """A contact request was sent (`pending`) or closed (`accepted`, `declined`, `cancelled`):
+    both people's connections are told."""
+
+    request_id: int
+    requester_id: int
+    recipient_id: int
+    state: str
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.requester_id, self.recipient_id)
+
+
+@dataclass(frozen=True)
+class ContactAdded(ToUser):
+    user_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True)
+class ContactRemoved(ToUser):
+    user_id: int
+    contact_id: int
+
+
+@dataclass(frozen=True)
+class BlockChanged(ToUser):
+    """The user blocked or unblocked someone: their own tabs and devices follow (the other is not told)."""
+
+    user_id: int
+    blocked_id: int
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class PrivacyChanged(ToUser):
+    user_id: int
+
+
+@dataclass(frozen=True)
+class PresenceChanged(Fact):
+    """`user_id` came online (first connection), went offline (last one gone) or changed who may
+    see it: the contacts in `visible_to` are told, those in `hidden_from` learn it is hidden
+    (chosen by actions.presence with actions.access.may_see_presence when it happened)."""
+
+    user_id: int
+    online: bool
+    visible_to: tuple[int, ...]
+    hidden_from: tuple[int, ...] = ()
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(*self.visible_to, *self.hidden_from)
+
+
 # Accounts and credentials.
 
 @dataclass(frozen=True)

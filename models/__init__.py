@@ -4,6 +4,7 @@ from models.account_lockout import AccountLockout
 from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AuditEntry
+from models.contact import Block, Contact, ContactRequest, PrivacySettings
 from models.conversation import Conversation, Membership
 from models.invite import Invite
 from models.job_failure import JobFailure
@@ -15,6 +16,6 @@ from models.security_event import SecurityEvent
 from models.two_factor import RecoveryCode, TwoFactor
 from models.user import User
 
-__all__ = ["AccountCode", "AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Conversation", "Invite",
-           "JobFailure", "LoginSession", "Membership", "Message", "QrLogin", "RecoveryCode", "Report", "SecurityEvent",
-           "TwoFactor", "User"]
+__all__ = ["AccountCode", "AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Block", "Contact",
+           "ContactRequest", "Conversation", "Invite", "JobFailure", "LoginSession", "Membership", "Message",
+           "PrivacySettings", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]

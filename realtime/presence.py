@@ -43,6 +43,10 @@ class LocalPresence:
         with self._lock:
             return set(self._sockets)
 
+    def is_online(self, user_id: int) -> bool:
+        with self._lock:
+            return user_id in self._sockets
+
     def socket_count(self) -> int:
         with self._lock:
             return sum(len(sockets) for sockets in self._sockets.values())
@@ -95,6 +99,15 @@ class RedisPresence:
 
     def online_user_ids(self) -> set[int]:
         return {int(user_id) for key in self._process_keys() for user_id in self.redis.hvals(key)}
+
+    def is_online(self, user_id: int) -> bool:
+        """Any socket of the user, on any process (this one's first: no Redis call if so)."""
+        if user_id in self._sockets.values():
+            return True
+        try:
+            return user_id in self.online_user_ids()
+        except self._unavailable:  # Redis down: what this process knows
+            return False
 
     def socket_count(self) -> int:
         return sum(self.redis.hlen(key) for key in self._process_keys())

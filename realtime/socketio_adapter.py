@@ -22,6 +22,8 @@ from models import Conversation, Membership, Message, User
 from payloads import conversation_payload, member_payload, message_payload
 from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
+from realtime.contact_frames import FACTS as CONTACT_FACTS
+from realtime.contact_frames import contact_frames
 from realtime.deliveries import BusAdapter, Deliveries, read_revisions
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
@@ -84,6 +86,8 @@ class SocketIOAdapter(BusAdapter):
             return [room_command("disconnect", token_room(fact.token_id))]
         if isinstance(fact, f.SessionEnded):
             return [room_command("disconnect", session_room(fact.session_id))]
+        if isinstance(fact, CONTACT_FACTS):
+            return contact_frames(fact)
         if isinstance(fact, f.QrLoginAnswered):
             # Each socket is in a room named by its id: only the process holding it emits.
             return [emit_frame(f"qr:{fact.outcome}", {}, fact.socket_id, namespace=QR_LOGIN_NAMESPACE)]

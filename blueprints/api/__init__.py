@@ -37,3 +37,4 @@ def json_body() -> dict:
 
 
 from blueprints.api import accounts, admin, conversations, groups, openapi, reports, sessions, tokens, users  # noqa: E402,F401
+from blueprints.api import contacts  # noqa: E402,F401

@@ -48,6 +48,14 @@ SCHEMAS = {
                          "last_revision": COUNTER, "archived": FLAG}),
     "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
     "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
+    "Presence": obj({"visible": FLAG, "online": {"type": ["boolean", "null"]},
+                     "last_seen_at": {"type": ["string", "null"]}}),
+    "Contact": obj({"id": ID, "username": TEXT, "display_name": TEXT, "since": TEXT, "presence": ref("Presence")}),
+    "ContactRequest": obj({"id": ID, "requester": ref("User"), "recipient": ref("User"), "created_at": TEXT}),
+    "Block": obj({"user": ref("User"), "created_at": TEXT}),
+    "Privacy": obj({"direct_chats": {"enum": ["everyone", "contacts"]},
+                    "last_seen": {"enum": ["everyone", "contacts", "nobody"]},
+                    "read_receipts": {"enum": ["everyone", "contacts", "nobody"]}}),
     "Session": obj({"id": TEXT, "device": TEXT, "user_agent": {"type": ["string", "null"]},
                     "ip_address": {"type": ["string", "null"]}, "method": {"enum": ["password", "code", "qr", "token"]},
                     "created_at": TEXT, "last_seen_at": TEXT, "current": FLAG}),
@@ -186,6 +194,40 @@ PATHS = {
     "/api/direct": {"post": route("Open a direct chat", answer(201, {"conversation": ref("Conversation")}),
                                   answer(200, {"conversation": ref("Conversation")}, "it existed"),
                                   body={"user_id*": ID})},
+    "/api/contacts": {"get": route("The caller's contacts with their presence", answer(200, {
+        "contacts": listing("Contact")}))},
+    "/api/contacts/{user_id}": {"delete": route("End a contact, for both people", answer(200, {"user_id": ID}))},
+    "/api/contacts/requests": {
+        "get": route("Contact requests waiting for the caller (incoming) and the caller's own (outgoing)",
+                     answer(200, {"incoming": listing("ContactRequest"), "outgoing": listing("ContactRequest")})),
+        "post": route("Ask someone, named by exactly one of username, email or phone, to be a contact",
+                      answer(201, {"state": {"const": "pending"}, "request": ref("ContactRequest")}),
+                      answer(200, {"state": {"const": "accepted"}, "request": ref("ContactRequest")},
+                             "they had asked first: now contacts"),
+                      body={"username": TEXT, "email": TEXT, "phone": TEXT})},
+    "/api/contacts/requests/{request_id}/accept": {"post": route(
+        "The recipient accepts a contact request", answer(200, {"state": {"const": "accepted"},
+                                                                 "request": ref("ContactRequest")}))},
+    "/api/contacts/requests/{request_id}/decline": {"post": route(
+        "The recipient declines a contact request, or its requester withdraws it",
+        answer(200, {"state": {"enum": ["declined", "cancelled"]}, "request_id": ID}))},
+    "/api/blocks": {
+        "get": route("The people the caller blocked", answer(200, {"blocks": listing("Block")})),
+        "post": route("Block someone", answer(201, {"block": ref("Block")}),
+                      answer(200, {"block": ref("Block")}, "blocked already"), body={"user_id*": ID})},
+    "/api/blocks/{user_id}": {"delete": route("Unblock someone", answer(200, {"user_id": ID}))},
+    "/api/me/privacy": {
+        "get": route("The caller's privacy settings", answer(200, {"privacy": ref("Privacy")})),
+        "put": route("Change some of the caller's privacy settings", answer(200, {"privacy": ref("Privacy")}),
+                     body={"direct_chats": {"enum": ["everyone", "contacts"]},
+                           "last_seen": {"enum": ["everyone", "contacts", "nobody"]},
+                           "read_receipts": {"enum": ["everyone", "contacts", "nobody"]}})},
+    "/api/users/{user_id}/presence": {"get": route(
+        "Someone's online state and last seen, as their privacy settings and blocks let the caller see it",
+        answer(200, {"user_id": ID, "presence": ref("Presence")}))},
+    "/api/conversations/{conversation_id}/receipts": {"get": route(
+        "How far the other members have read, for those whose privacy settings let the caller see it",
+        answer(200, {"receipts": {"type": "array", "items": obj({"user_id": ID, "last_read_seq": COUNTER})}}))},
     "/api/groups": {
         "get": route("Public groups", answer(200, {"groups": listing("Conversation")}),
                      query={"q": TEXT, "limit": limit(100)}),

@@ -1,0 +1,52 @@
+"""Blocking: the blocked person can no longer message the blocker directly, send them contact
+requests or see their presence (rules in actions.access); a block also ends the contact and any
+pending request between the two. The blocked person is never told."""
+from __future__ import annotations
+
+from actions.access import has_blocked
+from actions.contacts import close_request_unchecked, remove_contact_unchecked
+from actions.errors import InvalidInput, NotFound
+from actions.validation import check_id
+from events import atomic, queue_event
+from events.facts import BlockChanged
+from extensions import db
+from models import Block, ContactRequest, User
+
+
+@atomic()
+def block_user(user: User, user_id: object) -> Block:
+    """Block someone (again: nothing changes). Their contact and pending requests end."""
+    user_id = check_id(user_id, "user_id")
+    if user_id == user.id:
+        raise InvalidInput("cannot_block_self", "You cannot block yourself.")
+    if db.session.get(User, user_id) is None:
+        raise NotFound("user_not_found", "No such user.")
+    existing = db.session.get(Block, (user.id, user_id))
+    if existing is not None:
+        return existing
+    block = Block(blocker_id=user.id, blocked_id=user_id)
+    db.session.add(block)
+    remove_contact_unchecked(user.id, user_id)
+    for request in db.session.execute(db.select(ContactRequest).where(
+            ((ContactRequest.requester_id == user.id) & (ContactRequest.recipient_id == user_id))
+            | ((ContactRequest.requester_id == user_id) & (ContactRequest.recipient_id == user.id)))).scalars():
+        close_request_unchecked(request, "declined" if request.recipient_id == user.id else "cancelled")
+    db.session.flush()
+    queue_event(BlockChanged(user.id, user_id, True))
+    return block
+
+
+@atomic()
+def unblock_user(user: User, user_id: object) -> None:
+    """Lift a block of one's own."""
+    user_id = check_id(user_id, "user_id")
+    if not has_blocked(user.id, user_id):
+        raise NotFound("not_blocked", "You have not blocked this person.")
+    db.session.execute(db.delete(Block).where(Block.blocker_id == user.id, Block.blocked_id == user_id))
+    queue_event(BlockChanged(user.id, user_id, False))
+
+
+def list_blocks(user: User) -> list[Block]:
+    """The people the user blocked, most recent first."""
+    return list(db.session.execute(db.select(Block).where(Block.blocker_id == user.id)
+                                   .order_by(Block.created_at.desc(), Block.blocked_id)).scalars())

@@ -1,0 +1,142 @@
+"""Contacts: requests by username, email or phone, accepted or declined; removal. Contacts are
+mutual (both people hold a row), as in WeChat and Telegram's mutual contacts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actions.access import access_contact_request, access_user_for_contact_request, are_contacts
+from actions.errors import Conflict, InvalidInput, NotFound
+from actions.validation import check_email, check_id, check_phone, check_string
+from events import atomic, queue_event
+from events.facts import ContactAdded, ContactRemoved, ContactRequestChanged
+from extensions import db
+from models import Contact, ContactRequest, User
+
+ADDRESS_FIELDS = ("username", "email", "phone")
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    request: ContactRequest
+    state: str  # "pending", or "accepted" when the other person had asked first
+
+
+@dataclass(frozen=True)
+class PendingRequests:
+    incoming: list[ContactRequest]
+    outgoing: list[ContactRequest]
+
+
+def find_user_by_address(payload: dict) -> User:
+    """The active user named by exactly one of username, email or phone (email and phone as
+    normalized at registration); NotFound otherwise."""
+    given = [field for field in ADDRESS_FIELDS if payload.get(field) not in (None, "")]
+    if len(given) != 1:
+        raise InvalidInput("invalid_address", "Give exactly one of username, email or phone.")
+    field = given[0]
+    if field == "username":
+        value = check_string(payload["username"], "username", max_length=254).lower()
+        condition = User.username == value
+    elif field == "email":
+        condition = User.email == check_email(payload["email"])
+    else:
+        condition = User.phone == check_phone(payload["phone"])
+    user = db.session.execute(db.select(User).where(condition, User.active.is_(True))).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user_not_found", f"Nobody here has that {field.replace('_', ' ')}.")
+    return user
+
+
+@atomic()
+def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
+    """Ask someone to be a contact. If they had asked first, this accepts their request."""
+    recipient = access_user_for_contact_request(requester, find_user_by_address(payload))
+    if _find_request(requester.id, recipient.id) is not None:
+        raise Conflict("request_pending", "You have asked this person already; wait for their answer.")
+    theirs = _find_request(recipient.id, requester.id)
+    if theirs is not None:
+        return RequestOutcome(_accept(theirs), "accepted")
+    request = ContactRequest(requester_id=requester.id, recipient_id=recipient.id)
+    db.session.add(request)
+    db.session.flush()
+    queue_event(ContactRequestChanged(request.id, requester.id, recipient.id, "pending"))
+    return RequestOutcome(request, "pending")
+
+
+@atomic()
+def accept_contact_request(user: User, request_id: object) -> ContactRequest:
+    """The recipient accepts: both become each other's contacts."""
+    return _accept(access_contact_request(user, check_id(request_id, "request_id"), recipient_only=True))
+
+
+@atomic()
+def decline_contact_request(user: User, request_id: object) -> ContactRequest:
+    """The recipient declines, or the requester withdraws (cancels) their own request."""
+    request = access_contact_request(user, check_id(request_id, "request_id"), recipient_only=False)
+    state = "declined" if request.recipient_id == user.id else "cancelled"
+    close_request_unchecked(request, state)
+    return request
+
+
+@atomic()
+def remove_contact(user: User, contact_id: object) -> None:
+    """Either person ends a contact, for both of them."""
+    contact_id = check_id(contact_id, "user_id")
+    if not are_contacts(user.id, contact_id):
+        raise NotFound("contact_not_found", "This person is not one of your contacts.")
+    remove_contact_unchecked(user.id, contact_id)
+
+
+def remove_contact_unchecked(user_id: int, contact_id: int) -> bool:
+    """Delete both rows and tell both people; decides nothing (actions.blocks uses it too)."""
+    removed = db.session.execute(db.delete(Contact).where(
+        ((Contact.user_id == user_id) & (Contact.contact_id == contact_id))
+        | ((Contact.user_id == contact_id) & (Contact.contact_id == user_id)))).rowcount
+    if removed:
+        queue_event(ContactRemoved(user_id, contact_id))
+        queue_event(ContactRemoved(contact_id, user_id))
+    return bool(removed)
+
+
+def close_request_unchecked(request: ContactRequest, state: str) -> None:
+    """Delete a request and tell both people how it ended; decides nothing (actions.blocks uses it)."""
+    queue_event(ContactRequestChanged(request.id, request.requester_id, request.recipient_id, state))
+    db.session.delete(request)
+    db.session.flush()
+
+
+def list_contacts(user: User) -> list[Contact]:
+    """The user's contacts (active accounts), by name."""
+    return list(db.session.execute(
+        db.select(Contact).join(User, User.id == Contact.contact_id)
+        .where(Contact.user_id == user.id, User.active.is_(True)).order_by(User.display_name, User.id)
+    ).scalars())
+
+
+def contact_ids_of(user_id: int) -> list[int]:
+    return list(db.session.execute(db.select(Contact.contact_id).where(Contact.user_id == user_id)).scalars())
+
+
+def pending_requests(user: User) -> PendingRequests:
+    """Requests waiting for the user's answer, and the user's own waiting for others', newest first."""
+    def of(condition) -> list[ContactRequest]:
+        return list(db.session.execute(db.select(ContactRequest).where(condition)
+                                       .order_by(ContactRequest.id.desc())).scalars())
+    return PendingRequests(incoming=of(ContactRequest.recipient_id == user.id),
+                           outgoing=of(ContactRequest.requester_id == user.id))
+
+
+def _accept(request: ContactRequest) -> ContactRequest:
+    first, second = request.requester_id, request.recipient_id
+    for user_id, contact_id in ((first, second), (second, first)):
+        if db.session.get(Contact, (user_id, contact_id)) is None:
+            db.session.add(Contact(user_id=user_id, contact_id=contact_id))
+            queue_event(ContactAdded(user_id, contact_id))
+    close_request_unchecked(request, "accepted")
+    return request
+
+
+def _find_request(requester_id: int, recipient_id: int) -> ContactRequest | None:
+    return db.session.execute(db.select(ContactRequest).where(
+        ContactRequest.requester_id == requester_id, ContactRequest.recipient_id == recipient_id)
+    ).scalar_one_or_none()

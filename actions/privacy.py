@@ -1,0 +1,42 @@
+"""Privacy settings: who may start a direct chat with me, who sees my last-seen time (and
+whether I am online) and my read receipts. Enforced in actions.access; changing last seen tells
+my contacts what they may now see (actions.presence)."""
+from __future__ import annotations
+
+from actions.access import privacy_of
+from actions.errors import InvalidInput
+from actions.presence import announce_presence
+from actions.validation import check_choice
+from events import atomic, queue_event
+from events.facts import PrivacyChanged
+from extensions import db
+from models import PrivacySettings, User
+from models.contact import AUDIENCES, DIRECT_CHAT_AUDIENCES
+
+CHOICES = {"direct_chats": DIRECT_CHAT_AUDIENCES, "last_seen": AUDIENCES, "read_receipts": AUDIENCES}
+
+
+def get_privacy(user: User) -> PrivacySettings:
+    return privacy_of(user.id)
+
+
+@atomic()
+def update_privacy(user: User, changes: dict) -> PrivacySettings:
+    """Change some or all of the settings; an unknown name or value changes nothing."""
+    unknown = sorted(set(changes) - set(CHOICES))
+    if unknown or not changes:
+        raise InvalidInput("invalid_privacy", "Set one or more of direct_chats (everyone, contacts), "
+                                              "last_seen and read_receipts (everyone, contacts, nobody).")
+    checked = {name: check_choice(value, name, CHOICES[name]) for name, value in changes.items()}
+    settings = db.session.get(PrivacySettings, user.id)
+    if settings is None:
+        settings = privacy_of(user.id)
+        db.session.add(settings)
+    last_seen_before = settings.last_seen
+    for name, value in checked.items():
+        setattr(settings, name, value)
+    db.session.flush()
+    queue_event(PrivacyChanged(user.id))
+    if settings.last_seen != last_seen_before:
+        announce_presence(user.id)
+    return settings
