@@ -14,6 +14,7 @@ from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
 from gateway import init_gateway
+from i18n import init_app as init_i18n
 from jobs import init_jobs
 from realtime.socketio_adapter import init_realtime
 
@@ -83,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    init_i18n(app)  # before the admin: Flask-Admin translates its pages through Flask-Babel too
     # Processes reach each other's sockets through the event bus (realtime.bus), not
     # through a Socket.IO message queue: the in-process manager is all Socket.IO needs.
     socketio.init_app(

@@ -1,4 +1,5 @@
 """Unbound extension objects; `app.register_extensions` binds them to an app."""
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -27,5 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()  # i18n.init_app binds it with the project's language and time zone choice
 # Packets are read strictly: an unreadable payload is answered with invalid_payload, never a traceback.
 socketio = SocketIO(json=SocketJSON)

@@ -3,9 +3,12 @@
 Revision ID: 0012_language
 Revises: 0011_contacts
 Create Date: 2026-12-02 15:45:00
+
+One nullable column: NULL (every existing row) means "the browser's Accept-Language"; otherwise
+a code of i18n.LANGUAGES (en, zh_Hans_CN), chosen on /settings.
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 
 # revision identifiers, used by Alembic.
@@ -16,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=16), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("language")

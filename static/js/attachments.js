@@ -7,6 +7,8 @@
 //   socket.emit("message:send", { conversation_id, body, client_id, attachment_id: attachment.id }, ack);
 //   messageNode.append(renderAttachment(message));   // null when the message has no file
 
+import { errorText, t } from "./i18n.js";
+
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 // Above this, upload straight to storage: the server then never carries the bytes.
@@ -41,8 +43,8 @@ function postForm(url, form, { headers = {}, onProgress, signal } = {}) {
       resolve({ status: request.status, body });
     });
     request.addEventListener("error", () =>
-      reject(new UploadError("The upload failed: the connection was lost.", "network_error", 0)));
-    request.addEventListener("abort", () => reject(new UploadError("The upload was cancelled.", "cancelled", 0)));
+      reject(new UploadError(t("The upload failed: the connection was lost."), "network_error", 0)));
+    request.addEventListener("abort", () => reject(new UploadError(t("The upload was cancelled."), "cancelled", 0)));
     signal?.addEventListener("abort", () => request.abort());
     request.send(form);
   });
@@ -50,7 +52,8 @@ function postForm(url, form, { headers = {}, onProgress, signal } = {}) {
 
 function failure({ status, body }, fallback) {
   const error = body?.error;
-  return new UploadError(error?.message || fallback || `The upload failed (${status}).`, error?.code, status);
+  return new UploadError(errorText(error?.code, error?.message) || fallback || t("The upload failed ({status}).", { status }),
+    error?.code, status);
 }
 
 async function callApi(path, payload) {
@@ -63,7 +66,7 @@ async function callApi(path, payload) {
       body: JSON.stringify(payload ?? {}),
     });
   } catch {
-    throw new UploadError("The server cannot be reached. Check your connection.", "network_error", 0);
+    throw new UploadError(t("The server cannot be reached. Check your connection."), "network_error", 0);
   }
   const body = await response.json().catch(() => null);
   if (!response.ok || !body?.ok) throw failure({ status: response.status, body });
@@ -91,7 +94,7 @@ export async function uploadDirect(conversationId, file, { onProgress, signal } 
   for (const [name, value] of Object.entries(started.upload.fields)) form.append(name, value);
   form.append("file", file);  // last: storage ignores fields after the file
   const posted = await postForm(started.upload.url, form, { onProgress, signal });
-  if (posted.status < 200 || posted.status >= 300) throw failure(posted, "Storage refused the upload.");
+  if (posted.status < 200 || posted.status >= 300) throw failure(posted, t("Storage refused the upload."));
   return (await callApi(`/files/${started.attachment.id}/complete`)).attachment;
 }
 
@@ -141,7 +144,7 @@ export function renderAttachment(message) {
   box.dataset.attachmentId = String(attachment.id);
   if (attachment.status === "deleted") {
     box.classList.add("attachment-removed");
-    box.append(node("span", "attachment-removed-text", "File removed"));
+    box.append(node("span", "attachment-removed-text", t("File removed")));
     return box;
   }
   if (message.kind === "image") {
@@ -166,7 +169,7 @@ export function renderAttachment(message) {
   const card = node("div", "attachment-card");
   card.append(node("span", "attachment-name", attachment.filename), node("span", "attachment-size",
     formatSize(attachment.size)));
-  const download = node("a", "attachment-download", "Download");
+  const download = node("a", "attachment-download", t("Download"));
   download.href = attachment.download_url;
   download.setAttribute("download", "");
   card.append(download);

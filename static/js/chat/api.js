@@ -1,5 +1,7 @@
 // REST calls from the page: session cookie + the CSRF token header; errors become ApiError.
 
+import { errorText, t } from "../i18n.js";
+
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 export class ApiError extends Error {
@@ -21,7 +23,7 @@ export async function api(method, path, body) {
   try {
     response = await fetch("/api" + path, options);
   } catch {
-    throw new ApiError("The server cannot be reached. Check your connection.", "network_error", 0);
+    throw new ApiError(t("The server cannot be reached. Check your connection."), "network_error", 0);
   }
   let payload = null;
   try {
@@ -35,7 +37,8 @@ export async function api(method, path, body) {
   }
   if (!response.ok || !payload || payload.ok === false) {
     const error = payload?.error;
-    throw new ApiError(error?.message || `Request failed (${response.status}).`, error?.code, response.status);
+    throw new ApiError(errorText(error?.code, error?.message) || t("Request failed ({status}).", { status: response.status }),
+      error?.code, response.status);
   }
   return payload;
 }

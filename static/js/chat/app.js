@@ -7,6 +7,7 @@ import { Dialogs } from "./dialogs.js";
 import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { History } from "./history.js";
+import { errorText, t } from "../i18n.js";
 import { Outbox } from "./outbox.js";
 import { ReportDialog } from "./report.js";
 import { Sender } from "./sender.js";
@@ -19,9 +20,9 @@ const SESSION_RETRY_MS = 5000;
 
 // Shown above the messages whenever the socket is not online (on phones the sidebar is hidden).
 const STATE_NOTES = {
-  connecting: "Connecting…",
-  reconnecting: "Reconnecting… Messages you send will go out when the connection is back.",
-  offline: "You are offline. Messages you send will go out when the connection is back.",
+  connecting: t("Connecting…"),
+  reconnecting: t("Reconnecting… Messages you send will go out when the connection is back."),
+  offline: t("You are offline. Messages you send will go out when the connection is back."),
 };
 
 export class ChatApp {
@@ -273,7 +274,7 @@ export class ChatApp {
   }
 
   async deleteMessage(message) {
-    if (!(await this.dialogs.confirm("Delete message?", "It will show as deleted for everyone.", "Delete"))) return;
+    if (!(await this.dialogs.confirm(t("Delete message?"), t("It will show as deleted for everyone."), t("Delete")))) return;
     try {
       const ack = await this.ask("message:delete", { message_id: message.id });
       this.receive(ack.message.conversation_id, [ack.message], "ack");
@@ -284,22 +285,22 @@ export class ChatApp {
 
   /** An acked socket request that throws the server's error message. */
   async ask(event, payload) {
-    if (!this.connection.connected) throw new Error("You are offline; try again when the connection is back.");
+    if (!this.connection.connected) throw new Error(t("You are offline; try again when the connection is back."));
     let ack;
     try {
       ack = await this.connection.request(event, payload);
     } catch {
-      throw new Error("The server did not answer; try again.");
+      throw new Error(t("The server did not answer; try again."));
     }
-    if (!ack?.ok) throw new Error(ack?.error?.message || "That did not work.");
+    if (!ack?.ok) throw new Error(errorText(ack?.error?.code, ack?.error?.message) || t("That did not work."));
     return ack;
   }
 
   async leave(conversationId) {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
-    const confirmed = await this.dialogs.confirm(`Leave ${conversation.title}?`,
-      "You will stop receiving its messages. A public group can be joined again.", "Leave group");
+    const confirmed = await this.dialogs.confirm(t("Leave {title}?", { title: conversation.title }),
+      t("You will stop receiving its messages. A public group can be joined again."), t("Leave group"));
     if (!confirmed) return;
     try {
       await api("POST", `/groups/${conversationId}/leave`);
@@ -317,8 +318,8 @@ export class ChatApp {
     this.dropLocal(conversationId);
     if (this.openId === conversationId) this.close();
     this.sidebar.render();
-    const title = conversation.title || "the conversation";
-    toast(reason === "left" ? `You left ${title}.` : `You are no longer a member of ${title}.`, "info");
+    const title = conversation.title || t("the conversation");
+    toast(reason === "left" ? t("You left {title}.", { title }) : t("You are no longer a member of {title}.", { title }), "info");
   }
 
   dropLocal(conversationId) {

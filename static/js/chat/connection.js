@@ -1,12 +1,13 @@
 // The Socket.IO connection and its state, always shown: connecting, online, reconnecting, offline.
 
 import { $ } from "./dom.js";
+import { t } from "../i18n.js";
 
 const LABELS = {
-  connecting: "Connecting…",
-  online: "Online",
-  reconnecting: "Reconnecting…",
-  offline: "Offline",
+  connecting: t("Connecting…"),
+  online: t("Online"),
+  reconnecting: t("Reconnecting…"),
+  offline: t("Offline"),
 };
 const ACK_TIMEOUT_MS = 15000;
 

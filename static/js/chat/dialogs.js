@@ -2,6 +2,7 @@
 
 import { api, query } from "./api.js";
 import { $, debounce, el } from "./dom.js";
+import { t } from "../i18n.js";
 
 function setError(dialog, message) {
   const slot = $(".dialog-error", dialog);
@@ -79,7 +80,7 @@ export class Dialogs {
       const { groups } = await api("GET", "/groups" + query({ q: $("#group-search").value.trim() }));
       setError(this.joinDialog, "");
       results.replaceChildren(...groups.map((group) => this.groupResult(group)));
-      if (!groups.length) results.append(el("li", { className: "result-empty", text: "No public group matches." }));
+      if (!groups.length) results.append(el("li", { className: "result-empty", text: t("No public group matches.") }));
     } catch (error) {
       setError(this.joinDialog, error.message);
     }
@@ -90,7 +91,7 @@ export class Dialogs {
     const count = group.member_count ?? 0;
     const button = el("button", {
       className: member ? "button subtle" : "button primary",
-      text: member ? "Open" : "Join",
+      text: member ? t("Open") : t("Join"),
       attrs: { type: "button" },
       on: { click: () => (member ? this.finish(this.joinDialog, this.store.get(group.id)) : this.join(group, button)) },
     });
@@ -130,7 +131,7 @@ export class Dialogs {
       const { users } = await api("GET", "/users" + query({ q: $("#user-search").value.trim() }));
       setError(this.directDialog, "");
       results.replaceChildren(...users.map((user) => this.userResult(user)));
-      if (!users.length) results.append(el("li", { className: "result-empty", text: "Nobody matches." }));
+      if (!users.length) results.append(el("li", { className: "result-empty", text: t("Nobody matches.") }));
     } catch (error) {
       setError(this.directDialog, error.message);
     }
@@ -138,7 +139,7 @@ export class Dialogs {
 
   userResult(user) {
     const name = user.display_name || user.username;
-    const button = el("button", { className: "button primary", text: "Message", attrs: { type: "button" },
+    const button = el("button", { className: "button primary", text: t("Message"), attrs: { type: "button" },
       on: { click: () => this.startDirect(user, button) } });
     return el("li", { className: "result", dataset: { userId: user.id } }, [
       el("span", { className: "avatar", text: name.charAt(0).toUpperCase(), attrs: { "aria-hidden": "true" } }),

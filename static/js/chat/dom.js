@@ -1,5 +1,7 @@
 // Building DOM without HTML strings: every piece of user text goes through textContent.
 
+import { dateTimeFormat } from "../i18n.js";
+
 export function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
   const { className, text, attrs, dataset, on } = options;
@@ -18,17 +20,20 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+// In the page's language and the profile's time zone (else the browser's): i18n.js.
+const timeFormat = dateTimeFormat({ hour: "2-digit", minute: "2-digit" });
+const dateFormat = dateTimeFormat({ day: "numeric", month: "short" });
+const fullFormat = dateTimeFormat({ dateStyle: "full", timeStyle: "short" });
+const dayFormat = dateTimeFormat({ year: "numeric", month: "2-digit", day: "2-digit" });
 
 export function parseTime(iso) {
   const moment = iso ? new Date(iso) : null;
   return moment && !Number.isNaN(moment.getTime()) ? moment : null;
 }
 
+// "Today" in the reader's time zone, which may not be the browser's.
 function sameDay(first, second) {
-  return first.toDateString() === second.toDateString();
+  return dayFormat.format(first) === dayFormat.format(second);
 }
 
 /** "14:05" today, "3 Mar" before: for the sidebar. */

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
+import { t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
 
@@ -21,7 +22,7 @@ export class ConversationHeader {
     if (!conversation) return;
     if (this.conversation?.id !== conversation.id) this.members = null;
     this.conversation = conversation;
-    this.title.textContent = conversation.title || "Conversation";
+    this.title.textContent = conversation.title || t("Conversation");
     this.leaveButton.hidden = conversation.kind !== "group";
     this.render();
   }
@@ -53,7 +54,7 @@ export class ConversationHeader {
     const conversation = this.conversation;
     const parts = [];
     if (conversation.kind === "group") {
-      parts.push(conversation.visibility === "public" ? "Public group" : "Private group");
+      parts.push(conversation.visibility === "public" ? t("Public group") : t("Private group"));
       if (this.members) {
         const names = [...this.members.values()]
           .map((member) => (member.id === this.me.id ? "you" : member.display_name || member.username));
@@ -64,8 +65,8 @@ export class ConversationHeader {
       if (conversation.description) parts.push(conversation.description);
     } else {
       const other = this.members ? [...this.members.values()].find((member) => member.id !== this.me.id) : null;
-      if (other) parts.push(`Direct chat with @${other.username}`);
-      else parts.push(conversation.description || "Direct chat"); // e.g. the service's notices
+      if (other) parts.push(t("Direct chat with @{username}", { username: other.username }));
+      else parts.push(conversation.description || t("Direct chat")); // e.g. the service's notices
     }
     this.subtitle.textContent = parts.join(" · ");
     this.subtitle.title = this.subtitle.textContent;

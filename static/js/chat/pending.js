@@ -2,6 +2,7 @@
 
 import { formatSize } from "../attachments.js";
 import { el } from "./dom.js";
+import { t } from "../i18n.js";
 
 /** The file being sent: its card, and while it uploads a bar that follows the bytes sent. */
 function fileCard(entry) {
@@ -12,7 +13,7 @@ function fileCard(entry) {
   if (entry.state !== "uploading") return card;
   const fraction = Math.min(1, Math.max(0, entry.progress || 0));
   const bar = el("progress", { className: "upload-progress",
-    attrs: { max: "1", "aria-label": `Uploading ${entry.fileName}` } });
+    attrs: { max: "1", "aria-label": t("Uploading {name}", { name: entry.fileName }) } });
   bar.value = fraction;
   return el("div", { className: "attachment pending-attachment" }, [card, bar]);
 }
@@ -23,7 +24,7 @@ export function pendingElement(entry, me, callbacks) {
   let note = "sending…";
   if (entry.state === "uploading") note = `uploading ${Math.round((entry.progress || 0) * 100)}%`;
   const status = failed
-    ? el("span", { className: "message-error", text: entry.error || "Not sent." })
+    ? el("span", { className: "message-error", text: entry.error || t("Not sent.") })
     : el("span", { className: "message-pending-note", text: note });
   const bubble = el("div", { className: "bubble" }, [
     el("div", { className: "message-meta" }, [
@@ -35,9 +36,9 @@ export function pendingElement(entry, me, callbacks) {
   ]);
   if (failed) {
     bubble.append(el("div", { className: "message-actions visible" }, [
-      el("button", { className: "link-button", text: "Retry", attrs: { type: "button" },
+      el("button", { className: "link-button", text: t("Retry"), attrs: { type: "button" },
         on: { click: () => callbacks.onRetry(entry) } }),
-      el("button", { className: "link-button", text: "Discard", attrs: { type: "button" },
+      el("button", { className: "link-button", text: t("Discard"), attrs: { type: "button" },
         on: { click: () => callbacks.onDiscard(entry) } }),
     ]));
   }

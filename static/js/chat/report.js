@@ -2,6 +2,7 @@
 // The server keeps one report per person and message; its refusals are shown in the dialog.
 
 import { $, toast } from "./dom.js";
+import { t } from "../i18n.js";
 
 export class ReportDialog {
   /** `ask(event, payload)` resolves with the ack, or rejects with the server's error message. */
@@ -43,7 +44,7 @@ export class ReportDialog {
         text: this.form.elements.text.value.trim(),
       });
       this.dialog.close();
-      toast("Thanks. The operators will look at this message.", "info");
+      toast(t("Thanks. The operators will look at this message."), "info");
     } catch (error) {
       this.showError(error.message);
     } finally {

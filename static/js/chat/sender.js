@@ -3,6 +3,7 @@
 
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
+import { errorText, t } from "../i18n.js";
 
 // `busy`: the server refused the send unread because this connection has too many waiting.
 const BUSY_RETRY_MS = 500;
@@ -38,7 +39,7 @@ export class Sender {
         }, BUSY_RETRY_MS);
         return;
       }
-      const message = ack?.error?.message || "The message was not sent.";
+      const message = errorText(ack?.error?.code, ack?.error?.message) || t("The message was not sent.");
       if (this.outbox.fail(entry.client_id, message)) {
         toast(message);
         this.renderPending(entry.conversation_id);

@@ -1,20 +1,21 @@
 // The conversation list: newest activity first, with preview, time and unread badge.
 
 import { $, el, initial, shortTime } from "./dom.js";
+import { t } from "../i18n.js";
 
-const ATTACHMENT_LABELS = { image: "Photo", voice: "Voice message", video: "Video", file: "File" };
+const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
 export function previewText(conversation, me) {
   const message = conversation.last_message;
-  if (!message) return (conversation.kind === "group" && conversation.description) || "No messages yet";
+  if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
   let text = message.body;
   if (message.attachment) {
-    const label = ATTACHMENT_LABELS[message.kind] || "File";
+    const label = ATTACHMENT_LABELS[message.kind] || t("File");
     text = `${label}: ${message.attachment.filename || "removed"}${text ? " · " + text : ""}`;
   }
   text = text.replace(/\s+/g, " ").trim();
-  if (message.sender && message.sender.id === me.id) return "You: " + text;
+  if (message.sender && message.sender.id === me.id) return t("You: {text}", { text });
   if (conversation.kind === "group" && message.sender) {
     return `${message.sender.display_name || message.sender.username}: ${text}`;
   }
@@ -44,12 +45,12 @@ export class Sidebar {
     this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
     this.empty.hidden = this.store.conversations.size > 0;
     const unread = [...this.store.conversations.values()].reduce((total, c) => total + (c.unread_count || 0), 0);
-    document.title = unread ? `(${unread}) Switchboard` : "Switchboard";
+    document.title = unread ? `(${unread}) Switchboard` : "Switchboard"; // the product name is not translated
   }
 
   item(conversation) {
     const unread = conversation.unread_count || 0;
-    const title = conversation.title || (conversation.kind === "group" ? "Unnamed group" : "Direct chat");
+    const title = conversation.title || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
     const button = el("button", {
       className: "conversation-button",
       attrs: { type: "button", "aria-current": conversation.id === this.activeId ? "true" : null },

@@ -2,6 +2,7 @@
 // above its watermark), ask the server for every change after each conversation's watermark.
 
 import { toast } from "./dom.js";
+import { errorText, t } from "../i18n.js";
 
 const GAP_SYNC_DELAY_MS = 1500; // a skipped revision often arrives by itself meanwhile (out of order)
 
@@ -55,7 +56,7 @@ export class Sync {
         return caughtUp; // disconnected or timed out: the next connect syncs again
       }
       if (!answer?.ok) {
-        toast(answer?.error?.message || "Could not catch up with the server.");
+        toast(errorText(answer?.error?.code, answer?.error?.message) || t("Could not catch up with the server."));
         return caughtUp;
       }
       const next = [];

@@ -4,6 +4,7 @@ import { renderAttachment } from "../attachments.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
 import { pendingElement } from "./pending.js";
 import { ImageViewer } from "./viewer.js";
+import { t } from "../i18n.js";
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
@@ -109,9 +110,9 @@ export class ThreadView {
     const thread = this.thread;
     if (!thread) return;
     let text = "";
-    if (!thread.loaded || thread.loading) text = "Loading messages…";
-    else if (!thread.hasMore && thread.messages.length) text = "This is the beginning of the conversation.";
-    else if (!thread.hasMore) text = "No messages yet. Say hello!";
+    if (!thread.loaded || thread.loading) text = t("Loading messages…");
+    else if (!thread.hasMore && thread.messages.length) text = t("This is the beginning of the conversation.");
+    else if (!thread.hasMore) text = t("No messages yet. Say hello!");
     this.historyStatus.textContent = text;
     this.historyStatus.dataset.state = thread.hasMore ? "more" : "complete";
   }
@@ -144,7 +145,7 @@ export class ThreadView {
       el("time", { className: "message-time", text: messageTime(message.created_at),
         attrs: { datetime: message.created_at, title: fullTime(message.created_at) } }),
       message.edited_at && !message.removed
-        ? el("span", { className: "message-edited", text: "edited", attrs: { title: fullTime(message.edited_at) } })
+        ? el("span", { className: "message-edited", text: t("edited"), attrs: { title: fullTime(message.edited_at) } })
         : null,
     ]);
     let body;
@@ -165,16 +166,16 @@ export class ThreadView {
   actions(message, own) {
     if (!own) {
       return el("div", { className: "message-actions" }, [
-        el("button", { className: "link-button", text: "Report",
-          attrs: { type: "button", "aria-label": "Report message" },
+        el("button", { className: "link-button", text: t("Report"),
+          attrs: { type: "button", "aria-label": t("Report message") },
           on: { click: () => this.callbacks.onReport(message) } }),
       ]);
     }
     return el("div", { className: "message-actions" }, [
-      el("button", { className: "link-button", text: "Edit", attrs: { type: "button", "aria-label": "Edit message" },
+      el("button", { className: "link-button", text: t("Edit"), attrs: { type: "button", "aria-label": t("Edit message") },
         on: { click: () => this.callbacks.onEdit(message) } }),
-      el("button", { className: "link-button", text: "Delete",
-        attrs: { type: "button", "aria-label": "Delete message" },
+      el("button", { className: "link-button", text: t("Delete"),
+        attrs: { type: "button", "aria-label": t("Delete message") },
         on: { click: () => this.callbacks.onDelete(message) } }),
     ]);
   }

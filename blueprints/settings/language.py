@@ -1,0 +1,37 @@
+"""The language switch: /settings' selector (stored on the account) and the login pages' links
+(a cookie, for visitors who are not logged in)."""
+from flask import flash, redirect, request
+from flask_babel import force_locale, gettext
+from flask_login import current_user
+
+from actions.errors import ActionError
+from actions.preferences import check_language, set_language
+from blueprints.auth.routes import safe_next
+from blueprints.settings import bp
+from i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, negotiate
+
+COOKIE_SECONDS = 365 * 24 * 3600
+
+
+@bp.post("/language")
+def choose_language():
+    """Switch the interface language {language: en|zh_Hans_CN|"" (the browser's), next}."""
+    target = safe_next(request.form.get("next"))
+    try:
+        if current_user.is_authenticated:
+            language = set_language(current_user, request.form.get("language"))
+        else:
+            language = check_language(request.form.get("language"))
+    except ActionError as error:
+        flash(error.message, "error")
+        return redirect(target)
+    response = redirect(target)
+    if language is None:
+        response.delete_cookie(LANGUAGE_COOKIE)
+    else:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=COOKIE_SECONDS, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    if current_user.is_authenticated:  # the login pages change language before one's eyes: no notice
+        with force_locale(language or negotiate(request.headers.get("Accept-Language")) or DEFAULT_LANGUAGE):
+            flash(gettext("Language changed."), "success")
+    return response

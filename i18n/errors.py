@@ -1,0 +1,78 @@
+"""Refusals as pages show them: API and socket error messages stay English (their `code` is the
+stable part, docs/protocol.md "Errors"), and pages in another language show the translation of
+the codes listed here instead, or the English message for a code not listed. The chat page gets
+this table in its catalogue (i18n.client_catalogue) and applies it to every error it shows."""
+from __future__ import annotations
+
+from flask_babel import get_locale, lazy_gettext
+
+ERROR_TEXTS = {
+    "account_deactivated": lazy_gettext("This account is deactivated."),
+    "already_a_member": lazy_gettext("Already a member of this group."),
+    "already_reported": lazy_gettext("You have reported this message already."),
+    "attachment_not_ready": lazy_gettext("This file is not ready (upload incomplete or removed)."),
+    "busy": lazy_gettext("Too much is waiting for the server: wait a moment, then try again."),
+    "cannot_report_own_message": lazy_gettext("You cannot report your own message."),
+    "code_exhausted": lazy_gettext("That code was tried too many times: ask for a new one."),
+    "code_expired": lazy_gettext("That code has expired: ask for a new one."),
+    "common_password": lazy_gettext("That password is one of the most common ones: choose another."),
+    "conversation_archived": lazy_gettext("This conversation is archived: nobody can post."),
+    "conversation_not_found": lazy_gettext("No such conversation."),
+    "email_taken": lazy_gettext("That email address is already registered."),
+    "empty_file": lazy_gettext("The file is empty."),
+    "file_not_found": lazy_gettext("This file no longer exists."),
+    "file_removed": lazy_gettext("This file was removed."),
+    "file_too_large": lazy_gettext("The file is too large."),
+    "group_is_private": lazy_gettext("This group is private: a member must add you."),
+    "group_not_found": lazy_gettext("No such group."),
+    "internal_error": lazy_gettext("Something went wrong; nothing was changed."),
+    "invalid_code": lazy_gettext("That code is not right."),
+    "invalid_credentials": lazy_gettext("Wrong username or password."),
+    "invalid_email": lazy_gettext("That is not an email address."),
+    "invalid_invite": lazy_gettext("Registration needs an invitation: this one is unknown, used or expired."),
+    "invalid_language": lazy_gettext("Choose one of the languages offered."),
+    "last_owner": lazy_gettext("A group keeps at least one owner: appoint another first."),
+    "message_not_found": lazy_gettext("No such message."),
+    "message_removed": lazy_gettext("This message was removed."),
+    "network_error": lazy_gettext("The server cannot be reached. Check your connection."),
+    "not_a_group_admin": lazy_gettext("Only the group's owners and admins can do that."),
+    "not_a_member": lazy_gettext("You are not a member of this conversation."),
+    "not_allowed": lazy_gettext("This file has not been shared with you."),
+    "not_an_operator": lazy_gettext("Only operators can do that."),
+    "not_the_author": lazy_gettext("Only the author can change this message."),
+    "password_contains_username": lazy_gettext("The password must not contain the username."),
+    "password_unchanged": lazy_gettext("Choose a password different from the current one."),
+    "phone_taken": lazy_gettext("That phone number is already registered."),
+    "quota_exceeded": lazy_gettext("Your storage quota is used up."),
+    "rate_limited": lazy_gettext("Too many attempts: wait a moment, then try again."),
+    "registration_closed": lazy_gettext("Registration is closed: ask an operator for an account."),
+    "storage_unavailable": lazy_gettext("File storage is briefly unavailable; nothing was changed. Try again."),
+    "type_not_allowed": lazy_gettext("This type of file is not accepted."),
+    "unauthorized": lazy_gettext("Log in again."),
+    "unavailable": lazy_gettext("The service is briefly unavailable; nothing was changed. Try again."),
+    "unconfirmed": lazy_gettext("Confirm your address first: enter the code we sent you."),
+    "user_not_found": lazy_gettext("No such user."),
+    "username_taken": lazy_gettext("That username is taken."),
+    "wrong_code": lazy_gettext("That code is wrong or has expired. Ask for a new one if needed."),
+}
+
+
+def english() -> bool:
+    locale = get_locale()
+    return locale is None or locale.language == "en"
+
+
+def error_text(code: str, message: str) -> str:
+    """What a page shows for a refusal: the English message itself (more precise), or in another
+    language the translation of its code when there is one."""
+    if english() or code not in ERROR_TEXTS:
+        return message
+    return str(ERROR_TEXTS[code])
+
+
+def error_table() -> dict[str, str]:
+    """The table in the request's language, for the chat page (empty in English)."""
+    return {} if english() else {code: str(text) for code, text in ERROR_TEXTS.items()}
+
+
+

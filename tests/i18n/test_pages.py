@@ -1,0 +1,105 @@
+"""Pages in English and Simplified Chinese: chosen from Accept-Language, switched on /settings
+(stored on the account, winning over the browser) or by a visitor's cookie; refusals change nothing."""
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import pytest
+
+from extensions import db
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+
+@pytest.fixture
+def logged_in(client, alice, auth):
+    auth.login()
+    return client
+
+
+def page(client, path, headers=None) -> str:
+    response = client.get(path, headers=headers or {})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_settings_page_in_english_by_default(logged_in):
+    html = page(logged_in, "/settings", {"Accept-Language": "fr-FR,de;q=0.8"})
+    assert '<html lang="en">' in html
+    assert "<h1>Settings</h1>" in html and "<h2>Language</h2>" in html and "设置" not in html
+
+
+def test_settings_page_in_chinese_from_the_browser(logged_in):
+    html = page(logged_in, "/settings", ZH)
+    assert '<html lang="zh-Hans-CN">' in html
+    assert "<h1>设置</h1>" in html and "<h2>语言</h2>" in html and "<h2>会话</h2>" in html
+    assert "<h1>Settings</h1>" not in html
+
+
+@pytest.mark.parametrize("header", ["zh", "zh-TW", "zh-Hans", "en-GB;q=0.5, zh-SG;q=0.9"])
+def test_every_chinese_tag_reads_simplified_chinese(logged_in, header):
+    assert "<h1>设置</h1>" in page(logged_in, "/settings", {"Accept-Language": header})
+
+
+def test_the_chosen_language_is_stored_and_wins_over_the_browser(logged_in, alice):
+    response = logged_in.post("/language", data={"language": "zh_Hans_CN", "next": "/settings"})
+    assert response.status_code == 302 and response.headers["Location"] == "/settings"
+    db.session.refresh(alice)
+    assert alice.language == "zh_Hans_CN"
+    html = page(logged_in, "/settings", {"Accept-Language": "en-US"})
+    assert "<h1>设置</h1>" in html and "语言已更改。" in html  # the notice in the new language
+    assert re.search(r'<option value="zh_Hans_CN" lang="zh-Hans-CN" selected>', html)
+    logged_in.post("/language", data={"language": "", "next": "/settings"})  # back to the browser's
+    db.session.refresh(alice)
+    assert alice.language is None
+    assert "<h1>Settings</h1>" in page(logged_in, "/settings", {"Accept-Language": "en-US"})
+
+
+@pytest.mark.parametrize("value", ["fr", "zh", "EN", "x" * 500])
+def test_an_unknown_language_is_refused_and_changes_nothing(logged_in, alice, value):
+    alice.language = "zh_Hans_CN"
+    db.session.commit()
+    response = logged_in.post("/language", data={"language": value, "next": "/settings"})
+    assert response.status_code == 302
+    db.session.refresh(alice)
+    assert alice.language == "zh_Hans_CN"
+    assert "language must be one of en, zh_Hans_CN" in page(logged_in, "/settings", {"Accept-Language": "en"})
+
+
+def test_a_visitor_switches_with_a_cookie_and_never_leaves_the_site(client):
+    response = client.post("/language", data={"language": "zh_Hans_CN", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "language=zh_Hans_CN" in response.headers["Set-Cookie"]
+    assert '<html lang="zh-Hans-CN">' in page(client, "/login", {"Accept-Language": "en"})
+    client.post("/language", data={"language": ""})
+    assert '<html lang="en">' in page(client, "/login", {"Accept-Language": "en"})
+
+
+def catalogue_of(html: str) -> dict:
+    match = re.search(r'data-ui-strings="([^"]*)"', html)
+    assert match, "the chat page carries its catalogue"
+    return json.loads(unescape(match.group(1)))
+
+
+def test_chat_page_in_chinese_carries_the_scripts_strings_and_error_texts(logged_in):
+    html = page(logged_in, "/", ZH)
+    assert 'placeholder="输入消息"' in html and ">发送<" in html
+    assert "<script>" not in html  # the catalogue is data, not an inline script (CSP)
+    catalogue = catalogue_of(html)
+    assert catalogue["locale"] == "zh-Hans-CN" and catalogue["plurals"] == 1
+    assert catalogue["strings"]["Leave {title}?"] == "退出「{title}」？"
+    assert catalogue["errors"]["not_a_member"] == "你不是该会话的成员。"
+
+
+def test_chat_page_in_english_carries_no_strings(logged_in):
+    catalogue = catalogue_of(page(logged_in, "/", {"Accept-Language": "en"}))
+    assert catalogue["locale"] == "en" and catalogue["strings"] == {} and catalogue["errors"] == {}
+
+
+def test_api_errors_stay_english_on_a_chinese_browser(logged_in):
+    response = logged_in.get("/api/conversations/999999", headers=ZH)
+    body = response.get_json()
+    assert response.status_code == 404
+    assert body["error"]["code"] == "conversation_not_found" and body["error"]["message"] == "No such conversation."
