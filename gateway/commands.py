@@ -16,7 +16,7 @@ from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
 from actions.messages import send_message
-from actions.validation import check_id, check_int
+from actions.validation import MAX_SAFE_INTEGER, check_id, check_int
 from blueprints.identity import token_principal
 from events import on_commit
 from gateway.adapter import CONTENT_TYPES, RED_PACKET, TEXT, message_fields
@@ -62,7 +62,7 @@ def send(connection: Connection, user: User, body: dict) -> dict:
     _check_is_caller(user, body.get("fromUserId"), "fromUserId")
     conversation_id = _conversation_of(user, body)
     client_id = body.get("hasBeenSentId")
-    if isinstance(client_id, int) and not isinstance(client_id, bool):
+    if isinstance(client_id, int) and not isinstance(client_id, bool) and 0 <= client_id <= MAX_SAFE_INTEGER:
         client_id = str(client_id)  # clients often number their sends
     if content_type == TEXT:
         sent = send_message(user, conversation_id, body.get("content"), client_id=client_id)

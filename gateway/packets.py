@@ -55,7 +55,10 @@ class Packet:
 
 def encode(command: int, body: dict) -> bytes:
     """One packet: the header, then `body` as compact UTF-8 JSON."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate a client sent, echoed back: escaped, still valid UTF-8 JSON
+        data = json.dumps(body, separators=(",", ":")).encode("ascii")
     return HEADER.pack(MAGIC, VERSION, JSON_SERIALIZER, command, len(data)) + data
 
 

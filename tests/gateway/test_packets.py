@@ -63,3 +63,9 @@ def test_the_codec_needs_no_flask():
     imported = subprocess.run([sys.executable, "-c", "import sys, gateway.packets; print(sorted(sys.modules))"],
                               capture_output=True, text=True, check=True).stdout
     assert "'gateway.packets'" in imported and "flask" not in imported
+
+
+def test_a_lone_surrogate_echoed_back_is_escaped_not_a_crash():
+    data = encode(2, {"hasBeenSentId": "x\ud800"})
+    data[HEADER_SIZE:].decode("utf-8")  # valid UTF-8
+    assert parse(data) == (2, {"hasBeenSentId": "x\ud800"})
