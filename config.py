@@ -150,6 +150,8 @@ class BaseConfig:
         # Images that would decode to more pixels get no thumbnail (a small file can claim a huge canvas).
         self.THUMBNAIL_MAX_PIXELS = int(get("THUMBNAIL_MAX_PIXELS", "16000000"))
         self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))
+        # Largest profile or group picture upload (actions.profiles); decoded under THUMBNAIL_MAX_PIXELS.
+        self.AVATAR_MAX_BYTES = int(get("AVATAR_MAX_BYTES", str(5 * 1024 * 1024)))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)

@@ -2,6 +2,8 @@
 conversations and messages look, in one place. The domain (actions/) never imports it."""
 from __future__ import annotations
 
+import hashlib
+
 from actions.errors import ActionError
 from models import Attachment, Conversation, Membership, Message, Report, User
 from models.time import isoformat
@@ -14,12 +16,31 @@ def error_payload(error: ActionError) -> dict:
 
 def user_payload(user: User) -> dict:
     """A person as every other user sees them (and as they see themselves): what a chat needs to
-    name and find them. Not their account role (who the operators are) nor when they were last seen."""
+    name, draw and find them. Not their account role (who the operators are) nor when they were last seen."""
     return {
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
+        "avatar_url": avatar_url("users", user.id, user.avatar_key, user.display_name),
+        "has_avatar": user.avatar_key is not None,
     }
+
+
+def profile_payload(user: User, online: bool | None = None) -> dict:
+    """The profile card: the user as everyone sees them, with their status line and time zone;
+    `online` None when the viewer may not see it (their privacy settings, a block)."""
+    return {**user_payload(user), "status_text": user.status_text or "", "time_zone": user.time_zone,
+            "online": online}
+
+
+def avatar_url(area: str, owner_id: int, avatar_key: str | None, name: str | None, size: str | None = None) -> str:
+    """The app's URL of a user's (`users`) or group's (`groups`) picture: it checks who asks and
+    redirects to a short-lived storage URL, or answers the initials picture while there is none.
+    `v` changes with the picture (and with the name the initials come from), so it may be cached."""
+    version = avatar_key.rsplit("/", 1)[1] if avatar_key else "i" + hashlib.sha256(
+        (name or "").encode()).hexdigest()[:10]
+    url = f"/api/{area}/{owner_id}/avatar?v={version}"
+    return url + f"&size={size}" if size else url
 
 
 def message_payload(message: Message) -> dict:
@@ -90,6 +111,9 @@ def conversation_payload(conversation: Conversation, membership: Membership | No
         "last_seq": conversation.last_seq,
         "last_revision": conversation.last_revision,
         "last_message_at": isoformat(conversation.last_message_at),
+        # A group's picture; a direct chat's is its other member's (in their user payload).
+        "avatar_url": avatar_url("groups", conversation.id, conversation.avatar_key, conversation.name)
+        if conversation.is_group else None,
     }
     if membership is not None:
         payload["membership"] = membership_payload(membership)
@@ -117,8 +141,11 @@ def member_payload(membership: Membership) -> dict:
 
 def summary_payload(summary) -> dict:
     """A conversation-list entry (an actions.conversations.ConversationSummary)."""
-    return conversation_payload(summary.conversation, summary.membership, title=summary.title,
-                                last_message=summary.last_message, unread_count=summary.unread_count)
+    payload = conversation_payload(summary.conversation, summary.membership, title=summary.title,
+                                   last_message=summary.last_message, unread_count=summary.unread_count)
+    if summary.peer is not None:
+        payload["peer"] = user_payload(summary.peer)
+    return payload
 
 
 def report_payload(report: Report) -> dict:

@@ -20,6 +20,7 @@ class ConversationSummary:
     title: str
     last_message: Message | None
     unread_count: int
+    peer: User | None = None  # a direct chat's other member (the page draws their picture)
 
 
 def list_conversations(user: User) -> list[ConversationSummary]:
@@ -72,26 +73,28 @@ def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSu
         .where(Message.conversation_id.in_(conversation_ids), *unread_messages_filter(user.id))
         .group_by(Message.conversation_id)
     ).all())
-    titles = _direct_titles(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
+    peers = _direct_peers(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
     return [
         ConversationSummary(
             conversation=membership.conversation,
             membership=membership,
-            title=titles.get(membership.conversation_id) or membership.conversation.name or "",
+            title=(peers[membership.conversation_id].display_name if membership.conversation_id in peers
+                   else None) or membership.conversation.name or "",
             last_message=last_messages.get(membership.conversation_id),
             unread_count=unread.get(membership.conversation_id, 0),
+            peer=peers.get(membership.conversation_id),
         )
         for membership in memberships
     ]
 
 
-def _direct_titles(user: User, conversation_ids: list[int]) -> dict[int, str]:
-    """A direct chat is titled with the other person's name."""
+def _direct_peers(user: User, conversation_ids: list[int]) -> dict[int, User]:
+    """A direct chat is titled with the other person's name, and shows their picture."""
     if not conversation_ids:
         return {}
     rows = db.session.execute(
-        db.select(Membership.conversation_id, User.display_name).join(User, User.id == Membership.user_id)
+        db.select(Membership.conversation_id, User).join(User, User.id == Membership.user_id)
         .where(Membership.conversation_id.in_(conversation_ids),
                Membership.user_id != user.id)
     ).all()
-    return {conversation_id: name for conversation_id, name in rows}
+    return {conversation_id: peer for conversation_id, peer in rows}

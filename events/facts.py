@@ -223,6 +223,7 @@ class SessionEnded(ToUser):
 
     user_id: int
     session_id: str
+    reason: str = field(default="ended", compare=False)
 
 
 @dataclass(frozen=True)

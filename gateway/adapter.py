@@ -26,7 +26,7 @@ from events import facts as f
 from extensions import db
 from gateway.packets import MESSAGE, PUSH
 from models import Conversation, Membership, Message, User
-from payloads import file_url
+from payloads import avatar_url, file_url
 from realtime.deliveries import BusAdapter
 
 GATEWAY = "gateway"  # the frames' `to`: realtime.deliveries hands them to gateway.delivery
@@ -125,7 +125,7 @@ def message_fields(message: Message) -> dict:
         "file": _file(attachment) if attachment is not None else None,
         "fromUserId": wire_id(sender.id) if sender else None,
         "fromUserName": sender.display_name if sender else "Switchboard",
-        "fromUserHeadImg": "",
+        "fromUserHeadImg": avatar_url("users", sender.id, sender.avatar_key, sender.display_name) if sender else "",
         "toUserId": wire_id(to_id),
         "toUserName": to_name,
         "createTime": milliseconds(message.created_at),

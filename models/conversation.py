@@ -33,6 +33,7 @@ class Conversation(db.Model):
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_revision: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime)
+    avatar_key: Mapped[str | None] = mapped_column(String(255))  # a group's picture (actions.profiles)
 
     memberships = relationship("Membership", back_populates="conversation", cascade="all, delete-orphan")
 

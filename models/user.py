@@ -42,6 +42,11 @@ class User(UserMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     phone_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The profile (actions.profiles): the uploaded picture's storage key (None: the initials one),
+    # a status line, and an IANA time zone name (None: not given).
+    avatar_key: Mapped[str | None] = mapped_column(String(255))
+    status_text: Mapped[str] = mapped_column(String(140), nullable=False, default="", server_default="")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     # Hashing takes about 80 ms of CPU (scrypt): on a pool of native threads, never on the event loop.
     def set_password(self, password: str) -> None:

@@ -19,7 +19,7 @@ from flask import Flask
 from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
-from payloads import conversation_payload, member_payload, message_payload
+from payloads import conversation_payload, member_payload, message_payload, profile_payload, user_payload
 from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.contact_frames import FACTS as CONTACT_FACTS
@@ -33,7 +33,7 @@ NAMESPACE = "/"
 DELIVERY_STATUS = "delivery_status"
 
 
-def emit_frame(event: str, data: dict, room: str, order: tuple[int, int] | None = None,
+def emit_frame(event: str, data: dict, room: str | list[str], order: tuple[int, int] | None = None,
                namespace: str | None = None) -> dict:
     frame = {"emit": event, "data": data, "room": room}
     if order is not None:
@@ -88,6 +88,11 @@ class SocketIOAdapter(BusAdapter):
             return [room_command("disconnect", session_room(fact.session_id))]
         if isinstance(fact, CONTACT_FACTS):
             return contact_frames(fact)
+        if isinstance(fact, f.ProfileChanged):
+            # One frame to every recipient's room: a person in several shared conversations gets it once.
+            user = db.session.get(User, fact.user_id)
+            return [emit_frame("user:updated", {"user": profile_payload(user)},
+                               [user_room(user_id) for user_id in fact.recipients.user_ids])]
         if isinstance(fact, f.QrLoginAnswered):
             # Each socket is in a room named by its id: only the process holding it emits.
             return [emit_frame(f"qr:{fact.outcome}", {}, fact.socket_id, namespace=QR_LOGIN_NAMESPACE)]
@@ -117,13 +122,16 @@ def _membership(conversation_id: int, user_id: int) -> Membership:
 def _added_payload(fact: f.ConversationJoined) -> dict:
     conversation = db.session.get(Conversation, fact.conversation_id)
     membership = _membership(fact.conversation_id, fact.user_id)
-    title = None
+    peer = None
     if not conversation.is_group and not conversation.name:  # a direct chat is titled with the other person
-        title = db.session.execute(
-            db.select(User.display_name).join(Membership, Membership.user_id == User.id)
+        peer = db.session.execute(
+            db.select(User).join(Membership, Membership.user_id == User.id)
             .where(Membership.conversation_id == conversation.id, Membership.user_id != fact.user_id)
         ).scalar_one_or_none()
-    return conversation_payload(conversation, membership, title=title)
+    payload = conversation_payload(conversation, membership, title=peer.display_name if peer else None)
+    if peer is not None:
+        payload["peer"] = user_payload(peer)
+    return payload
 
 
 class SocketDelivery:

@@ -4,6 +4,7 @@ import pytest
 
 from extensions import db
 from models import ApiToken
+from payloads import profile_payload
 from tests.factories import PASSWORD
 from tests.helpers import bearer, database_rows, error_of
 
@@ -79,4 +80,5 @@ def test_revoke_with_a_session_cookie_revokes_nothing(client, auth, alice):
 
 def test_me(client, operator):
     body = client.get("/api/me", headers=bearer(operator)).get_json()
-    assert body == {"ok": True, "user": {"id": operator.id, "username": "operator", "display_name": "Operator"}}
+    assert body == {"ok": True, "user": profile_payload(operator)}
+    assert body["user"]["username"] == "operator" and body["user"]["display_name"] == "Operator"

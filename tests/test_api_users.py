@@ -3,6 +3,7 @@ import pytest
 
 from extensions import db
 from models.time import utcnow
+from payloads import user_payload
 from tests.helpers import bearer, error_of
 
 
@@ -24,14 +25,16 @@ def test_search_finds_active_users_but_not_the_searcher(client, alice, bob, caro
 
 def test_search_answers_with_user_payloads(client, alice, bob):
     body = client.get("/api/users?q=bob", headers=bearer(alice)).get_json()
-    assert body == {"ok": True, "users": [{"id": bob.id, "username": "bob", "display_name": "Bob"}]}
+    assert body == {"ok": True, "users": [{"id": bob.id, "username": "bob", "display_name": "Bob",
+                                           "avatar_url": user_payload(bob)["avatar_url"], "has_avatar": False}]}
 
 
 def test_search_does_not_say_who_the_operators_are_or_when_people_were_last_seen(client, alice, operator):
     operator.last_seen_at = utcnow()
     db.session.commit()
     (found,) = client.get("/api/users?q=operator", headers=bearer(alice)).get_json()["users"]
-    assert found == {"id": operator.id, "username": "operator", "display_name": "Operator"}
+    assert found == {"id": operator.id, "username": "operator", "display_name": "Operator",
+                     "avatar_url": user_payload(operator)["avatar_url"], "has_avatar": False}
 
 
 @pytest.mark.parametrize("query, code", [

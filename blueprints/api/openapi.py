@@ -37,7 +37,10 @@ def listing(name: str) -> dict:
 SCHEMAS = {
     "Error": obj({"ok": {"type": "boolean", "const": False},
                   "error": obj({"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": TEXT})}),
-    "User": obj({"id": ID, "username": TEXT, "display_name": TEXT}),
+    "User": obj({"id": ID, "username": TEXT, "display_name": TEXT}, {"avatar_url": TEXT, "has_avatar": FLAG}),
+    "Profile": obj({"id": ID, "username": TEXT, "display_name": TEXT, "avatar_url": TEXT, "has_avatar": FLAG,
+                    "status_text": TEXT, "time_zone": {"type": ["string", "null"]},
+                    "online": {"type": ["boolean", "null"]}}),
     "Attachment": obj({"id": ID, "status": {"enum": ["pending", "ready", "deleted"]},
                        "filename": {"type": ["string", "null"]}, "has_thumbnail": FLAG}),
     "Message": obj({"id": ID, "conversation_id": ID, "seq": COUNTER, "revision": COUNTER,
@@ -110,6 +113,13 @@ TOKEN = {"token": TEXT, "expires_at": {"type": ["string", "null"]}, "user": ref(
 SESSION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 TOKEN_DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
 SENT = {"recipients": COUNTER, "messages": listing("Message")}
+PICTURE = {"type": "object", "properties": {"crop_x": TEXT, "crop_y": TEXT, "crop_size": TEXT,
+                                           "file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+PICTURE_REFUSALS = {**REFUSALS, "415": "not a PNG, JPEG, GIF or WebP image", "422": "unreadable, too many pixels "
+                    "or a crop that does not fit"}
+PICTURE_ANSWERS = ({"302": {"description": "to a short-lived URL of the uploaded picture (JPEG)"}},
+                   {"200": {"description": "the initials picture", "content": {"image/svg+xml": {"schema": {}}}}})
+PICTURE_QUERY = {"size": {"enum": ["small", "medium", "large"]}, "v": TEXT}
 CONFIRMATION = obj({"channel": {"enum": ["email", "phone"]}, "sent_to": TEXT})
 
 PATHS = {
@@ -151,7 +161,22 @@ PATHS = {
                                                    answer(200, {"session_id": TEXT}))},
     "/api/tokens/current": {"delete": route("Revoke the bearer token of this request",
                                             answer(200, {"revoked": FLAG}))},
-    "/api/me": {"get": route("The caller", answer(200, {"user": ref("User")}))},
+    "/api/me": {"get": route("The caller, with their profile", answer(200, {"user": ref("Profile")})),
+                "patch": route("Change one's display name, status line or time zone", answer(200, {
+                    "user": ref("Profile")}), body={"display_name": TEXT, "status_text": TEXT,
+                                                    "time_zone": {"type": ["string", "null"]}})},
+    "/api/me/avatar": {
+        "post": route("Upload one's picture: cropped square, resized to 64, 192 and 512 pixels",
+                      answer(200, {"user": ref("Profile")}), form=PICTURE, refusals=PICTURE_REFUSALS),
+        "delete": route("Back to the initials picture", answer(200, {"user": ref("Profile")}))},
+    "/api/users/{user_id}": {"get": route("Someone's profile card", answer(200, {"user": ref("Profile")}))},
+    "/api/users/{user_id}/avatar": {"get": route("A user's picture", *PICTURE_ANSWERS, query=PICTURE_QUERY)},
+    "/api/groups/{conversation_id}/avatar": {
+        "get": route("A group's picture", *PICTURE_ANSWERS, query=PICTURE_QUERY),
+        "post": route("Owners and admins set the group's picture", answer(200, {"conversation": ref("Conversation")}),
+                      form=PICTURE, refusals=PICTURE_REFUSALS),
+        "delete": route("Owners and admins remove the group's picture",
+                        answer(200, {"conversation": ref("Conversation")}))},
     "/api/users": {"get": route("Search active users", answer(200, {"users": listing("User")}),
                                 query={"q": TEXT, "limit": limit(100)})},
     "/api/conversations": {"get": route("The caller's conversations", answer(200, {

@@ -9,7 +9,7 @@ from actions.two_factor import require_second_factor
 from actions.validation import check_string
 from blueprints.api import api_user, bearer_token, bp, json_body
 from models.time import isoformat
-from payloads import user_payload
+from payloads import profile_payload, user_payload
 
 
 @bp.post("/tokens")
@@ -37,5 +37,5 @@ def delete_current_token():
 
 @bp.get("/me")
 def me():
-    """The authenticated user."""
-    return jsonify({"ok": True, "user": user_payload(api_user())})
+    """The authenticated user, with their profile (status line, time zone)."""
+    return jsonify({"ok": True, "user": profile_payload(api_user())})

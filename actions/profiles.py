@@ -1,0 +1,238 @@
+"""Profiles: display name, picture, status line and time zone; groups' pictures.
+
+A picture is stored as three JPEGs (storage.avatars.AVATAR_SIZES) under one storage key kept on
+the row (`avatar_key`); until one is uploaded the page shows the initials picture. Decoding runs
+on offload.py's pool of native threads: never on the event loop. Every change is told to the
+user's own connections and to everyone who shares a conversation with them (ProfileChanged);
+a group's picture to its members (ConversationUpdated).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from io import BytesIO
+from typing import BinaryIO
+
+from flask import current_app
+
+from actions.access import access_conversation_picture, access_group_for_managing, access_profile, may_see_presence
+from actions.errors import ActionError, InvalidInput
+from actions.files import count_upload
+from actions.validation import check_int, check_string
+from events import atomic, on_commit, queue_event
+from events.facts import ConversationUpdated, ProfileChanged
+from extensions import db
+from models import Conversation, Membership, User
+from offload import run_off_loop
+from storage import Storage, get_storage
+from storage.avatars import AVATAR_SIZES, AVATAR_TYPES, AvatarRefused, Crop, avatar_object_key, make_avatar_images
+from storage.sniff import sniff
+from storage.streams import TooLarge
+
+log = logging.getLogger(__name__)
+
+DISPLAY_NAME_MAX_LENGTH = 64
+STATUS_MAX_LENGTH = 140
+PROFILE_FIELDS = ("display_name", "status_text", "time_zone")
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    online: bool | None  # None: the viewer may not see it (privacy, blocks)
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_time_zone(value: object) -> str | None:
+    """An IANA time zone name ("Europe/Paris", "Asia/Shanghai"), or None for "not given" (null or "")."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in time_zone_names():
+        raise InvalidInput("invalid_time_zone", "time_zone must be an IANA time zone name, e.g. Asia/Shanghai.")
+    return value
+
+
+def check_crop(x: object, y: object, size: object) -> Crop | None:
+    """The square to keep, in the image's pixels as shown; none of the three: the centred square."""
+    if x in (None, "") and y in (None, "") and size in (None, ""):
+        return None
+    try:
+        return Crop(check_int(_number(x), "crop_x", minimum=0), check_int(_number(y), "crop_y", minimum=0),
+                    check_int(_number(size), "crop_size", minimum=1))
+    except InvalidInput:
+        raise InvalidInput("invalid_crop", "crop_x, crop_y and crop_size must be whole numbers of pixels "
+                                           "(all three, or none for the centred square).") from None
+
+
+def _number(value: object) -> object:
+    """Form fields arrive as text: "12" is 12."""
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
+
+
+def get_profile(viewer: User, user_id: int) -> Profile:
+    """Someone's profile as `viewer` may see it (presence only where their privacy settings allow)."""
+    from realtime.presence import presence  # the live sockets: read, never changed, here
+
+    user = access_profile(viewer, user_id)
+    online = user.id in presence.online_user_ids() if may_see_presence(viewer.id, user.id) else None
+    return Profile(user=user, online=online)
+
+
+@atomic()
+def update_profile(user: User, changes: dict) -> User:
+    """Change {display_name?, status_text?, time_zone?} (fields not given are kept); the people who
+    share a conversation with the user see the change live."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise InvalidInput("invalid_field", f"Unknown profile field: {sorted(unknown)[0]}.")
+    values = {}
+    if "display_name" in changes:
+        values["display_name"] = check_string(changes["display_name"], "display_name",
+                                              max_length=DISPLAY_NAME_MAX_LENGTH)
+    if "status_text" in changes:
+        values["status_text"] = check_string(changes["status_text"], "status_text", max_length=STATUS_MAX_LENGTH,
+                                             required=False)
+    if "time_zone" in changes:
+        values["time_zone"] = check_time_zone(changes["time_zone"])
+    changed = {name: value for name, value in values.items() if getattr(user, name) != value}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        _tell_profile_changed(user)
+    return user
+
+
+@atomic()
+def set_avatar(user: User, stream: BinaryIO, declared_type: str | None, crop: Crop | None) -> User:
+    """Upload one's picture: cropped square (`crop`, or the centred square), stored in every size;
+    the previous one is deleted once this commits."""
+    count_upload(user)
+    base_key = _store_images(f"avatars/{user.id}", _read_image(stream, declared_type), crop)
+    _replace_on_commit(user, base_key)
+    _tell_profile_changed(user)
+    return user
+
+
+@atomic()
+def remove_avatar(user: User) -> User:
+    """Back to the initials picture."""
+    if user.avatar_key is not None:
+        _replace_on_commit(user, None)
+        _tell_profile_changed(user)
+    return user
+
+
+@atomic()
+def set_group_avatar(manager: User, conversation_id: int, stream: BinaryIO, declared_type: str | None,
+                     crop: Crop | None) -> Conversation:
+    """A group's owners and admins set its picture; members see it live."""
+    conversation = access_group_for_managing(manager, conversation_id).conversation
+    count_upload(manager)
+    base_key = _store_images(f"groupavatars/{conversation.id}", _read_image(stream, declared_type), crop)
+    _replace_on_commit(conversation, base_key)
+    queue_event(ConversationUpdated(conversation.id))
+    return conversation
+
+
+@atomic()
+def remove_group_avatar(manager: User, conversation_id: int) -> Conversation:
+    conversation = access_group_for_managing(manager, conversation_id).conversation
+    if conversation.avatar_key is not None:
+        _replace_on_commit(conversation, None)
+        queue_event(ConversationUpdated(conversation.id))
+    return conversation
+
+
+def avatar_download_url(viewer: User, user_id: int, size: object) -> tuple[User, str | None]:
+    """The user and a short-lived URL of their picture in `size`; None while they have none."""
+    user = access_profile(viewer, user_id)
+    return user, _download_url(user.avatar_key, check_avatar_size(size), f"avatar-{user.id}")
+
+
+def group_avatar_download_url(viewer: User, conversation_id: int, size: object) -> tuple[Conversation, str | None]:
+    conversation = access_conversation_picture(viewer, conversation_id)
+    return conversation, _download_url(conversation.avatar_key, check_avatar_size(size), f"group-{conversation.id}")
+
+
+def check_avatar_size(value: object) -> str:
+    if value in (None, ""):
+        return "medium"
+    if value not in AVATAR_SIZES:
+        raise InvalidInput("invalid_size", "size must be one of: " + ", ".join(AVATAR_SIZES) + ".")
+    return value
+
+
+def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
+    """Everyone who is in at least one conversation with the user (the user included)."""
+    theirs = db.select(Membership.conversation_id).where(Membership.user_id == user_id)
+    return tuple(db.session.execute(
+        db.select(Membership.user_id).where(Membership.conversation_id.in_(theirs)).distinct()
+        .order_by(Membership.user_id)
+    ).scalars())
+
+
+def _tell_profile_changed(user: User) -> None:
+    queue_event(ProfileChanged(user.id, people_sharing_a_conversation(user.id)))
+
+
+def _read_image(stream: BinaryIO, declared_type: str | None) -> bytes:
+    limit = current_app.config["AVATAR_MAX_BYTES"]
+    try:
+        data = stream.read(limit + 1)
+    except TooLarge:  # a body without Content-Length, past the route's cap
+        data = b"x" * (limit + 1)
+    if not data:
+        raise InvalidInput("empty_file", "The file is empty.")
+    if len(data) > limit:
+        raise ActionError("file_too_large", f"Pictures are limited to {limit} bytes.", status=413)
+    if sniff(data[:512], declared_type) not in AVATAR_TYPES:
+        raise ActionError("type_not_allowed", "A picture must be a PNG, JPEG, GIF or WebP image.", status=415)
+    return data
+
+
+def _store_images(area: str, data: bytes, crop: Crop | None) -> str:
+    """Decode, crop and resize on the pool of native threads; store every size; the base key."""
+    config = current_app.config
+    try:
+        images = run_off_loop(make_avatar_images, data, crop, config["THUMBNAIL_MAX_PIXELS"],
+                              threads=config["PASSWORD_HASH_THREADS"], waiting=config["PASSWORD_HASH_WAITING"])
+    except AvatarRefused as refused:
+        raise ActionError(refused.code, refused.message, status=422) from None
+    storage = get_storage()
+    base_key = f"{area}/{secrets.token_urlsafe(18)}"
+    for size, image in images.items():
+        storage.save(avatar_object_key(base_key, size), BytesIO(image), "image/jpeg")
+    return base_key
+
+
+def _replace_on_commit(owner: User | Conversation, base_key: str | None) -> None:
+    """Point the row at the new picture; the old one's objects go once that has committed (a
+    leftover object is unreachable, a lost one under a committed key would be broken)."""
+    old_key, owner.avatar_key = owner.avatar_key, base_key
+    if old_key is not None:
+        storage = get_storage()
+        on_commit(lambda: _delete_images(storage, old_key))
+
+
+def _delete_images(storage: Storage, base_key: str) -> None:
+    for size in AVATAR_SIZES:
+        try:
+            storage.delete(avatar_object_key(base_key, size))
+        except Exception:  # noqa: BLE001  (unreachable once the row moved on: logged)
+            log.exception("could not delete %s from storage", base_key)
+
+
+def _download_url(base_key: str | None, size: str, name: str) -> str | None:
+    if base_key is None:
+        return None
+    return get_storage().download_url(avatar_object_key(base_key, size), filename=f"{name}-{size}.jpg",
+                                      content_type="image/jpeg", inline=True,
+                                      expires_in=current_app.config["DOWNLOAD_URL_SECONDS"])
+
