@@ -223,7 +223,6 @@ class SessionEnded(ToUser):
 
     user_id: int
     session_id: str
-    reason: str = field(default="ended", compare=False)
 
 
 @dataclass(frozen=True)
@@ -233,3 +232,19 @@ class QrLoginAnswered(ToSocket):
 
     socket_id: str
     outcome: str  # "scanned" | "approved" | "refused"
+
+
+# Profiles.
+
+@dataclass(frozen=True)
+class ProfileChanged(Fact):
+    """A user's name, picture, status line or time zone changed: told to their own connections and
+    to everyone who shares a conversation with them (`audience`, chosen by actions.profiles), whose
+    pages redraw the name and picture wherever they show them."""
+
+    user_id: int
+    audience: tuple[int, ...]
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(self.user_id, *(user_id for user_id in self.audience if user_id != self.user_id))
