@@ -34,7 +34,7 @@ from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
-from jobs import crontab, job
+from jobs import crontab, enqueue_on_commit, job
 from models import User
 from models.invite import Invite
 from models.time import utcnow
@@ -147,9 +147,17 @@ def resend_confirmation(user: User, email: object = None, phone: object = None) 
 
 @atomic()
 def request_password_reset(login: object) -> None:
-    """Send a reset code to the confirmed address of the account `login` names (username, email or
-    phone). Says nothing: an unknown account, one without a confirmed address and a code asked for
-    too soon look the same as a code sent."""
+    """Have a reset code sent to the confirmed address of the account `login` names (username, email
+    or phone). Says nothing, and takes as long whatever `login` names: the account is looked up
+    by a job, after the answer."""
+    enqueue_on_commit(send_reset_code, check_string(login, "login", max_length=254))
+
+
+@job(retries=2)
+def send_reset_code(login: str) -> None:
+    """The account `login` names gets a reset code at its confirmed address (the email, unless the
+    phone was typed). An unknown account, one without a confirmed address, and a code asked for
+    too soon all end here, silently."""
     user = find_account_by_login(login)
     if user is None or not user.active:
         return
