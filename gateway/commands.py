@@ -44,10 +44,12 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     conversation_ids = conversation_ids_of(user)
     delivery = current_app.extensions["gateway_delivery"]
 
+    user_id, token_id = user.id, principal.credential  # read now: the commit expires the row
+
     def logged_in() -> None:
-        connection.user_id, connection.token_id = user.id, principal.credential
+        connection.user_id, connection.token_id = user_id, token_id
         delivery.connections.add(connection, conversation_ids)
-        presence.connected(user.id, connection.presence_id)
+        presence.connected(user_id, connection.presence_id)
 
     on_commit(logged_in)
     return {"success": True, "errorMsg": "", "userId": str(user.id), "userName": user.display_name}
