@@ -169,3 +169,17 @@ def test_an_address_is_added_from_the_settings_page_once_its_code_is_entered(cli
     again = client.post("/confirm/resend", data={"address": "alice@example.org", "next": "/settings"})
     assert again.headers["Location"] == "/settings"
     assert "That address is already yours." in client.get("/settings").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_an_unconfirmed_account_opens_no_socket_until_confirmed(app, client, caplog):
+    from extensions import socketio
+    from tests.clients import IsolatedSocketClient
+
+    client.post("/register", data=register_form(email="dave@example.org"))
+    refused = IsolatedSocketClient(app, socketio, flask_test_client=client)
+    assert not refused.is_connected()
+    client.post("/confirm", data={"code": code_sent_to(caplog, "dave@example.org")})
+    accepted = IsolatedSocketClient(app, socketio, flask_test_client=client)
+    assert accepted.is_connected()
+    accepted.disconnect()
