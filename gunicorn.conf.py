@@ -70,7 +70,7 @@ def post_worker_init(worker):
 
     import gevent
 
-    from blueprints.chat.socket_queue import close_connections_gracefully
+    from blueprints.chat.socket_queue import close_connections_gracefully, refusing_new_connections
 
     sockets = worker.wsgi.extensions["socketio"].server
     gateway = worker.wsgi.extensions["gateway_delivery"]  # the bzGhost gateway's connections (gateway/)
@@ -95,3 +95,5 @@ def post_worker_init(worker):
 
     worker.handle_exit = handle_exit
     signal.signal(signal.SIGTERM, handle_exit)
+    # Until gunicorn closes its listener (within a second), new sockets are sent elsewhere at once.
+    worker.wsgi = refusing_new_connections(worker.wsgi, lambda: not worker.alive)

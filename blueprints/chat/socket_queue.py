@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from socketio import packet
 
@@ -74,6 +75,7 @@ class SocketQueues:
         self.lanes: dict[str, _Lane] = {}
         self._lock = threading.Lock()  # gevent's own once patched; real in the threading mode
         self.closing: set[str] = set()  # sockets being closed at shutdown: their new events are not run
+        self.closing: set[str] = set()  # sockets being closed at shutdown: their new events are not run
 
     def handle_event(self, eio_sid: str, namespace: str | None, ack_id: int | None, data: list) -> None:
         """In place of python-socketio's `Server._handle_event`."""
@@ -81,6 +83,8 @@ class SocketQueues:
         sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
         if not self.server.manager.is_connected(sid, namespace):
             return  # python-socketio ignores these too
+        if sid in self.closing:
+            return  # as if it came after the close: unanswered, the client sends it again elsewhere
         if sid in self.closing:
             return  # as if it came after the close: unanswered, the client sends it again elsewhere
         config = self.server.environ[eio_sid]["flask.app"].config
@@ -206,9 +210,9 @@ def close_connections_gracefully(server, seconds: float) -> int:
     event it is running, if any, has been answered and its changes released, waiting `seconds` at
     most in all; events that arrive meanwhile are not run (nor answered: like events sent after a
     close, their client sends them again after reconnecting, with the same client_id for a send,
-    so no event is run without its ack reaching its client). The close is Engine.IO's own (no
-    Socket.IO disconnect), which Socket.IO clients take as a lost connection: they reconnect, to
-    another instance, and resync. Returns how many connections were closed."""
+    so no event is run without its ack reaching its client). The connection is then ended without a
+    Socket.IO or Engine.IO goodbye, which every Socket.IO client takes as a lost connection: it
+    reconnects, to another instance, and resyncs. Returns how many connections were closed."""
     queues = getattr(server, "switchboard_queues", None)
     deadline = time.monotonic() + seconds
     closed = 0
@@ -222,12 +226,28 @@ def close_connections_gracefully(server, seconds: float) -> int:
             if queues is not None and sid is not None and queues.in_flight(sid) and time.monotonic() < deadline:
                 busy.append(eio_sid)
                 continue
-            try:
-                server.eio.disconnect(eio_sid)
+            connection = server.eio.sockets.pop(eio_sid, None)
+            if connection is not None:
+                # abort: no Engine.IO CLOSE packet, which python-socketio's client takes as final (it
+                # would not reconnect); the connection ends after what is queued on it is written.
+                connection.close(abort=True, reason=server.eio.reason.SERVER_DISCONNECT)
                 closed += 1
-            except Exception:  # gone meanwhile
-                log.debug("connection %s already closed", eio_sid)
         waiting = busy
         if waiting:
             server.sleep(0.05)
     return closed
+
+
+def refusing_new_connections(wsgi_app: Callable, closing: Callable[[], bool]) -> Callable:
+    """WSGI: once `closing()` (SIGTERM, gunicorn.conf.py), a new Socket.IO connection (an Engine.IO
+    handshake: `/socket.io/` without a `sid`) is answered 503, so that the proxy tries another
+    instance (nginx: `proxy_next_upstream http_503`) and a direct client tries again; requests of
+    connections already open, and every other request, are served until the process exits."""
+    def application(environ: dict, start_response: Callable):
+        if closing() and environ.get("PATH_INFO", "").startswith("/socket.io/") \
+                and "sid" not in parse_qs(environ.get("QUERY_STRING", "")):
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")])
+            return [b"This instance is shutting down: connect again.\n"]
+        return wsgi_app(environ, start_response)
+
+    return application

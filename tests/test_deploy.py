@@ -1,0 +1,45 @@
+"""The systemd units of deploy/ as systemd reads them (`systemd-analyze verify`), with /srv/switchboard
+pointing at this checkout. nginx's site runs for real in tests/faults/test_graceful_restart.py."""
+from __future__ import annotations
+
+import runpy
+import shutil
+import subprocess
+
+import pytest
+
+from tests.servers import ROOT
+
+UNITS = ROOT / "deploy" / "systemd"
+
+
+def installed_units(folder) -> list[str]:
+    """The units as an operator installs them, the web instance as switchboard@8001."""
+    (folder / "env").write_text("SWITCHBOARD_ENV=production\n")
+    names = []
+    for unit in sorted(UNITS.iterdir()):
+        text = unit.read_text().replace("/srv/switchboard/.env", str(folder / "env")).replace("/srv/switchboard",
+                                                                                               str(ROOT))
+        name = unit.name.replace("@.service", "@8001.service")
+        (folder / name).write_text(text)
+        names.append(str(folder / name))
+    return names
+
+
+def test_the_units_are_valid(tmp_path):
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    units = installed_units(tmp_path)
+    assert {name.rsplit("/", 1)[1] for name in units} == {
+        "switchboard@8001.service", "switchboard-jobs.service", "switchboard-backup.service",
+        "switchboard-backup.timer"}
+    verified = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True, cwd=tmp_path)
+    assert (verified.returncode, verified.stderr) == (0, "")
+
+
+def test_systemd_waits_for_gunicorns_graceful_shutdown():
+    unit = (UNITS / "switchboard@.service").read_text()
+    assert "--config gunicorn.conf.py" in unit and "KillSignal=SIGTERM" in unit
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # systemd kills what is left after TimeoutStopSec: gunicorn must have had its graceful_timeout first.
+    assert int(unit.split("TimeoutStopSec=")[1].split()[0]) > settings["graceful_timeout"]
