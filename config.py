@@ -28,6 +28,7 @@ FAST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 # Production's SECRET_KEY: at least this long, and not a value published as an example.
 SECRET_KEY_MIN_BYTES = 32
 GROUP_ADD_POLICIES = ("anyone", "nobody")
+SESSION_POLICIES = ("multi", "single")
 SAMPLE_SECRET_KEYS = frozenset({
     # The example output of `secrets.token_hex()` in Flask's own docs, pasted into many apps.
     "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
@@ -97,6 +98,9 @@ class BaseConfig:
         # happens (actions/sessions.py). Fractions are allowed.
         self.SESSION_IDLE_DAYS = float(get("SESSION_IDLE_DAYS", "14"))
         self.SESSION_MAX_DAYS = float(get("SESSION_MAX_DAYS", "90"))
+        # "multi": a user may be signed in on many browsers at once; "single": a new login ends the
+        # user's other login sessions, whose pages are told "signed in elsewhere" (actions/sessions.py).
+        self.SESSION_POLICY = _one_of(get("SESSION_POLICY", "multi"), "SESSION_POLICY", SESSION_POLICIES)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
         # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators

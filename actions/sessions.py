@@ -35,6 +35,7 @@ from models.time import utcnow
 REMEMBER_PREFIX = "rs_"  # remember tokens; user ids never start so (blueprints.identity tells them apart)
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at / last_used_at are written at most this often
 USER_AGENT_MAX = 512
+SIGNED_IN_ELSEWHERE = "signed_in_elsewhere"  # why SESSION_POLICY=single ended a session
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def start_session(user: User, method: str, ip_address: str | None, user_agent: s
                                  device=device_summary(user_agent), remember_hash=_hash(token))
     db.session.add(login_session)
     db.session.flush()
+    if current_app.config["SESSION_POLICY"] == "single":  # the other browsers are told "signed in elsewhere"
+        end_sessions(user, keep_session_id=login_session.id, reason=SIGNED_IN_ELSEWHERE)
     return StartedSession(login_session, token)
 
 
@@ -156,7 +159,7 @@ def end_session_unchecked(login_session: LoginSession, reason: str, now: datetim
     login_session.remember_hash = None  # the remember cookie dies with it
     record_security_event("logout" if reason == "logout" else "session_revoked", user=login_session.user,
                           detail=f"{reason}: {login_session.device}")
-    queue_event(SessionEnded(login_session.user_id, login_session.id))
+    queue_event(SessionEnded(login_session.user_id, login_session.id, reason))
 
 
 @atomic()

@@ -8,7 +8,7 @@ open (see events.unit_of_work), so nothing is read again after the commit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -219,10 +219,12 @@ class TokenRevoked(ToUser):
 
 @dataclass(frozen=True)
 class SessionEnded(ToUser):
-    """The connections opened with one login session (one browser) end; the user's others go on."""
+    """The connections opened with one login session (one browser) end, told why first (`reason`, as
+    `LoginSession.ended_reason`: "logout", "revoked", "signed_in_elsewhere"…); the user's others go on."""
 
     user_id: int
     session_id: str
+    reason: str = field(default="ended", compare=False)
 
 
 @dataclass(frozen=True)

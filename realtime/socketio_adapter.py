@@ -84,8 +84,9 @@ class SocketIOAdapter(BusAdapter):
             return [room_command("disconnect", user_room(fact.user_id))]
         if isinstance(fact, f.TokenRevoked):
             return [room_command("disconnect", token_room(fact.token_id))]
-        if isinstance(fact, f.SessionEnded):
-            return [room_command("disconnect", session_room(fact.session_id))]
+        if isinstance(fact, f.SessionEnded):  # the page shows why before it is cut (docs/protocol.md)
+            return [emit_frame("session:ended", {"reason": fact.reason}, session_room(fact.session_id)),
+                    room_command("disconnect", session_room(fact.session_id))]
         if isinstance(fact, CONTACT_FACTS):
             return contact_frames(fact)
         if isinstance(fact, f.ProfileChanged):
