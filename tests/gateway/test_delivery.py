@@ -1,0 +1,79 @@
+"""gateway.delivery: frames applied to this process's connections, in revision order per
+conversation (a gap is read from the database), once each, and only to those who follow."""
+from __future__ import annotations
+
+import threading
+import time
+
+from actions.messages import send_message
+from gateway.adapter import message_frame
+from gateway.delivery import GatewayDelivery
+from tests.factories import make_group
+from tests.gateway.client import MESSAGE, PUSH, parse
+from tests.servers import wait_for
+
+
+class RecordingConnection:
+    """What the delivery sees of a connection: its user, what it follows, what is pushed to it."""
+
+    def __init__(self, user_id: int, token_id: int = 1, answered: tuple[int, ...] = ()) -> None:
+        self.user_id, self.token_id = user_id, token_id
+        self.conversations: set[int] = set()
+        self.answered = set(answered)
+        self.packets: list[tuple[int, dict]] = []
+        self.closed_with: tuple[int, str] | None = None
+
+    def push(self, packet: bytes) -> None:
+        self.packets.append(parse(packet))
+
+    def was_answered(self, message_id: int) -> bool:
+        return message_id in self.answered
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+
+
+def delivery_of(app) -> GatewayDelivery:
+    return GatewayDelivery(app, lambda task, *args: threading.Thread(target=task, args=args, daemon=True).start(),
+                           time.sleep)
+
+
+def test_messages_in_revision_order_with_a_gap_read_from_the_database(app, alice, bob, carol):
+    group = make_group(alice, "Ordered", [bob])
+    messages = [send_message(alice, group.id, f"m{index}").message for index in range(4)]
+    frames = [message_frame(message, message.revision, created=True) for message in messages]
+    delivery = delivery_of(app)
+    member, outsider = RecordingConnection(bob.id), RecordingConnection(carol.id)
+    sender = RecordingConnection(alice.id, answered=(messages[3].id,))
+    delivery.connections.add(member, [group.id])
+    delivery.connections.add(sender, [group.id])
+    delivery.connections.add(outsider, [])
+
+    delivery.receive([frames[0]])
+    delivery.receive([frames[3], frames[2]])  # revision 2 never arrives: read after the wait
+    wait_for(lambda: len(member.packets) == 4, what="the gap to be filled")
+
+    assert [(command, body["content"]) for command, body in member.packets] == [
+        (MESSAGE, "m0"), (MESSAGE, "m1"), (MESSAGE, "m2"), (MESSAGE, "m3")]
+    assert [body["content"] for _, body in sender.packets] == ["m0", "m1", "m2"]  # m3 was its answer
+    assert outsider.packets == []
+    delivery.receive([frames[1]])  # late, and filled already: not twice
+    assert len(member.packets) == 4
+
+
+def test_membership_and_closes(app, alice, bob):
+    group = make_group(alice, "Moving", [bob])
+    delivery = delivery_of(app)
+    phone, tablet = RecordingConnection(bob.id, token_id=7), RecordingConnection(bob.id, token_id=8)
+    for connection in (phone, tablet):
+        delivery.connections.add(connection, [])
+    delivery.receive([{"to": "gateway", "action": "follow", "user": bob.id, "conversation": group.id,
+                       "body": {"type": "conversationAdded"}}])
+    assert [c.conversations for c in (phone, tablet)] == [{group.id}, {group.id}]
+    delivery.receive([{"to": "gateway", "action": "unfollow", "user": bob.id, "conversation": group.id,
+                       "body": {"type": "conversationRemoved"}}])
+    assert delivery.connections.following(group.id) == []
+    delivery.receive([{"to": "gateway", "action": "close", "token": 8, "reason": "token_revoked"}])
+    assert (phone.closed_with, tablet.closed_with) == (None, (1008, "token_revoked"))
+    assert tablet.packets[-1] == (PUSH, {"type": "closed", "errorCode": "token_revoked",
+                                         "errorMsg": "The token this connection logged in with was revoked."})
