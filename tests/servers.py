@@ -97,7 +97,6 @@ class LiveServer:
     jobs: bool = True
     consumer: JobConsumer | None = None
     graceful_timeout: float = 2  # seconds a SIGTERM leaves for what is in flight (gunicorn.conf.py)
-    graceful_timeout: float = 2  # seconds a SIGTERM leaves for what is in flight (gunicorn.conf.py)
 
     @property
     def url(self) -> str:

@@ -75,7 +75,6 @@ class SocketQueues:
         self.lanes: dict[str, _Lane] = {}
         self._lock = threading.Lock()  # gevent's own once patched; real in the threading mode
         self.closing: set[str] = set()  # sockets being closed at shutdown: their new events are not run
-        self.closing: set[str] = set()  # sockets being closed at shutdown: their new events are not run
 
     def handle_event(self, eio_sid: str, namespace: str | None, ack_id: int | None, data: list) -> None:
         """In place of python-socketio's `Server._handle_event`."""
@@ -83,8 +82,6 @@ class SocketQueues:
         sid = self.server.manager.sid_from_eio_sid(eio_sid, namespace)
         if not self.server.manager.is_connected(sid, namespace):
             return  # python-socketio ignores these too
-        if sid in self.closing:
-            return  # as if it came after the close: unanswered, the client sends it again elsewhere
         if sid in self.closing:
             return  # as if it came after the close: unanswered, the client sends it again elsewhere
         config = self.server.environ[eio_sid]["flask.app"].config
