@@ -26,7 +26,7 @@ from actions.validation import (
 from events import atomic, queue_event
 from events.facts import TokenRevoked
 from extensions import db
-from models import ApiToken, User
+from models import AccountCode, ApiToken, User
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import utcnow
 from models.user import check_password_of_nobody
@@ -96,24 +96,34 @@ def authenticate(username: str, password: str, client_address: str | None = None
 
 def find_account_by_login(login: object) -> User | None:
     """The account a login names: its username, its email address or its phone number (E.164,
-    or as PHONE_DEFAULT_REGION reads it), any case; None if none."""
+    or as PHONE_DEFAULT_REGION reads it), any case; None if none. An account still confirming
+    its address is found by that address too, unless another one is confirming it as well."""
     if not isinstance(login, str) or not is_clean_text(login) or not login.strip():
         return None
     login = login.strip()
     if "@" in login:
-        try:
-            email = check_email(login)
-        except InvalidInput:
-            return None
-        return db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
-    user = db.session.execute(db.select(User).where(User.username == login.lower())).scalar_one_or_none()
-    if user is None and PHONE_LIKE.fullmatch(login):
-        try:
-            phone = check_phone(login)
-        except InvalidInput:
-            return None
-        user = db.session.execute(db.select(User).where(User.phone == phone)).scalar_one_or_none()
-    return user
+        column, check = User.email, check_email
+    else:
+        user = db.session.execute(db.select(User).where(User.username == login.lower())).scalar_one_or_none()
+        if user is not None or not PHONE_LIKE.fullmatch(login):
+            return user
+        column, check = User.phone, check_phone
+    try:
+        address = check(login)
+    except InvalidInput:
+        return None
+    user = db.session.execute(db.select(User).where(column == address)).scalar_one_or_none()
+    return user if user is not None else _confirming(address)
+
+
+def _confirming(address: str) -> User | None:
+    """The one unconfirmed account whose code was sent to `address`, if only one waits for it."""
+    waiting = db.session.execute(
+        db.select(User).join(AccountCode, AccountCode.user_id == User.id)
+        .where(AccountCode.purpose == "confirm", AccountCode.address == address, User.confirmed_at.is_(None))
+        .limit(2)
+    ).scalars().all()
+    return waiting[0] if len(waiting) == 1 else None
 
 
 def count_login_attempt(username: object, client_address: str | None) -> Attempt:

@@ -183,3 +183,17 @@ def test_an_unconfirmed_account_opens_no_socket_until_confirmed(app, client, cap
     accepted = IsolatedSocketClient(app, socketio, flask_test_client=client)
     assert accepted.is_connected()
     accepted.disconnect()
+
+
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_the_address_waiting_for_its_code_logs_in_unless_two_accounts_wait_for_it(app, client):
+    client.post("/register", data=register_form(email="dave@example.org"))
+    client.post("/logout")
+    response = client.post("/login", data={"username": "Dave@Example.org", "password": PASSWORD})
+    assert response.status_code == 302 and client.get("/").headers["Location"] == "/confirm"
+    client.post("/logout")
+    other = app.test_client()
+    other.post("/register", data=register_form(username="mallory", email="dave@example.org"))
+    # Two accounts wait for that address: it names neither (the usernames still do).
+    assert client.post("/login", data={"username": "dave@example.org", "password": PASSWORD}).status_code == 400
+    assert client.post("/login", data={"username": "dave", "password": PASSWORD}).status_code == 302

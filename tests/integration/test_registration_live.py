@@ -166,8 +166,8 @@ def test_registration_by_email_with_the_code_the_smtp_server_received(server, in
     (recipients, message), = [(to, mail) for to, mail in handler.messages if address in to]
     assert (message["From"], message["Subject"]) == ("Switchboard <no-reply@example.org>",
                                                      "Your Switchboard confirmation code")
-    # The username logs in (the address joins the account once confirmed), to the confirmation only.
-    browser = Browser(server, username)
+    # The address waiting for its code logs in already, to the confirmation only.
+    browser = Browser(server, address)
     assert browser.response.status_code == 302
     assert browser.session.get(server.url + "/", allow_redirects=False, timeout=10).headers["Location"] == "/confirm"
     assert browser.me().json()["error"]["code"] == "unconfirmed"
