@@ -1,7 +1,8 @@
-"""The chat page while its server's message bus (Redis) is down: two instances over PostgreSQL +
-Redis, the page on the first. With Redis stopped the page shows that live updates are delayed;
-a message posted on the second instance meanwhile cannot reach it live; when Redis is back the
-banner goes and the page fetches that message by its resync (`delivery_status` "ok")."""
+"""The chat page through its server's outages, on two instances over PostgreSQL + Redis, the page on
+the first. With Redis stopped the page shows that live updates are delayed; a message posted on the
+second instance meanwhile cannot reach it live; when Redis is back the banner goes and the page
+fetches that message by its resync (`delivery_status` "ok"). With its instance stopped (SIGTERM) and
+started again, the page reconnects by itself and catches up."""
 from __future__ import annotations
 
 import uuid
@@ -62,6 +63,34 @@ def test_the_page_shows_degraded_delivery_and_catches_up_when_it_is_back(browser
         expect(banner).to_be_hidden()
         expect(chat.message_with("while Redis is down")).to_be_visible()
         assert chat.shown_seqs() == [1, 2, 3]  # and no later message showed a gap: the "ok" brought it
+        assert_nothing_went_wrong(chat)
+    finally:
+        context.close()
+
+
+def test_the_page_comes_back_by_itself_after_its_instance_restarts(browser, two_instances):
+    """An instance stopped by SIGTERM ends the page's connection without a goodbye: socket.io in the page
+    reconnects by itself once the instance is back, and resyncs what was sent meanwhile."""
+    (first, second), _redis = two_instances
+    alice = ChatUser.register(first.url, f"a{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    bob = ChatUser.register(second.url, f"b{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    group = group_with(alice, bob)
+    context = browser.new_context(viewport={"width": 1200, "height": 760})
+    try:
+        chat = ChatPage(context.new_page(), context, first.url)
+        chat.watch()
+        chat.log_in(alice.username)
+        chat.open(group["id"])
+
+        first.process.terminate()  # as systemd stops it
+        chat.expect_state("reconnecting")
+        first.process.wait(timeout=30)
+        post(bob, group["id"], "while the page's instance restarted")  # on the other instance
+        first.log.close()
+        first.process = None
+        first.start()
+        chat.expect_state("online")
+        expect(chat.message_with("while the page's instance restarted")).to_be_visible()
         assert_nothing_went_wrong(chat)
     finally:
         context.close()
