@@ -14,3 +14,4 @@ def datetime_utc(moment: datetime | None) -> str:
 
 
 from blueprints.settings import language, routes  # noqa: E402,F401
+from blueprints.settings import privacy  # noqa: E402,F401
