@@ -184,10 +184,7 @@ def _tell_profile_changed(user: User) -> None:
 
 def _read_image(stream: BinaryIO, declared_type: str | None) -> bytes:
     limit = current_app.config["AVATAR_MAX_BYTES"]
-    try:
-        data = stream.read(limit + 1)
-    except TooLarge:  # a body without Content-Length, past the route's cap
-        data = b"x" * (limit + 1)
+    data = _read_at_most(stream, limit + 1)
     if not data:
         raise InvalidInput("empty_file", "The file is empty.")
     if len(data) > limit:
@@ -195,6 +192,21 @@ def _read_image(stream: BinaryIO, declared_type: str | None) -> bytes:
     if sniff(data[:512], declared_type) not in AVATAR_TYPES:
         raise ActionError("type_not_allowed", "A picture must be a PNG, JPEG, GIF or WebP image.", status=415)
     return data
+
+
+def _read_at_most(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes: a stream's read may answer fewer than asked (one part of a multipart body)."""
+    chunks, total = [], 0
+    try:
+        while total < size:
+            chunk = stream.read(min(64 * 1024, size - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except TooLarge:  # a body without Content-Length, past the route's cap
+        return b"x" * size
+    return b"".join(chunks)
 
 
 def _store_images(area: str, data: bytes, crop: Crop | None) -> str:

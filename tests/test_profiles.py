@@ -223,3 +223,28 @@ def test_a_group_picture_change_reaches_its_members_as_conversation_updated(clie
     upload(client, alice, image_bytes(64, 64), f"/api/groups/{group.id}/avatar")
     assert captured_events == [f.ConversationUpdated(group.id)]
 
+
+
+def test_pictures_are_decoded_on_the_pool_of_native_threads(client, alice, monkeypatch):
+    """Never on the event loop: actions.profiles hands make_avatar_images to offload.run_off_loop."""
+    import actions.profiles
+    import offload
+
+    handed = []
+
+    def recording(function, *args, **kwargs):
+        handed.append(function.__name__)
+        return offload.run_off_loop(function, *args, **kwargs)
+
+    monkeypatch.setattr(actions.profiles, "run_off_loop", recording)
+    assert upload(client, alice, image_bytes(64, 64)).status_code == 200
+    assert handed == ["make_avatar_images"]
+
+
+def test_a_picture_larger_than_one_read_arrives_whole(client, alice):
+    """The multipart part is read in chunks: a photo of some hundred kilobytes is decoded whole."""
+    noisy = Image.effect_noise((700, 700), 80).convert("RGB")
+    output = io.BytesIO()
+    noisy.save(output, "PNG")
+    assert len(output.getvalue()) > 300_000
+    assert upload(client, alice, output.getvalue()).status_code == 200
