@@ -154,8 +154,8 @@ class Attempt:
         for key in self.keys:
             try:
                 store.undo(key, self.window)
-            except Exception:  # noqa: BLE001  (Redis away: the attempt stays counted, which is safe)
-                log.warning("could not give back a rate-limited attempt of %s", key, exc_info=True)
+            except Exception as error:  # noqa: BLE001  (Redis away: the attempt stays counted, which is safe)
+                _counters_failed(error)
 
 
 def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Attempt:
@@ -168,9 +168,10 @@ def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Att
     for key in keys:
         try:
             count, ends_in = store.hit(key, window)
-        except Exception:  # noqa: BLE001  (availability first: a limit never locks everyone out)
-            log.warning("rate limit counters unavailable; %s not counted", key, exc_info=True)
+        except Exception as error:  # noqa: BLE001  (availability first: a limit never locks everyone out)
+            _counters_failed(error)
             continue
+        _counters_answered()
         counted.append(key)
         if count > limit:
             wait = max(wait, ends_in)
@@ -189,11 +190,29 @@ def limit_message_send(sender) -> None:
     interval = 60 / per_minute
     try:
         wait = counters().take(f"send:user:{sender.id}", interval, interval * (max(burst, 1) - 1))
-    except Exception:  # noqa: BLE001  (availability first, as count_attempt)
-        log.warning("rate limit counters unavailable; a send of %s not counted", sender.id, exc_info=True)
+    except Exception as error:  # noqa: BLE001  (availability first, as count_attempt)
+        _counters_failed(error)
         return
+    _counters_answered()
     if wait:
         raise RateLimited("You are sending messages too fast.", wait)
+
+
+_counters_down = threading.Event()  # set while Redis does not answer: said once, not at every attempt
+
+
+def _counters_failed(error: Exception) -> None:
+    """Redis away: attempts go through uncounted. Logged when it starts, not at every message."""
+    if not _counters_down.is_set():
+        _counters_down.set()
+        log.warning("rate limit counters unavailable (%s: %s): attempts are let through uncounted until they "
+                    "answer again", type(error).__name__, error)
+
+
+def _counters_answered() -> None:
+    if _counters_down.is_set():
+        _counters_down.clear()
+        log.warning("rate limit counters reachable again")
 
 
 def _address_keys(name: str, address: str | None) -> list[str]:
