@@ -14,6 +14,8 @@
   each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
 - A confirmation code is not sent to an address another account already has: that account's owner
   gets a notice instead, and the person registering sees exactly what they would have seen.
+- Messages are written in the recipient's language: the one their account chose, else the one the
+  request that asked for the code was answered in (i18n.select_locale).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext, lazy_gettext
 from sqlalchemy import event, or_
 from sqlalchemy.orm import Session
 
@@ -31,6 +34,7 @@ from actions.errors import InvalidInput
 from actions.rate_limits import RateLimited, limit_code_resend
 from events import atomic
 from extensions import db
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, request_language, user_language
 from jobs import enqueue_on_commit, job
 from models import User
 from models.account_code import AccountCode
@@ -41,8 +45,9 @@ log = logging.getLogger(__name__)
 
 RESEND_MAX_SECONDS = 3600
 ATTEMPTS_TO_KEEP = "switchboard.code_attempts"  # in session.info: attempts to count again after a rollback
-SUBJECTS = {"confirm": "Your Switchboard confirmation code", "reset": "Your Switchboard password reset code",
-            "notice": "Someone tried to register with your address"}
+SUBJECTS = {"confirm": lazy_gettext("Your Switchboard confirmation code"),
+            "reset": lazy_gettext("Your Switchboard password reset code"),
+            "notice": lazy_gettext("Someone tried to register with your address")}
 
 
 def find_code(user: User | None, purpose: str) -> AccountCode | None:
@@ -71,27 +76,30 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str) -> Accoun
     wait = min(current_app.config["CODE_RESEND_SECONDS"] * 2 ** (row.sends - 1), RESEND_MAX_SECONDS)
     row.next_send_at = now + timedelta(seconds=wait)
     db.session.flush()
-    enqueue_on_commit(send_account_code, row.id, row.sends)
+    enqueue_on_commit(send_account_code, row.id, row.sends, user_language(user) or request_language())
     return row
 
 
 @job(retries=3)
-def send_account_code(code_id: int, sends: int) -> None:
+def send_account_code(code_id: int, sends: int, language: str | None = None) -> None:
     """Make the code, store its HMAC and send it (or, for an address another account has, send
-    that account's owner a notice instead). A request replaced by a newer one sends nothing."""
+    that account's owner a notice instead) in `language` (a code of i18n.LANGUAGES). A request
+    replaced by a newer one sends nothing."""
     row = db.session.get(AccountCode, code_id)
     if row is None or row.sends != sends:
         return
     owner = _other_owner(row) if row.purpose == "confirm" else None
     if owner is not None:
-        send(OutgoingMessage(row.channel, row.address, SUBJECTS["notice"], _notice_text(owner), "notice"))
+        with force_locale(user_language(owner) or language or DEFAULT_LANGUAGE):
+            send(OutgoingMessage(row.channel, row.address, str(SUBJECTS["notice"]), _notice_text(owner), "notice"))
         return
     code = f"{secrets.randbelow(1_000_000):06d}"
     row.code_hash = code_hash(row, code)
     row.expires_at = utcnow() + timedelta(seconds=current_app.config["CODE_TTL_SECONDS"])
     db.session.flush()
-    send(OutgoingMessage(row.channel, row.address, SUBJECTS[row.purpose], _code_text(row.purpose, code),
-                         row.purpose))
+    with force_locale(language if language in LANGUAGES else DEFAULT_LANGUAGE):
+        send(OutgoingMessage(row.channel, row.address, str(SUBJECTS[row.purpose]), _code_text(row.purpose, code),
+                             row.purpose))
 
 
 def use_code(row: AccountCode | None, code: str, *, vague: bool = False) -> None:
@@ -172,12 +180,16 @@ def _other_owner(row: AccountCode) -> User | None:
 
 def _code_text(purpose: str, code: str) -> str:
     minutes = max(1, current_app.config["CODE_TTL_SECONDS"] // 60)
-    doing = "confirm your address" if purpose == "confirm" else "choose a new password"
-    return (f"Your Switchboard code is {code}. Enter it to {doing}; it works for {minutes} minutes. "
-            "If you did not ask for it, ignore this message.")
+    if purpose == "confirm":
+        return gettext("Your Switchboard code is %(code)s. Enter it to confirm your address; it works for "
+                       "%(minutes)s minutes. If you did not ask for it, ignore this message.",
+                       code=code, minutes=minutes)
+    return gettext("Your Switchboard code is %(code)s. Enter it to choose a new password; it works for "
+                   "%(minutes)s minutes. If you did not ask for it, ignore this message.", code=code, minutes=minutes)
 
 
 def _notice_text(owner: User) -> str:
-    return (f"Someone tried to register a new Switchboard account with this address, which already belongs to the "
-            f"account {owner.username}. If it was you, log in as {owner.username} (or reset your password from "
-            "the login page). If not, you can ignore this message: nothing was changed.")
+    return gettext("Someone tried to register a new Switchboard account with this address, which already belongs "
+                   "to the account %(username)s. If it was you, log in as %(username)s (or reset your password from "
+                   "the login page). If not, you can ignore this message: nothing was changed.",
+                   username=owner.username)

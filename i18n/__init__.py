@@ -36,8 +36,11 @@ def init_app(app: Flask) -> None:
     """Flask-Babel with this project's choice of language and time zone; `_()` in templates."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
+    from i18n.errors import error_text
+
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, html_language=html_language, Markup=Markup,
-                                 client_catalogue=current_client_catalogue)
+                                 html_language_code=language_code, client_catalogue=current_client_catalogue,
+                                 error_text=error_text)
     app.jinja_env.filters["local_datetime"] = local_datetime
 
 
@@ -74,6 +77,16 @@ def select_locale() -> str:
     return negotiate(request.headers.get("Accept-Language")) or DEFAULT_LANGUAGE
 
 
+def request_language() -> str | None:
+    """The language the current request is answered in (None outside a request): what a message
+    sent later on its behalf (a code by e-mail) is written in when the account chose none."""
+    if not has_request_context():
+        return None
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
 def user_time_zone(user: object) -> str | None:
     """The profile's IANA time zone name if it is one this machine knows, else None."""
     name = getattr(user, "time_zone", None)
@@ -91,6 +104,13 @@ def select_time_zone() -> str | None:
     if has_request_context() and current_user.is_authenticated:
         return user_time_zone(current_user)
     return None
+
+
+def language_code() -> str:
+    """The request's language as a code of LANGUAGES."""
+    from flask_babel import get_locale
+
+    return str(get_locale())
 
 
 def html_language() -> str:

@@ -1,38 +1,42 @@
 """Forms for the account pages. Validation rules live in actions.validation."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, TelField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from i18n.errors import error_text
+
 
 class LoginForm(FlaskForm):
-    username = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
+    username = StringField(_l("Username, email or phone"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)])
 
 
 class RegisterForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(min=3, max=32)])
-    display_name = StringField("Display name", validators=[Optional(), Length(max=64)])
-    email = EmailField("Email (optional)", validators=[Optional(), Length(max=254)])
-    phone = TelField("Phone (optional)", validators=[Optional(), Length(max=32)])
-    invite = StringField("Invitation code", validators=[Optional(), Length(max=64)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(min=8, max=128)])
-    confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ.")])
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=3, max=32)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=64)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
+    invite = StringField(_l("Invitation code"), validators=[Optional(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
 
 
 class ConfirmForm(FlaskForm):
-    code = StringField("Code", validators=[InputRequired(), Length(max=16)])
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=16)])
 
 
 class ForgotPasswordForm(FlaskForm):
-    login = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
+    login = StringField(_l("Username, email or phone"), validators=[InputRequired(), Length(max=254)])
 
 
 class ResetPasswordForm(FlaskForm):
-    login = StringField("Username, email or phone", validators=[InputRequired(), Length(max=254)])
-    code = StringField("Code", validators=[InputRequired(), Length(max=16)])
-    password = PasswordField("New password", validators=[InputRequired(), Length(min=8, max=128)])
-    confirm = PasswordField("Repeat the new password", validators=[InputRequired(), EqualTo("password",
-                                                                                            "Passwords differ.")])
+    login = StringField(_l("Username, email or phone"), validators=[InputRequired(), Length(max=254)])
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=16)])
+    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
 
 
 # Where a refusal's message goes on the page: next to the field it is about (else a banner).
@@ -50,5 +54,5 @@ def show_error(form: FlaskForm, error) -> bool:
     field = getattr(form, FIELD_OF_ERROR.get(error.code, ""), None)
     if field is None:
         return False
-    field.errors = [*field.errors, error.message]
+    field.errors = [*field.errors, error_text(error.code, error.message)]
     return True

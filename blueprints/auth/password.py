@@ -4,6 +4,7 @@ After an operator resets a password, the account's sessions can do nothing but c
 it (or log out) until a new one is chosen.
 """
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -15,6 +16,7 @@ from blueprints.auth import bp
 from blueprints.auth.routes import safe_next
 from blueprints.errors import wants_json
 from blueprints.identity import current_session_id, renew_remember_cookie
+from i18n.errors import error_text
 
 # What a session with a temporary password may still reach.
 ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "ops.health", "ops.ready",
@@ -49,9 +51,9 @@ def change_password():
             passwords.change_password(current_user, form.current_password.data, form.new_password.data,
                                       keep_session_id=current_session_id())
         except ActionError as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
         else:
             renew_remember_cookie()  # this browser stays logged in, with a new remember token
-            flash("Your password is changed.", "success")
+            flash(gettext("Your password is changed."), "success")
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/password.html", form=form), 200 if request.method == "GET" else 400

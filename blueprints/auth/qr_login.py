@@ -16,6 +16,7 @@ from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm
 from blueprints.errors import wants_json
 from blueprints.identity import log_in
+from i18n.errors import error_text
 
 
 @bp.route("/qr/scan")
@@ -52,7 +53,7 @@ def qr_login_with_ticket():
     except ActionError as error:
         if wants_json():
             raise
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return render_template("auth/login.html", form=LoginForm()), error.status
     log_in(user, method="qr")
     return redirect(url_for("chat.index"))

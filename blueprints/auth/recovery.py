@@ -6,6 +6,7 @@ answers it 403 `unconfirmed`. The forgotten-password pages say the same whether 
 exists or not.
 """
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from actions.errors import ActionError, Forbidden
@@ -24,12 +25,20 @@ from blueprints.auth.routes import safe_next
 from blueprints.auth.two_factor import ask_second_factor
 from blueprints.errors import wants_json
 from blueprints.identity import log_in
+from i18n.errors import error_text
+
+
+def N_(text: str) -> str:
+    """Marks a string for the catalogue; translated where it is shown."""
+    return text
+
 
 # What an unconfirmed account's session may still reach.
 ALLOWED_WHILE_UNCONFIRMED = {"auth.confirm", "auth.resend_code", "auth.logout", "static", "chat.health",
                              "api.confirm_account", "api.resend_code"}
 RESET_LOGIN_KEY = "reset_login"  # in the Flask session: what the forgotten-password page was given
-SENT_SOMEWHERE = "If an account matches, we sent a code to its email address or phone. It works for 10 minutes."
+SENT_SOMEWHERE = N_("If an account matches, we sent a code to its email address or phone. It works for 10 minutes.")
+PASSWORD_CHANGED = N_("Your password is changed. Every other session of your account was logged out.")
 
 
 @bp.before_app_request
@@ -56,13 +65,13 @@ def confirm():
             limit_code_attempt(f"user:{current_user.id}")
             confirm_address(current_user, form.code.data)
         except RateLimited as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             return _confirm_page(form, pending), error.status, error.headers
         except ActionError as error:
             if not show_error(form, error):
-                flash(error.message, "error")
+                flash(error_text(error.code, error.message), "error")
         else:
-            flash("Your address is confirmed.", "success")
+            flash(gettext("Your address is confirmed."), "success")
             return redirect(url_for("chat.index"))
     return _confirm_page(form, pending), 200 if request.method == "GET" else 400
 
@@ -83,12 +92,12 @@ def resend_code():
         pending = resend_confirmation(current_user, email=address if "@" in address else None,
                                       phone=address if address and "@" not in address else None)
     except RateLimited as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return redirect(refused_to), 303, error.headers
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return redirect(refused_to), 303
-    flash(f"We sent a new code to {pending['sent_to']}.", "success")
+    flash(gettext("We sent a new code to %(address)s.", address=pending["sent_to"]), "success")
     return redirect(url_for("auth.confirm")), 303
 
 
@@ -103,11 +112,11 @@ def forgot_password():
         try:
             limit_password_reset(request.remote_addr, form.login.data)
         except RateLimited as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             return render_template("auth/forgot.html", form=form), error.status, error.headers
         request_password_reset(form.login.data)
         session[RESET_LOGIN_KEY] = form.login.data.strip()
-        flash(SENT_SOMEWHERE, "success")
+        flash(gettext(SENT_SOMEWHERE), "success")
         return redirect(url_for("auth.reset_password"))
     return render_template("auth/forgot.html", form=form), 200 if request.method == "GET" else 400
 
@@ -121,17 +130,17 @@ def reset_password():
             limit_code_attempt("reset:" + form.login.data.strip().lower())
             user = reset_password_with_code(form.login.data, form.code.data, form.password.data)
         except RateLimited as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             return render_template("auth/reset.html", form=form), error.status, error.headers
         except ActionError as error:
             if not show_error(form, error):
-                flash(error.message, "error")
+                flash(error_text(error.code, error.message), "error")
         else:
             session.pop(RESET_LOGIN_KEY, None)
             if has_two_factor(user):  # the code proved the address, not the second factor: asked next
-                flash("Your password is changed. Every other session of your account was logged out.", "success")
+                flash(gettext(PASSWORD_CHANGED), "success")
                 return ask_second_factor(user, url_for("chat.index"))
             log_in(user, method="code")
-            flash("Your password is changed. Every other session of your account was logged out.", "success")
+            flash(gettext(PASSWORD_CHANGED), "success")
             return redirect(url_for("chat.index"))
     return render_template("auth/reset.html", form=form), 200 if request.method == "GET" else 400

@@ -14,6 +14,7 @@ from blueprints.auth.forms import LoginForm, RegisterForm, show_error
 from blueprints.auth.trusted_device import trust_this_browser, trusted_user_ids
 from blueprints.auth.two_factor import ask_second_factor
 from blueprints.identity import log_in, log_out
+from i18n.errors import error_text
 from offload import ServerBusy
 
 
@@ -40,10 +41,10 @@ def login():
             user = authenticate(form.username.data, form.password.data, client_address=request.remote_addr,
                                 trusted_user_ids=trusted_user_ids())
         except (RateLimited, ServerBusy) as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             return render_template("auth/login.html", form=form), error.status, error.headers
         except ActionError as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
         else:
             if has_two_factor(user):  # the password was right: the code next, before any session
                 return ask_second_factor(user, safe_next(request.args.get("next")))
@@ -66,12 +67,12 @@ def register():
             registration = register_account(form.username.data, form.password.data, form.display_name.data,
                                              form.email.data, form.phone.data, form.invite.data)
         except RateLimited as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             return render_template("auth/register.html", form=form, modes=registration_modes()), error.status, \
                 error.headers
         except ActionError as error:
             if not show_error(form, error):
-                flash(error.message, "error")
+                flash(error_text(error.code, error.message), "error")
             return render_template("auth/register.html", form=form, modes=registration_modes()), 400
         log_in(registration.user)
         if registration.confirmation is not None:

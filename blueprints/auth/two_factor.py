@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -22,6 +23,7 @@ from blueprints.auth.trusted_device import trust_this_browser
 from blueprints.errors import wants_json
 from blueprints.identity import log_in, request_principal
 from extensions import db
+from i18n.errors import error_text
 from models import User
 
 PENDING_KEY = "two_factor_pending"
@@ -50,7 +52,7 @@ def login_two_factor():
     """The login's second step: a code from the authenticator app, or a recovery code."""
     found = _pending_user()
     if found is None:
-        flash("Log in with your password first.", "error")
+        flash(gettext("Log in with your password first."), "error")
         return redirect(url_for("auth.login"))
     pending, user = found
     if request.method == "GET":
@@ -58,16 +60,16 @@ def login_two_factor():
     try:
         two_factor.check_second_factor(user, request.form.get("code"))
     except RateLimited as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return render_template("auth/two_factor.html"), error.status, error.headers
     except ActionError as error:
         pending["tries"] += 1
         session[PENDING_KEY] = pending
         if pending["tries"] >= MAX_TRIES:
             session.pop(PENDING_KEY)
-            flash("Too many wrong codes: log in again.", "error")
+            flash(gettext("Too many wrong codes: log in again."), "error")
             return redirect(url_for("auth.login"))
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return render_template("auth/two_factor.html"), error.status
     session.pop(PENDING_KEY)
     log_in(user)
@@ -95,7 +97,7 @@ def two_factor_setup():
         try:
             codes = two_factor.confirm_enrolment(current_user, request.form.get("code"))
         except ActionError as error:
-            flash(error.message, "error")
+            flash(error_text(error.code, error.message), "error")
             status = error.status
         else:
             return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
@@ -110,7 +112,7 @@ def two_factor_new_codes():
     try:
         codes = two_factor.regenerate_recovery_codes(current_user, request.form.get("code"))
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return redirect(url_for("settings.index") + "#two-factor-section")
     return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
 
@@ -122,9 +124,9 @@ def two_factor_disable():
     try:
         two_factor.disable_two_factor(current_user, request.form.get("password"), request.form.get("code"))
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return redirect(url_for("settings.index") + "#two-factor-section")
-    flash("Two-factor authentication is off.", "success")
+    flash(gettext("Two-factor authentication is off."), "success")
     return redirect(url_for("settings.index") + "#two-factor-section")
 
 
@@ -147,6 +149,6 @@ def require_operator_enrolment():
                         "Operators must turn on two-factor authentication first (Settings).")
     if wants_json():
         raise refusal
-    flash(refusal.message, "error")
+    flash(gettext("Operators must turn on two-factor authentication first (Settings)."), "error")
     return redirect(url_for("auth.two_factor_setup"))
 

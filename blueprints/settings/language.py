@@ -9,6 +9,7 @@ from actions.preferences import check_language, set_language
 from blueprints.auth.routes import safe_next
 from blueprints.settings import bp
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, negotiate
+from i18n.errors import error_text
 
 COOKIE_SECONDS = 365 * 24 * 3600
 
@@ -23,7 +24,7 @@ def choose_language():
         else:
             language = check_language(request.form.get("language"))
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return redirect(target)
     response = redirect(target)
     if language is None:

@@ -4,6 +4,8 @@ Plain HTML forms (CSRF-protected, no script): each answers with the page again, 
 to it with a flash message. A new token is shown once, in the answer to the form that made it.
 """
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from actions import sessions
@@ -13,8 +15,9 @@ from actions.rate_limits import limit_token_creation
 from actions.validation import check_string
 from blueprints.identity import current_session_id
 from blueprints.settings import bp
+from i18n.errors import error_text
 
-METHOD_LABELS = {"password": "password", "code": "a code", "qr": "QR code", "token": "a login link"}
+METHOD_LABELS = {"password": _l("password"), "code": _l("a code"), "qr": _l("QR code"), "token": _l("a login link")}
 
 
 @bp.route("/settings")
@@ -31,11 +34,11 @@ def end_session(session_id: str):
     try:
         ended = sessions.revoke_own_session(current_user, session_id)
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
     else:
         if ended.id == current_session_id():
             return redirect(url_for("auth.login"))
-        flash(f"Logged out: {ended.device}.", "success")
+        flash(gettext("Logged out: %(device)s.", device=ended.device), "success")
     return redirect(url_for("settings.index"))
 
 
@@ -44,7 +47,7 @@ def end_session(session_id: str):
 def end_other_sessions():
     """Log out every session but this one."""
     count = sessions.revoke_other_sessions(current_user, current_session_id())
-    flash(f"Logged out {count} other session{'s' if count != 1 else ''}.", "success")
+    flash(ngettext("Logged out %(num)d other session.", "Logged out %(num)d other sessions.", count), "success")
     return redirect(url_for("settings.index"))
 
 
@@ -58,7 +61,7 @@ def create_token():
         limit_token_creation(current_user)
         issued = issue_api_token(current_user, name=name, days=days)
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return _page(status=error.status)
     return _page(issued=issued, status=201)
 
@@ -70,9 +73,9 @@ def revoke_token(token_id: int):
     try:
         token = sessions.revoke_own_token(current_user, token_id)
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
     else:
-        flash(f"Token {token.name} revoked.", "success")
+        flash(gettext("Token %(name)s revoked.", name=token.name), "success")
     return redirect(url_for("settings.index"))
 
 

@@ -65,7 +65,7 @@ def test_an_unknown_language_is_refused_and_changes_nothing(logged_in, alice, va
     assert response.status_code == 302
     db.session.refresh(alice)
     assert alice.language == "zh_Hans_CN"
-    assert "language must be one of en, zh_Hans_CN" in page(logged_in, "/settings", {"Accept-Language": "en"})
+    assert "请选择所提供的语言之一。" in page(logged_in, "/settings", {"Accept-Language": "en"})  # by its code
 
 
 def test_a_visitor_switches_with_a_cookie_and_never_leaves_the_site(client):
@@ -103,3 +103,46 @@ def test_api_errors_stay_english_on_a_chinese_browser(logged_in):
     body = response.get_json()
     assert response.status_code == 404
     assert body["error"]["code"] == "conversation_not_found" and body["error"]["message"] == "No such conversation."
+
+
+@pytest.mark.parametrize("path, english, chinese", [
+    ("/login", "<h1>Log in</h1>", "<h1>登录</h1>"),
+    ("/register", "<h1>Create an account</h1>", "<h1>创建账号</h1>"),
+    ("/password/forgot", "<h1>Forgot your password?</h1>", "<h1>忘记密码了？</h1>"),
+    ("/password/reset", "<h1>Choose a new password</h1>", "<h1>设置新密码</h1>"),
+])
+def test_account_pages_in_both_languages(client, path, english, chinese):
+    assert english in page(client, path, {"Accept-Language": "en"})
+    html = page(client, path, ZH)
+    assert chinese in html and english not in html
+
+
+def test_the_login_page_offers_the_other_language(client):
+    html = page(client, "/login", ZH)
+    assert 'value="en" class="link-button" lang="en">English</button>' in html and "简体中文</button>" not in html
+    assert "用户名、电子邮箱或手机号" in html  # the form's labels
+
+
+def test_form_errors_and_refusals_in_chinese(client, alice):
+    response = client.post("/register", headers=ZH, data={
+        "username": "alice", "password": "a long passphrase 1", "confirm": "another passphrase 2"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "两次输入的密码不一致。" in html
+    response = client.post("/login", headers=ZH, data={"username": "alice", "password": "wrong password"})
+    assert "用户名或密码错误。" in response.get_data(as_text=True)
+    response = client.post("/login", headers={"Accept-Language": "en"}, data={"username": "alice", "password": "nope"})
+    assert "Wrong username or password." in response.get_data(as_text=True)
+
+
+def test_times_in_the_profiles_time_zone_and_the_readers_language(logged_in, alice):
+    from datetime import datetime
+
+    from actions import sessions
+
+    row = sessions.list_sessions(alice)[0]
+    row.created_at = datetime(2026, 12, 2, 15, 20)
+    db.session.commit()
+    assert "Dec 2, 2026 3:20\u202fPM UTC" in page(logged_in, "/settings", {"Accept-Language": "en"})
+    alice.time_zone = "Asia/Shanghai"
+    db.session.commit()
+    assert "2026年12月2日 23:20 Asia/Shanghai" in page(logged_in, "/settings", ZH)
