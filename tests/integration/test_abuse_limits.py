@@ -28,6 +28,8 @@ LIMITS = {
     "LOCKOUT_FAILURES": "3", "LOCKOUT_SECONDS": "2", "LOCKOUT_MAX_SECONDS": "3600",
     "LOGIN_ATTEMPTS_PER_MINUTE": "0",  # the lockout alone (the per-minute limit: tests/test_rate_limits.py)
     "SOCKET_BUSY_DISCONNECT": "20",  # also: rate_limited refusals in a row before a socket is cut
+    "PASSWORD_RESETS_PER_HOUR": "2",
+    "CODE_ATTEMPTS_PER_HOUR": "3",
 }
 
 
@@ -138,6 +140,27 @@ def test_token_creation_past_the_limit_gets_429(server):
     someone = user(server)
     assert [token_request(server, someone.username, PASSWORD).status_code for _ in range(2)] == [201, 201]
     assert refusal(token_request(server, someone.username, PASSWORD))[:2] == (429, "rate_limited")
+
+
+def test_password_resets_and_codes_tried_past_their_limits_get_429(server):
+    someone = user(server)
+
+    def ask(login: str, address: str) -> requests.Response:
+        return requests.post(server.url + "/api/password-reset", json={"login": login},
+                             headers=from_address(address), timeout=10)
+
+    assert [ask(someone.username, new_address()).status_code for _ in range(2)] == [202, 202]
+    assert refusal(ask(someone.username.upper(), new_address()))[:2] == (429, "rate_limited")  # per account
+    assert ask("nobody-at-all", new_address()).status_code == 202  # another account (unknown: the same answer)
+
+    def confirm() -> requests.Response:
+        return requests.post(server.url + "/api/password-reset/confirm", headers=from_address(new_address()),
+                             json={"login": someone.username, "code": "000000", "password": "a new password 42"},
+                             timeout=10)
+
+    assert {confirm().status_code for _ in range(3)} == {400}  # wrong codes
+    status, code, retry_after, _ = refusal(confirm())
+    assert (status, code) == (429, "rate_limited") and 0 < retry_after <= 3600
 
 
 def test_a_locked_account_ends_its_lock_by_itself_and_an_operator_lifts_the_next(server):
