@@ -224,6 +224,35 @@ def test_a_group_picture_change_reaches_its_members_as_conversation_updated(clie
     assert captured_events == [f.ConversationUpdated(group.id)]
 
 
+# the settings page
+
+def test_the_settings_page_edits_the_profile(client, auth, alice):
+    auth.login("alice")
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'id="profile-section"' in page and f"/api/users/{alice.id}/avatar?v=" in page
+    assert '<option value="Asia/Shanghai">' in page
+    response = client.post("/settings/profile", data={"display_name": "Alice <b>", "status_text": "Hi",
+                                                      "time_zone": "Asia/Shanghai"})
+    assert response.status_code == 302
+    db.session.refresh(alice)
+    assert (alice.display_name, alice.status_text, alice.time_zone) == ("Alice <b>", "Hi", "Asia/Shanghai")
+    page = client.get("/settings").get_data(as_text=True)
+    assert "Alice &lt;b&gt;" in page and "Alice <b>" not in page  # user-written text is escaped
+    assert '<option value="Asia/Shanghai" selected>' in page
+    client.post("/settings/profile", data={"display_name": "", "status_text": "", "time_zone": "Nowhere/Land"},
+                follow_redirects=True)
+    db.session.refresh(alice)
+    assert alice.display_name == "Alice <b>" and alice.time_zone == "Asia/Shanghai"  # refused whole
+
+
+def test_the_settings_page_removes_the_picture(client, auth, alice):
+    upload(client, alice, image_bytes(64, 64))
+    auth.login("alice")
+    assert 'id="avatar-remove"' in client.get("/settings").get_data(as_text=True)
+    client.post("/settings/avatar/remove")
+    db.session.refresh(alice)
+    assert alice.avatar_key is None
+
 
 def test_pictures_are_decoded_on_the_pool_of_native_threads(client, alice, monkeypatch):
     """Never on the event loop: actions.profiles hands make_avatar_images to offload.run_off_loop."""
@@ -248,3 +277,17 @@ def test_a_picture_larger_than_one_read_arrives_whole(client, alice):
     noisy.save(output, "PNG")
     assert len(output.getvalue()) > 300_000
     assert upload(client, alice, output.getvalue()).status_code == 200
+
+
+def test_the_gateway_carries_the_senders_picture_as_from_user_head_img(client, alice, group):
+    from gateway.adapter import message_fields
+    from models import Message
+
+    upload(client, alice, image_bytes(64, 64))
+    client.post(f"/api/conversations/{group.id}/messages", json={"body": "hi"}, headers=bearer(alice))
+    message = db.session.execute(db.select(Message).where(Message.conversation_id == group.id)
+                                 .order_by(Message.id.desc())).scalars().first()
+    db.session.refresh(alice)
+    fields = message_fields(message)
+    assert fields["fromUserHeadImg"] == f"/api/users/{alice.id}/avatar?v={alice.avatar_key.rsplit('/', 1)[1]}"
+    assert client.get(fields["fromUserHeadImg"], headers=bearer(alice)).status_code == 302

@@ -1,6 +1,7 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
 import { api } from "./api.js";
+import { rememberPerson } from "./avatars.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Dialogs } from "./dialogs.js";
@@ -9,6 +10,7 @@ import { ConversationHeader } from "./header.js";
 import { History } from "./history.js";
 import { errorText, t } from "../i18n.js";
 import { Outbox } from "./outbox.js";
+import { ProfileCard } from "./profile-card.js";
 import { ReportDialog } from "./report.js";
 import { Sender } from "./sender.js";
 import { Sidebar } from "./sidebar.js";
@@ -32,13 +34,15 @@ export class ChatApp {
     this.outbox = new Outbox();
     this.openId = null;
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id) });
-    this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close() });
+    this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
+      onProfile: (user) => this.profileCard.open(user) });
     this.view = new ThreadView({
       me,
       onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
       onReport: (message) => this.reports.open(message),
+      onProfile: (user, message) => this.profileCard.open(user, { message }),
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
@@ -47,6 +51,14 @@ export class ChatApp {
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.reports = new ReportDialog({ ask: (event, payload) => this.ask(event, payload) });
+    this.profileCard = new ProfileCard({
+      me,
+      onMessage: (conversation) => this.adopt(conversation),
+      onReport: (message) => this.reports.open(message),
+      latestMessageOf: (userId) => this.latestMessageOf(userId),
+      confirm: (title, text, button) => this.dialogs.confirm(title, text, button),
+    });
+    $("#me-avatar").addEventListener("click", () => this.profileCard.open(this.me));
     this.composer = new Composer({
       onSend: (body) => this.compose(body),
       onFiles: (files) => this.openId && this.sender.attach(this.openId, files),
@@ -107,6 +119,8 @@ export class ChatApp {
     on("member:joined", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
     on("member:updated", ({ conversation_id: id, member }) => this.header.memberChanged(id, member));
     on("member:left", ({ conversation_id: id, user_id: userId }) => this.header.memberLeft(id, userId));
+    // Someone who shares a conversation with us changed their name, picture or status (docs/protocol.md).
+    on("user:updated", ({ user }) => this.personChanged(user));
     // The server lost its message bus (docs/protocol.md): live events may be missing until it says "ok",
     // then everything missed meanwhile is fetched by the usual resync.
     on("delivery_status", ({ state }) => {
@@ -118,12 +132,35 @@ export class ChatApp {
   async refreshConversations() {
     const askedAt = this.store.mark();
     const { conversations } = await api("GET", "/conversations");
+    for (const conversation of conversations) if (conversation.peer) rememberPerson(conversation.peer);
     const gone = this.store.replaceAll(conversations, askedAt);
     for (const id of gone) this.dropLocal(id);
     for (const id of this.store.threads.keys()) this.sync.check(id); // behind the listed last_revision
     if (gone.includes(this.openId)) this.close();
     this.sidebar.render();
     if (this.openId) this.showHeader(this.store.get(this.openId));
+  }
+
+  /** A newer profile: every picture and name of that person on the page is redrawn. */
+  personChanged(user) {
+    rememberPerson(user);
+    if (user.id === this.me.id) {
+      Object.assign(this.me, user);
+      $(".me-name").textContent = user.display_name || user.username;
+    }
+    this.sidebar.render();
+    if (this.openId) this.showHeader(this.store.get(this.openId));
+  }
+
+  /** Their newest message in the open conversation (reports are about messages). */
+  latestMessageOf(userId) {
+    const thread = this.openId ? this.store.threads.get(this.openId) : null;
+    const messages = thread ? thread.messages : [];
+    for (let index = messages.length - 1; index >= 0; index -= 1) {
+      const message = messages[index];
+      if (message.sender?.id === userId && !message.removed && message.kind !== "system") return message;
+    }
+    return null;
   }
 
   /** A conversation created or joined from a dialog: list it and open it. */

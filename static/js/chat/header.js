@@ -2,12 +2,13 @@
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
+import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
 import { t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
 
 export class ConversationHeader {
-  constructor({ me, onLeave, onBack }) {
+  constructor({ me, onLeave, onBack, onProfile }) {
     this.me = me;
     this.title = $("#conversation-title");
     this.subtitle = $("#conversation-subtitle");
@@ -16,6 +17,13 @@ export class ConversationHeader {
     this.members = null; // user id -> member, for the open conversation once loaded
     this.leaveButton.addEventListener("click", () => this.conversation && onLeave(this.conversation.id));
     $("#back-button").addEventListener("click", () => onBack());
+    this.avatar = $("#conversation-avatar");
+    const showPeer = () => {
+      const peer = this.conversation?.peer;
+      if (peer) onProfile(personOf(peer));
+    };
+    this.avatar.addEventListener("click", showPeer);
+    this.avatar.addEventListener("keydown", (event) => event.key === "Enter" && showPeer());
   }
 
   show(conversation) {
@@ -24,7 +32,22 @@ export class ConversationHeader {
     this.conversation = conversation;
     this.title.textContent = conversation.title || t("Conversation");
     this.leaveButton.hidden = conversation.kind !== "group";
+    this.showAvatar(conversation);
     this.render();
+  }
+
+  /** The group's picture, or the other person's in a direct chat (a click opens their card). */
+  showAvatar(conversation) {
+    const peer = personOf(conversation.peer);
+    if (peer) this.title.textContent = peer.display_name || peer.username;
+    const url = conversation.kind === "group" ? conversation.avatar_url : peer?.avatar_url;
+    this.avatar.hidden = !url;
+    if (!url) return;
+    this.avatar.src = sizedUrl(url, "small");
+    if (peer) Object.assign(this.avatar.dataset, { avatarUser: peer.id, avatarSize: "small" });
+    else delete this.avatar.dataset.avatarUser;
+    this.avatar.classList.toggle("clickable", Boolean(peer));
+    this.avatar.tabIndex = peer ? 0 : -1;
   }
 
   async loadMembers(conversationId) {
@@ -32,6 +55,7 @@ export class ConversationHeader {
       const { members } = await api("GET", `/conversations/${conversationId}/members`);
       if (this.conversation?.id !== conversationId) return;
       this.members = new Map(members.map((member) => [member.id, member]));
+      for (const member of members) rememberPerson(member); // fresh names and pictures
       this.render();
     } catch {
       // The header works without the member list; the messages matter more.

@@ -1,6 +1,7 @@
 // The conversation list: newest activity first, with preview, time and unread badge.
 
 import { $, el, initial, shortTime } from "./dom.js";
+import { groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { t } from "../i18n.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
@@ -20,6 +21,14 @@ export function previewText(conversation, me) {
     return `${message.sender.display_name || message.sender.username}: ${text}`;
   }
   return text;
+}
+
+/** A group's picture, a direct chat's other person's, or an initial (the service's notices). */
+export function conversationAvatar(conversation, peer, title) {
+  if (conversation.kind === "group" && conversation.avatar_url) return groupAvatar(conversation);
+  if (peer) return personAvatar(peer);
+  return el("span", { className: `avatar ${conversation.kind}`, text: conversation.kind === "group" ? "#" : initial(title),
+    attrs: { "aria-hidden": "true" } });
 }
 
 export class Sidebar {
@@ -50,14 +59,15 @@ export class Sidebar {
 
   item(conversation) {
     const unread = conversation.unread_count || 0;
-    const title = conversation.title || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
+    const peer = personOf(conversation.peer); // a direct chat's other person: their newest name and picture
+    const title = (peer && (peer.display_name || peer.username)) || conversation.title
+      || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
     const button = el("button", {
       className: "conversation-button",
       attrs: { type: "button", "aria-current": conversation.id === this.activeId ? "true" : null },
       on: { click: () => this.onOpen(conversation.id) },
     }, [
-      el("span", { className: `avatar ${conversation.kind}`, text: conversation.kind === "group" ? "#" : initial(title),
-        attrs: { "aria-hidden": "true" } }),
+      conversationAvatar(conversation, peer, title),
       el("span", { className: "conversation-text" }, [
         el("span", { className: "conversation-top" }, [
           el("span", { className: "conversation-title", text: title }),

@@ -1,6 +1,7 @@
 // The message pane: one <li> per stored message, in seq order, plus the pending ones below.
 
 import { renderAttachment } from "../attachments.js";
+import { personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
 import { pendingElement } from "./pending.js";
 import { ImageViewer } from "./viewer.js";
@@ -10,14 +11,14 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 export class ThreadView {
-  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard }) {
+  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
     this.pendingList = $("#pending-list");
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
-    this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard };
+    this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
     this.thread = null;
     this.conversation = null;
     this.elements = new Map(); // message id -> <li>
@@ -139,9 +140,13 @@ export class ThreadView {
     if (own) classes.push("own");
     if (message.kind === "system") classes.push("system");
     if (message.removed) classes.push("removed");
-    const senderName = message.sender ? message.sender.display_name || message.sender.username : "Switchboard";
+    const sender = personOf(message.sender); // the newest name and picture (avatars.js)
+    const showProfile = () => this.callbacks.onProfile(sender, message);
     const meta = el("div", { className: "message-meta" }, [
-      el("span", { className: "message-sender", text: senderName }),
+      sender
+        ? el("button", { className: "message-sender clickable", text: sender.display_name || sender.username,
+          attrs: { type: "button" }, dataset: { nameUser: sender.id }, on: { click: showProfile } })
+        : el("span", { className: "message-sender", text: "Switchboard" }),
       el("time", { className: "message-time", text: messageTime(message.created_at),
         attrs: { datetime: message.created_at, title: fullTime(message.created_at) } }),
       message.edited_at && !message.removed
@@ -159,8 +164,11 @@ export class ThreadView {
     const bubble = el("div", { className: "bubble" }, [meta, message.removed ? null : renderAttachment(message), body]);
     // Own messages can be edited and deleted; other people's (not service notices) reported.
     if (!message.removed && message.kind !== "system" && message.sender) bubble.append(this.actions(message, own));
+    // In groups others' messages show their picture, as in WhatsApp and Telegram; a click opens their card.
+    const avatar = sender && !own && this.conversation?.kind === "group"
+      ? personAvatar(sender, { className: "avatar message-avatar", onClick: showProfile }) : null;
     return el("li", { className: classes.join(" "),
-      dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [bubble]);
+      dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [avatar, bubble]);
   }
 
   actions(message, own) {

@@ -1,0 +1,134 @@
+// The profile card: picture, name, status line, presence and local time of a person, with
+// "Message", "Add contact", "Block" and "Report". Opened by clicking a name or a picture.
+// The contacts and blocks routes are docs/protocol.md's; refusals are shown in the card.
+
+import { api } from "./api.js";
+import { $, toast } from "./dom.js";
+import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
+import { locale, t } from "../i18n.js";
+
+export class ProfileCard {
+  /** onMessage(conversation): a direct chat to open; onReport(message): the report dialog;
+   *  latestMessageOf(userId): their newest message in the open conversation (for Report);
+   *  confirm(title, text, button): a yes/no dialog. */
+  constructor({ me, onMessage, onReport, latestMessageOf, confirm }) {
+    this.me = me;
+    this.callbacks = { onMessage, onReport, latestMessageOf, confirm };
+    this.dialog = $("#profile-card");
+    this.user = null;
+    this.message = null;
+    this.clock = null;
+    for (const button of this.dialog.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => this.dialog.close());
+    }
+    this.dialog.addEventListener("close", () => clearInterval(this.clock));
+    $("#profile-message").addEventListener("click", () => this.openChat());
+    $("#profile-add-contact").addEventListener("click", () => this.addContact());
+    $("#profile-block").addEventListener("click", () => this.block());
+    $("#profile-report").addEventListener("click", () => this.report());
+  }
+
+  /** Show what the page knows at once, then the fresh profile (status, time zone, presence). */
+  async open(user, { message = null } = {}) {
+    this.message = message;
+    this.show(personOf(user), { loading: true });
+    if (typeof this.dialog.showModal === "function" && !this.dialog.open) this.dialog.showModal();
+    try {
+      const { user: fresh } = await api("GET", `/users/${user.id}`);
+      if (this.user?.id !== fresh.id) return; // another card was opened meanwhile
+      this.show(rememberPerson(fresh), { loading: false });
+    } catch (error) {
+      if (this.user?.id === user.id) this.showError(error.message);
+    }
+  }
+
+  show(user, { loading }) {
+    this.user = user;
+    this.showError("");
+    const own = user.id === this.me.id;
+    const avatar = $("#profile-card-avatar");
+    avatar.src = sizedUrl(user.avatar_url, "large");
+    avatar.dataset.avatarUser = user.id;
+    avatar.dataset.avatarSize = "large";
+    $("#profile-card-name").textContent = user.display_name || user.username;
+    $("#profile-card-username").textContent = `@${user.username}`;
+    $("#profile-card-status").textContent = user.status_text || "";
+    $("#profile-card-status").hidden = !user.status_text;
+    const presence = $("#profile-card-presence");
+    presence.hidden = loading || user.online === null || user.online === undefined;
+    presence.textContent = user.online ? t("online") : t("offline");
+    presence.dataset.online = user.online ? "true" : "false";
+    this.showLocalTime(user.time_zone);
+    $("#profile-edit").hidden = !own;
+    for (const id of ["#profile-message", "#profile-add-contact", "#profile-block"]) $(id).hidden = own;
+    $("#profile-report").hidden = own || !this.reportable();
+  }
+
+  showLocalTime(timeZone) {
+    clearInterval(this.clock);
+    const line = $("#profile-card-time");
+    line.hidden = !timeZone;
+    if (!timeZone) return;
+    let format;
+    try {
+      format = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone });
+    } catch {
+      line.hidden = true;
+      return;
+    }
+    const draw = () => { line.textContent = t("Local time: {time}", { time: format.format(new Date()) }); };
+    draw();
+    this.clock = setInterval(draw, 30000);
+  }
+
+  reportable() {
+    return Boolean(this.message || this.callbacks.latestMessageOf(this.user.id));
+  }
+
+  async openChat() {
+    try {
+      const { conversation } = await api("POST", "/direct", { user_id: this.user.id });
+      this.dialog.close();
+      this.callbacks.onMessage(conversation);
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  async addContact() {
+    try {
+      await api("POST", "/contacts/requests", { username: this.user.username });
+      toast(t("Contact request sent to {name}.", { name: this.user.display_name || this.user.username }), "info");
+    } catch (error) {
+      this.showError(error.message);
+    }
+  }
+
+  async block() {
+    const name = this.user.display_name || this.user.username;
+    const confirmed = await this.callbacks.confirm(t("Block {name}?", { name }),
+      t("They will not be able to message you directly, send you contact requests or see when you are online."),
+      t("Block"));
+    if (!confirmed) return;
+    try {
+      await api("POST", "/blocks", { user_id: this.user.id });
+      toast(t("{name} is blocked.", { name }), "info");
+      if (this.dialog.open) this.dialog.close();
+    } catch (error) {
+      if (!this.dialog.open) this.dialog.showModal();
+      this.showError(error.message);
+    }
+  }
+
+  /** Reports are about messages: the one the card was opened from, else their newest one here. */
+  report() {
+    const message = this.message || this.callbacks.latestMessageOf(this.user.id);
+    if (!message) return;
+    this.dialog.close();
+    this.callbacks.onReport(message);
+  }
+
+  showError(text) {
+    $(".dialog-error", this.dialog).textContent = text || "";
+  }
+}
