@@ -2,10 +2,10 @@
 // POST /api/me/avatar with that square (crop_x, crop_y, crop_size in the image's own pixels).
 // The server crops, resizes and stores it; the page then shows the new picture.
 
-import { errorText, t } from "./i18n.js";
+import { uploadPicture } from "./chat/avatars.js";
+import { t } from "./i18n.js";
 
 const FRAME = 240; // px: the square shown while cropping (CSS .avatar-crop-frame)
-const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 const form = document.getElementById("avatar-form");
 const fileInput = document.getElementById("avatar-file");
@@ -87,30 +87,18 @@ image.addEventListener("dragstart", (event) => event.preventDefault());
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!state.file) return;
-  const square = cropSquare();
-  const body = new FormData();
-  // The crop fields come before the file: the server reads them first, then streams the file.
-  body.append("crop_x", String(square.x));
-  body.append("crop_y", String(square.y));
-  body.append("crop_size", String(square.size));
-  body.append("file", state.file);
   const button = document.getElementById("avatar-save");
   button.disabled = true;
   error.textContent = "";
   try {
-    const response = await fetch(form.dataset.uploadUrl, { method: "POST", body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken, Accept: "application/json" } });
-    const payload = await response.json().catch(() => null);
-    if (!response.ok || !payload?.ok) {
-      error.textContent = errorText(payload?.error?.code, payload?.error?.message) || t("That did not work.");
-      return;
-    }
+    // The crop fields go before the file: the server reads them first, then streams the file.
+    const payload = await uploadPicture("/me/avatar", state.file, cropSquare());
     document.getElementById("profile-picture").src = `${payload.user.avatar_url}&size=large`;
     cropper.hidden = true;
     fileInput.value = "";
     state.file = null;
-  } catch {
-    error.textContent = t("The server cannot be reached. Check your connection.");
+  } catch (failure) {
+    error.textContent = failure.message;
   } finally {
     button.disabled = false;
   }

@@ -92,6 +92,16 @@ def test_a_new_picture_reaches_an_open_page_and_the_own_card_links_to_settings(c
     expect(avatar).to_have_attribute("src", new_url + "&size=small")
     assert new_url != before.replace("&size=small", "")
 
+    # The group's owner changes its picture from the header: the list shows it (conversation:updated).
+    listed = alice.conversation(group["id"]).locator("img.avatar-image")
+    initials = listed.get_attribute("src")
+    expect(alice.page.locator("#group-picture-button")).to_be_visible()
+    alice.page.set_input_files("#group-picture-input", files=[{"name": "g.png", "mimeType": "image/png",
+                                                               "buffer": png(120, 80, "green")}])
+    expect(listed).not_to_have_attribute("src", initials)
+    group_url = bob_account.api("GET", f"/conversations/{group['id']}").json()["conversation"]["avatar_url"]
+    assert listed.get_attribute("src") == group_url + "&size=small" and "?v=i" not in group_url
+
     alice.page.locator("#me-avatar").click()
     card = alice.page.locator("#profile-card")
     expect(card.locator("#profile-edit")).to_be_visible()

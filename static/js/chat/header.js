@@ -1,8 +1,8 @@
 // The open conversation's header: title, who is in it, and the leave button for groups.
 
 import { api } from "./api.js";
-import { $ } from "./dom.js";
-import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
+import { $, toast } from "./dom.js";
+import { personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
 import { t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
@@ -18,6 +18,20 @@ export class ConversationHeader {
     this.leaveButton.addEventListener("click", () => this.conversation && onLeave(this.conversation.id));
     $("#back-button").addEventListener("click", () => onBack());
     this.avatar = $("#conversation-avatar");
+    this.pictureButton = $("#group-picture-button");
+    const pictureInput = $("#group-picture-input");
+    this.pictureButton.addEventListener("click", () => pictureInput.click());
+    pictureInput.addEventListener("change", async () => {
+      const file = pictureInput.files[0];
+      pictureInput.value = "";
+      if (!file || !this.conversation) return;
+      try {
+        // Members (this page included) get conversation:updated with the new picture.
+        await uploadPicture(`/groups/${this.conversation.id}/avatar`, file);
+      } catch (error) {
+        toast(error.message);
+      }
+    });
     const showPeer = () => {
       const peer = this.conversation?.peer;
       if (peer) onProfile(personOf(peer));
@@ -32,6 +46,9 @@ export class ConversationHeader {
     this.conversation = conversation;
     this.title.textContent = conversation.title || t("Conversation");
     this.leaveButton.hidden = conversation.kind !== "group";
+    // The group's owners and admins change its picture (the server checks it too).
+    this.pictureButton.hidden = conversation.kind !== "group"
+      || !["owner", "admin"].includes(conversation.membership?.role);
     this.showAvatar(conversation);
     this.render();
   }
