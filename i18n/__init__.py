@@ -157,7 +157,7 @@ def client_catalogue(language: str) -> dict:
         for message in catalogue:
             if not message.id or not message.string:
                 continue
-            if isinstance(message.id, tuple):
+            if isinstance(message.id, (tuple, list)):  # a plural: its forms, by the language's rule
                 strings[message.id[0]] = list(message.string)
             else:
                 strings[message.id] = message.string

@@ -146,3 +146,8 @@ def test_times_in_the_profiles_time_zone_and_the_readers_language(logged_in, ali
     alice.time_zone = "Asia/Shanghai"
     db.session.commit()
     assert "2026年12月2日 23:20 Asia/Shanghai" in page(logged_in, "/settings", ZH)
+
+
+def test_plural_strings_reach_the_chat_page_with_their_forms(logged_in):
+    catalogue = catalogue_of(page(logged_in, "/", ZH))
+    assert catalogue["strings"]["{count} member: {names}"] == ["{count} 位成员：{names}"]

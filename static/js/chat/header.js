@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
+import { nt, t } from "../i18n.js";
 import { t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
@@ -98,10 +99,11 @@ export class ConversationHeader {
       parts.push(conversation.visibility === "public" ? t("Public group") : t("Private group"));
       if (this.members) {
         const names = [...this.members.values()]
-          .map((member) => (member.id === this.me.id ? "you" : member.display_name || member.username));
-        const shown = names.slice(0, NAMES_SHOWN).join(", ");
-        const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : "";
-        parts.push(`${names.length} member${names.length === 1 ? "" : "s"}: ${shown}${more}`);
+          .map((member) => (member.id === this.me.id ? t("you") : member.display_name || member.username));
+        const shown = names.slice(0, NAMES_SHOWN).join(t(", "));
+        const hidden = names.length - NAMES_SHOWN;
+        const listed = hidden > 0 ? nt("{names} and {count} more", "{names} and {count} more", hidden, { names: shown }) : shown;
+        parts.push(nt("{count} member: {names}", "{count} members: {names}", names.length, { names: listed }));
       }
       if (conversation.description) parts.push(conversation.description);
     } else {

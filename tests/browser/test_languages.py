@@ -1,0 +1,58 @@
+"""The interface's language in Chromium: a Chinese browser gets Chinese pages and can switch the
+login page to English; choosing 简体中文 on /settings turns the chat page's scripts Chinese too
+(its strings come from the catalogue on <body>, no inline script); no CSP violation, no page error."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ChatPage
+from tests.browser.helpers import assert_nothing_went_wrong, record_csp_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_choosing_chinese_on_settings_turns_the_chat_page_chinese(chat_page, api_user):
+    user = api_user("lang")
+    tab = chat_page()
+    tab.log_in(user.username)
+    expect(tab.page.locator("#connection-status")).to_have_text("Online")
+    tab.page.click("#settings-link")
+    tab.page.wait_for_url(re.compile(r"/settings$"))
+    tab.page.select_option("#language-select", "zh_Hans_CN")
+    tab.page.click("#language-save")
+    expect(tab.page.locator("h1")).to_have_text("设置")
+    expect(tab.page.locator(".flash.success")).to_have_text("语言已更改。")
+    expect(tab.page.locator("html")).to_have_attribute("lang", "zh-Hans-CN")
+
+    tab.page.click("#back-to-chat")
+    tab.expect_state("online")
+    expect(tab.page.locator("#connection-status")).to_have_text("在线")  # written by the script: t("Online")
+    expect(tab.page.locator("#composer-input")).to_have_attribute("placeholder", "输入消息")
+    tab.page.click("#new-group-button")
+    expect(tab.page.locator("#create-group-dialog h3")).to_have_text("新群组")
+    tab.page.fill("#group-name", "读书会")
+    tab.page.click("#create-group-submit")
+    expect(tab.page.locator("#conversation-subtitle")).to_have_text("公开群组 · 1 位成员：你")  # header.js, translated
+    assert_nothing_went_wrong(tab)
+
+
+def test_a_chinese_browser_reads_chinese_and_switches_the_login_page_to_english(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 760})
+    try:
+        violations = record_csp_violations(context)
+        tab = ChatPage(context.new_page(), context, live_server.url, csp_violations=violations)
+        tab.watch()
+        tab.page.goto(live_server.url + "/login")
+        expect(tab.page.locator("h1")).to_have_text("登录")
+        expect(tab.page.locator("#qr-login-button")).to_have_text("扫码登录")
+        tab.page.locator("#language-switch button", has_text="English").click()
+        expect(tab.page.locator("h1")).to_have_text("Log in")
+        expect(tab.page.locator("#language-switch button")).to_have_text("简体中文")
+        tab.page.goto(live_server.url + "/register")
+        expect(tab.page.locator("h1")).to_have_text("Create an account")  # the cookie wins over the browser
+        assert_nothing_went_wrong(tab)
+    finally:
+        context.close()
