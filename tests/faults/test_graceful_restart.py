@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 GRACEFUL_SECONDS = 8
 USERS = 6
-SECONDS = 10.0
+SECONDS = 8.0
 RESTARTS = (0.25, 0.55)  # of the writing period: SIGTERM to the first instance, then to the second
 
 
