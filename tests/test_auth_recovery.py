@@ -197,3 +197,10 @@ def test_the_address_waiting_for_its_code_logs_in_unless_two_accounts_wait_for_i
     # Two accounts wait for that address: it names neither (the usernames still do).
     assert client.post("/login", data={"username": "dave@example.org", "password": PASSWORD}).status_code == 400
     assert client.post("/login", data={"username": "dave", "password": PASSWORD}).status_code == 302
+
+
+def test_a_login_no_account_can_have_is_refused_next_to_the_field(client):
+    response = client.post("/password/forgot", data={"login": "alice\x00"})
+    assert response.status_code == 400
+    assert error_next_to(response.get_data(as_text=True), "login") == [
+        "login must not contain control characters or unpaired surrogates."]

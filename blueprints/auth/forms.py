@@ -45,7 +45,7 @@ FIELD_OF_ERROR = {
     "invalid_email": "email", "invalid_phone": "phone", "invalid_address": "email", "address_required": "email",
     "invalid_invite": "invite", "invalid_password": "password", "common_password": "password",
     "password_contains_username": "password", "invalid_code": "code", "wrong_code": "code", "code_expired": "code",
-    "code_exhausted": "code",
+    "code_exhausted": "code", "invalid_login": "login",
 }
 
 

@@ -111,10 +111,14 @@ def forgot_password():
     if form.validate_on_submit():
         try:
             limit_password_reset(request.remote_addr, form.login.data)
+            request_password_reset(form.login.data)
         except RateLimited as error:
             flash(error_text(error.code, error.message), "error")
             return render_template("auth/forgot.html", form=form), error.status, error.headers
-        request_password_reset(form.login.data)
+        except ActionError as error:  # not text a login can be (control characters)
+            if not show_error(form, error):
+                flash(error_text(error.code, error.message), "error")
+            return render_template("auth/forgot.html", form=form), 400
         session[RESET_LOGIN_KEY] = form.login.data.strip()
         flash(gettext(SENT_SOMEWHERE), "success")
         return redirect(url_for("auth.reset_password"))
