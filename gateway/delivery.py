@@ -4,7 +4,9 @@ gateway connections this process holds.
 Message frames pass through their own realtime.ordering.RevisionOrder first, as Socket.IO's do:
 each connection sees a conversation's messages in revision order, once each; a gap still open
 after the wait is filled from the database. A connection whose own send was answered already
-(command 4 to its sender) skips that message's fan-out, so it sees it once too.
+(command 4 to its sender) skips that message's fan-out, so it sees it once too. A process
+that holds no gateway connection drops the frames at once (most processes, most of the time,
+pay nothing for the gateway but its rendering), and orders afresh once it holds one.
 """
 from __future__ import annotations
 
@@ -89,9 +91,18 @@ class GatewayDelivery:
         self.sleep = sleep
         self.connections = Connections()  # logged in
         self.open: set[Connection] = set()  # all, logged in or not (for the shutdown)
-        self.order = RevisionOrder(self._apply, self._read_missing, start_background_task, sleep)
+        self.order = self._new_order()
+        self._order_known = True
+
+    def _new_order(self) -> RevisionOrder:
+        return RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep)
 
     def receive(self, frames: list[dict]) -> None:
+        if not self.open:  # no gateway connection in this process: nothing to deliver, nothing to order
+            self._order_known = False
+            return
+        if not self._order_known:  # frames were dropped meanwhile: order afresh, as after a start
+            self.order, self._order_known = self._new_order(), True
         for frame in frames:
             if "order" in frame:
                 conversation_id, revision = frame["order"]

@@ -45,9 +45,9 @@ def test_messages_in_revision_order_with_a_gap_read_from_the_database(app, alice
     delivery = delivery_of(app)
     member, outsider = RecordingConnection(bob.id), RecordingConnection(carol.id)
     sender = RecordingConnection(alice.id, answered=(messages[3].id,))
-    delivery.connections.add(member, [group.id])
-    delivery.connections.add(sender, [group.id])
-    delivery.connections.add(outsider, [])
+    for connection, followed in ((member, [group.id]), (sender, [group.id]), (outsider, [])):
+        delivery.open.add(connection)
+        delivery.connections.add(connection, followed)
 
     delivery.receive([frames[0]])
     delivery.receive([frames[3], frames[2]])  # revision 2 never arrives: read after the wait
@@ -66,6 +66,7 @@ def test_membership_and_closes(app, alice, bob):
     delivery = delivery_of(app)
     phone, tablet = RecordingConnection(bob.id, token_id=7), RecordingConnection(bob.id, token_id=8)
     for connection in (phone, tablet):
+        delivery.open.add(connection)
         delivery.connections.add(connection, [])
     delivery.receive([{"to": "gateway", "action": "follow", "user": bob.id, "conversation": group.id,
                        "body": {"type": "conversationAdded"}}])
@@ -77,3 +78,17 @@ def test_membership_and_closes(app, alice, bob):
     assert (phone.closed_with, tablet.closed_with) == (None, (1008, "token_revoked"))
     assert tablet.packets[-1] == (PUSH, {"type": "closed", "errorCode": "token_revoked",
                                          "errorMsg": "The token this connection logged in with was revoked."})
+
+
+def test_a_process_without_gateway_connections_drops_the_frames_and_orders_afresh(app, alice, bob):
+    group = make_group(alice, "Quiet", [bob])
+    messages = [send_message(alice, group.id, f"m{index}").message for index in range(3)]
+    frames = [message_frame(message, message.revision, created=True) for message in messages]
+    delivery = delivery_of(app)
+    delivery.receive(frames[:2])  # nobody here: not even kept in order
+    late = RecordingConnection(bob.id)
+    delivery.open.add(late)
+    delivery.connections.add(late, [group.id])
+    delivery.receive([frames[2]])  # its first frame here: delivered after the settling wait
+    wait_for(lambda: late.packets, what="the frame")
+    assert [body["content"] for _, body in late.packets] == ["m2"]  # not the two before it connected
