@@ -82,6 +82,12 @@ class BaseConfig:
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
         self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
+        # Presence (realtime/presence_tracker.py): offline only once a user's last connection has been gone
+        # this long (a reload does not flicker); changes told in batches this often; a killed process's
+        # connections forgotten this long after its last heartbeat (presence in Redis).
+        self.PRESENCE_GRACE_SECONDS = float(get("PRESENCE_GRACE_SECONDS", "5"))
+        self.PRESENCE_BATCH_SECONDS = float(get("PRESENCE_BATCH_SECONDS", "1"))
+        self.PRESENCE_EXPIRY_SECONDS = int(get("PRESENCE_EXPIRY_SECONDS", "60"))
         self.TRUSTED_PROXIES = int(get("TRUSTED_PROXIES", "0"))
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
         self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"))

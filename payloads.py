@@ -191,6 +191,11 @@ def presence_payload(view) -> dict:
     return {"visible": view.visible, "online": view.online, "last_seen_at": isoformat(view.last_seen_at)}
 
 
+def presence_entry_payload(user_id: int, view) -> dict:
+    """One person's presence in a list: `{user_id, visible, online, last_seen_at}`."""
+    return {"user_id": user_id, **presence_payload(view)}
+
+
 def contact_payload(contact, view) -> dict:
     """One of the caller's contacts (a models.Contact) with their presence."""
     return {**user_payload(contact.contact), "since": isoformat(contact.created_at),

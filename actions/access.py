@@ -8,6 +8,7 @@ them, and so do actions whose callers authorized already.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from flask import current_app
 
@@ -238,6 +239,34 @@ def _shared_with(viewer_id: int, owner_id: int, setting: str) -> bool:
 def may_see_presence(viewer_id: int, subject_id: int) -> bool:
     """Whether someone is online, and when they were last seen, follow their `last_seen` setting."""
     return _shared_with(viewer_id, subject_id, "last_seen")
+
+
+def presence_viewers(subject_id: int, viewer_ids: Iterable[int]) -> set[int]:
+    """Which of `viewer_ids` may see `subject_id`'s presence: may_see_presence's rule (_shared_with)
+    for many viewers at once, in four queries per 500 of them (a presence change told to a big group)."""
+    viewers = set(viewer_ids)
+    allowed = {subject_id} & viewers
+    viewers.discard(subject_id)
+    audience = privacy_of(subject_id).last_seen
+    if audience == "nobody" or not viewers:
+        return allowed
+    for chunk in _chunks(sorted(viewers), 500):
+        refused = set(db.session.execute(db.select(Block.blocked_id).where(
+            Block.blocker_id == subject_id, Block.blocked_id.in_(chunk))).scalars())
+        refused |= set(db.session.execute(db.select(Block.blocker_id).where(
+            Block.blocked_id == subject_id, Block.blocker_id.in_(chunk))).scalars())
+        refused |= set(db.session.execute(db.select(PrivacySettings.user_id).where(  # who hides their own
+            PrivacySettings.user_id.in_(chunk), PrivacySettings.last_seen == "nobody")).scalars())
+        candidates = set(chunk) - refused
+        if audience == "contacts":
+            candidates &= set(db.session.execute(db.select(Contact.contact_id).where(
+                Contact.user_id == subject_id, Contact.contact_id.in_(candidates))).scalars())
+        allowed |= candidates
+    return allowed
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    return (items[start:start + size] for start in range(0, len(items), size))
 
 
 def may_see_read_receipts(viewer_id: int, reader_id: int) -> bool:

@@ -3,15 +3,21 @@
 The live sockets themselves are counted in realtime.presence."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from actions.access import may_see_presence
+from sqlalchemy.orm import aliased
+
+from actions.access import access_conversation, may_see_presence, presence_viewers
 from actions.contacts import contact_ids_of
+from actions.errors import InvalidInput
+from actions.validation import check_id
 from events import atomic, queue_event
-from events.facts import PresenceChanged
-from models import User
+from events.facts import PresenceBatch, PresenceChanged
+from extensions import db
+from models import Contact, Membership, User
+from models.time import utcnow
 from realtime.presence import presence
 
 
@@ -48,3 +54,73 @@ def announce_presence(user_id: int, online: bool | None = None, *, only_if_offli
     visible = tuple(viewer for viewer in viewers if may_see_presence(viewer, user_id))
     hidden = tuple(viewer for viewer in viewers if viewer not in visible)
     queue_event(PresenceChanged(user_id, online, visible, hidden))
+
+
+@atomic()
+def announce_presence_changes(changes: Mapping[int, bool]) -> None:
+    """Users came online (True) or went offline (False), as realtime.presence_tracker decided: the
+    offline ones are last seen now, and everyone who shares a conversation with one of them or has
+    them as a contact, and may see their presence (actions.access.presence_viewers), is told; each
+    viewer once for the whole batch. Nobody else hears anything: not even that it is hidden."""
+    if not changes:
+        return
+    subjects = sorted(changes)
+    offline = [user_id for user_id in subjects if not changes[user_id]]
+    if offline:
+        db.session.execute(db.update(User).where(User.id.in_(offline)).values(last_seen_at=utcnow()))
+    audiences = _audiences(subjects)
+    seen_by: dict[int, list[int]] = {}
+    for subject in subjects:
+        for viewer in presence_viewers(subject, audiences.get(subject, ())):
+            if viewer != subject:
+                seen_by.setdefault(viewer, []).append(subject)
+    if seen_by:
+        queue_event(PresenceBatch(tuple((user_id, changes[user_id]) for user_id in subjects),
+                                  tuple((viewer, tuple(seen)) for viewer, seen in sorted(seen_by.items()))))
+
+
+def _audiences(subjects: list[int]) -> dict[int, set[int]]:
+    """Who shares a conversation with each subject, or has them as a contact."""
+    mine, others = aliased(Membership), aliased(Membership)
+    audiences: dict[int, set[int]] = {}
+    rows = db.session.execute(
+        db.select(mine.user_id, others.user_id).join(others, others.conversation_id == mine.conversation_id)
+        .where(mine.user_id.in_(subjects), others.user_id != mine.user_id).distinct())
+    for subject, viewer in rows:
+        audiences.setdefault(subject, set()).add(viewer)
+    for subject, viewer in db.session.execute(
+            db.select(Contact.user_id, Contact.contact_id).where(Contact.user_id.in_(subjects))):
+        audiences.setdefault(subject, set()).add(viewer)
+    return audiences
+
+
+MAX_PRESENCE_QUERY = 200  # people asked about at once (a page's sidebar)
+
+
+@dataclass(frozen=True)
+class ConversationPresence:
+    conversation_id: int
+    online_count: int  # members online that the viewer may see (themselves included)
+    views: dict[int, PresenceView]
+
+
+def check_user_ids(value: object) -> list[int]:
+    """A list of 1–200 user ids (duplicates dropped, order kept)."""
+    if not isinstance(value, list) or not value or len(value) > MAX_PRESENCE_QUERY:
+        raise InvalidInput("invalid_user_ids", f"user_ids must be a list of 1 to {MAX_PRESENCE_QUERY} user ids.")
+    return list(dict.fromkeys(check_id(user_id, "user_ids") for user_id in value))
+
+
+def users_presence(viewer: User, user_ids: list[int]) -> dict[int, PresenceView]:
+    """Several people's presence as `viewer` may see it; unknown and deactivated accounts are left out."""
+    users = db.session.execute(db.select(User).where(User.id.in_(user_ids), User.active.is_(True))).scalars()
+    return presence_views(viewer, users)
+
+
+def conversation_presence(viewer: User, conversation_id: int) -> ConversationPresence:
+    """Its members' presence and how many of them are online, for a member of the conversation."""
+    access_conversation(viewer, conversation_id)
+    members = db.session.execute(db.select(User).join(Membership, Membership.user_id == User.id)
+                                 .where(Membership.conversation_id == conversation_id)).scalars()
+    views = presence_views(viewer, members)
+    return ConversationPresence(conversation_id, sum(1 for view in views.values() if view.online), views)

@@ -199,6 +199,31 @@ class PresenceChanged(Fact):
         return Recipients.users(*self.visible_to, *self.hidden_from)
 
 
+@dataclass(frozen=True)
+class PresenceBatch(Fact):
+    """Users came online or went offline (`changes`: user id, online), gathered over a moment by
+    realtime.presence_tracker. Each viewer in `views` (viewer id, the ids of the changed users it
+    may see) is told in one frame; nobody else is told anything (chosen by actions.presence)."""
+
+    changes: tuple[tuple[int, bool], ...]
+    views: tuple[tuple[int, tuple[int, ...]], ...]
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(*(viewer for viewer, _ in self.views))
+
+
+@dataclass(frozen=True)
+class TypingChanged(ToMembers):
+    """A member started typing (`typing` true, at most every 2 s per conversation) or stopped;
+    never stored. Members' pages show it for 5 s unless renewed, and clear it when that member's
+    next message arrives."""
+
+    conversation_id: int
+    user_id: int
+    typing: bool
+
+
 # Accounts and credentials.
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ class GatewayAdapter(BusAdapter):
             return [_frame("close", user=fact.user_id, reason=fact.reason)]
         if isinstance(fact, f.TokenRevoked):
             return [_frame("close", token=fact.token_id, reason="token_revoked")]
-        return []  # read positions, titles, member lists, browser logouts: nothing in this format
+        return []  # read positions, titles, member lists, browser logouts, presence, typing: nothing in this format
 
 
 def _frame(action: str, **fields) -> dict:

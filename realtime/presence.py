@@ -19,6 +19,8 @@ from collections import defaultdict
 from flask import Flask, current_app
 from werkzeug.local import LocalProxy
 
+from realtime.presence_tracker import PresenceTracker, TrackedPresence
+
 log = logging.getLogger(__name__)
 
 
@@ -129,7 +131,11 @@ def init_presence(app: Flask, start_background_task, sleep) -> None:
     url = app.config.get("PRESENCE_REDIS_URL") or ""
     if not url and app.config["SOCKETIO_MESSAGE_QUEUE"].startswith(("redis://", "rediss://")):
         url = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    app.extensions["presence"] = RedisPresence(url, start_background_task, sleep) if url else LocalPresence()
+    store = RedisPresence(url, start_background_task, sleep) if url else LocalPresence()
+    if url:  # a killed process's connections vanish this long after its last heartbeat
+        store.TTL_SECONDS = int(app.config["PRESENCE_EXPIRY_SECONDS"])
+        store.HEARTBEAT_SECONDS = store.TTL_SECONDS / 3
+    app.extensions["presence"] = TrackedPresence(store, PresenceTracker(app, store, start_background_task, sleep))
 
 
 presence: LocalPresence | RedisPresence = LocalProxy(lambda: current_app.extensions["presence"])

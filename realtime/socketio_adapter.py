@@ -19,6 +19,7 @@ from flask import Flask
 from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
+from models.time import isoformat
 from payloads import conversation_payload, member_payload, message_payload, profile_payload, user_payload
 from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
@@ -94,10 +95,25 @@ class SocketIOAdapter(BusAdapter):
             user = db.session.get(User, fact.user_id)
             return [emit_frame("user:updated", {"user": profile_payload(user)},
                                [user_room(user_id) for user_id in fact.recipients.user_ids])]
+        if isinstance(fact, f.TypingChanged):  # the typist's own sockets get it too: they skip their own id
+            return [emit_frame("typing", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
+                                          "typing": fact.typing}, conversation_room(fact.conversation_id))]
+        if isinstance(fact, f.PresenceBatch):
+            return presence_batch_frames(fact)
         if isinstance(fact, f.QrLoginAnswered):
             # Each socket is in a room named by its id: only the process holding it emits.
             return [emit_frame(f"qr:{fact.outcome}", {}, fact.socket_id, namespace=QR_LOGIN_NAMESPACE)]
         raise TypeError(f"the Socket.IO adapter does not know {type(fact).__name__}")
+
+
+def presence_batch_frames(fact: f.PresenceBatch) -> list[dict]:
+    """One `presence:batch` frame per viewer, with the changes it may see (docs/protocol.md)."""
+    online = dict(fact.changes)
+    last_seen = dict(db.session.execute(db.select(User.id, User.last_seen_at).where(User.id.in_(online))).all())
+    entries = {user_id: {"user_id": user_id, "visible": True, "online": online[user_id],
+                         "last_seen_at": isoformat(last_seen.get(user_id))} for user_id in online}
+    return [emit_frame("presence:batch", {"users": [entries[user_id] for user_id in seen]}, user_room(viewer))
+            for viewer, seen in fact.views]
 
 
 def _room_of(fact: f.Fact) -> str:

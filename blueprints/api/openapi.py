@@ -53,6 +53,8 @@ SCHEMAS = {
     "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
     "Presence": obj({"visible": FLAG, "online": {"type": ["boolean", "null"]},
                      "last_seen_at": {"type": ["string", "null"]}}),
+    "PresenceEntry": obj({"user_id": ID, "visible": FLAG, "online": {"type": ["boolean", "null"]},
+                          "last_seen_at": {"type": ["string", "null"]}}),
     "Contact": obj({"id": ID, "username": TEXT, "display_name": TEXT, "since": TEXT, "presence": ref("Presence")}),
     "ContactRequest": obj({"id": ID, "requester": ref("User"), "recipient": ref("User"), "created_at": TEXT}),
     "Block": obj({"user": ref("User"), "created_at": TEXT}),
@@ -251,6 +253,16 @@ PATHS = {
     "/api/users/{user_id}/presence": {"get": route(
         "Someone's online state and last seen, as their privacy settings and blocks let the caller see it",
         answer(200, {"user_id": ID, "presence": ref("Presence")}))},
+    "/api/presence": {"get": route(
+        "Several people's online state and last seen (1–200 ids), as their privacy settings and blocks let the "
+        "caller see it; unknown and deactivated accounts are left out",
+        answer(200, {"presence": {"type": "array", "items": ref("PresenceEntry")}}),
+        query={"user_ids": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}}, required_query=("user_ids",))},
+    "/api/conversations/{conversation_id}/presence": {"get": route(
+        "A conversation's members' presence and how many are online (those the caller may see, the caller "
+        "included); members only",
+        answer(200, {"conversation_id": ID, "online_count": COUNTER,
+                     "presence": {"type": "array", "items": ref("PresenceEntry")}}))},
     "/api/conversations/{conversation_id}/receipts": {"get": route(
         "How far the other members have read, for those whose privacy settings let the caller see it",
         answer(200, {"receipts": {"type": "array", "items": obj({"user_id": ID, "last_read_seq": COUNTER})}}))},

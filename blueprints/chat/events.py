@@ -9,7 +9,6 @@ from actions.accounts import check_account_confirmed, check_password_is_final, r
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
-from actions.presence import announce_presence
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
@@ -36,13 +35,10 @@ def on_connect(auth=None):
     except Exception as error:  # answered, never silence: the client may try again (`unavailable`)
         refused = fault_answer(error, "socket connect")
         raise ConnectionRefusedError(refused.message, refused.as_dict()) from None
-    presence.connected(user_id, request.sid)  # once the connection is certain
+    # Once the connection is certain; the user's first connection anywhere makes them online for
+    # the people who may see it (realtime.presence_tracker, batched).
+    presence.connected(user_id, request.sid)
     tell_delivery_status(current_app, request.sid)
-    try:
-        with atomic():
-            announce_presence(user_id, online=True)  # to the contacts that may see it
-    except Exception as error:  # the connection stands: contacts learn it at the next change
-        fault_answer(error, "socket connect presence")
 
 
 def _connect(auth) -> int:
@@ -68,14 +64,14 @@ def _connect(auth) -> int:
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """Forget the socket; the user's last-seen time is now (told to their contacts if it was the last)."""
+    """Forget the socket; the user's last-seen time is now (offline for others once the last one has
+    been gone for PRESENCE_GRACE_SECONDS: realtime.presence_tracker)."""
     user_id = socket_user_id()  # also for a user deactivated meanwhile
     if user_id is not None:
         presence.disconnected(user_id, request.sid)
         try:
             with atomic():
                 record_seen(user_id)
-                announce_presence(user_id, only_if_offline=True)  # offline once the user's last socket is gone
         except Exception as error:  # raised here, python-socketio would keep the socket in its rooms
             fault_answer(error, "socket disconnect")
 

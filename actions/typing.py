@@ -1,0 +1,23 @@
+"""Typing indicators: told to the conversation's members at once, never stored."""
+from __future__ import annotations
+
+from actions.access import access_conversation_for_posting
+from events import atomic, queue_event
+from events.facts import TypingChanged
+from models import User
+from realtime.typing import typing_throttle
+
+
+@atomic()
+def report_typing(user: User, conversation_id: int, typing: bool) -> bool:
+    """The user is typing in (or stopped typing in) a conversation they may post in. "Typing" is
+    told at most once every 2 s per user and conversation, whatever the client sends: False when
+    this one was within that time and told nobody. "Stopped" is always told, and ends the wait."""
+    access_conversation_for_posting(user, conversation_id)
+    throttle = typing_throttle()
+    if typing and not throttle.allow(user.id, conversation_id):
+        return False
+    if not typing:
+        throttle.reset(user.id, conversation_id)
+    queue_event(TypingChanged(conversation_id, user.id, typing))
+    return True

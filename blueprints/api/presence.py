@@ -1,0 +1,25 @@
+"""REST: presence of several people, and of a conversation's members (with its online count)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from actions.presence import check_user_ids, conversation_presence, users_presence
+from blueprints.api import api_user, bp
+from payloads import presence_entry_payload
+
+
+@bp.get("/presence")
+def presence_of_users():
+    """?user_ids=1,2,3 (1–200): each one's online state and last seen, as the caller may see them."""
+    raw = request.args.get("user_ids", "")
+    ids = [part.strip() for part in raw.split(",")] if raw else []
+    views = users_presence(api_user(), check_user_ids([int(part) if part.isdigit() else part for part in ids]))
+    return jsonify({"ok": True, "presence": [presence_entry_payload(user_id, view) for user_id, view in views.items()]})
+
+
+@bp.get("/conversations/<id:conversation_id>/presence")
+def presence_of_conversation(conversation_id: int):
+    """A conversation's online count and its members' presence (members only)."""
+    found = conversation_presence(api_user(), conversation_id)
+    return jsonify({"ok": True, "conversation_id": found.conversation_id, "online_count": found.online_count,
+                    "presence": [presence_entry_payload(user_id, view) for user_id, view in found.views.items()]})

@@ -1,0 +1,35 @@
+"""Socket.IO: presence (who is online, last seen) and typing. Client -> server events answer through
+their ack; the server's presence:batch and typing frames are in docs/protocol.md."""
+from __future__ import annotations
+
+from actions.errors import InvalidInput
+from actions.presence import check_user_ids, conversation_presence, users_presence
+from actions.typing import report_typing
+from actions.validation import check_id
+from blueprints.chat.socket_support import socket_event
+from payloads import presence_entry_payload
+
+
+@socket_event("presence:query")
+def on_presence_query(user, payload):
+    """Client asks for {user_ids} (1–200): each one's presence as the caller may see it."""
+    views = users_presence(user, check_user_ids(payload.get("user_ids")))
+    return {"presence": [presence_entry_payload(user_id, view) for user_id, view in views.items()]}
+
+
+@socket_event("conversation:presence")
+def on_conversation_presence(user, payload):
+    """A member asks for {conversation_id}: how many members are online, and each one's presence."""
+    found = conversation_presence(user, check_id(payload.get("conversation_id"), "conversation_id"))
+    return {"conversation_id": found.conversation_id, "online_count": found.online_count,
+            "presence": [presence_entry_payload(user_id, view) for user_id, view in found.views.items()]}
+
+
+@socket_event("typing")
+def on_typing(user, payload):
+    """A member types {conversation_id, typing?} (typing defaults to true; false: stopped); the other
+    members get `typing`. Ack `sent` false: within 2 s of the last one, told nobody."""
+    typing = payload.get("typing", True)
+    if not isinstance(typing, bool):
+        raise InvalidInput("invalid_typing", "typing must be true or false.")
+    return {"sent": report_typing(user, check_id(payload.get("conversation_id"), "conversation_id"), typing)}

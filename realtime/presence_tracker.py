@@ -1,0 +1,199 @@
+"""When a user comes online or goes offline, across all their tabs, devices and server processes.
+
+The presence store (realtime.presence) counts live connections; this decides the transitions
+people are told about (actions.presence.announce_presence_changes):
+
+- online: at the user's first connection anywhere;
+- offline: once the last one has been gone for PRESENCE_GRACE_SECONDS (a page reload, a
+  reconnect after a network blip or a move to another process says nothing);
+- a killed process's users: its connections vanish from the store when its Redis key expires,
+  and the next sweep (every heartbeat) of any process finds them gone.
+
+Each transition is announced once: "who was announced online" is a set shared by the processes
+(Redis when presence is in Redis, the process's memory otherwise), and the process that adds a
+user to it, or removes them, is the one that tells. Transitions are batched: one look at the
+store and one transaction every PRESENCE_BATCH_SECONDS for all of them.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+ANNOUNCED_KEY = "switchboard:presence:announced"
+
+
+class LocalAnnounced:
+    def __init__(self) -> None:
+        self._users: set[int] = set()
+
+    def add(self, user_id: int) -> bool:
+        if user_id in self._users:
+            return False
+        self._users.add(user_id)
+        return True
+
+    def remove(self, user_id: int) -> bool:
+        if user_id not in self._users:
+            return False
+        self._users.discard(user_id)
+        return True
+
+    def members(self) -> set[int]:
+        return set(self._users)
+
+
+class RedisAnnounced:
+    """SADD / SREM answer 1 to exactly one process: that one tells."""
+
+    def __init__(self, redis_client) -> None:
+        self.redis = redis_client
+
+    def add(self, user_id: int) -> bool:
+        return bool(self.redis.sadd(ANNOUNCED_KEY, user_id))
+
+    def remove(self, user_id: int) -> bool:
+        return bool(self.redis.srem(ANNOUNCED_KEY, user_id))
+
+    def members(self) -> set[int]:
+        return {int(user_id) for user_id in self.redis.smembers(ANNOUNCED_KEY)}
+
+
+class PresenceTracker:
+    def __init__(self, app: Flask, store, start_background_task, sleep) -> None:
+        self.app = app
+        self.store = store
+        redis_client = getattr(store, "redis", None)
+        self.announced = RedisAnnounced(redis_client) if redis_client is not None else LocalAnnounced()
+        self.unavailable = getattr(store, "_unavailable", ())
+        self.grace = float(app.config["PRESENCE_GRACE_SECONDS"])
+        self.batch = float(app.config["PRESENCE_BATCH_SECONDS"])
+        self.sweep_every = getattr(store, "HEARTBEAT_SECONDS", None)  # None: one process, nothing to sweep
+        self._start_background_task = start_background_task
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._came: set[int] = set()  # announced online by this process, not told yet
+        self._recheck: set[int] = set()  # opened while the announced set was unreachable
+        self._closed: dict[int, float] = {}  # user id -> when to check that they are still gone
+        self._missing_since: dict[int, float] = {}  # announced online, not in the store (sweeps)
+        self._next_sweep = 0.0
+        self._started = False
+
+    def opened(self, user_id: int) -> None:
+        """A connection of the user opened (the store has it): the first one anywhere is announced."""
+        with self._lock:
+            self._closed.pop(user_id, None)  # back within the grace period: nothing to tell
+        try:
+            first = self.announced.add(user_id)
+        except self.unavailable:  # Redis away: the next round looks again
+            first = None
+        with self._lock:
+            if first is None:
+                self._recheck.add(user_id)
+            elif first:
+                self._came.add(user_id)
+        self._start()
+
+    def closed(self, user_id: int) -> None:
+        with self._lock:
+            self._closed[user_id] = time.monotonic() + self.grace
+        self._start()
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._start_background_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            self._sleep(self.batch)
+            try:
+                self.flush()
+            except Exception:  # the next round tries again
+                log.exception("presence: announcing the changes failed")
+
+    def _take_due(self, now: float) -> tuple[set[int], set[int], set[int]]:
+        with self._lock:
+            came, recheck = self._came, self._recheck
+            self._came, self._recheck = set(), set()
+            gone = {user_id for user_id, at in self._closed.items() if at <= now}
+            for user_id in gone:
+                del self._closed[user_id]
+        return came, recheck, gone
+
+    def flush(self) -> dict[int, bool]:
+        """Announce the transitions that are due; returns them (user id -> online)."""
+        now = time.monotonic()
+        came, recheck, gone = self._take_due(now)
+        changes = dict.fromkeys(came, True)
+        sweeping = self.sweep_every is not None and now >= self._next_sweep
+        if gone or recheck or sweeping:
+            try:
+                online = self.store.online_user_ids()
+                for user_id in gone:
+                    if user_id in online or not self.announced.remove(user_id):
+                        continue
+                    if user_id in came:  # online and gone within one batch: nobody needs to hear either
+                        del changes[user_id]
+                    else:
+                        changes[user_id] = False
+                changes.update(dict.fromkeys(
+                    (user_id for user_id in recheck if user_id in online and self.announced.add(user_id)), True))
+                if sweeping:
+                    self._next_sweep = now + self.sweep_every
+                    changes.update(self._sweep(online, now))
+            except self.unavailable as error:  # Redis away: the same users are looked at again next round
+                log.warning("presence: store unavailable, transitions wait (%s)", error)
+                with self._lock:
+                    self._recheck.update(recheck)
+                    for user_id in gone:
+                        self._closed.setdefault(user_id, now)
+        if changes:
+            from actions.presence import announce_presence_changes
+            from events.unit_of_work import atomic
+
+            with self.app.app_context(), atomic():
+                announce_presence_changes(changes)
+        return changes
+
+    def _sweep(self, online: set[int], now: float) -> dict[int, bool]:
+        """Users announced online whose connections are all gone without a goodbye (their process
+        was killed) go offline once missing for the grace period; users connected to a process
+        whose announcement was lost (Redis restarted empty) come back online."""
+        announced = self.announced.members()
+        gone = announced - online
+        for user_id in list(self._missing_since):
+            if user_id not in gone:
+                del self._missing_since[user_id]
+        overdue = set()
+        for user_id in gone:
+            since = self._missing_since.setdefault(user_id, now)
+            if now - since >= self.grace:
+                overdue.add(user_id)
+                del self._missing_since[user_id]
+        changes = {user_id: False for user_id in overdue if self.announced.remove(user_id)}
+        changes.update({user_id: True for user_id in online - announced if self.announced.add(user_id)})
+        return changes
+
+
+class TrackedPresence:
+    """The presence store, telling the tracker of every connection that opens or closes."""
+
+    def __init__(self, store, tracker: PresenceTracker) -> None:
+        self.store = store
+        self.tracker = tracker
+
+    def connected(self, user_id: int, sid: str) -> None:
+        self.store.connected(user_id, sid)
+        self.tracker.opened(user_id)
+
+    def disconnected(self, user_id: int, sid: str) -> None:
+        self.store.disconnected(user_id, sid)
+        self.tracker.closed(user_id)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)

@@ -1,0 +1,43 @@
+"""actions.presence.announce_presence_changes and actions.access.presence_viewers: who is told what
+(facts captured at commit, no server)."""
+from __future__ import annotations
+
+from actions.access import may_see_presence, presence_viewers
+from actions.presence import announce_presence_changes
+from events.facts import PresenceBatch
+from extensions import db
+from models import Block, Contact, PrivacySettings
+from tests.factories import make_user
+
+
+def test_members_and_contacts_are_told_once_each_strangers_never(app, alice, bob, carol, group, captured_events):
+    dave, erin = make_user("dave"), make_user("erin")
+    db.session.add_all([Contact(user_id=dave.id, contact_id=alice.id), Contact(user_id=alice.id, contact_id=dave.id)])
+    db.session.commit()
+    captured_events.clear()
+    announce_presence_changes({alice.id: True, bob.id: False})
+    (batch,) = captured_events
+    assert isinstance(batch, PresenceBatch)
+    assert dict(batch.changes) == {alice.id: True, bob.id: False}
+    views = dict(batch.views)
+    assert erin.id not in views and set(views[dave.id]) == {alice.id}
+    assert set(views[bob.id]) == {alice.id} and set(views[alice.id]) == {bob.id}  # never about oneself
+    assert carol.id not in views  # not in the group, not a contact
+
+
+def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
+    dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
+    db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id), Block(blocker_id=carol.id, blocked_id=alice.id),
+                        PrivacySettings(user_id=dave.id, direct_chats="everyone", last_seen="nobody",
+                                        read_receipts="everyone"),
+                        Contact(user_id=alice.id, contact_id=erin.id), Contact(user_id=erin.id, contact_id=alice.id)])
+    db.session.commit()
+    viewers = [alice.id, bob.id, carol.id, dave.id, erin.id, frank.id]
+    for audience in ("everyone", "contacts", "nobody"):
+        settings = db.session.get(PrivacySettings, alice.id) or PrivacySettings(user_id=alice.id)
+        settings.direct_chats, settings.last_seen, settings.read_receipts = "everyone", audience, "everyone"
+        db.session.add(settings)
+        db.session.commit()
+        expected = {viewer for viewer in viewers if may_see_presence(viewer, alice.id)}
+        assert presence_viewers(alice.id, viewers) == expected, audience
+    assert expected == {alice.id}

@@ -1,0 +1,111 @@
+"""Presence through real clients on gunicorn + gevent (in-process presence): online at a user's first
+tab, offline only once the last one has been gone for the grace period (a reload says nothing),
+told in `presence:batch` frames to the people who share a conversation with them and may see it,
+and to nobody else; the REST and Socket.IO queries, and their refusals."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.presence.conftest import GRACE_SECONDS
+from tests.servers import ChatUser, wait_for
+
+pytestmark = pytest.mark.integration
+
+LISTEN = ("presence:batch", "typing")
+
+
+def group_with(owner: ChatUser, *members: ChatUser) -> int:
+    response = owner.api("POST", "/groups", json={"name": "Presence", "member_ids": [m.id for m in members]})
+    assert response.status_code == 201, response.text
+    return response.json()["conversation"]["id"]
+
+
+def stamped(socket, user_id: int) -> list[tuple[float, dict]]:
+    """The presence entries about `user_id` a socket received, each with when it was received."""
+    return [(at, entry) for at, entry in socket.stamped if entry["user_id"] == user_id]
+
+
+def listen(user: ChatUser):
+    socket = user.socket(LISTEN)
+    socket.stamped = []
+    socket.client.on("presence:batch", lambda data: socket.stamped.extend(
+        (time.monotonic(), entry) for entry in data["users"]))
+    return socket
+
+
+def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
+    alice, bob, stranger = (ChatUser.register(presence_server.url) for _ in range(3))
+    group_id = group_with(alice, bob)
+    watcher, outsider = listen(bob), listen(stranger)
+    try:
+        first_tab = alice.socket()
+        wait_for(lambda: stamped(watcher, alice.id), what="alice online")
+        ((_, online),) = stamped(watcher, alice.id)
+        assert online == {"user_id": alice.id, "visible": True, "online": True, "last_seen_at": online["last_seen_at"]}
+
+        second_tab = alice.socket()
+        first_tab.disconnect()  # one tab closes: alice is still online
+        second_tab.disconnect()  # a reload: gone, and back well within the grace period
+        reloaded = alice.socket()
+        time.sleep(GRACE_SECONDS + 1.5)  # past the grace period and a batch: nothing may have been told
+        closed_at = time.monotonic()
+        reloaded.disconnect()
+        wait_for(lambda: len(stamped(watcher, alice.id)) == 2, what="alice offline")
+        (_, (offline_at, offline)) = stamped(watcher, alice.id)
+        assert offline_at > closed_at + GRACE_SECONDS * 0.9  # only the last tab's close, after the grace
+        assert offline["online"] is False and offline["last_seen_at"]
+
+        # Someone who shares nothing with alice heard nothing: the REST answer below comes after the frames.
+        assert stranger.api("GET", "/me").status_code == 200
+        assert stamped(outsider, alice.id) == []
+        presence = bob.api("GET", f"/conversations/{group_id}/presence").json()
+        assert presence["online_count"] == 1  # bob himself
+        assert {entry["user_id"]: entry["online"] for entry in presence["presence"]} == {alice.id: False, bob.id: True}
+    finally:
+        watcher.disconnect()
+        outsider.disconnect()
+
+
+def test_hidden_last_seen_is_told_to_nobody(presence_server):
+    carol, dave = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
+    group_with(carol, dave)
+    assert carol.api("PUT", "/me/privacy", json={"last_seen": "nobody"}).status_code == 200
+    watcher = listen(dave)
+    try:
+        hidden = carol.socket()
+        marker = ChatUser.register(presence_server.url)
+        group_with(marker, dave)
+        shown = marker.socket()  # a visible change after carol's: dave hears it, never carol's
+        wait_for(lambda: stamped(watcher, marker.id), what="the marker online")
+        assert stamped(watcher, carol.id) == []
+        answer = dave.api("GET", f"/presence?user_ids={carol.id},{marker.id}").json()["presence"]
+        assert {entry["user_id"]: entry["visible"] for entry in answer} == {carol.id: False, marker.id: True}
+        assert [entry["online"] for entry in answer if entry["user_id"] == carol.id] == [None]
+        hidden.disconnect()
+        shown.disconnect()
+    finally:
+        watcher.disconnect()
+
+
+def test_presence_queries_refuse_bad_input_and_strangers(presence_server):
+    alice, bob, eve = (ChatUser.register(presence_server.url) for _ in range(3))
+    group_id = group_with(alice, bob)
+    assert eve.api("GET", f"/conversations/{group_id}/presence").status_code in (403, 404)
+    for query in ("", "?user_ids=", "?user_ids=abc", "?user_ids=0", "?user_ids=" + ",".join(["1"] * 201)):
+        response = alice.api("GET", "/presence" + query)
+        assert response.status_code == 400 and response.json()["ok"] is False, (query, response.text)
+    socket = alice.socket()
+    try:
+        assert socket.call("presence:query", {"user_ids": "1"})["error"]["code"] == "invalid_user_ids"
+        assert socket.call("presence:query", {"user_ids": [bob.id, bob.id, 10**9]}) == {
+            "ok": True, "presence": [{"user_id": bob.id, "visible": True, "online": False,
+                                      "last_seen_at": None}]}
+        refused = eve.socket()
+        assert refused.call("conversation:presence", {"conversation_id": group_id})["ok"] is False
+        refused.disconnect()
+        answer = socket.call("conversation:presence", {"conversation_id": group_id})
+        assert answer["ok"] and answer["online_count"] == 1
+    finally:
+        socket.disconnect()
