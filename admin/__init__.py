@@ -5,6 +5,7 @@ makes goes through a domain action that also writes the audit log.
 """
 from flask import Flask
 from flask_admin import Admin
+from flask_babel import lazy_gettext as _l
 
 from admin.audit import AuditLogView
 from admin.broadcasts import BroadcastView
@@ -24,18 +25,18 @@ from models import Attachment, AuditEntry, Conversation, Invite, JobFailure, Mes
 
 
 def init_admin(app: Flask) -> Admin:
-    admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name="Dashboard", url="/admin"))
-    admin.add_view(UserView(User, name="Users", endpoint="user"))
-    admin.add_view(InviteView(Invite, name="Invitations", endpoint="invite"))
-    admin.add_view(GroupView(Conversation, name="Groups", endpoint="group"))
-    admin.add_view(MessageView(Message, name="Messages", endpoint="message"))
-    admin.add_view(FileView(Attachment, name="Files", endpoint="attachment"))
-    admin.add_view(ReportView(Report, name="Reports", endpoint="report"))
-    admin.add_view(AuditLogView(AuditEntry, name="Audit log", endpoint="audit"))
-    admin.add_view(SecurityLogView(SecurityEvent, name="Security log", endpoint="security_log"))
-    admin.add_view(BroadcastView(name="Broadcast", endpoint="broadcast"))
-    admin.add_view(ExportView(name="Export", endpoint="export"))
-    admin.add_view(JobsView(name="Queue", endpoint="jobs", category="Jobs"))
-    admin.add_view(JobFailureView(JobFailure, name="Failures", endpoint="job_failure", category="Jobs"))
-    admin.add_view(OperationsView(name="Operations", endpoint="operations"))
+    admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name=_l("Dashboard"), url="/admin"))
+    admin.add_view(UserView(User, name=_l("Users"), endpoint="user"))
+    admin.add_view(InviteView(Invite, name=_l("Invitations"), endpoint="invite"))
+    admin.add_view(GroupView(Conversation, name=_l("Groups"), endpoint="group"))
+    admin.add_view(MessageView(Message, name=_l("Messages"), endpoint="message"))
+    admin.add_view(FileView(Attachment, name=_l("Files"), endpoint="attachment"))
+    admin.add_view(ReportView(Report, name=_l("Reports"), endpoint="report"))
+    admin.add_view(AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
+    admin.add_view(SecurityLogView(SecurityEvent, name=_l("Security log"), endpoint="security_log"))
+    admin.add_view(BroadcastView(name=_l("Broadcast"), endpoint="broadcast"))
+    admin.add_view(ExportView(name=_l("Export"), endpoint="export"))
+    admin.add_view(JobsView(name=_l("Queue"), endpoint="jobs", category=_l("Jobs")))
+    admin.add_view(JobFailureView(JobFailure, name=_l("Failures"), endpoint="job_failure", category=_l("Jobs")))
+    admin.add_view(OperationsView(name=_l("Operations"), endpoint="operations"))
     return admin

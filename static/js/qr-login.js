@@ -3,6 +3,8 @@
 // device approves, this page asks its socket for a single-use ticket and posts it (a real form
 // post: the session cookie comes back with the redirect to the chat).
 
+import { t } from "./i18n.js";
+
 const root = document.getElementById("qr-login");
 const startButton = document.getElementById("qr-login-button");
 const panel = document.getElementById("qr-login-panel");
@@ -24,11 +26,11 @@ function showCode(qr) {
   image.src = qr.image;
   image.dataset.url = qr.url;
   image.hidden = false;
-  show("waiting", "Scan this code with a device where you are logged in.");
+  show("waiting", t("Scan this code with a device where you are logged in."));
 }
 
 function requestCode() {
-  show("requesting", "Getting a code…");
+  show("requesting", t("Getting a code…"));
   socket.emit("qr:request", {}, (answer) => {
     if (answer.ok) showCode(answer.qr);
     else show("error", answer.error.message);
@@ -36,7 +38,7 @@ function requestCode() {
 }
 
 function askForTicket() {
-  show("approved", "Approved. Logging in…");
+  show("approved", t("Approved. Logging in…"));
   socket.emit("qr:ticket", {}, (answer) => {
     if (!answer.ok) {
       show("error", answer.error.message);
@@ -58,13 +60,13 @@ function start() {
   socket = window.io("/qr-login", { reconnection: false });
   socket.on("connect", requestCode);
   socket.on("qr:code", ({ qr }) => showCode(qr));
-  socket.on("qr:scanned", () => show("scanned", "Scanned. Approve the login on your other device."));
+  socket.on("qr:scanned", () => show("scanned", t("Scanned. Approve the login on your other device.")));
   socket.on("qr:approved", askForTicket);
-  socket.on("qr:refused", () => show("refused", "The login was refused on the other device."));
-  socket.on("qr:expired", () => show("expired", "The code expired."));
-  socket.on("connect_error", () => show("error", "Cannot reach the server."));
+  socket.on("qr:refused", () => show("refused", t("The login was refused on the other device.")));
+  socket.on("qr:expired", () => show("expired", t("The code expired.")));
+  socket.on("connect_error", () => show("error", t("Cannot reach the server.")));
   socket.on("disconnect", () => {
-    if (root.dataset.state !== "approved") show("error", "The connection was lost.");
+    if (root.dataset.state !== "approved") show("error", t("The connection was lost."));
   });
 }
 

@@ -2,6 +2,8 @@
 // (Chrome on Android, for one). A code of this site (/qr/<token>) opens its approve page;
 // anything else is ignored. Elsewhere the phone's own camera app opens the link just as well.
 
+import { t } from "./i18n.js";
+
 const root = document.getElementById("qr-scan");
 const video = document.getElementById("qr-scan-video");
 const statusLine = document.getElementById("qr-scan-status");
@@ -29,7 +31,7 @@ async function scan(detector) {
       const path = approvePath(code.rawValue);
       if (path) {
         video.srcObject.getTracks().forEach((track) => track.stop());
-        show("found", "Found the code. Opening…");
+        show("found", t("Found the code. Opening…"));
         window.location.assign(path);
         return;
       }
@@ -40,7 +42,7 @@ async function scan(detector) {
 
 async function start() {
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) {
-    show("unsupported", "This browser cannot scan codes: open the code's link with your phone's camera app.");
+    show("unsupported", t("This browser cannot scan codes: open the code's link with your phone's camera app."));
     return;
   }
   try {
@@ -49,14 +51,14 @@ async function start() {
     video.hidden = false;
     startButton.hidden = true;
     await video.play();
-    show("scanning", "Point the camera at the QR code.");
+    show("scanning", t("Point the camera at the QR code."));
     scan(detector);
   } catch (error) {
-    show("error", `The camera could not be used (${error.name}).`);
+    show("error", t("The camera could not be used ({reason}).", { reason: error.name }));
   }
 }
 
 startButton.addEventListener("click", start);
 if (!("BarcodeDetector" in window)) {
-  show("unsupported", "This browser cannot scan codes: open the code's link with your phone's camera app.");
+  show("unsupported", t("This browser cannot scan codes: open the code's link with your phone's camera app."));
 }
