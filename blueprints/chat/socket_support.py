@@ -88,21 +88,26 @@ def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple) -> di
                 return failure(Unauthorized("unauthorized", "Log in again."))
             result = handler(principal.user, check_payload(args[0] if args else None))
     except ActionError as error:
-        _count_rate_limited(error.code == "rate_limited")
+        if error.code == "rate_limited":
+            _count_rate_limited()
         return failure(error)
     except Exception as error:  # the database unreachable (unavailable), or a fault (internal_error)
         return failure(fault_answer(error, f"socket event {name}"))
-    _count_rate_limited(False)
     return {"ok": True, **result}
 
 
-def _count_rate_limited(refused: bool) -> None:
-    """A socket that goes on sending while refused `rate_limited` (SOCKET_BUSY_DISCONNECT times
-    in a row) is cut, as one that sends into its full queue: refusals are cheap, so a flooder
-    would otherwise keep the loop busy with them for as long as it likes."""
+def _count_rate_limited() -> None:
+    """A socket refused `rate_limited` SOCKET_BUSY_DISCONNECT times within a minute is cut, as one
+    that sends into its full queue: refusals are cheap, so a flooder would otherwise keep the loop
+    busy with them for as long as it likes (also one whose sends the bucket lets through now and
+    then: the count is per minute, not in a row)."""
     environ = request.environ  # the connection's own (python-socketio keeps one per connection)
-    in_a_row = environ["switchboard.rate_limited"] = environ.get("switchboard.rate_limited", 0) + 1 if refused else 0
-    if in_a_row and in_a_row == current_app.config["SOCKET_BUSY_DISCONNECT"]:
+    now = time.monotonic()
+    started, refusals = environ.get("switchboard.rate_limited", (now, 0))
+    if now - started >= 60:
+        started, refusals = now, 0
+    environ["switchboard.rate_limited"] = (started, refusals + 1)
+    if refusals + 1 == current_app.config["SOCKET_BUSY_DISCONNECT"]:
         sid, namespace = request.sid, request.namespace
         log.warning("socket %s kept sending while rate limited: disconnected", sid)
         eio_sid = socketio.server.manager.eio_sid_from_sid(sid, namespace)

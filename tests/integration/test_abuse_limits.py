@@ -27,7 +27,7 @@ LIMITS = {
     "TOKENS_PER_HOUR": "2",
     "LOCKOUT_FAILURES": "3", "LOCKOUT_SECONDS": "2", "LOCKOUT_MAX_SECONDS": "3600",
     "LOGIN_ATTEMPTS_PER_MINUTE": "0",  # the lockout alone (the per-minute limit: tests/test_rate_limits.py)
-    "SOCKET_BUSY_DISCONNECT": "20",  # also: rate_limited refusals in a row before a socket is cut
+    "SOCKET_BUSY_DISCONNECT": "20",  # also: rate_limited refusals within a minute before a socket is cut
     "PASSWORD_RESETS_PER_HOUR": "2",
     "CODE_ATTEMPTS_PER_HOUR": "3",
 }
@@ -118,8 +118,8 @@ def test_a_socket_that_goes_on_sending_while_rate_limited_is_cut(server, connect
             break
     wait_for(lambda: not socket.client.connected, timeout=10, what="the flooder to be cut")
     codes = [ack["error"]["code"] if not ack["ok"] else "ok" for ack in acks]
-    # cut right after the 20th refusal in a row (a send let through by the refill would start the count again)
-    assert codes[:3] == ["ok"] * 3 and codes[-20:] == ["rate_limited"] * 20 and len(codes) < 40, codes
+    # cut right after its 20th refusal within a minute (a send the refill lets through meanwhile changes nothing)
+    assert codes[:3] == ["ok"] * 3 and codes.count("rate_limited") == 20 and codes[-1] == "rate_limited", codes
     assert "socket" in server.log_text() and "kept sending while rate limited" in server.log_text()
     # the user is not banned: a new connection may send once the rate allows
     again = connect(flooder)
