@@ -1,0 +1,76 @@
+"""Presence across two gunicorn instances sharing a database and a Redis of their own: one user's tabs
+on both instances make one presence (online once, offline only after the last tab, from either
+instance), and a SIGKILLed worker's users go offline for the others once its Redis key expires."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.engines import RedisServer
+from tests.presence.test_presence_live import group_with, listen, stamped
+from tests.servers import ChatUser, start_instances, wait_for
+
+pytestmark = pytest.mark.integration
+
+EXPIRY_SECONDS = 3
+GRACE_SECONDS = 1
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory):
+    redis_server = RedisServer(tmp_path_factory.mktemp("presence-redis")).start()  # no other test's frames
+    shared = tmp_path_factory.mktemp("presence-shared")
+    env = {"DATABASE_URL": f"sqlite:///{shared / 'switchboard.db'}", "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
+           "PRESENCE_GRACE_SECONDS": str(GRACE_SECONDS), "PRESENCE_EXPIRY_SECONDS": str(EXPIRY_SECONDS),
+           "PRESENCE_BATCH_SECONDS": "0.5"}
+    servers = start_instances([tmp_path_factory.mktemp("presence-a"), tmp_path_factory.mktemp("presence-b")], env,
+                              jobs=False)
+    yield servers
+    for server in servers:
+        server.stop()
+    redis_server.stop()
+
+
+def on(server, user: ChatUser) -> ChatUser:
+    return ChatUser(server.url, user.username, user.token, user.id)
+
+
+def test_tabs_on_two_instances_are_one_presence(instances):
+    first, second = instances
+    alice, bob = ChatUser.register(first.url), ChatUser.register(first.url)
+    group_with(alice, bob)
+    watcher = listen(bob)  # on the first instance
+    try:
+        tab_here, tab_there = alice.socket(), on(second, alice).socket()
+        wait_for(lambda: stamped(watcher, alice.id), what="alice online")
+        tab_here.disconnect()  # her tab on the other instance stays
+        time.sleep(GRACE_SECONDS + 1.5)  # the first instance's grace check has run: it must have said nothing
+        closed_at = time.monotonic()
+        tab_there.disconnect()
+        wait_for(lambda: len(stamped(watcher, alice.id)) == 2, what="alice offline")
+        online, (offline_at, offline) = stamped(watcher, alice.id)
+        assert online[1]["online"] is True and offline["online"] is False
+        assert offline_at > closed_at  # told once, after her last tab, by the instance that held it
+    finally:
+        watcher.disconnect()
+
+
+def test_a_killed_workers_users_go_offline_within_the_expiry(instances):
+    first, second = instances
+    alice, bob = ChatUser.register(first.url), ChatUser.register(first.url)
+    group_with(alice, bob)
+    watcher = listen(bob)
+    try:
+        doomed = on(second, alice).socket()
+        wait_for(lambda: stamped(watcher, alice.id), what="alice online")
+        killed_at = time.monotonic()
+        second.kill_worker()  # no disconnect handler runs: only the expiry of its Redis key tells
+        wait_for(lambda: len(stamped(watcher, alice.id)) == 2, timeout=EXPIRY_SECONDS + 15, what="alice offline")
+        offline_at, offline = stamped(watcher, alice.id)[1]
+        assert offline["online"] is False and offline["last_seen_at"]
+        assert offline_at - killed_at >= GRACE_SECONDS  # not before her process could have been missed
+        doomed.disconnect()
+        wait_for(second.healthy, what="the second instance's new worker")
+    finally:
+        watcher.disconnect()
