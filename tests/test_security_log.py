@@ -42,3 +42,20 @@ def test_the_retention_job_forgets_old_rows_only(app, alice):
     assert [row[3] for row in rows()] == ["192.0.2.2"]
     app.config["SECURITY_LOG_DAYS"] = 0
     assert prune_security_log() == 0 and len(rows()) == 1
+
+
+def test_the_consumer_prunes_the_log_every_hour(app, alice):
+    from datetime import datetime
+
+    from actions.security_log import prune_security_log_hourly
+    from jobs.queue import job_queue
+
+    task_class = job_queue().tasks[prune_security_log_hourly.name].task_class
+    assert task_class().validate_datetime(datetime(2026, 1, 1, 13, 17))
+    assert not task_class().validate_datetime(datetime(2026, 1, 1, 13, 0))
+    app.config["SECURITY_LOG_DAYS"] = 1
+    record_security_event("login", user=alice).created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    prune_security_log_hourly()
+    prune_security_log_hourly()  # a second run finds nothing more to do
+    assert rows() == []
