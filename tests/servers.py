@@ -110,10 +110,10 @@ class LiveServer:
             "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
             # Production settings but for this: tests register and log in users by the hundred.
             "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             # And these limits are off (a test that checks them sets them): users and messages by the hundred.
             "SEND_PER_MINUTE": "0",
             "REGISTRATIONS_PER_HOUR": "0",
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
             "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
             "JOBS_SQLITE_PATH": str(self.workdir / "jobs.db"),
             "JOBS_POLL_SECONDS": "0.2",
