@@ -5,6 +5,8 @@ import pytest
 
 import models.user
 from actions.rate_limits import MemoryCounters, RateLimited, RedisCounters, count_attempt
+from extensions import db
+from models import User
 from tests.factories import PASSWORD, make_user
 from tests.helpers import error_of
 
@@ -126,3 +128,25 @@ def test_a_password_reset_is_limited_per_account_from_any_address(app, limits):
     with pytest.raises(RateLimited):
         limit_password_reset("198.51.100.3", "alice")
     limit_password_reset("198.51.100.3", "bob")  # another account from that address goes on
+
+
+def test_the_registration_page_and_the_api_share_the_per_address_limit(app, limits, clock):
+    app.config["REGISTRATIONS_PER_HOUR"] = 2
+    password = PASSWORD
+    browser = app.test_client()
+    form = {"display_name": "", "email": "", "password": password, "confirm": password}
+    address = {"REMOTE_ADDR": "203.0.113.70"}
+    assert browser.post("/register", data={**form, "username": "dave"}, environ_base=address).status_code == 302
+    assert app.test_client().post("/api/accounts", json={"username": "erin", "password": password},
+                                  environ_base=address).status_code == 201
+    refused = app.test_client().post("/register", data={**form, "username": "frank"}, environ_base=address)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(int(3600 - NOW % 3600))
+    assert "Too many accounts" in refused.get_data(as_text=True)
+    assert error_of(app.test_client().post("/api/accounts", json={"username": "grace", "password": password},
+                                           environ_base=address)) == (429, "rate_limited")
+    assert app.test_client().post("/api/accounts", json={"username": "heidi", "password": password},
+                                  environ_base={"REMOTE_ADDR": "198.51.100.70"}).status_code == 201
+    clock["now"] += 3600  # the next hour
+    assert app.test_client().post("/api/accounts", json={"username": "ivan", "password": password},
+                                  environ_base=address).status_code == 201
+    assert set(db.session.execute(db.select(User.username)).scalars()) == {"dave", "erin", "heidi", "ivan"}
