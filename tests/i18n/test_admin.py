@@ -21,3 +21,8 @@ def test_a_flask_admin_list_in_chinese(operator_client):  # noqa: F811
 def test_the_back_office_in_english(operator_client):  # noqa: F811
     html = operator_client.get("/admin/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "<h1>Switchboard back office</h1>" in html and "Online now" in html and "后台" not in html
+
+
+def test_an_accounts_page_in_chinese(operator_client, alice):  # noqa: F811
+    html = operator_client.get(f"/admin/user/manage/?id={alice.id}", headers=ZH).get_data(as_text=True)
+    assert "停用（封禁）" in html and "<h4>重置密码</h4>" in html and "Reset password" not in html
