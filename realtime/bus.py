@@ -48,7 +48,10 @@ class RedisBus:
                  sleep: Callable[[float], None], on_status: OnStatus = lambda state: None) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True)
+        # Publications give up after a few seconds (a socket's next events wait behind its publication);
+        # the subscription waits for frames as long as there are none, its connection kept alive.
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._subscriber = redis.Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True)
         self._unreachable = (redis.RedisError, OSError)
         self._receive = receive
         self._start_background_task = start_background_task
@@ -80,7 +83,7 @@ class RedisBus:
     def _listen(self) -> None:
         while True:
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
                 if self._subscription_lost:
                     metrics.bus_resubscribed()
