@@ -1,0 +1,53 @@
+"""realtime/bus.py's RedisBus against a real Redis that is stopped and started again: publications
+that fail go to this process's own sockets, the state changes once per outage (degraded, then ok
+once it has subscribed again), and it is logged once, not per frame."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from realtime.bus import RedisBus
+from tests.engines import RedisServer
+from tests.servers import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def start_thread(target, *args) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def redis(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    if server.process is not None:
+        server.stop()
+
+
+def test_an_outage_is_said_once_and_frames_still_reach_this_process(redis, caplog):
+    received: list[list[dict]] = []
+    states: list[str] = []
+    bus = RedisBus(redis.url, received.append, start_thread, time.sleep, on_status=states.append)
+    bus.start_receiving()
+    wait_for(lambda: bus.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")  # over Redis
+
+    caplog.set_level(logging.WARNING, logger="realtime.bus")
+    redis.stop()
+    for number in (1, 2, 3):
+        bus.publish([{"n": number}])  # fails: delivered here all the same
+    assert received[-3:] == [[{"n": 1}], [{"n": 2}], [{"n": 3}]]
+    assert bus.state == "degraded"
+
+    redis.start()
+    wait_for(lambda: bus.state == "ok", what="the bus back")
+    bus.publish([{"n": 4}])
+    wait_for(lambda: received[-1] == [{"n": 4}], what="a frame over Redis again")
+    assert states == ["degraded", "ok"]
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2 and "Redis unreachable" in messages[0] and "reachable again" in messages[1]
