@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from admin.search import ContainsFilter
@@ -33,6 +34,7 @@ class AuditLogView(SecureModelView):
     )
     column_sortable_list = ("created_at", "actor_name", "action", "target_type", "target_id")
     column_default_sort = ("id", True)
-    column_labels = {"actor_name": "Operator", "created_at": "When", "target_type": "Target", "target_id": "Id"}
+    column_labels = {"actor_name": _l("Operator"), "created_at": _l("When"), "target_type": _l("Target"),
+                     "target_id": _l("Id")}
     column_formatters = {"before": _json, "after": _json}
     column_formatters_detail = column_formatters

@@ -7,6 +7,7 @@ from flask_admin.contrib.sqla.filters import (
     IntEqualFilter,
     IntGreaterFilter,
 )
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from actions.file_admin import delete_file
@@ -55,8 +56,8 @@ class FileView(SecureModelView):
     )
     column_sortable_list = ("id", "filename", "content_type", "size", "status", "conversation_id", "created_at")
     column_default_sort = ("id", True)
-    column_labels = {"content_type": "Type", "uploader": "Owner", "conversation_id": "Conversation",
-                     "created_at": "Uploaded"}
+    column_labels = {"content_type": _l("Type"), "uploader": _l("Owner"), "conversation_id": _l("Conversation"),
+                     "created_at": _l("Uploaded")}
     column_formatters = {
         "filename": _filename,
         "size": lambda view, context, attachment, name: human_size(attachment.size),

@@ -1,4 +1,5 @@
 """Forms of the back office. All derive from FlaskForm (CSRF token); rules live in actions.validation."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -8,47 +9,48 @@ from models.user import ROLES
 
 
 class UserCreateForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(min=3, max=32)])
-    display_name = StringField("Display name", validators=[Optional(), Length(max=64)])
-    email = EmailField("Email", validators=[Optional(), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
-    role = SelectField("Role", choices=[(role, role) for role in ROLES], default="user")
-    password = PasswordField("First password", validators=[InputRequired(), Length(min=8, max=128)])
-    must_change_password = BooleanField("Must choose a new password at first login", default=True)
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=3, max=32)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=64)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    role = SelectField(_l("Role"), choices=[(role, role) for role in ROLES], default="user")
+    password = PasswordField(_l("First password"), validators=[InputRequired(), Length(min=8, max=128)])
+    must_change_password = BooleanField(_l("Must choose a new password at first login"), default=True)
 
 
 class UserEditForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(min=3, max=32)])
-    display_name = StringField("Display name", validators=[InputRequired(), Length(max=64)])
-    email = EmailField("Email", validators=[Optional(), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=3, max=32)])
+    display_name = StringField(_l("Display name"), validators=[InputRequired(), Length(max=64)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
 
 
 class ResetPasswordForm(FlaskForm):
-    temporary_password = PasswordField("Temporary password", validators=[InputRequired(), Length(min=8, max=128)])
+    temporary_password = PasswordField(_l("Temporary password"), validators=[InputRequired(), Length(min=8, max=128)])
 
 
 class GroupEditForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=80)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=80)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
 
 
 class AddMemberForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=32)])
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=32)])
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(role, role) for role in MEMBER_ROLES])
+    role = SelectField(_l("Role"), choices=[(role, role) for role in MEMBER_ROLES])
 
 
 class ResolveReportForm(FlaskForm):
-    hours = IntegerField("Hours", default=24, validators=[Optional(), NumberRange(min=1, max=24 * 30)])
+    hours = IntegerField(_l("Hours"), default=24, validators=[Optional(), NumberRange(min=1, max=24 * 30)])
 
 
 class BroadcastForm(FlaskForm):
-    audience = SelectField("Send to", choices=[("everyone", "Everyone"), ("group", "The members of a group"),
-                                               ("user", "One user")], default="everyone")
-    group_id = IntegerField("Group id", validators=[Optional(), NumberRange(min=1)])
-    username = StringField("Username", validators=[Optional(), Length(max=32)])
+    audience = SelectField(_l("Send to"), choices=[("everyone", _l("Everyone")),
+                                                   ("group", _l("The members of a group")),
+                                                   ("user", _l("One user"))], default="everyone")
+    group_id = IntegerField(_l("Group id"), validators=[Optional(), NumberRange(min=1)])
+    username = StringField(_l("Username"), validators=[Optional(), Length(max=32)])
     # Its length is the action's to check (actions.validation.check_message_body): MESSAGE_MAX_LENGTH.
-    body = TextAreaField("Message", validators=[InputRequired()])
+    body = TextAreaField(_l("Message"), validators=[InputRequired()])

@@ -5,6 +5,7 @@ from flask import abort, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import lazy_gettext as _l
 
 from actions.access import get_group
 from actions.group_admin import (
@@ -33,7 +34,7 @@ class GroupView(SecureModelView):
     column_choices = {"visibility": [(visibility, visibility) for visibility in VISIBILITIES]}
     column_sortable_list = ("name", "visibility", "last_message_at", "archived_at", "created_at")
     column_default_sort = ("last_message_at", True)
-    column_labels = {"last_message_at": "Last activity", "archived_at": "Archived"}
+    column_labels = {"last_message_at": _l("Last activity"), "archived_at": _l("Archived")}
     column_formatters = {"members": lambda view, context, group, name: view.member_count(group.id)}
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-users", ".members_view", title="Members"),
@@ -71,11 +72,11 @@ class GroupView(SecureModelView):
         """Delete through actions.group_admin.delete_group (members' pages drop the group)."""
         return attempt(lambda: delete_group(current_operator(), model.id) or True) is not None
 
-    @action("archive", "Archive", "Archive the selected groups? Members keep reading; nobody can post.")
+    @action("archive", _l("Archive"), _l("Archive the selected groups? Members keep reading; nobody can post."))
     def action_archive(self, ids):
         attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, True), "group(s) archived")
 
-    @action("unarchive", "Unarchive", "Unarchive the selected groups?")
+    @action("unarchive", _l("Unarchive"), _l("Unarchive the selected groups?"))
     def action_unarchive(self, ids):
         attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, False),
                      "group(s) unarchived")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, url_for
 from flask_admin.actions import action
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -13,16 +14,16 @@ from admin.security import SecureModelView, attempt, attempt_each, current_opera
 
 
 class InviteForm(FlaskForm):
-    uses = IntegerField("Accounts it may open", default=1, validators=[InputRequired(), NumberRange(1, 10_000)])
-    days = IntegerField("Days it works (empty: INVITE_DAYS)", validators=[Optional(), NumberRange(1, 365)])
-    note = StringField("Note (whom it is for)", validators=[Optional(), Length(max=120)])
+    uses = IntegerField(_l("Accounts it may open"), default=1, validators=[InputRequired(), NumberRange(1, 10_000)])
+    days = IntegerField(_l("Days it works (empty: INVITE_DAYS)"), validators=[Optional(), NumberRange(1, 365)])
+    note = StringField(_l("Note (whom it is for)"), validators=[Optional(), Length(max=120)])
 
 
 class InviteView(SecureModelView):
     can_create = True
     can_view_details = False
     column_list = ("note", "uses_left", "used", "created_by", "created_at", "expires_at", "revoked_at")
-    column_labels = {"uses_left": "Uses left", "created_by": "Issued by"}
+    column_labels = {"uses_left": _l("Uses left"), "created_by": _l("Issued by")}
     column_filters = ("created_at", "expires_at", "revoked_at")
     column_sortable_list = ("created_at", "expires_at", "uses_left", "used")
     column_default_sort = ("created_at", True)
@@ -41,6 +42,6 @@ class InviteView(SecureModelView):
         flash(f"Invitation code {issued.code} (shown once), or the link {link}", "success")
         return issued.record
 
-    @action("revoke", "Revoke", "Revoke the selected invitations? They open no more accounts.")
+    @action("revoke", _l("Revoke"), _l("Revoke the selected invitations? They open no more accounts."))
     def action_revoke(self, ids):
         attempt_each(ids, lambda invite_id: revoke_invite(current_operator(), invite_id), "invitations revoked")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from actions.job_admin import dismiss_job_failure, jobs_overview, run_failed_job_again
@@ -38,14 +39,14 @@ class JobFailureView(SecureModelView):
     )
     column_sortable_list = ("id", "job_name", "status", "attempts", "first_failed_at", "last_failed_at")
     column_default_sort = ("last_failed_at", True)
-    column_labels = {"job_name": "Job", "attempts": "Failed runs"}
+    column_labels = {"job_name": _l("Job"), "attempts": _l("Failed runs")}
     column_formatters = {"error": _error}
     column_formatters_detail = {
         "error": _error,
         "traceback": lambda view, context, failure, name: Markup("<pre>{}</pre>").format(failure.traceback),
     }
 
-    @action("run_again", "Run again", "Queue the selected failed jobs again?")
+    @action("run_again", _l("Run again"), _l("Queue the selected failed jobs again?"))
     def action_run_again(self, ids):
         attempt_each(ids, lambda failure_id: run_failed_job_again(current_operator(), failure_id),
                      "job(s) queued again")

@@ -11,6 +11,7 @@ from flask_admin.contrib.sqla.filters import (
     IntEqualFilter,
 )
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import false
 
@@ -58,7 +59,7 @@ class MessageView(SecureModelView):
     )
     column_sortable_list = ("id", "conversation_id", "kind", "created_at", "hidden_at")
     column_default_sort = ("id", True)
-    column_labels = {"conversation_id": "Conversation", "hidden_at": "Hidden", "deleted_at": "Deleted"}
+    column_labels = {"conversation_id": _l("Conversation"), "hidden_at": _l("Hidden"), "deleted_at": _l("Deleted")}
     column_formatters = {
         "sender": lambda view, context, message, name: message.sender.username if message.sender else "(service)",
         "body": lambda view, context, message, name: _preview(message.body),
@@ -85,11 +86,11 @@ class MessageView(SecureModelView):
         """Delete for everyone through actions.moderation (the message keeps its place, without text)."""
         return attempt(lambda: delete_message_for_everyone(current_operator(), model.id)) is not None
 
-    @action("hide", "Hide", "Hide the selected messages from every member?")
+    @action("hide", _l("Hide"), _l("Hide the selected messages from every member?"))
     def action_hide(self, ids):
         attempt_each(ids, lambda message_id: hide_message(current_operator(), message_id), "message(s) hidden")
 
-    @action("unhide", "Unhide", "Show the selected messages again?")
+    @action("unhide", _l("Unhide"), _l("Show the selected messages again?"))
     def action_unhide(self, ids):
         attempt_each(ids, lambda message_id: unhide_message(current_operator(), message_id), "message(s) unhidden")
 

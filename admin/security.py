@@ -23,6 +23,7 @@ from actions.errors import ActionError, Forbidden
 from admin.search import EscapedSearch
 from events.unit_of_work import savepoint
 from extensions import db
+from i18n.errors import error_text
 from models import User
 
 Result = TypeVar("Result")
@@ -50,7 +51,7 @@ def attempt(perform: Callable[[], Result], success: str | None = None) -> Result
         with savepoint():
             result = perform()
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
         return None
     if success:
         flash(success, "success")

@@ -4,6 +4,7 @@ lifting, password changes and resets, ended sessions. Read-only, with filters, f
 from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
+from flask_babel import lazy_gettext as _l
 
 from actions.security_log import KINDS
 from admin.search import ContainsFilter
@@ -25,4 +26,4 @@ class SecurityLogView(SecureModelView):
     )
     column_sortable_list = ("created_at", "kind", "username", "address")
     column_default_sort = ("id", True)
-    column_labels = {"created_at": "When", "username": "Account", "user_agent": "Browser"}
+    column_labels = {"created_at": _l("When"), "username": _l("Account"), "user_agent": _l("Browser")}

@@ -6,6 +6,7 @@ from flask import abort, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import lazy_gettext as _l
 
 from actions.lockout import lift_lockout, lockout_state
 from actions.two_factor import reset_two_factor
@@ -45,8 +46,8 @@ class UserView(SecureModelView):
     column_sortable_list = ("username", "display_name", "role", "active", "created_at", "last_seen_at",
                             "deactivated_at")
     column_default_sort = ("created_at", True)
-    column_labels = {"must_change_password": "Must change password", "last_seen_at": "Last seen",
-                     "confirmed_at": "Confirmed"}
+    column_labels = {"must_change_password": _l("Must change password"), "last_seen_at": _l("Last seen"),
+                     "confirmed_at": _l("Confirmed")}
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title="Manage account")]
 
     def get_create_form(self):
@@ -118,19 +119,20 @@ class UserView(SecureModelView):
         attempt(*operations[operation])
         return redirect(self.get_url(".manage_view", id=user_id))
 
-    @action("deactivate", "Deactivate", "Deactivate the selected accounts? Their sessions and sockets end at once.")
+    @action("deactivate", _l("Deactivate"),
+            _l("Deactivate the selected accounts? Their sessions and sockets end at once."))
     def action_deactivate(self, ids):
         attempt_each(ids, lambda user_id: deactivate_user(current_operator(), user_id), "account(s) deactivated")
 
-    @action("reactivate", "Reactivate", "Reactivate the selected accounts?")
+    @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
     def action_reactivate(self, ids):
         attempt_each(ids, lambda user_id: reactivate_user(current_operator(), user_id), "account(s) reactivated")
 
-    @action("promote", "Make operator", "Give the selected accounts the operator (admin) role?")
+    @action("promote", _l("Make operator"), _l("Give the selected accounts the operator (admin) role?"))
     def action_promote(self, ids):
         attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "admin"), "operator(s) made")
 
-    @action("demote", "Make regular user", "Take the operator role from the selected accounts?")
+    @action("demote", _l("Make regular user"), _l("Take the operator role from the selected accounts?"))
     def action_demote(self, ids):
         attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "user"), "user(s) demoted")
 
