@@ -1,5 +1,5 @@
 """Fixtures of the gateway's live tests: one gunicorn server for the package, gateway clients
-(closed after each test), and an operator in the back office."""
+(closed after each test), and an operator logged in to the back office (`back_office`)."""
 from __future__ import annotations
 
 import pytest
@@ -21,7 +21,8 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="package")
-def operator(server):
+def back_office(server):
+    """An operator's browser in the back office (not tests/conftest.py's `operator`, a User)."""
     return OperatorBrowser(server)
 
 

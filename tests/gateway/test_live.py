@@ -228,32 +228,32 @@ def test_gateway_clients_hear_each_other_and_the_senders_other_devices(server, g
         assert [body["id"] for command, body in client.received if command == MESSAGE].count(answer["id"]) == 1
 
 
-def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, operator):
+def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, back_office):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = public_group(alice, bob)
     client = logged_in(gateway, server, bob)
     body = f"Maintenance at noon {uuid.uuid4().hex[:4]}"
-    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="group", group_id=group_id, body=body)
+    back_office.post_form("/admin/broadcast/", "/admin/broadcast/", audience="group", group_id=group_id, body=body)
     push = client.response(PUSH, type="systemMessage", content=body)
     assert (push["chatId"], push["fromUserId"], push["fromUserName"]) == (str(group_id), None, "Switchboard")
 
     notice = f"A word for you {uuid.uuid4().hex[:4]}"
-    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="user", username=bob.username, body=notice)
+    back_office.post_form("/admin/broadcast/", "/admin/broadcast/", audience="user", username=bob.username, body=notice)
     added = client.response(PUSH, type="conversationAdded", name="Switchboard")
     push = client.response(PUSH, type="systemMessage", content=notice)
     assert (push["conversationId"], push["chatId"], push["toUserId"]) == (added["conversationId"], None, str(bob.id))
     assert [c for c, _ in client.received].count(MESSAGE) == 0
 
 
-def test_a_broadcast_to_everyone_posted_by_the_job_consumer_arrives_as_a_push(server, gateway, operator):
+def test_a_broadcast_to_everyone_posted_by_the_job_consumer_arrives_as_a_push(server, gateway, back_office):
     client = logged_in(gateway, server, ChatUser.register(server.url))
     body = f"To everyone {uuid.uuid4().hex[:4]}"
-    operator.post_form("/admin/broadcast/", "/admin/broadcast/", audience="everyone", body=body)
+    back_office.post_form("/admin/broadcast/", "/admin/broadcast/", audience="everyone", body=body)
     push = client.response(PUSH, type="systemMessage", content=body, timeout=20)
     assert (push["chatType"], push["fromUserId"]) == (0, None)
 
 
-def test_an_operators_hide_reaches_the_gateway(server, gateway, operator, connect):
+def test_an_operators_hide_reaches_the_gateway(server, gateway, back_office, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = public_group(alice, bob)
     client = logged_in(gateway, server, alice)
@@ -261,18 +261,18 @@ def test_an_operators_hide_reaches_the_gateway(server, gateway, operator, connec
     message_id = sent["message"]["id"]
     assert client.response(MESSAGE, content="offensive")["id"] == str(message_id)
 
-    operator.post_form(f"/admin/message/context/?id={message_id}", f"/admin/message/moderate/{message_id}/hide")
+    back_office.post_form(f"/admin/message/context/?id={message_id}", f"/admin/message/moderate/{message_id}/hide")
 
     hidden = client.response(PUSH, type="messageUpdated", id=str(message_id))
     assert (hidden["removed"], hidden["removedBy"], hidden["content"]) == (True, "moderator", "")
     assert hidden["revision"] > sent["message"]["revision"]
 
 
-def test_deactivation_closes_the_connection_and_the_token_stops_working(server, gateway, operator):
+def test_deactivation_closes_the_connection_and_the_token_stops_working(server, gateway, back_office):
     mallory = ChatUser.register(server.url)
     client = logged_in(gateway, server, mallory)
 
-    operator.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/deactivate")
+    back_office.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/deactivate")
 
     assert client.response(PUSH, type="closed")["errorCode"] == "deactivated"
     assert client.wait_closed().code == 1008
@@ -298,9 +298,9 @@ def test_revoking_a_token_closes_its_connections_only(server, gateway):
     assert kept.closed is None
 
 
-def test_the_back_office_counts_gateway_connections(server, gateway, operator):
+def test_the_back_office_counts_gateway_connections(server, gateway, back_office):
     def connected() -> int:
-        page = operator.session.get(server.url + "/admin/", timeout=10).text
+        page = back_office.session.get(server.url + "/admin/", timeout=10).text
         return int(re.search(r'id="connected-sockets">(\d+)<', page).group(1))
 
     wait_for(lambda: connected() == 0, what="earlier tests' connections to be gone")
