@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { rememberPerson } from "./avatars.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
+import { Contacts } from "./contacts.js";
 import { Dialogs } from "./dialogs.js";
 import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
@@ -43,6 +44,7 @@ export class ChatApp {
       onDelete: (message) => this.deleteMessage(message),
       onReport: (message) => this.reports.open(message),
       onProfile: (user, message) => this.profileCard.open(user, { message }),
+      isBlocked: (userId) => this.contacts.isBlocked(userId),
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
@@ -50,7 +52,15 @@ export class ChatApp {
       },
     });
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
-    this.reports = new ReportDialog({ ask: (event, payload) => this.ask(event, payload) });
+    this.contacts = new Contacts({ me, onChat: (conversation) => this.adopt(conversation),
+      onBlocksChanged: () => this.blocksChanged() });
+    // Blocking is one step from reporting: the report dialog offers it (docs/protocol.md).
+    this.reports = new ReportDialog({ ask: (event, payload) => this.ask(event, payload),
+      block: (user) => this.contacts.block(user) });
+    $("#unblock-button").addEventListener("click", () => {
+      const peer = this.openId ? this.store.get(this.openId)?.peer : null;
+      if (peer) this.contacts.unblock(peer.id);
+    });
     this.profileCard = new ProfileCard({
       me,
       onMessage: (conversation) => this.adopt(conversation),
@@ -85,6 +95,7 @@ export class ChatApp {
 
   async start() {
     this.connection.start();
+    this.contacts.load().catch((error) => toast(error.message));
     try {
       await this.refreshConversations();
     } catch (error) {
@@ -96,6 +107,7 @@ export class ChatApp {
 
   bindSocketEvents() {
     const on = (event, handler) => this.connection.socket.on(event, handler);
+    this.contacts.bind(on);
     on("message:new", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("message:updated", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("conversation:added", ({ conversation }) => {
@@ -196,11 +208,25 @@ export class ChatApp {
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
   }
 
-  /** Title and members on top; archived conversations (and notices) take no new messages. */
+  /** Title and members on top; archived conversations (and notices) take no new messages, nor does
+   * a direct chat with someone the user blocked (until they unblock). */
   showHeader(conversation) {
     this.header.show(conversation);
-    $("#composer").hidden = Boolean(conversation.archived);
+    const blocked = conversation.kind === "direct" && Boolean(conversation.peer)
+      && this.contacts.isBlocked(conversation.peer.id);
+    $("#composer").hidden = Boolean(conversation.archived) || blocked;
     $("#read-only-note").hidden = !conversation.archived;
+    $("#blocked-note").hidden = !blocked || Boolean(conversation.archived);
+  }
+
+  /** Someone was blocked or unblocked (here or in another tab): redraw the open conversation. */
+  blocksChanged() {
+    this.contacts.render();
+    const conversation = this.openId ? this.store.get(this.openId) : null;
+    const thread = this.openId ? this.store.threads.get(this.openId) : null;
+    if (!conversation || !thread) return;
+    this.showHeader(conversation);
+    this.view.show(conversation, thread, this.outbox.forConversation(this.openId));
   }
 
   close() {
@@ -277,6 +303,7 @@ export class ChatApp {
 
   /** After every (re)connect: fresh list, then what changed in each loaded conversation. */
   async resync() {
+    this.contacts.load().catch(() => {}); // requests, contacts and presence missed while away
     try {
       await this.refreshConversations();
     } catch (error) {

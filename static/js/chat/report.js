@@ -6,8 +6,9 @@ import { t } from "../i18n.js";
 
 export class ReportDialog {
   /** `ask(event, payload)` resolves with the ack, or rejects with the server's error message. */
-  constructor({ ask }) {
+  constructor({ ask, block }) {
     this.ask = ask;
+    this.block = block; // (user) -> blocks them: "Also block this person"
     this.dialog = $("#report-dialog");
     this.form = $("#report-form");
     this.submitButton = $("#report-submit");
@@ -45,10 +46,20 @@ export class ReportDialog {
       });
       this.dialog.close();
       toast(t("Thanks. The operators will look at this message."), "info");
+      if ($("#report-block").checked && message.sender) this.blockSender(message.sender);
     } catch (error) {
       this.showError(error.message);
     } finally {
       this.submitButton.disabled = false;
+    }
+  }
+
+  async blockSender(sender) {
+    try {
+      await this.block(sender);
+      toast(t("{name} is blocked.", { name: sender.display_name || sender.username }), "info");
+    } catch (error) {
+      toast(error.message);
     }
   }
 

@@ -3,6 +3,7 @@
 import { renderAttachment } from "../attachments.js";
 import { personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
+import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
@@ -11,7 +12,7 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 export class ThreadView {
-  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile }) {
+  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile, isBlocked = () => false }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
@@ -19,6 +20,8 @@ export class ThreadView {
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
     this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
+    this.isBlocked = isBlocked; // (user id) -> their messages hide (contacts.js)
+    this.revealed = new Set(); // ids of blocked people's messages shown on request
     this.thread = null;
     this.conversation = null;
     this.elements = new Map(); // message id -> <li>
@@ -135,6 +138,11 @@ export class ThreadView {
   }
 
   element(message) {
+    if (message.sender && this.isBlocked(message.sender.id) && !this.revealed.has(message.id)) {
+      // A blocked person's messages: a placeholder to expand in groups, nothing in a direct chat.
+      if (this.conversation?.kind === "group") return blockedPlaceholder(message, () => this.reveal(message));
+      return el("li", { className: "message blocked-hidden", attrs: { hidden: true }, dataset: { id: message.id } });
+    }
     const own = message.sender && message.sender.id === this.me.id;
     const classes = ["message"];
     if (own) classes.push("own");
@@ -169,6 +177,11 @@ export class ThreadView {
       ? personAvatar(sender, { className: "avatar message-avatar", onClick: showProfile }) : null;
     return el("li", { className: classes.join(" "),
       dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [avatar, bubble]);
+  }
+
+  reveal(message) {
+    this.revealed.add(message.id);
+    this.update([message]);
   }
 
   actions(message, own) {
