@@ -18,6 +18,10 @@ import { Sidebar } from "./sidebar.js";
 import { ConversationStore } from "./store.js";
 import { Sync } from "./sync.js";
 import { ThreadView } from "./thread-view.js";
+import { PresenceBook } from "./presence.js";
+import { PresenceView } from "./presence-view.js";
+import { watchSessionEnd } from "./session-notice.js";
+import { Typing } from "./typing.js";
 
 const SESSION_RETRY_MS = 5000;
 
@@ -34,8 +38,10 @@ export class ChatApp {
     this.store = new ConversationStore(me);
     this.outbox = new Outbox();
     this.openId = null;
-    this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id) });
+    this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id),
+      decorate: (item, conversation) => this.presenceView?.decorate(item, conversation) });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
+      onRender: (conversation, members) => this.presenceView?.headerShown(conversation, members),
       onProfile: (user) => this.profileCard.open(user) });
     this.view = new ThreadView({
       me,
@@ -89,6 +95,12 @@ export class ChatApp {
       receive: (id, messages, source) => this.receive(id, messages, source) });
     this.refreshSoon = debounce(() => this.refreshConversations().catch(() => {}), 500);
     this.bindSocketEvents();
+    // Presence, typing and the end of this browser's session (docs/protocol.md "Presence and typing").
+    this.presence = new PresenceBook({ connection: this.connection, onChange: (ids) => this.presenceChanged(ids) });
+    this.presenceView = new PresenceView({ me, book: this.presence });
+    this.typing = new Typing({ me, connection: this.connection, openId: () => this.openId,
+      nameOf: (conversationId, userId) => this.nameOf(conversationId, userId) });
+    watchSessionEnd(this.connection);
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
   }
@@ -193,6 +205,7 @@ export class ChatApp {
     this.sidebar.setActive(conversationId);
     this.showHeader(conversation);
     this.header.loadMembers(conversationId);
+    this.typing.render();
     const thread = this.store.thread(conversationId);
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
     if (thread.loaded) {
@@ -229,8 +242,29 @@ export class ChatApp {
     this.view.show(conversation, thread, this.outbox.forConversation(this.openId));
   }
 
+  /** Someone's presence changed: their dot in the sidebar and the open header follow. */
+  presenceChanged(userIds) {
+    this.sidebar.render();
+    this.presenceView.changed(userIds);
+  }
+
+  /** The other people of the listed direct chats: their presence is asked for after every connect. */
+  directPeerIds() {
+    return [...this.store.conversations.values()].map((conversation) => conversation.peer?.id).filter(Boolean);
+  }
+
+  /** A name to show for a member of a conversation (typing indicators). */
+  nameOf(conversationId, userId) {
+    const person = this.header.members?.get(userId) || (this.store.get(conversationId)?.peer?.id === userId
+      ? this.store.get(conversationId).peer : null)
+      || this.store.threads.get(conversationId)?.messages.find((message) => message.sender?.id === userId)?.sender;
+    return person ? person.display_name || person.username : t("Someone");
+  }
+
   close() {
+    this.presenceView.closed();
     this.openId = null;
+    this.typing.render();
     window.history.replaceState(null, "", window.location.pathname);
     $("#app").classList.remove("pane-open");
     $("#conversation-view").hidden = true;
@@ -306,6 +340,7 @@ export class ChatApp {
     this.contacts.load().catch(() => {}); // requests, contacts and presence missed while away
     try {
       await this.refreshConversations();
+      this.presence.query(this.directPeerIds()); // changes while we were away were not told
     } catch (error) {
       toast(error.message);
     }

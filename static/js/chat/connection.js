@@ -29,7 +29,7 @@ export class Connection {
     });
     this.socket.on("disconnect", (reason) => {
       this.stoppedByUser = reason === "io client disconnect";
-      if (reason === "io server disconnect") {
+      if (reason === "io server disconnect" && !this.ended) { // ended: session-notice.js
         // The server cut us (e.g. the account changed): socket.io does not retry this by itself.
         setTimeout(() => this.socket.connect(), 1000);
       }

@@ -9,8 +9,9 @@ import { t } from "../i18n.js";
 const NAMES_SHOWN = 4;
 
 export class ConversationHeader {
-  constructor({ me, onLeave, onBack, onProfile }) {
+  constructor({ me, onLeave, onBack, onProfile, onRender }) {
     this.me = me;
+    this.onRender = onRender; // (conversation, members): presence-view.js draws presence under the title
     this.title = $("#conversation-title");
     this.subtitle = $("#conversation-subtitle");
     this.leaveButton = $("#leave-button");
@@ -113,5 +114,6 @@ export class ConversationHeader {
     }
     this.subtitle.textContent = parts.join(" · ");
     this.subtitle.title = this.subtitle.textContent;
+    this.onRender?.(conversation, this.members);
   }
 }

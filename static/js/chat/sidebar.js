@@ -32,9 +32,10 @@ export function conversationAvatar(conversation, peer, title) {
 }
 
 export class Sidebar {
-  constructor({ store, onOpen }) {
+  constructor({ store, onOpen, decorate }) {
     this.store = store;
     this.onOpen = onOpen;
+    this.decorate = decorate; // (item, conversation): adds to an item, e.g. a presence dot (presence-view.js)
     this.list = $("#conversation-list");
     this.empty = $("#conversation-empty");
     this.filterInput = $("#conversation-filter");
@@ -81,9 +82,11 @@ export class Sidebar {
         ]),
       ]),
     ]);
-    return el("li", {
+    const item = el("li", {
       className: `conversation${conversation.id === this.activeId ? " active" : ""}${unread ? " has-unread" : ""}`,
       dataset: { conversationId: conversation.id, kind: conversation.kind },
     }, [button]);
+    this.decorate?.(item, conversation);
+    return item;
   }
 }

@@ -1,0 +1,117 @@
+// Presence on the chat page: a dot on each direct chat in the sidebar, "online" / "last seen today
+// at 14:05" under a direct chat's title, how many members of a group are online, and the group's
+// member list (a click on that line) with each member's presence. Data: presence.js.
+
+import { $, el } from "./dom.js";
+import { personAvatar } from "./avatars.js";
+import { nt, t } from "../i18n.js";
+import { presenceLabel, presenceState } from "./presence.js";
+
+export class PresenceView {
+  constructor({ me, book }) {
+    this.me = me;
+    this.book = book;
+    this.line = $("#conversation-presence");
+    this.dialog = $("#members-dialog");
+    this.conversation = null;
+    this.members = null; // user id -> member of the open conversation, once the header loaded them
+    this.line.addEventListener("click", () => this.showMembers());
+    this.line.addEventListener("keydown", (event) => event.key === "Enter" && this.showMembers());
+    $("#members-close").addEventListener("click", () => this.dialog.close());
+  }
+
+  /** The sidebar's hook: a presence dot on a direct chat's picture. */
+  decorate(item, conversation) {
+    const peerId = conversation.kind === "direct" ? conversation.peer?.id : null;
+    if (!peerId) return;
+    const entry = this.book.get(peerId);
+    const state = presenceState(entry);
+    item.dataset.presence = state;
+    item.querySelector(".conversation-button")?.append(el("span", {
+      className: "presence-dot conversation-dot", dataset: { state },
+      attrs: { title: presenceLabel(entry) || null, "aria-label": presenceLabel(entry) || null } }));
+  }
+
+  /** The header's hook: it redrew the open conversation (members may have loaded). */
+  headerShown(conversation, members) {
+    const opened = this.conversation?.id !== conversation.id;
+    this.conversation = conversation;
+    this.members = members;
+    if (opened && conversation.kind === "group") this.book.conversation(conversation.id);
+    this.render();
+  }
+
+  closed() {
+    this.conversation = null;
+    this.members = null;
+    this.render();
+  }
+
+  /** Presence of these users changed: redraw what shows them. */
+  changed(userIds) {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    const shown = conversation.kind === "direct" ? [conversation.peer?.id] : [...(this.members?.keys() || [])];
+    if (shown.some((id) => userIds.has(id))) this.render();
+  }
+
+  onlineCount() {
+    if (!this.members) return null;
+    return [...this.members.keys()].filter((id) => id === this.me.id
+      || presenceState(this.book.get(id)) === "online").length;
+  }
+
+  render() {
+    const conversation = this.conversation;
+    let text = "";
+    let state = "hidden";
+    if (conversation?.kind === "direct") {
+      const entry = this.book.get(conversation.peer?.id);
+      text = presenceLabel(entry);
+      state = presenceState(entry);
+    } else if (conversation) {
+      const online = this.onlineCount();
+      if (online !== null) {
+        text = nt("{count} member, {online} online", "{count} members, {online} online", this.members.size,
+          { online });
+        state = "group";
+      }
+    }
+    this.line.textContent = text;
+    this.line.hidden = !text;
+    this.line.dataset.state = state;
+    const clickable = conversation?.kind === "group" && Boolean(text);
+    this.line.classList.toggle("clickable", clickable);
+    this.line.tabIndex = clickable ? 0 : -1;
+    this.line.setAttribute("role", clickable ? "button" : "status");
+    if (this.dialog.open) this.renderMembers();
+  }
+
+  showMembers() {
+    if (this.conversation?.kind !== "group" || !this.members) return;
+    this.renderMembers();
+    this.dialog.showModal();
+  }
+
+  /** Online members first, then by name; each with a dot and "online" / "last seen …". */
+  renderMembers() {
+    const rank = (member) => (member.id === this.me.id || presenceState(this.book.get(member.id)) === "online" ? 0 : 1);
+    const name = (member) => member.display_name || member.username;
+    const members = [...(this.members?.values() || [])]
+      .sort((first, second) => rank(first) - rank(second) || name(first).localeCompare(name(second)));
+    $("#members-title").textContent = this.conversation?.title || t("Members");
+    $("#members-list").replaceChildren(...members.map((member) => {
+      const entry = member.id === this.me.id ? { visible: true, online: true } : this.book.get(member.id);
+      return el("li", { className: "member-item", dataset: { userId: member.id, presence: presenceState(entry) } }, [
+        personAvatar(member),
+        el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
+        el("span", { className: "member-text" }, [
+          el("span", { className: "member-name", text: member.id === this.me.id ? t("You") : name(member) }),
+          el("span", { className: "member-presence", text: presenceLabel(entry) }),
+        ]),
+        member.role && member.role !== "member"
+          ? el("span", { className: "member-role", text: member.role === "owner" ? t("owner") : t("admin") }) : null,
+      ]);
+    }));
+  }
+}
