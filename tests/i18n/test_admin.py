@@ -26,3 +26,8 @@ def test_the_back_office_in_english(operator_client):  # noqa: F811
 def test_an_accounts_page_in_chinese(operator_client, alice):  # noqa: F811
     html = operator_client.get(f"/admin/user/manage/?id={alice.id}", headers=ZH).get_data(as_text=True)
     assert "停用（封禁）" in html and "<h4>重置密码</h4>" in html and "Reset password" not in html
+
+
+def test_the_operations_and_jobs_pages_in_chinese(operator_client):  # noqa: F811
+    assert "<h4>依赖服务</h4>" in operator_client.get("/admin/operations/", headers=ZH).get_data(as_text=True)
+    assert "<h2>后台任务</h2>" in operator_client.get("/admin/jobs/", headers=ZH).get_data(as_text=True)
