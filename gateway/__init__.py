@@ -26,6 +26,7 @@ def init_gateway(app: Flask) -> None:
     deliveries = app.extensions["realtime_deliveries"]
     delivery = GatewayDelivery(app, deliveries.start_background_task, deliveries.sleep)
     deliveries.add(GATEWAY, delivery.receive)
+    deliveries.on_status(delivery.bus_status_changed)
     app.extensions["gateway_delivery"] = delivery
     app.extensions["events"].register(GatewayAdapter(app.extensions["realtime_bus"]))
     app.register_blueprint(bp)

@@ -50,6 +50,8 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         connection.user_id, connection.token_id = user_id, token_id
         delivery.connections.add(connection, conversation_ids)
         presence.connected(user_id, connection.presence_id)
+        if delivery.bus_state != "ok":  # told after its answer: live delivery is degraded now
+            connection.after_answer.append(delivery.status_packet())
 
     on_commit(logged_in)
     return {"success": True, "errorMsg": "", "userId": str(user.id), "userName": user.display_name}

@@ -44,6 +44,7 @@ class Connection:
         self._writing = False
         self._closing: tuple[int, str] | None = None
         self.in_command = False  # its reader runs a command (gateway.session.answer)
+        self.after_answer: list[bytes] = []  # packets the running command sends after its answer
         self._ending: tuple[int, str, bytes] | None = None
         self.dead = False
         self._answered: deque[int] = deque(maxlen=ANSWERED_REMEMBERED)

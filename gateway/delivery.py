@@ -93,6 +93,18 @@ class GatewayDelivery:
         self.open: set[Connection] = set()  # all, logged in or not (for the shutdown)
         self.order = self._new_order()
         self._order_known = True
+        self.bus_state = "ok"
+
+    def bus_status_changed(self, state: str) -> None:
+        """The bus lost Redis ("degraded") or has it again ("ok"): every connection here is told
+        (push `deliveryStatus`), so that its client fetches what it missed once it is "ok"."""
+        self.bus_state = state
+        packet = self.status_packet()
+        for connection in list(self.open):
+            connection.push(packet)
+
+    def status_packet(self) -> bytes:
+        return encode(PUSH, {"type": "deliveryStatus", "state": self.bus_state})
 
     def _new_order(self) -> RevisionOrder:
         return RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep)

@@ -121,6 +121,9 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
         held.stop()
         db.session.close()  # a long-lived connection keeps no rows between its commands
     connection.push(encode(RESPONSES[packet.command], body))
+    for extra in connection.after_answer:
+        connection.push(extra)
+    connection.after_answer.clear()
     if held:
         connection.wait_written(ANSWER_WRITE_WAIT_SECONDS)
         held.release()

@@ -10,7 +10,7 @@ frame goes to the delivery its `"to"` names (`"gateway"`: gateway.delivery), a f
 one to the default delivery (Socket.IO's, realtime.socketio_adapter.SocketDelivery). Each
 delivery gets its frames in the order they were published, and one delivery failing does not
 keep frames from another. The server's background tasks and sleep travel with it, for whoever
-feeds it from elsewhere (jobs.relay).
+feeds it from elsewhere (jobs.relay); each delivery hears when the bus loses Redis and gets it back.
 """
 from __future__ import annotations
 
@@ -70,11 +70,23 @@ class Deliveries:
     def __init__(self, default: Receive, start_background_task: Callable, sleep: Callable[[float], None]) -> None:
         self._default = default
         self._named: dict[str, Receive] = {}
+        self._status_listeners: list[Callable[[str], None]] = []
         self.start_background_task = start_background_task
         self.sleep = sleep
 
     def add(self, name: str, receive: Receive) -> None:
         self._named[name] = receive
+
+    def on_status(self, listener: Callable[[str], None]) -> None:
+        """`listener(state)` hears each change of the bus's state ("degraded" | "ok", realtime.bus)."""
+        self._status_listeners.append(listener)
+
+    def bus_status_changed(self, state: str) -> None:
+        for listener in self._status_listeners:
+            try:
+                listener(state)
+            except Exception:
+                log.exception("a delivery could not be told the bus is %s", state)
 
     def receive(self, frames: list[dict]) -> None:
         batches: dict[str | None, list[dict]] = {}

@@ -206,12 +206,13 @@ def init_realtime(app: Flask) -> None:
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
+    deliveries.on_status(delivery.bus_status_changed)
     url = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
         bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
-                       on_status=delivery.bus_status_changed)
+                       on_status=deliveries.bus_status_changed)
     else:
         bus = LocalBus(deliveries.receive)
     app.extensions["socketio_delivery"] = delivery

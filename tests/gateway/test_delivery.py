@@ -92,3 +92,16 @@ def test_a_process_without_gateway_connections_drops_the_frames_and_orders_afres
     delivery.receive([frames[2]])  # its first frame here: delivered after the settling wait
     wait_for(lambda: late.packets, what="the frame")
     assert [body["content"] for _, body in late.packets] == ["m2"]  # not the two before it connected
+
+
+def test_connections_are_told_when_live_delivery_is_degraded_and_back(app, alice):
+    delivery = delivery_of(app)
+    connection = RecordingConnection(alice.id)
+    delivery.open.add(connection)
+    delivery.bus_status_changed("degraded")
+    delivery.bus_status_changed("ok")
+    assert connection.packets == [(PUSH, {"type": "deliveryStatus", "state": "degraded"}),
+                                  (PUSH, {"type": "deliveryStatus", "state": "ok"})]
+
+    app.extensions["realtime_deliveries"].bus_status_changed("degraded")  # what the bus calls (realtime.bus)
+    assert app.extensions["gateway_delivery"].bus_state == app.extensions["socketio_delivery"].bus_state == "degraded"
