@@ -5,11 +5,12 @@
   otherwise be tried in a blink).
 - The code is made by the job that sends it (`send_account_code`), so it never waits in the job
   queue's storage, and its CODE_TTL_SECONDS (10 minutes) start when it leaves.
-- A code can be tried CODE_MAX_ATTEMPTS times (5). Each attempt is counted in the unit before the
-  comparison (an UPDATE that locks the row: concurrent guesses wait for each other), and counted
-  again in a transaction of its own once a refused request has rolled back (`_count_after_rollback`):
-  a refusal changes nothing else, but its attempt stays counted. Counting in a separate connection
-  during the request would wait forever on SQLite for the lock the request itself may hold.
+- A code can be tried CODE_MAX_ATTEMPTS times (5). Each attempt is counted before the comparison
+  and for good, whatever becomes of the request (a refusal rolls everything else back): committed
+  at once in a transaction of its own, one conditional UPDATE, so concurrent guesses cannot pass
+  the bound. On SQLite, once the request has written (it then holds the database's only write
+  lock, and a second connection would wait for it in vain), the attempt is counted in the unit
+  instead and counted again on its own after a rollback (`_count_after_rollback`).
 - A new code can be asked for CODE_RESEND_SECONDS (60 s) after the first, then twice as long after
   each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
 - A confirmation code is not sent to an address another account already has: that account's owner
@@ -134,12 +135,23 @@ def masked(address: str) -> str:
 
 
 def _count_attempt(code_id: int, maximum: int) -> int | None:
-    """Attempts so far including this one; None if the bound was reached. Counted in the unit, and
-    again after it if it rolls back."""
+    """Attempts so far including this one; None if the bound was reached."""
+    if _may_write_beside_the_unit():
+        with db.engine.begin() as connection:
+            return connection.execute(_one_more_attempt(code_id, maximum)).scalar_one_or_none()
     counted = db.session.execute(_one_more_attempt(code_id, maximum)).scalar_one_or_none()
-    if counted is not None:
+    if counted is not None:  # kept with the unit if it commits, counted again if it rolls back
         db.session.info.setdefault(ATTEMPTS_TO_KEEP, []).append((code_id, maximum))
     return counted
+
+
+def _may_write_beside_the_unit() -> bool:
+    """Whether another connection can write now without waiting for this unit: on PostgreSQL always
+    (it locks rows, and the unit holds none of account_codes'), on SQLite while the unit has written
+    nothing (Python's sqlite3 opens the transaction, and takes the lock, at the first write)."""
+    if db.engine.dialect.name != "sqlite":
+        return True
+    return not db.session.connection().connection.dbapi_connection.in_transaction
 
 
 def _one_more_attempt(code_id: int, maximum: int):
