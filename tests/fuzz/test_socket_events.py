@@ -25,6 +25,7 @@ ID = {"type": "integer", "minimum": 1, "maximum": MAX_SAFE_INTEGER}
 COUNTER = {"type": "integer", "minimum": 0}
 TEXT = {"type": "string"}
 CURSORS = {"type": "cursors"}
+AUDIENCE = {"enum": ["everyone", "contacts", "nobody"]}
 # Each client event's fields, as docs/protocol.md lists them.
 EVENTS = {
     "message:send": {"conversation_id": ID, "body": TEXT, "client_id": {"pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
@@ -36,6 +37,18 @@ EVENTS = {
     "messages:history": {"conversation_id": ID, "before": ID, "after": COUNTER, "limit": COUNTER},
     "sync": {"conversations": CURSORS, "limit": COUNTER},
     "message:report": {"message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "text": TEXT},
+    "contacts:list": {},
+    "contact:request": {"username": TEXT, "email": TEXT, "phone": TEXT},
+    "contact:accept": {"request_id": ID},
+    "contact:decline": {"request_id": ID},
+    "contact:remove": {"user_id": ID},
+    "block:add": {"user_id": ID},
+    "block:remove": {"user_id": ID},
+    "privacy:get": {},
+    "privacy:update": {"direct_chats": {"enum": ["everyone", "contacts"]}, "last_seen": AUDIENCE,
+                       "read_receipts": AUDIENCE},
+    "presence:get": {"user_id": ID},
+    "conversation:receipts": {"conversation_id": ID},
 }
 
 
