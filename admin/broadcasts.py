@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 from flask_admin import expose
+from flask_babel import gettext
 
 from actions.broadcasts import broadcast_to_everyone, broadcast_to_group, send_notice
 from actions.user_admin import get_account_by_username
@@ -31,12 +32,13 @@ class BroadcastView(SecureView):
         operator, body = current_operator(), form.body.data
         if form.audience.data == "group":
             broadcast = broadcast_to_group(operator, check_int(form.group_id.data, "group_id"), body)
-            done = "Sent to the group."
+            done = gettext("Sent to the group.")
         elif form.audience.data == "user":
             broadcast = send_notice(operator, get_account_by_username(form.username.data).id, body)
-            done = "Sent to the user."
+            done = gettext("Sent to the user.")
         else:
             broadcast = broadcast_to_everyone(operator, body)
-            done = f"Sending to {broadcast.recipients} account(s): the notices go out in the background."
+            done = gettext("Sending to %(num)d account(s): the notices go out in the background.",
+                           num=broadcast.recipients)
         flash(done, "success")
         return broadcast

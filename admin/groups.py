@@ -74,12 +74,13 @@ class GroupView(SecureModelView):
 
     @action("archive", _l("Archive"), _l("Archive the selected groups? Members keep reading; nobody can post."))
     def action_archive(self, ids):
-        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, True), "group(s) archived")
+        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, True),
+                     _l("group(s) archived"))
 
     @action("unarchive", _l("Unarchive"), _l("Unarchive the selected groups?"))
     def action_unarchive(self, ids):
         attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, False),
-                     "group(s) unarchived")
+                     _l("group(s) unarchived"))
 
     @expose("/members/", methods=("GET",))
     def members_view(self):
@@ -97,7 +98,7 @@ class GroupView(SecureModelView):
         if form.validate_on_submit():
             attempt(lambda: add_group_member(current_operator(), group_id,
                                              get_account_by_username(form.username.data).id),
-                    "Member added.")
+                    _l("Member added."))
         else:
             flash_form_errors(form)
         return redirect(self.get_url(".members_view", id=group_id))
@@ -105,7 +106,7 @@ class GroupView(SecureModelView):
     @expose("/members/<id:group_id>/<id:user_id>/remove", methods=("POST",))
     def remove_member_view(self, group_id: int, user_id: int):
         """Remove a member."""
-        attempt(lambda: remove_group_member(current_operator(), group_id, user_id), "Member removed.")
+        attempt(lambda: remove_group_member(current_operator(), group_id, user_id), _l("Member removed."))
         return redirect(self.get_url(".members_view", id=group_id))
 
     @expose("/members/<id:group_id>/<id:user_id>/role", methods=("POST",))
@@ -114,7 +115,7 @@ class GroupView(SecureModelView):
         form = MemberRoleForm()
         if form.validate_on_submit():
             attempt(lambda: set_group_member_role(current_operator(), group_id, user_id, form.role.data),
-                    "Role changed.")
+                    _l("Role changed."))
         else:
             flash_form_errors(form)
         return redirect(self.get_url(".members_view", id=group_id))
@@ -125,6 +126,6 @@ class GroupView(SecureModelView):
         if state not in ("on", "off"):
             abort(404)
         attempt(lambda: set_group_archived(current_operator(), group_id, state == "on"),
-                "Group archived." if state == "on" else "Group unarchived.")
+                _l("Group archived.") if state == "on" else _l("Group unarchived."))
         return redirect(self.get_url(".members_view", id=group_id))
 

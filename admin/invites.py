@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, url_for
 from flask_admin.actions import action
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
@@ -39,9 +40,10 @@ class InviteView(SecureModelView):
         if issued is None:
             return False
         link = url_for("auth.register", invite=issued.code, _external=True)
-        flash(f"Invitation code {issued.code} (shown once), or the link {link}", "success")
+        flash(gettext("Invitation code %(code)s (shown once), or the link %(link)s", code=issued.code, link=link),
+              "success")
         return issued.record
 
     @action("revoke", _l("Revoke"), _l("Revoke the selected invitations? They open no more accounts."))
     def action_revoke(self, ids):
-        attempt_each(ids, lambda invite_id: revoke_invite(current_operator(), invite_id), "invitations revoked")
+        attempt_each(ids, lambda invite_id: revoke_invite(current_operator(), invite_id), _l("invitations revoked"))

@@ -49,7 +49,7 @@ class JobFailureView(SecureModelView):
     @action("run_again", _l("Run again"), _l("Queue the selected failed jobs again?"))
     def action_run_again(self, ids):
         attempt_each(ids, lambda failure_id: run_failed_job_again(current_operator(), failure_id),
-                     "job(s) queued again")
+                     _l("job(s) queued again"))
 
     def delete_model(self, model):
         """Dismiss through actions.job_admin (audited)."""

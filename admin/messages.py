@@ -88,11 +88,11 @@ class MessageView(SecureModelView):
 
     @action("hide", _l("Hide"), _l("Hide the selected messages from every member?"))
     def action_hide(self, ids):
-        attempt_each(ids, lambda message_id: hide_message(current_operator(), message_id), "message(s) hidden")
+        attempt_each(ids, lambda message_id: hide_message(current_operator(), message_id), _l("message(s) hidden"))
 
     @action("unhide", _l("Unhide"), _l("Show the selected messages again?"))
     def action_unhide(self, ids):
-        attempt_each(ids, lambda message_id: unhide_message(current_operator(), message_id), "message(s) unhidden")
+        attempt_each(ids, lambda message_id: unhide_message(current_operator(), message_id), _l("message(s) unhidden"))
 
     @expose("/context/", methods=("GET",))
     def context_view(self):
@@ -106,9 +106,9 @@ class MessageView(SecureModelView):
     def moderate_view(self, message_id: int, operation: str):
         """One-click hide, unhide or delete of one message; back to the context it was clicked in."""
         operations = {
-            "hide": (hide_message, "Message hidden."),
-            "unhide": (unhide_message, "Message shown again."),
-            "delete": (delete_message_for_everyone, "Message deleted."),
+            "hide": (hide_message, _l("Message hidden.")),
+            "unhide": (unhide_message, _l("Message shown again.")),
+            "delete": (delete_message_for_everyone, _l("Message deleted.")),
         }
         if operation not in operations:
             abort(404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import lazy_gettext as _l
 
 from actions.moderation import message_context
 from actions.reports import get_report, resolve_report
@@ -49,7 +50,7 @@ class ReportView(SecureModelView):
         form = ResolveReportForm()
         if form.validate_on_submit():
             attempt(lambda: resolve_report(current_operator(), report_id, resolution, form.hours.data),
-                    "Report resolved.")
+                    _l("Report resolved."))
         else:
             flash_form_errors(form)
         return redirect(self.get_url(".review_view", id=report_id))

@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -44,7 +45,7 @@ def current_operator() -> User:
     return current_user._get_current_object()
 
 
-def attempt(perform: Callable[[], Result], success: str | None = None) -> Result | None:
+def attempt(perform: Callable[[], Result], success: object = None) -> Result | None:
     """Run one action in a savepoint of the request's unit of work; a refusal is flashed and
     undoes that action alone, writes and events (None is returned)."""
     try:
@@ -54,7 +55,7 @@ def attempt(perform: Callable[[], Result], success: str | None = None) -> Result
         flash(error_text(error.code, error.message), "error")
         return None
     if success:
-        flash(success, "success")
+        flash(str(success), "success")  # a lazy string (_l) in the reader's language
     return result
 
 
@@ -65,13 +66,13 @@ def flash_form_errors(form) -> None:
         flash(f"{label.text if label else field_name}: {'; '.join(map(str, errors))}", "error")
 
 
-def attempt_each(ids: Iterable[str], perform: Callable[[int], object], done: str) -> int:
+def attempt_each(ids: Iterable[str], perform: Callable[[int], object], done: object) -> int:
     """Run an action per selected row (bulk `@action`s); flash how many succeeded."""
     succeeded = 0
     for row_id in ids:
         if attempt(lambda row_id=row_id: perform(int(row_id))) is not None:
             succeeded += 1
-    flash(f"{succeeded} {done}.", "success" if succeeded else "warning")
+    flash(gettext("%(num)d %(done)s.", num=succeeded, done=done), "success" if succeeded else "warning")
     return succeeded
 
 

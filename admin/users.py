@@ -81,13 +81,13 @@ class UserView(SecureModelView):
     @expose("/manage/<id:user_id>/sessions/<session_id>/end", methods=("POST",))
     def end_session_view(self, user_id: int, session_id: str):
         """Log one session of the account out; its live sockets are cut at once."""
-        attempt(lambda: end_user_session(current_operator(), user_id, session_id), "Session ended.")
+        attempt(lambda: end_user_session(current_operator(), user_id, session_id), _l("Session ended."))
         return redirect(self.get_url(".manage_view", id=user_id))
 
     @expose("/manage/<id:user_id>/sessions/end-all", methods=("POST",))
     def end_sessions_view(self, user_id: int):
         """Log the account out everywhere."""
-        attempt(lambda: end_user_sessions(current_operator(), user_id), "Every session of the account ended.")
+        attempt(lambda: end_user_sessions(current_operator(), user_id), _l("Every session of the account ended."))
         return redirect(self.get_url(".manage_view", id=user_id))
 
     @expose("/manage/<id:user_id>/password", methods=("POST",))
@@ -96,7 +96,7 @@ class UserView(SecureModelView):
         form = ResetPasswordForm()
         if form.validate_on_submit():
             attempt(lambda: reset_password(current_operator(), user_id, form.temporary_password.data),
-                    "Password reset: the user must choose a new one at next login.")
+                    _l("Password reset: the user must choose a new one at next login."))
         else:
             flash_form_errors(form)
         return redirect(self.get_url(".manage_view", id=user_id))
@@ -106,13 +106,14 @@ class UserView(SecureModelView):
         """One-click account operations: deactivate, reactivate, promote, demote, unlock, two-factor off (CSRF
         token checked)."""
         operations = {
-            "deactivate": (lambda: deactivate_user(current_operator(), user_id), "Account deactivated."),
-            "reactivate": (lambda: reactivate_user(current_operator(), user_id), "Account reactivated."),
-            "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), "Now an operator."),
-            "demote": (lambda: set_user_role(current_operator(), user_id, "user"), "Now a regular user."),
-            "unlock": (lambda: lift_lockout(current_operator(), user_id), "Lock lifted: the account may log in again."),
+            "deactivate": (lambda: deactivate_user(current_operator(), user_id), _l("Account deactivated.")),
+            "reactivate": (lambda: reactivate_user(current_operator(), user_id), _l("Account reactivated.")),
+            "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), _l("Now an operator.")),
+            "demote": (lambda: set_user_role(current_operator(), user_id, "user"), _l("Now a regular user.")),
+            "unlock": (lambda: lift_lockout(current_operator(), user_id),
+                       _l("Lock lifted: the account may log in again.")),
             "two-factor-off": (lambda: reset_two_factor(current_operator(), user_id),
-                               "Two-factor authentication is off: the user logs in with the password alone."),
+                               _l("Two-factor authentication is off: the user logs in with the password alone.")),
         }
         if operation not in operations:
             abort(404)
@@ -122,17 +123,17 @@ class UserView(SecureModelView):
     @action("deactivate", _l("Deactivate"),
             _l("Deactivate the selected accounts? Their sessions and sockets end at once."))
     def action_deactivate(self, ids):
-        attempt_each(ids, lambda user_id: deactivate_user(current_operator(), user_id), "account(s) deactivated")
+        attempt_each(ids, lambda user_id: deactivate_user(current_operator(), user_id), _l("account(s) deactivated"))
 
     @action("reactivate", _l("Reactivate"), _l("Reactivate the selected accounts?"))
     def action_reactivate(self, ids):
-        attempt_each(ids, lambda user_id: reactivate_user(current_operator(), user_id), "account(s) reactivated")
+        attempt_each(ids, lambda user_id: reactivate_user(current_operator(), user_id), _l("account(s) reactivated"))
 
     @action("promote", _l("Make operator"), _l("Give the selected accounts the operator (admin) role?"))
     def action_promote(self, ids):
-        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "admin"), "operator(s) made")
+        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "admin"), _l("operator(s) made"))
 
     @action("demote", _l("Make regular user"), _l("Take the operator role from the selected accounts?"))
     def action_demote(self, ids):
-        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "user"), "user(s) demoted")
+        attempt_each(ids, lambda user_id: set_user_role(current_operator(), user_id, "user"), _l("user(s) demoted"))
 
