@@ -104,7 +104,7 @@ class PresenceTracker:
         self._start()
 
     def _start(self) -> None:
-        if not self._started:
+        if not self._started and self.batch > 0:  # 0: never told (the in-process test apps)
             self._started = True
             self._start_background_task(self._run)
 

@@ -38,7 +38,9 @@ def testing_app(database_uri: str, tmp_path: Path, settings: Mapping[str, object
     """The testing configuration on that database, with files under tmp_path; `settings` win."""
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_uri, "WTF_CSRF_ENABLED": False,
-         "SOCKETIO_ASYNC_MODE": "threading", **UNLIMITED_SENDS_AND_SIGNUPS, **(settings or {})},
+         "SOCKETIO_ASYNC_MODE": "threading", **UNLIMITED_SENDS_AND_SIGNUPS,
+         "PRESENCE_BATCH_SECONDS": 0,  # no presence:batch among the events socket tests expect (tests/presence: live)
+         **(settings or {})},
         environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
                  "STORAGE_LOCAL_PATH": str(tmp_path / "files")},
     )
