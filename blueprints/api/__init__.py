@@ -38,4 +38,5 @@ def json_body() -> dict:
 
 from blueprints.api import accounts, admin, conversations, groups, openapi, profiles, reports, sessions, tokens, users  # noqa: E402,F401,E501
 from blueprints.api import contacts  # noqa: E402,F401
+from blueprints.api import language  # noqa: E402,F401
 from blueprints.api import presence  # noqa: E402,F401

@@ -34,6 +34,7 @@ def listing(name: str) -> dict:
     return {"type": "array", "items": ref(name)}
 
 
+LANGUAGE = {"enum": ["en", "zh_Hans_CN", None]}  # i18n.LANGUAGES; null: the browser's
 SCHEMAS = {
     "Error": obj({"ok": {"type": "boolean", "const": False},
                   "error": obj({"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": TEXT})}),
@@ -244,6 +245,12 @@ PATHS = {
         "post": route("Block someone", answer(201, {"block": ref("Block")}),
                       answer(200, {"block": ref("Block")}, "blocked already"), body={"user_id*": ID})},
     "/api/blocks/{user_id}": {"delete": route("Unblock someone", answer(200, {"user_id": ID}))},
+    "/api/me/language": {
+        "get": route("The caller's interface language (null: the browser's) and the languages there are",
+                     answer(200, {"language": LANGUAGE, "languages": {"type": "array", "items": TEXT}})),
+        "put": route("Choose the caller's interface language: pages and code e-mails (error messages stay English)",
+                     answer(200, {"language": LANGUAGE, "languages": {"type": "array", "items": TEXT}}),
+                     body={"language*": LANGUAGE})},
     "/api/me/privacy": {
         "get": route("The caller's privacy settings", answer(200, {"privacy": ref("Privacy")})),
         "put": route("Change some of the caller's privacy settings", answer(200, {"privacy": ref("Privacy")}),
