@@ -109,3 +109,22 @@ def test_presence_queries_refuse_bad_input_and_strangers(presence_server):
         assert answer["ok"] and answer["online_count"] == 1
     finally:
         socket.disconnect()
+
+
+def test_a_gateway_connection_is_one_of_the_users_connections(presence_server):
+    from tests.gateway.client import GatewayClient
+
+    alice, bob = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
+    group_with(alice, bob)
+    watcher = listen(bob)
+    client = GatewayClient(presence_server.url)
+    try:
+        assert client.login(alice.token, alice.id)["success"]
+        wait_for(lambda: stamped(watcher, alice.id), what="alice online through the gateway")
+        assert stamped(watcher, alice.id)[0][1]["online"] is True
+        client.close()
+        wait_for(lambda: len(stamped(watcher, alice.id)) == 2, what="alice offline")
+        assert stamped(watcher, alice.id)[1][1]["online"] is False
+    finally:
+        client.close()
+        watcher.disconnect()

@@ -120,3 +120,28 @@ def test_signing_in_elsewhere_shows_the_notice_and_stops_reconnecting(page_on, p
     second.expect_state("online")
     first.expect_state("offline")
     assert_nothing_went_wrong(second)
+
+
+def test_presence_labels_in_the_readers_time(browser, presence_server):
+    """presence.js's wording, in the browser's time zone (the login page's catalogue names none)."""
+    context = browser.new_context(bypass_csp=True, timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.goto(presence_server.url + "/login")
+    try:
+        labels = page.evaluate("""async () => {
+          const { presenceLabel, presenceState } = await import("/static/js/chat/presence.js");
+          const now = new Date("2026-03-10T12:00:00Z");  // 20:00 in Shanghai
+          const seen = (iso) => presenceLabel({ visible: true, online: false, last_seen_at: iso }, now);
+          return [presenceLabel({ visible: true, online: true, last_seen_at: null }, now),
+                  presenceLabel({ visible: false, online: null, last_seen_at: null }, now),
+                  presenceState({ visible: false }), presenceState(null),
+                  seen("2026-03-10T06:05:00Z"), seen("2026-03-09T15:59:00Z"), seen("2026-03-09T16:01:00Z"),
+                  seen("2026-02-01T01:00:00Z"), seen("2025-12-30T01:00:00Z"),
+                  presenceLabel({ visible: true, online: false, last_seen_at: null }, now)];
+        }""")
+    finally:
+        context.close()
+    # The page's own time format ("en": 12-hour; a Chinese page says 14:05), days in the reader's zone.
+    assert labels == ["online", "", "hidden", "hidden", "last seen today at 02:05 PM",
+                      "last seen yesterday at 11:59 PM", "last seen today at 12:01 AM", "last seen Feb 1 at 09:00 AM",
+                      "last seen Dec 30, 2025 at 09:00 AM", "offline"]

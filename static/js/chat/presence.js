@@ -2,7 +2,7 @@
 // (docs/protocol.md "Presence and typing"). Filled by the presence:query and conversation:presence
 // answers, kept live by presence:batch and presence frames; `onChange(userIds)` redraws the dots.
 
-import { locale, t, timeZone } from "../i18n.js";
+import { dateTimeFormat, t } from "../i18n.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const QUERY_MAX = 200;
@@ -60,9 +60,12 @@ export function presenceState(entry) {
   return entry.online ? "online" : "offline";
 }
 
-function dayOf(moment) {
-  return moment.toLocaleDateString("en-CA", { timeZone }); // YYYY-MM-DD in the reader's time zone
-}
+// In the page's language and the profile's time zone (else the browser's), as the page's other times.
+const timeFormat = dateTimeFormat({ hour: "2-digit", minute: "2-digit" });
+const dateFormat = dateTimeFormat({ day: "numeric", month: "short" });
+const yearDateFormat = dateTimeFormat({ day: "numeric", month: "short", year: "numeric" });
+const dayFormat = dateTimeFormat({ year: "numeric", month: "2-digit", day: "2-digit" });
+const yearFormat = dateTimeFormat({ year: "numeric" });
 
 /** "online", "last seen today at 14:05", "last seen yesterday at 09:12", "last seen 3 Dec at 18:40". */
 export function presenceLabel(entry, now = new Date()) {
@@ -71,12 +74,12 @@ export function presenceLabel(entry, now = new Date()) {
   if (!entry.last_seen_at) return t("offline");
   const seen = new Date(entry.last_seen_at);
   if (Number.isNaN(seen.getTime())) return t("offline");
-  const time = seen.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", timeZone });
-  if (dayOf(seen) === dayOf(now)) return t("last seen today at {time}", { time });
-  if (dayOf(seen) === dayOf(new Date(now.getTime() - DAY_MS))) return t("last seen yesterday at {time}", { time });
-  const sameYear = seen.toLocaleDateString("en-CA", { year: "numeric", timeZone })
-    === now.toLocaleDateString("en-CA", { year: "numeric", timeZone });
-  const date = seen.toLocaleDateString(locale, { day: "numeric", month: "short", timeZone,
-    year: sameYear ? undefined : "numeric" });
+  const time = timeFormat.format(seen);
+  if (dayFormat.format(seen) === dayFormat.format(now)) return t("last seen today at {time}", { time });
+  if (dayFormat.format(seen) === dayFormat.format(new Date(now.getTime() - DAY_MS))) {
+    return t("last seen yesterday at {time}", { time });
+  }
+  const sameYear = yearFormat.format(seen) === yearFormat.format(now);
+  const date = (sameYear ? dateFormat : yearDateFormat).format(seen);
   return t("last seen {date} at {time}", { date, time });
 }
