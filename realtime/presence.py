@@ -62,8 +62,10 @@ class RedisPresence:
     def __init__(self, url: str, start_background_task, sleep) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        # Bounded waits: connects and disconnects call it, and must not hang on a Redis that does not answer.
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self._unavailable = redis.RedisError
+        self._down = False  # Redis did not answer the last call: said once per outage, not per socket
         self.process_key = self.KEY_PREFIX + uuid.uuid4().hex
         self._start_background_task = start_background_task
         self._sleep = sleep
@@ -77,8 +79,9 @@ class RedisPresence:
             pipeline.hset(self.process_key, sid, user_id)
             pipeline.expire(self.process_key, self.TTL_SECONDS)
             pipeline.execute()
+            self._answered()
         except self._unavailable as error:
-            log.warning("presence: Redis unavailable, socket %s recorded at the next heartbeat (%s)", sid, error)
+            self._failed(error)  # the socket is written at the next heartbeat
         if not self._heartbeat_started:
             self._heartbeat_started = True
             self._start_background_task(self._heartbeat)
@@ -87,8 +90,20 @@ class RedisPresence:
         self._sockets.pop(sid, None)
         try:
             self.redis.hdel(self.process_key, sid)
+            self._answered()
         except self._unavailable as error:
-            log.warning("presence: Redis unavailable, socket %s forgotten at the next heartbeat (%s)", sid, error)
+            self._failed(error)  # the socket is left out at the next heartbeat
+
+    def _failed(self, error: Exception) -> None:
+        if not self._down:
+            self._down = True
+            log.warning("presence: Redis unavailable (%s); this process's sockets are written again at each "
+                        "heartbeat until it answers", error)
+
+    def _answered(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("presence: Redis reachable again")
 
     def refresh(self) -> None:
         """Write this process's sockets again, whole, and push its expiry back."""
@@ -122,8 +137,9 @@ class RedisPresence:
             self._sleep(self.HEARTBEAT_SECONDS)
             try:
                 self.refresh()
+                self._answered()
             except self._unavailable as error:  # keep beating: Redis may be back next time
-                log.warning("presence: Redis unavailable at the heartbeat (%s)", error)
+                self._failed(error)
 
 
 def init_presence(app: Flask, start_background_task, sleep) -> None:

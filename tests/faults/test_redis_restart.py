@@ -76,6 +76,7 @@ def test_clients_recover_what_a_redis_restart_lost(deployment):
             assert [line.count(DEGRADED) + 2 * line.count(RESUMED) for line in lines
                     if DEGRADED in line or RESUMED in line] == [1, 2]
             assert sum("rate limit counters unavailable" in line for line in lines) <= 1  # not one per send
+            assert sum("presence: Redis unavailable" in line for line in lines) <= 1  # not one per socket
         for client in chat.clients[2:]:  # connected all along: told it was degraded, then that it is ok again
             assert client.delivery_states == ["degraded", "ok"], client.delivery_states
         for client in chat.clients[:2]:  # they reconnected meanwhile: their last word is "ok"
