@@ -15,6 +15,7 @@ codes they know. docs/translations.md tells how to add a string.
 """
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,8 @@ from markupsafe import Markup
 
 from extensions import babel
 
+log = logging.getLogger(__name__)
+
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}  # the language codes a user may choose
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "language"
@@ -35,6 +38,7 @@ TRANSLATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def init_app(app: Flask) -> None:
     """Flask-Babel with this project's choice of language and time zone; `_()` in templates."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS)
+    compile_stale_catalogues()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_time_zone)
     from i18n.errors import error_text
 
@@ -42,6 +46,31 @@ def init_app(app: Flask) -> None:
                                  html_language_code=language_code, client_catalogue=current_client_catalogue,
                                  error_text=error_text)
     app.jinja_env.filters["local_datetime"] = local_datetime
+
+
+def compile_stale_catalogues() -> None:
+    """Compile each .po whose .mo is missing or older (a fresh clone that skipped scripts/bootstrap,
+    a .po just edited); written to a temporary file and renamed, so a concurrent reader never sees
+    half a catalogue. A checkout that cannot be written keeps what it has, with a warning."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for language in LANGUAGES:
+        folder = os.path.join(TRANSLATIONS, language, "LC_MESSAGES")
+        for domain in ("messages", "client"):
+            source, compiled = os.path.join(folder, f"{domain}.po"), os.path.join(folder, f"{domain}.mo")
+            if not os.path.exists(source) or (
+                    os.path.exists(compiled) and os.path.getmtime(compiled) >= os.path.getmtime(source)):
+                continue
+            try:
+                with open(source, "rb") as handle:
+                    catalogue = read_po(handle, locale=language, domain=domain)
+                temporary = f"{compiled}.{os.getpid()}.tmp"
+                with open(temporary, "wb") as handle:
+                    write_mo(handle, catalogue)
+                os.replace(temporary, compiled)
+            except OSError as error:
+                log.warning("could not compile %s: %s (run scripts/translations compile)", source, error)
 
 
 def negotiate(accept_language: str | None) -> str | None:

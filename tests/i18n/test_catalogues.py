@@ -67,3 +67,29 @@ def test_the_check_notices_a_missing_string(tmp_path):
     catalogue = translated("messages")
     assert catalogue.get("Settings") is not None and catalogue.get("Settings").string
     assert catalogue.get("A string nobody translated") is None
+
+
+def test_a_missing_or_stale_catalogue_is_compiled_when_the_app_starts(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from babel.messages.mofile import read_mo
+
+    import i18n
+
+    folder = tmp_path / "zh_Hans_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
+    (folder / "client.po").write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                                      'msgid "Online"\nmsgstr "在线"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "TRANSLATIONS", str(tmp_path))
+    i18n.compile_stale_catalogues()
+    with (folder / "client.mo").open("rb") as handle:
+        assert read_mo(handle).get("Online").string == "在线"
+    assert (folder / "messages.mo").exists()
+    (folder / "client.po").write_text((folder / "client.po").read_text(encoding="utf-8").replace("在线", "在线中"),
+                                      encoding="utf-8")
+    os.utime(folder / "client.mo", (1, 1))  # older than the .po just edited
+    i18n.compile_stale_catalogues()
+    with (folder / "client.mo").open("rb") as handle:
+        assert read_mo(handle).get("Online").string == "在线中"
