@@ -265,6 +265,29 @@ def presence_viewers(subject_id: int, viewer_ids: Iterable[int]) -> set[int]:
     return allowed
 
 
+def visible_presences(viewer_id: int, subject_ids: Iterable[int]) -> set[int]:
+    """Whose presence among `subject_ids` the viewer may see: may_see_presence's rule (_shared_with)
+    the other way round, for a member list or a sidebar, in five queries per 500 of them."""
+    subjects = set(subject_ids)
+    allowed = {viewer_id} & subjects
+    subjects.discard(viewer_id)
+    if not subjects or privacy_of(viewer_id).last_seen == "nobody":  # hides their own: sees nobody's
+        return allowed
+    for chunk in _chunks(sorted(subjects), 500):
+        refused = set(db.session.execute(db.select(Block.blocked_id).where(
+            Block.blocker_id == viewer_id, Block.blocked_id.in_(chunk))).scalars())
+        refused |= set(db.session.execute(db.select(Block.blocker_id).where(
+            Block.blocked_id == viewer_id, Block.blocker_id.in_(chunk))).scalars())
+        audiences = dict(db.session.execute(db.select(PrivacySettings.user_id, PrivacySettings.last_seen).where(
+            PrivacySettings.user_id.in_(chunk), PrivacySettings.last_seen != "everyone")).all())
+        contacts = set(db.session.execute(db.select(Contact.user_id).where(
+            Contact.contact_id == viewer_id, Contact.user_id.in_(
+                [subject for subject, audience in audiences.items() if audience == "contacts"]))).scalars())
+        allowed |= {subject for subject in chunk if subject not in refused
+                    and (audiences.get(subject, "everyone") == "everyone" or subject in contacts)}
+    return allowed
+
+
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     return (items[start:start + size] for start in range(0, len(items), size))
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, may_see_presence, presence_viewers
+from actions.access import access_conversation, may_see_presence, presence_viewers, visible_presences
 from actions.contacts import contact_ids_of
 from actions.errors import InvalidInput
 from actions.validation import check_id
@@ -35,8 +35,9 @@ def presence_views(viewer: User, users: Iterable[User]) -> dict[int, PresenceVie
     """What `viewer` may see of each user's presence (one look at the presence store)."""
     users = list(users)
     online = presence.online_user_ids() if users else set()
+    visible = visible_presences(viewer.id, [user.id for user in users])  # may_see_presence, for all at once
     return {user.id: (PresenceView(True, user.id in online, user.last_seen_at)
-                      if may_see_presence(viewer.id, user.id) else HIDDEN) for user in users}
+                      if user.id in visible else HIDDEN) for user in users}
 
 
 @atomic()

@@ -2,7 +2,7 @@
 (facts captured at commit, no server)."""
 from __future__ import annotations
 
-from actions.access import may_see_presence, presence_viewers
+from actions.access import may_see_presence, presence_viewers, visible_presences
 from actions.presence import announce_presence_changes
 from events.facts import PresenceBatch
 from extensions import db
@@ -40,4 +40,7 @@ def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
         db.session.commit()
         expected = {viewer for viewer in viewers if may_see_presence(viewer, alice.id)}
         assert presence_viewers(alice.id, viewers) == expected, audience
+        for viewer in viewers:  # and the other way round: whose presence each one may see
+            assert visible_presences(viewer, viewers) == {
+                subject for subject in viewers if may_see_presence(viewer, subject)}, (audience, viewer)
     assert expected == {alice.id}
