@@ -50,3 +50,10 @@ def test_the_section_speaks_the_readers_language(client, alice, auth, language, 
     auth.login()
     page = client.get("/settings", headers={"Accept-Language": language}).get_data(as_text=True)
     assert f"<h2>{heading}</h2>" in page
+
+
+def test_a_refusal_reads_in_chinese_on_a_chinese_page(client, alice, bob, auth):
+    auth.login()
+    headers = {"Accept-Language": "zh-CN"}
+    assert client.post(f"/settings/blocks/{bob.id}/remove", headers=headers).status_code == 302
+    assert "你没有屏蔽此人。" in client.get("/settings", headers=headers).get_data(as_text=True)
