@@ -48,3 +48,9 @@ def unavailable() -> ActionError:
     """A part the server needs (the database) cannot be reached now: nothing was changed, and the
     same request may be sent again in a moment (with the same client_id for a send)."""
     return ActionError("unavailable", "The service is briefly unavailable; nothing was changed. Try again.", 503)
+
+
+def storage_unavailable() -> ActionError:
+    """The file storage (S3) cannot be reached now: nothing was stored, and the same request may be sent again."""
+    return ActionError("storage_unavailable", "File storage is briefly unavailable; nothing was changed. Try again.",
+                       503)

@@ -9,18 +9,13 @@ import logging
 
 from sqlalchemy import exc
 
-from actions.errors import ActionError, internal_error, unavailable
+from actions.errors import ActionError, internal_error, storage_unavailable, unavailable
 from models.database import is_unavailable
 from storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 # The exception types an outage raises (is_an_outage tells which of them are one).
 OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DisconnectionError, StorageUnavailable)
-
-
-def storage_unavailable() -> ActionError:
-    return ActionError("storage_unavailable", "File storage is briefly unavailable; nothing was changed. Try again.",
-                       503)
 
 
 def fault_answer(error: BaseException, what: str) -> ActionError:
