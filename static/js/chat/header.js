@@ -4,7 +4,6 @@ import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
 import { nt, t } from "../i18n.js";
-import { t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
 
