@@ -131,6 +131,7 @@ def membership_payload(membership: Membership) -> dict:
         "role": membership.role,
         "joined_at": isoformat(membership.joined_at),
         "last_read_seq": membership.last_read_seq,
+        "last_delivered_seq": membership.last_delivered_seq,
         "muted": membership.muted,
     }
 
@@ -183,6 +184,12 @@ def api_token_payload(token) -> dict:
         "expires_at": isoformat(token.expires_at),
         "last_used_at": isoformat(token.last_used_at),
     }
+
+
+def receipt_payload(receipt) -> dict:
+    """A member's receipt (actions.receipts.ReadReceipt): `last_read_seq` null when hidden from the caller."""
+    return {"user_id": receipt.user.id, "user": user_payload(receipt.user),
+            "last_delivered_seq": receipt.last_delivered_seq, "last_read_seq": receipt.last_read_seq}
 
 
 def presence_payload(view) -> dict:

@@ -7,6 +7,7 @@ from sqlalchemy import and_, func
 
 from actions.access import access_conversation
 from actions.messages import unread_messages_filter
+from actions.receipts import announce_receipts
 from events import atomic, queue_event
 from events.facts import ConversationRead
 from extensions import db
@@ -49,8 +50,10 @@ def mark_read(user: User, conversation_id: int, seq: int) -> Membership:
     membership = access_conversation(user, conversation_id)
     seq = min(seq, membership.conversation.last_seq)
     if seq > membership.last_read_seq:
+        read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
         membership.last_read_seq = seq
         queue_event(ConversationRead(user.id, conversation_id, seq))
+        announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
     return membership
 
 

@@ -180,7 +180,7 @@ def add_membership_unchecked(group: Conversation, user_id: int) -> Membership:
     """Add a member and tell everyone concerned. Decides nothing: callers authorize."""
     # New members start with everything already read: the history is there, not "unread".
     membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
-                            last_read_seq=group.last_seq)
+                            last_read_seq=group.last_seq, last_delivered_seq=group.last_seq)
     db.session.add(membership)
     db.session.flush()
     queue_event(ConversationJoined(user_id, group.id))

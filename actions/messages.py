@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from actions.access import access_conversation, access_conversation_for_posting, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.rate_limits import limit_message_send
+from actions.receipts import announce_receipts
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
@@ -69,8 +70,12 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
             raise Conflict("attachment_used", "This file was already sent.") from None
         raise
     if message.seq > membership.last_read_seq:  # you have read what you wrote, in every tab
+        read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
         membership.last_read_seq = message.seq
         queue_event(ConversationRead(sender.id, conversation_id, message.seq))
+        membership.last_delivered_seq = max(delivered_before, message.seq)
+        if read_before < message.seq - 1:  # writing reads what came before: its authors' ticks follow
+            announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
     return SentMessage(message, created=True)
 
 

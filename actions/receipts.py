@@ -1,24 +1,82 @@
-"""Read receipts: how far the other members of a conversation have read, as far as each of them
-lets the caller see it (their `read_receipts` privacy setting and blocks: actions.access)."""
+"""Delivery and read receipts (the ticks): how far each member's clients have received a
+conversation (`last_delivered_seq`, acked by a client) and how far they have read it
+(`last_read_seq`, actions.conversations.mark_read), as far as each reader lets the caller see it
+(their `read_receipts` privacy setting and blocks: actions.access). Read implies delivered.
+
+When a position passes messages of others, their authors are told (`ReceiptMoved`): they are the
+only ones whose ticks change, so a big group is not told every member's every step."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import access_conversation, may_see_read_receipts
+from sqlalchemy import case, func
+
+from actions.access import access_conversation, read_receipt_viewers, visible_readers
+from events import atomic, queue_event
+from events.facts import ReceiptMoved
 from extensions import db
-from models import Membership, User
+from models import Membership, Message, User
 
 
 @dataclass(frozen=True)
 class ReadReceipt:
-    user_id: int
-    last_read_seq: int
+    user: User
+    last_delivered_seq: int
+    last_read_seq: int | None  # None: the reader does not let the caller see it
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
 
 
 def read_receipts(user: User, conversation_id: int) -> list[ReadReceipt]:
-    """The other members' read positions the caller may see (members only)."""
+    """Every other member's delivered position, and their read position where they let the
+    caller see it (members only)."""
     access_conversation(user, conversation_id)
-    members = db.session.execute(db.select(Membership.user_id, Membership.last_read_seq).where(
-        Membership.conversation_id == conversation_id, Membership.user_id != user.id)
+    members = db.session.execute(
+        db.select(User, Membership.last_delivered_seq, Membership.last_read_seq)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.conversation_id == conversation_id, Membership.user_id != user.id)
         .order_by(Membership.user_id)).all()
-    return [ReadReceipt(member_id, seq) for member_id, seq in members if may_see_read_receipts(user.id, member_id)]
+    visible = visible_readers(user.id, [member.id for member, _, _ in members])
+    return [ReadReceipt(member, max(delivered, read), read if member.id in visible else None)
+            for member, delivered, read in members]
+
+
+@atomic()
+def mark_delivered(user: User, conversation_id: int, seq: int) -> Membership:
+    """One of the user's clients received the conversation up to `seq`: the position moves forward
+    (never back), up to the newest message; the authors it passes are told."""
+    membership = access_conversation(user, conversation_id)
+    seq = min(seq, membership.conversation.last_seq)
+    if seq > membership.last_delivered_seq:
+        before = membership.last_delivered_seq
+        membership.last_delivered_seq = seq
+        announce_receipts(membership, delivered_before=before, read_before=membership.last_read_seq)
+    return membership
+
+
+def announce_receipts(membership: Membership, delivered_before: int, read_before: int) -> None:
+    """Tell the authors of the messages the member's positions just passed (called by the action
+    that moved them, which authorized): delivered to all of them, read to those who may see it."""
+    membership.last_delivered_seq = max(membership.last_delivered_seq, membership.last_read_seq)
+    low = min(delivered_before, read_before) if membership.last_read_seq > read_before else delivered_before
+    high = membership.last_delivered_seq
+    if high <= low:
+        return
+    passed = db.session.execute(
+        db.select(Message.sender_id,
+                  func.max(case((Message.seq > delivered_before, 1), else_=0)),
+                  func.max(case(((Message.seq > read_before) & (Message.seq <= membership.last_read_seq), 1),
+                                else_=0)))
+        .where(Message.conversation_id == membership.conversation_id, Message.seq > low, Message.seq <= high,
+               Message.sender_id.is_not(None), Message.sender_id != membership.user_id)
+        .group_by(Message.sender_id)).all()
+    delivered_to = {author for author, delivered, _ in passed if delivered}
+    read_moved = {author for author, _, read in passed if read}
+    may_see = read_receipt_viewers(membership.user_id, delivered_to | read_moved)
+    visible = sorted((delivered_to | read_moved) & may_see)
+    hidden = sorted(delivered_to - may_see)
+    if visible or hidden:
+        queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, membership.last_delivered_seq,
+                                 membership.last_read_seq, tuple(visible), tuple(hidden)))

@@ -94,6 +94,24 @@ class ConversationRead(ToUser):
     last_read_seq: int
 
 
+@dataclass(frozen=True)
+class ReceiptMoved(Fact):
+    """A member's delivered or read position passed messages of others (actions.receipts): the
+    authors of those messages are told, for their ticks. `read_visible_to` may see the read
+    position, `read_hidden_from` only the delivered one (the reader's privacy settings, blocks)."""
+
+    conversation_id: int
+    user_id: int
+    last_delivered_seq: int
+    last_read_seq: int
+    read_visible_to: tuple[int, ...]
+    read_hidden_from: tuple[int, ...] = ()
+
+    @property
+    def recipients(self) -> Recipients:
+        return Recipients.users(*self.read_visible_to, *self.read_hidden_from)
+
+
 # Conversations and memberships.
 
 @dataclass(frozen=True)

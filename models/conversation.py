@@ -58,6 +58,8 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(8), nullable=False, default="member")
     joined_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_read_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Acked by one of the member's clients (delivered ticks); never below last_read_seq.
+    last_delivered_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     muted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     conversation = relationship("Conversation", back_populates="memberships")

@@ -60,6 +60,11 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.ConversationRead):
             return [emit_frame("conversation:read", {"conversation_id": fact.conversation_id,
                                                      "last_read_seq": fact.last_read_seq}, _room_of(fact))]
+        if isinstance(fact, f.ReceiptMoved):  # the authors' ticks; read null where the reader hides it
+            receipt = {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
+                       "last_delivered_seq": fact.last_delivered_seq}
+            return [emit_frame("conversation:receipt", {**receipt, "last_read_seq": read}, [user_room(u) for u in to])
+                    for read, to in ((fact.last_read_seq, fact.read_visible_to), (None, fact.read_hidden_from)) if to]
         if isinstance(fact, f.ConversationJoined):
             return [room_command("join", user_room(fact.user_id), conversation_room(fact.conversation_id)),
                     emit_frame("conversation:added", {"conversation": _added_payload(fact)}, _room_of(fact))]

@@ -22,6 +22,7 @@ from payloads import (
     contact_request_payload,
     presence_payload,
     privacy_payload,
+    receipt_payload,
 )
 
 
@@ -121,6 +122,6 @@ def user_presence(user_id: int):
 
 @bp.get("/conversations/<id:conversation_id>/receipts")
 def receipts(conversation_id: int):
-    """How far the other members have read, for those whose privacy settings let the caller see it."""
-    return jsonify({"ok": True, "receipts": [{"user_id": receipt.user_id, "last_read_seq": receipt.last_read_seq}
+    """How far the other members have received, and read where their privacy settings let the caller see it."""
+    return jsonify({"ok": True, "receipts": [receipt_payload(receipt)
                                              for receipt in read_receipts(api_user(), conversation_id)]})

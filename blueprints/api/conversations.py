@@ -5,6 +5,7 @@ from actions.conversations import conversation_summary, list_conversations, mark
 from actions.direct import open_direct_conversation
 from actions.groups import list_members
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
+from actions.receipts import mark_delivered
 from actions.validation import check_id, check_int, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import member_payload, message_payload, summary_payload
@@ -66,6 +67,13 @@ def read(conversation_id: int):
     """Mark messages up to {seq} as read."""
     membership = mark_read(api_user(), conversation_id, check_int(json_body().get("seq"), "seq", minimum=0))
     return jsonify({"ok": True, "last_read_seq": membership.last_read_seq})
+
+
+@bp.post("/conversations/<id:conversation_id>/delivered")
+def delivered(conversation_id: int):
+    """Ack messages up to {seq} as received by one of the caller's clients (delivered ticks)."""
+    membership = mark_delivered(api_user(), conversation_id, check_int(json_body().get("seq"), "seq", minimum=0))
+    return jsonify({"ok": True, "last_delivered_seq": membership.last_delivered_seq})
 
 
 @bp.patch("/messages/<id:message_id>")

@@ -122,7 +122,8 @@ PICTURE_REFUSALS = {**REFUSALS, "415": "not a PNG, JPEG, GIF or WebP image", "42
                     "or a crop that does not fit"}
 PICTURE_ANSWERS = ({"302": {"description": "to a short-lived URL of the uploaded picture (JPEG)"}},
                    {"200": {"description": "the initials picture", "content": {"image/svg+xml": {"schema": {}}}}})
-PICTURE_QUERY = {"size": {"enum": ["small", "medium", "large"]}, "v": TEXT}
+PICTURE_QUERY = {"size": {"enum": ["small", "medium", "large"]},
+                 "v": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
 CONFIRMATION = obj({"channel": {"enum": ["email", "phone"]}, "sent_to": TEXT})
 
 PATHS = {
@@ -202,6 +203,9 @@ PATHS = {
         query={"since": COUNTER, "limit": limit(500)}, required_query=("since",))},
     "/api/conversations/{conversation_id}/read": {"post": route(
         "Mark read up to seq", answer(200, {"last_read_seq": COUNTER}), body={"seq*": COUNTER})},
+    "/api/conversations/{conversation_id}/delivered": {"post": route(
+        "Ack messages up to seq as received by one of the caller's clients (delivered ticks)",
+        answer(200, {"last_delivered_seq": COUNTER}), body={"seq*": COUNTER})},
     "/api/conversations/{conversation_id}/files": {"post": route(
         "Upload a file through the server", answer(201, {"attachment": ref("Attachment")}), form=FILE_BYTES,
         refusals={**REFUSALS, **FILE_REFUSALS})},
@@ -271,8 +275,11 @@ PATHS = {
         answer(200, {"conversation_id": ID, "online_count": COUNTER,
                      "presence": {"type": "array", "items": ref("PresenceEntry")}}))},
     "/api/conversations/{conversation_id}/receipts": {"get": route(
-        "How far the other members have read, for those whose privacy settings let the caller see it",
-        answer(200, {"receipts": {"type": "array", "items": obj({"user_id": ID, "last_read_seq": COUNTER})}}))},
+        "How far each other member has received (delivered), and read where their privacy settings let the "
+        "caller see it (null otherwise)",
+        answer(200, {"receipts": {"type": "array", "items": obj({
+            "user_id": ID, "user": ref("User"), "last_delivered_seq": COUNTER,
+            "last_read_seq": {"anyOf": [COUNTER, {"type": "null"}]}})}}))},
     "/api/groups": {
         "get": route("Public groups", answer(200, {"groups": listing("Conversation")}),
                      query={"q": TEXT, "limit": limit(100)}),

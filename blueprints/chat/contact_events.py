@@ -18,7 +18,14 @@ from actions.privacy import get_privacy, update_privacy
 from actions.receipts import read_receipts
 from actions.validation import check_id
 from blueprints.chat.socket_support import socket_event
-from payloads import block_payload, contact_payload, contact_request_payload, presence_payload, privacy_payload
+from payloads import (
+    block_payload,
+    contact_payload,
+    contact_request_payload,
+    presence_payload,
+    privacy_payload,
+    receipt_payload,
+)
 
 
 @socket_event("contacts:list")
@@ -98,7 +105,7 @@ def on_presence_get(user, payload):
 
 @socket_event("conversation:receipts")
 def on_conversation_receipts(user, payload):
-    """How far the other members of {conversation_id} have read, where their privacy lets the caller see it."""
+    """How far the other members of {conversation_id} have received, and read where their privacy lets
+    the caller see it."""
     receipts = read_receipts(user, check_id(payload.get("conversation_id"), "conversation_id"))
-    return {"receipts": [{"user_id": receipt.user_id, "last_read_seq": receipt.last_read_seq}
-                         for receipt in receipts]}
+    return {"receipts": [receipt_payload(receipt) for receipt in receipts]}

@@ -9,6 +9,7 @@ from actions.accounts import check_account_confirmed, check_password_is_final, r
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
+from actions.receipts import mark_delivered
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
@@ -105,6 +106,14 @@ def on_conversation_read(user, payload):
     membership = mark_read(user, check_id(payload.get("conversation_id"), "conversation_id"),
                            check_int(payload.get("seq"), "seq", minimum=0))
     return {"last_read_seq": membership.last_read_seq}
+
+
+@socket_event("conversation:delivered")
+def on_conversation_delivered(user, payload):
+    """Client acks {conversation_id, seq} received; the authors of the messages it passes get conversation:receipt."""
+    membership = mark_delivered(user, check_id(payload.get("conversation_id"), "conversation_id"),
+                                check_int(payload.get("seq"), "seq", minimum=0))
+    return {"last_delivered_seq": membership.last_delivered_seq}
 
 
 @socket_event("conversations:list")

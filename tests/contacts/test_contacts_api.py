@@ -202,12 +202,19 @@ def test_read_receipts_follow_the_privacy_setting(client, headers, alice, bob, g
     message = send_message(alice, group.id, "hi").message
     mark_read(bob, group.id, message.seq)
     url = f"/api/conversations/{group.id}/receipts"
-    assert client.get(url, headers=headers["alice"]).get_json()["receipts"] == [
-        {"user_id": bob.id, "last_read_seq": message.seq}]
+    (receipt,) = client.get(url, headers=headers["alice"]).get_json()["receipts"]
+    assert receipt == {"user_id": bob.id, "user": receipt["user"], "last_delivered_seq": message.seq,
+                       "last_read_seq": message.seq} and receipt["user"]["username"] == "bob"
+
+    def read_position() -> int | None:  # delivered stays visible; how far bob read follows his setting
+        (receipt,) = client.get(url, headers=headers["alice"]).get_json()["receipts"]
+        assert receipt["last_delivered_seq"] == message.seq
+        return receipt["last_read_seq"]
+
     client.put("/api/me/privacy", headers=headers["bob"], json={"read_receipts": "contacts"})
-    assert client.get(url, headers=headers["alice"]).get_json()["receipts"] == []
+    assert read_position() is None
     befriend(client, headers, "alice", "bob")
-    assert client.get(url, headers=headers["alice"]).get_json()["receipts"][0]["user_id"] == bob.id
+    assert read_position() == message.seq
     client.put("/api/me/privacy", headers=headers["bob"], json={"read_receipts": "nobody"})
-    assert client.get(url, headers=headers["alice"]).get_json()["receipts"] == []
+    assert read_position() is None
     assert error_of(client.get(url, headers=headers["carol"])) == (403, "not_a_member")

@@ -33,6 +33,7 @@ EVENTS = {
     "message:edit": {"message_id": ID, "body": TEXT},
     "message:delete": {"message_id": ID},
     "conversation:read": {"conversation_id": ID, "seq": COUNTER},
+    "conversation:delivered": {"conversation_id": ID, "seq": COUNTER},
     "conversations:list": {},
     "messages:history": {"conversation_id": ID, "before": ID, "after": COUNTER, "limit": COUNTER},
     "sync": {"conversations": CURSORS, "limit": COUNTER},

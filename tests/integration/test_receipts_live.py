@@ -1,0 +1,156 @@
+"""Delivery and read receipts (ticks) through real clients on gunicorn + gevent: a recipient's
+client acks delivery, reading and writing move the read position, and the authors of the messages
+passed, and nobody else, are told (`conversation:receipt`) on all their tabs; the reader's privacy
+setting hides the read position but not delivery; refusals change nothing."""
+from __future__ import annotations
+
+import pytest
+
+from tests.servers import ChatUser, wait_for
+
+pytestmark = pytest.mark.integration
+
+LISTEN = ("message:new", "conversation:receipt", "conversation:read")
+
+
+def direct_chat(user: ChatUser, other: ChatUser) -> int:
+    response = user.api("POST", "/direct", json={"user_id": other.id})
+    assert response.status_code in (200, 201), response.text
+    return response.json()["conversation"]["id"]
+
+
+def send(socket, conversation_id: int, body: str) -> dict:
+    ack = socket.call("message:send", {"conversation_id": conversation_id, "body": body})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def receipts_seen(socket, count: int) -> list[dict]:
+    wait_for(lambda: len(socket.received["conversation:receipt"]) >= count, what=f"{count} receipts")
+    return socket.received["conversation:receipt"]
+
+
+def receipt(conversation_id: int, user: ChatUser, delivered: int, read: int | None) -> dict:
+    return {"conversation_id": conversation_id, "user_id": user.id, "last_delivered_seq": delivered,
+            "last_read_seq": read}
+
+
+def test_sent_delivered_read_across_two_users_and_two_tabs(live_server):
+    alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
+    chat = direct_chat(alice, bob)
+    alice_tab, alice_phone = alice.socket(LISTEN), alice.socket(LISTEN)
+    bob_tab, bob_other_tab = bob.socket(LISTEN), bob.socket(LISTEN)
+    try:
+        first = send(alice_tab, chat, "are you there?")  # ✓: stored and acked
+        wait_for(lambda: bob_tab.received["message:new"], what="bob's copy")
+        # Delivered (✓✓): one of bob's tabs acks; his other tab acking the same is no news.
+        assert bob_tab.call("conversation:delivered", {"conversation_id": chat, "seq": first["seq"]}) == {
+            "ok": True, "last_delivered_seq": first["seq"]}
+        assert bob_other_tab.call("conversation:delivered", {"conversation_id": chat, "seq": first["seq"]}) == {
+            "ok": True, "last_delivered_seq": first["seq"]}
+        # Read (✓✓ coloured): both of alice's devices are told, in that order.
+        assert bob_other_tab.call("conversation:read", {"conversation_id": chat, "seq": first["seq"]})["ok"]
+        expected = [receipt(chat, bob, 1, 0), receipt(chat, bob, 1, 1)]
+        for socket in (alice_tab, alice_phone):
+            assert receipts_seen(socket, 2) == expected
+        # Bob's own tabs learn nothing about themselves but the read position (unread counts).
+        assert bob_tab.received["conversation:receipt"] == []
+        wait_for(lambda: bob_tab.received["conversation:read"], what="bob's other tab follows the read")
+
+        # Writing reads: bob's reply passes alice's second message, which he never acked.
+        second = send(alice_tab, chat, "hello?")
+        send(bob_tab, chat, "here")
+        assert receipts_seen(alice_tab, 3)[2] == receipt(chat, bob, second["seq"] + 1, second["seq"] + 1)
+        # Alice is not told about herself when she reads bob's reply; bob is.
+        assert alice_phone.call("conversation:read", {"conversation_id": chat, "seq": second["seq"] + 1})["ok"]
+        assert receipts_seen(bob_tab, 1) == [receipt(chat, alice, second["seq"] + 1, second["seq"] + 1)]
+
+        listed = alice.api("GET", f"/conversations/{chat}/receipts").json()["receipts"]
+        assert [(entry["user_id"], entry["user"]["username"], entry["last_delivered_seq"], entry["last_read_seq"])
+                for entry in listed] == [(bob.id, bob.username, 3, 3)]
+        assert alice_tab.received["conversation:receipt"][3:] == []  # her own read told her nothing
+        conversation = alice.api("GET", f"/conversations/{chat}").json()["conversation"]
+        assert conversation["membership"]["last_delivered_seq"] == 3
+    finally:
+        for socket in (alice_tab, alice_phone, bob_tab, bob_other_tab):
+            socket.disconnect()
+
+
+def test_read_receipts_hidden_by_privacy_still_show_delivery(live_server):
+    alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
+    chat = direct_chat(alice, bob)
+    assert bob.api("PUT", "/me/privacy", json={"read_receipts": "nobody"}).ok
+    author = alice.socket(LISTEN)
+    try:
+        first = send(author, chat, "one")
+        # REST clients (and gateway clients) ack through the REST route.
+        answer = bob.api("POST", f"/conversations/{chat}/delivered", json={"seq": first["seq"]})
+        assert answer.json() == {"ok": True, "last_delivered_seq": 1}
+        assert bob.api("POST", f"/conversations/{chat}/read", json={"seq": 1}).ok  # hidden: nothing to tell
+        second = send(author, chat, "two")
+        assert bob.api("POST", f"/conversations/{chat}/read", json={"seq": second["seq"]}).ok  # delivered too
+        assert receipts_seen(author, 2) == [receipt(chat, bob, 1, None), receipt(chat, bob, 2, None)]
+        (listed,) = alice.api("GET", f"/conversations/{chat}/receipts").json()["receipts"]
+        assert (listed["last_delivered_seq"], listed["last_read_seq"]) == (2, None)
+    finally:
+        author.disconnect()
+
+
+def test_in_a_group_only_the_authors_passed_are_told(live_server):
+    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
+    response = alice.api("POST", "/groups", json={"name": "Ticks", "member_ids": [bob.id, carol.id]})
+    group = response.json()["conversation"]["id"]
+    sockets = {name: user.socket(LISTEN) for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    try:
+        from_alice = send(sockets["alice"], group, "from alice")
+        from_carol = send(sockets["carol"], group, "from carol")
+        # Writing reads: carol's message passed alice's, so alice hears carol read it (✓✓ coloured from carol).
+        assert receipts_seen(sockets["alice"], 1) == [receipt(group, carol, 2, 2)]
+        # Bob acks both messages: both authors are told.
+        assert sockets["bob"].call("conversation:delivered", {"conversation_id": group, "seq": from_carol["seq"]})["ok"]
+        assert receipts_seen(sockets["alice"], 2)[1] == receipt(group, bob, 2, 0)
+        assert receipts_seen(sockets["carol"], 1) == [receipt(group, bob, 2, 0)]
+        # Reading alice's message passes none of carol's: only alice is told.
+        assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": from_alice["seq"]})["ok"]
+        assert receipts_seen(sockets["alice"], 3)[2] == receipt(group, bob, 2, 1)
+        assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": from_carol["seq"]})["ok"]
+        assert receipts_seen(sockets["carol"], 2)[1] == receipt(group, bob, 2, 2)
+        # Carol got bob's second read only after his first one, which alice alone was told: carol never saw it.
+        assert len(sockets["carol"].received["conversation:receipt"]) == 2
+        assert len(sockets["alice"].received["conversation:receipt"]) == 3
+        assert sockets["bob"].received["conversation:receipt"] == []
+
+        listed = {entry["user_id"]: (entry["last_delivered_seq"], entry["last_read_seq"])
+                  for entry in alice.api("GET", f"/conversations/{group}/receipts").json()["receipts"]}
+        assert listed == {bob.id: (2, 2), carol.id: (2, 2)}
+        assert sockets["carol"].call("conversation:receipts", {"conversation_id": group})["receipts"][0][
+            "last_read_seq"] == 1
+    finally:
+        for socket in sockets.values():
+            socket.disconnect()
+
+
+def test_bad_acks_are_refused_and_change_nothing(live_server):
+    alice, bob, eve = (ChatUser.register(live_server.url) for _ in range(3))
+    chat = direct_chat(alice, bob)
+    author, socket, outsider = alice.socket(()), bob.socket(LISTEN), eve.socket(LISTEN)
+    try:
+        send(author, chat, "hi")
+        for payload, code in (({}, "invalid_conversation_id"), ({"conversation_id": chat}, "invalid_seq"),
+                              ({"conversation_id": chat, "seq": -1}, "invalid_seq"),
+                              ({"conversation_id": chat, "seq": 1.5}, "invalid_seq")):
+            answer = socket.call("conversation:delivered", payload)
+            assert answer["ok"] is False and answer["error"]["code"] == code, (payload, answer)
+        refused = outsider.call("conversation:delivered", {"conversation_id": chat, "seq": 1})
+        assert refused["error"]["code"] == "not_a_member"
+        response = eve.api("POST", f"/conversations/{chat}/delivered", json={"seq": 1})
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "not_a_member")
+        response = bob.api("POST", f"/conversations/{chat}/delivered", json={"seq": True})
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_seq")
+        (listed,) = alice.api("GET", f"/conversations/{chat}/receipts").json()["receipts"]
+        assert listed["last_delivered_seq"] == 0
+        # Beyond the newest message: held at it.
+        assert socket.call("conversation:delivered", {"conversation_id": chat, "seq": 99})["last_delivered_seq"] == 1
+    finally:
+        for each in (author, socket, outsider):
+            each.disconnect()
