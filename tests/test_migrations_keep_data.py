@@ -1,0 +1,39 @@
+"""Migrations going down and up again on SQLite keep every row: batch mode rebuilds tables such
+as `users` (copy, drop, rename), and with foreign keys on, dropping one would cascade to the rows
+that reference it (migrations/env.py turns them off for the run, then checks them)."""
+from __future__ import annotations
+
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from actions.accounts import issue_api_token
+from actions.groups import create_group
+from actions.messages import send_message
+from extensions import db
+from tests.factories import make_user
+
+BELOW_THE_ACCOUNTS_WORK = "0005_job_failures"  # 0006… rebuild `users` on the way down
+COUNTED = ["users", "api_tokens", "conversations", "memberships", "messages"]
+
+
+def counts() -> dict[str, int]:
+    return {table: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in COUNTED}
+
+
+def test_going_down_and_up_keeps_users_and_what_references_them(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    issue_api_token(alice, "laptop")
+    group = create_group(alice, "Kept", member_ids=[bob.id])
+    send_message(alice, group.id, "still here", client_id="kept-1")
+    db.session.commit()
+    before = counts()
+    assert all(before.values())
+    db.session.remove()
+
+    downgrade(revision=BELOW_THE_ACCOUNTS_WORK)
+    assert counts() == before
+    db.session.remove()
+    upgrade()
+
+    assert counts() == before
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
