@@ -91,6 +91,7 @@ def test_blocking_from_the_report_dialog_hides_their_messages(chat_page, api_use
     expect(placeholder).to_have_count(1)
     expect(placeholder).to_contain_text("Message from a blocked user")
     expect(alice.message_with(spam)).to_have_count(0)
+    expect(alice.conversation(direct["id"])).to_contain_text("Message from a blocked user")  # no preview
     expect(alice.message_with("a friendly word")).to_be_visible()  # others' messages stay
     placeholder.get_by_role("button", name="Show").click()
     expect(alice.message_with(spam)).to_be_visible()
@@ -107,5 +108,6 @@ def test_blocking_from_the_report_dialog_hides_their_messages(chat_page, api_use
     alice.page.click("#unblock-button")
     expect(alice.page.locator("#composer")).to_be_visible()
     expect(alice.message_with("psst, " + spam)).to_be_visible()
+    expect(alice.conversation(direct["id"])).to_contain_text("psst, " + spam)
     assert alice_account.api("GET", "/blocks").json()["blocks"] == []
     assert_nothing_went_wrong(alice)

@@ -39,7 +39,8 @@ export class ChatApp {
     this.outbox = new Outbox();
     this.openId = null;
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id),
-      decorate: (item, conversation) => this.presenceView?.decorate(item, conversation) });
+      decorate: (item, conversation) => this.presenceView?.decorate(item, conversation),
+      isBlocked: (userId) => this.contacts.isBlocked(userId) });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
       onRender: (conversation, members) => this.presenceView?.headerShown(conversation, members),
       onProfile: (user) => this.profileCard.open(user) });
@@ -235,6 +236,7 @@ export class ChatApp {
   /** Someone was blocked or unblocked (here or in another tab): redraw the open conversation. */
   blocksChanged() {
     this.contacts.render();
+    this.sidebar.render();
     const conversation = this.openId ? this.store.get(this.openId) : null;
     const thread = this.openId ? this.store.threads.get(this.openId) : null;
     if (!conversation || !thread) return;

@@ -6,9 +6,10 @@ import { t } from "../i18n.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
-export function previewText(conversation, me) {
+export function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
+  if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
   let text = message.body;
   if (message.attachment) {
@@ -32,9 +33,10 @@ export function conversationAvatar(conversation, peer, title) {
 }
 
 export class Sidebar {
-  constructor({ store, onOpen, decorate }) {
+  constructor({ store, onOpen, decorate, isBlocked = () => false }) {
     this.store = store;
     this.onOpen = onOpen;
+    this.isBlocked = isBlocked; // (user id): their last message is not previewed (contacts.js)
     this.decorate = decorate; // (item, conversation): adds to an item, e.g. a presence dot (presence-view.js)
     this.list = $("#conversation-list");
     this.empty = $("#conversation-empty");
@@ -76,7 +78,7 @@ export class Sidebar {
             text: shortTime(conversation.last_message?.created_at || conversation.last_message_at) }),
         ]),
         el("span", { className: "conversation-bottom" }, [
-          el("span", { className: "conversation-preview", text: previewText(conversation, this.store.me) }),
+          el("span", { className: "conversation-preview", text: previewText(conversation, this.store.me, this.isBlocked) }),
           unread ? el("span", { className: "unread-badge", text: unread > 99 ? "99+" : unread,
             attrs: { "aria-label": `${unread} unread` } }) : null,
         ]),
