@@ -177,6 +177,7 @@ class BaseConfig:
         self.CODE_RESENDS_PER_HOUR = int(get("CODE_RESENDS_PER_HOUR", "6"))
         self.PASSWORD_RESETS_PER_HOUR = int(get("PASSWORD_RESETS_PER_HOUR", "6"))
         self.TOKENS_PER_HOUR = int(get("TOKENS_PER_HOUR", "30"))
+        self.CONTACT_REQUESTS_PER_HOUR = int(get("CONTACT_REQUESTS_PER_HOUR", "30"))
         self.QR_REQUESTS_PER_MINUTE = int(get("QR_REQUESTS_PER_MINUTE", "30"))
         # QR-code login (actions/qr_login.py): each code lives this long, then the page gets a new one;
         # after QR_LOGIN_CODES codes the page must ask again; a scanned code waits this long for a decision.

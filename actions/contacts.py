@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from actions.access import access_contact_request, access_user_for_contact_request, are_contacts
 from actions.errors import Conflict, InvalidInput, NotFound
+from actions.rate_limits import limit_contact_request
 from actions.validation import check_email, check_id, check_phone, check_string
 from events import atomic, queue_event
 from events.facts import ContactAdded, ContactRemoved, ContactRequestChanged
@@ -49,7 +50,9 @@ def find_user_by_address(payload: dict) -> User:
 
 @atomic()
 def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
-    """Ask someone to be a contact. If they had asked first, this accepts their request."""
+    """Ask someone to be a contact. If they had asked first, this accepts their request. Counted
+    before the look-up, so that unknown addresses cost as much as known ones."""
+    limit_contact_request(requester)
     recipient = access_user_for_contact_request(requester, find_user_by_address(payload))
     if _find_request(requester.id, recipient.id) is not None:
         raise Conflict("request_pending", "You have asked this person already; wait for their answer.")

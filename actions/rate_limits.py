@@ -254,6 +254,12 @@ def limit_token_creation(user) -> Attempt:
                          "Too many tokens created.")
 
 
+def limit_contact_request(user) -> Attempt:
+    """A contact request sent by `user` (a User), found or not: CONTACT_REQUESTS_PER_HOUR per user."""
+    return count_attempt([f"contacts:user:{user.id}"], current_app.config["CONTACT_REQUESTS_PER_HOUR"], 3600,
+                         "Too many contact requests.")
+
+
 def limit_qr_request(address: str | None) -> Attempt:
     """A QR login token asked from this client address: QR_REQUESTS_PER_MINUTE per address."""
     return count_attempt(_address_keys("qr", address), current_app.config["QR_REQUESTS_PER_MINUTE"], 60,

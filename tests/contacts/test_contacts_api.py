@@ -218,3 +218,14 @@ def test_read_receipts_follow_the_privacy_setting(client, headers, alice, bob, g
     client.put("/api/me/privacy", headers=headers["bob"], json={"read_receipts": "nobody"})
     assert read_position() is None
     assert error_of(client.get(url, headers=headers["carol"])) == (403, "not_a_member")
+
+
+@pytest.mark.parametrize("app_settings", [{"CONTACT_REQUESTS_PER_HOUR": 2}])
+def test_contact_requests_are_limited_per_user_found_or_not(client, headers, app_settings):
+    assert ask(client, headers, "alice", email="nobody@example.com").status_code == 404
+    assert ask(client, headers, "alice", username="bob").status_code == 201
+    assert refused(client.post, "/api/contacts/requests", headers=headers["alice"],
+                   json={"username": "carol"}) == (429, "rate_limited")
+    answer = ask(client, headers, "alice", username="carol")
+    assert int(answer.headers["Retry-After"]) >= 1
+    assert ask(client, headers, "carol", username="alice").status_code == 201  # each user has their own count
