@@ -49,6 +49,11 @@ EVENTS = {
     "privacy:update": {"direct_chats": {"enum": ["everyone", "contacts"]}, "last_seen": AUDIENCE,
                        "read_receipts": AUDIENCE},
     "presence:get": {"user_id": ID},
+    "presence:query": {"user_ids": {"type": "array"}},
+    "conversation:presence": {"conversation_id": ID},
+    # `typing` (a boolean, true by default) is left out: every hostile value but `true` is refused, and
+    # `true` is what it means; the conversation id carries the attack.
+    "typing": {"conversation_id": ID},
     "conversation:receipts": {"conversation_id": ID},
 }
 
