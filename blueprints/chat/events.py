@@ -10,6 +10,7 @@ from actions.conversations import conversation_ids_of, list_conversations, mark_
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.receipts import mark_delivered
+from actions.typing import typing_ended_by_message
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
@@ -83,6 +84,7 @@ def on_message_send(user, payload):
     sent = send_message(user, check_id(payload.get("conversation_id"), "conversation_id"),
                         payload.get("body"), client_id=payload.get("client_id"),
                         attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False))
+    typing_ended_by_message(user, sent.message.conversation_id)
     return {"message": message_payload(sent.message), "duplicate": not sent.created}
 
 

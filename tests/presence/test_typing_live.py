@@ -26,6 +26,12 @@ def test_typing_is_throttled_and_stopping_is_told(presence_server):
             {"conversation_id": group_id, "user_id": alice.id, "typing": False},
             {"conversation_id": group_id, "user_id": alice.id, "typing": True}]
 
+        # A message ends the wait too: typing again right after sending is told at once.
+        assert typist.call("message:send", {"conversation_id": group_id, "body": "hi", "client_id": "t1"})["ok"]
+        assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        wait_for(lambda: len(reader.received["typing"]) == 4, what="typing after the message")
+        del reader.received["typing"][3]
+
         refused = outsider.call("typing", {"conversation_id": group_id})
         assert refused["ok"] is False and refused["error"]["code"] in ("forbidden", "not_a_member",
                                                                        "conversation_not_found")
