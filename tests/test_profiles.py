@@ -291,3 +291,9 @@ def test_the_gateway_carries_the_senders_picture_as_from_user_head_img(client, a
     fields = message_fields(message)
     assert fields["fromUserHeadImg"] == f"/api/users/{alice.id}/avatar?v={alice.avatar_key.rsplit('/', 1)[1]}"
     assert client.get(fields["fromUserHeadImg"], headers=bearer(alice)).status_code == 302
+
+
+def test_a_picture_url_with_a_malformed_version_is_refused(client, alice):
+    assert error_of(client.get(f"/api/users/{alice.id}/avatar?v=a%00b", headers=bearer(alice))) == (
+        400, "invalid_version")
+    assert client.get(f"/api/users/{alice.id}/avatar?v=anything-1_2", headers=bearer(alice)).status_code == 200

@@ -2,10 +2,12 @@
 picture URLs of users and groups (docs/protocol.md, "Profiles and pictures")."""
 from __future__ import annotations
 
+import re
+
 from flask import Response, current_app, jsonify, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from actions.errors import ActionError
+from actions.errors import ActionError, InvalidInput
 from actions.profiles import (
     avatar_download_url,
     check_crop,
@@ -25,6 +27,7 @@ from storage.streams import TooLarge
 
 # The initials picture's URL changes with the name (payloads.avatar_url): a browser may keep it.
 INITIALS_MAX_AGE = 86400
+VERSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @bp.patch("/me")
@@ -58,6 +61,7 @@ def delete_avatar():
 @bp.get("/users/<id:user_id>/avatar")
 def user_avatar(user_id: int):
     """A user's picture (?size=small|medium|large): a redirect to a short-lived URL, or the initials SVG."""
+    _check_version()
     user, url = avatar_download_url(api_user(), user_id, request.args.get("size"))
     return _picture(url, user.display_name, user.id)
 
@@ -80,8 +84,16 @@ def delete_group_avatar(conversation_id: int):
 @bp.get("/groups/<id:conversation_id>/avatar")
 def group_avatar(conversation_id: int):
     """A group's picture, for its members (anyone signed in for a public group)."""
+    _check_version()
     group, url = group_avatar_download_url(api_user(), conversation_id, request.args.get("size"))
     return _picture(url, group.name or "#", group.id)
+
+
+def _check_version() -> None:
+    """`v` only tells caches one picture from the next (payloads.avatar_url); still, it must look like one."""
+    version = request.args.get("v")
+    if version is not None and not VERSION.fullmatch(version):
+        raise InvalidInput("invalid_version", "v must be a picture's version: 1 to 64 letters, digits, _ or -.")
 
 
 def _picture_part() -> FilePart:

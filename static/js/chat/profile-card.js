@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
+import { presenceText } from "./contacts.js";
 import { locale, t } from "../i18n.js";
 
 export class ProfileCard {
@@ -17,6 +18,7 @@ export class ProfileCard {
     this.dialog = $("#profile-card");
     this.user = null;
     this.message = null;
+    this.presence = null;
     this.clock = null;
     for (const button of this.dialog.querySelectorAll("[data-close]")) {
       button.addEventListener("click", () => this.dialog.close());
@@ -31,11 +33,15 @@ export class ProfileCard {
   /** Show what the page knows at once, then the fresh profile (status, time zone, presence). */
   async open(user, { message = null } = {}) {
     this.message = message;
+    this.presence = null;
     this.show(personOf(user), { loading: true });
     if (typeof this.dialog.showModal === "function" && !this.dialog.open) this.dialog.showModal();
     try {
-      const { user: fresh } = await api("GET", `/users/${user.id}`);
+      // Online or last seen, as their privacy settings let us see it (null: the route failed).
+      const [{ user: fresh }, presence] = await Promise.all([api("GET", `/users/${user.id}`),
+        api("GET", `/users/${user.id}/presence`).then((answer) => answer.presence, () => null)]);
       if (this.user?.id !== fresh.id) return; // another card was opened meanwhile
+      this.presence = presence;
       this.show(rememberPerson(fresh), { loading: false });
     } catch (error) {
       if (this.user?.id === user.id) this.showError(error.message);
@@ -55,9 +61,12 @@ export class ProfileCard {
     $("#profile-card-status").textContent = user.status_text || "";
     $("#profile-card-status").hidden = !user.status_text;
     const presence = $("#profile-card-presence");
-    presence.hidden = loading || user.online === null || user.online === undefined;
-    presence.textContent = user.online ? t("online") : t("offline");
-    presence.dataset.online = user.online ? "true" : "false";
+    const online = this.presence ? this.presence.online : user.online;
+    const text = this.presence ? presenceText(this.presence)
+      : { true: t("online"), false: t("offline") }[String(user.online)] || "";
+    presence.hidden = loading || !text;
+    presence.textContent = text;
+    presence.dataset.online = online ? "true" : "false";
     this.showLocalTime(user.time_zone);
     $("#profile-edit").hidden = !own;
     for (const id of ["#profile-message", "#profile-add-contact", "#profile-block"]) $(id).hidden = own;
