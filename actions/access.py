@@ -89,10 +89,13 @@ def access_group_for_managing(user: User, conversation_id: int) -> Membership:
 def access_user_for_adding(user: User, user_id: int) -> User:
     """An active user whom `user` may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
     apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their
-    own, and operators add them from the back office (actions.group_admin does not come here)."""
+    own, and operators add them from the back office (actions.group_admin does not come here). Nobody
+    adds someone who blocked them (as in WhatsApp): they would reach them through the group."""
     added = get_active_user(user_id)
     if added.id != user.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
         raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
+    if added.id != user.id and has_blocked(added.id, user.id):
+        raise Forbidden("cannot_add_user", "This person cannot be added to groups by you.")
     return added
 
 

@@ -229,3 +229,16 @@ def test_contact_requests_are_limited_per_user_found_or_not(client, headers, app
     answer = ask(client, headers, "alice", username="carol")
     assert int(answer.headers["Retry-After"]) >= 1
     assert ask(client, headers, "carol", username="alice").status_code == 201  # each user has their own count
+
+
+def test_nobody_adds_someone_who_blocked_them_to_a_group(client, headers, alice, bob, carol):
+    from tests.factories import make_group
+
+    group = make_group(alice, "Team", [])
+    assert client.post("/api/blocks", headers=headers["bob"], json={"user_id": alice.id}).status_code == 201
+    assert refused(client.post, f"/api/groups/{group.id}/members", headers=headers["alice"],
+                   json={"user_id": bob.id}) == (403, "cannot_add_user")
+    assert refused(client.post, "/api/groups", headers=headers["alice"],
+                   json={"name": "Another", "member_ids": [bob.id]}) == (403, "cannot_add_user")
+    assert client.post(f"/api/groups/{group.id}/members", headers=headers["alice"],
+                       json={"user_id": carol.id}).status_code == 201
