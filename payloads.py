@@ -65,7 +65,36 @@ def message_payload(message: Message) -> dict:
         "edited_at": isoformat(message.edited_at),
         "removed": removed_by is not None,
         "removed_by": removed_by,
+        "reply_to": quote_payload(message.reply_to) if message.reply_to_id and not removed_by else None,
+        "mentions": [] if removed_by else [mention.user_id for mention in message.mentions],
+        "mentions_all": message.mentions_all and not removed_by,
+        "reactions": [] if removed_by else reactions_payload(message.reactions),
     }
+
+
+QUOTE_LENGTH = 120  # characters of the original a reply quotes
+
+
+def quote_payload(original: Message | None) -> dict | None:
+    """What a reply shows of the message it answers: its author and the start of its text (or the
+    file's name); a removed original keeps only its id and seq (the page says "message deleted")."""
+    if original is None:
+        return None
+    removed = original.is_removed
+    excerpt = "" if removed else original.body[:QUOTE_LENGTH]
+    if not removed and not excerpt and original.attachment is not None and original.attachment.status != "deleted":
+        excerpt = original.attachment.filename or ""
+    return {"id": original.id, "seq": original.seq, "kind": original.kind, "removed": removed,
+            "sender": user_payload(original.sender) if original.sender is not None and not removed else None,
+            "excerpt": excerpt}
+
+
+def reactions_payload(reactions) -> list[dict]:
+    """Reactions grouped by emoji, in the order each was first put: `{emoji, count, user_ids}`."""
+    grouped: dict[str, list[int]] = {}
+    for reaction in reactions:
+        grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
+    return [{"emoji": emoji, "count": len(user_ids), "user_ids": user_ids} for emoji, user_ids in grouped.items()]
 
 
 def file_url(attachment_id: int, *, thumbnail: bool = False, download: bool = False) -> str:
@@ -144,6 +173,7 @@ def summary_payload(summary) -> dict:
     """A conversation-list entry (an actions.conversations.ConversationSummary)."""
     payload = conversation_payload(summary.conversation, summary.membership, title=summary.title,
                                    last_message=summary.last_message, unread_count=summary.unread_count)
+    payload["unread_mentions"] = summary.unread_mentions
     if summary.peer is not None:
         payload["peer"] = user_payload(summary.peer)
     return payload

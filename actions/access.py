@@ -112,6 +112,22 @@ def access_own_message(user: User, message_id: int) -> Message:
     return message
 
 
+def check_may_mention_all(membership: Membership) -> None:
+    """`@all` notifies everyone in a group, even those who muted it: its owners and admins only
+    (as Slack and Telegram restrict @channel / @all in large groups)."""
+    if membership.role not in MANAGER_ROLES:
+        raise Forbidden("mention_all_forbidden", "Only the group's owners and admins can mention @all.")
+
+
+def access_message(user: User, message_id: int) -> Message:
+    """A message in a conversation the user belongs to (to react to, reply to, or find in its history)."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise NotFound("message_not_found", "No such message.")
+    access_conversation(user, message.conversation_id)
+    return message
+
+
 def access_own_session(user: User, session_id: object) -> LoginSession:
     """People end their own login sessions only; another's, an ended one or a made-up id are not found
     (the same answer, so ids cannot be probed)."""

@@ -11,7 +11,7 @@ from actions.receipts import announce_receipts
 from events import atomic, queue_event
 from events.facts import ConversationRead
 from extensions import db
-from models import Conversation, Membership, Message, User
+from models import Conversation, Membership, Message, MessageMention, User
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class ConversationSummary:
     last_message: Message | None
     unread_count: int
     peer: User | None = None  # a direct chat's other member (the page draws their picture)
+    unread_mentions: int = 0  # of the unread messages, those that mention the user (the "@" badge)
 
 
 def list_conversations(user: User) -> list[ConversationSummary]:
@@ -69,13 +70,17 @@ def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSu
             .where(Message.conversation_id.in_(conversation_ids))
         ).scalars()
     }
-    unread = dict(db.session.execute(
-        db.select(Message.conversation_id, func.count(Message.id))
+    # Unread messages and, among them, those that mention the user: one query.
+    unread_rows = db.session.execute(
+        db.select(Message.conversation_id, func.count(Message.id), func.count(MessageMention.user_id))
         .join(Membership, and_(Membership.conversation_id == Message.conversation_id,
                                Membership.user_id == user.id))
+        .outerjoin(MessageMention, and_(MessageMention.message_id == Message.id, MessageMention.user_id == user.id))
         .where(Message.conversation_id.in_(conversation_ids), *unread_messages_filter(user.id))
         .group_by(Message.conversation_id)
-    ).all())
+    ).all()
+    unread = {conversation_id: count for conversation_id, count, _ in unread_rows}
+    mentions = {conversation_id: count for conversation_id, _, count in unread_rows}
     peers = _direct_peers(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
     return [
         ConversationSummary(
@@ -86,6 +91,7 @@ def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSu
             last_message=last_messages.get(membership.conversation_id),
             unread_count=unread.get(membership.conversation_id, 0),
             peer=peers.get(membership.conversation_id),
+            unread_mentions=mentions.get(membership.conversation_id, 0),
         )
         for membership in memberships
     ]

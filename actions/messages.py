@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from actions.access import access_conversation, access_conversation_for_posting, access_own_message
+from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
+from actions.mentions import record_mentions
 from actions.rate_limits import limit_message_send
 from actions.receipts import announce_receipts
 from actions.validation import check_client_id, check_id, check_message_body
@@ -45,22 +46,28 @@ class ChangeSet:
 
 @atomic()
 def send_message(sender: User, conversation_id: int, body: object, client_id: object = None,
-                 kind: str = "text", attachment_id: int | None = None) -> SentMessage:
-    """Store a message from a member. Retrying with the same client_id returns the first one."""
+                 kind: str = "text", attachment_id: int | None = None, reply_to: object = None) -> SentMessage:
+    """Store a message from a member, optionally answering `reply_to` (a message id of the same
+    conversation) and mentioning members (`@name`, `@all`). Retrying with the same client_id
+    returns the first one."""
     body = check_message_body(body, required=attachment_id is None)
     client_id = check_client_id(client_id)
+    reply_to = check_id(reply_to, "reply_to", required=False)
     membership = access_conversation_for_posting(sender, conversation_id)
     if client_id is not None:
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
     limit_message_send(sender)  # after the retry above: a message already stored is never refused
+    if reply_to is not None:
+        _check_reply_target(sender, conversation_id, reply_to)
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
         attachment = _check_attachment(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, message_kind(attachment.content_type)
     try:
         with savepoint():
-            message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id)
+            message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id, reply_to)
+            record_mentions(message, membership)
     except IntegrityError:
         # A concurrent send committed first: the same retry, or the same file.
         earlier = _find_by_client_id(sender.id, client_id) if client_id else None
@@ -95,6 +102,10 @@ def edit_message(user: User, message_id: int, body: object) -> Message:
     message = access_own_message(user, message_id)
     message.body = check_message_body(body)
     message.edited_at = utcnow()
+    message.mentions.clear()  # mentioned again from the new text
+    message.mentions_all = False
+    db.session.flush()
+    record_mentions(message, access_conversation(user, message.conversation_id))
     return record_message_change_unchecked(message)
 
 
@@ -121,6 +132,29 @@ def message_history(user: User, conversation_id: int, before: int | None = None,
     return MessagePage(messages=rows[:limit], has_more=len(rows) > limit)
 
 
+@dataclass(frozen=True)
+class MessageWindow:
+    messages: list[Message]  # oldest first, the target among them
+    target: Message
+    has_more_before: bool
+    has_more_after: bool
+
+
+def message_history_around(user: User, message_id: int, limit: int = 50) -> MessageWindow:
+    """The history around one message (a reply's quote, a search result, a mention): up to
+    `limit` messages, about half before it and the rest after, oldest first; near either end
+    of the conversation the other side fills the window."""
+    target = access_message(user, message_id)
+    older = message_history(user, target.conversation_id, before=target.seq, limit=limit - 1)
+    newer = message_history(user, target.conversation_id, after=target.seq, limit=limit - 1)
+    before_count = min(len(older.messages), max((limit - 1) // 2, limit - 1 - len(newer.messages)))
+    after_count = min(len(newer.messages), limit - 1 - before_count)
+    return MessageWindow(
+        messages=[*reversed(older.messages[:before_count]), target, *newer.messages[:after_count]], target=target,
+        has_more_before=older.has_more or len(older.messages) > before_count,
+        has_more_after=newer.has_more or len(newer.messages) > after_count)
+
+
 def changes_since(user: User, conversation_id: int, since: int, limit: int = 100) -> ChangeSet:
     """Every message created or changed after revision `since`, oldest change first."""
     access_conversation(user, conversation_id)
@@ -137,12 +171,13 @@ def changes_since(user: User, conversation_id: int, since: int, limit: int = 100
 
 
 def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
-           client_id: str | None, attachment_id: int | None) -> Message:
+           client_id: str | None, attachment_id: int | None, reply_to_id: int | None = None) -> Message:
     # One atomic UPDATE ... RETURNING numbers the message: it locks the conversation
     # row until commit, so seqs and revisions commit in order, with no gaps.
     seq, revision = _advance(conversation_id, new_message=True)
     message = Message(conversation_id=conversation_id, sender_id=sender_id, kind=kind, body=body,
-                      client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision)
+                      client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision,
+                      reply_to_id=reply_to_id, mentions=[], reactions=[])  # new: nothing to load
     db.session.add(message)
     db.session.flush()
     queue_event(MessageCreated(conversation_id, message.id, revision))
@@ -177,6 +212,16 @@ def record_message_change_unchecked(message: Message) -> Message:
 def message_of(attachment: Attachment) -> Message | None:
     """The message that carries the attachment, if it was sent."""
     return db.session.execute(db.select(Message).where(Message.attachment_id == attachment.id)).scalar_one_or_none()
+
+
+def _check_reply_target(sender: User, conversation_id: int, reply_to: int) -> Message:
+    """A message of the same conversation, not removed (a quote of nothing helps nobody)."""
+    original = access_message(sender, reply_to)
+    if original.conversation_id != conversation_id:
+        raise InvalidInput("reply_elsewhere", "You can only reply to a message of the same conversation.")
+    if original.is_removed:
+        raise Conflict("message_removed", "This message was removed.")
+    return original
 
 
 def _check_attachment(sender: User, conversation_id: int, attachment_id: object) -> Attachment:

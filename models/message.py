@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -36,9 +36,19 @@ class Message(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Issue 9 C: the message this one answers (same conversation); its quote is rendered from it.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    # `@all` in a group (its admins only): every member is mentioned (rows below, for the counts).
+    mentions_all: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     sender = relationship("User", foreign_keys=[sender_id])
     attachment = relationship("Attachment", foreign_keys=[attachment_id])
+    # Loaded with the page of messages that needs them (one query each), never one by one.
+    reply_to = relationship("Message", remote_side=[id], foreign_keys=[reply_to_id], lazy="selectin")
+    mentions = relationship("MessageMention", lazy="selectin", cascade="all, delete-orphan",
+                            order_by="MessageMention.user_id")
+    reactions = relationship("MessageReaction", lazy="selectin", cascade="all, delete-orphan",
+                             order_by="(MessageReaction.created_at, MessageReaction.user_id)")
 
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
@@ -50,3 +60,23 @@ class Message(db.Model):
     @property
     def is_removed(self) -> bool:
         return self.deleted_at is not None or self.hidden_at is not None
+
+
+class MessageMention(db.Model):
+    """A member mentioned by a message (`@username`, or everyone with `@all`): a reference by id."""
+
+    __tablename__ = "message_mentions"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class MessageReaction(db.Model):
+    """One person's emoji on a message; a person may put several different ones."""
+
+    __tablename__ = "message_reactions"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -36,26 +36,29 @@ def test_sending_a_message(chat):
     # (Issue 15 takes this apart: the message need not be read again.) The gateway's adapter
     # (gateway/adapter.py) reads the message's conversation (the message itself the Socket.IO
     # adapter read is kept for it: events.unit_of_work._rows_kept).
-    assert len(seen) == 12, "\n".join(seen)
+    # Issue 9 C: reading the message again loads its mentions and reactions (one query each).
+    assert len(seen) == 14, "\n".join(seen)
     assert seen[-1] == "COMMIT"
 
 
 def test_a_history_page(chat):
     group_id, sockets = chat
     seen = measured(sockets["bob"], "messages:history", {"conversation_id": group_id})
-    assert len(seen) == 5, "\n".join(seen)  # caller, membership, the page's messages, their senders, commit
+    # caller, membership, the page's messages, their mentions, their reactions, their senders, commit
+    assert len(seen) == 7, "\n".join(seen)
 
 
 def test_resync(chat):
     group_id, sockets = chat
     seen = measured(sockets["bob"], "sync", {"conversations": [{"conversation_id": group_id, "since": 0}]})
     # caller, then per cursor a savepoint (a fault answers that cursor alone) around its membership,
-    # changes and their senders, then commit
-    assert len(seen) == 7, "\n".join(seen)
+    # changes, their mentions and reactions, and their senders, then commit
+    assert len(seen) == 9, "\n".join(seen)
 
 
 def test_the_conversation_list(chat):
     _, sockets = chat
     seen = measured(sockets["bob"], "conversations:list", {})
-    # caller, memberships, last messages, unread counts, conversations, direct titles' users, commit
-    assert len(seen) == 7, "\n".join(seen)
+    # caller, memberships, last messages (with their mentions and reactions), unread counts (with
+    # unread mentions), conversations, direct titles' users, commit
+    assert len(seen) == 9, "\n".join(seen)

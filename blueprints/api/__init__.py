@@ -40,3 +40,4 @@ from blueprints.api import accounts, admin, conversations, groups, openapi, prof
 from blueprints.api import contacts  # noqa: E402,F401
 from blueprints.api import language  # noqa: E402,F401
 from blueprints.api import presence  # noqa: E402,F401
+from blueprints.api import message_depth  # noqa: E402,F401

@@ -54,10 +54,11 @@ def changes(conversation_id: int):
 
 @bp.post("/conversations/<id:conversation_id>/messages")
 def send(conversation_id: int):
-    """Send {body, client_id, attachment_id?}: 201 with the stored message, or 200 with the original on a retry."""
+    """Send {body, client_id, attachment_id?, reply_to?}: 201 with the stored message, 200 with the first on a retry."""
     payload = json_body()
     sent = send_message(api_user(), conversation_id, payload.get("body"), client_id=payload.get("client_id"),
-                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False))
+                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False),
+                        reply_to=payload.get("reply_to"))
     return jsonify({"ok": True, "message": message_payload(sent.message), "duplicate": not sent.created}), (
         201 if sent.created else 200)
 

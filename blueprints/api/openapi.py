@@ -47,7 +47,13 @@ SCHEMAS = {
     "Message": obj({"id": ID, "conversation_id": ID, "seq": COUNTER, "revision": COUNTER,
                     "sender": {"anyOf": [ref("User"), {"type": "null"}]}, "kind": TEXT, "body": TEXT,
                     "removed": FLAG},
-                   {"attachment": {"anyOf": [ref("Attachment"), {"type": "null"}]}}),
+                   {"attachment": {"anyOf": [ref("Attachment"), {"type": "null"}]},
+                    "reply_to": {"anyOf": [obj({"id": ID, "seq": COUNTER, "kind": TEXT, "removed": FLAG,
+                                                "sender": {"anyOf": [ref("User"), {"type": "null"}]},
+                                                "excerpt": TEXT}), {"type": "null"}]},
+                    "mentions": {"type": "array", "items": ID}, "mentions_all": FLAG,
+                    "reactions": {"type": "array", "items": obj({"emoji": TEXT, "count": ID, "user_ids": {
+                        "type": "array", "items": ID}})}}),
     "Conversation": obj({"id": ID, "kind": {"enum": ["group", "direct"]}, "last_seq": COUNTER,
                          "last_revision": COUNTER, "archived": FLAG}),
     "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
@@ -196,7 +202,7 @@ PATHS = {
         "post": route("Send a message", answer(201, {"message": ref("Message"), "duplicate": FLAG}),
                       answer(200, {"message": ref("Message"), "duplicate": FLAG}, "a retry"),
                       body={"body": TEXT, "client_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
-                            "attachment_id": ID})},
+                            "attachment_id": ID, "reply_to": ID})},
     "/api/conversations/{conversation_id}/changes": {"get": route(
         "Every change after a revision", answer(200, {"revision": COUNTER, "has_more": FLAG,
                                                       "messages": listing("Message")}),
@@ -221,6 +227,14 @@ PATHS = {
     "/api/messages/{message_id}": {
         "patch": route("The author edits", answer(200, {"message": ref("Message")}), body={"body*": TEXT}),
         "delete": route("The author deletes", answer(200, {"message": ref("Message")}))},
+    "/api/messages/{message_id}/around": {"get": route(
+        "The history around a message, oldest first (about half before it)",
+        answer(200, {"conversation_id": ID, "messages": listing("Message"), "has_more_before": FLAG,
+                     "has_more_after": FLAG}), query={"limit": limit(100)})},
+    "/api/messages/{message_id}/reactions": {
+        "post": route("React with an emoji", answer(200, {"message": ref("Message")}), body={"emoji*": TEXT}),
+        "delete": route("Take back one's emoji", answer(200, {"message": ref("Message")}), query={"emoji": TEXT},
+                        required_query=("emoji",))},
     "/api/messages/{message_id}/report": {"post": route(
         "Report a message to the operators", answer(201, {"report": ref("Report")}),
         body={"reason*": {"enum": ["spam", "abuse", "other"]}, "text": TEXT})},

@@ -80,10 +80,11 @@ def on_disconnect(reason=None):
 
 @socket_event("message:send")
 def on_message_send(user, payload):
-    """Client sends {conversation_id, body, client_id, attachment_id?}; ack carries the stored message."""
+    """Client sends {conversation_id, body, client_id, attachment_id?, reply_to?}; ack carries the stored message."""
     sent = send_message(user, check_id(payload.get("conversation_id"), "conversation_id"),
                         payload.get("body"), client_id=payload.get("client_id"),
-                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False))
+                        attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False),
+                        reply_to=payload.get("reply_to"))
     typing_ended_by_message(user, sent.message.conversation_id)
     return {"message": message_payload(sent.message), "duplicate": not sent.created}
 
