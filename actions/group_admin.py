@@ -12,6 +12,7 @@ from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
 from actions.files import remove_stored_objects_on_commit
 from actions.groups import add_membership_unchecked, check_keeps_an_owner, find_membership, remove_membership_unchecked
+from actions.profiles import forget_picture_on_commit
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
@@ -95,6 +96,7 @@ def purge_deleted_group(conversation_id: int, created_at: str) -> None:
         enqueue_on_commit(purge_deleted_group, conversation_id, created_at)
         return
     member_ids = [membership.user_id for membership in group.memberships]
+    forget_picture_on_commit(group)
     db.session.delete(group)
     for user_id in member_ids:
         queue_event(ConversationLeft(user_id, conversation_id, "deleted"))

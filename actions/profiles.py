@@ -18,8 +18,15 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from actions.access import access_conversation_picture, access_group_for_managing, access_profile, may_see_presence
-from actions.errors import ActionError, InvalidInput
+from actions.access import (
+    access_conversation_picture,
+    access_group_for_managing,
+    access_operator,
+    access_profile,
+    may_see_presence,
+)
+from actions.audit import record
+from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
 from actions.validation import check_int, check_string
 from events import atomic, on_commit, queue_event
@@ -148,6 +155,31 @@ def remove_group_avatar(manager: User, conversation_id: int) -> Conversation:
         _replace_on_commit(conversation, None)
         queue_event(ConversationUpdated(conversation.id))
     return conversation
+
+
+@atomic()
+def reset_profile(operator: User, user_id: int) -> User:
+    """An operator removes an offensive picture and status line (audited); the people who share a
+    conversation with the user see it at once. The name is changed through the account editor."""
+    access_operator(operator)
+    user = db.session.get(User, check_int(user_id, "user_id", minimum=1))
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    before = {"had_picture": user.avatar_key is not None, "status_text": user.status_text}
+    if before == {"had_picture": False, "status_text": ""}:
+        return user
+    record(operator, "user.reset_profile", "user", user.id, before, {"had_picture": False, "status_text": ""})
+    user.status_text = ""
+    if user.avatar_key is not None:
+        _replace_on_commit(user, None)
+    _tell_profile_changed(user)
+    return user
+
+
+def forget_picture_on_commit(owner: User | Conversation) -> None:
+    """A user or group that is going: its picture's files go once that has committed."""
+    if owner.avatar_key is not None:
+        _replace_on_commit(owner, None)
 
 
 def avatar_download_url(viewer: User, user_id: int, size: object) -> tuple[User, str | None]:

@@ -9,6 +9,7 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import lazy_gettext as _l
 
 from actions.lockout import lift_lockout, lockout_state
+from actions.profiles import reset_profile
 from actions.two_factor import reset_two_factor
 from actions.user_admin import (
     create_user,
@@ -114,6 +115,8 @@ class UserView(SecureModelView):
                        _l("Lock lifted: the account may log in again.")),
             "two-factor-off": (lambda: reset_two_factor(current_operator(), user_id),
                                _l("Two-factor authentication is off: the user logs in with the password alone.")),
+            "reset-profile": (lambda: reset_profile(current_operator(), user_id),
+                              _l("Picture and status line removed.")),
         }
         if operation not in operations:
             abort(404)

@@ -297,3 +297,53 @@ def test_a_picture_url_with_a_malformed_version_is_refused(client, alice):
     assert error_of(client.get(f"/api/users/{alice.id}/avatar?v=a%00b", headers=bearer(alice))) == (
         400, "invalid_version")
     assert client.get(f"/api/users/{alice.id}/avatar?v=anything-1_2", headers=bearer(alice)).status_code == 200
+
+
+# operators
+
+def test_an_operator_removes_an_offensive_picture_and_status_line(client, alice, bob, group, operator,
+                                                                  captured_events):
+    from actions.profiles import reset_profile
+    from models import AuditEntry
+
+    upload(client, bob, image_bytes(64, 64))
+    bob.status_text = "something offensive"
+    db.session.commit()
+    db.session.refresh(bob)
+    old_key = bob.avatar_key
+    captured_events.clear()
+    with pytest.raises(Exception) as refused:
+        reset_profile(alice, bob.id)
+    assert getattr(refused.value, "code", None) == "not_an_operator"
+    db.session.rollback()
+    reset_profile(operator, bob.id)
+    db.session.refresh(bob)
+    assert bob.avatar_key is None and bob.status_text == ""
+    assert get_storage().head(avatar_object_key(old_key, "small")) is None
+    (fact,) = captured_events
+    assert isinstance(fact, f.ProfileChanged) and alice.id in fact.recipients.user_ids
+    entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "user.reset_profile")).scalar_one()
+    assert entry.before == {"had_picture": True, "status_text": "something offensive"}
+
+
+def test_the_back_office_offers_the_profile_reset(client, auth, bob, operator):
+    bob.status_text = "rude words"
+    db.session.commit()
+    auth.login("operator")
+    page = client.get(f"/admin/user/manage/?id={bob.id}").get_data(as_text=True)
+    assert "rude words" in page and f"/admin/user/manage/{bob.id}/reset-profile" in page
+    assert client.post(f"/admin/user/manage/{bob.id}/reset-profile").status_code == 302
+    db.session.refresh(bob)
+    assert bob.status_text == ""
+
+
+def test_a_deleted_groups_picture_leaves_storage(client, alice, bob, group, operator):
+    from actions.group_admin import delete_group
+    from tests.helpers import run_queued_jobs
+
+    upload(client, alice, image_bytes(64, 64), f"/api/groups/{group.id}/avatar")
+    db.session.refresh(group)
+    key = group.avatar_key
+    delete_group(operator, group.id)
+    run_queued_jobs()
+    assert all(get_storage().head(avatar_object_key(key, size)) is None for size in AVATAR_SIZES)
