@@ -72,8 +72,9 @@ def test_tabs_reloads_and_the_last_close(app, clock, told):
 
 
 def test_a_vanished_process_is_swept_and_redis_outages_delay(app, clock, told, redis_server):
-    here = RedisPresence(redis_server.url, lambda task: None, lambda seconds: None)
-    there = RedisPresence(redis_server.url, lambda task: None, lambda seconds: None)
+    url = redis_server.url.rsplit("/", 1)[0] + "/5"  # a database of its own: the session's servers use 0
+    here = RedisPresence(url, lambda task: None, lambda seconds: None)
+    there = RedisPresence(url, lambda task: None, lambda seconds: None)
     here.redis.flushdb()
     tracker = tracker_for(app, here)
     there.connected(7, "x")  # a user of the other process: this one's sweep announces them
