@@ -21,9 +21,11 @@ from flask_wtf import FlaskForm
 
 from actions.access import access_operator, is_operator
 from actions.errors import ActionError, Forbidden
+from admin.labels import COLUMN_NAMES
 from admin.search import EscapedSearch
 from events.unit_of_work import savepoint
 from extensions import db
+from i18n import local_datetime
 from i18n.errors import error_text
 from models import User
 
@@ -107,11 +109,16 @@ class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
     can_create = can_edit = can_delete = False  # each panel opts in, and implements it with actions
     can_export = False  # exports come from the Export page, with explicit columns
     named_filter_urls = True  # readable, stable filter links such as ?flt0_conversation_equals=12
-    # Times are stored as UTC: show them to the second, marked as UTC.
-    column_type_formatters = {**DEFAULT_FORMATTERS,
-                              datetime: lambda view, value, name: value.strftime("%Y-%m-%d %H:%M:%S UTC")}
+    # Times are stored as UTC: shown in the operator's time zone (else UTC) and language, the zone named.
+    column_type_formatters = {**DEFAULT_FORMATTERS, datetime: lambda view, value, name: local_datetime(value)}
     column_type_formatters_detail = column_type_formatters
     can_set_page_size = True
+
+    def get_column_name(self, field: str):
+        """The panel's own label, else the common heading of that column (admin.labels), translated."""
+        if self.column_labels and field in self.column_labels:
+            return self.column_labels[field]
+        return COLUMN_NAMES.get(field) or super().get_column_name(field)
     page_size = 50
 
     def __init__(self, model, **kwargs) -> None:

@@ -31,3 +31,9 @@ def test_an_accounts_page_in_chinese(operator_client, alice):  # noqa: F811
 def test_the_operations_and_jobs_pages_in_chinese(operator_client):  # noqa: F811
     assert "<h4>依赖服务</h4>" in operator_client.get("/admin/operations/", headers=ZH).get_data(as_text=True)
     assert "<h2>后台任务</h2>" in operator_client.get("/admin/jobs/", headers=ZH).get_data(as_text=True)
+
+
+def test_list_headings_and_times_in_the_readers_language(operator_client, alice):  # noqa: F811
+    html = operator_client.get("/admin/user/", headers=ZH).get_data(as_text=True)
+    assert "显示名称" in html and "最近在线" in html  # headings the panel does not label itself, and its own
+    assert "UTC" in html and "年" in html  # created_at in the reader's locale, the zone named
