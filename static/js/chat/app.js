@@ -22,6 +22,8 @@ import { PresenceBook } from "./presence.js";
 import { PresenceView } from "./presence-view.js";
 import { watchSessionEnd } from "./session-notice.js";
 import { Typing } from "./typing.js";
+import { Receipts } from "./receipts.js";
+import { UnreadDivider, pageIsSeen, seenUpTo } from "./unread.js";
 
 const SESSION_RETRY_MS = 5000;
 
@@ -52,12 +54,16 @@ export class ChatApp {
       onReport: (message) => this.reports.open(message),
       onProfile: (user, message) => this.profileCard.open(user, { message }),
       isBlocked: (userId) => this.contacts.isBlocked(userId),
+      receiptOf: (conversation, message) => this.receipts.ticks(conversation, message),
+      onShown: () => this.divider.place(),
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
         this.renderPending(entry.conversation_id);
       },
     });
+    this.divider = new UnreadDivider({ me, scroller: this.view.scroller, list: this.view.list });
+    this.view.scroller.addEventListener("scroll", debounce(() => this.markRead(), 250));
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.contacts = new Contacts({ me, onChat: (conversation) => this.adopt(conversation),
       onBlocksChanged: () => this.blocksChanged() });
@@ -95,6 +101,9 @@ export class ChatApp {
     this.sync = new Sync({ store: this.store, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source) });
     this.refreshSoon = debounce(() => this.refreshConversations().catch(() => {}), 500);
+    // Ticks: this page acks what it receives; the open conversation's receipts draw its own messages' ticks.
+    this.receipts = new Receipts({ me, connection: this.connection, store: this.store,
+      onChange: (id) => id === this.openId && this.view.redrawReceipts() });
     this.bindSocketEvents();
     // Presence, typing and the end of this browser's session (docs/protocol.md "Presence and typing").
     this.presence = new PresenceBook({ connection: this.connection, onChange: (ids) => this.presenceChanged(ids) });
@@ -121,6 +130,7 @@ export class ChatApp {
   bindSocketEvents() {
     const on = (event, handler) => this.connection.socket.on(event, handler);
     this.contacts.bind(on);
+    this.receipts.bind(on);
     on("message:new", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("message:updated", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("conversation:added", ({ conversation }) => {
@@ -163,6 +173,7 @@ export class ChatApp {
     for (const id of this.store.threads.keys()) this.sync.check(id); // behind the listed last_revision
     if (gone.includes(this.openId)) this.close();
     this.sidebar.render();
+    this.receipts.receivedListed(); // what is listed has reached this device
     if (this.openId) this.showHeader(this.store.get(this.openId));
   }
 
@@ -207,15 +218,19 @@ export class ChatApp {
     this.showHeader(conversation);
     this.header.loadMembers(conversationId);
     this.typing.render();
+    this.receipts.load(conversationId);
     const thread = this.store.thread(conversationId);
+    this.divider.start(conversation); // before drawing: "New messages" above the first unread one
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
+    const revealUnread = () => this.divider.reveal(thread, () => this.history.older(thread))
+      .then(() => this.markRead());
     if (thread.loaded) {
-      this.markRead();
+      revealUnread();
     } else {
       this.history.newest(thread).then((loaded) => {
         if (!loaded) return;
         this.sync.check(conversationId); // a live event that came while loading may lie beyond a gap
-        this.markRead();
+        if (this.openId === conversationId) revealUnread();
       });
     }
     // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
@@ -265,6 +280,7 @@ export class ChatApp {
 
   close() {
     this.presenceView.closed();
+    this.divider.stop();
     this.openId = null;
     this.typing.render();
     window.history.replaceState(null, "", window.location.pathname);
@@ -283,7 +299,8 @@ export class ChatApp {
       return;
     }
     const thread = this.store.threads.get(conversationId);
-    const watching = this.openId === conversationId && document.visibilityState === "visible";
+    // Counted unread unless the user is looking at the newest end of it (unread.js marks it read then).
+    const watching = this.openId === conversationId && pageIsSeen() && this.view.pinned;
     const changed = [];
     let followOwn = false;
     const settled = this.settleOwn(messages);
@@ -294,6 +311,9 @@ export class ChatApp {
         if (message.sender?.id === this.me.id && message.seq === thread.newestSeq) followOwn = true;
       }
     }
+    // Messages of others reached this device: ack them (delivered ticks, receipts.js).
+    const fromOthers = messages.filter((message) => message.sender?.id !== this.me.id);
+    if (fromOthers.length) this.receipts.received(conversationId, Math.max(...fromOthers.map((m) => m.seq)));
     // A revision applied above the watermark leaves a gap: the changes since it fill it.
     if (thread && source !== "sync") this.sync.check(conversationId);
     if (thread && this.view.isShowing(thread)) {
@@ -343,6 +363,7 @@ export class ChatApp {
     try {
       await this.refreshConversations();
       this.presence.query(this.directPeerIds()); // changes while we were away were not told
+      if (this.openId) this.receipts.load(this.openId); // receipts missed while away
     } catch (error) {
       toast(error.message);
     }
@@ -352,13 +373,14 @@ export class ChatApp {
     this.markRead();
   }
 
-  /** Tell the server (and so the user's other tabs) what the user has seen. */
+  /** Tell the server (and so the user's other tabs) what the user has seen: the messages scrolled into
+   * view of the open conversation, in a visible tab of a focused window (unread.js). */
   markRead() {
     const id = this.openId;
     const thread = id ? this.store.threads.get(id) : null;
     const conversation = id ? this.store.get(id) : null;
-    if (!thread?.loaded || !conversation || document.visibilityState !== "visible") return;
-    const seq = thread.newestSeq;
+    if (!thread?.loaded || !conversation || !pageIsSeen()) return;
+    const seq = Math.min(thread.newestSeq, seenUpTo(this.view.scroller, this.view.list));
     const readUpTo = conversation.membership?.last_read_seq || 0;
     if (seq > readUpTo && this.connection.connected) {
       this.connection.emit("conversation:read", { conversation_id: id, seq }, () => {});

@@ -12,7 +12,8 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 export class ThreadView {
-  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile, isBlocked = () => false }) {
+  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile, isBlocked = () => false,
+    receiptOf = null, onShown = () => false }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
@@ -21,6 +22,9 @@ export class ThreadView {
     this.jumpButton = $("#jump-latest");
     this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
     this.isBlocked = isBlocked; // (user id) -> their messages hide (contacts.js)
+    this.receiptOf = receiptOf; // (conversation, own message) -> its ticks, a span.receipt (receipts.js)
+    // The list was drawn again from scratch: unread.js puts its divider back (true: and scrolled to it).
+    this.onShown = onShown;
     this.revealed = new Set(); // ids of blocked people's messages shown on request
     this.thread = null;
     this.conversation = null;
@@ -50,7 +54,17 @@ export class ThreadView {
     this.renderPending(pending);
     this.renderHistoryStatus();
     this.jumpButton.hidden = true;
-    this.scrollToBottom();
+    if (!this.onShown()) this.scrollToBottom();
+  }
+
+  /** Draw the ticks of the shown own messages again, in place (a receipt came). */
+  redrawReceipts() {
+    if (!this.thread || !this.receiptOf) return;
+    for (const [id, item] of this.elements) {
+      const message = this.thread.byId.get(id);
+      const old = item.querySelector(".message-meta .receipt");
+      if (message && old) old.replaceWith(this.receiptOf(this.conversation, message));
+    }
   }
 
   isShowing(thread) {
@@ -161,6 +175,7 @@ export class ThreadView {
         ? el("span", { className: "message-edited", text: t("edited"), attrs: { title: fullTime(message.edited_at) } })
         : null,
     ]);
+    if (own && !message.removed && this.receiptOf) meta.append(this.receiptOf(this.conversation, message));
     let body;
     if (message.removed) {
       const text = message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
