@@ -88,6 +88,8 @@ class BaseConfig:
         self.PRESENCE_GRACE_SECONDS = float(get("PRESENCE_GRACE_SECONDS", "5"))
         self.PRESENCE_BATCH_SECONDS = float(get("PRESENCE_BATCH_SECONDS", "1"))
         self.PRESENCE_EXPIRY_SECONDS = int(get("PRESENCE_EXPIRY_SECONDS", "60"))
+        # Groups up to this many members hear each member come and go; bigger ones ask for their count.
+        self.PRESENCE_GROUP_LIMIT = int(get("PRESENCE_GROUP_LIMIT", "200"))
         self.TRUSTED_PROXIES = int(get("TRUSTED_PROXIES", "0"))
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
         self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"))

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, may_see_presence, presence_viewers, visible_presences
@@ -81,12 +83,17 @@ def announce_presence_changes(changes: Mapping[int, bool]) -> None:
 
 
 def _audiences(subjects: list[int]) -> dict[int, set[int]]:
-    """Who shares a conversation with each subject, or has them as a contact."""
+    """Who shares a conversation of at most PRESENCE_GROUP_LIMIT members with each subject, or has
+    them as a contact. Bigger groups are not told each change (a thousand members coming and going
+    would flood everyone, as Telegram and Slack avoid too): their pages ask for the count."""
     mine, others = aliased(Membership), aliased(Membership)
     audiences: dict[int, set[int]] = {}
+    small = (db.select(Membership.conversation_id).group_by(Membership.conversation_id)
+             .having(func.count() <= current_app.config["PRESENCE_GROUP_LIMIT"]))
     rows = db.session.execute(
         db.select(mine.user_id, others.user_id).join(others, others.conversation_id == mine.conversation_id)
-        .where(mine.user_id.in_(subjects), others.user_id != mine.user_id).distinct())
+        .where(mine.user_id.in_(subjects), others.user_id != mine.user_id, mine.conversation_id.in_(small))
+        .distinct())
     for subject, viewer in rows:
         audiences.setdefault(subject, set()).add(viewer)
     for subject, viewer in db.session.execute(

@@ -2,12 +2,14 @@
 (facts captured at commit, no server)."""
 from __future__ import annotations
 
+import pytest
+
 from actions.access import may_see_presence, presence_viewers, visible_presences
 from actions.presence import announce_presence_changes
 from events.facts import PresenceBatch
 from extensions import db
 from models import Block, Contact, PrivacySettings
-from tests.factories import make_user
+from tests.factories import make_group, make_user
 
 
 def test_members_and_contacts_are_told_once_each_strangers_never(app, alice, bob, carol, group, captured_events):
@@ -44,3 +46,13 @@ def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
             assert visible_presences(viewer, viewers) == {
                 subject for subject in viewers if may_see_presence(viewer, subject)}, (audience, viewer)
     assert expected == {alice.id}
+
+
+@pytest.mark.parametrize("app_settings", [{"PRESENCE_GROUP_LIMIT": 2}])
+def test_groups_past_the_limit_are_not_told(app, alice, bob, carol, captured_events):
+    make_group(alice, "Big", [bob, carol])  # three members: past the limit
+    make_group(alice, "Pair", [bob])  # two: told
+    captured_events.clear()
+    announce_presence_changes({carol.id: True, alice.id: False})
+    (batch,) = captured_events
+    assert dict(batch.views) == {bob.id: (alice.id,)}  # carol shares only the big group

@@ -7,6 +7,8 @@ import { personAvatar } from "./avatars.js";
 import { nt, t } from "../i18n.js";
 import { presenceLabel, presenceState } from "./presence.js";
 
+const POLL_MS = 60_000;
+
 export class PresenceView {
   constructor({ me, book }) {
     this.me = me;
@@ -37,11 +39,25 @@ export class PresenceView {
     const opened = this.conversation?.id !== conversation.id;
     this.conversation = conversation;
     this.members = members;
-    if (opened && conversation.kind === "group") this.book.conversation(conversation.id);
+    if (opened) this.poll(conversation);
     this.render();
   }
 
+  /** A group's members' presence now, and again every minute while it is open: groups bigger than
+   * PRESENCE_GROUP_LIMIT are not told each change (docs/configuration.md). */
+  poll(conversation) {
+    clearInterval(this.polling);
+    this.polling = null;
+    if (conversation.kind !== "group") return;
+    this.book.conversation(conversation.id);
+    this.polling = setInterval(() => {
+      if (document.visibilityState === "visible") this.book.conversation(conversation.id);
+    }, POLL_MS);
+  }
+
   closed() {
+    clearInterval(this.polling);
+    this.polling = null;
     this.conversation = null;
     this.members = null;
     this.render();
