@@ -3,9 +3,10 @@
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
-import { nt, t } from "../i18n.js";
+import { N_, nt, t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
+N_("Notices from the Switchboard operators"); // the server's text above, for the catalogue
 
 export class ConversationHeader {
   constructor({ me, onLeave, onBack, onProfile, onRender }) {
@@ -109,7 +110,8 @@ export class ConversationHeader {
     } else {
       const other = this.members ? [...this.members.values()].find((member) => member.id !== this.me.id) : null;
       if (other) parts.push(t("Direct chat with @{username}", { username: other.username }));
-      else parts.push(conversation.description || t("Direct chat")); // e.g. the service's notices
+      // The notices conversation's description is the server's own text (actions/broadcasts.py): translated.
+      else parts.push(conversation.description ? t(conversation.description) : t("Direct chat"));
     }
     this.subtitle.textContent = parts.join(" · ");
     this.subtitle.title = this.subtitle.textContent;
