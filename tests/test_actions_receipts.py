@@ -1,0 +1,93 @@
+"""actions.receipts: the exact facts a delivered or read step releases (the authors passed, and no
+one else; the read position hidden where the reader's privacy or a block says so), positions that
+only move forward, read implying delivered, and the receipts each member may see."""
+from __future__ import annotations
+
+import pytest
+
+from actions.blocks import block_user
+from actions.conversations import mark_read
+from actions.errors import ActionError
+from actions.messages import send_message
+from actions.privacy import update_privacy
+from actions.receipts import mark_delivered, read_receipts
+from events.facts import ConversationRead, ReceiptMoved
+from tests.factories import make_group
+
+
+@pytest.fixture
+def trio(alice, bob, carol):
+    """alice's group with bob and carol: seq 1 from alice, 2 from carol (which reads alice's), 3 from alice."""
+    group = make_group(alice, "Ticks", [bob, carol])
+    send_message(alice, group.id, "one")
+    send_message(carol, group.id, "two")
+    send_message(alice, group.id, "three")
+    return group
+
+
+def receipts_of(fact_list):
+    return [fact for fact in fact_list if isinstance(fact, ReceiptMoved)]
+
+
+def test_delivery_tells_each_author_passed_once(trio, alice, bob, carol, captured_events):
+    captured_events.clear()
+    assert mark_delivered(bob, trio.id, 2).last_delivered_seq == 2
+    assert captured_events == [ReceiptMoved(trio.id, bob.id, 2, 0, (alice.id, carol.id))]
+    captured_events.clear()
+    mark_delivered(bob, trio.id, 99)  # held at the newest message: only alice's third is passed
+    assert captured_events == [ReceiptMoved(trio.id, bob.id, 3, 0, (alice.id,))]
+    captured_events.clear()
+    assert mark_delivered(bob, trio.id, 1).last_delivered_seq == 3  # never back
+    assert captured_events == []
+
+
+def test_reading_tells_the_authors_whose_messages_it_passed(trio, alice, bob, carol, captured_events):
+    captured_events.clear()
+    mark_read(bob, trio.id, 1)
+    assert captured_events == [ConversationRead(bob.id, trio.id, 1), ReceiptMoved(trio.id, bob.id, 1, 1, (alice.id,))]
+    captured_events.clear()
+    mark_read(bob, trio.id, 2)  # carol's message only: alice is not told
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 2, 2, (carol.id,))]
+
+
+def test_writing_reads_what_came_before(trio, alice, bob, carol, captured_events):
+    captured_events.clear()
+    send_message(bob, trio.id, "four")
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 4, 4, (alice.id, carol.id))]
+    captured_events.clear()
+    send_message(bob, trio.id, "five")  # nothing of others in between: no receipt
+    assert receipts_of(captured_events) == []
+
+
+def test_a_hidden_read_position_still_tells_delivery(trio, alice, bob, carol, captured_events):
+    update_privacy(bob, {"read_receipts": "nobody"})
+    block_user(carol, bob.id)
+    captured_events.clear()
+    mark_read(bob, trio.id, 3)  # delivered and read at once
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 3, 3, (), (alice.id, carol.id))]
+    (carol_sees,) = [receipt for receipt in read_receipts(carol, trio.id) if receipt.user_id == bob.id]
+    assert (carol_sees.last_delivered_seq, carol_sees.last_read_seq) == (3, None)
+
+
+def test_receipts_list_every_other_member_with_read_where_allowed(trio, alice, bob, carol):
+    mark_delivered(bob, trio.id, 3)
+    mark_read(bob, trio.id, 2)
+    seen = {receipt.user_id: (receipt.last_delivered_seq, receipt.last_read_seq)
+            for receipt in read_receipts(alice, trio.id)}
+    assert seen == {bob.id: (3, 2), carol.id: (2, 2)}
+    update_privacy(bob, {"read_receipts": "contacts"})
+    seen = {receipt.user_id: (receipt.last_delivered_seq, receipt.last_read_seq)
+            for receipt in read_receipts(alice, trio.id)}
+    assert seen == {bob.id: (3, None), carol.id: (2, 2)}
+    update_privacy(alice, {"read_receipts": "nobody"})  # an exchange: she now sees nobody's
+    assert [receipt.last_read_seq for receipt in read_receipts(alice, trio.id)] == [None, None]
+
+
+def test_outsiders_are_refused(trio, captured_events):
+    from tests.factories import make_user
+
+    outsider = make_user("mallory")
+    captured_events.clear()
+    with pytest.raises(ActionError) as refused:
+        mark_delivered(outsider, trio.id, 1)
+    assert refused.value.code == "not_a_member" and captured_events == []
