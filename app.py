@@ -17,6 +17,7 @@ from gateway import init_gateway
 from i18n import init_app as init_i18n
 from jobs import init_jobs
 from realtime.socketio_adapter import init_realtime
+from realtime.web_push_adapter import init_web_push
 
 
 def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
@@ -100,6 +101,7 @@ def register_extensions(app: Flask) -> None:
     init_realtime(app)
     init_gateway(app)  # the bzGhost clients' adapter and /ws/im, on the same bus (docs/gateway.md)
     init_jobs(app)
+    init_web_push(app)  # new messages to members without a live socket, by a job (actions/web_push.py)
 
 
 def register_operations(app: Flask) -> None:

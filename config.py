@@ -208,6 +208,14 @@ class BaseConfig:
                                  ("DEBUG", "INFO", "WARNING", "ERROR"))
         self.METRICS_TOKEN = get("METRICS_TOKEN", "")
         self.READINESS_TIMEOUT_SECONDS = float(get("READINESS_TIMEOUT_SECONDS", "2"))
+        # Web Push (actions/web_push.py): the VAPID key (a PEM file, generated on first use outside
+        # production), the contact push services may write to, how long they keep an undelivered push,
+        # and (tests, a local push service) whether plain-HTTP endpoints are accepted.
+        self.VAPID_PRIVATE_KEY_FILE = (get("VAPID_PRIVATE_KEY_FILE")
+                                       or str(Path(instance_path) / "vapid_private_key.pem"))
+        self.VAPID_SUBJECT = get("VAPID_SUBJECT") or "mailto:admin@localhost"
+        self.WEB_PUSH_TTL_SECONDS = int(get("WEB_PUSH_TTL_SECONDS", "86400"))
+        self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"))
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")

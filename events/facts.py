@@ -95,6 +95,15 @@ class ConversationRead(ToUser):
 
 
 @dataclass(frozen=True)
+class ConversationMuted(ToUser):
+    """A user muted or unmuted a conversation: their other tabs and devices follow."""
+
+    user_id: int
+    conversation_id: int
+    muted: bool
+
+
+@dataclass(frozen=True)
 class ReceiptMoved(Fact):
     """A member's delivered or read position passed messages of others (actions.receipts): the
     authors of those messages are told, for their ticks. `read_visible_to` may see the read

@@ -27,7 +27,7 @@ QUEUE_NAME = "switchboard"
 # Modules that declare jobs: imported before registering, so every process (web, consumer)
 # registers the same jobs whatever it imported first.
 JOB_MODULES = ("actions.files", "actions.file_cleanup", "actions.broadcasts", "actions.group_admin",
-               "actions.security_log", "actions.codes", "actions.registration")
+               "actions.security_log", "actions.codes", "actions.registration", "actions.web_push")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from models.invite import Invite
 from models.job_failure import JobFailure
 from models.login_session import LoginSession
 from models.message import Message, MessageMention, MessageReaction
+from models.push_subscription import PushSubscription
 from models.qr_login import QrLogin
 from models.report import Report
 from models.security_event import SecurityEvent
@@ -19,4 +20,5 @@ from models.user import User
 __all__ = ["AccountCode", "AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Block", "Contact",
            "ContactRequest", "Conversation", "Invite", "JobFailure", "LoginSession", "Membership", "Message",
            "MessageMention", "MessageReaction",
-           "PrivacySettings", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor", "User"]
+           "PrivacySettings", "PushSubscription", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor",
+           "User"]

@@ -60,6 +60,9 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.ConversationRead):
             return [emit_frame("conversation:read", {"conversation_id": fact.conversation_id,
                                                      "last_read_seq": fact.last_read_seq}, _room_of(fact))]
+        if isinstance(fact, f.ConversationMuted):
+            return [emit_frame("conversation:muted", {"conversation_id": fact.conversation_id,
+                                                      "muted": fact.muted}, _room_of(fact))]
         if isinstance(fact, f.ReceiptMoved):  # the authors' ticks; read null where the reader hides it
             receipt = {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
                        "last_delivered_seq": fact.last_delivered_seq}
@@ -93,13 +96,13 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.SessionEnded):  # the page shows why before it is cut (docs/protocol.md)
             return [emit_frame("session:ended", {"reason": fact.reason}, session_room(fact.session_id)),
                     room_command("disconnect", session_room(fact.session_id))]
-        if isinstance(fact, CONTACT_FACTS):
-            return contact_frames(fact)
         if isinstance(fact, f.ProfileChanged):
             # One frame to every recipient's room: a person in several shared conversations gets it once.
             user = db.session.get(User, fact.user_id)
             return [emit_frame("user:updated", {"user": profile_payload(user)},
                                [user_room(user_id) for user_id in fact.recipients.user_ids])]
+        if isinstance(fact, CONTACT_FACTS):
+            return contact_frames(fact)
         if isinstance(fact, f.TypingChanged):  # the typist's own sockets get it too: they skip their own id
             return [emit_frame("typing", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
                                           "typing": fact.typing}, conversation_room(fact.conversation_id))]

@@ -41,3 +41,5 @@ from blueprints.api import contacts  # noqa: E402,F401
 from blueprints.api import language  # noqa: E402,F401
 from blueprints.api import presence  # noqa: E402,F401
 from blueprints.api import message_depth  # noqa: E402,F401
+from blueprints.api import chat_search  # noqa: E402,F401
+from blueprints.api import notifications  # noqa: E402,F401

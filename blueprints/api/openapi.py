@@ -71,6 +71,8 @@ SCHEMAS = {
     "Session": obj({"id": TEXT, "device": TEXT, "user_agent": {"type": ["string", "null"]},
                     "ip_address": {"type": ["string", "null"]}, "method": {"enum": ["password", "code", "qr", "token"]},
                     "created_at": TEXT, "last_seen_at": TEXT, "current": FLAG}),
+    "PushSubscription": obj({"id": ID, "endpoint": TEXT, "include_text": FLAG, "created_at": TEXT},
+                            {"user_agent": {"type": ["string", "null"]}, "last_sent_at": {"type": ["string", "null"]}}),
     "Token": obj({"id": ID, "name": TEXT, "created_at": TEXT, "expires_at": {"type": ["string", "null"]},
                   "last_used_at": {"type": ["string", "null"]}}),
 }
@@ -294,6 +296,24 @@ PATHS = {
         answer(200, {"receipts": {"type": "array", "items": obj({
             "user_id": ID, "user": ref("User"), "last_delivered_seq": COUNTER,
             "last_read_seq": {"anyOf": [COUNTER, {"type": "null"}]}})}}))},
+    "/api/search/messages": {"get": route(
+        "Search the messages of the caller's conversations (every term, parts of words, any script), newest "
+        "first; the next page with before_id the last id",
+        answer(200, {"messages": listing("Message"), "terms": {"type": "array", "items": TEXT}, "has_more": FLAG}),
+        query={"q": TEXT, "conversation_id": ID, "since": TEXT, "until": TEXT, "before_id": ID, "limit": limit(50)},
+        required_query=("q",))},
+    "/api/conversations/{conversation_id}/mute": {"put": route(
+        "Mute or unmute a conversation: everything but mentions is silenced (sounds, notifications, Web Push)",
+        answer(200, {"conversation_id": ID, "muted": FLAG}), body={"muted*": FLAG})},
+    "/api/push/key": {"get": route("The Web Push (VAPID) public key, base64url", answer(200, {"public_key": TEXT}))},
+    "/api/push/subscriptions": {
+        "get": route("The caller's Web Push subscriptions", answer(200, {"subscriptions": {
+            "type": "array", "items": ref("PushSubscription")}})),
+        "post": route("Push this browser the caller's messages while they have no live socket",
+                      answer(201, {"subscription": ref("PushSubscription")}),
+                      body={"subscription*": obj({"endpoint": TEXT, "keys": obj({"p256dh": TEXT, "auth": TEXT})}),
+                            "include_text": FLAG}),
+        "delete": route("Stop pushing to a browser", answer(200), body={"endpoint*": TEXT})},
     "/api/groups": {
         "get": route("Public groups", answer(200, {"groups": listing("Conversation")}),
                      query={"q": TEXT, "limit": limit(100)}),

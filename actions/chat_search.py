@@ -1,0 +1,69 @@
+"""Search in the chat: the messages of the conversations the caller belongs to, and nothing else.
+
+The search itself (terms, substring matching in any script, Chinese terms of one or two
+characters included) is actions.search's, the back office's; this module only narrows it to
+the caller's memberships, never shows removed messages, and adds the chat's filters: one
+conversation, and a time range on the message's creation (`since` inclusive, `until`
+exclusive). Results come newest first; the next page is asked with `before_id` the last id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from actions.access import access_conversation
+from actions.errors import InvalidInput
+from actions.search import message_search_filter
+from actions.validation import check_id, check_int, check_limit, check_search_query
+from extensions import db
+from models import Membership, Message
+
+
+@dataclass(frozen=True)
+class ChatSearchPage:
+    messages: list[Message]  # newest first
+    terms: list[str]  # the terms matched, for highlighting
+    has_more: bool  # then ask again with before_id=messages[-1].id
+
+
+def search_my_messages(user, query: object, *, conversation_id: object = None, since: object = None,
+                       until: object = None, before_id: object = None, limit: object = 20) -> ChatSearchPage:
+    """Messages of the caller's conversations containing every term of `query`, newest first."""
+    terms = check_search_query(query)
+    condition = message_search_filter(query)
+    limit = check_limit(limit, default=20, maximum=50)
+    before_id = check_int(before_id, "before_id", minimum=1, required=False)
+    since_moment = check_moment(since, "since")
+    until_moment = check_moment(until, "until")
+    conversation_id = check_id(conversation_id, "conversation_id", required=False)
+    if conversation_id is not None:
+        access_conversation(user, conversation_id)  # 404 for a conversation the caller is not in
+        scope = [conversation_id]
+    else:
+        scope = db.select(Membership.conversation_id).where(Membership.user_id == user.id)
+    statement = (db.select(Message).where(condition, Message.conversation_id.in_(scope),
+                                          Message.hidden_at.is_(None), Message.deleted_at.is_(None)))
+    if before_id is not None:
+        statement = statement.where(Message.id < before_id)
+    if since_moment is not None:
+        statement = statement.where(Message.created_at >= since_moment)
+    if until_moment is not None:
+        statement = statement.where(Message.created_at < until_moment)
+    rows = list(db.session.execute(statement.order_by(Message.id.desc()).limit(limit + 1)).scalars())
+    return ChatSearchPage(messages=rows[:limit], terms=terms, has_more=len(rows) > limit)
+
+
+def check_moment(value: object, field: str) -> datetime | None:
+    """An ISO 8601 date (`2026-12-02`, midnight UTC) or time (`2026-12-02T14:05:00Z`), as naive UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        example = "e.g. 2026-12-02 or 2026-12-02T14:05:00Z"
+        raise InvalidInput("invalid_" + field, f"{field} must be an ISO 8601 date or time, {example}.") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment

@@ -1,0 +1,168 @@
+"""Web Push (VAPID): browsers' subscriptions, and the job that pushes a new message to them.
+
+Who is pushed: the members of a conversation other than the sender who have no live socket
+anywhere (realtime.presence, asked by the web process when the message commits:
+web_push_adapter.WebPushAdapter) and who have not muted it, unless the message mentions them.
+The push itself is a job (`send_message_push`, one per subscription), never the request; a
+subscription the push service says is gone (404, 410) is deleted. A subscription made with
+`include_text` false is pushed the conversation and message ids only: no text, no sender.
+
+The VAPID key is a PEM file (VAPID_PRIVATE_KEY_FILE) that the web process and the job consumer
+both read; outside production it is generated on first use.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+
+from actions.errors import InvalidInput, NotFound
+from actions.validation import check_string
+from events import atomic
+from extensions import db
+from jobs import job
+from models import Conversation, Membership, Message, PushSubscription, User
+from models.time import utcnow
+
+log = logging.getLogger(__name__)
+
+EXCERPT_LENGTH = 200  # characters of a message's text in a push
+GONE = (404, 410)  # the push service forgot the subscription: delete it
+
+
+def push_public_key() -> str:
+    """The VAPID public key as browsers take it (applicationServerKey): base64url, unpadded."""
+    vapid = _vapid_key()
+    raw = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _vapid_key() -> Vapid:
+    path = Path(current_app.config["VAPID_PRIVATE_KEY_FILE"])
+    if not path.exists():
+        if current_app.config.get("ENV_NAME") == "production":
+            raise NotFound("push_unavailable", "Web Push is not configured on this server.")
+        _generate_key(path)
+    return Vapid.from_file(str(path))
+
+
+def _generate_key(path: Path) -> None:
+    """A new P-256 key in `path`, created at most once even when processes race (O_EXCL)."""
+    vapid = Vapid()
+    vapid.generate_keys()
+    pem = vapid.private_pem()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "wb") as key_file:
+        key_file.write(pem)
+    log.warning("VAPID_PRIVATE_KEY_FILE did not exist: generated a Web Push key in %s", path)
+
+
+def _check_key(value: object, field: str, max_length: int) -> str:
+    key = check_string(value, field, max_length=max_length)
+    try:
+        base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:
+        raise InvalidInput("invalid_subscription", f"keys.{field} must be base64url.") from None
+    return key
+
+
+def _check_endpoint(value: object) -> str:
+    endpoint = check_string(value, "endpoint", max_length=2048)
+    parts = urlsplit(endpoint)
+    schemes = ("https", "http") if current_app.config["WEB_PUSH_ALLOW_HTTP"] else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
+    return endpoint
+
+
+@atomic()
+def subscribe(user: User, subscription: object, include_text: object = True,
+              user_agent: str | None = None) -> PushSubscription:
+    """Record a browser's PushSubscription ({endpoint, keys: {p256dh, auth}}) for the caller.
+
+    The endpoint is the browser's: subscribing it again (another account on the same browser)
+    moves it to the caller, so one browser is never pushed someone else's messages."""
+    if not isinstance(subscription, dict) or not isinstance(subscription.get("keys"), dict):
+        raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
+    if not isinstance(include_text, bool):
+        raise InvalidInput("invalid_include_text", "include_text must be true or false.")
+    endpoint = _check_endpoint(subscription.get("endpoint"))
+    p256dh = _check_key(subscription["keys"].get("p256dh"), "p256dh", 128)
+    auth = _check_key(subscription["keys"].get("auth"), "auth", 64)
+    row = db.session.execute(db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar()
+    if row is None:
+        row = PushSubscription(endpoint=endpoint)
+        db.session.add(row)
+    row.user_id, row.p256dh, row.auth, row.include_text = user.id, p256dh, auth, include_text
+    row.user_agent = (user_agent or "")[:512] or None
+    db.session.flush()
+    return row
+
+
+@atomic()
+def unsubscribe(user: User, endpoint: object) -> None:
+    """Forget the caller's subscription with this endpoint (404 if they have none)."""
+    endpoint = check_string(endpoint, "endpoint", max_length=2048)
+    row = db.session.execute(db.select(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id)).scalar()
+    if row is None:
+        raise NotFound("subscription_not_found", "No such push subscription.")
+    db.session.delete(row)
+
+
+def subscriptions_of(user: User) -> list[PushSubscription]:
+    return list(db.session.execute(db.select(PushSubscription).where(PushSubscription.user_id == user.id)
+                                   .order_by(PushSubscription.id)).scalars())
+
+
+def push_payload(message: Message, include_text: bool) -> dict:
+    """What the service worker receives; without text: ids only (it says "New message")."""
+    payload = {"type": "message", "conversation_id": message.conversation_id, "message_id": message.id}
+    if include_text:
+        conversation = db.session.get(Conversation, message.conversation_id)
+        sender = message.sender.display_name if message.sender is not None else None
+        payload["title"] = conversation.name if conversation.kind == "group" and conversation.name else sender
+        payload["sender"] = sender
+        body = message.body if message.deleted_at is None and message.hidden_at is None else ""
+        payload["body"] = body[:EXCERPT_LENGTH] if body else ("(file)" if message.attachment_id else "")
+    return payload
+
+
+@job()
+def send_message_push(subscription_id: int, message_id: int) -> None:
+    """Push one message to one subscription; a gone subscription is deleted, other failures retried."""
+    subscription = db.session.get(PushSubscription, subscription_id)
+    message = db.session.get(Message, message_id)
+    if subscription is None or message is None or message.deleted_at or message.hidden_at:
+        return
+    member = db.session.execute(db.select(Membership.id).where(
+        Membership.conversation_id == message.conversation_id, Membership.user_id == subscription.user_id)).scalar()
+    if member is None:  # left the conversation since
+        return
+    config = current_app.config
+    _vapid_key()  # made if missing (outside production)
+    try:
+        webpush({"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
+                json.dumps(push_payload(message, subscription.include_text)),
+                vapid_private_key=config["VAPID_PRIVATE_KEY_FILE"],
+                vapid_claims={"sub": config["VAPID_SUBJECT"]}, ttl=config["WEB_PUSH_TTL_SECONDS"], timeout=10)
+    except WebPushException as error:
+        status = error.response.status_code if error.response is not None else None
+        if status in GONE:
+            log.info("push subscription %s is gone (%s): deleted", subscription_id, status)
+            db.session.delete(subscription)
+            return
+        raise
+    subscription.last_sent_at = utcnow()

@@ -1,0 +1,49 @@
+"""Notifications over REST: muting a conversation (actions.notifications), Web Push subscriptions
+(actions.web_push): the server's key, subscribe, unsubscribe."""
+from flask import jsonify, request
+
+from actions.notifications import set_muted
+from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
+from blueprints.api import api_user, bp, json_body
+from payloads import isoformat
+
+
+def subscription_payload(subscription) -> dict:
+    return {"id": subscription.id, "endpoint": subscription.endpoint, "include_text": subscription.include_text,
+            "user_agent": subscription.user_agent, "created_at": isoformat(subscription.created_at),
+            "last_sent_at": isoformat(subscription.last_sent_at)}
+
+
+@bp.get("/push/key")
+def push_key():
+    """The VAPID public key for PushManager.subscribe's applicationServerKey."""
+    return jsonify({"ok": True, "public_key": push_public_key()})
+
+
+@bp.get("/push/subscriptions")
+def list_push_subscriptions():
+    """The caller's subscribed browsers."""
+    return jsonify({"ok": True, "subscriptions": [subscription_payload(s) for s in subscriptions_of(api_user())]})
+
+
+@bp.post("/push/subscriptions")
+def add_push_subscription():
+    """{subscription: PushSubscription.toJSON(), include_text?}: push this browser the caller's messages."""
+    body = json_body()
+    subscription = subscribe(api_user(), body.get("subscription"), body.get("include_text", True),
+                             user_agent=request.headers.get("User-Agent"))
+    return jsonify({"ok": True, "subscription": subscription_payload(subscription)}), 201
+
+
+@bp.delete("/push/subscriptions")
+def remove_push_subscription():
+    """{endpoint}: stop pushing to that browser."""
+    unsubscribe(api_user(), json_body().get("endpoint"))
+    return jsonify({"ok": True})
+
+
+@bp.put("/conversations/<id:conversation_id>/mute")
+def mute_conversation(conversation_id: int):
+    """{muted}: silence everything but mentions (the caller's other tabs get conversation:muted)."""
+    membership = set_muted(api_user(), conversation_id, json_body().get("muted"))
+    return jsonify({"ok": True, "conversation_id": conversation_id, "muted": membership.muted})

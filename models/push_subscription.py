@@ -1,0 +1,28 @@
+"""Web Push subscriptions: one row per browser that asked to be notified (actions.web_push)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.time import utcnow
+
+
+class PushSubscription(db.Model):
+    """The push service's endpoint and the browser's keys (PushSubscription.toJSON())."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    # The push service's URL is the subscription's identity: one browser, one row.
+    endpoint: Mapped[str] = mapped_column(String(2048), nullable=False, unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128), nullable=False)  # the browser's ECDH key, base64url
+    auth: Mapped[str] = mapped_column(String(64), nullable=False)  # its authentication secret, base64url
+    # False: notifications say "New message" and the conversation, never the text or the sender.
+    include_text: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)

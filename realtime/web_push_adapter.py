@@ -1,0 +1,72 @@
+"""Web Push as an adapter of the event path (events.dispatch): new messages to offline members.
+
+`prepare` (the transaction still open) finds, for each new message from a person, the
+subscriptions of the other members who would be notified: not muted, or mentioned. `deliver`
+(after commit) leaves out everyone with a live socket on any process (realtime.presence: Redis
+when configured) and enqueues one job per remaining subscription (actions.web_push
+send_message_push): the request never waits for a push service. System messages (notices,
+broadcasts, often released by the job consumer, which holds no sockets) are not pushed.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from flask import Flask
+from sqlalchemy import or_
+
+from actions.web_push import send_message_push
+from events import facts as f
+from extensions import db
+from jobs.queue import job_queue
+from models import Membership, Message, MessageMention, PushSubscription
+from realtime.presence import presence
+
+log = logging.getLogger(__name__)
+
+
+class WebPushAdapter:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def prepare(self, facts: Sequence[f.Fact]) -> list[tuple[int, list[tuple[int, int]]]]:
+        """[(message_id, [(subscription_id, user_id), …])] for the new messages of these facts."""
+        prepared = []
+        for fact in facts:
+            if not isinstance(fact, f.MessageCreated):
+                continue
+            message = db.session.get(Message, fact.message_id)
+            if message is None or message.sender_id is None:
+                continue
+            targets = self._targets(message)
+            if targets:
+                prepared.append((message.id, targets))
+        return prepared
+
+    def _targets(self, message: Message) -> list[tuple[int, int]]:
+        mentioned = db.select(MessageMention.user_id).where(MessageMention.message_id == message.id)
+        # Muting silences everything but mentions (and `@all`, stored as a mention of each member).
+        rows = db.session.execute(
+            db.select(PushSubscription.id, PushSubscription.user_id)
+            .join(Membership, Membership.user_id == PushSubscription.user_id)
+            .where(Membership.conversation_id == message.conversation_id,
+                   Membership.user_id != message.sender_id,
+                   or_(Membership.muted.is_(False), Membership.user_id.in_(mentioned)))
+            .order_by(PushSubscription.id))
+        return [(row.id, row.user_id) for row in rows]
+
+    def deliver(self, prepared: list[tuple[int, list[tuple[int, int]]]]) -> None:
+        if not prepared:
+            return
+        with self.app.app_context():
+            queue = job_queue()
+            for message_id, targets in prepared:
+                offline = {user_id for user_id in {user for _, user in targets} if not presence.is_online(user_id)}
+                for subscription_id, user_id in targets:
+                    if user_id in offline:
+                        queue.enqueue(send_message_push, subscription_id, message_id)
+
+
+def init_web_push(app: Flask) -> None:
+    """Register the adapter with the app's dispatcher (after the job queue and presence exist)."""
+    app.extensions["events"].register(WebPushAdapter(app))

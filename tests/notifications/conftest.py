@@ -1,0 +1,60 @@
+"""One live server (gunicorn + its job consumer) for chat search and Web Push, and a local push
+service: an HTTP server that records what the job consumer POSTs to it."""
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from py_vapid import Vapid
+
+from tests.servers import LiveServer
+
+
+class PushService:
+    """Records every push: (path, headers, body). A path ending in /gone answers 410."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict, bytes]] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                service.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(410 if self.path.endswith("/gone") else 201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def to(self, path: str) -> list[tuple[str, dict, bytes]]:
+        return [entry for entry in self.received if entry[0] == path]
+
+
+@pytest.fixture(scope="package")
+def push_service():
+    service = PushService()
+    yield service
+    service.server.shutdown()
+
+
+@pytest.fixture(scope="package")
+def notifications_server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("notifications-live")
+    key_file = workdir / "vapid_private_key.pem"
+    vapid = Vapid()
+    vapid.generate_keys()
+    key_file.write_bytes(vapid.private_pem())
+    server = LiveServer(workdir, env={"VAPID_PRIVATE_KEY_FILE": str(key_file), "WEB_PUSH_ALLOW_HTTP": "1",
+                                      "VAPID_SUBJECT": "mailto:ops@example.test", "PRESENCE_GRACE_SECONDS": "1",
+                                      "JOBS_POLL_SECONDS": "0.2"})
+    server.migrate()
+    server.start()
+    yield server
+    server.stop()

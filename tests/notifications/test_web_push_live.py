@@ -1,0 +1,118 @@
+"""Web Push through a real server and its job consumer: a member without a live socket is pushed
+(the local push service decrypts the payload with the subscription's keys, and the VAPID header
+carries the server's public key), one with a live socket is not; muted conversations are pushed
+mentions only; a subscription that chose privacy gets no text; a gone subscription (410) is
+deleted; subscribing refuses bad input."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import http_ece
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.notifications.test_chat_search_live import group_of, send
+from tests.servers import ChatUser, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class Browser:
+    """A browser's side of a subscription: its ECDH key and auth secret, to decrypt what it is pushed."""
+
+    def __init__(self, push_service, name: str) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        self.path = f"/push/{name}"
+        self.endpoint = push_service.url + self.path
+        self.push_service = push_service
+
+    def subscription(self) -> dict:
+        public = self.key.public_key().public_bytes(serialization.Encoding.X962,
+                                                    serialization.PublicFormat.UncompressedPoint)
+        return {"endpoint": self.endpoint, "keys": {"p256dh": b64(public), "auth": b64(self.auth)}}
+
+    def subscribe(self, user: ChatUser, include_text: bool = True) -> dict:
+        answer = user.api("POST", "/push/subscriptions", json={"subscription": self.subscription(),
+                                                                "include_text": include_text})
+        assert answer.status_code == 201, answer.text
+        return answer.json()["subscription"]
+
+    def pushes(self) -> list[dict]:
+        return [json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
+                for _, _, body in self.push_service.to(self.path)]
+
+
+def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server, push_service):
+    alice, bob, carol = (ChatUser.register(notifications_server.url) for _ in range(3))
+    group = group_of(alice, bob, carol, name="Team")
+    bobs_browser, carols_browser = Browser(push_service, f"bob{bob.id}"), Browser(push_service, f"carol{carol.id}")
+    bobs_browser.subscribe(bob)
+    carols_browser.subscribe(carol)
+    carol_online = carol.socket(())
+    try:
+        first = send(alice, group, "Lunch at noon?")
+        wait_for(lambda: bobs_browser.pushes(), what="bob's push")
+        assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": first["id"],
+                                          "title": "Team", "sender": alice.username, "body": "Lunch at noon?"}]
+        path, headers, _ = push_service.to(bobs_browser.path)[0]
+        key = alice.api("GET", "/push/key").json()["public_key"]
+        assert headers["content-encoding"] == "aes128gcm" and f"k={key}" in headers["authorization"]
+        assert int(headers["ttl"]) > 0
+    finally:
+        carol_online.disconnect()
+    # Once carol is offline (after the grace period) she is pushed the next message, and never was the first.
+    wait_for(lambda: carol.api("GET", f"/users/{carol.id}/presence").json()["presence"]["online"] is False,
+             what="carol offline")
+    second = send(alice, group, "Or one?")
+    wait_for(lambda: carols_browser.pushes(), what="carol's push")
+    assert [push["message_id"] for push in carols_browser.pushes()] == [second["id"]]
+    wait_for(lambda: len(bobs_browser.pushes()) == 2, what="bob's second push")
+    # The sender is never pushed her own message.
+    alices_browser = Browser(push_service, f"alice{alice.id}")
+    alices_browser.subscribe(alice)
+    send(alice, group, "me again")
+    wait_for(lambda: len(bobs_browser.pushes()) == 3, what="bob's third push")
+    assert alices_browser.pushes() == []
+
+
+def test_mute_privacy_and_gone_subscriptions(notifications_server, push_service):
+    alice, bob, dave = (ChatUser.register(notifications_server.url) for _ in range(3))
+    group = group_of(alice, bob, dave, name="Muted")
+    bobs_browser = Browser(push_service, f"private{bob.id}")
+    bobs_browser.subscribe(bob, include_text=False)
+    muted = bob.api("PUT", f"/conversations/{group}/mute", json={"muted": True})
+    assert muted.status_code == 200 and muted.json()["muted"] is True, muted.text
+    send(alice, group, "nobody needs to see this")
+    mention = send(alice, group, f"@{bob.username} look")
+    wait_for(lambda: bobs_browser.pushes(), what="the mention's push")
+    # Private: ids only. Muted: the mention alone (it was sent after the other message).
+    assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": mention["id"]}]
+
+    gone = Browser(push_service, "gone")
+    gone.path = "/push/gone"
+    gone.endpoint = push_service.url + gone.path
+    gone.subscribe(dave)
+    send(alice, group, "to a gone browser")
+    wait_for(lambda: push_service.to("/push/gone"), what="the push to the gone subscription")
+    wait_for(lambda: dave.api("GET", "/push/subscriptions").json()["subscriptions"] == [],
+             what="the gone subscription deleted")
+
+    # Unsubscribing, and refusals that change nothing.
+    assert bob.api("GET", "/push/subscriptions").json()["subscriptions"][0]["include_text"] is False
+    for body in ({}, {"subscription": {"endpoint": "ftp://x", "keys": {"p256dh": "a", "auth": "b"}}},
+                 {"subscription": {"endpoint": "http://127.0.0.1:1/x", "keys": {"p256dh": "a"}}},
+                 {"subscription": bobs_browser.subscription(), "include_text": "no"}):
+        answer = bob.api("POST", "/push/subscriptions", json=body)
+        assert answer.status_code == 400 and answer.json()["ok"] is False, (body, answer.text)
+    assert dave.api("DELETE", "/push/subscriptions", json={"endpoint": bobs_browser.endpoint}).status_code == 404
+    assert len(bob.api("GET", "/push/subscriptions").json()["subscriptions"]) == 1
+    assert bob.api("DELETE", "/push/subscriptions", json={"endpoint": bobs_browser.endpoint}).status_code == 200
+    assert bob.api("GET", "/push/subscriptions").json()["subscriptions"] == []
