@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 
 from ops import metrics
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "switchboard:frames"
 RETRY_SECONDS = 1.0
+PING_SECONDS = 10.0  # of quiet on the subscription before it is checked with a PING
 Receive = Callable[[list[dict]], None]
 OnStatus = Callable[[str], None]
 
@@ -45,13 +47,15 @@ class RedisBus:
     """Several processes or machines: every process subscribes, every process publishes."""
 
     def __init__(self, url: str, receive: Receive, start_background_task: Callable,
-                 sleep: Callable[[float], None], on_status: OnStatus = lambda state: None) -> None:
+                 sleep: Callable[[float], None], on_status: OnStatus = lambda state: None,
+                 ping_seconds: float = PING_SECONDS) -> None:
         import redis
 
-        # Publications give up after a few seconds (a socket's next events wait behind its publication);
-        # the subscription waits for frames as long as there are none, its connection kept alive.
+        # Every call gives up after a few seconds: a socket's next events wait behind its publication,
+        # and a Redis that stops answering without closing its connections must not hold anything.
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        self._subscriber = redis.Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True)
+        self._subscriber = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._ping_seconds = ping_seconds
         self._unreachable = (redis.RedisError, OSError)
         self._receive = receive
         self._start_background_task = start_background_task
@@ -90,15 +94,30 @@ class RedisBus:
                     self._subscription_lost = False
                     self._publish_failed = False  # Redis answers again
                     self._update()
-                for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self._deliver(message["data"])
+                self._read(pubsub)
             except self._unreachable as error:
                 # Redis restarted or the network blinked: frames published meanwhile are lost
                 # to live delivery; clients fill the gap with `sync` (docs/protocol.md).
                 self._subscription_lost = True
                 self._update(error)
             self._sleep(RETRY_SECONDS)
+
+    def _read(self, pubsub) -> None:
+        """Deliver what arrives until the connection fails. After `ping_seconds` of quiet a PING goes
+        out; a connection that answers nothing for twice that long is dead, even if it never closed."""
+        heard = time.monotonic()
+        while True:
+            message = pubsub.get_message(timeout=self._ping_seconds / 2)
+            quiet = time.monotonic() - heard
+            if message is not None:
+                heard = time.monotonic()
+                if message.get("type") == "message":
+                    self._deliver(message["data"])
+            elif quiet > 2 * self._ping_seconds:
+                pubsub.close()
+                raise TimeoutError(f"no answer from Redis for {quiet:.0f} s")
+            elif quiet > self._ping_seconds:
+                pubsub.ping()
 
     def _deliver(self, data: bytes) -> None:
         try:

@@ -4,6 +4,8 @@ once it has subscribed again), and it is logged once, not per frame."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 
@@ -51,3 +53,21 @@ def test_an_outage_is_said_once_and_frames_still_reach_this_process(redis, caplo
     assert states == ["degraded", "ok"]
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == 2 and "Redis unreachable" in messages[0] and "reachable again" in messages[1]
+
+
+def test_a_redis_that_stops_answering_without_closing_is_found_out(redis):
+    """SIGSTOP: connections stay open and nothing answers (a network that drops packets looks the same)."""
+    received: list[list[dict]] = []
+    states: list[str] = []
+    bus = RedisBus(redis.url, received.append, start_thread, time.sleep, on_status=states.append, ping_seconds=0.5)
+    bus.start_receiving()
+    wait_for(lambda: bus.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")
+
+    os.kill(redis.process.pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: states == ["degraded"], timeout=10, what="the silence noticed")
+    finally:
+        os.kill(redis.process.pid, signal.SIGCONT)
+    wait_for(lambda: states == ["degraded", "ok"], timeout=15, what="the subscription made again")
+    bus.publish([{"n": 1}])
+    wait_for(lambda: received[-1] == [{"n": 1}], what="a frame over Redis again")
