@@ -24,6 +24,7 @@ import { watchSessionEnd } from "./session-notice.js";
 import { Typing } from "./typing.js";
 import { Receipts } from "./receipts.js";
 import { UnreadDivider, pageIsSeen, seenUpTo } from "./unread.js";
+import { MessageDepth } from "./message-actions.js";
 
 const SESSION_RETRY_MS = 5000;
 
@@ -56,6 +57,12 @@ export class ChatApp {
       isBlocked: (userId) => this.contacts.isBlocked(userId),
       receiptOf: (conversation, message) => this.receipts.ticks(conversation, message),
       onShown: () => this.divider.place(),
+      depth: {
+        onReply: (message) => this.depth.reply(message),
+        onToggleReaction: (message, emoji, mine) => this.depth.toggleReaction(message, emoji, mine),
+        onJump: (messageId) => this.depth.jump(messageId),
+        nameOf: (conversationId, userId) => this.nameOf(conversationId, userId),
+      },
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => {
         this.outbox.settle(entry.client_id);
@@ -104,6 +111,8 @@ export class ChatApp {
     // Ticks: this page acks what it receives; the open conversation's receipts draw its own messages' ticks.
     this.receipts = new Receipts({ me, connection: this.connection, store: this.store,
       onChange: (id) => id === this.openId && this.view.redrawReceipts() });
+    // Replies, @mention autocomplete, reactions and jumping to a quoted message (message-actions.js).
+    this.depth = new MessageDepth({ app: this });
     this.bindSocketEvents();
     // Presence, typing and the end of this browser's session (docs/protocol.md "Presence and typing").
     this.presence = new PresenceBook({ connection: this.connection, onChange: (ids) => this.presenceChanged(ids) });
@@ -342,7 +351,7 @@ export class ChatApp {
 
   compose(body) {
     if (!this.openId) return false;
-    this.sender.compose(this.openId, body);
+    this.sender.compose(this.openId, body, this.depth.takeReply(this.openId));
     this.view.scrollToBottom();
     return true;
   }

@@ -16,8 +16,10 @@ export class Sender {
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
   }
 
-  compose(conversationId, body) {
-    this.send(this.outbox.add(conversationId, body));
+  compose(conversationId, body, replyTo = null) {
+    const entry = this.outbox.add(conversationId, body);
+    if (entry && replyTo) entry.reply_to = replyTo; // the message answered (reply-draft.js)
+    this.send(entry);
   }
 
   send(entry) {
@@ -27,6 +29,7 @@ export class Sender {
     entry.sentOn = this.connection.socket.id;
     const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
     if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
+    if (entry.reply_to) payload.reply_to = entry.reply_to;
     this.connection.emit("message:send", payload, (ack) => {
       if (ack?.ok) {
         this.receive(ack.message.conversation_id, [ack.message], "ack");

@@ -79,6 +79,8 @@ export class Sidebar {
         ]),
         el("span", { className: "conversation-bottom" }, [
           el("span", { className: "conversation-preview", text: previewText(conversation, this.store.me, this.isBlocked) }),
+          conversation.unread_mentions ? el("span", { className: "mention-badge", text: "@",
+            attrs: { "aria-label": t("You were mentioned"), title: t("You were mentioned") } }) : null,
           unread ? el("span", { className: "unread-badge", text: unread > 99 ? "99+" : unread,
             attrs: { "aria-label": `${unread} unread` } }) : null,
         ]),

@@ -190,6 +190,10 @@ export class ConversationStore {
       const readUpTo = conversation.membership?.last_read_seq || 0;
       if (counted && fromOthers && !message.removed && message.seq > readUpTo) {
         conversation.unread_count = (conversation.unread_count || 0) + 1;
+        // The "@" badge (sidebar.js): unread messages that mention the user.
+        if ((message.mentions || []).includes(this.me.id)) {
+          conversation.unread_mentions = (conversation.unread_mentions || 0) + 1;
+        }
       }
       if (!fromOthers && conversation.membership) {
         // The server counts your own messages as read.
@@ -208,5 +212,6 @@ export class ConversationStore {
     conversation.membership = { ...(conversation.membership || {}), last_read_seq: seq };
     const left = Math.max(0, (conversation.last_seq || 0) - seq);
     conversation.unread_count = Math.min(conversation.unread_count || 0, left);
+    conversation.unread_mentions = Math.min(conversation.unread_mentions || 0, conversation.unread_count);
   }
 }

@@ -5,6 +5,7 @@ import { personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime, messageTime } from "./dom.js";
 import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
+import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
 
@@ -13,7 +14,7 @@ const NEAR_TOP_PX = 120;
 
 export class ThreadView {
   constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile, isBlocked = () => false,
-    receiptOf = null, onShown = () => false }) {
+    receiptOf = null, onShown = () => false, depth = null }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
@@ -25,6 +26,8 @@ export class ThreadView {
     this.receiptOf = receiptOf; // (conversation, own message) -> its ticks, a span.receipt (receipts.js)
     // The list was drawn again from scratch: unread.js puts its divider back (true: and scrolled to it).
     this.onShown = onShown;
+    // Replies, mentions, reactions (message-depth.js): {onReply, onToggleReaction, onJump, nameOf}.
+    this.depth = depth;
     this.revealed = new Set(); // ids of blocked people's messages shown on request
     this.thread = null;
     this.conversation = null;
@@ -181,10 +184,16 @@ export class ThreadView {
       const text = message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
       body = el("div", { className: "message-body removed-note", text });
     } else {
-      body = el("div", { className: "message-body", text: message.body });
+      body = this.depth ? bodyWithMentions(message, this.me) : el("div", { className: "message-body", text: message.body });
       if (!message.body) body.classList.add("empty");
     }
-    const bubble = el("div", { className: "bubble" }, [meta, message.removed ? null : renderAttachment(message), body]);
+    const quote = this.depth && message.reply_to ? quoteElement(message.reply_to, this.depth.onJump) : null;
+    const reactions = this.depth && !message.removed
+      ? reactionsElement(message, this.me, { onToggle: this.depth.onToggleReaction,
+        nameOf: (userId) => this.depth.nameOf(message.conversation_id, userId) }) : null;
+    const bubble = el("div", { className: "bubble" },
+      [meta, quote, message.removed ? null : renderAttachment(message), body, reactions]);
+    if (mentionsMe(message, this.me)) classes.push("mentions-me");
     // Own messages can be edited and deleted; other people's (not service notices) reported.
     if (!message.removed && message.kind !== "system" && message.sender) bubble.append(this.actions(message, own));
     // In groups others' messages show their picture, as in WhatsApp and Telegram; a click opens their card.
@@ -194,20 +203,49 @@ export class ThreadView {
       dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [avatar, bubble]);
   }
 
+  /** Reply, and React (which opens a row of quick reactions under the message). */
+  depthActions(message) {
+    const react = el("button", { className: "link-button", text: t("React"),
+      attrs: { type: "button", "aria-label": t("React to message"), "aria-expanded": "false" } });
+    react.addEventListener("click", () => {
+      const bubble = react.closest(".bubble");
+      const open = bubble.querySelector(".reaction-picker");
+      if (open) open.remove();
+      else bubble.append(reactionPicker(message, this.me, this.depth.onToggleReaction));
+      react.setAttribute("aria-expanded", open ? "false" : "true");
+    });
+    return [el("button", { className: "link-button", text: t("Reply"),
+      attrs: { type: "button", "aria-label": t("Reply to message") },
+      on: { click: () => this.depth.onReply(message) } }), react];
+  }
+
+  /** Scroll a shown message into view and flash it; false when it is not on the page. */
+  showMessage(messageId) {
+    const item = this.elements.get(messageId);
+    if (!item || !item.isConnected) return false;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("flash");
+    setTimeout(() => item.classList.remove("flash"), 1600);
+    return true;
+  }
+
   reveal(message) {
     this.revealed.add(message.id);
     this.update([message]);
   }
 
   actions(message, own) {
+    const depth = this.depth ? this.depthActions(message) : [];
     if (!own) {
       return el("div", { className: "message-actions" }, [
+        ...depth,
         el("button", { className: "link-button", text: t("Report"),
           attrs: { type: "button", "aria-label": t("Report message") },
           on: { click: () => this.callbacks.onReport(message) } }),
       ]);
     }
     return el("div", { className: "message-actions" }, [
+      ...depth,
       el("button", { className: "link-button", text: t("Edit"), attrs: { type: "button", "aria-label": t("Edit message") },
         on: { click: () => this.callbacks.onEdit(message) } }),
       el("button", { className: "link-button", text: t("Delete"),

@@ -1,0 +1,71 @@
+// Replies, mentions and reactions on a message (docs/protocol.md "Replies, mentions and reactions"):
+// the quote above a reply, mentions highlighted in its text, its reactions below it. Everything
+// a user wrote goes in as text (textContent), never as HTML.
+
+import { el } from "./dom.js";
+import { t } from "../i18n.js";
+
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+// As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-" or "@".
+const MENTION = /(^|[^\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
+
+/** The quote of the message a reply answers; a click jumps to the original. */
+export function quoteElement(quote, onJump) {
+  const author = quote.sender ? quote.sender.display_name || quote.sender.username : "";
+  return el("button", { className: `reply-quote${quote.removed ? " removed" : ""}`,
+    attrs: { type: "button", title: t("Show the original message") },
+    dataset: { replyTo: quote.id }, on: { click: () => onJump(quote.id) } }, [
+    author ? el("span", { className: "reply-author", text: author }) : null,
+    el("span", { className: "reply-excerpt", text: quote.removed ? t("message deleted") : quote.excerpt }),
+  ]);
+}
+
+/** The text with each `@name` in a span (`mention-me` when it names the reader, or is a group's @all). */
+export function bodyWithMentions(message, me) {
+  const body = el("div", { className: "message-body" });
+  const text = message.body;
+  let last = 0;
+  for (const match of text.matchAll(MENTION)) {
+    const name = match[2].replace(/[.-]+$/, "").toLowerCase();
+    const start = match.index + match[1].length;
+    const isAll = name === "all" && message.mentions_all;
+    if (!isAll && !(message.mentions || []).length) continue;
+    body.append(document.createTextNode(text.slice(last, start)));
+    const mine = name === me.username.toLowerCase() || isAll;
+    body.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + name }));
+    last = start + 1 + name.length;
+  }
+  body.append(document.createTextNode(text.slice(last)));
+  return body;
+}
+
+/** Whether a message mentions the reader (the page notifies it even in a muted conversation). */
+export function mentionsMe(message, me) {
+  return Boolean(message.sender && message.sender.id !== me.id && (message.mentions || []).includes(me.id));
+}
+
+/** The reactions under a message: one button per emoji (count; names on hover), pressed when one is
+ * the reader's; a click toggles it. `nameOf(userId)` gives a member's name. */
+export function reactionsElement(message, me, { onToggle, nameOf }) {
+  const reactions = message.reactions || [];
+  if (!reactions.length) return null;
+  return el("div", { className: "reactions" }, reactions.map((reaction) => {
+    const mine = reaction.user_ids.includes(me.id);
+    const names = reaction.user_ids.map((id) => (id === me.id ? t("You") : nameOf(id))).join(", ");
+    return el("button", { className: `reaction${mine ? " mine" : ""}`, text: `${reaction.emoji} ${reaction.count}`,
+      attrs: { type: "button", title: names, "aria-pressed": mine ? "true" : "false",
+        "aria-label": t("{emoji} by {names}", { emoji: reaction.emoji, names }) },
+      dataset: { emoji: reaction.emoji },
+      on: { click: () => onToggle(message, reaction.emoji, mine) } });
+  }));
+}
+
+/** The row of quick reactions that a message's "React" button opens. */
+export function reactionPicker(message, me, onToggle) {
+  return el("div", { className: "reaction-picker", attrs: { role: "menu" } }, QUICK_REACTIONS.map((emoji) => {
+    const mine = (message.reactions || []).some((r) => r.emoji === emoji && r.user_ids.includes(me.id));
+    return el("button", { className: "link-button", text: emoji,
+      attrs: { type: "button", role: "menuitem", "aria-label": t("React with {emoji}", { emoji }) },
+      on: { click: () => onToggle(message, emoji, mine) } });
+  }));
+}

@@ -1,0 +1,106 @@
+"""Replies, mentions and reactions in a real browser against the real server (issue 9 C): Reply
+puts a quote on the sent message, a click on a quote loads older history until the original is
+shown; typing "@" offers the members and the chosen name goes out as a mention, highlighted for the
+person mentioned, with an "@" badge in their sidebar; reactions are added, counted and taken back
+from the page, and another person's reaction arrives live. Nothing user-written becomes HTML."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_reply_quote_and_jump_to_an_original_far_back(chat_page, api_user):
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    original = post(bob, group, "<b>the original</b>")
+    for number in range(70):  # more than the first page (50): the original is not loaded at first
+        post(bob, group, f"filler {number}")
+    last = post(bob, group, "the latest")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+
+    latest = alice.page.locator(f"#message-list .message[data-id='{last['id']}']")
+    latest.hover()  # the actions show on hover (or focus), as WhatsApp Web's menu does
+    latest.get_by_role("button", name="Reply to message").click()
+    expect(alice.page.locator("#reply-bar")).to_contain_text("the latest")
+    alice.type_and_send("answering you")
+    quote = alice.page.locator("#message-list .message.own .reply-quote")
+    expect(quote).to_contain_text("the latest")
+    expect(alice.page.locator("#reply-bar")).to_be_hidden()
+    sent = alice_account.api("GET", f"/conversations/{group}/messages", params={"limit": 1}).json()["messages"][0]
+    assert sent["reply_to"]["id"] == last["id"] and sent["body"] == "answering you"
+
+    # Bob replies to the first message; Alice's page jumps back 70 messages to show it.
+    assert bob.api("POST", f"/conversations/{group}/messages",
+                   json={"body": "remember this?", "reply_to": original["id"]}).status_code == 201
+    far_quote = alice.page.locator("#message-list .reply-quote", has_text="<b>the original</b>")
+    expect(far_quote).to_be_visible()
+    assert alice.page.locator("#message-list b").count() == 0  # text, never HTML
+    far_quote.click()
+    target = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
+    expect(target).to_be_in_viewport()
+    expect(target.locator(".message-body")).to_have_text("<b>the original</b>")
+    assert_nothing_went_wrong(alice)
+
+
+def test_mentions_autocomplete_highlight_and_badge(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)["id"]
+    other = group_with(bob_account, alice_account)["id"]  # bob looks at this one while being mentioned
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group)
+    bob.open(other)
+
+    alice.page.fill("#composer-input", "")
+    alice.page.type("#composer-input", "hello @" + bob_account.username[:4])
+    choice = alice.page.locator(f"#mention-list .mention-choice[data-username='{bob_account.username}']")
+    expect(choice).to_be_visible()
+    alice.page.press("#composer-input", "Enter")  # picks the name, does not send
+    expect(alice.page.locator("#composer-input")).to_have_value(f"hello @{bob_account.username} ")
+    alice.page.type("#composer-input", "look")
+    alice.page.press("#composer-input", "Enter")
+    expect(alice.page.locator("#message-list .message.own .mention")).to_have_text("@" + bob_account.username)
+
+    badge = bob.conversation(group).locator(".mention-badge")
+    expect(badge).to_have_text("@")
+    bob.open(group)
+    expect(bob.page.locator("#message-list .message.mentions-me .mention.mention-me")).to_have_text(
+        "@" + bob_account.username)
+    expect(badge).to_have_count(0)  # read now
+    assert_nothing_went_wrong(alice)
+    assert_nothing_went_wrong(bob)
+
+
+def test_reactions_from_the_page_and_live(chat_page, api_user):
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    message = post(bob, group, "ship it?")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+    item = alice.page.locator(f"#message-list .message[data-id='{message['id']}']")
+    item.hover()
+    item.get_by_role("button", name="React to message").click()
+    item.get_by_role("menuitem", name="React with 👍").click()
+    reaction = item.locator(".reaction[data-emoji='👍']")
+    expect(reaction).to_have_text("👍 1")
+    expect(reaction).to_have_attribute("aria-pressed", "true")
+    # Bob's reaction arrives live; the names show on hover.
+    assert bob.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "👍"}).status_code == 200
+    expect(reaction).to_have_text("👍 2")
+    expect(reaction).to_have_attribute("title", re.compile(r"^You, \S"))
+    reaction.click()  # takes Alice's back
+    expect(reaction).to_have_text("👍 1")
+    expect(reaction).to_have_attribute("aria-pressed", "false")
+    stored = bob.api("GET", f"/messages/{message['id']}/around", params={"limit": 1}).json()["messages"][0]
+    assert stored["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [bob.id]}]
+    assert_nothing_went_wrong(alice)
