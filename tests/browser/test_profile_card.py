@@ -74,6 +74,14 @@ def test_the_profile_card_opens_from_a_name_and_acts_on_the_person(chat_page, ap
                   if conversation.get("peer", {}).get("id") == alice_account.id)
     refused = bob_account.api("POST", f"/conversations/{direct['id']}/messages", json={"body": "let me in"})
     assert refused.status_code == 403
+    # Their card now offers Unblock (and neither Message nor Block); unblocking lets bob write again.
+    alice.page.locator("#conversation-avatar").click()
+    expect(card.locator("#profile-unblock")).to_be_visible()
+    expect(card.locator("#profile-block")).to_be_hidden()
+    card.locator("#profile-unblock").click()
+    expect(card.locator("#profile-block")).to_be_visible()
+    expect(card.locator("#profile-unblock")).to_be_hidden()
+    assert bob_account.api("POST", f"/conversations/{direct['id']}/messages", json={"body": "hi"}).status_code == 201
     assert_nothing_went_wrong(alice)
 
 

@@ -87,6 +87,7 @@ export class ChatApp {
       onReport: (message) => this.reports.open(message),
       latestMessageOf: (userId) => this.latestMessageOf(userId),
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button),
+      contacts: this.contacts,
     });
     $("#me-avatar").addEventListener("click", () => this.profileCard.open(this.me));
     this.composer = new Composer({

@@ -11,9 +11,11 @@ import { locale, t } from "../i18n.js";
 export class ProfileCard {
   /** onMessage(conversation): a direct chat to open; onReport(message): the report dialog;
    *  latestMessageOf(userId): their newest message in the open conversation (for Report);
-   *  confirm(title, text, button): a yes/no dialog. */
-  constructor({ me, onMessage, onReport, latestMessageOf, confirm }) {
+   *  confirm(title, text, button): a yes/no dialog; contacts: the sidebar's (contacts.js), which
+   *  knows who is a contact or blocked and blocks and unblocks for the whole page. */
+  constructor({ me, onMessage, onReport, latestMessageOf, confirm, contacts }) {
     this.me = me;
+    this.contacts = contacts;
     this.callbacks = { onMessage, onReport, latestMessageOf, confirm };
     this.dialog = $("#profile-card");
     this.user = null;
@@ -27,6 +29,7 @@ export class ProfileCard {
     $("#profile-message").addEventListener("click", () => this.openChat());
     $("#profile-add-contact").addEventListener("click", () => this.addContact());
     $("#profile-block").addEventListener("click", () => this.block());
+    $("#profile-unblock").addEventListener("click", () => this.unblock());
     $("#profile-report").addEventListener("click", () => this.report());
   }
 
@@ -69,7 +72,11 @@ export class ProfileCard {
     presence.dataset.online = online ? "true" : "false";
     this.showLocalTime(user.time_zone);
     $("#profile-edit").hidden = !own;
-    for (const id of ["#profile-message", "#profile-add-contact", "#profile-block"]) $(id).hidden = own;
+    const blocked = this.contacts.isBlocked(user.id);
+    $("#profile-message").hidden = own || blocked;
+    $("#profile-add-contact").hidden = own || blocked || this.contacts.contacts.has(user.id);
+    $("#profile-block").hidden = own || blocked;
+    $("#profile-unblock").hidden = own || !blocked;
     $("#profile-report").hidden = own || !this.reportable();
   }
 
@@ -120,13 +127,18 @@ export class ProfileCard {
       t("Block"));
     if (!confirmed) return;
     try {
-      await api("POST", "/blocks", { user_id: this.user.id });
+      await this.contacts.block(this.user); // the page hides their messages at once
       toast(t("{name} is blocked.", { name }), "info");
       if (this.dialog.open) this.dialog.close();
     } catch (error) {
       if (!this.dialog.open) this.dialog.showModal();
       this.showError(error.message);
     }
+  }
+
+  async unblock() {
+    await this.contacts.unblock(this.user.id); // shows its own error
+    this.show(this.user, { loading: false });
   }
 
   /** Reports are about messages: the one the card was opened from, else their newest one here. */
