@@ -1,4 +1,4 @@
-"""CPU-heavy calls (password hashing) on a small pool of native threads, off the event loop.
+"""CPU-heavy calls (password hashing, picture decoding) on a small pool of native threads, off the event loop.
 
 Under gunicorn's gevent worker one loop serves every request and socket: a call that keeps
 the CPU for 80 ms (scrypt) holds up everyone for 80 ms. `run_off_loop` hands the call to a
@@ -39,7 +39,8 @@ class ServerBusy(ActionError):
     headers = {"Retry-After": "1"}
 
     def __init__(self) -> None:
-        super().__init__("server_busy", "The server is busy checking passwords: try again in a moment.")
+        super().__init__("server_busy",
+                         "The server is busy (checking passwords or resizing pictures): try again in a moment.")
 
 
 def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, waiting: int = 8) -> Result:
