@@ -29,7 +29,7 @@ AUDIENCE = {"enum": ["everyone", "contacts", "nobody"]}
 # Each client event's fields, as docs/protocol.md lists them.
 EVENTS = {
     "message:send": {"conversation_id": ID, "body": TEXT, "client_id": {"pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
-                     "attachment_id": ID},
+                     "attachment_id": ID, "reply_to": ID},
     "message:edit": {"message_id": ID, "body": TEXT},
     "message:delete": {"message_id": ID},
     "conversation:read": {"conversation_id": ID, "seq": COUNTER},
@@ -55,6 +55,9 @@ EVENTS = {
     # `true` is what it means; the conversation id carries the attack.
     "typing": {"conversation_id": ID},
     "conversation:receipts": {"conversation_id": ID},
+    "messages:around": {"message_id": ID, "limit": COUNTER},
+    "reaction:add": {"message_id": ID, "emoji": TEXT},
+    "reaction:remove": {"message_id": ID, "emoji": TEXT},
 }
 
 
