@@ -1,0 +1,71 @@
+"""Replies, mentions and reactions at the action level: exactly the events each produces, what is
+stored, and refusals that change nothing (the live behaviour: tests/integration/test_message_depth_live.py)."""
+from __future__ import annotations
+
+import pytest
+
+from actions.errors import ActionError
+from actions.mentions import mentioned_names
+from actions.messages import edit_message, message_history_around, send_message
+from actions.reactions import add_reaction, check_emoji, remove_reaction
+from events.facts import ConversationRead, MessageChanged, MessageCreated
+from tests.helpers import database_rows
+
+
+def test_mention_names_are_read_as_the_server_documents(app):
+    assert mentioned_names("hi @Bob, @carol. and me@alice.example @x") == {"bob", "carol"}
+    assert mentioned_names("@all: lunch") == {"all"}
+
+
+@pytest.mark.parametrize("emoji", ["👍", "❤️", "👨‍👩‍👧", "🇫🇷", "👍🏽"])
+def test_emoji_sequences_are_emoji(app, emoji):
+    assert check_emoji(emoji) == emoji
+
+
+@pytest.mark.parametrize("value", ["", "a", "1", " ", "👍 ", "\u0000", None, 5, ["👍"], "👍" * 17])
+def test_anything_else_is_refused(app, value):
+    with pytest.raises(ActionError) as refused:
+        check_emoji(value)
+    assert refused.value.code == "invalid_emoji"
+
+
+def test_a_reaction_is_one_message_change(alice, bob, group, captured_events):
+    message = send_message(alice, group.id, "hello").message
+    captured_events.clear()
+    reacted = add_reaction(bob, message.id, "👍")
+    assert captured_events == [MessageChanged(group.id, message.id, 2)]
+    assert reacted.revision == 2
+    captured_events.clear()
+    add_reaction(bob, message.id, "👍")  # again: nothing changes, nobody is told
+    remove_reaction(alice, message.id, "👍")  # not hers
+    assert captured_events == []
+    remove_reaction(bob, message.id, "👍")
+    assert captured_events == [MessageChanged(group.id, message.id, 3)]
+
+
+def test_mentions_are_stored_for_members_only_and_all_needs_an_admin(alice, bob, carol, group, captured_events):
+    sent = send_message(alice, group.id, f"@{bob.username} and @{carol.username} and @{alice.username}").message
+    assert [m.user_id for m in sent.mentions] == [bob.id]  # carol is not a member; nobody mentions themselves
+    assert captured_events[0] == MessageCreated(group.id, sent.id, 1)
+    before = database_rows()
+    with pytest.raises(ActionError) as refused:
+        send_message(bob, group.id, "@all hello")
+    assert refused.value.code == "mention_all_forbidden"
+    assert database_rows() == before
+    everyone = send_message(alice, group.id, "@all hello").message
+    assert everyone.mentions_all and [m.user_id for m in everyone.mentions] == [bob.id]
+    edited = edit_message(alice, sent.id, "never mind")
+    assert edited.mentions == []
+
+
+def test_a_reply_and_the_history_around(alice, bob, group, captured_events):
+    sent = [send_message(alice, group.id, f"m{number}").message for number in range(6)]
+    captured_events.clear()
+    reply = send_message(bob, group.id, "yes", reply_to=sent[0].id).message
+    assert reply.reply_to_id == sent[0].id
+    # One new revision, the message; then the reader's own read position and its receipts (issue 9 B).
+    assert captured_events[:2] == [MessageCreated(group.id, reply.id, 7), ConversationRead(bob.id, group.id, 7)]
+    assert not any(isinstance(event, MessageChanged) for event in captured_events)
+    window = message_history_around(bob, sent[2].id, limit=3)
+    assert [m.body for m in window.messages] == ["m1", "m2", "m3"]
+    assert (window.has_more_before, window.has_more_after) == (True, True)
