@@ -12,4 +12,5 @@ from blueprints.chat import (  # noqa: E402,F401
     report_events,
     routes,
     search_events,
+    service_worker,
 )

@@ -25,6 +25,8 @@ import { Typing } from "./typing.js";
 import { Receipts } from "./receipts.js";
 import { UnreadDivider, pageIsSeen, seenUpTo } from "./unread.js";
 import { MessageDepth } from "./message-actions.js";
+import { MessageSearch } from "./search.js";
+import { Notifier } from "./notifications.js";
 
 const SESSION_RETRY_MS = 5000;
 
@@ -42,7 +44,10 @@ export class ChatApp {
     this.outbox = new Outbox();
     this.openId = null;
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id),
-      decorate: (item, conversation) => this.presenceView?.decorate(item, conversation),
+      decorate: (item, conversation) => {
+        this.presenceView?.decorate(item, conversation);
+        this.notifier?.decorate(item, conversation);
+      },
       isBlocked: (userId) => this.contacts.isBlocked(userId) });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
       onRender: (conversation, members) => this.presenceView?.headerShown(conversation, members),
@@ -114,6 +119,9 @@ export class ChatApp {
       onChange: (id) => id === this.openId && this.view.redrawReceipts() });
     // Replies, @mention autocomplete, reactions and jumping to a quoted message (message-actions.js).
     this.depth = new MessageDepth({ app: this });
+    // Search in the chat, and notifications: mute, sound, the browser's (search.js, notifications.js).
+    this.search = new MessageSearch({ store: this.store, onOpenAt: (id, messageId) => this.openAt(id, messageId) });
+    this.notifier = new Notifier({ app: this });
     this.bindSocketEvents();
     // Presence, typing and the end of this browser's session (docs/protocol.md "Presence and typing").
     this.presence = new PresenceBook({ connection: this.connection, onChange: (ids) => this.presenceChanged(ids) });
@@ -141,6 +149,7 @@ export class ChatApp {
     const on = (event, handler) => this.connection.socket.on(event, handler);
     this.contacts.bind(on);
     this.receipts.bind(on);
+    this.notifier.bind(on);
     on("message:new", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("message:updated", ({ message }) => this.receive(message.conversation_id, [message], "live"));
     on("conversation:added", ({ conversation }) => {
@@ -247,10 +256,21 @@ export class ChatApp {
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
   }
 
+  /** Open a conversation at one message (a search result): its history is paged back to it. */
+  async openAt(conversationId, messageId) {
+    this.open(conversationId);
+    const thread = this.store.threads.get(conversationId);
+    for (let waited = 0; thread && !thread.loaded && waited < 100; waited += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (this.openId === conversationId) await this.depth.jump(messageId);
+  }
+
   /** Title and members on top; archived conversations (and notices) take no new messages, nor does
    * a direct chat with someone the user blocked (until they unblock). */
   showHeader(conversation) {
     this.header.show(conversation);
+    this.notifier.showFor(conversation);
     const blocked = conversation.kind === "direct" && Boolean(conversation.peer)
       && this.contacts.isBlocked(conversation.peer.id);
     $("#composer").hidden = Boolean(conversation.archived) || blocked;

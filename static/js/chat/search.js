@@ -1,0 +1,134 @@
+// Search in the chat (docs/protocol.md "Search in the chat"): a box in the sidebar, results with the
+// matched terms marked (built as text nodes and <mark> elements, never HTML), a conversation filter,
+// a date range, "More results" (keyset paging by before_id), and a click that opens the conversation
+// at the message.
+
+import { api } from "./api.js";
+import { $, debounce, el, messageTime, toast } from "./dom.js";
+import { t } from "../i18n.js";
+
+const PAGE = 20;
+
+/** `body` as nodes: the parts that match a term (ASCII case ignored, as the server does) in <mark>. */
+export function highlighted(body, terms) {
+  const lower = body.toLowerCase();
+  const needles = terms.map((term) => term.toLowerCase()).filter(Boolean);
+  const nodes = [];
+  let at = 0;
+  while (at < body.length) {
+    let next = -1;
+    let length = 0;
+    for (const needle of needles) {
+      const found = lower.indexOf(needle, at);
+      if (found !== -1 && (next === -1 || found < next || (found === next && needle.length > length))) {
+        next = found;
+        length = needle.length;
+      }
+    }
+    if (next === -1) break;
+    if (next > at) nodes.push(document.createTextNode(body.slice(at, next)));
+    nodes.push(el("mark", { text: body.slice(next, next + length) }));
+    at = next + length;
+  }
+  if (at < body.length) nodes.push(document.createTextNode(body.slice(at)));
+  return nodes;
+}
+
+export class MessageSearch {
+  constructor({ store, onOpenAt }) {
+    this.store = store;
+    this.onOpenAt = onOpenAt; // (conversationId, messageId)
+    this.query = null;
+    this.lastId = null;
+    this.build();
+  }
+
+  build() {
+    this.input = el("input", { attrs: { type: "search", id: "message-search", autocomplete: "off",
+      placeholder: t("Search messages"), "aria-label": t("Search messages") } });
+    this.scope = el("select", { attrs: { id: "message-search-scope", "aria-label": t("Search in") } });
+    this.since = el("input", { attrs: { type: "date", id: "message-search-since", "aria-label": t("From") } });
+    this.until = el("input", { attrs: { type: "date", id: "message-search-until", "aria-label": t("Until") } });
+    this.results = el("ol", { className: "search-results", attrs: { id: "message-search-results" } });
+    this.status = el("p", { className: "sidebar-empty", attrs: { id: "message-search-status", role: "status" } });
+    this.more = el("button", { className: "button subtle small", text: t("More results"),
+      attrs: { type: "button", id: "message-search-more", hidden: true }, on: { click: () => this.page() } });
+    this.filters = el("div", { className: "search-filters", attrs: { hidden: true } },
+      [this.scope, this.since, this.until]);
+    this.panel = el("section", { className: "message-search", attrs: { "aria-label": t("Search messages") } },
+      [this.input, this.filters, this.status, this.results, this.more]);
+    $(".sidebar-filter").after(this.panel);
+    const run = debounce(() => this.start(), 300);
+    this.input.addEventListener("input", run);
+    this.input.addEventListener("focus", () => this.fillScopes());
+    for (const control of [this.scope, this.since, this.until]) control.addEventListener("change", () => this.start());
+  }
+
+  fillScopes() {
+    const chosen = this.scope.value;
+    this.scope.replaceChildren(el("option", { text: t("All conversations"), attrs: { value: "" } }),
+      ...this.store.sorted().map((conversation) => el("option", { text: conversation.title || "…",
+        attrs: { value: String(conversation.id) } })));
+    this.scope.value = chosen;
+  }
+
+  params(beforeId) {
+    const params = new URLSearchParams({ q: this.query, limit: String(PAGE) });
+    if (this.scope.value) params.set("conversation_id", this.scope.value);
+    // The days are the user's: from the first one's local midnight to the end of the last one.
+    if (this.since.value) params.set("since", localMidnight(this.since.value, 0));
+    if (this.until.value) params.set("until", localMidnight(this.until.value, 1));
+    if (beforeId) params.set("before_id", String(beforeId));
+    return params;
+  }
+
+  start() {
+    const query = this.input.value.trim();
+    this.filters.hidden = !query;
+    this.results.replaceChildren();
+    this.more.hidden = true;
+    this.status.textContent = "";
+    this.query = query || null;
+    this.lastId = null;
+    if (this.query) this.page();
+  }
+
+  async page() {
+    const query = this.query;
+    let answer;
+    try {
+      answer = await api("GET", "/search/messages?" + this.params(this.lastId).toString());
+    } catch (error) {
+      toast(error.message);
+      return;
+    }
+    if (query !== this.query) return; // a newer search started meanwhile
+    for (const message of answer.messages) this.results.append(this.row(message, answer.terms));
+    this.lastId = answer.messages.length ? answer.messages[answer.messages.length - 1].id : this.lastId;
+    this.more.hidden = !answer.has_more;
+    this.status.textContent = this.results.children.length ? "" : t("No messages found.");
+  }
+
+  row(message, terms) {
+    const conversation = this.store.get(message.conversation_id);
+    const who = message.sender ? (message.sender.display_name || message.sender.username) : "";
+    return el("li", { className: "search-result", dataset: { messageId: message.id },
+      attrs: { tabindex: "0", role: "button" },
+      on: { click: () => this.onOpenAt(message.conversation_id, message.id),
+        keydown: (event) => event.key === "Enter" && this.onOpenAt(message.conversation_id, message.id) } }, [
+      el("div", { className: "search-result-head" }, [
+        el("strong", { text: conversation?.title || "" }),
+        el("span", { className: "muted", text: messageTime(message.created_at) }),
+      ]),
+      el("div", { className: "search-result-body" }, [
+        who ? el("span", { className: "muted", text: who + ": " }) : null,
+        ...highlighted(message.body, terms),
+      ]),
+    ]);
+  }
+}
+
+function localMidnight(isoDate, addDays) {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  return new Date(year, month - 1, day + addDays).toISOString();
+}

@@ -1,0 +1,111 @@
+"""Search and notifications in a real browser against the real server (issue 9 D): the search box
+finds the messages of the user's conversations only (Chinese two-character terms included), marks the
+matched words as text (a body with HTML stays text), pages with "More results", and a click opens the
+conversation at the message; Mute silences a conversation but for mentions and reaches the user's
+other tab; browser notifications come only while the tab is hidden, asked for from a button, and
+clicking one opens its conversation; the service worker is served at /sw.js."""
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# The page's Notification and document.hidden, observable: a tab in a test is never really hidden.
+FAKE_NOTIFICATIONS = """
+window.__hidden = false;
+Object.defineProperty(document, "hidden", { get: () => window.__hidden });
+window.__notifications = [];
+window.Notification = class {
+  static permission = "default";
+  static requestPermission() { window.Notification.permission = "granted"; return Promise.resolve("granted"); }
+  constructor(title, options) { this.title = title; this.options = options; window.__notifications.push(this); }
+  close() {}
+};
+"""
+
+
+def test_search_box_finds_marks_pages_and_jumps(chat_page, api_user):
+    alice_account, bob, eve = api_user("al"), api_user("bob"), api_user("eve")
+    group = group_with(alice_account, bob)["id"]
+    target = post(bob, group, "<b>你好</b>世界 meeting")
+    for number in range(60):  # the target is far back: the first page (50) does not hold it
+        post(bob, group, f"needle {number}")
+    post(eve, group_with(eve)["id"], "世界 of eve")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+
+    alice.page.fill("#message-search", "世界")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(1)
+    expect(results.first.locator("mark")).to_have_text("世界")
+    expect(results.first).to_contain_text("<b>你好</b>世界 meeting")  # text, not HTML
+    assert alice.page.locator("#message-search-results b").count() == 0
+
+    results.first.click()
+    expect(alice.page.locator(f"#message-list .message[data-id='{target['id']}']")).to_be_visible()
+
+    alice.page.fill("#message-search", "needle")
+    expect(results).to_have_count(20)
+    alice.page.click("#message-search-more")
+    expect(results).to_have_count(40)
+    alice.page.click("#message-search-more")
+    expect(results).to_have_count(60)
+    expect(alice.page.locator("#message-search-more")).to_be_hidden()
+    alice.page.fill("#message-search", "nothing like this")
+    expect(alice.page.locator("#message-search-status")).to_have_text("No messages found.")
+    assert_nothing_went_wrong(alice)
+
+
+def test_mute_sound_and_browser_notifications(chat_page, api_user, live_server):
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    other = group_with(bob, alice_account)["id"]
+    alice = chat_page()
+    alice.context.add_init_script(FAKE_NOTIFICATIONS)
+    alice.log_in(alice_account.username)
+    second_tab = chat_page()
+    second_tab.log_in(alice_account.username)
+
+    # Permission is asked from the button only.
+    button = alice.page.locator("#notifications-button")
+    expect(button).to_be_visible()
+    assert alice.page.evaluate("window.Notification.permission") == "default"
+    button.click()
+    expect(button).to_be_hidden()
+
+    alice.open(group)
+    alice.page.click("#mute-button")
+    expect(alice.page.locator("#mute-button")).to_have_text("Unmute")
+    expect(second_tab.conversation(group).locator(".muted-mark")).to_be_visible()  # the other tab follows
+    listed = {c["id"]: c for c in alice_account.api("GET", "/conversations").json()["conversations"]}
+    assert listed[group]["membership"]["muted"] is True and listed[other]["membership"]["muted"] is False
+
+    alice.page.evaluate("window.__hidden = true")
+    post(bob, group, "muted chatter")
+    post(bob, group, f"@{alice_account.username} you are needed")
+    post(bob, other, "in the other group")
+    expect(alice.conversation(other)).to_contain_text("in the other group")
+    notifications = alice.page.evaluate("window.__notifications.map((n) => n.options.body)")
+    # The muted group's plain message made none; its mention and the other group's message did.
+    assert notifications == [f"@{alice_account.username} you are needed", "in the other group"]
+
+    # Clicking a notification opens its conversation.
+    alice.page.evaluate("window.__hidden = false; window.__notifications[0].onclick()")
+    expect(alice.page.locator("#conversation-title")).to_have_text(listed[group]["title"])
+    # While the tab is visible no notification is made.
+    post(bob, other, "seen live")
+    expect(alice.conversation(other)).to_contain_text("seen live")
+    assert alice.page.evaluate("window.__notifications.length") == 2
+
+    alice.page.click("#mute-button")
+    expect(alice.page.locator("#mute-button")).to_have_text("Mute")
+    expect(second_tab.conversation(group).locator(".muted-mark")).to_have_count(0)
+
+    worker = requests.get(live_server.url + "/sw.js", timeout=10)
+    assert worker.status_code == 200 and "javascript" in worker.headers["Content-Type"]
+    assert "showNotification" in worker.text
+    assert_nothing_went_wrong(alice, second_tab)
