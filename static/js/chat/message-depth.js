@@ -26,14 +26,15 @@ export function bodyWithMentions(message, me) {
   const text = message.body;
   let last = 0;
   for (const match of text.matchAll(MENTION)) {
-    const name = match[2].replace(/[.-]+$/, "").toLowerCase();
+    const written = match[2].replace(/[.-]+$/, ""); // as typed: "@Bob." shows "@Bob" and "."
+    const name = written.toLowerCase();
     const start = match.index + match[1].length;
     const isAll = name === "all" && message.mentions_all;
     if (!isAll && !(message.mentions || []).length) continue;
     body.append(document.createTextNode(text.slice(last, start)));
     const mine = name === me.username.toLowerCase() || isAll;
-    body.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + name }));
-    last = start + 1 + name.length;
+    body.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + written }));
+    last = start + 1 + written.length;
   }
   body.append(document.createTextNode(text.slice(last)));
   return body;
