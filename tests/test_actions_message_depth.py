@@ -7,6 +7,7 @@ import pytest
 from actions.errors import ActionError
 from actions.mentions import mentioned_names
 from actions.messages import edit_message, message_history_around, send_message
+from actions.rate_limits import MemoryCounters
 from actions.reactions import add_reaction, check_emoji, remove_reaction
 from events.facts import ConversationRead, MessageChanged, MessageCreated
 from tests.helpers import database_rows
@@ -69,3 +70,17 @@ def test_a_reply_and_the_history_around(alice, bob, group, captured_events):
     window = message_history_around(bob, sent[2].id, limit=3)
     assert [m.body for m in window.messages] == ["m1", "m2", "m3"]
     assert (window.has_more_before, window.has_more_after) == (True, True)
+
+
+@pytest.mark.parametrize("app_settings", [{"SEND_BURST": 2, "SEND_PER_MINUTE": 60}])
+def test_reactions_share_the_send_rate(app, alice, bob, group):
+    app.extensions["rate_limits"] = MemoryCounters(clock=lambda: 1_000_000.0)  # time stands still
+    message = send_message(alice, group.id, "hello").message  # alice's first send
+    add_reaction(bob, message.id, "👍")
+    add_reaction(bob, message.id, "👍")  # changes nothing: not counted
+    add_reaction(bob, message.id, "🎉")
+    before = database_rows()
+    with pytest.raises(ActionError) as refused:
+        add_reaction(bob, message.id, "😂")
+    assert refused.value.code == "rate_limited"
+    assert database_rows() == before
