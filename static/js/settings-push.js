@@ -28,6 +28,8 @@ async function current() {
 async function showList() {
   const { subscriptions } = await api("GET", "/push/subscriptions");
   const mine = await current();
+  const own = mine && subscriptions.find((subscription) => subscription.endpoint === mine.endpoint);
+  if (own) includeText.checked = own.include_text;
   list.replaceChildren(...subscriptions.map((subscription) => el("li", {}, [
     el("span", { text: subscription.user_agent || t("Unknown browser") }),
     el("span", { className: "muted", text: ` · ${subscription.include_text ? t("with text") : t("without text")}` }),

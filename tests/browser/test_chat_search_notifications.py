@@ -6,6 +6,9 @@ other tab; browser notifications come only while the tab is hidden, asked for fr
 clicking one opens its conversation; the service worker is served at /sw.js."""
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -109,3 +112,26 @@ def test_mute_sound_and_browser_notifications(chat_page, api_user, live_server):
     assert worker.status_code == 200 and "javascript" in worker.headers["Content-Type"]
     assert "showNotification" in worker.text
     assert_nothing_went_wrong(alice, second_tab)
+
+
+def test_settings_list_and_remove_push_subscriptions(chat_page, api_user):
+    account = api_user("pu")
+    subscription = {"endpoint": "https://push.example.test/send/abc", "keys": {
+        "p256dh": base64.urlsafe_b64encode(os.urandom(65)).rstrip(b"=").decode(), "auth": "c2VjcmV0c2VjcmV0"}}
+    made = requests.post(account.server_url + "/api/push/subscriptions", timeout=10,
+                         json={"subscription": subscription, "include_text": False},
+                         headers={**account.headers, "User-Agent": "Phone browser"})
+    assert made.status_code == 201, made.text
+    settings = chat_page()
+    settings.log_in(account.username)
+    settings.page.goto(settings.base_url + "/settings")
+    section = settings.page.locator("#push-section")
+    expect(section.locator("#push-status")).not_to_be_empty()
+    row = section.locator("#push-subscriptions li", has_text="Phone browser")
+    expect(row).to_contain_text("without text")
+    # Headless Chromium has no push service: this browser is not subscribed, and offers to subscribe.
+    expect(section.locator("#push-enable")).to_be_visible()
+    row.get_by_role("button", name="Remove").click()
+    expect(section.locator("#push-subscriptions")).to_have_text("None.")
+    assert account.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+    assert_nothing_went_wrong(settings)
