@@ -409,7 +409,7 @@ export class ChatApp {
     const id = this.openId;
     const thread = id ? this.store.threads.get(id) : null;
     const conversation = id ? this.store.get(id) : null;
-    if (!thread?.loaded || !conversation || !pageIsSeen()) return;
+    if (!thread?.loaded || !conversation || !pageIsSeen() || this.divider.revealing) return;
     const seq = Math.min(thread.newestSeq, seenUpTo(this.view.scroller, this.view.list));
     const readUpTo = conversation.membership?.last_read_seq || 0;
     if (seq > readUpTo && this.connection.connected) {

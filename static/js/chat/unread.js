@@ -32,6 +32,7 @@ export class UnreadDivider {
     this.list = list;
     this.after = null; // the read position when the conversation was opened, while it had unread messages
     this.jumped = false; // the reader was brought to the divider and has not reached the newest end since
+    this.revealing = false; // opened with unread messages, not yet shown where they begin: read nothing yet
     scroller.addEventListener("scroll", () => {
       if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) this.jumped = false;
     });
@@ -44,12 +45,14 @@ export class UnreadDivider {
     const read = conversation.membership?.last_read_seq || 0;
     this.after = conversation.unread_count > 0 && (conversation.last_seq || 0) > read ? read : null;
     this.jumped = false;
+    this.revealing = this.after !== null;
     this.node.remove();
   }
 
   stop() {
     this.after = null;
     this.jumped = false;
+    this.revealing = false;
     this.node.remove();
   }
 
@@ -70,6 +73,9 @@ export class UnreadDivider {
     const top = this.node.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top
       + this.scroller.scrollTop;
     this.scroller.scrollTop = Math.max(0, top - 8);
+    // Now, not when the browser gets to it: the view stops following the newest end before anything
+    // (a picture loading, a message arriving) would take the reader down there.
+    this.scroller.dispatchEvent(new Event("scroll"));
   }
 
   /**
@@ -77,6 +83,15 @@ export class UnreadDivider {
    * bring the divider to the top if the unread messages do not fit below it. Answers whether it jumped.
    */
   async reveal(thread, loadOlder) {
+    const after = this.after;
+    try {
+      return await this.bringIntoView(thread, loadOlder);
+    } finally {
+      if (this.after === after) this.revealing = false;
+    }
+  }
+
+  async bringIntoView(thread, loadOlder) {
     if (this.after === null) return false;
     const after = this.after;
     let pages = 0;
