@@ -44,6 +44,13 @@ def remove_push_subscription():
 
 @bp.put("/conversations/<id:conversation_id>/mute")
 def mute_conversation(conversation_id: int):
-    """{muted}: silence everything but mentions (the caller's other tabs get conversation:muted)."""
-    membership = set_muted(api_user(), conversation_id, json_body().get("muted"))
+    """Silence everything but mentions (the caller's other tabs get conversation:muted)."""
+    membership = set_muted(api_user(), conversation_id, True)
+    return jsonify({"ok": True, "conversation_id": conversation_id, "muted": membership.muted})
+
+
+@bp.delete("/conversations/<id:conversation_id>/mute")
+def unmute_conversation(conversation_id: int):
+    """Notify everything again."""
+    membership = set_muted(api_user(), conversation_id, False)
     return jsonify({"ok": True, "conversation_id": conversation_id, "muted": membership.muted})

@@ -302,9 +302,10 @@ PATHS = {
         answer(200, {"messages": listing("Message"), "terms": {"type": "array", "items": TEXT}, "has_more": FLAG}),
         query={"q": TEXT, "conversation_id": ID, "since": TEXT, "until": TEXT, "before_id": ID, "limit": limit(50)},
         required_query=("q",))},
-    "/api/conversations/{conversation_id}/mute": {"put": route(
-        "Mute or unmute a conversation: everything but mentions is silenced (sounds, notifications, Web Push)",
-        answer(200, {"conversation_id": ID, "muted": FLAG}), body={"muted*": FLAG})},
+    "/api/conversations/{conversation_id}/mute": {
+        "put": route("Mute a conversation: everything but mentions is silenced (sounds, notifications, Web Push)",
+                     answer(200, {"conversation_id": ID, "muted": FLAG})),
+        "delete": route("Unmute a conversation", answer(200, {"conversation_id": ID, "muted": FLAG}))},
     "/api/push/key": {"get": route("The Web Push (VAPID) public key, base64url", answer(200, {"public_key": TEXT}))},
     "/api/push/subscriptions": {
         "get": route("The caller's Web Push subscriptions", answer(200, {"subscriptions": {

@@ -58,6 +58,10 @@ EVENTS = {
     "messages:around": {"message_id": ID, "limit": COUNTER},
     "reaction:add": {"message_id": ID, "emoji": TEXT},
     "reaction:remove": {"message_id": ID, "emoji": TEXT},
+    "messages:search": {"query": TEXT, "conversation_id": ID, "since": TEXT, "until": TEXT, "before_id": ID,
+                        "limit": COUNTER},
+    # `muted` is left out as `typing` is: booleans are among the hostile values, and a boolean is what it takes.
+    "conversation:mute": {"conversation_id": ID},
 }
 
 

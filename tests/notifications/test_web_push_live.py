@@ -88,7 +88,7 @@ def test_mute_privacy_and_gone_subscriptions(notifications_server, push_service)
     group = group_of(alice, bob, dave, name="Muted")
     bobs_browser = Browser(push_service, f"private{bob.id}")
     bobs_browser.subscribe(bob, include_text=False)
-    muted = bob.api("PUT", f"/conversations/{group}/mute", json={"muted": True})
+    muted = bob.api("PUT", f"/conversations/{group}/mute")
     assert muted.status_code == 200 and muted.json()["muted"] is True, muted.text
     send(alice, group, "nobody needs to see this")
     mention = send(alice, group, f"@{bob.username} look")
