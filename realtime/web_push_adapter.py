@@ -1,7 +1,8 @@
 """Web Push as an adapter of the event path (events.dispatch): new messages to offline members.
 
 `prepare` (the transaction still open) finds, for each new message from a person, the
-subscriptions of the other members who would be notified: not muted, or mentioned. `deliver`
+subscriptions of the other members who would be notified: not muted, or mentioned, and not
+blocking the sender. `deliver`
 (after commit) leaves out everyone with a live socket on any process (realtime.presence: Redis
 when configured) and enqueues one job per remaining subscription (actions.web_push
 send_message_push): the request never waits for a push service. System messages (notices,
@@ -19,7 +20,7 @@ from actions.web_push import send_message_push
 from events import facts as f
 from extensions import db
 from jobs.queue import job_queue
-from models import Membership, Message, MessageMention, PushSubscription
+from models import Block, Membership, Message, MessageMention, PushSubscription
 from realtime.presence import presence
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,14 @@ class WebPushAdapter:
 
     def _targets(self, message: Message) -> list[tuple[int, int]]:
         mentioned = db.select(MessageMention.user_id).where(MessageMention.message_id == message.id)
+        blocking = db.select(Block.blocker_id).where(Block.blocked_id == message.sender_id)
         # Muting silences everything but mentions (and `@all`, stored as a mention of each member).
         rows = db.session.execute(
             db.select(PushSubscription.id, PushSubscription.user_id)
             .join(Membership, Membership.user_id == PushSubscription.user_id)
             .where(Membership.conversation_id == message.conversation_id,
                    Membership.user_id != message.sender_id,
+                   Membership.user_id.not_in(blocking),  # the page hides a blocked person's messages
                    or_(Membership.muted.is_(False), Membership.user_id.in_(mentioned)))
             .order_by(PushSubscription.id))
         return [(row.id, row.user_id) for row in rows]

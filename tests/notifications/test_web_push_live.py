@@ -83,11 +83,15 @@ def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server
     assert alices_browser.pushes() == []
 
 
-def test_mute_privacy_and_gone_subscriptions(notifications_server, push_service):
-    alice, bob, dave = (ChatUser.register(notifications_server.url) for _ in range(3))
-    group = group_of(alice, bob, dave, name="Muted")
+def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_service):
+    alice, bob, dave, erin = (ChatUser.register(notifications_server.url) for _ in range(4))
+    group = group_of(alice, bob, dave, erin, name="Muted")
     bobs_browser = Browser(push_service, f"private{bob.id}")
     bobs_browser.subscribe(bob, include_text=False)
+    # Erin blocked alice: alice's messages are hidden from her page, and never pushed to her.
+    erins_browser = Browser(push_service, f"erin{erin.id}")
+    erins_browser.subscribe(erin)
+    assert erin.api("POST", "/blocks", json={"user_id": alice.id}).status_code in (200, 201)
     muted = bob.api("PUT", f"/conversations/{group}/mute")
     assert muted.status_code == 200 and muted.json()["muted"] is True, muted.text
     send(alice, group, "nobody needs to see this")
@@ -95,6 +99,9 @@ def test_mute_privacy_and_gone_subscriptions(notifications_server, push_service)
     wait_for(lambda: bobs_browser.pushes(), what="the mention's push")
     # Private: ids only. Muted: the mention alone (it was sent after the other message).
     assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": mention["id"]}]
+    from_bob = send(bob, group, "bob speaks")
+    wait_for(lambda: erins_browser.pushes(), what="erin's push of bob's message")
+    assert [push["message_id"] for push in erins_browser.pushes()] == [from_bob["id"]]
 
     gone = Browser(push_service, "gone")
     gone.path = "/push/gone"

@@ -102,6 +102,7 @@ export class Notifier {
     const conversation = this.app.store.get(message.conversation_id);
     if (!conversation || !message.sender || message.sender.id === me || message.removed) return;
     if (isMuted(conversation) && !mentionsUser(message, me)) return;
+    if (this.app.contacts.isBlocked(message.sender.id)) return; // their messages are hidden on the page
     const looking = !document.hidden && document.hasFocus() && this.app.openId === conversation.id;
     if (looking) return;
     if (this.sound) beep();
