@@ -69,8 +69,8 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     # Socket.IO handlers must be declared before the first init_app: Flask-SocketIO keeps
     # them for every later app only if no server existed when they were declared.
-    import blueprints.chat.events  # noqa: F401
     import blueprints.auth.qr_events  # noqa: F401  (the login page's /qr-login namespace)
+    import blueprints.chat.events  # noqa: F401
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
     from blueprints.chat import socket_queue
     from models.database import configure_engine_events

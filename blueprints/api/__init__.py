@@ -36,10 +36,21 @@ def json_body() -> dict:
     return payload
 
 
-from blueprints.api import accounts, admin, conversations, groups, openapi, profiles, reports, sessions, tokens, users  # noqa: E402,F401,E501
-from blueprints.api import contacts  # noqa: E402,F401
-from blueprints.api import language  # noqa: E402,F401
-from blueprints.api import presence  # noqa: E402,F401
-from blueprints.api import message_depth  # noqa: E402,F401
-from blueprints.api import chat_search  # noqa: E402,F401
-from blueprints.api import notifications  # noqa: E402,F401
+from blueprints.api import (  # noqa: E402,F401
+    accounts,
+    admin,
+    chat_search,
+    contacts,
+    conversations,
+    groups,
+    language,
+    message_depth,
+    notifications,
+    openapi,
+    presence,
+    profiles,
+    reports,
+    sessions,
+    tokens,
+    users,
+)

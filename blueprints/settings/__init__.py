@@ -13,5 +13,4 @@ def datetime_utc(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "never"
 
 
-from blueprints.settings import language, profile, routes  # noqa: E402,F401
-from blueprints.settings import privacy  # noqa: E402,F401
+from blueprints.settings import language, privacy, profile, routes  # noqa: E402,F401

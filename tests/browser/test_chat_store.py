@@ -123,6 +123,7 @@ def test_a_message_already_counted_in_its_conversations_last_seq_is_still_new(ru
         store.noteMessage({ ...message(1, 1, 1), conversation_id: 7, sender: null }, { counted: true });
         store.noteMessage({ ...message(1, 1, 1), conversation_id: 7, sender: null }, { counted: true });
         const conversation = store.get(7);
-        return { unread: conversation.unread_count, last: conversation.last_message.id, lastSeq: conversation.last_seq };
+        return { unread: conversation.unread_count, last: conversation.last_message.id,
+                 lastSeq: conversation.last_seq };
     """)
     assert result == {"unread": 1, "last": 1, "lastSeq": 1}

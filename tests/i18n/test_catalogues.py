@@ -15,7 +15,8 @@ PYBABEL = ROOT / ".venv" / "bin" / "pybabel"
 EXTRACTIONS = {
     "messages": ["-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l",
                  "--ignore-dirs=.* _* .venv node_modules tests bench migrations instance"],
-    "client": ["-F", "babel-client.cfg", "-k", "t", "-k", "nt:1,2", "-k", "N_", "--ignore-dirs=.* _* node_modules vendor"],
+    "client": ["-F", "babel-client.cfg", "-k", "t", "-k", "nt:1,2", "-k", "N_",
+               "--ignore-dirs=.* _* node_modules vendor"],
 }
 PLACEHOLDERS = {"messages": re.compile(r"%\(\w+\)[sd]"), "client": re.compile(r"\{\w+\}")}
 
