@@ -146,19 +146,19 @@ def access_own_token(user: User, token_id: object) -> ApiToken:
     return token
 
 
-def access_profile(viewer: User, user_id: int) -> User:
+def access_profile(user: User, user_id: int) -> User:
     """Everyone signed in sees anyone's profile (name, picture, status line, time zone), as in the
     user search; deactivated accounts are not found."""
     return get_active_user(user_id)
 
 
-def access_conversation_picture(viewer: User, conversation_id: int) -> Conversation:
+def access_conversation_picture(user: User, conversation_id: int) -> Conversation:
     """A group's picture: its members, and anyone for a public group (it shows in the group search)."""
     conversation = db.session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("conversation_not_found", "No such conversation.")
     if not (conversation.is_group and conversation.visibility == "public"):
-        access_conversation(viewer, conversation_id)
+        access_conversation(user, conversation_id)
     return conversation
 
 
