@@ -64,10 +64,18 @@ class WebPushAdapter:
         with self.app.app_context():
             queue = job_queue()
             for message_id, targets in prepared:
-                offline = {user_id for user_id in {user for _, user in targets} if not presence.is_online(user_id)}
+                offline = {user for _, user in targets} - online_among({user for _, user in targets})
                 for subscription_id, user_id in targets:
                     if user_id in offline:
                         queue.enqueue(send_message_push, subscription_id, message_id)
+
+
+def online_among(user_ids: set[int]) -> set[int]:
+    """Those with a live connection on any process: one look at presence for them all."""
+    try:
+        return presence.online_user_ids() & user_ids
+    except Exception:  # Redis unavailable: presence answers with this process's connections
+        return {user_id for user_id in user_ids if presence.is_online(user_id)}
 
 
 def init_web_push(app: Flask) -> None:
