@@ -70,7 +70,9 @@ def test_mark_read_moves_forward_and_tells_the_users_sockets(alice, bob, three_u
     assert conversation_summary(bob, group.id).unread_count == 1
     read = ("conversation:read", {"conversation_id": group.id, "last_read_seq": 2})
     assert [events(socket) for socket in bob_sockets] == [[read], [read]]
-    assert events(alice_socket) == []
+    # alice wrote the messages bob's position passed: her ticks change (docs/protocol.md, receipts)
+    assert events(alice_socket) == [("conversation:receipt", {
+        "conversation_id": group.id, "user_id": bob.id, "last_delivered_seq": 2, "last_read_seq": 2})]
 
 
 def test_mark_read_never_moves_back(bob, three_unread, socket_client_for):

@@ -244,7 +244,12 @@ def test_read_tells_all_the_users_sockets(alice, bob, group, sockets, socket_cli
         "ok": True, "last_read_seq": 2}
     assert call(sockets["bob"], "conversation:read", {"conversation_id": group.id, "seq": 99}) == {
         "ok": True, "last_read_seq": 3}
-    assert events(sockets["alice"]) == []
+    # the author of the messages read hears of each move (docs/protocol.md, receipts); nobody else does
+    receipt = {"conversation_id": group.id, "user_id": bob.id}
+    assert wait_for_events(sockets["alice"], 2) == [
+        ("conversation:receipt", {**receipt, "last_delivered_seq": 2, "last_read_seq": 2}),
+        ("conversation:receipt", {**receipt, "last_delivered_seq": 3, "last_read_seq": 3})]
+    assert events(sockets["carol"]) == []
 
 
 READ_REFUSALS = [
