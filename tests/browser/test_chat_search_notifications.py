@@ -134,4 +134,7 @@ def test_settings_list_and_remove_push_subscriptions(chat_page, api_user):
     row.get_by_role("button", name="Remove").click()
     expect(section.locator("#push-subscriptions")).to_have_text("None.")
     assert account.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+    # The service worker registers under the page's CSP, for the whole site.
+    scope = settings.page.evaluate("navigator.serviceWorker.register('/sw.js', {scope: '/'}).then((r) => r.scope)")
+    assert scope == settings.base_url + "/"
     assert_nothing_went_wrong(settings)
