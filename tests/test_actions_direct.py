@@ -6,7 +6,7 @@ from actions.errors import InvalidInput, NotFound
 from actions.messages import send_message
 from extensions import db
 from models import Conversation, Membership
-from payloads import conversation_payload
+from payloads import conversation_payload, user_payload
 from tests.helpers import database_rows, events, names
 
 
@@ -25,11 +25,11 @@ def test_first_open_creates_the_conversation_and_announces_it_to_both(alice, bob
     ).scalars().all()
     assert [(m.user_id, m.role) for m in memberships] == [(alice.id, "member"), (bob.id, "member")]
     alice_membership, bob_membership = memberships
-    # Each side sees the chat titled with the other person's name.
-    assert events(sockets["alice"]) == [("conversation:added", {"conversation": conversation_payload(
-        conversation, alice_membership, title="Bob")})]
-    assert events(sockets["bob"]) == [("conversation:added", {"conversation": conversation_payload(
-        conversation, bob_membership, title="Alice")})]
+    # Each side sees the chat titled with the other person's name, and that person as its peer.
+    assert events(sockets["alice"]) == [("conversation:added", {"conversation": {**conversation_payload(
+        conversation, alice_membership, title="Bob"), "peer": user_payload(bob)}})]
+    assert events(sockets["bob"]) == [("conversation:added", {"conversation": {**conversation_payload(
+        conversation, bob_membership, title="Alice"), "peer": user_payload(alice)}})]
     assert events(sockets["carol"]) == []
     # Both users' live sockets joined the conversation's room.
     send_message(alice, conversation.id, "hi")
