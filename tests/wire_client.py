@@ -94,27 +94,38 @@ class WireSocket:
             f"ws://{address.netloc}/socket.io/?EIO=4&transport=websocket", timeout=timeout,
             skip_utf8_validation=True)  # websocket-client's pure-Python check costs more than the rest
         try:
-            self._handshake()
+            early = self._handshake()
         except BaseException:
             self.ws.shutdown()
             raise
         self.connected = True
         self.hub.sockets.append(self)
+        for text in early:
+            self._receive(text)
         return self
 
-    def _handshake(self) -> None:
+    def _handshake(self) -> list[str]:
+        """Connect; the events that came before the connect answer, in their order.
+
+        The server joins the socket to its rooms in its connect handler, before it writes the
+        connect answer: an event of those rooms (another user's `presence:batch`, a message) can
+        come first. Socket.IO clients keep such events and deliver them once connected
+        (socket.io-client's receive buffer); so does this one."""
         opening = self.ws.recv()
         if not opening.startswith("0"):
             raise ConnectionError(f"{self.name}: expected the Engine.IO open packet, got {opening[:80]!r}")
         self.ws.send("40" + json.dumps({"token": self.token}))
+        early: list[str] = []
         while True:
             text = self.ws.recv()
             if text == "2":
                 self.ws.send("3")
             elif text.startswith("40"):
-                return
+                return early
             elif text.startswith("44"):
                 raise ConnectionRefusedError(f"{self.name}: {text[2:]}")
+            elif text.startswith("42"):
+                early.append(text)
             else:
                 raise ConnectionError(f"{self.name}: unexpected frame before connect: {text[:80]!r}")
 
@@ -166,7 +177,9 @@ class WireSocket:
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             self._gone()
             return self.hub.record(Frame(0, self.name, "disconnect"), self)
-        text = data.decode() if isinstance(data, bytes) else data
+        return self._receive(data.decode() if isinstance(data, bytes) else data)
+
+    def _receive(self, text: str) -> Frame | None:
         if text == "2":
             try:
                 self.ws.send("3")
