@@ -54,20 +54,30 @@ def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, 
         _in_line += 1
     try:
         if _gevent_patched():
-            return pool.apply(_at_low_priority, (function, args))
-        return pool.submit(_at_low_priority, function, args).result()
+            result, error = pool.apply(_at_low_priority, (function, args))
+        else:
+            result, error = pool.submit(_at_low_priority, function, args).result()
     finally:
         with _pool_lock:
             _in_line -= 1
+    if error is not None:
+        raise error
+    return result
 
 
-def _at_low_priority(function: Callable[..., Result], args: tuple) -> Result:
+def _at_low_priority(function: Callable[..., Result], args: tuple) -> tuple[Result | None, Exception | None]:
+    """(result, None) or (None, what it raised). The pool's thread never raises: gevent's ThreadPool
+    prints the traceback of anything raised there as the hub's error, although the caller gets it too
+    (a picture refused as unreadable is the caller's 422, not a fault)."""
     if sys.platform.startswith("linux"):  # per thread on Linux (elsewhere it would be the whole process)
         try:
             os.setpriority(os.PRIO_PROCESS, 0, THREAD_NICENESS)  # 0: the calling thread
         except OSError:
             pass
-    return function(*args)
+    try:
+        return function(*args), None
+    except Exception as error:  # noqa: BLE001  (raised again on the caller's side, by run_off_loop)
+        return None, error
 
 
 def _gevent_patched() -> bool:

@@ -55,6 +55,25 @@ def test_under_gevent_the_loop_goes_on_while_the_offloaded_call_runs():
     assert completed.stdout.strip() == "True", completed.stderr
 
 
+# Under gevent: what the call raises comes back to the caller, and nothing is printed as the hub's
+# error (gevent's ThreadPool prints the traceback of an exception raised in its thread).
+GEVENT_RAISING_SCRIPT = textwrap.dedent("""
+    from gevent import monkey; monkey.patch_all()
+    from offload import run_off_loop
+    try:
+        run_off_loop(int, "not a number")
+    except ValueError as error:
+        print("caller got", type(error).__name__)
+""")
+
+
+def test_under_gevent_an_exception_of_the_offloaded_call_is_the_callers_and_no_traceback_is_printed():
+    completed = subprocess.run([sys.executable, "-c", GEVENT_RAISING_SCRIPT], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.stdout.strip() == "caller got ValueError", completed.stderr
+    assert "Traceback" not in completed.stderr, completed.stderr
+
+
 @pytest.fixture
 def occupied_pool(app):
     """The hashing pool's one thread taken by a call that waits for the test (no line behind it)."""
