@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, expect
 
 from tests.servers import ChatUser
 
@@ -69,3 +69,15 @@ def assert_nothing_went_wrong(*chats) -> None:
         assert chat.dialogs == []
         assert chat.errors == []
         assert chat.csp_violations == []
+
+
+def expect_signed_out_notice(chat, text: str = "You were signed out.") -> None:
+    """The chat page heard session:ended (docs/protocol.md): it says why, is cut and does not
+    reconnect; its 'Log in again' leads to the login page (its cookies sign nobody in any more)."""
+    notice = chat.page.locator("#session-ended")
+    expect(notice).to_be_visible()
+    expect(chat.page.locator("#session-ended-text")).to_have_text(text)
+    chat.expect_state("offline")
+    assert chat.page.evaluate("window.switchboardSocket.active") is False  # no reconnection pending
+    notice.get_by_role("link", name="Log in again").click()
+    expect(chat.page.locator("#login-form")).to_be_visible()

@@ -3,12 +3,20 @@ user text shown as text, the composer's keys, loading older history, and catchin
 the connection comes back."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, page_user_id, post, stored_bodies
+from tests.browser.helpers import (
+    assert_nothing_went_wrong,
+    expect_signed_out_notice,
+    group_with,
+    page_user_id,
+    post,
+    stored_bodies,
+)
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import wait_for
 
@@ -390,17 +398,40 @@ def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user)
     assert_nothing_went_wrong(alice, bob)
 
 
-def test_a_page_whose_session_ended_goes_to_the_login_page(chat_page, api_user):
-    account = api_user("al")
-    chat = chat_page()
-    chat.log_in(account.username)
+def log_out_in_another_tab(chat) -> None:
     other_tab = chat.context.new_page()
     other_tab.goto(chat.base_url + "/")
     other_tab.click("#logout-button")
-    expect(other_tab).to_have_url(chat.base_url + "/login")
+    # The logout's redirect, or the tab's own requests still loading being refused (api.js): both
+    # end on the login page.
+    expect(other_tab).to_have_url(re.compile(re.escape(chat.base_url) + r"/login(\?next=%2F)?$"))
+    other_tab.close()
 
-    chat.page.evaluate("window.switchboardSocket.io.engine.close()")  # its reconnect is refused now
+
+def test_a_page_whose_session_ended_says_so_and_offers_the_login_page(chat_page, api_user):
+    account = api_user("al")
+    chat = chat_page()
+    chat.log_in(account.username)
+    log_out_in_another_tab(chat)
+
+    expect_signed_out_notice(chat)  # session:ended (docs/protocol.md)
+    expect(chat.page).to_have_url(chat.base_url + "/login")
+    assert_nothing_went_wrong(chat)
+
+
+def test_a_page_whose_session_ended_goes_to_the_login_page(chat_page, api_user):
+    """A page that was not connected when its session ended (no session:ended reached it) finds out
+    when its reconnect is refused, and goes to the login page."""
+    account = api_user("al")
+    chat = chat_page()
+    chat.log_in(account.username)
+    chat.page.evaluate("window.switchboardSocket.disconnect()")
+    chat.expect_state("offline")
+    log_out_in_another_tab(chat)
+
+    chat.page.evaluate("window.switchboardSocket.connect()")  # refused now
     expect(chat.page).to_have_url(chat.base_url + "/login?next=%2F")
+    expect(chat.page.locator("#session-ended")).to_have_count(0)  # the chat page is gone, not noticed
     assert_nothing_went_wrong(chat)
 
 
