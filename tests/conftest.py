@@ -25,6 +25,17 @@ def migrated_sqlite(tmp_path_factory):
     return build_migrated_sqlite(tmp_path_factory.mktemp("migrated"))
 
 
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL cluster (tests/engines.py), one per test module that asks for it:
+    `engine_app` makes a fresh database on it for each test (tests/database_apps.py)."""
+    from tests.engines import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def app(tmp_path, app_settings, migrated_sqlite):
     """The testing app on its own copy of the migrated database, with an app context pushed."""

@@ -104,7 +104,7 @@ def postgres_database(server) -> Iterator[str]:
 
 @contextmanager
 def engine_app(request, tmp_path: Path) -> Iterator[Flask]:
-    """The app for `request.param` ("sqlite" or "postgresql"; the latter needs a `postgres` fixture)."""
+    """The app for `request.param` ("sqlite" or "postgresql", on the `postgres` fixture of tests/conftest.py)."""
     if request.param == "sqlite":
         database_uri = sqlite_copy(request.getfixturevalue("migrated_sqlite"), tmp_path)
         with app_on(database_uri, tmp_path, migrate=False) as app:

@@ -20,15 +20,6 @@ from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=ENGINES)
 def app(request, tmp_path):
     with engine_app(request, tmp_path) as app:

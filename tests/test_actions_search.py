@@ -18,15 +18,6 @@ from tests.factories import make_group
 from tests.helpers import run_queued_jobs
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=ENGINES)
 def app(request, tmp_path):
     """Every test here runs on SQLite and on PostgreSQL."""

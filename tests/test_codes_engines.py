@@ -21,15 +21,6 @@ from tests.factories import PASSWORD
 GUESSERS = 10
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=ENGINES)
 def app(request, tmp_path):
     with engine_app(request, tmp_path) as app:

@@ -145,15 +145,6 @@ def test_only_operators_lift_locks(alice, bob):
     assert getattr(refused.value, "code", None) == "not_an_operator"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.mark.integration
 def test_the_same_on_postgresql(tmp_path, postgres, app_settings):
     """The failure count's upsert and row lock (its own transaction) on PostgreSQL."""

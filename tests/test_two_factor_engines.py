@@ -19,15 +19,6 @@ from tests.factories import make_user
 OURS = {"two_factor", "recovery_codes", "qr_logins"}
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=ENGINES)
 def app(request, tmp_path):
     with engine_app(request, tmp_path) as app:

@@ -16,15 +16,6 @@ from tests.factories import make_group
 BODIES = ("buy cheap watches", "你好世界", "hello there", 'a "quoted" word')
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=ENGINES)
 def app(request, tmp_path):
     """The panel is tried on SQLite and on PostgreSQL."""

@@ -48,15 +48,6 @@ def test_sqlite_round_trip(app):
     assert_append_only_in_the_database()
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def postgres_app(postgres, tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": normalize_database_url(postgres.url),
