@@ -1,0 +1,95 @@
+"""docs/protocol.md names exactly the Socket.IO events the server handles and the ones it emits."""
+from __future__ import annotations
+
+import ast
+import itertools
+import pathlib
+import re
+
+from extensions import socketio
+from realtime import QR_LOGIN_NAMESPACE
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROTOCOL = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+# Where frames are emitted: the adapters, and the QR login namespace's own handlers.
+EMITTERS = [*sorted((ROOT / "realtime").glob("*.py")), *sorted((ROOT / "blueprints").rglob("*.py"))]
+# events.facts.QrLoginAnswered.outcome: the adapter emits f"qr:{outcome}".
+QR_OUTCOMES = ("scanned", "approved", "refused")
+
+
+def section(title: str) -> str:
+    """The text of docs/protocol.md's `## title`, up to the next `## ` heading."""
+    start = PROTOCOL.index(f"\n## {title}\n")
+    end = PROTOCOL.find("\n## ", start + 1)
+    return PROTOCOL[start:end if end != -1 else None]
+
+
+def table_events(text: str, header: str) -> set[str]:
+    """The first column of the table whose header row starts with `| header |`."""
+    rows = itertools.takewhile(lambda line: line.startswith("|"), text[text.index(f"| {header} |"):].splitlines()[2:])
+    return {re.match(r"\| `([^`]+)` \|", row).group(1) for row in rows}
+
+
+def handled(namespace: str) -> set[str]:
+    return set(socketio.server.handlers[namespace]) - {"connect", "disconnect"}
+
+
+def _literals(node: ast.expr) -> set[str]:
+    """The strings a value spelled with literals can be ("a", "a" if … else "b"); none for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) | _literals(node.orelse)
+    return set()
+
+
+def _strings(node: ast.expr, names: dict[str, set[str]]) -> set[str]:
+    """The event names an emit's first argument can take; one the source does not spell out fails the test."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.Name) and names.get(node.id):
+        return names[node.id]
+    if isinstance(node, ast.IfExp):
+        return _strings(node.body, names) | _strings(node.orelse, names)
+    if isinstance(node, ast.JoinedStr) and ast.unparse(node) == "f'qr:{fact.outcome}'":
+        return {f"qr:{outcome}" for outcome in QR_OUTCOMES}
+    raise AssertionError(f"an event name this test cannot read: {ast.unparse(node)}")
+
+
+def emitted_events() -> set[str]:
+    events = set()
+    for path in EMITTERS:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names: dict[str, set[str]] = {}
+        for node in ast.walk(tree):
+            # NAME = "delivery_status", event = "message:new" if … else "message:updated"
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                names.setdefault(node.targets[0].id, set()).update(_literals(node.value))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if called in ("emit", "emit_frame") and not isinstance(node.args[0], ast.Subscript):  # frame["emit"]
+                events |= _strings(node.args[0], names)
+    return events
+
+
+def test_the_source_is_read():
+    assert {"message:new", "message:updated", "delivery_status", "qr:code", "qr:approved", "presence"} <= (
+        emitted_events())
+
+
+def test_every_client_event_is_documented(app):
+    assert table_events(section("Socket.IO: client → server"), "event") == handled("/")
+
+
+def test_every_qr_login_client_event_is_documented(app):
+    qr_login = section("QR-code login: the `/qr-login` namespace")
+    assert table_events(qr_login, "client → server") == handled(QR_LOGIN_NAMESPACE)
+
+
+def test_every_emitted_event_is_documented():
+    qr_login = section("QR-code login: the `/qr-login` namespace")
+    documented = table_events(section("Socket.IO: server → client"), "event") | table_events(qr_login,
+                                                                                           "server → client")
+    assert documented == emitted_events()
