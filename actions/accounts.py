@@ -1,7 +1,6 @@
 """Accounts: registration, password checks, API tokens, user search."""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Collection
@@ -15,6 +14,7 @@ from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.lockout import check_not_locked, note_failed_login, note_successful_login
 from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.sessions import touch_token
+from actions.token_hash import hash_token
 from actions.validation import (
     check_email,
     check_password,
@@ -141,10 +141,6 @@ class IssuedToken:
     record: ApiToken
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def check_account_confirmed(user: User) -> None:
     """An account registered with an email or phone opens only its confirmation until the code is in."""
     if user.confirmed_at is None:
@@ -169,7 +165,7 @@ def issue_api_token(user: User, name: str = "api", days: int | None | object = D
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if days is DEFAULT_DAYS:
         days = current_app.config["API_TOKEN_DAYS"]
-    record = ApiToken(user_id=user.id, token_hash=_hash_token(token), name=name[:64] or "api",
+    record = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:64] or "api",
                       expires_at=utcnow() + timedelta(days=days) if days is not None else None)
     db.session.add(record)
     db.session.flush()
@@ -181,7 +177,7 @@ def live_token(token: object) -> ApiToken | None:
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
     return _live(db.session.execute(
-        db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
     ).scalar_one_or_none())
 
 
@@ -210,7 +206,7 @@ def user_for_token(token: object) -> User | None:
 def revoke_api_token(token: str) -> bool:
     """Revoke a token; sockets opened with it are cut at once."""
     record = db.session.execute(
-        db.select(ApiToken).where(ApiToken.token_hash == _hash_token(token))
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
     ).scalar_one_or_none()
     if record is None or record.revoked_at is not None:
         return False

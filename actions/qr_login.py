@@ -15,7 +15,6 @@ without its socket (only that socket gets the ticket) and a ticket without its b
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from flask import current_app
 
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.rate_limits import limit_qr_request
+from actions.token_hash import hash_token
 from events import atomic, queue_event
 from events.facts import QrLoginAnswered
 from extensions import db
@@ -42,10 +42,6 @@ class Gone(ActionError):
 
 def _expired() -> Gone:
     return Gone("qr_expired", "This QR code has expired. Show a new one on the other device.")
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ def request_qr_login(socket_id: str, browser_key: str, user_agent: str, address:
 def _issue(socket_id: str, browser_key: str, user_agent: str, address: str | None) -> IssuedQrLogin:
     token = secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(seconds=current_app.config["QR_LOGIN_ROTATE_SECONDS"])
-    db.session.add(QrLogin(token_hash=_hash(token), socket_id=socket_id, browser_key=browser_key,
+    db.session.add(QrLogin(token_hash=hash_token(token), socket_id=socket_id, browser_key=browser_key,
                            user_agent=(user_agent or "")[:300], address=(address or "")[:64], state="waiting",
                            expires_at=expires_at))
     db.session.flush()
@@ -126,7 +122,7 @@ def _by_token(token: object) -> QrLogin:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise NotFound("qr_not_found", "This QR code is not known. Show a new one on the other device.")
     login = db.session.execute(
-        db.select(QrLogin).where(QrLogin.token_hash == _hash(token)).with_for_update()
+        db.select(QrLogin).where(QrLogin.token_hash == hash_token(token)).with_for_update()
     ).scalar_one_or_none()
     if login is None:
         raise NotFound("qr_not_found", "This QR code is not known. Show a new one on the other device.")
@@ -178,7 +174,7 @@ def issue_qr_ticket(socket_id: str) -> str:
     if login.expires_at <= utcnow():
         raise _expired()
     ticket = secrets.token_urlsafe(32)
-    login.state, login.ticket_hash = "ticketed", _hash(ticket)
+    login.state, login.ticket_hash = "ticketed", hash_token(ticket)
     login.expires_at = utcnow() + timedelta(seconds=TICKET_SECONDS)
     return ticket
 
@@ -192,7 +188,7 @@ def redeem_qr_ticket(ticket: object, browser_key: str) -> User:
     now = utcnow()
     # One UPDATE decides: of two posts of the same ticket, only one finds it still "ticketed".
     user_id = db.session.execute(
-        db.update(QrLogin).where(QrLogin.ticket_hash == _hash(ticket), QrLogin.state == "ticketed",
+        db.update(QrLogin).where(QrLogin.ticket_hash == hash_token(ticket), QrLogin.state == "ticketed",
                                  QrLogin.expires_at > now, QrLogin.browser_key == browser_key)
         .values(state="used", used_at=now).returning(QrLogin.user_id)
     ).scalar_one_or_none()
@@ -206,4 +202,4 @@ def redeem_qr_ticket(ticket: object, browser_key: str) -> User:
 
 def browser_key(secret: str | None) -> str:
     """What binds a code to one browser: a hash of its session's CSRF secret ("" without one)."""
-    return _hash("qr-login:" + secret) if secret else ""
+    return hash_token("qr-login:" + secret) if secret else ""

@@ -13,7 +13,6 @@ address's owner is told instead (actions.codes). A taken username is reported (u
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_sessions
+from actions.token_hash import hash_token
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
@@ -231,7 +231,7 @@ def create_invite(operator: User | None, uses: object = 1, days: object = None, 
     days = check_int(days, "days", minimum=1, maximum=365, required=False) or current_app.config["INVITE_DAYS"]
     note = check_string(note, "note", max_length=120, required=False)
     code = INVITE_PREFIX + secrets.token_urlsafe(12)
-    record = Invite(code_hash=_invite_hash(code), created_by_id=operator.id if operator else None, note=note,
+    record = Invite(code_hash=hash_token(code), created_by_id=operator.id if operator else None, note=note,
                     uses_left=uses, used=0, expires_at=utcnow() + timedelta(days=days))
     db.session.add(record)
     db.session.flush()
@@ -258,12 +258,8 @@ def _redeem_invite(code: object) -> Invite:
     invite = None
     if isinstance(code, str) and code.strip().startswith(INVITE_PREFIX) and len(code) < 64:
         invite = db.session.execute(
-            db.select(Invite).where(Invite.code_hash == _invite_hash(code.strip())).with_for_update()
+            db.select(Invite).where(Invite.code_hash == hash_token(code.strip())).with_for_update()
         ).scalar_one_or_none()
     if invite is None or invite.revoked_at is not None or invite.uses_left < 1 or invite.expires_at <= utcnow():
         raise InvalidInput("invalid_invite", "Registration needs an invitation: this one is unknown, used or expired.")
     return invite
-
-
-def _invite_hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()

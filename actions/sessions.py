@@ -12,7 +12,6 @@ sockets (`TokenRevoked`).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.orm import contains_eager
 from actions.access import access_own_session, access_own_token
 from actions.errors import InvalidInput
 from actions.security_log import record_security_event
+from actions.token_hash import hash_token
 from events import atomic, queue_event
 from events.facts import SessionEnded, TokenRevoked
 from extensions import db
@@ -55,7 +55,7 @@ def start_session(user: User, method: str, ip_address: str | None, user_agent: s
     token = _new_remember_token()
     login_session = LoginSession(id=secrets.token_urlsafe(18), user_id=user.id, method=method,
                                  ip_address=(ip_address or "")[:45] or None, user_agent=user_agent,
-                                 device=device_summary(user_agent), remember_hash=_hash(token))
+                                 device=device_summary(user_agent), remember_hash=hash_token(token))
     db.session.add(login_session)
     db.session.flush()
     if current_app.config["SESSION_POLICY"] == "single":  # the other browsers are told "signed in elsewhere"
@@ -74,7 +74,7 @@ def find_remembered_session(token: object) -> LoginSession | None:
     """The live session a remember token belongs to; else None."""
     if not isinstance(token, str) or not token.startswith(REMEMBER_PREFIX) or len(token) > 128:
         return None
-    return _still_live(_select_live(LoginSession.remember_hash == _hash(token)))
+    return _still_live(_select_live(LoginSession.remember_hash == hash_token(token)))
 
 
 def session_expires_at(login_session: LoginSession) -> datetime:
@@ -86,7 +86,7 @@ def session_expires_at(login_session: LoginSession) -> datetime:
 def renew_remember_token(login_session: LoginSession) -> str:
     """A new remember token for a session (after a password change): the old cookie stops working."""
     token = _new_remember_token()
-    login_session.remember_hash = _hash(token)
+    login_session.remember_hash = hash_token(token)
     return token
 
 
@@ -121,10 +121,6 @@ def _days(setting: str) -> timedelta:
 
 def _new_remember_token() -> str:
     return REMEMBER_PREFIX + secrets.token_urlsafe(32)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # -- listing ---------------------------------------------------------------------------------------

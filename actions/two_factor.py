@@ -10,7 +10,6 @@ accepted step is kept), or an unused recovery code. Wrong codes count against th
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from actions.audit import record
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.rate_limits import limit_code_attempt
 from actions.security_log import record_refusal
+from actions.token_hash import hash_token
 from actions.user_admin import get_account
 from events import atomic
 from extensions import db
@@ -221,7 +221,7 @@ def _check_totp(user: User, two_factor: TwoFactor, code: object) -> None:
 
 
 def _hash(code: str) -> str:
-    return hashlib.sha256(("recovery:" + _normalized(code)).encode()).hexdigest()
+    return hash_token("recovery:" + _normalized(code))
 
 
 def _new_recovery_codes(user: User) -> list[str]:
