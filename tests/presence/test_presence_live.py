@@ -57,8 +57,14 @@ def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
         assert offline_at > closed_at + GRACE_SECONDS * 0.9  # only the last tab's close, after the grace
         assert offline["online"] is False and offline["last_seen_at"]
 
-        # Someone who shares nothing with alice heard nothing: the REST answer below comes after the frames.
+        # Someone who shares nothing with alice heard nothing: a later change about someone she does share
+        # a conversation with reaches her socket after anything told to it before.
         assert stranger.api("GET", "/me").status_code == 200
+        marker = ChatUser.register(presence_server.url)
+        group_with(marker, stranger)
+        shown = marker.socket()
+        wait_for(lambda: stamped(outsider, marker.id), what="the marker online, at the stranger")
+        shown.disconnect()
         assert stamped(outsider, alice.id) == []
         presence = bob.api("GET", f"/conversations/{group_id}/presence").json()
         assert presence["online_count"] == 1  # bob himself
