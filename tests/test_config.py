@@ -295,3 +295,45 @@ def test_an_unknown_registration_mode_is_refused_at_startup(tmp_path, value):
 def test_a_code_sender_that_could_not_send_is_refused_at_startup(tmp_path, settings, message):
     with pytest.raises(RuntimeError, match=message):
         load_config(str(tmp_path), production(tmp_path, **settings))
+
+
+# documentation
+
+def settings_read() -> set[str]:
+    """Every environment variable config.py names (read with `get("NAME")`, `environ.get("NAME")`)."""
+    source = Path(config.__file__).read_text(encoding="utf-8")
+    return set(re.findall(r'\bget\("([A-Z][A-Z0-9_]*)"', source))
+
+
+class Recording(dict):
+    """An environment that remembers every name asked of it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.asked.add(key)
+        return super().__contains__(key)
+
+
+def test_the_settings_read_are_all_found(tmp_path):
+    environ = Recording(production(tmp_path, DATABASE_URL="postgresql://u:p@db/switchboard"))
+    load_config(str(tmp_path), environ)
+    assert {"SECRET_KEY", "DATABASE_POOL_SIZE", "WEB_PUSH_TTL_SECONDS"} <= environ.asked <= settings_read()
+
+
+def test_every_setting_is_in_env_example_and_the_configuration_doc():
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    in_example = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example.read_text(), re.MULTILINE))
+    assert sorted(name for name in settings_read() if f"`{name}`" not in documented) == []
+    assert sorted(settings_read() - in_example) == []
