@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 def test_typing_is_throttled_and_stopping_is_told(presence_server):
     alice, bob, eve = (ChatUser.register(presence_server.url) for _ in range(3))
     group_id = group_with(alice, bob)
+    eves_group = group_with(eve, alice)  # for the marker below
     typist, reader, outsider = alice.socket(("typing",)), bob.socket(("typing",)), eve.socket(("typing",))
     try:
         assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
@@ -41,7 +42,10 @@ def test_typing_is_throttled_and_stopping_is_told(presence_server):
         typist.call("typing", {"conversation_id": group_id, "typing": False})
         wait_for(lambda: len(reader.received["typing"]) == 4, what="the fourth frame")
         assert reader.received["typing"][3]["user_id"] == alice.id
-        assert outsider.received["typing"] == []
+        # Alice typing in a conversation eve shares reaches eve after anything told to her before it.
+        assert typist.call("typing", {"conversation_id": eves_group}) == {"ok": True, "sent": True}
+        wait_for(lambda: outsider.received["typing"], what="the marker at eve's")
+        assert outsider.received["typing"] == [{"conversation_id": eves_group, "user_id": alice.id, "typing": True}]
     finally:
         for socket in (typist, reader, outsider):
             socket.disconnect()
