@@ -28,7 +28,7 @@ from actions.access import (
 from actions.audit import record
 from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
-from actions.validation import check_int, check_string
+from actions.validation import check_choice, check_int, check_string
 from events import atomic, on_commit, queue_event
 from events.facts import ConversationUpdated, ProfileChanged
 from extensions import db
@@ -185,20 +185,17 @@ def forget_picture_on_commit(owner: User | Conversation) -> None:
 def avatar_download_url(viewer: User, user_id: int, size: object) -> tuple[User, str | None]:
     """The user and a short-lived URL of their picture in `size`; None while they have none."""
     user = access_profile(viewer, user_id)
-    return user, _download_url(user.avatar_key, check_avatar_size(size), f"avatar-{user.id}")
+    return user, _download_url(user.avatar_key, _avatar_size(size), f"avatar-{user.id}")
+
+
+def _avatar_size(value: object) -> str:
+    """The `size` asked for (a query string's): one of AVATAR_SIZES, medium when absent or empty."""
+    return check_choice(None if value == "" else value, "size", tuple(AVATAR_SIZES), default="medium")
 
 
 def group_avatar_download_url(viewer: User, conversation_id: int, size: object) -> tuple[Conversation, str | None]:
     conversation = access_conversation_picture(viewer, conversation_id)
-    return conversation, _download_url(conversation.avatar_key, check_avatar_size(size), f"group-{conversation.id}")
-
-
-def check_avatar_size(value: object) -> str:
-    if value in (None, ""):
-        return "medium"
-    if value not in AVATAR_SIZES:
-        raise InvalidInput("invalid_size", "size must be one of: " + ", ".join(AVATAR_SIZES) + ".")
-    return value
+    return conversation, _download_url(conversation.avatar_key, _avatar_size(size), f"group-{conversation.id}")
 
 
 def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
