@@ -37,3 +37,14 @@ def test_the_domain_does_not_know_the_wire_format():
     imports_payloads = re.compile(r"^\s*(from payloads import|import payloads)", re.MULTILINE)
     domain = [path for path in SOURCES if path.parts[-2] in ("actions", "events", "models")]
     assert relative(path for path in domain if imports_payloads.search(source_of(path))) == set()
+
+
+def test_the_files_the_architecture_page_names_exist():
+    """docs/architecture.md's tables send the next engineer to files: each one is there (a bare
+    file name, e.g. `socket_queue.py` after its full path, somewhere in the project)."""
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:[a-z0-9_]+/)*[a-z0-9_.]+\.(?:py|js|md))`", page)
+                + re.findall(r"`((?:[a-z0-9_]+/)+)`", page))
+    assert {"actions/access.py", "storage/avatars.py", "static/js/i18n.js", "jobs/", "socket_queue.py"} <= named
+    project = {path.name for path in ROOT.rglob("*") if not {".venv", "node_modules", ".git"} & set(path.parts)}
+    assert {name for name in named if not (ROOT / name).exists() and name not in project} == set()
