@@ -9,12 +9,10 @@ exclusive). Results come newest first; the next page is asked with `before_id` t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from actions.access import access_conversation
-from actions.errors import InvalidInput
 from actions.search import message_search_filter
-from actions.validation import check_id, check_int, check_limit, check_search_query
+from actions.validation import check_id, check_int, check_limit, check_moment, check_search_query
 from extensions import db
 from models import Membership, Message
 
@@ -51,19 +49,3 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
         statement = statement.where(Message.created_at < until_moment)
     rows = list(db.session.execute(statement.order_by(Message.id.desc()).limit(limit + 1)).scalars())
     return ChatSearchPage(messages=rows[:limit], terms=terms, has_more=len(rows) > limit)
-
-
-def check_moment(value: object, field: str) -> datetime | None:
-    """An ISO 8601 date (`2026-12-02`, midnight UTC) or time (`2026-12-02T14:05:00Z`), as naive UTC."""
-    if value is None or value == "":
-        return None
-    try:
-        if not isinstance(value, str) or len(value) > 40:
-            raise ValueError
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        example = "e.g. 2026-12-02 or 2026-12-02T14:05:00Z"
-        raise InvalidInput("invalid_" + field, f"{field} must be an ISO 8601 date or time, {example}.") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment

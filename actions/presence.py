@@ -13,8 +13,6 @@ from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, may_see_presence, presence_viewers, visible_presences
 from actions.contacts import contact_ids_of
-from actions.errors import InvalidInput
-from actions.validation import check_id
 from events import atomic, queue_event
 from events.facts import PresenceBatch, PresenceChanged
 from extensions import db
@@ -102,7 +100,6 @@ def _audiences(subjects: list[int]) -> dict[int, set[int]]:
     return audiences
 
 
-MAX_PRESENCE_QUERY = 200  # people asked about at once (a page's sidebar)
 
 
 @dataclass(frozen=True)
@@ -110,13 +107,6 @@ class ConversationPresence:
     conversation_id: int
     online_count: int  # members online that the viewer may see (themselves included)
     views: dict[int, PresenceView]
-
-
-def check_user_ids(value: object) -> list[int]:
-    """A list of 1–200 user ids (duplicates dropped, order kept)."""
-    if not isinstance(value, list) or not value or len(value) > MAX_PRESENCE_QUERY:
-        raise InvalidInput("invalid_user_ids", f"user_ids must be a list of 1 to {MAX_PRESENCE_QUERY} user ids.")
-    return list(dict.fromkeys(check_id(user_id, "user_ids") for user_id in value))
 
 
 def users_presence(viewer: User, user_ids: list[int]) -> dict[int, PresenceView]:

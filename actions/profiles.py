@@ -8,10 +8,8 @@ a group's picture to its members (ConversationUpdated).
 """
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
@@ -28,7 +26,7 @@ from actions.access import (
 from actions.audit import record
 from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
-from actions.validation import check_choice, check_int, check_string
+from actions.validation import check_choice, check_int, check_string, check_time_zone
 from events import atomic, on_commit, queue_event
 from events.facts import ConversationUpdated, ProfileChanged
 from extensions import db
@@ -50,20 +48,6 @@ PROFILE_FIELDS = ("display_name", "status_text", "time_zone")
 class Profile:
     user: User
     online: bool | None  # None: the viewer may not see it (privacy, blocks)
-
-
-@functools.cache
-def time_zone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def check_time_zone(value: object) -> str | None:
-    """An IANA time zone name ("Europe/Paris", "Asia/Shanghai"), or None for "not given" (null or "")."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or value not in time_zone_names():
-        raise InvalidInput("invalid_time_zone", "time_zone must be an IANA time zone name, e.g. Asia/Shanghai.")
-    return value
 
 
 def check_crop(x: object, y: object, size: object) -> Crop | None:

@@ -6,30 +6,16 @@ and a client that missed it finds it through resync, with the message's whole re
 """
 from __future__ import annotations
 
-import unicodedata
-
 from actions.access import access_conversation_for_posting, access_message
 from actions.errors import Conflict, InvalidInput
 from actions.messages import record_message_change_unchecked
 from actions.rate_limits import limit_message_send
+from actions.validation import check_emoji
 from events import atomic
 from extensions import db
 from models import Message, MessageReaction, User
 
-MAX_EMOJI_LENGTH = 16  # code points: flags, skin tones and ZWJ families fit
 MAX_DISTINCT_PER_MESSAGE = 50  # different emoji on one message (Slack allows 50 too)
-
-
-def check_emoji(value: object) -> str:
-    """One emoji (or an emoji sequence): no letters, digits, spaces or control characters."""
-    if not isinstance(value, str) or not value or len(value) > MAX_EMOJI_LENGTH:
-        raise InvalidInput("invalid_emoji", f"emoji must be one emoji of at most {MAX_EMOJI_LENGTH} characters.")
-    for character in value:
-        category = unicodedata.category(character)
-        if category[0] in "LNZC" and not (category == "Cf" and character == "\u200d") or (
-                category == "Cs"):
-            raise InvalidInput("invalid_emoji", "emoji must be an emoji, not text.")
-    return value
 
 
 @atomic()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
+import zoneinfo
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from actions.errors import InvalidInput
+from i18n import LANGUAGES
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -36,6 +40,8 @@ COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
 CODE_PATTERN = re.compile(r"[0-9]{6}")
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_MAX_TERMS = 10
+MAX_EMOJI_LENGTH = 16  # code points: flags, skin tones and ZWJ families fit
+MAX_PRESENCE_QUERY = 200  # people asked about at once (a page's sidebar)
 
 
 def check_payload(payload: Any) -> dict:
@@ -214,3 +220,62 @@ def check_search_query(value: Any) -> list[str]:
     if len(terms) > SEARCH_MAX_TERMS:
         raise InvalidInput("invalid_query", f"Search for at most {SEARCH_MAX_TERMS} words at a time.")
     return terms
+
+
+def check_user_ids(value: object) -> list[int]:
+    """A list of 1 to MAX_PRESENCE_QUERY user ids (duplicates dropped, order kept)."""
+    if not isinstance(value, list) or not value or len(value) > MAX_PRESENCE_QUERY:
+        raise InvalidInput("invalid_user_ids", f"user_ids must be a list of 1 to {MAX_PRESENCE_QUERY} user ids.")
+    return list(dict.fromkeys(check_id(user_id, "user_ids") for user_id in value))
+
+
+def check_moment(value: object, field: str) -> datetime | None:
+    """An ISO 8601 date (`2026-12-02`, midnight UTC) or time (`2026-12-02T14:05:00Z`), as naive UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        example = "e.g. 2026-12-02 or 2026-12-02T14:05:00Z"
+        raise InvalidInput("invalid_" + field, f"{field} must be an ISO 8601 date or time, {example}.") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_time_zone(value: object) -> str | None:
+    """An IANA time zone name ("Europe/Paris", "Asia/Shanghai"), or None for "not given" (null or "")."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in time_zone_names():
+        raise InvalidInput("invalid_time_zone", "time_zone must be an IANA time zone name, e.g. Asia/Shanghai.")
+    return value
+
+
+def check_language(value: object) -> str | None:
+    """A code of i18n.LANGUAGES, or None for "" / None (the browser's Accept-Language)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in LANGUAGES:
+        raise InvalidInput("invalid_language",
+                           f"language must be one of {', '.join(LANGUAGES)}, or empty for the browser's.")
+    return value
+
+
+def check_emoji(value: object) -> str:
+    """One emoji (or an emoji sequence): no letters, digits, spaces or control characters."""
+    if not isinstance(value, str) or not value or len(value) > MAX_EMOJI_LENGTH:
+        raise InvalidInput("invalid_emoji", f"emoji must be one emoji of at most {MAX_EMOJI_LENGTH} characters.")
+    for character in value:
+        category = unicodedata.category(character)
+        if category[0] in "LNZC" and not (category == "Cf" and character == "\u200d") or (
+                category == "Cs"):
+            raise InvalidInput("invalid_emoji", "emoji must be an emoji, not text.")
+    return value

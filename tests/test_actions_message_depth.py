@@ -8,7 +8,8 @@ from actions.errors import ActionError
 from actions.mentions import mentioned_names
 from actions.messages import edit_message, message_history_around, send_message
 from actions.rate_limits import MemoryCounters
-from actions.reactions import add_reaction, check_emoji, remove_reaction
+from actions.reactions import add_reaction, remove_reaction
+from actions.validation import check_emoji
 from events.facts import ConversationRead, MessageChanged, MessageCreated
 from tests.helpers import database_rows
 

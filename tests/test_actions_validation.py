@@ -14,9 +14,11 @@ from actions.validation import (
     check_payload,
     check_phone,
     check_string,
+    check_user_ids,
     check_username,
     is_clean_text,
 )
+from tests.helpers import bearer, error_of
 
 
 def invalid(check, *args, **kwargs) -> tuple[str, str]:
@@ -220,3 +222,17 @@ def test_check_limit():
     assert invalid(check_limit, 0) == ("invalid_limit", "limit must be at least 1.")
     assert invalid(check_limit, 101) == ("invalid_limit", "limit must be at most 100.")
     assert invalid(check_limit, "many") == ("invalid_limit", "limit must be an integer.")
+
+
+def test_check_user_ids_takes_ids_and_their_ascii_digits_once_each():
+    assert check_user_ids([3, "12", " 7", 3]) == [3, 12, 7]
+    assert invalid(check_user_ids, ["\u0661\u0662"])[0] == "invalid_user_ids"  # Arabic-Indic digits are no id
+    assert invalid(check_user_ids, [])[0] == "invalid_user_ids"
+    assert invalid(check_user_ids, "1,2")[0] == "invalid_user_ids"
+
+
+def test_presence_of_users_reads_its_query_with_check_user_ids(client, alice, bob):
+    headers = bearer(alice)
+    answer = client.get(f"/api/presence?user_ids={bob.id},{bob.id}", headers=headers).get_json()
+    assert [entry["user_id"] for entry in answer["presence"]] == [bob.id]
+    assert error_of(client.get("/api/presence?user_ids=\u0661", headers=headers)) == (400, "invalid_user_ids")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from actions.presence import check_user_ids, conversation_presence, users_presence
+from actions.presence import conversation_presence, users_presence
+from actions.validation import check_user_ids
 from blueprints.api import api_user, bp
 from payloads import presence_entry_payload
 
@@ -13,7 +14,7 @@ def presence_of_users():
     """?user_ids=1,2,3 (1–200): each one's online state and last seen, as the caller may see them."""
     raw = request.args.get("user_ids", "")
     ids = [part.strip() for part in raw.split(",")] if raw else []
-    views = users_presence(api_user(), check_user_ids([int(part) if part.isdigit() else part for part in ids]))
+    views = users_presence(api_user(), check_user_ids(ids))
     return jsonify({"ok": True, "presence": [presence_entry_payload(user_id, view) for user_id, view in views.items()]})
 
 

@@ -3,9 +3,9 @@ their ack; the server's presence:batch and typing frames are in docs/protocol.md
 from __future__ import annotations
 
 from actions.errors import InvalidInput
-from actions.presence import check_user_ids, conversation_presence, users_presence
+from actions.presence import conversation_presence, users_presence
 from actions.typing import report_typing
-from actions.validation import check_id
+from actions.validation import check_id, check_user_ids
 from blueprints.chat.socket_support import socket_event
 from payloads import presence_entry_payload
 

@@ -5,7 +5,8 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user
 
 from actions.errors import ActionError
-from actions.preferences import check_language, set_language
+from actions.preferences import set_language
+from actions.validation import check_language
 from blueprints.auth.routes import safe_next
 from blueprints.settings import bp
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, negotiate

@@ -8,7 +8,8 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from actions.errors import ActionError
-from actions.profiles import remove_avatar, time_zone_names, update_profile
+from actions.profiles import remove_avatar, update_profile
+from actions.validation import time_zone_names
 from blueprints.settings import bp
 from payloads import user_payload
 
