@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import requests
@@ -208,6 +208,10 @@ class ChatUser:
 
     def socket(self, events: tuple[str, ...] = ("message:new", "message:updated")) -> RecordingSocket:
         return RecordingSocket.connect(self.server_url, self.token, events)
+
+    def on(self, server_url: str) -> ChatUser:
+        """The same user with the same token, on another instance of a scaled-out deployment."""
+        return replace(self, server_url=server_url)
 
 
 class RecordingSocket:

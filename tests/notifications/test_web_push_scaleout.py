@@ -40,7 +40,7 @@ def test_a_socket_on_the_other_instance_keeps_the_push_away(instances, push_serv
                                                                                         f"across-carol{carol.id}")
     bobs_browser.subscribe(bob)
     carols_browser.subscribe(carol)
-    bob_elsewhere = ChatUser(second.url, bob.username, bob.token, bob.id).socket(())
+    bob_elsewhere = bob.on(second.url).socket(())
     try:
         first_message = send(alice, group, "bob is on the other instance")  # stored through the first
         wait_for(lambda: carols_browser.pushes(), what="carol's push")

@@ -32,17 +32,13 @@ def instances(tmp_path_factory):
     redis_server.stop()
 
 
-def on(server, user: ChatUser) -> ChatUser:
-    return ChatUser(server.url, user.username, user.token, user.id)
-
-
 def test_tabs_on_two_instances_are_one_presence(instances):
     first, second = instances
     alice, bob = ChatUser.register(first.url), ChatUser.register(first.url)
     group_with(alice, bob)
     watcher = listen(bob)  # on the first instance
     try:
-        tab_here, tab_there = alice.socket(), on(second, alice).socket()
+        tab_here, tab_there = alice.socket(), alice.on(second.url).socket()
         wait_for(lambda: stamped(watcher, alice.id), what="alice online")
         tab_here.disconnect()  # her tab on the other instance stays
         time.sleep(GRACE_SECONDS + 1.5)  # the first instance's grace check has run: it must have said nothing
@@ -62,7 +58,7 @@ def test_a_killed_workers_users_go_offline_within_the_expiry(instances):
     group_with(alice, bob)
     watcher = listen(bob)
     try:
-        doomed = on(second, alice).socket()
+        doomed = alice.on(second.url).socket()
         wait_for(lambda: stamped(watcher, alice.id), what="alice online")
         killed_at = time.monotonic()
         second.kill_worker()  # no disconnect handler runs: only the expiry of its Redis key tells

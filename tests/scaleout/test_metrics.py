@@ -16,7 +16,7 @@ def test_each_instance_counts_its_own(two_instances):
     group = alice.api("POST", "/groups", json={"name": "Counted apart", "member_ids": [bob.id]}).json()["conversation"]
     before = [scrape(first.url), scrape(second.url)]
     alice_socket = alice.socket()
-    bob_socket = ChatUser(second.url, bob.username, bob.token, bob.id).socket()
+    bob_socket = bob.on(second.url).socket()
     try:
         during = [scrape_until(instance.url, lambda samples: value(
             samples, "switchboard_connected_sockets", transport="websocket") == 1, f"one socket on {instance.url}")

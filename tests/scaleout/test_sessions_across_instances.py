@@ -31,7 +31,7 @@ def test_a_password_change_on_one_instance_cuts_the_others_sockets_on_the_other(
     user = ChatUser.register(first.url)
     group_id = group_of(user)
     mine, other = Browser(first, user.username), Browser(second, user.username)
-    token_socket = ChatUser(second.url, user.username, user.token, user.id).socket()  # the registration's token
+    token_socket = user.on(second.url).socket()  # the registration's token
     try:
         my_socket, other_socket = mine.socket(second.url), other.socket(second.url)
         response = mine.post_form("/password", "/password", current_password=PASSWORD,

@@ -12,7 +12,7 @@ def test_messages_cross_instances(two_instances):
     bob = ChatUser.register(first.url)
     group = alice.api("POST", "/groups", json={"name": "Across", "member_ids": [bob.id]}).json()["conversation"]
     alice_socket = alice.socket()
-    bob_socket = ChatUser(second.url, bob.username, bob.token, bob.id).socket()
+    bob_socket = bob.on(second.url).socket()
     try:
         ack = alice_socket.call("message:send", {"conversation_id": group["id"], "body": "over redis"})
         assert ack["ok"], ack
@@ -30,7 +30,7 @@ def test_membership_changes_move_sockets_on_other_instances(two_instances):
     group = owner.api("POST", "/groups", json={"name": "Moving"}).json()["conversation"]
     events = ("message:new", "conversation:added", "conversation:removed")
     owner_socket = owner.socket(events)
-    member_socket = ChatUser(second.url, member.username, member.token, member.id).socket(events)
+    member_socket = member.on(second.url).socket(events)
     try:
         owner_socket.call("message:send", {"conversation_id": group["id"], "body": "before"})
         assert owner.api("POST", f"/groups/{group['id']}/members", json={"user_id": member.id}).status_code == 201
@@ -57,7 +57,7 @@ def test_concurrent_sends_on_two_instances_get_distinct_sequence_numbers(two_ins
     alice = ChatUser.register(first.url)
     bob = ChatUser.register(first.url)
     group = alice.api("POST", "/groups", json={"name": "Race", "member_ids": [bob.id]}).json()["conversation"]
-    senders = [alice.socket(), ChatUser(second.url, bob.username, bob.token, bob.id).socket()]
+    senders = [alice.socket(), bob.on(second.url).socket()]
     try:
         def send_many(socket, prefix):
             return [socket.call("message:send", {"conversation_id": group["id"], "body": f"{prefix}{i}",
