@@ -4,17 +4,14 @@
 // one opens its conversation. The title's unread badge is the sidebar's.
 
 import { $, el, toast } from "./dom.js";
+import { mentionsMe } from "./message-depth.js";
 import { t } from "../i18n.js";
 
 const SOUND_KEY = "switchboard.sound";
 
 /** The user's own setting, in their membership (docs/protocol.md "Notifications and Web Push"). */
-export function isMuted(conversation) {
+function isMuted(conversation) {
   return Boolean(conversation?.membership?.muted);
-}
-
-export function mentionsUser(message, userId) {
-  return Boolean(message.mentions_all) || (message.mentions || []).includes(userId);
 }
 
 export class Notifier {
@@ -98,10 +95,10 @@ export class Notifier {
   /** A message of someone else: a sound and, while the tab is hidden, a browser notification,
    * unless its conversation is muted and it does not mention the user, or the user is looking at it. */
   arrived(message) {
-    const me = this.app.me.id;
+    const me = this.app.me;
     const conversation = this.app.store.get(message.conversation_id);
-    if (!conversation || !message.sender || message.sender.id === me || message.removed) return;
-    if (isMuted(conversation) && !mentionsUser(message, me)) return;
+    if (!conversation || !message.sender || message.sender.id === me.id || message.removed) return;
+    if (isMuted(conversation) && !mentionsMe(message, me)) return;
     if (this.app.contacts.isBlocked(message.sender.id)) return; // their messages are hidden on the page
     const looking = !document.hidden && document.hasFocus() && this.app.openId === conversation.id;
     if (looking) return;
