@@ -5,7 +5,8 @@
 
 import { api } from "./api.js";
 import { personAvatar } from "./avatars.js";
-import { $, el, shortTime, toast } from "./dom.js";
+import { $, el, toast } from "./dom.js";
+import { presenceLabel, presenceState } from "./presence.js";
 import { t } from "../i18n.js";
 
 /** What to send for what was typed: an address with @ is an email, digits (and +) a phone. */
@@ -15,13 +16,6 @@ export function addressOf(text) {
   if (value.includes("@")) return { email: value };
   if (/^\+?[\d\s().-]{5,}$/.test(value)) return { phone: value };
   return { username: value };
-}
-
-export function presenceText(presence) {
-  if (!presence || !presence.visible) return "";
-  if (presence.online) return t("online");
-  const when = shortTime(presence.last_seen_at);
-  return when ? t("last seen {time}", { time: when }) : t("offline");
 }
 
 export class Contacts {
@@ -140,8 +134,8 @@ export class Contacts {
   }
 
   contactItem(contact) {
-    const presence = presenceText(contact.presence);
-    const state = contact.presence?.visible ? (contact.presence.online ? "online" : "offline") : "hidden";
+    const presence = presenceLabel(contact.presence);
+    const state = presenceState(contact.presence);
     const open = el("button", { className: "contact-open", attrs: { type: "button",
       title: t("Message {name}", { name: contact.display_name || contact.username }) },
     on: { click: () => this.chat(contact) } }, [

@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
-import { presenceText } from "./contacts.js";
+import { presenceLabel } from "./presence.js";
 import { locale, t } from "../i18n.js";
 
 export class ProfileCard {
@@ -65,7 +65,7 @@ export class ProfileCard {
     $("#profile-card-status").hidden = !user.status_text;
     const presence = $("#profile-card-presence");
     const online = this.presence ? this.presence.online : user.online;
-    const text = this.presence ? presenceText(this.presence)
+    const text = this.presence ? presenceLabel(this.presence)
       : { true: t("online"), false: t("offline") }[String(user.online)] || "";
     presence.hidden = loading || !text;
     presence.textContent = text;
