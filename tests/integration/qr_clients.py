@@ -87,3 +87,12 @@ class Approver:
     def decide(self, link: str, decision: str) -> requests.Response:
         """The approve page's form, posted (its CSRF token is the session's, as on any page)."""
         return self.http.post(link, data={"decision": decision, "csrf_token": self.csrf}, timeout=10)
+
+    def approve(self, waiting: WaitingPage) -> dict:
+        """Scan the page's new code and approve it; returns once the page was told both (its code)."""
+        qr = waiting.request_code()
+        self.open(qr["url"])
+        self.decide(qr["url"], "approve")
+        waiting.expect("qr:scanned")
+        waiting.expect("qr:approved")
+        return qr

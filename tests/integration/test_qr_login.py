@@ -87,11 +87,7 @@ def test_qr_login_from_an_approving_device(server, page, approver):
 
 def test_a_ticket_is_used_once(server, page, approver):
     waiting = page()
-    qr = waiting.request_code()
-    approver.open(qr["url"])
-    approver.decide(qr["url"], "approve")
-    waiting.expect("qr:scanned")
-    waiting.expect("qr:approved")
+    approver.approve(waiting)
     ticket = waiting.call("qr:ticket")["ticket"]
     assert waiting.post_ticket(ticket).status_code == 302
     # The same browser, logged out again, posts the same ticket: refused.
@@ -122,11 +118,7 @@ def test_refused_by_the_approver(server, page, approver):
 
 def test_useless_from_another_socket_or_browser(server, page, approver):
     waiting, other = page(), page()
-    qr = waiting.request_code()
-    approver.open(qr["url"])
-    approver.decide(qr["url"], "approve")
-    waiting.expect("qr:scanned")
-    waiting.expect("qr:approved")
+    approver.approve(waiting)
     # Another page's socket cannot get the ticket of a code it did not show...
     assert other.call("qr:ticket")["error"]["code"] == "qr_not_approved"
     ticket = waiting.call("qr:ticket")["ticket"]
@@ -206,11 +198,7 @@ def test_a_page_without_its_cookie_gets_no_code(server):
 def test_a_ticket_outlives_its_socket(server, page, approver):
     """The page posts its ticket as it leaves: its socket may close before the post arrives."""
     waiting = page()
-    qr = waiting.request_code()
-    approver.open(qr["url"])
-    approver.decide(qr["url"], "approve")
-    waiting.expect("qr:scanned")
-    waiting.expect("qr:approved")
+    approver.approve(waiting)
     ticket = waiting.call("qr:ticket")["ticket"]
     waiting.close()
     time.sleep(0.5)  # the server handles the disconnect (in milliseconds) before the post arrives
