@@ -38,10 +38,6 @@ socket_log = logging.getLogger("switchboard.socket_events")
 FAULT_CODES = {"internal_error", "unavailable"}
 
 
-def current_request_id() -> str:
-    return request_id.get()
-
-
 def accepted_request_id(incoming: str | None) -> str:
     """The caller's id if it is sane, else a new one."""
     if incoming and SANE_REQUEST_ID.match(incoming):
