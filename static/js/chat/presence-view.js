@@ -71,10 +71,14 @@ export class PresenceView {
     if (shown.some((id) => userIds.has(id))) this.render();
   }
 
+  /** What the page shows of a member: the user is online to themselves, whatever they let others see. */
+  entryOf(userId) {
+    return userId === this.me.id ? { visible: true, online: true } : this.book.get(userId);
+  }
+
   onlineCount() {
     if (!this.members) return null;
-    return [...this.members.keys()].filter((id) => id === this.me.id
-      || presenceState(this.book.get(id)) === "online").length;
+    return [...this.members.keys()].filter((id) => presenceState(this.entryOf(id)) === "online").length;
   }
 
   render() {
@@ -111,13 +115,13 @@ export class PresenceView {
 
   /** Online members first, then by name; each with a dot and "online" / "last seen …". */
   renderMembers() {
-    const rank = (member) => (member.id === this.me.id || presenceState(this.book.get(member.id)) === "online" ? 0 : 1);
+    const rank = (member) => (presenceState(this.entryOf(member.id)) === "online" ? 0 : 1);
     const name = (member) => member.display_name || member.username;
     const members = [...(this.members?.values() || [])]
       .sort((first, second) => rank(first) - rank(second) || name(first).localeCompare(name(second)));
     $("#members-title").textContent = this.conversation?.title || t("Members");
     $("#members-list").replaceChildren(...members.map((member) => {
-      const entry = member.id === this.me.id ? { visible: true, online: true } : this.book.get(member.id);
+      const entry = this.entryOf(member.id);
       return el("li", { className: "member-item", dataset: { userId: member.id, presence: presenceState(entry) } }, [
         personAvatar(member),
         el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
