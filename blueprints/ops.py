@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 
 from actions.errors import NotFound, Unauthorized
+from blueprints.identity import bearer_token
 from ops import metrics, readiness
 
 bp = Blueprint("ops", __name__)
@@ -37,8 +38,8 @@ def metrics_exposition():
     token = current_app.config["METRICS_TOKEN"]
     if not token:
         raise NotFound("not_found", "Metrics are off: set METRICS_TOKEN to serve them.")
-    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), token.encode()):
+    offered = bearer_token()
+    if offered is None or not hmac.compare_digest(offered.encode(), token.encode()):
         error = Unauthorized("unauthorized", "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.")
         error.headers = {"WWW-Authenticate": 'Bearer realm="metrics"'}
         raise error

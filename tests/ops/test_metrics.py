@@ -48,6 +48,15 @@ def test_metrics_are_off_without_a_token(client):
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
 
 
+def test_metrics_need_the_token_as_a_bearer_token(client):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
+                    {"Authorization": "Bearer "}, {"Authorization": TOKEN}):
+        response = client.get("/metrics", headers=headers)
+        assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized", headers
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert client.get("/metrics", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
+
+
 def test_facts_are_counted_once_after_their_commit(client, sockets, group, alice):
     before = scraped(client)
     ack = sockets["alice"].emit("message:send", {"conversation_id": group.id, "body": "counted"}, callback=True)
