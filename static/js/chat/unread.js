@@ -69,10 +69,13 @@ export class UnreadDivider {
     return true;
   }
 
+  /** Where the divider sits in the scrolled content. */
+  dividerTop() {
+    return this.node.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top + this.scroller.scrollTop;
+  }
+
   scrollToDivider() {
-    const top = this.node.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top
-      + this.scroller.scrollTop;
-    this.scroller.scrollTop = Math.max(0, top - 8);
+    this.scroller.scrollTop = Math.max(0, this.dividerTop() - 8);
     // Now, not when the browser gets to it: the view stops following the newest end before anything
     // (a picture loading, a message arriving) would take the reader down there.
     this.scroller.dispatchEvent(new Event("scroll"));
@@ -108,10 +111,8 @@ export class UnreadDivider {
     if (this.after !== after) return false; // another conversation was opened meanwhile
     this.place();
     if (!this.node.isConnected || this.jumped) return this.jumped;
-    // Where the divider sits in the scrolled content: above what the newest end shows, or not.
-    const top = this.node.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top
-      + this.scroller.scrollTop;
-    if (top >= this.scroller.scrollHeight - this.scroller.clientHeight) return false;
+    // Above what the newest end shows, or not.
+    if (this.dividerTop() >= this.scroller.scrollHeight - this.scroller.clientHeight) return false;
     this.scrollToDivider();
     this.jumped = true;
     return true;
