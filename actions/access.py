@@ -327,10 +327,7 @@ def visible_presences(viewer_id: int, subject_ids: Iterable[int]) -> set[int]:
     if not subjects or privacy_of(viewer_id).last_seen == "nobody":  # hides their own: sees nobody's
         return allowed
     for chunk in _chunks(sorted(subjects), 500):
-        refused = set(db.session.execute(db.select(Block.blocked_id).where(
-            Block.blocker_id == viewer_id, Block.blocked_id.in_(chunk))).scalars())
-        refused |= set(db.session.execute(db.select(Block.blocker_id).where(
-            Block.blocked_id == viewer_id, Block.blocker_id.in_(chunk))).scalars())
+        refused = _blocked_either_way(viewer_id, chunk)
         audiences = dict(db.session.execute(db.select(PrivacySettings.user_id, PrivacySettings.last_seen).where(
             PrivacySettings.user_id.in_(chunk), PrivacySettings.last_seen != "everyone")).all())
         contacts = set(db.session.execute(db.select(Contact.user_id).where(
