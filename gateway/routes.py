@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import simple_websocket
 from flask import Blueprint, Response, current_app, request
+from wsproto.utilities import ProtocolError
 
 from actions.errors import InvalidInput
 from blueprints.http_unit import leave_unit
@@ -20,18 +21,19 @@ from ops.metrics import connection_closed, connection_opened
 bp = Blueprint("gateway", __name__)
 
 
-@bp.route("/ws/im", websocket=True)  # werkzeug routes WebSocket handshakes to websocket rules only
+# werkzeug routes only WebSocket handshakes (Upgrade: websocket) to a websocket rule: any other
+# request is answered 400 bad_request before it reaches the view.
+@bp.route("/ws/im", websocket=True)
 def websocket():
     """A bzGhost client's WebSocket (docs/gateway.md): binary packets both ways until either side closes."""
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).")
     leave_unit()
     app = current_app._get_current_object()
     config = app.config
     try:
         ws = simple_websocket.Server(request.environ,
                                      max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
-    except (simple_websocket.ConnectionError, RuntimeError):
+    except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # wsproto: a handshake missing
+        # Sec-WebSocket-Key or -Version (else a 500 and a traceback in the log)
         raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).") from None
     app.extensions["realtime_bus"].start_receiving()  # this process now has connections to deliver to
     delivery = app.extensions["gateway_delivery"]

@@ -113,3 +113,10 @@ def test_a_flood_of_packets_is_cut_with_busy(server, gateway, bystanders):
 
 def test_a_request_that_is_no_websocket_handshake_is_refused(server):
     assert requests.get(server.url + "/ws/im", timeout=10).status_code == 400
+
+
+def test_a_broken_websocket_handshake_is_refused(server):
+    """Upgrade: websocket without Sec-WebSocket-Key and -Version: refused as a client's error, not a fault."""
+    answer = requests.get(server.url + "/ws/im", headers={"Upgrade": "websocket", "Connection": "Upgrade"},
+                          timeout=10)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "websocket_required")
