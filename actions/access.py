@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from flask import current_app
+from sqlalchemy import Select
 
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from extensions import db
@@ -168,6 +169,12 @@ def access_conversation_picture(user: User, conversation_id: int) -> Conversatio
 
 def has_blocked(blocker_id: int, blocked_id: int) -> bool:
     return db.session.get(Block, (blocker_id, blocked_id)) is not None
+
+
+def blockers_of(user_id: int) -> Select:
+    """Who blocked `user_id` (a subquery of user ids): their pages hide that person's messages, and
+    Web Push sends them none (realtime.web_push_adapter)."""
+    return db.select(Block.blocker_id).where(Block.blocked_id == user_id)
 
 
 def are_contacts(user_id: int, other_id: int) -> bool:

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from flask import Flask
 from sqlalchemy import or_
 
+from actions.access import blockers_of
 from actions.web_push import send_message_push
 from events import facts as f
 from extensions import db
 from jobs.queue import job_queue
-from models import Block, Membership, Message, MessageMention, PushSubscription
+from models import Membership, Message, MessageMention, PushSubscription
 from realtime.presence import presence
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,13 @@ class WebPushAdapter:
 
     def _targets(self, message: Message) -> list[tuple[int, int]]:
         mentioned = db.select(MessageMention.user_id).where(MessageMention.message_id == message.id)
-        blocking = db.select(Block.blocker_id).where(Block.blocked_id == message.sender_id)
         # Muting silences everything but mentions (and `@all`, stored as a mention of each member).
         rows = db.session.execute(
             db.select(PushSubscription.id, PushSubscription.user_id)
             .join(Membership, Membership.user_id == PushSubscription.user_id)
             .where(Membership.conversation_id == message.conversation_id,
                    Membership.user_id != message.sender_id,
-                   Membership.user_id.not_in(blocking),  # the page hides a blocked person's messages
+                   Membership.user_id.not_in(blockers_of(message.sender_id)),  # the page hides their messages
                    or_(Membership.muted.is_(False), Membership.user_id.in_(mentioned)))
             .order_by(PushSubscription.id))
         return [(row.id, row.user_id) for row in rows]
