@@ -31,7 +31,7 @@ function place() {
 }
 
 /** The square to keep, in the image's pixels (as the browser shows it: EXIF rotation applied). */
-export function cropSquare() {
+function cropSquare() {
   const size = Math.min(image.naturalWidth, image.naturalHeight, Math.round(FRAME / scale()));
   const x = Math.max(0, Math.min(image.naturalWidth - size, Math.round(-state.x / scale())));
   const y = Math.max(0, Math.min(image.naturalHeight - size, Math.round(-state.y / scale())));

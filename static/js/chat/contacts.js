@@ -10,7 +10,7 @@ import { presenceLabel, presenceState } from "./presence.js";
 import { t } from "../i18n.js";
 
 /** What to send for what was typed: an address with @ is an email, digits (and +) a phone. */
-export function addressOf(text) {
+function addressOf(text) {
   const value = text.trim();
   if (value.startsWith("@")) return { username: value.slice(1) }; // "@alice", as names are shown
   if (value.includes("@")) return { email: value };

@@ -5,7 +5,7 @@
 import { el } from "./dom.js";
 import { t } from "../i18n.js";
 
-export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 // As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-" or "@".
 const MENTION = /(^|[^\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
 

@@ -6,7 +6,7 @@ import { t } from "../i18n.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
-export function previewText(conversation, me, isBlocked = () => false) {
+function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
   if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
@@ -25,7 +25,7 @@ export function previewText(conversation, me, isBlocked = () => false) {
 }
 
 /** A group's picture, a direct chat's other person's, or an initial (the service's notices). */
-export function conversationAvatar(conversation, peer, title) {
+function conversationAvatar(conversation, peer, title) {
   if (conversation.kind === "group" && conversation.avatar_url) return groupAvatar(conversation);
   if (peer) return personAvatar(peer);
   return el("span", { className: `avatar ${conversation.kind}`, text: conversation.kind === "group" ? "#" : initial(title),
