@@ -93,3 +93,30 @@ def test_every_emitted_event_is_documented():
     documented = table_events(section("Socket.IO: server → client"), "event") | table_events(qr_login,
                                                                                            "server → client")
     assert documented == emitted_events()
+
+
+def raised_codes() -> set[str]:
+    """Every error code the source spells out where it refuses: `NotFound("user_not_found", …)` with
+    any ActionError subclass (or in one's `super().__init__`), and storage.avatars' refusals (422s)."""
+    from actions.errors import ActionError
+
+    classes, found = {"ActionError", "AvatarRefused"}, [ActionError]
+    while found:
+        subclass = found.pop()
+        classes.add(subclass.__name__)
+        found.extend(subclass.__subclasses__())
+    refusal = re.compile(r'(?:\b(?:' + "|".join(sorted(classes)) + r')|super\(\)\.__init__)\(\s*"([a-z_]+)"')
+    sources = [path for path in ROOT.rglob("*.py")
+               if not {".venv", "node_modules", "tests", "bench", "migrations"} & set(path.relative_to(ROOT).parts)]
+    return {code for path in sources for code in refusal.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_error_code_is_in_the_errors_section(app):
+    """docs/protocol.md's Errors section says "these are all the codes": each one a refusal can carry is
+    there (the `invalid_<field>` rule covers those; file errors are in docs/files.md, the gateway's own
+    in docs/gateway.md)."""
+    listed = section("Errors") + "".join((ROOT / "docs" / name).read_text(encoding="utf-8")
+                                         for name in ("files.md", "gateway.md"))
+    codes = raised_codes()
+    assert {"user_not_found", "rate_limited", "server_busy", "qr_expired", "image_too_large"} <= codes
+    assert sorted(code for code in codes if not code.startswith("invalid_") and f"`{code}`" not in listed) == []
