@@ -58,6 +58,11 @@ def access_conversation(user: User, conversation_id: int) -> Membership:
     raise Forbidden("not_a_member", "You are not a member of this conversation.")
 
 
+def readable_conversation_ids(user: User) -> Select:
+    """The conversations the user may read (a subquery of ids): access_conversation's rule for all at once."""
+    return db.select(Membership.conversation_id).where(Membership.user_id == user.id)
+
+
 def access_conversation_for_posting(user: User, conversation_id: int) -> Membership:
     """Members post, unless the group is archived (read-only); in a direct chat, unless a block or
     the other person's privacy refuses it (check_may_message_directly)."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import access_conversation
+from actions.access import access_conversation, readable_conversation_ids
 from actions.search import message_search_filter
 from actions.validation import check_id, check_int, check_limit, check_moment, check_search_query
 from extensions import db
-from models import Membership, Message
+from models import Message
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
     until_moment = check_moment(until, "until")
     conversation_id = check_id(conversation_id, "conversation_id", required=False)
     if conversation_id is not None:
-        access_conversation(user, conversation_id)  # 404 for a conversation the caller is not in
+        access_conversation(user, conversation_id)  # 403 for one the caller is not in, 404 if there is none
         scope = [conversation_id]
     else:
-        scope = db.select(Membership.conversation_id).where(Membership.user_id == user.id)
+        scope = readable_conversation_ids(user)
     statement = (db.select(Message).where(condition, Message.conversation_id.in_(scope),
                                           Message.hidden_at.is_(None), Message.deleted_at.is_(None)))
     if before_id is not None:

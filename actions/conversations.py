@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func
 
-from actions.access import access_conversation
+from actions.access import access_conversation, readable_conversation_ids
 from actions.messages import unread_messages_filter
 from actions.receipts import announce_receipts
 from events import atomic, queue_event
@@ -36,9 +36,7 @@ def list_conversations(user: User) -> list[ConversationSummary]:
 
 def conversation_ids_of(user: User) -> list[int]:
     """Ids of every conversation the user belongs to (the rooms a new socket joins)."""
-    return list(db.session.execute(
-        db.select(Membership.conversation_id).where(Membership.user_id == user.id)
-    ).scalars())
+    return list(db.session.execute(readable_conversation_ids(user)).scalars())
 
 
 def conversation_summary(user: User, conversation_id: int) -> ConversationSummary:
