@@ -80,7 +80,10 @@ def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server
     alices_browser.subscribe(alice)
     send(alice, group, "me again")
     wait_for(lambda: len(bobs_browser.pushes()) == 3, what="bob's third push")
-    assert alices_browser.pushes() == []
+    # Bob's later message is pushed to her after anything her own could have been: it is the first she gets.
+    later = send(bob, group, "for alice")
+    wait_for(lambda: alices_browser.pushes(), what="alice's push of bob's message")
+    assert [push["message_id"] for push in alices_browser.pushes()] == [later["id"]]
 
 
 def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_service):
