@@ -2,11 +2,12 @@
 each goes to the `user:<id>` rooms of the people concerned, never to a conversation."""
 from __future__ import annotations
 
+from actions.presence import HIDDEN, PresenceView
 from events import facts as f
 from extensions import db
 from models import Block, Contact, ContactRequest, PrivacySettings, User
 from models.time import isoformat
-from payloads import block_payload, contact_request_payload, privacy_payload, user_payload
+from payloads import block_payload, contact_request_payload, presence_entry_payload, privacy_payload, user_payload
 from realtime import user_room
 
 FACTS = (f.ContactRequestChanged, f.ContactAdded, f.ContactRemoved, f.BlockChanged, f.PrivacyChanged,
@@ -43,9 +44,9 @@ def contact_frames(fact: f.Fact) -> list[dict]:
                            user_room(fact.user_id))]
     if isinstance(fact, f.PresenceChanged):
         user = db.session.get(User, fact.user_id)
-        shown = {"user_id": fact.user_id, "visible": True, "online": fact.online,
-                 "last_seen_at": isoformat(user.last_seen_at) if user else None}
-        hidden = {"user_id": fact.user_id, "visible": False, "online": None, "last_seen_at": None}
+        shown = presence_entry_payload(fact.user_id, PresenceView(visible=True, online=fact.online,
+                                                                  last_seen_at=user.last_seen_at if user else None))
+        hidden = presence_entry_payload(fact.user_id, HIDDEN)
         return ([emit_frame("presence", shown, user_room(viewer)) for viewer in fact.visible_to]
                 + [emit_frame("presence", hidden, user_room(viewer)) for viewer in fact.hidden_from])
     raise TypeError(f"not a contact fact: {type(fact).__name__}")
