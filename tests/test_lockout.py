@@ -54,6 +54,7 @@ def spy_hashing(monkeypatch):
 
 def test_wrong_passwords_lock_the_account_before_any_hashing_and_the_log_says_so(client, alice, spy_hashing):
     assert [token_request(client, "alice", f"wrong {n}", f"198.51.100.{n}").status_code for n in range(3)] == [401] * 3
+    assert [password for _, password in spy_hashing] == [f"wrong {n}" for n in range(3)]  # the spy sees hashing
     spy_hashing.clear()
     locked = token_request(client, "alice", PASSWORD, "192.0.2.9")  # the right password, from elsewhere
     assert error_of(locked) == (429, "account_locked")
