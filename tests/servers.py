@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -171,6 +172,15 @@ class LiveServer:
 
     def log_text(self) -> str:
         return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
+
+
+def own_server(tmp_path_factory, name: str, *, jobs: bool = True, env: dict | None = None) -> Iterator[LiveServer]:
+    """A fixture's body (`yield from own_server(...)`): a migrated gunicorn of its own in a new folder
+    `name`, with its job consumer unless `jobs=False` and the settings `env`, stopped after."""
+    server = LiveServer(tmp_path_factory.mktemp(name), env=env or {}, jobs=jobs)
+    server.migrate()
+    yield server.start()
+    server.stop()
 
 
 def start_instances(workdirs: list[Path], env: dict, jobs: bool = True) -> list[LiveServer]:

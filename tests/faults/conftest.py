@@ -6,7 +6,7 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import pytest
 from tests.delivery.syncing_client import SyncingClient, Tally
 from tests.delivery.workload import snapshot
 from tests.integration.chat import create_group, history, open_direct
-from tests.servers import ChatUser, LiveServer
+from tests.servers import ChatUser, LiveServer, own_server
 from tests.wire_client import WireHub
 
 # Server log lines that mean a fault reached the server's error path (or gunicorn's).
@@ -23,17 +23,9 @@ SERVER_FAULTS = ("Traceback", "internal_error", "database is locked", "Error han
                  "WORKER TIMEOUT")
 
 
-def own_server(tmp_path_factory, name: str, jobs: bool = False) -> Iterator[LiveServer]:
-    """A fixture's body: a migrated gunicorn of its own (with its job consumer if `jobs`), stopped after."""
-    server = LiveServer(tmp_path_factory.mktemp(name), jobs=jobs)
-    server.migrate()
-    yield server.start()
-    server.stop()
-
-
 @pytest.fixture(scope="package")
 def fault_server(tmp_path_factory):
-    yield from own_server(tmp_path_factory, "faults")
+    yield from own_server(tmp_path_factory, "faults", jobs=False)
 
 
 def server_faults(server: LiveServer) -> list[str]:

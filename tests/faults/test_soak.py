@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.delivery.syncing_client import RevisionWatermark, SyncingClient, Tally
-from tests.faults.conftest import assert_clients_hold_the_stored_messages, calm_until, own_server, server_faults
+from tests.faults.conftest import assert_clients_hold_the_stored_messages, calm_until, server_faults
 from tests.integration.chat import create_group
-from tests.servers import ChatUser, LiveServer
+from tests.servers import ChatUser, LiveServer, own_server
 from tests.wire_client import WireHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -57,7 +57,7 @@ def join(client: SyncingClient, conversation_id: int) -> None:
 
 @pytest.fixture(scope="module")
 def soak_server(tmp_path_factory):
-    yield from own_server(tmp_path_factory, "soak")
+    yield from own_server(tmp_path_factory, "soak", jobs=False)
 
 
 def test_soak(soak_server):

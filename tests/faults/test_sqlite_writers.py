@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.conftest import database_rows, own_server, server_faults
+from tests.faults.conftest import database_rows, server_faults
 from tests.files.samples import png_bytes
 from tests.integration.chat import create_group, history
-from tests.servers import ChatUser, wait_for
+from tests.servers import ChatUser, own_server, wait_for
 from tests.wire_client import Request, WireHub
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import SmallChat, own_server, server_faults
-from tests.servers import wait_for
+from tests.faults.conftest import SmallChat, server_faults
+from tests.servers import own_server, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -24,7 +24,7 @@ IN_FLIGHT = 3
 
 @pytest.fixture(scope="module")
 def sqlite_server(tmp_path_factory):
-    yield from own_server(tmp_path_factory, "worker-killed")
+    yield from own_server(tmp_path_factory, "worker-killed", jobs=False)
 
 
 def test_acknowledged_messages_survive_a_killed_worker_once_each(sqlite_server):

@@ -6,18 +6,14 @@ import pytest
 
 from tests.admin.test_live import OperatorBrowser
 from tests.gateway.client import GatewayClient
-from tests.servers import LiveServer
+from tests.servers import own_server
 
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory):
     """Our own server: broadcasts and the live connections count must not meet other tests'. With
     its job consumer, which posts broadcasts to everyone (their frames reach it through the relay)."""
-    server = LiveServer(tmp_path_factory.mktemp("gateway-live"))
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "gateway-live")
 
 
 @pytest.fixture(scope="package")

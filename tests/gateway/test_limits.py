@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.gateway.client import MESSAGE, PING, PONG, PUSH, SEND
-from tests.servers import ChatUser, LiveServer, wait_for
+from tests.servers import ChatUser, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -16,12 +16,8 @@ IDLE_SECONDS = 2
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("gateway-limits"), jobs=False, env={
+    yield from own_server(tmp_path_factory, "gateway-limits", jobs=False, env={
         "GATEWAY_IDLE_SECONDS": str(IDLE_SECONDS), "SEND_BURST": "2", "SEND_PER_MINUTE": "1"})
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_pings_keep_a_connection_open_and_silence_closes_it(strict_server, gateway):

@@ -15,7 +15,7 @@ import requests
 import socketio
 
 from tests.admin.test_live import OperatorBrowser
-from tests.servers import ChatUser, LiveServer, wait_for
+from tests.servers import ChatUser, LiveServer, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +35,7 @@ LIMITS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("abuse-limits"), env=LIMITS)
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "abuse-limits", env=LIMITS)
 
 
 def from_address(address: str) -> dict:

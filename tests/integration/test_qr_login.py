@@ -14,7 +14,7 @@ import pytest
 import socketio
 
 from tests.integration.qr_clients import NAMESPACE, Approver, WaitingPage, csrf_token
-from tests.servers import LiveServer
+from tests.servers import LiveServer, own_server
 
 pytestmark = pytest.mark.integration
 
@@ -23,12 +23,8 @@ ROTATE_SECONDS = 3
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("qr"), jobs=False, env={
+    yield from own_server(tmp_path_factory, "qr", jobs=False, env={
         "QR_LOGIN_ROTATE_SECONDS": str(ROTATE_SECONDS), "QR_LOGIN_CODES": "2", "QR_REQUESTS_PER_MINUTE": "1000"})
-    live.migrate()
-    live.start()
-    yield live
-    live.stop()
 
 
 @pytest.fixture

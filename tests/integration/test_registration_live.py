@@ -24,7 +24,7 @@ import requests
 from aiosmtpd.controller import Controller
 
 from tests.admin.test_live import OperatorBrowser
-from tests.servers import LiveServer, free_port, wait_for
+from tests.servers import LiveServer, free_port, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,17 +96,13 @@ def gateway():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, inbox, gateway):
-    server = LiveServer(tmp_path_factory.mktemp("registration"), env={
+    yield from own_server(tmp_path_factory, "registration", env={
         "REGISTRATION": "email,phone",
         "CODE_SENDER_EMAIL": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(inbox[1]), "SMTP_SECURITY": "none",
         "SMTP_FROM": "Switchboard <no-reply@example.org>",
         "CODE_SENDER_SMS": "webhook", "SMS_WEBHOOK_URL": f"http://127.0.0.1:{gateway.server_port}/sms",
         "SMS_WEBHOOK_SECRET": WEBHOOK_SECRET,
     })
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
 
 
 def new_email() -> str:

@@ -10,17 +10,14 @@ import uuid
 import pytest
 import requests
 
-from tests.servers import ChatUser, LiveServer, wait_for
+from tests.servers import ChatUser, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("ops-logs"), env={"LOG_FORMAT": "json"}, jobs=False)
-    live.migrate()
-    yield live.start()
-    live.stop()
+    yield from own_server(tmp_path_factory, "ops-logs", jobs=False, env={"LOG_FORMAT": "json"})
 
 
 def log_lines(server) -> list[dict]:

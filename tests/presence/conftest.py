@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers import LiveServer
+from tests.servers import own_server
 
 GRACE_SECONDS = 1.5
 
 
 @pytest.fixture(scope="package")
 def presence_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("presence-live"), jobs=False,
-                        env={"SESSION_POLICY": "single", "PRESENCE_GRACE_SECONDS": str(GRACE_SECONDS)})
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "presence-live", jobs=False,
+                          env={"SESSION_POLICY": "single", "PRESENCE_GRACE_SECONDS": str(GRACE_SECONDS)})

@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, wait_for
+from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,8 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server of its own: its database is aged by the timeout tests (the clock they control)."""
-    server = LiveServer(tmp_path_factory.mktemp("sessions-live"), jobs=False,
-                        env={"SESSION_IDLE_DAYS": "14", "SESSION_MAX_DAYS": "90"})
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "sessions-live", jobs=False,
+                          env={"SESSION_IDLE_DAYS": "14", "SESSION_MAX_DAYS": "90"})
 
 
 class Browser:
