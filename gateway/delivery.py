@@ -115,12 +115,7 @@ class GatewayDelivery:
             return
         if not self._order_known:  # frames were dropped meanwhile: order afresh, as after a start
             self.order, self._order_known = self._new_order(), True
-        for frame in frames:
-            if "order" in frame:
-                conversation_id, revision = frame["order"]
-                self.order.offer(conversation_id, revision, frame)
-            else:
-                self._apply(frame)
+        self.order.receive(frames)
 
     def _apply(self, frame: dict) -> None:
         action = frame["action"]

@@ -72,6 +72,16 @@ class RevisionOrder:
             state.expected += 1
             self._send_waiting(state)
 
+    def receive(self, frames: list[dict]) -> None:
+        """Frames from the bus, as both deliveries (Socket.IO and the gateway) publish them: one with an
+        `"order": [conversation_id, revision]` is offered, any other is sent at once."""
+        for frame in frames:
+            if "order" in frame:
+                conversation_id, revision = frame["order"]
+                self.offer(conversation_id, revision, frame)
+            else:
+                self._send(frame)
+
     def waiting_count(self) -> int:
         with self._lock:
             return sum(len(state.waiting) for state in self._conversations.values())

@@ -180,12 +180,7 @@ class SocketDelivery:
             server.emit(DELIVERY_STATUS, {"state": state}, namespace=NAMESPACE)
 
     def receive(self, frames: list[dict]) -> None:
-        for frame in frames:
-            if "order" in frame:
-                conversation_id, revision = frame["order"]
-                self.order.offer(conversation_id, revision, frame)
-            else:
-                self._apply(frame)
+        self.order.receive(frames)
 
     def _apply(self, frame: dict) -> None:
         server = socketio.server

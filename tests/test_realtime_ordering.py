@@ -43,6 +43,14 @@ def test_frames_in_order_leave_at_once():
     assert sent == ["r1", "r2", "r3"] and clock.tasks == [] and reads == []
 
 
+def test_bus_frames_with_an_order_are_ordered_the_others_leave_at_once():
+    order, sent, reads, clock = make_order()
+    order.receive([{"order": [1, 2], "n": "r2"}, {"n": "unordered"}, {"order": [1, 1], "n": "r1"}])
+    assert sent == [{"n": "unordered"}]  # revision 2, first seen here, waits for a lower one
+    clock.run_waits()
+    assert sent == [{"n": "unordered"}, {"order": [1, 1], "n": "r1"}, {"order": [1, 2], "n": "r2"}] and reads == []
+
+
 def test_the_first_frame_seen_here_waits_for_a_lower_one_still_on_its_way():
     # Revision 4 committed first, but its event was released after revision 5's.
     order, sent, reads, clock = make_order()
