@@ -4,6 +4,7 @@ End to end on a real server: tests/integration/test_qr_login.py and tests/browse
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from actions import qr_login
 from actions.errors import ActionError
@@ -137,3 +138,15 @@ def test_behind_a_proxy_the_code_names_the_public_host_and_the_clients_address(a
     assert answer["qr"]["url"].startswith("https://chat.example/qr/")
     assert QrLogin.query.one().address == "203.0.113.9"
     socket.disconnect(QR_LOGIN_NAMESPACE)
+
+
+def test_the_database_unreachable_answers_unavailable(waiting_page, monkeypatch):
+    """As every chat event does (docs/protocol.md, Errors): retryable, not a fault."""
+    def pool_exhausted(*args, **kwargs):
+        raise OperationalError("INSERT INTO qr_logins …", {}, Exception("QueuePool limit reached"))
+
+    socket, _ = waiting_page()
+    monkeypatch.setattr(qr_login, "request_qr_login", pool_exhausted)
+    answer = ask(socket, "qr:request", {})
+    assert answer == {"ok": False, "error": {
+        "code": "unavailable", "message": "The service is briefly unavailable; nothing was changed. Try again."}}

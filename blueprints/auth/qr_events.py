@@ -22,8 +22,9 @@ from flask import Flask, current_app, request, session, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from actions import qr_login
-from actions.errors import ActionError, internal_error
+from actions.errors import ActionError
 from blueprints.auth.qr_image import qr_data_uri
+from blueprints.faults import fault_answer
 from events.unit_of_work import atomic
 from extensions import socketio
 from models.time import utcnow
@@ -66,9 +67,8 @@ def _answer(name: str, handler: Callable[[], dict]) -> dict:
             return {"ok": True, **handler()}
     except ActionError as error:
         return error_payload(error)
-    except Exception:
-        log.exception("qr-login event %s failed", name)
-        return error_payload(internal_error())
+    except Exception as error:  # the database unreachable (unavailable), or a fault (internal_error)
+        return error_payload(fault_answer(error, f"qr-login event {name}"))
 
 
 @socketio.on("qr:request", namespace=QR_LOGIN_NAMESPACE)
