@@ -9,6 +9,7 @@ payload, admin form):
 """
 from __future__ import annotations
 
+import base64
 import functools
 import math
 import re
@@ -17,6 +18,7 @@ import zoneinfo
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -279,3 +281,26 @@ def check_emoji(value: object) -> str:
                 category == "Cs"):
             raise InvalidInput("invalid_emoji", "emoji must be an emoji, not text.")
     return value
+
+
+def check_push_key(value: object, field: str, max_length: int) -> str:
+    """One of a Web Push subscription's keys (p256dh, auth): base64url text."""
+    key = check_string(value, field, max_length=max_length)
+    try:
+        base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:
+        raise InvalidInput("invalid_subscription", f"keys.{field} must be base64url.") from None
+    return key
+
+
+def check_push_endpoint(value: object) -> str:
+    """A Web Push subscription's endpoint: the push service's https:// URL (http too with WEB_PUSH_ALLOW_HTTP)."""
+    endpoint = check_string(value, "endpoint", max_length=2048)
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:  # "https://[abc": an unclosed IPv6 address
+        parts = urlsplit("")
+    schemes = ("https", "http") if current_app.config["WEB_PUSH_ALLOW_HTTP"] else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
+    return endpoint

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
@@ -25,7 +24,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from actions.errors import InvalidInput, NotFound
-from actions.validation import check_string
+from actions.validation import check_push_endpoint, check_push_key, check_string
 from events import atomic
 from extensions import db
 from jobs import job
@@ -69,24 +68,6 @@ def _generate_key(path: Path) -> None:
     log.warning("VAPID_PRIVATE_KEY_FILE did not exist: generated a Web Push key in %s", path)
 
 
-def _check_key(value: object, field: str, max_length: int) -> str:
-    key = check_string(value, field, max_length=max_length)
-    try:
-        base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    except ValueError:
-        raise InvalidInput("invalid_subscription", f"keys.{field} must be base64url.") from None
-    return key
-
-
-def _check_endpoint(value: object) -> str:
-    endpoint = check_string(value, "endpoint", max_length=2048)
-    parts = urlsplit(endpoint)
-    schemes = ("https", "http") if current_app.config["WEB_PUSH_ALLOW_HTTP"] else ("https",)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
-    return endpoint
-
-
 @atomic()
 def subscribe(user: User, subscription: object, include_text: object = True,
               user_agent: str | None = None) -> PushSubscription:
@@ -98,9 +79,9 @@ def subscribe(user: User, subscription: object, include_text: object = True,
         raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
     if not isinstance(include_text, bool):
         raise InvalidInput("invalid_include_text", "include_text must be true or false.")
-    endpoint = _check_endpoint(subscription.get("endpoint"))
-    p256dh = _check_key(subscription["keys"].get("p256dh"), "p256dh", 128)
-    auth = _check_key(subscription["keys"].get("auth"), "auth", 64)
+    endpoint = check_push_endpoint(subscription.get("endpoint"))
+    p256dh = check_push_key(subscription["keys"].get("p256dh"), "p256dh", 128)
+    auth = check_push_key(subscription["keys"].get("auth"), "auth", 64)
     row = db.session.execute(db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar()
     if row is None:
         row = PushSubscription(endpoint=endpoint)

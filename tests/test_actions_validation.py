@@ -13,6 +13,8 @@ from actions.validation import (
     check_password,
     check_payload,
     check_phone,
+    check_push_endpoint,
+    check_push_key,
     check_string,
     check_user_ids,
     check_username,
@@ -236,3 +238,11 @@ def test_presence_of_users_reads_its_query_with_check_user_ids(client, alice, bo
     answer = client.get(f"/api/presence?user_ids={bob.id},{bob.id}", headers=headers).get_json()
     assert [entry["user_id"] for entry in answer["presence"]] == [bob.id]
     assert error_of(client.get("/api/presence?user_ids=\u0661", headers=headers)) == (400, "invalid_user_ids")
+
+
+def test_push_endpoints_are_the_push_services_https_urls(app):
+    assert check_push_endpoint("https://push.example/send/abc") == "https://push.example/send/abc"
+    for endpoint in ("ftp://push.example/x", "https:///x", "https://[abc/x", "", None, 7, "https://p\x00.example/"):
+        assert invalid(check_push_endpoint, endpoint)[0] in ("invalid_subscription", "invalid_endpoint"), endpoint
+    assert check_push_key("BNcR_-x", "p256dh", 128) == "BNcR_-x"
+    assert invalid(check_push_key, "a" * 65, "auth", 64)[0] == "invalid_auth"
