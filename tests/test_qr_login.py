@@ -150,3 +150,15 @@ def test_the_database_unreachable_answers_unavailable(waiting_page, monkeypatch)
     answer = ask(socket, "qr:request", {})
     assert answer == {"ok": False, "error": {
         "code": "unavailable", "message": "The service is briefly unavailable; nothing was changed. Try again."}}
+
+
+def test_a_disconnect_while_the_database_is_unreachable_is_survived(waiting_page, monkeypatch, caplog):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("UPDATE qr_logins …", {}, Exception("the database went away"))
+
+    socket, _ = waiting_page()
+    monkeypatch.setattr(qr_login, "close_qr_logins", unreachable)
+    socket.disconnect(QR_LOGIN_NAMESPACE)
+    assert not socket.is_connected(QR_LOGIN_NAMESPACE)
+    assert [record.levelname for record in caplog.records if "qr-login disconnect" in record.getMessage()] == [
+        "WARNING"]

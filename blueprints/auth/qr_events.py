@@ -57,8 +57,11 @@ def on_connect(auth=None):
 def on_disconnect(reason=None):
     """The page went away: its codes are void, approved or not."""
     _series.pop(request.sid, None)
-    with atomic():
-        qr_login.close_qr_logins(request.sid)
+    try:
+        with atomic():
+            qr_login.close_qr_logins(request.sid)
+    except Exception as error:  # raised here, python-socketio would keep the socket in its rooms (as the chat)
+        fault_answer(error, "qr-login disconnect")
 
 
 def _answer(name: str, handler: Callable[[], dict]) -> dict:
