@@ -160,10 +160,10 @@ def request_principal() -> Principal:
     """The caller of an API request: its bearer token, else its session cookie; 401 otherwise."""
     token = bearer_token()
     if token is not None:
-        record = live_token(token)
-        if record is None:
+        principal = token_principal(token)
+        if principal is None:
             raise Unauthorized("invalid_token", "The bearer token is invalid, expired or revoked.")
-        return Principal(record.user, "token", record.id)
+        return principal
     principal = _cookie_principal()
     if principal is None:
         raise Unauthorized("unauthorized", "Log in or send a bearer token.")
