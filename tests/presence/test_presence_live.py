@@ -38,8 +38,11 @@ def listen(user: ChatUser):
 def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
     alice, bob, stranger = (ChatUser.register(presence_server.url) for _ in range(3))
     group_id = group_with(alice, bob)
+    closing_later = ChatUser.register(presence_server.url)  # whose tab closes right after alice's
+    group_with(closing_later, bob)
     watcher, outsider = listen(bob), listen(stranger)
     try:
+        later_tab = closing_later.socket()
         first_tab = alice.socket()
         wait_for(lambda: stamped(watcher, alice.id), what="alice online")
         ((_, online),) = stamped(watcher, alice.id)
@@ -49,7 +52,12 @@ def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
         first_tab.disconnect()  # one tab closes: alice is still online
         second_tab.disconnect()  # a reload: gone, and back well within the grace period
         reloaded = alice.socket()
-        time.sleep(GRACE_SECONDS + 1.5)  # past the grace period and a batch: nothing may have been told
+        # A tab closed after hers goes offline after her grace period, in the same batch or a later one:
+        # once that is told, anything her closed tabs could have told was too, and nothing was.
+        later_tab.disconnect()
+        wait_for(lambda: [entry for _, entry in stamped(watcher, closing_later.id) if entry["online"] is False],
+                 what="the later tab's user offline")
+        assert len(stamped(watcher, alice.id)) == 1
         closed_at = time.monotonic()
         reloaded.disconnect()
         wait_for(lambda: len(stamped(watcher, alice.id)) == 2, what="alice offline")
