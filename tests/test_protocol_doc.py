@@ -120,3 +120,21 @@ def test_every_error_code_is_in_the_errors_section(app):
     codes = raised_codes()
     assert {"user_not_found", "rate_limited", "server_busy", "qr_expired", "image_too_large"} <= codes
     assert sorted(code for code in codes if not code.startswith("invalid_") and f"`{code}`" not in listed) == []
+
+
+# The routes programs call; the pages (/login, /settings, /admin …) are the web page's own, and
+# /ws/im is docs/gateway.md's URL.
+PUBLIC_ROUTES = ("/api/", "/files/", "/login/qr", "/qr/", "/language", "/healthz", "/readyz", "/metrics", "/sw.js")
+
+
+def test_every_public_route_is_documented(app):
+    """Each `METHOD /path` (`<id>` for any path parameter) is named in docs/ (protocol.md for most;
+    files.md, gateway.md, deployment.md and translations.md for theirs)."""
+    docs = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))
+    any_parameter = re.compile(r"<[^>]*>")
+    named = {(method, any_parameter.sub("<>", path))
+             for method, path in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[^\s`?|)]*)", docs)}
+    routes = {(method, any_parameter.sub("<>", rule.rule)) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith(PUBLIC_ROUTES) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert ("DELETE", "/api/conversations/<>/mute") in routes
+    assert sorted(routes - named) == []
