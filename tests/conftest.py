@@ -10,6 +10,7 @@ from tests.clients import IsolatedSocketClient
 from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
 from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import events
+from tests.receivers import smtp_inbox
 from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket
 
 
@@ -182,6 +183,13 @@ def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its inbox, its port); tests/test_notify.py smtp_settings."""
+    with smtp_inbox() as received:
+        yield received
 
 
 @pytest.fixture

@@ -1,38 +1,15 @@
 """notify/: the senders of codes, each against a real receiver on 127.0.0.1 (the whole path, job
 consumer included, is tests/integration/test_registration_live.py)."""
-import hashlib
-import hmac
 import json
 import logging
 import smtplib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from notify import OutgoingMessage, send
-from tests.servers import free_port
+from tests.receivers import sms_webhook, webhook_signature
 
 MESSAGE = OutgoingMessage("email", "dave@example.org", "Your code", "Your Switchboard code is 123456.", "confirm")
-
-
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 def smtp_settings(app, port: int, security: str) -> None:
@@ -66,40 +43,18 @@ def test_the_console_sender_logs_the_whole_message(app, caplog):
     assert caplog.records[-1].getMessage() == "email to dave@example.org (confirm): Your Switchboard code is 123456."
 
 
-class Gateway(ThreadingHTTPServer):
-    status = 200
-
-    def __init__(self):
-        self.requests = []
-        super().__init__(("127.0.0.1", free_port()), GatewayHandler)
-
-
-class GatewayHandler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
-        self.server.requests.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(self.server.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def gateway(app):
-    server = Gateway()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config.update(CODE_SENDER_SMS="webhook", SMS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/sms",
-                      SMS_WEBHOOK_SECRET="s3cret", SMS_WEBHOOK_TIMEOUT=5)
-    yield server
-    server.shutdown()
-    server.server_close()
+    with sms_webhook() as server:
+        app.config.update(CODE_SENDER_SMS="webhook", SMS_WEBHOOK_URL=f"http://127.0.0.1:{server.server_port}/sms",
+                          SMS_WEBHOOK_SECRET="s3cret", SMS_WEBHOOK_TIMEOUT=5)
+        yield server
 
 
 def test_the_webhook_posts_json_signed_with_the_secret(gateway):
     send(OutgoingMessage("phone", "+491701234567", "", "Your Switchboard code is 654321.", "reset"))
     ((headers, body),) = gateway.requests
-    expected = hmac.new(b"s3cret", headers["X-Switchboard-Timestamp"].encode() + b"." + body, hashlib.sha256)
-    assert headers["X-Switchboard-Signature"] == "sha256=" + expected.hexdigest()
+    assert headers["X-Switchboard-Signature"] == webhook_signature("s3cret", headers, body)
     assert headers["Content-Type"] == "application/json"
     sent = json.loads(body)
     assert (sent["to"], sent["text"], sent["purpose"]) == ("+491701234567", "Your Switchboard code is 654321.", "reset")

@@ -10,7 +10,7 @@ import pytest
 from extensions import db
 from models import User
 from tests.test_api_accounts import sent_messages
-from tests.test_notify import smtp_server, smtp_settings  # noqa: F401  (the fixture)
+from tests.test_notify import smtp_settings
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 PASSWORDS = {"password": "a long passphrase 1", "confirm": "a long passphrase 1"}
@@ -31,7 +31,7 @@ def received(inbox) -> list[tuple[str, str]]:
     return letters
 
 
-def test_registering_from_a_chinese_page_sends_the_code_in_chinese(app, client, smtp_server, caplog):  # noqa: F811
+def test_registering_from_a_chinese_page_sends_the_code_in_chinese(app, client, smtp_server, caplog):
     inbox, port = smtp_server
     smtp_settings(app, port, "none")
     response = client.post("/register", headers=ZH, data={
@@ -43,7 +43,7 @@ def test_registering_from_a_chinese_page_sends_the_code_in_chinese(app, client, 
     assert body.startswith("你的 Switchboard 验证码是 ") and "10 分钟内有效" in body
 
 
-def test_the_accounts_own_choice_wins_over_the_page(app, client, alice, smtp_server, caplog):  # noqa: F811
+def test_the_accounts_own_choice_wins_over_the_page(app, client, alice, smtp_server, caplog):
     inbox, port = smtp_server
     smtp_settings(app, port, "none")
     alice.email, alice.email_confirmed_at, alice.language = "alice@example.org", alice.created_at, "en"
@@ -57,7 +57,7 @@ def test_the_accounts_own_choice_wins_over_the_page(app, client, alice, smtp_ser
     assert db.session.get(User, alice.id).language == "en"
 
 
-def test_an_english_page_sends_english(app, client, smtp_server, caplog):  # noqa: F811
+def test_an_english_page_sends_english(app, client, smtp_server, caplog):
     inbox, port = smtp_server
     smtp_settings(app, port, "none")
     client.post("/register", headers={"Accept-Language": "en-GB"}, data={

@@ -5,26 +5,21 @@ An expired code is made by moving its expiry back in the server's database; a ch
 method by a second gunicorn on the same database with another PASSWORD_HASH_METHOD."""
 from __future__ import annotations
 
-import email
-import hashlib
 import hmac
 import html
 import json
 import re
 import sqlite3
-import threading
 import time
 import uuid
 from contextlib import closing
-from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from tests.admin.test_live import OperatorBrowser
-from tests.servers import LiveServer, free_port, own_server, wait_for
+from tests.receivers import sms_webhook, smtp_inbox, webhook_signature
+from tests.servers import LiveServer, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -33,65 +28,16 @@ WEBHOOK_SECRET = "webhook-secret-of-the-tests"
 CODE = re.compile(r"code is ([0-9]{6})")
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-    def texts_to(self, address: str) -> list[str]:
-        return [message.get_content() for recipients, message in self.messages if address in recipients]
-
-
-class SmsGateway(ThreadingHTTPServer):
-    """What an SMS provider's webhook receives: each request's headers, body and signature check."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        super().__init__(("127.0.0.1", free_port()), SmsHandler)
-
-    def texts_to(self, phone: str) -> list[str]:
-        return [entry["body"]["text"] for entry in self.received if entry["body"]["to"] == phone]
-
-
-class SmsHandler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        timestamp = self.headers["X-Switchboard-Timestamp"]
-        expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), timestamp.encode() + b"." + body,
-                                        hashlib.sha256).hexdigest()
-        signed = hmac.compare_digest(expected, self.headers["X-Switchboard-Signature"])
-        fresh = abs(time.time() - int(timestamp)) < 300
-        self.server.received.append({"body": json.loads(body), "signed": signed, "fresh": fresh,
-                                     "content_type": self.headers["Content-Type"]})
-        self.send_response(200 if signed else 401)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
+    with smtp_inbox() as received:
+        yield received
 
 
 @pytest.fixture(scope="module")
 def gateway():
-    receiver = SmsGateway()
-    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.shutdown()
-    receiver.server_close()
+    with sms_webhook() as receiver:
+        yield receiver
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +105,7 @@ def test_registration_by_email_with_the_code_the_smtp_server_received(server, in
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "unconfirmed")
     code = mailed_code(inbox, address)
     handler, _ = inbox
-    (recipients, message), = [(to, mail) for to, mail in handler.messages if address in to]
+    (message,) = handler.messages_to(address)
     assert (message["From"], message["Subject"]) == ("Switchboard <no-reply@example.org>",
                                                      "Your Switchboard confirmation code")
     # The address waiting for its code logs in already, to the confirmation only.
@@ -187,9 +133,12 @@ def test_registration_by_phone_with_the_code_the_signed_webhook_received(server,
     assert response.status_code == 202, response.text
     assert response.json()["confirmation"]["channel"] == "phone"
     texts = wait_for(lambda: gateway.texts_to(phone), what=f"a text to {phone}")
-    (entry,) = [entry for entry in gateway.received if entry["body"]["to"] == phone]
-    assert entry["signed"] and entry["fresh"] and entry["content_type"] == "application/json"
-    assert entry["body"]["purpose"] == "confirm" and set(entry["body"]) == {"id", "to", "text", "purpose", "sent_at"}
+    ((headers, body),) = gateway.requests_to(phone)
+    signed = hmac.compare_digest(webhook_signature(WEBHOOK_SECRET, headers, body), headers["X-Switchboard-Signature"])
+    fresh = abs(time.time() - int(headers["X-Switchboard-Timestamp"])) < 300
+    assert signed and fresh and headers["Content-Type"] == "application/json"
+    sent = json.loads(body)
+    assert sent["purpose"] == "confirm" and set(sent) == {"id", "to", "text", "purpose", "sent_at"}
     confirmed = post(server, "/api/accounts/confirm", username=username, password=PASSWORD, code=code_in(texts))
     assert confirmed.status_code == 200, confirmed.text
     login = post(server, "/api/tokens", username=f"{phone[:3]} {phone[3:]}", password=PASSWORD)  # phone login
