@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from flask import Flask
 
+from actions.presence import PresenceView
 from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
-from models.time import isoformat
-from payloads import conversation_payload, member_payload, message_payload, profile_payload, user_payload
+from payloads import (
+    conversation_payload,
+    member_payload,
+    message_payload,
+    presence_entry_payload,
+    profile_payload,
+    user_payload,
+)
 from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.contact_frames import FACTS as CONTACT_FACTS
@@ -118,8 +125,9 @@ def presence_batch_frames(fact: f.PresenceBatch) -> list[dict]:
     """One `presence:batch` frame per viewer, with the changes it may see (docs/protocol.md)."""
     online = dict(fact.changes)
     last_seen = dict(db.session.execute(db.select(User.id, User.last_seen_at).where(User.id.in_(online))).all())
-    entries = {user_id: {"user_id": user_id, "visible": True, "online": online[user_id],
-                         "last_seen_at": isoformat(last_seen.get(user_id))} for user_id in online}
+    entries = {user_id: presence_entry_payload(user_id, PresenceView(visible=True, online=online[user_id],
+                                                                     last_seen_at=last_seen.get(user_id)))
+               for user_id in online}
     return [emit_frame("presence:batch", {"users": [entries[user_id] for user_id in seen]}, user_room(viewer))
             for viewer, seen in fact.views]
 
