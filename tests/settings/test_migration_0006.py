@@ -8,9 +8,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from app import create_app
-from config import normalize_database_url
 from extensions import db
+from tests.database_apps import app_on, postgres_database
 
 
 def round_trip() -> None:
@@ -42,19 +41,6 @@ def test_sqlite_round_trip(app):
 
 
 @pytest.mark.integration
-def test_postgresql_round_trip(tmp_path):
-    from tests.engines import PostgresServer
-
-    server = PostgresServer().start()
-    try:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": normalize_database_url(server.url),
-                          "WTF_CSRF_ENABLED": False, "SOCKETIO_ASYNC_MODE": "threading"},
-                         environ={"SWITCHBOARD_ENV": "testing", "SOCKETIO_ASYNC_MODE": "threading",
-                                  "STORAGE_LOCAL_PATH": str(tmp_path / "files")})
-        with app.app_context():
-            upgrade()
-            round_trip()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        server.stop()
+def test_postgresql_round_trip(tmp_path, postgres):
+    with postgres_database(postgres) as url, app_on(url, tmp_path):
+        round_trip()
