@@ -6,23 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.chat import open_direct, send
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
 
 LISTEN = ("message:new", "conversation:receipt", "conversation:read")
-
-
-def direct_chat(user: ChatUser, other: ChatUser) -> int:
-    response = user.api("POST", "/direct", json={"user_id": other.id})
-    assert response.status_code in (200, 201), response.text
-    return response.json()["conversation"]["id"]
-
-
-def send(socket, conversation_id: int, body: str) -> dict:
-    ack = socket.call("message:send", {"conversation_id": conversation_id, "body": body})
-    assert ack["ok"], ack
-    return ack["message"]
 
 
 def receipts_seen(socket, count: int) -> list[dict]:
@@ -37,7 +26,7 @@ def receipt(conversation_id: int, user: ChatUser, delivered: int, read: int | No
 
 def test_sent_delivered_read_across_two_users_and_two_tabs(live_server):
     alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
-    chat = direct_chat(alice, bob)
+    chat = open_direct(alice, bob)
     alice_tab, alice_phone = alice.socket(LISTEN), alice.socket(LISTEN)
     bob_tab, bob_other_tab = bob.socket(LISTEN), bob.socket(LISTEN)
     try:
@@ -82,7 +71,7 @@ def test_sent_delivered_read_across_two_users_and_two_tabs(live_server):
 
 def test_read_receipts_hidden_by_privacy_still_show_delivery(live_server):
     alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
-    chat = direct_chat(alice, bob)
+    chat = open_direct(alice, bob)
     assert bob.api("PUT", "/me/privacy", json={"read_receipts": "nobody"}).ok
     author = alice.socket(LISTEN)
     try:
@@ -139,7 +128,7 @@ def test_in_a_group_only_the_authors_passed_are_told(live_server):
 
 def test_bad_acks_are_refused_and_change_nothing(live_server):
     alice, bob, eve = (ChatUser.register(live_server.url) for _ in range(3))
-    chat = direct_chat(alice, bob)
+    chat = open_direct(alice, bob)
     author, socket, outsider = alice.socket(()), bob.socket(LISTEN), eve.socket(LISTEN)
     try:
         send(author, chat, "hi")
