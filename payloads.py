@@ -216,6 +216,33 @@ def api_token_payload(token) -> dict:
     }
 
 
+def issued_token_payload(issued) -> dict:
+    """A bearer token just issued (actions.accounts.IssuedToken): the token itself, shown this once,
+    when it expires, and its user."""
+    return {"token": issued.token, "expires_at": isoformat(issued.record.expires_at),
+            "user": user_payload(issued.record.user)}
+
+
+def search_page_payload(page) -> dict:
+    """A page of the chat's search (actions.chat_search.ChatSearchPage): `{messages, terms, has_more}`."""
+    return {"messages": [message_payload(message) for message in page.messages], "terms": page.terms,
+            "has_more": page.has_more}
+
+
+def history_window_payload(window) -> dict:
+    """The messages around one (actions.messages.message_history_around), oldest first."""
+    return {"conversation_id": window.target.conversation_id,
+            "messages": [message_payload(message) for message in window.messages],
+            "has_more_before": window.has_more_before, "has_more_after": window.has_more_after}
+
+
+def push_subscription_payload(subscription) -> dict:
+    """One of the caller's Web Push subscriptions (a browser that is pushed their messages)."""
+    return {"id": subscription.id, "endpoint": subscription.endpoint, "include_text": subscription.include_text,
+            "user_agent": subscription.user_agent, "created_at": isoformat(subscription.created_at),
+            "last_sent_at": isoformat(subscription.last_sent_at)}
+
+
 def receipt_payload(receipt) -> dict:
     """A member's receipt (actions.receipts.ReadReceipt): `last_read_seq` null when hidden from the caller."""
     return {"user_id": receipt.user.id, "user": user_payload(receipt.user),

@@ -15,8 +15,7 @@ from actions.two_factor import require_second_factor
 from actions.validation import check_string
 from blueprints.api import bp, json_body
 from models import User
-from models.time import isoformat
-from payloads import user_payload
+from payloads import issued_token_payload, user_payload
 
 
 @bp.post("/accounts")
@@ -82,6 +81,4 @@ def confirm_password_reset():
 
 
 def _with_token(user: User) -> dict:
-    issued = issue_api_token(user)
-    return {"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
-            "user": user_payload(user)}
+    return {"ok": True, **issued_token_payload(issue_api_token(user))}

@@ -3,7 +3,7 @@ from flask import jsonify, request
 
 from actions.chat_search import search_my_messages
 from blueprints.api import api_user, bp
-from payloads import message_payload
+from payloads import search_page_payload
 
 
 @bp.get("/search/messages")
@@ -12,5 +12,4 @@ def search_messages():
     page = search_my_messages(api_user(), request.args.get("q"), conversation_id=request.args.get("conversation_id"),
                               since=request.args.get("since"), until=request.args.get("until"),
                               before_id=request.args.get("before_id"), limit=request.args.get("limit"))
-    return jsonify({"ok": True, "messages": [message_payload(m) for m in page.messages], "terms": page.terms,
-                    "has_more": page.has_more})
+    return jsonify({"ok": True, **search_page_payload(page)})

@@ -5,16 +5,14 @@ from actions.messages import message_history_around
 from actions.reactions import add_reaction, remove_reaction
 from actions.validation import check_limit
 from blueprints.api import api_user, bp, json_body
-from payloads import message_payload
+from payloads import history_window_payload, message_payload
 
 
 @bp.get("/messages/<id:message_id>/around")
 def history_around(message_id: int):
     """Up to ?limit= (<= 100, default 50) messages around one, oldest first: about half before it."""
     window = message_history_around(api_user(), message_id, limit=check_limit(request.args.get("limit")))
-    return jsonify({"ok": True, "conversation_id": window.target.conversation_id,
-                    "messages": [message_payload(m) for m in window.messages],
-                    "has_more_before": window.has_more_before, "has_more_after": window.has_more_after})
+    return jsonify({"ok": True, **history_window_payload(window)})
 
 
 @bp.post("/messages/<id:message_id>/reactions")

@@ -5,13 +5,7 @@ from flask import jsonify, request
 from actions.notifications import set_muted
 from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
 from blueprints.api import api_user, bp, json_body
-from payloads import isoformat
-
-
-def subscription_payload(subscription) -> dict:
-    return {"id": subscription.id, "endpoint": subscription.endpoint, "include_text": subscription.include_text,
-            "user_agent": subscription.user_agent, "created_at": isoformat(subscription.created_at),
-            "last_sent_at": isoformat(subscription.last_sent_at)}
+from payloads import push_subscription_payload
 
 
 @bp.get("/push/key")
@@ -23,7 +17,7 @@ def push_key():
 @bp.get("/push/subscriptions")
 def list_push_subscriptions():
     """The caller's subscribed browsers."""
-    return jsonify({"ok": True, "subscriptions": [subscription_payload(s) for s in subscriptions_of(api_user())]})
+    return jsonify({"ok": True, "subscriptions": [push_subscription_payload(s) for s in subscriptions_of(api_user())]})
 
 
 @bp.post("/push/subscriptions")
@@ -32,7 +26,7 @@ def add_push_subscription():
     body = json_body()
     subscription = subscribe(api_user(), body.get("subscription"), body.get("include_text", True),
                              user_agent=request.headers.get("User-Agent"))
-    return jsonify({"ok": True, "subscription": subscription_payload(subscription)}), 201
+    return jsonify({"ok": True, "subscription": push_subscription_payload(subscription)}), 201
 
 
 @bp.delete("/push/subscriptions")

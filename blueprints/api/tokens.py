@@ -8,8 +8,7 @@ from actions.sessions import check_token_days
 from actions.two_factor import require_second_factor
 from actions.validation import check_string
 from blueprints.api import api_user, bearer_token, bp, json_body
-from models.time import isoformat
-from payloads import profile_payload, user_payload
+from payloads import issued_token_payload, profile_payload
 
 
 @bp.post("/tokens")
@@ -24,8 +23,7 @@ def create_token():
     limit_token_creation(user)
     issued = issue_api_token(user, name=name, days=days)
     record_security_event("login", user=user, detail="token")
-    return jsonify({"ok": True, "token": issued.token, "expires_at": isoformat(issued.record.expires_at),
-                    "user": user_payload(user)}), 201
+    return jsonify({"ok": True, **issued_token_payload(issued)}), 201
 
 
 @bp.delete("/tokens/current")

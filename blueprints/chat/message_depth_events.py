@@ -5,7 +5,7 @@ from actions.messages import message_history_around
 from actions.reactions import add_reaction, remove_reaction
 from actions.validation import check_id, check_limit
 from blueprints.chat.socket_support import socket_event
-from payloads import message_payload
+from payloads import history_window_payload, message_payload
 
 
 @socket_event("messages:around")
@@ -13,9 +13,7 @@ def on_history_around(user, payload):
     """Client asks {message_id, limit?} -> the messages around it, oldest first (to jump to a quote)."""
     window = message_history_around(user, check_id(payload.get("message_id"), "message_id"),
                                     limit=check_limit(payload.get("limit")))
-    return {"conversation_id": window.target.conversation_id,
-            "messages": [message_payload(m) for m in window.messages],
-            "has_more_before": window.has_more_before, "has_more_after": window.has_more_after}
+    return history_window_payload(window)
 
 
 @socket_event("reaction:add")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from actions.chat_search import search_my_messages
 from blueprints.chat.socket_support import socket_event
-from payloads import message_payload
+from payloads import search_page_payload
 
 
 @socket_event("messages:search")
@@ -12,5 +12,4 @@ def on_search(user, payload):
     page = search_my_messages(user, payload.get("query"), conversation_id=payload.get("conversation_id"),
                               since=payload.get("since"), until=payload.get("until"),
                               before_id=payload.get("before_id"), limit=payload.get("limit"))
-    return {"messages": [message_payload(m) for m in page.messages], "terms": page.terms,
-            "has_more": page.has_more}
+    return search_page_payload(page)
