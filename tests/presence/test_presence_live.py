@@ -8,18 +8,13 @@ import time
 
 import pytest
 
+from tests.integration.chat import create_group
 from tests.presence.conftest import GRACE_SECONDS
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
 
 LISTEN = ("presence:batch", "typing")
-
-
-def group_with(owner: ChatUser, *members: ChatUser) -> int:
-    response = owner.api("POST", "/groups", json={"name": "Presence", "member_ids": [m.id for m in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
 
 
 def stamped(socket, user_id: int) -> list[tuple[float, dict]]:
@@ -37,9 +32,9 @@ def listen(user: ChatUser):
 
 def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
     alice, bob, stranger = (ChatUser.register(presence_server.url) for _ in range(3))
-    group_id = group_with(alice, bob)
+    group_id = create_group(alice, (bob,))
     closing_later = ChatUser.register(presence_server.url)  # whose tab closes right after alice's
-    group_with(closing_later, bob)
+    create_group(closing_later, (bob,))
     watcher, outsider = listen(bob), listen(stranger)
     try:
         later_tab = closing_later.socket()
@@ -69,7 +64,7 @@ def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
         # a conversation with reaches her socket after anything told to it before.
         assert stranger.api("GET", "/me").status_code == 200
         marker = ChatUser.register(presence_server.url)
-        group_with(marker, stranger)
+        create_group(marker, (stranger,))
         shown = marker.socket()
         wait_for(lambda: stamped(outsider, marker.id), what="the marker online, at the stranger")
         shown.disconnect()
@@ -84,13 +79,13 @@ def test_two_tabs_a_reload_and_the_last_tab_closing(presence_server):
 
 def test_hidden_last_seen_is_told_to_nobody(presence_server):
     carol, dave = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
-    group_with(carol, dave)
+    create_group(carol, (dave,))
     assert carol.api("PUT", "/me/privacy", json={"last_seen": "nobody"}).status_code == 200
     watcher = listen(dave)
     try:
         hidden = carol.socket()
         marker = ChatUser.register(presence_server.url)
-        group_with(marker, dave)
+        create_group(marker, (dave,))
         shown = marker.socket()  # a visible change after carol's: dave hears it, never carol's
         wait_for(lambda: stamped(watcher, marker.id), what="the marker online")
         assert stamped(watcher, carol.id) == []
@@ -105,7 +100,7 @@ def test_hidden_last_seen_is_told_to_nobody(presence_server):
 
 def test_presence_queries_refuse_bad_input_and_strangers(presence_server):
     alice, bob, eve = (ChatUser.register(presence_server.url) for _ in range(3))
-    group_id = group_with(alice, bob)
+    group_id = create_group(alice, (bob,))
     assert eve.api("GET", f"/conversations/{group_id}/presence").status_code in (403, 404)
     for query in ("", "?user_ids=", "?user_ids=abc", "?user_ids=0", "?user_ids=" + ",".join(["1"] * 201)):
         response = alice.api("GET", "/presence" + query)
@@ -129,7 +124,7 @@ def test_a_gateway_connection_is_one_of_the_users_connections(presence_server):
     from tests.gateway.client import GatewayClient
 
     alice, bob = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
-    group_with(alice, bob)
+    create_group(alice, (bob,))
     watcher = listen(bob)
     client = GatewayClient(presence_server.url)
     try:

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tests.engines import RedisServer
-from tests.presence.test_presence_live import group_with, listen, stamped
+from tests.integration.chat import create_group
+from tests.presence.test_presence_live import listen, stamped
 from tests.servers import ChatUser, start_instances, wait_for
 
 pytestmark = pytest.mark.integration
@@ -35,8 +36,8 @@ def instances(tmp_path_factory):
 def test_tabs_on_two_instances_are_one_presence(instances):
     first, second = instances
     alice, bob, closing_later = (ChatUser.register(first.url) for _ in range(3))
-    group_with(alice, bob)
-    group_with(closing_later, bob)
+    create_group(alice, (bob,))
+    create_group(closing_later, (bob,))
     watcher = listen(bob)  # on the first instance
     try:
         later_tab = closing_later.socket()  # on the first instance too
@@ -61,7 +62,7 @@ def test_tabs_on_two_instances_are_one_presence(instances):
 def test_a_killed_workers_users_go_offline_within_the_expiry(instances):
     first, second = instances
     alice, bob = ChatUser.register(first.url), ChatUser.register(first.url)
-    group_with(alice, bob)
+    create_group(alice, (bob,))
     watcher = listen(bob)
     try:
         doomed = alice.on(second.url).socket()

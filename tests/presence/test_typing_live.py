@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.presence.test_presence_live import group_with
+from tests.integration.chat import create_group
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.integration
 
 def test_typing_is_throttled_and_stopping_is_told(presence_server):
     alice, bob, eve = (ChatUser.register(presence_server.url) for _ in range(3))
-    group_id = group_with(alice, bob)
-    eves_group = group_with(eve, alice)  # for the marker below
+    group_id = create_group(alice, (bob,))
+    eves_group = create_group(eve, (alice,))  # for the marker below
     typist, reader, outsider = alice.socket(("typing",)), bob.socket(("typing",)), eve.socket(("typing",))
     try:
         assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
