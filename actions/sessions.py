@@ -21,7 +21,6 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from actions.access import access_own_session, access_own_token
-from actions.errors import InvalidInput
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from events import atomic, queue_event
@@ -256,18 +255,6 @@ def touch_token(token: ApiToken) -> None:
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= SEEN_EVERY:
         token.last_used_at = now
-
-
-def check_token_days(value: object) -> int | None:
-    """A personal token's lifetime in days, 1 to 3650 (a number or its digits), or None for a token
-    that never expires (0, or nothing chosen)."""
-    if value is None or value == "":
-        return None
-    text = value if isinstance(value, str) else str(value) if type(value) is int else ""
-    if not (text.isascii() and text.isdigit() and len(text) <= 4) or int(text) > 3650:
-        raise InvalidInput("invalid_expires_in_days", "expires_in_days must be a whole number of days from 1 to "
-                                                      "3650, or 0 for a token that never expires.")
-    return int(text) or None
 
 
 # -- what the user agent says ---------------------------------------------------------------------

@@ -304,3 +304,15 @@ def check_push_endpoint(value: object) -> str:
     if parts.scheme not in schemes or not parts.hostname:
         raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
     return endpoint
+
+
+def check_token_days(value: object) -> int | None:
+    """A personal token's lifetime in days, 1 to 3650 (a number or its digits), or None for a token
+    that never expires (0, or nothing chosen)."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value) if type(value) is int else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or int(text) > 3650:
+        raise InvalidInput("invalid_expires_in_days", "expires_in_days must be a whole number of days from 1 to "
+                                                      "3650, or 0 for a token that never expires.")
+    return int(text) or None

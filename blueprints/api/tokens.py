@@ -4,9 +4,8 @@ from flask import jsonify, request
 from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, revoke_api_token
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
-from actions.sessions import check_token_days
 from actions.two_factor import require_second_factor
-from actions.validation import check_string
+from actions.validation import check_string, check_token_days
 from blueprints.api import api_user, bearer_token, bp, json_body
 from payloads import issued_token_payload, profile_payload
 
