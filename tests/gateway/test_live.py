@@ -21,6 +21,7 @@ from tests.gateway.client import (
     QUIT_RESPONSE,
     SEND,
 )
+from tests.integration.chat import create_group
 from tests.servers import CHAT_EVENTS, ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -33,13 +34,6 @@ def logged_in(gateway, server, user: ChatUser):
     client = gateway(server.url)
     assert client.login(user.token, user.id)["success"] is True
     return client
-
-
-def public_group(owner: ChatUser, *members: ChatUser) -> int:
-    response = owner.api("POST", "/groups", json={"name": f"g{uuid.uuid4().hex[:6]}", "visibility": "public",
-                                                  "member_ids": [member.id for member in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
 
 
 def text(chat_id: int | None, content: str, sender: ChatUser, sent_id: str | None = None, **fields) -> dict:
@@ -67,7 +61,7 @@ def test_login_needs_a_live_token_of_that_user(server, gateway):
 
 
 def test_requests_before_login_are_refused_and_pings_answered(server, gateway):
-    group_id = public_group(ChatUser.register(server.url))
+    group_id = create_group(ChatUser.register(server.url), (), "public")
     client = gateway(server.url)
     client.send(SEND, {"contentType": 0, "content": "hello", "chatId": str(group_id)})
     assert client.response(MESSAGE)["errorCode"] == "not_logged_in"
@@ -78,8 +72,8 @@ def test_requests_before_login_are_refused_and_pings_answered(server, gateway):
 
 def test_join_exchange_with_socketio_both_ways_once_each_and_in_order(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = public_group(bob)
-    marker_group = public_group(bob, alice)  # followed from the login on: for the marker after the quit
+    group_id = create_group(bob, (), "public")
+    marker_group = create_group(bob, (alice,), "public")  # followed from her login on: for the marker after the quit
     alice_gateway = logged_in(gateway, server, alice)
     alice_gateway.send(JOIN, {"chatId": str(group_id), "userId": str(alice.id), "chatType": 1})
     assert alice_gateway.response(JOIN_RESPONSE) == {"success": True, "errorMsg": "", "chatId": str(group_id)}
@@ -117,7 +111,7 @@ def test_join_exchange_with_socketio_both_ways_once_each_and_in_order(server, ga
 
 def test_a_resend_with_the_same_hasBeenSentId_is_stored_once(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = public_group(alice, bob)
+    group_id = create_group(alice, (bob,), "public")
     bob_socket = connect(bob)
     client = logged_in(gateway, server, alice)
     client.send(SEND, text(group_id, "once", alice, "same-1"))
@@ -151,7 +145,7 @@ def test_toUserId_without_chatId_is_the_private_chat(server, gateway, connect):
 
 def test_refused_sends_change_nothing(server, gateway):
     alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
-    group_id = public_group(alice, bob)
+    group_id = create_group(alice, (bob,), "public")
     client = logged_in(gateway, server, alice)
     refusals = [
         ({"contentType": 4, "content": "100", "chatId": str(group_id), "hasBeenSentId": "r1"}, "red_packet_refused"),
@@ -175,7 +169,7 @@ def test_refused_sends_change_nothing(server, gateway):
 
 def test_an_image_is_sent_by_its_attachment_id(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = public_group(alice, bob)
+    group_id = create_group(alice, (bob,), "public")
     bob_socket = connect(bob)
     upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": ("dot.png", PNG, "image/png")})
     assert upload.status_code == 201, upload.text
@@ -198,7 +192,7 @@ def test_an_image_is_sent_by_its_attachment_id(server, gateway, connect):
 
 def test_voice_and_other_files_have_their_content_types(server, gateway):
     alice = ChatUser.register(server.url)
-    group_id = public_group(alice)
+    group_id = create_group(alice, (), "public")
     client = logged_in(gateway, server, alice)
     wav = b"RIFF" + (36).to_bytes(4, "little") + b"WAVEfmt " + bytes(24) + b"data" + bytes(4)
     for name, data, content_type, number in [("hello.wav", wav, "audio/wav", 2),
@@ -216,7 +210,7 @@ def test_voice_and_other_files_have_their_content_types(server, gateway):
 
 def test_gateway_clients_hear_each_other_and_the_senders_other_devices(server, gateway, connect):
     alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
-    group_id = public_group(alice, bob, carol)
+    group_id = create_group(alice, (bob, carol), "public")
     phone, tablet, bob_gateway = (logged_in(gateway, server, user) for user in (alice, alice, bob))
     carol_socket = connect(carol)
     phone.send(SEND, text(group_id, "to all devices", alice, "dev-1"))
@@ -232,7 +226,7 @@ def test_gateway_clients_hear_each_other_and_the_senders_other_devices(server, g
 
 def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, back_office):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = public_group(alice, bob)
+    group_id = create_group(alice, (bob,), "public")
     client = logged_in(gateway, server, bob)
     body = f"Maintenance at noon {uuid.uuid4().hex[:4]}"
     back_office.post_form("/admin/broadcast/", "/admin/broadcast/", audience="group", group_id=group_id, body=body)
@@ -257,7 +251,7 @@ def test_a_broadcast_to_everyone_posted_by_the_job_consumer_arrives_as_a_push(se
 
 def test_an_operators_hide_reaches_the_gateway(server, gateway, back_office, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = public_group(alice, bob)
+    group_id = create_group(alice, (bob,), "public")
     client = logged_in(gateway, server, alice)
     sent = connect(bob).call("message:send", {"conversation_id": group_id, "body": "offensive", "client_id": "h1"})
     message_id = sent["message"]["id"]
