@@ -13,6 +13,7 @@ import pytest
 import requests
 import socketio
 
+from tests.integration.chat import create_group
 from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, own_server, wait_for
 
 pytestmark = pytest.mark.integration
@@ -113,12 +114,6 @@ def operator(server) -> Browser:
     return Browser(server, username, "operator password 1")
 
 
-def group_of(user: ChatUser) -> int:
-    response = user.api("POST", "/groups", json={"name": "Sessions"})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
-
-
 def round_trip(client: socketio.Client, group_id: int) -> None:
     """The socket still works: a message sent on it is stored and acknowledged."""
     ack = client.call("message:send", {"conversation_id": group_id, "body": "still here",
@@ -142,7 +137,7 @@ def age_session(server: LiveServer, session_id: str, **changes: timedelta) -> No
 
 def test_logout_ends_the_session_for_copied_cookies_and_its_sockets(server, browsers):
     user = ChatUser.register(server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     laptop, phone = browsers(server, user.username), browsers(server, user.username)
     with_session_cookie, with_remember_cookie = laptop.copy("session"), laptop.copy("remember_token")
     assert (with_session_cookie.me(), with_remember_cookie.me()) == (200, 200)
@@ -158,7 +153,7 @@ def test_logout_ends_the_session_for_copied_cookies_and_its_sockets(server, brow
 
 def test_revoking_one_session_cuts_exactly_its_socket(server, browsers):
     user = ChatUser.register(server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     laptop, phone = browsers(server, user.username), browsers(server, user.username)
     laptop_socket, phone_socket = laptop.socket(), phone.socket()
     remembered = phone.copy("remember_token")  # a phone restarted: only its remember cookie
@@ -174,7 +169,7 @@ def test_revoking_one_session_cuts_exactly_its_socket(server, browsers):
 
 def test_a_password_change_ends_every_other_session_token_and_socket(server, browsers):
     user = ChatUser.register(server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     mine, other = browsers(server, user.username), browsers(server, user.username)
     other_remember = other.copy("remember_token")
     my_socket, other_socket, token_socket = mine.socket(), other.socket(), user.socket()
@@ -217,7 +212,7 @@ def test_ban_then_unban_does_not_revive_old_cookies(server, browsers, operator):
 
 def test_an_operator_ends_a_session_from_the_users_panel(server, browsers, operator):
     user = ChatUser.register(server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     laptop, phone = browsers(server, user.username), browsers(server, user.username)
     laptop_socket, phone_socket = laptop.socket(), phone.socket()
     page = f"/admin/user/manage/?id={user.id}"
@@ -231,7 +226,7 @@ def test_an_operator_ends_a_session_from_the_users_panel(server, browsers, opera
 
 def test_an_idle_session_and_a_too_old_one_stop_working(server, browsers):
     user = ChatUser.register(server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     idle, old, fresh = (browsers(server, user.username) for _ in range(3))
     old_socket = old.socket()
     idle_id, old_id = idle.session_id(), old.session_id()
