@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions.access import access_conversation
-from actions.errors import InvalidInput
+from actions.validation import check_bool
 from events import atomic, queue_event
 from events.facts import ConversationMuted
 from models import Membership, User
@@ -12,8 +12,7 @@ from models import Membership, User
 @atomic()
 def set_muted(user: User, conversation_id: int, muted: object) -> Membership:
     """Mute or unmute one's conversation; the user's other tabs and devices are told."""
-    if not isinstance(muted, bool):
-        raise InvalidInput("invalid_muted", "muted must be true or false.")
+    muted = check_bool(muted, "muted")
     membership = access_conversation(user, conversation_id)
     if membership.muted != muted:
         membership.muted = muted

@@ -54,6 +54,13 @@ def check_payload(payload: Any) -> dict:
     return payload
 
 
+def check_bool(value: Any, field: str) -> bool:
+    """true or false, and nothing else (not 0, 1, "true" or null)."""
+    if not isinstance(value, bool):
+        raise InvalidInput("invalid_" + field, f"{field} must be true or false.")
+    return value
+
+
 def check_int(value: Any, field: str, *, minimum: int = -MAX_SAFE_INTEGER, maximum: int = MAX_SAFE_INTEGER,
               required: bool = True) -> int | None:
     """A whole number (an int, an integral finite float, or decimal ASCII digits) within bounds

@@ -24,7 +24,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from actions.errors import InvalidInput, NotFound
-from actions.validation import check_push_endpoint, check_push_key, check_string
+from actions.validation import check_bool, check_push_endpoint, check_push_key, check_string
 from events import atomic
 from extensions import db
 from jobs import job
@@ -77,8 +77,7 @@ def subscribe(user: User, subscription: object, include_text: object = True,
     moves it to the caller, so one browser is never pushed someone else's messages."""
     if not isinstance(subscription, dict) or not isinstance(subscription.get("keys"), dict):
         raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
-    if not isinstance(include_text, bool):
-        raise InvalidInput("invalid_include_text", "include_text must be true or false.")
+    include_text = check_bool(include_text, "include_text")
     endpoint = check_push_endpoint(subscription.get("endpoint"))
     p256dh = check_push_key(subscription["keys"].get("p256dh"), "p256dh", 128)
     auth = check_push_key(subscription["keys"].get("auth"), "auth", 64)

@@ -3,6 +3,7 @@ import pytest
 
 from actions.errors import InvalidInput
 from actions.validation import (
+    check_bool,
     check_choice,
     check_client_id,
     check_email,
@@ -246,3 +247,9 @@ def test_push_endpoints_are_the_push_services_https_urls(app):
         assert invalid(check_push_endpoint, endpoint)[0] in ("invalid_subscription", "invalid_endpoint"), endpoint
     assert check_push_key("BNcR_-x", "p256dh", 128) == "BNcR_-x"
     assert invalid(check_push_key, "a" * 65, "auth", 64)[0] == "invalid_auth"
+
+
+def test_check_bool_takes_true_and_false_only():
+    assert check_bool(True, "muted") is True and check_bool(False, "muted") is False
+    for value in (0, 1, "true", None, [], {}):
+        assert invalid(check_bool, value, "muted") == ("invalid_muted", "muted must be true or false."), value

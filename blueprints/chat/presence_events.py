@@ -2,10 +2,9 @@
 their ack; the server's presence:batch and typing frames are in docs/protocol.md."""
 from __future__ import annotations
 
-from actions.errors import InvalidInput
 from actions.presence import conversation_presence, users_presence
 from actions.typing import report_typing
-from actions.validation import check_id, check_user_ids
+from actions.validation import check_bool, check_id, check_user_ids
 from blueprints.chat.socket_support import socket_event
 from payloads import presence_entry_payload
 
@@ -29,7 +28,5 @@ def on_conversation_presence(user, payload):
 def on_typing(user, payload):
     """A member types {conversation_id, typing?} (typing defaults to true; false: stopped); the other
     members get `typing`. Ack `sent` false: within 2 s of the last one, told nobody."""
-    typing = payload.get("typing", True)
-    if not isinstance(typing, bool):
-        raise InvalidInput("invalid_typing", "typing must be true or false.")
+    typing = check_bool(payload.get("typing", True), "typing")
     return {"sent": report_typing(user, check_id(payload.get("conversation_id"), "conversation_id"), typing)}
