@@ -260,6 +260,17 @@ def presence_entry_payload(user_id: int, view) -> dict:
     return {"user_id": user_id, **presence_payload(view)}
 
 
+def presence_list_payload(views) -> list[dict]:
+    """Several people's presence, `{user_id: PresenceView}` in order, as presence_entry_payload each."""
+    return [presence_entry_payload(user_id, view) for user_id, view in views.items()]
+
+
+def conversation_presence_payload(found) -> dict:
+    """A conversation's online count and its members' presence (actions.presence.ConversationPresence)."""
+    return {"conversation_id": found.conversation_id, "online_count": found.online_count,
+            "presence": presence_list_payload(found.views)}
+
+
 def contact_payload(contact, view) -> dict:
     """One of the caller's contacts (a models.Contact) with their presence."""
     return {**user_payload(contact.contact), "since": isoformat(contact.created_at),

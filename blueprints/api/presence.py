@@ -6,7 +6,7 @@ from flask import jsonify, request
 from actions.presence import conversation_presence, users_presence
 from actions.validation import check_user_ids
 from blueprints.api import api_user, bp
-from payloads import presence_entry_payload
+from payloads import conversation_presence_payload, presence_list_payload
 
 
 @bp.get("/presence")
@@ -15,12 +15,11 @@ def presence_of_users():
     raw = request.args.get("user_ids", "")
     ids = [part.strip() for part in raw.split(",")] if raw else []
     views = users_presence(api_user(), check_user_ids(ids))
-    return jsonify({"ok": True, "presence": [presence_entry_payload(user_id, view) for user_id, view in views.items()]})
+    return jsonify({"ok": True, "presence": presence_list_payload(views)})
 
 
 @bp.get("/conversations/<id:conversation_id>/presence")
 def presence_of_conversation(conversation_id: int):
     """A conversation's online count and its members' presence (members only)."""
     found = conversation_presence(api_user(), conversation_id)
-    return jsonify({"ok": True, "conversation_id": found.conversation_id, "online_count": found.online_count,
-                    "presence": [presence_entry_payload(user_id, view) for user_id, view in found.views.items()]})
+    return jsonify({"ok": True, **conversation_presence_payload(found)})

@@ -6,22 +6,21 @@ from actions.presence import conversation_presence, users_presence
 from actions.typing import report_typing
 from actions.validation import check_bool, check_id, check_user_ids
 from blueprints.chat.socket_support import socket_event
-from payloads import presence_entry_payload
+from payloads import conversation_presence_payload, presence_list_payload
 
 
 @socket_event("presence:query")
 def on_presence_query(user, payload):
     """Client asks for {user_ids} (1–200): each one's presence as the caller may see it."""
     views = users_presence(user, check_user_ids(payload.get("user_ids")))
-    return {"presence": [presence_entry_payload(user_id, view) for user_id, view in views.items()]}
+    return {"presence": presence_list_payload(views)}
 
 
 @socket_event("conversation:presence")
 def on_conversation_presence(user, payload):
     """A member asks for {conversation_id}: how many members are online, and each one's presence."""
     found = conversation_presence(user, check_id(payload.get("conversation_id"), "conversation_id"))
-    return {"conversation_id": found.conversation_id, "online_count": found.online_count,
-            "presence": [presence_entry_payload(user_id, view) for user_id, view in found.views.items()]}
+    return conversation_presence_payload(found)
 
 
 @socket_event("typing")
