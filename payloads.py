@@ -277,9 +277,20 @@ def contact_payload(contact, view) -> dict:
             "presence": presence_payload(view)}
 
 
+def contacts_payload(contacts, views) -> list[dict]:
+    """The caller's contacts, each with its presence view (actions.presence.presence_views)."""
+    return [contact_payload(contact, views[contact.contact_id]) for contact in contacts]
+
+
 def contact_request_payload(request) -> dict:
     return {"id": request.id, "requester": user_payload(request.requester),
             "recipient": user_payload(request.recipient), "created_at": isoformat(request.created_at)}
+
+
+def pending_requests_payload(pending) -> dict:
+    """`{incoming, outgoing}`: an actions.contacts.PendingRequests."""
+    return {"incoming": [contact_request_payload(request) for request in pending.incoming],
+            "outgoing": [contact_request_payload(request) for request in pending.outgoing]}
 
 
 def block_payload(block) -> dict:

@@ -19,7 +19,9 @@ ADDRESS_FIELDS = ("username", "email", "phone")
 @dataclass(frozen=True)
 class RequestOutcome:
     request: ContactRequest
-    state: str  # "pending", or "accepted" when the other person had asked first
+    # sent: "pending", or "accepted" when the other person had asked first;
+    # declined: "declined" by the recipient, or "cancelled" by the requester
+    state: str
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,12 @@ def accept_contact_request(user: User, request_id: object) -> ContactRequest:
 
 
 @atomic()
-def decline_contact_request(user: User, request_id: object) -> ContactRequest:
-    """The recipient declines, or the requester withdraws (cancels) their own request."""
+def decline_contact_request(user: User, request_id: object) -> RequestOutcome:
+    """The recipient declines ("declined"), or the requester withdraws ("cancelled") their own request."""
     request = access_contact_request(user, check_id(request_id, "request_id"), recipient_only=False)
     state = "declined" if request.recipient_id == user.id else "cancelled"
     close_request_unchecked(request, state)
-    return request
+    return RequestOutcome(request, state)
 
 
 @atomic()

@@ -18,32 +18,28 @@ from actions.receipts import read_receipts
 from blueprints.api import api_user, bp, json_body
 from payloads import (
     block_payload,
-    contact_payload,
     contact_request_payload,
+    contacts_payload,
+    pending_requests_payload,
     presence_payload,
     privacy_payload,
     receipt_payload,
 )
 
 
-def contacts_answer(user) -> dict:
-    contacts = list_contacts(user)
-    views = presence_views(user, [contact.contact for contact in contacts])
-    return {"ok": True, "contacts": [contact_payload(contact, views[contact.contact_id]) for contact in contacts]}
-
-
 @bp.get("/contacts")
 def contacts():
     """The caller's contacts with their presence, by name."""
-    return jsonify(contacts_answer(api_user()))
+    user = api_user()
+    contacts = list_contacts(user)
+    views = presence_views(user, [contact.contact for contact in contacts])
+    return jsonify({"ok": True, "contacts": contacts_payload(contacts, views)})
 
 
 @bp.get("/contacts/requests")
 def contact_requests():
     """Requests waiting for the caller's answer (incoming) and the caller's own (outgoing)."""
-    pending = pending_requests(api_user())
-    return jsonify({"ok": True, "incoming": [contact_request_payload(request) for request in pending.incoming],
-                    "outgoing": [contact_request_payload(request) for request in pending.outgoing]})
+    return jsonify({"ok": True, **pending_requests_payload(pending_requests(api_user()))})
 
 
 @bp.post("/contacts/requests")
@@ -64,10 +60,8 @@ def accept_request(request_id: int):
 @bp.post("/contacts/requests/<id:request_id>/decline")
 def decline_request(request_id: int):
     """The recipient declines, or the requester withdraws their request."""
-    user = api_user()
-    request = decline_contact_request(user, request_id)
-    return jsonify({"ok": True, "state": "declined" if request.recipient_id == user.id else "cancelled",
-                    "request_id": request_id})
+    outcome = decline_contact_request(api_user(), request_id)
+    return jsonify({"ok": True, "state": outcome.state, "request_id": request_id})
 
 
 @bp.delete("/contacts/<id:user_id>")

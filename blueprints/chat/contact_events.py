@@ -20,8 +20,9 @@ from actions.validation import check_id
 from blueprints.chat.socket_support import socket_event
 from payloads import (
     block_payload,
-    contact_payload,
     contact_request_payload,
+    contacts_payload,
+    pending_requests_payload,
     presence_payload,
     privacy_payload,
     receipt_payload,
@@ -33,10 +34,7 @@ def on_contacts_list(user, payload):
     """Client asks for its contacts (with presence), pending requests both ways and blocks."""
     contacts = list_contacts(user)
     views = presence_views(user, [contact.contact for contact in contacts])
-    pending = pending_requests(user)
-    return {"contacts": [contact_payload(contact, views[contact.contact_id]) for contact in contacts],
-            "incoming": [contact_request_payload(request) for request in pending.incoming],
-            "outgoing": [contact_request_payload(request) for request in pending.outgoing],
+    return {"contacts": contacts_payload(contacts, views), **pending_requests_payload(pending_requests(user)),
             "blocks": [block_payload(block) for block in list_blocks(user)]}
 
 
@@ -51,15 +49,15 @@ def on_contact_request(user, payload):
 @socket_event("contact:accept")
 def on_contact_accept(user, payload):
     """The recipient accepts {request_id}; both get contact:request_closed and contact:added."""
-    request = accept_contact_request(user, check_id(payload.get("request_id"), "request_id"))
+    request = accept_contact_request(user, payload.get("request_id"))
     return {"state": "accepted", "request": contact_request_payload(request)}
 
 
 @socket_event("contact:decline")
 def on_contact_decline(user, payload):
     """The recipient declines {request_id}, or its requester withdraws it; both get contact:request_closed."""
-    request = decline_contact_request(user, check_id(payload.get("request_id"), "request_id"))
-    return {"state": "declined" if request.recipient_id == user.id else "cancelled", "request_id": request.id}
+    outcome = decline_contact_request(user, payload.get("request_id"))
+    return {"state": outcome.state, "request_id": outcome.request.id}
 
 
 @socket_event("contact:remove")
@@ -73,7 +71,7 @@ def on_contact_remove(user, payload):
 @socket_event("block:add")
 def on_block_add(user, payload):
     """Block {user_id}; the caller's tabs get block:added (the blocked person is not told)."""
-    return {"block": block_payload(block_user(user, check_id(payload.get("user_id"), "user_id")))}
+    return {"block": block_payload(block_user(user, payload.get("user_id")))}
 
 
 @socket_event("block:remove")
