@@ -48,3 +48,14 @@ def test_the_files_the_architecture_page_names_exist():
     assert {"actions/access.py", "storage/avatars.py", "static/js/i18n.js", "jobs/", "socket_queue.py"} <= named
     project = {path.name for path in ROOT.rglob("*") if not {".venv", "node_modules", ".git"} & set(path.parts)}
     assert {name for name in named if not (ROOT / name).exists() and name not in project} == set()
+
+
+def test_stored_secrets_are_hashed_in_one_place():
+    """Tokens, invitations, QR links and recovery codes are hashed by actions.token_hash alone; codes
+    sent to an address are HMACed by actions.codes, rate-limit keys shortened by actions.rate_limits,
+    and the metrics token compared in constant time by blueprints/ops."""
+    hashing = re.compile(r"\bhashlib\.|\bimport hashlib\b|\bhmac\.")
+    transports = ("actions", "blueprints", "gateway", "realtime")
+    users = relative(path for path in SOURCES
+                     if set(path.relative_to(ROOT).parts[:1]) & set(transports) and hashing.search(source_of(path)))
+    assert users == {"actions/token_hash.py", "actions/codes.py", "actions/rate_limits.py", "blueprints/ops.py"}
