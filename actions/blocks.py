@@ -4,7 +4,7 @@ pending request between the two. The blocked person is never told."""
 from __future__ import annotations
 
 from actions.access import has_blocked
-from actions.contacts import close_request_unchecked, remove_contact_unchecked
+from actions.contacts import end_request_unchecked, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
 from actions.validation import check_id
 from events import atomic, queue_event
@@ -30,7 +30,7 @@ def block_user(user: User, user_id: object) -> Block:
     for request in db.session.execute(db.select(ContactRequest).where(
             ((ContactRequest.requester_id == user.id) & (ContactRequest.recipient_id == user_id))
             | ((ContactRequest.requester_id == user_id) & (ContactRequest.recipient_id == user.id)))).scalars():
-        close_request_unchecked(request, "declined" if request.recipient_id == user.id else "cancelled")
+        end_request_unchecked(request, user.id)
     db.session.flush()
     queue_event(BlockChanged(user.id, user_id, True))
     return block

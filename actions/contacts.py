@@ -78,9 +78,7 @@ def accept_contact_request(user: User, request_id: object) -> ContactRequest:
 def decline_contact_request(user: User, request_id: object) -> RequestOutcome:
     """The recipient declines ("declined"), or the requester withdraws ("cancelled") their own request."""
     request = access_contact_request(user, check_id(request_id, "request_id"), recipient_only=False)
-    state = "declined" if request.recipient_id == user.id else "cancelled"
-    close_request_unchecked(request, state)
-    return RequestOutcome(request, state)
+    return RequestOutcome(request, end_request_unchecked(request, user.id))
 
 
 @atomic()
@@ -103,11 +101,19 @@ def remove_contact_unchecked(user_id: int, contact_id: int) -> bool:
     return bool(removed)
 
 
-def close_request_unchecked(request: ContactRequest, state: str) -> None:
-    """Delete a request and tell both people how it ended; decides nothing (actions.blocks uses it)."""
+def _close_request(request: ContactRequest, state: str) -> None:
+    """Delete a request and tell both people how it ended; decides nothing."""
     queue_event(ContactRequestChanged(request.id, request.requester_id, request.recipient_id, state))
     db.session.delete(request)
     db.session.flush()
+
+
+def end_request_unchecked(request: ContactRequest, ended_by: int) -> str:
+    """Close a request for one of its two people: "declined" by its recipient, "cancelled" by its
+    requester (the state returned); decides nothing (actions.blocks uses it)."""
+    state = "declined" if request.recipient_id == ended_by else "cancelled"
+    _close_request(request, state)
+    return state
 
 
 def list_contacts(user: User) -> list[Contact]:
@@ -137,7 +143,7 @@ def _accept(request: ContactRequest) -> ContactRequest:
         if db.session.get(Contact, (user_id, contact_id)) is None:
             db.session.add(Contact(user_id=user_id, contact_id=contact_id))
             queue_event(ContactAdded(user_id, contact_id))
-    close_request_unchecked(request, "accepted")
+    _close_request(request, "accepted")
     return request
 
 
