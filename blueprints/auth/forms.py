@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, TelField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
+from actions.validation import PASSWORD_MIN_LENGTH
 from i18n.errors import error_text
 
 
@@ -18,7 +19,7 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     invite = StringField(_l("Invitation code"), validators=[Optional(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=8, max=128)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)])
     confirm = PasswordField(_l("Repeat password"),
                             validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
 
@@ -34,7 +35,7 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     login = StringField(_l("Username, email or phone"), validators=[InputRequired(), Length(max=254)])
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=16)])
-    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=8, max=128)])
+    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)])
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
 

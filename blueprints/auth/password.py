@@ -12,6 +12,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from actions import passwords
 from actions.errors import ActionError, Forbidden
+from actions.validation import PASSWORD_MIN_LENGTH
 from blueprints.auth import bp
 from blueprints.auth.routes import safe_next
 from blueprints.errors import wants_json
@@ -25,7 +26,7 @@ ALLOWED_WHILE_TEMPORARY = {"auth.change_password", "auth.logout", "static", "ops
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current (temporary) password", validators=[InputRequired(), Length(max=128)])
-    new_password = PasswordField("New password", validators=[InputRequired(), Length(min=8, max=128)])
+    new_password = PasswordField("New password", validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)])
     confirm = PasswordField("Repeat the new password",
                             validators=[InputRequired(), EqualTo("new_password", "Passwords differ.")])
 
