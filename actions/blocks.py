@@ -3,6 +3,8 @@ requests or see their presence (rules in actions.access); a block also ends the 
 pending request between the two. The blocked person is never told."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from actions.access import has_blocked
 from actions.contacts import end_request_unchecked, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
@@ -13,8 +15,14 @@ from extensions import db
 from models import Block, ContactRequest, User
 
 
+@dataclass(frozen=True)
+class BlockOutcome:
+    block: Block
+    created: bool  # False: the block was there already, and nothing changed
+
+
 @atomic()
-def block_user(user: User, user_id: object) -> Block:
+def block_user(user: User, user_id: object) -> BlockOutcome:
     """Block someone (again: nothing changes). Their contact and pending requests end."""
     user_id = check_id(user_id, "user_id")
     if user_id == user.id:
@@ -23,7 +31,7 @@ def block_user(user: User, user_id: object) -> Block:
         raise NotFound("user_not_found", "No such user.")
     existing = db.session.get(Block, (user.id, user_id))
     if existing is not None:
-        return existing
+        return BlockOutcome(existing, created=False)
     block = Block(blocker_id=user.id, blocked_id=user_id)
     db.session.add(block)
     remove_contact_unchecked(user.id, user_id)
@@ -33,7 +41,7 @@ def block_user(user: User, user_id: object) -> Block:
         end_request_unchecked(request, user.id)
     db.session.flush()
     queue_event(BlockChanged(user.id, user_id, True))
-    return block
+    return BlockOutcome(block, created=True)
 
 
 @atomic()

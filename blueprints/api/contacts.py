@@ -80,10 +80,8 @@ def blocks():
 @bp.post("/blocks")
 def create_block():
     """Block {user_id}: 201 (again: 200, nothing changes)."""
-    user = api_user()
-    before = {block.blocked_id for block in list_blocks(user)}
-    block = block_user(user, json_body().get("user_id"))
-    return jsonify({"ok": True, "block": block_payload(block)}), 200 if block.blocked_id in before else 201
+    outcome = block_user(api_user(), json_body().get("user_id"))
+    return jsonify({"ok": True, "block": block_payload(outcome.block)}), 201 if outcome.created else 200
 
 
 @bp.delete("/blocks/<id:user_id>")

@@ -71,7 +71,7 @@ def on_contact_remove(user, payload):
 @socket_event("block:add")
 def on_block_add(user, payload):
     """Block {user_id}; the caller's tabs get block:added (the blocked person is not told)."""
-    return {"block": block_payload(block_user(user, payload.get("user_id")))}
+    return {"block": block_payload(block_user(user, payload.get("user_id")).block)}
 
 
 @socket_event("block:remove")
