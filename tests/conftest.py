@@ -11,7 +11,7 @@ from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
 from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import events
 from tests.receivers import smtp_inbox
-from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket
+from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket, own_server
 
 
 @pytest.fixture
@@ -127,13 +127,7 @@ def sockets(request, alice, bob, carol, socket_client_for):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """gunicorn + gevent serving wsgi:app on SQLite, shared by the session's integration tests."""
-    from tests.servers import LiveServer
-
-    server = LiveServer(tmp_path_factory.mktemp("live"))
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "live")
 
 
 @pytest.fixture

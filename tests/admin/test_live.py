@@ -10,7 +10,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import CHAT_EVENTS, ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, wait_for
+from tests.servers import CHAT_EVENTS, ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -20,11 +20,7 @@ OPERATOR_PASSWORD = "operator password 1"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server of our own: broadcasts to everyone must not reach other tests' sockets."""
-    server = LiveServer(tmp_path_factory.mktemp("admin-live"))
-    server.migrate()
-    server.start()
-    yield server
-    server.stop()
+    yield from own_server(tmp_path_factory, "admin-live")
 
 
 class OperatorBrowser:
