@@ -78,7 +78,8 @@ export class ChatApp {
     this.view.scroller.addEventListener("scroll", debounce(() => this.markRead(), 250));
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.contacts = new Contacts({ me, onChat: (conversation) => this.adopt(conversation),
-      onBlocksChanged: () => this.blocksChanged() });
+      onBlocksChanged: () => this.blocksChanged(),
+      presenceOf: (userId) => this.presence.get(userId), notePresence: (entries) => this.presence.note(entries) });
     // Blocking is one step from reporting: the report dialog offers it (docs/protocol.md).
     this.reports = new ReportDialog({ ask: (event, payload) => this.ask(event, payload),
       block: (user) => this.contacts.block(user) });
@@ -289,9 +290,10 @@ export class ChatApp {
     this.view.show(conversation, thread, this.outbox.forConversation(this.openId));
   }
 
-  /** Someone's presence changed: their dot in the sidebar and the open header follow. */
+  /** Someone's presence changed: their dot in the sidebar and the contacts list, and the open header, follow. */
   presenceChanged(userIds) {
     this.sidebar.render();
+    if ([...userIds].some((id) => this.contacts.contacts.has(id))) this.contacts.render();
     this.presenceView.changed(userIds);
   }
 

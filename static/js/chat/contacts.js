@@ -19,12 +19,16 @@ function addressOf(text) {
 }
 
 export class Contacts {
-  /** onChat(conversation): a direct chat to open; onBlocksChanged(): redraw what blocks hide. */
-  constructor({ me, onChat, onBlocksChanged }) {
+  /** onChat(conversation): a direct chat to open; onBlocksChanged(): redraw what blocks hide;
+   * presenceOf(userId) and notePresence(entries): the page's presence (presence.js's PresenceBook),
+   * which the presence frames keep live and which calls render() when a contact's changes. */
+  constructor({ me, onChat, onBlocksChanged, presenceOf, notePresence }) {
     this.me = me;
     this.onChat = onChat;
     this.onBlocksChanged = onBlocksChanged;
-    this.contacts = new Map(); // user id -> contact (a User with since and presence)
+    this.presenceOf = presenceOf;
+    this.notePresence = notePresence;
+    this.contacts = new Map(); // user id -> contact (a User with since)
     this.incoming = new Map(); // request id -> request
     this.outgoing = new Map();
     this.blocked = new Map(); // user id -> User
@@ -51,6 +55,7 @@ export class Contacts {
     const [{ contacts }, { incoming, outgoing }, { blocks }] = await Promise.all([
       api("GET", "/contacts"), api("GET", "/contacts/requests"), api("GET", "/blocks")]);
     this.contacts = new Map(contacts.map((contact) => [contact.id, contact]));
+    this.notePresence(contacts.map((contact) => ({ user_id: contact.id, ...contact.presence })));
     this.incoming = new Map(incoming.map((request) => [request.id, request]));
     this.outgoing = new Map(outgoing.map((request) => [request.id, request]));
     const before = [...this.blocked.keys()].join();
@@ -73,13 +78,11 @@ export class Contacts {
       this.render();
     });
     on("contact:added", async ({ contact }) => {
-      this.contacts.set(contact.id, { ...contact, presence: null });
+      this.contacts.set(contact.id, contact);
       this.render();
       try {
         const { presence } = await api("GET", `/users/${contact.id}/presence`);
-        const known = this.contacts.get(contact.id);
-        if (known) known.presence = presence;
-        this.render();
+        this.notePresence([{ user_id: contact.id, ...presence }]);
       } catch {
         // shown without presence until the next change
       }
@@ -88,9 +91,6 @@ export class Contacts {
       this.contacts.delete(id);
       this.render();
     });
-    // Online and offline come batched (presence:batch); a change of who may see it, alone (presence).
-    on("presence", (entry) => this.notePresence([entry]));
-    on("presence:batch", ({ users }) => this.notePresence(users));
     on("block:added", ({ block }) => {
       this.blocked.set(block.user.id, block.user);
       this.onBlocksChanged();
@@ -99,17 +99,6 @@ export class Contacts {
       this.blocked.delete(id);
       this.onBlocksChanged();
     });
-  }
-
-  notePresence(entries) {
-    let changed = false;
-    for (const { user_id: id, visible, online, last_seen_at: lastSeen } of entries) {
-      const contact = this.contacts.get(id);
-      if (!contact) continue;
-      contact.presence = { visible, online, last_seen_at: lastSeen };
-      changed = true;
-    }
-    if (changed) this.render();
   }
 
   toggle() {
@@ -134,8 +123,9 @@ export class Contacts {
   }
 
   contactItem(contact) {
-    const presence = presenceLabel(contact.presence);
-    const state = presenceState(contact.presence);
+    const entry = this.presenceOf(contact.id);
+    const presence = presenceLabel(entry);
+    const state = presenceState(entry);
     const open = el("button", { className: "contact-open", attrs: { type: "button",
       title: t("Message {name}", { name: contact.display_name || contact.username }) },
     on: { click: () => this.chat(contact) } }, [
