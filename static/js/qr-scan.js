@@ -8,6 +8,7 @@ const root = document.getElementById("qr-scan");
 const video = document.getElementById("qr-scan-video");
 const statusLine = document.getElementById("qr-scan-status");
 const startButton = document.getElementById("qr-scan-start");
+const UNSUPPORTED = t("This browser cannot scan codes: open the code's link with your phone's camera app.");
 
 function show(state, text) {
   root.dataset.state = state;
@@ -42,7 +43,7 @@ async function scan(detector) {
 
 async function start() {
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) {
-    show("unsupported", t("This browser cannot scan codes: open the code's link with your phone's camera app."));
+    show("unsupported", UNSUPPORTED);
     return;
   }
   try {
@@ -60,5 +61,5 @@ async function start() {
 
 startButton.addEventListener("click", start);
 if (!("BarcodeDetector" in window)) {
-  show("unsupported", t("This browser cannot scan codes: open the code's link with your phone's camera app."));
+  show("unsupported", UNSUPPORTED);
 }
