@@ -154,14 +154,20 @@ def check_password_is_final(user: User) -> None:
         raise Forbidden("password_change_required", "Choose a new password on the web page first.")
 
 
+def check_account_open(user: User) -> None:
+    """What a socket, a gateway login or a new API token needs besides the credential: a confirmed
+    address and a password the user chose (not an operator's temporary one)."""
+    check_account_confirmed(user)
+    check_password_is_final(user)
+
+
 DEFAULT_DAYS = object()  # issue_api_token's expiry when none is given: API_TOKEN_DAYS
 
 
 @atomic()
 def issue_api_token(user: User, name: str = "api", days: int | None | object = DEFAULT_DAYS) -> IssuedToken:
     """A new bearer token (shown once) that expires after `days` (None: never; by default API_TOKEN_DAYS)."""
-    check_account_confirmed(user)
-    check_password_is_final(user)
+    check_account_open(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     if days is DEFAULT_DAYS:
         days = current_app.config["API_TOKEN_DAYS"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from actions.accounts import check_password_is_final, record_seen
+from actions.accounts import check_account_open, record_seen
 from actions.conversations import conversation_ids_of
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
@@ -39,7 +39,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     claimed = check_id(body.get("userId"), "userId", required=False)
     if claimed is not None and claimed != user.id:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
-    check_password_is_final(user)
+    check_account_open(user)
     record_seen(user.id)
     conversation_ids = conversation_ids_of(user)
     delivery = current_app.extensions["gateway_delivery"]

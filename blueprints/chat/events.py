@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.accounts import check_account_confirmed, check_password_is_final, record_seen
+from actions.accounts import check_account_open, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
@@ -50,8 +50,7 @@ def _connect(auth) -> int:
         raise ConnectionRefusedError(refused.message, refused.as_dict())
     user = principal.user
     try:
-        check_account_confirmed(user)
-        check_password_is_final(user)
+        check_account_open(user)
     except ActionError as error:
         raise ConnectionRefusedError(error.message, error.as_dict()) from None
     remember_socket_principal(principal)
