@@ -60,9 +60,12 @@ def token_request(client, username: str, password: str, address: str = "203.0.11
 
 def test_failed_token_requests_for_one_account_get_429_then_the_next_window_lets_it_in(
         client, alice, limits, clock, monkeypatch):
-    assert [token_request(client, "alice", "wrong", f"198.51.100.{n}").status_code for n in range(3)] == [401] * 3
     hashed = []
-    monkeypatch.setattr(models.user, "check_password_hash", lambda *args: hashed.append(args) or True)
+    real = models.user.check_password_hash
+    monkeypatch.setattr(models.user, "check_password_hash", lambda *args: hashed.append(args) or real(*args))
+    assert [token_request(client, "alice", "wrong", f"198.51.100.{n}").status_code for n in range(3)] == [401] * 3
+    assert [password for _, password in hashed] == ["wrong"] * 3  # the spy sees hashing
+    hashed.clear()
     refused = token_request(client, "ALICE ", PASSWORD, "198.51.100.9")  # the same account, from elsewhere
     assert error_of(refused) == (429, "rate_limited") and refused.headers["Retry-After"] == "40"
     assert hashed == []  # refused before the password was looked at
