@@ -105,11 +105,18 @@ def access_user_for_adding(user: User, user_id: int) -> User:
     return added
 
 
-def access_own_message(user: User, message_id: int) -> Message:
-    """Authors edit and delete their own messages, in conversations they still belong to."""
+def get_message(message_id: int) -> Message:
+    """Any message (NotFound otherwise); decides nothing: access_own_message and access_message below
+    authorize, operators' actions check the operator first."""
     message = db.session.get(Message, message_id)
     if message is None:
         raise NotFound("message_not_found", "No such message.")
+    return message
+
+
+def access_own_message(user: User, message_id: int) -> Message:
+    """Authors edit and delete their own messages, in conversations they still belong to."""
+    message = get_message(message_id)
     access_conversation_for_posting(user, message.conversation_id)
     if message.sender_id != user.id:
         raise Forbidden("not_the_author", "Only the author can change this message.")
@@ -127,9 +134,7 @@ def check_may_mention_all(membership: Membership) -> None:
 
 def access_message(user: User, message_id: int) -> Message:
     """A message in a conversation the user belongs to (to react to, reply to, or find in its history)."""
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound("message_not_found", "No such message.")
+    message = get_message(message_id)
     access_conversation(user, message.conversation_id)
     return message
 

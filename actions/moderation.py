@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from actions.access import access_operator
+from actions.access import access_operator, get_message
 from actions.audit import record
-from actions.errors import Conflict, NotFound
+from actions.errors import Conflict
 from actions.files import delete_attachment
 from actions.messages import record_message_change_unchecked
 from actions.validation import check_int
@@ -29,14 +29,6 @@ class MessageContext:
     message: Message
     before: list[Message]  # oldest first
     after: list[Message]
-
-
-def get_message(message_id: int) -> Message:
-    """Any message (NotFound otherwise); decides nothing: operators' actions check the operator first."""
-    message = db.session.get(Message, message_id)
-    if message is None:
-        raise NotFound("message_not_found", "No such message.")
-    return message
 
 
 def message_context(message_id: int, around: int = 10) -> MessageContext:

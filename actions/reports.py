@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_conversation, access_operator
+from actions.access import access_conversation, access_operator, get_message
 from actions.audit import record
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
-from actions.moderation import MAX_SWEEP_HOURS, get_message, hide_message, hide_recent_messages
+from actions.moderation import MAX_SWEEP_HOURS, hide_message, hide_recent_messages
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
 from events import atomic
