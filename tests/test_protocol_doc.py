@@ -1,4 +1,6 @@
-"""docs/protocol.md names exactly the Socket.IO events the server handles and the ones it emits."""
+"""The promises of docs/protocol.md, held by the source: it names exactly the Socket.IO events the
+server handles and the ones it emits, its Errors section every code a refusal carries, and docs/
+every public route."""
 from __future__ import annotations
 
 import ast
