@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, may_see_presence, presence_viewers, visible_presences
+from actions.access import access_conversation, presence_viewers, visible_presences
 from actions.contacts import contact_ids_of
 from events import atomic, queue_event
 from events.facts import PresenceBatch, PresenceChanged
@@ -52,7 +52,8 @@ def announce_presence(user_id: int, online: bool | None = None, *, only_if_offli
         online = presence.is_online(user_id)
         if online and only_if_offline:
             return
-    visible = tuple(viewer for viewer in viewers if may_see_presence(viewer, user_id))
+    allowed = presence_viewers(user_id, viewers)  # may_see_presence for all of them at once
+    visible = tuple(viewer for viewer in viewers if viewer in allowed)
     hidden = tuple(viewer for viewer in viewers if viewer not in visible)
     queue_event(PresenceChanged(user_id, online, visible, hidden))
 
