@@ -6,15 +6,16 @@ import threading
 
 import pytest
 
+from tests.integration.chat import create_group
 from tests.servers import ChatUser, wait_for
-from tests.settings.test_live_sessions import Browser, group_of, round_trip
+from tests.settings.test_live_sessions import Browser, round_trip
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_new_login_signs_the_older_browser_out_with_its_notice(presence_server):
     user = ChatUser.register(presence_server.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     laptop = Browser(presence_server, user.username)
     notices, cut = [], threading.Event()
     old_socket = laptop.socket()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.chat import create_group
 from tests.servers import ChatUser
-from tests.settings.test_live_sessions import PASSWORD, Browser, cut, group_of, round_trip
+from tests.settings.test_live_sessions import PASSWORD, Browser, cut, round_trip
 
 pytestmark = pytest.mark.integration
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.integration
 def test_revoking_a_session_on_one_instance_cuts_its_socket_on_the_other(two_instances):
     first, second = two_instances
     user = ChatUser.register(first.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     laptop, phone = Browser(first, user.username), Browser(second, user.username)
     try:
         laptop_socket, phone_socket = laptop.socket(second.url), phone.socket(second.url)
@@ -29,7 +30,7 @@ def test_revoking_a_session_on_one_instance_cuts_its_socket_on_the_other(two_ins
 def test_a_password_change_on_one_instance_cuts_the_others_sockets_on_the_other(two_instances):
     first, second = two_instances
     user = ChatUser.register(first.url)
-    group_id = group_of(user)
+    group_id = create_group(user)
     mine, other = Browser(first, user.username), Browser(second, user.username)
     token_socket = user.on(second.url).socket()  # the registration's token
     try:
