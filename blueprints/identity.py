@@ -54,6 +54,11 @@ class Principal:
     credential: str | int | None  # the login session's id, or the API token's id
 
     @property
+    def session_id(self) -> str | None:
+        """The login session of a cookie caller; None for a bearer token (which is not a session)."""
+        return self.credential if self.method == "session" else None
+
+    @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
         if self.credential is None:  # no credential of its own: nothing to join

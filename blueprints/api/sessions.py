@@ -10,7 +10,7 @@ from payloads import api_token_payload, login_session_payload
 @bp.get("/sessions")
 def list_sessions():
     """The caller's live login sessions, the most recently used first; `current` marks the caller's own."""
-    current = _caller_session_id()
+    current = g.principal.session_id
     return jsonify({"ok": True, "sessions": [login_session_payload(row, current)
                                              for row in sessions.list_sessions(api_user())]})
 
@@ -27,7 +27,7 @@ def end_other_sessions():
     """`?others=1`: log out every session but the caller's own (every session, for a bearer token)."""
     if request.args.get("others") != "1":
         raise InvalidInput("invalid_others", "Say which sessions: ?others=1 ends every session but this one.")
-    return jsonify({"ok": True, "ended": sessions.revoke_other_sessions(api_user(), _caller_session_id())})
+    return jsonify({"ok": True, "ended": sessions.revoke_other_sessions(api_user(), g.principal.session_id)})
 
 
 @bp.get("/tokens")
@@ -41,9 +41,3 @@ def revoke_token(token_id: int):
     """Revoke one of the caller's API tokens; its sockets are cut at once."""
     token = sessions.revoke_own_token(api_user(), token_id)
     return jsonify({"ok": True, "token_id": token.id})
-
-
-def _caller_session_id() -> str | None:
-    """The login session of a cookie caller; None for a bearer token (which is not a session)."""
-    principal = g.principal
-    return principal.credential if principal.method == "session" else None
