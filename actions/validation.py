@@ -42,6 +42,7 @@ COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
 CODE_PATTERN = re.compile(r"[0-9]{6}")
 SEARCH_QUERY_MAX_LENGTH = 200
 SEARCH_MAX_TERMS = 10
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 MAX_EMOJI_LENGTH = 16  # code points: flags, skin tones and ZWJ families fit
 MAX_PRESENCE_QUERY = 200  # people asked about at once (a page's sidebar)
 
@@ -294,6 +295,8 @@ def check_push_key(value: object, field: str, max_length: int) -> str:
     """One of a Web Push subscription's keys (p256dh, auth): base64url text."""
     key = check_string(value, field, max_length=max_length)
     try:
+        if not BASE64URL.fullmatch(key):  # b64decode would drop other characters, not refuse them
+            raise ValueError
         base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
     except ValueError:
         raise InvalidInput("invalid_subscription", f"keys.{field} must be base64url.") from None

@@ -247,6 +247,8 @@ def test_push_endpoints_are_the_push_services_https_urls(app):
         assert invalid(check_push_endpoint, endpoint)[0] in ("invalid_subscription", "invalid_endpoint"), endpoint
     assert check_push_key("BNcR_-x", "p256dh", 128) == "BNcR_-x"
     assert invalid(check_push_key, "a" * 65, "auth", 64)[0] == "invalid_auth"
+    for key in ("a", "BNcR+/xy", "BNcR xy!", "BN.cR_xy"):  # one character is no byte; not the base64url alphabet
+        assert invalid(check_push_key, key, "p256dh", 128) == ("invalid_subscription", "keys.p256dh must be base64url.")
 
 
 def test_check_bool_takes_true_and_false_only():
