@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.mentions import record_mentions
-from actions.rate_limits import limit_message_send
+from actions.rate_limits import RateLimited, limit_message_send
 from actions.receipts import announce_receipts
+from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import ConversationRead, MessageChanged, MessageCreated
@@ -44,12 +45,39 @@ class ChangeSet:
     has_more: bool
 
 
+def admit_message_send(sender_id: int, client_id: object = None) -> None:
+    """The sender's send rate, asked before anything else of a send: a refusal costs no query,
+    so a flood refused costs the others next to nothing. RateLimited past it, except for a retry
+    of a message the sender already stored (its `client_id` found: the one query, made only
+    then), which is never refused: its ack may have been lost."""
+    try:
+        limit_message_send(sender_id)
+    except RateLimited:
+        if not _is_stored_retry(sender_id, client_id):
+            raise
+
+
+def _is_stored_retry(sender_id: int, client_id: object) -> bool:
+    try:
+        client_id = check_client_id(client_id)
+    except InvalidInput:
+        return False  # refused as rate_limited: its payload is not read any further
+    if client_id is None:
+        return False
+    with atomic():
+        return _find_by_client_id(sender_id, client_id) is not None
+
+
 @atomic()
 def send_message(sender: User, conversation_id: int, body: object, client_id: object = None,
-                 kind: str = "text", attachment_id: int | None = None, reply_to: object = None) -> SentMessage:
+                 kind: str = "text", attachment_id: int | None = None, reply_to: object = None,
+                 admitted: bool = False) -> SentMessage:
     """Store a message from a member, optionally answering `reply_to` (a message id of the same
     conversation) and mentioning members (`@name`, `@all`). Retrying with the same client_id
-    returns the first one."""
+    returns the first one. The send rate is asked first (`admit_message_send`), unless the
+    transport asked it already (`admitted`: a socket asks before resolving its principal)."""
+    if not admitted:
+        admit_message_send(sender.id, client_id)
     body = check_message_body(body, required=attachment_id is None)
     client_id = check_client_id(client_id)
     reply_to = check_id(reply_to, "reply_to", required=False)
@@ -58,7 +86,6 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
-    limit_message_send(sender)  # after the retry above: a message already stored is never refused
     if reply_to is not None:
         _check_reply_target(sender, conversation_id, reply_to)
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
@@ -83,6 +110,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         membership.last_delivered_seq = max(delivered_before, message.seq)
         if read_before < message.seq - 1:  # writing reads what came before: its authors' ticks follow
             announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
+    typing_ended_by_message(sender, conversation_id)  # whichever transport sent it: socket, REST, gateway
     return SentMessage(message, created=True)
 
 

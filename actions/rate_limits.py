@@ -181,15 +181,17 @@ def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Att
 
 
 def limit_message_send(sender) -> None:
-    """A message sent by `sender` (a User), over a socket or REST: SEND_BURST at once, then
-    SEND_PER_MINUTE a minute. Nothing else is read or written: one dict (or one Redis call)."""
+    """A message sent by `sender` (a User or its id), over a socket, REST or the gateway: SEND_BURST
+    at once, then SEND_PER_MINUTE a minute. Nothing else is read or written: one dict (or one Redis
+    call). A send asks it through actions.messages.admit_message_send (retries of stored messages)."""
+    sender_id = getattr(sender, "id", sender)
     config = current_app.config
     per_minute, burst = config["SEND_PER_MINUTE"], config["SEND_BURST"]
     if per_minute <= 0:
         return
     interval = 60 / per_minute
     try:
-        wait = counters().take(f"send:user:{sender.id}", interval, interval * (max(burst, 1) - 1))
+        wait = counters().take(f"send:user:{sender_id}", interval, interval * (max(burst, 1) - 1))
     except Exception as error:  # noqa: BLE001  (availability first, as count_attempt)
         _counters_failed(error)
         return

@@ -121,3 +121,47 @@ def test_redis_away_lets_sends_through(app, alice, bob, socket_client_for, monke
             for n in range(5)]
     assert all(ack["ok"] for ack in acks)
     assert actions.rate_limits.counters() is app.extensions["rate_limits"]
+
+
+@pytest.mark.parametrize("app_settings", [{"SEND_BURST": 1, "SEND_PER_MINUTE": 1}])
+def test_a_refused_socket_send_sends_no_statement_and_a_stored_retry_is_still_acked(alice, bob, socket_client_for,
+                                                                                     clock):
+    group_id = make_group(alice, "Team", [bob]).id
+    socket = socket_client_for("alice")
+
+    def send(body, client_id=None):
+        with statements() as seen:
+            ack = socket.emit("message:send", {"conversation_id": group_id, "body": body, "client_id": client_id},
+                              callback=True)
+        return ack, seen
+
+    first, seen = send("first", "c1")
+    assert first["ok"] and seen  # an accepted send does its queries, so the spy sees them
+    refused, seen = send("second")
+    assert refused["error"]["code"] == "rate_limited" and seen == []
+    refused, seen = send("third", 12)  # an invalid client_id cannot be a stored message's: no lookup either
+    assert refused["error"]["code"] == "rate_limited" and seen == []
+    refused, seen = send("fourth", "c-new")  # a client_id: the one lookup, then refused
+    assert refused["error"]["code"] == "rate_limited"
+    assert len(seen) == 2 and "FROM messages" in seen[0] and seen[1] == "COMMIT", seen
+    retried, seen = send("first", "c1")  # the bucket is still empty: a stored message is acked all the same
+    assert retried["ok"] and retried["duplicate"] and retried["message"]["body"] == "first"
+    assert not any(statement.startswith("INSERT") for statement in seen)
+    assert stored() == ["first"]
+
+
+@pytest.mark.parametrize("app_settings", [{"SEND_BURST": 1, "SEND_PER_MINUTE": 1}])
+def test_a_refused_rest_send_reads_only_who_is_calling(client, alice, bob, clock):
+    group_id = make_group(alice, "Team", [bob]).id
+    headers, url = bearer(alice), f"/api/conversations/{group_id}/messages"
+    assert client.post(url, json={"body": "first", "client_id": "r1"}, headers=headers).status_code == 201
+    with statements() as caller_only:
+        assert client.get("/api/me", headers=headers).status_code == 200
+    with statements() as seen:
+        refused = client.post(url, json={"body": "second"}, headers=headers)
+    assert error_of(refused) == (429, "rate_limited")
+    assert not any("memberships" in statement or "messages" in statement for statement in seen), seen
+    assert len(seen) <= len(caller_only)
+    retried = client.post(url, json={"body": "first", "client_id": "r1"}, headers=headers)
+    assert retried.status_code == 200 and retried.get_json()["duplicate"] is True
+    assert stored() == ["first"]

@@ -8,9 +8,15 @@ from flask_socketio import ConnectionRefusedError, join_room
 from actions.accounts import check_account_open, record_seen
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
-from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
+from actions.messages import (
+    admit_message_send,
+    changes_since,
+    delete_message,
+    edit_message,
+    message_history,
+    send_message,
+)
 from actions.receipts import mark_delivered
-from actions.typing import typing_ended_by_message
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
@@ -77,14 +83,17 @@ def on_disconnect(reason=None):
             fault_answer(error, "socket disconnect")
 
 
-@socket_event("message:send")
+def _admit_send(user_id: int, payload: dict) -> None:
+    admit_message_send(user_id, payload.get("client_id"))  # the send rate, before any query
+
+
+@socket_event("message:send", admit=_admit_send)
 def on_message_send(user, payload):
     """Client sends {conversation_id, body, client_id, attachment_id?, reply_to?}; ack carries the stored message."""
     sent = send_message(user, check_id(payload.get("conversation_id"), "conversation_id"),
                         payload.get("body"), client_id=payload.get("client_id"),
                         attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False),
-                        reply_to=payload.get("reply_to"))
-    typing_ended_by_message(user, sent.message.conversation_id)
+                        reply_to=payload.get("reply_to"), admitted=True)
     return {"message": message_payload(sent.message), "duplicate": not sent.created}
 
 
