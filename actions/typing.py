@@ -24,6 +24,7 @@ def report_typing(user: User, conversation_id: int, typing: bool) -> bool:
 
 
 def typing_ended_by_message(user: User, conversation_id: int) -> None:
-    """The user's message went out: members stop showing them typing when it arrives (docs/protocol.md),
+    """The user's message was stored (actions.messages.send_message, whichever transport sent it: a
+    socket, REST, the gateway): members stop showing them typing when it arrives (docs/protocol.md),
     and their next "typing" in that conversation is told at once, not up to 2 s later."""
     typing_throttle().reset(user.id, conversation_id)

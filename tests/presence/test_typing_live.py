@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.gateway.client import MESSAGE, SEND, GatewayClient
 from tests.integration.chat import create_group
 from tests.servers import ChatUser, wait_for
 
@@ -48,4 +49,38 @@ def test_typing_is_throttled_and_stopping_is_told(presence_server):
         assert outsider.received["typing"] == [{"conversation_id": eves_group, "user_id": alice.id, "typing": True}]
     finally:
         for socket in (typist, reader, outsider):
+            socket.disconnect()
+
+
+def test_a_message_sent_over_rest_or_the_gateway_ends_typing_as_a_socket_send_does(presence_server):
+    """Clearing on send is the action's (actions.messages.send_message), not the socket handler's: the
+    reader sees the typist's message arrive (which clears "typing", docs/protocol.md), and the typist's
+    next "typing" is told at once, whichever transport carried the message."""
+    alice, bob = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
+    group_id = create_group(alice, (bob,))
+    typist, reader = alice.socket(("typing",)), bob.socket(("typing", "message:new"))
+    gateway = GatewayClient(presence_server.url)
+    try:
+        assert gateway.login(alice.token, alice.id)["success"] is True
+        assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        response = alice.api("POST", f"/conversations/{group_id}/messages", json={"body": "over REST"})
+        assert response.status_code == 201
+        # Within the 2 s of the first one: told only because the REST send ended the wait.
+        assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        wait_for(lambda: len(reader.received["typing"]) == 2, what="typing again after the REST send")
+        wait_for(lambda: reader.received["message:new"], what="the REST message at bob's")
+        assert [frame["message"]["body"] for frame in reader.received["message:new"]] == ["over REST"]
+
+        gateway.send(SEND, {"chatId": str(group_id), "contentType": 0, "content": "over the gateway",
+                            "hasBeenSentId": "g1"})
+        assert gateway.response(MESSAGE, hasBeenSentId="g1")["success"] is True  # 4 answers 3
+        assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        wait_for(lambda: len(reader.received["typing"]) == 3, what="typing again after the gateway send")
+        wait_for(lambda: len(reader.received["message:new"]) == 2, what="the gateway's message at bob's")
+        assert reader.received["message:new"][1]["message"]["body"] == "over the gateway"
+        # Still throttled when no message came between: the wait was ended by the sends, not lifted.
+        assert typist.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": False}
+    finally:
+        gateway.close()
+        for socket in (typist, reader):
             socket.disconnect()
