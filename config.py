@@ -9,6 +9,7 @@ import atexit
 import functools
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -29,6 +30,10 @@ FAST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 SECRET_KEY_MIN_BYTES = 32
 GROUP_ADD_POLICIES = ("anyone", "nobody")
 SESSION_POLICIES = ("multi", "single")
+# The public push services of Chrome and Android (FCM; GCM's old name), Firefox (Mozilla autopush),
+# Edge (Windows Push Notification Services) and Safari (Apple): WEB_PUSH_ENDPOINT_HOSTS's default.
+DEFAULT_PUSH_ENDPOINT_HOSTS = ("fcm.googleapis.com", "android.googleapis.com", "updates.push.services.mozilla.com",
+                               "*.notify.windows.com", "*.push.apple.com")
 SAMPLE_SECRET_KEYS = frozenset({
     # The example output of `secrets.token_hex()` in Flask's own docs, pasted into many apps.
     "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
@@ -216,6 +221,9 @@ class BaseConfig:
         self.VAPID_SUBJECT = get("VAPID_SUBJECT") or "mailto:admin@localhost"
         self.WEB_PUSH_TTL_SECONDS = int(get("WEB_PUSH_TTL_SECONDS", "86400"))
         self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"))
+        # The push services' hosts that subscriptions may name (the server POSTs to them: docs/security.md).
+        self.WEB_PUSH_ENDPOINT_HOSTS = push_endpoint_hosts(get("WEB_PUSH_ENDPOINT_HOSTS")
+                                                           or ",".join(DEFAULT_PUSH_ENDPOINT_HOSTS))
 
     def default_secret_key(self, instance_path: str) -> str:
         raise RuntimeError("SECRET_KEY must be set in the environment")
@@ -320,6 +328,17 @@ def upload_types(value: str | None) -> list[str]:
 
 REGISTRATION_MODES = ("open", "invite", "closed")
 ADDRESS_KINDS = ("email", "phone")
+
+
+def push_endpoint_hosts(value: str) -> tuple[str, ...]:
+    """WEB_PUSH_ENDPOINT_HOSTS: host names, `*.domain` (any host below it) or either with `:port`."""
+    hosts = tuple(entry.lower() for entry in _list(value))
+    for entry in hosts:
+        name, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if (not re.fullmatch(r"(\*\.)?[a-z0-9.:-]+", name) or "/" in entry
+                or (port and not (port.isdigit() and 0 < int(port) < 65536))):
+            raise RuntimeError(f"WEB_PUSH_ENDPOINT_HOSTS: {entry!r} is not a host, *.domain or host:port")
+    return hosts
 
 
 def check_registration(value: str) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from events.facts import TokenRevoked
 from extensions import db
 from models import AccountCode, ApiToken, User
 from models.database import LIKE_ESCAPE, contains_pattern
-from models.time import utcnow
+from models.time import isoformat, utcnow
 from models.user import check_password_of_nobody
 
 TOKEN_PREFIX = "sbt_"
@@ -84,14 +84,43 @@ def authenticate(username: str, password: str, client_address: str | None = None
             check_password_of_nobody(password)
         note_failed_login(user, username)
         raise Unauthorized("invalid_credentials", "Wrong username or password.")
-    if not user.active:
-        raise Unauthorized("account_deactivated", "This account is deactivated.")
+    check_account_active(user)
     for attempt in attempts:
         attempt.refund()  # only failures count: a user logging in again and again is not guessing
     note_successful_login(user)
     if user.password_needs_rehash():  # PASSWORD_HASH_METHOD changed: the password is at hand now
         user.set_password(password)
     return user
+
+
+class AccountSuspended(Unauthorized):
+    """A login refused during a timed suspension: says until when, and why (the operator's reason)."""
+
+    def __init__(self, user: User) -> None:
+        self.until, self.reason = user.suspended_until, user.suspension_reason or ""
+        super().__init__("account_suspended", f"This account is suspended until {isoformat(self.until)}: {self.reason}")
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "until": isoformat(self.until), "reason": self.reason}
+
+
+def check_account_active(user: User) -> None:
+    """The one rule for an inactive account, asked once its password was found right: deactivated
+    (401 `account_deactivated`), suspended (401 `account_suspended`, until when and why), or a
+    suspension that is over, which is lifted here (no job: the account opens at the first login after)."""
+    if user.active:
+        return
+    if user.suspended_until is None:
+        raise Unauthorized("account_deactivated", "This account is deactivated.")
+    if user.suspended_until > utcnow():
+        raise AccountSuspended(user)
+    open_account(user)
+
+
+def open_account(user: User) -> None:
+    """Active again, no suspension (reactivation, the end of a suspension); its old sessions and tokens stay ended."""
+    user.active = True
+    user.deactivated_at = user.suspended_until = user.suspension_reason = None
 
 
 def find_account_by_login(login: object) -> User | None:

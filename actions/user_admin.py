@@ -1,14 +1,22 @@
 """Operators manage accounts: create, edit, promote and demote, reset passwords,
-deactivate (ban) and reactivate. Each change writes its audit entry in its transaction."""
+deactivate (ban), suspend until a date, and reactivate. Each change writes its audit entry in its transaction."""
 from __future__ import annotations
 
 from actions.access import OPERATOR_ROLE, access_operator, access_own_session
-from actions.accounts import register_user
+from actions.accounts import open_account, register_user
 from actions.audit import record, snapshot
-from actions.errors import Conflict, NotFound
+from actions.errors import Conflict, InvalidInput, NotFound
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_session_unchecked, end_sessions, list_sessions
-from actions.validation import check_choice, check_email, check_password, check_phone, check_string, check_username
+from actions.validation import (
+    check_choice,
+    check_email,
+    check_moment,
+    check_password,
+    check_phone,
+    check_string,
+    check_username,
+)
 from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
 from extensions import db
@@ -17,9 +25,11 @@ from models.login_session import LoginSession
 from models.time import utcnow
 from models.user import ROLES
 
+SUSPENSION_REASON_LENGTH = 500
+
 # What the audit log keeps of an account: never the password hash.
 ACCOUNT_FIELDS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
-                  "deactivated_at")
+                  "deactivated_at", "suspended_until", "suspension_reason")
 
 
 def get_account(user_id: int) -> User:
@@ -122,25 +132,53 @@ def deactivate_user(operator: User, user_id: int) -> User:
     if not user.active:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
-    user.active = False
-    user.deactivated_at = utcnow()
-    ended = end_sessions(user, reason="deactivated")
-    revoked = end_api_tokens(user)
-    queue_event(UserSessionsRevoked(user.id, "deactivated"))
-    return _record_account_change(operator, "user.deactivate", user, before, revoked_tokens=revoked,
-                                  ended_sessions=ended)
+    return _record_account_change(operator, "user.deactivate", user, before, **_close_account(user, "deactivated"))
+
+
+@atomic()
+def suspend_user(operator: User, user_id: int, until: object, reason: object) -> User:
+    """Suspend until a time, for a reason its owner is told (at login, and on the open page as the
+    session:ended reason "suspended"): inactive meanwhile, exactly as deactivated (sessions, tokens
+    and sockets end now), and open again at the first login after `until`. Suspending a suspended
+    account sets the new end and reason; a deactivated one stays deactivated (409)."""
+    operator = access_operator(operator)
+    user = get_account(user_id)
+    ends = check_moment(until, "until")
+    if ends is None or ends <= utcnow():
+        raise InvalidInput("invalid_until", "until must be a time in the future (ISO 8601, e.g. 2026-12-31T18:00:00Z).")
+    reason = check_string(reason, "reason", max_length=SUSPENSION_REASON_LENGTH)
+    if user.id == operator.id:
+        raise Conflict("cannot_suspend_self", "Operators cannot suspend their own account.")
+    if not user.active and user.suspended_until is None:
+        raise Conflict("already_deactivated", "This account is deactivated for good: reactivate it first.")
+    before = snapshot(user, ACCOUNT_FIELDS)
+    closed = _close_account(user, "suspended") if user.active else {"revoked_tokens": 0, "ended_sessions": 0}
+    user.suspended_until, user.suspension_reason = ends, reason
+    return _record_account_change(operator, "user.suspend", user, before, **closed)
+
+
+@atomic()
+def unsuspend_user(operator: User, user_id: int) -> User:
+    """End a suspension before its time (409 `not_suspended` for an account that is not: a
+    deactivated one is reactivated with reactivate_user)."""
+    operator = access_operator(operator)
+    user = get_account(user_id)
+    if user.active or user.suspended_until is None:
+        raise Conflict("not_suspended", "This account is not suspended.")
+    before = snapshot(user, ACCOUNT_FIELDS)
+    open_account(user)
+    return _record_account_change(operator, "user.unsuspend", user, before)
 
 
 @atomic()
 def reactivate_user(operator: User, user_id: int) -> User:
-    """Lift a ban: the user can log in again (old sessions and tokens stay ended)."""
+    """Lift a ban or a suspension: the user can log in again (old sessions and tokens stay ended)."""
     operator = access_operator(operator)
     user = get_account(user_id)
     if user.active:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
-    user.active = True
-    user.deactivated_at = None
+    open_account(user)
     return _record_account_change(operator, "user.reactivate", user, before)
 
 
@@ -170,6 +208,17 @@ def end_user_sessions(operator: User, user_id: int) -> int:
     count = end_sessions(user, reason="revoked_by_operator")
     record(operator, "user.end_sessions", "user", user.id, None, {"ended_sessions": count})
     return count
+
+
+def _close_account(user: User, reason: str) -> dict:
+    """Inactive from now on: every session and token ends, every live socket is cut (`reason` is
+    the session:ended reason). What ended, for the audit entry."""
+    user.active = False
+    user.deactivated_at = utcnow()
+    ended = end_sessions(user, reason=reason)
+    revoked = end_api_tokens(user)
+    queue_event(UserSessionsRevoked(user.id, reason))
+    return {"revoked_tokens": revoked, "ended_sessions": ended}
 
 
 def _session_view(login_session: LoginSession) -> dict:

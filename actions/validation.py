@@ -304,16 +304,53 @@ def check_push_key(value: object, field: str, max_length: int) -> str:
 
 
 def check_push_endpoint(value: object) -> str:
-    """A Web Push subscription's endpoint: the push service's https:// URL (http too with WEB_PUSH_ALLOW_HTTP)."""
+    """A Web Push subscription's endpoint: an https:// URL (http too with WEB_PUSH_ALLOW_HTTP) of a push
+    service this server sends to (WEB_PUSH_ENDPOINT_HOSTS): the server POSTs to it, so any other
+    address would let a user make it call hosts of the operator's network (docs/security.md)."""
     endpoint = check_string(value, "endpoint", max_length=2048)
+    parts = _push_endpoint_parts(endpoint)
+    if parts is None:
+        raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
+    if not _allowed_push_host(*parts):
+        raise InvalidInput("push_endpoint_not_allowed", f"This server does not send to the push service at "
+                                                        f"{parts[0]}: it sends to those its operators allow "
+                                                        "(WEB_PUSH_ENDPOINT_HOSTS).")
+    return endpoint
+
+
+def is_allowed_push_endpoint(endpoint: str) -> bool:
+    """Whether the settings allow pushing to this stored endpoint now (asked again before every push:
+    rows stored under an earlier, wider WEB_PUSH_ENDPOINT_HOSTS or WEB_PUSH_ALLOW_HTTP are not posted to)."""
+    parts = _push_endpoint_parts(endpoint)
+    return parts is not None and _allowed_push_host(*parts)
+
+
+def _push_endpoint_parts(endpoint: str) -> tuple[str, int | None] | None:
+    """(host, port: None for the scheme's default) of an endpoint with an allowed scheme, a host and
+    no user info; else None. A backslash or an `@` could make another URL parser (the HTTP
+    client's) see another host."""
     try:
         parts = urlsplit(endpoint)
-    except ValueError:  # "https://[abc": an unclosed IPv6 address
-        parts = urlsplit("")
+        port = parts.port
+    except ValueError:  # "https://[abc": an unclosed IPv6 address; "https://host:99999"
+        return None
     schemes = ("https", "http") if current_app.config["WEB_PUSH_ALLOW_HTTP"] else ("https",)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
-    return endpoint
+    if (parts.scheme not in schemes or not parts.hostname or "@" in parts.netloc or "\\" in endpoint
+            or any(character.isspace() for character in endpoint)):
+        return None
+    return parts.hostname, None if port == {"https": 443, "http": 80}[parts.scheme] else port
+
+
+def _allowed_push_host(host: str, port: int | None) -> bool:
+    """`host` (lower case) is an entry of WEB_PUSH_ENDPOINT_HOSTS, or below a `*.` entry; an entry
+    without a port allows the scheme's default port only (None here), `host:port` that port."""
+    for entry in current_app.config["WEB_PUSH_ENDPOINT_HOSTS"]:
+        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if port != (int(entry_port) if entry_port else None):
+            continue
+        if host == name or (name.startswith("*.") and host.endswith(name[1:])):
+            return True
+    return False
 
 
 def check_token_days(value: object) -> int | None:

@@ -6,6 +6,8 @@ web_push_adapter.WebPushAdapter) and who have not muted it, unless the message m
 The push itself is a job (`send_message_push`, one per subscription), never the request; a
 subscription the push service says is gone (404, 410) is deleted. A subscription made with
 `include_text` false is pushed the conversation and message ids only: no text, no sender.
+Only the push services of WEB_PUSH_ENDPOINT_HOSTS are posted to: checked when a browser subscribes
+and again before every push (docs/security.md, "Web Push").
 
 The VAPID key is a PEM file (VAPID_PRIVATE_KEY_FILE) that the web process and the job consumer
 both read; outside production it is generated on first use.
@@ -24,7 +26,13 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from actions.errors import InvalidInput, NotFound
-from actions.validation import check_bool, check_push_endpoint, check_push_key, check_string
+from actions.validation import (
+    check_bool,
+    check_push_endpoint,
+    check_push_key,
+    check_string,
+    is_allowed_push_endpoint,
+)
 from events import atomic
 from extensions import db
 from jobs import job
@@ -130,6 +138,10 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
     member = db.session.execute(db.select(Membership.id).where(
         Membership.conversation_id == message.conversation_id, Membership.user_id == subscription.user_id)).scalar()
     if member is None:  # left the conversation since
+        return
+    if not is_allowed_push_endpoint(subscription.endpoint):  # WEB_PUSH_ENDPOINT_HOSTS narrowed since it was stored
+        log.warning("push subscription %s: its endpoint's host is not in WEB_PUSH_ENDPOINT_HOSTS now, not pushed",
+                    subscription_id)
         return
     config = current_app.config
     _vapid_key()  # made if missing (outside production)

@@ -52,6 +52,8 @@ ERROR_TEXTS = {
     "password_contains_username": lazy_gettext("The password must not contain the username."),
     "password_unchanged": lazy_gettext("Choose a password different from the current one."),
     "phone_taken": lazy_gettext("That phone number is already registered."),
+    "push_endpoint_not_allowed": lazy_gettext("This browser's push service is not one this server sends "
+                                              "notifications to."),
     "quota_exceeded": lazy_gettext("Your storage quota is used up."),
     "rate_limited": lazy_gettext("Too many attempts: wait a moment, then try again."),
     "registration_closed": lazy_gettext("Registration is closed: ask an operator for an account."),

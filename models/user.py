@@ -36,6 +36,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A timed suspension (actions.user_admin.suspend_user): the account is inactive until then, and
+    # opens again at the first login after it (actions.accounts.check_account_active); None: not
+    # suspended (an inactive account without it is deactivated for good). The reason is shown to its owner.
+    suspended_until: Mapped[datetime | None] = mapped_column(DateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
     # Registration by email or phone: None until the code sent there is entered (the account can
     # then only confirm). email/phone hold confirmed addresses (or ones an operator entered);
     # an address waiting for its code is in account_codes.

@@ -19,8 +19,10 @@ from actions.validation import (
     check_string,
     check_user_ids,
     check_username,
+    is_allowed_push_endpoint,
     is_clean_text,
 )
+from config import DEFAULT_PUSH_ENDPOINT_HOSTS, push_endpoint_hosts
 from tests.helpers import bearer, error_of
 
 
@@ -242,9 +244,42 @@ def test_presence_of_users_reads_its_query_with_check_user_ids(client, alice, bo
 
 
 def test_push_endpoints_are_the_push_services_https_urls(app):
-    assert check_push_endpoint("https://push.example/send/abc") == "https://push.example/send/abc"
-    for endpoint in ("ftp://push.example/x", "https:///x", "https://[abc/x", "", None, 7, "https://p\x00.example/"):
+    fcm = "https://fcm.googleapis.com/fcm/send/abc"
+    assert check_push_endpoint(fcm) == fcm
+    for endpoint in ("ftp://fcm.googleapis.com/x", "https:///x", "https://[abc/x", "", None, 7,
+                     "https://fcm\x00.googleapis.com/", "http://fcm.googleapis.com/x", "https://fcm.googleapis.com:99999/",
+                     "https://evil.example\\@fcm.googleapis.com/x", "https://user@fcm.googleapis.com/x"):
         assert invalid(check_push_endpoint, endpoint)[0] in ("invalid_subscription", "invalid_endpoint"), endpoint
+
+
+def test_push_endpoints_name_a_host_of_web_push_endpoint_hosts(app):
+    """The server POSTs to the endpoint: only the public push services by default (config.py), or the
+    hosts the setting names; a host, `*.domain`, `host:port`; checked again at send time."""
+    assert app.config["WEB_PUSH_ENDPOINT_HOSTS"] == DEFAULT_PUSH_ENDPOINT_HOSTS
+    for endpoint in ("https://fcm.googleapis.com/wp/abc", "https://FCM.googleapis.com:443/fcm/send/abc",
+                     "https://updates.push.services.mozilla.com/wpush/v2/gAAA", "https://web.push.apple.com/QG9",
+                     "https://wns2-par02p.notify.windows.com/w/?token=BQYAAA"):
+        assert check_push_endpoint(endpoint) == endpoint and is_allowed_push_endpoint(endpoint), endpoint
+    for endpoint in ("https://127.0.0.1/x", "https://localhost/x", "https://169.254.169.254/latest/meta-data",
+                     "https://fcm.googleapis.com:8443/x", "https://fcm.googleapis.com.evil.example/x",
+                     "https://notify.windows.com/x", "https://evilnotify.windows.com/x", "https://[::1]/x"):
+        assert invalid(check_push_endpoint, endpoint)[0] == "push_endpoint_not_allowed", endpoint
+        assert not is_allowed_push_endpoint(endpoint), endpoint
+    app.config.update(WEB_PUSH_ENDPOINT_HOSTS=("127.0.0.1:8123", "*.push.example"), WEB_PUSH_ALLOW_HTTP=True)
+    for endpoint in ("http://127.0.0.1:8123/push/a", "https://a.b.push.example/x"):
+        assert check_push_endpoint(endpoint) == endpoint, endpoint
+    for endpoint in ("http://127.0.0.1/push/a", "http://127.0.0.1:8124/push/a", "https://push.example/x",
+                     "https://fcm.googleapis.com/fcm/send/abc"):
+        assert invalid(check_push_endpoint, endpoint)[0] == "push_endpoint_not_allowed", endpoint
+    app.config.update(WEB_PUSH_ALLOW_HTTP=False)  # stored rows are asked again: http is no longer allowed
+    assert not is_allowed_push_endpoint("http://127.0.0.1:8123/push/a")
+
+
+@pytest.mark.parametrize("value", ["http://fcm.googleapis.com", "fcm.googleapis.com:0", "fcm.googleapis.com:x",
+                                   "fcm.googleapis.com/path", "a b"])
+def test_web_push_endpoint_hosts_refuses_what_is_not_a_host(value):
+    with pytest.raises(RuntimeError, match="WEB_PUSH_ENDPOINT_HOSTS"):
+        push_endpoint_hosts(value)
     assert check_push_key("BNcR_-x", "p256dh", 128) == "BNcR_-x"
     assert invalid(check_push_key, "a" * 65, "auth", 64)[0] == "invalid_auth"
     for key in ("a", "BNcR+/xy", "BNcR xy!", "BN.cR_xy"):  # one character is no byte; not the base64url alphabet

@@ -1,15 +1,27 @@
 """The back office's API for programs (server to server), under /api/admin, with an operator's
-bearer token: broadcast to everyone or to a group's members, send a notice to one user.
+bearer token: broadcast to everyone or to a group's members, send a notice to one user, and every
+operation of the back office's panels, through the same actions (so the same audit entries).
 
 The role is checked in one place, this blueprint's before_request, so no route can forget it.
 """
 from flask import Blueprint, jsonify
 
+from actions import group_admin, moderation, reports, user_admin
 from actions.access import access_operator
 from actions.broadcasts import Broadcast, broadcast_to_everyone, broadcast_to_group, send_notice
+from actions.validation import check_id
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf
-from payloads import message_payload
+from models import User
+from models.time import isoformat
+from payloads import (
+    conversation_payload,
+    login_session_payload,
+    member_payload,
+    message_payload,
+    report_payload,
+    user_payload,
+)
 
 admin_bp = Blueprint("admin_api", __name__)
 # As for the parent API: bearer requests carry no ambient credentials; the parent's
@@ -46,6 +58,152 @@ def notice_user(user_id: int):
 def broadcast_group(conversation_id: int):
     """Post {body} as a service message in a group."""
     return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body")))
+
+
+# Accounts: the Users panel's operations.
+
+def account_payload(user: User) -> dict:
+    """An account as operators see it: its state, never its password hash."""
+    return {**user_payload(user), "email": user.email, "phone": user.phone, "role": user.role,
+            "active": user.active, "must_change_password": user.must_change_password,
+            "created_at": isoformat(user.created_at), "last_seen_at": isoformat(user.last_seen_at),
+            "deactivated_at": isoformat(user.deactivated_at), "suspended_until": isoformat(user.suspended_until),
+            "suspension_reason": user.suspension_reason}
+
+
+def _account(user: User):
+    return jsonify({"ok": True, "user": account_payload(user)})
+
+
+@admin_bp.get("/users/<id:user_id>")
+def show_account(user_id: int):
+    """One account, active or not, with its live login sessions."""
+    sessions = user_admin.list_user_sessions(api_user(), user_id)
+    return jsonify({"ok": True, "user": account_payload(user_admin.get_account(user_id)),
+                    "sessions": [login_session_payload(login_session) for login_session in sessions]})
+
+
+@admin_bp.post("/users/<id:user_id>/deactivate")
+def deactivate(user_id: int):
+    """Deactivate for good (a ban): sessions, tokens and sockets end at once."""
+    return _account(user_admin.deactivate_user(api_user(), user_id))
+
+
+@admin_bp.post("/users/<id:user_id>/reactivate")
+def reactivate(user_id: int):
+    """Lift a deactivation or a suspension."""
+    return _account(user_admin.reactivate_user(api_user(), user_id))
+
+
+@admin_bp.post("/users/<id:user_id>/suspend")
+def suspend(user_id: int):
+    """Suspend until {until} for {reason}, which the user is told."""
+    body = json_body()
+    return _account(user_admin.suspend_user(api_user(), user_id, body.get("until"), body.get("reason")))
+
+
+@admin_bp.post("/users/<id:user_id>/unsuspend")
+def unsuspend(user_id: int):
+    """End a suspension before its time."""
+    return _account(user_admin.unsuspend_user(api_user(), user_id))
+
+
+@admin_bp.post("/users/<id:user_id>/password")
+def reset_password(user_id: int):
+    """Set {temporary_password}: the user must change it at next login; sessions and tokens end."""
+    return _account(user_admin.reset_password(api_user(), user_id, json_body().get("temporary_password")))
+
+
+@admin_bp.post("/users/<id:user_id>/role")
+def set_role(user_id: int):
+    """Make the account an operator ({role: "admin"}) or a regular user ({role: "user"})."""
+    return _account(user_admin.set_user_role(api_user(), user_id, json_body().get("role")))
+
+
+@admin_bp.delete("/users/<id:user_id>/sessions")
+def end_sessions(user_id: int):
+    """Log the account out everywhere (its tokens stay)."""
+    return jsonify({"ok": True, "ended": user_admin.end_user_sessions(api_user(), user_id)})
+
+
+@admin_bp.delete("/users/<id:user_id>/sessions/<session_id>")
+def end_session(user_id: int, session_id: str):
+    """Log one session of the account out."""
+    return jsonify({"ok": True, "session_id": user_admin.end_user_session(api_user(), user_id, session_id).id})
+
+
+# Messages, groups and reports: the Messages, Groups and Reports panels' operations.
+
+@admin_bp.post("/messages/<id:message_id>/hide")
+def hide(message_id: int):
+    """Hide a message from everyone (its place stays, its content goes)."""
+    return jsonify({"ok": True, "message": message_payload(moderation.hide_message(api_user(), message_id))})
+
+
+@admin_bp.post("/messages/<id:message_id>/unhide")
+def unhide(message_id: int):
+    """Show a hidden message again."""
+    return jsonify({"ok": True, "message": message_payload(moderation.unhide_message(api_user(), message_id))})
+
+
+@admin_bp.delete("/messages/<id:message_id>")
+def delete_message(message_id: int):
+    """Delete a message for everyone, for good."""
+    message = moderation.delete_message_for_everyone(api_user(), message_id)
+    return jsonify({"ok": True, "message": message_payload(message)})
+
+
+@admin_bp.post("/groups/<id:conversation_id>/archive")
+def archive(conversation_id: int):
+    """Archive a group: nobody can post; it stays readable."""
+    return _group(group_admin.set_group_archived(api_user(), conversation_id, True))
+
+
+@admin_bp.post("/groups/<id:conversation_id>/unarchive")
+def unarchive(conversation_id: int):
+    """Open an archived group again."""
+    return _group(group_admin.set_group_archived(api_user(), conversation_id, False))
+
+
+@admin_bp.delete("/groups/<id:conversation_id>")
+def delete_group(conversation_id: int):
+    """Delete a group: archived at once, then a job removes its messages, files and members."""
+    group_admin.delete_group(api_user(), conversation_id)
+    return jsonify({"ok": True}), 202
+
+
+@admin_bp.post("/groups/<id:conversation_id>/members")
+def add_member(conversation_id: int):
+    """Add {user_id} to a group as a member."""
+    user_id = check_id(json_body().get("user_id"), "user_id")
+    membership = group_admin.add_group_member(api_user(), conversation_id, user_id)
+    return jsonify({"ok": True, "member": member_payload(membership)}), 201
+
+
+@admin_bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
+def set_member_role(conversation_id: int, user_id: int):
+    """Make a member {role}: owner, admin or member."""
+    membership = group_admin.set_group_member_role(api_user(), conversation_id, user_id, json_body().get("role"))
+    return jsonify({"ok": True, "member": member_payload(membership)})
+
+
+@admin_bp.delete("/groups/<id:conversation_id>/members/<id:user_id>")
+def remove_member(conversation_id: int, user_id: int):
+    """Remove anyone from a group."""
+    group_admin.remove_group_member(api_user(), conversation_id, user_id)
+    return jsonify({"ok": True})
+
+
+def _group(group):
+    return jsonify({"ok": True, "conversation": conversation_payload(group)})
+
+
+@admin_bp.post("/reports/<id:report_id>/resolve")
+def resolve(report_id: int):
+    """Settle a report with {resolution} (and {hours} for sender_messages_hidden)."""
+    body = json_body()
+    report = reports.resolve_report(api_user(), report_id, body.get("resolution"), body.get("hours"))
+    return jsonify({"ok": True, "report": {**report_payload(report), "resolution": report.resolution}})
 
 
 bp.register_blueprint(admin_bp, url_prefix="/admin")

@@ -73,6 +73,12 @@ SCHEMAS = {
                     "created_at": TEXT, "last_seen_at": TEXT, "current": FLAG}),
     "PushSubscription": obj({"id": ID, "endpoint": TEXT, "include_text": FLAG, "created_at": TEXT},
                             {"user_agent": {"type": ["string", "null"]}, "last_sent_at": {"type": ["string", "null"]}}),
+    "Account": obj({"id": ID, "username": TEXT, "display_name": TEXT, "role": {"enum": ["user", "admin"]},
+                    "active": FLAG, "must_change_password": FLAG, "created_at": TEXT,
+                    "deactivated_at": {"type": ["string", "null"]}, "suspended_until": {"type": ["string", "null"]},
+                    "suspension_reason": {"type": ["string", "null"]}},
+                   {"email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+                    "last_seen_at": {"type": ["string", "null"]}}),
     "Token": obj({"id": ID, "name": TEXT, "created_at": TEXT, "expires_at": {"type": ["string", "null"]},
                   "last_used_at": {"type": ["string", "null"]}}),
 }
@@ -124,6 +130,9 @@ TOKEN = {"token": TEXT, "expires_at": {"type": ["string", "null"]}, "user": ref(
 SESSION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}
 TOKEN_DAYS = {"type": "integer", "minimum": 0, "maximum": 3650}
 SENT = {"recipients": COUNTER, "messages": listing("Message")}
+ACCOUNT = answer(200, {"user": ref("Account")})
+MESSAGE = answer(200, {"message": ref("Message")})
+GROUP = answer(200, {"conversation": ref("Conversation")})
 PICTURE = {"type": "object", "properties": {"crop_x": TEXT, "crop_y": TEXT, "crop_size": TEXT,
                                            "file": {"type": "string", "format": "binary"}}, "required": ["file"]}
 PICTURE_REFUSALS = {**REFUSALS, "415": "not a PNG, JPEG, GIF or WebP image", "422": "unreadable, too many pixels "
@@ -339,6 +348,39 @@ PATHS = {
                                                          body={"body*": TEXT})},
     "/api/admin/groups/{conversation_id}/broadcasts": {"post": route(
         "Operators: a system message in a group", answer(201, SENT), body={"body*": TEXT})},
+    "/api/admin/users/{user_id}": {"get": route("Operators: an account and its live login sessions", answer(
+        200, {"user": ref("Account"), "sessions": listing("Session")}))},
+    **{f"/api/admin/users/{{user_id}}/{operation}": {"post": route(summary, ACCOUNT, body=body)}
+       for operation, summary, body in (
+           ("deactivate", "Operators: deactivate an account for good (a ban)", None),
+           ("reactivate", "Operators: lift a deactivation or a suspension", None),
+           ("suspend", "Operators: suspend an account until a time, for a reason the user is told",
+            {"until*": TEXT, "reason*": TEXT}),
+           ("unsuspend", "Operators: end a suspension now", None),
+           ("password", "Operators: set a temporary password", {"temporary_password*": TEXT}),
+           ("role", "Operators: make an account an operator or a regular user", {"role*": {"enum": ["user", "admin"]}}),
+       )},
+    "/api/admin/users/{user_id}/sessions": {"delete": route("Operators: log an account out everywhere", answer(
+        200, {"ended": COUNTER}))},
+    "/api/admin/users/{user_id}/sessions/{session_id}": {"delete": route(
+        "Operators: end one login session of an account", answer(200, {"session_id": TEXT}))},
+    "/api/admin/messages/{message_id}": {"delete": route("Operators: erase a message for good", MESSAGE)},
+    "/api/admin/messages/{message_id}/hide": {"post": route("Operators: hide a message from everyone", MESSAGE)},
+    "/api/admin/messages/{message_id}/unhide": {"post": route("Operators: show a hidden message again", MESSAGE)},
+    "/api/admin/groups/{conversation_id}": {"delete": route(
+        "Operators: delete a group (archived now, removed by a job)", answer(202))},
+    "/api/admin/groups/{conversation_id}/archive": {"post": route("Operators: archive a group", GROUP)},
+    "/api/admin/groups/{conversation_id}/unarchive": {"post": route("Operators: open an archived group", GROUP)},
+    "/api/admin/groups/{conversation_id}/members": {"post": route(
+        "Operators: add a member to a group", answer(201, {"member": ref("Member")}), body={"user_id*": ID})},
+    "/api/admin/groups/{conversation_id}/members/{user_id}": {
+        "delete": route("Operators: remove a member from a group", answer(200)),
+        "patch": route("Operators: set a member's role", answer(200, {"member": ref("Member")}),
+                       body={"role*": {"enum": ["owner", "admin", "member"]}})},
+    "/api/admin/reports/{report_id}/resolve": {"post": route("Operators: settle a report", answer(200, {
+        "report": ref("Report")}), body={"resolution*": {"enum": [
+            "message_hidden", "sender_messages_hidden", "sender_deactivated", "dismissed"]},
+            "hours": {"type": "integer", "minimum": 1, "maximum": 720}})},
     "/files/{attachment_id}": {"get": route("Download (a redirect)", REDIRECT, query={"download": {"enum": ["1"]}},
                                             refusals={**REFUSALS, **FILE_REFUSALS})},
     "/files/{attachment_id}/thumbnail": {"get": route("An image's thumbnail (a redirect)", REDIRECT,

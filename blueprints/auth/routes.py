@@ -14,7 +14,7 @@ from blueprints.auth.forms import LoginForm, RegisterForm, show_error
 from blueprints.auth.trusted_device import trust_this_browser, trusted_user_ids
 from blueprints.auth.two_factor import ask_second_factor
 from blueprints.identity import log_in, log_out
-from i18n.errors import error_text
+from i18n.errors import error_text, refusal_text
 from offload import ServerBusy
 
 
@@ -44,7 +44,7 @@ def login():
             flash(error_text(error.code, error.message), "error")
             return render_template("auth/login.html", form=form), error.status, error.headers
         except ActionError as error:
-            flash(error_text(error.code, error.message), "error")
+            flash(refusal_text(error), "error")
         else:
             if has_two_factor(user):  # the password was right: the code next, before any session
                 return ask_second_factor(user, safe_next(request.args.get("next")))

@@ -3,9 +3,14 @@
 Revision ID: 0015_suspensions
 Revises: 0014_web_push
 Create Date: 2026-12-02 19:15:00
+
+Columns only: users.suspended_until (the account opens again at the first login after it) and
+users.suspension_reason (shown to its owner). Existing accounts are not suspended (both NULL); a
+deactivated one stays deactivated for good. `users` is rebuilt on SQLite, not `messages`: the
+message search triggers are untouched.
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015_suspensions"
@@ -15,8 +20,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("suspended_until", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("suspension_reason", sa.String(length=500), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("suspension_reason")
+        batch.drop_column("suspended_until")

@@ -30,7 +30,8 @@ class PushService:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"  # for WEB_PUSH_ENDPOINT_HOSTS
+        self.url = f"http://{self.host}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def to(self, path: str) -> list[tuple[str, dict, bytes]]:
@@ -45,13 +46,15 @@ def push_service():
 
 
 @pytest.fixture(scope="package")
-def notifications_server(tmp_path_factory):
+def notifications_server(tmp_path_factory, push_service):
     workdir = tmp_path_factory.mktemp("notifications-live")
     key_file = workdir / "vapid_private_key.pem"
     vapid = Vapid()
     vapid.generate_keys()
     key_file.write_bytes(vapid.private_pem())
+    # The local push service is the one this server may post to (WEB_PUSH_ENDPOINT_HOSTS, docs/security.md).
     server = LiveServer(workdir, env={"VAPID_PRIVATE_KEY_FILE": str(key_file), "WEB_PUSH_ALLOW_HTTP": "1",
+                                      "WEB_PUSH_ENDPOINT_HOSTS": push_service.host,
                                       "VAPID_SUBJECT": "mailto:ops@example.test", "PRESENCE_GRACE_SECONDS": "1",
                                       "JOBS_POLL_SECONDS": "0.2"})
     server.migrate()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 
 import http_ece
 import pytest
@@ -126,3 +127,38 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     assert len(bob.api("GET", "/push/subscriptions").json()["subscriptions"]) == 1
     assert bob.api("DELETE", "/push/subscriptions", json={"endpoint": bobs_browser.endpoint}).status_code == 200
     assert bob.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+
+
+def test_only_the_allowed_push_services_are_subscribed_and_posted_to(notifications_server, push_service):
+    """WEB_PUSH_ENDPOINT_HOSTS (here: the local push service's host and port): another host or port is
+    refused at subscribe time and stores nothing; a row stored before the setting narrowed (made here by
+    writing the database, as an older setting would have let it in) is never posted to."""
+    alice, bob, carol = (ChatUser.register(notifications_server.url) for _ in range(3))
+    group = group_of(alice, bob, carol, name="Allowed")
+    port = push_service.url.rsplit(":", 1)[1]
+    outside = Browser(push_service, f"outside{bob.id}")
+    for endpoint in (f"http://localhost:{port}{outside.path}",  # the same service, by a name not allowed
+                     f"http://127.0.0.1:{notifications_server.port}/api/accounts",  # the server itself
+                     "http://169.254.169.254/latest/meta-data/", "https://fcm.googleapis.com/fcm/send/x"):
+        outside.endpoint = endpoint
+        answer = bob.api("POST", "/push/subscriptions", json={"subscription": outside.subscription()})
+        assert answer.status_code == 400, (endpoint, answer.text)
+        assert answer.json()["error"]["code"] == "push_endpoint_not_allowed", endpoint
+    assert bob.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+
+    # Bob subscribes while allowed; then his row names a host the setting no longer allows.
+    outside.endpoint = push_service.url + outside.path
+    outside.subscribe(bob)
+    with sqlite3.connect(notifications_server.workdir / "switchboard.db") as database:
+        changed = database.execute("UPDATE push_subscriptions SET endpoint = ? WHERE endpoint = ?",
+                                   (f"http://localhost:{port}{outside.path}", outside.endpoint)).rowcount
+    assert changed == 1
+    carols_browser = Browser(push_service, f"allowed{carol.id}")
+    carols_browser.subscribe(carol)
+    message = send(alice, group, "to both subscriptions")
+    wait_for(lambda: carols_browser.pushes(), what="carol's push")
+    assert [push["message_id"] for push in carols_browser.pushes()] == [message["id"]]
+    consumer = notifications_server.consumer
+    wait_for(lambda: "not in WEB_PUSH_ENDPOINT_HOSTS now" in consumer.log_text(), what="bob's push refused")
+    assert push_service.to(outside.path) == []
+    assert len(bob.api("GET", "/push/subscriptions").json()["subscriptions"]) == 1  # kept: the setting may widen

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory):
+def instances(tmp_path_factory, push_service):
     redis_server = RedisServer(tmp_path_factory.mktemp("push-redis")).start()
     shared = tmp_path_factory.mktemp("push-shared")
     key_file = shared / "vapid_private_key.pem"
@@ -24,7 +24,7 @@ def instances(tmp_path_factory):
     key_file.write_bytes(vapid.private_pem())
     env = {"DATABASE_URL": f"sqlite:///{shared / 'switchboard.db'}", "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
            "PRESENCE_GRACE_SECONDS": "1", "VAPID_PRIVATE_KEY_FILE": str(key_file), "WEB_PUSH_ALLOW_HTTP": "1",
-           "JOBS_POLL_SECONDS": "0.2"}
+           "WEB_PUSH_ENDPOINT_HOSTS": push_service.host, "JOBS_POLL_SECONDS": "0.2"}
     servers = start_instances([tmp_path_factory.mktemp("push-a"), tmp_path_factory.mktemp("push-b")], env)
     yield servers
     for server in servers:

@@ -1,0 +1,143 @@
+"""The admin REST API's operations (blueprints/api/admin.py): each one does what its panel does,
+through the same action and so with the same audit entry; non-operators get 403 and bad input a
+JSON error, and neither changes anything."""
+from datetime import timedelta
+
+import pytest
+
+from actions.accounts import issue_api_token, user_for_token
+from actions.user_admin import deactivate_user
+from models import Membership
+from models.time import utcnow
+from tests.admin.conftest import audit_entries
+from tests.helpers import bearer, refused
+
+NEXT_WEEK = (utcnow() + timedelta(days=7)).replace(microsecond=0).isoformat() + "Z"
+
+
+@pytest.fixture
+def operator_headers(operator):
+    return bearer(operator)
+
+
+def call(client, headers, method: str, path: str, json=None):
+    response = client.open("/api/admin" + path, method=method, json=json, headers=headers)
+    assert response.status_code < 300, (path, response.status_code, response.json)
+    assert response.json["ok"] is True
+    return response.json
+
+
+def test_account_operations(client, operator_headers, operator, alice):
+    token = issue_api_token(alice).token
+    answer = call(client, operator_headers, "POST", f"/users/{alice.id}/suspend",
+                  {"until": NEXT_WEEK, "reason": "Flooding"})
+    assert (answer["user"]["active"], answer["user"]["suspension_reason"]) == (False, "Flooding")
+    assert answer["user"]["suspended_until"].startswith(NEXT_WEEK[:19]) and "password_hash" not in answer["user"]
+    assert user_for_token(token) is None
+    assert call(client, operator_headers, "POST", f"/users/{alice.id}/unsuspend")["user"]["active"] is True
+    assert call(client, operator_headers, "POST", f"/users/{alice.id}/deactivate")["user"]["active"] is False
+    assert call(client, operator_headers, "POST", f"/users/{alice.id}/reactivate")["user"]["active"] is True
+    answer = call(client, operator_headers, "POST", f"/users/{alice.id}/password",
+                  {"temporary_password": "temporary password 9"})
+    assert answer["user"]["must_change_password"] is True
+    answer = call(client, operator_headers, "POST", f"/users/{alice.id}/role", {"role": "admin"})
+    assert answer["user"]["role"] == "admin"
+    shown = call(client, operator_headers, "GET", f"/users/{alice.id}")
+    assert (shown["user"]["username"], shown["sessions"]) == ("alice", [])
+    assert call(client, operator_headers, "DELETE", f"/users/{alice.id}/sessions") == {"ok": True, "ended": 0}
+    assert [(entry.action, entry.actor_id, entry.target_id) for entry in audit_entries()] == [
+        (action, operator.id, alice.id) for action in (
+            "user.suspend", "user.unsuspend", "user.deactivate", "user.reactivate", "user.reset_password",
+            "user.promote", "user.end_sessions")]
+
+
+def test_ending_one_session_of_an_account(app, client, operator_headers, alice):
+    from tests.admin.conftest import logged_in
+
+    logged_in(app, "alice")
+    [session] = call(client, operator_headers, "GET", f"/users/{alice.id}")["sessions"]
+    answer = call(client, operator_headers, "DELETE", f"/users/{alice.id}/sessions/{session['id']}")
+    assert answer == {"ok": True, "session_id": session["id"]}
+    assert call(client, operator_headers, "GET", f"/users/{alice.id}")["sessions"] == []
+    assert [entry.action for entry in audit_entries()] == ["user.end_session"]
+
+
+def test_message_group_and_report_operations(client, operator_headers, operator, world, alice, bob, carol):
+    message_id, group_id = world.message.id, world.group.id
+    assert call(client, operator_headers, "POST", f"/messages/{message_id}/hide")["message"]["removed"] is True
+    assert call(client, operator_headers, "POST", f"/messages/{message_id}/unhide")["message"]["removed"] is False
+    answer = call(client, operator_headers, "POST", f"/reports/{world.report.id}/resolve", {"resolution": "dismissed"})
+    assert (answer["report"]["status"], answer["report"]["resolution"]) == ("resolved", "dismissed")
+    assert call(client, operator_headers, "DELETE", f"/messages/{message_id}")["message"]["removed"] is True
+    assert call(client, operator_headers, "POST", f"/groups/{group_id}/archive")["conversation"]["archived"] is True
+    assert call(client, operator_headers, "POST", f"/groups/{group_id}/unarchive")["conversation"]["archived"] is False
+    assert call(client, operator_headers, "DELETE", f"/groups/{group_id}/members/{carol.id}") == {"ok": True}
+    response = client.post(f"/api/admin/groups/{group_id}/members", json={"user_id": carol.id},
+                           headers=operator_headers)
+    assert response.status_code == 201 and response.json["member"]["role"] == "member"
+    answer = call(client, operator_headers, "PATCH", f"/groups/{group_id}/members/{carol.id}", {"role": "admin"})
+    assert answer["member"] == {**answer["member"], "id": carol.id, "role": "admin"}
+    assert reload_membership(group_id, carol.id).role == "admin"
+    assert call(client, operator_headers, "DELETE", f"/groups/{group_id}") == {"ok": True}
+    assert [entry.action for entry in audit_entries()] == [
+        "message.hide", "message.unhide", "report.resolve", "message.delete", "group.archive", "group.unarchive",
+        "group.remove_member", "group.add_member", "group.set_member_role", "group.delete"]
+    assert {entry.actor_id for entry in audit_entries()} == {operator.id}
+
+
+def reload_membership(conversation_id: int, user_id: int) -> Membership:
+    from extensions import db
+
+    db.session.expire_all()
+    return db.session.execute(db.select(Membership).where(Membership.conversation_id == conversation_id,
+                                                          Membership.user_id == user_id)).scalar_one()
+
+
+ROUTES = [("GET", "/users/{user}"), ("POST", "/users/{user}/deactivate"), ("POST", "/users/{user}/reactivate"),
+          ("POST", "/users/{user}/suspend"), ("POST", "/users/{user}/unsuspend"), ("POST", "/users/{user}/password"),
+          ("POST", "/users/{user}/role"), ("DELETE", "/users/{user}/sessions"),
+          ("DELETE", "/users/{user}/sessions/abc"), ("POST", "/messages/{message}/hide"),
+          ("POST", "/messages/{message}/unhide"), ("DELETE", "/messages/{message}"),
+          ("POST", "/groups/{group}/archive"), ("POST", "/groups/{group}/unarchive"), ("DELETE", "/groups/{group}"),
+          ("POST", "/groups/{group}/members"), ("PATCH", "/groups/{group}/members/{user}"),
+          ("DELETE", "/groups/{group}/members/{user}"), ("POST", "/reports/{report}/resolve")]
+
+
+def test_a_non_operator_gets_403_and_changes_nothing(client, world, alice, bob):
+    headers = bearer(alice)
+    for method, path in ROUTES:
+        path = path.format(user=bob.id, message=world.message.id, group=world.group.id, report=world.report.id)
+        assert refused(client.open, "/api/admin" + path, method=method, headers=headers,
+                       json={"until": NEXT_WEEK, "reason": "x", "role": "admin", "user_id": bob.id,
+                             "resolution": "dismissed", "temporary_password": "temporary password 9"}) == (
+            403, "not_an_operator"), path
+    assert refused(client.post, f"/api/admin/users/{bob.id}/deactivate") == (401, "unauthorized")
+
+
+def test_bad_input_gets_a_json_error_and_changes_nothing(client, operator_headers, operator, world, alice, bob):
+    deactivate_user(operator, bob.id)
+    group, report = world.group.id, world.report.id
+    for method, path, body, expected in [
+        ("POST", "/users/999/deactivate", None, (404, "user_not_found")),
+        ("GET", "/users/999", None, (404, "user_not_found")),
+        ("POST", f"/users/{alice.id}/suspend", {"until": "soon", "reason": "x"}, (400, "invalid_until")),
+        ("POST", f"/users/{alice.id}/suspend", {"until": NEXT_WEEK}, (400, "invalid_reason")),
+        ("POST", f"/users/{bob.id}/suspend", {"until": NEXT_WEEK, "reason": "x"}, (409, "already_deactivated")),
+        ("POST", f"/users/{operator.id}/suspend", {"until": NEXT_WEEK, "reason": "x"}, (409, "cannot_suspend_self")),
+        ("POST", f"/users/{alice.id}/unsuspend", None, (409, "not_suspended")),
+        ("POST", f"/users/{alice.id}/password", {"temporary_password": "short"}, (400, "invalid_password")),
+        ("POST", f"/users/{alice.id}/role", {"role": "king"}, (400, "invalid_role")),
+        ("DELETE", f"/users/{alice.id}/sessions/nonesuch", None, (404, "session_not_found")),
+        ("POST", "/messages/999/hide", None, (404, "message_not_found")),
+        ("DELETE", "/messages/999", None, (404, "message_not_found")),
+        ("POST", "/groups/999/archive", None, (404, "group_not_found")),
+        ("POST", f"/groups/{group}/members", {"user_id": "carol"}, (400, "invalid_user_id")),
+        ("POST", f"/groups/{group}/members", {"user_id": alice.id}, (409, "already_a_member")),
+        ("PATCH", f"/groups/{group}/members/{alice.id}", {"role": "emperor"}, (400, "invalid_role")),
+        ("DELETE", f"/groups/{group}/members/{operator.id}", None, (404, "member_not_found")),
+        ("POST", f"/reports/{report}/resolve", {"resolution": "burn"}, (400, "invalid_resolution")),
+        ("POST", "/reports/999/resolve", {"resolution": "dismissed"}, (404, "report_not_found")),
+        ("POST", f"/users/{alice.id}/role", [1, 2], (400, "invalid_json")),
+    ]:
+        answer = refused(client.open, "/api/admin" + path, method=method, json=body, headers=operator_headers)
+        assert answer == expected, (method, path)
