@@ -8,6 +8,7 @@ from flask_babel import get_locale, lazy_gettext
 
 ERROR_TEXTS = {
     "account_deactivated": lazy_gettext("This account is deactivated."),
+    "account_suspended": lazy_gettext("This account is suspended."),
     "already_a_member": lazy_gettext("Already a member of this group."),
     "already_contacts": lazy_gettext("You are contacts already."),
     "already_reported": lazy_gettext("You have reported this message already."),
@@ -82,6 +83,18 @@ def error_text(code: str, message: str) -> str:
     if english() or code not in ERROR_TEXTS:
         return message
     return str(ERROR_TEXTS[code])
+
+
+def refusal_text(error) -> str:
+    """error_text, with what a suspension refusal adds (actions.accounts.AccountSuspended): until
+    when, in the reader's time zone, and the operator's reason."""
+    if error.code == "account_suspended" and getattr(error, "until", None) is not None:
+        from flask_babel import gettext
+
+        from i18n import local_datetime
+        return gettext("This account is suspended until %(until)s. Reason: %(reason)s",
+                       until=local_datetime(error.until), reason=error.reason)
+    return error_text(error.code, error.message)
 
 
 def error_table() -> dict[str, str]:
