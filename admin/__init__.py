@@ -5,6 +5,7 @@ makes goes through a domain action that also writes the audit log.
 """
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin.audit import AuditLogView
@@ -25,7 +26,8 @@ from models import Attachment, AuditEntry, Conversation, Invite, JobFailure, Mes
 
 
 def init_admin(app: Flask) -> Admin:
-    admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name=_l("Dashboard"), url="/admin"))
+    admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name=_l("Dashboard"), url="/admin"),
+                  theme=Bootstrap4Theme(base_template="admin/switchboard/base.html"))
     admin.add_view(UserView(User, name=_l("Users"), endpoint="user"))
     admin.add_view(InviteView(Invite, name=_l("Invitations"), endpoint="invite"))
     admin.add_view(GroupView(Conversation, name=_l("Groups"), endpoint="group"))

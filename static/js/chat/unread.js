@@ -36,7 +36,8 @@ export class UnreadDivider {
     scroller.addEventListener("scroll", () => {
       if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) this.jumped = false;
     });
-    this.node = el("li", { className: "unread-divider", attrs: { role: "separator" } }, [
+    // A plain list item: an <ol> may hold only list items (role="separator" broke the list for screen readers).
+    this.node = el("li", { className: "unread-divider" }, [
       el("span", { text: t("New messages") })]);
   }
 

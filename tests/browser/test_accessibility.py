@@ -1,0 +1,60 @@
+"""axe-core in Chromium on the main screens: the login and registration pages, the chat page (a
+conversation open, and a dialog), the settings page and the back office's dashboard have no serious
+or critical violation (contrast of 4.5:1 for text, names and roles for every control, the page's
+language…), in the light theme and in the dark one (the system's, followed by default)."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.accessibility import axe_violations
+from tests.browser.conftest import PASSWORD
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_account_pages_have_no_serious_violations(chat_page, scheme):
+    visitor = chat_page()
+    visitor.page.emulate_media(color_scheme=scheme)
+    for path in ("/login", "/register"):
+        visitor.page.goto(visitor.base_url + path)
+        assert axe_violations(visitor.page) == [], path
+    assert_nothing_went_wrong(visitor)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, scheme):
+    alice, bob = api_user("axa"), api_user("axb")
+    group = group_with(alice, bob)
+    post(bob, group["id"], "A long line to read " * 12)
+    post(alice, group["id"], "My answer")
+    post(bob, group["id"], "And the unread one")
+    chat = chat_page()
+    chat.page.emulate_media(color_scheme=scheme)
+    chat.log_in(alice.username)
+    chat.open(group["id"])
+    expect(chat.message_with("And the unread one")).to_be_visible()
+    assert axe_violations(chat.page) == []
+
+    chat.page.click("#new-group-button")
+    expect(chat.page.locator("#create-group-dialog")).to_be_visible()
+    assert axe_violations(chat.page) == []
+    chat.page.keyboard.press("Escape")
+
+    chat.page.goto(chat.base_url + "/settings")
+    assert axe_violations(chat.page) == []
+    assert_nothing_went_wrong(chat)
+
+
+def test_back_office_dashboard_has_no_serious_violations(chat_page, operator):
+    office = chat_page()
+    office.page.goto(office.base_url + "/login")
+    office.page.fill("#username", operator.username)
+    office.page.fill("#password", PASSWORD)
+    office.page.click("#login-form button[type=submit]")
+    office.page.goto(office.base_url + "/admin/")
+    expect(office.page.locator("#dashboard-numbers")).to_be_visible()
+    assert axe_violations(office.page) == []
+    assert_nothing_went_wrong(office)
