@@ -3,6 +3,7 @@ conversations and messages look, in one place. The domain (actions/) never impor
 from __future__ import annotations
 
 import hashlib
+import json
 
 from actions.errors import ActionError
 from models import Attachment, Conversation, Membership, Message, Report, User
@@ -69,6 +70,8 @@ def message_payload(message: Message) -> dict:
         "mentions": [] if removed_by else [mention.user_id for mention in message.mentions],
         "mentions_all": message.mentions_all and not removed_by,
         "reactions": [] if removed_by else reactions_payload(message.reactions),
+        # A group's membership note (actions.group_notes): what happened, for the reader's own words.
+        "system": json.loads(message.system_event) if message.system_event and not removed_by else None,
     }
 
 

@@ -92,6 +92,26 @@ def access_group_for_managing(user: User, conversation_id: int) -> Membership:
     return membership
 
 
+def access_group_for_owning(user: User, conversation_id: int) -> Membership:
+    """Only the group's owners hand it over to another member or delete it (admins manage members
+    and names, not the group itself: as in Telegram and WhatsApp)."""
+    get_group(conversation_id)
+    membership = access_conversation(user, conversation_id)
+    if membership.role != "owner":
+        raise Forbidden("not_a_group_owner", "Only the group's owners can do that.")
+    return membership
+
+
+def access_group_preview(user: User, conversation_id: int) -> Conversation:
+    """A group's preview (recent messages, member count) before joining: anyone signed in for a
+    public group, as its listing shows it; a private group's members only (403 `not_a_member`
+    to anyone else, as for its messages)."""
+    group = get_group(conversation_id)
+    if group.visibility != "public":
+        access_conversation(user, conversation_id)
+    return group
+
+
 def access_user_for_adding(user: User, user_id: int) -> User:
     """An active user whom `user` may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
     apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their

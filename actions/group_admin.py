@@ -1,7 +1,9 @@
 """Operators manage groups: edit, archive, delete, and members and their roles.
 
 Operators are not members, so they cannot use the owners' actions in actions.groups;
-these variants make the same changes and publish the same events, and audit them.
+these variants make the same changes and publish the same events (membership notes included,
+written as by "an operator"), and audit them. A group's owner deletes it through the same path
+(actions.groups.delete_group_by_owner, start_group_deletion_unchecked).
 """
 from __future__ import annotations
 
@@ -9,9 +11,16 @@ from sqlalchemy import func
 
 from actions.access import access_operator, get_active_user, get_group
 from actions.audit import record, snapshot
-from actions.errors import Conflict, NotFound
+from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
-from actions.groups import add_membership_unchecked, check_keeps_an_owner, find_membership, remove_membership_unchecked
+from actions.group_notes import note_group_change_unchecked
+from actions.groups import (
+    add_membership_unchecked,
+    check_keeps_an_owner,
+    find_membership,
+    get_membership,
+    remove_membership_unchecked,
+)
 from actions.profiles import forget_picture_on_commit
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
@@ -54,7 +63,12 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_string(name, "name", max_length=80)
     group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
-    return _record_group_change(operator, "group.edit", group, before)
+    _record_group_change(operator, "group.edit", group, before)
+    if group.name != before["name"]:
+        note_group_change_unchecked(group.id, "group_renamed", name=group.name)
+    if group.description != before["description"]:
+        note_group_change_unchecked(group.id, "description_changed")
+    return group
 
 
 @atomic()
@@ -78,6 +92,12 @@ def delete_group(operator: User, conversation_id: int) -> None:
     member_ids = [membership.user_id for membership in group.memberships]
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
+    start_group_deletion_unchecked(group)
+
+
+def start_group_deletion_unchecked(group: Conversation) -> None:
+    """Archive the group at once (nobody posts any more; members hear `conversation:updated`) and
+    queue the job that removes it. Decides nothing: operators and owners are checked by their callers."""
     if group.archived_at is None:
         group.archived_at = utcnow()
         queue_event(ConversationUpdated(group.id))
@@ -135,7 +155,7 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": "member"})
-    return add_membership_unchecked(group, user.id)
+    return add_membership_unchecked(group, user.id, actor=None)
 
 
 @atomic()
@@ -143,7 +163,7 @@ def remove_group_member(operator: User, conversation_id: int, user_id: int) -> N
     """Remove anyone from a group; the last owner's place passes on as when they leave."""
     operator = access_operator(operator)
     get_group(conversation_id)
-    membership = _existing_membership(conversation_id, user_id)
+    membership = get_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, None)
     remove_membership_unchecked(membership, reason="removed")
@@ -155,7 +175,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     operator = access_operator(operator)
     role = check_choice(role, "role", MEMBER_ROLES)
     get_group(conversation_id)
-    membership = _existing_membership(conversation_id, user_id)
+    membership = get_membership(conversation_id, user_id)
     if membership.role == role:
         return membership
     check_keeps_an_owner(membership, role)
@@ -163,13 +183,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
     membership.role = role
     queue_event(MemberRoleChanged(conversation_id, user_id))
-    return membership
-
-
-def _existing_membership(conversation_id: int, user_id: int) -> Membership:
-    membership = find_membership(conversation_id, user_id)
-    if membership is None:
-        raise NotFound("member_not_found", "That user is not a member.")
+    note_group_change_unchecked(conversation_id, "role_changed", None, membership.user, role=role)
     return membership
 
 

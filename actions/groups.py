@@ -1,15 +1,21 @@
-"""Groups: create, find, join, leave, and member management by owners and admins."""
+"""Groups: create, find, join, leave, member management by owners and admins, and what only
+owners do (hand the group over, delete it: actions.group_admin's deletion)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import func
 
 from actions.access import (
     access_conversation,
     access_group_for_managing,
+    access_group_for_owning,
+    access_group_preview,
     access_user_for_adding,
     get_group,
 )
 from actions.errors import Conflict, Forbidden, NotFound
+from actions.group_notes import note_group_change_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import (
@@ -21,9 +27,11 @@ from events.facts import (
     MemberRoleChanged,
 )
 from extensions import db
-from models import Conversation, Membership, User
+from models import Conversation, Membership, Message, User
 from models.conversation import MEMBER_ROLES, VISIBILITIES
 from models.database import LIKE_ESCAPE, contains_pattern
+
+PREVIEW_MESSAGES = 20  # shown of a public group before joining
 
 
 @atomic()
@@ -65,6 +73,24 @@ def list_public_groups(query: str = "", limit: int = 50) -> list[tuple[Conversat
     return [(group, count) for group, count in db.session.execute(statement)]
 
 
+@dataclass(frozen=True)
+class GroupPreview:
+    group: Conversation
+    member_count: int
+    messages: list[Message]  # the newest, oldest first
+
+
+def preview_group(user: User, conversation_id: int, limit: int = PREVIEW_MESSAGES) -> GroupPreview:
+    """What a public group looks like before joining: its newest messages and how many are in it."""
+    group = access_group_preview(user, conversation_id)
+    messages = list(db.session.execute(
+        db.select(Message).where(Message.conversation_id == group.id).order_by(Message.seq.desc()).limit(limit)
+    ).scalars())
+    member_count = db.session.execute(
+        db.select(func.count(Membership.id)).where(Membership.conversation_id == group.id)).scalar_one()
+    return GroupPreview(group, member_count, messages[::-1])
+
+
 @atomic()
 def join_group(user: User, conversation_id: int) -> Membership:
     """Anyone joins a public group; private groups are by invitation only."""
@@ -75,7 +101,7 @@ def join_group(user: User, conversation_id: int) -> Membership:
         raise Forbidden("group_is_private", "This group is private: a member must add you.")
     if group.archived_at is not None:
         raise Forbidden("conversation_archived", "This group is archived.")
-    return add_membership_unchecked(group, user.id)
+    return add_membership_unchecked(group, user.id, actor=user)
 
 
 @atomic()
@@ -86,7 +112,7 @@ def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     user = access_user_for_adding(actor, user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
-    return add_membership_unchecked(group, user.id)
+    return add_membership_unchecked(group, user.id, actor=actor)
 
 
 @atomic()
@@ -101,14 +127,12 @@ def leave_group(user: User, conversation_id: int) -> None:
 def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     """Owners remove anyone; admins remove plain members."""
     actor_membership = access_group_for_managing(actor, conversation_id)
-    target = find_membership(conversation_id, user_id)
-    if target is None:
-        raise NotFound("member_not_found", "That user is not a member.")
+    target = get_membership(conversation_id, user_id)
     if target.user_id == actor.id:
         raise Conflict("cannot_remove_self", "Use leave to leave the group.")
     if actor_membership.role != "owner" and target.role != "member":
         raise Forbidden("not_a_group_owner", "Only owners can remove owners and admins.")
-    remove_membership_unchecked(target, reason="removed")
+    remove_membership_unchecked(target, reason="removed", actor=actor)
 
 
 @atomic()
@@ -116,15 +140,40 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
     """Owners set any role; admins may only promote members to admin."""
     role = check_choice(role, "role", MEMBER_ROLES)
     actor_membership = access_group_for_managing(actor, conversation_id)
-    target = find_membership(conversation_id, user_id)
-    if target is None:
-        raise NotFound("member_not_found", "That user is not a member.")
+    target = get_membership(conversation_id, user_id)
     if actor_membership.role != "owner" and (role == "owner" or target.role != "member"):
         raise Forbidden("not_a_group_owner", "Only owners can appoint owners or change admins.")
+    if target.role == role:
+        return target  # nothing changed: nothing to tell anyone
     check_keeps_an_owner(target, role)
     target.role = role
     queue_event(MemberRoleChanged(conversation_id, target.user_id))
+    note_group_change_unchecked(conversation_id, "role_changed", actor, target.user, role=role)
     return target
+
+
+@atomic()
+def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membership:
+    """An owner hands the group over: the member they name becomes owner, they stay as an admin."""
+    actor_membership = access_group_for_owning(actor, conversation_id)
+    target = get_membership(conversation_id, user_id)
+    if target.role == "owner":
+        raise Conflict("already_an_owner", "That member is an owner already.")
+    target.role = "owner"
+    actor_membership.role = "admin"  # the group keeps an owner: the new one
+    for membership in (target, actor_membership):
+        queue_event(MemberRoleChanged(conversation_id, membership.user_id))
+    note_group_change_unchecked(conversation_id, "ownership_transferred", actor, target.user)
+    return target
+
+
+@atomic()
+def delete_group_by_owner(actor: User, conversation_id: int) -> None:
+    """An owner deletes the group, as an operator would (actions.group_admin's deletion: archived
+    at once, then removed by a job), without an audit entry: it was theirs to delete."""
+    access_group_for_owning(actor, conversation_id)
+    from actions.group_admin import start_group_deletion_unchecked  # it builds on this module
+    start_group_deletion_unchecked(get_group(conversation_id))
 
 
 @atomic()
@@ -141,10 +190,15 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
     if (group.name, group.description) == before:
         return group  # nothing changed: nothing to tell anyone
     queue_event(ConversationUpdated(conversation_id))
+    if group.name != before[0]:
+        note_group_change_unchecked(conversation_id, "group_renamed", actor, name=group.name)
+    if group.description != before[1]:
+        note_group_change_unchecked(conversation_id, "description_changed", actor)
     return group
 
 
 def list_members(user: User, conversation_id: int) -> list[Membership]:
+    """The members of a conversation the user belongs to, longest-standing first."""
     access_conversation(user, conversation_id)
     return list(db.session.execute(
         db.select(Membership).where(Membership.conversation_id == conversation_id)
@@ -163,6 +217,14 @@ def find_membership(conversation_id: int, user_id: int) -> Membership | None:
     ).scalar_one_or_none()
 
 
+def get_membership(conversation_id: int, user_id: int) -> Membership:
+    """A member of the conversation (NotFound otherwise); decides nothing."""
+    membership = find_membership(conversation_id, user_id)
+    if membership is None:
+        raise NotFound("member_not_found", "That user is not a member.")
+    return membership
+
+
 def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
     """A group keeps at least one owner: its last owner cannot become admin or member."""
     if membership.role == "owner" and new_role != "owner" and owner_count(membership.conversation_id) == 1:
@@ -176,8 +238,9 @@ def owner_count(conversation_id: int) -> int:
     ).scalar_one()
 
 
-def add_membership_unchecked(group: Conversation, user_id: int) -> Membership:
-    """Add a member and tell everyone concerned. Decides nothing: callers authorize."""
+def add_membership_unchecked(group: Conversation, user_id: int, actor: User | None = None) -> Membership:
+    """Add a member and tell everyone concerned; the note says they joined (`actor` is them), or
+    who added them (None: an operator). Decides nothing: callers authorize."""
     # New members start with everything already read: the history is there, not "unread".
     membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
                             last_read_seq=group.last_seq, last_delivered_seq=group.last_seq)
@@ -185,13 +248,15 @@ def add_membership_unchecked(group: Conversation, user_id: int) -> Membership:
     db.session.flush()
     queue_event(ConversationJoined(user_id, group.id))
     queue_event(MemberJoined(group.id, user_id))
+    joined = actor is not None and actor.id == user_id
+    note_group_change_unchecked(group.id, "member_joined" if joined else "member_added", actor, membership.user)
     return membership
 
 
-def remove_membership_unchecked(membership: Membership, reason: str) -> None:
-    """Remove a member, passing ownership on if needed, and tell everyone concerned.
-    Decides nothing: callers authorize."""
-    conversation_id, user_id = membership.conversation_id, membership.user_id
+def remove_membership_unchecked(membership: Membership, reason: str, actor: User | None = None) -> None:
+    """Remove a member, passing ownership on if needed, and tell everyone concerned; the note
+    says they left, or who removed them (`actor`; None: an operator). Decides nothing: callers authorize."""
+    conversation_id, user_id, user = membership.conversation_id, membership.user_id, membership.user
     successor = None
     if membership.role == "owner" and owner_count(conversation_id) == 1:
         successor = db.session.execute(
@@ -205,5 +270,8 @@ def remove_membership_unchecked(membership: Membership, reason: str) -> None:
     db.session.flush()
     queue_event(ConversationLeft(user_id, conversation_id, reason))
     queue_event(MemberLeft(conversation_id, user_id, reason))
+    note_group_change_unchecked(conversation_id, "member_left" if reason == "left" else "member_removed",
+                                user if reason == "left" else actor, user)
     if successor is not None:
         queue_event(MemberRoleChanged(conversation_id, successor.user_id))
+        note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")

@@ -40,6 +40,9 @@ class Message(db.Model):
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     # `@all` in a group (its admins only): every member is mentioned (rows below, for the counts).
     mentions_all: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # A group's membership note ("Alice added Bob"), as JSON: what happened and to whom (actions.group_notes);
+    # `body` holds its English sentence for clients that do not read it. Null for every other message.
+    system_event: Mapped[str | None] = mapped_column(Text)
 
     sender = relationship("User", foreign_keys=[sender_id])
     attachment = relationship("Attachment", foreign_keys=[attachment_id])

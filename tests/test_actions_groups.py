@@ -5,21 +5,24 @@ from actions.errors import InvalidInput, NotFound
 from actions.groups import (
     add_member,
     create_group,
+    delete_group_by_owner,
     join_group,
     leave_group,
     list_members,
     list_public_groups,
+    preview_group,
     remove_member,
     set_member_role,
+    transfer_ownership,
     update_group,
 )
 from actions.messages import post_system_message
 from extensions import db
-from models import Conversation, Membership
+from models import Conversation, Membership, Message
 from models.time import utcnow
-from payloads import conversation_payload, member_payload
+from payloads import conversation_payload, member_payload, message_payload
 from tests.factories import make_group, make_user
-from tests.helpers import database_rows, events, names, refused
+from tests.helpers import database_rows, events, names, refused, run_queued_jobs
 
 
 def roles(group: Conversation) -> dict[str, str]:
@@ -31,6 +34,19 @@ def roles(group: Conversation) -> dict[str, str]:
 def membership_of(group: Conversation, user) -> Membership:
     return db.session.execute(db.select(Membership).where(
         Membership.conversation_id == group.id, Membership.user_id == user.id)).scalar_one()
+
+
+def note(group: Conversation, back: int = 0) -> tuple[str, dict]:
+    """The `message:new` of the group's newest membership note (`back` notes before it)."""
+    db.session.expire_all()
+    message = db.session.execute(db.select(Message).where(
+        Message.conversation_id == group.id, Message.kind == "system").order_by(Message.seq.desc())
+        .offset(back).limit(1)).scalar_one()
+    return ("message:new", {"message": message_payload(message)})
+
+
+def read(group: Conversation, seq: int) -> tuple[str, dict]:
+    return ("conversation:read", {"conversation_id": group.id, "last_read_seq": seq})
 
 
 def who_receives_conversation_events(group: Conversation, sockets: dict) -> list[str]:
@@ -112,14 +128,19 @@ def test_join_public_group_as_member_with_history_read(alice, bob, carol, socket
     for socket in sockets.values():
         events(socket)
     membership = join_group(carol, group.id)
-    assert (membership.role, membership.last_read_seq) == ("member", 1)
+    # The history before is read; the note of their joining too: they did it themselves.
+    assert (membership.role, membership.last_read_seq) == ("member", 2)
     member = member_payload(membership_of(group, carol))
+    joined = note(group)
+    assert joined[1]["message"]["system"] == {"event": "member_joined", "actor_id": carol.id, "actor_name": "Carol",
+                                              "user_id": carol.id, "user_name": "Carol"}
+    assert joined[1]["message"]["body"] == "Carol joined the group"
     assert events(sockets["carol"]) == [
         ("conversation:added", {"conversation": conversation_payload(group, membership_of(group, carol))}),
-        ("member:joined", {"conversation_id": group.id, "member": member}),
+        ("member:joined", {"conversation_id": group.id, "member": member}), joined, read(group, 2),
     ]
     for name in ("alice", "bob"):
-        assert events(sockets[name]) == [("member:joined", {"conversation_id": group.id, "member": member})]
+        assert events(sockets[name]) == [("member:joined", {"conversation_id": group.id, "member": member}), joined]
     assert who_receives_conversation_events(group, sockets) == ["alice", "bob", "carol"]
 
 
@@ -152,9 +173,12 @@ def test_member_leaves(alice, bob, carol, sockets):
     leave_group(carol, group.id)
     assert roles(group) == {"alice": "owner", "bob": "member"}
     assert events(sockets["carol"]) == [("conversation:removed", {"conversation_id": group.id, "reason": "left"})]
+    left = note(group)
+    assert (left[1]["message"]["system"]["event"], left[1]["message"]["body"]) == (
+        "member_left", "Carol left the group")
     for name in ("alice", "bob"):
         assert events(sockets[name]) == [
-            ("member:left", {"conversation_id": group.id, "user_id": carol.id, "reason": "left"})]
+            ("member:left", {"conversation_id": group.id, "user_id": carol.id, "reason": "left"}), left]
     assert who_receives_conversation_events(group, sockets) == ["alice", "bob"]
 
 
@@ -167,10 +191,14 @@ def test_last_owner_leaving_passes_ownership_to_the_longest_standing_admin(alice
     leave_group(alice, group.id)
     assert roles(group) == {"bob": "member", "carol": "owner"}
     assert events(sockets["alice"]) == [("conversation:removed", {"conversation_id": group.id, "reason": "left"})]
+    succeeded = note(group)
+    assert (succeeded[1]["message"]["system"]["event"], succeeded[1]["message"]["body"]) == (
+        "role_changed", "Carol is now an owner")
     for name in ("bob", "carol"):
         assert events(sockets[name]) == [
-            ("member:left", {"conversation_id": group.id, "user_id": alice.id, "reason": "left"}),
+            ("member:left", {"conversation_id": group.id, "user_id": alice.id, "reason": "left"}), note(group, 1),
             ("member:updated", {"conversation_id": group.id, "member": member_payload(membership_of(group, carol))}),
+            succeeded,
         ]
 
 
@@ -224,8 +252,13 @@ def test_owners_and_admins_add_members(team, actor, dave, alice, bob, sockets):
     add_member({"alice": alice, "bob": bob}[actor], team.id, dave.id)
     assert roles(team)["dave"] == "member"
     joined = ("member:joined", {"conversation_id": team.id, "member": member_payload(membership_of(team, dave))})
+    added = note(team)
+    assert added[1]["message"]["body"] == f"{actor.title()} added Dave"
+    assert added[1]["message"]["system"]["event"] == "member_added"
     for name in ("alice", "bob", "carol"):
-        assert events(sockets[name]) == [joined]
+        # The one who added has read the note; the others have it unread.
+        mine = [read(team, added[1]["message"]["seq"])] if name == actor else []
+        assert events(sockets[name]) == [joined, added, *mine]
 
 
 def test_add_member_refusals(team, alice, carol, dave):
@@ -241,7 +274,10 @@ def test_owner_removes_anyone(team, alice, bob, carol, sockets):
     remove_member(alice, team.id, bob.id)
     assert events(sockets["bob"]) == [("conversation:removed", {"conversation_id": team.id, "reason": "removed"})]
     left = ("member:left", {"conversation_id": team.id, "user_id": bob.id, "reason": "removed"})
-    assert events(sockets["alice"]) == [left] and events(sockets["carol"]) == [left]
+    removed = note(team)
+    assert removed[1]["message"]["body"] == "Alice removed Bob"
+    assert events(sockets["alice"]) == [left, removed, read(team, removed[1]["message"]["seq"])]
+    assert events(sockets["carol"]) == [left, removed]
     remove_member(alice, team.id, carol.id)
     assert roles(team) == {"alice": "owner"}
     assert who_receives_conversation_events(team, sockets) == ["alice"]
@@ -273,8 +309,11 @@ def test_owner_sets_any_role(team, alice, bob, carol, sockets):
     set_member_role(alice, team.id, carol.id, "owner")
     updated = ("member:updated", {"conversation_id": team.id, "member": member_payload(membership_of(team, carol))})
     assert updated[1]["member"]["role"] == "owner"
+    promoted = note(team)
+    assert promoted[1]["message"]["body"] == "Alice made Carol an owner"
     for name in ("alice", "bob", "carol"):
-        assert events(sockets[name]) == [updated]
+        assert events(sockets[name]) == [updated, promoted] + (
+            [read(team, promoted[1]["message"]["seq"])] if name == "alice" else [])
     set_member_role(alice, team.id, bob.id, "member")
     set_member_role(alice, team.id, alice.id, "admin")  # carol is an owner too now
     assert roles(team) == {"alice": "admin", "bob": "member", "carol": "owner"}
@@ -313,12 +352,21 @@ def test_setting_the_same_owner_role_again_is_allowed(team, alice):
 
 @pytest.mark.parametrize("actor", ["alice", "bob"])
 def test_owners_and_admins_rename(team, actor, alice, bob, sockets):
-    group = update_group({"alice": alice, "bob": bob}[actor], team.id, "  Renamed ", "New topic")
+    by = {"alice": alice, "bob": bob}[actor]
+    group = update_group(by, team.id, "  Renamed ", "New topic")
     assert (group.name, group.description) == ("Renamed", "New topic")
     updated = ("conversation:updated", {"conversation": conversation_payload(db.session.get(Conversation, team.id))})
     assert updated[1]["conversation"]["name"] == "Renamed"
+    renamed, described = note(team, 1), note(team)
+    assert renamed[1]["message"]["body"] == f"{actor.title()} renamed the group to “Renamed”"
+    assert renamed[1]["message"]["system"] == {"event": "group_renamed", "actor_id": by.id,
+                                               "actor_name": actor.title(), "user_id": None, "user_name": None,
+                                               "name": "Renamed"}
+    assert described[1]["message"]["body"] == f"{actor.title()} changed the group's description"
     for name in ("alice", "bob", "carol"):
-        assert events(sockets[name]) == [updated]
+        seqs = (renamed[1]["message"]["seq"], described[1]["message"]["seq"])
+        assert events(sockets[name]) == ([updated, renamed, read(team, seqs[0]), described, read(team, seqs[1])]
+                                         if name == actor else [updated, renamed, described])
 
 
 def test_update_changes_only_what_is_given(team, alice):
@@ -356,3 +404,104 @@ def test_list_members_in_joining_order(team, alice, bob, carol, dave):
     outsider = make_user("erin")
     assert refused(list_members, outsider, team.id) == (403, "not_a_member")
     assert refused(list_members, outsider, 9999) == (404, "conversation_not_found")
+
+
+def test_setting_the_role_a_member_has_tells_nobody(team, alice, bob, sockets):
+    before = database_rows()
+    assert set_member_role(alice, team.id, bob.id, "admin").role == "admin"
+    assert database_rows() == before and all(events(socket) == [] for socket in sockets.values())
+
+
+# transfer_ownership
+
+def test_the_owner_hands_the_group_over_and_stays_an_admin(team, alice, bob, carol, sockets):
+    transfer_ownership(alice, team.id, carol.id)
+    assert roles(team) == {"alice": "admin", "bob": "admin", "carol": "owner"}
+    handed = note(team)
+    assert handed[1]["message"]["body"] == "Alice made Carol the group's owner"
+    assert handed[1]["message"]["system"] == {"event": "ownership_transferred", "actor_id": alice.id,
+                                              "actor_name": "Alice", "user_id": carol.id, "user_name": "Carol"}
+    updates = [("member:updated", {"conversation_id": team.id, "member": member_payload(membership_of(team, user))})
+               for user in (carol, alice)]
+    for name in ("bob", "carol"):
+        assert events(sockets[name]) == [*updates, handed]
+    assert events(sockets["alice"]) == [*updates, handed, read(team, handed[1]["message"]["seq"])]
+    # The new owner may now delete it or hand it on; the former one may not.
+    assert refused(transfer_ownership, alice, team.id, bob.id) == (403, "not_a_group_owner")
+
+
+def test_transfer_refusals(team, alice, bob, carol, dave):
+    set_member_role(alice, team.id, carol.id, "owner")
+    assert refused(transfer_ownership, bob, team.id, carol.id) == (403, "not_a_group_owner")  # an admin
+    assert refused(transfer_ownership, dave, team.id, alice.id) == (403, "not_a_member")
+    assert refused(transfer_ownership, alice, team.id, dave.id) == (404, "member_not_found")
+    assert refused(transfer_ownership, alice, team.id, carol.id) == (409, "already_an_owner")
+    assert refused(transfer_ownership, alice, team.id, alice.id) == (409, "already_an_owner")
+    assert refused(transfer_ownership, alice, 9999, bob.id) == (404, "group_not_found")
+
+
+# delete_group_by_owner
+
+def test_the_owner_deletes_the_group_through_the_operators_path(team, alice, bob, carol, sockets):
+    group_id = team.id
+    delete_group_by_owner(alice, group_id)
+    db.session.expire_all()
+    assert db.session.get(Conversation, group_id).archived_at is not None  # nobody posts any more
+    for socket in sockets.values():
+        (event, payload), = events(socket)
+        assert (event, payload["conversation"]["archived"]) == ("conversation:updated", True)
+    assert run_queued_jobs() == ["actions.group_admin.purge_deleted_group"] * 2  # its note, then the group
+    db.session.expire_all()
+    assert db.session.get(Conversation, group_id) is None
+    for socket in sockets.values():
+        assert events(socket) == [("conversation:removed", {"conversation_id": group_id, "reason": "deleted"})]
+
+
+def test_only_owners_delete(team, alice, bob, carol, dave):
+    assert refused(delete_group_by_owner, bob, team.id) == (403, "not_a_group_owner")
+    assert refused(delete_group_by_owner, carol, team.id) == (403, "not_a_group_owner")
+    assert refused(delete_group_by_owner, dave, team.id) == (403, "not_a_member")
+    assert refused(delete_group_by_owner, alice, 9999) == (404, "group_not_found")
+
+
+# preview_group
+
+def test_a_public_group_is_previewed_before_joining(alice, bob, carol):
+    from actions.messages import send_message
+
+    group = make_group(alice, "Open", [bob], visibility="public")
+    for number in range(25):
+        send_message(alice, group.id, f"message {number}")
+    before = database_rows()
+    found = preview_group(carol, group.id)
+    assert database_rows() == before  # reading it joins nothing, marks nothing
+    assert (found.group.id, found.member_count) == (group.id, 2)
+    assert [message.body for message in found.messages] == [f"message {number}" for number in range(5, 25)]
+
+
+def test_a_private_group_is_not_previewed_by_outsiders(alice, bob, carol):
+    from actions.direct import open_direct_conversation
+
+    group = make_group(alice, "Hidden", [bob])
+    assert refused(preview_group, carol, group.id) == (403, "not_a_member")
+    assert preview_group(bob, group.id).member_count == 2  # its members see it anyway
+    assert refused(preview_group, carol, 9999) == (404, "group_not_found")
+    direct = open_direct_conversation(alice, bob.id).conversation
+    assert refused(preview_group, carol, direct.id) == (404, "group_not_found")
+
+
+# Membership notes: what the operators' changes leave (actions.group_admin)
+
+def test_operators_changes_leave_notes_by_an_operator(operator, alice, bob, carol):
+    from actions.group_admin import add_group_member, remove_group_member, set_group_member_role
+
+    group = make_group(alice, "Team", [bob])
+    add_group_member(operator, group.id, carol.id)
+    set_group_member_role(operator, group.id, carol.id, "admin")
+    remove_group_member(operator, group.id, bob.id)
+    db.session.expire_all()
+    notes = db.session.execute(db.select(Message).where(Message.conversation_id == group.id)
+                               .order_by(Message.seq)).scalars()
+    assert [(message.kind, message.sender_id, message.body) for message in notes] == [
+        ("system", None, "An operator added Carol"), ("system", None, "An operator made Carol an admin"),
+        ("system", None, "An operator removed Bob")]

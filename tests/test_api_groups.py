@@ -120,7 +120,10 @@ def test_rename(client, alice, bob, headers, socket_client_for):
                             json={"name": "Renamed", "description": "Topic"})
     conversation = response.get_json()["conversation"]
     assert (response.status_code, conversation["name"], conversation["description"]) == (200, "Renamed", "Topic")
-    assert events(bob_socket) == [("conversation:updated", {"conversation": conversation})]
+    received = events(bob_socket)
+    assert received[0] == ("conversation:updated", {"conversation": conversation})
+    assert [(name, payload["message"]["system"]["event"]) for name, payload in received[1:]] == [
+        ("message:new", "group_renamed"), ("message:new", "description_changed")]
 
 
 def test_rename_refusals(client, alice, bob, headers):
@@ -174,3 +177,55 @@ def test_member_management_refusals(client, alice, bob, carol, headers):
         409, "last_owner")
     assert refused(client.patch, f"{members}/{dave.id}", headers=headers["alice"], json={"role": "admin"}) == (
         404, "member_not_found")
+
+
+# GET /api/groups/<id>/preview, POST /api/groups/<id>/owner, DELETE /api/groups/<id>
+
+def test_preview_a_public_group_then_join_it(client, alice, bob, carol, headers):
+    from actions.messages import send_message
+
+    group = make_group(alice, "Open", [bob], visibility="public")
+    send_message(bob, group.id, "hello there")
+    response = client.get(f"/api/groups/{group.id}/preview", headers=headers["carol"])
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["ok"] is True
+    assert (answer["conversation"]["name"], answer["conversation"]["member_count"]) == ("Open", 2)
+    assert "membership" not in answer["conversation"]
+    assert [(m["body"], m["sender"]["username"]) for m in answer["messages"]] == [("hello there", "bob")]
+    assert roles(group.id) == {"alice": "owner", "bob": "member"}  # previewing joins nothing
+    client.post(f"/api/groups/{group.id}/join", headers=headers["carol"])
+    messages = client.get(f"/api/conversations/{group.id}/messages", headers=headers["carol"]).get_json()["messages"]
+    assert [(m["kind"], m["body"], m["system"]) for m in messages][0] == ("system", "Carol joined the group", {
+        "event": "member_joined", "actor_id": carol.id, "actor_name": "Carol", "user_id": carol.id,
+        "user_name": "Carol"})
+    assert messages[1]["system"] is None  # an ordinary message
+
+
+def test_preview_refusals(client, alice, bob, headers):
+    private = make_group(alice, "Hidden", [bob])
+    assert refused(client.get, f"/api/groups/{private.id}/preview", headers=headers["carol"]) == (403, "not_a_member")
+    assert refused(client.get, "/api/groups/9999/preview", headers=headers["carol"]) == (404, "group_not_found")
+    assert refused(client.get, f"/api/groups/{private.id}/preview") == (401, "unauthorized")
+
+
+def test_hand_over_and_delete(client, alice, bob, carol, headers, socket_client_for):
+    group = make_group(alice, "Team", [bob, carol])
+    url = f"/api/groups/{group.id}"
+    assert refused(client.post, f"{url}/owner", headers=headers["bob"], json={"user_id": carol.id}) == (
+        403, "not_a_group_owner")
+    assert refused(client.post, f"{url}/owner", headers=headers["alice"], json={"user_id": "x"}) == (
+        400, "invalid_user_id")
+    assert refused(client.post, f"{url}/owner", headers=headers["alice"], json={"user_id": 9999}) == (
+        404, "member_not_found")
+    response = client.post(f"{url}/owner", headers=headers["alice"], json={"user_id": bob.id})
+    assert (response.status_code, response.get_json()["member"]["role"]) == (200, "owner")
+    assert roles(group.id) == {"alice": "admin", "bob": "owner", "carol": "member"}
+
+    assert refused(client.delete, url, headers=headers["alice"]) == (403, "not_a_group_owner")  # an admin now
+    carol_socket = socket_client_for("carol")
+    response = client.delete(url, headers=headers["bob"])
+    assert (response.status_code, response.get_json()) == (202, {"ok": True})
+    [(event, payload)] = events(carol_socket)
+    assert (event, payload["conversation"]["archived"]) == ("conversation:updated", True)
+    assert refused(client.post, f"/api/conversations/{group.id}/messages", headers=headers["carol"],
+                   json={"body": "still here?"}) == (403, "conversation_archived")

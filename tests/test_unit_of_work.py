@@ -28,7 +28,9 @@ def test_a_unit_that_fails_after_queuing_an_event_emits_nothing_and_stores_nothi
     with pytest.raises(Conflict), atomic():
         send_message(alice, group.id, "queued, then undone")
         add_member(alice, group.id, carol.id)
-        assert len(pending_events()) == 4  # MessageCreated, ConversationRead, ConversationJoined, MemberJoined
+        # MessageCreated, ConversationRead; ConversationJoined, MemberJoined, and the note's MessageCreated
+        # and ConversationRead (actions.group_notes)
+        assert len(pending_events()) == 6
         send_message(alice, group.id, "reuses c-1", client_id="c-1")  # refused: client_id_reused
     assert database_rows() == before
     assert captured_events == [] and pending_events() == []

@@ -1,4 +1,5 @@
-"""Groups: create, discover, join, leave; owners and admins manage members."""
+"""Groups: create, discover, preview, join, leave; owners and admins manage members; owners hand
+the group over or delete it."""
 from flask import jsonify, request
 
 from actions.conversations import conversation_summary
@@ -6,16 +7,19 @@ from actions.errors import InvalidInput
 from actions.groups import (
     add_member,
     create_group,
+    delete_group_by_owner,
     join_group,
     leave_group,
     list_public_groups,
+    preview_group,
     remove_member,
     set_member_role,
+    transfer_ownership,
     update_group,
 )
 from actions.validation import check_id, check_limit
 from blueprints.api import api_user, bp, json_body
-from payloads import conversation_payload, member_payload, summary_payload
+from payloads import conversation_payload, member_payload, message_payload, summary_payload
 
 
 @bp.post("/groups")
@@ -36,6 +40,14 @@ def public_groups():
     found = list_public_groups(request.args.get("q", ""), limit=check_limit(request.args.get("limit")))
     return jsonify({"ok": True, "groups": [conversation_payload(group, member_count=count)
                                            for group, count in found]})
+
+
+@bp.get("/groups/<id:conversation_id>/preview")
+def group_preview(conversation_id: int):
+    """A public group before joining: its newest messages (oldest first) and member count."""
+    found = preview_group(api_user(), conversation_id)
+    return jsonify({"ok": True, "conversation": conversation_payload(found.group, member_count=found.member_count),
+                    "messages": [message_payload(message) for message in found.messages]})
 
 
 @bp.post("/groups/<id:conversation_id>/join")
@@ -79,3 +91,17 @@ def set_role(conversation_id: int, user_id: int):
     """Set a member's {role}: owner, admin or member."""
     membership = set_member_role(api_user(), conversation_id, user_id, json_body().get("role"))
     return jsonify({"ok": True, "member": member_payload(membership)})
+
+
+@bp.post("/groups/<id:conversation_id>/owner")
+def transfer_owner(conversation_id: int):
+    """An owner hands the group to another member {user_id}: they become owner, the caller an admin."""
+    membership = transfer_ownership(api_user(), conversation_id, check_id(json_body().get("user_id"), "user_id"))
+    return jsonify({"ok": True, "member": member_payload(membership)})
+
+
+@bp.delete("/groups/<id:conversation_id>")
+def delete_group(conversation_id: int):
+    """An owner deletes the group: archived now, removed by a job; members get conversation:removed."""
+    delete_group_by_owner(api_user(), conversation_id)
+    return jsonify({"ok": True}), 202

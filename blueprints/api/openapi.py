@@ -52,6 +52,7 @@ SCHEMAS = {
                                                 "sender": {"anyOf": [ref("User"), {"type": "null"}]},
                                                 "excerpt": TEXT}), {"type": "null"}]},
                     "mentions": {"type": "array", "items": ID}, "mentions_all": FLAG,
+                    "system": {"anyOf": [obj({"event": TEXT}), {"type": "null"}]},
                     "reactions": {"type": "array", "items": obj({"emoji": TEXT, "count": ID, "user_ids": {
                         "type": "array", "items": ID}})}}),
     "Conversation": obj({"id": ID, "kind": {"enum": ["group", "direct"]}, "last_seq": COUNTER,
@@ -330,9 +331,16 @@ PATHS = {
         "post": route("Create a group", answer(201, {"conversation": ref("Conversation")}), body={
             "name*": TEXT, "description": TEXT, "visibility": {"enum": ["public", "private"]},
             "member_ids": {"type": "array", "items": ID, "maxItems": 500}})},
-    "/api/groups/{conversation_id}": {"patch": route(
-        "Rename or describe a group", answer(200, {"conversation": ref("Conversation")}),
-        body={"name": TEXT, "description": TEXT})},
+    "/api/groups/{conversation_id}": {
+        "patch": route("Rename or describe a group", answer(200, {"conversation": ref("Conversation")}),
+                       body={"name": TEXT, "description": TEXT}),
+        "delete": route("The owner deletes the group (archived now, removed by a job)", answer(202))},
+    "/api/groups/{conversation_id}/preview": {"get": route(
+        "A public group before joining: its newest messages and member count",
+        answer(200, {"conversation": ref("Conversation"), "messages": listing("Message")}))},
+    "/api/groups/{conversation_id}/owner": {"post": route(
+        "The owner hands the group to another member (the caller stays an admin)",
+        answer(200, {"member": ref("Member")}), body={"user_id*": ID})},
     "/api/groups/{conversation_id}/join": {"post": route("Join a public group", answer(200, {
         "conversation": ref("Conversation")}))},
     "/api/groups/{conversation_id}/leave": {"post": route("Leave a group", answer(200))},

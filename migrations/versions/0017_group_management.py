@@ -1,11 +1,11 @@
-"""Group management in the chat page
+"""Group management in the chat page: membership notes (system messages) carry what happened
 
 Revision ID: 0017_group_management
 Revises: 0016_lockout_by_name
 Create Date: 2026-12-02 19:15:00
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0017_group_management"
@@ -14,9 +14,13 @@ branch_labels = None
 depends_on = None
 
 
+# A plain ADD COLUMN (no batch): SQLite keeps the table and its search triggers (see 0014).
 def upgrade():
-    pass
+    op.add_column("messages", sa.Column("system_event", sa.Text(), nullable=True))
 
 
 def downgrade():
-    pass
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE messages DROP COLUMN system_event")  # SQLite 3.35+: no rebuild either
+    else:
+        op.drop_column("messages", "system_event")

@@ -36,7 +36,11 @@ def test_edit_renames_and_tells_members(operator, operator_client, alice, socket
     assert response.status_code == 302
     assert (reload(group).name, reload(group).description) == ("Lobby", "hi")
     received = events(socket)
-    assert names(received) == ["conversation:updated"] and received[0][1]["conversation"]["name"] == "Lobby"
+    assert names(received) == ["conversation:updated", "message:new", "message:new"]
+    assert received[0][1]["conversation"]["name"] == "Lobby"
+    # Membership notes, by "an operator" (actions.group_notes).
+    assert [message["message"]["body"] for _, message in received[1:]] == [
+        "An operator renamed the group to “Lobby”", "An operator changed the group's description"]
     [entry] = audit_entries("group.edit")
     assert (entry.before["name"], entry.after["name"], entry.actor_id) == ("General", "Lobby", operator.id)
 
