@@ -1,11 +1,13 @@
 """Privacy settings: who may start a direct chat with me, who sees my last-seen time (and
 whether I am online) and my read receipts. Enforced in actions.access; changing last seen tells
-my contacts what they may now see (actions.presence)."""
+my contacts what they may now see (actions.presence), changing read receipts tells the members of
+my conversations whose view of my read positions changed (actions.receipts)."""
 from __future__ import annotations
 
-from actions.access import privacy_of
+from actions.access import privacy_of, read_receipt_viewers
 from actions.errors import InvalidInput
 from actions.presence import announce_presence
+from actions.receipts import announce_receipt_visibility, read_receipt_audience
 from actions.validation import check_choice
 from events import atomic, queue_event
 from events.facts import PrivacyChanged
@@ -33,10 +35,17 @@ def update_privacy(user: User, changes: dict) -> PrivacySettings:
         settings = privacy_of(user.id)
         db.session.add(settings)
     last_seen_before = settings.last_seen
+    receipts_change = checked.get("read_receipts", settings.read_receipts) != settings.read_receipts
+    if receipts_change:  # who may see the read positions now, to tell those whose view changes
+        audience = read_receipt_audience(user.id)
+        receipt_viewers_before = read_receipt_viewers(user.id, {viewer for members in audience.values()
+                                                                for viewer in members})
     for name, value in checked.items():
         setattr(settings, name, value)
     db.session.flush()
     queue_event(PrivacyChanged(user.id))
     if settings.last_seen != last_seen_before:
         announce_presence(user.id)
+    if receipts_change:
+        announce_receipt_visibility(user.id, audience, receipt_viewers_before)
     return settings

@@ -4,16 +4,19 @@ conversation (`last_delivered_seq`, acked by a client) and how far they have rea
 (their `read_receipts` privacy setting and blocks: actions.access). Read implies delivered.
 
 When a position passes messages of others, their authors are told (`ReceiptMoved`): they are the
-only ones whose ticks change, so a big group is not told every member's every step."""
+only ones whose ticks change, so a big group is not told every member's every step. When a member
+changes who may see their read position (actions.privacy), the members whose view changed are told
+(`ReceiptVisibilityChanged`), per conversation they share: shown again, or hidden."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import case, func
+from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, read_receipt_viewers, visible_readers
 from events import atomic, queue_event
-from events.facts import ReceiptMoved
+from events.facts import ReceiptMoved, ReceiptVisibilityChanged
 from extensions import db
 from models import Membership, Message, User
 
@@ -80,3 +83,36 @@ def announce_receipts(membership: Membership, delivered_before: int, read_before
     if visible or hidden:
         queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, membership.last_delivered_seq,
                                  membership.last_read_seq, tuple(visible), tuple(hidden)))
+
+
+def read_receipt_audience(reader_id: int) -> dict[int, list[int]]:
+    """Who could see the reader's read positions: the other members of each of their conversations
+    (conversation id -> user ids)."""
+    mine = aliased(Membership)
+    audience: dict[int, list[int]] = {}
+    for conversation_id, user_id in db.session.execute(
+            db.select(Membership.conversation_id, Membership.user_id)
+            .join(mine, mine.conversation_id == Membership.conversation_id)
+            .where(mine.user_id == reader_id, Membership.user_id != reader_id)):
+        audience.setdefault(conversation_id, []).append(user_id)
+    return audience
+
+
+def announce_receipt_visibility(reader_id: int, audience: dict[int, list[int]], allowed_before: set[int]) -> None:
+    """The reader's privacy changed (called by actions.privacy, which decided it): `allowed_before`
+    (read_receipt_viewers before the change, among `audience`) is compared with who may see now,
+    and in each shared conversation the people whose view changed are told the reader's positions
+    there, the read one null for those it is hidden from now (their pages draw the ticks again)."""
+    viewers = {user_id for members in audience.values() for user_id in members}
+    allowed_now = read_receipt_viewers(reader_id, viewers)
+    shown, hidden = allowed_now - allowed_before, allowed_before - allowed_now
+    if not shown and not hidden:
+        return
+    positions = db.session.execute(
+        db.select(Membership.conversation_id, Membership.last_delivered_seq, Membership.last_read_seq)
+        .where(Membership.user_id == reader_id, Membership.conversation_id.in_(list(audience)))).all()
+    for conversation_id, delivered, read in sorted(positions):
+        members = set(audience[conversation_id])
+        if members & (shown | hidden):
+            queue_event(ReceiptVisibilityChanged(conversation_id, reader_id, max(delivered, read), read,
+                                                 tuple(sorted(members & shown)), tuple(sorted(members & hidden))))

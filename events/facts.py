@@ -104,10 +104,10 @@ class ConversationMuted(ToUser):
 
 
 @dataclass(frozen=True)
-class ReceiptMoved(Fact):
-    """A member's delivered or read position passed messages of others (actions.receipts): the
-    authors of those messages are told, for their ticks. `read_visible_to` may see the read
-    position, `read_hidden_from` only the delivered one (the reader's privacy settings, blocks)."""
+class ReceiptFact(Fact):
+    """A member's positions in one conversation, told to some people for their ticks:
+    `read_visible_to` may see the read position, `read_hidden_from` only the delivered one (the
+    reader's privacy settings, blocks). Rendered alike (`conversation:receipt`)."""
 
     conversation_id: int
     user_id: int
@@ -119,6 +119,19 @@ class ReceiptMoved(Fact):
     @property
     def recipients(self) -> Recipients:
         return Recipients.users(*self.read_visible_to, *self.read_hidden_from)
+
+
+@dataclass(frozen=True)
+class ReceiptMoved(ReceiptFact):
+    """A member's delivered or read position passed messages of others (actions.receipts): the
+    authors of those messages are told."""
+
+
+@dataclass(frozen=True)
+class ReceiptVisibilityChanged(ReceiptFact):
+    """A member changed who may see how far they read (their `read_receipts` privacy setting:
+    actions.privacy): in one conversation, `read_visible_to` may see the read position now and could
+    not before, `read_hidden_from` could and no longer may. Nobody else is told."""
 
 
 # Conversations and memberships.

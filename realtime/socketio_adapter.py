@@ -70,7 +70,7 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.ConversationMuted):
             return [emit_frame("conversation:muted", {"conversation_id": fact.conversation_id,
                                                       "muted": fact.muted}, _room_of(fact))]
-        if isinstance(fact, f.ReceiptMoved):  # the authors' ticks; read null where the reader hides it
+        if isinstance(fact, f.ReceiptFact):  # ticks; read null where the reader hides it
             receipt = {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
                        "last_delivered_seq": fact.last_delivered_seq}
             return [emit_frame("conversation:receipt", {**receipt, "last_read_seq": read}, [user_room(u) for u in to])

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from actions.blocks import block_user
+from actions.contacts import accept_contact_request, send_contact_request
 from actions.conversations import mark_read
 from actions.errors import ActionError
 from actions.messages import send_message
 from actions.privacy import update_privacy
 from actions.receipts import mark_delivered, read_receipts
-from events.facts import ConversationRead, ReceiptMoved
-from tests.factories import make_group
+from events.facts import ConversationRead, ReceiptMoved, ReceiptVisibilityChanged
+from tests.factories import make_group, make_user
 
 
 @pytest.fixture
@@ -81,6 +82,35 @@ def test_receipts_list_every_other_member_with_read_where_allowed(trio, alice, b
     assert seen == {bob.id: (3, None), carol.id: (2, 2)}
     update_privacy(alice, {"read_receipts": "nobody"})  # an exchange: she now sees nobody's
     assert [receipt.last_read_seq for receipt in read_receipts(alice, trio.id)] == [None, None]
+
+
+def visibility_of(fact_list):
+    return [fact for fact in fact_list if isinstance(fact, ReceiptVisibilityChanged)]
+
+
+def test_a_privacy_change_tells_exactly_the_members_whose_view_changed(trio, alice, bob, carol, captured_events):
+    """Per conversation shared with the reader: those who may see the read position now (shown) and
+    those who no longer may (hidden), with the reader's positions there; nobody whose view is the same."""
+    dave = make_user("dave")
+    direct = make_group(bob, "Two", [dave])  # another conversation of bob's, with someone else
+    mark_read(bob, trio.id, 2)
+    outcome = send_contact_request(bob, {"username": "alice"})
+    accept_contact_request(alice, outcome.request.id)
+    captured_events.clear()
+    update_privacy(bob, {"read_receipts": "contacts"})  # carol and dave (not contacts) lose sight
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (), (carol.id,)),
+                                              ReceiptVisibilityChanged(direct.id, bob.id, 0, 0, (), (dave.id,))]
+    captured_events.clear()
+    update_privacy(bob, {"read_receipts": "nobody"})  # alice, the contact, loses sight too; the others had
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (), (alice.id,))]
+    captured_events.clear()
+    update_privacy(bob, {"last_seen": "nobody", "read_receipts": "nobody"})  # no change of receipts: no fact
+    assert visibility_of(captured_events) == []
+    block_user(carol, bob.id)  # carol never sees it again, whatever bob allows
+    captured_events.clear()
+    update_privacy(bob, {"read_receipts": "everyone"})
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (alice.id,), ()),
+                                              ReceiptVisibilityChanged(direct.id, bob.id, 0, 0, (dave.id,), ())]
 
 
 def test_outsiders_are_refused(trio, captured_events):

@@ -29,17 +29,24 @@ def membership(user, conversation_id: int) -> dict:
     return user.api("GET", f"/conversations/{conversation_id}").json()["conversation"]["membership"]
 
 
-def test_ticks_go_sent_delivered_read_live(chat_page, api_user):
+def own_message_in_direct_chat(chat_page, api_user, text: str):
+    """alice's page with a direct chat with bob open and her message `text` in it: (alice's page,
+    her account, bob, the chat's id, the message's ticks, its seq)."""
     alice_account, bob = api_user("al"), api_user("bob")
     chat_id = direct_chat(alice_account, bob)
     alice = chat_page()
     alice.log_in(alice_account.username)
     alice.open(chat_id)
-    alice.type_and_send("did it arrive?")
+    alice.type_and_send(text)
     ticks = alice.page.locator("#message-list .message.own .ticks")
     expect(ticks).to_have_attribute("data-state", "sent")  # stored; none of bob's clients has it
+    seq = int(alice.page.locator("#message-list .message.own").get_attribute("data-seq"))
+    return alice, alice_account, bob, chat_id, ticks, seq
+
+
+def test_ticks_go_sent_delivered_read_live(chat_page, api_user):
+    alice, _, bob, chat_id, ticks, seq = own_message_in_direct_chat(chat_page, api_user, "did it arrive?")
     expect(ticks).to_have_text("✓")
-    seq = alice.page.locator("#message-list .message.own").get_attribute("data-seq")
 
     assert bob.api("POST", f"/conversations/{chat_id}/delivered", json={"seq": int(seq)}).ok
     expect(ticks).to_have_attribute("data-state", "delivered")
@@ -119,4 +126,23 @@ def test_many_unread_open_at_the_new_messages_divider_and_read_only_what_is_seen
     alice.page.locator("#message-scroller").evaluate("node => { node.scrollTop = node.scrollHeight; }")
     wait_for(lambda: membership(alice_account, group["id"])["last_read_seq"] == 75, what="read to the end")
     expect(alice.conversation(group["id"]).locator(".unread-badge")).to_have_count(0)
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_privacy_change_redraws_the_ticks_of_open_pages(chat_page, api_user):
+    """Bob hides his read receipts: alice's open page goes from "read" to "delivered" at once, and back
+    when he shows them again; alice hiding her own ("nobody" works both ways) redraws her page too."""
+    alice, alice_account, bob, chat_id, ticks, seq = own_message_in_direct_chat(chat_page, api_user, "read this")
+    assert bob.api("POST", f"/conversations/{chat_id}/read", json={"seq": seq}).ok
+    expect(ticks).to_have_attribute("data-state", "read")
+
+    assert bob.api("PUT", "/me/privacy", json={"read_receipts": "nobody"}).ok
+    expect(ticks).to_have_attribute("data-state", "delivered")
+    assert bob.api("PUT", "/me/privacy", json={"read_receipts": "everyone"}).ok
+    expect(ticks).to_have_attribute("data-state", "read")
+    # Her own setting, changed elsewhere (another device): her page asks for the receipts again.
+    assert alice_account.api("PUT", "/me/privacy", json={"read_receipts": "nobody"}).ok
+    expect(ticks).to_have_attribute("data-state", "delivered")
+    assert alice_account.api("PUT", "/me/privacy", json={"read_receipts": "everyone"}).ok
+    expect(ticks).to_have_attribute("data-state", "read")
     assert_nothing_went_wrong(alice)

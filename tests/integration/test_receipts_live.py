@@ -89,6 +89,55 @@ def test_read_receipts_hidden_by_privacy_still_show_delivery(live_server):
         author.disconnect()
 
 
+def test_a_privacy_change_hides_and_shows_read_positions_live(live_server):
+    """The reader changes `read_receipts` (REST, then the socket): the other members' open pages learn
+    it at once, per shared conversation (`conversation:receipt`, read null while hidden); a member whose
+    view did not change is told nothing."""
+    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
+    response = alice.api("POST", "/groups", json={"name": "Privacy", "member_ids": [bob.id, carol.id]})
+    group = response.json()["conversation"]["id"]
+    chat = open_direct(alice, bob)
+    sockets = {name: user.socket(LISTEN + ("privacy:updated",))
+               for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    try:
+        from_alice = send(sockets["alice"], group, "read me")
+        assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": from_alice["seq"]})["ok"]
+        assert receipts_seen(sockets["alice"], 1) == [receipt(group, bob, 1, 1)]
+        sockets["alice"].received["conversation:receipt"].clear()
+        # Bob and alice become contacts: "contacts" then hides bob's reading from carol only.
+        request = bob.api("POST", "/contacts/requests", json={"username": alice.username}).json()["request"]
+        assert alice.api("POST", f"/contacts/requests/{request['id']}/accept").ok
+        assert bob.api("PUT", "/me/privacy", json={"read_receipts": "contacts"}).ok
+        assert receipts_seen(sockets["carol"], 1) == [receipt(group, bob, 1, None)]
+        # "nobody": now alice too, in both conversations she shares with bob.
+        assert bob.api("PUT", "/me/privacy", json={"read_receipts": "nobody"}).ok
+        hidden = receipts_seen(sockets["alice"], 2)
+        assert sorted(hidden, key=lambda frame: frame["conversation_id"]) == sorted(
+            [receipt(group, bob, 1, None), receipt(chat, bob, 0, None)], key=lambda frame: frame["conversation_id"])
+        (listed,) = [entry for entry in alice.api("GET", f"/conversations/{group}/receipts").json()["receipts"]
+                     if entry["user_id"] == bob.id]
+        assert listed["last_read_seq"] is None
+        # Over the socket, back to "everyone": both see it again.
+        answer = sockets["bob"].call("privacy:update", {"read_receipts": "everyone"})
+        assert answer["ok"] and answer["privacy"]["read_receipts"] == "everyone"
+        assert receipts_seen(sockets["carol"], 2)[1] == receipt(group, bob, 1, 1)
+        shown = receipts_seen(sockets["alice"], 4)[2:]
+        assert sorted(shown, key=lambda frame: frame["conversation_id"]) == sorted(
+            [receipt(group, bob, 1, 1), receipt(chat, bob, 0, 0)], key=lambda frame: frame["conversation_id"])
+        # Bob himself hears only his own settings; the same value again tells the others nothing.
+        wait_for(lambda: len(sockets["bob"].received["privacy:updated"]) == 3, what="bob's privacy:updated")
+        assert bob.api("PUT", "/me/privacy", json={"read_receipts": "everyone"}).ok
+        marker = send(sockets["carol"], group, "marker")  # carol's message read by bob: alice is not told
+        assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": marker["seq"]})["ok"]
+        assert receipts_seen(sockets["carol"], 3)[2] == receipt(group, bob, marker["seq"], marker["seq"])
+        # (Carol's sending read alice's message: alice hears that, and nothing more of bob.)
+        assert receipts_seen(sockets["alice"], 5)[4:] == [receipt(group, carol, marker["seq"], marker["seq"])]
+        assert sockets["bob"].received["conversation:receipt"] == []
+    finally:
+        for socket in sockets.values():
+            socket.disconnect()
+
+
 def test_in_a_group_only_the_authors_passed_are_told(live_server):
     alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
     response = alice.api("POST", "/groups", json={"name": "Ticks", "member_ids": [bob.id, carol.id]})

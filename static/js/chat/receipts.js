@@ -23,6 +23,11 @@ export class Receipts {
 
   bind(on) {
     on("conversation:receipt", (receipt) => this.applyReceipt(receipt));
+    // The user changed their own read-receipts setting (here or elsewhere): "nobody" also hides the others'
+    // read positions from them, and leaving it shows them again, so what is held is fetched anew.
+    on("privacy:updated", () => {
+      for (const conversationId of this.members.keys()) this.load(conversationId);
+    });
   }
 
   /** Everything the server holds for one conversation (after opening it, and after every reconnect). */
