@@ -1,7 +1,6 @@
 """Accounts: registration, password checks, API tokens, user search."""
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.sessions import touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
+    PHONE_LIKE,
     check_email,
     check_password,
     check_phone,
@@ -32,7 +32,6 @@ from models.time import isoformat, utcnow
 from models.user import check_password_of_nobody
 
 TOKEN_PREFIX = "sbt_"
-PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")
 
 
 @atomic()
@@ -67,7 +66,9 @@ def authenticate(username: str, password: str, client_address: str | None = None
                  trusted_user_ids: Collection[int] = ()) -> User:
     """The user with these credentials, if active; one vague error otherwise. Failed attempts are
     limited per account and per client address (429 `rate_limited`), checked before any hashing,
-    and lock the account after LOCKOUT_FAILURES in a row (429 `account_locked`: actions/lockout.py).
+    and lock the name after LOCKOUT_FAILURES in a row, whether an account has it or not (429
+    `account_locked`: actions/lockout.py). An inactive account (deactivated, suspended) is told
+    only after its right password: before, it is refused as any wrong password is.
     A browser where the account's owner logged in before (`trusted_user_ids`) is spared the
     account's limit and lock, which a guesser elsewhere could keep up: only its address counts."""
     attempts = [count_login_attempt(None, client_address)]
@@ -77,7 +78,7 @@ def authenticate(username: str, password: str, client_address: str | None = None
     user = find_account_by_login(username)
     if user is None or user.id not in trusted_user_ids:
         attempts.append(count_login_attempt(username, None))
-        check_not_locked(user)
+        check_not_locked(username)  # per name as typed, known or not: a lock tells nothing
     # An unknown name is hashed too: it takes as long to refuse as a wrong password.
     if user is None or not user.check_password(password):
         if user is None:
@@ -87,7 +88,7 @@ def authenticate(username: str, password: str, client_address: str | None = None
     check_account_active(user)
     for attempt in attempts:
         attempt.refund()  # only failures count: a user logging in again and again is not guessing
-    note_successful_login(user)
+    note_successful_login(username)
     if user.password_needs_rehash():  # PASSWORD_HASH_METHOD changed: the password is at hand now
         user.set_password(password)
     return user

@@ -1,17 +1,24 @@
-"""Per-account lockout after repeated failed logins, which decays and which operators can lift.
+"""Lockout after repeated failed logins, per login name, which decays and which operators can lift.
 
-After LOCKOUT_FAILURES wrong passwords in a row an account is locked for LOCKOUT_SECONDS, and
-each further lock lasts twice as long as the one before, up to LOCKOUT_MAX_SECONDS. While it is
-locked a login is refused with 429 `account_locked` before any password is looked at, and the
-refused attempts are not counted: a guesser cannot make the lock longer, only wait for its end
-and start ten failures again. A successful login starts the count of failures again; a quiet
-day (no failure) forgets the doubling too.
+After LOCKOUT_FAILURES wrong passwords in a row for one login name (as typed and normalized: a
+username, an email address, a phone number) the name is locked for LOCKOUT_SECONDS, and each
+further lock lasts twice as long as the one before, up to LOCKOUT_MAX_SECONDS. While it is
+locked a login with that name is refused with 429 `account_locked` before any password is looked
+at, and the refused attempts are not counted: a guesser cannot make the lock longer, only wait for
+its end and start ten failures again. A successful login starts the count of failures again; a
+quiet day (no failure) forgets the doubling, and the row.
+
+The count is kept per name whether or not an account has it: an unknown name locks exactly as a
+known one does, so neither the lock nor its absence tells that a name exists. (An account's
+username, email and phone are three names, each with its own count: counting them together would
+tell, to whoever fails with two of them, that they are one account's.)
 
 What keeps an attacker from locking the owner out for ever (as GitHub and Slack do it, and
 OWASP's "device cookies"): a browser in which the account's owner has logged in before carries a
 signed cookie that says so (blueprints/auth/trusted_device.py), and the lock does not apply to
 it; its failures are still limited per address (LOGIN_ATTEMPTS_PER_MINUTE). An operator can
-lift a lock (audited), and a password reset by code (which proves the owner) ends it too.
+lift the locks of an account's names (audited), and a password reset by code (which proves the
+owner) ends them too.
 
 A failed login's bookkeeping is committed in a transaction of its own: the request that carries
 it is refused, and its unit rolls back.
@@ -27,12 +34,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from actions.access import access_operator
 from actions.audit import record
-from actions.errors import NotFound
-from actions.rate_limits import RateLimited
+from actions.errors import InvalidInput, NotFound
+from actions.rate_limits import RateLimited, hashed
 from actions.security_log import record_refusal, record_security_event
+from actions.validation import PHONE_LIKE, check_email, check_phone, is_clean_text
 from events import atomic
 from extensions import db
-from models import AccountLockout, User
+from models import LoginLockout, User
 from models.time import isoformat, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,7 +58,7 @@ class AccountLocked(RateLimited):
 
 @dataclass(frozen=True)
 class LockoutState:
-    """What operators see of an account's lockout."""
+    """What operators see of an account's lockout (the most of its names' counts and locks)."""
 
     failures: int
     level: int
@@ -65,46 +73,64 @@ class LockoutState:
         return f"not locked ({self.failures} failed logins since the last success)"
 
 
-def check_not_locked(user: User | None, trusted: bool = False) -> None:
-    """AccountLocked if `user`'s account is locked, unless this browser is trusted for it."""
-    if user is None or trusted or current_app.config["LOCKOUT_FAILURES"] <= 0:
+def login_name_key(login: object) -> str | None:
+    """The lockout's key for a login name as typed, known or not: normalized as an account's names
+    are stored (an email address as check_email writes it, a phone number in E.164, anything else
+    in lower case), then hashed; None for what no login can name."""
+    if not isinstance(login, str) or not is_clean_text(login) or not login.strip():
+        return None
+    name = login.strip()
+    normalize = check_email if "@" in name else check_phone if PHONE_LIKE.fullmatch(name) else None
+    if normalize is not None:
+        try:
+            name = normalize(name) or name
+        except InvalidInput:
+            pass  # no such address: the name as typed
+    return hashed(name.lower())
+
+
+def check_not_locked(login: object, trusted: bool = False) -> None:
+    """AccountLocked if the login name `login` is locked, unless this browser is trusted for its account."""
+    key = login_name_key(login)
+    if key is None or trusted or current_app.config["LOCKOUT_FAILURES"] <= 0:
         return
-    lockout = db.session.get(AccountLockout, user.id)
+    lockout = db.session.get(LoginLockout, key)
     now = utcnow()
     if lockout is not None and lockout.locked_until is not None and lockout.locked_until > now:
         raise AccountLocked((lockout.locked_until - now).total_seconds())
 
 
 def note_failed_login(user: User | None, typed_name: object) -> None:
-    """A wrong password (or an unknown name): counted against the account, which may lock it,
-    and logged; committed at once, in a transaction of its own."""
+    """A wrong password, or a name no account has: counted against the name as typed, which may
+    lock it, and logged; committed at once, in a transaction of its own."""
     name = typed_name if isinstance(typed_name, str) else None
-    if user is None:
-        record_refusal("login_failed", username=name, detail="unknown account")
-        return
-    record_refusal("login_failed", user=user, username=name, detail="wrong password")
-    if current_app.config["LOCKOUT_FAILURES"] <= 0:
+    record_refusal("login_failed", user=user, username=name, detail="wrong password" if user else "unknown account")
+    key = login_name_key(typed_name)
+    if key is None or current_app.config["LOCKOUT_FAILURES"] <= 0:
         return
     try:
-        locked_for = _count_failure(user.id)
+        locked_for = _count_failure(key)
     except Exception:  # noqa: BLE001  (the refusal stands; the per-minute limit still holds)
-        log.warning("could not count a failed login of user %s", user.id, exc_info=True)
+        log.warning("could not count a failed login (user %s)", user.id if user else None, exc_info=True)
         return
     if locked_for:
-        record_refusal("account_locked", user=user, detail=f"for {locked_for} s after "
+        record_refusal("account_locked", user=user, username=name, detail=f"for {locked_for} s after "
                        f"{current_app.config['LOCKOUT_FAILURES']} failed logins")
 
 
-def _count_failure(user_id: int) -> int:
+def _count_failure(key: str) -> int:
     """One more failure, in its own transaction; the lock's length in seconds if it locked now."""
     config = current_app.config
     now = utcnow()
-    table = AccountLockout.__table__
+    table = LoginLockout.__table__
     with db.engine.begin() as connection:
+        # Names a day quiet are forgotten (their doubling is): unknown names do not pile up.
+        connection.execute(db.delete(table).where(table.c.last_failure_at < now - FORGOTTEN_AFTER,
+                                                  (table.c.locked_until.is_(None)) | (table.c.locked_until < now)))
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        connection.execute(insert(table).values(user_id=user_id, failures=0, level=0)
-                           .on_conflict_do_nothing(index_elements=["user_id"]))
-        row = connection.execute(db.select(table).where(table.c.user_id == user_id).with_for_update()).one()
+        connection.execute(insert(table).values(name_key=key, failures=0, level=0)
+                           .on_conflict_do_nothing(index_elements=["name_key"]))
+        row = connection.execute(db.select(table).where(table.c.name_key == key).with_for_update()).one()
         failures, level = row.failures, row.level
         if row.locked_until is not None and row.locked_until > now:
             return 0  # a concurrent attempt already locked it: nothing is extended
@@ -116,38 +142,46 @@ def _count_failure(user_id: int) -> int:
             level += 1
             locked_for = min(config["LOCKOUT_SECONDS"] * 2 ** min(level - 1, 30), config["LOCKOUT_MAX_SECONDS"])
             locked_until, failures = now + timedelta(seconds=locked_for), 0
-        connection.execute(db.update(table).where(table.c.user_id == user_id).values(
+        connection.execute(db.update(table).where(table.c.name_key == key).values(
             failures=failures, level=level, locked_until=locked_until, last_failure_at=now))
     return locked_for
 
 
-def note_successful_login(user: User) -> None:
-    """The right password: the failures in a row start again from zero (the doubling stays)."""
-    lockout = db.session.get(AccountLockout, user.id)
+def note_successful_login(login: object) -> None:
+    """The right password for the name `login`: its failures in a row start again from zero (the doubling stays)."""
+    key = login_name_key(login)
+    lockout = db.session.get(LoginLockout, key) if key is not None else None
     if lockout is not None and lockout.failures:
         lockout.failures = 0
 
 
+def _lockouts_of(user: User) -> list[LoginLockout]:
+    """The counts of the account's names: its username, its email address, its phone number."""
+    keys = {login_name_key(name) for name in (user.username, user.email, user.phone) if name}
+    keys.discard(None)
+    return list(db.session.execute(db.select(LoginLockout).where(LoginLockout.name_key.in_(keys))).scalars())
+
+
 def lockout_state(user: User) -> LockoutState | None:
-    """The account's failures and lock, None if it never failed a login."""
-    lockout = db.session.get(AccountLockout, user.id)
-    if lockout is None:
+    """The account's failures and lock (the most of its names'), None if none of them failed lately."""
+    lockouts = _lockouts_of(user)
+    if not lockouts:
         return None
-    return LockoutState(lockout.failures, lockout.level, lockout.locked_until)
+    locks = [lockout.locked_until for lockout in lockouts if lockout.locked_until is not None]
+    return LockoutState(max(lockout.failures for lockout in lockouts), max(lockout.level for lockout in lockouts),
+                        max(locks) if locks else None)
 
 
 @atomic()
 def lift_lockout(operator: User, user_id: int) -> User:
-    """An operator unlocks an account: no lock, no failures, no doubling; audited and logged."""
+    """An operator unlocks an account (each of its names): no lock, no failures, no doubling; audited and logged."""
     operator = access_operator(operator)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user_not_found", "No such user.")
-    lockout = db.session.get(AccountLockout, user.id)
-    before = _snapshot(lockout)
-    if lockout is not None:
-        lockout.failures, lockout.level, lockout.locked_until = 0, 0, None
-    record(operator, "user.unlock", "user", user.id, before, _snapshot(lockout))
+    before = _snapshot(lockout_state(user))
+    _clear(user)
+    record(operator, "user.unlock", "user", user.id, before, _snapshot(None))
     record_security_event("lockout_lifted", user=user, detail=f"by operator {operator.username}")
     return user
 
@@ -155,13 +189,20 @@ def lift_lockout(operator: User, user_id: int) -> User:
 @atomic()
 def end_lockout(user: User) -> None:
     """The owner proved who they are another way (a password reset by code): no lock, no failures."""
-    lockout = db.session.get(AccountLockout, user.id)
-    if lockout is not None and (lockout.locked_until is not None or lockout.failures):
-        lockout.failures, lockout.level, lockout.locked_until = 0, 0, None
+    if _clear(user):
         record_security_event("lockout_lifted", user=user, detail="password reset")
 
 
-def _snapshot(lockout: AccountLockout | None) -> dict:
-    if lockout is None:
+def _clear(user: User) -> bool:
+    """Whether any of the account's names had failures or a lock (now gone)."""
+    lockouts = [lockout for lockout in _lockouts_of(user) if lockout.locked_until is not None or lockout.failures
+                or lockout.level]
+    for lockout in lockouts:
+        lockout.failures, lockout.level, lockout.locked_until = 0, 0, None
+    return bool(lockouts)
+
+
+def _snapshot(state: LockoutState | None) -> dict:
+    if state is None:
         return {"failures": 0, "level": 0, "locked_until": None}
-    return {"failures": lockout.failures, "level": lockout.level, "locked_until": lockout.locked_until}
+    return {"failures": state.failures, "level": state.level, "locked_until": state.locked_until}

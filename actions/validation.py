@@ -29,6 +29,7 @@ from i18n import LANGUAGES
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")  # a login name read as a phone number (if no username)
 # The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
 # and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
 MAX_SAFE_INTEGER = 2**53 - 1

@@ -1,6 +1,5 @@
 """Database models. Import from here: `from models import User, Message`."""
 from models.account_code import AccountCode
-from models.account_lockout import AccountLockout
 from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AuditEntry
@@ -8,6 +7,7 @@ from models.contact import Block, Contact, ContactRequest, PrivacySettings
 from models.conversation import Conversation, Membership
 from models.invite import Invite
 from models.job_failure import JobFailure
+from models.login_lockout import LoginLockout
 from models.login_session import LoginSession
 from models.message import Message, MessageMention, MessageReaction
 from models.push_subscription import PushSubscription
@@ -17,8 +17,8 @@ from models.security_event import SecurityEvent
 from models.two_factor import RecoveryCode, TwoFactor
 from models.user import User
 
-__all__ = ["AccountCode", "AccountLockout", "ApiToken", "Attachment", "AuditEntry", "Block", "Contact",
-           "ContactRequest", "Conversation", "Invite", "JobFailure", "LoginSession", "Membership", "Message",
-           "MessageMention", "MessageReaction",
+__all__ = ["AccountCode", "ApiToken", "Attachment", "AuditEntry", "Block", "Contact",
+           "ContactRequest", "Conversation", "Invite", "JobFailure", "LoginLockout", "LoginSession", "Membership",
+           "Message", "MessageMention", "MessageReaction",
            "PrivacySettings", "PushSubscription", "QrLogin", "RecoveryCode", "Report", "SecurityEvent", "TwoFactor",
            "User"]

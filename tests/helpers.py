@@ -30,8 +30,8 @@ def names(received: list[tuple[str, object]]) -> list[str]:
     return [name for name, _ in received]
 
 
-# A refused login leaves a trace on purpose: the security log's row and the account's failure count.
-RECORDS_OF_REFUSALS = {"security_events", "account_lockouts"}
+# A refused login leaves a trace on purpose: the security log's row and the login name's failure count.
+RECORDS_OF_REFUSALS = {"security_events", "login_lockouts"}
 
 
 def database_rows() -> dict[str, list[tuple]]:

@@ -1,16 +1,17 @@
-"""actions/lockout.py through the login page and POST /api/tokens: an account locks after
+"""actions/lockout.py through the login page and POST /api/tokens: a login name locks after
 LOCKOUT_FAILURES wrong passwords in a row, each next lock twice as long up to a cap; a lock is
 not extended by attempts during it, ends by itself, spares a browser its owner logged in from,
-and an operator can lift it (audited). Unknown names are hashed like known ones. The security
+and an operator can lift it (audited). Unknown names are hashed like known ones and lock the same
+way, on every login path; an inactive account is told only after its right password. The security
 log has a row for each of these. Times move by rewriting the lock, never by sleeping."""
 from datetime import timedelta
 
 import pytest
 
 import models.user
-from actions.lockout import lift_lockout, lockout_state
+from actions.lockout import lift_lockout, lockout_state, login_name_key
 from extensions import db
-from models import AccountLockout, SecurityEvent
+from models import LoginLockout, SecurityEvent
 from models.time import utcnow
 from tests.admin.conftest import audit_entries, logged_in
 from tests.factories import PASSWORD
@@ -35,8 +36,8 @@ def log_rows(*kinds) -> list[tuple]:
 
 
 def end_the_lock(user) -> None:
-    """As if the lock's time had passed (the failures' times move back with it)."""
-    lockout = db.session.get(AccountLockout, user.id)
+    """As if the lock of the user's name had passed (the failures' times move back with it)."""
+    lockout = db.session.get(LoginLockout, login_name_key(user.username))
     lockout.locked_until = utcnow() - timedelta(seconds=1)
     lockout.last_failure_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
@@ -114,17 +115,85 @@ def test_a_browser_the_owner_logged_in_from_is_spared_the_lock(app, alice):
     assert [row[2] for row in log_rows("login")] == ["password", "password"]
 
 
-def test_unknown_names_are_hashed_like_known_ones_and_never_lock(client, alice, spy_hashing):
+def test_unknown_names_are_hashed_like_known_ones_and_lock_the_same_way(client, alice, spy_hashing):
     assert error_of(token_request(client, "nobody", "a guess")) == (401, "invalid_credentials")
     assert error_of(token_request(client, "alice", "a guess")) == (401, "invalid_credentials")
     assert [password for _, password in spy_hashing] == ["a guess", "a guess"]
     dummy, real = spy_hashing[0][0], spy_hashing[1][0]
     assert dummy.split("$")[0] == real.split("$")[0]  # the same method and cost as a real account's
-    for _ in range(5):
-        assert token_request(client, "nobody", "a guess").status_code == 401
+    for name in ("nobody", "alice"):
+        assert [token_request(client, name, "a guess").status_code for _ in range(2)] == [401, 401]
+    spy_hashing.clear()
+    unknown, known = token_request(client, "Nobody ", "a guess"), token_request(client, "alice", PASSWORD)
+    assert error_of(unknown) == error_of(known) == (429, "account_locked")  # the name as typed, normalized
+    assert unknown.headers["Retry-After"] == known.headers["Retry-After"]
+    assert unknown.get_json()["error"]["message"] == known.get_json()["error"]["message"]
+    assert spy_hashing == []
     assert log_rows("login_failed")[0] == ("login_failed", "nobody", "unknown account")
-    assert [(row.user_id, row.failures) for row in db.session.execute(db.select(AccountLockout)).scalars()] == [
-        (alice.id, 1)]  # alice's one failure; "nobody" has no account to lock
+    assert log_rows("account_locked") == [("account_locked", "nobody", "for 60 s after 3 failed logins"),
+                                          ("account_locked", "alice", "for 60 s after 3 failed logins")]
+    assert db.session.execute(db.select(db.func.count()).select_from(LoginLockout)).scalar() == 2
+    assert token_request(client, "somebody", "a guess").status_code == 401  # another name: its own count
+
+
+def test_each_name_of_an_account_counts_apart(client, alice):
+    alice.email = "alice@example.com"
+    db.session.commit()
+    for _ in range(3):
+        assert token_request(client, "alice@example.com", "wrong").status_code == 401
+    assert error_of(token_request(client, "ALICE@example.com", PASSWORD)) == (429, "account_locked")
+    # Counting the names together would tell whoever fails with two names that they are one account's.
+    assert token_request(client, "alice", PASSWORD).status_code == 201
+    assert lockout_state(alice).locked()  # operators see the account's names together
+
+
+def test_a_day_quiet_name_is_forgotten(client, alice):
+    token_request(client, "nobody", "a guess")
+    db.session.execute(db.update(LoginLockout).values(last_failure_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    token_request(client, "alice", "wrong")
+    db.session.expire_all()
+    assert [row.name_key for row in db.session.execute(db.select(LoginLockout)).scalars()] == [
+        login_name_key("alice")]
+
+
+def test_inactive_accounts_are_told_only_after_the_right_password(app, client, alice, bob, spy_hashing):
+    app.config["LOCKOUT_FAILURES"] = 10  # three paths, one wrong password each, before the right one
+    alice.active = False
+    bob.active, bob.suspended_until, bob.suspension_reason = False, utcnow() + timedelta(days=1), "spam"
+    db.session.commit()
+    page = app.test_client()
+    for name in ("alice", "bob"):
+        assert error_of(token_request(client, name, "wrong")) == (401, "invalid_credentials")
+        refused = page.post("/login", data={"username": name, "password": "wrong"})
+        assert refused.status_code == 400 and "deactivated" not in refused.get_data(as_text=True)
+        assert "suspended" not in refused.get_data(as_text=True)
+        assert error_of(client.post("/api/accounts/confirm", json={"username": name, "password": "wrong",
+                                                                   "code": "123456"})) == (401, "invalid_credentials")
+    assert len(spy_hashing) == 6  # each wrong password hashed, as for an active account
+    assert error_of(token_request(client, "alice", PASSWORD)) == (401, "account_deactivated")
+    suspended = token_request(client, "bob", PASSWORD).get_json()["error"]
+    assert (suspended["code"], suspended["reason"]) == ("account_suspended", "spam")
+    assert "deactivated" in page.post("/login", data={"username": "alice", "password": PASSWORD}).get_data(
+        as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/accounts/confirm", "/api/accounts/resend"])
+def test_every_login_path_locks_unknown_names_as_known_ones(app, alice, path):
+    client = app.test_client()
+
+    def attempt(name, password):
+        if path == "/login":
+            response = client.post(path, data={"username": name, "password": password})
+            return response.status_code, "locked" in response.get_data(as_text=True)
+        response = client.post(path, json={"username": name, "password": password, "code": "123456"})
+        return error_of(response)
+
+    for name in ("alice", "nobody"):
+        for _ in range(3):
+            assert attempt(name, "wrong") in ((400, False), (401, "invalid_credentials"))
+    assert attempt("alice", PASSWORD) == attempt("nobody", PASSWORD) != attempt("somebody", PASSWORD)
+    assert attempt("alice", PASSWORD) in ((429, True), (429, "account_locked"))
 
 
 def test_an_operator_lifts_a_lock_with_an_audit_entry(app, client, alice, operator):
