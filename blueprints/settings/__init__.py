@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("settings", __name__)
 
 
-from blueprints.settings import language, privacy, profile, routes  # noqa: E402,F401
+from blueprints.settings import language, privacy, profile, routes, theme  # noqa: E402,F401

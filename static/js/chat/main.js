@@ -1,9 +1,11 @@
 // Entry point of the chat page: read who we are from the page and start the client.
 
 import { ChatApp } from "./app.js";
+import { Keyboard } from "./keyboard.js";
 
 const root = document.getElementById("app");
 const me = JSON.parse(root.dataset.me);
 const app = new ChatApp(me);
 window.switchboard = app; // for debugging from the console
 app.start();
+new Keyboard(app); // Tab order, Up to edit, Esc, Ctrl/Cmd+K (keyboard.js)

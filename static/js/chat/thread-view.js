@@ -246,7 +246,7 @@ export class ThreadView {
     }
     return el("div", { className: "message-actions" }, [
       ...depth,
-      el("button", { className: "link-button", text: t("Edit"), attrs: { type: "button", "aria-label": t("Edit message") },
+      el("button", { className: "link-button edit-action", text: t("Edit"), attrs: { type: "button", "aria-label": t("Edit message") },
         on: { click: () => this.callbacks.onEdit(message) } }),
       el("button", { className: "link-button", text: t("Delete"),
         attrs: { type: "button", "aria-label": t("Delete message") },

@@ -1,0 +1,129 @@
+// The chat page's keyboard paths (issue 8). The shown messages are one Tab stop: Up/Down move
+// between messages, Right/Left through one message's buttons and links, Esc back to the message;
+// so Tab goes from the conversation's header through one message to the composer, never through
+// every message's buttons. Up in an empty composer edits one's last message; Esc closes any open
+// dialog, modal or not; Ctrl/Cmd+K opens the quick switcher (quick-switcher.js).
+
+import { $ } from "./dom.js";
+import { QuickSwitcher } from "./quick-switcher.js";
+
+const MESSAGE = "li.message";
+const CONTROLS = "button, a[href], input, select, textarea, [tabindex]";
+
+const shown = (element) => element.getClientRects().length > 0;
+const typing = (element) => element.matches("input, textarea, select, [contenteditable]");
+
+/** The messages as one roving Tab stop (the WAI-ARIA "roving tabindex" pattern). */
+class MessageKeys {
+  constructor(lists) {
+    this.lists = lists;
+    this.current = null; // the message that holds the Tab stop: the last one focused, else the newest
+    this.queued = false;
+    const observer = new MutationObserver(() => this.schedule());
+    for (const list of lists) {
+      observer.observe(list, { childList: true, subtree: true });
+      list.addEventListener("keydown", (event) => this.key(event));
+      list.addEventListener("focusin", (event) => this.focused(event));
+    }
+    this.refresh();
+  }
+
+  items() {
+    return this.lists.flatMap((list) => [...list.querySelectorAll(`:scope > ${MESSAGE}`)]);
+  }
+
+  schedule() {
+    if (this.queued) return;
+    this.queued = true;
+    queueMicrotask(() => {
+      this.queued = false;
+      this.refresh();
+    });
+  }
+
+  /** One message takes Tab; every control inside a message is reached with the arrow keys. */
+  refresh() {
+    const items = this.items();
+    if (!items.includes(this.current)) this.current = items[items.length - 1] || null;
+    for (const item of items) {
+      item.tabIndex = item === this.current ? 0 : -1;
+      for (const control of item.querySelectorAll(CONTROLS)) control.tabIndex = -1;
+    }
+  }
+
+  focused(event) {
+    const item = event.target.closest(MESSAGE);
+    if (!item || item === this.current) return;
+    this.current = item;
+    this.refresh();
+  }
+
+  key(event) {
+    const item = event.target.closest(MESSAGE);
+    if (!item || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (event.target !== item && typing(event.target)) return;
+    const next = this.target(event.key, item, event.target);
+    if (!next) return;
+    event.preventDefault();
+    event.stopPropagation(); // Esc back to the message must not close anything else
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  target(key, item, from) {
+    const items = this.items();
+    const controls = [...item.querySelectorAll(CONTROLS)].filter(shown);
+    const index = controls.indexOf(from);
+    const onItem = from === item;
+    switch (key) {
+      case "ArrowUp": return items[items.indexOf(item) - 1] || null;
+      case "ArrowDown": return items[items.indexOf(item) + 1] || null;
+      case "Home": return onItem ? items[0] : null;
+      case "End": return onItem ? items[items.length - 1] : null;
+      case "ArrowRight": return onItem ? controls[0] || null : controls[index + 1] || null;
+      case "ArrowLeft": return onItem ? controls[controls.length - 1] || null : controls[index - 1] || item;
+      case "Escape": return onItem ? null : item;
+      default: return null;
+    }
+  }
+}
+
+export class Keyboard {
+  constructor(app) {
+    this.app = app;
+    this.messages = new MessageKeys([$("#message-list"), $("#pending-list")]);
+    this.switcher = new QuickSwitcher({ store: app.store, onOpen: (id) => app.open(id) });
+    this.input = $("#composer-input");
+    this.input.addEventListener("keydown", (event) => this.composerKey(event));
+    document.addEventListener("keydown", (event) => this.pageKey(event));
+  }
+
+  /** Up in an empty composer: edit one's newest message that can be edited, as Slack and Teams do. */
+  composerKey(event) {
+    if (event.key !== "ArrowUp" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.isComposing || this.input.value !== "") return;
+    const edits = document.querySelectorAll("#message-list > li.message.own .edit-action");
+    const edit = edits[edits.length - 1];
+    if (!edit) return;
+    event.preventDefault();
+    edit.click();
+  }
+
+  pageKey(event) {
+    if (event.key.toLowerCase() === "k" && (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
+      event.preventDefault(); // the browser's own Ctrl+K (search the web) is not what a chat user means here
+      this.switcher.open();
+      return;
+    }
+    if (event.key === "Escape" && !event.defaultPrevented) this.closeTopDialog(event);
+  }
+
+  /** Modal dialogs close on Esc by themselves; one opened without showModal() is closed here. */
+  closeTopDialog(event) {
+    const open = [...document.querySelectorAll("dialog[open]")].filter((dialog) => !dialog.matches(":modal"));
+    const top = open[open.length - 1];
+    if (!top) return;
+    event.preventDefault();
+    top.close();
+  }
+}

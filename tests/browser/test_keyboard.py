@@ -1,0 +1,188 @@
+"""The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes
+from the conversation's header through one message to the composer, never through the messages'
+buttons (those are reached with the arrow keys); Up in an empty composer edits one's last message;
+Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+FOCUSED = """() => {
+  const element = document.activeElement;
+  return { id: element.id, tag: element.tagName, message: Boolean(element.closest("li.message")),
+           inActions: Boolean(element.closest(".message-actions")), isMessage: element.matches("li.message") };
+}"""
+
+
+def named_group(owner, name: str, *members) -> dict:
+    response = owner.api("POST", "/groups", json={"name": name, "visibility": "private",
+                                                  "member_ids": [member.id for member in members]})
+    assert response.status_code == 201, response.text
+    return response.json()["conversation"]
+
+
+def test_tab_reaches_the_composer_before_any_message_action(chat_page, api_user):
+    alice, bob = api_user("tab"), api_user("tab")
+    group = group_with(alice, bob)
+    for number in range(6):
+        post(alice if number % 2 else bob, group["id"], f"Message {number}")
+    chat = chat_page()
+    chat.log_in(alice.username)
+    chat.open(group["id"])
+    expect(chat.messages).to_have_count(6)
+    chat.page.click("#conversation-title")  # the header: Tab starts from there
+    visited = []
+    for _ in range(30):
+        chat.page.keyboard.press("Tab")
+        focused = chat.page.evaluate(FOCUSED)
+        visited.append(focused)
+        if focused["id"] == "composer-input":
+            break
+    assert visited[-1]["id"] == "composer-input", visited
+    inside = [focused for focused in visited if focused["message"]]
+    assert len(inside) == 1 and inside[0]["isMessage"], visited  # one stop for all the messages
+    assert not any(focused["inActions"] for focused in visited)
+
+    # Back (past the attach button) into the messages: the newest one, then Up to an older one
+    # and Right into its buttons.
+    for _ in range(5):
+        chat.page.keyboard.press("Shift+Tab")
+        if chat.page.evaluate(FOCUSED)["message"]:
+            break
+    newest = chat.page.locator("#message-list li.message").last
+    expect(newest).to_be_focused()
+    chat.page.keyboard.press("ArrowUp")
+    older = chat.page.locator("#message-list li.message").nth(4)
+    expect(older).to_be_focused()
+    expect(older).to_contain_text("Message 4")
+    for _ in range(6):  # through the sender's name and picture to the message's buttons
+        chat.page.keyboard.press("ArrowRight")
+        focused = chat.page.evaluate(FOCUSED)
+        assert focused["message"] and not focused["isMessage"], focused
+        if focused["inActions"]:
+            break
+    assert focused["inActions"]
+    assert older.evaluate("(item) => item.contains(document.activeElement)")
+    expect(older.locator(".message-actions")).to_have_css("opacity", "1")
+    chat.page.keyboard.press("Escape")
+    expect(older).to_be_focused()
+    expect(chat.page.locator("#create-group-dialog")).to_be_hidden()
+    assert_nothing_went_wrong(chat)
+
+
+def test_up_in_an_empty_composer_edits_ones_last_message(chat_page, api_user):
+    alice, bob = api_user("up"), api_user("up")
+    group = group_with(alice, bob)
+    post(alice, group["id"], "My first")
+    post(alice, group["id"], "My second")
+    post(bob, group["id"], "Bob's answer")
+    chat = chat_page()
+    chat.log_in(alice.username)
+    chat.open(group["id"])
+    expect(chat.messages).to_have_count(3)
+
+    chat.page.fill("#composer-input", "a draft")
+    chat.page.press("#composer-input", "ArrowUp")  # not empty: the key moves the caret, nothing opens
+    chat.page.fill("#composer-input", "")
+    chat.page.press("#composer-input", "ArrowUp")
+    expect(chat.page.locator("#edit-dialog")).to_be_visible()
+    expect(chat.page.locator("#edit-input")).to_have_value("My second")
+    chat.page.fill("#edit-input", "My second, edited")
+    chat.page.locator("#edit-form button[type=submit]").click()
+    expect(chat.page.locator("#edit-dialog")).to_be_hidden()
+    expect(chat.message_with("My second, edited")).to_be_visible()
+    expect(chat.page.locator("#composer-input")).to_have_value("")
+    assert_nothing_went_wrong(chat)
+
+
+def test_escape_closes_every_dialog(chat_page, api_user):
+    alice, bob = api_user("esc"), api_user("esc")
+    group = group_with(alice, bob)
+    post(bob, group["id"], "Report me")
+    post(alice, group["id"], "Mine")
+    chat = chat_page()
+    chat.log_in(alice.username)
+    chat.open(group["id"])
+    expect(chat.messages).to_have_count(2)
+    page = chat.page
+    theirs, mine = chat.messages.first, chat.messages.last
+    openers = {
+        "create-group-dialog": lambda: page.click("#new-group-button"),
+        "join-group-dialog": lambda: page.click("#join-group-button"),
+        "direct-dialog": lambda: page.click("#new-direct-button"),
+        "add-contact-dialog": lambda: page.click("#add-contact-button"),
+        "profile-card": lambda: page.click("#me-avatar"),
+        "members-dialog": lambda: page.click("#conversation-presence"),
+        "report-dialog": lambda: (theirs.hover(), theirs.locator(".message-actions button", has_text="Report").click()),
+        "edit-dialog": lambda: (mine.hover(), mine.locator(".edit-action").click()),
+        "confirm-dialog": lambda: (mine.hover(), mine.locator(".message-actions button", has_text="Delete").click()),
+        "quick-switcher": lambda: page.keyboard.press("Control+k"),
+    }
+    for dialog_id, open_it in openers.items():
+        open_it()
+        dialog = page.locator(f"#{dialog_id}")
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+    # The dialogs the page opens only with a file (the image viewer) or a state the test does not
+    # build, opened as their code does (showModal) or not modally (show): Esc closes each too.
+    others = [name for name in page.eval_on_selector_all("dialog", "dialogs => dialogs.map((d) => d.id)")
+              if name not in openers]
+    for dialog_id in others:
+        for how in ("showModal", "show"):
+            page.evaluate(f"document.getElementById('{dialog_id}').{how}()")
+            expect(page.locator(f"#{dialog_id}")).to_have_attribute("open", "")
+            page.keyboard.press("Escape")
+            expect(page.locator(f"#{dialog_id}")).not_to_have_attribute("open", "")
+    expect(chat.message_with("Mine")).to_be_visible()  # the confirm dialog's Esc deleted nothing
+    assert_nothing_went_wrong(chat)
+
+
+def test_control_k_jumps_to_a_conversation_by_name(chat_page, api_user):
+    alice, bob = api_user("qs"), api_user("qs")
+    tag = uuid.uuid4().hex[:4]
+    alpha = named_group(alice, f"Alpha {tag}", bob)
+    beta = named_group(alice, f"Beta {tag}", bob)
+    post(bob, alpha["id"], "In alpha")
+    post(bob, beta["id"], "In beta")
+    chat = chat_page()
+    chat.log_in(alice.username)
+    expect(chat.conversation(beta["id"])).to_be_visible()
+
+    chat.page.keyboard.press("Control+k")
+    expect(chat.page.locator("#quick-switcher-input")).to_be_focused()
+    chat.page.keyboard.type("bet")
+    options = chat.page.locator("#quick-switcher-results [role=option]")
+    expect(options).to_have_count(1)
+    expect(options.first).to_have_text(f"Beta {tag}")
+    chat.page.keyboard.press("Enter")
+    expect(chat.page.locator("#quick-switcher")).to_be_hidden()
+    expect(chat.page.locator("#conversation-title")).to_have_text(f"Beta {tag}")
+    expect(chat.message_with("In beta")).to_be_visible()
+
+    # Meta+K (the Mac's Cmd) too; Down chooses the next match.
+    chat.page.keyboard.press("Meta+k")
+    chat.page.keyboard.type(tag)
+    expect(options).to_have_count(2)
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    chat.page.keyboard.press("ArrowDown")
+    chosen = options.nth(1)
+    expect(chosen).to_have_attribute("aria-selected", "true")
+    chosen_title = chosen.inner_text()
+    chat.page.keyboard.press("Enter")
+    expect(chat.page.locator("#conversation-title")).to_have_text(chosen_title)
+
+    chat.page.keyboard.press("Control+k")
+    chat.page.keyboard.type("nothing like it")
+    expect(chat.page.locator("#quick-switcher-results .result-empty")).to_have_text("No conversation matches.")
+    chat.page.keyboard.press("Enter")  # no match: stays open, opens nothing
+    expect(chat.page.locator("#quick-switcher")).to_be_visible()
+    chat.page.keyboard.press("Escape")
+    expect(chat.page.locator("#conversation-title")).to_have_text(chosen_title)
+    assert_nothing_went_wrong(chat)
