@@ -27,15 +27,22 @@ def named_group(owner, name: str, *members) -> dict:
     return response.json()["conversation"]
 
 
-def test_tab_reaches_the_composer_before_any_message_action(chat_page, api_user):
-    alice, bob = api_user("tab"), api_user("tab")
+def alice_in_a_group(chat_page, api_user, *lines: tuple[str, str]):
+    """Alice's page open on a group with Bob, where each (who, text) of `lines` was posted."""
+    alice, bob = api_user("key"), api_user("key")
     group = group_with(alice, bob)
-    for number in range(6):
-        post(alice if number % 2 else bob, group["id"], f"Message {number}")
+    for who, text in lines:
+        post(alice if who == "alice" else bob, group["id"], text)
     chat = chat_page()
     chat.log_in(alice.username)
     chat.open(group["id"])
-    expect(chat.messages).to_have_count(6)
+    expect(chat.messages).to_have_count(len(lines))
+    return chat
+
+
+def test_tab_reaches_the_composer_before_any_message_action(chat_page, api_user):
+    chat = alice_in_a_group(chat_page, api_user, *(("alice" if number % 2 else "bob", f"Message {number}")
+                                                   for number in range(6)))
     chat.page.click("#conversation-title")  # the header: Tab starts from there
     visited = []
     for _ in range(30):
@@ -77,15 +84,7 @@ def test_tab_reaches_the_composer_before_any_message_action(chat_page, api_user)
 
 
 def test_up_in_an_empty_composer_edits_ones_last_message(chat_page, api_user):
-    alice, bob = api_user("up"), api_user("up")
-    group = group_with(alice, bob)
-    post(alice, group["id"], "My first")
-    post(alice, group["id"], "My second")
-    post(bob, group["id"], "Bob's answer")
-    chat = chat_page()
-    chat.log_in(alice.username)
-    chat.open(group["id"])
-    expect(chat.messages).to_have_count(3)
+    chat = alice_in_a_group(chat_page, api_user, ("alice", "My first"), ("alice", "My second"), ("bob", "Bob's answer"))
 
     chat.page.fill("#composer-input", "a draft")
     chat.page.press("#composer-input", "ArrowUp")  # not empty: the key moves the caret, nothing opens
@@ -102,14 +101,7 @@ def test_up_in_an_empty_composer_edits_ones_last_message(chat_page, api_user):
 
 
 def test_escape_closes_every_dialog(chat_page, api_user):
-    alice, bob = api_user("esc"), api_user("esc")
-    group = group_with(alice, bob)
-    post(bob, group["id"], "Report me")
-    post(alice, group["id"], "Mine")
-    chat = chat_page()
-    chat.log_in(alice.username)
-    chat.open(group["id"])
-    expect(chat.messages).to_have_count(2)
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "Report me"), ("alice", "Mine"))
     page = chat.page
     theirs, mine = chat.messages.first, chat.messages.last
     openers = {
