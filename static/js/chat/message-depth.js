@@ -3,6 +3,7 @@
 // a user wrote goes in as text (textContent), never as HTML.
 
 import { el } from "./dom.js";
+import { formattedBody } from "./message-format.js";
 import { t } from "../i18n.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
@@ -20,10 +21,13 @@ export function quoteElement(quote, onJump) {
   ]);
 }
 
-/** The text with each `@name` in a span (`mention-me` when it names the reader, or is a group's @all). */
+/** The text, formatted (message-format.js), with each `@name` in a span (`mention-me` when it names
+ * the reader, or is a group's @all). */
 export function bodyWithMentions(message, me) {
-  const body = el("div", { className: "message-body" });
-  const text = message.body;
+  return formattedBody(message.body, (parent, text) => appendMentions(parent, text, message, me));
+}
+
+function appendMentions(parent, text, message, me) {
   let last = 0;
   for (const match of text.matchAll(MENTION)) {
     const written = match[2].replace(/[.-]+$/, ""); // as typed: "@Bob." shows "@Bob" and "."
@@ -31,13 +35,12 @@ export function bodyWithMentions(message, me) {
     const start = match.index + match[1].length;
     const isAll = name === "all" && message.mentions_all;
     if (!isAll && !(message.mentions || []).length) continue;
-    body.append(document.createTextNode(text.slice(last, start)));
+    parent.append(document.createTextNode(text.slice(last, start)));
     const mine = name === me.username.toLowerCase() || isAll;
-    body.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + written }));
+    parent.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + written }));
     last = start + 1 + written.length;
   }
-  body.append(document.createTextNode(text.slice(last)));
-  return body;
+  parent.append(document.createTextNode(text.slice(last)));
 }
 
 /** Whether a message mentions the reader (the page notifies it even in a muted conversation). */

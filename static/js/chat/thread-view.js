@@ -2,9 +2,11 @@
 
 import { renderAttachment } from "../attachments.js";
 import { personAvatar, personOf } from "./avatars.js";
-import { $, el, fullTime, messageTime } from "./dom.js";
+import { $, el, fullTime } from "./dom.js";
 import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
+import { clockTime, MessageGroups } from "./message-groups.js";
+import { formattedBody } from "./message-format.js";
 import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
@@ -42,6 +44,7 @@ export class ThreadView {
     this.scroller.addEventListener("load", () => this.pinned && this.scrollToBottom(), true);
     this.jumpButton.addEventListener("click", () => this.scrollToBottom());
     this.viewer = new ImageViewer(this.list);
+    this.groups = new MessageGroups(this.list); // day separators, runs of one sender
   }
 
   /** Show a conversation from scratch. */
@@ -54,6 +57,7 @@ export class ThreadView {
       this.elements.set(message.id, item);
       return item;
     }));
+    this.groups.arrange();
     this.renderPending(pending);
     this.renderHistoryStatus();
     this.jumpButton.hidden = true;
@@ -110,6 +114,7 @@ export class ThreadView {
         grewAtEnd = true;
       }
     }
+    this.groups.arrange();
     this.renderHistoryStatus();
     if (older) {
       // Older messages went in above: keep the same message under the reader's eyes.
@@ -168,11 +173,13 @@ export class ThreadView {
     const sender = personOf(message.sender); // the newest name and picture (avatars.js)
     const showProfile = () => this.callbacks.onProfile(sender, message);
     const meta = el("div", { className: "message-meta" }, [
-      sender
+      // One's own name is not repeated on one's bubbles; screen readers still hear whose they are.
+      own ? el("span", { className: "message-sender visually-hidden", text: t("You") }) : null,
+      own ? null : sender
         ? el("button", { className: "message-sender clickable", text: sender.display_name || sender.username,
           attrs: { type: "button" }, dataset: { nameUser: sender.id }, on: { click: showProfile } })
         : el("span", { className: "message-sender", text: "Switchboard" }),
-      el("time", { className: "message-time", text: messageTime(message.created_at),
+      el("time", { className: "message-time", text: clockTime(message.created_at),
         attrs: { datetime: message.created_at, title: fullTime(message.created_at) } }),
       message.edited_at && !message.removed
         ? el("span", { className: "message-edited", text: t("edited"), attrs: { title: fullTime(message.edited_at) } })
@@ -184,7 +191,7 @@ export class ThreadView {
       const text = message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
       body = el("div", { className: "message-body removed-note", text });
     } else {
-      body = this.depth ? bodyWithMentions(message, this.me) : el("div", { className: "message-body", text: message.body });
+      body = this.depth ? bodyWithMentions(message, this.me) : formattedBody(message.body);
       if (!message.body) body.classList.add("empty");
     }
     const quote = this.depth && message.reply_to ? quoteElement(message.reply_to, this.depth.onJump) : null;
@@ -200,7 +207,8 @@ export class ThreadView {
     const avatar = sender && !own && this.conversation?.kind === "group"
       ? personAvatar(sender, { className: "avatar message-avatar", onClick: showProfile }) : null;
     return el("li", { className: classes.join(" "),
-      dataset: { id: message.id, seq: message.seq, revision: message.revision } }, [avatar, bubble]);
+      dataset: { id: message.id, seq: message.seq, revision: message.revision, createdAt: message.created_at,
+        sender: message.sender?.id ?? "" } }, [avatar, bubble]);
   }
 
   /** Reply, and React (which opens a row of quick reactions under the message). */

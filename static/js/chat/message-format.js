@@ -1,0 +1,90 @@
+// Light formatting of a message's text: **bold**, _italic_, `code`, ``` code blocks ```, and links
+// (http, https and mailto only). markdown-it (static/vendor, from npm) parses the text into tokens;
+// the page builds DOM nodes from a whitelist of token types, every piece of text through a text node.
+// markdown-it never renders HTML here and nothing else is enabled: headings, lists, quotes, images,
+// [named](links) and raw HTML stay the text that was written.
+
+import markdownit from "../../vendor/markdown-it.js";
+import { el } from "./dom.js";
+
+const parser = markdownit("zero", { html: false, linkify: true })
+  .enable(["emphasis", "backticks", "fence", "linkify", "autolink"]);
+
+const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
+const INLINE_TAGS = { strong_open: "strong", em_open: "em" };
+const BLOCK_TOKENS = new Set(["fence", "code_block"]);
+
+/** The address of a link if its scheme is allowed, else null (the link stays text). */
+export function safeHref(href) {
+  try {
+    const url = new URL(href);
+    return LINK_SCHEMES.has(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function linkElement(href) {
+  return el("a", { className: "message-link", attrs: { href, target: "_blank", rel: "noopener noreferrer" } });
+}
+
+/** Appends the inline tokens of one paragraph to `parent`; `onText(parent, text)` writes plain text. */
+function appendInline(parent, tokens, onText) {
+  const open = [parent]; // the element each next token goes in; null entries are links refused
+  const current = () => open.findLast((node) => node !== null);
+  for (const token of tokens) {
+    if (token.type in INLINE_TAGS) {
+      const node = el(INLINE_TAGS[token.type]);
+      current().append(node);
+      open.push(node);
+    } else if (token.type === "link_open") {
+      const href = safeHref(token.attrGet("href") || "");
+      const node = href ? linkElement(href) : null;
+      if (node) current().append(node);
+      open.push(node);
+    } else if (token.type.endsWith("_close") && open.length > 1) {
+      open.pop();
+    } else if (token.type === "code_inline") {
+      current().append(el("code", { className: "message-code", text: token.content }));
+    } else if (token.type === "softbreak" || token.type === "hardbreak") {
+      current().append("\n");
+    } else if (token.content) {
+      // Text inside a link is only text: no mention there.
+      const target = current();
+      if (target.tagName === "A") target.append(token.content);
+      else onText(target, token.content);
+    }
+  }
+}
+
+/**
+ * Fills `container` with the formatted `text`. Blank lines between paragraphs and blocks are kept
+ * as written (the body is shown with white-space: pre-wrap). `onText(parent, text)` writes each run
+ * of plain text (message-depth.js highlights mentions there); by default as a text node.
+ */
+export function formatInto(container, text, onText = (parent, run) => parent.append(run)) {
+  let previous = null; // the last block token drawn, for the blank lines since it
+  for (const token of parser.parse(text || "", {})) {
+    const block = BLOCK_TOKENS.has(token.type);
+    if (token.type !== "inline" && !block) continue; // paragraph_open/close: their inline child is drawn
+    if (previous) {
+      const gap = Math.max(0, (token.map?.[0] ?? 0) - (previous.map?.[1] ?? 0));
+      // After a code block its own end breaks the line; before one the last break adds no line.
+      const breaks = gap + (BLOCK_TOKENS.has(previous.type) ? 0 : 1);
+      if (breaks) container.append("\n".repeat(breaks));
+    }
+    if (block) {
+      const code = token.content.replace(/\n$/, "");
+      container.append(el("pre", { className: "message-code-block" }, [el("code", { text: code })]));
+    } else {
+      appendInline(container, token.children || [], onText);
+    }
+    previous = token;
+  }
+  return container;
+}
+
+/** A message body element with the text formatted. */
+export function formattedBody(text, onText) {
+  return formatInto(el("div", { className: "message-body" }), text, onText);
+}
