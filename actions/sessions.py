@@ -24,7 +24,7 @@ from actions.access import access_own_session, access_own_token
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from events import atomic, queue_event
-from events.facts import SessionEnded, TokenRevoked
+from events.facts import SessionEnded, SignedInElsewhere, TokenRevoked
 from extensions import db
 from jobs.registry import crontab, job
 from models import ApiToken, User
@@ -57,9 +57,21 @@ def start_session(user: User, method: str, ip_address: str | None, user_agent: s
                                  device=device_summary(user_agent), remember_hash=hash_token(token))
     db.session.add(login_session)
     db.session.flush()
-    if current_app.config["SESSION_POLICY"] == "single":  # the other browsers are told "signed in elsewhere"
-        end_sessions(user, keep_session_id=login_session.id, reason=SIGNED_IN_ELSEWHERE)
+    end_other_logins(user, keep_session_id=login_session.id)
     return StartedSession(login_session, token)
+
+
+@atomic()
+def end_other_logins(user: User, keep_session_id: str | None = None, keep_connection_id: str | None = None) -> None:
+    """SESSION_POLICY=single, one live device at a time as in Tencent IM and WhatsApp: a new
+    interactive login (a page's: `keep_session_id`; a gateway connection's: `keep_connection_id`)
+    ends the user's other login sessions and closes their other gateway connections, each told
+    "signed in elsewhere". Personal API tokens are not logins: programs using them over REST or
+    Socket.IO go on, and a gateway client may log in with its token again (signing the others out)."""
+    if current_app.config["SESSION_POLICY"] != "single":
+        return
+    end_sessions(user, keep_session_id=keep_session_id, reason=SIGNED_IN_ELSEWHERE)
+    queue_event(SignedInElsewhere(user.id, keep_connection_id))
 
 
 def find_live_session(session_id: object) -> LoginSession | None:

@@ -293,6 +293,17 @@ class SessionEnded(ToUser):
 
 
 @dataclass(frozen=True)
+class SignedInElsewhere(ToUser):
+    """SESSION_POLICY=single: the user logged in on a new page or gateway connection
+    (actions.sessions.end_other_logins). Their gateway connections, but `kept_connection` (the gateway
+    connection that just logged in, if that is what it was), are told and closed; their other page
+    sessions end with their own SessionEnded."""
+
+    user_id: int
+    kept_connection: str | None = None
+
+
+@dataclass(frozen=True)
 class QrLoginAnswered(ToSocket):
     """The QR code a waiting login page shows was scanned, approved or refused on a logged-in
     device (actions.qr_login): that page's socket is told, and asks for its ticket if approved."""

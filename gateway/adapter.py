@@ -11,17 +11,21 @@ applies them to its own gateway connections (gateway.delivery). Frames are JSON 
   `messageUpdated`), to the connections that follow the conversation, in revision order;
 - `{"action": "follow" | "unfollow", "user", "conversation", "body"}`: the user's connections
   start or stop following a conversation, and are told (-10 `conversationAdded` / `conversationRemoved`);
-- `{"action": "close", "user" | "token", "reason"}`: the connections of a deactivated user, or
-  opened with a revoked token, are told why (-10 `closed`) and closed.
+- `{"action": "close", "user" | "token", "reason", "keep"?, "before"?}`: the connections of a deactivated
+  user, or opened with a revoked token, or of a user who logged in elsewhere under SESSION_POLICY=single
+  (but `keep`, the connection that logged in, and those logged in after `before`, a Unix time), are told
+  why (-10 `closed`) and closed.
 
 Facts about read positions, titles and member lists have no packet in this format: nothing is sent.
 """
 from __future__ import annotations
 
+import time
 from calendar import timegm
 from collections.abc import Sequence
 from datetime import datetime
 
+from actions.sessions import SIGNED_IN_ELSEWHERE
 from events import facts as f
 from extensions import db
 from gateway.packets import MESSAGE, PUSH
@@ -60,6 +64,10 @@ class GatewayAdapter(BusAdapter):
             return [_frame("close", user=fact.user_id, reason=fact.reason)]
         if isinstance(fact, f.TokenRevoked):
             return [_frame("close", token=fact.token_id, reason="token_revoked")]
+        if isinstance(fact, f.SignedInElsewhere):  # one live device: all but the connection that logged in,
+            # and any that logged in after this (two logins close together: the later one stays)
+            return [_frame("close", user=fact.user_id, reason=SIGNED_IN_ELSEWHERE, keep=fact.kept_connection,
+                           before=time.time())]
         return []  # read positions, titles, member lists, browser logouts, presence, typing: nothing in this format
 
 

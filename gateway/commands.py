@@ -6,6 +6,7 @@ They run in one unit of work each: committed, then answered, then the change fan
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -16,6 +17,7 @@ from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
 from actions.messages import send_message
+from actions.sessions import end_other_logins
 from actions.validation import MAX_SAFE_INTEGER, check_id, check_int
 from blueprints.identity import token_principal
 from events import on_commit
@@ -40,6 +42,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     if claimed is not None and claimed != user.id:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
     check_account_open(user)
+    end_other_logins(user, keep_connection_id=connection.id)  # SESSION_POLICY=single: this one device
     record_seen(user.id)
     conversation_ids = conversation_ids_of(user)
     delivery = current_app.extensions["gateway_delivery"]
@@ -48,6 +51,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
 
     def logged_in() -> None:
         connection.user_id, connection.token_id = user_id, token_id
+        connection.logged_in_at = time.time()
         delivery.connections.add(connection, conversation_ids)
         presence.connected(user_id, connection.presence_id)
         if delivery.bus_state != "ok":  # told after its answer: live delivery is degraded now

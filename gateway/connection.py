@@ -35,6 +35,7 @@ class Connection:
         self.address = address
         self.user_id: int | None = None
         self.token_id: int | None = None
+        self.logged_in_at = 0.0  # time.time() once its login committed (SESSION_POLICY=single spares later ones)
         self.conversations: set[int] = set()
         self._send_queue = send_queue
         self._sleep = sleep

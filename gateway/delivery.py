@@ -10,6 +10,7 @@ pay nothing for the gateway but its rendering), and orders afresh once it holds 
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -140,6 +141,8 @@ class GatewayDelivery:
             connections = (self.connections.of_user(frame["user"]) if "user" in frame
                            else self.connections.with_token(frame["token"]))
             for connection in connections:
+                if connection.id == frame.get("keep") or connection.logged_in_at > frame.get("before", math.inf):
+                    continue  # the login that signed the others out, or a later one
                 connection.push(packet)
                 connection.close(POLICY_VIOLATION, reason)
 
@@ -162,6 +165,7 @@ class GatewayDelivery:
 CLOSE_REASONS = {
     "deactivated": "This account was deactivated.",
     "password_reset": "An operator reset this account's password: log in again with a new token.",
+    "signed_in_elsewhere": "This account logged in on another device (one at a time on this server).",
     "shutting_down": "This server is restarting: connect again.",
     "token_revoked": "The token this connection logged in with was revoked.",
 }

@@ -103,6 +103,8 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.SessionEnded):  # the page shows why before it is cut (docs/protocol.md)
             return [emit_frame("session:ended", {"reason": fact.reason}, session_room(fact.session_id)),
                     room_command("disconnect", session_room(fact.session_id))]
+        if isinstance(fact, f.SignedInElsewhere):  # the pages' sessions end by their own SessionEnded
+            return []
         if isinstance(fact, f.ProfileChanged):
             # One frame to every recipient's room: a person in several shared conversations gets it once.
             user = db.session.get(User, fact.user_id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 from actions.messages import send_message
-from gateway.adapter import message_frame
-from gateway.delivery import GatewayDelivery
+from events.facts import SignedInElsewhere
+from gateway.adapter import GatewayAdapter, message_frame
+from gateway.delivery import CLOSE_REASONS, GatewayDelivery
 from tests.factories import make_group
 from tests.gateway.client import MESSAGE, PUSH, parse
 from tests.servers import wait_for
@@ -16,8 +18,10 @@ from tests.servers import wait_for
 class RecordingConnection:
     """What the delivery sees of a connection: its user, what it follows, what is pushed to it."""
 
-    def __init__(self, user_id: int, token_id: int = 1, answered: tuple[int, ...] = ()) -> None:
+    def __init__(self, user_id: int, token_id: int = 1, answered: tuple[int, ...] = (), logged_in_at: float = 0.0,
+                 connection_id: str = "") -> None:
         self.user_id, self.token_id = user_id, token_id
+        self.id, self.logged_in_at = connection_id or uuid.uuid4().hex, logged_in_at
         self.conversations: set[int] = set()
         self.answered = set(answered)
         self.packets: list[tuple[int, dict]] = []
@@ -78,6 +82,31 @@ def test_membership_and_closes(app, alice, bob):
     assert (phone.closed_with, tablet.closed_with) == (None, (1008, "token_revoked"))
     assert tablet.packets[-1] == (PUSH, {"type": "closed", "errorCode": "token_revoked",
                                          "errorMsg": "The token this connection logged in with was revoked."})
+
+
+def test_signed_in_elsewhere_closes_the_users_other_connections_but_the_new_and_later_ones(app, alice, bob):
+    """SESSION_POLICY=single (actions.sessions.end_other_logins): the fact, rendered by the adapter, closes
+    the user's connections with the notice, except the one that logged in and any that logged in after
+    the frame was made (two logins close together: the later stays); other users' are not touched."""
+    older = RecordingConnection(bob.id, logged_in_at=time.time() - 60)
+    new = RecordingConnection(bob.id, connection_id="the-new-one")
+    someone_else = RecordingConnection(alice.id)
+    (frame,) = GatewayAdapter(bus=None).prepare([SignedInElsewhere(bob.id, "the-new-one")])
+    later = RecordingConnection(bob.id, logged_in_at=time.time() + 1)
+    delivery = delivery_of(app)
+    for connection in (older, new, someone_else, later):
+        delivery.open.add(connection)
+        delivery.connections.add(connection, [])
+    delivery.receive([frame])
+    assert older.closed_with == (1008, "signed_in_elsewhere")
+    assert older.packets == [(PUSH, {"type": "closed", "errorCode": "signed_in_elsewhere",
+                                     "errorMsg": CLOSE_REASONS["signed_in_elsewhere"]})]
+    assert [(c.closed_with, c.packets) for c in (new, someone_else, later)] == [(None, [])] * 3
+    # A page login keeps no gateway connection: all of them that logged in before it close.
+    (frame,) = GatewayAdapter(bus=None).prepare([SignedInElsewhere(bob.id)])
+    delivery.receive([frame])
+    assert new.closed_with == (1008, "signed_in_elsewhere")
+    assert someone_else.closed_with is None and later.closed_with is None
 
 
 def test_a_process_without_gateway_connections_drops_the_frames_and_orders_afresh(app, alice, bob):
