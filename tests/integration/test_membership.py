@@ -12,7 +12,7 @@ from tests.integration.chat import (
     settle,
     wait_for_message,
 )
-from tests.servers import wait_for
+from tests.servers import CHAT_EVENTS, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,9 @@ def test_added_member_sockets_join_and_removed_member_sockets_leave(register, co
     welcome = send(bob_socket, group_id, "welcome carol")
     for tab in carol_tabs:
         wait_for_message(tab, welcome)
-        assert [m["body"] for m in received(tab, "message:new", group_id)] == ["welcome carol"]
+        # The membership note of her addition (docs/protocol.md "Membership notes") reaches her too.
+        assert [(m["kind"], m["body"]) for m in received(tab, "message:new", group_id)] == [
+            ("system", f"{alice.username} added {carol.username}"), ("text", "welcome carol")]
 
     removed = alice.api("DELETE", f"/groups/{group_id}/members/{carol.id}")
     assert removed.status_code == 200, removed.text
@@ -85,7 +87,9 @@ def test_joining_a_public_group_starts_its_messages(register, connect):
     wait_for_event(carol_socket, "conversation:added", public_id)
     hello = send(alice_socket, public_id, "hello newcomer")
     wait_for_message(carol_socket, hello)
-    assert [m["id"] for m in received(carol_socket, "message:new", public_id)] == [hello["id"]]
+    joined, message = received(carol_socket, "message:new", public_id)
+    assert (joined["system"]["event"], joined["system"]["user_id"], message["id"]) == (
+        "member_joined", carol.id, hello["id"])
     assert events_for(carol_socket, "conversation:added", private_id) == []
 
 
@@ -102,3 +106,37 @@ def test_opening_a_direct_chat_adds_both_live_sockets(register, connect):
     from_bob = send(bob_socket, direct_id, "hi alice")
     wait_for_message(alice_socket, from_bob)
     assert open_direct(bob, alice) == direct_id  # one conversation per pair
+
+
+def test_another_members_sockets_hear_each_group_change_and_its_note(register, connect):
+    """What the chat page's group panel follows: a member's live sockets get the member and
+    conversation events of every change, with the membership note, in one connection's order."""
+    alice, bob, carol = register(), register(), register()
+    group_id = create_group(alice, (bob, carol))
+    bob_socket = connect(bob, (*CHAT_EVENTS, "member:updated", "conversation:updated"))
+
+    def next_note(event: str) -> dict:
+        return wait_for(lambda: [m for m in received(bob_socket, "message:new", group_id)
+                                 if (m["system"] or {}).get("event") == event], what=f"the {event} note")[-1]
+
+    assert alice.api("PATCH", f"/groups/{group_id}/members/{carol.id}", json={"role": "admin"}).status_code == 200
+    promoted = next_note("role_changed")
+    assert (promoted["system"]["user_id"], promoted["system"]["role"], promoted["body"]) == (
+        carol.id, "admin", f"{alice.username} made {carol.username} an admin")
+    assert events_for(bob_socket, "member:updated", group_id)[-1]["member"]["role"] == "admin"
+
+    assert alice.api("PATCH", f"/groups/{group_id}", json={"name": "Renamed"}).status_code == 200
+    assert next_note("group_renamed")["system"]["name"] == "Renamed"
+    assert events_for(bob_socket, "conversation:updated", group_id)[-1]["conversation"]["name"] == "Renamed"
+
+    assert alice.api("POST", f"/groups/{group_id}/owner", json={"user_id": bob.id}).status_code == 200
+    assert next_note("ownership_transferred")["system"]["user_id"] == bob.id
+    roles = {event["member"]["id"]: event["member"]["role"] for event in events_for(bob_socket, "member:updated",
+                                                                                       group_id)}
+    assert (roles[bob.id], roles[alice.id]) == ("owner", "admin")
+
+    refused = alice.api("DELETE", f"/groups/{group_id}")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_a_group_owner"
+    assert bob.api("DELETE", f"/groups/{group_id}").status_code == 202
+    assert wait_for_event(bob_socket, "conversation:removed", group_id)["reason"] == "deleted"  # the job's end
+    assert bob.api("GET", f"/conversations/{group_id}").status_code == 404

@@ -8,6 +8,7 @@ import { Contacts } from "./contacts.js";
 import { Dialogs } from "./dialogs.js";
 import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
+import { GroupPanel } from "./group-panel.js";
 import { History } from "./history.js";
 import { errorText, t } from "../i18n.js";
 import { Outbox } from "./outbox.js";
@@ -50,7 +51,10 @@ export class ChatApp {
       },
       isBlocked: (userId) => this.contacts.isBlocked(userId) });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
-      onRender: (conversation, members) => this.presenceView?.headerShown(conversation, members),
+      onRender: (conversation, members) => {
+        this.presenceView?.headerShown(conversation, members);
+        this.groupPanel?.shown(conversation, members); // the group info panel follows live (group-panel.js)
+      },
       onProfile: (user) => this.profileCard.open(user) });
     this.view = new ThreadView({
       me,
@@ -77,6 +81,9 @@ export class ChatApp {
     this.divider = new UnreadDivider({ me, scroller: this.view.scroller, list: this.view.list });
     this.view.scroller.addEventListener("scroll", debounce(() => this.markRead(), 250));
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
+    this.groupPanel = new GroupPanel({ me, presenceOf: (userId) => this.presenceView.entryOf(userId),
+      confirm: (title, text, button) => this.dialogs.confirm(title, text, button),
+      onLeft: (id) => this.forget(id, "left"), onMember: (id, member) => this.header.memberChanged(id, member) });
     this.contacts = new Contacts({ me, onChat: (conversation) => this.adopt(conversation),
       onBlocksChanged: () => this.blocksChanged(),
       presenceOf: (userId) => this.presence.get(userId), notePresence: (entries) => this.presence.note(entries) });
@@ -295,6 +302,7 @@ export class ChatApp {
     this.sidebar.render();
     if ([...userIds].some((id) => this.contacts.contacts.has(id))) this.contacts.render();
     this.presenceView.changed(userIds);
+    if (this.groupPanel.dialog.open) this.groupPanel.render();
   }
 
   /** The other people of the listed direct chats: their presence is asked for after every connect. */
@@ -312,6 +320,7 @@ export class ChatApp {
 
   close() {
     this.presenceView.closed();
+    this.groupPanel.closed();
     this.divider.stop();
     this.openId = null;
     this.typing.render();

@@ -22,6 +22,12 @@ export function personOf(user) {
   return known;
 }
 
+/** The newest name the page knows for a user id, or null (a membership note's names: system-notes.js). */
+export function knownName(userId) {
+  const known = people.get(userId);
+  return known ? known.display_name || known.username || null : null;
+}
+
 /** A profile the server says is newer (user:updated, the profile card): redraw it everywhere. */
 export function rememberPerson(user) {
   const known = people.get(user.id) || {};

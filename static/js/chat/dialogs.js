@@ -2,6 +2,7 @@
 
 import { api, query } from "./api.js";
 import { $, debounce, el } from "./dom.js";
+import { GroupPreview } from "./group-preview.js";
 import { t } from "../i18n.js";
 
 function setError(dialog, message) {
@@ -38,6 +39,8 @@ export class Dialogs {
     $("#create-group-form").addEventListener("submit", (event) => this.submitCreate(event));
     $("#group-search").addEventListener("input", debounce(() => this.searchGroups(), 250));
     $("#user-search").addEventListener("input", debounce(() => this.searchUsers(), 250));
+    // A public group's newest messages before joining (group-preview.js).
+    this.preview = new GroupPreview({ join: (group, button) => this.joinFromPreview(group, button) });
   }
 
   openCreate() {
@@ -95,6 +98,9 @@ export class Dialogs {
       attrs: { type: "button" },
       on: { click: () => (member ? this.finish(this.joinDialog, this.store.get(group.id)) : this.join(group, button)) },
     });
+    const preview = member ? null : el("button", { className: "button subtle", text: t("Preview"),
+      attrs: { type: "button", "aria-label": t("Preview {name}", { name: group.name }) },
+      on: { click: () => this.preview.open(group) } });
     return el("li", { className: "result", dataset: { groupId: group.id } }, [
       el("span", { className: "avatar group", text: "#", attrs: { "aria-hidden": "true" } }),
       el("span", { className: "result-text" }, [
@@ -102,6 +108,7 @@ export class Dialogs {
         el("span", { className: "muted", text: `${count} member${count === 1 ? "" : "s"}`
           + (group.description ? ` · ${group.description}` : "") }),
       ]),
+      preview,
       button,
     ]);
   }
@@ -113,6 +120,17 @@ export class Dialogs {
       this.finish(this.joinDialog, conversation);
     } catch (error) {
       setError(this.joinDialog, error.message);
+      button.disabled = false;
+    }
+  }
+
+  /** Join from the preview: its errors show there (thrown). */
+  async joinFromPreview(group, button) {
+    button.disabled = true;
+    try {
+      const { conversation } = await api("POST", `/groups/${group.id}/join`);
+      this.finish(this.joinDialog, conversation);
+    } finally {
       button.disabled = false;
     }
   }

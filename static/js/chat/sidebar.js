@@ -2,6 +2,7 @@
 
 import { $, el, initial, shortTime } from "./dom.js";
 import { groupAvatar, personAvatar, personOf } from "./avatars.js";
+import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
@@ -9,6 +10,7 @@ const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video:
 function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
+  if (message.system && !message.removed) return noteText(message.system) ?? message.body; // a membership note
   if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
   let text = message.body;

@@ -10,6 +10,7 @@ import { formattedBody } from "./message-format.js";
 import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
+import { noteElement } from "./system-notes.js";
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
@@ -160,6 +161,7 @@ export class ThreadView {
   }
 
   element(message) {
+    if (message.system && !message.removed) return noteElement(message); // "Alice added Bob": system-notes.js
     if (message.sender && this.isBlocked(message.sender.id) && !this.revealed.has(message.id)) {
       // A blocked person's messages: a placeholder to expand in groups, nothing in a direct chat.
       if (this.conversation?.kind === "group") return blockedPlaceholder(message, () => this.reveal(message));
