@@ -191,6 +191,23 @@ def start_instances(workdirs: list[Path], env: dict, jobs: bool = True) -> list[
     return [server.start() for server in servers]
 
 
+def instances_over_redis(tmp_path_factory, name: str, env: dict | None = None) -> Iterator[list[LiveServer]]:
+    """A fixture's body (`yield from instances_over_redis(...)`): a Redis of its own (no other test's
+    frames) and two instances sharing it and one SQLite database, without job consumers, with the
+    settings `env`; all stopped after."""
+    from tests.engines import RedisServer
+
+    redis_server = RedisServer(tmp_path_factory.mktemp(f"{name}-redis")).start()
+    shared = tmp_path_factory.mktemp(f"{name}-shared")
+    servers = start_instances([tmp_path_factory.mktemp(f"{name}-a"), tmp_path_factory.mktemp(f"{name}-b")],
+                              {"DATABASE_URL": f"sqlite:///{shared / 'switchboard.db'}",
+                               "SOCKETIO_MESSAGE_QUEUE": redis_server.url, **(env or {})}, jobs=False)
+    yield servers
+    for server in servers:
+        server.stop()
+    redis_server.stop()
+
+
 @dataclass
 class ChatUser:
     """A registered user of a live server, with a bearer token and helpers for REST and sockets."""

@@ -7,10 +7,9 @@ import time
 
 import pytest
 
-from tests.engines import RedisServer
 from tests.integration.chat import create_group
 from tests.presence.test_presence_live import listen, stamped
-from tests.servers import ChatUser, start_instances, wait_for
+from tests.servers import ChatUser, instances_over_redis, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -20,17 +19,9 @@ GRACE_SECONDS = 1
 
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory):
-    redis_server = RedisServer(tmp_path_factory.mktemp("presence-redis")).start()  # no other test's frames
-    shared = tmp_path_factory.mktemp("presence-shared")
-    env = {"DATABASE_URL": f"sqlite:///{shared / 'switchboard.db'}", "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
-           "PRESENCE_GRACE_SECONDS": str(GRACE_SECONDS), "PRESENCE_EXPIRY_SECONDS": str(EXPIRY_SECONDS),
-           "PRESENCE_BATCH_SECONDS": "0.5"}
-    servers = start_instances([tmp_path_factory.mktemp("presence-a"), tmp_path_factory.mktemp("presence-b")], env,
-                              jobs=False)
-    yield servers
-    for server in servers:
-        server.stop()
-    redis_server.stop()
+    yield from instances_over_redis(tmp_path_factory, "presence", {
+        "PRESENCE_GRACE_SECONDS": str(GRACE_SECONDS), "PRESENCE_EXPIRY_SECONDS": str(EXPIRY_SECONDS),
+        "PRESENCE_BATCH_SECONDS": "0.5"})
 
 
 def test_tabs_on_two_instances_are_one_presence(instances):
