@@ -8,6 +8,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from actions.access import is_operator
 from admin.audit import AuditLogView
 from admin.broadcasts import BroadcastView
 from admin.dashboard import SecureIndexView
@@ -28,6 +29,8 @@ from models import Attachment, AuditEntry, Conversation, Invite, JobFailure, Mes
 def init_admin(app: Flask) -> Admin:
     admin = Admin(app, name="Switchboard", index_view=SecureIndexView(name=_l("Dashboard"), url="/admin"),
                   theme=Bootstrap4Theme(base_template="admin/switchboard/base.html"))
+    # The chat page offers operators a link here (templates/chat/index.html); who is one: actions.access.
+    app.add_template_global(is_operator, "is_operator")
     admin.add_view(UserView(User, name=_l("Users"), endpoint="user"))
     admin.add_view(InviteView(Invite, name=_l("Invitations"), endpoint="invite"))
     admin.add_view(GroupView(Conversation, name=_l("Groups"), endpoint="group"))

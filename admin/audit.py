@@ -1,4 +1,7 @@
-"""Audit log panel: read-only, with filters. Nothing here (or anywhere) edits or deletes an entry."""
+"""Audit log panel: read-only, with filters. Nothing here (or anywhere) edits or deletes an entry.
+
+Who acted and what on are shown by name and linked to their pages (admin.links), and so are the
+ids inside an entry's before and after (a member added, a report's message), with the id kept."""
 from __future__ import annotations
 
 import json
@@ -7,24 +10,53 @@ from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual,
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from admin.links import group_link, message_link, target_link, user_link
 from admin.search import ContainsFilter
 from admin.security import SecureModelView
 from models import AuditEntry
 
+# Fields of before/after that hold ids, and what they name.
+LINKED_FIELDS = {"user_id": user_link, "sender_id": user_link, "member_ids": user_link, "message_id": message_link,
+                 "conversation_id": group_link}
 
-def _json(view, context, entry, name):
+
+def _value(field: str, value) -> Markup | str:
+    linked = LINKED_FIELDS.get(field)
+    if linked is not None and isinstance(value, int):
+        return Markup("{} <small class='text-muted'>#{}</small>").format(linked(value), value)
+    if linked is not None and isinstance(value, list) and all(isinstance(item, int) for item in value):
+        return Markup(", ").join(linked(item) for item in value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _fields(view, context, entry, name):
+    """before/after as `field: value` lines, ids as linked names."""
     value = getattr(entry, name)
     if value is None:
         return ""
-    return Markup("<pre class='mb-0 pre-wrap'>{}</pre>").format(
-        json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False))
+    if not isinstance(value, dict):
+        return _value(name, value)
+    rows = Markup("").join(Markup("<dt class='col-5 text-truncate'>{}</dt><dd class='col-7 mb-0 pre-wrap'>{}</dd>")
+                           .format(field, _value(field, value[field])) for field in sorted(value))
+    return Markup("<dl class='row mb-0 audit-fields'>{}</dl>").format(rows)
+
+
+def _actor(view, context, entry, name):
+    return Markup("{}").format(user_link(entry.actor_id)) if entry.actor_id else entry.actor_name
+
+
+def _target(view, context, entry, name):
+    return target_link(entry.target_type, entry.target_id)
 
 
 class AuditLogView(SecureModelView):
     can_create = can_edit = can_delete = False
     can_view_details = True
-    column_list = ("created_at", "actor_name", "action", "target_type", "target_id", "before", "after")
-    column_details_list = ("id", *column_list, "actor_id")
+    column_list = ("created_at", "actor_name", "action", "target_id", "before", "after")
+    column_details_list = ("id", "created_at", "actor_name", "action", "target_type", "target_id", "before", "after",
+                           "actor_id")
     column_filters = (
         ContainsFilter(AuditEntry.actor_name, "Operator"),
         ContainsFilter(AuditEntry.action, "Action"),
@@ -32,9 +64,9 @@ class AuditLogView(SecureModelView):
         IntEqualFilter(AuditEntry.target_id, "Target id"),
         DateTimeBetweenFilter(AuditEntry.created_at, "When"),
     )
-    column_sortable_list = ("created_at", "actor_name", "action", "target_type", "target_id")
+    column_sortable_list = ("created_at", "actor_name", "action", "target_id")
     column_default_sort = ("id", True)
-    column_labels = {"actor_name": _l("Operator"), "created_at": _l("When"), "target_type": _l("Target"),
-                     "target_id": _l("Id")}
-    column_formatters = {"before": _json, "after": _json}
+    column_labels = {"actor_name": _l("Operator"), "created_at": _l("When"), "target_type": _l("Target type"),
+                     "target_id": _l("Target")}
+    column_formatters = {"before": _fields, "after": _fields, "actor_name": _actor, "target_id": _target}
     column_formatters_detail = column_formatters

@@ -1,7 +1,16 @@
 """Forms of the back office. All derive from FlaskForm (CSRF token); rules live in actions.validation."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from models.conversation import MEMBER_ROLES
@@ -27,6 +36,12 @@ class UserEditForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     temporary_password = PasswordField(_l("Temporary password"), validators=[InputRequired(), Length(min=8, max=128)])
+
+
+class SuspendForm(FlaskForm):
+    # The operator's own clock reads it: the page says the time is UTC (actions.user_admin.suspend_user checks it).
+    until = DateTimeLocalField(_l("Suspended until (UTC)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason (the user is told)"), validators=[InputRequired(), Length(max=500)])
 
 
 class GroupEditForm(FlaskForm):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import redirect, request
 from flask_admin import expose
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from actions.moderation import message_context
 from actions.reports import get_report, resolve_report
@@ -31,6 +33,9 @@ class ReportView(SecureModelView):
         "sender": lambda view, context, report, name: report.message.sender.username if report.message.sender else "",
         "message": lambda view, context, report, name: _preview(report.message.body),
         "resolved_by": lambda view, context, report, name: report.resolved_by.username if report.resolved_by else "",
+        # An open report has no resolution yet: say so rather than "None".
+        "resolution": lambda view, context, report, name: report.resolution if not report.is_open else Markup(
+            '<span class="badge badge-warning">{}</span>').format(gettext("open")),
     }
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-gavel", ".review_view", title="Review")]
 

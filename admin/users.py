@@ -1,5 +1,6 @@
-"""Users panel: search and filter accounts, create and edit them, see and end their login
-sessions, reset passwords, promote and demote, deactivate (ban) and reactivate. The password hash is never shown."""
+"""Users panel: search and filter accounts, create and edit them; each account's page shows its
+messages, reports, sessions and audit entries, and ends sessions, resets passwords, promotes and
+demotes, suspends until a date, deactivates (ban) and reactivates. The password hash is never shown."""
 from __future__ import annotations
 
 from flask import abort, redirect, request
@@ -8,6 +9,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import lazy_gettext as _l
 
+from actions.account_overview import account_overview
 from actions.lockout import lift_lockout, lockout_state
 from actions.profiles import reset_profile
 from actions.two_factor import reset_two_factor
@@ -17,20 +19,21 @@ from actions.user_admin import (
     edit_user,
     end_user_session,
     end_user_sessions,
-    get_account,
-    list_user_sessions,
     reactivate_user,
     reset_password,
     set_user_role,
+    suspend_user,
+    unsuspend_user,
 )
 from actions.validation import check_int
-from admin.forms import ResetPasswordForm, UserCreateForm, UserEditForm
+from admin.forms import ResetPasswordForm, SuspendForm, UserCreateForm, UserEditForm
+from admin.links import conversation_link, target_link, user_link
 from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
 from models.user import ROLES
 
 # Every list, detail and search names its columns: password_hash can appear nowhere.
 USER_COLUMNS = ("username", "display_name", "email", "phone", "role", "active", "must_change_password",
-                "created_at", "confirmed_at", "last_seen_at", "deactivated_at")
+                "created_at", "confirmed_at", "last_seen_at", "deactivated_at", "suspended_until")
 
 
 class UserView(SecureModelView):
@@ -42,7 +45,8 @@ class UserView(SecureModelView):
     form_excluded_columns = ("password_hash",)
     column_searchable_list = ("username", "display_name", "email", "phone")
     # confirmed_at empty: registered with an address whose code was never entered (REGISTRATION=email/phone).
-    column_filters = ("role", "active", "created_at", "confirmed_at", "last_seen_at", "deactivated_at")
+    column_filters = ("role", "active", "created_at", "confirmed_at", "last_seen_at", "deactivated_at",
+                      "suspended_until")
     column_choices = {"role": [(role, role) for role in ROLES]}
     column_sortable_list = ("username", "display_name", "role", "active", "created_at", "last_seen_at",
                             "deactivated_at")
@@ -71,13 +75,26 @@ class UserView(SecureModelView):
 
     @expose("/manage/", methods=("GET",))
     def manage_view(self):
-        """One account's page: its sessions, reset password, role, deactivate or reactivate."""
-        user = attempt(lambda: get_account(check_int(request.args.get("id"), "id")))
-        if user is None:
+        """One account's page: profile, recent messages, reports made and received, sessions, audit
+        entries, and every operation (suspend, deactivate, role, password...)."""
+        overview = attempt(lambda: account_overview(current_operator(), check_int(request.args.get("id"), "id")))
+        if overview is None:
             return redirect(self.get_url(".index_view"))
-        return self.render("admin/switchboard/user_manage.html", user=user, reset_form=ResetPasswordForm(),
-                           operator=current_operator(), sessions=list_user_sessions(current_operator(), user.id),
-                           lockout=lockout_state(user))
+        return self.render("admin/switchboard/user_manage.html", user=overview.user, overview=overview,
+                           reset_form=ResetPasswordForm(), suspend_form=SuspendForm(), operator=current_operator(),
+                           sessions=overview.sessions, lockout=lockout_state(overview.user),
+                           user_link=user_link, target_link=target_link, conversation_link=conversation_link)
+
+    @expose("/manage/<id:user_id>/suspend", methods=("POST",))
+    def suspend_view(self, user_id: int):
+        """Suspend until a time, for a reason the user is told; lifted by the first login after it."""
+        form = SuspendForm()
+        if form.validate_on_submit():
+            attempt(lambda: suspend_user(current_operator(), user_id, form.until.data.isoformat(), form.reason.data),
+                    _l("Account suspended: its sessions and live connections ended."))
+        else:
+            flash_form_errors(form)
+        return redirect(self.get_url(".manage_view", id=user_id))
 
     @expose("/manage/<id:user_id>/sessions/<session_id>/end", methods=("POST",))
     def end_session_view(self, user_id: int, session_id: str):
@@ -104,11 +121,12 @@ class UserView(SecureModelView):
 
     @expose("/manage/<id:user_id>/<operation>", methods=("POST",))
     def operate_view(self, user_id: int, operation: str):
-        """One-click account operations: deactivate, reactivate, promote, demote, unlock, two-factor off (CSRF
-        token checked)."""
+        """One-click account operations: deactivate, reactivate, unsuspend, promote, demote, unlock, two-factor
+        off (CSRF token checked)."""
         operations = {
             "deactivate": (lambda: deactivate_user(current_operator(), user_id), _l("Account deactivated.")),
             "reactivate": (lambda: reactivate_user(current_operator(), user_id), _l("Account reactivated.")),
+            "unsuspend": (lambda: unsuspend_user(current_operator(), user_id), _l("Suspension lifted.")),
             "promote": (lambda: set_user_role(current_operator(), user_id, "admin"), _l("Now an operator.")),
             "demote": (lambda: set_user_role(current_operator(), user_id, "user"), _l("Now a regular user.")),
             "unlock": (lambda: lift_lockout(current_operator(), user_id),
