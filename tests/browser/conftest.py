@@ -70,6 +70,13 @@ class ChatPage:
         self.page.fill("#composer-input", text)
         self.page.press("#composer-input", "Enter")
 
+    def send_chosen_files(self, caption: str = "") -> None:
+        """Files were chosen, dropped or pasted: their preview (file-preview.js) is open; send them."""
+        expect(self.page.locator("#file-preview-dialog")).to_be_visible()
+        if caption:
+            self.page.fill("#file-preview-caption", caption)
+        self.page.click("#file-preview-send")
+
     @property
     def messages(self):
         """Stored messages shown in the open conversation."""

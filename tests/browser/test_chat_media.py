@@ -109,6 +109,7 @@ def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_
         {"name": "clip.webm", "mimeType": "video/webm", "buffer": video},
         {"name": "notes & plans.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
     ])
+    alice.send_chosen_files()
     expect(bob.messages).to_have_count(4)
     listed = bob.page.locator("#message-list")
     expect(listed.locator(".attachment")).to_have_class(
@@ -164,6 +165,7 @@ def test_files_dropped_on_the_conversation_or_pasted_into_the_composer_are_sent(
     assert dispatch(alice, "#message-scroller", "DragEvent", "dragover") is True  # the drop is accepted
     assert dispatch(alice, "#message-scroller", "DragEvent", "drop") is True
     expect(hint).to_be_hidden()
+    alice.send_chosen_files()
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["dropped.png"])
     expect(bob.page.locator("#message-list img.attachment-image")).to_have_count(1)
 
@@ -174,6 +176,7 @@ def test_files_dropped_on_the_conversation_or_pasted_into_the_composer_are_sent(
     alice.page.fill("#composer-input", "a caption I am still writing")
     carry(alice, "pasted.pdf", "application/pdf", PDF_BYTES)
     assert dispatch(alice, "#composer-input", "ClipboardEvent", "paste") is True
+    alice.send_chosen_files()
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["dropped.png", "pasted.pdf"])
     expect(alice.page.locator("#composer-input")).to_have_value("a caption I am still writing")
 
@@ -215,6 +218,7 @@ def test_a_large_file_goes_straight_to_storage_behind_a_progress_bar(chat_page, 
     alice.page.evaluate(WATCH_PROGRESS)
     alice.page.evaluate(LARGE_FILE, ["big report.pdf", size])
     assert dispatch(alice, "#message-scroller", "DragEvent", "drop") is True
+    alice.send_chosen_files()
 
     bar = alice.page.locator("#pending-list progress.upload-progress")
     expect(bar).to_be_visible()

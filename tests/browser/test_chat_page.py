@@ -378,6 +378,7 @@ def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user)
         {"name": "notes <b>.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
         {"name": "red.png", "mimeType": "image/png", "buffer": png_bytes(400, 300)},
     ])
+    alice.send_chosen_files()
     expect(bob.messages).to_have_count(2)
     expect(alice.messages).to_have_count(2)
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
@@ -391,6 +392,7 @@ def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user)
 
     alice.page.set_input_files("#file-input", files=[
         {"name": "tool.png", "mimeType": "image/png", "buffer": ELF_BYTES}])
+    alice.send_chosen_files()
     failed = alice.page.locator("#pending-list .message.failed")
     expect(failed.locator(".attachment-name")).to_have_text("tool.png")
     expect(failed.locator(".message-error")).not_to_be_empty()

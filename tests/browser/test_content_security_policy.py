@@ -57,6 +57,7 @@ def test_chat_and_account_pages_work_without_a_violation(chat_page, api_user):
     # An image: /files/<id> redirects to the storage's URL, which img-src must allow.
     alice.page.set_input_files("#file-input", files=[
         {"name": "red.png", "mimeType": "image/png", "buffer": png_bytes(40, 30)}])
+    alice.send_chosen_files()
     image = alice.page.locator("#message-list img.attachment-image")
     wait_for(lambda: image.evaluate("image => image.complete && image.naturalWidth") == 40, what="image")
 

@@ -6,6 +6,8 @@ import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Contacts } from "./contacts.js";
 import { Dialogs } from "./dialogs.js";
+import { EmojiPicker } from "./emoji-picker.js";
+import { FilePreview } from "./file-preview.js";
 import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { GroupPanel } from "./group-panel.js";
@@ -103,9 +105,15 @@ export class ChatApp {
       contacts: this.contacts,
     });
     $("#me-avatar").addEventListener("click", () => this.profileCard.open(this.me));
+    this.filePreview = new FilePreview({
+      onSend: (conversationId, files, caption) => this.sender.attach(conversationId, files, caption),
+      onClose: () => this.composer.focus(),
+    });
+    this.emojiPicker = new EmojiPicker();
     this.composer = new Composer({
       onSend: (body) => this.compose(body),
-      onFiles: (files) => this.openId && this.sender.attach(this.openId, files),
+      // Files are shown with a caption field before they go (file-preview.js).
+      onFiles: (files) => this.openId && this.filePreview.open(this.openId, files),
     });
     this.connection = new Connection({
       onConnect: () => {

@@ -1,13 +1,10 @@
 // What the reader does with one message beyond editing: reply to it (reply-draft.js), mention
 // members while writing (mention-complete.js), react to it, and jump to the message a reply quotes,
-// loading older history until it is on the page (docs/protocol.md "Replies, mentions and reactions").
+// loading the history around it (history.js; docs/protocol.md "Replies, mentions and reactions").
 
 import { $, toast } from "./dom.js";
 import { MentionComplete } from "./mention-complete.js";
 import { ReplyDraft } from "./reply-draft.js";
-import { t } from "../i18n.js";
-
-const MAX_PAGES_TO_JUMP = 40; // 2,000 messages back at most; further, the quote says so
 
 export class MessageDepth {
   constructor({ app }) {
@@ -45,15 +42,9 @@ export class MessageDepth {
     }
   }
 
-  /** Scroll to a quoted message of the open conversation, loading older pages until it is there. */
+  /** Show a message of the open conversation (a quoted one, a search result), loading the history around it. */
   async jump(messageId) {
     const thread = this.app.openId ? this.app.store.threads.get(this.app.openId) : null;
-    if (!thread) return;
-    for (let page = 0; !thread.byId.has(messageId) && thread.hasMore && page < MAX_PAGES_TO_JUMP; page += 1) {
-      const floor = thread.floorSeq;
-      await this.app.history.older(thread);
-      if (thread.floorSeq === floor) break; // nothing more came (an error was shown)
-    }
-    if (!this.app.view.showMessage(messageId)) toast(t("The original message is not available."));
+    if (thread?.loaded) await this.app.history.jumpTo(thread, messageId);
   }
 }

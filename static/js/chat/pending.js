@@ -28,7 +28,7 @@ export function pendingElement(entry, me, callbacks) {
     : el("span", { className: "message-pending-note", text: note });
   const bubble = el("div", { className: "bubble" }, [
     el("div", { className: "message-meta" }, [
-      el("span", { className: "message-sender", text: me.display_name || me.username }),
+      el("span", { className: "message-sender visually-hidden", text: t("You") }), // not one's own name again
       status,
     ]),
     entry.fileName ? fileCard(entry) : null,

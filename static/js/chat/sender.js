@@ -56,9 +56,10 @@ export class Sender {
     for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
   }
 
-  /** Each file becomes a message of its own, sent in the order chosen. */
-  async attach(conversationId, files) {
+  /** Each file becomes a message of its own, sent in the order chosen; `caption` is the first one's text. */
+  async attach(conversationId, files, caption = "") {
     const entries = files.map((file) => this.outbox.addFile(conversationId, file));
+    if (caption && entries.length) entries[0].body = caption;
     for (const entry of entries) await this.upload(entry);
   }
 

@@ -1,6 +1,8 @@
 // The page's state, without DOM: the conversation list and the loaded messages of each conversation.
 
-import { RevisionWatermark } from "./watermark.js";
+import { Thread } from "./thread.js";
+
+export { Thread };
 
 function activity(conversation) {
   const stamp = conversation.last_message_at || conversation.created_at;
@@ -11,87 +13,6 @@ function newerMessage(first, second) {
   if (!first || !second) return first || second || null;
   if (first.seq !== second.seq) return first.seq > second.seq ? first : second;
   return (first.revision || 0) > (second.revision || 0) ? first : second;
-}
-
-/** The messages of one conversation that the page has loaded, in seq order, each once. */
-export class Thread {
-  constructor(conversationId) {
-    this.conversationId = conversationId;
-    this.messages = []; // sorted by seq
-    this.byId = new Map();
-    this.loaded = false; // the newest page of history has arrived
-    this.loading = false;
-    this.hasMore = true; // older messages exist on the server
-    this.floorSeq = null; // lowest seq fetched through history: below it the page knows nothing
-    // The resync cursor. A change to a message below `floorSeq` counts as applied: "load
-    // older" fetches that message as it is then.
-    this.revisions = new RevisionWatermark();
-  }
-
-  get newestSeq() {
-    return this.messages.length ? this.messages[this.messages.length - 1].seq : 0;
-  }
-
-  get oldestSeq() {
-    return this.messages.length ? this.messages[0].seq : null;
-  }
-
-  /**
-   * Insert or replace one message; answers "inserted", "replaced" or null (nothing changed).
-   * Either way the change with its revision is applied: shown, superseded by a newer revision
-   * of the same message, or below the history the page has loaded.
-   */
-  apply(message) {
-    this.revisions.noteApplied(message.revision);
-    const existing = this.byId.get(message.id);
-    if (existing) {
-      if ((existing.revision || 0) >= (message.revision || 0)) return null;
-      this.messages[this.indexOfSeq(existing.seq)] = message;
-      this.byId.set(message.id, message);
-      return "replaced";
-    }
-    // Below the oldest history page there is a hole that "load older" fills; a change
-    // to a message down there must not appear next to the newer ones.
-    if (this.hasMore && this.floorSeq !== null && message.seq < this.floorSeq) return null;
-    const index = this.insertionPoint(message.seq);
-    this.messages.splice(index, 0, message);
-    this.byId.set(message.id, message);
-    return "inserted";
-  }
-
-  /** A page of history (any order): widens the known range first, then applies. */
-  applyHistory(messages, hasMore) {
-    const seqs = messages.map((message) => message.seq);
-    if (seqs.length) this.floorSeq = Math.min(this.floorSeq ?? Infinity, ...seqs);
-    this.hasMore = hasMore && seqs.length > 0;
-    if (!this.hasMore && this.floorSeq === null) this.floorSeq = 0;
-    const changed = [];
-    for (const message of messages) if (this.apply(message)) changed.push(message);
-    if (this.hasMore) {
-      // Live events that arrived before the first page may lie below it: drop them.
-      const orphans = this.messages.filter((message) => message.seq < this.floorSeq);
-      for (const orphan of orphans) this.byId.delete(orphan.id);
-      this.messages = this.messages.filter((message) => message.seq >= this.floorSeq);
-    }
-    return changed;
-  }
-
-  indexOfSeq(seq) {
-    const index = this.insertionPoint(seq);
-    return this.messages[index]?.seq === seq ? index : -1;
-  }
-
-  /** First index whose seq is >= `seq` (binary search). */
-  insertionPoint(seq) {
-    let low = 0;
-    let high = this.messages.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (this.messages[middle].seq < seq) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  }
 }
 
 /** The user's conversations, as the sidebar shows them. */

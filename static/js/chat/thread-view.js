@@ -16,14 +16,15 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 export class ThreadView {
-  constructor({ me, onNearTop, onEdit, onDelete, onReport, onRetry, onDiscard, onProfile, isBlocked = () => false,
-    receiptOf = null, onShown = () => false, depth = null }) {
+  constructor({ me, onNearTop, onNearBottom = () => {}, onLatest = null, onEdit, onDelete, onReport, onRetry,
+    onDiscard, onProfile, isBlocked = () => false, receiptOf = null, onShown = () => false, depth = null }) {
     this.me = me;
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
     this.pendingList = $("#pending-list");
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
+    this.newMessagesText = this.jumpButton.textContent; // its text while the newest messages are shown
     this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
     this.isBlocked = isBlocked; // (user id) -> their messages hide (contacts.js)
     this.receiptOf = receiptOf; // (conversation, own message) -> its ticks, a span.receipt (receipts.js)
@@ -37,19 +38,25 @@ export class ThreadView {
     this.elements = new Map(); // message id -> <li>
     this.pinned = true; // the reader follows the newest message
     this.scroller.addEventListener("scroll", () => {
-      this.pinned = this.isNearBottom();
+      // A detached window (a jump far back) is never the newest end: its bottom asks for newer pages.
+      const detached = Boolean(this.thread?.detached);
+      this.pinned = !detached && this.isNearBottom();
       if (this.scroller.scrollTop < NEAR_TOP_PX) onNearTop();
+      if (detached && this.isNearBottom(NEAR_TOP_PX)) onNearBottom();
       if (this.pinned) this.jumpButton.hidden = true;
     });
     // Images load after their message is placed and push the list up: stay with the newest.
     this.scroller.addEventListener("load", () => this.pinned && this.scrollToBottom(), true);
-    this.jumpButton.addEventListener("click", () => this.scrollToBottom());
+    this.jumpButton.addEventListener("click", () => {
+      if (this.thread?.detached && onLatest) onLatest(this.thread);
+      else this.scrollToBottom();
+    });
     this.viewer = new ImageViewer(this.list);
     this.groups = new MessageGroups(this.list); // day separators, runs of one sender
   }
 
-  /** Show a conversation from scratch. */
-  show(conversation, thread, pending) {
+  /** Show a conversation from scratch: at its newest end, or (`at`) where that message is. */
+  show(conversation, thread, pending, { at = null } = {}) {
     this.conversation = conversation;
     this.thread = thread;
     this.elements.clear();
@@ -61,8 +68,17 @@ export class ThreadView {
     this.groups.arrange();
     this.renderPending(pending);
     this.renderHistoryStatus();
-    this.jumpButton.hidden = true;
-    if (!this.onShown()) this.scrollToBottom();
+    this.renderDetached();
+    if (!this.onShown() && at === null && !thread.detached) this.scrollToBottom();
+  }
+
+  /** While a window far back is shown: no own pending messages under it, and "Jump to latest". */
+  renderDetached() {
+    const detached = Boolean(this.thread?.detached);
+    this.pendingList.hidden = detached;
+    this.jumpButton.textContent = detached ? t("Jump to latest ↓") : this.newMessagesText;
+    this.jumpButton.hidden = !detached;
+    if (detached) this.pinned = false;
   }
 
   /** Draw the ticks of the shown own messages again, in place (a receipt came). */
@@ -88,7 +104,7 @@ export class ThreadView {
   }
 
   /** Put changed messages of the shown thread in place; keeps the reader where they were. */
-  update(messages, { older = false, follow = false } = {}) {
+  update(messages, { older = false, newer = false, follow = false } = {}) {
     if (!messages.length || !this.thread) return;
     const wasNearBottom = this.isNearBottom();
     const previousHeight = this.scroller.scrollHeight;
@@ -117,7 +133,14 @@ export class ThreadView {
     }
     this.groups.arrange();
     this.renderHistoryStatus();
-    if (older) {
+    if (newer) {
+      // Below a window: the reader stays put; it may have joined the newest messages.
+      this.renderDetached();
+      this.pinned = !this.thread.detached && this.isNearBottom();
+    } else if (this.thread.detached) {
+      // Nothing follows the newest end while a window far back is shown.
+      if (older) this.scroller.scrollTop = previousTop + (this.scroller.scrollHeight - previousHeight);
+    } else if (older) {
       // Older messages went in above: keep the same message under the reader's eyes.
       this.scroller.scrollTop = previousTop + (this.scroller.scrollHeight - previousHeight);
     } else if (follow || wasNearBottom) {
@@ -130,7 +153,7 @@ export class ThreadView {
   renderPending(entries) {
     const wasNearBottom = this.isNearBottom();
     this.pendingList.replaceChildren(...entries.map((entry) => pendingElement(entry, this.me, this.callbacks)));
-    if (wasNearBottom || entries.length) this.scrollToBottom();
+    if ((wasNearBottom || entries.length) && !this.thread?.detached) this.scrollToBottom();
   }
 
   renderHistoryStatus() {
@@ -138,20 +161,25 @@ export class ThreadView {
     if (!thread) return;
     let text = "";
     if (!thread.loaded || thread.loading) text = t("Loading messages…");
-    else if (!thread.hasMore && thread.messages.length) text = t("This is the beginning of the conversation.");
-    else if (!thread.hasMore) text = t("No messages yet. Say hello!");
+    else if (!thread.hasOlder && thread.messages.length) text = t("This is the beginning of the conversation.");
+    else if (!thread.hasOlder) text = t("No messages yet. Say hello!");
     this.historyStatus.textContent = text;
-    this.historyStatus.dataset.state = thread.hasMore ? "more" : "complete";
+    this.historyStatus.dataset.state = thread.hasOlder ? "more" : "complete";
   }
 
-  isNearBottom() {
+  isNearBottom(within = NEAR_BOTTOM_PX) {
     const { scrollHeight, scrollTop, clientHeight } = this.scroller;
-    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+    return scrollHeight - scrollTop - clientHeight < within;
   }
 
   /** True when the list does not fill the pane, so no scroll can ask for older messages. */
   hasRoomAbove() {
     return this.scroller.scrollHeight <= this.scroller.clientHeight + NEAR_TOP_PX;
+  }
+
+  /** True when a window's messages do not fill the pane below, so no scroll can ask for newer ones. */
+  hasRoomBelow() {
+    return this.isNearBottom(NEAR_TOP_PX);
   }
 
   scrollToBottom() {

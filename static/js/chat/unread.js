@@ -6,23 +6,46 @@
 import { el } from "./dom.js";
 import { t } from "../i18n.js";
 
-const MAX_PAGES_BACK = 10; // history pages loaded at most to reach the first unread message
+// History pages loaded at most to reach the first unread message; further back, the page opens a
+// window from it instead (history.js), as it does for a jump.
+const MAX_PAGES_BACK = 2;
 
 /** The page is in front of the user: a visible tab in a focused window. */
 export function pageIsSeen() {
   return document.visibilityState === "visible" && document.hasFocus();
 }
 
-/** The highest seq of a message at least partly inside the scroller's visible area (0: none). */
-export function seenUpTo(scroller, list) {
-  const bottom = scroller.getBoundingClientRect().bottom;
-  const items = list.children;
-  for (let index = items.length - 1; index >= 0; index -= 1) {
-    const item = items[index];
+/** The first and last seq of the messages at least partly inside the scroller's visible area, or null. */
+export function visibleSeqs(scroller, list) {
+  const { top, bottom } = scroller.getBoundingClientRect();
+  let first = null;
+  let last = null;
+  for (const item of list.children) {
     if (!item.dataset.seq || item.hidden) continue;
-    if (item.getBoundingClientRect().top < bottom) return Number(item.dataset.seq);
+    const box = item.getBoundingClientRect();
+    if (box.bottom <= top) continue;
+    if (box.top >= bottom) break;
+    first ??= Number(item.dataset.seq);
+    last = Number(item.dataset.seq);
   }
-  return 0;
+  return first === null ? null : { first, last };
+}
+
+/**
+ * How far the reader has now read, from what is `visible` and the read position `readSeq`. At the
+ * newest end of the conversation (not a window far back): everything shown there, as every chat
+ * counts it. Elsewhere only a run of messages seen one screen after the other since the
+ * conversation was opened or the last jump (`thread.seen`), and only once that run starts at the
+ * read position: a jump or a fast scroll over unread messages does not read them.
+ */
+export function readPosition(thread, visible, readSeq, atNewestEnd) {
+  if (!visible) return readSeq;
+  if (atNewestEnd && !thread.detached) return Math.max(readSeq, visible.last);
+  const run = thread.seen;
+  const joins = run && visible.first <= run.to + 1 && visible.last >= run.from - 1;
+  thread.seen = joins ? { from: Math.min(run.from, visible.first), to: Math.max(run.to, visible.last) }
+    : { from: visible.first, to: visible.last };
+  return thread.seen.from <= readSeq + 1 ? Math.max(readSeq, thread.seen.to) : readSeq;
 }
 
 export class UnreadDivider {
@@ -83,24 +106,26 @@ export class UnreadDivider {
   }
 
   /**
-   * Once the newest page is shown: load older pages until the first unread message is there, then
-   * bring the divider to the top if the unread messages do not fit below it. Answers whether it jumped.
+   * Once the newest page is shown: load older pages until the first unread message is there (or,
+   * when it lies further back, the window from it: `openFrom(seq)`), then bring the divider to the
+   * top if the unread messages do not fit below it. Answers whether it jumped.
    */
-  async reveal(thread, loadOlder) {
+  async reveal(thread, { loadOlder, openFrom }) {
     const after = this.after;
     try {
-      return await this.bringIntoView(thread, loadOlder);
+      return await this.bringIntoView(thread, loadOlder, openFrom);
     } finally {
       if (this.after === after) this.revealing = false;
     }
   }
 
-  async bringIntoView(thread, loadOlder) {
+  async bringIntoView(thread, loadOlder, openFrom) {
     if (this.after === null) return false;
     const after = this.after;
+    const missing = () => !thread.detached && thread.hasMore && (thread.floorSeq ?? Infinity) > after + 1;
     let pages = 0;
     let waits = 0;
-    while (pages < MAX_PAGES_BACK && waits < 200 && thread.hasMore && (thread.floorSeq ?? Infinity) > after + 1) {
+    while (pages < MAX_PAGES_BACK && waits < 200 && missing()) {
       if (thread.loading) { // a page is on its way already (the view asked for one to fill the screen)
         waits += 1;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -109,6 +134,7 @@ export class UnreadDivider {
         await loadOlder();
       }
     }
+    if (this.after === after && missing() && !thread.loading) await openFrom(after);
     if (this.after !== after) return false; // another conversation was opened meanwhile
     this.place();
     if (!this.node.isConnected || this.jumped) return this.jumped;

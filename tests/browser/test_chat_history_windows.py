@@ -1,0 +1,210 @@
+"""The chat page's history windows in a real browser against the real server (issue 9, issue 8
+item 7): a click on a quote or a search result far back loads the window around the message
+(`GET /api/messages/<id>/around`), not the whole history; the window pages both ways and joins the
+newest messages when they meet; live messages while it is shown land once, with the newest, and
+count as unread; "Jump to latest" goes back; a resync after a reconnect reaches the window. Marking
+read needs a visible, focused window; a conversation opened with 130 unread opens at its divider
+and reads only what was seen."""
+from __future__ import annotations
+
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.servers import ChatUser, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+FILLERS = 3_000
+NEEDLE = "zebracorn"  # the search term: in one message only, about 300 messages from the end
+FAR_ORIGINAL = "the far original"
+
+
+def membership(user: ChatUser, conversation_id: int) -> dict:
+    return user.api("GET", f"/conversations/{conversation_id}").json()["conversation"]["membership"]
+
+
+def last_seq(user: ChatUser, conversation_id: int) -> int:
+    newest = user.api("GET", f"/conversations/{conversation_id}/messages", params={"limit": 1}).json()["messages"]
+    return newest[0]["seq"]
+
+
+def post_reply(user: ChatUser, conversation_id: int, body: str, original_id: int) -> dict:
+    response = user.api("POST", f"/conversations/{conversation_id}/messages",
+                        json={"body": body, "reply_to": original_id, "client_id": uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+    return response.json()["message"]
+
+
+def read_all(user: ChatUser, conversation_id: int) -> None:
+    assert user.api("POST", f"/conversations/{conversation_id}/read", json={"seq": last_seq(user, conversation_id)}).ok
+
+
+@pytest.fixture(scope="module")
+def long_chat(live_server):
+    """A group of Alice and Bob with 3,000 messages and more: Bob's original first, a message with
+    NEEDLE 300 from the end, Bob's reply quoting the original last. Alice has read it all."""
+    alice = ChatUser.register(live_server.url, f"al{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    bob = ChatUser.register(live_server.url, f"bob{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    group = group_with(bob, alice)["id"]
+    original = post(bob, group, FAR_ORIGINAL)
+
+    def fill(numbers: range) -> None:
+        for number in numbers:
+            post(bob, group, f"filler {number}")
+
+    def fill_in_parallel(first: int, last: int) -> None:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(fill, [range(start, min(start + 100, last)) for start in range(first, last, 100)]))
+
+    fill_in_parallel(0, FILLERS - 300)
+    needle = post(bob, group, f"the {NEEDLE} is here")
+    fill_in_parallel(FILLERS - 300, FILLERS)
+    post_reply(bob, group, "remember this?", original["id"])
+    read_all(alice, group)
+    return {"alice": alice, "bob": bob, "group": group, "original": original, "needle": needle}
+
+
+def open_long_chat(chat_page, long_chat):
+    read_all(long_chat["alice"], long_chat["group"])
+    alice = chat_page()
+    alice.log_in(long_chat["alice"].username)
+    alice.open(long_chat["group"])
+    expect(alice.message_with("remember this?")).to_be_visible()
+    return alice
+
+
+def scroll_to_bottom(chat) -> None:
+    chat.page.locator("#message-scroller").evaluate("node => { node.scrollTop = node.scrollHeight; }")
+
+
+def assert_contiguous(chat) -> list[int]:
+    seqs = chat.shown_seqs()
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "the shown messages have a hole or a repeat"
+    return seqs
+
+
+def test_a_quote_far_back_opens_the_window_around_it_and_jump_to_latest_goes_back(chat_page, long_chat):
+    group, bob = long_chat["group"], long_chat["bob"]
+    alice = open_long_chat(chat_page, long_chat)
+    jump = alice.page.locator("#jump-latest")
+    expect(jump).to_be_hidden()
+
+    alice.page.locator("#message-list .reply-quote", has_text=FAR_ORIGINAL).click()
+    target = alice.page.locator(f"#message-list .message[data-id='{long_chat['original']['id']}']")
+    expect(target).to_be_in_viewport()
+    expect(target).to_have_class(re.compile(r"\bflash\b"))
+    # The window around it, not 3,000 messages: one page, contiguous, starting at the conversation's start.
+    seqs = assert_contiguous(alice)
+    assert len(seqs) <= 60 and seqs[0] <= long_chat["original"]["seq"]
+    expect(alice.page.locator("#history-status")).to_have_text("This is the beginning of the conversation.")
+    expect(jump).to_be_visible()
+    expect(jump).to_have_text("Jump to latest ↓")
+
+    # A live message while the window is shown: counted unread, not put under the old messages.
+    live = post(bob, group, "live while you read old ones")
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_text("1")
+    expect(alice.conversation(group)).to_contain_text("live while you read old ones")
+    expect(alice.message_with("live while you read old ones")).to_have_count(0)
+    assert membership(long_chat["alice"], group)["last_read_seq"] < live["seq"]
+
+    jump.click()
+    expect(alice.message_with("live while you read old ones")).to_have_count(1)
+    expect(alice.message_with("live while you read old ones")).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+    assert len(assert_contiguous(alice)) <= 60
+    wait_for(lambda: membership(long_chat["alice"], group)["last_read_seq"] == live["seq"], what="read to the end")
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_count(0)
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_search_result_far_back_pages_down_until_it_joins_the_newest(chat_page, long_chat):
+    group, bob = long_chat["group"], long_chat["bob"]
+    alice = open_long_chat(chat_page, long_chat)
+    alice.page.fill("#message-search", NEEDLE)
+    result = alice.page.locator("#message-search-results .search-result")
+    expect(result).to_have_count(1)
+    result.click()
+    target = alice.page.locator(f"#message-list .message[data-id='{long_chat['needle']['id']}']")
+    expect(target).to_be_in_viewport()
+    seqs = assert_contiguous(alice)
+    assert len(seqs) <= 60 and seqs[0] < long_chat["needle"]["seq"] < seqs[-1]
+    expect(alice.page.locator("#jump-latest")).to_be_visible()
+
+    live = post(bob, group, "arrived while detached")
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_text("1")
+    # Scrolling down loads newer pages until the window meets the newest messages.
+    for _ in range(30):
+        if alice.message_with("arrived while detached").count():
+            break
+        scroll_to_bottom(alice)
+        alice.page.wait_for_timeout(300)  # the scroll's page arrives; then scroll again
+    expect(alice.message_with("arrived while detached")).to_have_count(1)
+    seqs = assert_contiguous(alice)
+    assert seqs[0] < long_chat["needle"]["seq"] and seqs[-1] == live["seq"]
+    assert len(seqs) < 500  # the ~300 below the result, not the 3,000
+    expect(alice.page.locator("#jump-latest")).to_be_hidden()
+    scroll_to_bottom(alice)
+    wait_for(lambda: membership(long_chat["alice"], group)["last_read_seq"] == live["seq"], what="read to the end")
+
+    # Joined: the next live message follows at the end as usual.
+    post(bob, group, "and one more")
+    expect(alice.message_with("and one more")).to_be_in_viewport()
+    assert_contiguous(alice)
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_window_catches_up_after_a_reconnect(chat_page, long_chat):
+    group, bob = long_chat["group"], long_chat["bob"]
+    alice = open_long_chat(chat_page, long_chat)
+    alice.page.locator("#message-list .reply-quote", has_text=FAR_ORIGINAL).first.click()
+    expect(alice.page.locator(f"#message-list .message[data-id='{long_chat['original']['id']}']")).to_be_in_viewport()
+    near = alice.page.locator("#message-list .message").nth(3)
+    expect(near).to_be_visible()
+    near_id = int(near.get_attribute("data-id"))
+
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    assert bob.api("PATCH", f"/messages/{near_id}", json={"body": "edited while you were away"}).ok
+    missed = post(bob, group, "sent while you were away")
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    # Only the resync can bring these: the edit shows in the window, the new message with the newest.
+    expect(alice.page.locator(f"#message-list .message[data-id='{near_id}'] .message-body")).to_have_text(
+        "edited while you were away")
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_text("1")
+    expect(alice.message_with("sent while you were away")).to_have_count(0)
+    alice.page.locator("#jump-latest").click()
+    expect(alice.message_with("sent while you were away")).to_have_count(1)
+    assert alice.shown_seqs()[-1] == missed["seq"]
+    assert_contiguous(alice)
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_user):
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(bob, alice_account)["id"]
+    original = post(bob, group, "soon gone")
+    for number in range(80):
+        post(bob, group, f"filler {number}")
+    post_reply(bob, group, "about that", original["id"])
+    assert bob.api("DELETE", f"/messages/{original['id']}").ok
+    read_all(alice_account, group)
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+
+    quote = alice.page.locator("#message-list .reply-quote")
+    expect(quote).to_have_text("message deleted")
+    expect(quote).to_have_class("reply-quote removed")
+    assert alice.page.get_by_text("soon gone").count() == 0
+    quote.click()
+    target = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
+    expect(target).to_be_in_viewport()
+    expect(target.locator(".message-body")).to_have_text("message deleted")
+    assert_nothing_went_wrong(alice)

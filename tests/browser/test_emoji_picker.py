@@ -1,0 +1,83 @@
+"""The composer's emoji picker (issue 8): emojibase's data served from static/vendor, a search
+and categories, the choice inserted at the caret, keyboard all the way (arrows, Enter, Esc back to
+the text), and the message with it arriving for the other person."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def caret(chat) -> int:
+    return chat.page.locator("#composer-input").evaluate("input => input.selectionStart")
+
+
+def test_emoji_go_in_at_the_caret_from_the_keyboard_and_arrive(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)["id"]
+    alice, bob = chat_page(), chat_page()
+    alice.log_in(alice_account.username)
+    bob.log_in(bob_account.username)
+    alice.open(group)
+    bob.open(group)
+    picker = alice.page.locator("#emoji-picker")
+    composer = alice.page.locator("#composer-input")
+    composer.fill("Hello world")
+    composer.evaluate("input => input.setSelectionRange(5, 5)")
+
+    # From the text, Shift+Tab reaches the picker's button; Enter opens it with the focus in its search.
+    alice.page.keyboard.press("Shift+Tab")
+    expect(alice.page.locator("#emoji-button")).to_be_focused()
+    alice.page.keyboard.press("Enter")
+    expect(picker).to_be_visible()
+    expect(alice.page.locator("#emoji-button")).to_have_attribute("aria-expanded", "true")
+    expect(alice.page.locator("#emoji-search")).to_be_focused()
+    expect(picker.locator(".emoji").first).to_have_attribute("aria-label", "grinning face")
+
+    alice.page.keyboard.type("grinning face")
+    expect(picker.locator(".emoji").first).to_have_text("😀")
+    alice.page.keyboard.press("ArrowDown")
+    expect(picker.locator(".emoji").first).to_be_focused()
+    alice.page.keyboard.press("Enter")
+    alice.page.keyboard.press("ArrowRight")
+    expect(picker.locator(".emoji").nth(1)).to_be_focused()
+    second = picker.locator(".emoji").nth(1).text_content()
+    alice.page.keyboard.press("Space")
+    expect(composer).to_have_value(f"Hello😀{second} world")
+
+    # Esc closes the picker only and puts the focus back in the text, the caret after the emoji.
+    alice.page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    expect(composer).to_be_focused()
+    assert caret(alice) == len("Hello😀".encode("utf-16-le")) // 2 + len(second.encode("utf-16-le")) // 2
+    alice.page.keyboard.press("Enter")
+    expect(bob.messages.last.locator(".message-body")).to_have_text(f"Hello😀{second} world")
+
+    # Categories: Flags shows flags; a click inserts; a click elsewhere closes the picker.
+    alice.page.click("#emoji-button")
+    alice.page.get_by_role("button", name="Flags", exact=True).click()
+    expect(alice.page.get_by_role("button", name="Flags", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(picker.locator(".emoji").first).to_have_text("🏁")
+    picker.locator(".emoji").first.click()
+    expect(composer).to_have_value("🏁")
+    alice.page.click("#message-scroller")
+    expect(picker).to_be_hidden()
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_search_that_finds_nothing_says_so(chat_page, api_user):
+    alice_account = api_user("al")
+    group = group_with(alice_account)["id"]
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+    alice.page.click("#emoji-button")
+    alice.page.fill("#emoji-search", "no such emoji anywhere")
+    expect(alice.page.locator("#emoji-status")).to_have_text("No emoji found.")
+    expect(alice.page.locator("#emoji-grid .emoji")).to_have_count(0)
+    alice.page.keyboard.press("Escape")
+    expect(alice.page.locator("#emoji-picker")).to_be_hidden()
+    assert_nothing_went_wrong(alice)
