@@ -44,7 +44,8 @@ def test_two_people_chat_live_in_a_group_and_directly(chat_page, api_user):
     # Bob finds it and joins; Alice's header counts him without a reload.
     bob.page.click("#join-group-button")
     bob.page.fill("#group-search", group_name)
-    bob.page.locator(f"#group-results .result[data-group-id='{group_id}'] button").click()
+    bob.page.locator(f"#group-results .result[data-group-id='{group_id}']").get_by_role(
+        "button", name="Join", exact=True).click()
     expect(bob.page.locator("#conversation-title")).to_have_text(group_name)
     expect(alice.page.locator("#conversation-subtitle")).to_contain_text("2 members")
 
