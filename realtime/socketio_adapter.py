@@ -20,6 +20,7 @@ from actions.presence import PresenceView
 from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
+from models.time import isoformat
 from payloads import (
     conversation_payload,
     member_payload,
@@ -101,7 +102,8 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.TokenRevoked):
             return [room_command("disconnect", token_room(fact.token_id))]
         if isinstance(fact, f.SessionEnded):  # the page shows why before it is cut (docs/protocol.md)
-            return [emit_frame("session:ended", {"reason": fact.reason}, session_room(fact.session_id)),
+            return [emit_frame("session:ended", {"reason": fact.reason, **_suspension(fact)},
+                               session_room(fact.session_id)),
                     room_command("disconnect", session_room(fact.session_id))]
         if isinstance(fact, f.SignedInElsewhere):  # the pages' sessions end by their own SessionEnded
             return []
@@ -251,3 +253,14 @@ def tell_delivery_status(app: Flask, sid: str) -> None:
         socketio.server.emit(DELIVERY_STATUS, {"state": delivery.bus_state}, to=sid, namespace=NAMESPACE)
 
     socketio.start_background_task(tell)
+
+
+def _suspension(fact: f.SessionEnded) -> dict:
+    """A suspension's end and the operator's reason, which the page shows (read after the commit that
+    suspended the account, so they are there)."""
+    if fact.reason != "suspended":
+        return {}
+    user = db.session.get(User, fact.user_id)
+    if user is None or user.suspended_until is None:
+        return {}
+    return {"until": isoformat(user.suspended_until), "message": user.suspension_reason}
