@@ -148,6 +148,9 @@ def connect():
 CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright cannot download its own browser here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Playwright's device descriptors ("iPhone 12", "Pixel 5": viewport, scale, touch, user agent), filled
+# by the `browser` fixture from the one Playwright it starts (tests/browser/test_layout_phone.py).
+DEVICES: dict[str, dict] = {}
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +168,7 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        DEVICES.update(playwright.devices)
         yield launched
         launched.close()
 
