@@ -2,7 +2,8 @@
 
 The search itself (terms, substring matching in any script, Chinese terms of one or two
 characters included) is actions.search's, the back office's; this module only narrows it to
-the caller's memberships, never shows removed messages, and adds the chat's filters: one
+the caller's memberships, never shows removed messages nor membership notes ("Alice added
+Bob": their stored sentence is English, the page words them itself), and adds the chat's filters: one
 conversation, and a time range on the message's creation (`since` inclusive, `until`
 exclusive). Results come newest first; the next page is asked with `before_id` the last id.
 """
@@ -40,7 +41,8 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
     else:
         scope = readable_conversation_ids(user)
     statement = (db.select(Message).where(condition, Message.conversation_id.in_(scope),
-                                          Message.hidden_at.is_(None), Message.deleted_at.is_(None)))
+                                          Message.hidden_at.is_(None), Message.deleted_at.is_(None),
+                                          Message.system_event.is_(None)))
     if before_id is not None:
         statement = statement.where(Message.id < before_id)
     if since_moment is not None:

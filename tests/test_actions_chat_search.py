@@ -52,6 +52,15 @@ def test_only_the_callers_conversations_with_chinese_terms(alice, bob, carol, gr
     assert found(bob, "世界") == []
 
 
+def test_membership_notes_are_not_found(alice, bob, carol, group):
+    from actions.groups import add_member
+
+    add_member(alice, group.id, carol.id)  # leaves the note "Alice added Carol"
+    send_message(bob, group.id, "welcome Carol")
+    assert found(bob, "added") == []
+    assert found(bob, "Carol") == ["welcome Carol"]
+
+
 def test_paging_and_dates(alice, group):
     for number in range(5):
         send_message(alice, group.id, f"page {number}")
