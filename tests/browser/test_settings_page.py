@@ -31,7 +31,8 @@ def test_logging_out_another_session_from_the_settings_page(chat_page, api_user)
     expect(rows).to_have_count(1)
     # The phone's open chat page hears session:ended (docs/protocol.md), is cut, says so and does
     # not reconnect; its way back is the login page (its cookies sign nobody in any more).
-    expect_signed_out_notice(phone)
+    expect_signed_out_notice(
+        phone, "This browser's session was ended from another device, so this page was signed out.")
     phone.page.goto(phone.base_url + "/")
     phone.page.wait_for_url(re.compile(r"/login"))
     laptop.page.goto(laptop.base_url + "/")

@@ -3,6 +3,12 @@
 import { errorText, t } from "../i18n.js";
 
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
+let signedOutShown = false; // session-notice.js says why on the page: a refusal does not leave it
+
+/** The page says itself why its session ended: refused requests no longer go to the login page. */
+export function stayWhenSignedOut() {
+  signedOutShown = true;
+}
 
 export class ApiError extends Error {
   constructor(message, code, status) {
@@ -31,7 +37,7 @@ export async function api(method, path, body) {
   } catch {
     payload = null;
   }
-  if (response.status === 401) {
+  if (response.status === 401 && !signedOutShown) {
     // The session ended (logout in another tab, account deactivated): back to the login page.
     window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
   }

@@ -6,6 +6,7 @@ import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Contacts } from "./contacts.js";
 import { Dialogs } from "./dialogs.js";
+import { Drafts } from "./drafts.js";
 import { EmojiPicker } from "./emoji-picker.js";
 import { FilePreview } from "./file-preview.js";
 import { $, debounce, toast } from "./dom.js";
@@ -14,6 +15,8 @@ import { GroupPanel } from "./group-panel.js";
 import { History } from "./history.js";
 import { errorText, t } from "../i18n.js";
 import { Outbox } from "./outbox.js";
+import { OutboxStore } from "./outbox-store.js";
+import { guardLeaving } from "./leaving.js";
 import { ProfileCard } from "./profile-card.js";
 import { ReportDialog } from "./report.js";
 import { Sender } from "./sender.js";
@@ -44,7 +47,8 @@ export class ChatApp {
   constructor(me) {
     this.me = me;
     this.store = new ConversationStore(me);
-    this.outbox = new Outbox();
+    this.drafts = new Drafts(me.id); // per conversation, in localStorage (drafts.js)
+    this.outbox = new Outbox(new OutboxStore(me.id)); // kept in IndexedDB across loads (outbox-store.js)
     this.openId = null;
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id),
       decorate: (item, conversation) => {
@@ -114,6 +118,7 @@ export class ChatApp {
       onSend: (body) => this.compose(body),
       // Files are shown with a caption field before they go (file-preview.js).
       onFiles: (files) => this.openId && this.filePreview.open(this.openId, files),
+      drafts: this.drafts,
     });
     this.connection = new Connection({
       onConnect: () => {
@@ -125,7 +130,8 @@ export class ChatApp {
     });
     this.sender = new Sender({ outbox: this.outbox, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source),
-      renderPending: (id) => this.renderPending(id) });
+      renderPending: (id) => this.renderPending(id),
+      onRefused: (entry, why) => this.composer.restore(entry.conversation_id, entry.body, why) });
     this.history = new History({ store: this.store, view: this.view, outbox: this.outbox });
     this.sync = new Sync({ store: this.store, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source) });
@@ -145,11 +151,14 @@ export class ChatApp {
     this.typing = new Typing({ me, connection: this.connection, openId: () => this.openId,
       nameOf: (conversationId, userId) => this.nameOf(conversationId, userId) });
     watchSessionEnd(this.connection);
+    guardLeaving({ outbox: this.outbox, drafts: this.drafts,
+      confirm: (title, text, button) => this.dialogs.confirm(title, text, button) });
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());
   }
 
   async start() {
+    await this.outbox.restore(); // what an earlier page left unsent goes out once connected
     this.connection.start();
     this.contacts.load().catch((error) => toast(error.message));
     try {
@@ -250,6 +259,8 @@ export class ChatApp {
     $("#pane-empty").hidden = true;
     $("#conversation-view").hidden = false;
     this.sidebar.setActive(conversationId);
+    this.composer.show(conversationId); // its own draft (drafts.js)
+    this.depth.draft.show(conversationId);
     this.showHeader(conversation);
     this.header.loadMembers(conversationId);
     this.typing.render();
@@ -337,6 +348,8 @@ export class ChatApp {
     $("#conversation-view").hidden = true;
     $("#pane-empty").hidden = false;
     this.view.clear();
+    this.composer.show(null);
+    this.depth.draft.show(null);
     this.sidebar.setActive(null);
   }
 

@@ -10,7 +10,7 @@ export class MessageDepth {
   constructor({ app }) {
     this.app = app;
     const input = $("#composer-input");
-    this.draft = new ReplyDraft({ input });
+    this.draft = new ReplyDraft({ input, drafts: app.drafts });
     this.mentions = new MentionComplete({
       input,
       membersOf: () => [...(app.header.members?.values() || [])].filter((member) => member.id !== app.me.id),

@@ -1,11 +1,33 @@
 // Messages typed but not yet acknowledged by the server. Each keeps its client_id for life,
-// so a re-send after a reconnect is recognised by the server as the same message.
+// so a re-send after a reconnect, or after the tab was closed and opened again (outbox-store.js
+// keeps a copy on disk), is recognised by the server as the same message.
 
 import { newClientId } from "./dom.js";
 
 export class Outbox {
-  constructor() {
+  /** `store`: an OutboxStore (or null: nothing kept across loads). */
+  constructor(store = null) {
     this.entries = new Map(); // client_id -> entry, in the order they were written
+    this.store = store;
+  }
+
+  /** The entries an earlier page of this user left unsent, with their client_ids (before connecting). */
+  async restore() {
+    if (!this.store) return;
+    for (const kept of await this.store.all()) {
+      if (this.entries.has(kept.client_id) || (kept.fileName && !kept.attachment_id)) continue;
+      this.entries.set(kept.client_id, { ...kept, sentOn: null, error: kept.error ?? null });
+    }
+  }
+
+  /** Written to disk once it can be sent again from there: text, or a file already uploaded. */
+  keep(entry) {
+    if (this.store && entry && (!entry.file || entry.attachment_id)) this.store.put(entry);
+  }
+
+  /** Anything that would be lost, or not sent, if the page closed now. */
+  unsent() {
+    return [...this.entries.values()].some((entry) => entry.state === "pending" || entry.state === "uploading");
   }
 
   add(conversationId, body) {
@@ -18,16 +40,25 @@ export class Outbox {
       error: null,
       sentOn: null, // the socket id of the last attempt: one attempt per connection
       attachment_id: null,
+      retryable: true, // false once the server refused it for good (not sent again as it is)
     };
     this.entries.set(entry.client_id, entry);
+    if (body) this.keep(entry);
     return entry;
   }
 
   /** A file to upload, then send as a message of its own. */
   addFile(conversationId, file) {
     const entry = this.add(conversationId, "");
-    Object.assign(entry, { state: "uploading", file, fileName: file.name || "file", progress: 0 });
+    Object.assign(entry, { state: "uploading", file, fileName: file.name || "file", fileSize: file.size, progress: 0 });
     return entry;
+  }
+
+  /** Its file is stored: the message itself is still to send. */
+  uploaded(entry, attachmentId) {
+    entry.attachment_id = attachmentId;
+    entry.state = "pending";
+    this.keep(entry);
   }
 
   get(clientId) {
@@ -45,14 +76,18 @@ export class Outbox {
 
   /** The stored message arrived (ack, live event or sync): the pending copy goes. */
   settle(clientId) {
+    this.store?.delete(clientId);
     return this.entries.delete(clientId);
   }
 
-  fail(clientId, error) {
+  /** Refused or not sent: `retryable` false when sending it again as it is would be refused again. */
+  fail(clientId, error, retryable = true) {
     const entry = this.entries.get(clientId);
     if (entry) {
       entry.state = "failed";
       entry.error = error;
+      entry.retryable = retryable;
+      this.keep(entry);
     }
     return entry;
   }
@@ -63,11 +98,18 @@ export class Outbox {
       entry.state = entry.file && !entry.attachment_id ? "uploading" : "pending";
       entry.error = null;
       entry.sentOn = null;
+      this.keep(entry);
     }
     return entry;
   }
 
   dropConversation(conversationId) {
-    for (const entry of this.forConversation(conversationId)) this.entries.delete(entry.client_id);
+    for (const entry of this.forConversation(conversationId)) this.settle(entry.client_id);
+  }
+
+  /** On logout: nothing of this user stays in the browser. */
+  forget() {
+    this.entries.clear();
+    return this.store?.clear();
   }
 }

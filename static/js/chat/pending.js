@@ -1,4 +1,5 @@
-// A message of ours not yet stored: "sending…", a file uploading (with a progress bar), or refused.
+// A message of ours not yet stored: "sending…", a file uploading (with a progress bar), or refused
+// (Retry only when sending it again may work: not for a file type the server does not accept).
 
 import { formatSize } from "../attachments.js";
 import { el } from "./dom.js";
@@ -8,7 +9,7 @@ import { t } from "../i18n.js";
 function fileCard(entry) {
   const card = el("div", { className: "attachment-card" }, [
     el("span", { className: "attachment-name", text: entry.fileName }),
-    el("span", { className: "attachment-size", text: formatSize(entry.file?.size) }),
+    el("span", { className: "attachment-size", text: formatSize(entry.file?.size ?? entry.fileSize) }),
   ]);
   if (entry.state !== "uploading") return card;
   const fraction = Math.min(1, Math.max(0, entry.progress || 0));
@@ -21,8 +22,8 @@ function fileCard(entry) {
 /** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message. */
 export function pendingElement(entry, me, callbacks) {
   const failed = entry.state === "failed";
-  let note = "sending…";
-  if (entry.state === "uploading") note = `uploading ${Math.round((entry.progress || 0) * 100)}%`;
+  let note = t("sending…");
+  if (entry.state === "uploading") note = t("uploading {percent}%", { percent: Math.round((entry.progress || 0) * 100) });
   const status = failed
     ? el("span", { className: "message-error", text: entry.error || t("Not sent.") })
     : el("span", { className: "message-pending-note", text: note });
@@ -36,8 +37,8 @@ export function pendingElement(entry, me, callbacks) {
   ]);
   if (failed) {
     bubble.append(el("div", { className: "message-actions visible" }, [
-      el("button", { className: "link-button", text: t("Retry"), attrs: { type: "button" },
-        on: { click: () => callbacks.onRetry(entry) } }),
+      entry.retryable === false ? null : el("button", { className: "link-button", text: t("Retry"),
+        attrs: { type: "button" }, on: { click: () => callbacks.onRetry(entry) } }),
       el("button", { className: "link-button", text: t("Discard"), attrs: { type: "button" },
         on: { click: () => callbacks.onDiscard(entry) } }),
     ]));

@@ -1,20 +1,23 @@
 // The message being answered, shown above the composer until it is sent or cancelled (Esc).
+// Kept with the conversation's draft (drafts.js): it comes back when the conversation is opened again.
 
 import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
 
 export class ReplyDraft {
-  constructor({ input }) {
+  constructor({ input, drafts }) {
     this.bar = $("#reply-bar");
     this.input = input;
+    this.drafts = drafts;
     this.target = null; // {conversationId, message}
     input.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && this.target) this.clear();
     });
   }
 
-  start(conversationId, message) {
+  start(conversationId, message, { restored = false } = {}) {
     this.target = { conversationId, message };
+    if (!restored) this.drafts?.saveReply(conversationId, message);
     const author = message.sender ? message.sender.display_name || message.sender.username : "";
     this.bar.replaceChildren(
       el("span", { className: "reply-bar-text" }, [
@@ -25,7 +28,15 @@ export class ReplyDraft {
         on: { click: () => this.clear() } }),
     );
     this.bar.hidden = false;
-    this.input.focus();
+    if (!restored) this.input.focus();
+  }
+
+  /** The conversation opened: its own reply draft, if it kept one. */
+  show(conversationId) {
+    if (this.target?.conversationId === conversationId) return;
+    this.hide();
+    const reply = conversationId ? this.drafts?.get(conversationId).reply : null;
+    if (reply) this.start(conversationId, reply, { restored: true });
   }
 
   /** The message id to answer in this conversation, or null. */
@@ -33,7 +44,13 @@ export class ReplyDraft {
     return this.target && this.target.conversationId === conversationId ? this.target.message.id : null;
   }
 
+  /** Cancelled or sent: forgotten, here and in the draft. */
   clear() {
+    if (this.target) this.drafts?.saveReply(this.target.conversationId, null);
+    this.hide();
+  }
+
+  hide() {
     this.target = null;
     this.bar.hidden = true;
     this.bar.replaceChildren();

@@ -1,5 +1,7 @@
 // Sending: each message goes into the outbox, then over the socket; files are uploaded first.
-// Whatever is not acknowledged stays in the outbox and goes again after a reconnect.
+// Whatever is not acknowledged stays in the outbox and goes again after a reconnect. A refusal that
+// sending again cannot change (too long, not a member, a file type not accepted…) is not retried:
+// a text goes back to the composer (onRefused), a file's bubble offers only Discard.
 
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
@@ -7,9 +9,18 @@ import { errorText, t } from "../i18n.js";
 
 // `busy`: the server refused the send unread because this connection has too many waiting.
 const BUSY_RETRY_MS = 500;
+// Refusals about the moment, not the message: the same message may go through later.
+const RETRYABLE = new Set(["busy", "rate_limited", "unavailable", "storage_unavailable", "internal_error",
+  "network_error", "cancelled"]);
+
+/** Whether sending the same thing again may work (no code: the connection, not the server, failed). */
+export function retryable(code, status = 0) {
+  return !code || RETRYABLE.has(code) || status >= 500;
+}
 
 export class Sender {
-  constructor({ outbox, connection, receive, renderPending }) {
+  constructor({ outbox, connection, receive, renderPending, onRefused }) {
+    this.onRefused = onRefused; // (entry, why) => the refused text goes back to the composer
     this.outbox = outbox;
     this.connection = connection;
     this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
@@ -42,11 +53,17 @@ export class Sender {
         }, BUSY_RETRY_MS);
         return;
       }
-      const message = errorText(ack?.error?.code, ack?.error?.message) || t("The message was not sent.");
-      if (this.outbox.fail(entry.client_id, message)) {
-        toast(message);
-        this.renderPending(entry.conversation_id);
+      const code = ack?.error?.code;
+      const message = errorText(code, ack?.error?.message) || t("The message was not sent.");
+      if (this.outbox.get(entry.client_id) !== entry) return;
+      toast(message);
+      if (!retryable(code) && !entry.attachment_id) {
+        this.outbox.settle(entry.client_id); // its text is not lost: back in the composer
+        this.onRefused(entry, message);
+      } else {
+        this.outbox.fail(entry.client_id, message, retryable(code));
       }
+      this.renderPending(entry.conversation_id);
     });
   }
 
@@ -78,11 +95,10 @@ export class Sender {
     this.renderPending(id);
     try {
       const attachment = await uploadFile(id, entry.file, { onProgress });
-      entry.attachment_id = attachment.id;
-      entry.state = "pending";
+      this.outbox.uploaded(entry, attachment.id);
       this.send(entry);
     } catch (error) {
-      if (this.outbox.fail(entry.client_id, error.message)) toast(error.message);
+      if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error.message);
       this.renderPending(id);
     }
   }

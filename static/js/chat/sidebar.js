@@ -42,6 +42,7 @@ export class Sidebar {
     this.decorate = decorate; // (item, conversation): adds to an item, e.g. a presence dot (presence-view.js)
     this.list = $("#conversation-list");
     this.empty = $("#conversation-empty");
+    this.emptyText = this.empty.textContent; // "No conversations yet…", from the page
     this.filterInput = $("#conversation-filter");
     this.activeId = null;
     this.filterInput.addEventListener("input", () => this.render());
@@ -57,7 +58,10 @@ export class Sidebar {
     const conversations = this.store.sorted()
       .filter((conversation) => !needle || (conversation.title || "").toLowerCase().includes(needle));
     this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
-    this.empty.hidden = this.store.conversations.size > 0;
+    const filtered = this.store.conversations.size > 0 && !conversations.length;
+    this.empty.hidden = this.store.conversations.size > 0 && !filtered;
+    this.empty.textContent = filtered ? t("No conversations match “{filter}”.", { filter: this.filterInput.value.trim() })
+      : this.emptyText;
     const unread = [...this.store.conversations.values()].reduce((total, c) => total + (c.unread_count || 0), 0);
     document.title = unread ? `(${unread}) Switchboard` : "Switchboard"; // the product name is not translated
   }

@@ -1,0 +1,81 @@
+// The outbox on disk: unsent messages kept in IndexedDB (one database per user), so a message written
+// offline survives closing the tab and goes out on the next load with the same client_id (the server
+// stores a client_id once: a message that did reach it is not stored twice). A file still uploading
+// is not kept (its bytes are not copied); once uploaded, its message is.
+
+const STORE = "entries";
+// What an entry keeps: the File itself, the socket it was last sent on and the progress stay in memory.
+const KEPT = ["client_id", "conversation_id", "body", "created_at", "state", "error", "retryable",
+  "attachment_id", "reply_to", "fileName", "fileSize"];
+
+function request(operation) {
+  return new Promise((resolve, reject) => {
+    operation.onsuccess = () => resolve(operation.result);
+    operation.onerror = () => reject(operation.error);
+  });
+}
+
+export class OutboxStore {
+  constructor(userId) {
+    this.name = `switchboard-outbox-${userId}`;
+    this.opened = null;
+  }
+
+  open() {
+    if (!this.opened) {
+      this.opened = new Promise((resolve, reject) => {
+        if (!window.indexedDB) {
+          reject(new Error("no IndexedDB"));
+          return;
+        }
+        const opening = indexedDB.open(this.name, 1);
+        opening.onupgradeneeded = () => opening.result.createObjectStore(STORE, { keyPath: "client_id" });
+        opening.onsuccess = () => resolve(opening.result);
+        opening.onerror = () => reject(opening.error);
+      });
+    }
+    return this.opened;
+  }
+
+  /** Run `work(store)` in one transaction; resolves when it is committed. Storage errors are swallowed:
+   * the outbox in memory goes on, only the copy on disk is missing. */
+  async write(work) {
+    try {
+      const database = await this.open();
+      const transaction = database.transaction(STORE, "readwrite");
+      work(transaction.objectStore(STORE));
+      await new Promise((resolve, reject) => {
+        transaction.oncomplete = resolve;
+        transaction.onerror = () => reject(transaction.error);
+        transaction.onabort = () => reject(transaction.error);
+      });
+    } catch {
+      // private mode, quota: nothing kept across loads
+    }
+  }
+
+  put(entry) {
+    const kept = {};
+    for (const key of KEPT) if (entry[key] !== undefined) kept[key] = entry[key];
+    return this.write((store) => store.put(kept));
+  }
+
+  delete(clientId) {
+    return this.write((store) => store.delete(clientId));
+  }
+
+  clear() {
+    return this.write((store) => store.clear());
+  }
+
+  /** Every kept entry, oldest first. */
+  async all() {
+    try {
+      const database = await this.open();
+      const entries = await request(database.transaction(STORE).objectStore(STORE).getAll());
+      return entries.sort((first, second) => (first.created_at < second.created_at ? -1 : 1));
+    } catch {
+      return [];
+    }
+  }
+}
