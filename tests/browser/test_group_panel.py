@@ -136,6 +136,7 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
     owner.page.check("input[name=visibility][value=private]")
     owner.page.click("#create-group-submit")
     expect(owner.page.locator("#conversation-title")).to_have_text("Handover")
+    group_id = int(owner.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
     open_panel(owner)
     owner.page.fill("#group-add-search", max_name)
     owner.page.locator(f"#group-add-results .result[data-user-id='{member.id}'] button").click()
@@ -145,6 +146,14 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
         f"You are its only owner: {max_name} will own it. To choose someone else, make them owner first.")
     owner.page.locator("#confirm-dialog button[value=cancel]").click()
     expect(member_row(owner, page_user_id(owner)).locator(".member-role")).to_have_text("Owner")  # still there
+    # The header's Leave button says the same.
+    owner.page.click("#group-panel-close")
+    owner.page.click("#leave-button")
+    expect(owner.page.locator("#confirm-text")).to_contain_text(f"{max_name} will own it")
+    owner.page.click("#confirm-button")
+    expect(owner.page.locator("#conversation-view")).to_be_hidden()
+    members = member.api("GET", f"/conversations/{group_id}/members").json()["members"]
+    assert [(m["id"], m["role"]) for m in members] == [(member.id, "owner")]
     assert_nothing_went_wrong(owner)
 
 

@@ -484,8 +484,9 @@ export class ChatApp {
   async leave(conversationId) {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
+    // The open group's (the header's button): the last owner is told who takes over (group-panel.js).
     const confirmed = await this.dialogs.confirm(t("Leave {title}?", { title: conversation.title }),
-      t("You will stop receiving its messages. A public group can be joined again."), t("Leave group"));
+      this.groupPanel.leaveWarning(), t("Leave group"));
     if (!confirmed) return;
     try {
       await api("POST", `/groups/${conversationId}/leave`);

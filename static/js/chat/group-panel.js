@@ -214,19 +214,21 @@ export class GroupPanel {
     button.closest("li")?.remove();
   }
 
-  /** The last owner's place passes on (the server's rule): say to whom before asking. */
+  /** What leaving the open group means: the last owner's place passes on (the server's rule), so
+   * they are told to whom; the header's Leave button asks with it too. */
+  leaveWarning() {
+    const others = [...(this.members?.values() || [])].filter((member) => member.id !== this.me.id);
+    const lastOwner = this.myRole() === "owner" && !others.some((member) => member.role === "owner");
+    if (!lastOwner || !others.length) return t("You will stop receiving its messages. A public group can be joined again.");
+    // The longest-standing admin, else member (members are listed in joining order).
+    const heir = others.find((member) => member.role === "admin") || others[0];
+    return t("You are its only owner: {name} will own it. To choose someone else, make them owner first.",
+      { name: nameOf(heir) });
+  }
+
   async leave() {
     const conversation = this.conversation;
-    const members = [...(this.members?.values() || [])];
-    const others = members.filter((member) => member.id !== this.me.id);
-    const lastOwner = this.myRole() === "owner" && !others.some((member) => member.role === "owner");
-    let text = t("You will stop receiving its messages. A public group can be joined again.");
-    if (lastOwner && others.length) {
-      // The longest-standing admin, else member (members are listed in joining order).
-      const heir = others.find((member) => member.role === "admin") || others[0];
-      text = t("You are its only owner: {name} will own it. To choose someone else, make them owner first.",
-        { name: nameOf(heir) });
-    }
+    const text = this.leaveWarning();
     if (!(await this.confirm(t("Leave {title}?", { title: conversation.title }), text, t("Leave group")))) return;
     const answer = await this.attempt(() => api("POST", `/groups/${conversation.id}/leave`));
     if (!answer) return;
