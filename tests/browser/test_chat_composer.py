@@ -276,6 +276,25 @@ def test_a_deactivated_users_page_says_why_and_keeps_the_draft(chat_page, api_us
     assert_nothing_went_wrong(alice)
 
 
+def test_a_suspended_users_page_says_until_when_and_why(chat_page, api_user, operator):
+    account, group, alice = alone_in_a_group(chat_page, api_user)
+    composer(alice).fill("see you next week")
+
+    suspended = requests.post(f"{operator.url}/api/admin/users/{account.id}/suspend", headers=operator.headers,
+                              json={"until": "2099-03-01T12:00:00Z", "reason": "Links posted in every group"},
+                              timeout=10)
+    assert suspended.status_code == 200, suspended.text
+    expect(alice.page.locator("#session-ended")).to_be_visible()
+    text = alice.page.locator("#session-ended-text")
+    expect(text).to_contain_text("An operator suspended your account, so you were signed out.")
+    expect(text).to_contain_text("Suspended until Mar 1, 2099")  # in the browser's locale (en-US) and zone
+    expect(text).to_contain_text("Reason: Links posted in every group")
+    alice.expect_state("offline")
+    assert alice.page.url == alice.base_url + f"/#c{group}"
+    expect(composer(alice)).to_have_value("see you next week")
+    assert_nothing_went_wrong(alice)
+
+
 def test_an_empty_filter_result_says_so(chat_page, api_user):
     account, group, alice = alone_in_a_group(chat_page, api_user)
     title = account.api("GET", f"/conversations/{group}").json()["conversation"]["title"]
