@@ -49,6 +49,11 @@ def created(response: requests.Response) -> dict:
     return response.json()
 
 
+def say(user: ChatUser, conversation: dict, body: str) -> dict:
+    return created(user.api("POST", f"/conversations/{conversation['id']}/messages",
+                            json={"body": body, "client_id": uuid.uuid4().hex}))["message"]
+
+
 def demo_data(server: LiveServer) -> dict:
     """People, a team group with a conversation, a public group, a direct chat and a report."""
     people = {username: person(server, username) for username in PEOPLE}
@@ -60,19 +65,13 @@ def demo_data(server: LiveServer) -> dict:
         "name": "Weekend hikers", "visibility": "public", "description": "Trails near town"}))["conversation"]
     for member in (alice, dan):
         created(member.api("POST", f"/groups/{hikers['id']}/join"))
-    created(carol.api("POST", "/conversations/%d/messages" % hikers["id"],
-                      json={"body": "Saturday: the ridge loop, 9:00 at the station", "client_id": uuid.uuid4().hex}))
+    say(carol, hikers, "Saturday: the ridge loop, 9:00 at the station")
     direct = created(bob.api("POST", "/direct", json={"user_id": alice.id}))["conversation"]
-    created(bob.api("POST", f"/conversations/{direct['id']}/messages",
-                    json={"body": "Lunch at 12:30?", "client_id": uuid.uuid4().hex}))
-    messages = []
-    for username, body in CONVERSATION:
-        messages.append(created(people[username].api("POST", f"/conversations/{team['id']}/messages",
-                                                     json={"body": body, "client_id": uuid.uuid4().hex}))["message"])
+    say(bob, direct, "Lunch at 12:30?")
+    messages = [say(people[username], team, body) for username, body in CONVERSATION]
     created(carol.api("POST", f"/messages/{messages[0]['id']}/reactions", json={"emoji": "👍"}))
     created(dan.api("POST", f"/messages/{messages[0]['id']}/reactions", json={"emoji": "🎉"}))
-    spam = created(dan.api("POST", f"/conversations/{hikers['id']}/messages", json={
-        "body": "Cheap watches!!! Visit my shop now", "client_id": uuid.uuid4().hex}))["message"]
+    spam = say(dan, hikers, "Cheap watches!!! Visit my shop now")
     created(carol.api("POST", f"/messages/{spam['id']}/report", json={"reason": "spam", "text": "Advertising"}))
     return {"team": team, "people": people}
 
