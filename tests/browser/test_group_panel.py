@@ -79,6 +79,8 @@ def test_a_private_group_is_managed_from_its_panel_and_the_other_member_sees_it_
     expect(member_row(bob, bob_account.id).locator(".member-role")).to_have_text("Admin")
     expect(bob.page.locator("#group-manage")).to_be_visible()
     expect(notes(bob).last).to_have_text(f"Alice Owner made {bob_name} an admin")
+    expect(bob.page.locator("#group-picture-button")).to_be_attached()
+    assert bob.page.locator("#group-picture-button").get_attribute("hidden") is None  # admins change the picture
 
     # Renamed and described: Bob's header, panel and conversation follow.
     alice.page.fill("#group-edit-name", "Launch plan")

@@ -48,9 +48,6 @@ export class ConversationHeader {
     this.conversation = conversation;
     this.title.textContent = conversation.title || t("Conversation");
     this.leaveButton.hidden = conversation.kind !== "group";
-    // The group's owners and admins change its picture (the server checks it too).
-    this.pictureButton.hidden = conversation.kind !== "group"
-      || !["owner", "admin"].includes(conversation.membership?.role);
     this.showAvatar(conversation);
     this.render();
   }
@@ -84,6 +81,8 @@ export class ConversationHeader {
   memberChanged(conversationId, member) {
     if (this.conversation?.id !== conversationId || !this.members) return;
     this.members.set(member.id, member);
+    // Promoted or demoted: the conversation (the store's) says so too, for what the role allows.
+    if (member.id === this.me.id && this.conversation.membership) this.conversation.membership.role = member.role;
     this.render();
   }
 
@@ -96,6 +95,9 @@ export class ConversationHeader {
   render() {
     const conversation = this.conversation;
     const parts = [];
+    // The group's owners and admins change its picture (the server checks it too).
+    this.pictureButton.hidden = conversation.kind !== "group"
+      || !["owner", "admin"].includes(conversation.membership?.role);
     if (conversation.kind === "group") {
       parts.push(conversation.visibility === "public" ? t("Public group") : t("Private group"));
       if (this.members) {
