@@ -98,6 +98,7 @@ def test_day_separators_in_the_profile_zone_runs_of_one_sender_and_no_own_name(c
     assert [row for row in item_classes(alice) if row[0] == "day"] == [
         ["day", english_date(earlier_day)], ["day", "Yesterday"], ["day", "Today"]]
 
+    alice.page.screenshot(path="/tmp/message-days-and-runs.png")
     # Deleting a message keeps its place: the separators and runs around it stay as they were.
     second = alice.page.locator("#message-list .message", has_text="b2 a minute later").get_attribute("data-id")
     assert bob.api("DELETE", f"/messages/{second}").status_code == 200
@@ -107,27 +108,50 @@ def test_day_separators_in_the_profile_zone_runs_of_one_sender_and_no_own_name(c
     assert_nothing_went_wrong(alice)
 
 
-def test_older_pages_put_in_above_keep_one_separator_per_day(chat_page, api_user, live_server):
+MANY = 130
+
+
+def test_a_window_far_back_and_older_pages_put_in_above_keep_one_separator_per_day(chat_page, api_user,
+                                                                                   live_server):
     alice_account, bob, group = zoned_group(api_user)
     today = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
     two_days_ago = today - timedelta(days=2)
     # Alice's own messages (none unread: the page opens at the newest, not at a first unread).
-    for number in range(60):  # the first page is the newest 50: the first ten come with the next
-        moment = (two_days_ago if number < 5 else today) + timedelta(minutes=number * 2)
-        backdate(live_server, post(alice_account, group, f"m{number}")["id"], moment)
+    first = None
+    for number in range(MANY):  # pages of 50: m0 is far enough back for a jump to open a window around it
+        moment = (two_days_ago if number < 5 else today) + timedelta(minutes=number)
+        sent = post(alice_account, group, f"m{number}")
+        first = first or sent
+        backdate(live_server, sent["id"], moment)
+    assert bob.api("POST", f"/conversations/{group}/messages",
+                   json={"body": "about m0", "reply_to": first["id"]}).status_code == 201
 
     alice = chat_page()
     alice.log_in(alice_account.username)
     alice.open(group)
-    expect(alice.messages).to_have_count(50)
+    expect(alice.messages).to_have_count(50)  # the newest page
     separators = alice.page.locator("#message-list .day-separator")
     expect(separators).to_have_text(["Today"])
-    alice.page.locator("#message-scroller").evaluate("scroller => { scroller.scrollTop = 0; }")
-    expect(alice.messages).to_have_count(60)
-    expect(separators).to_have_text([english_date(two_days_ago), "Today"])
-    assert item_classes(alice)[:9] == [
+    expected_start = [
         ["day", english_date(two_days_ago)], ["m0", "first"], ["m1", "continued"], ["m2", "continued"],
         ["m3", "continued"], ["m4", "continued"], ["day", "Today"], ["m5", "first"], ["m6", "continued"]]
+
+    # A jump to the quoted m0 shows a window around it (thread.js): its days are marked the same way.
+    alice.page.locator("#message-list .reply-quote").click()
+    expect(alice.page.locator("#jump-latest")).to_have_text("Jump to latest ↓")
+    expect(alice.page.locator(f"#message-list .message[data-id='{first['id']}']")).to_be_in_viewport()
+    assert item_classes(alice)[:9] == expected_start
+    expect(separators).to_have_text([english_date(two_days_ago), "Today"])
+    alice.page.click("#jump-latest")
+    expect(alice.messages.last.locator(".message-body")).to_have_text("about m0")
+    expect(separators).to_have_text(["Today"])
+
+    # Older pages put in above the newest: the day before gets its separator, "Today" moves up.
+    for shown in (100, MANY + 1):
+        alice.page.locator("#message-scroller").evaluate("scroller => { scroller.scrollTop = 0; }")
+        expect(alice.messages).to_have_count(shown)
+    expect(separators).to_have_text([english_date(two_days_ago), "Today"])
+    assert item_classes(alice)[:9] == expected_start
     assert_nothing_went_wrong(alice)
 
 
@@ -195,6 +219,8 @@ def test_links_and_light_formatting_never_make_html_of_a_message(chat_page, api_
     expect(formatted.locator("em")).to_have_text("it")
     expect(formatted.locator("code.message-code")).to_have_text("a<b>")
     expect(formatted.locator("pre.message-code-block code")).to_have_text("line <1>\n  line 2")
+    formatted.scroll_into_view_if_needed()
+    alice.page.screenshot(path="/tmp/message-formatting.png")
     # Blank lines stay as written: two empty lines above the block.
     assert formatted.evaluate("body => body.childNodes[body.childNodes.length - 3].textContent") == "\n\n\n"
     assert_nothing_went_wrong(alice)
