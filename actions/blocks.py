@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from actions.access import has_blocked
 from actions.contacts import end_request_unchecked, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
+from actions.receipts import receipt_views_between
 from actions.validation import check_id
 from events import atomic, queue_event
 from events.facts import BlockChanged
@@ -32,6 +33,7 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
     existing = db.session.get(Block, (user.id, user_id))
     if existing is not None:
         return BlockOutcome(existing, created=False)
+    views_before = receipt_views_between(user.id, user_id)  # a block hides read positions both ways
     block = Block(blocker_id=user.id, blocked_id=user_id)
     db.session.add(block)
     remove_contact_unchecked(user.id, user_id)
@@ -41,6 +43,7 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
         end_request_unchecked(request, user.id)
     db.session.flush()
     queue_event(BlockChanged(user.id, user_id, True))
+    views_before.announce()
     return BlockOutcome(block, created=True)
 
 
@@ -50,8 +53,10 @@ def unblock_user(user: User, user_id: object) -> None:
     user_id = check_id(user_id, "user_id")
     if not has_blocked(user.id, user_id):
         raise NotFound("not_blocked", "You have not blocked this person.")
+    views_before = receipt_views_between(user.id, user_id)
     db.session.execute(db.delete(Block).where(Block.blocker_id == user.id, Block.blocked_id == user_id))
     queue_event(BlockChanged(user.id, user_id, False))
+    views_before.announce()
 
 
 def list_blocks(user: User) -> list[Block]:

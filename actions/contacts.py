@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from actions.access import access_contact_request, access_user_for_contact_request, are_contacts
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.rate_limits import limit_contact_request
+from actions.receipts import receipt_views_between
 from actions.validation import check_email, check_id, check_phone, check_string
 from events import atomic, queue_event
 from events.facts import ContactAdded, ContactRemoved, ContactRequestChanged
@@ -92,12 +93,14 @@ def remove_contact(user: User, contact_id: object) -> None:
 
 def remove_contact_unchecked(user_id: int, contact_id: int) -> bool:
     """Delete both rows and tell both people; decides nothing (actions.blocks uses it too)."""
+    views_before = receipt_views_between(user_id, contact_id)  # "contacts" read receipts: hidden now
     removed = db.session.execute(db.delete(Contact).where(
         ((Contact.user_id == user_id) & (Contact.contact_id == contact_id))
         | ((Contact.user_id == contact_id) & (Contact.contact_id == user_id)))).rowcount
     if removed:
         queue_event(ContactRemoved(user_id, contact_id))
         queue_event(ContactRemoved(contact_id, user_id))
+        views_before.announce()
     return bool(removed)
 
 
@@ -139,11 +142,13 @@ def pending_requests(user: User) -> PendingRequests:
 
 def _accept(request: ContactRequest) -> ContactRequest:
     first, second = request.requester_id, request.recipient_id
+    views_before = receipt_views_between(first, second)  # "contacts" read receipts: shown now
     for user_id, contact_id in ((first, second), (second, first)):
         if db.session.get(Contact, (user_id, contact_id)) is None:
             db.session.add(Contact(user_id=user_id, contact_id=contact_id))
             queue_event(ContactAdded(user_id, contact_id))
     _close_request(request, "accepted")
+    views_before.announce()
     return request
 
 

@@ -4,10 +4,10 @@ my contacts what they may now see (actions.presence), changing read receipts tel
 my conversations whose view of my read positions changed (actions.receipts)."""
 from __future__ import annotations
 
-from actions.access import privacy_of, read_receipt_viewers
+from actions.access import privacy_of
 from actions.errors import InvalidInput
 from actions.presence import announce_presence
-from actions.receipts import announce_receipt_visibility, read_receipt_audience
+from actions.receipts import receipt_views
 from actions.validation import check_choice
 from events import atomic, queue_event
 from events.facts import PrivacyChanged
@@ -36,16 +36,13 @@ def update_privacy(user: User, changes: dict) -> PrivacySettings:
         db.session.add(settings)
     last_seen_before = settings.last_seen
     receipts_change = checked.get("read_receipts", settings.read_receipts) != settings.read_receipts
-    if receipts_change:  # who may see the read positions now, to tell those whose view changes
-        audience = read_receipt_audience(user.id)
-        receipt_viewers_before = read_receipt_viewers(user.id, {viewer for members in audience.values()
-                                                                for viewer in members})
+    views_before = receipt_views(user.id) if receipts_change else None  # to tell those whose view changes
     for name, value in checked.items():
         setattr(settings, name, value)
     db.session.flush()
     queue_event(PrivacyChanged(user.id))
     if settings.last_seen != last_seen_before:
         announce_presence(user.id)
-    if receipts_change:
-        announce_receipt_visibility(user.id, audience, receipt_viewers_before)
+    if views_before is not None:
+        views_before.announce()
     return settings

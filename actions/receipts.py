@@ -4,8 +4,9 @@ conversation (`last_delivered_seq`, acked by a client) and how far they have rea
 (their `read_receipts` privacy setting and blocks: actions.access). Read implies delivered.
 
 When a position passes messages of others, their authors are told (`ReceiptMoved`): they are the
-only ones whose ticks change, so a big group is not told every member's every step. When a member
-changes who may see their read position (actions.privacy), the members whose view changed are told
+only ones whose ticks change, so a big group is not told every member's every step. When who may see
+a member's read position changes (their privacy setting: actions.privacy; a block or a contact
+between two members: actions.blocks, actions.contacts), the members whose view changed are told
 (`ReceiptVisibilityChanged`), per conversation they share: shown again, or hidden."""
 from __future__ import annotations
 
@@ -85,9 +86,20 @@ def announce_receipts(membership: Membership, delivered_before: int, read_before
                                  membership.last_read_seq, tuple(visible), tuple(hidden)))
 
 
-def read_receipt_audience(reader_id: int) -> dict[int, list[int]]:
-    """Who could see the reader's read positions: the other members of each of their conversations
-    (conversation id -> user ids)."""
+@dataclass(frozen=True)
+class ReceiptViews:
+    """Who may see some readers' read positions, taken before a change that may alter it (a privacy
+    setting, a block, a contact): `announce()` after the change tells those whose view changed."""
+
+    views: tuple[tuple[int, dict[int, list[int]], frozenset[int]], ...]  # reader, audience, allowed before
+
+    def announce(self) -> None:
+        for reader_id, audience, allowed_before in self.views:
+            _announce_receipt_visibility(reader_id, audience, allowed_before)
+
+
+def receipt_views(reader_id: int) -> ReceiptViews:
+    """The reader's read positions as the other members of each of their conversations may see them."""
     mine = aliased(Membership)
     audience: dict[int, list[int]] = {}
     for conversation_id, user_id in db.session.execute(
@@ -95,16 +107,34 @@ def read_receipt_audience(reader_id: int) -> dict[int, list[int]]:
             .join(mine, mine.conversation_id == Membership.conversation_id)
             .where(mine.user_id == reader_id, Membership.user_id != reader_id)):
         audience.setdefault(conversation_id, []).append(user_id)
-    return audience
+    return ReceiptViews(((reader_id, audience, _allowed(reader_id, audience)),))
 
 
-def announce_receipt_visibility(reader_id: int, audience: dict[int, list[int]], allowed_before: set[int]) -> None:
-    """The reader's privacy changed (called by actions.privacy, which decided it): `allowed_before`
-    (read_receipt_viewers before the change, among `audience`) is compared with who may see now,
-    and in each shared conversation the people whose view changed are told the reader's positions
-    there, the read one null for those it is hidden from now (their pages draw the ticks again)."""
-    viewers = {user_id for members in audience.values() for user_id in members}
-    allowed_now = read_receipt_viewers(reader_id, viewers)
+def receipt_views_between(first_id: int, second_id: int) -> ReceiptViews:
+    """Each one's read positions as the other may see them, in the conversations they share."""
+    mine = aliased(Membership)
+    shared = list(db.session.execute(
+        db.select(Membership.conversation_id).join(mine, mine.conversation_id == Membership.conversation_id)
+        .where(Membership.user_id == first_id, mine.user_id == second_id)).scalars())
+    if not shared:
+        return ReceiptViews(())
+    views = []
+    for reader_id, viewer_id in ((first_id, second_id), (second_id, first_id)):
+        audience = {conversation_id: [viewer_id] for conversation_id in shared}
+        views.append((reader_id, audience, _allowed(reader_id, audience)))
+    return ReceiptViews(tuple(views))
+
+
+def _allowed(reader_id: int, audience: dict[int, list[int]]) -> frozenset[int]:
+    return frozenset(read_receipt_viewers(reader_id, {user_id for members in audience.values() for user_id in members}))
+
+
+def _announce_receipt_visibility(reader_id: int, audience: dict[int, list[int]],
+                                 allowed_before: frozenset[int]) -> None:
+    """Compare who may see the reader's read position now with `allowed_before`, and in each
+    conversation of `audience` tell the people whose view changed the reader's positions there, the
+    read one null for those it is hidden from now (their pages draw the ticks again)."""
+    allowed_now = _allowed(reader_id, audience)
     shown, hidden = allowed_now - allowed_before, allowed_before - allowed_now
     if not shown and not hidden:
         return

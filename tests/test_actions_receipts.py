@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.blocks import block_user
-from actions.contacts import accept_contact_request, send_contact_request
+from actions.blocks import block_user, unblock_user
+from actions.contacts import accept_contact_request, remove_contact, send_contact_request
 from actions.conversations import mark_read
 from actions.errors import ActionError
 from actions.messages import send_message
@@ -111,6 +111,35 @@ def test_a_privacy_change_tells_exactly_the_members_whose_view_changed(trio, ali
     update_privacy(bob, {"read_receipts": "everyone"})
     assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (alice.id,), ()),
                                               ReceiptVisibilityChanged(direct.id, bob.id, 0, 0, (dave.id,), ())]
+
+
+def test_blocks_and_contacts_tell_the_two_whose_view_of_each_other_changed(trio, alice, bob, carol,
+                                                                           captured_events):
+    """A block hides each one's read position from the other (both ways), unblocking shows it again;
+    with "contacts" read receipts, becoming contacts shows it and ending the contact hides it. Only in
+    the conversations the two share, and only to them."""
+    mark_read(bob, trio.id, 2)
+    mark_read(carol, trio.id, 3)
+    captured_events.clear()
+    block_user(carol, bob.id)
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, carol.id, 3, 3, (), (bob.id,)),
+                                              ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (), (carol.id,))]
+    captured_events.clear()
+    unblock_user(carol, bob.id)
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, carol.id, 3, 3, (bob.id,), ()),
+                                              ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (carol.id,), ())]
+    update_privacy(bob, {"read_receipts": "contacts"})
+    captured_events.clear()
+    outcome = send_contact_request(carol, {"username": "bob"})
+    assert visibility_of(captured_events) == []  # a request is not a contact yet
+    accept_contact_request(bob, outcome.request.id)
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (carol.id,), ())]
+    captured_events.clear()
+    remove_contact(carol, bob.id)
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, bob.id, 2, 2, (), (carol.id,))]
+    captured_events.clear()
+    block_user(make_user("stranger"), bob.id)  # no conversation shared: nothing to tell
+    assert visibility_of(captured_events) == []
 
 
 def test_outsiders_are_refused(trio, captured_events):

@@ -138,6 +138,35 @@ def test_a_privacy_change_hides_and_shows_read_positions_live(live_server):
             socket.disconnect()
 
 
+def test_a_block_hides_read_positions_both_ways_live(live_server):
+    """Blocking someone hides each one's read position from the other at once (in the conversations
+    they share), and unblocking shows it again; the third member, whose view is the same, is not told."""
+    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
+    response = alice.api("POST", "/groups", json={"name": "Blocks", "member_ids": [bob.id, carol.id]})
+    group = response.json()["conversation"]["id"]
+    sockets = {name: user.socket(LISTEN) for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    try:
+        from_alice = send(sockets["alice"], group, "one")
+        from_bob = send(sockets["bob"], group, "two")  # bob read alice's
+        assert receipts_seen(sockets["alice"], 1) == [receipt(group, bob, 2, 2)]
+        assert sockets["alice"].call("conversation:read", {"conversation_id": group, "seq": from_bob["seq"]})["ok"]
+        assert receipts_seen(sockets["bob"], 1) == [receipt(group, alice, 2, 2)]
+        assert bob.api("POST", "/blocks", json={"user_id": alice.id}).status_code in (200, 201)
+        assert receipts_seen(sockets["alice"], 2)[1] == receipt(group, bob, 2, None)
+        assert receipts_seen(sockets["bob"], 2)[1] == receipt(group, alice, 2, None)
+        assert bob.api("DELETE", f"/blocks/{alice.id}").status_code == 200
+        assert receipts_seen(sockets["alice"], 3)[2] == receipt(group, bob, 2, 2)
+        assert receipts_seen(sockets["bob"], 3)[2] == receipt(group, alice, 2, 2)
+        # Carol was told nothing of it: the first receipt she gets is for her own message, read by alice.
+        own = send(sockets["carol"], group, "three")
+        assert sockets["alice"].call("conversation:read", {"conversation_id": group, "seq": own["seq"]})["ok"]
+        assert receipts_seen(sockets["carol"], 1) == [receipt(group, alice, own["seq"], own["seq"])]
+        assert from_alice["seq"] == 1
+    finally:
+        for socket in sockets.values():
+            socket.disconnect()
+
+
 def test_in_a_group_only_the_authors_passed_are_told(live_server):
     alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
     response = alice.api("POST", "/groups", json={"name": "Ticks", "member_ids": [bob.id, carol.id]})
