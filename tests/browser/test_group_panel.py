@@ -9,6 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.helpers import assert_nothing_went_wrong, page_user_id, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -81,6 +82,7 @@ def test_a_private_group_is_managed_from_its_panel_and_the_other_member_sees_it_
     expect(notes(bob).last).to_have_text(f"Alice Owner made {bob_name} an admin")
     expect(bob.page.locator("#group-picture-button")).to_be_attached()
     assert bob.page.locator("#group-picture-button").get_attribute("hidden") is None  # admins change the picture
+    assert axe_violations(bob.page) == []  # the panel open, with its forms and member buttons
 
     # Renamed and described: Bob's header, panel and conversation follow.
     alice.page.fill("#group-edit-name", "Launch plan")
@@ -178,6 +180,7 @@ def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     expect(visitor.page.locator("#group-preview-count")).to_have_text("1 member")
     expect(visitor.page.locator("#group-preview-messages .preview-text")).to_have_text(["Doors open at <nine>"])
     expect(visitor.conversation(group["id"])).to_have_count(0)  # previewing joined nothing
+    assert axe_violations(visitor.page) == []
 
     visitor.page.click("#group-preview-join")
     expect(preview).to_be_hidden()
