@@ -24,6 +24,15 @@ def receipt(conversation_id: int, user: ChatUser, delivered: int, read: int | No
             "last_read_seq": read}
 
 
+def group_of_three(server, name: str, events: tuple[str, ...] = LISTEN):
+    """alice's group `name` with bob and carol, and a socket of each recording `events`:
+    ((alice, bob, carol), the group's id, {name: socket})."""
+    alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
+    response = alice.api("POST", "/groups", json={"name": name, "member_ids": [bob.id, carol.id]})
+    sockets = {who: user.socket(events) for who, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    return (alice, bob, carol), response.json()["conversation"]["id"], sockets
+
+
 def test_sent_delivered_read_across_two_users_and_two_tabs(live_server):
     alice, bob = ChatUser.register(live_server.url), ChatUser.register(live_server.url)
     chat = open_direct(alice, bob)
@@ -93,12 +102,8 @@ def test_a_privacy_change_hides_and_shows_read_positions_live(live_server):
     """The reader changes `read_receipts` (REST, then the socket): the other members' open pages learn
     it at once, per shared conversation (`conversation:receipt`, read null while hidden); a member whose
     view did not change is told nothing."""
-    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
-    response = alice.api("POST", "/groups", json={"name": "Privacy", "member_ids": [bob.id, carol.id]})
-    group = response.json()["conversation"]["id"]
+    (alice, bob, carol), group, sockets = group_of_three(live_server, "Privacy", LISTEN + ("privacy:updated",))
     chat = open_direct(alice, bob)
-    sockets = {name: user.socket(LISTEN + ("privacy:updated",))
-               for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
     try:
         from_alice = send(sockets["alice"], group, "read me")
         assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": from_alice["seq"]})["ok"]
@@ -141,10 +146,7 @@ def test_a_privacy_change_hides_and_shows_read_positions_live(live_server):
 def test_a_block_hides_read_positions_both_ways_live(live_server):
     """Blocking someone hides each one's read position from the other at once (in the conversations
     they share), and unblocking shows it again; the third member, whose view is the same, is not told."""
-    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
-    response = alice.api("POST", "/groups", json={"name": "Blocks", "member_ids": [bob.id, carol.id]})
-    group = response.json()["conversation"]["id"]
-    sockets = {name: user.socket(LISTEN) for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    (alice, bob, carol), group, sockets = group_of_three(live_server, "Blocks")
     try:
         from_alice = send(sockets["alice"], group, "one")
         from_bob = send(sockets["bob"], group, "two")  # bob read alice's
@@ -168,10 +170,7 @@ def test_a_block_hides_read_positions_both_ways_live(live_server):
 
 
 def test_in_a_group_only_the_authors_passed_are_told(live_server):
-    alice, bob, carol = (ChatUser.register(live_server.url) for _ in range(3))
-    response = alice.api("POST", "/groups", json={"name": "Ticks", "member_ids": [bob.id, carol.id]})
-    group = response.json()["conversation"]["id"]
-    sockets = {name: user.socket(LISTEN) for name, user in (("alice", alice), ("bob", bob), ("carol", carol))}
+    (alice, bob, carol), group, sockets = group_of_three(live_server, "Ticks")
     try:
         from_alice = send(sockets["alice"], group, "from alice")
         from_carol = send(sockets["carol"], group, "from carol")
