@@ -17,6 +17,7 @@ LIGHT_TEXT = "rgb(29, 35, 39)"
 
 
 def page_colours(page) -> dict:
+    page.wait_for_load_state()  # the stylesheet applied (before it, the meta color-scheme alone colours the page)
     return page.evaluate("""() => ({
         theme: document.documentElement.dataset.theme,
         scheme: getComputedStyle(document.documentElement).colorScheme,
