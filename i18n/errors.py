@@ -74,6 +74,16 @@ ERROR_TEXTS = {
     "wrong_code": lazy_gettext("That code is wrong or has expired. Ask for a new one if needed."),
 }
 
+# Refusals of a form's field whose English message is worded for programs ("name must not be
+# empty."): pages show these sentences instead, in every language, English included.
+FIELD_TEXTS = {
+    "invalid_description": lazy_gettext("A description has at most 1,000 characters, without control characters."),
+    "invalid_display_name": lazy_gettext("A display name has 1 to 64 characters, without control characters."),
+    "invalid_name": lazy_gettext("Give the group a name of 1 to 80 characters, without control characters."),
+    "invalid_status_text": lazy_gettext("A status has at most 140 characters, without control characters."),
+    "invalid_text": lazy_gettext("A note has at most 1,000 characters, without control characters."),
+}
+
 
 def english() -> bool:
     locale = get_locale()
@@ -82,7 +92,10 @@ def english() -> bool:
 
 def error_text(code: str, message: str) -> str:
     """What a page shows for a refusal: the English message itself (more precise), or in another
-    language the translation of its code when there is one."""
+    language the translation of its code when there is one; a field's refusal worded for programs,
+    the sentence FIELD_TEXTS has for people, in every language."""
+    if code in FIELD_TEXTS:
+        return str(FIELD_TEXTS[code])
     if english() or code not in ERROR_TEXTS:
         return message
     return str(ERROR_TEXTS[code])
@@ -101,8 +114,9 @@ def refusal_text(error) -> str:
 
 
 def error_table() -> dict[str, str]:
-    """The table in the request's language, for the chat page (empty in English)."""
-    return {} if english() else {code: str(text) for code, text in ERROR_TEXTS.items()}
+    """The table in the request's language, for the chat page (in English only FIELD_TEXTS)."""
+    table = {} if english() else {code: str(text) for code, text in ERROR_TEXTS.items()}
+    return {**table, **{code: str(text) for code, text in FIELD_TEXTS.items()}}
 
 
 

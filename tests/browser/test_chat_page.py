@@ -258,7 +258,8 @@ def test_a_refused_message_and_a_refused_form_show_the_servers_error(chat_page, 
     alice.page.click("#new-group-button")
     alice.page.fill("#group-name", "   ")
     alice.page.click("#create-group-submit")
-    expect(alice.page.locator("#create-group-dialog .dialog-error")).to_have_text("name must not be empty.")
+    expect(alice.page.locator("#create-group-dialog .dialog-error")).to_have_text(
+        "Give the group a name of 1 to 80 characters, without control characters.")  # not "name must not be empty."
     assert_nothing_went_wrong(alice)
 
 

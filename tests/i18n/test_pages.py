@@ -94,8 +94,12 @@ def test_chat_page_in_chinese_carries_the_scripts_strings_and_error_texts(logged
 
 
 def test_chat_page_in_english_carries_no_strings(logged_in):
+    """Only the sentences for people that replace refusals worded for programs (i18n.errors.FIELD_TEXTS)."""
     catalogue = catalogue_of(page(logged_in, "/", {"Accept-Language": "en"}))
-    assert catalogue["locale"] == "en" and catalogue["strings"] == {} and catalogue["errors"] == {}
+    assert catalogue["locale"] == "en" and catalogue["strings"] == {}
+    assert catalogue["errors"]["invalid_name"] == (
+        "Give the group a name of 1 to 80 characters, without control characters.")
+    assert "not_a_member" not in catalogue["errors"]  # the server's own English message is shown
 
 
 def test_api_errors_stay_english_on_a_chinese_browser(logged_in):
