@@ -164,6 +164,7 @@ class GatewayDelivery:
 
 CLOSE_REASONS = {
     "deactivated": "This account was deactivated.",
+    "suspended": "This account was suspended: logging in again says until when and why.",
     "password_reset": "An operator reset this account's password: log in again with a new token.",
     "signed_in_elsewhere": "This account logged in on another device (one at a time on this server).",
     "shutting_down": "This server is restarting: connect again.",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
+from gateway.delivery import CLOSE_REASONS
 from tests.gateway.client import (
     JOIN,
     JOIN_RESPONSE,
@@ -275,6 +277,19 @@ def test_deactivation_closes_the_connection_and_the_token_stops_working(server, 
     again = gateway(server.url)
     again.send(LOGIN, {"userId": str(mallory.id), "token": mallory.token})
     assert again.response(LOGIN_RESPONSE)["errorCode"] == "invalid_token"
+
+
+def test_a_suspension_closes_the_connection_with_its_code(server, gateway, back_office):
+    mallory = ChatUser.register(server.url)
+    client = logged_in(gateway, server, mallory)
+    until = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+
+    back_office.post_form(f"/admin/user/manage/?id={mallory.id}", f"/admin/user/manage/{mallory.id}/suspend",
+                          until=until, reason="Flooding")
+
+    closed = client.response(PUSH, type="closed")
+    assert (closed["errorCode"], closed["errorMsg"]) == ("suspended", CLOSE_REASONS["suspended"])
+    assert client.wait_closed().code == 1008
 
 
 def test_revoking_a_token_closes_its_connections_only(server, gateway):
