@@ -38,9 +38,17 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     expect(chat.message_with("And the unread one")).to_be_visible()
     assert axe_violations(chat.page) == []
 
-    chat.page.click("#new-group-button")
-    expect(chat.page.locator("#create-group-dialog")).to_be_visible()
-    assert axe_violations(chat.page) == []
+    # The dialogs: each as it is open, over the page (axe reads the modal and what is left inert).
+    for opener, dialog in (("#new-group-button", "#create-group-dialog"), ("#group-info-button", "#group-panel"),
+                           ("#me-avatar", "#profile-card")):
+        chat.page.click(opener)
+        expect(chat.page.locator(dialog)).to_be_visible()
+        assert axe_violations(chat.page) == [], dialog
+        chat.page.keyboard.press("Escape")
+        expect(chat.page.locator(dialog)).to_be_hidden()
+    chat.page.keyboard.press("Control+k")
+    expect(chat.page.locator("#quick-switcher")).to_be_visible()
+    assert axe_violations(chat.page) == [], "the quick switcher"
     chat.page.keyboard.press("Escape")
 
     chat.page.goto(chat.base_url + "/settings")

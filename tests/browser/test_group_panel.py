@@ -76,7 +76,7 @@ def test_a_private_group_is_managed_from_its_panel_and_the_other_member_sees_it_
     expect(member_row(bob, alice_id).locator(".member-actions")).to_have_count(0)
 
     # Promoted: Bob's open panel follows, and now offers him the management.
-    member_row(alice, bob_account.id).get_by_role("button", name=f"Make {bob_name} an admin").click()
+    member_row(alice, bob_account.id).get_by_role("button", name=f"Make admin ({bob_name})").click()
     expect(member_row(bob, bob_account.id).locator(".member-role")).to_have_text("Admin")
     expect(bob.page.locator("#group-manage")).to_be_visible()
     expect(notes(bob).last).to_have_text(f"Alice Owner made {bob_name} an admin")
@@ -100,13 +100,13 @@ def test_a_private_group_is_managed_from_its_panel_and_the_other_member_sees_it_
     expect(member_row(bob, carol_account.id)).to_have_count(1)
     # An admin may not touch the owner: no buttons on Alice's row for Bob.
     expect(member_row(bob, alice_id).locator(".member-actions")).to_have_count(0)
-    member_row(bob, carol_account.id).get_by_role("button", name=f"Remove {carol_name} from the group").click()
+    member_row(bob, carol_account.id).get_by_role("button", name=f"Remove ({carol_name})").click()
     confirm(bob)
     expect(member_row(alice, carol_account.id)).to_have_count(0)
     expect(notes(alice).last).to_have_text(f"{bob_name} removed {carol_name}")
 
     # Alice hands the group over to Bob: she stays an admin and can no longer delete it.
-    member_row(alice, bob_account.id).get_by_role("button", name=f"Hand the group over to {bob_name}").click()
+    member_row(alice, bob_account.id).get_by_role("button", name=f"Make owner ({bob_name})").click()
     confirm(alice)
     expect(member_row(alice, alice_id).locator(".member-role")).to_have_text("Admin")
     expect(alice.page.locator("#group-panel-delete")).to_be_hidden()
@@ -145,6 +145,12 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
     owner.page.fill("#group-add-search", max_name)
     owner.page.locator(f"#group-add-results .result[data-user-id='{member.id}'] button").click()
     expect(member_row(owner, member.id)).to_have_count(1)
+    # At a phone's width the panel fits: nothing in it reaches past the viewport.
+    owner.page.set_viewport_size({"width": 360, "height": 740})
+    assert owner.page.evaluate("""() => [...document.querySelectorAll("#group-panel *")]
+        .filter((node) => node.getClientRects().length && node.getBoundingClientRect().right > innerWidth + 0.5)
+        .map((node) => node.id || node.className)""") == []
+    owner.page.set_viewport_size({"width": 1200, "height": 760})
     owner.page.click("#group-panel-leave")
     expect(owner.page.locator("#confirm-text")).to_have_text(
         f"You are its only owner: {max_name} will own it. To choose someone else, make them owner first.")

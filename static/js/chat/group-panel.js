@@ -114,20 +114,16 @@ export class GroupPanel {
   /** What the caller may do to a member: admins promote members and remove them; owners anything. */
   memberActions(member, myRole) {
     const buttons = [];
-    const button = (text, label, action, className = "link-button") => buttons.push(el("button", {
-      className, text, attrs: { type: "button", "aria-label": label }, on: { click: action } }));
     const name = nameOf(member);
+    // The accessible name starts with the visible text (WCAG 2.5.3, axe's label-content-name-mismatch),
+    // then says whom: "Make admin (Bob Okafor)".
+    const button = (text, action, className = "link-button") => buttons.push(el("button", {
+      className, text, attrs: { type: "button", "aria-label": `${text} (${name})` }, on: { click: action } }));
     if (myRole === "owner" || (myRole === "admin" && member.role === "member")) {
-      if (member.role === "member") {
-        button(t("Make admin"), t("Make {name} an admin", { name }), () => this.setRole(member, "admin"));
-      }
-      if (myRole === "owner" && member.role === "admin") {
-        button(t("Make member"), t("Make {name} a plain member", { name }), () => this.setRole(member, "member"));
-      }
-      if (myRole === "owner" && member.role !== "owner") {
-        button(t("Make owner"), t("Hand the group over to {name}", { name }), () => this.transfer(member));
-      }
-      button(t("Remove"), t("Remove {name} from the group", { name }), () => this.remove(member), "link-button danger");
+      if (member.role === "member") button(t("Make admin"), () => this.setRole(member, "admin"));
+      if (myRole === "owner" && member.role === "admin") button(t("Make member"), () => this.setRole(member, "member"));
+      if (myRole === "owner" && member.role !== "owner") button(t("Make owner"), () => this.transfer(member));
+      button(t("Remove"), () => this.remove(member), "link-button danger");
     }
     return buttons.length ? el("span", { className: "member-actions" }, buttons) : null;
   }
