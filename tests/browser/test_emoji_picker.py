@@ -75,3 +75,24 @@ def test_emoji_go_in_at_the_caret_from_the_keyboard_and_arrive(chat_page, api_us
     expect(picker).to_be_hidden()
     assert_nothing_went_wrong(alice, bob)
 
+
+
+def test_a_chinese_page_names_and_finds_emoji_in_chinese(chat_page, api_user):
+    account = api_user("zh")
+    group = group_with(account)["id"]
+    chinese = chat_page()
+    chinese.context.set_extra_http_headers({"Accept-Language": "zh-CN"})  # the page's language follows
+    chinese.log_in(account.username)
+    chinese.open(group)
+    chinese.page.click("#emoji-button")
+    picker = chinese.page.locator("#emoji-picker")
+    expect(picker).to_have_attribute("aria-label", "表情")
+    expect(picker.locator(".emoji-tab").first).to_have_attribute("aria-label", "笑脸与情感")
+    expect(picker.locator(".emoji").first).to_have_attribute("aria-label", "嘿嘿")  # emojibase's zh data
+    chinese.page.fill("#emoji-search", "猫")
+    expect(picker.locator(".emoji", has_text="🐈").first).to_be_visible()  # found by its Chinese name
+    assert picker.locator(".emoji", has_text="🍔").count() == 0
+    chinese.page.keyboard.press("ArrowDown")
+    chinese.page.keyboard.press("Enter")
+    expect(chinese.page.locator("#composer-input")).not_to_have_value("")
+    assert_nothing_went_wrong(chinese)
