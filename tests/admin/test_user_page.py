@@ -98,6 +98,17 @@ def test_the_dashboard_chart_has_axes_and_labels(operator_client, world):
     assert chart.count("<rect ") == 30
 
 
+def test_the_dashboard_tells_a_suspension_from_a_deactivation(operator, operator_client, alice, bob):
+    from actions.user_admin import deactivate_user
+
+    suspend_user(operator, alice.id, (utcnow() + timedelta(days=1)).isoformat(), "Cooling off")
+    deactivate_user(operator, bob.id)
+    page = operator_client.get("/admin/").get_data(as_text=True)
+    listed = page[page.index('id="recently-deactivated"'):]
+    listed = listed[:listed.index("</table>")]
+    assert listed.count("suspended until") == 1 and "alice" in listed and "bob" in listed
+
+
 def test_navigation_logout_chat_link_and_favicon(app, client, operator_client, user_client):
     page = operator_client.get("/admin/").get_data(as_text=True)
     assert 'id="admin-chat-link" href="/"' in page and 'action="/logout"' in page and "favicon.svg" in page
