@@ -14,12 +14,15 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=3, max=32)])
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(min=3, max=32)],
+                           description=_l("3 to 32 characters: letters, digits, “_”, “.” or “-”."))
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=64)])
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
     phone = TelField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     invite = StringField(_l("Invitation code"), validators=[Optional(), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)],
+                             description=_l("At least %(count)s characters; not a common password, nor the username.",
+                                            count=PASSWORD_MIN_LENGTH))
     confirm = PasswordField(_l("Repeat password"),
                             validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
 
@@ -43,7 +46,8 @@ class ResetPasswordForm(FlaskForm):
 # Where a refusal's message goes on the page: next to the field it is about (else a banner).
 FIELD_OF_ERROR = {
     "invalid_username": "username", "username_taken": "username", "invalid_display_name": "display_name",
-    "invalid_email": "email", "invalid_phone": "phone", "invalid_address": "email", "address_required": "email",
+    "invalid_email": "email", "email_taken": "email", "invalid_phone": "phone", "phone_taken": "phone",
+    "invalid_address": "email", "address_required": "email",
     "invalid_invite": "invite", "invalid_password": "password", "common_password": "password",
     "password_contains_username": "password", "invalid_code": "code", "wrong_code": "code", "code_expired": "code",
     "code_exhausted": "code", "invalid_login": "login",
