@@ -36,15 +36,16 @@ def test_membership_changes_move_sockets_on_other_instances(two_instances):
         assert owner.api("POST", f"/groups/{group['id']}/members", json={"user_id": member.id}).status_code == 201
         wait_for(lambda: member_socket.received["conversation:added"], what="conversation:added")
         owner_socket.call("message:send", {"conversation_id": group["id"], "body": "while a member"})
-        wait_for(lambda: member_socket.received["message:new"], what="message after joining")
+        wait_for(lambda: len(member_socket.received["message:new"]) >= 2, what="message after joining")
         assert owner.api("DELETE", f"/groups/{group['id']}/members/{member.id}").status_code == 200
         wait_for(lambda: member_socket.received["conversation:removed"], what="conversation:removed")
         owner_socket.call("message:send", {"conversation_id": group["id"], "body": "after removal"})
         sentinel = owner.api("POST", "/direct", json={"user_id": member.id}).json()["conversation"]
         owner_socket.call("message:send", {"conversation_id": sentinel["id"], "body": "sentinel"})
-        wait_for(lambda: len(member_socket.received["message:new"]) >= 2, what="the sentinel")
+        wait_for(lambda: len(member_socket.received["message:new"]) >= 3, what="the sentinel")
         bodies = [event["message"]["body"] for event in member_socket.received["message:new"]]
-        assert bodies == ["while a member", "sentinel"]
+        # The note of the addition reaches the member too (docs/protocol.md "Membership notes").
+        assert bodies == [f"{owner.username} added {member.username}", "while a member", "sentinel"]
     finally:
         owner_socket.disconnect()
         member_socket.disconnect()
