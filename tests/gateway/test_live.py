@@ -243,6 +243,16 @@ def test_broadcasts_and_notices_arrive_as_pushes(server, gateway, back_office):
     assert [c for c, _ in client.received].count(MESSAGE) == 0
 
 
+def test_a_groups_membership_note_arrives_as_a_push_with_its_english_sentence(server, gateway):
+    """The gateway's clients get a membership note (docs/protocol.md) as every system message: its body."""
+    alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
+    group_id = create_group(alice, (bob,))
+    client = logged_in(gateway, server, bob)
+    assert alice.api("POST", f"/groups/{group_id}/members", json={"user_id": carol.id}).status_code == 201
+    push = client.response(PUSH, type="systemMessage", content=f"{alice.username} added {carol.username}")
+    assert (push["chatId"], push["fromUserId"]) == (str(group_id), None)
+
+
 def test_a_broadcast_to_everyone_posted_by_the_job_consumer_arrives_as_a_push(server, gateway, back_office):
     client = logged_in(gateway, server, ChatUser.register(server.url))
     body = f"To everyone {uuid.uuid4().hex[:4]}"
