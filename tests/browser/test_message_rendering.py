@@ -219,6 +219,9 @@ def test_links_and_light_formatting_never_make_html_of_a_message(chat_page, api_
     expect(formatted.locator("em")).to_have_text("it")
     expect(formatted.locator("code.message-code")).to_have_text("a<b>")
     expect(formatted.locator("pre.message-code-block code")).to_have_text("line <1>\n  line 2")
+    # The sidebar's preview reads as the message does, without the markers.
+    expect(alice.conversation(group).locator(".conversation-preview")).to_contain_text(
+        f"bold @{alice_account.username} it a<b> see https://example.org/a?b=1")
     formatted.scroll_into_view_if_needed()
     alice.page.screenshot(path="/tmp/message-formatting.png")
     # Blank lines stay as written: two empty lines above the block.

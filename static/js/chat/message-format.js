@@ -88,3 +88,16 @@ export function formatInto(container, text, onText = (parent, run) => parent.app
 export function formattedBody(text, onText) {
   return formatInto(el("div", { className: "message-body" }), text, onText);
 }
+
+/** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */
+export function plainText(text) {
+  const parts = [];
+  for (const token of parser.parse(text || "", {})) {
+    if (BLOCK_TOKENS.has(token.type)) parts.push(token.content.replace(/\n$/, ""));
+    else if (token.type === "inline") {
+      parts.push((token.children || []).map((child) => (child.type.endsWith("_open") || child.type.endsWith("_close")
+        ? "" : child.content)).join(""));
+    }
+  }
+  return parts.join("\n");
+}

@@ -6,6 +6,7 @@
 import { $, el, toast } from "./dom.js";
 import { mentionsMe } from "./message-depth.js";
 import { t } from "../i18n.js";
+import { plainText } from "./message-format.js";
 
 const SOUND_KEY = "switchboard.sound";
 
@@ -106,7 +107,7 @@ export class Notifier {
     if (document.hidden && "Notification" in window && Notification.permission === "granted") {
       const sender = message.sender.display_name || message.sender.username;
       const title = conversation.kind === "group" ? `${sender} · ${conversation.title || ""}` : sender;
-      const notification = new Notification(title, { body: message.body || t("Sent a file"),
+      const notification = new Notification(title, { body: plainText(message.body) || t("Sent a file"),
         tag: `conversation-${conversation.id}` });
       notification.onclick = () => {
         window.focus();

@@ -4,6 +4,7 @@ import { $, el, initial, shortTime } from "./dom.js";
 import { groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
+import { plainText } from "./message-format.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
@@ -13,7 +14,7 @@ function previewText(conversation, me, isBlocked = () => false) {
   if (message.system && !message.removed) return noteText(message.system) ?? message.body; // a membership note
   if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
   if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
-  let text = message.body;
+  let text = plainText(message.body); // as the message reads: no ** or ` (message-format.js)
   if (message.attachment) {
     const label = ATTACHMENT_LABELS[message.kind] || t("File");
     text = `${label}: ${message.attachment.filename || "removed"}${text ? " · " + text : ""}`;
