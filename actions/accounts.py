@@ -113,9 +113,14 @@ def check_account_active(user: User) -> None:
         return
     if user.suspended_until is None:
         raise Unauthorized("account_deactivated", "This account is deactivated.")
-    if user.suspended_until > utcnow():
+    if not suspension_is_over(user):
         raise AccountSuspended(user)
     open_account(user)
+
+
+def suspension_is_over(user: User) -> bool:
+    """A suspended account whose time has passed: it opens at its next login (or password reset)."""
+    return not user.active and user.suspended_until is not None and user.suspended_until <= utcnow()
 
 
 def open_account(user: User) -> None:

@@ -78,3 +78,23 @@ def test_an_operator_cannot_suspend_themself_nor_may_a_user(operator, alice, bob
     assert refused(suspend_user, alice, bob.id, NEXT_WEEK.isoformat(), "x") == (403, "not_an_operator")
     with pytest.raises((Conflict, InvalidInput)):
         suspend_user(operator, operator.id, "", "x")
+
+
+def test_a_password_reset_by_code_after_the_suspension_opens_the_account(app, client, operator, caplog):
+    from actions.accounts import register_user
+    from tests.test_api_accounts import CODE, sent_messages
+
+    dave = register_user("dave", PASSWORD, email="dave@example.org")
+    suspend_user(operator, dave.id, NEXT_WEEK.isoformat(), "Cooling off")
+    client.post("/password/forgot", data={"login": "dave@example.org"})  # still suspended: no code
+    dave = reload(dave)
+    dave.suspended_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    client.post("/password/forgot", data={"login": "dave@example.org"})
+    [message] = sent_messages(caplog)  # only the second request's: the first one, while suspended, sent none
+    code = CODE.search(message).group(1)
+    done = client.post("/password/reset", data={"login": "dave@example.org", "code": code,
+                                                "password": "brand new secret", "confirm": "brand new secret"})
+    assert done.status_code == 302
+    dave = reload(dave)
+    assert (dave.active, dave.suspended_until) == (True, None) and dave.check_password("brand new secret")
