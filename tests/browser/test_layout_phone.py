@@ -79,6 +79,17 @@ def assert_centred(dialog) -> None:
     assert box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5, (box, height)
 
 
+def assert_dialogs_fit(chat, *openers: tuple[str, str]) -> None:
+    """Each (button, dialog): the button opens the dialog, which fits the screen in its middle; Esc closes it."""
+    for opener, dialog in openers:
+        chat.page.click(opener)
+        expect(chat.page.locator(dialog)).to_be_visible()
+        assert_fits(chat, dialog)
+        assert_centred(chat.page.locator(dialog))
+        chat.page.keyboard.press("Escape")
+        expect(chat.page.locator(dialog)).to_be_hidden()
+
+
 @pytest.mark.parametrize("width", [360, 375])
 def test_nothing_is_wider_than_a_phone(browser, live_server, operator, api_user, width):
     owner, group = busy_account(operator, api_user)
@@ -107,14 +118,9 @@ def test_nothing_is_wider_than_a_phone(browser, live_server, operator, api_user,
     }"""), "the header's parts overlap"
 
     # Dialogs from the list.
-    for opener, dialog in (("#new-group-button", "#create-group-dialog"), ("#join-group-button", "#join-group-dialog"),
-                           ("#new-direct-button", "#direct-dialog"), ("#me-avatar", "#profile-card")):
-        chat.page.click(opener)
-        expect(chat.page.locator(dialog)).to_be_visible()
-        assert_fits(chat, dialog)
-        assert_centred(chat.page.locator(dialog))
-        chat.page.keyboard.press("Escape")
-        expect(chat.page.locator(dialog)).to_be_hidden()
+    assert_dialogs_fit(chat, ("#new-group-button", "#create-group-dialog"),
+                       ("#join-group-button", "#join-group-dialog"), ("#new-direct-button", "#direct-dialog"),
+                       ("#me-avatar", "#profile-card"))
 
     # The conversation alone, with a way back.
     chat.open(group["id"])
@@ -122,11 +128,7 @@ def test_nothing_is_wider_than_a_phone(browser, live_server, operator, api_user,
     expect(chat.message_with("A long line of words")).to_be_visible()
     assert_fits(chat, "a conversation")
     assert_whole_on_screen(chat.page.locator("#send-button"))
-    chat.page.click("#conversation-presence")
-    expect(chat.page.locator("#members-dialog")).to_be_visible()
-    assert_fits(chat, "#members-dialog")
-    assert_centred(chat.page.locator("#members-dialog"))
-    chat.page.keyboard.press("Escape")
+    assert_dialogs_fit(chat, ("#conversation-presence", "#members-dialog"), ("#group-info-button", "#group-panel"))
     chat.page.click("#back-button")
     expect(chat.page.locator(".sidebar")).to_be_visible()
     expect(chat.page.locator("#pane")).to_be_hidden()
