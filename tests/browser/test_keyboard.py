@@ -1,7 +1,8 @@
 """The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes
 from the conversation's header through one message to the composer, never through the messages'
 buttons (those are reached with the arrow keys); Up in an empty composer edits one's last message;
-Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation."""
+Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation.
+Whatever the keyboard reaches shows a focus ring."""
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 FOCUSED = """() => {
   const element = document.activeElement;
+  const style = getComputedStyle(element);
   return { id: element.id, tag: element.tagName, message: Boolean(element.closest("li.message")),
+           ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
            inActions: Boolean(element.closest(".message-actions")), isMessage: element.matches("li.message") };
 }"""
 
@@ -55,6 +58,7 @@ def test_tab_reaches_the_composer_before_any_message_action(chat_page, api_user)
     inside = [focused for focused in visited if focused["message"]]
     assert len(inside) == 1 and inside[0]["isMessage"], visited  # one stop for all the messages
     assert not any(focused["inActions"] for focused in visited)
+    assert all(focused["ring"] for focused in visited), visited  # where the keyboard is shows
 
     # Back (past the attach button) into the messages: the newest one, then Up to an older one
     # and Right into its buttons.
