@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.helpers import assert_nothing_went_wrong, group_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -36,6 +37,7 @@ def test_emoji_go_in_at_the_caret_from_the_keyboard_and_arrive(chat_page, api_us
     expect(alice.page.locator("#emoji-button")).to_have_attribute("aria-expanded", "true")
     expect(alice.page.locator("#emoji-search")).to_be_focused()
     expect(picker.locator(".emoji").first).to_have_attribute("aria-label", "grinning face")
+    assert axe_violations(alice.page) == []  # every control named, contrast, roles: as the page's other parts
 
     alice.page.keyboard.type("grinning face")
     expect(picker.locator(".emoji").first).to_have_text("😀")

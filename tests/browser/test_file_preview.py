@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import axe_violations
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, stored_bodies
 from tests.files.samples import PDF_BYTES, png_bytes
 
@@ -36,6 +37,7 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
     expect(items.nth(1).locator(".file-preview-name")).to_have_text("notes <b>.pdf")
     expect(items.nth(1).locator(".attachment-size")).to_have_text(f"{len(PDF_BYTES)} B · application/pdf")
     assert dialog.locator("b").count() == 0
+    assert axe_violations(alice.page) == []
 
     # Cancel sends nothing, nor does Esc; a message sent afterwards is the only one Bob gets.
     alice.page.click("#file-preview-cancel")
@@ -54,7 +56,7 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
 
     # Send with a caption: it is the text of the (first) file's message, formatted like any text.
     alice.page.set_input_files("#file-input", files=[IMAGE, PDF])
-    items.filter(has_text="notes <b>.pdf").get_by_role("button", name="Remove notes <b>.pdf").click()
+    items.filter(has_text="notes <b>.pdf").get_by_role("button", name="Remove file notes <b>.pdf").click()
     expect(items).to_have_count(1)
     alice.send_chosen_files("look at **this**")
     expect(dialog).to_be_hidden()

@@ -74,7 +74,7 @@ export class FilePreview {
     this.title.textContent = nt("Send {count} file", "Send {count} files", count);
     this.list.replaceChildren(...this.files.map((file) => {
       const remove = el("button", { className: "link-button", text: t("Remove file"),
-        attrs: { type: "button", "aria-label": t("Remove {name}", { name: file.name || t("file") }) },
+        attrs: { type: "button", "aria-label": t("Remove file {name}", { name: file.name || t("file") }) },
         on: { click: () => this.remove(file) } });
       return el("li", { className: "file-preview-item" }, [
         thumbnail(file) || el("span", { className: "file-preview-icon", text: "📄", attrs: { "aria-hidden": "true" } }),
