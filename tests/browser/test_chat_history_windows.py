@@ -208,3 +208,95 @@ def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_use
     expect(target).to_be_in_viewport()
     expect(target.locator(".message-body")).to_have_text("message deleted")
     assert_nothing_went_wrong(alice)
+
+
+def unfocus(chat):
+    """Take the focus from the chat page for real: Playwright's focus emulation (every page focused)
+    is turned off for it and another window of its browser is brought to the front."""
+    chat.context.new_cdp_session(chat.page).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    other = chat.context.new_page()
+    other.goto(chat.base_url + "/login")
+    other.bring_to_front()
+    wait_for(lambda: chat.page.evaluate("!document.hasFocus()"), what="the chat page loses the focus")
+    return other
+
+
+def test_messages_arriving_while_the_window_is_not_focused_are_read_when_it_is(chat_page, api_user):
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(bob, alice_account)["id"]
+    post(bob, group, "before")
+    read_all(alice_account, group)
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+    unfocus(alice)
+
+    post(bob, group, "while away one")
+    last = post(bob, group, "while away two")
+    # The page got them (shown, and acked as delivered, right before it would mark them read) ...
+    expect(alice.message_with("while away two")).to_be_visible()
+    wait_for(lambda: membership(alice_account, group)["last_delivered_seq"] == last["seq"], what="delivered")
+    # ... and counts them unread: nobody was looking.
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_text("2")
+    assert membership(alice_account, group)["last_read_seq"] == last["seq"] - 2
+    alice.page.locator("#message-scroller").dispatch_event("scroll")  # a scroll (a wheel over it) reads nothing either
+    alice.page.wait_for_timeout(400)  # past the page's 250 ms debounce of scroll events
+    assert membership(alice_account, group)["last_read_seq"] == last["seq"] - 2
+
+    alice.page.bring_to_front()
+    wait_for(lambda: membership(alice_account, group)["last_read_seq"] == last["seq"], what="read once focused")
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_count(0)
+    assert_nothing_went_wrong(alice)
+
+
+def open_with_unread(chat_page, api_user, unread: int):
+    """Bob's group with Alice: 5 messages she read, then `unread` more; her page opens it."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(bob, alice_account)["id"]
+    for number in range(1, 6):
+        post(bob, group, f"old {number}")
+    assert alice_account.api("POST", f"/conversations/{group}/read", json={"seq": 5}).ok
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda numbers: [post(bob, group, f"filler {number}") for number in numbers],
+                      [range(start, min(start + 50, unread)) for start in range(1, unread, 50)]))
+    post(bob, group, "the newest")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_attribute("aria-label", f"{unread} unread")
+    alice.open(group)
+    return alice, alice_account, group
+
+
+def expect_divider_above_the_first_unread(alice) -> None:
+    divider = alice.page.locator("#message-list .unread-divider")
+    expect(divider).to_have_text("New messages")
+    expect(divider).to_be_in_viewport()
+    assert divider.evaluate("node => node.nextElementSibling.dataset.seq") == "6"
+
+
+def test_opening_with_130_unread_shows_the_divider_and_reads_only_what_is_seen(chat_page, api_user):
+    alice, alice_account, group = open_with_unread(chat_page, api_user, 130)
+    expect_divider_above_the_first_unread(alice)
+    expect(alice.message_with("the newest")).not_to_be_in_viewport()
+    assert len(alice.shown_seqs()) <= 150
+    wait_for(lambda: membership(alice_account, group)["last_read_seq"] > 5, what="the first unread read")
+    read = membership(alice_account, group)["last_read_seq"]
+    assert read <= max(alice.shown_seqs()) and read < 40  # one screen, not the 130
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_attribute("aria-label", f"{135 - read} unread")
+    assert_nothing_went_wrong(alice)
+
+
+def test_opening_with_unread_far_back_opens_a_window_at_the_first_one(chat_page, api_user):
+    alice, alice_account, group = open_with_unread(chat_page, api_user, 400)
+    expect_divider_above_the_first_unread(alice)
+    seqs = assert_contiguous(alice)
+    assert len(seqs) <= 60  # a window from the first unread, not 400 messages
+    expect(alice.page.locator("#jump-latest")).to_be_visible()
+    wait_for(lambda: membership(alice_account, group)["last_read_seq"] > 5, what="the first unread read")
+    read = membership(alice_account, group)["last_read_seq"]
+    assert read < 40
+    # Jumping to the newest messages skips the rest: they were not seen, but the end was.
+    alice.page.locator("#jump-latest").click()
+    expect(alice.message_with("the newest")).to_be_in_viewport()
+    wait_for(lambda: membership(alice_account, group)["last_read_seq"] == 405, what="read at the newest end")
+    assert_nothing_went_wrong(alice)

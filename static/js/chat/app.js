@@ -29,7 +29,7 @@ import { PresenceView } from "./presence-view.js";
 import { watchSessionEnd } from "./session-notice.js";
 import { Typing } from "./typing.js";
 import { Receipts } from "./receipts.js";
-import { UnreadDivider, pageIsSeen, seenUpTo } from "./unread.js";
+import { UnreadDivider, pageIsSeen, readPosition, visibleSeqs } from "./unread.js";
 import { MessageDepth } from "./message-actions.js";
 import { MessageSearch } from "./search.js";
 import { Notifier } from "./notifications.js";
@@ -65,6 +65,11 @@ export class ChatApp {
     this.view = new ThreadView({
       me,
       onNearTop: () => this.history.older(this.openId ? this.store.threads.get(this.openId) : null),
+      onNearBottom: () => this.history.newer(this.openId ? this.store.threads.get(this.openId) : null),
+      onLatest: (thread) => {
+        this.history.latest(thread);
+        this.markRead();
+      },
       onEdit: (message) => this.editMessage(message),
       onDelete: (message) => this.deleteMessage(message),
       onReport: (message) => this.reports.open(message),
@@ -250,7 +255,8 @@ export class ChatApp {
     this.open(conversation.id);
   }
 
-  open(conversationId) {
+  /** Show a conversation: where its unread messages begin, at its newest end, or (`at`) at one message. */
+  open(conversationId, { at = null } = {}) {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
     this.openId = conversationId;
@@ -266,31 +272,33 @@ export class ChatApp {
     this.typing.render();
     this.receipts.load(conversationId);
     const thread = this.store.thread(conversationId);
-    this.divider.start(conversation); // before drawing: "New messages" above the first unread one
+    thread.dropWindow(); // a window far back from an earlier visit: opened at the newest messages again
+    thread.seen = null;
+    // Before drawing: "New messages" above the first unread one (not when opened at a message).
+    if (at === null) this.divider.start(conversation);
+    else this.divider.stop();
     this.view.show(conversation, thread, this.outbox.forConversation(conversationId));
-    const revealUnread = () => this.divider.reveal(thread, () => this.history.older(thread))
-      .then(() => this.markRead());
+    // Opened at a message (a search result): the window around it, with the divider if it shows there.
+    const reveal = () => (at !== null ? this.history.jumpTo(thread, at)
+      : this.divider.reveal(thread, { loadOlder: () => this.history.older(thread),
+        openFrom: (seq) => this.history.from(thread, seq) })).then(() => this.markRead());
     if (thread.loaded) {
-      revealUnread();
+      reveal();
     } else {
       this.history.newest(thread).then((loaded) => {
         if (!loaded) return;
         this.sync.check(conversationId); // a live event that came while loading may lie beyond a gap
-        if (this.openId === conversationId) revealUnread();
+        if (this.openId === conversationId) reveal();
       });
     }
     // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
   }
 
-  /** Open a conversation at one message (a search result): its history is paged back to it. */
-  async openAt(conversationId, messageId) {
-    this.open(conversationId);
-    const thread = this.store.threads.get(conversationId);
-    for (let waited = 0; thread && !thread.loaded && waited < 100; waited += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (this.openId === conversationId) await this.depth.jump(messageId);
+  /** Open a conversation at one message (a search result): the window around it (history.js). */
+  openAt(conversationId, messageId) {
+    if (this.openId === conversationId) this.depth.jump(messageId);
+    else this.open(conversationId, { at: messageId });
   }
 
   /** Title and members on top; archived conversations (and notices) take no new messages, nor does
@@ -404,6 +412,8 @@ export class ChatApp {
 
   compose(body) {
     if (!this.openId) return false;
+    const thread = this.store.threads.get(this.openId);
+    if (thread?.detached) this.history.latest(thread); // what you send goes under the newest messages
     this.sender.compose(this.openId, body, this.depth.takeReply(this.openId));
     this.view.scrollToBottom();
     return true;
@@ -442,8 +452,9 @@ export class ChatApp {
     const thread = id ? this.store.threads.get(id) : null;
     const conversation = id ? this.store.get(id) : null;
     if (!thread?.loaded || !conversation || !pageIsSeen() || this.divider.revealing) return;
-    const seq = Math.min(thread.newestSeq, seenUpTo(this.view.scroller, this.view.list));
     const readUpTo = conversation.membership?.last_read_seq || 0;
+    const visible = visibleSeqs(this.view.scroller, this.view.list);
+    const seq = Math.min(thread.newestSeq, readPosition(thread, visible, readUpTo, this.view.isNearBottom()));
     if (seq > readUpTo && this.connection.connected) {
       this.connection.emit("conversation:read", { conversation_id: id, seq }, () => {});
       this.store.noteRead(id, seq);

@@ -15,6 +15,14 @@ import { noteElement } from "./system-notes.js";
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
+/** The first of the markers right above a message (the "New messages" divider, a day separator): a
+ * message that goes in before it goes above those, next to the message before it. */
+function markersAbove(item) {
+  let top = item;
+  while (top.previousElementSibling?.matches(".unread-divider, .day-separator")) top = top.previousElementSibling;
+  return top;
+}
+
 export class ThreadView {
   constructor({ me, onNearTop, onNearBottom = () => {}, onLatest = null, onEdit, onDelete, onReport, onRetry,
     onDiscard, onProfile, isBlocked = () => false, receiptOf = null, onShown = () => false, depth = null }) {
@@ -107,8 +115,10 @@ export class ThreadView {
   update(messages, { older = false, newer = false, follow = false } = {}) {
     if (!messages.length || !this.thread) return;
     const wasNearBottom = this.isNearBottom();
-    const previousHeight = this.scroller.scrollHeight;
-    const previousTop = this.scroller.scrollTop;
+    // What the reader looks at stays put when older messages go in above it: the browser's own
+    // scroll anchoring may already have moved the view (not at the very top), so measure it.
+    const anchor = older ? this.list.querySelector(".message[data-seq]") : null;
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
     let grewAtEnd = false;
     // Newest first: whatever follows a message is then already on the page to insert before.
     const newestFirst = [...messages].sort((first, second) => second.seq - first.seq);
@@ -125,7 +135,7 @@ export class ThreadView {
       const index = this.thread.indexOfSeq(stored.seq);
       const next = this.thread.messages[index + 1];
       const nextElement = next ? this.elements.get(next.id) : null;
-      if (nextElement && nextElement.isConnected) this.list.insertBefore(fresh, nextElement);
+      if (nextElement && nextElement.isConnected) this.list.insertBefore(fresh, markersAbove(nextElement));
       else {
         this.list.append(fresh);
         grewAtEnd = true;
@@ -139,15 +149,20 @@ export class ThreadView {
       this.pinned = !this.thread.detached && this.isNearBottom();
     } else if (this.thread.detached) {
       // Nothing follows the newest end while a window far back is shown.
-      if (older) this.scroller.scrollTop = previousTop + (this.scroller.scrollHeight - previousHeight);
+      if (older) this.keepInPlace(anchor, anchorTop);
     } else if (older) {
       // Older messages went in above: keep the same message under the reader's eyes.
-      this.scroller.scrollTop = previousTop + (this.scroller.scrollHeight - previousHeight);
+      this.keepInPlace(anchor, anchorTop);
     } else if (follow || wasNearBottom) {
       this.scrollToBottom();
     } else if (grewAtEnd) {
       this.jumpButton.hidden = false;
     }
+  }
+
+  /** Scroll so that `anchor` is again `top` pixels down the screen. */
+  keepInPlace(anchor, top) {
+    if (anchor?.isConnected) this.scroller.scrollTop += anchor.getBoundingClientRect().top - top;
   }
 
   renderPending(entries) {
