@@ -41,6 +41,7 @@ def test_emoji_go_in_at_the_caret_from_the_keyboard_and_arrive(chat_page, api_us
 
     alice.page.keyboard.type("grinning face")
     expect(picker.locator(".emoji").first).to_have_text("😀")
+    alice.page.screenshot(path="/tmp/emoji-picker.png")
     alice.page.keyboard.press("ArrowDown")
     expect(picker.locator(".emoji").first).to_be_focused()
     alice.page.keyboard.press("Enter")

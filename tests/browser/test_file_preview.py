@@ -38,6 +38,7 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
     expect(items.nth(1).locator(".attachment-size")).to_have_text(f"{len(PDF_BYTES)} B · application/pdf")
     assert dialog.locator("b").count() == 0
     assert axe_violations(alice.page) == []
+    alice.page.screenshot(path="/tmp/file-preview.png")
 
     # Cancel sends nothing, nor does Esc; a message sent afterwards is the only one Bob gets.
     alice.page.click("#file-preview-cancel")
