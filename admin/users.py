@@ -27,7 +27,7 @@ from actions.user_admin import (
 )
 from actions.validation import check_int
 from admin.forms import ResetPasswordForm, SuspendForm, UserCreateForm, UserEditForm
-from admin.links import conversation_link, target_link, user_link
+from admin.links import conversation_link, link, target_link, user_link
 from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
 from models.user import ROLES
 
@@ -54,6 +54,9 @@ class UserView(SecureModelView):
     column_labels = {"must_change_password": _l("Must change password"), "last_seen_at": _l("Last seen"),
                      "confirmed_at": _l("Confirmed")}
     column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title="Manage account")]
+    # The username opens the account's page (messages, reports, sessions, audit, operations).
+    column_formatters = {"username": lambda view, context, user, name: link(view.get_url(".manage_view", id=user.id),
+                                                                            user.username)}
 
     def get_create_form(self):
         return UserCreateForm

@@ -151,7 +151,7 @@ def test_the_users_list_shows_who_never_confirmed(operator_client, bob):
     assert "Confirmed" in page
     confirmed = {}
     for row in page.split("<tr")[1:]:
-        name = re.search(r'<td class="col-username">\s*(\w+)\s*</td>', row)
+        name = re.search(r'<td class="col-username">\s*<a href="[^"]+">(\w+)</a>\s*</td>', row)
         cell = re.search(r'<td class="col-confirmed_at">\s*([^<]*?)\s*</td>', row)
         if name and cell:
             confirmed[name.group(1)] = cell.group(1)

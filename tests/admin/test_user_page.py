@@ -47,6 +47,21 @@ def _section(page: str, element_id: str) -> str:
     return page[start:page.index("</table>", start)]
 
 
+def test_the_pages_links_lead_to_this_accounts_messages_and_audit_entries(operator, operator_client, world, bob,
+                                                                         carol):
+    suspend_user(operator, carol.id, (utcnow() + timedelta(days=1)).isoformat(), "Noise")
+    suspend_user(operator, bob.id, (utcnow() + timedelta(days=1)).isoformat(), "Spam")
+    listing = operator_client.get("/admin/user/").get_data(as_text=True)
+    assert f'<a href="/admin/user/manage/?id={bob.id}">bob</a>' in listing  # the username opens the page
+    page = operator_client.get(f"/admin/user/manage/?id={bob.id}").get_data(as_text=True)
+    audit_url = re.search(r'href="([^"]+)">Every audit entry about this account', page).group(1)
+    audit = operator_client.get(audit_url.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Spam" in audit and "Noise" not in audit
+    messages_url = re.search(r'href="([^"]+)">All messages of this account', page).group(1)
+    messages = operator_client.get(messages_url.replace("&amp;", "&")).get_data(as_text=True)
+    assert "buy cheap watches" in messages
+
+
 def test_the_suspension_form_suspends_and_the_button_lifts_it(operator, operator_client, alice):
     page = operator_client.get(f"/admin/user/manage/?id={alice.id}").get_data(as_text=True)
     until = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
