@@ -34,6 +34,8 @@ KEPT_OUTBOX = """async () => {
   return Object.fromEntries(entries.map((entry) => [entry.client_id, entry.body]));
 }"""
 
+DRAFT_KEYS = "Object.keys(localStorage).filter((key) => key.startsWith('switchboard.draft.'))"
+
 # Every message:send reaches the server, but no ack and no message:new come back to this page.
 LOSE_ACKS = """() => {
   const socket = window.switchboardSocket;
@@ -129,7 +131,26 @@ def test_each_conversation_keeps_its_own_draft_across_switches_and_reloads(chat_
     alice.log_in(alice_account.username)
     alice.open(kitchen)
     expect(composer(alice)).to_have_value("")
-    assert alice.page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('switchboard.draft.'))") == []
+    assert alice.page.evaluate(DRAFT_KEYS) == []
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_logout_elsewhere_in_the_browser_clears_the_drafts(chat_page, api_user):
+    account, group, alice = alone_in_a_group(chat_page, api_user)
+    composer(alice).fill("not for the next person at this computer")
+    assert alice.page.evaluate(DRAFT_KEYS) != []
+
+    # Logged out by a plain form post of this browser (another page's "Log out", not the chat's).
+    token = alice.page.locator('meta[name="csrf-token"]').get_attribute("content")
+    logged_out = alice.context.request.post(alice.base_url + "/logout", form={"csrf_token": token},
+                                            max_redirects=0)
+    assert logged_out.status == 302
+    expect(alice.page.locator("#session-ended-text")).to_have_text(
+        "You logged out in another tab, so this page was signed out.")
+    assert alice.page.evaluate(DRAFT_KEYS) == []
+    alice.log_in(account.username)
+    alice.open(group)
+    expect(composer(alice)).to_have_value("")
     assert_nothing_went_wrong(alice)
 
 

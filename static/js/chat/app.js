@@ -156,7 +156,7 @@ export class ChatApp {
     this.typing = new Typing({ me, connection: this.connection, openId: () => this.openId,
       nameOf: (conversationId, userId) => this.nameOf(conversationId, userId) });
     watchSessionEnd(this.connection);
-    guardLeaving({ outbox: this.outbox, drafts: this.drafts,
+    guardLeaving({ outbox: this.outbox, drafts: this.drafts, connection: this.connection,
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button) });
     document.addEventListener("visibilitychange", () => this.markRead());
     window.addEventListener("focus", () => this.markRead());

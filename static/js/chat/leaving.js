@@ -1,11 +1,17 @@
 // Leaving the page with messages not yet sent: closing or reloading the tab asks first (they are kept
 // on disk and go out on the next load, but only then); logging out asks too, since logging out clears
-// this user's drafts and unsent messages from the browser.
+// this user's drafts and unsent messages from the browser, as does a logout from another page of this
+// browser (session:ended "logout").
 
 import { $ } from "./dom.js";
 import { nt, t } from "../i18n.js";
 
-export function guardLeaving({ outbox, drafts, confirm }) {
+export function guardLeaving({ outbox, drafts, confirm, connection }) {
+  connection.socket.on("session:ended", ({ reason } = {}) => {
+    if (reason !== "logout") return; // ended elsewhere, deactivated…: kept for the next login here
+    drafts.clearAll();
+    outbox.forget();
+  });
   window.addEventListener("beforeunload", (event) => {
     if (!outbox.unsent()) return;
     event.preventDefault();
