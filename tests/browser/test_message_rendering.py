@@ -169,6 +169,7 @@ XSS_CORPUS = [
     "```\n<iframe src=javascript:window.__xss=8></iframe>\n```",
     "`<style>body{display:none}</style>`",
     "<vbscript:msgbox(1)> <file:///etc/passwd>",
+    "setup.py and readme.md are files; example.com, www.example.de and example.de/page are sites",
 ]
 ALLOWED_TAGS = {"STRONG", "EM", "CODE", "PRE", "A", "SPAN"}
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:")
@@ -203,6 +204,9 @@ def test_links_and_light_formatting_never_make_html_of_a_message(chat_page, api_
     assert alice.page.evaluate("window.__xss") is None
     # What was not formatting stays the text that was written.
     bodies = alice.page.locator("#message-list .message-body")
+    # A bare file name is no link, though .py and .md are countries' domains; sites are.
+    expect(bodies.nth(len(XSS_CORPUS) - 1).locator("a")).to_have_text(["example.com", "www.example.de",
+                                                                       "example.de/page"])
     expect(bodies.nth(0)).to_have_text(XSS_CORPUS[0])
     expect(bodies.nth(2)).to_have_text(XSS_CORPUS[2])
     expect(bodies.nth(4).locator("strong")).to_have_text("<b>x</b>")

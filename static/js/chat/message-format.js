@@ -9,6 +9,7 @@ import { el } from "./dom.js";
 
 const parser = markdownit("zero", { html: false, linkify: true })
   .enable(["emphasis", "backticks", "fence", "linkify", "autolink"]);
+parser.linkify.set({ fuzzyLink: true, fuzzyEmail: true }); // "example.com" and "www.example.com" too
 
 const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
 const INLINE_TAGS = { strong_open: "strong", em_open: "em" };
@@ -24,6 +25,15 @@ export function safeHref(href) {
   }
 }
 
+// "setup.py", "readme.md": a file name, not a site, though .py and .md are countries' domains. A bare
+// name with a two-letter ending and no path is linked only when written with www. or a scheme.
+const FILE_NAME_LIKE = /^[^/?#@:]+\.[a-z]{2}$/i;
+
+function looksLikeFileName(linkToken, textToken) {
+  const text = textToken?.content || "";
+  return linkToken.markup === "linkify" && FILE_NAME_LIKE.test(text) && !/^www\./i.test(text);
+}
+
 function linkElement(href) {
   return el("a", { className: "message-link", attrs: { href, target: "_blank", rel: "noopener noreferrer" } });
 }
@@ -32,13 +42,13 @@ function linkElement(href) {
 function appendInline(parent, tokens, onText) {
   const open = [parent]; // the element each next token goes in; null entries are links refused
   const current = () => open.findLast((node) => node !== null);
-  for (const token of tokens) {
+  for (const [index, token] of tokens.entries()) {
     if (token.type in INLINE_TAGS) {
       const node = el(INLINE_TAGS[token.type]);
       current().append(node);
       open.push(node);
     } else if (token.type === "link_open") {
-      const href = safeHref(token.attrGet("href") || "");
+      const href = looksLikeFileName(token, tokens[index + 1]) ? null : safeHref(token.attrGet("href") || "");
       const node = href ? linkElement(href) : null;
       if (node) current().append(node);
       open.push(node);
