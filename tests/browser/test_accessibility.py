@@ -1,7 +1,8 @@
 """axe-core in Chromium on the main screens: the login and registration pages, the chat page (a
 conversation open, and a dialog), the settings page and the back office's dashboard have no serious
 or critical violation (contrast of 4.5:1 for text, names and roles for every control, the page's
-language…), in the light theme and in the dark one (the system's, followed by default)."""
+language…), in the light theme and in the dark one (the system's, followed by default); so has the
+back office's moderation queue."""
 from __future__ import annotations
 
 import pytest
@@ -56,7 +57,7 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     assert_nothing_went_wrong(chat)
 
 
-def test_back_office_dashboard_has_no_serious_violations(chat_page, operator):
+def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, operator):
     office = chat_page()
     office.page.goto(office.base_url + "/login")
     office.page.fill("#username", operator.username)
@@ -65,4 +66,6 @@ def test_back_office_dashboard_has_no_serious_violations(chat_page, operator):
     office.page.goto(office.base_url + "/admin/")
     expect(office.page.locator("#dashboard-numbers")).to_be_visible()
     assert axe_violations(office.page) == []
+    office.page.goto(office.base_url + "/admin/report/")  # the moderation queue
+    assert axe_violations(office.page) == [], "the moderation queue"
     assert_nothing_went_wrong(office)
