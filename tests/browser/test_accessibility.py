@@ -38,6 +38,7 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     chat.open(group["id"])
     expect(chat.message_with("And the unread one")).to_be_visible()
     assert axe_violations(chat.page) == []
+    expect(chat.page.get_by_role("heading", level=1)).to_have_text("Switchboard")  # for heading navigation
 
     # The dialogs: each as it is open, over the page (axe reads the modal and what is left inert).
     for opener, dialog in (("#new-group-button", "#create-group-dialog"), ("#group-info-button", "#group-panel"),
