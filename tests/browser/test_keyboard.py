@@ -119,6 +119,7 @@ def test_escape_closes_every_dialog(chat_page, api_user):
         "edit-dialog": lambda: (mine.hover(), mine.locator(".edit-action").click()),
         "confirm-dialog": lambda: (mine.hover(), mine.locator(".message-actions button", has_text="Delete").click()),
         "quick-switcher": lambda: page.keyboard.press("Control+k"),
+        "emoji-picker": lambda: page.click("#emoji-button"),  # a popup with role=dialog, not a <dialog>
     }
     for dialog_id, open_it in openers.items():
         open_it()
