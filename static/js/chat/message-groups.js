@@ -52,11 +52,19 @@ function separator(key, moment) {
 export class MessageGroups {
   constructor(list) {
     this.list = list;
+    this.days = new Map(); // created_at -> day key (a message's day never changes: the zone is the page's)
     this.today = dayKey(new Date());
     // After midnight "Today" becomes "Yesterday": draw the labels again once the day changed.
     setInterval(() => {
       if (dayKey(new Date()) !== this.today) this.arrange();
     }, DAY_CHECK_MS);
+  }
+
+  /** The day key of a message's time, remembered: arrange() runs on every change of the list. */
+  dayOf(iso, moment) {
+    let day = this.days.get(iso);
+    if (!day) this.days.set(iso, (day = dayKey(moment)));
+    return day;
   }
 
   /** Put the day separators where they belong and mark each message that continues a run. */
@@ -68,7 +76,7 @@ export class MessageGroups {
       if (!item.classList.contains("message") || item.hidden) continue;
       const moment = parseTime(item.dataset.createdAt);
       if (!moment) continue;
-      const day = dayKey(moment);
+      const day = this.dayOf(item.dataset.createdAt, moment);
       if (day !== previous?.day) kept.add(this.separatorBefore(item, day, moment));
       const sender = item.dataset.sender || "";
       const continues = Boolean(previous && previous.day === day && sender && previous.sender === sender
