@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from actions.access import access_own_session, access_own_token
 from actions.security_log import record_security_event
@@ -98,6 +99,25 @@ def renew_remember_token(login_session: LoginSession) -> str:
     """A new remember token for a session (after a password change): the old cookie stops working."""
     token = _new_remember_token()
     login_session.remember_hash = hash_token(token)
+    return token
+
+
+def rotate_remember_token(login_session: LoginSession, presented: str) -> str | None:
+    """A new remember token for a session resumed from its remember cookie `presented`, which stops
+    working: a copy of the cookie taken before is then refused, and if the thief resumes first, the
+    owner's cookie is the one refused (a sign to log in again and end the other sessions). Committed
+    in a transaction of its own, whatever the request's answer, since the browser gets the new
+    cookie with that answer. None if a concurrent request with the same cookie rotated it first:
+    its answer carries the new cookie."""
+    token = _new_remember_token()
+    table = LoginSession.__table__
+    with db.engine.begin() as connection:
+        rotated = connection.execute(db.update(table).where(
+            table.c.id == login_session.id, table.c.remember_hash == hash_token(presented), table.c.ended_at.is_(None),
+        ).values(remember_hash=hash_token(token))).rowcount
+    if not rotated:
+        return None
+    set_committed_value(login_session, "remember_hash", hash_token(token))
     return token
 
 

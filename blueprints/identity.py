@@ -8,7 +8,8 @@ join, so ending one credential cuts exactly its sockets.
 - Pages: Flask-Login's session cookie, read by `load_user` below. Logging in (`log_in`) starts
   a login session (actions.sessions: a row with its device, address and how it logged in) whose
   id the signed session cookie keeps, and sets the session's own remember cookie, which
-  resumes that same session after the browser restarts. `load_user` checks the row at every
+  resumes that same session after the browser restarts, and is replaced by a new one each time it
+  does (a copy of the old one stops working). `load_user` checks the row at every
   request (ended? idle? too old? user banned?), so a copied cookie stops working once the
   session ends: logging out (`log_out`), revoking it, a password change or reset, a ban.
 - The JSON API and the file routes: a bearer token, else the cookie (`request_principal`).
@@ -33,6 +34,7 @@ from actions.sessions import (
     find_live_session,
     find_remembered_session,
     renew_remember_token,
+    rotate_remember_token,
     session_expires_at,
     start_session,
 )
@@ -82,11 +84,23 @@ def load_user(user_id: str) -> User | None:
         if login_session is not None:
             session["_user_id"] = str(login_session.user_id)
             session[LOGIN_SESSION_KEY] = login_session.id
+            _rotate_remember_cookie(login_session, user_id)
     else:
         login_session = find_live_session(session.get(LOGIN_SESSION_KEY))
         if login_session is not None and str(login_session.user_id) != user_id:
             login_session = None
     return login_session.user if login_session is not None else None
+
+
+def _rotate_remember_cookie(login_session: LoginSession, presented: str) -> None:
+    """A browser session started from the remember cookie gets a new remember token (the old one
+    stops working), when an HTTP answer is there to carry it: not on a socket's connection, whose
+    answer sets no cookie (the browser would keep a token that no longer works)."""
+    if getattr(request, "sid", None) is not None:  # Flask-SocketIO's connect and events
+        return
+    token = rotate_remember_token(login_session, presented)
+    if token is not None:
+        _set_remember_cookie(token, login_session)
 
 
 def log_in(user: User, method: str = "password") -> LoginSession:

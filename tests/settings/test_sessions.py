@@ -105,6 +105,34 @@ def test_the_remember_cookie_resumes_its_own_session_after_a_restart(app, alice)
     socket.disconnect()
 
 
+def test_resuming_from_the_remember_cookie_rotates_it_and_the_old_copy_stops_working(app, alice):
+    client = browser(app)
+    session_id, first_cookie = session_id_of(client), client.get_cookie("remember_token").value
+    stolen = copy_of(app, client, names=("remember_token",))  # copied before the restart
+    restarted = copy_of(app, client, names=("remember_token",))  # the session cookie died with the browser
+    assert me_status(restarted) == 200
+    second_cookie = restarted.get_cookie("remember_token").value
+    assert second_cookie != first_cookie and session_id_of(restarted) == session_id
+    token = second_cookie.rsplit("|", 1)[0]
+    assert row(session_id).remember_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert me_status(stolen) == 401  # the copy taken before is refused
+    assert me_status(restarted) == 200  # the browser goes on with its session cookie: no new rotation
+    assert restarted.get_cookie("remember_token").value == second_cookie
+    again = copy_of(app, restarted, names=("remember_token",))  # a second restart: the new cookie works, once
+    assert me_status(again) == 200 and again.get_cookie("remember_token").value not in (first_cookie, second_cookie)
+    assert me_status(copy_of(app, restarted, names=("remember_token",))) == 401
+    assert me_status(client) == 200  # the first browser's session cookie: the same session, still live
+
+
+def test_a_socket_resumed_from_the_remember_cookie_keeps_it(app, alice):
+    client = browser(app)
+    remembered = copy_of(app, client, names=("remember_token",))
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=remembered)  # no answer to carry a new cookie
+    assert socket.is_connected()
+    socket.disconnect()
+    assert me_status(copy_of(app, client, names=("remember_token",))) == 200  # so the cookie still works
+
+
 def test_a_forged_or_legacy_remember_cookie_logs_nobody_in(app, alice):
     client = app.test_client()
     client.set_cookie("remember_token", f"{alice.id}|" + "0" * 128)  # Flask-Login's old user_id|HMAC shape
