@@ -183,21 +183,28 @@ def test_an_over_long_message_is_refused_before_sending_and_keeps_its_text(chat_
 
 def test_a_message_the_server_refuses_goes_back_to_the_composer(chat_page, api_user):
     account, group, alice = alone_in_a_group(chat_page, api_user)
+    question = post(account, group, "who rang?")
+    expect(alice.message_with("who rang?")).to_have_count(1)
+    asked = alice.page.locator(f"#message-list .message[data-id='{question['id']}']")
+    asked.hover()
+    asked.get_by_role("button", name="Reply to message").click()
 
     refused = "a bell \u0007 rings"  # control characters are refused by the server, not by the page
     composer(alice).fill(refused)
     alice.page.press("#composer-input", "Enter")
     expect(alice.page.locator("#composer-error")).to_be_visible()
     expect(composer(alice)).to_have_value(refused)
+    expect(alice.page.locator("#reply-bar")).to_contain_text("who rang?")  # the answer's target too
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)  # no dead-end bubble
     expect(alice.page.locator("#toast-region")).not_to_be_empty()
-    assert stored_bodies(account, group) == []
+    assert stored_bodies(account, group) == ["who rang?"]
 
-    composer(alice).fill("a bell rings")  # corrected, it goes
+    composer(alice).fill("a bell rings")  # corrected, it goes, as the answer
     alice.page.press("#composer-input", "Enter")
     expect(alice.message_with("a bell rings")).to_have_count(1)
+    expect(alice.page.locator("#message-list .message.own .reply-quote")).to_contain_text("who rang?")
     expect(alice.page.locator("#composer-error")).to_be_hidden()
-    assert stored_bodies(account, group) == ["a bell rings"]
+    assert stored_bodies(account, group) == ["who rang?", "a bell rings"]
     assert_nothing_went_wrong(alice)
 
 

@@ -136,7 +136,10 @@ export class ChatApp {
     this.sender = new Sender({ outbox: this.outbox, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source),
       renderPending: (id) => this.renderPending(id),
-      onRefused: (entry, why) => this.composer.restore(entry.conversation_id, entry.body, why) });
+      onRefused: (entry, why) => {
+        this.depth.restoreReply(entry.conversation_id, entry.reply_to);
+        this.composer.restore(entry.conversation_id, entry.body, why);
+      } });
     this.history = new History({ store: this.store, view: this.view, outbox: this.outbox });
     this.sync = new Sync({ store: this.store, connection: this.connection,
       receive: (id, messages, source) => this.receive(id, messages, source) });

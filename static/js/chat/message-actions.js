@@ -33,6 +33,14 @@ export class MessageDepth {
     return replyTo;
   }
 
+  /** A refused message goes back to the composer with the message it answered (if still loaded). */
+  restoreReply(conversationId, messageId) {
+    const message = messageId ? this.app.store.threads.get(conversationId)?.byId.get(messageId) : null;
+    if (!message || this.app.drafts.get(conversationId).reply) return;
+    if (this.app.openId === conversationId) this.draft.start(conversationId, message);
+    else this.app.drafts.saveReply(conversationId, message);
+  }
+
   async toggleReaction(message, emoji, mine) {
     try {
       const ack = await this.app.ask(mine ? "reaction:remove" : "reaction:add", { message_id: message.id, emoji });
