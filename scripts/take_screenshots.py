@@ -83,10 +83,11 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     page.click("#login-form button[type=submit]")
 
 
-def save(page: Page, name: str) -> None:
-    """A palette PNG (256 colours): a fifth of the size of the full-colour one, the same to the eye."""
+def save(page: Page, name: str, part: str | None = None) -> None:
+    """The page (or its element `part`) as a palette PNG (256 colours): a fifth of the size of the
+    full-colour one, the same to the eye."""
     path = OUT / f"{name}.png"
-    page.screenshot(path=str(path))
+    (page.locator(part) if part else page).screenshot(path=str(path))
     image = Image.open(path).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
     image.save(path, optimize=True)
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
@@ -124,6 +125,7 @@ def photograph(base_url: str, operator: str, team: dict) -> None:
             print("no group panel on the page yet: group-panel.png not taken")
         page.goto(base_url + "/settings")
         save(page, "settings")
+        save(page, "settings-theme", "#theme-section")
 
         dark = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="dark")
         open_chat(dark.new_page(), base_url, team)
