@@ -20,6 +20,7 @@ join, so ending one credential cuts exactly its sockets.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +45,8 @@ from models import User
 from models.login_session import LoginSession
 from models.time import utcnow
 from realtime import session_room, token_room
+
+log = logging.getLogger(__name__)
 
 LOGIN_SESSION_KEY = "login_session"  # in the Flask session: this browser's login session id
 SOCKET_KEY = "principal"  # in a socket's own session: (method, credential, user id)
@@ -98,7 +101,11 @@ def _rotate_remember_cookie(login_session: LoginSession, presented: str) -> None
     answer sets no cookie (the browser would keep a token that no longer works)."""
     if getattr(request, "sid", None) is not None:  # Flask-SocketIO's connect and events
         return
-    token = rotate_remember_token(login_session, presented)
+    try:
+        token = rotate_remember_token(login_session, presented)
+    except Exception:  # noqa: BLE001  (the database busy: this browser keeps its cookie, logged in all the same)
+        log.warning("could not rotate the remember token of session %s", login_session.id, exc_info=True)
+        return
     if token is not None:
         _set_remember_cookie(token, login_session)
 

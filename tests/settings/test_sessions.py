@@ -124,6 +124,19 @@ def test_resuming_from_the_remember_cookie_rotates_it_and_the_old_copy_stops_wor
     assert me_status(client) == 200  # the first browser's session cookie: the same session, still live
 
 
+def test_a_rotation_that_fails_keeps_the_cookie_and_the_login(app, alice, monkeypatch):
+    import blueprints.identity
+
+    def busy(*args):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(blueprints.identity, "rotate_remember_token", busy)
+    client = browser(app)
+    remembered = copy_of(app, client, names=("remember_token",))
+    assert me_status(remembered) == 200
+    assert remembered.get_cookie("remember_token").value == client.get_cookie("remember_token").value
+
+
 def test_a_socket_resumed_from_the_remember_cookie_keeps_it(app, alice):
     client = browser(app)
     remembered = copy_of(app, client, names=("remember_token",))
