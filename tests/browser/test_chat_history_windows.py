@@ -126,6 +126,10 @@ def test_a_quote_far_back_opens_the_window_around_it_and_jump_to_latest_goes_bac
 def test_a_search_result_far_back_pages_down_until_it_joins_the_newest(chat_page, long_chat):
     group, bob = long_chat["group"], long_chat["bob"]
     alice = open_long_chat(chat_page, long_chat)
+    # The result opens its conversation from another one, at the message.
+    elsewhere = group_with(bob, long_chat["alice"])["id"]
+    expect(alice.conversation(elsewhere)).to_be_visible()
+    alice.open(elsewhere)
     alice.page.fill("#message-search", NEEDLE)
     result = alice.page.locator("#message-search-results .search-result")
     expect(result).to_have_count(1)
@@ -182,6 +186,15 @@ def test_a_window_catches_up_after_a_reconnect(chat_page, long_chat):
     alice.page.locator("#jump-latest").click()
     expect(alice.message_with("sent while you were away")).to_have_count(1)
     assert alice.shown_seqs()[-1] == missed["seq"]
+    assert_contiguous(alice)
+
+    # Writing while a window far back is shown: what one sends goes under the newest messages.
+    alice.page.locator("#message-list .reply-quote", has_text=FAR_ORIGINAL).first.click()
+    expect(alice.page.locator("#jump-latest")).to_be_visible()
+    alice.type_and_send("sent from far back")
+    expect(alice.message_with("sent from far back")).to_be_in_viewport()
+    expect(alice.page.locator("#jump-latest")).to_be_hidden()
+    assert alice.shown_seqs()[-2] == missed["seq"]
     assert_contiguous(alice)
     assert_nothing_went_wrong(alice)
 
