@@ -18,3 +18,11 @@ document.addEventListener("click", (event) => {
   const action = target?.closest("[data-model-action]");
   if (action) window.modelActions.execute(action.dataset.modelAction);
 }, true);
+
+// Flask-Admin names its list's checkboxes by a title alone, which assistive technology may not read
+// (axe's label-title-only): the same words as their accessible name, "Select record" with the row's id.
+for (const box of document.querySelectorAll("input.action-rowtoggle, input.action-checkbox")) {
+  if (!box.hasAttribute("aria-label")) {
+    box.setAttribute("aria-label", box.classList.contains("action-checkbox") ? `${box.title} ${box.value}` : box.title);
+  }
+}

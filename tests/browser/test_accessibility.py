@@ -1,8 +1,8 @@
 """axe-core in Chromium on the main screens: the login and registration pages, the chat page (a
 conversation open, and a dialog), the settings page and the back office's dashboard have no serious
 or critical violation (contrast of 4.5:1 for text, names and roles for every control, the page's
-language…), in the light theme and in the dark one (the system's, followed by default); so has the
-back office's moderation queue."""
+language…), in the light theme and in the dark one (the system's, followed by default); so have the
+back office's moderation queue and its lists of users and messages."""
 from __future__ import annotations
 
 import pytest
@@ -67,6 +67,7 @@ def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, o
     office.page.goto(office.base_url + "/admin/")
     expect(office.page.locator("#dashboard-numbers")).to_be_visible()
     assert axe_violations(office.page) == []
-    office.page.goto(office.base_url + "/admin/report/")  # the moderation queue
-    assert axe_violations(office.page) == [], "the moderation queue"
+    for path in ("/admin/report/", "/admin/user/", "/admin/message/"):  # the moderation queue, two lists
+        office.page.goto(office.base_url + path)
+        assert axe_violations(office.page) == [], path
     assert_nothing_went_wrong(office)
