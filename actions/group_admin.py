@@ -2,14 +2,15 @@
 
 Operators are not members, so they cannot use the owners' actions in actions.groups;
 these variants make the same changes and publish the same events (membership notes included,
-written as by "an operator"), and audit them. A group's owner deletes it through the same path
-(actions.groups.delete_group_by_owner, start_group_deletion_unchecked).
+written as by "an operator"), and audit them. Deleting a group lives here for both: a group's
+owner deletes it through the same path (delete_group_by_owner, start_group_deletion_unchecked),
+so actions.groups never needs this module (which builds on it).
 """
 from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_operator, get_active_user, get_group
+from actions.access import access_group_for_owning, access_operator, get_active_user, get_group
 from actions.audit import record, snapshot
 from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
@@ -93,6 +94,14 @@ def delete_group(operator: User, conversation_id: int) -> None:
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
     start_group_deletion_unchecked(group)
+
+
+@atomic()
+def delete_group_by_owner(actor: User, conversation_id: int) -> None:
+    """An owner deletes the group, as an operator would (archived at once, then removed by a
+    job), without an audit entry: it was theirs to delete."""
+    access_group_for_owning(actor, conversation_id)
+    start_group_deletion_unchecked(get_group(conversation_id))
 
 
 def start_group_deletion_unchecked(group: Conversation) -> None:

@@ -1,5 +1,5 @@
-"""Groups: create, find, join, leave, member management by owners and admins, and what only
-owners do (hand the group over, delete it: actions.group_admin's deletion)."""
+"""Groups: create, find, join, leave, member management by owners and admins, and handing the
+group over (an owner deletes it through actions.group_admin, where deletion lives)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -165,15 +165,6 @@ def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membe
         queue_event(MemberRoleChanged(conversation_id, membership.user_id))
     note_group_change_unchecked(conversation_id, "ownership_transferred", actor, target.user)
     return target
-
-
-@atomic()
-def delete_group_by_owner(actor: User, conversation_id: int) -> None:
-    """An owner deletes the group, as an operator would (actions.group_admin's deletion: archived
-    at once, then removed by a job), without an audit entry: it was theirs to delete."""
-    access_group_for_owning(actor, conversation_id)
-    from actions.group_admin import start_group_deletion_unchecked  # it builds on this module
-    start_group_deletion_unchecked(get_group(conversation_id))
 
 
 @atomic()

@@ -2,10 +2,10 @@
 import pytest
 
 from actions.errors import InvalidInput, NotFound
+from actions.group_admin import delete_group_by_owner
 from actions.groups import (
     add_member,
     create_group,
-    delete_group_by_owner,
     join_group,
     leave_group,
     list_members,

@@ -4,10 +4,10 @@ from flask import jsonify, request
 
 from actions.conversations import conversation_summary
 from actions.errors import InvalidInput
+from actions.group_admin import delete_group_by_owner
 from actions.groups import (
     add_member,
     create_group,
-    delete_group_by_owner,
     join_group,
     leave_group,
     list_public_groups,
