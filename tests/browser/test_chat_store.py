@@ -1,5 +1,6 @@
-"""static/js/chat/store.js in Chromium: the bookkeeping that keeps every message once, in seq
-order, and knows which revisions a conversation has applied."""
+"""static/js/chat/store.js in Chromium, with the Thread it keeps for each conversation
+(static/js/chat/thread.js): every message once, in seq order, and which revisions a conversation
+has applied."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 STORE = """async (script) => {
-  const { Thread, ConversationStore } = await import("/static/js/chat/store.js");
+  const { Thread } = await import("/static/js/chat/thread.js");
+  const { ConversationStore } = await import("/static/js/chat/store.js");
   const message = (id, seq, revision, body = "m" + id) => ({ id, seq, revision, body, conversation_id: 1 });
   return (new Function("Thread", "ConversationStore", "message", script))(Thread, ConversationStore, message);
 }"""

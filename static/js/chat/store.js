@@ -2,8 +2,6 @@
 
 import { Thread } from "./thread.js";
 
-export { Thread };
-
 function activity(conversation) {
   const stamp = conversation.last_message_at || conversation.created_at;
   return stamp ? Date.parse(stamp) || 0 : 0;
