@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gateway.client import GatewayClient
+from tests.gateway.client import MESSAGE, PUSH, SEND, GatewayClient
 from tests.presence.test_session_policy import closed_notice, logged_in_page
 from tests.servers import instances_over_redis, wait_for
 from tests.settings.test_live_sessions import Browser
@@ -39,14 +39,18 @@ def test_a_page_login_here_closes_the_gateway_connection_there(single_policy_ins
 
 def test_a_gateway_login_here_cuts_the_page_socket_there(single_policy_instances):
     first, second = single_policy_instances
-    user, _, laptop, notices, cut = logged_in_page(second)  # its socket is on the second instance
+    user, group_id, laptop, notices, cut = logged_in_page(second)  # its socket is on the second instance
     gateway = GatewayClient(first.url)
     try:
         assert gateway.login(user.token, user.id)["success"] is True
         wait_for(cut.is_set, timeout=10, what="the page's socket on the other instance cut")
         assert notices == [{"reason": "signed_in_elsewhere"}]
         assert laptop.me() == 401
+        # The new connection goes on: a send answered after the cut is the marker on its channel.
+        gateway.send(SEND, {"chatId": str(group_id), "contentType": 0, "content": "still here", "hasBeenSentId": "g1"})
+        assert gateway.response(MESSAGE, hasBeenSentId="g1")["success"] is True
         assert gateway.closed is None
+        assert not [body for command, body in gateway.received if command == PUSH and body.get("type") == "closed"]
     finally:
         gateway.close()
         laptop.close()
