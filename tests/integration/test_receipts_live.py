@@ -135,7 +135,12 @@ def test_a_privacy_change_hides_and_shows_read_positions_live(live_server):
         marker = send(sockets["carol"], group, "marker")  # carol's message read by bob: alice is not told
         assert sockets["bob"].call("conversation:read", {"conversation_id": group, "seq": marker["seq"]})["ok"]
         assert receipts_seen(sockets["carol"], 3)[2] == receipt(group, bob, marker["seq"], marker["seq"])
-        # (Carol's sending read alice's message: alice hears that, and nothing more of bob.)
+        # (Carol's sending read alice's message: alice hears that, and nothing more of bob.) A later
+        # message reaching alice and bob is the marker: whatever bob's read told them came before it.
+        later = send(sockets["carol"], group, "later")
+        for name in ("alice", "bob"):
+            wait_for(lambda name=name: [frame["message"]["id"] for frame in sockets[name].received["message:new"]
+                                        if frame["message"]["id"] == later["id"]], what=f"{name}'s later message")
         assert receipts_seen(sockets["alice"], 5)[4:] == [receipt(group, carol, marker["seq"], marker["seq"])]
         assert sockets["bob"].received["conversation:receipt"] == []
     finally:
