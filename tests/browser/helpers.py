@@ -41,6 +41,27 @@ def group_with(owner: ChatUser, *members: ChatUser) -> dict:
     return response.json()["conversation"]
 
 
+def alone_in_a_group(chat_page, api_user):
+    """Alice, the only member of a private group, on the chat page with it open."""
+    account = api_user("al")
+    group = group_with(account)["id"]
+    alice = chat_page()
+    alice.log_in(account.username)
+    alice.open(group)
+    return account, group, alice
+
+
+def two_in_a_group(chat_page, api_user):
+    """Alice and Bob in a private group, each on the chat page with it open."""
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)["id"]
+    alice, bob = chat_page(), chat_page()
+    for chat, account in ((alice, alice_account), (bob, bob_account)):
+        chat.log_in(account.username)
+        chat.open(group)
+    return alice_account, bob_account, group, alice, bob
+
+
 def post(user: ChatUser, conversation_id: int, body: str) -> dict:
     response = user.api("POST", f"/conversations/{conversation_id}/messages",
                         json={"body": body, "client_id": uuid.uuid4().hex})

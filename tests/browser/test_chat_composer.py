@@ -10,7 +10,14 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post, stored_bodies
+from tests.browser.helpers import (
+    alone_in_a_group,
+    assert_nothing_went_wrong,
+    group_with,
+    post,
+    stored_bodies,
+    two_in_a_group,
+)
 from tests.files.samples import ELF_BYTES
 from tests.servers import wait_for
 
@@ -49,27 +56,6 @@ LOSE_ACKS = """() => {
 
 def composer(chat):
     return chat.page.locator("#composer-input")
-
-
-def alone_in_a_group(chat_page, api_user):
-    """Alice, the only member of a private group, on the chat page with it open."""
-    account = api_user("al")
-    group = group_with(account)["id"]
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group)
-    return account, group, alice
-
-
-def two_in_a_group(chat_page, api_user):
-    """Alice and Bob in a private group, each on the chat page with it open."""
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)["id"]
-    alice, bob = chat_page(), chat_page()
-    for chat, account in ((alice, alice_account), (bob, bob_account)):
-        chat.log_in(account.username)
-        chat.open(group)
-    return alice_account, bob_account, group, alice, bob
 
 
 def reopen(chat, conversation_id: int) -> None:

@@ -13,7 +13,7 @@ import wave
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with
+from tests.browser.helpers import assert_nothing_went_wrong, two_in_a_group
 from tests.files.samples import PDF_BYTES, png_bytes
 from tests.servers import wait_for
 
@@ -83,17 +83,6 @@ def dispatch(chat, selector: str, event_class: str, event_type: str) -> bool:
     return chat.page.evaluate(DISPATCH, [selector, event_class, event_type])
 
 
-def two_members(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group["id"])
-    bob.open(group["id"])
-    return alice, bob, group
-
-
 def media_state(chat, selector: str) -> dict:
     return chat.page.locator(selector).evaluate(
         "media => ({ready: media.readyState, duration: media.duration, time: media.currentTime,"
@@ -101,7 +90,7 @@ def media_state(chat, selector: str) -> dict:
 
 
 def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_user):
-    alice, bob, group = two_members(chat_page, api_user)
+    _, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     video = bytes(alice.page.evaluate(RECORD_VIDEO))
     alice.page.set_input_files("#file-input", files=[
         {"name": "red.png", "mimeType": "image/png", "buffer": png_bytes(400, 300)},
@@ -128,7 +117,7 @@ def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_
     bob.page.screenshot(path="/tmp/media-viewer.png")
     bob.page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
-    assert bob.page.url == f"{bob.base_url}/#c{group['id']}"  # still on the chat page
+    assert bob.page.url == f"{bob.base_url}/#c{group}"  # still on the chat page
 
     # Voice and video: the players load the real media, and it plays.
     wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["ready"] >= 1, what="voice metadata")
@@ -155,7 +144,7 @@ def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_
 
 
 def test_files_dropped_on_the_conversation_or_pasted_into_the_composer_are_sent(chat_page, api_user):
-    alice, bob, _ = two_members(chat_page, api_user)
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
 
     carry(alice, "dropped.png", "image/png", png_bytes(200, 100))
     hint = alice.page.locator("#drop-hint")
@@ -205,7 +194,7 @@ LARGE_FILE = """([name, size]) => {
 
 
 def test_a_large_file_goes_straight_to_storage_behind_a_progress_bar(chat_page, api_user):
-    alice, bob, _ = two_members(chat_page, api_user)
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
     size = 9 * 1024 * 1024  # above attachments.js DIRECT_UPLOAD_BYTES (8 MiB)
     straight_to_storage = []
     alice.page.on("request", lambda request: "/files/local-upload/" in request.url

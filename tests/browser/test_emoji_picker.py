@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
-from tests.browser.helpers import assert_nothing_went_wrong, group_with
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, two_in_a_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -17,13 +17,7 @@ def caret(chat) -> int:
 
 
 def test_emoji_go_in_at_the_caret_from_the_keyboard_and_arrive(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)["id"]
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group)
-    bob.open(group)
+    _, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     picker = alice.page.locator("#emoji-picker")
     composer = alice.page.locator("#composer-input")
     composer.fill("Hello world")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, stored_bodies
+from tests.browser.helpers import assert_nothing_went_wrong, stored_bodies, two_in_a_group
 from tests.files.samples import PDF_BYTES, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -17,13 +17,7 @@ PDF = {"name": "notes <b>.pdf", "mimeType": "application/pdf", "buffer": PDF_BYT
 
 
 def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)["id"]
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group)
-    bob.open(group)
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     dialog = alice.page.locator("#file-preview-dialog")
 
     alice.page.set_input_files("#file-input", files=[IMAGE, PDF])
