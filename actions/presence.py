@@ -60,16 +60,15 @@ def announce_presence(user_id: int, online: bool | None = None, *, only_if_offli
 
 @atomic()
 def announce_presence_changes(changes: Mapping[int, bool]) -> None:
-    """Users came online (True) or went offline (False), as realtime.presence_tracker decided: the
-    offline ones are last seen now, and everyone who shares a conversation with one of them or has
-    them as a contact, and may see their presence (actions.access.presence_viewers), is told; each
-    viewer once for the whole batch. Nobody else hears anything: not even that it is hidden."""
+    """Users came online (True) or went offline (False), as realtime.presence_tracker decided: all of
+    them are last seen now (one UPDATE for the batch: the connect handler itself writes nothing), and
+    everyone who shares a conversation with one of them or has them as a contact, and may see their
+    presence (actions.access.presence_viewers), is told; each viewer once for the whole batch.
+    Nobody else hears anything: not even that it is hidden."""
     if not changes:
         return
     subjects = sorted(changes)
-    offline = [user_id for user_id in subjects if not changes[user_id]]
-    if offline:
-        db.session.execute(db.update(User).where(User.id.in_(offline)).values(last_seen_at=utcnow()))
+    db.session.execute(db.update(User).where(User.id.in_(subjects)).values(last_seen_at=utcnow()))
     audiences = _audiences(subjects)
     seen_by: dict[int, list[int]] = {}
     for subject in subjects:

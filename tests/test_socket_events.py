@@ -1,6 +1,7 @@
 """blueprints/chat/events.py: who may connect, and every client event's acks (good and bad payloads)
 and the events it makes others receive."""
 import pytest
+import sqlalchemy.event
 from sqlalchemy.exc import OperationalError
 
 import blueprints.chat.events
@@ -69,7 +70,7 @@ def test_connect_with_a_session_cookie_joins_the_users_rooms(alice, bob, group, 
     socket = socket_client_for("bob")
     assert socket.is_connected()
     db.session.expire_all()
-    assert bob.last_seen_at is not None
+    assert bob.last_seen_at is None  # a connect writes nothing (the presence tracker's batch does)
     send_message(alice, group.id, "hi")
     assert [name for name, _ in events(socket)] == ["message:new"]
 
@@ -87,6 +88,27 @@ def test_a_failed_login_gives_no_socket(alice, app):
     http.post("/login", data={"username": "alice", "password": "wrong password"})
     socket = IsolatedSocketClient(app, socketio, flask_test_client=http)
     assert socket.is_connected() is False
+
+
+def test_a_connect_writes_nothing(app, alice, token_socket):
+    """The connect path is reads only (issue 15): no last-seen commit per connect; the token's
+    last use is written at most once a minute (its first connect here), the presence tracker's
+    batch writes last_seen_at when the user comes online (tests/presence)."""
+    token = issue_api_token(alice).token
+    token_socket({"token": token}).disconnect()  # the token's first use: last_used_at written once
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        socket = token_socket({"token": token})
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", record)
+    assert socket.is_connected()
+    assert "SELECT" in statements  # it did look the token up, through this engine
+    assert [s for s in statements if s in ("INSERT", "UPDATE", "DELETE")] == []
 
 
 def test_disconnect_records_last_seen(alice, socket_client_for):

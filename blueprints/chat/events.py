@@ -65,7 +65,8 @@ def _connect(auth) -> int:
         join_room(principal.room)
     for conversation_id in conversation_ids_of(user):
         join_room(conversation_room(conversation_id))
-    record_seen(user.id)
+    # Reads only: the user's last-seen time is written by the presence tracker's batch when they come
+    # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect.
     return user.id
 
 

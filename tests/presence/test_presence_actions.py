@@ -27,6 +27,15 @@ def test_members_and_contacts_are_told_once_each_strangers_never(app, alice, bob
     assert carol.id not in views  # not in the group, not a contact
 
 
+def test_both_directions_are_last_seen_now_in_one_batch(app, alice, bob, carol):
+    """The connect handler writes no last-seen time: coming online (as going offline) is when the
+    tracker's batch writes it."""
+    announce_presence_changes({alice.id: True, bob.id: False})
+    db.session.expire_all()
+    assert alice.last_seen_at is not None and bob.last_seen_at is not None
+    assert carol.last_seen_at is None  # not in the batch
+
+
 def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
     dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
     db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id), Block(blocker_id=carol.id, blocked_id=alice.id),
