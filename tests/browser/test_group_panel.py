@@ -34,6 +34,16 @@ def confirm(chat) -> None:
     chat.page.click("#confirm-button")
 
 
+def create_private_group(chat, name: str) -> int:
+    """Create a private group through the page's dialog; the page opens it. Its id."""
+    chat.page.click("#new-group-button")
+    chat.page.fill("#group-name", name)
+    chat.page.check("input[name=visibility][value=private]")
+    chat.page.click("#create-group-submit")
+    expect(chat.page.locator("#conversation-title")).to_have_text(name)
+    return int(chat.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
+
+
 def open_panel(chat) -> None:
     chat.page.click("#group-info-button")
     expect(chat.page.locator("#group-panel")).to_be_visible()
@@ -51,12 +61,7 @@ def test_a_private_group_is_managed_from_its_panel_and_the_other_member_sees_it_
     bob.log_in(bob_account.username)
 
     # A private group, created in the page: only its owner is in it.
-    alice.page.click("#new-group-button")
-    alice.page.fill("#group-name", "Planning")
-    alice.page.check("input[name=visibility][value=private]")
-    alice.page.click("#create-group-submit")
-    expect(alice.page.locator("#conversation-title")).to_have_text("Planning")
-    group_id = int(alice.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
+    group_id = create_private_group(alice, "Planning")
     open_panel(alice)
     expect(alice.page.locator("#group-panel-count")).to_contain_text("1 member")
     expect(member_row(alice, alice_id).locator(".member-role")).to_have_text("Owner")
@@ -135,12 +140,7 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
     owner.register(f"ow{uuid.uuid4().hex[:8]}", "Olive Owner")
     member = named(api_user, "mem", f"Max {uuid.uuid4().hex[:6]}")
     max_name = member.api("GET", "/me").json()["user"]["display_name"]
-    owner.page.click("#new-group-button")
-    owner.page.fill("#group-name", "Handover")
-    owner.page.check("input[name=visibility][value=private]")
-    owner.page.click("#create-group-submit")
-    expect(owner.page.locator("#conversation-title")).to_have_text("Handover")
-    group_id = int(owner.page.locator("#conversation-list .conversation.active").get_attribute("data-conversation-id"))
+    group_id = create_private_group(owner, "Handover")
     open_panel(owner)
     owner.page.fill("#group-add-search", max_name)
     owner.page.locator(f"#group-add-results .result[data-user-id='{member.id}'] button").click()
