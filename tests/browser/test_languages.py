@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ChatPage
-from tests.browser.helpers import assert_nothing_went_wrong, record_csp_violations
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post, record_csp_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -56,3 +56,21 @@ def test_a_chinese_browser_reads_chinese_and_switches_the_login_page_to_english(
         assert_nothing_went_wrong(tab)
     finally:
         context.close()
+
+
+def test_a_chinese_page_says_in_chinese_that_a_message_was_removed(chat_page, api_user, operator):
+    """The thread and the sidebar's preview word a removed message alike (message-format.js removedText)."""
+    alice_account, bob = api_user("zh"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    deleted, rude = post(bob, group, "soon deleted"), post(bob, group, "something rude")
+    assert bob.api("DELETE", f"/messages/{deleted['id']}").ok
+    alice = chat_page()
+    alice.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    alice.log_in(alice_account.username)
+    alice.open(group)
+    expect(alice.messages.first.locator(".message-body")).to_have_text("消息已删除")
+
+    operator.hide(rude["id"])  # the newest message: the thread and the sidebar's preview change live
+    expect(alice.messages.last.locator(".message-body")).to_have_text("已被管理员移除")
+    expect(alice.conversation(group).locator(".conversation-preview")).to_have_text("已被管理员移除")
+    assert_nothing_went_wrong(alice)

@@ -5,11 +5,12 @@ import { api } from "./api.js";
 import { $, el, messageTime } from "./dom.js";
 import { groupAvatar } from "./avatars.js";
 import { noteText } from "./system-notes.js";
+import { removedText } from "./message-format.js";
 import { nt, t } from "../i18n.js";
 
 function previewLine(message) {
   let text;
-  if (message.removed) text = t("message deleted");
+  if (message.removed) text = removedText(message);
   else if (message.system) text = noteText(message.system) ?? message.body;
   else text = message.body || message.attachment?.filename || "";
   const sender = message.sender ? message.sender.display_name || message.sender.username : null;

@@ -6,6 +6,7 @@
 
 import markdownit from "../../vendor/markdown-it.js";
 import { el } from "./dom.js";
+import { t } from "../i18n.js";
 
 const parser = markdownit("zero", { html: false, linkify: true })
   .enable(["emphasis", "backticks", "fence", "linkify", "autolink"]);
@@ -97,6 +98,11 @@ export function formatInto(container, text, onText = (parent, run) => parent.app
 /** A message body element with the text formatted. */
 export function formattedBody(text, onText) {
   return formatInto(el("div", { className: "message-body" }), text, onText);
+}
+
+/** What a removed message reads as wherever it is shown (the thread, the sidebar, a group's preview). */
+export function removedText(message) {
+  return message.removed_by === "moderator" ? t("removed by a moderator") : t("message deleted");
 }
 
 /** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */

@@ -4,7 +4,7 @@ import { $, el, initial, shortTime } from "./dom.js";
 import { groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
-import { plainText } from "./message-format.js";
+import { plainText, removedText } from "./message-format.js";
 
 const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
@@ -13,7 +13,7 @@ function previewText(conversation, me, isBlocked = () => false) {
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
   if (message.system && !message.removed) return noteText(message.system) ?? message.body; // a membership note
   if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
-  if (message.removed) return message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
+  if (message.removed) return removedText(message);
   let text = plainText(message.body); // as the message reads: no ** or ` (message-format.js)
   if (message.attachment) {
     const label = ATTACHMENT_LABELS[message.kind] || t("File");

@@ -6,7 +6,7 @@ import { $, el, fullTime } from "./dom.js";
 import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { clockTime, MessageGroups } from "./message-groups.js";
-import { formattedBody } from "./message-format.js";
+import { formattedBody, removedText } from "./message-format.js";
 import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
@@ -233,8 +233,7 @@ export class ThreadView {
     if (own && !message.removed && this.receiptOf) meta.append(this.receiptOf(this.conversation, message));
     let body;
     if (message.removed) {
-      const text = message.removed_by === "moderator" ? "removed by a moderator" : "message deleted";
-      body = el("div", { className: "message-body removed-note", text });
+      body = el("div", { className: "message-body removed-note", text: removedText(message) });
     } else {
       body = this.depth ? bodyWithMentions(message, this.me) : formattedBody(message.body);
       if (!message.body) body.classList.add("empty");
