@@ -2,8 +2,7 @@
 theme's names (kept in the browser's cookie: blueprints/settings/theme.py)."""
 from __future__ import annotations
 
-from actions.errors import InvalidInput
-from actions.validation import check_language
+from actions.validation import check_choice, check_language
 from events import atomic
 from models import User
 
@@ -21,7 +20,5 @@ DEFAULT_THEME = "system"
 
 
 def check_theme(theme: object) -> str:
-    """One of THEMES; anything else is refused (invalid_theme)."""
-    if theme not in THEMES:
-        raise InvalidInput("invalid_theme", f"theme must be one of {', '.join(THEMES)}.")
-    return theme
+    """One of THEMES; anything else is refused (invalid_theme), as every choice is (check_choice)."""
+    return check_choice(theme, "theme", THEMES)

@@ -88,7 +88,7 @@ def test_following_the_system_and_a_refused_theme(chat_page, api_user):
     chat.page.evaluate("document.getElementById('theme-light').value = 'purple'")
     chat.page.check("#theme-light")
     chat.page.click("#theme-save")
-    expect(chat.page.locator(".flash.error")).to_contain_text("theme must be one of light, dark, system")
+    expect(chat.page.locator(".flash.error")).to_contain_text("theme must be one of: light, dark, system.")
     assert served_theme(chat, "/settings") == "dark"
     expect(chat.page.locator("#theme-dark")).to_be_checked()
     assert_nothing_went_wrong(chat)

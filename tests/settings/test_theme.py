@@ -49,7 +49,7 @@ def test_another_theme_is_refused_and_changes_nothing(client, alice, auth, value
     assert response.status_code == 303
     assert "theme=" not in response.headers.get("Set-Cookie", "")
     page = client.get("/settings").get_data(as_text=True)
-    assert "theme must be one of light, dark, system." in page
+    assert "theme must be one of: light, dark, system." in page
     assert themes_of(client, "/settings") == ("dark", "dark")
 
 
