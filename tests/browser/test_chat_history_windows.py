@@ -142,12 +142,12 @@ def test_a_search_result_far_back_pages_down_until_it_joins_the_newest(chat_page
 
     live = post(bob, group, "arrived while detached")
     expect(alice.conversation(group).locator(".unread-badge")).to_have_text("1")
-    # Scrolling down loads newer pages until the window meets the newest messages.
-    for _ in range(30):
-        if alice.message_with("arrived while detached").count():
-            break
+    # Scrolling down loads newer pages until the window meets the newest messages: each scroll to the
+    # bottom brings the next page (the newest message shown moves on) before the next scroll.
+    while not alice.message_with("arrived while detached").count():
+        newest = alice.shown_seqs()[-1]
         scroll_to_bottom(alice)
-        alice.page.wait_for_timeout(300)  # the scroll's page arrives; then scroll again
+        wait_for(lambda newest=newest: alice.shown_seqs()[-1] > newest, what="a newer page after scrolling down")
     expect(alice.message_with("arrived while detached")).to_have_count(1)
     seqs = assert_contiguous(alice)
     assert seqs[0] < long_chat["needle"]["seq"] and seqs[-1] == live["seq"]
