@@ -22,10 +22,15 @@ export function personOf(user) {
   return known;
 }
 
+/** How the page names a person: their display name, else their username ("" for nobody). */
+export function displayName(person) {
+  return person ? person.display_name || person.username : "";
+}
+
 /** The newest name the page knows for a user id, or null (a membership note's names: system-notes.js). */
 export function knownName(userId) {
   const known = people.get(userId);
-  return known ? known.display_name || known.username || null : null;
+  return known ? displayName(known) || null : null;
 }
 
 /** A profile the server says is newer (user:updated, the profile card): redraw it everywhere. */
@@ -37,7 +42,7 @@ export function rememberPerson(user) {
     image.src = sizedUrl(merged.avatar_url, image.dataset.avatarSize || "small");
   }
   for (const name of document.querySelectorAll(`[data-name-user="${user.id}"]`)) {
-    name.textContent = merged.display_name || merged.username;
+    name.textContent = displayName(merged);
   }
   return merged;
 }
@@ -60,7 +65,7 @@ export function personAvatar(user, { size = "small", className = "avatar", onCli
     image.classList.add("clickable");
     image.tabIndex = 0;
     image.setAttribute("role", "button");
-    image.setAttribute("aria-label", person.display_name || person.username);
+    image.setAttribute("aria-label", displayName(person));
     image.addEventListener("click", onClick);
     image.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") {

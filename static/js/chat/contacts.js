@@ -4,7 +4,7 @@
 // docs/protocol.md "Contacts, blocking and privacy".
 
 import { api } from "./api.js";
-import { personAvatar } from "./avatars.js";
+import { displayName, personAvatar } from "./avatars.js";
 import { $, el, toast } from "./dom.js";
 import { presenceLabel, presenceState } from "./presence.js";
 import { t } from "../i18n.js";
@@ -110,7 +110,7 @@ export class Contacts {
 
   render() {
     const contacts = [...this.contacts.values()].sort((first, second) =>
-      (first.display_name || first.username).localeCompare(second.display_name || second.username));
+      displayName(first).localeCompare(displayName(second)));
     this.list.replaceChildren(...contacts.map((contact) => this.contactItem(contact)));
     const requests = [...this.incoming.values()].map((request) => this.incomingItem(request))
       .concat([...this.outgoing.values()].map((request) => this.outgoingItem(request)));
@@ -127,12 +127,12 @@ export class Contacts {
     const presence = presenceLabel(entry);
     const state = presenceState(entry);
     const open = el("button", { className: "contact-open", attrs: { type: "button",
-      title: t("Message {name}", { name: contact.display_name || contact.username }) },
+      title: t("Message {name}", { name: displayName(contact) }) },
     on: { click: () => this.chat(contact) } }, [
       personAvatar(contact),
       el("span", { className: "presence-dot", dataset: { state }, attrs: { "aria-hidden": "true" } }),
       el("span", { className: "contact-text" }, [
-        el("span", { className: "contact-name", text: contact.display_name || contact.username }),
+        el("span", { className: "contact-name", text: displayName(contact) }),
         el("span", { className: "contact-presence", text: presence }),
       ]),
     ]);
@@ -146,7 +146,7 @@ export class Contacts {
     const who = request.requester;
     return el("li", { className: "contact-request", dataset: { requestId: request.id, direction: "incoming" } }, [
       el("span", { className: "contact-name", text: t("{name} wants to be your contact", {
-        name: who.display_name || who.username }) }),
+        name: displayName(who) }) }),
       el("span", { className: "contact-request-buttons" }, [
         el("button", { className: "button primary small", text: t("Accept"), attrs: { type: "button" },
           on: { click: () => this.answer(request, "accept") } }),
@@ -159,7 +159,7 @@ export class Contacts {
   outgoingItem(request) {
     const who = request.recipient;
     return el("li", { className: "contact-request", dataset: { requestId: request.id, direction: "outgoing" } }, [
-      el("span", { className: "contact-name", text: t("Waiting for {name}", { name: who.display_name || who.username }) }),
+      el("span", { className: "contact-name", text: t("Waiting for {name}", { name: displayName(who) }) }),
       el("button", { className: "button subtle small", text: t("Withdraw"), attrs: { type: "button" },
         on: { click: () => this.answer(request, "decline") } }),
     ]);

@@ -4,6 +4,7 @@ import { api, query } from "./api.js";
 import { $, debounce, el } from "./dom.js";
 import { GroupPreview } from "./group-preview.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 function setError(dialog, message) {
   const slot = $(".dialog-error", dialog);
@@ -156,7 +157,7 @@ export class Dialogs {
   }
 
   userResult(user) {
-    const name = user.display_name || user.username;
+    const name = displayName(user);
     const button = el("button", { className: "button primary", text: t("Message"), attrs: { type: "button" },
       on: { click: () => this.startDirect(user, button) } });
     return el("li", { className: "result", dataset: { userId: user.id } }, [

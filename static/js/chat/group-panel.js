@@ -7,14 +7,12 @@
 
 import { api, query } from "./api.js";
 import { $, debounce, el, toast } from "./dom.js";
-import { groupAvatar, personAvatar, rememberPerson } from "./avatars.js";
+import { displayName, groupAvatar, personAvatar, rememberPerson } from "./avatars.js";
 import { presenceLabel, presenceState } from "./presence.js";
 import { nt, t } from "../i18n.js";
 
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
 const ROLE_LABELS = { owner: t("Owner"), admin: t("Admin"), member: t("Member") };
-
-const nameOf = (person) => person.display_name || person.username;
 
 export class GroupPanel {
   constructor({ me, presenceOf, confirm, onLeft, onMember }) {
@@ -93,7 +91,7 @@ export class GroupPanel {
 
   renderMembers(myRole) {
     const members = [...(this.members?.values() || [])].sort((first, second) =>
-      (ROLE_ORDER[first.role] ?? 3) - (ROLE_ORDER[second.role] ?? 3) || nameOf(first).localeCompare(nameOf(second)));
+      (ROLE_ORDER[first.role] ?? 3) - (ROLE_ORDER[second.role] ?? 3) || displayName(first).localeCompare(displayName(second)));
     $("#group-panel-members").replaceChildren(...members.map((member) => {
       const entry = this.presenceOf(member.id);
       const own = member.id === this.me.id;
@@ -101,7 +99,7 @@ export class GroupPanel {
         personAvatar(member),
         el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
         el("span", { className: "member-text" }, [
-          el("span", { className: "member-name", text: own ? t("You") : nameOf(member),
+          el("span", { className: "member-name", text: own ? t("You") : displayName(member),
             dataset: own ? {} : { nameUser: member.id } }),
           el("span", { className: "member-presence", text: presenceLabel(entry) }),
         ]),
@@ -114,7 +112,7 @@ export class GroupPanel {
   /** What the caller may do to a member: admins promote members and remove them; owners anything. */
   memberActions(member, myRole) {
     const buttons = [];
-    const name = nameOf(member);
+    const name = displayName(member);
     // The accessible name starts with the visible text (WCAG 2.5.3, axe's label-content-name-mismatch),
     // then says whom: "Make admin (Bob Okafor)".
     const button = (text, action, className = "link-button") => buttons.push(el("button", {
@@ -151,7 +149,7 @@ export class GroupPanel {
 
   async transfer(member) {
     const id = this.conversation.id;
-    const confirmed = await this.confirm(t("Make {name} the owner?", { name: nameOf(member) }),
+    const confirmed = await this.confirm(t("Make {name} the owner?", { name: displayName(member) }),
       t("They will own the group; you stay an admin and can no longer delete it."), t("Make owner"));
     if (!confirmed) return;
     const answer = await this.attempt(() => api("POST", `/groups/${id}/owner`, { user_id: member.id }));
@@ -160,7 +158,7 @@ export class GroupPanel {
 
   async remove(member) {
     const id = this.conversation.id;
-    const confirmed = await this.confirm(t("Remove {name}?", { name: nameOf(member) }),
+    const confirmed = await this.confirm(t("Remove {name}?", { name: displayName(member) }),
       t("They will stop receiving the group's messages."), t("Remove"));
     if (confirmed) await this.attempt(() => api("DELETE", `/groups/${id}/members/${member.id}`));
   }
@@ -185,12 +183,12 @@ export class GroupPanel {
     const outside = answer.users.filter((user) => !this.members?.has(user.id));
     results.replaceChildren(...outside.map((user) => {
       const add = el("button", { className: "button small primary", text: t("Add"),
-        attrs: { type: "button", "aria-label": t("Add {name} to the group", { name: nameOf(user) }) } });
+        attrs: { type: "button", "aria-label": t("Add {name} to the group", { name: displayName(user) }) } });
       add.addEventListener("click", () => this.add(user, add));
       return el("li", { className: "result", dataset: { userId: user.id } }, [
         personAvatar(user),
         el("span", { className: "result-text" }, [
-          el("strong", { text: nameOf(user) }), el("span", { className: "muted", text: "@" + user.username })]),
+          el("strong", { text: displayName(user) }), el("span", { className: "muted", text: "@" + user.username })]),
         add,
       ]);
     }));
@@ -219,7 +217,7 @@ export class GroupPanel {
     // The longest-standing admin, else member (members are listed in joining order).
     const heir = others.find((member) => member.role === "admin") || others[0];
     return t("You are its only owner: {name} will own it. To choose someone else, make them owner first.",
-      { name: nameOf(heir) });
+      { name: displayName(heir) });
   }
 
   async leave() {

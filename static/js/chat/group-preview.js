@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { $, el, messageTime } from "./dom.js";
-import { groupAvatar } from "./avatars.js";
+import { displayName, groupAvatar } from "./avatars.js";
 import { noteText } from "./system-notes.js";
 import { removedText } from "./message-format.js";
 import { nt, t } from "../i18n.js";
@@ -13,7 +13,7 @@ function previewLine(message) {
   if (message.removed) text = removedText(message);
   else if (message.system) text = noteText(message.system) ?? message.body;
   else text = message.body || message.attachment?.filename || "";
-  const sender = message.sender ? message.sender.display_name || message.sender.username : null;
+  const sender = displayName(message.sender);
   return el("li", { className: message.sender ? "preview-message" : "preview-message note", dataset: { id: message.id } }, [
     sender ? el("strong", { className: "preview-sender", text: sender }) : null,
     el("span", { className: "preview-text", text }),

@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
-import { personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
+import { displayName, personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
 import { N_, nt, t } from "../i18n.js";
 
 const NAMES_SHOWN = 4;
@@ -55,7 +55,7 @@ export class ConversationHeader {
   /** The group's picture, or the other person's in a direct chat (a click opens their card). */
   showAvatar(conversation) {
     const peer = personOf(conversation.peer);
-    if (peer) this.title.textContent = peer.display_name || peer.username;
+    if (peer) this.title.textContent = displayName(peer);
     const url = conversation.kind === "group" ? conversation.avatar_url : peer?.avatar_url;
     this.avatar.hidden = !url;
     if (!url) return;
@@ -102,7 +102,7 @@ export class ConversationHeader {
       parts.push(conversation.visibility === "public" ? t("Public group") : t("Private group"));
       if (this.members) {
         const names = [...this.members.values()]
-          .map((member) => (member.id === this.me.id ? t("you") : member.display_name || member.username));
+          .map((member) => (member.id === this.me.id ? t("you") : displayName(member)));
         const shown = names.slice(0, NAMES_SHOWN).join(t(", "));
         const hidden = names.length - NAMES_SHOWN;
         const listed = hidden > 0 ? nt("{names} and {count} more", "{names} and {count} more", hidden, { names: shown }) : shown;

@@ -3,6 +3,7 @@
 
 import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 const PARTIAL = /(^|[^\w.@-])@([A-Za-z0-9_.-]{0,32})$/;
 const MAX_SHOWN = 8;
@@ -42,7 +43,7 @@ export class MentionComplete {
       attrs: { role: "option", "aria-selected": index === this.active ? "true" : "false" },
       dataset: { username: member.username },
       on: { mousedown: (event) => { event.preventDefault(); this.choose(member); } },
-    }, [el("strong", { text: member.display_name || member.username }),
+    }, [el("strong", { text: displayName(member) }),
       el("span", { className: "mention-username", text: "@" + member.username })])));
     this.list.hidden = false;
   }

@@ -5,6 +5,7 @@
 import { el } from "./dom.js";
 import { formattedBody } from "./message-format.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 // As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-" or "@".
@@ -12,7 +13,7 @@ const MENTION = /(^|[^\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
 
 /** The quote of the message a reply answers; a click jumps to the original. */
 export function quoteElement(quote, onJump) {
-  const author = quote.sender ? quote.sender.display_name || quote.sender.username : "";
+  const author = displayName(quote.sender);
   return el("button", { className: `reply-quote${quote.removed ? " removed" : ""}`,
     attrs: { type: "button", title: t("Show the original message") },
     dataset: { replyTo: quote.id }, on: { click: () => onJump(quote.id) } }, [

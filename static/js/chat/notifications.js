@@ -7,6 +7,7 @@ import { $, el, toast } from "./dom.js";
 import { mentionsMe } from "./message-depth.js";
 import { t } from "../i18n.js";
 import { plainText } from "./message-format.js";
+import { displayName } from "./avatars.js";
 
 const SOUND_KEY = "switchboard.sound";
 
@@ -105,7 +106,7 @@ export class Notifier {
     if (looking) return;
     if (this.sound) beep();
     if (document.hidden && "Notification" in window && Notification.permission === "granted") {
-      const sender = message.sender.display_name || message.sender.username;
+      const sender = displayName(message.sender);
       const title = conversation.kind === "group" ? `${sender} · ${conversation.title || ""}` : sender;
       const notification = new Notification(title, { body: plainText(message.body) || t("Sent a file"),
         tag: `conversation-${conversation.id}` });

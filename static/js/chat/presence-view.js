@@ -3,7 +3,7 @@
 // member list (a click on that line) with each member's presence. Data: presence.js.
 
 import { $, el } from "./dom.js";
-import { personAvatar } from "./avatars.js";
+import { displayName, personAvatar } from "./avatars.js";
 import { nt, t } from "../i18n.js";
 import { presenceLabel, presenceState } from "./presence.js";
 
@@ -116,9 +116,8 @@ export class PresenceView {
   /** Online members first, then by name; each with a dot and "online" / "last seen …". */
   renderMembers() {
     const rank = (member) => (presenceState(this.entryOf(member.id)) === "online" ? 0 : 1);
-    const name = (member) => member.display_name || member.username;
     const members = [...(this.members?.values() || [])]
-      .sort((first, second) => rank(first) - rank(second) || name(first).localeCompare(name(second)));
+      .sort((first, second) => rank(first) - rank(second) || displayName(first).localeCompare(displayName(second)));
     $("#members-title").textContent = this.conversation?.title || t("Members");
     $("#members-list").replaceChildren(...members.map((member) => {
       const entry = this.entryOf(member.id);
@@ -126,7 +125,7 @@ export class PresenceView {
         personAvatar(member),
         el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
         el("span", { className: "member-text" }, [
-          el("span", { className: "member-name", text: member.id === this.me.id ? t("You") : name(member) }),
+          el("span", { className: "member-name", text: member.id === this.me.id ? t("You") : displayName(member) }),
           el("span", { className: "member-presence", text: presenceLabel(entry) }),
         ]),
         member.role && member.role !== "member"

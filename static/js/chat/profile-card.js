@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
-import { personOf, rememberPerson, sizedUrl } from "./avatars.js";
+import { displayName, personOf, rememberPerson, sizedUrl } from "./avatars.js";
 import { presenceLabel } from "./presence.js";
 import { locale, t } from "../i18n.js";
 
@@ -59,7 +59,7 @@ export class ProfileCard {
     avatar.src = sizedUrl(user.avatar_url, "large");
     avatar.dataset.avatarUser = user.id;
     avatar.dataset.avatarSize = "large";
-    $("#profile-card-name").textContent = user.display_name || user.username;
+    $("#profile-card-name").textContent = displayName(user);
     $("#profile-card-username").textContent = `@${user.username}`;
     $("#profile-card-status").textContent = user.status_text || "";
     $("#profile-card-status").hidden = !user.status_text;
@@ -114,14 +114,14 @@ export class ProfileCard {
   async addContact() {
     try {
       await api("POST", "/contacts/requests", { username: this.user.username });
-      toast(t("Contact request sent to {name}.", { name: this.user.display_name || this.user.username }), "info");
+      toast(t("Contact request sent to {name}.", { name: displayName(this.user) }), "info");
     } catch (error) {
       this.showError(error.message);
     }
   }
 
   async block() {
-    const name = this.user.display_name || this.user.username;
+    const name = displayName(this.user);
     const confirmed = await this.callbacks.confirm(t("Block {name}?", { name }),
       t("They will not be able to message you directly, send you contact requests or see when you are online."),
       t("Block"));

@@ -6,6 +6,7 @@
 
 import { el } from "./dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 const ACK_DELAY_MS = 500; // at most one delivered ack per conversation every half second
 
@@ -112,7 +113,7 @@ export class Receipts {
     const mark = el("span", { className: `ticks ticks-${state}`, text: state === "sent" ? "✓" : "✓✓",
       attrs: { title: labels[state], "aria-label": labels[state] }, dataset: { state } });
     if (conversation.kind !== "group" || !readers.length) return el("span", { className: "receipt" }, [mark]);
-    const names = readers.map((user) => user.display_name || user.username);
+    const names = readers.map(displayName);
     const readBy = el("button", { className: "link-button read-by", text: t("Read by {count}", { count: names.length }),
       attrs: { type: "button", title: names.join(", "), "aria-expanded": this.expanded.has(message.id) ? "true" : "false" },
       on: { click: () => this.toggle(conversation.id, message.id) } });

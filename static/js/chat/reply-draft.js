@@ -3,6 +3,7 @@
 
 import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 export class ReplyDraft {
   constructor({ input, drafts }) {
@@ -18,7 +19,7 @@ export class ReplyDraft {
   start(conversationId, message, { restored = false } = {}) {
     this.target = { conversationId, message };
     if (!restored) this.drafts?.saveReply(conversationId, message);
-    const author = message.sender ? message.sender.display_name || message.sender.username : "";
+    const author = displayName(message.sender);
     this.bar.replaceChildren(
       el("span", { className: "reply-bar-text" }, [
         el("strong", { text: t("Replying to {name}", { name: author }) }),

@@ -3,6 +3,7 @@
 
 import { $, toast } from "./dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 export class ReportDialog {
   /** `ask(event, payload)` resolves with the ack, or rejects with the server's error message. */
@@ -26,7 +27,7 @@ export class ReportDialog {
     this.message = message;
     this.form.reset();
     this.showError("");
-    const sender = message.sender ? message.sender.display_name || message.sender.username : "";
+    const sender = displayName(message.sender);
     const quoted = message.body || message.attachment?.filename || "";
     $("#report-quote").textContent = sender ? `${sender}: ${quoted}` : quoted;
     this.submitButton.disabled = false;
@@ -57,7 +58,7 @@ export class ReportDialog {
   async blockSender(sender) {
     try {
       await this.block(sender);
-      toast(t("{name} is blocked.", { name: sender.display_name || sender.username }), "info");
+      toast(t("{name} is blocked.", { name: displayName(sender) }), "info");
     } catch (error) {
       toast(error.message);
     }

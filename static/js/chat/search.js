@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { $, debounce, el, messageTime, toast } from "./dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "./avatars.js";
 
 const PAGE = 20;
 
@@ -111,7 +112,7 @@ export class MessageSearch {
 
   row(message, terms) {
     const conversation = this.store.get(message.conversation_id);
-    const who = message.sender ? (message.sender.display_name || message.sender.username) : "";
+    const who = displayName(message.sender);
     return el("li", { className: "search-result", dataset: { messageId: message.id },
       attrs: { tabindex: "0", role: "button" },
       on: { click: () => this.onOpenAt(message.conversation_id, message.id),

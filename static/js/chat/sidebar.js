@@ -1,7 +1,7 @@
 // The conversation list: newest activity first, with preview, time and unread badge.
 
 import { $, el, initial, shortTime } from "./dom.js";
-import { groupAvatar, personAvatar, personOf } from "./avatars.js";
+import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
 import { plainText, removedText } from "./message-format.js";
@@ -22,7 +22,7 @@ function previewText(conversation, me, isBlocked = () => false) {
   text = text.replace(/\s+/g, " ").trim();
   if (message.sender && message.sender.id === me.id) return t("You: {text}", { text });
   if (conversation.kind === "group" && message.sender) {
-    return `${message.sender.display_name || message.sender.username}: ${text}`;
+    return `${displayName(message.sender)}: ${text}`;
   }
   return text;
 }
@@ -70,7 +70,7 @@ export class Sidebar {
   item(conversation) {
     const unread = conversation.unread_count || 0;
     const peer = personOf(conversation.peer); // a direct chat's other person: their newest name and picture
-    const title = (peer && (peer.display_name || peer.username)) || conversation.title
+    const title = (peer && displayName(peer)) || conversation.title
       || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
     const button = el("button", {
       className: "conversation-button",

@@ -1,7 +1,7 @@
 // The message pane: one <li> per stored message, in seq order, plus the pending ones below.
 
 import { renderAttachment } from "../attachments.js";
-import { personAvatar, personOf } from "./avatars.js";
+import { displayName, personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime } from "./dom.js";
 import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
@@ -221,7 +221,7 @@ export class ThreadView {
       // One's own name is not repeated on one's bubbles; screen readers still hear whose they are.
       own ? el("span", { className: "message-sender visually-hidden", text: t("You") }) : null,
       own ? null : sender
-        ? el("button", { className: "message-sender clickable", text: sender.display_name || sender.username,
+        ? el("button", { className: "message-sender clickable", text: displayName(sender),
           attrs: { type: "button" }, dataset: { nameUser: sender.id }, on: { click: showProfile } })
         : el("span", { className: "message-sender", text: "Switchboard" }),
       el("time", { className: "message-time", text: clockTime(message.created_at),
