@@ -105,6 +105,12 @@ export function removedText(message) {
   return message.removed_by === "moderator" ? t("removed by a moderator") : t("message deleted");
 }
 
+/** A message's text as written, else its file's name: what a quote of it shows (the reply bar, a
+report, a group's preview). */
+export function excerpt(message) {
+  return message.body || message.attachment?.filename || "";
+}
+
 /** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */
 export function plainText(text) {
   const parts = [];

@@ -4,6 +4,7 @@
 import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
+import { excerpt } from "./message-format.js";
 
 export class ReplyDraft {
   constructor({ input, drafts }) {
@@ -23,7 +24,7 @@ export class ReplyDraft {
     this.bar.replaceChildren(
       el("span", { className: "reply-bar-text" }, [
         el("strong", { text: t("Replying to {name}", { name: author }) }),
-        el("span", { className: "reply-excerpt", text: message.body || message.attachment?.filename || "" }),
+        el("span", { className: "reply-excerpt", text: excerpt(message) }),
       ]),
       el("button", { className: "link-button", text: t("Cancel"), attrs: { type: "button", id: "reply-cancel" },
         on: { click: () => this.clear() } }),

@@ -4,6 +4,7 @@
 import { $, toast } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
+import { excerpt } from "./message-format.js";
 
 export class ReportDialog {
   /** `ask(event, payload)` resolves with the ack, or rejects with the server's error message. */
@@ -28,7 +29,7 @@ export class ReportDialog {
     this.form.reset();
     this.showError("");
     const sender = displayName(message.sender);
-    const quoted = message.body || message.attachment?.filename || "";
+    const quoted = excerpt(message);
     $("#report-quote").textContent = sender ? `${sender}: ${quoted}` : quoted;
     this.submitButton.disabled = false;
     this.dialog.showModal();
