@@ -11,7 +11,7 @@ const MAX_HEIGHT_PX = 180;
 const COUNTER_FROM = 0.9; // the counter shows from 90 % of the limit
 
 /** Characters as the server counts them (code points), after the trim it does too. */
-export function messageLength(text) {
+function messageLength(text) {
   return [...text.trim()].length;
 }
 

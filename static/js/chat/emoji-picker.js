@@ -26,7 +26,7 @@ function categories() {
 }
 
 /** Put `text` where the caret is in `input` (replacing a selection), as typing would. */
-export function insertAtCaret(input, text) {
+function insertAtCaret(input, text) {
   const start = input.selectionStart ?? input.value.length;
   const end = input.selectionEnd ?? start;
   input.setRangeText(text, start, end, "end");

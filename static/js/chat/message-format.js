@@ -17,7 +17,7 @@ const INLINE_TAGS = { strong_open: "strong", em_open: "em" };
 const BLOCK_TOKENS = new Set(["fence", "code_block"]);
 
 /** The address of a link if its scheme is allowed, else null (the link stays text). */
-export function safeHref(href) {
+function safeHref(href) {
   try {
     const url = new URL(href);
     return LINK_SCHEMES.has(url.protocol) ? url.href : null;
@@ -73,7 +73,7 @@ function appendInline(parent, tokens, onText) {
  * as written (the body is shown with white-space: pre-wrap). `onText(parent, text)` writes each run
  * of plain text (message-depth.js highlights mentions there); by default as a text node.
  */
-export function formatInto(container, text, onText = (parent, run) => parent.append(run)) {
+function formatInto(container, text, onText = (parent, run) => parent.append(run)) {
   let previous = null; // the last block token drawn, for the blank lines since it
   for (const token of parser.parse(text || "", {})) {
     const block = BLOCK_TOKENS.has(token.type);

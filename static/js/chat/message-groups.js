@@ -18,7 +18,7 @@ const dateThisYear = dateTimeFormat({ weekday: "long", day: "numeric", month: "l
 const dateOtherYear = dateTimeFormat({ weekday: "long", day: "numeric", month: "long", year: "numeric" });
 
 /** "2026-12-02": the calendar day of a moment in the reader's time zone. */
-export function dayKey(moment) {
+function dayKey(moment) {
   const parts = Object.fromEntries(dayParts.formatToParts(moment).map((part) => [part.type, part.value]));
   return `${parts.year}-${parts.month}-${parts.day}`;
 }
@@ -30,7 +30,7 @@ function dayBefore(key) {
 }
 
 /** "Today", "Yesterday", else the date ("Tuesday, 1 December", with the year when not this one). */
-export function dayLabel(moment, now = new Date()) {
+function dayLabel(moment, now = new Date()) {
   const key = dayKey(moment);
   const today = dayKey(now);
   if (key === today) return t("Today");

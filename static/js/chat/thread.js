@@ -4,7 +4,7 @@
 import { RevisionWatermark } from "./watermark.js";
 
 /** A run of messages without holes, in seq order, each once. */
-export class Segment {
+class Segment {
   constructor() {
     this.messages = []; // sorted by seq
     this.byId = new Map();
