@@ -36,11 +36,6 @@ def note_group_change_unchecked(conversation_id: int, event: str, actor: User | 
     return message
 
 
-def system_event_of(message: Message) -> dict | None:
-    """A note's fields (see note_group_change_unchecked), or None for any other message."""
-    return json.loads(message.system_event) if message.system_event else None
-
-
 def _read_by_actor(conversation_id: int, actor_id: int, seq: int) -> None:
     """What you did yourself is not news to you: your read position passes its note, as with
     your own messages (every tab of yours follows)."""
