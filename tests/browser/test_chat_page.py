@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     page_user_id,
     post,
     stored_bodies,
+    two_in_a_group,
 )
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
 from tests.servers import wait_for
@@ -192,13 +193,7 @@ def test_after_a_reconnect_missed_changes_appear_once(chat_page, api_user):
 
 
 def test_a_message_written_offline_is_sent_once_when_back_online(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group["id"])
-    bob.open(group["id"])
+    _, bob_account, group, alice, bob = two_in_a_group(chat_page, api_user)
 
     alice.page.evaluate("window.switchboardSocket.disconnect()")
     alice.expect_state("offline")
@@ -215,7 +210,7 @@ def test_a_message_written_offline_is_sent_once_when_back_online(chat_page, api_
     assert alice.page.locator("#message-list .message-body").all_inner_texts() == [
         "did you get this?", "written offline"]
     expect(bob.message_with("written offline")).to_have_count(1)
-    assert stored_bodies(bob_account, group["id"]) == ["did you get this?", "written offline"]
+    assert stored_bodies(bob_account, group) == ["did you get this?", "written offline"]
     assert_nothing_went_wrong(alice, bob)
 
 
@@ -296,13 +291,7 @@ def test_renaming_leaving_and_removal_reach_the_page_live(chat_page, api_user):
 
 
 def test_editing_and_deleting_own_messages_shows_live_for_others(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group["id"])
-    bob.open(group["id"])
+    _, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     alice.type_and_send("first draft")
     alice.type_and_send("to be deleted")
     expect(bob.messages).to_have_count(2)
@@ -369,13 +358,7 @@ def test_a_message_whose_ack_was_lost_shows_once_after_reconnect(chat_page, api_
 
 
 def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user):
-    alice_account, bob_account = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob_account)
-    alice, bob = chat_page(), chat_page()
-    alice.log_in(alice_account.username)
-    bob.log_in(bob_account.username)
-    alice.open(group["id"])
-    bob.open(group["id"])
+    _, _, group, alice, bob = two_in_a_group(chat_page, api_user)
 
     alice.page.set_input_files("#file-input", files=[
         {"name": "notes <b>.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
@@ -391,7 +374,7 @@ def test_attached_files_are_uploaded_sent_and_shown_to_both(chat_page, api_user)
         expect(thumbnail).to_have_count(1)
         wait_for(lambda chat=chat: chat.page.locator("#message-list img.attachment-image").evaluate(
             "image => image.complete && image.naturalWidth") == 320, what="the thumbnail")
-    expect(bob.conversation(group["id"]).locator(".conversation-preview")).to_contain_text("Photo: red.png")
+    expect(bob.conversation(group).locator(".conversation-preview")).to_contain_text("Photo: red.png")
 
     alice.page.set_input_files("#file-input", files=[
         {"name": "tool.png", "mimeType": "image/png", "buffer": ELF_BYTES}])
