@@ -34,8 +34,10 @@ def record_csp_violations(context: BrowserContext) -> list[str]:
     return violations
 
 
-def group_with(owner: ChatUser, *members: ChatUser) -> dict:
-    response = owner.api("POST", "/groups", json={"name": f"Team {uuid.uuid4().hex[:6]}", "visibility": "private",
+def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None) -> dict:
+    """A private group of `owner` with `members`, named `name` (else a fresh 'Team …')."""
+    response = owner.api("POST", "/groups", json={"name": name or f"Team {uuid.uuid4().hex[:6]}",
+                                                  "visibility": "private",
                                                   "member_ids": [member.id for member in members]})
     assert response.status_code == 201, response.text
     return response.json()["conversation"]

@@ -23,13 +23,6 @@ FOCUSED = """() => {
 }"""
 
 
-def named_group(owner, name: str, *members) -> dict:
-    response = owner.api("POST", "/groups", json={"name": name, "visibility": "private",
-                                                  "member_ids": [member.id for member in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]
-
-
 def alice_in_a_group(chat_page, api_user, *lines: tuple[str, str]):
     """Alice's page open on a group with Bob, where each (who, text) of `lines` was posted."""
     alice, bob = api_user("key"), api_user("key")
@@ -144,8 +137,8 @@ def test_escape_closes_every_dialog(chat_page, api_user):
 def test_control_k_jumps_to_a_conversation_by_name(chat_page, api_user):
     alice, bob = api_user("qs"), api_user("qs")
     tag = uuid.uuid4().hex[:4]
-    alpha = named_group(alice, f"Alpha {tag}", bob)
-    beta = named_group(alice, f"Beta {tag}", bob)
+    alpha = group_with(alice, bob, name=f"Alpha {tag}")
+    beta = group_with(alice, bob, name=f"Beta {tag}")
     post(bob, alpha["id"], "In alpha")
     post(bob, beta["id"], "In beta")
     chat = chat_page()

@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, ChatPage
-from tests.browser.helpers import assert_nothing_went_wrong, post, record_csp_violations
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, post, record_csp_violations
 from tests.conftest import DEVICES
 from tests.servers import ChatUser
 
@@ -43,10 +43,7 @@ def operator_user(operator) -> ChatUser:
 def busy_account(operator, api_user) -> tuple[ChatUser, dict]:
     """An operator in a long-named group whose last message is long, and in a direct chat."""
     owner, friend = operator_user(operator), api_user("ph")
-    response = owner.api("POST", "/groups", json={"name": LONG_NAME, "visibility": "private",
-                                                  "member_ids": [friend.id]})
-    assert response.status_code == 201, response.text
-    group = response.json()["conversation"]
+    group = group_with(owner, friend, name=LONG_NAME)
     assert owner.api("POST", "/direct", json={"user_id": friend.id}).status_code in (200, 201)
     post(friend, group["id"], "https://example.org/" + "a-very-long-path-without-spaces-" * 8)
     post(friend, group["id"], "A long line of words that never ends on a small screen " * 6)
