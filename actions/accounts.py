@@ -118,6 +118,12 @@ def check_account_active(user: User) -> None:
     open_account(user)
 
 
+def account_may_open(user: User) -> bool:
+    """Active, or suspended until a time that has passed: what check_account_active lets in, asked
+    without refusing (a password reset by code tells nobody why an account is closed)."""
+    return user.active or suspension_is_over(user)
+
+
 def suspension_is_over(user: User) -> bool:
     """A suspended account whose time has passed: it opens at its next login (or password reset)."""
     return not user.active and user.suspended_until is not None and user.suspended_until <= utcnow()

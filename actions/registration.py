@@ -21,7 +21,7 @@ from datetime import timedelta
 from flask import current_app
 
 from actions.access import access_operator
-from actions.accounts import find_account_by_login, open_account, register_user, suspension_is_over
+from actions.accounts import account_may_open, find_account_by_login, open_account, register_user, suspension_is_over
 from actions.audit import record as audit
 from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, use_code
@@ -159,7 +159,7 @@ def send_reset_code(login: str) -> None:
     phone was typed). An unknown account, one without a confirmed address, and a code asked for
     too soon all end here, silently."""
     user = find_account_by_login(login)
-    if user is None or not (user.active or suspension_is_over(user)):
+    if user is None or not account_may_open(user):
         return
     typed_phone = user.phone is not None and isinstance(login, str) and user.phone == _phone_or_none(login)
     addresses = [("phone", user.phone, user.phone_confirmed_at), ("email", user.email, user.email_confirmed_at)]
@@ -187,7 +187,7 @@ def reset_password_with_code(login: object, code: object, new_password: object) 
     cookie and API token of the account ends (the caller logs this browser in anew)."""
     code = check_code(code)
     user = find_account_by_login(login)
-    usable = user is not None and (user.active or suspension_is_over(user))
+    usable = user is not None and account_may_open(user)
     use_code(find_code(user, "reset") if usable else None, code, vague=True)
     if suspension_is_over(user):
         open_account(user)  # as a login after the suspension's end does
