@@ -130,6 +130,11 @@ class LiveServer:
         subprocess.run([str(VENV_BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=self.environment(),
                        check=True, capture_output=True)
 
+    def create_operator(self, username: str, password: str) -> None:
+        """An operator account in this server's database, as an administrator makes one (flask create-admin)."""
+        subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", password], cwd=ROOT,
+                       env=self.environment(), check=True, capture_output=True)
+
     def start(self) -> LiveServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.workdir / f"gunicorn-{self.port}.log", "ab")  # a restarted server's log goes on

@@ -3,7 +3,6 @@ token, with real Socket.IO clients: each operation reaches open pages at once an
 log; a user's token gets 403 and bad input a JSON error, and neither changes anything."""
 from __future__ import annotations
 
-import subprocess
 import threading
 import uuid
 from datetime import timedelta
@@ -13,7 +12,7 @@ import requests
 
 from models.time import utcnow
 from tests.integration.chat import create_group
-from tests.servers import CHAT_EVENTS, ROOT, VENV_BIN, ChatUser, own_server, wait_for
+from tests.servers import CHAT_EVENTS, ChatUser, own_server, wait_for
 from tests.settings.test_live_sessions import PASSWORD, Browser
 
 pytestmark = pytest.mark.integration
@@ -32,8 +31,7 @@ class Operator:
     def __init__(self, server):
         self.url = server.url
         self.username = f"op{uuid.uuid4().hex[:8]}"
-        subprocess.run([str(VENV_BIN / "flask"), "create-admin", self.username, "--password", PASSWORD],
-                       cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+        server.create_operator(self.username, PASSWORD)
         token = requests.post(self.url + "/api/tokens", json={"username": self.username, "password": PASSWORD},
                               timeout=10)
         self.headers = {"Authorization": f"Bearer {token.json()['token']}"}

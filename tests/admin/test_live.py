@@ -3,14 +3,13 @@ what an operator does in /admin reaches open chat pages at once."""
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 
 import pytest
 import requests
 import socketio
 
-from tests.servers import CHAT_EVENTS, ROOT, VENV_BIN, ChatUser, LiveServer, RecordingSocket, own_server, wait_for
+from tests.servers import CHAT_EVENTS, ChatUser, LiveServer, RecordingSocket, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +29,7 @@ class OperatorBrowser:
         self.url = server.url
         self.session = requests.Session()
         username = f"op{uuid.uuid4().hex[:8]}"
-        subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", OPERATOR_PASSWORD],
-                       cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+        server.create_operator(username, OPERATOR_PASSWORD)
         login = self.session.get(self.url + "/login", timeout=10)
         response = self.session.post(self.url + "/login", timeout=10, allow_redirects=False, data={
             "username": username, "password": OPERATOR_PASSWORD, "csrf_token": self.token_in(login.text)})

@@ -3,7 +3,6 @@ Playwright against the session's live gunicorn server, with users who log in thr
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import record_csp_violations
-from tests.servers import ROOT, VENV_BIN, ChatUser
+from tests.servers import ChatUser
 
 PASSWORD = "correct horse battery"
 
@@ -136,8 +135,7 @@ class Operator:
     def __init__(self, server):
         self.url = server.url
         self.username = username = f"op{uuid.uuid4().hex[:8]}"
-        subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", PASSWORD],
-                       cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+        server.create_operator(username, PASSWORD)
         token = requests.post(self.url + "/api/tokens", json={"username": username, "password": PASSWORD}, timeout=10)
         self.headers = {"Authorization": f"Bearer {token.json()['token']}"}
         self.session = requests.Session()

@@ -2,7 +2,6 @@
 long-polling, and its counters surviving the worker being killed."""
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import pytest
@@ -10,7 +9,7 @@ import requests
 import socketio
 
 from tests.ops.live import METRICS_TOKEN, scrape, scrape_until, value
-from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, wait_for
+from tests.servers import ChatUser, LiveServer, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -118,8 +117,7 @@ def test_gateway_connections_are_counted_as_im(server):
 def test_the_job_consumers_counts_are_summed_in(server):
     """A broadcast's messages are stored by the job consumer, another process: counted there, scraped here."""
     username, password = f"op{uuid.uuid4().hex[:8]}", "operator password 1"
-    subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", password], cwd=ROOT,
-                   env=server.environment(), check=True, capture_output=True)
+    server.create_operator(username, password)
     token = requests.post(server.url + "/api/tokens", json={"username": username, "password": password},
                           timeout=10).json()["token"]
     before = scrape(server.url)

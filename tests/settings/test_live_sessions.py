@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,7 @@ import requests
 import socketio
 
 from tests.integration.chat import create_group
-from tests.servers import ROOT, VENV_BIN, ChatUser, LiveServer, own_server, wait_for
+from tests.servers import ChatUser, LiveServer, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -109,8 +108,7 @@ def browsers():
 @pytest.fixture(scope="module")
 def operator(server) -> Browser:
     username = f"op{uuid.uuid4().hex[:8]}"
-    subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", "operator password 1"],
-                   cwd=ROOT, env=server.environment(), check=True, capture_output=True)
+    server.create_operator(username, "operator password 1")
     return Browser(server, username, "operator password 1")
 
 
