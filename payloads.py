@@ -182,6 +182,15 @@ def summary_payload(summary) -> dict:
     return payload
 
 
+def account_payload(user: User) -> dict:
+    """An account as operators see it: its state, never its password hash."""
+    return {**user_payload(user), "email": user.email, "phone": user.phone, "role": user.role,
+            "active": user.active, "must_change_password": user.must_change_password,
+            "created_at": isoformat(user.created_at), "last_seen_at": isoformat(user.last_seen_at),
+            "deactivated_at": isoformat(user.deactivated_at), "suspended_until": isoformat(user.suspended_until),
+            "suspension_reason": user.suspension_reason}
+
+
 def report_payload(report: Report) -> dict:
     """A report as its reporter sees it (who settled it stays with the operators)."""
     return {

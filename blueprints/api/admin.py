@@ -13,14 +13,13 @@ from actions.validation import check_id
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf
 from models import User
-from models.time import isoformat
 from payloads import (
+    account_payload,
     conversation_payload,
     login_session_payload,
     member_payload,
     message_payload,
     report_payload,
-    user_payload,
 )
 
 admin_bp = Blueprint("admin_api", __name__)
@@ -61,15 +60,6 @@ def broadcast_group(conversation_id: int):
 
 
 # Accounts: the Users panel's operations.
-
-def account_payload(user: User) -> dict:
-    """An account as operators see it: its state, never its password hash."""
-    return {**user_payload(user), "email": user.email, "phone": user.phone, "role": user.role,
-            "active": user.active, "must_change_password": user.must_change_password,
-            "created_at": isoformat(user.created_at), "last_seen_at": isoformat(user.last_seen_at),
-            "deactivated_at": isoformat(user.deactivated_at), "suspended_until": isoformat(user.suspended_until),
-            "suspension_reason": user.suspension_reason}
-
 
 def _account(user: User):
     return jsonify({"ok": True, "user": account_payload(user)})
