@@ -102,6 +102,18 @@ def access_group_for_owning(user: User, conversation_id: int) -> Membership:
     return membership
 
 
+def check_may_remove_member(actor: Membership, target: Membership) -> None:
+    """Owners remove anyone; admins remove plain members only (not each other, not an owner)."""
+    if actor.role != "owner" and target.role != "member":
+        raise Forbidden("not_a_group_owner", "Only owners can remove owners and admins.")
+
+
+def check_may_set_role(actor: Membership, target: Membership, role: str) -> None:
+    """Owners set any role; admins may only make plain members admins."""
+    if actor.role != "owner" and (role == "owner" or target.role != "member"):
+        raise Forbidden("not_a_group_owner", "Only owners can appoint owners or change admins.")
+
+
 def access_group_preview(user: User, conversation_id: int) -> Conversation:
     """A group's preview (recent messages, member count) before joining: anyone signed in for a
     public group, as its listing shows it; a private group's members only (403 `not_a_member`

@@ -12,6 +12,8 @@ from actions.access import (
     access_group_for_owning,
     access_group_preview,
     access_user_for_adding,
+    check_may_remove_member,
+    check_may_set_role,
     get_group,
 )
 from actions.errors import Conflict, Forbidden, NotFound
@@ -130,8 +132,7 @@ def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     target = get_membership(conversation_id, user_id)
     if target.user_id == actor.id:
         raise Conflict("cannot_remove_self", "Use leave to leave the group.")
-    if actor_membership.role != "owner" and target.role != "member":
-        raise Forbidden("not_a_group_owner", "Only owners can remove owners and admins.")
+    check_may_remove_member(actor_membership, target)
     remove_membership_unchecked(target, reason="removed", actor=actor)
 
 
@@ -141,8 +142,7 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
     role = check_choice(role, "role", MEMBER_ROLES)
     actor_membership = access_group_for_managing(actor, conversation_id)
     target = get_membership(conversation_id, user_id)
-    if actor_membership.role != "owner" and (role == "owner" or target.role != "member"):
-        raise Forbidden("not_a_group_owner", "Only owners can appoint owners or change admins.")
+    check_may_set_role(actor_membership, target, role)
     if target.role == role:
         return target  # nothing changed: nothing to tell anyone
     check_keeps_an_owner(target, role)
