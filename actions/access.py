@@ -102,6 +102,14 @@ def access_group_for_owning(user: User, conversation_id: int) -> Membership:
     return membership
 
 
+def check_may_join(group: Conversation) -> None:
+    """Anyone joins a public group that is not archived; a private group is by invitation only."""
+    if group.visibility != "public":
+        raise Forbidden("group_is_private", "This group is private: a member must add you.")
+    if group.archived_at is not None:
+        raise Forbidden("conversation_archived", "This group is archived.")
+
+
 def check_may_remove_member(actor: Membership, target: Membership) -> None:
     """Owners remove anyone; admins remove plain members only (not each other, not an owner)."""
     if actor.role != "owner" and target.role != "member":

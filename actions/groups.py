@@ -12,11 +12,12 @@ from actions.access import (
     access_group_for_owning,
     access_group_preview,
     access_user_for_adding,
+    check_may_join,
     check_may_remove_member,
     check_may_set_role,
     get_group,
 )
-from actions.errors import Conflict, Forbidden, NotFound
+from actions.errors import Conflict, NotFound
 from actions.group_notes import note_group_change_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
@@ -99,10 +100,7 @@ def join_group(user: User, conversation_id: int) -> Membership:
     group = get_group(conversation_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "You are already a member of this group.")
-    if group.visibility != "public":
-        raise Forbidden("group_is_private", "This group is private: a member must add you.")
-    if group.archived_at is not None:
-        raise Forbidden("conversation_archived", "This group is archived.")
+    check_may_join(group)
     return add_membership_unchecked(group, user.id, actor=user)
 
 
