@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 import socketio
 from server import BenchServer
-from session import machine_description, run, write_results
+from session import cpu_seconds, machine_description, run, write_results
 
 PASSWORD = "bench password 1234"
 LIMITS = {"SEND_BURST": "10", "SEND_PER_MINUTE": "1", "SOCKET_BUSY_DISCONNECT": "0",
@@ -39,11 +39,6 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--db-dir", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None)
     parser.add_argument("--json", type=Path, help="also write the raw results there")
     return parser.parse_args()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def register(url: str) -> dict:

@@ -64,6 +64,9 @@ class BenchServer:
     app_dir: Path = ROOT
     env: dict = field(default_factory=dict)  # settings on top of the benchmark's own
     jobs: bool = False  # also run `flask jobs-worker`, as production does
+    # Serve with gunicorn.conf.py, the documented command (worker_connections, the open-file limit),
+    # instead of the bare command line below (gunicorn's defaults: 1,000 connections).
+    config_file: bool = False
     consumer: subprocess.Popen | None = None
 
     @property
@@ -94,9 +97,13 @@ class BenchServer:
         subprocess.run([str(self.venv_bin / "flask"), "db", "upgrade"], cwd=self.app_dir, env=self.environment(),
                        check=True, capture_output=True, timeout=120)
         self.log = open(self.workdir / "gunicorn.log", "wb")
+        command = [str(self.venv_bin / "gunicorn"), "--worker-class", WORKER_CLASSES[self.variant], "--workers", "1",
+                   "--no-control-socket", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"]
+        if self.config_file:
+            command = [str(self.venv_bin / "gunicorn"), "--config", "gunicorn.conf.py",
+                       "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2"]
         self.process = subprocess.Popen(
-            [str(self.venv_bin / "gunicorn"), "--worker-class", WORKER_CLASSES[self.variant], "--workers", "1",
-             "--no-control-socket", "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "2", "wsgi:app"],
+            command,
             cwd=self.app_dir, env=self.environment(), stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok, 60, f"{self.variant} server")
