@@ -1,7 +1,7 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
 import { api } from "./api.js";
-import { rememberPerson } from "./avatars.js";
+import { displayName, rememberPerson } from "./avatars.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Contacts } from "./contacts.js";
@@ -234,7 +234,7 @@ export class ChatApp {
     rememberPerson(user);
     if (user.id === this.me.id) {
       Object.assign(this.me, user);
-      $(".me-name").textContent = user.display_name || user.username;
+      $(".me-name").textContent = displayName(user);
     }
     this.sidebar.render();
     if (this.openId) this.showHeader(this.store.get(this.openId));
@@ -345,7 +345,7 @@ export class ChatApp {
     const person = this.header.members?.get(userId) || (this.store.get(conversationId)?.peer?.id === userId
       ? this.store.get(conversationId).peer : null)
       || this.store.threads.get(conversationId)?.messages.find((message) => message.sender?.id === userId)?.sender;
-    return person ? person.display_name || person.username : t("Someone");
+    return person ? displayName(person) : t("Someone");
   }
 
   close() {
