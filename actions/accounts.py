@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_
+from sqlalchemy.orm import contains_eager
 
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.lockout import check_not_locked, note_failed_login, note_successful_login
@@ -223,8 +224,10 @@ def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
+    # With its user in the same query (not a lazy load after it): one query per connect or request.
     return _live(db.session.execute(
-        db.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+        db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(token))
     ).scalar_one_or_none())
 
 

@@ -99,7 +99,7 @@ def test_a_connect_writes_nothing(app, alice, token_socket):
     statements = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement.split(None, 1)[0].upper())
+        statements.append(" ".join(statement.split()))
 
     sqlalchemy.event.listen(db.engine, "before_cursor_execute", record)
     try:
@@ -107,8 +107,13 @@ def test_a_connect_writes_nothing(app, alice, token_socket):
     finally:
         sqlalchemy.event.remove(db.engine, "before_cursor_execute", record)
     assert socket.is_connected()
-    assert "SELECT" in statements  # it did look the token up, through this engine
-    assert [s for s in statements if s in ("INSERT", "UPDATE", "DELETE")] == []
+    verbs = [statement.split(None, 1)[0].upper() for statement in statements]
+    assert [verb for verb in verbs if verb in ("INSERT", "UPDATE", "DELETE")] == []
+    # The token and its user in one query (no lazy load of the user after it).
+    (lookup,) = [statement for statement in statements if "FROM api_tokens" in statement]
+    assert "JOIN users" in lookup
+    assert not any(statement.startswith("SELECT users.") and "FROM users WHERE users.id = ?" in statement
+                   for statement in statements), statements
 
 
 def test_disconnect_records_last_seen(alice, socket_client_for):
