@@ -39,7 +39,10 @@ def test_an_operator_goes_from_the_chat_to_the_back_office_and_back_and_out(oper
     chart = page.locator("#messages-chart")
     expect(chart.locator("#chart-y-title")).to_have_text("Messages")
     expect(chart.locator("#chart-x-title")).to_have_text("Day (UTC)")
-    expect(chart.locator(".chart-tick")).to_have_count(5)
+    # The count axis starts at 0 and has 2 or 3 ticks (the middle one only when whole: the session's
+    # server holds other tests' messages); the day axis has 3. tests/admin/test_user_page pins exact ticks.
+    ticks = chart.locator(".chart-tick").all_text_contents()
+    assert ticks[0] == "0" and len(ticks) in (5, 6), ticks
     assert page.evaluate("() => document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
     assert axe_violations(page) == []
     page.click("#admin-chat-link")
