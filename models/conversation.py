@@ -37,7 +37,10 @@ class Conversation(db.Model):
 
     memberships = relationship("Membership", back_populates="conversation", cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_conversations_kind_visibility", "kind", "visibility"),)
+    # SQLite would give a deleted group's id to the next conversation (the largest id + 1): pages keep
+    # drafts and unsent messages by conversation id and each process orders deliveries by it, so an id
+    # is never given twice (PostgreSQL's sequences never do).
+    __table_args__ = (Index("ix_conversations_kind_visibility", "kind", "visibility"), {"sqlite_autoincrement": True})
 
     @property
     def is_group(self) -> bool:

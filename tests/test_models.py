@@ -105,6 +105,16 @@ def test_deleting_a_conversation_deletes_its_memberships_and_messages(alice, bob
     assert db.session.execute(db.select(Message)).all() == []
 
 
+def test_a_deleted_conversations_id_is_never_given_again(alice):
+    """SQLite gives the largest id + 1 without AUTOINCREMENT: a deleted group's id would name the next
+    conversation for the pages' drafts and outboxes and for the delivery order (migration 0018)."""
+    group = make_group(alice, "Gone")
+    gone_id = group.id
+    db.session.delete(group)
+    db.session.commit()
+    assert make_group(alice, "Next").id > gone_id
+
+
 def test_deleting_a_user_keeps_their_messages_without_a_sender(alice, bob):
     group = make_group(alice, "Team", [bob])
     db.session.add(message(group, 1, sender_id=bob.id, client_id="c-1"))

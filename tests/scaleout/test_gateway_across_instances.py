@@ -23,17 +23,20 @@ def test_gateway_on_one_instance_and_socketio_on_the_other(two_instances):
             gateway.send(SEND, {"contentType": 0, "content": f"from A {index}", "chatId": str(group_id),
                                 "fromUserId": str(alice.id), "hasBeenSentId": f"a{index}"})
             assert bob_socket.call("message:send", {"conversation_id": group_id, "body": f"from B {index}"})["ok"]
-        wait_for(lambda: len(bob_socket.received["message:new"]) == 16, what="16 messages on instance B")
+        # Alice's join is the conversation's first message: a membership note (kind "system").
+        wait_for(lambda: len(bob_socket.received["message:new"]) == 17, what="the note and 16 messages on instance B")
         wait_for(lambda: [c for c, _ in gateway.received].count(MESSAGE) == 16, what="16 messages on instance A")
 
         on_socket = [event["message"] for event in bob_socket.received["message:new"]]
-        assert [m["revision"] for m in on_socket] == list(range(1, 17))
+        assert [m["revision"] for m in on_socket] == list(range(1, 18))
+        assert on_socket[0]["kind"] == "system" and on_socket[0]["system"]["user_id"] == alice.id
         on_gateway = [body for command, body in gateway.received if command == MESSAGE]
-        assert sorted(m["revision"] for m in on_gateway) == list(range(1, 17))
+        assert sorted(m["revision"] for m in on_gateway) == list(range(2, 18))
         from_b = [m for m in on_gateway if m["fromUserId"] == str(bob.id)]
         assert [m["content"] for m in from_b] == [f"from B {i}" for i in range(8)]
         assert [m["revision"] for m in from_b] == sorted(m["revision"] for m in from_b)
-        assert [m["body"] for m in on_socket if m["sender"]["id"] == alice.id] == [f"from A {i}" for i in range(8)]
+        from_a = [m["body"] for m in on_socket if m["sender"] and m["sender"]["id"] == alice.id]
+        assert from_a == [f"from A {i}" for i in range(8)]
     finally:
         gateway.close()
         bob_socket.disconnect()
