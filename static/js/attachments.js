@@ -7,9 +7,8 @@
 //   socket.emit("message:send", { conversation_id, body, client_id, attachment_id: attachment.id }, ack);
 //   messageNode.append(renderAttachment(message));   // null when the message has no file
 
+import { api, csrfToken } from "./chat/api.js";
 import { errorText, t } from "./i18n.js";
-
-const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 // Above this, upload straight to storage: the server then never carries the bytes.
 export const DIRECT_UPLOAD_BYTES = 8 * 1024 * 1024;
@@ -56,23 +55,6 @@ function failure({ status, body }, fallback) {
     error?.code, status);
 }
 
-async function callApi(path, payload) {
-  let response;
-  try {
-    response = await fetch("/api" + path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify(payload ?? {}),
-    });
-  } catch {
-    throw new UploadError(t("The server cannot be reached. Check your connection."), "network_error", 0);
-  }
-  const body = await response.json().catch(() => null);
-  if (!response.ok || !body?.ok) throw failure({ status: response.status, body });
-  return body;
-}
-
 /** Upload through the server: one multipart request, answered with the ready attachment. */
 export async function uploadThroughServer(conversationId, file, { onProgress, signal } = {}) {
   const form = new FormData();
@@ -85,7 +67,7 @@ export async function uploadThroughServer(conversationId, file, { onProgress, si
 
 /** Upload straight to storage (S3, or the local backend's stand-in), then have the server verify it. */
 export async function uploadDirect(conversationId, file, { onProgress, signal } = {}) {
-  const started = await callApi(`/conversations/${conversationId}/files/direct`, {
+  const started = await api("POST", `/conversations/${conversationId}/files/direct`, {
     filename: file.name || "file",
     content_type: file.type || "application/octet-stream",
     size: file.size,
@@ -95,7 +77,7 @@ export async function uploadDirect(conversationId, file, { onProgress, signal } 
   form.append("file", file);  // last: storage ignores fields after the file
   const posted = await postForm(started.upload.url, form, { onProgress, signal });
   if (posted.status < 200 || posted.status >= 300) throw failure(posted, t("Storage refused the upload."));
-  return (await callApi(`/files/${started.attachment.id}/complete`)).attachment;
+  return (await api("POST", `/files/${started.attachment.id}/complete`)).attachment;
 }
 
 /** Upload a File; large ones go straight to storage. Resolves with the attachment to send. */

@@ -1,8 +1,9 @@
 // REST calls from the page: session cookie + the CSRF token header; errors become ApiError.
+// A FormData body goes as multipart (an upload), anything else as JSON.
 
 import { errorText, t } from "../i18n.js";
 
-const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
+export const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 let signedOutShown = false; // session-notice.js says why on the page: a refusal does not leave it
 
 /** The page says itself why its session ended: refused requests no longer go to the login page. */
@@ -22,8 +23,12 @@ export async function api(method, path, body) {
   const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (method !== "GET") {
     options.headers["X-CSRFToken"] = csrfToken;
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body ?? {});
+    if (body instanceof FormData) {
+      options.body = body; // the browser sets the multipart Content-Type with its boundary
+    } else {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body ?? {});
+    }
   }
   let response;
   try {

@@ -4,10 +4,8 @@
 // brings a newer profile, kept here, and every picture and name drawn from it is redrawn in place
 // (marked with data-avatar-user / data-name-user).
 
+import { api } from "./api.js";
 import { el } from "./dom.js";
-import { errorText, t } from "../i18n.js";
-
-const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 const people = new Map(); // user id -> the newest user payload seen
 
@@ -84,21 +82,10 @@ export function groupAvatar(conversation, { size = "small", className = "avatar"
 }
 
 /** Upload a picture (multipart, as POST /api/me/avatar and /api/groups/<id>/avatar take it; the
- *  server keeps the centred square without crop fields). Resolves with the answer, or throws its error. */
-export async function uploadPicture(path, file, square = null) {
+ *  server keeps the centred square without crop fields). Resolves with the answer, or throws its ApiError. */
+export function uploadPicture(path, file, square = null) {
   const body = new FormData();
   if (square) for (const [name, value] of Object.entries(square)) body.append(`crop_${name}`, String(value));
   body.append("file", file);
-  let response;
-  try {
-    response = await fetch(`/api${path}`, { method: "POST", body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken, Accept: "application/json" } });
-  } catch {
-    throw new Error(t("The server cannot be reached. Check your connection."));
-  }
-  const payload = await response.json().catch(() => null);
-  if (!response.ok || !payload?.ok) {
-    throw new Error(errorText(payload?.error?.code, payload?.error?.message) || t("That did not work."));
-  }
-  return payload;
+  return api("POST", path, body);
 }
