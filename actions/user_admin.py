@@ -5,13 +5,13 @@ from __future__ import annotations
 from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import open_account, register_user
 from actions.audit import record, snapshot
-from actions.errors import Conflict, InvalidInput, NotFound
+from actions.errors import Conflict, NotFound
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_session_unchecked, end_sessions, list_sessions
 from actions.validation import (
     check_choice,
     check_email,
-    check_moment,
+    check_future_moment,
     check_password,
     check_phone,
     check_string,
@@ -143,9 +143,7 @@ def suspend_user(operator: User, user_id: int, until: object, reason: object) ->
     account sets the new end and reason; a deactivated one stays deactivated (409)."""
     operator = access_operator(operator)
     user = get_account(user_id)
-    ends = check_moment(until, "until")
-    if ends is None or ends <= utcnow():
-        raise InvalidInput("invalid_until", "until must be a time in the future (ISO 8601, e.g. 2026-12-31T18:00:00Z).")
+    ends = check_future_moment(until, "until")
     reason = check_string(reason, "reason", max_length=SUSPENSION_REASON_LENGTH)
     if user.id == operator.id:
         raise Conflict("cannot_suspend_self", "Operators cannot suspend their own account.")

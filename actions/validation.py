@@ -26,6 +26,7 @@ from flask import current_app
 
 from actions.errors import InvalidInput
 from i18n import LANGUAGES
+from models.time import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -253,6 +254,15 @@ def check_moment(value: object, field: str) -> datetime | None:
         raise InvalidInput("invalid_" + field, f"{field} must be an ISO 8601 date or time, {example}.") from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def check_future_moment(value: object, field: str) -> datetime:
+    """check_moment's date or time, required and later than now (a suspension's end)."""
+    moment = check_moment(value, field)
+    if moment is None or moment <= utcnow():
+        raise InvalidInput("invalid_" + field, f"{field} must be a time in the future (ISO 8601, "
+                                               "e.g. 2026-12-31T18:00:00Z).")
     return moment
 
 

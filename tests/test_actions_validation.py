@@ -1,4 +1,6 @@
 """actions.validation: each check_* returns the clean value or raises InvalidInput with a stable code."""
+from datetime import datetime
+
 import pytest
 
 from actions.errors import InvalidInput
@@ -7,6 +9,7 @@ from actions.validation import (
     check_choice,
     check_client_id,
     check_email,
+    check_future_moment,
     check_id,
     check_int,
     check_limit,
@@ -23,6 +26,7 @@ from actions.validation import (
     is_clean_text,
 )
 from config import DEFAULT_PUSH_ENDPOINT_HOSTS, push_endpoint_hosts
+from models.time import utcnow
 from tests.helpers import bearer, error_of
 
 
@@ -32,6 +36,12 @@ def invalid(check, *args, **kwargs) -> tuple[str, str]:
         check(*args, **kwargs)
     assert raised.value.status == 400
     return raised.value.code, raised.value.message
+
+
+def test_check_future_moment_wants_a_time_after_now():
+    assert check_future_moment("2999-01-02T03:04:05Z", "until") == datetime(2999, 1, 2, 3, 4, 5)
+    for value in (None, "", "tomorrow", 5, "2020-01-01", utcnow().isoformat()):
+        assert invalid(check_future_moment, value, "until")[0] == "invalid_until"
 
 
 def test_check_payload_accepts_objects_and_none_only():
