@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import requests
-from server import ROOT, BenchServer, free_port, wait_until
+from server import ROOT, BenchServer, free_port, gunicorn_worker_pid, wait_until
 from session import cpu_seconds, machine_description, run, stop_process, write_results
 
 BENCH = Path(__file__).resolve().parent
@@ -83,7 +83,7 @@ class BareServer:
         return [f"bare-{number}" for number in range(self.users)]
 
     def worker_pid(self) -> int:
-        return BenchServer.worker_pid(self)
+        return gunicorn_worker_pid(self.process)
 
     def stop(self) -> None:
         stop_process(self.process)

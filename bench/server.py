@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from session import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,18 +114,11 @@ class BenchServer:
         return self
 
     def worker_pid(self) -> int:
-        """The gunicorn worker (the master's only child): the process whose CPU time we read."""
-        return wait_until(lambda: _only_child(self.process.pid), 10, "the gunicorn worker")
+        return gunicorn_worker_pid(self.process)
 
     def stop(self) -> None:
         for process in (self.consumer, self.process):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process)
         if self.process is not None:
             self.log.close()
         self.process = self.consumer = None
@@ -149,6 +143,11 @@ class BenchServer:
                                 json={"name": "fan-out bench", "member_ids": ids[1:]})
         response.raise_for_status()
         return Audience(response.json()["conversation"]["id"], tokens[0], tokens[1:])
+
+
+def gunicorn_worker_pid(master: subprocess.Popen) -> int:
+    """The gunicorn worker (the master's only child): the process whose CPU time we read."""
+    return wait_until(lambda: _only_child(master.pid), 10, "the gunicorn worker")
 
 
 def _only_child(pid: int) -> int | None:

@@ -44,8 +44,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
-    """SIGTERM, then SIGKILL if it is still there after `grace` seconds."""
+def stop_process(process: subprocess.Popen | None, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it is still there after `grace` seconds; nothing if it is gone already."""
+    if process is None or process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=grace)
