@@ -11,7 +11,7 @@ from actions.access import access_operator
 from actions.sessions import list_sessions
 from actions.user_admin import get_account
 from extensions import db
-from models import AuditEntry, Message, Report, User
+from models import AuditEntry, Conversation, Message, Report, User
 from models.login_session import LoginSession
 
 RECENT = 20
@@ -21,6 +21,7 @@ RECENT = 20
 class AccountOverview:
     user: User
     messages: list[Message]  # newest first, hidden and deleted ones included (moderation links)
+    conversations: dict[int, Conversation]  # those of the messages, by id (loaded in one query)
     reports_made: list[Report]
     reports_received: list[Report]  # about the account's messages
     sessions: list[LoginSession]
@@ -39,7 +40,12 @@ def account_overview(operator: User, user_id: int, limit: int = RECENT) -> Accou
              .where(or_(AuditEntry.actor_id == user.id,
                         (AuditEntry.target_type == "user") & (AuditEntry.target_id == user.id)))
              .order_by(AuditEntry.id.desc()).limit(limit))
-    return AccountOverview(user=user, messages=list(db.session.execute(newest).scalars()),
+    messages = list(db.session.execute(newest).scalars())
+    # The page names each message's conversation: one query for all, not one per conversation.
+    conversations = db.select(Conversation).where(Conversation.id.in_({message.conversation_id
+                                                                      for message in messages}))
+    return AccountOverview(user=user, messages=messages,
+                           conversations={found.id: found for found in db.session.execute(conversations).scalars()},
                            reports_made=list(db.session.execute(made).scalars()),
                            reports_received=list(db.session.execute(received).scalars()),
                            sessions=list_sessions(user), audit_entries=list(db.session.execute(audit).scalars()))

@@ -51,9 +51,9 @@ def file_link(attachment_id: int | None) -> Markup | str:
     return gettext("file #%(id)s %(name)s", id=attachment_id, name=name).strip()
 
 
-def conversation_link(conversation_id: int) -> Markup | str:
-    """A group by name (its members page); a direct chat as such (its messages in the Messages panel)."""
-    conversation = db.session.get(Conversation, conversation_id)
+def conversation_link(conversation: Conversation | None, conversation_id: int) -> Markup | str:
+    """A group by name (its members page); a direct chat as such (its messages in the Messages panel).
+    The caller loaded the conversation (None: deleted)."""
     if conversation is not None and conversation.is_group:
         return group_link(conversation_id)
     url = url_for("message.index_view", flt0_conversation_equals=conversation_id)

@@ -4,12 +4,14 @@ dashboard's chart, the navigation and the favicon."""
 import re
 from datetime import timedelta
 
+from actions.messages import send_message
 from actions.moderation import hide_message
 from actions.reports import report_message
 from actions.user_admin import suspend_user
 from models.time import utcnow
 from tests.admin.conftest import audit_entries, logged_in, reload
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_group
+from tests.query_count import statements
 
 
 def csrf_of(page: str) -> str:
@@ -37,8 +39,6 @@ def test_the_page_shows_messages_reports_sessions_and_audit_entries(app, operato
 
 
 def _message_of(author, world):
-    from actions.messages import send_message
-
     return send_message(author, world.group.id, "from alice").message.id
 
 
@@ -141,3 +141,22 @@ def test_an_operator_sent_to_login_comes_back_to_the_back_office(app, operator):
     assert to_login.status_code == 302 and "/login?next=" in to_login.headers["Location"]
     response = client.post(to_login.headers["Location"], data={"username": "operator", "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].startswith("/admin/user/")
+
+
+def test_the_page_names_the_conversations_of_its_messages_in_one_query(operator_client, alice, bob):
+    def page_statements() -> list[str]:
+        with statements() as seen:
+            page = operator_client.get(f"/admin/user/manage/?id={bob.id}").get_data(as_text=True)
+        listed = _section(page, "user-messages")
+        assert listed.count("data-message-id") == len(groups)
+        assert all(f'href="/admin/group/members/?id={group.id}">{group.name}</a>' in listed for group in groups)
+        return seen
+
+    groups = [make_group(alice, "First", members=[bob])]
+    send_message(bob, groups[0].id, "one")
+    few = page_statements()
+    for name in ("Second", "Third", "Fourth"):
+        groups.append(make_group(alice, name, members=[bob]))
+        send_message(bob, groups[-1].id, name)
+    many = page_statements()
+    assert len(many) == len(few), "\n".join(many)  # not one query per conversation
