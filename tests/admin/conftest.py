@@ -1,5 +1,5 @@
-"""Fixtures of the back-office tests: clients logged in as an operator and as a regular user,
-a small world to act on, and the audit log to check."""
+"""Fixtures of the back-office tests: clients logged in as an operator and as a regular user, an
+operator's bearer token for the admin API, a small world to act on, and the audit log to check."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from actions.reports import report_message
 from extensions import db
 from models import AuditEntry, Conversation, Message, Report, User
 from tests.factories import PASSWORD, make_group
+from tests.helpers import bearer
 
 
 def logged_in(app, username: str, password: str = PASSWORD):
@@ -28,6 +29,12 @@ def operator_client(app, operator):
 @pytest.fixture
 def user_client(app, alice):
     return logged_in(app, alice.username)
+
+
+@pytest.fixture
+def operator_headers(operator):
+    """An operator's program calling /api/admin: headers with a fresh bearer token."""
+    return bearer(operator)
 
 
 @dataclass

@@ -1,16 +1,8 @@
 """The back office's REST API for programs: operator bearer tokens only; broadcasts and notices."""
-import pytest
-
-from actions.accounts import issue_api_token
 from actions.messages import message_history
 from tests.admin.conftest import audit_entries
 from tests.factories import make_group
 from tests.helpers import database_rows, run_queued_jobs
-
-
-@pytest.fixture
-def operator_headers(operator):
-    return {"Authorization": f"Bearer {issue_api_token(operator).token}"}
 
 
 def test_broadcast_to_everyone(client, operator_headers, alice, bob):

@@ -3,8 +3,6 @@ through the same action and so with the same audit entry; non-operators get 403 
 JSON error, and neither changes anything."""
 from datetime import timedelta
 
-import pytest
-
 from actions.accounts import issue_api_token, user_for_token
 from actions.user_admin import deactivate_user
 from models import Membership
@@ -13,11 +11,6 @@ from tests.admin.conftest import audit_entries
 from tests.helpers import bearer, refused
 
 NEXT_WEEK = (utcnow() + timedelta(days=7)).replace(microsecond=0).isoformat() + "Z"
-
-
-@pytest.fixture
-def operator_headers(operator):
-    return bearer(operator)
 
 
 def call(client, headers, method: str, path: str, json=None):
