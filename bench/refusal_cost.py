@@ -22,12 +22,10 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
 import socketio
 from server import BenchServer
 from session import cpu_seconds, machine_description, run, write_results
 
-PASSWORD = "bench password 1234"
 LIMITS = {"SEND_BURST": "10", "SEND_PER_MINUTE": "1", "SOCKET_BUSY_DISCONNECT": "0",
           "LOGIN_ATTEMPTS_PER_MINUTE": "0"}
 
@@ -41,20 +39,11 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def register(url: str) -> dict:
-    response = requests.post(f"{url}/api/accounts", timeout=60,
-                             json={"username": f"r{uuid.uuid4().hex[:12]}", "password": PASSWORD})
-    response.raise_for_status()
-    return {"token": response.json()["token"], "id": response.json()["user"]["id"]}
-
-
 def measure(server: BenchServer, count: int) -> dict:
-    sender, other = register(server.url), register(server.url)
-    group = requests.post(f"{server.url}/api/groups", headers={"Authorization": f"Bearer {sender['token']}"},
-                          json={"name": "refusals", "member_ids": [other["id"]]}, timeout=60).json()
-    conversation_id = group["conversation"]["id"]
+    audience = server.create_audience(1)  # the sender and one other member
+    conversation_id = audience.conversation_id
     client = socketio.Client(reconnection=False)
-    client.connect(server.url, auth={"token": sender["token"]}, transports=["websocket"], wait_timeout=20)
+    client.connect(server.url, auth={"token": audience.sender_token}, transports=["websocket"], wait_timeout=20)
     worker = server.worker_pid()
     results = {}
     try:
