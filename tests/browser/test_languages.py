@@ -4,12 +4,14 @@ login page to English; choosing 简体中文 on /settings turns the chat page's 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ChatPage
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, post, record_csp_violations
+from tests.files.samples import PDF_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -73,4 +75,27 @@ def test_a_chinese_page_says_in_chinese_that_a_message_was_removed(chat_page, ap
     operator.hide(rude["id"])  # the newest message: the thread and the sidebar's preview change live
     expect(alice.messages.last.locator(".message-body")).to_have_text("已被管理员移除")
     expect(alice.conversation(group).locator(".conversation-preview")).to_have_text("已被管理员移除")
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_chinese_sidebar_says_in_chinese_that_a_file_was_removed(chat_page, api_user, operator):
+    """A file an operator deleted leaves its message without a name: the sidebar's preview says so
+    in the page's language (attachments.js's "File removed"), as the thread does."""
+    alice_account, bob = api_user("zh"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    upload = bob.api("POST", f"/conversations/{group}/files",
+                     files={"file": ("notes.pdf", PDF_BYTES, "application/pdf")})
+    assert upload.status_code == 201, upload.text
+    attachment_id = upload.json()["attachment"]["id"]
+    sent = bob.api("POST", f"/conversations/{group}/messages",
+                   json={"body": "", "client_id": uuid.uuid4().hex, "attachment_id": attachment_id})
+    assert sent.status_code == 201, sent.text
+    alice = chat_page()
+    alice.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    alice.log_in(alice_account.username)
+    preview = alice.conversation(group).locator(".conversation-preview")
+    expect(preview).to_contain_text("notes.pdf")
+
+    operator.delete_file(attachment_id)  # message:updated with the file "deleted": the preview follows live
+    expect(preview).to_have_text(re.compile(r"文件已删除$"))
     assert_nothing_went_wrong(alice)

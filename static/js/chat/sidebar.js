@@ -16,8 +16,9 @@ function previewText(conversation, me, isBlocked = () => false) {
   if (message.removed) return removedText(message);
   let text = plainText(message.body); // as the message reads: no ** or ` (message-format.js)
   if (message.attachment) {
-    const label = ATTACHMENT_LABELS[message.kind] || t("File");
-    text = `${label}: ${message.attachment.filename || "removed"}${text ? " · " + text : ""}`;
+    const name = message.attachment.filename; // none once an operator deleted the file
+    const file = name ? `${ATTACHMENT_LABELS[message.kind] || t("File")}: ${name}` : t("File removed");
+    text = `${file}${text ? " · " + text : ""}`;
   }
   text = text.replace(/\s+/g, " ").trim();
   if (message.sender && message.sender.id === me.id) return t("You: {text}", { text });
