@@ -101,14 +101,10 @@ def open_chat(page: Page, base_url: str, team: dict) -> None:
     page.mouse.move(0, 0)  # no hover actions over a message
 
 
-def group_panel(page: Page) -> bool:
-    """The group's info panel, where the page has one (a header button that opens a dialog)."""
-    for selector in ("#group-info-button", "#group-panel-button", "[data-open='group-panel']"):
-        if page.locator(selector).count() and page.locator(selector).first.is_visible():
-            page.locator(selector).first.click()
-            page.wait_for_timeout(500)
-            return True
-    return False
+def open_group_panel(page: Page) -> None:
+    """The group's info panel (the header's "Group info"), once its member list has come."""
+    page.click("#group-info-button")
+    expect(page.locator("#group-panel .member-item")).to_have_count(len(PEOPLE))
 
 
 def photograph(base_url: str, operator: str, team: dict) -> None:
@@ -118,11 +114,9 @@ def photograph(base_url: str, operator: str, team: dict) -> None:
         page = desktop.new_page()
         open_chat(page, base_url, team)
         save(page, "chat-desktop")
-        if group_panel(page):
-            save(page, "group-panel")
-            page.keyboard.press("Escape")
-        else:
-            print("no group panel on the page yet: group-panel.png not taken")
+        open_group_panel(page)
+        save(page, "group-panel")
+        page.keyboard.press("Escape")
         page.goto(base_url + "/settings")
         save(page, "settings")
         save(page, "settings-theme", "#theme-section")
