@@ -203,6 +203,11 @@ def report_payload(report: Report) -> dict:
     }
 
 
+def settled_report_payload(report: Report) -> dict:
+    """A report as the operator who settled it sees it: the reporter's view and how it was settled."""
+    return {**report_payload(report), "resolution": report.resolution}
+
+
 def login_session_payload(login_session, current_session_id: str | None = None) -> dict:
     """One of the caller's login sessions (a browser or app where they are logged in)."""
     return {

@@ -19,7 +19,7 @@ from payloads import (
     login_session_payload,
     member_payload,
     message_payload,
-    report_payload,
+    settled_report_payload,
 )
 
 admin_bp = Blueprint("admin_api", __name__)
@@ -193,7 +193,7 @@ def resolve(report_id: int):
     """Settle a report with {resolution} (and {hours} for sender_messages_hidden)."""
     body = json_body()
     report = reports.resolve_report(api_user(), report_id, body.get("resolution"), body.get("hours"))
-    return jsonify({"ok": True, "report": {**report_payload(report), "resolution": report.resolution}})
+    return jsonify({"ok": True, "report": settled_report_payload(report)})
 
 
 bp.register_blueprint(admin_bp, url_prefix="/admin")

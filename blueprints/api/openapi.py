@@ -35,6 +35,7 @@ def listing(name: str) -> dict:
 
 
 LANGUAGE = {"enum": ["en", "zh_Hans_CN", None]}  # i18n.LANGUAGES; null: the browser's
+RESOLUTION = {"enum": ["message_hidden", "sender_messages_hidden", "sender_deactivated", "dismissed"]}  # models.report
 SCHEMAS = {
     "Error": obj({"ok": {"type": "boolean", "const": False},
                   "error": obj({"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": TEXT})}),
@@ -59,6 +60,7 @@ SCHEMAS = {
                          "last_revision": COUNTER, "archived": FLAG}),
     "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
     "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
+    "SettledReport": {"allOf": [ref("Report"), obj({"resolution": RESOLUTION})]},
     "Presence": obj({"visible": FLAG, "online": {"type": ["boolean", "null"]},
                      "last_seen_at": {"type": ["string", "null"]}}),
     "PresenceEntry": obj({"user_id": ID, "visible": FLAG, "online": {"type": ["boolean", "null"]},
@@ -386,9 +388,8 @@ PATHS = {
         "patch": route("Operators: set a member's role", answer(200, {"member": ref("Member")}),
                        body={"role*": {"enum": ["owner", "admin", "member"]}})},
     "/api/admin/reports/{report_id}/resolve": {"post": route("Operators: settle a report", answer(200, {
-        "report": ref("Report")}), body={"resolution*": {"enum": [
-            "message_hidden", "sender_messages_hidden", "sender_deactivated", "dismissed"]},
-            "hours": {"type": "integer", "minimum": 1, "maximum": 720}})},
+        "report": ref("SettledReport")}), body={"resolution*": RESOLUTION,
+                                                "hours": {"type": "integer", "minimum": 1, "maximum": 720}})},
     "/files/{attachment_id}": {"get": route("Download (a redirect)", REDIRECT, query={"download": {"enum": ["1"]}},
                                             refusals={**REFUSALS, **FILE_REFUSALS})},
     "/files/{attachment_id}/thumbnail": {"get": route("An image's thumbnail (a redirect)", REDIRECT,

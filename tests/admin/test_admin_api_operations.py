@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from actions.accounts import issue_api_token, user_for_token
 from actions.user_admin import deactivate_user
+from blueprints.api.openapi import openapi_document
 from models import Membership
 from models.time import utcnow
 from tests.admin.conftest import audit_entries
@@ -61,6 +62,7 @@ def test_message_group_and_report_operations(client, operator_headers, operator,
     assert call(client, operator_headers, "POST", f"/messages/{message_id}/unhide")["message"]["removed"] is False
     answer = call(client, operator_headers, "POST", f"/reports/{world.report.id}/resolve", {"resolution": "dismissed"})
     assert (answer["report"]["status"], answer["report"]["resolution"]) == ("resolved", "dismissed")
+    assert_documented(answer["report"], "SettledReport")
     assert call(client, operator_headers, "DELETE", f"/messages/{message_id}")["message"]["removed"] is True
     assert call(client, operator_headers, "POST", f"/groups/{group_id}/archive")["conversation"]["archived"] is True
     assert call(client, operator_headers, "POST", f"/groups/{group_id}/unarchive")["conversation"]["archived"] is False
@@ -76,6 +78,15 @@ def test_message_group_and_report_operations(client, operator_headers, operator,
         "message.hide", "message.unhide", "report.resolve", "message.delete", "group.archive", "group.unarchive",
         "group.remove_member", "group.add_member", "group.set_member_role", "group.delete"]
     assert {entry.actor_id for entry in audit_entries()} == {operator.id}
+
+
+def assert_documented(payload: dict, schema: str) -> None:
+    """The payload has the shape the OpenAPI document gives it (blueprints/api/openapi.py)."""
+    from jsonschema import Draft202012Validator
+
+    document = openapi_document()
+    Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": document["components"]}).validate(
+        payload)
 
 
 def reload_membership(conversation_id: int, user_id: int) -> Membership:
