@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 
 from actions.messages import post_system_message
-from events import queue_event
-from events.facts import ConversationRead
+from actions.receipts import read_own_message_unchecked
 from extensions import db
 from models import Membership, Message, User
 
@@ -38,14 +37,11 @@ def note_group_change_unchecked(conversation_id: int, event: str, actor: User | 
 
 def _read_by_actor(conversation_id: int, actor_id: int, seq: int) -> None:
     """What you did yourself is not news to you: your read position passes its note, as with
-    your own messages (every tab of yours follows)."""
+    your own messages (actions.receipts.read_own_message_unchecked)."""
     membership = db.session.execute(db.select(Membership).where(
         Membership.conversation_id == conversation_id, Membership.user_id == actor_id)).scalar_one_or_none()
-    if membership is None or membership.last_read_seq >= seq:
-        return
-    membership.last_read_seq = seq
-    membership.last_delivered_seq = max(membership.last_delivered_seq, seq)
-    queue_event(ConversationRead(actor_id, conversation_id, seq))
+    if membership is not None:
+        read_own_message_unchecked(membership, seq)
 
 
 def _name(user: User | None) -> str | None:

@@ -14,11 +14,11 @@ from actions.access import access_conversation, access_conversation_for_posting,
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.mentions import record_mentions
 from actions.rate_limits import RateLimited, limit_message_send
-from actions.receipts import announce_receipts
+from actions.receipts import read_own_message_unchecked
 from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
-from events.facts import ConversationRead, MessageChanged, MessageCreated
+from events.facts import MessageChanged, MessageCreated
 from events.unit_of_work import savepoint
 from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
@@ -103,13 +103,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         if attachment_id is not None:
             raise Conflict("attachment_used", "This file was already sent.") from None
         raise
-    if message.seq > membership.last_read_seq:  # you have read what you wrote, in every tab
-        read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
-        membership.last_read_seq = message.seq
-        queue_event(ConversationRead(sender.id, conversation_id, message.seq))
-        membership.last_delivered_seq = max(delivered_before, message.seq)
-        if read_before < message.seq - 1:  # writing reads what came before: its authors' ticks follow
-            announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
+    read_own_message_unchecked(membership, message.seq)  # you have read what you wrote, in every tab
     typing_ended_by_message(sender, conversation_id)  # whichever transport sent it: socket, REST, gateway
     return SentMessage(message, created=True)
 

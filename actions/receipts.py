@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, read_receipt_viewers, visible_readers
 from events import atomic, queue_event
-from events.facts import ReceiptMoved, ReceiptVisibilityChanged
+from events.facts import ConversationRead, ReceiptMoved, ReceiptVisibilityChanged
 from extensions import db
 from models import Membership, Message, User
 
@@ -84,6 +84,20 @@ def announce_receipts(membership: Membership, delivered_before: int, read_before
     if visible or hidden:
         queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, membership.last_delivered_seq,
                                  membership.last_read_seq, tuple(visible), tuple(hidden)))
+
+
+def read_own_message_unchecked(membership: Membership, seq: int) -> None:
+    """The member wrote message `seq`, or it is the note of what they did (actions.group_notes):
+    not news to them. Their read position passes it, in every tab (`ConversationRead`), and what
+    came before it that they had not read is read too: its authors' ticks follow. Decides nothing."""
+    if seq <= membership.last_read_seq:
+        return
+    read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
+    membership.last_read_seq = seq
+    queue_event(ConversationRead(membership.user_id, membership.conversation_id, seq))
+    membership.last_delivered_seq = max(delivered_before, seq)
+    if read_before < seq - 1:  # only then can it pass others' messages (`seq` itself is theirs, or nobody's)
+        announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,17 @@ def test_outsiders_are_refused(trio, captured_events):
     with pytest.raises(ActionError) as refused:
         mark_delivered(outsider, trio.id, 1)
     assert refused.value.code == "not_a_member" and captured_events == []
+
+
+def test_a_note_of_what_you_did_reads_what_came_before_as_writing_does(alice, bob, carol, captured_events):
+    """Adding carol leaves a note that alice has read (actions.group_notes): bob's message before it,
+    which her read position passes too, gets its ticks, as when she writes."""
+    from actions.groups import add_member
+
+    group = make_group(alice, "Notes", [bob])
+    send_message(bob, group.id, "hello")
+    captured_events.clear()
+    add_member(alice, group.id, carol.id)
+    assert receipts_of(captured_events) == [ReceiptMoved(group.id, alice.id, 2, 2, (bob.id,))]
+    # what bob's page reads on reload says the same
+    assert [receipt.last_read_seq for receipt in read_receipts(bob, group.id) if receipt.user.id == alice.id] == [2]
