@@ -256,8 +256,8 @@ def tell_delivery_status(app: Flask, sid: str) -> None:
 
 
 def _suspension(fact: f.SessionEnded) -> dict:
-    """A suspension's end and the operator's reason, which the page shows (read after the commit that
-    suspended the account, so they are there)."""
+    """A suspension's end and the operator's reason, which the page shows (read in the transaction that
+    suspended the account, just before its commit: events.dispatch `prepare`)."""
     if fact.reason != "suspended":
         return {}
     user = db.session.get(User, fact.user_id)
