@@ -1,6 +1,7 @@
 """The back office's API for programs (server to server), under /api/admin, with an operator's
-bearer token: broadcast to everyone or to a group's members, send a notice to one user, and every
-operation of the back office's panels, through the same actions (so the same audit entries).
+bearer token: broadcast to everyone or to a group's members, send a notice to one user, and the
+panels' operations on accounts, messages, groups and reports, through the same actions (so the same
+audit entries). What stays panel-only is listed in docs/protocol.md.
 
 The role is checked in one place, this blueprint's before_request, so no route can forget it.
 """
