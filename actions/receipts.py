@@ -96,7 +96,7 @@ def read_own_message_unchecked(membership: Membership, seq: int) -> None:
     membership.last_read_seq = seq
     queue_event(ConversationRead(membership.user_id, membership.conversation_id, seq))
     membership.last_delivered_seq = max(delivered_before, seq)
-    if read_before < seq - 1:  # only then can it pass others' messages (`seq` itself is theirs, or nobody's)
+    if read_before < seq - 1:  # only then can it pass others' messages (`seq` is the member's own, or nobody's)
         announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
 
 

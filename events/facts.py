@@ -129,9 +129,10 @@ class ReceiptMoved(ReceiptFact):
 
 @dataclass(frozen=True)
 class ReceiptVisibilityChanged(ReceiptFact):
-    """A member changed who may see how far they read (their `read_receipts` privacy setting:
-    actions.privacy): in one conversation, `read_visible_to` may see the read position now and could
-    not before, `read_hidden_from` could and no longer may. Nobody else is told."""
+    """Who may see how far a member read changed (their `read_receipts` privacy setting:
+    actions.privacy; a block or a contact between two members: actions.blocks, actions.contacts):
+    in one conversation, `read_visible_to` may see the read position now and could not before,
+    `read_hidden_from` could and no longer may. Nobody else is told."""
 
 
 # Conversations and memberships.
