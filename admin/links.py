@@ -15,22 +15,27 @@ def link(url: str, text: object) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, text)  # the text is escaped: names are user-written
 
 
+def _find(model, row_id: object):
+    """The row with this id, or None: gone, or the audit entry's field held no id."""
+    return db.session.get(model, row_id) if isinstance(row_id, int) else None
+
+
 def user_link(user_id: int | None) -> Markup | str:
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = _find(User, user_id)
     if user is None:
         return gettext("user #%(id)s", id=user_id) if user_id is not None else "—"
     return link(url_for("user.manage_view", id=user.id), user.username)
 
 
 def group_link(conversation_id: int | None) -> Markup | str:
-    group = db.session.get(Conversation, conversation_id) if isinstance(conversation_id, int) else None
+    group = _find(Conversation, conversation_id)
     if group is None or not group.is_group:  # a deleted group: its id is all the log keeps
         return gettext("group #%(id)s", id=conversation_id)
     return link(url_for("group.members_view", id=group.id), group.name)
 
 
 def message_link(message_id: int | None) -> Markup | str:
-    message = db.session.get(Message, message_id) if isinstance(message_id, int) else None
+    message = _find(Message, message_id)
     if message is None:
         return gettext("message #%(id)s", id=message_id)
     return link(url_for("message.context_view", id=message.id), gettext(
@@ -39,14 +44,14 @@ def message_link(message_id: int | None) -> Markup | str:
 
 
 def report_link(report_id: int | None) -> Markup | str:
-    report = db.session.get(Report, report_id) if isinstance(report_id, int) else None
+    report = _find(Report, report_id)
     if report is None:
         return gettext("report #%(id)s", id=report_id)
     return link(url_for("report.review_view", id=report.id), gettext("report #%(id)s", id=report.id))
 
 
 def file_link(attachment_id: int | None) -> Markup | str:
-    attachment = db.session.get(Attachment, attachment_id) if isinstance(attachment_id, int) else None
+    attachment = _find(Attachment, attachment_id)
     name = attachment.filename if attachment is not None and attachment.filename else ""
     return gettext("file #%(id)s %(name)s", id=attachment_id, name=name).strip()
 
