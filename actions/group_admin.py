@@ -14,7 +14,7 @@ from actions.access import access_group_for_owning, access_operator, get_active_
 from actions.audit import record, snapshot
 from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
-from actions.group_notes import note_group_change_unchecked
+from actions.group_notes import note_group_change_unchecked, note_group_edit_unchecked
 from actions.groups import (
     add_membership_unchecked,
     check_keeps_an_owner,
@@ -65,10 +65,7 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     group.name = check_string(name, "name", max_length=80)
     group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
     _record_group_change(operator, "group.edit", group, before)
-    if group.name != before["name"]:
-        note_group_change_unchecked(group.id, "group_renamed", name=group.name)
-    if group.description != before["description"]:
-        note_group_change_unchecked(group.id, "description_changed")
+    note_group_edit_unchecked(group, before["name"], before["description"])
     return group
 
 

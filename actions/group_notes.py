@@ -14,7 +14,7 @@ import json
 from actions.messages import post_system_message
 from actions.receipts import read_own_message_unchecked
 from extensions import db
-from models import Membership, Message, User
+from models import Conversation, Membership, Message, User
 
 ROLE_WORDS = {"owner": "an owner", "admin": "an admin", "member": "a member"}
 NOTE_EVENTS = ("member_joined", "member_added", "member_left", "member_removed", "role_changed",
@@ -33,6 +33,15 @@ def note_group_change_unchecked(conversation_id: int, event: str, actor: User | 
     if actor is not None:
         _read_by_actor(conversation_id, actor.id, message.seq)
     return message
+
+
+def note_group_edit_unchecked(group: Conversation, name_before: str | None, description_before: str,
+                              actor: User | None = None) -> None:
+    """The notes of a group's rename and new description, whichever changed (`actor` None: an operator)."""
+    if group.name != name_before:
+        note_group_change_unchecked(group.id, "group_renamed", actor, name=group.name)
+    if group.description != description_before:
+        note_group_change_unchecked(group.id, "description_changed", actor)
 
 
 def _read_by_actor(conversation_id: int, actor_id: int, seq: int) -> None:

@@ -18,7 +18,7 @@ from actions.access import (
     get_group,
 )
 from actions.errors import Conflict, NotFound
-from actions.group_notes import note_group_change_unchecked
+from actions.group_notes import note_group_change_unchecked, note_group_edit_unchecked
 from actions.validation import check_choice, check_string
 from events import atomic, queue_event
 from events.facts import (
@@ -179,10 +179,7 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
     if (group.name, group.description) == before:
         return group  # nothing changed: nothing to tell anyone
     queue_event(ConversationUpdated(conversation_id))
-    if group.name != before[0]:
-        note_group_change_unchecked(conversation_id, "group_renamed", actor, name=group.name)
-    if group.description != before[1]:
-        note_group_change_unchecked(conversation_id, "description_changed", actor)
+    note_group_edit_unchecked(group, *before, actor)
     return group
 
 
