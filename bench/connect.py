@@ -93,7 +93,8 @@ class BareServer:
         return "\n".join((self.workdir / "bare.log").read_text(errors="replace").splitlines()[-lines:])
 
 
-def start(variant: str, checkout: Path | None, workdir: Path, users: int):
+def start(checkout: Path | None, workdir: Path, users: int):
+    """The reference (no checkout) or Switchboard from `checkout`, and the tokens its connects use in turn."""
     if checkout is None:
         server = BareServer(workdir, users).start()
         return server, server.tokens()
@@ -183,7 +184,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sb-connect-", dir=arguments.db_dir) as scratch:
         for repeat in range(arguments.repeats):
             for variant, checkout in variants.items():
-                server, tokens = start(variant, checkout, Path(scratch) / f"{variant}-{repeat}", arguments.users)
+                server, tokens = start(checkout, Path(scratch) / f"{variant}-{repeat}", arguments.users)
                 try:
                     rows += measure(variant, repeat, server, tokens, arguments, steps)
                 finally:
