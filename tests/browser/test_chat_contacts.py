@@ -36,6 +36,7 @@ def test_contacts_are_added_from_the_page_show_presence_and_open_a_chat(chat_pag
     alice.page.click("#add-contact-submit")
     expect(alice.page.locator("#add-contact-dialog .dialog-error")).to_contain_text("Nobody here has that username")
     alice.page.click("#add-contact-dialog [data-close]")
+    expect(alice.page.locator("#add-contact-dialog")).to_be_hidden()
 
     (request,) = bob_account.api("GET", "/contacts/requests").json()["incoming"]
     assert bob_account.api("POST", f"/contacts/requests/{request['id']}/accept").status_code == 200

@@ -118,6 +118,10 @@ def test_images_voice_video_and_files_each_show_in_their_own_way(chat_page, api_
     bob.page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
     assert bob.page.url == f"{bob.base_url}/#c{group}"  # still on the chat page
+    thumbnail.click()  # and its Close button closes it
+    expect(viewer).to_be_visible()
+    bob.page.click("#image-viewer-close")
+    expect(viewer).to_be_hidden()
 
     # Voice and video: the players load the real media, and it plays.
     wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["ready"] >= 1, what="voice metadata")

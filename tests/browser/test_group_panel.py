@@ -158,6 +158,7 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
     expect(member_row(owner, page_user_id(owner)).locator(".member-role")).to_have_text("Owner")  # still there
     # The header's Leave button says the same.
     owner.page.click("#group-panel-close")
+    expect(owner.page.locator("#group-panel")).to_be_hidden()
     owner.page.click("#leave-button")
     expect(owner.page.locator("#confirm-text")).to_contain_text(f"{max_name} will own it")
     owner.page.click("#confirm-button")

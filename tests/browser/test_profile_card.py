@@ -50,6 +50,7 @@ def test_the_profile_card_opens_from_a_name_and_acts_on_the_person(chat_page, ap
     expect(alice.page.locator("#report-dialog")).to_be_visible()
     expect(alice.page.locator("#report-quote")).to_contain_text("hello")
     alice.page.locator("#report-dialog [data-close]").click()
+    expect(alice.page.locator("#report-dialog")).to_be_hidden()
 
     # Message: a direct chat with them opens.
     avatar.click()

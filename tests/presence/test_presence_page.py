@@ -69,6 +69,7 @@ def test_presence_in_the_sidebar_the_header_and_the_member_list(page_on, presenc
     expect(chat.page.locator(f"#members-list [data-user-id='{bob.id}'] .member-presence")).to_contain_text(
         "last seen today at")
     chat.page.click("#members-close")
+    expect(chat.page.locator("#members-dialog")).to_be_hidden()
     carol_socket.disconnect()
     expect(line).to_have_text("3 members, 1 online")
     assert_nothing_went_wrong(chat)

@@ -38,9 +38,6 @@ export class Contacts {
     this.form = $("#add-contact-form");
     $("#add-contact-button").addEventListener("click", () => this.openDialog());
     $("#contacts-toggle").addEventListener("click", () => this.toggle());
-    for (const button of this.dialog.querySelectorAll("[data-close]")) {
-      button.addEventListener("click", () => this.dialog.close());
-    }
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.ask();

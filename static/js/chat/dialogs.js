@@ -11,12 +11,6 @@ function setError(dialog, message) {
   if (slot) slot.textContent = message || "";
 }
 
-function wireClose(dialog) {
-  for (const button of dialog.querySelectorAll("[data-close]")) {
-    button.addEventListener("click", () => dialog.close());
-  }
-}
-
 /** Open a modal; the page keeps working if the browser lacks <dialog>. */
 function open(dialog) {
   setError(dialog, "");
@@ -33,7 +27,6 @@ export class Dialogs {
     this.directDialog = $("#direct-dialog");
     this.confirmDialog = $("#confirm-dialog");
     this.editDialog = $("#edit-dialog");
-    for (const dialog of [this.createDialog, this.joinDialog, this.directDialog, this.editDialog]) wireClose(dialog);
     $("#new-group-button").addEventListener("click", () => this.openCreate());
     $("#join-group-button").addEventListener("click", () => this.openJoin());
     $("#new-direct-button").addEventListener("click", () => this.openDirect());

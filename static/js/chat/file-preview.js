@@ -37,7 +37,6 @@ export class FilePreview {
       event.preventDefault();
       this.send();
     });
-    $("#file-preview-cancel").addEventListener("click", () => this.dialog.close());
     this.caption.addEventListener("keydown", (event) => {
       // As in the composer: Enter sends, Shift+Enter adds a line (not while an IME composes).
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

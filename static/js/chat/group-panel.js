@@ -25,7 +25,6 @@ export class GroupPanel {
     this.conversation = null;
     this.members = null;
     $("#group-info-button").addEventListener("click", () => this.open());
-    $("#group-panel-close").addEventListener("click", () => this.dialog.close());
     $("#group-edit-form").addEventListener("submit", (event) => this.saveDetails(event));
     $("#group-add-search").addEventListener("input", debounce(() => this.searchPeople(), 250));
     $("#group-panel-leave").addEventListener("click", () => this.leave());

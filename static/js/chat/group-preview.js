@@ -26,7 +26,6 @@ export class GroupPreview {
     this.join = join; // (group, button) -> Promise: joins and opens it (dialogs.js)
     this.dialog = $("#group-preview");
     this.group = null;
-    $("#group-preview-close").addEventListener("click", () => this.dialog.close());
     $("#group-preview-join").addEventListener("click", async () => {
       const button = $("#group-preview-join");
       if (!this.group) return;

@@ -3,6 +3,9 @@
 import { ChatApp } from "./app.js";
 import { Keyboard } from "./keyboard.js";
 
+// A [data-close] button (Cancel, Close) closes the dialog it is in: every dialog of templates/chat/index.html.
+document.addEventListener("click", (event) => event.target.closest("[data-close]")?.closest("dialog")?.close());
+
 const root = document.getElementById("app");
 const me = JSON.parse(root.dataset.me);
 const app = new ChatApp(me);

@@ -19,7 +19,6 @@ export class PresenceView {
     this.members = null; // user id -> member of the open conversation, once the header loaded them
     this.line.addEventListener("click", () => this.showMembers());
     this.line.addEventListener("keydown", (event) => event.key === "Enter" && this.showMembers());
-    $("#members-close").addEventListener("click", () => this.dialog.close());
   }
 
   /** The sidebar's hook: a presence dot on a direct chat's picture. */

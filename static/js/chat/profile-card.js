@@ -22,9 +22,6 @@ export class ProfileCard {
     this.message = null;
     this.presence = null;
     this.clock = null;
-    for (const button of this.dialog.querySelectorAll("[data-close]")) {
-      button.addEventListener("click", () => this.dialog.close());
-    }
     this.dialog.addEventListener("close", () => clearInterval(this.clock));
     $("#profile-message").addEventListener("click", () => this.openChat());
     $("#profile-add-contact").addEventListener("click", () => this.addContact());

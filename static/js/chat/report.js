@@ -15,9 +15,6 @@ export class ReportDialog {
     this.form = $("#report-form");
     this.submitButton = $("#report-submit");
     this.message = null;
-    for (const button of this.dialog.querySelectorAll("[data-close]")) {
-      button.addEventListener("click", () => this.dialog.close());
-    }
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();

@@ -15,7 +15,6 @@ export class ImageViewer {
       event.preventDefault();
       this.open(link);
     });
-    $("#image-viewer-close").addEventListener("click", () => this.dialog.close());
     // A click on the dark backdrop (the dialog itself, outside the figure) closes it too.
     this.dialog.addEventListener("click", (event) => event.target === this.dialog && this.dialog.close());
     this.dialog.addEventListener("close", () => this.image.removeAttribute("src"));
