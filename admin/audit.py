@@ -23,7 +23,10 @@ LINKED_FIELDS = {"user_id": user_link, "sender_id": user_link, "member_ids": use
 def _value(field: str, value) -> Markup | str:
     linked = LINKED_FIELDS.get(field)
     if linked is not None and isinstance(value, int):
-        return Markup("{} <small class='text-muted'>#{}</small>").format(linked(value), value)
+        named = linked(value)
+        if not isinstance(named, Markup):  # the row is gone: its "message #id" already says the id
+            return named
+        return Markup("{} <small class='text-muted'>#{}</small>").format(named, value)
     if linked is not None and isinstance(value, list) and all(isinstance(item, int) for item in value):
         return Markup(", ").join(linked(item) for item in value)
     if isinstance(value, str):

@@ -4,13 +4,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
+from actions.group_admin import delete_group
 from actions.messages import send_message
 from actions.moderation import hide_message
+from actions.reports import resolve_report
 from extensions import db
 from models import AuditEntry
 from models.audit import AppendOnlyError
 from tests.admin.conftest import audit_entries
 from tests.factories import make_group
+from tests.helpers import run_queued_jobs
 
 
 @pytest.fixture
@@ -73,3 +76,13 @@ def test_the_panel_filters(operator_client, entry, operator, alice, bob):
     page = operator_client.get(f"/admin/audit/?flt0_target_id_equals={entry.target_id}&flt1_target_type_equals=message"
                                ).get_data(as_text=True)
     assert "message.hide" in page and "user.promote" not in page
+
+
+def test_an_id_whose_row_is_gone_is_shown_once(operator, operator_client, world):
+    """A report's message purged with its group: the log says "message #id", not "message #id #id"."""
+    message_id = world.message.id
+    resolve_report(operator, world.report.id, "dismissed")
+    delete_group(operator, world.group.id)
+    run_queued_jobs()
+    page = operator_client.get("/admin/audit/").get_data(as_text=True)
+    assert f"message #{message_id}" in page and f"message #{message_id} <small" not in page
