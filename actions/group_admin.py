@@ -23,7 +23,7 @@ from actions.groups import (
     remove_membership_unchecked,
 )
 from actions.profiles import forget_picture_on_commit
-from actions.validation import check_choice, check_string
+from actions.validation import check_choice, check_group_description, check_group_name
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
 from extensions import db
@@ -62,8 +62,8 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     operator = access_operator(operator)
     group = get_group(conversation_id)
     before = snapshot(group, GROUP_FIELDS)
-    group.name = check_string(name, "name", max_length=80)
-    group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
+    group.name = check_group_name(name)
+    group.description = check_group_description(description)
     _record_group_change(operator, "group.edit", group, before)
     note_group_edit_unchecked(group, before["name"], before["description"])
     return group

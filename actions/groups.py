@@ -19,7 +19,7 @@ from actions.access import (
 )
 from actions.errors import Conflict, NotFound
 from actions.group_notes import note_group_change_unchecked, note_group_edit_unchecked
-from actions.validation import check_choice, check_string
+from actions.validation import check_choice, check_group_description, check_group_name, check_string
 from events import atomic, queue_event
 from events.facts import (
     ConversationJoined,
@@ -41,8 +41,8 @@ PREVIEW_MESSAGES = 20  # shown of a public group before joining
 def create_group(creator: User, name: str, description: str = "", visibility: str = "private",
                  member_ids: list[int] | None = None) -> Conversation:
     """Create a group owned by its creator, optionally with first members."""
-    name = check_string(name, "name", max_length=80)
-    description = check_string(description, "description", max_length=1000, required=False, multiline=True)
+    name = check_group_name(name)
+    description = check_group_description(description)
     visibility = check_choice(visibility, "visibility", VISIBILITIES, default="private")
     members = [access_user_for_adding(creator, user_id) for user_id in dict.fromkeys(member_ids or [])
                if user_id != creator.id]
@@ -173,9 +173,9 @@ def update_group(actor: User, conversation_id: int, name: str | None = None,
     group = get_group(conversation_id)
     before = (group.name, group.description)
     if name is not None:
-        group.name = check_string(name, "name", max_length=80)
+        group.name = check_group_name(name)
     if description is not None:
-        group.description = check_string(description, "description", max_length=1000, required=False, multiline=True)
+        group.description = check_group_description(description)
     if (group.name, group.description) == before:
         return group  # nothing changed: nothing to tell anyone
     queue_event(ConversationUpdated(conversation_id))

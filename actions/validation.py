@@ -30,6 +30,8 @@ from models.time import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+GROUP_NAME_LENGTH = 80  # conversations.name is a VARCHAR(80)
+GROUP_DESCRIPTION_LENGTH = 1000
 PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")  # a login name read as a phone number (if no username)
 # The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
 # and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
@@ -134,6 +136,16 @@ def check_message_body(value: Any, *, required: bool = True) -> str:
     most MESSAGE_MAX_LENGTH characters; empty only when `required` is False (beside a file)."""
     return check_string(value, "body", max_length=current_app.config["MESSAGE_MAX_LENGTH"], required=required,
                         multiline=True)
+
+
+def check_group_name(value: Any) -> str:
+    """A group's name, 1 to GROUP_NAME_LENGTH characters, wherever it is set (the chat, the API, the back office)."""
+    return check_string(value, "name", max_length=GROUP_NAME_LENGTH)
+
+
+def check_group_description(value: Any) -> str:
+    """A group's description: up to GROUP_DESCRIPTION_LENGTH characters, several lines, maybe none."""
+    return check_string(value, "description", max_length=GROUP_DESCRIPTION_LENGTH, required=False, multiline=True)
 
 
 def check_username(value: Any) -> str:
