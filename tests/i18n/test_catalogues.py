@@ -63,6 +63,14 @@ def test_every_string_has_a_chinese_translation(domain, tmp_path):
                           f"LC_MESSAGES/{domain}.po:\n" + "\n".join(problems))
 
 
+@pytest.mark.parametrize("domain", ["messages", "client"])
+def test_the_catalogue_holds_no_string_the_sources_dropped(domain, tmp_path):
+    """A translation whose string no source has any more is dead (scripts/translations update deletes it)."""
+    sources = {message.id for message in extracted(domain, tmp_path) if message.id}
+    dropped = sorted(str(entry.id) for entry in translated(domain) if entry.id and entry.id not in sources)
+    assert not dropped, f"run scripts/translations update: no source has these any more: {dropped}"
+
+
 def test_the_check_notices_a_missing_string(tmp_path):
     """The comparison above is not vacuous: a made-up source string is not in the catalogue."""
     catalogue = translated("messages")
