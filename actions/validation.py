@@ -30,6 +30,8 @@ from models.time import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# The page's colours: a pinned light or dark theme, or the device's setting (`system`).
+THEMES = ("light", "dark", "system")
 GROUP_NAME_LENGTH = 80  # conversations.name is a VARCHAR(80)
 GROUP_DESCRIPTION_LENGTH = 1000
 PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")  # a login name read as a phone number (if no username)
@@ -281,6 +283,11 @@ def check_future_moment(value: object, field: str) -> datetime:
 @functools.cache
 def time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+def check_theme(value: object) -> str:
+    """One of THEMES (the page's colours); anything else is refused (invalid_theme)."""
+    return check_choice(value, "theme", THEMES)
 
 
 def check_time_zone(value: object) -> str | None:

@@ -8,11 +8,12 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from actions.errors import ActionError
-from actions.preferences import DEFAULT_THEME, THEMES, check_theme
+from actions.validation import THEMES, check_theme
 from blueprints.settings import bp
 from i18n.errors import error_text
 
 THEME_COOKIE = "theme"
+DEFAULT_THEME = "system"  # no cookie: the device's own setting
 COOKIE_SECONDS = 365 * 24 * 3600
 
 
