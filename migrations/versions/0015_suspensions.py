@@ -6,8 +6,9 @@ Create Date: 2026-12-02 19:15:00
 
 Columns only: users.suspended_until (the account opens again at the first login after it) and
 users.suspension_reason (shown to its owner). Existing accounts are not suspended (both NULL); a
-deactivated one stays deactivated for good. `users` is rebuilt on SQLite, not `messages`: the
-message search triggers are untouched.
+deactivated one stays deactivated for good. Going up, SQLite too adds them in place (batch mode
+only rebuilds a table for what ALTER cannot do); going down, it rebuilds `users`. `messages` is
+never touched: the message search triggers stay.
 """
 import sqlalchemy as sa
 from alembic import op
