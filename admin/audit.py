@@ -5,23 +5,25 @@ ids inside an entry's before and after (a member added, a report's message), wit
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 
+from flask import g
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from admin.links import group_link, message_link, target_link, user_link
+from admin.links import TARGETS, load_named, target_link, user_link
 from admin.search import ContainsFilter
 from admin.security import SecureModelView
 from models import AuditEntry
 
-# Fields of before/after that hold ids, and what they name.
-LINKED_FIELDS = {"user_id": user_link, "sender_id": user_link, "member_ids": user_link, "message_id": message_link,
-                 "conversation_id": group_link}
+# Fields of before/after that hold ids, and the kind of row they name (admin.links.TARGETS).
+LINKED_FIELDS = {"user_id": "user", "sender_id": "user", "member_ids": "user", "message_id": "message",
+                 "conversation_id": "group"}
 
 
 def _value(field: str, value) -> Markup | str:
-    linked = LINKED_FIELDS.get(field)
+    linked = TARGETS.get(LINKED_FIELDS.get(field))
     if linked is not None and isinstance(value, int):
         named = linked(value)
         if not isinstance(named, Markup):  # the row is gone: its "message #id" already says the id
@@ -54,6 +56,19 @@ def _target(view, context, entry, name):
     return target_link(entry.target_type, entry.target_id)
 
 
+def _named_ids(entries: list[AuditEntry]) -> dict[str, set]:
+    """The ids the entries' links name, by kind: operators, targets, and ids in before and after."""
+    ids = defaultdict(set)
+    for entry in entries:
+        ids["user"].add(entry.actor_id)
+        ids[entry.target_type].add(entry.target_id)
+        for field, value in {**(entry.before or {}), **(entry.after or {})}.items():
+            if field in LINKED_FIELDS:
+                ids[LINKED_FIELDS[field]].update(item for item in (value if isinstance(value, list) else [value])
+                                                 if isinstance(item, int))
+    return ids
+
+
 class AuditLogView(SecureModelView):
     can_create = can_edit = can_delete = False
     can_view_details = True
@@ -73,3 +88,9 @@ class AuditLogView(SecureModelView):
                      "target_id": _l("Target")}
     column_formatters = {"before": _fields, "after": _fields, "actor_name": _actor, "target_id": _target}
     column_formatters_detail = column_formatters
+
+    def get_list(self, *args, **kwargs):
+        count, entries = super().get_list(*args, **kwargs)
+        # Held for the request, the rows the page names are loaded together (admin.links.load_named).
+        g.audit_named_rows = load_named(_named_ids(entries))
+        return count, entries

@@ -75,6 +75,21 @@ def conversation_name(conversation: Conversation | None) -> str:
 
 TARGETS = {"user": user_link, "group": group_link, "message": message_link, "report": report_link,
            "attachment": file_link}
+MODELS = {"user": User, "group": Conversation, "message": Message, "report": Report, "attachment": Attachment}
+
+
+def load_named(ids: dict[str, set]) -> list:
+    """Load the rows links will name ({"user": {ids}, ...}, kinds of TARGETS), one query per kind
+    (a message's conversation too), and return them: while the list is held, the session keeps
+    them and each link finds its row there instead of sending a query of its own."""
+    rows = []
+    for kind in ("message", *(kind for kind in MODELS if kind != "message")):
+        wanted = {row_id for row_id in ids.get(kind, ()) if isinstance(row_id, int)}
+        if kind == "group":  # a message's link names its conversation
+            wanted |= {row.conversation_id for row in rows if isinstance(row, Message)}
+        if wanted:
+            rows += db.session.execute(db.select(MODELS[kind]).where(MODELS[kind].id.in_(wanted))).scalars().all()
+    return rows
 
 
 def target_link(target_type: str, target_id: int | None) -> Markup | str:

@@ -86,3 +86,26 @@ def test_an_id_whose_row_is_gone_is_shown_once(operator, operator_client, world)
     run_queued_jobs()
     page = operator_client.get("/admin/audit/").get_data(as_text=True)
     assert f"message #{message_id}" in page and f"message #{message_id} <small" not in page
+
+
+def test_the_log_names_its_entries_rows_in_a_few_queries_not_a_few_per_entry(operator, operator_client, alice, bob):
+    """Each entry names its operator, its target and the ids in before/after: the page loads them
+    together, so its statement count does not grow with the number of entries."""
+    from tests.query_count import statements
+
+    def page_statements(entries: int) -> list[str]:
+        with statements() as seen:
+            page = operator_client.get("/admin/audit/").get_data(as_text=True)
+        assert page.count(">message #") == entries and page.count(' in Group ') == entries
+        return seen
+
+    def hide_one(number: int) -> None:
+        group = make_group(alice, f"Group {number}", members=[bob])
+        hide_message(operator, send_message(bob, group.id, f"message {number}").message.id)
+
+    hide_one(0)
+    few = page_statements(1)
+    for number in range(1, 6):
+        hide_one(number)
+    many = page_statements(6)
+    assert len(many) == len(few), "\n".join(many)
