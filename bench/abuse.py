@@ -43,12 +43,11 @@ from pathlib import Path
 
 import requests
 from server import ROOT, BenchServer
-from session import machine_description, run, write_results
+from session import add_session_arguments, machine_description, run, write_results
 
 BENCH = Path(__file__).resolve().parent
 PHASES = ["reference", "burst-1000", "flood-5s", "flood-tabs", "guess-one-address", "guess-distributed",
           "big-images", "huge-json"]
-DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 PASSWORD = "bench password 1234"
 DISTRIBUTED_ACCOUNTS = 100
 QUIET_USERS = 30
@@ -73,8 +72,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=1, help="runs of every phase (medians are reported)")
     parser.add_argument("--compare-limits", action="store_true",
                         help="serve --after twice, with the abuse limits off and on, instead of before and after")
-    parser.add_argument("--db-dir", type=Path, default=DEFAULT_DB_DIR)
-    parser.add_argument("--json", type=Path, help="also write the raw results there")
+    add_session_arguments(parser)
     return parser.parse_args()
 
 

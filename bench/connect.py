@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 from server import ROOT, BenchServer, free_port, gunicorn_worker_pid, wait_until
-from session import cpu_seconds, machine_description, run, stop_process, write_results
+from session import add_session_arguments, cpu_seconds, machine_description, run, stop_process, write_results
 
 BENCH = Path(__file__).resolve().parent
 REFERENCE = "bare-flask-socketio"
@@ -47,8 +47,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds idle before RSS is read")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
-    parser.add_argument("--db-dir", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None)
-    parser.add_argument("--json", type=Path, help="also write the raw results there")
+    add_session_arguments(parser)
     return parser.parse_args()
 
 

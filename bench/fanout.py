@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 from server import BenchServer
-from session import machine_description, run, write_results
+from session import add_session_arguments, machine_description, run, write_results
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
 
 VARIANTS = {"simple": "simple-websocket", "gws": "gevent-websocket"}
 # SQLite on tmpfs: its calls block the one gevent worker, and on the shared disk the WAL checkpoints'
 # fsyncs take as long as everyone else's I/O makes them: noise, the same for both variants.
-DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 # (label, path in a phase result, True when higher is better)
 METRICS = [
     ("deliveries/s", ("deliveries_per_s",), True),
@@ -53,9 +52,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--variant", choices=["simple", "gws", "both"], default="both")
     parser.add_argument("--round-timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--deadline", type=float, default=1800, help="no new run starts after this many seconds")
-    parser.add_argument("--db-dir", type=Path, default=DEFAULT_DB_DIR,
-                        help=f"where the servers' temporary folders (SQLite, logs) go (default {DEFAULT_DB_DIR})")
-    parser.add_argument("--json", type=Path, help="also write the raw results there")
+    add_session_arguments(parser)
     arguments = parser.parse_args()
     for name, low, high in (("clients", 1, 499), ("messages", 1, 5000), ("window", 1, 64), ("repeats", 1, 10)):
         if not low <= getattr(arguments, name) <= high:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import socketio
 from server import BenchServer
-from session import cpu_seconds, machine_description, run, write_results
+from session import add_session_arguments, cpu_seconds, machine_description, run, write_results
 
 LIMITS = {"SEND_BURST": "10", "SEND_PER_MINUTE": "1", "SOCKET_BUSY_DISCONNECT": "0",
           "LOGIN_ATTEMPTS_PER_MINUTE": "0"}
@@ -34,8 +34,7 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkout", type=Path, action="append", required=True, help="a checkout (repeatable)")
     parser.add_argument("--count", type=int, default=3000, help="refused sends per kind")
-    parser.add_argument("--db-dir", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None)
-    parser.add_argument("--json", type=Path, help="also write the raw results there")
+    add_session_arguments(parser)
     return parser.parse_args()
 
 

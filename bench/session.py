@@ -1,5 +1,5 @@
-"""What every benchmark session shares: the machine it ran on, its results written as JSON, and
-servers stopped on SIGTERM as on Ctrl-C."""
+"""What every benchmark session shares: the arguments --db-dir and --json, the machine it ran on, its
+results written as JSON, and servers stopped on SIGTERM as on Ctrl-C."""
 from __future__ import annotations
 
 import argparse
@@ -9,8 +9,19 @@ import platform
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+# Where the servers' temporary folders (SQLite, logs) go: memory where there is /dev/shm.
+DEFAULT_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--db-dir` and `--json` (what write_results reads), which every session takes."""
+    parser.add_argument("--db-dir", type=Path, default=DEFAULT_DB_DIR,
+                        help=f"where the servers' temporary folders (SQLite, logs) go (default {DEFAULT_DB_DIR})")
+    parser.add_argument("--json", type=Path, help="also write the raw results there")
 
 
 def machine_description() -> dict:
