@@ -32,7 +32,8 @@ def bar_chart(days: list[DailyCount]) -> list[dict]:
 
 
 def chart_axes(days: list[DailyCount], bars: list[dict]) -> dict:
-    """The axes' ticks: counts (0, the middle when whole, the top) and days (first, middle, last)."""
+    """The axes' ticks: counts (0, half the top rounded down, the top: 0, 2, 5 up to 5) and days
+    (first, middle, last)."""
     top = axis_top(max((day.count for day in days), default=0))
     counts = [0, top // 2, top] if top >= 2 else [0, top]
     y_ticks = [{"value": count, "y": round(PLOT_BOTTOM - count / top * (PLOT_BOTTOM - PLOT_TOP), 1)}
