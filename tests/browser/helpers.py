@@ -3,8 +3,10 @@ and check that a page saw nothing go wrong."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.servers import ChatUser
 
@@ -32,6 +34,12 @@ def record_csp_violations(context: BrowserContext) -> list[str]:
 
     context.on("console", console)
     return violations
+
+
+def module_script_runner(page: Page, prelude: str) -> Callable[[str], Any]:
+    """Runs script bodies in `page` (a `module_page`) after `prelude`, which imports the static/js
+    modules under test and defines the helpers the bodies use; each run returns what its body returns."""
+    return lambda body: page.evaluate(f"async () => {{\n{prelude}\n{body}\n}}")
 
 
 def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None) -> dict:

@@ -1,55 +1,24 @@
-"""static/js/chat/store.js in Chromium, with the Thread it keeps for each conversation
-(static/js/chat/thread.js): every message once, in seq order, and which revisions a conversation
-has applied."""
+"""static/js/chat/store.js in Chromium: the conversations the page knows, their unread counts
+and last messages, and the Thread it keeps for each (static/js/chat/thread.js, tested in
+test_chat_thread.py)."""
 from __future__ import annotations
 
 import pytest
 
+from tests.browser.helpers import module_script_runner
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-STORE = """async (script) => {
-  const { Thread } = await import("/static/js/chat/thread.js");
+STORE = """
   const { ConversationStore } = await import("/static/js/chat/store.js");
   const message = (id, seq, revision, body = "m" + id) => ({ id, seq, revision, body, conversation_id: 1 });
-  return (new Function("Thread", "ConversationStore", "message", script))(Thread, ConversationStore, message);
-}"""
+"""
 
 
 @pytest.fixture
 def run(module_page):
-    """Run a script body with Thread, ConversationStore and message(id, seq, revision) in scope."""
-    return lambda script: module_page.evaluate(STORE, script)
-
-
-def test_messages_land_once_in_seq_order_and_newer_revisions_win(run):
-    result = run("""
-        const thread = new Thread(1);
-        const outcomes = [message(3, 3, 3), message(1, 1, 1), message(2, 2, 2), message(2, 2, 2),
-                          message(2, 2, 5, "edited"), message(2, 2, 4, "stale")].map((m) => thread.apply(m));
-        return { outcomes, seqs: thread.messages.map((m) => m.seq), second: thread.byId.get(2).body };
-    """)
-    assert result == {"outcomes": ["inserted", "inserted", "inserted", None, "replaced", None],
-                      "seqs": [1, 2, 3], "second": "edited"}
-
-
-def test_every_applied_message_counts_for_the_watermark_shown_superseded_or_below_the_history(run):
-    result = run("""
-        const thread = new Thread(1);
-        thread.applyHistory([message(40, 40, 41), message(39, 39, 39)], true);
-        thread.revisions.coveredUpTo(41);  // what the newest page proved
-        const outcomes = [
-            thread.apply(message(41, 41, 42)),          // new
-            thread.apply(message(5, 5, 43)),            // an edit below the loaded history
-            thread.apply(message(40, 40, 45, "new")),   // an edit ahead of revision 44
-        ];
-        const beforeLate = [thread.revisions.watermark, thread.revisions.hasGap];
-        outcomes.push(thread.apply(message(40, 40, 44, "old")));  // 44, late: older than what is shown
-        outcomes.push(thread.apply(message(41, 41, 42)));          // a duplicate
-        return { outcomes, beforeLate, watermark: thread.revisions.watermark, gap: thread.revisions.hasGap,
-                 body: thread.byId.get(40).body, seqs: thread.messages.map((m) => m.seq) };
-    """)
-    assert result == {"outcomes": ["inserted", None, "replaced", None, None], "beforeLate": [43, True],
-                      "watermark": 45, "gap": False, "body": "new", "seqs": [39, 40, 41]}
+    """Run a script body with ConversationStore and message(id, seq, revision) in scope."""
+    return module_script_runner(module_page, STORE)
 
 
 def test_a_listed_last_revision_beyond_the_watermark_is_a_gap(run):
@@ -63,23 +32,6 @@ def test_a_listed_last_revision_beyond_the_watermark_is_a_gap(run):
         return { before, after: thread.revisions.hasGap, watermark: thread.revisions.watermark };
     """)
     assert result == {"before": False, "after": True, "watermark": 3}
-
-
-def test_changes_below_the_loaded_history_wait_for_load_older(run):
-    result = run("""
-        const thread = new Thread(1);
-        thread.apply(message(40, 40, 40));  // a live event before the first page
-        thread.apply(message(5, 5, 41));    // an edit far below it: dropped with the first page
-        thread.applyHistory([message(40, 40, 40), message(39, 39, 39)], true);
-        const afterFirstPage = thread.messages.map((m) => m.seq);
-        const belowFloor = thread.apply(message(7, 7, 42));
-        thread.applyHistory([message(7, 7, 42), message(6, 6, 6)], false);
-        const whenComplete = thread.apply(message(1, 1, 43));
-        return { afterFirstPage, belowFloor, whenComplete, seqs: thread.messages.map((m) => m.seq),
-                 floor: thread.floorSeq, hasMore: thread.hasMore };
-    """)
-    assert result == {"afterFirstPage": [39, 40], "belowFloor": None, "whenComplete": "inserted",
-                      "seqs": [1, 6, 7, 39, 40], "floor": 6, "hasMore": False}
 
 
 def test_a_list_asked_for_before_an_event_does_not_undo_it(run):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 # `server` answers `sync` as the server does (changes_since: every message changed after
 # `since`, oldest change first, `limit` a page); `live(message)` is what the page does with a
 # message:new or message:updated; `idle()` waits until no sync is due or on its way.
-SYNC = """async (script) => {
+SYNC = """
   const { ConversationStore } = await import("/static/js/chat/store.js");
   const { Sync } = await import("/static/js/chat/sync.js");
   const server = {
@@ -54,16 +54,13 @@ SYNC = """async (script) => {
     while (sync.gapTimers.size || sync.inFlight.size) await new Promise((resolve) => setTimeout(resolve, 5));
   };
   const shown = () => thread.messages.map((m) => m.body);
-  const AsyncFunction = (async () => {}).constructor;
-  return new AsyncFunction("server", "thread", "sync", "live", "load", "idle", "shown", script)(
-    server, thread, sync, live, load, idle, shown);
-}"""
+"""
 
 
 @pytest.fixture
 def run(module_page):
     """Run an async script body with server, thread, sync, live, load, idle and shown() in scope."""
-    return lambda script: module_page.evaluate(SYNC, script)
+    return module_script_runner(module_page, SYNC)
 
 
 def test_a_live_event_before_the_reconnect_sync_does_not_move_the_cursor_past_a_missed_one(run):

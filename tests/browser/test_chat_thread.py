@@ -1,24 +1,75 @@
-"""static/js/chat/thread.js in Chromium: the tail and a detached window of one conversation's
-messages (a jump far back): where each change lands, how the window joins the tail, and the live
-changes held while a history request is out."""
+"""static/js/chat/thread.js in Chromium: one conversation's messages, every one once and in seq
+order, the revisions it has applied, and the tail and a detached window of them (a jump far back):
+where each change lands, how the window joins the tail, and the live changes held while a history
+request is out."""
 from __future__ import annotations
 
 import pytest
 
+from tests.browser.helpers import module_script_runner
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-THREAD = """async (script) => {
+THREAD = """
   const { Thread } = await import("/static/js/chat/thread.js");
   const message = (seq, revision = seq, body = "m" + seq) => ({ id: seq, seq, revision, body, conversation_id: 1 });
   const range = (low, high) => Array.from({ length: high - low + 1 }, (_, index) => message(low + index));
   const seqs = (thread) => thread.messages.map((m) => m.seq);
-  return (new Function("Thread", "message", "range", "seqs", script))(Thread, message, range, seqs);
-}"""
+"""
 
 
 @pytest.fixture
 def run(module_page):
-    return lambda script: module_page.evaluate(THREAD, script)
+    """Run a script body with Thread, message(seq, revision, body), range(low, high) and seqs(thread) in scope."""
+    return module_script_runner(module_page, THREAD)
+
+
+def test_messages_land_once_in_seq_order_and_newer_revisions_win(run):
+    result = run("""
+        const thread = new Thread(1);
+        const outcomes = [message(3, 3), message(1, 1), message(2, 2), message(2, 2),
+                          message(2, 5, "edited"), message(2, 4, "stale")].map((m) => thread.apply(m));
+        return { outcomes, seqs: seqs(thread), second: thread.byId.get(2).body };
+    """)
+    assert result == {"outcomes": ["inserted", "inserted", "inserted", None, "replaced", None],
+                      "seqs": [1, 2, 3], "second": "edited"}
+
+
+def test_every_applied_message_counts_for_the_watermark_shown_superseded_or_below_the_history(run):
+    result = run("""
+        const thread = new Thread(1);
+        thread.applyHistory([message(40, 41), message(39, 39)], true);
+        thread.revisions.coveredUpTo(41);  // what the newest page proved
+        const outcomes = [
+            thread.apply(message(41, 42)),          // new
+            thread.apply(message(5, 43)),           // an edit below the loaded history
+            thread.apply(message(40, 45, "new")),   // an edit ahead of revision 44
+        ];
+        const beforeLate = [thread.revisions.watermark, thread.revisions.hasGap];
+        outcomes.push(thread.apply(message(40, 44, "old")));  // 44, late: older than what is shown
+        outcomes.push(thread.apply(message(41, 42)));          // a duplicate
+        return { outcomes, beforeLate, watermark: thread.revisions.watermark, gap: thread.revisions.hasGap,
+                 body: thread.byId.get(40).body, seqs: seqs(thread) };
+    """)
+    assert result == {"outcomes": ["inserted", None, "replaced", None, None], "beforeLate": [43, True],
+                      "watermark": 45, "gap": False, "body": "new", "seqs": [39, 40, 41]}
+
+
+def test_changes_below_the_loaded_history_wait_for_load_older(run):
+    result = run("""
+        const thread = new Thread(1);
+        thread.apply(message(40, 40));  // a live event before the first page
+        thread.apply(message(5, 41));   // an edit far below it: dropped with the first page
+        thread.applyHistory([message(40, 40), message(39, 39)], true);
+        const afterFirstPage = seqs(thread);
+        const belowFloor = thread.apply(message(7, 42));
+        thread.applyHistory([message(7, 42), message(6, 6)], false);
+        const whenComplete = thread.apply(message(1, 43));
+        return { afterFirstPage, belowFloor, whenComplete, seqs: seqs(thread),
+                 floor: thread.floorSeq, hasMore: thread.hasMore };
+    """)
+    assert result == {"afterFirstPage": [39, 40], "belowFloor": None, "whenComplete": "inserted",
+                      "seqs": [1, 6, 7, 39, 40], "floor": 6, "hasMore": False}
 
 
 def test_changes_land_in_the_window_the_tail_or_nowhere(run):

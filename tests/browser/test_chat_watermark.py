@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.helpers import module_script_runner
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-WATERMARK = """async (script) => {
+WATERMARK = """
   const { RevisionWatermark } = await import("/static/js/chat/watermark.js");
-  return (new Function("RevisionWatermark", script))(RevisionWatermark);
-}"""
+"""
 
 
 @pytest.fixture
 def run(module_page):
     """Run a script body with RevisionWatermark in scope."""
-    return lambda script: module_page.evaluate(WATERMARK, script)
+    return module_script_runner(module_page, WATERMARK)
 
 
 def test_the_next_revision_advances_it_and_a_later_one_waits_for_those_between(run):
