@@ -174,6 +174,7 @@ def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     group = owner.api("POST", "/groups", json={"name": name, "visibility": "public",
                                                "description": "Everyone welcome"}).json()["conversation"]
     post(owner, group["id"], "Doors open at <nine>")
+    post(owner, group["id"], "Bring **snacks** and `cups`")  # previewed as it reads, as the sidebar does
     visitor = chat_page()
     visitor.register(f"vi{uuid.uuid4().hex[:8]}", "Vic Visitor")
 
@@ -185,7 +186,8 @@ def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     expect(preview).to_be_visible()
     expect(visitor.page.locator("#group-preview-title")).to_have_text(name)
     expect(visitor.page.locator("#group-preview-count")).to_have_text("1 member")
-    expect(visitor.page.locator("#group-preview-messages .preview-text")).to_have_text(["Doors open at <nine>"])
+    expect(visitor.page.locator("#group-preview-messages .preview-text")).to_have_text(["Doors open at <nine>",
+                                                                                         "Bring snacks and cups"])
     # Previewing joined nothing: the server's member list (the preview's answer is shown, so its
     # request is over), not only the sidebar, which a join would reach later over the socket.
     members = owner.api("GET", f"/conversations/{group['id']}/members").json()["members"]

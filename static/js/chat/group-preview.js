@@ -4,15 +4,11 @@
 import { api } from "./api.js";
 import { $, el, messageTime } from "./dom.js";
 import { displayName, groupAvatar } from "./avatars.js";
-import { noteText } from "./system-notes.js";
-import { excerpt, removedText } from "./message-format.js";
+import { messageLine } from "./message-format.js";
 import { nt, t } from "../i18n.js";
 
 function previewLine(message) {
-  let text;
-  if (message.removed) text = removedText(message);
-  else if (message.system) text = noteText(message.system) ?? message.body;
-  else text = excerpt(message);
+  const text = messageLine(message);
   const sender = displayName(message.sender);
   return el("li", { className: message.sender ? "preview-message" : "preview-message note", dataset: { id: message.id } }, [
     sender ? el("strong", { className: "preview-sender", text: sender }) : null,

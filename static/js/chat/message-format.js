@@ -6,6 +6,7 @@
 
 import markdownit from "../../vendor/markdown-it.js";
 import { el } from "./dom.js";
+import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
 
 const parser = markdownit("zero", { html: false, linkify: true })
@@ -15,6 +16,7 @@ parser.linkify.set({ fuzzyLink: true, fuzzyEmail: true }); // "example.com" and 
 const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
 const INLINE_TAGS = { strong_open: "strong", em_open: "em" };
 const BLOCK_TOKENS = new Set(["fence", "code_block"]);
+const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
 
 /** The address of a link if its scheme is allowed, else null (the link stays text). */
 function safeHref(href) {
@@ -122,4 +124,18 @@ export function plainText(text) {
     }
   }
   return parts.join("\n");
+}
+
+/** A message as one line of plain text, where only a line fits (the sidebar's preview, a group's
+ *  preview): removed, a membership note's sentence, or the text as it reads after its file's label. */
+export function messageLine(message) {
+  if (message.removed) return removedText(message);
+  if (message.system) return noteText(message.system) ?? message.body;
+  let text = plainText(message.body);
+  if (message.attachment) {
+    const name = message.attachment.filename; // none once an operator deleted the file
+    const file = name ? `${ATTACHMENT_LABELS[message.kind] || t("File")}: ${name}` : t("File removed");
+    text = `${file}${text ? " · " + text : ""}`;
+  }
+  return text.replace(/\s+/g, " ").trim();
 }

@@ -2,25 +2,16 @@
 
 import { $, el, initial, shortTime } from "./dom.js";
 import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
-import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
-import { plainText, removedText } from "./message-format.js";
-
-const ATTACHMENT_LABELS = { image: t("Photo"), voice: t("Voice message"), video: t("Video"), file: t("File") };
+import { messageLine } from "./message-format.js";
 
 function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
-  if (message.system && !message.removed) return noteText(message.system) ?? message.body; // a membership note
-  if (message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
-  if (message.removed) return removedText(message);
-  let text = plainText(message.body); // as the message reads: no ** or ` (message-format.js)
-  if (message.attachment) {
-    const name = message.attachment.filename; // none once an operator deleted the file
-    const file = name ? `${ATTACHMENT_LABELS[message.kind] || t("File")}: ${name}` : t("File removed");
-    text = `${file}${text ? " · " + text : ""}`;
-  }
-  text = text.replace(/\s+/g, " ").trim();
+  const note = message.system && !message.removed; // a membership note: no sender to name or block
+  if (!note && message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
+  const text = messageLine(message); // as the message reads: no ** or ` (message-format.js)
+  if (note || message.removed) return text;
   if (message.sender && message.sender.id === me.id) return t("You: {text}", { text });
   if (conversation.kind === "group" && message.sender) {
     return `${displayName(message.sender)}: ${text}`;
