@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.integration  # starts two gunicorn servers: not among the unit tests (README)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
