@@ -330,22 +330,8 @@ def read_receipt_viewers(reader_id: int, viewer_ids: Iterable[int]) -> set[int]:
 
 def visible_readers(viewer_id: int, reader_ids: Iterable[int]) -> set[int]:
     """Which of `reader_ids` let `viewer_id` see how far they have read (may_see_read_receipts for
-    one viewer and many readers: a group's receipts), in five queries per 500 of them."""
-    readers = set(reader_ids)
-    allowed = {viewer_id} & readers
-    readers.discard(viewer_id)
-    if privacy_of(viewer_id).read_receipts == "nobody" or not readers:
-        return allowed
-    for chunk in _chunks(sorted(readers), 500):
-        refused = _blocked_either_way(viewer_id, chunk)
-        settings = dict(db.session.execute(db.select(PrivacySettings.user_id, PrivacySettings.read_receipts)
-                                           .where(PrivacySettings.user_id.in_(chunk))).all())
-        contacts = set(db.session.execute(db.select(Contact.user_id).where(
-            Contact.contact_id == viewer_id, Contact.user_id.in_(chunk))).scalars())
-        allowed |= {reader for reader in chunk if reader not in refused and (
-            settings.get(reader, "everyone") == "everyone"
-            or (settings.get(reader) == "contacts" and reader in contacts))}
-    return allowed
+    one viewer and many readers: a group's receipts)."""
+    return _visible_to(viewer_id, reader_ids, "read_receipts")
 
 
 def _audience(subject_id: int, viewer_ids: Iterable[int], setting: str) -> set[int]:
@@ -376,22 +362,29 @@ def _blocked_either_way(user_id: int, others: list[int]) -> set[int]:
 
 
 def visible_presences(viewer_id: int, subject_ids: Iterable[int]) -> set[int]:
-    """Whose presence among `subject_ids` the viewer may see: may_see_presence's rule (_shared_with)
-    the other way round, for a member list or a sidebar, in five queries per 500 of them."""
-    subjects = set(subject_ids)
-    allowed = {viewer_id} & subjects
-    subjects.discard(viewer_id)
-    if not subjects or privacy_of(viewer_id).last_seen == "nobody":  # hides their own: sees nobody's
+    """Whose presence among `subject_ids` the viewer may see (may_see_presence for one viewer and
+    many subjects: a member list or a sidebar)."""
+    return _visible_to(viewer_id, subject_ids, "last_seen")
+
+
+def _visible_to(viewer_id: int, owner_ids: Iterable[int], setting: str) -> set[int]:
+    """Whose `setting` among `owner_ids` the viewer may see: _shared_with's rule for one viewer and
+    many owners (_audience's the other way round), in five queries per 500 of them."""
+    owners = set(owner_ids)
+    allowed = {viewer_id} & owners
+    owners.discard(viewer_id)
+    if not owners or getattr(privacy_of(viewer_id), setting) == "nobody":  # hides their own: sees nobody's
         return allowed
-    for chunk in _chunks(sorted(subjects), 500):
+    column = getattr(PrivacySettings, setting)
+    for chunk in _chunks(sorted(owners), 500):
         refused = _blocked_either_way(viewer_id, chunk)
-        audiences = dict(db.session.execute(db.select(PrivacySettings.user_id, PrivacySettings.last_seen).where(
-            PrivacySettings.user_id.in_(chunk), PrivacySettings.last_seen != "everyone")).all())
+        audiences = dict(db.session.execute(db.select(PrivacySettings.user_id, column).where(
+            PrivacySettings.user_id.in_(chunk), column != "everyone")).all())
         contacts = set(db.session.execute(db.select(Contact.user_id).where(
             Contact.contact_id == viewer_id, Contact.user_id.in_(
-                [subject for subject, audience in audiences.items() if audience == "contacts"]))).scalars())
-        allowed |= {subject for subject in chunk if subject not in refused
-                    and (audiences.get(subject, "everyone") == "everyone" or subject in contacts)}
+                [owner for owner, audience in audiences.items() if audience == "contacts"]))).scalars())
+        allowed |= {owner for owner in chunk if owner not in refused
+                    and (audiences.get(owner, "everyone") == "everyone" or owner in contacts)}
     return allowed
 
 
