@@ -2,9 +2,11 @@
 conversation (a gap is read from the database), once each, and only to those who follow."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from actions.messages import send_message
 from events.facts import SignedInElsewhere
@@ -134,3 +136,10 @@ def test_connections_are_told_when_live_delivery_is_degraded_and_back(app, alice
 
     app.extensions["realtime_deliveries"].bus_status_changed("degraded")  # what the bus calls (realtime.bus)
     assert app.extensions["gateway_delivery"].bus_state == app.extensions["socketio_delivery"].bus_state == "degraded"
+
+
+def test_every_close_reason_is_documented():
+    """docs/gateway.md's `closed` push lists every errorCode a connection may be closed with (its contract)."""
+    row = next(line for line in (Path(__file__).resolve().parents[2] / "docs" / "gateway.md").read_text(
+        encoding="utf-8").splitlines() if line.startswith("| `closed` |"))
+    assert set(CLOSE_REASONS) <= set(re.findall(r"`(\w+)`", row)), row
