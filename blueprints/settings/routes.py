@@ -51,6 +51,11 @@ def end_other_sessions():
     return redirect(url_for("settings.index"))
 
 
+# A token's name is refused as `invalid_name`, the code of a group's name too, which i18n.errors.FIELD_TEXTS
+# words for groups ("Give the group a name of 1 to 80 characters"): this form says its own.
+TOKEN_NAME_TEXT = _l("A token name has 1 to 64 characters, without control characters.")
+
+
 @bp.post("/settings/tokens")
 @login_required
 def create_token():
@@ -61,7 +66,7 @@ def create_token():
         limit_token_creation(current_user)
         issued = issue_api_token(current_user, name=name, days=days)
     except ActionError as error:
-        flash(error_text(error.code, error.message), "error")
+        flash(str(TOKEN_NAME_TEXT) if error.code == "invalid_name" else error_text(error.code, error.message), "error")
         return _page(status=error.status)
     return _page(issued=issued, status=201)
 
