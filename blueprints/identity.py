@@ -225,7 +225,9 @@ def socket_principal() -> Principal | None:
 
 
 def socket_user_id() -> int | None:
-    """The connected socket's user, whatever became of them since (for the disconnect)."""
+    """The connected socket's user as remembered at connect, whatever became of them since: for the
+    disconnect, and for what is asked before the principal is read again (the send rate:
+    blueprints.chat.socket_support's `admit`)."""
     remembered = session.get(SOCKET_KEY)
     return remembered[2] if remembered is not None else None
 
