@@ -8,11 +8,10 @@
 import { api, query } from "./api.js";
 import { $, debounce, el, toast } from "./dom.js";
 import { displayName, groupAvatar, personAvatar, rememberPerson } from "./avatars.js";
-import { presenceLabel, presenceState } from "./presence.js";
+import { memberItem } from "./presence-view.js";
 import { nt, t } from "../i18n.js";
 
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
-const ROLE_LABELS = { owner: t("Owner"), admin: t("Admin"), member: t("Member") };
 
 export class GroupPanel {
   constructor({ me, presenceOf, confirm, onLeft, onMember }) {
@@ -91,21 +90,9 @@ export class GroupPanel {
   renderMembers(myRole) {
     const members = [...(this.members?.values() || [])].sort((first, second) =>
       (ROLE_ORDER[first.role] ?? 3) - (ROLE_ORDER[second.role] ?? 3) || displayName(first).localeCompare(displayName(second)));
-    $("#group-panel-members").replaceChildren(...members.map((member) => {
-      const entry = this.presenceOf(member.id);
-      const own = member.id === this.me.id;
-      return el("li", { className: "member-item", dataset: { userId: member.id, role: member.role } }, [
-        personAvatar(member),
-        el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
-        el("span", { className: "member-text" }, [
-          el("span", { className: "member-name", text: own ? t("You") : displayName(member),
-            dataset: own ? {} : { nameUser: member.id } }),
-          el("span", { className: "member-presence", text: presenceLabel(entry) }),
-        ]),
-        el("span", { className: "member-role", text: ROLE_LABELS[member.role] || member.role }),
-        own || this.conversation.archived ? null : this.memberActions(member, myRole),
-      ]);
-    }));
+    $("#group-panel-members").replaceChildren(...members.map((member) => memberItem(member, {
+      me: this.me, entry: this.presenceOf(member.id),
+      actions: member.id === this.me.id || this.conversation.archived ? null : this.memberActions(member, myRole) })));
   }
 
   /** What the caller may do to a member: admins promote members and remove them; owners anything. */

@@ -8,6 +8,26 @@ import { nt, t } from "../i18n.js";
 import { presenceLabel, presenceState } from "./presence.js";
 
 const POLL_MS = 60_000;
+const ROLE_LABELS = { owner: t("Owner"), admin: t("Admin"), member: t("Member") };
+
+/** A member as both member lists show one (this file's dialog, the group panel): picture, presence
+ *  dot, name ("You" for oneself) over presence, the role when `withRole` says so, then `actions`. */
+export function memberItem(member, { me, entry, withRole = true, actions = null }) {
+  const own = member.id === me.id;
+  const state = presenceState(entry);
+  return el("li", { className: "member-item", dataset: { userId: member.id, presence: state,
+    ...(member.role ? { role: member.role } : {}) } }, [
+    personAvatar(member),
+    el("span", { className: "presence-dot", dataset: { state }, attrs: { "aria-hidden": "true" } }),
+    el("span", { className: "member-text" }, [
+      el("span", { className: "member-name", text: own ? t("You") : displayName(member),
+        dataset: own ? {} : { nameUser: member.id } }),
+      el("span", { className: "member-presence", text: presenceLabel(entry) }),
+    ]),
+    withRole ? el("span", { className: "member-role", text: ROLE_LABELS[member.role] || member.role }) : null,
+    actions,
+  ]);
+}
 
 export class PresenceView {
   constructor({ me, book }) {
@@ -118,18 +138,7 @@ export class PresenceView {
     const members = [...(this.members?.values() || [])]
       .sort((first, second) => rank(first) - rank(second) || displayName(first).localeCompare(displayName(second)));
     $("#members-title").textContent = this.conversation?.title || t("Members");
-    $("#members-list").replaceChildren(...members.map((member) => {
-      const entry = this.entryOf(member.id);
-      return el("li", { className: "member-item", dataset: { userId: member.id, presence: presenceState(entry) } }, [
-        personAvatar(member),
-        el("span", { className: "presence-dot", dataset: { state: presenceState(entry) }, attrs: { "aria-hidden": "true" } }),
-        el("span", { className: "member-text" }, [
-          el("span", { className: "member-name", text: member.id === this.me.id ? t("You") : displayName(member) }),
-          el("span", { className: "member-presence", text: presenceLabel(entry) }),
-        ]),
-        member.role && member.role !== "member"
-          ? el("span", { className: "member-role", text: member.role === "owner" ? t("owner") : t("admin") }) : null,
-      ]);
-    }));
+    $("#members-list").replaceChildren(...members.map((member) => memberItem(member,
+      { me: this.me, entry: this.entryOf(member.id), withRole: Boolean(member.role) && member.role !== "member" })));
   }
 }
