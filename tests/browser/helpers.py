@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.servers import ChatUser
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import ChatPage
 
 # Every page of the context reports its securitypolicyviolation events through this binding.
 CSP_BINDING = "reportCspViolation"
@@ -51,24 +54,26 @@ def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None) -> 
     return response.json()["conversation"]
 
 
+def open_as(chat_page: Callable[[], ChatPage], account: ChatUser, conversation_id: int) -> ChatPage:
+    """A new chat page (the `chat_page` fixture's) where `account` logged in and opened `conversation_id`."""
+    chat = chat_page()
+    chat.log_in(account.username)
+    chat.open(conversation_id)
+    return chat
+
+
 def alone_in_a_group(chat_page, api_user):
     """Alice, the only member of a private group, on the chat page with it open."""
     account = api_user("al")
     group = group_with(account)["id"]
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group)
-    return account, group, alice
+    return account, group, open_as(chat_page, account, group)
 
 
 def two_in_a_group(chat_page, api_user):
     """Alice and Bob in a private group, each on the chat page with it open."""
     alice_account, bob_account = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob_account)["id"]
-    alice, bob = chat_page(), chat_page()
-    for chat, account in ((alice, alice_account), (bob, bob_account)):
-        chat.log_in(account.username)
-        chat.open(group)
+    alice, bob = open_as(chat_page, alice_account, group), open_as(chat_page, bob_account, group)
     return alice_account, bob_account, group, alice, bob
 
 

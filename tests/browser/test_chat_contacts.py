@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -78,9 +78,7 @@ def test_blocking_from_the_report_dialog_hides_their_messages(chat_page, api_use
     post(bob_account, group["id"], "a friendly word")
     direct = alice_account.api("POST", "/direct", json={"user_id": carol_account.id}).json()["conversation"]
     post(carol_account, direct["id"], "psst, " + spam)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     theirs = alice.message_with(spam).locator("xpath=ancestor::li")
     theirs.hover()
     theirs.get_by_role("button", name="Report message").click()

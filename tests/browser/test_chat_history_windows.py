@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 from tests.servers import ChatUser, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -208,9 +208,7 @@ def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_use
     post_reply(bob, group, "about that", original["id"])
     assert bob.api("DELETE", f"/messages/{original['id']}").ok
     read_all(alice_account, group)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
 
     quote = alice.page.locator("#message-list .reply-quote")
     expect(quote).to_have_text("message deleted")
@@ -239,9 +237,7 @@ def test_messages_arriving_while_the_window_is_not_focused_are_read_when_it_is(c
     group = group_with(bob, alice_account)["id"]
     post(bob, group, "before")
     read_all(alice_account, group)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
     unfocus(alice)
 
     post(bob, group, "while away one")

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -22,9 +22,7 @@ def test_reply_quote_and_jump_to_an_original_far_back(chat_page, api_user):
     for number in range(70):  # more than the first page (50): the original is not loaded at first
         post(bob, group, f"filler {number}")
     last = post(bob, group, "the latest")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
 
     latest = alice.page.locator(f"#message-list .message[data-id='{last['id']}']")
     latest.hover()  # the actions show on hover (or focus), as WhatsApp Web's menu does
@@ -84,9 +82,7 @@ def test_reactions_from_the_page_and_live(chat_page, api_user):
     alice_account, bob = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob)["id"]
     message = post(bob, group, "ship it?")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
     item = alice.page.locator(f"#message-list .message[data-id='{message['id']}']")
     item.hover()
     item.get_by_role("button", name="React to message").click()

@@ -13,6 +13,7 @@ from tests.browser.helpers import (
     assert_nothing_went_wrong,
     expect_signed_out_notice,
     group_with,
+    open_as,
     page_user_id,
     post,
     stored_bodies,
@@ -114,9 +115,7 @@ def test_markup_in_messages_is_shown_as_text(chat_page, api_user):
 def test_shift_enter_adds_a_line_and_enter_sends(chat_page, api_user):
     account = api_user("al")
     group = group_with(account)
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, account, group["id"])
 
     composer = alice.page.locator("#composer-input")
     composer.click()
@@ -139,9 +138,7 @@ def test_scrolling_up_loads_older_messages_each_once(chat_page, api_user):
     group = group_with(account)
     for number in range(1, 121):
         post(account, group["id"], f"seeded {number:03d}")
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, account, group["id"])
     expect(alice.messages).to_have_count(50)
     assert alice.shown_seqs() == list(range(71, 121))
 
@@ -162,9 +159,7 @@ def test_after_a_reconnect_missed_changes_appear_once(chat_page, api_user):
     group = group_with(alice_account, bob_account)
     first = post(bob_account, group["id"], "before one")
     second = post(bob_account, group["id"], "before two")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     expect(alice.messages).to_have_count(2)
 
     alice.context.set_offline(True)
@@ -237,9 +232,7 @@ def test_reading_in_one_tab_clears_the_badge_in_the_other(chat_page, api_user):
 def test_a_refused_message_and_a_refused_form_show_the_servers_error(chat_page, api_user):
     account = api_user("al")
     group = group_with(account)
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, account, group["id"])
 
     # Refused by the server (the page checks only the length): the text comes back to the composer.
     alice.type_and_send("a bell \u0007 rings")
@@ -261,9 +254,7 @@ def test_a_refused_message_and_a_refused_form_show_the_servers_error(chat_page, 
 def test_renaming_leaving_and_removal_reach_the_page_live(chat_page, api_user):
     alice_account, bob_account = api_user("al"), api_user("bob")
     kept, left = group_with(alice_account, bob_account), group_with(alice_account, bob_account)
-    bob = chat_page()
-    bob.log_in(bob_account.username)
-    bob.open(kept["id"])
+    bob = open_as(chat_page, bob_account, kept["id"])
 
     renamed = alice_account.api("PATCH", f"/groups/{kept['id']}", json={"name": "Renamed team"})
     assert renamed.ok, renamed.text
@@ -336,9 +327,7 @@ LOSE_FIRST_ACK = """() => {
 def test_a_message_whose_ack_was_lost_shows_once_after_reconnect(chat_page, api_user):
     account = api_user("al")
     group = group_with(account)
-    alice = chat_page()
-    alice.log_in(account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, account, group["id"])
     alice.page.evaluate(LOSE_FIRST_ACK)
 
     alice.type_and_send("did this arrive?")
@@ -426,9 +415,7 @@ def test_a_page_whose_session_ended_goes_to_the_login_page(chat_page, api_user):
 def test_what_operators_do_reaches_the_page_live(chat_page, api_user, operator):
     alice_account, bob_account = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob_account)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     rude = post(bob_account, group["id"], "something rude")
     expect(alice.message_with("something rude")).to_have_count(1)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -34,9 +34,7 @@ def own_message_in_direct_chat(chat_page, api_user, text: str):
     her account, bob, the chat's id, the message's ticks, its seq)."""
     alice_account, bob = api_user("al"), api_user("bob")
     chat_id = direct_chat(alice_account, bob)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(chat_id)
+    alice = open_as(chat_page, alice_account, chat_id)
     alice.type_and_send(text)
     ticks = alice.page.locator("#message-list .message.own .ticks")
     expect(ticks).to_have_attribute("data-state", "sent")  # stored; none of bob's clients has it
@@ -66,9 +64,7 @@ def test_a_group_shows_who_read_and_the_page_acks_delivery_without_reading(chat_
     alice_account, bob, carol = api_user("al"), api_user("bob"), api_user("carol")
     group = group_with(alice_account, bob, carol)
     elsewhere = direct_chat(bob, alice_account)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     alice.type_and_send("lunch?")
     own = alice.page.locator("#message-list .message.own")
     expect(own.locator(".ticks")).to_have_attribute("data-state", "sent")

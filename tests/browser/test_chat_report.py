@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -27,9 +27,7 @@ def test_a_member_reports_a_message_and_the_operators_see_it(chat_page, api_user
     group = group_with(alice_account, bob_account)
     spam = f"cheap watches {uuid.uuid4().hex[:6]}"
     post(bob_account, group["id"], spam)
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     alice.type_and_send("my own words")
     expect(alice.messages).to_have_count(2)
     theirs, mine = alice.messages.first, alice.messages.last

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -191,9 +191,7 @@ def test_the_page_resyncs_from_its_watermark_after_a_live_message_overtakes_the_
     alice_account, bob_account = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob_account)
     post(alice_account, group["id"], "seen")
-    bob = chat_page()
-    bob.log_in(bob_account.username)
-    bob.open(group["id"])
+    bob = open_as(chat_page, bob_account, group["id"])
     expect(bob.messages).to_have_count(1)
     bob.page.evaluate(HOLD_LIST_AND_RECORD_SYNCS)
 

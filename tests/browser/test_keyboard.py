@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -29,9 +29,7 @@ def alice_in_a_group(chat_page, api_user, *lines: tuple[str, str]):
     group = group_with(alice, bob)
     for who, text in lines:
         post(alice if who == "alice" else bob, group["id"], text)
-    chat = chat_page()
-    chat.log_in(alice.username)
-    chat.open(group["id"])
+    chat = open_as(chat_page, alice, group["id"])
     expect(chat.messages).to_have_count(len(lines))
     return chat
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -66,9 +66,7 @@ def test_day_separators_in_the_profile_zone_runs_of_one_sender_and_no_own_name(c
     for author, body, moment in plan:
         backdate(live_server, post(author, group, body)["id"], moment)
 
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
     expect(alice.messages).to_have_count(len(plan))
     assert item_classes(alice) == [
         ["day", english_date(earlier_day)],
@@ -126,9 +124,7 @@ def test_a_window_far_back_and_older_pages_put_in_above_keep_one_separator_per_d
     assert bob.api("POST", f"/conversations/{group}/messages",
                    json={"body": "about m0", "reply_to": first["id"]}).status_code == 201
 
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
     expect(alice.messages).to_have_count(50)  # the newest page
     separators = alice.page.locator("#message-list .day-separator")
     expect(separators).to_have_text(["Today"])
@@ -182,9 +178,7 @@ def test_links_and_light_formatting_never_make_html_of_a_message(chat_page, api_
         post(bob, group, body)
     post(bob, group, f"**bold @{alice_account.username}** _it_ `a<b>` see https://example.org/a?b=1 or "
                      "mail ops@example.org\n\n\n```\nline <1>\n  line 2\n```\nafter")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group)
+    alice = open_as(chat_page, alice_account, group)
     expect(alice.messages).to_have_count(len(XSS_CORPUS) + 1)
 
     elements = alice.page.eval_on_selector_all("#message-list .message-body *", """nodes => nodes.map(node =>

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -27,9 +27,7 @@ def test_the_profile_card_opens_from_a_name_and_acts_on_the_person(chat_page, ap
                                           "time_zone": "Asia/Shanghai"})
     group = group_with(alice_account, bob_account)
     post(bob_account, group["id"], f"hello {uuid.uuid4().hex[:6]}")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     theirs = alice.messages.first
     avatar = theirs.locator("img.message-avatar")
     expect(avatar).to_have_attribute("src", f"/api/users/{bob_account.id}/avatar?v=" + avatar.get_attribute(
@@ -90,9 +88,7 @@ def test_a_new_picture_reaches_an_open_page_and_the_own_card_links_to_settings(c
     alice_account, bob_account = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob_account)
     post(bob_account, group["id"], "before the picture")
-    alice = chat_page()
-    alice.log_in(alice_account.username)
-    alice.open(group["id"])
+    alice = open_as(chat_page, alice_account, group["id"])
     avatar = alice.messages.first.locator("img.message-avatar")
     before = avatar.get_attribute("src")
     uploaded = bob_account.api("POST", "/me/avatar", files={"file": ("b.png", png(90, 90, "blue"), "image/png")})
