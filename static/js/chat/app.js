@@ -94,7 +94,7 @@ export class ChatApp {
     this.dialogs = new Dialogs({ store: this.store, onConversation: (conversation) => this.adopt(conversation) });
     this.groupPanel = new GroupPanel({ me, presenceOf: (userId) => this.presenceView.entryOf(userId),
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button),
-      onLeft: (id) => this.forget(id, "left"), onMember: (id, member) => this.header.memberChanged(id, member) });
+      onLeave: (id, report) => this.leave(id, report), onMember: (id, member) => this.header.memberChanged(id, member) });
     this.contacts = new Contacts({ me, onChat: (conversation) => this.adopt(conversation),
       onBlocksChanged: () => this.blocksChanged(),
       presenceOf: (userId) => this.presence.get(userId), notePresence: (entries) => this.presence.note(entries) });
@@ -495,10 +495,11 @@ export class ChatApp {
     return ack;
   }
 
-  async leave(conversationId) {
+  /** Leave a group (the header's button, the group panel's): `report` shows a refusal. */
+  async leave(conversationId, report = toast) {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
-    // The open group's (the header's button): the last owner is told who takes over (group-panel.js).
+    // The open group's: the last owner is told who takes over (group-panel.js).
     const confirmed = await this.dialogs.confirm(t("Leave {title}?", { title: conversation.title }),
       this.groupPanel.leaveWarning(), t("Leave group"));
     if (!confirmed) return;
@@ -506,7 +507,7 @@ export class ChatApp {
       await api("POST", `/groups/${conversationId}/leave`);
       this.forget(conversationId, "left");
     } catch (error) {
-      toast(error.message);
+      report(error.message);
     }
   }
 

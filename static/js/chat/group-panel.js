@@ -14,11 +14,13 @@ import { nt, t } from "../i18n.js";
 const ROLE_ORDER = { owner: 0, admin: 1, member: 2 };
 
 export class GroupPanel {
-  constructor({ me, presenceOf, confirm, onLeft, onMember }) {
+  constructor({ me, presenceOf, confirm, onLeave, onMember }) {
     this.me = me;
     this.presenceOf = presenceOf; // (user id) -> presence entry (presence.js)
     this.confirm = confirm; // (title, text, button) -> Promise<boolean> (dialogs.js)
-    this.onLeft = onLeft; // (conversation id) the page forgets the group
+    // (conversation id, report) asks, leaves and forgets the group as the header's Leave does (app.js);
+    // a refusal is reported here. Leaving closes the conversation, and with it this panel.
+    this.onLeave = onLeave;
     this.onMember = onMember; // (conversation id, member) a member added or changed by our own request
     this.dialog = $("#group-panel");
     this.conversation = null;
@@ -26,7 +28,8 @@ export class GroupPanel {
     $("#group-info-button").addEventListener("click", () => this.open());
     $("#group-edit-form").addEventListener("submit", (event) => this.saveDetails(event));
     $("#group-add-search").addEventListener("input", debounce(() => this.searchPeople(), 250));
-    $("#group-panel-leave").addEventListener("click", () => this.leave());
+    $("#group-panel-leave").addEventListener("click",
+      () => this.onLeave(this.conversation.id, (message) => this.setError(message)));
     $("#group-panel-delete").addEventListener("click", () => this.deleteGroup());
   }
 
@@ -204,16 +207,6 @@ export class GroupPanel {
     const heir = others.find((member) => member.role === "admin") || others[0];
     return t("You are its only owner: {name} will own it. To choose someone else, make them owner first.",
       { name: displayName(heir) });
-  }
-
-  async leave() {
-    const conversation = this.conversation;
-    const text = this.leaveWarning();
-    if (!(await this.confirm(t("Leave {title}?", { title: conversation.title }), text, t("Leave group")))) return;
-    const answer = await this.attempt(() => api("POST", `/groups/${conversation.id}/leave`));
-    if (!answer) return;
-    this.dialog.close();
-    this.onLeft(conversation.id);
   }
 
   async deleteGroup() {
