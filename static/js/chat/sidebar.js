@@ -51,8 +51,9 @@ export class Sidebar {
     const conversations = this.store.sorted()
       .filter((conversation) => !needle || (conversation.title || "").toLowerCase().includes(needle));
     this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
-    const filtered = this.store.conversations.size > 0 && !conversations.length;
-    this.empty.hidden = this.store.conversations.size > 0 && !filtered;
+    // Shown when nothing is listed: no conversations yet, or none matches the filter.
+    const filtered = !conversations.length && this.store.conversations.size > 0;
+    this.empty.hidden = conversations.length > 0;
     this.empty.textContent = filtered ? t("No conversations match “{filter}”.", { filter: this.filterInput.value.trim() })
       : this.emptyText;
     const unread = [...this.store.conversations.values()].reduce((total, c) => total + (c.unread_count || 0), 0);
