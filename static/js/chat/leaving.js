@@ -22,7 +22,7 @@ export function guardLeaving({ outbox, drafts, confirm, connection }) {
   form?.addEventListener("submit", async (event) => {
     if (confirmed) return;
     event.preventDefault();
-    const unsent = [...outbox.entries.values()].length;
+    const unsent = outbox.entries.size; // failed ones too: logging out deletes them as well
     if (unsent && !(await confirm(t("Log out with unsent messages?"),
       nt("{count} message is not sent yet: logging out deletes it from this browser.",
         "{count} messages are not sent yet: logging out deletes them from this browser.", unsent), t("Log out")))) return;
