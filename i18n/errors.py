@@ -4,7 +4,9 @@ the codes listed here instead, or the English message for a code not listed. The
 this table in its catalogue (i18n.client_catalogue) and applies it to every error it shows."""
 from __future__ import annotations
 
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale, gettext, lazy_gettext
+
+from i18n import local_datetime
 
 ERROR_TEXTS = {
     "account_deactivated": lazy_gettext("This account is deactivated."),
@@ -105,9 +107,6 @@ def refusal_text(error) -> str:
     """error_text, with what a suspension refusal adds (actions.accounts.AccountSuspended): until
     when, in the reader's time zone, and the operator's reason."""
     if error.code == "account_suspended" and getattr(error, "until", None) is not None:
-        from flask_babel import gettext
-
-        from i18n import local_datetime
         return gettext("This account is suspended until %(until)s. Reason: %(reason)s",
                        until=local_datetime(error.until), reason=error.reason)
     return error_text(error.code, error.message)
