@@ -9,6 +9,7 @@ import pytest
 import requests
 import socketio
 
+from tests.integration.chat import create_group
 from tests.servers import CHAT_EVENTS, ChatUser, LiveServer, RecordingSocket, own_server, wait_for
 
 pytestmark = pytest.mark.integration
@@ -54,15 +55,9 @@ def operator(server):
     return OperatorBrowser(server)
 
 
-def make_group(owner: ChatUser, *members: ChatUser) -> int:
-    response = owner.api("POST", "/groups", json={"name": "Live", "member_ids": [m.id for m in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
-
-
 def test_a_hidden_message_is_retracted_from_members_pages(server, operator, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = make_group(alice, bob)
+    group_id = create_group(alice, (bob,))
     alice_socket, bob_socket = connect(alice), connect(bob)
     sent = bob_socket.call("message:send", {"conversation_id": group_id, "body": "offensive", "client_id": "m1"})
     assert sent["ok"]

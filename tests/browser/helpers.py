@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.integration.chat import group_with
 from tests.servers import ChatUser
 
 if TYPE_CHECKING:
@@ -43,15 +44,6 @@ def module_script_runner(page: Page, prelude: str) -> Callable[[str], Any]:
     """Runs script bodies in `page` (a `module_page`) after `prelude`, which imports the static/js
     modules under test and defines the helpers the bodies use; each run returns what its body returns."""
     return lambda body: page.evaluate(f"async () => {{\n{prelude}\n{body}\n}}")
-
-
-def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None) -> dict:
-    """A private group of `owner` with `members`, named `name` (else a fresh 'Team …')."""
-    response = owner.api("POST", "/groups", json={"name": name or f"Team {uuid.uuid4().hex[:6]}",
-                                                  "visibility": "private",
-                                                  "member_ids": [member.id for member in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]
 
 
 def open_as(chat_page: Callable[[], ChatPage], account: ChatUser, conversation_id: int) -> ChatPage:

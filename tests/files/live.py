@@ -6,12 +6,6 @@ import requests
 from tests.servers import ChatUser, wait_for
 
 
-def make_group(owner: ChatUser, *members: ChatUser, name: str = "Files") -> dict:
-    response = owner.api("POST", "/groups", json={"name": name, "member_ids": [member.id for member in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]
-
-
 def upload(user: ChatUser, conversation_id: int, data: bytes, filename: str = "file.bin",
            declared: str = "application/octet-stream") -> requests.Response:
     """Upload through the server, as a multipart form with one `file` part."""

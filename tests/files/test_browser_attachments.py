@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import deliver_reports, record_csp_violations
-from tests.files.live import make_group, wait_for_thumbnail
+from tests.files.live import wait_for_thumbnail
 from tests.files.samples import ELF_BYTES, PDF_BYTES, png_bytes
+from tests.integration.chat import group_with
 from tests.servers import ChatUser
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -47,7 +48,7 @@ async (message) => {
 @pytest.fixture
 def page(browser, server):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group = make_group(alice, bob)
+    group = group_with(alice, bob)
     context = browser.new_context()
     violations = record_csp_violations(context)
     tab = context.new_page()

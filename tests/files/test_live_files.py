@@ -14,8 +14,9 @@ import requests
 from PIL import Image
 
 from tests.files.conftest import LIVE_UPLOAD_MAX_BYTES
-from tests.files.live import complete, direct_upload, download, follow, make_group, upload, wait_for_thumbnail
+from tests.files.live import complete, direct_upload, download, follow, upload, wait_for_thumbnail
 from tests.files.samples import ELF_BYTES, PDF_BYTES, jpeg_bytes, png_bytes
+from tests.integration.chat import group_with
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def people(server):
     alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
-    return alice, bob, carol, make_group(alice, bob)
+    return alice, bob, carol, group_with(alice, bob)
 
 
 def test_upload_send_and_download(server, people):

@@ -6,9 +6,10 @@ import pytest
 import requests
 
 from storage.local import LocalStorage
-from tests.files.live import direct_upload, download, follow, make_group, upload
+from tests.files.live import direct_upload, download, follow, upload
 from tests.files.samples import PDF_BYTES, tampered
 from tests.helpers import error_of
+from tests.integration.chat import group_with
 from tests.servers import LIVE_SECRET_KEY, ChatUser
 
 pytestmark = pytest.mark.integration
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def people(local_server):
     alice, bob = ChatUser.register(local_server.url), ChatUser.register(local_server.url)
-    return alice, bob, make_group(alice, bob)
+    return alice, bob, group_with(alice, bob)
 
 
 @pytest.fixture

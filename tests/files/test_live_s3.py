@@ -18,8 +18,9 @@ from app import create_app
 from extensions import db
 from models import Attachment
 from tests.files.conftest import BUCKET, CREDENTIALS
-from tests.files.live import complete, direct_upload, download, make_group, upload, wait_for_thumbnail
+from tests.files.live import complete, direct_upload, download, upload, wait_for_thumbnail
 from tests.files.samples import PDF_BYTES, png_bytes
+from tests.integration.chat import group_with
 from tests.servers import ChatUser
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def people(s3_server):
     alice, bob = ChatUser.register(s3_server.url), ChatUser.register(s3_server.url)
-    return alice, bob, make_group(alice, bob)
+    return alice, bob, group_with(alice, bob)
 
 
 def test_presigned_post_pins_key_exact_size_and_type(s3_server, people):

@@ -8,11 +8,19 @@ from collections import Counter
 from tests.servers import ChatUser, RecordingSocket, wait_for
 
 
-def create_group(owner: ChatUser, members: tuple[ChatUser, ...] = (), visibility: str = "private") -> int:
-    response = owner.api("POST", "/groups", json={"name": f"Group {uuid.uuid4().hex[:6]}", "visibility": visibility,
+def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None, visibility: str = "private") -> dict:
+    """A group of `owner` with `members` made through the API (private unless told), named `name`
+    (else a fresh 'Team …'): the conversation as the API answers it."""
+    response = owner.api("POST", "/groups", json={"name": name or f"Team {uuid.uuid4().hex[:6]}",
+                                                  "visibility": visibility,
                                                   "member_ids": [member.id for member in members]})
     assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
+    return response.json()["conversation"]
+
+
+def create_group(owner: ChatUser, members: tuple[ChatUser, ...] = (), visibility: str = "private") -> int:
+    """The id of a new group_with(owner, *members)."""
+    return group_with(owner, *members, visibility=visibility)["id"]
 
 
 def open_direct(user: ChatUser, other: ChatUser) -> int:
