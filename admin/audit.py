@@ -56,7 +56,7 @@ def _target(view, context, entry, name):
     return target_link(entry.target_type, entry.target_id)
 
 
-def _named_ids(entries: list[AuditEntry]) -> dict[str, set]:
+def named_ids(entries: list[AuditEntry]) -> dict[str, set]:
     """The ids the entries' links name, by kind: operators, targets, and ids in before and after."""
     ids = defaultdict(set)
     for entry in entries:
@@ -92,5 +92,5 @@ class AuditLogView(SecureModelView):
     def get_list(self, *args, **kwargs):
         count, entries = super().get_list(*args, **kwargs)
         # Held for the request, the rows the page names are loaded together (admin.links.load_named).
-        g.audit_named_rows = load_named(_named_ids(entries))
+        g.audit_named_rows = load_named(named_ids(entries))
         return count, entries

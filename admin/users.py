@@ -3,7 +3,7 @@ messages, reports, sessions and audit entries, and ends sessions, resets passwor
 demotes, suspends until a date, deactivates (ban) and reactivates. The password hash is never shown."""
 from __future__ import annotations
 
-from flask import abort, redirect, request
+from flask import abort, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
@@ -26,8 +26,9 @@ from actions.user_admin import (
     unsuspend_user,
 )
 from actions.validation import check_int
+from admin.audit import named_ids
 from admin.forms import ResetPasswordForm, SuspendForm, UserCreateForm, UserEditForm
-from admin.links import conversation_link, link, target_link, user_link
+from admin.links import conversation_link, link, load_named, target_link, user_link
 from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
 from models.user import ROLES
 
@@ -83,6 +84,8 @@ class UserView(SecureModelView):
         overview = attempt(lambda: account_overview(current_operator(), check_int(request.args.get("id"), "id")))
         if overview is None:
             return redirect(self.get_url(".index_view"))
+        # Held for the request, the rows the audit entries name are loaded together (admin.links.load_named).
+        g.audit_named_rows = load_named(named_ids(overview.audit_entries))
         return self.render("admin/switchboard/user_manage.html", user=overview.user, overview=overview,
                            reset_form=ResetPasswordForm(), suspend_form=SuspendForm(), operator=current_operator(),
                            sessions=overview.sessions, lockout=lockout_state(overview.user),

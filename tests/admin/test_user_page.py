@@ -160,3 +160,24 @@ def test_the_page_names_the_conversations_of_its_messages_in_one_query(operator_
         send_message(bob, groups[-1].id, name)
     many = page_statements()
     assert len(many) == len(few), "\n".join(many)  # not one query per conversation
+
+
+def test_the_pages_audit_entries_are_named_in_a_few_queries_not_a_few_per_entry(operator, operator_client, alice,
+                                                                                 bob):
+    """An operator's page lists what they did: each entry's target is named, loaded with the others."""
+    def page_statements(entries: int) -> list[str]:
+        with statements() as seen:
+            page = operator_client.get(f"/admin/user/manage/?id={operator.id}").get_data(as_text=True)
+        assert _section(page, "user-audit").count(">message #") == entries
+        return seen
+
+    def hide_one(number: int) -> None:
+        group = make_group(alice, f"Group {number}", members=[bob])
+        hide_message(operator, send_message(bob, group.id, f"message {number}").message.id)
+
+    hide_one(0)
+    few = page_statements(1)
+    for number in range(1, 5):
+        hide_one(number)
+    many = page_statements(5)
+    assert len(many) == len(few), "\n".join(many)
