@@ -12,6 +12,7 @@ from extensions import db
 from models import AuditEntry, Conversation, Message, Report, User
 from tests.factories import PASSWORD, make_group
 from tests.helpers import bearer
+from tests.query_count import statements
 
 
 def logged_in(app, username: str, password: str = PASSWORD):
@@ -50,6 +51,19 @@ def world(alice, bob, carol) -> World:
     message = send_message(bob, group.id, "buy cheap watches").message
     report = report_message(alice, message.id, "spam", "again")
     return World(group, message, report)
+
+
+def message_in_a_new_group(owner: User, sender: User, number: int) -> Message:
+    """The sender's "message <number>" in a new group "Group <number>" of the owner's."""
+    group = make_group(owner, f"Group {number}", members=[sender])
+    return send_message(sender, group.id, f"message {number}").message
+
+
+def page_and_statements(client, url: str) -> tuple[str, list[str]]:
+    """A back-office page, and the SQL statements it cost."""
+    with statements() as seen:
+        page = client.get(url).get_data(as_text=True)
+    return page, seen
 
 
 def audit_entries(action: str | None = None) -> list[AuditEntry]:

@@ -11,7 +11,7 @@ from actions.reports import resolve_report
 from extensions import db
 from models import AuditEntry
 from models.audit import AppendOnlyError
-from tests.admin.conftest import audit_entries
+from tests.admin.conftest import audit_entries, message_in_a_new_group, page_and_statements
 from tests.factories import make_group
 from tests.helpers import run_queued_jobs
 
@@ -91,21 +91,14 @@ def test_an_id_whose_row_is_gone_is_shown_once(operator, operator_client, world)
 def test_the_log_names_its_entries_rows_in_a_few_queries_not_a_few_per_entry(operator, operator_client, alice, bob):
     """Each entry names its operator, its target and the ids in before/after: the page loads them
     together, so its statement count does not grow with the number of entries."""
-    from tests.query_count import statements
-
     def page_statements(entries: int) -> list[str]:
-        with statements() as seen:
-            page = operator_client.get("/admin/audit/").get_data(as_text=True)
+        page, seen = page_and_statements(operator_client, "/admin/audit/")
         assert page.count(">message #") == entries and page.count(' in Group ') == entries
         return seen
 
-    def hide_one(number: int) -> None:
-        group = make_group(alice, f"Group {number}", members=[bob])
-        hide_message(operator, send_message(bob, group.id, f"message {number}").message.id)
-
-    hide_one(0)
+    hide_message(operator, message_in_a_new_group(alice, bob, 0).id)
     few = page_statements(1)
     for number in range(1, 6):
-        hide_one(number)
+        hide_message(operator, message_in_a_new_group(alice, bob, number).id)
     many = page_statements(6)
     assert len(many) == len(few), "\n".join(many)

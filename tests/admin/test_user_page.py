@@ -9,9 +9,8 @@ from actions.moderation import hide_message
 from actions.reports import report_message
 from actions.user_admin import suspend_user
 from models.time import utcnow
-from tests.admin.conftest import audit_entries, logged_in, reload
-from tests.factories import PASSWORD, make_group
-from tests.query_count import statements
+from tests.admin.conftest import audit_entries, logged_in, message_in_a_new_group, page_and_statements, reload
+from tests.factories import PASSWORD
 
 
 def csrf_of(page: str) -> str:
@@ -145,19 +144,16 @@ def test_an_operator_sent_to_login_comes_back_to_the_back_office(app, operator):
 
 def test_the_page_names_the_conversations_of_its_messages_in_one_query(operator_client, alice, bob):
     def page_statements() -> list[str]:
-        with statements() as seen:
-            page = operator_client.get(f"/admin/user/manage/?id={bob.id}").get_data(as_text=True)
+        page, seen = page_and_statements(operator_client, f"/admin/user/manage/?id={bob.id}")
         listed = _section(page, "user-messages")
-        assert listed.count("data-message-id") == len(groups)
-        assert all(f'href="/admin/group/members/?id={group.id}">{group.name}</a>' in listed for group in groups)
+        assert listed.count("data-message-id") == len(messages)
+        assert all(f'href="/admin/group/members/?id={message.conversation_id}">Group {number}</a>' in listed
+                   for number, message in enumerate(messages))
         return seen
 
-    groups = [make_group(alice, "First", members=[bob])]
-    send_message(bob, groups[0].id, "one")
+    messages = [message_in_a_new_group(alice, bob, 0)]
     few = page_statements()
-    for name in ("Second", "Third", "Fourth"):
-        groups.append(make_group(alice, name, members=[bob]))
-        send_message(bob, groups[-1].id, name)
+    messages += [message_in_a_new_group(alice, bob, number) for number in range(1, 4)]
     many = page_statements()
     assert len(many) == len(few), "\n".join(many)  # not one query per conversation
 
@@ -166,18 +162,13 @@ def test_the_pages_audit_entries_are_named_in_a_few_queries_not_a_few_per_entry(
                                                                                  bob):
     """An operator's page lists what they did: each entry's target is named, loaded with the others."""
     def page_statements(entries: int) -> list[str]:
-        with statements() as seen:
-            page = operator_client.get(f"/admin/user/manage/?id={operator.id}").get_data(as_text=True)
+        page, seen = page_and_statements(operator_client, f"/admin/user/manage/?id={operator.id}")
         assert _section(page, "user-audit").count(">message #") == entries
         return seen
 
-    def hide_one(number: int) -> None:
-        group = make_group(alice, f"Group {number}", members=[bob])
-        hide_message(operator, send_message(bob, group.id, f"message {number}").message.id)
-
-    hide_one(0)
+    hide_message(operator, message_in_a_new_group(alice, bob, 0).id)
     few = page_statements(1)
     for number in range(1, 5):
-        hide_one(number)
+        hide_message(operator, message_in_a_new_group(alice, bob, number).id)
     many = page_statements(5)
     assert len(many) == len(few), "\n".join(many)
