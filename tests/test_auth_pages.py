@@ -4,6 +4,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from actions.validation import GROUP_DESCRIPTION_LENGTH, GROUP_NAME_LENGTH
 from extensions import db
 from models import User
 from tests.factories import PASSWORD
@@ -41,6 +42,17 @@ def test_the_chat_page_sends_strangers_to_the_login_page(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("field_id, limit", [
+    ("group-name", GROUP_NAME_LENGTH), ("group-description", GROUP_DESCRIPTION_LENGTH),  # a new group
+    ("group-edit-name", GROUP_NAME_LENGTH), ("group-edit-description", GROUP_DESCRIPTION_LENGTH),  # its panel
+])
+def test_the_chat_pages_group_forms_take_what_the_server_accepts(client, auth, alice, field_id, limit):
+    auth.login()
+    page = client.get("/").get_data(as_text=True)
+    field = re.search(rf'<(?:input|textarea)[^>]*id="{field_id}"[^>]*>', page).group(0)
+    assert f'maxlength="{limit}"' in field
 
 
 # register
