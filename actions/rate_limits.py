@@ -180,11 +180,10 @@ def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Att
     return Attempt(counted, window)
 
 
-def limit_message_send(sender) -> None:
-    """A message sent by `sender` (a User or its id), over a socket, REST or the gateway: SEND_BURST
-    at once, then SEND_PER_MINUTE a minute. Nothing else is read or written: one dict (or one Redis
-    call). A send asks it through actions.messages.admit_message_send (retries of stored messages)."""
-    sender_id = getattr(sender, "id", sender)
+def limit_message_send(sender_id: int) -> None:
+    """A message (or a reaction) sent by the user `sender_id`, over a socket, REST or the gateway:
+    SEND_BURST at once, then SEND_PER_MINUTE a minute. Nothing else is read or written: one dict (or
+    one Redis call). A send asks it through actions.messages.admit_message_send (retries of stored messages)."""
     config = current_app.config
     per_minute, burst = config["SEND_PER_MINUTE"], config["SEND_BURST"]
     if per_minute <= 0:

@@ -28,7 +28,7 @@ def add_reaction(user: User, message_id: int, emoji: object) -> Message:
     if emoji not in {r.emoji for r in message.reactions} and (
             len({r.emoji for r in message.reactions}) >= MAX_DISTINCT_PER_MESSAGE):
         raise Conflict("too_many_reactions", f"A message takes at most {MAX_DISTINCT_PER_MESSAGE} different emoji.")
-    limit_message_send(user)  # a change told to every member, as a message is: the same send rate
+    limit_message_send(user.id)  # a change told to every member, as a message is: the same send rate
     message.reactions.append(MessageReaction(message_id=message.id, user_id=user.id, emoji=emoji))
     db.session.flush()
     return record_message_change_unchecked(message)
@@ -42,7 +42,7 @@ def remove_reaction(user: User, message_id: int, emoji: object) -> Message:
     mine = [r for r in message.reactions if r.user_id == user.id and r.emoji == emoji]
     if not mine:
         return message
-    limit_message_send(user)
+    limit_message_send(user.id)
     message.reactions.remove(mine[0])
     db.session.flush()
     return record_message_change_unchecked(message)
