@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, ChatPage
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
 from tests.engines import PostgresServer, RedisServer
-from tests.servers import ChatUser, start_instances
+from tests.servers import ChatUser, RecordingSocket, start_instances, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.faults]
 
@@ -56,7 +56,15 @@ def group_chat(browser, two_instances) -> Iterator[GroupChat]:
     context.close()
 
 
-def test_the_page_shows_degraded_delivery_and_catches_up_when_it_is_back(group_chat, two_instances):
+@pytest.fixture
+def bob_socket(group_chat) -> Iterator[RecordingSocket]:
+    """Bob's socket on the second instance."""
+    socket = group_chat.bob.socket(("message:new", "delivery_status"))
+    yield socket
+    socket.disconnect()
+
+
+def test_the_page_shows_degraded_delivery_and_catches_up_when_it_is_back(group_chat, bob_socket, two_instances):
     _instances, redis = two_instances
     chat, bob, group_id = group_chat.chat, group_chat.bob, group_chat.group_id
     post(bob, group_id, "before the outage")  # through the second instance, live through Redis
@@ -71,8 +79,11 @@ def test_the_page_shows_degraded_delivery_and_catches_up_when_it_is_back(group_c
     chat.type_and_send("sent through the outage")  # the page's own sends are acknowledged meanwhile
     expect(chat.message_with("sent through the outage")).to_be_visible()
     post(bob, group_id, "while Redis is down")  # stored and answered; its frame reaches no other instance
-    # Redis stays down long enough for a live delivery to have happened if it could: only the resync brings it.
-    chat.page.wait_for_timeout(1500)
+    # The marker: the second instance, its bus degraded, gave the frame to its own sockets when its
+    # publication failed; that was the frame's one delivery, so only the resync can bring it to the page.
+    wait_for(lambda: {"state": "degraded"} in bob_socket.received["delivery_status"]
+             and "while Redis is down" in [event["message"]["body"] for event in bob_socket.received["message:new"]],
+             what="the second instance's own delivery of the message, its bus degraded")
     expect(chat.message_with("while Redis is down")).to_have_count(0)
 
     redis.start()
