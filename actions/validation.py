@@ -34,6 +34,7 @@ CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 THEMES = ("light", "dark", "system")
 GROUP_NAME_LENGTH = 80  # conversations.name is a VARCHAR(80)
 GROUP_DESCRIPTION_LENGTH = 1000
+TOKEN_NAME_LENGTH = 64
 PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")  # a login name read as a phone number (if no username)
 # The largest integer every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER),
 # and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
@@ -148,6 +149,11 @@ def check_group_name(value: Any) -> str:
 def check_group_description(value: Any) -> str:
     """A group's description: up to GROUP_DESCRIPTION_LENGTH characters, several lines, maybe none."""
     return check_string(value, "description", max_length=GROUP_DESCRIPTION_LENGTH, required=False, multiline=True)
+
+
+def check_token_name(value: Any) -> str:
+    """An API token's name (its owner's label for it): 1 to TOKEN_NAME_LENGTH characters."""
+    return check_string(value, "name", max_length=TOKEN_NAME_LENGTH)
 
 
 def check_username(value: Any) -> str:

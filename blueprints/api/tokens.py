@@ -5,7 +5,7 @@ from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, revoke
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
 from actions.two_factor import require_second_factor
-from actions.validation import check_string, check_token_days
+from actions.validation import check_token_days, check_token_name
 from blueprints.api import api_user, bearer_token, bp, json_body
 from payloads import issued_token_payload, profile_payload
 
@@ -15,7 +15,7 @@ def create_token():
     """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
     expires_in_days 0: never, absent: API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
     payload = json_body()
-    name = check_string(payload.get("name") or "api", "name", max_length=64)
+    name = check_token_name(payload.get("name") or "api")
     days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     require_second_factor(user, payload.get("totp"))  # 401 two_factor_required without it

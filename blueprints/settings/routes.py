@@ -12,7 +12,7 @@ from actions import sessions
 from actions.accounts import issue_api_token
 from actions.errors import ActionError
 from actions.rate_limits import limit_token_creation
-from actions.validation import check_string, check_token_days
+from actions.validation import check_token_days, check_token_name
 from blueprints.identity import current_session_id
 from blueprints.settings import bp
 from i18n.errors import error_text
@@ -61,7 +61,7 @@ TOKEN_NAME_TEXT = _l("A token name has 1 to 64 characters, without control chara
 def create_token():
     """Create an API token {name, expires_in_days (0: never)}; shown once, in this answer."""
     try:
-        name = check_string(request.form.get("name"), "name", max_length=64)
+        name = check_token_name(request.form.get("name"))
         days = check_token_days(request.form.get("expires_in_days"))
         limit_token_creation(current_user)
         issued = issue_api_token(current_user, name=name, days=days)
