@@ -114,7 +114,8 @@ def start_group_deletion_unchecked(group: Conversation) -> None:
 def purge_deleted_group(conversation_id: int, created_at: str) -> None:
     """Job: remove a deleted group, GROUP_PURGE_CHUNK files or messages per transaction (each run
     queues the next), then the group and its memberships. Safe to run twice: a group that is
-    gone is left alone, and `created_at` tells it from a later one SQLite gave the same id."""
+    gone is left alone, and `created_at` tells it from another under the same id (SQLite gave a
+    deleted group's id again before migration 0018; a run queued then may still come)."""
     group = db.session.get(Conversation, conversation_id)
     if group is None or isoformat(group.created_at) != created_at:
         return
