@@ -23,12 +23,15 @@ LINKED_FIELDS = {"user_id": "user", "sender_id": "user", "member_ids": "user", "
 
 
 def _value(field: str, value) -> Markup | str:
-    linked = TARGETS.get(LINKED_FIELDS.get(field))
+    kind = LINKED_FIELDS.get(field)
+    linked = TARGETS.get(kind)
     if linked is not None and isinstance(value, int):
         named = linked(value)
-        if not isinstance(named, Markup):  # the row is gone: its "message #id" already says the id
-            return named
-        return Markup("{} <small class='text-muted'>#{}</small>").format(named, value)
+        # A user's or group's link shows a name: the id follows it, muted. A message's link ("message #7
+        # in General") and a gone row's text ("user #7") say the id already.
+        if isinstance(named, Markup) and kind in ("user", "group"):
+            return Markup("{} <small class='text-muted'>#{}</small>").format(named, value)
+        return named
     if linked is not None and isinstance(value, list) and all(isinstance(item, int) for item in value):
         return Markup(", ").join(linked(item) for item in value)
     if isinstance(value, str):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from actions.group_admin import delete_group
+from actions.group_admin import delete_group, remove_group_member
 from actions.messages import send_message
 from actions.moderation import hide_message
 from actions.reports import resolve_report
@@ -102,3 +102,14 @@ def test_the_log_names_its_entries_rows_in_a_few_queries_not_a_few_per_entry(ope
         hide_message(operator, message_in_a_new_group(alice, bob, number).id)
     many = page_statements(6)
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_a_found_message_in_before_or_after_is_named_with_its_id_once(operator, operator_client, world, carol):
+    """A report's message: "message #id in General", whose words already hold the id; a user's name gets it after."""
+    message_id = world.message.id
+    resolve_report(operator, world.report.id, "dismissed")
+    remove_group_member(operator, world.group.id, carol.id)
+    page = operator_client.get("/admin/audit/").get_data(as_text=True)
+    assert f'>message #{message_id} in General</a>' in page
+    assert f"message #{message_id} in General</a> <small" not in page
+    assert f">carol</a> <small class='text-muted'>#{carol.id}</small>" in page
