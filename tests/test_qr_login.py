@@ -117,6 +117,18 @@ def test_a_ticket_logs_in_once_and_only_its_browser(app, alice, captured_events)
         qr_login.issue_qr_ticket("sid-1")
 
 
+def test_a_ticket_outlives_its_socket(app, alice, waiting_page):
+    """The page posts its ticket as it leaves: the disconnect, handled first here, voids its codes, not its ticket
+    (tests/integration/test_qr_login.py posts as the socket closes, whichever the server handles first)."""
+    socket, http = waiting_page()
+    qr_login.decide_qr_login(alice, token_of(ask(socket, "qr:request", {})), approve=True)
+    ticket = ask(socket, "qr:ticket", {})["ticket"]
+    socket.disconnect(QR_LOGIN_NAMESPACE)
+    assert QrLogin.query.one().state == "ticketed"
+    assert http.post("/login/qr", data={"ticket": ticket}).status_code == 302
+    assert http.get("/api/me").json["user"]["id"] == alice.id
+
+
 def test_the_ticket_post_refuses_junk(app, client):
     client.get("/login")
     for ticket in ("", "x" * 5000, "nope"):
