@@ -99,3 +99,18 @@ def test_a_chinese_sidebar_says_in_chinese_that_a_file_was_removed(chat_page, ap
     operator.delete_file(attachment_id)  # message:updated with the file "deleted": the preview follows live
     expect(preview).to_have_text(re.compile(r"文件已删除$"))
     assert_nothing_went_wrong(alice)
+
+
+def test_a_chinese_page_counts_a_public_groups_members_in_chinese(chat_page, api_user):
+    """The "Join group" dialog's results say how many are in each group in the page's language."""
+    owner, visitor_account = api_user("own"), api_user("zh")
+    name = f"Open house {uuid.uuid4().hex[:6]}"
+    group = owner.api("POST", "/groups", json={"name": name, "visibility": "public"}).json()["conversation"]
+    visitor = chat_page()
+    visitor.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    visitor.log_in(visitor_account.username)
+    visitor.page.click("#join-group-button")
+    visitor.page.fill("#group-search", name)
+    found = visitor.page.locator(f"#group-results .result[data-group-id='{group['id']}'] .muted")
+    expect(found).to_have_text("1 位成员")
+    assert_nothing_went_wrong(visitor)

@@ -3,7 +3,7 @@
 import { api, query } from "./api.js";
 import { $, debounce, el } from "./dom.js";
 import { GroupPreview } from "./group-preview.js";
-import { t } from "../i18n.js";
+import { nt, t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 
 function setError(dialog, message) {
@@ -99,7 +99,7 @@ export class Dialogs {
       el("span", { className: "avatar group", text: "#", attrs: { "aria-hidden": "true" } }),
       el("span", { className: "result-text" }, [
         el("strong", { text: group.name }),
-        el("span", { className: "muted", text: `${count} member${count === 1 ? "" : "s"}`
+        el("span", { className: "muted", text: nt("{count} member", "{count} members", count)
           + (group.description ? ` · ${group.description}` : "") }),
       ]),
       preview,
