@@ -1,8 +1,10 @@
 """The back office under the Content-Security-Policy: no page has inline script, inline style or
 handler attributes, and the Flask-Admin templates overridden to get there (templates/admin/)
-stay Flask-Admin's own but for that. In a real browser: tests/browser/test_content_security_policy.py."""
+stay Flask-Admin's own but for that (and its page, copied for accessibility, keeps all of Flask-Admin's
+lines). In a real browser: tests/browser/test_content_security_policy.py."""
 from __future__ import annotations
 
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import flask_admin
@@ -39,6 +41,17 @@ def test_overrides_are_flask_admins_templates_without_inline_handlers(name):
         expected = expected.replace(original, replacement)
     comment, ours = (OUR_TEMPLATES / name).read_text().split("\n", 1)
     assert comment.startswith("{# Flask-Admin's bootstrap4/admin/") and ours == expected
+
+
+def test_the_base_template_is_flask_admins_with_lines_added():
+    """templates/admin/switchboard/base.html copies Flask-Admin's page (its <html> is in no block, so
+    the lang attribute cannot be added by extending it): every line of Flask-Admin's is kept, <html>
+    alone changed, so a Flask-Admin upgrade that changes its page fails here until the copy follows."""
+    original = (FLASK_ADMIN_TEMPLATES / "base.html").read_text().splitlines()
+    ours = (OUR_TEMPLATES / "switchboard" / "base.html").read_text().splitlines()
+    changed = [line for tag, start, end, _, _ in SequenceMatcher(None, original, ours, autojunk=False).get_opcodes()
+               if tag in ("replace", "delete") for line in original[start:end]]
+    assert changed == ["<html>"], "Flask-Admin changed bootstrap4/admin/base.html: update our copy"
 
 
 def test_no_back_office_page_has_inline_script_style_or_handlers(operator_client, operator, world):
