@@ -107,18 +107,16 @@ export class Dialogs {
     ]);
   }
 
+  /** Join from the search results: a refusal shows in this dialog. */
   async join(group, button) {
-    button.disabled = true;
     try {
-      const { conversation } = await api("POST", `/groups/${group.id}/join`);
-      this.finish(this.joinDialog, conversation);
+      await this.joinFromPreview(group, button);
     } catch (error) {
       setError(this.joinDialog, error.message);
-      button.disabled = false;
     }
   }
 
-  /** Join from the preview: its errors show there (thrown). */
+  /** Join, then open the group; a refusal is thrown (the preview shows it in its own dialog). */
   async joinFromPreview(group, button) {
     button.disabled = true;
     try {
