@@ -89,10 +89,11 @@ def login_name_key(login: object) -> str | None:
     return hashed(name.lower())
 
 
-def check_not_locked(login: object, trusted: bool = False) -> None:
-    """AccountLocked if the login name `login` is locked, unless this browser is trusted for its account."""
+def check_not_locked(login: object) -> None:
+    """AccountLocked if the login name `login` is locked (a browser trusted for its account is not
+    asked: actions.accounts.authenticate)."""
     key = login_name_key(login)
-    if key is None or trusted or current_app.config["LOCKOUT_FAILURES"] <= 0:
+    if key is None or current_app.config["LOCKOUT_FAILURES"] <= 0:
         return
     lockout = db.session.get(LoginLockout, key)
     now = utcnow()
