@@ -13,6 +13,7 @@ from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import (
     assert_nothing_went_wrong,
     deliver_reports,
+    group_with,
     page_user_id,
     post,
     record_csp_violations,
@@ -116,8 +117,7 @@ def back_office(browser, operator):
 
 def test_the_back_office_works_without_a_violation(back_office, operator, api_user):
     member, other = api_user("mem"), api_user("oth")
-    group = member.api("POST", "/groups", json={"name": f"Desk {uuid.uuid4().hex[:6]}", "visibility": "public",
-                                                "member_ids": [other.id]}).json()["conversation"]
+    group = group_with(member, other, name=f"Desk {uuid.uuid4().hex[:6]}", visibility="public")
     message = post(other, group["id"], "moderate me")
 
     back_office.open("/admin/")

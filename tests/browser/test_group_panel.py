@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
-from tests.browser.helpers import assert_nothing_went_wrong, page_user_id, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, page_user_id, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -171,8 +171,7 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
 def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     owner = named(api_user, "own", "Pat Publisher")
     name = f"Open house {uuid.uuid4().hex[:6]}"
-    group = owner.api("POST", "/groups", json={"name": name, "visibility": "public",
-                                               "description": "Everyone welcome"}).json()["conversation"]
+    group = group_with(owner, name=name, visibility="public", description="Everyone welcome")
     post(owner, group["id"], "Doors open at <nine>")
     post(owner, group["id"], "Bring **snacks** and `cups`")  # previewed as it reads, as the sidebar does
     visitor = chat_page()

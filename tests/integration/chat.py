@@ -8,11 +8,12 @@ from collections import Counter
 from tests.servers import ChatUser, RecordingSocket, wait_for
 
 
-def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None, visibility: str = "private") -> dict:
+def group_with(owner: ChatUser, *members: ChatUser, name: str | None = None, visibility: str = "private",
+               description: str = "") -> dict:
     """A group of `owner` with `members` made through the API (private unless told), named `name`
     (else a fresh 'Team …'): the conversation as the API answers it."""
     response = owner.api("POST", "/groups", json={"name": name or f"Team {uuid.uuid4().hex[:6]}",
-                                                  "visibility": visibility,
+                                                  "visibility": visibility, "description": description,
                                                   "member_ids": [member.id for member in members]})
     assert response.status_code == 201, response.text
     return response.json()["conversation"]

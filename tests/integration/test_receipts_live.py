@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.chat import open_direct, send
+from tests.integration.chat import group_with, open_direct, send
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,9 @@ def group_of_three(server, name: str, events: tuple[str, ...] = LISTEN):
     """alice's group `name` with bob and carol, and a socket of each recording `events`:
     ((alice, bob, carol), the group's id, {name: socket})."""
     alice, bob, carol = (ChatUser.register(server.url) for _ in range(3))
-    response = alice.api("POST", "/groups", json={"name": name, "member_ids": [bob.id, carol.id]})
+    group = group_with(alice, bob, carol, name=name)
     sockets = {who: user.socket(events) for who, user in (("alice", alice), ("bob", bob), ("carol", carol))}
-    return (alice, bob, carol), response.json()["conversation"]["id"], sockets
+    return (alice, bob, carol), group["id"], sockets
 
 
 def test_sent_delivered_read_across_two_users_and_two_tabs(live_server):

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.chat import group_with
 from tests.servers import ChatUser
 
 pytestmark = pytest.mark.integration
-
-
-def group_of(owner: ChatUser, *members: ChatUser, name: str = "Search") -> int:
-    response = owner.api("POST", "/groups", json={"name": name, "member_ids": [m.id for m in members]})
-    assert response.status_code == 201, response.text
-    return response.json()["conversation"]["id"]
 
 
 def send(user: ChatUser, conversation_id: int, body: str) -> dict:
@@ -29,7 +24,7 @@ def bodies(response) -> list[str]:
 
 def test_search_covers_the_callers_conversations_only(notifications_server):
     alice, bob, eve = (ChatUser.register(notifications_server.url) for _ in range(3))
-    ours, alices_other, eves = group_of(alice, bob), group_of(alice), group_of(eve)
+    ours, alices_other, eves = group_with(alice, bob)["id"], group_with(alice)["id"], group_with(eve)["id"]
     send(alice, ours, "你好世界")
     send(bob, ours, "Smartwatches are 世界 famous")
     send(alice, alices_other, "世界 in another group of alice")
@@ -75,7 +70,7 @@ def test_search_covers_the_callers_conversations_only(notifications_server):
 
 def test_search_over_socketio(notifications_server):
     alice, bob, eve = (ChatUser.register(notifications_server.url) for _ in range(3))
-    ours, eves = group_of(alice, bob), group_of(eve)
+    ours, eves = group_with(alice, bob)["id"], group_with(eve)["id"]
     send(alice, ours, "会议 moved to Friday")
     send(eve, eves, "会议 of eve")
     socket = bob.socket(())

@@ -15,7 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.notifications.test_chat_search_live import group_of, send
+from tests.integration.chat import group_with
+from tests.notifications.test_chat_search_live import send
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -53,7 +54,7 @@ class Browser:
 
 def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server, push_service):
     alice, bob, carol = (ChatUser.register(notifications_server.url) for _ in range(3))
-    group = group_of(alice, bob, carol, name="Team")
+    group = group_with(alice, bob, carol, name="Team")["id"]
     bobs_browser, carols_browser = Browser(push_service, f"bob{bob.id}"), Browser(push_service, f"carol{carol.id}")
     bobs_browser.subscribe(bob)
     carols_browser.subscribe(carol)
@@ -89,7 +90,7 @@ def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server
 
 def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_service):
     alice, bob, dave, erin = (ChatUser.register(notifications_server.url) for _ in range(4))
-    group = group_of(alice, bob, dave, erin, name="Muted")
+    group = group_with(alice, bob, dave, erin, name="Muted")["id"]
     bobs_browser = Browser(push_service, f"private{bob.id}")
     bobs_browser.subscribe(bob, include_text=False)
     # Erin blocked alice: alice's messages are hidden from her page, and never pushed to her.
@@ -134,7 +135,7 @@ def test_only_the_allowed_push_services_are_subscribed_and_posted_to(notificatio
     refused at subscribe time and stores nothing; a row stored before the setting narrowed (made here by
     writing the database, as an older setting would have let it in) is never posted to."""
     alice, bob, carol = (ChatUser.register(notifications_server.url) for _ in range(3))
-    group = group_of(alice, bob, carol, name="Allowed")
+    group = group_with(alice, bob, carol, name="Allowed")["id"]
     port = push_service.url.rsplit(":", 1)[1]
     outside = Browser(push_service, f"outside{bob.id}")
     for endpoint in (f"http://localhost:{port}{outside.path}",  # the same service, by a name not allowed

@@ -7,7 +7,8 @@ import pytest
 from py_vapid import Vapid
 
 from tests.engines import RedisServer
-from tests.notifications.test_chat_search_live import group_of, send
+from tests.integration.chat import group_with
+from tests.notifications.test_chat_search_live import send
 from tests.notifications.test_web_push_live import Browser
 from tests.servers import ChatUser, start_instances, wait_for
 
@@ -35,7 +36,7 @@ def instances(tmp_path_factory, push_service):
 def test_a_socket_on_the_other_instance_keeps_the_push_away(instances, push_service):
     first, second = instances
     alice, bob, carol = (ChatUser.register(first.url) for _ in range(3))
-    group = group_of(alice, bob, carol, name="Across")
+    group = group_with(alice, bob, carol, name="Across")["id"]
     bobs_browser, carols_browser = Browser(push_service, f"across-bob{bob.id}"), Browser(push_service,
                                                                                         f"across-carol{carol.id}")
     bobs_browser.subscribe(bob)
