@@ -106,6 +106,23 @@ def test_day_separators_in_the_profile_zone_runs_of_one_sender_and_no_own_name(c
     assert_nothing_went_wrong(alice)
 
 
+
+def test_a_membership_note_shows_its_time_only_as_messages_do(chat_page, api_user, live_server):
+    """A note sits under its day's separator like a message: the day is not repeated next to its time."""
+    alice_account, bob, group = zoned_group(api_user)
+    carol = api_user("car")
+    assert alice_account.api("POST", f"/groups/{group}/members", json={"user_id": carol.id}).status_code == 201
+    stored = alice_account.api("GET", f"/conversations/{group}/messages").json()["messages"]
+    note = next(message for message in stored if (message.get("system") or {}).get("user_id") == carol.id)
+    midnight = datetime.now(ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    backdate(live_server, note["id"], midnight - timedelta(minutes=2))
+
+    alice = open_as(chat_page, alice_account, group)
+    shown = alice.page.locator(f"#message-list .note[data-id='{note['id']}']")
+    expect(shown.locator(".message-time")).to_have_text("11:58 PM")
+    assert_nothing_went_wrong(alice)
+
+
 MANY = 130
 
 

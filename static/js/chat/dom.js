@@ -43,7 +43,7 @@ export function shortTime(iso) {
   return sameDay(moment, new Date()) ? timeFormat.format(moment) : dateFormat.format(moment);
 }
 
-/** "14:05" today, "3 Mar 14:05" before: under a message. */
+/** "14:05" today, "3 Mar 14:05" before: where no day separator says the day (search results, a group's preview). */
 export function messageTime(iso) {
   const moment = parseTime(iso);
   if (!moment) return "";

@@ -2,8 +2,9 @@
 // (docs/protocol.md "Membership notes"). Worded here, in the reader's language, from those fields;
 // the English `body` the server stores is for other clients. Names are the newest the page knows.
 
-import { el, fullTime, messageTime } from "./dom.js";
+import { el, fullTime } from "./dom.js";
 import { knownName } from "./avatars.js";
+import { clockTime } from "./message-groups.js";
 import { t } from "../i18n.js";
 
 const ROLE_TEXTS = {
@@ -35,7 +36,7 @@ export function noteText(system) {
   }
 }
 
-/** A note in the conversation: centred text (never HTML), with its time. */
+/** A note in the conversation: centred text (never HTML), with its time as a message shows it. */
 export function noteElement(message) {
   const text = noteText(message.system) ?? message.body;
   return el("li", {
@@ -44,7 +45,7 @@ export function noteElement(message) {
   }, [
     el("p", { className: "note-text" }, [
       el("span", { text }),
-      el("time", { className: "message-time", text: messageTime(message.created_at),
+      el("time", { className: "message-time", text: clockTime(message.created_at), // the day: its separator
         attrs: { datetime: message.created_at, title: fullTime(message.created_at) } }),
     ]),
   ]);
