@@ -2,13 +2,13 @@
 and check that a page saw nothing go wrong."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.integration.chat import group_with
+from tests.integration.chat import post as post  # the browser tests' kit: posted through the API
 from tests.servers import ChatUser
 
 if TYPE_CHECKING:
@@ -67,13 +67,6 @@ def two_in_a_group(chat_page, api_user):
     group = group_with(alice_account, bob_account)["id"]
     alice, bob = open_as(chat_page, alice_account, group), open_as(chat_page, bob_account, group)
     return alice_account, bob_account, group, alice, bob
-
-
-def post(user: ChatUser, conversation_id: int, body: str) -> dict:
-    response = user.api("POST", f"/conversations/{conversation_id}/messages",
-                        json={"body": body, "client_id": uuid.uuid4().hex})
-    assert response.status_code == 201, response.text
-    return response.json()["message"]
 
 
 def stored_bodies(user: ChatUser, conversation_id: int) -> list[str]:

@@ -30,6 +30,14 @@ def open_direct(user: ChatUser, other: ChatUser) -> int:
     return response.json()["conversation"]["id"]
 
 
+def post(user: ChatUser, conversation_id: int, body: str) -> dict:
+    """A message `user` posts through the API (not a socket): the message as stored."""
+    response = user.api("POST", f"/conversations/{conversation_id}/messages",
+                        json={"body": body, "client_id": uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+    return response.json()["message"]
+
+
 def send(socket: RecordingSocket, conversation_id: int, body: str, client_id: str | None = None) -> dict:
     """Send over the socket and return the stored message from the ack."""
     ack = socket.call("message:send", {"conversation_id": conversation_id, "body": body,

@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.chat import group_with
+from tests.integration.chat import group_with, post
 from tests.servers import ChatUser
 
 pytestmark = pytest.mark.integration
-
-
-def send(user: ChatUser, conversation_id: int, body: str) -> dict:
-    response = user.api("POST", f"/conversations/{conversation_id}/messages", json={"body": body})
-    assert response.status_code == 201, response.text
-    return response.json()["message"]
 
 
 def bodies(response) -> list[str]:
@@ -25,11 +19,11 @@ def bodies(response) -> list[str]:
 def test_search_covers_the_callers_conversations_only(notifications_server):
     alice, bob, eve = (ChatUser.register(notifications_server.url) for _ in range(3))
     ours, alices_other, eves = group_with(alice, bob)["id"], group_with(alice)["id"], group_with(eve)["id"]
-    send(alice, ours, "你好世界")
-    send(bob, ours, "Smartwatches are 世界 famous")
-    send(alice, alices_other, "世界 in another group of alice")
-    send(eve, eves, "eve's 世界 is private")
-    deleted = send(bob, ours, "deleted 世界")
+    post(alice, ours, "你好世界")
+    post(bob, ours, "Smartwatches are 世界 famous")
+    post(alice, alices_other, "世界 in another group of alice")
+    post(eve, eves, "eve's 世界 is private")
+    deleted = post(bob, ours, "deleted 世界")
     assert bob.api("DELETE", f"/messages/{deleted['id']}").status_code in (200, 204)
 
     # Two characters, one character: both found, only in bob's conversations, removed ones left out.
@@ -71,8 +65,8 @@ def test_search_covers_the_callers_conversations_only(notifications_server):
 def test_search_over_socketio(notifications_server):
     alice, bob, eve = (ChatUser.register(notifications_server.url) for _ in range(3))
     ours, eves = group_with(alice, bob)["id"], group_with(eve)["id"]
-    send(alice, ours, "会议 moved to Friday")
-    send(eve, eves, "会议 of eve")
+    post(alice, ours, "会议 moved to Friday")
+    post(eve, eves, "会议 of eve")
     socket = bob.socket(())
     try:
         answer = socket.call("messages:search", {"query": "会议"})

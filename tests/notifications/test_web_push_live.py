@@ -15,8 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.chat import group_with
-from tests.notifications.test_chat_search_live import send
+from tests.integration.chat import group_with, post
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -60,7 +59,7 @@ def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server
     carols_browser.subscribe(carol)
     carol_online = carol.socket(())
     try:
-        first = send(alice, group, "Lunch at noon?")
+        first = post(alice, group, "Lunch at noon?")
         wait_for(lambda: bobs_browser.pushes(), what="bob's push")
         assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": first["id"],
                                           "title": "Team", "sender": alice.username, "body": "Lunch at noon?"}]
@@ -73,17 +72,17 @@ def test_offline_members_are_pushed_and_online_ones_are_not(notifications_server
     # Once carol is offline (after the grace period) she is pushed the next message, and never was the first.
     wait_for(lambda: carol.api("GET", f"/users/{carol.id}/presence").json()["presence"]["online"] is False,
              what="carol offline")
-    second = send(alice, group, "Or one?")
+    second = post(alice, group, "Or one?")
     wait_for(lambda: carols_browser.pushes(), what="carol's push")
     assert [push["message_id"] for push in carols_browser.pushes()] == [second["id"]]
     wait_for(lambda: len(bobs_browser.pushes()) == 2, what="bob's second push")
     # The sender is never pushed her own message.
     alices_browser = Browser(push_service, f"alice{alice.id}")
     alices_browser.subscribe(alice)
-    send(alice, group, "me again")
+    post(alice, group, "me again")
     wait_for(lambda: len(bobs_browser.pushes()) == 3, what="bob's third push")
     # Bob's later message is pushed to her after anything her own could have been: it is the first she gets.
-    later = send(bob, group, "for alice")
+    later = post(bob, group, "for alice")
     wait_for(lambda: alices_browser.pushes(), what="alice's push of bob's message")
     assert [push["message_id"] for push in alices_browser.pushes()] == [later["id"]]
 
@@ -99,12 +98,12 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     assert erin.api("POST", "/blocks", json={"user_id": alice.id}).status_code in (200, 201)
     muted = bob.api("PUT", f"/conversations/{group}/mute")
     assert muted.status_code == 200 and muted.json()["muted"] is True, muted.text
-    send(alice, group, "nobody needs to see this")
-    mention = send(alice, group, f"@{bob.username} look")
+    post(alice, group, "nobody needs to see this")
+    mention = post(alice, group, f"@{bob.username} look")
     wait_for(lambda: bobs_browser.pushes(), what="the mention's push")
     # Private: ids only. Muted: the mention alone (it was sent after the other message).
     assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": mention["id"]}]
-    from_bob = send(bob, group, "bob speaks")
+    from_bob = post(bob, group, "bob speaks")
     wait_for(lambda: erins_browser.pushes(), what="erin's push of bob's message")
     assert [push["message_id"] for push in erins_browser.pushes()] == [from_bob["id"]]
 
@@ -112,7 +111,7 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     gone.path = "/push/gone"
     gone.endpoint = push_service.url + gone.path
     gone.subscribe(dave)
-    send(alice, group, "to a gone browser")
+    post(alice, group, "to a gone browser")
     wait_for(lambda: push_service.to("/push/gone"), what="the push to the gone subscription")
     wait_for(lambda: dave.api("GET", "/push/subscriptions").json()["subscriptions"] == [],
              what="the gone subscription deleted")
@@ -156,7 +155,7 @@ def test_only_the_allowed_push_services_are_subscribed_and_posted_to(notificatio
     assert changed == 1
     carols_browser = Browser(push_service, f"allowed{carol.id}")
     carols_browser.subscribe(carol)
-    message = send(alice, group, "to both subscriptions")
+    message = post(alice, group, "to both subscriptions")
     wait_for(lambda: carols_browser.pushes(), what="carol's push")
     assert [push["message_id"] for push in carols_browser.pushes()] == [message["id"]]
     consumer = notifications_server.consumer

@@ -7,8 +7,7 @@ import pytest
 from py_vapid import Vapid
 
 from tests.engines import RedisServer
-from tests.integration.chat import group_with
-from tests.notifications.test_chat_search_live import send
+from tests.integration.chat import group_with, post
 from tests.notifications.test_web_push_live import Browser
 from tests.servers import ChatUser, start_instances, wait_for
 
@@ -43,13 +42,13 @@ def test_a_socket_on_the_other_instance_keeps_the_push_away(instances, push_serv
     carols_browser.subscribe(carol)
     bob_elsewhere = bob.on(second.url).socket(())
     try:
-        first_message = send(alice, group, "bob is on the other instance")  # stored through the first
+        first_message = post(alice, group, "bob is on the other instance")  # stored through the first
         wait_for(lambda: carols_browser.pushes(), what="carol's push")
         assert [push["message_id"] for push in carols_browser.pushes()] == [first_message["id"]]
     finally:
         bob_elsewhere.disconnect()
     wait_for(lambda: alice.api("GET", f"/users/{bob.id}/presence").json()["presence"]["online"] is False,
              what="bob offline")
-    second_message = send(alice, group, "now bob is away")
+    second_message = post(alice, group, "now bob is away")
     wait_for(lambda: bobs_browser.pushes(), what="bob's push")
     assert [push["message_id"] for push in bobs_browser.pushes()] == [second_message["id"]]
