@@ -24,6 +24,10 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
     expect(dialog).to_be_visible()
     expect(alice.page.locator("#file-preview-title")).to_have_text("Send 2 files")
     expect(alice.page.locator("#file-preview-caption")).to_be_focused()
+    # The caption becomes the message's text: it takes as much as the composer does (MESSAGE_MAX_LENGTH).
+    limit = alice.page.locator("#composer-input").get_attribute("data-max-length")
+    assert limit and int(limit) > 0
+    expect(alice.page.locator("#file-preview-caption")).to_have_attribute("maxlength", limit)
     thumbnail = dialog.locator("img.file-preview-image")
     expect(thumbnail).to_have_attribute("alt", "red.png")
     alice.page.wait_for_function("image => image.complete && image.naturalWidth === 64", arg=thumbnail.element_handle())

@@ -9,7 +9,6 @@ import { nt, t } from "../i18n.js";
 // Thumbnails are read as data: URLs (the page's CSP allows data: images, not blob:), small ones only.
 const THUMBNAIL_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 const THUMBNAIL_MAX_BYTES = 8 * 1024 * 1024;
-const DEFAULT_MAX_LENGTH = 4000;
 
 function thumbnail(file) {
   if (!THUMBNAIL_TYPES.has(file.type) || file.size > THUMBNAIL_MAX_BYTES) return null;
@@ -57,8 +56,6 @@ export class FilePreview {
   open(conversationId, files) {
     if (!this.dialog.open) {
       this.conversationId = conversationId;
-      const limit = Number($("#composer-input")?.dataset.maxLength) || DEFAULT_MAX_LENGTH;
-      this.caption.maxLength = limit;
     } else if (conversationId !== this.conversationId) {
       return;
     }
