@@ -7,9 +7,10 @@ Flask-SocketIO gevent server (bench/bare_server.py) in the same run (issue 15).
 
 Each run starts one server (one gevent worker; Switchboard with the documented command,
 `gunicorn --config gunicorn.conf.py`, on a fresh SQLite database, `users` registered in one group;
-the reference with the same worker connections), then bench/connect_client.py opens websocket
-connections with `auth={"token": ...}` (tokens used in turn, `--concurrency` connects in flight,
-permessage-deflate offered as browsers do) up to each step, and holds them idle. Per step:
+the reference with room for as many connections and the same open-file limit), then
+bench/connect_client.py opens websocket connections with `auth={"token": ...}` (tokens used in
+turn, `--concurrency` connects in flight, permessage-deflate offered as browsers do) up to each
+step, and holds them idle. Per step:
 connects/s (wall), the worker's CPU µs per connect (from /proc: what the rest of the machine's
 load hardly changes), and the worker's RSS growth per held connection (KB, over a baseline taken
 with `--warmup` connections open). Figures as JSON lines (stdout), then a table with medians and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,7 +59,8 @@ def rss_kb(pid: int) -> int:
 
 
 class BareServer:
-    """bench/bare_server.py under gunicorn, one gevent worker, as many worker connections as Switchboard's."""
+    """bench/bare_server.py under gunicorn, one gevent worker, room for the largest step (12,000 worker
+    connections; Switchboard's gunicorn.conf.py has 10,000) and Switchboard's open-file limit."""
 
     def __init__(self, workdir: Path, users: int) -> None:
         self.port, self.workdir, self.users = free_port(), workdir, users
@@ -70,7 +73,8 @@ class BareServer:
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-k", "gevent", "-w", "1", "--worker-connections", "12000",
              "--graceful-timeout", "2", "--no-control-socket", "--bind", f"127.0.0.1:{self.port}", "bare_server:app"],
             cwd=BENCH,  # not the repository's root: gunicorn would read its gunicorn.conf.py
-            env={**os.environ, "BARE_USERS": str(self.users)}, stdout=self.log, stderr=subprocess.STDOUT)
+            env={**os.environ, "BARE_USERS": str(self.users)}, stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=raise_open_file_limit)
         try:
             wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok, 60, "the bare server")
         except TimeoutError:
@@ -90,6 +94,15 @@ class BareServer:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join((self.workdir / "bare.log").read_text(errors="replace").splitlines()[-lines:])
+
+
+def raise_open_file_limit() -> None:
+    """The open-file limit's soft value up to its hard value, as Switchboard's gunicorn.conf.py does for
+    itself (on_starting): with the usual soft 1,024 the reference could hold no more connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def start(checkout: Path | None, workdir: Path, users: int):
