@@ -15,7 +15,7 @@ def statements() -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(_connection, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(" ".join(statement.split())[:400])
+        seen.append(" ".join(statement.split()))
 
     def record_commit(_connection):
         seen.append("COMMIT")

@@ -1,7 +1,6 @@
 """blueprints/chat/events.py: who may connect, and every client event's acks (good and bad payloads)
 and the events it makes others receive."""
 import pytest
-import sqlalchemy.event
 from sqlalchemy.exc import OperationalError
 
 import blueprints.chat.events
@@ -14,6 +13,7 @@ from payloads import message_payload, summary_payload
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
 from tests.helpers import database_rows, events, wait_for_events
+from tests.query_count import statements
 
 CLIENT_EVENTS = ("message:send", "message:edit", "message:delete", "conversation:read", "conversations:list",
                  "messages:history", "sync")
@@ -96,24 +96,16 @@ def test_a_connect_writes_nothing(app, alice, token_socket):
     batch writes last_seen_at when the user comes online (tests/presence)."""
     token = issue_api_token(alice).token
     token_socket({"token": token}).disconnect()  # the token's first use: last_used_at written once
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split()))
-
-    sqlalchemy.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements() as seen:
         socket = token_socket({"token": token})
-    finally:
-        sqlalchemy.event.remove(db.engine, "before_cursor_execute", record)
     assert socket.is_connected()
-    verbs = [statement.split(None, 1)[0].upper() for statement in statements]
+    verbs = [statement.split(None, 1)[0].upper() for statement in seen]
     assert [verb for verb in verbs if verb in ("INSERT", "UPDATE", "DELETE")] == []
     # The token and its user in one query (no lazy load of the user after it).
-    (lookup,) = [statement for statement in statements if "FROM api_tokens" in statement]
+    (lookup,) = [statement for statement in seen if "FROM api_tokens" in statement]
     assert "JOIN users" in lookup
     assert not any(statement.startswith("SELECT users.") and "FROM users WHERE users.id = ?" in statement
-                   for statement in statements), statements
+                   for statement in seen), seen
 
 
 def test_disconnect_records_last_seen(alice, socket_client_for):
