@@ -30,8 +30,10 @@ class Connections:
                                              timeout=aiohttp.ClientTimeout(total=None))
 
     async def connect_one(self, number: int) -> None:
-        ws = await self.session.ws_connect(self.url, compress=15 if self.deflate else 0, autoping=True,
-                                           max_msg_size=0)
+        # A server that cannot accept (out of file descriptors) leaves the connect unanswered: counted
+        # as failed after 30 s, as a silent handshake is below, never waited for forever.
+        ws = await asyncio.wait_for(self.session.ws_connect(self.url, compress=15 if self.deflate else 0,
+                                                            autoping=True, max_msg_size=0), 30)
         try:
             opened = await asyncio.wait_for(ws.receive_str(), 30)
             if not opened.startswith("0"):
