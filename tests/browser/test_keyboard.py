@@ -174,3 +174,27 @@ def test_control_k_jumps_to_a_conversation_by_name(chat_page, api_user):
     chat.page.keyboard.press("Escape")
     expect(chat.page.locator("#conversation-title")).to_have_text(chosen_title)
     assert_nothing_went_wrong(chat)
+
+
+def test_a_direct_chat_is_found_by_the_name_it_shows(chat_page, api_user):
+    """A direct chat shows the other person's newest name (user:updated); the quick switcher lists it
+    under that name and finds it by it, as the sidebar's filter does."""
+    alice, bob = api_user("qs"), api_user("qs")
+    direct = alice.api("POST", "/direct", json={"user_id": bob.id}).json()["conversation"]
+    chat = chat_page()
+    chat.log_in(alice.username)
+    entry = chat.conversation(direct["id"])
+    expect(entry).to_be_visible()
+    new_name = f"Robin {uuid.uuid4().hex[:6]}"
+    assert bob.api("PATCH", "/me", json={"display_name": new_name}).status_code == 200
+    expect(entry.locator(".conversation-title")).to_have_text(new_name)  # the sidebar follows live
+
+    chat.page.keyboard.press("Control+k")
+    chat.page.keyboard.type(new_name)
+    options = chat.page.locator("#quick-switcher-results [role=option]")
+    expect(options).to_have_text([new_name])
+    chat.page.keyboard.press("Escape")
+    chat.page.fill("#conversation-filter", new_name)
+    expect(chat.page.locator("#conversation-list .conversation")).to_have_count(1)
+    expect(entry).to_be_visible()
+    assert_nothing_went_wrong(chat)

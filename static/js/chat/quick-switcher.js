@@ -2,6 +2,7 @@
 // choose, Enter to open it; Esc closes. A combobox with a listbox (WAI-ARIA), names as text only.
 
 import { $, el } from "./dom.js";
+import { conversationTitle } from "./sidebar.js";
 import { t } from "../i18n.js";
 
 const MAX_SHOWN = 12;
@@ -27,18 +28,20 @@ export class QuickSwitcher {
     this.input.focus();
   }
 
-  /** Conversations whose title holds the typed text; those whose title starts with it first. */
+  /** Conversations whose name (as the sidebar shows it) holds the typed text; those starting with it first. */
   render() {
     const needle = this.input.value.trim().toLocaleLowerCase();
-    const titled = this.store.sorted().map((conversation) => ({ conversation,
-      title: (conversation.title || "").toLocaleLowerCase() }));
+    const titled = this.store.sorted().map((conversation) => {
+      const shown = conversationTitle(conversation);
+      return { conversation, shown, title: shown.toLocaleLowerCase() };
+    });
     const found = titled.filter(({ title }) => title.includes(needle));
     found.sort((a, b) => Number(b.title.startsWith(needle)) - Number(a.title.startsWith(needle)));
-    this.matches = found.slice(0, MAX_SHOWN).map(({ conversation }) => conversation);
+    this.matches = found.slice(0, MAX_SHOWN);
     this.active = 0;
-    this.list.replaceChildren(...this.matches.map((conversation, index) => el("li", {
+    this.list.replaceChildren(...this.matches.map(({ conversation, shown }, index) => el("li", {
       className: "quick-switcher-option",
-      text: conversation.title || t("Conversation"),
+      text: shown,
       attrs: { role: "option", id: `quick-switcher-option-${index}` },
       dataset: { conversationId: conversation.id },
       on: { click: () => this.choose(index) },
@@ -73,8 +76,8 @@ export class QuickSwitcher {
   }
 
   choose(index) {
-    const conversation = this.matches[index];
+    const match = this.matches[index];
     this.dialog.close();
-    if (conversation) this.onOpen(conversation.id);
+    if (match) this.onOpen(match.conversation.id);
   }
 }

@@ -5,6 +5,14 @@ import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { t } from "../i18n.js";
 import { messageLine } from "./message-format.js";
 
+/** The name a conversation goes by on the page (its list entry, the quick switcher): a direct chat's
+ *  other person's newest name (user:updated, avatars.js), else its title. */
+export function conversationTitle(conversation) {
+  const peer = personOf(conversation.peer);
+  return (peer && displayName(peer)) || conversation.title
+    || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
+}
+
 function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
@@ -49,7 +57,7 @@ export class Sidebar {
   render() {
     const needle = this.filterInput.value.trim().toLowerCase();
     const conversations = this.store.sorted()
-      .filter((conversation) => !needle || (conversation.title || "").toLowerCase().includes(needle));
+      .filter((conversation) => !needle || conversationTitle(conversation).toLowerCase().includes(needle));
     this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
     // Shown when nothing is listed: no conversations yet, or none matches the filter.
     const filtered = !conversations.length && this.store.conversations.size > 0;
@@ -63,8 +71,7 @@ export class Sidebar {
   item(conversation) {
     const unread = conversation.unread_count || 0;
     const peer = personOf(conversation.peer); // a direct chat's other person: their newest name and picture
-    const title = (peer && displayName(peer)) || conversation.title
-      || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
+    const title = conversationTitle(conversation);
     const button = el("button", {
       className: "conversation-button",
       attrs: { type: "button", "aria-current": conversation.id === this.activeId ? "true" : null },
