@@ -3,6 +3,7 @@ free 127.0.0.1 port, with its own database and job consumer, started and stopped
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 # Production refuses short or sample keys (config.check_secret_key): this one passes, and is only for tests.
 LIVE_SECRET_KEY = "live-servers-of-the-integration-tests-only"
+PASSWORD = "correct horse battery"  # every live test user's (ChatUser.register's default)
 # Every server -> client event the tests' live sockets record (the `connect` fixture's default).
 CHAT_EVENTS = ("message:new", "message:updated", "conversation:added", "conversation:removed",
                "conversation:read", "member:joined", "member:left")
@@ -223,7 +225,7 @@ class ChatUser:
     id: int
 
     @classmethod
-    def register(cls, server_url: str, name: str | None = None, password: str = "correct horse battery"):
+    def register(cls, server_url: str, name: str | None = None, password: str = PASSWORD):
         username = name or f"u{uuid.uuid4().hex[:10]}"
         response = requests.post(f"{server_url}/api/accounts", json={"username": username, "password": password},
                                  timeout=10)
@@ -273,3 +275,83 @@ class RecordingSocket:
     def disconnect(self) -> None:
         if self.client.connected:
             self.client.disconnect()
+
+
+# A browser as the live tests drive it without a real one: a requests session logged in through the
+# login form, its cookies copied as a thief would, python-socketio clients opened on them as the page does.
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
+class Browser:
+    """A browser: a requests session logged in through the login form (CSRF token and all)."""
+
+    def __init__(self, server: LiveServer, username: str, password: str = PASSWORD, login: bool = True):
+        self.server = server
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = FIREFOX
+        self.sockets: list[socketio.Client] = []
+        if login:
+            page = self.http.get(server.url + "/login", timeout=10)
+            response = self.http.post(server.url + "/login", timeout=10, allow_redirects=False, data={
+                "username": username, "password": password, "csrf_token": csrf_in(page.text)})
+            assert response.status_code == 302, response.text[:300]
+
+    def copy(self, *names: str) -> Browser:
+        """Another browser holding copies of these cookies (all of them by default)."""
+        thief = Browser(self.server, "", login=False)
+        for cookie in self.http.cookies:
+            if not names or cookie.name in names:
+                thief.http.cookies.set(cookie.name, cookie.value)
+        return thief
+
+    def me(self) -> int:
+        return self.http.get(self.server.url + "/api/me", timeout=10).status_code
+
+    def csrf(self) -> str:
+        page = self.http.get(self.server.url + "/settings", timeout=10)
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.http.request(method, self.server.url + "/api" + path, headers={"X-CSRFToken": self.csrf()},
+                                 timeout=10, **kwargs)
+
+    def post_form(self, page: str, action: str, **form) -> requests.Response:
+        opened = self.http.get(self.server.url + page, timeout=10)
+        assert opened.status_code == 200, opened.status_code
+        return self.http.post(self.server.url + action, data={**form, "csrf_token": csrf_in(opened.text)},
+                              timeout=30, allow_redirects=False)
+
+    def session_id(self) -> str:
+        (current,) = [one["id"] for one in self.api("GET", "/sessions").json()["sessions"] if one["current"]]
+        return current
+
+    def socket(self, server_url: str | None = None) -> socketio.Client:
+        """The chat page's socket: opened with this browser's cookies, as a page does (on another
+        instance of a scaled-out deployment with `server_url`)."""
+        client = socketio.Client(reconnection=False)
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.http.cookies)
+        client.connect(server_url or self.server.url, headers={"Cookie": cookies}, transports=["websocket"],
+                       wait_timeout=10)
+        self.sockets.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.sockets:
+            if client.connected:
+                client.disconnect()
+
+
+def csrf_in(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def round_trip(client: socketio.Client, group_id: int) -> None:
+    """The socket still works: a message sent on it is stored and acknowledged."""
+    ack = client.call("message:send", {"conversation_id": group_id, "body": "still here",
+                                       "client_id": uuid.uuid4().hex}, timeout=10)
+    assert ack["ok"] is True, ack
+
+
+def cut(client: socketio.Client) -> bool:
+    wait_for(lambda: not client.connected, timeout=10, what="the socket to be cut")
+    return True

@@ -12,8 +12,7 @@ import requests
 
 from models.time import utcnow
 from tests.integration.chat import create_group
-from tests.servers import CHAT_EVENTS, ChatUser, own_server, wait_for
-from tests.settings.test_live_sessions import PASSWORD, Browser
+from tests.servers import CHAT_EVENTS, PASSWORD, Browser, ChatUser, own_server, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -1,17 +1,13 @@
 """Authentication of sockets and the API against the live server, and revoked tokens."""
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 import socketio
 
-from tests.servers import ChatUser, RecordingSocket, wait_for
+from tests.servers import PASSWORD, Browser, ChatUser, RecordingSocket, wait_for
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"  # what ChatUser.register uses
 
 
 def connection_refused(server_url: str, **connect_arguments) -> bool:
@@ -95,58 +91,25 @@ def test_revoking_a_token_cuts_the_sockets_opened_with_it(live_server, register)
         other_socket.disconnect()
 
 
-class Browser:
-    """One browser of a user: a cookie jar logged in through the login form, and its sockets."""
-
-    def __init__(self, server_url: str, username: str):
-        self.url = server_url
-        self.session = requests.Session()
-        self.sockets: list[socketio.Client] = []
-        login = self.session.post(f"{self.url}/login", timeout=10, allow_redirects=False, data={
-            "username": username, "password": PASSWORD, "csrf_token": self.csrf_token("/login")})
-        assert login.status_code == 302, login.text
-
-    def csrf_token(self, path: str) -> str:
-        page = self.session.get(self.url + path, timeout=10)
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
-
-    def open_socket(self) -> socketio.Client:
-        """A socket authenticated by this browser's session cookie only."""
-        client = socketio.Client(reconnection=False)
-        cookies = "; ".join(f"{name}={value}" for name, value in self.session.cookies.items())
-        client.connect(self.url, headers={"Cookie": cookies}, transports=["websocket"], wait_timeout=10)
-        self.sockets.append(client)
-        return client
-
-    def log_out(self) -> None:
-        response = self.session.post(f"{self.url}/logout", data={"csrf_token": self.csrf_token("/")}, timeout=10,
-                                     allow_redirects=False)
-        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), response.text
-
-    def close(self) -> None:
-        for client in self.sockets:
-            if client.connected:
-                client.disconnect()
-
-
 def test_logging_out_of_one_browser_cuts_that_browsers_sockets_only(live_server, register):
     user = register()
-    laptop, phone = Browser(live_server.url, user.username), Browser(live_server.url, user.username)
+    laptop, phone = Browser(live_server, user.username), Browser(live_server, user.username)
     program = RecordingSocket.connect(live_server.url, user.token, ())
     try:
-        laptop_tabs = [laptop.open_socket(), laptop.open_socket()]
-        phone_tab = phone.open_socket()
+        laptop_tabs = [laptop.socket(), laptop.socket()]
+        phone_tab = phone.socket()
         assert all(tab.call("conversations:list", {}, timeout=10)["ok"] for tab in [*laptop_tabs, phone_tab])
 
-        laptop.log_out()
+        logout = laptop.post_form("/settings", "/logout")
+        assert logout.status_code == 302 and logout.headers["Location"].startswith("/login"), logout.text
 
         wait_for(lambda: not any(tab.connected for tab in laptop_tabs), what="the laptop's sockets to be cut")
         # Each call's answer comes after any cut the logout sent that socket: connected is checked after them.
         assert phone_tab.call("conversations:list", {}, timeout=10)["ok"]
         assert program.call("conversations:list", {})["ok"]
         assert phone_tab.connected and program.client.connected
-        assert phone.session.get(f"{live_server.url}/api/me", timeout=10).status_code == 200
-        assert laptop.session.get(f"{live_server.url}/api/me", timeout=10).status_code == 401
+        assert phone.me() == 200
+        assert laptop.me() == 401
     finally:
         program.disconnect()
         laptop.close()

@@ -10,8 +10,7 @@ import pytest
 
 from tests.gateway.client import MESSAGE, PUSH, SEND, GatewayClient
 from tests.integration.chat import create_group
-from tests.servers import ChatUser, wait_for
-from tests.settings.test_live_sessions import Browser, round_trip
+from tests.servers import Browser, ChatUser, round_trip, wait_for
 
 pytestmark = pytest.mark.integration
 

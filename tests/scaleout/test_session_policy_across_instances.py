@@ -7,8 +7,7 @@ import pytest
 
 from tests.gateway.client import MESSAGE, PUSH, SEND, GatewayClient
 from tests.presence.test_session_policy import closed_notice, logged_in_page
-from tests.servers import instances_over_redis, wait_for
-from tests.settings.test_live_sessions import Browser
+from tests.servers import Browser, instances_over_redis, wait_for
 
 pytestmark = pytest.mark.integration
 

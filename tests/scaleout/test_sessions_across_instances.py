@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.chat import create_group
-from tests.servers import ChatUser
-from tests.settings.test_live_sessions import PASSWORD, Browser, cut, round_trip
+from tests.servers import PASSWORD, Browser, ChatUser, cut, round_trip
 
 pytestmark = pytest.mark.integration
 

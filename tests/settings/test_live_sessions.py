@@ -3,22 +3,17 @@ sessions logging in through the real form, cookies copied as a thief would, pyth
 clients on the browsers' cookies. Ending a session cuts exactly its sockets, at once."""
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import socketio
 
 from tests.integration.chat import create_group
-from tests.servers import ChatUser, LiveServer, own_server, wait_for
+from tests.servers import PASSWORD, Browser, ChatUser, LiveServer, csrf_in, cut, own_server, round_trip
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"  # what ChatUser.register uses
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
 
 @pytest.fixture(scope="module")
@@ -26,69 +21,6 @@ def server(tmp_path_factory):
     """A server of its own: its database is aged by the timeout tests (the clock they control)."""
     yield from own_server(tmp_path_factory, "sessions-live", jobs=False,
                           env={"SESSION_IDLE_DAYS": "14", "SESSION_MAX_DAYS": "90"})
-
-
-class Browser:
-    """A browser: a requests session logged in through the login form (CSRF token and all)."""
-
-    def __init__(self, server: LiveServer, username: str, password: str = PASSWORD, login: bool = True):
-        self.server = server
-        self.http = requests.Session()
-        self.http.headers["User-Agent"] = FIREFOX
-        self.sockets: list[socketio.Client] = []
-        if login:
-            page = self.http.get(server.url + "/login", timeout=10)
-            response = self.http.post(server.url + "/login", timeout=10, allow_redirects=False, data={
-                "username": username, "password": password, "csrf_token": csrf_in(page.text)})
-            assert response.status_code == 302, response.text[:300]
-
-    def copy(self, *names: str) -> Browser:
-        """Another browser holding copies of these cookies (all of them by default)."""
-        thief = Browser(self.server, "", login=False)
-        for cookie in self.http.cookies:
-            if not names or cookie.name in names:
-                thief.http.cookies.set(cookie.name, cookie.value)
-        return thief
-
-    def me(self) -> int:
-        return self.http.get(self.server.url + "/api/me", timeout=10).status_code
-
-    def csrf(self) -> str:
-        page = self.http.get(self.server.url + "/settings", timeout=10)
-        return re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
-
-    def api(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.http.request(method, self.server.url + "/api" + path, headers={"X-CSRFToken": self.csrf()},
-                                 timeout=10, **kwargs)
-
-    def post_form(self, page: str, action: str, **form) -> requests.Response:
-        opened = self.http.get(self.server.url + page, timeout=10)
-        assert opened.status_code == 200, opened.status_code
-        return self.http.post(self.server.url + action, data={**form, "csrf_token": csrf_in(opened.text)},
-                              timeout=30, allow_redirects=False)
-
-    def session_id(self) -> str:
-        (current,) = [one["id"] for one in self.api("GET", "/sessions").json()["sessions"] if one["current"]]
-        return current
-
-    def socket(self, server_url: str | None = None) -> socketio.Client:
-        """The chat page's socket: opened with this browser's cookies, as a page does (on another
-        instance of a scaled-out deployment with `server_url`)."""
-        client = socketio.Client(reconnection=False)
-        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.http.cookies)
-        client.connect(server_url or self.server.url, headers={"Cookie": cookies}, transports=["websocket"],
-                       wait_timeout=10)
-        self.sockets.append(client)
-        return client
-
-    def close(self) -> None:
-        for client in self.sockets:
-            if client.connected:
-                client.disconnect()
-
-
-def csrf_in(page: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 @pytest.fixture
@@ -110,18 +42,6 @@ def operator(server) -> Browser:
     username = f"op{uuid.uuid4().hex[:8]}"
     server.create_operator(username, "operator password 1")
     return Browser(server, username, "operator password 1")
-
-
-def round_trip(client: socketio.Client, group_id: int) -> None:
-    """The socket still works: a message sent on it is stored and acknowledged."""
-    ack = client.call("message:send", {"conversation_id": group_id, "body": "still here",
-                                       "client_id": uuid.uuid4().hex}, timeout=10)
-    assert ack["ok"] is True, ack
-
-
-def cut(client: socketio.Client) -> bool:
-    wait_for(lambda: not client.connected, timeout=10, what="the socket to be cut")
-    return True
 
 
 def age_session(server: LiveServer, session_id: str, **changes: timedelta) -> None:
