@@ -65,4 +65,16 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
     expect(arrived.locator(".message-body")).to_have_text("look at this")
     expect(arrived.locator(".message-body strong")).to_have_text("this")
     assert stored_bodies(alice_account, group) == ["after cancelling", "look at **this**"]
+
+    # As in the composer, Enter in the caption sends and Shift+Enter adds a line.
+    alice.page.set_input_files("#file-input", files=[PDF])
+    expect(alice.page.locator("#file-preview-caption")).to_be_focused()
+    alice.page.keyboard.type("line one")
+    alice.page.keyboard.press("Shift+Enter")
+    alice.page.keyboard.type("line two")
+    expect(dialog).to_be_visible()
+    alice.page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(bob.messages).to_have_count(3)
+    assert stored_bodies(alice_account, group) == ["after cancelling", "look at **this**", "line one\nline two"]
     assert_nothing_went_wrong(alice, bob)

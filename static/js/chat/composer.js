@@ -4,7 +4,7 @@
 // shows what is left, and a message over it is not sent (the text stays).
 
 import { filesFrom } from "../attachments.js";
-import { $, el } from "./dom.js";
+import { $, el, sendOnEnter } from "./dom.js";
 import { t } from "../i18n.js";
 
 const MAX_HEIGHT_PX = 180;
@@ -35,13 +35,7 @@ export class Composer {
       event.preventDefault();
       this.submit();
     });
-    this.input.addEventListener("keydown", (event) => {
-      // isComposing: Enter that confirms an IME composition (Japanese, Chinese…) must not send.
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.submit();
-      }
-    });
+    sendOnEnter(this.input, () => this.submit());
     this.input.addEventListener("input", () => {
       this.fit();
       this.count();

@@ -16,6 +16,17 @@ export function el(tag, options = {}, children = []) {
   return node;
 }
 
+/** Enter in `textarea` calls `send`, Shift+Enter adds a line (the composer, a file's caption); not the
+ *  Enter that confirms an IME composition (Japanese, Chinese…). */
+export function sendOnEnter(textarea, send) {
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

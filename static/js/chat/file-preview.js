@@ -3,7 +3,7 @@
 // (docs/files.md: a file message's body is optional); Send, or Cancel (nothing is sent).
 
 import { formatSize } from "../attachments.js";
-import { $, el } from "./dom.js";
+import { $, el, sendOnEnter } from "./dom.js";
 import { nt, t } from "../i18n.js";
 
 // Thumbnails are read as data: URLs (the page's CSP allows data: images, not blob:), small ones only.
@@ -36,13 +36,7 @@ export class FilePreview {
       event.preventDefault();
       this.send();
     });
-    this.caption.addEventListener("keydown", (event) => {
-      // As in the composer: Enter sends, Shift+Enter adds a line (not while an IME composes).
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        this.send();
-      }
-    });
+    sendOnEnter(this.caption, () => this.send()); // as in the composer
     // Esc, Cancel and Send all end here: nothing stays behind for the next files.
     this.dialog.addEventListener("close", () => {
       this.files = [];
