@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 
 import pytest
 import requests
@@ -60,6 +61,26 @@ def test_search_box_finds_marks_pages_and_jumps(chat_page, api_user):
     expect(alice.page.locator("#message-search-more")).to_be_hidden()
     alice.page.fill("#message-search", "nothing like this")
     expect(alice.page.locator("#message-search-status")).to_have_text("No messages found.")
+    assert_nothing_went_wrong(alice)
+
+
+def test_search_names_a_direct_chat_as_the_sidebar_does(chat_page, api_user):
+    """After the other person renamed themselves (user:updated), a direct chat's results and its
+    "Search in" choice carry the new name, as its sidebar entry does (sidebar.js conversationTitle)."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    direct = alice_account.api("POST", "/direct", json={"user_id": bob.id}).json()["conversation"]
+    post(bob, direct["id"], "the quokka report")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    new_name = f"Robin {uuid.uuid4().hex[:6]}"
+    assert bob.api("PATCH", "/me", json={"display_name": new_name}).status_code == 200
+    expect(alice.conversation(direct["id"]).locator(".conversation-title")).to_have_text(new_name)
+
+    alice.page.fill("#message-search", "quokka")
+    result = alice.page.locator("#message-search-results .search-result")
+    expect(result).to_have_count(1)
+    expect(result.locator(".search-result-head strong")).to_have_text(new_name)
+    expect(alice.page.locator(f"#message-search-scope option[value='{direct['id']}']")).to_have_text(new_name)
     assert_nothing_went_wrong(alice)
 
 

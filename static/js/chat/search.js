@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { $, debounce, el, messageTime, toast } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
+import { conversationTitle } from "./sidebar.js";
 
 const PAGE = 20;
 
@@ -68,7 +69,7 @@ export class MessageSearch {
   fillScopes() {
     const chosen = this.scope.value;
     this.scope.replaceChildren(el("option", { text: t("All conversations"), attrs: { value: "" } }),
-      ...this.store.sorted().map((conversation) => el("option", { text: conversation.title || "…",
+      ...this.store.sorted().map((conversation) => el("option", { text: conversationTitle(conversation),
         attrs: { value: String(conversation.id) } })));
     this.scope.value = chosen;
   }
@@ -118,7 +119,7 @@ export class MessageSearch {
       on: { click: () => this.onOpenAt(message.conversation_id, message.id),
         keydown: (event) => event.key === "Enter" && this.onOpenAt(message.conversation_id, message.id) } }, [
       el("div", { className: "search-result-head" }, [
-        el("strong", { text: conversation?.title || "" }),
+        el("strong", { text: conversation ? conversationTitle(conversation) : "" }),
         el("span", { className: "muted", text: messageTime(message.created_at) }),
       ]),
       el("div", { className: "search-result-body" }, [
