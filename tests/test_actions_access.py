@@ -90,22 +90,12 @@ def test_the_read_receipt_bulk_rules_are_the_single_one(alice, bob, carol):
     answer as may_see_read_receipts does for each pair: blocks either way, `nobody` seeing nobody's,
     `contacts` for contacts only."""
     from actions.access import may_see_read_receipts, read_receipt_viewers, visible_readers
-    from extensions import db
-    from models import Block, Contact, PrivacySettings
-    from tests.factories import make_user
+    from tests.factories import privacy_neighbours, set_privacy
 
-    dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
-    db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id), Block(blocker_id=carol.id, blocked_id=alice.id),
-                        PrivacySettings(user_id=dave.id, direct_chats="everyone", last_seen="everyone",
-                                        read_receipts="nobody"),
-                        Contact(user_id=alice.id, contact_id=erin.id), Contact(user_id=erin.id, contact_id=alice.id)])
-    db.session.commit()
+    dave, erin, frank = privacy_neighbours(alice, bob, carol, dave_hides="read_receipts")
     people = [alice.id, bob.id, carol.id, dave.id, erin.id, frank.id]
     for audience in ("everyone", "contacts", "nobody"):
-        settings = db.session.get(PrivacySettings, alice.id) or PrivacySettings(user_id=alice.id)
-        settings.direct_chats, settings.last_seen, settings.read_receipts = "everyone", "everyone", audience
-        db.session.add(settings)
-        db.session.commit()
+        set_privacy(alice, read_receipts=audience)
         assert read_receipt_viewers(alice.id, people) == {
             viewer for viewer in people if may_see_read_receipts(viewer, alice.id)}, audience
         for viewer in people:

@@ -8,8 +8,8 @@ from actions.access import may_see_presence, presence_viewers, visible_presences
 from actions.presence import announce_presence_changes
 from events.facts import PresenceBatch
 from extensions import db
-from models import Block, Contact, PrivacySettings
-from tests.factories import make_group, make_user
+from models import Contact
+from tests.factories import make_group, make_user, privacy_neighbours, set_privacy
 
 
 def test_members_and_contacts_are_told_once_each_strangers_never(app, alice, bob, carol, group, captured_events):
@@ -37,18 +37,10 @@ def test_both_directions_are_last_seen_now_in_one_batch(app, alice, bob, carol):
 
 
 def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
-    dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
-    db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id), Block(blocker_id=carol.id, blocked_id=alice.id),
-                        PrivacySettings(user_id=dave.id, direct_chats="everyone", last_seen="nobody",
-                                        read_receipts="everyone"),
-                        Contact(user_id=alice.id, contact_id=erin.id), Contact(user_id=erin.id, contact_id=alice.id)])
-    db.session.commit()
+    dave, erin, frank = privacy_neighbours(alice, bob, carol, dave_hides="last_seen")
     viewers = [alice.id, bob.id, carol.id, dave.id, erin.id, frank.id]
     for audience in ("everyone", "contacts", "nobody"):
-        settings = db.session.get(PrivacySettings, alice.id) or PrivacySettings(user_id=alice.id)
-        settings.direct_chats, settings.last_seen, settings.read_receipts = "everyone", audience, "everyone"
-        db.session.add(settings)
-        db.session.commit()
+        set_privacy(alice, last_seen=audience)
         expected = {viewer for viewer in viewers if may_see_presence(viewer, alice.id)}
         assert presence_viewers(alice.id, viewers) == expected, audience
         for viewer in viewers:  # and the other way round: whose presence each one may see
