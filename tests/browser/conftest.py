@@ -111,10 +111,9 @@ def chat_page(browser, live_server) -> Iterator:
 @pytest.fixture
 def module_page(browser, live_server) -> Iterator[Page]:
     """A page of the live server that logs nobody in (the login page): for testing the chat's
-    DOM-free modules in Chromium with `page.evaluate` and `import("/static/js/chat/…")`.
-    The tests build their scripts with `new Function`, which the pages' CSP forbids: this
-    context ignores the CSP (the chat page's own tests keep it)."""
-    context = browser.new_context(bypass_csp=True)
+    DOM-free modules in Chromium with `page.evaluate` and `import("/static/js/chat/…")`
+    (helpers.module_script_runner), under the page's own Content-Security-Policy."""
+    context = browser.new_context()
     page = context.new_page()
     page.goto(live_server.url + "/login")
     yield page
