@@ -12,9 +12,7 @@ import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import record_csp_violations
-from tests.servers import ChatUser
-
-PASSWORD = "correct horse battery"
+from tests.servers import PASSWORD, ChatUser
 
 # Reconnecting waits out socket.io's backoff (up to 5 s): give every expectation room for it.
 expect.set_options(timeout=15_000)

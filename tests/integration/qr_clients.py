@@ -10,9 +10,8 @@ import uuid
 import requests
 import socketio
 
-from tests.servers import ChatUser
+from tests.servers import PASSWORD, ChatUser
 
-PASSWORD = "correct horse battery"
 NAMESPACE = "/qr-login"
 SERVER_EVENTS = ("qr:code", "qr:scanned", "qr:approved", "qr:refused", "qr:expired")
 
