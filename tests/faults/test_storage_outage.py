@@ -12,8 +12,9 @@ import pytest
 
 from tests.faults.conftest import database_rows
 from tests.files.conftest import BUCKET, CREDENTIALS, REGION, MotoServer
-from tests.files.live import complete, direct_upload, make_group, upload
+from tests.files.live import complete, direct_upload, upload
 from tests.files.samples import PDF_BYTES
+from tests.integration.chat import create_group
 from tests.servers import ChatUser, LiveServer, free_port
 from tests.wire_client import WireHub
 
@@ -97,7 +98,7 @@ def attachments(server: LiveServer) -> int:
 def test_uploads_fail_clearly_while_s3_is_unreachable_and_chat_goes_on(s3_behind_a_relay):
     server, relay = s3_behind_a_relay
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = make_group(alice, bob)["id"]
+    group_id = create_group(alice, (bob,))
     before = upload(alice, group_id, PDF_BYTES, "before.pdf")
     assert before.status_code == 201, before.text
     started, posted = direct_upload(alice, group_id, PDF_BYTES, "direct.pdf", "application/pdf")
