@@ -8,14 +8,29 @@ them, and so do actions whose callers authorized already.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import Select
 
-from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+# Contacts, blocks and privacy live in actions.access_privacy; their rules are this module's too, imported from here.
+from actions.access_privacy import (  # noqa: F401
+    access_contact_request,
+    access_user_for_contact_request,
+    are_contacts,
+    blockers_of,
+    check_may_message_directly,
+    has_blocked,
+    may_see_presence,
+    may_see_read_receipts,
+    presence_viewers,
+    privacy_of,
+    read_receipt_viewers,
+    visible_presences,
+    visible_readers,
+)
+from actions.errors import Conflict, Forbidden, NotFound
 from extensions import db
-from models import ApiToken, Block, Contact, ContactRequest, Conversation, Membership, Message, PrivacySettings, User
+from models import ApiToken, Conversation, Membership, Message, User
 from models.login_session import LoginSession
 
 MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
@@ -213,75 +228,6 @@ def access_conversation_picture(user: User, conversation_id: int) -> Conversatio
     return conversation
 
 
-# Contacts, blocks and privacy (actions.contacts, actions.blocks, actions.privacy). A block holds
-# both ways for messaging, requests and presence: the blocked person cannot reach the blocker, and
-# the blocker must unblock before reaching them.
-
-def has_blocked(blocker_id: int, blocked_id: int) -> bool:
-    return db.session.get(Block, (blocker_id, blocked_id)) is not None
-
-
-def blockers_of(user_id: int) -> Select:
-    """Who blocked `user_id` (a subquery of user ids): their pages hide that person's messages, and
-    Web Push sends them none (realtime.web_push_adapter)."""
-    return db.select(Block.blocker_id).where(Block.blocked_id == user_id)
-
-
-def are_contacts(user_id: int, other_id: int) -> bool:
-    return db.session.get(Contact, (user_id, other_id)) is not None
-
-
-def privacy_of(user_id: int) -> PrivacySettings:
-    """A user's privacy settings, the defaults (everyone) when they never changed them. Not added
-    to the session: only actions.privacy stores a row."""
-    return db.session.get(PrivacySettings, user_id) or PrivacySettings(
-        user_id=user_id, direct_chats="everyone", last_seen="everyone", read_receipts="everyone")
-
-
-def access_user_for_contact_request(user: User, recipient: User) -> User:
-    """Anyone may ask anyone to be a contact, except themselves, someone they blocked, or someone
-    who blocked them (told apart from nothing else: a block is never revealed)."""
-    if recipient.id == user.id:
-        raise InvalidInput("cannot_add_self", "You cannot add yourself as a contact.")
-    if has_blocked(user.id, recipient.id):
-        raise Forbidden("user_blocked", "You blocked this person: unblock them first.")
-    if has_blocked(recipient.id, user.id):
-        raise Forbidden("cannot_request_contact", "This person does not accept contact requests from you.")
-    if are_contacts(user.id, recipient.id):
-        raise Conflict("already_contacts", "You are contacts already.")
-    return recipient
-
-
-def access_contact_request(user: User, request_id: int, *, recipient_only: bool) -> ContactRequest:
-    """A pending request its recipient answers (and, unless `recipient_only`, its requester
-    withdraws); anyone else's is not found, so ids cannot be probed."""
-    request = db.session.get(ContactRequest, request_id)
-    if request is None or user.id not in (
-            (request.recipient_id,) if recipient_only else (request.recipient_id, request.requester_id)):
-        raise NotFound("request_not_found", "No such contact request.")
-    return request
-
-
-def check_may_message_directly(sender: User, recipient: User, conversation: Conversation | None = None) -> None:
-    """Whether `sender` may start (conversation None) or write in a direct chat with `recipient`.
-    Blocks refuse both ways. A recipient who allows direct chats from contacts only is reached by
-    their contacts, and in a chat they opened or wrote in themselves (as in Telegram, replying is
-    consent): anyone else is refused `contacts_only` and can send a contact request instead."""
-    blocks = set(db.session.execute(db.select(Block.blocker_id).where(
-        ((Block.blocker_id == sender.id) & (Block.blocked_id == recipient.id))
-        | ((Block.blocker_id == recipient.id) & (Block.blocked_id == sender.id)))).scalars())
-    if sender.id in blocks:
-        raise Forbidden("user_blocked", "You blocked this person: unblock them to send a message.")
-    if recipient.id in blocks:
-        raise Forbidden("cannot_message_user", "This person does not accept messages from you.")
-    if privacy_of(recipient.id).direct_chats == "everyone" or are_contacts(recipient.id, sender.id):
-        return
-    if conversation is not None and _took_part(recipient.id, conversation):
-        return
-    raise Forbidden("contacts_only", "This person accepts direct chats from their contacts only: "
-                                     "send a contact request.")
-
-
 def _direct_peer(user: User, conversation: Conversation) -> User | None:
     """The other person of a direct chat (its key names both)."""
     low, _, high = (conversation.direct_key or "").partition(":")
@@ -289,109 +235,3 @@ def _direct_peer(user: User, conversation: Conversation) -> User | None:
         return None
     other_id = int(high) if int(low) == user.id else int(low)
     return db.session.get(User, other_id)
-
-
-def _took_part(user_id: int, conversation: Conversation) -> bool:
-    if conversation.created_by_id == user_id:
-        return True
-    return db.session.execute(db.select(Message.id).where(
-        Message.conversation_id == conversation.id, Message.sender_id == user_id).limit(1)).first() is not None
-
-
-def _shared_with(viewer_id: int, owner_id: int, setting: str) -> bool:
-    """Whether the owner's `setting` (last_seen, read_receipts) lets the viewer see it. Nobody sees
-    it across a block (either way), and whoever hides their own from everyone sees nobody's (as
-    WhatsApp and Telegram do: it is an exchange)."""
-    if viewer_id == owner_id:
-        return True
-    if has_blocked(owner_id, viewer_id) or has_blocked(viewer_id, owner_id):
-        return False
-    if getattr(privacy_of(viewer_id), setting) == "nobody":
-        return False
-    audience = getattr(privacy_of(owner_id), setting)
-    return audience == "everyone" or (audience == "contacts" and are_contacts(owner_id, viewer_id))
-
-
-def may_see_presence(viewer_id: int, subject_id: int) -> bool:
-    """Whether someone is online, and when they were last seen, follow their `last_seen` setting."""
-    return _shared_with(viewer_id, subject_id, "last_seen")
-
-
-def presence_viewers(subject_id: int, viewer_ids: Iterable[int]) -> set[int]:
-    """Which of `viewer_ids` may see `subject_id`'s presence: may_see_presence's rule (_shared_with)
-    for many viewers at once, in four queries per 500 of them (a presence change told to a big group)."""
-    return _audience(subject_id, viewer_ids, "last_seen")
-
-
-def read_receipt_viewers(reader_id: int, viewer_ids: Iterable[int]) -> set[int]:
-    """Which of `viewer_ids` may see how far `reader_id` has read: may_see_read_receipts in bulk."""
-    return _audience(reader_id, viewer_ids, "read_receipts")
-
-
-def visible_readers(viewer_id: int, reader_ids: Iterable[int]) -> set[int]:
-    """Which of `reader_ids` let `viewer_id` see how far they have read (may_see_read_receipts for
-    one viewer and many readers: a group's receipts)."""
-    return _visible_to(viewer_id, reader_ids, "read_receipts")
-
-
-def _audience(subject_id: int, viewer_ids: Iterable[int], setting: str) -> set[int]:
-    viewers = set(viewer_ids)
-    allowed = {subject_id} & viewers
-    viewers.discard(subject_id)
-    audience = getattr(privacy_of(subject_id), setting)
-    if audience == "nobody" or not viewers:
-        return allowed
-    for chunk in _chunks(sorted(viewers), 500):
-        refused = _blocked_either_way(subject_id, chunk)
-        refused |= set(db.session.execute(db.select(PrivacySettings.user_id).where(  # who hides their own
-            PrivacySettings.user_id.in_(chunk), getattr(PrivacySettings, setting) == "nobody")).scalars())
-        candidates = set(chunk) - refused
-        if audience == "contacts":
-            candidates &= set(db.session.execute(db.select(Contact.contact_id).where(
-                Contact.user_id == subject_id, Contact.contact_id.in_(candidates))).scalars())
-        allowed |= candidates
-    return allowed
-
-
-def _blocked_either_way(user_id: int, others: list[int]) -> set[int]:
-    """Which of `others` blocked `user_id` or were blocked by them."""
-    blocked = set(db.session.execute(db.select(Block.blocked_id).where(
-        Block.blocker_id == user_id, Block.blocked_id.in_(others))).scalars())
-    return blocked | set(db.session.execute(db.select(Block.blocker_id).where(
-        Block.blocked_id == user_id, Block.blocker_id.in_(others))).scalars())
-
-
-def visible_presences(viewer_id: int, subject_ids: Iterable[int]) -> set[int]:
-    """Whose presence among `subject_ids` the viewer may see (may_see_presence for one viewer and
-    many subjects: a member list or a sidebar)."""
-    return _visible_to(viewer_id, subject_ids, "last_seen")
-
-
-def _visible_to(viewer_id: int, owner_ids: Iterable[int], setting: str) -> set[int]:
-    """Whose `setting` among `owner_ids` the viewer may see: _shared_with's rule for one viewer and
-    many owners (_audience's the other way round), in five queries per 500 of them."""
-    owners = set(owner_ids)
-    allowed = {viewer_id} & owners
-    owners.discard(viewer_id)
-    if not owners or getattr(privacy_of(viewer_id), setting) == "nobody":  # hides their own: sees nobody's
-        return allowed
-    column = getattr(PrivacySettings, setting)
-    for chunk in _chunks(sorted(owners), 500):
-        refused = _blocked_either_way(viewer_id, chunk)
-        audiences = dict(db.session.execute(db.select(PrivacySettings.user_id, column).where(
-            PrivacySettings.user_id.in_(chunk), column != "everyone")).all())
-        contacts = set(db.session.execute(db.select(Contact.user_id).where(
-            Contact.contact_id == viewer_id, Contact.user_id.in_(
-                [owner for owner, audience in audiences.items() if audience == "contacts"]))).scalars())
-        allowed |= {owner for owner in chunk if owner not in refused
-                    and (audiences.get(owner, "everyone") == "everyone" or owner in contacts)}
-    return allowed
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    return (items[start:start + size] for start in range(0, len(items), size))
-
-
-def may_see_read_receipts(viewer_id: int, reader_id: int) -> bool:
-    """How far someone has read follows their `read_receipts` setting."""
-    return _shared_with(viewer_id, reader_id, "read_receipts")
