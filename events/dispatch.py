@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from events.facts import Fact
+from events.unreleased import UnreleasedRevisions
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Adapter(Protocol):
 class Dispatcher:
     def __init__(self) -> None:
         self.adapters: list[Adapter] = []
+        self.unreleased = UnreleasedRevisions()  # this process's committed revisions not delivered yet
 
     def register(self, adapter: Adapter) -> None:
         self.adapters.append(adapter)

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from events.facts import Fact
+from events.facts import Fact, MessageChanged, MessageCreated
 from extensions import db
 
 DEPTH = "switchboard.unit_depth"
@@ -129,14 +129,25 @@ class HeldEvents:
 
 
 class PreparedBatch:
-    """One commit's facts, rendered by every adapter, waiting to be delivered."""
+    """One commit's facts, rendered by every adapter, waiting to be delivered. Its message
+    revisions are held in the dispatcher's `unreleased` from before the COMMIT until they are
+    delivered or rolled back (events.unreleased says why)."""
 
-    def __init__(self, dispatcher, prepared: list) -> None:
+    def __init__(self, dispatcher, prepared: list, facts: list[Fact]) -> None:
         self._dispatcher = dispatcher
         self._prepared = prepared
+        self._revisions = [(fact.conversation_id, fact.revision) for fact in facts
+                           if isinstance(fact, MessageCreated | MessageChanged)]
+        dispatcher.unreleased.hold(self._revisions)
 
     def deliver(self) -> None:
-        self._dispatcher.deliver(self._prepared)
+        try:
+            self._dispatcher.deliver(self._prepared)
+        finally:
+            self.drop()
+
+    def drop(self) -> None:
+        self._dispatcher.unreleased.let_go(self._revisions)
 
 
 # -- session hooks ---------------------------------------------------------------------------
@@ -160,7 +171,7 @@ def _prepare(session: Session) -> None:
         dispatcher = current_app.extensions["events"]
         session.flush()
         with _rows_kept(session):
-            session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts))
+            session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts), facts)
 
 
 @contextlib.contextmanager
@@ -209,5 +220,8 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
             del session.info.setdefault(CALLBACKS, [])[mark[1]:]
         return
     if previous_transaction.parent is None:
-        for key in (PENDING, CALLBACKS, PREPARED, SAVEPOINTS):
+        batch = session.info.pop(PREPARED, None)
+        if batch is not None:  # the COMMIT failed after the batch was prepared
+            batch.drop()
+        for key in (PENDING, CALLBACKS, SAVEPOINTS):
             session.info.pop(key, None)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 from simple_websocket import ConnectionClosed
 
+from realtime.answer_first import wait_until_written
+
 log = logging.getLogger(__name__)
 
 ANSWERED_REMEMBERED = 256  # own sends answered on this connection, whose fan-out it skips
@@ -119,12 +121,10 @@ class Connection:
             self._sleep(0.01)
         self.abort()
 
-    def wait_written(self, timeout: float) -> None:
-        """Until everything queued so far is on the wire, `timeout` seconds at most."""
-        target, deadline, pause = self._queued, time.monotonic() + timeout, 0.001
-        while self._written < target and not self.dead and time.monotonic() < deadline:
-            self._sleep(pause)
-            pause = min(pause * 2, 0.05)
+    def wait_written(self) -> None:
+        """Until everything queued so far is on the wire (realtime.answer_first says how long at most)."""
+        target = self._queued
+        wait_until_written(lambda: self._written >= target, lambda: self._writing, lambda: self.dead, self._sleep)
 
     def remember_answered(self, message_id: int) -> None:
         """This connection has the message already (its sender's answer): skip its fan-out here."""

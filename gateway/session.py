@@ -1,11 +1,11 @@
 """A gateway connection's life: read packets one at a time, answer each, close on what is not a packet.
 
 The reader (the WebSocket request's own greenlet) takes one packet, runs its command in its own
-unit of work, queues the response, waits (ACK_WRITE_WAIT_SECONDS at most) until it is written,
-and only then releases the change to everyone else, as a Socket.IO ack does. So one connection
-never has more than one command running, whatever it sends: past GATEWAY_RECEIVE_QUEUE packets
-read and not yet answered it is closed (`busy`). No packet for GATEWAY_IDLE_SECONDS (a ping
-counts) closes it too (`idle`).
+unit of work, queues the response, waits until it is written (realtime.answer_first: a client
+that does not read is waited for a bounded time), and only then releases the change to everyone
+else, as a Socket.IO ack does. So one connection never has more than one command running,
+whatever it sends: past GATEWAY_RECEIVE_QUEUE packets read and not yet answered it is closed
+(`busy`). No packet for GATEWAY_IDLE_SECONDS (a ping counts) closes it too (`idle`).
 
 What is not a packet (docs/gateway.md, Errors) is answered with the error, then the connection is
 closed and the refusal logged: the command's own response when the header was read far enough to
@@ -31,8 +31,6 @@ from realtime.presence import presence
 
 log = logging.getLogger(__name__)
 
-# As a socket ack's (blueprints.chat.socket_queue): below realtime.ordering.WAIT_SECONDS.
-ANSWER_WRITE_WAIT_SECONDS = 0.2
 CLOSING_CODES = {"unauthorized"}  # the token stopped working (revoked, expired, its user deactivated)
 FINISH_SECONDS = 1.0  # for the last packets and the close frame, once the reader is done
 
@@ -125,7 +123,7 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
         connection.push(extra)
     connection.after_answer.clear()
     if held:
-        connection.wait_written(ANSWER_WRITE_WAIT_SECONDS)
+        connection.wait_written()
         held.release()
 
 

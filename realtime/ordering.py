@@ -14,6 +14,11 @@ The first frame of a conversation here (after the process started, or once the
 conversation was forgotten) does not say what came before it: a lower revision may still
 be on its way. Unless it is revision 1, it waits the same `wait_seconds`; the lowest
 revision that arrived meanwhile is where this process starts, and gaps above it are filled.
+
+A missing revision this process committed itself and still holds (its author's ack is not
+written yet: events.unreleased) is not read: the buffer waits for its release, as it waits
+before starting at a revision above one it holds, so that order comes from the release and
+not from how long an ack took to write.
 """
 from __future__ import annotations
 
@@ -39,14 +44,22 @@ class _Conversation:
 
 # read_missing(conversation_id, first, last) -> [(revision, frame), ...] of rows still at those revisions
 ReadMissing = Callable[[int, int, int], list[tuple[int, object]]]
+# held_here(conversation_id, first, last): one of those revisions is committed here, not released yet
+HeldHere = Callable[[int, int, int], bool]
+
+
+def _nothing_held(_conversation_id: int, _first: int, _last: int) -> bool:
+    return False
 
 
 class RevisionOrder:
     def __init__(self, send: Callable[[object], None], read_missing: ReadMissing,
                  start_background_task: Callable, sleep: Callable[[float], None],
-                 wait_seconds: float = WAIT_SECONDS, capacity: int = CAPACITY) -> None:
+                 wait_seconds: float = WAIT_SECONDS, capacity: int = CAPACITY,
+                 held_here: HeldHere = _nothing_held) -> None:
         self._send = send
         self._read_missing = read_missing
+        self._held_here = held_here
         self._start = start_background_task
         self._sleep = sleep
         self._wait_seconds = wait_seconds
@@ -123,6 +136,8 @@ class RevisionOrder:
             with self._lock:
                 state = self._conversations.get(conversation_id)
                 if state is not None and state.settling:
+                    if self._held_here(conversation_id, 1, state.expected - 1):
+                        continue  # a lower one is on its way from here: start there, once released
                     state.settling = False  # this process starts at the lowest revision that came
                     self._send_waiting(state)
                 if state is None or not state.waiting:
@@ -130,6 +145,8 @@ class RevisionOrder:
                         state.filling = False
                     return
                 first, last = state.expected, min(state.waiting) - 1
+                if self._held_here(conversation_id, first, last):
+                    continue  # released once its author has the ack: wait for it, do not read it
             try:
                 missing = self._read_missing(conversation_id, first, last)
             except Exception:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+from events.unreleased import HELD_AT_MOST, UnreleasedRevisions
 from realtime.ordering import RevisionOrder
 
 
@@ -139,3 +140,83 @@ def test_offers_from_many_threads_keep_the_order():
     for thread in threads:
         thread.join()
     assert sent == [1, *revisions]
+
+
+class Releases:
+    """The loop's turns while a gap is open: the clock moves `turn` seconds at each of the
+    buffer's waits, and at the wait numbered `at` the held revision is released here."""
+
+    def __init__(self, unreleased_clock: list[float], turn: float, at: int | None = None, release=None) -> None:
+        self.clock, self.turn, self.at, self.release, self.waits = unreleased_clock, turn, at, release, 0
+
+    def sleep(self, _seconds) -> None:
+        self.waits += 1
+        self.clock[0] += self.turn
+        if self.waits == self.at:
+            self.release()
+
+
+def held_order(unreleased: UnreleasedRevisions, releases: Releases):
+    sent, reads, clock = [], [], Clock()
+
+    def read_missing(conversation_id, first, last):
+        reads.append((conversation_id, first, last))
+        return [(revision, f"db:{revision}") for revision in range(first, last + 1)]
+
+    order = RevisionOrder(sent.append, read_missing, clock.start, releases.sleep, held_here=unreleased.held_between)
+    return order, sent, reads, clock
+
+
+def test_a_missing_revision_committed_here_and_still_held_is_waited_for_not_read():
+    # Revision 2's author has not got its ack yet (its events are held); revision 3 was released.
+    # Reading 2 from the database would send it to everyone before its author had the answer.
+    now = [0.0]
+    unreleased = UnreleasedRevisions(clock=lambda: now[0])
+    unreleased.hold([(1, 2)])
+
+    def release_2():
+        unreleased.let_go([(1, 2)])
+        order.offer(1, 2, "r2")
+
+    order, sent, reads, clock = held_order(unreleased, Releases(now, turn=0.25, at=8, release=release_2))
+    order.offer(1, 1, "r1")
+    order.offer(1, 3, "r3")
+    clock.run_waits()
+    assert reads == [] and sent == ["r1", "r2", "r3"]
+
+
+def test_a_revision_held_here_past_the_longest_hold_is_read_all_the_same():
+    now = [0.0]
+    unreleased = UnreleasedRevisions(clock=lambda: now[0])
+    unreleased.hold([(1, 2)])  # never let go of (a batch that was never delivered)
+    releases = Releases(now, turn=0.25)
+    order, sent, reads, clock = held_order(unreleased, releases)
+    order.offer(1, 1, "r1")
+    order.offer(1, 3, "r3")
+    clock.run_waits()
+    assert reads == [(1, 2, 2)] and sent == ["r1", "db:2", "r3"]
+    assert HELD_AT_MOST <= now[0] < HELD_AT_MOST + 0.5
+
+
+def test_the_first_frame_seen_here_waits_for_a_lower_revision_held_here():
+    now = [0.0]
+    unreleased = UnreleasedRevisions(clock=lambda: now[0])
+    unreleased.hold([(1, 4)])
+
+    def release_4():
+        unreleased.let_go([(1, 4)])
+        order.offer(1, 4, "r4")
+
+    order, sent, reads, clock = held_order(unreleased, Releases(now, turn=0.25, at=3, release=release_4))
+    order.offer(1, 5, "r5")
+    clock.run_waits()
+    assert reads == [] and sent == ["r4", "r5"]
+
+
+def test_unreleased_revisions_are_told_per_conversation_and_range():
+    unreleased = UnreleasedRevisions()
+    unreleased.hold([(1, 5), (2, 7)])
+    assert unreleased.held_between(1, 1, 5) and unreleased.held_between(2, 7, 7)
+    assert not unreleased.held_between(1, 6, 9) and not unreleased.held_between(3, 1, 9)
+    unreleased.let_go([(1, 5)])
+    assert not unreleased.held_between(1, 1, 5) and unreleased.held_between(2, 1, 9)

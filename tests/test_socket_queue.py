@@ -3,12 +3,14 @@ tasks run only when the test says: a socket's events wait in order and run one a
 one's after-ack callbacks before the next; past the queue they are refused with `busy` at once."""
 from __future__ import annotations
 
+from collections import deque
 from types import SimpleNamespace
 
 from socketio import packet
 
 from blueprints.chat.socket_queue import BUSY, SocketQueues, after_this_ack
 from payloads import error_payload
+from realtime import answer_first
 
 
 class StandInServer:
@@ -63,17 +65,6 @@ def test_events_wait_in_order_and_run_one_at_a_time_with_their_after_ack_work_be
     assert queues.lanes == {}  # nothing in flight: nothing kept
 
 
-def test_the_socket_writer_gets_a_turn_between_the_ack_and_the_after_ack_work():
-    # Without it the changes reached other sockets' writers while the ack still waited in its
-    # socket's queue: other members read message:new before the sender had its ack.
-    server = StandInServer()
-    queues = SocketQueues(server)
-    emit(queues, "e1", 0)
-    server.run_tasks()
-    assert server.log == [("handled", "s1", 0), ("after ack", "s1", 0)]
-    assert server.yields == [1]
-
-
 def test_past_the_queue_an_event_is_answered_busy_at_once_and_never_handled():
     server = StandInServer(queue=2)
     queues = SocketQueues(server)
@@ -108,7 +99,6 @@ def test_an_event_of_a_socket_no_longer_connected_is_ignored():
     assert (server.tasks, server.sent, queues.lanes) == ([], [], {})
 
 
-
 class Frames:
     def __init__(self, writing) -> None:
         self._writing = writing
@@ -118,39 +108,107 @@ class Frames:
         return self._writing()
 
 
+class Queued:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def encode(self) -> str:
+        return self.text
+
+
 class StandInConnection:
-    """An engine.io connection on websocket: its outgoing queue and the socket under it."""
+    """An engine.io connection on websocket: its outgoing queue, its writer, the socket under it."""
 
-    def __init__(self, queued: int, writing_turns: int) -> None:
-        self.queued = queued
-        self.writing_turns = writing_turns
-        self.queue = SimpleNamespace(empty=lambda: self.queued == 0)
-        self.switchboard_frames = Frames(lambda: self.writing_turns > 0)
+    def __init__(self, queued: int = 0, blocked_turns: int = 0, per_turn: int = 1) -> None:
+        self.queue = SimpleNamespace(queue=deque(Queued(f"frame {number}") for number in range(queued)))
+        self.closed = False
+        self.wire: list[str] = []
+        self.blocked_turns = blocked_turns  # turns its writer spends stuck on a client that does not read
+        self.per_turn = per_turn  # packets its writer writes in a turn
+        self.switchboard_frames = Frames(lambda: self.blocked_turns > 0)
 
-    def turn(self) -> None:
-        """One turn of the writer: it takes what is queued, then writes for a few turns."""
-        self.queued = 0
-        self.writing_turns = max(self.writing_turns - 1, 0)
+    def writer_turn(self) -> None:
+        if self.blocked_turns:
+            self.blocked_turns -= 1
+            return
+        for _ in range(self.per_turn):
+            if self.queue.queue:
+                self.wire.append(self.queue.queue.popleft().encode())
 
 
-def test_the_changes_wait_until_the_ack_is_written_not_only_queued():
+class SlowLoop:
+    """The loop's clock and turns: each sleep lets the writer take a turn and `turn` seconds pass."""
+
+    def __init__(self, monkeypatch, connection: StandInConnection, turn: float) -> None:
+        self.now, self.turn, self.connection = 0.0, turn, connection
+        monkeypatch.setattr(answer_first.time, "monotonic", lambda: self.now)
+
+    def sleep(self, _seconds: float) -> None:
+        self.now += self.turn
+        self.connection.writer_turn()
+
+
+def test_the_changes_wait_until_the_ack_is_written_however_long_the_queue_before_it(monkeypatch):
+    # A worker far behind: 50 frames queued before the ack, one written every 50 ms. A fixed
+    # wait (it was 0.2 s) released the changes long before the ack was written, and other
+    # sockets read message:new before the sender had its answer.
     server = StandInServer()
-    connection = StandInConnection(queued=2, writing_turns=3)
-    server.eio.sockets["e1"] = connection
-    turns = []
-    server.sleep = lambda seconds: (turns.append(seconds), connection.turn())
+    connection = server.eio.sockets["e1"] = StandInConnection(queued=50)
+    server.sleep = SlowLoop(monkeypatch, connection, turn=0.05).sleep
+
+    def handle_and_ack(_server, sid, eio_sid, data, namespace, ack_id):
+        connection.queue.queue.append(Queued("ack"))
+        after_this_ack(lambda: server.log.append(list(connection.wire)))
+
+    server._handle_event_internal = handle_and_ack
+    emit(SocketQueues(server), "e1", 0)
+    server.run_tasks()
+    assert server.log == [[f"frame {number}" for number in range(50)] + ["ack"]]
+
+
+def test_frames_queued_after_the_ack_do_not_hold_the_changes_back(monkeypatch):
+    server = StandInServer()
+    connection = server.eio.sockets["e1"] = StandInConnection(queued=2, per_turn=1)
+    loop = SlowLoop(monkeypatch, connection, turn=0.001)
+
+    def sleep(seconds: float) -> None:  # other sockets' changes keep arriving behind the ack
+        connection.queue.queue.append(Queued("later"))
+        loop.sleep(seconds)
+
+    server.sleep = sleep
+    connection.queue.queue.append(Queued("ack"))
     SocketQueues(server)._wait_until_written("e1")
-    assert connection.queued == 0 and connection.writing_turns == 0
-    assert len(turns) >= 4  # waited while the writer was still writing, not just one turn
+    assert connection.wire == ["frame 0", "frame 1", "ack"]
 
 
 def test_a_writer_stuck_on_a_client_that_does_not_read_is_waited_for_a_bounded_time(monkeypatch):
-    from blueprints.chat import socket_queue
-
     server = StandInServer()
-    server.eio.sockets["e1"] = StandInConnection(queued=1, writing_turns=10**9)
-    clock = [0.0]
-    monkeypatch.setattr(socket_queue.time, "monotonic", lambda: clock[0])
-    server.sleep = lambda seconds: clock.__setitem__(0, clock[0] + max(seconds, 0.001))
+    connection = server.eio.sockets["e1"] = StandInConnection(queued=1, blocked_turns=10**9)
+    loop = SlowLoop(monkeypatch, connection, turn=0.001)
+    server.sleep = loop.sleep
     SocketQueues(server)._wait_until_written("e1")
-    assert socket_queue.ACK_WRITE_WAIT_SECONDS <= clock[0] < socket_queue.ACK_WRITE_WAIT_SECONDS + 0.1
+    assert connection.wire == []
+    assert answer_first.BLOCKED_AT_MOST <= loop.now < answer_first.BLOCKED_AT_MOST + 0.05
+
+
+def test_a_writer_that_never_gets_to_the_ack_is_waited_for_at_most_the_longest_wait(monkeypatch):
+    server = StandInServer()
+    connection = server.eio.sockets["e1"] = StandInConnection(queued=1, per_turn=0)
+    loop = SlowLoop(monkeypatch, connection, turn=0.01)
+    server.sleep = loop.sleep
+    SocketQueues(server)._wait_until_written("e1")
+    assert answer_first.WAITED_AT_MOST <= loop.now < answer_first.WAITED_AT_MOST + 0.05
+
+
+def test_a_connection_that_closes_ends_the_wait(monkeypatch):
+    server = StandInServer()
+    connection = server.eio.sockets["e1"] = StandInConnection(queued=1, per_turn=0)
+    loop = SlowLoop(monkeypatch, connection, turn=0.01)
+
+    def sleep(seconds: float) -> None:
+        loop.sleep(seconds)
+        connection.closed = loop.now >= 0.1
+
+    server.sleep = sleep
+    SocketQueues(server)._wait_until_written("e1")
+    assert 0.1 <= loop.now < 0.15

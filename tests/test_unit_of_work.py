@@ -73,6 +73,32 @@ def test_held_events_wait_for_the_transport(alice, group, captured_events):
     assert captured_events == [MessageCreated(group.id, sent.message.id, 1), ConversationRead(alice.id, group.id, 1)]
 
 
+def test_a_held_revision_is_known_as_unreleased_until_it_is_delivered(app, alice, group, captured_events):
+    # realtime.ordering asks this before it reads a missing revision from the database.
+    unreleased = app.extensions["events"].unreleased
+    held = HeldEvents().start()
+    try:
+        sent = send_message(alice, group.id, "held")
+    finally:
+        held.stop()
+    assert unreleased.held_between(group.id, 1, 1) and sent.message.revision == 1
+    held.release()
+    assert not unreleased.held_between(group.id, 1, 1) and captured_events
+
+
+def test_a_commit_that_fails_lets_go_of_its_revisions(app, alice, group, monkeypatch):
+    unreleased = app.extensions["events"].unreleased
+
+    def failing_commit(*args, **kwargs):
+        raise RuntimeError("the database went away at COMMIT")
+
+    with pytest.raises(RuntimeError), atomic():
+        send_message(alice, group.id, "never committed")
+        monkeypatch.setattr(db.session.get_bind().dialect, "do_commit", failing_commit)
+    monkeypatch.undo()
+    assert not unreleased.held_between(group.id, 1, 1)
+
+
 def test_an_http_request_is_one_unit_and_its_events_leave_after_the_response(app, alice, bob, group, captured_events):
     from tests.helpers import bearer
 

@@ -11,10 +11,10 @@ is too late: each refused greenlet still costs a Flask request context. So `inst
   context or database work, and at the SOCKET_BUSY_DISCONNECT-th refusal since the socket's
   queue was last empty its connection is closed (0: never);
 - one greenlet per socket with events takes them in order and runs each through
-  python-socketio's own `_handle_event_internal` (handler, then ack), yields once so that the
-  socket's writer puts the ack on the wire, then runs the callbacks the handler asked for with
-  `after_ack` (blueprints.chat.socket_support releases the event's changes there), then the
-  next event. A socket's events therefore run in the order the client
+  python-socketio's own `_handle_event_internal` (handler, then ack), waits until the socket's
+  writer has put the ack on the wire (`_wait_until_written`), then runs the callbacks the
+  handler asked for with `after_ack` (blueprints.chat.socket_support releases the event's
+  changes there), then the next event. A socket's events therefore run in the order the client
   sent them, and never two at once.
 
 Events still waiting when their socket disconnects are dropped unanswered (Flask-SocketIO
@@ -38,14 +38,13 @@ from actions.errors import ActionError
 from ops.logs import log_connection, request_id_for
 from ops.metrics import observe_send_ack
 from payloads import error_payload
+from realtime.answer_first import wait_until_written
 from realtime.websocket_frames import frames_socket
 
 log = logging.getLogger(__name__)
 
 BUSY = ActionError("busy", "Too many events of this connection are waiting: wait for their answers, then try again.",
                    status=429)
-
-ACK_WRITE_WAIT_SECONDS = 0.2  # below realtime.ordering.WAIT_SECONDS: a late release must not outwait the reorder buffer
 
 _after_ack: ContextVar[list[Callable[[], None]] | None] = ContextVar("switchboard_after_ack", default=None)
 
@@ -154,25 +153,51 @@ class SocketQueues:
 
 
     def _wait_until_written(self, eio_sid: str) -> None:
-        """The ack is in the connection's outgoing queue, not on the wire yet: wait until its
-        writer has taken everything queued and written it (it is back waiting for more), so the
-        ack is written before the changes reach other sockets. A writer blocked on a client that
-        does not read is waited for ACK_WRITE_WAIT_SECONDS at most: that client then delays the
-        fan-out of its own messages, never anyone else's."""
-        self.server.sleep(0)  # the writer's turn: usually all it takes
+        """The ack is the newest packet in the connection's outgoing queue (nothing yielded since
+        python-socketio put it there), not on the wire yet: mark it, and wait until the
+        connection's writer has taken it and written it (realtime.answer_first: bounded only for
+        a client that does not read), so the ack is written before the changes reach other
+        sockets, however many frames were queued before it."""
         connection = self.server.eio.sockets.get(eio_sid)
         frames = frames_socket(connection)
         if frames is None:  # long-polling: the client fetches the ack; nothing to wait for here
             return
-        deadline = time.monotonic() + ACK_WRITE_WAIT_SECONDS
-        pause = 0.001
-        while time.monotonic() < deadline:
-            if connection.queue.empty() and not frames.writing:
-                self.server.sleep(0)  # not merely between waking and running: idle across a turn
-                if connection.queue.empty() and not frames.writing:
-                    return
-            self.server.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        taken = _mark_newest(connection.queue)
+        if taken is None:
+            return
+        wait_until_written(lambda: bool(taken) and not frames.writing, lambda: frames.writing,
+                           lambda: connection.closed, self.server.sleep)
+
+
+class _Announcing:
+    """A queued packet that tells when its connection's writer takes it (encodes it to write it)."""
+
+    def __init__(self, packet, taken: list) -> None:
+        self._packet = packet
+        self._taken = taken
+
+    def encode(self, *args, **kwargs):
+        self._taken.append(True)
+        return self._packet.encode(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._packet, name)
+
+
+def _mark_newest(queue) -> list | None:
+    """Replace the newest packet of an engine.io connection's queue (gevent's or the standard
+    library's: both keep their items in a deque, `queue`) with one that records, in the list
+    returned, when it is taken; None if nothing is queued (it has been taken already)."""
+    items = queue.queue
+    try:
+        newest = items[-1]
+        if newest is None:  # the connection is closing
+            return None
+        taken: list = []
+        items[-1] = _Announcing(newest, taken)
+    except IndexError:  # taken already (the threading mode's writer is a thread of its own)
+        return None
+    return taken
 
 
 def _with_request_id(trigger: Callable) -> Callable:
