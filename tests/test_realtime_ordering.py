@@ -143,42 +143,46 @@ def test_offers_from_many_threads_keep_the_order():
 
 
 class Releases:
-    """The loop's turns while a gap is open: the clock moves `turn` seconds at each of the
-    buffer's waits, and at the wait numbered `at` the held revision is released here."""
+    """The loop's turns while a gap is open: the clock moves `turn` seconds at each of the buffer's
+    waits, and at the wait numbered `at` the revision held here is let go of and released (offered)."""
 
-    def __init__(self, unreleased_clock: list[float], turn: float, at: int | None = None, release=None) -> None:
-        self.clock, self.turn, self.at, self.release, self.waits = unreleased_clock, turn, at, release, 0
+    def __init__(self, unreleased: UnreleasedRevisions, clock: list[float], turn: float,
+                 held: int | None = None, at: int | None = None) -> None:
+        self.unreleased, self.clock, self.turn, self.held, self.at, self.waits = unreleased, clock, turn, held, at, 0
+        self.order: RevisionOrder | None = None
+        if held is not None:
+            unreleased.hold([(1, held)])
 
     def sleep(self, _seconds) -> None:
         self.waits += 1
         self.clock[0] += self.turn
         if self.waits == self.at:
-            self.release()
+            self.unreleased.let_go([(1, self.held)])
+            self.order.offer(1, self.held, f"r{self.held}")
 
 
-def held_order(unreleased: UnreleasedRevisions, releases: Releases):
+def held_order(releases: Releases):
     sent, reads, clock = [], [], Clock()
 
     def read_missing(conversation_id, first, last):
         reads.append((conversation_id, first, last))
         return [(revision, f"db:{revision}") for revision in range(first, last + 1)]
 
-    order = RevisionOrder(sent.append, read_missing, clock.start, releases.sleep, held_here=unreleased.held_between)
-    return order, sent, reads, clock
+    releases.order = RevisionOrder(sent.append, read_missing, clock.start, releases.sleep,
+                                   held_here=releases.unreleased.held_between)
+    return releases.order, sent, reads, clock
+
+
+def releases_of(held: int, turn: float = 0.25, at: int | None = None) -> tuple[Releases, list[float]]:
+    now = [0.0]
+    return Releases(UnreleasedRevisions(clock=lambda: now[0]), now, turn, held, at), now
 
 
 def test_a_missing_revision_committed_here_and_still_held_is_waited_for_not_read():
     # Revision 2's author has not got its ack yet (its events are held); revision 3 was released.
     # Reading 2 from the database would send it to everyone before its author had the answer.
-    now = [0.0]
-    unreleased = UnreleasedRevisions(clock=lambda: now[0])
-    unreleased.hold([(1, 2)])
-
-    def release_2():
-        unreleased.let_go([(1, 2)])
-        order.offer(1, 2, "r2")
-
-    order, sent, reads, clock = held_order(unreleased, Releases(now, turn=0.25, at=8, release=release_2))
+    releases, _now = releases_of(held=2, at=8)
+    order, sent, reads, clock = held_order(releases)
     order.offer(1, 1, "r1")
     order.offer(1, 3, "r3")
     clock.run_waits()
@@ -186,11 +190,8 @@ def test_a_missing_revision_committed_here_and_still_held_is_waited_for_not_read
 
 
 def test_a_revision_held_here_past_the_longest_hold_is_read_all_the_same():
-    now = [0.0]
-    unreleased = UnreleasedRevisions(clock=lambda: now[0])
-    unreleased.hold([(1, 2)])  # never let go of (a batch that was never delivered)
-    releases = Releases(now, turn=0.25)
-    order, sent, reads, clock = held_order(unreleased, releases)
+    releases, now = releases_of(held=2)  # never let go of (a batch that was never delivered)
+    order, sent, reads, clock = held_order(releases)
     order.offer(1, 1, "r1")
     order.offer(1, 3, "r3")
     clock.run_waits()
@@ -199,15 +200,8 @@ def test_a_revision_held_here_past_the_longest_hold_is_read_all_the_same():
 
 
 def test_the_first_frame_seen_here_waits_for_a_lower_revision_held_here():
-    now = [0.0]
-    unreleased = UnreleasedRevisions(clock=lambda: now[0])
-    unreleased.hold([(1, 4)])
-
-    def release_4():
-        unreleased.let_go([(1, 4)])
-        order.offer(1, 4, "r4")
-
-    order, sent, reads, clock = held_order(unreleased, Releases(now, turn=0.25, at=3, release=release_4))
+    releases, _now = releases_of(held=4, at=3)
+    order, sent, reads, clock = held_order(releases)
     order.offer(1, 5, "r5")
     clock.run_waits()
     assert reads == [] and sent == ["r4", "r5"]
