@@ -60,6 +60,16 @@ def _one_of(value: str, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _compression(value: str) -> str | int:
+    """WEBSOCKET_COMPRESSION: "off", or a size in characters (a whole number, 0 or more)."""
+    value = value.strip().lower()
+    if value == "off":
+        return value
+    if not value.isdigit():
+        raise RuntimeError(f'WEBSOCKET_COMPRESSION must be "off" or a size in characters, not {value!r}')
+    return int(value)
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -122,6 +132,9 @@ class BaseConfig:
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
         self.SOCKET_EVENT_QUEUE = int(get("SOCKET_EVENT_QUEUE", "16"))
         self.SOCKET_BUSY_DISCONNECT = int(get("SOCKET_BUSY_DISCONNECT", "200"))
+        # permessage-deflate on WebSockets (realtime/websocket_compression.py): "off", or the size from which
+        # a message is compressed, once for all its recipients, without context takeover.
+        self.WEBSOCKET_COMPRESSION = _compression(get("WEBSOCKET_COMPRESSION", "1024"))
         # The bzGhost gateway (/ws/im, docs/gateway.md): the largest packet body, how long a connection
         # may stay silent (no packet, no ping), and how many packets may wait for one connection, either
         # way, before it is closed.

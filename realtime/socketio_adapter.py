@@ -36,6 +36,7 @@ from realtime.contact_frames import contact_frames
 from realtime.deliveries import BusAdapter, Deliveries, read_revisions
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
+from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
 
 NAMESPACE = "/"
@@ -218,7 +219,8 @@ class SocketDelivery:
 
 def init_realtime(app: Flask) -> None:
     """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
-    the presence store its sockets keep, and whole websocket frames (realtime.websocket_frames)."""
+    the presence store its sockets keep, whole websocket frames (realtime.websocket_frames) and their
+    compression (realtime.websocket_compression)."""
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
@@ -237,6 +239,7 @@ def init_realtime(app: Flask) -> None:
     app.extensions["realtime_bus"] = bus
     init_presence(app, socketio.start_background_task, socketio.sleep)
     write_whole_frames()
+    compress_websockets(app.config["WEBSOCKET_COMPRESSION"])
 
 
 def start_receiving(app: Flask) -> None:

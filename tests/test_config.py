@@ -337,3 +337,15 @@ def test_every_setting_is_in_env_example_and_the_configuration_doc():
     in_example = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example.read_text(), re.MULTILINE))
     assert sorted(name for name in settings_read() if f"`{name}`" not in documented) == []
     assert sorted(settings_read() - in_example) == []
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1024", 1024), ("0", 0), ("off", "off"), (" OFF ", "off")])
+def test_websocket_compression_is_off_or_a_size(tmp_path, value, expected):
+    settings = load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))
+    assert settings.WEBSOCKET_COMPRESSION == expected
+
+
+@pytest.mark.parametrize("value", ["on", "-1", "1k", ""])
+def test_websocket_compression_refuses_anything_else(tmp_path, value):
+    with pytest.raises(RuntimeError, match="WEBSOCKET_COMPRESSION must be"):
+        load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))
