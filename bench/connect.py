@@ -1,9 +1,11 @@
 """Authenticated connects per second and memory per idle connection, Switchboard beside a bare
-Flask-SocketIO gevent server (bench/bare_server.py) in the same run (issue 15).
+Flask-SocketIO gevent server (bench/bare_server.py) and a bare Node socket.io 4 server
+(bench/node/reference-server.js, unless --no-node) in the same run (issue 15).
 
     .venv/bin/python bench/connect.py                          # 2,000 / 5,000 / 10,000 connections, 2 runs each
     .venv/bin/python bench/connect.py --steps 20,40 --users 3 --repeats 1   # the CI smoke's size
     .venv/bin/python bench/connect.py --checkout /tmp/before --checkout .  # two checkouts and the reference
+    .venv/bin/python bench/connect.py --client node --processes 2           # the Node load generator
 
 Each run starts one server (one gevent worker; Switchboard with the documented command,
 `gunicorn --config gunicorn.conf.py`, on a fresh SQLite database, `users` registered in one group;
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,11 +31,21 @@ import time
 from pathlib import Path
 
 import requests
+from node_tools import NodeReference, default_processes, load_generator
 from server import ROOT, BenchServer, free_port, gunicorn_worker_pid, wait_until
-from session import add_session_arguments, cpu_seconds, machine_description, run, stop_process, write_results
+from session import (
+    add_session_arguments,
+    cpu_seconds,
+    machine_description,
+    raise_open_file_limit,
+    run,
+    stop_process,
+    write_results,
+)
 
 BENCH = Path(__file__).resolve().parent
 REFERENCE = "bare-flask-socketio"
+NODE_REFERENCE = "node"  # bench/node/reference-server.js, the third column
 FIGURES = (("connects/s", "connects_per_s"), ("worker CPU us/connect", "cpu_us_per_connect"),
            ("RSS KB/connection", "rss_kb_per_connection"))
 
@@ -49,6 +60,10 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds idle before RSS is read")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
+    parser.add_argument("--no-node", action="store_true", help="leave out the bare Node socket.io reference")
+    parser.add_argument("--client", choices=["python", "node"], default="python",
+                        help="load generator: bench/connect_client.py, or bench/node/load.js sharded over --processes")
+    parser.add_argument("--processes", type=int, default=default_processes(), help="Node load generator processes")
     add_session_arguments(parser)
     return parser.parse_args()
 
@@ -62,8 +77,8 @@ class BareServer:
     """bench/bare_server.py under gunicorn, one gevent worker, room for the largest step (12,000 worker
     connections; Switchboard's gunicorn.conf.py has 10,000) and Switchboard's open-file limit."""
 
-    def __init__(self, workdir: Path, users: int) -> None:
-        self.port, self.workdir, self.users = free_port(), workdir, users
+    def __init__(self, workdir: Path, users: int, table: Path | None = None) -> None:
+        self.port, self.workdir, self.users, self.table = free_port(), workdir, users, table
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> BareServer:
@@ -73,7 +88,9 @@ class BareServer:
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-k", "gevent", "-w", "1", "--worker-connections", "12000",
              "--graceful-timeout", "2", "--no-control-socket", "--bind", f"127.0.0.1:{self.port}", "bare_server:app"],
             cwd=BENCH,  # not the repository's root: gunicorn would read its gunicorn.conf.py
-            env={**os.environ, "BARE_USERS": str(self.users)}, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "BARE_USERS": str(self.users),
+                 **({"BARE_TABLE": str(self.table)} if self.table else {})},
+            stdout=self.log, stderr=subprocess.STDOUT,
             preexec_fn=raise_open_file_limit)
         try:
             wait_until(lambda: requests.get(self.url + "/healthz", timeout=1).ok, 60, "the bare server")
@@ -96,19 +113,11 @@ class BareServer:
         return "\n".join((self.workdir / "bare.log").read_text(errors="replace").splitlines()[-lines:])
 
 
-def raise_open_file_limit() -> None:
-    """The open-file limit's soft value up to its hard value, as Switchboard's gunicorn.conf.py does for
-    itself (on_starting): with the usual soft 1,024 the reference could hold no more connections."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def start(checkout: Path | None, workdir: Path, users: int):
-    """The reference (no checkout) or Switchboard from `checkout`, and the tokens its connects use in turn."""
-    if checkout is None:
-        server = BareServer(workdir, users).start()
+def start(checkout: Path | str | None, workdir: Path, users: int):
+    """The reference (no checkout), the Node reference ("node") or Switchboard from `checkout`, and the
+    tokens its connects use in turn."""
+    if checkout is None or checkout == NODE_REFERENCE:
+        server = (BareServer if checkout is None else NodeReference)(workdir, users).start()
         return server, server.tokens()
     server = BenchServer("simple", ROOT / ".venv" / "bin", workdir, app_dir=checkout, config_file=True).start()
     audience = server.create_audience(users - 1)
@@ -120,10 +129,13 @@ def measure(variant: str, repeat: int, server, tokens: list[str], arguments: arg
     worker = server.worker_pid()
     token_file = server.workdir / "tokens.txt"
     token_file.write_text("\n".join(tokens) + "\n")
-    client = subprocess.Popen(
-        [sys.executable, str(BENCH / "connect_client.py"), server.url, "--tokens", str(token_file),
-         "--concurrency", str(arguments.concurrency), *(["--no-deflate"] if arguments.no_deflate else [])],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    options = ["--tokens", str(token_file), "--concurrency", str(arguments.concurrency),
+               *(["--no-deflate"] if arguments.no_deflate else [])]
+    client_command = [sys.executable, str(BENCH / "connect_client.py"), server.url, *options]
+    if arguments.client == "node":
+        client_command = load_generator("connect", server.url, *options, "--processes", str(arguments.processes))
+    client = subprocess.Popen(client_command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              preexec_fn=raise_open_file_limit)
 
     def command(line: str) -> dict:
         client.stdin.write(line + "\n")
@@ -150,7 +162,10 @@ def measure(variant: str, repeat: int, server, tokens: list[str], arguments: arg
                          "cpu_us_per_connect": round(cpu * 1e6 / count) if count else None,
                          "rss_kb": rss, "rss_kb_baseline": baseline,
                          # over every connection held past the baseline's
-                         "rss_kb_per_connection": round((rss - baseline) / max(1, held - warm["held"]), 1)})
+                         "rss_kb_per_connection": round((rss - baseline) / max(1, held - warm["held"]), 1),
+                         # the Node load generator's processes: a share near 1 means the client limited the run
+                         "client_cpu_shares": opened.get("client_cpu_shares"),
+                         "machine_idle_share": opened.get("machine_idle_share")})
             print(json.dumps(rows[-1]), flush=True)
             if opened["failed"]:
                 print(f"[bench] {variant}: {opened['failed']} connects failed: {opened['errors']}", file=sys.stderr)
@@ -187,7 +202,8 @@ def main() -> int:
     arguments = parse_arguments()
     steps = sorted(int(step) for step in arguments.steps.split(","))
     checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
-    variants = {REFERENCE: None, **{("switchboard" if len(checkouts) == 1 else f"switchboard@{path.name}"): path
+    variants = {REFERENCE: None, **({} if arguments.no_node else {"bare-node": NODE_REFERENCE}),
+                **{("switchboard" if len(checkouts) == 1 else f"switchboard@{path.name}"): path
                                     for path in checkouts}}
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}",

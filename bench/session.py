@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -53,6 +54,16 @@ def cpu_seconds(pid: int) -> float:
     """A process's CPU time so far (user + system), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def raise_open_file_limit() -> None:
+    """The open-file limit's soft value up to its hard value, as Switchboard's gunicorn.conf.py does for
+    itself (on_starting), for a server or load generator started with it as preexec_fn: with the usual
+    soft 1,024 a reference could hold no more connections (one descriptor each)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def stop_process(process: subprocess.Popen | None, grace: float = 15) -> None:
