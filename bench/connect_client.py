@@ -18,9 +18,53 @@ import time
 import aiohttp
 
 
+class Refused(RuntimeError):
+    """The server refused the Socket.IO connect (CONNECT_ERROR); `data` is its `{code, message}`."""
+
+    def __init__(self, packet: str) -> None:
+        super().__init__(f"refused: {packet[:200]}")
+        try:
+            self.data = json.loads(packet).get("data") or {}
+        except (ValueError, AttributeError):
+            self.data = {}
+
+
+def websocket_url(url: str) -> str:
+    return url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+
+
+async def open_socket(session: aiohttp.ClientSession, url: str, token: str, deflate: bool,
+                      timeout: float = 30, early: list[str] | None = None) -> aiohttp.ClientWebSocketResponse:
+    """One websocket to `url` (websocket_url), Engine.IO opened and the default namespace connected with
+    `auth={"token": token}`; raises Refused if the server refuses, TimeoutError after `timeout` s a step.
+    Packets that came before the CONNECT go to `early` if given (socket.io-client buffers them)."""
+    # A server that cannot accept (out of file descriptors) leaves the connect unanswered: counted
+    # as failed after `timeout`, as a silent handshake is below, never waited for forever.
+    ws = await asyncio.wait_for(session.ws_connect(url, compress=15 if deflate else 0, autoping=True,
+                                                   max_msg_size=0), timeout)
+    try:
+        opened = await asyncio.wait_for(ws.receive_str(), timeout)
+        if not opened.startswith("0"):
+            raise RuntimeError(f"no Engine.IO open packet: {opened[:80]!r}")
+        await ws.send_str("40" + json.dumps({"token": token}))
+        while True:  # events the server emits from its connect handler may come before the CONNECT
+            packet = await asyncio.wait_for(ws.receive_str(), timeout)
+            if packet.startswith("40"):
+                return ws
+            if packet.startswith("44"):
+                raise Refused(packet[2:])
+            if packet == "2":
+                await ws.send_str("3")
+            elif early is not None:
+                early.append(packet)
+    except BaseException:
+        await ws.close()
+        raise
+
+
 class Connections:
     def __init__(self, url: str, tokens: list[str], concurrency: int, deflate: bool) -> None:
-        self.url = url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+        self.url = websocket_url(url)
         self.tokens = tokens
         self.concurrency = concurrency
         self.deflate = deflate
@@ -30,26 +74,7 @@ class Connections:
                                              timeout=aiohttp.ClientTimeout(total=None))
 
     async def connect_one(self, number: int) -> None:
-        # A server that cannot accept (out of file descriptors) leaves the connect unanswered: counted
-        # as failed after 30 s, as a silent handshake is below, never waited for forever.
-        ws = await asyncio.wait_for(self.session.ws_connect(self.url, compress=15 if self.deflate else 0,
-                                                            autoping=True, max_msg_size=0), 30)
-        try:
-            opened = await asyncio.wait_for(ws.receive_str(), 30)
-            if not opened.startswith("0"):
-                raise RuntimeError(f"no Engine.IO open packet: {opened[:80]!r}")
-            await ws.send_str("40" + json.dumps({"token": self.tokens[number % len(self.tokens)]}))
-            while True:  # events the server emits from its connect handler may come before the CONNECT
-                packet = await asyncio.wait_for(ws.receive_str(), 30)
-                if packet.startswith("40"):
-                    break
-                if packet.startswith("44"):
-                    raise RuntimeError(f"refused: {packet[2:200]}")
-                if packet == "2":
-                    await ws.send_str("3")
-        except BaseException:
-            await ws.close()
-            raise
+        ws = await open_socket(self.session, self.url, self.tokens[number % len(self.tokens)], self.deflate)
         self.sockets.append(ws)
         self.readers.append(asyncio.create_task(self.keep_alive(ws)))
 
