@@ -11,6 +11,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import Select
+from sqlalchemy.orm import joinedload
 
 # Contacts, blocks and privacy live in actions.access_privacy; their rules are this module's too, imported from here.
 from actions.access_privacy import (  # noqa: F401
@@ -61,10 +62,12 @@ def get_active_user(user_id: int) -> User:
 
 def access_conversation(user: User, conversation_id: int) -> Membership:
     """Members read a conversation; everyone else is refused (403, or 404 if it does not exist)."""
+    return _member_or_refused(user, conversation_id, db.select(Membership))
+
+
+def _member_or_refused(user: User, conversation_id: int, select_membership: Select) -> Membership:
     membership = db.session.execute(
-        db.select(Membership).where(
-            Membership.conversation_id == conversation_id, Membership.user_id == user.id
-        )
+        select_membership.where(Membership.conversation_id == conversation_id, Membership.user_id == user.id)
     ).scalar_one_or_none()
     if membership is not None:
         return membership
@@ -81,7 +84,9 @@ def readable_conversation_ids(user: User) -> Select:
 def access_conversation_for_posting(user: User, conversation_id: int) -> Membership:
     """Members post, unless the group is archived (read-only); in a direct chat, unless a block or
     the other person's privacy refuses it (check_may_message_directly)."""
-    membership = access_conversation(user, conversation_id)
+    # The conversation in the same query: posting reads its state (archived, kind) every time.
+    membership = _member_or_refused(user, conversation_id, db.select(Membership).options(
+        joinedload(Membership.conversation, innerjoin=True)))
     if membership.conversation.archived_at is not None:
         raise Forbidden("conversation_archived", "This conversation is archived: nobody can post.")
     if membership.conversation.kind == "direct":  # blocks and the other person's privacy

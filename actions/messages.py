@@ -19,7 +19,7 @@ from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import MessageChanged, MessageCreated
-from events.unit_of_work import savepoint
+from events.unit_of_work import keep_until_commit, savepoint
 from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
 from models.time import utcnow
@@ -82,6 +82,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
     client_id = check_client_id(client_id)
     reply_to = check_id(reply_to, "reply_to", required=False)
     membership = access_conversation_for_posting(sender, conversation_id)
+    keep_until_commit(membership)  # and its conversation, which the adapters render the message with
     if client_id is not None:
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
@@ -202,6 +203,7 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
                       reply_to_id=reply_to_id, mentions=[], reactions=[])  # new: nothing to load
     db.session.add(message)
     db.session.flush()
+    keep_until_commit(message)  # rendered at commit as it is here, not read again
     queue_event(MessageCreated(conversation_id, message.id, revision))
     return message
 

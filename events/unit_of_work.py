@@ -31,6 +31,7 @@ PENDING = "switchboard.pending_events"
 CALLBACKS = "switchboard.on_commit"
 PREPARED = "switchboard.prepared_events"
 SAVEPOINTS = "switchboard.savepoint_marks"
+KEPT = "switchboard.kept_rows"
 
 
 def queue_event(fact: Fact) -> None:
@@ -41,6 +42,13 @@ def queue_event(fact: Fact) -> None:
 def on_commit(callback: Callable[[], object]) -> None:
     """Run `callback` once the current transaction commits (e.g. enqueue a job)."""
     db.session.info.setdefault(CALLBACKS, []).append(callback)
+
+
+def keep_until_commit(row: object) -> None:
+    """Hold `row` in the session until the unit ends: the adapters render the facts from the rows
+    (`prepare`), and the identity map holds rows weakly, so a row the action made and let go of
+    (a message just stored) would be read again, with its relationships, to be rendered."""
+    db.session.info.setdefault(KEPT, []).append(row)
 
 
 def pending_events() -> list[Fact]:
@@ -196,6 +204,7 @@ def _release(session: Session) -> None:
     batch = session.info.pop(PREPARED, None)
     callbacks = session.info.pop(CALLBACKS, None) or []
     session.info.pop(SAVEPOINTS, None)
+    session.info.pop(KEPT, None)
     if batch is not None:
         holder = _holder.get()
         if holder is not None:
@@ -223,5 +232,5 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
         batch = session.info.pop(PREPARED, None)
         if batch is not None:  # the COMMIT failed after the batch was prepared
             batch.drop()
-        for key in (PENDING, CALLBACKS, SAVEPOINTS):
+        for key in (PENDING, CALLBACKS, SAVEPOINTS, KEPT):
             session.info.pop(key, None)

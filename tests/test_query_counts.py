@@ -31,15 +31,12 @@ def measured(socket, event, payload):
 def test_sending_a_message(chat):
     group_id, sockets = chat
     seen = measured(sockets["alice"], "message:send", {"conversation_id": group_id, "body": "hi", "client_id": "c-2"})
-    # The caller, the membership and its conversation, the client_id lookup, the savepoint
-    # around numbering + insert, the read marker, the message again for its event, the commit.
-    # (Issue 15 takes this apart: the message need not be read again.) The gateway's adapter
-    # (gateway/adapter.py) reads the message's conversation (the message itself the Socket.IO
-    # adapter read is kept for it: events.unit_of_work._rows_kept).
-    # Issue 9 C: reading the message again loads its mentions and reactions (one query each).
-    # Issue 9 D: the Web Push adapter (realtime/web_push_adapter.py) finds the subscriptions of the
-    # other members it may notify, in one query.
-    assert len(seen) == 15, "\n".join(seen)
+    # The caller; the membership with its conversation (one query); the client_id lookup; the
+    # savepoint around numbering + insert; the read marker; the Web Push adapter's one query for the
+    # subscriptions of the other members it may notify (realtime/web_push_adapter.py); the commit.
+    # The adapters render the message and its conversation as the send left them (kept until the
+    # commit: events.unit_of_work.keep_until_commit), reading nothing again (issue 15).
+    assert len(seen) == 10, "\n".join(seen)
     assert seen[-1] == "COMMIT"
 
 
