@@ -16,10 +16,12 @@
 //
 //   node load.js fanout < job.json
 //     bench/fanout_client.py's job (url, sender_token, receiver_tokens, conversation_id, messages,
-//     windows, tag, server_pid, timeout) plus `processes`, `deflate` and `rates`: one JSON result
-//     {connect_s, phases: [...], client_processes} on stdout. A window phase is closed-loop (up to W
-//     sends in flight); a rate phase is open-loop: `messages` sends at `rate` a second on a fixed
-//     schedule that a slow server cannot slow down, each one's latency counted from its scheduled time.
+//     windows, tag, server_pid, timeout) plus `processes`, `deflate`, `rates`, `seconds` and
+//     `stop_p99_ms`: one JSON result {connect_s, phases: [...], client_processes} on stdout. A window
+//     phase is closed-loop (up to W sends in flight); a rate phase is open-loop: `rate` sends a second
+//     for `seconds` (or `messages` sends) on a fixed schedule that a slow server cannot slow down, each
+//     one's latency counted from its scheduled time; the rates stop after one whose fan-out p99 passed
+//     `stop_p99_ms` or that timed out (saturation: higher rates would only measure the backlog).
 //
 // The sender runs in this (the coordinating) process, the receivers in the children; times are
 // process.hrtime (CLOCK_MONOTONIC), the same clock in every process of the machine.
@@ -308,7 +310,8 @@ class FanOut {
   // One phase: `window` sends in flight (closed loop), or sends at `rate` a second (open loop).
   async runPhase({ window = null, rate = null }) {
     const job = this.job;
-    const messages = job.messages;
+    // a rate phase lasts `seconds` when the job says so (at least 10 messages), else `messages` sends
+    const messages = rate && job.seconds ? Math.max(10, Math.round(rate * job.seconds)) : job.messages;
     const receivers = job.receiver_tokens.length;
     const prefix = `${job.tag}-${rate ? `r${rate}` : `w${window}`}-`;
     const timeoutMs = job.timeout * 1000;
@@ -390,7 +393,12 @@ async function fanoutMode() {
     const connectSeconds = await fanout.connectAll();
     const phases = [];
     for (const window of job.windows || []) phases.push(await fanout.runPhase({ window }));
-    for (const rate of job.rates || []) phases.push(await fanout.runPhase({ rate }));
+    for (const rate of job.rates || []) {
+      const phase = await fanout.runPhase({ rate });
+      phases.push(phase);
+      // past saturation the backlog only grows: higher rates would measure the same overload, slower
+      if (phase.error || (job.stop_p99_ms && phase.fanout_latency_ms.p99 > job.stop_p99_ms)) break;
+    }
     result = { connect_s: connectSeconds, phases, client_processes: shards.length };
   } finally {
     if (fanout.sender) fanout.sender.close();

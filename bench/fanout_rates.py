@@ -1,0 +1,222 @@
+"""Fan-out against the offered rate (issue 15): deliveries/s and fan-out p99 as the rate of messages to
+one group rises, Switchboard beside the bare Flask-SocketIO server (bench/bare_server.py) and the bare
+Node socket.io 4 server (bench/node/reference-server.js) in the same run, under the Node load generator
+(bench/node/load.js, sharded over --processes; clients offer permessage-deflate as browsers do unless
+--no-deflate).
+
+    .venv/bin/python bench/fanout_rates.py                                   # 200 receivers, 2 sweeps each
+    .venv/bin/python bench/fanout_rates.py --checkout /tmp/sb --json bench/results/fanout-rates/$(date +%s).json
+    .venv/bin/python bench/plot.py bench/results/fanout-rates/NAME.json --out docs/benchmarks/fanout-rates.png
+
+Each server serves one group of `clients` receivers and a sender (Switchboard: the documented command,
+`gunicorn --config gunicorn.conf.py`, a fresh SQLite database, users registered and a group made over
+the API; the references: the same members in a BARE_TABLE). A sweep (one load generator run) connects
+everyone, then for each rate sends `rate` messages a second for `--seconds` on a fixed schedule (open
+loop) and waits until every receiver has every message; the sweep stops after a rate whose fan-out p99
+passed --stop-p99-ms (saturation). Then one closed-loop phase of --window sends in flight measures
+saturation. Sweeps alternate servers (A B C A B C). Per phase: deliveries/s, fan-out p50/p99 (send ->
+the last receiver has it), ack p99, the worker's CPU µs per delivery (/proc), each client process's CPU
+share and the machine's idle share. JSON lines, then tables: per rate, and per server the deliveries/s
+with fan-out p99 <= --p99-limit-ms, the saturation and the CPU per delivery, as ratios to the bare
+Flask-SocketIO server. Nothing here asserts a speed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from connect import BareServer
+from node_tools import NodeReference, default_processes, load_generator, write_table
+from server import ROOT, Audience, BenchServer
+from session import add_session_arguments, machine_description, raise_open_file_limit, run, write_results
+
+SERVERS = ("bare-node", "bare-flask-socketio", "switchboard")
+REFERENCE = "bare-flask-socketio"
+CONVERSATION = 1  # the references' group (their table)
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=200, help="receivers in the group, 1..2000 (default 200)")
+    parser.add_argument("--rates", default="10,25,50,100,150,200,300,400,600,800",
+                        help="messages a second to the group, in increasing order")
+    parser.add_argument("--seconds", type=float, default=2.0, help="how long each rate is offered")
+    parser.add_argument("--window", type=int, default=16, help="sends in flight of the closed-loop phase (0: none)")
+    parser.add_argument("--window-messages", type=int, default=300, help="messages of the closed-loop phase")
+    parser.add_argument("--repeats", type=int, default=2, help="sweeps of each server")
+    parser.add_argument("--servers", default=",".join(SERVERS), help="which of " + ", ".join(SERVERS))
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the Switchboard checkout served")
+    parser.add_argument("--processes", type=int, default=default_processes(), help="load generator processes")
+    parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
+    parser.add_argument("--p99-limit-ms", type=float, default=100.0, help="the latency the summary's rate keeps to")
+    parser.add_argument("--stop-p99-ms", type=float, default=1000.0, help="no higher rate after a p99 past this")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one phase")
+    add_session_arguments(parser)
+    arguments = parser.parse_args(argv)
+    arguments.rates = [float(rate) for rate in arguments.rates.split(",")]
+    arguments.servers = arguments.servers.split(",")
+    if unknown := set(arguments.servers) - set(SERVERS):
+        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    if not 1 <= arguments.clients <= 2000:
+        parser.error("--clients must be between 1 and 2000")
+    return arguments
+
+
+def start(name: str, workdir: Path, arguments: argparse.Namespace):
+    """One server and its audience: the group's id, the sender's token and the receivers'."""
+    if name == "switchboard":
+        server = BenchServer("simple", ROOT / ".venv" / "bin", workdir, app_dir=arguments.checkout.resolve(),
+                             config_file=True).start()
+        return server, server.create_audience(arguments.clients)
+    workdir.mkdir(parents=True, exist_ok=True)
+    users = arguments.clients + 1
+    tokens = {f"bare-{user}": user for user in range(users)}
+    table = write_table(workdir / "table.json", tokens, {CONVERSATION: list(range(users))})
+    server = (NodeReference if name == "bare-node" else BareServer)(workdir, users, table=table).start()
+    return server, Audience(CONVERSATION, "bare-0", [f"bare-{user}" for user in range(1, users)])
+
+
+def sweep(server, audience: Audience, arguments: argparse.Namespace, tag: str, warmup: bool = False) -> dict:
+    """One run of the Node load generator against `server`: the rates, then the closed-loop window."""
+    job = {"url": server.url, "sender_token": audience.sender_token, "receiver_tokens": audience.receiver_tokens,
+           "conversation_id": audience.conversation_id, "tag": tag, "server_pid": server.worker_pid(),
+           "timeout": arguments.timeout, "processes": arguments.processes, "deflate": not arguments.no_deflate,
+           "seconds": arguments.seconds, "stop_p99_ms": arguments.stop_p99_ms}
+    if warmup:
+        job.update(messages=30, windows=[1], rates=[])
+    else:
+        job.update(messages=arguments.window_messages, windows=[arguments.window] if arguments.window else [],
+                   rates=arguments.rates)
+    phases = len(job["rates"]) + len(job["windows"])
+    completed = subprocess.run(load_generator("fanout"), input=json.dumps(job), capture_output=True, text=True,
+                               timeout=arguments.timeout * (phases + 2) + 60, preexec_fn=raise_open_file_limit)
+    if completed.returncode != 0:
+        raise RuntimeError(f"the load generator failed against {tag}:\n{completed.stderr[-3000:]}\n"
+                           f"server log:\n{server.log_tail()}")
+    return json.loads(completed.stdout)
+
+
+def rows_of(name: str, repeat: int, result: dict) -> list[dict]:
+    rows = []
+    for phase in result["phases"]:
+        row = {"scenario": "fanout-rates", "server": name, "run": repeat, "rate": phase["rate"],
+               "window": phase["window"], "error": phase.get("error")}
+        if not row["error"]:
+            row.update({
+                "messages": phase["messages"], "receivers": phase["receivers"],
+                "offered_deliveries_per_s": phase["offered_deliveries_per_s"],
+                "deliveries_per_s": round(phase["deliveries_per_s"], 1),
+                "fanout_p50_ms": round(phase["fanout_latency_ms"]["p50"], 2),
+                "fanout_p99_ms": round(phase["fanout_latency_ms"]["p99"], 2),
+                "ack_p99_ms": round(phase["ack_latency_ms"]["p99"], 2),
+                "server_cpu_us_per_delivery": round(phase["server_cpu_us_per_delivery"], 2),
+                "server_cpu_share": round(phase["server_cpu_share"], 3),
+                "client_cpu_shares": phase["client_cpu_shares"], "machine_idle_share": phase["machine_idle_share"],
+                "failed_acks": phase["failed_acks"], "duplicates": phase["duplicates"]})
+        rows.append(row)
+    return rows
+
+
+def median_of(rows: list[dict], key: str) -> float | None:
+    values = [row[key] for row in rows if not row["error"] and row.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespace) -> list[str]:
+    """Per rate each server's medians; then per server what the issue's table asks, with ratios."""
+    def shown(value, digits=0):
+        return "-" if value is None else f"{value:,.{digits}f}"
+
+    lines = ["| messages/s | offered deliveries/s | " + " | ".join(
+        f"{server} deliveries/s | {server} fan-out p99 ms" for server in servers) + " |",
+        "|---" * (2 + 2 * len(servers)) + "|"]
+    for rate in arguments.rates:
+        cells = []
+        for server in servers:
+            phases = [row for row in rows if row["server"] == server and row["rate"] == rate]
+            if phases and all(row["error"] for row in phases):
+                cells += ["timed out", "-"]
+            else:
+                cells += [shown(median_of(phases, "deliveries_per_s")), shown(median_of(phases, "fanout_p99_ms"), 1)]
+        lines.append(f"| {rate:g} | {rate * arguments.clients:,.0f} | " + " | ".join(cells) + " |")
+
+    def per_run(server: str, pick) -> float | None:
+        values = [pick([row for row in rows if row["server"] == server and row["run"] == repeat])
+                  for repeat in range(arguments.repeats)]
+        values = [value for value in values if value is not None]
+        return statistics.median(values) if values else None
+
+    def within_limit(phases):  # the highest deliveries/s of a rate whose fan-out p99 kept to the limit
+        kept = [row["deliveries_per_s"] for row in phases if row["rate"] and not row["error"]
+                and row["fanout_p99_ms"] <= arguments.p99_limit_ms]
+        return max(kept) if kept else None
+
+    def saturation(phases):
+        done = [row["deliveries_per_s"] for row in phases if not row["error"]]
+        return max(done) if done else None
+
+    # CPU per delivery at the highest rate every server ran without an error: the same load for all
+    ran = {(row["server"], row["rate"]) for row in rows if not row["error"]}
+    common = [rate for rate in arguments.rates if all((server, rate) in ran for server in servers)]
+    common_rate = common[-1] if common else None
+
+    def cpu_at_common(phases):
+        return median_of([row for row in phases if row["rate"] == common_rate], "server_cpu_us_per_delivery")
+
+    figures = [(f"deliveries/s with fan-out p99 <= {arguments.p99_limit_ms:g} ms", within_limit, 0),
+               ("saturation deliveries/s", saturation, 0),
+               (f"server CPU us/delivery at {shown(common_rate)} messages/s", cpu_at_common, 1)]
+    others = [server for server in servers if server != REFERENCE]
+    lines += ["", "| figure | " + " | ".join(servers) + " | " +
+              " | ".join(f"{server} / {REFERENCE}" for server in others if REFERENCE in servers) + " |",
+              "|---" * (1 + len(servers) + (len(others) if REFERENCE in servers else 0)) + "|"]
+    for label, pick, digits in figures:
+        values = {server: per_run(server, pick) for server in servers}
+        ratios = [f"{values[server] / values[REFERENCE]:.2f}" if values[server] and values[REFERENCE] else "-"
+                  for server in others] if REFERENCE in servers else []
+        lines.append(f"| {label} | " + " | ".join(shown(values[server], digits) for server in servers) + " | "
+                     + " | ".join(ratios) + " |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    machine = machine_description()
+    print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}; "
+          f"{arguments.clients} receivers, rates {arguments.rates} messages/s, {arguments.processes} client processes, "
+          f"deflate {'not ' if arguments.no_deflate else ''}offered", file=sys.stderr, flush=True)
+    started, rows, servers = time.monotonic(), [], {}
+    with tempfile.TemporaryDirectory(prefix="sb-fanout-rates-", dir=arguments.db_dir) as scratch:
+        try:
+            audiences = {}
+            for name in arguments.servers:
+                servers[name], audiences[name] = start(name, Path(scratch) / name, arguments)
+                sweep(servers[name], audiences[name], arguments, f"{name}-warmup", warmup=True)
+            for repeat in range(arguments.repeats):
+                for name in arguments.servers:  # alternating: A B C A B C
+                    result = sweep(servers[name], audiences[name], arguments, f"{name}-{repeat}")
+                    for row in rows_of(name, repeat, result):
+                        row["load_average_1min"] = round(os.getloadavg()[0], 2)
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+        finally:
+            for server in servers.values():
+                server.stop()
+    machine["load_average_at_end"] = os.getloadavg()
+    table = summarize(rows, arguments.servers, arguments)
+    print("\n".join(table))
+    print(f"[bench] load average at end {machine['load_average_at_end']}; {time.monotonic() - started:.0f} s in all",
+          file=sys.stderr)
+    write_results(arguments, machine=machine, rows=rows, table=table)
+    return 1 if any(row.get("failed_acks") or row.get("duplicates") for row in rows) else 0
+
+
+if __name__ == "__main__":
+    run(main)
