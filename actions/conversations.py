@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func
+from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, readable_conversation_ids
-from actions.messages import unread_messages_filter
+from actions.messages import removed_message, unread_messages_filter
 from actions.receipts import announce_receipts
 from events import atomic, queue_event
 from events.facts import ConversationRead
@@ -65,19 +66,11 @@ def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSu
         for message in db.session.execute(
             db.select(Message).join(Conversation, and_(Conversation.id == Message.conversation_id,
                                                        Conversation.last_seq == Message.seq))
-            .where(Message.conversation_id.in_(conversation_ids))
+            .where(Message.conversation_id.in_(conversation_ids), Conversation.id.in_(conversation_ids))
         ).scalars()
     }
-    # Unread messages and, among them, those that mention the user: one query.
-    unread_rows = db.session.execute(
-        db.select(Message.conversation_id, func.count(Message.id), func.count(MessageMention.user_id))
-        .join(Membership, and_(Membership.conversation_id == Message.conversation_id,
-                               Membership.user_id == user.id))
-        .outerjoin(MessageMention, and_(MessageMention.message_id == Message.id, MessageMention.user_id == user.id))
-        .where(Message.conversation_id.in_(conversation_ids), *unread_messages_filter(user.id))
-        .group_by(Message.conversation_id)
-    ).all()
-    unread = {conversation_id: count for conversation_id, count, _ in unread_rows}
+    unread_rows = db.session.execute(_unread_counts(user, conversation_ids)).all()
+    unread = {conversation_id: max(0, count) for conversation_id, count, _ in unread_rows}
     mentions = {conversation_id: count for conversation_id, _, count in unread_rows}
     peers = _direct_peers(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
     return [
@@ -93,6 +86,40 @@ def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSu
         )
         for membership in memberships
     ]
+
+
+def _unread_counts(user: User, conversation_ids: list[int]):
+    """Per conversation: its unread messages and, among them, those that mention the user; one query.
+
+    Never a count of the unread messages themselves (a million for someone far behind in a busy
+    group): seqs have no gaps, so the messages after the read position are `last_seq -
+    last_read_seq`, less the removed ones among them (a partial index holds only those). None of
+    them is the member's own: sending a message reads everything up to it
+    (actions.receipts.read_own_message_unchecked), and whoever joins a group starts at its end.
+    Mentions are counted from the user's own mention rows, in one pass."""
+    removed_after_read = (
+        db.select(func.count()).select_from(Message)
+        .where(Message.conversation_id == Membership.conversation_id, Message.seq > Membership.last_read_seq,
+               removed_message())
+        .correlate(Membership).scalar_subquery()
+    )
+    reader = aliased(Membership)
+    mentions = (
+        db.select(Message.conversation_id, func.count().label("count")).select_from(MessageMention)
+        .join(Message, Message.id == MessageMention.message_id)
+        # `+ 0` leaves no index to reach messages by conversation: the database walks the user's
+        # mention rows (few), not every message after their read position (a million), to count them.
+        .join(reader, and_(reader.conversation_id == Message.conversation_id + 0, reader.user_id == user.id))
+        .where(MessageMention.user_id == user.id, *unread_messages_filter(user.id, reader))
+        .group_by(Message.conversation_id).subquery()
+    )
+    return (
+        db.select(Membership.conversation_id, Conversation.last_seq - Membership.last_read_seq - removed_after_read,
+                  func.coalesce(mentions.c.count, 0))
+        .join(Conversation, Conversation.id == Membership.conversation_id)
+        .outerjoin(mentions, mentions.c.conversation_id == Membership.conversation_id)
+        .where(Membership.user_id == user.id, Membership.conversation_id.in_(conversation_ids))
+    )
 
 
 def _direct_peers(user: User, conversation_ids: list[int]) -> dict[int, User]:

@@ -278,11 +278,18 @@ def _same_conversation(message: Message, conversation_id: int) -> Message:
     return message
 
 
-def unread_messages_filter(user_id: int):
-    """Messages that count as unread for a member: others' and system messages, not removed."""
+def unread_messages_filter(user_id: int, membership=Membership):
+    """Messages that count as unread for a member: others' and system messages, not removed
+    (`membership`: the member's row, or an alias of the table)."""
     return (
-        Message.seq > Membership.last_read_seq,
+        Message.seq > membership.last_read_seq,
         (Message.sender_id != user_id) | Message.sender_id.is_(None),
         Message.deleted_at.is_(None),
         Message.hidden_at.is_(None),
     )
+
+
+def removed_message():
+    """Deleted or hidden: the condition of the partial index ix_messages_removed, word for word
+    (models.message.REMOVED), so that counting removed messages reads that small index only."""
+    return Message.deleted_at.is_not(None) | Message.hidden_at.is_not(None)

@@ -85,7 +85,7 @@ def seed(engine: Engine, plans: list[Plan], *, chunk: int = 20_000, changed_ever
                 cursor.first_id = next_id
             rows = list(_rows(cursor, size, changed_every, system_every, start))
             mentions = [(row[0], cursor.plan.mentioned_user_id) for row in rows
-                        if cursor.plan.mentioned_user_id and row[6] % mention_every == 0
+                        if cursor.plan.mentioned_user_id and row[6] % mention_every == mention_every - 1
                         and row[2] not in (None, cursor.plan.mentioned_user_id)]
             _insert(engine, rows, mentions, postgres)
             next_id += size

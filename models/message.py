@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.time import utcnow
 
 KINDS = ("text", "image", "file", "voice", "video", "system")
+# A message deleted by its author or hidden by an operator. The partial index below holds these
+# only (few, and none at insert time: sending does not pay for it); a query that counts removed
+# messages must say exactly this to use it (actions.messages.removed_message).
+REMOVED = "deleted_at IS NOT NULL OR hidden_at IS NOT NULL"
 
 
 class Message(db.Model):
@@ -58,6 +62,9 @@ class Message(db.Model):
         UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client_id"),
         Index("ix_messages_conversation_revision", "conversation_id", "revision"),
         Index("ix_messages_created_at", "created_at"),
+        # Unread counts: the messages after a read position, less the removed ones among them (migration 0020).
+        Index("ix_messages_removed", "conversation_id", "seq",
+              sqlite_where=text(REMOVED), postgresql_where=text(REMOVED)),
     )
 
     @property
