@@ -224,16 +224,20 @@ def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
-    # With its user in the same query (not a lazy load after it): one query per connect or request.
-    return _live(db.session.execute(
-        db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
-        .where(ApiToken.token_hash == hash_token(token))
-    ).scalar_one_or_none())
+    return _live(_token_with_user(ApiToken.token_hash == hash_token(token)))
 
 
 def live_token_by_id(token_id: int) -> ApiToken | None:
-    """The same check, for a token already presented (a socket's, at each event)."""
-    return _live(db.session.get(ApiToken, token_id))
+    """The same check, for a token already presented (a socket's, at each event): the token and its
+    user in one query, as for a token presented, not a lazy load of the user after it."""
+    return _live(_token_with_user(ApiToken.id == token_id))
+
+
+def _token_with_user(condition) -> ApiToken | None:
+    # With its user in the same query (not a lazy load after it): one query per connect, request or event.
+    return db.session.execute(
+        db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user)).where(condition)
+    ).scalar_one_or_none()
 
 
 def _live(record: ApiToken | None) -> ApiToken | None:

@@ -1,0 +1,62 @@
+"""The statements a plain send into an existing conversation costs (issue 15, the send path), on
+SQLite and on PostgreSQL, over a page's socket (login cookie) and a token's: at most
+SEND_STATEMENTS, the commit included, and nothing the send made read back to render it.
+
+A change that adds a statement to a send makes this fail: look at the printed statements, then
+remove it, or raise the number here on purpose (docs/benchmarks.md says what each one costs)."""
+from __future__ import annotations
+
+import pytest
+
+from actions.accounts import issue_api_token
+from extensions import db, socketio
+from models import Message
+from tests.clients import IsolatedSocketClient
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import make_group
+from tests.helpers import events
+from tests.query_count import statements
+
+# Who is asking (the login session or token, with its user); the membership with its conversation;
+# the client_id lookup; SAVEPOINT, the conversation's next seq and revision (UPDATE ... RETURNING),
+# the INSERT, RELEASE; the sender's read marker; the Web Push subscriptions of the other members;
+# the COMMIT.
+SEND_STATEMENTS = 10
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+@pytest.fixture(params=["cookie", "token"])
+def sender_socket(request, app, alice, socket_client_for):
+    if request.param == "cookie":
+        yield socket_client_for("alice")
+        return
+    socket = IsolatedSocketClient(app, socketio, auth={"token": issue_api_token(alice).token})
+    yield socket
+    socket.disconnect()
+
+
+def test_a_plain_send_costs_at_most_its_statements(app, alice, bob, sender_socket):
+    group_id = make_group(alice, "Team", [bob]).id
+    first = sender_socket.emit("message:send", {"conversation_id": group_id, "body": "warm up", "client_id": "w"},
+                               callback=True)
+    assert first["ok"], first
+    events(sender_socket)
+    with statements() as seen:
+        ack = sender_socket.emit("message:send", {"conversation_id": group_id, "body": "hi", "client_id": "c-2"},
+                                 callback=True)
+    assert ack["ok"] and ack["message"]["seq"] == 2 and ack["message"]["body"] == "hi", ack
+    assert len(seen) <= SEND_STATEMENTS, "\n".join(seen)
+    assert seen[-1] == "COMMIT"
+    # Rendered from the rows the send made: the message, its mentions and reactions are not read again.
+    assert not any(statement.startswith("SELECT") and ("messages.id = " in statement or "message_reactions" in
+                                                       statement) for statement in seen), "\n".join(seen)
+    (new,) = [payload for name, payload in events(sender_socket) if name == "message:new"]
+    assert new["message"] == ack["message"]
+    stored = db.session.execute(db.select(Message).where(Message.conversation_id == group_id)
+                                .order_by(Message.seq)).scalars().all()
+    assert [(message.seq, message.body) for message in stored] == [(1, "warm up"), (2, "hi")]
