@@ -38,6 +38,7 @@ from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
+from realtime.websocket_reader import read_inline
 
 NAMESPACE = "/"
 DELIVERY_STATUS = "delivery_status"
@@ -219,8 +220,8 @@ class SocketDelivery:
 
 def init_realtime(app: Flask) -> None:
     """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
-    the presence store its sockets keep, whole websocket frames (realtime.websocket_frames) and their
-    compression (realtime.websocket_compression)."""
+    the presence store its sockets keep, whole websocket frames (realtime.websocket_frames), their
+    compression (realtime.websocket_compression) and one greenlet per websocket (realtime.websocket_reader)."""
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
@@ -240,6 +241,7 @@ def init_realtime(app: Flask) -> None:
     init_presence(app, socketio.start_background_task, socketio.sleep)
     write_whole_frames()
     compress_websockets(app.config["WEBSOCKET_COMPRESSION"])
+    read_inline()
 
 
 def start_receiving(app: Flask) -> None:

@@ -1,0 +1,68 @@
+"""Each Socket.IO websocket is read by its request's own greenlet, not by a second one of its own.
+
+Under gevent, python-engineio serves a websocket with simple-websocket, whose server starts a reader
+greenlet for every connection (`Base._thread`): it reads the socket and fills a buffer that the
+request's greenlet waits on (`ws.wait()`, engineio's `_websocket_handler` loop), which does nothing
+else. So every idle connection held two greenlets blocked where one does: about 8 KB of saved stack
+and frames each (issue 15, memory per idle connection). `InlineServer` reads the socket in
+`receive()` itself, in the caller's greenlet, exactly as the reader did (control frames answered,
+fragments joined, the socket closed when the connection ends); the gateway (`/ws/im`), which waits
+for its packets with a timeout, keeps simple-websocket's reader.
+"""
+from __future__ import annotations
+
+import simple_websocket
+from engineio.async_drivers import gevent as engineio_gevent
+from wsproto.utilities import LocalProtocolError
+
+
+class _NoReader:
+    """What simple-websocket is given as its reader's thread class: a thread that never starts."""
+
+    def __init__(self, target) -> None:
+        self.name = "inline reader"
+
+    def start(self) -> None:
+        return None
+
+
+class InlineServer(simple_websocket.Server):
+    """A simple-websocket server connection read by whoever calls `receive()` (one caller at a time)."""
+
+    def __init__(self, environ, **options) -> None:
+        options["thread_class"] = _NoReader
+        super().__init__(environ, **options)
+
+    def receive(self, timeout=None):
+        """The next message, read from the socket here; None once the connection is closed (engineio's
+        wrapper turns ConnectionClosed into that too). `timeout` is not supported: engineio waits."""
+        while self.connected and not self.input_buffer:
+            try:
+                received = self.sock.recv(self.receive_bytes)
+                if not received:
+                    raise OSError("closed by the client")
+                self.ws.receive_data(received)
+                self.connected = self._handle_events()
+            except (OSError, LocalProtocolError):
+                self.connected = False
+        if self.input_buffer:
+            return self.input_buffer.pop(0)
+        self.sock.close()  # the reader's last act, as simple-websocket's does
+        raise simple_websocket.ConnectionClosed(self.close_reason, self.close_message)
+
+
+class InlineWebSocketWSGI(engineio_gevent.WebSocketWSGI):
+    """python-engineio's gevent websocket handler, with an InlineServer instead of simple-websocket's."""
+
+    def __call__(self, environ, start_response):
+        self.ws = InlineServer(environ, **self.server_args)
+        result = self.app(self)
+        if self.ws.mode == "gunicorn":
+            raise StopIteration()  # as engineio does: gunicorn must not write a response of its own
+        return result
+
+
+def read_inline() -> None:
+    """Serve python-engineio's websockets under gevent with InlineServer from now on (once per process)."""
+    if engineio_gevent.SimpleWebSocketWSGI is not None:  # gevent-websocket has no reader greenlet to spare
+        engineio_gevent._async["websocket"] = InlineWebSocketWSGI
