@@ -83,7 +83,10 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
     reply_to = check_id(reply_to, "reply_to", required=False)
     membership = access_conversation_for_posting(sender, conversation_id)
     keep_until_commit(membership)  # and its conversation, which the adapters render the message with
-    if client_id is not None:
+    if client_id is not None and (reply_to is not None or attachment_id is not None):
+        # A retry of a reply or a file is answered before their checks, which would refuse it (its
+        # file is used: by itself). A plain send's retry is found by the unique (sender, client_id)
+        # at its insert below instead of by a query before every send: retries are rare, sends not.
         earlier = _find_by_client_id(sender.id, client_id)
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
@@ -97,7 +100,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
             message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id, reply_to)
             record_mentions(message, membership)
     except IntegrityError:
-        # A concurrent send committed first: the same retry, or the same file.
+        # A retry (of a message stored before, or sent concurrently), or the same file sent twice.
         earlier = _find_by_client_id(sender.id, client_id) if client_id else None
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)

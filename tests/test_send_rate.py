@@ -146,7 +146,10 @@ def test_a_refused_socket_send_sends_no_statement_and_a_stored_retry_is_still_ac
     assert len(seen) == 2 and "FROM messages" in seen[0] and seen[1] == "COMMIT", seen
     retried, seen = send("first", "c1")  # the bucket is still empty: a stored message is acked all the same
     assert retried["ok"] and retried["duplicate"] and retried["message"]["body"] == "first"
-    assert not any(statement.startswith("INSERT") for statement in seen)
+    # The same message, not a second one: a plain send's retry is found by its insert, which the unique
+    # (sender, client_id) refuses and its savepoint takes back (actions.messages.send_message).
+    assert retried["message"]["id"] == first["message"]["id"]
+    assert any(statement.startswith("ROLLBACK TO SAVEPOINT") for statement in seen), seen
     assert stored() == ["first"]
 
 
