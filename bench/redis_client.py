@@ -12,6 +12,7 @@ Commands on stdin, one JSON line answered on stdout for each:
   fanout TAG MESSAGES W    the fan-out senders share MESSAGES to the group, W in flight each; done when every
                            receiver has had every one
   chat TAG MESSAGES W      each chat sender sends MESSAGES to its own chat, W in flight each
+  idle SECONDS             nothing sent for SECONDS: what the servers spend anyway, per second
   close                    close every socket and exit
 Each run answers its figures: throughput, ack and fan-out percentiles, and the CPU seconds the workers
 (summed), Redis and PostgreSQL (every process of its cluster) spent during it, read from /proc.
@@ -236,6 +237,15 @@ class Load:
                 "ack_ms": {key: value * 1000 for key, value in percentiles(latencies).items()},
                 "failed_acks": len(failures)}
 
+    async def idle(self, seconds: float) -> dict:
+        """What the servers spend with every socket connected and nothing sent: per second."""
+        before, started = self.meter.read(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        elapsed = time.perf_counter() - started
+        spent = CpuMeter.spent(before, self.meter.read())
+        return {"scenario": "idle", "elapsed_s": elapsed,
+                **{f"{part}_cpu_ms_per_s": spent[part] / elapsed * 1e3 for part in ("workers", "redis", "postgres")}}
+
     async def close(self) -> None:
         await asyncio.gather(*(clients.close() for clients in self.instances.values()), return_exceptions=True)
 
@@ -251,6 +261,8 @@ async def main() -> None:
             command, *rest = line.split()
             if command == "connect":
                 answer = await load.connect()
+            elif command == "idle":
+                answer = await load.idle(float(rest[0]))
             elif command in ("fanout", "chat"):
                 tag, messages, window = rest[0], int(rest[1]), int(rest[2])
                 answer = await getattr(load, command)(tag, messages, window)

@@ -13,7 +13,10 @@ the cluster, and its own Redis (pub/sub channels are shared by every database of
 - `one-redis` (only when asked): one instance whose frames go through Redis all the same, which tells the
   Redis path's own cost apart from the second instance's.
 Every instance is started with the documented command (`gunicorn --config gunicorn.conf.py --bind ...`, one
-gevent worker) and the production settings of docs/deployment.md (`SOCKETIO_MESSAGE_QUEUE`).
+gevent worker) and the production settings of docs/deployment.md (`SOCKETIO_MESSAGE_QUEUE`); sends are
+counted against SEND_PER_MINUTE as in production (in Redis for the pair), at a limit no sender reaches
+(`--no-send-limit`: not counted). `--profile DIR` records every worker with py-spy during the measured runs
+(bench/profile_top.py reads the files).
 
 The same load on each variant (bench/redis_client.py, clients kept connected between runs):
 - fan-out: a group of `--receivers` members spread over the instances in turn, `--fanout-senders` senders
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,6 +55,7 @@ from tests.engines import PostgresServer, RedisServer  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 REFERENCE = "one"
 INSTANCES = {"one": 1, "two": 2, "one-redis": 1}
+SEND_LIMIT = 10_000_000  # per sender and minute: every send counted, none refused
 # (label, key in a run's figures, key inside it or None)
 FIGURES = {
     "fanout": [("deliveries/s", "deliveries_per_s", None),
@@ -66,6 +71,8 @@ FIGURES = {
              ("PostgreSQL CPU us/message", "postgres_cpu_us_per_message", None),
              ("ack p50 ms", "ack_ms", "p50"), ("ack p99 ms", "ack_ms", "p99"),
              ("worker CPU share", "worker_cpu_share", None), ("client CPU share", "client_cpu_share", None)],
+    "idle": [("worker CPU ms/s", "workers_cpu_ms_per_s", None), ("Redis CPU ms/s", "redis_cpu_ms_per_s", None),
+             ("PostgreSQL CPU ms/s", "postgres_cpu_ms_per_s", None)],
 }
 
 
@@ -79,8 +86,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--chat-senders", type=int, default=16, help="senders in chats of their own (default 16)")
     parser.add_argument("--chat-messages", type=int, default=100, help="messages per chat sender per run (100)")
     parser.add_argument("--chat-window", type=int, default=4, help="sends in flight per chat sender (default 4)")
+    parser.add_argument("--idle", type=float, default=5,
+                        help="seconds of each run with every socket connected and nothing sent (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="measured runs of each variant (default 3)")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
+    parser.add_argument("--no-send-limit", action="store_true",
+                        help="SEND_PER_MINUTE=0: sends are not counted (by default they are, against a limit no "
+                             "sender reaches, as production counts them: in Redis for the pair)")
+    parser.add_argument("--profile", type=Path, help="record each worker with py-spy during the measured runs "
+                        "(raw collapsed stacks there; the CPU figures of those runs include py-spy's sampling)")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (default: on PATH)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--checkout", type=Path, action="append",
                         help="a Switchboard checkout to serve (default: this one); several: each is measured, "
@@ -135,13 +150,15 @@ class Variant:
             self.redis.stop()
 
 
-def start_variant(name: str, deployment: str, checkout: Path, postgres: PostgresServer, workdir: Path) -> Variant:
+def start_variant(name: str, deployment: str, checkout: Path, postgres: PostgresServer, workdir: Path,
+                  send_limit: bool) -> Variant:
     """The instances of `deployment` served from `checkout`, on a database of their own in the cluster,
     with a Redis of their own."""
     redis = RedisServer(workdir / "redis").start() if deployment != "one" else None
     env = {"DATABASE_URL": postgres.create_database(name.replace("-", "_").replace("@", "_")),
            "SOCKETIO_MESSAGE_QUEUE": redis.url if redis else "",
-           "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD}  # registering the users is not what is measured
+           "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,  # registering the users is not what is measured
+           "SEND_PER_MINUTE": str(SEND_LIMIT if send_limit else 0)}
     servers = []
     variant = Variant(name, deployment, checkout, servers, redis)
     try:
@@ -203,13 +220,37 @@ def run_once(variant: Variant, tag: str, arguments: argparse.Namespace, fanout_m
     results = []
     for scenario, messages, window in (("fanout", fanout_messages, arguments.window),
                                        ("chat", chat_messages, arguments.chat_window)):
-        result = variant.command(f"{scenario} {tag} {messages} {window}")
+        profilers = start_profilers(variant, arguments, f"{tag}-{scenario}") if tag != "warmup" else []
+        try:
+            result = variant.command(f"{scenario} {tag} {messages} {window}")
+        finally:
+            for profiler in profilers:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes what it has recorded
+                profiler.wait(timeout=60)
         if "error" in result or result["failed_acks"] or result.get("duplicates"):
             tails = "\n".join(server.log_tail() for server in variant.servers)
             raise RuntimeError(f"{variant.name} {scenario} {tag} went wrong: {result}\nserver logs:\n{tails}")
         results.append({"variant": variant.name, "run": tag, **result,
                         "load_average_1min": round(os.getloadavg()[0], 2)})
+    if tag != "warmup":  # the fixed cost of each process, which the figures per unit above include
+        results.append({"variant": variant.name, "run": tag, **variant.command(f"idle {arguments.idle}"),
+                        "load_average_1min": round(os.getloadavg()[0], 2)})
     return results
+
+
+def start_profilers(variant: Variant, arguments: argparse.Namespace, what: str) -> list[subprocess.Popen]:
+    """py-spy on each of the variant's workers, if --profile: one collapsed-stack file per worker."""
+    if not arguments.profile:
+        return []
+    arguments.profile.mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for number, server in enumerate(variant.servers):
+        output = arguments.profile / f"{variant.name}-{what}-worker{number + 1}.txt"
+        profilers.append(subprocess.Popen([arguments.py_spy, "record", "--format", "raw", "--rate", "200",
+                                           "--nonblocking", "--pid", str(server.worker_pid()), "--output",
+                                           str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1)  # py-spy attached before the run starts
+    return profilers
 
 
 def value(row: dict, key: str, inner: str | None) -> float:
@@ -267,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                 for number, checkout in enumerate(checkouts):
                     for deployment in arguments.variants:
                         name = deployment if len(checkouts) == 1 else f"{deployment}@{number + 1}"
-                        variants.append(start_variant(name, deployment, checkout, postgres, Path(scratch) / name))
+                        variants.append(start_variant(name, deployment, checkout, postgres, Path(scratch) / name,
+                                                      not arguments.no_send_limit))
                         start_load(variants[-1], postgres, arguments)
                 print("[bench] " + ", ".join(f"{variant.name}: {variant.checkout}" for variant in variants),
                       file=sys.stderr, flush=True)
