@@ -92,6 +92,12 @@ class ShardPhase {
     if (this.remaining === 0) process.send({ type: "done", at: null });
   }
 
+  expect(messages) {
+    this.messages = messages;
+    this.remaining = this.counts.reduce((sum, count) => sum + Math.max(0, messages - count), 0);
+    if (this.remaining === 0) process.send({ type: "done", at: Math.max(0, ...Object.values(this.last)) || null });
+  }
+
   received(receiver, message) {
     const clientId = (message && message.client_id) || "";
     if (!clientId.startsWith(this.prefix)) return;
@@ -109,6 +115,7 @@ function shardMain() {
   const sockets = [];
   const receivers = [];
   let phase = null;
+  let disconnects = {}; // reason -> receivers lost since the last collect (never reconnected: reconnection off)
 
   async function connect(command) {
     const started = now();
@@ -121,7 +128,9 @@ function shardMain() {
           const receiver = receivers.length + index; // fixed before the await: counts are per receiver
           onMessage = (payload) => phase && phase.received(receiver, payload && payload.message);
         }
-        sockets.push(await openSocket(command.url, command.tokens[index], command.deflate, onMessage));
+        const socket = await openSocket(command.url, command.tokens[index], command.deflate, onMessage);
+        socket.on("disconnect", (reason) => { disconnects[reason] = (disconnects[reason] || 0) + 1; });
+        sockets.push(socket);
       } catch (error) { // counted and shown, never hidden
         failed += 1;
         const reason = `${error.name}: ${String(error.message).slice(0, 120)}`;
@@ -140,11 +149,15 @@ function shardMain() {
       phase = null;
       process.send({ type: "ready" });
       phase = new ShardPhase(command.prefix, receivers.length, command.messages);
+    } else if (command.cmd === "expect" && phase) { // the server refused some sends: they never come
+      phase.expect(command.messages);
+      process.send({ type: "expecting" });
     } else if (command.cmd === "collect") {
       const finished = phase;
       phase = null;
       process.send({ type: "collected", last: finished ? finished.last : {}, counts: finished ? finished.counts : [],
-        remaining: finished ? finished.remaining : 0, cpu: cpuMicroseconds() });
+        remaining: finished ? finished.remaining : 0, cpu: cpuMicroseconds(), disconnects });
+      disconnects = {};
     } else if (command.cmd === "cpu") {
       process.send({ type: "cpu", cpu: cpuMicroseconds() });
     } else if (command.cmd === "close") {
@@ -202,6 +215,10 @@ function split(items, parts) {
     slices.push(items.slice(Math.floor((part * items.length) / parts), Math.floor(((part + 1) * items.length) / parts)));
   }
   return slices;
+}
+
+function mergeDisconnects(collected) {
+  return mergeErrors(collected.map((shard) => ({ errors: shard.disconnects })));
 }
 
 function mergeErrors(results) {
@@ -303,7 +320,7 @@ class FanOut {
     return new Promise((resolve) => {
       this.sender.timeout(timeoutMs).emit("message:send",
         { conversation_id: this.job.conversation_id, body: BODY, client_id: clientId },
-        (error, ack) => resolve(error ? { ok: false, error: { code: "timeout", message: String(error) } } : ack));
+        (error, ack) => resolve(error ? { ok: false, error: { code: "no_ack", message: String(error) } } : ack));
     });
   }
 
@@ -345,18 +362,33 @@ class FanOut {
     } else {
       await pool(messages, window, (number) => sendOne(number));
     }
-    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs, "timeout"));
+    // each send waits `timeout` for its ack at most (then it counts as refused, code "no_ack"): the phase
+    // allows that, and the same again for the deliveries
+    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs + 5000, "timeout"));
     const acked = await Promise.race([Promise.all(sending).then(now), deadline]);
+    // A refused send (e.g. `busy`: the sending socket's queue is full) is the server shedding load: it is
+    // counted by its code, and its deliveries are not waited for.
+    const accepted = messages - failures.length;
+    if (acked !== "timeout" && failures.length) {
+      await Promise.all(this.shards.map((shard) => shard.request({ cmd: "expect", messages: accepted })));
+    }
     const finished = await Promise.race([Promise.all(doneAt), deadline]);
     const collected = await Promise.all(this.shards.map((shard) => shard.request({ cmd: "collect" })));
+    const refused = {};
+    for (const failure of failures) {
+      const code = (failure && failure.error && failure.error.code) || "not_ok";
+      refused[code] = (refused[code] || 0) + 1;
+    }
     const senderCpu = cpuMicroseconds();
     if (acked === "timeout" || finished === "timeout") {
       const missing = collected.reduce((sum, shard) => sum + shard.remaining, 0);
-      return { window, rate, error: `timed out: ${missing} deliveries missing, ${messages - ackLatencies.length} acks`,
-        counts: collected.flatMap((shard) => shard.counts) };
+      return { window, rate, error: `timed out: ${missing} deliveries missing, ${messages - ackLatencies.length} `
+        + `acks missing, ${failures.length} failed`, refused, counts: collected.flatMap((shard) => shard.counts),
+        disconnects: mergeDisconnects(collected) };
     }
     const finishedAt = Math.max(...finished.filter((at) => at !== null), acked);
-    const elapsed = (finishedAt - started) / 1000;
+    // an open-loop phase lasts its schedule at least: a server keeping up delivers the offered rate, not more
+    const elapsed = Math.max(finishedAt - started, rate ? (messages / rate) * 1000 : 0) / 1000;
     const serverCpuSeconds = cpuSecondsOf(job.server_pid) - serverCpu;
     const shares = [senderCpu, ...collected.map((shard) => shard.cpu)]
       .map((cpu, index) => round((cpu - clientCpu[index]) / 1e6 / elapsed));
@@ -364,8 +396,9 @@ class FanOut {
     for (const shard of collected) {
       for (const [clientId, at] of Object.entries(shard.last)) lastArrival[clientId] = Math.max(lastArrival[clientId] || 0, at);
     }
-    const fanoutLatencies = Object.keys(sentAt).map((clientId) => lastArrival[clientId] - sentAt[clientId]);
-    const deliveries = receivers * messages;
+    const fanoutLatencies = Object.keys(sentAt).filter((clientId) => clientId in lastArrival)
+      .map((clientId) => lastArrival[clientId] - sentAt[clientId]);
+    const deliveries = receivers * accepted;
     return {
       window, rate, messages, receivers, elapsed_s: elapsed, acks_elapsed_s: (acked - started) / 1000,
       offered_deliveries_per_s: rate ? rate * receivers : null,
@@ -379,7 +412,9 @@ class FanOut {
       client_cpu_shares: shares, // the sender's process first, then each receivers' shard
       machine_idle_share: round((machineIdleSeconds() - idleBefore) / elapsed / cores()), // near 0: cores were short
       failed_acks: failures.length,
-      duplicates: collected.flatMap((shard) => shard.counts).reduce((sum, count) => sum + Math.max(0, count - messages), 0),
+      refused, // failed acks by error code
+      duplicates: collected.flatMap((shard) => shard.counts).reduce((sum, count) => sum + Math.max(0, count - accepted), 0),
+      disconnects: mergeDisconnects(collected), // receivers the server or the network cut during the phase, by reason
     };
   }
 }
