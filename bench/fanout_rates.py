@@ -180,16 +180,24 @@ def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespac
     figures = [(f"deliveries/s with fan-out p99 <= {arguments.p99_limit_ms:g} ms", within_limit, 0),
                ("saturation deliveries/s", saturation, 0),
                (f"server CPU us/delivery at {shown(common_rate)} messages/s", cpu_at_common, 1)]
-    others = [server for server in servers if server != REFERENCE]
-    lines += ["", "| figure | " + " | ".join(servers) + " | " +
-              " | ".join(f"{server} / {REFERENCE}" for server in others if REFERENCE in servers) + " |",
-              "|---" * (1 + len(servers) + (len(others) if REFERENCE in servers else 0)) + "|"]
+    others = [server for server in servers if server != REFERENCE] if REFERENCE in servers else []
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    lines += ["", line(["figure", *servers, *(f"{server} / {REFERENCE}" for server in others)]),
+              "|---" * (1 + len(servers) + len(others)) + "|"]
     for label, pick, digits in figures:
         values = {server: per_run(server, pick) for server in servers}
         ratios = [f"{values[server] / values[REFERENCE]:.2f}" if values[server] and values[REFERENCE] else "-"
-                  for server in others] if REFERENCE in servers else []
-        lines.append(f"| {label} | " + " | ".join(shown(values[server], digits) for server in servers) + " | "
-                     + " | ".join(ratios) + " |")
+                  for server in others]
+        lines.append(line([label, *(shown(values[server], digits) for server in servers), *ratios]))
+    # Whether the load generator limited anything: its busiest process over every phase (near 1: it did)
+    # and the machine's lowest idle share (near 0: every process was short of cores, the server's too).
+    busiest = {server: max((max(row["client_cpu_shares"]) for row in rows if row["server"] == server
+                            and not row["error"]), default=None) for server in servers}
+    lines.append(line(["load generator: busiest process's CPU share, any phase",
+                       *(shown(busiest[server], 2) for server in servers), *("-" for _ in others)]))
     return lines
 
 
