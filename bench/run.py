@@ -27,6 +27,8 @@ SCENARIOS = {
                      "Flask-SocketIO and bare Node servers (Node load generator)"),
     "send": ("send.py", "stored messages/s and send->ack p99, SQLite and PostgreSQL, beside the bare server"),
     "storm": ("storm.py", "reconnect storm: every client cut at once, back and resynced, beside the bare server"),
+    "history": ("history.py", "history page, around and resync p50/p99 at 1,000,000 messages beside 1,000, "
+                "SQLite and PostgreSQL, and the conversation list of a member far behind"),
     "redis": ("redis_pair.py", "two instances over Redis against one: worker CPU per delivery and stored message"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),
