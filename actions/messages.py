@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
@@ -24,6 +25,8 @@ from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
 from models.time import utcnow
 from storage.sniff import message_kind
+
+CONVERSATIONS = Conversation.__table__
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,11 @@ def delete_message(user: User, message_id: int) -> Message:
     return record_message_change_unchecked(message)
 
 
+# A page's senders in one query (those this session holds already are not asked for), not one
+# query per sender as their payloads read them: a page of a busy group has dozens.
+PAGE_SENDERS = selectinload(Message.sender)
+
+
 def message_history(user: User, conversation_id: int, before: int | None = None,
                     after: int | None = None, limit: int = 50) -> MessagePage:
     """Keyset paging by seq: newest first (optionally `before` a seq), or oldest first `after` a seq."""
@@ -154,7 +162,7 @@ def message_history(user: User, conversation_id: int, before: int | None = None,
         if before is not None:
             statement = statement.where(Message.seq < before)
         statement = statement.order_by(Message.seq.desc())
-    rows = list(db.session.execute(statement.limit(limit + 1)).scalars())
+    rows = list(db.session.execute(statement.options(PAGE_SENDERS).limit(limit + 1)).scalars())
     return MessagePage(messages=rows[:limit], has_more=len(rows) > limit)
 
 
@@ -186,7 +194,7 @@ def changes_since(user: User, conversation_id: int, since: int, limit: int = 100
     access_conversation(user, conversation_id)
     rows = list(db.session.execute(
         db.select(Message).where(Message.conversation_id == conversation_id, Message.revision > since)
-        .order_by(Message.revision.asc()).limit(limit + 1)
+        .options(PAGE_SENDERS).order_by(Message.revision.asc()).limit(limit + 1)
     ).scalars())
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -212,16 +220,17 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
 
 
 def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
-    values = {"last_revision": Conversation.last_revision + 1}
+    columns = CONVERSATIONS.c
+    values = {"last_revision": columns.last_revision + 1}
     if new_message:
-        values.update(last_seq=Conversation.last_seq + 1, last_message_at=utcnow())
-    statement = (
-        update(Conversation).where(Conversation.id == conversation_id).values(**values)
-        .returning(Conversation.last_seq, Conversation.last_revision)
-        .execution_options(synchronize_session=False)
-    )
-    seq, revision = db.session.execute(statement).one()
-    conversation = db.session.get(Conversation, conversation_id)
+        values.update(last_seq=columns.last_seq + 1, last_message_at=utcnow())
+    # On the table, not the mapped class: a Core statement skips the ORM's bulk-update machinery.
+    seq, revision = db.session.execute(
+        update(CONVERSATIONS).where(columns.id == conversation_id).values(**values)
+        .returning(columns.last_seq, columns.last_revision)
+    ).one()
+    # The conversation this session holds, if it holds it (nothing is read to find out), is stale now.
+    conversation = db.session.identity_map.get(db.session.identity_key(Conversation, conversation_id))
     if conversation is not None:
         db.session.expire(conversation, ["last_seq", "last_revision", "last_message_at"])
     return seq, revision
