@@ -6,7 +6,8 @@ as browsers do unless the job says not), kept connected between runs.
 
 JOB: {"receivers": [[url, token], ...], "fanout_senders": [[url, token], ...], "fanout_conversation_id": N,
       "chat_senders": [[url, token, conversation_id], ...], "deflate": bool, "timeout": s,
-      "workers": [pid, ...], "redis": pid | null, "postgres": pid}
+      "workers": [pid, ...], "redis": pid | null, "postgres": pid, "postgres_user": name,
+      "postgres_database": name}
 Commands on stdin, one JSON line answered on stdout for each:
   connect                  open every socket            -> {"connected", "seconds"}
   fanout TAG MESSAGES W    the fan-out senders share MESSAGES to the group, W in flight each; done when every
@@ -53,16 +54,21 @@ def descendants(root: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of the servers behind one variant: workers summed, Redis, PostgreSQL's processes."""
+    """CPU seconds of the servers behind one variant: workers summed, Redis, and PostgreSQL: the backends
+    serving this variant's database, and the rest of the cluster apart (its WAL writer, checkpointer,
+    autovacuum, and the other variants' idle connections: the cluster is shared)."""
 
     def __init__(self, job: dict) -> None:
         self.workers, self.redis, self.postgres = job["workers"], job.get("redis"), job["postgres"]
+        self.backend_title = f"postgres: {job['postgres_user']} {job['postgres_database']} "
 
-    def _postgres(self) -> dict[int, float]:
+    def _postgres(self) -> dict[int, tuple[bool, float]]:
+        """pid -> (serves this variant's database, CPU seconds)."""
         readings = {}
         for pid in descendants(self.postgres):
             try:
-                readings[pid] = cpu_seconds_of(pid)
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+                readings[pid] = (title.startswith(self.backend_title), cpu_seconds_of(pid))
             except OSError:  # a backend that ended meanwhile
                 pass
         return readings
@@ -76,8 +82,11 @@ class CpuMeter:
     def spent(before: dict, after: dict) -> dict:
         """Seconds per part between two readings; a backend born meanwhile counts from zero, one that
         ended meanwhile is missed (the pool keeps its connections, so they are few)."""
-        postgres = sum(seconds - before["postgres"].get(pid, 0.0) for pid, seconds in after["postgres"].items())
-        return {part: after[part] - before[part] for part in ("workers", "redis", "client")} | {"postgres": postgres}
+        postgres = {True: 0.0, False: 0.0}
+        for pid, (ours, seconds) in after["postgres"].items():
+            postgres[ours] += seconds - before["postgres"].get(pid, (ours, 0.0))[1]
+        return {part: after[part] - before[part] for part in ("workers", "redis", "client")} | {
+            "postgres": postgres[True], "postgres_shared": postgres[False]}
 
 
 class Clients(Connections):
@@ -196,6 +205,7 @@ class Load:
                 f"worker_cpu_us_per_{unit}": spent["workers"] / units * 1e6,
                 f"redis_cpu_us_per_{unit}": spent["redis"] / units * 1e6,
                 f"postgres_cpu_us_per_{unit}": spent["postgres"] / units * 1e6,
+                f"postgres_shared_cpu_us_per_{unit}": spent["postgres_shared"] / units * 1e6,
                 "worker_cpu_share": spent["workers"] / elapsed, "client_cpu_share": spent["client"] / elapsed,
                 "cpu_s": spent}
 
@@ -244,7 +254,8 @@ class Load:
         elapsed = time.perf_counter() - started
         spent = CpuMeter.spent(before, self.meter.read())
         return {"scenario": "idle", "elapsed_s": elapsed,
-                **{f"{part}_cpu_ms_per_s": spent[part] / elapsed * 1e3 for part in ("workers", "redis", "postgres")}}
+                **{f"{part}_cpu_ms_per_s": spent[part] / elapsed * 1e3
+                   for part in ("workers", "redis", "postgres", "postgres_shared")}}
 
     async def close(self) -> None:
         await asyncio.gather(*(clients.close() for clients in self.instances.values()), return_exceptions=True)

@@ -10,6 +10,8 @@ One PostgreSQL cluster and Redis servers on 127.0.0.1 (tests/engines.py); each v
 the cluster, and its own Redis (pub/sub channels are shared by every database of a Redis server):
 - `one`: one instance, no Redis (the in-process bus): the reference;
 - `two`: two instances sharing their database and Redis, as docs/deployment.md deploys them;
+- `four` (only when asked): four such instances: how the cost grows with the number of instances (each one
+  receives every frame published anywhere);
 - `one-redis` (only when asked): one instance whose frames go through Redis all the same, which tells the
   Redis path's own cost apart from the second instance's.
 Every instance is started with the documented command (`gunicorn --config gunicorn.conf.py --bind ...`, one
@@ -54,7 +56,7 @@ from tests.engines import PostgresServer, RedisServer  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 REFERENCE = "one"
-INSTANCES = {"one": 1, "two": 2, "one-redis": 1}
+INSTANCES = {"one": 1, "two": 2, "four": 4, "one-redis": 1}
 SEND_LIMIT = 10_000_000  # per sender and minute: every send counted, none refused
 # (label, key in a run's figures, key inside it or None)
 FIGURES = {
@@ -62,6 +64,7 @@ FIGURES = {
                ("worker CPU us/delivery", "worker_cpu_us_per_delivery", None),
                ("Redis CPU us/delivery", "redis_cpu_us_per_delivery", None),
                ("PostgreSQL CPU us/delivery", "postgres_cpu_us_per_delivery", None),
+               ("PostgreSQL rest us/delivery", "postgres_shared_cpu_us_per_delivery", None),
                ("worker CPU us/message", "worker_cpu_us_per_message", None),
                ("ack p99 ms", "ack_ms", "p99"), ("fan-out p99 ms", "fanout_ms", "p99"),
                ("worker CPU share", "worker_cpu_share", None), ("client CPU share", "client_cpu_share", None)],
@@ -69,10 +72,12 @@ FIGURES = {
              ("worker CPU us/message", "worker_cpu_us_per_message", None),
              ("Redis CPU us/message", "redis_cpu_us_per_message", None),
              ("PostgreSQL CPU us/message", "postgres_cpu_us_per_message", None),
+             ("PostgreSQL rest us/message", "postgres_shared_cpu_us_per_message", None),
              ("ack p50 ms", "ack_ms", "p50"), ("ack p99 ms", "ack_ms", "p99"),
              ("worker CPU share", "worker_cpu_share", None), ("client CPU share", "client_cpu_share", None)],
     "idle": [("worker CPU ms/s", "workers_cpu_ms_per_s", None), ("Redis CPU ms/s", "redis_cpu_ms_per_s", None),
-             ("PostgreSQL CPU ms/s", "postgres_cpu_ms_per_s", None)],
+             ("PostgreSQL CPU ms/s", "postgres_cpu_ms_per_s", None),
+             ("PostgreSQL rest ms/s", "postgres_shared_cpu_ms_per_s", None)],
 }
 
 
@@ -86,6 +91,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--chat-senders", type=int, default=16, help="senders in chats of their own (default 16)")
     parser.add_argument("--chat-messages", type=int, default=100, help="messages per chat sender per run (100)")
     parser.add_argument("--chat-window", type=int, default=4, help="sends in flight per chat sender (default 4)")
+    parser.add_argument("--scenarios", default="fanout,chat", help="of fanout, chat (default both)")
     parser.add_argument("--idle", type=float, default=5,
                         help="seconds of each run with every socket connected and nothing sent (default 5)")
     parser.add_argument("--repeats", type=int, default=3, help="measured runs of each variant (default 3)")
@@ -103,6 +109,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     add_session_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.variants = arguments.variants.split(",")
+    arguments.scenarios = arguments.scenarios.split(",")
+    if not arguments.scenarios or set(arguments.scenarios) - {"fanout", "chat"}:
+        parser.error("--scenarios: fanout, chat or both")
     if unknown := set(arguments.variants) - set(INSTANCES):
         parser.error(f"unknown variants {sorted(unknown)}")
     if REFERENCE not in arguments.variants:
@@ -123,6 +132,7 @@ class Variant:
     checkout: Path
     servers: list[BenchServer]
     redis: RedisServer | None
+    database: str
     client: subprocess.Popen | None = None
     runs: list[dict] = field(default_factory=list)
 
@@ -155,12 +165,13 @@ def start_variant(name: str, deployment: str, checkout: Path, postgres: Postgres
     """The instances of `deployment` served from `checkout`, on a database of their own in the cluster,
     with a Redis of their own."""
     redis = RedisServer(workdir / "redis").start() if deployment != "one" else None
-    env = {"DATABASE_URL": postgres.create_database(name.replace("-", "_").replace("@", "_")),
+    database = name.replace("-", "_").replace("@", "_")
+    env = {"DATABASE_URL": postgres.create_database(database),
            "SOCKETIO_MESSAGE_QUEUE": redis.url if redis else "",
            "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,  # registering the users is not what is measured
            "SEND_PER_MINUTE": str(SEND_LIMIT if send_limit else 0)}
     servers = []
-    variant = Variant(name, deployment, checkout, servers, redis)
+    variant = Variant(name, deployment, checkout, servers, redis, database)
     try:
         for number in range(INSTANCES[deployment]):
             servers.append(BenchServer("simple", ROOT / ".venv" / "bin", workdir / f"instance{number + 1}",
@@ -206,7 +217,8 @@ def start_load(variant: Variant, postgres: PostgresServer, arguments: argparse.N
                             for index, ((_, token), chat) in enumerate(zip(chat_senders, chats, strict=True))],
            "deflate": not arguments.no_deflate, "timeout": arguments.timeout,
            "workers": [server.worker_pid() for server in variant.servers],
-           "redis": variant.redis.process.pid if variant.redis else None, "postgres": postgres.process.pid}
+           "redis": variant.redis.process.pid if variant.redis else None, "postgres": postgres.process.pid,
+           "postgres_user": postgres.user, "postgres_database": variant.database}
     job_file = variant.servers[0].workdir / "load.json"
     job_file.write_text(json.dumps(job))
     variant.client = subprocess.Popen([sys.executable, str(BENCH / "redis_client.py"), str(job_file)],
@@ -220,6 +232,8 @@ def run_once(variant: Variant, tag: str, arguments: argparse.Namespace, fanout_m
     results = []
     for scenario, messages, window in (("fanout", fanout_messages, arguments.window),
                                        ("chat", chat_messages, arguments.chat_window)):
+        if scenario not in arguments.scenarios:
+            continue
         profilers = start_profilers(variant, arguments, f"{tag}-{scenario}") if tag != "warmup" else []
         try:
             result = variant.command(f"{scenario} {tag} {messages} {window}")
@@ -281,6 +295,8 @@ def summarize(variants: list[Variant]) -> list[str]:
     for scenario, figures in FIGURES.items():
         series = {variant.name: [row for row in variant.runs if row["scenario"] == scenario][:runs]
                   for variant in variants}
+        if not any(series.values()):
+            continue  # a scenario not run
         for label, key, inner in figures:
             values = {name: [value(row, key, inner) for row in rows] for name, rows in series.items()}
             medians = [f"{statistics.median(values[variant.name]):,.2f}" for variant in variants]
