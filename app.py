@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
     from blueprints.chat import socket_queue
     from models.database import configure_engine_events
+    from realtime.room_index import IndexedRoomsManager
 
     db.init_app(app)
     with app.app_context():
@@ -87,9 +88,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     init_i18n(app)  # before the admin: Flask-Admin translates its pages through Flask-Babel too
     # Processes reach each other's sockets through the event bus (realtime.bus), not
-    # through a Socket.IO message queue: the in-process manager is all Socket.IO needs.
+    # through a Socket.IO message queue: the in-process manager is all Socket.IO needs
+    # (its rooms indexed per socket: a disconnect costs its own rooms, not every room's).
     socketio.init_app(
         app,
+        client_manager=IndexedRoomsManager(),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
         ping_interval=20,

@@ -284,5 +284,8 @@ def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None
 
 
 @atomic()
-def record_seen(user_id: int) -> None:
-    db.session.execute(db.update(User).where(User.id == user_id).values(last_seen_at=utcnow()))
+def record_seen(user_ids: int | Collection[int]) -> None:
+    """These users are last seen now (one UPDATE for all of them)."""
+    user_ids = [user_ids] if isinstance(user_ids, int) else sorted(user_ids)
+    if user_ids:
+        db.session.execute(db.update(User).where(User.id.in_(user_ids)).values(last_seen_at=utcnow()))

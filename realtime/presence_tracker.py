@@ -9,6 +9,10 @@ people are told about (actions.presence.announce_presence_changes):
 - a killed process's users: its connections vanish from the store when its Redis key expires,
   and the next sweep (every heartbeat) of any process finds them gone.
 
+A closed connection's user is last seen now: that write waits for the same batch too (one UPDATE
+for everyone who left meanwhile, not a commit per disconnect: a reconnect storm drops thousands of
+connections at once, issue 15).
+
 Each transition is announced once: "who was announced online" is a set shared by the processes
 (Redis when presence is in Redis, the process's memory otherwise), and the process that adds a
 user to it, or removes them, is the one that tells. Transitions are batched: one look at the
@@ -79,6 +83,7 @@ class PresenceTracker:
         self._came: set[int] = set()  # announced online by this process, not told yet
         self._recheck: set[int] = set()  # opened while the announced set was unreachable
         self._closed: dict[int, float] = {}  # user id -> when to check that they are still gone
+        self._left: set[int] = set()  # a connection of theirs closed: last seen now, at the next batch
         self._missing_since: dict[int, float] = {}  # announced online, not in the store (sweeps)
         self._next_sweep = 0.0
         self._started = False
@@ -101,6 +106,7 @@ class PresenceTracker:
     def closed(self, user_id: int) -> None:
         with self._lock:
             self._closed[user_id] = time.monotonic() + self.grace
+            self._left.add(user_id)
         self._start()
 
     def _start(self) -> None:
@@ -113,22 +119,28 @@ class PresenceTracker:
             self._sleep(self.batch)
             try:
                 self.flush()
-            except Exception:  # the next round tries again
-                log.exception("presence: announcing the changes failed")
+            except Exception as error:  # the next round tries again
+                from models.database import is_unavailable
 
-    def _take_due(self, now: float) -> tuple[set[int], set[int], set[int]]:
+                if is_unavailable(error):  # a restart, the pool exhausted: one line, no traceback
+                    log.warning("presence batch: database unavailable (%s)", type(error).__name__)
+                else:
+                    log.exception("presence: announcing the changes failed")
+
+    def _take_due(self, now: float) -> tuple[set[int], set[int], set[int], set[int]]:
         with self._lock:
-            came, recheck = self._came, self._recheck
-            self._came, self._recheck = set(), set()
+            came, recheck, left = self._came, self._recheck, self._left
+            self._came, self._recheck, self._left = set(), set(), set()
             gone = {user_id for user_id, at in self._closed.items() if at <= now}
             for user_id in gone:
                 del self._closed[user_id]
-        return came, recheck, gone
+        return came, recheck, gone, left
 
     def flush(self) -> dict[int, bool]:
-        """Announce the transitions that are due; returns them (user id -> online)."""
+        """Announce the transitions that are due, and record who left as last seen now; returns the
+        transitions (user id -> online)."""
         now = time.monotonic()
-        came, recheck, gone = self._take_due(now)
+        came, recheck, gone, left = self._take_due(now)
         changes = dict.fromkeys(came, True)
         sweeping = self.sweep_every is not None and now >= self._next_sweep
         if gone or recheck or sweeping:
@@ -152,12 +164,20 @@ class PresenceTracker:
                     self._recheck.update(recheck)
                     for user_id in gone:
                         self._closed.setdefault(user_id, now)
-        if changes:
+        if changes or left:
+            from actions.accounts import record_seen
             from actions.presence import announce_presence_changes
             from events.unit_of_work import atomic
 
-            with self.app.app_context(), atomic():
-                announce_presence_changes(changes)
+            try:
+                with self.app.app_context(), atomic():
+                    record_seen(left - set(changes))  # the others are last seen now by the announcement
+                    if changes:
+                        announce_presence_changes(changes)
+            except Exception:
+                with self._lock:  # the next round writes them (an announcement is not repeated)
+                    self._left |= left
+                raise
         return changes
 
     def _sweep(self, online: set[int], now: float) -> dict[int, bool]:

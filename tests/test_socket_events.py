@@ -108,11 +108,20 @@ def test_a_connect_writes_nothing(app, alice, token_socket):
                    for statement in seen), seen
 
 
-def test_disconnect_records_last_seen(alice, socket_client_for):
+def test_disconnect_records_last_seen_in_the_presence_batch(app, alice, socket_client_for):
+    """The disconnect writes nothing (a reconnect storm drops thousands of sockets at once, issue 15):
+    the presence tracker's next batch records everyone who left as last seen, in one UPDATE."""
     socket = socket_client_for("alice")
     alice.last_seen_at = None
     db.session.commit()
-    socket.disconnect()
+    with statements() as seen:
+        socket.disconnect()
+    assert [statement for statement in seen if statement.split(None, 1)[0] in ("INSERT", "UPDATE", "DELETE")] == []
+    db.session.expire_all()
+    assert alice.last_seen_at is None
+    with statements() as seen:
+        app.extensions["presence"].tracker.flush()
+    assert len([statement for statement in seen if statement.startswith("UPDATE users SET last_seen_at")]) == 1
     db.session.expire_all()
     assert alice.last_seen_at is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.accounts import check_account_open, record_seen
+from actions.accounts import check_account_open
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import (
@@ -72,16 +72,13 @@ def _connect(auth) -> int:
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    """Forget the socket; the user's last-seen time is now (offline for others once the last one has
-    been gone for PRESENCE_GRACE_SECONDS: realtime.presence_tracker)."""
+    """Forget the socket. Writes nothing: the presence tracker's next batch records the user as last
+    seen now, for everyone who left meanwhile in one UPDATE (a reconnect storm drops thousands at
+    once), and makes them offline for others once their last socket has been gone for
+    PRESENCE_GRACE_SECONDS (realtime.presence_tracker)."""
     user_id = socket_user_id()  # also for a user deactivated meanwhile
     if user_id is not None:
         presence.disconnected(user_id, request.sid)
-        try:
-            with atomic():
-                record_seen(user_id)
-        except Exception as error:  # raised here, python-socketio would keep the socket in its rooms
-            fault_answer(error, "socket disconnect")
 
 
 def _admit_send(user_id: int, payload: dict) -> None:

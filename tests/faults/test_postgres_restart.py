@@ -144,8 +144,8 @@ def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
         refused = alice.api("GET", "/conversations")
         assert (refused.status_code, refused.json()["error"]["code"]) == (503, "unavailable")
         assert wire.connected
-        leaving.close()  # its disconnect cannot record the time either: one warning, nothing raised
-        wait_for(lambda: "socket disconnect: database unavailable" in server.log_text(), what="the disconnect")
+        leaving.close()  # the presence batch cannot record its last-seen time either: one warning, retried
+        wait_for(lambda: "presence batch: database unavailable" in server.log_text(), what="the disconnect's batch")
     finally:
         blocker.rollback()  # the lock goes: the stuck request and the pool go on
         blocker.close()
@@ -161,4 +161,4 @@ def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
     refusals = {line.split(" database unavailable")[0].split(": ", 1)[-1] for line in log_lines
                 if "database unavailable" in line}
     assert refusals == {"socket event message:send:", "socket connect:", "GET /api/conversations:",
-                        "socket disconnect:"}
+                        "presence batch:"}
