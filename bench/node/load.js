@@ -271,6 +271,7 @@ async function connectMode(positionals, options) {
 
 // statistics.quantiles(values, n=100, method="inclusive"), as bench/fanout_client.py reports them
 function percentiles(values) {
+  if (values.length === 0) return { p50: null, p95: null, p99: null, mean: null }; // every send refused
   const sorted = [...values].sort((a, b) => a - b);
   const cut = (fraction) => {
     if (sorted.length === 1) return sorted[0];
@@ -308,6 +309,8 @@ class FanOut {
     const started = now();
     const deflate = this.job.deflate !== false;
     this.sender = await openSocket(this.job.url, this.job.sender_token, deflate, null);
+    this.senderLost = null; // why the server or the network cut the sender, if it did: nothing sends after it
+    this.sender.on("disconnect", (reason) => { this.senderLost = this.senderLost || reason; });
     const concurrency = Math.max(1, Math.ceil(FANOUT_CONNECT_CONCURRENCY / this.shards.length));
     const results = await Promise.all(split(this.job.receiver_tokens, this.shards.length).map((tokens, index) =>
       this.shards[index].request({ cmd: "connect", url: this.job.url, tokens, concurrency, deflate, listen: true })));
@@ -402,7 +405,7 @@ class FanOut {
     return {
       window, rate, messages, receivers, elapsed_s: elapsed, acks_elapsed_s: (acked - started) / 1000,
       offered_deliveries_per_s: rate ? rate * receivers : null,
-      deliveries_per_s: deliveries / elapsed,
+      deliveries_per_s: deliveries / elapsed, // 0 when every send was refused
       ack_latency_ms: percentiles(ackLatencies),
       fanout_latency_ms: percentiles(fanoutLatencies),
       server_cpu_s: serverCpuSeconds,
@@ -415,6 +418,7 @@ class FanOut {
       refused, // failed acks by error code
       duplicates: collected.flatMap((shard) => shard.counts).reduce((sum, count) => sum + Math.max(0, count - accepted), 0),
       disconnects: mergeDisconnects(collected), // receivers the server or the network cut during the phase, by reason
+      sender_disconnected: this.senderLost,
     };
   }
 }
@@ -432,7 +436,8 @@ async function fanoutMode() {
       const phase = await fanout.runPhase({ rate });
       phases.push(phase);
       // past saturation the backlog only grows: higher rates would measure the same overload, slower
-      if (phase.error || (job.stop_p99_ms && phase.fanout_latency_ms.p99 > job.stop_p99_ms)) break;
+      const p99 = phase.error ? null : phase.fanout_latency_ms.p99;
+      if (phase.error || phase.sender_disconnected || p99 === null || (job.stop_p99_ms && p99 > job.stop_p99_ms)) break;
     }
     result = { connect_s: connectSeconds, phases, client_processes: shards.length };
   } finally {
