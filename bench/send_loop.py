@@ -1,0 +1,88 @@
+"""CPU per send of `send_message` in one process, no sockets: the action, its unit of work and the
+adapters' `prepare`/`deliver`, on a fresh SQLite file in /dev/shm (issue 15, the send path). For
+comparing small changes to the send path, alternating checkouts, where bench/send.py's noise (the
+load generator, the shared machine) would hide a few percent.
+
+    .venv/bin/python bench/send_loop.py --checkout /tmp/s/before --checkout . --pairs 2 --sends 1500
+
+Each measurement is a new process on that checkout's code (same venv): 200 sends to warm up, then
+`--sends` timed (process CPU time), each in its own unit of work with the sender read as a socket
+event reads it. Prints µs per send per run, the medians, and each checkout's ratio to the first.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(sends: int) -> float:
+    """In the checkout this process was started in: µs of CPU per send."""
+    sys.path.insert(0, os.getcwd())
+    from actions.messages import send_message
+    from events.unit_of_work import atomic
+    from extensions import db
+    from models import User
+    from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
+    from tests.factories import make_group, make_user
+
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    app = testing_app(sqlite_copy(build_migrated_sqlite(folder), folder), folder, {})
+    with app.app_context():
+        alice, bob = make_user("alice"), make_user("bob")
+        group_id, alice_id = make_group(alice, "Team", [bob]).id, alice.id
+        db.session.remove()
+
+    def send(number: int) -> None:
+        with app.app_context():
+            with atomic():
+                sender = db.session.get(User, alice_id)
+                send_message(sender, group_id, "a stored message, about a short chat line", client_id=f"c{number}",
+                             admitted=True)
+            db.session.remove()
+
+    for number in range(200):
+        send(number)
+    started = time.process_time()
+    for number in range(200, 200 + sends):
+        send(number)
+    return (time.process_time() - started) / sends * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
+    parser.add_argument("--pairs", type=int, default=2, help="alternating rounds over the checkouts")
+    parser.add_argument("--sends", type=int, default=1500)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
+    arguments = parser.parse_args(argv)
+    if arguments.measure:
+        print(f"{measure(arguments.sends):.1f}")
+        return 0
+    checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
+    results: dict[Path, list[float]] = {checkout: [] for checkout in checkouts}
+    print(f"[bench] load average {os.getloadavg()}", file=sys.stderr)
+    for _ in range(arguments.pairs):
+        for checkout in checkouts:
+            completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", "--sends",
+                                        str(arguments.sends)], cwd=checkout, capture_output=True, text=True,
+                                       check=True)
+            results[checkout].append(float(completed.stdout.split()[-1]))
+            print(f"{checkout}: {results[checkout][-1]:,.0f} µs per send", flush=True)
+    first = statistics.median(results[checkouts[0]])
+    for checkout, values in results.items():
+        median = statistics.median(values)
+        print(f"| {checkout} | {median:,.0f} µs per send | {median / first:.2f} × the first |")
+    print(f"[bench] load average {os.getloadavg()}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
