@@ -63,6 +63,7 @@ def test_no_reader_is_started_and_messages_are_read_by_the_caller(connection):
     peer.send(Message(data=b"\x01\x02"))
     assert (server.receive(), server.receive()) == ("40{}", b"\x01\x02")
     assert threading.active_count() == before and server.thread.name == "inline reader"
+    assert not hasattr(server.ws.handshake, "_h11_connection")  # the handshake's state let go
 
 
 def test_a_fragmented_message_arrives_whole_and_a_ping_is_answered_while_waiting_for_it(connection):
