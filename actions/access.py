@@ -23,6 +23,7 @@ from actions.access_privacy import (  # noqa: F401
     has_blocked,
     may_see_presence,
     may_see_read_receipts,
+    presence_audiences,
     presence_viewers,
     privacy_of,
     read_receipt_viewers,

@@ -9,9 +9,8 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func
-from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, presence_viewers, visible_presences
+from actions.access import access_conversation, presence_audiences, presence_viewers, visible_presences
 from actions.contacts import contact_ids_of
 from events import atomic, queue_event
 from events.facts import PresenceBatch, PresenceChanged
@@ -69,10 +68,10 @@ def announce_presence_changes(changes: Mapping[int, bool]) -> None:
         return
     subjects = sorted(changes)
     db.session.execute(db.update(User).where(User.id.in_(subjects)).values(last_seen_at=utcnow()))
-    audiences = _audiences(subjects)
+    audiences = presence_audiences(_audiences(subjects))  # the rule for all of them at once
     seen_by: dict[int, list[int]] = {}
     for subject in subjects:
-        for viewer in presence_viewers(subject, audiences.get(subject, ())):
+        for viewer in sorted(audiences.get(subject, ())):
             if viewer != subject:
                 seen_by.setdefault(viewer, []).append(subject)
     if seen_by:
@@ -84,22 +83,33 @@ def _audiences(subjects: list[int]) -> dict[int, set[int]]:
     """Who shares a conversation of at most PRESENCE_GROUP_LIMIT members with each subject, or has
     them as a contact. Bigger groups are not told each change (a thousand members coming and going
     would flood everyone, as Telegram and Slack avoid too): their pages ask for the count."""
-    mine, others = aliased(Membership), aliased(Membership)
+    # Three plain reads (the subjects' conversations, their sizes, the members of the small ones)
+    # rather than one join of every subject with every co-member: a batch of thousands (a reconnect
+    # storm, issue 15) read each member once per subject sharing a conversation with them.
+    theirs = _rows(subjects, lambda chunk: db.select(Membership.user_id, Membership.conversation_id)
+                   .where(Membership.user_id.in_(chunk)))
+    limit = current_app.config["PRESENCE_GROUP_LIMIT"]
+    small = sorted(conversation_id for conversation_id, count in _rows(
+        sorted({conversation_id for _user, conversation_id in theirs}),
+        lambda chunk: db.select(Membership.conversation_id, func.count()).where(
+            Membership.conversation_id.in_(chunk)).group_by(Membership.conversation_id)) if count <= limit)
+    members: dict[int, set[int]] = {}
+    for conversation_id, user_id in _rows(small, lambda chunk: db.select(
+            Membership.conversation_id, Membership.user_id).where(Membership.conversation_id.in_(chunk))):
+        members.setdefault(conversation_id, set()).add(user_id)
     audiences: dict[int, set[int]] = {}
-    small = (db.select(Membership.conversation_id).group_by(Membership.conversation_id)
-             .having(func.count() <= current_app.config["PRESENCE_GROUP_LIMIT"]))
-    rows = db.session.execute(
-        db.select(mine.user_id, others.user_id).join(others, others.conversation_id == mine.conversation_id)
-        .where(mine.user_id.in_(subjects), others.user_id != mine.user_id, mine.conversation_id.in_(small))
-        .distinct())
-    for subject, viewer in rows:
-        audiences.setdefault(subject, set()).add(viewer)
+    for subject, conversation_id in theirs:
+        if conversation_id in members:
+            audiences.setdefault(subject, set()).update(members[conversation_id] - {subject})
     for subject, viewer in db.session.execute(
             db.select(Contact.user_id, Contact.contact_id).where(Contact.user_id.in_(subjects))):
         audiences.setdefault(subject, set()).add(viewer)
     return audiences
 
 
+def _rows(ids: list[int], query) -> list:
+    """The rows of `query(chunk)` for every 500 of `ids` (SQLite's limit on bound parameters)."""
+    return [row for start in range(0, len(ids), 500) for row in db.session.execute(query(ids[start:start + 500]))]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.access import may_see_presence, presence_viewers, visible_presences
+from actions.access import may_see_presence, presence_audiences, presence_viewers, visible_presences
 from actions.presence import announce_presence_changes
 from events.facts import PresenceBatch
 from extensions import db
@@ -47,6 +47,22 @@ def test_the_bulk_rule_is_the_single_one(app, alice, bob, carol):
             assert visible_presences(viewer, viewers) == {
                 subject for subject in viewers if may_see_presence(viewer, subject)}, (audience, viewer)
     assert expected == {alice.id}
+
+
+def test_the_batch_rule_is_the_single_one_for_every_subject(app, alice, bob, carol):
+    """presence_audiences (a presence batch: many subjects at once) tells each subject's viewers
+    exactly as presence_viewers does one subject's: blocks either way, hidden own settings, contacts."""
+    dave, erin, frank = privacy_neighbours(alice, bob, carol, dave_hides="last_seen")
+    people = [alice.id, bob.id, carol.id, dave.id, erin.id, frank.id]
+    db.session.add(Contact(user_id=frank.id, contact_id=bob.id))
+    db.session.commit()
+    for audience in ("everyone", "contacts", "nobody"):
+        set_privacy(alice, last_seen=audience)
+        set_privacy(frank, last_seen="contacts" if audience != "contacts" else "everyone")
+        viewers_of = {subject: people[:index] + people[index + 1:] + [subject] for index, subject in enumerate(people)}
+        assert presence_audiences(viewers_of) == {
+            subject: presence_viewers(subject, viewers) for subject, viewers in viewers_of.items()}, audience
+    assert presence_audiences({}) == {}
 
 
 @pytest.mark.parametrize("app_settings", [{"PRESENCE_GROUP_LIMIT": 2}])
