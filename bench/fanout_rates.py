@@ -60,6 +60,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--p99-limit-ms", type=float, default=100.0, help="the latency the summary's rate keeps to")
     parser.add_argument("--stop-p99-ms", type=float, default=1000.0, help="no higher rate after a p99 past this")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one phase")
+    parser.add_argument("--summarize", type=Path, help="print the tables of a --json result again, run nothing")
     add_session_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.rates = [float(rate) for rate in arguments.rates.split(",")]
@@ -148,18 +149,19 @@ def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespac
         return "-" if value is None else f"{value:,.{digits}f}"
 
     lines = ["| messages/s | offered deliveries/s | " + " | ".join(
-        f"{server} deliveries/s | {server} fan-out p99 ms" for server in servers) + " |",
-        "|---" * (2 + 2 * len(servers)) + "|"]
+        f"{server} deliveries/s | fan-out p99 ms | CPU us/delivery" for server in servers) + " |",
+        "|---" * (2 + 3 * len(servers)) + "|"]
     for rate in arguments.rates:
         cells = []
         for server in servers:
             phases = [row for row in rows if row["server"] == server and row["rate"] == rate]
             if phases and all(row["error"] for row in phases):
-                cells += ["timed out", "-"]
+                cells += ["timed out", "-", "-"]
             else:
                 refused = sum(row.get("failed_acks") or 0 for row in phases)
                 cells += [shown(median_of(phases, "deliveries_per_s")) + (f" ({refused} refused)" if refused else ""),
-                          shown(median_of(phases, "fanout_p99_ms"), 1)]
+                          shown(median_of(phases, "fanout_p99_ms"), 1),
+                          shown(median_of(phases, "server_cpu_us_per_delivery"), 1)]
         lines.append(f"| {rate:g} | {rate * arguments.clients:,.0f} | " + " | ".join(cells) + " |")
 
     def per_run(server: str, pick) -> float | None:
@@ -178,8 +180,15 @@ def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespac
         return max(done) if done else None
 
     # CPU per delivery at the highest rate every server ran without an error: the same load for all
-    ran = {(row["server"], row["rate"]) for row in rows if not row["error"]}
-    common = [rate for rate in arguments.rates if all((server, rate) in ran for server in servers)]
+    # ... below every server's saturation (in every run: no refusal, fan-out p99 within --stop-p99-ms), since
+    # past it a server batches its writes and the cost per delivery falls as latency grows
+    def kept_up(server: str, rate: float) -> bool:
+        phases = [row for row in rows if row["server"] == server and row["rate"] == rate]
+        return len(phases) == arguments.repeats and all(
+            not row["error"] and not row["failed_acks"] and row["fanout_p99_ms"] <= arguments.stop_p99_ms
+            for row in phases)
+
+    common = [rate for rate in arguments.rates if all(kept_up(server, rate) for server in servers)]
     common_rate = common[-1] if common else None
 
     def cpu_at_common(phases):
@@ -211,6 +220,15 @@ def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespac
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    if arguments.summarize:  # the session's own options, not these
+        results = json.loads(arguments.summarize.read_text())
+        session = results["arguments"]  # as write_results stores them: each value's str()
+        recorded = parse_arguments(["--rates", session["rates"].strip("[]").replace(" ", ""),
+                                    "--servers", ",".join(json.loads(session["servers"].replace("'", '"'))),
+                                    "--repeats", session["repeats"], "--clients", session["clients"],
+                                    "--p99-limit-ms", session["p99_limit_ms"], "--stop-p99-ms", session["stop_p99_ms"]])
+        print("\n".join(summarize(results["rows"], recorded.servers, recorded)))
+        return 0
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}; "
           f"{arguments.clients} receivers, rates {arguments.rates} messages/s, {arguments.processes} client processes, "
