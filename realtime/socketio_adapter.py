@@ -203,7 +203,9 @@ class SocketDelivery:
         if server is None:
             return
         if "emit" in frame:
-            server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=frame.get("namespace", NAMESPACE))
+            namespace = frame.get("namespace", NAMESPACE)
+            if anyone_in(server, namespace, frame["room"]):
+                server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=namespace)
             return
         participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))
         for sid, _eio_sid in participants:
@@ -217,6 +219,16 @@ class SocketDelivery:
     def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
         return read_revisions(self.app, conversation_id, first, last, lambda message, changed: message_frame(
             "message:updated" if changed else "message:new", message, message.revision))
+
+
+def anyone_in(server, namespace: str, room: str | list[str]) -> bool:
+    """Whether a socket of this process is in `room` (or in one of the rooms). Every process receives
+    every frame published by any of them (realtime.bus), mostly for rooms it has nobody in, and
+    python-socketio encodes a frame (its whole payload as JSON) before it looks for recipients."""
+    rooms = server.manager.rooms.get(namespace)
+    if not rooms:
+        return False
+    return room in rooms if isinstance(room, str) else any(name in rooms for name in room)
 
 
 def init_realtime(app: Flask) -> None:
