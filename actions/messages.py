@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
@@ -145,6 +146,11 @@ def delete_message(user: User, message_id: int) -> Message:
     return record_message_change_unchecked(message)
 
 
+# A page's senders in one query (those this session holds already are not asked for), not one
+# query per sender as their payloads read them: a page of a busy group has dozens.
+PAGE_SENDERS = selectinload(Message.sender)
+
+
 def message_history(user: User, conversation_id: int, before: int | None = None,
                     after: int | None = None, limit: int = 50) -> MessagePage:
     """Keyset paging by seq: newest first (optionally `before` a seq), or oldest first `after` a seq."""
@@ -156,7 +162,7 @@ def message_history(user: User, conversation_id: int, before: int | None = None,
         if before is not None:
             statement = statement.where(Message.seq < before)
         statement = statement.order_by(Message.seq.desc())
-    rows = list(db.session.execute(statement.limit(limit + 1)).scalars())
+    rows = list(db.session.execute(statement.options(PAGE_SENDERS).limit(limit + 1)).scalars())
     return MessagePage(messages=rows[:limit], has_more=len(rows) > limit)
 
 
@@ -188,7 +194,7 @@ def changes_since(user: User, conversation_id: int, since: int, limit: int = 100
     access_conversation(user, conversation_id)
     rows = list(db.session.execute(
         db.select(Message).where(Message.conversation_id == conversation_id, Message.revision > since)
-        .order_by(Message.revision.asc()).limit(limit + 1)
+        .options(PAGE_SENDERS).order_by(Message.revision.asc()).limit(limit + 1)
     ).scalars())
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -7,7 +7,7 @@ conversation of `--messages` messages beside the same requests on one of `--refe
 
 Each engine gets one server with the documented command (`gunicorn --config gunicorn.conf.py`, one
 gevent worker, a fresh database: SQLite on --db-dir, or a throwaway PostgreSQL cluster from
-tests/engines.py). Users and groups are made through the API: three senders, reader A in the big
+tests/engines.py). Users and groups are made through the API: `--senders` senders (3), reader A in the big
 conversation, reader B in the reference one, both in `--others` more groups (`--other-messages` each).
 bench/seed.py then writes the messages (SQLite executemany with the search index's triggers,
 PostgreSQL COPY and ANALYZE), with edits, deletions, hidden messages and mentions among them; each
@@ -55,6 +55,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1_000_000, help="messages in the big conversation")
     parser.add_argument("--reference-messages", type=int, default=1_000)
+    parser.add_argument("--senders", type=int, default=3, help="who wrote the messages, in turn")
     parser.add_argument("--others", type=int, default=3, help="more groups, each reader in all of them")
     parser.add_argument("--other-messages", type=int, default=20_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
@@ -91,9 +92,9 @@ def populate(url: str, arguments: argparse.Namespace) -> tuple[dict[str, dict], 
         return response.json()
 
     users = [post("/api/accounts", {"username": f"h{uuid.uuid4().hex[:12]}", "password": PASSWORD})
-             for _ in range(5)]
-    token, senders = users[0]["token"], [user["user"]["id"] for user in users[:3]]
-    reader_a, reader_b = users[3], users[4]
+             for _ in range(arguments.senders + 2)]
+    token, senders = users[0]["token"], [user["user"]["id"] for user in users[:arguments.senders]]
+    reader_a, reader_b = users[-2], users[-1]
 
     def group(name: str, readers: list[dict]) -> int:
         return post("/api/groups", {"name": name, "member_ids": senders[1:] + [r["user"]["id"] for r in readers]},
@@ -103,7 +104,8 @@ def populate(url: str, arguments: argparse.Namespace) -> tuple[dict[str, dict], 
     others = [group(f"history other {number}", [reader_a, reader_b]) for number in range(arguments.others)]
     plans = [Plan(big, arguments.messages, tuple(senders), reader_a["user"]["id"]),
              Plan(reference, arguments.reference_messages, tuple(senders), reader_b["user"]["id"]),
-             *(Plan(other, arguments.other_messages, tuple(senders[1:]), reader_a["user"]["id"]) for other in others)]
+             *(Plan(other, arguments.other_messages, tuple(senders[1:] or senders), reader_a["user"]["id"])
+               for other in others)]
     return {"big": reader_a, "reference": reader_b}, plans
 
 
