@@ -1,13 +1,17 @@
 """Fan-out benchmark: simple-websocket (gunicorn -k gevent) against gevent-websocket
 (-k geventwebsocket.gunicorn.workers.GeventWebSocketWorker), the two websocket servers
-python-engineio can use in gevent mode.
+python-engineio can use in gevent mode; or WebSocket compression choices (WEBSOCKET_COMPRESSION)
+beside the bare Flask-SocketIO server (bench/bare_server.py) in the same run.
 
     .venv/bin/python bench/fanout.py [--clients 50 --messages 200 --window 8 --repeats 3 --variant both]
+    .venv/bin/python bench/fanout.py --clients 200 --messages 50 --deflate --bare --compression off,1024,0 \
+        --before /tmp/before            # compression: ratios to the bare server (its clients offer none)
 
-Both servers run at once, each from its own venv with its own SQLite database; the runs alternate
-(A B A B A B) after a warm-up of each, and the figures are printed as ratios gws / simple of the
-same session (median of the paired ratios), next to each variant's raw medians.
-See docs/benchmarks.md.
+The servers run at once, each from its own venv with its own SQLite database; the runs alternate
+(A B A B A B) after a warm-up of each, and the figures are printed as ratios to the first variant
+(gws / simple; or each to the bare reference) of the same session (median of the paired ratios),
+next to each variant's raw medians. `--deflate`: Switchboard's clients offer permessage-deflate as
+browsers do (the bare reference's only with --bare-deflate). See docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -19,13 +23,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from server import BenchServer
+from connect import BareServer
+from server import ROOT, Audience, BenchServer
 from session import add_session_arguments, machine_description, run, write_results
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
 
 VARIANTS = {"simple": "simple-websocket", "gws": "gevent-websocket"}
+BARE = "bare"  # bench/bare_server.py: ack and emit to the group's room, nothing stored
 # SQLite on tmpfs: its calls block the one gevent worker, and on the shared disk the WAL checkpoints'
 # fsyncs take as long as everyone else's I/O makes them: noise, the same for both variants.
 # (label, path in a phase result, True when higher is better)
@@ -36,6 +44,7 @@ METRICS = [
     ("ack p99 ms", ("ack_latency_ms", "p99"), False),
     ("fan-out p50 ms", ("fanout_latency_ms", "p50"), False),
     ("fan-out p95 ms", ("fanout_latency_ms", "p95"), False),
+    ("fan-out p99 ms", ("fanout_latency_ms", "p99"), False),
     ("server CPU us/delivery", ("server_cpu_us_per_delivery",), False),
     ("server CPU share", ("server_cpu_share",), None),
     ("client CPU share", ("client_cpu_share",), None),
@@ -50,6 +59,16 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="measured runs of each variant, 1..10 (default 3)")
     parser.add_argument("--warmup-messages", type=int, default=30, help="messages of the discarded warm-up run")
     parser.add_argument("--variant", choices=["simple", "gws", "both"], default="both")
+    parser.add_argument("--compression", help="WEBSOCKET_COMPRESSION values, each a Switchboard variant "
+                        "(sb-<value>), e.g. off,1024,0; replaces --variant")
+    parser.add_argument("--before", type=Path, help="also serve this checkout as sb-before (e.g. a git worktree "
+                        "of the code before a change), with its own defaults")
+    parser.add_argument("--checkout", type=Path, help="serve the sb-<value> variants from this checkout (e.g. a "
+                        "git worktree of a commit, so that nobody's uncommitted work is measured; default: this one)")
+    parser.add_argument("--bare", action="store_true", help="the bare Flask-SocketIO reference first: the "
+                        "ratios are to it")
+    parser.add_argument("--deflate", action="store_true", help="Switchboard's clients offer permessage-deflate")
+    parser.add_argument("--bare-deflate", action="store_true", help="the bare reference's clients offer it too")
     parser.add_argument("--round-timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--deadline", type=float, default=1800, help="no new run starts after this many seconds")
     add_session_arguments(parser)
@@ -60,21 +79,52 @@ def parse_arguments() -> argparse.Namespace:
     return arguments
 
 
-def run_round(server: BenchServer, worker_pid: int, audience, client_bin: Path, messages: int,
+@dataclass
+class Variant:
+    """One server of the session: its name, whether its clients offer permessage-deflate, and how it starts
+    (returns the running server and the audience: a sender and the receivers in one group)."""
+
+    name: str
+    deflate: bool
+    start: Callable[[Path, int], tuple[object, Audience]]
+
+
+def switchboard(name: str, venv_bin: Path, deflate: bool, app_dir: Path | None = None, env: dict | None = None):
+    def start(workdir: Path, clients: int) -> tuple[BenchServer, Audience]:
+        server = BenchServer("gws" if name == "gws" else "simple", venv_bin, workdir, app_dir=app_dir or ROOT,
+                             env=env or {}).start()
+        return server, server.create_audience(clients)
+    return Variant(name, deflate, start)
+
+
+def bare(deflate: bool) -> Variant:
+    """bench/bare_server.py with a table of one group holding the sender and every receiver (as Switchboard's
+    sender gets its own message:new too)."""
+    def start(workdir: Path, clients: int) -> tuple[BareServer, Audience]:
+        workdir.mkdir(parents=True, exist_ok=True)
+        table = workdir / "table.json"
+        table.write_text(json.dumps({"tokens": {f"bare-{user}": user for user in range(clients + 1)},
+                                     "conversations": {"1": list(range(clients + 1))}}))
+        server = BareServer(workdir, clients + 1, table=table).start()
+        return server, Audience(1, "bare-0", [f"bare-{user}" for user in range(1, clients + 1)])
+    return Variant(BARE if not deflate else f"{BARE}-deflate", deflate, start)
+
+
+def run_round(variant: Variant, server, worker_pid: int, audience: Audience, client_bin: Path, messages: int,
               windows: list[int], tag: str, timeout: float) -> dict:
     """One run of the load generator against one server; returns its JSON result."""
     job = {"url": server.url, "sender_token": audience.sender_token, "receiver_tokens": audience.receiver_tokens,
            "conversation_id": audience.conversation_id, "messages": messages, "windows": windows,
-           "tag": tag, "server_pid": worker_pid, "timeout": timeout}
+           "tag": tag, "server_pid": worker_pid, "timeout": timeout, "deflate": variant.deflate}
     completed = subprocess.run([str(client_bin / "python"), str(BENCH / "fanout_client.py")], input=json.dumps(job),
                                capture_output=True, text=True, timeout=timeout * (len(windows) + 1) + 30)
     if completed.returncode != 0:
-        raise RuntimeError(f"load generator failed against {server.variant}:\n{completed.stderr[-3000:]}\n"
+        raise RuntimeError(f"load generator failed against {variant.name}:\n{completed.stderr[-3000:]}\n"
                            f"server log:\n{server.log_tail()}")
     result = json.loads(completed.stdout)
     for phase in result["phases"]:
         if "error" in phase or phase["failed_acks"] or phase["duplicates"]:
-            raise RuntimeError(f"{server.variant} run {tag} went wrong: {phase}\nserver log:\n{server.log_tail()}")
+            raise RuntimeError(f"{variant.name} run {tag} went wrong: {phase}\nserver log:\n{server.log_tail()}")
     return result
 
 
@@ -85,85 +135,105 @@ def value_at(phase: dict, path: tuple[str, ...]) -> float:
 
 
 def summarize(runs: dict[str, list[dict]], windows: list[int]) -> list[str]:
-    """Per metric: each variant's median, then the ratios gws / simple of the runs paired in time order
-    (their median and range) and in how many pairs gws did better."""
+    """Per metric: each variant's median, then each other variant's ratios to the first one (gws / simple;
+    or to the bare reference) of the runs paired in time order: their median, range and in how many pairs
+    that variant did better."""
     lines = []
-    both = all(runs.get(variant) for variant in VARIANTS)
+    names = [name for name, series in runs.items() if series]
+    first, others = names[0], names[1:]
     for index, window in enumerate(windows):
         title = "sequential (1 in flight)" if window == 1 else f"pipelined ({window} in flight)"
         lines.append(f"\n== {title}")
-        header = f"{'metric':<24}" + "".join(f"{variant + ' median':>15}" for variant in VARIANTS if runs.get(variant))
-        if both:
-            header += f"{'gws/simple':>12}{'range':>14}{'gws better':>12}"
+        width = max(15, *(len(name) + 9 for name in names))
+        header = f"{'metric':<24}" + "".join(f"{name + ' median':>{width}}" for name in names)
+        header += "".join(f"{f'{name}/{first}':>{width}}{'range':>14}{'better':>8}" for name in others)
         lines.append(header)
         for label, path, higher_is_better in METRICS:
-            medians, series = {}, {}
-            for variant in VARIANTS:
-                if runs.get(variant):
-                    series[variant] = [value_at(run["phases"][index], path) for run in runs[variant]]
-                    medians[variant] = statistics.median(series[variant])
-            line = f"{label:<24}" + "".join(f"{medians[variant]:>15.2f}" for variant in medians)
-            if both:
-                pairwise = [gws / simple for gws, simple in zip(series["gws"], series["simple"], strict=True)]
+            series = {name: [value_at(run["phases"][index], path) for run in runs[name]] for name in names}
+            line = f"{label:<24}" + "".join(f"{statistics.median(series[name]):>{width}.2f}" for name in names)
+            for name in others:
+                pairwise = [value / reference for value, reference in zip(series[name], series[first], strict=True)]
                 wins = "" if higher_is_better is None else \
                     f"{sum((ratio > 1) == higher_is_better for ratio in pairwise)}/{len(pairwise)}"
-                line += (f"{statistics.median(pairwise):>12.3f}"
-                         f"{f'{min(pairwise):.2f}..{max(pairwise):.2f}':>14}{wins:>12}")
+                line += (f"{statistics.median(pairwise):>{width}.3f}"
+                         f"{f'{min(pairwise):.2f}..{max(pairwise):.2f}':>14}{wins:>8}")
             lines.append(line)
     return lines
 
 
+def chosen_variants(arguments: argparse.Namespace) -> list[Variant]:
+    """The session's servers, in order (the first is the one the ratios are to)."""
+    app_bin = Path(sys.executable).parent
+    variants = [bare(False)] if arguments.bare else []
+    if arguments.bare and arguments.bare_deflate:
+        variants.append(bare(True))
+    if arguments.before:
+        variants.append(switchboard("sb-before", app_bin, arguments.deflate, app_dir=arguments.before.resolve()))
+    if arguments.compression:
+        checkout = arguments.checkout.resolve() if arguments.checkout else None
+        variants += [switchboard(f"sb-{mode}", app_bin, arguments.deflate, app_dir=checkout,
+                                 env={"WEBSOCKET_COMPRESSION": mode}) for mode in arguments.compression.split(",")]
+    elif not arguments.before:
+        names = list(VARIANTS) if arguments.variant == "both" else [arguments.variant]
+        for name in names:
+            venv_bin = gevent_websocket_venv() if name == "gws" else app_bin
+            found = websocket_server_of(venv_bin)  # never measure the wrong server: the venv decides
+            if found != VARIANTS[name]:
+                raise SystemExit(f"{venv_bin.parent} would serve {found}, not {VARIANTS[name]}")
+            variants.append(switchboard(name, venv_bin, arguments.deflate))
+    return variants
+
+
 def main() -> int:
     arguments = parse_arguments()
-    variants = list(VARIANTS) if arguments.variant == "both" else [arguments.variant]
+    variants = chosen_variants(arguments)
     windows = [1, arguments.window] if arguments.window > 1 else [1]
     started = time.monotonic()
     client_bin = client_venv()
-    venv_bins = {"simple": Path(sys.executable).parent}
-    if "gws" in variants:
-        venv_bins["gws"] = gevent_websocket_venv()
-    for variant in variants:  # never measure the wrong server: the venv decides which one engineio takes
-        found = websocket_server_of(venv_bins[variant])
-        if found != VARIANTS[variant]:
-            raise SystemExit(f"{venv_bins[variant].parent} would serve {found}, not {VARIANTS[variant]}")
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
           f"load average {machine['load_average_at_start']}", flush=True)
     print(f"[bench] {arguments.clients} receivers x {arguments.messages} messages, windows {windows}, "
-          f"{arguments.repeats} runs per variant, order {' '.join(variants * arguments.repeats)}", flush=True)
+          f"{arguments.repeats} runs per variant, order {' '.join([v.name for v in variants] * arguments.repeats)}",
+          flush=True)
 
-    runs: dict[str, list[dict]] = {variant: [] for variant in variants}
-    servers: dict[str, BenchServer] = {}
+    runs: dict[str, list[dict]] = {variant.name: [] for variant in variants}
+    servers: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-", dir=arguments.db_dir) as workdir:
         try:
+            audiences = {}
             for variant in variants:
-                servers[variant] = BenchServer(variant, venv_bins[variant], Path(workdir) / variant).start()
-            audiences = {variant: servers[variant].create_audience(arguments.clients) for variant in variants}
-            workers = {variant: servers[variant].worker_pid() for variant in variants}
+                servers[variant.name], audiences[variant.name] = variant.start(Path(workdir) / variant.name,
+                                                                              arguments.clients)
+            workers = {variant.name: servers[variant.name].worker_pid() for variant in variants}
+
+            def one_round(variant: Variant, messages: int, tag: str) -> dict:
+                return run_round(variant, servers[variant.name], workers[variant.name], audiences[variant.name],
+                                 client_bin, messages, windows, tag, arguments.round_timeout)
+
             for variant in variants:
-                run_round(servers[variant], workers[variant], audiences[variant], client_bin,
-                          arguments.warmup_messages, windows, "warmup", arguments.round_timeout)
-                print(f"[bench] warmed up {variant}", flush=True)
+                one_round(variant, arguments.warmup_messages, "warmup")
+                print(f"[bench] warmed up {variant.name}", flush=True)
             for repeat in range(arguments.repeats):
                 for variant in variants:
                     if time.monotonic() - started > arguments.deadline:
                         print("[bench] deadline reached: reporting the runs done so far", flush=True)
                         break
-                    result = run_round(servers[variant], workers[variant], audiences[variant], client_bin,
-                                       arguments.messages, windows, f"run{repeat}", arguments.round_timeout)
+                    result = one_round(variant, arguments.messages, f"run{repeat}")
                     result["load_average_1min"] = os.getloadavg()[0]  # how busy the shared machine was
-                    runs[variant].append(result)
+                    runs[variant.name].append(result)
                     figures = ", ".join(f"w{phase['window']}: {phase['deliveries_per_s']:.0f} deliveries/s, "
-                                        f"ack p50 {phase['ack_latency_ms']['p50']:.1f} ms"
+                                        f"{phase['server_cpu_us_per_delivery']:.1f} us/delivery, "
+                                        f"fan-out p99 {phase['fanout_latency_ms']['p99']:.1f} ms"
                                         for phase in result["phases"])
-                    print(f"[bench] run {repeat + 1} {variant:<6} {figures} (load {result['load_average_1min']:.1f})",
-                          flush=True)
+                    print(f"[bench] run {repeat + 1} {variant.name:<10} {figures} "
+                          f"(load {result['load_average_1min']:.1f})", flush=True)
         finally:
             for server in servers.values():
                 server.stop()
     machine["load_average_at_end"] = os.getloadavg()
     common = min(len(series) for series in runs.values())
-    runs = {variant: series[:common] for variant, series in runs.items()}  # pair the runs for the ratios
+    runs = {name: series[:common] for name, series in runs.items()}  # pair the runs for the ratios
     if common == 0:
         print("[bench] no complete run")
         return 1

@@ -3,7 +3,8 @@
 Runs in bench/.venv-client (python-socketio's AsyncClient over aiohttp). Reads one JSON job on
 stdin, prints one JSON result on stdout. For each window size (1 = send, await the ack, send the
 next; W = up to W sends in flight) the sender sends M messages to the group, and the phase ends
-when every receiver has had every message (`message:new`), or at the job's timeout.
+when every receiver has had every message (`message:new`), or at the job's timeout. With
+`"deflate": true` every client offers permessage-deflate, as browsers do.
 """
 from __future__ import annotations
 
@@ -82,7 +83,9 @@ class FanOut:
         return on_message_new
 
     async def _connect(self, token: str, gate: asyncio.Semaphore, receiver: int | None) -> socketio.AsyncClient:
-        client = socketio.AsyncClient(reconnection=False)
+        # aiohttp offers permessage-deflate (as browsers do) only when told: compress=15
+        client = socketio.AsyncClient(reconnection=False,
+                                      websocket_extra_options={"compress": 15 if self.job.get("deflate") else 0})
         if receiver is not None:
             client.on("message:new", self._on_message(receiver))
         async with gate:
