@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connect import BareServer
+from node_tools import NodeReference, load_generator
 from server import ROOT, Audience, BenchServer
 from session import add_session_arguments, machine_description, run, write_results
 from venvs import BENCH, client_venv, gevent_websocket_venv, websocket_server_of
@@ -69,6 +70,10 @@ def parse_arguments() -> argparse.Namespace:
                         "ratios are to it")
     parser.add_argument("--deflate", action="store_true", help="Switchboard's clients offer permessage-deflate")
     parser.add_argument("--bare-deflate", action="store_true", help="the bare reference's clients offer it too")
+    parser.add_argument("--reference", choices=["node"], help="also the bare Node socket.io 4 server "
+                        "(bench/node/reference-server.js, the same table as --bare's; its clients as Switchboard's)")
+    parser.add_argument("--client", choices=["python", "node"], default="python", help="the load generator: "
+                        "bench/fanout_client.py, or bench/node/load.js over 2 processes (bench/fanout_rates.py)")
     parser.add_argument("--round-timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--deadline", type=float, default=1800, help="no new run starts after this many seconds")
     add_session_arguments(parser)
@@ -97,26 +102,27 @@ def switchboard(name: str, venv_bin: Path, deflate: bool, app_dir: Path | None =
     return Variant(name, deflate, start)
 
 
-def bare(deflate: bool) -> Variant:
-    """bench/bare_server.py with a table of one group holding the sender and every receiver (as Switchboard's
-    sender gets its own message:new too)."""
+def bare(deflate: bool, server_class: type = BareServer, name: str = BARE) -> Variant:
+    """bench/bare_server.py (or `server_class`: NodeReference) with a table of one group holding the sender
+    and every receiver (as Switchboard's sender gets its own message:new too)."""
     def start(workdir: Path, clients: int) -> tuple[BareServer, Audience]:
         workdir.mkdir(parents=True, exist_ok=True)
         table = workdir / "table.json"
         table.write_text(json.dumps({"tokens": {f"bare-{user}": user for user in range(clients + 1)},
                                      "conversations": {"1": list(range(clients + 1))}}))
-        server = BareServer(workdir, clients + 1, table=table).start()
+        server = server_class(workdir, clients + 1, table=table).start()
         return server, Audience(1, "bare-0", [f"bare-{user}" for user in range(1, clients + 1)])
-    return Variant(BARE if not deflate else f"{BARE}-deflate", deflate, start)
+    return Variant(name if not deflate else f"{name}-deflate", deflate, start)
 
 
-def run_round(variant: Variant, server, worker_pid: int, audience: Audience, client_bin: Path, messages: int,
+def run_round(variant: Variant, server, worker_pid: int, audience: Audience, client_bin: Path | None, messages: int,
               windows: list[int], tag: str, timeout: float) -> dict:
     """One run of the load generator against one server; returns its JSON result."""
     job = {"url": server.url, "sender_token": audience.sender_token, "receiver_tokens": audience.receiver_tokens,
            "conversation_id": audience.conversation_id, "messages": messages, "windows": windows,
            "tag": tag, "server_pid": worker_pid, "timeout": timeout, "deflate": variant.deflate}
-    completed = subprocess.run([str(client_bin / "python"), str(BENCH / "fanout_client.py")], input=json.dumps(job),
+    command = [str(client_bin / "python"), str(BENCH / "fanout_client.py")] if client_bin else load_generator("fanout")
+    completed = subprocess.run(command, input=json.dumps(job),
                                capture_output=True, text=True, timeout=timeout * (len(windows) + 1) + 30)
     if completed.returncode != 0:
         raise RuntimeError(f"load generator failed against {variant.name}:\n{completed.stderr[-3000:]}\n"
@@ -167,6 +173,8 @@ def chosen_variants(arguments: argparse.Namespace) -> list[Variant]:
     variants = [bare(False)] if arguments.bare else []
     if arguments.bare and arguments.bare_deflate:
         variants.append(bare(True))
+    if arguments.reference == "node":
+        variants.append(bare(arguments.deflate, NodeReference, "node"))
     if arguments.before:
         variants.append(switchboard("sb-before", app_bin, arguments.deflate, app_dir=arguments.before.resolve()))
     if arguments.compression:
@@ -189,7 +197,7 @@ def main() -> int:
     variants = chosen_variants(arguments)
     windows = [1, arguments.window] if arguments.window > 1 else [1]
     started = time.monotonic()
-    client_bin = client_venv()
+    client_bin = client_venv() if arguments.client == "python" else None  # None: bench/node/load.js
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), Python {machine['python']}, "
           f"load average {machine['load_average_at_start']}", flush=True)
