@@ -1,10 +1,14 @@
 """actions.conversations: the conversation list (order, last message, unread counts) and read positions."""
 import pytest
+from sqlalchemy import func
 
 from actions.conversations import conversation_summary, list_conversations, mark_read
 from actions.direct import open_direct_conversation
-from actions.messages import delete_message, send_message
+from actions.groups import add_member
+from actions.messages import delete_message, send_message, unread_messages_filter
+from actions.moderation import hide_message
 from extensions import db
+from models import Membership, Message, MessageMention
 from tests.factories import make_group
 from tests.helpers import database_rows, events, refused
 
@@ -98,3 +102,39 @@ def test_mark_read_is_for_members_only(carol, three_unread):
     assert refused(mark_read, carol, three_unread.id, 1) == (403, "not_a_member")
     assert refused(mark_read, carol, 9999, 1) == (404, "conversation_not_found")
 
+
+
+def counted_unread(user) -> dict[int, tuple[int, int]]:
+    """What counts as unread, counted message by message (the definition the list's arithmetic keeps)."""
+    rows = db.session.execute(
+        db.select(Membership.conversation_id, func.count(Message.id), func.count(MessageMention.user_id))
+        .join(Message, (Message.conversation_id == Membership.conversation_id) & unread_messages_filter(user.id)[0])
+        .outerjoin(MessageMention, (MessageMention.message_id == Message.id) & (MessageMention.user_id == user.id))
+        .where(Membership.user_id == user.id, *unread_messages_filter(user.id)[1:])
+        .group_by(Membership.conversation_id)
+    ).all()
+    return {conversation_id: (unread, mentions) for conversation_id, unread, mentions in rows}
+
+
+def test_unread_counts_equal_the_unread_messages_through_every_change(alice, bob, carol, operator):
+    """The list counts unread messages as `last_seq - last_read_seq` less the removed ones (issue 15):
+    sends by every member, mentions, a deletion, a hidden message, membership notes, a late joiner and a
+    read position moved halfway leave it equal to counting the messages themselves."""
+    group = make_group(alice, "Team", [bob])
+    sent = [send_message(alice, group.id, f"a{number} @bob").message for number in range(4)]
+    send_message(bob, group.id, "b0")
+    sent += [send_message(alice, group.id, f"a{number}").message for number in range(4, 8)]
+    add_member(alice, group.id, carol.id)  # a note; carol starts at the end
+    send_message(carol, group.id, "c0 @bob")
+    delete_message(alice, sent[5].id)
+    hide_message(operator, sent[6].id)
+    mark_read(bob, group.id, sent[6].seq)  # past his own b0, up to the hidden one
+    send_message(alice, group.id, "last @carol")
+    db.session.commit()
+    for user in (alice, bob, carol):
+        shown = {summary.conversation.id: (summary.unread_count, summary.unread_mentions)
+                 for summary in list_conversations(user)}
+        assert shown == {group.id: counted_unread(user).get(group.id, (0, 0))}, user.username
+    assert conversation_summary(bob, group.id).unread_count == 4  # a7, the note, c0, last
+    assert conversation_summary(bob, group.id).unread_mentions == 1  # c0
+    assert conversation_summary(alice, group.id).unread_count == 0  # sending "last" read c0 before it
