@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connect_client import Connections
-from fanout_client import BODY, Phase, cpu_seconds_of, percentiles
+from fanout_client import BODY, CLOCK_TICKS, Phase, cpu_seconds_of, percentiles
 
 CONNECT_CONCURRENCY = 20
 NEW_MESSAGE = '42["message:new",'
@@ -54,22 +54,25 @@ def descendants(root: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of the servers behind one variant: workers summed, Redis, and PostgreSQL: the backends
-    serving this variant's database, and the rest of the cluster apart (its WAL writer, checkpointer,
-    autovacuum, and the other variants' idle connections: the cluster is shared)."""
+    """CPU seconds of the servers behind one variant: workers summed, Redis, and the whole PostgreSQL
+    cluster (shared by the variants; the others are idle meanwhile), and how many connections to this
+    variant's database were opened."""
 
     def __init__(self, job: dict) -> None:
         self.workers, self.redis, self.postgres = job["workers"], job.get("redis"), job["postgres"]
         self.backend_title = f"postgres: {job['postgres_user']} {job['postgres_database']} "
 
     def _postgres(self) -> dict[int, tuple[bool, float]]:
-        """pid -> (serves this variant's database, CPU seconds)."""
+        """pid -> (serves this variant's database, CPU seconds, with those of its children that ended: the
+        postmaster's are the backends it reaped, such as a pool's overflow connections, closed on return)."""
         readings = {}
         for pid in descendants(self.postgres):
             try:
                 title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
-                readings[pid] = (title.startswith(self.backend_title), cpu_seconds_of(pid))
-            except OSError:  # a backend that ended meanwhile
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                reaped = (int(stat[13]) + int(stat[14])) / CLOCK_TICKS  # cutime + cstime
+                readings[pid] = (title.startswith(self.backend_title), cpu_seconds_of(pid) + reaped)
+            except OSError:  # a backend that ended meanwhile: its parent counts it once reaped
                 pass
         return readings
 
@@ -82,11 +85,15 @@ class CpuMeter:
     def spent(before: dict, after: dict) -> dict:
         """Seconds per part between two readings; a backend born meanwhile counts from zero, one that
         ended meanwhile is missed (the pool keeps its connections, so they are few)."""
-        postgres = {True: 0.0, False: 0.0}
-        for pid, (ours, seconds) in after["postgres"].items():
-            postgres[ours] += seconds - before["postgres"].get(pid, (ours, 0.0))[1]
+        # Per process: a backend born meanwhile counts from zero; one that ended meanwhile is in the
+        # postmaster's reaped time, so what it had used before is taken off (else it counts twice).
+        postgres = sum(seconds - before["postgres"].get(pid, (ours, 0.0))[1]
+                       for pid, (ours, seconds) in after["postgres"].items())
+        ended = [pid for pid in before["postgres"] if pid not in after["postgres"]]
+        postgres -= sum(before["postgres"][pid][1] for pid in ended)
+        opened = [pid for pid, (ours, _) in after["postgres"].items() if ours and pid not in before["postgres"]]
         return {part: after[part] - before[part] for part in ("workers", "redis", "client")} | {
-            "postgres": postgres[True], "postgres_shared": postgres[False]}
+            "postgres": postgres, "postgres_connections_opened": len(opened)}
 
 
 class Clients(Connections):
@@ -205,7 +212,7 @@ class Load:
                 f"worker_cpu_us_per_{unit}": spent["workers"] / units * 1e6,
                 f"redis_cpu_us_per_{unit}": spent["redis"] / units * 1e6,
                 f"postgres_cpu_us_per_{unit}": spent["postgres"] / units * 1e6,
-                f"postgres_shared_cpu_us_per_{unit}": spent["postgres_shared"] / units * 1e6,
+                "postgres_connections_opened": spent["postgres_connections_opened"],
                 "worker_cpu_share": spent["workers"] / elapsed, "client_cpu_share": spent["client"] / elapsed,
                 "cpu_s": spent}
 
@@ -255,7 +262,7 @@ class Load:
         spent = CpuMeter.spent(before, self.meter.read())
         return {"scenario": "idle", "elapsed_s": elapsed,
                 **{f"{part}_cpu_ms_per_s": spent[part] / elapsed * 1e3
-                   for part in ("workers", "redis", "postgres", "postgres_shared")}}
+                   for part in ("workers", "redis", "postgres")}}
 
     async def close(self) -> None:
         await asyncio.gather(*(clients.close() for clients in self.instances.values()), return_exceptions=True)

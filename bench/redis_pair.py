@@ -64,7 +64,7 @@ FIGURES = {
                ("worker CPU us/delivery", "worker_cpu_us_per_delivery", None),
                ("Redis CPU us/delivery", "redis_cpu_us_per_delivery", None),
                ("PostgreSQL CPU us/delivery", "postgres_cpu_us_per_delivery", None),
-               ("PostgreSQL rest us/delivery", "postgres_shared_cpu_us_per_delivery", None),
+               ("PostgreSQL connections opened", "postgres_connections_opened", None),
                ("worker CPU us/message", "worker_cpu_us_per_message", None),
                ("ack p99 ms", "ack_ms", "p99"), ("fan-out p99 ms", "fanout_ms", "p99"),
                ("worker CPU share", "worker_cpu_share", None), ("client CPU share", "client_cpu_share", None)],
@@ -72,12 +72,11 @@ FIGURES = {
              ("worker CPU us/message", "worker_cpu_us_per_message", None),
              ("Redis CPU us/message", "redis_cpu_us_per_message", None),
              ("PostgreSQL CPU us/message", "postgres_cpu_us_per_message", None),
-             ("PostgreSQL rest us/message", "postgres_shared_cpu_us_per_message", None),
+             ("PostgreSQL connections opened", "postgres_connections_opened", None),
              ("ack p50 ms", "ack_ms", "p50"), ("ack p99 ms", "ack_ms", "p99"),
              ("worker CPU share", "worker_cpu_share", None), ("client CPU share", "client_cpu_share", None)],
     "idle": [("worker CPU ms/s", "workers_cpu_ms_per_s", None), ("Redis CPU ms/s", "redis_cpu_ms_per_s", None),
-             ("PostgreSQL CPU ms/s", "postgres_cpu_ms_per_s", None),
-             ("PostgreSQL rest ms/s", "postgres_shared_cpu_ms_per_s", None)],
+             ("PostgreSQL CPU ms/s", "postgres_cpu_ms_per_s", None)],
 }
 
 
