@@ -42,6 +42,7 @@ from session import add_session_arguments, machine_description, raise_open_file_
 SERVERS = ("bare-node", "bare-flask-socketio", "switchboard")
 REFERENCE = "bare-flask-socketio"
 CONVERSATION = 1  # the references' group (their table)
+CLIENT_SHARE_LIMIT = 0.7  # of a core, for one load generator process
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -253,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     machine["load_average_at_end"] = os.getloadavg()
     table = summarize(rows, arguments.servers, arguments)
     print("\n".join(table))
+    for row in rows:  # past ~70% of a core a load generator process may be what limits the phase
+        if not row["error"] and max(row["client_cpu_shares"]) > CLIENT_SHARE_LIMIT:
+            print(f"[bench] the load generator's busiest process used {max(row['client_cpu_shares']):.2f} of a core "
+                  f"against {row['server']} at {row['rate'] or 'the window'}: this phase may be client-bound; "
+                  f"rerun with --processes {arguments.processes + 1}", file=sys.stderr)
     print(f"[bench] load average at end {machine['load_average_at_end']}; {time.monotonic() - started:.0f} s in all",
           file=sys.stderr)
     write_results(arguments, machine=machine, rows=rows, table=table)
