@@ -29,151 +29,19 @@
 
 const { fork } = require("child_process");
 const fs = require("fs");
+const path = require("path");
 const readline = require("readline");
 const { parseArgs } = require("util");
-const { io } = require("socket.io-client");
+const { cores, cpuMicroseconds, machineIdleSeconds, now, openSocket, pool } = require("./sockets");
 
-const CONNECT_TIMEOUT_MS = 30000;
 const FANOUT_CONNECT_CONCURRENCY = 10; // as bench/fanout_client.py: a storm would measure the login path
 const BODY = "fan-out benchmark message, about the size of a short chat line; ".repeat(2);
 
-// The whole machine's idle CPU time so far (seconds, all cores, /proc/stat): on a machine shared with
-// other work, a run whose processes all had low CPU shares may still have been starved of cores; an
-// idle share near 0 over a phase says so.
-function machineIdleSeconds() {
-  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
-  return (Number(fields[4]) + Number(fields[5])) / 100; // idle + iowait, in USER_HZ (100 a second)
-}
-const cores = () => require("os").cpus().length;
-
-const now = () => Number(process.hrtime.bigint()) / 1e6; // milliseconds
-const cpuMicroseconds = () => {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-};
-
-function openSocket(url, token, deflate, onMessage) {
-  return new Promise((resolve, reject) => {
-    const socket = io(url, {
-      transports: ["websocket"], auth: { token }, reconnection: false, forceNew: true, timeout: CONNECT_TIMEOUT_MS,
-      perMessageDeflate: deflate ? { threshold: 1024 } : false, // ws offers it; false: not offered
-    });
-    if (onMessage) socket.on("message:new", onMessage);
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (error) => {
-      socket.close();
-      const detail = error.data && error.data.code ? ` (${error.data.code})` : "";
-      reject(new Error(`${error.message}${detail}`));
-    });
-  });
-}
-
-// Runs `work(index)` for every index in [0, count), `concurrency` at a time.
-async function pool(count, concurrency, work) {
-  let next = 0;
-  const runner = async () => {
-    while (next < count) {
-      const index = next;
-      next += 1;
-      await work(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, runner));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// A shard: a child process holding its part of the connections.
-
-class ShardPhase {
-  // What this shard's receivers got of one phase's messages (their client_id starts with `prefix`).
-  constructor(prefix, receivers, messages) {
-    Object.assign(this, { prefix, messages, counts: new Array(receivers).fill(0), last: {} });
-    this.remaining = receivers * messages;
-    if (this.remaining === 0) process.send({ type: "done", at: null });
-  }
-
-  expect(messages) {
-    this.messages = messages;
-    this.remaining = this.counts.reduce((sum, count) => sum + Math.max(0, messages - count), 0);
-    if (this.remaining === 0) process.send({ type: "done", at: Math.max(0, ...Object.values(this.last)) || null });
-  }
-
-  received(receiver, message) {
-    const clientId = (message && message.client_id) || "";
-    if (!clientId.startsWith(this.prefix)) return;
-    const at = now();
-    this.counts[receiver] += 1;
-    this.last[clientId] = at; // arrivals come in time order: the last one wins
-    if (this.counts[receiver] <= this.messages) {
-      this.remaining -= 1;
-      if (this.remaining === 0) process.send({ type: "done", at });
-    }
-  }
-}
-
-function shardMain() {
-  const sockets = [];
-  const receivers = [];
-  let phase = null;
-  let disconnects = {}; // reason -> receivers lost since the last collect (never reconnected: reconnection off)
-
-  async function connect(command) {
-    const started = now();
-    let failed = 0;
-    const errors = {};
-    await pool(command.tokens.length, command.concurrency, async (index) => {
-      try {
-        let onMessage = null;
-        if (command.listen) {
-          const receiver = receivers.length + index; // fixed before the await: counts are per receiver
-          onMessage = (payload) => phase && phase.received(receiver, payload && payload.message);
-        }
-        const socket = await openSocket(command.url, command.tokens[index], command.deflate, onMessage);
-        socket.on("disconnect", (reason) => { disconnects[reason] = (disconnects[reason] || 0) + 1; });
-        sockets.push(socket);
-      } catch (error) { // counted and shown, never hidden
-        failed += 1;
-        const reason = `${error.name}: ${String(error.message).slice(0, 120)}`;
-        errors[reason] = (errors[reason] || 0) + 1;
-      }
-    });
-    if (command.listen) receivers.push(...command.tokens.map(() => null));
-    return { opened: command.tokens.length - failed, failed, errors, seconds: (now() - started) / 1000,
-      held: sockets.length };
-  }
-
-  process.on("message", async (command) => {
-    if (command.cmd === "connect") {
-      process.send({ type: "connected", ...(await connect(command)) });
-    } else if (command.cmd === "phase") {
-      phase = null;
-      process.send({ type: "ready" });
-      phase = new ShardPhase(command.prefix, receivers.length, command.messages);
-    } else if (command.cmd === "expect" && phase) { // the server refused some sends: they never come
-      phase.expect(command.messages);
-      process.send({ type: "expecting" });
-    } else if (command.cmd === "collect") {
-      const finished = phase;
-      phase = null;
-      process.send({ type: "collected", last: finished ? finished.last : {}, counts: finished ? finished.counts : [],
-        remaining: finished ? finished.remaining : 0, cpu: cpuMicroseconds(), disconnects });
-      disconnects = {};
-    } else if (command.cmd === "cpu") {
-      process.send({ type: "cpu", cpu: cpuMicroseconds() });
-    } else if (command.cmd === "close") {
-      for (const socket of sockets) socket.close();
-      process.send({ type: "closed" }, () => process.exit(0));
-    }
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
 // The coordinator: starts the shards and speaks to them one request at a time.
-
 class Shard {
   constructor() {
     // The child's stdout goes to our stderr: our stdout carries the JSON results only.
-    this.child = fork(__filename, ["shard"], { stdio: ["ignore", 2, 2, "ipc"] });
+    this.child = fork(path.join(__dirname, "shard.js"), [], { stdio: ["ignore", 2, 2, "ipc"] });
     this.replies = [];
     this.done = null;
     this.child.on("message", (message) => {
@@ -455,7 +323,6 @@ function main() {
       processes: { type: "string", default: "2" }, "no-deflate": { type: "boolean", default: false } },
   });
   const mode = positionals[0];
-  if (mode === "shard") return shardMain();
   const run = { connect: () => connectMode(positionals, options), fanout: fanoutMode }[mode];
   if (!run) {
     process.stderr.write("usage: node load.js connect URL --tokens FILE [...] | node load.js fanout < job.json\n");
