@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shards", type=int, default=2, help="client processes")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for Switchboard's server")
+    parser.add_argument("--profile", type=Path, help="record Switchboard's worker with py-spy from the drop to the "
+                        "end of the wait (raw collapsed stacks there, for bench/profile_top.py)")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (default: on PATH)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' folders (logs, client states)")
     add_session_arguments(parser)
     return parser.parse_args(argv)
@@ -188,10 +192,14 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
             raise RuntimeError(f"{variant}: connects failed before the storm: {[a['errors'] for a in opened]}")
         sender = sender_job() if sender_job else None
         time.sleep(arguments.before)
+        profiler = start_profiler(arguments, worker, f"{variant}-{len(tokens)}") if sender_job else None
         cpu_before, load = cpu_seconds(worker), os.getloadavg()[0]
         all_shards(shards, "drop")
         waited = all_shards(shards, f"wait {arguments.deadline}")
         cpu = cpu_seconds(worker) - cpu_before
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes what it has recorded
+            profiler.wait(timeout=60)
         sent = sender.stop() if sender else {}
         time.sleep(2)  # the last live events, and gaps they open, are handled
         state_files = [folder / f"state-{number}.json" for number in range(len(shards))]
@@ -223,6 +231,17 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
         row["log_unavailable"] = log.count("database unavailable")
         row["log_errors"] = sum(1 for line in log.splitlines() if " ERROR " in line or "Traceback" in line)
     return row
+
+
+def start_profiler(arguments: argparse.Namespace, worker: int, what: str) -> subprocess.Popen | None:
+    if not arguments.profile:
+        return None
+    arguments.profile.mkdir(parents=True, exist_ok=True)
+    profiler = subprocess.Popen([arguments.py_spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
+                                 "--pid", str(worker), "--output", str(arguments.profile / f"storm-{what}.txt")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the drop
+    return profiler
 
 
 def percentile(values: list[float], cut: int) -> float | None:

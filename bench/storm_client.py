@@ -97,6 +97,7 @@ class Wire:
         connection = self.ws._response.connection  # aiohttp keeps no public handle on the transport
         if connection is not None and connection.transport is not None:
             connection.transport.abort()
+        self.ws._response.close()  # the aborted connection, released (nothing is sent)
 
 
 class Cursor:
@@ -183,7 +184,8 @@ class Member:
             self.resynced_at = time.monotonic() - dropped_at
 
     async def resync(self, wire: Wire) -> None:
-        """Sync every conversation since its W, then the list: a last_revision above W is a gap too."""
+        """Sync every conversation since its W, then the list once: a last_revision above W is a gap
+        too, fetched once (what is sent meanwhile arrives live; a gap it leaves is close_gaps')."""
         await self.sync(set(self.cursors))
         while self.wire is wire:
             try:
@@ -194,9 +196,9 @@ class Member:
                 continue
             behind = {entry["id"] for entry in listed if entry["id"] in self.cursors
                       and entry["last_revision"] > self.cursors[entry["id"]].watermark}
-            if not behind:
-                return
-            await self.sync(behind)
+            if behind:
+                await self.sync(behind)
+            return
 
     async def sync(self, conversation_ids: set[int]) -> None:
         """The `sync` event for these conversations until none has more or failed (retried after 1 s)."""
