@@ -15,13 +15,13 @@ pytestmark = pytest.mark.integration  # starts gunicorn servers and PostgreSQL: 
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = ("bare-flask-socketio", "switchboard-sqlite", "switchboard-postgresql")
-PHASES = ("saturation", "50% of saturation", "20/s")
+PHASES = ("saturation", "50% of saturation", "5/s")  # 5/s: below any saturation, however loaded the machine
 
 
 def test_the_send_benchmark_runs_and_prints_its_figures(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "send.py"), "--senders", "2", "--window", "2", "--seconds", "1",
-         "--warmup-seconds", "0.3", "--rates", "0.5,20", "--repeats", "1", "--json", str(tmp_path / "send.json")],
+         "--warmup-seconds", "0.3", "--rates", "0.5,5", "--repeats", "1", "--json", str(tmp_path / "send.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
