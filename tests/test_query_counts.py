@@ -51,8 +51,21 @@ def test_a_history_page(chat):
 def test_resync(chat):
     group_id, sockets = chat
     seen = measured(sockets["bob"], "sync", {"conversations": [{"conversation_id": group_id, "since": 0}]})
-    # caller, then per cursor a savepoint (a fault answers that cursor alone) around its membership,
+    # caller, then in a savepoint (a fault falls back to one cursor at a time) the memberships, the
     # changes, their mentions and reactions, and their senders, then commit
+    assert len(seen) == 9, "\n".join(seen)
+
+
+def test_a_resync_of_many_conversations_costs_what_one_does(alice, bob, carol, chat):
+    """A reconnect storm resyncs thousands of clients at once (issue 15): every cursor of a sync is
+    read together, not one conversation after the other."""
+    group_id, sockets = chat
+    others = [make_group(bob, f"Other {number}", [alice, carol]).id for number in range(3)]
+    for conversation_id in others:
+        assert sockets["alice"].emit("message:send", {"conversation_id": conversation_id, "body": "hi"},
+                                     callback=True)["ok"]
+    cursors = [{"conversation_id": conversation_id, "since": 0} for conversation_id in [group_id, *others]]
+    seen = measured(sockets["bob"], "sync", {"conversations": cursors})
     assert len(seen) == 9, "\n".join(seen)
 
 

@@ -394,6 +394,11 @@ def test_one_failing_cursor_answers_alone(alice, bob, group, sockets, monkeypatc
             raise OperationalError("SELECT …", {}, Exception("the database went away"))
         return changes_since(user, conversation_id, since, limit=limit)
 
+    def failing_together(user, cursors, limit):
+        raise OperationalError("SELECT …", {}, Exception("the database went away"))
+
+    # The cursors are read together first; that fault makes them answer one by one, each on its own.
+    monkeypatch.setattr(blueprints.chat.events, "changes_since_each", failing_together)
     monkeypatch.setattr(blueprints.chat.events, "changes_since", failing_for_other)
     ack = call(sockets["bob"], "sync", {"conversations": [
         {"conversation_id": other.id, "since": 0}, {"conversation_id": group.id, "since": 0}]})

@@ -2,6 +2,8 @@
 server -> client events are listed in docs/protocol.md."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -9,6 +11,7 @@ from actions.accounts import check_account_open
 from actions.conversations import conversation_ids_of, list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import (
+    ChangeSet,
     admit_message_send,
     changes_since,
     delete_message,
@@ -17,6 +20,7 @@ from actions.messages import (
     send_message,
 )
 from actions.receipts import mark_delivered
+from actions.resync import changes_since_each
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
@@ -28,6 +32,7 @@ from realtime import conversation_room, user_room
 from realtime.presence import presence
 from realtime.socketio_adapter import start_receiving, tell_delivery_status
 
+log = logging.getLogger(__name__)
 MAX_SYNC_CONVERSATIONS = 500
 
 
@@ -158,7 +163,23 @@ def on_sync(user, payload):
         conversation_id = check_id(cursor.get("conversation_id"), "conversation_id")
         since = check_int(cursor.get("since"), "since", minimum=0)
         results.append((conversation_id, since))
+    if len({conversation_id for conversation_id, _since in results}) == len(results):
+        try:
+            with savepoint():  # all of them together; a fault falls back to one by one, below
+                answers = changes_since_each(user, results, limit)
+                return {"conversations": [_sync_answer(conversation_id, answers[conversation_id])
+                                          for conversation_id, _since in results]}
+        except Exception as error:  # noqa: BLE001  (the one-by-one answers tell each conversation's own fault)
+            log.warning("sync of %d conversations together failed, one by one now (%s)", len(results),
+                        type(error).__name__)
     return {"conversations": [_sync_one(user, conversation_id, since, limit) for conversation_id, since in results]}
+
+
+def _sync_answer(conversation_id: int, changes: ChangeSet | ActionError) -> dict:
+    if isinstance(changes, ActionError):
+        return {"conversation_id": conversation_id, "error": changes.as_dict()}
+    return {"conversation_id": conversation_id, "revision": changes.revision, "has_more": changes.has_more,
+            "messages": [message_payload(m) for m in changes.messages]}
 
 
 def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
@@ -166,11 +187,9 @@ def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
     the others. The savepoint keeps a failed query from aborting the transaction the others share."""
     try:
         with savepoint():
-            changes = changes_since(user, conversation_id, since, limit=limit)
-            return {"conversation_id": conversation_id, "revision": changes.revision,
-                    "has_more": changes.has_more, "messages": [message_payload(m) for m in changes.messages]}
+            return _sync_answer(conversation_id, changes_since(user, conversation_id, since, limit=limit))
     except ActionError as error:
-        return {"conversation_id": conversation_id, "error": error.as_dict()}
+        return _sync_answer(conversation_id, error)
     except Exception as error:
         return {"conversation_id": conversation_id,
                 "error": fault_answer(error, f"sync of conversation {conversation_id}").as_dict()}
