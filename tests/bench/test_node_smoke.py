@@ -107,12 +107,20 @@ def test_run_lists_only_scenarios_that_exist():
     assert unknown.returncode == 2 and "no-such-scenario" in unknown.stderr
 
 
-def test_a_tiny_fanout_rates_run_through_bench_run_prints_every_figure(tmp_path):
+@pytest.fixture(scope="module")
+def tiny_fanout_rates(tmp_path_factory):
+    """One tiny fanout-rates session through bench/run.py: its output and its --json file."""
+    results = tmp_path_factory.mktemp("fanout-rates") / "rates.json"
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "fanout-rates", "--clients", "4", "--rates", "20",
          "--seconds", "0.5", "--window", "2", "--window-messages", "6", "--repeats", "1", "--processes", "2",
-         "--json", str(tmp_path / "rates.json")],
+         "--json", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return result, results
+
+
+def test_a_tiny_fanout_rates_run_through_bench_run_prints_every_figure(tiny_fanout_rates):
+    result, results = tiny_fanout_rates
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     servers = ("bare-node", "bare-flask-socketio", "switchboard")
@@ -128,4 +136,15 @@ def test_a_tiny_fanout_rates_run_through_bench_run_prints_every_figure(tmp_path)
     summary = {line.split(" | ")[0].strip("| ") for line in table}
     assert {"deliveries/s with fan-out p99 <= 100 ms", "saturation deliveries/s",
             "server CPU us/delivery at 20 messages/s"} <= summary, table
-    assert json.loads((tmp_path / "rates.json").read_text())["rows"] == rows
+    assert json.loads(results.read_text())["rows"] == rows
+
+
+def test_plot_draws_the_session_as_a_png(tiny_fanout_rates, tmp_path):
+    """bench/plot.py builds bench/.venv-plot (matplotlib) on first use and draws the tiny session."""
+    result, results = tiny_fanout_rates
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "plot" / "rates.png"
+    plotted = subprocess.run([sys.executable, str(ROOT / "bench" / "plot.py"), str(results), "--out", str(out)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert plotted.returncode == 0, plotted.stderr[-3000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
