@@ -61,7 +61,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--p99-limit-ms", type=float, default=100.0, help="the latency the summary's rate keeps to")
     parser.add_argument("--stop-p99-ms", type=float, default=1000.0, help="no higher rate after a p99 past this")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one phase")
-    parser.add_argument("--summarize", type=Path, help="print the tables of a --json result again, run nothing")
+    parser.add_argument("--summarize", type=Path, nargs="+", help="print the tables of --json results again, "
+                        "several sessions of the same options pooled (their sweeps side by side); run nothing")
     add_session_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.rates = [float(rate) for rate in arguments.rates.split(",")]
@@ -221,14 +222,17 @@ def summarize(rows: list[dict], servers: list[str], arguments: argparse.Namespac
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    if arguments.summarize:  # the session's own options, not these
-        results = json.loads(arguments.summarize.read_text())
-        session = results["arguments"]  # as write_results stores them: each value's str()
+    if arguments.summarize:  # the first session's own options, not these
+        sessions = [json.loads(path.read_text()) for path in arguments.summarize]
+        session = sessions[0]["arguments"]  # as write_results stores them: each value's str()
+        repeats = int(session["repeats"])
+        rows = [{**row, "run": row["run"] + index * repeats} for index, results in enumerate(sessions)
+                for row in results["rows"]]
         recorded = parse_arguments(["--rates", session["rates"].strip("[]").replace(" ", ""),
                                     "--servers", ",".join(json.loads(session["servers"].replace("'", '"'))),
-                                    "--repeats", session["repeats"], "--clients", session["clients"],
+                                    "--repeats", str(repeats * len(sessions)), "--clients", session["clients"],
                                     "--p99-limit-ms", session["p99_limit_ms"], "--stop-p99-ms", session["stop_p99_ms"]])
-        print("\n".join(summarize(results["rows"], recorded.servers, recorded)))
+        print("\n".join(summarize(rows, recorded.servers, recorded)))
         return 0
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}; "
