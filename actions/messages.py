@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -179,14 +179,15 @@ def message_history_around(user: User, message_id: int, limit: int = 50) -> Mess
     `limit` messages, about half before it and the rest after, oldest first; near either end
     of the conversation the other side fills the window."""
     target = access_message(user, message_id)
-    older = message_history(user, target.conversation_id, before=target.seq, limit=limit - 1)
-    newer = message_history(user, target.conversation_id, after=target.seq, limit=limit - 1)
-    before_count = min(len(older.messages), max((limit - 1) // 2, limit - 1 - len(newer.messages)))
-    after_count = min(len(newer.messages), limit - 1 - before_count)
-    return MessageWindow(
-        messages=[*reversed(older.messages[:before_count]), target, *newer.messages[:after_count]], target=target,
-        has_more_before=older.has_more or len(older.messages) > before_count,
-        has_more_after=newer.has_more or len(newer.messages) > after_count)
+    conversation_id, others = target.conversation_id, limit - 1
+    # Only the rows the window shows are read (not `limit - 1` each way): the newer half first, then
+    # the older side takes what it leaves; near the oldest end the newer side is read again, longer.
+    newer = message_history(user, conversation_id, after=target.seq, limit=others - others // 2)
+    older = message_history(user, conversation_id, before=target.seq, limit=others - len(newer.messages))
+    if newer.has_more and len(newer.messages) + len(older.messages) < others:
+        newer = message_history(user, conversation_id, after=target.seq, limit=others - len(older.messages))
+    return MessageWindow(messages=[*reversed(older.messages), target, *newer.messages], target=target,
+                         has_more_before=older.has_more, has_more_after=newer.has_more)
 
 
 def changes_since(user: User, conversation_id: int, since: int, limit: int = 100) -> ChangeSet:
@@ -219,16 +220,24 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
     return message
 
 
-def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
+def _numbering(new_message: bool):
+    """The conversation's next revision (and for a new message its next seq and time), returned: built
+    once, with the id and time as parameters, not for every send (issue 15). On the table, not the
+    mapped class: a Core statement skips the ORM's bulk-update machinery."""
     columns = CONVERSATIONS.c
     values = {"last_revision": columns.last_revision + 1}
     if new_message:
-        values.update(last_seq=columns.last_seq + 1, last_message_at=utcnow())
-    # On the table, not the mapped class: a Core statement skips the ORM's bulk-update machinery.
-    seq, revision = db.session.execute(
-        update(CONVERSATIONS).where(columns.id == conversation_id).values(**values)
-        .returning(columns.last_seq, columns.last_revision)
-    ).one()
+        values.update(last_seq=columns.last_seq + 1, last_message_at=bindparam("now", type_=columns.last_message_at.type))
+    return (update(CONVERSATIONS).where(columns.id == bindparam("conversation_id")).values(**values)
+            .returning(columns.last_seq, columns.last_revision))
+
+
+NUMBERING = {new_message: _numbering(new_message) for new_message in (True, False)}
+
+
+def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
+    values = {"conversation_id": conversation_id, **({"now": utcnow()} if new_message else {})}
+    seq, revision = db.session.execute(NUMBERING[new_message], values).one()
     # The conversation this session holds, if it holds it (nothing is read to find out), is stale now.
     conversation = db.session.identity_map.get(db.session.identity_key(Conversation, conversation_id))
     if conversation is not None:

@@ -85,3 +85,26 @@ def test_reactions_share_the_send_rate(app, alice, bob, group):
         add_reaction(bob, message.id, "😂")
     assert refused.value.code == "rate_limited"
     assert database_rows() == before
+
+
+def expected_window(seqs: list[int], target: int, limit: int) -> tuple[list[int], bool, bool]:
+    """The window around `target` as the protocol describes it, worked out from every seq of the
+    conversation: about half before, the rest after, and near either end the other side fills it."""
+    index, others = seqs.index(target), limit - 1
+    older, newer = seqs[:index][::-1], seqs[index + 1:]
+    before_count = min(len(older), max(others // 2, others - len(newer)))
+    after_count = min(len(newer), others - before_count)
+    return (older[:before_count][::-1] + [target] + newer[:after_count], len(older) > before_count,
+            len(newer) > after_count)
+
+
+def test_the_history_around_every_message_at_every_size(alice, bob, group):
+    """Reading only the rows the window shows (issue 15) gives the window the protocol describes,
+    around the first message, the last and every one between, for small and large limits."""
+    sent = [send_message(alice, group.id, f"m{number}").message for number in range(9)]
+    seqs = [message.seq for message in sent]
+    for message in sent:
+        for limit in (1, 2, 3, 4, 5, 8, 9, 10, 50):
+            window = message_history_around(bob, message.id, limit=limit)
+            shown = ([m.seq for m in window.messages], window.has_more_before, window.has_more_after)
+            assert shown == expected_window(seqs, message.seq, limit), (message.seq, limit)
