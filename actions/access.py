@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import joinedload
 
 # Contacts, blocks and privacy live in actions.access_privacy; their rules are this module's too, imported from here.
@@ -61,15 +61,22 @@ def get_active_user(user_id: int) -> User:
     return user
 
 
+# The member's row, built once with the ids as parameters: every event that reads or posts asks it,
+# and building the statement anew each time cost about as much as running it (issue 15).
+MEMBERSHIP = db.select(Membership).where(Membership.conversation_id == bindparam("conversation_id"),
+                                         Membership.user_id == bindparam("user_id"))
+# With its conversation in the same query: posting reads its state (archived, kind) every time.
+MEMBERSHIP_WITH_CONVERSATION = MEMBERSHIP.options(joinedload(Membership.conversation, innerjoin=True))
+
+
 def access_conversation(user: User, conversation_id: int) -> Membership:
     """Members read a conversation; everyone else is refused (403, or 404 if it does not exist)."""
-    return _member_or_refused(user, conversation_id, db.select(Membership))
+    return _member_or_refused(user, conversation_id, MEMBERSHIP)
 
 
 def _member_or_refused(user: User, conversation_id: int, select_membership: Select) -> Membership:
     membership = db.session.execute(
-        select_membership.where(Membership.conversation_id == conversation_id, Membership.user_id == user.id)
-    ).scalar_one_or_none()
+        select_membership, {"conversation_id": conversation_id, "user_id": user.id}).scalar_one_or_none()
     if membership is not None:
         return membership
     if db.session.get(Conversation, conversation_id) is None:
@@ -85,9 +92,7 @@ def readable_conversation_ids(user: User) -> Select:
 def access_conversation_for_posting(user: User, conversation_id: int) -> Membership:
     """Members post, unless the group is archived (read-only); in a direct chat, unless a block or
     the other person's privacy refuses it (check_may_message_directly)."""
-    # The conversation in the same query: posting reads its state (archived, kind) every time.
-    membership = _member_or_refused(user, conversation_id, db.select(Membership).options(
-        joinedload(Membership.conversation, innerjoin=True)))
+    membership = _member_or_refused(user, conversation_id, MEMBERSHIP_WITH_CONVERSATION)
     if membership.conversation.archived_at is not None:
         raise Forbidden("conversation_archived", "This conversation is archived: nobody can post.")
     if membership.conversation.kind == "direct":  # blocks and the other person's privacy

@@ -227,7 +227,8 @@ def _numbering(new_message: bool):
     columns = CONVERSATIONS.c
     values = {"last_revision": columns.last_revision + 1}
     if new_message:
-        values.update(last_seq=columns.last_seq + 1, last_message_at=bindparam("now", type_=columns.last_message_at.type))
+        values.update(last_seq=columns.last_seq + 1,
+                      last_message_at=bindparam("now", type_=columns.last_message_at.type))
     return (update(CONVERSATIONS).where(columns.id == bindparam("conversation_id")).values(**values)
             .returning(columns.last_seq, columns.last_revision))
 
