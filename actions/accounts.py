@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_
+from sqlalchemy import Select, bindparam, or_
 from sqlalchemy.orm import contains_eager
 
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
@@ -224,20 +224,28 @@ def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
-    return _live(_token_with_user(ApiToken.token_hash == hash_token(token)))
+    return _live(_token_with_user(TOKEN_BY_HASH, hash_token(token)))
 
 
 def live_token_by_id(token_id: int) -> ApiToken | None:
     """The same check, for a token already presented (a socket's, at each event): the token and its
     user in one query, as for a token presented, not a lazy load of the user after it."""
-    return _live(_token_with_user(ApiToken.id == token_id))
+    return _live(_token_with_user(TOKEN_BY_ID, token_id))
 
 
-def _token_with_user(condition) -> ApiToken | None:
-    # With its user in the same query (not a lazy load after it): one query per connect, request or event.
-    return db.session.execute(
-        db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user)).where(condition)
-    ).scalar_one_or_none()
+def _tokens_where(column) -> Select:
+    """A token with its user in the same query (not a lazy load after it): one query per connect,
+    request or event. Built once per column, the value a parameter, not for every event."""
+    return (db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+            .where(column == bindparam("value")))
+
+
+TOKEN_BY_HASH = _tokens_where(ApiToken.token_hash)
+TOKEN_BY_ID = _tokens_where(ApiToken.id)
+
+
+def _token_with_user(statement: Select, value: object) -> ApiToken | None:
+    return db.session.execute(statement, {"value": value}).scalar_one_or_none()
 
 
 def _live(record: ApiToken | None) -> ApiToken | None:

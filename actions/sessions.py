@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -79,14 +80,14 @@ def find_live_session(session_id: object) -> LoginSession | None:
     """The session with this id, with its user, if it still works; else None. One query."""
     if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
         return None
-    return _still_live(_select_live(LoginSession.id == session_id))
+    return _still_live(_select_live(LIVE_BY_ID, session_id))
 
 
 def find_remembered_session(token: object) -> LoginSession | None:
     """The live session a remember token belongs to; else None."""
     if not isinstance(token, str) or not token.startswith(REMEMBER_PREFIX) or len(token) > 128:
         return None
-    return _still_live(_select_live(LoginSession.remember_hash == hash_token(token)))
+    return _still_live(_select_live(LIVE_BY_REMEMBER_HASH, hash_token(token)))
 
 
 def session_expires_at(login_session: LoginSession) -> datetime:
@@ -121,11 +122,19 @@ def rotate_remember_token(login_session: LoginSession, presented: str) -> str | 
     return token
 
 
-def _select_live(condition) -> LoginSession | None:
-    return db.session.execute(
-        db.select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
-        .where(condition, LoginSession.ended_at.is_(None), User.active.is_(True))
-    ).scalar_one_or_none()
+def _live_sessions_where(column) -> Select:
+    """Not ended, its user active, with its user: built once per column, the value a parameter (every
+    socket event asks it, and building it anew each time cost about as much as running it)."""
+    return (db.select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
+            .where(column == bindparam("value"), LoginSession.ended_at.is_(None), User.active.is_(True)))
+
+
+LIVE_BY_ID = _live_sessions_where(LoginSession.id)
+LIVE_BY_REMEMBER_HASH = _live_sessions_where(LoginSession.remember_hash)
+
+
+def _select_live(statement: Select, value: str) -> LoginSession | None:
+    return db.session.execute(statement, {"value": value}).scalar_one_or_none()
 
 
 def _still_live(login_session: LoginSession | None) -> LoginSession | None:
