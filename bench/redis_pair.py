@@ -105,6 +105,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--checkout", type=Path, action="append",
                         help="a Switchboard checkout to serve (default: this one); several: each is measured, "
                              "and compared with the first")
+    parser.add_argument("--pythonpath", action="append",
+                        help="for the checkout at the same place: a folder put first on the servers' import path "
+                             "(a package to try, e.g. hiredis installed with pip --target), or - for none")
     add_session_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.variants = arguments.variants.split(",")
@@ -160,7 +163,7 @@ class Variant:
 
 
 def start_variant(name: str, deployment: str, checkout: Path, postgres: PostgresServer, workdir: Path,
-                  send_limit: bool) -> Variant:
+                  send_limit: bool, pythonpath: str | None = None) -> Variant:
     """The instances of `deployment` served from `checkout`, on a database of their own in the cluster,
     with a Redis of their own."""
     redis = RedisServer(workdir / "redis").start() if deployment != "one" else None
@@ -169,6 +172,8 @@ def start_variant(name: str, deployment: str, checkout: Path, postgres: Postgres
            "SOCKETIO_MESSAGE_QUEUE": redis.url if redis else "",
            "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,  # registering the users is not what is measured
            "SEND_PER_MINUTE": str(SEND_LIMIT if send_limit else 0)}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     servers = []
     variant = Variant(name, deployment, checkout, servers, redis, database)
     try:
@@ -320,13 +325,16 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="sb-redis-", dir=arguments.db_dir) as scratch:
             try:
                 checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
+                paths = [None if path == "-" else path for path in (arguments.pythonpath or [])]
                 for number, checkout in enumerate(checkouts):
                     for deployment in arguments.variants:
                         name = deployment if len(checkouts) == 1 else f"{deployment}@{number + 1}"
                         variants.append(start_variant(name, deployment, checkout, postgres, Path(scratch) / name,
-                                                      not arguments.no_send_limit))
+                                                      not arguments.no_send_limit,
+                                                      paths[number] if number < len(paths) else None))
                         start_load(variants[-1], postgres, arguments)
-                print("[bench] " + ", ".join(f"{variant.name}: {variant.checkout}" for variant in variants),
+                print("[bench] " + ", ".join(f"{variant.name}: {variant.checkout}" for variant in variants)
+                      + (f"; import paths {paths}" if paths else ""),
                       file=sys.stderr, flush=True)
                 for variant in variants:  # warm-up, not reported
                     run_once(variant, "warmup", arguments, max(1, arguments.fanout_messages // 4),
