@@ -61,7 +61,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--group-size", type=int, default=50, help="clients per group (each in one group)")
     parser.add_argument("--directs", type=int, default=1, help="direct chats each client starts")
     parser.add_argument("--sender-directs", type=int, default=100, help="clients with a direct chat with the sender")
-    parser.add_argument("--rate", type=float, default=40, help="the sender's messages per second")
+    parser.add_argument("--rate", type=float, default=10, help="the sender's messages per second")
     parser.add_argument("--before", type=float, default=3, help="seconds of sending before the drop")
     parser.add_argument("--deadline", type=float, default=30, help="seconds after the drop before giving up")
     parser.add_argument("--shards", type=int, default=2, help="client processes")
@@ -191,12 +191,16 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
         if any(answer["failed"] for answer in opened):
             raise RuntimeError(f"{variant}: connects failed before the storm: {[a['errors'] for a in opened]}")
         sender = sender_job() if sender_job else None
-        time.sleep(arguments.before)
+        time.sleep(1)  # the sender's first sends (and the clients' first deliveries) behind
+        quiet_cpu, quiet_started = cpu_seconds(worker), time.monotonic()
+        time.sleep(max(0.0, arguments.before - 1))
         profiler = start_profiler(arguments, worker, f"{variant}-{len(tokens)}") if sender_job else None
-        cpu_before, load = cpu_seconds(worker), os.getloadavg()[0]
+        cpu_before, load, started = cpu_seconds(worker), os.getloadavg()[0], time.monotonic()
+        # What the worker spends a second on the sender alone (its sends and their deliveries)
+        sending_cpu_per_s = (cpu_before - quiet_cpu) / (started - quiet_started)
         all_shards(shards, "drop")
         waited = all_shards(shards, f"wait {arguments.deadline}")
-        cpu = cpu_seconds(worker) - cpu_before
+        cpu, storm_seconds = cpu_seconds(worker) - cpu_before, time.monotonic() - started
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)  # py-spy writes what it has recorded
             profiler.wait(timeout=60)
@@ -222,7 +226,9 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
            "resynced_p50_s": percentile(resynced, 50),
            "resynced_all_s": resynced[-1] if len(resynced) == len(tokens) else None,
            "not_back": len(tokens) - len(back), "not_resynced": len(tokens) - len(resynced),
-           "counts": counts, "worker_cpu_s": round(cpu, 2)}
+           "counts": counts, "worker_cpu_s": round(cpu, 2), "storm_s": round(storm_seconds, 2),
+           # the storm's own: the worker's CPU from the drop on, less what the sender alone cost as long
+           "storm_cpu_ms_per_client": round(max(0.0, cpu - sending_cpu_per_s * storm_seconds) * 1000 / len(tokens), 2)}
     if variant != REFERENCE:
         states = [state for path in state_files for state in json.loads(path.read_text())]
         row.update(compare(server.database_url, states, sent.get("acknowledged_ids", [])))
@@ -277,7 +283,8 @@ def run_variant(variant: str, arguments, scratch: Path, repeat: int) -> dict:
 
 FIGURES = (("all back (s)", "back_all_s"), ("back p50 (s)", "back_p50_s"), ("all resynced (s)", "resynced_all_s"),
            ("resynced p50 (s)", "resynced_p50_s"), ("not back", "not_back"), ("not resynced", "not_resynced"),
-           ("worker CPU (s)", "worker_cpu_s"), ("lost messages", "lost"), ("watermarks behind", "watermarks_behind"),
+           ("worker CPU (s)", "worker_cpu_s"), ("storm's worker CPU per client (ms)", "storm_cpu_ms_per_client"),
+           ("lost messages", "lost"), ("watermarks behind", "watermarks_behind"),
            ("sends", "sender_sent"), ("sends never acknowledged", "sender_never_acknowledged"),
            ("send ack p99 (s)", "sender_ack_p99_s"), ("send ack max (s)", "sender_ack_max_s"),
            ("'database unavailable' in the log", "log_unavailable"), ("errors in the log", "log_errors"))
@@ -293,7 +300,7 @@ def summarize(rows: list[dict]) -> list[str]:
         for row in rows:
             value, reference = row.get(key), references.get(row["run"], {}).get(key)
             cell = "-" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
-            if key.endswith("_s") and key.startswith(("back", "resynced")) and value and reference \
+            if key.startswith(("back", "resynced", "storm_cpu")) and value and reference \
                     and row["variant"] != REFERENCE:
                 cell += f" ({value / reference:.1f}×)"
             cells.append(cell)

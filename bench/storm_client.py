@@ -259,14 +259,22 @@ class Storm:
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(member: Member) -> None:
-            async with gate:
-                try:
-                    await member.connect()
-                    if not self.reference:
-                        for entry in await member.list_conversations():
-                            member.cursors[entry["id"]] = Cursor(entry["last_revision"])
-                except Exception as error:  # counted and shown
-                    errors[f"{type(error).__name__}: {str(error)[:120]}"] += 1
+            for attempt in range(5):  # as a client would: `unavailable` is retryable, after its backoff
+                async with gate:
+                    try:
+                        await member.connect()
+                        if not self.reference:
+                            for entry in await member.list_conversations():
+                                member.cursors[entry["id"]] = Cursor(entry["last_revision"])
+                        return
+                    except Exception as error:  # counted and shown
+                        self.counts[f"before the drop: {type(error).__name__}"] += 1
+                        if member.wire is not None:
+                            member.wire.cut()
+                            member.wire = None
+                        if attempt == 4:
+                            errors[f"{type(error).__name__}: {str(error)[:120]}"] += 1
+                await asyncio.sleep(backoff_delay(attempt))
 
         await asyncio.gather(*(one(member) for member in self.members))
         asyncio.create_task(self.watch_gaps())

@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.integration  # starts two gunicorn servers: not among the unit tests (README)
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURE_ROWS = 15  # bench/storm.py's FIGURES, then two rows of counts
+FIGURE_ROWS = 16  # bench/storm.py's FIGURES, then two rows of counts
 
 
 def test_the_storm_benchmark_runs_and_prints_its_figures(tmp_path):
