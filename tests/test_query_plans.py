@@ -21,6 +21,7 @@ from sqlalchemy import event, func
 
 from actions.conversations import list_conversations
 from actions.messages import changes_since, message_history, message_history_around, unread_messages_filter
+from actions.resync import changes_since_each
 from bench.seed import Plan, seed
 from extensions import db
 from models import Membership, Message, MessageMention
@@ -43,7 +44,7 @@ def world(request, tmp_path_factory):
         seeded = seed(db.engine, [Plan(big.id, MESSAGES, (alice.id, carol.id), bob.id),
                                   Plan(small.id, 3_000, (carol.id,), bob.id)], chunk=5_000)
         db.session.expire_all()
-        yield bob, seeded[0]
+        yield bob, seeded[0], seeded[1]
 
 
 @contextmanager
@@ -132,7 +133,7 @@ def seq_index() -> str:
 
 @pytest.mark.parametrize("where", ["newest", "middle", "oldest end", "after"])
 def test_a_history_page_reads_the_seq_index(world, where):
-    bob, big = world
+    bob, big, _small = world
     arguments = {"newest": {}, "middle": {"before": MESSAGES // 2}, "oldest end": {"before": 30},
                  "after": {"after": 0}}[where]
     check(plans_of(lambda: message_history(bob, big.conversation_id, **arguments)), seq_index())
@@ -140,7 +141,7 @@ def test_a_history_page_reads_the_seq_index(world, where):
 
 @pytest.mark.parametrize("position", [1, MESSAGES // 2, MESSAGES])
 def test_the_window_around_a_message_reads_the_seq_index(world, position):
-    bob, big = world
+    bob, big, _small = world
     message_id = db.session.execute(db.select(Message.id).where(Message.conversation_id == big.conversation_id,
                                                                Message.seq == position)).scalar_one()
     check(plans_of(lambda: message_history_around(bob, message_id)), seq_index())
@@ -148,7 +149,7 @@ def test_the_window_around_a_message_reads_the_seq_index(world, position):
 
 @pytest.mark.parametrize("gap", [5, 500, MESSAGES])
 def test_resync_reads_the_revision_index(world, gap):
-    bob, big = world
+    bob, big, _small = world
     since = max(0, big.last_revision - gap)
     check(plans_of(lambda: changes_since(bob, big.conversation_id, since)), "ix_messages_conversation_revision")
     revisions = [message.revision for message in changes_since(bob, big.conversation_id, since, limit=500).messages]
@@ -156,7 +157,7 @@ def test_resync_reads_the_revision_index(world, gap):
 
 
 def test_unread_counts_of_a_member_far_behind_read_only_removed_messages_and_mentions(world):
-    bob, big = world
+    bob, big, _small = world
     plans = plans_of(lambda: list_conversations(bob))
     check(plans, "ix_messages_removed")
     unread_statement = next(lines for statement, lines in plans if "last_read_seq" in statement)
@@ -166,7 +167,7 @@ def test_unread_counts_of_a_member_far_behind_read_only_removed_messages_and_men
 
 def test_unread_counts_are_the_messages_that_count_as_unread(world):
     """The counts taken without reading every unread message equal the count of them."""
-    bob, big = world
+    bob, big, _small = world
     counted = db.session.execute(
         db.select(Message.conversation_id, func.count(Message.id), func.count(MessageMention.user_id))
         .join(Membership, (Membership.conversation_id == Message.conversation_id) & (Membership.user_id == bob.id))
@@ -178,3 +179,53 @@ def test_unread_counts_are_the_messages_that_count_as_unread(world):
     assert shown == {conversation_id: (unread, mentions) for conversation_id, unread, mentions in counted}
     assert shown[big.conversation_id][0] == MESSAGES - big.changed * 2 // 3  # deleted and hidden ones are not
     assert shown[big.conversation_id][1] > 0
+
+
+def rows_read(action: Callable[[], object]) -> int:
+    """How much reading `action` does in the database: SQLite's virtual machine steps (in hundreds,
+    counted by a progress handler), PostgreSQL's rows out of every plan node that reads messages
+    (EXPLAIN ANALYZE of each statement the action sent)."""
+    db.session.expire_all()
+    connection = db.session.connection()
+    if db.engine.dialect.name == "sqlite":
+        steps = [0]
+        raw = connection.connection.dbapi_connection
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        raw.set_progress_handler(count, 100)
+        try:
+            action()
+        finally:
+            raw.set_progress_handler(None, 100)
+        db.session.rollback()
+        return steps[0]
+    with sent_statements() as seen:
+        action()
+    total = 0
+    for statement, parameters in seen:
+        if READS_MESSAGES.search(statement):
+            plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
+            total += sum(_rows_from_messages(entry["Plan"]) for entry in plan)
+    db.session.rollback()
+    return total
+
+
+def _rows_from_messages(node: dict) -> int:
+    own = node["Actual Rows"] * node["Actual Loops"] if node.get("Relation Name") == "messages" else 0
+    return own + sum(_rows_from_messages(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.parametrize("read", ["history at the oldest end", "resync from the start", "sync from the start"])
+def test_reading_a_page_costs_the_same_at_ten_times_the_messages(world, read):
+    """The same page (the oldest, or the first 100 changes) of a conversation of 30,000 messages and of
+    one of 3,000: an index range read to its end, or a ranking of every change since the watermark,
+    would cost ten times as much in the big one."""
+    bob, big, small = world
+    action = {"history at the oldest end": lambda conversation: message_history(bob, conversation, before=60),
+              "resync from the start": lambda conversation: changes_since(bob, conversation, 0),
+              "sync from the start": lambda conversation: changes_since_each(bob, [(conversation, 0)])}[read]
+    big_cost, small_cost = (rows_read(lambda seeded=seeded: action(seeded.conversation_id)) for seeded in (big, small))
+    assert big_cost < 1.5 * small_cost, (big_cost, small_cost)
