@@ -32,8 +32,10 @@ from wsproto.extensions import PerMessageDeflate
 
 OFF = "off"
 WINDOW_BITS = 15  # the shared compressor's window: what a client assumes unless it asked for less
-CACHED_FRAMES = 256  # distinct messages remembered: a burst of room emits in flight, a few times over
-CACHED_MAX_BYTES = 64 * 1024  # bigger messages (a sync answer) go to one socket: framed, not remembered
+# Distinct messages remembered (a burst of room emits in flight, a few times over), each up to 16 KB (a long
+# chat message's frame; bigger ones, a sync answer, go to one socket): at most 64 x 2 x 16 KB per kind.
+CACHED_FRAMES = 64
+CACHED_MAX_BYTES = 16 * 1024
 _FIN, _RSV1, _TEXT, _BINARY = 0x80, 0x40, 0x1, 0x2
 
 

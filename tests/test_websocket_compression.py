@@ -11,10 +11,9 @@ import zlib
 
 import pytest
 
+from realtime.websocket_compression import CACHED_FRAMES, SharedFrames
 from tests.integration.chat import create_group, post
 from tests.servers import ChatUser, own_server
-
-pytestmark = pytest.mark.integration
 
 # What Chromium sends (its only parameter: it may be told a smaller window for what it sends).
 BROWSER_OFFER = "permessage-deflate; client_max_window_bits"
@@ -125,6 +124,7 @@ def chat(request):
     raw.close()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("chat", ["threshold_server"], indirect=True)
 def test_a_browser_offer_is_accepted_without_context_takeover_and_long_messages_come_compressed(chat):
     sender, receiver, group, raw = chat
@@ -145,6 +145,7 @@ def test_a_browser_offer_is_accepted_without_context_takeover_and_long_messages_
     assert raw.message_new(LARGE)[1]["id"] == ack["message"]["id"]  # its own message:new, compressed too
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("chat", ["off_server"], indirect=True)
 def test_with_compression_off_the_offer_is_declined_and_nothing_is_compressed(chat):
     sender, receiver, group, raw = chat
@@ -153,6 +154,7 @@ def test_with_compression_off_the_offer_is_declined_and_nothing_is_compressed(ch
     assert raw.message_new(LARGE)[0] is False
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("chat", ["threshold_server"], indirect=True)
 def test_every_member_gets_the_same_message_whether_it_offered_compression_or_not(chat, threshold_server):
     sender, receiver, group, raw = chat
@@ -167,3 +169,39 @@ def test_every_member_gets_the_same_message_whether_it_offered_compression_or_no
         assert compressed is False and message["body"] == LARGE
     finally:
         plain.close()
+
+
+def inflate(payload: bytes) -> bytes:
+    return zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+
+
+def test_a_message_is_framed_once_and_every_recipient_gets_those_bytes():
+    frames = SharedFrames()
+    text = "42" + json.dumps(["message:new", {"body": LARGE}])
+    first = frames.frame(text, compress=True)
+    assert frames.frame("".join(text), compress=True) is first  # an equal text from another writer
+    assert first[0] == 0x80 | 0x40 | 0x1 and first[1] < 126  # whole, compressed (RSV1), text, short
+    assert inflate(first[2:]).decode() == text
+    plain = frames.frame(text, compress=False)
+    assert plain[:4] == struct.pack("!BBH", 0x81, 126, len(text)) and plain[4:] == text.encode()
+
+
+def test_each_compressed_message_inflates_on_its_own_and_lengths_are_encoded():
+    frames = SharedFrames()
+    for text in (LARGE, LARGE + "?", "x" * 70_000):  # the last one: a 64-bit length when sent plain
+        frame = frames.frame(text, compress=True)
+        length = frame[1] & 0x7F
+        offset = {126: 4, 127: 10}.get(length, 2)
+        assert inflate(frame[offset:]).decode() == text  # a fresh decompressor: nothing carried over
+    big = frames.frame("y" * 70_000, compress=False)
+    assert big[:10] == struct.pack("!BBQ", 0x81, 127, 70_000)
+    assert frames.frame(b"\x01\x02", compress=False) == b"\x82\x02\x01\x02"  # binary (the gateway's)
+
+
+def test_the_remembered_frames_are_bounded():
+    frames = SharedFrames()
+    for number in range(CACHED_FRAMES * 3):
+        frames.frame(f"message {number}", compress=False)
+    assert len(frames._plain) <= CACHED_FRAMES
+    frames.frame("z" * 20_000, compress=False)  # too big to remember
+    assert "z" * 20_000 not in frames._plain
