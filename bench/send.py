@@ -16,8 +16,8 @@ loop, `window` sends in flight per sender), then open-loop phases at fixed offer
 (`--rates`: below 1 a fraction of that server's saturation, else sends/s in all; a rate above
 what the server reached is skipped). Per phase: acked sends/s, the worker's CPU µs per stored
 message (from /proc), send->ack p50/p99. Figures as JSON lines, then a table with medians and
-each server's ratio to the reference (and, with two checkouts, the last to the first). Nothing
-here asserts a speed.
+each server's ratio to the reference (and, with several checkouts, each to the one before it and
+the last to the first). Nothing here asserts a speed.
 """
 from __future__ import annotations
 
@@ -166,17 +166,18 @@ def run_target(target: Target, arguments: argparse.Namespace, repeat: int) -> li
 
 
 def summarize(rows: list[dict], variants: list[str], phase_names: list[str]) -> list[str]:
-    """Medians per server, phase and figure; each server's ratio to the reference, and with two
-    checkouts of one engine, the later one's ratio to the earlier one."""
+    """Medians per server, phase and figure; each server's ratio to the reference, and with several
+    checkouts of one engine, each one's ratio to the one before it (and the last to the first)."""
     def median(variant: str, phase: str, key: str) -> float | None:
         values = [row[key] for row in rows if row["variant"] == variant and row["phase"] == phase
                   and row.get(key) is not None]
         return statistics.median(values) if values else None
 
     pairs = [(variant, REFERENCE) for variant in variants[1:]]
-    for engine in ENGINES:
+    for engine in ENGINES:  # each checkout against the one before it (what that step bought), and the last
         checkouts = [variant for variant in variants if variant.startswith(f"switchboard-{engine}@")]
-        if len(checkouts) > 1:
+        pairs += list(zip(checkouts[1:], checkouts[:-1], strict=True))
+        if len(checkouts) > 2:
             pairs.append((checkouts[-1], checkouts[0]))
     lines = ["| phase | figure | " + " | ".join(variants) + " | " +
              " | ".join(f"{top} / {bottom}" for top, bottom in pairs) + " |",
