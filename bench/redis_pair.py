@@ -135,6 +135,7 @@ class Variant:
     servers: list[BenchServer]
     redis: RedisServer | None
     database: str
+    group: int = 0  # the place of its checkout (and import path) on the command line
     client: subprocess.Popen | None = None
     runs: list[dict] = field(default_factory=list)
 
@@ -277,14 +278,12 @@ def value(row: dict, key: str, inner: str | None) -> float:
 
 def comparisons(variants: list[Variant]) -> list[tuple[Variant, Variant]]:
     """(variant, its reference): every deployment against `one` of the same checkout, then every variant
-    of a later checkout against the same deployment of the first (what a change bought)."""
+    of a later checkout (or import path) against the same deployment of the first (what a change bought)."""
     pairs = [(variant, reference) for variant in variants for reference in variants
              if variant.deployment != REFERENCE and reference.deployment == REFERENCE
-             and reference.checkout == variant.checkout]
-    first = variants[0].checkout
+             and reference.group == variant.group]
     pairs += [(variant, reference) for variant in variants for reference in variants
-              if variant.checkout != first and reference.checkout == first
-              and reference.deployment == variant.deployment]
+              if variant.group != 0 and reference.group == 0 and reference.deployment == variant.deployment]
     return pairs
 
 
@@ -332,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                         variants.append(start_variant(name, deployment, checkout, postgres, Path(scratch) / name,
                                                       not arguments.no_send_limit,
                                                       paths[number] if number < len(paths) else None))
+                        variants[-1].group = number
                         start_load(variants[-1], postgres, arguments)
                 print("[bench] " + ", ".join(f"{variant.name}: {variant.checkout}" for variant in variants)
                       + (f"; import paths {paths}" if paths else ""),
