@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,13 +20,17 @@ from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import MessageChanged, MessageCreated
-from events.unit_of_work import keep_until_commit, savepoint
+from events.unit_of_work import add_as_written, keep_until_commit, savepoint
 from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
 from models.time import utcnow
 from storage.sniff import message_kind
 
 CONVERSATIONS = Conversation.__table__
+MESSAGE_COLUMNS = [column.key for column in Message.__table__.columns if column.key != "id"]
+INSERT_MESSAGE = insert(Message.__table__).values(
+    {column: bindparam(column, type_=Message.__table__.c[column].type) for column in MESSAGE_COLUMNS}
+).returning(Message.__table__.c.id)
 
 
 @dataclass(frozen=True)
@@ -212,9 +216,14 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
     seq, revision = _advance(conversation_id, new_message=True)
     message = Message(conversation_id=conversation_id, sender_id=sender_id, kind=kind, body=body,
                       client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision,
-                      reply_to_id=reply_to_id, mentions=[], reactions=[])  # new: nothing to load
-    db.session.add(message)
-    db.session.flush()
+                      reply_to_id=reply_to_id, created_at=utcnow(), edited_at=None, deleted_at=None,
+                      hidden_at=None, hidden_by_id=None, mentions_all=False, system_event=None,
+                      mentions=[], reactions=[])  # new: nothing to load
+    # The row by one INSERT built once, not by the ORM's flush of a new object; the Message then
+    # joins the session as the row it is (persistent, nothing to write), as a query would load it.
+    message.id = db.session.execute(INSERT_MESSAGE, {
+        column: getattr(message, column) for column in MESSAGE_COLUMNS}).scalar_one()
+    add_as_written(message)
     keep_until_commit(message)  # rendered at commit as it is here, not read again
     queue_event(MessageCreated(conversation_id, message.id, revision))
     return message

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from events.facts import Fact, MessageChanged, MessageCreated
 from extensions import db
@@ -32,6 +32,7 @@ CALLBACKS = "switchboard.on_commit"
 PREPARED = "switchboard.prepared_events"
 SAVEPOINTS = "switchboard.savepoint_marks"
 KEPT = "switchboard.kept_rows"
+WRITTEN = "switchboard.rows_written"
 
 
 def queue_event(fact: Fact) -> None:
@@ -49,6 +50,16 @@ def keep_until_commit(row: object) -> None:
     (`prepare`), and the identity map holds rows weakly, so a row the action made and let go of
     (a message just stored) would be read again, with its relationships, to be rendered."""
     db.session.info.setdefault(KEPT, []).append(row)
+
+
+def add_as_written(row: object) -> None:
+    """Put `row`, just written by a Core INSERT (its primary key set), in the session as the row it
+    is: persistent, nothing to flush. A rollback of the savepoint or unit it was written in takes it
+    out of the session again, as the ORM does with the rows it inserts itself (a later row may get its
+    id: SQLite gives a rolled-back rowid again)."""
+    make_transient_to_detached(row)
+    db.session.add(row)
+    db.session.info.setdefault(WRITTEN, []).append(row)
 
 
 def pending_events() -> list[Fact]:
@@ -205,6 +216,7 @@ def _release(session: Session) -> None:
     callbacks = session.info.pop(CALLBACKS, None) or []
     session.info.pop(SAVEPOINTS, None)
     session.info.pop(KEPT, None)
+    session.info.pop(WRITTEN, None)
     if batch is not None:
         holder = _holder.get()
         if holder is not None:
@@ -218,7 +230,8 @@ def _release(session: Session) -> None:
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested:
         session.info.setdefault(SAVEPOINTS, {})[id(transaction)] = (
-            len(session.info.get(PENDING, ())), len(session.info.get(CALLBACKS, ())))
+            len(session.info.get(PENDING, ())), len(session.info.get(CALLBACKS, ())),
+            len(session.info.get(WRITTEN, ())))
 
 
 def _discard(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -227,10 +240,20 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
         if mark is not None:
             del session.info.setdefault(PENDING, [])[mark[0]:]
             del session.info.setdefault(CALLBACKS, [])[mark[1]:]
+            written = session.info.setdefault(WRITTEN, [])
+            _expunge(session, written[mark[2]:])
+            del written[mark[2]:]
         return
     if previous_transaction.parent is None:
         batch = session.info.pop(PREPARED, None)
         if batch is not None:  # the COMMIT failed after the batch was prepared
             batch.drop()
+        _expunge(session, session.info.pop(WRITTEN, ()))
         for key in (PENDING, CALLBACKS, SAVEPOINTS, KEPT):
             session.info.pop(key, None)
+
+
+def _expunge(session: Session, rows) -> None:
+    for row in rows:
+        if row in session:
+            session.expunge(row)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from actions.accounts import issue_api_token
+from actions.errors import ActionError, InvalidInput
+from actions.messages import send_message
+from events.unit_of_work import atomic, savepoint
 from extensions import db, socketio
 from models import Message
 from tests.clients import IsolatedSocketClient
@@ -76,3 +79,22 @@ def test_a_retried_plain_send_is_answered_with_the_first_message_and_stores_noth
     stored = db.session.execute(db.select(Message.body).where(Message.conversation_id == group_id)
                                 .order_by(Message.seq)).scalars().all()
     assert stored == ["once", "next"]
+
+
+def test_a_message_taken_back_leaves_the_session_and_its_id_serves_again(app, alice, bob):
+    # The message is written by a Core INSERT and put in the session as the row it is
+    # (events.unit_of_work.add_as_written): a rollback takes it out again, or the next message, which
+    # SQLite gives the same id, could not join the session.
+    group_id = make_group(alice, "Team", [bob]).id
+    with atomic():
+        with pytest.raises(ActionError) as refused, savepoint():  # `@all` needs a group admin: refused
+            send_message(bob, group_id, "@all listen", admitted=True)  # after the message was written
+        assert refused.value.code == "mention_all_forbidden"
+        kept = send_message(bob, group_id, "listen", admitted=True).message
+    with pytest.raises(ActionError), atomic():  # the whole unit rolled back
+        send_message(alice, group_id, "never", admitted=True)
+        raise InvalidInput("stop", "Taken back.")
+    last = send_message(alice, group_id, "last", admitted=True).message
+    stored = db.session.execute(db.select(Message.id, Message.seq, Message.body)
+                                .where(Message.conversation_id == group_id).order_by(Message.seq)).all()
+    assert [tuple(row) for row in stored] == [(kept.id, 1, "listen"), (last.id, 2, "last")]
