@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, read_receipt_viewers, visible_readers
 from events import atomic, queue_event
 from events.facts import ConversationRead, ReceiptMoved, ReceiptVisibilityChanged
+from events.unit_of_work import set_as_written
 from extensions import db
 from models import Membership, Message, User
+
+MEMBERSHIPS = Membership.__table__
+READ_OWN = (update(MEMBERSHIPS).where(MEMBERSHIPS.c.id == bindparam("membership_id"))
+            .values(last_read_seq=bindparam("read"), last_delivered_seq=bindparam("delivered")))
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,11 @@ def read_own_message_unchecked(membership: Membership, seq: int) -> None:
     if seq <= membership.last_read_seq:
         return
     read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
-    membership.last_read_seq = seq
+    delivered = max(delivered_before, seq)
+    # One UPDATE built once, not the ORM's flush of the changed row (every send does this).
+    db.session.execute(READ_OWN, {"membership_id": membership.id, "read": seq, "delivered": delivered})
+    set_as_written(membership, last_read_seq=seq, last_delivered_seq=delivered)
     queue_event(ConversationRead(membership.user_id, membership.conversation_id, seq))
-    membership.last_delivered_seq = max(delivered_before, seq)
     if read_before < seq - 1:  # only then can it pass others' messages (`seq` is the member's own, or nobody's)
         announce_receipts(membership, delivered_before=delivered_before, read_before=read_before)
 

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.facts import Fact, MessageChanged, MessageCreated
 from extensions import db
@@ -59,7 +60,15 @@ def add_as_written(row: object) -> None:
     id: SQLite gives a rolled-back rowid again)."""
     make_transient_to_detached(row)
     db.session.add(row)
-    db.session.info.setdefault(WRITTEN, []).append(row)
+    db.session.info.setdefault(WRITTEN, []).append((row, True))
+
+
+def set_as_written(row: object, **values: object) -> None:
+    """`row`'s attributes as a Core UPDATE just wrote them (nothing for the ORM to flush); a rollback of
+    the savepoint or unit they were written in expires the row, as the ORM does with rows it updated."""
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    db.session.info.setdefault(WRITTEN, []).append((row, False))
 
 
 def pending_events() -> list[Fact]:
@@ -254,6 +263,11 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
 
 
 def _expunge(session: Session, rows) -> None:
-    for row in rows:
+    """Rows written by Core statements and taken back: those inserted leave the session, those
+    updated are read again when next asked."""
+    for row, inserted in rows:
         if row in session:
-            session.expunge(row)
+            if inserted:
+                session.expunge(row)
+            else:
+                session.expire(row)

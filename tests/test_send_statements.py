@@ -13,7 +13,7 @@ from actions.errors import ActionError, InvalidInput
 from actions.messages import send_message
 from events.unit_of_work import atomic, savepoint
 from extensions import db, socketio
-from models import Message
+from models import Membership, Message
 from tests.clients import IsolatedSocketClient
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
@@ -98,3 +98,19 @@ def test_a_message_taken_back_leaves_the_session_and_its_id_serves_again(app, al
     stored = db.session.execute(db.select(Message.id, Message.seq, Message.body)
                                 .where(Message.conversation_id == group_id).order_by(Message.seq)).all()
     assert [tuple(row) for row in stored] == [(kept.id, 1, "listen"), (last.id, 2, "last")]
+
+
+def test_a_read_marker_taken_back_is_read_again_and_written_by_the_next_send(app, alice, bob):
+    # The sender's read marker is written by a Core UPDATE and set in the session as written
+    # (events.unit_of_work.set_as_written): a rollback expires it, or the next send, given the same seq,
+    # would find it "already read" in memory and not write it.
+    group_id = make_group(alice, "Team", [bob]).id
+    with atomic():
+        with pytest.raises(ActionError), savepoint():
+            send_message(bob, group_id, "taken back", admitted=True)
+            raise InvalidInput("stop", "Taken back.")
+        again = send_message(bob, group_id, "kept", admitted=True).message
+    assert again.seq == 1
+    read = db.session.execute(db.select(Membership.last_read_seq, Membership.last_delivered_seq).where(
+        Membership.conversation_id == group_id, Membership.user_id == bob.id)).one()
+    assert tuple(read) == (1, 1)
