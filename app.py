@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from config import load_config
+from events.admission import init_app as init_unit_gate
 from events.dispatch import Dispatcher
 from events.unit_of_work import install as install_unit_of_work
 from extensions import csrf, db, login_manager, migrate, socketio
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(db.engine)
     install_unit_of_work(db.session.session_factory.class_)
+    init_unit_gate(app)  # at most DATABASE_UNITS_AT_ONCE units of work use the database at once
     app.extensions["events"] = Dispatcher()
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                     render_as_batch=True, compare_type=True)

@@ -94,6 +94,10 @@ class BaseConfig:
         # hide_parameters: a failing statement's error (logged) never shows its values: message bodies, hashes.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
+        # Units of work (requests, socket events, jobs) using the database at once; the others wait in line
+        # (events.admission). As many as the pool has connections; 0 = no gate (SQLite's default).
+        self.DATABASE_UNITS_AT_ONCE = units_at_once(self.SQLALCHEMY_DATABASE_URI, self.SQLALCHEMY_ENGINE_OPTIONS,
+                                                    get("DATABASE_UNITS_AT_ONCE"))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
         self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
@@ -388,6 +392,19 @@ def pool_options(database_url: str, environ: Mapping[str, str]) -> dict:
     return {"pool_size": int(environ.get("DATABASE_POOL_SIZE") or "5"),
             "max_overflow": int(environ.get("DATABASE_MAX_OVERFLOW") or "10"),
             "pool_timeout": float(environ.get("DATABASE_POOL_TIMEOUT") or "10")}
+
+
+def units_at_once(database_url: str, engine_options: Mapping[str, object], value: str | None) -> int:
+    """DATABASE_UNITS_AT_ONCE: by default every connection the pool may open (DATABASE_POOL_SIZE +
+    DATABASE_MAX_OVERFLOW), and none on SQLite, whose statements never wait in gevent's hub: a unit there
+    gives up the CPU only for other I/O, so a line in front of the units would order next to nothing."""
+    if value:
+        if not value.strip().isdigit():
+            raise RuntimeError(f"DATABASE_UNITS_AT_ONCE must be a whole number (0: no gate), not {value!r}")
+        return int(value)
+    if database_url.startswith("sqlite"):
+        return 0
+    return int(engine_options["pool_size"]) + int(engine_options["max_overflow"])
 
 
 def normalize_database_url(url: str) -> str:

@@ -2,12 +2,13 @@
 
 Every request runs in one unit (events.unit_of_work): it commits when the response is a
 success (status below 400) and rolls back otherwise, so a refused request changes nothing.
+Static files are served outside any unit: they wait for no place at the gate (events.admission).
 Committed events are held until the WSGI server has written the response and closed it:
 the caller learns that its change is stored before anyone else hears of it.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 from events.unit_of_work import HeldEvents, begin_unit, finish_unit, in_unit
 
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
 
 
 def _open_unit() -> None:
+    if request.endpoint is not None and request.endpoint.rpartition(".")[2] == "static":
+        return  # a file from disk: no unit, so no wait at the gate behind the units using the database
     begin_unit()
     g.held_events = HeldEvents().start()
 

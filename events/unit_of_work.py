@@ -5,6 +5,8 @@ event (blueprints.chat.socket_support), the CLI command and the job each run the
 `atomic()`, which commits once at the end or rolls back. Actions never commit: they are
 `atomic()` too, which joins the open unit (or, called on their own, from a shell or a test,
 opens and commits one), and they `queue_event(fact)` and `on_commit(callback)`.
+A unit that opens first takes a place at the gate in front of the database (events.admission:
+at most DATABASE_UNITS_AT_ONCE at once, the others wait in line) and gives it back when it ends.
 
 At commit the queued facts are handed to the dispatcher twice: `prepare` just before the
 COMMIT, while the transaction is still open (adapters render their frames from the rows
@@ -24,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from events.admission import enter_unit, leave_unit
 from events.facts import Fact, MessageChanged, MessageCreated
 from extensions import db
 
@@ -87,6 +90,7 @@ def atomic() -> Iterator[None]:
         finally:
             session.info[DEPTH] -= 1
         return
+    enter_unit()  # in line behind the units using the database (events.admission), before any work
     session.info[DEPTH] = 1
     try:
         yield
@@ -96,11 +100,14 @@ def atomic() -> Iterator[None]:
         raise
     finally:
         session.info[DEPTH] = 0
+        leave_unit()
 
 
 def begin_unit() -> None:
     """Open a unit of work that a later `finish_unit` ends (for request hooks)."""
-    db.session().info[DEPTH] = 1
+    session = db.session()
+    enter_unit()
+    session.info[DEPTH] = 1
 
 
 def finish_unit(commit: bool) -> None:
@@ -112,6 +119,7 @@ def finish_unit(commit: bool) -> None:
             session.rollback()
     finally:
         session.info[DEPTH] = 0
+        leave_unit()
 
 
 def in_unit() -> bool:

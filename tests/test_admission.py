@@ -1,0 +1,139 @@
+"""events.admission: the gate in front of the units of work. Places taken in order of arrival, handed
+over to the first in line, never waited for again by a thread already admitted, and a wait past the
+bound refused as an outage (`unavailable`). Threads stand in for greenlets here (the gate keys both
+the same way); the live behaviour on PostgreSQL is tests/faults/test_unit_gate.py."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from actions.messages import send_message
+from blueprints.faults import fault_answer
+from events.admission import UnitGate, UnitsBusy
+from events.unit_of_work import atomic
+from extensions import db
+from models import Message
+
+
+def _in_line(gate: UnitGate, waiting: int) -> None:
+    for _ in range(2000):
+        if gate.waiting == waiting:
+            return
+        threading.Event().wait(0.005)
+    raise AssertionError(f"{waiting} never in line (now {gate.waiting})")
+
+
+def test_places_are_handed_to_the_waiting_in_the_order_they_came():
+    gate, admitted = UnitGate(1, timeout=10), []
+    gate.enter()
+
+    def unit(number: int) -> None:
+        gate.enter()
+        admitted.append(number)
+        gate.leave()
+
+    threads = []
+    for number in range(6):
+        threads.append(threading.Thread(target=unit, args=(number,)))
+        threads[-1].start()
+        _in_line(gate, number + 1)
+    gate.leave()
+    for thread in threads:
+        thread.join(10)
+    assert admitted == list(range(6))
+    assert (gate.in_use, gate.waiting) == (0, 0)
+
+
+def test_a_place_given_back_goes_to_the_first_in_line_not_to_a_newcomer():
+    gate = UnitGate(1, timeout=10)
+    gate.enter()
+    admitted, done = threading.Event(), threading.Event()
+
+    def waiting() -> None:
+        gate.enter()
+        admitted.set()
+        done.wait(10)
+        gate.leave()
+
+    thread = threading.Thread(target=waiting)
+    thread.start()
+    _in_line(gate, 1)
+    gate.leave()  # handed over at once: no place is free for whoever comes next, woken or not
+    assert (gate.in_use, gate.waiting) == (1, 0)
+    with pytest.raises(UnitsBusy):
+        _enter_elsewhere(gate, timeout=0.05)
+    assert admitted.wait(10)
+    done.set()
+    thread.join(10)
+    assert (gate.in_use, gate.waiting) == (0, 0)
+
+
+def _enter_elsewhere(gate: UnitGate, timeout: float) -> None:
+    """Enter from another thread (this one may hold a place) and raise what it raised."""
+    gate.timeout = timeout
+    raised: list[BaseException] = []
+
+    def enter() -> None:
+        try:
+            gate.enter()
+        except BaseException as error:  # noqa: BLE001
+            raised.append(error)
+        else:
+            gate.leave()
+
+    thread = threading.Thread(target=enter)
+    thread.start()
+    thread.join(10)
+    if raised:
+        raise raised[0]
+
+
+def test_an_admitted_thread_never_waits_again_for_an_inner_unit():
+    gate = UnitGate(1, timeout=10)
+    gate.enter()
+    gate.enter()  # would wait 10 s (and then fail) if it queued behind itself
+    gate.leave()
+    with pytest.raises(UnitsBusy):  # the outer unit still holds the place
+        _enter_elsewhere(gate, timeout=0.05)
+    gate.leave()
+    _enter_elsewhere(gate, timeout=0.05)
+    assert (gate.in_use, gate.waiting) == (0, 0)
+
+
+def test_a_wait_past_the_bound_is_an_outage_answered_unavailable_and_leaves_the_line():
+    gate = UnitGate(1, timeout=0.05)
+    gate.enter()
+    with pytest.raises(UnitsBusy) as refused:
+        _enter_elsewhere(gate, timeout=0.05)
+    assert gate.waiting == 0
+    assert fault_answer(refused.value, "a test").code == "unavailable"
+    gate.leave()
+    assert gate.in_use == 0
+
+
+@pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])
+def test_a_unit_opened_in_another_app_context_inside_an_admitted_one_joins_its_place(app, alice, group):
+    gate = app.extensions["unit_gate"]
+    assert gate.size == 1
+    with atomic():
+        send_message(alice, group.id, "outer")
+        with app.app_context(), atomic():  # its own session: a unit of its own, but this thread's place
+            assert gate.in_use == 1
+            # another session: it reads what was committed (SQLite has one writer: the outer unit)
+            assert db.session.execute(db.select(Message.body)).scalars().all() == []
+    assert (gate.in_use, gate.waiting) == (0, 0)
+    assert db.session.execute(db.select(Message.body)).scalars().all() == ["outer"]
+
+
+@pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])
+def test_a_request_and_its_actions_hold_one_place_which_they_give_back(app, client, alice, auth):
+    auth.login("alice")
+    assert client.get("/api/conversations").status_code == 200
+    assert app.extensions["unit_gate"].in_use == 0
+    assert client.get("/static/css/app.css").status_code == 200  # a file: no unit, no place
+    assert app.extensions["unit_gate"].in_use == 0
+
+
+def test_sqlite_has_no_gate_by_default(app):
+    assert app.config["DATABASE_UNITS_AT_ONCE"] == 0 and app.extensions["unit_gate"] is None
