@@ -6,6 +6,7 @@ in the same run.
     .venv/bin/python bench/storm.py                        # 2,000 clients; reference, SQLite, PostgreSQL
     .venv/bin/python bench/storm.py --clients 50 --engines sqlite --repeats 1    # the CI smoke's size
     .venv/bin/python bench/storm.py --env DATABASE_POOL_SIZE=20 --engines postgresql
+    .venv/bin/python bench/storm.py --engines postgresql --checkout /tmp/before --checkout .  # before, after
 
 Each run starts one server with the documented command (`gunicorn --config gunicorn.conf.py`, one
 gevent worker, a fresh database), registers `--clients` users in groups of `--group-size` and direct
@@ -57,6 +58,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--engines", default="sqlite,postgresql", help="Switchboard's databases, in run order")
+    parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout, e.g. a git worktree "
+                        "of an older commit (default: this one); several are run in turn, each engine, each repeat")
     parser.add_argument("--no-reference", action="store_true", help="leave out the bare Flask-SocketIO server")
     parser.add_argument("--group-size", type=int, default=50, help="clients per group (each in one group)")
     parser.add_argument("--directs", type=int, default=1, help="direct chats each client starts")
@@ -254,7 +257,7 @@ def percentile(values: list[float], cut: int) -> float | None:
     return round(values[min(len(values) - 1, len(values) * cut // 100)], 3) if values else None
 
 
-def run_variant(variant: str, arguments, scratch: Path, repeat: int) -> dict:
+def run_variant(variant: str, arguments, scratch: Path, repeat: int, checkouts: dict[str, Path]) -> dict:
     folder = scratch / f"{variant}-{repeat}"
     folder.mkdir(parents=True)
     if variant == REFERENCE:
@@ -263,11 +266,13 @@ def run_variant(variant: str, arguments, scratch: Path, repeat: int) -> dict:
             return storm(variant, server, server.tokens(), None, arguments, folder)
         finally:
             server.stop()
-    postgres = PostgresServer().start() if variant == "postgresql" else None
+    engine = variant.split("@", 1)[0]
+    postgres = PostgresServer().start() if engine == "postgresql" else None
     env = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # registering 2,000 users is not what is measured
            **({"DATABASE_URL": postgres.url} if postgres else {}),
            **dict(setting.split("=", 1) for setting in arguments.env)}
-    server = BenchServer("simple", ROOT / ".venv" / "bin", folder, env=env, config_file=True)
+    server = BenchServer("simple", ROOT / ".venv" / "bin", folder, env=env, config_file=True,
+                         app_dir=checkouts.get(variant, ROOT))
     server.database_url = postgres.url.replace("postgresql://", "postgresql+psycopg://") if postgres else \
         f"sqlite:///{folder / 'switchboard.db'}"
     try:
@@ -315,7 +320,10 @@ def summarize(rows: list[dict]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    variants = ([] if arguments.no_reference else [REFERENCE]) + arguments.engines.split(",")
+    checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
+    named = {engine if len(checkouts) == 1 else f"{engine}@{checkout.name}": checkout
+             for engine in arguments.engines.split(",") for checkout in checkouts}
+    variants = ([] if arguments.no_reference else [REFERENCE]) + list(named)
     machine = machine_description()
     print(f"[bench] {machine['cpus']} CPUs ({machine['cpu_model']}), load average {machine['load_average_at_start']}",
           file=sys.stderr)
@@ -324,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for repeat in range(arguments.repeats):
             for variant in variants:
-                row = {**run_variant(variant, arguments, Path(scratch), repeat), "run": repeat}
+                row = {**run_variant(variant, arguments, Path(scratch), repeat, named), "run": repeat}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     finally:
