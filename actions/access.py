@@ -89,6 +89,18 @@ def readable_conversation_ids(user: User) -> Select:
     return db.select(Membership.conversation_id).where(Membership.user_id == user.id)
 
 
+_memberships = Membership.__table__
+# The same rule as a Core statement built once (no ORM compile state, no per-call construction):
+# every socket's connect asks it for its rooms (issue 15).
+READABLE_CONVERSATION_IDS = db.select(_memberships.c.conversation_id).where(
+    _memberships.c.user_id == bindparam("user_id"))
+
+
+def list_readable_conversation_ids(user_id: int) -> list[int]:
+    """The ids readable_conversation_ids selects, for a user known by id only (a socket's connect)."""
+    return list(db.session.execute(READABLE_CONVERSATION_IDS, {"user_id": user_id}).scalars())
+
+
 def access_conversation_for_posting(user: User, conversation_id: int) -> Membership:
     """Members post, unless the group is archived (read-only); in a direct chat, unless a block or
     the other person's privacy refuses it (check_may_message_directly)."""

@@ -4,16 +4,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, or_
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import contains_eager
 
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.lockout import check_not_locked, note_failed_login, note_successful_login
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import touch_token
+from actions.sessions import note_token_used, touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -183,20 +183,20 @@ class IssuedToken:
     record: ApiToken
 
 
-def check_account_confirmed(user: User) -> None:
+def check_account_confirmed(user: User | TokenHolder) -> None:
     """An account registered with an email or phone opens only its confirmation until the code is in."""
     if user.confirmed_at is None:
         raise Forbidden("unconfirmed", "Confirm your address first: enter the code we sent you "
                         "(POST /api/accounts/confirm, or log in on the web page).")
 
 
-def check_password_is_final(user: User) -> None:
+def check_password_is_final(user: User | TokenHolder) -> None:
     """A temporary password (set by an operator) opens only the change-password page."""
     if user.must_change_password:
         raise Forbidden("password_change_required", "Choose a new password on the web page first.")
 
 
-def check_account_open(user: User) -> None:
+def check_account_open(user: User | TokenHolder) -> None:
     """What a socket, a gateway login or a new API token needs besides the credential: a confirmed
     address and a password the user chose (not an operator's temporary one)."""
     check_account_confirmed(user)
@@ -222,9 +222,49 @@ def issue_api_token(user: User, name: str = "api", days: int | None | object = D
 
 def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
-    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
+    if not _well_formed(token):
         return None
     return _live(_token_with_user(TOKEN_BY_HASH, hash_token(token)))
+
+
+def _well_formed(token: object) -> bool:
+    return isinstance(token, str) and token.startswith(TOKEN_PREFIX) and len(token) <= 128 and token.isascii()
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """A live token and what a socket's connect needs of its user (their id, and what
+    check_account_open asks), read as one row: no ORM objects."""
+
+    token_id: int
+    user_id: int
+    confirmed_at: datetime | None
+    must_change_password: bool
+
+
+_tokens, _users = ApiToken.__table__, User.__table__
+# Core, built once: at thousands of connects a second, the ORM's execute path for this one SELECT
+# (its compile state, the joined user's loading) cost more than the query itself.
+TOKEN_HOLDER_BY_HASH = (
+    select(_tokens.c.id, _tokens.c.revoked_at, _tokens.c.expires_at, _tokens.c.last_used_at, _users.c.id,
+           _users.c.active, _users.c.confirmed_at, _users.c.must_change_password)
+    .join_from(_tokens, _users, _users.c.id == _tokens.c.user_id)
+    .where(_tokens.c.token_hash == bindparam("token_hash")))
+
+
+def live_token_holder(token: object) -> TokenHolder | None:
+    """live_token's check (unexpired, unrevoked, its user active) for a socket's connect, without
+    loading the token and the user as ORM objects; None unless the token is live."""
+    if not _well_formed(token):
+        return None
+    row = db.session.execute(TOKEN_HOLDER_BY_HASH, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    token_id, revoked_at, expires_at, last_used_at, user_id, active, confirmed_at, must_change_password = row
+    if not _is_live(revoked_at, expires_at, active):
+        return None
+    note_token_used(token_id, last_used_at)
+    return TokenHolder(token_id, user_id, confirmed_at, must_change_password)
 
 
 def live_token_by_id(token_id: int) -> ApiToken | None:
@@ -249,13 +289,15 @@ def _token_with_user(statement: Select, value: object) -> ApiToken | None:
 
 
 def _live(record: ApiToken | None) -> ApiToken | None:
-    if record is None or record.revoked_at is not None or (
-            record.expires_at is not None and record.expires_at <= utcnow()):
-        return None
-    if not record.user.active:
+    if record is None or not _is_live(record.revoked_at, record.expires_at, record.user.active):
         return None
     touch_token(record)
     return record
+
+
+def _is_live(revoked_at: datetime | None, expires_at: datetime | None, user_active: bool) -> bool:
+    """The one rule of a token that opens: not revoked, not expired, and its user active."""
+    return revoked_at is None and (expires_at is None or expires_at > utcnow()) and user_active
 
 
 def user_for_token(token: object) -> User | None:

@@ -13,7 +13,7 @@ join, so ending one credential cuts exactly its sockets.
   request (ended? idle? too old? user banned?), so a copied cookie stops working once the
   session ends: logging out (`log_out`), revoking it, a password change or reset, a ban.
 - The JSON API and the file routes: a bearer token, else the cookie (`request_principal`).
-- Sockets: `auth={"token": ...}`, else the cookie, at connect (`connecting_principal`); the
+- Sockets: `auth={"token": ...}`, else the cookie, at connect (`socket_opener`); the
   principal is remembered in the socket's session and resolved again at every event
   (`socket_principal`), so a deactivated user, an ended login session or a revoked token stops
   at once.
@@ -27,7 +27,7 @@ from typing import Literal
 from flask import Response, after_this_request, current_app, request, session
 from flask_login import current_user, encode_cookie, login_user, logout_user
 
-from actions.accounts import live_token, live_token_by_id
+from actions.accounts import TokenHolder, live_token, live_token_by_id, live_token_holder
 from actions.errors import Unauthorized
 from actions.security_log import record_security_event
 from actions.sessions import (
@@ -66,9 +66,30 @@ class Principal:
     @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
-        if self.credential is None:  # no credential of its own: nothing to join
-            return None
-        return token_room(self.credential) if self.method == "token" else session_room(self.credential)
+        return _credential_room(self.method, self.credential)
+
+
+@dataclass(frozen=True)
+class SocketOpener:
+    """Who opens a socket, as much as its connect needs: the user's id, their account's state (what
+    check_account_open asks: the User of a cookie, the row of a token's holder, no ORM objects read
+    for it) and the credential. The socket's events resolve a full `Principal` (socket_principal)."""
+
+    user_id: int
+    account: User | TokenHolder
+    method: Literal["session", "token"]
+    credential: str | int | None
+
+    @property
+    def room(self) -> str | None:
+        """The sockets opened with this credential."""
+        return _credential_room(self.method, self.credential)
+
+
+def _credential_room(method: str, credential: str | int | None) -> str | None:
+    if credential is None:  # no credential of its own: nothing to join
+        return None
+    return token_room(credential) if method == "token" else session_room(credential)
 
 
 # -- the session cookie --------------------------------------------------------------------------
@@ -198,15 +219,19 @@ def request_principal() -> Principal:
 
 # -- Socket.IO -------------------------------------------------------------------------------------
 
-def connecting_principal(auth: object) -> Principal | None:
+def socket_opener(auth: object) -> SocketOpener | None:
     """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie."""
     if isinstance(auth, dict) and auth.get("token"):
-        return token_principal(auth.get("token"))
-    return _cookie_principal()
+        holder = live_token_holder(auth.get("token"))
+        return SocketOpener(holder.user_id, holder, "token", holder.token_id) if holder is not None else None
+    principal = _cookie_principal()
+    if principal is None:
+        return None
+    return SocketOpener(principal.user.id, principal.user, principal.method, principal.credential)
 
 
-def remember_socket_principal(principal: Principal) -> None:
-    session[SOCKET_KEY] = (principal.method, principal.credential, principal.user.id)
+def remember_socket_principal(opener: SocketOpener) -> None:
+    session[SOCKET_KEY] = (opener.method, opener.credential, opener.user_id)
 
 
 def socket_principal() -> Principal | None:

@@ -5,6 +5,9 @@ these fail: look at the printed statements, then either remove the query or rais
 number here on purpose."""
 import pytest
 
+from actions.accounts import issue_api_token
+from extensions import socketio
+from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
 from tests.helpers import events
 from tests.query_count import statements
@@ -72,6 +75,27 @@ def test_a_resync_of_many_conversations_costs_what_one_does(alice, bob, carol, c
 def test_the_conversation_list(chat):
     _, sockets = chat
     seen = measured(sockets["bob"], "conversations:list", {})
-    # caller, memberships, last messages (with their mentions and reactions), unread counts (with
-    # unread mentions), conversations, direct titles' users, commit
-    assert len(seen) == 9, "\n".join(seen)
+    # caller; the conversations with the member's rows, direct chats' other members and the last
+    # messages with their senders, files and quotes (one statement); the last messages' mentions;
+    # their reactions; the unread counts (with unread mentions); commit
+    assert len(seen) == 6, "\n".join(seen)
+
+
+def test_a_list_of_many_conversations_costs_what_one_does(alice, bob, carol, chat):
+    """Every reconnecting client reads its list (issue 15): its statements do not grow with its
+    conversations, their last messages' replies and reactions, or its direct chats."""
+    group_id, sockets = chat
+    others = [make_group(alice, f"Other {number}", [bob, carol]).id for number in range(3)]
+    direct = sockets["bob"].emit("conversations:direct", {"user_id": carol.id}, callback=True)
+    assert direct["ok"], direct
+    for number, conversation_id in enumerate([*others, direct["conversation"]["id"]]):
+        sender = sockets["alice"] if number < 3 else sockets["bob"]
+        first = sender.emit("message:send", {"conversation_id": conversation_id, "body": "@bob hi"}, callback=True)
+        assert first["ok"], first
+        reply = sender.emit("message:send", {"conversation_id": conversation_id, "body": "again",
+                                             "reply_to": first["message"]["id"]}, callback=True)
+        assert reply["ok"], reply
+        assert sockets["bob"].emit("message:react", {"message_id": reply["message"]["id"], "emoji": "👍"},
+                                   callback=True)["ok"]
+    seen = measured(sockets["bob"], "conversations:list", {})
+    assert len(seen) == 6, "\n".join(seen)

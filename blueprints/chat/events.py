@@ -7,8 +7,9 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
+from actions.access import list_readable_conversation_ids
 from actions.accounts import check_account_open
-from actions.conversations import conversation_ids_of, list_conversations, mark_read
+from actions.conversations import list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
 from actions.messages import (
     ChangeSet,
@@ -24,7 +25,7 @@ from actions.resync import changes_since_each
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
-from blueprints.identity import connecting_principal, remember_socket_principal, socket_user_id
+from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
 from events.unit_of_work import atomic, savepoint
 from extensions import socketio
 from payloads import message_payload, summary_payload
@@ -55,24 +56,24 @@ def on_connect(auth=None):
 
 
 def _connect(auth) -> int:
-    principal = connecting_principal(auth)
-    if principal is None:
+    opener = socket_opener(auth)
+    if opener is None:
         refused = Unauthorized("unauthorized", "Log in or send a valid token.")
         raise ConnectionRefusedError(refused.message, refused.as_dict())
-    user = principal.user
     try:
-        check_account_open(user)
+        check_account_open(opener.account)
     except ActionError as error:
         raise ConnectionRefusedError(error.message, error.as_dict()) from None
-    remember_socket_principal(principal)
-    join_room(user_room(user.id))
-    if principal.room is not None:  # cut with its credential: a revoked token, a logged-out browser
-        join_room(principal.room)
-    for conversation_id in conversation_ids_of(user):
+    remember_socket_principal(opener)
+    join_room(user_room(opener.user_id))
+    if opener.room is not None:  # cut with its credential: a revoked token, a logged-out browser
+        join_room(opener.room)
+    for conversation_id in list_readable_conversation_ids(opener.user_id):
         join_room(conversation_room(conversation_id))
     # Reads only: the user's last-seen time is written by the presence tracker's batch when they come
-    # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect.
-    return user.id
+    # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
+    # (a token's last use, at most once a minute: actions.sessions.note_token_used).
+    return opener.user_id
 
 
 @socketio.on("disconnect")
