@@ -4,7 +4,13 @@ with the same client_id until one is acknowledged, and the pool's dead connectio
 (`pool_pre_ping`) without restarting the worker. Every message is stored exactly once.
 
 The pool exhausted (every connection taken past its timeout) answers `unavailable` too, never
-silence: a socket event's ack, a socket's connect (refused with the code) and a REST request (503)."""
+silence: a socket event's ack, a socket's connect (refused with the code) and a REST request (503).
+
+With one pooled connection, what arrives while it is taken waits in line at the gate in front of the
+units of work (events.admission) and is served in the order it came instead of being refused; a wait
+past DATABASE_POOL_TIMEOUT is answered `unavailable` by every transport (never silence, never a 500);
+and a unit never waits for the place its own greenlet holds (every send opens the action's unit
+inside the socket event's)."""
 from __future__ import annotations
 
 import random
@@ -162,3 +168,103 @@ def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
                 if "database unavailable" in line}
     assert refusals == {"socket event message:send:", "socket connect:", "GET /api/conversations:",
                         "presence batch:"}
+
+
+# -- the gate in front of the units of work (events.admission) ---------------------------------
+
+BOUND_SECONDS = 4.0  # DATABASE_POOL_TIMEOUT: the longest wait in line
+SENDERS = 8
+GAP_SECONDS = 0.25  # between two sends: each is in line before the next is written
+
+
+@pytest.fixture(scope="module")
+def gate_server(postgres_server, tmp_path_factory):
+    """A third gunicorn on the same database: one pooled connection, so one unit of work at a time
+    (events.admission), the others in line for at most BOUND_SECONDS."""
+    _server, postgres = postgres_server
+    server = LiveServer(tmp_path_factory.mktemp("unit-gate"), jobs=False, env={
+        "DATABASE_URL": postgres.url, "DATABASE_POOL_SIZE": "1", "DATABASE_MAX_OVERFLOW": "0",
+        "DATABASE_POOL_TIMEOUT": str(BOUND_SECONDS)})
+    yield server.start(), postgres
+    server.stop()
+
+
+class HeldPlace:
+    """The gate's one place held by a request stuck on a table lock the test holds (with one
+    connection, the place and the connection are the same one)."""
+
+    def __init__(self, postgres: PostgresServer, user: ChatUser) -> None:
+        self.blocker = psycopg.connect(postgres.url, autocommit=False)
+        self.blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        self.stuck = ThreadPoolExecutor(1).submit(user.api, "GET", "/me")
+        wait_for(lambda: self.waiting_on_the_lock() == 1, what="a request stuck on the lock")
+
+    def waiting_on_the_lock(self) -> int:
+        return self.blocker.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND pid <> pg_backend_pid()").fetchone()[0]
+
+    def release(self) -> None:
+        self.blocker.rollback()
+        self.blocker.close()
+
+
+def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate_server):
+    server, postgres = gate_server
+    users = [ChatUser.register(server.url) for _ in range(SENDERS)]
+    group_id = create_group(users[0], tuple(users[1:]))
+    hub = WireHub()
+    sockets = [hub.connect(server.url, user.token, user.username) for user in users]
+    held = HeldPlace(postgres, users[0])
+    readers = ThreadPoolExecutor(SENDERS)
+    try:
+        sends, reads = [], []
+        for number, wire in enumerate(sockets):
+            sends.append(wire.emit("message:send", {"conversation_id": group_id, "body": f"in line {number}",
+                                                    "client_id": f"gate-{uuid.uuid4().hex}"}))
+            reads.append(readers.submit(users[number].api, "GET", "/conversations"))  # REST waits in the same line
+            until = time.monotonic() + GAP_SECONDS
+            while time.monotonic() < until:
+                hub.pump_once(0.02)
+        assert held.waiting_on_the_lock() == 1  # the place still taken: everything above is in line
+        held.release()
+        hub.pump(lambda: all(send.answered for send in sends), what="every send's ack")
+        assert [send.answer["ok"] for send in sends] == [True] * SENDERS, [send.answer for send in sends]
+        seqs = [send.answer["message"]["seq"] for send in sends]
+        assert seqs == sorted(seqs), seqs  # stored in the order they came: first come, first served
+        assert [read.result(timeout=30).status_code for read in reads] == [200] * SENDERS
+        assert held.stuck.result(timeout=30).status_code == 200
+        assert "database unavailable" not in server.log_text()
+    finally:
+        hub.close()
+
+
+def test_a_wait_past_the_bound_is_answered_unavailable_by_every_transport(gate_server):
+    server, postgres = gate_server
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(alice, (bob,))
+    hub = WireHub()
+    wire = hub.connect(server.url, alice.token, alice.username)
+    held, client_id = HeldPlace(postgres, bob), f"gate-{uuid.uuid4().hex}"
+    try:
+        started = time.monotonic()
+        read = ThreadPoolExecutor(1).submit(alice.api, "GET", "/conversations")
+        send = wire.emit("message:send", {"conversation_id": group_id, "body": "past the bound",
+                                          "client_id": client_id})
+        hub.pump(lambda: send.answered, what="the send's ack")
+        assert send.answer == {"ok": False, "error": {
+            "code": "unavailable", "message": "The service is briefly unavailable; nothing was changed. Try again."}}
+        assert time.monotonic() - started >= BOUND_SECONDS - 0.5  # it waited in line before it was refused
+        refused = read.result(timeout=30)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (503, "unavailable")
+        with pytest.raises(ConnectionRefusedError, match='"code": ?"unavailable"'):
+            hub.connect(server.url, bob.token, bob.username)
+        assert wire.connected
+    finally:
+        held.release()
+        hub.close()
+    assert held.stuck.result(timeout=30).status_code == 200
+    assert [message for message in history(alice, group_id) if message["client_id"] == client_id] == []
+    log_lines = server.log_text().splitlines()
+    refusals = [line for line in log_lines if "database unavailable (UnitsBusy" in line]
+    assert len(refusals) >= 3, refusals  # the send, the read and the connect: refused by the gate, in line
+    assert [line for line in log_lines if " ERROR " in line or "Traceback" in line] == []
