@@ -1,9 +1,19 @@
-"""A user's conversation list (last message, unread count) and read positions."""
+"""A user's conversation list (last message, unread count) and read positions.
+
+Every reconnecting client reads its list (issue 15, the reconnect storm), so it is read by a fixed
+number of statements whatever the number of conversations: the list itself (each conversation with
+the member's row, a direct chat's other member and the last message with its sender, file and quoted
+message), the last messages' mentions and reactions, and the unread counts. Each statement is built
+once per process (SQLAlchemy then neither builds nor keys it again) and read into row tuples, not ORM
+objects: the payloads read the same attributes from them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import NamedTuple
 
-from sqlalchemy import and_, func
+from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, readable_conversation_ids
@@ -12,36 +22,124 @@ from actions.receipts import announce_receipts
 from events import atomic, queue_event
 from events.facts import ConversationRead
 from extensions import db
-from models import Conversation, Membership, Message, MessageMention, User
+from models import Attachment, Conversation, Membership, Message, MessageMention, MessageReaction, User
+
+
+class ConversationRow(NamedTuple):
+    """A conversation as the list shows it (payloads.conversation_payload)."""
+    id: int
+    kind: str
+    name: str | None
+    description: str
+    visibility: str
+    created_at: datetime
+    archived_at: datetime | None
+    last_seq: int
+    last_revision: int
+    last_message_at: datetime | None
+    avatar_key: str | None
+    is_group = Conversation.is_group
+
+
+class MembershipRow(NamedTuple):
+    """The user's membership of it (payloads.membership_payload)."""
+    id: int
+    conversation_id: int
+    user_id: int
+    role: str
+    joined_at: datetime
+    last_read_seq: int
+    last_delivered_seq: int
+    muted: bool
+
+
+class UserRow(NamedTuple):
+    """A person as every other user sees them (payloads.user_payload)."""
+    id: int
+    username: str
+    display_name: str
+    avatar_key: str | None
+
+
+class AttachmentRow(NamedTuple):
+    """A file as a message shows it (payloads.attachment_payload)."""
+    id: int
+    status: str
+    filename: str
+    content_type: str
+    size: int
+    thumbnail_key: str | None
+
+
+class QuotedRow(NamedTuple):
+    """The message a last message answers, as its quote shows it (payloads.quote_payload)."""
+    id: int
+    seq: int
+    kind: str
+    body: str
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    sender: UserRow | None
+    attachment: AttachmentRow | None
+    is_removed = Message.is_removed
+
+
+class MessageRow(NamedTuple):
+    """A conversation's last message (payloads.message_payload); mentions and reactions are rows
+    with `user_id` (and `emoji`), as the ORM's would be."""
+    id: int
+    conversation_id: int
+    sender_id: int | None
+    seq: int
+    revision: int
+    kind: str
+    body: str
+    attachment_id: int | None
+    client_id: str | None
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    reply_to_id: int | None
+    mentions_all: bool
+    system_event: str | None
+    sender: UserRow | None
+    attachment: AttachmentRow | None
+    reply_to: QuotedRow | None
+    mentions: list[Row]
+    reactions: list[Row]
+    is_removed = Message.is_removed
 
 
 @dataclass(frozen=True)
 class ConversationSummary:
-    conversation: Conversation
-    membership: Membership
+    conversation: ConversationRow
+    membership: MembershipRow
     title: str
-    last_message: Message | None
+    last_message: MessageRow | None
     unread_count: int
-    peer: User | None = None  # a direct chat's other member (the page draws their picture)
+    peer: UserRow | None = None  # a direct chat's other member (the page draws their picture)
     unread_mentions: int = 0  # of the unread messages, those that mention the user (the "@" badge)
 
 
 def list_conversations(user: User) -> list[ConversationSummary]:
     """Every conversation of the user, most recently active first."""
-    memberships = list(db.session.execute(
-        db.select(Membership).join(Conversation).where(Membership.user_id == user.id)
-        .order_by(func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
-    ).scalars())
-    return _summaries(user, memberships)
+    return _summaries(LIST, UNREAD_COUNTS, {"user_id": user.id})
+
+
+def conversation_summary(user: User, conversation_id: int) -> ConversationSummary:
+    """One conversation of the user, as the list shows it; others are refused as access_conversation refuses."""
+    parameters = {"user_id": user.id, "conversation_id": conversation_id}
+    summaries = _summaries(LIST_ONE, UNREAD_COUNT_OF_ONE, parameters)
+    if not summaries:
+        access_conversation(user, conversation_id)  # says why: not found, or not a member
+        summaries = _summaries(LIST_ONE, UNREAD_COUNT_OF_ONE, parameters)  # joined meanwhile
+    return summaries[0]
 
 
 def conversation_ids_of(user: User) -> list[int]:
     """Ids of every conversation the user belongs to (the rooms a new socket joins)."""
     return list(db.session.execute(readable_conversation_ids(user)).scalars())
-
-
-def conversation_summary(user: User, conversation_id: int) -> ConversationSummary:
-    return _summaries(user, [access_conversation(user, conversation_id)])[0]
 
 
 @atomic()
@@ -57,39 +155,100 @@ def mark_read(user: User, conversation_id: int, seq: int) -> Membership:
     return membership
 
 
-def _summaries(user: User, memberships: list[Membership]) -> list[ConversationSummary]:
-    if not memberships:
+def _summaries(listing: Select, unread: Select, parameters: dict[str, int]) -> list[ConversationSummary]:
+    # Core statements do not flush the session as ORM queries do: what this unit of work changed
+    # (a membership just added, a read position just moved) is written first, and so shown.
+    db.session.flush()
+    rows = db.session.execute(listing, parameters).all()
+    if not rows:
         return []
-    conversation_ids = [membership.conversation_id for membership in memberships]
-    last_messages = {
-        message.conversation_id: message
-        for message in db.session.execute(
-            db.select(Message).join(Conversation, and_(Conversation.id == Message.conversation_id,
-                                                       Conversation.last_seq == Message.seq))
-            .where(Message.conversation_id.in_(conversation_ids), Conversation.id.in_(conversation_ids))
-        ).scalars()
-    }
-    unread_rows = db.session.execute(_unread_counts(user, conversation_ids)).all()
-    unread = {conversation_id: max(0, count) for conversation_id, count, _ in unread_rows}
-    mentions = {conversation_id: count for conversation_id, _, count in unread_rows}
-    peers = _direct_peers(user, [m.conversation_id for m in memberships if not m.conversation.is_group])
+    entries = [_entry(row) for row in rows]
+    # Most recently active first, sorted here: a user's conversations are few, and the statement,
+    # which reads messages, stays an index walk with no sort (tests/test_query_plans.py).
+    entries.sort(key=lambda entry: (entry[0].last_message_at or entry[0].created_at, entry[0].id), reverse=True)
+    last_messages = {message.id: message for _conversation, _membership, _peer, message in entries if message}
+    if last_messages:
+        for mention in db.session.execute(LAST_MENTIONS, {"message_ids": list(last_messages)}):
+            last_messages[mention.message_id].mentions.append(mention)
+        for reaction in db.session.execute(LAST_REACTIONS, {"message_ids": list(last_messages)}):
+            last_messages[reaction.message_id].reactions.append(reaction)
+    counts = {conversation_id: (max(0, unread_count), mentions)
+              for conversation_id, unread_count, mentions in db.session.execute(unread, parameters)}
     return [
-        ConversationSummary(
-            conversation=membership.conversation,
-            membership=membership,
-            title=(peers[membership.conversation_id].display_name if membership.conversation_id in peers
-                   else None) or membership.conversation.name or "",
-            last_message=last_messages.get(membership.conversation_id),
-            unread_count=unread.get(membership.conversation_id, 0),
-            peer=peers.get(membership.conversation_id),
-            unread_mentions=mentions.get(membership.conversation_id, 0),
-        )
-        for membership in memberships
+        ConversationSummary(conversation=conversation, membership=membership,
+                            title=(peer.display_name if peer else None) or conversation.name or "",
+                            last_message=message, unread_count=counts.get(conversation.id, (0, 0))[0],
+                            peer=peer, unread_mentions=counts.get(conversation.id, (0, 0))[1])
+        for conversation, membership, peer, message in entries
     ]
 
 
-def _unread_counts(user: User, conversation_ids: list[int]):
-    """Per conversation: its unread messages and, among them, those that mention the user; one query.
+def _entry(row: Row) -> tuple[ConversationRow, MembershipRow, UserRow | None, MessageRow | None]:
+    """One row of LIST, cut into what it holds (a part whose id is NULL is absent: an outer join)."""
+    values = iter(row)
+    conversation, membership, peer = (ConversationRow._make(islice(values, len(ConversationRow._fields))),
+                                      MembershipRow._make(islice(values, len(MembershipRow._fields))),
+                                      _present(UserRow, values))
+    message_columns = tuple(islice(values, len(MESSAGE_COLUMNS)))
+    sender, attachment = _present(UserRow, values), _present(AttachmentRow, values)
+    quoted_columns = tuple(islice(values, len(QUOTED_COLUMNS)))
+    quoted_sender, quoted_attachment = _present(UserRow, values), _present(AttachmentRow, values)
+    if message_columns[0] is None:
+        return conversation, membership, peer, None
+    quoted = QuotedRow(*quoted_columns, quoted_sender, quoted_attachment) if quoted_columns[0] is not None else None
+    return conversation, membership, peer, MessageRow(*message_columns, sender, attachment, quoted, [], [])
+
+
+def _present(row_type, values):
+    """The next part of a row as `row_type`, or None when its outer join found nothing."""
+    part = row_type._make(islice(values, len(row_type._fields)))
+    return part if part[0] is not None else None
+
+
+def _columns(table, names):
+    return [table.c[name] for name in names]
+
+
+CONVERSATIONS, MEMBERSHIPS, USERS, ATTACHMENTS, MESSAGES = (
+    model.__table__ for model in (Conversation, Membership, User, Attachment, Message))
+MESSAGE_COLUMNS = MessageRow._fields[:MessageRow._fields.index("sender")]
+QUOTED_COLUMNS = QuotedRow._fields[:QuotedRow._fields.index("sender")]
+
+
+def _list_statement():
+    """The user's conversations (`user_id`), each with what the list shows of it, in one statement:
+    by the member's rows, so only their conversations (access_conversation's rule); the other member
+    of a direct chat; the last message (`seq = last_seq`, by the (conversation_id, seq) index) with
+    its sender, file and the message it quotes with that one's sender and file (primary keys)."""
+    user_id = bindparam("user_id")
+    peer_membership, peer = MEMBERSHIPS.alias("peer_membership"), USERS.alias("peer")
+    last, last_sender, last_file = MESSAGES.alias("last_message"), USERS.alias("sender"), ATTACHMENTS.alias("file")
+    quoted, quoted_sender, quoted_file = (MESSAGES.alias("quoted"), USERS.alias("quoted_sender"),
+                                          ATTACHMENTS.alias("quoted_file"))
+    return (
+        select(*_columns(CONVERSATIONS, ConversationRow._fields), *_columns(MEMBERSHIPS, MembershipRow._fields),
+               *_columns(peer, UserRow._fields), *_columns(last, MESSAGE_COLUMNS),
+               *_columns(last_sender, UserRow._fields), *_columns(last_file, AttachmentRow._fields),
+               *_columns(quoted, QUOTED_COLUMNS), *_columns(quoted_sender, UserRow._fields),
+               *_columns(quoted_file, AttachmentRow._fields))
+        .select_from(MEMBERSHIPS)
+        .join(CONVERSATIONS, CONVERSATIONS.c.id == MEMBERSHIPS.c.conversation_id)
+        .outerjoin(peer_membership, and_(peer_membership.c.conversation_id == CONVERSATIONS.c.id,
+                                         CONVERSATIONS.c.kind != "group", peer_membership.c.user_id != user_id))
+        .outerjoin(peer, peer.c.id == peer_membership.c.user_id)
+        .outerjoin(last, and_(last.c.conversation_id == CONVERSATIONS.c.id, last.c.seq == CONVERSATIONS.c.last_seq))
+        .outerjoin(last_sender, last_sender.c.id == last.c.sender_id)
+        .outerjoin(last_file, last_file.c.id == last.c.attachment_id)
+        .outerjoin(quoted, quoted.c.id == last.c.reply_to_id)
+        .outerjoin(quoted_sender, quoted_sender.c.id == quoted.c.sender_id)
+        .outerjoin(quoted_file, quoted_file.c.id == quoted.c.attachment_id)
+        .where(MEMBERSHIPS.c.user_id == user_id)
+    )
+
+
+def _unread_counts():
+    """Per conversation of the user (`user_id`): its unread messages and, among them, those that
+    mention the user; one query.
 
     Never a count of the unread messages themselves (a million for someone far behind in a busy
     group): seqs have no gaps, so the messages after the read position are `last_seq -
@@ -97,6 +256,7 @@ def _unread_counts(user: User, conversation_ids: list[int]):
     them is the member's own: sending a message reads everything up to it
     (actions.receipts.read_own_message_unchecked), and whoever joins a group starts at its end.
     Mentions are counted from the user's own mention rows, in one pass."""
+    user_id = bindparam("user_id")
     removed_after_read = (
         db.select(func.count()).select_from(Message)
         .where(Message.conversation_id == Membership.conversation_id, Message.seq > Membership.last_read_seq,
@@ -109,8 +269,8 @@ def _unread_counts(user: User, conversation_ids: list[int]):
         .join(Message, Message.id == MessageMention.message_id)
         # `+ 0` leaves no index to reach messages by conversation: the database walks the user's
         # mention rows (few), not every message after their read position (a million), to count them.
-        .join(reader, and_(reader.conversation_id == Message.conversation_id + 0, reader.user_id == user.id))
-        .where(MessageMention.user_id == user.id, *unread_messages_filter(user.id, reader))
+        .join(reader, and_(reader.conversation_id == Message.conversation_id + 0, reader.user_id == user_id))
+        .where(MessageMention.user_id == user_id, *unread_messages_filter(user_id, reader))
         .group_by(Message.conversation_id).subquery()
     )
     return (
@@ -118,17 +278,19 @@ def _unread_counts(user: User, conversation_ids: list[int]):
                   func.coalesce(mentions.c.count, 0))
         .join(Conversation, Conversation.id == Membership.conversation_id)
         .outerjoin(mentions, mentions.c.conversation_id == Membership.conversation_id)
-        .where(Membership.user_id == user.id, Membership.conversation_id.in_(conversation_ids))
+        .where(Membership.user_id == user_id)
     )
 
 
-def _direct_peers(user: User, conversation_ids: list[int]) -> dict[int, User]:
-    """A direct chat is titled with the other person's name, and shows their picture."""
-    if not conversation_ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Membership.conversation_id, User).join(User, User.id == Membership.user_id)
-        .where(Membership.conversation_id.in_(conversation_ids),
-               Membership.user_id != user.id)
-    ).all()
-    return {conversation_id: peer for conversation_id, peer in rows}
+# Built once: building them took more of the worker than running them (issue 15, bench/list_loop.py).
+LIST = _list_statement()
+LIST_ONE = LIST.where(MEMBERSHIPS.c.conversation_id == bindparam("conversation_id"))
+_MENTIONS, _REACTIONS = MessageMention.__table__, MessageReaction.__table__
+LAST_MENTIONS = (select(_MENTIONS.c.message_id, _MENTIONS.c.user_id)
+                 .where(_MENTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
+                 .order_by(_MENTIONS.c.message_id, _MENTIONS.c.user_id))
+LAST_REACTIONS = (select(_REACTIONS.c.message_id, _REACTIONS.c.user_id, _REACTIONS.c.emoji)
+                  .where(_REACTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
+                  .order_by(_REACTIONS.c.created_at, _REACTIONS.c.user_id))
+UNREAD_COUNTS = _unread_counts()
+UNREAD_COUNT_OF_ONE = UNREAD_COUNTS.where(Membership.conversation_id == bindparam("conversation_id"))

@@ -1,14 +1,19 @@
 """actions.conversations: the conversation list (order, last message, unread counts) and read positions."""
+from io import BytesIO
+
 import pytest
 from sqlalchemy import func
 
 from actions.conversations import conversation_summary, list_conversations, mark_read
 from actions.direct import open_direct_conversation
+from actions.files import upload_attachment
 from actions.groups import add_member
 from actions.messages import delete_message, send_message, unread_messages_filter
 from actions.moderation import hide_message
+from actions.reactions import add_reaction
 from extensions import db
-from models import Membership, Message, MessageMention
+from models import Conversation, Membership, Message, MessageMention, User
+from payloads import conversation_payload, summary_payload, user_payload
 from tests.factories import make_group
 from tests.helpers import database_rows, events, refused
 
@@ -138,3 +143,46 @@ def test_unread_counts_equal_the_unread_messages_through_every_change(alice, bob
     assert conversation_summary(bob, group.id).unread_count == 4  # a7, the note, c0, last
     assert conversation_summary(bob, group.id).unread_mentions == 1  # c0
     assert conversation_summary(alice, group.id).unread_count == 0  # sending "last" read c0 before it
+
+
+def as_the_models_show_it(summary) -> dict:
+    """The list entry rendered from the ORM objects its rows were read from."""
+    db.session.expire_all()
+    conversation = db.session.get(Conversation, summary.conversation.id)
+    last_message = db.session.execute(db.select(Message).filter_by(
+        conversation_id=conversation.id, seq=conversation.last_seq)).scalar_one_or_none()
+    payload = conversation_payload(conversation, db.session.get(Membership, summary.membership.id),
+                                   title=summary.title, last_message=last_message, unread_count=summary.unread_count)
+    payload["unread_mentions"] = summary.unread_mentions
+    if summary.peer is not None:
+        payload["peer"] = user_payload(db.session.get(User, summary.peer.id))
+    return payload
+
+
+def test_the_list_renders_as_the_models_do(alice, bob, carol, operator):
+    """The list is read as row tuples, not ORM objects (issue 15): every entry's JSON is what the
+    models themselves render, for last messages with a file, a quote of a file, a quote of a
+    hidden message, mentions, reactions, a deletion and a membership note, and a direct chat's peer."""
+    team, quiet, notes, gone = (make_group(alice, name, [bob]) for name in ("Team", "Quiet", "Notes", "Gone"))
+    direct = open_direct_conversation(carol, alice.id).conversation
+    shared = upload_attachment(alice, team.id, "notes.txt", "text/plain", BytesIO(b"notes"))
+    quoted = send_message(alice, team.id, "", attachment_id=shared.id).message
+    reply = send_message(bob, team.id, "@alice see this", reply_to=quoted.id,
+                         attachment_id=upload_attachment(bob, team.id, "more.txt", "text/plain", BytesIO(b"x")).id)
+    for user, emoji in ((alice, "👍"), (bob, "🎉"), (alice, "🎉")):
+        add_reaction(user, reply.message.id, emoji)
+    hidden = send_message(alice, direct.id, "rude").message
+    send_message(carol, direct.id, "why?", reply_to=hidden.id)
+    hide_message(operator, hidden.id)
+    delete_message(bob, send_message(bob, gone.id, "oops @alice", reply_to=send_message(alice, gone.id, "hi").message.id
+                                     ).message.id)
+    add_member(alice, notes.id, carol.id)  # a membership note is the last message
+    mark_read(alice, team.id, 1)
+    db.session.commit()
+    for user in (alice, bob, carol):
+        summaries = list_conversations(user)
+        assert [summary_payload(summary) for summary in summaries] == [
+            as_the_models_show_it(summary) for summary in summaries], user.username
+    shown = {summary.conversation.id: summary for summary in list_conversations(alice)}
+    assert shown[direct.id].peer.id == carol.id and shown[quiet.id].last_message is None
+    assert summary_payload(conversation_summary(alice, team.id)) == as_the_models_show_it(shown[team.id])

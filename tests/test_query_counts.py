@@ -6,7 +6,8 @@ number here on purpose."""
 import pytest
 
 from actions.accounts import issue_api_token
-from extensions import socketio
+from actions.direct import open_direct_conversation
+from extensions import db, socketio
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
 from tests.helpers import events
@@ -86,16 +87,16 @@ def test_a_list_of_many_conversations_costs_what_one_does(alice, bob, carol, cha
     conversations, their last messages' replies and reactions, or its direct chats."""
     group_id, sockets = chat
     others = [make_group(alice, f"Other {number}", [bob, carol]).id for number in range(3)]
-    direct = sockets["bob"].emit("conversations:direct", {"user_id": carol.id}, callback=True)
-    assert direct["ok"], direct
-    for number, conversation_id in enumerate([*others, direct["conversation"]["id"]]):
+    direct = open_direct_conversation(bob, carol.id).conversation.id
+    db.session.commit()
+    for number, conversation_id in enumerate([*others, direct]):
         sender = sockets["alice"] if number < 3 else sockets["bob"]
         first = sender.emit("message:send", {"conversation_id": conversation_id, "body": "@bob hi"}, callback=True)
         assert first["ok"], first
         reply = sender.emit("message:send", {"conversation_id": conversation_id, "body": "again",
                                              "reply_to": first["message"]["id"]}, callback=True)
         assert reply["ok"], reply
-        assert sockets["bob"].emit("message:react", {"message_id": reply["message"]["id"], "emoji": "👍"},
+        assert sockets["bob"].emit("reaction:add", {"message_id": reply["message"]["id"], "emoji": "👍"},
                                    callback=True)["ok"]
     seen = measured(sockets["bob"], "conversations:list", {})
     assert len(seen) == 6, "\n".join(seen)
