@@ -25,7 +25,7 @@ import pytest
 from tests.engines import PostgresServer
 from tests.integration.chat import create_group, history
 from tests.servers import ChatUser, LiveServer, wait_for
-from tests.wire_client import Request, WireHub
+from tests.wire_client import Request, WireHub, WireSocket
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -125,12 +125,17 @@ def small_pool_server(postgres_server, tmp_path_factory):
     server.stop()
 
 
-def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
-    server, postgres = small_pool_server
+def two_in_a_group(server: LiveServer) -> tuple[ChatUser, ChatUser, int, WireHub, WireSocket]:
+    """alice and bob in a group of their own, alice connected."""
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     group_id = create_group(alice, (bob,))
     hub = WireHub()
-    wire = hub.connect(server.url, alice.token, alice.username)
+    return alice, bob, group_id, hub, hub.connect(server.url, alice.token, alice.username)
+
+
+def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
+    server, postgres = small_pool_server
+    alice, bob, group_id, hub, wire = two_in_a_group(server)
     leaving = hub.connect(server.url, alice.token, f"{alice.username}-2")
     blocker = psycopg.connect(postgres.url, autocommit=False)
     try:
@@ -240,10 +245,7 @@ def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate
 
 def test_a_wait_past_the_bound_is_answered_unavailable_by_every_transport(gate_server):
     server, postgres = gate_server
-    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
-    group_id = create_group(alice, (bob,))
-    hub = WireHub()
-    wire = hub.connect(server.url, alice.token, alice.username)
+    alice, bob, group_id, hub, wire = two_in_a_group(server)
     held, client_id = HeldPlace(postgres, bob), f"gate-{uuid.uuid4().hex}"
     try:
         started = time.monotonic()
