@@ -2,7 +2,7 @@
 
 Every request runs in one unit (events.unit_of_work): it commits when the response is a
 success (status below 400) and rolls back otherwise, so a refused request changes nothing.
-Static files are served outside any unit: they wait for no place at the gate (events.admission).
+Static files and the probes are served outside any unit (`_outside_units`).
 Committed events are held until the WSGI server has written the response and closed it:
 the caller learns that its change is stored before anyone else hears of it.
 """
@@ -20,10 +20,17 @@ def init_app(app: Flask) -> None:
 
 
 def _open_unit() -> None:
-    if request.endpoint is not None and request.endpoint.rpartition(".")[2] == "static":
-        return  # a file from disk: no unit, so no wait at the gate behind the units using the database
+    if _outside_units(request.endpoint):
+        return
     begin_unit()
     g.held_events = HeldEvents().start()
+
+
+def _outside_units(endpoint: str | None) -> bool:
+    """Static files and the probes (blueprints.ops) open no unit, so they never wait in line at the
+    gate (events.admission): a liveness probe must answer while a storm keeps every place taken, and
+    what /readyz and /metrics read goes straight to the pool, with its own timeout."""
+    return endpoint is not None and (endpoint.rpartition(".")[2] == "static" or endpoint.startswith("ops."))
 
 
 def leave_unit() -> None:

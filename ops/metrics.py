@@ -215,6 +215,12 @@ class LiveFigures:
                 ("overflow", "overflow", "Database connections open beyond the pool's size.")):
             if hasattr(pool, method):
                 yield GaugeMetricFamily(f"switchboard_db_pool_{name}", help_text, value=max(getattr(pool, method)(), 0))
+        gate = self.app.extensions.get("unit_gate")  # events.admission: none on SQLite by default
+        if gate is not None:
+            yield GaugeMetricFamily("switchboard_db_units_in_use", "Units of work admitted to the database.",
+                                    value=gate.in_use)
+            yield GaugeMetricFamily("switchboard_db_units_waiting", "Units of work waiting in line for the database.",
+                                    value=gate.waiting)
 
 
 class _Scrape:

@@ -135,5 +135,32 @@ def test_a_request_and_its_actions_hold_one_place_which_they_give_back(app, clie
     assert app.extensions["unit_gate"].in_use == 0
 
 
+@pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])
+def test_while_every_place_is_taken_a_request_waits_its_bound_and_the_probes_answer(app, client, alice, auth):
+    auth.login("alice")
+    gate = app.extensions["unit_gate"]
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        gate.enter()
+        taken.set()
+        done.wait(10)
+        gate.leave()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        gate.timeout = 0.1
+        refused = client.get("/api/conversations")
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (503, "unavailable")
+        assert client.get("/healthz").status_code == 200  # no unit: a liveness probe never waits in line
+        assert gate.waiting == 0
+    finally:
+        done.set()
+        holder.join(10)
+    assert client.get("/api/conversations").status_code == 200
+
+
 def test_sqlite_has_no_gate_by_default(app):
     assert app.config["DATABASE_UNITS_AT_ONCE"] == 0 and app.extensions["unit_gate"] is None
