@@ -4,7 +4,9 @@ bound refused as an outage (`unavailable`). Threads stand in for greenlets here 
 the same way); the live behaviour on PostgreSQL is tests/faults/test_unit_gate.py."""
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -48,25 +50,36 @@ def test_places_are_handed_to_the_waiting_in_the_order_they_came():
 def test_a_place_given_back_goes_to_the_first_in_line_not_to_a_newcomer():
     gate = UnitGate(1, timeout=10)
     gate.enter()
+    with held_elsewhere(gate, wait_for_it=False) as admitted:
+        _in_line(gate, 1)
+        gate.leave()  # handed over at once: no place is free for whoever comes next, woken or not
+        assert (gate.in_use, gate.waiting) == (1, 0)
+        with pytest.raises(UnitsBusy):
+            _enter_elsewhere(gate, timeout=0.05)
+        assert admitted.wait(10)
+    assert (gate.in_use, gate.waiting) == (0, 0)
+
+
+@contextlib.contextmanager
+def held_elsewhere(gate: UnitGate, wait_for_it: bool = True) -> Iterator[threading.Event]:
+    """A place taken by another thread (set once it has it) until the block ends."""
     admitted, done = threading.Event(), threading.Event()
 
-    def waiting() -> None:
+    def hold() -> None:
         gate.enter()
         admitted.set()
         done.wait(10)
         gate.leave()
 
-    thread = threading.Thread(target=waiting)
-    thread.start()
-    _in_line(gate, 1)
-    gate.leave()  # handed over at once: no place is free for whoever comes next, woken or not
-    assert (gate.in_use, gate.waiting) == (1, 0)
-    with pytest.raises(UnitsBusy):
-        _enter_elsewhere(gate, timeout=0.05)
-    assert admitted.wait(10)
-    done.set()
-    thread.join(10)
-    assert (gate.in_use, gate.waiting) == (0, 0)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        if wait_for_it:
+            assert admitted.wait(10)
+        yield admitted
+    finally:
+        done.set()
+        holder.join(10)
 
 
 def _enter_elsewhere(gate: UnitGate, timeout: float) -> None:
@@ -139,26 +152,12 @@ def test_a_request_and_its_actions_hold_one_place_which_they_give_back(app, clie
 def test_while_every_place_is_taken_a_request_waits_its_bound_and_the_probes_answer(app, client, alice, auth):
     auth.login("alice")
     gate = app.extensions["unit_gate"]
-    taken, done = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        gate.enter()
-        taken.set()
-        done.wait(10)
-        gate.leave()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert taken.wait(10)
+    with held_elsewhere(gate):
         gate.timeout = 0.1
         refused = client.get("/api/conversations")
         assert (refused.status_code, refused.get_json()["error"]["code"]) == (503, "unavailable")
         assert client.get("/healthz").status_code == 200  # no unit: a liveness probe never waits in line
         assert gate.waiting == 0
-    finally:
-        done.set()
-        holder.join(10)
     assert client.get("/api/conversations").status_code == 200
 
 
