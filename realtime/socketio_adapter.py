@@ -34,6 +34,7 @@ from realtime.bus import LocalBus, RedisBus
 from realtime.contact_frames import FACTS as CONTACT_FACTS
 from realtime.contact_frames import contact_frames
 from realtime.deliveries import BusAdapter, Deliveries, read_revisions
+from realtime.direct_writes import write_directly
 from realtime.engineio_pings import ping_from_one_loop
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
@@ -234,8 +235,9 @@ def anyone_in(server, namespace: str, room: str | list[str]) -> bool:
 def init_realtime(app: Flask) -> None:
     """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
     the presence store its sockets keep, whole websocket frames (realtime.websocket_frames), their
-    compression (realtime.websocket_compression), one greenlet per websocket (realtime.websocket_reader)
-    and Engine.IO pings from one loop (realtime.engineio_pings)."""
+    compression (realtime.websocket_compression), packets written at once to idle websockets
+    (realtime.direct_writes), one greenlet per websocket (realtime.websocket_reader) and Engine.IO
+    pings from one loop (realtime.engineio_pings)."""
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
@@ -255,6 +257,7 @@ def init_realtime(app: Flask) -> None:
     init_presence(app, socketio.start_background_task, socketio.sleep)
     write_whole_frames()
     compress_websockets(app.config["WEBSOCKET_COMPRESSION"])
+    write_directly(socketio.server)
     read_inline()
     ping_from_one_loop()
 

@@ -30,6 +30,8 @@ import simple_websocket.ws
 from simple_websocket.errors import ConnectionClosed
 from wsproto.extensions import PerMessageDeflate
 
+from realtime.websocket_frames import Framed
+
 OFF = "off"
 WINDOW_BITS = 15  # the shared compressor's window: what a client assumes unless it asked for less
 # Distinct messages remembered (a burst of room emits in flight, a few times over), each up to 16 KB (a long
@@ -112,6 +114,18 @@ class Policy:
 policy = Policy()
 
 
+def frame_for(connection, data: str | bytes) -> bytes:
+    """The frame of one message (text, or binary if bytes) for a server connection, compressed if it
+    negotiated compression and the message reaches the threshold; the same bytes object for every
+    connection that gets the message in the same form."""
+    compresses = connection.__dict__.get("switchboard_compresses")
+    if compresses is None:
+        compresses = connection.switchboard_compresses = policy.compresses(connection)
+    message = data if isinstance(data, bytes) else str(data)
+    threshold = policy.threshold
+    return policy.frames.frame(message, compresses and threshold is not None and len(message) >= threshold)
+
+
 def compress_websockets(setting: str | int) -> None:
     """Apply WEBSOCKET_COMPRESSION to every simple-websocket server connection made from now on (patched
     once per process; a later call only changes the setting)."""
@@ -129,13 +143,7 @@ def compress_websockets(setting: str | int) -> None:
             return original(self, data)
         if not self.connected:
             raise ConnectionClosed(self.close_reason, self.close_message)
-        compresses = self.__dict__.get("switchboard_compresses")
-        if compresses is None:
-            compresses = self.switchboard_compresses = policy.compresses(self)
-        message = data if isinstance(data, bytes) else str(data)
-        threshold = policy.threshold
-        self.sock.send(policy.frames.frame(message, compresses and threshold is not None
-                                           and len(message) >= threshold))
+        self.sock.send(data if isinstance(data, Framed) else frame_for(self, data))
 
     send.shares_frames = True
     base.send = send

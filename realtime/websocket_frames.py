@@ -16,6 +16,11 @@ import threading
 import simple_websocket.ws
 
 
+class Framed(bytes):
+    """Bytes that are websocket frames already: a server connection's `send` writes them as they are
+    (realtime.websocket_compression; realtime.direct_writes queues the rest of a frame so)."""
+
+
 class WholeFrames:
     """A socket whose `send` writes everything it is given before the next caller writes."""
 
@@ -32,6 +37,16 @@ class WholeFrames:
             if sent < len(data):
                 self._sock.sendall(memoryview(data)[sent:])
         return len(data)
+
+    def send_now(self, data: bytes) -> int:
+        """Write what the socket takes without waiting (0 if its buffer is full), unless a frame is
+        being written (0): the caller queues the rest for the connection's writer."""
+        if self._sending.locked():
+            return 0
+        try:
+            return self._sock.send(data, 0, 0.0)  # gevent's socket: a timeout of 0 never waits
+        except BlockingIOError:
+            return 0
 
     @property
     def writing(self) -> bool:
@@ -65,7 +80,8 @@ def frames_socket(eio_socket) -> WholeFrames | None:
 
 def _remember_frames_socket() -> None:
     """Each engine.io connection that upgrades to websocket keeps its WholeFrames socket, so
-    that the socket queues can tell when what was queued has been written."""
+    that the socket queues can tell when what was queued has been written, and its simple-websocket
+    connection, which realtime.direct_writes writes to when nothing is queued."""
     import engineio.socket
 
     original = engineio.socket.Socket._websocket_handler
@@ -74,8 +90,10 @@ def _remember_frames_socket() -> None:
 
     @functools.wraps(original)
     def _websocket_handler(self, ws):
-        sock = getattr(getattr(ws, "ws", ws), "sock", None)
+        websocket = getattr(ws, "ws", ws)  # simple-websocket's server connection
+        sock = getattr(websocket, "sock", None)
         self.switchboard_frames = sock if isinstance(sock, WholeFrames) else None
+        self.switchboard_websocket = websocket if self.switchboard_frames is not None else None
         return original(self, ws)
 
     _websocket_handler.remembers_frames = True
