@@ -5,7 +5,7 @@ number of statements whatever the number of conversations: the list itself (each
 the member's row, a direct chat's other member and the last message with its sender, file and quoted
 message), the last messages' mentions and reactions, and the unread counts. Each statement is built
 once per process (SQLAlchemy then neither builds nor keys it again) and read into row tuples, not ORM
-objects: the payloads read the same attributes from them."""
+objects (actions.message_rows): the payloads read the same attributes from them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,12 +17,25 @@ from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from actions.access import access_conversation, readable_conversation_ids
+from actions.message_rows import (
+    MESSAGES,
+    USERS,
+    MessageRow,
+    UserRow,
+    columns,
+    join_message_parts,
+    load_mentions_and_reactions,
+    message_columns,
+    message_parts,
+    read_message,
+    read_part,
+)
 from actions.messages import removed_message, unread_messages_filter
 from actions.receipts import announce_receipts
 from events import atomic, queue_event
 from events.facts import ConversationRead
 from extensions import db
-from models import Attachment, Conversation, Membership, Message, MessageMention, MessageReaction, User
+from models import Conversation, Membership, Message, MessageMention, User
 
 
 class ConversationRow(NamedTuple):
@@ -51,64 +64,6 @@ class MembershipRow(NamedTuple):
     last_read_seq: int
     last_delivered_seq: int
     muted: bool
-
-
-class UserRow(NamedTuple):
-    """A person as every other user sees them (payloads.user_payload)."""
-    id: int
-    username: str
-    display_name: str
-    avatar_key: str | None
-
-
-class AttachmentRow(NamedTuple):
-    """A file as a message shows it (payloads.attachment_payload)."""
-    id: int
-    status: str
-    filename: str
-    content_type: str
-    size: int
-    thumbnail_key: str | None
-
-
-class QuotedRow(NamedTuple):
-    """The message a last message answers, as its quote shows it (payloads.quote_payload)."""
-    id: int
-    seq: int
-    kind: str
-    body: str
-    deleted_at: datetime | None
-    hidden_at: datetime | None
-    sender: UserRow | None
-    attachment: AttachmentRow | None
-    is_removed = Message.is_removed
-
-
-class MessageRow(NamedTuple):
-    """A conversation's last message (payloads.message_payload); mentions and reactions are rows
-    with `user_id` (and `emoji`), as the ORM's would be."""
-    id: int
-    conversation_id: int
-    sender_id: int | None
-    seq: int
-    revision: int
-    kind: str
-    body: str
-    attachment_id: int | None
-    client_id: str | None
-    created_at: datetime
-    edited_at: datetime | None
-    deleted_at: datetime | None
-    hidden_at: datetime | None
-    reply_to_id: int | None
-    mentions_all: bool
-    system_event: str | None
-    sender: UserRow | None
-    attachment: AttachmentRow | None
-    reply_to: QuotedRow | None
-    mentions: list[Row]
-    reactions: list[Row]
-    is_removed = Message.is_removed
 
 
 @dataclass(frozen=True)
@@ -166,12 +121,7 @@ def _summaries(listing: Select, unread: Select, parameters: dict[str, int]) -> l
     # Most recently active first, sorted here: a user's conversations are few, and the statement,
     # which reads messages, stays an index walk with no sort (tests/test_query_plans.py).
     entries.sort(key=lambda entry: (entry[0].last_message_at or entry[0].created_at, entry[0].id), reverse=True)
-    last_messages = {message.id: message for _conversation, _membership, _peer, message in entries if message}
-    if last_messages:
-        for mention in db.session.execute(LAST_MENTIONS, {"message_ids": list(last_messages)}):
-            last_messages[mention.message_id].mentions.append(mention)
-        for reaction in db.session.execute(LAST_REACTIONS, {"message_ids": list(last_messages)}):
-            last_messages[reaction.message_id].reactions.append(reaction)
+    load_mentions_and_reactions([message for _conversation, _membership, _peer, message in entries if message])
     counts = {conversation_id: (max(0, unread_count), mentions)
               for conversation_id, unread_count, mentions in db.session.execute(unread, parameters)}
     return [
@@ -186,33 +136,12 @@ def _summaries(listing: Select, unread: Select, parameters: dict[str, int]) -> l
 def _entry(row: Row) -> tuple[ConversationRow, MembershipRow, UserRow | None, MessageRow | None]:
     """One row of LIST, cut into what it holds (a part whose id is NULL is absent: an outer join)."""
     values = iter(row)
-    conversation, membership, peer = (ConversationRow._make(islice(values, len(ConversationRow._fields))),
-                                      MembershipRow._make(islice(values, len(MembershipRow._fields))),
-                                      _present(UserRow, values))
-    message_columns = tuple(islice(values, len(MESSAGE_COLUMNS)))
-    sender, attachment = _present(UserRow, values), _present(AttachmentRow, values)
-    quoted_columns = tuple(islice(values, len(QUOTED_COLUMNS)))
-    quoted_sender, quoted_attachment = _present(UserRow, values), _present(AttachmentRow, values)
-    if message_columns[0] is None:
-        return conversation, membership, peer, None
-    quoted = QuotedRow(*quoted_columns, quoted_sender, quoted_attachment) if quoted_columns[0] is not None else None
-    return conversation, membership, peer, MessageRow(*message_columns, sender, attachment, quoted, [], [])
+    return (ConversationRow._make(islice(values, len(ConversationRow._fields))),
+            MembershipRow._make(islice(values, len(MembershipRow._fields))),
+            read_part(UserRow, values), read_message(values))
 
 
-def _present(row_type, values):
-    """The next part of a row as `row_type`, or None when its outer join found nothing."""
-    part = row_type._make(islice(values, len(row_type._fields)))
-    return part if part[0] is not None else None
-
-
-def _columns(table, names):
-    return [table.c[name] for name in names]
-
-
-CONVERSATIONS, MEMBERSHIPS, USERS, ATTACHMENTS, MESSAGES = (
-    model.__table__ for model in (Conversation, Membership, User, Attachment, Message))
-MESSAGE_COLUMNS = MessageRow._fields[:MessageRow._fields.index("sender")]
-QUOTED_COLUMNS = QuotedRow._fields[:QuotedRow._fields.index("sender")]
+CONVERSATIONS, MEMBERSHIPS = Conversation.__table__, Membership.__table__
 
 
 def _list_statement():
@@ -222,28 +151,19 @@ def _list_statement():
     its sender, file and the message it quotes with that one's sender and file (primary keys)."""
     user_id = bindparam("user_id")
     peer_membership, peer = MEMBERSHIPS.alias("peer_membership"), USERS.alias("peer")
-    last, last_sender, last_file = MESSAGES.alias("last_message"), USERS.alias("sender"), ATTACHMENTS.alias("file")
-    quoted, quoted_sender, quoted_file = (MESSAGES.alias("quoted"), USERS.alias("quoted_sender"),
-                                          ATTACHMENTS.alias("quoted_file"))
-    return (
-        select(*_columns(CONVERSATIONS, ConversationRow._fields), *_columns(MEMBERSHIPS, MembershipRow._fields),
-               *_columns(peer, UserRow._fields), *_columns(last, MESSAGE_COLUMNS),
-               *_columns(last_sender, UserRow._fields), *_columns(last_file, AttachmentRow._fields),
-               *_columns(quoted, QUOTED_COLUMNS), *_columns(quoted_sender, UserRow._fields),
-               *_columns(quoted_file, AttachmentRow._fields))
+    last = message_parts(MESSAGES.alias("last_message"))
+    listing = (
+        select(*columns(CONVERSATIONS, ConversationRow._fields), *columns(MEMBERSHIPS, MembershipRow._fields),
+               *columns(peer, UserRow._fields), *message_columns(last))
         .select_from(MEMBERSHIPS)
         .join(CONVERSATIONS, CONVERSATIONS.c.id == MEMBERSHIPS.c.conversation_id)
         .outerjoin(peer_membership, and_(peer_membership.c.conversation_id == CONVERSATIONS.c.id,
                                          CONVERSATIONS.c.kind != "group", peer_membership.c.user_id != user_id))
         .outerjoin(peer, peer.c.id == peer_membership.c.user_id)
-        .outerjoin(last, and_(last.c.conversation_id == CONVERSATIONS.c.id, last.c.seq == CONVERSATIONS.c.last_seq))
-        .outerjoin(last_sender, last_sender.c.id == last.c.sender_id)
-        .outerjoin(last_file, last_file.c.id == last.c.attachment_id)
-        .outerjoin(quoted, quoted.c.id == last.c.reply_to_id)
-        .outerjoin(quoted_sender, quoted_sender.c.id == quoted.c.sender_id)
-        .outerjoin(quoted_file, quoted_file.c.id == quoted.c.attachment_id)
-        .where(MEMBERSHIPS.c.user_id == user_id)
+        .outerjoin(last.message, and_(last.message.c.conversation_id == CONVERSATIONS.c.id,
+                                      last.message.c.seq == CONVERSATIONS.c.last_seq))
     )
+    return join_message_parts(listing, last).where(MEMBERSHIPS.c.user_id == user_id)
 
 
 def _unread_counts():
@@ -285,12 +205,5 @@ def _unread_counts():
 # Built once: building them took more of the worker than running them (issue 15, bench/list_loop.py).
 LIST = _list_statement()
 LIST_ONE = LIST.where(MEMBERSHIPS.c.conversation_id == bindparam("conversation_id"))
-_MENTIONS, _REACTIONS = MessageMention.__table__, MessageReaction.__table__
-LAST_MENTIONS = (select(_MENTIONS.c.message_id, _MENTIONS.c.user_id)
-                 .where(_MENTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
-                 .order_by(_MENTIONS.c.message_id, _MENTIONS.c.user_id))
-LAST_REACTIONS = (select(_REACTIONS.c.message_id, _REACTIONS.c.user_id, _REACTIONS.c.emoji)
-                  .where(_REACTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
-                  .order_by(_REACTIONS.c.created_at, _REACTIONS.c.user_id))
 UNREAD_COUNTS = _unread_counts()
 UNREAD_COUNT_OF_ONE = UNREAD_COUNTS.where(Membership.conversation_id == bindparam("conversation_id"))
