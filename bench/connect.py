@@ -6,6 +6,8 @@ Flask-SocketIO gevent server (bench/bare_server.py) and a bare Node socket.io 4 
     .venv/bin/python bench/connect.py --steps 20,40 --users 3 --repeats 1   # the CI smoke's size
     .venv/bin/python bench/connect.py --checkout /tmp/before --checkout .  # two checkouts and the reference
     .venv/bin/python bench/connect.py --client node --processes 2           # the Node load generator
+    .venv/bin/python bench/connect.py --no-node --repeats 1 --steps 4000 --profile bench/results/profiles \
+        --py-spy /tmp/pyspy/bin/py-spy     # where a connect's CPU goes: py-spy on each worker during the steps
 
 Each run starts one server (one gevent worker; Switchboard with the documented command,
 `gunicorn --config gunicorn.conf.py`, on a fresh SQLite database, `users` registered in one group;
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -64,6 +67,10 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--client", choices=["python", "node"], default="python",
                         help="load generator: bench/connect_client.py, or bench/node/load.js sharded over --processes")
     parser.add_argument("--processes", type=int, default=default_processes(), help="Node load generator processes")
+    parser.add_argument("--profile", type=Path, help="record each Python worker with py-spy while it takes the steps' "
+                        "connects (raw collapsed stacks there, for bench/profile_top.py; those runs' CPU figures "
+                        "include py-spy's sampling)")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (default: on PATH)")
     add_session_arguments(parser)
     return parser.parse_args()
 
@@ -151,9 +158,11 @@ def measure(variant: str, repeat: int, server, tokens: list[str], arguments: arg
         time.sleep(arguments.settle)
         baseline, held = rss_kb(worker), warm["held"]
         for step in steps:
+            profiler = start_profiler(variant, repeat, step, worker, arguments)
             before = cpu_seconds(worker)
             opened = command(f"open {step - held}")
             cpu = cpu_seconds(worker) - before
+            stop_profiler(profiler)
             time.sleep(arguments.settle)
             rss, count, held = rss_kb(worker), opened["opened"], opened["held"]
             rows.append({"scenario": "connect", "variant": variant, "run": repeat, "connections": held,
@@ -177,6 +186,26 @@ def measure(variant: str, repeat: int, server, tokens: list[str], arguments: arg
         client.kill()
         client.wait()
     return rows
+
+
+def start_profiler(variant: str, repeat: int, step: int, worker: int,
+                   arguments: argparse.Namespace) -> subprocess.Popen | None:
+    """py-spy on the worker (not Node's) for one step's connects, if --profile."""
+    if not arguments.profile or variant == "bare-node":
+        return None
+    arguments.profile.mkdir(parents=True, exist_ok=True)
+    output = arguments.profile / f"connect-{variant.replace('@', '-')}-{repeat}-{step}.txt"
+    profiler = subprocess.Popen([arguments.py_spy, "record", "--format", "raw", "--rate", "200", "--nonblocking",
+                                 "--pid", str(worker), "--output", str(output)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the connects start
+    return profiler
+
+
+def stop_profiler(profiler: subprocess.Popen | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it has recorded
+        profiler.wait(timeout=60)
 
 
 def summarize(rows: list[dict], variants: list[str], steps: list[int]) -> list[str]:
