@@ -3,7 +3,7 @@
 
 A message comes with its sender, its file and the message it quotes (with that one's sender and
 file) as columns of the same statement, outer-joined by primary key (`message_columns` and
-`join_message_parts`); its mentions and reactions in one statement each for all the messages read
+`join_message_parts`); its mentions and reactions in one statement for all the messages read
 (`load_mentions_and_reactions`), built once. The payloads (payloads.message_payload) read the same
 attributes from these rows as from the models: building ORM objects, their lazy loads and their
 selectin loads of every relationship cost more of the worker than the queries."""
@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import islice
 from typing import NamedTuple
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import CompoundSelect, Row, Select, Table, bindparam, literal_column, null, select, union_all
 from sqlalchemy.sql import FromClause
 
 from extensions import db
@@ -141,21 +141,27 @@ def read_part(row_type, values: Iterator):
 
 
 def load_mentions_and_reactions(messages: list[MessageRow]) -> None:
-    """Fill in the messages' mentions and reactions: one statement each, for all of them."""
+    """Fill in the messages' mentions and reactions: one statement for all of them."""
     if not messages:
         return
     by_id = {message.id: message for message in messages}
-    for mention in db.session.execute(MENTIONS_OF, {"message_ids": list(by_id)}):
-        by_id[mention.message_id].mentions.append(mention)
-    for reaction in db.session.execute(REACTIONS_OF, {"message_ids": list(by_id)}):
-        by_id[reaction.message_id].reactions.append(reaction)
+    for row in db.session.execute(MENTIONS_AND_REACTIONS_OF, {"message_ids": list(by_id)}):
+        message = by_id[row.message_id]
+        (message.mentions if row.emoji is None else message.reactions).append(row)
 
 
-_MENTIONS, _REACTIONS = MessageMention.__table__, MessageReaction.__table__
-# In the orders of Message.mentions and Message.reactions.
-MENTIONS_OF = (select(_MENTIONS.c.message_id, _MENTIONS.c.user_id)
-               .where(_MENTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
-               .order_by(_MENTIONS.c.message_id, _MENTIONS.c.user_id))
-REACTIONS_OF = (select(_REACTIONS.c.message_id, _REACTIONS.c.user_id, _REACTIONS.c.emoji)
-                .where(_REACTIONS.c.message_id.in_(bindparam("message_ids", expanding=True)))
-                .order_by(_REACTIONS.c.created_at, _REACTIONS.c.user_id))
+def _mentions_and_reactions_of() -> CompoundSelect:
+    """The mentions (`emoji` NULL) then the reactions of the messages `message_ids`, each in the
+    order of Message.mentions (by user) and Message.reactions (as they were put) within a message."""
+    mentions, reactions = MessageMention.__table__, MessageReaction.__table__
+    message_ids = bindparam("message_ids", expanding=True)
+    return union_all(
+        select(literal_column("0").label("part"), mentions.c.message_id, mentions.c.user_id, null().label("emoji"),
+               null().label("created_at")).where(mentions.c.message_id.in_(message_ids)),
+        select(literal_column("1").label("part"), reactions.c.message_id, reactions.c.user_id, reactions.c.emoji,
+               reactions.c.created_at).where(reactions.c.message_id.in_(message_ids)),
+    ).order_by(literal_column("part"), literal_column("created_at"), literal_column("message_id"),
+               literal_column("user_id"))
+
+
+MENTIONS_AND_REACTIONS_OF = _mentions_and_reactions_of()

@@ -1,7 +1,8 @@
-"""CPU per conversation list (`GET /api/conversations`) in one process, no sockets, on a fresh
-SQLite file in /dev/shm (issue 15, the reconnect storm: every reconnecting client reads its list
-once). For comparing changes to actions/conversations.py, alternating checkouts, where the storm's
-noise (2,000 clients, the shared machine) would hide them.
+"""CPU per conversation list (`GET /api/conversations`) and per `sync` in one process, no sockets,
+on a fresh SQLite file in /dev/shm (issue 15, the reconnect storm: every reconnecting client
+resyncs and reads its list). For comparing changes to actions/conversations.py and
+actions/resync.py, alternating checkouts, where the storm's noise (2,000 clients, the shared
+machine) would hide them.
 
     .venv/bin/python bench/list_loop.py --checkout /tmp/l/before --checkout . --pairs 3 --conversations 2,20
 
@@ -12,9 +13,11 @@ last messages and unread counts are not all alike. Each measurement is a new pro
 checkout's code (same venv) over its own copy of the database: `--lists` requests to warm up, then
 `--lists` timed (process CPU time) through the Flask test client with a bearer token, as a client
 asks; then as many calls of the view's body alone (list_conversations and the payloads, in an app
-context, the caller read by id). Prints µs per list per run, the medians, each
-checkout's ratio to the first, and a digest of the JSON each checkout answered: a change that alters
-the list's JSON shows as a different digest.
+context, the caller read by id); then as many `sync`s (actions.resync.changes_since_each and the
+payloads) of every conversation from 3 revisions back, as a client that missed a few messages
+asks. Prints µs per run (JSON lines), the medians, each checkout's ratio to the first and to the
+one before it (what that step bought), and digests of the JSON each checkout answered: a change
+that alters the list's or the sync's JSON shows as another digest.
 """
 from __future__ import annotations
 
@@ -79,15 +82,21 @@ def build(folder: Path, conversations: int) -> None:
         db.engine.dispose()
 
 
-def measure(folder: Path, lists: int) -> tuple[float, float, str]:
-    """In the checkout this process was started in: µs of CPU per request, per action, and the JSON's digest."""
+FIGURES = ("list_request_us", "list_us", "sync_us")  # what measure returns, then the two JSON digests
+
+
+def measure(folder: Path, lists: int) -> tuple[float, float, float, str, str]:
+    """In the checkout this process was started in: µs of CPU per GET /api/conversations, per list
+    (action and payloads), per sync of every conversation 3 revisions back (action and payloads), and
+    the digests of the list's and the sync's JSON."""
     sys.path.insert(0, os.getcwd())
     from flask.testing import FlaskClient
 
     from actions.conversations import list_conversations
+    from actions.resync import changes_since_each
     from extensions import db
     from models import User
-    from payloads import summary_payload
+    from payloads import message_payload, summary_payload
     from tests.database_apps import testing_app
 
     database = Path(tempfile.mkdtemp(dir=folder)) / "list.db"
@@ -103,25 +112,37 @@ def measure(folder: Path, lists: int) -> tuple[float, float, str]:
         assert response.status_code == 200, response.data
         return response.data
 
-    def action() -> None:
+    listed = json.loads(request())["conversations"]
+    cursors = [(entry["id"], max(0, entry["last_revision"] - 3)) for entry in listed]
+
+    def listing() -> str:
         with app.app_context():
             user = db.session.get(User, reader_id)
-            json.dumps([summary_payload(summary) for summary in list_conversations(user)])
+            answer = json.dumps([summary_payload(summary) for summary in list_conversations(user)])
             db.session.remove()
+        return answer
 
-    for _ in range(lists):
-        answered = request()
-    started = time.process_time()
-    for _ in range(lists):
-        request()
-    per_request = (time.process_time() - started) / lists * 1e6
-    for _ in range(lists):
-        action()
-    started = time.process_time()
-    for _ in range(lists):
-        action()
-    per_action = (time.process_time() - started) / lists * 1e6
-    return per_request, per_action, hashlib.sha256(answered).hexdigest()[:12]
+    def sync() -> str:
+        with app.app_context():
+            user = db.session.get(User, reader_id)
+            answers = changes_since_each(user, cursors, 100)
+            answer = json.dumps([{"conversation_id": conversation_id, "revision": answers[conversation_id].revision,
+                                  "has_more": answers[conversation_id].has_more,
+                                  "messages": [message_payload(m) for m in answers[conversation_id].messages]}
+                                 for conversation_id, _since in cursors])
+            db.session.remove()
+        return answer
+
+    figures = []
+    for step in (request, listing, sync):
+        for _ in range(lists):
+            step()
+        started = time.process_time()
+        for _ in range(lists):
+            step()
+        figures.append((time.process_time() - started) / lists * 1e6)
+    digests = [hashlib.sha256(answer).hexdigest()[:12] for answer in (request(), sync().encode())]
+    return (*figures, *digests)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
         subprocess.run([sys.executable, script, "--build", str(folder), "--conversations", str(size)],
                        cwd=checkouts[0], capture_output=True, text=True, check=True)
-        results: dict[Path, list[tuple[float, float, str]]] = {checkout: [] for checkout in checkouts}
+        results: dict[Path, list[tuple]] = {checkout: [] for checkout in checkouts}
         for _ in range(arguments.pairs):
             for checkout in checkouts:
                 completed = subprocess.run([sys.executable, script, "--measure", str(folder), "--lists",
@@ -155,18 +176,24 @@ def main(argv: list[str] | None = None) -> int:
                     print(completed.stderr, file=sys.stderr)
                     completed.check_returncode()
                 results[checkout].append(tuple(json.loads(completed.stdout.splitlines()[-1])))
-                request_us, action_us, digest = results[checkout][-1]
-                print(json.dumps({"conversations": size, "checkout": str(checkout), "request_us": round(request_us),
-                                  "action_us": round(action_us), "json_digest": digest}), flush=True)
-        first = [statistics.median(run[index] for run in results[checkouts[0]]) for index in (0, 1)]
-        print("| conversations | checkout | µs per GET /api/conversations | ÷ first | µs per list (action + payloads)"
-              " | ÷ first | JSON digest |")
-        print("|---:|---|---:|---:|---:|---:|---|")
+                figures = dict(zip(FIGURES, results[checkout][-1], strict=False))
+                print(json.dumps({"conversations": size, "checkout": str(checkout),
+                                  **{name: round(value) for name, value in figures.items()},
+                                  "list_digest": results[checkout][-1][3], "sync_digest": results[checkout][-1][4],
+                                  "load_average": os.getloadavg()[0]}), flush=True)
+        medians = {checkout: [statistics.median(run[index] for run in runs) for index in range(len(FIGURES))]
+                   for checkout, runs in results.items()}
+        print("| conversations | checkout | µs per GET /api/conversations | ÷ first | ÷ previous | µs per list "
+              "(action + payloads) | ÷ first | ÷ previous | µs per sync (action + payloads) | ÷ first | ÷ previous "
+              "| JSON digests (list, sync) |")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        first = previous = medians[checkouts[0]]
         for checkout, runs in results.items():
-            request_us, action_us = (statistics.median(run[index] for run in runs) for index in (0, 1))
-            digests = ",".join(sorted({run[2] for run in runs}))
-            print(f"| {size} | {checkout} | {request_us:,.0f} | {request_us / first[0]:.2f} | {action_us:,.0f} "
-                  f"| {action_us / first[1]:.2f} | {digests} |")
+            cells = " | ".join(f"{value:,.0f} | {value / first[index]:.2f} | {value / previous[index]:.2f}"
+                               for index, value in enumerate(medians[checkout]))
+            digests = ",".join(sorted({f"{run[3]} {run[4]}" for run in runs}))
+            print(f"| {size} | {checkout} | {cells} | {digests} |")
+            previous = medians[checkout]
         shutil.rmtree(folder, ignore_errors=True)
     print(f"[bench] load average {os.getloadavg()}", file=sys.stderr)
     return 0
