@@ -22,7 +22,8 @@ from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFo
 from actions.messages import message_of, record_message_change_unchecked
 from actions.rate_limits import count_attempt
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
-from events import atomic, on_commit
+from events import atomic, on_commit, outside_the_database
+from events.admission import UnitsBusy
 from extensions import db
 from jobs import enqueue_on_commit, job
 from models import Attachment, User
@@ -111,16 +112,21 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
     room, largest = _quota_left(uploader), current_app.config["UPLOAD_MAX_BYTES"]
     limit = largest if room is None else min(room, largest)
     reader = MeteredReader(stream, limit)
+    uploader_id = uploader.id
     try:
-        head = reader.peek(SNIFF_BYTES)
-        if not head:
-            raise InvalidInput("empty_file", "The file is empty.")
-        content_type = _check_allowed(sniff(head, declared_type))
-        storage.save(key, reader, content_type)
+        with outside_the_database():  # the body comes at the client's pace
+            head = reader.peek(SNIFF_BYTES)
+            if not head:
+                raise InvalidInput("empty_file", "The file is empty.")
+            content_type = _check_allowed(sniff(head, declared_type))
+            storage.save(key, reader, content_type)
     except TooLarge:
         storage.delete(key)
         raise (quota_error() if limit < largest else too_large_error()) from None
-    attachment = Attachment(uploader_id=uploader.id, conversation_id=conversation_id, storage_key=key,
+    except UnitsBusy:  # stored, but no place to record it in: not kept
+        storage.delete(key)
+        raise
+    attachment = Attachment(uploader_id=uploader_id, conversation_id=conversation_id, storage_key=key,
                             filename=filename, content_type=content_type, size=reader.size,
                             sha256=reader.sha256, status="ready")
     db.session.add(attachment)

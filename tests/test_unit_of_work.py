@@ -6,7 +6,7 @@ from actions.errors import Conflict, NotFound
 from actions.groups import add_member, create_group
 from actions.messages import send_message
 from events.facts import ConversationJoined, ConversationRead, MessageCreated
-from events.unit_of_work import HeldEvents, atomic, in_unit, pending_events, savepoint
+from events.unit_of_work import HeldEvents, atomic, in_unit, outside_the_database, pending_events, savepoint
 from extensions import db
 from models import Conversation, Message
 from tests.factories import make_group
@@ -60,6 +60,23 @@ def test_a_failed_savepoint_drops_its_own_writes_and_events_only(alice, bob, car
     assert db.session.get(Message, first.id).body == "kept"
     assert {membership.user_id for membership in db.session.get(Conversation, group.id).memberships} == {
         alice.id, bob.id}
+
+
+def test_outside_the_database_keeps_what_was_written_and_refuses_after_an_event(alice, bob, group,
+                                                                                 captured_events):
+    with atomic():
+        alice.display_name = "Written before the wait"  # bookkeeping, as a token's last use
+        with outside_the_database():
+            assert not db.session().in_transaction()  # committed: no connection held while waiting
+        sent = send_message(alice, group.id, "after the wait")
+    assert db.session.get(type(alice), alice.id).display_name == "Written before the wait"
+    assert captured_events[0] == MessageCreated(group.id, sent.message.id, 1)
+    with pytest.raises(RuntimeError, match="event was queued"), atomic():
+        send_message(bob, group.id, "queued")
+        with outside_the_database():
+            pass
+    with pytest.raises(RuntimeError, match="needs a unit of work"), outside_the_database():
+        pass
 
 
 def test_held_events_wait_for_the_transport(alice, group, captured_events):

@@ -12,6 +12,7 @@ from actions.errors import ActionError, Forbidden, NotFound
 from actions.files import check_direct_upload_open
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
+from events import outside_the_database
 from storage import content_disposition, get_storage
 from storage.local import LinkRefused, LocalStorage
 from storage.streams import TooLarge
@@ -55,8 +56,9 @@ def local_upload(token: str):
     check_direct_upload_open(upload.key)  # before reading a byte of the body
     request.max_content_length = upload.size + MULTIPART_OVERHEAD_BYTES
     try:
-        part = read_file_part(request.stream, request.headers.get("Content-Type"))
-        storage.receive_post(upload, part.fields.get("Content-Type"), part.stream)
+        with outside_the_database():  # the body comes at the client's pace
+            part = read_file_part(request.stream, request.headers.get("Content-Type"))
+            storage.receive_post(upload, part.fields.get("Content-Type"), part.stream)
     except LinkRefused as refused:
         raise Forbidden(refused.code, refused.message) from None
     except (RequestEntityTooLarge, TooLarge):

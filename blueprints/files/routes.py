@@ -15,6 +15,7 @@ from actions.files import (
 from blueprints.api import api_user, json_body
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
+from events import outside_the_database
 from payloads import attachment_payload
 from storage.streams import TooLarge
 
@@ -25,7 +26,8 @@ def upload(conversation_id: int):
     # Set before anything touches request.stream: a larger Content-Length is refused unread.
     request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + MULTIPART_OVERHEAD_BYTES
     try:
-        part = read_file_part(request.stream, request.headers.get("Content-Type"))
+        with outside_the_database():  # the fields before the file come at the client's pace
+            part = read_file_part(request.stream, request.headers.get("Content-Type"))
     except (RequestEntityTooLarge, TooLarge):
         raise too_large_error() from None
     attachment = upload_attachment(api_user(), conversation_id, part.filename, part.content_type, part.stream)
