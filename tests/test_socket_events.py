@@ -1,5 +1,7 @@
 """blueprints/chat/events.py: who may connect, and every client event's acks (good and bad payloads)
 and the events it makes others receive."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -9,6 +11,7 @@ from actions.conversations import list_conversations
 from actions.messages import edit_message, send_message
 from extensions import db, socketio
 from models import Message
+from models.time import utcnow
 from payloads import message_payload, summary_payload
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
@@ -64,6 +67,24 @@ def test_connect_is_refused_with_a_deactivated_users_token(alice, token_socket):
     alice.active = False
     db.session.commit()
     assert token_socket({"token": token}).is_connected() is False
+
+
+@pytest.mark.parametrize("change", ["revoked", "expired", "temporary password", "unconfirmed"])
+def test_connect_is_refused_with_a_token_that_no_longer_opens(alice, token_socket, change):
+    """The connect reads the token and its user as one row (actions.accounts.live_token_holder),
+    with the same rules as every other use of a token."""
+    issued = issue_api_token(alice)
+    assert token_socket({"token": issued.token}).is_connected()  # the same token opened a minute ago
+    if change == "revoked":
+        issued.record.revoked_at = utcnow()
+    elif change == "expired":
+        issued.record.expires_at = utcnow() - timedelta(seconds=1)
+    elif change == "temporary password":
+        alice.must_change_password = True
+    else:
+        alice.confirmed_at = None
+    db.session.commit()
+    assert token_socket({"token": issued.token}).is_connected() is False
 
 
 def test_connect_with_a_session_cookie_joins_the_users_rooms(alice, bob, group, socket_client_for):
