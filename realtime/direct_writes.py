@@ -58,15 +58,6 @@ class _Rest:
         return self._rest
 
 
-def _open_websocket(connection):
-    """The connection's simple-websocket connection if it is an open websocket, else None."""
-    websocket = connection.__dict__.get("switchboard_websocket")
-    if websocket is None or not connection.upgraded or connection.upgrading or connection.closing \
-            or connection.closed or not websocket.connected:
-        return None
-    return websocket
-
-
 def _write(connection, frames: bytes) -> None:
     """Write `frames` now if the connection's queue is empty and nothing is being written, else (and
     whatever the socket does not take now) queue them for its writer. Never waits."""
@@ -87,6 +78,7 @@ class Writes:
     def __init__(self, run_callback: Callable[[Callable[[], None]], object]) -> None:
         self._run_callback = run_callback
         self._pending: dict[object, list[bytes]] = {}  # engine.io socket -> frames, in order
+        self._last_packet, self._last_compresses, self._last_frame = None, None, b""
 
     def defer(self, connection, frame: bytes) -> None:
         frames = self._pending.get(connection)
@@ -114,16 +106,23 @@ class Writes:
             _write(connection, b"".join(frames))
 
     def send(self, connection, pkt) -> bool:
-        """Write (or defer) `pkt` for an open websocket connection; False: engine.io's queue takes it."""
-        websocket = _open_websocket(connection)
-        if websocket is None:
+        """Write (or defer) `pkt` for an open websocket connection; False: engine.io's queue takes it.
+        Run once per recipient of a room emit: kept to a few lookups."""
+        websocket = connection.__dict__.get("switchboard_websocket")
+        if websocket is None or not connection.upgraded or connection.upgrading or connection.closing \
+                or connection.closed or not websocket.connected:
             self.flush_one(connection)
             return False
-        if not connection.check_ping_timeout():  # the client is gone: closed now, as engine.io's send does
-            return True
-        frame = frame_for(websocket, pkt.encode())
+        frame = self._frame(websocket, pkt)
         if _emitting.get():
-            self.defer(connection, frame)
+            # An event: engine.io's check for a client gone quiet is left to the next ping (realtime.engineio_pings)
+            frames = self._pending.get(connection)
+            if frames is None:
+                self.defer(connection, frame)
+            else:
+                frames.append(frame)
+            return True
+        if not connection.check_ping_timeout():  # the client is gone: closed now, as engine.io's send does
             return True
         pending = self._pending.pop(connection, None)  # written first, in the same write
         if pending:
@@ -131,6 +130,16 @@ class Writes:
             frame = b"".join(pending)
         _write(connection, frame)
         return True
+
+    def _frame(self, websocket, pkt) -> bytes:
+        """The packet's frame for this connection; a room emit sends one packet object to every recipient,
+        so the last one's frame is kept by whether it went compressed."""
+        compresses = websocket.__dict__.get("switchboard_compresses")
+        if pkt is self._last_packet and compresses is self._last_compresses:
+            return self._last_frame
+        frame = frame_for(websocket, pkt.encode())
+        self._last_packet, self._last_compresses, self._last_frame = pkt, websocket.switchboard_compresses, frame
+        return frame
 
 
 def write_directly(server, run_callback: Callable | None = None) -> Writes | None:
