@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from events.admission import enter_unit, leave_unit
 from events.facts import Fact, MessageChanged, MessageCreated
 from extensions import db
+from models.database import begin_snapshot
 
 DEPTH = "switchboard.unit_depth"
 PENDING = "switchboard.pending_events"
@@ -150,6 +151,21 @@ def outside_the_database() -> Iterator[None]:
 @contextlib.contextmanager
 def savepoint() -> Iterator[None]:
     """Run a part of the unit that may fail alone: its writes and its events go, the rest stays."""
+    with db.session.begin_nested():
+        yield
+
+
+@contextlib.contextmanager
+def reads_apart() -> Iterator[None]:
+    """Reads that may fail alone (one of several answers), seeing one snapshot: a savepoint on
+    PostgreSQL, where a failed statement aborts the whole transaction. On SQLite, where it does not,
+    and where a savepoint takes the write lock (models.database: a read-only event would queue behind
+    every writer), a plain transaction for the reads to share (Python's sqlite3 reads outside one)."""
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite":
+        begin_snapshot(session.connection())
+        yield
+        return
     with db.session.begin_nested():
         yield
 

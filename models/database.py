@@ -35,10 +35,23 @@ def configure_engine_events(engine: Engine) -> None:
     def _begin_before_savepoint(connection, _name):
         # Python's sqlite3 opens a transaction only before a write. A SAVEPOINT issued
         # before any write would open one of its own, and releasing it would COMMIT the
-        # unit of work halfway through: open the real transaction first.
+        # unit of work halfway through: open the real transaction first. IMMEDIATE, with the
+        # write lock (waited for up to busy_timeout): the reads that follow in a deferred
+        # transaction would pin a snapshot, and once another connection committed meanwhile
+        # the unit's first write would fail at once with "database is locked" (SQLite does not
+        # wait for a snapshot that is already stale).
         dbapi_connection = connection.connection.dbapi_connection
         if not dbapi_connection.in_transaction:
-            dbapi_connection.execute("BEGIN")
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def begin_snapshot(connection) -> None:
+    """SQLite: open a deferred transaction if none is open, so that the reads that follow see one
+    snapshot (Python's sqlite3 runs reads outside any transaction until the first write). Only for
+    reads: a write after them fails at once if another connection committed meanwhile."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def is_unavailable(error: BaseException) -> bool:

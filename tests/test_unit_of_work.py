@@ -1,4 +1,8 @@
 """events.unit_of_work: one transaction per unit, events released after commit, never after a rollback."""
+import sqlite3
+import threading
+from contextlib import closing
+
 import pytest
 from flask import g
 
@@ -77,6 +81,34 @@ def test_outside_the_database_keeps_what_was_written_and_refuses_after_an_event(
             pass
     with pytest.raises(RuntimeError, match="needs a unit of work"), outside_the_database():
         pass
+
+
+def test_a_savepoint_on_sqlite_holds_the_write_lock_so_its_reads_cannot_go_stale(app, alice, bob):
+    """A savepoint opens the real transaction first (models.database): with a plain deferred BEGIN, the
+    reads after it pinned a snapshot, another connection could commit meanwhile (while this unit waited
+    on a password hash, say), and the unit's first write then failed at once with "database is locked"
+    (SQLite does not wait for a stale snapshot): an operator's password reset was refused 503 so."""
+    path, bob_id = db.engine.url.database, bob.id
+    other_writer: dict = {}
+
+    def write_elsewhere() -> None:
+        with closing(sqlite3.connect(path, timeout=10)) as connection:
+            connection.execute("UPDATE users SET display_name = 'elsewhere' WHERE id = ?", (bob_id,))
+            connection.commit()
+            other_writer["done"] = True
+
+    with atomic(), savepoint():
+        assert db.session.get(type(alice), alice.id).display_name != "mine"  # a read in the transaction
+        elsewhere = threading.Thread(target=write_elsewhere)
+        elsewhere.start()
+        elsewhere.join(0.5)  # it waits for this unit's lock (before: it committed at once)
+        alice.display_name = "mine"
+        db.session.flush()
+    elsewhere.join(10)
+    assert other_writer == {"done": True}
+    db.session.expire_all()
+    assert (db.session.get(type(alice), alice.id).display_name,
+            db.session.get(type(bob), bob.id).display_name) == ("mine", "elsewhere")
 
 
 def test_held_events_wait_for_the_transport(alice, group, captured_events):

@@ -26,7 +26,7 @@ from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
 from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
-from events.unit_of_work import atomic, savepoint
+from events.unit_of_work import atomic, reads_apart
 from extensions import socketio
 from payloads import message_payload, summary_payload
 from realtime import conversation_room, user_room
@@ -166,7 +166,7 @@ def on_sync(user, payload):
         results.append((conversation_id, since))
     if len({conversation_id for conversation_id, _since in results}) == len(results):
         try:
-            with savepoint():  # all of them together; a fault falls back to one by one, below
+            with reads_apart():  # all of them together; a fault falls back to one by one, below
                 answers = changes_since_each(user, results, limit)
                 return {"conversations": [_sync_answer(conversation_id, answers[conversation_id])
                                           for conversation_id, _since in results]}
@@ -185,9 +185,9 @@ def _sync_answer(conversation_id: int, changes: ChangeSet | ActionError) -> dict
 
 def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
     """One cursor's answer, or its own error: one lost conversation, or one fault, must not hide
-    the others. The savepoint keeps a failed query from aborting the transaction the others share."""
+    the others. reads_apart keeps a failed query from aborting the transaction the others share."""
     try:
-        with savepoint():
+        with reads_apart():
             return _sync_answer(conversation_id, changes_since(user, conversation_id, since, limit=limit))
     except ActionError as error:
         return _sync_answer(conversation_id, error)
