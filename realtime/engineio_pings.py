@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import collections
 import functools
+import logging
 import threading
 import time
 
 import engineio.packet
 import engineio.socket
+
+log = logging.getLogger(__name__)
 
 
 class Pings:
@@ -50,7 +53,10 @@ class Pings:
             self.due.popleft()
             if not socket.closing and not socket.closed:
                 socket.last_ping = time.time()
-                socket.send(engineio.packet.Packet(engineio.packet.PING))
+                try:
+                    socket.send(engineio.packet.Packet(engineio.packet.PING))
+                except Exception:  # one connection's fault must not end every other connection's pings
+                    log.exception("engine.io ping of %s failed", getattr(socket, "sid", "a socket"))
 
 
 def ping_from_one_loop() -> None:

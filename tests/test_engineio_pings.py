@@ -39,6 +39,11 @@ class Connection:
         self.sent.append((time.monotonic(), packet.packet_type))
 
 
+class Failing(Connection):
+    def send(self, packet) -> None:
+        raise RuntimeError("a connection's fault")
+
+
 def wait_until(check, timeout: float = 5) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -64,6 +69,17 @@ def test_each_connection_is_pinged_an_interval_after_it_was_scheduled_by_one_tas
     assert len(server.tasks) == 2
 
 
+def test_a_ping_that_fails_does_not_end_the_others(caplog):
+    pings = Pings(Server(0.05))
+    broken, after = Failing("broken"), Connection("after")
+    pings.schedule(broken)
+    pings.schedule(after)
+    wait_until(lambda: after.sent and not pings.running)
+    assert "engine.io ping of a socket failed" in caplog.text
+    pings.schedule(after)  # and the line goes on being served
+    wait_until(lambda: len(after.sent) == 2)
+
+
 def test_engineio_sockets_schedule_their_pings_on_their_servers_line():
     original = engineio.socket.Socket.schedule_ping
     try:
@@ -75,5 +91,6 @@ def test_engineio_sockets_schedule_their_pings_on_their_servers_line():
         socket.schedule_ping()
         socket.schedule_ping()  # the previous cycle is not complete: not scheduled twice
         assert [entry[1] for entry in server.switchboard_pings.due] == [socket] and socket.last_ping is None
+        socket.closed = True  # its ping, due in 30 s, is skipped: no stand-in socket pinged after this test
     finally:
         engineio.socket.Socket.schedule_ping = original
