@@ -71,6 +71,8 @@ def emitted_events() -> set[str]:
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if isinstance(node.args[0], ast.Starred):  # a wrapper passing on the emit it wraps (realtime.direct_writes)
+                continue
             if called in ("emit", "emit_frame") and not isinstance(node.args[0], ast.Subscript):  # frame["emit"]
                 events |= _strings(node.args[0], names)
     return events
