@@ -84,16 +84,22 @@ def _member_or_refused(user: User, conversation_id: int, select_membership: Sele
     raise Forbidden("not_a_member", "You are not a member of this conversation.")
 
 
-def readable_conversation_ids(user: User) -> Select:
-    """The conversations the user may read (a subquery of ids): access_conversation's rule for all at once."""
-    return db.select(Membership.conversation_id).where(Membership.user_id == user.id)
-
-
 _memberships = Membership.__table__
-# The same rule as a Core statement built once (no ORM compile state, no per-call construction):
-# every socket's connect asks it for its rooms (issue 15).
-READABLE_CONVERSATION_IDS = db.select(_memberships.c.conversation_id).where(
-    _memberships.c.user_id == bindparam("user_id"))
+
+
+def _readable_conversation_ids(user_id) -> Select:
+    """access_conversation's rule for all at once: the ids of the conversations a user may read."""
+    return db.select(_memberships.c.conversation_id).where(_memberships.c.user_id == user_id)
+
+
+def readable_conversation_ids(user: User) -> Select:
+    """The conversations the user may read (a subquery of ids)."""
+    return _readable_conversation_ids(user.id)
+
+
+# Built once (no ORM compile state, no per-call construction): every socket's connect asks it for its
+# rooms (issue 15).
+READABLE_CONVERSATION_IDS = _readable_conversation_ids(bindparam("user_id"))
 
 
 def list_readable_conversation_ids(user_id: int) -> list[int]:

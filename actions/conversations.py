@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, readable_conversation_ids
+from actions.access import access_conversation, list_readable_conversation_ids
 from actions.message_rows import (
     MESSAGES,
     USERS,
@@ -94,7 +94,7 @@ def conversation_summary(user: User, conversation_id: int) -> ConversationSummar
 
 def conversation_ids_of(user: User) -> list[int]:
     """Ids of every conversation the user belongs to (the rooms a new socket joins)."""
-    return list(db.session.execute(readable_conversation_ids(user)).scalars())
+    return list_readable_conversation_ids(user.id)
 
 
 @atomic()
