@@ -131,16 +131,17 @@ def in_unit() -> bool:
 def outside_the_database() -> Iterator[None]:
     """Wait on a client (an upload's body, at the client's pace) holding neither a connection nor a
     place at the gate (events.admission): a few slow uploads would otherwise keep every other
-    request of the process from the database. The unit's transaction so far is committed: only
-    bookkeeping may precede this (a token's last use); a fact or callback already queued is a
-    RuntimeError, since it would leave before the rest of the unit. Afterwards the unit goes on in
-    a new transaction, its place at the gate taken again (in line: UnitsBusy past the bound)."""
+    request of the process from the database. The unit's transaction so far ends, rolled back: only
+    reads and bookkeeping may precede this (a token's last use, noted again at its next use), so
+    that a request refused later still changes nothing; a fact or callback already queued is a
+    RuntimeError (a real change would be lost). Afterwards the unit goes on in a new transaction,
+    its place at the gate taken again (in line: UnitsBusy past the bound)."""
     session = db.session()
     if not session.info.get(DEPTH) or session.in_nested_transaction():
         raise RuntimeError("outside_the_database() needs a unit of work, outside any savepoint")
     if session.info.get(PENDING) or session.info.get(CALLBACKS):
-        raise RuntimeError("outside_the_database() after an event was queued: it would leave too early")
-    session.commit()
+        raise RuntimeError("outside_the_database() after an event was queued: the change would be lost")
+    session.rollback()
     leave_unit()
     try:
         yield
