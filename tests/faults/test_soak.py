@@ -25,7 +25,7 @@ from tests.wire_client import WireHub
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 CLIENTS = int(os.environ.get("FAULTS_SOAK_CLIENTS", "200"))
-SECONDS = float(os.environ.get("FAULTS_SOAK_SECONDS", "120"))
+SECONDS = float(os.environ.get("FAULTS_SOAK_SECONDS", "60"))
 SEND_EVERY_SECONDS = 12.0  # each client's mean time between writes: ~17 writes/s for 200 clients
 PUBLIC_GROUPS = 8
 JOINS_PER_SECOND = 1.0

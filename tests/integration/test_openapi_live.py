@@ -22,7 +22,7 @@ from tests.servers import ChatUser, LiveServer
 
 pytestmark = pytest.mark.integration
 
-CASES = 30  # per operation and per mode
+CASES = 20  # per operation and per mode
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
