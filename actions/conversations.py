@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, list_readable_conversation_ids
+from actions.access import access_conversation
 from actions.message_rows import (
     MESSAGES,
     USERS,
@@ -90,11 +90,6 @@ def conversation_summary(user: User, conversation_id: int) -> ConversationSummar
         access_conversation(user, conversation_id)  # says why: not found, or not a member
         summaries = _summaries(LIST_ONE, UNREAD_COUNT_OF_ONE, parameters)  # joined meanwhile
     return summaries[0]
-
-
-def conversation_ids_of(user: User) -> list[int]:
-    """Ids of every conversation the user belongs to (the rooms a new socket joins)."""
-    return list_readable_conversation_ids(user.id)
 
 
 @atomic()

@@ -294,7 +294,7 @@ def revoke_own_token(user: User, token_id: object) -> ApiToken:
 def touch_token(token: ApiToken) -> None:
     """Note that a token was used (at most once a minute: never a write per request)."""
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= SEEN_EVERY:
+    if _use_worth_noting(token.last_used_at, now):
         token.last_used_at = now
 
 
@@ -306,8 +306,12 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
     """touch_token for a token read as a row (a socket's connect): one UPDATE, built once, at most
     once a minute."""
     now = utcnow()
-    if last_used_at is None or now - last_used_at >= SEEN_EVERY:
+    if _use_worth_noting(last_used_at, now):
         db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
+
+
+def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= SEEN_EVERY
 
 
 # -- what the user agent says ---------------------------------------------------------------------

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from actions.access import list_readable_conversation_ids
 from actions.accounts import check_account_open, record_seen
-from actions.conversations import conversation_ids_of
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
@@ -44,7 +44,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     check_account_open(user)
     end_other_logins(user, keep_connection_id=connection.id)  # SESSION_POLICY=single: this one device
     record_seen(user.id)
-    conversation_ids = conversation_ids_of(user)
+    conversation_ids = list_readable_conversation_ids(user.id)
     delivery = current_app.extensions["gateway_delivery"]
 
     user_id, token_id = user.id, principal.credential  # read now: the commit expires the row

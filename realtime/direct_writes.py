@@ -116,11 +116,7 @@ class Writes:
         frame = self._frame(websocket, pkt)
         if _emitting.get():
             # An event: engine.io's check for a client gone quiet is left to the next ping (realtime.engineio_pings)
-            frames = self._pending.get(connection)
-            if frames is None:
-                self.defer(connection, frame)
-            else:
-                frames.append(frame)
+            self.defer(connection, frame)
             return True
         if not connection.check_ping_timeout():  # the client is gone: closed now, as engine.io's send does
             return True
