@@ -164,8 +164,10 @@ class LiveFigures:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
-        for name, read in (("sockets", self._sockets), ("bus", self._bus), ("presence", self._online_users),
-                           ("jobs", self._jobs), ("pool", self._pool)):
+        # The process's own figures first, all read at the same moment; then those that ask Redis or
+        # the database, which may wait.
+        for name, read in (("sockets", self._sockets), ("bus", self._bus), ("pool", self._pool),
+                           ("presence", self._online_users), ("jobs", self._jobs)):
             try:
                 yield from read()
             except Exception as error:  # noqa: BLE001  (a dependency down: that figure is left out)
@@ -195,6 +197,9 @@ class LiveFigures:
     def _jobs(self) -> Iterator[Metric]:
         from actions.job_admin import job_counts
 
+        if self._pool_is_full():
+            log.debug("metrics: jobs not collected: every database connection is in use")
+            return
         counts = job_counts()
         queued = GaugeMetricFamily("switchboard_jobs_waiting", "Jobs in the queue's storage, by state.",
                                    labels=["state"])
@@ -206,6 +211,15 @@ class LiveFigures:
         failed.add_metric(["retrying"], counts.retrying)
         failed.add_metric(["failed"], counts.failed)
         yield failed
+
+    def _pool_is_full(self) -> bool:
+        """Every connection the pool may open is in use: a query would wait for DATABASE_POOL_TIMEOUT
+        behind the units of work, and the scrape with it, just when its figures are wanted."""
+        pool = self.app.extensions["sqlalchemy"].engines[None].pool
+        options = self.app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        if not hasattr(pool, "checkedout") or "pool_size" not in options:  # SQLite's pools never wait
+            return False
+        return pool.checkedout() >= int(options["pool_size"]) + int(options["max_overflow"])
 
     def _pool(self) -> Iterator[Metric]:
         pool = self.app.extensions["sqlalchemy"].engines[None].pool

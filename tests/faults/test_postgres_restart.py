@@ -24,6 +24,7 @@ import pytest
 
 from tests.engines import PostgresServer
 from tests.integration.chat import create_group, history
+from tests.ops.live import METRICS_TOKEN, scrape, value
 from tests.servers import ChatUser, LiveServer, wait_for
 from tests.wire_client import Request, WireHub, WireSocket
 
@@ -190,7 +191,7 @@ def gate_server(postgres_server, tmp_path_factory):
     _server, postgres = postgres_server
     server = LiveServer(tmp_path_factory.mktemp("unit-gate"), jobs=False, env={
         "DATABASE_URL": f"{postgres.url}?application_name={GATE_SERVER}", "DATABASE_POOL_SIZE": "1",
-        "DATABASE_MAX_OVERFLOW": "0",
+        "DATABASE_MAX_OVERFLOW": "0", "METRICS_TOKEN": METRICS_TOKEN,
         "DATABASE_POOL_TIMEOUT": str(BOUND_SECONDS)})
     yield server.start(), postgres
     server.stop()
@@ -236,6 +237,14 @@ def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate
             while time.monotonic() < until:
                 hub.pump_once(0.02)
         assert held.waiting_on_the_lock() == 1  # the place still taken: everything above is in line
+        # ... in the gate's line, not the pool's (whose waiters would be served in order too): the sends,
+        # the reads (and perhaps the presence batch of the sockets that came online). The scrape itself
+        # does not wait for the pool (its jobs' figures are left out while the pool is full).
+        samples = scrape(server.url)
+        units = {name: figure for (name, _labels), figure in samples.items() if name.startswith("switchboard_db_")}
+        assert value(samples, "switchboard_db_units_in_use") == 1, units
+        assert value(samples, "switchboard_db_units_waiting") >= 2 * SENDERS, units
+        assert ("switchboard_jobs_waiting", frozenset({("state", "queued")})) not in samples  # left out: no wait
         held.release()
         hub.pump(lambda: all(send.answered for send in sends), what="every send's ack")
         assert [send.answer["ok"] for send in sends] == [True] * SENDERS, [send.answer for send in sends]
