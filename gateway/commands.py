@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import check_account_open, record_seen
+from actions.accounts import check_account_open
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
@@ -43,7 +43,6 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
     check_account_open(user)
     end_other_logins(user, keep_connection_id=connection.id)  # SESSION_POLICY=single: this one device
-    record_seen(user.id)
     conversation_ids = list_readable_conversation_ids(user.id)
     delivery = current_app.extensions["gateway_delivery"]
 

@@ -18,7 +18,6 @@ import logging
 from flask import Flask
 from simple_websocket import ConnectionClosed
 
-from actions.accounts import record_seen
 from actions.errors import ActionError, Unauthorized
 from blueprints.faults import fault_answer
 from blueprints.identity import token_principal_by_id
@@ -150,9 +149,4 @@ def _forget(app: Flask, connection: Connection) -> None:
     delivery.open.discard(connection)
     connection.finish(FINISH_SECONDS)
     if connection.user_id is not None:
-        presence.disconnected(connection.user_id, connection.presence_id)
-        try:
-            with atomic():
-                record_seen(connection.user_id)
-        except Exception as error:
-            fault_answer(error, "gateway disconnect")
+        presence.disconnected(connection.user_id, connection.presence_id)  # last seen: the presence batch

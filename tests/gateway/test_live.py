@@ -329,3 +329,22 @@ def test_the_back_office_counts_gateway_connections(server, gateway, back_office
     assert connected() == 1
     client.close()
     wait_for(lambda: connected() == 0, what="the closed connection to leave the count")
+
+
+def test_presence_and_last_seen_of_a_gateway_client_come_from_the_presence_batch(server, gateway):
+    """Logging in and out writes nothing itself (no write that can wait on the connect path); the
+    presence batch announces the user and records when they were last seen, as for Socket.IO."""
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(bob, (alice,))
+
+    def alices_presence() -> dict:
+        entries = bob.api("GET", f"/conversations/{group_id}/presence").json()["presence"]
+        return next(entry for entry in entries if entry["user_id"] == alice.id)
+
+    client = logged_in(gateway, server, alice)
+    online = wait_for(lambda: (entry := alices_presence())["online"] and entry["last_seen_at"] and entry,
+                      what="alice online, last seen when she came")
+    client.close()
+    offline = wait_for(lambda: (entry := alices_presence())["last_seen_at"] > online["last_seen_at"] and entry,
+                       what="alice last seen when her connection closed")
+    assert offline["online"] is False
