@@ -8,7 +8,7 @@ the caller learns that its change is stored before anyone else hears of it.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from events.unit_of_work import HeldEvents, begin_unit, finish_unit, in_unit
 
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 def _open_unit() -> None:
     if _outside_units(request.endpoint):
         return
-    begin_unit()
+    begin_unit(send=getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False))
     g.held_events = HeldEvents().start()
 
 

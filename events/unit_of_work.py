@@ -104,10 +104,11 @@ def atomic() -> Iterator[None]:
         leave_unit()
 
 
-def begin_unit() -> None:
-    """Open a unit of work that a later `finish_unit` ends (for request hooks)."""
+def begin_unit(send: bool = False) -> None:
+    """Open a unit of work that a later `finish_unit` ends (for request hooks); `send`: it sends a
+    message (events.admission's senders' line)."""
     session = db.session()
-    enter_unit()
+    enter_unit(send)
     session.info[DEPTH] = 1
 
 

@@ -21,6 +21,7 @@ from simple_websocket import ConnectionClosed
 from actions.errors import ActionError, Unauthorized
 from blueprints.faults import fault_answer
 from blueprints.identity import token_principal_by_id
+from events.admission import sending
 from events.unit_of_work import HeldEvents, atomic
 from extensions import db
 from gateway.commands import HANDLERS
@@ -100,7 +101,7 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
     held = HeldEvents().start()
     try:
         try:
-            with atomic():
+            with sending(packet.command == SEND_MESSAGE), atomic():
                 caller = _caller(connection) if needs_caller else None
                 body = handler(connection, caller, packet.body)
         except ActionError as error:

@@ -235,6 +235,9 @@ class LiveFigures:
                                     value=gate.in_use)
             yield GaugeMetricFamily("switchboard_db_units_waiting", "Units of work waiting in line for the database.",
                                     value=gate.waiting)
+            yield GaugeMetricFamily("switchboard_db_sends_waiting",
+                                    "Of the units waiting, messages being sent (the senders' line).",
+                                    value=gate.sends_waiting)
 
 
 class _Scrape:

@@ -1,7 +1,7 @@
 """events.admission: the gate in front of the units of work. Places taken in order of arrival, handed
 over to the first in line, never waited for again by a thread already admitted, and a wait past the
 bound refused as an outage (`unavailable`). Threads stand in for greenlets here (the gate keys both
-the same way); the live behaviour on PostgreSQL is tests/faults/test_unit_gate.py."""
+the same way); the live behaviour on PostgreSQL is in tests/faults/test_postgres_restart.py."""
 from __future__ import annotations
 
 import contextlib
@@ -16,6 +16,7 @@ from events.admission import UnitGate, UnitsBusy
 from events.unit_of_work import atomic
 from extensions import db
 from models import Message
+from tests.helpers import bearer
 
 
 def _in_line(gate: UnitGate, waiting: int) -> None:
@@ -45,6 +46,61 @@ def test_places_are_handed_to_the_waiting_in_the_order_they_came():
         thread.join(10)
     assert admitted == list(range(6))
     assert (gate.in_use, gate.waiting) == (0, 0)
+
+
+def test_while_both_lines_wait_senders_get_every_other_place_each_line_in_order():
+    gate, admitted = UnitGate(1, timeout=10), []
+    gate.enter()
+
+    def unit(name: str) -> None:
+        gate.enter(send=name.startswith("send"))
+        admitted.append(name)
+        gate.leave()
+
+    threads = []
+    for number, name in enumerate(["read 0", "read 1", "read 2", "send 0", "send 1"]):
+        threads.append(threading.Thread(target=unit, args=(name,)))
+        threads[-1].start()
+        _in_line(gate, number + 1)
+    assert gate.sends_waiting == 2
+    gate.leave()
+    for thread in threads:
+        thread.join(10)
+    assert admitted == ["send 0", "read 0", "send 1", "read 1", "read 2"]
+    assert (gate.in_use, gate.waiting, gate.sends_waiting) == (0, 0, 0)
+
+
+def test_a_send_that_waits_past_the_bound_leaves_the_senders_line():
+    gate = UnitGate(1, timeout=0.05)
+    gate.enter()
+    with pytest.raises(UnitsBusy):
+        _enter_elsewhere(gate, timeout=0.05, send=True)
+    assert (gate.waiting, gate.sends_waiting) == (0, 0)
+    gate.leave()
+    assert gate.in_use == 0
+
+
+@pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])
+def test_a_message_sent_over_rest_waits_in_the_senders_line_and_a_read_does_not(app, alice, group):
+    gate, headers, answers = app.extensions["unit_gate"], bearer(alice), []
+
+    def request(method: str, path: str, **kwargs) -> None:
+        with app.app_context():  # this thread's own (the test client's session helper needs one)
+            answers.append(getattr(app.test_client(), method)(path, headers=headers, **kwargs).status_code)
+
+    with held_elsewhere(gate):
+        reader = threading.Thread(target=request, args=("get", "/api/conversations"))
+        reader.start()
+        _in_line(gate, 1)
+        assert gate.sends_waiting == 0
+        sender = threading.Thread(target=request, args=("post", f"/api/conversations/{group.id}/messages"),
+                                  kwargs={"json": {"body": "in the senders' line", "client_id": "line-1"}})
+        sender.start()
+        _in_line(gate, 2)
+        assert gate.sends_waiting == 1
+    reader.join(10)
+    sender.join(10)
+    assert sorted(answers) == [200, 201]
 
 
 def test_a_place_given_back_goes_to_the_first_in_line_not_to_a_newcomer():
@@ -82,14 +138,14 @@ def held_elsewhere(gate: UnitGate, wait_for_it: bool = True) -> Iterator[threadi
         holder.join(10)
 
 
-def _enter_elsewhere(gate: UnitGate, timeout: float) -> None:
+def _enter_elsewhere(gate: UnitGate, timeout: float, send: bool = False) -> None:
     """Enter from another thread (this one may hold a place) and raise what it raised."""
     gate.timeout = timeout
     raised: list[BaseException] = []
 
     def enter() -> None:
         try:
-            gate.enter()
+            gate.enter(send=send)
         except BaseException as error:  # noqa: BLE001
             raised.append(error)
         else:

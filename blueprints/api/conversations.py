@@ -8,6 +8,7 @@ from actions.messages import changes_since, delete_message, edit_message, messag
 from actions.receipts import mark_delivered
 from actions.validation import check_id, check_int, check_limit
 from blueprints.api import api_user, bp, json_body
+from events.admission import sends_a_message
 from payloads import member_payload, message_payload, summary_payload
 
 
@@ -53,6 +54,7 @@ def changes(conversation_id: int):
 
 
 @bp.post("/conversations/<id:conversation_id>/messages")
+@sends_a_message
 def send(conversation_id: int):
     """Send {body, client_id, attachment_id?, reply_to?}: 201 with the stored message, 200 with the first on a retry."""
     payload = json_body()

@@ -91,7 +91,7 @@ def _admit_send(user_id: int, payload: dict) -> None:
     admit_message_send(user_id, payload.get("client_id"))  # the send rate, before any query
 
 
-@socket_event("message:send", admit=_admit_send)
+@socket_event("message:send", admit=_admit_send, sends_a_message=True)
 def on_message_send(user, payload):
     """Client sends {conversation_id, body, client_id, attachment_id?, reply_to?}; ack carries the stored message."""
     sent = send_message(user, check_id(payload.get("conversation_id"), "conversation_id"),

@@ -26,6 +26,7 @@ from actions.validation import check_payload
 from blueprints.chat.socket_queue import after_this_ack
 from blueprints.faults import fault_answer
 from blueprints.identity import socket_principal, socket_user_id
+from events.admission import sending
 from events.unit_of_work import HeldEvents, atomic
 from extensions import socketio
 from models import User
@@ -54,16 +55,18 @@ def after_ack(release: Callable[[], None]) -> None:
 Admission = Callable[[int, dict], None]
 
 
-def socket_event(name: str, admit: Admission | None = None) -> Callable:
+def socket_event(name: str, admit: Admission | None = None, sends_a_message: bool = False) -> Callable:
     """`admit(user_id, payload)`, if given, runs first, with the user id the socket remembered and
-    before any query or unit of work: what refuses there (the send rate) costs next to nothing."""
+    before any query or unit of work: what refuses there (the send rate) costs next to nothing.
+    `sends_a_message`: the event's unit waits in the senders' line at the gate (events.admission)."""
     def register(handler: Callable[[User, dict], dict]) -> Callable:
         @wraps(handler)
         def run(*args):
             held = HeldEvents().start()
             started, answer = time.monotonic(), None
             try:
-                answer = _answer(name, handler, args, admit)
+                with sending(sends_a_message):
+                    answer = _answer(name, handler, args, admit)
                 return answer
             finally:
                 held.stop()

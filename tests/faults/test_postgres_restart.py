@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from tests.engines import PostgresServer
+from tests.gateway.client import MESSAGE, SEND, GatewayClient
 from tests.integration.chat import create_group, history
 from tests.ops.live import METRICS_TOKEN, scrape, value
 from tests.servers import ChatUser, LiveServer, wait_for
@@ -225,9 +226,13 @@ def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate
     group_id = create_group(users[0], tuple(users[1:]))
     hub = WireHub()
     sockets = [hub.connect(server.url, user.token, user.username) for user in users]
+    gateway = GatewayClient(server.url)
+    assert gateway.login(users[0].token, users[0].id)["success"] is True
     held = HeldPlace(postgres, users[0])
     readers = ThreadPoolExecutor(SENDERS)
     try:
+        gateway.send(SEND, {"contentType": 0, "content": "in line, over the gateway", "chatId": str(group_id),
+                            "hasBeenSentId": f"gate-{uuid.uuid4().hex}"})
         sends, reads = [], []
         for number, wire in enumerate(sockets):
             sends.append(wire.emit("message:send", {"conversation_id": group_id, "body": f"in line {number}",
@@ -237,13 +242,15 @@ def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate
             while time.monotonic() < until:
                 hub.pump_once(0.02)
         assert held.waiting_on_the_lock() == 1  # the place still taken: everything above is in line
-        # ... in the gate's line, not the pool's (whose waiters would be served in order too): the sends,
-        # the reads (and perhaps the presence batch of the sockets that came online). The scrape itself
-        # does not wait for the pool (its jobs' figures are left out while the pool is full).
+        # ... in the gate's line, not the pool's (whose waiters would be served in order too): the sends
+        # in the senders' line, the reads (and perhaps the presence batch of the sockets that came
+        # online) in the other. The scrape itself does not wait for the pool (its jobs' figures are left
+        # out while the pool is full).
         samples = scrape(server.url)
         units = {name: figure for (name, _labels), figure in samples.items() if name.startswith("switchboard_db_")}
         assert value(samples, "switchboard_db_units_in_use") == 1, units
-        assert value(samples, "switchboard_db_units_waiting") >= 2 * SENDERS, units
+        assert value(samples, "switchboard_db_sends_waiting") == SENDERS + 1, units  # the gateway's send too
+        assert value(samples, "switchboard_db_units_waiting") >= 2 * SENDERS + 1, units
         assert ("switchboard_jobs_waiting", frozenset({("state", "queued")})) not in samples  # left out: no wait
         held.release()
         hub.pump(lambda: all(send.answered for send in sends), what="every send's ack")
@@ -252,10 +259,12 @@ def test_what_arrives_while_the_place_is_taken_waits_and_is_served_in_order(gate
         assert seqs == sorted(seqs), seqs  # stored in the order they came: first come, first served
         assert [read.result(timeout=30).status_code for read in reads] == [200] * SENDERS
         assert held.stuck.result(timeout=30).status_code == 200
+        assert gateway.response(MESSAGE)["success"] is True
         assert "database unavailable" not in server.log_text()
     finally:
         held.release()
         hub.close()
+        gateway.close()
 
 
 def test_a_wait_past_the_bound_is_answered_unavailable_by_every_transport(gate_server):
