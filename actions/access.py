@@ -259,8 +259,14 @@ def access_conversation_picture(user: User, conversation_id: int) -> Conversatio
 
 def _direct_peer(user: User, conversation: Conversation) -> User | None:
     """The other person of a direct chat (its key names both)."""
+    other_id = direct_peer_id(conversation, user.id)
+    return db.session.get(User, other_id) if other_id is not None else None
+
+
+def direct_peer_id(conversation: Conversation, user_id: int) -> int | None:
+    """The other person of a direct chat between two users, read from its key (`low:high`, which names
+    both: no query); None for a key that names no two users (a notices conversation) or not this one."""
     low, _, high = (conversation.direct_key or "").partition(":")
-    if not (low.isdigit() and high.isdigit()):
+    if not (low.isdigit() and high.isdigit()) or user_id not in (int(low), int(high)):
         return None
-    other_id = int(high) if int(low) == user.id else int(low)
-    return db.session.get(User, other_id)
+    return int(high) if int(low) == user_id else int(low)

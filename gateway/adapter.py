@@ -25,6 +25,7 @@ from calendar import timegm
 from collections.abc import Sequence
 from datetime import datetime
 
+from actions.access import direct_peer_id
 from actions.sessions import SIGNED_IN_ELSEWHERE
 from events import facts as f
 from extensions import db
@@ -105,7 +106,7 @@ def conversation_fields(conversation: Conversation, user_id: int) -> dict:
     fields = {"conversationId": str(conversation.id), "chatId": wire_id(conversation.id) if conversation.is_group
               else None, "chatType": 1 if conversation.is_group else 0, "name": conversation.name}
     if not conversation.is_group:
-        other = _other_member(conversation.id, user_id)
+        other = _other_member(conversation, user_id)
         fields["toUserId"], fields["name"] = wire_id(other.id if other else None), (
             other.display_name if other else conversation.name)
     return fields
@@ -118,7 +119,7 @@ def message_fields(message: Message) -> dict:
     if conversation.is_group:
         to_id, to_name = conversation.id, conversation.name
     else:  # the other person (the member of a notices conversation, for a service message there)
-        other = _other_member(conversation.id, message.sender_id)
+        other = _other_member(conversation, message.sender_id)
         to_id, to_name = (other.id, other.display_name) if other else (None, conversation.name)
     removed_by = "moderator" if message.hidden_at else "author" if message.deleted_at else None
     attachment = message.attachment if message.attachment is not None and removed_by is None else None
@@ -155,9 +156,15 @@ def _file(attachment) -> dict:
             "thumbnailUrl": file_url(attachment.id, thumbnail=True) if attachment.thumbnail_key else None}
 
 
-def _other_member(conversation_id: int, user_id: int | None) -> User | None:
+def _other_member(conversation: Conversation, user_id: int | None) -> User | None:
+    """The member of a direct chat who is not `user_id`: by the chat's key when it names both (one
+    primary-key read, the rule of actions.access), else the first other member (a notices
+    conversation's, for a service message there)."""
+    peer_id = direct_peer_id(conversation, user_id) if user_id is not None else None
+    if peer_id is not None:
+        return db.session.get(User, peer_id)
     statement = (db.select(User).join(Membership, Membership.user_id == User.id)
-                 .where(Membership.conversation_id == conversation_id).order_by(Membership.id).limit(1))
+                 .where(Membership.conversation_id == conversation.id).order_by(Membership.id).limit(1))
     if user_id is not None:
         statement = statement.where(Membership.user_id != user_id)
     return db.session.execute(statement).scalar_one_or_none()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from actions.accounts import issue_api_token
+from actions.direct import open_direct_conversation
 from actions.errors import ActionError, InvalidInput
 from actions.messages import send_message
 from events.unit_of_work import atomic, savepoint
@@ -25,6 +26,10 @@ from tests.query_count import statements
 # found by its unique client_id there, not by a lookup before each send), RELEASE; the sender's read
 # marker; the Web Push subscriptions of the other members; the COMMIT.
 SEND_STATEMENTS = 9
+# A direct chat adds its rules: the other person, blocks either way, their privacy (who may write to
+# them); and the other person again, by primary key, for the bzGhost gateway's packet (its `toUserName`:
+# the identity map holds rows weakly, so the access check's copy is gone by the commit).
+DIRECT_SEND_STATEMENTS = SEND_STATEMENTS + 4
 
 
 @pytest.fixture(params=ENGINES)
@@ -63,6 +68,21 @@ def test_a_plain_send_costs_at_most_its_statements(app, alice, bob, sender_socke
     stored = db.session.execute(db.select(Message).where(Message.conversation_id == group_id)
                                 .order_by(Message.seq)).scalars().all()
     assert [(message.seq, message.body) for message in stored] == [(1, "warm up"), (2, "hi")]
+
+
+def test_a_direct_send_costs_its_rules_and_no_more(app, alice, bob, sender_socket):
+    conversation_id = open_direct_conversation(alice, bob.id).conversation.id
+    first = sender_socket.emit("message:send", {"conversation_id": conversation_id, "body": "warm up",
+                                                "client_id": "w"}, callback=True)
+    assert first["ok"], first
+    events(sender_socket)
+    with statements() as seen:
+        ack = sender_socket.emit("message:send", {"conversation_id": conversation_id, "body": "hi", "client_id": "d-2"},
+                                 callback=True)
+    assert ack["ok"] and ack["message"]["seq"] == 2, ack
+    assert len(seen) <= DIRECT_SEND_STATEMENTS, "\n".join(seen)
+    assert seen[-1] == "COMMIT"
+    assert not any("JOIN memberships" in statement and "LIMIT" in statement for statement in seen), "\n".join(seen)
 
 
 def test_a_retried_plain_send_is_answered_with_the_first_message_and_stores_nothing(app, alice, bob,
