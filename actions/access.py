@@ -114,9 +114,9 @@ def access_conversation_for_posting(user: User, conversation_id: int) -> Members
     if membership.conversation.archived_at is not None:
         raise Forbidden("conversation_archived", "This conversation is archived: nobody can post.")
     if membership.conversation.kind == "direct":  # blocks and the other person's privacy
-        peer = _direct_peer(user, membership.conversation)
-        if peer is not None:
-            check_may_message_directly(user, peer, membership.conversation)
+        peer_id = direct_peer_id(membership.conversation, user.id)
+        if peer_id is not None:  # none: the user's notices conversation (archived: refused above)
+            check_may_message_directly(user, peer_id, membership.conversation)
     return membership
 
 
@@ -255,12 +255,6 @@ def access_conversation_picture(user: User, conversation_id: int) -> Conversatio
     if not (conversation.is_group and conversation.visibility == "public"):
         access_conversation(user, conversation_id)
     return conversation
-
-
-def _direct_peer(user: User, conversation: Conversation) -> User | None:
-    """The other person of a direct chat (its key names both)."""
-    other_id = direct_peer_id(conversation, user.id)
-    return db.session.get(User, other_id) if other_id is not None else None
 
 
 def direct_peer_id(conversation: Conversation, user_id: int) -> int | None:

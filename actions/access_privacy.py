@@ -61,21 +61,21 @@ def access_contact_request(user: User, request_id: int, *, recipient_only: bool)
     return request
 
 
-def check_may_message_directly(sender: User, recipient: User, conversation: Conversation | None = None) -> None:
-    """Whether `sender` may start (conversation None) or write in a direct chat with `recipient`.
+def check_may_message_directly(sender: User, recipient_id: int, conversation: Conversation | None = None) -> None:
+    """Whether `sender` may start (conversation None) or write in a direct chat with `recipient_id`.
     Blocks refuse both ways. A recipient who allows direct chats from contacts only is reached by
     their contacts, and in a chat they opened or wrote in themselves (as in Telegram, replying is
     consent): anyone else is refused `contacts_only` and can send a contact request instead."""
     blocks = set(db.session.execute(db.select(Block.blocker_id).where(
-        ((Block.blocker_id == sender.id) & (Block.blocked_id == recipient.id))
-        | ((Block.blocker_id == recipient.id) & (Block.blocked_id == sender.id)))).scalars())
+        ((Block.blocker_id == sender.id) & (Block.blocked_id == recipient_id))
+        | ((Block.blocker_id == recipient_id) & (Block.blocked_id == sender.id)))).scalars())
     if sender.id in blocks:
         raise Forbidden("user_blocked", "You blocked this person: unblock them to send a message.")
-    if recipient.id in blocks:
+    if recipient_id in blocks:
         raise Forbidden("cannot_message_user", "This person does not accept messages from you.")
-    if privacy_of(recipient.id).direct_chats == "everyone" or are_contacts(recipient.id, sender.id):
+    if privacy_of(recipient_id).direct_chats == "everyone" or are_contacts(recipient_id, sender.id):
         return
-    if conversation is not None and _took_part(recipient.id, conversation):
+    if conversation is not None and _took_part(recipient_id, conversation):
         return
     raise Forbidden("contacts_only", "This person accepts direct chats from their contacts only: "
                                      "send a contact request.")

@@ -33,7 +33,7 @@ def open_direct_conversation(user: User, other_user_id: int) -> DirectConversati
     existing = _find(key)
     if existing is not None:
         return DirectConversation(existing, created=False)
-    check_may_message_directly(user, other)  # starting one: blocks and the other's privacy decide
+    check_may_message_directly(user, other.id)  # starting one: blocks and the other's privacy decide
     # Both users may open the chat at the same moment: one insert wins, the other finds it.
     if not insert_unless_exists(Conversation, "direct_key", kind="direct", direct_key=key, visibility="private",
                                 created_by_id=user.id, description=""):

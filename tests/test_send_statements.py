@@ -26,10 +26,10 @@ from tests.query_count import statements
 # found by its unique client_id there, not by a lookup before each send), RELEASE; the sender's read
 # marker; the Web Push subscriptions of the other members; the COMMIT.
 SEND_STATEMENTS = 9
-# A direct chat adds its rules: the other person, blocks either way, their privacy (who may write to
-# them); and the other person again, by primary key, for the bzGhost gateway's packet (its `toUserName`:
-# the identity map holds rows weakly, so the access check's copy is gone by the commit).
-DIRECT_SEND_STATEMENTS = SEND_STATEMENTS + 4
+# A direct chat adds its rules: blocks either way and the other person's privacy (who may write to them;
+# the other person's id is the chat's key); and the other person, by primary key, for the bzGhost
+# gateway's packet (its `toUserName`).
+DIRECT_SEND_STATEMENTS = SEND_STATEMENTS + 3
 
 
 @pytest.fixture(params=ENGINES)
