@@ -100,7 +100,12 @@ def test_nothing_is_wider_than_a_phone(browser, live_server, operator, api_user,
     expect(chat.page.locator("#pane")).to_be_hidden()
     assert_fits(chat, "the conversation list")
     preview = row.locator(".conversation-preview")
-    assert preview.evaluate("(element) => element.scrollWidth > element.clientWidth")
+    # Waited for, as every expect() is: the row may be drawn again meanwhile (a presence or unread
+    # change), and a row being replaced has no width yet. Times out if the preview never overflows.
+    chat.page.wait_for_function(
+        "(selector) => { const element = document.querySelector(selector);"
+        " return element !== null && element.scrollWidth > element.clientWidth; }",
+        arg=f"#conversation-list .conversation[data-conversation-id='{group['id']}'] .conversation-preview")
     expect(preview).to_have_css("text-overflow", "ellipsis")
     for control in ("#logout-button", "#join-group-button", "#settings-link", "#new-group-button"):
         assert_whole_on_screen(chat.page.locator(control))
