@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 
+from events.admission import sending
 from events.unit_of_work import HeldEvents, begin_unit, finish_unit, in_unit
 
 
@@ -22,7 +23,8 @@ def init_app(app: Flask) -> None:
 def _open_unit() -> None:
     if _outside_units(request.endpoint):
         return
-    begin_unit(send=getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False))
+    with sending(getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False)):
+        begin_unit()  # a view marked @sends_a_message waits in the gate's senders' line
     g.held_events = HeldEvents().start()
 
 

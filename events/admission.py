@@ -162,12 +162,12 @@ def sends_a_message(view: Callable) -> Callable:
     return view
 
 
-def enter_unit(send: bool = False) -> None:
+def enter_unit() -> None:
     """Take a place for the unit of work opening now (events.unit_of_work), waiting in line if need be
-    (the senders' line if `send`, or inside `sending()`)."""
+    (the senders' line inside `sending()`)."""
     gate = current_app.extensions.get("unit_gate")
     if gate is not None:
-        gate.enter(send=send or _sending.get())
+        gate.enter(send=_sending.get())
 
 
 def leave_unit() -> None:

@@ -104,11 +104,10 @@ def atomic() -> Iterator[None]:
         leave_unit()
 
 
-def begin_unit(send: bool = False) -> None:
-    """Open a unit of work that a later `finish_unit` ends (for request hooks); `send`: it sends a
-    message (events.admission's senders' line)."""
+def begin_unit() -> None:
+    """Open a unit of work that a later `finish_unit` ends (for request hooks)."""
     session = db.session()
-    enter_unit(send)
+    enter_unit()
     session.info[DEPTH] = 1
 
 
