@@ -48,16 +48,22 @@ def sender_socket(request, app, alice, socket_client_for):
     socket.disconnect()
 
 
+def second_send(socket, conversation_id: int) -> tuple[dict, list[str]]:
+    """A warm-up send, then a second one: its ack and the statements it ran."""
+    first = socket.emit("message:send", {"conversation_id": conversation_id, "body": "warm up", "client_id": "w"},
+                        callback=True)
+    assert first["ok"], first
+    events(socket)
+    with statements() as seen:
+        ack = socket.emit("message:send", {"conversation_id": conversation_id, "body": "hi", "client_id": "c-2"},
+                          callback=True)
+    assert ack["ok"] and ack["message"]["seq"] == 2 and ack["message"]["body"] == "hi", ack
+    return ack, seen
+
+
 def test_a_plain_send_costs_at_most_its_statements(app, alice, bob, sender_socket):
     group_id = make_group(alice, "Team", [bob]).id
-    first = sender_socket.emit("message:send", {"conversation_id": group_id, "body": "warm up", "client_id": "w"},
-                               callback=True)
-    assert first["ok"], first
-    events(sender_socket)
-    with statements() as seen:
-        ack = sender_socket.emit("message:send", {"conversation_id": group_id, "body": "hi", "client_id": "c-2"},
-                                 callback=True)
-    assert ack["ok"] and ack["message"]["seq"] == 2 and ack["message"]["body"] == "hi", ack
+    ack, seen = second_send(sender_socket, group_id)
     assert len(seen) <= SEND_STATEMENTS, "\n".join(seen)
     assert seen[-1] == "COMMIT"
     # Rendered from the rows the send made: the message, its mentions and reactions are not read again.
@@ -71,15 +77,7 @@ def test_a_plain_send_costs_at_most_its_statements(app, alice, bob, sender_socke
 
 
 def test_a_direct_send_costs_its_rules_and_no_more(app, alice, bob, sender_socket):
-    conversation_id = open_direct_conversation(alice, bob.id).conversation.id
-    first = sender_socket.emit("message:send", {"conversation_id": conversation_id, "body": "warm up",
-                                                "client_id": "w"}, callback=True)
-    assert first["ok"], first
-    events(sender_socket)
-    with statements() as seen:
-        ack = sender_socket.emit("message:send", {"conversation_id": conversation_id, "body": "hi", "client_id": "d-2"},
-                                 callback=True)
-    assert ack["ok"] and ack["message"]["seq"] == 2, ack
+    _ack, seen = second_send(sender_socket, open_direct_conversation(alice, bob.id).conversation.id)
     assert len(seen) <= DIRECT_SEND_STATEMENTS, "\n".join(seen)
     assert seen[-1] == "COMMIT"
     assert not any("JOIN memberships" in statement and "LIMIT" in statement for statement in seen), "\n".join(seen)
