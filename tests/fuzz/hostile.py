@@ -10,6 +10,7 @@ optional fields read a falsy value as absent.
 from __future__ import annotations
 
 import json
+from functools import cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -44,19 +45,26 @@ NOT_INTEGERS = st.one_of(
 )
 
 
-def hostile_scalar() -> st.SearchStrategy:
-    return st.one_of(refused_text(), OUT_OF_RANGE_INTEGERS, NOT_INTEGERS, st.just(True))
+# Strategies are built once and drawn from many times: Hypothesis validates a strategy object the first
+# time it is drawn from, and for these nested ones that costs more than the request it generates.
+HOSTILE_SCALAR = st.one_of(refused_text(), OUT_OF_RANGE_INTEGERS, NOT_INTEGERS, st.just(True))
+HOSTILE_VALUE = st.one_of(HOSTILE_SCALAR, st.lists(HOSTILE_SCALAR, min_size=1, max_size=3),
+                          st.dictionaries(st.text(max_size=5), HOSTILE_SCALAR, min_size=1, max_size=3))
 
 
 def hostile_value() -> st.SearchStrategy:
     """A JSON value no field accepts (see the module's docstring)."""
-    scalar = hostile_scalar()
-    return st.one_of(scalar, st.lists(scalar, min_size=1, max_size=3),
-                     st.dictionaries(st.text(max_size=5), scalar, min_size=1, max_size=3))
+    return HOSTILE_VALUE
 
 
 def plausible(schema: dict, ids: list[int]) -> st.SearchStrategy:
     """A value the field might accept: the fields beside a hostile one, so that it is reached."""
+    return _plausible(json.dumps(schema, sort_keys=True), tuple(ids))
+
+
+@cache
+def _plausible(schema_text: str, ids: tuple[int, ...]) -> st.SearchStrategy:
+    schema, ids = json.loads(schema_text), list(ids)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     if schema.get("type") == "integer":
@@ -114,8 +122,13 @@ HOSTILE_TOKENS = st.text(min_size=1, max_size=300).filter(lambda text: "/" not i
 def hostile_query_value(schema: dict) -> st.SearchStrategy:
     """A query string value that a parameter of this schema refuses (query strings carry no
     surrogates: Werkzeug decodes invalid UTF-8 as U+FFFD)."""
+    return _hostile_query_value(schema.get("type") == "integer")
+
+
+@cache
+def _hostile_query_value(integer: bool) -> st.SearchStrategy:
     text = refused_text().filter(lambda value: not any(0xD800 <= ord(c) <= 0xDFFF for c in value))
-    if schema.get("type") != "integer":
+    if not integer:
         return text
     return st.one_of(
         text,

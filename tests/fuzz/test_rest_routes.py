@@ -38,50 +38,66 @@ def json_fields(operation: dict) -> dict:
     return content["application/json"]["schema"]["properties"] if "application/json" in content else {}
 
 
-@st.composite
-def hostile_request(draw, method: str, path: str, operation: dict, world: World) -> dict:
-    """One request with at least one hostile part; everything else as a real client would send it."""
-    parameters = operation.get("parameters", [])
-    path_names = [p["name"] for p in parameters if p["in"] == "path"]
-    query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
-    fields = json_fields(operation)
-    is_form = "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
-    public = operation.get("security") == []
-    attacks = ["path"] * bool(path_names) + ["credentials"] * (not public) + ["query"] * bool(query)
-    attacks += ["unreadable", "not_object", "fields"] * bool(fields) + ["form"] * is_form
-    attack = draw(st.sampled_from(attacks or ["junk"]))
+class Parts:
+    """The strategies one operation's requests are drawn from, built once for all of its cases."""
 
+    def __init__(self, operation: dict, world: World):
+        parameters = operation.get("parameters", [])
+        self.path_names = [p["name"] for p in parameters if p["in"] == "path"]
+        query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
+        self.fields = json_fields(operation)
+        is_form = "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+        public = operation.get("security") == []
+        attacks = ["path"] * bool(self.path_names) + ["credentials"] * (not public) + ["query"] * bool(query)
+        attacks += ["unreadable", "not_object", "fields"] * bool(self.fields) + ["form"] * is_form
+        self.attack = st.sampled_from(attacks or ["junk"])
+        self.path_name = st.sampled_from(self.path_names) if self.path_names else None
+        self.segment = {name: st.sampled_from(world.ids.get(name) or [1]) for name in self.path_names}
+        self.credentials = st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), min_size=1, max_size=80)
+        self.query_names = st.lists(st.sampled_from(sorted(query)), min_size=1, unique=True) if query else None
+        self.query_value = {name: hostile_query_value(schema) for name, schema in query.items()}
+        self.plausible = {name: plausible(schema, world.ids.get(name, [])) for name, schema in self.fields.items()}
+        self.hostile_names = (st.lists(st.sampled_from(sorted(self.fields)), min_size=1, unique=True)
+                              if self.fields else None)
+        self.form = st.binary(max_size=200)
+        self.form_type = st.sampled_from([
+            "multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/json",
+            "multipart/form-data; boundary=" + "b" * 80])
+        self.junk = st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2)
+
+
+@st.composite
+def hostile_request(draw, method: str, path: str, parts: Parts, world: World) -> dict:
+    """One request with at least one hostile part; everything else as a real client would send it."""
+    attack = draw(parts.attack)
     headers = {"Accept": "application/json"}
     headers.update(world.operator_headers if path.startswith(ADMIN) else world.alice_headers)
-    segments = {name: str(draw(st.sampled_from(world.ids.get(name) or [1]))) for name in path_names}
+    segments = {name: str(draw(parts.segment[name])) for name in parts.path_names}
     arguments: dict = {"headers": headers}
     if attack == "path":
-        name = draw(st.sampled_from(path_names))
+        name = draw(parts.path_name)
         segments[name] = draw(HOSTILE_TOKENS if name == "token" else HOSTILE_IDS)
     elif attack == "credentials":
-        headers["Authorization"] = "Bearer " + draw(st.text(st.characters(codec="latin-1", exclude_characters="\r\n"),
-                                                            min_size=1, max_size=80)).strip() + "x"
+        headers["Authorization"] = "Bearer " + draw(parts.credentials).strip() + "x"
     elif attack == "query":
-        names = draw(st.lists(st.sampled_from(sorted(query)), min_size=1, unique=True))
-        arguments["query_string"] = {name: draw(hostile_query_value(query[name])) for name in names}
+        names = draw(parts.query_names)
+        arguments["query_string"] = {name: draw(parts.query_value[name]) for name in names}
     elif attack == "unreadable":
-        sample = {name.rstrip("*"): draw(plausible(schema, world.ids.get(name, []))) for name, schema in fields.items()}
+        sample = {name.rstrip("*"): draw(strategy) for name, strategy in parts.plausible.items()}
         arguments.update(data=draw(unreadable_json(sample)), content_type="application/json")
     elif attack == "not_object":
         arguments.update(data=json.dumps(draw(NOT_OBJECTS)), content_type="application/json")
     elif attack == "fields":
-        hostile = draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, unique=True))
+        hostile = draw(parts.hostile_names)
         body = {name: draw(hostile_value()) for name in hostile}
-        for name in set(fields) - set(hostile):
+        for name in set(parts.fields) - set(hostile):
             if draw(st.booleans()):
-                body[name] = draw(plausible(fields[name], world.ids.get(name, [])))
+                body[name] = draw(parts.plausible[name])
         arguments.update(data=json.dumps(body), content_type="application/json")
     elif attack == "form":
-        arguments.update(data=draw(st.binary(max_size=200)), content_type=draw(st.sampled_from([
-            "multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/json",
-            "multipart/form-data; boundary=" + "b" * 80])))
+        arguments.update(data=draw(parts.form), content_type=draw(parts.form_type))
     else:  # nothing to attack: what a client may add is ignored
-        arguments["query_string"] = draw(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+        arguments["query_string"] = draw(parts.junk)
     url = path
     for name, segment in segments.items():
         url = url.replace("{" + name + "}", segment)
@@ -97,7 +113,7 @@ def test_a_route_refuses_hostile_input(app, world, faults, method, path, operati
     cases = []
 
     @FUZZ_SETTINGS
-    @given(request=hostile_request(method, path, operation, world))
+    @given(request=hostile_request(method, path, Parts(operation, world), world))
     def attack(request):
         faults.clear()  # each case answers for its own log
         attack_kind = request.pop("attack")

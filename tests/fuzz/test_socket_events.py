@@ -8,6 +8,7 @@ they come off the wire.
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import pytest
 from hypothesis import given
@@ -71,14 +72,18 @@ def test_every_client_event_is_fuzzed(app):
 
 
 def cursors(world: World, hostile: bool) -> st.SearchStrategy:
-    good = st.fixed_dictionaries({"conversation_id": st.sampled_from(world.ids["conversation_id"]),
+    return _cursors(tuple(world.ids["conversation_id"]), hostile)
+
+
+@cache  # built once, drawn from for every case: a new strategy object is validated again at its first draw
+def _cursors(conversation_ids: tuple[int, ...], hostile: bool) -> st.SearchStrategy:
+    good = st.fixed_dictionaries({"conversation_id": st.sampled_from(conversation_ids),
                                   "since": st.integers(0, 5)})
     if not hostile:
         return st.lists(good, max_size=3)
     bad = st.one_of(
         st.fixed_dictionaries({"conversation_id": hostile_value(), "since": st.integers(0, 5)}),
-        st.fixed_dictionaries({"conversation_id": st.sampled_from(world.ids["conversation_id"]),
-                               "since": hostile_value()}),
+        st.fixed_dictionaries({"conversation_id": st.sampled_from(conversation_ids), "since": hostile_value()}),
         hostile_value())
     return st.one_of(hostile_value(), st.tuples(st.lists(good, max_size=2), bad).map(lambda pair: pair[0] + [pair[1]]))
 
