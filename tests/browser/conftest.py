@@ -18,6 +18,11 @@ from tests.servers import PASSWORD, ChatUser
 expect.set_options(timeout=15_000)
 
 
+def conversation_selector(conversation_id: int) -> str:
+    """The CSS selector of a conversation's row in the chat's list."""
+    return f"#conversation-list .conversation[data-conversation-id='{conversation_id}']"
+
+
 @dataclass
 class ChatPage:
     """One logged-in browser tab on the chat page, with what it saw go wrong."""
@@ -57,7 +62,7 @@ class ChatPage:
         expect(self.page.locator("#connection-status")).to_have_attribute("data-state", state, timeout=20_000)
 
     def conversation(self, conversation_id: int):
-        return self.page.locator(f"#conversation-list .conversation[data-conversation-id='{conversation_id}']")
+        return self.page.locator(conversation_selector(conversation_id))
 
     def open(self, conversation_id: int) -> None:
         self.conversation(conversation_id).locator("button").click()

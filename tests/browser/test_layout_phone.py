@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, ChatPage
+from tests.browser.conftest import PASSWORD, ChatPage, conversation_selector
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, post, record_csp_violations
 from tests.conftest import DEVICES
 from tests.servers import ChatUser
@@ -105,7 +105,7 @@ def test_nothing_is_wider_than_a_phone(browser, live_server, operator, api_user,
     chat.page.wait_for_function(
         "(selector) => { const element = document.querySelector(selector);"
         " return element !== null && element.scrollWidth > element.clientWidth; }",
-        arg=f"#conversation-list .conversation[data-conversation-id='{group['id']}'] .conversation-preview")
+        arg=conversation_selector(group["id"]) + " .conversation-preview")
     expect(preview).to_have_css("text-overflow", "ellipsis")
     for control in ("#logout-button", "#join-group-button", "#settings-link", "#new-group-button"):
         assert_whole_on_screen(chat.page.locator(control))

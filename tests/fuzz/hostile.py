@@ -2,7 +2,7 @@
 causes of issue 11 (deep nesting, integers past 2^63, NaN/Infinity/1e999, lone surrogates) and
 their neighbours (control characters, wrong types, out-of-range ids and counters).
 
-Every value of `hostile_value()` is refused by every field of the API: by an integer or id field
+Every value of `HOSTILE_VALUE` is refused by every field of the API: by an integer or id field
 (not an integer, or out of range), a text field (not a string, or a refused character), a choice
 (not one of them) and a list of ids (not a list, or a bad id in it). It is never falsy, since
 optional fields read a falsy value as absent.
@@ -50,11 +50,6 @@ NOT_INTEGERS = st.one_of(
 HOSTILE_SCALAR = st.one_of(refused_text(), OUT_OF_RANGE_INTEGERS, NOT_INTEGERS, st.just(True))
 HOSTILE_VALUE = st.one_of(HOSTILE_SCALAR, st.lists(HOSTILE_SCALAR, min_size=1, max_size=3),
                           st.dictionaries(st.text(max_size=5), HOSTILE_SCALAR, min_size=1, max_size=3))
-
-
-def hostile_value() -> st.SearchStrategy:
-    """A JSON value no field accepts (see the module's docstring)."""
-    return HOSTILE_VALUE
 
 
 def plausible(schema: dict, ids: list[int]) -> st.SearchStrategy:

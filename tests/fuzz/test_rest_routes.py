@@ -18,9 +18,9 @@ from tests.fuzz.conftest import CASES, FUZZ_SETTINGS, World, is_documented
 from tests.fuzz.hostile import (
     HOSTILE_IDS,
     HOSTILE_TOKENS,
+    HOSTILE_VALUE,
     NOT_OBJECTS,
     hostile_query_value,
-    hostile_value,
     plausible,
     unreadable_json,
 )
@@ -89,7 +89,7 @@ def hostile_request(draw, method: str, path: str, parts: Parts, world: World) ->
         arguments.update(data=json.dumps(draw(NOT_OBJECTS)), content_type="application/json")
     elif attack == "fields":
         hostile = draw(parts.hostile_names)
-        body = {name: draw(hostile_value()) for name in hostile}
+        body = {name: draw(HOSTILE_VALUE) for name in hostile}
         for name in set(parts.fields) - set(hostile):
             if draw(st.booleans()):
                 body[name] = draw(parts.plausible[name])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from actions.validation import MAX_SAFE_INTEGER
 from extensions import socketio
 from tests.fuzz.conftest import CASES, FUZZ_SETTINGS, World, is_documented
-from tests.fuzz.hostile import NOT_OBJECTS, hostile_value, plausible, unreadable_json
+from tests.fuzz.hostile import HOSTILE_VALUE, NOT_OBJECTS, plausible, unreadable_json
 from tests.helpers import database_rows
 
 pytestmark = pytest.mark.fuzz
@@ -82,16 +82,16 @@ def _cursors(conversation_ids: tuple[int, ...], hostile: bool) -> st.SearchStrat
     if not hostile:
         return st.lists(good, max_size=3)
     bad = st.one_of(
-        st.fixed_dictionaries({"conversation_id": hostile_value(), "since": st.integers(0, 5)}),
-        st.fixed_dictionaries({"conversation_id": st.sampled_from(conversation_ids), "since": hostile_value()}),
-        hostile_value())
-    return st.one_of(hostile_value(), st.tuples(st.lists(good, max_size=2), bad).map(lambda pair: pair[0] + [pair[1]]))
+        st.fixed_dictionaries({"conversation_id": HOSTILE_VALUE, "since": st.integers(0, 5)}),
+        st.fixed_dictionaries({"conversation_id": st.sampled_from(conversation_ids), "since": HOSTILE_VALUE}),
+        HOSTILE_VALUE)
+    return st.one_of(HOSTILE_VALUE, st.tuples(st.lists(good, max_size=2), bad).map(lambda pair: pair[0] + [pair[1]]))
 
 
 def value(schema: dict, name: str, world: World, hostile: bool) -> st.SearchStrategy:
     if schema is CURSORS:
         return cursors(world, hostile)
-    return hostile_value() if hostile else plausible(schema, world.ids.get(name, []))
+    return HOSTILE_VALUE if hostile else plausible(schema, world.ids.get(name, []))
 
 
 @st.composite

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.hostile import hostile_value
+from tests.fuzz.hostile import HOSTILE_VALUE
 from tests.gateway.client import (
     JOIN,
     JOIN_RESPONSE,
@@ -73,7 +73,7 @@ def test_hostile_fields_are_refused_and_change_nothing(target, data):
     server, alice, group_id, logged_in = target
     command = data.draw(st.sampled_from(sorted(FIELDS)))
     field = data.draw(st.sampled_from(FIELDS[command]))
-    body = {**plausible_body(command, field, alice, group_id), field: data.draw(hostile_value())}
+    body = {**plausible_body(command, field, alice, group_id), field: data.draw(HOSTILE_VALUE)}
     client = GatewayClient(server.url) if command == LOGIN else logged_in  # a refused login closes
     try:
         answer = answer_to(client, command, body)
