@@ -6,6 +6,7 @@ back office's moderation queue and its lists of users and messages."""
 from __future__ import annotations
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
@@ -58,7 +59,14 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     assert_nothing_went_wrong(chat)
 
 
-def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, operator):
+def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, api_user, operator):
+    # The dashboard's every part has a row: a group with messages, and a suspended user, whose link
+    # stands beside the words of the badge "suspended until ..." (a link among text).
+    alice, bob = api_user("axo"), api_user("axs")
+    post(alice, group_with(alice, bob)["id"], "busy group")
+    suspended = requests.post(f"{operator.url}/api/admin/users/{bob.id}/suspend", headers=operator.headers,
+                              json={"until": "2099-03-01T12:00:00Z", "reason": "spam"}, timeout=10)
+    assert suspended.status_code == 200, suspended.text
     office = chat_page()
     office.page.goto(office.base_url + "/login")
     office.page.fill("#username", operator.username)
@@ -66,6 +74,7 @@ def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, o
     office.page.click("#login-form button[type=submit]")
     office.page.goto(office.base_url + "/admin/")
     expect(office.page.locator("#dashboard-numbers")).to_be_visible()
+    expect(office.page.locator("#recently-deactivated .badge").first).to_be_visible()
     assert axe_violations(office.page) == []
     for path in ("/admin/report/", "/admin/user/", "/admin/message/"):  # the moderation queue, two lists
         office.page.goto(office.base_url + path)
