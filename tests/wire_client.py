@@ -30,6 +30,16 @@ from urllib.parse import urlsplit
 import websocket
 
 
+def ready_to_read(sources: list, wait: float) -> list:
+    """The sources (anything with a `fileno()`) that have data within `wait` seconds. poll(), not
+    select(), which refuses descriptors past 1,023 (a long test session holds that many)."""
+    poller = select.poll()
+    by_descriptor = {source.fileno(): source for source in sources}
+    for descriptor in by_descriptor:
+        poller.register(descriptor, select.POLLIN)
+    return [by_descriptor[descriptor] for descriptor, _events in poller.poll(wait * 1000)]
+
+
 @dataclass
 class Frame:
     index: int  # place in the hub's arrival order
@@ -165,7 +175,7 @@ class WireSocket:
         return self.ws.sock.fileno()
 
     def readable(self) -> bool:
-        return self.connected and not self.paused and bool(select.select([self.ws.sock], [], [], 0)[0])
+        return self.connected and not self.paused and bool(ready_to_read([self.ws.sock], 0))
 
     def read(self) -> Frame | None:
         """Read one frame (the socket is readable); None for a ping or a websocket control frame."""
@@ -237,7 +247,7 @@ class RestCall:
         return self.raw.fileno()
 
     def readable(self) -> bool:
-        return self.request.answered_index is None and bool(select.select([self.raw], [], [], 0)[0])
+        return self.request.answered_index is None and bool(ready_to_read([self.raw], 0))
 
     def read(self) -> None:
         chunk = self.raw.recv(65536)
@@ -335,8 +345,7 @@ class WireHub:
         if not sources:
             time.sleep(wait)
             return
-        ready, _, _ = select.select(sources, [], [], wait)
-        for source in ready:
+        for source in ready_to_read(sources, wait):
             source.drain()  # also when reading another source drained it first (`_read_answers_first`)
 
     def close(self) -> None:
