@@ -68,7 +68,7 @@ def test_unsuspend_ends_it_early_and_a_deactivation_is_not_a_suspension(operator
     (NEXT_WEEK.isoformat(), "", "invalid_reason"),
     (NEXT_WEEK.isoformat(), "x" * 501, "invalid_reason"),
     (NEXT_WEEK.isoformat(), 12, "invalid_reason"),
-], ids=["no-date", "not-a-date", "past", "empty-reason", "long-reason", "reason-not-text"])  # the same names in every process
+], ids=["no-date", "not-a-date", "past", "empty-reason", "long-reason", "reason-not-text"])  # same in every process
 def test_bad_suspensions_change_nothing(operator, alice, until, reason, code):
     assert refused(suspend_user, operator, alice.id, until, reason) == (400, code)
 

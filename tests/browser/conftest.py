@@ -150,9 +150,11 @@ class Operator:
     def csrf_token(page: str) -> str:
         return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
-    def admin_api(self, path: str, body: dict) -> dict:
+    def admin_api(self, path: str, body: dict | None = None, status: int = 201) -> dict:
+        """POST to the operators' API (/api/admin) and check the answer's status: 201 for what it creates,
+        200 for an operation on an account (suspend, deactivate, reactivate)."""
         response = requests.post(self.url + "/api/admin" + path, json=body, headers=self.headers, timeout=10)
-        assert response.status_code == 201, response.text
+        assert response.status_code == status, response.text
         return response.json()
 
     def hide(self, message_id: int) -> None:

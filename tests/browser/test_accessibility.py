@@ -6,7 +6,6 @@ back office's moderation queue and its lists of users and messages."""
 from __future__ import annotations
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
@@ -64,9 +63,7 @@ def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, a
     # stands beside the words of the badge "suspended until ..." (a link among text).
     alice, bob = api_user("axo"), api_user("axs")
     post(alice, group_with(alice, bob)["id"], "busy group")
-    suspended = requests.post(f"{operator.url}/api/admin/users/{bob.id}/suspend", headers=operator.headers,
-                              json={"until": "2099-03-01T12:00:00Z", "reason": "spam"}, timeout=10)
-    assert suspended.status_code == 200, suspended.text
+    operator.admin_api(f"/users/{bob.id}/suspend", {"until": "2099-03-01T12:00:00Z", "reason": "spam"}, status=200)
     office = chat_page()
     office.page.goto(office.base_url + "/login")
     office.page.fill("#username", operator.username)

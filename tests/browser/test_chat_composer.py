@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
@@ -265,9 +264,7 @@ def test_a_deactivated_users_page_says_why_and_keeps_the_draft(chat_page, api_us
     account, group, alice = alone_in_a_group(chat_page, api_user)
     composer(alice).fill("a thought I must not lose")
 
-    deactivated = requests.post(f"{operator.url}/api/admin/users/{account.id}/deactivate", headers=operator.headers,
-                                timeout=10)
-    assert deactivated.status_code == 200, deactivated.text
+    operator.admin_api(f"/users/{account.id}/deactivate", status=200)
     notice = alice.page.locator("#session-ended")
     expect(notice).to_be_visible()
     expect(alice.page.locator("#session-ended-text")).to_have_text(
@@ -280,9 +277,7 @@ def test_a_deactivated_users_page_says_why_and_keeps_the_draft(chat_page, api_us
     assert alice.page.url == alice.base_url + f"/#c{group}"
     expect(composer(alice)).to_have_value("a thought I must not lose")
 
-    reactivated = requests.post(f"{operator.url}/api/admin/users/{account.id}/reactivate", headers=operator.headers,
-                                timeout=10)
-    assert reactivated.status_code == 200, reactivated.text
+    operator.admin_api(f"/users/{account.id}/reactivate", status=200)
     notice.get_by_role("link", name="Log in again").click()
     alice.log_in(account.username)
     alice.open(group)
@@ -294,10 +289,8 @@ def test_a_suspended_users_page_says_until_when_and_why(chat_page, api_user, ope
     account, group, alice = alone_in_a_group(chat_page, api_user)
     composer(alice).fill("see you next week")
 
-    suspended = requests.post(f"{operator.url}/api/admin/users/{account.id}/suspend", headers=operator.headers,
-                              json={"until": "2099-03-01T12:00:00Z", "reason": "Links posted in every group"},
-                              timeout=10)
-    assert suspended.status_code == 200, suspended.text
+    operator.admin_api(f"/users/{account.id}/suspend", {"until": "2099-03-01T12:00:00Z",
+                                                         "reason": "Links posted in every group"}, status=200)
     expect(alice.page.locator("#session-ended")).to_be_visible()
     text = alice.page.locator("#session-ended-text")
     expect(text).to_contain_text("An operator suspended your account, so you were signed out.")
