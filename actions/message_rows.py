@@ -1,5 +1,6 @@
-"""Messages read as row tuples, not ORM objects, for the reads every reconnecting client makes
-(issue 15, the reconnect storm: the conversation list's last messages, `sync`'s changes).
+"""Messages read as row tuples, not ORM objects, for the reads every client makes (issue 15: the
+conversation list's last messages and `sync`'s changes for the reconnect storm; history pages and one
+conversation's changes, `messages_where`, for the history benchmark).
 
 A message comes with its sender, its file and the message it quotes (with that one's sender and
 file) as columns of the same statement, outer-joined by primary key (`message_columns` and
@@ -12,9 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import NamedTuple
 
-from sqlalchemy import CompoundSelect, Row, Select, Table, bindparam, literal_column, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.sql import FromClause
 
 from extensions import db
@@ -138,6 +152,41 @@ def read_part(row_type, values: Iterator):
     """The next part of a row as `row_type`, or None when its outer join found nothing."""
     part = row_type._make(islice(values, len(row_type._fields)))
     return part if part[0] is not None else None
+
+
+class PageQuery(NamedTuple):
+    """A page of messages: the statement (messages_where) and the column its page is ordered by."""
+    statement: Select
+    order_by: str
+    descending: bool
+
+
+def messages_where(*criteria: ColumnElement, order_by: str, descending: bool = False) -> PageQuery:
+    """The messages matching `criteria` in the order of their column `order_by`, at most `limit` (a
+    parameter) of them, with their senders, files and quotes: for a statement built once, read by
+    read_page. The page is taken first (an index range and its LIMIT, in a subquery), then joined: with
+    the joins in the same SELECT, PostgreSQL's planner may read every row of a range it expects to be
+    small, hash-join them and sort (tests/test_query_plans.py)."""
+    column = MESSAGES.c[order_by]
+    page = (select(MESSAGES).where(*criteria).order_by(column.desc() if descending else column.asc())
+            .limit(bindparam("limit", type_=Integer)).subquery("page"))
+    parts = message_parts(page)
+    return PageQuery(join_message_parts(select(*message_columns(parts)).select_from(page), parts),
+                     order_by, descending)
+
+
+def read_page(query: PageQuery, parameters: dict, limit: int) -> tuple[list[MessageRow], bool]:
+    """Up to `limit` messages of a messages_where query, in its order, with their mentions and
+    reactions, and whether there were more. The subquery's LIMIT chose the rows; their order is put
+    here, from their own column, whatever plan joined them. What this unit changed through the ORM is
+    flushed first: a Core statement does not autoflush, and the page must show it as a query of the
+    models would."""
+    db.session.flush()
+    rows = db.session.execute(query.statement, {**parameters, "limit": limit + 1}).all()
+    messages = sorted((read_message(iter(row)) for row in rows), key=attrgetter(query.order_by),
+                      reverse=query.descending)
+    load_mentions_and_reactions(messages[:limit])
+    return messages[:limit], len(messages) > limit
 
 
 def load_mentions_and_reactions(messages: list[MessageRow]) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Integer, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.mentions import record_mentions
+from actions.message_rows import MESSAGES, MessageRow, PageQuery, messages_where, read_page
 from actions.rate_limits import RateLimited, limit_message_send
 from actions.receipts import read_own_message_unchecked
 from actions.typing import typing_ended_by_message
@@ -41,13 +41,13 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class MessagePage:
-    messages: list[Message]
+    messages: list[MessageRow]
     has_more: bool
 
 
 @dataclass(frozen=True)
 class ChangeSet:
-    messages: list[Message]  # ordered by revision
+    messages: list[MessageRow]  # ordered by revision
     revision: int  # pass back as `since` to continue
     has_more: bool
 
@@ -150,30 +150,43 @@ def delete_message(user: User, message_id: int) -> Message:
     return record_message_change_unchecked(message)
 
 
-# A page's senders in one query (those this session holds already are not asked for), not one
-# query per sender as their payloads read them: a page of a busy group has dozens.
-PAGE_SENDERS = selectinload(Message.sender)
+def _history_pages() -> dict[str, PageQuery]:
+    """A history page's statements, built once (issue 15): newest first (`before` a seq or not), or
+    oldest first `after` a seq; each a bounded range of the (conversation_id, seq) index."""
+    in_conversation = MESSAGES.c.conversation_id == bindparam("conversation_id", type_=Integer)
+    seq = MESSAGES.c.seq
+    return {"newest": messages_where(in_conversation, order_by="seq", descending=True),
+            "before": messages_where(in_conversation, seq < bindparam("before", type_=Integer), order_by="seq",
+                                     descending=True),
+            "after": messages_where(in_conversation, seq > bindparam("after", type_=Integer), order_by="seq")}
+
+
+HISTORY = _history_pages()
+# One conversation's changes after a revision, oldest change first: the (conversation_id, revision) index.
+CHANGES = messages_where(MESSAGES.c.conversation_id == bindparam("conversation_id", type_=Integer),
+                         MESSAGES.c.revision > bindparam("since", type_=Integer), order_by="revision")
 
 
 def message_history(user: User, conversation_id: int, before: int | None = None,
                     after: int | None = None, limit: int = 50) -> MessagePage:
-    """Keyset paging by seq: newest first (optionally `before` a seq), or oldest first `after` a seq."""
+    """Keyset paging by seq: newest first (optionally `before` a seq), or oldest first `after` a seq.
+    The messages are actions.message_rows.MessageRow: rows, not ORM objects (payloads read both)."""
     access_conversation(user, conversation_id)
-    statement = db.select(Message).where(Message.conversation_id == conversation_id)
-    if after is not None:
-        statement = statement.where(Message.seq > after).order_by(Message.seq.asc())
-    else:
-        if before is not None:
-            statement = statement.where(Message.seq < before)
-        statement = statement.order_by(Message.seq.desc())
-    rows = list(db.session.execute(statement.options(PAGE_SENDERS).limit(limit + 1)).scalars())
-    return MessagePage(messages=rows[:limit], has_more=len(rows) > limit)
+    return _history_page(conversation_id, before=before, after=after, limit=limit)
+
+
+def _history_page(conversation_id: int, before: int | None = None, after: int | None = None,
+                  limit: int = 50) -> MessagePage:
+    kind = "after" if after is not None else "before" if before is not None else "newest"
+    messages, has_more = read_page(HISTORY[kind], {"conversation_id": conversation_id, "before": before,
+                                                   "after": after}, limit)
+    return MessagePage(messages=messages, has_more=has_more)
 
 
 @dataclass(frozen=True)
 class MessageWindow:
-    messages: list[Message]  # oldest first, the target among them
-    target: Message
+    messages: list[MessageRow]  # oldest first, the target among them
+    target: MessageRow
     has_more_before: bool
     has_more_after: bool
 
@@ -182,31 +195,32 @@ def message_history_around(user: User, message_id: int, limit: int = 50) -> Mess
     """The history around one message (a reply's quote, a search result, a mention): up to
     `limit` messages, about half before it and the rest after, oldest first; near either end
     of the conversation the other side fills the window."""
-    target = access_message(user, message_id)
-    conversation_id, others = target.conversation_id, limit - 1
-    # Only the rows the window shows are read (not `limit - 1` each way): the newer half first, then
-    # the older side takes what it leaves; near the oldest end the newer side is read again, longer.
-    newer = message_history(user, conversation_id, after=target.seq, limit=others - others // 2)
-    older = message_history(user, conversation_id, before=target.seq, limit=others - len(newer.messages))
+    found = access_message(user, message_id)
+    conversation_id, seq, others = found.conversation_id, found.seq, limit - 1
+    # Only the rows the window shows are read (not `limit - 1` each way): the target with the newer half
+    # first, then the older side takes what that leaves; near the oldest end the newer side is read
+    # again, longer. The target is read with the others, as a row like theirs.
+    from_target = _history_page(conversation_id, after=seq - 1, limit=1 + others - others // 2)
+    if not from_target.messages or from_target.messages[0].id != message_id:  # its group deleted meanwhile
+        raise NotFound("message_not_found", "No such message.")
+    target, *newer_messages = from_target.messages
+    newer = MessagePage(messages=newer_messages, has_more=from_target.has_more)
+    older = _history_page(conversation_id, before=seq, limit=others - len(newer.messages))
     if newer.has_more and len(newer.messages) + len(older.messages) < others:
-        newer = message_history(user, conversation_id, after=target.seq, limit=others - len(older.messages))
+        newer = _history_page(conversation_id, after=seq, limit=others - len(older.messages))
     return MessageWindow(messages=[*reversed(older.messages), target, *newer.messages], target=target,
                          has_more_before=older.has_more, has_more_after=newer.has_more)
 
 
 def changes_since(user: User, conversation_id: int, since: int, limit: int = 100) -> ChangeSet:
-    """Every message created or changed after revision `since`, oldest change first."""
+    """Every message created or changed after revision `since`, oldest change first (MessageRows, as
+    message_history's; actions.resync.changes_since_each does the same for many conversations)."""
     access_conversation(user, conversation_id)
-    rows = list(db.session.execute(
-        db.select(Message).where(Message.conversation_id == conversation_id, Message.revision > since)
-        .options(PAGE_SENDERS).order_by(Message.revision.asc()).limit(limit + 1)
-    ).scalars())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    messages, has_more = read_page(CHANGES, {"conversation_id": conversation_id, "since": since}, limit)
     # The cursor comes from the rows read, never from a later look at the conversation:
     # a change committed in between would otherwise be skipped.
-    revision = rows[-1].revision if rows else since
-    return ChangeSet(messages=rows, revision=revision, has_more=has_more)
+    revision = messages[-1].revision if messages else since
+    return ChangeSet(messages=messages, revision=revision, has_more=has_more)
 
 
 def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
