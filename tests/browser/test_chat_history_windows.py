@@ -221,6 +221,30 @@ def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_use
     assert_nothing_went_wrong(alice)
 
 
+def test_a_jump_stays_on_its_message_when_an_image_loads_at_once(chat_page, api_user):
+    """A jump to a message already on the page scrolls to it; an image below that finishes loading
+    before the browser has told the page about that scroll (the next frame) must not take the reader
+    back to the newest messages. Found when a fresh-clone CI run on a loaded machine failed the test
+    above: the avatars of the page just loaded were still coming in."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(bob, alice_account)["id"]
+    original = post(bob, group, "the first one")
+    for number in range(45):  # one page (50) holds them all, the original far above the pane's bottom
+        post(bob, group, f"filler {number}")
+    post_reply(bob, group, "about that", original["id"])
+    read_all(alice_account, group)
+    alice = open_as(chat_page, alice_account, group)
+    target = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
+    expect(target).to_have_count(1)
+    expect(target).not_to_be_in_viewport()
+    alice.page.evaluate("""() => {
+        document.querySelector("#message-list .reply-quote").click();
+        document.querySelector("#message-list .message:last-child").dispatchEvent(new Event("load"));
+    }""")
+    expect(target).to_be_in_viewport()
+    assert_nothing_went_wrong(alice)
+
+
 def unfocus(chat):
     """Take the focus from the chat page for real: Playwright's focus emulation (every page focused)
     is turned off for it and another window of its browser is brought to the front."""

@@ -276,6 +276,9 @@ export class ThreadView {
     const item = this.elements.get(messageId);
     if (!item || !item.isConnected) return false;
     item.scrollIntoView({ block: "center" });
+    // Now, not at the scroll event (a frame later): an image below that finishes loading meanwhile
+    // would otherwise find the reader still following the newest and take them back there.
+    this.pinned = !this.thread?.detached && this.isNearBottom();
     item.classList.add("flash");
     setTimeout(() => item.classList.remove("flash"), 1600);
     return true;
