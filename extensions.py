@@ -9,6 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from blueprints.client_json import SocketJSON
+from realtime.text_packets import TextPacket
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -29,5 +30,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()  # i18n.init_app binds it with the project's language and time zone choice
-# Packets are read strictly: an unreadable payload is answered with invalid_payload, never a traceback.
-socketio = SocketIO(json=SocketJSON)
+# Packets are read strictly: an unreadable payload is answered with invalid_payload, never a traceback;
+# and written as JSON text only, never looked through for bytes (realtime.text_packets).
+socketio = SocketIO(json=SocketJSON, serializer=TextPacket)

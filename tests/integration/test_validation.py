@@ -52,6 +52,21 @@ def test_invalid_sends_are_refused_and_store_nothing(chat):
     assert [m["seq"] for m in history(alice, group_id)] == [1]  # no seq was used up by a refusal
 
 
+def test_bytes_from_a_client_are_refused_as_any_wrong_type_and_store_nothing(chat):
+    """Socket.IO clients send bytes as binary attachments (python-socketio here, the JS client the
+    same): the server still reads such events, though it never sends any (realtime.text_packets)."""
+    alice, alice_socket, bob_socket, group_id = chat
+    good = {"conversation_id": group_id, "body": "fine", "client_id": "fine-1"}
+    for payload, code in [(b"raw bytes", "invalid_payload"), ({**good, "body": b"fine"}, "invalid_body"),
+                          ({**good, "client_id": b"fine-1"}, "invalid_client_id"),
+                          ({**good, "conversation_id": b"1"}, "invalid_conversation_id")]:
+        ack = alice_socket.call("message:send", payload)
+        assert ack["ok"] is False and ack["error"]["code"] == code, (payload, ack)
+    assert history(alice, group_id) == []
+    settle(alice_socket, group_id, bob_socket)
+    assert [m["seq"] for m in history(alice, group_id)] == [1]
+
+
 def test_invalid_rest_sends_are_400_and_store_nothing(chat):
     alice, _, _, group_id = chat
     path = f"/conversations/{group_id}/messages"
