@@ -194,8 +194,12 @@ def get_message(message_id: int) -> Message:
     authorize, operators' actions check the operator first."""
     message = db.session.get(Message, message_id)
     if message is None:
-        raise NotFound("message_not_found", "No such message.")
+        raise no_such_message()
     return message
+
+
+def no_such_message() -> NotFound:
+    return NotFound("message_not_found", "No such message.")
 
 
 def access_own_message(user: User, message_id: int) -> Message:

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from actions.access import access_conversation, access_conversation_for_posting, access_message, access_own_message
+from actions.access import (
+    access_conversation,
+    access_conversation_for_posting,
+    access_message,
+    access_own_message,
+    no_such_message,
+)
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.mentions import record_mentions
 from actions.message_rows import MESSAGES, MessageRow, PageQuery, messages_where, read_page
@@ -202,7 +208,7 @@ def message_history_around(user: User, message_id: int, limit: int = 50) -> Mess
     # again, longer. The target is read with the others, as a row like theirs.
     from_target = _history_page(conversation_id, after=seq - 1, limit=1 + others - others // 2)
     if not from_target.messages or from_target.messages[0].id != message_id:  # its group deleted meanwhile
-        raise NotFound("message_not_found", "No such message.")
+        raise no_such_message()
     target, *newer_messages = from_target.messages
     newer = MessagePage(messages=newer_messages, has_more=from_target.has_more)
     older = _history_page(conversation_id, before=seq, limit=others - len(newer.messages))
