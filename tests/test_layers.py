@@ -31,7 +31,8 @@ def test_only_the_adapter_and_the_handlers_use_socketio():
     assert users == {"extensions.py", "app.py", "realtime/socketio_adapter.py", "blueprints/chat/events.py",
                      "blueprints/auth/qr_events.py",
                      "blueprints/chat/socket_support.py", "blueprints/chat/socket_queue.py",
-                     "realtime/room_index.py"}  # python-socketio's manager itself, its rooms indexed
+                     "realtime/room_index.py",  # python-socketio's manager itself, its rooms indexed
+                     "realtime/text_packets.py"}  # its packet class, JSON text only
 
 
 def test_the_domain_does_not_know_the_wire_format():
