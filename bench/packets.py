@@ -2,7 +2,7 @@
 looks through the data for bytes) and with realtime.text_packets.TextPacket (JSON text only): for
 the ack of a history page (50 messages, as `messages:history` answers) and for one `message:new`.
 
-    .venv/bin/python bench/packets.py [--repeats 7]
+    .venv/bin/python bench/packets.py [--repeats 7]          # or: bench/run.py packets
 
 One process, no server: the median µs per packet of `repeats` timings of each, a JSON line per
 figure, then a table with TextPacket ÷ Packet. See docs/benchmarks.md.
@@ -15,12 +15,16 @@ import statistics
 import sys
 import timeit
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from socketio.packet import ACK, EVENT, Packet  # noqa: E402
 
+from actions.message_rows import MessageRow, UserRow  # noqa: E402
 from blueprints.client_json import SocketJSON  # noqa: E402
+from models.time import utcnow  # noqa: E402
+from payloads import message_payload  # noqa: E402
 from realtime.text_packets import TextPacket  # noqa: E402
 
 
@@ -29,13 +33,16 @@ class LookingPacket(Packet):
 
 
 def message(number: int) -> dict:
-    """A message payload of the shape payloads.message_payload gives, with a mention and a reaction."""
-    return {"id": number, "conversation_id": 7, "seq": number, "revision": number,
-            "sender": {"id": 3, "username": "bob", "display_name": "Bob", "avatar_url": "/api/users/3/avatar?v=i12"},
-            "kind": "text", "body": "hello there " * 5, "attachment_id": None, "attachment": None,
-            "client_id": f"c-{number}", "created_at": "2026-12-03T21:00:00Z", "edited_at": None, "removed": False,
-            "removed_by": None, "reply_to": None, "mentions": [4], "mentions_all": False,
-            "reactions": [{"emoji": "👍", "count": 2, "user_ids": [1, 2]}], "system": None}
+    """A message as the server sends it (payloads.message_payload of a row as a history page reads it),
+    with a mention and a reaction."""
+    row = MessageRow(
+        id=number, conversation_id=7, sender_id=3, seq=number, revision=number, kind="text",
+        body="hello there " * 5, attachment_id=None, client_id=f"c-{number}",
+        created_at=utcnow(), edited_at=None, deleted_at=None, hidden_at=None,
+        reply_to_id=None, mentions_all=False, system_event=None, sender=UserRow(3, "bob", "Bob", None),
+        attachment=None, reply_to=None, mentions=[SimpleNamespace(user_id=4)],
+        reactions=[SimpleNamespace(emoji="👍", user_id=1), SimpleNamespace(emoji="👍", user_id=2)])
+    return message_payload(row)
 
 
 CASES = {

@@ -18,7 +18,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
-# name -> (script in bench/, what it measures); only scripts that exist (tests/bench/test_run_smoke.py)
+# name -> (script in bench/, what it measures); only scripts that exist
+# (tests/bench/test_node_smoke.py::test_run_lists_only_scenarios_that_exist)
 SCENARIOS = {
     "connect": ("connect.py", "authenticated connects/s and RSS per idle connection, beside the bare Flask-SocketIO "
                 "and bare Node servers"),
@@ -30,6 +31,7 @@ SCENARIOS = {
     "history": ("history.py", "history page, around and resync p50/p99 at 1,000,000 messages beside 1,000, "
                 "SQLite and PostgreSQL, and the conversation list of a member far behind"),
     "redis": ("redis_pair.py", "two instances over Redis against one: worker CPU per delivery and stored message"),
+    "packets": ("packets.py", "building an outgoing Socket.IO packet: python-socketio's Packet against TextPacket"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),
 }

@@ -199,16 +199,24 @@ def test_a_window_catches_up_after_a_reconnect(chat_page, long_chat):
     assert_nothing_went_wrong(alice)
 
 
-def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_user):
+def a_reply_to_the_first_message(chat_page, api_user, original_body: str, fillers: int,
+                                 delete_original: bool = False):
+    """Bob's first message, `fillers` more, then his reply quoting the first (deleted after, if asked);
+    Alice has read it all and opens the group. Answers her chat page and the first message."""
     alice_account, bob = api_user("al"), api_user("bob")
     group = group_with(bob, alice_account)["id"]
-    original = post(bob, group, "soon gone")
-    for number in range(80):
+    original = post(bob, group, original_body)
+    for number in range(fillers):
         post(bob, group, f"filler {number}")
     post_reply(bob, group, "about that", original["id"])
-    assert bob.api("DELETE", f"/messages/{original['id']}").ok
+    if delete_original:
+        assert bob.api("DELETE", f"/messages/{original['id']}").ok
     read_all(alice_account, group)
-    alice = open_as(chat_page, alice_account, group)
+    return open_as(chat_page, alice_account, group), original
+
+
+def test_a_quote_of_a_deleted_message_says_so_and_still_jumps(chat_page, api_user):
+    alice, original = a_reply_to_the_first_message(chat_page, api_user, "soon gone", 80, delete_original=True)
 
     quote = alice.page.locator("#message-list .reply-quote")
     expect(quote).to_have_text("message deleted")
@@ -226,14 +234,8 @@ def test_a_jump_stays_on_its_message_when_an_image_loads_at_once(chat_page, api_
     before the browser has told the page about that scroll (the next frame) must not take the reader
     back to the newest messages. Found when a fresh-clone CI run on a loaded machine failed the test
     above: the avatars of the page just loaded were still coming in."""
-    alice_account, bob = api_user("al"), api_user("bob")
-    group = group_with(bob, alice_account)["id"]
-    original = post(bob, group, "the first one")
-    for number in range(45):  # one page (50) holds them all, the original far above the pane's bottom
-        post(bob, group, f"filler {number}")
-    post_reply(bob, group, "about that", original["id"])
-    read_all(alice_account, group)
-    alice = open_as(chat_page, alice_account, group)
+    # One page (50) holds them all, the original far above the pane's bottom.
+    alice, original = a_reply_to_the_first_message(chat_page, api_user, "the first one", 45)
     target = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
     expect(target).to_have_count(1)
     expect(target).not_to_be_in_viewport()

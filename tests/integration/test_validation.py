@@ -19,8 +19,12 @@ def chat(register, connect):
     return alice, connect(alice), connect(bob), group_id
 
 
+def good_send(group_id: int) -> dict:
+    return {"conversation_id": group_id, "body": "fine", "client_id": "fine-1"}
+
+
 def bad_sends(group_id: int) -> list[tuple[object, str]]:
-    good = {"conversation_id": group_id, "body": "fine", "client_id": "fine-1"}
+    good = good_send(group_id)
     return [
         (["not", "an", "object"], "invalid_payload"),
         ("just a string", "invalid_payload"),
@@ -56,7 +60,7 @@ def test_bytes_from_a_client_are_refused_as_any_wrong_type_and_store_nothing(cha
     """Socket.IO clients send bytes as binary attachments (python-socketio here, the JS client the
     same): the server still reads such events, though it never sends any (realtime.text_packets)."""
     alice, alice_socket, bob_socket, group_id = chat
-    good = {"conversation_id": group_id, "body": "fine", "client_id": "fine-1"}
+    good = good_send(group_id)
     for payload, code in [(b"raw bytes", "invalid_payload"), ({**good, "body": b"fine"}, "invalid_body"),
                           ({**good, "client_id": b"fine-1"}, "invalid_client_id"),
                           ({**good, "conversation_id": b"1"}, "invalid_conversation_id")]:
