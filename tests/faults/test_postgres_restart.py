@@ -88,12 +88,14 @@ def test_sends_during_a_postgres_restart_fail_cleanly_and_are_stored_once_when_r
 
     try:
         started = time.monotonic()
-        restarted = False
-        while time.monotonic() < started + SECONDS:
-            if not restarted and time.monotonic() >= started + RESTART_AT * SECONDS:
-                postgres.restart(DOWN_SECONDS)  # the clients wait meanwhile: their sends are in flight
-                restarted = True
-            step(writing=True)
+        restart = None
+        with ThreadPoolExecutor(1) as background:
+            while time.monotonic() < started + SECONDS:
+                if restart is None and time.monotonic() >= started + RESTART_AT * SECONDS:
+                    # the clients go on sending while the server stops, stays down and starts again
+                    restart = background.submit(postgres.restart, DOWN_SECONDS)
+                step(writing=True)
+            restart.result()
         deadline = time.monotonic() + 30
         while any(unsent) or any(in_flight):
             assert time.monotonic() < deadline, "sends still unacknowledged"
