@@ -7,11 +7,11 @@ import pytest
 
 from extensions import socketio
 from tests.clients import IsolatedSocketClient
-from tests.database_apps import build_migrated_sqlite, sqlite_copy, testing_app
+from tests.database_apps import sqlite_copy, testing_app
 from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import events
 from tests.receivers import smtp_inbox
-from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket, own_server
+from tests.servers import CHAT_EVENTS, ChatUser, RecordingSocket, migrated_sqlite_file, own_server
 
 
 @pytest.fixture
@@ -21,9 +21,10 @@ def app_settings():
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory):
-    """A SQLite file the real migrations built, once per session: each `app` works on a copy."""
-    return build_migrated_sqlite(tmp_path_factory.mktemp("migrated"))
+def migrated_sqlite():
+    """A SQLite file the real migrations built, once per test process: each `app` works on a copy,
+    as do the live servers on SQLite (tests/servers.py)."""
+    return migrated_sqlite_file()
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,9 @@ def sockets(request, alice, bob, carol, socket_client_for):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """gunicorn + gevent serving wsgi:app on SQLite, shared by the session's integration tests."""
-    yield from own_server(tmp_path_factory, "live")
+    """gunicorn + gevent serving wsgi:app on SQLite, shared by the session's integration tests; its
+    database migrated by `flask db upgrade` as scripts/serve does it (the other servers' are copies)."""
+    yield from own_server(tmp_path_factory, "live", migrate_with_cli=True)
 
 
 @pytest.fixture

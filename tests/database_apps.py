@@ -24,6 +24,7 @@ from app import create_app
 from config import normalize_database_url
 from extensions import db
 from tests.clients import IsolatedClient
+from tests.url_builders import share_url_builders
 
 ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
 _database_numbers = itertools.count(1)
@@ -32,6 +33,7 @@ _database_numbers = itertools.count(1)
 # Tests make users and messages by the hundred: these two limits are off unless a test sets them
 # (tests/test_send_rate.py, tests/integration/test_abuse_limits.py). Every other limit is on.
 UNLIMITED_SENDS_AND_SIGNUPS = {"SEND_PER_MINUTE": 0, "REGISTRATIONS_PER_HOUR": 0}
+share_url_builders()  # an app per test: each URL rule's builders compiled once (tests/url_builders.py)
 
 
 def testing_app(database_uri: str, tmp_path: Path, settings: Mapping[str, object] | None = None) -> Flask:

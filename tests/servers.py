@@ -2,12 +2,16 @@
 free 127.0.0.1 port, with its own database and job consumer, started and stopped by the fixtures."""
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -88,6 +92,17 @@ class JobConsumer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+@functools.cache
+def migrated_sqlite_file() -> Path:
+    """A SQLite file the real migrations built (tests/database_apps.py), once per test process, in a
+    folder removed when the process ends; live servers on SQLite start on copies of it."""
+    from tests.database_apps import build_migrated_sqlite
+
+    folder = Path(tempfile.mkdtemp(prefix="switchboard-migrated-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return build_migrated_sqlite(folder)
+
+
 @dataclass
 class LiveServer:
     """One gunicorn instance, and its job consumer as scripts/serve runs them (`jobs=False`: none).
@@ -128,7 +143,17 @@ class LiveServer:
         environment.update(self.env)
         return environment
 
-    def migrate(self) -> None:
+    def migrate(self, with_cli: bool = False) -> None:
+        """The database at its latest revision. A new SQLite file is a copy of the one the real
+        migrations built once in this test process (`migrated_sqlite_file`: a copy takes a millisecond,
+        the command a few seconds); any other database, or `with_cli`, gets `flask db upgrade`, as
+        scripts/serve runs it."""
+        url = self.environment()["DATABASE_URL"]
+        database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+        if database is not None and not database.exists() and not with_cli:
+            database.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(migrated_sqlite_file(), database)
+            return
         subprocess.run([str(VENV_BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=self.environment(),
                        check=True, capture_output=True)
 
@@ -181,11 +206,12 @@ class LiveServer:
         return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
 
 
-def own_server(tmp_path_factory, name: str, *, jobs: bool = True, env: dict | None = None) -> Iterator[LiveServer]:
+def own_server(tmp_path_factory, name: str, *, jobs: bool = True, env: dict | None = None,
+               migrate_with_cli: bool = False) -> Iterator[LiveServer]:
     """A fixture's body (`yield from own_server(...)`): a migrated gunicorn of its own in a new folder
     `name`, with its job consumer unless `jobs=False` and the settings `env`, stopped after."""
     server = LiveServer(tmp_path_factory.mktemp(name), env=env or {}, jobs=jobs)
-    server.migrate()
+    server.migrate(with_cli=migrate_with_cli)
     yield server.start()
     server.stop()
 
