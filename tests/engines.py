@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.servers import free_port, wait_for
+from tests.servers import free_port, terminate, wait_for
 
 PG_BIN_CANDIDATES = [*sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True), "/usr/local/bin", "/usr/bin"]
 
@@ -101,9 +101,7 @@ class PostgresServer:
     def restart(self, down_seconds: float = 0.0) -> None:
         """Stop the server (fast shutdown: open connections cut), then start it again on the same data
         and port after `down_seconds`."""
-        subprocess.run(self._run([_pg_tool("pg_ctl"), "stop", "-m", "fast", "-D", str(self.datadir)]), check=True,
-                       capture_output=True)
-        self.process.wait(timeout=30)
+        self._fast_shutdown()
         time.sleep(down_seconds)
         self._serve()
 
@@ -118,13 +116,19 @@ class PostgresServer:
                                capture_output=True)
         return check.returncode == 0
 
+    def _fast_shutdown(self) -> None:
+        """pg_ctl's fast shutdown: open connections are cut, and the server is gone when it returns."""
+        subprocess.run(self._run([_pg_tool("pg_ctl"), "stop", "-m", "fast", "-D", str(self.datadir)]), check=True,
+                       capture_output=True)
+        self.process.wait(timeout=30)
+
     def stop(self) -> None:
+        """A fast shutdown. (A SIGTERM is a smart one, which waits for the clients to leave: a test's pool
+        never does, and `runuser` killed the server after 2 s.)"""
         if self.process is not None:
-            self.process.terminate()
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self._fast_shutdown()
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                terminate(self.process, timeout=15)
             self.process = None
         shutil.rmtree(self.workdir, ignore_errors=True)
