@@ -79,7 +79,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     install_unit_of_work(db.session.session_factory.class_)
     init_unit_gate(app)  # at most DATABASE_UNITS_AT_ONCE units of work use the database at once
     app.extensions["events"] = Dispatcher()

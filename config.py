@@ -70,6 +70,17 @@ def _compression(value: str) -> str | int:
     return int(value)
 
 
+def _seconds(value: str, name: str) -> float:
+    """A duration in seconds: a number, 0 or more."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise RuntimeError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
+    return seconds
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -92,8 +103,12 @@ class BaseConfig:
             get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'switchboard.db'}"
         )
         # hide_parameters: a failing statement's error (logged) never shows its values: message bodies, hashes.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
+        # A pooled PostgreSQL connection given back this long ago or more is checked (SELECT 1) before
+        # it is used again (models.database.ping_when_idle); SQLite's connections never go away.
+        self.DATABASE_PING_AFTER_IDLE_SECONDS = _seconds(get("DATABASE_PING_AFTER_IDLE_SECONDS") or "1",
+                                                         "DATABASE_PING_AFTER_IDLE_SECONDS")
         # Units of work (requests, socket events, jobs) using the database at once; the others wait in line
         # (events.admission). As many as the pool has connections; 0 = no gate (SQLite's default).
         self.DATABASE_UNITS_AT_ONCE = units_at_once(self.SQLALCHEMY_DATABASE_URI, self.SQLALCHEMY_ENGINE_OPTIONS,

@@ -339,6 +339,22 @@ def test_every_setting_is_in_env_example_and_the_configuration_doc():
     assert sorted(settings_read() - in_example) == []
 
 
+def test_pooled_connections_are_pinged_after_a_second_idle_by_default(tmp_path):
+    settings = load_config(str(tmp_path), production(tmp_path, DATABASE_URL="postgresql://u:p@db/switchboard"))
+    assert settings.DATABASE_PING_AFTER_IDLE_SECONDS == 1.0
+    assert "pool_pre_ping" not in settings.SQLALCHEMY_ENGINE_OPTIONS  # models.database.ping_when_idle instead
+    settings = load_config(str(tmp_path), production(tmp_path, DATABASE_PING_AFTER_IDLE_SECONDS=" 0.25"))
+    assert settings.DATABASE_PING_AFTER_IDLE_SECONDS == 0.25
+    settings = load_config(str(tmp_path), production(tmp_path, DATABASE_PING_AFTER_IDLE_SECONDS=""))
+    assert settings.DATABASE_PING_AFTER_IDLE_SECONDS == 1.0  # empty, as in .env.example's blanks: the default
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan", "inf"])
+def test_a_ping_delay_that_is_not_seconds_is_refused_at_startup(tmp_path, value):
+    with pytest.raises(RuntimeError, match="DATABASE_PING_AFTER_IDLE_SECONDS must be a number of seconds, 0 or more"):
+        load_config(str(tmp_path), production(tmp_path, DATABASE_PING_AFTER_IDLE_SECONDS=value))
+
+
 @pytest.mark.parametrize(("value", "expected"), [("1024", 1024), ("0", 0), ("off", "off"), (" OFF ", "off")])
 def test_websocket_compression_is_off_or_a_size(tmp_path, value, expected):
     settings = load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))

@@ -1,7 +1,7 @@
 """PostgreSQL restarted while clients send, on one gunicorn: sends in flight fail with an
 `unavailable` ack (every event gets its ack), nothing is stored half; the client sends again
 with the same client_id until one is acknowledged, and the pool's dead connections are replaced
-(`pool_pre_ping`) without restarting the worker. Every message is stored exactly once.
+(models.database.ping_when_idle) without restarting the worker. Every message is stored exactly once.
 
 The pool exhausted (every connection taken past its timeout) answers `unavailable` too, never
 silence: a socket event's ack, a socket's connect (refused with the code) and a REST request (503).
