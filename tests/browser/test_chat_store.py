@@ -49,6 +49,54 @@ def test_a_list_asked_for_before_an_event_does_not_undo_it(run):
     assert result == {"gone": [], "ids": [1, 3], "lastSeq": 4}
 
 
+def test_a_list_made_before_a_live_message_keeps_the_message_counted(run):
+    # The list asked for on connect, answered after a message that arrived live meanwhile (a CI run
+    # of tests/browser/test_chat_page.py lost the second tab's badge this way).
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        const listed = { id: 1, kind: "group", name: "g", last_seq: 2, unread_count: 0, unread_mentions: 0,
+                         membership: { last_read_seq: 2 } };
+        store.upsert(listed);
+        const askedAt = store.mark();
+        store.noteMessage({ ...message(3, 3, 3), sender: { id: 2 }, mentions: [1] }, { counted: true });
+        store.replaceAll([listed], askedAt);
+        const conversation = store.get(1);
+        return { unread: conversation.unread_count, mentions: conversation.unread_mentions,
+                 lastSeq: conversation.last_seq, last: conversation.last_message.id };
+    """)
+    assert result == {"unread": 1, "mentions": 1, "lastSeq": 3, "last": 3}
+
+
+def test_a_list_made_before_a_read_elsewhere_does_not_bring_the_badge_back(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        const listed = { id: 1, kind: "group", name: "g", last_seq: 3, unread_count: 1,
+                         membership: { last_read_seq: 2, role: "member" } };
+        store.upsert(listed);
+        const askedAt = store.mark();
+        store.noteRead(1, 3);  // read in another tab: conversation:read
+        store.replaceAll([listed], askedAt);
+        const conversation = store.get(1);
+        return { unread: conversation.unread_count, read: conversation.membership.last_read_seq,
+                 role: conversation.membership.role };
+    """)
+    assert result == {"unread": 0, "read": 3, "role": "member"}
+
+
+def test_a_newer_list_still_sets_the_unread_count(run):
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        const listed = (lastSeq, unread, read) => ({ id: 1, kind: "group", name: "g", last_seq: lastSeq,
+                                                     unread_count: unread, membership: { last_read_seq: read } });
+        store.upsert(listed(3, 1, 2));
+        store.upsert(listed(3, 0, 3));
+        const readHere = store.get(1).unread_count;
+        store.upsert(listed(6, 2, 3));  // two of the three after the read position: one was removed
+        return { readHere, newer: store.get(1).unread_count };
+    """)
+    assert result == {"readHere": 0, "newer": 2}
+
+
 def test_unread_counts_follow_messages_and_reads(run):
     result = run("""
         const store = new ConversationStore({ id: 1 });

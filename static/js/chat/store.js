@@ -13,6 +13,28 @@ function newerMessage(first, second) {
   return (first.revision || 0) > (second.revision || 0) ? first : second;
 }
 
+/**
+ * What a conversation payload made before the page's live updates cannot undo (the list asked for
+ * on connect, answered after a message or a read arrived live): read positions only move forward,
+ * and a snapshot behind the page's last_seq did not count the messages after it, which were counted
+ * as they came (noteMessage). Never more unread than there are messages after the read position.
+ */
+function keepLiveCounts(merged, existing, incoming) {
+  const readBefore = existing.membership?.last_read_seq || 0;
+  if (merged.membership && readBefore > (merged.membership.last_read_seq || 0)) {
+    merged.membership = { ...merged.membership, last_read_seq: readBefore };
+  }
+  if ("unread_count" in incoming && (incoming.last_seq || 0) < (existing.last_seq || 0)) {
+    merged.unread_count = Math.max(merged.unread_count || 0, existing.unread_count || 0);
+    merged.unread_mentions = Math.max(merged.unread_mentions || 0, existing.unread_mentions || 0);
+  }
+  const read = merged.membership?.last_read_seq;
+  if (typeof read === "number") {
+    merged.unread_count = Math.min(merged.unread_count || 0, Math.max(0, (merged.last_seq || 0) - read));
+    merged.unread_mentions = Math.min(merged.unread_mentions || 0, merged.unread_count);
+  }
+}
+
 /** The user's conversations, as the sidebar shows them. */
 export class ConversationStore {
   constructor(me) {
@@ -68,6 +90,7 @@ export class ConversationStore {
       merged.last_seq = Math.max(existing.last_seq || 0, incoming.last_seq || 0);
       merged.last_revision = Math.max(existing.last_revision || 0, incoming.last_revision || 0);
       if (activity(existing) > activity(incoming)) merged.last_message_at = existing.last_message_at;
+      keepLiveCounts(merged, existing, incoming);
     }
     if (merged.kind === "group" && incoming.name) merged.title = incoming.name;
     this.conversations.set(incoming.id, merged);
