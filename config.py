@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import functools
 import logging
+import math
 import os
 import re
 import secrets
@@ -75,8 +76,8 @@ def _seconds(value: str, name: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        seconds = -1.0
-    if not seconds >= 0 or seconds == float("inf"):
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
         raise RuntimeError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
     return seconds
 

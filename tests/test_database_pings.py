@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, exc, text
 
 from config import normalize_database_url
-from models.database import ping_when_idle
+from models.database import is_unavailable, ping_when_idle
 
 
 @pytest.fixture
@@ -96,8 +96,6 @@ def test_every_use_is_pinged_at_zero(engine_pinging_after, database_url):
 
 
 def test_a_connection_dropped_within_the_delay_fails_once_as_unavailable(engine_pinging_after, database_url):
-    from models.database import is_unavailable
-
     engine = engine_pinging_after(60)
     dropped = backend_pid(engine)
     drop_from_the_server(database_url, dropped)

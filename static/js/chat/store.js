@@ -17,7 +17,7 @@ function newerMessage(first, second) {
  * What a conversation payload made before the page's live updates cannot undo (the list asked for
  * on connect, answered after a message or a read arrived live): read positions only move forward,
  * and a snapshot behind the page's last_seq did not count the messages after it, which were counted
- * as they came (noteMessage). Never more unread than there are messages after the read position.
+ * as they came (noteMessage).
  */
 function keepLiveCounts(merged, existing, incoming) {
   const readBefore = existing.membership?.last_read_seq || 0;
@@ -29,10 +29,14 @@ function keepLiveCounts(merged, existing, incoming) {
     merged.unread_mentions = Math.max(merged.unread_mentions || 0, existing.unread_mentions || 0);
   }
   const read = merged.membership?.last_read_seq;
-  if (typeof read === "number") {
-    merged.unread_count = Math.min(merged.unread_count || 0, Math.max(0, (merged.last_seq || 0) - read));
-    merged.unread_mentions = Math.min(merged.unread_mentions || 0, merged.unread_count);
-  }
+  if (typeof read === "number") capUnreadAt(merged, read);
+}
+
+/** No more unread (nor unread mentions) than there are messages after the read position `seq`. */
+function capUnreadAt(conversation, seq) {
+  const left = Math.max(0, (conversation.last_seq || 0) - seq);
+  conversation.unread_count = Math.min(conversation.unread_count || 0, left);
+  conversation.unread_mentions = Math.min(conversation.unread_mentions || 0, conversation.unread_count);
 }
 
 /** The user's conversations, as the sidebar shows them. */
@@ -152,8 +156,6 @@ export class ConversationStore {
     const conversation = this.conversations.get(conversationId);
     if (!conversation) return;
     conversation.membership = { ...(conversation.membership || {}), last_read_seq: seq };
-    const left = Math.max(0, (conversation.last_seq || 0) - seq);
-    conversation.unread_count = Math.min(conversation.unread_count || 0, left);
-    conversation.unread_mentions = Math.min(conversation.unread_mentions || 0, conversation.unread_count);
+    capUnreadAt(conversation, seq);
   }
 }
