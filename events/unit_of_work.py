@@ -205,14 +205,15 @@ class HeldEvents:
 class PreparedBatch:
     """One commit's facts, rendered by every adapter, waiting to be delivered. Its message
     revisions are held in the dispatcher's `unreleased` from before the COMMIT until they are
-    delivered or rolled back (events.unreleased says why)."""
+    delivered or rolled back (events.unreleased says why); `for_a_transport`: held until a
+    transport has answered (`HeldEvents`), so other processes are told of the hold too."""
 
-    def __init__(self, dispatcher, prepared: list, facts: list[Fact]) -> None:
+    def __init__(self, dispatcher, prepared: list, facts: list[Fact], for_a_transport: bool = False) -> None:
         self._dispatcher = dispatcher
         self._prepared = prepared
         self._revisions = [(fact.conversation_id, fact.revision) for fact in facts
                            if isinstance(fact, MessageCreated | MessageChanged)]
-        dispatcher.unreleased.hold(self._revisions)
+        dispatcher.unreleased.hold(self._revisions, for_a_transport)
 
     def deliver(self) -> None:
         try:
@@ -245,7 +246,8 @@ def _prepare(session: Session) -> None:
         dispatcher = current_app.extensions["events"]
         session.flush()
         with _rows_kept(session):
-            session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts), facts)
+            session.info[PREPARED] = PreparedBatch(dispatcher, dispatcher.prepare(facts), facts,
+                                                   for_a_transport=_holder.get() is not None)
 
 
 @contextlib.contextmanager

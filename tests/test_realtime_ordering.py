@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from events.unreleased import HELD_AT_MOST, UnreleasedRevisions
 from realtime.ordering import RevisionOrder
 
@@ -147,17 +149,21 @@ class Releases:
     waits, and at the wait numbered `at` the revision held here is let go of and released (offered)."""
 
     def __init__(self, unreleased: UnreleasedRevisions, clock: list[float], turn: float,
-                 held: int | None = None, at: int | None = None) -> None:
+                 held: int | None = None, at: int | None = None, elsewhere: bool = False) -> None:
         self.unreleased, self.clock, self.turn, self.held, self.at, self.waits = unreleased, clock, turn, held, at, 0
+        self.elsewhere = elsewhere  # held by another process: its frame arriving over the bus lets go of it
         self.order: RevisionOrder | None = None
         if held is not None:
-            unreleased.hold([(1, held)])
+            (unreleased.held_elsewhere if elsewhere else unreleased.hold)([(1, held)])
 
     def sleep(self, _seconds) -> None:
         self.waits += 1
         self.clock[0] += self.turn
         if self.waits == self.at:
-            self.unreleased.let_go([(1, self.held)])
+            if self.elsewhere:
+                self.unreleased.arrived(1, self.held)
+            else:
+                self.unreleased.let_go([(1, self.held)])
             self.order.offer(1, self.held, f"r{self.held}")
 
 
@@ -173,15 +179,18 @@ def held_order(releases: Releases):
     return releases.order, sent, reads, clock
 
 
-def releases_of(held: int, turn: float = 0.25, at: int | None = None) -> tuple[Releases, list[float]]:
+def releases_of(held: int, turn: float = 0.25, at: int | None = None,
+                elsewhere: bool = False) -> tuple[Releases, list[float]]:
     now = [0.0]
-    return Releases(UnreleasedRevisions(clock=lambda: now[0]), now, turn, held, at), now
+    return Releases(UnreleasedRevisions(clock=lambda: now[0]), now, turn, held, at, elsewhere), now
 
 
-def test_a_missing_revision_committed_here_and_still_held_is_waited_for_not_read():
-    # Revision 2's author has not got its ack yet (its events are held); revision 3 was released.
-    # Reading 2 from the database would send it to everyone before its author had the answer.
-    releases, _now = releases_of(held=2, at=8)
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["here", "elsewhere"])
+def test_a_missing_revision_committed_and_still_held_is_waited_for_not_read(elsewhere):
+    # Revision 2's author has not got its ack yet (its events are held, here or by another process,
+    # which its frame arriving over the bus ends); revision 3 was released. Reading 2 from the
+    # database would send it to everyone before its author had the answer.
+    releases, _now = releases_of(held=2, at=8, elsewhere=elsewhere)
     order, sent, reads, clock = held_order(releases)
     order.offer(1, 1, "r1")
     order.offer(1, 3, "r3")
@@ -189,8 +198,10 @@ def test_a_missing_revision_committed_here_and_still_held_is_waited_for_not_read
     assert reads == [] and sent == ["r1", "r2", "r3"]
 
 
-def test_a_revision_held_here_past_the_longest_hold_is_read_all_the_same():
-    releases, now = releases_of(held=2)  # never let go of (a batch that was never delivered)
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["here", "elsewhere"])
+def test_a_revision_held_past_the_longest_hold_is_read_all_the_same(elsewhere):
+    # never let go of (a batch that was never delivered; a holder that died before releasing it)
+    releases, now = releases_of(held=2, elsewhere=elsewhere)
     order, sent, reads, clock = held_order(releases)
     order.offer(1, 1, "r1")
     order.offer(1, 3, "r3")
@@ -214,3 +225,17 @@ def test_unreleased_revisions_are_told_per_conversation_and_range():
     assert not unreleased.held_between(1, 6, 9) and not unreleased.held_between(3, 1, 9)
     unreleased.let_go([(1, 5)])
     assert not unreleased.held_between(1, 1, 5) and unreleased.held_between(2, 1, 9)
+
+
+def test_revisions_held_elsewhere_are_waited_for_until_a_frame_of_theirs_arrives_or_the_longest_hold():
+    now = [0.0]
+    unreleased = UnreleasedRevisions(clock=lambda: now[0])
+    unreleased.held_elsewhere([[1, 5], [1, 6], [2, 7]])  # as a notice from the bus carries them
+    assert unreleased.held_between(1, 5, 5) and unreleased.held_between(2, 1, 9)
+    unreleased.arrived(1, 5)
+    assert not unreleased.held_between(1, 5, 5) and unreleased.held_between(1, 1, 9)
+    unreleased.hold([(2, 7)])  # here too: one of them let go of leaves the other
+    unreleased.let_go([(2, 7)])
+    assert unreleased.held_between(2, 7, 7)
+    now[0] = HELD_AT_MOST
+    assert not unreleased.held_between(1, 6, 6) and not unreleased.held_between(2, 7, 7)

@@ -134,6 +134,28 @@ def test_a_held_revision_is_known_as_unreleased_until_it_is_delivered(app, alice
     assert not unreleased.held_between(group.id, 1, 1) and captured_events
 
 
+def test_other_processes_are_told_of_a_revision_held_for_a_transport_before_its_commit(app, alice, group):
+    # Several processes (realtime.held_elsewhere): their reorder buffers must hear of the hold before any
+    # later revision of the conversation, which cannot commit before this one has.
+    path, told = db.engine.url.database, []
+
+    def tell_others(revisions) -> None:
+        with closing(sqlite3.connect(path, timeout=10)) as elsewhere:  # sees only what is committed
+            stored = elsewhere.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
+                                       (group.id,)).fetchone()[0]
+        told.append((revisions, stored))
+
+    app.extensions["events"].unreleased.tell_others = tell_others
+    send_message(alice, group.id, "not held: nobody waits for an answer")
+    held = HeldEvents().start()
+    try:
+        sent = send_message(alice, group.id, "held until the answer is written")
+    finally:
+        held.stop()
+    held.release()
+    assert told == [([(group.id, sent.message.revision)], 1)]  # before its COMMIT: only the first was stored
+
+
 def test_a_commit_that_fails_lets_go_of_its_revisions(app, alice, group, monkeypatch):
     unreleased = app.extensions["events"].unreleased
 
