@@ -206,13 +206,14 @@ class PreparedBatch:
     """One commit's facts, rendered by every adapter, waiting to be delivered. Its message
     revisions are held in the dispatcher's `unreleased` from before the COMMIT until they are
     delivered or rolled back (events.unreleased says why); `for_a_transport`: held until a
-    transport has answered (`HeldEvents`), so other processes are told of the hold too."""
+    transport has answered (`HeldEvents`), so held where other processes can see it too."""
 
     def __init__(self, dispatcher, prepared: list, facts: list[Fact], for_a_transport: bool = False) -> None:
         self._dispatcher = dispatcher
         self._prepared = prepared
         self._revisions = [(fact.conversation_id, fact.revision) for fact in facts
                            if isinstance(fact, MessageCreated | MessageChanged)]
+        self._for_a_transport = for_a_transport
         dispatcher.unreleased.hold(self._revisions, for_a_transport)
 
     def deliver(self) -> None:
@@ -222,7 +223,7 @@ class PreparedBatch:
             self.drop()
 
     def drop(self) -> None:
-        self._dispatcher.unreleased.let_go(self._revisions)
+        self._dispatcher.unreleased.let_go(self._revisions, self._for_a_transport)
 
 
 # -- session hooks ---------------------------------------------------------------------------

@@ -9,10 +9,8 @@ Every adapter publishes its frames on the same bus, and every process receives t
 frame goes to the delivery its `"to"` names (`"gateway"`: gateway.delivery), a frame without
 one to the default delivery (Socket.IO's, realtime.socketio_adapter.SocketDelivery). Each
 delivery gets its frames in the order they were published, and one delivery failing does not
-keep frames from another. Each frame of a message revision (`"order"`) is told to `on_arrival`
-first (realtime.held_elsewhere lets go of the revision's hold there). The server's background
-tasks and sleep travel with it, for whoever feeds it from elsewhere (jobs.relay); each delivery
-hears when the bus loses Redis and gets it back.
+keep frames from another. The server's background tasks and sleep travel with it, for whoever
+feeds it from elsewhere (jobs.relay); each delivery hears when the bus loses Redis and gets it back.
 """
 from __future__ import annotations
 
@@ -73,7 +71,6 @@ class Deliveries:
         self._default = default
         self._named: dict[str, Receive] = {}
         self._status_listeners: list[Callable[[str], None]] = []
-        self._arrived: Callable[[int, int], None] | None = None  # realtime.held_elsewhere
         self.start_background_task = start_background_task
         self.sleep = sleep
 
@@ -91,17 +88,10 @@ class Deliveries:
             except Exception:
                 log.exception("a delivery could not be told the bus is %s", state)
 
-    def on_arrival(self, arrived: Callable[[int, int], None]) -> None:
-        """`arrived(conversation_id, revision)` hears of each frame of a message revision, before any delivery."""
-        self._arrived = arrived
-
     def receive(self, frames: list[dict]) -> None:
         batches: dict[str | None, list[dict]] = {}
         for frame in frames:
             batches.setdefault(frame.get("to"), []).append(frame)
-            order = frame.get("order")
-            if order is not None and self._arrived is not None:
-                self._arrived(*order)
         for name, batch in batches.items():
             receive = self._default if name is None else self._named.get(name)
             if receive is None:  # a transport this process does not serve

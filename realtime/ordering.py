@@ -15,10 +15,11 @@ conversation was forgotten) does not say what came before it: a lower revision m
 be on its way. Unless it is revision 1, it waits the same `wait_seconds`; the lowest
 revision that arrived meanwhile is where this process starts, and gaps above it are filled.
 
-A missing revision this process committed itself and still holds (its author's ack is not
-written yet: events.unreleased) is not read: the buffer waits for its release, as it waits
-before starting at a revision above one it holds, so that order comes from the release and
-not from how long an ack took to write.
+A missing revision still held (its author's ack is not written yet: events.unreleased; by this
+process, or by another one, as Redis says: realtime.held_elsewhere, asked outside the buffer's
+lock) is not read: the buffer waits for its release, as it waits before starting at a revision
+above one that is held, so that order comes from the release and not from how long an ack took
+to write.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class _Conversation:
 
 # read_missing(conversation_id, first, last) -> [(revision, frame), ...] of rows still at those revisions
 ReadMissing = Callable[[int, int, int], list[tuple[int, object]]]
-# held_here(conversation_id, first, last): one of those revisions is committed here, not released yet
+# held_here(conversation_id, first, last): one of those revisions is committed, not released yet
 HeldHere = Callable[[int, int, int], bool]
 
 
@@ -131,22 +132,28 @@ class RevisionOrder:
             state.expected += 1
 
     def _fill_gap(self, conversation_id: int) -> None:
+        waited = False  # a settled start leaves its gap to be filled at once, not after another wait
         while True:
-            self._sleep(self._wait_seconds)
+            if not waited:
+                self._sleep(self._wait_seconds)
+            waited = False
             with self._lock:
                 state = self._conversations.get(conversation_id)
-                if state is not None and state.settling:
-                    if self._held_here(conversation_id, 1, state.expected - 1):
-                        continue  # a lower one is on its way from here: start there, once released
-                    state.settling = False  # this process starts at the lowest revision that came
-                    self._send_waiting(state)
-                if state is None or not state.waiting:
+                if state is None or not (state.settling or state.waiting):
                     if state is not None:
                         state.filling = False
                     return
-                first, last = state.expected, min(state.waiting) - 1
-                if self._held_here(conversation_id, first, last):
-                    continue  # released once its author has the ack: wait for it, do not read it
+                settling = state.settling
+                # settling: a lower revision on its way from here; else the gap below the waiting frames
+                first, last = (1, state.expected - 1) if settling else (state.expected, min(state.waiting) - 1)
+            if self._held_here(conversation_id, first, last):  # may ask Redis: not under the lock
+                continue  # released once its author has the ack: wait for it, do not read it
+            if settling:
+                with self._lock:
+                    state.settling = False  # this process starts at the lowest revision that came
+                    self._send_waiting(state)
+                waited = True
+                continue
             try:
                 missing = self._read_missing(conversation_id, first, last)
             except Exception:

@@ -36,7 +36,7 @@ from realtime.contact_frames import contact_frames
 from realtime.deliveries import BusAdapter, Deliveries, read_revisions
 from realtime.direct_writes import write_directly
 from realtime.engineio_pings import ping_from_one_loop
-from realtime.held_elsewhere import tell_holds_over
+from realtime.held_elsewhere import RedisHolds
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
 from realtime.websocket_compression import compress_websockets
@@ -249,7 +249,7 @@ def init_realtime(app: Flask) -> None:
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
         bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
                        on_status=deliveries.bus_status_changed)
-        tell_holds_over(bus, deliveries, app.extensions["events"].unreleased)
+        app.extensions["events"].unreleased.elsewhere = RedisHolds(url)
     else:
         bus = LocalBus(deliveries.receive)
     app.extensions["socketio_delivery"] = delivery

@@ -1,39 +1,43 @@
-"""realtime.held_elsewhere: a process's holds reach the others over the bus; a frame of the revision lets go."""
+"""realtime.held_elsewhere: holds in a real Redis that every process can ask, gone on release or on their own."""
+import time
+
+import pytest
+
 from events.unreleased import UnreleasedRevisions
-from realtime.deliveries import Deliveries
-from realtime.held_elsewhere import tell_holds_over
+from realtime.held_elsewhere import NEWEST_ASKED, RedisHolds
+from tests.servers import wait_for
+
+pytestmark = pytest.mark.integration
 
 
-class SharedBus:
-    """What Redis does for the processes: every publication to every subscriber, its publisher included."""
-
-    def __init__(self) -> None:
-        self.processes: list[Deliveries] = []
-
-    def publish(self, frames: list[dict]) -> None:
-        for deliveries in self.processes:
-            deliveries.receive(frames)
-
-
-def process(bus: SharedBus) -> tuple[UnreleasedRevisions, list[dict]]:
-    unreleased, delivered = UnreleasedRevisions(), []
-    deliveries = Deliveries(delivered.extend, start_background_task=None, sleep=None)
-    tell_holds_over(bus, deliveries, unreleased)
-    bus.processes.append(deliveries)
-    return unreleased, delivered
+def test_a_process_holding_for_a_transport_is_seen_by_the_others_until_it_lets_go(redis_server):
+    holder, other = UnreleasedRevisions(), UnreleasedRevisions()  # two processes on one Redis
+    holder.elsewhere, other.elsewhere = RedisHolds(redis_server.url), RedisHolds(redis_server.url)
+    holder.hold([(101, 2)])  # a job's commit: nobody waits for an answer, nobody needs to know
+    assert holder.held_between(101, 2, 2) and not other.held_between(101, 1, 9)
+    holder.let_go([(101, 2)])
+    holder.hold([(101, 3), (102, 9)], for_a_transport=True)
+    assert other.held_between(101, 1, 3) and other.held_between(102, 9, 9)
+    assert not other.held_between(101, 4, 8) and not other.held_between(103, 1, 9)
+    holder.let_go([(101, 3)], for_a_transport=True)
+    assert not other.held_between(101, 1, 3) and other.held_between(102, 9, 9)
+    # A long range (a conversation's first frame at a process: is anything below it held?) asks for
+    # the newest revisions of it, which are the ones that can still be held.
+    assert other.held_between(102, 1, 9 + NEWEST_ASKED - 1)
+    assert not other.held_between(102, 1, 9 + NEWEST_ASKED)
 
 
-def test_a_hold_for_a_transport_reaches_the_other_processes_until_a_frame_of_it_arrives():
-    bus = SharedBus()
-    (holder, holder_delivered), (other, other_delivered) = process(bus), process(bus)
-    holder.hold([(1, 2)])  # a job's commit: nobody waits for an answer, nobody is told
-    assert not other.held_between(1, 2, 2)
-    holder.let_go([(1, 2)])
-    holder.hold([(1, 3), (4, 9)], for_a_transport=True)
-    assert other.held_between(1, 3, 3) and other.held_between(4, 9, 9)
-    holder.let_go([(1, 3), (4, 9)])  # released: its frames follow on the bus
-    assert other.held_between(1, 3, 3) and not holder.held_between(1, 1, 9)  # its own notice came back, ignored
-    frame = {"emit": "message:new", "room": "conversation:1", "data": {}, "order": [1, 3]}
-    bus.publish([frame])
-    assert not other.held_between(1, 3, 3) and other.held_between(4, 9, 9)
-    assert other_delivered == [frame] == holder_delivered  # the notices go to no delivery of the transports
+def test_a_hold_never_let_go_of_is_forgotten_after_the_longest_hold(redis_server):
+    holds = RedisHolds(redis_server.url, held_at_most=0.3)
+    holds.hold([(201, 1)])
+    started = time.monotonic()
+    assert holds.held_between(201, 1, 1)
+    wait_for(lambda: not holds.held_between(201, 1, 1), timeout=5, interval=0.02, what="the hold to expire")
+    assert time.monotonic() - started >= 0.25
+
+
+def test_without_redis_nothing_is_held_and_nothing_fails():
+    holds = RedisHolds("redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    holds.hold([(301, 1)])
+    holds.let_go([(301, 1)])
+    assert not holds.held_between(301, 1, 1)

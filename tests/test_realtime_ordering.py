@@ -151,19 +151,19 @@ class Releases:
     def __init__(self, unreleased: UnreleasedRevisions, clock: list[float], turn: float,
                  held: int | None = None, at: int | None = None, elsewhere: bool = False) -> None:
         self.unreleased, self.clock, self.turn, self.held, self.at, self.waits = unreleased, clock, turn, held, at, 0
-        self.elsewhere = elsewhere  # held by another process: its frame arriving over the bus lets go of it
         self.order: RevisionOrder | None = None
+        # elsewhere: held by another process (in Redis, realtime.held_elsewhere), which releases it
+        self.holder = UnreleasedRevisions(clock=lambda: clock[0]) if elsewhere else unreleased
+        if elsewhere:
+            unreleased.elsewhere = self.holder
         if held is not None:
-            (unreleased.held_elsewhere if elsewhere else unreleased.hold)([(1, held)])
+            self.holder.hold([(1, held)])
 
     def sleep(self, _seconds) -> None:
         self.waits += 1
         self.clock[0] += self.turn
         if self.waits == self.at:
-            if self.elsewhere:
-                self.unreleased.arrived(1, self.held)
-            else:
-                self.unreleased.let_go([(1, self.held)])
+            self.holder.let_go([(1, self.held)])
             self.order.offer(1, self.held, f"r{self.held}")
 
 
@@ -227,15 +227,15 @@ def test_unreleased_revisions_are_told_per_conversation_and_range():
     assert not unreleased.held_between(1, 1, 5) and unreleased.held_between(2, 1, 9)
 
 
-def test_revisions_held_elsewhere_are_waited_for_until_a_frame_of_theirs_arrives_or_the_longest_hold():
-    now = [0.0]
-    unreleased = UnreleasedRevisions(clock=lambda: now[0])
-    unreleased.held_elsewhere([[1, 5], [1, 6], [2, 7]])  # as a notice from the bus carries them
-    assert unreleased.held_between(1, 5, 5) and unreleased.held_between(2, 1, 9)
-    unreleased.arrived(1, 5)
-    assert not unreleased.held_between(1, 5, 5) and unreleased.held_between(1, 1, 9)
-    unreleased.hold([(2, 7)])  # here too: one of them let go of leaves the other
-    unreleased.let_go([(2, 7)])
-    assert unreleased.held_between(2, 7, 7)
-    now[0] = HELD_AT_MOST
-    assert not unreleased.held_between(1, 6, 6) and not unreleased.held_between(2, 7, 7)
+def test_a_revision_held_elsewhere_is_held_once_asked_here():
+    unreleased, elsewhere = UnreleasedRevisions(), UnreleasedRevisions()  # the other: a stand-in for Redis
+    unreleased.elsewhere = elsewhere
+    unreleased.hold([(1, 5)])  # a job's commit: nobody waits for its answer, the other processes need not know
+    assert unreleased.held_between(1, 5, 5) and not elsewhere.held_between(1, 5, 5)
+    unreleased.hold([(1, 6), (2, 7)], for_a_transport=True)
+    assert elsewhere.held_between(1, 6, 6) and elsewhere.held_between(2, 7, 7)
+    unreleased.let_go([(1, 6)], for_a_transport=True)
+    assert not elsewhere.held_between(1, 6, 6) and unreleased.held_between(1, 5, 6)
+    unreleased.let_go([(1, 5)])
+    elsewhere.hold([(1, 9)])  # another process's: asked for too
+    assert unreleased.held_between(1, 8, 9) and not unreleased.held_between(1, 1, 8)

@@ -11,6 +11,7 @@ from actions.groups import add_member, create_group
 from actions.messages import send_message
 from events.facts import ConversationJoined, ConversationRead, MessageCreated
 from events.unit_of_work import HeldEvents, atomic, in_unit, outside_the_database, pending_events, savepoint
+from events.unreleased import UnreleasedRevisions
 from extensions import db
 from models import Conversation, Message
 from tests.factories import make_group
@@ -134,26 +135,32 @@ def test_a_held_revision_is_known_as_unreleased_until_it_is_delivered(app, alice
     assert not unreleased.held_between(group.id, 1, 1) and captured_events
 
 
-def test_other_processes_are_told_of_a_revision_held_for_a_transport_before_its_commit(app, alice, group):
-    # Several processes (realtime.held_elsewhere): their reorder buffers must hear of the hold before any
-    # later revision of the conversation, which cannot commit before this one has.
-    path, told = db.engine.url.database, []
+def test_a_revision_held_for_a_transport_is_held_elsewhere_before_its_commit_until_released(app, alice, group):
+    # Several processes (realtime.held_elsewhere): a later revision of the conversation cannot commit before
+    # this one, so a process that sees the gap it leaves finds the hold.
+    path, seen = db.engine.url.database, []
 
-    def tell_others(revisions) -> None:
-        with closing(sqlite3.connect(path, timeout=10)) as elsewhere:  # sees only what is committed
-            stored = elsewhere.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
+    class Elsewhere(UnreleasedRevisions):  # a stand-in for Redis that notes what was committed at each hold
+        def hold(self, revisions, for_a_transport=False) -> None:
+            with closing(sqlite3.connect(path, timeout=10)) as other:  # sees only what is committed
+                stored = other.execute("SELECT count(*) FROM messages WHERE conversation_id = ?",
                                        (group.id,)).fetchone()[0]
-        told.append((revisions, stored))
+            seen.append((revisions, stored))
+            super().hold(revisions)
 
-    app.extensions["events"].unreleased.tell_others = tell_others
+    unreleased = app.extensions["events"].unreleased
+    unreleased.elsewhere = elsewhere = Elsewhere()
     send_message(alice, group.id, "not held: nobody waits for an answer")
     held = HeldEvents().start()
     try:
         sent = send_message(alice, group.id, "held until the answer is written")
     finally:
         held.stop()
+    revision = sent.message.revision
+    assert seen == [([(group.id, revision)], 1)]  # before its COMMIT: only the first was stored
+    assert elsewhere.held_between(group.id, revision, revision)
     held.release()
-    assert told == [([(group.id, sent.message.revision)], 1)]  # before its COMMIT: only the first was stored
+    assert not elsewhere.held_between(group.id, 1, revision) and not unreleased.held_between(group.id, 1, revision)
 
 
 def test_a_commit_that_fails_lets_go_of_its_revisions(app, alice, group, monkeypatch):
