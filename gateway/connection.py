@@ -124,7 +124,8 @@ class Connection:
     def wait_written(self) -> None:
         """Until everything queued so far is on the wire (realtime.answer_first says how long at most)."""
         target = self._queued
-        wait_until_written(lambda: self._written >= target, lambda: self._writing, lambda: self.dead, self._sleep)
+        wait_until_written(lambda: self._written >= target, lambda: self._writing, lambda: self.dead, self._sleep,
+                           f"im:{self.id}")
 
     def remember_answered(self, message_id: int) -> None:
         """This connection has the message already (its sender's answer): skip its fan-out here."""

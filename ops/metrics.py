@@ -55,6 +55,9 @@ HTTP_REQUEST_SECONDS = Histogram("switchboard_http_request_seconds",
 SOCKET_EVENT_SECONDS = Histogram("switchboard_socket_event_seconds",
                                  "Socket.IO events by name and outcome (ok, refused, error).",
                                  ["event", "outcome"], buckets=LATENCY_BUCKETS)
+ANSWERS_NOT_WAITED_FOR = Counter("switchboard_answers_not_waited_for",
+                                 "Acks and gateway responses whose change was released before they were written "
+                                 "(realtime.answer_first), by reason: not_reading, behind.", ["reason"])
 BUS_PUBLISH_ERRORS = Counter("switchboard_bus_publish_errors",
                              "Frames that could not be published on the Redis message queue.")
 BUS_RECONNECTS = Counter("switchboard_bus_reconnects", "Times the Redis subscription was lost and made again.")
@@ -116,6 +119,10 @@ def observe_socket_event(event: str, outcome: str, seconds: float) -> None:
     SOCKET_EVENT_SECONDS.labels(event, outcome).observe(seconds)
     if outcome == "error":
         recent_errors.add()
+
+
+def answer_not_waited_for(reason: str) -> None:
+    ANSWERS_NOT_WAITED_FOR.labels(reason).inc()
 
 
 def bus_publish_failed() -> None:

@@ -18,16 +18,22 @@ longer than this wait can last.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+
+from ops import metrics
+
+log = logging.getLogger(__name__)
 
 BLOCKED_AT_MOST = 0.2  # seconds a writer may be stuck on a client that does not read
 WAITED_AT_MOST = 5.0  # below events.unreleased.HELD_AT_MOST
 
 
 def wait_until_written(written: Callable[[], bool], blocked: Callable[[], bool], gone: Callable[[], bool],
-                       sleep: Callable[[float], None]) -> bool:
-    """Sleep until `written()`; True if it was, False if the wait was given up (see above).
+                       sleep: Callable[[float], None], connection: str = "") -> bool:
+    """Sleep until `written()`; True if it was, False if the wait was given up (see above: counted
+    in the metrics and logged with `connection`, the answer's connection, unless it is gone).
     `blocked()`: the writer is inside a write that waits for the client to read."""
     start = time.monotonic()
     blocked_since: float | None = None
@@ -37,13 +43,20 @@ def wait_until_written(written: Callable[[], bool], blocked: Callable[[], bool],
             return False
         now = time.monotonic()
         if now - start >= WAITED_AT_MOST:
-            return False
+            return _given_up("behind", connection, now - start)
         if blocked():
             blocked_since = now if blocked_since is None else blocked_since
             if now - blocked_since >= BLOCKED_AT_MOST:
-                return False
+                return _given_up("not_reading", connection, now - start)
         else:
             blocked_since = None
         sleep(pause)
         pause = min(max(pause * 2, 0.001), 0.02)
     return True
+
+
+def _given_up(reason: str, connection: str, waited: float) -> bool:
+    metrics.answer_not_waited_for(reason)
+    log.info("answer on connection %s not written after %.3f s (%s): its change leaves before it",
+             connection, waited, reason)
+    return False

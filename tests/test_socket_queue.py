@@ -3,12 +3,15 @@ tasks run only when the test says: a socket's events wait in order and run one a
 one's after-ack callbacks before the next; past the queue they are refused with `busy` at once."""
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections import deque
 from types import SimpleNamespace
 
 from socketio import packet
 
 from blueprints.chat.socket_queue import BUSY, SocketQueues, after_this_ack
+from ops import metrics
 from payloads import error_payload
 from realtime import answer_first
 
@@ -181,34 +184,34 @@ def test_frames_queued_after_the_ack_do_not_hold_the_changes_back(monkeypatch):
     assert connection.wire == ["frame 0", "frame 1", "ack"]
 
 
-def test_a_writer_stuck_on_a_client_that_does_not_read_is_waited_for_a_bounded_time(monkeypatch):
+def test_a_writer_stuck_on_a_client_that_does_not_read_is_waited_for_a_bounded_time(monkeypatch, caplog):
     server = StandInServer()
     connection = server.eio.sockets["e1"] = StandInConnection(queued=1, blocked_turns=10**9)
     loop = SlowLoop(monkeypatch, connection, turn=0.001)
     server.sleep = loop.sleep
-    SocketQueues(server)._wait_until_written("e1")
+    with counted_and_logged("not_reading", caplog):
+        SocketQueues(server)._wait_until_written("e1")
     assert connection.wire == []
     assert answer_first.BLOCKED_AT_MOST <= loop.now < answer_first.BLOCKED_AT_MOST + 0.05
 
 
-def test_a_writer_that_never_gets_to_the_ack_is_waited_for_at_most_the_longest_wait(monkeypatch):
+def test_a_writer_that_never_gets_to_the_ack_is_waited_for_at_most_the_longest_wait(monkeypatch, caplog):
     server = StandInServer()
     connection = server.eio.sockets["e1"] = StandInConnection(queued=1, per_turn=0)
     loop = SlowLoop(monkeypatch, connection, turn=0.01)
     server.sleep = loop.sleep
-    SocketQueues(server)._wait_until_written("e1")
+    with counted_and_logged("behind", caplog):
+        SocketQueues(server)._wait_until_written("e1")
     assert answer_first.WAITED_AT_MOST <= loop.now < answer_first.WAITED_AT_MOST + 0.05
 
 
-def test_a_connection_that_closes_ends_the_wait(monkeypatch):
-    server = StandInServer()
-    connection = server.eio.sockets["e1"] = StandInConnection(queued=1, per_turn=0)
-    loop = SlowLoop(monkeypatch, connection, turn=0.01)
-
-    def sleep(seconds: float) -> None:
-        loop.sleep(seconds)
-        connection.closed = loop.now >= 0.1
-
-    server.sleep = sleep
-    SocketQueues(server)._wait_until_written("e1")
-    assert 0.1 <= loop.now < 0.15
+@contextlib.contextmanager
+def counted_and_logged(reason: str, caplog):
+    """The wait given up for `reason` is counted in the metrics and logged with its connection (e1), once."""
+    counter = metrics.ANSWERS_NOT_WAITED_FOR.labels(reason)
+    before = counter._value.get()
+    with caplog.at_level(logging.INFO, logger="realtime.answer_first"):
+        yield
+    assert counter._value.get() == before + 1
+    logged = [record.getMessage() for record in caplog.records if record.name == "realtime.answer_first"]
+    assert len(logged) == 1 and "connection e1 " in logged[0] and f"({reason})" in logged[0], logged

@@ -166,7 +166,7 @@ class SocketQueues:
         if taken is None:
             return
         wait_until_written(lambda: bool(taken) and not frames.writing, lambda: frames.writing,
-                           lambda: connection.closed, self.server.sleep)
+                           lambda: connection.closed, self.server.sleep, eio_sid)
 
 
 class _Announcing:

@@ -151,6 +151,12 @@ def answer_order(hub: WireHub, requests: list[Request]) -> AnswerOrder:
     return report
 
 
+def answers_not_waited_for(servers) -> list[str]:
+    """The servers' log lines for answers whose change left before them (realtime.answer_first: a client
+    that did not read for 0.2 s, a worker 5 s behind): the only way an event may come before its answer."""
+    return [line for server in servers for line in server.log_text().splitlines() if "not written after" in line]
+
+
 def message_frames(wire: WireSocket, conversation_id: int) -> list[Frame]:
     return [frame for frame in wire.events(*MESSAGE_EVENTS)
             if frame.payload["message"]["conversation_id"] == conversation_id]
