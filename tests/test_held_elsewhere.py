@@ -1,10 +1,12 @@
 """realtime.held_elsewhere: holds in a real Redis that every process can ask, gone on release or on their own."""
+import socket
 import time
+from contextlib import closing
 
 import pytest
 
 from events.unreleased import UnreleasedRevisions
-from realtime.held_elsewhere import NEWEST_ASKED, RedisHolds
+from realtime.held_elsewhere import NEWEST_ASKED, QUIET_AFTER_FAILURE, RedisHolds
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -41,3 +43,34 @@ def test_without_redis_nothing_is_held_and_nothing_fails():
     holds.hold([(301, 1)])
     holds.let_go([(301, 1)])
     assert not holds.held_between(301, 1, 1)
+
+
+def test_a_redis_that_never_answers_is_left_alone_for_a_moment_after_each_failure():
+    # A cut network: connections made, nothing answered. Each held change would wait the timeout
+    # with its conversation's row locked; after one failure Redis is not asked for QUIET_AFTER_FAILURE.
+    with closing(socket.create_server(("127.0.0.1", 0))) as silent:
+        silent.setblocking(False)
+        now = [0.0]
+        holds = RedisHolds(f"redis://127.0.0.1:{silent.getsockname()[1]}/0", timeout=0.2, clock=lambda: now[0])
+        holds.hold([(401, 1)])  # waits 0.2 s for an answer that never comes
+        assert connections_made(silent) == 1
+        holds.hold([(401, 2)])
+        holds.let_go([(401, 1), (401, 2)])
+        assert not holds.held_between(401, 1, 2)
+        assert connections_made(silent) == 0  # a connect would be waiting in the backlog: none was tried
+        now[0] = QUIET_AFTER_FAILURE
+        assert not holds.held_between(401, 1, 2)
+        assert connections_made(silent) == 1  # asked again after the quiet time
+
+
+def connections_made(listener: socket.socket) -> int:
+    """Connections waiting to be accepted (the kernel completes a connect to 127.0.0.1 before it returns)."""
+    accepted = []
+    while True:
+        try:
+            accepted.append(listener.accept()[0])
+        except BlockingIOError:
+            break
+    for connection in accepted:
+        connection.close()
+    return len(accepted)
