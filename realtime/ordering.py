@@ -132,11 +132,11 @@ class RevisionOrder:
             state.expected += 1
 
     def _fill_gap(self, conversation_id: int) -> None:
-        waited = False  # a settled start leaves its gap to be filled at once, not after another wait
+        at_once = False  # a settled start leaves its gap to be filled at once, not after another wait
         while True:
-            if not waited:
+            if not at_once:
                 self._sleep(self._wait_seconds)
-            waited = False
+            at_once = False
             with self._lock:
                 state = self._conversations.get(conversation_id)
                 if state is None or not (state.settling or state.waiting):
@@ -152,7 +152,7 @@ class RevisionOrder:
                 with self._lock:
                     state.settling = False  # this process starts at the lowest revision that came
                     self._send_waiting(state)
-                waited = True
+                at_once = True
                 continue
             try:
                 missing = self._read_missing(conversation_id, first, last)

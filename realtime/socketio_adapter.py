@@ -234,9 +234,10 @@ def anyone_in(server, namespace: str, room: str | list[str]) -> bool:
 
 
 def init_realtime(app: Flask) -> None:
-    """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured,
-    the presence store its sockets keep, whole websocket frames (realtime.websocket_frames), their
-    compression (realtime.websocket_compression), packets written at once to idle websockets
+    """Register the Socket.IO adapter with the app's dispatcher, over Redis when configured (with
+    the revisions held for an answer kept there too: realtime.held_elsewhere), the presence store
+    its sockets keep, whole websocket frames (realtime.websocket_frames), their compression
+    (realtime.websocket_compression), packets written at once to idle websockets
     (realtime.direct_writes), one greenlet per websocket (realtime.websocket_reader) and Engine.IO
     pings from one loop (realtime.engineio_pings)."""
     delivery = SocketDelivery(app)
