@@ -14,7 +14,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from storage.sniff import KNOWN_TYPES
@@ -71,15 +71,30 @@ def _compression(value: str) -> str | int:
     return int(value)
 
 
-def _seconds(value: str, name: str) -> float:
-    """A duration in seconds: a number, 0 or more."""
+def _seconds(value: str, name: str, unit: str = "seconds") -> float:
+    """A duration in `unit`: a number, 0 or more."""
     try:
-        seconds = float(value)
+        amount = float(value)
     except ValueError:
-        seconds = math.nan
-    if not 0 <= seconds < math.inf:
-        raise RuntimeError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
-    return seconds
+        amount = math.nan
+    if not 0 <= amount < math.inf:
+        raise RuntimeError(f"{name} must be a number of {unit}, 0 or more, not {value!r}")
+    return amount
+
+
+def _days(value: str, name: str) -> float:
+    return _seconds(value, name, unit="days")
+
+
+def _number(environ: Mapping[str, str], parse: Callable[[str, str], float], name: str, default: str) -> float:
+    return parse(environ.get(name) or default, name)
+
+
+def _whole(value: str, name: str) -> int:
+    """A count, a size or a whole number of seconds or days: 0 or more."""
+    if not re.fullmatch(r"[0-9]+", value.strip()):  # not str.isdigit: "²" is a digit int() refuses
+        raise RuntimeError(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
 
 
 def _redis_url(url: str) -> str:
@@ -98,6 +113,8 @@ class BaseConfig:
 
     def __init__(self, environ: Mapping[str, str], instance_path: str) -> None:
         get = environ.get
+        # A number set empty (as .env.example's blanks are) is its default; anything but a number is refused.
+        whole, seconds, days = (functools.partial(_number, environ, parse) for parse in (_whole, _seconds, _days))
         self.INSTANCE_PATH = instance_path
         self.SECRET_KEY = get("SECRET_KEY") or self.default_secret_key(instance_path)
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
@@ -108,8 +125,7 @@ class BaseConfig:
         self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_options(self.SQLALCHEMY_DATABASE_URI, environ))
         # A pooled PostgreSQL connection given back this long ago or more is checked (SELECT 1) before
         # it is used again (models.database.ping_when_idle); SQLite's connections never go away.
-        self.DATABASE_PING_AFTER_IDLE_SECONDS = _seconds(get("DATABASE_PING_AFTER_IDLE_SECONDS") or "1",
-                                                         "DATABASE_PING_AFTER_IDLE_SECONDS")
+        self.DATABASE_PING_AFTER_IDLE_SECONDS = seconds("DATABASE_PING_AFTER_IDLE_SECONDS", "1")
         # Units of work (requests, socket events, jobs) using the database at once; the others wait in line
         # (events.admission). As many as the pool has connections; 0 = no gate (SQLite's default).
         self.DATABASE_UNITS_AT_ONCE = units_at_once(self.SQLALCHEMY_DATABASE_URI, self.SQLALCHEMY_ENGINE_OPTIONS,
@@ -120,12 +136,12 @@ class BaseConfig:
         # Presence (realtime/presence_tracker.py): offline only once a user's last connection has been gone
         # this long (a reload does not flicker); changes told in batches this often; a killed process's
         # connections forgotten this long after its last heartbeat (presence in Redis).
-        self.PRESENCE_GRACE_SECONDS = float(get("PRESENCE_GRACE_SECONDS", "5"))
-        self.PRESENCE_BATCH_SECONDS = float(get("PRESENCE_BATCH_SECONDS", "1"))
-        self.PRESENCE_EXPIRY_SECONDS = int(get("PRESENCE_EXPIRY_SECONDS", "60"))
+        self.PRESENCE_GRACE_SECONDS = seconds("PRESENCE_GRACE_SECONDS", "5")
+        self.PRESENCE_BATCH_SECONDS = seconds("PRESENCE_BATCH_SECONDS", "1")
+        self.PRESENCE_EXPIRY_SECONDS = whole("PRESENCE_EXPIRY_SECONDS", "60")
         # Groups up to this many members hear each member come and go; bigger ones ask for their count.
-        self.PRESENCE_GROUP_LIMIT = int(get("PRESENCE_GROUP_LIMIT", "200"))
-        self.TRUSTED_PROXIES = int(get("TRUSTED_PROXIES", "0"))
+        self.PRESENCE_GROUP_LIMIT = whole("PRESENCE_GROUP_LIMIT", "200")
+        self.TRUSTED_PROXIES = whole("TRUSTED_PROXIES", "0")
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
         self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"))
         self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), default=self.default_secure_cookies())
@@ -139,51 +155,51 @@ class BaseConfig:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # A login session ends after this many days unused, and this many days after its login whatever
         # happens (actions/sessions.py). Fractions are allowed.
-        self.SESSION_IDLE_DAYS = float(get("SESSION_IDLE_DAYS", "14"))
-        self.SESSION_MAX_DAYS = float(get("SESSION_MAX_DAYS", "90"))
+        self.SESSION_IDLE_DAYS = days("SESSION_IDLE_DAYS", "14")
+        self.SESSION_MAX_DAYS = days("SESSION_MAX_DAYS", "90")
         # "multi": a user may be signed in on many browsers at once; "single": a new login ends the
         # user's other login sessions, whose pages are told "signed in elsewhere" (actions/sessions.py).
         self.SESSION_POLICY = _one_of(get("SESSION_POLICY", "multi"), "SESSION_POLICY", SESSION_POLICIES)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-        self.MESSAGE_MAX_LENGTH = int(get("MESSAGE_MAX_LENGTH", "4000"))
+        self.MESSAGE_MAX_LENGTH = whole("MESSAGE_MAX_LENGTH", "4000")
         # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators
         # (people join public groups themselves). Contacts-only waits for a contact list.
         self.GROUP_ADD_POLICY = _one_of(get("GROUP_ADD_POLICY", "anyone"), "GROUP_ADD_POLICY", GROUP_ADD_POLICIES)
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
-        self.SOCKET_EVENT_QUEUE = int(get("SOCKET_EVENT_QUEUE", "16"))
-        self.SOCKET_BUSY_DISCONNECT = int(get("SOCKET_BUSY_DISCONNECT", "200"))
+        self.SOCKET_EVENT_QUEUE = whole("SOCKET_EVENT_QUEUE", "16")
+        self.SOCKET_BUSY_DISCONNECT = whole("SOCKET_BUSY_DISCONNECT", "200")
         # permessage-deflate on WebSockets (realtime/websocket_compression.py): "off", or the size from which
         # a message is compressed, once for all its recipients, without context takeover.
         self.WEBSOCKET_COMPRESSION = _compression(get("WEBSOCKET_COMPRESSION", "1024"))
         # The bzGhost gateway (/ws/im, docs/gateway.md): the largest packet body, how long a connection
         # may stay silent (no packet, no ping), and how many packets may wait for one connection, either
         # way, before it is closed.
-        self.GATEWAY_MAX_PACKET_BYTES = int(get("GATEWAY_MAX_PACKET_BYTES", str(64 * 1024)))
-        self.GATEWAY_IDLE_SECONDS = float(get("GATEWAY_IDLE_SECONDS", "90"))
-        self.GATEWAY_RECEIVE_QUEUE = int(get("GATEWAY_RECEIVE_QUEUE", "32"))
-        self.GATEWAY_SEND_QUEUE = int(get("GATEWAY_SEND_QUEUE", "1000"))
-        self.API_TOKEN_DAYS = int(get("API_TOKEN_DAYS", "30"))
+        self.GATEWAY_MAX_PACKET_BYTES = whole("GATEWAY_MAX_PACKET_BYTES", str(64 * 1024))
+        self.GATEWAY_IDLE_SECONDS = seconds("GATEWAY_IDLE_SECONDS", "90")
+        self.GATEWAY_RECEIVE_QUEUE = whole("GATEWAY_RECEIVE_QUEUE", "32")
+        self.GATEWAY_SEND_QUEUE = whole("GATEWAY_SEND_QUEUE", "1000")
+        self.API_TOKEN_DAYS = whole("API_TOKEN_DAYS", "30")
         # Registration and recovery (actions/registration.py, actions/codes.py, notify/).
         self.REGISTRATION = check_registration(get("REGISTRATION") or "open")
-        self.INVITE_DAYS = int(get("INVITE_DAYS", "7"))
-        self.UNCONFIRMED_ACCOUNT_DAYS = int(get("UNCONFIRMED_ACCOUNT_DAYS", "7"))  # then deleted (0: never)
+        self.INVITE_DAYS = whole("INVITE_DAYS", "7")
+        self.UNCONFIRMED_ACCOUNT_DAYS = whole("UNCONFIRMED_ACCOUNT_DAYS", "7")  # then deleted (0: never)
         self.PHONE_DEFAULT_REGION = get("PHONE_DEFAULT_REGION", "").upper()  # e.g. DE: numbers typed without +49
-        self.CODE_TTL_SECONDS = int(get("CODE_TTL_SECONDS", "600"))
-        self.CODE_MAX_ATTEMPTS = int(get("CODE_MAX_ATTEMPTS", "5"))
-        self.CODE_RESEND_SECONDS = int(get("CODE_RESEND_SECONDS", "60"))  # doubled at each resend, 1 hour at most
+        self.CODE_TTL_SECONDS = whole("CODE_TTL_SECONDS", "600")
+        self.CODE_MAX_ATTEMPTS = whole("CODE_MAX_ATTEMPTS", "5")
+        self.CODE_RESEND_SECONDS = whole("CODE_RESEND_SECONDS", "60")  # doubled at each resend, 1 hour at most
         self.CODE_SENDER_EMAIL = _one_of(get("CODE_SENDER_EMAIL") or "console", "CODE_SENDER_EMAIL",
                                          ("console", "smtp"))
         self.CODE_SENDER_SMS = _one_of(get("CODE_SENDER_SMS") or "console", "CODE_SENDER_SMS", ("console", "webhook"))
         self.SMTP_HOST = get("SMTP_HOST", "")
-        self.SMTP_PORT = int(get("SMTP_PORT", "587"))
+        self.SMTP_PORT = whole("SMTP_PORT", "587")
         self.SMTP_SECURITY = _one_of(get("SMTP_SECURITY") or "starttls", "SMTP_SECURITY", ("starttls", "ssl", "none"))
         self.SMTP_USERNAME = get("SMTP_USERNAME", "")
         self.SMTP_PASSWORD = get("SMTP_PASSWORD", "")
         self.SMTP_FROM = get("SMTP_FROM", "")
-        self.SMTP_TIMEOUT = float(get("SMTP_TIMEOUT", "10"))
+        self.SMTP_TIMEOUT = seconds("SMTP_TIMEOUT", "10")
         self.SMS_WEBHOOK_URL = get("SMS_WEBHOOK_URL", "")
         self.SMS_WEBHOOK_SECRET = get("SMS_WEBHOOK_SECRET", "")
-        self.SMS_WEBHOOK_TIMEOUT = float(get("SMS_WEBHOOK_TIMEOUT", "10"))
+        self.SMS_WEBHOOK_TIMEOUT = seconds("SMS_WEBHOOK_TIMEOUT", "10")
         check_code_senders(self)
         self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")
@@ -192,67 +208,67 @@ class BaseConfig:
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
         # Request bodies (JSON, forms) are refused past this with 413, before they are read; the upload
         # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
-        self.MAX_CONTENT_LENGTH = int(get("REQUEST_MAX_BYTES", str(256 * 1024)))
-        self.UPLOAD_MAX_BYTES = int(get("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
-        self.UPLOADS_PER_HOUR = int(get("UPLOADS_PER_HOUR", "120"))
+        self.MAX_CONTENT_LENGTH = whole("REQUEST_MAX_BYTES", str(256 * 1024))
+        self.UPLOAD_MAX_BYTES = whole("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024))
+        self.UPLOADS_PER_HOUR = whole("UPLOADS_PER_HOUR", "120")
         # What one user's files (not deleted) may take in all; 0: no quota.
-        self.UPLOAD_QUOTA_BYTES = int(get("UPLOAD_QUOTA_BYTES", str(2 * 1024**3)))
+        self.UPLOAD_QUOTA_BYTES = whole("UPLOAD_QUOTA_BYTES", str(2 * 1024**3))
         # Images that would decode to more pixels get no thumbnail (a small file can claim a huge canvas).
-        self.THUMBNAIL_MAX_PIXELS = int(get("THUMBNAIL_MAX_PIXELS", "16000000"))
-        self.DOWNLOAD_URL_SECONDS = int(get("DOWNLOAD_URL_SECONDS", "60"))
+        self.THUMBNAIL_MAX_PIXELS = whole("THUMBNAIL_MAX_PIXELS", "16000000")
+        self.DOWNLOAD_URL_SECONDS = whole("DOWNLOAD_URL_SECONDS", "60")
         # Largest profile or group picture upload (actions.profiles); decoded under THUMBNAIL_MAX_PIXELS.
-        self.AVATAR_MAX_BYTES = int(get("AVATAR_MAX_BYTES", str(5 * 1024 * 1024)))
+        self.AVATAR_MAX_BYTES = whole("AVATAR_MAX_BYTES", str(5 * 1024 * 1024))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
-        self.PASSWORD_HASH_THREADS = int(get("PASSWORD_HASH_THREADS", "1"))
-        self.PASSWORD_HASH_WAITING = int(get("PASSWORD_HASH_WAITING", "8"))
-        self.LOGIN_ATTEMPTS_PER_MINUTE = int(get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
+        self.PASSWORD_HASH_THREADS = whole("PASSWORD_HASH_THREADS", "1")
+        self.PASSWORD_HASH_WAITING = whole("PASSWORD_HASH_WAITING", "8")
+        self.LOGIN_ATTEMPTS_PER_MINUTE = whole("LOGIN_ATTEMPTS_PER_MINUTE", "10")
         # Abuse limits (actions/rate_limits.py); 0 turns one off.
         # Messages one user may send at once, then per minute on average (socket and REST alike).
-        self.SEND_BURST = int(get("SEND_BURST", "10"))
-        self.SEND_PER_MINUTE = int(get("SEND_PER_MINUTE", "60"))
-        self.REGISTRATIONS_PER_HOUR = int(get("REGISTRATIONS_PER_HOUR", "10"))
-        self.CODE_ATTEMPTS_PER_HOUR = int(get("CODE_ATTEMPTS_PER_HOUR", "20"))
-        self.CODE_RESENDS_PER_HOUR = int(get("CODE_RESENDS_PER_HOUR", "6"))
-        self.PASSWORD_RESETS_PER_HOUR = int(get("PASSWORD_RESETS_PER_HOUR", "6"))
-        self.TOKENS_PER_HOUR = int(get("TOKENS_PER_HOUR", "30"))
-        self.CONTACT_REQUESTS_PER_HOUR = int(get("CONTACT_REQUESTS_PER_HOUR", "30"))
-        self.QR_REQUESTS_PER_MINUTE = int(get("QR_REQUESTS_PER_MINUTE", "30"))
+        self.SEND_BURST = whole("SEND_BURST", "10")
+        self.SEND_PER_MINUTE = whole("SEND_PER_MINUTE", "60")
+        self.REGISTRATIONS_PER_HOUR = whole("REGISTRATIONS_PER_HOUR", "10")
+        self.CODE_ATTEMPTS_PER_HOUR = whole("CODE_ATTEMPTS_PER_HOUR", "20")
+        self.CODE_RESENDS_PER_HOUR = whole("CODE_RESENDS_PER_HOUR", "6")
+        self.PASSWORD_RESETS_PER_HOUR = whole("PASSWORD_RESETS_PER_HOUR", "6")
+        self.TOKENS_PER_HOUR = whole("TOKENS_PER_HOUR", "30")
+        self.CONTACT_REQUESTS_PER_HOUR = whole("CONTACT_REQUESTS_PER_HOUR", "30")
+        self.QR_REQUESTS_PER_MINUTE = whole("QR_REQUESTS_PER_MINUTE", "30")
         # QR-code login (actions/qr_login.py): each code lives this long, then the page gets a new one;
         # after QR_LOGIN_CODES codes the page must ask again; a scanned code waits this long for a decision.
-        self.QR_LOGIN_ROTATE_SECONDS = float(get("QR_LOGIN_ROTATE_SECONDS", "20"))
-        self.QR_LOGIN_CODES = int(get("QR_LOGIN_CODES", "6"))
-        self.QR_LOGIN_APPROVE_SECONDS = int(get("QR_LOGIN_APPROVE_SECONDS", "120"))
+        self.QR_LOGIN_ROTATE_SECONDS = seconds("QR_LOGIN_ROTATE_SECONDS", "20")
+        self.QR_LOGIN_CODES = whole("QR_LOGIN_CODES", "6")
+        self.QR_LOGIN_APPROVE_SECONDS = whole("QR_LOGIN_APPROVE_SECONDS", "120")
         # Operators without two-factor authentication are sent to enrol before the back office opens.
         self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"))
         # After LOCKOUT_FAILURES wrong passwords in a row an account is locked for LOCKOUT_SECONDS, each next
         # lock twice as long, LOCKOUT_MAX_SECONDS at most (actions/lockout.py); LOCKOUT_FAILURES=0: never.
-        self.LOCKOUT_FAILURES = int(get("LOCKOUT_FAILURES", "10"))
-        self.LOCKOUT_SECONDS = int(get("LOCKOUT_SECONDS", "60"))
-        self.LOCKOUT_MAX_SECONDS = int(get("LOCKOUT_MAX_SECONDS", "3600"))
+        self.LOCKOUT_FAILURES = whole("LOCKOUT_FAILURES", "10")
+        self.LOCKOUT_SECONDS = whole("LOCKOUT_SECONDS", "60")
+        self.LOCKOUT_MAX_SECONDS = whole("LOCKOUT_MAX_SECONDS", "3600")
         # Security log rows (logins, failures, lockouts) are deleted after this many days; 0: kept.
-        self.SECURITY_LOG_DAYS = int(get("SECURITY_LOG_DAYS", "90"))
+        self.SECURITY_LOG_DAYS = whole("SECURITY_LOG_DAYS", "90")
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)
-        self.JOBS_WORKERS = int(get("JOBS_WORKERS", "2"))
-        self.JOBS_POLL_SECONDS = float(get("JOBS_POLL_SECONDS", "1"))
-        self.JOBS_RETRY_DELAY_SECONDS = float(get("JOBS_RETRY_DELAY_SECONDS", "10"))
+        self.JOBS_WORKERS = whole("JOBS_WORKERS", "2")
+        self.JOBS_POLL_SECONDS = seconds("JOBS_POLL_SECONDS", "1")
+        self.JOBS_RETRY_DELAY_SECONDS = seconds("JOBS_RETRY_DELAY_SECONDS", "10")
         # Monitoring (docs/deployment.md, "Monitoring"): log lines as text or JSON, /metrics for a scraper
         # sending this bearer token (empty: /metrics answers 404), /readyz's wait for each dependency.
         self.LOG_FORMAT = _one_of(get("LOG_FORMAT") or "text", "LOG_FORMAT", ("text", "json"))
         self.LOG_LEVEL = _one_of((get("LOG_LEVEL") or "INFO").upper(), "LOG_LEVEL",
                                  ("DEBUG", "INFO", "WARNING", "ERROR"))
         self.METRICS_TOKEN = get("METRICS_TOKEN", "")
-        self.READINESS_TIMEOUT_SECONDS = float(get("READINESS_TIMEOUT_SECONDS", "2"))
+        self.READINESS_TIMEOUT_SECONDS = seconds("READINESS_TIMEOUT_SECONDS", "2")
         # Web Push (actions/web_push.py): the VAPID key (a PEM file, generated on first use outside
         # production), the contact push services may write to, how long they keep an undelivered push,
         # and (tests, a local push service) whether plain-HTTP endpoints are accepted.
         self.VAPID_PRIVATE_KEY_FILE = (get("VAPID_PRIVATE_KEY_FILE")
                                        or str(Path(instance_path) / "vapid_private_key.pem"))
         self.VAPID_SUBJECT = get("VAPID_SUBJECT") or "mailto:admin@localhost"
-        self.WEB_PUSH_TTL_SECONDS = int(get("WEB_PUSH_TTL_SECONDS", "86400"))
+        self.WEB_PUSH_TTL_SECONDS = whole("WEB_PUSH_TTL_SECONDS", "86400")
         self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"))
         # The push services' hosts that subscriptions may name (the server POSTs to them: docs/security.md).
         self.WEB_PUSH_ENDPOINT_HOSTS = push_endpoint_hosts(get("WEB_PUSH_ENDPOINT_HOSTS")
@@ -405,9 +421,9 @@ def pool_options(database_url: str, environ: Mapping[str, str]) -> dict:
     for DATABASE_POOL_TIMEOUT seconds is answered `unavailable` (503, retryable)."""
     if database_url.startswith("sqlite"):
         return {}
-    return {"pool_size": int(environ.get("DATABASE_POOL_SIZE") or "5"),
-            "max_overflow": int(environ.get("DATABASE_MAX_OVERFLOW") or "10"),
-            "pool_timeout": float(environ.get("DATABASE_POOL_TIMEOUT") or "10")}
+    return {"pool_size": _whole(environ.get("DATABASE_POOL_SIZE") or "5", "DATABASE_POOL_SIZE"),
+            "max_overflow": _whole(environ.get("DATABASE_MAX_OVERFLOW") or "10", "DATABASE_MAX_OVERFLOW"),
+            "pool_timeout": _seconds(environ.get("DATABASE_POOL_TIMEOUT") or "10", "DATABASE_POOL_TIMEOUT")}
 
 
 def units_at_once(database_url: str, engine_options: Mapping[str, object], value: str | None) -> int:

@@ -300,9 +300,41 @@ def test_a_code_sender_that_could_not_send_is_refused_at_startup(tmp_path, setti
 # documentation
 
 def settings_read() -> set[str]:
-    """Every environment variable config.py names (read with `get("NAME")`, `environ.get("NAME")`)."""
+    """Every environment variable config.py names (read with `get("NAME")`, `environ.get("NAME")`, or
+    as a number: `whole("NAME", ...)`, `seconds(...)`, `days(...)`)."""
     source = Path(config.__file__).read_text(encoding="utf-8")
-    return set(re.findall(r'\bget\("([A-Z][A-Z0-9_]*)"', source))
+    return set(re.findall(r'\b(?:get|whole|seconds|days)\("([A-Z][A-Z0-9_]*)"', source))
+
+
+def numbers_read() -> dict[str, str]:
+    """The settings config.py reads as numbers, by the kind of number."""
+    source = Path(config.__file__).read_text(encoding="utf-8")
+    found = re.findall(r'\b_?(whole|seconds|days)\((?:environ\.get\()?"([A-Z][A-Z0-9_]*)"', source)
+    return {name: kind for kind, name in found}
+
+
+NUMBER_WORDS = {"whole": "a whole number, 0 or more", "seconds": "a number of seconds, 0 or more",
+                "days": "a number of days, 0 or more"}
+
+
+def test_the_configuration_doc_names_the_numbers_that_take_fractions():
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    start = documented.index("Numbers are whole")
+    paragraph = documented[start:documented.index("\n\n", start)]
+    fractional = {name for name, kind in numbers_read().items() if kind != "whole"}
+    assert set(re.findall(r"`([A-Z][A-Z0-9_]*)`", paragraph)) == fractional
+
+
+@pytest.mark.parametrize(("name", "kind"), sorted(numbers_read().items()))
+def test_a_number_setting_that_is_not_one_is_refused_at_startup_by_name(tmp_path, name, kind):
+    for value in ("lots", "-1", "nan", "²"):
+        with pytest.raises(RuntimeError, match=f"^{name} must be {NUMBER_WORDS[kind]}, not '{value}'$"):
+            load_config(str(tmp_path), production(tmp_path, DATABASE_URL="postgresql://u:p@db/switchboard",
+                                                  **{name: value}))
+    blank = load_config(str(tmp_path), production(tmp_path, DATABASE_URL="postgresql://u:p@db/switchboard",
+                                                  **{name: ""}))
+    default = load_config(str(tmp_path), production(tmp_path, DATABASE_URL="postgresql://u:p@db/switchboard"))
+    assert vars(blank) == vars(default)  # set empty, as .env.example's blanks are: the default
 
 
 class Recording(dict):
