@@ -249,7 +249,8 @@ def init_realtime(app: Flask) -> None:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
         bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
-                       on_status=deliveries.bus_status_changed)
+                       on_status=deliveries.bus_status_changed,
+                       per_turn=app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
         app.extensions["events"].unreleased.elsewhere = RedisHolds(url)
     else:
         bus = LocalBus(deliveries.receive)

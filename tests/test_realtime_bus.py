@@ -71,3 +71,21 @@ def test_a_redis_that_stops_answering_without_closing_is_found_out(redis):
     wait_for(lambda: states == ["degraded", "ok"], timeout=15, what="the subscription made again")
     bus.publish([{"n": 1}])
     wait_for(lambda: received[-1] == [{"n": 1}], what="a frame over Redis again")
+
+
+def test_what_is_published_in_one_turn_of_the_loop_leaves_as_one_publication_in_order(redis):
+    received: list[list[dict]] = []
+    listener = RedisBus(redis.url, received.append, start_thread, time.sleep)
+    listener.start_receiving()
+    wait_for(lambda: listener.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")
+    turns: list = []  # the background tasks the publisher starts, run when the test says the turn is over
+    publisher = RedisBus(redis.url, lambda frames: None, turns.append, time.sleep, per_turn=True)
+    publisher.publish([{"n": 1}])  # a commit's Socket.IO frames,
+    publisher.publish([{"n": 2}, {"n": 3}])  # then its gateway frames: nothing sent yet, one sender started
+    assert len(turns) == 1
+    turns.pop()()
+    publisher.publish([{"n": 4}])
+    assert len(turns) == 1
+    turns.pop()()
+    wait_for(lambda: received[-1] == [{"n": 4}], what="the second publication")
+    assert received[-2:] == [[{"n": 1}, {"n": 2}, {"n": 3}], [{"n": 4}]]
