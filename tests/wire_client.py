@@ -97,6 +97,7 @@ class WireSocket:
         self.connected = False
         self.newest: dict[int, int] = {}  # conversation id -> highest message revision received
         self.paused = False  # not read while paused: what the server sends waits in the kernel
+        self.eio_sid: str | None = None
 
     def open(self, timeout: float = 10) -> WireSocket:
         address = urlsplit(self.server_url)
@@ -124,6 +125,7 @@ class WireSocket:
         opening = self.ws.recv()
         if not opening.startswith("0"):
             raise ConnectionError(f"{self.name}: expected the Engine.IO open packet, got {opening[:80]!r}")
+        self.eio_sid = json.loads(opening[1:])["sid"]  # the connection's name in the server's log
         self.ws.send("40" + json.dumps({"token": self.token}))
         early: list[str] = []
         while True:
