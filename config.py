@@ -66,7 +66,7 @@ def _compression(value: str) -> str | int:
     value = value.strip().lower()
     if value == "off":
         return value
-    if not value.isdigit():
+    if not _is_whole(value):
         raise RuntimeError(f'WEBSOCKET_COMPRESSION must be "off" or a size in characters, not {value!r}')
     return int(value)
 
@@ -87,12 +87,18 @@ def _days(value: str, name: str) -> float:
 
 
 def _number(environ: Mapping[str, str], parse: Callable[[str, str], float], name: str, default: str) -> float:
+    """Setting `name` read by `parse` (_whole, _seconds, _days); set empty, its default."""
     return parse(environ.get(name) or default, name)
+
+
+def _is_whole(value: str) -> bool:
+    """0 or more in ASCII digits, spaces around allowed (not str.isdigit: "²" is a digit int() refuses)."""
+    return re.fullmatch(r"[0-9]+", value.strip()) is not None
 
 
 def _whole(value: str, name: str) -> int:
     """A count, a size or a whole number of seconds or days: 0 or more."""
-    if not re.fullmatch(r"[0-9]+", value.strip()):  # not str.isdigit: "²" is a digit int() refuses
+    if not _is_whole(value):
         raise RuntimeError(f"{name} must be a whole number, 0 or more, not {value!r}")
     return int(value)
 
@@ -421,9 +427,9 @@ def pool_options(database_url: str, environ: Mapping[str, str]) -> dict:
     for DATABASE_POOL_TIMEOUT seconds is answered `unavailable` (503, retryable)."""
     if database_url.startswith("sqlite"):
         return {}
-    return {"pool_size": _whole(environ.get("DATABASE_POOL_SIZE") or "5", "DATABASE_POOL_SIZE"),
-            "max_overflow": _whole(environ.get("DATABASE_MAX_OVERFLOW") or "10", "DATABASE_MAX_OVERFLOW"),
-            "pool_timeout": _seconds(environ.get("DATABASE_POOL_TIMEOUT") or "10", "DATABASE_POOL_TIMEOUT")}
+    return {"pool_size": _number(environ, _whole, "DATABASE_POOL_SIZE", "5"),
+            "max_overflow": _number(environ, _whole, "DATABASE_MAX_OVERFLOW", "10"),
+            "pool_timeout": _number(environ, _seconds, "DATABASE_POOL_TIMEOUT", "10")}
 
 
 def units_at_once(database_url: str, engine_options: Mapping[str, object], value: str | None) -> int:
@@ -431,7 +437,7 @@ def units_at_once(database_url: str, engine_options: Mapping[str, object], value
     DATABASE_MAX_OVERFLOW), and none on SQLite, whose statements never wait in gevent's hub: a unit there
     gives up the CPU only for other I/O, so a line in front of the units would order next to nothing."""
     if value:
-        if not value.strip().isdigit():
+        if not _is_whole(value):
             raise RuntimeError(f"DATABASE_UNITS_AT_ONCE must be a whole number (0: no gate), not {value!r}")
         return int(value)
     if database_url.startswith("sqlite"):

@@ -303,13 +303,14 @@ def settings_read() -> set[str]:
     """Every environment variable config.py names (read with `get("NAME")`, `environ.get("NAME")`, or
     as a number: `whole("NAME", ...)`, `seconds(...)`, `days(...)`)."""
     source = Path(config.__file__).read_text(encoding="utf-8")
-    return set(re.findall(r'\b(?:get|whole|seconds|days)\("([A-Z][A-Z0-9_]*)"', source))
+    return set(re.findall(r'\bget\("([A-Z][A-Z0-9_]*)"', source)) | set(numbers_read())
 
 
 def numbers_read() -> dict[str, str]:
-    """The settings config.py reads as numbers, by the kind of number."""
+    """The settings config.py reads as numbers (`whole("NAME", ...)`, or `_number(environ, _whole, "NAME", ...)`
+    outside BaseConfig), by the kind of number."""
     source = Path(config.__file__).read_text(encoding="utf-8")
-    found = re.findall(r'\b_?(whole|seconds|days)\((?:environ\.get\()?"([A-Z][A-Z0-9_]*)"', source)
+    found = re.findall(r'\b(?:_number\(environ, _)?(whole|seconds|days)(?:, |\()"([A-Z][A-Z0-9_]*)"', source)
     return {name: kind for kind, name in found}
 
 
@@ -393,7 +394,7 @@ def test_websocket_compression_is_off_or_a_size(tmp_path, value, expected):
     assert settings.WEBSOCKET_COMPRESSION == expected
 
 
-@pytest.mark.parametrize("value", ["on", "-1", "1k", ""])
+@pytest.mark.parametrize("value", ["on", "-1", "1k", "", "²"])
 def test_websocket_compression_refuses_anything_else(tmp_path, value):
     with pytest.raises(RuntimeError, match="WEBSOCKET_COMPRESSION must be"):
         load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))
