@@ -109,7 +109,7 @@ class GatewayDelivery:
 
     def _new_order(self) -> RevisionOrder:
         return RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep,
-                             held_here=self.app.extensions["events"].unreleased.held_between)
+                             held=self.app.extensions["events"].unreleased.held_between)
 
     def receive(self, frames: list[dict]) -> None:
         if not self.open:  # no gateway connection in this process: nothing to deliver, nothing to order

@@ -45,8 +45,8 @@ class _Conversation:
 
 # read_missing(conversation_id, first, last) -> [(revision, frame), ...] of rows still at those revisions
 ReadMissing = Callable[[int, int, int], list[tuple[int, object]]]
-# held_here(conversation_id, first, last): one of those revisions is committed, not released yet
-HeldHere = Callable[[int, int, int], bool]
+# held(conversation_id, first, last): one of those revisions is committed, not released yet (here or elsewhere)
+Held = Callable[[int, int, int], bool]
 
 
 def _nothing_held(_conversation_id: int, _first: int, _last: int) -> bool:
@@ -57,10 +57,10 @@ class RevisionOrder:
     def __init__(self, send: Callable[[object], None], read_missing: ReadMissing,
                  start_background_task: Callable, sleep: Callable[[float], None],
                  wait_seconds: float = WAIT_SECONDS, capacity: int = CAPACITY,
-                 held_here: HeldHere = _nothing_held) -> None:
+                 held: Held = _nothing_held) -> None:
         self._send = send
         self._read_missing = read_missing
-        self._held_here = held_here
+        self._held = held
         self._start = start_background_task
         self._sleep = sleep
         self._wait_seconds = wait_seconds
@@ -146,7 +146,7 @@ class RevisionOrder:
                 settling = state.settling
                 # settling: a lower revision on its way from here; else the gap below the waiting frames
                 first, last = (1, state.expected - 1) if settling else (state.expected, min(state.waiting) - 1)
-            if self._held_here(conversation_id, first, last):  # may ask Redis: not under the lock
+            if self._held(conversation_id, first, last):  # may ask Redis: not under the lock
                 continue  # released once its author has the ack: wait for it, do not read it
             if settling:
                 with self._lock:

@@ -186,7 +186,7 @@ class SocketDelivery:
         self.start_background_task = socketio.start_background_task
         self.sleep = socketio.sleep
         self.order = RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep,
-                                   held_here=app.extensions["events"].unreleased.held_between)
+                                   held=app.extensions["events"].unreleased.held_between)
         self.bus_state = "ok"
 
     def bus_status_changed(self, state: str) -> None:

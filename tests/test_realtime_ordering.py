@@ -175,7 +175,7 @@ def held_order(releases: Releases):
         return [(revision, f"db:{revision}") for revision in range(first, last + 1)]
 
     releases.order = RevisionOrder(sent.append, read_missing, clock.start, releases.sleep,
-                                   held_here=releases.unreleased.held_between)
+                                   held=releases.unreleased.held_between)
     return releases.order, sent, reads, clock
 
 
