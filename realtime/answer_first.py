@@ -31,7 +31,7 @@ WAITED_AT_MOST = 5.0  # below events.unreleased.HELD_AT_MOST
 
 
 def wait_until_written(written: Callable[[], bool], blocked: Callable[[], bool], gone: Callable[[], bool],
-                       sleep: Callable[[float], None], connection: str = "") -> bool:
+                       sleep: Callable[[float], None], connection: str) -> bool:
     """Sleep until `written()`; True if it was, False if the wait was given up (see above: counted
     in the metrics and logged with `connection`, the answer's connection, unless it is gone).
     `blocked()`: the writer is inside a write that waits for the client to read."""

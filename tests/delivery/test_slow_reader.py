@@ -57,10 +57,9 @@ def test_a_sender_that_does_not_read_is_answered_after_the_others_hear_and_the_s
         hub.pump(until=lambda: any(frame.payload["message"]["client_id"] == "not-reading-1"
                                    for frame in reader.events("message:new")), timeout=20, what="the message")
         assert not send.answered  # the reader heard of it; its sender has not read its ack yet
-        wait_for(lambda: [line for line in live_server.log_text().splitlines()
-                          if f"answer on connection {slow.eio_sid} not written" in line], timeout=5,
-                 what="the server's account of it")
-        logged = [line for line in live_server.log_text().splitlines() if f"connection {slow.eio_sid} " in line]
+        logged = wait_for(lambda: [line for line in live_server.log_text().splitlines()
+                                   if f"answer on connection {slow.eio_sid} not written" in line], timeout=5,
+                          what="the server's account of it")
         assert len(logged) == 1 and "(not_reading)" in logged[0], logged
         slow.paused = False
         hub.pump(until=lambda: send.answered, timeout=60, what="the ack, once the sender reads")
