@@ -17,8 +17,14 @@ from gateway.connection import Connection
 from gateway.packets import HEADER_SIZE
 from gateway.session import serve
 from ops.metrics import connection_closed, connection_opened
+from realtime.websocket_handshake import AnsweredFromEnviron
 
 bp = Blueprint("gateway", __name__)
+
+
+class GatewayWebSocket(AnsweredFromEnviron, simple_websocket.Server):
+    """simple-websocket's server (with its reader: the gateway waits for packets with a timeout), its
+    upgrade answered from the environ."""
 
 
 # werkzeug routes only WebSocket handshakes (Upgrade: websocket) to a websocket rule: any other
@@ -30,8 +36,7 @@ def websocket():
     app = current_app._get_current_object()
     config = app.config
     try:
-        ws = simple_websocket.Server(request.environ,
-                                     max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
+        ws = GatewayWebSocket(request.environ, max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
     except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # wsproto: a handshake missing
         # Sec-WebSocket-Key or -Version (else a 500 and a traceback in the log)
         raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).") from None

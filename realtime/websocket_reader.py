@@ -8,13 +8,16 @@ and frames each (issue 15, memory per idle connection). `InlineServer` reads the
 `receive()` itself, in the caller's greenlet, exactly as the reader did (control frames answered,
 fragments joined, the socket closed when the connection ends); the gateway (`/ws/im`), which waits
 for its packets with a timeout, keeps simple-websocket's reader. Once open, the connection also lets
-go of the handshake's state, which wsproto keeps for the connection's life.
+go of the handshake's state, which wsproto keeps for the connection's life, and the upgrade is answered
+from the request gunicorn already parsed (realtime.websocket_handshake), not parsed again by h11.
 """
 from __future__ import annotations
 
 import simple_websocket
 from engineio.async_drivers import gevent as engineio_gevent
 from wsproto.utilities import LocalProtocolError
+
+from realtime.websocket_handshake import AnsweredFromEnviron
 
 
 class _NoReader:
@@ -36,7 +39,7 @@ class _Opened:
         return iter(())
 
 
-class InlineServer(simple_websocket.Server):
+class InlineServer(AnsweredFromEnviron, simple_websocket.Server):
     """A simple-websocket server connection read by whoever calls `receive()` (one caller at a time)."""
 
     def __init__(self, environ, **options) -> None:
