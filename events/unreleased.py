@@ -52,8 +52,8 @@ class UnreleasedRevisions:
         with self._lock:
             for conversation_id, revision in revisions:
                 self._since.setdefault(conversation_id, {})[revision] = now
-        if for_a_transport and revisions and self.elsewhere is not None:
-            self.elsewhere.hold(revisions)
+        if (shared := self._shared(revisions, for_a_transport)) is not None:
+            shared.hold(revisions)
 
     def let_go(self, revisions: Iterable[Revision], for_a_transport: bool = False) -> None:
         revisions = list(revisions)
@@ -64,8 +64,12 @@ class UnreleasedRevisions:
                     held.pop(revision, None)
                     if not held:
                         del self._since[conversation_id]
-        if for_a_transport and revisions and self.elsewhere is not None:
-            self.elsewhere.let_go(revisions)
+        if (shared := self._shared(revisions, for_a_transport)) is not None:
+            shared.let_go(revisions)
+
+    def _shared(self, revisions: list[Revision], for_a_transport: bool) -> HoldsElsewhere | None:
+        """Where other processes see these holds, if they should: only holds for a transport's answer."""
+        return self.elsewhere if for_a_transport and revisions else None
 
     def held_between(self, conversation_id: int, first: int, last: int) -> bool:
         """Is one of the conversation's revisions first..last held, for less than HELD_AT_MOST? Here, then
