@@ -31,6 +31,8 @@ SCENARIOS = {
     "history": ("history.py", "history page, around and resync p50/p99 at 1,000,000 messages beside 1,000, "
                 "SQLite and PostgreSQL, and the conversation list of a member far behind"),
     "redis": ("redis_pair.py", "two instances over Redis against one: worker CPU per delivery and stored message"),
+    "batched-store": ("batched_store.py", "the send path's statements one unit per send against batched on Core, "
+                      "in one process: what sharing the unit among sends could buy (a floor)"),
     "packets": ("packets.py", "building an outgoing Socket.IO packet: python-socketio's Packet against TextPacket"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),
