@@ -102,6 +102,14 @@ def readable_conversation_ids(user: User) -> Select:
 READABLE_CONVERSATION_IDS = _readable_conversation_ids(bindparam("user_id"))
 
 
+def with_readable_conversation_ids(statement: Select, user_id) -> Select:
+    """`statement` with one more column, a conversation the user of `user_id` (a column of the
+    statement) may read (readable_conversation_ids' rule, joined): a row per such conversation, one row
+    with None if there is none. A socket's connect reads its token and its rooms so, in one statement."""
+    return statement.add_columns(_memberships.c.conversation_id).outerjoin(
+        _memberships, _memberships.c.user_id == user_id)
+
+
 def list_readable_conversation_ids(user_id: int) -> list[int]:
     """The ids readable_conversation_ids selects, for a user known by id only (a socket's connect)."""
     return list(db.session.execute(READABLE_CONVERSATION_IDS, {"user_id": user_id}).scalars())

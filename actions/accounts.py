@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import contains_eager
 
+from actions.access import with_readable_conversation_ids
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.lockout import check_not_locked, note_failed_login, note_successful_login
 from actions.rate_limits import Attempt, count_attempt, hashed
@@ -233,38 +234,42 @@ def _well_formed(token: object) -> bool:
 
 @dataclass(frozen=True)
 class TokenHolder:
-    """A live token and what a socket's connect needs of its user (their id, and what
-    check_account_open asks), read as one row: no ORM objects."""
+    """A live token and what a socket's connect needs of its user (their id, what check_account_open
+    asks, the conversations they may read: the socket's rooms), read as rows: no ORM objects."""
 
     token_id: int
     user_id: int
     confirmed_at: datetime | None
     must_change_password: bool
+    readable_conversation_ids: tuple[int, ...]
 
 
 _tokens, _users = ApiToken.__table__, User.__table__
 # Core, built once: at thousands of connects a second, the ORM's execute path for this one SELECT
-# (its compile state, the joined user's loading) cost more than the query itself.
-TOKEN_HOLDER_BY_HASH = (
+# (its compile state, the joined user's loading) cost more than the query itself; and the rooms in
+# the same statement, not a second one (issue 15, connects).
+TOKEN_HOLDER_BY_HASH = with_readable_conversation_ids(
     select(_tokens.c.id, _tokens.c.revoked_at, _tokens.c.expires_at, _tokens.c.last_used_at, _users.c.id,
            _users.c.active, _users.c.confirmed_at, _users.c.must_change_password)
     .join_from(_tokens, _users, _users.c.id == _tokens.c.user_id)
-    .where(_tokens.c.token_hash == bindparam("token_hash")))
+    .where(_tokens.c.token_hash == bindparam("token_hash")), _users.c.id)
 
 
 def live_token_holder(token: object) -> TokenHolder | None:
     """live_token's check (unexpired, unrevoked, its user active) for a socket's connect, without
-    loading the token and the user as ORM objects; None unless the token is live."""
+    loading the token and the user as ORM objects, with the conversations the user may read; None
+    unless the token is live."""
     if not _well_formed(token):
         return None
-    row = db.session.execute(TOKEN_HOLDER_BY_HASH, {"token_hash": hash_token(token)}).first()
-    if row is None:
+    rows = db.session.execute(TOKEN_HOLDER_BY_HASH, {"token_hash": hash_token(token)}).all()
+    if not rows:
         return None
-    token_id, revoked_at, expires_at, last_used_at, user_id, active, confirmed_at, must_change_password = row
+    token_id, revoked_at, expires_at, last_used_at, user_id, active, confirmed_at, must_change_password, _ = rows[0]
     if not _is_live(revoked_at, expires_at, active):
         return None
     note_token_used(token_id, last_used_at)
-    return TokenHolder(token_id, user_id, confirmed_at, must_change_password)
+    readable = tuple(row.conversation_id for row in rows if row.conversation_id is not None)
+    return TokenHolder(token_id, user_id, confirmed_at, must_change_password, readable)
 
 
 def live_token_by_id(token_id: int) -> ApiToken | None:

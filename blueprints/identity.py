@@ -27,6 +27,7 @@ from typing import Literal
 from flask import Response, after_this_request, current_app, request, session
 from flask_login import current_user, encode_cookie, login_user, logout_user
 
+from actions.access import list_readable_conversation_ids
 from actions.accounts import TokenHolder, live_token, live_token_by_id, live_token_holder
 from actions.errors import Unauthorized
 from actions.security_log import record_security_event
@@ -73,12 +74,14 @@ class Principal:
 class SocketOpener:
     """Who opens a socket, as much as its connect needs: the user's id, their account's state (what
     check_account_open asks: the User of a cookie, the row of a token's holder, no ORM objects read
-    for it) and the credential. The socket's events resolve a full `Principal` (socket_principal)."""
+    for it), the credential and the conversations the user may read (the socket's rooms). The socket's
+    events resolve a full `Principal` (socket_principal)."""
 
     user_id: int
     account: User | TokenHolder
     method: Literal["session", "token"]
     credential: str | int | None
+    readable_conversation_ids: tuple[int, ...]  # its rooms (a token's, read with the token)
 
     @property
     def room(self) -> str | None:
@@ -223,11 +226,14 @@ def socket_opener(auth: object) -> SocketOpener | None:
     """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie."""
     if isinstance(auth, dict) and auth.get("token"):
         holder = live_token_holder(auth.get("token"))
-        return SocketOpener(holder.user_id, holder, "token", holder.token_id) if holder is not None else None
+        if holder is None:
+            return None
+        return SocketOpener(holder.user_id, holder, "token", holder.token_id, holder.readable_conversation_ids)
     principal = _cookie_principal()
     if principal is None:
         return None
-    return SocketOpener(principal.user.id, principal.user, principal.method, principal.credential)
+    return SocketOpener(principal.user.id, principal.user, principal.method, principal.credential,
+                        tuple(list_readable_conversation_ids(principal.user.id)))
 
 
 def remember_socket_principal(opener: SocketOpener) -> None:

@@ -8,6 +8,7 @@ from actions.accounts import (
     TOKEN_PREFIX,
     authenticate,
     issue_api_token,
+    live_token_holder,
     register_user,
     revoke_api_token,
     search_users,
@@ -17,7 +18,7 @@ from actions.errors import Conflict, InvalidInput, Unauthorized
 from extensions import db
 from models import ApiToken, User
 from models.time import utcnow
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import database_rows
 
 
@@ -162,6 +163,19 @@ def test_deactivated_users_token_is_refused(alice):
 def test_malformed_or_unknown_tokens_are_refused(alice, token):
     issue_api_token(alice)
     assert user_for_token(token) is None
+
+
+def test_a_token_holder_is_read_with_the_conversations_its_user_may_read(alice, bob, carol):
+    """A socket's connect reads the token, its user and its rooms in one statement: every conversation
+    the user is a member of, none of anyone else's, and none at all for a user in none."""
+    team, other = make_group(alice, "Team", [bob]), make_group(bob, "Other", [alice])
+    make_group(carol, "Carol's", [bob])
+    holder = live_token_holder(issue_api_token(alice).token)
+    assert (holder.user_id, sorted(holder.readable_conversation_ids)) == (alice.id, sorted([team.id, other.id]))
+    assert live_token_holder(issue_api_token(make_user("dave")).token).readable_conversation_ids == ()
+    issued = issue_api_token(alice)
+    revoke_api_token(issued.token)
+    assert live_token_holder(issued.token) is None  # rooms or not, a dead token opens nothing
 
 
 # search_users

@@ -7,7 +7,6 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from actions.access import list_readable_conversation_ids
 from actions.accounts import check_account_open
 from actions.conversations import list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized
@@ -68,7 +67,7 @@ def _connect(auth) -> int:
     join_room(user_room(opener.user_id))
     if opener.room is not None:  # cut with its credential: a revoked token, a logged-out browser
         join_room(opener.room)
-    for conversation_id in list_readable_conversation_ids(opener.user_id):
+    for conversation_id in opener.readable_conversation_ids:
         join_room(conversation_room(conversation_id))
     # Reads only: the user's last-seen time is written by the presence tracker's batch when they come
     # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
