@@ -87,9 +87,14 @@ def _member_or_refused(user: User, conversation_id: int, select_membership: Sele
 _memberships = Membership.__table__
 
 
+def _readable_by(user_id):
+    """access_conversation's rule for all at once: the memberships whose conversations `user_id` may read."""
+    return _memberships.c.user_id == user_id
+
+
 def _readable_conversation_ids(user_id) -> Select:
-    """access_conversation's rule for all at once: the ids of the conversations a user may read."""
-    return db.select(_memberships.c.conversation_id).where(_memberships.c.user_id == user_id)
+    """The ids of the conversations a user may read."""
+    return db.select(_memberships.c.conversation_id).where(_readable_by(user_id))
 
 
 def readable_conversation_ids(user: User) -> Select:
@@ -106,8 +111,7 @@ def with_readable_conversation_ids(statement: Select, user_id) -> Select:
     """`statement` with one more column, a conversation the user of `user_id` (a column of the
     statement) may read (readable_conversation_ids' rule, joined): a row per such conversation, one row
     with None if there is none. A socket's connect reads its token and its rooms so, in one statement."""
-    return statement.add_columns(_memberships.c.conversation_id).outerjoin(
-        _memberships, _memberships.c.user_id == user_id)
+    return statement.add_columns(_memberships.c.conversation_id).outerjoin(_memberships, _readable_by(user_id))
 
 
 def list_readable_conversation_ids(user_id: int) -> list[int]:

@@ -13,8 +13,6 @@ gateway's (gateway/routes.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import simple_websocket.ws
 from wsproto import ConnectionType
 from wsproto.connection import Connection
@@ -22,15 +20,6 @@ from wsproto.events import Request
 from wsproto.extensions import Extension
 from wsproto.handshake import WEBSOCKET_UPGRADE, WEBSOCKET_VERSION, server_extensions_handshake
 from wsproto.utilities import generate_accept_token
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    """What the server answers: the 101 response's bytes, and what was agreed."""
-
-    response: bytes
-    extensions: list[Extension]
-    subprotocol: str | None
 
 
 def _tokens(value: str) -> list[str]:
@@ -55,9 +44,9 @@ def upgrade_request(environ: dict) -> Request | None:
                    subprotocols=_tokens(environ.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")))
 
 
-def answer_upgrade(environ: dict, request: Request, extension: Extension,
-                   subprotocol: str | None) -> Upgrade:
-    """The 101 answer to a valid upgrade request (`upgrade_request`), offering `extension`."""
+def answer_upgrade(environ: dict, request: Request, extension: Extension, subprotocol: str | None) -> bytes:
+    """The 101 answer to a valid upgrade request (`upgrade_request`), offering `extension` (which
+    wsproto's negotiation configures: the connection is then made with it)."""
     lines = [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: " + WEBSOCKET_UPGRADE, b"Connection: Upgrade",
              b"Sec-WebSocket-Accept: " + generate_accept_token(environ["HTTP_SEC_WEBSOCKET_KEY"].encode())]
     if subprotocol is not None:
@@ -65,7 +54,7 @@ def answer_upgrade(environ: dict, request: Request, extension: Extension,
     agreed = server_extensions_handshake(request.extensions, [extension])
     if agreed:
         lines.append(b"Sec-WebSocket-Extensions: " + agreed)
-    return Upgrade(b"\r\n".join(lines) + b"\r\n\r\n", [extension], subprotocol)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 class AnsweredFromEnviron:
@@ -79,7 +68,8 @@ class AnsweredFromEnviron:
             return
         self.subprotocol = self.choose_subprotocol(request)
         # Looked up at each connect: realtime.websocket_compression replaces simple-websocket's offer.
-        upgrade = answer_upgrade(self.environ, request, simple_websocket.ws.PerMessageDeflate(), self.subprotocol)
-        self.ws.connection = Connection(ConnectionType.SERVER, upgrade.extensions)
-        self.sock.send(upgrade.response)
+        extension = simple_websocket.ws.PerMessageDeflate()
+        response = answer_upgrade(self.environ, request, extension, self.subprotocol)
+        self.ws.connection = Connection(ConnectionType.SERVER, [extension])
+        self.sock.send(response)
         self.connected = True

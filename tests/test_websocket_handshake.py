@@ -12,7 +12,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.utilities import RemoteProtocolError
 
 from realtime.websocket_compression import SharedDeflate
-from realtime.websocket_reader import InlineServer
+from realtime.websocket_reader import InlineServer, _NoReader
 
 BROWSER = "permessage-deflate; client_max_window_bits"
 OFFERS = [None, BROWSER, "permessage-deflate", "permessage-deflate; server_max_window_bits=10",
@@ -33,7 +33,7 @@ class WsprotoServer(simple_websocket.Server):
     """simple-websocket's own handshake (h11 parsing the request written back out), read inline."""
 
     def __init__(self, environ) -> None:
-        super().__init__(environ, thread_class=lambda target: type("T", (), {"start": lambda s: None, "name": ""})())
+        super().__init__(environ, thread_class=_NoReader)  # read by nobody: only the handshake is compared
 
 
 def answer(server_class, **headers) -> tuple[dict[bytes, bytes], object]:
