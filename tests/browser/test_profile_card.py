@@ -32,7 +32,8 @@ def test_the_profile_card_opens_from_a_name_and_acts_on_the_person(chat_page, ap
     avatar = theirs.locator("img.message-avatar")
     expect(avatar).to_have_attribute("src", f"/api/users/{bob_account.id}/avatar?v=" + avatar.get_attribute(
         "src").split("?v=")[1])
-    assert alice.page.evaluate("(image) => image.complete && image.naturalWidth > 0", avatar.element_handle())
+    # The picture is drawn (loaded and decoded), not a broken image: loading is asynchronous, so wait for it.
+    alice.page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=avatar.element_handle())
 
     theirs.locator(".message-sender").click()
     card = alice.page.locator("#profile-card")

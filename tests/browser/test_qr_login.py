@@ -18,8 +18,8 @@ def show_code(waiting) -> str:
     image = waiting.page.locator("#qr-login-image")
     expect(image).to_be_visible()
     assert image.get_attribute("src").startswith("data:image/svg+xml")
-    # The image is drawn: a QR code of 198 px, not a broken image.
-    assert waiting.page.eval_on_selector("#qr-login-image", "image => image.naturalWidth") > 100
+    # The image is drawn: a QR code of 198 px, not a broken image (a data: URL decodes asynchronously too).
+    waiting.page.wait_for_function("image => image.complete && image.naturalWidth > 100", arg=image.element_handle())
     return image.get_attribute("data-url")
 
 
