@@ -7,6 +7,7 @@ in the same run.
     .venv/bin/python bench/storm.py --clients 50 --engines sqlite --repeats 1    # the CI smoke's size
     .venv/bin/python bench/storm.py --env DATABASE_POOL_SIZE=20 --engines postgresql
     .venv/bin/python bench/storm.py --engines postgresql --checkout /tmp/before --checkout .  # before, after
+    .venv/bin/python bench/storm.py --engines sqlite --no-reference --gc-stats   # and the collector's share
 
 Each run starts one server with the documented command (`gunicorn --config gunicorn.conf.py`, one
 gevent worker, a fresh database), registers `--clients` users in groups of `--group-size` and direct
@@ -73,6 +74,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="record Switchboard's worker with py-spy from the drop to the "
                         "end of the wait (raw collapsed stacks there, for bench/profile_top.py)")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy binary (default: on PATH)")
+    parser.add_argument("--gc-stats", action="store_true",
+                        help="time the worker's garbage collections during the storm (bench/gc_stats)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' folders (logs, client states)")
     add_session_arguments(parser)
     return parser.parse_args(argv)
@@ -198,12 +201,13 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
         quiet_cpu, quiet_started = cpu_seconds(worker), time.monotonic()
         time.sleep(max(0.0, arguments.before - 1))
         profiler = start_profiler(arguments, worker, f"{variant}-{len(tokens)}") if sender_job else None
-        cpu_before, load, started = cpu_seconds(worker), os.getloadavg()[0], time.monotonic()
+        cpu_before, load, started, dropped_at = cpu_seconds(worker), os.getloadavg()[0], time.monotonic(), time.time()
         # What the worker spends a second on the sender alone (its sends and their deliveries)
         sending_cpu_per_s = (cpu_before - quiet_cpu) / (started - quiet_started)
         all_shards(shards, "drop")
         waited = all_shards(shards, f"wait {arguments.deadline}")
         cpu, storm_seconds = cpu_seconds(worker) - cpu_before, time.monotonic() - started
+        storm_window = (dropped_at, time.time())
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)  # py-spy writes what it has recorded
             profiler.wait(timeout=60)
@@ -239,7 +243,26 @@ def storm(variant: str, server, tokens: list[str], sender_job, arguments, folder
         log = (server.workdir / "gunicorn.log").read_text(errors="replace")
         row["log_unavailable"] = log.count("database unavailable")
         row["log_errors"] = sum(1 for line in log.splitlines() if " ERROR " in line or "Traceback" in line)
+        if arguments.gc_stats:
+            row.update(gc_figures(folder, worker, storm_window))
     return row
+
+
+def gc_stats_env(folder: Path) -> dict[str, str]:
+    """The server's environment for bench/gc_stats/sitecustomize.py (its records: folder/gc-<pid>.json)."""
+    path = [str(ROOT / "bench" / "gc_stats"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(path), "GC_STATS_FILE": str(folder / "gc.json")}
+
+
+def gc_figures(folder: Path, worker: int, window: tuple[float, float]) -> dict:
+    """The worker's collections from the drop to the end of the storm: full ones (count, seconds, the
+    objects tracked after the largest) and young ones (seconds)."""
+    records = json.loads((folder / f"gc-{worker}.json").read_text())
+    during = [record for record in records if window[0] <= record[0] <= window[1]]
+    full = [record for record in during if record[1] == 2]
+    return {"gc_full_collections": len(full), "gc_full_s": round(sum(record[2] for record in full), 3),
+            "gc_young_s": round(sum(record[2] for record in during if record[1] != 2), 3),
+            "gc_tracked_max": max((record[3] for record in full), default=None)}
 
 
 def start_profiler(arguments: argparse.Namespace, worker: int, what: str) -> subprocess.Popen | None:
@@ -270,6 +293,7 @@ def run_variant(variant: str, arguments, scratch: Path, repeat: int, checkouts: 
     postgres = PostgresServer().start() if engine == "postgresql" else None
     env = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",  # registering 2,000 users is not what is measured
            **({"DATABASE_URL": postgres.url} if postgres else {}),
+           **(gc_stats_env(folder) if arguments.gc_stats else {}),
            **dict(setting.split("=", 1) for setting in arguments.env)}
     server = BenchServer("simple", ROOT / ".venv" / "bin", folder, env=env, config_file=True,
                          app_dir=checkouts.get(variant, ROOT))
@@ -292,7 +316,10 @@ FIGURES = (("all back (s)", "back_all_s"), ("back p50 (s)", "back_p50_s"), ("all
            ("lost messages", "lost"), ("watermarks behind", "watermarks_behind"),
            ("sends", "sender_sent"), ("sends never acknowledged", "sender_never_acknowledged"),
            ("send ack p99 (s)", "sender_ack_p99_s"), ("send ack max (s)", "sender_ack_max_s"),
-           ("'database unavailable' in the log", "log_unavailable"), ("errors in the log", "log_errors"))
+           ("'database unavailable' in the log", "log_unavailable"), ("errors in the log", "log_errors"),
+           ("full collections in the storm (--gc-stats)", "gc_full_collections"),
+           ("their seconds of worker CPU", "gc_full_s"), ("young collections' seconds", "gc_young_s"),
+           ("objects tracked, most", "gc_tracked_max"))
 
 
 def summarize(rows: list[dict]) -> list[str]:
@@ -301,6 +328,8 @@ def summarize(rows: list[dict]) -> list[str]:
              "|---" * (len(rows) + 1) + "|"]
     references = {row["run"]: row for row in rows if row["variant"] == REFERENCE}
     for label, key in FIGURES:
+        if key.startswith("gc_") and all(key not in row for row in rows):
+            continue  # not asked for (--gc-stats)
         cells = []
         for row in rows:
             value, reference = row.get(key), references.get(row["run"], {}).get(key)
