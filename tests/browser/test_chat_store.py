@@ -116,6 +116,22 @@ def test_unread_counts_follow_messages_and_reads(run):
     assert result == {"unread": 1, "readAfterOwn": 6, "cleared": 0}
 
 
+def test_a_read_position_only_moves_forward(run):
+    # This tab reads up to 4, then to 6 (noted at once); the server's echo of the first read, to every tab
+    # of the user, arrives after that.
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        store.upsert({ id: 1, kind: "group", name: "g", last_seq: 6, unread_count: 4,
+                       membership: { last_read_seq: 2 } });
+        store.noteRead(1, 4);
+        store.noteRead(1, 6);
+        store.noteRead(1, 4);
+        const conversation = store.get(1);
+        return { read: conversation.membership.last_read_seq, unread: conversation.unread_count };
+    """)
+    assert result == {"read": 6, "unread": 0}
+
+
 def test_a_message_already_counted_in_its_conversations_last_seq_is_still_new(run):
     result = run("""
         const store = new ConversationStore({ id: 1 });

@@ -151,11 +151,13 @@ export class ConversationStore {
     return true;
   }
 
-  /** The user read up to `seq` (here or in another tab). */
+  /** The user read up to `seq` (here or in another tab). A read position only moves forward, as the
+   * server's does: the echo of an earlier read arriving after a later one changes nothing. */
   noteRead(conversationId, seq) {
     const conversation = this.conversations.get(conversationId);
     if (!conversation) return;
-    conversation.membership = { ...(conversation.membership || {}), last_read_seq: seq };
-    capUnreadAt(conversation, seq);
+    const readUpTo = Math.max(seq, conversation.membership?.last_read_seq ?? 0);
+    conversation.membership = { ...(conversation.membership || {}), last_read_seq: readUpTo };
+    capUnreadAt(conversation, readUpTo);
   }
 }
