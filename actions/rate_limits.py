@@ -1,5 +1,12 @@
 """Rate limits: how many times something may happen per key (an account, a client address, an
-uploader) in a fixed window of time. Refused with 429 `rate_limited` and a Retry-After.
+uploader) in a sliding window of time. Refused with 429 `rate_limited` and a Retry-After.
+
+The window slides as Cloudflare's rate limiting does, from two fixed windows: what the
+previous one counted, weighted by how much of it the sliding window still covers, plus what the
+current one has counted. So a limit of N an hour lets N through at once at most, then about N an
+hour (one every 3600/N s), however the attempts fall on the clock's hours, where fixed windows let
+2N through within seconds across an hour's end (N in its last seconds, N again in the next one's
+first). A refused attempt is given back: it does not count.
 
 The counters live in the process, or in Redis when RATE_LIMIT_REDIS_URL is set (several
 processes or machines then share them). An attempt is counted *before* the work it guards, so
@@ -45,35 +52,66 @@ class RateLimited(ActionError):
         return {**super().as_dict(), "retry_after": self.retry_after}
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What a key's counters held once an attempt was counted: the current fixed window's count (the
+    attempt included), the previous window's, and how far into the current window it is."""
+
+    current: int
+    previous: int
+    elapsed: float
+    window: int
+
+    def estimate(self) -> float:
+        """The attempts in the sliding window that ends now: the previous window's, weighted by the share
+        of it the sliding window still covers, and the current one's."""
+        return self.previous * (self.window - self.elapsed) / self.window + self.current
+
+    def wait(self, limit: int) -> float:
+        """0 if the attempt is within `limit`; else the seconds until one more would be, with this one
+        given back and no other attempt meanwhile."""
+        if self.estimate() <= limit:
+            return 0.0
+        others, left = self.current - 1, self.window - self.elapsed
+        if others < limit:  # once enough of the previous window has slid out of it
+            return max(0.0, left - (limit - others - 1) * self.window / self.previous)
+        # in the next window, once enough of this one has slid out of it
+        return left + self.window * (1 - (limit - 1) / others)
+
+
 class MemoryCounters:
-    """Counters of one process: {key: [window end, count]}, pruned of past windows now and then."""
+    """Counters of one process: {key: [window number, count in it, count in the one before]}, pruned
+    of keys not counted in the last two windows now and then."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._counts: dict[str, list[float]] = {}
+        self._counts: dict[tuple[str, int], list[int]] = {}
         self._lock = threading.Lock()
         self._pruned_at = clock()
         self._buckets: dict[str, float] = {}  # {key: when its bucket is full again} (take)
 
-    def hit(self, key: str, window: int) -> tuple[int, float]:
-        """Count one more; returns (count in the current window, seconds until it ends)."""
+    def hit(self, key: str, window: int) -> Counted:
+        """Count one more attempt of `key` in windows of `window` seconds."""
         now = self._clock()
-        ends = now - now % window + window
+        number = int(now // window)
         with self._lock:
             if now - self._pruned_at > PRUNE_EVERY_SECONDS:
-                self._counts = {name: entry for name, entry in self._counts.items() if entry[0] > now}
+                self._counts = {name: entry for name, entry in self._counts.items()
+                                if entry[0] >= int(now // name[1]) - 1}
                 self._pruned_at = now
-            entry = self._counts.get(key)
-            if entry is None or entry[0] != ends:
-                entry = self._counts[key] = [ends, 0]
+            entry = self._counts.get((key, window))
+            if entry is None or entry[0] < number - 1:
+                entry = self._counts[key, window] = [number, 0, 0]
+            elif entry[0] == number - 1:
+                entry[:] = [number, 0, entry[1]]
             entry[1] += 1
-            return int(entry[1]), ends - now
+            return Counted(entry[1], entry[2], now - number * window, window)
 
     def undo(self, key: str, window: int) -> None:
         now = self._clock()
         with self._lock:
-            entry = self._counts.get(key)
-            if entry is not None and entry[0] == now - now % window + window and entry[1] > 0:
+            entry = self._counts.get((key, window))
+            if entry is not None and entry[0] == int(now // window) and entry[1] > 0:
                 entry[1] -= 1
 
 
@@ -93,7 +131,8 @@ class MemoryCounters:
 
 
 class RedisCounters:
-    """The same in Redis: one key per window (INCR, EXPIRE), shared by every process."""
+    """The same in Redis: one key per fixed window (INCR, EXPIRE; kept through the next window, which
+    reads it as its previous one), shared by every process."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         import redis
@@ -121,13 +160,14 @@ class RedisCounters:
     def _key(key: str, window: int, now: float) -> str:
         return f"switchboard:limit:{key}:{int(now // window)}"
 
-    def hit(self, key: str, window: int) -> tuple[int, float]:
+    def hit(self, key: str, window: int) -> Counted:
         now = self._clock()
         pipeline = self._redis.pipeline()
         pipeline.incr(self._key(key, window, now))
-        pipeline.expire(self._key(key, window, now), window + 1)
-        count, _ = pipeline.execute()
-        return int(count), window - now % window
+        pipeline.expire(self._key(key, window, now), 2 * window + 1)
+        pipeline.get(self._key(key, window, now - window))
+        count, _, previous = pipeline.execute()
+        return Counted(int(count), int(previous or 0), now % window, window)
 
     def undo(self, key: str, window: int) -> None:
         self._decrement(keys=[self._key(key, window, self._clock())])
@@ -159,25 +199,27 @@ class Attempt:
 
 
 def count_attempt(keys: list[str], limit: int, window: int, message: str) -> Attempt:
-    """Count one attempt against each key; RateLimited if any key is past `limit` in this window.
-    A limit of 0 counts nothing. If Redis cannot be reached the attempt is let through (logged)."""
+    """Count one attempt against each key; RateLimited if any key is past `limit` in the sliding window
+    of `window` seconds (and then the attempt counts for none of them). A limit of 0 counts nothing.
+    If Redis cannot be reached the attempt is let through (logged)."""
     if limit <= 0:
         return Attempt([], window)
     store = counters()
     counted, wait = [], 0.0
     for key in keys:
         try:
-            count, ends_in = store.hit(key, window)
+            seen = store.hit(key, window)
         except Exception as error:  # noqa: BLE001  (availability first: a limit never locks everyone out)
             _counters_failed(error)
             continue
         _counters_answered()
         counted.append(key)
-        if count > limit:
-            wait = max(wait, ends_in)
+        wait = max(wait, seen.wait(limit))
+    attempt = Attempt(counted, window)
     if wait:
+        attempt.refund()
         raise RateLimited(message, wait)
-    return Attempt(counted, window)
+    return attempt
 
 
 def limit_message_send(sender_id: int) -> None:

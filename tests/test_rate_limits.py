@@ -1,10 +1,12 @@
 """actions/rate_limits.py, and the login limits it holds: failed logins and token requests past
 LOGIN_ATTEMPTS_PER_MINUTE, per account and per client address, get 429 `rate_limited` with a
 Retry-After, before any password is hashed. Counters run on a fixed clock: nothing here is timed."""
+import math
+
 import pytest
 
 import models.user
-from actions.rate_limits import MemoryCounters, RateLimited, RedisCounters, count_attempt
+from actions.rate_limits import Counted, MemoryCounters, RateLimited, RedisCounters, count_attempt
 from extensions import db
 from models import User
 from tests.factories import PASSWORD, make_user
@@ -33,24 +35,62 @@ def test_counters_count_per_key_and_window_and_give_back(request, clock, store):
         counters._redis.flushdb()
     else:
         counters = MemoryCounters(clock=lambda: clock["now"])
-    assert [counters.hit("a", 60)[0] for _ in range(3)] == [1, 2, 3]
-    assert counters.hit("b", 60)[0] == 1
-    assert counters.hit("a", 60)[1] == pytest.approx(40)
+    assert [counters.hit("a", 60).current for _ in range(3)] == [1, 2, 3]
+    assert counters.hit("b", 60) == Counted(current=1, previous=0, elapsed=pytest.approx(20), window=60)
     counters.undo("a", 60)
-    assert counters.hit("a", 60)[0] == 4
-    clock["now"] += 40  # the next window
+    assert counters.hit("a", 60).current == 3
+    clock["now"] += 50  # 10 s into the next window: what this one counted is its previous
     counters.undo("a", 60)  # nothing to give back there
-    assert counters.hit("a", 60)[0] == 1
+    assert counters.hit("a", 60) == Counted(current=1, previous=3, elapsed=pytest.approx(10), window=60)
+    clock["now"] += 60  # two windows on: nothing left of them
+    assert counters.hit("a", 60) == Counted(current=1, previous=1, elapsed=pytest.approx(10), window=60)
+    clock["now"] += 120
+    assert counters.hit("a", 60) == Counted(current=1, previous=0, elapsed=pytest.approx(10), window=60)
 
 
-def test_an_attempt_past_the_limit_is_refused_with_the_seconds_to_wait(app, limits):
+@pytest.mark.parametrize(("counted", "limit", "wait"), [
+    (Counted(current=3, previous=0, elapsed=20, window=60), 3, 0),  # within the limit
+    # past it in this window: in the next one, once a third of this one's two others slid out
+    (Counted(current=4, previous=0, elapsed=20, window=60), 3, 40 + 20),
+    # past it with the previous window's weight: once enough of it slid out (2 + 1 + 1 ≤ 3 at 50 s)
+    (Counted(current=2, previous=6, elapsed=10, window=60), 3, 40),
+])
+def test_a_sliding_window_counts_the_previous_window_by_the_share_it_still_covers(counted, limit, wait):
+    assert counted.wait(limit) == pytest.approx(wait)
+    if wait:  # one more then fits, and not a second earlier
+        given_back = Counted(counted.current - 1, counted.previous, counted.elapsed, 60)
+        later = counted.elapsed + wait
+        after = (Counted(given_back.current + 1, given_back.previous, later, 60) if later < 60 else
+                 Counted(1, given_back.current, later - 60, 60))
+        assert after.estimate() == pytest.approx(limit)
+
+
+def test_an_attempt_past_the_limit_is_refused_with_the_seconds_to_wait(app, limits, clock):
     for _ in range(3):
         count_attempt(["k"], 3, 60, "Slow down.")
     with pytest.raises(RateLimited) as refused:
         count_attempt(["k"], 3, 60, "Slow down.")
+    # 40 s to this window's end, then 20 s of the next, for a third of this one's three to slide out
     assert (refused.value.status, refused.value.code, refused.value.headers) == (429, "rate_limited",
-                                                                                 {"Retry-After": "40"})
+                                                                                 {"Retry-After": "60"})
+    clock["now"] += 59
+    with pytest.raises(RateLimited):  # a refused attempt did not count: the wait is the same
+        count_attempt(["k"], 3, 60, "Slow down.")
+    clock["now"] += 1
+    count_attempt(["k"], 3, 60, "Slow down.")
     count_attempt(["k"], 0, 60, "A limit of 0 is no limit.")
+
+
+def test_a_limit_lets_no_burst_through_across_a_windows_end(app, limits, clock):
+    """Fixed windows would let 3 through in the last second of one minute and 3 more in the first of
+    the next: 6 in two seconds against a limit of 3 a minute."""
+    clock["now"] = 1_000_079.0  # the last second of a minute
+    for _ in range(3):
+        count_attempt(["k"], 3, 60, "Slow down.")
+    clock["now"] += 2
+    with pytest.raises(RateLimited) as refused:
+        count_attempt(["k"], 3, 60, "Slow down.")
+    assert refused.value.retry_after == 19  # at 20 s into this minute a third of the one before slid out
 
 
 def token_request(client, username: str, password: str, address: str = "203.0.113.5"):
@@ -67,10 +107,10 @@ def test_failed_token_requests_for_one_account_get_429_then_the_next_window_lets
     assert [password for _, password in hashed] == ["wrong"] * 3  # the spy sees hashing
     hashed.clear()
     refused = token_request(client, "ALICE ", PASSWORD, "198.51.100.9")  # the same account, from elsewhere
-    assert error_of(refused) == (429, "rate_limited") and refused.headers["Retry-After"] == "40"
+    assert error_of(refused) == (429, "rate_limited") and refused.headers["Retry-After"] == "60"
     assert hashed == []  # refused before the password was looked at
     monkeypatch.undo()
-    clock["now"] += 40
+    clock["now"] += 60
     assert token_request(client, "alice", PASSWORD).status_code == 201
 
 
@@ -91,7 +131,7 @@ def test_the_login_page_answers_429_with_retry_after(app, alice, limits):
     for _ in range(3):
         assert browser.post("/login", data={"username": "alice", "password": "wrong"}).status_code == 400
     response = browser.post("/login", data={"username": "alice", "password": PASSWORD})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "40"
+    assert response.status_code == 429 and response.headers["Retry-After"] == "60"
     assert "Too many failed logins" in response.get_data(as_text=True)
 
 
@@ -103,7 +143,7 @@ def test_the_login_page_answers_429_with_retry_after(app, alice, limits):
     ("limit_token_creation", "TOKENS_PER_HOUR", (7,), 3600),
     ("limit_qr_request", "QR_REQUESTS_PER_MINUTE", ("203.0.113.5",), 60),
 ])
-def test_each_named_limit_refuses_past_its_setting_until_its_window_ends(
+def test_each_named_limit_refuses_past_its_setting_until_its_sliding_window_has_room(
         app, limits, clock, limit, setting, arguments, window):
     import actions.rate_limits
 
@@ -114,8 +154,12 @@ def test_each_named_limit_refuses_past_its_setting_until_its_window_ends(
     guard(*arguments)
     with pytest.raises(RateLimited) as refused:
         guard(*arguments)
-    assert refused.value.retry_after == int(window - clock["now"] % window)
-    clock["now"] += window
+    # This window's end, then half of the next one, for one of this window's two to slide out
+    assert refused.value.retry_after == math.ceil(window - clock["now"] % window + window / 2)
+    clock["now"] += refused.value.retry_after - 1
+    with pytest.raises(RateLimited):
+        guard(*arguments)
+    clock["now"] += 1
     guard(*arguments)
     app.config[setting] = 0  # no limit
     for _ in range(5):
@@ -143,13 +187,13 @@ def test_the_registration_page_and_the_api_share_the_per_address_limit(app, limi
     assert app.test_client().post("/api/accounts", json={"username": "erin", "password": password},
                                   environ_base=address).status_code == 201
     refused = app.test_client().post("/register", data={**form, "username": "frank"}, environ_base=address)
-    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(int(3600 - NOW % 3600))
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(int(3600 - NOW % 3600 + 1800))
     assert "Too many accounts" in refused.get_data(as_text=True)
     assert error_of(app.test_client().post("/api/accounts", json={"username": "grace", "password": password},
                                            environ_base=address)) == (429, "rate_limited")
     assert app.test_client().post("/api/accounts", json={"username": "heidi", "password": password},
                                   environ_base={"REMOTE_ADDR": "198.51.100.70"}).status_code == 201
-    clock["now"] += 3600  # the next hour
+    clock["now"] += 3600 + 1800  # the next hour, once half of this one's two slid out
     assert app.test_client().post("/api/accounts", json={"username": "ivan", "password": password},
                                   environ_base=address).status_code == 201
     assert set(db.session.execute(db.select(User.username)).scalars()) == {"dave", "erin", "heidi", "ivan"}

@@ -223,7 +223,7 @@ def test_read_receipts_follow_the_privacy_setting(client, headers, alice, bob, g
 
 @pytest.mark.parametrize("app_settings", [{"CONTACT_REQUESTS_PER_HOUR": 2}])
 def test_contact_requests_are_limited_per_user_found_or_not(app, client, headers, app_settings):
-    app.extensions["rate_limits"] = MemoryCounters(clock=lambda: 7200.0 + 600)  # counted per clock hour: not at its end
+    app.extensions["rate_limits"] = MemoryCounters(clock=lambda: 7200.0 + 600)  # the counters' time stands still
     assert ask(client, headers, "alice", email="nobody@example.com").status_code == 404
     assert ask(client, headers, "alice", username="bob").status_code == 201
     assert refused(client.post, "/api/contacts/requests", headers=headers["alice"],
