@@ -4,8 +4,9 @@ Python imports `sitecustomize` at start-up from the first directory of sys.path 
 directory on PYTHONPATH and GC_STATS_FILE set, every process started so (gunicorn's master, and its worker
 forked from it) records each collection it runs: when (wall clock), which generation, the CPU it took and,
 for a full collection, how many objects the collector tracks after it. Each process writes its records as
-JSON to GC_STATS_FILE with its pid before the extension, after every full collection and every 50th young
-one (the last few young ones of a run may be missing). Not loaded by the app: a measurement only.
+JSON to GC_STATS_FILE with its pid before the extension, after its first collection, every full one and
+every 50th young one (the last few young ones of a run may be missing). Not loaded by the app: a
+measurement only.
 """
 import gc
 import json
@@ -33,7 +34,7 @@ def _record() -> None:
         seconds = time.process_time() - started[0]
         full = info["generation"] == 2
         collections.append([time.time(), info["generation"], seconds, len(gc.get_objects()) if full else None])
-        if full or len(collections) % 50 == 0:
+        if full or len(collections) % 50 == 1:
             write()
 
     gc.callbacks.append(timed)
