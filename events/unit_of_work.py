@@ -124,7 +124,9 @@ def finish_unit(commit: bool) -> None:
 
 
 def in_unit() -> bool:
-    return bool(db.session().info.get(DEPTH))
+    """Whether a unit of work is open; asking makes no session (a probe or a static file has none)."""
+    registry = db.session.registry
+    return registry.has() and bool(registry().info.get(DEPTH))
 
 
 @contextlib.contextmanager

@@ -24,6 +24,15 @@ def test_an_action_on_its_own_commits_and_then_publishes(alice, group, captured_
     assert not in_unit()
 
 
+def test_asking_whether_a_unit_is_open_makes_no_session(app):
+    # A probe or a static file opens no unit: the request's teardown asks, and must not make a session to.
+    with app.app_context():
+        assert not in_unit() and not db.session.registry.has()
+        with atomic():
+            assert in_unit() and db.session.registry.has()
+        assert not in_unit()
+
+
 def test_a_unit_that_fails_after_queuing_an_event_emits_nothing_and_stores_nothing(alice, bob, group, carol,
                                                                                     captured_events):
     other = make_group(alice, "Other", [bob])
