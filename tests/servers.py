@@ -103,6 +103,30 @@ def migrated_sqlite_file() -> Path:
     return build_migrated_sqlite(folder)
 
 
+def server_environment(workdir: Path) -> dict:
+    """The environment a server (or the worker's entry point) runs with in the tests: production's
+    settings, its files in `workdir`."""
+    return {
+        **os.environ,
+        "SWITCHBOARD_ENV": "production",
+        "SECRET_KEY": LIVE_SECRET_KEY,
+        "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
+        # Production settings but for this: tests register and log in users by the hundred.
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
+        # And these limits are off (a test that checks them sets them): users and messages by the hundred.
+        "SEND_PER_MINUTE": "0",
+        "REGISTRATIONS_PER_HOUR": "0",
+        "DATABASE_URL": f"sqlite:///{workdir / 'switchboard.db'}",
+        "STORAGE_LOCAL_PATH": str(workdir / "files"),
+        "JOBS_SQLITE_PATH": str(workdir / "jobs.db"),
+        "JOBS_POLL_SECONDS": "0.2",
+        "JOBS_RETRY_DELAY_SECONDS": "1",
+        "SOCKETIO_ASYNC_MODE": "gevent",
+        "HOME": str(workdir),
+        "FLASK_APP": "app",
+    }
+
+
 @dataclass
 class LiveServer:
     """One gunicorn instance, and its job consumer as scripts/serve runs them (`jobs=False`: none).
@@ -121,27 +145,7 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict:
-        environment = {
-            **os.environ,
-            "SWITCHBOARD_ENV": "production",
-            "SECRET_KEY": LIVE_SECRET_KEY,
-            "ALLOW_INSECURE_HTTP": "1",  # plain HTTP on 127.0.0.1
-            # Production settings but for this: tests register and log in users by the hundred.
-            "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH_METHOD,
-            # And these limits are off (a test that checks them sets them): users and messages by the hundred.
-            "SEND_PER_MINUTE": "0",
-            "REGISTRATIONS_PER_HOUR": "0",
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'switchboard.db'}",
-            "STORAGE_LOCAL_PATH": str(self.workdir / "files"),
-            "JOBS_SQLITE_PATH": str(self.workdir / "jobs.db"),
-            "JOBS_POLL_SECONDS": "0.2",
-            "JOBS_RETRY_DELAY_SECONDS": "1",
-            "SOCKETIO_ASYNC_MODE": "gevent",
-            "HOME": str(self.workdir),
-            "FLASK_APP": "app",
-        }
-        environment.update(self.env)
-        return environment
+        return {**server_environment(self.workdir), **self.env}
 
     def migrate(self, with_cli: bool = False) -> None:
         """The database at its latest revision. A new SQLite file is a copy of the one the real

@@ -5,10 +5,9 @@ collector, and no spawning stack recorded for the greenlets the worker makes (do
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
-from tests.servers import LIVE_SECRET_KEY, ROOT, VENV_BIN
+from tests.servers import ROOT, VENV_BIN, server_environment
 
 PROBE = """
 import json, gc
@@ -22,10 +21,7 @@ print(json.dumps({"socket_patched": gevent.monkey.is_module_patched("socket"),
 
 
 def test_the_entry_point_patches_freezes_and_records_no_spawning_stacks(tmp_path):
-    environment = {**os.environ, "SWITCHBOARD_ENV": "production", "SECRET_KEY": LIVE_SECRET_KEY,
-                   "ALLOW_INSECURE_HTTP": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'switchboard.db'}",
-                   "STORAGE_LOCAL_PATH": str(tmp_path / "files"), "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db"),
-                   "SOCKETIO_ASYNC_MODE": "gevent", "HOME": str(tmp_path)}
+    environment = server_environment(tmp_path)
     result = subprocess.run([str(VENV_BIN / "python"), "-c", PROBE], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
