@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from actions.access import (
     access_conversation,
@@ -26,17 +26,31 @@ from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import MessageChanged, MessageCreated
-from events.unit_of_work import add_as_written, keep_until_commit, savepoint
+from events.unit_of_work import add_as_written, keep_until_commit
 from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
+from models.database import begin_writing
 from models.time import utcnow
 from storage.sniff import message_kind
 
 CONVERSATIONS = Conversation.__table__
 MESSAGE_COLUMNS = [column.key for column in Message.__table__.columns if column.key != "id"]
-INSERT_MESSAGE = insert(Message.__table__).values(
-    {column: bindparam(column, type_=Message.__table__.c[column].type) for column in MESSAGE_COLUMNS}
-).returning(Message.__table__.c.id)
+
+
+def _insert_message(dialect_insert) -> object:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once: no row back when a unique key refused
+    it (a retry's `(sender_id, client_id)`, a file already sent), and nothing written."""
+    table = Message.__table__
+    return (dialect_insert(table)
+            .values({column: bindparam(column, type_=table.c[column].type) for column in MESSAGE_COLUMNS})
+            .on_conflict_do_nothing().returning(table.c.id))
+
+
+INSERT_MESSAGE = {"sqlite": _insert_message(sqlite.insert), "postgresql": _insert_message(postgresql.insert)}
+
+
+class MessageRowRefused(Exception):
+    """A unique key refused a new message's row (`_store`): nothing of it was written."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +123,8 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         attachment = _check_attachment(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, message_kind(attachment.content_type)
     try:
-        with savepoint():
-            message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id, reply_to)
-            record_mentions(message, membership)
-    except IntegrityError:
+        message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id, reply_to)
+    except MessageRowRefused:
         # A retry (of a message stored before, or sent concurrently), or the same file sent twice.
         earlier = _find_by_client_id(sender.id, client_id) if client_id else None
         if earlier is not None:
@@ -120,6 +132,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         if attachment_id is not None:
             raise Conflict("attachment_used", "This file was already sent.") from None
         raise
+    record_mentions(message, membership)  # may refuse (`@all`): the unit then rolls back, message and all
     read_own_message_unchecked(membership, message.seq)  # you have read what you wrote, in every tab
     typing_ended_by_message(sender, conversation_id)  # whichever transport sent it: socket, REST, gateway
     return SentMessage(message, created=True)
@@ -231,55 +244,60 @@ def changes_since(user: User, conversation_id: int, since: int, limit: int = 100
 
 def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
            client_id: str | None, attachment_id: int | None, reply_to_id: int | None = None) -> Message:
-    # One atomic UPDATE ... RETURNING numbers the message: it locks the conversation
-    # row until commit, so seqs and revisions commit in order, with no gaps.
-    seq, revision = _advance(conversation_id, new_message=True)
+    """Number and insert a new message: MessageRowRefused, with nothing written, if a unique key
+    refuses its row (no savepoint needed to take the numbering back: the numbers are taken last)."""
+    # The conversation's row locked first (SQLite: the write lock), so its next numbers stay this
+    # message's until COMMIT: seqs and revisions commit in order, with no gaps.
+    connection = db.session.connection()
+    begin_writing(connection)
+    seq, revision = db.session.execute(NEXT_NUMBERS, {"conversation_id": conversation_id}).one()
+    now = utcnow()
     message = Message(conversation_id=conversation_id, sender_id=sender_id, kind=kind, body=body,
                       client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision,
-                      reply_to_id=reply_to_id, created_at=utcnow(), edited_at=None, deleted_at=None,
+                      reply_to_id=reply_to_id, created_at=now, edited_at=None, deleted_at=None,
                       hidden_at=None, hidden_by_id=None, mentions_all=False, system_event=None,
                       mentions=[], reactions=[])  # new: nothing to load
     # The row by one INSERT built once, not by the ORM's flush of a new object; the Message then
     # joins the session as the row it is (persistent, nothing to write), as a query would load it.
-    message.id = db.session.execute(INSERT_MESSAGE, {
-        column: getattr(message, column) for column in MESSAGE_COLUMNS}).scalar_one()
+    message.id = db.session.execute(INSERT_MESSAGE[connection.dialect.name], {
+        column: getattr(message, column) for column in MESSAGE_COLUMNS}).scalar_one_or_none()
+    if message.id is None:
+        raise MessageRowRefused(f"conversation {conversation_id}, sender {sender_id}, client_id {client_id!r}")
+    db.session.execute(TAKE_NUMBERS, {"conversation_id": conversation_id, "seq": seq, "revision": revision,
+                                      "now": now})
+    _numbers_taken(conversation_id)
     add_as_written(message)
     keep_until_commit(message)  # rendered at commit as it is here, not read again
     queue_event(MessageCreated(conversation_id, message.id, revision))
     return message
 
 
-def _numbering(new_message: bool):
-    """The conversation's next revision (and for a new message its next seq and time), returned: built
-    once, with the id and time as parameters, not for every send (issue 15). On the table, not the
-    mapped class: a Core statement skips the ORM's bulk-update machinery."""
-    columns = CONVERSATIONS.c
-    values = {"last_revision": columns.last_revision + 1}
-    if new_message:
-        values.update(last_seq=columns.last_seq + 1,
-                      last_message_at=bindparam("now", type_=columns.last_message_at.type))
-    return (update(CONVERSATIONS).where(columns.id == bindparam("conversation_id")).values(**values)
-            .returning(columns.last_seq, columns.last_revision))
+# Built once, with the ids and values as parameters, not for every send (issue 15); on the table, not
+# the mapped class: a Core statement skips the ORM's bulk-update machinery.
+_columns = CONVERSATIONS.c
+NEXT_NUMBERS = (select(_columns.last_seq + 1, _columns.last_revision + 1)
+                .where(_columns.id == bindparam("conversation_id")).with_for_update())
+TAKE_NUMBERS = (update(CONVERSATIONS).where(_columns.id == bindparam("conversation_id"))
+                .values(last_seq=bindparam("seq"), last_revision=bindparam("revision"),
+                        last_message_at=bindparam("now", type_=_columns.last_message_at.type)))
+# A change of a message: the next revision, taken and returned by one UPDATE, which locks the row.
+NEXT_REVISION = (update(CONVERSATIONS).where(_columns.id == bindparam("conversation_id"))
+                 .values(last_revision=_columns.last_revision + 1).returning(_columns.last_revision))
 
 
-NUMBERING = {new_message: _numbering(new_message) for new_message in (True, False)}
-
-
-def _advance(conversation_id: int, new_message: bool) -> tuple[int, int]:
-    values = {"conversation_id": conversation_id, **({"now": utcnow()} if new_message else {})}
-    seq, revision = db.session.execute(NUMBERING[new_message], values).one()
-    # The conversation this session holds, if it holds it (nothing is read to find out), is stale now.
+def _numbers_taken(conversation_id: int) -> None:
+    """The conversation this session holds, if it holds it (nothing is read to find out), is stale now."""
     conversation = db.session.identity_map.get(db.session.identity_key(Conversation, conversation_id))
     if conversation is not None:
         db.session.expire(conversation, ["last_seq", "last_revision", "last_message_at"])
-    return seq, revision
 
 
 def record_message_change_unchecked(message: Message) -> Message:
     """Every change of a message (edit, removal, moderation, its file) takes the conversation's
     next revision and tells its members: resync finds it. Decides nothing: callers authorize
     (actions.moderation and actions.files use it after their own checks)."""
-    _, message.revision = _advance(message.conversation_id, new_message=False)
+    message.revision = db.session.execute(NEXT_REVISION, {"conversation_id": message.conversation_id}).scalar_one()
+    _numbers_taken(message.conversation_id)
     queue_event(MessageChanged(message.conversation_id, message.id, message.revision))
     return message
 

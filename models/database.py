@@ -44,9 +44,7 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         # transaction would pin a snapshot, and once another connection committed meanwhile
         # the unit's first write would fail at once with "database is locked" (SQLite does not
         # wait for a snapshot that is already stale).
-        dbapi_connection = connection.connection.dbapi_connection
-        if not dbapi_connection.in_transaction:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
+        begin_writing(connection)
 
 
 IDLE_SINCE = "idle_since"  # in a pooled connection's record: when it was last given back (time.monotonic)
@@ -87,6 +85,19 @@ def ping_when_idle(engine: Engine, seconds: float) -> None:
             if dialect.is_disconnect(error, dbapi_connection, None):
                 raise exc.InvalidatePoolError(str(error)) from error
             raise exc.DisconnectionError(str(error)) from error
+
+
+def begin_writing(connection) -> None:
+    """SQLite: open the transaction with the write lock now (`BEGIN IMMEDIATE`, waited for up to
+    busy_timeout) if none is open, so that what is read next stays true until the COMMIT: read outside
+    a transaction (Python's sqlite3 opens one only at the first write), it could be changed by another
+    connection or process (the job consumer) before this one writes. Nothing to do on a server database,
+    whose statements lock what they need (`SELECT … FOR UPDATE`)."""
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def begin_snapshot(connection) -> None:

@@ -6,6 +6,8 @@ A change that adds a statement to a send makes this fail: look at the printed st
 remove it, or raise the number here on purpose (docs/benchmarks.md says what each one costs)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from actions.accounts import issue_api_token
@@ -14,7 +16,7 @@ from actions.errors import ActionError, InvalidInput
 from actions.messages import send_message
 from events.unit_of_work import atomic, savepoint
 from extensions import db, socketio
-from models import Membership, Message
+from models import Membership, Message, User
 from tests.clients import IsolatedSocketClient
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
@@ -22,10 +24,10 @@ from tests.helpers import events
 from tests.query_count import statements
 
 # Who is asking (the login session or token, with its user); the membership with its conversation;
-# SAVEPOINT, the conversation's next seq and revision (UPDATE ... RETURNING), the INSERT (a retry is
-# found by its unique client_id there, not by a lookup before each send), RELEASE; the sender's read
-# marker; the Web Push subscriptions of the other members; the COMMIT.
-SEND_STATEMENTS = 9
+# the conversation's next seq and revision (SELECT … FOR UPDATE), the INSERT (… ON CONFLICT DO NOTHING:
+# a retry is found by its unique client_id there, not by a lookup before each send), the numbers taken
+# (UPDATE); the sender's read marker; the Web Push subscriptions of the other members; the COMMIT.
+SEND_STATEMENTS = 8
 # A direct chat adds its rules: blocks either way and the other person's privacy (who may write to them;
 # the other person's id is the chat's key); and the other person, by primary key, for the bzGhost
 # gateway's packet (its `toUserName`).
@@ -92,11 +94,55 @@ def test_a_retried_plain_send_is_answered_with_the_first_message_and_stores_noth
     after = sender_socket.emit("message:send", {**payload, "client_id": "c-2", "body": "next"}, callback=True)
     assert first["ok"] and not first["duplicate"] and second["ok"] and second["duplicate"], (first, second)
     assert second["message"] == first["message"]
-    # The retry took no seq or revision: the insert it tried was taken back with its numbering.
+    # The retry took no seq or revision: its insert wrote nothing, and the numbers are taken after it.
     assert (after["message"]["seq"], after["message"]["revision"]) == (2, 2), after
     stored = db.session.execute(db.select(Message.body).where(Message.conversation_id == group_id)
                                 .order_by(Message.seq)).scalars().all()
     assert stored == ["once", "next"]
+
+
+def concurrent_sends(app, sender_id: int, conversation_id: int, client_ids: list[str]) -> list[tuple[int, int, bool]]:
+    """One send per client id, each from a connection of its own, all at once: (id, seq, created) of each."""
+    start, answers = threading.Barrier(len(client_ids)), []
+
+    def send(client_id: str) -> None:
+        with app.app_context():
+            start.wait()
+            with atomic():
+                sent = send_message(db.session.get(User, sender_id), conversation_id, f"from {client_id}",
+                                    client_id=client_id, admitted=True)
+                answers.append((sent.message.id, sent.message.seq, sent.created))
+            db.session.remove()
+
+    threads = [threading.Thread(target=send, args=(client_id,)) for client_id in client_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == len(client_ids), answers  # every one answered, none failed
+    return answers
+
+
+def test_concurrent_sends_of_one_client_id_store_one_message_and_leave_no_gap(app, alice, bob):
+    # The one that inserts first stores the message; the others' inserts find its unique (sender,
+    # client_id) (on PostgreSQL after waiting for its COMMIT) and answer with it; none took a number.
+    group_id = make_group(alice, "Team", [bob]).id
+    answers = concurrent_sends(app, alice.id, group_id, ["same"] * 6)
+    assert len({(message_id, seq) for message_id, seq, _ in answers}) == 1, answers
+    assert sorted(created for _, _, created in answers) == [False] * 5 + [True]
+    following = send_message(alice, group_id, "next", client_id="other", admitted=True).message
+    assert (following.seq, following.revision) == (2, 2)
+
+
+def test_concurrent_sends_into_one_conversation_are_numbered_one_to_n(app, alice, bob):
+    # Each takes the conversation's next numbers under its row lock (SQLite: the write lock), so none
+    # reads numbers another is about to take.
+    group_id = make_group(alice, "Team", [bob]).id
+    answers = concurrent_sends(app, alice.id, group_id, [f"c-{number}" for number in range(6)])
+    assert sorted(seq for _, seq, _ in answers) == [1, 2, 3, 4, 5, 6] and all(created for *_, created in answers)
+    stored = db.session.execute(db.select(Message.seq, Message.revision).where(Message.conversation_id == group_id)
+                                .order_by(Message.seq)).all()
+    assert [tuple(row) for row in stored] == [(seq, seq) for seq in range(1, 7)]
 
 
 def test_a_message_taken_back_leaves_the_session_and_its_id_serves_again(app, alice, bob):
