@@ -44,6 +44,12 @@ def internal_error() -> ActionError:
     return ActionError("internal_error", "Something went wrong; nothing was changed.", 500)
 
 
+def unknown_event() -> ActionError:
+    """A Socket.IO event the server has no handler for (a newer client's, a typo): answered all the same,
+    as every client event is."""
+    return ActionError("unknown_event", "The server has no such event.", 404)
+
+
 def unavailable() -> ActionError:
     """A part the server needs (the database) cannot be reached now: nothing was changed, and the
     same request may be sent again in a moment (with the same client_id for a send)."""

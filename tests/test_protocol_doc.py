@@ -33,7 +33,7 @@ def table_events(text: str, header: str) -> set[str]:
 
 
 def handled(namespace: str) -> set[str]:
-    return set(socketio.server.handlers[namespace]) - {"connect", "disconnect"}
+    return set(socketio.server.handlers[namespace]) - {"connect", "disconnect", "*"}  # "*": an unknown event
 
 
 def _literals(node: ast.expr) -> set[str]:

@@ -156,6 +156,13 @@ def test_every_event_refuses_a_payload_that_is_not_an_object(sockets, event):
             "invalid_payload", "The payload must be a JSON object."), payload
 
 
+@pytest.mark.parametrize("payload", [(), ({},), ({"conversation_id": 1},), ("text", 2)])
+def test_an_event_the_server_does_not_have_is_answered_unknown_event(sockets, payload):
+    assert call(sockets["alice"], "message:sned", *payload) == failure("unknown_event", "The server has no such event.")
+    # and the socket goes on
+    assert call(sockets["alice"], "conversations:list", {})["ok"] is True
+
+
 TOO_LARGE = "conversation_id must be at most 9007199254740991."
 
 

@@ -22,7 +22,7 @@ from flask import Flask, current_app, request, session, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from actions import qr_login
-from actions.errors import ActionError
+from actions.errors import ActionError, unknown_event
 from blueprints.auth.qr_image import qr_data_uri
 from blueprints.faults import fault_answer
 from events.unit_of_work import atomic
@@ -148,3 +148,9 @@ def _as_the_app_sees_it(environ: dict) -> dict:
 
     ProxyFix(capture, x_for=count, x_proto=count, x_host=count)(dict(environ), lambda *args: None)
     return seen
+
+
+@socketio.on("*", namespace=QR_LOGIN_NAMESPACE)
+def on_unknown_event(_event, *_payload):
+    """As the chat's namespace does (blueprints.chat.events): an event with no handler is answered."""
+    return error_payload(unknown_event())

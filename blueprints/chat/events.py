@@ -9,7 +9,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_account_open
 from actions.conversations import list_conversations, mark_read
-from actions.errors import ActionError, InvalidInput, Unauthorized
+from actions.errors import ActionError, InvalidInput, Unauthorized, unknown_event
 from actions.messages import (
     ChangeSet,
     admit_message_send,
@@ -27,7 +27,7 @@ from blueprints.faults import fault_answer
 from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
 from events.unit_of_work import atomic, reads_apart
 from extensions import socketio
-from payloads import message_payload, summary_payload
+from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
 from realtime.socketio_adapter import start_receiving, tell_delivery_status
@@ -193,3 +193,10 @@ def _sync_one(user, conversation_id: int, since: int, limit: int) -> dict:
     except Exception as error:
         return {"conversation_id": conversation_id,
                 "error": fault_answer(error, f"sync of conversation {conversation_id}").as_dict()}
+
+
+@socketio.on("*")
+def on_unknown_event(_event, *_payload):
+    """An event this server does not have (a newer client's, a typo) is answered too, as every client
+    event is (docs/protocol.md, Errors): python-socketio calls this for any event with no handler of its own."""
+    return error_payload(unknown_event())

@@ -62,6 +62,16 @@ def test_ack_carries_the_stored_message_which_history_returns(register, connect)
     assert history(bob, group_id) == acked
 
 
+def test_an_event_the_server_does_not_have_gets_an_error_ack(register, connect):
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    alice_socket = connect(alice)
+    unknown = alice_socket.call("message:sned", {"conversation_id": group_id, "body": "typo"})
+    assert unknown == {"ok": False, "error": {"code": "unknown_event", "message": "The server has no such event."}}
+    assert history(alice, group_id) == []
+    assert send(alice_socket, group_id, "still here")["seq"] == 1
+
+
 def test_socket_retry_with_the_same_client_id_is_stored_and_delivered_once(register, connect):
     alice, bob = register(), register()
     group_id = create_group(alice, (bob,))

@@ -96,6 +96,13 @@ def test_a_ticket_is_used_once(server, page, approver):
     assert login_methods(server, approver.user.id) == ["password", "qr"]
 
 
+def test_an_event_the_namespace_does_not_have_gets_an_error_ack(server, page):
+    waiting = page()
+    assert waiting.call("qr:nothing") == {"ok": False, "error": {"code": "unknown_event",
+                                                                 "message": "The server has no such event."}}
+    assert waiting.request_code()["url"]
+
+
 def test_refused_by_the_approver(server, page, approver):
     waiting = page()
     qr = waiting.request_code()
