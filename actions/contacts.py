@@ -143,11 +143,11 @@ def pending_requests(user: User) -> PendingRequests:
 def _accept(request: ContactRequest) -> ContactRequest:
     first, second = request.requester_id, request.recipient_id
     views_before = receipt_views_between(first, second)  # "contacts" read receipts: shown now
+    _close_request(request, "accepted")  # told first: `contact:added` follows (docs/protocol.md)
     for user_id, contact_id in ((first, second), (second, first)):
         if db.session.get(Contact, (user_id, contact_id)) is None:
             db.session.add(Contact(user_id=user_id, contact_id=contact_id))
             queue_event(ContactAdded(user_id, contact_id))
-    _close_request(request, "accepted")
     views_before.announce()
     return request
 
