@@ -137,7 +137,7 @@ class BaseConfig:
         self.DATABASE_UNITS_AT_ONCE = units_at_once(self.SQLALCHEMY_DATABASE_URI, self.SQLALCHEMY_ENGINE_OPTIONS,
                                                     get("DATABASE_UNITS_AT_ONCE"))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
-        self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE", "gevent")
+        self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE") or "gevent"
         self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
         # Presence (realtime/presence_tracker.py): offline only once a user's last connection has been gone
         # this long (a reload does not flicker); changes told in batches this often; a killed process's
@@ -165,18 +165,18 @@ class BaseConfig:
         self.SESSION_MAX_DAYS = days("SESSION_MAX_DAYS", "90")
         # "multi": a user may be signed in on many browsers at once; "single": a new login ends the
         # user's other login sessions, whose pages are told "signed in elsewhere" (actions/sessions.py).
-        self.SESSION_POLICY = _one_of(get("SESSION_POLICY", "multi"), "SESSION_POLICY", SESSION_POLICIES)
+        self.SESSION_POLICY = _one_of(get("SESSION_POLICY") or "multi", "SESSION_POLICY", SESSION_POLICIES)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.MESSAGE_MAX_LENGTH = whole("MESSAGE_MAX_LENGTH", "4000")
         # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators
         # (people join public groups themselves). Contacts-only waits for a contact list.
-        self.GROUP_ADD_POLICY = _one_of(get("GROUP_ADD_POLICY", "anyone"), "GROUP_ADD_POLICY", GROUP_ADD_POLICIES)
+        self.GROUP_ADD_POLICY = _one_of(get("GROUP_ADD_POLICY") or "anyone", "GROUP_ADD_POLICY", GROUP_ADD_POLICIES)
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
         self.SOCKET_EVENT_QUEUE = whole("SOCKET_EVENT_QUEUE", "16")
         self.SOCKET_BUSY_DISCONNECT = whole("SOCKET_BUSY_DISCONNECT", "200")
         # permessage-deflate on WebSockets (realtime/websocket_compression.py): "off", or the size from which
         # a message is compressed, once for all its recipients, without context takeover.
-        self.WEBSOCKET_COMPRESSION = _compression(get("WEBSOCKET_COMPRESSION", "1024"))
+        self.WEBSOCKET_COMPRESSION = _compression(get("WEBSOCKET_COMPRESSION") or "1024")
         # The bzGhost gateway (/ws/im, docs/gateway.md): the largest packet body, how long a connection
         # may stay silent (no packet, no ping), and how many packets may wait for one connection, either
         # way, before it is closed.
@@ -207,7 +207,7 @@ class BaseConfig:
         self.SMS_WEBHOOK_SECRET = get("SMS_WEBHOOK_SECRET", "")
         self.SMS_WEBHOOK_TIMEOUT = seconds("SMS_WEBHOOK_TIMEOUT", "10")
         check_code_senders(self)
-        self.STORAGE_BACKEND = get("STORAGE_BACKEND", "local")
+        self.STORAGE_BACKEND = get("STORAGE_BACKEND") or "local"
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")
         self.S3_BUCKET = get("S3_BUCKET", "")
         self.S3_REGION = get("S3_REGION", "")

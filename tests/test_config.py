@@ -63,6 +63,17 @@ def test_production_refuses_env_example_as_it_is(tmp_path):
         load_config(str(tmp_path), env_example())
 
 
+def test_every_setting_left_empty_takes_its_default(tmp_path):
+    # As docs/configuration.md says: .env.example with a key, and every other setting emptied, starts as an
+    # environment that names none of them.
+    essentials = {"SECRET_KEY": KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    emptied = load_config(str(tmp_path), {**{name: "" for name in env_example()}, "SWITCHBOARD_ENV": "production",
+                                          **essentials})
+    unset = load_config(str(tmp_path), {"SWITCHBOARD_ENV": "production", **essentials})
+    names = [name for name in dir(unset) if name.isupper()]
+    assert {name: getattr(emptied, name) for name in names} == {name: getattr(unset, name) for name in names}
+
+
 def test_other_environments_take_any_key(tmp_path):
     for name in ("development", "testing"):
         assert load_config(str(tmp_path), {"SWITCHBOARD_ENV": name, "SECRET_KEY": "k"}).SECRET_KEY == "k"
@@ -394,7 +405,7 @@ def test_websocket_compression_is_off_or_a_size(tmp_path, value, expected):
     assert settings.WEBSOCKET_COMPRESSION == expected
 
 
-@pytest.mark.parametrize("value", ["on", "-1", "1k", "", "²"])
+@pytest.mark.parametrize("value", ["on", "-1", "1k", "²"])  # empty: the default (see above)
 def test_websocket_compression_refuses_anything_else(tmp_path, value):
     with pytest.raises(RuntimeError, match="WEBSOCKET_COMPRESSION must be"):
         load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))

@@ -43,3 +43,11 @@ def test_systemd_waits_for_gunicorns_graceful_shutdown():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     # systemd kills what is left after TimeoutStopSec: gunicorn must have had its graceful_timeout first.
     assert int(unit.split("TimeoutStopSec=")[1].split()[0]) > settings["graceful_timeout"]
+
+
+def test_the_documented_commands_log_as_the_live_log_test_checks():
+    # tests/ops/test_live_logs.py runs gunicorn with gunicorn.conf.py alone and finds no token, signed URL or
+    # query string in its output; an access log (`--access-logfile`) would write every request line whole.
+    for path in (ROOT / "scripts" / "serve", UNITS / "switchboard@.service", ROOT / "gunicorn.conf.py"):
+        text = path.read_text()
+        assert "access-log" not in text and "accesslog" not in text, path
