@@ -11,14 +11,14 @@ from realtime.typing import typing_throttle
 @atomic()
 def report_typing(user: User, conversation_id: int, typing: bool) -> bool:
     """The user is typing in (or stopped typing in) a conversation they may post in. "Typing" is
-    told at most once every 2 s per user and conversation, whatever the client sends: False when
-    this one was within that time and told nobody. "Stopped" is always told, and ends the wait."""
+    told at most once every 2 s per user and conversation, whatever the client sends, and "stopped"
+    only while members show them typing (a "typing" told in the last 5 s, not stopped since): False
+    when this one told nobody. Stopping does not end the 2 s (realtime.typing)."""
     access_conversation_for_posting(user, conversation_id)
     throttle = typing_throttle()
-    if typing and not throttle.allow(user.id, conversation_id):
+    told = throttle.allow(user.id, conversation_id) if typing else throttle.stopped(user.id, conversation_id)
+    if not told:
         return False
-    if not typing:
-        throttle.reset(user.id, conversation_id)
     queue_event(TypingChanged(conversation_id, user.id, typing))
     return True
 
