@@ -8,10 +8,11 @@ import json
 from collections import defaultdict
 
 from flask import g
-from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from admin.filters import IntEqualFilter
 from admin.links import TARGETS, load_named, target_link, user_link
 from admin.search import ContainsFilter
 from admin.security import SecureModelView

@@ -1,16 +1,12 @@
 """Files panel: every attachment with owner, conversation, size and type; delete one or many."""
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import (
-    BaseSQLAFilter,
-    DateTimeBetweenFilter,
-    IntEqualFilter,
-    IntGreaterFilter,
-)
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateTimeBetweenFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from actions.file_admin import delete_file
+from admin.filters import IntEqualFilter, IntGreaterFilter
 from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, current_operator
 from models import Attachment

@@ -8,7 +8,6 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateTimeBetweenFilter,
-    IntEqualFilter,
 )
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import lazy_gettext as _l
@@ -18,6 +17,7 @@ from sqlalchemy import false
 from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
 from actions.search import message_search_filter
 from actions.validation import check_int
+from admin.filters import IntEqualFilter
 from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, attempt_each, current_operator
 from models import Message

@@ -20,7 +20,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from actions.access import access_operator, is_operator
-from actions.errors import ActionError, Forbidden
+from actions.errors import ActionError, Forbidden, InvalidInput
+from actions.validation import check_id
 from admin.labels import COLUMN_NAMES
 from admin.search import EscapedSearch
 from events.unit_of_work import savepoint
@@ -69,10 +70,16 @@ def flash_form_errors(form) -> None:
 
 
 def attempt_each(ids: Iterable[str], perform: Callable[[int], object], done: object) -> int:
-    """Run an action per selected row (bulk `@action`s); flash how many succeeded."""
+    """Run an action per selected row (bulk `@action`s); flash how many succeeded. A selection that is
+    not all row ids (a hand-made form) is refused whole, with nothing done."""
+    try:
+        row_ids = [check_id(row_id, "rowid") for row_id in ids]
+    except InvalidInput as error:
+        flash(error_text(error.code, error.message), "error")
+        return 0
     succeeded = 0
-    for row_id in ids:
-        if attempt(lambda row_id=row_id: perform(int(row_id))) is not None:
+    for row_id in row_ids:
+        if attempt(lambda row_id=row_id: perform(row_id)) is not None:
             succeeded += 1
     flash(gettext("%(num)d %(done)s.", num=succeeded, done=done), "success" if succeeded else "warning")
     return succeeded
@@ -101,6 +108,9 @@ class SecureView(OperatorAccess, BaseView):
     """A custom back-office page."""
 
 
+LAST_PAGE = 10**9  # of any panel's list (`?page=`, from 0): its offset stays far within a 64-bit integer
+
+
 class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
     """A model panel. Changes go through actions (override create/update/delete_model), never
     through Flask-Admin's own session writes, so each lands in the audit log."""
@@ -123,6 +133,14 @@ class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
 
     def __init__(self, model, **kwargs) -> None:
         super().__init__(model, db, **kwargs)
+
+    def _get_list_extra_args(self):
+        """The list's arguments as typed in the address bar, kept to what a list can show: a page before
+        the first is the first, one beyond any list is empty (never an offset the database cannot take:
+        a 500), and a page size is one the panel offers."""
+        arguments = super()._get_list_extra_args()
+        page_size = arguments.page_size if arguments.page_size in self.page_size_options else 0
+        return arguments.clone(page=min(max(arguments.page or 0, 0), LAST_PAGE), page_size=page_size)
 
     def create_model(self, form):
         raise NotImplementedError(f"{type(self).__name__} creates through an action")

@@ -3,10 +3,11 @@ lifting, password changes and resets, ended sessions. Read-only, with filters, f
 (admin.security); rows go after SECURITY_LOG_DAYS (actions/security_log.py)."""
 from __future__ import annotations
 
-from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter, FilterEqual
 from flask_babel import lazy_gettext as _l
 
 from actions.security_log import KINDS
+from admin.filters import IntEqualFilter
 from admin.search import ContainsFilter
 from admin.security import SecureModelView
 from models import SecurityEvent
