@@ -404,12 +404,32 @@ SYNC_REFUSALS = [
     ({"conversations": [{"conversation_id": 1}]}, "invalid_since", "since is required."),
     ({"conversations": [{"conversation_id": 1, "since": -1}]}, "invalid_since", "since must be at least 0."),
     ({"conversations": [], "limit": 501}, "invalid_limit", "limit must be at most 500."),
+    ({"conversations": [{"conversation_id": 1, "since": 0}, {"conversation_id": 1, "since": 5}]},
+     "invalid_conversations", "Each conversation may have one cursor only."),
 ]
 
 
 def test_sync_refusals(group, sockets):
     for payload, code, message in SYNC_REFUSALS:
         assert call(sockets["bob"], "sync", payload) == failure(code, message), payload
+
+
+def test_one_sync_answers_at_most_its_share_of_messages_per_cursor(alice, bob, sockets, monkeypatch):
+    # One event must not hold the worker for long: 1,000 messages in all at most (here 6, so 3 a cursor
+    # of two), the rest with has_more, asked for again as every client does.
+    monkeypatch.setattr(blueprints.chat.events, "SYNC_MESSAGES_PER_ANSWER", 6)
+    groups = [make_group(alice, name, [bob]) for name in ("One", "Two")]
+    for group in groups:
+        for number in range(5):
+            send_message(alice, group.id, f"{group.name} {number}")
+    cursors = [{"conversation_id": group.id, "since": 0} for group in groups]
+    ack = call(sockets["bob"], "sync", {"conversations": cursors, "limit": 500})
+    assert [(answer["revision"], answer["has_more"], len(answer["messages"])) for answer in ack["conversations"]] == [
+        (3, True, 3), (3, True, 3)]
+    ack = call(sockets["bob"], "sync", {"conversations": [{**cursor, "since": 3} for cursor in cursors], "limit": 1})
+    assert [(answer["revision"], answer["has_more"]) for answer in ack["conversations"]] == [(4, True), (4, True)]
+    one = call(sockets["bob"], "sync", {"conversations": cursors[:1]})  # a single cursor: its own limit, 100
+    assert (one["conversations"][0]["has_more"], len(one["conversations"][0]["messages"])) == (False, 5)
 
 
 def test_one_failing_cursor_answers_alone(alice, bob, group, sockets, monkeypatch, caplog):

@@ -34,6 +34,10 @@ from realtime.socketio_adapter import start_receiving, tell_delivery_status
 
 log = logging.getLogger(__name__)
 MAX_SYNC_CONVERSATIONS = 500
+# Messages in one `sync` answer, over all its cursors: each answers at most this many divided by their
+# number (and at most `limit`), so that one event cannot hold the worker for seconds or its memory for
+# megabytes; the rest comes with `has_more`, as a conversation's rest always does (docs/protocol.md).
+SYNC_MESSAGES_PER_ANSWER = 1000
 
 
 @socketio.on("connect")
@@ -163,15 +167,17 @@ def on_sync(user, payload):
         conversation_id = check_id(cursor.get("conversation_id"), "conversation_id")
         since = check_int(cursor.get("since"), "since", minimum=0)
         results.append((conversation_id, since))
-    if len({conversation_id for conversation_id, _since in results}) == len(results):
-        try:
-            with reads_apart():  # all of them together; a fault falls back to one by one, below
-                answers = changes_since_each(user, results, limit)
-                return {"conversations": [_sync_answer(conversation_id, answers[conversation_id])
-                                          for conversation_id, _since in results]}
-        except Exception as error:  # noqa: BLE001  (the one-by-one answers tell each conversation's own fault)
-            log.warning("sync of %d conversations together failed, one by one now (%s)", len(results),
-                        type(error).__name__)
+    if len({conversation_id for conversation_id, _since in results}) != len(results):
+        raise InvalidInput("invalid_conversations", "Each conversation may have one cursor only.")
+    limit = min(limit, max(1, SYNC_MESSAGES_PER_ANSWER // max(1, len(results))))
+    try:
+        with reads_apart():  # all of them together; a fault falls back to one by one, below
+            answers = changes_since_each(user, results, limit)
+            return {"conversations": [_sync_answer(conversation_id, answers[conversation_id])
+                                      for conversation_id, _since in results]}
+    except Exception as error:  # noqa: BLE001  (the one-by-one answers tell each conversation's own fault)
+        log.warning("sync of %d conversations together failed, one by one now (%s)", len(results),
+                    type(error).__name__)
     return {"conversations": [_sync_one(user, conversation_id, since, limit) for conversation_id, since in results]}
 
 
