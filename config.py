@@ -241,6 +241,7 @@ class BaseConfig:
         self.TOKENS_PER_HOUR = whole("TOKENS_PER_HOUR", "30")
         self.CONTACT_REQUESTS_PER_HOUR = whole("CONTACT_REQUESTS_PER_HOUR", "30")
         self.QR_REQUESTS_PER_MINUTE = whole("QR_REQUESTS_PER_MINUTE", "30")
+        self.SEARCHES_PER_MINUTE = whole("SEARCHES_PER_MINUTE", "30")
         # QR-code login (actions/qr_login.py): each code lives this long, then the page gets a new one;
         # after QR_LOGIN_CODES codes the page must ask again; a scanned code waits this long for a decision.
         self.QR_LOGIN_ROTATE_SECONDS = seconds("QR_LOGIN_ROTATE_SECONDS", "20")

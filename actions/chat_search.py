@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import access_conversation, readable_conversation_ids
+from actions.access import access_conversation, list_readable_conversation_ids, readable_conversation_ids
+from actions.rate_limits import limit_search
 from actions.search import message_search_filter
 from actions.validation import check_id, check_int, check_limit, check_moment, check_search_query
 from extensions import db
@@ -27,7 +28,9 @@ class ChatSearchPage:
 
 def search_my_messages(user, query: object, *, conversation_id: object = None, since: object = None,
                        until: object = None, before_id: object = None, limit: object = 20) -> ChatSearchPage:
-    """Messages of the caller's conversations containing every term of `query`, newest first."""
+    """Messages of the caller's conversations containing every term of `query`, newest first. Counted
+    against the caller's SEARCHES_PER_MINUTE first, valid or not (actions.rate_limits.limit_search)."""
+    limit_search(user.id)
     terms = check_search_query(query)
     condition = message_search_filter(query)
     limit = check_limit(limit, default=20, maximum=50)
@@ -38,8 +41,10 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
     if conversation_id is not None:
         access_conversation(user, conversation_id)  # 403 for one the caller is not in, 404 if there is none
         scope = [conversation_id]
-    else:
+    elif list_readable_conversation_ids(user.id):
         scope = readable_conversation_ids(user)
+    else:  # in no conversation: nothing to find, and no reason to read the index
+        return ChatSearchPage(messages=[], terms=terms, has_more=False)
     statement = (db.select(Message).where(condition, Message.conversation_id.in_(scope),
                                           Message.hidden_at.is_(None), Message.deleted_at.is_(None),
                                           Message.system_event.is_(None)))

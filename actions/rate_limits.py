@@ -309,6 +309,14 @@ def limit_qr_request(address: str | None) -> Attempt:
                          "Too many QR codes asked for.")
 
 
+def limit_search(user_id: int) -> Attempt:
+    """A chat search by `user_id` (REST or socket), found or not: SEARCHES_PER_MINUTE per user. A search
+    reads the full-text index over every conversation's messages before it keeps the user's
+    (actions.search), so what one account costs the others is bounded by their number."""
+    return count_attempt([f"search:user:{user_id}"], current_app.config["SEARCHES_PER_MINUTE"], 60,
+                         "Too many searches.")
+
+
 def hashed(value: str) -> str:
     """A short fixed-size key for any text (a username may be long)."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -142,6 +142,7 @@ def test_the_login_page_answers_429_with_retry_after(app, alice, limits):
     ("limit_password_reset", "PASSWORD_RESETS_PER_HOUR", ("203.0.113.5", "Alice"), 3600),
     ("limit_token_creation", "TOKENS_PER_HOUR", (7,), 3600),
     ("limit_qr_request", "QR_REQUESTS_PER_MINUTE", ("203.0.113.5",), 60),
+    ("limit_search", "SEARCHES_PER_MINUTE", (7,), 60),
 ])
 def test_each_named_limit_refuses_past_its_setting_until_its_sliding_window_has_room(
         app, limits, clock, limit, setting, arguments, window):

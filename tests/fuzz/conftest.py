@@ -31,8 +31,8 @@ def app_settings():
     """Contact requests unlimited: the fuzz aims at what checks a request, not at the per-user limit
     (tests/contacts has its own test). Past 30 every contact:request would be refused rate_limited
     before its payload is read, and a socket refused rate_limited SOCKET_BUSY_DISCONNECT times in a
-    minute is cut."""
-    return {"CONTACT_REQUESTS_PER_HOUR": 0}
+    minute is cut. Searches likewise (SEARCHES_PER_MINUTE)."""
+    return {"CONTACT_REQUESTS_PER_HOUR": 0, "SEARCHES_PER_MINUTE": 0}
 
 
 @dataclass
