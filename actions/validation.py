@@ -40,8 +40,11 @@ PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ()./-]{4,30}")  # a login name read as a 
 # and far inside the databases' BIGINT: 2**63 and beyond made SQLite raise OverflowError.
 MAX_SAFE_INTEGER = 2**53 - 1
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}")  # ASCII digits only: int() also takes "1_000" and "١٢"
-# C0 and C1 control characters, DEL, and UTF-16 surrogates (a str holds one only unpaired).
-LINE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 and C1 control characters, DEL, and UTF-16 surrogates (a str holds one only unpaired); in one line
+# (names, titles, a file's name) also the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), with which "invoice<U+202E>fdp.exe" shows as "invoiceexe.pdf". Multi-line text (a
+# message) keeps them for mixed-direction writing: the page lays each message out apart from the rest.
+LINE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 TEXT_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t and \n
 PASSWORD_MIN_LENGTH = 8
 # The 10,000 most common passwords of PASSWORD_MIN_LENGTH or more (see the file's header).

@@ -132,8 +132,13 @@ def test_multi_line_text_keeps_newlines_and_tabs_single_lines_do_not(app):
     assert check_message_body("one\n\ttwo") == "one\n\ttwo"
     for character in ("\n", "\t", "\r"):
         assert invalid(check_string, f"a{character}b", "name", max_length=10) == ("invalid_name", LINE_MESSAGE)
-    # What is not a control character stays: emoji (a surrogate pair in JSON), joiners, other scripts.
-    assert check_string("👩\u200d💻 日本 \u202e", "name", max_length=20) == "👩\u200d💻 日本 \u202e"
+    # What is not a control character stays: emoji (a surrogate pair in JSON), joiners, other scripts, the
+    # direction marks; a bidirectional override or isolate only in multi-line text (a message).
+    assert check_string("👩\u200d💻 日本 \u200fשלום", "name", max_length=20) == "👩\u200d💻 日本 \u200fשלום"
+    for character in ("\u202a", "\u202e", "\u2066", "\u2069"):
+        assert invalid(check_string, f"invoice{character}fdp.exe", "name", max_length=20) == ("invalid_name",
+                                                                                          LINE_MESSAGE)
+        assert check_message_body(f"a{character}b") == f"a{character}b"
     assert is_clean_text("pass\tword") and not is_clean_text(None)
 
 

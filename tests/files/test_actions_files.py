@@ -216,6 +216,8 @@ def test_direct_upload_that_does_not_match_is_discarded(alice, group):
     ("na\x1bme\x07.txt", "name.txt"),
     ("na\x00me\ud800\x85.txt", "name.txt"),
     ("photo 📷 été.png", "photo 📷 été.png"),
+    ("invoice\u202efdp.exe", "invoicefdp.exe"),  # shown as "invoiceexe.pdf" with its override
+    ("\u2067report\u2069.pdf", "report.pdf"),
 ])
 def test_check_filename(raw, clean):
     assert check_filename(raw) == clean
