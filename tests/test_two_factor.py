@@ -120,6 +120,21 @@ def test_too_many_wrong_codes_ask_for_the_password_again(app, client, alice, enr
     assert client.get("/api/me").status_code == 401
 
 
+def test_an_older_copy_of_the_login_cookie_cannot_try_more_codes(app, client, alice, enrolled):
+    # The security audit replayed the cookie saved after the password: twelve wrong codes, none refused.
+    secret, _ = enrolled
+    log_in(client)
+    saved = client.get_cookie("session").value
+    assert client.post("/login/two-factor", data={"code": "999999x"}).status_code == 401
+    client.set_cookie("session", saved)
+    replayed = client.post("/login/two-factor", data={"code": code_for(secret)})  # even with the right code
+    assert replayed.status_code == 302 and replayed.headers["Location"].endswith("/login")
+    assert client.get("/api/me").status_code == 401
+    log_in(client)  # the password again: a new step, and the right code works
+    assert client.post("/login/two-factor", data={"code": code_for(secret, 1)}).status_code == 302
+    assert client.get("/api/me").status_code == 200
+
+
 def test_the_code_step_without_a_password_is_refused(app, client, alice, enrolled):
     secret, _ = enrolled
     refused = client.post("/login/two-factor", data={"code": code_for(secret, 1)})

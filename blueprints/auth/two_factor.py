@@ -3,10 +3,13 @@ from the settings page (templates/settings/_two_factor.html), and the rule that 
 before the back office opens when TWO_FACTOR_REQUIRED_FOR_OPERATORS is on. Rules: actions/two_factor.py.
 
 Between the password and the code the browser holds a short-lived "password ok" state in its
-signed session cookie: which account, since when, where to go next, how many codes were tried.
+signed session cookie: which account, since when, where to go next, how many codes were tried, and
+the step: a random value each code typed uses up, on the server (the rate-limit counters: Redis when
+configured), so that a copy of an older cookie, replayed, cannot try five codes more.
 """
 from __future__ import annotations
 
+import secrets
 import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -16,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from actions import two_factor
 from actions.errors import ActionError, Forbidden
-from actions.rate_limits import RateLimited
+from actions.rate_limits import RateLimited, count_attempt
 from blueprints.auth import bp
 from blueprints.auth.qr_image import qr_data_uri
 from blueprints.auth.trusted_device import trust_this_browser
@@ -34,8 +37,19 @@ MAX_TRIES = 5  # wrong codes before the password must be typed again
 def ask_second_factor(user: User, next_path: str) -> Response:
     """The password was right and the account has two-factor: remember that for a few minutes
     (no session yet) and ask for the code; `next_path` (checked already) is where to go then."""
-    session[PENDING_KEY] = {"user": user.id, "at": time.time(), "next": next_path, "tries": 0}
+    session[PENDING_KEY] = {"user": user.id, "at": time.time(), "next": next_path, "tries": 0,
+                            "step": secrets.token_urlsafe(16)}
     return redirect(url_for("auth.login_two_factor"))
+
+
+def _use_up_step(pending: dict) -> bool:
+    """Whether this state's step is new (and now used): False for a state whose code was typed already,
+    an older copy of the cookie sent again."""
+    try:
+        count_attempt([f"two-factor-step:{pending.get('step')}"], 1, PENDING_SECONDS, "This step was used.")
+    except RateLimited:
+        return False
+    return True
 
 
 def _pending_user() -> tuple[dict, User] | None:
@@ -57,6 +71,12 @@ def login_two_factor():
     pending, user = found
     if request.method == "GET":
         return render_template("auth/two_factor.html")
+    if not _use_up_step(pending):
+        session.pop(PENDING_KEY, None)
+        flash(gettext("Log in with your password first."), "error")
+        return redirect(url_for("auth.login"))
+    pending["step"] = secrets.token_urlsafe(16)  # the next code's
+    session[PENDING_KEY] = pending
     try:
         two_factor.check_second_factor(user, request.form.get("code"))
     except RateLimited as error:
