@@ -11,7 +11,6 @@ from flask import current_app
 from sqlalchemy import func
 
 from actions.access import access_conversation, presence_audiences, presence_viewers, visible_presences
-from actions.contacts import contact_ids_of
 from events import atomic, queue_event
 from events.facts import PresenceBatch, PresenceChanged
 from extensions import db
@@ -41,10 +40,12 @@ def presence_views(viewer: User, users: Iterable[User]) -> dict[int, PresenceVie
 
 @atomic()
 def announce_presence(user_id: int, online: bool | None = None, *, only_if_offline: bool = False) -> None:
-    """Tell the user's contacts that they are online or not (None: as the presence store says now);
-    contacts that may not see it are told it is hidden. `only_if_offline`: say nothing while the
-    user still has a connection (a socket closed, another one stays)."""
-    viewers = contact_ids_of(user_id)
+    """Tell everyone who would hear the user come and go (presence:batch's audience: who shares a
+    direct chat or a small group with them, or has them as a contact) that they are online or not (None:
+    as the presence store says now); those that may not see it are told it is hidden (a change of the
+    user's `last_seen` setting: the members of their groups too, or they would keep the last state they
+    were shown). `only_if_offline`: say nothing while the user still has a connection."""
+    viewers = sorted(_audiences([user_id]).get(user_id, set()))
     if not viewers:
         return
     if online is None:

@@ -226,9 +226,9 @@ class PrivacyChanged(ToUser):
 
 @dataclass(frozen=True)
 class PresenceChanged(Fact):
-    """`user_id` came online (first connection), went offline (last one gone) or changed who may
-    see it: the contacts in `visible_to` are told, those in `hidden_from` learn it is hidden
-    (chosen by actions.presence with actions.access.may_see_presence when it happened)."""
+    """`user_id` changed who may see their presence: the people in `visible_to` are told it, those in
+    `hidden_from` learn it is hidden (chosen by actions.presence with actions.access.may_see_presence
+    among presence:batch's audience when it happened)."""
 
     user_id: int
     online: bool

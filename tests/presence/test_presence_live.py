@@ -98,6 +98,26 @@ def test_hidden_last_seen_is_told_to_nobody(presence_server):
         watcher.disconnect()
 
 
+def test_hiding_last_seen_is_told_to_the_members_of_a_shared_group_too(presence_server):
+    # Not only contacts saw carol online (through presence:batch): all who did must learn it is hidden
+    # now, or their pages would show her last state for ever.
+    carol, dave = ChatUser.register(presence_server.url), ChatUser.register(presence_server.url)
+    create_group(carol, (dave,))
+    watcher = dave.socket(("presence", "presence:batch"))
+    carols = carol.socket()
+    try:
+        wait_for(lambda: any(entry["user_id"] == carol.id and entry["online"]
+                             for batch in watcher.received["presence:batch"] for entry in batch["users"]),
+                 what="carol online at dave's")
+        assert carols.call("privacy:update", {"last_seen": "nobody"})["ok"]
+        wait_for(lambda: watcher.received["presence"], what="the change at dave's")
+        assert watcher.received["presence"] == [{"user_id": carol.id, "visible": False, "online": None,
+                                                 "last_seen_at": None}]
+    finally:
+        carols.disconnect()
+        watcher.disconnect()
+
+
 def test_presence_queries_refuse_bad_input_and_strangers(presence_server):
     alice, bob, eve = (ChatUser.register(presence_server.url) for _ in range(3))
     group_id = create_group(alice, (bob,))
