@@ -28,8 +28,10 @@ class ContactRequest(db.Model):
     requester = relationship("User", foreign_keys=[requester_id])
     recipient = relationship("User", foreign_keys=[recipient_id])
 
+    # AUTOINCREMENT on SQLite: a declined request's id is never given to the next one (migration 0021).
     __table_args__ = (UniqueConstraint("requester_id", "recipient_id", name="uq_contact_requests_pair"),
-                      CheckConstraint("requester_id <> recipient_id", name="not_to_self"))
+                      CheckConstraint("requester_id <> recipient_id", name="not_to_self"),
+                      {"sqlite_autoincrement": True})
 
 
 class Contact(db.Model):

@@ -37,3 +37,15 @@ def test_going_down_and_up_keeps_users_and_what_references_them(app):
 
     assert counts() == before
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+def test_every_revision_id_fits_alembic_version():
+    # alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer id when it is stamped,
+    # SQLite does not (a 35-character id passed every SQLite test).
+    import re
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    ids = [re.search(r'^revision = "([^"]+)"', path.read_text(), re.MULTILINE).group(1)
+           for path in versions.glob("*.py")]
+    assert ids and [revision for revision in ids if len(revision) > 32] == []
