@@ -46,6 +46,6 @@ def test_every_revision_id_fits_alembic_version():
     from pathlib import Path
 
     versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
-    ids = [re.search(r'^revision = "([^"]+)"', path.read_text(), re.MULTILINE).group(1)
+    ids = [re.search(r'^revision = ["\'](.+?)["\']', path.read_text(), re.MULTILINE).group(1)
            for path in versions.glob("*.py")]
     assert ids and [revision for revision in ids if len(revision) > 32] == []
