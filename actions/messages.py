@@ -150,9 +150,12 @@ def post_system_message(conversation_id: int, body: str, client_id: str | None =
 
 @atomic()
 def edit_message(user: User, message_id: int, body: object) -> Message:
-    """Authors edit their own text messages."""
+    """Authors edit their own text messages. An edit is a change told to every member, as a message
+    is: it takes from the same send rate (actions.reactions does the same)."""
     message = access_own_message(user, message_id)
-    message.body = check_message_body(body)
+    body = check_message_body(body)
+    limit_message_send(user.id)
+    message.body = body
     message.edited_at = utcnow()
     message.mentions.clear()  # mentioned again from the new text
     message.mentions_all = False
@@ -163,8 +166,10 @@ def edit_message(user: User, message_id: int, body: object) -> Message:
 
 @atomic()
 def delete_message(user: User, message_id: int) -> Message:
-    """Authors delete their own messages; the message keeps its place, without content."""
+    """Authors delete their own messages; the message keeps its place, without content. The send rate
+    counts it, as an edit."""
     message = access_own_message(user, message_id)
+    limit_message_send(user.id)
     message.deleted_at = utcnow()
     return record_message_change_unchecked(message)
 

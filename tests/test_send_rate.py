@@ -170,3 +170,23 @@ def test_a_refused_rest_send_reads_only_who_is_calling(client, alice, bob, clock
     retried = client.post(url, json={"body": "first", "client_id": "r1"}, headers=headers)
     assert retried.status_code == 200 and retried.get_json()["duplicate"] is True
     assert stored() == ["first"]
+
+
+@pytest.mark.parametrize("app_settings", [LIMITED])
+def test_edits_and_deletions_take_from_the_send_rate(client, alice, bob, socket_client_for, clock):
+    # Each is told to every member, as a message is: edited as fast as acks come, it would flood them.
+    group_id = make_group(alice, "Team", [bob]).id
+    socket = socket_client_for("alice")
+    sent = socket.emit("message:send", {"conversation_id": group_id, "body": "one"}, callback=True)["message"]
+    assert socket.emit("message:edit", {"message_id": sent["id"], "body": "two"}, callback=True)["ok"]
+    edited = client.patch(f"/api/messages/{sent['id']}", json={"body": "three"}, headers=bearer(alice))
+    assert edited.status_code == 200
+    refused = socket.emit("message:delete", {"message_id": sent["id"]}, callback=True)
+    assert refused["ok"] is False and refused["error"]["code"] == "rate_limited"
+    over_rest = client.patch(f"/api/messages/{sent['id']}", json={"body": "four"}, headers=bearer(alice))
+    assert error_of(over_rest) == (429, "rate_limited")
+    db.session.expire_all()
+    kept = db.session.get(Message, sent["id"])
+    assert (kept.body, kept.deleted_at) == ("three", None)
+    clock["now"] += 1  # one more a second
+    assert socket.emit("message:delete", {"message_id": sent["id"]}, callback=True)["ok"]
