@@ -44,9 +44,12 @@ def ask_second_factor(user: User, next_path: str) -> Response:
 
 def _use_up_step(pending: dict) -> bool:
     """Whether this state's step is new (and now used): False for a state whose code was typed already,
-    an older copy of the cookie sent again."""
+    an older copy of the cookie sent again (or one made before steps were, which has none)."""
+    step = pending.get("step")
+    if not isinstance(step, str) or not step:
+        return False
     try:
-        count_attempt([f"two-factor-step:{pending.get('step')}"], 1, PENDING_SECONDS, "This step was used.")
+        count_attempt([f"two-factor-step:{step}"], 1, PENDING_SECONDS, "This step was used.")
     except RateLimited:
         return False
     return True
