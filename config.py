@@ -138,7 +138,7 @@ class BaseConfig:
                                                     get("DATABASE_UNITS_AT_ONCE"))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
         self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE") or "gevent"
-        self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL", "")
+        self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         # Presence (realtime/presence_tracker.py): offline only once a user's last connection has been gone
         # this long (a reload does not flicker); changes told in batches this often; a killed process's
         # connections forgotten this long after its last heartbeat (presence in Redis).

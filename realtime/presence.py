@@ -144,9 +144,7 @@ class RedisPresence:
 
 def init_presence(app: Flask, start_background_task, sleep) -> None:
     """Pick the store; the server's own background tasks (greenlets under gevent) keep it alive."""
-    url = app.config.get("PRESENCE_REDIS_URL") or ""
-    if not url and app.config["SOCKETIO_MESSAGE_QUEUE"].startswith(("redis://", "rediss://")):
-        url = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    url = app.config.get("PRESENCE_REDIS_URL") or ""  # by default the message queue's, if it is Redis (config.py)
     store = RedisPresence(url, start_background_task, sleep) if url else LocalPresence()
     if url:  # a killed process's connections vanish this long after its last heartbeat
         store.TTL_SECONDS = int(app.config["PRESENCE_EXPIRY_SECONDS"])

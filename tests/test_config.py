@@ -409,3 +409,14 @@ def test_websocket_compression_is_off_or_a_size(tmp_path, value, expected):
 def test_websocket_compression_refuses_anything_else(tmp_path, value):
     with pytest.raises(RuntimeError, match="WEBSOCKET_COMPRESSION must be"):
         load_config(str(tmp_path), production(tmp_path, WEBSOCKET_COMPRESSION=value))
+
+
+@pytest.mark.parametrize(("queue", "redis_url"), [("redis://cache:6379/0", "redis://cache:6379/0"),
+                                                  ("unix:///run/redis/redis.sock", "unix:///run/redis/redis.sock"),
+                                                  ("", "")])
+def test_presence_rate_limits_and_jobs_follow_a_redis_message_queue_alike(tmp_path, queue, redis_url):
+    settings = load_config(str(tmp_path), production(tmp_path, SOCKETIO_MESSAGE_QUEUE=queue))
+    assert (settings.PRESENCE_REDIS_URL, settings.RATE_LIMIT_REDIS_URL, settings.JOBS_REDIS_URL) == (redis_url,) * 3
+    own = load_config(str(tmp_path), production(tmp_path, SOCKETIO_MESSAGE_QUEUE=queue,
+                                                PRESENCE_REDIS_URL="redis://presence:6379/1"))
+    assert own.PRESENCE_REDIS_URL == "redis://presence:6379/1"
