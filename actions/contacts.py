@@ -127,10 +127,6 @@ def list_contacts(user: User) -> list[Contact]:
     ).scalars())
 
 
-def contact_ids_of(user_id: int) -> list[int]:
-    return list(db.session.execute(db.select(Contact.contact_id).where(Contact.user_id == user_id)).scalars())
-
-
 def pending_requests(user: User) -> PendingRequests:
     """Requests waiting for the user's answer, and the user's own waiting for others', newest first."""
     def of(condition) -> list[ContactRequest]:

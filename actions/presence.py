@@ -39,19 +39,15 @@ def presence_views(viewer: User, users: Iterable[User]) -> dict[int, PresenceVie
 
 
 @atomic()
-def announce_presence(user_id: int, online: bool | None = None, *, only_if_offline: bool = False) -> None:
-    """Tell everyone who would hear the user come and go (presence:batch's audience: who shares a
-    direct chat or a small group with them, or has them as a contact) that they are online or not (None:
-    as the presence store says now); those that may not see it are told it is hidden (a change of the
-    user's `last_seen` setting: the members of their groups too, or they would keep the last state they
-    were shown). `only_if_offline`: say nothing while the user still has a connection."""
+def announce_presence(user_id: int) -> None:
+    """The user changed who may see their presence (their `last_seen` setting): tell everyone who would
+    hear them come and go (presence:batch's audience: who shares a direct chat or a small group with
+    them, or has them as a contact) whether they are online, or, to those that may not see it now, that
+    it is hidden; otherwise the members of their groups would keep the last state they were shown."""
     viewers = sorted(_audiences([user_id]).get(user_id, set()))
     if not viewers:
         return
-    if online is None:
-        online = presence.is_online(user_id)
-        if online and only_if_offline:
-            return
+    online = presence.is_online(user_id)
     allowed = presence_viewers(user_id, viewers)  # may_see_presence for all of them at once
     visible = tuple(viewer for viewer in viewers if viewer in allowed)
     hidden = tuple(viewer for viewer in viewers if viewer not in visible)
