@@ -27,8 +27,8 @@ class LocalThrottle:
         now, key = time.monotonic(), (user_id, conversation_id)
         with self._lock:
             if len(self._until) > 10_000:  # forget the expired ones now and then
-                self._until = {key: until for key, until in self._until.items() if until > now}
-                self._shown = {key: until for key, until in self._shown.items() if until > now}
+                self._until = {pair: until for pair, until in self._until.items() if until > now}
+                self._shown = {pair: until for pair, until in self._shown.items() if until > now}
             if self._until.get(key, 0) > now:
                 return False
             self._until[key], self._shown[key] = now + TYPING_EVERY_SECONDS, now + TYPING_SHOWN_SECONDS
