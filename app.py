@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     import blueprints.chat.events  # noqa: F401
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
     from blueprints.chat import socket_queue
+    from blueprints.chat.socket_support import match_socket_path
     from models.database import configure_engine_events
     from realtime.room_index import IndexedRoomsManager
 
@@ -103,6 +104,7 @@ def register_extensions(app: Flask) -> None:
     )
     # Each socket's events in order, one at a time, a full queue refused with `busy` before any work.
     socket_queue.install(socketio.server)
+    match_socket_path(app)  # each event's request context matches a rule: no NotFound raised per event
     init_realtime(app)
     init_gateway(app)  # the bzGhost clients' adapter and /ws/im, on the same bus (docs/gateway.md)
     init_jobs(app)

@@ -26,7 +26,7 @@ from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
 from events.facts import MessageChanged, MessageCreated
-from events.unit_of_work import add_as_written, keep_until_commit
+from events.unit_of_work import keep_until_commit, new_as_written
 from extensions import db
 from models import Attachment, Conversation, Membership, Message, User
 from models.database import begin_writing
@@ -257,21 +257,19 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
     begin_writing(connection)
     seq, revision = db.session.execute(NEXT_NUMBERS, {"conversation_id": conversation_id}).one()
     now = utcnow()
-    message = Message(conversation_id=conversation_id, sender_id=sender_id, kind=kind, body=body,
-                      client_id=client_id, attachment_id=attachment_id, seq=seq, revision=revision,
-                      reply_to_id=reply_to_id, created_at=now, edited_at=None, deleted_at=None,
-                      hidden_at=None, hidden_by_id=None, mentions_all=False, system_event=None,
-                      mentions=[], reactions=[])  # new: nothing to load
+    row = {"conversation_id": conversation_id, "sender_id": sender_id, "kind": kind, "body": body,
+           "client_id": client_id, "attachment_id": attachment_id, "seq": seq, "revision": revision,
+           "reply_to_id": reply_to_id, "created_at": now, "edited_at": None, "deleted_at": None,
+           "hidden_at": None, "hidden_by_id": None, "mentions_all": False, "system_event": None}
     # The row by one INSERT built once, not by the ORM's flush of a new object; the Message then
     # joins the session as the row it is (persistent, nothing to write), as a query would load it.
-    message.id = db.session.execute(INSERT_MESSAGE[connection.dialect.name], {
-        column: getattr(message, column) for column in MESSAGE_COLUMNS}).scalar_one_or_none()
-    if message.id is None:
+    message_id = db.session.execute(INSERT_MESSAGE[connection.dialect.name], row).scalar_one_or_none()
+    if message_id is None:
         raise MessageRowRefused(f"conversation {conversation_id}, sender {sender_id}, client_id {client_id!r}")
     db.session.execute(TAKE_NUMBERS, {"conversation_id": conversation_id, "seq": seq, "revision": revision,
                                       "now": now})
     _numbers_taken(conversation_id)
-    add_as_written(message)
+    message = new_as_written(Message, {"id": message_id, **row}, empty=("mentions", "reactions"))  # new: none
     keep_until_commit(message)  # rendered at commit as it is here, not read again
     queue_event(MessageCreated(conversation_id, message.id, revision))
     return message

@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from events.admission import enter_unit, leave_unit
 from events.facts import Fact, MessageChanged, MessageCreated
@@ -57,7 +57,7 @@ def keep_until_commit(row: object) -> None:
     db.session.info.setdefault(KEPT, []).append(row)
 
 
-def add_as_written(row: object) -> None:
+def _add_as_written(row: object) -> None:
     """Put `row`, just written by a Core INSERT (its primary key set), in the session as the row it
     is: persistent, nothing to flush. A rollback of the savepoint or unit it was written in takes it
     out of the session again, as the ORM does with the rows it inserts itself (a later row may get its
@@ -65,6 +65,19 @@ def add_as_written(row: object) -> None:
     make_transient_to_detached(row)
     db.session.add(row)
     db.session.info.setdefault(WRITTEN, []).append((row, True))
+
+
+def new_as_written(model: type, values: dict, empty: tuple[str, ...] = ()) -> object:
+    """A row of `model` that a Core INSERT just wrote (`values`: every column, its primary key among
+    them), in the session as _add_as_written puts it, with its collections named in `empty` loaded
+    and empty. Built as a query loads a row, not by the ORM's constructor, whose attribute events
+    cost a send about 30 µs (issue 15: docs/benchmarks.md)."""
+    row = model.__mapper__.class_manager.new_instance()
+    instance_dict(row).update(values)
+    for collection in empty:
+        set_committed_value(row, collection, [])
+    _add_as_written(row)
+    return row
 
 
 def set_as_written(row: object, **values: object) -> None:

@@ -147,7 +147,7 @@ def test_concurrent_sends_into_one_conversation_are_numbered_one_to_n(app, alice
 
 def test_a_message_taken_back_leaves_the_session_and_its_id_serves_again(app, alice, bob):
     # The message is written by a Core INSERT and put in the session as the row it is
-    # (events.unit_of_work.add_as_written): a rollback takes it out again, or the next message, which
+    # (events.unit_of_work.new_as_written): a rollback takes it out again, or the next message, which
     # SQLite gives the same id, could not join the session.
     group_id = make_group(alice, "Team", [bob]).id
     with atomic():

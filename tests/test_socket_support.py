@@ -2,6 +2,7 @@
 through the socket's queue): a socket whose queue is full gets `busy` and nothing changes; one
 that keeps sending is disconnected; the events a handler commits leave after its ack."""
 import pytest
+from flask import request
 
 from blueprints.chat.socket_queue import BUSY
 from extensions import socketio
@@ -41,3 +42,23 @@ def test_a_queued_event_is_answered_before_its_changes_leave(alice, bob_socket, 
     assert [name for name, _ in events(alice_socket)] == ["message:new"]
     queues = socketio.server._handle_event.__self__
     assert queues.lanes == {}
+
+
+def test_a_socket_events_request_context_matches_a_rule_so_no_not_found_is_raised_and_kept(app, bob_socket):
+    """Flask-SocketIO runs each event in a request context made from the connection's request: a rule
+    for the Socket.IO path spares every event a NotFound kept with its traceback while it waits."""
+    seen = []
+
+    def look():
+        seen.append((request.routing_exception, request.url_rule.rule if request.url_rule else None))
+
+    socketio.on_event("test:routing", look)
+    bob_socket.emit("test:routing")
+    assert seen == [(None, "/socket.io/")]
+
+
+def test_the_socket_io_path_over_http_is_still_engine_ios(client):
+    """The rule never answers: Engine.IO's middleware takes the path before Flask routes it."""
+    answer = client.get("/socket.io/")  # no EIO version: Engine.IO refuses it, as before the rule
+    assert answer.status_code == 400
+    assert answer.get_data() == client.get("/socket.io/?EIO=3&transport=polling").get_data()

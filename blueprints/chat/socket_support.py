@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import current_app, request
+from werkzeug.exceptions import NotFound
 
 from actions.errors import ActionError, Unauthorized
 from actions.validation import check_payload
@@ -78,6 +79,19 @@ def socket_event(name: str, admit: Admission | None = None, sends_a_message: boo
         return run
 
     return register
+
+
+def match_socket_path(app) -> None:
+    """A rule for the Socket.IO path, which Engine.IO's middleware answers before Flask sees it: each
+    socket event runs in a request context made from its connection's request (Flask-SocketIO), and
+    without a rule that matches, every event's context raised a NotFound and kept it, traceback and
+    frames, as long as the event waited (thousands at once in a reconnect storm; docs/benchmarks.md)."""
+    path = "/" + socketio.sockio_mw.engineio_path.strip("/") + "/"
+    app.add_url_rule(path, "socket_io_path", _never_reached_over_http, strict_slashes=False)  # with or without
+
+
+def _never_reached_over_http():
+    raise NotFound()
 
 
 def _cut_after_ack() -> None:
