@@ -30,7 +30,7 @@ from realtime.presence import presence
 KIND_OF = {number: kind for kind, number in CONTENT_TYPES.items() if kind != "system"}
 
 
-def login(connection: Connection, user: None, body: dict) -> dict:
+def login(connection: Connection, user: User | None, body: dict) -> dict:
     """{userId, token}: bind the connection to the token's user; a bare userId is not enough."""
     if connection.user_id is not None:
         raise Conflict("already_logged_in", "This connection is logged in already.")
@@ -77,7 +77,7 @@ def send(connection: Connection, user: User, body: dict) -> dict:
         attachment_id = check_id(body.get("content"), "content")
         sent = send_message(user, conversation_id, body.get("caption") or "", client_id=client_id,
                             attachment_id=attachment_id)
-    if sent.message.kind != KIND_OF[content_type]:
+    if sent.created and sent.message.kind != KIND_OF[content_type]:  # a resend is answered, never refused
         raise InvalidInput("invalid_contentType", f"contentType {content_type} says {KIND_OF[content_type]}; this "
                                                   f"content is a {sent.message.kind} message.")
     if sent.created:
@@ -110,7 +110,7 @@ def quit_group(connection: Connection, user: User, body: dict) -> dict:
     return {"success": True, "errorMsg": "", "chatId": str(conversation_id)}
 
 
-def ping(connection: Connection, user: None, body: dict) -> dict:
+def ping(connection: Connection, user: User | None, body: dict) -> dict:
     """The client's heartbeat: answered at once, and it keeps the connection from going idle."""
     return {"success": True, "errorMsg": ""}
 

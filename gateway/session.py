@@ -102,7 +102,9 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
     try:
         try:
             with sending(packet.command == SEND_MESSAGE), atomic():
-                caller = _caller(connection) if needs_caller else None
+                # A logged-in connection's token is checked at every command, a ping too: an expired
+                # token's connection that only pings must not go on hearing every message.
+                caller = _caller(connection) if needs_caller or connection.user_id is not None else None
                 body = handler(connection, caller, packet.body)
         except ActionError as error:
             body = _refusal(packet.command, error.code, error.message, packet.body)
@@ -139,8 +141,9 @@ def _caller(connection: Connection):
 
 def _refusal(command: int, code: str, message: str, body: dict) -> dict:
     refusal = {"success": False, "errorCode": code, "errorMsg": message}
-    if command == SEND_MESSAGE and isinstance(body.get("hasBeenSentId"), str | int):
-        refusal["hasBeenSentId"] = str(body["hasBeenSentId"])
+    client_id = body.get("hasBeenSentId")
+    if command == SEND_MESSAGE and isinstance(client_id, str | int) and not isinstance(client_id, bool):
+        refusal["hasBeenSentId"] = str(client_id)  # a string as sent, an integer as its decimal digits
     return refusal
 
 

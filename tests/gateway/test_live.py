@@ -319,6 +319,49 @@ def test_revoking_a_token_closes_its_connections_only(server, gateway):
     assert kept.closed is None
 
 
+def test_a_connection_that_only_pings_is_closed_once_its_token_has_expired(server, gateway):
+    """The token is checked at every request, a ping too: a client that pings and never sends must not
+    go on hearing every message after its token expired."""
+    import sqlite3
+
+    bob = ChatUser.register(server.url)
+    client = logged_in(gateway, server, bob)
+    client.send(PING, {})
+    assert client.response(PONG) == {"success": True, "errorMsg": ""}
+    database = server.environment()["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE api_tokens SET expires_at = '2000-01-01 00:00:00.000000' WHERE user_id = ?",
+                           (bob.id,))
+    client.send(PING, {})
+    assert client.response(PONG, errorCode="unauthorized")["success"] is False
+    assert client.wait_closed().code == 1008
+
+
+def test_a_refusal_echoes_a_string_or_integer_id_only(server, gateway):
+    alice = ChatUser.register(server.url)
+    client = logged_in(gateway, server, alice)
+    for sent_id, echoed in [("r-1", "r-1"), (12, "12"), (True, None), (1.5, None), (["x"], None)]:
+        client.send(SEND, {"contentType": 0, "content": "nowhere", "hasBeenSentId": sent_id})
+        answer = client.response(MESSAGE)
+        client.received.clear()
+        assert answer["success"] is False and answer.get("hasBeenSentId") == echoed, (sent_id, answer)
+
+
+def test_a_resend_is_answered_whatever_content_type_it_claims(server, gateway):
+    """A resend of a stored file message, claimed as text this time: the stored message, duplicate."""
+    alice = ChatUser.register(server.url)
+    group_id = create_group(alice, (), "public")
+    upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": ("dot.png", PNG, "image/png")})
+    attachment_id = upload.json()["attachment"]["id"]
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {"contentType": 1, "content": str(attachment_id), "chatId": str(group_id), "hasBeenSentId": "f1"})
+    first = client.response(MESSAGE, hasBeenSentId="f1")
+    client.received.clear()
+    client.send(SEND, text(group_id, "the same send", alice, "f1"))
+    again = client.response(MESSAGE, hasBeenSentId="f1")
+    assert (again["success"], again["duplicate"], again["id"], again["contentType"]) == (True, True, first["id"], 1)
+
+
 def test_the_back_office_counts_gateway_connections(server, gateway, back_office):
     def connected() -> int:
         page = back_office.session.get(server.url + "/admin/", timeout=10).text
