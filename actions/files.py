@@ -17,10 +17,11 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import func, update
 
-from actions.access import access_conversation, access_conversation_for_posting, access_operator, is_operator
+from actions.access import access_conversation, access_conversation_for_posting, access_operator
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.messages import message_of, record_message_change_unchecked
 from actions.rate_limits import count_attempt
+from actions.two_factor import acts_as_operator
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
 from events import atomic, on_commit, outside_the_database
 from events.admission import UnitsBusy
@@ -62,12 +63,13 @@ def check_filename(value: object) -> str:
 
 def access_attachment(user: User, attachment_id: int) -> Attachment:
     """Who may read a file: before it is sent only its uploader; after, the conversation's
-    members. Operators may read any file. Removed files are gone for everyone."""
+    members. Operators may read any file (once enrolled in two-factor, where that is required).
+    Removed files are gone for everyone."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("file_not_found", "No such file.")
     message = message_of(attachment)
-    if not is_operator(user):
+    if not acts_as_operator(user):
         if message is not None:
             access_conversation(user, attachment.conversation_id)
         elif attachment.uploader_id != user.id:

@@ -66,6 +66,12 @@ def needs_enrolment(user: User) -> bool:
             and not has_two_factor(user))
 
 
+def acts_as_operator(user: User) -> bool:
+    """An operator whose powers are open: not waiting to enrol (needs_enrolment). What an operator may
+    do outside the back office (read any file) asks this, as the back office's gate asks needs_enrolment."""
+    return is_operator(user) and not needs_enrolment(user)
+
+
 def recovery_codes_left(user: User) -> int:
     return db.session.execute(db.select(db.func.count()).select_from(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalar_one()

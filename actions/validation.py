@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -280,12 +280,19 @@ def check_moment(value: object, field: str) -> datetime | None:
     return moment
 
 
+# How far ahead a time in the future may be: a suspension longer than that is a deactivation, and the year
+# 9999 (the largest a date holds) could not be shown in a time zone east of UTC.
+FUTURE_AT_MOST = timedelta(days=100 * 365)
+
+
 def check_future_moment(value: object, field: str) -> datetime:
-    """check_moment's date or time, required and later than now (a suspension's end)."""
+    """check_moment's date or time, required, later than now and at most FUTURE_AT_MOST ahead (a
+    suspension's end)."""
     moment = check_moment(value, field)
-    if moment is None or moment <= utcnow():
-        raise InvalidInput("invalid_" + field, f"{field} must be a time in the future (ISO 8601, "
-                                               "e.g. 2026-12-31T18:00:00Z).")
+    now = utcnow()
+    if moment is None or not now < moment <= now + FUTURE_AT_MOST:
+        raise InvalidInput("invalid_" + field, f"{field} must be a time in the future, within 100 years "
+                                               "(ISO 8601, e.g. 2026-12-31T18:00:00Z).")
     return moment
 
 

@@ -157,7 +157,10 @@ def local_datetime(moment, never: str | None = None) -> str:
     if moment is None:
         return never if never is not None else gettext("never")
     zone = get_timezone()
-    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')} {getattr(zone, 'zone', zone)}"
+    try:
+        return f"{format_date(moment, 'medium')} {format_time(moment, 'short')} {getattr(zone, 'zone', zone)}"
+    except OverflowError:  # a time near the end of year 9999, east of UTC: shown as stored, in UTC
+        return f"{moment.isoformat(timespec='minutes')} UTC"
 
 
 def current_client_catalogue() -> dict:

@@ -47,11 +47,22 @@ def sniff(head: bytes, declared: str | None = None) -> str | None:
         if brand in (b"M4A ", b"M4B ") or declared == "audio/mp4":
             return "audio/mp4"
         return "video/mp4"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"  # an ID3 tag, or an MPEG audio frame sync (11 set bits)
+    if head.startswith(b"ID3") or _mpeg_audio_frame(head):
+        return "audio/mpeg"
     if _looks_like_text(head):
         return "text/plain"
     return None
+
+
+def _mpeg_audio_frame(head: bytes) -> bool:
+    """An MP3 or MP2 frame header: the 11 bits of its sync, then a version, layer (III or II), bitrate
+    and sample rate that are not reserved. The sync alone is any `FF E0`–`FF FF`, such as the byte order
+    mark of UTF-16 text (`FF FE`, "layer I": no MP3 player's file)."""
+    if len(head) < 3 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+    bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0b11
+    return version != 0b01 and layer in (0b01, 0b10) and bitrate != 0b1111 and sample_rate != 0b11
 
 
 def _looks_like_text(head: bytes) -> bool:

@@ -65,12 +65,31 @@ def test_unsuspend_ends_it_early_and_a_deactivation_is_not_a_suspension(operator
     (None, "reason", "invalid_until"),
     ("next tuesday", "reason", "invalid_until"),
     ("2020-01-01", "reason", "invalid_until"),  # in the past
+    ("9999-12-31T23:59", "reason", "invalid_until"),  # more than 100 years ahead
     (NEXT_WEEK.isoformat(), "", "invalid_reason"),
     (NEXT_WEEK.isoformat(), "x" * 501, "invalid_reason"),
     (NEXT_WEEK.isoformat(), 12, "invalid_reason"),
-], ids=["no-date", "not-a-date", "past", "empty-reason", "long-reason", "reason-not-text"])  # same in every process
+], ids=["no-date", "not-a-date", "past", "too-far", "empty-reason", "long-reason",
+        "reason-not-text"])  # the same ids in every process
 def test_bad_suspensions_change_nothing(operator, alice, until, reason, code):
     assert refused(suspend_user, operator, alice.id, until, reason) == (400, code)
+
+
+def test_a_time_near_the_end_of_year_9999_is_shown_east_of_utc_too(app, operator, alice):
+    """A suspension stored before the 100-year bound (or by hand) still shows: the Users panel of an
+    operator east of UTC was a 500 (the time did not fit a date once moved into their zone)."""
+    from datetime import datetime
+
+    from tests.admin.conftest import logged_in
+
+    operator.time_zone = "Pacific/Kiritimati"
+    alice.active, alice.suspended_until, alice.suspension_reason = False, datetime(9999, 12, 31, 23, 59), "x"
+    db.session.commit()
+    client = logged_in(app, operator.username)
+    for page in ("/admin/user/", f"/admin/user/manage/?id={alice.id}", f"/admin/user/details/?id={alice.id}"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "9999-12-31T23:59 UTC" in response.get_data(as_text=True), page
 
 
 def test_an_operator_cannot_suspend_themself_nor_may_a_user(operator, alice, bob):

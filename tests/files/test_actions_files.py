@@ -26,7 +26,7 @@ from models import Attachment
 from storage import get_storage
 from tests.factories import make_group
 from tests.files.samples import ELF_BYTES, PDF_BYTES, WEBM_BYTES, png_bytes
-from tests.helpers import run_queued_jobs
+from tests.helpers import bearer, run_queued_jobs
 
 
 def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
@@ -149,6 +149,21 @@ def test_reading_rules(alice, bob, carol, operator, group):
         with pytest.raises(ActionError) as refused:
             file_download_url(reader, attachment.id)
         assert (refused.value.code, refused.value.status) == ("file_removed", 410)
+
+
+def test_an_operator_who_must_enrol_in_two_factor_reads_files_as_anyone_does(app, client, alice, operator, group):
+    """TWO_FACTOR_REQUIRED_FOR_OPERATORS keeps the back office closed to an operator without two-factor:
+    their power to read any file waits for it too (the file routes are not the back office's)."""
+    attachment = upload(alice, group, PDF_BYTES, "doc.pdf")
+    send_message(alice, group.id, "", attachment_id=attachment.id)
+    app.config["TWO_FACTOR_REQUIRED_FOR_OPERATORS"] = True
+    with pytest.raises(ActionError) as refused:
+        file_download_url(operator, attachment.id)
+    assert (refused.value.status, refused.value.code) == (403, "not_a_member")
+    answer = client.get(f"/api/files/{attachment.id}", headers=bearer(operator))
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (403, "not_a_member")
+    app.config["TWO_FACTOR_REQUIRED_FOR_OPERATORS"] = False
+    assert file_download_url(operator, attachment.id)
 
 
 def test_a_hidden_message_hides_its_file(alice, bob, operator, group):

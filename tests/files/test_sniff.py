@@ -19,7 +19,9 @@ MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
     (b"PK\x03\x04\x14\x00\x00\x00", None, "application/zip"),
     (b"OggS\x00\x02" + b"\x00" * 20, "video/ogg", "audio/ogg"),
     (b"ID3\x03\x00\x00\x00\x00\x00", None, "audio/mpeg"),
-    (b"\xff\xfb\x90\x64" + b"\x00" * 20, None, "audio/mpeg"),
+    (b"\xff\xfb\x90\x64" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz
+    (b"\xff\xf3\x48\xc4" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-2 layer III
+    (b"\xff\xfd\x90\x64" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-1 layer II
     (WEBM_BYTES, None, "video/webm"),
     (WEBM_BYTES, "audio/webm;codecs=opus", "audio/webm"),
     (WEBM_BYTES, "image/png", "video/webm"),
@@ -41,6 +43,11 @@ def test_recognized_types(head, declared, expected):
     b"text with a NUL\x00 byte",
     b"\xc3\x28 invalid UTF-8 in the middle",
     b"\x1b[31m terminal escape",
+    "hello".encode("utf-16"),  # its byte order mark FF FE is an MPEG frame sync, of no MP3
+    "hello".encode("utf-16-be"),
+    b"\xff\xfb\xf0\x64" + b"\x00" * 20,  # a frame sync with a reserved bitrate
+    b"\xff\xfb\x9c\x64" + b"\x00" * 20,  # a reserved sample rate
+    b"\xff\xeb\x90\x64" + b"\x00" * 20,  # a reserved version
 ])
 def test_unrecognized_bytes(head):
     assert sniff(head, "image/png") is None
