@@ -5,9 +5,13 @@ The search box keeps Flask-Admin's two prefixes: `^word` (starts with) and `=wor
 """
 from __future__ import annotations
 
+from flask import flash
 from flask_admin.contrib.sqla.filters import FilterLike
-from sqlalchemy import Unicode, cast, or_
+from sqlalchemy import Unicode, cast, false, or_
 
+from actions.errors import InvalidInput
+from actions.validation import check_search_query
+from i18n.errors import error_text
 from models.database import LIKE_ESCAPE, contains_pattern, escape_like
 
 
@@ -31,7 +35,13 @@ class EscapedSearch:
     """Mixed into a model view: its search box finds every word in any searchable column."""
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        for term in search.split():
+        try:  # what any search of the service may hold: no control characters (PostgreSQL cannot compare
+            terms = check_search_query(search)  # them), a bounded number of words (SQLite's expression tree)
+        except InvalidInput as error:  # said, and nothing listed, as the Messages panel's search does
+            flash(error_text(error.code, error.message), "error")
+            query = query.filter(false())
+            return query, count_query.filter(false()) if count_query is not None else None, joins, count_joins
+        for term in terms:
             pattern = search_pattern(term)
             query, joins, condition = self._any_column_like(query, joins, pattern)
             query = query.filter(condition)

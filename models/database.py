@@ -3,7 +3,7 @@ stay inside their transaction), a server database's pooled connections checked b
 they have sat idle; SQL helpers shared by every query."""
 import time
 
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, types
 from sqlalchemy.engine import Engine
 
 # Every LIKE built from what someone typed escapes its wildcards with this, so that `%` and `_`
@@ -24,6 +24,7 @@ def contains_pattern(text: str) -> str:
 def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> None:
     if engine.dialect.name != "sqlite":
         ping_when_idle(engine, ping_after_idle_seconds)
+        bind_integers_as_they_are(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -45,6 +46,21 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         # the unit's first write would fail at once with "database is locked" (SQLite does not
         # wait for a snapshot that is already stale).
         begin_writing(connection)
+
+
+class _IntegerBoundAsItIs(types.Integer):
+    render_bind_cast = False
+
+
+def bind_integers_as_they_are(engine: Engine) -> None:
+    """PostgreSQL: SQLAlchemy's psycopg dialect casts each integer parameter to its column's type
+    (`$1::INTEGER`), so a number the protocol accepts (within ±(2^53−1)) but a 32-bit column cannot
+    hold failed the cast: an id that names nothing, a `before` past every message, was a 500. Without
+    the cast psycopg sends each integer as the smallest type that holds it (smallint, integer, bigint),
+    as psycopg2 sent literals: PostgreSQL compares them with the 32-bit columns by its cross-type
+    operators (the same index operator family: the indexes serve as before), an id past 2^31−1 simply
+    names nothing, and a value written into a 32-bit column still has to fit it."""
+    engine.dialect.colspecs = {**engine.dialect.colspecs, types.Integer: _IntegerBoundAsItIs}
 
 
 IDLE_SINCE = "idle_since"  # in a pooled connection's record: when it was last given back (time.monotonic)
