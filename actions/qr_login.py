@@ -24,6 +24,7 @@ from flask import current_app
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.rate_limits import limit_qr_request
 from actions.token_hash import hash_token
+from actions.validation import printable_line
 from events import atomic, queue_event
 from events.facts import QrLoginAnswered
 from extensions import db
@@ -75,8 +76,8 @@ def _issue(socket_id: str, browser_key: str, user_agent: str, address: str | Non
     token = secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(seconds=current_app.config["QR_LOGIN_ROTATE_SECONDS"])
     db.session.add(QrLogin(token_hash=hash_token(token), socket_id=socket_id, browser_key=browser_key,
-                           user_agent=(user_agent or "")[:300], address=(address or "")[:64], state="waiting",
-                           expires_at=expires_at))
+                           user_agent=printable_line(user_agent, 300) or "", address=(address or "")[:64],
+                           state="waiting", expires_at=expires_at))
     db.session.flush()
     return IssuedQrLogin(token, expires_at)
 

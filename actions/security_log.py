@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app, has_request_context, request
 
-from actions.validation import TEXT_REFUSED
+from actions.validation import printable_line
 from events import atomic
 from extensions import db
 from jobs.registry import crontab, job
@@ -51,16 +51,9 @@ def _fields(kind: str, user: User | None, username: str | None, address: str | N
         address = address or request.remote_addr
         user_agent = request.user_agent.string
     return {"kind": kind, "user_id": user.id if user is not None else None,
-            "username": _printable(username if username is not None else (user.username if user else None), 254),
-            "address": _printable(address, 64), "user_agent": _printable(user_agent, 255),
-            "detail": _printable(detail, 255), "created_at": utcnow()}
-
-
-def _printable(text: object, length: int) -> str | None:
-    """What a client typed, as a line an operator can read: no control characters, bounded."""
-    if not isinstance(text, str) or not text:
-        return None
-    return TEXT_REFUSED.sub("\N{REPLACEMENT CHARACTER}", text.replace("\n", " ").replace("\t", " "))[:length]
+            "username": printable_line(username if username is not None else (user.username if user else None), 254),
+            "address": printable_line(address, 64), "user_agent": printable_line(user_agent, 255),
+            "detail": printable_line(detail, 255), "created_at": utcnow()}
 
 
 @atomic()

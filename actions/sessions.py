@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from actions.access import access_own_session, access_own_token
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
+from actions.validation import printable_line
 from events import atomic, queue_event
 from events.facts import SessionEnded, SignedInElsewhere, TokenRevoked
 from extensions import db
@@ -52,7 +53,7 @@ def start_session(user: User, method: str, ip_address: str | None, user_agent: s
     """A new login session for a user who just proved who they are (the caller checked)."""
     if method not in LOGIN_METHODS:
         raise ValueError(f"unknown login method {method!r}")
-    user_agent = (user_agent or "")[:USER_AGENT_MAX] or None
+    user_agent = printable_line(user_agent, USER_AGENT_MAX)
     token = _new_remember_token()
     login_session = LoginSession(id=secrets.token_urlsafe(18), user_id=user.id, method=method,
                                  ip_address=(ip_address or "")[:45] or None, user_agent=user_agent,

@@ -16,6 +16,7 @@ from actions.validation import (
     check_phone,
     check_string,
     check_username,
+    is_clean_text,
 )
 from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
@@ -43,7 +44,7 @@ def get_account(user_id: int) -> User:
 
 def get_account_by_username(username: object) -> User:
     """The account with this username (any case), active or not."""
-    name = username.strip().lower() if isinstance(username, str) else ""
+    name = username.strip().lower() if is_clean_text(username) else ""  # PostgreSQL compares no NUL
     user = db.session.execute(db.select(User).where(User.username == name)).scalar_one_or_none() if name else None
     if user is None:
         raise NotFound("user_not_found", "No such user.")

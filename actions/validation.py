@@ -131,6 +131,15 @@ def check_string(value: Any, field: str, *, max_length: int, required: bool = Tr
     return value
 
 
+def printable_line(text: object, length: int) -> str | None:
+    """What a client sent without being asked to type it (a user agent, a name tried at login), as a
+    line that can be stored and read: control characters replaced (PostgreSQL stores no NUL), tabs and
+    newlines as spaces, at most `length` characters; None for nothing."""
+    if not isinstance(text, str) or not text:
+        return None
+    return TEXT_REFUSED.sub("\N{REPLACEMENT CHARACTER}", text.replace("\n", " ").replace("\t", " "))[:length]
+
+
 def is_clean_text(value: Any) -> bool:
     """Whether a value is a string that multi-line text may hold: for credentials, which are
     compared, never stored (a password set before this rule may hold a tab)."""
@@ -272,11 +281,11 @@ def check_moment(value: object, field: str) -> datetime | None:
         if not isinstance(value, str) or len(value) > 40:
             raise ValueError
         moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)  # OverflowError past year 1 or 9999
+    except (ValueError, OverflowError):
         example = "e.g. 2026-12-02 or 2026-12-02T14:05:00Z"
         raise InvalidInput("invalid_" + field, f"{field} must be an ISO 8601 date or time, {example}.") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -354,7 +363,7 @@ def check_push_endpoint(value: object) -> str:
     service this server sends to (WEB_PUSH_ENDPOINT_HOSTS): the server POSTs to it, so any other
     address would let a user make it call hosts of the operator's network (docs/security.md)."""
     endpoint = check_string(value, "endpoint", max_length=2048)
-    parts = _push_endpoint_parts(endpoint)
+    parts = _push_endpoint_parts(endpoint) if endpoint.isascii() else None  # push services' URLs are ASCII
     if parts is None:
         raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")
     if not _allowed_push_host(*parts):

@@ -32,6 +32,7 @@ from actions.validation import (
     check_push_key,
     check_string,
     is_allowed_push_endpoint,
+    printable_line,
 )
 from events import atomic
 from extensions import db
@@ -94,7 +95,7 @@ def subscribe(user: User, subscription: object, include_text: object = True,
         row = PushSubscription(endpoint=endpoint)
         db.session.add(row)
     row.user_id, row.p256dh, row.auth, row.include_text = user.id, p256dh, auth, include_text
-    row.user_agent = (user_agent or "")[:512] or None
+    row.user_agent = printable_line(user_agent, 512)
     db.session.flush()
     return row
 

@@ -14,6 +14,7 @@ from actions.validation import (
     check_int,
     check_limit,
     check_message_body,
+    check_moment,
     check_password,
     check_payload,
     check_phone,
@@ -44,6 +45,18 @@ def test_check_future_moment_wants_a_time_after_now():
     for value in (None, "", "tomorrow", 5, "2020-01-01", utcnow().isoformat(), "2999-01-02T03:04:05Z",
                   "9999-12-31T23:59"):
         assert invalid(check_future_moment, value, "until")[0] == "invalid_until"
+
+
+def test_check_moment_refuses_a_time_that_leaves_the_calendar_in_utc():
+    for value in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        assert invalid(check_moment, value, "since")[0] == "invalid_since"
+    assert check_moment("9999-12-31T23:59:59+01:00", "since") == datetime(9999, 12, 31, 22, 59, 59)
+
+
+def test_a_push_endpoint_is_an_ascii_url():
+    """Push services' URLs are ASCII; 900 CJK characters (2,700 bytes) overflowed PostgreSQL's index row."""
+    endpoint = "https://fcm.googleapis.com/fcm/send/" + "\u4e2d" * 900
+    assert invalid(check_push_endpoint, endpoint)[0] == "invalid_subscription"
 
 
 def test_check_payload_accepts_objects_and_none_only():

@@ -75,3 +75,14 @@ def test_a_search_of_many_words_is_answered(operator_client, world):
 
 def test_the_message_stays_a_message(world):
     assert db.session.get(Message, world.message.id) is not None
+
+
+@pytest.mark.parametrize(("address", "form"), [
+    ("/admin/broadcast/", {"audience": "user", "username": "a\x00b", "body": "hi"}),
+    ("/admin/group/members/{group}/add", {"username": "a\x00b"}),
+])
+def test_a_username_with_a_nul_in_a_form_names_nobody(operator_client, world, address, form):
+    before = database_rows()
+    response = operator_client.post(address.format(group=world.group.id), data=form, follow_redirects=True)
+    assert response.status_code == 200 and "No such user" in response.get_data(as_text=True)
+    assert database_rows() == before
