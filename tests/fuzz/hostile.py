@@ -99,9 +99,11 @@ NOT_OBJECTS = st.one_of(st.lists(st.integers(), max_size=3), st.text(max_size=10
                         st.floats(allow_nan=False, allow_infinity=False), st.booleans())
 
 
-# Path segments where an id goes, percent-encoded as sent: none names a row (404 not_found).
+# Path segments where an id goes, percent-encoded as sent: none names a row (404 not_found, or the 404 of
+# what the id would name: ids past 2^31 − 1 are within the protocol's range, past PostgreSQL's columns).
 HOSTILE_IDS = st.one_of(
     st.integers(min_value=MAX_SAFE_INTEGER + 1, max_value=10**30).map(str),
+    st.integers(min_value=2**31, max_value=MAX_SAFE_INTEGER).map(str),
     st.sampled_from(["0", "00", "-1", "+1", "1.0", "1e3", "0x10", "1_0", "%D9%A1", "%EF%BC%91", "9" * 5000,
                      "NaN", "Infinity", "%00", "%0A1", "1%20", "null", "%ED%A0%80"]),
     st.text(min_size=1, max_size=10)  # "/" would move into another route, "." and ".." are no ids anyway

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from actions.validation import MAX_SAFE_INTEGER
 from extensions import socketio
-from tests.fuzz.conftest import CASES, FUZZ_SETTINGS, World, is_documented
+from tests.fuzz.conftest import FUZZ_SETTINGS, World, is_documented
 from tests.fuzz.hostile import HOSTILE_VALUE, NOT_OBJECTS, plausible, unreadable_json
 from tests.helpers import database_rows
 
@@ -124,12 +124,18 @@ def ack_of(socket, how: str, event: str, payload) -> dict:
 
 @pytest.mark.parametrize("event", sorted(EVENTS))
 def test_an_event_refuses_hostile_payloads(app, world, faults, socket_client_for, event):
+    refuses_hostile_payloads(world, faults, socket_client_for, event, FUZZ_SETTINGS)
+
+
+def refuses_hostile_payloads(world, faults, socket_client_for, event, fuzz_settings) -> None:
+    """`fuzz_settings.max_examples` hostile payloads of one event (tests/fuzz/test_socket_events_postgresql.py
+    runs fewer on PostgreSQL)."""
     socket = socket_client_for("alice")
     socket.get_received()
     before = database_rows()
     cases = []
 
-    @FUZZ_SETTINGS
+    @fuzz_settings
     @given(attempt=hostile_payload(event, world))
     def attack(attempt):
         faults.clear()  # each case answers for its own log
@@ -141,6 +147,6 @@ def test_an_event_refuses_hostile_payloads(app, world, faults, socket_client_for
         cases.append(how)
 
     attack()
-    assert len(cases) >= CASES
+    assert len(cases) >= fuzz_settings.max_examples
     assert socket.is_connected() and socket.get_received() == []
     assert database_rows() == before
