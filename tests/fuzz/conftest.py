@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from actions.messages import send_message
+from tests.database_apps import engine_app
 from tests.factories import make_group, make_user
 from tests.helpers import bearer
 
@@ -24,6 +25,15 @@ FUZZ_SETTINGS = settings(
                            HealthCheck.filter_too_much, HealthCheck.large_base_example],
 )
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+# The PostgreSQL passes (test_*_postgresql.py): fewer cases, aimed at what PostgreSQL refuses and SQLite takes.
+POSTGRESQL_FUZZ_SETTINGS = settings(FUZZ_SETTINGS, max_examples=150)
+
+
+def postgresql_app(request, tmp_path, app_settings):
+    """For a module's `app` fixture (params=["postgresql"]): the app on a throwaway PostgreSQL database."""
+    with engine_app(request, tmp_path) as app:
+        app.config.update(app_settings)
+        yield app
 
 
 @pytest.fixture

@@ -4,25 +4,19 @@ reached from a request was a 500 until it was checked for (docs/protocol.md, Inp
 from __future__ import annotations
 
 import pytest
-from hypothesis import settings
 
-from tests.database_apps import engine_app
-from tests.fuzz.conftest import FUZZ_SETTINGS
+from tests.fuzz.conftest import POSTGRESQL_FUZZ_SETTINGS, postgresql_app
 from tests.fuzz.test_rest_routes import OPERATIONS, refuses_hostile_input
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]
 
-POSTGRESQL_SETTINGS = settings(FUZZ_SETTINGS, max_examples=150)
-
 
 @pytest.fixture(params=["postgresql"])
 def app(request, tmp_path, app_settings):
-    with engine_app(request, tmp_path) as app:
-        app.config.update(app_settings)
-        yield app
+    yield from postgresql_app(request, tmp_path, app_settings)
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS,
                          ids=[f"{method} {path}" for method, path, _ in OPERATIONS])
 def test_a_route_refuses_hostile_input_on_postgresql(app, world, faults, method, path, operation):
-    refuses_hostile_input(app, world, faults, method, path, operation, POSTGRESQL_SETTINGS)
+    refuses_hostile_input(app, world, faults, method, path, operation, POSTGRESQL_FUZZ_SETTINGS)

@@ -4,24 +4,18 @@ event was an `internal_error` until it was checked for."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import settings
 
-from tests.database_apps import engine_app
-from tests.fuzz.conftest import FUZZ_SETTINGS
+from tests.fuzz.conftest import POSTGRESQL_FUZZ_SETTINGS, postgresql_app
 from tests.fuzz.test_socket_events import EVENTS, refuses_hostile_payloads
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.integration]
 
-POSTGRESQL_SETTINGS = settings(FUZZ_SETTINGS, max_examples=150)
-
 
 @pytest.fixture(params=["postgresql"])
 def app(request, tmp_path, app_settings):
-    with engine_app(request, tmp_path) as app:
-        app.config.update(app_settings)
-        yield app
+    yield from postgresql_app(request, tmp_path, app_settings)
 
 
 @pytest.mark.parametrize("event", sorted(EVENTS))
 def test_an_event_refuses_hostile_payloads_on_postgresql(world, faults, socket_client_for, event):
-    refuses_hostile_payloads(world, faults, socket_client_for, event, POSTGRESQL_SETTINGS)
+    refuses_hostile_payloads(world, faults, socket_client_for, event, POSTGRESQL_FUZZ_SETTINGS)
