@@ -302,7 +302,17 @@ def _live(record: ApiToken | None) -> ApiToken | None:
 
 def _is_live(revoked_at: datetime | None, expires_at: datetime | None, user_active: bool) -> bool:
     """The one rule of a token that opens: not revoked, not expired, and its user active."""
-    return revoked_at is None and (expires_at is None or expires_at > utcnow()) and user_active
+    return revoked_at is None and not has_expired(expires_at) and user_active
+
+
+def has_expired(expires_at: datetime | None) -> bool:
+    """The expiry part of that rule, for a connection that remembers when its token ends (the gateway's
+    pings, which revocations and deactivations need not ask: those close the connection at once)."""
+    return expires_at is not None and expires_at <= utcnow()
+
+
+def token_expires_at(token_id: int) -> datetime | None:
+    return db.session.execute(db.select(ApiToken.expires_at).where(ApiToken.id == token_id)).scalar_one_or_none()
 
 
 def user_for_token(token: object) -> User | None:

@@ -46,7 +46,7 @@ def changes_since_each(user: User, cursors: list[tuple[int, int]],
     wanted = [(conversation_id, since) for conversation_id, since in cursors if conversation_id in readable]
     rows: dict[int, list[MessageRow]] = {conversation_id: [] for conversation_id, _since in wanted}
     if wanted:
-        parameters = {"limit": limit}
+        parameters = {"limit": limit, "read_each": limit + 1}
         for number, (conversation_id, since) in enumerate(wanted):
             parameters |= {f"conversation_{number}": conversation_id, f"since_{number}": since}
         for row in db.session.execute(_changes_of(len(wanted)), parameters):
@@ -75,7 +75,10 @@ def _changes_of(cursor_count: int) -> Select:
     changed = select(MESSAGES.c.id, rank).where(or_(*ranges)).subquery("changed")
     parts = message_parts(MESSAGES)
     statement = select(*message_columns(parts)).select_from(MESSAGES).join(changed, changed.c.id == MESSAGES.c.id)
-    return (join_message_parts(statement, parts).where(changed.c.rank <= limit + 1)
+    # `limit` + 1 as a parameter of its own: two integer parameters added in SQL would be added in the
+    # type PostgreSQL gives the first (smallint for a small one: models.database.bind_integers_as_they_are).
+    read_each = bindparam("read_each", type_=Integer)
+    return (join_message_parts(statement, parts).where(changed.c.rank <= read_each)
             .order_by(MESSAGES.c.conversation_id, MESSAGES.c.revision))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import check_account_open
+from actions.accounts import check_account_open, has_expired, token_expires_at
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
@@ -30,7 +30,7 @@ from realtime.presence import presence
 KIND_OF = {number: kind for kind, number in CONTENT_TYPES.items() if kind != "system"}
 
 
-def login(connection: Connection, user: User | None, body: dict) -> dict:
+def login(connection: Connection, user: None, body: dict) -> dict:
     """{userId, token}: bind the connection to the token's user; a bare userId is not enough."""
     if connection.user_id is not None:
         raise Conflict("already_logged_in", "This connection is logged in already.")
@@ -47,9 +47,10 @@ def login(connection: Connection, user: User | None, body: dict) -> dict:
     delivery = current_app.extensions["gateway_delivery"]
 
     user_id, token_id = user.id, principal.credential  # read now: the commit expires the row
+    expires_at = token_expires_at(token_id)
 
     def logged_in() -> None:
-        connection.user_id, connection.token_id = user_id, token_id
+        connection.user_id, connection.token_id, connection.token_expires_at = user_id, token_id, expires_at
         connection.logged_in_at = time.time()
         delivery.connections.add(connection, conversation_ids)
         presence.connected(user_id, connection.presence_id)
@@ -111,7 +112,11 @@ def quit_group(connection: Connection, user: User, body: dict) -> dict:
 
 
 def ping(connection: Connection, user: User | None, body: dict) -> dict:
-    """The client's heartbeat: answered at once, and it keeps the connection from going idle."""
+    """The client's heartbeat: answered at once, and it keeps the connection from going idle. A logged-in
+    connection whose token has expired is refused and closed, as at any other request, without a query
+    (a client that only pings would otherwise go on hearing every message)."""
+    if connection.user_id is not None and has_expired(connection.token_expires_at):
+        raise Unauthorized("unauthorized", "This token has expired.")
     return {"success": True, "errorMsg": ""}
 
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from datetime import datetime
 
 from simple_websocket import ConnectionClosed
 
@@ -37,6 +38,7 @@ class Connection:
         self.address = address
         self.user_id: int | None = None
         self.token_id: int | None = None
+        self.token_expires_at: datetime | None = None  # for its pings (gateway.commands.ping)
         self.logged_in_at = 0.0  # time.time() once its login committed (SESSION_POLICY=single spares later ones)
         self.conversations: set[int] = set()
         self._send_queue = send_queue

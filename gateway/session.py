@@ -102,9 +102,7 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
     try:
         try:
             with sending(packet.command == SEND_MESSAGE), atomic():
-                # A logged-in connection's token is checked at every command, a ping too: an expired
-                # token's connection that only pings must not go on hearing every message.
-                caller = _caller(connection) if needs_caller or connection.user_id is not None else None
+                caller = _caller(connection) if needs_caller else None
                 body = handler(connection, caller, packet.body)
         except ActionError as error:
             body = _refusal(packet.command, error.code, error.message, packet.body)

@@ -143,11 +143,11 @@ def is_unavailable(error: BaseException) -> bool:
         if type(error.orig).__module__.startswith("sqlite3"):
             text = str(error.orig).lower()
             return "locked" in text or "unable to open" in text or "disk i/o" in text
-        # PostgreSQL: a connection lost or refused (no SQLSTATE, or class 08), the server out of
-        # resources (53) or shutting down (57). Not a statement past a limit of the server (class 54,
-        # "program limit exceeded": an index row too large), which fails again however often retried.
-        state = getattr(error.orig, "sqlstate", None)
-        return state is None or state[:2] in ("08", "53", "57")
+        # PostgreSQL: a connection lost or refused, the server out of resources or shutting down, a
+        # deadlock or a lock not granted: worth a retry. Not a statement past a limit of the server
+        # (SQLSTATE class 54, "program limit exceeded": an index row too large), which fails again
+        # however often it is retried.
+        return not (getattr(error.orig, "sqlstate", None) or "").startswith("54")
     return False
 
 

@@ -3,6 +3,7 @@ user agent (PostgreSQL stores and compares no NUL), a statement past one of its 
 `unavailable`, which tells the client to retry). Answered, never a 500, on both engines."""
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import exc, text
 
@@ -42,3 +43,12 @@ def test_a_statement_past_a_limit_of_the_server_is_a_fault_not_an_outage(app):
         db.session.execute(text("SELECT repeat('a', 1073741824)"))
     assert failed.value.orig.sqlstate.startswith("54")
     assert not is_unavailable(failed.value)
+
+
+@pytest.mark.parametrize(("error", "retry"), [
+    (psycopg.errors.DeadlockDetected, True), (psycopg.errors.LockNotAvailable, True),
+    (psycopg.errors.TooManyConnections, True), (psycopg.errors.AdminShutdown, True),
+    (psycopg.errors.ProgramLimitExceeded, False),
+])
+def test_which_postgresql_failures_are_worth_a_retry(error, retry):
+    assert is_unavailable(exc.OperationalError("SELECT 1", {}, error("from the server"))) is retry

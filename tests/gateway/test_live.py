@@ -320,18 +320,22 @@ def test_revoking_a_token_closes_its_connections_only(server, gateway):
 
 
 def test_a_connection_that_only_pings_is_closed_once_its_token_has_expired(server, gateway):
-    """The token is checked at every request, a ping too: a client that pings and never sends must not
-    go on hearing every message after its token expired."""
+    """Every request of a logged-in connection is refused once its token has expired, a ping too: a client
+    that pings and never sends must not go on hearing every message (the connection keeps its token's end
+    from the login: a ping asks no query)."""
     import sqlite3
+    import time
 
     bob = ChatUser.register(server.url)
+    ends = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=4)
+    database = server.environment()["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE api_tokens SET expires_at = ? WHERE user_id = ?",
+                           (ends.strftime("%Y-%m-%d %H:%M:%S.%f"), bob.id))
     client = logged_in(gateway, server, bob)
     client.send(PING, {})
     assert client.response(PONG) == {"success": True, "errorMsg": ""}
-    database = server.environment()["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as connection:
-        connection.execute("UPDATE api_tokens SET expires_at = '2000-01-01 00:00:00.000000' WHERE user_id = ?",
-                           (bob.id,))
+    time.sleep(max(0.0, (ends - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) + 0.5)
     client.send(PING, {})
     assert client.response(PONG, errorCode="unauthorized")["success"] is False
     assert client.wait_closed().code == 1008
