@@ -11,7 +11,7 @@ TEXT_CONTROL_BYTES = set(range(32)) - {9, 10, 12, 13}
 # Types the service knows how to recognize; the UPLOAD_ALLOWED_TYPES setting picks among them.
 KNOWN_TYPES = (
     "image/png", "image/jpeg", "image/gif", "image/webp",
-    "audio/mpeg", "audio/ogg", "audio/wav", "audio/webm", "audio/mp4",
+    "audio/mpeg", "audio/aac", "audio/ogg", "audio/wav", "audio/webm", "audio/mp4",
     "video/mp4", "video/webm", "video/quicktime",
     "application/pdf", "application/zip", "text/plain",
 )
@@ -49,6 +49,8 @@ def sniff(head: bytes, declared: str | None = None) -> str | None:
         return "video/mp4"
     if head.startswith(b"ID3") or _mpeg_audio_frame(head):
         return "audio/mpeg"
+    if _adts_frame(head):
+        return "audio/aac"
     if _looks_like_text(head):
         return "text/plain"
     return None
@@ -63,6 +65,12 @@ def _mpeg_audio_frame(head: bytes) -> bool:
     version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
     bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0b11
     return version != 0b01 and layer in (0b01, 0b10) and bitrate != 0b1111 and sample_rate != 0b11
+
+
+def _adts_frame(head: bytes) -> bool:
+    """An AAC frame in ADTS (a `.aac` file): the 12 bits of its sync, layer 00, and a sample rate index
+    that is not reserved (0–12)."""
+    return len(head) >= 3 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0 and (head[2] >> 2) & 0x0F <= 12
 
 
 def _looks_like_text(head: bytes) -> bool:

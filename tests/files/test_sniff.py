@@ -22,6 +22,8 @@ MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
     (b"\xff\xfb\x90\x64" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz
     (b"\xff\xf3\x48\xc4" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-2 layer III
     (b"\xff\xfd\x90\x64" + b"\x00" * 20, None, "audio/mpeg"),  # MPEG-1 layer II
+    (b"\xff\xf1\x50\x80" + b"\x00" * 20, None, "audio/aac"),  # ADTS: AAC LC, 44.1 kHz (a .aac file)
+    (b"\xff\xf9\x4c\x80" + b"\x00" * 20, None, "audio/aac"),  # ADTS, MPEG-2, 48 kHz
     (WEBM_BYTES, None, "video/webm"),
     (WEBM_BYTES, "audio/webm;codecs=opus", "audio/webm"),
     (WEBM_BYTES, "image/png", "video/webm"),
@@ -48,6 +50,7 @@ def test_recognized_types(head, declared, expected):
     b"\xff\xfb\xf0\x64" + b"\x00" * 20,  # a frame sync with a reserved bitrate
     b"\xff\xfb\x9c\x64" + b"\x00" * 20,  # a reserved sample rate
     b"\xff\xeb\x90\x64" + b"\x00" * 20,  # a reserved version
+    b"\xff\xf1\x7c\x80" + b"\x00" * 20,  # ADTS with a reserved sample rate index (15)
 ])
 def test_unrecognized_bytes(head):
     assert sniff(head, "image/png") is None
