@@ -311,10 +311,6 @@ def has_expired(expires_at: datetime | None) -> bool:
     return expires_at is not None and expires_at <= utcnow()
 
 
-def token_expires_at(token_id: int) -> datetime | None:
-    return db.session.execute(db.select(ApiToken.expires_at).where(ApiToken.id == token_id)).scalar_one_or_none()
-
-
 def user_for_token(token: object) -> User | None:
     """The active user a live token belongs to, or None."""
     record = live_token(token)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from flask import Response, after_this_request, current_app, request, session
@@ -58,6 +59,7 @@ class Principal:
     user: User
     method: Literal["session", "token"]
     credential: str | int | None  # the login session's id, or the API token's id
+    expires_at: datetime | None = None  # an API token's end, as read with it (the gateway's pings); None: never
 
     @property
     def session_id(self) -> str | None:
@@ -268,11 +270,11 @@ def socket_user_id() -> int | None:
 def token_principal(token: object) -> Principal | None:
     """Who presents an API token (a socket's `auth`, a gateway login packet): None unless it is live."""
     record = live_token(token)
-    return Principal(record.user, "token", record.id) if record is not None else None
+    return Principal(record.user, "token", record.id, record.expires_at) if record is not None else None
 
 
 def token_principal_by_id(token_id: int) -> Principal | None:
     """The same principal, read again at each event or gateway command: None once the token is
     revoked or expired or its user deactivated (the connection is then cut)."""
     record = live_token_by_id(token_id)
-    return Principal(record.user, "token", record.id) if record is not None else None
+    return Principal(record.user, "token", record.id, record.expires_at) if record is not None else None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import check_account_open, has_expired, token_expires_at
+from actions.accounts import check_account_open, has_expired
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
@@ -46,8 +46,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     conversation_ids = list_readable_conversation_ids(user.id)
     delivery = current_app.extensions["gateway_delivery"]
 
-    user_id, token_id = user.id, principal.credential  # read now: the commit expires the row
-    expires_at = token_expires_at(token_id)
+    user_id, token_id, expires_at = user.id, principal.credential, principal.expires_at  # the commit expires rows
 
     def logged_in() -> None:
         connection.user_id, connection.token_id, connection.token_expires_at = user_id, token_id, expires_at
@@ -111,7 +110,7 @@ def quit_group(connection: Connection, user: User, body: dict) -> dict:
     return {"success": True, "errorMsg": "", "chatId": str(conversation_id)}
 
 
-def ping(connection: Connection, user: User | None, body: dict) -> dict:
+def ping(connection: Connection, user: None, body: dict) -> dict:
     """The client's heartbeat: answered at once, and it keeps the connection from going idle. A logged-in
     connection whose token has expired is refused and closed, as at any other request, without a query
     (a client that only pings would otherwise go on hearing every message)."""
