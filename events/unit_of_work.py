@@ -57,26 +57,20 @@ def keep_until_commit(row: object) -> None:
     db.session.info.setdefault(KEPT, []).append(row)
 
 
-def _add_as_written(row: object) -> None:
-    """Put `row`, just written by a Core INSERT (its primary key set), in the session as the row it
-    is: persistent, nothing to flush. A rollback of the savepoint or unit it was written in takes it
-    out of the session again, as the ORM does with the rows it inserts itself (a later row may get its
-    id: SQLite gives a rolled-back rowid again)."""
-    make_transient_to_detached(row)
-    db.session.add(row)
-    db.session.info.setdefault(WRITTEN, []).append((row, True))
-
-
 def new_as_written(model: type, values: dict, empty: tuple[str, ...] = ()) -> object:
     """A row of `model` that a Core INSERT just wrote (`values`: every column, its primary key among
-    them), in the session as _add_as_written puts it, with its collections named in `empty` loaded
-    and empty. Built as a query loads a row, not by the ORM's constructor, whose attribute events
-    cost a send about 30 µs (issue 15: docs/benchmarks.md)."""
+    them), in the session as the row it is: persistent, nothing to flush, its collections named in
+    `empty` loaded and empty. Built as a query loads a row, not by the ORM's constructor, whose
+    attribute events cost a send about 30 µs (issue 15: docs/benchmarks.md). A rollback of the
+    savepoint or unit it was written in takes it out of the session again, as the ORM does with the
+    rows it inserts itself (a later row may get its id: SQLite gives a rolled-back rowid again)."""
     row = model.__mapper__.class_manager.new_instance()
     instance_dict(row).update(values)
     for collection in empty:
         set_committed_value(row, collection, [])
-    _add_as_written(row)
+    make_transient_to_detached(row)
+    db.session.add(row)
+    db.session.info.setdefault(WRITTEN, []).append((row, True))
     return row
 
 
