@@ -77,10 +77,7 @@ class MessageView(SecureModelView):
         condition = attempt(lambda: message_search_filter(search))
         if condition is None:  # refused (too long, too many words): the error is flashed, nothing listed
             condition = false()
-        query = query.filter(condition)
-        if count_query is not None:
-            count_query = count_query.filter(condition)
-        return query, count_query, joins, count_joins
+        return self._list_only(condition, query, count_query, joins, count_joins)
 
     def delete_model(self, model):
         """Delete for everyone through actions.moderation (the message keeps its place, without text)."""

@@ -39,8 +39,7 @@ class EscapedSearch:
             terms = check_search_query(search)  # them), a bounded number of words (SQLite's expression tree)
         except InvalidInput as error:  # said, and nothing listed, as the Messages panel's search does
             flash(error_text(error.code, error.message), "error")
-            query = query.filter(false())
-            return query, count_query.filter(false()) if count_query is not None else None, joins, count_joins
+            return self._list_only(false(), query, count_query, joins, count_joins)
         for term in terms:
             pattern = search_pattern(term)
             query, joins, condition = self._any_column_like(query, joins, pattern)
@@ -48,6 +47,14 @@ class EscapedSearch:
             if count_query is not None:
                 count_query, count_joins, count_condition = self._any_column_like(count_query, count_joins, pattern)
                 count_query = count_query.filter(count_condition)
+        return query, count_query, joins, count_joins
+
+    @staticmethod
+    def _list_only(condition, query, count_query, joins, count_joins):
+        """_apply_search's answer when one condition decides what is listed (a refused search: nothing)."""
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
         return query, count_query, joins, count_joins
 
     def _any_column_like(self, query, joins, pattern: str):
