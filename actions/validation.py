@@ -300,8 +300,9 @@ def check_future_moment(value: object, field: str) -> datetime:
     moment = check_moment(value, field)
     now = utcnow()
     if moment is None or not now < moment <= now + FUTURE_AT_MOST:
-        raise InvalidInput("invalid_" + field, f"{field} must be a time in the future, within 100 years "
-                                               "(ISO 8601, e.g. 2026-12-31T18:00:00Z).")
+        raise InvalidInput("invalid_" + field, f"{field} must be a time in the future, within "
+                                               f"{FUTURE_AT_MOST.days // 365} years (ISO 8601, e.g. "
+                                               "2026-12-31T18:00:00Z).")
     return moment
 
 
