@@ -155,14 +155,15 @@ def _remove_group_messages(conversation_id: int) -> int:
 
 @atomic()
 def add_group_member(operator: User, conversation_id: int, user_id: int) -> Membership:
-    """Add an active user to a group as a member."""
+    """Add an active user to a group as a member (as its owner if it has none: its last member left)."""
     operator = access_operator(operator)
     group = get_group(conversation_id)
     user = get_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
-    record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": "member"})
-    return add_membership_unchecked(group, user.id, actor=None)
+    membership = add_membership_unchecked(group, user.id, actor=None)  # its owner if it had none
+    record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": membership.role})
+    return membership
 
 
 @atomic()

@@ -226,9 +226,12 @@ def owner_count(conversation_id: int) -> int:
 
 def add_membership_unchecked(group: Conversation, user_id: int, actor: User | None = None) -> Membership:
     """Add a member and tell everyone concerned; the note says they joined (`actor` is them), or
-    who added them (None: an operator). Decides nothing: callers authorize."""
+    who added them (None: an operator). A group with no owner (its last member left) is the newcomer's:
+    they join as its owner, as ownership passes on when the last owner leaves. Decides nothing:
+    callers authorize."""
+    role = "member" if owner_count(group.id) else "owner"
     # New members start with everything already read: the history is there, not "unread".
-    membership = Membership(conversation_id=group.id, user_id=user_id, role="member",
+    membership = Membership(conversation_id=group.id, user_id=user_id, role=role,
                             last_read_seq=group.last_seq, last_delivered_seq=group.last_seq)
     db.session.add(membership)
     db.session.flush()

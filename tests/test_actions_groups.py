@@ -2,7 +2,7 @@
 import pytest
 
 from actions.errors import InvalidInput, NotFound
-from actions.group_admin import delete_group_by_owner
+from actions.group_admin import add_group_member, delete_group_by_owner
 from actions.groups import (
     add_member,
     create_group,
@@ -18,7 +18,7 @@ from actions.groups import (
 )
 from actions.messages import post_system_message
 from extensions import db
-from models import Conversation, Membership, Message
+from models import AuditEntry, Conversation, Membership, Message
 from models.time import utcnow
 from payloads import conversation_payload, member_payload, message_payload
 from tests.factories import make_group, make_user
@@ -220,6 +220,27 @@ def test_the_last_member_can_leave(alice):
     group = make_group(alice, "Solo")
     leave_group(alice, group.id)
     assert roles(group) == {}
+
+
+def test_a_group_left_empty_is_the_next_joiners(alice, bob, carol):
+    """Nobody is left to pass it to when the last member leaves: whoever joins next owns the group
+    (else a public group would go on without anyone who may manage it)."""
+    group = make_group(alice, "Open", visibility="public")
+    leave_group(alice, group.id)
+    assert join_group(bob, group.id).role == "owner"
+    assert join_group(carol, group.id).role == "member"
+    assert roles(group) == {"bob": "owner", "carol": "member"}
+
+
+def test_an_operator_adding_to_an_empty_group_makes_an_owner(operator, alice, bob, carol):
+    group = make_group(alice, "Closed")
+    leave_group(alice, group.id)
+    add_group_member(operator, group.id, bob.id)
+    add_group_member(operator, group.id, carol.id)
+    assert roles(group) == {"bob": "owner", "carol": "member"}
+    assert [entry.after["role"] for entry in db.session.execute(
+        db.select(AuditEntry).where(AuditEntry.action == "group.add_member").order_by(AuditEntry.id)).scalars()] == [
+        "owner", "member"]
 
 
 def test_leave_refuses_non_members_and_non_groups(alice, bob, carol):
@@ -493,7 +514,7 @@ def test_a_private_group_is_not_previewed_by_outsiders(alice, bob, carol):
 # Membership notes: what the operators' changes leave (actions.group_admin)
 
 def test_operators_changes_leave_notes_by_an_operator(operator, alice, bob, carol):
-    from actions.group_admin import add_group_member, remove_group_member, set_group_member_role
+    from actions.group_admin import remove_group_member, set_group_member_role
 
     group = make_group(alice, "Team", [bob])
     add_group_member(operator, group.id, carol.id)
