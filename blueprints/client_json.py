@@ -24,7 +24,11 @@ class MalformedJSON(ValueError):
 
 
 def loads(text: str | bytes) -> object:
+    """JSON in UTF-8 (bytes: nothing else is guessed, as json.loads would guess UTF-16 or UTF-32,
+    and no byte order mark), as RFC 8259 has it between systems."""
     try:
+        if isinstance(text, bytes | bytearray):
+            text = text.decode("utf-8")
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
                            parse_int=_short_int)
     except RecursionError:

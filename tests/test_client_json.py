@@ -17,6 +17,11 @@ UNREADABLE = [
     '{"seq": ' + "9" * 101 + "}",
     '{"seq": ' + "9" * 5000 + "}",
     b'{"body": "\xff\xfe"}',
+    '{"body": "utf16"}'.encode("utf-16-le"),  # json.loads itself would guess these three encodings
+    '{"body": "utf16"}'.encode("utf-16"),
+    '{"body": "utf32"}'.encode("utf-32"),
+    b'\xef\xbb\xbf{"body": "after a byte order mark"}',
+    b'{"body": "\xed\xa0\x80"}',  # a surrogate encoded as if it were a character (CESU-8): not UTF-8
     '{"body": "unterminated',
     "",
 ]
@@ -59,8 +64,10 @@ def test_socketio_keeps_the_event_name_of_an_unreadable_payload():
             SocketJSON.loads(engineio_text)
 
 
-@pytest.mark.parametrize("text", [text for text in UNREADABLE if isinstance(text, str) and text],
-                         ids=range(len(UNREADABLE) - 2))
+UNREADABLE_TEXTS = [text for text in UNREADABLE if isinstance(text, str) and text]
+
+
+@pytest.mark.parametrize("text", UNREADABLE_TEXTS, ids=range(len(UNREADABLE_TEXTS)))
 def test_an_unreadable_socket_payload_is_answered(sockets, text):
     """Sent as raw packets: the test client's own encoder would refuse to write them."""
     socket = sockets["alice"]

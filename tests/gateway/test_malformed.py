@@ -42,6 +42,9 @@ CASES = {
     "negative length": (packet(JOIN, {}, length=-2), JOIN_RESPONSE, "bad_length", 1002),
     "invalid JSON": (packet(JOIN, raw_body=b'{"chatId": "1",'), JOIN_RESPONSE, "invalid_json", 1002),
     "not UTF-8": (packet(SEND, raw_body=b'{"content": "\xff"}'), MESSAGE, "invalid_json", 1002),
+    "UTF-16": (packet(SEND, raw_body='{"content": "utf16", "contentType": 0}'.encode("utf-16-le")), MESSAGE,
+               "invalid_json", 1002),
+    "a byte order mark": (packet(PING, raw_body=b'\xef\xbb\xbf{}'), PONG, "invalid_json", 1002),
     "JSON that is not an object": (packet(PING, raw_body=b'["ping"]'), PONG, "invalid_json", 1002),
     "NaN": (packet(SEND, raw_body=b'{"contentType": NaN}'), MESSAGE, "invalid_json", 1002),
 }
