@@ -248,7 +248,12 @@ def socket_principal() -> Principal | None:
     remembered = session.get(SOCKET_KEY)
     if remembered is None:
         return None
-    method, credential, user_id = remembered
+    return opened_with(*remembered)
+
+
+def opened_with(method: str, credential: object, user_id: int) -> Principal | None:
+    """The principal of a connection opened by `user_id` with this credential (`"session"` and a
+    login session's id, or `"token"` and a token's id), read now: None once it no longer works."""
     if method == "token":
         return token_principal_by_id(credential)
     login_session = find_live_session(credential)  # the session and its user in one query

@@ -22,6 +22,7 @@ from gateway.connection import GOING_AWAY, POLICY_VIOLATION, Connection
 from gateway.packets import MESSAGE, PUSH, encode
 from realtime.deliveries import read_revisions
 from realtime.ordering import RevisionOrder
+from realtime.reconcile import Correction, Held, reconcile
 
 
 class Connections:
@@ -68,6 +69,10 @@ class Connections:
             return [connection for connections in self._by_user.values() for connection in connections
                     if connection.token_id == token_id]
 
+    def all(self) -> list[Connection]:
+        with self._lock:
+            return [connection for connections in self._by_user.values() for connection in connections]
+
     def count(self) -> int:
         with self._lock:
             return sum(len(connections) for connections in self._by_user.values())
@@ -95,14 +100,38 @@ class GatewayDelivery:
         self.order = self._new_order()
         self._order_known = True
         self.bus_state = "ok"
+        self.room_changes = 0  # follow, unfollow and close frames applied so far (realtime.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every connection here is told
-        (push `deliveryStatus`), so that its client fetches what it missed once it is "ok"."""
-        self.bus_state = state
+        (push `deliveryStatus`), so that its client fetches what it missed once it is "ok"; then, the
+        other processes' follows and closes having been missed meanwhile, the connections are brought
+        back in line with the database (realtime.reconcile)."""
+        was, self.bus_state = self.bus_state, state
         packet = self.status_packet()
         for connection in list(self.open):
             connection.push(packet)
+        if was == "degraded" and state == "ok":
+            self.start_background_task(self.reconcile)
+
+    def reconcile(self) -> int:
+        """Every logged-in connection closed if its token no longer works, else following exactly the
+        conversations its user may read now. Returns how many were corrected."""
+        held = [Held(connection, connection.user_id, "token", connection.token_id,
+                     frozenset(connection.conversations)) for connection in self.connections.all()]
+        return reconcile(self.app, held, lambda: self.room_changes, self._correct, lambda: self.sleep(0))
+
+    def _correct(self, held: Held, correction: Correction) -> None:
+        connection = held.connection
+        if correction.cut:
+            connection.push(encode(PUSH, {"type": "closed", "errorCode": "unauthorized",
+                                          "errorMsg": CLOSE_REASONS["unauthorized"]}))
+            connection.close(POLICY_VIOLATION, "unauthorized")
+            return
+        for conversation_id in correction.follow:
+            self.connections.follow(connection, conversation_id)
+        for conversation_id in correction.unfollow:
+            self.connections.unfollow(connection, conversation_id)
 
     def status_packet(self) -> bytes:
         return encode(PUSH, {"type": "deliveryStatus", "state": self.bus_state})
@@ -121,6 +150,8 @@ class GatewayDelivery:
 
     def _apply(self, frame: dict) -> None:
         action = frame["action"]
+        if action != "message":
+            self.room_changes += 1
         if action == "message":
             packet = encode(frame["command"], frame["body"])
             for connection in self.connections.following(frame["conversation"]):
@@ -170,4 +201,5 @@ CLOSE_REASONS = {
     "signed_in_elsewhere": "This account logged in on another device (one at a time on this server).",
     "shutting_down": "This server is restarting: connect again.",
     "token_revoked": "The token this connection logged in with was revoked.",
+    "unauthorized": "The token this connection logged in with no longer works: log in again.",
 }

@@ -29,3 +29,14 @@ def token_room(token_id: int) -> str:
 def session_room(session_id: str) -> str:
     """The sockets opened with one login session (one browser): cut together at its logout."""
     return f"session:{session_id}"
+
+
+def room_kind_and_id(room: object) -> tuple[str, int | str] | None:
+    """What a room of the names above is, and of what: `("user", 5)`, `("session", "ab12")`; None
+    for any other room (a socket's own, by its sid)."""
+    kind, separator, value = str(room).partition(":")
+    if not separator or kind not in ("user", "conversation", "token", "session"):
+        return None
+    if kind == "session":
+        return kind, value
+    return (kind, int(value)) if value.isdigit() else None

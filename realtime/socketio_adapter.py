@@ -29,7 +29,7 @@ from payloads import (
     profile_payload,
     user_payload,
 )
-from realtime import QR_LOGIN_NAMESPACE, conversation_room, session_room, token_room, user_room
+from realtime import QR_LOGIN_NAMESPACE, conversation_room, room_kind_and_id, session_room, token_room, user_room
 from realtime.bus import LocalBus, RedisBus
 from realtime.contact_frames import FACTS as CONTACT_FACTS
 from realtime.contact_frames import contact_frames
@@ -39,6 +39,7 @@ from realtime.engineio_pings import ping_from_one_loop
 from realtime.held_elsewhere import RedisHolds
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
+from realtime.reconcile import Correction, Held, reconcile
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
 from realtime.websocket_reader import read_inline
@@ -188,14 +189,38 @@ class SocketDelivery:
         self.order = RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep,
                                    held=app.extensions["events"].unreleased.held_between)
         self.bus_state = "ok"
+        self.room_changes = 0  # room commands applied so far (realtime.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every socket of this process is told
-        (`delivery_status`, docs/protocol.md), so that pages show it and resync once it is "ok"."""
-        self.bus_state = state
+        (`delivery_status`, docs/protocol.md), so that pages show it and resync once it is "ok"; then,
+        the room changes and cuts of other processes having been missed meanwhile, the sockets are
+        brought back in line with the database (realtime.reconcile)."""
+        was, self.bus_state = self.bus_state, state
         server = socketio.server
         if server is not None:
             server.emit(DELIVERY_STATUS, {"state": state}, namespace=NAMESPACE)
+            if was == "degraded" and state == "ok":
+                self.start_background_task(self.reconcile)
+
+    def reconcile(self) -> int:
+        """Every socket of this process cut if its credential no longer works, else in the rooms of
+        exactly the conversations its user may read now. Returns how many were corrected."""
+        server = socketio.server
+        if server is None:
+            return 0
+        return reconcile(self.app, held_sockets(server), lambda: self.room_changes, self._correct,
+                         lambda: self.sleep(0))
+
+    def _correct(self, held: Held, correction: Correction) -> None:
+        server = socketio.server
+        if correction.cut:
+            server.disconnect(held.connection, namespace=NAMESPACE)
+            return
+        for conversation_id in correction.follow:
+            server.enter_room(held.connection, conversation_room(conversation_id), namespace=NAMESPACE)
+        for conversation_id in correction.unfollow:
+            server.leave_room(held.connection, conversation_room(conversation_id), namespace=NAMESPACE)
 
     def receive(self, frames: list[dict]) -> None:
         self.order.receive(frames)
@@ -209,6 +234,7 @@ class SocketDelivery:
             if anyone_in(server, namespace, frame["room"]):
                 server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=namespace)
             return
+        self.room_changes += 1
         participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))
         for sid, _eio_sid in participants:
             if frame["command"] == "join":
@@ -221,6 +247,24 @@ class SocketDelivery:
     def _read_missing(self, conversation_id: int, first: int, last: int) -> list[tuple[int, dict]]:
         return read_revisions(self.app, conversation_id, first, last, lambda message, changed: message_frame(
             "message:updated" if changed else "message:new", message, message.revision))
+
+
+def held_sockets(server) -> list[Held]:
+    """This process's chat sockets, each with its user, credential and conversations, from its rooms."""
+    held = []
+    for sid, _eio_sid in list(server.manager.get_participants(NAMESPACE, None)):
+        user_id = method = credential = None
+        conversations = set()
+        for kind, value in filter(None, map(room_kind_and_id, server.manager.get_rooms(sid, NAMESPACE))):
+            if kind == "conversation":
+                conversations.add(value)
+            elif kind == "user":
+                user_id = value
+            else:  # the credential it was opened with: "session" or "token"
+                method, credential = kind, value
+        if user_id is not None and method is not None:
+            held.append(Held(sid, user_id, method, credential, frozenset(conversations)))
+    return held
 
 
 def anyone_in(server, namespace: str, room: str | list[str]) -> bool:
