@@ -15,7 +15,10 @@ connections at once, issue 15).
 
 Each transition is announced once: "who was announced online" is a set shared by the processes
 (Redis when presence is in Redis, the process's memory otherwise), and the process that adds a
-user to it, or removes them, is the one that tells. Transitions are batched: one look at the
+user to it, or removes them, is the one that tells. Redis may lose that set (restarted without its
+data): the set has an epoch, a new one once it was lost, and a user whose connection here opened
+in an earlier epoch and who is not in the set when they leave is told offline anyway by this
+process (by each process they left, at worst: told twice rather than never). Transitions are batched: one look at the
 store and one transaction every PRESENCE_BATCH_SECONDS for all of them.
 """
 from __future__ import annotations
@@ -23,12 +26,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 from flask import Flask
 
 log = logging.getLogger(__name__)
 
 ANNOUNCED_KEY = "switchboard:presence:announced"
+EPOCH_KEY = "switchboard:presence:announced:epoch"  # a new value once Redis lost the announced set
 
 
 class LocalAnnounced:
@@ -50,6 +55,9 @@ class LocalAnnounced:
     def members(self) -> set[int]:
         return set(self._users)
 
+    def epoch(self) -> str:
+        return "this process"  # lost only with the process, and its connections with it
+
 
 class RedisAnnounced:
     """SADD / SREM answer 1 to exactly one process: that one tells."""
@@ -65,6 +73,13 @@ class RedisAnnounced:
 
     def members(self) -> set[int]:
         return {int(user_id) for user_id in self.redis.smembers(ANNOUNCED_KEY)}
+
+    def epoch(self) -> str:
+        """Which announced set this is: the first process to find none (at the start, or after Redis
+        lost its data) begins a new one."""
+        self.redis.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
+        epoch = self.redis.get(EPOCH_KEY)
+        return epoch.decode() if isinstance(epoch, bytes) else str(epoch)
 
 
 class PresenceTracker:
@@ -85,6 +100,8 @@ class PresenceTracker:
         self._closed: dict[int, float] = {}  # user id -> when to check that they are still gone
         self._left: set[int] = set()  # a connection of theirs closed: last seen now, at the next batch
         self._missing_since: dict[int, float] = {}  # announced online, not in the store (sweeps)
+        self._epoch: str | None = None  # of the announced set, as last read (every sweep)
+        self._opened_in: dict[int, str | None] = {}  # user id -> the epoch their latest connection here opened in
         self._next_sweep = 0.0
         self._started = False
 
@@ -92,6 +109,7 @@ class PresenceTracker:
         """A connection of the user opened (the store has it): the first one anywhere is announced."""
         with self._lock:
             self._closed.pop(user_id, None)  # back within the grace period: nothing to tell
+            self._opened_in[user_id] = self._epoch
         try:
             first = self.announced.add(user_id)
         except self.unavailable:  # Redis away: the next round looks again
@@ -147,7 +165,11 @@ class PresenceTracker:
             try:
                 online = self.store.online_user_ids()
                 for user_id in gone:
-                    if user_id in online or not self.announced.remove(user_id):
+                    if user_id in online:
+                        continue
+                    tell = self.announced.remove(user_id) or self._announcement_lost(self._opened_in.get(user_id))
+                    self._opened_in.pop(user_id, None)
+                    if not tell:
                         continue
                     if user_id in came:  # online and gone within one batch: nobody needs to hear either
                         del changes[user_id]
@@ -157,6 +179,7 @@ class PresenceTracker:
                     (user_id for user_id in recheck if user_id in online and self.announced.add(user_id)), True))
                 if sweeping:
                     self._next_sweep = now + self.sweep_every
+                    self._epoch = self.announced.epoch()
                     changes.update(self._sweep(online, now))
             except self.unavailable as error:  # Redis away: the same users are looked at again next round
                 log.warning("presence: store unavailable, transitions wait (%s)", error)
@@ -179,6 +202,14 @@ class PresenceTracker:
                     self._left |= left
                 raise
         return changes
+
+    def _announcement_lost(self, opened_in: str | None) -> bool:
+        """Whether a user missing from the announced set, whose connection here opened in epoch
+        `opened_in`, was lost with the set rather than told offline by another process."""
+        if opened_in is None:  # opened before this process knew the epoch: as if told elsewhere
+            return False
+        self._epoch = self.announced.epoch()
+        return opened_in != self._epoch
 
     def _sweep(self, online: set[int], now: float) -> dict[int, bool]:
         """Users announced online whose connections are all gone without a goodbye (their process

@@ -93,3 +93,27 @@ def test_a_vanished_process_is_swept_and_redis_outages_delay(app, clock, told, r
     broken.refresh()
     assert cut_off.flush() == {8: True}
     assert told == [{7: True}, {7: False}, {8: True}]
+
+
+def test_a_user_who_leaves_after_redis_lost_the_announced_set_is_told_offline_once(app, clock, told, redis_server):
+    url = redis_server.url.rsplit("/", 1)[0] + "/5"
+    here = RedisPresence(url, lambda task: None, lambda seconds: None)
+    there = RedisPresence(url, lambda task: None, lambda seconds: None)
+    here.redis.flushdb()
+    tracker, other = tracker_for(app, here), tracker_for(app, there)
+    assert tracker.flush() == {} and other.flush() == {}  # both know the announced set's epoch (a sweep)
+    opened(here, tracker, 9, "a")
+    opened(there, other, 9, "b")  # the same user on two processes
+    assert (tracker.flush(), other.flush()) == ({9: True}, {})
+    closed(here, tracker, 9, "a")
+    closed(there, other, 9, "b")
+    clock.now += 5
+    assert (tracker.flush(), other.flush()) == ({9: False}, {})  # one process tells, as always
+
+    opened(here, tracker, 10, "c")
+    assert tracker.flush() == {10: True}
+    here.redis.flushdb()  # Redis restarted without its data: nobody knows 10 was told online
+    closed(here, tracker, 10, "c")
+    clock.now += 5
+    assert tracker.flush() == {10: False}
+    assert told == [{9: True}, {9: False}, {10: True}, {10: False}]
