@@ -181,7 +181,7 @@ class NginxFront:
     def __init__(self, workdir: Path, instances: list[LiveServer]) -> None:
         self.workdir, self.http_port, self.https_port = workdir, free_port(), free_port()
         site = (ROOT / "deploy" / "nginx" / "switchboard.conf").read_text()
-        upstreams = re.findall(r"server 10\.0\.0\.\d+:8001", site)
+        upstreams = re.findall(r"server (?:127\.0\.0\.1|10\.0\.0\.\d+):8001", site)
         assert len(upstreams) == len(instances) == 2
         for upstream, instance in zip(upstreams, instances, strict=True):
             site = site.replace(upstream, f"server 127.0.0.1:{instance.port}")
