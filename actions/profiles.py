@@ -27,7 +27,8 @@ from actions.audit import record
 from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
 from actions.validation import check_choice, check_int, check_string, check_time_zone
-from events import atomic, on_commit, queue_event
+from events import atomic, on_commit, outside_the_database, queue_event
+from events.admission import UnitsBusy
 from events.facts import ConversationUpdated, ProfileChanged
 from extensions import db
 from models import Conversation, Membership, User
@@ -101,7 +102,7 @@ def set_avatar(user: User, stream: BinaryIO, declared_type: str | None, crop: Cr
     """Upload one's picture: cropped square (`crop`, or the centred square), stored in every size;
     the previous one is deleted once this commits."""
     count_upload(user)
-    base_key = _store_images(f"avatars/{user.id}", _read_image(stream, declared_type), crop)
+    base_key = _store_picture(f"avatars/{user.id}", stream, declared_type, crop)
     _replace_on_commit(user, base_key)
     _tell_profile_changed(user)
     return user
@@ -122,7 +123,7 @@ def set_group_avatar(manager: User, conversation_id: int, stream: BinaryIO, decl
     """A group's owners and admins set its picture; members see it live."""
     conversation = access_group_for_managing(manager, conversation_id).conversation
     count_upload(manager)
-    base_key = _store_images(f"groupavatars/{conversation.id}", _read_image(stream, declared_type), crop)
+    base_key = _store_picture(f"groupavatars/{conversation.id}", stream, declared_type, crop)
     _replace_on_commit(conversation, base_key)
     queue_event(ConversationUpdated(conversation.id))
     return conversation
@@ -189,6 +190,21 @@ def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
 
 def _tell_profile_changed(user: User) -> None:
     queue_event(ProfileChanged(user.id, people_sharing_a_conversation(user.id)))
+
+
+def _store_picture(area: str, stream: BinaryIO, declared_type: str | None, crop: Crop | None) -> str:
+    """Read, decode and store an uploaded picture holding no database connection and no place at the
+    gate (its body comes at the client's pace: a few slow uploads would otherwise keep every other
+    request from the database, as actions.files.upload_attachment's); the base key of its sizes."""
+    base_key = None
+    try:
+        with outside_the_database():
+            base_key = _store_images(area, _read_image(stream, declared_type), crop)
+    except UnitsBusy:  # stored, but no place to record it in: not kept
+        if base_key is not None:
+            _delete_images(get_storage(), base_key)
+        raise
+    return base_key
 
 
 def _read_image(stream: BinaryIO, declared_type: str | None) -> bytes:

@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from storage.pixels import eight_bit
+
 # Edge in pixels of each stored size: lists and messages, the profile card, a full view.
 AVATAR_SIZES = {"small": 64, "medium": 192, "large": 512}
 AVATAR_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -47,7 +49,7 @@ def make_avatar_images(data: bytes, crop: Crop | None, max_pixels: int) -> dict[
             stored_width = image.size[0]
             image.draft("RGB", (max(AVATAR_SIZES.values()),) * 2)  # JPEG: decode at a reduced size
             if image.size[0] * image.size[1] > max_pixels:
-                raise AvatarRefused("image_too_large", f"The image has more than {max_pixels} pixels.")
+                raise _too_large(max_pixels)
             scale = image.size[0] / stored_width  # both sides shrink alike
             image = ImageOps.exif_transpose(image)
             square = _square(crop, full_width, full_height)
@@ -58,8 +60,14 @@ def make_avatar_images(data: bytes, crop: Crop | None, max_pixels: int) -> dict[
             picture = _flatten(image)
             return {name: _jpeg(picture.resize((edge, edge), Image.Resampling.LANCZOS))
                     for name, edge in AVATAR_SIZES.items()}
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+    except Image.DecompressionBombError:  # Pillow's own bound, far above max_pixels: too large all the same
+        raise _too_large(max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise AvatarRefused("invalid_image", "The picture could not be read as an image.") from None
+
+
+def _too_large(max_pixels: int) -> AvatarRefused:
+    return AvatarRefused("image_too_large", f"The image has more than {max_pixels} pixels.")
 
 
 def _shown_size(image: Image.Image) -> tuple[int, int]:
@@ -88,7 +96,7 @@ def _square(crop: Crop | None, width: int, height: int) -> Crop:
 
 def _flatten(image: Image.Image) -> Image.Image:
     """Transparency on white (JPEG has none); the first frame of an animation."""
-    image = image.convert("RGBA")
+    image = eight_bit(image).convert("RGBA")
     background = Image.new("RGB", image.size, "white")
     background.paste(image, mask=image.getchannel("A"))
     return background

@@ -116,15 +116,17 @@ class LocalStorage(Storage):
 
     def read_download_token(self, token: str) -> LocalDownload:
         """The file a download token grants; LinkRefused if tampered, expired or outside the folder."""
-        claims = self._read(self._downloads, token)
+        claims = self._read(self._downloads, token, ("k", "n", "t", "i"))
         return LocalDownload(path=self._path_in_claims(claims), filename=str(claims["n"]),
                              content_type=str(claims["t"]), inline=bool(claims["i"]))
 
     def read_upload_token(self, token: str) -> LocalUpload:
         """What an upload token allows; LinkRefused if tampered, expired or outside the folder."""
-        claims = self._read(self._uploads, token)
+        claims = self._read(self._uploads, token, ("k", "t", "s"))
         self._path_in_claims(claims)
-        return LocalUpload(key=claims["k"], content_type=str(claims["t"]), size=int(claims["s"]))
+        if not isinstance(claims["s"], int):
+            raise _invalid_link()
+        return LocalUpload(key=claims["k"], content_type=str(claims["t"]), size=claims["s"])
 
     def receive_post(self, upload: LocalUpload, form_content_type: str | None, stream: BinaryIO) -> None:
         """Store a form post the way S3 applies a POST policy: same type, exactly the size, or nothing."""
@@ -139,13 +141,16 @@ class LocalStorage(Storage):
             self.delete(upload.key)
             raise LinkRefused("policy_mismatch", "The file is smaller than the upload policy requires.")
 
-    def _read(self, serializer: URLSafeSerializer, token: str) -> dict:
+    def _read(self, serializer: URLSafeSerializer, token: str, names: tuple[str, ...]) -> dict:
+        """The token's claims, `names` and its expiry among them (signed, so only a change of this
+        code's tokens could lack one: refused as any invalid link, not a 500)."""
         try:
             claims = serializer.loads(token)
         except BadSignature:
-            raise LinkRefused("invalid_link", "This link is invalid.") from None
-        if not isinstance(claims, dict) or not isinstance(claims.get("e"), int):
-            raise LinkRefused("invalid_link", "This link is invalid.")
+            raise _invalid_link() from None
+        if (not isinstance(claims, dict) or not isinstance(claims.get("e"), int)
+                or any(name not in claims for name in names)):
+            raise _invalid_link()
         if claims["e"] <= time.time():
             raise LinkRefused("link_expired", "This link has expired.")
         return claims
@@ -156,3 +161,7 @@ class LocalStorage(Storage):
             return self.path_for(claims.get("k"))
         except InvalidKey:
             raise LinkRefused("invalid_path", "This link points outside the file store.") from None
+
+
+def _invalid_link() -> LinkRefused:
+    return LinkRefused("invalid_link", "This link is invalid.")

@@ -15,6 +15,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from storage.pixels import eight_bit
+
 log = logging.getLogger(__name__)
 
 THUMBNAIL_EDGE = 320
@@ -34,15 +36,16 @@ def make_thumbnail(source: BinaryIO, max_pixels: int) -> tuple[bytes, str] | Non
                 if width * height > max_pixels:
                     log.info("no thumbnail: %dx%d pixels to decode, more than %d", width, height, max_pixels)
                     return None
-                image = ImageOps.exif_transpose(image)
+                image = eight_bit(ImageOps.exif_transpose(image))
                 image.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE))
                 output = io.BytesIO()
-                if image.mode in ("RGBA", "LA", "P"):
+                if image.has_transparency_data:  # an alpha channel, or a transparent colour (tRNS)
                     image.convert("RGBA").save(output, "PNG", optimize=True)
                     return output.getvalue(), "image/png"
                 image.convert("RGB").save(output, "JPEG", quality=82)
                 return output.getvalue(), "image/jpeg"
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+            # SyntaxError: what Pillow raises for a broken chunk found while decoding (a PNG's)
             log.info("no thumbnail: %s", error)
             return None
 

@@ -3,6 +3,8 @@ fields, pictures (upload, crop, sizes, serving with access checks), and who is t
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -129,6 +131,28 @@ def test_pictures_over_the_limits_are_refused(app, client, alice):
     assert error_of(upload(client, alice, image_bytes(200, 200))) == (422, "image_too_large")
     db.session.refresh(alice)
     assert alice.avatar_key is None
+
+
+def test_a_picture_claiming_more_pixels_than_pillow_opens_is_too_large(client, alice):
+    """Pillow itself refuses to open 20000x20000 (a decompression bomb): the same answer as for any
+    picture past THUMBNAIL_MAX_PIXELS, not `invalid_image`."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    claimed = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0))
+               + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    headers = bearer(alice)
+    before = database_rows()
+    assert error_of(upload(client, alice, claimed, headers=headers)) == (422, "image_too_large")
+    assert database_rows() == before
+
+
+def test_a_sixteen_bit_greyscale_picture_keeps_its_shade(client, alice):
+    sixteen_bit = io.BytesIO()
+    Image.new("I;16", (128, 128), 40000).save(sixteen_bit, "PNG")
+    assert upload(client, alice, sixteen_bit.getvalue()).status_code == 200
+    db.session.refresh(alice)
+    assert stored(avatar_object_key(alice.avatar_key, "small")).convert("L").getpixel((32, 32)) in range(148, 164)
 
 
 def test_replacing_or_removing_a_picture_deletes_the_old_images(client, alice):

@@ -21,6 +21,7 @@ from actions.profiles import (
 )
 from blueprints.api import api_user, bp, json_body
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, FilePart, read_file_part
+from events import outside_the_database
 from payloads import conversation_payload, profile_payload
 from storage.avatars import initials_svg
 from storage.streams import TooLarge
@@ -101,7 +102,8 @@ def _picture_part() -> FilePart:
     limit = current_app.config["AVATAR_MAX_BYTES"]
     request.max_content_length = limit + MULTIPART_OVERHEAD_BYTES
     try:
-        return read_file_part(request.stream, request.headers.get("Content-Type"))
+        with outside_the_database():  # the fields before the picture come at the client's pace
+            return read_file_part(request.stream, request.headers.get("Content-Type"))
     except (RequestEntityTooLarge, TooLarge):
         raise ActionError("file_too_large", f"Pictures are limited to {limit} bytes.", status=413) from None
 

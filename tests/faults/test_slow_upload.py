@@ -1,9 +1,9 @@
 """A client that uploads slowly holds no database connection and no place at the gate in front of the
 units of work while its body comes (events.unit_of_work.outside_the_database). On PostgreSQL with one
-pooled connection, waited for at most 1 s, two uploads stalled halfway (one through the server, one
-straight to the local storage's signed URL) leave everyone else served: without this, the first
-stalled upload keeps the one connection and every other request is refused `unavailable`. Both
-uploads then finish and are stored."""
+pooled connection, waited for at most 1 s, three uploads stalled halfway (a file through the server, one
+straight to the local storage's signed URL, a profile picture) leave everyone else served: without
+this, the first stalled upload keeps the one connection and every other request is refused
+`unavailable`. All three then finish and are stored."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ import pytest
 from tests.engines import PostgresServer
 from tests.faults.conftest import storage_root
 from tests.files.live import complete, download
-from tests.files.samples import PDF_BYTES
+from tests.files.samples import PDF_BYTES, png_bytes
 from tests.integration.chat import create_group, history
 from tests.servers import ChatUser, LiveServer, wait_for
 from tests.wire_client import WireHub
@@ -37,11 +37,12 @@ def one_connection_server(tmp_path_factory):
     postgres.stop()
 
 
-def form(fields: dict[str, str], data: bytes) -> bytes:
+def form(fields: dict[str, str], data: bytes, filename: str = "slow.pdf",
+         content_type: str = "application/pdf") -> bytes:
     parts = b"".join(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
                      for name, value in fields.items())
-    return parts + (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.pdf\"\r\n"
-                    f"Content-Type: application/pdf\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return parts + (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+                    f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
 class StalledUpload:
@@ -82,13 +83,15 @@ def test_stalled_uploads_leave_the_database_to_everyone_else(one_connection_serv
     assert started.status_code == 201, started.text
     direct = started.json()
 
+    picture = StalledUpload(server, "/api/me/avatar", {"Authorization": f"Bearer {bob.token}"},
+                            form({}, png_bytes(), "me.png", "image/png"))  # read in memory: no file to wait for
     through_server = StalledUpload(server, f"/api/conversations/{group_id}/files",
                                    {"Authorization": f"Bearer {alice.token}"}, form({}, data))
     wait_for(lambda: uploads_in_progress(server) == 1, what="the upload through the server being stored")
     straight = StalledUpload(server, direct["upload"]["url"], {}, form(direct["upload"]["fields"], data))
     wait_for(lambda: uploads_in_progress(server) == 2, what="the direct upload being stored")
 
-    # Both uploads are halfway, their clients silent: the one connection is free for everyone else.
+    # The three uploads are halfway, their clients silent: the one connection is free for everyone else.
     for _ in range(3):
         listed = bob.api("GET", "/conversations")
         assert listed.status_code == 200, listed.text
@@ -106,6 +109,8 @@ def test_stalled_uploads_leave_the_database_to_everyone_else(one_connection_serv
     status, uploaded = through_server.finish()
     assert status == 201 and uploaded["attachment"]["status"] == "ready", uploaded
     assert straight.finish() == (204, None)
+    status, pictured = picture.finish()
+    assert status == 200 and pictured["user"]["has_avatar"] is True, pictured
     completed = complete(alice, direct["attachment"]["id"])
     assert completed.status_code == 200 and completed.json()["attachment"]["size"] == len(data), completed.text
     for attachment_id in (uploaded["attachment"]["id"], direct["attachment"]["id"]):

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import uuid
 
 import pytest
 import requests
+from itsdangerous import URLSafeSerializer
 
 from storage import InvalidKey, ObjectMissing, build_storage, check_key, content_disposition, get_storage
-from storage.local import LinkRefused, LocalStorage
+from storage.local import DOWNLOAD_SALT, UPLOAD_SALT, LinkRefused, LocalStorage
 from storage.s3 import S3Storage
 from storage.streams import MeteredReader, TooLarge
 from tests.files.conftest import BUCKET, CREDENTIALS, REGION
@@ -120,6 +122,20 @@ def test_local_download_tokens(local):
     with pytest.raises(LinkRefused) as refused:
         local.read_download_token(expired.removeprefix("/files/local/"))
     assert refused.value.code == "link_expired"
+
+
+@pytest.mark.parametrize("salt, claims", [
+    (DOWNLOAD_SALT, {"k": "files/1/abc"}),  # no name, type or disposition
+    (UPLOAD_SALT, {"k": "files/1/abc", "t": "image/png"}),  # no size
+    (UPLOAD_SALT, {"k": "files/1/abc", "t": "image/png", "s": "many"}),
+])
+def test_signed_tokens_lacking_a_claim_are_invalid_links(local, salt, claims):
+    """Only a change of this code's tokens (or the secret) could make one: refused, not a 500."""
+    token = URLSafeSerializer("secret", salt=salt).dumps({**claims, "e": int(time.time()) + 60})
+    read = local.read_download_token if salt == DOWNLOAD_SALT else local.read_upload_token
+    with pytest.raises(LinkRefused) as refused:
+        read(token)
+    assert refused.value.code == "invalid_link"
 
 
 def test_local_upload_tokens_are_not_download_tokens(local):
