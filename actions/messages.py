@@ -15,6 +15,7 @@ from actions.access import (
     access_conversation_for_posting,
     access_message,
     access_own_message,
+    get_message,
     no_such_message,
 )
 from actions.errors import Conflict, InvalidInput, NotFound
@@ -118,7 +119,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         if earlier is not None:
             return SentMessage(_same_conversation(earlier, conversation_id), created=False)
     if reply_to is not None:
-        _check_reply_target(sender, conversation_id, reply_to)
+        _check_reply_target(conversation_id, reply_to)
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
         attachment = _check_attachment(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, message_kind(attachment.content_type)
@@ -310,9 +311,11 @@ def message_of(attachment: Attachment) -> Message | None:
     return db.session.execute(db.select(Message).where(Message.attachment_id == attachment.id)).scalar_one_or_none()
 
 
-def _check_reply_target(sender: User, conversation_id: int, reply_to: int) -> Message:
-    """A message of the same conversation, not removed (a quote of nothing helps nobody)."""
-    original = access_message(sender, reply_to)
+def _check_reply_target(conversation_id: int, reply_to: int) -> Message:
+    """A message of the same conversation (one the sender may read: they post in it), not removed (a
+    quote of nothing helps nobody). A message of another conversation is `reply_elsewhere` whether or
+    not the sender may read it (docs/protocol.md)."""
+    original = get_message(reply_to)
     if original.conversation_id != conversation_id:
         raise InvalidInput("reply_elsewhere", "You can only reply to a message of the same conversation.")
     if original.is_removed:

@@ -73,6 +73,24 @@ def test_a_reply_and_the_history_around(alice, bob, group, captured_events):
     assert (window.has_more_before, window.has_more_after) == (True, True)
 
 
+def test_a_reply_to_another_conversations_message_is_reply_elsewhere_read_or_not(alice, bob, carol, group):
+    """docs/protocol.md: `reply_elsewhere` for a message of another conversation, 404 for none at all;
+    whether the sender may read that conversation is not asked (they were told `not_a_member`)."""
+    from tests.factories import make_group
+
+    theirs = send_message(carol, make_group(carol, "Apart").id, "not bob's").message
+    bobs_other = send_message(bob, make_group(bob, "Bob's").id, "bob's").message
+    before = database_rows()
+    for original in (theirs.id, bobs_other.id):
+        with pytest.raises(ActionError) as refused:
+            send_message(bob, group.id, "quote", reply_to=original)
+        assert (refused.value.status, refused.value.code) == (400, "reply_elsewhere")
+    with pytest.raises(ActionError) as refused:
+        send_message(bob, group.id, "quote", reply_to=theirs.id + 1000)
+    assert (refused.value.status, refused.value.code) == (404, "message_not_found")
+    assert database_rows() == before
+
+
 @pytest.mark.parametrize("app_settings", [{"SEND_BURST": 2, "SEND_PER_MINUTE": 60}])
 def test_reactions_share_the_send_rate(app, alice, bob, group):
     app.extensions["rate_limits"] = MemoryCounters(clock=lambda: 1_000_000.0)  # time stands still
