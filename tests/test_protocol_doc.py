@@ -142,3 +142,26 @@ def test_every_public_route_is_documented(app):
               if rule.rule.startswith(PUBLIC_ROUTES) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert ("DELETE", "/api/conversations/<>/mute") in routes
     assert sorted(routes - named) == []
+
+
+def test_every_table_row_has_its_headers_cells():
+    """Clients read these pages on GitHub, whose tables split a cell at any `|` not written `\\|`, even
+    inside code, and end a table at a line that does not start with `|`: every row of every table of
+    the documents keeps its header's number of cells, on one line."""
+    broken = []
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        in_code, cells = False, None
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("```"):
+                in_code = not in_code
+            if in_code or not line.startswith("|"):
+                if cells is not None and line.strip() and not in_code:
+                    broken.append(f"{page.name}:{number}: a table row continued on a line of its own")
+                cells = None
+                continue
+            count = line.replace("\\|", "").count("|")
+            if cells is None:
+                cells = count
+            elif count != cells:
+                broken.append(f"{page.name}:{number}: {count - 1} cells, the header has {cells - 1}")
+    assert broken == []
