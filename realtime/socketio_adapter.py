@@ -310,6 +310,13 @@ def init_realtime(app: Flask) -> None:
     ping_from_one_loop()
 
 
+def room_changes_applied(app: Flask) -> int:
+    """How many room commands this process has applied so far: a socket's connect reads its user's
+    rooms again when the count moved while it read them (a change applied before the socket was in
+    its user's room passed it by; realtime.reconcile's rule)."""
+    return app.extensions["socketio_delivery"].room_changes
+
+
 def start_receiving(app: Flask) -> None:
     """Called by the socket server on connect: this process now has sockets to deliver to."""
     app.extensions["realtime_bus"].start_receiving()

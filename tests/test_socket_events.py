@@ -104,6 +104,55 @@ def test_connect_with_a_token_joins_the_users_rooms(alice, bob, group, token_soc
     assert call(socket, "conversations:list")["conversations"][0]["membership"]["user_id"] == bob.id
 
 
+def test_a_room_change_applied_while_a_connect_reads_the_rooms_makes_it_read_them_again(
+        app, alice, bob, group, token_socket, monkeypatch):
+    """A member removed while their socket connects: the removal's room command aims at their user's
+    room, which the socket is not in yet; the connect sees the count of applied room commands move
+    and reads again, so the socket never joins the group's room (on PostgreSQL a read lets other
+    greenlets run; here the removal is made during the first reading)."""
+    from actions.groups import remove_member
+
+    issued = issue_api_token(bob)
+    issued.record.last_used_at = utcnow()  # used a moment ago: the connect writes nothing (no SQLite lock)
+    db.session.commit()
+    read = blueprints.chat.events.socket_opener
+    readings = []
+
+    def removed_while_read(auth):
+        opener = read(auth)
+        readings.append(opener.readable_conversation_ids)
+        if len(readings) == 1:  # removed meanwhile, in a unit of its own: its room command applied at once
+            with app.app_context():
+                remove_member(db.session.get(type(alice), alice.id), group.id, bob.id)
+        return opener
+
+    monkeypatch.setattr(blueprints.chat.events, "socket_opener", removed_while_read)
+    socket = token_socket({"token": issued.token})
+    assert socket.is_connected() and readings == [(group.id,), ()]
+    send_message(alice, group.id, "after the removal")
+    assert events(socket) == []
+
+
+def test_a_connect_that_never_reads_the_rooms_unchanged_is_refused_retryable(app, bob, token_socket, monkeypatch):
+    from flask_socketio import ConnectionRefusedError
+
+    read, readings = blueprints.chat.events.socket_opener, []
+
+    def always_changing(auth):
+        readings.append(auth)
+        app.extensions["socketio_delivery"].room_changes += 1
+        return read(auth)
+
+    monkeypatch.setattr(blueprints.chat.events, "socket_opener", always_changing)
+    auth = {"token": issue_api_token(bob).token}
+    assert token_socket(auth).is_connected() is False
+    assert len(readings) == blueprints.chat.events.READINGS_PER_CONNECT
+    with app.test_request_context(), pytest.raises(ConnectionRefusedError) as refused:
+        blueprints.chat.events._open_unchanged(auth)
+    assert refused.value.args[1] == failure("unavailable", "The service is briefly unavailable; nothing was "
+                                            "changed. Try again.")["error"]
+
+
 def test_a_failed_login_gives_no_socket(alice, app):
     http = app.test_client()
     http.post("/login", data={"username": "alice", "password": "wrong password"})

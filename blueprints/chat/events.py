@@ -9,7 +9,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from actions.accounts import check_account_open
 from actions.conversations import list_conversations, mark_read
-from actions.errors import ActionError, InvalidInput, Unauthorized, unknown_event
+from actions.errors import ActionError, InvalidInput, Unauthorized, unavailable, unknown_event
 from actions.messages import (
     ChangeSet,
     admit_message_send,
@@ -24,13 +24,13 @@ from actions.resync import changes_since_each
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
-from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
+from blueprints.identity import SocketOpener, remember_socket_principal, socket_opener, socket_user_id
 from events.unit_of_work import atomic, reads_apart
 from extensions import socketio
 from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
-from realtime.socketio_adapter import start_receiving, tell_delivery_status
+from realtime.socketio_adapter import room_changes_applied, start_receiving, tell_delivery_status
 
 log = logging.getLogger(__name__)
 MAX_SYNC_CONVERSATIONS = 500
@@ -38,6 +38,7 @@ MAX_SYNC_CONVERSATIONS = 500
 # number (and at most `limit`), so that one event cannot hold the worker for seconds or its memory for
 # megabytes; the rest comes with `has_more`, as a conversation's rest always does (docs/protocol.md).
 SYNC_MESSAGES_PER_ANSWER = 1000
+READINGS_PER_CONNECT = 5  # a room change applied during each of them: refused, `unavailable`
 
 
 @socketio.on("connect")
@@ -59,7 +60,7 @@ def on_connect(auth=None):
 
 
 def _connect(auth) -> int:
-    opener = socket_opener(auth)
+    opener = _open_unchanged(auth)
     if opener is None:
         refused = Unauthorized("unauthorized", "Log in or send a valid token.")
         raise ConnectionRefusedError(refused.message, refused.as_dict())
@@ -77,6 +78,20 @@ def _connect(auth) -> int:
     # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
     # (a token's last use, at most once a minute: actions.sessions.note_token_used).
     return opener.user_id
+
+
+def _open_unchanged(auth) -> SocketOpener | None:
+    """Who opens the socket and their conversations, read while no room change was applied: one
+    applied meanwhile (a member removed, a token revoked: aimed at the user's or the credential's
+    room, which this socket is not in yet) would pass it by, so they are read again. The rooms are
+    joined right after, with nothing in between that lets another greenlet run."""
+    for _reading in range(READINGS_PER_CONNECT):
+        room_changes = room_changes_applied(current_app)
+        opener = socket_opener(auth)
+        if room_changes_applied(current_app) == room_changes:
+            return opener
+    refused = unavailable()  # room changes all along: the client connects again in a moment
+    raise ConnectionRefusedError(refused.message, refused.as_dict())
 
 
 @socketio.on("disconnect")
