@@ -43,8 +43,9 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
     check_account_open(user)
     end_other_logins(user, keep_connection_id=connection.id)  # SESSION_POLICY=single: this one device
-    conversation_ids = list_readable_conversation_ids(user.id)
     delivery = current_app.extensions["gateway_delivery"]
+    room_changes = delivery.room_changes  # before the conversations are read (realtime.reconcile's rule)
+    conversation_ids = list_readable_conversation_ids(user.id)
 
     user_id, token_id, expires_at = user.id, principal.credential, principal.expires_at  # the commit expires rows
 
@@ -52,6 +53,8 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         connection.user_id, connection.token_id, connection.token_expires_at = user_id, token_id, expires_at
         connection.logged_in_at = time.time()
         delivery.connections.add(connection, conversation_ids)
+        if delivery.room_changes != room_changes:  # a follow, unfollow or close applied meanwhile passed it by
+            delivery.start_background_task(delivery.reconcile, [connection])
         presence.connected(user_id, connection.presence_id)
         if delivery.bus_state != "ok":  # told after its answer: live delivery is degraded now
             connection.after_answer.append(delivery.status_packet())

@@ -114,11 +114,12 @@ class GatewayDelivery:
         if was == "degraded" and state == "ok":
             self.start_background_task(self.reconcile)
 
-    def reconcile(self) -> int:
-        """Every logged-in connection closed if its token no longer works, else following exactly the
-        conversations its user may read now. Returns how many were corrected."""
+    def reconcile(self, connections: list[Connection] | None = None) -> int:
+        """Every logged-in connection (or those given) closed if its token no longer works, else
+        following exactly the conversations its user may read now. Returns how many were corrected."""
         held = [Held(connection, connection.user_id, "token", connection.token_id,
-                     frozenset(connection.conversations)) for connection in self.connections.all()]
+                     frozenset(connection.conversations))
+                for connection in (self.connections.all() if connections is None else connections)]
         return reconcile(self.app, held, lambda: self.room_changes, self._correct, lambda: self.sleep(0))
 
     def _correct(self, held: Held, correction: Correction) -> None:

@@ -8,10 +8,16 @@ import time
 import uuid
 from pathlib import Path
 
+from actions.accounts import issue_api_token
+from actions.groups import add_member, remove_member
 from actions.messages import send_message
+from actions.sessions import revoke_own_token
 from events.facts import SignedInElsewhere
+from extensions import db
 from gateway.adapter import GatewayAdapter, message_frame
 from gateway.delivery import CLOSE_REASONS, GatewayDelivery
+from models import User
+from models.time import utcnow
 from tests.factories import make_group
 from tests.gateway.client import MESSAGE, PUSH, parse
 from tests.servers import wait_for
@@ -127,7 +133,7 @@ def test_a_process_without_gateway_connections_drops_the_frames_and_orders_afres
 
 def test_connections_are_told_when_live_delivery_is_degraded_and_back(app, alice):
     delivery = delivery_of(app)
-    connection = RecordingConnection(alice.id)
+    connection = RecordingConnection(alice.id, token_id=issue_api_token(alice).record.id)  # read again on "ok"
     delivery.open.add(connection)
     delivery.bus_status_changed("degraded")
     delivery.bus_status_changed("ok")
@@ -136,6 +142,63 @@ def test_connections_are_told_when_live_delivery_is_degraded_and_back(app, alice
 
     app.extensions["realtime_deliveries"].bus_status_changed("degraded")  # what the bus calls (realtime.bus)
     assert app.extensions["gateway_delivery"].bus_state == app.extensions["socketio_delivery"].bus_state == "degraded"
+
+
+def test_connections_are_corrected_once_the_bus_is_back(app, alice, bob):
+    """What other processes published while the bus was degraded never came: on "ok" each connection
+    is read again (realtime.reconcile): it follows what its user may read now, and one whose token was
+    revoked meanwhile is closed."""
+    left, joined = make_group(alice, "Left", [bob]), make_group(alice, "Joined")
+    remove_member(alice, left.id, bob.id)
+    add_member(alice, joined.id, bob.id)
+    live, revoked = issue_api_token(bob), issue_api_token(bob)
+    revoke_own_token(bob, revoked.record.id)
+    delivery = delivery_of(app)
+    phone, tablet = RecordingConnection(bob.id, live.record.id), RecordingConnection(bob.id, revoked.record.id)
+    for connection in (phone, tablet):
+        delivery.open.add(connection)
+        delivery.connections.add(connection, [left.id])
+    assert delivery.reconcile() == 2
+    assert (phone.conversations, phone.closed_with, tablet.closed_with) == ({joined.id}, None, (1008, "unauthorized"))
+    assert tablet.packets == [(PUSH, {"type": "closed", "errorCode": "unauthorized",
+                                      "errorMsg": CLOSE_REASONS["unauthorized"]})]
+    delivery.connections.remove(tablet)  # as a real connection's end does
+    assert delivery.reconcile() == 0  # right now
+
+
+def test_a_login_reads_again_when_a_follow_passed_it_by(app, alice, bob, monkeypatch):
+    """A removal applied while a gateway login read its conversations (the connection not yet listed
+    under its user) would pass it by: the login, seeing a room change applied meanwhile, has the
+    connection read again once it is listed."""
+    import gateway.commands
+    from events.unit_of_work import atomic
+    from gateway.connection import Connection
+
+    group = make_group(alice, "Team", [bob])
+    delivery = app.extensions["gateway_delivery"]
+    connection = Connection.__new__(Connection)  # what login uses of one, without a socket
+    connection.id, connection.user_id, connection.after_answer = uuid.uuid4().hex, None, []
+    connection.conversations = set()
+    delivery.open.add(connection)
+    read = gateway.commands.list_readable_conversation_ids
+
+    def removed_while_read(user_id):
+        readable = read(user_id)
+        with app.app_context():  # a unit of its own: its unfollow applied at once, to nobody listed
+            remove_member(db.session.get(User, alice.id), group.id, bob.id)
+        return readable
+
+    issued = issue_api_token(bob)
+    issued.record.last_used_at = utcnow()  # used a moment ago: the login writes nothing (no SQLite lock)
+    db.session.commit()
+    monkeypatch.setattr(gateway.commands, "list_readable_conversation_ids", removed_while_read)
+    try:
+        with app.test_request_context(), atomic():
+            gateway.commands.login(connection, None, {"token": issued.token})
+        wait_for(lambda: connection.conversations == set(), what="the connection read again")
+    finally:
+        delivery.connections.remove(connection)
+        delivery.open.discard(connection)
 
 
 def test_every_close_reason_is_documented():
