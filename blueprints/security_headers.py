@@ -54,7 +54,7 @@ def add_security_headers(response: Response) -> Response:
 def page_policy() -> str:
     """The policy of an HTML page: the chat, the account pages and the back office."""
     storage = " ".join(get_storage().browser_origins())
-    sockets = " ".join(f"{scheme}://{request.host}" for scheme in ("ws", "wss")) if HOST_PATTERN.match(
+    sockets = " ".join(f"{scheme}://{request.host}" for scheme in ("ws", "wss")) if HOST_PATTERN.fullmatch(
         request.host) else ""
     directives = {
         "default-src": "'self'",

@@ -40,7 +40,7 @@ FAULT_CODES = {"internal_error", "unavailable"}
 
 def accepted_request_id(incoming: str | None) -> str:
     """The caller's id if it is sane, else a new one."""
-    if incoming and SANE_REQUEST_ID.match(incoming):
+    if incoming and SANE_REQUEST_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
 

@@ -9,10 +9,9 @@ from actions.preferences import set_language
 from actions.validation import check_language
 from blueprints.auth.routes import safe_next
 from blueprints.settings import bp
+from blueprints.settings.cookies import keep_preference
 from i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, negotiate
 from i18n.errors import error_text
-
-COOKIE_SECONDS = 365 * 24 * 3600
 
 
 @bp.post("/language")
@@ -31,8 +30,7 @@ def choose_language():
     if language is None:
         response.delete_cookie(LANGUAGE_COOKIE)
     else:
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=COOKIE_SECONDS, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
+        keep_preference(response, LANGUAGE_COOKIE, language)
     if current_user.is_authenticated:  # the login pages change language before one's eyes: no notice
         with force_locale(language or negotiate(request.headers.get("Accept-Language")) or DEFAULT_LANGUAGE):
             flash(gettext("Language changed."), "success")

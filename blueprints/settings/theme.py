@@ -10,11 +10,11 @@ from flask_login import login_required
 from actions.errors import ActionError
 from actions.validation import THEMES, check_theme
 from blueprints.settings import bp
+from blueprints.settings.cookies import keep_preference
 from i18n.errors import error_text
 
 THEME_COOKIE = "theme"
 DEFAULT_THEME = "system"  # no cookie: the device's own setting
-COOKIE_SECONDS = 365 * 24 * 3600
 
 
 @bp.app_context_processor
@@ -37,7 +37,6 @@ def choose_theme():
     if theme == DEFAULT_THEME:
         response.delete_cookie(THEME_COOKIE)
     else:
-        response.set_cookie(THEME_COOKIE, theme, max_age=COOKIE_SECONDS, samesite="Lax", secure=request.is_secure,
-                            httponly=True)
+        keep_preference(response, THEME_COOKIE, theme)
     flash(gettext("Theme changed."), "success")
     return response

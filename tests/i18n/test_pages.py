@@ -77,6 +77,14 @@ def test_a_visitor_switches_with_a_cookie_and_never_leaves_the_site(client):
     assert '<html lang="en" ' in page(client, "/login", {"Accept-Language": "en"})
 
 
+@pytest.mark.parametrize("app_settings", [{"SESSION_COOKIE_SECURE": True}])
+def test_the_language_cookie_is_secure_where_the_session_cookie_is(client):
+    """Behind a proxy that ends TLS the request itself looks like plain HTTP: the cookie follows the
+    deployment's setting (blueprints/settings/cookies.py, the theme's cookie too)."""
+    cookie = client.post("/language", data={"language": "zh_Hans_CN"}).headers["Set-Cookie"]
+    assert cookie.startswith("language=zh_Hans_CN;") and "Secure" in cookie and "HttpOnly" in cookie
+
+
 def catalogue_of(html: str) -> dict:
     match = re.search(r'data-ui-strings="([^"]*)"', html)
     assert match, "the chat page carries its catalogue"
