@@ -233,7 +233,7 @@ def check_may_mention_all(membership: Membership) -> None:
 
 
 def access_message(user: User, message_id: int) -> Message:
-    """A message in a conversation the user belongs to (to react to, reply to, or find in its history)."""
+    """A message in a conversation the user belongs to (to react to, or find in its history)."""
     message = get_message(message_id)
     access_conversation(user, message.conversation_id)
     return message

@@ -14,7 +14,7 @@ from actions.access import with_readable_conversation_ids
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.lockout import check_not_locked, note_failed_login, note_successful_login
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import note_token_used, touch_token
+from actions.sessions import find_live_session, note_token_used, touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -28,7 +28,7 @@ from actions.validation import (
 from events import atomic, queue_event
 from events.facts import TokenRevoked
 from extensions import db
-from models import AccountCode, ApiToken, User
+from models import AccountCode, ApiToken, LoginSession, User
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import isoformat, utcnow
 from models.user import check_password_of_nobody
@@ -276,6 +276,13 @@ def live_token_by_id(token_id: int) -> ApiToken | None:
     """The same check, for a token already presented (a socket's, at each event): the token and its
     user in one query, as for a token presented, not a lazy load of the user after it."""
     return _live(_token_with_user(TOKEN_BY_ID, token_id))
+
+
+def live_credential(method: str, credential: object, user_id: int) -> LoginSession | ApiToken | None:
+    """What a connection of `user_id` was opened with, with its user, if it still works: the login
+    session (`"session"` and its id: a browser's) or the API token (`"token"` and its id); else None."""
+    found = live_token_by_id(credential) if method == "token" else find_live_session(credential)
+    return found if found is not None and found.user_id == user_id else None
 
 
 def _tokens_where(column) -> Select:

@@ -29,7 +29,7 @@ from flask import Response, after_this_request, current_app, request, session
 from flask_login import current_user, encode_cookie, login_user, logout_user
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import TokenHolder, live_token, live_token_by_id, live_token_holder
+from actions.accounts import TokenHolder, live_credential, live_token, live_token_by_id, live_token_holder
 from actions.errors import Unauthorized
 from actions.security_log import record_security_event
 from actions.sessions import (
@@ -254,12 +254,12 @@ def socket_principal() -> Principal | None:
 def opened_with(method: str, credential: object, user_id: int) -> Principal | None:
     """The principal of a connection opened by `user_id` with this credential (`"session"` and a
     login session's id, or `"token"` and a token's id), read now: None once it no longer works."""
-    if method == "token":
-        return token_principal_by_id(credential)
-    login_session = find_live_session(credential)  # the session and its user in one query
-    if login_session is None or login_session.user_id != user_id:
+    found = live_credential(method, credential, user_id)  # with its user, in one query
+    if found is None:
         return None
-    return Principal(login_session.user, "session", credential)
+    if method == "token":
+        return Principal(found.user, "token", found.id, found.expires_at)
+    return Principal(found.user, "session", credential)
 
 
 def socket_user_id() -> int | None:

@@ -34,6 +34,10 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     """{userId, token}: bind the connection to the token's user; a bare userId is not enough."""
     if connection.user_id is not None:
         raise Conflict("already_logged_in", "This connection is logged in already.")
+    delivery = current_app.extensions["gateway_delivery"]
+    # Before the token and the conversations are read: a close, follow or unfollow applied from here
+    # until the connection is listed passes it by (realtime.reconcile's rule).
+    room_changes = delivery.room_changes
     principal = token_principal(body.get("token"))
     if principal is None:
         raise Unauthorized("invalid_token", "Send a valid API token in `token` (POST /api/tokens).")
@@ -43,8 +47,6 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         raise Unauthorized("invalid_userId", "userId is not the user of this token.")
     check_account_open(user)
     end_other_logins(user, keep_connection_id=connection.id)  # SESSION_POLICY=single: this one device
-    delivery = current_app.extensions["gateway_delivery"]
-    room_changes = delivery.room_changes  # before the conversations are read (realtime.reconcile's rule)
     conversation_ids = list_readable_conversation_ids(user.id)
 
     user_id, token_id, expires_at = user.id, principal.credential, principal.expires_at  # the commit expires rows
@@ -53,7 +55,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         connection.user_id, connection.token_id, connection.token_expires_at = user_id, token_id, expires_at
         connection.logged_in_at = time.time()
         delivery.connections.add(connection, conversation_ids)
-        if delivery.room_changes != room_changes:  # a follow, unfollow or close applied meanwhile passed it by
+        if delivery.room_changes != room_changes:  # read again, now that what comes reaches it
             delivery.start_background_task(delivery.reconcile, [connection])
         presence.connected(user_id, connection.presence_id)
         if delivery.bus_state != "ok":  # told after its answer: live delivery is degraded now

@@ -22,7 +22,7 @@ from gateway.connection import GOING_AWAY, POLICY_VIOLATION, Connection
 from gateway.packets import MESSAGE, PUSH, encode
 from realtime.deliveries import read_revisions
 from realtime.ordering import RevisionOrder
-from realtime.reconcile import Correction, Held, reconcile
+from realtime.reconcile import Correction, LiveConnection, reconcile
 
 
 class Connections:
@@ -117,13 +117,16 @@ class GatewayDelivery:
     def reconcile(self, connections: list[Connection] | None = None) -> int:
         """Every logged-in connection (or those given) closed if its token no longer works, else
         following exactly the conversations its user may read now. Returns how many were corrected."""
-        held = [Held(connection, connection.user_id, "token", connection.token_id,
-                     frozenset(connection.conversations))
+        live = [LiveConnection(connection, connection.user_id, "token", connection.token_id,
+                               frozenset(connection.conversations))
                 for connection in (self.connections.all() if connections is None else connections)]
-        return reconcile(self.app, held, lambda: self.room_changes, self._correct, lambda: self.sleep(0))
+        return reconcile(self.app, live, lambda: self.room_changes, self._correct, self.sleep,
+                         "gateway connections")
 
-    def _correct(self, held: Held, correction: Correction) -> None:
-        connection = held.connection
+    def _correct(self, live: LiveConnection, correction: Correction) -> None:
+        connection = live.connection
+        if connection not in self.connections.of_user(live.user_id):  # closed meanwhile
+            return
         if correction.cut:
             connection.push(encode(PUSH, {"type": "closed", "errorCode": "unauthorized",
                                           "errorMsg": CLOSE_REASONS["unauthorized"]}))

@@ -18,8 +18,10 @@ Each transition is announced once: "who was announced online" is a set shared by
 user to it, or removes them, is the one that tells. Redis may lose that set (restarted without its
 data): the set has an epoch, a new one once it was lost, and a user whose connection here opened
 in an earlier epoch and who is not in the set when they leave is told offline anyway by this
-process (by each process they left, at worst: told twice rather than never). Transitions are batched: one look at the
-store and one transaction every PRESENCE_BATCH_SECONDS for all of them.
+process (by each process they left, at worst: told twice rather than never).
+
+Transitions are batched: one look at the store and one transaction every PRESENCE_BATCH_SECONDS for
+all of them.
 """
 from __future__ import annotations
 

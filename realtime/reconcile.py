@@ -1,4 +1,5 @@
-"""A process's live connections brought back in line with the database once its bus is back.
+"""A process's live connections brought back in line with the database once its bus is back, and the
+rule every reading of a connection's rooms follows.
 
 While a process's bus is degraded (Redis unreachable: realtime.bus), the frames other processes
 publish never reach it, room changes and cuts included: a member removed from a group elsewhere
@@ -7,31 +8,54 @@ revoked there, would keep this process's connections open. So when the bus is ba
 (Socket.IO's, the gateway's) hands what it holds to `reconcile`: every connection whose credential
 no longer works is cut, and every other one follows exactly the conversations its user may read now.
 
-A user's connections are corrected from one reading of the database. If a room change (a frame
-from the bus) is applied while that reading is under way, the user is read again, so that an older
-reading never undoes a newer change; one user at a time, the others' events running in between.
+**The rule** (`read_unchanged`): a room change is aimed at the rooms a connection is in, so a
+connection's credential and conversations, read from the database and then applied, are right only
+if no room change was applied in between (a change applied before the connection was in the room
+it aims at passed it by). Each delivery counts the room commands it has applied; a reading during
+which the count moved is made again, and after READINGS such readings the connection is refused or
+cut, to come back read afresh. A socket's connect (blueprints/chat/events.py) and a gateway login
+(gateway/commands.py) follow it too.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask
 
 from actions.access import list_readable_conversation_ids
-from blueprints.identity import opened_with
+from actions.accounts import live_credential
 from events.unit_of_work import atomic
 
 log = logging.getLogger(__name__)
 
-READINGS_PER_USER = 5  # room changes arriving during every one of them: corrected by the last
+READINGS = 5  # a room change applied during every one of them: refused, or cut
+RETRY_SECONDS = 2.0  # between passes over the users whose reading failed (the database away)
+PASSES = 5  # then those still unread are cut
+Reading = TypeVar("Reading")
+
+
+class KeptChanging(Exception):
+    """A room change was applied during every one of READINGS readings."""
+
+
+def read_unchanged(room_changes: Callable[[], int], read: Callable[[], Reading]) -> Reading:
+    """`read()` again until no room change was applied while it ran (`room_changes()` counts them)."""
+    for _reading in range(READINGS):
+        before = room_changes()
+        reading = read()
+        if room_changes() == before:
+            return reading
+    raise KeptChanging()
 
 
 @dataclass(frozen=True)
-class Held:
-    """One live connection as its process holds it."""
+class LiveConnection:
+    """One connection as its process holds it."""
     connection: Hashable  # a socket's sid, a gateway Connection
     user_id: int
     method: str  # "session" or "token"
@@ -41,46 +65,77 @@ class Held:
 
 @dataclass(frozen=True)
 class Correction:
-    cut: bool  # its credential no longer works: close it
+    cut: bool  # its credential no longer works (or could not be read): close it
     follow: frozenset[int]  # conversations to receive from now on
     unfollow: frozenset[int]  # conversations to stop receiving
 
 
-def reconcile(app: Flask, held: list[Held], room_changes: Callable[[], int],
-              correct: Callable[[Held, Correction], None], pause: Callable[[], None]) -> int:
-    """Correct every connection in `held`; `room_changes()` counts the room changes the delivery has
-    applied so far, `pause()` lets others run between users. Returns how many were corrected."""
-    by_user: dict[int, list[Held]] = defaultdict(list)
-    for connection in held:
-        by_user[connection.user_id].append(connection)
-    corrected = 0
-    for user_id, connections in by_user.items():
-        try:
-            for _reading in range(READINGS_PER_USER):
-                before = room_changes()
-                live, readable = _read(app, user_id, connections)
-                if room_changes() == before:
-                    break
-        except Exception:  # not known to be right: cut; the client reconnects and is read afresh
-            log.exception("message bus: could not read user %s's connections again after the outage: cut", user_id)
-            live, readable = set(), frozenset()
-        for connection in connections:
-            correction = Correction(cut=(connection.method, connection.credential) not in live,
-                                    follow=readable - connection.conversations,
-                                    unfollow=connection.conversations - readable)
-            if correction.cut or correction.follow or correction.unfollow:
-                correct(connection, correction)
-                corrected += 1
-        pause()
+CUT = Correction(cut=True, follow=frozenset(), unfollow=frozenset())
+
+
+def reconcile(app: Flask, connections: list[LiveConnection], room_changes: Callable[[], int],
+              correct: Callable[[LiveConnection, Correction], None], sleep: Callable[[float], None],
+              what: str) -> int:
+    """Correct `connections` (`what` they are, for the log): `correct` is handed each one that needs
+    it (and must let one that has gone meanwhile be); `sleep(0)` lets others run between users. A
+    user whose reading fails (the database away) is read again RETRY_SECONDS later, PASSES times at
+    most, then cut. Returns how many were corrected."""
+    corrected, waiting = 0, connections
+    for attempt in range(PASSES):
+        if attempt:
+            sleep(RETRY_SECONDS)
+        done, waiting = _pass(app, waiting, room_changes, correct, sleep, last=attempt == PASSES - 1)
+        corrected += done
+        if not waiting:
+            break
+        log.warning("message bus: %d %s not read again after the outage (the database away): again in %.0f s",
+                    len(waiting), what, RETRY_SECONDS)
     if corrected:
-        log.warning("message bus: %d of %d connections corrected after the outage (cut, or their "
-                    "conversations changed elsewhere meanwhile)", corrected, len(held))
+        log.warning("message bus: %d of %d %s corrected after the outage (cut, or their conversations changed "
+                    "elsewhere meanwhile)", corrected, len(connections), what)
     return corrected
 
 
-def _read(app: Flask, user_id: int, connections: list[Held]) -> tuple[set[tuple[str, object]], frozenset[int]]:
+def _pass(app, connections, room_changes, correct, sleep, last: bool) -> tuple[int, list[LiveConnection]]:
+    by_user: dict[int, list[LiveConnection]] = defaultdict(list)
+    for connection in connections:
+        by_user[connection.user_id].append(connection)
+    corrected, unread = 0, []
+    for user_id, theirs in by_user.items():
+        try:
+            live, readable = read_unchanged(room_changes, functools.partial(_read_access, app, user_id, theirs))
+            corrections = [_correction(connection, live, readable) for connection in theirs]
+        except KeptChanging:  # not known to be right: cut; they come back read afresh
+            corrections = [CUT] * len(theirs)
+        except Exception:  # noqa: BLE001  (the database away: read again later, cut at the last pass)
+            if not last:
+                unread.extend(theirs)
+                continue
+            log.exception("message bus: user %s's connections could not be read again after the outage: cut",
+                          user_id)
+            corrections = [CUT] * len(theirs)
+        for connection, correction in zip(theirs, corrections, strict=True):
+            if correction.cut or correction.follow or correction.unfollow:
+                try:
+                    correct(connection, correction)
+                    corrected += 1
+                except Exception:  # noqa: BLE001  (one connection's failure must not stop the others')
+                    log.exception("message bus: could not correct a connection of user %s", user_id)
+        sleep(0)
+    return corrected, unread
+
+
+def _correction(connection: LiveConnection, live: set[tuple[str, object]], readable: frozenset[int]) -> Correction:
+    if (connection.method, connection.credential) not in live:
+        return CUT
+    return Correction(cut=False, follow=readable - connection.conversations,
+                      unfollow=connection.conversations - readable)
+
+
+def _read_access(app: Flask, user_id: int, connections: list[LiveConnection]
+                 ) -> tuple[set[tuple[str, object]], frozenset[int]]:
     """Which of the user's credentials still work, and the conversations the user may read."""
     with app.app_context(), atomic():
-        credentials = {(held.method, held.credential) for held in connections}
-        live = {credential for credential in credentials if opened_with(*credential, user_id) is not None}
+        credentials = {(connection.method, connection.credential) for connection in connections}
+        live = {credential for credential in credentials if live_credential(*credential, user_id) is not None}
         return live, frozenset(list_readable_conversation_ids(user_id))

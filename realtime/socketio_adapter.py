@@ -15,6 +15,7 @@ frames carry their (conversation, revision) and pass through realtime.ordering f
 from __future__ import annotations
 
 from flask import Flask
+from socketio import Server as SocketIOServer
 
 from actions.presence import PresenceView
 from events import facts as f
@@ -39,7 +40,7 @@ from realtime.engineio_pings import ping_from_one_loop
 from realtime.held_elsewhere import RedisHolds
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
-from realtime.reconcile import Correction, Held, reconcile
+from realtime.reconcile import Correction, LiveConnection, reconcile
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
 from realtime.websocket_reader import read_inline
@@ -209,18 +210,20 @@ class SocketDelivery:
         server = socketio.server
         if server is None:
             return 0
-        return reconcile(self.app, held_sockets(server), lambda: self.room_changes, self._correct,
-                         lambda: self.sleep(0))
+        return reconcile(self.app, live_sockets(server), lambda: self.room_changes, self._correct, self.sleep,
+                         "sockets")
 
-    def _correct(self, held: Held, correction: Correction) -> None:
-        server = socketio.server
+    def _correct(self, live: LiveConnection, correction: Correction) -> None:
+        server, sid = socketio.server, live.connection
+        if not server.manager.is_connected(sid, NAMESPACE):  # gone meanwhile (or still connecting: its connect reads)
+            return
         if correction.cut:
-            server.disconnect(held.connection, namespace=NAMESPACE)
+            server.disconnect(sid, namespace=NAMESPACE)
             return
         for conversation_id in correction.follow:
-            server.enter_room(held.connection, conversation_room(conversation_id), namespace=NAMESPACE)
+            server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
         for conversation_id in correction.unfollow:
-            server.leave_room(held.connection, conversation_room(conversation_id), namespace=NAMESPACE)
+            server.leave_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
 
     def receive(self, frames: list[dict]) -> None:
         self.order.receive(frames)
@@ -249,9 +252,10 @@ class SocketDelivery:
             "message:updated" if changed else "message:new", message, message.revision))
 
 
-def held_sockets(server) -> list[Held]:
-    """This process's chat sockets, each with its user, credential and conversations, from its rooms."""
-    held = []
+def live_sockets(server: SocketIOServer) -> list[LiveConnection]:
+    """This process's chat sockets, each with its user, credential and conversations, from its rooms
+    (every chat socket is in its user's room and its credential's: blueprints/chat/events.py)."""
+    live = []
     for sid, _eio_sid in list(server.manager.get_participants(NAMESPACE, None)):
         user_id = method = credential = None
         conversations = set()
@@ -263,8 +267,8 @@ def held_sockets(server) -> list[Held]:
             else:  # the credential it was opened with: "session" or "token"
                 method, credential = kind, value
         if user_id is not None and method is not None:
-            held.append(Held(sid, user_id, method, credential, frozenset(conversations)))
-    return held
+            live.append(LiveConnection(sid, user_id, method, credential, frozenset(conversations)))
+    return live
 
 
 def anyone_in(server, namespace: str, room: str | list[str]) -> bool:

@@ -8,11 +8,14 @@ from sqlalchemy.exc import OperationalError
 import blueprints.chat.events
 from actions.accounts import issue_api_token
 from actions.conversations import list_conversations
+from actions.errors import unavailable
 from actions.messages import edit_message, send_message
+from actions.sessions import revoke_own_token
 from extensions import db, socketio
 from models import Message
 from models.time import utcnow
 from payloads import message_payload, summary_payload
+from realtime.reconcile import READINGS
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
 from tests.helpers import database_rows, events, wait_for_events
@@ -134,23 +137,67 @@ def test_a_room_change_applied_while_a_connect_reads_the_rooms_makes_it_read_the
 
 
 def test_a_connect_that_never_reads_the_rooms_unchanged_is_refused_retryable(app, bob, token_socket, monkeypatch):
-    from flask_socketio import ConnectionRefusedError
-
-    read, readings = blueprints.chat.events.socket_opener, []
+    read, readings, answers = blueprints.chat.events.socket_opener, [], []
 
     def always_changing(auth):
         readings.append(auth)
         app.extensions["socketio_delivery"].room_changes += 1
         return read(auth)
 
+    def recorded_unavailable():
+        answers.append(unavailable())
+        return answers[-1]
+
     monkeypatch.setattr(blueprints.chat.events, "socket_opener", always_changing)
-    auth = {"token": issue_api_token(bob).token}
-    assert token_socket(auth).is_connected() is False
-    assert len(readings) == blueprints.chat.events.READINGS_PER_CONNECT
-    with app.test_request_context(), pytest.raises(ConnectionRefusedError) as refused:
-        blueprints.chat.events._open_unchanged(auth)
-    assert refused.value.args[1] == failure("unavailable", "The service is briefly unavailable; nothing was "
-                                            "changed. Try again.")["error"]
+    monkeypatch.setattr(blueprints.chat.events, "unavailable", recorded_unavailable)
+    assert token_socket({"token": issue_api_token(bob).token}).is_connected() is False
+    assert len(readings) == READINGS and [answer.code for answer in answers] == ["unavailable"]
+    assert bob.id not in app.extensions["presence"].online_user_ids()  # online for a moment, then not
+
+
+def test_a_cut_applied_before_the_connect_returns_refuses_it(app, bob, token_socket, monkeypatch):
+    """Until its connect handler returns, python-socketio does not disconnect a socket (it is still
+    connecting): a token revoked once the rooms are joined (here while the user is made online, a call
+    to Redis that lets other greenlets run) is found by reading again, and the connect refused."""
+    issued = issue_api_token(bob)
+    issued.record.last_used_at = utcnow()  # used a moment ago: the connect writes nothing (no SQLite lock)
+    db.session.commit()
+    store = app.extensions["presence"]
+
+    class RevokingPresence:
+        def connected(self, user_id, sid):
+            store.connected(user_id, sid)
+            with app.app_context():  # a unit of its own: its disconnect command applied at once
+                revoke_own_token(db.session.get(type(bob), bob.id), issued.record.id)
+
+        def disconnected(self, user_id, sid):
+            store.disconnected(user_id, sid)
+
+    monkeypatch.setattr(blueprints.chat.events, "presence", RevokingPresence())
+    assert token_socket({"token": issued.token}).is_connected() is False
+    assert bob.id not in store.online_user_ids()
+
+
+def test_a_browser_logged_out_while_its_socket_connects_is_refused(app, alice, bob, group, socket_client_for,
+                                                                    monkeypatch):
+    """Each reading reads the login session again (not Flask-Login's user of the context)."""
+    from actions.sessions import end_session_unchecked
+    from models import LoginSession
+
+    read, readings = blueprints.chat.events.socket_opener, []
+
+    def logged_out_while_read(auth):
+        opener = read(auth)
+        readings.append(opener)
+        if len(readings) == 1:
+            with app.app_context():
+                end_session_unchecked(db.session.get(LoginSession, opener.credential), "logout")
+                db.session.commit()
+        return opener
+
+    monkeypatch.setattr(blueprints.chat.events, "socket_opener", logged_out_while_read)
+    assert socket_client_for("bob").is_connected() is False
+    assert readings[0] is not None and readings[1:] == [None]
 
 
 def test_a_failed_login_gives_no_socket(alice, app):

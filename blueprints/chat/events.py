@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, join_room
+from flask import current_app, g, request
+from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 
 from actions.accounts import check_account_open
 from actions.conversations import list_conversations, mark_read
@@ -24,12 +24,13 @@ from actions.resync import changes_since_each
 from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
-from blueprints.identity import SocketOpener, remember_socket_principal, socket_opener, socket_user_id
+from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
 from events.unit_of_work import atomic, reads_apart
 from extensions import socketio
 from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
+from realtime.reconcile import KeptChanging, read_unchanged
 from realtime.socketio_adapter import room_changes_applied, start_receiving, tell_delivery_status
 
 log = logging.getLogger(__name__)
@@ -38,60 +39,62 @@ MAX_SYNC_CONVERSATIONS = 500
 # number (and at most `limit`), so that one event cannot hold the worker for seconds or its memory for
 # megabytes; the rest comes with `has_more`, as a conversation's rest always does (docs/protocol.md).
 SYNC_MESSAGES_PER_ANSWER = 1000
-READINGS_PER_CONNECT = 5  # a room change applied during each of them: refused, `unavailable`
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
     """Client connects with its session cookie or `auth={"token": ...}`; anyone else is refused."""
     start_receiving(current_app)
+    sid, online = request.sid, []
     try:
-        with atomic():
-            user_id = _connect(auth)
-    except ConnectionRefusedError:
-        raise
-    except Exception as error:  # answered, never silence: the client may try again (`unavailable`)
-        refused = fault_answer(error, "socket connect")
+        read_unchanged(lambda: room_changes_applied(current_app), lambda: _connect(auth, online))
+    except Exception as error:
+        if online:  # made online by a reading, then refused: as if it had disconnected
+            presence.disconnected(online[0], sid)
+        if isinstance(error, ConnectionRefusedError):
+            raise
+        # answered, never silence: the client may try again (`unavailable`)
+        refused = unavailable() if isinstance(error, KeptChanging) else fault_answer(error, "socket connect")
         raise ConnectionRefusedError(refused.message, refused.as_dict()) from None
-    # Once the connection is certain; the user's first connection anywhere makes them online for
-    # the people who may see it (realtime.presence_tracker, batched).
-    presence.connected(user_id, request.sid)
-    tell_delivery_status(current_app, request.sid)
+    tell_delivery_status(current_app, sid)
 
 
-def _connect(auth) -> int:
-    opener = _open_unchanged(auth)
-    if opener is None:
-        refused = Unauthorized("unauthorized", "Log in or send a valid token.")
-        raise ConnectionRefusedError(refused.message, refused.as_dict())
-    try:
-        check_account_open(opener.account)
-    except ActionError as error:
-        raise ConnectionRefusedError(error.message, error.as_dict()) from None
-    remember_socket_principal(opener)
-    join_room(user_room(opener.user_id))
-    if opener.room is not None:  # cut with its credential: a revoked token, a logged-out browser
-        join_room(opener.room)
-    for conversation_id in opener.readable_conversation_ids:
-        join_room(conversation_room(conversation_id))
+def _connect(auth, online: list[int]) -> None:
+    """One reading of who opens the socket and what they may read, applied: the socket in exactly
+    their rooms, and their first connection anywhere makes them online for the people who may see it
+    (realtime.presence_tracker, batched; `online` says it was done). Made again while room changes
+    were applied meanwhile (realtime.reconcile.read_unchanged): one aimed at the user's or the
+    credential's room before the socket was in it passed it by, and until the connect returns the
+    socket is not connected for python-socketio, whose disconnect would let it be."""
+    g.pop("_login_user", None)  # Flask-Login's user of this context: the login session is read again
+    with atomic():
+        opener = socket_opener(auth)
+        if opener is None:
+            refused = Unauthorized("unauthorized", "Log in or send a valid token.")
+            raise ConnectionRefusedError(refused.message, refused.as_dict())
+        try:
+            check_account_open(opener.account)
+        except ActionError as error:
+            raise ConnectionRefusedError(error.message, error.as_dict()) from None
     # Reads only: the user's last-seen time is written by the presence tracker's batch when they come
     # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
     # (a token's last use, at most once a minute: actions.sessions.note_token_used).
-    return opener.user_id
+    remember_socket_principal(opener)
+    _enter_only({user_room(opener.user_id), *([opener.room] if opener.room is not None else []),
+                 *(conversation_room(conversation_id) for conversation_id in opener.readable_conversation_ids)})
+    if not online:
+        presence.connected(opener.user_id, request.sid)
+        online.append(opener.user_id)
 
 
-def _open_unchanged(auth) -> SocketOpener | None:
-    """Who opens the socket and their conversations, read while no room change was applied: one
-    applied meanwhile (a member removed, a token revoked: aimed at the user's or the credential's
-    room, which this socket is not in yet) would pass it by, so they are read again. The rooms are
-    joined right after, with nothing in between that lets another greenlet run."""
-    for _reading in range(READINGS_PER_CONNECT):
-        room_changes = room_changes_applied(current_app)
-        opener = socket_opener(auth)
-        if room_changes_applied(current_app) == room_changes:
-            return opener
-    refused = unavailable()  # room changes all along: the client connects again in a moment
-    raise ConnectionRefusedError(refused.message, refused.as_dict())
+def _enter_only(wanted: set[str]) -> None:
+    """The connecting socket in exactly these rooms (and its own): an earlier reading's others left.
+    The credential's room (a token's, a login session's) is how it is cut with its credential."""
+    joined = set(rooms()) - {request.sid}
+    for room in joined - wanted:
+        leave_room(room)
+    for room in wanted - joined:
+        join_room(room)
 
 
 @socketio.on("disconnect")

@@ -18,7 +18,7 @@ from tests.servers import Browser, ChatUser, start_instances, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
-CORRECTED = "connections corrected after the outage"
+CORRECTED = "sockets corrected after the outage"  # realtime.reconcile's log line for the Socket.IO delivery
 OPERATOR, OPERATOR_PASSWORD = "outageop", "operator secret password 1"
 
 
