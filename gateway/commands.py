@@ -25,6 +25,7 @@ from gateway.adapter import CONTENT_TYPES, RED_PACKET, TEXT, message_fields
 from gateway.connection import Connection
 from gateway.packets import JOIN_GROUP, LOGIN, PING, QUIT_GROUP, SEND_MESSAGE
 from models import User
+from realtime import token_room, user_room
 from realtime.presence import presence
 
 KIND_OF = {number: kind for kind, number in CONTENT_TYPES.items() if kind != "system"}
@@ -37,7 +38,7 @@ def login(connection: Connection, user: None, body: dict) -> dict:
     delivery = current_app.extensions["gateway_delivery"]
     # Before the token and the conversations are read: a close, follow or unfollow applied from here
     # until the connection is listed passes it by (realtime.reconcile's rule).
-    room_changes = delivery.room_changes
+    mark = delivery.room_changes.count
     principal = token_principal(body.get("token"))
     if principal is None:
         raise Unauthorized("invalid_token", "Send a valid API token in `token` (POST /api/tokens).")
@@ -55,7 +56,8 @@ def login(connection: Connection, user: None, body: dict) -> dict:
         connection.user_id, connection.token_id, connection.token_expires_at = user_id, token_id, expires_at
         connection.logged_in_at = time.time()
         delivery.connections.add(connection, conversation_ids)
-        if delivery.room_changes != room_changes:  # read again, now that what comes reaches it
+        if delivery.room_changes.since(mark, (user_room(user_id), token_room(token_id))):  # read again,
+            # now that what comes reaches it
             delivery.start_background_task(delivery.reconcile, [connection])
         presence.connected(user_id, connection.presence_id)
         if delivery.bus_state != "ok":  # told after its answer: live delivery is degraded now

@@ -20,9 +20,10 @@ from flask import Flask
 from gateway.adapter import message_frame
 from gateway.connection import GOING_AWAY, POLICY_VIOLATION, Connection
 from gateway.packets import MESSAGE, PUSH, encode
+from realtime import token_room, user_room
 from realtime.deliveries import read_revisions
 from realtime.ordering import RevisionOrder
-from realtime.reconcile import Correction, LiveConnection, reconcile
+from realtime.reconcile import Correction, LiveConnection, RoomChanges, reconcile
 
 
 class Connections:
@@ -100,7 +101,7 @@ class GatewayDelivery:
         self.order = self._new_order()
         self._order_known = True
         self.bus_state = "ok"
-        self.room_changes = 0  # follow, unfollow and close frames applied so far (realtime.reconcile)
+        self.room_changes = RoomChanges()  # follows, unfollows and closes applied (realtime.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every connection here is told
@@ -120,7 +121,7 @@ class GatewayDelivery:
         live = [LiveConnection(connection, connection.user_id, "token", connection.token_id,
                                frozenset(connection.conversations))
                 for connection in (self.connections.all() if connections is None else connections)]
-        return reconcile(self.app, live, lambda: self.room_changes, self._correct, self.sleep,
+        return reconcile(self.app, live, self.room_changes, self._correct, self.sleep,
                          "gateway connections")
 
     def _correct(self, live: LiveConnection, correction: Correction) -> None:
@@ -154,8 +155,8 @@ class GatewayDelivery:
 
     def _apply(self, frame: dict) -> None:
         action = frame["action"]
-        if action != "message":
-            self.room_changes += 1
+        if action != "message":  # aimed at a user's connections, or a token's (named as rooms are)
+            self.room_changes.applied(user_room(frame["user"]) if "user" in frame else token_room(frame["token"]))
         if action == "message":
             packet = encode(frame["command"], frame["body"])
             for connection in self.connections.following(frame["conversation"]):

@@ -31,6 +31,11 @@ def session_room(session_id: str) -> str:
     return f"session:{session_id}"
 
 
+def credential_room(method: str, credential: object) -> str:
+    """The room of the sockets opened with one credential: a login session's (`"session"`) or a token's."""
+    return session_room(str(credential)) if method == "session" else token_room(int(credential))
+
+
 def room_kind_and_id(room: object) -> tuple[str, int | str] | None:
     """What a room of the names above is, and of what: `("user", 5)`, `("session", "ab12")`; None
     for any other room (a socket's own, by its sid)."""

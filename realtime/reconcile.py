@@ -8,20 +8,20 @@ revoked there, would keep this process's connections open. So when the bus is ba
 (Socket.IO's, the gateway's) hands what it holds to `reconcile`: every connection whose credential
 no longer works is cut, and every other one follows exactly the conversations its user may read now.
 
-**The rule** (`read_unchanged`): a room change is aimed at the rooms a connection is in, so a
-connection's credential and conversations, read from the database and then applied, are right only
-if no room change was applied in between (a change applied before the connection was in the room
-it aims at passed it by). Each delivery counts the room commands it has applied; a reading during
-which the count moved is made again, and after READINGS such readings the connection is refused or
-cut, to come back read afresh. A socket's connect (blueprints/chat/events.py) and a gateway login
-(gateway/commands.py) follow it too.
+**The rule** (`read_unchanged`): a room change is aimed at the rooms a connection is in (its user's,
+its credential's), so a connection's credential and conversations, read from the database and then
+applied, are right only if no room change aimed at those rooms was applied in between (one applied
+before the connection was in the room passed it by). Each delivery notes the room commands it applies
+(`RoomChanges`); a reading during which one was applied to its rooms is made again, and after
+READINGS such readings the connection is refused or cut, to come back read afresh. A socket's
+connect (blueprints/chat/events.py) and a gateway login (gateway/commands.py) follow it too.
 """
 from __future__ import annotations
 
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -30,6 +30,7 @@ from flask import Flask
 from actions.access import list_readable_conversation_ids
 from actions.accounts import live_credential
 from events.unit_of_work import atomic
+from realtime import credential_room, user_room
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,33 @@ class KeptChanging(Exception):
     """A room change was applied during every one of READINGS readings."""
 
 
-def read_unchanged(room_changes: Callable[[], int], read: Callable[[], Reading]) -> Reading:
-    """`read()` again until no room change was applied while it ran (`room_changes()` counts them)."""
+class RoomChanges:
+    """The room commands a delivery has applied: how many, and when one was last aimed at each room,
+    in a fixed number of slots (rooms sharing a slot only cost a needless reading)."""
+
+    SLOTS = 4096
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._last = [0] * self.SLOTS
+
+    def applied(self, room: str) -> None:
+        self.count += 1
+        self._last[hash(room) % self.SLOTS] = self.count
+
+    def since(self, mark: int, rooms: Iterable[str]) -> bool:
+        """Whether a command aimed at one of `rooms` was applied after `count` was `mark`."""
+        return any(self._last[hash(room) % self.SLOTS] > mark for room in rooms)
+
+
+def read_unchanged(changes: RoomChanges, read: Callable[[], Reading],
+                   rooms_of: Callable[[Reading], Iterable[str]]) -> Reading:
+    """`read()` again until no room change aimed at the rooms its reading depends on
+    (`rooms_of(reading)`) was applied while it ran."""
     for _reading in range(READINGS):
-        before = room_changes()
+        mark = changes.count
         reading = read()
-        if room_changes() == before:
+        if not changes.since(mark, rooms_of(reading)):
             return reading
     raise KeptChanging()
 
@@ -73,18 +95,19 @@ class Correction:
 CUT = Correction(cut=True, follow=frozenset(), unfollow=frozenset())
 
 
-def reconcile(app: Flask, connections: list[LiveConnection], room_changes: Callable[[], int],
+def reconcile(app: Flask, connections: list[LiveConnection], changes: RoomChanges,
               correct: Callable[[LiveConnection, Correction], None], sleep: Callable[[float], None],
               what: str) -> int:
-    """Correct `connections` (`what` they are, for the log): `correct` is handed each one that needs
-    it (and must let one that has gone meanwhile be); `sleep(0)` lets others run between users. A
+    """Correct `connections` (`what` they are, for the log; `changes`: the room commands their delivery
+    applied): `correct` is handed each one that needs it (and must let one that has gone meanwhile be);
+    `sleep(0)` lets others run between users. A
     user whose reading fails (the database away) is read again RETRY_SECONDS later, PASSES times at
     most, then cut. Returns how many were corrected."""
     corrected, waiting = 0, connections
     for attempt in range(PASSES):
         if attempt:
             sleep(RETRY_SECONDS)
-        done, waiting = _pass(app, waiting, room_changes, correct, sleep, last=attempt == PASSES - 1)
+        done, waiting = _pass(app, waiting, changes, correct, sleep, last=attempt == PASSES - 1)
         corrected += done
         if not waiting:
             break
@@ -96,14 +119,17 @@ def reconcile(app: Flask, connections: list[LiveConnection], room_changes: Calla
     return corrected
 
 
-def _pass(app, connections, room_changes, correct, sleep, last: bool) -> tuple[int, list[LiveConnection]]:
+def _pass(app, connections, changes, correct, sleep, last: bool) -> tuple[int, list[LiveConnection]]:
     by_user: dict[int, list[LiveConnection]] = defaultdict(list)
     for connection in connections:
         by_user[connection.user_id].append(connection)
     corrected, unread = 0, []
     for user_id, theirs in by_user.items():
         try:
-            live, readable = read_unchanged(room_changes, functools.partial(_read_access, app, user_id, theirs))
+            rooms = {user_room(user_id), *(credential_room(connection.method, connection.credential)
+                                           for connection in theirs)}
+            live, readable = read_unchanged(changes, functools.partial(_read_access, app, user_id, theirs),
+                                            lambda _reading, rooms=rooms: rooms)
             corrections = [_correction(connection, live, readable) for connection in theirs]
         except KeptChanging:  # not known to be right: cut; they come back read afresh
             corrections = [CUT] * len(theirs)

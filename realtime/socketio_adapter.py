@@ -40,7 +40,7 @@ from realtime.engineio_pings import ping_from_one_loop
 from realtime.held_elsewhere import RedisHolds
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
-from realtime.reconcile import Correction, LiveConnection, reconcile
+from realtime.reconcile import Correction, LiveConnection, RoomChanges, reconcile
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
 from realtime.websocket_reader import read_inline
@@ -190,7 +190,7 @@ class SocketDelivery:
         self.order = RevisionOrder(self._apply, self._read_missing, self.start_background_task, self.sleep,
                                    held=app.extensions["events"].unreleased.held_between)
         self.bus_state = "ok"
-        self.room_changes = 0  # room commands applied so far (realtime.reconcile)
+        self.room_changes = RoomChanges()  # the room commands applied (realtime.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every socket of this process is told
@@ -210,7 +210,7 @@ class SocketDelivery:
         server = socketio.server
         if server is None:
             return 0
-        return reconcile(self.app, live_sockets(server), lambda: self.room_changes, self._correct, self.sleep,
+        return reconcile(self.app, live_sockets(server), self.room_changes, self._correct, self.sleep,
                          "sockets")
 
     def _correct(self, live: LiveConnection, correction: Correction) -> None:
@@ -237,7 +237,7 @@ class SocketDelivery:
             if anyone_in(server, namespace, frame["room"]):
                 server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=namespace)
             return
-        self.room_changes += 1
+        self.room_changes.applied(frame["target"])
         participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))
         for sid, _eio_sid in participants:
             if frame["command"] == "join":
@@ -314,10 +314,9 @@ def init_realtime(app: Flask) -> None:
     ping_from_one_loop()
 
 
-def room_changes_applied(app: Flask) -> int:
-    """How many room commands this process has applied so far: a socket's connect reads its user's
-    rooms again when the count moved while it read them (a change applied before the socket was in
-    its user's room passed it by; realtime.reconcile's rule)."""
+def room_changes_of(app: Flask) -> RoomChanges:
+    """The room commands this process has applied: a socket's connect reads its user's rooms again
+    when one aimed at its rooms was applied while it read them (realtime.reconcile's rule)."""
     return app.extensions["socketio_delivery"].room_changes
 
 

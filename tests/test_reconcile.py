@@ -7,14 +7,24 @@ import realtime.reconcile
 from actions.accounts import issue_api_token
 from actions.groups import remove_member
 from actions.sessions import revoke_own_token
-from realtime.reconcile import CUT, READINGS, Correction, KeptChanging, LiveConnection, read_unchanged, reconcile
+from realtime import token_room
+from realtime.reconcile import (
+    CUT,
+    READINGS,
+    Correction,
+    KeptChanging,
+    LiveConnection,
+    RoomChanges,
+    read_unchanged,
+    reconcile,
+)
 from tests.factories import make_group
 
 
-def run(app, connections, room_changes=lambda: 0, correct=None):
+def run(app, connections, changes=None, correct=None):
     corrections = []
     record = correct or (lambda connection, correction: corrections.append((connection.connection, correction)))
-    reconcile(app, connections, room_changes, record, lambda seconds: None, "connections")
+    reconcile(app, connections, changes or RoomChanges(), record, lambda seconds: None, "connections")
     return corrections
 
 
@@ -36,22 +46,36 @@ def test_connections_follow_what_their_users_may_read_and_ended_credentials_are_
     ]  # alice-2 is right as it is
 
 
-def test_a_reading_is_made_again_while_room_changes_are_applied_during_it():
-    counts = iter([0, 1, 1, 2, 2, 2])  # before and after each reading: moved, moved, then not
-    readings = []
-    assert read_unchanged(lambda: next(counts), lambda: readings.append("read") or len(readings)) == 3
-    always = iter(range(100))
+def test_a_reading_is_made_again_while_a_change_aimed_at_its_rooms_is_applied_during_it():
+    changes, readings = RoomChanges(), []
+
+    def read():
+        readings.append("read")
+        changes.applied("user:9")  # someone else's: never a reason to read again
+        if len(readings) < 3:
+            changes.applied("user:1")
+        return len(readings)
+
+    assert read_unchanged(changes, read, lambda _reading: ("user:1", "token:4")) == 3
+    assert read_unchanged(changes, read, lambda _reading: ("user:2",)) == 4  # read once
     with pytest.raises(KeptChanging):
-        read_unchanged(lambda: next(always), lambda: None)
+        read_unchanged(changes, lambda: changes.applied("token:4"), lambda _reading: ("user:1", "token:4"))
 
 
-def test_a_user_whose_readings_kept_changing_is_cut(app, alice, bob):
+def test_a_user_whose_readings_kept_changing_is_cut(app, alice, bob, monkeypatch):
     team = make_group(alice, "Team", [bob])
     token = issue_api_token(bob)
-    always = iter(range(100))
+    changes, read, readings = RoomChanges(), realtime.reconcile._read_access, []
+
+    def changed_while_read(app, user_id, connections):
+        readings.append(user_id)
+        changes.applied(token_room(token.record.id))  # a room change aimed at the connection's token, every time
+        return read(app, user_id, connections)
+
+    monkeypatch.setattr("realtime.reconcile._read_access", changed_while_read)
     assert run(app, [LiveConnection("bob-1", bob.id, "token", token.record.id, frozenset({team.id}))],
-               lambda: next(always)) == [("bob-1", CUT)]
-    assert READINGS == 5
+               changes) == [("bob-1", CUT)]
+    assert len(readings) == READINGS
 
 
 def test_a_user_who_cannot_be_read_is_read_again_later_then_cut(app, alice, bob, carol, monkeypatch):

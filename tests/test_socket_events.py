@@ -15,6 +15,7 @@ from extensions import db, socketio
 from models import Message
 from models.time import utcnow
 from payloads import message_payload, summary_payload
+from realtime import token_room
 from realtime.reconcile import READINGS
 from tests.clients import IsolatedSocketClient
 from tests.factories import make_group
@@ -141,8 +142,9 @@ def test_a_connect_that_never_reads_the_rooms_unchanged_is_refused_retryable(app
 
     def always_changing(auth):
         readings.append(auth)
-        app.extensions["socketio_delivery"].room_changes += 1
-        return read(auth)
+        opener = read(auth)  # a room change aimed at the socket's token, every time
+        app.extensions["socketio_delivery"].room_changes.applied(token_room(opener.credential))
+        return opener
 
     def recorded_unavailable():
         answers.append(unavailable())

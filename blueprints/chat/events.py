@@ -31,7 +31,7 @@ from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
 from realtime.reconcile import KeptChanging, read_unchanged
-from realtime.socketio_adapter import room_changes_applied, start_receiving, tell_delivery_status
+from realtime.socketio_adapter import room_changes_of, start_receiving, tell_delivery_status
 
 log = logging.getLogger(__name__)
 MAX_SYNC_CONVERSATIONS = 500
@@ -47,7 +47,7 @@ def on_connect(auth=None):
     start_receiving(current_app)
     sid, online = request.sid, []
     try:
-        read_unchanged(lambda: room_changes_applied(current_app), lambda: _connect(auth, online))
+        read_unchanged(room_changes_of(current_app), lambda: _connect(auth, online), lambda rooms: rooms)
     except Exception as error:
         if online:  # made online by a reading, then refused: as if it had disconnected
             presence.disconnected(online[0], sid)
@@ -59,7 +59,7 @@ def on_connect(auth=None):
     tell_delivery_status(current_app, sid)
 
 
-def _connect(auth, online: list[int]) -> None:
+def _connect(auth, online: list[int]) -> tuple[str, ...]:
     """One reading of who opens the socket and what they may read, applied: the socket in exactly
     their rooms, and their first connection anywhere makes them online for the people who may see it
     (realtime.presence_tracker, batched; `online` says it was done). Made again while room changes
@@ -80,11 +80,12 @@ def _connect(auth, online: list[int]) -> None:
     # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
     # (a token's last use, at most once a minute: actions.sessions.note_token_used).
     remember_socket_principal(opener)
-    _enter_only({user_room(opener.user_id), *([opener.room] if opener.room is not None else []),
-                 *(conversation_room(conversation_id) for conversation_id in opener.readable_conversation_ids)})
+    aimed_at = (user_room(opener.user_id), *([opener.room] if opener.room is not None else []))
+    _enter_only({*aimed_at, *map(conversation_room, opener.readable_conversation_ids)})
     if not online:
         presence.connected(opener.user_id, request.sid)
         online.append(opener.user_id)
+    return aimed_at  # the rooms the room changes that concern this socket are aimed at
 
 
 def _enter_only(wanted: set[str]) -> None:
