@@ -239,17 +239,21 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+RECOVERY_CODE_USED = "That recovery code was used already: each one works once."
+
+
 def _use_recovery_code(user: User, code: str) -> None:
     # Read first, so that a wrong code is refused before anything is written (the refusal is then
     # logged in a transaction of its own, which a held write lock would keep waiting on SQLite).
-    code_id = db.session.execute(db.select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
-    ).scalar_one_or_none()
-    if code_id is None:
-        raise Unauthorized("invalid_code", "That recovery code is not right, or was used already.")
+    found = db.session.execute(db.select(RecoveryCode.id, RecoveryCode.used_at).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code))).one_or_none()
+    if found is None:
+        raise Unauthorized("invalid_code", "That recovery code is not right.")
+    if found.used_at is not None:  # the password was right already: saying so tells nobody else anything
+        raise Unauthorized("code_used", RECOVERY_CODE_USED)
     used = db.session.execute(
-        db.update(RecoveryCode).where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
+        db.update(RecoveryCode).where(RecoveryCode.id == found.id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
     if not used:  # another request took it a moment ago
-        raise CodeTaken("invalid_code", "That recovery code is not right, or was used already.")
+        raise CodeTaken("code_used", RECOVERY_CODE_USED)

@@ -14,6 +14,7 @@ from extensions import socketio
 from models import QrLogin
 from realtime import QR_LOGIN_NAMESPACE
 from tests.clients import IsolatedSocketClient
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -129,6 +130,24 @@ def test_a_ticket_outlives_its_socket(app, alice, waiting_page):
     assert QrLogin.query.one().state == "ticketed"
     assert http.post("/login/qr", data={"ticket": ticket}).status_code == 302
     assert http.get("/api/me").json["user"]["id"] == alice.id
+
+
+def test_a_used_ticket_posted_again_by_the_browser_it_logged_in_is_gone(app, alice, bob, waiting_page):
+    """docs/protocol.md: 410 `qr_ticket_invalid` for a used ticket, whoever posts it (a logged-in browser
+    was sent to the chat before the ticket was looked at); a valid one logs a browser that logged in
+    meanwhile out of that account, into the approver's."""
+    socket, http = waiting_page()
+    code = ask(socket, "qr:request", {})
+    assert isinstance(code["qr"]["expires_in"], int) and 0 < code["qr"]["expires_in"] <= 60  # whole seconds
+    qr_login.decide_qr_login(alice, token_of(code), approve=True)
+    ticket = ask(socket, "qr:ticket", {})["ticket"]
+    http.post("/login", data={"username": "bob", "password": PASSWORD})  # in another tab, meanwhile
+    assert http.get("/api/me").json["user"]["id"] == bob.id
+    assert http.post("/login/qr", data={"ticket": ticket}).status_code == 302
+    assert http.get("/api/me").json["user"]["id"] == alice.id
+    again = http.post("/login/qr", data={"ticket": ticket}, headers={"Accept": "application/json"})
+    assert (again.status_code, again.json["error"]["code"]) == (410, "qr_ticket_invalid")
+    assert http.get("/api/me").json["user"]["id"] == alice.id  # still logged in as before: nothing changed
 
 
 def test_the_ticket_post_refuses_junk(app, client):

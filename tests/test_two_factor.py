@@ -154,6 +154,11 @@ def test_api_tokens_need_the_code(app, client, alice, enrolled):
     replayed = client.post("/api/tokens", json={**body, "totp": code_for(secret, 1)})
     assert replayed.status_code == 401 and replayed.json["error"]["code"] == "code_used"
     assert client.post("/api/tokens", json={**body, "totp": codes[0]}).status_code == 201
+    used = client.post("/api/tokens", json={**body, "totp": codes[0]})
+    assert used.status_code == 401 and used.json["error"] == {
+        "code": "code_used", "message": "That recovery code was used already: each one works once."}
+    unknown = client.post("/api/tokens", json={**body, "totp": codes[1][:-1] + ("a" if codes[1][-1] != "a" else "b")})
+    assert unknown.status_code == 401 and unknown.json["error"]["code"] == "invalid_code"
 
 
 def test_turning_it_off_takes_the_password_and_a_code(app, client, alice, enrolled):

@@ -15,6 +15,7 @@ Server -> client: `qr:code` {qr} (the next code, every QR_LOGIN_ROTATE_SECONDS),
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 
@@ -100,8 +101,9 @@ def _code_payload(issued: qr_login.IssuedQrLogin, link_prefix: str) -> dict:
     return {"url": link, "image": qr_data_uri(link), "expires_in": _seconds_until(issued.expires_at)}
 
 
-def _seconds_until(moment: datetime) -> float:
-    return round(max(0.0, (moment - utcnow()).total_seconds()), 3)
+def _seconds_until(moment: datetime) -> int:
+    """Whole seconds, rounded up (docs/protocol.md: `expires_in`)."""
+    return max(0, math.ceil((moment - utcnow()).total_seconds()))
 
 
 def _keep_rotating(app: Flask, sid: str, series: int, link_prefix: str) -> None:

@@ -15,7 +15,7 @@ from actions.sessions import device_summary
 from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm
 from blueprints.errors import wants_json
-from blueprints.identity import log_in
+from blueprints.identity import log_in, log_out
 from i18n.errors import error_text
 
 
@@ -45,9 +45,8 @@ def qr_approve(token: str):
 
 @bp.post("/login/qr")
 def qr_login_with_ticket():
-    """The waiting page posts the ticket its socket got after `qr:approved`: logged in (method "qr")."""
-    if current_user.is_authenticated:
-        return redirect(url_for("chat.index"))
+    """The waiting page posts the ticket its socket got after `qr:approved`: logged in (method "qr"),
+    as the approver (a browser logged in meanwhile, in another tab, is logged out of that first)."""
     try:
         user = qr_login.redeem_qr_ticket(request.form.get("ticket"), qr_login.browser_key(session.get("csrf_token")))
     except ActionError as error:
@@ -55,5 +54,7 @@ def qr_login_with_ticket():
             raise
         flash(error_text(error.code, error.message), "error")
         return render_template("auth/login.html", form=LoginForm()), error.status
+    if current_user.is_authenticated:
+        log_out()
     log_in(user, method="qr")
     return redirect(url_for("chat.index"))
