@@ -27,6 +27,7 @@ ERROR_TEXTS = {
     "common_password": lazy_gettext("That password is one of the most common ones: choose another."),
     "contact_not_found": lazy_gettext("This person is not one of your contacts."),
     "contacts_only": lazy_gettext("This person accepts direct chats from their contacts only: send a contact request."),
+    "code_used": lazy_gettext("That code was used already: wait for the next one, or use another recovery code."),
     "conversation_archived": lazy_gettext("This conversation is archived: nobody can post."),
     "conversation_not_found": lazy_gettext("No such conversation."),
     "email_taken": lazy_gettext("That email address is already registered."),
