@@ -113,6 +113,7 @@ class GatewayDelivery:
         for connection in list(self.open):
             connection.push(packet)
         if was == "degraded" and state == "ok":
+            self.room_changes.lost_anywhere()  # logins under way read again
             self.start_background_task(self.reconcile)
 
     def reconcile(self, connections: list[Connection] | None = None) -> int:
@@ -124,19 +125,20 @@ class GatewayDelivery:
         return reconcile(self.app, live, self.room_changes, self._correct, self.sleep,
                          "gateway connections")
 
-    def _correct(self, live: LiveConnection, correction: Correction) -> None:
+    def _correct(self, live: LiveConnection, correction: Correction) -> bool:
         connection = live.connection
-        if connection not in self.connections.of_user(live.user_id):  # closed meanwhile
-            return
-        if correction.cut:
-            connection.push(encode(PUSH, {"type": "closed", "errorCode": "unauthorized",
-                                          "errorMsg": CLOSE_REASONS["unauthorized"]}))
-            connection.close(POLICY_VIOLATION, "unauthorized")
-            return
+        if connection not in self.connections.of_user(live.user_id) or connection.closing:  # closed meanwhile
+            return False
+        if correction.cut:  # its token no longer works; or it could not be checked: it may log in again at once
+            reason, code = ("unauthorized", POLICY_VIOLATION) if correction.checked else ("unavailable", GOING_AWAY)
+            connection.push(encode(PUSH, {"type": "closed", "errorCode": reason, "errorMsg": CLOSE_REASONS[reason]}))
+            connection.close(code, reason)
+            return True
         for conversation_id in correction.follow:
             self.connections.follow(connection, conversation_id)
         for conversation_id in correction.unfollow:
             self.connections.unfollow(connection, conversation_id)
+        return True
 
     def status_packet(self) -> bytes:
         return encode(PUSH, {"type": "deliveryStatus", "state": self.bus_state})
@@ -155,7 +157,8 @@ class GatewayDelivery:
 
     def _apply(self, frame: dict) -> None:
         action = frame["action"]
-        if action != "message":  # aimed at a user's connections, or a token's (named as rooms are)
+        if action != "message" and "before" not in frame:  # aimed at a user's connections, or a token's
+            # (named as rooms are); a close of the logins before a moment spares those still logging in
             self.room_changes.applied(user_room(frame["user"]) if "user" in frame else token_room(frame["token"]))
         if action == "message":
             packet = encode(frame["command"], frame["body"])
@@ -207,4 +210,5 @@ CLOSE_REASONS = {
     "shutting_down": "This server is restarting: connect again.",
     "token_revoked": "The token this connection logged in with was revoked.",
     "unauthorized": "The token this connection logged in with no longer works: log in again.",
+    "unavailable": "This connection could not be checked again after an outage: connect and log in again.",
 }

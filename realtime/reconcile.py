@@ -53,14 +53,22 @@ class RoomChanges:
     def __init__(self) -> None:
         self.count = 0
         self._last = [0] * self.SLOTS
+        self._everywhere = 0  # when commands for any room may have been lost (the bus was degraded)
 
     def applied(self, room: str) -> None:
         self.count += 1
         self._last[hash(room) % self.SLOTS] = self.count
 
+    def lost_anywhere(self) -> None:
+        """The bus is back after an outage: commands aimed at any room may have been lost, so every
+        reading under way is made again (a connect that read before, and is not yet a socket the
+        correction reads: it skips those)."""
+        self.count += 1
+        self._everywhere = self.count
+
     def since(self, mark: int, rooms: Iterable[str]) -> bool:
-        """Whether a command aimed at one of `rooms` was applied after `count` was `mark`."""
-        return any(self._last[hash(room) % self.SLOTS] > mark for room in rooms)
+        """Whether a command aimed at one of `rooms` was applied (or lost) after `count` was `mark`."""
+        return self._everywhere > mark or any(self._last[hash(room) % self.SLOTS] > mark for room in rooms)
 
 
 def read_unchanged(changes: RoomChanges, read: Callable[[], Reading],
@@ -87,22 +95,24 @@ class LiveConnection:
 
 @dataclass(frozen=True)
 class Correction:
-    cut: bool  # its credential no longer works (or could not be read): close it
+    cut: bool  # close it: its credential no longer works, or it could not be checked
     follow: frozenset[int]  # conversations to receive from now on
     unfollow: frozenset[int]  # conversations to stop receiving
+    checked: bool = True  # False: cut because it could not be checked (it may come back at once)
 
 
 CUT = Correction(cut=True, follow=frozenset(), unfollow=frozenset())
+UNCHECKED = Correction(cut=True, follow=frozenset(), unfollow=frozenset(), checked=False)
 
 
 def reconcile(app: Flask, connections: list[LiveConnection], changes: RoomChanges,
-              correct: Callable[[LiveConnection, Correction], None], sleep: Callable[[float], None],
+              correct: Callable[[LiveConnection, Correction], bool], sleep: Callable[[float], None],
               what: str) -> int:
     """Correct `connections` (`what` they are, for the log; `changes`: the room commands their delivery
-    applied): `correct` is handed each one that needs it (and must let one that has gone meanwhile be);
-    `sleep(0)` lets others run between users. A
+    applied): `correct` is handed each one that needs it and says whether it applied it (False: the
+    connection went meanwhile, or is still connecting). `sleep(0)` lets others run between users. A
     user whose reading fails (the database away) is read again RETRY_SECONDS later, PASSES times at
-    most, then cut. Returns how many were corrected."""
+    most, then cut, unchecked. Returns how many were corrected."""
     corrected, waiting = 0, connections
     for attempt in range(PASSES):
         if attempt:
@@ -132,19 +142,21 @@ def _pass(app, connections, changes, correct, sleep, last: bool) -> tuple[int, l
                                             lambda _reading, rooms=rooms: rooms)
             corrections = [_correction(connection, live, readable) for connection in theirs]
         except KeptChanging:  # not known to be right: cut; they come back read afresh
-            corrections = [CUT] * len(theirs)
+            corrections = [UNCHECKED] * len(theirs)
         except Exception:  # noqa: BLE001  (the database away: read again later, cut at the last pass)
             if not last:
                 unread.extend(theirs)
                 continue
             log.exception("message bus: user %s's connections could not be read again after the outage: cut",
                           user_id)
-            corrections = [CUT] * len(theirs)
-        for connection, correction in zip(theirs, corrections, strict=True):
+            corrections = [UNCHECKED] * len(theirs)
+        # Cuts last: a cut runs the connection's goodbye (a call to Redis for presence), and a room
+        # change applied then would make this reading stale for the corrections after it.
+        pairs = sorted(zip(theirs, corrections, strict=True), key=lambda pair: pair[1].cut)
+        for connection, correction in pairs:
             if correction.cut or correction.follow or correction.unfollow:
                 try:
-                    correct(connection, correction)
-                    corrected += 1
+                    corrected += bool(correct(connection, correction))
                 except Exception:  # noqa: BLE001  (one connection's failure must not stop the others')
                     log.exception("message bus: could not correct a connection of user %s", user_id)
         sleep(0)

@@ -202,6 +202,7 @@ class SocketDelivery:
         if server is not None:
             server.emit(DELIVERY_STATUS, {"state": state}, namespace=NAMESPACE)
             if was == "degraded" and state == "ok":
+                self.room_changes.lost_anywhere()  # connects under way read again
                 self.start_background_task(self.reconcile)
 
     def reconcile(self) -> int:
@@ -213,17 +214,18 @@ class SocketDelivery:
         return reconcile(self.app, live_sockets(server), self.room_changes, self._correct, self.sleep,
                          "sockets")
 
-    def _correct(self, live: LiveConnection, correction: Correction) -> None:
+    def _correct(self, live: LiveConnection, correction: Correction) -> bool:
         server, sid = socketio.server, live.connection
-        if not server.manager.is_connected(sid, NAMESPACE):  # gone meanwhile (or still connecting: its connect reads)
-            return
+        if not server.manager.is_connected(sid, NAMESPACE):  # gone meanwhile, or still connecting (it reads again)
+            return False
         if correction.cut:
             server.disconnect(sid, namespace=NAMESPACE)
-            return
+            return True
         for conversation_id in correction.follow:
             server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
         for conversation_id in correction.unfollow:
             server.leave_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
+        return True
 
     def receive(self, frames: list[dict]) -> None:
         self.order.receive(frames)
@@ -312,6 +314,15 @@ def init_realtime(app: Flask) -> None:
     write_directly(socketio.server)
     read_inline()
     ping_from_one_loop()
+
+
+def still_open(sid: str) -> bool:
+    """Whether the client of a socket that is connecting is still there: python-socketio lets a
+    client that drops while its connect handler runs be (it is not connected yet), and would then
+    make it connected all the same, with nobody to say goodbye."""
+    server = socketio.server
+    eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
+    return eio_sid is not None and eio_sid in server.environ  # python-socketio forgets it once the client left
 
 
 def room_changes_of(app: Flask) -> RoomChanges:

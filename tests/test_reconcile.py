@@ -11,6 +11,7 @@ from realtime import token_room
 from realtime.reconcile import (
     CUT,
     READINGS,
+    UNCHECKED,
     Correction,
     KeptChanging,
     LiveConnection,
@@ -23,7 +24,7 @@ from tests.factories import make_group
 
 def run(app, connections, changes=None, correct=None):
     corrections = []
-    record = correct or (lambda connection, correction: corrections.append((connection.connection, correction)))
+    record = correct or (lambda connection, correction: not corrections.append((connection.connection, correction)))
     reconcile(app, connections, changes or RoomChanges(), record, lambda seconds: None, "connections")
     return corrections
 
@@ -58,6 +59,9 @@ def test_a_reading_is_made_again_while_a_change_aimed_at_its_rooms_is_applied_du
 
     assert read_unchanged(changes, read, lambda _reading: ("user:1", "token:4")) == 3
     assert read_unchanged(changes, read, lambda _reading: ("user:2",)) == 4  # read once
+    mark = changes.count
+    changes.lost_anywhere()  # the bus back after an outage: what was lost may concern anyone
+    assert changes.since(mark, ("user:2",)) and not changes.since(changes.count, ("user:2",))
     with pytest.raises(KeptChanging):
         read_unchanged(changes, lambda: changes.applied("token:4"), lambda _reading: ("user:1", "token:4"))
 
@@ -74,7 +78,7 @@ def test_a_user_whose_readings_kept_changing_is_cut(app, alice, bob, monkeypatch
 
     monkeypatch.setattr("realtime.reconcile._read_access", changed_while_read)
     assert run(app, [LiveConnection("bob-1", bob.id, "token", token.record.id, frozenset({team.id}))],
-               changes) == [("bob-1", CUT)]
+               changes) == [("bob-1", UNCHECKED)]  # it may come back at once: the gateway says so (unavailable)
     assert len(readings) == READINGS
 
 
@@ -92,7 +96,7 @@ def test_a_user_who_cannot_be_read_is_read_again_later_then_cut(app, alice, bob,
     assert run(app, [LiveConnection("bob-1", bob.id, "token", bob_token.record.id, frozenset()),
                      LiveConnection("carol-1", carol.id, "token", carol_token.record.id, frozenset({99}))]) == [
         ("carol-1", Correction(cut=False, follow=frozenset(), unfollow=frozenset({99}))),
-        ("bob-1", CUT)]
+        ("bob-1", UNCHECKED)]
     assert len(failures) == realtime.reconcile.PASSES  # read again each pass, cut after the last
 
 
@@ -104,7 +108,20 @@ def test_one_connection_that_cannot_be_corrected_does_not_stop_the_others(app, a
         if connection.connection == "bob-1":
             raise KeyError("gone meanwhile")
         corrected.append(connection.connection)
+        return True
 
     run(app, [LiveConnection("bob-1", bob.id, "token", bob_token.record.id, frozenset({98})),
               LiveConnection("carol-1", carol.id, "token", carol_token.record.id, frozenset({99}))], correct=correct)
     assert corrected == ["carol-1"]
+
+
+def test_a_users_cuts_come_after_the_rest_of_their_corrections(app, alice, bob):
+    """A cut runs the socket's goodbye, which may let other greenlets run (and apply a room change that
+    would make the reading stale for the corrections after it)."""
+    live, revoked = issue_api_token(bob), issue_api_token(bob)
+    revoke_own_token(bob, revoked.record.id)
+    order = []
+    run(app, [LiveConnection("bob-revoked", bob.id, "token", revoked.record.id, frozenset()),
+              LiveConnection("bob-live", bob.id, "token", live.record.id, frozenset({99}))],
+        correct=lambda connection, correction: not order.append((connection.connection, correction.cut)))
+    assert order == [("bob-live", False), ("bob-revoked", True)]

@@ -180,6 +180,45 @@ def test_a_cut_applied_before_the_connect_returns_refuses_it(app, bob, token_soc
     assert bob.id not in store.online_user_ids()
 
 
+def test_a_client_that_leaves_while_its_connect_runs_leaves_no_socket_and_nobody_online(app, bob, token_socket,
+                                                                                        monkeypatch):
+    """python-socketio lets a client that drops during the connect handler be (it is not connected yet)
+    and would then make it connected all the same: nobody would ever say its goodbye."""
+    store, server, left = app.extensions["presence"], socketio.server, []
+
+    class LeavingPresence:
+        def connected(self, user_id, sid):
+            store.connected(user_id, sid)
+            left.append(sid)
+            server._handle_eio_disconnect(server.manager.eio_sid_from_sid(sid, "/"), "transport close")
+
+        def disconnected(self, user_id, sid):
+            store.disconnected(user_id, sid)
+
+    monkeypatch.setattr(blueprints.chat.events, "presence", LeavingPresence())
+    token_socket({"token": issue_api_token(bob).token})
+    assert left and not server.manager.is_connected(left[0], "/")
+    assert bob.id not in store.online_user_ids()
+
+
+def test_a_connect_reading_when_the_bus_comes_back_reads_again(app, bob, token_socket, monkeypatch):
+    """What other instances published during the outage never came: a connect that read before the
+    bus was back may have read before a lost change, and the correction skips sockets still connecting."""
+    read, readings = blueprints.chat.events.socket_opener, []
+    delivery = app.extensions["socketio_delivery"]
+
+    def bus_back_while_read(auth):
+        readings.append(auth)
+        if len(readings) == 1:
+            delivery.bus_status_changed("degraded")
+            delivery.bus_status_changed("ok")
+        return read(auth)
+
+    monkeypatch.setattr(blueprints.chat.events, "socket_opener", bus_back_while_read)
+    assert token_socket({"token": issue_api_token(bob).token}).is_connected()
+    assert len(readings) == 2
+
+
 def test_a_browser_logged_out_while_its_socket_connects_is_refused(app, alice, bob, group, socket_client_for,
                                                                     monkeypatch):
     """Each reading reads the login session again (not Flask-Login's user of the context)."""

@@ -31,7 +31,7 @@ from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
 from realtime.presence import presence
 from realtime.reconcile import KeptChanging, read_unchanged
-from realtime.socketio_adapter import room_changes_of, start_receiving, tell_delivery_status
+from realtime.socketio_adapter import room_changes_of, start_receiving, still_open, tell_delivery_status
 
 log = logging.getLogger(__name__)
 MAX_SYNC_CONVERSATIONS = 500
@@ -48,6 +48,8 @@ def on_connect(auth=None):
     sid, online = request.sid, []
     try:
         read_unchanged(room_changes_of(current_app), lambda: _connect(auth, online), lambda rooms: rooms)
+        if not still_open(sid):  # the client left while this ran: no socket to keep (nor anyone online)
+            raise ConnectionRefusedError("gone")
     except Exception as error:
         if online:  # made online by a reading, then refused: as if it had disconnected
             presence.disconnected(online[0], sid)

@@ -35,6 +35,10 @@ class RecordingConnection:
         self.packets: list[tuple[int, dict]] = []
         self.closed_with: tuple[int, str] | None = None
 
+    @property
+    def closing(self) -> bool:
+        return self.closed_with is not None
+
     def push(self, packet: bytes) -> None:
         self.packets.append(parse(packet))
 
@@ -178,7 +182,7 @@ def test_a_login_reads_again_when_a_follow_passed_it_by(app, alice, bob, monkeyp
     delivery = app.extensions["gateway_delivery"]
     connection = Connection.__new__(Connection)  # what login uses of one, without a socket
     connection.id, connection.user_id, connection.after_answer = uuid.uuid4().hex, None, []
-    connection.conversations = set()
+    connection.conversations, connection._closing, connection.dead = set(), None, False
     delivery.open.add(connection)
     read = gateway.commands.list_readable_conversation_ids
 
