@@ -23,7 +23,7 @@ from gateway.packets import MESSAGE, PUSH, encode
 from realtime import token_room, user_room
 from realtime.deliveries import read_revisions
 from realtime.ordering import RevisionOrder
-from realtime.reconcile import Correction, LiveConnection, RoomChanges, reconcile
+from realtime.reconcile import Correction, LiveConnection, OneAtATime, RoomChanges, reconcile
 
 
 class Connections:
@@ -102,6 +102,7 @@ class GatewayDelivery:
         self._order_known = True
         self.bus_state = "ok"
         self.room_changes = RoomChanges()  # follows, unfollows and closes applied (realtime.reconcile)
+        self.reconcile_all = OneAtATime(self.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every connection here is told
@@ -114,7 +115,7 @@ class GatewayDelivery:
             connection.push(packet)
         if was == "degraded" and state == "ok":
             self.room_changes.lost_anywhere()  # logins under way read again
-            self.start_background_task(self.reconcile)
+            self.start_background_task(self.reconcile_all)
 
     def reconcile(self, connections: list[Connection] | None = None) -> int:
         """Every logged-in connection (or those given) closed if its token no longer works, else

@@ -83,6 +83,27 @@ def read_unchanged(changes: RoomChanges, read: Callable[[], Reading],
     raise KeptChanging()
 
 
+class OneAtATime:
+    """`run()` one at a time: asked for while it runs (the bus back again during a long correction),
+    it runs once more afterwards, not beside it."""
+
+    def __init__(self, run: Callable[[], object]) -> None:
+        self._run, self._running, self._again = run, False, False
+
+    def __call__(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                self._run()
+        finally:
+            self._running = False
+
+
 @dataclass(frozen=True)
 class LiveConnection:
     """One connection as its process holds it."""

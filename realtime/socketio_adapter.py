@@ -40,7 +40,7 @@ from realtime.engineio_pings import ping_from_one_loop
 from realtime.held_elsewhere import RedisHolds
 from realtime.ordering import RevisionOrder
 from realtime.presence import init_presence
-from realtime.reconcile import Correction, LiveConnection, RoomChanges, reconcile
+from realtime.reconcile import Correction, LiveConnection, OneAtATime, RoomChanges, reconcile
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
 from realtime.websocket_reader import read_inline
@@ -191,6 +191,7 @@ class SocketDelivery:
                                    held=app.extensions["events"].unreleased.held_between)
         self.bus_state = "ok"
         self.room_changes = RoomChanges()  # the room commands applied (realtime.reconcile)
+        self.reconcile_all = OneAtATime(self.reconcile)
 
     def bus_status_changed(self, state: str) -> None:
         """The bus lost Redis ("degraded") or has it again ("ok"): every socket of this process is told
@@ -203,7 +204,7 @@ class SocketDelivery:
             server.emit(DELIVERY_STATUS, {"state": state}, namespace=NAMESPACE)
             if was == "degraded" and state == "ok":
                 self.room_changes.lost_anywhere()  # connects under way read again
-                self.start_background_task(self.reconcile)
+                self.start_background_task(self.reconcile_all)
 
     def reconcile(self) -> int:
         """Every socket of this process cut if its credential no longer works, else in the rooms of

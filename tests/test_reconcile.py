@@ -15,6 +15,7 @@ from realtime.reconcile import (
     Correction,
     KeptChanging,
     LiveConnection,
+    OneAtATime,
     RoomChanges,
     read_unchanged,
     reconcile,
@@ -125,3 +126,18 @@ def test_a_users_cuts_come_after_the_rest_of_their_corrections(app, alice, bob):
               LiveConnection("bob-live", bob.id, "token", live.record.id, frozenset({99}))],
         correct=lambda connection, correction: not order.append((connection.connection, correction.cut)))
     assert order == [("bob-live", False), ("bob-revoked", True)]
+
+
+def test_a_correction_asked_for_while_one_runs_runs_once_after_it():
+    runs, asked_during = [], []
+
+    def run():
+        runs.append(len(runs))
+        if len(runs) == 1:  # the bus flapped during the first: asked twice more meanwhile
+            corrections()
+            corrections()
+            asked_during.append(len(runs))
+
+    corrections = OneAtATime(run)
+    corrections()
+    assert runs == [0, 1] and asked_during == [1]  # not beside it, and once for both
