@@ -109,6 +109,11 @@ class PresenceTracker:
 
     def opened(self, user_id: int) -> None:
         """A connection of the user opened (the store has it): the first one anywhere is announced."""
+        if self._epoch is None:  # this process's first connections, before its first sweep read it
+            try:
+                self._epoch = self.announced.epoch()
+            except self.unavailable:  # Redis away: the first sweep reads it
+                pass
         with self._lock:
             self._closed.pop(user_id, None)  # back within the grace period: nothing to tell
             self._opened_in[user_id] = self._epoch

@@ -117,3 +117,20 @@ def test_a_user_who_leaves_after_redis_lost_the_announced_set_is_told_offline_on
     clock.now += 5
     assert tracker.flush() == {10: False}
     assert told == [{9: True}, {9: False}, {10: True}, {10: False}]
+
+
+def test_a_connection_opened_before_the_first_sweep_knows_its_epoch_too(app, clock, told, redis_server):
+    """A process's first connections (clients reconnecting to an instance that just started) come before
+    its tracker's first sweep: they read the epoch themselves, or Redis losing its data would leave
+    their users online for everyone."""
+    url = redis_server.url.rsplit("/", 1)[0] + "/5"
+    here = RedisPresence(url, lambda task: None, lambda seconds: None)
+    here.redis.flushdb()
+    tracker = tracker_for(app, here)
+    opened(here, tracker, 11, "a")  # no flush yet: no sweep has read the epoch
+    assert tracker.flush() == {11: True}
+    here.redis.flushdb()
+    closed(here, tracker, 11, "a")
+    clock.now += 5
+    assert tracker.flush() == {11: False}
+    assert told == [{11: True}, {11: False}]
