@@ -1,6 +1,7 @@
 """Blocking: the blocked person can no longer message the blocker directly, send them contact
 requests or see their presence (rules in actions.access); a block also ends the contact and any
-pending request between the two. The blocked person is never told."""
+pending request between the two. The blocked person is never told, but for what they may no longer
+see: the blocker's presence is hidden from them at once, as a privacy setting would hide it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from actions.access import has_blocked
 from actions.contacts import end_request_unchecked, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
+from actions.presence import announce_presence_between
 from actions.receipts import receipt_views_between
 from actions.validation import check_id
 from events import atomic, queue_event
@@ -44,6 +46,7 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
     db.session.flush()
     queue_event(BlockChanged(user.id, user_id, True))
     views_before.announce()
+    announce_presence_between(user.id, user_id)  # hidden both ways now
     return BlockOutcome(block, created=True)
 
 
@@ -57,6 +60,7 @@ def unblock_user(user: User, user_id: object) -> None:
     db.session.execute(db.delete(Block).where(Block.blocker_id == user.id, Block.blocked_id == user_id))
     queue_event(BlockChanged(user.id, user_id, False))
     views_before.announce()
+    announce_presence_between(user.id, user_id)  # as the privacy settings allow again
 
 
 def list_blocks(user: User) -> list[Block]:

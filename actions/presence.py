@@ -54,6 +54,18 @@ def announce_presence(user_id: int) -> None:
     queue_event(PresenceChanged(user_id, online, visible, hidden))
 
 
+def announce_presence_between(first: int, second: int) -> None:
+    """A block between two people was added or lifted: each of them who would hear the other come and
+    go (presence:batch's audience) is told at once whether the other's presence is visible now, as
+    `announce_presence` tells everyone; otherwise the last state they were shown would stay."""
+    audiences = _audiences([first, second])
+    for subject, viewer in ((first, second), (second, first)):
+        if viewer in audiences.get(subject, set()):
+            visible = bool(presence_viewers(subject, [viewer]))
+            queue_event(PresenceChanged(subject, presence.is_online(subject), (viewer,) if visible else (),
+                                        () if visible else (viewer,)))
+
+
 @atomic()
 def announce_presence_changes(changes: Mapping[int, bool]) -> None:
     """Users came online (True) or went offline (False), as realtime.presence_tracker decided: all of

@@ -87,6 +87,9 @@ def test_blocking_refuses_both_ways_and_hides_presence(register, connect):
     assert blocked["ok"] and blocked["block"]["user"]["id"] == bob.id
     assert next_event(alice_tab, "block:added")["block"]["user"]["id"] == bob.id  # every tab of the blocker
     assert next_event(bob_socket, "contact:removed") == {"user_id": alice.id}  # the block ended the contact
+    hidden_entry = {"visible": False, "online": None, "last_seen_at": None}  # told at once, both ways
+    assert next_event(bob_socket, "presence") == {"user_id": alice.id, **hidden_entry}
+    assert next_event(alice_socket, "presence") == {"user_id": bob.id, **hidden_entry}
 
     def send_refused(socket, body):
         return refusal(socket.call("message:send", {"conversation_id": chat_id, "body": body}))
@@ -104,6 +107,8 @@ def test_blocking_refuses_both_ways_and_hides_presence(register, connect):
 
     assert alice_socket.call("block:remove", {"user_id": bob.id})["ok"]
     assert next_event(alice_tab, "block:removed") == {"user_id": bob.id}
+    shown = next_event(bob_socket, "presence", 2)  # visible again, as alice's privacy settings allow
+    assert (shown["user_id"], shown["visible"], shown["online"]) == (alice.id, True, True)
     wait_for_message(alice_socket, send(bob_socket, chat_id, "thanks"))
 
 
