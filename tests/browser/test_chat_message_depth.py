@@ -48,6 +48,28 @@ def test_reply_quote_and_jump_to_an_original_far_back(chat_page, api_user):
     assert_nothing_went_wrong(alice)
 
 
+def test_a_quote_follows_its_original_live_when_it_is_edited_or_deleted(chat_page, api_user):
+    """The server sends the changed message, not every reply to it: the page quotes it again, so a
+    deleted message's text does not stay readable in the replies until a reload."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    edited, deleted = post(alice_account, group, "first words"), post(alice_account, group, "a secret")
+    for original in (edited, deleted):
+        assert bob.api("POST", f"/conversations/{group}/messages",
+                       json={"body": "answering", "reply_to": original["id"]}).status_code == 201
+    watcher = open_as(chat_page, bob, group)
+    quotes = watcher.page.locator("#message-list .reply-quote")
+    expect(quotes).to_have_count(2)
+    assert alice_account.api("PATCH", f"/messages/{edited['id']}", json={"body": "better words"}).status_code == 200
+    assert alice_account.api("DELETE", f"/messages/{deleted['id']}").status_code == 200
+    expect(watcher.page.locator(f"#message-list .reply-quote[data-reply-to='{edited['id']}']")).to_contain_text(
+        "better words")
+    gone = watcher.page.locator(f"#message-list .reply-quote[data-reply-to='{deleted['id']}']")
+    expect(gone).to_have_class(re.compile("removed"))
+    expect(gone).not_to_contain_text("a secret")
+    assert_nothing_went_wrong(watcher)
+
+
 def test_mentions_autocomplete_highlight_and_badge(chat_page, api_user):
     alice_account, bob_account = api_user("al"), api_user("bob")
     group = group_with(alice_account, bob_account)["id"]

@@ -31,6 +31,7 @@ import { Typing } from "./typing.js";
 import { Receipts } from "./receipts.js";
 import { UnreadDivider, pageIsSeen, readPosition, visibleSeqs } from "./unread.js";
 import { MessageDepth } from "./message-actions.js";
+import { quoteOf } from "./message-depth.js";
 import { MessageSearch } from "./search.js";
 import { Notifier } from "./notifications.js";
 
@@ -379,8 +380,10 @@ export class ChatApp {
     const settled = this.settleOwn(messages);
     for (const message of messages) {
       this.store.noteMessage(message, { counted: !watching });
-      if (thread && thread.apply(message)) {
+      const applied = thread ? thread.apply(message) : null;
+      if (applied) {
         changed.push(message);
+        if (applied === "replaced") changed.push(...thread.requote(message, quoteOf)); // replies show it
         if (message.sender?.id === this.me.id && message.seq === thread.newestSeq) followOwn = true;
       }
     }

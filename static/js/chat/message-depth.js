@@ -11,6 +11,22 @@ const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 // As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-" or "@".
 const MENTION = /(^|[^\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
 
+const QUOTE_LENGTH = 120; // characters of the original a reply quotes (payloads.QUOTE_LENGTH)
+
+/**
+ * The quote a reply carries of `original`, made as the server makes it (payloads.quote_payload): the
+ * start of its text or its file's name, its author; nothing but its place once it is removed.
+ */
+export function quoteOf(original) {
+  const removed = Boolean(original.removed);
+  let excerpt = removed ? "" : Array.from(original.body || "").slice(0, QUOTE_LENGTH).join("");
+  if (!removed && !excerpt && original.attachment && original.attachment.status !== "deleted") {
+    excerpt = original.attachment.filename || "";
+  }
+  return { id: original.id, seq: original.seq, kind: original.kind, removed,
+    sender: removed ? null : original.sender, excerpt };
+}
+
 /** The quote of the message a reply answers; a click jumps to the original. */
 export function quoteElement(quote, onJump) {
   const author = displayName(quote.sender);

@@ -132,6 +132,27 @@ export class Thread {
     return this.tail.put(message);
   }
 
+  /**
+   * The loaded replies to `original` whose quote of it changed (an edit, a deletion), quoted again
+   * (`quoteOf`): the server sends the changed message, not every reply to it. Returns them.
+   */
+  requote(original, quoteOf) {
+    const quote = quoteOf(original);
+    const changed = [];
+    for (const segment of [this.tail, this.window?.segment]) {
+      for (const message of segment ? segment.messages : []) {
+        const old = message.reply_to;
+        if (!old || old.id !== original.id || message.removed) continue;
+        if (old.removed === quote.removed && old.excerpt === quote.excerpt && old.sender?.id === quote.sender?.id) {
+          continue;
+        }
+        message.reply_to = quote;
+        changed.push(message);
+      }
+    }
+    return changed;
+  }
+
   /** A page of the tail's history (any order): widens the known range first, then applies. */
   applyHistory(messages, hasMore) {
     const seqs = messages.map((message) => message.seq);
