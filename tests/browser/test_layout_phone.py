@@ -175,3 +175,20 @@ def test_the_login_and_settings_pages_fit_a_phone(browser, live_server, api_user
     chat.page.wait_for_url("**/settings")
     assert_fits(chat, "the settings page")
     assert_nothing_went_wrong(chat)
+
+
+@pytest.mark.parametrize("width", [780, 860, 940])
+def test_a_groups_header_keeps_its_name_and_buttons_between_phone_and_desktop(browser, live_server, operator,
+                                                                              api_user, width):
+    """A tablet, or half a laptop's screen: beside the conversation list the header has less room than
+    its owner's four buttons take; the buttons go to a second line, the name stays readable."""
+    owner, group = busy_account(operator, api_user)
+    chat = open_phone(browser, live_server, viewport={"width": width, "height": 800})
+    chat.log_in(owner.username)
+    chat.open(group["id"])
+    expect(chat.page.locator("#leave-button")).to_be_visible()
+    assert chat.page.locator("#conversation-title").bounding_box()["width"] >= 100
+    for button in ("#group-info-button", "#leave-button"):
+        assert_whole_on_screen(chat.page.locator(button))
+    assert_fits(chat, f"a group at {width} px")
+    assert_nothing_went_wrong(chat)
