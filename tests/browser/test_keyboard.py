@@ -1,8 +1,8 @@
-"""The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes
-from the conversation's header through one message to the composer, never through the messages'
-buttons (those are reached with the arrow keys); Up in an empty composer edits one's last message;
-Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation.
-Whatever the keyboard reaches shows a focus ring."""
+"""The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes from the
+conversation's header through one message to the composer, never through the messages' buttons (those are reached
+with the arrow keys); Up in an empty composer edits one's last message (Enter saves the edit, Shift+Enter is a new
+line); Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation. Whatever
+the keyboard reaches shows a focus ring."""
 from __future__ import annotations
 
 import uuid
@@ -87,11 +87,19 @@ def test_up_in_an_empty_composer_edits_ones_last_message(chat_page, api_user):
     chat.page.press("#composer-input", "ArrowUp")
     expect(chat.page.locator("#edit-dialog")).to_be_visible()
     expect(chat.page.locator("#edit-input")).to_have_value("My second")
-    chat.page.fill("#edit-input", "My second, edited")
-    chat.page.locator("#edit-form button[type=submit]").click()
+    chat.page.fill("#edit-input", "My second,")
+    chat.page.press("#edit-input", "Shift+Enter")  # a new line, as in the composer
+    chat.page.type("#edit-input", "edited")
+    chat.page.press("#edit-input", "Enter")  # saves, as the composer sends
     expect(chat.page.locator("#edit-dialog")).to_be_hidden()
-    expect(chat.message_with("My second, edited")).to_be_visible()
+    expect(chat.message_with("edited")).to_be_visible()
+    assert chat.page.locator("#edit-input").input_value() == "My second,\nedited"
     expect(chat.page.locator("#composer-input")).to_have_value("")
+    chat.page.fill("#composer-input", "")
+    chat.page.press("#composer-input", "ArrowUp")
+    chat.page.fill("#edit-input", "My second, edited again")
+    chat.page.locator("#edit-form button[type=submit]").click()  # the button still saves
+    expect(chat.message_with("My second, edited again")).to_be_visible()
     assert_nothing_went_wrong(chat)
 
 

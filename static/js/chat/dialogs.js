@@ -197,6 +197,13 @@ export class Dialogs {
     input.value = message.body;
     open(this.editDialog);
     input.focus();
+    // Enter saves and Shift+Enter starts a new line, as in the composer (and Telegram's, Slack's edit).
+    input.onkeydown = (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    };
     form.onsubmit = async (event) => {
       event.preventDefault();
       try {
