@@ -45,13 +45,8 @@ def announce_presence(user_id: int) -> None:
     them, or has them as a contact) whether they are online, or, to those that may not see it now, that
     it is hidden; otherwise the members of their groups would keep the last state they were shown."""
     viewers = sorted(_audiences([user_id]).get(user_id, set()))
-    if not viewers:
-        return
-    online = presence.is_online(user_id)
-    allowed = presence_viewers(user_id, viewers)  # may_see_presence for all of them at once
-    visible = tuple(viewer for viewer in viewers if viewer in allowed)
-    hidden = tuple(viewer for viewer in viewers if viewer not in visible)
-    queue_event(PresenceChanged(user_id, online, visible, hidden))
+    if viewers:
+        _tell_whether_visible(user_id, viewers)
 
 
 def announce_presence_between(first: int, second: int) -> None:
@@ -61,9 +56,15 @@ def announce_presence_between(first: int, second: int) -> None:
     audiences = _audiences([first, second])
     for subject, viewer in ((first, second), (second, first)):
         if viewer in audiences.get(subject, set()):
-            visible = bool(presence_viewers(subject, [viewer]))
-            queue_event(PresenceChanged(subject, presence.is_online(subject), (viewer,) if visible else (),
-                                        () if visible else (viewer,)))
+            _tell_whether_visible(subject, [viewer])
+
+
+def _tell_whether_visible(user_id: int, viewers: list[int]) -> None:
+    """Each of `viewers` told the user's presence, or that it is hidden from them now."""
+    allowed = presence_viewers(user_id, viewers)  # may_see_presence for all of them at once
+    visible = tuple(viewer for viewer in viewers if viewer in allowed)
+    hidden = tuple(viewer for viewer in viewers if viewer not in visible)
+    queue_event(PresenceChanged(user_id, presence.is_online(user_id), visible, hidden))
 
 
 @atomic()

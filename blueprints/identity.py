@@ -29,7 +29,7 @@ from flask import Response, after_this_request, current_app, request, session
 from flask_login import current_user, encode_cookie, login_user, logout_user
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import TokenHolder, live_credential, live_token, live_token_by_id, live_token_holder
+from actions.accounts import TokenHolder, live_credential, live_token, live_token_holder
 from actions.errors import Unauthorized
 from actions.security_log import record_security_event
 from actions.sessions import (
@@ -46,7 +46,7 @@ from extensions import login_manager
 from models import User
 from models.login_session import LoginSession
 from models.time import utcnow
-from realtime import session_room, token_room
+from realtime import credential_room
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Principal:
     @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
-        return _credential_room(self.method, self.credential)
+        return credential_room(self.method, self.credential)
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,7 @@ class SocketOpener:
     @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
-        return _credential_room(self.method, self.credential)
-
-
-def _credential_room(method: str, credential: str | int | None) -> str | None:
-    if credential is None:  # no credential of its own: nothing to join
-        return None
-    return token_room(credential) if method == "token" else session_room(credential)
+        return credential_room(self.method, self.credential)
 
 
 # -- the session cookie --------------------------------------------------------------------------
@@ -278,8 +272,3 @@ def token_principal(token: object) -> Principal | None:
     return Principal(record.user, "token", record.id, record.expires_at) if record is not None else None
 
 
-def token_principal_by_id(token_id: int) -> Principal | None:
-    """The same principal, read again at each event or gateway command: None once the token is
-    revoked or expired or its user deactivated (the connection is then cut)."""
-    record = live_token_by_id(token_id)
-    return Principal(record.user, "token", record.id, record.expires_at) if record is not None else None

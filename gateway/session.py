@@ -20,7 +20,7 @@ from simple_websocket import ConnectionClosed
 
 from actions.errors import ActionError, Unauthorized
 from blueprints.faults import fault_answer
-from blueprints.identity import token_principal_by_id
+from blueprints.identity import opened_with
 from events.admission import sending
 from events.unit_of_work import HeldEvents, atomic
 from extensions import db
@@ -131,7 +131,7 @@ def _caller(connection: Connection):
     """The connection's user, checked again at every command (as a socket's principal is)."""
     if connection.user_id is None:
         raise Unauthorized("not_logged_in", "Log in first (command 1, with your token).")
-    principal = token_principal_by_id(connection.token_id)
+    principal = opened_with("token", connection.token_id, connection.user_id)
     if principal is None:
         raise Unauthorized("unauthorized", "This token was revoked or expired, or the account deactivated.")
     return principal.user

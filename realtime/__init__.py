@@ -31,8 +31,11 @@ def session_room(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-def credential_room(method: str, credential: object) -> str:
-    """The room of the sockets opened with one credential: a login session's (`"session"`) or a token's."""
+def credential_room(method: str, credential: object) -> str | None:
+    """The room of the sockets opened with one credential: a login session's (`"session"`) or a
+    token's; None without a credential of its own (nothing to join)."""
+    if credential is None:
+        return None
     return session_room(str(credential)) if method == "session" else token_room(int(credential))
 
 
