@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, select
 
 from actions.access import (
     access_conversation,
@@ -32,9 +32,12 @@ from events.facts import (
 from extensions import db
 from models import Conversation, Membership, Message, User
 from models.conversation import MEMBER_ROLES, VISIBILITIES
-from models.database import LIKE_ESCAPE, contains_pattern
+from models.database import LIKE_ESCAPE, begin_writing, contains_pattern
 
 PREVIEW_MESSAGES = 20  # shown of a public group before joining
+_conversations = Conversation.__table__
+LOCK_GROUP = (select(_conversations.c.id).where(_conversations.c.id == bindparam("conversation_id"))
+              .with_for_update())
 
 
 @atomic()
@@ -218,6 +221,11 @@ def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
 
 
 def owner_count(conversation_id: int) -> int:
+    """The group's owners, counted under its row's lock (SQLite: the write lock), held until COMMIT: every
+    decision on who owns a group counts them, so two such decisions at once (two people joining an empty
+    group, its two owners leaving) are made one after the other, each seeing the other's outcome."""
+    begin_writing(db.session.connection())
+    db.session.execute(LOCK_GROUP, {"conversation_id": conversation_id})
     return db.session.execute(
         db.select(func.count(Membership.id)).where(Membership.conversation_id == conversation_id,
                                                    Membership.role == "owner")

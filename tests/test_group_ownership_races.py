@@ -1,0 +1,103 @@
+"""Decisions on who owns a group, made at once by two requests, on SQLite and on PostgreSQL: each is
+made after the other's commit (actions.groups.owner_count counts under the group's row lock), so an
+empty group gets one owner, not two, and two owners leaving at once leave it with one.
+
+Each request runs in its own thread, app context and database connection. Every statement that counts
+a group's owners waits at a barrier for the other request's count: two counts made side by side (the
+race) both pass it; counts made one after the other leave the first waiting alone until the barrier's
+timeout, after which it goes on and commits."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event
+
+from actions.groups import join_group, leave_group, set_member_role
+from extensions import db
+from models import Membership, User
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import make_group, make_user
+
+BARRIER_SECONDS = 2  # how long a count waits for the other's: the race needs far less
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def side_by_side(app, *requests) -> list[BaseException]:
+    """Run each request (a function of no arguments) in its own thread; their owner counts meet at a
+    barrier if they can. Returns what they raised."""
+    barrier = threading.Barrier(len(requests), timeout=BARRIER_SECONDS)
+    counts_met = []
+
+    def after_execute(_connection, _cursor, statement, *_):
+        if "count(memberships.id)" in statement and threading.current_thread() is not threading.main_thread():
+            try:
+                barrier.wait()
+                counts_met.append(True)
+            except threading.BrokenBarrierError:
+                pass
+
+    failures: list[BaseException] = []
+
+    def run(request):
+        with app.app_context():
+            try:
+                request()
+            except BaseException as error:  # noqa: BLE001 (reported to the test)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        threads = [threading.Thread(target=run, args=(request,)) for request in requests]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_execute)
+    assert not counts_met, "two owner counts were made side by side"
+    return failures
+
+
+def roles(group_id: int) -> dict[str, str]:
+    db.session.expire_all()
+    return {membership.user.username: membership.role for membership in db.session.execute(
+        db.select(Membership).where(Membership.conversation_id == group_id)).scalars()}
+
+
+def as_user(user_id: int):
+    return db.session.get(User, user_id)
+
+
+def test_two_people_joining_an_empty_group_at_once_make_one_owner(app):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    group = make_group(alice, "Open", visibility="public")
+    leave_group(alice, group.id)
+    group_id, bob_id, carol_id = group.id, bob.id, carol.id
+
+    failures = side_by_side(app, lambda: join_group(as_user(bob_id), group_id),
+                            lambda: join_group(as_user(carol_id), group_id))
+
+    assert failures == []
+    assert sorted(roles(group_id).values()) == ["member", "owner"]
+
+
+def test_two_owners_leaving_at_once_pass_the_group_on(app):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    group = make_group(alice, "Team", members=[bob, carol])
+    set_member_role(alice, group.id, bob.id, "owner")
+    group_id, alice_id, bob_id = group.id, alice.id, bob.id
+
+    failures = side_by_side(app, lambda: leave_group(as_user(alice_id), group_id),
+                            lambda: leave_group(as_user(bob_id), group_id))
+
+    assert failures == []
+    assert roles(group_id) == {"carol": "owner"}
