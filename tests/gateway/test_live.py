@@ -127,6 +127,19 @@ def test_a_resend_with_the_same_hasBeenSentId_is_stored_once(server, gateway, co
     assert [e["message"]["body"] for e in bob_socket.received["message:new"]] == ["once", "sentinel"]
 
 
+def test_ids_are_read_as_protocol_md_reads_integers(server, gateway):
+    """docs/gateway.md: a string id may carry a leading + and spaces around its digits."""
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(alice, (bob,), "public")
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {**text(None, "signed", alice, "s1"), "chatId": f"+{group_id}"})
+    client.send(SEND, {**text(None, "spaced", alice, "s2"), "chatId": f" {group_id} "})
+    client.send(SEND, {"contentType": 0, "content": "to bob", "toUserId": f" +{bob.id}", "hasBeenSentId": "s3"})
+    assert client.response(MESSAGE, hasBeenSentId="s1")["chatId"] == str(group_id)
+    assert client.response(MESSAGE, hasBeenSentId="s2")["chatId"] == str(group_id)
+    assert client.response(MESSAGE, hasBeenSentId="s3")["toUserId"] == str(bob.id)
+
+
 def test_toUserId_without_chatId_is_the_private_chat(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     bob_socket = connect(bob, CHAT_EVENTS)
