@@ -1,7 +1,7 @@
 """A client that drops in the middle of an upload through the server (POST
 /api/conversations/<id>/files, streamed to storage as it arrives, blueprints/files/multipart.py):
 nothing half-written stays usable. No attachment row, no object under a key, no temporary file
-left behind, no fault in the log; the same user's next upload works."""
+left behind, a client error in the log and no fault; the same user's next upload works."""
 from __future__ import annotations
 
 import socket
@@ -12,12 +12,14 @@ import requests
 
 from tests.faults.conftest import database_rows, server_faults, storage_root
 from tests.files.samples import PDF_BYTES
-from tests.servers import ChatUser, wait_for
+from tests.servers import ChatUser, LiveServer, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 FILE_BYTES = 4 * 1024 * 1024  # several of the reader's 64 KiB chunks reach storage before the cut
 BOUNDARY = "cut-off-boundary"
+# The request log's line of an upload through the server (ops.logs: method, route template, status).
+UPLOAD_LINE = "POST /api/conversations/<id:conversation_id>/files "
 
 
 def multipart_body(data: bytes) -> bytes:
@@ -46,6 +48,13 @@ def send_half_and_drop(server_port: int, user: ChatUser, conversation_id: int, b
     return answer
 
 
+def uploads_answered(server: LiveServer) -> list[str]:
+    """The server's request log lines of uploads through it. Each is written once the server is done
+    with the request (ops.logs, in after_request): a failed upload's temporary file is removed and its
+    unit of work rolled back by then."""
+    return [line for line in server.log_text().splitlines() if UPLOAD_LINE in line]
+
+
 def leftovers(root) -> list[str]:
     """Temporary files of uploads in progress (storage/local.py writes beside the key, then renames)."""
     return [str(path) for path in root.rglob(".upload-*")]
@@ -57,15 +66,23 @@ def test_an_upload_cut_off_halfway_leaves_nothing_usable(fault_server, how):
     group = alice.api("POST", "/groups", json={"name": "Uploads", "member_ids": [bob.id]}).json()["conversation"]
     data = PDF_BYTES + b"%" * (FILE_BYTES - len(PDF_BYTES))
     faults_before = len(server_faults(fault_server))
+    answered_before = len(uploads_answered(fault_server))
 
     answer = send_half_and_drop(fault_server.port, alice, group["id"], multipart_body(data), how)
     if answer:  # the server saw the body end early: a client error, never a 5xx
         assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
+    # After a reset the client has gone before the server has read what it was sent (it may not have
+    # begun storing yet): checking now would pass before any temporary file exists, or find one still
+    # being written. The server's log line for the cut upload says it has finished with it.
+    (logged,) = wait_for(lambda: uploads_answered(fault_server)[answered_before:], timeout=20,
+                         what="the server done with the cut upload")
+    assert f"{UPLOAD_LINE}4" in logged, logged  # the body ended early: a client error, never a 5xx
     root = storage_root(fault_server)
-    wait_for(lambda: not leftovers(root), timeout=20, what="the cut upload's temporary file removed")
+    assert leftovers(root) == []
 
     assert database_rows(fault_server, "SELECT id FROM attachments WHERE conversation_id = ?", group["id"]) == []
-    assert not (root / "files" / str(group["id"])).exists() or not any((root / "files" / str(group["id"])).iterdir())
+    folder = root / "files" / str(group["id"])
+    assert not folder.exists() or [path.name for path in folder.iterdir()] == []  # names what is there, if any
     listing = requests.get(f"{fault_server.url}/api/conversations/{group['id']}/messages", headers=alice.headers,
                            timeout=10).json()["messages"]
     assert listing == []
@@ -78,7 +95,7 @@ def test_an_upload_cut_off_halfway_leaves_nothing_usable(fault_server, how):
     ((key, size),) = database_rows(fault_server, "SELECT storage_key, size FROM attachments WHERE conversation_id = ?",
                                    group["id"])
     assert size == len(data) and (root / key).read_bytes() == data
-    assert [path.name for path in (root / "files" / str(group["id"])).iterdir()] == [key.rsplit("/", 1)[1]]
+    assert [path.name for path in folder.iterdir()] == [key.rsplit("/", 1)[1]]
     sent = alice.api("POST", f"/conversations/{group['id']}/messages",
                      json={"body": "the whole file", "attachment_id": attachment["id"]})
     assert sent.status_code == 201, sent.text
