@@ -24,7 +24,6 @@ from actions.rate_limits import count_attempt
 from actions.two_factor import acts_as_operator
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
 from events import atomic, on_commit, outside_the_database
-from events.admission import UnitsBusy
 from extensions import db
 from jobs import enqueue_on_commit, job
 from models import Attachment, User
@@ -116,18 +115,16 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
     reader = MeteredReader(stream, limit)
     uploader_id = uploader.id
     try:
-        with outside_the_database():  # the body comes at the client's pace
+        # The body comes at the client's pace. The object stays only if the unit commits with its row.
+        with outside_the_database() as written:
             head = reader.peek(SNIFF_BYTES)
             if not head:
                 raise InvalidInput("empty_file", "The file is empty.")
             content_type = _check_allowed(sniff(head, declared_type))
+            written.undo_with(lambda: storage.delete(key))
             storage.save(key, reader, content_type)
     except TooLarge:
-        storage.delete(key)
         raise (quota_error() if limit < largest else too_large_error()) from None
-    except UnitsBusy:  # stored, but no place to record it in: not kept
-        storage.delete(key)
-        raise
     attachment = Attachment(uploader_id=uploader_id, conversation_id=conversation_id, storage_key=key,
                             filename=filename, content_type=content_type, size=reader.size,
                             sha256=reader.sha256, status="ready")

@@ -28,8 +28,8 @@ from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
 from actions.validation import check_choice, check_int, check_string, check_time_zone
 from events import atomic, on_commit, outside_the_database, queue_event
-from events.admission import UnitsBusy
 from events.facts import ConversationUpdated, ProfileChanged
+from events.unit_of_work import WrittenOutside
 from extensions import db
 from models import Conversation, Membership, User
 from offload import run_off_loop
@@ -196,15 +196,8 @@ def _store_picture(area: str, stream: BinaryIO, declared_type: str | None, crop:
     """Read, decode and store an uploaded picture holding no database connection and no place at the
     gate (its body comes at the client's pace: a few slow uploads would otherwise keep every other
     request from the database, as actions.files.upload_attachment's); the base key of its sizes."""
-    base_key = None
-    try:
-        with outside_the_database():
-            base_key = _store_images(area, _read_image(stream, declared_type), crop)
-    except UnitsBusy:  # stored, but no place to record it in: not kept
-        if base_key is not None:
-            _delete_images(get_storage(), base_key)
-        raise
-    return base_key
+    with outside_the_database() as written:  # its objects stay only if the unit commits with the row
+        return _store_images(area, _read_image(stream, declared_type), crop, written)
 
 
 def _read_image(stream: BinaryIO, declared_type: str | None) -> bytes:
@@ -234,8 +227,9 @@ def _read_at_most(stream: BinaryIO, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _store_images(area: str, data: bytes, crop: Crop | None) -> str:
-    """Decode, crop and resize on the pool of native threads; store every size; the base key."""
+def _store_images(area: str, data: bytes, crop: Crop | None, written: WrittenOutside) -> str:
+    """Decode, crop and resize on the pool of native threads; store every size, each taken back with
+    the unit if it does not commit (`written`); the base key."""
     config = current_app.config
     try:
         images = run_off_loop(make_avatar_images, data, crop, config["THUMBNAIL_MAX_PIXELS"],
@@ -244,6 +238,7 @@ def _store_images(area: str, data: bytes, crop: Crop | None) -> str:
         raise ActionError(refused.code, refused.message, status=422) from None
     storage = get_storage()
     base_key = f"{area}/{secrets.token_urlsafe(18)}"
+    written.undo_with(lambda: _delete_images(storage, base_key))
     for size, image in images.items():
         storage.save(avatar_object_key(base_key, size), BytesIO(image), "image/jpeg")
     return base_key

@@ -18,6 +18,7 @@ and an HTTP response go out before anyone else hears of the change.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
@@ -34,10 +35,12 @@ from models.database import begin_snapshot
 DEPTH = "switchboard.unit_depth"
 PENDING = "switchboard.pending_events"
 CALLBACKS = "switchboard.on_commit"
+ROLLBACKS = "switchboard.on_rollback"
 PREPARED = "switchboard.prepared_events"
 SAVEPOINTS = "switchboard.savepoint_marks"
 KEPT = "switchboard.kept_rows"
 WRITTEN = "switchboard.rows_written"
+log = logging.getLogger(__name__)
 
 
 def queue_event(fact: Fact) -> None:
@@ -48,6 +51,12 @@ def queue_event(fact: Fact) -> None:
 def on_commit(callback: Callable[[], object]) -> None:
     """Run `callback` once the current transaction commits (e.g. enqueue a job)."""
     db.session.info.setdefault(CALLBACKS, []).append(callback)
+
+
+def on_rollback(callback: Callable[[], object]) -> None:
+    """Run `callback` if the current transaction rolls back (a savepoint's: if that savepoint does),
+    never if it commits: the undoing of what was written outside the database (outside_the_database)."""
+    db.session.info.setdefault(ROLLBACKS, []).append(callback)
 
 
 def keep_until_commit(row: object) -> None:
@@ -104,7 +113,7 @@ def atomic() -> Iterator[None]:
         yield
         session.commit()
     except BaseException:
-        session.rollback()
+        _roll_back(session)
         raise
     finally:
         session.info[DEPTH] = 0
@@ -124,10 +133,18 @@ def finish_unit(commit: bool) -> None:
         if commit:
             session.commit()
         else:
-            session.rollback()
+            _roll_back(session)
     finally:
         session.info[DEPTH] = 0
         leave_unit()
+
+
+def _roll_back(session: Session) -> None:
+    """End the unit rolled back. What was written outside the database is taken back by the rollback's
+    hook (`_discard`), or here when the unit had no transaction open to roll back (its last work was
+    outside the database)."""
+    session.rollback()
+    _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
 
 
 def in_unit() -> bool:
@@ -136,26 +153,57 @@ def in_unit() -> bool:
     return registry.has() and bool(registry().info.get(DEPTH))
 
 
+class WrittenOutside:
+    """What a unit wrote outside the database (a file's bytes in storage), and how to take it back."""
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], object]] = []
+
+    def undo_with(self, callback: Callable[[], object]) -> None:
+        self._undo.append(callback)
+
+    def take_back(self) -> None:
+        for callback in self._undo:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001  (the unit's own failure is the one to raise: this is logged)
+                log.exception("could not take back what a failed unit wrote outside the database")
+
+    def __bool__(self) -> bool:
+        return bool(self._undo)
+
+
 @contextlib.contextmanager
-def outside_the_database() -> Iterator[None]:
+def outside_the_database() -> Iterator[WrittenOutside]:
     """Wait on a client (an upload's body, at the client's pace) holding neither a connection nor a
     place at the gate (events.admission): a few slow uploads would otherwise keep every other
     request of the process from the database. The unit's transaction so far ends, rolled back: only
     reads and bookkeeping may precede this (a token's last use, noted again at its next use), so
     that a request refused later still changes nothing; a fact or callback already queued is a
     RuntimeError (a real change would be lost). Afterwards the unit goes on in a new transaction,
-    its place at the gate taken again (in line: UnitsBusy past the bound)."""
+    its place at the gate taken again (in line: UnitsBusy past the bound).
+
+    What the block writes meanwhile and names with `undo_with` (an object stored) is kept only if the
+    unit commits: it is taken back at once if the block fails or the unit cannot go on (UnitsBusy, the
+    worker stopping while in line), and when the unit rolls back later (a refusal, a failed COMMIT)."""
     session = db.session()
     if not session.info.get(DEPTH) or session.in_nested_transaction():
         raise RuntimeError("outside_the_database() needs a unit of work, outside any savepoint")
-    if session.info.get(PENDING) or session.info.get(CALLBACKS):
+    if session.info.get(PENDING) or session.info.get(CALLBACKS) or session.info.get(ROLLBACKS):
         raise RuntimeError("outside_the_database() after an event was queued: the change would be lost")
     session.rollback()
     leave_unit()
+    written = WrittenOutside()
     try:
-        yield
-    finally:
-        enter_unit()
+        try:
+            yield written
+        finally:
+            enter_unit()
+    except BaseException:
+        written.take_back()
+        raise
+    if written:
+        on_rollback(written.take_back)
 
 
 @contextlib.contextmanager
@@ -281,6 +329,7 @@ def _release(session: Session) -> None:
         return
     batch = session.info.pop(PREPARED, None)
     callbacks = session.info.pop(CALLBACKS, None) or []
+    session.info.pop(ROLLBACKS, None)
     session.info.pop(SAVEPOINTS, None)
     session.info.pop(KEPT, None)
     session.info.pop(WRITTEN, None)
@@ -298,7 +347,7 @@ def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested:
         session.info.setdefault(SAVEPOINTS, {})[id(transaction)] = (
             len(session.info.get(PENDING, ())), len(session.info.get(CALLBACKS, ())),
-            len(session.info.get(WRITTEN, ())))
+            len(session.info.get(WRITTEN, ())), len(session.info.get(ROLLBACKS, ())))
 
 
 def _discard(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -310,6 +359,9 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
             written = session.info.setdefault(WRITTEN, [])
             _expunge(session, written[mark[2]:])
             del written[mark[2]:]
+            rollbacks = session.info.setdefault(ROLLBACKS, [])
+            undone, rollbacks[mark[3]:] = rollbacks[mark[3]:], []
+            _run_rollbacks(undone)
         return
     if previous_transaction.parent is None:
         batch = session.info.pop(PREPARED, None)
@@ -318,6 +370,15 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
         _expunge(session, session.info.pop(WRITTEN, ()))
         for key in (PENDING, CALLBACKS, SAVEPOINTS, KEPT):
             session.info.pop(key, None)
+        _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
+
+
+def _run_rollbacks(callbacks: list[Callable[[], object]]) -> None:
+    for callback in reversed(callbacks):  # the latest first, as undoing goes
+        try:
+            callback()
+        except Exception:  # noqa: BLE001  (a rollback hook must not raise: the unit's own error is the one)
+            log.exception("an on_rollback callback failed")
 
 
 def _expunge(session: Session, rows) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from actions.errors import ActionError
+from actions.profiles import set_avatar
+from events import atomic
 from events import facts as f
 from extensions import db
 from storage import get_storage
@@ -168,6 +172,19 @@ def test_replacing_or_removing_a_picture_deletes_the_old_images(client, alice):
     user = client.delete("/api/me/avatar", headers=bearer(alice)).get_json()["user"]
     assert not user["has_avatar"] and "?v=i" in user["avatar_url"]
     assert all(storage.head(avatar_object_key(second, size)) is None for size in AVATAR_SIZES)
+
+
+def test_a_picture_stored_for_a_unit_that_does_not_commit_is_deleted(app, alice):
+    """Its three sizes stay only with the row that names them: a request refused after the picture was
+    stored (here by hand; a failed COMMIT does the same) leaves nothing in storage."""
+    root = Path(app.config["STORAGE_LOCAL_PATH"])
+    with pytest.raises(ActionError), atomic():
+        set_avatar(alice, io.BytesIO(image_bytes(64, 64)), None, None)
+        assert len([path for path in root.rglob("*") if path.is_file()]) == len(AVATAR_SIZES)
+        raise ActionError("later", "refused after the picture was stored")
+    assert [path for path in root.rglob("*") if path.is_file()] == []
+    db.session.refresh(alice)
+    assert alice.avatar_key is None
 
 
 def test_pictures_are_served_to_signed_in_users_only(client, alice, bob):

@@ -10,7 +10,15 @@ from actions.errors import Conflict, NotFound
 from actions.groups import add_member, create_group
 from actions.messages import send_message
 from events.facts import ConversationJoined, ConversationRead, MessageCreated
-from events.unit_of_work import HeldEvents, atomic, in_unit, outside_the_database, pending_events, savepoint
+from events.unit_of_work import (
+    HeldEvents,
+    atomic,
+    in_unit,
+    on_rollback,
+    outside_the_database,
+    pending_events,
+    savepoint,
+)
 from events.unreleased import UnreleasedRevisions
 from extensions import db
 from models import Conversation, Message
@@ -90,6 +98,39 @@ def test_outside_the_database_drops_bookkeeping_and_refuses_after_an_event(alice
             pass
     with pytest.raises(RuntimeError, match="needs a unit of work"), outside_the_database():
         pass
+
+
+def test_what_is_written_outside_the_database_is_taken_back_unless_the_unit_commits(alice, group, monkeypatch):
+    taken_back = []
+
+    def write_outside(name: str) -> None:
+        with outside_the_database() as written:
+            written.undo_with(lambda: taken_back.append(name))
+
+    with atomic():
+        write_outside("committed")
+    with pytest.raises(NotFound), atomic():
+        write_outside("refused later")
+        raise NotFound("nothing", "the unit fails after the write")
+    with atomic():
+        with pytest.raises(NotFound), savepoint():
+            on_rollback(lambda: taken_back.append("its savepoint rolled back"))
+            raise NotFound("nothing", "this part alone is undone")
+        with savepoint():
+            on_rollback(lambda: taken_back.append("its savepoint released, then the unit committed"))
+
+    def failing_commit(*args, **kwargs):
+        raise RuntimeError("the database went away at COMMIT")
+
+    with pytest.raises(RuntimeError), atomic():
+        write_outside("its COMMIT failed")
+        send_message(alice, group.id, "a write to commit")
+        monkeypatch.setattr(db.session.get_bind().dialect, "do_commit", failing_commit)
+    monkeypatch.undo()
+    with pytest.raises(ValueError), atomic(), outside_the_database() as written:
+        written.undo_with(lambda: taken_back.append("the block failed"))
+        raise ValueError("the body was cut off")
+    assert taken_back == ["refused later", "its savepoint rolled back", "its COMMIT failed", "the block failed"]
 
 
 def test_a_savepoint_on_sqlite_holds_the_write_lock_so_its_reads_cannot_go_stale(app, alice, bob):

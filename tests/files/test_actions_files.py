@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import current_app
+from gevent import GreenletExit
 
 from actions.errors import ActionError
 from actions.files import (
@@ -20,6 +21,7 @@ from actions.files import (
 )
 from actions.messages import delete_message, send_message
 from actions.moderation import hide_message, unhide_message
+from events import atomic, unit_of_work
 from extensions import db
 from jobs import job_queue
 from models import Attachment
@@ -105,6 +107,32 @@ def test_upload_refuses_files_over_the_limit_while_streaming(app, alice, group):
     assert (refused.value.code, refused.value.status) == ("file_too_large", 413)
     assert db.session.execute(db.select(Attachment)).first() is None
     assert not any(path.is_file() for path in get_storage().root.rglob("*"))
+
+
+def test_a_file_stored_for_a_unit_that_does_not_commit_is_deleted(alice, group, monkeypatch):
+    """Its object stays only with its row: a request that fails after the upload (a later refusal, a
+    failed COMMIT) or that cannot get back to the database once the body is stored leaves no object."""
+    with pytest.raises(ActionError), atomic():
+        upload_attachment(alice, group.id, "doc.pdf", None, io.BytesIO(PDF_BYTES))
+        assert len(stored_keys()) == 1
+        raise ActionError("later", "refused after the upload")
+    assert stored_keys() == []
+
+    entered = []
+
+    def stopped_in_line():  # the worker stopping while the upload waits for its place at the gate
+        entered.append(True)
+        if len(entered) == 2:
+            raise GreenletExit
+        return real_enter_unit()
+
+    real_enter_unit = unit_of_work.enter_unit
+    monkeypatch.setattr(unit_of_work, "enter_unit", stopped_in_line)
+    with pytest.raises(GreenletExit):
+        upload_attachment(alice, group.id, "doc.pdf", None, io.BytesIO(PDF_BYTES))
+    monkeypatch.undo()
+    assert len(entered) == 2 and stored_keys() == []
+    assert db.session.execute(db.select(Attachment)).first() is None
 
 
 def test_send_with_attachment_sets_kind_and_payload(alice, bob, group):
