@@ -143,8 +143,10 @@ def _roll_back(session: Session) -> None:
     """End the unit rolled back. What was written outside the database is taken back by the rollback's
     hook (`_discard`), or here when the unit had no transaction open to roll back (its last work was
     outside the database)."""
-    session.rollback()
-    _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
+    try:
+        session.rollback()
+    finally:
+        _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
 
 
 def in_unit() -> bool:
