@@ -78,3 +78,60 @@ def test_a_preview_with_a_caption_comes_before_files_are_sent(chat_page, api_use
     expect(bob.messages).to_have_count(3)
     assert stored_bodies(alice_account, group) == ["after cancelling", "look at **this**", "line one\nline two"]
     assert_nothing_went_wrong(alice, bob)
+
+
+# A file of `size` bytes, made in the page, put on the file input as the browser's picker would (`change`),
+# or carried by a paste into the composer; `small` adds a small one beside it.
+OFFER_FILE = """([how, size, small]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(size)], "holiday video.mp4", {type: "video/mp4"}));
+  if (small) transfer.items.add(new File(["%PDF-1.4 notes"], "notes.pdf", {type: "application/pdf"}));
+  if (how === "choose") {
+    const input = document.getElementById("file-input");
+    input.files = transfer.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  } else {
+    document.getElementById("composer-input").dispatchEvent(
+      new ClipboardEvent("paste", {bubbles: true, cancelable: true, clipboardData: transfer}));
+  }
+}"""
+
+
+def test_a_file_over_the_size_limit_is_refused_at_once_before_any_upload(chat_page, api_user):
+    """The page knows the server's limit (UPLOAD_MAX_BYTES, 25 MiB by default, on #file-input) and refuses a
+    larger file as it is chosen, dropped or pasted: no upload starts, the toast says the limit readably."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    limit = int(alice.page.locator("#file-input").get_attribute("data-max-bytes"))
+    assert limit == 25 * 1024 * 1024  # config.py's default, which the live server runs with
+    uploads = []
+    alice.page.on("request", lambda request: "/files" in request.url and uploads.append(request.url))
+    toasts = alice.page.locator("#toast-region .toast")
+
+    # Chosen with a small file: the large one is refused, the small one is previewed and goes.
+    alice.page.evaluate(OFFER_FILE, ["choose", limit + 1, True])
+    expect(toasts).to_have_text(["holiday video.mp4 is too large to send: files can be at most 25 MB."])
+    expect(alice.page.locator("#file-preview-list .file-preview-name")).to_have_text(["notes.pdf"])
+    alice.send_chosen_files()
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["notes.pdf"])
+    assert len(uploads) == 1  # the small file's
+
+    # Pasted alone: refused, nothing to preview; a file of exactly the limit is not refused.
+    alice.page.evaluate(OFFER_FILE, ["paste", limit + 1, False])
+    expect(toasts).to_have_count(2)
+    expect(alice.page.locator("#file-preview-dialog")).to_be_hidden()
+    alice.page.evaluate(OFFER_FILE, ["paste", limit, False])
+    expect(alice.page.locator("#file-preview-list .file-preview-name")).to_have_text(["holiday video.mp4"])
+    alice.page.click("#file-preview-cancel")
+    assert len(uploads) == 1
+    assert stored_bodies(alice_account, group) == [""]
+
+    # On a Chinese page, in Chinese, with the same readable size.
+    chinese = chat_page()
+    chinese.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    chinese.log_in(alice_account.username)
+    chinese.open(group)
+    chinese.page.evaluate(OFFER_FILE, ["choose", limit + 1, False])
+    expect(chinese.page.locator("#toast-region .toast")).to_have_text(
+        ["holiday video.mp4 太大，无法发送：文件最大为 25 MB。"])
+    expect(chinese.page.locator("#file-preview-dialog")).to_be_hidden()
+    assert_nothing_went_wrong(alice, bob, chinese)

@@ -1,10 +1,11 @@
 // The message box: Enter sends, Shift+Enter inserts a newline; it grows with its text.
-// Files come from the attach button, from a drop on the conversation, or from a paste.
+// Files come from the attach button, from a drop on the conversation, or from a paste; one larger
+// than the server's limit (UPLOAD_MAX_BYTES, on #file-input) is refused at once, before any upload.
 // Each conversation keeps its own draft (drafts.js); near the server's length limit a counter
 // shows what is left, and a message over it is not sent (the text stays).
 
-import { filesFrom } from "../attachments.js";
-import { $, el, sendOnEnter } from "./dom.js";
+import { filesFrom, formatSize } from "../attachments.js";
+import { $, el, sendOnEnter, toast } from "./dom.js";
 import { t } from "../i18n.js";
 
 const MAX_HEIGHT_PX = 180;
@@ -25,6 +26,7 @@ export class Composer {
     this.drafts = drafts;
     this.conversationId = null;
     this.maxLength = Number(this.input.dataset.maxLength) || 4000;
+    this.maxFileBytes = Number(this.fileInput.dataset.maxBytes) || Infinity; // the server checks it too
     this.counter = el("span", { className: "composer-counter", attrs: { id: "composer-counter", "aria-live": "polite" } });
     this.counter.hidden = true;
     this.note = el("p", { className: "composer-error", attrs: { id: "composer-error", role: "alert" } });
@@ -45,14 +47,14 @@ export class Composer {
       const files = filesFrom(event.clipboardData);
       if (files.length) {
         event.preventDefault(); // a pasted screenshot is a file, not text
-        this.onFiles(files);
+        this.offer(files);
       }
     });
     $("#attach-button").addEventListener("click", () => this.fileInput.click());
     this.fileInput.addEventListener("change", () => {
       const files = Array.from(this.fileInput.files || []);
       this.fileInput.value = ""; // choosing the same file again fires change again
-      if (files.length) this.onFiles(files);
+      if (files.length) this.offer(files);
     });
     this.watchDrops($("#conversation-view"));
   }
@@ -81,7 +83,7 @@ export class Composer {
       const files = accepts(event) ? filesFrom(event.dataTransfer) : [];
       if (!files.length) return;
       event.preventDefault();
-      this.onFiles(files);
+      this.offer(files);
     });
     // A file dropped anywhere else would make the browser leave the chat to show the file.
     for (const type of ["dragover", "drop"]) {
@@ -91,6 +93,18 @@ export class Composer {
         event.dataTransfer.dropEffect = "none";
       });
     }
+  }
+
+  /** Files chosen, dropped or pasted go on to the preview, but for those the server would refuse for
+   * their size: each is named at once, with the limit, and never uploaded. */
+  offer(files) {
+    const fitting = files.filter((file) => file.size <= this.maxFileBytes);
+    for (const file of files) {
+      if (file.size <= this.maxFileBytes) continue;
+      toast(t("{name} is too large to send: files can be at most {limit}.",
+        { name: file.name || t("file"), limit: formatSize(this.maxFileBytes) }));
+    }
+    if (fitting.length) this.onFiles(fitting);
   }
 
   /** The composer now writes in `conversationId` (null: none open): its own draft comes back. */
