@@ -14,10 +14,11 @@ import { errorText, t } from "./i18n.js";
 export const DIRECT_UPLOAD_BYTES = 8 * 1024 * 1024;
 
 export class UploadError extends Error {
-  constructor(message, code, status) {
+  constructor(message, code, status, retryAfter = null) {
     super(message);
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter; // of a `rate_limited` refusal (UPLOADS_PER_HOUR)
   }
 }
 
@@ -52,7 +53,7 @@ function postForm(url, form, { headers = {}, onProgress, signal } = {}) {
 function failure({ status, body }, fallback) {
   const error = body?.error;
   return new UploadError(errorText(error?.code, error?.message) || fallback || t("The upload failed ({status}).", { status }),
-    error?.code, status);
+    error?.code, status, error?.retry_after);
 }
 
 /** Upload through the server: one multipart request, answered with the ready attachment. */

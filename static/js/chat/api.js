@@ -12,10 +12,12 @@ export function stayWhenSignedOut() {
 }
 
 export class ApiError extends Error {
-  constructor(message, code, status) {
+  /** `retryAfter`: the seconds a `rate_limited` refusal says to wait (toast() counts them down). */
+  constructor(message, code, status, retryAfter = null) {
     super(message);
     this.code = code;
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -49,7 +51,7 @@ export async function api(method, path, body) {
   if (!response.ok || !payload || payload.ok === false) {
     const error = payload?.error;
     throw new ApiError(errorText(error?.code, error?.message) || t("Request failed ({status}).", { status: response.status }),
-      error?.code, response.status);
+      error?.code, response.status, error?.retry_after);
   }
   return payload;
 }

@@ -13,13 +13,13 @@ import { $, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { GroupPanel } from "./group-panel.js";
 import { History } from "./history.js";
-import { errorText, t } from "../i18n.js";
+import { t } from "../i18n.js";
 import { Outbox } from "./outbox.js";
 import { OutboxStore } from "./outbox-store.js";
 import { guardLeaving } from "./leaving.js";
 import { ProfileCard } from "./profile-card.js";
 import { ReportDialog } from "./report.js";
-import { Sender } from "./sender.js";
+import { Sender, refusal } from "./sender.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationStore } from "./store.js";
 import { Sync } from "./sync.js";
@@ -169,11 +169,11 @@ export class ChatApp {
   async start() {
     await this.outbox.restore(); // what an earlier page left unsent goes out once connected
     this.connection.start();
-    this.contacts.load().catch((error) => toast(error.message));
+    this.contacts.load().catch((error) => toast(error));
     try {
       await this.refreshConversations();
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
     const wanted = Number((window.location.hash.match(/^#c(\d+)$/) || [])[1]);
     if (wanted && this.store.get(wanted)) this.open(wanted);
@@ -443,7 +443,7 @@ export class ChatApp {
       this.presence.query(this.directPeerIds()); // changes while we were away were not told
       if (this.openId) this.receipts.load(this.openId); // receipts missed while away
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
     await this.sync.all();
     if (!this.connection.connected) return;
@@ -481,7 +481,7 @@ export class ChatApp {
       const ack = await this.ask("message:delete", { message_id: message.id });
       this.receive(ack.message.conversation_id, [ack.message], "ack");
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 
@@ -494,7 +494,7 @@ export class ChatApp {
     } catch {
       throw new Error(t("The server did not answer; try again."));
     }
-    if (!ack?.ok) throw new Error(errorText(ack?.error?.code, ack?.error?.message) || t("That did not work."));
+    if (!ack?.ok) throw refusal(ack, t("That did not work."));
     return ack;
   }
 

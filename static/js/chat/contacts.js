@@ -167,7 +167,7 @@ export class Contacts {
       const { conversation } = await api("POST", "/direct", { user_id: contact.id });
       this.onChat(conversation);
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 
@@ -179,7 +179,7 @@ export class Contacts {
       this.render();
       if (verb === "accept") await this.load(); // the new contact with their presence
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 
@@ -189,7 +189,7 @@ export class Contacts {
       this.contacts.delete(contact.id);
       this.render();
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 
@@ -239,7 +239,7 @@ export class Contacts {
       this.blocked.delete(userId);
       this.onBlocksChanged();
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Building DOM without HTML strings: every piece of user text goes through textContent.
 
-import { dateTimeFormat } from "../i18n.js";
+import { dateTimeFormat, nt } from "../i18n.js";
 
 export function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
@@ -86,11 +86,47 @@ export function debounce(action, wait) {
   };
 }
 
-/** A short notice in the corner; errors stay a little longer. */
+/** A short notice in the corner; errors stay a little longer. `message` may be an error: a refusal for
+ *  going too fast (its `retryAfter`, from the server's `retry_after`) shows as the one wait toast. */
 export function toast(message, kind = "error") {
+  if (message instanceof Error) {
+    if (message.retryAfter > 0) {
+      waitToast(message.retryAfter);
+      return;
+    }
+    message = message.message;
+  }
   const region = document.getElementById("toast-region");
   const role = kind === "error" ? "alert" : "status";
   const note = el("div", { className: `toast ${kind}`, text: message, attrs: { role } });
   region.append(note);
   setTimeout(() => note.remove(), kind === "error" ? 8000 : 4000);
+}
+
+let waiting = null; // the rate limit's toast while it counts down: {note, until, timer}
+
+/** Rate limited (docs/protocol.md "Send rate"): however many actions were refused, one toast, its wait
+ *  that of the latest refusal, counting down the seconds and gone when they are. */
+function waitToast(seconds) {
+  if (!waiting) {
+    const note = el("div", { className: "toast error rate-limit", attrs: { role: "alert" } });
+    document.getElementById("toast-region").append(note);
+    waiting = { note, until: 0, timer: null };
+  }
+  waiting.until = Date.now() + seconds * 1000;
+  clearTimeout(waiting.timer);
+  countDown();
+}
+
+function countDown() {
+  const left = waiting.until - Date.now();
+  if (left <= 0) {
+    waiting.note.remove();
+    waiting = null;
+    return;
+  }
+  const count = Math.ceil(left / 1000);
+  waiting.note.textContent = nt("Too many at once: try again in {count} second.",
+    "Too many at once: try again in {count} seconds.", count);
+  waiting.timer = setTimeout(countDown, left - (count - 1) * 1000); // when the next whole second is reached
 }

@@ -31,7 +31,7 @@ export class ConversationHeader {
         // Members (this page included) get conversation:updated with the new picture.
         await uploadPicture(`/groups/${this.conversation.id}/avatar`, file);
       } catch (error) {
-        toast(error.message);
+        toast(error);
       }
     });
     const showPeer = () => {

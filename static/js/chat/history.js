@@ -141,7 +141,7 @@ export class History {
       return await api("GET", path);
     } catch (error) {
       thread.release();
-      toast(error.message);
+      toast(error);
       return null;
     } finally {
       thread.loading = false;

@@ -46,7 +46,7 @@ export class MessageDepth {
       const ack = await this.app.ask(mine ? "reaction:remove" : "reaction:add", { message_id: message.id, emoji });
       this.app.receive(ack.message.conversation_id, [ack.message], "ack");
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 

@@ -64,7 +64,7 @@ export class Notifier {
         muted: !isMuted(conversation) });
       this.mutedChanged(ack.conversation_id, ack.muted);
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 

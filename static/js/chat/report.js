@@ -58,7 +58,7 @@ export class ReportDialog {
       await this.block(sender);
       toast(t("{name} is blocked.", { name: displayName(sender) }), "info");
     } catch (error) {
-      toast(error.message);
+      toast(error);
     }
   }
 

@@ -101,7 +101,7 @@ export class MessageSearch {
     try {
       answer = await api("GET", "/search/messages?" + this.params(this.lastId).toString());
     } catch (error) {
-      toast(error.message);
+      toast(error);
       return;
     }
     if (query !== this.query) return; // a newer search started meanwhile

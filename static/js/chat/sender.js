@@ -13,6 +13,13 @@ const BUSY_RETRY_MS = 500;
 const RETRYABLE = new Set(["busy", "rate_limited", "unavailable", "storage_unavailable", "internal_error",
   "network_error", "cancelled"]);
 
+/** A socket ack's refusal as an error: the server's message in the page's language (else `fallback`),
+ *  its code and, for `rate_limited`, the seconds to wait (toast() counts them down). */
+export function refusal(ack, fallback) {
+  const error = new Error(errorText(ack?.error?.code, ack?.error?.message) || fallback);
+  return Object.assign(error, { code: ack?.error?.code, retryAfter: ack?.error?.retry_after ?? null });
+}
+
 /** Whether sending the same thing again may work (no code: the connection, not the server, failed). */
 export function retryable(code, status = 0) {
   return !code || RETRYABLE.has(code) || status >= 500;
@@ -53,15 +60,15 @@ export class Sender {
         }, BUSY_RETRY_MS);
         return;
       }
-      const code = ack?.error?.code;
-      const message = errorText(code, ack?.error?.message) || t("The message was not sent.");
+      const refused = refusal(ack, t("The message was not sent."));
+      const code = refused.code;
       if (this.outbox.get(entry.client_id) !== entry) return;
-      toast(message);
+      toast(refused);
       if (!retryable(code) && !entry.attachment_id) {
         this.outbox.settle(entry.client_id); // its text is not lost: back in the composer
-        this.onRefused(entry, message);
+        this.onRefused(entry, refused.message);
       } else {
-        this.outbox.fail(entry.client_id, message, retryable(code));
+        this.outbox.fail(entry.client_id, refused.message, retryable(code));
       }
       this.renderPending(entry.conversation_id);
     });
@@ -98,7 +105,7 @@ export class Sender {
       this.outbox.uploaded(entry, attachment.id);
       this.send(entry);
     } catch (error) {
-      if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error.message);
+      if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error);
       this.renderPending(id);
     }
   }

@@ -1,0 +1,61 @@
+"""Sending faster than the send rate (docs/protocol.md "Send rate"): however many sends were refused,
+the page shows one toast, saying how long to wait (the ack's `retry_after`) and counting it down, in
+the page's language; it goes when the wait is over."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, two_in_a_group
+from tests.servers import own_server, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ENGLISH = re.compile(r"^Too many at once: try again in (\d+) seconds?\.$")
+CHINESE = re.compile(r"^操作太频繁，请在 (\d+) 秒后重试。$")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """This module's pages use a server of their own with a send rate: two at once, then one every 10 s."""
+    yield from own_server(tmp_path_factory, "send-rate", jobs=False, env={"SEND_BURST": "2", "SEND_PER_MINUTE": "6"})
+
+
+def seconds_shown(toast, pattern: re.Pattern) -> int:
+    match = pattern.match(toast.text_content() or "")
+    assert match, toast.text_content()
+    return int(match.group(1))
+
+
+def test_refused_sends_show_one_toast_counting_down_the_wait(chat_page, api_user):
+    _, bob_account, group, alice, bob = two_in_a_group(chat_page, api_user)
+    for number in range(5):
+        alice.type_and_send(f"quick {number}")
+    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(3)
+    expect(bob.messages).to_have_count(2)
+
+    toasts = alice.page.locator("#toast-region .toast")
+    expect(toasts).to_have_count(1)  # not one per refused send
+    expect(toasts).to_have_text(ENGLISH)
+    first = seconds_shown(toasts, ENGLISH)
+    assert 1 <= first <= 10
+    if first > 1:
+        wait_for(lambda: seconds_shown(toasts, ENGLISH) < first, what="the countdown")
+    expect(toasts).to_have_count(0)  # the wait is over
+
+    # In Chinese, with the wait too.
+    bob.page.close()
+    chinese = chat_page()
+    chinese.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    chinese.log_in(bob_account.username)
+    chinese.open(group)
+    for number in range(3):
+        chinese.type_and_send(f"快 {number}")
+    expect(chinese.page.locator("#pending-list .message.failed")).to_have_count(1)
+    toasts = chinese.page.locator("#toast-region .toast")
+    expect(toasts).to_have_count(1)
+    expect(toasts).to_have_text(CHINESE)
+    assert 1 <= seconds_shown(toasts, CHINESE) <= 10
+    assert_nothing_went_wrong(alice, chinese)
