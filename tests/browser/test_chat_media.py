@@ -232,3 +232,30 @@ def test_a_large_file_goes_straight_to_storage_behind_a_progress_bar(chat_page, 
         expect(card.locator(".attachment-name")).to_have_text("big report.pdf")
         expect(card.locator(".attachment-size")).to_have_text("9.0 MB")
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_file_chosen_offline_is_uploaded_and_sent_when_the_connection_is_back(chat_page, api_user):
+    """As a text written offline is: no Retry to click; the bubble says it waits for the connection."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    uploads = []
+    alice.page.on("request", lambda request: "/files" in request.url and uploads.append(request.url))
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "offline notes.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+        {"name": "offline.png", "mimeType": "image/png", "buffer": png_bytes(40, 30)}])
+    alice.send_chosen_files("made on the train")
+    pending = alice.page.locator("#pending-list .message")
+    expect(pending).to_have_count(2)
+    expect(pending.locator(".message-pending-note")).to_have_text(["sent when the connection is back"] * 2)
+    expect(pending.get_by_role("button", name="Retry")).to_have_count(0)
+    assert uploads == []  # not tried while offline
+
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["offline notes.pdf", "offline.png"])
+    expect(bob.messages.first.locator(".message-body")).to_have_text("made on the train")
+    expect(pending).to_have_count(0)
+    assert [message["body"] for message in alice_account.api(
+        "GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]] == ["made on the train", ""]
+    assert_nothing_went_wrong(alice, bob)

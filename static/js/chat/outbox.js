@@ -27,7 +27,7 @@ export class Outbox {
 
   /** Anything that would be lost, or not sent, if the page closed now. */
   unsent() {
-    return [...this.entries.values()].some((entry) => entry.state === "pending" || entry.state === "uploading");
+    return [...this.entries.values()].some((entry) => ["pending", "uploading", "waiting"].includes(entry.state));
   }
 
   add(conversationId, body) {
@@ -36,7 +36,8 @@ export class Outbox {
       conversation_id: conversationId,
       body,
       created_at: new Date().toISOString(),
-      state: "pending", // "uploading" (its file), or "failed" (refused: not re-sent by itself)
+      state: "pending", // "uploading" (its file), "waiting" (its file, for the connection), or "failed"
+      // (refused: not re-sent by itself)
       error: null,
       sentOn: null, // the socket id of the last attempt: one attempt per connection
       attachment_id: null,
@@ -52,6 +53,23 @@ export class Outbox {
     const entry = this.add(conversationId, "");
     Object.assign(entry, { state: "uploading", file, fileName: file.name || "file", fileSize: file.size, progress: 0 });
     return entry;
+  }
+
+  /** Its file is being uploaded (again, from the start). */
+  uploading(entry) {
+    entry.state = "uploading";
+    entry.progress = 0;
+  }
+
+  /** Its file waits for the connection to come back before it is uploaded. */
+  wait(entry) {
+    entry.state = "waiting";
+    entry.progress = 0;
+  }
+
+  /** Files waiting for the connection, in the order they were chosen. */
+  waiting() {
+    return [...this.entries.values()].filter((entry) => entry.state === "waiting");
   }
 
   /** Its file is stored: the message itself is still to send. */

@@ -1,5 +1,6 @@
-// A message of ours not yet stored: "sending…", a file uploading (with a progress bar), or refused
-// (Retry only when sending it again may work: not for a file type the server does not accept).
+// A message of ours not yet stored: "sending…", a file uploading (with a progress bar) or waiting for the
+// connection, or refused (Retry only when sending it again may work: not for a file type the server does
+// not accept).
 
 import { formatSize } from "../attachments.js";
 import { el } from "./dom.js";
@@ -24,6 +25,7 @@ export function pendingElement(entry, me, callbacks) {
   const failed = entry.state === "failed";
   let note = t("sending…");
   if (entry.state === "uploading") note = t("uploading {percent}%", { percent: Math.round((entry.progress || 0) * 100) });
+  if (entry.state === "waiting") note = t("sent when the connection is back");
   const status = failed
     ? el("span", { className: "message-error", text: entry.error || t("Not sent.") })
     : el("span", { className: "message-pending-note", text: note });

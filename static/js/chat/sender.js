@@ -1,7 +1,9 @@
 // Sending: each message goes into the outbox, then over the socket; files are uploaded first.
-// Whatever is not acknowledged stays in the outbox and goes again after a reconnect. A refusal that
-// sending again cannot change (too long, not a member, a file type not accepted…) is not retried:
-// a text goes back to the composer (onRefused), a file's bubble offers only Discard.
+// Whatever is not acknowledged stays in the outbox and goes again after a reconnect; so does a file
+// chosen while offline, or whose upload the lost connection broke: it waits, then is uploaded and sent
+// (in this page only: a file not uploaded is not kept on disk, outbox.js). A refusal that sending again
+// cannot change (too long, not a member, a file type not accepted…) is not retried: a text goes back to
+// the composer (onRefused), a file's bubble offers only Discard.
 
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
@@ -32,6 +34,7 @@ export class Sender {
     this.connection = connection;
     this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
+    this.uploadingWaiting = false; // uploadWaiting() is under way
   }
 
   compose(conversationId, body, replyTo = null) {
@@ -74,10 +77,25 @@ export class Sender {
     });
   }
 
-  /** On a new connection: everything still pending goes again, with its first client_id. */
+  /** On a new connection: everything still pending goes again, with its first client_id; then the files
+   * that waited for it are uploaded, one after the other, in the order chosen. */
   flush() {
     if (!this.connection.connected) return;
     for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
+    this.uploadWaiting();
+  }
+
+  async uploadWaiting() {
+    if (this.uploadingWaiting) return; // one pass at a time: another connect finds this one under way
+    this.uploadingWaiting = true;
+    try {
+      for (const entry of this.outbox.waiting()) {
+        if (!this.connection.connected) break;
+        if (this.outbox.get(entry.client_id) === entry && entry.state === "waiting") await this.upload(entry);
+      }
+    } finally {
+      this.uploadingWaiting = false;
+    }
   }
 
   /** Each file becomes a message of its own, sent in the order chosen; `caption` is the first one's text. */
@@ -99,13 +117,20 @@ export class Sender {
         this.renderPending(id);
       });
     };
+    if (!this.connection.connected) { // offline: uploaded once the connection is back (flush)
+      this.outbox.wait(entry);
+      this.renderPending(id);
+      return;
+    }
+    this.outbox.uploading(entry);
     this.renderPending(id);
     try {
       const attachment = await uploadFile(id, entry.file, { onProgress });
       this.outbox.uploaded(entry, attachment.id);
       this.send(entry);
     } catch (error) {
-      if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error);
+      if (error.code === "network_error" && !this.connection.connected) this.outbox.wait(entry);
+      else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error);
       this.renderPending(id);
     }
   }
