@@ -206,3 +206,24 @@ def test_a_direct_chat_is_found_by_the_name_it_shows(chat_page, api_user):
     expect(chat.page.locator("#conversation-list .conversation")).to_have_count(1)
     expect(entry).to_be_visible()
     assert_nothing_went_wrong(chat)
+
+
+def test_escape_closes_a_search_dialog_at_once_even_with_text_typed(chat_page, api_user):
+    """In a search box Chromium's Esc first clears the text; in a dialog one Esc closes the dialog."""
+    chat = alice_in_a_group(chat_page, api_user)
+    page = chat.page
+    searches = {
+        "join-group-dialog": ("#join-group-button", "#group-search"),
+        "direct-dialog": ("#new-direct-button", "#user-search"),
+        "group-panel": ("#group-info-button", "#group-add-search"),  # Alice made the group: she adds people
+        "emoji-picker": ("#emoji-button", "#emoji-search"),
+    }
+    for dialog_id, (opener, box) in searches.items():
+        page.click(opener)
+        dialog = page.locator(f"#{dialog_id}")
+        expect(dialog).to_be_visible()
+        page.fill(box, "somebody")
+        page.focus(box)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+    assert_nothing_went_wrong(chat)

@@ -2,7 +2,8 @@
 // between messages, Right/Left through one message's buttons and links, Esc back to the message;
 // so Tab goes from the conversation's header through one message to the composer, never through
 // every message's buttons. Up in an empty composer edits one's last message; Esc closes any open
-// dialog, modal or not; Ctrl/Cmd+K opens the quick switcher (quick-switcher.js).
+// dialog, modal or not, at once even from a search box with text in it; Ctrl/Cmd+K opens the quick
+// switcher (quick-switcher.js).
 
 import { $ } from "./dom.js";
 import { QuickSwitcher } from "./quick-switcher.js";
@@ -115,7 +116,17 @@ export class Keyboard {
       this.switcher.open();
       return;
     }
-    if (event.key === "Escape" && !event.defaultPrevented) this.closeTopDialog(event);
+    if (event.key === "Escape" && !event.defaultPrevented && !this.closeSearchDialog(event)) this.closeTopDialog(event);
+  }
+
+  /** Esc in a dialog's search box closes the dialog, as in any other of its fields: Chromium's own Esc
+   *  there would only clear the text, and a second Esc close it. */
+  closeSearchDialog(event) {
+    const dialog = event.target.closest?.("dialog[open]");
+    if (!dialog || !event.target.matches('input[type="search"]') || event.isComposing) return false;
+    event.preventDefault();
+    dialog.close();
+    return true;
   }
 
   /** Modal dialogs close on Esc by themselves; one opened without showModal() is closed here. */
