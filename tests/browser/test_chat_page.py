@@ -49,7 +49,7 @@ def test_two_people_chat_live_in_a_group_and_directly(chat_page, api_user):
     bob.page.locator(f"#group-results .result[data-group-id='{group_id}']").get_by_role(
         "button", name="Join", exact=True).click()
     expect(bob.page.locator("#conversation-title")).to_have_text(group_name)
-    expect(alice.page.locator("#conversation-subtitle")).to_contain_text("2 members")
+    expect(alice.page.locator("#conversation-presence")).to_contain_text("2 members")
 
     alice.type_and_send("Hello Bob, welcome to the club!")
     expect(bob.message_with("Hello Bob, welcome to the club!")).to_have_count(1)

@@ -4,6 +4,7 @@ and the new one deleting it, each seen live by the other member's page, with the
 the conversation; and a public group previewed before joining."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -200,3 +201,20 @@ def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     expect(visitor.message_with("Doors open at <nine>")).to_have_count(1)
     expect(notes(visitor).last).to_have_text("Vic Visitor joined the group")
     assert_nothing_went_wrong(visitor)
+
+
+def test_the_header_counts_a_groups_members_once(chat_page, api_user):
+    """The subtitle names the members, the presence line under it counts them: the count shows once."""
+    alice_account = named(api_user, "al", "Alice")
+    others = [named(api_user, "m", f"Member {number}") for number in range(5)]
+    group = group_with(alice_account, *others)["id"]
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.open(group)
+    expect(alice.page.locator("#conversation-presence")).to_have_text("6 members, 1 online")
+    subtitle = alice.page.locator("#conversation-subtitle")
+    expect(subtitle).to_have_text(re.compile(r"^Private group · (you|Member \d), .+ and 2 more$"))
+    assert "you" in subtitle.text_content()
+    lines = alice.page.locator("#conversation-subtitle, #conversation-presence").all_inner_texts()
+    assert len(re.findall(r"\b6\b", " · ".join(lines))) == 1, lines
+    assert_nothing_went_wrong(alice)

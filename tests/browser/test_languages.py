@@ -37,7 +37,8 @@ def test_choosing_chinese_on_settings_turns_the_chat_page_chinese(chat_page, api
     expect(tab.page.locator("#create-group-dialog h3")).to_have_text("新群组")
     tab.page.fill("#group-name", "读书会")
     tab.page.click("#create-group-submit")
-    expect(tab.page.locator("#conversation-subtitle")).to_have_text("公开群组 · 1 位成员：你")  # header.js, translated
+    expect(tab.page.locator("#conversation-subtitle")).to_have_text("公开群组 · 你")  # header.js, translated
+    expect(tab.page.locator("#conversation-presence")).to_have_text("1 位成员，1 人在线")  # presence-view.js
     assert_nothing_went_wrong(tab)
 
 

@@ -162,4 +162,4 @@ def test_times_in_the_profiles_time_zone_and_the_readers_language(logged_in, ali
 
 def test_plural_strings_reach_the_chat_page_with_their_forms(logged_in):
     catalogue = catalogue_of(page(logged_in, "/", ZH))
-    assert catalogue["strings"]["{count} member: {names}"] == ["{count} 位成员：{names}"]
+    assert catalogue["strings"]["{count} member, {online} online"] == ["{count} 位成员，{online} 人在线"]

@@ -105,8 +105,8 @@ export class ConversationHeader {
           .map((member) => (member.id === this.me.id ? t("you") : displayName(member)));
         const shown = names.slice(0, NAMES_SHOWN).join(t(", "));
         const hidden = names.length - NAMES_SHOWN;
-        const listed = hidden > 0 ? nt("{names} and {count} more", "{names} and {count} more", hidden, { names: shown }) : shown;
-        parts.push(nt("{count} member: {names}", "{count} members: {names}", names.length, { names: listed }));
+        // Who, not how many: the presence line under it counts them (presence-view.js).
+        parts.push(hidden > 0 ? nt("{names} and {count} more", "{names} and {count} more", hidden, { names: shown }) : shown);
       }
       if (conversation.description) parts.push(conversation.description);
     } else {
