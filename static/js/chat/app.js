@@ -1,7 +1,7 @@
 // The chat page's controller: REST for lists and history, the socket for everything live.
 
 import { api } from "./api.js";
-import { displayName, rememberPerson } from "./avatars.js";
+import { displayName, knownName, rememberPerson } from "./avatars.js";
 import { Composer } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Contacts } from "./contacts.js";
@@ -56,7 +56,8 @@ export class ChatApp {
         this.presenceView?.decorate(item, conversation);
         this.notifier?.decorate(item, conversation);
       },
-      isBlocked: (userId) => this.contacts.isBlocked(userId) });
+      isBlocked: (userId) => this.contacts.isBlocked(userId),
+      typingIn: (id) => this.typing?.text(id) || "" });
     this.header = new ConversationHeader({ me, onLeave: (id) => this.leave(id), onBack: () => this.close(),
       onRender: (conversation, members) => {
         this.presenceView?.headerShown(conversation, members);
@@ -158,7 +159,8 @@ export class ChatApp {
     this.presence = new PresenceBook({ connection: this.connection, onChange: (ids) => this.presenceChanged(ids) });
     this.presenceView = new PresenceView({ me, book: this.presence });
     this.typing = new Typing({ me, connection: this.connection, openId: () => this.openId,
-      nameOf: (conversationId, userId) => this.nameOf(conversationId, userId) });
+      nameOf: (conversationId, userId) => this.nameOf(conversationId, userId),
+      onChange: (id) => this.sidebar.typingChanged(id) });
     watchSessionEnd(this.connection);
     guardLeaving({ outbox: this.outbox, drafts: this.drafts, connection: this.connection,
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button) });
@@ -341,12 +343,12 @@ export class ChatApp {
     return [...this.store.conversations.values()].map((conversation) => conversation.peer?.id).filter(Boolean);
   }
 
-  /** A name to show for a member of a conversation (typing indicators). */
+  /** A name to show for a member of a conversation (typing indicators, in the open one and the sidebar's). */
   nameOf(conversationId, userId) {
     const person = this.header.members?.get(userId) || (this.store.get(conversationId)?.peer?.id === userId
       ? this.store.get(conversationId).peer : null)
       || this.store.threads.get(conversationId)?.messages.find((message) => message.sender?.id === userId)?.sender;
-    return person ? displayName(person) : t("Someone");
+    return person ? displayName(person) : knownName(userId) || t("Someone");
   }
 
   close() {

@@ -36,8 +36,9 @@ function conversationAvatar(conversation, peer, title) {
 }
 
 export class Sidebar {
-  constructor({ store, onOpen, decorate, isBlocked = () => false }) {
+  constructor({ store, onOpen, decorate, isBlocked = () => false, typingIn = () => "" }) {
     this.store = store;
+    this.typingIn = typingIn; // (conversation id): "Alice is typing…" or "" (typing.js), shown for the preview
     this.onOpen = onOpen;
     this.isBlocked = isBlocked; // (user id): their last message is not previewed (contacts.js)
     this.decorate = decorate; // (item, conversation): adds to an item, e.g. a presence dot (presence-view.js)
@@ -68,6 +69,20 @@ export class Sidebar {
     document.title = unread ? `(${unread}) Switchboard` : "Switchboard"; // the product name is not translated
   }
 
+  /** The newest message, or who is typing there now. */
+  preview(conversation) {
+    const typing = this.typingIn(conversation.id);
+    return el("span", { className: typing ? "conversation-preview typing" : "conversation-preview",
+      text: typing || previewText(conversation, this.store.me, this.isBlocked) });
+  }
+
+  /** Someone started or stopped typing in a conversation: its preview only, the list stays as it is. */
+  typingChanged(conversationId) {
+    const conversation = this.store.get(conversationId);
+    const shown = this.list.querySelector(`.conversation[data-conversation-id="${conversationId}"] .conversation-preview`);
+    if (conversation && shown) shown.replaceWith(this.preview(conversation));
+  }
+
   item(conversation) {
     const unread = conversation.unread_count || 0;
     const peer = personOf(conversation.peer); // a direct chat's other person: their newest name and picture
@@ -85,7 +100,7 @@ export class Sidebar {
             text: shortTime(conversation.last_message?.created_at || conversation.last_message_at) }),
         ]),
         el("span", { className: "conversation-bottom" }, [
-          el("span", { className: "conversation-preview", text: previewText(conversation, this.store.me, this.isBlocked) }),
+          this.preview(conversation),
           conversation.unread_mentions ? el("span", { className: "mention-badge", text: "@",
             attrs: { "aria-label": t("You were mentioned"), title: t("You were mentioned") } }) : null,
           unread ? el("span", { className: "unread-badge", text: unread > 99 ? "99+" : unread,

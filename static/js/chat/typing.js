@@ -1,7 +1,9 @@
 // Typing indicators (docs/protocol.md `typing`). Out: while the user types in the open conversation,
 // one `typing` every 2 s at most; `typing: false` when the box is emptied without sending. In: "Alice
 // is typing…", "Alice and Bob are typing…", "several people are typing…" under the messages, each
-// typist dropped after 5 s without renewal or when their message arrives. Nothing is stored.
+// typist dropped after 5 s without renewal or when their message arrives; the same words stand for the
+// conversation's preview in the sidebar (every conversation's, the open one's too: onChange). Nothing is
+// stored.
 
 import { $ } from "./dom.js";
 import { t } from "../i18n.js";
@@ -10,9 +12,11 @@ const SEND_EVERY_MS = 2000;
 const SHOWN_FOR_MS = 5000;
 
 export class Typing {
-  /** openId(): the open conversation's id; nameOf(conversationId, userId): a typist's name. */
-  constructor({ me, connection, openId, nameOf }) {
+  /** openId(): the open conversation's id; nameOf(conversationId, userId): a typist's name;
+   *  onChange(conversationId): who types there changed (the sidebar's preview follows). */
+  constructor({ me, connection, openId, nameOf, onChange = () => {} }) {
     this.me = me;
+    this.onChange = onChange;
     this.connection = connection;
     this.openId = openId;
     this.nameOf = nameOf;
@@ -60,8 +64,10 @@ export class Typing {
     const typists = this.typists.get(conversationId) || new Map();
     this.typists.set(conversationId, typists);
     clearTimeout(typists.get(userId));
+    const known = typists.has(userId);
     typists.set(userId, setTimeout(() => this.remove(conversationId, userId), SHOWN_FOR_MS));
     this.render();
+    if (!known) this.onChange(conversationId);
   }
 
   remove(conversationId, userId) {
@@ -71,15 +77,20 @@ export class Typing {
     typists.delete(userId);
     if (!typists.size) this.typists.delete(conversationId);
     this.render();
+    this.onChange(conversationId);
+  }
+
+  /** "Alice is typing…" and the like in a conversation, or "" when nobody is. */
+  text(conversationId) {
+    const names = [...(this.typists.get(conversationId)?.keys() || [])]
+      .map((userId) => this.nameOf(conversationId, userId));
+    if (names.length === 1) return t("{name} is typing…", { name: names[0] });
+    if (names.length === 2) return t("{first} and {second} are typing…", { first: names[0], second: names[1] });
+    return names.length > 2 ? t("several people are typing…") : "";
   }
 
   render() {
-    const id = this.openId();
-    const names = [...(this.typists.get(id)?.keys() || [])].map((userId) => this.nameOf(id, userId));
-    let text = "";
-    if (names.length === 1) text = t("{name} is typing…", { name: names[0] });
-    else if (names.length === 2) text = t("{first} and {second} are typing…", { first: names[0], second: names[1] });
-    else if (names.length > 2) text = t("several people are typing…");
+    const text = this.text(this.openId());
     this.element.textContent = text;
     this.element.hidden = !text;
   }
