@@ -52,8 +52,9 @@ function postForm(url, form, { headers = {}, onProgress, signal } = {}) {
 
 function failure({ status, body }, fallback) {
   const error = body?.error;
-  return new UploadError(errorText(error?.code, error?.message) || fallback || t("The upload failed ({status}).", { status }),
-    error?.code, status, error?.retry_after);
+  const text = errorText(error?.code, error?.message, error?.retry_after);
+  return new UploadError(text || fallback || t("The upload failed ({status}).", { status }), error?.code, status,
+    error?.retry_after);
 }
 
 /** Upload through the server: one multipart request, answered with the ready attachment. */

@@ -59,9 +59,17 @@ export function dateTimeFormat(options) {
   }
 }
 
+/** The wait a refusal for going too fast gives (its `retry_after`, docs/protocol.md "Send rate"). */
+export function waitText(seconds) {
+  return nt("Too many at once: try again in {count} second.", "Too many at once: try again in {count} seconds.",
+    seconds);
+}
+
 /** What to show for a refusal: the translation of its stable `code` on a page in another
- *  language (the server's table, i18n/errors.py), else the server's own (English) message. */
-export function errorText(code, message) {
+ *  language (the server's table, i18n/errors.py), else the server's own (English) message; a rate
+ *  limit's with the seconds to wait (`retryAfter`) in every language. */
+export function errorText(code, message, retryAfter = null) {
+  if (code === "rate_limited" && retryAfter > 0) return waitText(retryAfter);
   const translated = code ? catalogue.errors?.[code] : null;
   return translated || message;
 }

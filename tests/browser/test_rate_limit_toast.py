@@ -44,6 +44,21 @@ def test_refused_sends_show_one_toast_counting_down_the_wait(chat_page, api_user
     if first > 1:
         wait_for(lambda: seconds_shown(toasts, ENGLISH) < first, what="the countdown")
     expect(toasts).to_have_count(0)  # the wait is over
+    # The refused sends' bubbles stay: they do not give a wait that has long passed.
+    expect(alice.page.locator("#pending-list .message.failed .message-error").first).not_to_contain_text("second")
+
+    # A refusal shown in a dialog gives the wait too (a static one): an edit takes from the same allowance,
+    # which has room for one now.
+    for number in range(2):
+        own = alice.messages.nth(number)
+        own.hover()
+        own.locator(".edit-action").click()
+        alice.page.fill("#edit-input", f"edited {number}")
+        alice.page.press("#edit-input", "Enter")
+        if number == 0:
+            expect(alice.page.locator("#edit-dialog")).to_be_hidden()
+    expect(alice.page.locator("#edit-dialog .dialog-error")).to_have_text(ENGLISH)
+    alice.page.keyboard.press("Escape")
 
     # In Chinese, with the wait too.
     bob.page.close()

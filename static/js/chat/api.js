@@ -50,8 +50,9 @@ export async function api(method, path, body) {
   }
   if (!response.ok || !payload || payload.ok === false) {
     const error = payload?.error;
-    throw new ApiError(errorText(error?.code, error?.message) || t("Request failed ({status}).", { status: response.status }),
-      error?.code, response.status, error?.retry_after);
+    const text = errorText(error?.code, error?.message, error?.retry_after);
+    throw new ApiError(text || t("Request failed ({status}).", { status: response.status }), error?.code,
+      response.status, error?.retry_after);
   }
   return payload;
 }

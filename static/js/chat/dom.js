@@ -1,6 +1,6 @@
 // Building DOM without HTML strings: every piece of user text goes through textContent.
 
-import { dateTimeFormat, nt } from "../i18n.js";
+import { dateTimeFormat, waitText } from "../i18n.js";
 
 export function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
@@ -109,7 +109,8 @@ let waiting = null; // the rate limit's toast while it counts down: {note, until
  *  that of the latest refusal, counting down the seconds and gone when they are. */
 function waitToast(seconds) {
   if (!waiting) {
-    const note = el("div", { className: "toast error rate-limit", attrs: { role: "alert" } });
+    // A timer (ARIA): a countdown that screen readers do not read out again at every second.
+    const note = el("div", { className: "toast error rate-limit", attrs: { role: "timer" } });
     document.getElementById("toast-region").append(note);
     waiting = { note, until: 0, timer: null };
   }
@@ -126,7 +127,6 @@ function countDown() {
     return;
   }
   const count = Math.ceil(left / 1000);
-  waiting.note.textContent = nt("Too many at once: try again in {count} second.",
-    "Too many at once: try again in {count} seconds.", count);
+  waiting.note.textContent = waitText(count);
   waiting.timer = setTimeout(countDown, left - (count - 1) * 1000); // when the next whole second is reached
 }

@@ -18,7 +18,7 @@ const RETRYABLE = new Set(["busy", "rate_limited", "unavailable", "storage_unava
 /** A socket ack's refusal as an error: the server's message in the page's language (else `fallback`),
  *  its code and, for `rate_limited`, the seconds to wait (toast() counts them down). */
 export function refusal(ack, fallback) {
-  const error = new Error(errorText(ack?.error?.code, ack?.error?.message) || fallback);
+  const error = new Error(errorText(ack?.error?.code, ack?.error?.message, ack?.error?.retry_after) || fallback);
   return Object.assign(error, { code: ack?.error?.code, retryAfter: ack?.error?.retry_after ?? null });
 }
 
@@ -71,7 +71,9 @@ export class Sender {
         this.outbox.settle(entry.client_id); // its text is not lost: back in the composer
         this.onRefused(entry, refused.message);
       } else {
-        this.outbox.fail(entry.client_id, refused.message, retryable(code));
+        // The bubble stays: without the seconds to wait, which the toast counts down.
+        const lasting = errorText(code, ack?.error?.message) || refused.message;
+        this.outbox.fail(entry.client_id, lasting, retryable(code));
       }
       this.renderPending(entry.conversation_id);
     });
