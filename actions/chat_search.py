@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from actions.access import access_conversation, list_readable_conversation_ids, readable_conversation_ids
 from actions.rate_limits import limit_search
-from actions.search import message_search_filter
+from actions.search import newest_matches
 from actions.validation import check_id, check_int, check_limit, check_moment, check_search_query
-from extensions import db
 from models import Message
 
 
@@ -32,7 +31,6 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
     against the caller's SEARCHES_PER_MINUTE first, valid or not (actions.rate_limits.limit_search)."""
     limit_search(user.id)
     terms = check_search_query(query)
-    condition = message_search_filter(query)
     limit = check_limit(limit, default=20, maximum=50)
     before_id = check_int(before_id, "before_id", minimum=1, required=False)
     since_moment = check_moment(since, "since")
@@ -45,14 +43,10 @@ def search_my_messages(user, query: object, *, conversation_id: object = None, s
         scope = readable_conversation_ids(user)
     else:  # in no conversation: nothing to find, and no reason to read the index
         return ChatSearchPage(messages=[], terms=terms, has_more=False)
-    statement = (db.select(Message).where(condition, Message.conversation_id.in_(scope),
-                                          Message.hidden_at.is_(None), Message.deleted_at.is_(None),
-                                          Message.system_event.is_(None)))
-    if before_id is not None:
-        statement = statement.where(Message.id < before_id)
+    conditions = [Message.hidden_at.is_(None), Message.deleted_at.is_(None), Message.system_event.is_(None)]
     if since_moment is not None:
-        statement = statement.where(Message.created_at >= since_moment)
+        conditions.append(Message.created_at >= since_moment)
     if until_moment is not None:
-        statement = statement.where(Message.created_at < until_moment)
-    rows = list(db.session.execute(statement.order_by(Message.id.desc()).limit(limit + 1)).scalars())
+        conditions.append(Message.created_at < until_moment)
+    rows = newest_matches(terms, scope, conditions, limit + 1, before_id)
     return ChatSearchPage(messages=rows[:limit], terms=terms, has_more=len(rows) > limit)

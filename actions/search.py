@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, column, table
+from sqlalchemy import ColumnElement, Select, and_, column, func, table
 
 from actions.validation import check_int, check_limit, check_search_query
 from extensions import db
-from models import Message
+from models import Conversation, Message
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.search_index import FTS_TABLE, TRIGRAM_LENGTH
 
@@ -56,20 +56,67 @@ class SearchPage:
 def search_messages(query: object, *, conversation_ids: Collection[int] | Select | None = None,
                     limit: object = 50, before_id: object = None, include_removed: bool = True) -> SearchPage:
     """Messages whose text contains every term of `query`, newest first, in the given conversations."""
-    condition = message_search_filter(query)
+    terms = check_search_query(query)
     limit = check_limit(limit)
     before_id = check_int(before_id, "before_id", minimum=1, required=False)
-    statement = db.select(Message).where(condition)
-    if conversation_ids is not None:
-        if not isinstance(conversation_ids, Select) and not conversation_ids:
-            return SearchPage(messages=[], has_more=False)
-        statement = statement.where(Message.conversation_id.in_(conversation_ids))
-    if before_id is not None:
-        statement = statement.where(Message.id < before_id)
-    if not include_removed:
-        statement = statement.where(Message.hidden_at.is_(None), Message.deleted_at.is_(None))
-    rows = list(db.session.execute(statement.order_by(Message.id.desc()).limit(limit + 1)).scalars())
+    if conversation_ids is not None and not isinstance(conversation_ids, Select) and not conversation_ids:
+        return SearchPage(messages=[], has_more=False)
+    conditions = [] if include_removed else [Message.hidden_at.is_(None), Message.deleted_at.is_(None)]
+    rows = newest_matches(terms, conversation_ids, conditions, limit + 1, before_id)
     return SearchPage(messages=rows[:limit], has_more=len(rows) > limit)
+
+
+# SQLite: how many of the index's newest matches a search looks among first (newest_matches).
+RECENT_MATCHES = 2_000
+
+
+def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select | None,
+                   conditions: list[ColumnElement[bool]], count: int, before_id: int | None) -> list[Message]:
+    """The newest `count` messages (by id, before `before_id`) matching every term, in the given
+    conversations (None: all), meeting the caller's `conditions` too.
+
+    SQLite: the search index gives every match at once, of the whole server, and the conversations'
+    index every message in scope: a search that joins them costs as much as the server holds (300 ms of
+    a gevent loop that SQLite's calls block, for a common word among a million messages). So the index's
+    RECENT_MATCHES newest matches (before the cursor) are looked among first, each message found by its
+    id (the conversations are checked on the row, `conversation_id + 0`, so that SQLite does not read
+    the scope by its index instead): that answers whenever the scope holds `count` of them (a busy
+    conversation, any common word) or they are all the matches there are (a rare word), in about 3 ms.
+    A scope too small a part of the server's messages to hold `count` of them, if the words are spread
+    evenly (a quiet conversation), goes to the whole search at once, as does one the window did not
+    answer."""
+    base = [*conditions, *([Message.id < before_id] if before_id is not None else [])]
+
+    def newest(*where: ColumnElement[bool]) -> list[Message]:
+        statement = db.select(Message).where(*where, *base).order_by(Message.id.desc()).limit(count)
+        return list(db.session.execute(statement).scalars())
+
+    if db.engine.dialect.name == "sqlite":
+        expression, short_terms = _sqlite_parts(terms)
+        if expression is not None and _share_of_messages(conversation_ids) * RECENT_MATCHES >= count:
+            recent = (db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
+                      .order_by(fts_table.c.rowid.desc()).limit(RECENT_MATCHES))
+            if before_id is not None:
+                recent = recent.where(fts_table.c.rowid < before_id)
+            in_scope = [] if conversation_ids is None else [(Message.conversation_id + 0).in_(conversation_ids)]
+            rows = newest(Message.id.in_(recent), *in_scope, *short_terms)
+            if len(rows) >= count or db.session.execute(
+                    db.select(func.count()).select_from(recent.subquery())).scalar_one() < RECENT_MATCHES:
+                return rows
+    in_scope = [] if conversation_ids is None else [Message.conversation_id.in_(conversation_ids)]
+    return newest(CONDITIONS[db.engine.dialect.name](terms), *in_scope)
+
+
+def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> float:
+    """About what share of the server's messages are in these conversations (None: all): a word spread
+    evenly has as many of its matches there."""
+    if conversation_ids is None:
+        return 1.0
+    conversations = Conversation.__table__.c
+    in_scope = db.session.execute(db.select(func.coalesce(func.sum(conversations.last_seq), 0))
+                                  .where(conversations.id.in_(conversation_ids))).scalar_one()
+    everywhere = db.session.execute(db.select(func.max(Message.id))).scalar_one() or 0
+    return in_scope / everywhere if everywhere else 0.0
 
 
 def message_search_filter(query: object) -> ColumnElement[bool]:
@@ -82,16 +129,23 @@ def message_search_filter(query: object) -> ColumnElement[bool]:
 
 
 def _sqlite_condition(terms: list[str]) -> ColumnElement[bool]:
-    conditions = [Message.body.like(contains_pattern(term), escape=LIKE_ESCAPE)
-                  for term in terms if len(term) < TRIGRAM_LENGTH]
-    indexed = [term for term in terms if len(term) >= TRIGRAM_LENGTH]
-    if indexed:
-        # One FTS5 string per term: inside double quotes nothing is an operator, and the
-        # strings side by side must all match (implicit AND).
-        expression = " ".join('"' + term.replace('"', '""') + '"' for term in indexed)
+    expression, conditions = _sqlite_parts(terms)
+    if expression is not None:
         matching = db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
         conditions.insert(0, Message.id.in_(matching))
     return and_(*conditions)
+
+
+def _sqlite_parts(terms: list[str]) -> tuple[str | None, list[ColumnElement[bool]]]:
+    """The FTS5 expression of the terms the index answers (None: none of them), and the LIKE
+    conditions of the shorter ones."""
+    likes = [Message.body.like(contains_pattern(term), escape=LIKE_ESCAPE)
+             for term in terms if len(term) < TRIGRAM_LENGTH]
+    indexed = [term for term in terms if len(term) >= TRIGRAM_LENGTH]
+    # One FTS5 string per term: inside double quotes nothing is an operator, and the strings side by
+    # side must all match (implicit AND).
+    expression = " ".join('"' + term.replace('"', '""') + '"' for term in indexed) if indexed else None
+    return expression, likes
 
 
 def _postgresql_condition(terms: list[str]) -> ColumnElement[bool]:

@@ -33,6 +33,8 @@ SCENARIOS = {
     "redis": ("redis_pair.py", "two instances over Redis against one: worker CPU per delivery and stored message"),
     "batched-store": ("batched_store.py", "the send path's statements one unit per send against batched on Core, "
                       "in one process: what sharing the unit among sends could buy (a floor)"),
+    "search": ("search.py", "search in the chat on SQLite at 1,000,000 messages: ms per search, a user of the busy "
+               "group and one of a quiet group, this tree against others (--checkout)"),
     "packets": ("packets.py", "building an outgoing Socket.IO packet: python-socketio's Packet against TextPacket"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),

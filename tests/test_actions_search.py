@@ -6,6 +6,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
+from actions import search
 from actions.errors import InvalidInput
 from actions.group_admin import delete_group
 from actions.messages import delete_message, edit_message, send_message
@@ -184,3 +185,38 @@ def test_terms_of_three_characters_or_more_use_the_index(alice, group):
         plan = "\n".join(db.session.execute(text(f"EXPLAIN {compiled}")).scalars())
         db.session.rollback()
         assert "ix_messages_body_trgm" in plan, plan
+
+
+def test_the_newest_matches_are_looked_among_first_and_the_answer_is_the_whole_searchs(alice, bob, group,
+                                                                                          monkeypatch):
+    """SQLite looks among the index's RECENT_MATCHES newest matches first (here 6), and searches
+    everything only when they hold too few of the scope's: the answers are the same either way."""
+    quiet = make_group(alice, "Quiet", [bob])
+    post(alice, quiet, "lunch early", "lunch again")
+    for number in range(12):
+        post(alice, group, f"lunch {number}", f"coffee {number}")
+    post(alice, quiet, "lunch at last", "rare word: quokka")
+    monkeypatch.setattr(search, "RECENT_MATCHES", 6)
+    whole_searches = []
+    real_condition = search.CONDITIONS[db.engine.dialect.name]
+    monkeypatch.setitem(search.CONDITIONS, db.engine.dialect.name,
+                        lambda terms: whole_searches.append(terms) or real_condition(terms))
+
+    # The 6 newest matches: the quiet group's last lunch, then the group's lunches 11 to 7. The group
+    # holds most of the messages: 4 of its matches are expected among them.
+    assert found("lunch", conversation_ids=[group.id], limit=3) == ["lunch 11", "lunch 10", "lunch 9"]
+    first = search_messages("lunch", conversation_ids=[group.id], limit=2)
+    assert [message.body for message in search_messages(
+        "lunch", conversation_ids=[group.id], limit=2, before_id=first.messages[-1].id).messages] == [
+        "lunch 9", "lunch 8"]  # among the 6 newest before lunch 10
+    assert found("lunch 1", conversation_ids=[group.id], limit=1) == ["lunch 11"]
+    assert found("quokka", conversation_ids=[quiet.id, group.id], limit=3) == ["rare word: quokka"]  # all there are
+    sqlite = db.engine.dialect.name == "sqlite"
+    assert whole_searches == ([] if sqlite else [["lunch"]] * 3 + [["lunch", "1"], ["quokka"]])
+    whole_searches.clear()
+
+    # The window did not hold enough of the scope's: the whole search.
+    assert found("lunch 1", conversation_ids=[group.id], limit=3) == ["lunch 11", "lunch 10", "lunch 1"]
+    # Too small a part of the messages to expect enough among the window: the whole search at once.
+    assert found("lunch", conversation_ids=[quiet.id]) == ["lunch at last", "lunch again", "lunch early"]
+    assert whole_searches == [["lunch", "1"], ["lunch"]]

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, func
 
+from actions import search
+from actions.chat_search import search_my_messages
 from actions.conversations import list_conversations
 from actions.messages import changes_since, message_history, message_history_around, unread_messages_filter
 from actions.resync import changes_since_each
@@ -156,6 +158,34 @@ def test_resync_reads_the_revision_index(world, gap):
     check(plans_of(lambda: changes_since(bob, big.conversation_id, since)), "ix_messages_conversation_revision")
     revisions = [message.revision for message in changes_since(bob, big.conversation_id, since, limit=500).messages]
     assert revisions == sorted(revisions) and revisions[0] > since and revisions[-1] <= big.last_revision
+
+
+@pytest.mark.parametrize("query", ["lunch", "garden invoice", "no such word"])
+def test_a_chat_search_on_sqlite_reads_the_newest_matches_by_id(world, query):
+    """Among the search index's newest matches, each message read by its id, never the scope's 33,000 by
+    the conversations' index (actions.search.newest_matches); every word of the seeding is in the big
+    group, so that answers. (PostgreSQL plans a search by its statistics of the words: pg_trgm's index
+    or the messages newest first, both answered without the whole search's fallback.)"""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the statement checked here is SQLite's; PostgreSQL runs the whole search")
+    bob, _big, _small = world
+    plans = plans_of(lambda: search_my_messages(bob, query))
+    check(plans)  # the share of the messages in scope (their largest id) included
+    [(statement, lines)] = [(statement, lines) for statement, lines in plans if "messages_search" in statement]
+    assert "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)" in lines, lines
+    assert indexes_used([(statement, lines)]) <= {"ix_memberships_user_id"}, lines  # the scope: Bob's groups
+
+
+def test_a_chat_search_on_sqlite_costs_its_window_not_the_whole_server(world, monkeypatch):
+    """"message" is in all 33,000 messages: among the 2,000 newest matches it costs a fraction of the whole
+    search, which reads every match of the index and every message of the scope."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the window is SQLite's; PostgreSQL runs the whole search")
+    bob, _big, _small = world
+    windowed = rows_read(lambda: search_my_messages(bob, "message"))
+    monkeypatch.setattr(search, "RECENT_MATCHES", 0)  # no window: the whole search at once
+    whole = rows_read(lambda: search_my_messages(bob, "message"))
+    assert windowed * 5 < whole, (windowed, whole)
 
 
 def test_unread_counts_of_a_member_far_behind_read_only_removed_messages_and_mentions(world):
