@@ -82,6 +82,7 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
     id (the conversations are checked on the row, `conversation_id + 0`, so that SQLite does not read
     the scope by its index instead): that answers whenever the scope holds `count` of them (a busy
     conversation, any common word) or they are all the matches there are (a rare word), in about 3 ms.
+    Terms too short for the index are matched on the messages read newest first, by id, likewise.
     A scope too small a part of the server's messages to hold `count` of them, if the words are spread
     evenly (a quiet conversation), goes to the whole search at once, as does one the window did not
     answer."""
@@ -91,18 +92,19 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
         statement = db.select(Message).where(*where, *base).order_by(Message.id.desc()).limit(count)
         return list(db.session.execute(statement).scalars())
 
-    if db.engine.dialect.name == "sqlite":
+    if db.engine.dialect.name == "sqlite" and _share_of_messages(conversation_ids) * RECENT_MATCHES >= count:
         expression, short_terms = _sqlite_parts(terms)
-        if expression is not None and _share_of_messages(conversation_ids) * RECENT_MATCHES >= count:
-            recent = (db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
-                      .order_by(fts_table.c.rowid.desc()).limit(RECENT_MATCHES))
-            if before_id is not None:
-                recent = recent.where(fts_table.c.rowid < before_id)
-            in_scope = [] if conversation_ids is None else [(Message.conversation_id + 0).in_(conversation_ids)]
-            rows = newest(Message.id.in_(recent), *in_scope, *short_terms)
-            if len(rows) >= count or db.session.execute(
-                    db.select(func.count()).select_from(recent.subquery())).scalar_one() < RECENT_MATCHES:
-                return rows
+        in_scope = [] if conversation_ids is None else [(Message.conversation_id + 0).in_(conversation_ids)]
+        if expression is None:  # terms too short for the index: the messages newest first, until enough match
+            return newest(*short_terms, *in_scope)
+        recent = (db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
+                  .order_by(fts_table.c.rowid.desc()).limit(RECENT_MATCHES))
+        if before_id is not None:
+            recent = recent.where(fts_table.c.rowid < before_id)
+        rows = newest(Message.id.in_(recent), *in_scope, *short_terms)
+        if len(rows) >= count or db.session.execute(
+                db.select(func.count()).select_from(recent.subquery())).scalar_one() < RECENT_MATCHES:
+            return rows
     in_scope = [] if conversation_ids is None else [Message.conversation_id.in_(conversation_ids)]
     return newest(CONDITIONS[db.engine.dialect.name](terms), *in_scope)
 

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ("lunch", "message", "invoice garden", "zzzqqq", "lu")  # common, everywhere, two words, none, short
+# common, everywhere, two words, none, short (below the index's 3 characters), short and in none
+QUERIES = ("lunch", "message", "invoice garden", "zzzqqq", "lu", "qz")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

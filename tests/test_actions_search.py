@@ -211,8 +211,9 @@ def test_the_newest_matches_are_looked_among_first_and_the_answer_is_the_whole_s
         "lunch 9", "lunch 8"]  # among the 6 newest before lunch 10
     assert found("lunch 1", conversation_ids=[group.id], limit=1) == ["lunch 11"]
     assert found("quokka", conversation_ids=[quiet.id, group.id], limit=3) == ["rare word: quokka"]  # all there are
+    assert found("1", conversation_ids=[group.id], limit=2) == ["coffee 11", "lunch 11"]  # too short for the index
     sqlite = db.engine.dialect.name == "sqlite"
-    assert whole_searches == ([] if sqlite else [["lunch"]] * 3 + [["lunch", "1"], ["quokka"]])
+    assert whole_searches == ([] if sqlite else [["lunch"]] * 3 + [["lunch", "1"], ["quokka"], ["1"]])
     whole_searches.clear()
 
     # The window did not hold enough of the scope's: the whole search.

@@ -24,9 +24,9 @@ def test_the_search_benchmark_runs_and_prints_its_figures(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     found = {(row["user"], row["query"]): row["found"] for row in rows}
     assert set(found) == {(user, query) for user in ("busy", "quiet")
-                          for query in ("lunch", "message", "invoice garden", "zzzqqq", "lu")}
-    assert [found[user, query] for user in ("busy", "quiet") for query in ("message", "zzzqqq", "lu")] == [
-        20, 0, 20] * 2  # "message" is in every message, "zzzqqq" in none
+                          for query in ("lunch", "message", "invoice garden", "zzzqqq", "lu", "qz")}
+    assert [found[user, query] for user in ("busy", "quiet") for query in ("message", "zzzqqq", "lu", "qz")] == [
+        20, 0, 20, 0] * 2  # "message" is in every message, "zzzqqq" and "qz" in none
     assert all(row["ms_median"] > 0 and row["ms_max"] >= row["ms_median"] for row in rows), rows
     table = [line for line in result.stdout.splitlines() if line.startswith("|")]
     assert len(table) == 2 + len(rows)
