@@ -20,6 +20,7 @@ from actions.groups import (
     check_keeps_an_owner,
     find_membership,
     get_membership,
+    hold_group,
     remove_membership_unchecked,
 )
 from actions.profiles import forget_picture_on_commit
@@ -157,6 +158,7 @@ def _remove_group_messages(conversation_id: int) -> int:
 def add_group_member(operator: User, conversation_id: int, user_id: int) -> Membership:
     """Add an active user to a group as a member (as its owner if it has none: its last member left)."""
     operator = access_operator(operator)
+    hold_group(conversation_id)
     group = get_group(conversation_id)
     user = get_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
@@ -170,6 +172,7 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
 def remove_group_member(operator: User, conversation_id: int, user_id: int) -> None:
     """Remove anyone from a group; the last owner's place passes on as when they leave."""
     operator = access_operator(operator)
+    hold_group(conversation_id)
     get_group(conversation_id)
     membership = get_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
@@ -182,6 +185,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     """Make a member owner, admin or member; a group keeps at least one owner."""
     operator = access_operator(operator)
     role = check_choice(role, "role", MEMBER_ROLES)
+    hold_group(conversation_id)
     get_group(conversation_id)
     membership = get_membership(conversation_id, user_id)
     if membership.role == role:

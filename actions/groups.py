@@ -100,6 +100,7 @@ def preview_group(user: User, conversation_id: int, limit: int = PREVIEW_MESSAGE
 @atomic()
 def join_group(user: User, conversation_id: int) -> Membership:
     """Anyone joins a public group; private groups are by invitation only."""
+    hold_group(conversation_id)
     group = get_group(conversation_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "You are already a member of this group.")
@@ -110,6 +111,7 @@ def join_group(user: User, conversation_id: int) -> Membership:
 @atomic()
 def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     """Owners and admins add people to their group."""
+    hold_group(conversation_id)
     access_group_for_managing(actor, conversation_id)
     group = get_group(conversation_id)
     user = access_user_for_adding(actor, user_id)
@@ -121,6 +123,7 @@ def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
 @atomic()
 def leave_group(user: User, conversation_id: int) -> None:
     """Leave a group; if the last owner leaves, the longest-standing admin (or member) takes over."""
+    hold_group(conversation_id)
     get_group(conversation_id)
     membership = access_conversation(user, conversation_id)
     remove_membership_unchecked(membership, reason="left")
@@ -129,6 +132,7 @@ def leave_group(user: User, conversation_id: int) -> None:
 @atomic()
 def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
     """Owners remove anyone; admins remove plain members."""
+    hold_group(conversation_id)
     actor_membership = access_group_for_managing(actor, conversation_id)
     target = get_membership(conversation_id, user_id)
     if target.user_id == actor.id:
@@ -141,6 +145,7 @@ def remove_member(actor: User, conversation_id: int, user_id: int) -> None:
 def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) -> Membership:
     """Owners set any role; admins may only promote members to admin."""
     role = check_choice(role, "role", MEMBER_ROLES)
+    hold_group(conversation_id)
     actor_membership = access_group_for_managing(actor, conversation_id)
     target = get_membership(conversation_id, user_id)
     check_may_set_role(actor_membership, target, role)
@@ -156,6 +161,7 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
 @atomic()
 def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membership:
     """An owner hands the group over: the member they name becomes owner, they stay as an admin."""
+    hold_group(conversation_id)
     actor_membership = access_group_for_owning(actor, conversation_id)
     target = get_membership(conversation_id, user_id)
     if target.role == "owner":
@@ -220,12 +226,19 @@ def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
 
 
-def owner_count(conversation_id: int) -> int:
-    """The group's owners, counted under its row's lock (SQLite: the write lock), held until COMMIT: every
-    decision on who owns a group counts them, so two such decisions at once (two people joining an empty
-    group, its two owners leaving) are made one after the other, each seeing the other's outcome."""
+def hold_group(conversation_id: int) -> None:
+    """Every change of a group's memberships takes the group's row lock first (SQLite: the write lock),
+    held until COMMIT, before it reads any membership: two changes of who is in it or who owns it (two
+    people joining an empty group, two owners leaving, a hand-over while its new owner leaves) are made
+    one after the other, each reading what the other committed; and every such change locks in one
+    order, the group and then its memberships, as a message's numbering does, so none waits on another
+    in a circle (PostgreSQL would cancel one as a deadlock)."""
     begin_writing(db.session.connection())
     db.session.execute(LOCK_GROUP, {"conversation_id": conversation_id})
+
+
+def owner_count(conversation_id: int) -> int:
+    """The group's owners; its callers hold the group (hold_group), so the count stays true until COMMIT."""
     return db.session.execute(
         db.select(func.count(Membership.id)).where(Membership.conversation_id == conversation_id,
                                                    Membership.role == "owner")

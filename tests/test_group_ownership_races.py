@@ -1,11 +1,12 @@
-"""Decisions on who owns a group, made at once by two requests, on SQLite and on PostgreSQL: each is
-made after the other's commit (actions.groups.owner_count counts under the group's row lock), so an
-empty group gets one owner, not two, and two owners leaving at once leave it with one.
+"""Changes of a group's memberships made at once by two requests, on SQLite and on PostgreSQL: each is
+made after the other's commit (actions.groups.hold_group: the group's row lock, taken before any
+membership is read), so an empty group gets one owner, not two, two owners leaving at once leave it with
+one, a hand-over while the new owner leaves leaves an owner, and none deadlocks.
 
-Each request runs in its own thread, app context and database connection. Every statement that counts
-a group's owners waits at a barrier for the other request's count: two counts made side by side (the
-race) both pass it; counts made one after the other leave the first waiting alone until the barrier's
-timeout, after which it goes on and commits."""
+Each request runs in its own thread, app context and database connection. Every statement that reads
+memberships waits at a barrier for the other request's: two such reads made side by side (the race) both
+pass it; reads made one after the other leave the first waiting alone until the barrier's timeout (below
+SQLite's busy_timeout of 5 s, which the second waits in), after which it goes on and commits."""
 from __future__ import annotations
 
 import threading
@@ -13,7 +14,8 @@ import threading
 import pytest
 from sqlalchemy import event
 
-from actions.groups import join_group, leave_group, set_member_role
+from actions.errors import ActionError
+from actions.groups import join_group, leave_group, set_member_role, transfer_ownership
 from extensions import db
 from models import Membership, User
 from tests.database_apps import ENGINES, engine_app
@@ -35,7 +37,7 @@ def side_by_side(app, *requests) -> list[BaseException]:
     counts_met = []
 
     def after_execute(_connection, _cursor, statement, *_):
-        if "count(memberships.id)" in statement and threading.current_thread() is not threading.main_thread():
+        if "FROM memberships" in statement and threading.current_thread() is not threading.main_thread():
             try:
                 barrier.wait()
                 counts_met.append(True)
@@ -63,7 +65,7 @@ def side_by_side(app, *requests) -> list[BaseException]:
         assert not any(thread.is_alive() for thread in threads)
     finally:
         event.remove(db.engine, "after_cursor_execute", after_execute)
-    assert not counts_met, "two owner counts were made side by side"
+    assert not counts_met, "two requests read the memberships side by side"
     return failures
 
 
@@ -101,3 +103,27 @@ def test_two_owners_leaving_at_once_pass_the_group_on(app):
 
     assert failures == []
     assert roles(group_id) == {"carol": "owner"}
+
+
+def test_a_hand_over_while_the_new_owner_leaves_leaves_an_owner(app):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    group = make_group(alice, "Team", members=[bob, carol])
+    group_id, alice_id, carol_id = group.id, alice.id, carol.id
+
+    failures = side_by_side(app, lambda: transfer_ownership(as_user(alice_id), group_id, carol_id),
+                            lambda: leave_group(as_user(carol_id), group_id))
+
+    assert all(isinstance(failure, ActionError) for failure in failures), failures  # the hand-over, if second
+    assert "owner" in roles(group_id).values() and "carol" not in roles(group_id)
+
+
+def test_an_owner_handing_over_while_leaving_in_another_tab_deadlocks_nothing(app):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    group = make_group(alice, "Team", members=[bob, carol])
+    group_id, alice_id, carol_id = group.id, alice.id, carol.id
+
+    failures = side_by_side(app, lambda: transfer_ownership(as_user(alice_id), group_id, carol_id),
+                            lambda: leave_group(as_user(alice_id), group_id))
+
+    assert all(isinstance(failure, ActionError) for failure in failures), failures  # not a deadlock
+    assert list(roles(group_id).values()).count("owner") == 1 and "alice" not in roles(group_id)
