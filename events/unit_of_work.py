@@ -36,6 +36,7 @@ DEPTH = "switchboard.unit_depth"
 PENDING = "switchboard.pending_events"
 CALLBACKS = "switchboard.on_commit"
 ROLLBACKS = "switchboard.on_rollback"
+COMMITTING = "switchboard.committing"
 PREPARED = "switchboard.prepared_events"
 SAVEPOINTS = "switchboard.savepoint_marks"
 KEPT = "switchboard.kept_rows"
@@ -55,7 +56,8 @@ def on_commit(callback: Callable[[], object]) -> None:
 
 def on_rollback(callback: Callable[[], object]) -> None:
     """Run `callback` if the current transaction rolls back (a savepoint's: if that savepoint does),
-    never if it commits: the undoing of what was written outside the database (outside_the_database)."""
+    never if it commits, nor if its COMMIT fails (the database may have made it: `_discard`): the
+    undoing of what was written outside the database (outside_the_database)."""
     db.session.info.setdefault(ROLLBACKS, []).append(callback)
 
 
@@ -131,7 +133,11 @@ def finish_unit(commit: bool) -> None:
     session = db.session()
     try:
         if commit:
-            session.commit()
+            try:
+                session.commit()
+            except BaseException:
+                _roll_back(session)
+                raise
         else:
             _roll_back(session)
     finally:
@@ -301,6 +307,7 @@ def install(session_class: type[Session]) -> None:
 def _prepare(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint's release: the unit goes on
         return
+    session.info[COMMITTING] = True  # from here a failure may follow a COMMIT the database made (_discard)
     facts = session.info.pop(PENDING, None)
     if facts:
         dispatcher = current_app.extensions["events"]
@@ -332,6 +339,7 @@ def _release(session: Session) -> None:
     batch = session.info.pop(PREPARED, None)
     callbacks = session.info.pop(CALLBACKS, None) or []
     session.info.pop(ROLLBACKS, None)
+    session.info.pop(COMMITTING, None)
     session.info.pop(SAVEPOINTS, None)
     session.info.pop(KEPT, None)
     session.info.pop(WRITTEN, None)
@@ -372,7 +380,14 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
         _expunge(session, session.info.pop(WRITTEN, ()))
         for key in (PENDING, CALLBACKS, SAVEPOINTS, KEPT):
             session.info.pop(key, None)
-        _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
+        rollbacks = session.info.pop(ROLLBACKS, None) or []
+        if session.info.pop(COMMITTING, False) and rollbacks:
+            # The COMMIT failed, or its answer was lost after the database made it: what was written
+            # outside may be recorded now, and an object its committed row names must not go. Kept: an
+            # object no row names is unreachable, one a row names and that is gone would be lost.
+            log.warning("a COMMIT failed after %d write(s) outside the database: kept", len(rollbacks))
+        else:
+            _run_rollbacks(rollbacks)
 
 
 def _run_rollbacks(callbacks: list[Callable[[], object]]) -> None:

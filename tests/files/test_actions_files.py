@@ -135,6 +135,19 @@ def test_a_file_stored_for_a_unit_that_does_not_commit_is_deleted(alice, group, 
     assert db.session.execute(db.select(Attachment)).first() is None
 
 
+def test_a_file_whose_commit_fails_is_kept_since_the_database_may_have_made_it(alice, group, monkeypatch):
+    """A COMMIT that fails may have been made (its answer lost): the object its row may name stays. An
+    object no row names is unreachable; one deleted under a committed row would be a broken file."""
+    def failing_commit(*args, **kwargs):
+        raise RuntimeError("the answer to COMMIT was lost")
+
+    with pytest.raises(RuntimeError), atomic():
+        upload_attachment(alice, group.id, "doc.pdf", None, io.BytesIO(PDF_BYTES))
+        monkeypatch.setattr(db.session.get_bind().dialect, "do_commit", failing_commit)
+    monkeypatch.undo()
+    assert len(stored_keys()) == 1
+
+
 def test_send_with_attachment_sets_kind_and_payload(alice, bob, group):
     attachment = upload(alice, group, png_bytes())
     sent = send_message(alice, group.id, "", attachment_id=attachment.id)
