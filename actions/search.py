@@ -14,8 +14,9 @@ as the back office's LIKE filter and as pg_trgm on PostgreSQL. It costs a bigger
 no stemming or ranking. Each term of 3 or more characters becomes one quoted FTS5 string (`"`
 doubled), answered exactly by the index. Shorter terms cannot use a trigram index: they are
 matched with LIKE, which scans the messages in scope (all of them in the back office, the
-user's conversations in a chat search). Many Chinese words have 2 characters: a query made only
-of such words scans.
+user's conversations in a chat search; on SQLite, a chat search whose conversations hold a fair share
+of the messages looks among the newest messages first: `newest_matches`). Many Chinese words have
+2 characters: a query made only of such words scans.
 
 PostgreSQL: ILIKE on every term, served by a GIN index with pg_trgm's `gin_trgm_ops` for terms
 of 3 or more characters. pg_trgm takes trigrams from letters and digits as the database's
@@ -78,11 +79,11 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
     SQLite: the search index gives every match at once, of the whole server, and the conversations'
     index every message in scope: a search that joins them costs as much as the server holds (300 ms of
     a gevent loop that SQLite's calls block, for a common word among a million messages). So the index's
-    RECENT_MATCHES newest matches (before the cursor) are looked among first, each message found by its
-    id (the conversations are checked on the row, `conversation_id + 0`, so that SQLite does not read
+    RECENT_MATCHES newest matches (before the cursor) are read, then looked among, each message found by
+    its id (the conversations are checked on the row, `conversation_id + 0`, so that SQLite does not read
     the scope by its index instead): that answers whenever the scope holds `count` of them (a busy
     conversation, any common word) or they are all the matches there are (a rare word), in about 3 ms.
-    Terms too short for the index are matched on the messages read newest first, by id, likewise.
+    Terms too short for the index are looked for among the RECENT_MATCHES newest messages likewise.
     A scope too small a part of the server's messages to hold `count` of them, if the words are spread
     evenly (a quiet conversation), goes to the whole search at once, as does one the window did not
     answer."""
@@ -94,19 +95,28 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
 
     if db.engine.dialect.name == "sqlite" and _share_of_messages(conversation_ids) * RECENT_MATCHES >= count:
         expression, short_terms = _sqlite_parts(terms)
+        window = _newest_ids(expression, before_id)  # read once: what it holds and whether it is all
         in_scope = [] if conversation_ids is None else [(Message.conversation_id + 0).in_(conversation_ids)]
-        if expression is None:  # terms too short for the index: the messages newest first, until enough match
-            return newest(*short_terms, *in_scope)
-        recent = (db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
-                  .order_by(fts_table.c.rowid.desc()).limit(RECENT_MATCHES))
-        if before_id is not None:
-            recent = recent.where(fts_table.c.rowid < before_id)
-        rows = newest(Message.id.in_(recent), *in_scope, *short_terms)
-        if len(rows) >= count or db.session.execute(
-                db.select(func.count()).select_from(recent.subquery())).scalar_one() < RECENT_MATCHES:
+        rows = newest(Message.id.in_(window), *in_scope, *short_terms) if window else []
+        if len(rows) >= count or len(window) < RECENT_MATCHES:
             return rows
     in_scope = [] if conversation_ids is None else [Message.conversation_id.in_(conversation_ids)]
-    return newest(CONDITIONS[db.engine.dialect.name](terms), *in_scope)
+    return newest(_search_condition(terms), *in_scope)
+
+
+def _newest_ids(expression: str | None, before_id: int | None) -> list[int]:
+    """The ids of the RECENT_MATCHES newest messages (before `before_id`) that the search index matches
+    to `expression`; without one (every term too short for the index), of the newest messages."""
+    if expression is None:
+        ids = db.select(Message.id).order_by(Message.id.desc())
+        if before_id is not None:
+            ids = ids.where(Message.id < before_id)
+    else:
+        ids = (db.select(fts_table.c.rowid).where(fts_table.c[FTS_TABLE].match(expression))
+               .order_by(fts_table.c.rowid.desc()))
+        if before_id is not None:
+            ids = ids.where(fts_table.c.rowid < before_id)
+    return list(db.session.execute(ids.limit(RECENT_MATCHES)).scalars())
 
 
 def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> float:
@@ -123,7 +133,10 @@ def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> flo
 
 def message_search_filter(query: object) -> ColumnElement[bool]:
     """The WHERE condition of a search, for callers that add their own filters and order (the back office)."""
-    terms = check_search_query(query)
+    return _search_condition(check_search_query(query))
+
+
+def _search_condition(terms: list[str]) -> ColumnElement[bool]:
     dialect = db.engine.dialect.name
     if dialect not in CONDITIONS:
         raise NotImplementedError(f"message search has no implementation for {dialect}")

@@ -221,3 +221,21 @@ def test_the_newest_matches_are_looked_among_first_and_the_answer_is_the_whole_s
     # Too small a part of the messages to expect enough among the window: the whole search at once.
     assert found("lunch", conversation_ids=[quiet.id]) == ["lunch at last", "lunch again", "lunch early"]
     assert whole_searches == [["lunch", "1"], ["lunch"]]
+
+
+def test_matches_removed_while_a_search_runs_do_not_hide_an_older_one(alice, bob, group, monkeypatch):
+    """The window's ids are read once: whether it held every match is decided from that reading, not
+    from a second one that could see fewer (other processes remove messages meanwhile)."""
+    other = make_group(alice, "Other", [bob])
+    post(alice, group, "lunch in the scope", *(f"coffee {number}" for number in range(30)))
+    newer = post(alice, other, *(f"lunch {number}" for number in range(4)))
+    monkeypatch.setattr(search, "RECENT_MATCHES", 4)
+    real_newest_ids = search._newest_ids
+
+    def removed_meanwhile(*arguments):
+        ids = real_newest_ids(*arguments)
+        db.session.execute(db.delete(Message).where(Message.id.in_([message.id for message in newer[:2]])))
+        return ids
+
+    monkeypatch.setattr(search, "_newest_ids", removed_meanwhile)
+    assert found("lunch", conversation_ids=[group.id], limit=1) == ["lunch in the scope"]
