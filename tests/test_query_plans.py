@@ -21,8 +21,6 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, func
 
-from actions import search
-from actions.chat_search import search_my_messages
 from actions.conversations import list_conversations
 from actions.messages import changes_since, message_history, message_history_around, unread_messages_filter
 from actions.resync import changes_since_each
@@ -41,6 +39,10 @@ def world(request, tmp_path_factory):
     """Bob far behind (read position 0) in a group of 30,000 messages by Alice and Carol, beside
     a smaller group of the same people; some messages edited, deleted, hidden, or mentioning Bob.
     Built once per engine: every test here only reads."""
+    yield from seeded_world(request, tmp_path_factory)
+
+
+def seeded_world(request, tmp_path_factory):
     with engine_app(request, tmp_path_factory.mktemp("plans")):
         alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
         big, small = make_group(alice, "Big", [bob, carol]), make_group(alice, "Small", [bob, carol])
@@ -158,48 +160,6 @@ def test_resync_reads_the_revision_index(world, gap):
     check(plans_of(lambda: changes_since(bob, big.conversation_id, since)), "ix_messages_conversation_revision")
     revisions = [message.revision for message in changes_since(bob, big.conversation_id, since, limit=500).messages]
     assert revisions == sorted(revisions) and revisions[0] > since and revisions[-1] <= big.last_revision
-
-
-@pytest.mark.parametrize("query", ["lunch", "garden invoice", "no such word"])
-def test_a_chat_search_on_sqlite_reads_the_newest_matches_by_id(world, query):
-    """Among the search index's newest matches, each message read by its id, never the scope's 33,000 by
-    the conversations' index (actions.search.newest_matches); every word of the seeding is in the big
-    group, so that answers. (PostgreSQL plans a search by its statistics of the words: pg_trgm's index
-    or the messages newest first, both answered without the whole search's fallback.)"""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the statement checked here is SQLite's; PostgreSQL runs the whole search")
-    bob, _big, _small = world
-    plans = plans_of(lambda: search_my_messages(bob, query))
-    check(plans)  # the share of the messages in scope (their largest id) included
-    assert indexes_used(plans) <= {"ix_memberships_user_id"}, plans  # the scope: Bob's groups
-    by_id = [lines for _statement, lines in plans if "SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)" in lines]
-    assert len(by_id) == (0 if query == "no such word" else 1), plans  # no match: no message to read
-
-
-def test_a_chat_search_on_sqlite_costs_its_window_not_the_whole_server(world, monkeypatch):
-    """"message" is in all 33,000 messages: among the 2,000 newest matches it costs a fraction of the whole
-    search, which reads every match of the index and every message of the scope."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the window is SQLite's; PostgreSQL runs the whole search")
-    bob, _big, _small = world
-    windowed = rows_read(lambda: search_my_messages(bob, "message"))
-    monkeypatch.setattr(search, "RECENT_MATCHES", 0)  # no window: the whole search at once
-    whole = rows_read(lambda: search_my_messages(bob, "message"))
-    assert windowed * 5 < whole, (windowed, whole)
-
-
-def test_a_short_word_found_nowhere_costs_a_search_on_sqlite_a_bounded_window_more(world):
-    """Terms too short for the index are looked for among the 2,000 newest messages first (the small
-    group holds a tenth of the messages: enough to try): when that does not answer, the whole search of
-    the small group's 3,000 follows, so the window is the most it adds, never all the server's 33,000."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the window is SQLite's; PostgreSQL runs the whole search")
-    _bob, _big, small = world
-    searched = rows_read(lambda: search.search_messages("zq", conversation_ids=[small.conversation_id],
-                                                        include_removed=False))
-    every_message = rows_read(lambda: db.session.execute(
-        db.select(Message.id).where(Message.body.like("%zq%"))).all())
-    assert searched * 2 < every_message, (searched, every_message)
 
 
 def test_unread_counts_of_a_member_far_behind_read_only_removed_messages_and_mentions(world):
