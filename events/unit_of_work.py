@@ -198,7 +198,9 @@ def outside_the_database() -> Iterator[WrittenOutside]:
     if not session.info.get(DEPTH) or session.in_nested_transaction():
         raise RuntimeError("outside_the_database() needs a unit of work, outside any savepoint")
     if session.info.get(PENDING) or session.info.get(CALLBACKS) or session.info.get(ROLLBACKS):
-        raise RuntimeError("outside_the_database() after an event was queued: the change would be lost")
+        # (One wait on a client per unit: a second would roll back the first's record of what it wrote.)
+        raise RuntimeError("outside_the_database() after an event, a callback or a write outside was queued: "
+                           "the change would be lost")
     session.rollback()
     leave_unit()
     written = WrittenOutside()
