@@ -121,8 +121,8 @@ def upload_attachment(uploader: User, conversation_id: int, filename: object, de
             if not head:
                 raise InvalidInput("empty_file", "The file is empty.")
             content_type = _check_allowed(sniff(head, declared_type))
+            storage.save(key, reader, content_type)  # all or nothing: no object under the key if it fails
             written.undo_with(lambda: storage.delete(key))
-            storage.save(key, reader, content_type)
     except TooLarge:
         raise (quota_error() if limit < largest else too_large_error()) from None
     attachment = Attachment(uploader_id=uploader_id, conversation_id=conversation_id, storage_key=key,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
@@ -238,9 +239,11 @@ def _store_images(area: str, data: bytes, crop: Crop | None, written: WrittenOut
         raise ActionError(refused.code, refused.message, status=422) from None
     storage = get_storage()
     base_key = f"{area}/{secrets.token_urlsafe(18)}"
-    written.undo_with(lambda: _delete_images(storage, base_key))
+    stored: list[str] = []  # the sizes stored so far: a failure halfway takes them back, and only them
+    written.undo_with(lambda: _delete_images(storage, base_key, stored))
     for size, image in images.items():
         storage.save(avatar_object_key(base_key, size), BytesIO(image), "image/jpeg")
+        stored.append(size)
     return base_key
 
 
@@ -253,8 +256,8 @@ def _replace_on_commit(owner: User | Conversation, base_key: str | None) -> None
         on_commit(lambda: _delete_images(storage, old_key))
 
 
-def _delete_images(storage: Storage, base_key: str) -> None:
-    for size in AVATAR_SIZES:
+def _delete_images(storage: Storage, base_key: str, sizes: Iterable[str] = AVATAR_SIZES) -> None:
+    for size in sizes:
         try:
             storage.delete(avatar_object_key(base_key, size))
         except Exception:  # noqa: BLE001  (unreachable once the row moved on: logged)
