@@ -32,10 +32,11 @@ too; the chat's search will pass `include_removed=False` and only the user's con
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, table
+from sqlalchemy import ColumnElement, Select, and_, bindparam, column, func, table
 
 from actions.validation import check_int, check_limit, check_search_query
 from extensions import db
@@ -97,7 +98,7 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
         expression, short_terms = _sqlite_parts(terms)
         window = _newest_ids(expression, before_id)  # read once: what it holds and whether it is all
         in_scope = [] if conversation_ids is None else [(Message.conversation_id + 0).in_(conversation_ids)]
-        rows = newest(Message.id.in_(window), *in_scope, *short_terms) if window else []
+        rows = newest(Message.id.in_(_each_of(window)), *in_scope, *short_terms) if window else []
         if len(rows) >= count or len(window) < RECENT_MATCHES:
             return rows
     in_scope = [] if conversation_ids is None else [Message.conversation_id.in_(conversation_ids)]
@@ -117,6 +118,12 @@ def _newest_ids(expression: str | None, before_id: int | None) -> list[int]:
         if before_id is not None:
             ids = ids.where(fts_table.c.rowid < before_id)
     return list(db.session.execute(ids.limit(RECENT_MATCHES)).scalars())
+
+
+def _each_of(ids: list[int]) -> Select:
+    """The ids as SQLite rows, bound as one JSON array (`json_each`): 2,000 bound parameters cost
+    SQLAlchemy several milliseconds to expand."""
+    return db.select(column("value")).select_from(func.json_each(bindparam("ids", json.dumps(ids))))
 
 
 def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> float:
