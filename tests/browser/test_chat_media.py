@@ -259,3 +259,42 @@ def test_a_file_chosen_offline_is_uploaded_and_sent_when_the_connection_is_back(
     assert [message["body"] for message in alice_account.api(
         "GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]] == ["made on the train", ""]
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, api_user):
+    """A second drop while the first reconnect's files are still uploading: a file chosen during it is
+    sent once the connection is back, not left waiting behind the pass already under way."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    held = []
+
+    def hold_the_first_upload(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    alice.page.route("**/api/conversations/*/files", hold_the_first_upload)
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "first.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    wait_for(lambda: alice.page.evaluate("true") and held, what="first.pdf's upload, held")  # evaluate: routes run
+
+    alice.page.evaluate("window.switchboardSocket.disconnect()")
+    alice.expect_state("offline")
+    alice.type_and_send("while the first uploads")
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "second.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    pending = alice.page.locator("#pending-list .message", has_text="second.pdf")
+    expect(pending.locator(".message-pending-note")).to_have_text("sent when the connection is back")
+    alice.page.evaluate("window.switchboardSocket.connect()")
+    expect(bob.message_with("while the first uploads")).to_be_visible()  # the reconnect's flush() ran
+    held[0].continue_()
+
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["first.pdf", "second.pdf"])
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert_nothing_went_wrong(alice, bob)

@@ -35,6 +35,7 @@ export class Sender {
     this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
     this.uploadingWaiting = false; // uploadWaiting() is under way
+    this.waitingAgain = false; // a connect came during it: it goes through the waiting files once more
   }
 
   compose(conversationId, body, replyTo = null) {
@@ -88,13 +89,20 @@ export class Sender {
   }
 
   async uploadWaiting() {
-    if (this.uploadingWaiting) return; // one pass at a time: another connect finds this one under way
+    if (this.uploadingWaiting) { // one pass at a time: the one under way takes another turn after this one
+      this.waitingAgain = true;
+      return;
+    }
     this.uploadingWaiting = true;
     try {
-      for (const entry of this.outbox.waiting()) {
-        if (!this.connection.connected) break;
-        if (this.outbox.get(entry.client_id) === entry && entry.state === "waiting") await this.upload(entry);
-      }
+      do {
+        // A reconnect during the pass may have left files chosen meanwhile out of its list: read it again.
+        this.waitingAgain = false;
+        for (const entry of this.outbox.waiting()) {
+          if (!this.connection.connected) break;
+          if (this.outbox.get(entry.client_id) === entry && entry.state === "waiting") await this.upload(entry);
+        }
+      } while (this.waitingAgain && this.connection.connected);
     } finally {
       this.uploadingWaiting = false;
     }
