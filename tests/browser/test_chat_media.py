@@ -298,3 +298,28 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["first.pdf", "second.pdf"])
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_file_waiting_for_the_connection_can_be_discarded(chat_page, api_user):
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    uploads = []
+    alice.page.on("request", lambda request: request.method == "POST" and "/files" in request.url
+                  and uploads.append(request.url))
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "keep.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+        {"name": "changed my mind.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    pending = alice.page.locator("#pending-list .message")
+    expect(pending.locator(".message-pending-note")).to_have_text(["sent when the connection is back"] * 2)
+    pending.filter(has_text="changed my mind.pdf").get_by_role("button", name="Discard").click()
+    expect(pending).to_have_count(1)
+    expect(pending.locator(".attachment-name")).to_have_text("keep.pdf")
+
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["keep.pdf"])
+    expect(pending).to_have_count(0)
+    assert len(uploads) == 1  # the discarded file never left the browser
+    assert_nothing_went_wrong(alice, bob)

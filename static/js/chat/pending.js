@@ -1,6 +1,6 @@
 // A message of ours not yet stored: "sending…", a file uploading (with a progress bar) or waiting for the
-// connection, or refused (Retry only when sending it again may work: not for a file type the server does
-// not accept).
+// connection (Discard), or refused (Retry only when sending it again may work: not for a file type the
+// server does not accept; Discard).
 
 import { formatSize } from "../attachments.js";
 import { el } from "./dom.js";
@@ -20,7 +20,8 @@ function fileCard(entry) {
   return el("div", { className: "attachment pending-attachment" }, [card, bar]);
 }
 
-/** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message. */
+/** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message (Discard also
+ *  while a file waits for the connection). */
 export function pendingElement(entry, me, callbacks) {
   const failed = entry.state === "failed";
   let note = t("sending…");
@@ -37,13 +38,16 @@ export function pendingElement(entry, me, callbacks) {
     entry.fileName ? fileCard(entry) : null,
     entry.body ? el("div", { className: "message-body", text: entry.body }) : null,
   ]);
+  const discard = el("button", { className: "link-button", text: t("Discard"), attrs: { type: "button" },
+    on: { click: () => callbacks.onDiscard(entry) } });
   if (failed) {
     bubble.append(el("div", { className: "message-actions visible" }, [
       entry.retryable === false ? null : el("button", { className: "link-button", text: t("Retry"),
         attrs: { type: "button" }, on: { click: () => callbacks.onRetry(entry) } }),
-      el("button", { className: "link-button", text: t("Discard"), attrs: { type: "button" },
-        on: { click: () => callbacks.onDiscard(entry) } }),
+      discard,
     ]));
+  } else if (entry.state === "waiting") { // a file waiting for the connection may be given up before it goes
+    bubble.append(el("div", { className: "message-actions visible" }, [discard]));
   }
   return el("li", { className: `message own pending${failed ? " failed" : ""}`,
     dataset: { clientId: entry.client_id } }, [bubble]);
