@@ -40,3 +40,30 @@ def test_a_conversation_row_says_who_is_typing_there(chat_page, api_user):
     expect(alice.page.locator("#typing-indicator")).to_have_text("Bob <b>Builder</b> is typing…")
     expect(preview).to_have_text("Bob <b>Builder</b> is typing…")
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_someone_blocked_is_not_said_to_be_typing(chat_page, api_user):
+    """Their messages hide behind "Message from a blocked user": their typing is not named either, in the
+    sidebar's row or under the open conversation's messages."""
+    alice_account, bob_account, mallory_account = api_user("al"), api_user("bob"), api_user("mal")
+    for account, name in ((bob_account, "Bob"), (mallory_account, "Mallory")):
+        assert account.api("PATCH", "/me", json={"display_name": name}).status_code == 200
+    talk = group_with(alice_account, bob_account, mallory_account)["id"]
+    assert alice_account.api("POST", "/blocks", json={"user_id": mallory_account.id}).status_code == 201
+    alice = open_as(chat_page, alice_account, talk)
+    bob = open_as(chat_page, bob_account, talk)
+    mallory = open_as(chat_page, mallory_account, talk)
+    indicator = alice.page.locator("#typing-indicator")
+    preview = alice.conversation(talk).locator(".conversation-preview")
+
+    mallory.page.locator("#composer-input").press_sequentially("psst")
+    # Bob (who did not block her) is told: the server has sent it to Alice's socket too, before what Bob
+    # types next, so once Alice sees Bob typing she has had Mallory's typing.
+    expect(bob.page.locator("#typing-indicator")).to_have_text("Mallory is typing…")
+    bob.page.locator("#composer-input").press_sequentially("hi")
+    expect(indicator).to_have_text("Bob is typing…")
+    expect(preview).to_have_text("Bob is typing…")
+    bob.page.fill("#composer-input", "")
+    expect(indicator).to_be_hidden()
+    expect(preview).not_to_contain_text("typing")
+    assert_nothing_went_wrong(alice, bob, mallory)

@@ -160,7 +160,7 @@ export class ChatApp {
     this.presenceView = new PresenceView({ me, book: this.presence });
     this.typing = new Typing({ me, connection: this.connection, openId: () => this.openId,
       nameOf: (conversationId, userId) => this.nameOf(conversationId, userId),
-      onChange: (id) => this.sidebar.typingChanged(id) });
+      onChange: (id) => this.sidebar.typingChanged(id), isBlocked: (userId) => this.contacts.isBlocked(userId) });
     watchSessionEnd(this.connection);
     guardLeaving({ outbox: this.outbox, drafts: this.drafts, connection: this.connection,
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button) });

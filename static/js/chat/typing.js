@@ -13,9 +13,11 @@ const SHOWN_FOR_MS = 5000;
 
 export class Typing {
   /** openId(): the open conversation's id; nameOf(conversationId, userId): a typist's name;
-   *  onChange(conversationId): who types there changed (the sidebar's preview follows). */
-  constructor({ me, connection, openId, nameOf, onChange = () => {} }) {
+   *  onChange(conversationId): who types there changed (the sidebar's preview follows);
+   *  isBlocked(userId): someone the user blocked (contacts.js), whose typing is not shown. */
+  constructor({ me, connection, openId, nameOf, onChange = () => {}, isBlocked = () => false }) {
     this.me = me;
+    this.isBlocked = isBlocked;
     this.onChange = onChange;
     this.connection = connection;
     this.openId = openId;
@@ -29,6 +31,8 @@ export class Typing {
     const socket = connection.socket;
     socket.on("typing", ({ conversation_id: id, user_id: userId, typing }) => {
       if (userId === this.me.id) return; // our own, from another tab
+      // The server tells the whole conversation; their messages hide here, so does their typing.
+      if (typing && this.isBlocked(userId)) return;
       if (typing) this.add(id, userId);
       else this.remove(id, userId);
     });
@@ -83,6 +87,7 @@ export class Typing {
   /** "Alice is typing…" and the like in a conversation, or "" when nobody is. */
   text(conversationId) {
     const names = [...(this.typists.get(conversationId)?.keys() || [])]
+      .filter((userId) => !this.isBlocked(userId)) // blocked while they typed
       .map((userId) => this.nameOf(conversationId, userId));
     if (names.length === 1) return t("{name} is typing…", { name: names[0] });
     if (names.length === 2) return t("{first} and {second} are typing…", { first: names[0], second: names[1] });
