@@ -323,3 +323,27 @@ def test_a_file_waiting_for_the_connection_can_be_discarded(chat_page, api_user)
     expect(pending).to_have_count(0)
     assert len(uploads) == 1  # the discarded file never left the browser
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_what_was_written_offline_arrives_in_the_order_written(chat_page, api_user):
+    """A text written after a file chosen offline waits for the file's message; one written before goes first."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    alice.context.set_offline(True)
+    alice.expect_state("offline")
+    alice.type_and_send("before the file")
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "the file.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    alice.type_and_send("after the file")
+    expect(alice.page.locator("#pending-list .message")).to_have_count(3)
+
+    alice.context.set_offline(False)
+    alice.expect_state("online")
+    expect(bob.messages).to_have_count(3)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
+    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+        ("before the file", None), ("", "the file.pdf"), ("after the file", None)]
+    expect(bob.messages.nth(1).locator(".attachment-name")).to_have_text("the file.pdf")
+    expect(bob.messages.nth(2).locator(".message-body")).to_have_text("after the file")
+    assert_nothing_went_wrong(alice, bob)

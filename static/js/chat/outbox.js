@@ -67,9 +67,9 @@ export class Outbox {
     entry.progress = 0;
   }
 
-  /** Files waiting for the connection, in the order they were chosen. */
-  waiting() {
-    return [...this.entries.values()].filter((entry) => entry.state === "waiting");
+  /** What is still to send, in the order written: pending messages and files waiting for the connection. */
+  queued() {
+    return [...this.entries.values()].filter((entry) => ["pending", "waiting"].includes(entry.state));
   }
 
   /** Its file is stored: the message itself is still to send. */
@@ -85,11 +85,6 @@ export class Outbox {
 
   forConversation(conversationId) {
     return [...this.entries.values()].filter((entry) => entry.conversation_id === conversationId);
-  }
-
-  /** Entries still to be sent on the connection `socketId`. */
-  due(socketId) {
-    return [...this.entries.values()].filter((entry) => entry.state === "pending" && entry.sentOn !== socketId);
   }
 
   /** The stored message arrived (ack, live event or sync): the pending copy goes. */

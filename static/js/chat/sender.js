@@ -1,7 +1,8 @@
 // Sending: each message goes into the outbox, then over the socket; files are uploaded first.
 // Whatever is not acknowledged stays in the outbox and goes again after a reconnect; so does a file
 // chosen while offline, or whose upload the lost connection broke: it waits, then is uploaded and sent
-// (in this page only: a file not uploaded is not kept on disk, outbox.js). A refusal that sending again
+// (in this page only: a file not uploaded is not kept on disk, outbox.js), before what was written after it
+// in its conversation. A refusal that sending again
 // cannot change (too long, not a member, a file type not accepted…) is not retried: a text goes back to
 // the composer (onRefused), a file's bubble offers only Discard.
 
@@ -34,8 +35,8 @@ export class Sender {
     this.connection = connection;
     this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
-    this.uploadingWaiting = false; // uploadWaiting() is under way
-    this.waitingAgain = false; // a connect came during it: it goes through the waiting files once more
+    this.sendingQueued = false; // sendQueued() is under way
+    this.queuedAgain = false; // a connect came during it: it goes through the queue once more
   }
 
   compose(conversationId, body, replyTo = null) {
@@ -80,31 +81,44 @@ export class Sender {
     });
   }
 
-  /** On a new connection: everything still pending goes again, with its first client_id; then the files
-   * that waited for it are uploaded, one after the other, in the order chosen. */
+  /** On a new connection: everything still pending goes again, with its first client_id, in the order it
+   * was written; a file that waited for the connection is uploaded first, and what was written after it in
+   * its conversation waits for its message (sendQueued). */
   flush() {
     if (!this.connection.connected) return;
-    for (const entry of this.outbox.due(this.connection.socket.id)) this.send(entry);
-    this.uploadWaiting();
+    const behindAFile = new Set(); // conversations where a waiting file comes before what follows
+    for (const entry of this.outbox.queued()) {
+      if (entry.state === "waiting") behindAFile.add(entry.conversation_id);
+      else if (!behindAFile.has(entry.conversation_id) && this.due(entry)) this.send(entry);
+    }
+    this.sendQueued();
   }
 
-  async uploadWaiting() {
-    if (this.uploadingWaiting) { // one pass at a time: the one under way takes another turn after this one
-      this.waitingAgain = true;
+  /** Not yet sent on this connection (pending: neither waiting, uploading nor refused). */
+  due(entry) {
+    return entry.state === "pending" && entry.sentOn !== this.connection.socket.id;
+  }
+
+  /** The waiting files, uploaded one after the other, each followed by what was written after it. */
+  async sendQueued() {
+    if (this.sendingQueued) { // one pass at a time: the one under way takes another turn after this one
+      this.queuedAgain = true;
       return;
     }
-    this.uploadingWaiting = true;
+    this.sendingQueued = true;
     try {
       do {
         // A reconnect during the pass may have left files chosen meanwhile out of its list: read it again.
-        this.waitingAgain = false;
-        for (const entry of this.outbox.waiting()) {
+        this.queuedAgain = false;
+        for (const entry of this.outbox.queued()) {
           if (!this.connection.connected) break;
-          if (this.outbox.get(entry.client_id) === entry && entry.state === "waiting") await this.upload(entry);
+          if (this.outbox.get(entry.client_id) !== entry) continue; // discarded or stored meanwhile
+          if (entry.state === "waiting") await this.upload(entry); // which sends its message
+          else if (this.due(entry)) this.send(entry);
         }
-      } while (this.waitingAgain && this.connection.connected);
+      } while (this.queuedAgain && this.connection.connected);
     } finally {
-      this.uploadingWaiting = false;
+      this.sendingQueued = false;
     }
   }
 
