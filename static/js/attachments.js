@@ -50,9 +50,11 @@ function postForm(url, form, { headers = {}, onProgress, signal } = {}) {
   });
 }
 
+/** A refused upload as an UploadError; a rate limit's wait is left out of its text (the file's bubble keeps
+ *  it after the wait is over): toast() counts down its `retryAfter`. */
 function failure({ status, body }, fallback) {
   const error = body?.error;
-  const text = errorText(error?.code, error?.message, error?.retry_after);
+  const text = errorText(error?.code, error?.message);
   return new UploadError(text || fallback || t("The upload failed ({status}).", { status }), error?.code, status,
     error?.retry_after);
 }

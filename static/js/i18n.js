@@ -59,17 +59,27 @@ export function dateTimeFormat(options) {
   }
 }
 
-/** The wait a refusal for going too fast gives (its `retry_after`, docs/protocol.md "Send rate"). */
+/** The wait a refusal for going too fast gives (its `retry_after`, docs/protocol.md "Send rate"); from two
+ *  minutes on in whole minutes, rounded up (an upload limited for the hour: "87 minutes", not "5220 seconds"). */
 export function waitText(seconds) {
+  if (seconds >= 120) {
+    return nt("Too many at once: try again in {count} minute.", "Too many at once: try again in {count} minutes.",
+      Math.ceil(seconds / 60));
+  }
   return nt("Too many at once: try again in {count} second.", "Too many at once: try again in {count} seconds.",
     seconds);
 }
 
 /** What to show for a refusal: the translation of its stable `code` on a page in another
  *  language (the server's table, i18n/errors.py), else the server's own (English) message; a rate
- *  limit's with the seconds to wait (`retryAfter`) in every language. */
+ *  limit's with the seconds to wait (`retryAfter`) in every language, or without any wait. */
 export function errorText(code, message, retryAfter = null) {
-  if (code === "rate_limited" && retryAfter > 0) return waitText(retryAfter);
+  if (code === "rate_limited") {
+    if (retryAfter > 0) return waitText(retryAfter);
+    // Without the wait (a refused message's bubble, which stays after it): the server's English text gives
+    // the seconds, so it is not used.
+    return catalogue.errors?.rate_limited || t("Too many attempts: wait a moment, then try again.");
+  }
   const translated = code ? catalogue.errors?.[code] : null;
   return translated || message;
 }

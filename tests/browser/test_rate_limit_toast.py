@@ -9,18 +9,22 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, two_in_a_group
+from tests.files.samples import PDF_BYTES
 from tests.servers import own_server, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 ENGLISH = re.compile(r"^Too many at once: try again in (\d+) seconds?\.$")
 CHINESE = re.compile(r"^操作太频繁，请在 (\d+) 秒后重试。$")
+IN_MINUTES = re.compile(r"^Too many at once: try again in (\d+) minutes?\.$")
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """This module's pages use a server of their own with a send rate: two at once, then one every 10 s."""
-    yield from own_server(tmp_path_factory, "send-rate", jobs=False, env={"SEND_BURST": "2", "SEND_PER_MINUTE": "6"})
+    """This module's pages use a server of their own with a send rate (two at once, then one every 10 s) and
+    one upload an hour."""
+    yield from own_server(tmp_path_factory, "send-rate", jobs=False,
+                          env={"SEND_BURST": "2", "SEND_PER_MINUTE": "6", "UPLOADS_PER_HOUR": "1"})
 
 
 def seconds_shown(toast, pattern: re.Pattern) -> int:
@@ -74,3 +78,30 @@ def test_refused_sends_show_one_toast_counting_down_the_wait(chat_page, api_user
     expect(toasts).to_have_text(CHINESE)
     assert 1 <= seconds_shown(toasts, CHINESE) <= 10
     assert_nothing_went_wrong(alice, chinese)
+
+
+def test_a_long_wait_shows_in_minutes_and_a_shorter_one_does_not_cut_it(chat_page, api_user):
+    """An upload refused for the hour, then a send refused for seconds: the toast keeps the hour's wait
+    (uploads are still refused), in minutes; the refused file's bubble gives no wait, as a send's does."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    for number, name in enumerate(("allowed.pdf", "one too many.pdf")):
+        alice.page.set_input_files("#file-input", files=[
+            {"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+        alice.send_chosen_files()
+        if number == 0:
+            expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["allowed.pdf"])
+    refused = alice.page.locator("#pending-list .message.failed")
+    expect(refused).to_have_count(1)
+    toasts = alice.page.locator("#toast-region .toast")
+    expect(toasts).to_have_text(IN_MINUTES)
+    minutes = seconds_shown(toasts, IN_MINUTES)
+    assert 2 <= minutes <= 120, minutes  # UPLOADS_PER_HOUR's sliding window: about an hour
+    expect(refused.locator(".message-error")).to_have_text("Too many attempts: wait a moment, then try again.")
+
+    for number in range(3):  # the file's message took one of the two at once: two are refused, for 10 s at most
+        alice.type_and_send(f"quick {number}")
+    expect(refused).to_have_count(3)
+    expect(toasts).to_have_count(1)
+    expect(toasts).to_have_text(IN_MINUTES)
+    assert minutes - 1 <= seconds_shown(toasts, IN_MINUTES) <= minutes
+    assert_nothing_went_wrong(alice, bob)

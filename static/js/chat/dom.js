@@ -106,7 +106,8 @@ export function toast(message, kind = "error") {
 let waiting = null; // the rate limit's toast while it counts down: {note, until, timer}
 
 /** Rate limited (docs/protocol.md "Send rate"): however many actions were refused, one toast, its wait
- *  that of the latest refusal, counting down the seconds and gone when they are. */
+ *  the longest of theirs still running (an upload limited for an hour is not allowed sooner because a send
+ *  was limited for 3 s since), counting it down and gone when it is over. */
 function waitToast(seconds) {
   if (!waiting) {
     // A timer (ARIA): a countdown that screen readers do not read out again at every second.
@@ -114,7 +115,7 @@ function waitToast(seconds) {
     document.getElementById("toast-region").append(note);
     waiting = { note, until: 0, timer: null };
   }
-  waiting.until = Date.now() + seconds * 1000;
+  waiting.until = Math.max(waiting.until, Date.now() + seconds * 1000);
   clearTimeout(waiting.timer);
   countDown();
 }
