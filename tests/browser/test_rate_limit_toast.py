@@ -105,3 +105,24 @@ def test_a_long_wait_shows_in_minutes_and_a_shorter_one_does_not_cut_it(chat_pag
     expect(toasts).to_have_text(IN_MINUTES)
     assert minutes - 1 <= seconds_shown(toasts, IN_MINUTES) <= minutes
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_refusal_is_announced_once_and_its_countdown_is_silent(chat_page, api_user):
+    """Screen readers: the refusal is an alert, read out once; the seconds that tick are a timer (not read)."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    for number in range(5):
+        alice.type_and_send(f"quick {number}")
+    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(3)
+    timer = alice.page.locator("#toast-region").get_by_role("timer")
+    alert = alice.page.locator("#toast-region").get_by_role("alert")
+    expect(timer).to_have_text(ENGLISH)
+    expect(alert).to_have_count(1)
+    expect(alert).to_have_text(ENGLISH)
+    announced = alert.text_content()
+    first = seconds_shown(timer, ENGLISH)
+    if first > 1:  # the timer ticks; what was announced does not change, so it is not read again
+        wait_for(lambda: seconds_shown(timer, ENGLISH) < first, what="the countdown")
+        assert alert.text_content() == announced
+    expect(timer).to_have_count(0)
+    expect(alert).to_have_count(0)  # gone with the toast
+    assert_nothing_went_wrong(alice, bob)

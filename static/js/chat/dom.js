@@ -109,21 +109,30 @@ let waiting = null; // the rate limit's toast while it counts down: {note, until
  *  the longest of theirs still running (an upload limited for an hour is not allowed sooner because a send
  *  was limited for 3 s since), counting it down and gone when it is over. */
 function waitToast(seconds) {
+  const region = document.getElementById("toast-region");
   if (!waiting) {
     // A timer (ARIA): a countdown that screen readers do not read out again at every second.
     const note = el("div", { className: "toast error rate-limit", attrs: { role: "timer" } });
-    document.getElementById("toast-region").append(note);
-    waiting = { note, until: 0, timer: null };
+    region.append(note);
+    waiting = { note, announcement: null, until: 0, timer: null };
   }
   waiting.until = Math.max(waiting.until, Date.now() + seconds * 1000);
   clearTimeout(waiting.timer);
   countDown();
+  // The refusal itself is read out once, as an alert beside the silent timer: a new node each time, which
+  // screen readers announce even when its words are the last one's.
+  const announcement = el("div", { className: "visually-hidden rate-limit-announcement",
+    text: waiting.note.textContent, attrs: { role: "alert" } });
+  if (waiting.announcement) waiting.announcement.replaceWith(announcement);
+  else region.append(announcement);
+  waiting.announcement = announcement;
 }
 
 function countDown() {
   const left = waiting.until - Date.now();
   if (left <= 0) {
     waiting.note.remove();
+    waiting.announcement?.remove();
     waiting = null;
     return;
   }
