@@ -3,12 +3,17 @@ typing…" instead of its newest message while someone types there, whether it i
 preview comes back when they stop or their message arrives."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+TYPIST_EXPIRY_S = 5  # typing.js SHOWN_FOR_MS: a typist not renewed is dropped after it
+CLEARED_WITHIN_MS = 2000  # a stop or a message clears the row at once, well before that
 
 
 def test_a_conversation_row_says_who_is_typing_there(chat_page, api_user):
@@ -21,6 +26,7 @@ def test_a_conversation_row_says_who_is_typing_there(chat_page, api_user):
     preview = alice.conversation(talk).locator(".conversation-preview")
     expect(preview).to_have_text("Bob <b>Builder</b>: hello there")
 
+    started = time.monotonic()  # before Bob's first `typing`: its expiry on Alice's page is 5 s after
     bob.page.locator("#composer-input").press_sequentially("are you")
     expect(preview).to_have_text("Bob <b>Builder</b> is typing…")
     expect(preview).to_have_class("conversation-preview typing")
@@ -29,10 +35,23 @@ def test_a_conversation_row_says_who_is_typing_there(chat_page, api_user):
     expect(alice.conversation(other).locator(".conversation-preview")).not_to_contain_text("typing")
 
     bob.page.fill("#composer-input", "")  # emptied without sending: typing false
-    expect(preview).to_have_text("Bob <b>Builder</b>: hello there")
+    expect(preview).to_have_text("Bob <b>Builder</b>: hello there", timeout=CLEARED_WITHIN_MS)
+    assert time.monotonic() - started < TYPIST_EXPIRY_S  # cleared by `typing: false`, not by the expiry
+
+    started = time.monotonic()
     bob.type_and_send("are you there?")  # typing again, then the message ends it
-    expect(preview).to_have_text("Bob <b>Builder</b>: are you there?")
+    expect(preview).to_have_text("Bob <b>Builder</b>: are you there?", timeout=CLEARED_WITHIN_MS)
+    assert time.monotonic() - started < TYPIST_EXPIRY_S  # cleared by the message, not by the expiry
     expect(preview).to_have_class("conversation-preview")
+
+    # A message of theirs from elsewhere (no `typing: false` from this page): its arrival alone clears it.
+    started = time.monotonic()
+    bob.page.locator("#composer-input").press_sequentially("wait")
+    expect(preview).to_have_text("Bob <b>Builder</b> is typing…")
+    post(bob_account, talk, "sent from my phone")
+    expect(preview).to_have_text("Bob <b>Builder</b>: sent from my phone", timeout=CLEARED_WITHIN_MS)
+    assert time.monotonic() - started < TYPIST_EXPIRY_S
+    bob.page.fill("#composer-input", "")
 
     # In the open conversation the row says it too, beside the indicator under the messages.
     alice.open(talk)
