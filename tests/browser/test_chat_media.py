@@ -261,19 +261,26 @@ def test_a_file_chosen_offline_is_uploaded_and_sent_when_the_connection_is_back(
     assert_nothing_went_wrong(alice, bob)
 
 
-def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, api_user):
-    """A second drop while the first reconnect's files are still uploading: a file chosen during it is
-    sent once the connection is back, not left waiting behind the pass already under way."""
-    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+def hold_the_first_upload(chat) -> list:
+    """The page's first upload through the server is held, its route in the list returned, until the test
+    continues or aborts it (a route handler runs while Playwright is called: poll with page.evaluate)."""
     held = []
 
-    def hold_the_first_upload(route):
+    def hold(route):
         if route.request.method == "POST" and not held:
             held.append(route)
         else:
             route.continue_()
 
-    alice.page.route("**/api/conversations/*/files", hold_the_first_upload)
+    chat.page.route("**/api/conversations/*/files", hold)
+    return held
+
+
+def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, api_user):
+    """A second drop while the first reconnect's files are still uploading: a file chosen during it is
+    sent once the connection is back, not left waiting behind the pass already under way."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    held = hold_the_first_upload(alice)
     alice.context.set_offline(True)
     alice.expect_state("offline")
     alice.page.set_input_files("#file-input", files=[
@@ -281,7 +288,7 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
     alice.send_chosen_files()
     alice.context.set_offline(False)
     alice.expect_state("online")
-    wait_for(lambda: alice.page.evaluate("true") and held, what="first.pdf's upload, held")  # evaluate: routes run
+    wait_for(lambda: alice.page.evaluate("true") and held, what="first.pdf's upload, held")
 
     alice.page.evaluate("window.switchboardSocket.disconnect()")
     alice.expect_state("offline")
@@ -346,4 +353,27 @@ def test_what_was_written_offline_arrives_in_the_order_written(chat_page, api_us
         ("before the file", None), ("", "the file.pdf"), ("after the file", None)]
     expect(bob.messages.nth(1).locator(".attachment-name")).to_have_text("the file.pdf")
     expect(bob.messages.nth(2).locator(".message-body")).to_have_text("after the file")
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_an_upload_cut_before_the_socket_notices_waits_for_the_connection(chat_page, api_user):
+    """The network goes during an upload: the browser aborts it (internetdisconnected) while the socket still
+    looks connected. The file waits for the connection, as one chosen offline does, instead of failing."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    held = hold_the_first_upload(alice)
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "cut.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    wait_for(lambda: alice.page.evaluate("true") and held, what="the upload, held")
+    # The browser knows it is offline; the socket has not noticed (set_offline() would close it at once).
+    alice.page.evaluate("Object.defineProperty(navigator, 'onLine', {get: () => false, configurable: true})")
+    held[0].abort("internetdisconnected")
+
+    pending = alice.page.locator("#pending-list .message")
+    expect(pending.locator(".message-pending-note")).to_have_text("sent when the connection is back")
+    expect(pending.get_by_role("button", name="Retry")).to_have_count(0)
+    assert alice.page.evaluate("window.switchboardSocket.connected")  # still: no reconnect will flush it
+    alice.page.evaluate("delete navigator.onLine; window.dispatchEvent(new Event('online'))")  # back
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["cut.pdf"])
+    expect(pending).to_have_count(0)
     assert_nothing_went_wrong(alice, bob)

@@ -37,6 +37,8 @@ export class Sender {
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
     this.sendingQueued = false; // sendQueued() is under way
     this.queuedAgain = false; // a connect came during it: it goes through the queue once more
+    // Back online before the socket noticed it was cut: no reconnect will flush what waited meanwhile.
+    window.addEventListener("online", () => this.flush());
   }
 
   compose(conversationId, body, replyTo = null) {
@@ -153,7 +155,8 @@ export class Sender {
       this.outbox.uploaded(entry, attachment.id);
       this.send(entry);
     } catch (error) {
-      if (error.code === "network_error" && !this.connection.connected) this.outbox.wait(entry);
+      // The network went (the browser knows before the socket does): it waits for the connection too.
+      if (error.code === "network_error" && (!this.connection.connected || !navigator.onLine)) this.outbox.wait(entry);
       else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error);
       this.renderPending(id);
     }
