@@ -135,3 +135,25 @@ def test_a_file_over_the_size_limit_is_refused_at_once_before_any_upload(chat_pa
         ["holiday video.mp4 太大，无法发送：文件最大为 25 MB。"])
     expect(chinese.page.locator("#file-preview-dialog")).to_be_hidden()
     assert_nothing_went_wrong(alice, bob, chinese)
+
+
+def test_files_chosen_right_after_a_cancel_are_shown_alone(chat_page, api_user):
+    """A dialog's close event comes a task after it closed: files chosen in that moment (here in the
+    same task as the Cancel) were shown with the cancelled ones ("Send 3 files"), then the list emptied."""
+    _, _, _, alice, _ = two_in_a_group(chat_page, api_user)
+    dialog = alice.page.locator("#file-preview-dialog")
+    alice.page.set_input_files("#file-input", files=[IMAGE, PDF])
+    expect(alice.page.locator("#file-preview-title")).to_have_text("Send 2 files")
+
+    alice.page.evaluate("""() => {
+      document.querySelector("#file-preview-cancel").click();
+      const chosen = new DataTransfer();
+      chosen.items.add(new File(["one"], "one.pdf", { type: "application/pdf" }));
+      const input = document.querySelector("#file-input");
+      input.files = chosen.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }""")
+    alice.page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # the close event has come
+    expect(dialog).to_be_visible()
+    expect(alice.page.locator("#file-preview-title")).to_have_text("Send 1 file")
+    expect(dialog.locator(".file-preview-name")).to_have_text(["one.pdf"])

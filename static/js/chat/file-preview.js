@@ -37,18 +37,25 @@ export class FilePreview {
       this.send();
     });
     sendOnEnter(this.caption, () => this.send()); // as in the composer
-    // Esc, Cancel and Send all end here: nothing stays behind for the next files.
+    // Esc, Cancel and Send all end here. The close event comes a task after the dialog closed: files
+    // chosen in between opened it again, and they stay (open() already left nothing behind).
     this.dialog.addEventListener("close", () => {
-      this.files = [];
-      this.list.replaceChildren();
-      this.caption.value = "";
+      if (this.dialog.open) return;
+      this.clear();
       this.onClose();
     });
+  }
+
+  clear() {
+    this.files = [];
+    this.list.replaceChildren();
+    this.caption.value = "";
   }
 
   /** Show `files` for the conversation `conversationId`; more files while it is open join them. */
   open(conversationId, files) {
     if (!this.dialog.open) {
+      this.clear(); // nothing of the files shown last, even before their close event came
       this.conversationId = conversationId;
     } else if (conversationId !== this.conversationId) {
       return;
