@@ -171,11 +171,7 @@ class WrittenOutside:
         self._undo.append(callback)
 
     def take_back(self) -> None:
-        for callback in self._undo:
-            try:
-                callback()
-            except Exception:  # noqa: BLE001  (the unit's own failure is the one to raise: this is logged)
-                log.exception("could not take back what a failed unit wrote outside the database")
+        _run_rollbacks(self._undo)  # as a rollback runs its callbacks: the latest first, a failure logged
 
     def __bool__(self) -> bool:
         return bool(self._undo)
