@@ -1,4 +1,5 @@
-"""`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads, backup, restore."""
+"""`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads, sweep-storage, backup,
+restore."""
 from __future__ import annotations
 
 import secrets
@@ -99,6 +100,16 @@ def register(app: Flask) -> None:
         from actions.file_cleanup import purge_unsent_uploads
 
         click.echo(f"Deleted {purge_unsent_uploads(timedelta(hours=hours))} unsent uploads.")
+
+    @app.cli.command("sweep-storage")
+    @click.option("--hours", default=24, show_default=True, help="Only objects written longer ago than this.")
+    def sweep_storage(hours: int) -> None:
+        """Delete stored objects no row refers to (left by a crash or a failed delete) and unfinished writes."""
+        from datetime import timedelta
+
+        from actions.file_cleanup import sweep_storage
+
+        click.echo(f"Deleted {sweep_storage(timedelta(hours=hours))} objects that nothing refers to.")
 
     @app.cli.command("seed-demo")
     @atomic()

@@ -41,7 +41,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("jobs-worker")
     @click.option("--workers", type=int, default=None, help="Worker threads (default: JOBS_WORKERS).")
     @click.option("--periodic/--no-periodic", default=True, show_default=True,
-                  help="Start the periodic jobs (hourly upload purge); one consumer per queue is enough.")
+                  help="Start the periodic jobs (upload purge, storage sweep…); one consumer per queue is enough.")
     def jobs_worker(workers: int | None, periodic: bool) -> None:
         """Run the background job consumer until stopped (SIGTERM: finish running jobs first)."""
         if not logging.getLogger().handlers:

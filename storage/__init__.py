@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -40,6 +41,12 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
+class ListedObject:
+    key: str
+    modified: datetime  # when it was last written, timezone-aware (UTC)
+
+
+@dataclass(frozen=True)
 class PresignedPost:
     """A form the client posts (fields first, then `file`) straight to `url`."""
 
@@ -48,9 +55,14 @@ class PresignedPost:
 
 
 def check_key(key: str) -> str:
-    if not isinstance(key, str) or not KEY_PATTERN.match(key) or ".." in key:
+    if not is_valid_key(key):
         raise InvalidKey(f"invalid storage key {key!r}")
     return key
+
+
+def is_valid_key(key: object) -> bool:
+    """Whether `key` has the shape of the keys the app makes (anything else there is not the app's)."""
+    return isinstance(key, str) and bool(KEY_PATTERN.match(key)) and ".." not in key
 
 
 class Storage(ABC):
@@ -77,6 +89,15 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
+
+    @abstractmethod
+    def listing(self, prefix: str) -> Iterator[ListedObject]:
+        """Every object whose key starts with `prefix` (an area and its slash: `files/`), in no set order."""
+
+    @abstractmethod
+    def clear_leftovers(self, prefix: str, before: datetime) -> int:
+        """Remove what writes under `prefix` begun before `before` left unfinished (a process killed in the
+        middle of one: a local temporary file, an S3 multipart upload), never an object. Returns how many."""
 
     @abstractmethod
     def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:

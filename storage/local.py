@@ -10,18 +10,21 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from storage import InvalidKey, ObjectMissing, PresignedPost, Storage, StoredObject, check_key
+from storage import InvalidKey, ListedObject, ObjectMissing, PresignedPost, Storage, StoredObject, check_key
 from storage.streams import MeteredReader, TooLarge
 
 DOWNLOAD_SALT = "switchboard.files.download"
 UPLOAD_SALT = "switchboard.files.upload"
 CHUNK_BYTES = 64 * 1024
+TEMPORARY_PREFIX = ".upload-"  # a file being written, renamed to its key once complete (save)
 
 
 class LinkRefused(Exception):
@@ -71,7 +74,7 @@ class LocalStorage(Storage):
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target and rename, so a failed upload never leaves half a file under the key.
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
         try:
             with os.fdopen(handle, "wb") as target:
                 shutil.copyfileobj(stream, target, CHUNK_BYTES)
@@ -102,6 +105,30 @@ class LocalStorage(Storage):
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def listing(self, prefix: str) -> Iterator[ListedObject]:
+        for path, modified in self._files_under(prefix):
+            if not path.name.startswith(TEMPORARY_PREFIX):
+                yield ListedObject(path.relative_to(self.root).as_posix(), modified)
+
+    def clear_leftovers(self, prefix: str, before: datetime) -> int:
+        cleared = 0
+        for path, modified in self._files_under(prefix):
+            if path.name.startswith(TEMPORARY_PREFIX) and modified < before:
+                path.unlink(missing_ok=True)
+                cleared += 1
+        return cleared
+
+    def _files_under(self, prefix: str) -> Iterator[tuple[Path, datetime]]:
+        """The files in an area's folder (`files/`), with when each was last written."""
+        for folder, _, names in os.walk(self.root / prefix):
+            for name in names:
+                path = Path(folder, name)
+                try:
+                    modified = path.stat().st_mtime
+                except FileNotFoundError:  # deleted meanwhile
+                    continue
+                yield path, datetime.fromtimestamp(modified, UTC)
 
     def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:
         self.path_for(key)

@@ -5,6 +5,8 @@ never from Switchboard's settings. Downloads and direct uploads use presigned re
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from functools import cached_property, wraps
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as S3ConnectionError
 
 from storage import (
+    ListedObject,
     ObjectMissing,
     PresignedPost,
     Storage,
@@ -104,6 +107,35 @@ class S3Storage(Storage):
     @_reachable
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def listing(self, prefix: str) -> Iterator[ListedObject]:
+        token = None
+        while True:
+            page = self._page_of_objects(prefix, token)
+            for item in page.get("Contents", ()):
+                yield ListedObject(item["Key"], item["LastModified"])
+            if not page.get("IsTruncated"):
+                return
+            token = page["NextContinuationToken"]
+
+    @_reachable
+    def _page_of_objects(self, prefix: str, token: str | None) -> dict:
+        return self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix,
+                                           **({"ContinuationToken": token} if token else {}))
+
+    @_reachable
+    def clear_leftovers(self, prefix: str, before: datetime) -> int:
+        """Multipart uploads begun before `before` and never completed (upload_fileobj uses them past 8 MB):
+        S3 keeps and bills their parts until they are aborted."""
+        cleared = 0
+        uploads = self.client.get_paginator("list_multipart_uploads")
+        for page in uploads.paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", ()):
+                if upload["Initiated"] < before:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+                    cleared += 1
+        return cleared
 
     def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:
         return self.client.generate_presigned_url(
