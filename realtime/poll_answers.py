@@ -1,0 +1,69 @@
+"""Long-polling answers of at most 16 packets: the rest waits in the connection's queue, in order, for
+the client's next poll.
+
+python-engineio's server answers a poll with everything its connection has queued (`Socket.poll`),
+while its own client refuses a payload of more than 16 packets (`engineio.payload.Payload.
+max_decode_packets`) and drops the connection: a burst of events to a python-socketio client on
+long-polling (a busy group's messages while its previous answer was on its way) cut it. So a poll
+answer takes at most `POLL_ANSWER_MAX_PACKETS` packets off the queue; the client polls again as soon
+as it has read one, and gets the next ones. Nothing else changes: the packets leave the queue in the
+order they were put there, each once, and a closed connection's end (the None python-engineio queues
+after its CLOSE packet) stays behind what is still queued.
+
+A websocket's writer (python-engineio's, which polls the same queue: realtime.direct_writes leaves it
+the packets of a connection it cannot write to at once) still takes everything queued: its frames are
+not a payload, and a client reads them one by one.
+"""
+from __future__ import annotations
+
+import functools
+
+import engineio.exceptions
+import engineio.socket
+
+# python-engineio's client (engineio.payload.Payload.max_decode_packets) drops the connection on a
+# payload of more packets than this; socket.io-client has no such limit, so every client takes this many.
+POLL_ANSWER_MAX_PACKETS = 16
+
+
+def poll_at_most(connection, most: int = POLL_ANSWER_MAX_PACKETS) -> list:
+    """python-engineio's `Socket.poll`, stopped after `most` packets: wait for a first packet, then take
+    what else is queued now, up to `most` in all. [] once the connection is closed (its None taken)."""
+    queue_empty = connection.server.get_queue_empty_exception()
+    try:
+        packets = [connection.queue.get(timeout=connection.server.ping_interval + connection.server.ping_timeout)]
+        connection.queue.task_done()
+    except queue_empty:
+        raise engineio.exceptions.QueueEmpty() from None
+    if packets == [None]:
+        return []
+    while len(packets) < most:
+        try:
+            packet = connection.queue.get(block=False)
+        except queue_empty:
+            break
+        connection.queue.task_done()
+        if packet is None:  # the connection's end: left for the next poll, as python-engineio does
+            connection.queue.put(None)
+            break
+        packets.append(packet)
+    return packets
+
+
+def cap_poll_answers() -> None:
+    """Every engine.io connection's poll answers capped from now on (patched once per process); an
+    upgraded connection's websocket writer polls as before."""
+    original = engineio.socket.Socket.poll
+    if getattr(original, "capped", False):
+        return
+
+    @functools.wraps(original)
+    def poll(self):
+        # Upgraded: the websocket writer is the only one polling (python-engineio answers a long-polling
+        # GET of an upgraded or upgrading connection with a NOOP, without polling).
+        if self.upgraded:
+            return original(self)
+        return poll_at_most(self)
+
+    poll.capped = True
+    engineio.socket.Socket.poll = poll

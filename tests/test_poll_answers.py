@@ -1,0 +1,70 @@
+"""realtime.poll_answers: a long-polling answer carries at most 16 packets (what python-engineio's client
+accepts), the rest waits in order for the next poll, none taken twice; a closed connection's end comes
+after what was queued before it; an upgraded connection's websocket writer still takes everything. Real
+parts: python-engineio's server, socket and gevent queue."""
+from __future__ import annotations
+
+import engineio
+import engineio.packet
+import engineio.socket
+import pytest
+from engineio.payload import Payload
+
+from realtime.poll_answers import POLL_ANSWER_MAX_PACKETS, cap_poll_answers
+
+
+@pytest.fixture
+def connection():
+    """A connected engine.io connection on long-polling, its poll answers capped."""
+    cap_poll_answers()
+    eio_socket = engineio.socket.Socket(engineio.Server(async_mode="gevent"), "eio-1")
+    eio_socket.connected = True
+    return eio_socket
+
+
+def queue_messages(connection, count: int) -> list[str]:
+    texts = [f"event {number}" for number in range(count)]
+    for text in texts:
+        connection.send(engineio.packet.Packet(engineio.packet.MESSAGE, data=text))
+    return texts
+
+
+def test_the_cap_is_what_python_engineios_client_accepts():
+    assert POLL_ANSWER_MAX_PACKETS == Payload.max_decode_packets
+
+
+def test_a_poll_answer_carries_at_most_16_packets_and_the_rest_waits_in_order(connection):
+    sent = queue_messages(connection, 40)
+    answers = [connection.poll() for _ in range(3)]
+    assert [len(answer) for answer in answers] == [16, 16, 8]
+    assert [packet.data for answer in answers for packet in answer] == sent  # in order, each once
+    assert connection.queue.qsize() == 0 and connection.queue.unfinished_tasks == 0
+
+
+def test_an_answer_of_16_packets_or_fewer_is_as_before(connection):
+    sent = queue_messages(connection, 16)
+    assert [packet.data for packet in connection.poll()] == sent
+    assert connection.queue.qsize() == 0
+
+
+def test_a_closed_connections_end_comes_after_what_was_queued_before_it(connection):
+    sent = queue_messages(connection, 20)
+    connection.close(wait=False)  # queues CLOSE, then the None that ends the connection
+    first, second = connection.poll(), connection.poll()
+    assert [packet.data for packet in first + second[:-1]] == sent
+    assert len(first) == 16 and second[-1].packet_type == engineio.packet.CLOSE
+    assert connection.poll() == []  # the end, as python-engineio answers it
+
+
+def test_an_upgraded_connections_websocket_writer_takes_everything_queued(connection):
+    connection.upgraded = True
+    sent = queue_messages(connection, 40)
+    assert [packet.data for packet in connection.poll()] == sent
+
+
+def test_the_poll_is_capped_once_per_process():
+    cap_poll_answers()
+    capped = engineio.socket.Socket.poll
+    cap_poll_answers()
+    assert engineio.socket.Socket.poll is capped
+    assert not getattr(capped.__wrapped__, "capped", False)
