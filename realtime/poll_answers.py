@@ -7,8 +7,13 @@ max_decode_packets`) and drops the connection: a burst of events to a python-soc
 long-polling (a busy group's messages while its previous answer was on its way) cut it. So a poll
 answer takes at most `POLL_ANSWER_MAX_PACKETS` packets off the queue; the client polls again as soon
 as it has read one, and gets the next ones. Nothing else changes: the packets leave the queue in the
-order they were put there, each once, and a closed connection's end (the None python-engineio queues
-after its CLOSE packet) stays behind what is still queued.
+order they were put there, each once.
+
+A connection that is closed still gets everything queued in one answer, as python-engineio answers it:
+the server forgets the connection after that answer and refuses its next poll, so what a capped answer
+left queued would be lost, and `Server.disconnect` (`close(wait=True)`) would wait forever for it to
+be taken. A python-socketio client gets more than 16 packets then only when it is being disconnected
+anyway; socket.io-client takes them all, its CLOSE included.
 
 A websocket's writer (python-engineio's, which polls the same queue: realtime.direct_writes leaves it
 the packets of a connection it cannot write to at once) still takes everything queued: its frames are
@@ -27,8 +32,9 @@ POLL_ANSWER_MAX_PACKETS = 16
 
 
 def poll_at_most(connection, most: int = POLL_ANSWER_MAX_PACKETS) -> list:
-    """python-engineio's `Socket.poll`, stopped after `most` packets: wait for a first packet, then take
-    what else is queued now, up to `most` in all. [] once the connection is closed (its None taken)."""
+    """python-engineio's `Socket.poll`, stopped after `most` packets unless the connection is closed: wait
+    for a first packet, then take what else is queued now, up to `most` in all. [] once the connection
+    has ended (its None taken)."""
     queue_empty = connection.server.get_queue_empty_exception()
     try:
         packets = [connection.queue.get(timeout=connection.server.ping_interval + connection.server.ping_timeout)]
@@ -37,7 +43,7 @@ def poll_at_most(connection, most: int = POLL_ANSWER_MAX_PACKETS) -> list:
         raise engineio.exceptions.QueueEmpty() from None
     if packets == [None]:
         return []
-    while len(packets) < most:
+    while len(packets) < most or connection.closed:  # closed: checked once woken, a close may have woken it
         try:
             packet = connection.queue.get(block=False)
         except queue_empty:

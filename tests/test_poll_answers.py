@@ -1,12 +1,14 @@
 """realtime.poll_answers: a long-polling answer carries at most 16 packets (what python-engineio's client
-accepts), the rest waits in order for the next poll, none taken twice; a closed connection's end comes
-after what was queued before it; an upgraded connection's websocket writer still takes everything. Real
+accepts), the rest waits in order for the next poll, none taken twice; a closed connection, which
+python-engineio forgets after its next answer, gets everything queued in it; an upgraded connection's
+websocket writer still takes everything. Real
 parts: python-engineio's server, socket and gevent queue."""
 from __future__ import annotations
 
 import engineio
 import engineio.packet
 import engineio.socket
+import gevent
 import pytest
 from engineio.payload import Payload
 
@@ -47,13 +49,33 @@ def test_an_answer_of_16_packets_or_fewer_is_as_before(connection):
     assert connection.queue.qsize() == 0
 
 
-def test_a_closed_connections_end_comes_after_what_was_queued_before_it(connection):
+def test_a_closed_connection_gets_everything_queued_in_one_answer(connection):
+    """python-engineio forgets a closed connection after this answer: nothing may be left behind."""
     sent = queue_messages(connection, 20)
     connection.close(wait=False)  # queues CLOSE, then the None that ends the connection
-    first, second = connection.poll(), connection.poll()
-    assert [packet.data for packet in first + second[:-1]] == sent
-    assert len(first) == 16 and second[-1].packet_type == engineio.packet.CLOSE
+    answer = connection.poll()
+    assert [packet.data for packet in answer[:-1]] == sent and answer[-1].packet_type == engineio.packet.CLOSE
     assert connection.poll() == []  # the end, as python-engineio answers it
+
+
+def test_a_close_that_waits_for_its_queue_returns_once_the_client_polls(connection):
+    """engineio's Server.disconnect: close(wait=True) waits until every queued packet has been taken."""
+    sent = queue_messages(connection, 20)
+    closing = gevent.spawn(connection.close)
+    gevent.sleep(0)  # the close has queued its CLOSE and waits
+    answer = connection.poll()
+    assert [packet.data for packet in answer[:-1]] == sent
+    closing.join(timeout=5)
+    assert closing.dead
+
+
+def test_a_poll_woken_by_a_close_takes_everything_queued(connection):
+    polling = gevent.spawn(connection.poll)
+    gevent.sleep(0)  # waiting for a first packet
+    sent = queue_messages(connection, 20)  # taken by the poll only once this greenlet yields
+    connection.close(wait=False)
+    answer = polling.get(timeout=5)
+    assert [packet.data for packet in answer[:-1]] == sent and answer[-1].packet_type == engineio.packet.CLOSE
 
 
 def test_an_upgraded_connections_websocket_writer_takes_everything_queued(connection):
