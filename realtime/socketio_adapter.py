@@ -38,8 +38,8 @@ from realtime.deliveries import BusAdapter, Deliveries, read_revisions
 from realtime.direct_writes import write_directly
 from realtime.engineio_pings import ping_from_one_loop
 from realtime.held_elsewhere import RedisHolds
+from realtime.long_polling import cap_long_polling
 from realtime.ordering import RevisionOrder
-from realtime.poll_answers import cap_poll_answers
 from realtime.presence import init_presence
 from realtime.reconcile import Correction, LiveConnection, OneAtATime, RoomChanges, reconcile
 from realtime.websocket_compression import compress_websockets
@@ -291,8 +291,8 @@ def init_realtime(app: Flask) -> None:
     its sockets keep, whole websocket frames (realtime.websocket_frames), their compression
     (realtime.websocket_compression), packets written at once to idle websockets
     (realtime.direct_writes), one greenlet per websocket (realtime.websocket_reader), Engine.IO
-    pings from one loop (realtime.engineio_pings) and long-polling answers python-engineio's client
-    accepts (realtime.poll_answers)."""
+    pings from one loop (realtime.engineio_pings), and long-polling answers python-engineio's client
+    accepts and posts of up to 1,000 packets (realtime.long_polling)."""
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
@@ -317,7 +317,7 @@ def init_realtime(app: Flask) -> None:
     write_directly(socketio.server)
     read_inline()
     ping_from_one_loop()
-    cap_poll_answers()
+    cap_long_polling()
 
 
 def still_open(sid: str) -> bool:

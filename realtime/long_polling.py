@@ -1,5 +1,6 @@
-"""Long-polling answers of at most 16 packets: the rest waits in the connection's queue, in order, for
-the client's next poll.
+"""python-engineio's long-polling, both ways: answers of at most 16 packets, posts of up to 1,000.
+
+**Answers.** The rest waits in the connection's queue, in order, for the client's next poll.
 
 python-engineio's server answers a poll with everything its connection has queued (`Socket.poll`),
 while its own client refuses a payload of more than 16 packets (`engineio.payload.Payload.
@@ -18,17 +19,29 @@ anyway; socket.io-client takes them all, its CLOSE included.
 A websocket's writer (python-engineio's, which polls the same queue: realtime.direct_writes leaves it
 the packets of a connection it cannot write to at once) still takes everything queued: its frames are
 not a payload, and a client reads them one by one.
+
+**Posts.** A long-polling client sends everything it has queued in one POST, and python-engineio's server
+decoded at most 16 packets of it (the same `Payload.max_decode_packets`): a program emitting a burst of
+17 or more events lost them all, answered 200 with nothing acknowledged (the error only logged). The
+server now decodes up to `POST_MAX_PACKETS`, each event then admitted or refused `busy` by its socket's
+queue (blueprints.chat.socket_queue) with an ack as over a WebSocket; a post of more, or one that does
+not decode, is answered 400 and its connection closed, as python-engineio answers a post over
+`max_http_buffer_size`: a refusal the client sees, never a silent loss.
 """
 from __future__ import annotations
 
 import functools
 
 import engineio.exceptions
+import engineio.payload
 import engineio.socket
 
 # python-engineio's client (engineio.payload.Payload.max_decode_packets) drops the connection on a
 # payload of more packets than this; socket.io-client has no such limit, so every client takes this many.
 POLL_ANSWER_MAX_PACKETS = 16
+# What one POST may carry: past any honest client's burst (the body is capped at max_http_buffer_size too),
+# and a bound on the work one request makes decoding.
+POST_MAX_PACKETS = 1000
 
 
 def poll_at_most(connection, most: int = POLL_ANSWER_MAX_PACKETS) -> list:
@@ -56,12 +69,14 @@ def poll_at_most(connection, most: int = POLL_ANSWER_MAX_PACKETS) -> list:
     return packets
 
 
-def cap_poll_answers() -> None:
-    """Every engine.io connection's poll answers capped from now on (patched once per process); an
-    upgraded connection's websocket writer polls as before."""
+def cap_long_polling() -> None:
+    """Every engine.io connection's poll answers capped and posts decoded up to POST_MAX_PACKETS from now
+    on (patched once per process); an upgraded connection's websocket writer polls as before."""
     original = engineio.socket.Socket.poll
     if getattr(original, "capped", False):
         return
+    engineio.payload.Payload.max_decode_packets = POST_MAX_PACKETS  # this process decodes only clients' posts
+    engineio.socket.Socket.handle_post_request = _refusing_undecodable(engineio.socket.Socket.handle_post_request)
 
     @functools.wraps(original)
     def poll(self):
@@ -73,3 +88,16 @@ def cap_poll_answers() -> None:
 
     poll.capped = True
     engineio.socket.Socket.poll = poll
+
+
+def _refusing_undecodable(handle_post_request):
+    """python-engineio's `Socket.handle_post_request`, a post it cannot decode (too many packets, a packet
+    that is not one) refused as one too long is: 400, the connection closed (the server's own answer to an
+    EngineIOError), where python-engineio logged the error and answered 200, the events lost."""
+    @functools.wraps(handle_post_request)
+    def handle(self, environ):
+        try:
+            return handle_post_request(self, environ)
+        except ValueError as error:  # Payload's "Too many packets", a length or packet that does not parse
+            raise engineio.exceptions.ContentTooLongError(str(error)) from error
+    return handle

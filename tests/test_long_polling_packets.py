@@ -1,4 +1,4 @@
-"""realtime.poll_answers: a long-polling answer carries at most 16 packets (what python-engineio's client
+"""realtime.long_polling: a long-polling answer carries at most 16 packets (what python-engineio's client
 accepts), the rest waits in order for the next poll, none taken twice; a closed connection, which
 python-engineio forgets after its next answer, gets everything queued in it; an upgraded connection's
 websocket writer still takes everything. Real
@@ -12,13 +12,13 @@ import gevent
 import pytest
 from engineio.payload import Payload
 
-from realtime.poll_answers import POLL_ANSWER_MAX_PACKETS, cap_poll_answers
+from realtime.long_polling import POLL_ANSWER_MAX_PACKETS, cap_long_polling
 
 
 @pytest.fixture
 def connection():
     """A connected engine.io connection on long-polling, its poll answers capped."""
-    cap_poll_answers()
+    cap_long_polling()
     eio_socket = engineio.socket.Socket(engineio.Server(async_mode="gevent"), "eio-1")
     eio_socket.connected = True
     return eio_socket
@@ -85,8 +85,8 @@ def test_an_upgraded_connections_websocket_writer_takes_everything_queued(connec
 
 
 def test_the_poll_is_capped_once_per_process():
-    cap_poll_answers()
+    cap_long_polling()
     capped = engineio.socket.Socket.poll
-    cap_poll_answers()
+    cap_long_polling()
     assert engineio.socket.Socket.poll is capped
     assert not getattr(capped.__wrapped__, "capped", False)
