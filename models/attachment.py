@@ -30,3 +30,7 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
     uploader = relationship("User")
+
+    # AUTOINCREMENT on SQLite: a deleted group's files never lend their ids, so `/files/<id>` kept by a
+    # client never becomes another file (migration 0022).
+    __table_args__ = {"sqlite_autoincrement": True}

@@ -31,7 +31,10 @@ class JobFailure(db.Model):
     first_failed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_failed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (Index("ix_job_failures_status_last_failed_at", "status", "last_failed_at"),)
+    # AUTOINCREMENT on SQLite: a dismissed failure's id, named by its audit entries and by an operator's
+    # page still open on it, never goes to the next failure (migration 0022).
+    __table_args__ = (Index("ix_job_failures_status_last_failed_at", "status", "last_failed_at"),
+                      {"sqlite_autoincrement": True})
 
     def __repr__(self) -> str:
         return f"<JobFailure {self.id} {self.job_name} {self.status} x{self.attempts}>"

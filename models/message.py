@@ -65,6 +65,9 @@ class Message(db.Model):
         # Unread counts: the messages after a read position, less the removed ones among them (migration 0020).
         Index("ix_messages_removed", "conversation_id", "seq",
               sqlite_where=text(REMOVED), postgresql_where=text(REMOVED)),
+        # AUTOINCREMENT on SQLite: a deleted group's messages never lend their ids to the next ones
+        # (queued push jobs, clients and audit entries name messages by id; migration 0022).
+        {"sqlite_autoincrement": True},
     )
 
     @property

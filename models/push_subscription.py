@@ -26,3 +26,7 @@ class PushSubscription(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # AUTOINCREMENT on SQLite: a forgotten subscription's id, which queued push jobs name, never goes to
+    # the next browser that subscribes, someone else's (migration 0022).
+    __table_args__ = {"sqlite_autoincrement": True}

@@ -53,6 +53,10 @@ class User(UserMixin, db.Model):
     status_text: Mapped[str] = mapped_column(String(140), nullable=False, default="", server_default="")
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
+    # AUTOINCREMENT on SQLite: a purged unconfirmed account's id, which direct chats' keys, membership
+    # notes and audit entries keep, never goes to the next account (migration 0022).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     # Hashing takes about 80 ms of CPU (scrypt): on a pool of native threads, never on the event loop.
     def set_password(self, password: str) -> None:
         # PASSWORD_HASH_METHOD: scrypt (memory-hard) unless the tests asked for a fast one.
