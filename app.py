@@ -75,12 +75,14 @@ def register_extensions(app: Flask) -> None:
     import models  # noqa: F401  (registers the tables with SQLAlchemy and Alembic)
     from blueprints.chat import socket_queue
     from blueprints.chat.socket_support import match_socket_path
+    from long_reads import read_long_statements_off_loop
     from models.database import configure_engine_events
     from realtime.room_index import IndexedRoomsManager
 
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+        read_long_statements_off_loop(db.engine)  # SQLite: reads marked long run on a native thread
     install_unit_of_work(db.session.session_factory.class_)
     init_unit_gate(app)  # at most DATABASE_UNITS_AT_ONCE units of work use the database at once
     app.extensions["events"] = Dispatcher()

@@ -1,4 +1,5 @@
-"""CPU-heavy calls (password hashing, picture decoding) on a small pool of native threads, off the event loop.
+"""CPU-heavy calls (password hashing, picture decoding) on a small pool of native threads, off the event loop;
+long SQLite reads on a pool of their own (long_reads.py).
 
 Under gunicorn's gevent worker one loop serves every request and socket: a call that keeps
 the CPU for 80 ms (scrypt) holds up everyone for 80 ms. `run_off_loop` hands the call to a
@@ -13,7 +14,9 @@ take every connection of the pool.
 
 Once gevent has patched `threading` its threads are greenlets, so the pool is then gevent's
 own ThreadPool of real threads; otherwise (the threading mode of the development server and
-the tests, the job consumer) a concurrent.futures pool. One pool per process, made on first use.
+the tests, the job consumer) a concurrent.futures pool. One pool per name and process, made on first
+use: "work" (passwords and pictures) and "reads" (long_reads.py), so that a long search never holds
+up a login, nor a login a search.
 """
 from __future__ import annotations
 
@@ -28,9 +31,9 @@ from actions.errors import ActionError
 
 Result = TypeVar("Result")
 
-_pool: Any = None
+_pools: dict[str, Any] = {}  # by name: "work" (passwords, pictures), "reads" (long_reads.py)
 _pool_lock = threading.Lock()
-_in_line = 0  # calls handed to the pool, running or waiting
+_in_line: dict[str, int] = {}  # calls handed to each pool, running or waiting
 THREAD_NICENESS = 10
 
 
@@ -43,15 +46,15 @@ class ServerBusy(ActionError):
                          "The server is busy (checking passwords or resizing pictures): try again in a moment.")
 
 
-def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, waiting: int = 8) -> Result:
-    """`function(*args)` on the process's pool of native threads; waits for its result. ServerBusy
-    if `threads` calls run and `waiting` more wait already."""
-    global _in_line
-    pool = _get_pool(threads)
+def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, waiting: int = 8,
+                 pool_name: str = "work") -> Result:
+    """`function(*args)` on the process's pool of native threads of that name (made with `threads` on
+    first use); waits for its result. ServerBusy if `threads` calls run and `waiting` more wait already."""
+    pool = _get_pool(pool_name, threads)
     with _pool_lock:
-        if _in_line >= threads + waiting:
+        if _in_line.get(pool_name, 0) >= threads + waiting:
             raise ServerBusy()
-        _in_line += 1
+        _in_line[pool_name] = _in_line.get(pool_name, 0) + 1
     try:
         if _gevent_patched():
             result, error = pool.apply(_at_low_priority, (function, args))
@@ -59,7 +62,7 @@ def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, 
             result, error = pool.submit(_at_low_priority, function, args).result()
     finally:
         with _pool_lock:
-            _in_line -= 1
+            _in_line[pool_name] -= 1
     if error is not None:
         raise error
     return result
@@ -85,15 +88,17 @@ def _gevent_patched() -> bool:
     return monkey is not None and monkey.is_module_patched("threading")
 
 
-def _get_pool(threads: int):
-    global _pool
-    if _pool is None:
+def _get_pool(name: str, threads: int):
+    pool = _pools.get(name)
+    if pool is None:
         with _pool_lock:
-            if _pool is None:
+            pool = _pools.get(name)
+            if pool is None:
                 if _gevent_patched():
                     from gevent.threadpool import ThreadPool
 
-                    _pool = ThreadPool(maxsize=threads)
+                    pool = ThreadPool(maxsize=threads)
                 else:
-                    _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="offload")
-    return _pool
+                    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"offload-{name}")
+                _pools[name] = pool
+    return pool

@@ -8,6 +8,7 @@ from sqlalchemy import func
 
 from actions.reports import open_report_count
 from extensions import db
+from long_reads import long_read
 from models import Conversation, Message, User
 from models.time import utcnow
 from realtime.presence import presence
@@ -57,11 +58,11 @@ def dashboard(days: int = 30, active_group_days: int = 7, top: int = 5) -> Dashb
 def messages_per_day(first: date, last: date) -> list[DailyCount]:
     """Messages sent each day from `first` to `last` (UTC days), including days without any."""
     day = func.date(Message.created_at)
-    rows = db.session.execute(
+    rows = db.session.execute(long_read(  # a month of messages counted: on SQLite, on a native thread
         db.select(day, func.count(Message.id))
         .where(Message.created_at >= datetime.combine(first, datetime.min.time()), Message.kind != "system")
         .group_by(day)
-    ).all()
+    )).all()
     # SQLite answers date() with text, PostgreSQL with a date: compare as ISO strings.
     counts = {str(value): count for value, count in rows}
     span = (last - first).days + 1
@@ -72,9 +73,9 @@ def messages_per_day(first: date, last: date) -> list[DailyCount]:
 def most_active_groups(since: datetime, top: int) -> list[GroupActivity]:
     """The groups with the most messages since a moment."""
     count = func.count(Message.id)
-    rows = db.session.execute(
+    rows = db.session.execute(long_read(  # a week of messages counted
         db.select(Conversation, count).join(Message, Message.conversation_id == Conversation.id)
         .where(Conversation.kind == "group", Message.created_at >= since, Message.kind != "system")
         .group_by(Conversation.id).order_by(count.desc(), Conversation.id).limit(top)
-    ).all()
+    )).all()
     return [GroupActivity(group, message_count) for group, message_count in rows]

@@ -40,6 +40,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, column, func, tab
 
 from actions.validation import check_int, check_limit, check_search_query
 from extensions import db
+from long_reads import long_read
 from models import Conversation, Message
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.search_index import FTS_TABLE, TRIGRAM_LENGTH
@@ -87,12 +88,13 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
     Terms too short for the index are looked for among the RECENT_MATCHES newest messages likewise.
     A scope too small a part of the server's messages to hold `count` of them, if the words are spread
     evenly (a quiet conversation), goes to the whole search at once, as does one the window did not
-    answer."""
+    answer; that one is a long read (long_reads.py: on SQLite it runs on a native thread, so the
+    worker's other users do not wait for it)."""
     base = [*conditions, *([Message.id < before_id] if before_id is not None else [])]
 
-    def newest(*where: ColumnElement[bool]) -> list[Message]:
+    def newest(*where: ColumnElement[bool], long: bool = False) -> list[Message]:
         statement = db.select(Message).where(*where, *base).order_by(Message.id.desc()).limit(count)
-        return list(db.session.execute(statement).scalars())
+        return list(db.session.execute(long_read(statement) if long else statement).scalars())
 
     if db.engine.dialect.name == "sqlite" and _share_of_messages(conversation_ids) * RECENT_MATCHES >= count:
         expression, short_terms = _sqlite_parts(terms)
@@ -102,7 +104,7 @@ def newest_matches(terms: list[str], conversation_ids: Collection[int] | Select 
         if len(rows) >= count or len(window) < RECENT_MATCHES:
             return rows
     in_scope = [] if conversation_ids is None else [Message.conversation_id.in_(conversation_ids)]
-    return newest(_search_condition(terms), *in_scope)
+    return newest(_search_condition(terms), *in_scope, long=True)  # on SQLite, on a native thread
 
 
 def _newest_ids(expression: str | None, before_id: int | None) -> list[int]:

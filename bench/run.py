@@ -35,6 +35,8 @@ SCENARIOS = {
                       "in one process: what sharing the unit among sends could buy (a floor)"),
     "search": ("search.py", "search in the chat on SQLite at 1,000,000 messages: ms per search, a user of the busy "
                "group and one of a quiet group, this tree against others (--checkout)"),
+    "loop-stalls": ("loop_stalls.py", "how long the event loop stalls while a long read (back-office search, "
+                    "dashboard, a quiet group's chat search) runs on SQLite, in place and off the loop"),
     "packets": ("packets.py", "building an outgoing Socket.IO packet: python-socketio's Packet against TextPacket"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),
