@@ -278,8 +278,9 @@ def hold_the_first_upload(chat) -> list:
 
 def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, api_user):
     """A second drop while the first reconnect's files are still uploading: a file chosen during it is
-    sent once the connection is back, not left waiting behind the pass already under way."""
-    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    sent once the connection is back, not left waiting behind the pass already under way; and what was written
+    meanwhile goes in its place, between the two files."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     held = hold_the_first_upload(alice)
     alice.context.set_offline(True)
     alice.expect_state("offline")
@@ -299,11 +300,15 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
     pending = alice.page.locator("#pending-list .message", has_text="second.pdf")
     expect(pending.locator(".message-pending-note")).to_have_text("sent when the connection is back")
     alice.page.evaluate("window.switchboardSocket.connect()")
-    expect(bob.message_with("while the first uploads")).to_be_visible()  # the reconnect's flush() ran
+    wait_for(lambda: alice.page.evaluate("window.switchboard.sender.queuedAgain"),
+             what="the reconnect's flush(), which asks the pass under way for another turn")
     held[0].continue_()
 
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["first.pdf", "second.pdf"])
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
+    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+        ("", "first.pdf"), ("while the first uploads", None), ("", "second.pdf")]
     assert_nothing_went_wrong(alice, bob)
 
 
@@ -353,6 +358,30 @@ def test_what_was_written_offline_arrives_in_the_order_written(chat_page, api_us
         ("before the file", None), ("", "the file.pdf"), ("after the file", None)]
     expect(bob.messages.nth(1).locator(".attachment-name")).to_have_text("the file.pdf")
     expect(bob.messages.nth(2).locator(".message-body")).to_have_text("after the file")
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_text_written_while_a_file_uploads_goes_after_the_files_message(chat_page, api_user):
+    """Online too: one conversation's messages are stored in the order written (sender.js), so a text written
+    during an upload waits for the file's message, and says so."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    held = hold_the_first_upload(alice)
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "slow.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    wait_for(lambda: alice.page.evaluate("true") and held, what="the upload, held")
+    alice.type_and_send("written during the upload")
+    waiting = alice.page.locator("#pending-list .message", has_text="written during the upload")
+    expect(waiting.locator(".message-pending-note")).to_have_text("sent after the message above")
+    held[0].continue_()
+
+    expect(bob.messages).to_have_count(2)
+    expect(bob.messages.nth(0).locator(".attachment-name")).to_have_text("slow.pdf")
+    expect(bob.messages.nth(1).locator(".message-body")).to_have_text("written during the upload")
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
+    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+        ("", "slow.pdf"), ("written during the upload", None)]
     assert_nothing_went_wrong(alice, bob)
 
 

@@ -37,10 +37,16 @@ def test_refused_sends_show_one_toast_counting_down_the_wait(chat_page, api_user
     _, bob_account, group, alice, bob = two_in_a_group(chat_page, api_user)
     for number in range(5):
         alice.type_and_send(f"quick {number}")
-    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(3)
+    refused = alice.page.locator("#pending-list .message.failed")
+    expect(refused.locator(".message-body")).to_have_text("quick 2")
+    # Those written after the refused one wait for it (its Retry or Discard), to be stored in the order written.
+    expect(alice.page.locator("#pending-list .message-pending-note")).to_have_text(["sent after the message above"] * 2)
     expect(bob.messages).to_have_count(2)
-
     toasts = alice.page.locator("#toast-region .toast")
+    expect(toasts).to_have_count(1)
+    refused.get_by_role("button", name="Retry").click()  # refused again: its toast replaces the first one
+    expect(refused).to_have_count(1)
+
     expect(toasts).to_have_count(1)  # not one per refused send
     expect(toasts).to_have_text(ENGLISH)
     first = seconds_shown(toasts, ENGLISH)
@@ -98,9 +104,13 @@ def test_a_long_wait_shows_in_minutes_and_a_shorter_one_does_not_cut_it(chat_pag
     assert 2 <= minutes <= 120, minutes  # UPLOADS_PER_HOUR's sliding window: about an hour
     expect(refused.locator(".message-error")).to_have_text("Too many attempts: wait a moment, then try again.")
 
-    for number in range(3):  # the file's message took one of the two at once: two are refused, for 10 s at most
+    alice.type_and_send("quick 0")  # written after the refused file, it waits for it (its Retry or Discard)
+    expect(alice.page.locator("#pending-list .message-pending-note")).to_have_text("sent after the message above")
+    refused.get_by_role("button", name="Discard").click()
+    expect(bob.message_with("quick 0")).to_have_count(1)
+    for number in (1, 2):  # the file's message and quick 0 took the two at once: quick 1 is refused, for 10 s at most
         alice.type_and_send(f"quick {number}")
-    expect(refused).to_have_count(3)
+    expect(refused.locator(".message-body")).to_have_text("quick 1")
     expect(toasts).to_have_count(1)
     expect(toasts).to_have_text(IN_MINUTES)
     assert minutes - 1 <= seconds_shown(toasts, IN_MINUTES) <= minutes
@@ -112,7 +122,7 @@ def test_a_refusal_is_announced_once_and_its_countdown_is_silent(chat_page, api_
     _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
     for number in range(5):
         alice.type_and_send(f"quick {number}")
-    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(3)
+    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(1)  # the others wait behind it
     timer = alice.page.locator("#toast-region").get_by_role("timer")
     alert = alice.page.locator("#toast-region").get_by_role("alert")
     expect(timer).to_have_text(ENGLISH)

@@ -86,10 +86,7 @@ export class ChatApp {
         nameOf: (conversationId, userId) => this.nameOf(conversationId, userId),
       },
       onRetry: (entry) => this.sender.retry(entry),
-      onDiscard: (entry) => {
-        this.outbox.settle(entry.client_id);
-        this.renderPending(entry.conversation_id);
-      },
+      onDiscard: (entry) => this.sender.discard(entry),
     });
     this.divider = new UnreadDivider({ me, scroller: this.view.scroller, list: this.view.list });
     this.view.scroller.addEventListener("scroll", debounce(() => this.markRead(), 250));

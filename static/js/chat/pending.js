@@ -1,6 +1,6 @@
-// A message of ours not yet stored: "sending…", a file uploading (with a progress bar) or waiting for the
-// connection (Discard), or refused (Retry only when sending it again may work: not for a file type the
-// server does not accept; Discard).
+// A message of ours not yet stored: "sending…" (or "sent after the message above", while one written before it is
+// not on its way), a file uploading (with a progress bar) or waiting for the connection (Discard), or refused
+// (Retry only when sending it again may work: not for a file type the server does not accept; Discard).
 
 import { formatSize } from "../attachments.js";
 import { el } from "./dom.js";
@@ -21,10 +21,11 @@ function fileCard(entry) {
 }
 
 /** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message (Discard also
- *  while a file waits for the connection). */
-export function pendingElement(entry, me, callbacks) {
+ *  while a file waits for the connection). `behind`: it waits for a message written before it that is not on its
+ *  way (sender.js waitingBehind). */
+export function pendingElement(entry, me, callbacks, behind = false) {
   const failed = entry.state === "failed";
-  let note = t("sending…");
+  let note = behind ? t("sent after the message above") : t("sending…");
   if (entry.state === "uploading") note = t("uploading {percent}%", { percent: Math.round((entry.progress || 0) * 100) });
   if (entry.state === "waiting") note = t("sent when the connection is back");
   const status = failed

@@ -1,8 +1,13 @@
 // Sending: each message goes into the outbox, then over the socket; files are uploaded first.
+// Within a conversation, messages go one at a time, in the order written: the next one is sent once the answer
+// to the one before it came (stored, or given up). Sent together, a later one could be stored before the refusal
+// of an earlier one (`busy`, `rate_limited`, `unavailable`…) came back, and the earlier one, sent again, be
+// stored after it: the server numbers messages in the order it stores them. What was written behind a file waits
+// for its upload and its message; behind a refused send, for its Retry or Discard; a refusal for good holds up
+// nothing. Conversations do not wait for each other.
 // Whatever is not acknowledged stays in the outbox and goes again after a reconnect; so does a file
 // chosen while offline, or whose upload the lost connection broke: it waits, then is uploaded and sent
-// (in this page only: a file not uploaded is not kept on disk, outbox.js), before what was written after it
-// in its conversation. A refusal that sending again
+// (in this page only: a file not uploaded is not kept on disk, outbox.js). A refusal that sending again
 // cannot change (too long, not a member, a file type not accepted…) is not retried: a text goes back to
 // the composer (onRefused), a file's bubble offers only Discard.
 
@@ -28,6 +33,24 @@ export function retryable(code, status = 0) {
   return !code || RETRYABLE.has(code) || status >= 500;
 }
 
+/** Whether what was written after `entry` in its conversation waits for it: all but a message refused for
+ *  good (a file's bubble left with only Discard). */
+export function holdsTheLine(entry) {
+  return entry.state !== "failed" || entry.retryable !== false;
+}
+
+/** The pending entries of one conversation (in the order written) that wait for an earlier one that is not
+ *  on its way: a file uploading or waiting for the connection, a send refused until Retry. */
+export function waitingBehind(entries) {
+  const waiting = new Set();
+  let stopped = false;
+  for (const entry of entries) {
+    if (stopped && entry.state === "pending") waiting.add(entry);
+    if (entry.state !== "pending" && holdsTheLine(entry)) stopped = true;
+  }
+  return waiting;
+}
+
 export class Sender {
   constructor({ outbox, connection, receive, renderPending, onRefused }) {
     this.onRefused = onRefused; // (entry, why) => the refused text goes back to the composer
@@ -43,55 +66,69 @@ export class Sender {
 
   compose(conversationId, body, replyTo = null) {
     const entry = this.outbox.add(conversationId, body);
-    if (entry && replyTo) entry.reply_to = replyTo; // the message answered (reply-draft.js)
-    this.send(entry);
+    if (!entry) return;
+    if (replyTo) entry.reply_to = replyTo; // the message answered (reply-draft.js)
+    this.renderPending(conversationId);
+    this.next(conversationId);
+  }
+
+  /** Sends the conversation's first message in line, unless it is on its way already (or waits to go again
+   *  after `busy`): one at a time, so that none is stored before one written earlier. */
+  next(conversationId) {
+    if (!this.connection.connected) return; // flush() sends it once we are back online
+    const first = this.outbox.forConversation(conversationId).find(holdsTheLine);
+    if (first?.state === "pending" && this.due(first)) this.send(first);
   }
 
   send(entry) {
-    if (!entry) return;
-    this.renderPending(entry.conversation_id);
-    if (!this.connection.connected) return; // flush() sends it once we are back online
     entry.sentOn = this.connection.socket.id;
     const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
     if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
     if (entry.reply_to) payload.reply_to = entry.reply_to;
     this.connection.emit("message:send", payload, (ack) => {
-      if (ack?.ok) {
-        this.receive(ack.message.conversation_id, [ack.message], "ack");
-        return;
-      }
-      if (ack?.error?.code === "busy") {
-        // Still pending: the same client_id again, unless it was settled or re-sent meanwhile.
-        setTimeout(() => {
-          if (this.outbox.get(entry.client_id) === entry && entry.state === "pending") this.send(entry);
-        }, BUSY_RETRY_MS);
-        return;
-      }
-      const refused = refusal(ack, t("The message was not sent."));
-      const code = refused.code;
-      if (this.outbox.get(entry.client_id) !== entry) return;
-      toast(refused);
-      if (!retryable(code) && !entry.attachment_id) {
-        this.outbox.settle(entry.client_id); // its text is not lost: back in the composer
-        this.onRefused(entry, refused.message);
-      } else {
-        // The bubble stays: without the seconds to wait, which the toast counts down.
-        const lasting = errorText(code, ack?.error?.message) || refused.message;
-        this.outbox.fail(entry.client_id, lasting, retryable(code));
-      }
-      this.renderPending(entry.conversation_id);
+      this.answered(entry, ack);
+      this.next(entry.conversation_id); // stored or given up: the one written after it goes
     });
   }
 
-  /** On a new connection: everything still pending goes again, with its first client_id, in the order it
-   * was written; a file that waited for the connection is uploaded first, and what was written after it in
-   * its conversation waits for its message (sendQueued). */
+  answered(entry, ack) {
+    if (ack?.ok) {
+      this.receive(ack.message.conversation_id, [ack.message], "ack");
+      return;
+    }
+    if (ack?.error?.code === "busy") {
+      // Still first in line: the same client_id again, unless it was settled or re-sent meanwhile (a reconnect).
+      const refusedOn = entry.sentOn;
+      setTimeout(() => {
+        const stillRefused = this.outbox.get(entry.client_id) === entry && entry.state === "pending";
+        if (!stillRefused || entry.sentOn !== refusedOn) return;
+        entry.sentOn = null;
+        this.next(entry.conversation_id);
+      }, BUSY_RETRY_MS);
+      return;
+    }
+    const refused = refusal(ack, t("The message was not sent."));
+    const code = refused.code;
+    if (this.outbox.get(entry.client_id) !== entry) return;
+    toast(refused);
+    if (!retryable(code) && !entry.attachment_id) {
+      this.outbox.settle(entry.client_id); // its text is not lost: back in the composer
+      this.onRefused(entry, refused.message);
+    } else {
+      // The bubble stays: without the seconds to wait, which the toast counts down. What follows waits for its
+      // Retry (or Discard), unless it is refused for good.
+      const lasting = errorText(code, ack?.error?.message) || refused.message;
+      this.outbox.fail(entry.client_id, lasting, retryable(code));
+    }
+    this.renderPending(entry.conversation_id);
+  }
+
+  /** On a new connection: what is still pending goes again, with its first client_id, each conversation's in
+   * the order it was written (next); the files that waited for the connection are uploaded (sendQueued). */
   flush() {
     if (!this.connection.connected) return;
-    const behindAFile = new Set(); // conversations where a waiting file comes before what follows
-    for (const entry of this.outbox.queued()) {
-      if (entry.state === "waiting") behindAFile.add(entry.conversation_id);
-      else if (!behindAFile.has(entry.conversation_id) && this.due(entry)) this.send(entry);
+    for (const conversationId of new Set(this.outbox.queued().map((entry) => entry.conversation_id))) {
+      this.next(conversationId);
     }
     this.sendQueued();
   }
@@ -101,7 +138,7 @@ export class Sender {
     return entry.state === "pending" && entry.sentOn !== this.connection.socket.id;
   }
 
-  /** The waiting files, uploaded one after the other, each followed by what was written after it. */
+  /** The waiting files, uploaded one after the other; each one's message then goes in its turn (next). */
   async sendQueued() {
     if (this.sendingQueued) { // one pass at a time: the one under way takes another turn after this one
       this.queuedAgain = true;
@@ -115,8 +152,7 @@ export class Sender {
         for (const entry of this.outbox.queued()) {
           if (!this.connection.connected) break;
           if (this.outbox.get(entry.client_id) !== entry) continue; // discarded or stored meanwhile
-          if (entry.state === "waiting") await this.upload(entry); // which sends its message
-          else if (this.due(entry)) this.send(entry);
+          if (entry.state === "waiting") await this.upload(entry);
         }
       } while (this.queuedAgain && this.connection.connected);
     } finally {
@@ -153,7 +189,8 @@ export class Sender {
     try {
       const attachment = await uploadFile(id, entry.file, { onProgress });
       this.outbox.uploaded(entry, attachment.id);
-      this.send(entry);
+      this.renderPending(id);
+      this.next(id); // its message, once those written before it are stored
     } catch (error) {
       // The network went (the browser knows before the socket does): it waits for the connection too.
       if (error.code === "network_error" && (!this.connection.connected || !navigator.onLine)) this.outbox.wait(entry);
@@ -164,7 +201,19 @@ export class Sender {
 
   retry(entry) {
     const retried = this.outbox.retry(entry.client_id);
-    if (retried?.state === "uploading") this.upload(retried);
-    else this.send(retried);
+    if (!retried) return;
+    if (retried.state === "uploading") {
+      this.upload(retried);
+    } else {
+      this.renderPending(retried.conversation_id);
+      this.next(retried.conversation_id);
+    }
+  }
+
+  /** Given up before it was stored: what was written after it goes. */
+  discard(entry) {
+    this.outbox.settle(entry.client_id);
+    this.renderPending(entry.conversation_id);
+    this.next(entry.conversation_id);
   }
 }

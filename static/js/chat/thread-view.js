@@ -5,6 +5,7 @@ import { displayName, personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime } from "./dom.js";
 import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
+import { waitingBehind } from "./sender.js";
 import { clockTime, MessageGroups } from "./message-groups.js";
 import { formattedBody, removedText } from "./message-format.js";
 import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
@@ -167,7 +168,9 @@ export class ThreadView {
 
   renderPending(entries) {
     const wasNearBottom = this.isNearBottom();
-    this.pendingList.replaceChildren(...entries.map((entry) => pendingElement(entry, this.me, this.callbacks)));
+    const behind = waitingBehind(entries);
+    this.pendingList.replaceChildren(...entries.map((entry) =>
+      pendingElement(entry, this.me, this.callbacks, behind.has(entry))));
     if ((wasNearBottom || entries.length) && !this.thread?.detached) this.scrollToBottom();
   }
 

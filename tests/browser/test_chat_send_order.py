@@ -1,0 +1,102 @@
+"""The messages of one conversation are stored in the order they were written, whatever the server answers
+for the moment (sender.js): while a message written earlier waits to go again (refused `busy`, or refused with
+Retry), the ones written after it wait behind it; a refusal for good, or a Discard, lets them go."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, stored_bodies, two_in_a_group
+from tests.servers import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# The page's first message:send does not reach the server: its ack callback is kept (window.heldAck) for the
+# test to answer. Every message:send the page emits is listed (window.sentBodies).
+HOLD_THE_FIRST_SEND = """() => {
+  const socket = window.switchboardSocket;
+  const emit = socket.emit.bind(socket);
+  window.sentBodies = [];
+  socket.emit = (event, payload, ack) => {
+    if (event !== "message:send") return emit(event, payload, ack);
+    window.sentBodies.push(payload.body);
+    if (window.heldAck) return emit(event, payload, ack);
+    window.heldAck = ack;
+    return socket;
+  };
+}"""
+
+
+def answer_the_held_send(chat, code: str, message: str = "") -> None:
+    chat.page.evaluate("([code, message]) => window.heldAck({ok: false, error: {code, message}})", [code, message])
+
+
+def write_the_first_one_held(chat) -> None:
+    chat.page.evaluate(HOLD_THE_FIRST_SEND)
+    chat.type_and_send("written first")
+    wait_for(lambda: chat.page.evaluate("Boolean(window.heldAck)"), what="the first send, held")
+
+
+def sent_bodies(chat) -> list[str]:
+    return chat.page.evaluate("window.sentBodies")
+
+
+@pytest.mark.parametrize("refused", ["before the second is written", "after the second is written"])
+def test_a_send_refused_busy_is_stored_before_the_ones_written_after_it(chat_page, api_user, refused):
+    """`busy` comes back a round trip after the send: a message written meanwhile (or flushed with it after a
+    reconnect) was already on its way on the old page, and stored first."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    write_the_first_one_held(alice)
+    if refused.startswith("before"):
+        answer_the_held_send(alice, "busy")
+    alice.type_and_send("written second")
+    if refused.startswith("after"):
+        expect(alice.page.locator("#pending-list .message")).to_have_count(2)
+        assert sent_bodies(alice) == ["written first"]  # the second waits for the first's answer
+        answer_the_held_send(alice, "busy")
+
+    expect(bob.page.locator("#message-list .message-body")).to_have_text(["written first", "written second"])
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert stored_bodies(alice_account, group) == ["written first", "written second"]
+    assert_nothing_went_wrong(alice, bob)
+
+
+@pytest.mark.parametrize("then", ["Retry", "Discard"])
+def test_a_send_refused_for_the_moment_holds_back_the_ones_after_it_until_retried_or_discarded(
+        chat_page, api_user, then):
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    write_the_first_one_held(alice)
+    answer_the_held_send(alice, "unavailable", "The service is unavailable right now.")
+    pending = alice.page.locator("#pending-list .message")
+    failed = alice.page.locator("#pending-list .message.failed")
+    expect(failed.locator(".message-body")).to_have_text("written first")
+
+    alice.type_and_send("written second")
+    alice.type_and_send("written third")
+    expect(pending.locator(".message-pending-note")).to_have_text(["sent after the message above"] * 2)
+    assert sent_bodies(alice) == ["written first"]
+
+    failed.get_by_role("button", name=then).click()
+    written = ["written first", "written second", "written third"] if then == "Retry" else [
+        "written second", "written third"]
+    expect(bob.page.locator("#message-list .message-body")).to_have_text(written)
+    expect(pending).to_have_count(0)
+    assert stored_bodies(alice_account, group) == written
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_send_refused_for_good_does_not_hold_back_the_ones_after_it(chat_page, api_user):
+    """Its text goes back to the composer (as any refusal for good: test_chat_composer.py); what was written
+    after it goes on."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    write_the_first_one_held(alice)
+    alice.type_and_send("written second")
+    expect(alice.page.locator("#pending-list .message")).to_have_count(2)
+    assert sent_bodies(alice) == ["written first"]
+
+    answer_the_held_send(alice, "not_member", "You are not a member of this conversation.")
+    expect(alice.page.locator("#composer-input")).to_have_value("written first")
+    expect(bob.page.locator("#message-list .message-body")).to_have_text(["written second"])
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert stored_bodies(alice_account, group) == ["written second"]
+    assert_nothing_went_wrong(alice, bob)
