@@ -27,8 +27,9 @@ HOLD_THE_FIRST_SEND = """() => {
 }"""
 
 
-def answer_the_held_send(chat, code: str, message: str = "") -> None:
-    chat.page.evaluate("([code, message]) => window.heldAck({ok: false, error: {code, message}})", [code, message])
+def answer_the_held_send(chat, code: str, message: str = "", retry_after: int | None = None) -> None:
+    error = {"code": code, "message": message, **({"retry_after": retry_after} if retry_after is not None else {})}
+    chat.page.evaluate("(error) => window.heldAck({ok: false, error})", error)
 
 
 def write_the_first_one_held(chat) -> None:
@@ -64,9 +65,10 @@ def test_a_send_refused_busy_is_stored_before_the_ones_written_after_it(chat_pag
 @pytest.mark.parametrize("then", ["Retry", "Discard"])
 def test_a_send_refused_for_the_moment_holds_back_the_ones_after_it_until_retried_or_discarded(
         chat_page, api_user, then):
+    """Refused by the send rate, which the page does not retry by itself: the ones after it wait for its Retry."""
     alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     write_the_first_one_held(alice)
-    answer_the_held_send(alice, "unavailable", "The service is unavailable right now.")
+    answer_the_held_send(alice, "rate_limited", "You are sending too fast.", retry_after=3600)
     pending = alice.page.locator("#pending-list .message")
     failed = alice.page.locator("#pending-list .message.failed")
     expect(failed.locator(".message-body")).to_have_text("written first")
@@ -99,4 +101,23 @@ def test_a_send_refused_for_good_does_not_hold_back_the_ones_after_it(chat_page,
     expect(bob.page.locator("#message-list .message-body")).to_have_text(["written second"])
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     assert stored_bodies(alice_account, group) == ["written second"]
+    assert_nothing_went_wrong(alice, bob)
+
+
+@pytest.mark.parametrize("code", ["unavailable", "internal_error"])
+def test_a_send_the_server_could_not_take_goes_again_by_itself_and_the_ones_after_it_follow(chat_page, api_user,
+                                                                                             code):
+    """As a chat app's queue does: nobody has to click Retry for what was written after it to go (after 2 s).
+    A send refused by the send rate waits for its Retry instead (the test above: its toast counts down)."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    write_the_first_one_held(alice)
+    answer_the_held_send(alice, code, "Not now.")
+    expect(alice.page.locator("#pending-list .message.failed .message-body")).to_have_text("written first")
+    alice.type_and_send("written second")
+
+    written = ["written first", "written second"]
+    expect(bob.page.locator("#message-list .message-body")).to_have_text(written, timeout=15_000)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert sent_bodies(alice) == ["written first", "written first", "written second"]  # no click: by itself
+    assert stored_bodies(alice_account, group) == written
     assert_nothing_went_wrong(alice, bob)

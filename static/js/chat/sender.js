@@ -3,8 +3,9 @@
 // to the one before it came (stored, or given up). Sent together, a later one could be stored before the refusal
 // of an earlier one (`busy`, `rate_limited`, `unavailable`…) came back, and the earlier one, sent again, be
 // stored after it: the server numbers messages in the order it stores them. What was written behind a file waits
-// for its upload and its message; behind a refused send, for its Retry or Discard; a refusal for good holds up
-// nothing. Conversations do not wait for each other.
+// for its upload and its message; behind a send refused for the moment, until it goes again (by itself after a
+// while when the server could not take it, by its Retry when the send rate refused it) or is discarded; a refusal
+// for good holds up nothing. Conversations do not wait for each other.
 // Whatever is not acknowledged stays in the outbox and goes again after a reconnect; so does a file
 // chosen while offline, or whose upload the lost connection broke: it waits, then is uploaded and sent
 // (in this page only: a file not uploaded is not kept on disk, outbox.js). A refusal that sending again
@@ -17,6 +18,10 @@ import { errorText, t } from "../i18n.js";
 
 // `busy`: the server refused the send unread because this connection has too many waiting.
 const BUSY_RETRY_MS = 500;
+// A refusal of the server's moment (`unavailable`, `internal_error`…) is sent again by itself after 2, 4, 8… s,
+// at most 30 s apart; its Retry sends it sooner. Not `rate_limited`: the sender's own pace, whose toast counts
+// down the wait, waits for its Retry.
+const RETRY_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
 // Refusals about the moment, not the message: the same message may go through later.
 const RETRYABLE = new Set(["busy", "rate_limited", "unavailable", "storage_unavailable", "internal_error",
   "network_error", "cancelled"]);
@@ -119,8 +124,21 @@ export class Sender {
       // Retry (or Discard), unless it is refused for good.
       const lasting = errorText(code, ack?.error?.message) || refused.message;
       this.outbox.fail(entry.client_id, lasting, retryable(code));
+      if (retryable(code) && code !== "rate_limited") this.retryLater(entry);
     }
     this.renderPending(entry.conversation_id);
+  }
+
+  /** A send the server could not take just now goes again by itself (as a chat app's queue does), so that what
+   *  was written after it is not held up until someone clicks Retry: after a growing wait (RETRY_BACKOFF_MS). */
+  retryLater(entry) {
+    const attempt = entry.autoRetries ?? 0;
+    entry.autoRetries = attempt + 1;
+    const delay = RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)];
+    setTimeout(() => {
+      const stillRefused = this.outbox.get(entry.client_id) === entry && entry.state === "failed";
+      if (stillRefused && entry.autoRetries === attempt + 1) this.retry(entry); // not retried by hand meanwhile
+    }, delay);
   }
 
   /** On a new connection: what is still pending goes again, with its first client_id, each conversation's in
