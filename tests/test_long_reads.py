@@ -93,6 +93,15 @@ def test_the_back_office_lists_and_counts_are_long_reads(app, operator, alice):
     assert len(reads) >= 2 and all(reads), seen  # the page's count and its rows
 
 
+def test_an_accounts_newest_messages_on_its_back_office_page_are_a_long_read(app, operator, alice):
+    send_message(alice, make_group(alice).id, "hello")
+    client = logged_in(app, operator.username)
+    with long_reads_seen() as seen:
+        page = client.get(f"/admin/user/manage/?id={alice.id}")
+    assert page.status_code == 200 and "hello" in page.get_data(as_text=True)
+    assert [marked for statement, marked in seen if "FROM messages WHERE messages.sender_id" in statement] == [True]
+
+
 def test_the_dashboards_counts_of_messages_are_long_reads(app, alice):
     send_message(alice, make_group(alice).id, "hello")
     with long_reads_seen() as seen:
