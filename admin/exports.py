@@ -1,7 +1,7 @@
 """Export page: users, one conversation's messages, or the audit log, as CSV or JSON downloads."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request
+from flask import Response, abort, redirect, request, stream_with_context
 from flask_admin import expose
 
 from actions.exports import FORMATS, Export, export_audit_log, export_conversation_messages, export_users
@@ -10,7 +10,8 @@ from admin.security import SecureView, attempt, current_operator
 
 
 def _download(export: Export) -> Response:
-    return Response(export.content, mimetype=export.content_type.split(";")[0],
+    """The file sent as it is read, page by page (actions.exports), in this request's context."""
+    return Response(stream_with_context(export.chunks), mimetype=export.content_type.split(";")[0],
                     headers={"Content-Type": export.content_type,
                              "Content-Disposition": f'attachment; filename="{export.filename}"',
                              "Cache-Control": "no-store"})

@@ -68,3 +68,31 @@ def test_bad_requests_export_nothing(operator_client, path):
 def test_to_csv_neutralizes_formulas_and_flattens_json():
     text = to_csv(["a", "b"], [{"a": "+1", "b": {"x": 1}}, {"a": "@cmd", "b": None}])
     assert text.splitlines() == ["a,b", "'+1,\"{\"\"x\"\": 1}\"", "'@cmd,"]
+
+
+def test_a_large_export_is_sent_page_by_page_each_row_once_in_order(operator, operator_client, alice, monkeypatch):
+    """Read and sent PAGE_ROWS at a time (here 2), never whole: a conversation of a million messages is not held
+    in memory, nor read in one statement that holds up the worker (each page is a long read)."""
+    from actions import exports
+    from tests.test_long_reads import long_reads_seen
+
+    monkeypatch.setattr(exports, "PAGE_ROWS", 2)
+    group = make_group(alice)
+    for number in range(5):
+        send_message(alice, group.id, f"message {number}")
+    with long_reads_seen() as seen:
+        as_csv = download(operator_client, "/admin/export/messages.csv", conversation_id=str(group.id))
+    assert [row["body"] for row in rows(as_csv)] == [f"message {number}" for number in range(5)]
+    pages = [marked for statement, marked in seen if statement.startswith("SELECT messages.id")]
+    assert pages == [True] * 3  # 2 + 2 + 1, each a long read
+    as_json = download(operator_client, "/admin/export/messages.json", conversation_id=str(group.id)).json
+    assert [message["seq"] for message in as_json] == [1, 2, 3, 4, 5]
+    assert [e.after for e in audit_entries("export.messages")] == [{"format": "csv", "rows": 5},
+                                                                  {"format": "json", "rows": 5}]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "json"])
+def test_an_empty_export_is_a_file_with_nothing_in_it(operator_client, alice, file_format):
+    group = make_group(alice)
+    response = download(operator_client, f"/admin/export/messages.{file_format}", conversation_id=str(group.id))
+    assert (response.json == []) if file_format == "json" else (rows(response) == [])
