@@ -6,9 +6,9 @@ unauthenticated call), answers `{"ok": false, "error": {"code", "message"}}` wit
 """
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
 from blueprints.faults import OUTAGES, fault_answer, is_an_outage
@@ -24,6 +24,22 @@ def json_error(error: ActionError) -> tuple[Response, int]:
     response = jsonify(error_payload(error))
     response.headers.update(getattr(error, "headers", {}))  # e.g. a rate limit's Retry-After
     return response, error.status
+
+
+def names_a_route(methods: list[str] | None) -> bool:
+    """Whether the request's path reaches a route under one of `methods` (a 405's other methods).
+    Werkzeug checks a rule's methods before its converters, so `POST /api/conversations/0/messages`,
+    whose `<id:>` refuses 0, was answered 405 with GET as the method to use, where no route names it."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods or ():
+        try:
+            adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except HTTPException:  # a redirect (a missing trailing slash): the path names a route
+            pass
+        return True
+    return False
 
 
 def outage(error: Exception):
@@ -63,6 +79,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, MethodNotAllowed) and not names_a_route(error.valid_methods):
+            error = NotFound()  # an id out of bounds: no route under any method (docs/protocol.md, Input)
         if wants_json():
             code = (error.name or "error").lower().replace(" ", "_")
             return json_error(ActionError(code, error.description or error.name, error.code or 500))
