@@ -74,6 +74,13 @@ def get_profile(viewer: User, user_id: int) -> Profile:
     return Profile(user=user, online=online)
 
 
+def own_profile(user: User) -> Profile:
+    """The caller's own profile: their presence is never hidden from themselves (get_profile's rule)."""
+    from realtime.presence import presence  # the live sockets: read, never changed, here
+
+    return Profile(user=user, online=presence.is_online(user.id))
+
+
 @atomic()
 def update_profile(user: User, changes: dict) -> User:
     """Change {display_name?, status_text?, time_zone?} (fields not given are kept); the people who

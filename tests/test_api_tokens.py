@@ -80,5 +80,5 @@ def test_revoke_with_a_session_cookie_revokes_nothing(client, auth, alice):
 
 def test_me(client, operator):
     body = client.get("/api/me", headers=bearer(operator)).get_json()
-    assert body == {"ok": True, "user": profile_payload(operator)}
+    assert body == {"ok": True, "user": profile_payload(operator, online=False)}  # no socket of theirs
     assert body["user"]["username"] == "operator" and body["user"]["display_name"] == "Operator"

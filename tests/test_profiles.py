@@ -388,3 +388,15 @@ def test_a_deleted_groups_picture_leaves_storage(client, alice, bob, group, oper
     delete_group(operator, group.id)
     run_queued_jobs()
     assert all(get_storage().head(avatar_object_key(key, size)) is None for size in AVATAR_SIZES)
+
+
+def test_ones_own_profile_shows_ones_own_presence(client, alice, socket_client_for):
+    """docs/protocol.md: a Profile's `online` is null only where privacy or a block hides it, and
+    nothing hides one's own: GET /api/me and the answers of one's profile changes say it."""
+    headers = bearer(alice)
+    assert client.get("/api/me", headers=headers).get_json()["user"]["online"] is False
+    socket_client_for("alice")
+    assert client.get("/api/me", headers=headers).get_json()["user"]["online"] is True
+    assert client.patch("/api/me", json={"status_text": "Here"}, headers=headers).get_json()["user"]["online"] is True
+    assert client.delete("/api/me/avatar", headers=headers).get_json()["user"]["online"] is True
+    assert client.get(f"/api/users/{alice.id}", headers=headers).get_json()["user"]["online"] is True

@@ -13,6 +13,7 @@ from actions.profiles import (
     check_crop,
     get_profile,
     group_avatar_download_url,
+    own_profile,
     remove_avatar,
     remove_group_avatar,
     set_avatar,
@@ -22,6 +23,7 @@ from actions.profiles import (
 from blueprints.api import api_user, bp, json_body
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, FilePart, read_file_part
 from events import outside_the_database
+from models import User
 from payloads import conversation_payload, profile_payload
 from storage.avatars import initials_svg
 from storage.streams import TooLarge
@@ -34,7 +36,13 @@ VERSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 @bp.patch("/me")
 def update_me():
     """Change one's {display_name?, status_text?, time_zone?}; people who share a conversation see it live."""
-    return jsonify({"ok": True, "user": profile_payload(update_profile(api_user(), json_body()))})
+    return _own(update_profile(api_user(), json_body()))
+
+
+def _own(user: User) -> Response:
+    """The answer of a change to one's profile: the Profile, with one's own presence as GET /api/me has it."""
+    found = own_profile(user)
+    return jsonify({"ok": True, "user": profile_payload(found.user, found.online)})
 
 
 @bp.get("/users/<id:user_id>")
@@ -49,14 +57,13 @@ def upload_avatar():
     """Upload one's picture (multipart `file`; crop_x, crop_y, crop_size before it, or none for
     the centred square): stored in three sizes; 200 with one's profile."""
     part = _picture_part()
-    user = set_avatar(api_user(), part.stream, part.content_type, _crop(part))
-    return jsonify({"ok": True, "user": profile_payload(user)})
+    return _own(set_avatar(api_user(), part.stream, part.content_type, _crop(part)))
 
 
 @bp.delete("/me/avatar")
 def delete_avatar():
     """Back to the initials picture."""
-    return jsonify({"ok": True, "user": profile_payload(remove_avatar(api_user()))})
+    return _own(remove_avatar(api_user()))
 
 
 @bp.get("/users/<id:user_id>/avatar")

@@ -2,6 +2,7 @@
 from flask import jsonify, request
 
 from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, revoke_api_token
+from actions.profiles import own_profile
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
 from actions.two_factor import require_second_factor
@@ -34,5 +35,6 @@ def delete_current_token():
 
 @bp.get("/me")
 def me():
-    """The authenticated user, with their profile (status line, time zone)."""
-    return jsonify({"ok": True, "user": profile_payload(api_user())})
+    """The authenticated user, with their profile (status line, time zone, online)."""
+    found = own_profile(api_user())
+    return jsonify({"ok": True, "user": profile_payload(found.user, found.online)})
