@@ -131,6 +131,17 @@ def test_send_refusals(client, group, headers, payload, status, code):
         status, code)
 
 
+def test_whitespace_around_a_body_is_dropped_before_it_is_counted(client, group, headers):
+    """docs/protocol.md, Input: a body keeps its inner lines and spaces, loses those around it, and
+    its 4,000 characters are counted without them."""
+    url = f"/api/conversations/{group.id}/messages"
+    sent = client.post(url, headers=headers["bob"], json={"body": " \n\t  two\n  lines \r\n "})
+    assert (sent.status_code, sent.get_json()["message"]["body"]) == (201, "two\n  lines")
+    sent = client.post(url, headers=headers["bob"], json={"body": "  " + "x" * 4000 + "\n"})
+    assert (sent.status_code, len(sent.get_json()["message"]["body"])) == (201, 4000)
+    assert refused(client.post, url, headers=headers["bob"], json={"body": "\u3000\n \t"}) == (400, "invalid_body")
+
+
 def test_send_refused_outside_the_conversation(client, alice, group, headers):
     other = make_group(alice, "Other")
     send_message(alice, other.id, "x", client_id="c-1")
