@@ -5,7 +5,7 @@ from actions.groups import set_member_role
 from extensions import db
 from models import Membership
 from tests.factories import make_group, make_user
-from tests.helpers import bearer, error_of, events, refused
+from tests.helpers import bearer, database_rows, error_of, events, refused
 
 
 @pytest.fixture
@@ -124,6 +124,21 @@ def test_rename(client, alice, bob, headers, socket_client_for):
     assert received[0] == ("conversation:updated", {"conversation": conversation})
     assert [(name, payload["message"]["system"]["event"]) for name, payload in received[1:]] == [
         ("message:new", "group_renamed"), ("message:new", "description_changed")]
+
+
+def test_renaming_to_what_the_group_has_changes_nothing_and_tells_nobody(client, alice, bob, headers,
+                                                                        socket_client_for):
+    """docs/protocol.md: PATCH /api/groups/<id> with the name and description the group has answers the
+    group, and nothing changes: no note, no conversation:updated (nor for fields left out)."""
+    group = make_group(alice, "Team", [bob])
+    bob_socket = socket_client_for("bob")
+    client.get(f"/api/conversations/{group.id}", headers=headers["alice"])  # the token's last use, once a minute
+    before = database_rows()
+    for body in ({"name": "Team", "description": ""}, {"name": " Team "}, {}):
+        response = client.patch(f"/api/groups/{group.id}", headers=headers["alice"], json=body)
+        assert (response.status_code, response.get_json()["conversation"]["name"]) == (200, "Team")
+    assert database_rows() == before
+    assert events(bob_socket) == []
 
 
 def test_rename_refusals(client, alice, bob, headers):
