@@ -18,7 +18,7 @@ from actions.access import (
     get_message,
     no_such_message,
 )
-from actions.errors import Conflict, InvalidInput, NotFound
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.mentions import record_mentions
 from actions.message_rows import MESSAGES, MessageRow, PageQuery, messages_where, read_page
 from actions.rate_limits import RateLimited, limit_message_send
@@ -109,7 +109,13 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
     body = check_message_body(body, required=attachment_id is None)
     client_id = check_client_id(client_id)
     reply_to = check_id(reply_to, "reply_to", required=False)
-    membership = access_conversation_for_posting(sender, conversation_id)
+    try:
+        membership = access_conversation_for_posting(sender, conversation_id)
+    except Forbidden as refusal:
+        earlier = _retry_after_posting_closed(sender, conversation_id, client_id, refusal)
+        if earlier is None:
+            raise
+        return SentMessage(earlier, created=False)
     keep_until_commit(membership)  # and its conversation, which the adapters render the message with
     if client_id is not None and (reply_to is not None or attachment_id is not None):
         # A retry of a reply or a file is answered before their checks, which would refuse it (its
@@ -339,6 +345,21 @@ def _check_attachment(sender: User, conversation_id: int, attachment_id: object)
     if message_of(attachment) is not None:
         raise Conflict("attachment_used", "This file was already sent.")
     return attachment
+
+
+def _retry_after_posting_closed(sender: User, conversation_id: int, client_id: str | None,
+                                refusal: Forbidden) -> Message | None:
+    """The message a refused send is a retry of, if any. A retry of a stored message is never refused
+    (docs/protocol.md): its ack may have been lost before the group was archived or a block closed the
+    direct chat, and the sender, who still reads the conversation, must learn it was stored. Who may
+    no longer read it (`not_a_member`: they left, or were removed) is refused as for reading it."""
+    if client_id is None or refusal.code == "not_a_member":
+        return None
+    earlier = _find_by_client_id(sender.id, client_id)
+    if earlier is None:
+        return None
+    keep_until_commit(earlier)
+    return _same_conversation(earlier, conversation_id)
 
 
 def _find_by_client_id(sender_id: int, client_id: str) -> Message | None:

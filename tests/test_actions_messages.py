@@ -1,7 +1,10 @@
 """actions.messages: numbering, idempotent sends, edit/delete/hide, history and resync, and their events."""
 import pytest
 
+from actions.blocks import block_user
 from actions.conversations import conversation_summary
+from actions.direct import open_direct_conversation
+from actions.group_admin import set_group_archived
 from actions.groups import leave_group
 from actions.messages import (
     changes_since,
@@ -70,6 +73,29 @@ def test_retry_with_the_same_client_id_returns_the_first_message_silently(alice,
     assert events(sockets["bob"]) == []
     # client ids belong to their sender: bob may use the same one.
     assert send_message(bob, group.id, "mine", client_id="c-1").created is True
+
+
+def test_a_retry_is_answered_after_posting_there_was_closed(alice, bob, carol, group, operator, sockets):
+    """docs/protocol.md: a retry of a stored message (its ack lost, the connection cut) is never refused:
+    a group archived since, or a block in a direct chat, answers the message stored, silently. Only
+    one who may no longer read the conversation (who left it) is refused, as for anything about it."""
+    first = send_message(bob, group.id, "hello", client_id="c-1")
+    direct = open_direct_conversation(bob, carol.id).conversation
+    to_carol = send_message(bob, direct.id, "hi carol", client_id="c-2")
+    set_group_archived(operator, group.id, True)
+    block_user(carol, bob.id)
+    events(sockets["alice"])
+    before = database_rows()
+    for conversation_id, client_id, stored in ((group.id, "c-1", first), (direct.id, "c-2", to_carol)):
+        retry = send_message(bob, conversation_id, "hello", client_id=client_id)
+        assert (retry.created, retry.message.id) == (False, stored.message.id)
+    assert database_rows() == before and events(sockets["alice"]) == []
+    # Without its client_id (or with a new one) it is a new message, refused as before.
+    assert refused(send_message, bob, group.id, "hello") == (403, "conversation_archived")
+    assert refused(send_message, bob, direct.id, "hi", client_id="c-3") == (403, "cannot_message_user")
+    set_group_archived(operator, group.id, False)
+    leave_group(bob, group.id)
+    assert refused(send_message, bob, group.id, "hello", client_id="c-1") == (403, "not_a_member")
 
 
 def test_client_id_reused_in_another_conversation_is_refused(alice, bob, group):
