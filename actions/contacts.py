@@ -34,7 +34,10 @@ class PendingRequests:
 def find_user_by_address(payload: dict) -> User:
     """The active user named by exactly one of username, email or phone (email and phone as
     normalized at registration); NotFound otherwise."""
-    given = [field for field in ADDRESS_FIELDS if payload.get(field) not in (None, "")]
+    # Blank text is none given: read as an address it would be None, and `User.email == None` finds
+    # every account without an email (a request to any one of them, or a 500 for several).
+    given = [field for field in ADDRESS_FIELDS if payload.get(field) is not None
+             and not (isinstance(payload[field], str) and not payload[field].strip())]
     if len(given) != 1:
         raise InvalidInput("invalid_address", "Give exactly one of username, email or phone.")
     field = given[0]

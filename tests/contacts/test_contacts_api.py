@@ -77,6 +77,11 @@ def test_asking_back_accepts_and_declining_or_withdrawing_closes(client, headers
 @pytest.mark.parametrize("body, expected", [
     ({}, (400, "invalid_address")),
     ({"username": "bob", "email": "bob@example.com"}, (400, "invalid_address")),
+    # Blank is none given (docs/protocol.md, Input): it looked for the accounts without an address.
+    ({"email": " "}, (400, "invalid_address")),
+    ({"phone": "\t"}, (400, "invalid_address")),
+    ({"username": "  "}, (400, "invalid_address")),
+    ({"username": "nobody", "email": "  "}, (404, "user_not_found")),
     ({"username": ["bob"]}, (400, "invalid_username")),
     ({"email": "not an address"}, (400, "invalid_email")),
     ({"phone": "12"}, (400, "invalid_phone")),
