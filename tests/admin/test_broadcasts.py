@@ -35,6 +35,8 @@ def test_everyone_gets_it_live_or_in_history(operator, operator_client, alice, b
     assert names(received) == ["conversation:added", "message:new"]
     added, new = received[0][1]["conversation"], received[1][1]["message"]
     assert (added["title"], added["archived"]) == (NOTICES_NAME, True)
+    # docs/protocol.md: the one direct conversation with a name and without a `peer`.
+    assert (added["kind"], added["name"], added["avatar_url"], "peer" in added) == ("direct", NOTICES_NAME, None, False)
     assert (new["conversation_id"], new["kind"], new["sender"], new["body"]) == (
         added["id"], "system", None, "Maintenance at 6")
     # Bob was offline: it waits in his history, in his notices conversation.
