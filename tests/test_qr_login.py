@@ -73,8 +73,13 @@ def test_code_requests_are_limited_per_address(app, waiting_page):
 
 def test_hostile_payloads_are_answered(app, waiting_page):
     socket, _ = waiting_page()
-    for payload in ([], "x" * 1000, 12, None):
-        assert ask(socket, "qr:ticket", payload)["error"]["code"] == "qr_not_approved"
+    # docs/protocol.md: every event takes an object (none counts as {}); anything else is invalid_payload,
+    # as on the chat's namespace, before anything else is looked at.
+    for payload in ([], "x" * 1000, 12, True):
+        for event in ("qr:ticket", "qr:request"):
+            assert ask(socket, event, payload)["error"]["code"] == "invalid_payload", (event, payload)
+    assert QrLogin.query.count() == 0
+    assert ask(socket, "qr:ticket", None)["error"]["code"] == "qr_not_approved"
     assert ask(socket, "qr:request", {"evil": [1] * 100}, "extra")["ok"]
 
 

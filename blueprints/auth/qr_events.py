@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from actions import qr_login
 from actions.errors import ActionError, unknown_event
+from actions.validation import check_payload
 from blueprints.auth.qr_image import qr_data_uri
 from blueprints.faults import fault_answer
 from events.unit_of_work import atomic
@@ -65,8 +66,11 @@ def on_disconnect(reason=None):
         fault_answer(error, "qr-login disconnect")
 
 
-def _answer(name: str, handler: Callable[[], dict]) -> dict:
+def _answer(name: str, args: tuple, handler: Callable[[], dict]) -> dict:
+    """The ack of an event whose payload (its first argument; none counts as {}) must be an object, as on
+    the chat's namespace (docs/protocol.md: invalid_payload), whatever else it holds."""
     try:
+        check_payload(args[0] if args else None)
         with atomic():
             return {"ok": True, **handler()}
     except ActionError as error:
@@ -76,10 +80,10 @@ def _answer(name: str, handler: Callable[[], dict]) -> dict:
 
 
 @socketio.on("qr:request", namespace=QR_LOGIN_NAMESPACE)
-def on_qr_request(*ignored):
+def on_qr_request(*args):
     """The page asks for a code; the next ones follow as `qr:code` until QR_LOGIN_CODES were shown."""
     sid = request.sid
-    answer = _answer("qr:request", lambda: {"qr": _code_payload(qr_login.request_qr_login(
+    answer = _answer("qr:request", args, lambda: {"qr": _code_payload(qr_login.request_qr_login(
         sid, session.get(BROWSER_KEY, ""), session.get("qr_user_agent", ""), session.get("qr_address")),
         session[LINK_PREFIX])})
     if answer["ok"]:
@@ -90,10 +94,10 @@ def on_qr_request(*ignored):
 
 
 @socketio.on("qr:ticket", namespace=QR_LOGIN_NAMESPACE)
-def on_qr_ticket(*ignored):
+def on_qr_ticket(*args):
     """After `qr:approved`: the single-use ticket, to this socket only."""
     sid = request.sid
-    return _answer("qr:ticket", lambda: {"ticket": qr_login.issue_qr_ticket(sid)})
+    return _answer("qr:ticket", args, lambda: {"ticket": qr_login.issue_qr_ticket(sid)})
 
 
 def _code_payload(issued: qr_login.IssuedQrLogin, link_prefix: str) -> dict:
