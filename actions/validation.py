@@ -238,7 +238,7 @@ def check_code(value: Any) -> str:
 def check_client_id(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not CLIENT_ID_PATTERN.match(value):
+    if not isinstance(value, str) or not CLIENT_ID_PATTERN.fullmatch(value):  # with match, "$" let a final "\n" in
         raise InvalidInput("invalid_client_id", "client_id is 1 to 64 characters: letters, digits, '_.:-'.")
     return value
 

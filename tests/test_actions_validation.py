@@ -235,7 +235,8 @@ def test_check_client_id():
     assert check_client_id("tab-1:42_a.b") == "tab-1:42_a.b"
     assert check_client_id(None) is None
     assert check_client_id("") is None
-    for value in ("x" * 65, "has space", 42, ["a"], "é"):
+    # "tab-1\n": `$` also matches before a final newline, which a client_id must not hold (docs/protocol.md)
+    for value in ("x" * 65, "has space", 42, ["a"], "é", "tab-1\n", "x" * 64 + "\n"):
         assert invalid(check_client_id, value) == (
             "invalid_client_id", "client_id is 1 to 64 characters: letters, digits, '_.:-'.")
 
