@@ -106,6 +106,30 @@ def test_rest_retry_answers_200_with_the_first_message_and_no_second_delivery(re
     assert [m["seq"] for m in history(bob, group_id)] == [1, 2]
 
 
+def test_a_retry_after_a_block_still_answers_the_stored_message(register, connect):
+    """docs/protocol.md, Idempotency: the ack of a stored message was lost, then the other person
+    blocked the sender; the retry (socket or REST) answers the message with duplicate: true, not
+    cannot_message_user, so the client does not take it for unsent. A new message stays refused."""
+    alice, bob = register(), register()
+    direct_id = open_direct(alice, bob)
+    alice_socket, bob_socket = connect(alice), connect(bob)
+    first = send(alice_socket, direct_id, "before the block", client_id="lost-ack")
+    wait_for_message(bob_socket, first)
+    assert bob.api("POST", "/blocks", json={"user_id": alice.id}).status_code == 201
+
+    by_socket = alice_socket.call("message:send", {"conversation_id": direct_id, "body": "before the block",
+                                                   "client_id": "lost-ack"})
+    by_rest = alice.api("POST", f"/conversations/{direct_id}/messages",
+                        json={"body": "before the block", "client_id": "lost-ack"})
+    assert (by_socket["ok"], by_socket["duplicate"], by_socket["message"]["id"]) == (True, True, first["id"])
+    answer = by_rest.json()
+    assert (by_rest.status_code, answer["duplicate"], answer["message"]["id"]) == (200, True, first["id"])
+    refused = alice_socket.call("message:send", {"conversation_id": direct_id, "body": "after", "client_id": "new"})
+    assert refused["error"]["code"] == "cannot_message_user"
+    assert [m["body"] for m in history(bob, direct_id)] == ["before the block"]
+    assert delivery_counts(bob_socket, direct_id) == {first["id"]: 1}
+
+
 def test_a_client_id_reused_in_another_conversation_is_refused(register, connect):
     alice, bob = register(), register()
     group_id, direct_id = create_group(alice, (bob,)), open_direct(alice, bob)
