@@ -62,7 +62,7 @@ def check_key(key: str) -> str:
 
 def is_valid_key(key: object) -> bool:
     """Whether `key` has the shape of the keys the app makes (anything else there is not the app's)."""
-    return isinstance(key, str) and bool(KEY_PATTERN.match(key)) and ".." not in key
+    return isinstance(key, str) and bool(KEY_PATTERN.fullmatch(key)) and ".." not in key
 
 
 class Storage(ABC):

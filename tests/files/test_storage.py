@@ -86,7 +86,7 @@ def test_large_streams_go_through_in_parts(s3):
 
 
 @pytest.mark.parametrize("key", ["../x", "files/1/../../x", "/etc/passwd", "files/1/a/../b", "files/x/abc",
-                                 "files/1/", "", "files/1/a\x00b", "files/1/a b"])
+                                 "files/1/", "", "files/1/a\x00b", "files/1/a b", "files/1/ab\n"])
 def test_keys_must_have_the_shape_actions_give_them(storage, key):
     with pytest.raises(InvalidKey):
         check_key(key)
