@@ -121,3 +121,20 @@ def test_a_send_the_server_could_not_take_goes_again_by_itself_and_the_ones_afte
     assert sent_bodies(alice) == ["written first", "written first", "written second"]  # no click: by itself
     assert stored_bodies(alice_account, group) == written
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_send_whose_answer_never_comes_goes_again_and_the_ones_after_it_follow(chat_page, api_user):
+    """An answer lost on a connection that stays up (here the first send never leaves the page) would hold the
+    conversation until a reconnect: after `answerTimeoutMs` (30 s; 1 s here) it is sent again with its client_id,
+    which the server stores once, and what was written after it follows."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    alice.page.evaluate("window.switchboard.sender.answerTimeoutMs = 1000")
+    write_the_first_one_held(alice)  # never answered
+    alice.type_and_send("written second")
+
+    written = ["written first", "written second"]
+    expect(bob.page.locator("#message-list .message-body")).to_have_text(written)
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert sent_bodies(alice) == ["written first", "written first", "written second"]
+    assert stored_bodies(alice_account, group) == written
+    assert_nothing_went_wrong(alice, bob)

@@ -22,6 +22,9 @@ const BUSY_RETRY_MS = 500;
 // at most 30 s apart; its Retry sends it sooner. Not `rate_limited`: the sender's own pace, whose toast counts
 // down the wait, waits for its Retry.
 const RETRY_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
+// A send whose answer has not come this long after it, on a connection still up, is sent again with its
+// client_id (the server stores it once): the ones written after it wait for that answer.
+const ANSWER_TIMEOUT_MS = 30000;
 // Refusals about the moment, not the message: the same message may go through later.
 const RETRYABLE = new Set(["busy", "rate_limited", "unavailable", "storage_unavailable", "internal_error",
   "network_error", "cancelled"]);
@@ -64,6 +67,7 @@ export class Sender {
     this.receive = receive; // (conversationId, messages, "ack") => applies the stored message
     this.renderPending = renderPending; // (conversationId) => redraws its pending messages
     this.sendingQueued = false; // sendQueued() is under way
+    this.answerTimeoutMs = ANSWER_TIMEOUT_MS;
     this.queuedAgain = false; // a connect came during it: it goes through the queue once more
     // Back online before the socket noticed it was cut: no reconnect will flush what waited meanwhile.
     window.addEventListener("online", () => this.flush());
@@ -86,11 +90,17 @@ export class Sender {
   }
 
   send(entry) {
-    entry.sentOn = this.connection.socket.id;
+    const sentOn = entry.sentOn = this.connection.socket.id;
     const payload = { conversation_id: entry.conversation_id, body: entry.body, client_id: entry.client_id };
     if (entry.attachment_id) payload.attachment_id = entry.attachment_id;
     if (entry.reply_to) payload.reply_to = entry.reply_to;
+    const unanswered = setTimeout(() => { // lost on the way: sent again, unless settled or sent again meanwhile
+      if (this.outbox.get(entry.client_id) !== entry || entry.state !== "pending" || entry.sentOn !== sentOn) return;
+      entry.sentOn = null;
+      this.next(entry.conversation_id);
+    }, this.answerTimeoutMs);
     this.connection.emit("message:send", payload, (ack) => {
+      clearTimeout(unanswered);
       this.answered(entry, ack);
       this.next(entry.conversation_id); // stored or given up: the one written after it goes
     });
