@@ -44,14 +44,12 @@ def read_long_statements_off_loop(engine: Engine) -> None:
         if not context.execution_options.get(LONG_READ):
             return False  # SQLAlchemy executes it in place, as every other statement
         try:
+            # Killed while waiting: SQLite is interrupted, and the kill goes on once the thread has let go of
+            # the connection (SQLAlchemy then closes it: closed under a running read, the process crashed).
             rows = run_off_loop(_execute_and_fetch, cursor, statement, parameters, threads=POOL_THREADS,
-                                waiting=POOL_WAITING, pool_name=POOL)
+                                waiting=POOL_WAITING, pool_name=POOL, stop=cursor.connection.interrupt)
         except ServerBusy:
             return False
-        except BaseException as error:
-            if not isinstance(error, Exception):  # the waiting greenlet killed: stop the read on its thread too
-                cursor.connection.interrupt()
-            raise
         context.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(cursor, initial_buffer=rows)
         return True
 

@@ -47,9 +47,13 @@ class ServerBusy(ActionError):
 
 
 def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, waiting: int = 8,
-                 pool_name: str = "work") -> Result:
+                 pool_name: str = "work", stop: Callable[[], None] | None = None) -> Result:
     """`function(*args)` on the process's pool of native threads of that name (made with `threads` on
-    first use); waits for its result. ServerBusy if `threads` calls run and `waiting` more wait already."""
+    first use); waits for its result. ServerBusy if `threads` calls run and `waiting` more wait already.
+
+    If the waiting greenlet is killed meanwhile (GreenletExit, a Timeout), `stop()` (if given) asks the
+    call to end early, and the kill goes on only once the thread is done with the call: what the call uses
+    is the caller's (a database connection, which the caller's clean-up then closes)."""
     pool = _get_pool(pool_name, threads)
     with _pool_lock:
         if _in_line.get(pool_name, 0) >= threads + waiting:
@@ -57,15 +61,32 @@ def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, 
         _in_line[pool_name] = _in_line.get(pool_name, 0) + 1
     try:
         if _gevent_patched():
-            result, error = pool.apply(_at_low_priority, (function, args))
+            done = pool.spawn(_at_low_priority, function, args).get
         else:
-            result, error = pool.submit(_at_low_priority, function, args).result()
+            done = pool.submit(_at_low_priority, function, args).result
+        try:
+            result, error = done()
+        except BaseException:  # killed while waiting (the call itself never raises: _at_low_priority)
+            if stop is not None:
+                stop()
+            _until_done(done)
+            raise
     finally:
         with _pool_lock:
             _in_line[pool_name] -= 1
     if error is not None:
         raise error
     return result
+
+
+def _until_done(done: Callable[[], object]) -> None:
+    """Wait for the thread's call to end, whatever else is raised here meanwhile (a second kill)."""
+    while True:
+        try:
+            done()
+            return
+        except BaseException:  # noqa: BLE001, S112  (still running: wait again)
+            continue
 
 
 def _at_low_priority(function: Callable[..., Result], args: tuple) -> tuple[Result | None, Exception | None]:

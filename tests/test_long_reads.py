@@ -156,3 +156,47 @@ def test_under_gevent_the_loop_runs_while_a_long_read_does(tmp_path):
     assert probe.returncode == 0, probe.stderr
     ticks = json.loads(probe.stdout.strip().splitlines()[-1])
     assert ticks["in_place"] == 0 and ticks["long"] > 0, ticks
+
+
+KILLED_PROBE = """
+import random, sys
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from pathlib import Path
+from sqlalchemy import text
+from tests.database_apps import testing_app
+from extensions import db
+from long_reads import long_read
+
+app = testing_app("sqlite:///" + sys.argv[1], Path(sys.argv[2]))
+ROWS = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) "
+            "SELECT x, 'row ' || x FROM c")
+random.seed(1)
+
+def reader():
+    with app.app_context():
+        try:
+            db.session.execute(long_read(ROWS)).all()
+        finally:
+            db.session.remove()
+
+for _ in range(15):
+    readers = [gevent.spawn(reader) for _ in range(3)]
+    gevent.sleep(random.uniform(0, 0.4))
+    for greenlet in readers:
+        if random.random() < 0.7:
+            greenlet.kill(block=False)
+    gevent.joinall(readers)
+with app.app_context():
+    print(db.session.execute(long_read(text("SELECT 42"))).scalar_one())
+"""
+
+
+def test_killing_greenlets_that_wait_for_long_reads_leaves_the_process_running(tmp_path):
+    """gunicorn kills what still runs after graceful_timeout; a kill while a long read runs on its thread made
+    SQLAlchemy close the connection under it, and the process crashed (SIGSEGV). Found by review."""
+    probe = subprocess.run([sys.executable, "-X", "faulthandler", "-c", KILLED_PROBE, str(tmp_path / "probe.db"),
+                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert probe.returncode == 0, probe.stderr[-1500:]
+    assert probe.stdout.strip().splitlines()[-1] == "42"
