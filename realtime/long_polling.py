@@ -75,8 +75,7 @@ def cap_long_polling() -> None:
     original = engineio.socket.Socket.poll
     if getattr(original, "capped", False):
         return
-    engineio.payload.Payload.max_decode_packets = POST_MAX_PACKETS  # this process decodes only clients' posts
-    engineio.socket.Socket.handle_post_request = _refusing_undecodable(engineio.socket.Socket.handle_post_request)
+    engineio.socket.Socket.handle_post_request = _handle_post_request
 
     @functools.wraps(original)
     def poll(self):
@@ -90,14 +89,24 @@ def cap_long_polling() -> None:
     engineio.socket.Socket.poll = poll
 
 
-def _refusing_undecodable(handle_post_request):
-    """python-engineio's `Socket.handle_post_request`, a post it cannot decode (too many packets, a packet
-    that is not one) refused as one too long is: 400, the connection closed (the server's own answer to an
-    EngineIOError), where python-engineio logged the error and answered 200, the events lost."""
-    @functools.wraps(handle_post_request)
-    def handle(self, environ):
-        try:
-            return handle_post_request(self, environ)
-        except ValueError as error:  # Payload's "Too many packets", a length or packet that does not parse
-            raise engineio.exceptions.ContentTooLongError(str(error)) from error
-    return handle
+class _PostPayload(engineio.payload.Payload):
+    """A client's post, decoded up to POST_MAX_PACKETS (python-engineio's class, and its clients in this
+    process, keep their 16)."""
+
+    max_decode_packets = POST_MAX_PACKETS
+
+
+def _handle_post_request(self, environ) -> None:
+    """python-engineio's `Socket.handle_post_request`, decoding up to POST_MAX_PACKETS; a post it cannot
+    decode (too many packets, a length or text that is not one) is refused as one too long is (400, the
+    connection closed: the server's answer to an EngineIOError), where python-engineio logged the error,
+    answered 200, and the events were lost."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH", "0"))
+        if length > self.server.max_http_buffer_size:
+            raise engineio.exceptions.ContentTooLongError()
+        packets = _PostPayload(encoded_payload=environ["wsgi.input"].read(length).decode("utf-8")).packets
+    except ValueError as error:
+        raise engineio.exceptions.ContentTooLongError(str(error)) from error
+    for packet in packets:
+        self.receive(packet)

@@ -13,7 +13,6 @@ import threading
 import pytest
 import requests
 import socketio
-from engineio.payload import Payload
 
 from realtime.long_polling import POLL_ANSWER_MAX_PACKETS, POST_MAX_PACKETS
 from tests.integration.chat import create_group, history, post
@@ -22,13 +21,6 @@ from tests.servers import wait_for
 pytestmark = pytest.mark.integration
 
 BURST = 40  # events queued between two polls: well past the client's 16 packets per answer
-
-
-@pytest.fixture(autouse=True)
-def a_python_engineio_client(monkeypatch):
-    """This process's clients decode as python-engineio's do: an app made in this process (other tests')
-    raised the limit for the server side it runs (realtime.long_polling)."""
-    monkeypatch.setattr(Payload, "max_decode_packets", 16)
 
 
 class HeldPolls(requests.Session):
