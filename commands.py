@@ -102,7 +102,8 @@ def register(app: Flask) -> None:
         click.echo(f"Deleted {purge_unsent_uploads(timedelta(hours=hours))} unsent uploads.")
 
     @app.cli.command("sweep-storage")
-    @click.option("--hours", default=24, show_default=True, help="Only objects written longer ago than this.")
+    @click.option("--hours", default=24, show_default=True, type=click.IntRange(min=1),
+                  help="Only objects written longer ago than this (at least 1: an upload may be on its way).")
     def sweep_storage(hours: int) -> None:
         """Delete stored objects no row refers to (left by a crash or a failed delete) and unfinished writes."""
         from datetime import timedelta

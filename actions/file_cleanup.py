@@ -72,19 +72,23 @@ def sweep_storage(older_than: timedelta) -> int:
 def _referred_to(area: str, keys: set[str]) -> set[str]:
     """Those of `keys` (all in `area`) that a row refers to: a file not deleted (its original, the direct
     upload that becomes it, its thumbnail), or a user's or group's picture (each of its sizes)."""
-    if area in PICTURE_AREAS:
-        owners = User.avatar_key if area == "avatars/" else Conversation.avatar_key
-        base_of = {key: key.split(".", 1)[0] for key in keys}  # "<base key>.<size>.jpg" (storage.avatars)
-        kept = set(db.session.execute(db.select(owners).where(owners.in_(set(base_of.values())))).scalars())
-        return {key for key, base in base_of.items() if base in kept}
+    # Each looked up by a primary key or a unique index, never by scanning a table for every batch.
+    if area in PICTURE_AREAS:  # "<area>/<owner's id>/<random>.<size>.jpg" (actions.profiles, storage.avatars)
+        owner = User if area == "avatars/" else Conversation
+        owner_ids = {int(key.split("/")[1]) for key in keys}
+        pictures = set(db.session.execute(db.select(owner.avatar_key).where(
+            owner.id.in_(owner_ids), owner.avatar_key.is_not(None))).scalars())
+        return {key for key in keys if key.split(".", 1)[0] in pictures}
     live = Attachment.status != "deleted"
     if area == "incoming/":
         targets = {"files/" + key.split("/", 1)[1]: key for key in keys}
         found = db.session.execute(db.select(Attachment.storage_key).where(
             live, Attachment.storage_key.in_(targets))).scalars()
         return {incoming_key(key) for key in found}
+    # A file's key has no dot; its thumbnail's is "<its key>.thumb.<type>" (storage.thumbnails).
+    originals = {key.split(".", 1)[0] for key in keys}
     found = db.session.execute(db.select(Attachment.storage_key, Attachment.thumbnail_key).where(
-        live, Attachment.storage_key.in_(keys) | Attachment.thumbnail_key.in_(keys))).all()
+        live, Attachment.storage_key.in_(originals))).all()
     return keys & {key for row in found for key in row}
 
 

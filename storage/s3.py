@@ -5,6 +5,7 @@ never from Switchboard's settings. Downloads and direct uploads use presigned re
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property, wraps
@@ -29,7 +30,9 @@ from storage import (
     content_disposition,
 )
 
+log = logging.getLogger(__name__)
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+DENIED_CODES = {"403", "AccessDenied"}
 # In the calling greenlet: s3transfer's worker threads would read the request stream from elsewhere.
 TRANSFER = TransferConfig(use_threads=False)
 # An unreachable endpoint is told quickly (one retry), a slow answer is waited for.
@@ -129,12 +132,19 @@ class S3Storage(Storage):
         S3 keeps and bills their parts until they are aborted."""
         cleared = 0
         uploads = self.client.get_paginator("list_multipart_uploads")
-        for page in uploads.paginate(Bucket=self.bucket, Prefix=prefix):
-            for upload in page.get("Uploads", ()):
-                if upload["Initiated"] < before:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                       UploadId=upload["UploadId"])
-                    cleared += 1
+        try:
+            for page in uploads.paginate(Bucket=self.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", ()):
+                    if upload["Initiated"] < before:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                           UploadId=upload["UploadId"])
+                        cleared += 1
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) not in DENIED_CODES:
+                raise
+            # A key without s3:ListBucketMultipartUploads / s3:AbortMultipartUpload (docs/deployment.md): the
+            # bucket's lifecycle rule (AbortIncompleteMultipartUpload) is then what clears them.
+            log.warning("not allowed to list or abort unfinished uploads in %s: %s", self.bucket, error)
         return cleared
 
     def download_url(self, key: str, *, filename: str, content_type: str, inline: bool, expires_in: int) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.stub import Stubber
+from sqlalchemy import event
 
 from actions.file_cleanup import sweep_storage, sweep_storage_daily
 from actions.files import incoming_key, start_direct_upload, upload_attachment
@@ -162,10 +165,50 @@ def test_unfinished_s3_multipart_uploads_are_aborted(app, alice, moto, monkeypat
         "other/1/theirs"]
 
 
-def test_the_command_reports_what_it_deleted(app, alice):
-    store(get_storage(), f"files/{make_group(alice).id}/{uuid.uuid4().hex}")
-    result = app.test_cli_runner().invoke(args=["sweep-storage", "--hours", "0"])
+def test_the_command_reports_what_it_deleted_and_keeps_an_hour_at_least(app, alice):
+    storage = get_storage()
+    group_id = make_group(alice).id
+    old, young = (store(storage, f"files/{group_id}/{uuid.uuid4().hex}") for _ in range(2))
+    now = time.time()
+    os.utime(storage.path_for(old), (now, now - 2 * 3600))
+    refused = app.test_cli_runner().invoke(args=["sweep-storage", "--hours", "0"])  # an upload may be on its way
+    assert refused.exit_code != 0 and "--hours" in refused.output
+    result = app.test_cli_runner().invoke(args=["sweep-storage", "--hours", "1"])
     assert result.exit_code == 0 and "Deleted 1 objects that nothing refers to." in result.output
+    assert storage.head(old) is None and storage.head(young) is not None
+
+
+def test_the_sweep_looks_rows_up_by_key_never_by_scanning_a_table(app, alice, bob):
+    """Once per batch of keys: a scan of the files, users or groups for each would cost objects × rows."""
+    referenced_world(alice, bob)
+    seen: list[tuple[str, object]] = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        sweep_storage(timedelta(0))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    lookups = [(statement, parameters) for statement, parameters in seen
+               if re.search(r"FROM (attachments|users|conversations)\b", statement)]
+    assert len(lookups) == 4  # files, incoming, pictures of users, of groups
+    connection = db.session.connection()
+    for statement, parameters in lookups:
+        plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        assert not [line for line in plan if line.startswith("SCAN")], (statement, plan)
+
+
+def test_a_key_not_allowed_to_list_unfinished_uploads_leaves_them_to_a_lifecycle_rule(app, moto, monkeypatch, caplog):
+    """docs/deployment.md: without s3:ListBucketMultipartUploads the sweep goes on with the rest, and says so."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    storage = S3Storage(f"sweep-{uuid.uuid4().hex[:12]}", region=REGION, endpoint_url=moto.url)
+    with Stubber(storage.client) as stubber:
+        stubber.add_client_error("list_multipart_uploads", service_error_code="AccessDenied", http_status_code=403)
+        assert storage.clear_leftovers("files/", datetime.now(UTC)) == 0
+    assert "not allowed to list or abort unfinished uploads" in caplog.text
 
 
 def test_the_consumer_sweeps_every_day_at_half_past_four(app):
