@@ -406,3 +406,35 @@ def test_an_upload_cut_before_the_socket_notices_waits_for_the_connection(chat_p
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["cut.pdf"])
     expect(pending).to_have_count(0)
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_an_upload_the_storage_could_not_take_goes_again_by_itself_and_what_follows_it_too(chat_page, api_user):
+    """storage_unavailable (S3 down a moment): the file is uploaded again after 2 s without a click, and the text
+    written after it, which waits for it to keep the order written, follows (sender.js retryLater)."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    refused = []
+
+    def refuse_the_first(route):
+        if route.request.method == "POST" and not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
+                          body='{"error": {"code": "storage_unavailable", "message": "Storage is unavailable."}}')
+        else:
+            route.continue_()
+
+    alice.page.route("**/api/conversations/*/files", refuse_the_first)
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "again.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    expect(alice.page.locator("#pending-list .message.failed")).to_have_count(1)
+    alice.type_and_send("written after the file")
+
+    expect(bob.messages).to_have_count(2, timeout=15_000)
+    expect(bob.messages.nth(0).locator(".attachment-name")).to_have_text("again.pdf")
+    expect(bob.messages.nth(1).locator(".message-body")).to_have_text("written after the file")
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert len(refused) == 1
+    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
+    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+        ("", "again.pdf"), ("written after the file", None)]
+    assert_nothing_went_wrong(alice, bob)

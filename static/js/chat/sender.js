@@ -18,9 +18,9 @@ import { errorText, t } from "../i18n.js";
 
 // `busy`: the server refused the send unread because this connection has too many waiting.
 const BUSY_RETRY_MS = 500;
-// A refusal of the server's moment (`unavailable`, `internal_error`…) is sent again by itself after 2, 4, 8… s,
-// at most 30 s apart; its Retry sends it sooner. Not `rate_limited`: the sender's own pace, whose toast counts
-// down the wait, waits for its Retry.
+// A refusal of the server's moment (`unavailable`, `internal_error`, `storage_unavailable`…), of a send or of a
+// file's upload, is tried again by itself after 2, 4, 8… s, at most 30 s apart; its Retry does it sooner. Not
+// `rate_limited`: the sender's own pace, whose toast counts down the wait, waits for its Retry.
 const RETRY_BACKOFF_MS = [2000, 4000, 8000, 16000, 30000];
 // A send whose answer has not come this long after it, on a connection still up, is sent again with its
 // client_id (the server stores it once): the ones written after it wait for that answer.
@@ -222,7 +222,11 @@ export class Sender {
     } catch (error) {
       // The network went (the browser knows before the socket does): it waits for the connection too.
       if (error.code === "network_error" && (!this.connection.connected || !navigator.onLine)) this.outbox.wait(entry);
-      else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) toast(error);
+      else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) {
+        toast(error);
+        // As a send the server could not take: again by itself, so that what was written after it goes too.
+        if (retryable(error.code, error.status) && error.code !== "rate_limited") this.retryLater(entry);
+      }
       this.renderPending(id);
     }
   }
