@@ -261,6 +261,18 @@ def test_a_file_chosen_offline_is_uploaded_and_sent_when_the_connection_is_back(
     assert_nothing_went_wrong(alice, bob)
 
 
+def send_a_pdf(chat, name: str) -> None:
+    """Choose one PDF in the page and send it (a message of its own)."""
+    chat.page.set_input_files("#file-input", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    chat.send_chosen_files()
+
+
+def stored_with_files(account, group) -> list[tuple[str, str | None]]:
+    """The conversation's stored messages, oldest first: (body, the attached file's name or None)."""
+    stored = account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
+    return [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored]
+
+
 def hold_the_first_upload(chat) -> list:
     """The page's first upload through the server is held, its route in the list returned, until the test
     continues or aborts it (a route handler runs while Playwright is called: poll with page.evaluate)."""
@@ -284,9 +296,7 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
     held = hold_the_first_upload(alice)
     alice.context.set_offline(True)
     alice.expect_state("offline")
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "first.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "first.pdf")
     alice.context.set_offline(False)
     alice.expect_state("online")
     wait_for(lambda: alice.page.evaluate("true") and held, what="first.pdf's upload, held")
@@ -294,9 +304,7 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
     alice.page.evaluate("window.switchboardSocket.disconnect()")
     alice.expect_state("offline")
     alice.type_and_send("while the first uploads")
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "second.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "second.pdf")
     pending = alice.page.locator("#pending-list .message", has_text="second.pdf")
     expect(pending.locator(".message-pending-note")).to_have_text("sent when the connection is back")
     alice.page.evaluate("window.switchboardSocket.connect()")
@@ -306,8 +314,7 @@ def test_a_file_chosen_offline_while_earlier_ones_upload_is_sent_too(chat_page, 
 
     expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["first.pdf", "second.pdf"])
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
-    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
-    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+    assert stored_with_files(alice_account, group) == [
         ("", "first.pdf"), ("while the first uploads", None), ("", "second.pdf")]
     assert_nothing_went_wrong(alice, bob)
 
@@ -343,9 +350,7 @@ def test_what_was_written_offline_arrives_in_the_order_written(chat_page, api_us
     alice.context.set_offline(True)
     alice.expect_state("offline")
     alice.type_and_send("before the file")
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "the file.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "the file.pdf")
     alice.type_and_send("after the file")
     expect(alice.page.locator("#pending-list .message")).to_have_count(3)
 
@@ -353,8 +358,7 @@ def test_what_was_written_offline_arrives_in_the_order_written(chat_page, api_us
     alice.expect_state("online")
     expect(bob.messages).to_have_count(3)
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
-    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
-    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+    assert stored_with_files(alice_account, group) == [
         ("before the file", None), ("", "the file.pdf"), ("after the file", None)]
     expect(bob.messages.nth(1).locator(".attachment-name")).to_have_text("the file.pdf")
     expect(bob.messages.nth(2).locator(".message-body")).to_have_text("after the file")
@@ -366,9 +370,7 @@ def test_a_text_written_while_a_file_uploads_goes_after_the_files_message(chat_p
     during an upload waits for the file's message, and says so."""
     alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
     held = hold_the_first_upload(alice)
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "slow.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "slow.pdf")
     wait_for(lambda: alice.page.evaluate("true") and held, what="the upload, held")
     alice.type_and_send("written during the upload")
     waiting = alice.page.locator("#pending-list .message", has_text="written during the upload")
@@ -379,8 +381,7 @@ def test_a_text_written_while_a_file_uploads_goes_after_the_files_message(chat_p
     expect(bob.messages.nth(0).locator(".attachment-name")).to_have_text("slow.pdf")
     expect(bob.messages.nth(1).locator(".message-body")).to_have_text("written during the upload")
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
-    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
-    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+    assert stored_with_files(alice_account, group) == [
         ("", "slow.pdf"), ("written during the upload", None)]
     assert_nothing_went_wrong(alice, bob)
 
@@ -390,9 +391,7 @@ def test_an_upload_cut_before_the_socket_notices_waits_for_the_connection(chat_p
     looks connected. The file waits for the connection, as one chosen offline does, instead of failing."""
     _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
     held = hold_the_first_upload(alice)
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "cut.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "cut.pdf")
     wait_for(lambda: alice.page.evaluate("true") and held, what="the upload, held")
     # The browser knows it is offline; the socket has not noticed (set_offline() would close it at once).
     alice.page.evaluate("Object.defineProperty(navigator, 'onLine', {get: () => false, configurable: true})")
@@ -423,9 +422,7 @@ def test_an_upload_the_storage_could_not_take_goes_again_by_itself_and_what_foll
             route.continue_()
 
     alice.page.route("**/api/conversations/*/files", refuse_the_first)
-    alice.page.set_input_files("#file-input", files=[
-        {"name": "again.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    alice.send_chosen_files()
+    send_a_pdf(alice, "again.pdf")
     expect(alice.page.locator("#pending-list .message.failed")).to_have_count(1)
     alice.type_and_send("written after the file")
 
@@ -434,7 +431,6 @@ def test_an_upload_the_storage_could_not_take_goes_again_by_itself_and_what_foll
     expect(bob.messages.nth(1).locator(".message-body")).to_have_text("written after the file")
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     assert len(refused) == 1
-    stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
-    assert [(message["body"], (message.get("attachment") or {}).get("filename")) for message in stored] == [
+    assert stored_with_files(alice_account, group) == [
         ("", "again.pdf"), ("written after the file", None)]
     assert_nothing_went_wrong(alice, bob)
