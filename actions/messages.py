@@ -285,8 +285,11 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
 # Built once, with the ids and values as parameters, not for every send (issue 15); on the table, not
 # the mapped class: a Core statement skips the ORM's bulk-update machinery.
 _columns = CONVERSATIONS.c
+# FOR NO KEY UPDATE on PostgreSQL (key_share): the numbers' row stays this send's, but a row that only
+# refers to the conversation (a file's upload into it: its foreign key's KEY SHARE) need not wait for the
+# send's COMMIT, as it would behind FOR UPDATE. Sends still wait for each other, and a deletion for both.
 NEXT_NUMBERS = (select(_columns.last_seq + 1, _columns.last_revision + 1)
-                .where(_columns.id == bindparam("conversation_id")).with_for_update())
+                .where(_columns.id == bindparam("conversation_id")).with_for_update(key_share=True))
 TAKE_NUMBERS = (update(CONVERSATIONS).where(_columns.id == bindparam("conversation_id"))
                 .values(last_seq=bindparam("seq"), last_revision=bindparam("revision"),
                         last_message_at=bindparam("now", type_=_columns.last_message_at.type)))

@@ -7,13 +7,15 @@ remove it, or raise the number here on purpose (docs/benchmarks.md says what eac
 from __future__ import annotations
 
 import threading
+from io import BytesIO
 
 import pytest
 
 from actions.accounts import issue_api_token
 from actions.direct import open_direct_conversation
 from actions.errors import ActionError, InvalidInput
-from actions.messages import send_message
+from actions.files import upload_attachment
+from actions.messages import NEXT_NUMBERS, send_message
 from events.unit_of_work import atomic, savepoint
 from extensions import db, socketio
 from models import Membership, Message, User
@@ -24,9 +26,10 @@ from tests.helpers import events
 from tests.query_count import statements
 
 # Who is asking (the login session or token, with its user); the membership with its conversation;
-# the conversation's next seq and revision (SELECT … FOR UPDATE), the INSERT (… ON CONFLICT DO NOTHING:
-# a retry is found by its unique client_id there, not by a lookup before each send), the numbers taken
-# (UPDATE); the sender's read marker; the Web Push subscriptions of the other members; the COMMIT.
+# the conversation's next seq and revision (SELECT … FOR NO KEY UPDATE on PostgreSQL), the INSERT
+# (… ON CONFLICT DO NOTHING: a retry is found by its unique client_id there, not by a lookup before each
+# send), the numbers taken (UPDATE); the sender's read marker; the Web Push subscriptions of the other
+# members; the COMMIT.
 SEND_STATEMENTS = 8
 # A direct chat adds its rules: blocks either way and the other person's privacy (who may write to them;
 # the other person's id is the chat's key); and the other person, by primary key, for the bzGhost
@@ -178,3 +181,29 @@ def test_a_read_marker_taken_back_is_read_again_and_written_by_the_next_send(app
     read = db.session.execute(db.select(Membership.last_read_seq, Membership.last_delivered_seq).where(
         Membership.conversation_id == group_id, Membership.user_id == bob.id)).one()
     assert tuple(read) == (1, 1)
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_a_send_holding_its_numbers_does_not_hold_back_an_upload_into_the_conversation(app, alice, bob):
+    """PostgreSQL: the numbering lock is FOR NO KEY UPDATE, so a new row that only refers to the
+    conversation (an upload's: its foreign key takes KEY SHARE) goes on while a send is under way.
+    Behind FOR UPDATE the upload waited for the send's COMMIT (here: until the send gives up)."""
+    group_id, bob_id, uploaded = make_group(alice, "Team", [bob]).id, bob.id, []
+
+    def upload() -> None:
+        with app.app_context():
+            uploader = db.session.get(User, bob_id)
+            uploaded.append(upload_attachment(uploader, group_id, "notes.txt", "text/plain", BytesIO(b"notes")).id)
+            db.session.remove()
+
+    with db.engine.connect() as sending:
+        under_way = sending.begin()
+        sending.execute(NEXT_NUMBERS, {"conversation_id": group_id})  # what a send does first: its row lock
+        uploading = threading.Thread(target=upload)
+        uploading.start()
+        uploading.join(timeout=10)
+        finished_while_sending = not uploading.is_alive()
+        under_way.rollback()
+    uploading.join()
+    assert finished_while_sending, "the upload waited for the send's COMMIT"
+    assert len(uploaded) == 1
