@@ -25,6 +25,7 @@ from actions.accounts import account_may_open, find_account_by_login, open_accou
 from actions.audit import record as audit
 from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, use_code
+from actions.direct import close_direct_chats_of_deleted_unchecked
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
@@ -209,9 +210,11 @@ def purge_unconfirmed_accounts() -> None:
     if days <= 0:
         return
     # Such an account never got a session past /confirm: nothing of it but its login sessions,
-    # its code and security log rows exists, and those go with it (ON DELETE CASCADE / SET NULL).
-    deleted = db.session.execute(db.delete(User).where(
-        User.confirmed_at.is_(None), User.created_at < utcnow() - timedelta(days=days))).rowcount
+    # its code and security log rows exists, and those go with it (ON DELETE CASCADE / SET NULL);
+    # others may have written to it, though: those direct chats become read-only.
+    expired = (User.confirmed_at.is_(None), User.created_at < utcnow() - timedelta(days=days))
+    close_direct_chats_of_deleted_unchecked(db.session.execute(db.select(User.id).where(*expired)).scalars().all())
+    deleted = db.session.execute(db.delete(User).where(*expired)).rowcount
     if deleted:
         log.info("deleted %d accounts never confirmed in %d days", deleted, days)
 

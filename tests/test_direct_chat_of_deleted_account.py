@@ -1,0 +1,101 @@
+"""A direct chat with an account that was deleted (an account never confirmed, purged after
+UNCONFIRMED_ACCOUNT_DAYS) stays readable for the person left, read-only (as WhatsApp's "Deleted
+account": nobody writes to nobody), and no longer holds the pair's key; migration 0023 does the same
+for chats left behind before the purge did it, where SQLite had given the deleted id to a newcomer.
+On both engines."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from actions.accounts import register_user
+from actions.direct import open_direct_conversation
+from actions.errors import Forbidden
+from actions.messages import message_history, send_message
+from actions.registration import purge_unconfirmed_accounts
+from extensions import db
+from models import Conversation, User
+from models.time import utcnow
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import PASSWORD
+from tests.helpers import events
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def test_a_chat_with_a_purged_account_becomes_read_only_and_a_newcomer_gets_a_chat_of_their_own(
+        app, alice, socket_client_for):
+    unconfirmed = register_user("xavier", PASSWORD, confirmed=False)  # found by alice, and written to
+    chat_id = open_direct_conversation(alice, unconfirmed.id).conversation.id
+    send_message(alice, chat_id, "hello Xavier")
+    unconfirmed.created_at = utcnow() - timedelta(days=8)
+    alice_id = alice.id
+    db.session.commit()
+    page = socket_client_for("alice")
+    events(page)
+
+    purge_unconfirmed_accounts()
+
+    assert ("conversation:updated", chat_id) in [(name, payload["conversation"]["id"])
+                                                 for name, payload in events(page)]
+    db.session.expire_all()
+    alice = db.session.get(User, alice_id)
+    chat = db.session.get(Conversation, chat_id)
+    assert chat.archived_at is not None and chat.direct_key is None
+    assert [message.body for message in message_history(alice, chat_id).messages] == ["hello Xavier"]
+    with pytest.raises(Forbidden) as refused:
+        send_message(alice, chat_id, "anyone there?")
+    assert refused.value.code == "conversation_archived"
+    ack = page.emit("message:send", {"conversation_id": chat_id, "body": "anyone?", "client_id": "c1"}, callback=True)
+    assert ack["error"]["code"] == "conversation_archived"
+    newcomer = register_user("yvonne", PASSWORD)
+    assert open_direct_conversation(alice, newcomer.id).created
+
+
+def test_migration_0023_closes_the_chats_a_purge_left_behind_and_frees_their_keys(app, alice, bob, carol):
+    """As a purge before it left them: the key names someone (here a newcomer who got the deleted id)
+    who is not in the chat. A chat whose key names both of its members, and a key that names no pair
+    (a notices conversation's), stay as they are."""
+    whole = open_direct_conversation(alice, carol.id).conversation
+    whole_id, whole_key = whole.id, whole.direct_key
+    left_behind = open_direct_conversation(alice, bob.id).conversation
+    send_message(alice, left_behind.id, "hello")
+    newcomer = register_user("yvonne", PASSWORD)
+    kept = open_direct_conversation(alice, newcomer.id).conversation
+    kept_key, kept_id, alice_id, newcomer_id, bob_id = kept.direct_key, kept.id, alice.id, newcomer.id, bob.id
+    left_behind_id = left_behind.id
+    db.session.commit()
+    # What the purge before 0023 left: bob's membership gone with his account, and yvonne given his id
+    # (SQLite before 0022): the key names her. (The rows are rewritten here to stand for that.)
+    stale_key = f"{min(alice_id, newcomer_id)}:{max(alice_id, newcomer_id)}"
+    db.session.execute(text("DELETE FROM memberships WHERE conversation_id = :chat AND user_id = :bob"),
+                       {"chat": left_behind_id, "bob": bob_id})
+    db.session.execute(text("UPDATE conversations SET direct_key = :key WHERE id = :chat"),
+                       {"key": "left:over", "chat": kept_id})
+    db.session.execute(text("UPDATE conversations SET direct_key = :key WHERE id = :chat"),
+                       {"key": stale_key, "chat": left_behind_id})
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0022_ids_not_reused")
+    db.session.remove()
+
+    upgrade()
+
+    left_behind, kept = db.session.get(Conversation, left_behind_id), db.session.get(Conversation, kept_id)
+    assert left_behind.direct_key is None and left_behind.archived_at is not None
+    assert kept.direct_key == "left:over" and kept.archived_at is None  # names no two users: not a pair's key
+    whole = db.session.get(Conversation, whole_id)
+    assert whole.direct_key == whole_key and whole.archived_at is None
+    db.session.execute(text("UPDATE conversations SET direct_key = :key WHERE id = :chat"),
+                       {"key": kept_key, "chat": kept_id})
+    db.session.commit()
+    alice, newcomer = db.session.get(User, alice_id), db.session.get(User, newcomer_id)
+    assert open_direct_conversation(alice, newcomer.id).conversation.id == kept_id
+    assert [message.body for message in message_history(alice, left_behind_id).messages] == ["hello"]
