@@ -103,8 +103,8 @@ def _whole_number(value: Any) -> int | None:
         return value
     if isinstance(value, float):  # NaN, Infinity and 1.5 are no integers; 1e308 is, and out of bounds
         return int(value) if math.isfinite(value) and value.is_integer() else None
-    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value.strip()):
-        return int(value)
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(text := value.strip()):
+        return int(text)  # not int(value): strip() also drops U+001C-U+001F, which int() refuses
     return None
 
 

@@ -66,7 +66,8 @@ def test_check_payload_accepts_objects_and_none_only():
         assert invalid(check_payload, payload) == ("invalid_payload", "The payload must be a JSON object.")
 
 
-@pytest.mark.parametrize("value, expected", [(5, 5), ("12", 12), (3.0, 3), (0, 0), (-4, -4)])
+@pytest.mark.parametrize("value, expected", [(5, 5), ("12", 12), (3.0, 3), (0, 0), (-4, -4), (" +7 ", 7),
+                                             ("12\x1c", 12), ("\x1f-3", -3)])
 def test_check_int_accepts_integers(value, expected):
     assert check_int(value, "seq") == expected
 

@@ -140,6 +140,20 @@ def test_ids_are_read_as_protocol_md_reads_integers(server, gateway):
     assert client.response(MESSAGE, hasBeenSentId="s3")["toUserId"] == str(bob.id)
 
 
+def test_an_id_between_separators_python_strips_is_read_not_a_fault(server, gateway):
+    """str.strip() also drops the separators U+001C-U+001F that int() refuses: "12\x1c" passed the
+    digits check, then int() raised and the send was answered internal_error (REST alike: a 500)."""
+    alice = ChatUser.register(server.url)
+    group_id = create_group(alice, (), "public")
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {**text(None, "separated", alice, "x1"), "chatId": f"{group_id}\x1c"})
+    client.send(SEND, {**text(None, "ideographic", alice, "x2"), "chatId": f"\u3000{group_id}\x1f"})
+    assert client.response(MESSAGE, hasBeenSentId="x1")["chatId"] == str(group_id)
+    assert client.response(MESSAGE, hasBeenSentId="x2")["chatId"] == str(group_id)
+    since = alice.api("GET", f"/conversations/{group_id}/changes", params={"since": "0\x1c"})
+    assert since.status_code == 200, since.text
+
+
 def test_toUserId_without_chatId_is_the_private_chat(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     bob_socket = connect(bob, CHAT_EVENTS)
