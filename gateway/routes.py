@@ -38,8 +38,10 @@ def websocket():
     try:
         ws = GatewayWebSocket(request.environ, max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
     except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # wsproto: a handshake missing
-        # Sec-WebSocket-Key or -Version (else a 500 and a traceback in the log)
-        raise InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).") from None
+        # Sec-WebSocket-Key or -Version (else a 500 and a traceback in the log), or of another version
+        refusal = InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).")
+        refusal.headers = {"Sec-WebSocket-Version": "13"}  # RFC 6455 4.4: the version this server speaks
+        raise refusal from None
     app.extensions["realtime_bus"].start_receiving()  # this process now has connections to deliver to
     delivery = app.extensions["gateway_delivery"]
     connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,

@@ -123,3 +123,13 @@ def test_a_broken_websocket_handshake_is_refused(server):
     answer = requests.get(server.url + "/ws/im", headers={"Upgrade": "websocket", "Connection": "Upgrade"},
                           timeout=10)
     assert (answer.status_code, answer.json()["error"]["code"]) == (400, "websocket_required")
+
+
+def test_a_handshake_of_another_websocket_version_is_told_the_one_spoken(server):
+    """RFC 6455 4.4: a version the server does not speak is refused with Sec-WebSocket-Version naming
+    the one it does, so that a client that can fall back knows which to use."""
+    answer = requests.get(server.url + "/ws/im", timeout=10, headers={
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "8"})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "websocket_required")
+    assert answer.headers["Sec-WebSocket-Version"] == "13"
