@@ -154,6 +154,52 @@ def test_an_id_between_separators_python_strips_is_read_not_a_fault(server, gate
     assert since.status_code == 200, since.text
 
 
+def test_the_documented_codes_of_malformed_fields(server, gateway):
+    """docs/gateway.md: a JSON number without a fraction is an id, anything else invalid_<field>; a
+    caption breaking the text rules is invalid_body (it is the message's body), a toUserId that is no
+    id invalid_toUserId; each refusal echoes its hasBeenSentId."""
+    alice = ChatUser.register(server.url)
+    group_id = create_group(alice, (), "public")
+    upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": ("dot.png", PNG, "image/png")})
+    attachment_id = upload.json()["attachment"]["id"]
+    client = logged_in(gateway, server, alice)
+    client.send(SEND, {**text(None, "whole", alice, "f1"), "chatId": float(group_id)})
+    assert client.response(MESSAGE, hasBeenSentId="f1")["chatId"] == str(group_id)
+    refusals = [
+        ({**text(None, "half", alice, "f2"), "chatId": group_id + 0.5}, "invalid_chatId"),
+        ({**text(None, "spaced", alice, "f3"), "chatId": f"{group_id // 10} {group_id % 10}"}, "invalid_chatId"),
+        ({"contentType": 0, "content": "to whom", "toUserId": "bob", "hasBeenSentId": "f4"}, "invalid_toUserId"),
+        ({"contentType": 1, "content": attachment_id, "caption": "x" * 4001, "chatId": group_id,
+          "hasBeenSentId": "f5"}, "invalid_body"),
+        ({"contentType": 1, "content": attachment_id, "caption": ["a dot"], "chatId": group_id,
+          "hasBeenSentId": "f6"}, "invalid_body"),
+    ]
+    for body, code in refusals:
+        client.send(SEND, body)
+        assert client.response(MESSAGE, hasBeenSentId=body["hasBeenSentId"])["errorCode"] == code
+    assert client.closed is None
+
+
+def test_a_file_an_operator_deletes_keeps_its_id_and_status_the_rest_null(server, gateway, back_office):
+    """docs/gateway.md, Message fields: `file` of a deleted file, in the messageUpdated push."""
+    alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(alice, (bob,), "public")
+    upload = alice.api("POST", f"/conversations/{group_id}/files",
+                       files={"file": ("notes.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    attachment_id = upload.json()["attachment"]["id"]
+    sender, reader = logged_in(gateway, server, alice), logged_in(gateway, server, bob)
+    sender.send(SEND, {"contentType": 5, "content": str(attachment_id), "caption": "notes", "chatId": str(group_id),
+                       "hasBeenSentId": "del1"})
+    sent = sender.response(MESSAGE, hasBeenSentId="del1")
+    assert reader.response(MESSAGE, id=sent["id"])["file"]["status"] == "ready"
+
+    back_office.post_form("/admin/attachment/", "/admin/attachment/delete/", id=str(attachment_id))
+    updated = reader.response(PUSH, type="messageUpdated", id=sent["id"])
+    assert updated["file"] == {"id": str(attachment_id), "status": "deleted", "name": None, "contentType": None,
+                               "size": None, "url": None, "thumbnailUrl": None}
+    assert (updated["content"], updated["caption"], updated["removed"]) == (str(attachment_id), "notes", False)
+
+
 def test_toUserId_without_chatId_is_the_private_chat(server, gateway, connect):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     bob_socket = connect(bob, CHAT_EVENTS)
