@@ -13,11 +13,16 @@ from the request gunicorn already parsed (realtime.websocket_handshake), not par
 """
 from __future__ import annotations
 
+import json
+
 import simple_websocket
 from engineio.async_drivers import gevent as engineio_gevent
+from wsproto.handshake import WEBSOCKET_VERSION
 from wsproto.utilities import LocalProtocolError
 
-from realtime.websocket_handshake import AnsweredFromEnviron
+from actions.errors import InvalidInput
+from payloads import error_payload
+from realtime.websocket_handshake import AnsweredFromEnviron, upgrade_request
 
 
 class _NoReader:
@@ -70,11 +75,27 @@ class InlineWebSocketWSGI(engineio_gevent.WebSocketWSGI):
     """python-engineio's gevent websocket handler, with an InlineServer instead of simple-websocket's."""
 
     def __call__(self, environ, start_response):
+        if upgrade_request(environ) is None:  # wsproto would raise: a 500 and a traceback in the log
+            return self._refuse()
         self.ws = InlineServer(environ, **self.server_args)
         result = self.app(self)
         if self.ws.mode == "gunicorn":
             raise StopIteration()  # as engineio does: gunicorn must not write a response of its own
         return result
+
+    def _refuse(self) -> dict:
+        """400 `websocket_required` for a request to the websocket transport that is no valid upgrade
+        (no key, a version other than 13: RFC 6455 4.4 has the answer name the one spoken), as an answer
+        python-engineio writes itself (its CORS headers added). An Engine.IO connection this request
+        opened is closed; one being upgraded from long-polling goes on polling."""
+        connection = self.app.__self__  # engineio's Socket, whose handler this is
+        if not connection.connected:
+            connection.close(wait=False, abort=True)
+        refusal = InvalidInput("websocket_required", "Open the websocket transport with a WebSocket handshake "
+                                                     "(Sec-WebSocket-Key, Sec-WebSocket-Version: 13).")
+        headers = [("Content-Type", "application/json"), ("Sec-WebSocket-Version", WEBSOCKET_VERSION.decode())]
+        body = json.dumps(error_payload(refusal)).encode()
+        return {"status": "400 BAD REQUEST", "headers": headers, "response": body}
 
 
 def read_inline() -> None:
