@@ -137,6 +137,9 @@ def test_completion_before_upload_waits(server, people):
                         json={"filename": "late.pdf", "content_type": "application/pdf", "size": len(PDF_BYTES)})
     early = complete(alice, started.json()["attachment"]["id"])
     assert early.status_code == 409 and early.json()["error"]["code"] == "upload_missing"
+    # Its details are refused as its download is (docs/files.md, the routes' table): not ready yet.
+    details = alice.api("GET", f"/files/{started.json()['attachment']['id']}")
+    assert details.status_code == 409 and details.json()["error"]["code"] == "file_not_ready"
 
 
 def test_completion_refuses_bytes_that_are_not_the_announced_type(server, people):
