@@ -207,11 +207,14 @@ class BaseConfig:
         self.SMS_WEBHOOK_SECRET = get("SMS_WEBHOOK_SECRET", "")
         self.SMS_WEBHOOK_TIMEOUT = seconds("SMS_WEBHOOK_TIMEOUT", "10")
         check_code_senders(self)
-        self.STORAGE_BACKEND = get("STORAGE_BACKEND") or "local"
+        self.STORAGE_BACKEND = _one_of(get("STORAGE_BACKEND") or "local", "STORAGE_BACKEND", ("local", "s3"))
         self.STORAGE_LOCAL_PATH = get("STORAGE_LOCAL_PATH") or str(Path(instance_path) / "files")
         self.S3_BUCKET = get("S3_BUCKET", "")
         self.S3_REGION = get("S3_REGION", "")
         self.S3_ENDPOINT_URL = get("S3_ENDPOINT_URL", "")
+        # Refused now, not at the first upload (storage is built on first use: that would be a 500).
+        if self.STORAGE_BACKEND == "s3" and not self.S3_BUCKET:
+            raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         # Request bodies (JSON, forms) are refused past this with 413, before they are read; the upload
         # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
         self.MAX_CONTENT_LENGTH = whole("REQUEST_MAX_BYTES", str(256 * 1024))

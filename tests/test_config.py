@@ -253,6 +253,17 @@ def test_settings_are_parsed_from_the_environment(tmp_path):
         500, 7, ["https://a.example", "https://b.example"], True, "redis://cache:6379/0")
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"STORAGE_BACKEND": "minio"}, "STORAGE_BACKEND must be one of local, s3, not 'minio'"),
+    ({"STORAGE_BACKEND": "S3", "S3_BUCKET": "chat-files"}, "STORAGE_BACKEND must be one of local, s3, not 'S3'"),
+    ({"STORAGE_BACKEND": "s3"}, "STORAGE_BACKEND=s3 needs S3_BUCKET"),
+])
+def test_a_storage_that_could_not_be_built_is_refused_at_startup(tmp_path, settings, message):
+    # Storage is built at its first use: without this, the first upload or download would answer 500.
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        create_app(environ=production(tmp_path, **settings))
+
+
 @pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("on", True), ("0", False),
                                              ("no", False), ("", False)])
 def test_flags(tmp_path, value, expected):
