@@ -45,10 +45,16 @@ PLACEHOLDER_WORDS = ("changeme", "changethis", "replaceme", "yoursecret", "mysec
                      "example", "sample", "placeholder", "insecure")
 
 
-def _flag(value: str | None, default: bool = False) -> bool:
-    if value is None or value == "":
+FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(value: str | None, name: str, default: bool = False) -> bool:
+    """On or off; anything else is refused (a typo must not turn off TWO_FACTOR_REQUIRED_FOR_OPERATORS)."""
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if value.strip().lower() not in FLAG_WORDS:
+        raise RuntimeError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
+    return FLAG_WORDS[value.strip().lower()]
 
 
 def _list(value: str | None) -> list[str]:
@@ -149,8 +155,9 @@ class BaseConfig:
         self.PRESENCE_GROUP_LIMIT = whole("PRESENCE_GROUP_LIMIT", "200")
         self.TRUSTED_PROXIES = whole("TRUSTED_PROXIES", "0")
         self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
-        self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"))
-        self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), default=self.default_secure_cookies())
+        self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"), "ALLOW_INSECURE_HTTP")
+        self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), "SESSION_COOKIE_SECURE",
+                                           default=self.default_secure_cookies())
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # The remember cookie (every login sets one: a token of its own login session, blueprints.identity)
@@ -251,7 +258,8 @@ class BaseConfig:
         self.QR_LOGIN_CODES = whole("QR_LOGIN_CODES", "6")
         self.QR_LOGIN_APPROVE_SECONDS = whole("QR_LOGIN_APPROVE_SECONDS", "120")
         # Operators without two-factor authentication are sent to enrol before the back office opens.
-        self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"))
+        self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"),
+                                                       "TWO_FACTOR_REQUIRED_FOR_OPERATORS")
         # After LOCKOUT_FAILURES wrong passwords in a row an account is locked for LOCKOUT_SECONDS, each next
         # lock twice as long, LOCKOUT_MAX_SECONDS at most (actions/lockout.py); LOCKOUT_FAILURES=0: never.
         self.LOCKOUT_FAILURES = whole("LOCKOUT_FAILURES", "10")
@@ -279,7 +287,7 @@ class BaseConfig:
                                        or str(Path(instance_path) / "vapid_private_key.pem"))
         self.VAPID_SUBJECT = get("VAPID_SUBJECT") or "mailto:admin@localhost"
         self.WEB_PUSH_TTL_SECONDS = whole("WEB_PUSH_TTL_SECONDS", "86400")
-        self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"))
+        self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"), "WEB_PUSH_ALLOW_HTTP")
         # The push services' hosts that subscriptions may name (the server POSTs to them: docs/security.md).
         self.WEB_PUSH_ENDPOINT_HOSTS = push_endpoint_hosts(get("WEB_PUSH_ENDPOINT_HOSTS")
                                                            or ",".join(DEFAULT_PUSH_ENDPOINT_HOSTS))

@@ -271,6 +271,23 @@ def test_flags(tmp_path, value, expected):
     assert settings.SESSION_COOKIE_SECURE is expected
 
 
+FLAGS = ("ALLOW_INSECURE_HTTP", "SESSION_COOKIE_SECURE", "TWO_FACTOR_REQUIRED_FOR_OPERATORS", "WEB_PUSH_ALLOW_HTTP")
+
+
+@pytest.mark.parametrize("name", FLAGS)
+@pytest.mark.parametrize("value", ["ture", "2", "enabled", "-"])
+def test_a_flag_that_is_neither_on_nor_off_is_refused_at_startup_by_name(tmp_path, name, value):
+    # It was read as off: a typo in TWO_FACTOR_REQUIRED_FOR_OPERATORS turned the requirement off without a word.
+    with pytest.raises(RuntimeError, match=f"{name} must be 1 or 0 .*not '{value}'"):
+        create_app(environ=production(tmp_path, **{"ALLOW_INSECURE_HTTP": "1", name: value}))
+
+
+@pytest.mark.parametrize("name", FLAGS)
+def test_every_flag_is_read_on_and_off(tmp_path, name):
+    on, off = (load_config(str(tmp_path), {"SWITCHBOARD_ENV": "development", name: value}) for value in (" On ", "off"))
+    assert (getattr(on, name), getattr(off, name)) == (True, False)
+
+
 def test_overrides_win_over_the_environment(tmp_path):
     app = create_app({"MESSAGE_MAX_LENGTH": 12}, environ=production(tmp_path, MESSAGE_MAX_LENGTH="500"))
     assert app.config["MESSAGE_MAX_LENGTH"] == 12
