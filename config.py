@@ -109,6 +109,13 @@ def _whole(value: str, name: str) -> int:
     return int(value)
 
 
+def _at_least_one(value: int, name: str) -> int:
+    """A pool's size: 0 would leave nobody to do the work (logins waiting forever, jobs never run)."""
+    if value < 1:
+        raise RuntimeError(f"{name} must be 1 or more, not {value}")
+    return value
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -237,7 +244,7 @@ class BaseConfig:
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))
         self.PASSWORD_HASH_METHOD = check_password_hash_method(
             get("PASSWORD_HASH_METHOD") or self.DEFAULT_PASSWORD_HASH_METHOD)
-        self.PASSWORD_HASH_THREADS = whole("PASSWORD_HASH_THREADS", "1")
+        self.PASSWORD_HASH_THREADS = _at_least_one(whole("PASSWORD_HASH_THREADS", "1"), "PASSWORD_HASH_THREADS")
         self.PASSWORD_HASH_WAITING = whole("PASSWORD_HASH_WAITING", "8")
         self.LOGIN_ATTEMPTS_PER_MINUTE = whole("LOGIN_ATTEMPTS_PER_MINUTE", "10")
         # Abuse limits (actions/rate_limits.py); 0 turns one off.
@@ -270,7 +277,7 @@ class BaseConfig:
         self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)
-        self.JOBS_WORKERS = whole("JOBS_WORKERS", "2")
+        self.JOBS_WORKERS = _at_least_one(whole("JOBS_WORKERS", "2"), "JOBS_WORKERS")
         self.JOBS_POLL_SECONDS = seconds("JOBS_POLL_SECONDS", "1")
         self.JOBS_RETRY_DELAY_SECONDS = seconds("JOBS_RETRY_DELAY_SECONDS", "10")
         # Monitoring (docs/deployment.md, "Monitoring"): log lines as text or JSON, /metrics for a scraper
