@@ -121,6 +121,26 @@ def _redis_url(url: str) -> str:
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
 
 
+def _redis_setting(value: str | None, name: str, message_queue: str) -> str:
+    """A Redis URL (empty: the message queue's Redis if it has one, else none); refused now if it is not
+    one, rather than at the first request that counts or waits on it."""
+    if not value:
+        return _redis_url(message_queue)
+    if not _redis_url(value):
+        raise RuntimeError(f"{name} must be a redis://, rediss:// or unix:// URL (or empty), not {value!r}")
+    return value
+
+
+def _phone_region(value: str) -> str:
+    """PHONE_DEFAULT_REGION: empty, or a region phonenumbers knows (else every number typed without + is refused)."""
+    import phonenumbers
+
+    region = value.strip().upper()
+    if region and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise RuntimeError(f"PHONE_DEFAULT_REGION must be a two-letter region such as DE or US, not {value!r}")
+    return region
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -150,8 +170,10 @@ class BaseConfig:
         self.DATABASE_UNITS_AT_ONCE = units_at_once(self.SQLALCHEMY_DATABASE_URI, self.SQLALCHEMY_ENGINE_OPTIONS,
                                                     get("DATABASE_UNITS_AT_ONCE"))
         self.SOCKETIO_MESSAGE_QUEUE = get("SOCKETIO_MESSAGE_QUEUE", "")
-        self.SOCKETIO_ASYNC_MODE = get("SOCKETIO_ASYNC_MODE") or "gevent"
-        self.PRESENCE_REDIS_URL = get("PRESENCE_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
+        self.SOCKETIO_ASYNC_MODE = _one_of(get("SOCKETIO_ASYNC_MODE") or "gevent", "SOCKETIO_ASYNC_MODE",
+                                           ("gevent", "threading"))
+        self.PRESENCE_REDIS_URL = _redis_setting(get("PRESENCE_REDIS_URL"), "PRESENCE_REDIS_URL",
+                                                 self.SOCKETIO_MESSAGE_QUEUE)
         # Presence (realtime/presence_tracker.py): offline only once a user's last connection has been gone
         # this long (a reload does not flicker); changes told in batches this often; a killed process's
         # connections forgotten this long after its last heartbeat (presence in Redis).
@@ -203,7 +225,7 @@ class BaseConfig:
         self.REGISTRATION = check_registration(get("REGISTRATION") or "open")
         self.INVITE_DAYS = whole("INVITE_DAYS", "7")
         self.UNCONFIRMED_ACCOUNT_DAYS = whole("UNCONFIRMED_ACCOUNT_DAYS", "7")  # then deleted (0: never)
-        self.PHONE_DEFAULT_REGION = get("PHONE_DEFAULT_REGION", "").upper()  # e.g. DE: numbers typed without +49
+        self.PHONE_DEFAULT_REGION = _phone_region(get("PHONE_DEFAULT_REGION", ""))  # e.g. DE: numbers typed without +49
         self.CODE_TTL_SECONDS = whole("CODE_TTL_SECONDS", "600")
         self.CODE_MAX_ATTEMPTS = whole("CODE_MAX_ATTEMPTS", "5")
         self.CODE_RESEND_SECONDS = whole("CODE_RESEND_SECONDS", "60")  # doubled at each resend, 1 hour at most
@@ -274,8 +296,9 @@ class BaseConfig:
         self.LOCKOUT_MAX_SECONDS = whole("LOCKOUT_MAX_SECONDS", "3600")
         # Security log rows (logins, failures, lockouts) are deleted after this many days; 0: kept.
         self.SECURITY_LOG_DAYS = whole("SECURITY_LOG_DAYS", "90")
-        self.RATE_LIMIT_REDIS_URL = get("RATE_LIMIT_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
-        self.JOBS_REDIS_URL = get("JOBS_REDIS_URL") or _redis_url(self.SOCKETIO_MESSAGE_QUEUE)
+        self.RATE_LIMIT_REDIS_URL = _redis_setting(get("RATE_LIMIT_REDIS_URL"), "RATE_LIMIT_REDIS_URL",
+                                                   self.SOCKETIO_MESSAGE_QUEUE)
+        self.JOBS_REDIS_URL = _redis_setting(get("JOBS_REDIS_URL"), "JOBS_REDIS_URL", self.SOCKETIO_MESSAGE_QUEUE)
         self.JOBS_SQLITE_PATH = get("JOBS_SQLITE_PATH") or self.default_jobs_path(instance_path)
         self.JOBS_WORKERS = _at_least_one(whole("JOBS_WORKERS", "2"), "JOBS_WORKERS")
         self.JOBS_POLL_SECONDS = seconds("JOBS_POLL_SECONDS", "1")

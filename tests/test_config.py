@@ -279,6 +279,29 @@ def test_a_pool_of_no_threads_is_refused_at_startup(tmp_path, name):
     assert getattr(load_config(str(tmp_path), production(tmp_path, **{name: "3"})), name) == 3
 
 
+@pytest.mark.parametrize("name, value, message", [
+    # Started, then every login and sign-up answered 500 (the rate limits' counters are made on first use).
+    ("RATE_LIMIT_REDIS_URL", "cache:6379", "RATE_LIMIT_REDIS_URL must be a redis://, rediss:// or unix:// URL"),
+    # Refused, but by redis-py without the setting's name.
+    ("PRESENCE_REDIS_URL", "cache:6379", "PRESENCE_REDIS_URL must be a redis://, rediss:// or unix:// URL"),
+    ("JOBS_REDIS_URL", "http://cache:6379", "JOBS_REDIS_URL must be a redis://, rediss:// or unix:// URL"),
+    # Started, then every phone number typed without + was refused as invalid.
+    ("PHONE_DEFAULT_REGION", "Germany", "PHONE_DEFAULT_REGION must be a two-letter region such as DE or US"),
+    ("PHONE_DEFAULT_REGION", "XX", "PHONE_DEFAULT_REGION must be a two-letter region such as DE or US"),
+    # Refused by Flask-SocketIO as "Invalid async_mode specified", naming no setting.
+    ("SOCKETIO_ASYNC_MODE", "eventlet", "SOCKETIO_ASYNC_MODE must be one of gevent, threading, not 'eventlet'"),
+])
+def test_a_setting_the_app_could_not_use_is_refused_at_startup_by_name(tmp_path, name, value, message):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        create_app(environ=production(tmp_path, **{name: value}))
+
+
+def test_redis_urls_and_a_phone_region_are_taken(tmp_path):
+    settings = load_config(str(tmp_path), production(tmp_path, RATE_LIMIT_REDIS_URL="rediss://cache:6380/1",
+                                                    PHONE_DEFAULT_REGION=" de "))
+    assert (settings.RATE_LIMIT_REDIS_URL, settings.PHONE_DEFAULT_REGION) == ("rediss://cache:6380/1", "DE")
+
+
 FLAGS = ("ALLOW_INSECURE_HTTP", "SESSION_COOKIE_SECURE", "TWO_FACTOR_REQUIRED_FOR_OPERATORS", "WEB_PUSH_ALLOW_HTTP")
 
 
