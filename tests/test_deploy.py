@@ -2,9 +2,11 @@
 pointing at this checkout. nginx's site runs for real in tests/faults/test_graceful_restart.py."""
 from __future__ import annotations
 
+import os
 import runpy
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +53,37 @@ def test_the_documented_commands_log_as_the_live_log_test_checks():
     for path in (ROOT / "scripts" / "serve", UNITS / "switchboard@.service", ROOT / "gunicorn.conf.py"):
         text = path.read_text()
         assert "access-log" not in text and "accesslog" not in text, path
+
+
+def stand_in_checkout(folder):
+    """scripts/serve in a folder of its own, its tools stand-ins: bootstrap does nothing, flask succeeds (the
+    job consumer waits to be stopped), gunicorn writes the settings it was started with and exits."""
+    (folder / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "serve", folder / "scripts" / "serve")
+    (folder / ".venv" / "bin").mkdir(parents=True)
+    tools = {"scripts/bootstrap": "exit 0",
+             ".venv/bin/python": f'exec {sys.executable} "$@"',
+             ".venv/bin/flask": '[ "$1" = jobs-worker ] && exec sleep 30; exit 0',
+             ".venv/bin/gunicorn": 'env > started-with.env'}
+    for path, body in tools.items():
+        (folder / path).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / path).chmod(0o755)
+
+
+def test_serve_reads_env_as_the_app_does_and_the_environment_wins(tmp_path):
+    # docs/configuration.md: .env fills in what the environment leaves unset, read as wsgi.py and flask read it
+    # (python-dotenv). scripts/serve sourced it: .env overrode the environment, and a value the shell cannot
+    # parse, such as the doc's SMTP_FROM example, stopped it with a syntax error.
+    stand_in_checkout(tmp_path)
+    (tmp_path / ".env").write_text("SWITCHBOARD_ENV=production\nSMTP_FROM=Switchboard <no-reply@example.org>\n"
+                                   "LOG_FORMAT=json\nSESSION_COOKIE_SECURE=\n")
+    environment = {"PATH": os.environ["PATH"], "SWITCHBOARD_ENV": "development", "PORT": "18999"}
+    served = subprocess.run(["scripts/serve"], cwd=tmp_path, env=environment, capture_output=True, text=True,
+                            timeout=60)
+    assert served.returncode == 0, served.stderr
+    started = dict(line.split("=", 1) for line in (tmp_path / "started-with.env").read_text().splitlines()
+                   if "=" in line)
+    assert {name: started.get(name) for name in ("SWITCHBOARD_ENV", "SMTP_FROM", "LOG_FORMAT",
+                                                  "SESSION_COOKIE_SECURE")} == {
+        "SWITCHBOARD_ENV": "development", "SMTP_FROM": "Switchboard <no-reply@example.org>", "LOG_FORMAT": "json",
+        "SESSION_COOKIE_SECURE": ""}
