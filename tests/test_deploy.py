@@ -87,3 +87,25 @@ def test_serve_reads_env_as_the_app_does_and_the_environment_wins(tmp_path):
                                                   "SESSION_COOKIE_SECURE")} == {
         "SWITCHBOARD_ENV": "development", "SMTP_FROM": "Switchboard <no-reply@example.org>", "LOG_FORMAT": "json",
         "SESSION_COOKIE_SECURE": ""}
+
+
+# Programs the deployment guide runs that a minimal Debian 12 (its target, with Ubuntu 24.04) lacks, by package.
+NOT_IN_MINIMAL_DEBIAN = {"sudo": "sudo", "curl": "curl", "git": "git", "psql": "postgresql-client",
+                         "nginx": "nginx", "certbot": "certbot", "python3": "python3"}
+
+
+def test_the_deployment_guide_installs_what_its_commands_run_before_they_run_it():
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    installed: set[str] = set()
+    for block in guide.split("```sh\n")[1:]:
+        for line in block.split("```")[0].splitlines():
+            command = line.split("#")[0]
+            if command.startswith("apt install"):
+                installed |= set(command.split()[3:])
+                continue
+            for part in command.replace("&&", ";").replace("|", ";").split(";"):
+                words = [word for word in part.split() if "=" not in word]  # settings, as in `env FLASK_APP=app`
+                while words:  # `sudo -u switchboard env flask …` runs sudo, then flask
+                    if words[0] in NOT_IN_MINIMAL_DEBIAN:
+                        assert NOT_IN_MINIMAL_DEBIAN[words[0]] in installed, (words[0], line)
+                    words = words[3:] if words[:2] == ["sudo", "-u"] else words[1:] if words[0] == "env" else []
