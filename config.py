@@ -414,13 +414,17 @@ def check_secret_key(key: str) -> None:
 def upload_types(value: str | None) -> list[str]:
     """The listed file types the server can recognize (storage.sniff.KNOWN_TYPES, the one list of
     them), or all of those. A type it cannot recognize could never be accepted: it is left out."""
-    listed = _list(value)
+    listed = [content_type.lower() for content_type in _list(value)]
     if not listed:
         return list(KNOWN_TYPES)
     unknown = [content_type for content_type in listed if content_type not in KNOWN_TYPES]
+    allowed = [content_type for content_type in listed if content_type in KNOWN_TYPES]
+    if not allowed:  # every upload would be refused 415, with nothing but a warning to say why
+        raise RuntimeError(f"UPLOAD_ALLOWED_TYPES names no type the server recognizes ({', '.join(KNOWN_TYPES)}), "
+                           f"not {value!r}")
     if unknown:
         log.warning("UPLOAD_ALLOWED_TYPES: %s cannot be recognized from a file's bytes; left out", ", ".join(unknown))
-    return [content_type for content_type in listed if content_type in KNOWN_TYPES]
+    return allowed
 
 
 REGISTRATION_MODES = ("open", "invite", "closed")

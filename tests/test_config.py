@@ -336,6 +336,14 @@ def test_upload_types_are_those_storage_sniff_recognizes(tmp_path, monkeypatch):
     monkeypatch.setattr(config.log, "warning", lambda message, *args: warnings.append(message % args))
     assert allowed("image/png,image/svg+xml") == ["image/png"]  # never recognized from the bytes: left out
     assert warnings == ["UPLOAD_ALLOWED_TYPES: image/svg+xml cannot be recognized from a file's bytes; left out"]
+    assert allowed(" Image/PNG,APPLICATION/PDF") == ["image/png", "application/pdf"]  # types have no case
+
+
+@pytest.mark.parametrize("value", ["images", "image/svg+xml", "image/*, video/*"])
+def test_upload_types_that_allow_nothing_are_refused_at_startup(tmp_path, value):
+    # They started with a warning, and every upload was then refused 415 type_not_allowed.
+    with pytest.raises(RuntimeError, match="UPLOAD_ALLOWED_TYPES names no type the server recognizes"):
+        create_app(environ=production(tmp_path, UPLOAD_ALLOWED_TYPES=value))
 
 
 # registration and code senders
