@@ -110,7 +110,8 @@ def _whole(value: str, name: str) -> int:
 
 
 def _at_least_one(value: int, name: str) -> int:
-    """A pool's size: 0 would leave nobody to do the work (logins waiting forever, jobs never run)."""
+    """A pool's size or a link's lifetime: 0 would leave nobody to do the work (logins waiting forever, jobs
+    never run), or every link expired when made."""
     if value < 1:
         raise RuntimeError(f"{name} must be 1 or more, not {value}")
     return value
@@ -260,7 +261,8 @@ class BaseConfig:
         self.UPLOAD_QUOTA_BYTES = whole("UPLOAD_QUOTA_BYTES", str(2 * 1024**3))
         # Images that would decode to more pixels get no thumbnail (a small file can claim a huge canvas).
         self.THUMBNAIL_MAX_PIXELS = whole("THUMBNAIL_MAX_PIXELS", "16000000")
-        self.DOWNLOAD_URL_SECONDS = whole("DOWNLOAD_URL_SECONDS", "60")
+        # 0 would sign links that have expired when made: every download refused.
+        self.DOWNLOAD_URL_SECONDS = _at_least_one(whole("DOWNLOAD_URL_SECONDS", "60"), "DOWNLOAD_URL_SECONDS")
         # Largest profile or group picture upload (actions.profiles); decoded under THUMBNAIL_MAX_PIXELS.
         self.AVATAR_MAX_BYTES = whole("AVATAR_MAX_BYTES", str(5 * 1024 * 1024))
         self.UPLOAD_ALLOWED_TYPES = upload_types(get("UPLOAD_ALLOWED_TYPES"))

@@ -271,9 +271,10 @@ def test_flags(tmp_path, value, expected):
     assert settings.SESSION_COOKIE_SECURE is expected
 
 
-@pytest.mark.parametrize("name", ["PASSWORD_HASH_THREADS", "JOBS_WORKERS"])
-def test_a_pool_of_no_threads_is_refused_at_startup(tmp_path, name):
-    # 0 was taken: no thread ever hashed a password (every login and sign-up waited forever), or ran a job.
+@pytest.mark.parametrize("name", ["PASSWORD_HASH_THREADS", "JOBS_WORKERS", "DOWNLOAD_URL_SECONDS"])
+def test_a_pool_of_no_threads_or_links_that_never_work_are_refused_at_startup(tmp_path, name):
+    # 0 was taken: no thread ever hashed a password (every login and sign-up waited forever), or ran a job;
+    # every download link had expired when made (403 link_expired on the local backend).
     with pytest.raises(RuntimeError, match=f"{name} must be 1 or more, not 0"):
         create_app(environ=production(tmp_path, **{name: "0"}))
     assert getattr(load_config(str(tmp_path), production(tmp_path, **{name: "3"})), name) == 3
