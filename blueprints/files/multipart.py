@@ -53,13 +53,18 @@ class _MultipartReader:
                 event = self._decoder.next_event()
             except ValueError:
                 raise InvalidInput("invalid_form", "The multipart body is malformed or cut short.") from None
+            except RequestEntityTooLarge:  # the decoder's: a form, not a file, too big to be one
+                raise _too_many_parts() from None
             if event is not NEED_DATA:
                 return event
             try:
                 chunk = self._stream.read(CHUNK_BYTES)
             except RequestEntityTooLarge:  # the request stream's own cap (bodies without Content-Length)
                 raise TooLarge("request body too large") from None
-            self._decoder.receive_data(chunk or None)
+            try:
+                self._decoder.receive_data(chunk or None)
+            except RequestEntityTooLarge:  # unparsed bytes past BUFFER_MAX_BYTES: a part's headers never end
+                raise _too_many_parts() from None
 
     def next_file(self) -> FilePart:
         fields: dict[str, str] = {}
@@ -87,6 +92,12 @@ class _MultipartReader:
                     return value.decode()
                 except UnicodeDecodeError:
                     raise InvalidInput("invalid_form", f"The form field {name!r} is not UTF-8.") from None
+
+
+def _too_many_parts() -> InvalidInput:
+    """More than MAX_PARTS parts, or part headers longer than BUFFER_MAX_BYTES: a malformed form (400), not a
+    file too large (413: the file's own bytes are counted as they arrive, never held in the buffer)."""
+    return InvalidInput("invalid_form", f"The form has more than {MAX_PARTS} parts, or a part's headers are too long.")
 
 
 class _PartStream:

@@ -168,6 +168,17 @@ def test_direct_upload_refusals_at_the_start(server, people):
     assert stranger.status_code == 403
 
 
+def test_upload_refuses_a_form_of_too_many_parts_as_a_bad_form_not_a_file_too_large(server, people):
+    # A 3 KB form of 40 fields was answered 413 file_too_large ("Files are limited to …"): docs/files.md keeps
+    # that code for a file's size. Too many parts is a bad form (tests/files/test_multipart.py: headers too long).
+    alice, _, _, group = people
+    body = b"".join(b'--X\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % n for n in range(40))
+    body += b"--X--\r\n"
+    refused = requests.post(f"{server.url}/api/conversations/{group['id']}/files", data=body, timeout=10,
+                            headers={**alice.headers, "Content-Type": "multipart/form-data; boundary=X"})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_form", refused.text
+
+
 def test_upload_refuses_disallowed_types(server, people):
     alice, _, carol, group = people
     refused = upload(alice, group["id"], ELF_BYTES, "cat.png", declared="image/png")

@@ -69,6 +69,18 @@ def test_refusals(body, content_type, code):
     assert refused.value.code == code
 
 
+@pytest.mark.parametrize("body", [
+    b"".join(form((f"f{number}", b"v", None))[:-len(BOUNDARY) - 6] for number in range(40)) + form(("file", b"x", "a")),
+    f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\nX-Pad: ".encode()
+    + b"a" * 400_000,
+], ids=["more parts than MAX_PARTS", "headers past the buffer"])
+def test_a_form_the_decoder_cannot_hold_is_a_bad_form_not_a_file_too_large(body):
+    # werkzeug's decoder says RequestEntityTooLarge, which the upload views answered 413 file_too_large.
+    with pytest.raises(InvalidInput) as refused:
+        read_file_part(io.BytesIO(body), CONTENT_TYPE).stream.read()
+    assert refused.value.code == "invalid_form"
+
+
 def test_a_body_cut_short_is_refused():
     body = form(("file", b"x" * 5000, "a.txt"))[:3000]
     part = read_file_part(io.BytesIO(body), CONTENT_TYPE)
