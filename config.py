@@ -117,6 +117,13 @@ def _at_least_one(value: int, name: str) -> int:
     return value
 
 
+def _port(value: int, name: str) -> int:
+    """A TCP port: 1 to 65535 (another would fail only when a job first connects, retried in vain)."""
+    if not 0 < value < 65536:
+        raise RuntimeError(f"{name} must be a port from 1 to 65535, not {value}")
+    return value
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -234,7 +241,7 @@ class BaseConfig:
                                          ("console", "smtp"))
         self.CODE_SENDER_SMS = _one_of(get("CODE_SENDER_SMS") or "console", "CODE_SENDER_SMS", ("console", "webhook"))
         self.SMTP_HOST = get("SMTP_HOST", "")
-        self.SMTP_PORT = whole("SMTP_PORT", "587")
+        self.SMTP_PORT = _port(whole("SMTP_PORT", "587"), "SMTP_PORT")
         self.SMTP_SECURITY = _one_of(get("SMTP_SECURITY") or "starttls", "SMTP_SECURITY", ("starttls", "ssl", "none"))
         self.SMTP_USERNAME = get("SMTP_USERNAME", "")
         self.SMTP_PASSWORD = get("SMTP_PASSWORD", "")

@@ -303,6 +303,14 @@ def test_redis_urls_and_a_phone_region_are_taken(tmp_path):
     assert (settings.RATE_LIMIT_REDIS_URL, settings.PHONE_DEFAULT_REGION) == ("rediss://cache:6380/1", "DE")
 
 
+@pytest.mark.parametrize("value", ["0", "65536", "99999"])
+def test_an_smtp_port_that_is_no_port_is_refused_at_startup(tmp_path, value):
+    # It was taken, and every code sent by e-mail failed in the job consumer, retried in vain.
+    with pytest.raises(RuntimeError, match=f"SMTP_PORT must be a port from 1 to 65535, not {value}"):
+        create_app(environ=production(tmp_path, SMTP_PORT=value))
+    assert load_config(str(tmp_path), production(tmp_path, SMTP_PORT="465")).SMTP_PORT == 465
+
+
 FLAGS = ("ALLOW_INSECURE_HTTP", "SESSION_COOKIE_SECURE", "TWO_FACTOR_REQUIRED_FOR_OPERATORS", "WEB_PUSH_ALLOW_HTTP")
 
 
