@@ -124,6 +124,16 @@ def _port(value: int, name: str) -> int:
     return value
 
 
+def _vapid_subject(value: str) -> str:
+    """VAPID_SUBJECT as py_vapid takes it when it signs each push (else every push job fails, retried in vain)."""
+    from py_vapid import _check_sub as signs_with  # the library's own rule, private but the one applied
+
+    if not signs_with(value):
+        raise RuntimeError(f"VAPID_SUBJECT must be a mailto: address or an https:// origin "
+                           f"(mailto:ops@example.org, https://example.org), not {value!r}")
+    return value
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -324,7 +334,7 @@ class BaseConfig:
         # and (tests, a local push service) whether plain-HTTP endpoints are accepted.
         self.VAPID_PRIVATE_KEY_FILE = (get("VAPID_PRIVATE_KEY_FILE")
                                        or str(Path(instance_path) / "vapid_private_key.pem"))
-        self.VAPID_SUBJECT = get("VAPID_SUBJECT") or "mailto:admin@localhost"
+        self.VAPID_SUBJECT = _vapid_subject(get("VAPID_SUBJECT") or "mailto:admin@localhost")
         self.WEB_PUSH_TTL_SECONDS = whole("WEB_PUSH_TTL_SECONDS", "86400")
         self.WEB_PUSH_ALLOW_HTTP = _flag(get("WEB_PUSH_ALLOW_HTTP"), "WEB_PUSH_ALLOW_HTTP")
         # The push services' hosts that subscriptions may name (the server POSTs to them: docs/security.md).

@@ -311,6 +311,15 @@ def test_an_smtp_port_that_is_no_port_is_refused_at_startup(tmp_path, value):
     assert load_config(str(tmp_path), production(tmp_path, SMTP_PORT="465")).SMTP_PORT == 465
 
 
+@pytest.mark.parametrize("value", ["admin", "admin@example.org", "https://example.org/contact", "mailto:ops"])
+def test_a_vapid_subject_push_services_would_not_get_is_refused_at_startup(tmp_path, value):
+    # It was taken, and py_vapid refused to sign every push with it: each Web Push job failed, retried in vain.
+    with pytest.raises(RuntimeError, match="VAPID_SUBJECT must be a mailto: address or an https:// origin"):
+        create_app(environ=production(tmp_path, VAPID_SUBJECT=value))
+    for subject in ("mailto:ops@example.org", "https://example.org"):
+        assert load_config(str(tmp_path), production(tmp_path, VAPID_SUBJECT=subject)).VAPID_SUBJECT == subject
+
+
 FLAGS = ("ALLOW_INSECURE_HTTP", "SESSION_COOKIE_SECURE", "TWO_FACTOR_REQUIRED_FOR_OPERATORS", "WEB_PUSH_ALLOW_HTTP")
 
 
