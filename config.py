@@ -134,6 +134,16 @@ def _vapid_subject(value: str) -> str:
     return value
 
 
+def _origins(value: str | None) -> list[str]:
+    """CORS_ALLOWED_ORIGINS: origins as browsers send them (scheme://host[:port], no path, no trailing slash),
+    or *; another entry would never equal a browser's Origin header, and its sockets would be refused."""
+    origins = _list(value)
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise RuntimeError(f"CORS_ALLOWED_ORIGINS: {origin!r} is not an origin such as https://chat.example.org")
+    return origins
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -201,7 +211,7 @@ class BaseConfig:
         # Groups up to this many members hear each member come and go; bigger ones ask for their count.
         self.PRESENCE_GROUP_LIMIT = whole("PRESENCE_GROUP_LIMIT", "200")
         self.TRUSTED_PROXIES = whole("TRUSTED_PROXIES", "0")
-        self.CORS_ALLOWED_ORIGINS = _list(get("CORS_ALLOWED_ORIGINS"))
+        self.CORS_ALLOWED_ORIGINS = _origins(get("CORS_ALLOWED_ORIGINS"))
         self.ALLOW_INSECURE_HTTP = _flag(get("ALLOW_INSECURE_HTTP"), "ALLOW_INSECURE_HTTP")
         self.SESSION_COOKIE_SECURE = _flag(get("SESSION_COOKIE_SECURE"), "SESSION_COOKIE_SECURE",
                                            default=self.default_secure_cookies())

@@ -320,6 +320,15 @@ def test_a_vapid_subject_push_services_would_not_get_is_refused_at_startup(tmp_p
         assert load_config(str(tmp_path), production(tmp_path, VAPID_SUBJECT=subject)).VAPID_SUBJECT == subject
 
 
+@pytest.mark.parametrize("origin", ["chat.example.org", "https://chat.example.org/", "https://chat.example.org/app"])
+def test_a_cors_origin_no_browser_sends_is_refused_at_startup(tmp_path, origin):
+    # It was taken, and never equalled a browser's Origin header: that site's sockets were refused.
+    with pytest.raises(RuntimeError, match=f"CORS_ALLOWED_ORIGINS: '{re.escape(origin)}' is not an origin"):
+        create_app(environ=production(tmp_path, CORS_ALLOWED_ORIGINS=f"https://a.example,{origin}"))
+    taken = load_config(str(tmp_path), production(tmp_path, CORS_ALLOWED_ORIGINS="https://a.example:8443,http://b"))
+    assert taken.CORS_ALLOWED_ORIGINS == ["https://a.example:8443", "http://b"]
+
+
 FLAGS = ("ALLOW_INSECURE_HTTP", "SESSION_COOKIE_SECURE", "TWO_FACTOR_REQUIRED_FOR_OPERATORS", "WEB_PUSH_ALLOW_HTTP")
 
 
