@@ -46,6 +46,67 @@ def module_script_runner(page: Page, prelude: str) -> Callable[[str], Any]:
     return lambda body: page.evaluate(f"async () => {{\n{prelude}\n{body}\n}}")
 
 
+# Opens this user's outbox database (outbox-store.js) as `database`: the start of the scripts below.
+OPEN_OUTBOX = """
+  const me = JSON.parse(document.getElementById("app").dataset.me);
+  const database = await new Promise((resolve, reject) => {
+    const opening = indexedDB.open(`switchboard-outbox-${me.id}`, 1);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+"""
+# The entries this user's page kept on disk, as they are stored.
+KEPT_OUTBOX = "async () => {" + OPEN_OUTBOX + """
+  const entries = await new Promise((resolve) => {
+    const reading = database.transaction("entries").objectStore("entries").getAll();
+    reading.onsuccess = () => resolve(reading.result);
+  });
+  database.close();
+  return entries;
+}"""
+
+
+def kept_outbox(chat: ChatPage) -> list[dict]:
+    """The unsent messages the page kept on disk (outbox-store.js)."""
+    return chat.page.evaluate(KEPT_OUTBOX)
+
+
+# Every message:send the page emits from now on is listed (window.sentBodies) and handed to HANDLE, a JS function
+# (payload, ack, send, argument): `send()` lets it go to the server, `ack(answer)` answers it as the server would.
+INTERCEPT_SENDS = """(argument) => {
+  const socket = window.switchboardSocket;
+  const emit = socket.emit.bind(socket);
+  const handle = HANDLE;
+  window.sentBodies = [];
+  socket.emit = (event, payload, ack) => {
+    if (event !== "message:send") return emit(event, payload, ack);
+    window.sentBodies.push(payload.body);
+    handle(payload, ack, () => emit(event, payload, ack), argument);
+    return socket;
+  };
+}"""
+
+
+def intercept_sends(chat: ChatPage, handle: str, argument: object = None) -> None:
+    """The page's message:send events go through `handle` (INTERCEPT_SENDS) from now on."""
+    chat.page.evaluate(INTERCEPT_SENDS.replace("HANDLE", handle), argument)
+
+
+def sent_bodies(chat: ChatPage) -> list[str]:
+    """The bodies of the message:send events the page emitted since intercept_sends."""
+    return chat.page.evaluate("window.sentBodies")
+
+
+def reopen(chat: ChatPage, conversation_id: int) -> None:
+    """Close the tab and open the chat page again in a new one of the same browser (its storage)."""
+    if not chat.page.is_closed():
+        chat.page.close()
+    chat.page = chat.context.new_page()
+    chat.watch()
+    chat.page.goto(chat.base_url + f"/#c{conversation_id}")
+    chat.expect_state("online")
+
+
 def open_as(chat_page: Callable[[], ChatPage], account: ChatUser, conversation_id: int) -> ChatPage:
     """A new chat page (the `chat_page` fixture's) where `account` logged in and opened `conversation_id`."""
     chat = chat_page()

@@ -13,7 +13,9 @@ from tests.browser.helpers import (
     alone_in_a_group,
     assert_nothing_went_wrong,
     group_with,
+    kept_outbox,
     post,
+    reopen,
     stored_bodies,
     two_in_a_group,
 )
@@ -23,22 +25,6 @@ from tests.servers import wait_for
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 MAX_LENGTH = 4000  # MESSAGE_MAX_LENGTH's default, which the test server keeps
-
-# The entries this user's page kept on disk (outbox-store.js), as {client_id: body}.
-KEPT_OUTBOX = """async () => {
-  const me = JSON.parse(document.getElementById("app").dataset.me);
-  const database = await new Promise((resolve, reject) => {
-    const opening = indexedDB.open(`switchboard-outbox-${me.id}`, 1);
-    opening.onsuccess = () => resolve(opening.result);
-    opening.onerror = () => reject(opening.error);
-  });
-  const entries = await new Promise((resolve) => {
-    const reading = database.transaction("entries").objectStore("entries").getAll();
-    reading.onsuccess = () => resolve(reading.result);
-  });
-  database.close();
-  return Object.fromEntries(entries.map((entry) => [entry.client_id, entry.body]));
-}"""
 
 DRAFT_KEYS = "Object.keys(localStorage).filter((key) => key.startsWith('switchboard.draft.'))"
 
@@ -57,14 +43,9 @@ def composer(chat):
     return chat.page.locator("#composer-input")
 
 
-def reopen(chat, conversation_id: int) -> None:
-    """Close the tab and open the chat page again in a new one of the same browser (its storage)."""
-    if not chat.page.is_closed():
-        chat.page.close()
-    chat.page = chat.context.new_page()
-    chat.watch()
-    chat.page.goto(chat.base_url + f"/#c{conversation_id}")
-    chat.expect_state("online")
+def kept_bodies(chat) -> dict[str, str]:
+    """The outbox on disk as {client_id: body}."""
+    return {entry["client_id"]: entry["body"] for entry in kept_outbox(chat)}
 
 
 def test_each_conversation_keeps_its_own_draft_across_switches_and_reloads(chat_page, api_user):
@@ -216,9 +197,9 @@ def test_messages_written_offline_survive_closing_the_tab_and_arrive_once(chat_p
     alice.type_and_send("written on the train")
     alice.type_and_send("and another one")
     expect(alice.page.locator("#pending-list .message")).to_have_count(2)
-    wait_for(lambda: sorted(alice.page.evaluate(KEPT_OUTBOX).values()) == ["and another one", "written on the train"],
+    wait_for(lambda: sorted(kept_bodies(alice).values()) == ["and another one", "written on the train"],
              what="the outbox on disk")
-    client_ids = set(alice.page.evaluate(KEPT_OUTBOX))
+    client_ids = set(kept_bodies(alice))
 
     # Closing asks first while something is unsent (dismissed: the page stays).
     with alice.page.expect_event("dialog") as warning:
@@ -234,7 +215,7 @@ def test_messages_written_offline_survive_closing_the_tab_and_arrive_once(chat_p
     stored = alice_account.api("GET", f"/conversations/{group}/messages", params={"after": 0}).json()["messages"]
     assert [message["body"] for message in stored] == ["written on the train", "and another one"]
     assert {message["client_id"] for message in stored} == client_ids  # the same client ids
-    wait_for(lambda: alice.page.evaluate(KEPT_OUTBOX) == {}, what="the outbox emptied on disk")
+    wait_for(lambda: kept_bodies(alice) == {}, what="the outbox emptied on disk")
     assert_nothing_went_wrong(alice, bob)
 
 
@@ -248,9 +229,9 @@ def test_a_message_stored_before_the_tab_closed_is_not_sent_twice(chat_page, api
     wait_for(lambda: stored_bodies(alice_account, group) == ["did this arrive?"], what="the stored message")
     expect(bob.message_with("did this arrive?")).to_have_count(1)
     expect(alice.page.locator("#pending-list .message")).to_have_count(1)
-    wait_for(lambda: list(alice.page.evaluate(KEPT_OUTBOX).values()) == ["did this arrive?"], what="the outbox on disk")
+    wait_for(lambda: list(kept_bodies(alice).values()) == ["did this arrive?"], what="the outbox on disk")
     reopen(alice, group)
-    wait_for(lambda: alice.page.evaluate(KEPT_OUTBOX) == {}, what="the outbox emptied on disk")
+    wait_for(lambda: kept_bodies(alice) == {}, what="the outbox emptied on disk")
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     expect(alice.message_with("did this arrive?")).to_have_count(1)
     bob.type_and_send("yes, once")  # a later marker: had a second copy come, it would be before it

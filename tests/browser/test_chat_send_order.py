@@ -6,25 +6,20 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, stored_bodies, two_in_a_group
+from tests.browser.helpers import (
+    assert_nothing_went_wrong,
+    intercept_sends,
+    sent_bodies,
+    stored_bodies,
+    two_in_a_group,
+)
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 # The page's first message:send does not reach the server: its ack callback is kept (window.heldAck) for the
-# test to answer. Every message:send the page emits is listed (window.sentBodies).
-HOLD_THE_FIRST_SEND = """() => {
-  const socket = window.switchboardSocket;
-  const emit = socket.emit.bind(socket);
-  window.sentBodies = [];
-  socket.emit = (event, payload, ack) => {
-    if (event !== "message:send") return emit(event, payload, ack);
-    window.sentBodies.push(payload.body);
-    if (window.heldAck) return emit(event, payload, ack);
-    window.heldAck = ack;
-    return socket;
-  };
-}"""
+# test to answer.
+HOLD_THE_FIRST = "(payload, ack, send) => (window.heldAck ? send() : (window.heldAck = ack))"
 
 
 def answer_the_held_send(chat, code: str, message: str = "", retry_after: int | None = None) -> None:
@@ -33,13 +28,9 @@ def answer_the_held_send(chat, code: str, message: str = "", retry_after: int | 
 
 
 def write_the_first_one_held(chat) -> None:
-    chat.page.evaluate(HOLD_THE_FIRST_SEND)
+    intercept_sends(chat, HOLD_THE_FIRST)
     chat.type_and_send("written first")
     wait_for(lambda: chat.page.evaluate("Boolean(window.heldAck)"), what="the first send, held")
-
-
-def sent_bodies(chat) -> list[str]:
-    return chat.page.evaluate("window.sentBodies")
 
 
 @pytest.mark.parametrize("refused", ["before the second is written", "after the second is written"])
