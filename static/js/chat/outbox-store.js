@@ -1,11 +1,13 @@
 // The outbox on disk: unsent messages kept in IndexedDB (one database per user), so a message written
 // offline survives closing the tab and goes out on the next load with the same client_id (the server
 // stores a client_id once: a message that did reach it is not stored twice). A file still uploading
-// is not kept (its bytes are not copied); once uploaded, its message is.
+// is not kept (its bytes are not copied); once uploaded, its message is. Each entry keeps its place in the order
+// written (`order`, outbox.js); entries an earlier version of the page kept have none: they come back by the time
+// they were written.
 
 const STORE = "entries";
 // What an entry keeps: the File itself, the socket it was last sent on and the progress stay in memory.
-const KEPT = ["client_id", "conversation_id", "body", "created_at", "state", "error", "retryable",
+const KEPT = ["client_id", "conversation_id", "body", "created_at", "order", "state", "error", "retryable",
   "attachment_id", "reply_to", "fileName", "fileSize"];
 
 function request(operation) {
@@ -13,6 +15,12 @@ function request(operation) {
     operation.onsuccess = () => resolve(operation.result);
     operation.onerror = () => reject(operation.error);
   });
+}
+
+/** Where an entry comes in the order written: its `order`, or for an entry kept without one (an earlier version of
+ *  the page), the millisecond it was written (two written in the same one keep the order they are read in). */
+export function placeOf(entry) {
+  return entry.order ?? (Date.parse(entry.created_at) || 0);
 }
 
 export class OutboxStore {
@@ -68,12 +76,12 @@ export class OutboxStore {
     return this.write((store) => store.clear());
   }
 
-  /** Every kept entry, oldest first. */
+  /** Every kept entry, in the order written. */
   async all() {
     try {
       const database = await this.open();
       const entries = await request(database.transaction(STORE).objectStore(STORE).getAll());
-      return entries.sort((first, second) => (first.created_at < second.created_at ? -1 : 1));
+      return entries.sort((first, second) => placeOf(first) - placeOf(second));
     } catch {
       return [];
     }

@@ -3,21 +3,33 @@
 // keeps a copy on disk), is recognised by the server as the same message.
 
 import { newClientId } from "./dom.js";
+import { placeOf } from "./outbox-store.js";
 
 export class Outbox {
   /** `store`: an OutboxStore (or null: nothing kept across loads). */
   constructor(store = null) {
     this.entries = new Map(); // client_id -> entry, in the order they were written
     this.store = store;
+    this.lastOrder = 0; // the `order` of the entry written last (or restored)
   }
 
-  /** The entries an earlier page of this user left unsent, with their client_ids (before connecting). */
+  /** The entries an earlier page of this user left unsent, with their client_ids, in the order written (before
+   *  connecting); the ones written here come after them. */
   async restore() {
     if (!this.store) return;
     for (const kept of await this.store.all()) {
+      this.lastOrder = Math.max(this.lastOrder, placeOf(kept));
       if (this.entries.has(kept.client_id) || (kept.fileName && !kept.attachment_id)) continue;
       this.entries.set(kept.client_id, { ...kept, sentOn: null, error: kept.error ?? null });
     }
+  }
+
+  /** Each entry's place in the order written, kept with it: the time in ms, but always past the one before, so
+   *  that two written in the same millisecond (files chosen together) come back in their order after a reload,
+   *  and those of two tabs of the same user about as they were written. */
+  nextOrder() {
+    this.lastOrder = Math.max(Date.now(), this.lastOrder + 1);
+    return this.lastOrder;
   }
 
   /** Written to disk once it can be sent again from there: text, or a file already uploaded. */
@@ -36,6 +48,7 @@ export class Outbox {
       conversation_id: conversationId,
       body,
       created_at: new Date().toISOString(),
+      order: this.nextOrder(),
       state: "pending", // "uploading" (its file), "waiting" (its file, for the connection), or "failed"
       // (refused: not re-sent by itself)
       error: null,
