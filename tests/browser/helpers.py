@@ -64,11 +64,25 @@ KEPT_OUTBOX = "async () => {" + OPEN_OUTBOX + """
   database.close();
   return entries;
 }"""
+# Writes `entries` into it as they are, as a page that has since been closed left them.
+KEEP_IN_OUTBOX = "async (entries) => {" + OPEN_OUTBOX + """
+  const writing = database.transaction("entries", "readwrite");
+  for (const entry of entries) writing.objectStore("entries").put(entry);
+  await new Promise((resolve, reject) => {
+    writing.oncomplete = resolve;
+    writing.onerror = () => reject(writing.error);
+  });
+  database.close();
+}"""
 
 
 def kept_outbox(chat: ChatPage) -> list[dict]:
     """The unsent messages the page kept on disk (outbox-store.js)."""
     return chat.page.evaluate(KEPT_OUTBOX)
+
+
+def keep_in_outbox(chat: ChatPage, entries: list[dict]) -> None:
+    chat.page.evaluate(KEEP_IN_OUTBOX, entries)
 
 
 # Every message:send the page emits from now on is listed (window.sentBodies) and handed to HANDLE, a JS function

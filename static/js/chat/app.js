@@ -166,7 +166,7 @@ export class ChatApp {
   }
 
   async start() {
-    await this.outbox.restore(); // what an earlier page left unsent goes out once connected
+    await this.sender.restore(); // what an earlier page left unsent goes out once connected
     this.connection.start();
     this.contacts.load().catch((error) => toast(error));
     try {

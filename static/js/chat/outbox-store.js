@@ -2,13 +2,14 @@
 // offline survives closing the tab and goes out on the next load with the same client_id (the server
 // stores a client_id once: a message that did reach it is not stored twice). A file still uploading
 // is not kept (its bytes are not copied); once uploaded, its message is. Each entry keeps its place in the order
-// written (`order`, outbox.js); entries an earlier version of the page kept have none: they come back by the time
-// they were written.
+// written (`order`, outbox.js) and, once refused, the refusal's code (`error_code`: whether it goes again by itself
+// after a reload, sender.js). Entries an earlier version of the page kept have neither: they come back by the time
+// they were written, and a retryable refusal of theirs goes again (the server's answer decides once more).
 
 const STORE = "entries";
 // What an entry keeps: the File itself, the socket it was last sent on and the progress stay in memory.
-const KEPT = ["client_id", "conversation_id", "body", "created_at", "order", "state", "error", "retryable",
-  "attachment_id", "reply_to", "fileName", "fileSize"];
+const KEPT = ["client_id", "conversation_id", "body", "created_at", "order", "state", "error", "error_code",
+  "retryable", "attachment_id", "reply_to", "fileName", "fileSize"];
 
 function request(operation) {
   return new Promise((resolve, reject) => {

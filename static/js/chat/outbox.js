@@ -50,8 +50,9 @@ export class Outbox {
       created_at: new Date().toISOString(),
       order: this.nextOrder(),
       state: "pending", // "uploading" (its file), "waiting" (its file, for the connection), or "failed"
-      // (refused: not re-sent by itself)
-      error: null,
+      // (refused: sent again by itself only when the server could not take it, sender.js retriesByItself)
+      error: null, // the refusal, in words
+      error_code: null, // the refusal's code (sender.js: whether it goes again by itself after a reload)
       sentOn: null, // the socket id of the last attempt: one attempt per connection
       attachment_id: null,
       retryable: true, // false once the server refused it for good (not sent again as it is)
@@ -106,12 +107,14 @@ export class Outbox {
     return this.entries.delete(clientId);
   }
 
-  /** Refused or not sent: `retryable` false when sending it again as it is would be refused again. */
-  fail(clientId, error, retryable = true) {
+  /** Refused or not sent: `retryable` false when sending it again as it is would be refused again; `code`, the
+   *  refusal's (none: the connection failed). */
+  fail(clientId, error, retryable = true, code = null) {
     const entry = this.entries.get(clientId);
     if (entry) {
       entry.state = "failed";
       entry.error = error;
+      entry.error_code = code ?? null;
       entry.retryable = retryable;
       this.keep(entry);
     }
@@ -123,6 +126,7 @@ export class Outbox {
     if (entry) {
       entry.state = entry.file && !entry.attachment_id ? "uploading" : "pending";
       entry.error = null;
+      entry.error_code = null;
       entry.sentOn = null;
       this.keep(entry);
     }

@@ -6,11 +6,12 @@
 // for its upload and its message; behind a send refused for the moment, until it goes again (by itself after a
 // while when the server could not take it, by its Retry when the send rate refused it) or is discarded; a refusal
 // for good holds up nothing. Conversations do not wait for each other.
-// Whatever is not acknowledged stays in the outbox and goes again after a reconnect; so does a file
-// chosen while offline, or whose upload the lost connection broke: it waits, then is uploaded and sent
-// (in this page only: a file not uploaded is not kept on disk, outbox.js). A refusal that sending again
-// cannot change (too long, not a member, a file type not accepted…) is not retried: a text goes back to
-// the composer (onRefused), a file's bubble offers only Discard.
+// Whatever is not acknowledged stays in the outbox and goes again after a reconnect, or on the next load with what
+// the server could not take (restore; outbox-store.js keeps it on disk); so does a file chosen while offline, or
+// whose upload the lost connection broke: it waits, then is uploaded and sent (in this page only: a file not
+// uploaded is not kept on disk, outbox.js). A refusal that sending again cannot change (too long, not a member, a
+// file type not accepted…) is not retried: a text goes back to the composer (onRefused), a file's bubble offers
+// only Discard.
 
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
@@ -39,6 +40,12 @@ export function refusal(ack, fallback) {
 /** Whether sending the same thing again may work (no code: the connection, not the server, failed). */
 export function retryable(code, status = 0) {
   return !code || RETRYABLE.has(code) || status >= 500;
+}
+
+/** Whether a refusal is tried again by itself (retryLater, and after a reload: restore): the server's moment, not
+ *  the sender's pace (`rate_limited`: its Retry) nor the message itself (refused for good). */
+export function retriesByItself(code, status = 0) {
+  return retryable(code, status) && code !== "rate_limited";
 }
 
 /** Whether what was written after `entry` in its conversation waits for it: all but a message refused for
@@ -133,8 +140,8 @@ export class Sender {
       // The bubble stays: without the seconds to wait, which the toast counts down. What follows waits for its
       // Retry (or Discard), unless it is refused for good.
       const lasting = errorText(code, ack?.error?.message) || refused.message;
-      this.outbox.fail(entry.client_id, lasting, retryable(code));
-      if (retryable(code) && code !== "rate_limited") this.retryLater(entry);
+      this.outbox.fail(entry.client_id, lasting, retryable(code), code);
+      if (retriesByItself(code)) this.retryLater(entry);
     }
     this.renderPending(entry.conversation_id);
   }
@@ -149,6 +156,20 @@ export class Sender {
       const stillRefused = this.outbox.get(entry.client_id) === entry && entry.state === "failed";
       if (stillRefused && entry.autoRetries === attempt + 1) this.retry(entry); // not retried by hand meanwhile
     }, delay);
+  }
+
+  /** Before connecting: what an earlier page of this user left unsent (outbox.restore), each conversation's in the
+   *  order written. What that page was trying again by itself goes again (flush, once connected), its timers
+   *  having gone with it, so that it and what was written after it are sent without a click; a refusal of the
+   *  send rate, or for good, still waits for its Retry or Discard. An entry kept without its refusal's code (an
+   *  earlier version of the page) goes once more too: the server's answer decides again. */
+  async restore() {
+    await this.outbox.restore();
+    for (const entry of [...this.outbox.entries.values()]) {
+      if (entry.state === "failed" && entry.retryable !== false && retriesByItself(entry.error_code)) {
+        this.outbox.retry(entry.client_id);
+      }
+    }
   }
 
   /** On a new connection: what is still pending goes again, with its first client_id, each conversation's in
@@ -222,10 +243,10 @@ export class Sender {
     } catch (error) {
       // The network went (the browser knows before the socket does): it waits for the connection too.
       if (error.code === "network_error" && (!this.connection.connected || !navigator.onLine)) this.outbox.wait(entry);
-      else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status))) {
+      else if (this.outbox.fail(entry.client_id, error.message, retryable(error.code, error.status), error.code)) {
         toast(error);
         // As a send the server could not take: again by itself, so that what was written after it goes too.
-        if (retryable(error.code, error.status) && error.code !== "rate_limited") this.retryLater(entry);
+        if (retriesByItself(error.code, error.status)) this.retryLater(entry);
       }
       this.renderPending(id);
     }
