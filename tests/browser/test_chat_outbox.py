@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    alone_in_a_group,
     assert_nothing_went_wrong,
     intercept_sends,
     keep_in_outbox,
@@ -168,3 +169,24 @@ def test_after_a_reload_a_file_refused_for_good_still_waits_for_its_discard_and_
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     wait_for(lambda: kept_outbox(alice) == [], what="the outbox emptied on disk")
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_closing_the_tab_while_a_file_waits_to_be_uploaded_again_asks_first(chat_page, api_user):
+    """Its upload refused for the moment (storage_unavailable), the file is tried again by itself, by this page only
+    (its bytes are not kept on disk): closing the tab asks first, as while anything else is not sent yet."""
+    _, _, alice = alone_in_a_group(chat_page, api_user)
+    alice.page.route("**/api/conversations/*/files", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "storage_unavailable", "message": "Storage is unavailable."}}'))
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    alice.send_chosen_files()
+    failed = alice.page.locator("#pending-list .message.failed")
+    expect(failed.locator(".attachment-name")).to_have_text("minutes.pdf")
+
+    with alice.page.expect_event("dialog") as warning:
+        alice.page.close(run_before_unload=True)
+    assert warning.value.type == "beforeunload"
+    expect(failed).to_have_count(1)  # dismissed by ChatPage.watch: the page stays
+    alice.dialogs.clear()
+    assert_nothing_went_wrong(alice)

@@ -1,5 +1,6 @@
-// Leaving the page with messages not yet sent: closing or reloading the tab asks first (they are kept
-// on disk and go out on the next load, but only then); logging out asks too, since logging out clears
+// Leaving the page with messages not yet sent (refused for the moment too: outbox.js unsent): closing or reloading
+// the tab asks first (they are kept on disk and go out on the next load, but only then; a file not yet uploaded is
+// not kept); logging out asks too, since logging out clears
 // this user's drafts and unsent messages from the browser, as does a logout from another page of this
 // browser (session:ended "logout").
 

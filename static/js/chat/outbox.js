@@ -37,9 +37,11 @@ export class Outbox {
     if (this.store && entry && (!entry.file || entry.attachment_id)) this.store.put(entry);
   }
 
-  /** Anything that would be lost, or not sent, if the page closed now. */
+  /** Anything that would be lost, or not sent, if the page closed now: all but what the server refused for good. A
+   *  send or upload refused for the moment is not sent yet either (tried again by itself, or by its Retry), and a
+   *  file not uploaded is tried again by this page only (its bytes are not kept on disk). */
   unsent() {
-    return [...this.entries.values()].some((entry) => ["pending", "uploading", "waiting"].includes(entry.state));
+    return [...this.entries.values()].some((entry) => entry.state !== "failed" || entry.retryable !== false);
   }
 
   add(conversationId, body) {
