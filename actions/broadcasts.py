@@ -51,8 +51,11 @@ class QueuedBroadcast:
     recipients: int  # active accounts when it was sent
 
 
+NOTICES_KEY_PREFIX = "notices:"  # a notices conversation's direct_key: this, then its user's id
+
+
 def notices_key(user_id: int) -> str:
-    return f"notices:{user_id}"
+    return f"{NOTICES_KEY_PREFIX}{user_id}"
 
 
 @atomic()

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Select
+
 from actions.access import check_may_message_directly, get_active_user
+from actions.broadcasts import NOTICES_KEY_PREFIX
 from actions.errors import InvalidInput
 from events import atomic, queue_event
 from events.facts import ConversationJoined, ConversationUpdated
@@ -50,16 +53,16 @@ def _find(key: str) -> Conversation | None:
     return db.session.execute(db.select(Conversation).where(Conversation.direct_key == key)).scalar_one_or_none()
 
 
-def close_direct_chats_of_deleted_unchecked(user_ids: list[int]) -> None:
-    """Before accounts are deleted: their direct chats become read-only for the person left (archived:
-    nobody writes to nobody, as WhatsApp's "Deleted account"), keep their messages, and lose their key,
-    which names the pair. Nobody of the pair is in it any more, so the key would only hold back a chat
-    between the one left and whoever comes next under that id (migration 0023 repaired the chats where
-    that had happened). Decides nothing: the caller deletes the accounts."""
-    if not user_ids:
-        return
+def close_direct_chats_of_deleted_unchecked(user_ids: Select) -> None:
+    """Before the accounts `user_ids` (a select of their ids) are deleted: their direct chats become
+    read-only for the person left (archived: nobody writes to nobody, as WhatsApp's "Deleted account"),
+    keep their messages, and lose their key, which names the pair: nobody of the pair is in it any more,
+    so the key would only hold back a chat between the one left and whoever comes next under that id
+    (migration 0023 repaired the chats where that had happened). Their own notices conversations go
+    with them as they are. Decides nothing: the caller deletes the accounts, locked."""
     chats = db.session.execute(db.select(Conversation).join(Membership).where(
-        Conversation.kind == "direct", Membership.user_id.in_(user_ids))).scalars().unique().all()
+        Conversation.kind == "direct", ~Conversation.direct_key.startswith(NOTICES_KEY_PREFIX),
+        Membership.user_id.in_(user_ids))).scalars().unique().all()
     for chat in chats:
         chat.direct_key = None
         if chat.archived_at is None:

@@ -37,6 +37,7 @@ from events import atomic
 from extensions import db
 from jobs import crontab, enqueue_on_commit, job
 from models import User
+from models.database import begin_writing
 from models.invite import Invite
 from models.time import utcnow
 
@@ -211,10 +212,16 @@ def purge_unconfirmed_accounts() -> None:
         return
     # Such an account never got a session past /confirm: nothing of it but its login sessions,
     # its code and security log rows exists, and those go with it (ON DELETE CASCADE / SET NULL);
-    # others may have written to it, though: those direct chats become read-only.
-    expired = (User.confirmed_at.is_(None), User.created_at < utcnow() - timedelta(days=days))
-    close_direct_chats_of_deleted_unchecked(db.session.execute(db.select(User.id).where(*expired)).scalars().all())
-    deleted = db.session.execute(db.delete(User).where(*expired)).rowcount
+    # others may have written to it, though: those direct chats become read-only. One decision: the
+    # accounts are locked first (SQLite: the write lock), so that one confirmed meanwhile is neither
+    # deleted nor has its chats closed, and a chat opened with one meanwhile is closed with the others.
+    expired = db.select(User.id).where(User.confirmed_at.is_(None),
+                                       User.created_at < utcnow() - timedelta(days=days))
+    begin_writing(db.session.connection())
+    if not db.session.execute(expired.with_for_update()).first():
+        return
+    close_direct_chats_of_deleted_unchecked(expired)
+    deleted = db.session.execute(db.delete(User).where(User.id.in_(expired))).rowcount
     if deleted:
         log.info("deleted %d accounts never confirmed in %d days", deleted, days)
 

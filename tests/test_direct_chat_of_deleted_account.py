@@ -5,13 +5,17 @@ for chats left behind before the purge did it, where SQLite had given the delete
 On both engines."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from actions import registration
 from actions.accounts import register_user
+from actions.broadcasts import notices_conversation
 from actions.direct import open_direct_conversation
 from actions.errors import Forbidden
 from actions.messages import message_history, send_message
@@ -57,6 +61,58 @@ def test_a_chat_with_a_purged_account_becomes_read_only_and_a_newcomer_gets_a_ch
     assert ack["error"]["code"] == "conversation_archived"
     newcomer = register_user("yvonne", PASSWORD)
     assert open_direct_conversation(alice, newcomer.id).created
+
+
+def test_only_the_purged_accounts_chats_are_closed(app, alice, bob):
+    """A younger unconfirmed account's chat and a confirmed one's stay open; the purged account's own
+    notices conversation goes with it as it is."""
+    purged, young = register_user("xavier", PASSWORD, confirmed=False), register_user("zoe", PASSWORD, confirmed=False)
+    notices_key = notices_conversation(purged).direct_key
+    chats = {name: open_direct_conversation(alice, user.id).conversation.id
+             for name, user in (("purged", purged), ("young", young), ("confirmed", bob))}
+    purged.created_at = young.created_at = bob.created_at = utcnow() - timedelta(days=8)
+    young.created_at = utcnow() - timedelta(days=6)
+    db.session.commit()
+
+    purge_unconfirmed_accounts()
+
+    db.session.expire_all()
+    closed = {name: db.session.get(Conversation, chat_id).archived_at is not None for name, chat_id in chats.items()}
+    assert closed == {"purged": True, "young": False, "confirmed": False}
+    assert db.session.execute(db.select(Conversation.id).where(Conversation.direct_key == notices_key)).all()
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_an_account_is_locked_while_the_purge_decides(app, alice, monkeypatch):
+    """PostgreSQL: from the moment the purge reads the accounts it deletes, a confirmation of one of them
+    waits for it (here: its lock_timeout ends it), so no account is both kept and cut off from its chats."""
+    purged = register_user("xavier", PASSWORD, confirmed=False)
+    open_direct_conversation(alice, purged.id)
+    purged.created_at, purged_id = utcnow() - timedelta(days=8), purged.id
+    db.session.commit()
+    confirmed_meanwhile, close, engine = [], registration.close_direct_chats_of_deleted_unchecked, db.engine
+
+    def confirm() -> None:
+        with engine.connect() as other:
+            other.execute(text("SET lock_timeout = '1s'"))
+            try:
+                other.execute(text("UPDATE users SET confirmed_at = now() WHERE id = :id"), {"id": purged_id})
+                other.commit()
+                confirmed_meanwhile.append(True)
+            except OperationalError:
+                confirmed_meanwhile.append(False)
+
+    def closing_while_someone_confirms(user_ids) -> None:
+        confirming = threading.Thread(target=confirm)
+        confirming.start()
+        confirming.join()
+        close(user_ids)
+
+    monkeypatch.setattr(registration, "close_direct_chats_of_deleted_unchecked", closing_while_someone_confirms)
+    purge_unconfirmed_accounts()
+
+    assert confirmed_meanwhile == [False]
+    assert db.session.get(User, purged_id) is None
 
 
 def test_migration_0023_closes_the_chats_a_purge_left_behind_and_frees_their_keys(app, alice, bob, carol):
