@@ -5,6 +5,13 @@
 import { newClientId } from "./dom.js";
 import { placeOf } from "./outbox-store.js";
 
+/** Whether `entry` is still to go: what was written after it in its conversation waits for it (sender.js), and
+ *  closing the page would lose or hold it (`unsent`). All but a message refused for good (a file's bubble left
+ *  with only Discard). */
+export function holdsTheLine(entry) {
+  return entry.state !== "failed" || entry.retryable !== false;
+}
+
 export class Outbox {
   /** `store`: an OutboxStore (or null: nothing kept across loads). */
   constructor(store = null) {
@@ -41,7 +48,7 @@ export class Outbox {
    *  send or upload refused for the moment is not sent yet either (tried again by itself, or by its Retry), and a
    *  file not uploaded is tried again by this page only (its bytes are not kept on disk). */
   unsent() {
-    return [...this.entries.values()].some((entry) => entry.state !== "failed" || entry.retryable !== false);
+    return [...this.entries.values()].some(holdsTheLine);
   }
 
   add(conversationId, body) {

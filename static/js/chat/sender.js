@@ -15,6 +15,7 @@
 
 import { uploadFile } from "../attachments.js";
 import { toast } from "./dom.js";
+import { holdsTheLine } from "./outbox.js";
 import { errorText, t } from "../i18n.js";
 
 // `busy`: the server refused the send unread because this connection has too many waiting.
@@ -46,12 +47,6 @@ export function retryable(code, status = 0) {
  *  the sender's pace (`rate_limited`: its Retry) nor the message itself (refused for good). */
 export function retriesByItself(code, status = 0) {
   return retryable(code, status) && code !== "rate_limited";
-}
-
-/** Whether what was written after `entry` in its conversation waits for it: all but a message refused for
- *  good (a file's bubble left with only Discard). */
-export function holdsTheLine(entry) {
-  return entry.state !== "failed" || entry.retryable !== false;
 }
 
 /** The pending entries of one conversation (in the order written) that wait for an earlier one that is not
