@@ -11,13 +11,12 @@ import simple_websocket
 from flask import Blueprint, Response, current_app, request
 from wsproto.utilities import ProtocolError
 
-from actions.errors import InvalidInput
 from blueprints.http_unit import leave_unit
 from gateway.connection import Connection
 from gateway.packets import HEADER_SIZE
 from gateway.session import serve
 from ops.metrics import connection_closed, connection_opened
-from realtime.websocket_handshake import AnsweredFromEnviron
+from realtime.websocket_handshake import AnsweredFromEnviron, not_an_upgrade, upgrade_request
 
 bp = Blueprint("gateway", __name__)
 
@@ -33,15 +32,14 @@ class GatewayWebSocket(AnsweredFromEnviron, simple_websocket.Server):
 def websocket():
     """A bzGhost client's WebSocket (docs/gateway.md): binary packets both ways until either side closes."""
     leave_unit()
+    if upgrade_request(request.environ) is None:  # no key, another version: wsproto would raise (a 500)
+        raise not_an_upgrade("/ws/im")
     app = current_app._get_current_object()
     config = app.config
     try:
         ws = GatewayWebSocket(request.environ, max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
-    except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # wsproto: a handshake missing
-        # Sec-WebSocket-Key or -Version (else a 500 and a traceback in the log), or of another version
-        refusal = InvalidInput("websocket_required", "Open /ws/im as a WebSocket (docs/gateway.md).")
-        refusal.headers = {"Sec-WebSocket-Version": "13"}  # RFC 6455 4.4: the version this server speaks
-        raise refusal from None
+    except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # whatever else wsproto refuses
+        raise not_an_upgrade("/ws/im") from None
     app.extensions["realtime_bus"].start_receiving()  # this process now has connections to deliver to
     delivery = app.extensions["gateway_delivery"]
     connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,

@@ -21,6 +21,8 @@ from wsproto.extensions import Extension
 from wsproto.handshake import WEBSOCKET_UPGRADE, WEBSOCKET_VERSION, server_extensions_handshake
 from wsproto.utilities import generate_accept_token
 
+from actions.errors import InvalidInput
+
 
 def _tokens(value: str) -> list[str]:
     return [token.strip() for token in value.split(",") if token.strip()]
@@ -42,6 +44,15 @@ def upgrade_request(environ: dict) -> Request | None:
     return Request(host=environ["HTTP_HOST"], target=environ.get("PATH_INFO", "/"),
                    extensions=_tokens(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", "")),
                    subprotocols=_tokens(environ.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")))
+
+
+def not_an_upgrade(where: str) -> InvalidInput:
+    """The refusal of a request to a WebSocket endpoint that `upgrade_request` does not take (a missing
+    key, a version other than 13): 400 `websocket_required`, naming the version spoken (RFC 6455 4.4)."""
+    refusal = InvalidInput("websocket_required", f"Open {where} with a WebSocket handshake "
+                                                 "(Sec-WebSocket-Key, Sec-WebSocket-Version: 13).")
+    refusal.headers = {"Sec-WebSocket-Version": WEBSOCKET_VERSION.decode()}
+    return refusal
 
 
 def answer_upgrade(environ: dict, request: Request, extension: Extension, subprotocol: str | None) -> bytes:

@@ -17,12 +17,10 @@ import json
 
 import simple_websocket
 from engineio.async_drivers import gevent as engineio_gevent
-from wsproto.handshake import WEBSOCKET_VERSION
 from wsproto.utilities import LocalProtocolError
 
-from actions.errors import InvalidInput
 from payloads import error_payload
-from realtime.websocket_handshake import AnsweredFromEnviron, upgrade_request
+from realtime.websocket_handshake import AnsweredFromEnviron, not_an_upgrade, upgrade_request
 
 
 class _NoReader:
@@ -91,9 +89,8 @@ class InlineWebSocketWSGI(engineio_gevent.WebSocketWSGI):
         connection = self.app.__self__  # engineio's Socket, whose handler this is
         if not connection.connected:
             connection.close(wait=False, abort=True)
-        refusal = InvalidInput("websocket_required", "Open the websocket transport with a WebSocket handshake "
-                                                     "(Sec-WebSocket-Key, Sec-WebSocket-Version: 13).")
-        headers = [("Content-Type", "application/json"), ("Sec-WebSocket-Version", WEBSOCKET_VERSION.decode())]
+        refusal = not_an_upgrade("the websocket transport")
+        headers = [("Content-Type", "application/json"), *refusal.headers.items()]
         body = json.dumps(error_payload(refusal)).encode()
         return {"status": "400 BAD REQUEST", "headers": headers, "response": body}
 
