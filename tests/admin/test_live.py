@@ -111,3 +111,37 @@ def test_a_broadcast_reaches_online_users_and_waits_in_offline_users_history(ser
     assert (notices["last_message"]["body"], notices["unread_count"]) == (body, 1)
     history = offline.api("GET", f"/conversations/{notices['id']}/messages").json()["messages"]
     assert [m["body"] for m in history] == [body]
+
+
+# Return addresses (`?url=`, where Flask-Admin goes after a form or a refusal) that lead off the site: a
+# browser reads "http:evil.example" as relative, but the Location header carries it as "http:///evil.example",
+# which every browser follows to evil.example; the others are the usual ways around a same-site check.
+OFF_SITE = ("http:evil.example", "https:evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)",
+            "https://evil.example/", " /x", "/x\n")
+
+
+def test_a_return_address_off_this_site_is_refused_and_changes_nothing(server, operator):
+    group_id = create_group(ChatUser.register(server.url), ())
+    edit = f"/admin/group/edit/?id={group_id}"
+    rename = {"csrf_token": operator.token_in(operator.session.get(server.url + edit, timeout=10).text),
+              "name": "Renamed", "description": ""}
+    for address in OFF_SITE:
+        url = requests.utils.quote(address, safe="")
+        # A link that redirects at once (Flask-Admin's exports are off, details off for invitations), and a
+        # form sent back to its page: both answer 400 before any redirect, the group keeps its name.
+        for page in (f"/admin/user/export/csv/?url={url}", f"/admin/invite/details/?id=1&url={url}",
+                     f"{edit}&url={url}"):
+            assert_refused(operator.session.get(server.url + page, timeout=10, allow_redirects=False), address)
+        assert_refused(operator.session.post(f"{server.url}{edit}&url={url}", timeout=10, allow_redirects=False,
+                                             data=rename), address)
+    assert 'value="Renamed"' not in operator.session.get(server.url + edit, timeout=10).text
+    # The addresses Flask-Admin makes itself (paths on this site) still lead back.
+    response = operator.session.post(f"{server.url}{edit}&url=%2Fadmin%2Fgroup%2F%3Fpage_size%3D20", timeout=10,
+                                     allow_redirects=False, data=rename)
+    assert (response.status_code, response.headers["Location"]) == (302, "/admin/group/?page_size=20")
+    assert 'value="Renamed"' in operator.session.get(server.url + edit, timeout=10).text
+
+
+def assert_refused(response: requests.Response, address: str) -> None:
+    assert response.status_code == 400, (response.request.url, address, response.headers.get("Location"))
+    assert response.json()["error"]["code"] == "invalid_url"
