@@ -9,7 +9,7 @@ import pytest
 
 import config
 from app import create_app
-from config import load_config, normalize_database_url
+from config import VAPID_SUBJECTS, load_config, normalize_database_url
 
 KEY = secrets.token_hex(32)  # a production-grade key
 
@@ -318,6 +318,17 @@ def test_a_vapid_subject_push_services_would_not_get_is_refused_at_startup(tmp_p
         create_app(environ=production(tmp_path, VAPID_SUBJECT=value))
     for subject in ("mailto:ops@example.org", "https://example.org"):
         assert load_config(str(tmp_path), production(tmp_path, VAPID_SUBJECT=subject)).VAPID_SUBJECT == subject
+
+
+def test_the_vapid_subject_rule_is_the_one_py_vapid_signs_with():
+    import py_vapid
+
+    signs_with = py_vapid._check_sub  # private to py_vapid: this test notices if it changes
+    for subject in ("mailto:ops@example.org", "MAILTO:a.b@mail.example.co.uk", "mailto:admin@localhost",
+                    "https://example.org", "https://push.example.org", "https://localhost", "admin",
+                    "admin@example.org", "mailto:ops", "mailto:ops@example", "https://example.org/contact",
+                    "https://example.org:8443", "http://example.org", "https://example", "mailto:@example.org"):
+        assert bool(VAPID_SUBJECTS.fullmatch(subject)) == bool(signs_with(subject)), subject
 
 
 @pytest.mark.parametrize("origin", ["chat.example.org", "https://chat.example.org/", "https://chat.example.org/app"])
