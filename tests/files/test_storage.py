@@ -208,7 +208,4 @@ def test_the_setting_picks_the_backend(app, moto, monkeypatch):
     s3 = build_storage({"STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_REGION": REGION,
                         "S3_ENDPOINT_URL": moto.url})
     assert isinstance(s3, S3Storage) and s3.bucket == BUCKET
-    with pytest.raises(RuntimeError):
-        build_storage({"STORAGE_BACKEND": "s3", "S3_BUCKET": ""})
-    with pytest.raises(RuntimeError):
-        build_storage({"STORAGE_BACKEND": "ftp"})
+    # Another backend, or s3 without a bucket, never gets here: config.py refuses it at startup (tests/test_config.py).
