@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { displayName, personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
 import { N_, nt, t } from "../i18n.js";
+import { conversationTitle } from "./sidebar.js";
 
 const NAMES_SHOWN = 4;
 N_("Notices from the Switchboard operators"); // the server's text above, for the catalogue
@@ -46,7 +47,7 @@ export class ConversationHeader {
     if (!conversation) return;
     if (this.conversation?.id !== conversation.id) this.members = null;
     this.conversation = conversation;
-    this.title.textContent = conversation.title || t("Conversation");
+    this.title.textContent = conversationTitle(conversation);
     this.leaveButton.hidden = conversation.kind !== "group";
     this.showAvatar(conversation);
     this.render();

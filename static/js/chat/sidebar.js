@@ -5,12 +5,15 @@ import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { t } from "../i18n.js";
 import { messageLine } from "./message-format.js";
 
-/** The name a conversation goes by on the page (its list entry, the quick switcher): a direct chat's
- *  other person's newest name (user:updated, avatars.js), else its title. */
+/** The name a conversation goes by on the page (its list entry, its header, the quick switcher): a direct
+ *  chat's other person's newest name (user:updated, avatars.js), else its title; a direct chat archived with
+ *  nobody else in it is one whose other account was deleted (as WhatsApp's "Deleted account"). */
 export function conversationTitle(conversation) {
   const peer = personOf(conversation.peer);
-  return (peer && displayName(peer)) || conversation.title
-    || (conversation.kind === "group" ? t("Unnamed group") : t("Direct chat"));
+  if (peer) return displayName(peer);
+  if (conversation.title) return conversation.title;
+  if (conversation.kind === "group") return t("Unnamed group");
+  return conversation.archived ? t("Deleted account") : t("Direct chat");
 }
 
 function previewText(conversation, me, isBlocked = () => false) {
