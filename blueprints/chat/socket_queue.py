@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 
 from socketio import packet
 
-from actions.errors import ActionError
+from actions.errors import ActionError, unknown_event
 from ops.logs import log_connection, request_id_for
 from ops.metrics import observe_send_ack
 from payloads import error_payload
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 BUSY = ActionError("busy", "Too many events of this connection are waiting: wait for their answers, then try again.",
                    status=429)
+
+# The names python-socketio gives the connection's own handlers and the catch-all: a client's EVENT packet
+# named so would run that handler (a "disconnect" event made its socket count as gone for presence).
+NOT_CLIENT_EVENTS = frozenset({"connect", "disconnect", "*"})
 
 _after_ack: ContextVar[list[Callable[[], None]] | None] = ContextVar("switchboard_after_ack", default=None)
 
@@ -104,15 +108,19 @@ class SocketQueues:
     def _refuse(self, sid: str, eio_sid: str, namespace: str, ack_id: int | None, lane: _Lane,
                 refusals_before_disconnect: int) -> None:
         lane.refused += 1
-        if ack_id is not None:
-            self.server._send_packet(eio_sid, self.server.packet_class(
-                packet.ACK, namespace=namespace, id=ack_id, data=[error_payload(BUSY)]))
+        self._answer(eio_sid, namespace, ack_id, BUSY)
         if lane.refused == refusals_before_disconnect:
             # The whole connection, not only the namespace: a client that ignores being
             # disconnected would otherwise go on sending packets the reader has to decode.
             log.warning("socket %s kept sending into its full queue: disconnected", sid)
             self.server.disconnect(sid, namespace=namespace)
             self.server.eio.disconnect(eio_sid)
+
+    def _answer(self, eio_sid: str, namespace: str, ack_id: int | None, error: ActionError) -> None:
+        """The error ack of an event that no handler runs (none if the client asked for no ack)."""
+        if ack_id is not None:
+            self.server._send_packet(eio_sid, self.server.packet_class(
+                packet.ACK, namespace=namespace, id=ack_id, data=[error_payload(error)]))
 
     def _drain(self, sid: str, lane: _Lane) -> None:
         while True:
@@ -136,6 +144,9 @@ class SocketQueues:
         callbacks: list[Callable[[], None]] = []
         token = _after_ack.set(callbacks)
         try:
+            if not _client_event(data):  # answered as any event the server does not have (docs/protocol.md, Errors)
+                self._answer(eio_sid, namespace, ack_id, unknown_event())
+                return
             self.server._handle_event_internal(self.server, sid, eio_sid, data, namespace, ack_id)
             if data and data[0] == "message:send" and ack_id is not None:
                 observe_send_ack(time.monotonic() - arrived)  # its wait in the queue included
@@ -182,6 +193,12 @@ class _Announcing:
 
     def __getattr__(self, name: str):
         return getattr(self._packet, name)
+
+
+def _client_event(data) -> bool:
+    """An EVENT packet's data names an event a client may send: a list whose first item is a string
+    other than the connection's own (python-socketio indexes its handlers with it as it comes)."""
+    return isinstance(data, list) and bool(data) and isinstance(data[0], str) and data[0] not in NOT_CLIENT_EVENTS
 
 
 def _mark_newest(queue) -> list | None:

@@ -2,10 +2,12 @@
 idempotent retries (socket and REST)."""
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import websocket
 
 from tests.integration.chat import (
     create_group,
@@ -70,6 +72,40 @@ def test_an_event_the_server_does_not_have_gets_an_error_ack(register, connect):
     assert unknown == {"ok": False, "error": {"code": "unknown_event", "message": "The server has no such event."}}
     assert history(alice, group_id) == []
     assert send(alice_socket, group_id, "still here")["seq"] == 1
+
+
+def _acks(server_url: str, token: str, packets: list) -> list:
+    """Each packet's data (`42<ack id>` + its JSON) sent over a raw Socket.IO websocket, one at a time; each ack."""
+    ws = websocket.create_connection(server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=10)
+    try:
+        assert ws.recv().startswith("0")
+        ws.send("40" + json.dumps({"token": token}))
+        assert ws.recv().startswith("40")
+        answers = []
+        for ack_id, data in enumerate(packets):
+            ws.send(f"42{ack_id}" + json.dumps(data))
+            while not (frame := ws.recv()).startswith(f"43{ack_id}["):  # events and pings meanwhile
+                if frame == "2":
+                    ws.send("3")
+            answers.append(json.loads(frame[len(f"43{ack_id}"):]))
+        return answers
+    finally:
+        ws.close()
+
+
+def test_an_event_named_as_the_connections_own_or_by_no_string_gets_an_error_ack(register):
+    """python-socketio runs the connect, disconnect and catch-all handlers for an event of that name, and
+    indexes its handlers with whatever the name is: none of these ran a handler or may go unanswered."""
+    alice, bob = register(), register()
+    group_id = create_group(alice, (bob,))
+    unknown = {"ok": False, "error": {"code": "unknown_event", "message": "The server has no such event."}}
+    answers = _acks(alice.server_url, alice.token, [
+        ["connect", {"token": bob.token}], ["disconnect", "client disconnect"], ["*", {}],
+        [["message:send"], {"conversation_id": group_id, "body": "x"}], [{"a": 1}], [], {},
+        ["message:send", {"conversation_id": group_id, "body": "after them", "client_id": "after"}]])
+    assert answers[:-1] == [[unknown]] * 7
+    assert answers[-1][0]["ok"] is True and history(alice, group_id)[0]["body"] == "after them"
 
 
 def test_socket_retry_with_the_same_client_id_is_stored_and_delivered_once(register, connect):

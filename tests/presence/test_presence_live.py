@@ -157,3 +157,24 @@ def test_a_gateway_connection_is_one_of_the_users_connections(presence_server):
     finally:
         client.close()
         watcher.disconnect()
+
+
+def test_an_event_named_disconnect_is_refused_and_leaves_its_user_online(presence_server):
+    """A client's event named "disconnect" ran the disconnect handler (python-socketio looks events up among
+    its handlers by name): its socket counted as gone while it stayed open, and its user went offline."""
+    alice, bob, marker = (ChatUser.register(presence_server.url) for _ in range(3))
+    create_group(alice, (bob,))
+    create_group(marker, (bob,))
+    watcher = listen(bob)
+    try:
+        tab, marker_tab = alice.socket(), marker.socket()
+        wait_for(lambda: stamped(watcher, alice.id) and stamped(watcher, marker.id), what="both online")
+        assert tab.call("disconnect", "client disconnect")["error"]["code"] == "unknown_event"
+        # The marker's tab closes after the event: once the marker is told offline, alice would have been too.
+        marker_tab.disconnect()
+        wait_for(lambda: [entry for _, entry in stamped(watcher, marker.id) if entry["online"] is False],
+                 what="the marker offline")
+        assert [entry["online"] for _, entry in stamped(watcher, alice.id)] == [True]
+        tab.disconnect()
+    finally:
+        watcher.disconnect()
