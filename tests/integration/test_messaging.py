@@ -74,14 +74,20 @@ def test_an_event_the_server_does_not_have_gets_an_error_ack(register, connect):
     assert send(alice_socket, group_id, "still here")["seq"] == 1
 
 
-def _acks(server_url: str, token: str, packets: list) -> list:
-    """Each packet's data (`42<ack id>` + its JSON) sent over a raw Socket.IO websocket, one at a time; each ack."""
+def _raw_socket(server_url: str, token: str) -> websocket.WebSocket:
+    """A Socket.IO connection over a raw websocket, connected with `token` on the default namespace."""
     ws = websocket.create_connection(server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
                                      timeout=10)
+    assert ws.recv().startswith("0")
+    ws.send("40" + json.dumps({"token": token}))
+    assert ws.recv().startswith("40")
+    return ws
+
+
+def _acks(server_url: str, token: str, packets: list) -> list:
+    """Each packet's data (`42<ack id>` + its JSON) sent over a raw Socket.IO websocket, one at a time; each ack."""
+    ws = _raw_socket(server_url, token)
     try:
-        assert ws.recv().startswith("0")
-        ws.send("40" + json.dumps({"token": token}))
-        assert ws.recv().startswith("40")
         answers = []
         for ack_id, data in enumerate(packets):
             ws.send(f"42{ack_id}" + json.dumps(data))
@@ -106,6 +112,34 @@ def test_an_event_named_as_the_connections_own_or_by_no_string_gets_an_error_ack
         ["message:send", {"conversation_id": group_id, "body": "after them", "client_id": "after"}]])
     assert answers[:-1] == [[unknown]] * 7
     assert answers[-1][0]["ok"] is True and history(alice, group_id)[0]["body"] == "after them"
+
+
+@pytest.mark.parametrize("unreadable", ["4x", "44", "47", "42" + "[" * 40 + "]" * 40, '42{"a":'])
+def test_a_socket_io_packet_that_does_not_decode_closes_its_connection(register, live_server, unreadable):
+    """As a long-polling post that does not decode does (docs/protocol.md); python-engineio logged a
+    traceback for each and read on."""
+    alice = register()
+    ws = _raw_socket(alice.server_url, alice.token)
+    try:
+        ws.send(unreadable)
+        while (frame := ws.recv()) == "2":  # a ping meanwhile
+            ws.send("3")
+        assert frame == "1"  # Engine.IO's close
+        assert ws.recv() == ""  # then the websocket's: websocket-client answers it and gives no data
+        assert not ws.connected
+    finally:
+        ws.close()
+    assert "message handler error" not in live_server.log_text()
+
+
+def test_a_socket_io_packet_that_does_not_decode_closes_a_long_polling_connection(register):
+    alice = register()
+    opened = requests.get(f"{alice.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    url = f"{alice.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
+    assert requests.post(url, data="40" + json.dumps({"token": alice.token}), timeout=10).ok
+    assert requests.get(url, timeout=10).text.startswith("40")
+    assert requests.post(url, data="4x", timeout=10).ok  # the post itself was read
+    assert requests.get(url, timeout=40).status_code == 400  # the connection is gone
 
 
 def test_socket_retry_with_the_same_client_id_is_stored_and_delivered_once(register, connect):
