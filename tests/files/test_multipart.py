@@ -86,3 +86,11 @@ def test_a_body_cut_short_is_refused():
     part = read_file_part(io.BytesIO(body), CONTENT_TYPE)
     with pytest.raises(InvalidInput):
         part.stream.read()
+
+
+def test_the_first_file_part_is_the_file_whatever_its_name_and_what_follows_is_not_read():
+    """docs/files.md: the first part with a filename is the file (`file` by convention); a second one is
+    neither stored nor refused."""
+    body = Trickle(form(("caption", b"ignored", None), ("upload", b"first", "a.txt"), ("file", b"second", "b.txt")))
+    part = read_file_part(body, CONTENT_TYPE)
+    assert (part.filename, part.fields, part.stream.read()) == ("a.txt", {"caption": "ignored"}, b"first")
