@@ -21,13 +21,21 @@ NAMING_CONVENTION = {
 }
 
 
+class SignedCookieLoginManager(LoginManager):
+    """Flask-Login's, except that a remember cookie that is not ASCII (no cookie it signed) logs nobody in:
+    its signature check, hmac.compare_digest, raised TypeError on one, a 500 for every request it came with."""
+
+    def _load_user_from_remember_cookie(self, cookie: str):
+        return super()._load_user_from_remember_cookie(cookie) if cookie.isascii() else None
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = SignedCookieLoginManager()
 csrf = CSRFProtect()
 babel = Babel()  # i18n.init_app binds it with the project's language and time zone choice
 # Packets are read strictly: an unreadable payload is answered with invalid_payload, never a traceback;

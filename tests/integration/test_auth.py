@@ -114,3 +114,17 @@ def test_logging_out_of_one_browser_cuts_that_browsers_sockets_only(live_server,
         program.disconnect()
         laptop.close()
         phone.close()
+
+
+@pytest.mark.parametrize("cookie", [b"1|\xc3\xa9", b"rs_x|\xff", "rs_é|é".encode()])
+def test_a_remember_cookie_that_is_not_ascii_logs_nobody_in(live_server, register, cookie):
+    """Flask-Login checks the cookie's signature with hmac.compare_digest, which raised TypeError on a
+    non-ASCII one: every page and API call of that browser answered 500."""
+    alice = register()
+    headers = {b"Cookie": b"remember_token=" + cookie}
+    anonymous = requests.get(f"{live_server.url}/api/me", headers=headers, timeout=10)
+    assert (anonymous.status_code, anonymous.json()["error"]["code"]) == (401, "unauthorized")
+    assert requests.get(f"{live_server.url}/login", headers=headers, timeout=10).status_code == 200
+    token = {b"Authorization": f"Bearer {alice.token}".encode()}
+    me = requests.get(f"{live_server.url}/api/me", headers={**headers, **token}, timeout=10)
+    assert me.json()["user"]["id"] == alice.id
