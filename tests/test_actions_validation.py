@@ -134,6 +134,14 @@ LINE_MESSAGE = "name must not contain control characters or unpaired surrogates.
 TEXT_MESSAGE = "body must not contain control characters or unpaired surrogates (newlines and tabs are allowed)."
 
 
+@pytest.mark.parametrize("space", ["\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"])
+def test_whitespace_around_text_is_what_str_strip_drops_control_characters_among_it(app, space):
+    """docs/protocol.md, Input: around free text these are dropped, though inside it the control characters
+    among them are refused; U+200B and U+FEFF are no whitespace, so they stay and count."""
+    assert check_string(f"{space}hi{space}", "name", max_length=10) == "hi"
+    assert check_string("\u200bhi\ufeff", "name", max_length=10) == "\u200bhi\ufeff"
+
+
 @pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\x85", "\x9f", "\ud800", "\udfff"])
 def test_the_text_rule_refuses_control_characters_and_lone_surrogates(app, character):
     assert invalid(check_string, f"a{character}b", "name", max_length=10) == ("invalid_name", LINE_MESSAGE)
