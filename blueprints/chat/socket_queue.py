@@ -237,16 +237,16 @@ def _with_request_id(trigger: Callable) -> Callable:
 
 def _closing_unreadable(server) -> Callable:
     """python-socketio's reading of an Engine.IO message, except that a Socket.IO packet that does not
-    decode (no packet type, JSON with no event name to answer: blueprints.client_json) or that it refuses
-    (a CONNECT_ERROR, an unknown type, a binary packet of no connected namespace) closes its connection,
-    as a long-polling post that does not decode does (docs/protocol.md); python-engineio logged a
-    traceback and read on."""
+    decode (no packet type, JSON with no event name to answer: blueprints.client_json, a binary placeholder
+    naming no attachment) or that it refuses (a CONNECT_ERROR, an unknown type, a binary packet of no
+    connected namespace) closes its connection, as a long-polling post that does not decode does
+    (docs/protocol.md); python-engineio logged a traceback and read on."""
     handle = server._handle_eio_message
 
     def handle_eio_message(eio_sid: str, data) -> None:
         try:
             handle(eio_sid, data)
-        except ValueError as error:  # MalformedJSON is one too
+        except (ValueError, LookupError, TypeError) as error:  # MalformedJSON; a binary placeholder of no attachment
             log.warning("socket connection %s sent a packet that does not decode (%s): closed", eio_sid, error)
             # python-engineio's disconnect, without waiting for the close packet to be taken: on
             # long-polling the client takes it with a poll, and the post carrying this packet is

@@ -114,14 +114,17 @@ def test_an_event_named_as_the_connections_own_or_by_no_string_gets_an_error_ack
     assert answers[-1][0]["ok"] is True and history(alice, group_id)[0]["body"] == "after them"
 
 
-@pytest.mark.parametrize("unreadable", ["4x", "44", "47", "42" + "[" * 40 + "]" * 40, '42{"a":'])
+@pytest.mark.parametrize("unreadable", ["4x", "44", "47", "42" + "[" * 40 + "]" * 40, '42{"a":',
+                                        ('451-1["typing",{"_placeholder":true,"num":5}]', b"x"),
+                                        ('451-1["typing",{"_placeholder":true,"num":"x"}]', b"x")])
 def test_a_socket_io_packet_that_does_not_decode_closes_its_connection(register, live_server, unreadable):
     """As a long-polling post that does not decode does (docs/protocol.md); python-engineio logged a
     traceback for each and read on."""
     alice = register()
     ws = _raw_socket(alice.server_url, alice.token)
     try:
-        ws.send(unreadable)
+        for packet in unreadable if isinstance(unreadable, tuple) else (unreadable,):
+            ws.send(packet, websocket.ABNF.OPCODE_BINARY if isinstance(packet, bytes) else websocket.ABNF.OPCODE_TEXT)
         while (frame := ws.recv()) == "2":  # a ping meanwhile
             ws.send("3")
         assert frame == "1"  # Engine.IO's close
