@@ -7,6 +7,7 @@ JSON API, and photographs the pages with Playwright and Debian's Chromium into d
 Chinese text and the emoji."""
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -155,4 +156,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

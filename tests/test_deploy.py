@@ -109,3 +109,11 @@ def test_the_deployment_guide_installs_what_its_commands_run_before_they_run_it(
                     if words[0] in NOT_IN_MINIMAL_DEBIAN:
                         assert NOT_IN_MINIMAL_DEBIAN[words[0]] in installed, (words[0], line)
                     words = words[3:] if words[:2] == ["sudo", "-u"] else words[1:] if words[0] == "env" else []
+
+
+def test_the_screenshot_script_answers_help_without_taking_any():
+    """`scripts/take_screenshots.py --help` says what it does and stops (it started a server and Chromium)."""
+    answer = subprocess.run([sys.executable, str(ROOT / "scripts" / "take_screenshots.py"), "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0 and answer.stdout.startswith("usage:"), answer.stderr
+    assert "Screenshots of the main screens" in answer.stdout
