@@ -7,7 +7,6 @@ Forms derive from Flask-WTF's FlaskForm so CSRFProtect accepts their token
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
@@ -28,6 +27,7 @@ from actions.errors import ActionError, Forbidden, InvalidInput
 from actions.validation import LINE_REFUSED, check_id
 from admin.labels import COLUMN_NAMES
 from admin.search import EscapedSearch
+from blueprints.site_paths import is_site_path
 from events.unit_of_work import savepoint
 from extensions import db
 from i18n import local_datetime
@@ -36,11 +36,6 @@ from long_reads import long_read
 from models import User
 
 Result = TypeVar("Result")
-
-# A return address (`?url=`, where Flask-Admin goes after a form, or at once when a page is off) is a path on
-# this site, as Flask-Admin makes them: Flask-Admin's own check lets "http:evil.example" through (relative to
-# Python), which the Location header carries as "http:///evil.example", and browsers go to evil.example.
-SITE_PATH = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f]*")
 
 
 def operator_only():
@@ -122,8 +117,11 @@ class OperatorAccess:
 
 
 def check_return_address(address: str | None) -> None:
-    """A return address given (none, or an empty one, leads to the panel's list) must be a path on this site."""
-    if address and not SITE_PATH.fullmatch(address):
+    """A return address given (none, or an empty one, leads to the panel's list) must be a path on this site,
+    as Flask-Admin makes them (blueprints.site_paths): Flask-Admin's own check lets "http:evil.example" through
+    (relative to Python), which the Location header carries as "http:///evil.example", and browsers go to
+    evil.example."""
+    if address and not is_site_path(address):
         raise InvalidInput("invalid_url", "url must be a path on this site.")
 
 

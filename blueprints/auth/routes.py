@@ -1,5 +1,4 @@
 """Login, registration and logout pages."""
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,20 +13,14 @@ from blueprints.auth.forms import LoginForm, RegisterForm, show_error
 from blueprints.auth.trusted_device import trust_this_browser, trusted_user_ids
 from blueprints.auth.two_factor import ask_second_factor
 from blueprints.identity import log_in, log_out
+from blueprints.site_paths import is_site_path
 from i18n.errors import error_text, refusal_text
 from offload import ServerBusy
 
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after login."""
-    if target:
-        parts = urlsplit(target)
-        # Browsers read a backslash as "/" and drop tabs and newlines: refuse them outright.
-        suspicious = "\\" in target or any(character.isspace() or ord(character) < 32 for character in target)
-        if (not suspicious and not parts.scheme and not parts.netloc and target.startswith("/")
-                and not target.startswith("//")):
-            return target
-    return url_for("chat.index")
+    return target if target and is_site_path(target) else url_for("chat.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
