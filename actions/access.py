@@ -140,12 +140,21 @@ def get_group(conversation_id: int) -> Conversation:
 
 
 def access_group_for_managing(user: User, conversation_id: int) -> Membership:
-    """The group's owners and admins manage members, names and roles."""
-    get_group(conversation_id)
+    """The group's owners and admins manage members, names, roles and the picture, while it is open."""
+    group = get_group(conversation_id)
     membership = access_conversation(user, conversation_id)
     if membership.role not in MANAGER_ROLES:
         raise Forbidden("not_a_group_admin", "Only the group's owners and admins can do that.")
+    check_group_open(group)
     return membership
+
+
+def check_group_open(group: Conversation) -> None:
+    """An archived group (by an operator, or being deleted) changes no more: nobody is added, removed or
+    given a role, and it keeps its name, description, picture and owner (the chat page says "nothing can
+    change"); its members still read it and may leave, its owners may delete it. Operators are not asked."""
+    if group.archived_at is not None:
+        raise Forbidden("conversation_archived", "This group is archived: nothing can change.")
 
 
 def access_group_for_owning(user: User, conversation_id: int) -> Membership:

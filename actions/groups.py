@@ -12,6 +12,7 @@ from actions.access import (
     access_group_for_owning,
     access_group_preview,
     access_user_for_adding,
+    check_group_open,
     check_may_join,
     check_may_remove_member,
     check_may_set_role,
@@ -163,6 +164,7 @@ def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membe
     """An owner hands the group over: the member they name becomes owner, they stay as an admin."""
     hold_group(conversation_id)
     actor_membership = access_group_for_owning(actor, conversation_id)
+    check_group_open(actor_membership.conversation)
     target = get_membership(conversation_id, user_id)
     if target.role == "owner":
         raise Conflict("already_an_owner", "That member is an owner already.")

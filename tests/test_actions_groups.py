@@ -526,3 +526,38 @@ def test_operators_changes_leave_notes_by_an_operator(operator, alice, bob, caro
     assert [(message.kind, message.sender_id, message.body) for message in notes] == [
         ("system", None, "An operator added Carol"), ("system", None, "An operator made Carol an admin"),
         ("system", None, "An operator removed Bob")]
+
+
+# an archived group (by an operator, or being deleted)
+
+def test_an_archived_group_changes_no_more_but_its_members_leave_and_its_owner_deletes_it(
+        team, alice, bob, carol, dave, sockets):
+    """The chat page hides the group's management once it is archived ("nothing can change"), as join
+    refuses it: owners and admins were still let add, remove, promote, hand over and rename through the
+    API, each posting a membership note into a group nobody may post in."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from actions.profiles import remove_group_avatar, set_group_avatar
+
+    delete_group_by_owner(alice, team.id)  # archived at once, removed later by a job
+    for socket in sockets.values():
+        events(socket)
+    picture = BytesIO()
+    Image.new("RGB", (32, 32), "red").save(picture, "PNG")
+    picture.seek(0)
+    archived = (403, "conversation_archived")
+    assert refused(add_member, alice, team.id, dave.id) == archived
+    assert refused(add_member, bob, team.id, dave.id) == archived
+    assert refused(remove_member, alice, team.id, carol.id) == archived
+    assert refused(set_member_role, alice, team.id, carol.id, "admin") == archived
+    assert refused(transfer_ownership, alice, team.id, bob.id) == archived
+    assert refused(update_group, bob, team.id, name="Still here") == archived
+    assert refused(set_group_avatar, alice, team.id, picture, "image/png", None) == archived
+    assert refused(remove_group_avatar, alice, team.id) == archived
+    assert refused(add_member, carol, team.id, dave.id) == (403, "not_a_group_admin")  # not theirs anyway
+    assert all(events(socket) == [] for socket in sockets.values())
+    leave_group(carol, team.id)  # members still go
+    assert roles(team) == {"alice": "owner", "bob": "admin"}
+    delete_group_by_owner(alice, team.id)  # and the owner may delete it (again)
