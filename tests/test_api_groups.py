@@ -57,6 +57,14 @@ def test_create_defaults(client, headers):
     ({"name": "Team", "member_ids": ["two"]}, 400, "invalid_member_ids"),
     ({"name": "Team", "member_ids": [True]}, 400, "invalid_member_ids"),
     ({"name": "Team", "member_ids": [9999]}, 404, "user_not_found"),
+    # Of the wrong type even when falsy (they were taken as none: a group created without a word)
+    ({"name": "Team", "description": 0}, 400, "invalid_description"),
+    ({"name": "Team", "description": False}, 400, "invalid_description"),
+    ({"name": "Team", "description": []}, 400, "invalid_description"),
+    ({"name": "Team", "member_ids": 0}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": ""}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": False}, 400, "invalid_member_ids"),
+    ({"name": "Team", "member_ids": {}}, 400, "invalid_member_ids"),
 ])
 def test_create_refusals(client, headers, payload, status, code):
     assert refused(client.post, "/api/groups", headers=headers["alice"], json=payload) == (status, code)

@@ -26,10 +26,11 @@ from payloads import conversation_payload, member_payload, message_payload, summ
 def create():
     """Create {name, description?, visibility: public|private, member_ids?}."""
     payload = json_body()
-    member_ids = payload.get("member_ids") or []
+    member_ids = payload.get("member_ids")  # null: none, as left out; a 0, "" or false is no list
+    member_ids = [] if member_ids is None else member_ids
     if not isinstance(member_ids, list) or len(member_ids) > 500:
         raise InvalidInput("invalid_member_ids", "member_ids must be a list of at most 500 user ids.")
-    group = create_group(api_user(), payload.get("name"), payload.get("description") or "",
+    group = create_group(api_user(), payload.get("name"), payload.get("description"),
                          payload.get("visibility"), [check_id(i, "member_ids") for i in member_ids])
     return jsonify({"ok": True, "conversation": summary_payload(conversation_summary(api_user(), group.id))}), 201
 
