@@ -265,6 +265,23 @@ def add_membership_unchecked(group: Conversation, user_id: int, actor: User | No
     return membership
 
 
+def leave_groups_of_deleted_unchecked(user_ids) -> None:
+    """Before the accounts `user_ids` (a select of their ids) are deleted (one never confirmed: the
+    purge): each leaves its groups as anyone leaves (`member:left`, the note, a last owner's place passed
+    on), where the deletion's ON DELETE CASCADE took the memberships away unseen, the members' pages
+    kept them listed and a group they owned had no owner. Decides nothing: the caller deletes the
+    accounts, locked."""
+    places = db.session.execute(
+        db.select(Membership.conversation_id, Membership.user_id).join(Conversation)
+        .where(Conversation.kind == "group", Membership.user_id.in_(user_ids))
+        .order_by(Membership.conversation_id, Membership.user_id)).all()
+    for conversation_id, user_id in places:
+        hold_group(conversation_id)
+        membership = find_membership(conversation_id, user_id)
+        if membership is not None:
+            remove_membership_unchecked(membership, reason="left")
+
+
 def remove_membership_unchecked(membership: Membership, reason: str, actor: User | None = None) -> None:
     """Remove a member, passing ownership on if needed, and tell everyone concerned; the note
     says they left, or who removed them (`actor`; None: an operator). Decides nothing: callers authorize."""

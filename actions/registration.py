@@ -27,6 +27,7 @@ from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, use_code
 from actions.direct import close_direct_chats_of_deleted_unchecked
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.groups import leave_groups_of_deleted_unchecked
 from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
 from actions.security_log import record_security_event
@@ -221,6 +222,7 @@ def purge_unconfirmed_accounts() -> None:
     if not db.session.execute(expired.with_for_update()).first():
         return
     close_direct_chats_of_deleted_unchecked(expired)
+    leave_groups_of_deleted_unchecked(expired)
     deleted = db.session.execute(db.delete(User).where(User.id.in_(expired))).rowcount
     if deleted:
         log.info("deleted %d accounts never confirmed in %d days", deleted, days)

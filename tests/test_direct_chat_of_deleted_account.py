@@ -82,6 +82,36 @@ def test_only_the_purged_accounts_chats_are_closed(app, alice, bob):
     assert db.session.execute(db.select(Conversation.id).where(Conversation.direct_key == notices_key)).all()
 
 
+def test_a_purged_account_leaves_its_groups_as_members_see_it_and_its_ownership_passes_on(
+        app, alice, bob, socket_client_for):
+    """An account never confirmed can still be put in a group (and be handed it). Its purge took its
+    memberships away in the database only (ON DELETE CASCADE): the members' pages kept it in the member
+    list, no note said so, and a group it owned was left without an owner. Now it leaves each group as
+    anyone leaves (`member:left`, the note, ownership passing on to the longest-standing admin or member)."""
+    from actions.groups import create_group, list_members, transfer_ownership
+
+    purged = register_user("xavier", PASSWORD, confirmed=False)
+    group = create_group(alice, "Team", member_ids=[purged.id, bob.id])
+    transfer_ownership(alice, group.id, purged.id)  # alice stays as an admin
+    purged.created_at, purged_id, group_id, alice_id = utcnow() - timedelta(days=8), purged.id, group.id, alice.id
+    db.session.commit()
+    page = socket_client_for("bob")
+    events(page)
+
+    purge_unconfirmed_accounts()
+
+    seen = [(name, payload) for name, payload in events(page) if payload.get("conversation_id", 0) == group_id
+            or payload.get("message", {}).get("conversation_id") == group_id]
+    assert [name for name, _ in seen] == ["member:left", "message:new", "member:updated", "message:new"]
+    assert seen[0][1] == {"conversation_id": group_id, "user_id": purged_id, "reason": "left"}
+    assert [payload["message"]["system"]["event"] for name, payload in seen if name == "message:new"] == [
+        "member_left", "role_changed"]
+    db.session.expire_all()
+    alice = db.session.get(User, alice_id)
+    assert [(member.user_id, member.role) for member in list_members(alice, group_id)] == [
+        (alice_id, "owner"), (bob.id, "member")]
+
+
 @pytest.mark.parametrize("app", ["postgresql"], indirect=True)
 def test_an_account_is_locked_while_the_purge_decides(app, alice, monkeypatch):
     """PostgreSQL: from the moment the purge reads the accounts it deletes, a confirmation of one of them
