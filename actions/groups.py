@@ -283,15 +283,18 @@ def leave_groups_of_deleted_unchecked(user_ids) -> None:
 
 
 def remove_membership_unchecked(membership: Membership, reason: str, actor: User | None = None) -> None:
-    """Remove a member, passing ownership on if needed, and tell everyone concerned; the note
+    """Remove a member, passing ownership on if needed (to the longest-standing admin, else member, of
+    the active accounts first), and tell everyone concerned; the note
     says they left, or who removed them (`actor`; None: an operator). Decides nothing: callers authorize."""
     conversation_id, user_id, user = membership.conversation_id, membership.user_id, membership.user
     successor = None
     if membership.role == "owner" and owner_count(conversation_id) == 1:
+        # An active account before one deactivated or suspended, which could manage nothing.
         successor = db.session.execute(
-            db.select(Membership).where(Membership.conversation_id == conversation_id,
-                                        Membership.user_id != user_id)
-            .order_by((Membership.role == "admin").desc(), Membership.joined_at, Membership.id).limit(1)
+            db.select(Membership).join(User, User.id == Membership.user_id)
+            .where(Membership.conversation_id == conversation_id, Membership.user_id != user_id)
+            .order_by(User.active.desc(), (Membership.role == "admin").desc(), Membership.joined_at, Membership.id)
+            .limit(1)
         ).scalar_one_or_none()
         if successor is not None:
             successor.role = "owner"

@@ -209,6 +209,22 @@ def test_last_owner_leaving_without_admins_passes_ownership_to_the_longest_stand
     assert roles(group) == {"bob": "owner", "carol": "member"}
 
 
+def test_ownership_passes_to_an_active_account_before_a_deactivated_one(alice, bob, carol, dave):
+    """A banned (or suspended) admin or member cannot manage anything: handed the group, it left the
+    group without anyone who could. Active accounts come first; a group of inactive ones only still
+    gets one of them."""
+    group = make_group(alice, "Team", [bob, carol, dave])
+    set_member_role(alice, group.id, bob.id, "admin")
+    bob.active = carol.active = False  # bob is the longest-standing admin, carol a member before dave
+    db.session.commit()
+    leave_group(alice, group.id)
+    assert roles(group) == {"bob": "admin", "carol": "member", "dave": "owner"}
+    dave.active = False
+    db.session.commit()
+    leave_group(dave, group.id)
+    assert roles(group) == {"bob": "owner", "carol": "member"}
+
+
 def test_an_owner_leaving_while_another_owner_stays_passes_nothing(alice, bob, carol):
     group = make_group(alice, "Team", [bob, carol])
     set_member_role(alice, group.id, carol.id, "owner")
