@@ -179,7 +179,9 @@ def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membe
 @atomic()
 def update_group(actor: User, conversation_id: int, name: str | None = None,
                  description: str | None = None) -> Conversation:
-    """Owners and admins rename a group or change its description."""
+    """Owners and admins rename a group or change its description. The group is held first, as for a
+    change of its members: a second rename to the same name finds it there and tells nobody."""
+    hold_group(conversation_id)
     access_group_for_managing(actor, conversation_id)
     group = get_group(conversation_id)
     before = (group.name, group.description)

@@ -118,3 +118,25 @@ def test_a_hand_over_while_someone_leaves_leaves_one_owner_and_deadlocks_nothing
     assert all(isinstance(failure, ActionError) for failure in failures), failures
     assert "owner" in roles(group_id).values() and leaver not in roles(group_id)
     assert list(roles(group_id).values()).count("owner") == 1
+
+
+def test_two_admins_giving_the_group_the_same_name_at_once_leave_one_note(app):
+    """The second rename finds the name it asks for already there: nothing changes, nobody is told (as
+    protocol.md says of a name the group has). Read before the other's commit, it posted a second
+    "renamed the group to …" note and a second conversation:updated (seen on PostgreSQL)."""
+    from actions.groups import update_group
+    from models import Message
+
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(alice, "Team", members=[bob])
+    set_member_role(alice, group.id, bob.id, "admin")
+    group_id, alice_id, bob_id = group.id, alice.id, bob.id
+
+    failures = side_by_side(app, lambda: update_group(as_user(alice_id), group_id, name="Lobby"),
+                            lambda: update_group(as_user(bob_id), group_id, name="Lobby"))
+
+    assert failures == []
+    db.session.expire_all()
+    notes = db.session.execute(db.select(Message.body).where(
+        Message.conversation_id == group_id, Message.body.contains("renamed"))).scalars().all()
+    assert len(notes) == 1, notes
