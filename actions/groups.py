@@ -291,13 +291,7 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     conversation_id, user_id, user = membership.conversation_id, membership.user_id, membership.user
     successor = None
     if membership.role == "owner" and owner_count(conversation_id) == 1:
-        # An active account before one deactivated or suspended, which could manage nothing.
-        successor = db.session.execute(
-            db.select(Membership).join(User, User.id == Membership.user_id)
-            .where(Membership.conversation_id == conversation_id, Membership.user_id != user_id)
-            .order_by(User.active.desc(), (Membership.role == "admin").desc(), Membership.joined_at, Membership.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        successor = _successor(conversation_id, user_id, active_only=False)
         if successor is not None:
             successor.role = "owner"
     db.session.delete(membership)
@@ -309,3 +303,38 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     if successor is not None:
         queue_event(MemberRoleChanged(conversation_id, successor.user_id))
         note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")
+
+
+def _successor(conversation_id: int, user_id: int, active_only: bool) -> Membership | None:
+    """Who takes the group over from `user_id`: the longest-standing admin, else member, an active account
+    before one deactivated or suspended (which could manage nothing); with `active_only`, none of those."""
+    statement = (db.select(Membership).join(User, User.id == Membership.user_id)
+                 .where(Membership.conversation_id == conversation_id, Membership.user_id != user_id)
+                 .order_by(User.active.desc(), (Membership.role == "admin").desc(), Membership.joined_at,
+                           Membership.id).limit(1))
+    if active_only:
+        statement = statement.where(User.active.is_(True))
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def share_groups_of_closed_account_unchecked(user: User) -> None:
+    """An account just deactivated or suspended (`user.active` false) keeps its groups and its roles, but
+    a group it owned with no other active owner gets one: its longest-standing active admin, else member,
+    becomes an owner too, told as ownership passing on is. Lifting the ban takes nothing back (the account
+    is an owner still); a group with nobody active is left as it is. Decides nothing: operators' actions
+    call it."""
+    group_ids = db.session.execute(
+        db.select(Membership.conversation_id).join(Conversation)
+        .where(Conversation.kind == "group", Membership.user_id == user.id, Membership.role == "owner")
+        .order_by(Membership.conversation_id)).scalars().all()
+    for conversation_id in group_ids:
+        hold_group(conversation_id)
+        active_owners = db.session.execute(
+            db.select(func.count(Membership.id)).join(User, User.id == Membership.user_id)
+            .where(Membership.conversation_id == conversation_id, Membership.role == "owner",
+                   User.active.is_(True))).scalar_one()
+        successor = None if active_owners else _successor(conversation_id, user.id, active_only=True)
+        if successor is not None:
+            successor.role = "owner"
+            queue_event(MemberRoleChanged(conversation_id, successor.user_id))
+            note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")

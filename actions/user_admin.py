@@ -6,6 +6,7 @@ from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import open_account, register_user
 from actions.audit import record, snapshot
 from actions.errors import Conflict, NotFound
+from actions.groups import share_groups_of_closed_account_unchecked
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_session_unchecked, end_sessions, list_sessions
 from actions.validation import (
@@ -214,6 +215,7 @@ def _close_account(user: User, reason: str) -> dict:
     the session:ended reason). What ended, for the audit entry."""
     user.active = False
     user.deactivated_at = utcnow()
+    share_groups_of_closed_account_unchecked(user)
     ended = end_sessions(user, reason=reason)
     revoked = end_api_tokens(user)
     queue_event(UserSessionsRevoked(user.id, reason))

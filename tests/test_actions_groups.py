@@ -225,6 +225,41 @@ def test_ownership_passes_to_an_active_account_before_a_deactivated_one(alice, b
     assert roles(group) == {"bob": "owner", "carol": "member"}
 
 
+def test_a_banned_or_suspended_only_owner_gets_a_co_owner_who_can_manage_the_group(
+        alice, bob, carol, dave, operator, sockets):
+    """An operator's ban (or suspension) left each group its account alone owned with nobody able to add,
+    remove, rename or hand it over. Now the group's longest-standing active admin (else member) becomes an
+    owner too, as when the owner leaves ("is now an owner" note, member:updated); the account keeps its
+    role, so lifting the ban takes nothing back. A group with another active owner, or none active, is
+    left as it is."""
+    from actions.user_admin import deactivate_user, suspend_user
+
+    team = make_group(alice, "Team", [bob, carol])
+    set_member_role(alice, team.id, carol.id, "admin")
+    shared = make_group(alice, "Shared", [bob])
+    set_member_role(alice, shared.id, bob.id, "owner")  # another owner: nothing to pass on
+    alone = make_group(alice, "Alone")
+    for socket in sockets.values():
+        events(socket)
+
+    deactivate_user(operator, alice.id)
+
+    assert roles(team) == {"alice": "owner", "bob": "member", "carol": "owner"}
+    assert roles(shared) == {"alice": "owner", "bob": "owner"}
+    assert roles(alone) == {"alice": "owner"}
+    succeeded = note(team)
+    assert (succeeded[1]["message"]["system"]["event"], succeeded[1]["message"]["body"]) == (
+        "role_changed", "Carol is now an owner")
+    member = member_payload(membership_of(team, carol))
+    for name in ("bob", "carol"):
+        assert [event for event in events(sockets[name]) if event[0] != "session:ended"] == [
+            ("member:updated", {"conversation_id": team.id, "member": member}), succeeded]
+    add_member(carol, team.id, dave.id)  # the group is managed again
+
+    suspend_user(operator, carol.id, "2099-01-01", "a pause")  # the same for a suspension
+    assert roles(team) == {"alice": "owner", "bob": "owner", "carol": "owner", "dave": "member"}
+
+
 def test_an_owner_leaving_while_another_owner_stays_passes_nothing(alice, bob, carol):
     group = make_group(alice, "Team", [bob, carol])
     set_member_role(alice, group.id, carol.id, "owner")
