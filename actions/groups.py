@@ -290,8 +290,10 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     says they left, or who removed them (`actor`; None: an operator). Decides nothing: callers authorize."""
     conversation_id, user_id, user = membership.conversation_id, membership.user_id, membership.user
     successor = None
-    if membership.role == "owner" and owner_count(conversation_id) == 1:
-        successor = _successor(conversation_id, user_id, active_only=False)
+    if membership.role == "owner" and not active_owner_count(conversation_id, besides=user_id):
+        # The last owner: someone takes over. The last active one, with deactivated or suspended owners
+        # staying: an active account takes over, if there is one.
+        successor = _successor(conversation_id, user_id, active_only=owner_count(conversation_id) > 1)
         if successor is not None:
             successor.role = "owner"
     db.session.delete(membership)
@@ -303,6 +305,14 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     if successor is not None:
         queue_event(MemberRoleChanged(conversation_id, successor.user_id))
         note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")
+
+
+def active_owner_count(conversation_id: int, besides: int) -> int:
+    """The group's owners whose accounts are active, but the user of `besides`; its callers hold the group."""
+    return db.session.execute(
+        db.select(func.count(Membership.id)).join(User, User.id == Membership.user_id)
+        .where(Membership.conversation_id == conversation_id, Membership.role == "owner",
+               Membership.user_id != besides, User.active.is_(True))).scalar_one()
 
 
 def _successor(conversation_id: int, user_id: int, active_only: bool) -> Membership | None:
@@ -329,10 +339,7 @@ def share_groups_of_closed_account_unchecked(user: User) -> None:
         .order_by(Membership.conversation_id)).scalars().all()
     for conversation_id in group_ids:
         hold_group(conversation_id)
-        active_owners = db.session.execute(
-            db.select(func.count(Membership.id)).join(User, User.id == Membership.user_id)
-            .where(Membership.conversation_id == conversation_id, Membership.role == "owner",
-                   User.active.is_(True))).scalar_one()
+        active_owners = active_owner_count(conversation_id, besides=user.id)
         successor = None if active_owners else _successor(conversation_id, user.id, active_only=True)
         if successor is not None:
             successor.role = "owner"

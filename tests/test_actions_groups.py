@@ -260,6 +260,19 @@ def test_a_banned_or_suspended_only_owner_gets_a_co_owner_who_can_manage_the_gro
     assert roles(team) == {"alice": "owner", "bob": "owner", "carol": "owner", "dave": "member"}
 
 
+def test_the_last_active_owner_leaving_passes_the_group_on_though_a_banned_owner_stays(alice, bob, carol, operator):
+    """Another owner who is deactivated or suspended manages nothing: the group still needs an active one."""
+    from actions.user_admin import deactivate_user
+
+    group = make_group(alice, "Team", [bob, carol])
+    set_member_role(alice, group.id, bob.id, "owner")
+    deactivate_user(operator, alice.id)  # bob is an active owner: nothing to pass on yet
+    assert roles(group) == {"alice": "owner", "bob": "owner", "carol": "member"}
+    leave_group(bob, group.id)
+    assert roles(group) == {"alice": "owner", "carol": "owner"}
+    assert note(group)[1]["message"]["body"] == "Carol is now an owner"
+
+
 def test_an_owner_leaving_while_another_owner_stays_passes_nothing(alice, bob, carol):
     group = make_group(alice, "Team", [bob, carol])
     set_member_role(alice, group.id, carol.id, "owner")
