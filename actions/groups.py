@@ -225,8 +225,13 @@ def get_membership(conversation_id: int, user_id: int) -> Membership:
 
 
 def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
-    """A group keeps at least one owner: its last owner cannot become admin or member."""
-    if membership.role == "owner" and new_role != "owner" and owner_count(membership.conversation_id) == 1:
+    """A group keeps at least one owner: its last owner cannot become admin or member, nor its last active
+    one while the others are deactivated or suspended (they could manage nothing)."""
+    if membership.role != "owner" or new_role == "owner":
+        return
+    conversation_id = membership.conversation_id
+    if owner_count(conversation_id) == 1 or (
+            membership.user.active and not active_owner_count(conversation_id, besides=membership.user_id)):
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
 
 

@@ -268,6 +268,7 @@ def test_the_last_active_owner_leaving_passes_the_group_on_though_a_banned_owner
     set_member_role(alice, group.id, bob.id, "owner")
     deactivate_user(operator, alice.id)  # bob is an active owner: nothing to pass on yet
     assert roles(group) == {"alice": "owner", "bob": "owner", "carol": "member"}
+    assert refused(set_member_role, bob, group.id, bob.id, "admin") == (409, "last_owner")  # nor steps down
     leave_group(bob, group.id)
     assert roles(group) == {"alice": "owner", "carol": "owner"}
     assert note(group)[1]["message"]["body"] == "Carol is now an owner"
