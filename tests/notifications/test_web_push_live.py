@@ -162,3 +162,21 @@ def test_only_the_allowed_push_services_are_subscribed_and_posted_to(notificatio
     wait_for(lambda: "not in WEB_PUSH_ENDPOINT_HOSTS now" in consumer.log_text(), what="bob's push refused")
     assert push_service.to(outside.path) == []
     assert len(bob.api("GET", "/push/subscriptions").json()["subscriptions"]) == 1  # kept: the setting may widen
+
+
+def test_a_push_of_the_longest_names_and_text_is_one_record_of_at_most_4096_bytes(notifications_server, push_service):
+    """RFC 8291 §4: one record; RFC 8030 §7.2: push services need take no more than 4,096 bytes (FCM and
+    Mozilla's refuse more with 413). The longest group name, display name and excerpt, in emoji (four
+    bytes each in UTF-8, twelve as JSON's \\ud83d\\ude00 escapes) and in Chinese, must fit."""
+    alice, bob = (ChatUser.register(notifications_server.url) for _ in range(2))
+    assert alice.api("PATCH", "/me", json={"display_name": "😀" * 64}).status_code == 200
+    group = group_with(alice, bob, name="🎉" * 80)["id"]
+    browser = Browser(push_service, f"longest{bob.id}")
+    browser.subscribe(bob)
+    for text in ("😀" * 4000, "中" * 4000):
+        post(alice, group, text)
+    wait_for(lambda: len(browser.pushes()) == 2, what="both pushes")
+    assert sorted(push["body"] for push in browser.pushes()) == sorted(["😀" * 200, "中" * 200])  # two workers
+    for _, _, body in push_service.to(browser.path):
+        record_size, header = int.from_bytes(body[16:20], "big"), 21 + body[20]  # RFC 8188 §2.1
+        assert len(body) <= 4096 and len(body) - header <= record_size, len(body)
