@@ -26,6 +26,7 @@ from actions.access import access_own_session, access_own_token
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from actions.validation import printable_line
+from actions.web_push import forget_subscriptions
 from events import atomic, queue_event
 from events.facts import SessionEnded, SignedInElsewhere, TokenRevoked
 from extensions import db
@@ -194,6 +195,7 @@ def end_session_unchecked(login_session: LoginSession, reason: str, now: datetim
     login_session.ended_at = now or utcnow()
     login_session.ended_reason = reason
     login_session.remember_hash = None  # the remember cookie dies with it
+    forget_subscriptions(login_session_id=login_session.id)  # nor is that browser pushed any more
     record_security_event("logout" if reason == "logout" else "session_revoked", user=login_session.user,
                           detail=f"{reason}: {login_session.device}")
     queue_event(SessionEnded(login_session.user_id, login_session.id, reason))

@@ -19,6 +19,7 @@ from actions.validation import (
     check_username,
     is_clean_text,
 )
+from actions.web_push import forget_subscriptions
 from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
 from extensions import db
@@ -218,6 +219,7 @@ def _close_account(user: User, reason: str) -> dict:
     share_groups_of_closed_account_unchecked(user)
     ended = end_sessions(user, reason=reason)
     revoked = end_api_tokens(user)
+    forget_subscriptions(user_id=user.id)  # tokens' and older ones too: nothing more is pushed to the account
     queue_event(UserSessionsRevoked(user.id, reason))
     return {"revoked_tokens": revoked, "ended_sessions": ended}
 

@@ -79,11 +79,12 @@ def _generate_key(path: Path) -> None:
 
 @atomic()
 def subscribe(user: User, subscription: object, include_text: object = True,
-              user_agent: str | None = None) -> PushSubscription:
+              user_agent: str | None = None, login_session_id: str | None = None) -> PushSubscription:
     """Record a browser's PushSubscription ({endpoint, keys: {p256dh, auth}}) for the caller.
 
     The endpoint is the browser's: subscribing it again (another account on the same browser)
-    moves it to the caller, so one browser is never pushed someone else's messages."""
+    moves it to the caller, so one browser is never pushed someone else's messages. It belongs to the
+    caller's login (`login_session_id`; None for a bearer token): ending that login forgets it."""
     if not isinstance(subscription, dict) or not isinstance(subscription.get("keys"), dict):
         raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
     include_text = check_bool(include_text, "include_text")
@@ -96,6 +97,7 @@ def subscribe(user: User, subscription: object, include_text: object = True,
         db.session.add(row)
     row.user_id, row.p256dh, row.auth, row.include_text = user.id, p256dh, auth, include_text
     row.user_agent = printable_line(user_agent, 512)
+    row.login_session_id = login_session_id
     db.session.flush()
     return row
 
@@ -109,6 +111,16 @@ def unsubscribe(user: User, endpoint: object) -> None:
     if row is None:
         raise NotFound("subscription_not_found", "No such push subscription.")
     db.session.delete(row)
+
+
+def forget_subscriptions(user_id: int | None = None, login_session_id: str | None = None) -> None:
+    """Stop pushing to the browsers of a login that ended (logged out, revoked, timed out, signed in
+    elsewhere: that browser's page is signed out, its notifications with it), or to all of an account
+    that was closed (deactivated, suspended). Callers: actions.sessions, actions.user_admin."""
+    if login_session_id is not None:
+        db.session.execute(db.delete(PushSubscription).where(PushSubscription.login_session_id == login_session_id))
+    if user_id is not None:
+        db.session.execute(db.delete(PushSubscription).where(PushSubscription.user_id == user_id))
 
 
 def subscriptions_of(user: User) -> list[PushSubscription]:

@@ -24,6 +24,10 @@ class PushSubscription(db.Model):
     # False: notifications say "New message" and the conversation, never the text or the sender.
     include_text: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     user_agent: Mapped[str | None] = mapped_column(String(512))
+    # The login that subscribed it (None: a bearer token's, or stored before 0024): ending that login
+    # (logout, revoked, timed out, signed in elsewhere) forgets it (actions.web_push.forget_subscriptions).
+    login_session_id: Mapped[str | None] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"),
+                                                         index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

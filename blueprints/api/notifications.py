@@ -5,6 +5,7 @@ from flask import jsonify, request
 from actions.notifications import set_muted
 from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
 from blueprints.api import api_user, bp, json_body
+from blueprints.identity import request_principal
 from payloads import push_subscription_payload
 
 
@@ -25,7 +26,8 @@ def add_push_subscription():
     """{subscription: PushSubscription.toJSON(), include_text?}: push this browser the caller's messages."""
     body = json_body()
     subscription = subscribe(api_user(), body.get("subscription"), body.get("include_text", True),
-                             user_agent=request.headers.get("User-Agent"))
+                             user_agent=request.headers.get("User-Agent"),
+                             login_session_id=request_principal().session_id)
     return jsonify({"ok": True, "subscription": push_subscription_payload(subscription)}), 201
 
 

@@ -12,11 +12,13 @@ import sqlite3
 
 import http_ece
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.integration.chat import group_with, post
-from tests.servers import ChatUser, wait_for
+from tests.servers import PASSWORD, ChatUser, wait_for
+from tests.servers import Browser as Page
 
 pytestmark = pytest.mark.integration
 
@@ -180,3 +182,42 @@ def test_a_push_of_the_longest_names_and_text_is_one_record_of_at_most_4096_byte
     for _, _, body in push_service.to(browser.path):
         record_size, header = int.from_bytes(body[16:20], "big"), 21 + body[20]  # RFC 8188 §2.1
         assert len(body) <= 4096 and len(body) - header <= record_size, len(body)
+
+
+def test_a_browser_whose_login_ended_is_no_longer_pushed(notifications_server, push_service):
+    """A subscription belongs to the login that made it: logging out that page, or its login revoked
+    from elsewhere, forgets it (before, the logged-out browser went on showing the user's messages, text
+    and sender included). A token's subscription stays; a suspended account loses every one."""
+    alice, bob = (ChatUser.register(notifications_server.url) for _ in range(2))
+    group = group_with(alice, bob, name="Logins")["id"]
+    first_page, second_page = Page(notifications_server, bob.username), Page(notifications_server, bob.username)
+    logged_out, revoked, program = (Browser(push_service, f"{name}{bob.id}") for name in ("out", "revoked", "token"))
+    for page, browser in ((first_page, logged_out), (second_page, revoked)):
+        answer = page.api("POST", "/push/subscriptions", json={"subscription": browser.subscription()})
+        assert answer.status_code == 201, answer.text
+    program.subscribe(bob)
+
+    def endpoints() -> set[str]:
+        return {row["endpoint"] for row in bob.api("GET", "/push/subscriptions").json()["subscriptions"]}
+
+    assert endpoints() == {logged_out.endpoint, revoked.endpoint, program.endpoint}
+    assert first_page.post_form("/settings", "/logout").status_code == 302
+    assert bob.api("DELETE", f"/sessions/{second_page.session_id()}").status_code == 200
+    assert endpoints() == {program.endpoint}
+    message = post(alice, group, "after the logout")
+    wait_for(lambda: program.pushes(), what="the token's subscription pushed")
+    assert [push["message_id"] for push in program.pushes()] == [message["id"]]
+    assert logged_out.pushes() == [] and revoked.pushes() == []
+
+    # An account closed by an operator is pushed nothing, whatever made its subscriptions.
+    operator = f"op{bob.id}"
+    notifications_server.create_operator(operator, PASSWORD)
+    token = requests.post(notifications_server.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
+                          timeout=10).json()["token"]
+    suspended = requests.post(f"{notifications_server.url}/api/admin/users/{bob.id}/suspend",
+                              json={"until": "2099-01-01T00:00:00Z", "reason": "spam"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert suspended.status_code == 200, suspended.text
+    with sqlite3.connect(notifications_server.workdir / "switchboard.db") as database:
+        left = database.execute("SELECT count(*) FROM push_subscriptions WHERE user_id = ?", (bob.id,)).fetchone()
+    assert left == (0,)
