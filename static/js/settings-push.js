@@ -25,10 +25,7 @@ async function current() {
   return worker ? worker.pushManager.getSubscription() : null;
 }
 
-async function showList() {
-  const { subscriptions } = await api("GET", "/push/subscriptions");
-  const mine = await current();
-  const own = mine && subscriptions.find((subscription) => subscription.endpoint === mine.endpoint);
+function showList(subscriptions, mine, own) {
   if (own) includeText.checked = own.include_text;
   list.replaceChildren(...subscriptions.map((subscription) => el("li", {}, [
     el("span", { text: subscription.user_agent || t("Unknown browser") }),
@@ -45,13 +42,17 @@ async function refresh() {
     status.textContent = t("This browser cannot receive push notifications.");
     return;
   }
-  const subscription = await current();
-  enable.hidden = Boolean(subscription);
-  disable.hidden = !subscription;
+  const mine = await current();
+  const { subscriptions } = await api("GET", "/push/subscriptions");
+  // The browser may keep a subscription the server forgot (made under a login that ended since): it is
+  // pushed nothing, so it is offered again; subscribing reuses it.
+  const own = mine && subscriptions.find((subscription) => subscription.endpoint === mine.endpoint);
+  enable.hidden = Boolean(own);
+  disable.hidden = !own;
   status.textContent = Notification.permission === "denied"
     ? t("Notifications are blocked for this site in the browser's settings.")
-    : subscription ? t("This browser gets notifications.") : t("This browser does not get notifications.");
-  await showList();
+    : own ? t("This browser gets notifications.") : t("This browser does not get notifications.");
+  showList(subscriptions, mine, own);
 }
 
 async function subscribe() {

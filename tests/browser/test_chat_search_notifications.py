@@ -159,3 +159,47 @@ def test_settings_list_and_remove_push_subscriptions(chat_page, api_user):
     scope = settings.page.evaluate("navigator.serviceWorker.register('/sw.js', {scope: '/'}).then((r) => r.scope)")
     assert scope == settings.base_url + "/"
     assert_nothing_went_wrong(settings)
+
+
+# A browser that keeps a push subscription (headless Chromium has no push service of its own).
+FAKE_PUSH = """
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+const subscription = { endpoint: "ENDPOINT", unsubscribe: () => Promise.resolve(true),
+  toJSON: () => ({ endpoint: "ENDPOINT", keys: { p256dh: "P256DH", auth: "c2VjcmV0c2VjcmV0" } }) };
+const registration = { pushManager: { getSubscription: () => Promise.resolve(subscription),
+                                      subscribe: () => Promise.resolve(subscription) } };
+Object.defineProperty(navigator.serviceWorker, "getRegistration", { value: () => Promise.resolve(registration) });
+Object.defineProperty(navigator.serviceWorker, "register", { value: () => Promise.resolve(registration) });
+Object.defineProperty(navigator.serviceWorker, "ready", { value: Promise.resolve(registration) });
+"""
+
+
+def test_settings_offer_push_again_to_a_browser_the_server_forgot(chat_page, api_user):
+    """The browser still holds the subscription it made under a login that ended since (logging out
+    forgets it on the server): the page says it gets nothing and offers to subscribe, where it said
+    "This browser gets notifications" with only Turn off to click."""
+    account = api_user("again")
+    endpoint = f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"
+    p256dh = base64.urlsafe_b64encode(b"\x04" + os.urandom(64)).rstrip(b"=").decode()
+    settings = chat_page()
+    settings.context.add_init_script(FAKE_PUSH.replace("ENDPOINT", endpoint).replace("P256DH", p256dh))
+    settings.log_in(account.username)
+    settings.page.goto(settings.base_url + "/settings")
+    section = settings.page.locator("#push-section")
+    expect(section.locator("#push-status")).to_have_text("This browser does not get notifications.")
+    expect(section.locator("#push-enable")).to_be_visible()
+    expect(section.locator("#push-disable")).to_be_hidden()
+    # Subscribed again (this server has no VAPID key for the page's button: through the API), it says so.
+    made = requests.post(account.server_url + "/api/push/subscriptions", headers=account.headers, timeout=10,
+                         json={"subscription": {"endpoint": endpoint, "keys": {"p256dh": p256dh,
+                                                                              "auth": "c2VjcmV0c2VjcmV0"}}})
+    assert made.status_code == 201, made.text
+    settings.page.reload()
+    expect(section.locator("#push-status")).to_have_text("This browser gets notifications.")
+    expect(section.locator("#push-disable")).to_be_visible()
+    expect(section.locator("#push-enable")).to_be_hidden()
+    expect(section.locator("#push-subscriptions li", has_text="this browser")).to_have_count(1)
+    assert_nothing_went_wrong(settings)
