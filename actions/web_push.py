@@ -25,6 +25,7 @@ from flask import current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
+from actions.access import has_blocked
 from actions.errors import InvalidInput, NotFound
 from actions.validation import (
     check_bool,
@@ -152,6 +153,8 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
         Membership.conversation_id == message.conversation_id, Membership.user_id == subscription.user_id)).scalar()
     if member is None:  # left the conversation since
         return
+    if message.sender_id is not None and has_blocked(subscription.user_id, message.sender_id):
+        return  # blocked the sender since it was queued: their page hides the message, so no push shows it
     if not is_allowed_push_endpoint(subscription.endpoint):  # WEB_PUSH_ENDPOINT_HOSTS narrowed since it was stored
         log.warning("push subscription %s: its endpoint's host is not in WEB_PUSH_ENDPOINT_HOSTS now, not pushed",
                     subscription_id)

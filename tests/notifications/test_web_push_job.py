@@ -1,0 +1,50 @@
+"""The push job (actions.web_push.send_message_push) run after things changed since it was queued:
+it pushes what the recipient's page would show then, and nothing else."""
+from __future__ import annotations
+
+import pytest
+
+from actions import web_push
+from actions.blocks import block_user
+from actions.groups import remove_member
+from actions.messages import delete_message, send_message
+from extensions import db
+from tests.factories import make_group, make_user
+
+
+@pytest.fixture
+def pushed(monkeypatch) -> list[tuple[str, str]]:
+    """What the job posted: (endpoint, payload) per push, to no push service."""
+    sent = []
+    monkeypatch.setattr(web_push, "webpush", lambda subscription, data, **_: sent.append(
+        (subscription["endpoint"], data)))
+    return sent
+
+
+@pytest.fixture
+def subscribed(app, tmp_path):
+    app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid_private_key.pem")
+
+    def subscribe(user) -> int:
+        row = web_push.subscribe(user, {"endpoint": f"https://fcm.googleapis.com/fcm/send/{user.username}",
+                                        "keys": {"p256dh": "BNc", "auth": "tBH"}})
+        return row.id
+    return subscribe
+
+
+def test_a_queued_push_goes_only_where_the_message_would_still_be_shown(alice, bob, carol, subscribed, pushed):
+    dave = make_user("dave")
+    group = make_group(alice, "Team", [bob, carol, dave])
+    bobs, carols, daves = subscribed(bob), subscribed(carol), subscribed(dave)
+    kept = send_message(alice, group.id, "still there").message.id
+    removed = send_message(alice, group.id, "removed by its author").message.id
+    db.session.commit()
+    # Meanwhile (the queue was busy): bob blocks alice, carol is removed, alice deletes her second message.
+    block_user(bob, alice.id)
+    remove_member(alice, group.id, carol.id)
+    delete_message(alice, removed)
+    db.session.commit()
+    for subscription in (bobs, carols, daves):
+        for message_id in (kept, removed):
+            web_push.send_message_push(subscription, message_id)
+    assert [endpoint.rsplit("/", 1)[1] for endpoint, _ in pushed] == [dave.username]
