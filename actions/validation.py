@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
+from cryptography.hazmat.primitives.asymmetric import ec
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
@@ -357,6 +358,24 @@ def check_push_key(value: object, field: str, max_length: int) -> str:
     except ValueError:
         raise InvalidInput("invalid_subscription", f"keys.{field} must be base64url.") from None
     return key
+
+
+def check_push_keys(keys: dict) -> tuple[str, str]:
+    """A Web Push subscription's keys (RFC 8291 §3): p256dh, the browser's P-256 public key (an uncompressed
+    point, 65 bytes), and auth, its 16-byte secret, both base64url. Anything else could never be pushed to:
+    every push to it would fail (and be retried) before it left the server."""
+    p256dh, auth = check_push_key(keys.get("p256dh"), "p256dh", 128), check_push_key(keys.get("auth"), "auth", 64)
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _base64url_bytes(p256dh))
+    except ValueError:
+        raise InvalidInput("invalid_subscription", "keys.p256dh must be a P-256 public key (65 bytes).") from None
+    if len(_base64url_bytes(auth)) != 16:
+        raise InvalidInput("invalid_subscription", "keys.auth must be 16 bytes.")
+    return p256dh, auth
+
+
+def _base64url_bytes(key: str) -> bytes:
+    return base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
 
 
 def check_push_endpoint(value: object) -> str:

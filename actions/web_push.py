@@ -30,7 +30,7 @@ from actions.errors import InvalidInput, NotFound
 from actions.validation import (
     check_bool,
     check_push_endpoint,
-    check_push_key,
+    check_push_keys,
     check_string,
     is_allowed_push_endpoint,
     printable_line,
@@ -90,8 +90,7 @@ def subscribe(user: User, subscription: object, include_text: object = True,
         raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
     include_text = check_bool(include_text, "include_text")
     endpoint = check_push_endpoint(subscription.get("endpoint"))
-    p256dh = check_push_key(subscription["keys"].get("p256dh"), "p256dh", 128)
-    auth = check_push_key(subscription["keys"].get("auth"), "auth", 64)
+    p256dh, auth = check_push_keys(subscription["keys"])
     row = db.session.execute(db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar()
     if row is None:
         row = PushSubscription(endpoint=endpoint)

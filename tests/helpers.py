@@ -2,7 +2,12 @@
 and refusals (`refused`: the status and code of a refused call that changed nothing)."""
 from __future__ import annotations
 
+import base64
+import os
+
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
@@ -91,3 +96,12 @@ def run_queued_jobs() -> list[str]:
         queue.huey.execute(task)
         ran.append(job_name(task))
     return ran
+
+
+def push_keys() -> dict:
+    """A browser's PushSubscription keys as toJSON() gives them: a fresh P-256 public key and a 16-byte
+    auth secret, base64url without padding (the server refuses keys no push could be encrypted to)."""
+    public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {"p256dh": base64.urlsafe_b64encode(public).rstrip(b"=").decode(),
+            "auth": base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()}

@@ -20,6 +20,7 @@ from actions.validation import (
     check_phone,
     check_push_endpoint,
     check_push_key,
+    check_push_keys,
     check_string,
     check_user_ids,
     check_username,
@@ -28,7 +29,7 @@ from actions.validation import (
 )
 from config import DEFAULT_PUSH_ENDPOINT_HOSTS, push_endpoint_hosts
 from models.time import utcnow
-from tests.helpers import bearer, error_of
+from tests.helpers import bearer, error_of, push_keys
 
 
 def invalid(check, *args, **kwargs) -> tuple[str, str]:
@@ -324,6 +325,22 @@ def test_web_push_endpoint_hosts_refuses_what_is_not_a_host(value):
     assert invalid(check_push_key, "a" * 65, "auth", 64)[0] == "invalid_auth"
     for key in ("a", "BNcR+/xy", "BNcR xy!", "BN.cR_xy"):  # one character is no byte; not the base64url alphabet
         assert invalid(check_push_key, key, "p256dh", 128) == ("invalid_subscription", "keys.p256dh must be base64url.")
+
+
+def test_check_push_keys_takes_a_p256_point_and_a_16_byte_secret_only():
+    """Keys no push could be encrypted to were stored, and every push to them failed (ValueError, retried
+    five times, then a job failure for the operators), each message again."""
+    keys = push_keys()
+    assert check_push_keys(keys) == (keys["p256dh"], keys["auth"])
+    assert check_push_keys({**keys, "auth": keys["auth"] + "=="}) == (keys["p256dh"], keys["auth"] + "==")
+    point = keys["p256dh"]
+    for p256dh in ("BNcR_-x", "A" * 87, point[:-4], point[:40] + ("A" if point[40] != "A" else "B") + point[41:]):
+        assert invalid(check_push_keys, {**keys, "p256dh": p256dh}) == (
+            "invalid_subscription", "keys.p256dh must be a P-256 public key (65 bytes)."), p256dh
+    for auth in ("tBH", "AAAAAAAAAAAAAAAAAAAA", keys["auth"] + "AAAA"):  # 2, 15 and 19 bytes
+        assert invalid(check_push_keys, {**keys, "auth": auth}) == ("invalid_subscription",
+                                                                     "keys.auth must be 16 bytes.")
+    assert invalid(check_push_keys, {"auth": keys["auth"]})[0] == "invalid_p256dh"
 
 
 def test_check_bool_takes_true_and_false_only():

@@ -34,7 +34,7 @@ from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import PASSWORD, make_group
 from tests.files.samples import png_bytes
-from tests.helpers import bearer, run_queued_jobs
+from tests.helpers import bearer, push_keys, run_queued_jobs
 
 TABLES = ("users", "attachments", "messages", "reports", "push_subscriptions", "job_failures")
 
@@ -57,7 +57,7 @@ def pushed(monkeypatch) -> list[tuple[str, dict]]:
 
 def browser(name: str) -> dict:
     """A browser's PushSubscription.toJSON(), on a push service of the default WEB_PUSH_ENDPOINT_HOSTS."""
-    return {"endpoint": f"https://fcm.googleapis.com/fcm/send/{name}", "keys": {"p256dh": "BNc", "auth": "tBH"}}
+    return {"endpoint": f"https://fcm.googleapis.com/fcm/send/{name}", "keys": push_keys()}
 
 
 def subscribe(client, user, name: str) -> int:

@@ -6,8 +6,7 @@ other tab; browser notifications come only while the tab is hidden, asked for fr
 clicking one opens its conversation; the service worker is served at /sw.js."""
 from __future__ import annotations
 
-import base64
-import os
+import json
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.helpers import push_keys
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -137,8 +137,8 @@ def test_mute_sound_and_browser_notifications(chat_page, api_user, live_server):
 
 def test_settings_list_and_remove_push_subscriptions(chat_page, api_user):
     account = api_user("pu")
-    subscription = {"endpoint": "https://fcm.googleapis.com/fcm/send/settings-test", "keys": {  # an allowed host
-        "p256dh": base64.urlsafe_b64encode(os.urandom(65)).rstrip(b"=").decode(), "auth": "c2VjcmV0c2VjcmV0"}}
+    subscription = {"endpoint": "https://fcm.googleapis.com/fcm/send/settings-test",  # an allowed host
+                    "keys": push_keys()}
     made = requests.post(account.server_url + "/api/push/subscriptions", timeout=10,
                          json={"subscription": subscription, "include_text": False},
                          headers={**account.headers, "User-Agent": "Phone browser"})
@@ -168,7 +168,7 @@ window.Notification = class {
   static requestPermission() { return Promise.resolve("granted"); }
 };
 const subscription = { endpoint: "ENDPOINT", unsubscribe: () => Promise.resolve(true),
-  toJSON: () => ({ endpoint: "ENDPOINT", keys: { p256dh: "P256DH", auth: "c2VjcmV0c2VjcmV0" } }) };
+  toJSON: () => ({ endpoint: "ENDPOINT", keys: KEYS }) };
 const registration = { pushManager: { getSubscription: () => Promise.resolve(subscription),
                                       subscribe: () => Promise.resolve(subscription) } };
 Object.defineProperty(navigator.serviceWorker, "getRegistration", { value: () => Promise.resolve(registration) });
@@ -183,9 +183,9 @@ def test_settings_offer_push_again_to_a_browser_the_server_forgot(chat_page, api
     "This browser gets notifications" with only Turn off to click."""
     account = api_user("again")
     endpoint = f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"
-    p256dh = base64.urlsafe_b64encode(b"\x04" + os.urandom(64)).rstrip(b"=").decode()
+    keys = push_keys()
     settings = chat_page()
-    settings.context.add_init_script(FAKE_PUSH.replace("ENDPOINT", endpoint).replace("P256DH", p256dh))
+    settings.context.add_init_script(FAKE_PUSH.replace("ENDPOINT", endpoint).replace("KEYS", json.dumps(keys)))
     settings.log_in(account.username)
     settings.page.goto(settings.base_url + "/settings")
     section = settings.page.locator("#push-section")
@@ -194,8 +194,7 @@ def test_settings_offer_push_again_to_a_browser_the_server_forgot(chat_page, api
     expect(section.locator("#push-disable")).to_be_hidden()
     # Subscribed again (this server has no VAPID key for the page's button: through the API), it says so.
     made = requests.post(account.server_url + "/api/push/subscriptions", headers=account.headers, timeout=10,
-                         json={"subscription": {"endpoint": endpoint, "keys": {"p256dh": p256dh,
-                                                                              "auth": "c2VjcmV0c2VjcmV0"}}})
+                         json={"subscription": {"endpoint": endpoint, "keys": keys}})
     assert made.status_code == 201, made.text
     settings.page.reload()
     expect(section.locator("#push-status")).to_have_text("This browser gets notifications.")

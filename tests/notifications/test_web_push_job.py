@@ -10,6 +10,7 @@ from actions.groups import remove_member
 from actions.messages import delete_message, send_message
 from extensions import db
 from tests.factories import make_group, make_user
+from tests.helpers import push_keys
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def subscribed(app, tmp_path):
 
     def subscribe(user) -> int:
         row = web_push.subscribe(user, {"endpoint": f"https://fcm.googleapis.com/fcm/send/{user.username}",
-                                        "keys": {"p256dh": "BNc", "auth": "tBH"}})
+                                        "keys": push_keys()})
         return row.id
     return subscribe
 

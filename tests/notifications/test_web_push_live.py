@@ -122,7 +122,11 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     assert bob.api("GET", "/push/subscriptions").json()["subscriptions"][0]["include_text"] is False
     for body in ({}, {"subscription": {"endpoint": "ftp://x", "keys": {"p256dh": "a", "auth": "b"}}},
                  {"subscription": {"endpoint": "http://127.0.0.1:1/x", "keys": {"p256dh": "a"}}},
-                 {"subscription": bobs_browser.subscription(), "include_text": "no"}):
+                 {"subscription": bobs_browser.subscription(), "include_text": "no"},
+                 # keys no push can be encrypted to: not a P-256 point, an auth secret that is not 16 bytes
+                 {"subscription": {**bobs_browser.subscription(), "keys": {"p256dh": "B" * 87, "auth": "A" * 22}}},
+                 {"subscription": {**bobs_browser.subscription(), "keys": {**bobs_browser.subscription()["keys"],
+                                                                          "auth": "AAAA"}}}):
         answer = bob.api("POST", "/push/subscriptions", json=body)
         assert answer.status_code == 400 and answer.json()["ok"] is False, (body, answer.text)
     assert dave.api("DELETE", "/push/subscriptions", json={"endpoint": bobs_browser.endpoint}).status_code == 404
