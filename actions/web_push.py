@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 EXCERPT_LENGTH = 200  # characters of a message's text in a push
 GONE = (404, 410)  # the push service forgot the subscription: delete it
+# Browsers and devices one account is pushed to: one more forgets the one subscribed longest ago. Without a
+# bound one account could make every message to it a request to a push service per stored endpoint.
+SUBSCRIPTIONS_PER_USER = 20
 
 
 def push_public_key() -> str:
@@ -93,12 +96,16 @@ def subscribe(user: User, subscription: object, include_text: object = True,
     p256dh, auth = check_push_keys(subscription["keys"])
     row = db.session.execute(db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar()
     if row is None:
-        row = PushSubscription(endpoint=endpoint)
+        row = PushSubscription(endpoint=endpoint, user_id=user.id)  # user.id first: reading it may flush
         db.session.add(row)
     row.user_id, row.p256dh, row.auth, row.include_text = user.id, p256dh, auth, include_text
     row.user_agent = printable_line(user_agent, 512)
     row.login_session_id = login_session_id
     db.session.flush()
+    mine = (PushSubscription.user_id == user.id, PushSubscription.id != row.id)
+    newest = db.select(PushSubscription.id).where(*mine).order_by(PushSubscription.id.desc()).limit(
+        SUBSCRIPTIONS_PER_USER - 1)
+    db.session.execute(db.delete(PushSubscription).where(*mine, PushSubscription.id.not_in(newest)))
     return row
 
 
