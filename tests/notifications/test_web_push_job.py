@@ -9,8 +9,15 @@ from actions.blocks import block_user
 from actions.groups import remove_member
 from actions.messages import delete_message, send_message
 from extensions import db
+from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 from tests.helpers import push_keys
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

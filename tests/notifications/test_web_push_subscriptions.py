@@ -1,8 +1,17 @@
 """How many browsers one account is pushed to (actions.web_push.SUBSCRIPTIONS_PER_USER)."""
 from __future__ import annotations
 
+import pytest
+
 from actions.web_push import SUBSCRIPTIONS_PER_USER, subscribe, subscriptions_of
+from tests.database_apps import ENGINES, engine_app
 from tests.helpers import push_keys
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
 
 
 def browser(name: str) -> dict:
