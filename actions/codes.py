@@ -11,6 +11,7 @@
   the bound. On SQLite, once the request has written (it then holds the database's only write
   lock, and a second connection would wait for it in vain), the attempt is counted in the unit
   instead and counted again on its own after a rollback (`_count_after_rollback`).
+- A reset code stops working once the password is changed another way (withdraw_code).
 - A new code can be asked for CODE_RESEND_SECONDS (60 s) after the first, then twice as long after
   each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
 - A confirmation code is not sent to an address another account already has: that account's owner
@@ -101,6 +102,14 @@ def send_account_code(code_id: int, sends: int, language: str | None = None) -> 
     with force_locale(language if language in LANGUAGES else DEFAULT_LANGUAGE):
         send(OutgoingMessage(row.channel, row.address, str(SUBJECTS[row.purpose]), _code_text(row.purpose, code),
                              row.purpose))
+
+
+def withdraw_code(user: User, purpose: str) -> None:
+    """A code sent for `purpose` stops working (a reset code once the password was changed another
+    way). The row stays, and with it the wait before the next code."""
+    row = find_code(user, purpose)
+    if row is not None:
+        row.code_hash, row.expires_at = None, None
 
 
 def use_code(row: AccountCode | None, code: str, *, vague: bool = False) -> None:

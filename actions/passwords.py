@@ -1,6 +1,7 @@
 """People change their own password, e.g. the temporary one an operator set."""
 from __future__ import annotations
 
+from actions.codes import withdraw_code
 from actions.errors import InvalidInput, Unauthorized
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_sessions
@@ -23,6 +24,7 @@ def change_password(user: User, current_password: object, new_password: object,
         raise InvalidInput("password_unchanged", "Choose a password different from the current one.")
     user.set_password(new_password)
     user.must_change_password = False
+    withdraw_code(user, "reset")  # asked for before: whoever holds it must not undo this change
     record_security_event("password_changed", user=user)
     end_sessions(user, keep_session_id=keep_session_id, reason="password_changed")
     end_api_tokens(user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import open_account, register_user
 from actions.audit import record, snapshot
+from actions.codes import withdraw_code
 from actions.errors import Conflict, NotFound
 from actions.groups import share_groups_of_closed_account_unchecked
 from actions.security_log import record_security_event
@@ -114,6 +115,7 @@ def reset_password(operator: User, user_id: int, temporary_password: str) -> Use
     before = snapshot(user, ACCOUNT_FIELDS)
     user.set_password(temporary_password)
     user.must_change_password = True
+    withdraw_code(user, "reset")
     record_security_event("password_reset", user=user, detail=f"temporary password set by operator {operator.username}")
     # A reset often means the account was taken over: whoever holds it now is cut off, and stays
     # out once the owner picks a new password.

@@ -331,6 +331,29 @@ def test_password_reset_by_code_replaces_the_password_and_ends_every_token(clien
     assert error_of(reset(client, "alice", code)) == (400, "wrong_code")  # used
 
 
+def test_a_reset_code_stops_working_once_the_password_is_changed_otherwise(client, operator, caplog):
+    """The owner who changes the password (or an operator who resets it) shuts out whoever holds a
+    reset code asked for before: it would set a password of their choosing and end the owner's sessions."""
+    from actions.passwords import change_password
+    from actions.user_admin import reset_password
+
+    alice = register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "alice"})
+    code = code_sent_to(caplog, "alice@example.org")
+    change_password(alice, PASSWORD, "the owner's new secret")
+    assert error_of(reset(client, "alice", code)) == (400, "wrong_code")
+    assert db.session.get(User, alice.id).check_password("the owner's new secret")
+    row = db.session.execute(db.select(AccountCode)).scalar_one()
+    row.next_send_at = utcnow()  # later: a new code may be asked for
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "alice"})
+    code = code_sent_to(caplog, "alice@example.org")
+    reset_password(operator, alice.id, "a temporary secret")
+    assert error_of(reset(client, "alice", code)) == (400, "wrong_code")
+    assert db.session.get(User, alice.id).check_password("a temporary secret")
+
+
 def test_a_second_reset_code_asked_too_soon_is_silently_not_sent(client, caplog):
     register_user("alice", PASSWORD, email="alice@example.org")
     db.session.commit()
