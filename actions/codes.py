@@ -61,9 +61,10 @@ def find_code(user: User | None, purpose: str) -> AccountCode | None:
 
 
 @atomic()
-def ask_for_code(user: User, purpose: str, channel: str, address: str) -> AccountCode:
+def ask_for_code(user: User, purpose: str, channel: str, address: str, language: str | None = None) -> AccountCode:
     """Have a new code sent for `purpose` to `address` once this unit commits; RateLimited if the
-    last one was sent too recently (Retry-After: when the next may be asked for)."""
+    last one was sent too recently (Retry-After: when the next may be asked for). `language`: the
+    one the request that asked was answered in, when this runs in a job (else the request's own)."""
     now = utcnow()
     row = find_code(user, purpose)
     if row is not None and row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
@@ -78,7 +79,7 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str) -> Accoun
     wait = min(current_app.config["CODE_RESEND_SECONDS"] * 2 ** (row.sends - 1), RESEND_MAX_SECONDS)
     row.next_send_at = now + timedelta(seconds=wait)
     db.session.flush()
-    enqueue_on_commit(send_account_code, row.id, row.sends, user_language(user) or request_language())
+    enqueue_on_commit(send_account_code, row.id, row.sends, user_language(user) or language or request_language())
     return row
 
 

@@ -36,6 +36,7 @@ from actions.token_hash import hash_token
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
+from i18n import request_language
 from jobs import crontab, enqueue_on_commit, job
 from models import User
 from models.database import begin_writing
@@ -152,15 +153,15 @@ def resend_confirmation(user: User, email: object = None, phone: object = None) 
 def request_password_reset(login: object) -> None:
     """Have a reset code sent to the confirmed address of the account `login` names (username, email
     or phone). Says nothing, and takes as long whatever `login` names: the account is looked up
-    by a job, after the answer."""
-    enqueue_on_commit(send_reset_code, check_string(login, "login", max_length=254))
+    by a job, after the answer, which is given the language of this request for the message."""
+    enqueue_on_commit(send_reset_code, check_string(login, "login", max_length=254), request_language())
 
 
 @job(retries=2)
-def send_reset_code(login: str) -> None:
+def send_reset_code(login: str, language: str | None = None) -> None:
     """The account `login` names gets a reset code at its confirmed address (the email, unless the
-    phone was typed). An unknown account, one without a confirmed address, and a code asked for
-    too soon all end here, silently."""
+    phone was typed), in its own language or else `language`. An unknown account, one without a
+    confirmed address, and a code asked for too soon all end here, silently."""
     user = find_account_by_login(login)
     if user is None or not account_may_open(user):
         return
@@ -171,7 +172,7 @@ def send_reset_code(login: str) -> None:
     for channel, address, confirmed_at in addresses:
         if address and confirmed_at is not None:
             try:
-                ask_for_code(user, "reset", channel, address)
+                ask_for_code(user, "reset", channel, address, language)
             except RateLimited:
                 pass  # silently: telling "too soon" would tell the account exists
             return

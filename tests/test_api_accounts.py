@@ -377,7 +377,7 @@ def test_a_reset_request_looks_the_account_up_after_the_answer(client, app, alic
         assert client.post("/api/password-reset", json={"login": login}).status_code == 202
         queued += [(job.name, job.arguments) for job in job_queue().queued(10)]
         job_queue().huey.flush()
-    assert queued == [(send_reset_code.name, ("alice",)), (send_reset_code.name, ("nobody",))]
+    assert queued == [(send_reset_code.name, ("alice", "en")), (send_reset_code.name, ("nobody", "en"))]
 
 
 def test_a_reset_by_phone_sends_the_code_to_the_phone(client, caplog):

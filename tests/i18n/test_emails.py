@@ -65,3 +65,17 @@ def test_an_english_page_sends_english(app, client, smtp_server, caplog):
     sent_messages(caplog)
     ((subject, body),) = received(inbox)
     assert subject == "Your Switchboard confirmation code" and "confirm your address" in body
+
+
+def test_a_reset_code_asked_from_a_chinese_page_comes_in_chinese(app, client, alice, smtp_server, caplog):
+    """The account chose no language: the reset mail is written in the one its page was answered in,
+    though the account is looked up by a job, after the answer."""
+    inbox, port = smtp_server
+    smtp_settings(app, port, "none")
+    alice.email, alice.email_confirmed_at = "alice@example.org", alice.created_at
+    db.session.commit()
+    assert client.post("/password/forgot", headers=ZH, data={"login": "alice"}).status_code == 302
+    sent_messages(caplog)
+    ((subject, body),) = received(inbox)
+    assert subject == "你的 Switchboard 密码重置验证码"
+    assert body.startswith("你的 Switchboard 验证码是 ")
