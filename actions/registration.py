@@ -26,7 +26,7 @@ from actions.audit import record as audit
 from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, use_code
 from actions.direct import close_direct_chats_of_deleted_unchecked
-from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from actions.groups import leave_groups_of_deleted_unchecked
 from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
@@ -145,6 +145,17 @@ def resend_confirmation(user: User, email: object = None, phone: object = None) 
     channel, address = given or (row.channel, row.address)
     ask_for_code(user, "confirm", channel, address)
     return {"channel": channel, "sent_to": masked(address)}
+
+
+@atomic()
+def change_address(user: User, password: object, email: object = None, phone: object = None) -> dict:
+    """A code to a new address for an account already confirmed, from its own session (the
+    settings page): it takes the password, as POST /api/accounts/resend does. Whoever holds only
+    the session (a stolen cookie, a browser left open) must not make the address, where password
+    reset codes go, theirs."""
+    if not isinstance(password, str) or not user.check_password(password):
+        raise Unauthorized("invalid_credentials", "The password is wrong.")
+    return resend_confirmation(user, email, phone)
 
 
 # -- password reset ---------------------------------------------------------------------------------

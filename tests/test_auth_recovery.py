@@ -7,6 +7,7 @@ import pytest
 from actions.accounts import register_user
 from extensions import db
 from models import User
+from models.account_code import AccountCode
 from tests.factories import PASSWORD
 from tests.helpers import database_rows
 from tests.test_api_accounts import CODE, code_sent_to, sent_messages
@@ -160,18 +161,44 @@ def test_an_address_is_added_from_the_settings_page_once_its_code_is_entered(cli
     auth.login()
     page = client.get("/settings").get_data(as_text=True)
     assert 'id="address-form"' in page and "Email: none" in page
-    refused = client.post("/confirm/resend", data={"address": "nope@", "next": "/settings"})
+    refused = client.post("/confirm/resend", data={"address": "nope@", "next": "/settings", "password": PASSWORD})
     assert (refused.status_code, refused.headers["Location"]) == (303, "/settings")
     assert "That is not an email address." in client.get("/settings").get_data(as_text=True)
-    sent = client.post("/confirm/resend", data={"address": "Alice@Example.org", "next": "/settings"})
+    sent = client.post("/confirm/resend", data={"address": "Alice@Example.org", "next": "/settings",
+                                                "password": PASSWORD})
     assert (sent.status_code, sent.headers["Location"]) == (303, "/confirm")
     assert "a•••@example.org" in client.get("/settings").get_data(as_text=True)  # waiting for its code
     assert client.post("/confirm", data={"code": code_sent_to(caplog, "alice@example.org")}).status_code == 302
     page = client.get("/settings").get_data(as_text=True)
     assert '<span id="current-email">alice@example.org</span>' in page
-    again = client.post("/confirm/resend", data={"address": "alice@example.org", "next": "/settings"})
+    again = client.post("/confirm/resend", data={"address": "alice@example.org", "next": "/settings",
+                                                 "password": PASSWORD})
     assert again.headers["Location"] == "/settings"
     assert "That address is already yours." in client.get("/settings").get_data(as_text=True)
+
+
+def test_a_new_address_from_the_settings_takes_the_password(client, auth, alice, caplog):
+    """Someone holding only the session (a stolen cookie, a browser left open) cannot have the codes,
+    and with them the password resets, sent to an address of theirs: as the API's resend, the
+    settings page asks for the password."""
+    alice.email, alice.email_confirmed_at = "alice@example.org", alice.created_at
+    db.session.commit()
+    auth.login()
+    form_html = client.get("/settings").get_data(as_text=True).split('id="address-form"')[1].split("</form>")[0]
+    assert 'name="password"' in form_html
+    for password in (None, "not her password"):
+        form = {"address": "thief@example.org", "next": "/settings", **({"password": password} if password else {})}
+        refused = client.post("/confirm/resend", data=form)
+        assert (refused.status_code, refused.headers["Location"]) == (303, "/settings")
+        assert "The password is wrong." in client.get("/settings").get_data(as_text=True)
+    assert sent_messages(caplog) == [] and db.session.execute(db.select(AccountCode)).first() is None
+    sent = client.post("/confirm/resend", data={"address": "new@example.org", "next": "/settings",
+                                                "password": PASSWORD})
+    assert sent.headers["Location"] == "/confirm"
+    change_form = client.get("/confirm").get_data(as_text=True).split('id="change-address-form"')[1].split("</form>")[0]
+    assert 'name="password"' in change_form  # "Wrong address?" there asks for it too
+    assert client.post("/confirm", data={"code": code_sent_to(caplog, "new@example.org")}).status_code == 302
+    assert db.session.get(User, alice.id).email == "new@example.org"
 
 
 @pytest.mark.parametrize("app_settings", EMAIL_ONLY)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from actions.errors import ActionError, Forbidden
 from actions.rate_limits import RateLimited, limit_code_attempt, limit_password_reset
 from actions.registration import (
+    change_address,
     confirm_address,
     pending_confirmation,
     request_password_reset,
@@ -85,12 +86,16 @@ def _confirm_page(form: ConfirmForm, pending: dict) -> str:
 @login_required
 def resend_code():
     """Send a new code (60 s after the last, then longer each time), to another address if one is
-    given (a mistyped one, or one added from the settings page, which comes back there on a refusal)."""
+    given (a mistyped one, or one added from the settings page, which comes back there on a refusal;
+    an account already confirmed gives its password with a new address)."""
     address = request.form.get("address", "").strip()
     refused_to = safe_next(request.form.get("next")) if request.form.get("next") else url_for("auth.confirm")
+    email, phone = (address, None) if "@" in address else (None, address or None)
     try:
-        pending = resend_confirmation(current_user, email=address if "@" in address else None,
-                                      phone=address if address and "@" not in address else None)
+        if address and current_user.confirmed_at is not None:  # where reset codes go: takes the password
+            pending = change_address(current_user, request.form.get("password"), email, phone)
+        else:
+            pending = resend_confirmation(current_user, email=email, phone=phone)
     except RateLimited as error:
         flash(error_text(error.code, error.message), "error")
         return redirect(refused_to), 303, error.headers
