@@ -8,7 +8,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 
 def send(message, config: Mapping) -> None:
@@ -16,6 +16,7 @@ def send(message, config: Mapping) -> None:
     email["From"] = config["SMTP_FROM"]
     email["To"] = message.to
     email["Subject"] = message.subject
+    email["Date"] = formatdate(usegmt=True)  # required (RFC 5322); submission servers need not add it
     email["Message-ID"] = make_msgid(domain=config["SMTP_FROM"].rpartition("@")[2] or None)
     email.set_content(message.text)
     host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]

@@ -29,6 +29,23 @@ def test_smtp_delivers_the_message(app, smtp_server, caplog):
     assert not [line for line in ours if "123456" in line]  # only the console sender logs one (mail.log: the server)
 
 
+def test_an_email_carries_the_headers_a_message_must_have(app, smtp_server):
+    """RFC 5322 requires Date (and From); a submission server need not add a missing one, and spam
+    filters count its absence (SpamAssassin MISSING_DATE)."""
+    from datetime import UTC, datetime
+    from email import message_from_bytes, policy
+
+    inbox, port = smtp_server
+    smtp_settings(app, port, "none")
+    send(MESSAGE)
+    (envelope,) = inbox.envelopes
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["From"] == "Switchboard <no-reply@example.org>" and message["To"] == "dave@example.org"
+    assert message["Message-ID"].endswith("@example.org>") and message["Message-ID"].count(">") == 1
+    assert message["Date"] is not None, envelope.content
+    assert abs((datetime.now(UTC) - message["Date"].datetime).total_seconds()) < 60
+
+
 def test_starttls_never_falls_back_to_plain_text(app, smtp_server):
     inbox, port = smtp_server  # a server that offers no STARTTLS
     smtp_settings(app, port, "starttls")
