@@ -16,6 +16,7 @@
   each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
 - A confirmation code is not sent to an address another account already has: that account's owner
   gets a notice instead, and the person registering sees exactly what they would have seen.
+- A confirmed address replaced by another is told so (tell_replaced_address).
 - Messages are written in the recipient's language: the one their account chose, else the one the
   request that asked for the code was answered in (i18n.select_locale).
 """
@@ -49,7 +50,8 @@ RESEND_MAX_SECONDS = 3600
 ATTEMPTS_TO_KEEP = "switchboard.code_attempts"  # in session.info: attempts to count again after a rollback
 SUBJECTS = {"confirm": lazy_gettext("Your Switchboard confirmation code"),
             "reset": lazy_gettext("Your Switchboard password reset code"),
-            "notice": lazy_gettext("Someone tried to register with your address")}
+            "notice": lazy_gettext("Someone tried to register with your address"),
+            "changed": lazy_gettext("Your Switchboard address was changed")}
 
 
 def find_code(user: User | None, purpose: str) -> AccountCode | None:
@@ -111,6 +113,31 @@ def withdraw_code(user: User, purpose: str) -> None:
     row = find_code(user, purpose)
     if row is not None:
         row.code_hash, row.expires_at = None, None
+
+
+def tell_replaced_address(user: User, channel: str, old_address: str, new_address: str) -> None:
+    """Once this unit commits, the confirmed address a new one replaced is told where codes and
+    password resets go now (masked), so that an owner who did not make the change can act."""
+    enqueue_on_commit(send_change_notice, user.id, channel, old_address, masked(new_address),
+                      user_language(user) or request_language())
+
+
+@job(retries=3)
+def send_change_notice(user_id: int, channel: str, old_address: str, new_address: str,
+                       language: str | None = None) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    with force_locale(user_language(user) or language or DEFAULT_LANGUAGE):
+        text = (gettext("The email address of your Switchboard account %(username)s is now %(address)s: its codes "
+                        "and password resets go there. If you did not make this change, log in, choose a new "
+                        "password and change the address back, or ask an operator for help.",
+                        username=user.username, address=new_address) if channel == "email" else
+                gettext("The phone number of your Switchboard account %(username)s is now %(address)s: its codes "
+                        "and password resets go there. If you did not make this change, log in, choose a new "
+                        "password and change the number back, or ask an operator for help.",
+                        username=user.username, address=new_address))
+        send(OutgoingMessage(channel, old_address, str(SUBJECTS["changed"]), text, "changed"))
 
 
 def use_code(row: AccountCode | None, code: str, *, vague: bool = False) -> None:

@@ -24,7 +24,7 @@ from actions.access import access_operator
 from actions.accounts import account_may_open, find_account_by_login, open_account, register_user, suspension_is_over
 from actions.audit import record as audit
 from actions.audit import snapshot
-from actions.codes import ask_for_code, find_code, masked, use_code
+from actions.codes import ask_for_code, find_code, masked, tell_replaced_address, use_code
 from actions.direct import close_direct_chats_of_deleted_unchecked
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from actions.groups import leave_groups_of_deleted_unchecked
@@ -123,10 +123,13 @@ def confirm_address(user: User, code: object) -> User:
         # Only whoever received the code learns this: the address is theirs, and so is that account.
         raise Conflict(f"{channel}_taken", "That address belongs to another account: log in to it instead.")
     now = utcnow()
+    replaced = (user.email, user.email_confirmed_at) if channel == "email" else (user.phone, user.phone_confirmed_at)
     if channel == "email":
         user.email, user.email_confirmed_at = address, now
     else:
         user.phone, user.phone_confirmed_at = address, now
+    if replaced[0] and replaced[1] is not None and replaced[0] != address:
+        tell_replaced_address(user, channel, replaced[0], address)
     user.confirmed_at = user.confirmed_at or now
     return user
 

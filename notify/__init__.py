@@ -1,5 +1,6 @@
-"""Short messages to people's email addresses and phones: confirmation and reset codes, and the
-notice that someone tried to register with an address that already has an account.
+"""Short messages to people's email addresses and phones: confirmation and reset codes, the
+notice that someone tried to register with an address that already has an account, and the notice
+to an address another replaced.
 
 One sender per channel, chosen by setting: CODE_SENDER_EMAIL (`console` or `smtp`) and
 CODE_SENDER_SMS (`console` or `webhook`, an HTTP call to an SMS provider's gateway). Senders are
@@ -23,7 +24,7 @@ class OutgoingMessage:
     to: str  # a normalized email address, or a phone number in E.164
     subject: str  # emails only
     text: str
-    purpose: str  # "confirm", "reset" or "notice": for an SMS gateway's own records
+    purpose: str  # "confirm", "reset", "notice" or "changed": for an SMS gateway's own records
 
 
 def send(message: OutgoingMessage) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from actions.accounts import register_user
-from actions.codes import send_account_code
+from actions.codes import send_account_code, send_change_notice
 from actions.registration import send_reset_code
 from extensions import db
 from jobs import job_queue
@@ -31,12 +31,12 @@ def sent_messages(caplog) -> list[str]:
     queue = job_queue()
     for job in [job for job in queue.queued(100) if job.name == send_reset_code.name]:
         send_reset_code(*job.arguments)  # the account looked up: it asks for the code job below
-    waiting = [job for job in queue.queued(100) if job.name == send_account_code.name]
+    waiting = [job for job in queue.queued(100) if job.name in (send_account_code.name, send_change_notice.name)]
     queue.huey.flush()
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="notify.console"):
         for job in waiting:
-            send_account_code(*job.arguments)
+            (send_account_code if job.name == send_account_code.name else send_change_notice)(*job.arguments)
     return [record.getMessage() for record in caplog.records if record.name == "notify.console"]
 
 

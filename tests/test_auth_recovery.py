@@ -201,6 +201,24 @@ def test_a_new_address_from_the_settings_takes_the_password(client, auth, alice,
     assert db.session.get(User, alice.id).email == "new@example.org"
 
 
+def test_the_address_replaced_is_told_of_the_change(client, auth, alice, caplog):
+    """As Slack and Google do: the owner reading the old mailbox learns that codes and password
+    resets now go elsewhere, and can act if it was not them. Adding a first address tells nobody."""
+    alice.email, alice.email_confirmed_at = "alice@example.org", alice.created_at
+    db.session.commit()
+    auth.login()
+    client.post("/confirm/resend", data={"address": "new@example.org", "next": "/settings", "password": PASSWORD})
+    client.post("/confirm", data={"code": code_sent_to(caplog, "new@example.org")})
+    (notice,) = sent_messages(caplog)
+    assert notice.startswith("email to alice@example.org (changed): ")
+    assert "alice" in notice and "n•••@example.org" in notice and "new@example.org" not in notice
+    row = db.session.execute(db.select(AccountCode)).scalar_one_or_none()
+    assert row is None
+    client.post("/confirm/resend", data={"address": "+14155550123", "next": "/settings", "password": PASSWORD})
+    client.post("/confirm", data={"code": code_sent_to(caplog, "+14155550123")})
+    assert sent_messages(caplog) == []  # a first phone number: nothing was replaced
+
+
 @pytest.mark.parametrize("app_settings", EMAIL_ONLY)
 def test_an_unconfirmed_account_opens_no_socket_until_confirmed(app, client, caplog):
     from extensions import socketio

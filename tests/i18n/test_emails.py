@@ -9,6 +9,7 @@ import pytest
 
 from extensions import db
 from models import User
+from tests.factories import PASSWORD
 from tests.test_api_accounts import sent_messages
 from tests.test_notify import smtp_settings
 
@@ -79,3 +80,20 @@ def test_a_reset_code_asked_from_a_chinese_page_comes_in_chinese(app, client, al
     ((subject, body),) = received(inbox)
     assert subject == "你的 Switchboard 密码重置验证码"
     assert body.startswith("你的 Switchboard 验证码是 ")
+
+
+def test_the_replaced_address_is_told_in_the_accounts_language(app, client, auth, alice, smtp_server, caplog):
+    inbox, port = smtp_server
+    smtp_settings(app, port, "none")
+    alice.email, alice.email_confirmed_at, alice.language = "alice@example.org", alice.created_at, "zh_Hans_CN"
+    db.session.commit()
+    auth.login()
+    client.post("/confirm/resend", data={"address": "new@example.org", "next": "/settings", "password": PASSWORD})
+    sent_messages(caplog)
+    code = received(inbox)[0][1].split("验证码是 ")[1][:6]
+    assert client.post("/confirm", data={"code": code}).status_code == 302
+    sent_messages(caplog)
+    (_, (subject, body)) = received(inbox)
+    assert inbox.envelopes[1].rcpt_tos == ["alice@example.org"]
+    assert subject == "你的 Switchboard 联系地址已更改"
+    assert body.startswith("你的 Switchboard 账号 alice 的电子邮箱地址已改为 n•••@example.org")
