@@ -13,7 +13,8 @@
   instead and counted again on its own after a rollback (`_count_after_rollback`).
 - A reset code stops working once the password is changed another way (withdraw_code).
 - A new code can be asked for CODE_RESEND_SECONDS (60 s) after the first, then twice as long after
-  each (2, 4, 8 minutes…, an hour at most); each new code replaces the last and its attempts.
+  each (2, 4, 8 minutes…, an hour at most), back to 60 s once an hour has passed since the wait
+  ended; each new code replaces the last and its attempts.
 - A confirmation code is not sent to an address another account already has: that account's owner
   gets a notice instead, and the person registering sees exactly what they would have seen.
 - A confirmed address replaced by another is told so (tell_replaced_address).
@@ -72,6 +73,8 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str, language:
     if row is not None and row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
         raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
     limit_code_resend(address)
+    if row is not None and row.next_send_at <= now - timedelta(seconds=RESEND_MAX_SECONDS):
+        row.sends = 0  # an hour past the wait without a new code: the doubling starts over
     if row is None:
         row = AccountCode(user_id=user.id, purpose=purpose, sends=0, attempts=0, next_send_at=now)
         db.session.add(row)

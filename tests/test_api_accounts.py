@@ -224,6 +224,21 @@ def test_resending_waits_a_minute_then_twice_as_long_each_time(client, caplog):
     assert confirm(client, second).status_code == 200
 
 
+@pytest.mark.parametrize("app_settings", EMAIL_ONLY)
+def test_the_wait_starts_over_after_an_hour_without_a_code(client, caplog):
+    """The doubling slows a burst of codes; codes asked for long ago (lost mails, a reset asked for
+    last month, or someone else asking for this account's reset now and then) must not make every
+    later one wait an hour."""
+    register(client, email="dave@example.org")
+    code_sent_to(caplog, "dave@example.org")
+    row = code_row()
+    row.sends, row.next_send_at = 7, utcnow() - timedelta(hours=1)  # the last of seven, then an hour of quiet
+    db.session.commit()
+    resend = {"username": "dave", "password": PASSWORD}
+    assert client.post("/api/accounts/resend", json=resend).status_code == 202
+    assert 58 <= int(client.post("/api/accounts/resend", json=resend).headers["Retry-After"]) <= 60
+
+
 def test_codes_are_stored_as_an_hmac_only(client, caplog):
     register(client, email="dave@example.org")
     code = code_sent_to(caplog, "dave@example.org")
