@@ -383,7 +383,7 @@ class DevelopmentConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     """Refuses to start with settings that are unsafe on the internet: no SECRET_KEY
     (BaseConfig.default_secret_key raises), a weak one, any-origin CORS, cookies sent over
-    plain HTTP unless ALLOW_INSECURE_HTTP says so."""
+    plain HTTP unless ALLOW_INSECURE_HTTP says so; warns of codes written to the log (console senders)."""
 
     ENV_NAME = "production"
 
@@ -399,6 +399,12 @@ class ProductionConfig(BaseConfig):
                                    "ALLOW_INSECURE_HTTP=1 if this deployment is plain HTTP on purpose")
             log.warning("ALLOW_INSECURE_HTTP=1: session cookies travel over plain HTTP, readable and replayable by "
                         "anyone on the network. Never do this on the internet.")
+        consoles = [f"{name}=console" for name in ("CODE_SENDER_EMAIL", "CODE_SENDER_SMS")
+                    if getattr(self, name) == "console"]
+        if consoles:  # anyone may add an address in the settings and ask for a password reset
+            log.warning("%s: codes (address confirmations, password resets) are written to the log, code included, "
+                        "and never reach anyone, though the pages say they were sent. Set smtp / webhook "
+                        "(docs/configuration.md, \"Sending codes\").", ", ".join(consoles))
 
     def default_secure_cookies(self) -> bool:
         # Secure unless the deployment says it is plain HTTP on purpose.

@@ -211,13 +211,35 @@ def test_plain_http_on_purpose_starts_with_a_loud_warning(tmp_path, caplog, sett
     with caplog.at_level(logging.WARNING, logger="config"):
         app = create_app(environ=production(tmp_path, **settings))
     assert (app.config["SESSION_COOKIE_SECURE"], app.config["REMEMBER_COOKIE_SECURE"]) == (False, False)
-    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    insecure = [record for record in caplog.records if "ALLOW_INSECURE_HTTP" in record.getMessage()]
+    assert [record.levelname for record in insecure] == ["WARNING"]
     assert "ALLOW_INSECURE_HTTP=1: session cookies travel over plain HTTP" in caplog.text
 
 
 def test_secure_cookies_need_no_warning_even_if_plain_http_is_allowed(tmp_path, caplog):
     app = create_app(environ=production(tmp_path, ALLOW_INSECURE_HTTP="1", SESSION_COOKIE_SECURE="1"))
     assert app.config["SESSION_COOKIE_SECURE"] is True and "ALLOW_INSECURE_HTTP" not in caplog.text
+
+
+@pytest.mark.parametrize("settings, channels", [({}, "CODE_SENDER_EMAIL=console, CODE_SENDER_SMS=console"),
+                                                ({"CODE_SENDER_EMAIL": "smtp", "SMTP_HOST": "mail.example",
+                                                  "SMTP_FROM": "no-reply@example.org"}, "CODE_SENDER_SMS=console")])
+def test_production_warns_that_console_senders_write_codes_to_the_log(tmp_path, caplog, settings, channels):
+    """Whatever REGISTRATION says, anyone can add an address in the settings and ask for a reset code:
+    with a console sender the code goes to the log (readable by whoever reads the logs) and never
+    reaches the person, though the page says it was sent."""
+    with caplog.at_level(logging.WARNING, logger="config"):
+        create_app(environ=production(tmp_path, **settings))
+    (warning,) = [record.getMessage() for record in caplog.records if "console" in record.getMessage()]
+    assert warning.startswith(channels + ": codes")
+
+
+def test_no_warning_once_the_codes_are_really_sent(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="config"):
+        create_app(environ=production(tmp_path, CODE_SENDER_EMAIL="smtp", SMTP_HOST="mail.example",
+                                      SMTP_FROM="no-reply@example.org", CODE_SENDER_SMS="webhook",
+                                      SMS_WEBHOOK_URL="https://sms.example/hook", SMS_WEBHOOK_SECRET="s" * 32))
+    assert "console" not in caplog.text
 
 
 @pytest.mark.parametrize("origins", ["*", "https://a.example,*"])
@@ -373,7 +395,8 @@ def test_upload_types_are_those_storage_sniff_recognizes(tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr(config.log, "warning", lambda message, *args: warnings.append(message % args))
     assert allowed("image/png,image/svg+xml") == ["image/png"]  # never recognized from the bytes: left out
-    assert warnings == ["UPLOAD_ALLOWED_TYPES: image/svg+xml cannot be recognized from a file's bytes; left out"]
+    assert [warning for warning in warnings if "UPLOAD_ALLOWED_TYPES" in warning] == [
+        "UPLOAD_ALLOWED_TYPES: image/svg+xml cannot be recognized from a file's bytes; left out"]
     assert allowed(" Image/PNG,APPLICATION/PDF") == ["image/png", "application/pdf"]  # types have no case
 
 
