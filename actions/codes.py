@@ -72,7 +72,9 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str, language:
     row = find_code(user, purpose)
     if row is not None and row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
         raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
-    limit_code_resend(address)
+    # Reset codes are counted apart: sign-ups with someone's address (each a notice to it) must not
+    # use up what the owner's own password reset needs.
+    limit_code_resend(address if purpose == "confirm" else f"{purpose}:{address}")
     if row is not None and row.next_send_at <= now - timedelta(seconds=RESEND_MAX_SECONDS):
         row.sends = 0  # an hour past the wait without a new code: the doubling starts over
     if row is None:

@@ -377,6 +377,20 @@ def test_a_second_reset_code_asked_too_soon_is_silently_not_sent(client, caplog)
     assert len(sent_messages(caplog)) == 1
 
 
+def test_sign_ups_with_someone_elses_address_do_not_stop_their_reset_codes(client, caplog):
+    """Each sign-up with a taken address sends its owner a notice, counted per address
+    (CODE_RESENDS_PER_HOUR); six of them an hour, from one client, must not use up what the
+    owner's own password reset needs, or the owner could not get back in for as long as it lasts."""
+    register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    for number in range(6):
+        assert register(client, username=f"mallory{number}", email="alice@example.org").status_code == 201
+    assert len(sent_messages(caplog)) == 6  # the notices
+    assert client.post("/api/password-reset", json={"login": "alice"}).status_code == 202
+    (message,) = sent_messages(caplog)
+    assert message.startswith("email to alice@example.org (reset): ")
+
+
 def test_no_reset_code_goes_to_an_unconfirmed_address(client, caplog):
     user = register_user("alice", PASSWORD, email="alice@example.org")
     user.email_confirmed_at = None  # as accounts from before this change: their email was never checked
