@@ -33,6 +33,7 @@ from actions.rate_limits import RateLimited
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_sessions
 from actions.token_hash import hash_token
+from actions.two_factor import require_second_factor
 from actions.validation import check_code, check_email, check_int, check_password, check_phone, check_string
 from events import atomic
 from extensions import db
@@ -200,13 +201,17 @@ def _phone_or_none(value: str) -> str | None:
 
 
 @atomic()
-def reset_password_with_code(login: object, code: object, new_password: object) -> User:
+def reset_password_with_code(login: object, code: object, new_password: object, totp: object = None) -> User:
     """The reset code and a new password: the password is replaced and every session, remember
-    cookie and API token of the account ends (the caller logs this browser in anew)."""
+    cookie and API token of the account ends (the caller logs this browser in anew). The code
+    proves the address, not the second factor: an account with two-factor needs `totp` too, else
+    nothing changes (401 two_factor_required, invalid_code, code_used)."""
     code = check_code(code)
     user = find_account_by_login(login)
     usable = user is not None and account_may_open(user)
     use_code(find_code(user, "reset") if usable else None, code, vague=True)
+    with db.session.no_autoflush:  # nothing written yet: a refused code is logged on its own, even on SQLite
+        require_second_factor(user, totp)
     if suspension_is_over(user):
         open_account(user)  # as a login after the suspension's end does
     new_password = check_password(new_password, user.username)

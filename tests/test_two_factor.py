@@ -237,12 +237,24 @@ def test_a_password_reset_by_code_does_not_skip_the_second_factor(app, client, c
     secret = enrol_directly(alice)
     client.post("/password/forgot", data={"login": "alice@example.org"})
     code = CODE.search(sent_messages(caplog)[0]).group(1)
-    done = client.post("/password/reset", data={"login": "alice@example.org", "code": code,
-                                                "password": "brand new secret", "confirm": "brand new secret"})
-    assert done.status_code == 302 and done.headers["Location"].endswith("/login/two-factor")
+    form = {"login": "alice@example.org", "code": code, "password": "brand new secret", "confirm": "brand new secret"}
+    # Who has only the mailbox changes nothing: not the password, not the owner's sessions (as the API).
+    missing = client.post("/password/reset", data=form)
+    assert missing.status_code == 401
+    assert "enter a code from your authenticator app" in missing.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(alice), alice.id).check_password(PASSWORD)
+    wrong = client.post("/password/reset", data={**form, "totp": "000000"})
+    assert wrong.status_code == 401 and db.session.get(type(alice), alice.id).check_password(PASSWORD)
+    from models.security_event import SecurityEvent
+    refused = db.session.execute(db.select(SecurityEvent.detail).where(SecurityEvent.kind == "login_failed")).scalars()
+    assert list(refused) == ["two-factor: invalid_code"]  # logged, though the request rolled back
     assert client.get("/api/me").status_code == 401
-    assert client.post("/login/two-factor", data={"code": code_for(secret, 1)}).headers["Location"] == "/"
+    done = client.post("/password/reset", data={**form, "totp": code_for(secret, 1)})
+    assert (done.status_code, done.headers["Location"]) == (302, "/")
     assert client.get("/api/me").json["user"]["id"] == alice.id
+    db.session.expire_all()
+    assert db.session.get(type(alice), alice.id).check_password("brand new secret")
 
 
 def test_the_api_password_reset_asks_for_the_second_factor(app, client, caplog):

@@ -74,9 +74,8 @@ def confirm_password_reset():
     payload = json_body()
     login = payload.get("login")
     limit_code_attempt("reset:" + (login.strip().lower() if isinstance(login, str) else ""))
-    user = reset_password_with_code(login, payload.get("code"), payload.get("password"))
-    # The code proved the address, not the second factor: without it nothing is changed (401).
-    require_second_factor(user, payload.get("totp"))
+    # The code proves the address, not the second factor: without it nothing is changed (401).
+    user = reset_password_with_code(login, payload.get("code"), payload.get("password"), payload.get("totp"))
     return jsonify(_with_token(user)), 200
 
 

@@ -41,6 +41,9 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=PASSWORD_MIN_LENGTH, max=128)])
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[InputRequired(), EqualTo("password", _l("Passwords differ."))])
+    # Shown to everyone (it tells nothing about the account); needed for an account with two-factor.
+    totp = StringField(_l("Code (app or recovery)"), validators=[Optional(), Length(max=20)],
+                       description=_l("Only if your account has two-factor authentication."))
 
 
 # Where a refusal's message goes on the page: next to the field it is about (else a banner).

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from actions.errors import ActionError, Forbidden
+from actions.errors import ActionError, Forbidden, Unauthorized
 from actions.rate_limits import RateLimited, limit_code_attempt, limit_password_reset
 from actions.registration import (
     change_address,
@@ -19,11 +19,9 @@ from actions.registration import (
     resend_confirmation,
     reset_password_with_code,
 )
-from actions.two_factor import has_two_factor
 from blueprints.auth import bp
 from blueprints.auth.forms import ConfirmForm, ForgotPasswordForm, ResetPasswordForm, show_error
 from blueprints.auth.routes import safe_next
-from blueprints.auth.two_factor import ask_second_factor
 from blueprints.errors import wants_json
 from blueprints.identity import log_in
 from i18n.errors import error_text
@@ -40,6 +38,8 @@ ALLOWED_WHILE_UNCONFIRMED = {"auth.confirm", "auth.resend_code", "auth.logout", 
 RESET_LOGIN_KEY = "reset_login"  # in the Flask session: what the forgotten-password page was given
 SENT_SOMEWHERE = N_("If an account matches, we sent a code to its email address or phone. It works for 10 minutes.")
 PASSWORD_CHANGED = N_("Your password is changed. Every other session of your account was logged out.")
+SECOND_FACTOR_TOO = N_("Your account has two-factor authentication: enter a code from your authenticator app (or a "
+                       "recovery code) too.")
 
 
 @bp.before_app_request
@@ -137,18 +137,20 @@ def reset_password():
     if form.validate_on_submit():
         try:
             limit_code_attempt("reset:" + form.login.data.strip().lower())
-            user = reset_password_with_code(form.login.data, form.code.data, form.password.data)
+            # The code proves the address, not the second factor: without it nothing changes.
+            user = reset_password_with_code(form.login.data, form.code.data, form.password.data, form.totp.data)
         except RateLimited as error:
             flash(error_text(error.code, error.message), "error")
             return render_template("auth/reset.html", form=form), error.status, error.headers
+        except Unauthorized as error:  # the second factor
+            form.totp.errors = [gettext(SECOND_FACTOR_TOO) if error.code == "two_factor_required"
+                                else error_text(error.code, error.message)]
+            return render_template("auth/reset.html", form=form), error.status
         except ActionError as error:
             if not show_error(form, error):
                 flash(error_text(error.code, error.message), "error")
         else:
             session.pop(RESET_LOGIN_KEY, None)
-            if has_two_factor(user):  # the code proved the address, not the second factor: asked next
-                flash(gettext(PASSWORD_CHANGED), "success")
-                return ask_second_factor(user, url_for("chat.index"))
             log_in(user, method="code")
             flash(gettext(PASSWORD_CHANGED), "success")
             return redirect(url_for("chat.index"))
