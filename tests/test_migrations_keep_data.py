@@ -49,3 +49,42 @@ def test_every_revision_id_fits_alembic_version():
     ids = [re.search(r'^revision = ["\'](.+?)["\']', path.read_text(), re.MULTILINE).group(1)
            for path in versions.glob("*.py")]
     assert ids and [revision for revision in ids if len(revision) > 32] == []
+
+
+SEARCH_TRIGGERS = {"messages_search_insert", "messages_search_delete", "messages_search_update"}
+SEARCH_INDEX_MADE = "0004_message_search"
+
+
+def revisions_from_search_index_to_head() -> list[str]:
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    walked = [revision.revision for revision in script.walk_revisions()]  # head first
+    return walked[:walked.index(SEARCH_INDEX_MADE) + 1]
+
+
+def search_triggers() -> set[str]:
+    names = db.session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+    found = {name for name in names if name.startswith("messages_search")}
+    db.session.remove()
+    return found
+
+
+def test_the_search_index_follows_the_messages_at_every_revision_down_and_up(app):
+    # Batch mode rebuilds `messages` on SQLite, which drops the triggers that keep the message search
+    # index (0004) in step: a migration that rebuilds it must put them back, on the way down too, or
+    # the code of that revision searches an index that no longer follows new, edited or removed messages.
+    revisions = revisions_from_search_index_to_head()
+    db.session.remove()
+    missing = {}
+    for revision in revisions[1:]:  # one step down at a time, to 0004
+        downgrade(revision=revision)
+        if search_triggers() != SEARCH_TRIGGERS:
+            missing[f"down to {revision}"] = SEARCH_TRIGGERS - search_triggers()
+    for revision in reversed(revisions[:-1]):  # and up again, one step at a time
+        upgrade(revision=revision)
+        if search_triggers() != SEARCH_TRIGGERS:
+            missing[f"up to {revision}"] = SEARCH_TRIGGERS - search_triggers()
+    assert missing == {}
