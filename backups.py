@@ -8,9 +8,10 @@
   versioning keeps what is overwritten or deleted (docs/deployment.md);
 - `manifest.json`: when, which engine, the schema's migration revision, the storage backend.
 
-`flask restore DIR` puts them back, over the configured database and files: run it with the
-service stopped, then `flask db upgrade` if the code is newer than the backup. Job queues are not
-backed up: they hold work in flight, not data.
+`flask restore DIR` puts them back, over the configured database and files (on PostgreSQL every table of
+the schema is dropped first, in the restore's transaction, so a backup of an older schema restores over a
+newer one): run it with the service stopped, then `flask db upgrade` if the code is newer than the backup.
+Job queues are not backed up: they hold work in flight, not data.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,8 +97,7 @@ def restore(app: Flask, folder: Path) -> Manifest:
         with sqlite3.connect(folder / SQLITE_FILE) as source, sqlite3.connect(_sqlite_path(app)) as target:
             source.backup(target)
     else:
-        _pg_tool("pg_restore", app, ["--clean", "--if-exists", "--no-owner", "--single-transaction",
-                                     str(folder / PGDUMP_FILE)], database_option="--dbname")
+        _pg_restore(app, folder / PGDUMP_FILE)
     if manifest.storage == "local" and app.config["STORAGE_BACKEND"] == "local":
         _replace_folder(Path(app.config["STORAGE_LOCAL_PATH"]), folder / FILES_FOLDER)
     return manifest
@@ -126,18 +127,77 @@ def _sqlite_path(app: Flask) -> str:
     return path
 
 
-def _pg_tool(tool: str, app: Flask, arguments: list[str], database_option: str | None = None) -> None:
-    """Run pg_dump or pg_restore on the configured database; its password goes in the environment,
-    never on the command line (where `ps` shows it)."""
+# Every table and view of the schema goes before the backup's are made: `pg_restore --clean` drops only
+# what the backup holds, and a backup older than the schema (the code upgraded since, as the restore
+# then `flask db upgrade` of docs/deployment.md expects) would leave the later tables behind, which
+# refuse the drop of the keys they refer to, or make the upgrade fail. An extension's own relations stay.
+EMPTY_THE_SCHEMA = """DO $$ DECLARE relation record; BEGIN
+  FOR relation IN SELECT c.relname, c.relkind FROM pg_class c
+      WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                                    AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %I CASCADE',
+                   CASE relation.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                   relation.relname);
+  END LOOP;
+END $$"""
+
+
+def _pg_restore(app: Flask, dump: Path) -> None:
+    """The backup in place of whatever the database holds, all or nothing: psql runs, in one transaction,
+    EMPTY_THE_SCHEMA and the script pg_restore makes of the backup (streamed through), and COMMIT only
+    once pg_restore has written all of it. If either fails, psql ends without COMMIT: nothing changed."""
+    restore_command = [_pg_executable("pg_restore"), "--clean", "--if-exists", "--no-owner", "--file=-", str(dump)]
+    psql_command, environment = _pg_command("psql", app, ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1"],
+                                            database_option="--dbname")
+    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors, \
+            subprocess.Popen(psql_command, env=environment, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=psql_errors) as psql, \
+            subprocess.Popen(restore_command, stdout=subprocess.PIPE, stderr=restore_errors) as script:
+        try:
+            psql.stdin.write(f"BEGIN;\n{EMPTY_THE_SCHEMA};\n".encode())
+            shutil.copyfileobj(script.stdout, psql.stdin)
+            if script.wait() == 0:
+                psql.stdin.write(b"COMMIT;\n")
+        except BrokenPipeError:  # psql stopped at an error
+            pass
+        finally:
+            script.stdout.close()
+            script.wait()
+            try:
+                psql.stdin.close()
+            except BrokenPipeError:
+                pass
+            psql.wait()
+        for tool, process, errors in (("psql", psql, psql_errors), ("pg_restore", script, restore_errors)):
+            if process.returncode != 0:
+                errors.seek(0)
+                raise BackupError(f"{tool} failed: {errors.read().decode(errors='replace').strip()[-2000:]}")
+
+
+def _pg_executable(tool: str) -> str:
     executable = shutil.which(tool)
     if executable is None:
         raise BackupError(f"{tool} is not installed (Debian/Ubuntu: apt install postgresql-client)")
+    return executable
+
+
+def _pg_command(tool: str, app: Flask, arguments: list[str],
+                database_option: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command running `tool` on the configured database, and its environment: the password goes
+    there, never on the command line (where `ps` shows it)."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
     environment = dict(os.environ)
     if url.password:
         environment["PGPASSWORD"] = url.password
     target = url.set(password=None).render_as_string(hide_password=False)
-    command = [executable, *arguments, f"{database_option}={target}" if database_option else target]
+    return [_pg_executable(tool), *arguments, f"{database_option}={target}" if database_option else target], environment
+
+
+def _pg_tool(tool: str, app: Flask, arguments: list[str]) -> None:
+    """Run pg_dump on the configured database."""
+    command, environment = _pg_command(tool, app, arguments)
     finished = subprocess.run(command, env=environment, capture_output=True, text=True)
     if finished.returncode != 0:
         raise BackupError(f"{tool} failed: {finished.stderr.strip()[-2000:]}")

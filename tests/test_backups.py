@@ -9,8 +9,13 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
 
+from actions.accounts import register_user
 from backups import BackupError, back_up, restore
+from extensions import db
+from tests.database_apps import app_on, postgres_database
 from tests.engines import PostgresServer
 from tests.files.live import download, follow, upload
 from tests.files.samples import PDF_BYTES, png_bytes
@@ -98,3 +103,50 @@ def test_a_backup_never_goes_over_another(app, tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(BackupError, match="is not empty"):
         back_up(app, tmp_path)
+
+
+OLDER_SCHEMA = "0013_message_depth"  # before push_subscriptions (0014), whose key refers to users
+
+
+def test_a_backup_of_an_older_schema_restores_over_a_newer_one_on_postgresql(postgres, tmp_path):
+    # The upgrade path docs/deployment.md gives: restore last night's backup with the code of a newer
+    # release, then `flask db upgrade`. pg_restore --clean drops only what the backup holds: the tables
+    # of later migrations stayed (and refused the drop of users' key), or made the upgrade fail.
+    with postgres_database(postgres) as url, app_on(url, tmp_path, migrate=False) as app:
+        upgrade(revision=OLDER_SCHEMA)
+        db.session.execute(text(
+            "INSERT INTO users (username, display_name, password_hash, active, role, must_change_password, "
+            "created_at) VALUES ('kept', 'Kept', 'x', true, 'user', false, now())"))
+        db.session.commit()
+        assert back_up(app, tmp_path / "backup").schema_revision == OLDER_SCHEMA
+        db.session.remove()
+        upgrade()
+        register_user("later", "correct horse battery")
+        db.session.commit()
+        db.session.remove()
+
+        assert restore(app, tmp_path / "backup").schema_revision == OLDER_SCHEMA
+        assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == OLDER_SCHEMA
+        assert db.session.execute(text("SELECT to_regclass('push_subscriptions')")).scalar() is None
+        db.session.remove()
+        upgrade()
+        assert db.session.execute(text("SELECT username FROM users")).scalars().all() == ["kept"]
+        register_user("after", "correct horse battery")
+        db.session.commit()
+
+
+def test_a_restore_that_fails_on_postgresql_changes_nothing(postgres, tmp_path):
+    with postgres_database(postgres) as url, app_on(url, tmp_path) as app:
+        register_user("kept", "correct horse battery")
+        db.session.commit()
+        back_up(app, tmp_path / "backup")
+        dump = tmp_path / "backup" / "database.pgdump"
+        dump.write_bytes(dump.read_bytes()[:-200])  # its last table's rows cut short
+        register_user("later", "correct horse battery")
+        db.session.commit()
+        db.session.remove()
+
+        with pytest.raises(BackupError, match="pg_restore failed"):
+            restore(app, tmp_path / "backup")
+        assert db.session.execute(text("SELECT username FROM users ORDER BY id")).scalars().all() == ["kept", "later"]
+        assert db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
