@@ -1,4 +1,5 @@
-"""Is each dependency reachable? The database, the message queue (Redis, when
+"""Is each dependency reachable? The database (and is its schema at this code's latest migration, or
+past it: `SchemaBehind`), the message queue (Redis, when
 SOCKETIO_MESSAGE_QUEUE is set), the job queue's storage (Huey: SQLite or Redis) and the file
 storage (a local folder, or the S3 bucket), each checked for real and timed.
 
@@ -11,6 +12,7 @@ once per process, not at every probe.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -112,6 +114,8 @@ def _result(check: Check, outcome: _Outcome | None, timeout: float) -> dict:
 
 
 def _error_code(error: BaseException) -> str:
+    if isinstance(error, SchemaBehind):
+        return "schema"
     text = f"{type(error).__name__} {error}".lower()
     if isinstance(error, TimeoutError) or "timeout" in text or "timed out" in text:
         return "timeout"
@@ -132,12 +136,45 @@ def _log_change(app: Flask, name: str, result: dict) -> None:
         log.info("readiness: %s (%s) is up again", name, result["backend"])
 
 
+class SchemaBehind(Exception):
+    """The database's schema is older than this code's migrations (`flask db upgrade` not run): every
+    request would fail on a missing table or column."""
+
+
 def _database_probe(app: Flask) -> Callable[[], None]:
     def probe() -> None:
         engine = app.extensions["sqlalchemy"].engines[None]
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
+            _check_schema(connection, app.extensions["migrate"].directory)
     return probe
+
+
+def _check_schema(connection, migrations: str) -> None:
+    """Raises SchemaBehind unless the database is at this code's latest migration or past it: a revision
+    the code does not know is a newer release's, which the old instances of a rolling upgrade run on."""
+    from alembic.util import CommandError
+
+    script = _migrations(migrations)
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        raise SchemaBehind("the database has no schema: run `flask db upgrade`")
+    current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    head = script.get_current_head()
+    if current == head:
+        return
+    try:
+        script.get_revision(current)
+    except CommandError:  # "Can't locate revision"
+        return  # newer than this code
+    raise SchemaBehind(f"the database's schema is at {current or 'no revision'}, this code needs {head}: "
+                       "run `flask db upgrade`")
+
+
+@functools.cache
+def _migrations(directory: str):
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(directory)
 
 
 def _redis_ping(url: str, timeout: float) -> Callable[[], None]:
