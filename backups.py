@@ -4,7 +4,8 @@
 
 - `database.sqlite3`: SQLite's online backup API (a consistent copy while the server runs), or
   `database.pgdump`: `pg_dump --format=custom` of PostgreSQL (also consistent while it runs);
-- `files/`: a copy of STORAGE_LOCAL_PATH (local storage); S3 objects stay in their bucket, whose
+- `files/`: a copy of STORAGE_LOCAL_PATH (local storage), made before and after the database's so that
+  it holds every object the database names (`_copy_files`); S3 objects stay in their bucket, whose
   versioning keeps what is overwritten or deleted (docs/deployment.md);
 - `manifest.json`: when, which engine, the schema's migration revision, the storage backend.
 
@@ -31,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
+from storage.local import TEMPORARY_PREFIX
 
 MANIFEST = "manifest.json"
 SQLITE_FILE = "database.sqlite3"
@@ -66,19 +68,46 @@ def back_up(app: Flask, folder: Path) -> Manifest:
         finally:
             db.session.rollback()
     folder.mkdir(parents=True, exist_ok=True)
-    if engine == "sqlite":
-        with sqlite3.connect(_sqlite_path(app)) as source, sqlite3.connect(folder / SQLITE_FILE) as target:
-            source.backup(target)
-    else:
-        _pg_tool("pg_dump", app, ["--format=custom", "--no-owner", "--file", str(folder / PGDUMP_FILE)])
+    local_files = Path(app.config["STORAGE_LOCAL_PATH"]) if app.config["STORAGE_BACKEND"] == "local" else None
+    if local_files is not None:
+        _copy_files(local_files, folder / FILES_FOLDER)  # before the database: what it names is there...
+    _copy_database(app, engine, folder)
     files = 0
-    if app.config["STORAGE_BACKEND"] == "local" and Path(app.config["STORAGE_LOCAL_PATH"]).exists():
-        shutil.copytree(app.config["STORAGE_LOCAL_PATH"], folder / FILES_FOLDER)
+    if local_files is not None:
+        _copy_files(local_files, folder / FILES_FOLDER)  # ...and what came meanwhile
         files = sum(1 for path in (folder / FILES_FOLDER).rglob("*") if path.is_file())
     manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
                         app.config["STORAGE_BACKEND"], files)
     (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     return manifest
+
+
+def _copy_database(app: Flask, engine: str, folder: Path) -> None:
+    if engine == "sqlite":
+        with sqlite3.connect(_sqlite_path(app)) as source, sqlite3.connect(folder / SQLITE_FILE) as target:
+            source.backup(target)
+    else:
+        _pg_tool("pg_dump", app, ["--format=custom", "--no-owner", "--file", str(folder / PGDUMP_FILE)])
+
+
+def _copy_files(live: Path, saved: Path) -> None:
+    """Copy into `saved` the files of `live` it does not hold yet, while the service writes and deletes
+    them: files being written (renamed to their key once complete) are left out, and a file deleted
+    between the listing and its copy is skipped, where shutil.copytree failed the whole backup. Called
+    before and after the database is copied: an object deleted meanwhile (a replaced avatar, a purged
+    group's files) was copied by the first pass, while the database copy may still name it; an object
+    stored meanwhile, by the second."""
+    saved.mkdir(parents=True, exist_ok=True)
+    for directory, _, names in os.walk(live):
+        target = saved / os.path.relpath(directory, live)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if name.startswith(TEMPORARY_PREFIX) or (target / name).exists():
+                continue
+            try:
+                shutil.copy2(os.path.join(directory, name), target / name)
+            except FileNotFoundError:
+                pass  # deleted since it was listed
 
 
 def restore(app: Flask, folder: Path) -> Manifest:

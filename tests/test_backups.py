@@ -4,17 +4,23 @@ file added), stopped and restored: the original messages, accounts and file byte
 what came after the backup is gone."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+import backups
 from actions.accounts import register_user
 from backups import BackupError, back_up, restore
 from extensions import db
+from storage.local import TEMPORARY_PREFIX
 from tests.database_apps import app_on, postgres_database
 from tests.engines import PostgresServer
 from tests.files.live import download, follow, upload
@@ -150,3 +156,52 @@ def test_a_restore_that_fails_on_postgresql_changes_nothing(postgres, tmp_path):
             restore(app, tmp_path / "backup")
         assert db.session.execute(text("SELECT username FROM users ORDER BY id")).scalars().all() == ["kept", "later"]
         assert db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_files_written_and_removed_during_a_backup_do_not_fail_it(app, tmp_path):
+    # Uploads write a temporary file renamed to its key once complete: one listed by the copy and gone
+    # when its turn came failed the whole backup (shutil.copytree's error, a traceback from the command).
+    files = Path(app.config["STORAGE_LOCAL_PATH"]) / "files" / "1"
+    files.mkdir(parents=True)
+    for number in range(300):
+        (files / f"object-{number}").write_bytes(b"x" * 1000)
+    stop = threading.Event()
+
+    def uploads() -> None:
+        being_written = []
+        for number in itertools.count():
+            if stop.is_set():
+                return
+            temporary = files / f"{TEMPORARY_PREFIX}{number}"
+            temporary.write_bytes(b"y")
+            being_written.append(temporary)
+            if len(being_written) > 20:
+                being_written.pop(0).unlink()
+            time.sleep(0.0005)
+
+    writer = threading.Thread(target=uploads)
+    writer.start()
+    try:
+        manifests = [back_up(app, tmp_path / f"backup-{number}") for number in range(3)]
+    finally:
+        stop.set()
+        writer.join()
+    assert [manifest.files for manifest in manifests] == [300, 300, 300]
+    assert not list(tmp_path.glob(f"backup-*/files/**/{TEMPORARY_PREFIX}*"))
+
+
+def test_an_object_deleted_while_the_database_is_copied_is_in_the_backup(app, tmp_path, monkeypatch):
+    # The database copy names the object; the service deletes it (an avatar replaced) before the files
+    # are copied: the restored database would name a file the backup does not hold.
+    live = Path(app.config["STORAGE_LOCAL_PATH"]) / "files" / "1" / "object"
+    live.parent.mkdir(parents=True)
+    live.write_bytes(PDF_BYTES)
+    database_path = backups._sqlite_path
+
+    def deleted_as_the_database_is_copied(*arguments) -> str:
+        live.unlink(missing_ok=True)
+        return database_path(*arguments)
+
+    monkeypatch.setattr(backups, "_sqlite_path", deleted_as_the_database_is_copied)
+    assert back_up(app, tmp_path / "backup").files == 1
+    assert (tmp_path / "backup" / "files" / "files" / "1" / "object").read_bytes() == PDF_BYTES
