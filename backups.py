@@ -150,8 +150,10 @@ def _engine_name(app: Flask) -> str:
 
 
 def _sqlite_path(app: Flask) -> str:
-    path = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-    if not path or path == ":memory:":
+    """The file the app's engine opens: Flask-SQLAlchemy puts a relative path in the instance folder."""
+    with app.app_context():
+        path = db.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
         raise BackupError("an in-memory SQLite database has nothing to back up")
     return path
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from backups import BackupError, back_up, restore
 from extensions import db
 from storage.local import TEMPORARY_PREFIX
 from tests.database_apps import app_on, postgres_database
+from tests.database_apps import testing_app as build_app
 from tests.engines import PostgresServer
 from tests.files.live import download, follow, upload
 from tests.files.samples import PDF_BYTES, png_bytes
@@ -205,3 +208,33 @@ def test_an_object_deleted_while_the_database_is_copied_is_in_the_backup(app, tm
     monkeypatch.setattr(backups, "_sqlite_path", deleted_as_the_database_is_copied)
     assert back_up(app, tmp_path / "backup").files == 1
     assert (tmp_path / "backup" / "files" / "files" / "1" / "object").read_bytes() == PDF_BYTES
+
+
+def test_a_relative_sqlite_url_backs_up_and_restores_the_database_the_app_uses(tmp_path, monkeypatch):
+    # Flask-SQLAlchemy opens a relative SQLite path in the app's instance folder; backups.py opened it in
+    # the working directory: a new, empty file there was backed up (with the live schema's revision in
+    # the manifest), and a restore went into that file, leaving the live database as it was.
+    name = f"backup-relative-{uuid.uuid4().hex[:8]}.db"
+    monkeypatch.chdir(tmp_path)
+    app = build_app(f"sqlite:///{name}", tmp_path)
+    live = Path(app.instance_path) / name
+    try:
+        with app.app_context():
+            upgrade()
+            register_user("kept", "correct horse battery")
+            db.session.commit()
+            back_up(app, tmp_path / "backup")
+            register_user("later", "correct horse battery")
+            db.session.commit()
+            db.session.remove()
+            with sqlite3.connect(tmp_path / "backup" / "database.sqlite3") as saved:
+                assert saved.execute("SELECT username FROM users").fetchall() == [("kept",)]
+
+            restore(app, tmp_path / "backup")
+            assert db.session.execute(text("SELECT username FROM users")).scalars().all() == ["kept"]
+            db.session.remove()
+            db.engine.dispose()
+        assert not (tmp_path / name).exists()  # nothing made in the working directory
+    finally:
+        for path in (live, live.with_name(name + "-wal"), live.with_name(name + "-shm")):
+            path.unlink(missing_ok=True)
