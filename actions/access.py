@@ -33,6 +33,7 @@ from actions.access_privacy import (  # noqa: F401
 from actions.errors import Conflict, Forbidden, NotFound
 from extensions import db
 from models import ApiToken, Conversation, Membership, Message, User
+from models.database import begin_writing
 from models.login_session import LoginSession
 
 MANAGER_ROLES = ("owner", "admin")  # of a group's members, not of the service
@@ -219,13 +220,32 @@ def get_message(message_id: int) -> Message:
     return message
 
 
+def hold_message(message_id: int) -> Message:
+    """Any message (NotFound otherwise), read under its row lock (SQLite: the write lock), held until
+    COMMIT: a change of it (an edit, its deletion, a reaction) decides on what it is now. Another change
+    made at the same time (a deletion from another device, an operator hiding it) waits for this one,
+    then reads what it left: an edit after a deletion is refused `message_removed`, where both read the
+    message side by side and the edit, committed second, was written into the removed message and told
+    to every member as shown again. FOR NO KEY UPDATE: a reaction or a reply, which only refers to the
+    message, does not wait. Decides nothing, as get_message."""
+    begin_writing(db.session.connection())
+    message = db.session.execute(
+        db.select(Message).where(Message.id == message_id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if message is None:
+        raise no_such_message()
+    return message
+
+
 def no_such_message() -> NotFound:
     return NotFound("message_not_found", "No such message.")
 
 
 def access_own_message(user: User, message_id: int) -> Message:
-    """Authors edit and delete their own messages, in conversations they still belong to."""
-    message = get_message(message_id)
+    """Authors edit and delete their own messages, in conversations they still belong to (the message
+    held: hold_message)."""
+    message = hold_message(message_id)
     access_conversation_for_posting(user, message.conversation_id)
     if message.sender_id != user.id:
         raise Forbidden("not_the_author", "Only the author can change this message.")

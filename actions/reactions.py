@@ -6,7 +6,7 @@ and a client that missed it finds it through resync, with the message's whole re
 """
 from __future__ import annotations
 
-from actions.access import access_conversation_for_posting, access_message
+from actions.access import access_conversation_for_posting, hold_message
 from actions.errors import Conflict, InvalidInput
 from actions.messages import record_message_change_unchecked
 from actions.rate_limits import limit_message_send
@@ -49,8 +49,9 @@ def remove_reaction(user: User, message_id: int, emoji: object) -> Message:
 
 
 def _reactable(user: User, message_id: int) -> Message:
-    # Those who may post react: not in an archived group, nor at someone who blocked them.
-    message = access_message(user, message_id)
+    # Those who may post react: not in an archived group, nor at someone who blocked them. The message
+    # is held (hold_message): its reactions and whether it was removed stay as read until COMMIT.
+    message = hold_message(message_id)
     access_conversation_for_posting(user, message.conversation_id)
     if message.is_removed:
         raise Conflict("message_removed", "This message was removed.")

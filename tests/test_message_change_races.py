@@ -1,0 +1,129 @@
+"""Changes of one message made at once by two requests, on SQLite and on PostgreSQL: its author deletes
+it on one device while editing it on another, or while someone reacts to it. Each change reads the
+message under its row lock (actions.access.hold_message), so the second one decides on what the first
+left: an edit or a reaction after the deletion is refused `message_removed` and changes nothing. Before,
+both read the message side by side; the edit, committed second, wrote its text into the removed message
+and its `message:updated`, at the newer revision, told every member the message was there again with
+that text.
+
+Each request runs in its own thread, app context and database connection. The first read of a message
+by each waits at a barrier for the other's: reads made side by side (the race) both pass it, and the
+deletion then goes first (the other request waits a moment before writing). A read made under the lock
+of the other request waits for its COMMIT instead: the barrier times out for the first one, which goes
+on and commits."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import event
+
+from actions.errors import Conflict
+from actions.messages import delete_message, edit_message, send_message
+from actions.reactions import add_reaction
+from extensions import db
+from models import Message, User
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import make_group, make_user
+
+BARRIER_SECONDS = 2  # below SQLite's busy_timeout of 5 s, which a request waiting for the lock waits in
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def deletion_first(app, delete, other) -> dict[str, object]:
+    """Run `delete` and `other` in threads of their own; if both read the message side by side, `other`
+    waits a moment after the read so that the deletion commits first. Returns each one's result or error."""
+    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
+    read = set()
+    outcomes: dict[str, object] = {}
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name in ("delete", "other") and name not in read and "FROM messages" in statement:
+            read.add(name)
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+            if name == "other":
+                time.sleep(0.5)
+
+    def run(name, request):
+        with app.app_context():
+            try:
+                message = request()
+                outcomes[name] = (message.revision, message.is_removed, message.body)
+            except BaseException as error:  # noqa: BLE001 (reported to the test)
+                outcomes[name] = error
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        threads = [threading.Thread(target=run, args=(name, request), name=name)
+                   for name, request in (("delete", delete), ("other", other))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_execute)
+    return outcomes
+
+
+def as_user(user_id: int) -> User:
+    return db.session.get(User, user_id)
+
+
+def stored(message_id: int) -> Message:
+    db.session.expire_all()
+    return db.session.get(Message, message_id)
+
+
+def test_an_edit_from_another_device_while_the_message_is_deleted_does_not_show_it_again(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(alice, members=[bob])
+    message = send_message(alice, group.id, "what I said first").message
+    message_id, alice_id = message.id, alice.id
+
+    outcomes = deletion_first(app, lambda: delete_message(as_user(alice_id), message_id),
+                              lambda: edit_message(as_user(alice_id), message_id, "what I say now"))
+
+    deleted_revision, removed, _ = outcomes["delete"]
+    assert removed
+    after = stored(message_id)
+    assert after.is_removed and after.revision == deleted_revision
+    edit = outcomes["other"]
+    if isinstance(edit, Conflict):  # the edit read the deleted message: refused, nothing written
+        assert edit.code == "message_removed"
+        assert after.body == "what I said first" and after.edited_at is None
+    else:  # the edit got the message first: made before the deletion, which is the newer change
+        assert edit[0] < deleted_revision and not edit[1], outcomes
+
+
+def test_a_reaction_while_the_message_is_deleted_does_not_show_it_again(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(alice, members=[bob])
+    message = send_message(alice, group.id, "react to this").message
+    message_id, alice_id, bob_id = message.id, alice.id, bob.id
+
+    outcomes = deletion_first(app, lambda: delete_message(as_user(alice_id), message_id),
+                              lambda: add_reaction(as_user(bob_id), message_id, "👍"))
+
+    deleted_revision, removed, _ = outcomes["delete"]
+    assert removed
+    after = stored(message_id)
+    assert after.is_removed and after.revision == deleted_revision
+    reaction = outcomes["other"]
+    if isinstance(reaction, Conflict):
+        assert reaction.code == "message_removed"
+        assert after.reactions == []
+    else:
+        assert reaction[0] < deleted_revision and not reaction[1], outcomes
