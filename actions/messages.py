@@ -157,10 +157,11 @@ def post_system_message(conversation_id: int, body: str, client_id: str | None =
 
 @atomic()
 def edit_message(user: User, message_id: int, body: object) -> Message:
-    """Authors edit their own text messages. An edit is a change told to every member, as a message
+    """Authors edit their own messages: a text, or a file's caption, which may be taken off again (the
+    file went without one). An edit is a change told to every member, as a message
     is: it takes from the same send rate (actions.reactions does the same)."""
     message = access_own_message(user, message_id)
-    body = check_message_body(body)
+    body = check_message_body(body, required=message.attachment_id is None or body is None)
     limit_message_send(user.id)
     message.body = body
     message.edited_at = utcnow()

@@ -19,7 +19,7 @@ from actions.files import (
     start_direct_upload,
     upload_attachment,
 )
-from actions.messages import delete_message, send_message
+from actions.messages import delete_message, edit_message, send_message
 from actions.moderation import hide_message, unhide_message
 from events import atomic, unit_of_work
 from extensions import db
@@ -157,6 +157,23 @@ def test_send_with_attachment_sets_kind_and_payload(alice, bob, group):
     assert refused.value.code == "attachment_used"
     webm = upload(alice, group, WEBM_BYTES, "voice.webm", declared="audio/webm")
     assert send_message(alice, group.id, None, attachment_id=webm.id).message.kind == "voice"
+
+
+def test_a_files_caption_is_edited_and_taken_off_as_it_was_sent_without_one(alice, group):
+    # A file goes without text: its author may add a caption later, and take it off again (Telegram);
+    # a text message still keeps some text, and an edit still names its body.
+    attachment = upload(alice, group, png_bytes())
+    sent = send_message(alice, group.id, "", attachment_id=attachment.id).message
+    assert edit_message(alice, sent.id, "the view").body == "the view"
+    assert edit_message(alice, sent.id, "  ").body == ""
+    for body in (None, 5):
+        with pytest.raises(ActionError) as refused:
+            edit_message(alice, sent.id, body)
+        assert refused.value.code == "invalid_body"
+    text = send_message(alice, group.id, "words").message
+    with pytest.raises(ActionError) as refused:
+        edit_message(alice, text.id, "")
+    assert refused.value.code == "invalid_body"
 
 
 def test_send_refuses_someone_elses_or_another_conversations_attachment(alice, bob, carol, group):
