@@ -122,3 +122,29 @@ def test_reactions_from_the_page_and_live(chat_page, api_user):
     stored = bob.api("GET", f"/messages/{message['id']}/around", params={"limit": 1}).json()["messages"][0]
     assert stored["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [bob.id]}]
     assert_nothing_went_wrong(alice)
+
+
+def test_badges_follow_unread_messages_deleted_or_edited_live(chat_page, api_user):
+    """The sidebar counts what the server counts: others' unread messages not removed, and the ones that
+    mention you. A mention deleted, or edited away, takes its badge with it live; so does a message
+    deleted in a conversation the page never opened (it asks the server's counts). Before, the badges
+    stayed until a reload."""
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)["id"]
+    other = group_with(bob_account, alice_account)["id"]  # bob looks at this one
+    bob = open_as(chat_page, bob_account, other)
+    mention = post(alice_account, group, f"hello @{bob_account.username}")
+    plain = post(alice_account, group, "plain words")
+    last = post(alice_account, group, "the latest")
+    row = bob.conversation(group)
+    expect(row.locator(".unread-badge")).to_have_text("3")
+    expect(row.locator(".mention-badge")).to_have_text("@")
+
+    assert alice_account.api("PATCH", f"/messages/{mention['id']}", json={"body": "hello you"}).status_code == 200
+    expect(row.locator(".mention-badge")).to_have_count(0)
+    expect(row.locator(".unread-badge")).to_have_text("3")
+    assert alice_account.api("DELETE", f"/messages/{plain['id']}").status_code == 200
+    expect(row.locator(".unread-badge")).to_have_text("2")
+    assert alice_account.api("DELETE", f"/messages/{last['id']}").status_code == 200
+    expect(row.locator(".unread-badge")).to_have_text("1")
+    assert_nothing_went_wrong(bob)

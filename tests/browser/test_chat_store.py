@@ -116,6 +116,64 @@ def test_unread_counts_follow_messages_and_reads(run):
     assert result == {"unread": 1, "readAfterOwn": 6, "cleared": 0}
 
 
+def test_an_unread_message_removed_or_edited_changes_the_counts_as_the_servers(run):
+    # The server counts others' unread messages that are not removed, and of those the ones that
+    # mention you: a message deleted by its author or hidden by an operator, or edited to mention you
+    # or no longer, changes its conversation's badges live as after a reload. Before, only a reload did.
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        store.upsert({ id: 1, kind: "group", name: "g", last_seq: 2, unread_count: 0, unread_mentions: 0,
+                       membership: { last_read_seq: 2 } });
+        const other = { id: 2 };
+        const counts = () => [store.get(1).unread_count, store.get(1).unread_mentions];
+        const seen = [];
+        store.noteMessage({ ...message(3, 3, 3), sender: other, mentions: [1] }, { counted: true });
+        store.noteMessage({ ...message(4, 4, 4), sender: other, mentions: [] }, { counted: true });
+        store.thread(1).apply({ ...message(3, 3, 3), sender: other, mentions: [1] });  // loaded: the page holds it
+        seen.push(counts());
+        const edited = { ...message(3, 3, 5, "no mention"), sender: other, mentions: [], edited_at: "now" };
+        store.noteMessage(edited, { counted: true });
+        store.thread(1).apply(edited);
+        seen.push(counts());
+        const mentioning = { ...message(3, 3, 6, "@me"), sender: other, mentions: [1], edited_at: "now" };
+        store.noteMessage(mentioning, { counted: true });
+        store.thread(1).apply(mentioning);
+        seen.push(counts());
+        store.noteMessage({ ...message(3, 3, 5), sender: other, mentions: [] }, { counted: true });  // a late copy
+        seen.push(counts());
+        const removed = { ...message(3, 3, 7, ""), sender: other, mentions: [], removed: true };
+        const answer = store.noteMessage(removed, { counted: true });
+        store.thread(1).apply(removed);
+        seen.push(counts());
+        // The last message (the preview's copy), deleted: counted out too.
+        store.noteMessage({ ...message(4, 4, 8, ""), sender: other, mentions: [], removed: true }, { counted: true });
+        seen.push(counts());
+        return { seen, answer, preview: store.get(1).last_message.removed };
+    """)
+    assert result == {"seen": [[2, 1], [2, 0], [2, 1], [2, 1], [1, 0], [0, 0]], "answer": True, "preview": True}
+
+
+def test_a_change_of_an_unread_message_the_page_does_not_hold_asks_for_the_counts(run):
+    # A message neither loaded nor the last one: the page cannot tell what it counted, and asks the
+    # server (the caller refetches the list) when the change may have changed a count.
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        const other = { id: 2 }, me = { id: 1 };
+        store.upsert({ id: 1, kind: "group", name: "g", last_seq: 5, unread_count: 3, unread_mentions: 1,
+                       membership: { last_read_seq: 2 }, last_message: { ...message(5, 5, 5), sender: other } });
+        return {
+          removed: store.noteMessage({ ...message(3, 3, 9), sender: other, removed: true }, { counted: true }),
+          edited: store.noteMessage({ ...message(4, 4, 10), sender: other, edited_at: "now" }, { counted: true }),
+          reacted: store.noteMessage({ ...message(4, 4, 11), sender: other }, { counted: true }),
+          read: store.noteMessage({ ...message(1, 1, 12), sender: other, removed: true }, { counted: true }),
+          own: store.noteMessage({ ...message(2, 2, 13), sender: me, removed: true }, { counted: true }),
+          counts: [store.get(1).unread_count, store.get(1).unread_mentions],
+        };
+    """)
+    assert result == {"removed": "recount", "edited": "recount", "reacted": True, "read": True, "own": True,
+                      "counts": [3, 1]}
+
+
 def test_a_read_position_only_moves_forward(run):
     # This tab reads up to 4, then to 6 (noted at once); the server's echo of the first read, to every tab
     # of the user, arrives after that.

@@ -378,7 +378,8 @@ export class ChatApp {
     let followOwn = false;
     const settled = this.settleOwn(messages);
     for (const message of messages) {
-      this.store.noteMessage(message, { counted: !watching });
+      // An unread message changed that this page does not hold: the server's counts (recount).
+      if (this.store.noteMessage(message, { counted: !watching }) === "recount") this.refreshSoon();
       const applied = thread ? thread.apply(message) : null;
       if (applied) {
         changed.push(message);

@@ -118,6 +118,8 @@ export class ConversationStore {
   /**
    * A message arrived (live or through a sync): update preview, activity and unread count.
    * `counted` says whether it may raise the unread badge (the user is not looking at it).
+   * Answers "recount" when a change of an unread message may have changed the counts and the page
+   * does not hold the copy it counted (recount): ask the server's (the conversation list).
    */
   noteMessage(message, { counted }) {
     const conversation = this.conversations.get(message.conversation_id);
@@ -145,9 +147,40 @@ export class ConversationStore {
         // The server counts your own messages as read.
         conversation.membership.last_read_seq = Math.max(readUpTo, message.seq);
       }
-    } else if (conversation.last_message?.id === message.id) {
-      conversation.last_message = message; // edited or removed: the preview follows
+    } else {
+      const before = this.heldCopy(conversation, message.id);
+      if (conversation.last_message?.id === message.id) {
+        conversation.last_message = message; // edited or removed: the preview follows
+      }
+      return this.recount(conversation, before, message);
     }
+    return true;
+  }
+
+  /** The copy of a message the page holds (loaded, or its conversation's preview), if any. */
+  heldCopy(conversation, messageId) {
+    const thread = this.threads.get(conversation.id);
+    return thread?.tail.byId.get(messageId) || thread?.window?.segment.byId.get(messageId)
+      || (conversation.last_message?.id === messageId ? conversation.last_message : null);
+  }
+
+  /**
+   * A change of a message of others after the read position: the server counts it unread unless it is
+   * removed, and as a mention if it also mentions the user, so a deletion, a hiding (or unhiding) and an
+   * edit that mentions the user or no longer does move the badges, as they would after a reload. From
+   * `before`, the copy the page counted; without one, "recount" when the change may have moved them.
+   */
+  recount(conversation, before, message) {
+    const fromOthers = !message.sender || message.sender.id !== this.me.id;
+    if (!fromOthers || message.seq <= (conversation.membership?.last_read_seq || 0)) return true;
+    if (!before) return message.removed || message.edited_at ? "recount" : true;
+    if ((before.revision || 0) >= (message.revision || 0)) return true; // a late copy
+    const counts = (copy) => (copy.removed ? [0, 0] : [1, (copy.mentions || []).includes(this.me.id) ? 1 : 0]);
+    const [wasUnread, wasMention] = counts(before);
+    const [unread, mention] = counts(message);
+    conversation.unread_count = Math.max(0, (conversation.unread_count || 0) + unread - wasUnread);
+    conversation.unread_mentions = Math.max(0, (conversation.unread_mentions || 0) + mention - wasMention);
+    capUnreadAt(conversation, conversation.membership?.last_read_seq || 0);
     return true;
   }
 
