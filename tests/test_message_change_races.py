@@ -127,3 +127,20 @@ def test_a_reaction_while_the_message_is_deleted_does_not_show_it_again(app):
         assert after.reactions == []
     else:
         assert reaction[0] < deleted_revision and not reaction[1], outcomes
+
+
+def test_a_message_deleted_from_two_devices_at_once_is_deleted_once(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(alice, members=[bob])
+    message = send_message(alice, group.id, "twice").message
+    message_id, alice_id = message.id, alice.id
+
+    outcomes = deletion_first(app, lambda: delete_message(as_user(alice_id), message_id),
+                              lambda: delete_message(as_user(alice_id), message_id))
+
+    # Whichever read it first deleted it; the other read it deleted and was refused, as a delete asked
+    # again is. Before, both were made: two revisions, two message:updated.
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, Conflict)]
+    made = [outcome for outcome in outcomes.values() if not isinstance(outcome, Conflict)]
+    assert [error.code for error in refused] == ["message_removed"] and len(made) == 1, outcomes
+    assert made[0][1] and stored(message_id).revision == made[0][0]
