@@ -64,6 +64,30 @@ def test_search_box_finds_marks_pages_and_jumps(chat_page, api_user):
     assert_nothing_went_wrong(alice)
 
 
+def test_search_results_follow_a_message_edited_or_deleted_live(chat_page, api_user):
+    """Results shown while a message changes: its author's edit shows there, and once deleted (or hidden)
+    its row goes, as the server finds it no more; before, its text stayed readable in the results."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    edited, deleted = post(bob, group, "quokka first words"), post(bob, group, "quokka secret")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.page.fill("#message-search", "quokka")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(2)
+
+    assert bob.api("PATCH", f"/messages/{edited['id']}", json={"body": "quokka better words"}).status_code == 200
+    expect(results.filter(has_text="better words")).to_have_count(1)
+    expect(results.filter(has_text="better words").locator("mark")).to_have_text("quokka")
+    assert bob.api("DELETE", f"/messages/{deleted['id']}").status_code == 200
+    expect(results).to_have_count(1)
+    expect(alice.page.locator("#message-search-results")).not_to_contain_text("secret")
+    assert bob.api("DELETE", f"/messages/{edited['id']}").status_code == 200
+    expect(results).to_have_count(0)
+    expect(alice.page.locator("#message-search-status")).to_have_text("No messages found.")
+    assert_nothing_went_wrong(alice)
+
+
 def test_search_names_a_direct_chat_as_the_sidebar_does(chat_page, api_user):
     """After the other person renamed themselves (user:updated), a direct chat's results and its
     "Search in" choice carry the new name, as its sidebar entry does (sidebar.js conversationTitle)."""

@@ -380,6 +380,7 @@ export class ChatApp {
     for (const message of messages) {
       // An unread message changed that this page does not hold: the server's counts (recount).
       if (this.store.noteMessage(message, { counted: !watching }) === "recount") this.refreshSoon();
+      this.search.noteChanged(message); // a search result showing it follows (search.js)
       const applied = thread ? thread.apply(message) : null;
       if (applied) {
         changed.push(message);

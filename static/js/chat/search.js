@@ -105,16 +105,33 @@ export class MessageSearch {
       return;
     }
     if (query !== this.query) return; // a newer search started meanwhile
+    this.terms = answer.terms;
     for (const message of answer.messages) this.results.append(this.row(message, answer.terms));
     this.lastId = answer.messages.length ? answer.messages[answer.messages.length - 1].id : this.lastId;
     this.more.hidden = !answer.has_more;
     this.status.textContent = this.results.children.length ? "" : t("No messages found.");
   }
 
+  /**
+   * A message changed (live, an ack, a sync): a result showing it follows. Removed (deleted by its
+   * author, hidden by an operator): its row goes, as the server no longer finds it, and its text does
+   * not stay readable here; edited: the row shows the new text.
+   */
+  noteChanged(message) {
+    const row = [...this.results.children].find((item) => item.dataset.messageId === String(message.id));
+    if (!row || Number(row.dataset.revision) >= (message.revision || 0)) return;
+    if (!message.removed) {
+      row.replaceWith(this.row(message, this.terms || []));
+      return;
+    }
+    row.remove();
+    if (!this.results.children.length && this.more.hidden) this.status.textContent = t("No messages found.");
+  }
+
   row(message, terms) {
     const conversation = this.store.get(message.conversation_id);
     const who = displayName(message.sender);
-    return el("li", { className: "search-result", dataset: { messageId: message.id },
+    return el("li", { className: "search-result", dataset: { messageId: message.id, revision: message.revision },
       attrs: { tabindex: "0", role: "button" },
       on: { click: () => this.onOpenAt(message.conversation_id, message.id),
         keydown: (event) => event.key === "Enter" && this.onOpenAt(message.conversation_id, message.id) } }, [
