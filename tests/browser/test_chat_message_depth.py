@@ -148,3 +148,30 @@ def test_badges_follow_unread_messages_deleted_or_edited_live(chat_page, api_use
     assert alice_account.api("DELETE", f"/messages/{last['id']}").status_code == 200
     expect(row.locator(".unread-badge")).to_have_text("1")
     assert_nothing_went_wrong(bob)
+
+
+def test_a_reply_being_written_follows_its_original_edited_or_deleted(chat_page, api_user):
+    """The reply bar (and the draft kept in localStorage) shows an edited original's new text, and goes
+    away once it is deleted: before, the deleted text stayed shown and kept on disk, and the send was
+    refused message_removed."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    original = post(bob, group, "wombat first words")
+    alice = open_as(chat_page, alice_account, group)
+    row = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
+    row.hover()
+    row.get_by_role("button", name="Reply to message").click()
+    bar = alice.page.locator("#reply-bar")
+    expect(bar).to_contain_text("wombat first words")
+
+    assert bob.api("PATCH", f"/messages/{original['id']}", json={"body": "wombat secret"}).status_code == 200
+    expect(bar).to_contain_text("wombat secret")
+    assert "wombat secret" in alice.page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert bob.api("DELETE", f"/messages/{original['id']}").status_code == 200
+    expect(bar).to_be_hidden()
+    assert "wombat" not in alice.page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    alice.type_and_send("still sent, as a plain message")
+    expect(alice.page.locator("#message-list .message.own", has_text="still sent")).to_have_count(1)
+    sent = alice_account.api("GET", f"/conversations/{group}/messages", params={"limit": 1}).json()["messages"][0]
+    assert sent["body"] == "still sent, as a plain message" and sent["reply_to"] is None
+    assert_nothing_went_wrong(alice)

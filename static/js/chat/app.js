@@ -381,6 +381,7 @@ export class ChatApp {
       // An unread message changed that this page does not hold: the server's counts (recount).
       if (this.store.noteMessage(message, { counted: !watching }) === "recount") this.refreshSoon();
       this.search.noteChanged(message); // a search result showing it follows (search.js)
+      this.depth.draft.follow(message); // and so does a reply being written to it (reply-draft.js)
       const applied = thread ? thread.apply(message) : null;
       if (applied) {
         changed.push(message);

@@ -33,6 +33,26 @@ export class ReplyDraft {
     if (!restored) this.input.focus();
   }
 
+  /**
+   * A message changed (live, an ack, a sync): if it is the one being answered, here or in a kept draft,
+   * the reply follows. Removed: the reply is dropped (sending it would be refused `message_removed`, and
+   * the deleted text must not stay in the bar nor on disk); edited: the bar and the draft show the new text.
+   */
+  follow(message) {
+    const conversationId = message.conversation_id;
+    const shown = this.target?.conversationId === conversationId && this.target.message.id === message.id;
+    const kept = this.drafts?.get(conversationId).reply;
+    if (!shown && kept?.id !== message.id) return;
+    if (shown && (this.target.message.revision || 0) >= (message.revision || 0)) return;
+    if (message.removed) {
+      if (shown) this.clear();
+      else this.drafts.saveReply(conversationId, null);
+      return;
+    }
+    this.drafts?.saveReply(conversationId, message);
+    if (shown) this.start(conversationId, message, { restored: true });
+  }
+
   /** The conversation opened: its own reply draft, if it kept one. */
   show(conversationId) {
     if (this.target?.conversationId === conversationId) return;
