@@ -4,6 +4,7 @@ refused before sending and a refused one comes back to the composer, unsent mess
 the tab, a deactivated user's page says why, and the small things around them (issue 8)."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from tests.browser.helpers import (
     alone_in_a_group,
     assert_nothing_went_wrong,
     group_with,
+    intercept_sends,
     kept_outbox,
     post,
     reopen,
@@ -171,6 +173,32 @@ def test_a_message_the_server_refuses_goes_back_to_the_composer(chat_page, api_u
     expect(alice.page.locator("#message-list .message.own .reply-quote")).to_contain_text("who rang?")
     expect(alice.page.locator("#composer-error")).to_be_hidden()
     assert stored_bodies(account, group) == ["who rang?", "a bell rings"]
+    assert_nothing_went_wrong(alice)
+
+
+def test_a_reply_refused_because_its_original_was_deleted_comes_back_without_it(chat_page, api_user):
+    # The original is deleted while the answer is on its way: refused message_removed, the text goes back
+    # to the composer, but not a reply bar to the deleted message (the next send would be refused again).
+    account, group, alice = alone_in_a_group(chat_page, api_user)
+    question = post(account, group, "who knocked?")
+    asked = alice.page.locator(f"#message-list .message[data-id='{question['id']}']")
+    asked.hover()
+    asked.get_by_role("button", name="Reply to message").click()
+    # The first send waits for releaseSend(); later ones go at once.
+    intercept_sends(alice, "(payload, ack, send) => window.releaseSend ? send() : (window.releaseSend = send)")
+    composer(alice).fill("nobody")
+    alice.page.press("#composer-input", "Enter")
+    alice.page.wait_for_function("() => typeof window.releaseSend === 'function'")
+    assert account.api("DELETE", f"/messages/{question['id']}").status_code == 200
+    expect(asked).to_have_class(re.compile(r"\bremoved\b"))
+    alice.page.evaluate("window.releaseSend()")
+
+    expect(alice.page.locator("#composer-error")).to_be_visible()
+    expect(composer(alice)).to_have_value("nobody")
+    expect(alice.page.locator("#reply-bar")).to_be_hidden()
+    alice.page.press("#composer-input", "Enter")  # sent again: a plain message now
+    expect(alice.message_with("nobody")).to_have_count(1)
+    assert stored_bodies(account, group) == ["", "nobody"]
     assert_nothing_went_wrong(alice)
 
 

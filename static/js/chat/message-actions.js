@@ -33,10 +33,11 @@ export class MessageDepth {
     return replyTo;
   }
 
-  /** A refused message goes back to the composer with the message it answered (if still loaded). */
+  /** A refused message goes back to the composer with the message it answered (if still loaded, and not
+   * removed since: the refusal may be just that, `message_removed`). */
   restoreReply(conversationId, messageId) {
     const message = messageId ? this.app.store.threads.get(conversationId)?.byId.get(messageId) : null;
-    if (!message || this.app.drafts.get(conversationId).reply) return;
+    if (!message || message.removed || this.app.drafts.get(conversationId).reply) return;
     if (this.app.openId === conversationId) this.draft.start(conversationId, message);
     else this.app.drafts.saveReply(conversationId, message);
   }
