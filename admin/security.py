@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
@@ -41,12 +42,26 @@ Result = TypeVar("Result")
 def operator_only():
     """None when the current user is an operator; otherwise the response to send."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path))
+        return redirect(url_for("auth.login", next=return_after_login()))
     try:
         access_operator(current_user)
     except Forbidden:
         abort(403)
     return None
+
+
+def return_after_login() -> str:
+    """Where the login page leads back to: the page asked for; for a form sent when the session had ended (its
+    POST-only address would answer a GET with 405) the back-office page it was sent from, else the dashboard.
+    The form itself is not sent again: the operator sees the page and decides anew."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    sent_from = urlsplit(request.referrer or "")
+    page = sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
+    dashboard = url_for("admin.index")
+    if sent_from.netloc == request.host and is_site_path(page) and page.startswith(dashboard):
+        return page
+    return dashboard
 
 
 def current_operator() -> User:

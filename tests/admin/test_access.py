@@ -1,6 +1,7 @@
 """Every back-office page and route: anonymous visitors go to the login page, logged-in
 users get 403, operators get in. The admin API: operators only, with a token or a session."""
 from io import BytesIO
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -112,6 +113,37 @@ def test_anonymous_and_user_writes_change_nothing(client, user_client, ids):
         assert (anonymous.status_code, anonymous.headers.get("Location", "")[:6]) == (302, "/login"), route
         assert user_client.post(fill(route, ids), data=body).status_code == 403, route
     assert database_rows() == before
+
+
+def login_leads_to(response) -> str:
+    location = urlsplit(response.headers["Location"])
+    assert (response.status_code, location.path) == (302, "/login")
+    return parse_qs(location.query)["next"][0]
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_login(app, client, ids):
+    """An operator's session ended (logged out elsewhere, ended by another operator) while a page was open: its
+    form goes to the login page, which leads back to that page, never to the form's POST-only address (a GET
+    there after the login is a bare 405). Nothing is done meanwhile: the operator sends the form anew."""
+    from tests.helpers import database_rows
+
+    before = database_rows()
+    page = fill("/admin/user/manage/?id={bob}", ids)
+    for route, form in WRITES:
+        body = {key: fill(value, ids) for key, value in form.items()}
+        response = client.post(fill(route, ids), data=body, headers={"Referer": f"http://localhost{page}"})
+        assert login_leads_to(response) == page, route
+    # Sent from nowhere known (no Referer, another site's, a page outside the back office): the dashboard.
+    route = fill("/admin/user/manage/{bob}/deactivate", ids)
+    for headers in ({}, {"Referer": f"http://evil.example{page}"}, {"Referer": "http://localhost/settings"}):
+        assert login_leads_to(client.post(route, headers=headers)) == "/admin/", headers
+    assert database_rows() == before
+    # A page asked for is still where the login leads.
+    assert login_leads_to(client.get(page)) == page
+    login = client.post("/login?" + urlsplit(client.post(route, headers={"Referer": f"http://localhost{page}"})
+                                             .headers["Location"]).query,
+                        data={"username": "operator", "password": "correct horse battery"})
+    assert login.headers["Location"] == page and client.get(page).status_code == 200
 
 
 def test_a_deactivated_operator_is_locked_out_at_once(app, operator, bob):
