@@ -52,10 +52,10 @@ def hide_message(operator: User, message_id: int) -> Message:
 
 @atomic()
 def unhide_message(operator: User, message_id: int) -> Message:
-    """Show a hidden message again (not one an operator deleted)."""
+    """Show a hidden message again (not a deleted one: an operator or its author deleted it for good)."""
     operator = access_operator(operator)
     message = get_message(message_id)
-    if message.hidden_at is not None and message.deleted_at is not None:
+    if message.deleted_at is not None:
         raise Conflict("message_deleted", "This message was deleted; it cannot be shown again.")
     return _set_hidden(operator, message_id, hidden=False)
 

@@ -58,6 +58,24 @@ def test_unhide_shows_it_again(operator, operator_client, chat, socket_client_fo
     assert [e.action for e in audit_entries()] == ["message.hide", "message.unhide"]
 
 
+def test_unhide_refuses_a_message_its_author_deleted(operator, operator_client, chat, socket_client_for):
+    """The author deleted it: "shown again" would be untrue (it stays removed), so the operator is told why."""
+    from actions.messages import delete_message
+
+    _, messages = chat
+    delete_message(messages[1].sender, messages[1].id)
+    socket = socket_client_for("alice")
+    events(socket)
+    before = audit_entries()
+    operator_client.post(f"/admin/message/moderate/{messages[1].id}/unhide")
+    page = operator_client.get(f"/admin/message/context/?id={messages[1].id}").get_data(as_text=True)
+    assert "This message was deleted; it cannot be shown again." in page and "Message shown again." not in page
+    with pytest.raises(Conflict) as refused:
+        unhide_message(operator, messages[1].id)
+    assert refused.value.code == "message_deleted"
+    assert updates(socket) == [] and audit_entries() == before
+
+
 def test_delete_erases_the_text_for_good(operator, operator_client, chat, socket_client_for):
     _, messages = chat
     socket = socket_client_for("carol")
