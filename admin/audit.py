@@ -80,11 +80,11 @@ class AuditLogView(SecureModelView):
     column_details_list = ("id", "created_at", "actor_name", "action", "target_type", "target_id", "before", "after",
                            "actor_id")
     column_filters = (
-        ContainsFilter(AuditEntry.actor_name, "Operator"),
-        ContainsFilter(AuditEntry.action, "Action"),
-        FilterEqual(AuditEntry.target_type, "Target type"),
-        IntEqualFilter(AuditEntry.target_id, "Target id"),
-        DateTimeBetweenFilter(AuditEntry.created_at, "When"),
+        ContainsFilter(AuditEntry.actor_name, _l("Operator")),
+        ContainsFilter(AuditEntry.action, _l("Action")),
+        FilterEqual(AuditEntry.target_type, _l("Target type")),
+        IntEqualFilter(AuditEntry.target_id, _l("Target id")),
+        DateTimeBetweenFilter(AuditEntry.created_at, _l("When")),
     )
     column_sortable_list = ("created_at", "actor_name", "action", "target_id")
     column_default_sort = ("id", True)

@@ -43,12 +43,12 @@ class FileView(SecureModelView):
     column_list = ("id", "filename", "content_type", "size", "status", "uploader", "conversation_id", "created_at")
     column_searchable_list = ("filename",)
     column_filters = (
-        ContainsFilter("uploader.username", "Owner"),
-        IntEqualFilter(Attachment.conversation_id, "Conversation"),
-        ContainsFilter(Attachment.content_type, "Type"),
-        IntGreaterFilter(Attachment.size, "Size in bytes"),
-        StatusFilter(Attachment.status, "Status", options=[(status, status) for status in STATUSES]),
-        DateTimeBetweenFilter(Attachment.created_at, "Uploaded"),
+        ContainsFilter("uploader.username", _l("Owner")),
+        IntEqualFilter(Attachment.conversation_id, _l("Conversation")),
+        ContainsFilter(Attachment.content_type, _l("Type")),
+        IntGreaterFilter(Attachment.size, _l("Size in bytes")),
+        StatusFilter(Attachment.status, _l("Status"), options=[(status, status) for status in STATUSES]),
+        DateTimeBetweenFilter(Attachment.created_at, _l("Uploaded")),
     )
     column_sortable_list = ("id", "filename", "content_type", "size", "status", "conversation_id", "created_at")
     column_default_sort = ("id", True)

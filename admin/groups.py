@@ -37,8 +37,8 @@ class GroupView(SecureModelView):
     column_labels = {"last_message_at": _l("Last activity"), "archived_at": _l("Archived")}
     column_formatters = {"members": lambda view, context, group, name: view.member_count(group.id)}
     column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-users", ".members_view", title="Members"),
-        EndpointLinkRowAction("fa fa-bullhorn", "broadcast.index", title="Broadcast to members", id_arg="group_id"),
+        EndpointLinkRowAction("fa fa-users", ".members_view", title=_l("Members")),
+        EndpointLinkRowAction("fa fa-bullhorn", "broadcast.index", title=_l("Broadcast to members"), id_arg="group_id"),
     ]
 
     def get_query(self):

@@ -33,9 +33,9 @@ class JobFailureView(SecureModelView):
     column_details_list = (*column_list, "task_id", "traceback")
     column_searchable_list = ("job_name", "error")
     column_filters = (
-        StatusFilter(JobFailure.status, "Status", options=[(status, status) for status in FAILURE_STATUSES]),
-        ContainsFilter(JobFailure.job_name, "Job"),
-        DateTimeBetweenFilter(JobFailure.last_failed_at, "Last failed"),
+        StatusFilter(JobFailure.status, _l("Status"), options=[(status, status) for status in FAILURE_STATUSES]),
+        ContainsFilter(JobFailure.job_name, _l("Job")),
+        DateTimeBetweenFilter(JobFailure.last_failed_at, _l("Last failed")),
     )
     column_sortable_list = ("id", "job_name", "status", "attempts", "first_failed_at", "last_failed_at")
     column_default_sort = ("last_failed_at", True)

@@ -10,6 +10,7 @@ from flask_admin.contrib.sqla.filters import (
     DateTimeBetweenFilter,
 )
 from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import false
@@ -50,12 +51,12 @@ class MessageView(SecureModelView):
     column_list = ("id", "conversation_id", "sender", "kind", "body", "created_at", "hidden_at", "deleted_at")
     column_searchable_list = ("body",)  # turns the search box on; _apply_search does the searching
     column_filters = (
-        IntEqualFilter(Message.conversation_id, "Conversation"),
-        ContainsFilter("sender.username", "Sender"),
-        KindFilter(Message.kind, "Kind", options=[(kind, kind) for kind in KINDS]),
-        DateTimeBetweenFilter(Message.created_at, "Sent"),
-        ContainsFilter(Message.body, "Text"),
-        RemovedFilter(Message.hidden_at, "Hidden", options=(("1", "yes"), ("0", "no"))),
+        IntEqualFilter(Message.conversation_id, _l("Conversation")),
+        ContainsFilter("sender.username", _l("Sender")),
+        KindFilter(Message.kind, _l("Kind"), options=[(kind, kind) for kind in KINDS]),
+        DateTimeBetweenFilter(Message.created_at, _l("Sent")),
+        ContainsFilter(Message.body, _l("Text")),
+        RemovedFilter(Message.hidden_at, _l("Hidden"), options=(("1", "yes"), ("0", "no"))),
     )
     column_sortable_list = ("id", "conversation_id", "kind", "created_at", "hidden_at")
     column_default_sort = ("id", True)
@@ -66,10 +67,11 @@ class MessageView(SecureModelView):
         "conversation_id": lambda view, context, message, name: Markup('<a href="{}">{}</a>').format(
             view.get_url(".index_view", flt0_conversation_equals=message.conversation_id), message.conversation_id),
     }
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-comments", ".context_view", title="Conversation context")]
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-comments", ".context_view",
+                                                      title=_l("Conversation context"))]
 
     def search_placeholder(self) -> str:
-        return "Search text (words or parts of words, any language)"
+        return gettext("Search text (words or parts of words, any language)")
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Full-text search through the message search index (actions.search), with the filters."""

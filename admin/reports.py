@@ -37,7 +37,7 @@ class ReportView(SecureModelView):
         "resolution": lambda view, context, report, name: report.resolution if not report.is_open else Markup(
             '<span class="badge badge-warning">{}</span>').format(gettext("open")),
     }
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-gavel", ".review_view", title="Review")]
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-gavel", ".review_view", title=_l("Review"))]
 
     @expose("/review/", methods=("GET",))
     def review_view(self):

@@ -18,7 +18,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -165,6 +165,29 @@ class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
         if self.column_labels and field in self.column_labels:
             return self.column_labels[field]
         return COLUMN_NAMES.get(field) or super().get_column_name(field)
+
+    def get_filters(self):
+        """The "Add filter" menu in the reader's language: Flask-Admin names a column's filters at start-up with
+        its heading made a plain (English) string; each gets its lazy heading back (admin.labels, the panel's
+        labels). Filters a panel names itself take a lazy name (_l) too."""
+        filters = super().get_filters()
+        headings = {str(heading): heading for heading in (*COLUMN_NAMES.values(), *(self.column_labels or {}).values())}
+        for flt in filters or ():
+            flt.name = headings.get(str(flt.name), flt.name)
+        return filters
+
+    def get_filter_arg(self, index, flt) -> str:
+        """A filter's name in the address (?flt0_role_equals=…): from its English name, the same whatever the
+        reader's language, so a link an operator shares filters alike for everyone."""
+        with force_locale("en"):
+            return super().get_filter_arg(index, flt)
+
+    def search_placeholder(self) -> str | None:
+        """What the search box looks in: its columns' headings in the reader's language (Flask-Admin lists the
+        columns' names: "username, display_name")."""
+        if not self.column_searchable_list:
+            return None
+        return ", ".join(str(self.get_column_name(column)) for column in self.column_searchable_list)
     page_size = 50
 
     def __init__(self, model, **kwargs) -> None:

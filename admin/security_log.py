@@ -19,11 +19,11 @@ class SecurityLogView(SecureModelView):
     column_list = ("created_at", "kind", "username", "address", "user_agent", "detail")
     column_details_list = ("id", *column_list, "user_id")
     column_filters = (
-        ContainsFilter(SecurityEvent.username, "Account"),
-        FilterEqual(SecurityEvent.kind, "Kind", options=[(kind, kind) for kind in KINDS]),
-        ContainsFilter(SecurityEvent.address, "Address"),
-        IntEqualFilter(SecurityEvent.user_id, "User id"),
-        DateTimeBetweenFilter(SecurityEvent.created_at, "When"),
+        ContainsFilter(SecurityEvent.username, _l("Account")),
+        FilterEqual(SecurityEvent.kind, _l("Kind"), options=[(kind, kind) for kind in KINDS]),
+        ContainsFilter(SecurityEvent.address, _l("Address")),
+        IntEqualFilter(SecurityEvent.user_id, _l("User id")),
+        DateTimeBetweenFilter(SecurityEvent.created_at, _l("When")),
     )
     column_sortable_list = ("created_at", "kind", "username", "address")
     column_default_sort = ("id", True)

@@ -54,7 +54,7 @@ class UserView(SecureModelView):
     column_default_sort = ("created_at", True)
     column_labels = {"must_change_password": _l("Must change password"), "last_seen_at": _l("Last seen"),
                      "confirmed_at": _l("Confirmed")}
-    column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title="Manage account")]
+    column_extra_row_actions = [EndpointLinkRowAction("fa fa-user-secret", ".manage_view", title=_l("Manage account"))]
     # The username opens the account's page (messages, reports, sessions, audit, operations).
     column_formatters = {"username": lambda view, context, user, name: link(view.get_url(".manage_view", id=user.id),
                                                                             user.username)}

@@ -37,3 +37,29 @@ def test_list_headings_and_times_in_the_readers_language(operator_client, alice)
     html = operator_client.get("/admin/user/", headers=ZH).get_data(as_text=True)
     assert "显示名称" in html and "最近在线" in html  # headings the panel does not label itself, and its own
     assert "UTC" in html and "年" in html  # created_at in the reader's locale, the zone named
+
+
+def test_filters_row_actions_and_search_box_in_chinese(operator_client, alice, bob):  # noqa: F811
+    """The "Add filter" menu, the row links' titles and the search box's hint are in the reader's language
+    (Flask-Admin fixed the filters' names, in English, at start-up, and showed the columns' own names)."""
+    from actions.messages import send_message
+    from tests.factories import make_group
+
+    send_message(bob, make_group(alice, members=[bob]).id, "hello")
+    html = operator_client.get("/admin/user/", headers=ZH).get_data(as_text=True)
+    menu = html[html.index('class="dropdown-menu field-filters"'):]
+    menu = menu[:menu.index("</div>")]
+    assert ">角色<" in menu and ">启用<" in menu and ">Role<" not in menu and ">Active<" not in menu
+    assert 'title="管理账号"' in html and 'placeholder="用户名, 显示名称, 电子邮箱, 手机号"' in html
+    messages = operator_client.get("/admin/message/", headers=ZH).get_data(as_text=True)
+    assert ">发送者<" in messages and ">Sender<" not in messages and 'title="会话上下文"' in messages
+    assert "搜索文本" in messages
+    # A filter's address stays English whatever the language: a link filters alike for everyone.
+    assert '"arg": "role_equals"' in html and "flt0_sender_contains" in operator_client.get(
+        "/admin/message/?flt0_sender_contains=alice", headers=ZH).get_data(as_text=True)
+
+
+def test_filters_in_english(operator_client):  # noqa: F811
+    html = operator_client.get("/admin/user/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert ">Role<" in html and 'title="Manage account"' in html
+    assert 'placeholder="Username, Display name, Email, Phone"' in html
