@@ -41,7 +41,9 @@ class ResetPasswordForm(FlaskForm):
 class SuspendForm(FlaskForm):
     # The operator's own clock reads it: the page says the time is UTC (actions.user_admin.suspend_user checks it).
     until = DateTimeLocalField(_l("Suspended until (UTC)"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason (the user is told)"), validators=[InputRequired(), Length(max=500)])
+    # One line, as the action takes it (actions.validation: a reason holds no line break), at most 500 characters.
+    reason = StringField(_l("Reason (the user is told)"), validators=[InputRequired(), Length(max=500)],
+                         render_kw={"maxlength": 500})
 
 
 class GroupEditForm(FlaskForm):

@@ -75,6 +75,19 @@ def test_bad_suspensions_change_nothing(operator, alice, until, reason, code):
     assert refused(suspend_user, operator, alice.id, until, reason) == (400, code)
 
 
+def test_the_suspension_form_asks_for_a_reason_of_one_line(app, operator, alice):
+    """The reason the user is told is one line (a line break is refused): the page offered a text area for it,
+    where an operator's Enter made a reason the action refuses."""
+    from tests.admin.conftest import logged_in
+
+    page = logged_in(app, operator.username).get(f"/admin/user/manage/?id={alice.id}").get_data(as_text=True)
+    form = page[page.index(f'action="/admin/user/manage/{alice.id}/suspend"'):]
+    form = form[:form.index("</form>")]
+    assert "<textarea" not in form
+    assert '<input class="form-control" id="reason" maxlength="500" name="reason" required type="text"' in form
+    assert refused(suspend_user, operator, alice.id, NEXT_WEEK.isoformat(), "two\nlines") == (400, "invalid_reason")
+
+
 def test_a_time_near_the_end_of_year_9999_is_shown_east_of_utc_too(app, operator, alice):
     """A suspension stored before the 100-year bound (or by hand) still shows: the Users panel of an
     operator east of UTC was a 500 (the time did not fit a date once moved into their zone)."""
