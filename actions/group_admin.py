@@ -29,7 +29,7 @@ from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
 from extensions import db
 from jobs import enqueue_on_commit, job
-from models import Attachment, Conversation, Membership, Message, User
+from models import Attachment, AuditEntry, Conversation, Membership, Message, User
 from models.conversation import MEMBER_ROLES
 from models.time import isoformat, utcnow
 
@@ -88,10 +88,21 @@ def delete_group(operator: User, conversation_id: int) -> None:
     its files, messages and members; members' pages drop it when that is done."""
     operator = access_operator(operator)
     group = get_group(conversation_id)
+    if _deletion_recorded(group.id):
+        return  # its deletion is under way (a second click while its job runs): recorded and queued once
     member_ids = [membership.user_id for membership in group.memberships]
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
     start_group_deletion_unchecked(group)
+
+
+def _deletion_recorded(conversation_id: int) -> bool:
+    """An operator deleted this group already (its job has not removed it yet): ids are never given twice
+    (migration 0018), so an entry naming it is about this group."""
+    return db.session.execute(
+        db.select(AuditEntry.id).where(AuditEntry.target_type == "group", AuditEntry.target_id == conversation_id,
+                                       AuditEntry.action == "group.delete").limit(1)
+    ).first() is not None
 
 
 @atomic()

@@ -80,6 +80,18 @@ def test_delete_removes_the_group_and_its_messages_and_tells_members(operator_cl
     assert entry.before["name"] == "General" and sorted(entry.before["member_ids"]) == sorted([alice.id, bob.id])
 
 
+def test_a_group_deleted_twice_before_its_job_ran_is_recorded_and_removed_once(operator_client, alice, bob):
+    """The group stays listed (archived) until its job removes it: a second Delete meanwhile (a double click,
+    another operator) records no second entry and queues no second job."""
+    group_id = make_group(alice, members=[bob]).id
+    send_message(alice, group_id, "bye")
+    for _ in range(2):
+        assert operator_client.post("/admin/group/delete/", data={"id": str(group_id)}).status_code == 302
+    assert len(audit_entries("group.delete")) == 1
+    assert run_queued_jobs() == [purge_deleted_group.name] * 2  # its message, then the group: once
+    assert db.session.get(Conversation, group_id) is None
+
+
 def test_a_large_group_is_removed_in_several_transactions_and_a_second_run_changes_nothing(
         operator, alice, bob, monkeypatch):
     monkeypatch.setattr(group_admin, "GROUP_PURGE_CHUNK", 2)
