@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
@@ -28,7 +27,7 @@ from actions.errors import ActionError, Forbidden, InvalidInput
 from actions.validation import LINE_REFUSED, check_id
 from admin.labels import COLUMN_NAMES
 from admin.search import EscapedSearch
-from blueprints.site_paths import is_site_path
+from blueprints.site_paths import is_site_path, return_address
 from events.unit_of_work import savepoint
 from extensions import db
 from i18n import local_datetime
@@ -51,17 +50,10 @@ def operator_only():
 
 
 def return_after_login() -> str:
-    """Where the login page leads back to: the page asked for; for a form sent when the session had ended (its
-    POST-only address would answer a GET with 405) the back-office page it was sent from, else the dashboard.
-    The form itself is not sent again: the operator sees the page and decides anew."""
-    if request.method in ("GET", "HEAD"):
-        return request.full_path
-    sent_from = urlsplit(request.referrer or "")
-    page = sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
+    """The page asked for; for a form sent when the session had ended, the back-office page it was sent from,
+    else the dashboard (blueprints.site_paths.return_address). The operator sees the page and decides anew."""
     dashboard = url_for("admin.index")
-    if sent_from.netloc == request.host and is_site_path(page) and page.startswith(dashboard):
-        return page
-    return dashboard
+    return return_address(dashboard, within=dashboard)
 
 
 def current_operator() -> User:

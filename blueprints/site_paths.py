@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import request
+
 
 def is_site_path(target: str) -> bool:
     """`/…` on this site: no scheme or host (not even "http:evil.example", which browsers read as a host
@@ -14,3 +16,16 @@ def is_site_path(target: str) -> bool:
     parts = urlsplit(target)
     return (not suspicious and not parts.scheme and not parts.netloc and target.startswith("/")
             and not target.startswith("//"))
+
+
+def return_address(fallback: str, within: str = "/") -> str:
+    """Where a detour (the login page, the password change an operator's reset asks for) leads back to: the
+    page asked for; for a form sent (a POST, whose address a GET after the detour answers 405) the page it was
+    sent from, under `within` on this site (its Referer), else `fallback`. The form is not sent again."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    sent_from = urlsplit(request.referrer or "")
+    page = sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
+    if sent_from.netloc == request.host and is_site_path(page) and page.startswith(within):
+        return page
+    return fallback

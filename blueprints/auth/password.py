@@ -17,6 +17,7 @@ from blueprints.auth import bp
 from blueprints.auth.routes import safe_next
 from blueprints.errors import wants_json
 from blueprints.identity import current_session_id, renew_remember_cookie
+from blueprints.site_paths import return_address
 from i18n.errors import error_text
 
 # What a session with a temporary password may still reach.
@@ -39,7 +40,7 @@ def require_password_change():
         return None
     if wants_json():
         raise Forbidden("password_change_required", "Choose a new password first.")
-    return redirect(url_for("auth.change_password", next=request.full_path))
+    return redirect(url_for("auth.change_password", next=return_address(url_for("chat.index"))))
 
 
 @bp.route("/password", methods=["GET", "POST"])

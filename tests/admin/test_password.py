@@ -46,6 +46,28 @@ def test_the_page_goes_back_where_the_user_was_going(app, operator, bob):
     assert offsite.headers["Location"] == "/"
 
 
+def test_a_form_sent_with_a_temporary_password_leads_back_to_its_page_not_to_its_address(app, operator, bob):
+    """A page was open when an operator reset the password (bob, an operator too, had the back office open): its
+    form goes to the password page, which leads back to that page after the change, never to the form's
+    POST-only address (a GET there answers a bare 405). The form is not sent: nothing is done meanwhile."""
+    from actions.user_admin import set_user_role
+
+    set_user_role(operator, bob.id, "admin")
+    reset_password(operator, bob.id, "temporary secret")
+    browser = logged_in(app, "bob", "temporary secret")
+    page = f"/admin/user/manage/?id={operator.id}"
+    detour = browser.post(f"/admin/user/manage/{operator.id}/deactivate", headers={"Referer": f"http://localhost{page}"})
+    assert detour.headers["Location"] == "/password?next=/admin/user/manage/?id%3D" + str(operator.id)
+    changed = browser.post(detour.headers["Location"], data={
+        "current_password": "temporary secret", "new_password": "brand new secret", "confirm": "brand new secret"})
+    assert changed.headers["Location"] == page and browser.get(page).status_code == 200
+    assert reload(operator).active
+    # A form sent from nowhere known leads to the chat, as the password page does by default.
+    reset_password(operator, bob.id, "temporary secret")
+    browser = logged_in(app, "bob", "temporary secret")
+    assert browser.post(f"/admin/user/manage/{operator.id}/deactivate").headers["Location"] == "/password?next=/"
+
+
 def test_a_temporary_password_gets_no_token_and_no_socket(app, operator, bob):
     from extensions import socketio
     from tests.clients import IsolatedSocketClient
