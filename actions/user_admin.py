@@ -25,6 +25,7 @@ from events import atomic, queue_event
 from events.facts import UserSessionsRevoked
 from extensions import db
 from models import User
+from models.database import begin_writing
 from models.login_session import LoginSession
 from models.time import utcnow
 from models.user import ROLES
@@ -98,6 +99,7 @@ def set_user_role(operator: User, user_id: int, role: str) -> User:
     if user.id == operator.id:
         # Demoting yourself could leave nobody to run the service; another operator must do it.
         raise Conflict("cannot_change_own_role", "Operators cannot change their own role.")
+    operator = _hold_operators(operator, user)
     if user.role == role:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
@@ -134,6 +136,7 @@ def deactivate_user(operator: User, user_id: int) -> User:
     user = get_account(user_id)
     if user.id == operator.id:
         raise Conflict("cannot_deactivate_self", "Operators cannot deactivate their own account.")
+    operator = _hold_operators(operator, user)
     if not user.active:
         return user
     before = snapshot(user, ACCOUNT_FIELDS)
@@ -152,6 +155,7 @@ def suspend_user(operator: User, user_id: int, until: object, reason: object) ->
     reason = check_string(reason, "reason", max_length=SUSPENSION_REASON_LENGTH)
     if user.id == operator.id:
         raise Conflict("cannot_suspend_self", "Operators cannot suspend their own account.")
+    operator = _hold_operators(operator, user)
     if not user.active and user.suspended_until is None:
         raise Conflict("already_deactivated", "This account is deactivated for good: reactivate it first.")
     before = snapshot(user, ACCOUNT_FIELDS)
@@ -211,6 +215,19 @@ def end_user_sessions(operator: User, user_id: int) -> int:
     count = end_sessions(user, reason="revoked_by_operator")
     record(operator, "user.end_sessions", "user", user.id, None, {"ended_sessions": count})
     return count
+
+
+def _hold_operators(operator: User, user: User) -> User:
+    """An operator demoting, deactivating or suspending another operator: both rows locked (in id order) and
+    read again, so that two operators doing it to each other at once do not both succeed, leaving nobody to
+    run the service (SQLite: the write lock, taken before they are read): the later one finds itself no
+    operator any more (403 `not_an_operator`)."""
+    if user.role != OPERATOR_ROLE:
+        return operator
+    begin_writing(db.session.connection())
+    for row in sorted((operator, user), key=lambda row: row.id):
+        db.session.refresh(row, with_for_update=True)
+    return access_operator(operator)
 
 
 def _close_account(user: User, reason: str) -> dict:
