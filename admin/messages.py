@@ -112,8 +112,9 @@ class MessageView(SecureModelView):
         if operation not in operations:
             abort(404)
         perform, done = operations[operation]
-        attempt(lambda: perform(current_operator(), message_id), done)
+        # Read before the action: a bad one (400, the request rolled back) must not leave "done" flashed.
         focus = check_int(request.args.get("focus"), "focus", required=False) or message_id
+        attempt(lambda: perform(current_operator(), message_id), done)
         return redirect(self.get_url(".context_view", id=focus))
 
 

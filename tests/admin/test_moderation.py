@@ -76,6 +76,16 @@ def test_unhide_refuses_a_message_its_author_deleted(operator, operator_client, 
     assert updates(socket) == [] and audit_entries() == before
 
 
+def test_a_bad_return_focus_hides_nothing_and_flashes_no_success(operator_client, chat):
+    """`?focus=` (the context page the button was on) that is not an id: 400 invalid_focus, the request rolled
+    back, and no "Message hidden." waiting on the next page for a message that was not hidden."""
+    _, messages = chat
+    response = operator_client.post(f"/admin/message/moderate/{messages[0].id}/hide?focus=abc")
+    assert (response.status_code, response.json["error"]["code"]) == (400, "invalid_focus")
+    assert reload(messages[0]).hidden_at is None and audit_entries() == []
+    assert "Message hidden." not in operator_client.get("/admin/message/").get_data(as_text=True)
+
+
 def test_delete_erases_the_text_for_good(operator, operator_client, chat, socket_client_for):
     _, messages = chat
     socket = socket_client_for("carol")
