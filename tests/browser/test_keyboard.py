@@ -1,7 +1,8 @@
 """The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes from the
 conversation's header through one message to the composer, never through the messages' buttons (those are reached
 with the arrow keys); Up in an empty composer edits one's last message (Enter saves the edit, Shift+Enter is a new
-line); Esc closes every dialog of the page; Ctrl/Cmd+K opens the quick switcher to jump to a conversation. Whatever
+line); Esc closes every dialog of the page; editing, deleting or reacting to a message by keyboard
+leaves the focus on it; Ctrl/Cmd+K opens the quick switcher to jump to a conversation. Whatever
 the keyboard reaches shows a focus ring."""
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def alice_in_a_group(chat_page, api_user, *lines: tuple[str, str]):
         post(alice if who == "alice" else bob, group["id"], text)
     chat = open_as(chat_page, alice, group["id"])
     expect(chat.messages).to_have_count(len(lines))
+    chat.bob = bob
     return chat
 
 
@@ -226,4 +228,63 @@ def test_escape_closes_a_search_dialog_at_once_even_with_text_typed(chat_page, a
         page.focus(box)
         page.keyboard.press("Escape")
         expect(dialog).to_be_hidden()
+    assert_nothing_went_wrong(chat)
+
+
+def press_on_action(chat, message, name: str) -> None:
+    """Focus `message` and go Right through its controls to the one named `name`, then press Enter."""
+    message.focus()
+    for _ in range(10):
+        chat.page.keyboard.press("ArrowRight")
+        if chat.page.evaluate("document.activeElement.textContent") == name:
+            break
+    assert chat.page.evaluate("document.activeElement.textContent") == name
+    chat.page.keyboard.press("Enter")
+
+
+def test_the_keyboard_stays_on_a_message_it_changed(chat_page, api_user):
+    """Editing, deleting or reacting to a message draws it anew: the focus that was on it (or on the dialog
+    its Edit or Delete opened) comes back to the message, not to the page's body where a screen reader or a
+    keyboard user has to start again from the top."""
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "Bob's line"), ("alice", "Edit me"),
+                            ("alice", "Delete me"))
+    page = chat.page
+    bobs, edited, deleted = chat.messages.nth(0), chat.messages.nth(1), chat.messages.nth(2)
+
+    press_on_action(chat, edited, "Edit")
+    expect(page.locator("#edit-dialog")).to_be_visible()
+    page.keyboard.press("End")
+    page.keyboard.type(", edited")
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-dialog")).to_be_hidden()
+    expect(chat.message_with("Edit me, edited")).to_be_visible()
+    expect(chat.messages.nth(1)).to_be_focused()
+
+    press_on_action(chat, deleted, "Delete")
+    expect(page.locator("#confirm-button")).to_be_visible()
+    page.focus("#confirm-button")
+    page.keyboard.press("Enter")
+    expect(chat.messages.nth(2).locator(".removed-note")).to_be_visible()
+    expect(chat.messages.nth(2)).to_be_focused()
+
+    press_on_action(chat, bobs, "React")
+    for _ in range(10):  # Right on into the row of quick reactions it opened
+        page.keyboard.press("ArrowRight")
+        if page.evaluate("document.activeElement.getAttribute('role')") == "menuitem":
+            break
+    page.keyboard.press("Enter")
+    expect(chat.messages.nth(0).locator(".reaction")).to_be_visible()
+    expect(chat.messages.nth(0)).to_be_focused()
+
+    # Someone else's change to the message it is on keeps it there too; where it is elsewhere, a change
+    # takes it nowhere.
+    bob = chat.bob
+    bobs_id = int(bobs.get_attribute("data-id"))
+    assert bob.api("POST", f"/messages/{bobs_id}/reactions", json={"emoji": "🎉"}).status_code == 200
+    expect(chat.messages.nth(0).locator(".reaction")).to_have_count(2)
+    expect(chat.messages.nth(0)).to_be_focused()
+    page.focus("#composer-input")
+    assert bob.api("POST", f"/messages/{bobs_id}/reactions", json={"emoji": "😂"}).status_code == 200
+    expect(chat.messages.nth(0).locator(".reaction")).to_have_count(3)
+    expect(page.locator("#composer-input")).to_be_focused()
     assert_nothing_went_wrong(chat)

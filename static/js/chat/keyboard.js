@@ -3,7 +3,8 @@
 // so Tab goes from the conversation's header through one message to the composer, never through
 // every message's buttons. Up in an empty composer edits one's last message; Esc closes any open
 // dialog, modal or not, at once even from a search box with text in it; Ctrl/Cmd+K opens the quick
-// switcher (quick-switcher.js).
+// switcher (quick-switcher.js). A message drawn anew (edited, deleted, reacted to) keeps the focus that
+// was on it, or on the dialog its Edit or Delete opened.
 
 import { $ } from "./dom.js";
 import { QuickSwitcher } from "./quick-switcher.js";
@@ -12,6 +13,9 @@ const MESSAGE = "li.message";
 const CONTROLS = "button, a[href], input, select, textarea, [tabindex]";
 
 const shown = (element) => element.getClientRects().length > 0;
+// Nowhere: on the page's body, or still in a dialog just closed (the browser moves it to the body).
+const focusLost = () => !document.activeElement || document.activeElement === document.body
+  || Boolean(document.activeElement.closest("dialog:not([open])"));
 const typing = (element) => element.matches("input, textarea, select, [contenteditable]");
 
 /** The messages as one roving Tab stop (the WAI-ARIA "roving tabindex" pattern). */
@@ -19,13 +23,18 @@ class MessageKeys {
   constructor(lists) {
     this.lists = lists;
     this.current = null; // the message that holds the Tab stop: the last one focused, else the newest
+    this.holding = false; // the focus is on `current`, or in a dialog opened from it
     this.queued = false;
     const observer = new MutationObserver(() => this.schedule());
     for (const list of lists) {
       observer.observe(list, { childList: true, subtree: true });
       list.addEventListener("keydown", (event) => this.key(event));
       list.addEventListener("focusin", (event) => this.focused(event));
+      list.addEventListener("focusout", (event) => this.left(event));
     }
+    document.addEventListener("focusin", (event) => {
+      if (!event.target.closest(`${MESSAGE}, dialog`)) this.holding = false;
+    });
     this.refresh();
   }
 
@@ -45,6 +54,9 @@ class MessageKeys {
   /** One message takes Tab; every control inside a message is reached with the arrow keys. */
   refresh() {
     const items = this.items();
+    const redrawn = this.current && !this.current.isConnected
+      ? items.find((item) => item.dataset.id && item.dataset.id === this.current.dataset.id) : null;
+    if (redrawn) this.regain(redrawn);
     if (!items.includes(this.current)) this.current = items[items.length - 1] || null;
     for (const item of items) {
       item.tabIndex = item === this.current ? 0 : -1;
@@ -52,8 +64,35 @@ class MessageKeys {
     }
   }
 
+  /** `item` replaced the message that held the focus, which went to the page's body with it: back to
+   *  the message, at once or when the dialog opened from it closes (the browser would return it to a
+   *  button no longer on the page). */
+  regain(item) {
+    this.current = item;
+    if (!this.holding) return;
+    const dialog = document.querySelector("dialog[open]");
+    const focus = () => {
+      if (this.holding && this.current === item && item.isConnected) item.focus({ preventScroll: true });
+    };
+    if (dialog) dialog.addEventListener("close", focus, { once: true });
+    else if (focusLost()) {
+      item.tabIndex = 0;
+      focus();
+    }
+  }
+
+  /** Focus left a message for nothing (a click on the page): a redraw of it takes the focus nowhere. */
+  left(event) {
+    const from = event.target;
+    if (event.relatedTarget) return;
+    queueMicrotask(() => {
+      if (from.isConnected && focusLost()) this.holding = false;
+    });
+  }
+
   focused(event) {
     const item = event.target.closest(MESSAGE);
+    this.holding = true;
     if (!item || item === this.current) return;
     this.current = item;
     this.refresh();
