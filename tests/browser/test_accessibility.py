@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
 from tests.browser.conftest import PASSWORD
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -77,3 +77,37 @@ def test_back_office_dashboard_and_queue_have_no_serious_violations(chat_page, a
         office.page.goto(office.base_url + path)
         assert axe_violations(office.page) == [], path
     assert_nothing_went_wrong(office)
+
+
+# The polite live regions of the page (aria-live, or a role that implies it) and what each says now.
+LIVE_REGIONS = """() => [...document.querySelectorAll(
+    '[aria-live]:not([aria-live="off"]), [role="log"], [role="status"], [role="alert"], [role="timer"]')]
+  .map((region) => ({ id: region.id, text: region.textContent,
+                      messages: region.querySelectorAll("li.message").length }))"""
+
+
+def test_a_screen_reader_hears_a_new_message_not_the_history(chat_page, api_user):
+    """A new message from someone else in the open conversation is said once, by a polite live region
+    (who wrote it and what); opening a conversation, loading its history or one's own sending reads
+    nothing out: the list of messages is no live region, which would read the whole history anew at
+    each conversation opened, each page of older messages and each message drawn again."""
+    alice, bob = api_user("sra"), api_user("srb")
+    group = group_with(alice, bob)
+    for number in range(3):
+        post(bob, group["id"], f"Old news {number}")
+    chat = open_as(chat_page, alice, group["id"])
+    expect(chat.messages).to_have_count(3)
+    regions = chat.page.evaluate(LIVE_REGIONS)
+    assert [region for region in regions if region["messages"] or "Old news" in region["text"]] == [], regions
+
+    post(bob, group["id"], "Fresh news")
+    expect(chat.message_with("Fresh news")).to_be_visible()
+    said = [region for region in chat.page.evaluate(LIVE_REGIONS) if "Fresh news" in region["text"]]
+    assert [region["text"] for region in said] == [f"{bob.username}: Fresh news"], said
+    assert all(region["messages"] == 0 for region in said)
+
+    chat.type_and_send("My own words")
+    expect(chat.message_with("My own words")).to_be_visible()
+    regions = chat.page.evaluate(LIVE_REGIONS)
+    assert not any("My own words" in region["text"] for region in regions), regions
+    assert_nothing_went_wrong(chat)

@@ -375,6 +375,7 @@ export class ChatApp {
     // Counted unread unless the user is looking at the newest end of it (unread.js marks it read then).
     const watching = this.openId === conversationId && pageIsSeen() && this.view.pinned;
     const changed = [];
+    const arrived = []; // new to the page, as they happen: said to screen readers
     let followOwn = false;
     const settled = this.settleOwn(messages);
     for (const message of messages) {
@@ -385,6 +386,7 @@ export class ChatApp {
       const applied = thread ? thread.apply(message) : null;
       if (applied) {
         changed.push(message);
+        if (applied === "inserted" && source === "live") arrived.push(message);
         if (applied === "replaced") changed.push(...thread.requote(message, quoteOf)); // replies show it
         if (message.sender?.id === this.me.id && message.seq === thread.newestSeq) followOwn = true;
       }
@@ -397,6 +399,7 @@ export class ChatApp {
     if (thread && this.view.isShowing(thread)) {
       if (settled) this.renderPending(conversationId);
       this.view.update(changed, { follow: followOwn });
+      this.view.announce(arrived);
     }
     this.sidebar.render();
     if (this.openId === conversationId) this.markRead();

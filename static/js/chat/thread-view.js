@@ -7,7 +7,7 @@ import { blockedPlaceholder } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { waitingBehind } from "./sender.js";
 import { clockTime, MessageGroups } from "./message-groups.js";
-import { formattedBody, removedText } from "./message-format.js";
+import { formattedBody, messageLine, removedText } from "./message-format.js";
 import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
@@ -33,6 +33,7 @@ export class ThreadView {
     this.pendingList = $("#pending-list");
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
+    this.announcer = $("#message-announcer");
     this.newMessagesText = this.jumpButton.textContent; // its text while the newest messages are shown
     this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
     this.isBlocked = isBlocked; // (user id) -> their messages hide (contacts.js)
@@ -69,6 +70,7 @@ export class ThreadView {
     this.conversation = conversation;
     this.thread = thread;
     this.elements.clear();
+    this.announcer.textContent = "";
     this.list.replaceChildren(...thread.messages.map((message) => {
       const item = this.element(message);
       this.elements.set(message.id, item);
@@ -105,6 +107,7 @@ export class ThreadView {
   }
 
   clear() {
+    this.announcer.textContent = "";
     this.thread = null;
     this.conversation = null;
     this.elements.clear();
@@ -159,6 +162,15 @@ export class ThreadView {
     } else if (grewAtEnd) {
       this.jumpButton.hidden = false;
     }
+  }
+
+  /** Say new messages of others to screen readers, once: who wrote each and what (the list itself is no
+   *  live region, or opening a conversation or a page of history would read it all out). */
+  announce(messages) {
+    const lines = messages.filter((message) => message.sender && message.sender.id !== this.me.id
+      && !message.system && !this.isBlocked(message.sender.id))
+      .map((message) => `${displayName(personOf(message.sender))}: ${messageLine(message)}`);
+    if (lines.length) this.announcer.textContent = lines.join("\n");
   }
 
   /** Scroll so that `anchor` is again `top` pixels down the screen. */
