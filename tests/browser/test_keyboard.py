@@ -1,9 +1,9 @@
 """The chat page by keyboard, in Chromium (static/js/chat/keyboard.js, quick-switcher.js): Tab goes from the
 conversation's header through one message to the composer, never through the messages' buttons (those are reached
 with the arrow keys); Up in an empty composer edits one's last message (Enter saves the edit, Shift+Enter is a new
-line); Esc closes every dialog of the page; editing, deleting or reacting to a message by keyboard
-leaves the focus on it; Ctrl/Cmd+K opens the quick switcher to jump to a conversation. Whatever
-the keyboard reaches shows a focus ring."""
+line); Esc closes every dialog of the page; editing, deleting or reacting to a message by keyboard leaves the focus
+on it, and a message arriving leaves it on the entry of the conversation list it was on; Ctrl/Cmd+K opens the quick
+switcher to jump to a conversation. Whatever the keyboard reaches shows a focus ring."""
 from __future__ import annotations
 
 import uuid
@@ -287,4 +287,29 @@ def test_the_keyboard_stays_on_a_message_it_changed(chat_page, api_user):
     assert bob.api("POST", f"/messages/{bobs_id}/reactions", json={"emoji": "😂"}).status_code == 200
     expect(chat.messages.nth(0).locator(".reaction")).to_have_count(3)
     expect(page.locator("#composer-input")).to_be_focused()
+    assert_nothing_went_wrong(chat)
+
+
+def test_the_keyboard_stays_on_a_conversation_of_the_list_as_messages_come(chat_page, api_user):
+    """The conversation list is drawn anew at every message, receipt or read: the focus on one of its entries
+    stays on that entry (as it moves to the top), where it fell to the page's body and a keyboard user
+    going down the list was taken out of it."""
+    alice, bob = api_user("kl"), api_user("kl")
+    tag = uuid.uuid4().hex[:4]
+    first = group_with(alice, bob, name=f"First {tag}")
+    second = group_with(alice, bob, name=f"Second {tag}")
+    post(bob, first["id"], "Hello")
+    chat = chat_page()
+    chat.log_in(alice.username)
+    entry = chat.conversation(first["id"]).locator("button")
+    entry.focus()
+    post(bob, second["id"], "Now here")
+    expect(chat.conversation(second["id"]).locator(".conversation-preview")).to_contain_text("Now here")
+    expect(entry).to_be_focused()
+    chat.conversation(second["id"]).locator("button").focus()
+    post(bob, second["id"], "And again")
+    expect(chat.conversation(second["id"]).locator(".conversation-preview")).to_contain_text("And again")
+    expect(chat.conversation(second["id"]).locator("button")).to_be_focused()
+    chat.page.keyboard.press("Enter")  # opens it, as a click does
+    expect(chat.page.locator("#conversation-title")).to_have_text(f"Second {tag}")
     assert_nothing_went_wrong(chat)

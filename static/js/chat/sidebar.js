@@ -62,7 +62,11 @@ export class Sidebar {
     const needle = this.filterInput.value.trim().toLowerCase();
     const conversations = this.store.sorted()
       .filter((conversation) => !needle || conversationTitle(conversation).toLowerCase().includes(needle));
+    // Drawn anew: the keyboard on an entry stays on it (it fell to the page's body with the old one).
+    const focused = this.list.contains(document.activeElement)
+      ? document.activeElement.closest(".conversation")?.dataset.conversationId : null;
     this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
+    if (focused) this.list.querySelector(`.conversation[data-conversation-id="${focused}"] button`)?.focus();
     // Shown when nothing is listed: no conversations yet, or none matches the filter.
     const filtered = !conversations.length && this.store.conversations.size > 0;
     this.empty.hidden = conversations.length > 0;
