@@ -2,8 +2,11 @@
 conversation open, and a dialog), the settings page and the back office's dashboard have no serious
 or critical violation (contrast of 4.5:1 for text, names and roles for every control, the page's
 language…), in the light theme and in the dark one (the system's, followed by default); so have the
-back office's moderation queue and its lists of users and messages."""
+back office's moderation queue and its lists of users and messages. A screen reader hears new messages once
+(not the history), whose each message is and its ticks."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -110,4 +113,39 @@ def test_a_screen_reader_hears_a_new_message_not_the_history(chat_page, api_user
     expect(chat.message_with("My own words")).to_be_visible()
     regions = chat.page.evaluate(LIVE_REGIONS)
     assert not any("My own words" in region["text"] for region in regions), regions
+    assert_nothing_went_wrong(chat)
+
+
+def test_a_screen_reader_hears_whose_each_message_is_and_its_ticks(chat_page, api_user):
+    """A run of one sender's messages shows the name on the first only; a screen reader going from message
+    to message still hears whose each is (the name is hidden from sight, not from it, and shows when the
+    keyboard reaches it). One's ticks are said as Sent, Delivered or Read, where it heard "check mark" for
+    each: the grey and the blue ✓✓ differ only by colour."""
+    alice, bob = api_user("srw"), api_user("srw")
+    group = group_with(alice, bob)
+    post(bob, group["id"], "First of a run")
+    post(bob, group["id"], "Second of a run")
+    chat = open_as(chat_page, alice, group["id"])
+    expect(chat.messages).to_have_count(2)
+    second = chat.messages.nth(1)
+    expect(second).to_have_class(re.compile(r"\bcontinued\b"))
+    assert bob.username in second.aria_snapshot()
+    name = second.locator(".message-sender")
+    assert name.bounding_box()["width"] <= 1  # out of sight
+    second.focus()
+    chat.page.keyboard.press("ArrowRight")
+    expect(name).to_be_focused()
+    assert name.bounding_box()["width"] > 10  # on screen where the keyboard is
+    chat.page.keyboard.press("ArrowRight")  # on to the message's buttons (the picture kept out of sight is passed)
+    expect(second.get_by_role("button", name="Reply to message")).to_be_focused()
+
+    chat.type_and_send("Mine, one")
+    chat.type_and_send("Mine, two")
+    expect(chat.messages).to_have_count(4)
+    mine = chat.messages.nth(3)
+    expect(mine).to_have_class(re.compile(r"\bcontinued\b"))
+    expect(mine.get_by_role("img", name=re.compile("^(Sent|Delivered)$"))).to_be_visible()
+    assert "You" in mine.aria_snapshot()
+    assert bob.api("POST", f"/conversations/{group['id']}/read", json={"seq": int(mine.get_attribute("data-seq"))}).ok
+    expect(mine.get_by_role("img", name="Read")).to_be_visible()
     assert_nothing_went_wrong(chat)

@@ -12,7 +12,8 @@ import { QuickSwitcher } from "./quick-switcher.js";
 const MESSAGE = "li.message";
 const CONTROLS = "button, a[href], input, select, textarea, [tabindex]";
 
-const shown = (element) => element.getClientRects().length > 0;
+// Laid out and not hidden (a run's later picture keeps its place, visibility: hidden: focus() skips it).
+const shown = (element) => element.getClientRects().length > 0 && getComputedStyle(element).visibility !== "hidden";
 // Nowhere: on the page's body, or still in a dialog just closed (the browser moves it to the body).
 const focusLost = () => !document.activeElement || document.activeElement === document.body
   || Boolean(document.activeElement.closest("dialog:not([open])"));

@@ -111,7 +111,7 @@ export class Receipts {
     const { state, readers } = this.status(conversation.id, message);
     const labels = { sent: t("Sent"), delivered: t("Delivered"), read: t("Read") };
     const mark = el("span", { className: `ticks ticks-${state}`, text: state === "sent" ? "✓" : "✓✓",
-      attrs: { title: labels[state], "aria-label": labels[state] }, dataset: { state } });
+      attrs: { role: "img", title: labels[state], "aria-label": labels[state] }, dataset: { state } });
     if (conversation.kind !== "group" || !readers.length) return el("span", { className: "receipt" }, [mark]);
     const names = readers.map(displayName);
     const readBy = el("button", { className: "link-button read-by", text: t("Read by {count}", { count: names.length }),
