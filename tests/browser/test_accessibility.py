@@ -33,8 +33,10 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     alice, bob = api_user("axa"), api_user("axb")
     group = group_with(alice, bob)
     post(bob, group["id"], "A long line to read " * 12)
-    post(alice, group["id"], "My answer")
+    answer = post(alice, group["id"], "My answer")
     post(bob, group["id"], "And the unread one")
+    assert bob.api("POST", f"/messages/{answer['id']}/reactions", json={"emoji": "👍"}).ok  # shows "👍 1"
+    post(bob, group_with(alice, bob)["id"], "Unread elsewhere")  # an unread badge in the list
     chat = chat_page()
     chat.page.emulate_media(color_scheme=scheme)
     chat.log_in(alice.username)

@@ -115,3 +115,20 @@ def test_a_chinese_page_counts_a_public_groups_members_in_chinese(chat_page, api
     found = visitor.page.locator(f"#group-results .result[data-group-id='{group['id']}'] .muted")
     expect(found).to_have_text("1 位成员")
     assert_nothing_went_wrong(visitor)
+
+
+def test_a_chinese_screen_reader_hears_unread_counts_and_reactions_in_chinese(chat_page, api_user):
+    """What only a screen reader hears is in the page's language too: a conversation's unread badge (its
+    label was the English "3 unread") and a reaction's name, which starts with what the button shows."""
+    alice_account, bob = api_user("zh"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    for number in range(3):
+        message = post(bob, group, f"unread {number}")
+    assert bob.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "👍"}).ok
+    alice = chat_page()
+    alice.context.set_extra_http_headers({"Accept-Language": "zh-CN"})
+    alice.log_in(alice_account.username)
+    expect(alice.conversation(group).locator(".unread-badge")).to_have_attribute("aria-label", "3 条未读")
+    alice.open(group)
+    expect(alice.messages.last.locator(".reaction")).to_have_attribute("aria-label", f"👍 1，{bob.username} 回应了")
+    assert_nothing_went_wrong(alice)

@@ -66,7 +66,8 @@ export function mentionsMe(message, me) {
 }
 
 /** The reactions under a message: one button per emoji (count; names on hover), pressed when one is
- * the reader's; a click toggles it. `nameOf(userId)` gives a member's name. */
+ * the reader's; a click toggles it. Its name starts with what it shows (WCAG's label in name): a voice
+ * command says what it sees. `nameOf(userId)` gives a member's name. */
 export function reactionsElement(message, me, { onToggle, nameOf }) {
   const reactions = message.reactions || [];
   if (!reactions.length) return null;
@@ -75,7 +76,7 @@ export function reactionsElement(message, me, { onToggle, nameOf }) {
     const names = reaction.user_ids.map((id) => (id === me.id ? t("You") : nameOf(id))).join(", ");
     return el("button", { className: `reaction${mine ? " mine" : ""}`, text: `${reaction.emoji} ${reaction.count}`,
       attrs: { type: "button", title: names, "aria-pressed": mine ? "true" : "false",
-        "aria-label": t("{emoji} by {names}", { emoji: reaction.emoji, names }) },
+        "aria-label": t("{emoji} {count}, by {names}", { emoji: reaction.emoji, count: reaction.count, names }) },
       dataset: { emoji: reaction.emoji },
       on: { click: () => onToggle(message, reaction.emoji, mine) } });
   }));

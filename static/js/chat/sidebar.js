@@ -111,7 +111,7 @@ export class Sidebar {
           conversation.unread_mentions ? el("span", { className: "mention-badge", text: "@",
             attrs: { "aria-label": t("You were mentioned"), title: t("You were mentioned") } }) : null,
           unread ? el("span", { className: "unread-badge", text: unread > 99 ? "99+" : unread,
-            attrs: { "aria-label": `${unread} unread` } }) : null,
+            attrs: { "aria-label": t("{count} unread", { count: unread }) } }) : null,
         ]),
       ]),
     ]);
