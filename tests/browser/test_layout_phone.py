@@ -1,7 +1,8 @@
 """The chat page at phone widths, in Chromium: at 360 and 375 px no element is wider than the
 viewport (the DOM walked on the conversation list, in a conversation and in each dialog), long
 previews end in an ellipsis, "Log out", "Join group" and the times are whole on screen, one pane
-shows at a time (the conversation with a back button), and under mobile emulation (Playwright's
+shows at a time (the conversation with a back button), by keyboard the focus goes from a list entry to the opened conversation's title and back
+(also at 200% zoom), and under mobile emulation (Playwright's
 iPhone 12 and Pixel 5 descriptors) the dialogs sit in the middle of the screen."""
 from __future__ import annotations
 
@@ -191,4 +192,29 @@ def test_a_groups_header_keeps_its_name_and_buttons_between_phone_and_desktop(br
     for button in ("#group-info-button", "#leave-button"):
         assert_whole_on_screen(chat.page.locator(button))
     assert_fits(chat, f"a group at {width} px")
+    assert_nothing_went_wrong(chat)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 640, "height": 380}, {"width": 320, "height": 568}])
+def test_the_keyboard_goes_between_the_list_and_a_conversation_on_a_narrow_screen(browser, live_server, api_user,
+                                                                                   viewport):
+    """Where one pane shows at a time (a phone, or a desktop window zoomed to 200%: 1280 px read as 640),
+    opening a conversation from the list by keyboard hides the entry that had the focus, and the back button
+    hides itself: the focus goes to the conversation's title, and back to its entry in the list, where it
+    fell to the page's body and the next Tab started from the top of the page."""
+    alice, bob = api_user("nk"), api_user("nk")
+    group = group_with(alice, bob)
+    post(bob, group["id"], "Hello there")
+    chat = open_phone(browser, live_server, viewport=viewport)
+    chat.log_in(alice.username)
+    entry = chat.conversation(group["id"]).locator("button")
+    entry.focus()
+    chat.page.keyboard.press("Enter")
+    expect(chat.message_with("Hello there")).to_be_visible()
+    expect(chat.page.locator("#conversation-title")).to_be_focused()
+    expect(chat.page.locator("#composer-input")).not_to_be_focused()  # no screen keyboard over the messages
+    chat.page.focus("#back-button")
+    chat.page.keyboard.press("Enter")
+    expect(chat.page.locator("#pane")).to_be_hidden()
+    expect(entry).to_be_focused()
     assert_nothing_went_wrong(chat)

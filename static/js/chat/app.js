@@ -37,6 +37,9 @@ import { Notifier } from "./notifications.js";
 
 const SESSION_RETRY_MS = 5000;
 
+/** The focus is in `part` of the page (about to be hidden with it), or already fell to the page's body. */
+const lostWith = (part) => part.contains(document.activeElement) || document.activeElement === document.body;
+
 // Shown above the messages whenever the socket is not online (on phones the sidebar is hidden).
 const STATE_NOTES = {
   connecting: t("Connecting…"),
@@ -294,8 +297,10 @@ export class ChatApp {
         if (this.openId === conversationId) reveal();
       });
     }
-    // On phones a focused box pops the keyboard over the messages: only focus on wide screens.
+    // On phones a focused box pops the keyboard over the messages: only focus on wide screens. A narrow
+    // one hides the list: the focus on it goes to the conversation's title, not to the page's body.
     if (window.matchMedia("(min-width: 761px)").matches) this.composer.focus();
+    else if (lostWith($(".sidebar"))) $("#conversation-title").focus();
   }
 
   /** Open a conversation at one message (a search result): the window around it (history.js). */
@@ -349,6 +354,7 @@ export class ChatApp {
   }
 
   close() {
+    const entry = lostWith($("#conversation-view")) ? this.openId : null; // its back button, now hidden
     this.presenceView.closed();
     this.groupPanel.closed();
     this.divider.stop();
@@ -362,6 +368,7 @@ export class ChatApp {
     this.composer.show(null);
     this.depth.draft.show(null);
     this.sidebar.setActive(null);
+    if (entry) $(`#conversation-list .conversation[data-conversation-id="${entry}"] button`)?.focus();
   }
 
   /** Messages from an event, a sync answer or an ack: each lands once, in seq order. */
