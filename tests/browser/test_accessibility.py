@@ -3,7 +3,8 @@ conversation open, and a dialog), the settings page and the back office's dashbo
 or critical violation (contrast of 4.5:1 for text, names and roles for every control, the page's
 language…), in the light theme and in the dark one (the system's, followed by default); so have the
 back office's moderation queue and its lists of users and messages. A screen reader hears new messages once
-(not the history), whose each message is and its ticks."""
+(not the history), whose each message is and its ticks; the search's results and a message waiting
+to go have no serious violation either."""
 from __future__ import annotations
 
 import re
@@ -150,4 +151,34 @@ def test_a_screen_reader_hears_whose_each_message_is_and_its_ticks(chat_page, ap
     assert "You" in mine.aria_snapshot()
     assert bob.api("POST", f"/conversations/{group['id']}/read", json={"seq": int(mine.get_attribute("data-seq"))}).ok
     expect(mine.get_by_role("img", name="Read")).to_be_visible()
+    assert_nothing_went_wrong(chat)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_message_search_results_and_a_message_waiting_to_go_have_no_serious_violations(chat_page, api_user, scheme):
+    """The search's results are a list of buttons (each a list item holding a real button, which Space and
+    Enter press; an item that was itself role=button broke the list), and a message waiting in the outbox
+    while offline keeps its "sending…" note readable (its dimmed bubble put it at 3:1)."""
+    alice, bob = api_user("axq"), api_user("axq")
+    group = group_with(alice, bob)
+    target = post(bob, group["id"], "a findable banana")
+    post(bob, group["id"], "later words")
+    chat = open_as(chat_page, alice, group["id"])
+    chat.page.emulate_media(color_scheme=scheme)
+    chat.page.fill("#message-search", "banana")
+    chat.page.press("#message-search", "Enter")
+    result = chat.page.locator("#message-search-results .search-result").first
+    expect(result).to_contain_text("a findable banana")
+    assert axe_violations(chat.page) == []
+    result.get_by_role("button").focus()
+    chat.page.keyboard.press(" ")
+    expect(chat.page.locator(f"#message-list .message[data-id='{target['id']}']")).to_have_class(re.compile("flash"))
+
+    chat.context.set_offline(True)
+    chat.expect_state("offline")
+    chat.type_and_send("while offline")
+    expect(chat.page.locator("#pending-list .message")).to_contain_text("while offline")
+    assert axe_violations(chat.page) == []
+    chat.context.set_offline(False)
+    expect(chat.message_with("while offline")).to_be_visible()
     assert_nothing_went_wrong(chat)

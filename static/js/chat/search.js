@@ -131,17 +131,18 @@ export class MessageSearch {
   row(message, terms) {
     const conversation = this.store.get(message.conversation_id);
     const who = displayName(message.sender);
-    return el("li", { className: "search-result", dataset: { messageId: message.id, revision: message.revision },
-      attrs: { tabindex: "0", role: "button" },
-      on: { click: () => this.onOpenAt(message.conversation_id, message.id),
-        keydown: (event) => event.key === "Enter" && this.onOpenAt(message.conversation_id, message.id) } }, [
-      el("div", { className: "search-result-head" }, [
-        el("strong", { text: conversation ? conversationTitle(conversation) : "" }),
-        el("span", { className: "muted", text: messageTime(message.created_at) }),
-      ]),
-      el("div", { className: "search-result-body" }, [
-        who ? el("span", { className: "muted", text: who + ": " }) : null,
-        ...highlighted(message.body, terms),
+    // A list item holding a button (an item that is itself role=button is no list item any more).
+    return el("li", { className: "search-result", dataset: { messageId: message.id, revision: message.revision } }, [
+      el("button", { className: "search-result-button", attrs: { type: "button" },
+        on: { click: () => this.onOpenAt(message.conversation_id, message.id) } }, [
+        el("span", { className: "search-result-head" }, [
+          el("strong", { text: conversation ? conversationTitle(conversation) : "" }),
+          el("span", { className: "muted", text: messageTime(message.created_at) }),
+        ]),
+        el("span", { className: "search-result-body" }, [
+          who ? el("span", { className: "muted", text: who + ": " }) : null,
+          ...highlighted(message.body, terms),
+        ]),
       ]),
     ]);
   }
