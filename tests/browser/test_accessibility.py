@@ -8,6 +8,7 @@ to go have no serious violation either."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from tests.browser.accessibility import axe_violations
 from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
+from tests.files.samples import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -38,11 +40,16 @@ def test_chat_and_settings_have_no_serious_violations(chat_page, api_user, schem
     post(bob, group["id"], "And the unread one")
     assert bob.api("POST", f"/messages/{answer['id']}/reactions", json={"emoji": "👍"}).ok  # shows "👍 1"
     post(bob, group_with(alice, bob)["id"], "Unread elsewhere")  # an unread badge in the list
+    picture = {"file": ("pic.png", png_bytes(), "image/png")}
+    upload = bob.api("POST", f"/conversations/{group['id']}/files", files=picture)
+    assert bob.api("POST", f"/conversations/{group['id']}/messages", json={  # a picture with its name and size
+        "body": "", "client_id": uuid.uuid4().hex, "attachment_id": upload.json()["attachment"]["id"]}).ok
     chat = chat_page()
     chat.page.emulate_media(color_scheme=scheme)
     chat.log_in(alice.username)
     chat.open(group["id"])
     expect(chat.message_with("And the unread one")).to_be_visible()
+    expect(chat.page.locator("#message-list img.attachment-image")).to_be_visible()
     assert axe_violations(chat.page) == []
     expect(chat.page.get_by_role("heading", level=1)).to_have_text("Switchboard")  # for heading navigation
 
