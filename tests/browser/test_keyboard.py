@@ -313,3 +313,25 @@ def test_the_keyboard_stays_on_a_conversation_of_the_list_as_messages_come(chat_
     chat.page.keyboard.press("Enter")  # opens it, as a click does
     expect(chat.page.locator("#conversation-title")).to_have_text(f"Second {tag}")
     assert_nothing_went_wrong(chat)
+
+
+def test_react_opens_its_row_of_reactions_under_the_keyboard(chat_page, api_user):
+    """React (aria-expanded) opens a menu of quick reactions: the focus goes into it, Right and Left go along it,
+    and Esc closes it back onto React, where the menu's items came after every other button of the message."""
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "React to this"))
+    page = chat.page
+    message = chat.messages.first
+    press_on_action(chat, message, "React")
+    items = message.locator(".reaction-picker [role=menuitem]")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(items.nth(1)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(message.locator(".reaction-picker")).to_have_count(0)
+    react = message.get_by_role("button", name="React to message")
+    expect(react).to_be_focused()
+    expect(react).to_have_attribute("aria-expanded", "false")
+    press_on_action(chat, message, "React")
+    page.keyboard.press("Enter")  # the first reaction
+    expect(message.locator(".reaction")).to_have_count(1)
+    assert_nothing_went_wrong(chat)

@@ -278,7 +278,18 @@ export class ThreadView {
       const bubble = react.closest(".bubble");
       const open = bubble.querySelector(".reaction-picker");
       if (open) open.remove();
-      else bubble.append(reactionPicker(message, this.me, this.depth.onToggleReaction));
+      else {
+        // A menu: the focus goes into it (Right and Left along it, keyboard.js), Esc closes it back onto React.
+        const picker = reactionPicker(message, this.me, this.depth.onToggleReaction);
+        picker.addEventListener("keydown", (event) => {
+          if (event.key !== "Escape") return;
+          event.stopPropagation();
+          react.click();
+          react.focus();
+        });
+        bubble.append(picker);
+        picker.querySelector("button").focus();
+      }
       react.setAttribute("aria-expanded", open ? "false" : "true");
     });
     return [el("button", { className: "link-button", text: t("Reply"),
