@@ -91,9 +91,14 @@ def search_triggers() -> set[str]:
     return found
 
 
-def test_the_search_index_follows_the_messages_at_every_revision_down_and_up(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the triggers of an FTS5 table are SQLite's (PostgreSQL's trigram index is an index)")
+@pytest.fixture(params=["sqlite"])
+def sqlite_app(request, tmp_path):
+    """SQLite only: the triggers of an FTS5 table are SQLite's (PostgreSQL's trigram index is an index)."""
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def test_the_search_index_follows_the_messages_at_every_revision_down_and_up(sqlite_app):
     # Batch mode rebuilds `messages` on SQLite, which drops the triggers that keep the message search
     # index (0004) in step: a migration that rebuilds it must put them back, on the way down too, or
     # the code of that revision searches an index that no longer follows new, edited or removed messages.
