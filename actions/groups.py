@@ -169,6 +169,7 @@ def transfer_ownership(actor: User, conversation_id: int, user_id: int) -> Membe
     if target.role == "owner":
         raise Conflict("already_an_owner", "That member is an owner already.")
     target.role = "owner"
+    check_keeps_an_owner(actor_membership, "admin")  # an active one: not handed to a banned member alone
     actor_membership.role = "admin"  # the group keeps an owner: the new one
     for membership in (target, actor_membership):
         queue_event(MemberRoleChanged(conversation_id, membership.user_id))

@@ -274,6 +274,21 @@ def test_the_last_active_owner_leaving_passes_the_group_on_though_a_banned_owner
     assert note(group)[1]["message"]["body"] == "Carol is now an owner"
 
 
+def test_the_last_active_owner_hands_the_group_to_no_banned_member(alice, bob, carol, operator):
+    """Handing the group over steps its owner down as demoting themselves does: to a deactivated or
+    suspended member it left the group with no owner who could manage anything (409 last_owner, as the
+    demotion); while another active owner stays, the hand-over goes through."""
+    from actions.user_admin import deactivate_user
+
+    group = make_group(alice, "Team", [bob, carol])
+    deactivate_user(operator, bob.id)
+    assert refused(transfer_ownership, alice, group.id, bob.id) == (409, "last_owner")
+    assert roles(group) == {"alice": "owner", "bob": "member", "carol": "member"}
+    set_member_role(alice, group.id, carol.id, "owner")
+    transfer_ownership(alice, group.id, bob.id)
+    assert roles(group) == {"alice": "admin", "bob": "owner", "carol": "owner"}
+
+
 def test_an_owner_leaving_while_another_owner_stays_passes_nothing(alice, bob, carol):
     group = make_group(alice, "Team", [bob, carol])
     set_member_role(alice, group.id, carol.id, "owner")
