@@ -282,7 +282,9 @@ def leave_groups_of_deleted_unchecked(user_ids) -> None:
     places = db.session.execute(
         db.select(Membership.conversation_id, Membership.user_id).join(Conversation)
         .where(Conversation.kind == "group", Membership.user_id.in_(user_ids))
-        .order_by(Membership.conversation_id, Membership.user_id)).all()
+        # In each group its owners last: one of them passes the group on to an account that stays, never
+        # to another one purged a moment later (its member:updated would find no member by COMMIT).
+        .order_by(Membership.conversation_id, Membership.role == "owner", Membership.user_id)).all()
     for conversation_id, user_id in places:
         hold_group(conversation_id)
         membership = find_membership(conversation_id, user_id)

@@ -112,6 +112,36 @@ def test_a_purged_account_leaves_its_groups_as_members_see_it_and_its_ownership_
         (alice_id, "owner"), (bob.id, "member")]
 
 
+def test_a_group_two_purged_accounts_share_passes_to_an_account_that_stays(app, alice, bob):
+    """Its owner and its longest-standing admin both purged in one run: the owner left first and handed
+    the group to the admin, who left a moment later, and the admin's member:updated found no member at
+    COMMIT (NoResultFound): the whole purge failed, every hour, and nobody was deleted any more. The
+    purged members leave before the purged owners: one hand-over, to an account that stays."""
+    from actions.groups import create_group, list_members, set_member_role, transfer_ownership
+    from models import Membership, Message
+
+    owner = register_user("xavier", PASSWORD, confirmed=False)
+    admin = register_user("yvonne", PASSWORD, confirmed=False)
+    group = create_group(alice, "Team", member_ids=[admin.id, owner.id, bob.id])
+    set_member_role(alice, group.id, admin.id, "admin")
+    transfer_ownership(alice, group.id, owner.id)  # alice stays as an admin, after yvonne
+    owner.created_at = admin.created_at = utcnow() - timedelta(days=8)
+    db.session.execute(db.update(Membership).where(Membership.user_id == admin.id)  # there the longest
+                       .values(joined_at=utcnow() - timedelta(days=1)))
+    group_id, alice_id = group.id, alice.id
+    db.session.commit()
+
+    purge_unconfirmed_accounts()
+
+    db.session.expire_all()
+    notes = db.session.execute(db.select(Message.body).where(
+        Message.conversation_id == group_id, Message.kind == "system").order_by(Message.seq)).scalars().all()
+    assert [body for body in notes if "now an owner" in body] == ["Alice is now an owner"], notes
+    alice = db.session.get(User, alice_id)
+    assert [(member.user_id, member.role) for member in list_members(alice, group_id)] == [
+        (alice_id, "owner"), (bob.id, "member")]
+
+
 @pytest.mark.parametrize("app", ["postgresql"], indirect=True)
 def test_an_account_is_locked_while_the_purge_decides(app, alice, monkeypatch):
     """PostgreSQL: from the moment the purge reads the accounts it deletes, a confirmation of one of them
