@@ -341,12 +341,18 @@ def share_groups_of_closed_account_unchecked(user: User) -> None:
     becomes an owner too, told as ownership passing on is. Lifting the ban takes nothing back (the account
     is an owner still); a group with nobody active is left as it is. Decides nothing: operators' actions
     call it."""
+    # Every group it is in, held before its role there is read: one it is made an owner of meanwhile (by
+    # another operator's ban of that group's owner, who took it for active) is shared too.
     group_ids = db.session.execute(
         db.select(Membership.conversation_id).join(Conversation)
-        .where(Conversation.kind == "group", Membership.user_id == user.id, Membership.role == "owner")
+        .where(Conversation.kind == "group", Membership.user_id == user.id)
         .order_by(Membership.conversation_id)).scalars().all()
     for conversation_id in group_ids:
         hold_group(conversation_id)
+        role = db.session.execute(db.select(Membership.role).where(
+            Membership.conversation_id == conversation_id, Membership.user_id == user.id)).scalar_one_or_none()
+        if role != "owner":
+            continue
         active_owners = active_owner_count(conversation_id, besides=user.id)
         successor = None if active_owners else _successor(conversation_id, user.id, active_only=True)
         if successor is not None:

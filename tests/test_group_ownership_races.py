@@ -140,3 +140,58 @@ def test_two_admins_giving_the_group_the_same_name_at_once_leave_one_note(app):
     notes = db.session.execute(db.select(Message.body).where(
         Message.conversation_id == group_id, Message.body.contains("renamed"))).scalars().all()
     assert len(notes) == 1, notes
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_two_operators_banning_the_owner_and_its_successor_at_once_leave_an_active_owner(app):
+    """PostgreSQL: one operator bans the group's only owner while another bans its admin. The first read
+    the admin as active (the second's ban not yet committed) and made it an owner too; the second had
+    listed the groups its account owned before that and found none: the group was left with two banned
+    owners and an active member who could manage nothing. Each closure holds every group its account is
+    in, and decides there: the second finds its account an owner by then, and the member gets the group."""
+    from actions.user_admin import deactivate_user
+
+    owner, admin, member = make_user("alice"), make_user("bob"), make_user("carol")
+    operator_a, operator_b = make_user("ops1", role="admin"), make_user("ops2", role="admin")
+    group = make_group(owner, "Team", members=[admin, member])
+    set_member_role(owner, group.id, admin.id, "admin")
+    ids = group.id, owner.id, admin.id, operator_a.id, operator_b.id
+    group_id, owner_id, admin_id, a_id, b_id = ids
+    db.session.commit()
+    b_listed, a_picked = threading.Event(), threading.Event()
+    names = {}
+
+    def before_execute(_connection, _cursor, statement, *_):
+        if names.get(threading.current_thread()) == "a" and "ORDER BY users.active DESC" in statement:
+            b_listed.wait(5)  # the ban of the admin is made, not committed
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = names.get(threading.current_thread())
+        if name == "a" and "ORDER BY users.active DESC" in statement:
+            a_picked.set()
+        elif name == "b" and "FROM memberships" in statement and not b_listed.is_set():
+            b_listed.set()
+            a_picked.wait(5)
+
+    def ban(name, operator_id, user_id):
+        names[threading.current_thread()] = name
+        with app.app_context():
+            try:
+                deactivate_user(as_user(operator_id), user_id)
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "before_cursor_execute", before_execute)
+    event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        threads = [threading.Thread(target=ban, args=("a", a_id, owner_id)),
+                   threading.Thread(target=ban, args=("b", b_id, admin_id))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before_execute)
+        event.remove(db.engine, "after_cursor_execute", after_execute)
+    assert a_picked.is_set() and b_listed.is_set()
+    assert roles(group_id) == {"alice": "owner", "bob": "owner", "carol": "owner"}
