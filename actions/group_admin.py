@@ -59,8 +59,10 @@ def group_members(conversation_id: int) -> list[Membership]:
 
 @atomic()
 def edit_group(operator: User, conversation_id: int, name: str, description: str) -> Conversation:
-    """Rename a group or change its description."""
+    """Rename a group or change its description (the group held first, as update_group does: a rename
+    beside an owner's or admin's to the same name finds it there)."""
     operator = access_operator(operator)
+    hold_group(conversation_id)
     group = get_group(conversation_id)
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_group_name(name)

@@ -195,3 +195,55 @@ def test_two_operators_banning_the_owner_and_its_successor_at_once_leave_an_acti
         event.remove(db.engine, "after_cursor_execute", after_execute)
     assert a_picked.is_set() and b_listed.is_set()
     assert roles(group_id) == {"alice": "owner", "bob": "owner", "carol": "owner"}
+
+
+def test_an_operator_and_an_admin_giving_the_group_the_same_name_at_once_leave_one_note(app):
+    """The operator's rename (the back office) read the old name beside the admin's, and both posted
+    "renamed the group to …": it takes the group's row first too, as update_group does."""
+    from actions.group_admin import edit_group
+    from actions.groups import update_group
+    from models import Message
+
+    alice, bob, operator = make_user("alice"), make_user("bob"), make_user("ops", role="admin")
+    group = make_group(alice, "Team", members=[bob])
+    set_member_role(alice, group.id, bob.id, "admin")
+    group_id, bob_id, operator_id = group.id, bob.id, operator.id
+    db.session.commit()
+    admin_read = threading.Event()
+    names, waited, failures = {}, [], []
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = names.get(threading.current_thread())
+        if name == "admin" and "FROM memberships" in statement:
+            admin_read.set()
+        elif name == "operator" and "FROM conversations" in statement and not waited:
+            waited.append(True)
+            admin_read.wait(BARRIER_SECONDS)  # the admin renames meanwhile, if it can
+
+    def rename(name, call):
+        names[threading.current_thread()] = name
+        with app.app_context():
+            try:
+                call()
+            except BaseException as error:  # noqa: BLE001 (reported to the test)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", after_execute)
+    try:
+        threads = [threading.Thread(target=rename, args=("operator", lambda: edit_group(
+                       as_user(operator_id), group_id, "Lobby", ""))),
+                   threading.Thread(target=rename, args=("admin", lambda: update_group(
+                       as_user(bob_id), group_id, name="Lobby")))]
+        threads[0].start()
+        threads[1].start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_execute)
+    assert failures == [] and waited
+    db.session.expire_all()
+    notes = db.session.execute(db.select(Message.body).where(
+        Message.conversation_id == group_id, Message.body.contains("renamed"))).scalars().all()
+    assert len(notes) == 1, notes
