@@ -221,12 +221,15 @@ def _hold_operators(operator: User, user: User) -> User:
     """An operator demoting, deactivating or suspending another operator: both rows locked (in id order) and
     read again, so that two operators doing it to each other at once do not both succeed, leaving nobody to
     run the service (SQLite: the write lock, taken before they are read): the later one finds itself no
-    operator any more (403 `not_an_operator`)."""
+    operator any more (403 `not_an_operator`). FOR NO KEY UPDATE, as the account's UPDATE locks it: a row that
+    only refers to either (a send's message: its foreign key's KEY SHARE) need not wait, where FOR UPDATE made
+    a send by the operator being closed, holding its group's numbers, and this closing, going on to hold that
+    group (share_groups_of_closed_account_unchecked), wait for each other (PostgreSQL cancelled one)."""
     if user.role != OPERATOR_ROLE:
         return operator
     begin_writing(db.session.connection())
     for row in sorted((operator, user), key=lambda row: row.id):
-        db.session.refresh(row, with_for_update=True)
+        db.session.refresh(row, with_for_update={"key_share": True})
     return access_operator(operator)
 
 

@@ -66,3 +66,56 @@ def test_two_operators_acting_on_each_other_at_once_leave_one_operator(app, acti
     assert failures == [] and refusals == ["not_an_operator"]
     db.session.expire_all()
     assert sum(is_operator(db.session.get(User, user_id)) for user_id in ids) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_suspending_an_operator_does_not_deadlock_with_their_send(app):
+    """An operator suspends another operator, the only owner of a group, while that one sends into it: the
+    send holds the group's numbers (FOR NO KEY UPDATE) and its INSERT's foreign key asks the sender's row
+    FOR KEY SHARE; the suspension holds both operators' rows, then the group (share_groups_of_closed_...).
+    The operators' rows must be held FOR NO KEY UPDATE, which a foreign key check does not wait for: held
+    FOR UPDATE, each waited for the other and PostgreSQL cancelled one as a deadlock."""
+    from sqlalchemy import text
+
+    from actions.messages import INSERT_MESSAGE, NEXT_NUMBERS, TAKE_NUMBERS
+    from tests.factories import make_group
+
+    ann, ben = make_user("ann", role="admin"), make_user("ben", role="admin")
+    group = make_group(ben, members=[make_user("cat")])
+    db.session.commit()
+    ann_id, ben_id, group_id = ann.id, ben.id, group.id
+    failures: list[BaseException] = []
+
+    def suspend() -> None:
+        with app.app_context():
+            try:
+                suspend_user(db.session.get(User, ann_id), ben_id, (utcnow() + timedelta(days=1)).isoformat(), "x")
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 (reported to the test)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    with db.engine.connect() as send:  # ben's send, up to its INSERT
+        seq, revision = send.execute(NEXT_NUMBERS, {"conversation_id": group_id}).one()
+        thread = threading.Thread(target=suspend)
+        thread.start()
+        with db.engine.connect() as watch:  # the suspension waits for the group
+            for _ in range(100):
+                if watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                                 ).scalar_one():
+                    break
+                threading.Event().wait(0.05)
+        now = utcnow()
+        send.execute(INSERT_MESSAGE["postgresql"], {
+            "conversation_id": group_id, "sender_id": ben_id, "kind": "text", "body": "hi", "client_id": None,
+            "attachment_id": None, "seq": seq, "revision": revision, "reply_to_id": None, "created_at": now,
+            "edited_at": None, "deleted_at": None, "hidden_at": None, "hidden_by_id": None,
+            "mentions_all": False, "system_event": None})
+        send.execute(TAKE_NUMBERS, {"conversation_id": group_id, "seq": seq, "revision": revision, "now": now})
+        send.commit()
+        thread.join(timeout=30)
+    assert failures == []
+    db.session.expire_all()
+    assert not db.session.get(User, ben_id).active
