@@ -258,7 +258,9 @@ def end_timed_out_sessions_job() -> None:
 
 @atomic()
 def end_api_tokens(user: User) -> int:
-    """Revoke every API token of the user; their sockets are cut at once. Returns how many."""
+    """Revoke every API token of the user; their sockets are cut at once, and the push subscriptions
+    no login holds (a token's, or one stored before migration 0024) are forgotten: whoever held a token
+    is pushed nothing more either. Returns how many tokens."""
     tokens = db.session.execute(
         db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars().all()
@@ -266,6 +268,7 @@ def end_api_tokens(user: User) -> int:
     for token in tokens:
         token.revoked_at = now
         queue_event(TokenRevoked(user.id, token.id))
+    forget_subscriptions(user_id=user.id, without_login=True)
     return len(tokens)
 
 

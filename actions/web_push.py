@@ -120,14 +120,20 @@ def unsubscribe(user: User, endpoint: object) -> None:
     db.session.delete(row)
 
 
-def forget_subscriptions(user_id: int | None = None, login_session_id: str | None = None) -> None:
+def forget_subscriptions(user_id: int | None = None, login_session_id: str | None = None,
+                         without_login: bool = False) -> None:
     """Stop pushing to the browsers of a login that ended (logged out, revoked, timed out, signed in
     elsewhere: that browser's page is signed out, its notifications with it), or to all of an account
-    that was closed (deactivated, suspended). Callers: actions.sessions, actions.user_admin."""
+    that was closed (deactivated, suspended), or (`without_login`) to those of the account no login holds,
+    its tokens' (every token of it revoked: a password changed or reset). Callers: actions.sessions,
+    actions.user_admin."""
     if login_session_id is not None:
         db.session.execute(db.delete(PushSubscription).where(PushSubscription.login_session_id == login_session_id))
     if user_id is not None:
-        db.session.execute(db.delete(PushSubscription).where(PushSubscription.user_id == user_id))
+        whose = [PushSubscription.user_id == user_id]
+        if without_login:
+            whose.append(PushSubscription.login_session_id.is_(None))
+        db.session.execute(db.delete(PushSubscription).where(*whose))
 
 
 def subscriptions_of(user: User) -> list[PushSubscription]:

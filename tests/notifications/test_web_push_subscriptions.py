@@ -31,3 +31,27 @@ def test_one_browser_more_than_the_limit_forgets_the_one_subscribed_longest_ago(
     endpoints = [row.endpoint.rsplit("/", 1)[1] for row in subscriptions_of(alice)]
     assert endpoints == [*(f"alice{number}" for number in range(1, SUBSCRIPTIONS_PER_USER)), "alice-new"]
     assert [row.endpoint for row in subscriptions_of(bob)] == [browser("bob")["endpoint"]]  # others keep theirs
+
+
+def test_a_tokens_subscriptions_end_with_every_token_of_the_account(alice, bob):
+    """A subscription made with a bearer token has no login to end with: a stolen token's holder subscribed
+    their own push endpoint and went on being pushed the account's messages, text and sender included, after
+    the owner changed the password (which revokes every token and logs every other login out), and after an
+    operator's reset. Those end every token, and the subscriptions no login holds with them; a login's own
+    subscription ends with its login, as before (the caller's login here goes on)."""
+    from actions.passwords import change_password
+    from actions.user_admin import reset_password
+    from extensions import db
+    from tests.factories import PASSWORD, make_user
+
+    subscribe(alice, browser("thief"))  # a token's: no login
+    subscribe(bob, browser("bob"))
+    change_password(alice, PASSWORD, "another horse battery staple")
+    db.session.commit()
+    assert subscriptions_of(alice) == [] and len(subscriptions_of(bob)) == 1
+
+    subscribe(bob, browser("thief-of-bob"))
+    db.session.commit()
+    reset_password(make_user("olga", role="admin"), bob.id, "temporary horse battery")
+    db.session.commit()
+    assert subscriptions_of(bob) == []
