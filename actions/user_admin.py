@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions.access import OPERATOR_ROLE, access_operator, access_own_session
 from actions.accounts import open_account, register_user
 from actions.audit import record, snapshot
-from actions.codes import withdraw_code
+from actions.codes import tell_replaced_address, withdraw_code
 from actions.errors import Conflict, NotFound
 from actions.groups import share_groups_of_closed_account_unchecked
 from actions.security_log import record_security_event
@@ -81,6 +81,11 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
         if value and db.session.execute(db.select(User.id).where(column == value, User.id != user.id)).first():
             raise Conflict(code, f"Another account already uses that {column.key}.")
     before = snapshot(user, ACCOUNT_FIELDS)
+    # A confirmed address replaced is told, as when its owner replaces it (actions.registration.confirm_address).
+    for channel, old, confirmed_at, new in (("email", user.email, user.email_confirmed_at, email),
+                                            ("phone", user.phone, user.phone_confirmed_at, phone)):
+        if old and confirmed_at is not None and new and new != old:
+            tell_replaced_address(user, channel, old, new)
     # An address an operator enters counts as confirmed (password reset codes may go there).
     if email != user.email:
         user.email_confirmed_at = utcnow() if email else None

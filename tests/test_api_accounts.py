@@ -470,3 +470,21 @@ def test_adding_an_address_through_the_api_takes_the_second_factor(client, alice
     code = code_sent_to(caplog, "mallory@example.org")
     assert error_of(confirm(client, code, "alice")) == (401, "two_factor_required")
     assert db.session.get(User, alice.id).email is None
+
+
+def test_an_address_an_operator_replaces_is_told_of_the_change(operator, caplog):
+    """As when the owner replaces it (confirm_address): the owner reading the old mailbox learns that codes
+    and password resets go elsewhere now. An operator's edit is the way an account is taken by talking an
+    operator into it ("I lost my mailbox, it is new@…"), and told nothing before. A first address, or the
+    same one, tells nobody."""
+    from actions.user_admin import edit_user
+
+    alice = register_user("alice", PASSWORD, email="alice@example.org", phone=None)
+    alice.email_confirmed_at = utcnow()
+    db.session.commit()
+    sent_messages(caplog)
+    edit_user(operator, alice.id, "alice", "Alice", "new@example.org", None)
+    (notice,) = sent_messages(caplog)
+    assert notice.startswith("email to alice@example.org (changed): ") and "n•••@example.org" in notice
+    edit_user(operator, alice.id, "alice", "Alice B", "new@example.org", "+14155550123")
+    assert sent_messages(caplog) == []
