@@ -222,12 +222,13 @@ def get_message(message_id: int) -> Message:
 
 def hold_message(message_id: int) -> Message:
     """Any message (NotFound otherwise), read under its row lock (SQLite: the write lock), held until
-    COMMIT: a change of it (an edit, its deletion, a reaction) decides on what it is now. Another change
-    made at the same time (a deletion from another device, an operator hiding it) waits for this one,
-    then reads what it left: an edit after a deletion is refused `message_removed`, where both read the
-    message side by side and the edit, committed second, was written into the removed message and told
-    to every member as shown again. FOR NO KEY UPDATE: a reaction or a reply, which only refers to the
-    message, does not wait. Decides nothing, as get_message."""
+    COMMIT: a change of it (an edit, its deletion, a reaction; an operator hiding, showing or erasing it:
+    actions.moderation) decides on what it is now. Another change made at the same time waits for this
+    one, then reads what it left: an edit after a deletion is refused `message_removed`, where both read
+    the message side by side and the edit, committed second, was written into the removed message and
+    told to every member as shown again. The message is held before its conversation's revision is
+    taken, by every change. FOR NO KEY UPDATE: a reply or a report, whose row only refers to the message
+    (its foreign key), does not wait. Decides nothing, as get_message."""
     begin_writing(db.session.connection())
     message = db.session.execute(
         db.select(Message).where(Message.id == message_id).with_for_update(key_share=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from actions.access import access_operator, get_message
+from actions.access import access_operator, get_message, hold_message
 from actions.audit import record
 from actions.errors import Conflict
 from actions.files import delete_attachment
@@ -19,6 +19,7 @@ from actions.validation import check_int
 from events import atomic
 from extensions import db
 from models import Message, User
+from models.database import begin_writing
 from models.time import utcnow
 
 MAX_SWEEP_HOURS = 24 * 30
@@ -54,7 +55,7 @@ def hide_message(operator: User, message_id: int) -> Message:
 def unhide_message(operator: User, message_id: int) -> Message:
     """Show a hidden message again (not a deleted one: an operator or its author deleted it for good)."""
     operator = access_operator(operator)
-    message = get_message(message_id)
+    message = hold_message(message_id)  # decided on what it is now: an author's deletion meanwhile waits, or is seen
     if message.deleted_at is not None:
         raise Conflict("message_deleted", "This message was deleted; it cannot be shown again.")
     return _set_hidden(operator, message_id, hidden=False)
@@ -64,7 +65,7 @@ def unhide_message(operator: User, message_id: int) -> Message:
 def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     """Erase a message's text for good; it keeps its place as "removed by a moderator"."""
     operator = access_operator(operator)
-    message = get_message(message_id)
+    message = hold_message(message_id)
     if message.hidden_at is not None and message.deleted_at is not None and not message.body:
         return message
     record(operator, "message.delete", "message", message.id, _state(message),
@@ -85,16 +86,20 @@ def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[
     operator = access_operator(operator)
     hours = check_int(hours, "hours", minimum=1, maximum=MAX_SWEEP_HOURS)
     since = utcnow() - timedelta(hours=hours)
+    # Every message held first, in id order, before any conversation's revision is taken: a message is
+    # always held before its conversation (hold_message), so an author editing one of them meanwhile
+    # waits here instead of holding it while this waits for its conversation.
+    begin_writing(db.session.connection())
     message_ids = list(db.session.execute(
         db.select(Message.id).where(Message.sender_id == sender_id, Message.created_at >= since,
                                     Message.hidden_at.is_(None), Message.deleted_at.is_(None))
-        .order_by(Message.id)
+        .order_by(Message.id).with_for_update(key_share=True)
     ).scalars())
     return [_set_hidden(operator, message_id, hidden=True) for message_id in message_ids]
 
 
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
-    message = get_message(message_id)
+    message = hold_message(message_id)  # the audit's "before" and the decision are what it is now
     if hidden == (message.hidden_at is not None):
         return message
     record(operator, "message.hide" if hidden else "message.unhide", "message", message.id,

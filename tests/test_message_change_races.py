@@ -21,9 +21,10 @@ from sqlalchemy import event
 
 from actions.errors import Conflict
 from actions.messages import delete_message, edit_message, send_message
+from actions.moderation import hide_message, hide_recent_messages
 from actions.reactions import add_reaction
 from extensions import db
-from models import Message, User
+from models import AuditEntry, Message, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 
@@ -144,3 +145,36 @@ def test_a_message_deleted_from_two_devices_at_once_is_deleted_once(app):
     made = [outcome for outcome in outcomes.values() if not isinstance(outcome, Conflict)]
     assert [error.code for error in refused] == ["message_removed"] and len(made) == 1, outcomes
     assert made[0][1] and stored(message_id).revision == made[0][0]
+
+
+def hide_recorded(message_id: int) -> AuditEntry:
+    db.session.expire_all()
+    return db.session.execute(db.select(AuditEntry).where(
+        AuditEntry.action == "message.hide", AuditEntry.target_id == message_id)).scalar_one()
+
+
+@pytest.mark.parametrize("hide", ["one", "the sender's recent ones"])
+def test_an_operator_hiding_a_message_its_author_edits_meanwhile_records_what_it_hid(app, hide):
+    alice, bob, operator = make_user("alice"), make_user("bob"), make_user("operator", role="admin")
+    group = make_group(alice, members=[bob])
+    message = send_message(alice, group.id, "short").message
+    message_id, alice_id, operator_id = message.id, alice.id, operator.id
+    hiding = (lambda: hide_message(as_user(operator_id), message_id)) if hide == "one" else (
+        lambda: hide_recent_messages(as_user(operator_id), alice_id, 1)[0])
+
+    # The edit and the operator's hide at the same moment: whichever holds the message first goes first, and
+    # the hide decides, and writes in the audit log, on the message as it is then. Before (actions.moderation
+    # read it without its lock) both read it side by side and the entry of a hide made after the edit said
+    # it hid the text of 5 characters, the edit's being 25.
+    outcomes = deletion_first(app, lambda: edit_message(as_user(alice_id), message_id, "a much longer text by now"),
+                              hiding)
+
+    hidden_revision, hidden, _ = outcomes["other"]
+    assert hidden
+    edit = outcomes["delete"]
+    if isinstance(edit, Conflict):  # the hide first: the edit read a hidden message and was refused
+        assert edit.code == "message_removed"
+        assert hide_recorded(message_id).before["body_length"] == len("short")
+    else:
+        assert hidden_revision > edit[0]
+        assert hide_recorded(message_id).before["body_length"] == len("a much longer text by now")
