@@ -153,6 +153,32 @@ def test_an_unread_message_removed_or_edited_changes_the_counts_as_the_servers(r
     assert result == {"seen": [[2, 1], [2, 0], [2, 1], [2, 1], [1, 0], [0, 0]], "answer": True, "preview": True}
 
 
+def test_a_change_the_listed_counts_already_hold_is_not_counted_again(run):
+    # Offline, someone deletes an unread message the page holds (loaded). On reconnect the list comes
+    # first, counted by the server without it (last_revision 7, the deletion), then the sync replays the
+    # deletion: the badge stays at the server's count. Before, it went down a second time (2 -> 1 -> 0).
+    result = run("""
+        const store = new ConversationStore({ id: 1 });
+        const other = { id: 2 };
+        const listed = (count, mentions, revision) => ({ id: 1, kind: "group", name: "g", last_seq: 4,
+          last_revision: revision, unread_count: count, unread_mentions: mentions, membership: { last_read_seq: 2 },
+          last_message: { ...message(4, 4, 4), sender: other, mentions: [] } });
+        store.upsert(listed(2, 1, 4));
+        const held = { ...message(3, 3, 3), sender: other, mentions: [1] };
+        store.thread(1).apply(held);
+        store.thread(1).apply({ ...message(4, 4, 4), sender: other, mentions: [] });
+        const askedAt = store.mark();
+        store.replaceAll([listed(1, 0, 7)], askedAt);
+        const replayed = { ...message(3, 3, 7, ""), sender: other, mentions: [], removed: true };
+        store.noteMessage(replayed, { counted: true });
+        const afterSync = [store.get(1).unread_count, store.get(1).unread_mentions];
+        // A change after the list is still counted.
+        store.noteMessage({ ...message(4, 4, 8, ""), sender: other, mentions: [], removed: true }, { counted: true });
+        return { afterSync, afterLive: [store.get(1).unread_count, store.get(1).unread_mentions] };
+    """)
+    assert result == {"afterSync": [1, 0], "afterLive": [0, 0]}
+
+
 def test_a_change_of_an_unread_message_the_page_does_not_hold_asks_for_the_counts(run):
     # A message neither loaded nor the last one: the page cannot tell what it counted, and asks the
     # server (the caller refetches the list) when the change may have changed a count.

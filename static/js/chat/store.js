@@ -47,6 +47,7 @@ export class ConversationStore {
     this.threads = new Map();
     this.clock = 0; // counts changes; time is too coarse to order them
     this.changedAt = new Map(); // conversation id -> the clock when it was last added, updated or removed
+    this.countedUpTo = new Map(); // conversation id -> the last_revision of the server's latest counts
   }
 
   get(conversationId) {
@@ -97,6 +98,11 @@ export class ConversationStore {
       keepLiveCounts(merged, existing, incoming);
     }
     if (merged.kind === "group" && incoming.name) merged.title = incoming.name;
+    // Counts from the server hold every change up to its last_revision: a replay of one (the sync after
+    // a reconnect) must not move them again (recount).
+    if ("unread_count" in incoming && incoming.last_revision) {
+      this.countedUpTo.set(incoming.id, Math.max(this.countedUpTo.get(incoming.id) || 0, incoming.last_revision));
+    }
     this.conversations.set(incoming.id, merged);
     // The server has every change up to last_revision: a thread that has not applied them has a gap.
     this.threads.get(incoming.id)?.revisions.noteExists(merged.last_revision);
@@ -173,6 +179,7 @@ export class ConversationStore {
   recount(conversation, before, message) {
     const fromOthers = !message.sender || message.sender.id !== this.me.id;
     if (!fromOthers || message.seq <= (conversation.membership?.last_read_seq || 0)) return true;
+    if ((message.revision || 0) <= (this.countedUpTo.get(conversation.id) || 0)) return true; // counted by the server
     if (!before) return message.removed || message.edited_at ? "recount" : true;
     if ((before.revision || 0) >= (message.revision || 0)) return true; // a late copy
     const counts = (copy) => (copy.removed ? [0, 0] : [1, (copy.mentions || []).includes(this.me.id) ? 1 : 0]);
