@@ -88,6 +88,30 @@ def test_search_results_follow_a_message_edited_or_deleted_live(chat_page, api_u
     assert_nothing_went_wrong(alice)
 
 
+def test_the_keyboard_stays_in_the_search_results_as_they_follow_changes(chat_page, api_user):
+    """The keyboard on a result whose message is edited stays on it, drawn anew; on one whose message is
+    deleted it goes to the next result. Before, both fell to the page's body (Tab started from the top)."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    post(bob, group, "quokka first words")
+    second = post(bob, group, "quokka second words")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.page.fill("#message-search", "quokka")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(2)
+    focused = alice.page.locator("#message-search-results .search-result-button:focus")
+
+    results.filter(has_text="second words").locator("button").focus()
+    assert bob.api("PATCH", f"/messages/{second['id']}", json={"body": "quokka better words"}).status_code == 200
+    expect(results.filter(has_text="better words")).to_have_count(1)
+    expect(focused).to_contain_text("better words")
+    assert bob.api("DELETE", f"/messages/{second['id']}").status_code == 200
+    expect(results).to_have_count(1)
+    expect(focused).to_contain_text("first words")
+    assert_nothing_went_wrong(alice)
+
+
 def test_search_names_a_direct_chat_as_the_sidebar_does(chat_page, api_user):
     """After the other person renamed themselves (user:updated), a direct chat's results and its
     "Search in" choice carry the new name, as its sidebar entry does (sidebar.js conversationTitle)."""

@@ -120,11 +120,17 @@ export class MessageSearch {
   noteChanged(message) {
     const row = [...this.results.children].find((item) => item.dataset.messageId === String(message.id));
     if (!row || Number(row.dataset.revision) >= (message.revision || 0)) return;
+    // The keyboard on it stays in the results (it would fall to the page's body with the row).
+    const focused = row.contains(document.activeElement);
     if (!message.removed) {
-      row.replaceWith(this.row(message, this.terms || []));
+      const redrawn = this.row(message, this.terms || []);
+      row.replaceWith(redrawn);
+      if (focused) redrawn.querySelector("button").focus();
       return;
     }
+    const neighbour = row.nextElementSibling || row.previousElementSibling;
     row.remove();
+    if (focused) (neighbour?.querySelector("button") || this.input)?.focus();
     if (!this.results.children.length && this.more.hidden) this.status.textContent = t("No messages found.");
   }
 
