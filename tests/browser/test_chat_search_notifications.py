@@ -112,6 +112,27 @@ def test_the_keyboard_stays_in_the_search_results_as_they_follow_changes(chat_pa
     assert_nothing_went_wrong(alice)
 
 
+def test_more_results_pressed_twice_adds_the_next_page_once(chat_page, api_user):
+    """A double click on More results (or a filter changed while a search is on its way) sent a second
+    request with the same cursor, and both answers were appended: every result of the next page twice.
+    Only the newest request's answer lands."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    for number in range(22):
+        post(bob, group, f"quokka number {number}")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.page.fill("#message-search", "quokka")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(20)
+    alice.page.dblclick("#message-search-more")
+    expect(results).not_to_have_count(20)
+    alice.page.wait_for_timeout(500)  # the second answer, had it been appended
+    texts = results.all_inner_texts()
+    assert len(texts) == 22 and len(set(texts)) == 22, texts
+    assert_nothing_went_wrong(alice)
+
+
 def test_search_names_a_direct_chat_as_the_sidebar_does(chat_page, api_user):
     """After the other person renamed themselves (user:updated), a direct chat's results and its
     "Search in" choice carry the new name, as its sidebar entry does (sidebar.js conversationTitle)."""

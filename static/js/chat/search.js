@@ -92,19 +92,24 @@ export class MessageSearch {
     this.status.textContent = "";
     this.query = query || null;
     this.lastId = null;
+    this.asking = null;
     if (this.query) this.page();
   }
 
   async page() {
-    const query = this.query;
+    // Only the newest request's answer lands: a newer search, filter or second click on More results
+    // (same cursor) meanwhile would add its results again.
+    const asking = {};
+    this.asking = asking;
     let answer;
     try {
       answer = await api("GET", "/search/messages?" + this.params(this.lastId).toString());
     } catch (error) {
-      toast(error);
+      if (this.asking === asking) toast(error);
       return;
     }
-    if (query !== this.query) return; // a newer search started meanwhile
+    if (this.asking !== asking) return;
+    this.asking = null;
     this.terms = answer.terms;
     for (const message of answer.messages) this.results.append(this.row(message, answer.terms));
     this.lastId = answer.messages.length ? answer.messages[answer.messages.length - 1].id : this.lastId;
