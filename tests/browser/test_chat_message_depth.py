@@ -175,3 +175,24 @@ def test_a_reply_being_written_follows_its_original_edited_or_deleted(chat_page,
     sent = alice_account.api("GET", f"/conversations/{group}/messages", params={"limit": 1}).json()["messages"][0]
     assert sent["body"] == "still sent, as a plain message" and sent["reply_to"] is None
     assert_nothing_went_wrong(alice)
+
+
+def test_the_keyboard_on_the_reply_bar_stays_as_its_original_changes(chat_page, api_user):
+    """The keyboard on the reply bar's Cancel: an edit of the original draws the bar anew and the focus stays
+    on Cancel; its deletion takes the bar away and the focus goes to the composer. Before, both times it
+    fell to the page's body, where the next Tab starts from the page's top."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    original = post(bob, group, "wombat first words")
+    alice = open_as(chat_page, alice_account, group)
+    row = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
+    row.hover()
+    row.get_by_role("button", name="Reply to message").click()
+    alice.page.focus("#reply-cancel")
+    assert bob.api("PATCH", f"/messages/{original['id']}", json={"body": "wombat new words"}).status_code == 200
+    expect(alice.page.locator("#reply-bar")).to_contain_text("wombat new words")
+    expect(alice.page.locator("#reply-cancel")).to_be_focused()
+    assert bob.api("DELETE", f"/messages/{original['id']}").status_code == 200
+    expect(alice.page.locator("#reply-bar")).to_be_hidden()
+    expect(alice.page.locator("#composer-input")).to_be_focused()
+    assert_nothing_went_wrong(alice)

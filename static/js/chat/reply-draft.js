@@ -44,13 +44,17 @@ export class ReplyDraft {
     const kept = this.drafts?.get(conversationId).reply;
     if (!shown && kept?.id !== message.id) return;
     if (shown && (this.target.message.revision || 0) >= (message.revision || 0)) return;
+    // The keyboard on the bar (its Cancel) stays there, or goes to the composer with the bar.
+    const focused = shown && this.bar.contains(document.activeElement);
     if (message.removed) {
       if (shown) this.clear();
       else this.drafts.saveReply(conversationId, null);
+      if (focused) this.input.focus();
       return;
     }
     this.drafts?.saveReply(conversationId, message);
     if (shown) this.start(conversationId, message, { restored: true });
+    if (focused) $("#reply-cancel")?.focus();
   }
 
   /** The conversation opened: its own reply draft, if it kept one. */
