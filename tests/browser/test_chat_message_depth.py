@@ -150,6 +150,31 @@ def test_badges_follow_unread_messages_deleted_or_edited_live(chat_page, api_use
     assert_nothing_went_wrong(bob)
 
 
+def test_a_deletion_missed_offline_is_counted_out_once(chat_page, api_user):
+    """Offline, an unread message of a conversation opened before (its messages loaded) is deleted: on
+    reconnect the list brings the server's counts, then the sync replays the deletion, which must not take
+    it out a second time. Before, the badge went from 3 to 1."""
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob_account)["id"]
+    other = group_with(bob_account, alice_account)["id"]
+    bob = open_as(chat_page, bob_account, group)  # loaded once
+    bob.conversation(other).locator("button").click()
+    expect(bob.conversation(other)).to_have_class(re.compile(r"\bactive\b"))
+    posted = [post(alice_account, group, f"unread {number}") for number in range(4)]
+    row = bob.conversation(group)
+    expect(row.locator(".unread-badge")).to_have_text("4")
+
+    bob.context.set_offline(True)
+    bob.expect_state("offline")
+    assert alice_account.api("DELETE", f"/messages/{posted[1]['id']}").status_code == 200
+    bob.context.set_offline(False)
+    bob.expect_state("online")
+    expect(row.locator(".unread-badge")).to_have_text("3")
+    bob.page.wait_for_timeout(1500)  # the sync's replay of the deletion, and any recount
+    expect(row.locator(".unread-badge")).to_have_text("3")
+    assert_nothing_went_wrong(bob)
+
+
 def test_a_reply_being_written_follows_its_original_edited_or_deleted(chat_page, api_user):
     """The reply bar (and the draft kept in localStorage) shows an edited original's new text, and goes
     away once it is deleted: before, the deleted text stayed shown and kept on disk, and the send was
