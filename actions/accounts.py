@@ -178,6 +178,18 @@ def count_login_attempt(username: object, client_address: str | None) -> Attempt
     return count_attempt(keys, current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"], 60, "Too many failed logins.")
 
 
+def check_own_password(user: User, password: object, message: str = "The password is wrong.") -> None:
+    """A signed-in user gives their password again (to change it, to send a code to a new address, to
+    turn two-factor off): Unauthorized `invalid_credentials` if it is wrong. Its failures count as failed
+    logins of the account do (LOGIN_ATTEMPTS_PER_MINUTE, under its username), so whoever holds only a
+    session (a stolen cookie, a browser left open) guesses the password no faster than the login page
+    lets anyone: past the limit, 429 `rate_limited` before any hashing. A right password does not count."""
+    attempt = count_login_attempt(user.username, None)
+    if not isinstance(password, str) or not is_clean_text(password) or not user.check_password(password):
+        raise Unauthorized("invalid_credentials", message)
+    attempt.refund()
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: str  # shown once; only its hash is stored

@@ -1,8 +1,9 @@
 """People change their own password, e.g. the temporary one an operator set."""
 from __future__ import annotations
 
+from actions.accounts import check_own_password
 from actions.codes import withdraw_code
-from actions.errors import InvalidInput, Unauthorized
+from actions.errors import InvalidInput
 from actions.security_log import record_security_event
 from actions.sessions import end_api_tokens, end_sessions
 from actions.validation import check_password
@@ -17,8 +18,7 @@ def change_password(user: User, current_password: object, new_password: object,
     other login session (with its remember cookie) and every API token of the user end, and
     their sockets are cut: whoever else held the account is out. `keep_session_id` (the
     caller's own session) goes on."""
-    if not isinstance(current_password, str) or not user.check_password(current_password):
-        raise Unauthorized("invalid_credentials", "The current password is wrong.")
+    check_own_password(user, current_password, "The current password is wrong.")
     new_password = check_password(new_password, user.username)
     if new_password == current_password:
         raise InvalidInput("password_unchanged", "Choose a password different from the current one.")

@@ -21,12 +21,19 @@ from datetime import timedelta
 from flask import current_app
 
 from actions.access import access_operator
-from actions.accounts import account_may_open, find_account_by_login, open_account, register_user, suspension_is_over
+from actions.accounts import (
+    account_may_open,
+    check_own_password,
+    find_account_by_login,
+    open_account,
+    register_user,
+    suspension_is_over,
+)
 from actions.audit import record as audit
 from actions.audit import snapshot
 from actions.codes import ask_for_code, find_code, masked, tell_replaced_address, use_code
 from actions.direct import close_direct_chats_of_deleted_unchecked
-from actions.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.groups import leave_groups_of_deleted_unchecked
 from actions.lockout import end_lockout
 from actions.rate_limits import RateLimited
@@ -157,8 +164,7 @@ def change_address(user: User, password: object, email: object = None, phone: ob
     settings page): it takes the password, as POST /api/accounts/resend does. Whoever holds only
     the session (a stolen cookie, a browser left open) must not make the address, where password
     reset codes go, theirs."""
-    if not isinstance(password, str) or not user.check_password(password):
-        raise Unauthorized("invalid_credentials", "The password is wrong.")
+    check_own_password(user, password)
     return resend_confirmation(user, email, phone)
 
 

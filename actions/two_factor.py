@@ -18,6 +18,7 @@ import pyotp
 from flask import current_app
 
 from actions.access import access_operator, is_operator
+from actions.accounts import check_own_password
 from actions.audit import record
 from actions.errors import Conflict, Forbidden, Unauthorized
 from actions.rate_limits import limit_code_attempt
@@ -165,8 +166,7 @@ def regenerate_recovery_codes(user: User, code: object) -> list[str]:
 def disable_two_factor(user: User, password: object, code: object) -> None:
     """Turn two-factor off: the password and a code (from the app, or a recovery code)."""
     _enabled(user)
-    if not isinstance(password, str) or not user.check_password(password):
-        raise Unauthorized("invalid_credentials", "The password is wrong.")
+    check_own_password(user, password)
     check_second_factor(user, code)
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(db.delete(TwoFactor).where(TwoFactor.user_id == user.id))

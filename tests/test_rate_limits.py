@@ -6,6 +6,7 @@ import math
 import pytest
 
 import models.user
+from actions.accounts import check_own_password
 from actions.rate_limits import Counted, MemoryCounters, RateLimited, RedisCounters, count_attempt
 from extensions import db
 from models import User
@@ -198,3 +199,29 @@ def test_the_registration_page_and_the_api_share_the_per_address_limit(app, limi
     assert app.test_client().post("/api/accounts", json={"username": "ivan", "password": password},
                                   environ_base=address).status_code == 201
     assert set(db.session.execute(db.select(User.username)).scalars()) == {"dave", "erin", "heidi", "ivan"}
+
+
+def test_a_session_guesses_its_password_no_faster_than_the_login_page(app, alice, limits, clock):
+    """Whoever holds only a session (a stolen cookie, a browser left open) and gives the password again
+    (/password, a new address, two-factor off: actions.accounts.check_own_password) is held to the
+    account's LOGIN_ATTEMPTS_PER_MINUTE, as the login page is; before, it could try as fast as it liked."""
+    browser = app.test_client()
+    assert browser.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 302
+
+    def change(current: str):
+        return browser.post("/password", data={"current_password": current, "new_password": "another-pass-123",
+                                               "confirm": "another-pass-123"})
+
+    for _ in range(3):
+        refused = change("wrong")
+        assert refused.status_code == 400 and "The current password is wrong." in refused.get_data(as_text=True)
+    limited = change(PASSWORD)  # the right one too, past the limit: nothing is hashed
+    assert limited.status_code == 400 and "Too many failed logins" in limited.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).check_password(PASSWORD)
+    with pytest.raises(RateLimited):
+        check_own_password(db.session.get(User, alice.id), PASSWORD)
+    clock["now"] += 120  # the minute slid by: the right password goes through, and does not count
+    for _ in range(4):
+        check_own_password(db.session.get(User, alice.id), PASSWORD)
+    assert change(PASSWORD).status_code == 302
