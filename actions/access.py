@@ -172,8 +172,7 @@ def check_may_join(group: Conversation) -> None:
     """Anyone joins a public group that is not archived; a private group is by invitation only."""
     if group.visibility != "public":
         raise Forbidden("group_is_private", "This group is private: a member must add you.")
-    if group.archived_at is not None:
-        raise Forbidden("conversation_archived", "This group is archived.")
+    check_group_open(group)
 
 
 def check_may_remove_member(actor: Membership, target: Membership) -> None:
