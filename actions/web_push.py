@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 EXCERPT_LENGTH = 200  # characters of a message's text in a push
 GONE = (404, 410)  # the push service forgot the subscription: delete it
+TOO_MANY = 429  # the push service's own rate limit: tried again later, as a 5xx or a network error is
 # Browsers and devices one account is pushed to: one more forgets the one subscribed longest ago. Without a
 # bound one account could make every message to it a request to a push service per stored endpoint.
 SUBSCRIPTIONS_PER_USER = 20
@@ -185,6 +186,13 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
         if status in GONE:
             log.info("push subscription %s is gone (%s): deleted", subscription_id, status)
             db.session.delete(subscription)
+            return
+        if status is not None and 400 <= status < 500 and status != TOO_MANY:
+            # Refused for what the push is (400, 413) or who signs it (401, 403: VAPID keys changed since
+            # the browser subscribed with the old one): the same push again gets the same answer. Said,
+            # not retried into job_failures five times a message.
+            log.warning("push subscription %s: the push service refused the push (%s %s), not retried",
+                        subscription_id, status, (error.response.text or "")[:200])
             return
         raise
     subscription.last_sent_at = utcnow()
