@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import text
+from sqlalchemy import event, text
 from werkzeug.test import TestResponse
 
 from actions.errors import ActionError
@@ -105,3 +106,35 @@ def push_keys() -> dict:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return {"p256dh": base64.urlsafe_b64encode(public).rstrip(b"=").decode(),
             "auth": base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()}
+
+
+def run_at_once(app, requests: dict, watch=None) -> dict[str, object]:
+    """Run each request (a function of no arguments) in a thread of its own named by its key, each with its
+    own app context and database connection, started in the order given, while `watch` (an
+    `after_cursor_execute` listener, which tells the requests apart by `threading.current_thread().name`)
+    sees every statement: the races of tests/test_message_change_races.py and test_group_ownership_races.py.
+    Returns what each returned (read inside its thread, before its session ends) or raised, by name."""
+    outcomes: dict[str, object] = {}
+
+    def run(name, request):
+        with app.app_context():
+            try:
+                outcomes[name] = request()
+            except BaseException as error:  # noqa: BLE001 (reported to the test)
+                outcomes[name] = error
+            finally:
+                db.session.remove()
+
+    if watch is not None:
+        event.listen(db.engine, "after_cursor_execute", watch)
+    try:
+        threads = [threading.Thread(target=run, args=(name, request), name=name) for name, request in requests.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        if watch is not None:
+            event.remove(db.engine, "after_cursor_execute", watch)
+    return outcomes

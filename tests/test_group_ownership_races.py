@@ -20,6 +20,7 @@ from extensions import db
 from models import Membership, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
+from tests.helpers import run_at_once
 
 BARRIER_SECONDS = 2  # how long a count waits for the other's: the race needs far less
 
@@ -37,36 +38,17 @@ def side_by_side(app, *requests) -> list[BaseException]:
     counts_met = []
 
     def after_execute(_connection, _cursor, statement, *_):
-        if "FROM memberships" in statement and threading.current_thread() is not threading.main_thread():
+        if "FROM memberships" in statement and threading.current_thread().name.startswith("request "):
             try:
                 barrier.wait()
                 counts_met.append(True)
             except threading.BrokenBarrierError:
                 pass
 
-    failures: list[BaseException] = []
-
-    def run(request):
-        with app.app_context():
-            try:
-                request()
-            except BaseException as error:  # noqa: BLE001 (reported to the test)
-                failures.append(error)
-            finally:
-                db.session.remove()
-
-    event.listen(db.engine, "after_cursor_execute", after_execute)
-    try:
-        threads = [threading.Thread(target=run, args=(request,)) for request in requests]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads)
-    finally:
-        event.remove(db.engine, "after_cursor_execute", after_execute)
+    outcomes = run_at_once(app, {f"request {number}": request for number, request in enumerate(requests)},
+                           after_execute)
     assert not counts_met, "two requests read the memberships side by side"
-    return failures
+    return [outcome for outcome in outcomes.values() if isinstance(outcome, BaseException)]
 
 
 def roles(group_id: int) -> dict[str, str]:
@@ -210,38 +192,20 @@ def test_an_operator_and_an_admin_giving_the_group_the_same_name_at_once_leave_o
     group_id, bob_id, operator_id = group.id, bob.id, operator.id
     db.session.commit()
     admin_read = threading.Event()
-    names, waited, failures = {}, [], []
+    waited = []
 
     def after_execute(_connection, _cursor, statement, *_):
-        name = names.get(threading.current_thread())
+        name = threading.current_thread().name
         if name == "admin" and "FROM memberships" in statement:
             admin_read.set()
         elif name == "operator" and "FROM conversations" in statement and not waited:
             waited.append(True)
             admin_read.wait(BARRIER_SECONDS)  # the admin renames meanwhile, if it can
 
-    def rename(name, call):
-        names[threading.current_thread()] = name
-        with app.app_context():
-            try:
-                call()
-            except BaseException as error:  # noqa: BLE001 (reported to the test)
-                failures.append(error)
-            finally:
-                db.session.remove()
-
-    event.listen(db.engine, "after_cursor_execute", after_execute)
-    try:
-        threads = [threading.Thread(target=rename, args=("operator", lambda: edit_group(
-                       as_user(operator_id), group_id, "Lobby", ""))),
-                   threading.Thread(target=rename, args=("admin", lambda: update_group(
-                       as_user(bob_id), group_id, name="Lobby")))]
-        threads[0].start()
-        threads[1].start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        event.remove(db.engine, "after_cursor_execute", after_execute)
+    outcomes = run_at_once(app, {"operator": lambda: edit_group(as_user(operator_id), group_id, "Lobby", ""),
+                                 "admin": lambda: update_group(as_user(bob_id), group_id, name="Lobby")},
+                           after_execute)
+    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, BaseException)]
     assert failures == [] and waited
     db.session.expire_all()
     notes = db.session.execute(db.select(Message.body).where(

@@ -17,7 +17,6 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event
 
 from actions.errors import Conflict
 from actions.messages import delete_message, edit_message, send_message
@@ -27,6 +26,7 @@ from extensions import db
 from models import AuditEntry, Message, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
+from tests.helpers import run_at_once
 
 BARRIER_SECONDS = 2  # below SQLite's busy_timeout of 5 s, which a request waiting for the lock waits in
 
@@ -39,10 +39,10 @@ def app(request, tmp_path):
 
 def deletion_first(app, delete, other) -> dict[str, object]:
     """Run `delete` and `other` in threads of their own; if both read the message side by side, `other`
-    waits a moment after the read so that the deletion commits first. Returns each one's result or error."""
+    waits a moment after the read so that the deletion commits first. Returns each one's (revision,
+    removed, body) or error."""
     barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
     read = set()
-    outcomes: dict[str, object] = {}
 
     def after_execute(_connection, _cursor, statement, *_):
         name = threading.current_thread().name
@@ -55,28 +55,11 @@ def deletion_first(app, delete, other) -> dict[str, object]:
             if name == "other":
                 time.sleep(0.5)
 
-    def run(name, request):
-        with app.app_context():
-            try:
-                message = request()
-                outcomes[name] = (message.revision, message.is_removed, message.body)
-            except BaseException as error:  # noqa: BLE001 (reported to the test)
-                outcomes[name] = error
-            finally:
-                db.session.remove()
+    def outcome(request):
+        message = request()
+        return message.revision, message.is_removed, message.body
 
-    event.listen(db.engine, "after_cursor_execute", after_execute)
-    try:
-        threads = [threading.Thread(target=run, args=(name, request), name=name)
-                   for name, request in (("delete", delete), ("other", other))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads)
-    finally:
-        event.remove(db.engine, "after_cursor_execute", after_execute)
-    return outcomes
+    return run_at_once(app, {"delete": lambda: outcome(delete), "other": lambda: outcome(other)}, after_execute)
 
 
 def as_user(user_id: int) -> User:
