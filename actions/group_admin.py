@@ -14,7 +14,7 @@ from actions.access import access_group_for_owning, access_operator, get_active_
 from actions.audit import record, snapshot
 from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
-from actions.group_notes import note_group_change_unchecked, note_group_edit_unchecked
+from actions.group_notes import note_group_edit_unchecked
 from actions.groups import (
     add_membership_unchecked,
     check_keeps_an_owner,
@@ -22,11 +22,12 @@ from actions.groups import (
     get_membership,
     hold_group,
     remove_membership_unchecked,
+    tell_role_changed_unchecked,
 )
 from actions.profiles import forget_picture_on_commit
 from actions.validation import check_choice, check_group_description, check_group_name
 from events import atomic, queue_event
-from events.facts import ConversationLeft, ConversationUpdated, MemberRoleChanged
+from events.facts import ConversationLeft, ConversationUpdated
 from extensions import db
 from jobs import enqueue_on_commit, job
 from models import Attachment, AuditEntry, Conversation, Membership, Message, User
@@ -207,8 +208,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     record(operator, "group.set_member_role", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
     membership.role = role
-    queue_event(MemberRoleChanged(conversation_id, user_id))
-    note_group_change_unchecked(conversation_id, "role_changed", None, membership.user, role=role)
+    tell_role_changed_unchecked(membership)
     return membership
 
 

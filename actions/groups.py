@@ -154,8 +154,7 @@ def set_member_role(actor: User, conversation_id: int, user_id: int, role: str) 
         return target  # nothing changed: nothing to tell anyone
     check_keeps_an_owner(target, role)
     target.role = role
-    queue_event(MemberRoleChanged(conversation_id, target.user_id))
-    note_group_change_unchecked(conversation_id, "role_changed", actor, target.user, role=role)
+    tell_role_changed_unchecked(target, actor)
     return target
 
 
@@ -311,8 +310,7 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     note_group_change_unchecked(conversation_id, "member_left" if reason == "left" else "member_removed",
                                 user if reason == "left" else actor, user)
     if successor is not None:
-        queue_event(MemberRoleChanged(conversation_id, successor.user_id))
-        note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")
+        tell_role_changed_unchecked(successor)
 
 
 def active_owner_count(conversation_id: int, besides: int) -> int:
@@ -357,5 +355,12 @@ def share_groups_of_closed_account_unchecked(user: User) -> None:
         successor = None if active_owners else _successor(conversation_id, user.id, active_only=True)
         if successor is not None:
             successor.role = "owner"
-            queue_event(MemberRoleChanged(conversation_id, successor.user_id))
-            note_group_change_unchecked(conversation_id, "role_changed", None, successor.user, role="owner")
+            tell_role_changed_unchecked(successor)
+
+
+def tell_role_changed_unchecked(membership: Membership, actor: User | None = None) -> None:
+    """A member's role changed (to `membership.role`): the members get `member:updated`, and the group's
+    note says who made them what (`actor`; None: an operator, or ownership passing on by itself)."""
+    queue_event(MemberRoleChanged(membership.conversation_id, membership.user_id))
+    note_group_change_unchecked(membership.conversation_id, "role_changed", actor, membership.user,
+                                role=membership.role)
