@@ -120,10 +120,16 @@ def withdraw_code(user: User, purpose: str) -> None:
         row.code_hash, row.expires_at = None, None
 
 
-def tell_replaced_address(user: User, channel: str, old_address: str, new_address: str) -> None:
-    """Once this unit commits, the confirmed address a new one replaced is told where codes and
-    password resets go now (masked), so that an owner who did not make the change can act."""
-    enqueue_on_commit(send_change_notice, user.id, channel, old_address, masked(new_address),
+def tell_replaced_address(user: User, channel: str, new_address: str | None) -> None:
+    """Called before the account's `channel` ("email" or "phone") becomes `new_address` (by its owner's
+    code, or an operator): if that replaces a confirmed address by another, the replaced one is told,
+    once this unit commits, where codes and password resets go now (masked), so that an owner who did
+    not make the change can act."""
+    old, confirmed_at = ((user.email, user.email_confirmed_at) if channel == "email" else
+                         (user.phone, user.phone_confirmed_at))
+    if not old or confirmed_at is None or not new_address or new_address == old:
+        return
+    enqueue_on_commit(send_change_notice, user.id, channel, old, masked(new_address),
                       user_language(user) or request_language())
 
 

@@ -131,13 +131,11 @@ def confirm_address(user: User, code: object) -> User:
         # Only whoever received the code learns this: the address is theirs, and so is that account.
         raise Conflict(f"{channel}_taken", "That address belongs to another account: log in to it instead.")
     now = utcnow()
-    replaced = (user.email, user.email_confirmed_at) if channel == "email" else (user.phone, user.phone_confirmed_at)
+    tell_replaced_address(user, channel, address)
     if channel == "email":
         user.email, user.email_confirmed_at = address, now
     else:
         user.phone, user.phone_confirmed_at = address, now
-    if replaced[0] and replaced[1] is not None and replaced[0] != address:
-        tell_replaced_address(user, channel, replaced[0], address)
     user.confirmed_at = user.confirmed_at or now
     return user
 

@@ -82,10 +82,8 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
             raise Conflict(code, f"Another account already uses that {column.key}.")
     before = snapshot(user, ACCOUNT_FIELDS)
     # A confirmed address replaced is told, as when its owner replaces it (actions.registration.confirm_address).
-    for channel, old, confirmed_at, new in (("email", user.email, user.email_confirmed_at, email),
-                                            ("phone", user.phone, user.phone_confirmed_at, phone)):
-        if old and confirmed_at is not None and new and new != old:
-            tell_replaced_address(user, channel, old, new)
+    for channel, new in (("email", email), ("phone", phone)):
+        tell_replaced_address(user, channel, new)
     # An address an operator enters counts as confirmed (password reset codes may go there).
     if email != user.email:
         user.email_confirmed_at = utcnow() if email else None
