@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 EXCERPT_LENGTH = 200  # characters of a message's text in a push
 GONE = (404, 410)  # the push service forgot the subscription: delete it
 TOO_MANY = 429  # the push service's own rate limit: tried again later, as a 5xx or a network error is
-# Browsers and devices one account is pushed to: one more forgets the one subscribed longest ago. Without a
+# Browsers and devices one account is pushed to: one more forgets the one of the lowest id (first subscribed;
+# subscribing again keeps a browser's row). Without a
 # bound one account could make every message to it a request to a push service per stored endpoint.
 SUBSCRIPTIONS_PER_USER = 20
 
