@@ -260,7 +260,7 @@ class BaseConfig:
         self.PHONE_DEFAULT_REGION = _phone_region(get("PHONE_DEFAULT_REGION", ""))  # e.g. DE: numbers typed without +49
         self.CODE_TTL_SECONDS = whole("CODE_TTL_SECONDS", "600")
         self.CODE_MAX_ATTEMPTS = whole("CODE_MAX_ATTEMPTS", "5")
-        self.CODE_RESEND_SECONDS = whole("CODE_RESEND_SECONDS", "60")  # doubled at each resend, 1 hour at most
+        self.CODE_RESEND_SECONDS = whole("CODE_RESEND_SECONDS", "60")  # doubled at each resend up to CODE_TTL_SECONDS
         self.CODE_SENDER_EMAIL = _one_of(get("CODE_SENDER_EMAIL") or "console", "CODE_SENDER_EMAIL",
                                          ("console", "smtp"))
         self.CODE_SENDER_SMS = _one_of(get("CODE_SENDER_SMS") or "console", "CODE_SENDER_SMS", ("console", "webhook"))

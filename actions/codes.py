@@ -11,10 +11,16 @@
   the bound. On SQLite, once the request has written (it then holds the database's only write
   lock, and a second connection would wait for it in vain), the attempt is counted in the unit
   instead and counted again on its own after a rollback (`_count_after_rollback`).
-- A reset code stops working once the password is changed another way (withdraw_code).
+- A reset code stops working once the password is changed another way (withdraw_code), and one
+  not sent yet is not sent (a withdrawn row keeps an expiry and no hash: send_account_code skips it).
+- Codes sent to an address stop working once the account's address on that channel becomes another
+  (tell_replaced_address): whoever still reads the old mailbox must not reset the password.
 - A new code can be asked for CODE_RESEND_SECONDS (60 s) after the first, then twice as long after
-  each (2, 4, 8 minutes…, an hour at most), back to 60 s once an hour has passed since the wait
-  ended; each new code replaces the last and its attempts.
+  each (2, 4, 8 minutes…), never longer than a code works (CODE_TTL_SECONDS, 10 minutes), back to
+  60 s once an hour has passed since the wait ended; each new code replaces the last and its attempts.
+  Anyone may ask for an account's reset code, so the wait is the one bound on reset mails to an
+  address (at most one per code lifetime once it has grown): the code such a request sends goes to
+  the owner and works until a new one may be asked for, so nobody can keep the owner from a code.
 - A confirmation code is not sent to an address another account already has: that account's owner
   gets a notice instead, and the person registering sees exactly what they would have seen.
 - A confirmed address replaced by another is told so (tell_replaced_address).
@@ -47,7 +53,7 @@ from notify import OutgoingMessage, send
 
 log = logging.getLogger(__name__)
 
-RESEND_MAX_SECONDS = 3600
+RESEND_RESTART_SECONDS = 3600  # this long past the wait without a new code, the doubling starts over
 ATTEMPTS_TO_KEEP = "switchboard.code_attempts"  # in session.info: attempts to count again after a rollback
 SUBJECTS = {"confirm": lazy_gettext("Your Switchboard confirmation code"),
             "reset": lazy_gettext("Your Switchboard password reset code"),
@@ -72,10 +78,12 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str, language:
     row = find_code(user, purpose)
     if row is not None and row.next_send_at > now:  # to another address as well (a typo fixed): one code per wait
         raise RateLimited("A code was sent a moment ago.", (row.next_send_at - now).total_seconds())
-    # Reset codes are counted apart: sign-ups with someone's address (each a notice to it) must not
-    # use up what the owner's own password reset needs.
-    limit_code_resend(address if purpose == "confirm" else f"{purpose}:{address}")
-    if row is not None and row.next_send_at <= now - timedelta(seconds=RESEND_MAX_SECONDS):
+    # Confirmation codes and notices are counted per address: many sign-ups can aim at one address.
+    # A reset code goes only to its account's own address, so its row's wait bounds them: an hourly
+    # count that anyone asking could use up would keep the owner from a code for up to an hour.
+    if purpose == "confirm":
+        limit_code_resend(address)
+    if row is not None and row.next_send_at <= now - timedelta(seconds=RESEND_RESTART_SECONDS):
         row.sends = 0  # an hour past the wait without a new code: the doubling starts over
     if row is None:
         row = AccountCode(user_id=user.id, purpose=purpose, sends=0, attempts=0, next_send_at=now)
@@ -83,7 +91,8 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str, language:
     row.channel, row.address = channel, address
     row.sends += 1
     row.code_hash, row.expires_at, row.attempts = None, None, 0
-    wait = min(current_app.config["CODE_RESEND_SECONDS"] * 2 ** (row.sends - 1), RESEND_MAX_SECONDS)
+    first = current_app.config["CODE_RESEND_SECONDS"]
+    wait = min(first * 2 ** min(row.sends - 1, 30), max(first, current_app.config["CODE_TTL_SECONDS"]))
     row.next_send_at = now + timedelta(seconds=wait)
     db.session.flush()
     enqueue_on_commit(send_account_code, row.id, row.sends, user_language(user) or language or request_language())
@@ -94,9 +103,9 @@ def ask_for_code(user: User, purpose: str, channel: str, address: str, language:
 def send_account_code(code_id: int, sends: int, language: str | None = None) -> None:
     """Make the code, store its HMAC and send it (or, for an address another account has, send
     that account's owner a notice instead) in `language` (a code of i18n.LANGUAGES). A request
-    replaced by a newer one sends nothing."""
+    replaced by a newer one, or withdrawn meanwhile (withdraw_code), sends nothing."""
     row = db.session.get(AccountCode, code_id)
-    if row is None or row.sends != sends:
+    if row is None or row.sends != sends or (row.code_hash is None and row.expires_at is not None):
         return
     owner = _other_owner(row) if row.purpose == "confirm" else None
     if owner is not None:
@@ -114,20 +123,31 @@ def send_account_code(code_id: int, sends: int, language: str | None = None) -> 
 
 def withdraw_code(user: User, purpose: str) -> None:
     """A code sent for `purpose` stops working (a reset code once the password was changed another
-    way). The row stays, and with it the wait before the next code."""
-    row = find_code(user, purpose)
-    if row is not None:
-        row.code_hash, row.expires_at = None, None
+    way), and one asked for but not sent yet is not sent. The row stays, and with it the wait before
+    the next code."""
+    _withdraw(find_code(user, purpose))
+
+
+def _withdraw(row: AccountCode | None) -> None:
+    if row is not None:  # no hash but an expiry: withdrawn (a row waiting for its job has neither)
+        row.code_hash, row.expires_at = None, utcnow()
 
 
 def tell_replaced_address(user: User, channel: str, new_address: str | None) -> None:
     """Called before the account's `channel` ("email" or "phone") becomes `new_address` (by its owner's
-    code, or an operator): if that replaces a confirmed address by another, the replaced one is told,
-    once this unit commits, where codes and password resets go now (masked), so that an owner who did
-    not make the change can act."""
+    code, or an operator): codes sent on that channel to another address stop working (a reset code
+    the old mailbox got, a confirmation waiting for an address the operator did not keep); if that
+    replaces a confirmed address by another, the replaced one is told, once this unit commits, where
+    codes and password resets go now (masked), so that an owner who did not make the change can act."""
     old, confirmed_at = ((user.email, user.email_confirmed_at) if channel == "email" else
                          (user.phone, user.phone_confirmed_at))
-    if not old or confirmed_at is None or not new_address or new_address == old:
+    if new_address == old:
+        return
+    for purpose in ("reset", "confirm"):
+        row = find_code(user, purpose)
+        if row is not None and row.channel == channel and row.address != new_address:
+            _withdraw(row)
+    if not old or confirmed_at is None or not new_address:
         return
     enqueue_on_commit(send_change_notice, user.id, channel, old, masked(new_address),
                       user_language(user) or request_language())

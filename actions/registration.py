@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -46,7 +46,7 @@ from events import atomic
 from extensions import db
 from i18n import request_language
 from jobs import crontab, enqueue_on_commit, job
-from models import User
+from models import SecurityEvent, User
 from models.database import begin_writing
 from models.invite import Invite
 from models.time import utcnow
@@ -172,17 +172,21 @@ def change_address(user: User, password: object, email: object = None, phone: ob
 def request_password_reset(login: object) -> None:
     """Have a reset code sent to the confirmed address of the account `login` names (username, email
     or phone). Says nothing, and takes as long whatever `login` names: the account is looked up
-    by a job, after the answer, which is given the language of this request for the message."""
-    enqueue_on_commit(send_reset_code, check_string(login, "login", max_length=254), request_language())
+    by a job, after the answer, which is given the language of this request for the message and
+    the time it was asked."""
+    enqueue_on_commit(send_reset_code, check_string(login, "login", max_length=254), request_language(),
+                      utcnow().isoformat())
 
 
 @job(retries=2)
-def send_reset_code(login: str, language: str | None = None) -> None:
+def send_reset_code(login: str, language: str | None = None, asked_at: str | None = None) -> None:
     """The account `login` names gets a reset code at its confirmed address (the email, unless the
     phone was typed), in its own language or else `language`. An unknown account, one without a
-    confirmed address, and a code asked for too soon all end here, silently."""
+    confirmed address, one whose password was changed or reset since `asked_at` (its owner chose
+    a password since: a code asked for before must not undo it, as withdraw_code), and a code
+    asked for too soon all end here, silently."""
     user = find_account_by_login(login)
-    if user is None or not account_may_open(user):
+    if user is None or not account_may_open(user) or _password_set_since(user, asked_at):
         return
     typed_phone = user.phone is not None and isinstance(login, str) and user.phone == _phone_or_none(login)
     addresses = [("phone", user.phone, user.phone_confirmed_at), ("email", user.email, user.email_confirmed_at)]
@@ -195,6 +199,14 @@ def send_reset_code(login: str, language: str | None = None) -> None:
             except RateLimited:
                 pass  # silently: telling "too soon" would tell the account exists
             return
+
+
+def _password_set_since(user: User, asked_at: str | None) -> bool:
+    if asked_at is None:
+        return False
+    return db.session.execute(db.select(SecurityEvent.id).where(
+        SecurityEvent.user_id == user.id, SecurityEvent.kind.in_(("password_changed", "password_reset")),
+        SecurityEvent.created_at >= datetime.fromisoformat(asked_at)).limit(1)).first() is not None
 
 
 def _phone_or_none(value: str) -> str | None:

@@ -406,7 +406,89 @@ def test_a_reset_request_looks_the_account_up_after_the_answer(client, app, alic
         assert client.post("/api/password-reset", json={"login": login}).status_code == 202
         queued += [(job.name, job.arguments) for job in job_queue().queued(10)]
         job_queue().huey.flush()
-    assert queued == [(send_reset_code.name, ("alice", "en")), (send_reset_code.name, ("nobody", "en"))]
+    assert [(name, arguments[:2]) for name, arguments in queued] == [(send_reset_code.name, ("alice", "en")),
+                                                                      (send_reset_code.name, ("nobody", "en"))]
+
+
+def test_a_reset_asked_for_before_a_password_change_sends_no_code(client, operator, caplog):
+    """The job that looks the account up (or the one that makes the code) may run after the owner
+    changed the password, or an operator reset it: the code it would send was asked for before, and
+    must not undo that change (as a code sent before: withdraw_code). Nothing is sent."""
+    from actions.passwords import change_password
+    from actions.user_admin import reset_password
+
+    alice = register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "alice"})  # its job waits in the queue
+    change_password(alice, PASSWORD, "the owner's new secret")
+    assert sent_messages(caplog) == []
+    client.post("/api/password-reset", json={"login": "alice"})
+    queue = job_queue()
+    for job in [job for job in queue.queued(100) if job.name == send_reset_code.name]:
+        send_reset_code(*job.arguments)  # the account was looked up; the code job waits
+    waiting = [job for job in queue.queued(100) if job.name != send_reset_code.name]
+    queue.huey.flush()
+    assert [job.name for job in waiting] == [send_account_code.name]
+    reset_password(operator, alice.id, "a temporary secret")
+    queue.huey.flush()
+    with caplog.at_level(logging.INFO, logger="notify.console"):
+        caplog.clear()
+        send_account_code(*waiting[0].arguments)
+    assert [record.getMessage() for record in caplog.records if record.name == "notify.console"] == []
+    assert code_row("alice", "reset").code_hash is None
+    row = code_row("alice", "reset")
+    row.next_send_at = utcnow()  # later: a reset asked for now works
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "alice"})
+    assert reset(client, "alice", code_sent_to(caplog, "alice@example.org")).status_code == 200
+
+
+def test_codes_sent_to_a_replaced_address_stop_working(client, operator, caplog):
+    """A reset code the old mailbox got, once the owner's new address is confirmed, and a confirmation
+    waiting for an address an operator did not keep: whoever reads that mailbox gets nothing from it."""
+    from actions.user_admin import edit_user
+
+    register_user("alice", PASSWORD, email="old@example.org")
+    db.session.commit()
+    client.post("/api/password-reset", json={"login": "alice"})
+    old_code = code_sent_to(caplog, "old@example.org")
+    moved = client.post("/api/accounts/resend", json={"username": "alice", "password": PASSWORD,
+                                                      "email": "new@example.org"})
+    assert moved.status_code == 202
+    messages = sent_messages(caplog)
+    assert confirm(client, CODE.search(messages[0]).group(1), "alice").status_code == 200
+    assert error_of(reset(client, "old@example.org", old_code)) == (400, "wrong_code")
+    assert error_of(reset(client, "alice", old_code)) == (400, "wrong_code")
+    alice = db.session.execute(db.select(User).where(User.username == "alice")).scalar_one()
+    sent_messages(caplog)  # the old address is told of the change
+    client.post("/api/accounts/resend", json={"username": "alice", "password": PASSWORD,
+                                              "email": "mallory@example.org"})
+    pending = code_sent_to(caplog, "mallory@example.org")
+    edit_user(operator, alice.id, "alice", "Alice", "alice@example.org", None)
+    sent_messages(caplog)
+    assert error_of(confirm(client, pending, "alice")) == (400, "wrong_code")
+    assert db.session.get(User, alice.id).email == "alice@example.org"
+
+
+def test_anonymous_reset_requests_never_keep_the_owner_from_a_code_long(client, caplog):
+    """Anyone may ask for an account's reset code. Asked again and again (each time the wait is
+    over), the wait doubles but never outlasts a code (10 minutes), and no hourly count stops the
+    owner: ten minutes after the last one anyone asked for, the owner gets a new code."""
+    register_user("alice", PASSWORD, email="alice@example.org")
+    db.session.commit()
+    waits = []
+    for number in range(8):  # from many clients (PASSWORD_RESETS_PER_HOUR counts per client and login typed)
+        asked = client.post("/api/password-reset", json={"login": ("alice", "alice@example.org")[number % 2]},
+                            environ_base={"REMOTE_ADDR": f"203.0.113.{number}"})
+        assert asked.status_code == 202
+        assert len(sent_messages(caplog)) == 1
+        row = code_row("alice", "reset")
+        waits.append(round((row.next_send_at - utcnow()).total_seconds() / 60))
+        row.next_send_at = utcnow()  # the asker waits it out
+        db.session.commit()
+    assert waits == [1, 2, 4, 8, 10, 10, 10, 10]
+    client.post("/api/password-reset", json={"login": "alice"})
+    assert reset(client, "alice", code_sent_to(caplog, "alice@example.org")).status_code == 200
 
 
 def test_a_reset_by_phone_sends_the_code_to_the_phone(client, caplog):
