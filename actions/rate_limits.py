@@ -281,13 +281,12 @@ def limit_code_resend(key: str) -> Attempt:
                          "Too many codes sent.")
 
 
-def limit_password_reset(address: str | None, account: str | None) -> Attempt:
-    """A password reset asked from `address` for `account` (what was typed: username, email or
-    phone, known or not): PASSWORD_RESETS_PER_HOUR per address and per account."""
-    keys = _address_keys("reset", address)
-    if account:
-        keys.append("reset:account:" + hashed(account.strip().lower()))
-    return count_attempt(keys, current_app.config["PASSWORD_RESETS_PER_HOUR"], 3600, "Too many password resets.")
+def limit_password_reset(address: str | None) -> Attempt:
+    """A password reset asked from `address`: PASSWORD_RESETS_PER_HOUR per client address. Not per
+    account: anyone may ask for anyone's reset, so a count per account would let a stranger keep its
+    owner from asking (the account's resend wait bounds the codes mailed, actions.codes)."""
+    return count_attempt(_address_keys("reset", address), current_app.config["PASSWORD_RESETS_PER_HOUR"], 3600,
+                         "Too many password resets.")
 
 
 def limit_token_creation(user) -> Attempt:

@@ -477,7 +477,7 @@ def test_anonymous_reset_requests_never_keep_the_owner_from_a_code_long(client, 
     register_user("alice", PASSWORD, email="alice@example.org")
     db.session.commit()
     waits = []
-    for number in range(8):  # from many clients (PASSWORD_RESETS_PER_HOUR counts per client and login typed)
+    for number in range(8):  # from many clients (PASSWORD_RESETS_PER_HOUR counts per client)
         asked = client.post("/api/password-reset", json={"login": ("alice", "alice@example.org")[number % 2]},
                             environ_base={"REMOTE_ADDR": f"203.0.113.{number}"})
         assert asked.status_code == 202

@@ -62,7 +62,7 @@ def resend_code():
 def ask_password_reset():
     """Send a reset code for {login} (username, email or phone): 202 whether the account exists or not."""
     login = check_string(json_body().get("login"), "login", max_length=254)
-    limit_password_reset(request.remote_addr, login)
+    limit_password_reset(request.remote_addr)
     request_password_reset(login)
     return jsonify({"ok": True}), 202
 

@@ -115,7 +115,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         try:
-            limit_password_reset(request.remote_addr, form.login.data)
+            limit_password_reset(request.remote_addr)
             request_password_reset(form.login.data)
         except RateLimited as error:
             flash(error_text(error.code, error.message), "error")
