@@ -7,10 +7,11 @@ unread messages (actions.conversations); the page highlights them and notifies e
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from actions.access import check_may_mention_all
 from extensions import db
-from models import Membership, Message, MessageMention, User
+from models import Conversation, Membership, Message, MessageMention, User
 
 # `@name` at the start or after a character that cannot be in a name (so e-mail addresses are not
 # mentions); a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing dot
@@ -24,9 +25,30 @@ def mentioned_names(body: str) -> set[str]:
     return {match.group(1).rstrip(".-").lower() for match in MENTION.finditer(body)}
 
 
-def record_mentions(message: Message, membership: Membership) -> None:
+def hold_mentionable(conversation: Conversation, body: str | None) -> frozenset[int]:
+    """The accounts a text about to be stored in `conversation` may mention (`@name`: the accounts of those
+    names; `@all` in a group: its members), their rows held FOR KEY SHARE (PostgreSQL) until COMMIT, before
+    the conversation is: a mention's row refers to its account (its foreign key's KEY SHARE), and the purge
+    (actions.registration.purge_unconfirmed_accounts) locks the accounts it deletes before their
+    conversations. Taken after the conversation, as a mention's insert took it, each waited for the other
+    and PostgreSQL cancelled one. An account deleted meanwhile is not among them. Pass them to
+    record_mentions."""
+    names = mentioned_names(body or "")
+    if not names:
+        return frozenset()
+    if EVERYONE in names and conversation.is_group:
+        accounts = db.select(User.id).join(Membership, Membership.user_id == User.id).where(
+            Membership.conversation_id == conversation.id)
+    else:
+        accounts = db.select(User.id).where(User.username.in_(names))
+    return frozenset(db.session.execute(
+        accounts.order_by(User.id).with_for_update(read=True, key_share=True, of=User)).scalars())
+
+
+def record_mentions(message: Message, membership: Membership, held: Collection[int] | None = None) -> None:
     """Store who `message` (just stored, by `membership`'s user) mentions: members only, never its
-    author. `@all` in a group needs its admin (refused otherwise, with nothing stored)."""
+    author; with `held` (hold_mentionable's, taken before the conversation), those accounts only. `@all`
+    in a group needs its admin (refused otherwise, with nothing stored)."""
     names = mentioned_names(message.body)
     if not names:
         return
@@ -39,5 +61,7 @@ def record_mentions(message: Message, membership: Membership) -> None:
         user_ids = set(db.session.execute(
             members.join(User, User.id == Membership.user_id).where(User.username.in_(names))).scalars())
     user_ids.discard(message.sender_id)
+    if held is not None:
+        user_ids &= set(held)  # a member who joined since hold_mentionable: not held, not mentioned
     message.mentions.extend(MessageMention(message_id=message.id, user_id=user_id) for user_id in sorted(user_ids))
     db.session.flush()

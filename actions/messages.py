@@ -19,7 +19,7 @@ from actions.access import (
     no_such_message,
 )
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
-from actions.mentions import record_mentions
+from actions.mentions import hold_mentionable, record_mentions
 from actions.message_rows import MESSAGES, MessageRow, PageQuery, messages_where, read_page
 from actions.rate_limits import RateLimited, limit_message_send
 from actions.receipts import read_own_message_unchecked
@@ -129,6 +129,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
     if attachment_id is not None:  # the kind follows the file: image, voice, video or file
         attachment = _check_attachment(sender, conversation_id, attachment_id)
         attachment_id, kind = attachment.id, message_kind(attachment.content_type)
+    mentionable = hold_mentionable(membership.conversation, body)  # before the conversation, as the purge
     try:
         message = _store(conversation_id, sender.id, kind, body, client_id, attachment_id, reply_to)
     except MessageRowRefused:
@@ -139,7 +140,7 @@ def send_message(sender: User, conversation_id: int, body: object, client_id: ob
         if attachment_id is not None:
             raise Conflict("attachment_used", "This file was already sent.") from None
         raise
-    record_mentions(message, membership)  # may refuse (`@all`): the unit then rolls back, message and all
+    record_mentions(message, membership, mentionable)  # may refuse (`@all`): the unit then rolls back, message and all
     read_own_message_unchecked(membership, message.seq)  # you have read what you wrote, in every tab
     typing_ended_by_message(sender, conversation_id)  # whichever transport sent it: socket, REST, gateway
     return SentMessage(message, created=True)

@@ -1,0 +1,67 @@
+"""The purge of accounts never confirmed (actions.registration.purge_unconfirmed_accounts) while a member
+sends a message that mentions one of them, on SQLite and on PostgreSQL. The purge locks the accounts, then
+each of their conversations; the send locks its conversation, then, storing the mention, refers to the
+mentioned account (its foreign key's KEY SHARE). Before, each waited for the other on PostgreSQL, which
+cancelled one ("deadlock detected": the send answered an error, or the purge failed its hour). The send now
+holds the accounts it mentions before its conversation, the order of the purge: one waits for the other's
+COMMIT and both are made.
+
+Each runs in its own thread, app context and database connection (tests.helpers.run_at_once). The send
+waits, once it has stored its message's row (its conversation held), until the purge has locked the
+accounts (at most WAIT_SECONDS: with the fix the purge waits for the send instead, and never gets there)."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from actions.accounts import register_user
+from actions.messages import send_message
+from actions.registration import purge_unconfirmed_accounts
+from extensions import db
+from models import Message, MessageMention, User
+from models.time import utcnow
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import PASSWORD, make_group, make_user
+from tests.helpers import run_at_once
+
+WAIT_SECONDS = 2  # below SQLite's busy_timeout of 5 s
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+@pytest.mark.parametrize("mention", ["@xavier", "@all"])
+def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app, mention):
+    alice, bob = make_user("alice"), make_user("bob")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)  # added to a group, never confirmed
+    group = make_group(alice, members=[bob, xavier])
+    xavier.created_at = utcnow() - timedelta(days=8)
+    group_id, alice_id, xavier_id = group.id, alice.id, xavier.id
+    db.session.commit()
+    accounts_locked = threading.Event()
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
+            accounts_locked.set()
+        elif name == "send" and statement.startswith("INSERT INTO messages"):
+            accounts_locked.wait(WAIT_SECONDS)
+
+    def send():
+        return send_message(db.session.get(User, alice_id), group_id, f"{mention} lunch?").message.id
+
+    outcomes = run_at_once(app, {"send": send, "purge": purge_unconfirmed_accounts}, watch)
+
+    assert outcomes["purge"] is None, outcomes
+    assert isinstance(outcomes["send"], int), outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None
+    message = db.session.get(Message, outcomes["send"])
+    assert message.body == f"{mention} lunch?"
+    assert db.session.execute(db.select(MessageMention.user_id).where(
+        MessageMention.message_id == message.id, MessageMention.user_id == xavier_id)).first() is None
