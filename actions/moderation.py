@@ -1,7 +1,8 @@
 """Message moderation by operators: hide, unhide, delete, and sweep a sender's recent messages.
 
 Every change goes through actions.messages.record_message_change_unchecked, the path every removal takes:
-the revision moves and members get `message:updated` with `removed_by: "moderator"`.
+the revision moves and members get `message:updated` with `removed_by: "moderator"`. A message its author
+deleted is not hidden: it stays `removed_by: "author"` (an erasure still erases its text and file).
 The audit log records that a message was hidden or deleted, never its text: a deletion
 must not leave a copy of what was deleted behind.
 """
@@ -47,7 +48,7 @@ def message_context(message_id: int, around: int = 10) -> MessageContext:
 
 @atomic()
 def hide_message(operator: User, message_id: int) -> Message:
-    """Hide a message from every member; it can be unhidden."""
+    """Hide a message from every member; it can be unhidden. One its author deleted is left as it is."""
     return _set_hidden(access_operator(operator), message_id, hidden=True)
 
 
@@ -63,18 +64,23 @@ def unhide_message(operator: User, message_id: int) -> Message:
 
 @atomic()
 def delete_message_for_everyone(operator: User, message_id: int) -> Message:
-    """Erase a message's text for good; it keeps its place as "removed by a moderator"."""
+    """Erase a message's text (and file) for good; it keeps its place as "removed by a moderator", or as
+    deleted by its author if they deleted it first."""
     operator = access_operator(operator)
     message = hold_message(message_id)
-    if message.hidden_at is not None and message.deleted_at is not None and not message.body:
+    if message.deleted_at is not None and not message.body and (message.attachment is None or
+                                                                 message.attachment.status == "deleted"):
         return message
+    visible = not message.is_removed
     record(operator, "message.delete", "message", message.id, _state(message),
-           {"hidden": True, "deleted": True, "body_length": 0, "file_deleted": message.attachment_id is not None})
+           {"hidden": visible or message.hidden_at is not None, "deleted": True, "body_length": 0,
+            "file_deleted": message.attachment_id is not None})
     message.body = ""
     message.deleted_at = message.deleted_at or utcnow()
-    if message.hidden_at is None:
+    if visible:
         _hide(operator, message, hidden=True)
-    # else members already see it removed: nothing new to tell them
+    # else members already see it removed (by a moderator, or by its author, who deleted it first): nothing
+    # new to tell them, and one its author deleted stays "deleted" for them, not "removed by a moderator"
     if message.attachment_id is not None:  # erased for good means its file too
         delete_attachment(operator, message.attachment_id)
     return message
@@ -101,6 +107,10 @@ def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:
     message = hold_message(message_id)  # the audit's "before" and the decision are what it is now
     if hidden == (message.hidden_at is not None):
+        return message
+    if hidden and message.deleted_at is not None:
+        # Its author deleted it: nothing is left to hide, and members keep seeing it deleted by its author
+        # (hidden, it would become "removed by a moderator" on every page).
         return message
     record(operator, "message.hide" if hidden else "message.unhide", "message", message.id,
            _state(message), {**_state(message), "hidden": hidden})

@@ -6,10 +6,11 @@ from datetime import timedelta
 from actions.accounts import issue_api_token, user_for_token
 from actions.user_admin import deactivate_user
 from blueprints.api.openapi import openapi_document
-from models import Membership
+from extensions import db
+from models import Membership, Message
 from models.time import utcnow
 from tests.admin.conftest import audit_entries
-from tests.helpers import bearer, refused
+from tests.helpers import bearer, events, refused
 
 NEXT_WEEK = (utcnow() + timedelta(days=7)).replace(microsecond=0).isoformat() + "Z"
 
@@ -145,3 +146,29 @@ def test_bad_input_gets_a_json_error_and_changes_nothing(client, operator_header
     ]:
         answer = refused(client.open, "/api/admin" + path, method=method, json=body, headers=operator_headers)
         assert answer == expected, (method, path)
+
+
+def test_a_message_its_author_deleted_stays_deleted_by_its_author_whatever_operators_do(
+        client, operator_headers, world, bob, carol, socket_client_for):
+    """An operator hiding, resolving a report by hiding, or erasing a message that its author deleted
+    first: for the members it stays "deleted" (`removed_by: "author"`), and nobody is told of a change
+    they would see as "removed by a moderator". Before, the hide set it hidden and every member's page
+    relabelled it."""
+    message_id, group_id = world.message.id, world.group.id
+    response = client.delete(f"/api/messages/{message_id}", headers=bearer(bob))
+    assert response.status_code == 200, response.json
+    carols_page = socket_client_for("carol")
+    events(carols_page)
+
+    hidden = call(client, operator_headers, "POST", f"/messages/{message_id}/hide")["message"]
+    assert (hidden["removed"], hidden["removed_by"]) == (True, "author")
+    call(client, operator_headers, "POST", f"/reports/{world.report.id}/resolve", {"resolution": "message_hidden"})
+    erased = call(client, operator_headers, "DELETE", f"/messages/{message_id}")["message"]
+    assert (erased["removed"], erased["removed_by"]) == (True, "author")
+
+    history = client.get(f"/api/conversations/{group_id}/messages", headers=bearer(carol)).json["messages"]
+    [shown] = [message for message in history if message["id"] == message_id]
+    assert (shown["removed"], shown["removed_by"], shown["body"]) == (True, "author", "")
+    assert [payload["message"]["removed_by"] for name, payload in events(carols_page)
+            if name == "message:updated"] in ([], ["author"])
+    assert db.session.get(Message, message_id).body == ""  # erased for good all the same
