@@ -88,6 +88,32 @@ def test_search_results_follow_a_message_edited_or_deleted_live(chat_page, api_u
     assert_nothing_went_wrong(alice)
 
 
+def test_a_result_edited_so_that_it_no_longer_matches_leaves_the_results(chat_page, api_user):
+    """An edit that takes the searched words out of a message takes its row out of the results shown, as
+    the server no longer finds it (and as Slack does); before, the row stayed with the new text, nothing
+    in it matching. An edit that keeps them (any case) redraws the row, as before."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    kept, dropped = post(bob, group, "quokka river walk"), post(bob, group, "quokka lunch")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.page.fill("#message-search", "Quokka walk")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(1)
+    alice.page.fill("#message-search", "quokka")
+    expect(results).to_have_count(2)
+
+    assert bob.api("PATCH", f"/messages/{dropped['id']}", json={"body": "wombat lunch"}).status_code == 200
+    expect(results).to_have_count(1)
+    expect(alice.page.locator("#message-search-results")).not_to_contain_text("wombat")
+    assert bob.api("PATCH", f"/messages/{kept['id']}", json={"body": "QUOKKA by the river"}).status_code == 200
+    expect(results.filter(has_text="by the river")).to_have_count(1)
+    assert bob.api("PATCH", f"/messages/{kept['id']}", json={"body": "by the river"}).status_code == 200
+    expect(results).to_have_count(0)
+    expect(alice.page.locator("#message-search-status")).to_have_text("No messages found.")
+    assert_nothing_went_wrong(alice)
+
+
 def test_the_keyboard_stays_in_the_search_results_as_they_follow_changes(chat_page, api_user):
     """The keyboard on a result whose message is edited stays on it, drawn anew; on one whose message is
     deleted it goes to the next result. Before, both fell to the page's body (Tab started from the top)."""

@@ -36,6 +36,12 @@ export function highlighted(body, terms) {
   return nodes;
 }
 
+/** Whether `body` holds every term, case ignored: the server's match (actions/search.py). */
+export function matchesEvery(body, terms) {
+  const lower = body.toLowerCase();
+  return terms.every((term) => lower.includes(term.toLowerCase()));
+}
+
 export class MessageSearch {
   constructor({ store, onOpenAt }) {
     this.store = store;
@@ -119,15 +125,16 @@ export class MessageSearch {
 
   /**
    * A message changed (live, an ack, a sync): a result showing it follows. Removed (deleted by its
-   * author, hidden by an operator): its row goes, as the server no longer finds it, and its text does
-   * not stay readable here; edited: the row shows the new text.
+   * author, hidden by an operator), or edited so that a term of the search is no longer in it: its row
+   * goes, as the server no longer finds it (and the removed text does not stay readable here); edited
+   * and still matching: the row shows the new text.
    */
   noteChanged(message) {
     const row = [...this.results.children].find((item) => item.dataset.messageId === String(message.id));
     if (!row || Number(row.dataset.revision) >= (message.revision || 0)) return;
     // The keyboard on it stays in the results (it would fall to the page's body with the row).
     const focused = row.contains(document.activeElement);
-    if (!message.removed) {
+    if (!message.removed && matchesEvery(message.body || "", this.terms || [])) {
       const redrawn = this.row(message, this.terms || []);
       row.replaceWith(redrawn);
       if (focused) redrawn.querySelector("button").focus();
