@@ -257,11 +257,14 @@ def test_hide_and_unhide_produce_message_updated(alice, bob, operator, group, so
     assert refused(hide_message, operator, 9999) == (404, "message_not_found")
 
 
-def test_hidden_beats_deleted_in_removed_by(alice, operator, group):
+def test_a_message_its_author_deleted_is_not_hidden_after(alice, operator, group):
+    """Hidden beats deleted in removed_by (an operator's erasure sets both), so an operator's hide of a
+    message its author deleted changes nothing: it stays deleted by its author."""
     sent = send_message(alice, group.id, "x").message
     delete_message(alice, sent.id)
     hide_message(operator, sent.id)
-    assert message_payload(reload(sent))["removed_by"] == "moderator"
+    assert reload(sent).hidden_at is None
+    assert message_payload(reload(sent))["removed_by"] == "author"
 
 
 # history and resync
