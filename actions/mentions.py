@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from sqlalchemy import or_
+
 from actions.access import check_may_mention_all
 from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
@@ -25,24 +27,30 @@ def mentioned_names(body: str) -> set[str]:
     return {match.group(1).rstrip(".-").lower() for match in MENTION.finditer(body)}
 
 
-def hold_mentionable(conversation: Conversation, body: str | None) -> frozenset[int]:
+def hold_mentionable(conversation: Conversation, body: str | None, edited: Message | None = None) -> frozenset[int]:
     """The accounts a text about to be stored in `conversation` may mention (`@name`: the accounts of those
-    names; `@all` in a group: its members), their rows held FOR KEY SHARE (PostgreSQL) until COMMIT, before
-    the conversation is: a mention's row refers to its account (its foreign key's KEY SHARE), and the purge
-    (actions.registration.purge_unconfirmed_accounts) locks the accounts it deletes before their
-    conversations. Taken after the conversation, as a mention's insert took it, each waited for the other
-    and PostgreSQL cancelled one. An account deleted meanwhile is not among them. Pass them to
-    record_mentions."""
+    names; `@all` in a group: its members), and those the message `edited` mentions now (its mentions'
+    rows are about to be replaced), their rows held FOR KEY SHARE (PostgreSQL) until COMMIT, before the
+    conversation is: a mention's row refers to its account (its foreign key's KEY SHARE), and the purge
+    (actions.registration.purge_unconfirmed_accounts) locks the accounts it deletes, then their
+    conversations, then deletes their mentions. Taken after the conversation (a send: a mention's insert),
+    or with the mentions taken away first (an edit), each waited for the other and PostgreSQL cancelled
+    one. An account deleted meanwhile is not among them. Pass them to record_mentions."""
     names = mentioned_names(body or "")
-    if not names:
-        return frozenset()
+    accounts = []
     if EVERYONE in names and conversation.is_group:
-        accounts = db.select(User.id).join(Membership, Membership.user_id == User.id).where(
-            Membership.conversation_id == conversation.id)
-    else:
-        accounts = db.select(User.id).where(User.username.in_(names))
-    return frozenset(db.session.execute(
-        accounts.order_by(User.id).with_for_update(read=True, key_share=True, of=User)).scalars())
+        accounts.append(User.id.in_(db.select(Membership.user_id).where(Membership.conversation_id == conversation.id)))
+    elif names:
+        accounts.append(User.username.in_(names))
+    if edited is not None and edited.mentions:
+        accounts.append(User.id.in_(db.select(MessageMention.user_id).where(MessageMention.message_id == edited.id)))
+    if not accounts:
+        return frozenset()
+    held = frozenset(db.session.execute(db.select(User.id).where(or_(*accounts)).order_by(User.id)
+                                        .with_for_update(read=True, key_share=True)).scalars())
+    if edited is not None and edited.mentions:
+        db.session.expire(edited, ["mentions"])  # as they are now: a purge waited for may have taken some away
+    return held
 
 
 def record_mentions(message: Message, membership: Membership, held: Collection[int] | None = None) -> None:

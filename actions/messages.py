@@ -164,12 +164,14 @@ def edit_message(user: User, message_id: int, body: object) -> Message:
     message = access_own_message(user, message_id)
     body = check_message_body(body, required=message.attachment_id is None or body is None)
     limit_message_send(user.id)
+    membership = access_conversation(user, message.conversation_id)
+    mentionable = hold_mentionable(membership.conversation, body, edited=message)  # as a send does
     message.body = body
     message.edited_at = utcnow()
     message.mentions.clear()  # mentioned again from the new text
     message.mentions_all = False
     db.session.flush()
-    record_mentions(message, access_conversation(user, message.conversation_id))
+    record_mentions(message, membership, mentionable)
     return record_message_change_unchecked(message)
 
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from actions.accounts import register_user
-from actions.messages import send_message
+from actions.messages import edit_message, send_message
 from actions.registration import purge_unconfirmed_accounts
 from extensions import db
 from models import Message, MessageMention, User
@@ -65,3 +65,36 @@ def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app
     assert message.body == f"{mention} lunch?"
     assert db.session.execute(db.select(MessageMention.user_id).where(
         MessageMention.message_id == message.id, MessageMention.user_id == xavier_id)).first() is None
+
+
+@pytest.mark.parametrize("new_text", ["@xavier still on?", "never mind"])
+def test_an_edit_of_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_made(app, new_text):
+    """The same with an edit of a message that mentions the account: the edit takes its mentions away
+    (their rows, which the purge's deletion takes away too) and then its conversation's next revision,
+    which the purge held. Before, each waited for the other on PostgreSQL."""
+    alice, bob = make_user("alice"), make_user("bob")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    group = make_group(alice, members=[bob, xavier])
+    message_id = send_message(alice, group.id, "@xavier lunch?").message.id
+    xavier.created_at = utcnow() - timedelta(days=8)
+    alice_id, xavier_id = alice.id, xavier.id
+    db.session.commit()
+    accounts_locked = threading.Event()
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
+            accounts_locked.set()
+        elif name == "edit" and statement.startswith("DELETE FROM message_mentions"):
+            accounts_locked.wait(WAIT_SECONDS)
+
+    def edit():
+        return edit_message(db.session.get(User, alice_id), message_id, new_text).body
+
+    outcomes = run_at_once(app, {"edit": edit, "purge": purge_unconfirmed_accounts}, watch)
+
+    assert outcomes == {"edit": new_text, "purge": None}, outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None
+    assert db.session.get(Message, message_id).body == new_text
+    assert db.session.execute(db.select(MessageMention).where(MessageMention.message_id == message_id)).first() is None
