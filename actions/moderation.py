@@ -68,8 +68,7 @@ def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     deleted by its author if they deleted it first."""
     operator = access_operator(operator)
     message = hold_message(message_id)
-    if message.deleted_at is not None and not message.body and (message.attachment is None or
-                                                                 message.attachment.status == "deleted"):
+    if message.is_erased:
         return message
     visible = not message.is_removed
     record(operator, "message.delete", "message", message.id, _state(message),

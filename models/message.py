@@ -74,6 +74,12 @@ class Message(db.Model):
     def is_removed(self) -> bool:
         return self.deleted_at is not None or self.hidden_at is not None
 
+    @property
+    def is_erased(self) -> bool:
+        """Deleted with nothing of it left: no text, no file (an operator's erasure: actions.moderation)."""
+        return self.deleted_at is not None and not self.body and (
+            self.attachment is None or self.attachment.status == "deleted")
+
 
 class MessageMention(db.Model):
     """A member mentioned by a message (`@username`, or everyone with `@all`): a reference by id."""

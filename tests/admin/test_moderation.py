@@ -76,6 +76,25 @@ def test_unhide_refuses_a_message_its_author_deleted(operator, operator_client, 
     assert updates(socket) == [] and audit_entries() == before
 
 
+def test_a_message_its_author_deleted_offers_no_hide_and_once_erased_no_delete(operator_client, chat):
+    """Hiding a message its author deleted changes nothing (it stays deleted by its author), so its context
+    page offers no Hide, which flashed "Message hidden."; Delete erases its text, and once erased it is
+    offered no more (the page offered it again and again: the message was never hidden)."""
+    from actions.messages import delete_message
+
+    _, messages = chat
+    target = messages[1]
+    delete_message(target.sender, target.id)
+    context = f"/admin/message/context/?id={target.id}"
+    page = operator_client.get(context).get_data(as_text=True)
+    assert f"/moderate/{target.id}/hide" not in page and f"/moderate/{target.id}/delete" in page
+    operator_client.post(f"/admin/message/moderate/{target.id}/delete")
+    assert reload(target).body == "" and reload(target).hidden_at is None
+    page = operator_client.get(context).get_data(as_text=True)
+    assert f"/moderate/{target.id}/hide" not in page and f"/moderate/{target.id}/delete" not in page
+    assert f"/moderate/{messages[2].id}/hide" in page and f"/moderate/{messages[2].id}/delete" in page
+
+
 def test_a_bad_return_focus_hides_nothing_and_flashes_no_success(operator_client, chat):
     """`?focus=` (the context page the button was on) that is not an id: 400 invalid_focus, the request rolled
     back, and no "Message hidden." waiting on the next page for a message that was not hidden."""
