@@ -62,6 +62,21 @@ def get_active_user(user_id: int) -> User:
     return user
 
 
+def hold_active_user(user_id: int) -> User:
+    """An active account about to be referred to by a new row (a membership: added to a group, a direct
+    chat, a notice), as get_active_user, its row held until COMMIT (PostgreSQL: FOR KEY SHARE, what the new
+    row's foreign key takes anyway; SQLite: the write lock): the purge of accounts never confirmed
+    (actions.registration) waits for this unit, then takes the new row away with the account's others.
+    Read without it, the account could be deleted between this read and the insert, which then failed
+    on the foreign key (a 500)."""
+    begin_writing(db.session.connection())
+    user = db.session.execute(db.select(User).where(User.id == user_id).with_for_update(read=True, key_share=True)
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
 # The member's row, built once with the ids as parameters: every event that reads or posts asks it,
 # and building the statement anew each time cost about as much as running it (issue 15).
 MEMBERSHIP = db.select(Membership).where(Membership.conversation_id == bindparam("conversation_id"),
@@ -202,7 +217,7 @@ def access_user_for_adding(user: User, user_id: int) -> User:
     apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their
     own, and operators add them from the back office (actions.group_admin does not come here). Nobody
     adds someone who blocked them (as in WhatsApp): they would reach them through the group."""
-    added = get_active_user(user_id)
+    added = hold_active_user(user_id)
     if added.id != user.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
         raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
     if added.id != user.id and has_blocked(added.id, user.id):

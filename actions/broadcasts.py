@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from actions.access import access_operator, get_active_user, get_group
+from actions.access import access_operator, get_group, hold_active_user
 from actions.audit import record
 from actions.messages import post_system_message
 from actions.validation import check_message_body
@@ -121,7 +121,7 @@ def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
     """A notice to one active account."""
     operator = access_operator(operator)
     body = check_message_body(body)
-    user = get_active_user(user_id)
+    user = hold_active_user(user_id)
     conversation = notices_conversation(user)
     record(operator, "broadcast.user", "user", user.id, None, {"body": body})
     return Broadcast(messages=[post_system_message(conversation.id, body)])

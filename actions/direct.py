@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select
 
-from actions.access import check_may_message_directly, get_active_user
+from actions.access import check_may_message_directly, hold_active_user
 from actions.broadcasts import NOTICES_KEY_PREFIX
 from actions.errors import InvalidInput
 from events import atomic, queue_event
@@ -32,7 +32,7 @@ def open_direct_conversation(user: User, other_user_id: int) -> DirectConversati
     """Get the conversation between two users, creating it the first time."""
     if other_user_id == user.id:
         raise InvalidInput("invalid_user_id", "A direct chat needs another user.")
-    other = get_active_user(other_user_id)
+    other = hold_active_user(other_user_id)
     key = direct_key(user.id, other.id)
     existing = _find(key)
     if existing is not None:

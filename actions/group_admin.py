@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_group_for_owning, access_operator, get_active_user, get_group
+from actions.access import access_group_for_owning, access_operator, get_group, hold_active_user
 from actions.audit import record, snapshot
 from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
@@ -174,7 +174,7 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     operator = access_operator(operator)
     hold_group(conversation_id)
     group = get_group(conversation_id)
-    user = get_active_user(user_id)
+    user = hold_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
     membership = add_membership_unchecked(group, user.id, actor=None)  # its owner if it had none

@@ -17,10 +17,12 @@ from datetime import timedelta
 import pytest
 
 from actions.accounts import register_user
+from actions.direct import open_direct_conversation
+from actions.groups import add_member
 from actions.messages import edit_message, send_message
 from actions.registration import purge_unconfirmed_accounts
 from extensions import db
-from models import Message, MessageMention, User
+from models import Membership, Message, MessageMention, User
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import PASSWORD, make_group, make_user
@@ -98,3 +100,47 @@ def test_an_edit_of_a_message_mentioning_an_account_the_purge_deletes_meanwhile_
     assert db.session.get(User, xavier_id) is None
     assert db.session.get(Message, message_id).body == new_text
     assert db.session.execute(db.select(MessageMention).where(MessageMention.message_id == message_id)).first() is None
+
+
+@pytest.mark.parametrize("way", ["group", "direct"])
+def test_an_account_the_purge_deletes_meanwhile_is_added_or_messaged_without_a_fault(app, way):
+    """Adding an account never confirmed to a group, or opening a direct chat with it, while the purge
+    deletes it. The action read the account (no lock), the purge deleted it and committed, and the new
+    membership's row referred to an account no longer there: a foreign-key violation, a 500. The action
+    now holds the account it reads (actions.access.hold_active_user: FOR KEY SHARE; SQLite: the write
+    lock) until its COMMIT: the purge waits for it, then takes the new membership away with the
+    account's others. The purge starts once the action has read the account; the action then waits for
+    the purge to be over (at most WAIT_SECONDS: with the fix the purge waits for the action instead)."""
+    alice = make_user("alice")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    group = make_group(alice)
+    xavier.created_at = utcnow() - timedelta(days=8)
+    group_id, alice_id, xavier_id = group.id, alice.id, xavier.id
+    db.session.commit()
+    account_read, purged = threading.Event(), threading.Event()
+
+    def watch(_connection, _cursor, statement, parameters, *_):
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        if (threading.current_thread().name == way and "FROM users" in statement and xavier_id in tuple(values)
+                and not account_read.is_set()):  # its first read of the account
+            account_read.set()
+            purged.wait(WAIT_SECONDS)
+
+    def purge():
+        assert account_read.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+        purged.set()
+
+    def act():
+        alice = db.session.get(User, alice_id)
+        if way == "group":
+            return add_member(alice, group_id, xavier_id).conversation_id
+        return open_direct_conversation(alice, xavier_id).conversation.id
+
+    outcomes = run_at_once(app, {way: act, "purge": purge}, watch)
+
+    assert outcomes["purge"] is None, outcomes
+    assert isinstance(outcomes[way], int), outcomes  # made, before the purge took the account away
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None
+    assert db.session.execute(db.select(Membership).where(Membership.user_id == xavier_id)).first() is None
