@@ -19,8 +19,9 @@ DEFAULT_SWEEP_HOURS = 24
 
 
 @atomic()
-def report_message(reporter: User, message_id: int, reason: object, text: object = "") -> Report:
-    """A member reports a message they can read: spam, abuse or other, with an optional note."""
+def report_message(reporter: User, message_id: int, reason: object, text: object = None) -> Report:
+    """A member reports a message they can read: spam, abuse or other, with an optional note (text; None or
+    "" for none, anything but text 400 `invalid_text`)."""
     reason = check_choice(reason, "reason", REASONS)
     text = check_string(text, "text", max_length=1000, required=False, multiline=True)
     message = get_message(message_id)

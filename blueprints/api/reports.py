@@ -10,5 +10,5 @@ from payloads import report_payload
 def report(message_id: int):
     """Report {reason: spam|abuse|other, text?} about a message the user can read: 201 with the report."""
     payload = json_body()
-    created = report_message(api_user(), message_id, payload.get("reason"), payload.get("text") or "")
+    created = report_message(api_user(), message_id, payload.get("reason"), payload.get("text"))
     return jsonify({"ok": True, "report": report_payload(created)}), 201

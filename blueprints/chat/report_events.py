@@ -11,5 +11,5 @@ from payloads import report_payload
 def on_message_report(user, payload):
     """Client sends {message_id, reason: spam|abuse|other, text?}; the ack carries the report (nobody else is told)."""
     report = report_message(user, check_id(payload.get("message_id"), "message_id"), payload.get("reason"),
-                            payload.get("text") or "")
+                            payload.get("text"))
     return {"report": report_payload(report)}

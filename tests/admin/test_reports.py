@@ -40,6 +40,30 @@ def test_report_over_rest(app, group, alice, bob, carol):
     assert (missing.status_code, missing.json["error"]["code"]) == (404, "message_not_found")
 
 
+@pytest.mark.parametrize("text", [False, 0, [], {}, 5])
+def test_a_note_that_is_not_text_is_refused(app, group, alice, bob, socket_client_for, text):
+    """docs/protocol.md Input: a field of the wrong type is 400 `invalid_<field>`, a falsy one too (REST
+    and the socket read `text` the same way)."""
+    message = send_message(bob, group.id, "rude").message
+    headers = {"Authorization": f"Bearer {issue_api_token(alice).token}"}
+    response = app.test_client().post(f"/api/messages/{message.id}/report", json={"reason": "spam", "text": text},
+                                      headers=headers)
+    assert (response.status_code, response.json["error"]["code"]) == (400, "invalid_text")
+    ack = socket_client_for("alice").emit("message:report", {"message_id": message.id, "reason": "spam",
+                                                             "text": text}, callback=True)
+    assert ack["error"]["code"] == "invalid_text"
+    assert database_rows()["reports"] == []
+
+
+@pytest.mark.parametrize("text", [None, ""])
+def test_no_note_is_an_empty_one(app, group, alice, bob, text):
+    message = send_message(bob, group.id, "rude").message
+    headers = {"Authorization": f"Bearer {issue_api_token(alice).token}"}
+    response = app.test_client().post(f"/api/messages/{message.id}/report", json={"reason": "spam", "text": text},
+                                      headers=headers)
+    assert response.status_code == 201 and response.json["report"]["text"] == ""
+
+
 def test_only_readers_of_the_conversation_can_report(app, group, bob, operator):
     outsider_message = send_message(bob, group.id, "members only").message
     headers = {"Authorization": f"Bearer {issue_api_token(operator).token}"}
