@@ -216,18 +216,15 @@ def check_account_open(user: User | TokenHolder) -> None:
     check_password_is_final(user)
 
 
-DEFAULT_DAYS = object()  # issue_api_token's expiry when none is given: API_TOKEN_DAYS
-
-
 @atomic()
-def issue_api_token(user: User, name: str = "api", days: int | None | object = DEFAULT_DAYS) -> IssuedToken:
-    """A new bearer token (shown once) that expires after `days` (None: never; by default API_TOKEN_DAYS)."""
+def issue_api_token(user: User, name: str = "api", days: int | None = None) -> IssuedToken:
+    """A new bearer token (shown once) that expires after `days` (0: never; None, none chosen: API_TOKEN_DAYS)."""
     check_account_open(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    if days is DEFAULT_DAYS:
+    if days is None:
         days = current_app.config["API_TOKEN_DAYS"]
     record = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:64] or "api",
-                      expires_at=utcnow() + timedelta(days=days) if days is not None else None)
+                      expires_at=utcnow() + timedelta(days=days) if days else None)
     db.session.add(record)
     db.session.flush()
     return IssuedToken(token=token, record=record)

@@ -429,12 +429,10 @@ def _allowed_push_host(host: str, port: int | None) -> bool:
 
 
 def check_token_days(value: object) -> int | None:
-    """A personal token's lifetime in days, 1 to 3650 (a number or its digits), or None for a token
-    that never expires (0, or nothing chosen)."""
-    if value is None or value == "":
-        return None
-    text = value if isinstance(value, str) else str(value) if type(value) is int else ""
-    if not (text.isascii() and text.isdigit() and len(text) <= 4) or int(text) > 3650:
+    """A personal token's lifetime in days by the integer rule: 1 to 3650, or 0 for a token that never
+    expires; None when none is given (nothing, null or an empty string): issue_api_token's default."""
+    try:
+        return check_int(value, "expires_in_days", minimum=0, maximum=3650, required=False)
+    except InvalidInput:
         raise InvalidInput("invalid_expires_in_days", "expires_in_days must be a whole number of days from 1 to "
-                                                      "3650, or 0 for a token that never expires.")
-    return int(text) or None
+                                                      "3650, or 0 for a token that never expires.") from None

@@ -1,7 +1,7 @@
 """Bearer tokens for programs, and who am I (accounts: blueprints/api/accounts.py)."""
 from flask import jsonify, request
 
-from actions.accounts import DEFAULT_DAYS, authenticate, issue_api_token, revoke_api_token
+from actions.accounts import authenticate, issue_api_token, revoke_api_token
 from actions.profiles import own_profile
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
@@ -14,10 +14,10 @@ from payloads import issued_token_payload, profile_payload
 @bp.post("/tokens")
 def create_token():
     """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
-    expires_in_days 0: never, absent: API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
+    expires_in_days 0: never, absent, null or "": API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
     payload = json_body()
     name = check_token_name(payload.get("name") or "api")
-    days = check_token_days(payload["expires_in_days"]) if "expires_in_days" in payload else DEFAULT_DAYS
+    days = check_token_days(payload.get("expires_in_days"))  # None (absent, null, ""): API_TOKEN_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     require_second_factor(user, payload.get("totp"))  # 401 two_factor_required without it
     limit_token_creation(user)

@@ -366,6 +366,29 @@ def test_tokens_over_the_api_list_and_revoke(app, alice, bob):
     assert client.get("/api/tokens").json["tokens"] == []
 
 
+@pytest.mark.parametrize("days", [None, ""])
+def test_a_lifetime_of_null_or_empty_is_the_default_not_never(app, alice, days):
+    """docs/protocol.md: without expires_in_days a token lives API_TOKEN_DAYS; an empty value (Input: an empty
+    string counts as no value; null likewise) is none given, never the "never expires" that 0 asks for."""
+    response = app.test_client().post("/api/tokens", json={"username": "alice", "password": PASSWORD,
+                                                           "expires_in_days": days})
+    assert response.status_code == 201
+    record = db.session.execute(db.select(ApiToken).order_by(ApiToken.id.desc())).scalars().first()
+    assert record.expires_at is not None
+    lifetime = record.expires_at - record.created_at
+    assert abs(lifetime - timedelta(days=app.config["API_TOKEN_DAYS"])) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("days", [7.0, " 7 ", "7"])
+def test_a_lifetime_follows_the_integer_rule(app, alice, days):
+    """Input: a float with no fraction and digits with whitespace around them are the integer they write."""
+    response = app.test_client().post("/api/tokens", json={"username": "alice", "password": PASSWORD,
+                                                           "expires_in_days": days})
+    assert response.status_code == 201
+    record = db.session.execute(db.select(ApiToken).order_by(ApiToken.id.desc())).scalars().first()
+    assert abs(record.expires_at - record.created_at - timedelta(days=7)) < timedelta(minutes=1)
+
+
 @pytest.mark.parametrize("days", [-1, 3651, "7", 1.5, True, "x"])
 def test_a_token_lifetime_is_whole_days(app, alice, days):
     before = database_rows()
