@@ -119,6 +119,20 @@ def close_qr_logins(socket_id: str) -> None:
     _expire_open(socket_id, ("waiting", "scanned", "approved"))
 
 
+@atomic()
+def withdraw_approvals_unchecked(user_id: int) -> None:
+    """The account was taken back (one of its sessions revoked, its password changed or reset, the account
+    closed: actions.sessions calls this): the codes it approved that no page has logged in with yet stop
+    working, and their pages are told `qr:expired`. Else a session ended so (a stolen cookie) would come back
+    through an approval it made a moment before, a login made after its end."""
+    pages = db.session.execute(
+        db.update(QrLogin).where(QrLogin.user_id == user_id, QrLogin.state.in_(("approved", "ticketed")))
+        .values(state="expired").returning(QrLogin.socket_id).execution_options(synchronize_session=False)
+    ).scalars().all()
+    for socket_id in pages:
+        queue_event(QrLoginAnswered(socket_id, "expired"))
+
+
 def _by_token(token: object) -> QrLogin:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise NotFound("qr_not_found", "This QR code is not known. Show a new one on the other device.")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actions.access import access_own_session, access_own_token
+from actions.qr_login import withdraw_approvals_unchecked
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from actions.validation import printable_line
@@ -39,6 +40,9 @@ REMEMBER_PREFIX = "rs_"  # remember tokens; user ids never start so (blueprints.
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at / last_used_at are written at most this often
 USER_AGENT_MAX = 512
 SIGNED_IN_ELSEWHERE = "signed_in_elsewhere"  # why SESSION_POLICY=single ended a session
+# Why a session ends by its own act or by time; every other reason (revoked, a password changed or reset,
+# an operator, the account closed, signed in elsewhere) also withdraws the account's QR-code approvals not yet used.
+ENDED_BY_ITSELF = ("logout", "idle", "expired")
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ def end_session_unchecked(login_session: LoginSession, reason: str, now: datetim
     login_session.ended_reason = reason
     login_session.remember_hash = None  # the remember cookie dies with it
     forget_subscriptions(login_session_id=login_session.id)  # nor is that browser pushed any more
+    if reason not in ENDED_BY_ITSELF:  # the account taken back: nor does a QR login it approved come after
+        withdraw_approvals_unchecked(login_session.user_id)
     record_security_event("logout" if reason == "logout" else "session_revoked", user=login_session.user,
                           detail=f"{reason}: {login_session.device}")
     queue_event(SessionEnded(login_session.user_id, login_session.id, reason))

@@ -310,7 +310,7 @@ class QrLoginAnswered(ToSocket):
     device (actions.qr_login): that page's socket is told, and asks for its ticket if approved."""
 
     socket_id: str
-    outcome: str  # "scanned" | "approved" | "refused"
+    outcome: str  # "scanned" | "approved" | "refused" | "expired" (an approval withdrawn: actions.qr_login)
 
 
 # Profiles.

@@ -8,7 +8,10 @@ from sqlalchemy.exc import OperationalError
 
 from actions import qr_login
 from actions.errors import ActionError
+from actions.passwords import change_password
 from actions.rate_limits import MemoryCounters
+from actions.sessions import end_session, revoke_other_sessions, revoke_own_session, start_session
+from actions.user_admin import deactivate_user, reset_password
 from events.facts import QrLoginAnswered
 from extensions import socketio
 from models import QrLogin
@@ -153,6 +156,54 @@ def test_a_used_ticket_posted_again_by_the_browser_it_logged_in_is_gone(app, ali
     again = http.post("/login/qr", data={"ticket": ticket}, headers={"Accept": "application/json"})
     assert (again.status_code, again.json["error"]["code"]) == (410, "qr_ticket_invalid")
     assert http.get("/api/me").json["user"]["id"] == alice.id  # still logged in as before: nothing changed
+
+
+def _approved_and_ticketed(user):
+    """Two pages the user approved that have not logged in yet: one approved, one holding its ticket."""
+    approved = qr_login.request_qr_login("sid-approved", qr_login.browser_key("secret-1"), "UA", "10.0.0.1")
+    qr_login.decide_qr_login(user, approved.token, approve=True)
+    ticketed = qr_login.request_qr_login("sid-ticketed", qr_login.browser_key("secret-2"), "UA", "10.0.0.2")
+    qr_login.decide_qr_login(user, ticketed.token, approve=True)
+    return qr_login.issue_qr_ticket("sid-ticketed")
+
+
+@pytest.mark.parametrize("take_back", ["revoke_one", "revoke_others", "change_password", "operator_reset",
+                                       "deactivate"])
+def test_taking_the_account_back_withdraws_its_approvals_not_yet_used(app, alice, operator, captured_events,
+                                                                      take_back):
+    """A session that approved a code and is then ended (revoked, the password changed or reset, the account
+    closed) must not leave behind a login made after its end: whoever held it (a stolen cookie) would keep
+    an approval in flight and come back through it after every "log out all other sessions"."""
+    owner = start_session(alice, "password", "10.0.0.9", "Owner").login_session
+    thief = start_session(alice, "password", "10.0.0.66", "Thief").login_session
+    ticket = _approved_and_ticketed(alice)
+    if take_back == "revoke_one":
+        revoke_own_session(alice, thief.id)
+    elif take_back == "revoke_others":
+        revoke_other_sessions(alice, owner.id)
+    elif take_back == "change_password":
+        change_password(alice, PASSWORD, "a brand new passphrase", keep_session_id=owner.id)
+    elif take_back == "operator_reset":
+        reset_password(operator, alice.id, "a temporary passphrase")
+    else:
+        deactivate_user(operator, alice.id)
+    with pytest.raises(ActionError) as not_approved:
+        qr_login.issue_qr_ticket("sid-approved")
+    assert not_approved.value.code == "qr_not_approved"
+    with pytest.raises(ActionError) as gone:
+        qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("secret-2"))
+    assert gone.value.code == "qr_ticket_invalid"
+    told = [fact for fact in captured_events if isinstance(fact, QrLoginAnswered) and fact.outcome == "expired"]
+    assert sorted(fact.socket_id for fact in told) == ["sid-approved", "sid-ticketed"]
+
+
+def test_logging_out_keeps_the_accounts_approvals(app, alice):
+    """Logging out is one's own act, not taking the account back: an approval made on the phone meanwhile stays."""
+    laptop = start_session(alice, "password", "10.0.0.9", "Laptop").login_session
+    ticket = _approved_and_ticketed(alice)
+    end_session(alice, laptop.id)
+    assert qr_login.issue_qr_ticket("sid-approved")
+    assert qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("secret-2")) == alice
 
 
 def test_the_ticket_post_refuses_junk(app, client):
