@@ -164,9 +164,10 @@ def check_group_description(value: Any) -> str:
     return check_string(value, "description", max_length=GROUP_DESCRIPTION_LENGTH, required=False, multiline=True)
 
 
-def check_token_name(value: Any) -> str:
-    """An API token's name (its owner's label for it): 1 to TOKEN_NAME_LENGTH characters."""
-    return check_string(value, "name", max_length=TOKEN_NAME_LENGTH)
+def check_token_name(value: Any, required: bool = True) -> str:
+    """An API token's name (its owner's label for it): 1 to TOKEN_NAME_LENGTH characters ("" when not
+    `required` and none is given: nothing, null, or whitespace only)."""
+    return check_string(value, "name", max_length=TOKEN_NAME_LENGTH, required=required)
 
 
 def check_username(value: Any) -> str:

@@ -55,6 +55,23 @@ def test_token_name_is_checked(client, alice):
     assert database_rows() == before
 
 
+@pytest.mark.parametrize("name", [False, 0, [], 5])
+def test_a_name_that_is_not_text_is_refused(client, alice, name):
+    """Input: a field of the wrong type is 400 invalid_name, a falsy one too (it was taken as no name)."""
+    before = database_rows()
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD, "name": name})
+    assert error_of(response) == (400, "invalid_name")
+    assert database_rows() == before
+
+
+@pytest.mark.parametrize("name", [None, "", "   "])
+def test_no_name_is_the_default_one(client, alice, name):
+    """Input: text of whitespace only is empty, and an empty optional field takes its default ("api"), as "" did."""
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD, "name": name})
+    assert response.status_code == 201
+    assert ApiToken.query.one().name == "api"
+
+
 # DELETE /api/tokens/current
 
 def test_revoke_the_current_token(client, alice):

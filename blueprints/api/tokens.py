@@ -16,7 +16,7 @@ def create_token():
     """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
     expires_in_days 0: never, absent, null or "": API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
     payload = json_body()
-    name = check_token_name(payload.get("name") or "api")
+    name = check_token_name(payload.get("name"), required=False) or "api"
     days = check_token_days(payload.get("expires_in_days"))  # None (absent, null, ""): API_TOKEN_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     require_second_factor(user, payload.get("totp"))  # 401 two_factor_required without it
