@@ -2,10 +2,10 @@
 recovery codes, optional for everyone, required of operators by TWO_FACTOR_REQUIRED_FOR_OPERATORS.
 
 Enrolment: `start_enrolment` makes a secret (shown as a QR code and as text), `confirm_enrolment`
-turns it on once a code from the app proves it was read, and gives the recovery codes (shown once,
-stored hashed). Logging in asks for a code after the password (`check_second_factor`): a TOTP
-code of the current 30-second step or the one before or after, never one already used (the last
-accepted step is kept), or an unused recovery code. Wrong codes count against the account
+turns it on once the password and a code from the app prove who asks and that the secret was read, and
+gives the recovery codes (shown once, stored hashed). Logging in asks for a code after the password
+(`check_second_factor`): a TOTP code of the current 30-second step or the one before or after, never
+one already used (the last accepted step is kept), or an unused recovery code. Wrong codes count against the account
 (limit_code_attempt). Turning it off takes the password and a code.
 """
 from __future__ import annotations
@@ -106,11 +106,15 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 
 @atomic()
-def confirm_enrolment(user: User, code: object) -> list[str]:
-    """The first code from the app turns two-factor on; answers the recovery codes (shown once)."""
+def confirm_enrolment(user: User, password: object, code: object) -> list[str]:
+    """The password and the first code from the app turn two-factor on; answers the recovery codes (shown
+    once). The password as for turning it off: someone holding only a session (a stolen cookie, a browser
+    left open) must not put their own authenticator on the account, which would shut its owner out of the
+    next login and of a password reset alike."""
     pending = db.session.get(TwoFactor, user.id)
     if pending is None or pending.enabled_at is not None:
         raise Conflict("no_enrolment", "Start the set-up again: no two-factor secret is waiting.")
+    check_own_password(user, password)
     _check_totp(user, pending, code)
     pending.enabled_at = utcnow()
     return _new_recovery_codes(user)

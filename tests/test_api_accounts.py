@@ -541,7 +541,7 @@ def test_adding_an_address_through_the_api_takes_the_second_factor(client, alice
     from actions.two_factor import confirm_enrolment, start_enrolment
 
     secret = start_enrolment(alice).secret
-    confirm_enrolment(alice, pyotp.TOTP(secret).now())
+    confirm_enrolment(alice, PASSWORD, pyotp.TOTP(secret).now())
     db.session.commit()
     # Someone with alice's password only: no code goes to their address, no token comes back.
     add = {"username": "alice", "password": PASSWORD, "email": "mallory@example.org"}

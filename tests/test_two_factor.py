@@ -29,7 +29,7 @@ def enrol(client) -> tuple[str, list[str]]:
     assert setup.status_code == 200
     secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
     assert 'src="data:image/svg+xml' in setup.text
-    done = client.post("/settings/two-factor", data={"code": code_for(secret)})
+    done = client.post("/settings/two-factor", data={"password": PASSWORD, "code": code_for(secret)})
     assert done.status_code == 200, done.text
     codes = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", done.text)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -55,15 +55,31 @@ def test_enrolment_needs_a_right_code(app, client, alice):
     log_in(client)
     setup = client.get("/settings/two-factor")
     secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
-    wrong = client.post("/settings/two-factor", data={"code": "000000" if code_for(secret) != "000000" else "111111"})
+    wrong = client.post("/settings/two-factor", data={"password": PASSWORD,
+                                                      "code": "000000" if code_for(secret) != "000000" else "111111"})
     assert wrong.status_code == 401
     assert not two_factor.has_two_factor(alice)
     # The page shows the same secret again until it is confirmed.
     assert secret in client.get("/settings/two-factor").text
-    assert client.post("/settings/two-factor", data={"code": code_for(secret)}).status_code == 200
+    assert client.post("/settings/two-factor", data={"password": PASSWORD, "code": code_for(secret)}).status_code == 200
     assert two_factor.has_two_factor(alice)
     settings = client.get("/settings")
     assert 'data-enabled="yes"' in settings.text and "10 recovery codes left" in settings.text
+
+
+@pytest.mark.parametrize("password", [None, "", "not the password"])
+def test_enrolment_needs_the_password(app, client, alice, password):
+    """Someone holding only a session (a stolen cookie, a browser left open) must not put their own
+    authenticator on the account: the owner's next login, and a password reset, would ask for its codes."""
+    log_in(client)
+    setup = client.get("/settings/two-factor")
+    secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
+    form = {"code": code_for(secret)} if password is None else {"password": password, "code": code_for(secret)}
+    refused = client.post("/settings/two-factor", data=form)
+    assert refused.status_code == 401 and "The password is wrong." in refused.text
+    assert not two_factor.has_two_factor(alice)
+    assert client.post("/settings/two-factor", data={"password": PASSWORD, "code": code_for(secret)}).status_code == 200
+    assert two_factor.has_two_factor(alice)
 
 
 def test_login_asks_for_the_code_before_any_session(app, client, alice, enrolled):
@@ -222,7 +238,7 @@ def enrol_directly(user) -> str:
     from extensions import db
 
     secret = two_factor.start_enrolment(user).secret
-    two_factor.confirm_enrolment(user, code_for(secret))
+    two_factor.confirm_enrolment(user, PASSWORD, code_for(secret))
     db.session.commit()
     return secret
 

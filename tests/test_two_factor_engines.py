@@ -14,7 +14,7 @@ from actions import qr_login, two_factor
 from actions.errors import ActionError
 from extensions import db
 from tests.database_apps import ENGINES, engine_app
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 OURS = {"two_factor", "recovery_codes", "qr_logins"}
 
@@ -42,7 +42,7 @@ def test_two_factor_and_qr_login_statements(app):
     alice = make_user("alice")
     secret = two_factor.start_enrolment(alice).secret
     first = pyotp.TOTP(secret).now()
-    codes = two_factor.confirm_enrolment(alice, first)
+    codes = two_factor.confirm_enrolment(alice, PASSWORD, first)
     db.session.commit()
     with pytest.raises(ActionError, match="used already"):
         two_factor.check_second_factor(alice, first)

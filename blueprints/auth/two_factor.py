@@ -111,14 +111,14 @@ def two_factor_status(user: User) -> dict:
 @bp.route("/settings/two-factor", methods=["GET", "POST"])
 @login_required
 def two_factor_setup():
-    """Turn two-factor on: scan the secret's QR code (or type it), then confirm with a code."""
+    """Turn two-factor on: scan the secret's QR code (or type it), then confirm with the password and a code."""
     if two_factor.has_two_factor(current_user):
         return redirect(url_for("settings.index") + "#two-factor-section")
     enrolment = two_factor.pending_enrolment(current_user) or two_factor.start_enrolment(current_user)
     status = 200
     if request.method == "POST":
         try:
-            codes = two_factor.confirm_enrolment(current_user, request.form.get("code"))
+            codes = two_factor.confirm_enrolment(current_user, request.form.get("password"), request.form.get("code"))
         except ActionError as error:
             flash(error_text(error.code, error.message), "error")
             status = error.status

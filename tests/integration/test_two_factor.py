@@ -46,7 +46,7 @@ def test_enrol_then_log_in_with_a_code_and_a_recovery_code(live_server):
     secret = re.search(r'id="two-factor-secret">([A-Z2-7]+)<', setup.text).group(1)
     totp = pyotp.TOTP(secret)
     enabled = browser.post(live_server.url + "/settings/two-factor", timeout=10,
-                           data={"code": totp.now(), "csrf_token": csrf_token(setup.text)})
+                           data={"password": PASSWORD, "code": totp.now(), "csrf_token": csrf_token(setup.text)})
     assert enabled.status_code == 200
     recovery = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", enabled.text)
     assert len(recovery) == 10
