@@ -10,6 +10,10 @@ it in their history; whoever is online gets it live (`message:new`).
 A broadcast to everyone is audited in the operator's request and delivered by a job
 (`deliver_broadcast`), BROADCAST_CHUNK accounts per transaction, so no request or
 transaction grows with the number of accounts.
+
+A broadcast sent from a form carries the form's one-time token (`once`, admin/broadcasts.py): it is
+stored in the broadcast's audit entry, and a second broadcast with the same token (the form sent
+twice: a double click, the browser sending it again) is refused with `broadcast_already_sent`.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from sqlalchemy import func
 
 from actions.access import access_operator, get_group, hold_active_user
 from actions.audit import record
+from actions.errors import Conflict
 from actions.messages import post_system_message
 from actions.validation import check_message_body
 from events import atomic, queue_event
@@ -26,12 +31,13 @@ from events.facts import ConversationJoined
 from extensions import db
 from jobs import enqueue_on_commit, job
 from models import AuditEntry, Conversation, Membership, Message, User
-from models.database import insert_unless_exists
+from models.database import begin_writing, insert_unless_exists
 from models.time import utcnow
 
 NOTICES_NAME = "Switchboard"
 NOTICES_DESCRIPTION = "Notices from the Switchboard operators"
 BROADCAST_CHUNK = 200  # accounts per transaction of deliver_broadcast
+BROADCAST_ACTIONS = ("broadcast.everyone", "broadcast.group", "broadcast.user")
 
 
 @dataclass(frozen=True)
@@ -76,14 +82,16 @@ def notices_conversation(user: User) -> Conversation:
 
 
 @atomic()
-def broadcast_to_everyone(operator: User, body: object) -> QueuedBroadcast:
+def broadcast_to_everyone(operator: User, body: object, once: str | None = None) -> QueuedBroadcast:
     """A notice to every active account: audited now, posted by a job once this commits."""
     operator = access_operator(operator)
     body = check_message_body(body)
+    refuse_sent_before(operator, once)
     recipients, last_user_id = db.session.execute(
         db.select(func.count(User.id), func.max(User.id)).where(User.active.is_(True))
     ).one()
-    entry = record(operator, "broadcast.everyone", "everyone", None, None, {"body": body, "recipients": recipients})
+    entry = record(operator, "broadcast.everyone", "everyone", None, None,
+                   {"body": body, "recipients": recipients, **_once(once)})
     db.session.flush()
     # Accounts created after this moment are not "everyone" of this broadcast.
     enqueue_on_commit(deliver_broadcast, entry.id, 0, last_user_id or 0)
@@ -117,24 +125,46 @@ def deliver_broadcast(entry_id: int, after_user_id: int, last_user_id: int) -> N
 
 
 @atomic()
-def send_notice(operator: User, user_id: int, body: object) -> Broadcast:
+def send_notice(operator: User, user_id: int, body: object, once: str | None = None) -> Broadcast:
     """A notice to one active account."""
     operator = access_operator(operator)
     body = check_message_body(body)
     user = hold_active_user(user_id)
+    refuse_sent_before(operator, once)
     conversation = notices_conversation(user)
-    record(operator, "broadcast.user", "user", user.id, None, {"body": body})
+    record(operator, "broadcast.user", "user", user.id, None, {"body": body, **_once(once)})
     return Broadcast(messages=[post_system_message(conversation.id, body)])
 
 
 @atomic()
-def broadcast_to_group(operator: User, conversation_id: int, body: object) -> Broadcast:
+def broadcast_to_group(operator: User, conversation_id: int, body: object, once: str | None = None) -> Broadcast:
     """A system message in a group: its members see it live and in the group's history."""
     operator = access_operator(operator)
     body = check_message_body(body)
     group = get_group(conversation_id)
-    record(operator, "broadcast.group", "group", group.id, None, {"body": body})
+    refuse_sent_before(operator, once)
+    record(operator, "broadcast.group", "group", group.id, None, {"body": body, **_once(once)})
     return Broadcast(messages=[post_system_message(group.id, body)])
+
+
+def refuse_sent_before(operator: User, once: str | None) -> None:
+    """A broadcast whose form token `once` an earlier broadcast of this operator's carried is the same
+    form sent again: refused (409 `broadcast_already_sent`). The operator's row is locked first (on SQLite,
+    the write lock), so of two sent at the same moment the second waits for the first and finds it."""
+    if not once:
+        return
+    begin_writing(db.session.connection())
+    db.session.execute(db.select(User.id).where(User.id == operator.id).with_for_update())
+    sent = db.session.execute(
+        db.select(AuditEntry.id).where(AuditEntry.actor_id == operator.id, AuditEntry.action.in_(BROADCAST_ACTIONS),
+                                       AuditEntry.after["once"].as_string() == once).limit(1)
+    ).first()
+    if sent is not None:
+        raise Conflict("broadcast_already_sent", "This broadcast was sent already (the same form, sent again).")
+
+
+def _once(once: str | None) -> dict:
+    return {"once": once} if once else {}
 
 
 def _find_notices(key: str) -> Conversation | None:

@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -71,3 +72,6 @@ class BroadcastForm(FlaskForm):
     username = StringField(_l("Username"), validators=[Optional(), Length(max=32)])
     # Its length is the action's to check (actions.validation.check_message_body): MESSAGE_MAX_LENGTH.
     body = TextAreaField(_l("Message"), validators=[InputRequired()])
+    # This form's one-time token, new on each page shown: the same form sent twice is one broadcast
+    # (actions.broadcasts.refuse_sent_before).
+    once = HiddenField(validators=[Optional(), Length(max=64)])

@@ -16,6 +16,7 @@ ERROR_TEXTS = {
     "already_contacts": lazy_gettext("You are contacts already."),
     "already_reported": lazy_gettext("You have reported this message already."),
     "attachment_not_ready": lazy_gettext("This file is not ready (upload incomplete or removed)."),
+    "broadcast_already_sent": lazy_gettext("This broadcast was sent already (the same form, sent again)."),
     "busy": lazy_gettext("Too much is waiting for the server: wait a moment, then try again."),
     "cannot_add_self": lazy_gettext("You cannot add yourself as a contact."),
     "cannot_block_self": lazy_gettext("You cannot block yourself."),

@@ -1,4 +1,6 @@
 """Broadcasts: everyone (each user's Switchboard notices conversation), a group's members, one user."""
+import re
+
 import pytest
 
 from actions import broadcasts
@@ -124,3 +126,31 @@ def test_the_broadcast_form_follows_message_max_length(operator_client, alice, b
     assert broadcast("x" * 4500).status_code == 200
     [message] = message_history(bob, notices_of(bob).id).messages
     assert message.body == "x" * 4500
+
+
+def the_form_as_shown(client, url: str = "/admin/broadcast/") -> dict:
+    """The hidden fields of the broadcast page, as a browser would send them back."""
+    page = client.get(url).get_data(as_text=True)
+    return dict(re.findall(r'<input id="(\w+)" name="\1" type="hidden" value="([^"]*)"', page))
+
+
+@pytest.mark.parametrize("audience", ["everyone", "group", "user"])
+def test_the_same_form_sent_twice_is_one_broadcast(operator, operator_client, alice, bob, audience):
+    """A double click, or the browser sending the form again: the second is refused, nothing sent twice."""
+    group = make_group(alice, members=[bob])
+    form = {**the_form_as_shown(operator_client), "audience": audience, "group_id": str(group.id),
+            "username": "bob", "body": "Once only"}
+    assert form["once"]
+    first = operator_client.post("/admin/broadcast/", data=form)
+    assert first.status_code == 302
+    again = operator_client.post("/admin/broadcast/", data=form, follow_redirects=True)
+    assert "This broadcast was sent already" in again.get_data(as_text=True)
+    run_queued_jobs()
+    assert len(audit_entries(f"broadcast.{audience}")) == 1
+    where = group.id if audience == "group" else notices_of(bob).id
+    assert [m.body for m in message_history(bob, where).messages] == ["Once only"]
+    # A new page is a new form: the same text may be sent again on purpose.
+    form["once"] = the_form_as_shown(operator_client)["once"]
+    assert operator_client.post("/admin/broadcast/", data=form).status_code == 302
+    run_queued_jobs()
+    assert [m.body for m in message_history(bob, where).messages] == ["Once only", "Once only"]

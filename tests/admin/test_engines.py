@@ -84,3 +84,13 @@ def test_a_username_with_a_nul_in_a_form_names_nobody(operator_client, world, ad
     response = operator_client.post(address.format(group=world.group.id), data=form, follow_redirects=True)
     assert response.status_code == 200 and "No such user" in response.get_data(as_text=True)
     assert database_rows() == before
+
+
+def test_the_same_broadcast_form_sent_twice_is_refused_on_both_engines(operator_client, world):
+    from tests.admin.test_broadcasts import the_form_as_shown
+
+    form = {**the_form_as_shown(operator_client), "audience": "group", "group_id": str(world.group.id), "body": "Once"}
+    assert operator_client.post("/admin/broadcast/", data=form).status_code == 302
+    again = operator_client.post("/admin/broadcast/", data=form, follow_redirects=True)
+    assert "This broadcast was sent already" in again.get_data(as_text=True)
+    assert len(audit_entries("broadcast.group")) == 1
