@@ -1,7 +1,8 @@
 """The operators' log: the record of what they did.
 
 Every operator action calls `actions.access.access_operator` first and `record` before its
-commit, so the change and its audit entry land in the same transaction (or neither does).
+commit, so the change and its audit entry land in the same transaction (or neither does). What changed
+nothing (a form saved as it was) records nothing.
 """
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from models.time import isoformat
 
 
 def record(operator: User, action: str, target_type: str, target_id: int | None,
-           before: dict | None = None, after: dict | None = None) -> AuditEntry:
-    """Add an audit entry to the open transaction; the caller's commit stores it with the change."""
+           before: dict | None = None, after: dict | None = None) -> AuditEntry | None:
+    """Add an audit entry to the open transaction; the caller's commit stores it with the change.
+    A change whose after is its before (a form saved unchanged) changed nothing: no entry (None)."""
+    before, after = _plain(before), _plain(after)
+    if before is not None and before == after:
+        return None
     entry = AuditEntry(actor_id=operator.id, actor_name=operator.username, action=action,
-                       target_type=target_type, target_id=target_id,
-                       before=_plain(before), after=_plain(after))
+                       target_type=target_type, target_id=target_id, before=before, after=after)
     db.session.add(entry)
     return entry
 

@@ -213,6 +213,6 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
 
 
 def _record_group_change(operator: User, action: str, group: Conversation, before: dict) -> Conversation:
-    record(operator, action, "group", group.id, before, snapshot(group, GROUP_FIELDS))
-    queue_event(ConversationUpdated(group.id))
+    if record(operator, action, "group", group.id, before, snapshot(group, GROUP_FIELDS)) is not None:
+        queue_event(ConversationUpdated(group.id))  # none for a form saved unchanged: nothing changed
     return group

@@ -113,3 +113,25 @@ def test_a_found_message_in_before_or_after_is_named_with_its_id_once(operator, 
     assert f'>message #{message_id} in General</a>' in page
     assert f"message #{message_id} in General</a> <small" not in page
     assert f">carol</a> <small class='text-muted'>#{carol.id}</small>" in page
+
+
+def test_a_form_saved_unchanged_records_nothing(operator, operator_client, alice, bob, socket_client_for):
+    """Saving an account's or a group's form as it was changed nothing: no entry, and nobody is told."""
+    from tests.admin.conftest import reload
+    from tests.helpers import events
+
+    group = make_group(alice, "General", members=[bob])
+    group_description = reload(group).description or ""
+    socket = socket_client_for("alice")
+    events(socket)
+    response = operator_client.post(f"/admin/user/edit/?id={bob.id}", data={
+        "username": bob.username, "display_name": bob.display_name, "email": bob.email or "", "phone": bob.phone or ""})
+    assert response.status_code == 302
+    response = operator_client.post(f"/admin/group/edit/?id={group.id}",
+                                    data={"name": "General", "description": group_description})
+    assert response.status_code == 302
+    assert audit_entries() == [] and events(socket) == []
+    # A real change is still recorded.
+    operator_client.post(f"/admin/user/edit/?id={bob.id}", data={"username": bob.username, "display_name": "Bobby"})
+    [entry] = audit_entries()
+    assert (entry.action, entry.before["display_name"], entry.after["display_name"]) == ("user.edit", "Bob", "Bobby")
