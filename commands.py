@@ -13,6 +13,7 @@ from actions.errors import ActionError
 from events import atomic
 from extensions import db
 from models import User
+from ops.readiness import needs_current_schema
 
 DEMO_USERS = [("alice", "Alice Liddell"), ("bob", "Bob Marley"), ("carol", "Carol Danvers")]
 DEMO_GROUP = "General"
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--display-name", default=None)
+    @needs_current_schema
     def create_admin(username: str, password: str, display_name: str | None) -> None:
         """Create an operator account (role admin)."""
         try:
@@ -37,6 +39,7 @@ def register(app: Flask) -> None:
     @click.option("--display-name", default=None)
     @click.option("--email", default=None, help="Counts as confirmed (password reset codes go there).")
     @click.option("--phone", default=None, help="With + and the country code; counts as confirmed.")
+    @needs_current_schema
     def create_user(username: str, password: str, display_name: str | None, email: str | None,
                     phone: str | None) -> None:
         """Create a confirmed account (role user), whatever REGISTRATION says."""
@@ -50,6 +53,7 @@ def register(app: Flask) -> None:
     @click.option("--uses", default=1, show_default=True, help="How many accounts it may open.")
     @click.option("--days", default=None, type=int, help="How long it works (default: INVITE_DAYS).")
     @click.option("--note", default="", help="For the operators: whom it is for.")
+    @needs_current_schema
     def create_invite_command(uses: int, days: int | None, note: str) -> None:
         """Issue an invitation (REGISTRATION=invite): a code, and the registration link that holds it."""
         from actions.registration import create_invite
@@ -93,6 +97,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("purge-uploads")
     @click.option("--hours", default=24, show_default=True, help="Only uploads older than this.")
+    @needs_current_schema
     def purge_uploads(hours: int) -> None:
         """Delete uploads never sent in a message (abandoned or never completed)."""
         from datetime import timedelta
@@ -104,6 +109,7 @@ def register(app: Flask) -> None:
     @app.cli.command("sweep-storage")
     @click.option("--hours", default=24, show_default=True, type=click.IntRange(min=1),
                   help="Only objects written longer ago than this (at least 1: an upload may be on its way).")
+    @needs_current_schema
     def sweep_storage(hours: int) -> None:
         """Delete stored objects no row refers to (left by a crash or a failed delete) and unfinished writes."""
         from datetime import timedelta
@@ -114,6 +120,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @atomic()
+    @needs_current_schema
     def seed_demo() -> None:
         """Create demo users, an operator and a public group, once; print their passwords."""
         from actions.groups import create_group

@@ -18,6 +18,7 @@ from flask import Flask
 from huey.consumer import Consumer
 
 from jobs.relay import publish_through_relay
+from ops.readiness import needs_current_schema
 
 SHUTDOWN_SECONDS = 30
 
@@ -42,6 +43,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--workers", type=int, default=None, help="Worker threads (default: JOBS_WORKERS).")
     @click.option("--periodic/--no-periodic", default=True, show_default=True,
                   help="Start the periodic jobs (upload purge, storage sweep…); one consumer per queue is enough.")
+    @needs_current_schema
     def jobs_worker(workers: int | None, periodic: bool) -> None:
         """Run the background job consumer until stopped (SIGTERM: finish running jobs first)."""
         if not logging.getLogger().handlers:

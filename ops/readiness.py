@@ -141,6 +141,26 @@ class SchemaBehind(Exception):
     request would fail on a missing table or column."""
 
 
+def needs_current_schema(command: Callable) -> Callable:
+    """A `flask` command that reads or writes the data (not `db`, `backup`, `restore`): on a database whose
+    schema is behind this code's migrations (or has none) it stops before doing anything, with the one line
+    SchemaBehind says and exit status 1, where it failed halfway with a traceback (or, the job consumer,
+    failed every job)."""
+    import click
+    from flask import current_app
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        app = current_app._get_current_object()
+        try:
+            with app.extensions["sqlalchemy"].engines[None].connect() as connection:
+                _check_schema(connection, app.extensions["migrate"].directory)
+        except SchemaBehind as error:
+            raise click.ClickException(f"{error}, then run this command again.") from None
+        return command(*args, **kwargs)
+    return checked
+
+
 def _database_probe(app: Flask) -> Callable[[], None]:
     def probe() -> None:
         engine = app.extensions["sqlalchemy"].engines[None]
