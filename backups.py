@@ -67,19 +67,44 @@ def back_up(app: Flask, folder: Path) -> Manifest:
                               f"{type(error.orig or error).__name__}") from None
         finally:
             db.session.rollback()
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        files = _write_backup(app, engine, folder)
+    except BaseException:
+        # A backup that failed (pg_dump refused, a full disk) leaves nothing behind: no folder that would look
+        # like a backup, or that the nightly unit's keep-the-last-14 rotation would count as one.
+        _remove_contents(folder, remove_folder=made)
+        raise
+    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
+                        app.config["STORAGE_BACKEND"], files)
+    # Written last: a folder without it (a backup killed halfway) is no backup (restore refuses it, and the
+    # rotation of deploy/systemd/switchboard-backup.service does not count it).
+    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+    return manifest
+
+
+def _write_backup(app: Flask, engine: str, folder: Path) -> int:
+    """The database and the local files into `folder`; how many files."""
     local_files = Path(app.config["STORAGE_LOCAL_PATH"]) if app.config["STORAGE_BACKEND"] == "local" else None
     if local_files is not None:
         _copy_files(local_files, folder / FILES_FOLDER)  # before the database: what it names is there...
     _copy_database(app, engine, folder)
-    files = 0
-    if local_files is not None:
-        _copy_files(local_files, folder / FILES_FOLDER)  # ...and what came meanwhile
-        files = sum(1 for path in (folder / FILES_FOLDER).rglob("*") if path.is_file())
-    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
-                        app.config["STORAGE_BACKEND"], files)
-    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-    return manifest
+    if local_files is None:
+        return 0
+    _copy_files(local_files, folder / FILES_FOLDER)  # ...and what came meanwhile
+    return sum(1 for path in (folder / FILES_FOLDER).rglob("*") if path.is_file())
+
+
+def _remove_contents(folder: Path, remove_folder: bool) -> None:
+    if remove_folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir():  # an empty folder given: left empty, as it was
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _copy_database(app: Flask, engine: str, folder: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sqlite3
 import subprocess
 import threading
@@ -159,6 +160,26 @@ def test_a_restore_that_fails_on_postgresql_changes_nothing(postgres, tmp_path):
             restore(app, tmp_path / "backup")
         assert db.session.execute(text("SELECT username FROM users ORDER BY id")).scalars().all() == ["kept", "later"]
         assert db.session.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_a_backup_that_fails_on_postgresql_leaves_no_folder(postgres, tmp_path, monkeypatch):
+    # pg_dump refusing (here, as it does against a newer server) left the new folder with the files copied
+    # and no manifest: the nightly unit's rotation counted it as one of its 14, pushing a real backup out.
+    stand_in = tmp_path / "bin" / "pg_dump"
+    stand_in.parent.mkdir()
+    stand_in.write_text("#!/bin/sh\necho 'pg_dump: error: aborting because of server version mismatch' >&2\nexit 1\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stand_in.parent}:{os.environ['PATH']}")
+    with postgres_database(postgres) as url, app_on(url, tmp_path) as app:
+        (Path(app.config["STORAGE_LOCAL_PATH"]) / "an-object").parent.mkdir(parents=True, exist_ok=True)
+        (Path(app.config["STORAGE_LOCAL_PATH"]) / "an-object").write_bytes(PDF_BYTES)
+        for folder in (tmp_path / "backups" / "20261205-031500", tmp_path / "given-empty"):
+            if folder.name == "given-empty":
+                folder.mkdir()
+            with pytest.raises(BackupError, match="pg_dump failed: .*version mismatch"):
+                back_up(app, folder)
+        assert not (tmp_path / "backups" / "20261205-031500").exists()
+        assert list((tmp_path / "given-empty").iterdir()) == []  # a folder the operator made stays, empty
 
 
 def test_files_written_and_removed_during_a_backup_do_not_fail_it(app, tmp_path):

@@ -117,3 +117,20 @@ def test_the_screenshot_script_answers_help_without_taking_any():
                             capture_output=True, text=True, timeout=60)
     assert answer.returncode == 0 and answer.stdout.startswith("usage:"), answer.stderr
     assert "Screenshots of the main screens" in answer.stdout
+
+
+def test_the_nightly_rotation_keeps_the_last_14_complete_backups(tmp_path):
+    """The backup unit's ExecStartPost as systemd runs it (`%%` is `%`): a folder without manifest.json (a
+    backup killed halfway) was counted among the 14, so each one pushed out a real backup."""
+    unit = (UNITS / "switchboard-backup.service").read_text()
+    [line] = [line for line in unit.splitlines() if line.startswith("ExecStartPost=")]
+    command = line.removeprefix("ExecStartPost=").replace("%%", "%").replace("/var/backups/switchboard",
+                                                                            str(tmp_path))
+    complete = [f"202611{day:02}-031500" for day in range(1, 17)]
+    for name in complete:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text("{}")
+    (tmp_path / "20261116-031501").mkdir()  # killed halfway: its files, no manifest
+    (tmp_path / "20261116-031501" / "database.pgdump").write_bytes(b"partial")
+    subprocess.run(command, shell=True, check=True, executable="/bin/sh")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(complete[2:] + ["20261116-031501"])
