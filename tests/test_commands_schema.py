@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from alembic.script import ScriptDirectory
 
-from tests.database_apps import testing_app as app_on
+from tests.database_apps import testing_app as build_app
 from tests.servers import ROOT, VENV_BIN, migrated_sqlite_file, server_environment
 
 COMMANDS = [
@@ -58,7 +58,7 @@ def refusal(workdir) -> str:
 def test_a_command_on_a_database_behind_says_to_upgrade(behind, command, tmp_path):
     workdir, _ = behind
     before = state(workdir)
-    app = app_on(f"sqlite:///{workdir / 'switchboard.db'}", tmp_path)
+    app = build_app(f"sqlite:///{workdir / 'switchboard.db'}", tmp_path)
     result = app.test_cli_runner().invoke(args=command)
     assert (result.exit_code, result.output.strip()) == (1, refusal(workdir))
     assert state(workdir) == before
