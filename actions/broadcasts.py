@@ -154,7 +154,8 @@ def refuse_sent_before(operator: User, once: str | None) -> None:
     if not once:
         return
     begin_writing(db.session.connection())
-    db.session.execute(db.select(User.id).where(User.id == operator.id).with_for_update())
+    # FOR NO KEY UPDATE, as actions.user_admin._hold_operators: rows that only refer to the operator need not wait.
+    db.session.execute(db.select(User.id).where(User.id == operator.id).with_for_update(key_share=True))
     sent = db.session.execute(
         db.select(AuditEntry.id).where(AuditEntry.actor_id == operator.id, AuditEntry.action.in_(BROADCAST_ACTIONS),
                                        AuditEntry.after["once"].as_string() == once).limit(1)

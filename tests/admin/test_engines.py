@@ -94,3 +94,19 @@ def test_the_same_broadcast_form_sent_twice_is_refused_on_both_engines(operator_
     again = operator_client.post("/admin/broadcast/", data=form, follow_redirects=True)
     assert "This broadcast was sent already" in again.get_data(as_text=True)
     assert len(audit_entries("broadcast.group")) == 1
+
+
+def test_the_same_broadcast_form_sent_twice_at_once_is_one_broadcast(app, operator, world):
+    """A double click: both requests in flight together; the operator's row lock makes the second find the first."""
+    from actions.broadcasts import broadcast_to_group
+    from actions.errors import Conflict
+    from extensions import db
+    from models import User
+    from tests.helpers import run_at_once
+
+    def send():
+        return broadcast_to_group(db.session.get(User, operator.id), world.group.id, "Once", once="the-same-form")
+
+    outcomes = run_at_once(app, {"first": send, "second": send})
+    assert sorted(type(outcome).__name__ for outcome in outcomes.values()) == sorted(["Broadcast", Conflict.__name__])
+    assert len(audit_entries("broadcast.group")) == 1
