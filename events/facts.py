@@ -258,11 +258,13 @@ class PresenceBatch(Fact):
 class TypingChanged(ToMembers):
     """A member started typing (`typing` true, at most every 2 s per conversation) or stopped;
     never stored. Members' pages show it for 5 s unless renewed, and clear it when that member's
-    next message arrives."""
+    next message arrives. `not_to`: members with a block between them and the typist, either way,
+    who are not told."""
 
     conversation_id: int
     user_id: int
     typing: bool
+    not_to: tuple[int, ...] = ()
 
 
 # Accounts and credentials.

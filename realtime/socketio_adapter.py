@@ -51,8 +51,10 @@ DELIVERY_STATUS = "delivery_status"
 
 
 def emit_frame(event: str, data: dict, room: str | list[str], order: tuple[int, int] | None = None,
-               namespace: str | None = None) -> dict:
+               namespace: str | None = None, skip: list[str] | None = None) -> dict:
     frame = {"emit": event, "data": data, "room": room}
+    if skip:  # the sockets in these rooms are left out of `room`'s
+        frame["skip"] = skip
     if order is not None:
         frame["order"] = list(order)
     if namespace is not None:  # another namespace than the chat's (the QR login page's)
@@ -124,7 +126,8 @@ class SocketIOAdapter(BusAdapter):
             return contact_frames(fact)
         if isinstance(fact, f.TypingChanged):  # the typist's own sockets get it too: they skip their own id
             return [emit_frame("typing", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
-                                          "typing": fact.typing}, conversation_room(fact.conversation_id))]
+                                          "typing": fact.typing}, conversation_room(fact.conversation_id),
+                               skip=[user_room(user_id) for user_id in fact.not_to])]
         if isinstance(fact, f.PresenceBatch):
             return presence_batch_frames(fact)
         if isinstance(fact, f.QrLoginAnswered):
@@ -239,7 +242,9 @@ class SocketDelivery:
         if "emit" in frame:
             namespace = frame.get("namespace", NAMESPACE)
             if anyone_in(server, namespace, frame["room"]):
-                server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=namespace)
+                skip = [sid for room in frame.get("skip", ()) for sid, _eio_sid in
+                        server.manager.get_participants(namespace, room)]
+                server.emit(frame["emit"], frame["data"], to=frame["room"], namespace=namespace, skip_sid=skip or None)
             return
         self.room_changes.applied(frame["target"])
         participants = list(server.manager.get_participants(NAMESPACE, frame["target"]))

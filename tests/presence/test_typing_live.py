@@ -101,3 +101,33 @@ def test_a_message_sent_over_rest_or_the_gateway_ends_typing_as_a_socket_send_do
         gateway.close()
         for socket in (typist, reader):
             socket.disconnect()
+
+
+def test_typing_is_not_told_across_a_block(presence_server):
+    """A block hides presence both ways (docs/protocol.md), and typing shows that someone is there: in
+    a group they share, neither the blocker nor the blocked person is told the other's typing (the
+    blocked person learnt the blocker was online from it; the blocker's page only hid it). The other
+    members, and the typist's own sockets, still are."""
+    alice, bob, carol = (ChatUser.register(presence_server.url) for _ in range(3))
+    group_id = create_group(alice, (bob, carol))
+    assert bob.api("POST", "/blocks", json={"user_id": alice.id}).status_code == 201
+    blocked, blocker, other = (user.socket(("typing",)) for user in (alice, bob, carol))
+    try:
+        assert blocked.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        assert blocker.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        assert other.call("typing", {"conversation_id": group_id}) == {"ok": True, "sent": True}
+        for socket, user in ((blocked, alice), (blocker, bob)):
+            wait_for(lambda socket=socket: any(frame["user_id"] == carol.id for frame in socket.received["typing"]),
+                     what="carol's typing")
+            assert [frame["user_id"] for frame in socket.received["typing"]] == [user.id, carol.id]
+        wait_for(lambda: len(other.received["typing"]) == 3, what="everyone's typing at carol's")
+        assert [frame["user_id"] for frame in other.received["typing"]] == [alice.id, bob.id, carol.id]
+
+        # Lifting the block tells them again.
+        assert bob.api("DELETE", f"/blocks/{alice.id}").status_code == 200
+        assert blocker.call("typing", {"conversation_id": group_id, "typing": False}) == {"ok": True, "sent": True}
+        wait_for(lambda: len(blocked.received["typing"]) == 3, what="bob's stop at alice's")
+        assert blocked.received["typing"][2] == {"conversation_id": group_id, "user_id": bob.id, "typing": False}
+    finally:
+        for socket in (blocked, blocker, other):
+            socket.disconnect()
