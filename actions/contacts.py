@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from actions.access import access_contact_request, access_user_for_contact_request, are_contacts
 from actions.errors import Conflict, InvalidInput, NotFound
+from actions.presence import announce_presence_to_contact
 from actions.rate_limits import limit_contact_request
 from actions.receipts import receipt_views_between
 from actions.validation import check_email, check_id, check_phone, check_string
@@ -92,6 +93,7 @@ def remove_contact(user: User, contact_id: object) -> None:
     if not are_contacts(user.id, contact_id):
         raise NotFound("contact_not_found", "This person is not one of your contacts.")
     remove_contact_unchecked(user.id, contact_id)
+    announce_presence_to_contact(user.id, contact_id)  # "contacts" last seen: hidden now (a block tells its own)
 
 
 def remove_contact_unchecked(user_id: int, contact_id: int) -> bool:
@@ -148,6 +150,7 @@ def _accept(request: ContactRequest) -> ContactRequest:
             db.session.add(Contact(user_id=user_id, contact_id=contact_id))
             queue_event(ContactAdded(user_id, contact_id))
     views_before.announce()
+    announce_presence_to_contact(first, second)  # "contacts" last seen: shown now
     return request
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func
 
-from actions.access import access_conversation, presence_audiences, presence_viewers, visible_presences
+from actions.access import access_conversation, presence_audiences, presence_viewers, privacy_of, visible_presences
 from events import atomic, queue_event
 from events.facts import PresenceBatch, PresenceChanged
 from extensions import db
@@ -49,14 +49,25 @@ def announce_presence(user_id: int) -> None:
         _tell_whether_visible(user_id, viewers)
 
 
-def announce_presence_between(first: int, second: int) -> None:
+def announce_presence_between(first: int, second: int, subjects: Iterable[int] | None = None) -> None:
     """A block between two people was added or lifted: each of them who would hear the other come and
     go (presence:batch's audience) is told at once whether the other's presence is visible now, as
-    `announce_presence` tells everyone; otherwise the last state they were shown would stay."""
-    audiences = _audiences([first, second])
+    `announce_presence` tells everyone; otherwise the last state they were shown would stay. Only the
+    presence of `subjects` (of the two; by default both) is told."""
+    subjects = {first, second} if subjects is None else set(subjects)
+    audiences = _audiences(sorted(subjects))
     for subject, viewer in ((first, second), (second, first)):
-        if viewer in audiences.get(subject, set()):
+        if subject in subjects and viewer in audiences.get(subject, set()):
             _tell_whether_visible(subject, [viewer])
+
+
+def announce_presence_to_contact(first: int, second: int) -> None:
+    """A contact between two people began or ended (actions.contacts): the presence of each of them
+    whose `last_seen` is `contacts` is shown to the other now, or hidden, and told as a block tells it
+    (announce_presence_between). Whoever shows theirs to everyone or nobody changed nothing for the other."""
+    subjects = [user_id for user_id in (first, second) if privacy_of(user_id).last_seen == "contacts"]
+    if subjects:
+        announce_presence_between(first, second, subjects)
 
 
 def _tell_whether_visible(user_id: int, viewers: list[int]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.chat import history, open_direct, send, wait_for_message
+from tests.integration.chat import create_group, history, open_direct, send, wait_for_message
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -133,3 +133,26 @@ def test_contacts_see_each_other_come_and_go_as_privacy_allows(register, connect
     assert next_event(alice_socket, "presence", 1) == {"user_id": bob.id, "visible": False, "online": None,
                                                        "last_seen_at": None}
     assert alice.api("GET", "/contacts").json()["contacts"][0]["presence"]["visible"] is False
+
+
+def test_a_contact_ending_or_beginning_tells_presence_where_last_seen_is_contacts(register, connect):
+    """With `last_seen: contacts`, ending a contact hides one's presence from the other at once, and a
+    new contact shows it, as a block or a privacy change does (docs/protocol.md): a member of a group
+    they share kept the last state shown (online, for good: no presence:batch reached them any more)."""
+    alice, bob = register(), register()
+    alice_socket, bob_socket = connect(alice, EVENTS), connect(bob, EVENTS)
+    befriend(alice_socket, bob_socket, bob)
+    create_group(alice, (bob,))
+    assert alice_socket.call("privacy:update", {"last_seen": "contacts"})["ok"]
+    assert next_event(bob_socket, "presence")["online"] is True  # the change told: bob may still see it
+
+    assert bob_socket.call("contact:remove", {"user_id": alice.id})["ok"]
+    assert next_event(bob_socket, "presence", 2) == {"user_id": alice.id, "visible": False, "online": None,
+                                                     "last_seen_at": None}
+
+    asked = bob_socket.call("contact:request", {"username": alice.username})
+    assert alice_socket.call("contact:accept", {"request_id": asked["request"]["id"]})["ok"]
+    shown = next_event(bob_socket, "presence", 3)
+    assert (shown["user_id"], shown["visible"], shown["online"]) == (alice.id, True, True)
+    # alice's own view of bob (last_seen everyone) never changed: she was told nothing.
+    assert alice_socket.received["presence"] == []
