@@ -146,3 +146,23 @@ def test_presence_labels_in_the_readers_time(browser, presence_server):
     assert labels == ["online", "", "hidden", "hidden", "last seen today at 02:05 PM",
                       "last seen yesterday at 11:59 PM", "last seen today at 12:01 AM", "last seen Feb 1 at 09:00 AM",
                       "last seen Dec 30, 2025 at 09:00 AM", "offline"]
+
+
+def test_hiding_ones_own_last_seen_hides_the_others_at_once(page_on, presence_server):
+    """Whoever sets `last_seen: nobody` sees nobody's presence either (docs/protocol.md), and is told
+    only `privacy:updated`: the page asks for the presence it shows again then. It went on showing the
+    others online, for good (no presence:batch reaches such a user)."""
+    alice, bob = (register(presence_server, name) for name in ("al", "bob"))
+    direct = alice.api("POST", "/direct", json={"user_id": bob.id}).json()["conversation"]
+    bob_socket = bob.socket(("message:new",))
+    try:
+        chat = page_on(alice)
+        item = chat.conversation(direct["id"])
+        expect(item).to_have_attribute("data-presence", "online")
+        assert alice.api("PUT", "/me/privacy", json={"last_seen": "nobody"}).status_code == 200  # another device
+        expect(item).to_have_attribute("data-presence", "hidden")
+        assert alice.api("PUT", "/me/privacy", json={"last_seen": "everyone"}).status_code == 200
+        expect(item).to_have_attribute("data-presence", "online")
+        assert_nothing_went_wrong(chat)
+    finally:
+        bob_socket.disconnect()

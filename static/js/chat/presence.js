@@ -14,6 +14,9 @@ export class PresenceBook {
     this.entries = new Map(); // user id -> {user_id, visible, online, last_seen_at}
     connection.socket.on("presence:batch", ({ users }) => this.note(users));
     connection.socket.on("presence", (entry) => this.note([entry]));
+    // The user changed their own settings (here or elsewhere): `last_seen: nobody` also hides the others'
+    // presence from them, and leaving it shows it again; only privacy:updated says so, so ask anew.
+    connection.socket.on("privacy:updated", () => this.query([...this.entries.keys()]));
   }
 
   note(entries) {
