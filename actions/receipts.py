@@ -23,6 +23,7 @@ from extensions import db
 from models import Membership, Message, User
 
 MEMBERSHIPS = Membership.__table__
+MEMBERS = aliased(Membership)  # the authors' memberships
 READ_OWN = (update(MEMBERSHIPS).where(MEMBERSHIPS.c.id == bindparam("membership_id"))
             .values(last_read_seq=bindparam("read"), last_delivered_seq=bindparam("delivered")))
 
@@ -66,8 +67,9 @@ def mark_delivered(user: User, conversation_id: int, seq: int) -> Membership:
 
 
 def announce_receipts(membership: Membership, delivered_before: int, read_before: int) -> None:
-    """Tell the authors of the messages the member's positions just passed (called by the action
-    that moved them, which authorized): delivered to all of them, read to those who may see it."""
+    """Tell the authors of the messages the member's positions just passed who are members still
+    (called by the action that moved them, which authorized): delivered to all of them, read to those
+    who may see it."""
     membership.last_delivered_seq = max(membership.last_delivered_seq, membership.last_read_seq)
     low = min(delivered_before, read_before) if membership.last_read_seq > read_before else delivered_before
     high = membership.last_delivered_seq
@@ -78,8 +80,9 @@ def announce_receipts(membership: Membership, delivered_before: int, read_before
                   func.max(case((Message.seq > delivered_before, 1), else_=0)),
                   func.max(case(((Message.seq > read_before) & (Message.seq <= membership.last_read_seq), 1),
                                 else_=0)))
+        .join(MEMBERS, (MEMBERS.conversation_id == Message.conversation_id) & (MEMBERS.user_id == Message.sender_id))
         .where(Message.conversation_id == membership.conversation_id, Message.seq > low, Message.seq <= high,
-               Message.sender_id.is_not(None), Message.sender_id != membership.user_id)
+               Message.sender_id != membership.user_id)  # authors still members: one who left is told nothing
         .group_by(Message.sender_id)).all()
     delivered_to = {author for author, delivered, _ in passed if delivered}
     read_moved = {author for author, _, read in passed if read}

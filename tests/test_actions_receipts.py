@@ -9,6 +9,7 @@ from actions.blocks import block_user, unblock_user
 from actions.contacts import accept_contact_request, remove_contact, send_contact_request
 from actions.conversations import mark_read
 from actions.errors import ActionError
+from actions.groups import leave_group
 from actions.messages import send_message
 from actions.privacy import update_privacy
 from actions.receipts import mark_delivered, read_receipts
@@ -164,3 +165,15 @@ def test_a_note_of_what_you_did_reads_what_came_before_as_writing_does(alice, bo
     assert receipts_of(captured_events) == [ReceiptMoved(group.id, alice.id, 2, 2, (bob.id,))]
     # what bob's page reads on reload says the same
     assert [receipt.last_read_seq for receipt in read_receipts(bob, group.id) if receipt.user.id == alice.id] == [2]
+
+
+def test_authors_who_left_are_not_told(trio, alice, bob, carol, captured_events):
+    """A receipt goes to the authors passed who are still members: one who left the group (or was
+    removed) got every later step of its members' positions, though they may no longer ask for them."""
+    leave_group(carol, trio.id)
+    captured_events.clear()
+    mark_delivered(bob, trio.id, 3)
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 3, 0, (alice.id,))]
+    captured_events.clear()
+    mark_read(bob, trio.id, 2)
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 3, 2, (alice.id,))]
