@@ -145,6 +145,9 @@ def _accept(request: ContactRequest) -> ContactRequest:
     first, second = request.requester_id, request.recipient_id
     views_before = receipt_views_between(first, second)  # "contacts" read receipts: shown now
     _close_request(request, "accepted")  # told first: `contact:added` follows (docs/protocol.md)
+    crossed = _find_request(second, first)  # both asked at the same moment, each before the other's was stored
+    if crossed is not None:
+        _close_request(crossed, "accepted")
     for user_id, contact_id in ((first, second), (second, first)):
         if db.session.get(Contact, (user_id, contact_id)) is None:
             db.session.add(Contact(user_id=user_id, contact_id=contact_id))

@@ -68,3 +68,21 @@ def test_a_closed_requests_id_is_never_given_again(alice, bob, carol):
     decline_contact_request(bob, first)
     second = send_contact_request(alice, {"username": "carol"}).request.id
     assert second > first
+
+
+def test_accepting_one_of_two_crossed_requests_closes_both(app, alice, bob, captured_events):
+    """Two people asking each other at the same moment each find no request of the other's and both
+    store theirs (seen on PostgreSQL: both answered "pending"). Accepting either makes them contacts
+    and closes the other too, as accepted: it stayed in the lists, an offer from a contact."""
+    from extensions import db
+    from models import ContactRequest
+
+    mine = send_contact_request(alice, {"username": "bob"}).request
+    theirs = ContactRequest(requester_id=bob.id, recipient_id=alice.id)  # as the race leaves them
+    db.session.add(theirs)
+    db.session.commit()
+    captured_events.clear()
+    accept_contact_request(bob, mine.id)
+    assert captured_events[:2] == [ContactRequestChanged(mine.id, alice.id, bob.id, "accepted"),
+                                   ContactRequestChanged(theirs.id, bob.id, alice.id, "accepted")]
+    assert db.session.get(ContactRequest, theirs.id) is None
