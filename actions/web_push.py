@@ -4,8 +4,9 @@ Who is pushed: the members of a conversation other than the sender who have no l
 anywhere (realtime.presence, asked by the web process when the message commits:
 web_push_adapter.WebPushAdapter) and who have not muted it, unless the message mentions them.
 The push itself is a job (`send_message_push`, one per subscription), never the request; a
-subscription the push service says is gone (404, 410) is deleted. A subscription made with
-`include_text` false is pushed the conversation and message ids only: no text, no sender.
+subscription the push service says is gone (404, 410) is deleted. A 429 is retried after its Retry-After; a push
+service that hangs or cannot be reached pauses the pushes to its host (RETRY_AFTER_MAX, UNREACHABLE_PAUSE).
+A subscription made with `include_text` false is pushed the conversation and message ids only: no text, no sender.
 Only the push services of WEB_PUSH_ENDPOINT_HOSTS are posted to: checked when a browser subscribes
 and again before every push (docs/security.md, "Web Push").
 
@@ -18,12 +19,19 @@ import base64
 import json
 import logging
 import os
+import threading
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+from requests import ConnectionError as RequestsConnectionError
+from requests import Timeout
 
 from actions.access import has_blocked
 from actions.errors import InvalidInput, NotFound
@@ -38,6 +46,7 @@ from actions.validation import (
 from events import atomic
 from extensions import db
 from jobs import job
+from jobs.registry import RetryLater
 from models import Conversation, Membership, Message, PushSubscription, User
 from models.time import utcnow
 
@@ -45,7 +54,17 @@ log = logging.getLogger(__name__)
 
 EXCERPT_LENGTH = 200  # characters of a message's text in a push
 GONE = (404, 410)  # the push service forgot the subscription: delete it
-TOO_MANY = 429  # the push service's own rate limit: tried again later, as a 5xx or a network error is
+TOO_MANY = 429  # the push service's own rate limit: tried again after its Retry-After, else as a 5xx is
+RETRY_AFTER_MAX = 900  # seconds: a 429's Retry-After beyond this (or a date further ahead) waits this long
+# A push service is given CONNECT_TIMEOUT seconds to accept the connection and READ_TIMEOUT to answer: a
+# hanging one holds a job worker (JOBS_WORKERS, 2 by default) that long, not requests' default of forever.
+CONNECT_TIMEOUT, READ_TIMEOUT = 3, 5
+# After a push service timed out or could not be reached, the other pushes to its host this process runs in
+# the next UNREACHABLE_PAUSE seconds are put back for that long without posting: one hanging service costs
+# each worker one timeout, not one per message, and the other jobs keep their workers.
+UNREACHABLE_PAUSE = 60
+_unreachable_until: dict[str, float] = {}  # host -> time.monotonic() it may be tried again
+_unreachable_lock = threading.Lock()
 # Browsers and devices one account is pushed to: one more forgets the one of the lowest id (first subscribed;
 # subscribing again keeps a browser's row). Without a
 # bound one account could make every message to it a request to a push service per stored endpoint.
@@ -175,19 +194,29 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
         return
     config = current_app.config
     _vapid_key()  # made if missing (outside production)
+    host = urlsplit(subscription.endpoint).netloc.lower()
+    paused = _paused_for(host)
+    if paused:
+        raise RetryLater(paused, f"push service {host} did not answer lately: retry in {paused:.0f} s")
     try:
         webpush({"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
                 # UTF-8, not \u escapes: 12 bytes an emoji would take the longest names and excerpt past one
                 # record of 4,096 bytes, what push services take (test_web_push_live, the longest push).
                 json.dumps(push_payload(message, subscription.include_text), ensure_ascii=False),
                 vapid_private_key=config["VAPID_PRIVATE_KEY_FILE"],
-                vapid_claims={"sub": config["VAPID_SUBJECT"]}, ttl=config["WEB_PUSH_TTL_SECONDS"], timeout=10)
+                vapid_claims={"sub": config["VAPID_SUBJECT"]}, ttl=config["WEB_PUSH_TTL_SECONDS"],
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+    except (Timeout, RequestsConnectionError):
+        _pause(host)
+        raise  # retried with the queue's backoff
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
         if status in GONE:
             log.info("push subscription %s is gone (%s): deleted", subscription_id, status)
             db.session.delete(subscription)
             return
+        if status == TOO_MANY and (wait := retry_after(error.response.headers.get("Retry-After"))) is not None:
+            raise RetryLater(wait, f"push service {host} answered 429: Retry-After {wait} s") from error
         if status is not None and 400 <= status < 500 and status != TOO_MANY:
             # Refused for what the push is (400, 413) or who signs it (401, 403: VAPID keys changed since
             # the browser subscribed with the old one): the same push again gets the same answer. Said,
@@ -197,3 +226,36 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
             return
         raise
     subscription.last_sent_at = utcnow()
+
+
+def retry_after(value: str | None) -> int | None:
+    """A Retry-After header's wait in whole seconds (RFC 9110: seconds, or an HTTP date), between 1 and
+    RETRY_AFTER_MAX; None when absent or unreadable (the queue's own backoff then decides)."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = int(value)
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = int((moment - datetime.now(UTC)).total_seconds() + 0.999)
+    return min(max(seconds, 1), RETRY_AFTER_MAX)
+
+
+def _paused_for(host: str) -> float:
+    with _unreachable_lock:
+        left = _unreachable_until.get(host, 0) - time.monotonic()
+        if left <= 0:
+            _unreachable_until.pop(host, None)
+            return 0
+        return left
+
+
+def _pause(host: str) -> None:
+    with _unreachable_lock:
+        _unreachable_until[host] = time.monotonic() + UNREACHABLE_PAUSE

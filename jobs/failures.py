@@ -53,6 +53,14 @@ def connect_signals(queue) -> None:
         huey.enqueue(task)
 
 
+def record_retry_later(app, task: Task, exception: BaseException) -> None:
+    """What SIGNAL_ERROR records, for a job that asked to be retried at a time of its own (jobs.registry
+    RetryLater: Huey emits no error signal for it)."""
+    job_failed(job_name(task))
+    with app.app_context(), atomic():
+        record_failure(job_name(task), task, exception)
+
+
 def record_failure(job_name: str, task: Task, exception: BaseException) -> JobFailure:
     """Add or update the task's failure row; the last run's error wins."""
     failure = db.session.execute(

@@ -17,9 +17,10 @@ from typing import Any
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, Task, TaskWrapper
+from huey.exceptions import RetryTask
 
 from events.unit_of_work import atomic, in_unit, on_commit
-from jobs.registry import RETRY_BACKOFF, Job, declared_jobs
+from jobs.registry import RETRY_BACKOFF, Job, RetryLater, declared_jobs
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class JobQueue:
 
     def register(self, job: Job) -> None:
         options = {"retries": job.retries, "retry_delay": self.app.config["JOBS_RETRY_DELAY_SECONDS"],
-                   "retry_backoff": RETRY_BACKOFF, "name": job.function.__name__}
+                   "retry_backoff": RETRY_BACKOFF, "name": job.function.__name__, "context": True}
         runner = _runner(self.app, job)
         if job.periodic is not None:
             self.tasks[job.name] = self.huey.periodic_task(job.periodic, **options)(runner)
@@ -138,10 +139,21 @@ def enqueue_on_commit(job: Job, *args: Any) -> None:
 
 
 def _runner(app: Flask, job: Job):
-    """What the consumer calls: the job in an app context, as one unit of work."""
-    def run(*args: Any) -> None:
-        with app.app_context(), atomic():
-            job.function(*args)
+    """What the consumer calls: the job in an app context, as one unit of work. A job that raises
+    RetryLater is tried again after the seconds it asks for, not the queue's backoff (a 429's Retry-After):
+    the run counts as a failed one (a retry spent, a job_failures row), as any error's."""
+    def run(*args: Any, task: Task | None = None) -> None:
+        try:
+            with app.app_context(), atomic():
+                job.function(*args)
+        except RetryLater as later:
+            if task is None or not task.retries:
+                raise  # the last run: fails as any error does
+            from jobs.failures import record_retry_later
+
+            record_retry_later(app, task, later)
+            task.retries -= 1  # Huey gives a RetryTask its retry back, then takes one: this one is spent
+            raise RetryTask(str(later), delay=max(later.seconds, 0)) from later
 
     run.__module__, run.__name__, run.__doc__ = job.function.__module__, job.function.__name__, job.function.__doc__
     return run

@@ -24,6 +24,16 @@ RETRY_BACKOFF = 2
 _declared: dict[str, Job] = {}
 
 
+class RetryLater(Exception):
+    """Raised by a job whose next run should wait `seconds` (a service's Retry-After) rather than the
+    queue's own backoff. Like any failure it spends one retry and is recorded in job_failures; once the
+    retries are spent it fails as any error does (jobs.queue._runner)."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {seconds:g} s")
+        self.seconds = seconds
+
+
 @dataclass(frozen=True)
 class Job:
     function: Callable[..., Any]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from extensions import db
 from jobs import job
+from jobs.registry import RetryLater
 from models import User
 from tests.factories import make_user
 
@@ -40,3 +41,9 @@ def fails_at_first(counter_file: str, failures: int, username: str) -> None:
 def wait_for_release(username: str) -> None:
     released.wait(10)
     make_marker(username)
+
+
+@job(retries=2)
+def asks_to_wait(seconds: float) -> None:
+    """A service answered "Retry-After: seconds" (a push service's 429)."""
+    raise RetryLater(seconds, f"busy: retry after {seconds:g} s")

@@ -10,7 +10,7 @@ from jobs import enqueue_on_commit, job_queue
 from jobs.registry import RETRY_BACKOFF
 from models import JobFailure, User
 from tests.jobs.conftest import fresh
-from tests.jobs.sample_jobs import always_fails, fails_at_first, make_marker, released, wait_for_release
+from tests.jobs.sample_jobs import always_fails, asks_to_wait, fails_at_first, make_marker, released, wait_for_release
 from tests.servers import wait_for
 
 
@@ -54,6 +54,34 @@ def test_a_failing_job_is_retried_with_growing_delays_then_recorded_as_failed(ap
     assert failure.attempts == 3  # the first run and its 2 retries
     assert failure.error == "RuntimeError('the disk is full')" and "raise RuntimeError(reason)" in failure.traceback
     assert failure.arguments == ["the disk is full"]
+    assert job_queue().queued_count() == 0 and job_queue().scheduled_count() == 0
+
+
+def test_a_job_asking_to_wait_is_retried_when_it_asked_not_at_the_queues_backoff(app, start_consumer):
+    """jobs.registry.RetryLater (a push service's 429 with Retry-After): the next run is scheduled that many
+    seconds later, not JOBS_RETRY_DELAY_SECONDS (0.2 s here); the run spends a retry and is recorded."""
+    from datetime import timedelta
+
+    from models.time import utcnow
+
+    with atomic():
+        enqueue_on_commit(asks_to_wait, 120)
+    start_consumer()
+    wait_for(lambda: job_queue().scheduled_count() == 1, what="the retry scheduled")
+    [waiting] = job_queue().scheduled()
+    assert waiting.name == asks_to_wait.name and waiting.retries_left == 1
+    assert timedelta(seconds=110) < waiting.eta - utcnow() <= timedelta(seconds=120)
+    failure = failure_of(asks_to_wait.name)
+    assert (failure.status, failure.attempts, failure.error) == ("retrying", 1, "RetryLater('busy: retry after 120 s')")
+
+
+def test_a_job_asking_to_wait_fails_once_its_retries_are_spent(app, start_consumer):
+    with atomic():
+        enqueue_on_commit(asks_to_wait, 0.1)
+    start_consumer()
+    wait_for(lambda: (failure := failure_of(asks_to_wait.name)) and failure.status == "failed", timeout=15,
+             what="the failure after the last retry")
+    assert failure_of(asks_to_wait.name).attempts == 3
     assert job_queue().queued_count() == 0 and job_queue().scheduled_count() == 0
 
 

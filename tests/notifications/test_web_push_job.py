@@ -83,3 +83,113 @@ def test_a_push_the_service_refuses_for_good_is_not_retried(alice, bob, subscrib
     else:
         web_push.send_message_push(subscription, message_id)
     assert db.session.get(web_push.PushSubscription, subscription) is not None  # kept: only 404 and 410 delete
+
+
+@pytest.fixture
+def no_paused_hosts():
+    web_push._unreachable_until.clear()
+    yield
+    web_push._unreachable_until.clear()
+
+
+def too_many(retry_after: str | None):
+    answer = Response()
+    answer.status_code, answer._content = 429, b"slow down"
+    if retry_after is not None:
+        answer.headers["Retry-After"] = retry_after
+
+    def refuse(*_args, **_kwargs):
+        raise WebPushException("slow down", response=answer)
+    return refuse
+
+
+@pytest.mark.parametrize(("header", "seconds"), [
+    ("120", (120, 120)), (" 7 ", (7, 7)), ("0", (1, 1)), ("86400", (900, 900)),  # bounded: 1 s .. 15 min
+    ("in 30 s", None), ("", None), (None, None),  # unreadable or absent: the queue's backoff
+    ("date+40", (39, 41)), ("date-40", (1, 1)), ("date+99999", (900, 900))])
+def test_a_429_is_retried_after_its_retry_after(alice, bob, subscribed, monkeypatch, no_paused_hosts, header, seconds):
+    """A push service's 429 says when to come back (Retry-After: seconds or an HTTP date): the job asks the
+    queue for that (jobs.registry.RetryLater), bounded to 15 minutes; without one, the queue's backoff."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from jobs.registry import RetryLater
+
+    if header and header.startswith("date"):
+        header = format_datetime(datetime.now(UTC) + timedelta(seconds=int(header[4:])), usegmt=True)
+    monkeypatch.setattr(web_push, "webpush", too_many(header))
+    group = make_group(alice, "Team", [bob])
+    subscription = subscribed(bob)
+    message_id = send_message(alice, group.id, "hello").message.id
+    db.session.commit()
+    if seconds is None:
+        with pytest.raises(WebPushException):
+            web_push.send_message_push(subscription, message_id)
+    else:
+        with pytest.raises(RetryLater) as raised:
+            web_push.send_message_push(subscription, message_id)
+        assert seconds[0] <= raised.value.seconds <= seconds[1]
+    assert db.session.get(web_push.PushSubscription, subscription) is not None
+
+
+class SilentService:
+    """A push service that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.host = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def test_a_push_service_that_never_answers_holds_a_worker_seconds_once_not_per_push(
+        app, alice, bob, carol, monkeypatch, no_paused_hosts, tmp_path):
+    """A hanging push service: the push gives up after READ_TIMEOUT (5 s; it was 10), and the other pushes
+    to that host in the next minute are put back for later at once (RetryLater), without a connection: the
+    consumer's workers (2 by default) stay free for the other jobs."""
+    import time
+
+    from requests import Timeout
+
+    from config import push_endpoint_hosts
+    from jobs.registry import RetryLater
+
+    silent = SilentService()
+    try:
+        app.config.update(VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid_private_key.pem"), WEB_PUSH_ALLOW_HTTP=True,
+                          WEB_PUSH_ENDPOINT_HOSTS=push_endpoint_hosts(silent.host))
+        group = make_group(alice, "Team", [bob, carol])
+        bobs, carols = (web_push.subscribe(user, {"endpoint": f"http://{silent.host}/push/{user.username}",
+                                                  "keys": push_keys()}).id for user in (bob, carol))
+        message_id = send_message(alice, group.id, "hello").message.id
+        db.session.commit()
+        started = time.monotonic()
+        with pytest.raises(Timeout):
+            web_push.send_message_push(bobs, message_id)
+        assert time.monotonic() - started < web_push.READ_TIMEOUT + 2
+        assert len(silent.connections) == 1
+        started = time.monotonic()
+        with pytest.raises(RetryLater) as raised:
+            web_push.send_message_push(carols, message_id)
+        assert time.monotonic() - started < 1 and len(silent.connections) == 1
+        assert web_push.UNREACHABLE_PAUSE - 5 < raised.value.seconds <= web_push.UNREACHABLE_PAUSE
+    finally:
+        silent.close()
