@@ -25,6 +25,7 @@ from actions.validation import (
     check_username,
     is_clean_text,
 )
+from actions.web_push import forget_subscriptions
 from events import atomic, queue_event
 from events.facts import TokenRevoked
 from extensions import db
@@ -343,6 +344,7 @@ def revoke_api_token(token: str) -> bool:
         return False
     record.revoked_at = utcnow()
     queue_event(TokenRevoked(record.user_id, record.id))
+    forget_subscriptions(api_token_id=record.id)  # nor are the browsers it subscribed pushed any more
     return True
 
 

@@ -298,6 +298,7 @@ def revoke_own_token(user: User, token_id: object) -> ApiToken:
     token = access_own_token(user, token_id)
     token.revoked_at = utcnow()
     queue_event(TokenRevoked(user.id, token.id))
+    forget_subscriptions(api_token_id=token.id)  # nor are the browsers it subscribed pushed any more
     return token
 
 

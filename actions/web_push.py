@@ -19,6 +19,7 @@ import base64
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -28,13 +29,14 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
+from flask_babel import force_locale, gettext
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from requests import ConnectionError as RequestsConnectionError
 from requests import Timeout
 
 from actions.access import has_blocked
-from actions.errors import InvalidInput, NotFound
+from actions.errors import Conflict, InvalidInput, NotFound
 from actions.validation import (
     check_bool,
     check_push_endpoint,
@@ -45,9 +47,10 @@ from actions.validation import (
 )
 from events import atomic
 from extensions import db
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, user_language
 from jobs import job
 from jobs.registry import RetryLater
-from models import Conversation, Membership, Message, PushSubscription, User
+from models import ApiToken, Conversation, Membership, Message, PushSubscription, User
 from models.time import utcnow
 
 log = logging.getLogger(__name__)
@@ -104,30 +107,45 @@ def _generate_key(path: Path) -> None:
 
 @atomic()
 def subscribe(user: User, subscription: object, include_text: object = True,
-              user_agent: str | None = None, login_session_id: str | None = None) -> PushSubscription:
+              user_agent: str | None = None, login_session_id: str | None = None,
+              api_token_id: int | None = None, language: str | None = None) -> PushSubscription:
     """Record a browser's PushSubscription ({endpoint, keys: {p256dh, auth}}) for the caller.
 
-    The endpoint is the browser's: subscribing it again (another account on the same browser)
-    moves it to the caller, so one browser is never pushed someone else's messages. It belongs to the
-    caller's login (`login_session_id`; None for a bearer token): ending that login forgets it."""
+    The endpoint is the browser's: subscribing it again with the same keys (another account on the same
+    browser) moves it to the caller, so one browser is never pushed someone else's messages. Another
+    account's endpoint with other keys is refused (409 push_endpoint_taken): knowing an endpoint (a push
+    service's URL, not a secret) must not let one take a browser's notifications away from its account
+    (docs/security.md). It belongs to the caller's login (`login_session_id`) or bearer token
+    (`api_token_id`): ending that one forgets it. `language`: the subscribing request's (i18n), what the
+    notification's own words are in when the account chose none."""
     if not isinstance(subscription, dict) or not isinstance(subscription.get("keys"), dict):
         raise InvalidInput("invalid_subscription", "subscription must be {endpoint, keys: {p256dh, auth}}.")
     include_text = check_bool(include_text, "include_text")
     endpoint = check_push_endpoint(subscription.get("endpoint"))
     p256dh, auth = check_push_keys(subscription["keys"])
+    user_id = user.id  # read first: reading it may flush
     row = db.session.execute(db.select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar()
     if row is None:
-        row = PushSubscription(endpoint=endpoint, user_id=user.id)  # user.id first: reading it may flush
+        row = PushSubscription(endpoint=endpoint, user_id=user_id)
         db.session.add(row)
-    row.user_id, row.p256dh, row.auth, row.include_text = user.id, p256dh, auth, include_text
+    elif row.user_id != user_id and not _same_keys(row, p256dh, auth):
+        raise Conflict("push_endpoint_taken", "This push endpoint is subscribed by another account with other "
+                                              "keys: subscribe with this browser's own subscription.")
+    row.user_id, row.p256dh, row.auth, row.include_text = user_id, p256dh, auth, include_text
     row.user_agent = printable_line(user_agent, 512)
-    row.login_session_id = login_session_id
+    row.login_session_id, row.api_token_id = login_session_id, api_token_id
+    row.language = language if language in LANGUAGES else None
     db.session.flush()
     mine = (PushSubscription.user_id == user.id, PushSubscription.id != row.id)
     newest = db.select(PushSubscription.id).where(*mine).order_by(PushSubscription.id.desc()).limit(
         SUBSCRIPTIONS_PER_USER - 1)
     db.session.execute(db.delete(PushSubscription).where(*mine, PushSubscription.id.not_in(newest)))
     return row
+
+
+def _same_keys(row: PushSubscription, p256dh: str, auth: str) -> bool:
+    """The keys a browser subscribed with: only that browser knows its auth secret."""
+    return secrets.compare_digest(row.p256dh, p256dh) & secrets.compare_digest(row.auth, auth)
 
 
 @atomic()
@@ -142,12 +160,15 @@ def unsubscribe(user: User, endpoint: object) -> None:
 
 
 def forget_subscriptions(user_id: int | None = None, login_session_id: str | None = None,
-                         without_login: bool = False) -> None:
+                         without_login: bool = False, api_token_id: int | None = None) -> None:
     """Stop pushing to the browsers of a login that ended (logged out, revoked, timed out, signed in
     elsewhere: that browser's page is signed out, its notifications with it), or to all of an account
     that was closed (deactivated, suspended), or (`without_login`) to those of the account no login holds,
-    its tokens' (every token of it revoked: a password changed or reset). Callers: actions.sessions,
+    its tokens' (every token of it revoked: a password changed or reset), or to those one bearer token
+    subscribed (`api_token_id`: that token revoked). Callers: actions.sessions, actions.accounts,
     actions.user_admin."""
+    if api_token_id is not None:
+        db.session.execute(db.delete(PushSubscription).where(PushSubscription.api_token_id == api_token_id))
     if login_session_id is not None:
         db.session.execute(db.delete(PushSubscription).where(PushSubscription.login_session_id == login_session_id))
     if user_id is not None:
@@ -162,16 +183,20 @@ def subscriptions_of(user: User) -> list[PushSubscription]:
                                    .order_by(PushSubscription.id)).scalars())
 
 
-def push_payload(message: Message, include_text: bool) -> dict:
-    """What the service worker receives; without text: ids only (it says "New message")."""
+def push_payload(message: Message, include_text: bool, language: str = DEFAULT_LANGUAGE) -> dict:
+    """What the service worker receives; without text: ids and `notice` ("New message"). The words the
+    server writes ("New message", "(file)") are in `language` (a code of i18n.LANGUAGES)."""
     payload = {"type": "message", "conversation_id": message.conversation_id, "message_id": message.id}
-    if include_text:
+    with force_locale(language if language in LANGUAGES else DEFAULT_LANGUAGE):
+        if not include_text:
+            payload["notice"] = gettext("New message")
+            return payload
         conversation = db.session.get(Conversation, message.conversation_id)
         sender = message.sender.display_name if message.sender is not None else None
         payload["title"] = conversation.name if conversation.kind == "group" and conversation.name else sender
         payload["sender"] = sender
         body = message.body if message.deleted_at is None and message.hidden_at is None else ""
-        payload["body"] = body[:EXCERPT_LENGTH] if body else ("(file)" if message.attachment_id else "")
+        payload["body"] = body[:EXCERPT_LENGTH] if body else (gettext("(file)") if message.attachment_id else "")
     return payload
 
 
@@ -188,6 +213,9 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
         return
     if message.sender_id is not None and has_blocked(subscription.user_id, message.sender_id):
         return  # blocked the sender since it was queued: their page hides the message, so no push shows it
+    if subscription.api_token_id is not None and not _token_is_live(subscription.api_token_id):
+        db.session.delete(subscription)  # its token expired (revoking it deleted it already)
+        return
     if not is_allowed_push_endpoint(subscription.endpoint):  # WEB_PUSH_ENDPOINT_HOSTS narrowed since it was stored
         log.warning("push subscription %s: its endpoint's host is not in WEB_PUSH_ENDPOINT_HOSTS now, not pushed",
                     subscription_id)
@@ -202,7 +230,8 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
         webpush({"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
                 # UTF-8, not \u escapes: 12 bytes an emoji would take the longest names and excerpt past one
                 # record of 4,096 bytes, what push services take (test_web_push_live, the longest push).
-                json.dumps(push_payload(message, subscription.include_text), ensure_ascii=False),
+                json.dumps(push_payload(message, subscription.include_text, _language(subscription)),
+                           ensure_ascii=False),
                 vapid_private_key=config["VAPID_PRIVATE_KEY_FILE"],
                 vapid_claims={"sub": config["VAPID_SUBJECT"]}, ttl=config["WEB_PUSH_TTL_SECONDS"],
                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
@@ -226,6 +255,18 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
             return
         raise
     subscription.last_sent_at = utcnow()
+
+
+def _language(subscription: PushSubscription) -> str:
+    """The account's chosen language, else the subscribing page's, else English (as code e-mails)."""
+    return user_language(db.session.get(User, subscription.user_id)) or subscription.language or DEFAULT_LANGUAGE
+
+
+def _token_is_live(token_id: int) -> bool:
+    from actions.accounts import has_expired  # actions.accounts forgets subscriptions: imports this module
+
+    token = db.session.get(ApiToken, token_id)
+    return token is not None and token.revoked_at is None and not has_expired(token.expires_at)
 
 
 def retry_after(value: str | None) -> int | None:

@@ -67,6 +67,11 @@ class Principal:
         return self.credential if self.method == "session" else None
 
     @property
+    def token_id(self) -> int | None:
+        """The API token of a bearer caller; None for a login session."""
+        return self.credential if self.method == "token" else None
+
+    @property
     def room(self) -> str | None:
         """The sockets opened with this credential."""
         return credential_room(self.method, self.credential)

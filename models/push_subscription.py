@@ -28,6 +28,12 @@ class PushSubscription(db.Model):
     # (logout, revoked, timed out, signed in elsewhere) forgets it (actions.web_push.forget_subscriptions).
     login_session_id: Mapped[str | None] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"),
                                                          index=True)
+    # The bearer token that subscribed it (None: a login's, or stored before 0025): revoking that token
+    # forgets it (actions.web_push.forget_subscriptions), and an expired one's is not pushed.
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    # The language of the page (or API call) that subscribed: the notification's own words ("New message")
+    # are in it when the account chose none (i18n.user_language). None: stored before 0025 (English).
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

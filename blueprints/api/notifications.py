@@ -6,6 +6,7 @@ from actions.notifications import set_muted
 from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
 from blueprints.api import api_user, bp, json_body
 from blueprints.identity import request_principal
+from i18n import request_language
 from payloads import push_subscription_payload
 
 
@@ -25,9 +26,11 @@ def list_push_subscriptions():
 def add_push_subscription():
     """{subscription: PushSubscription.toJSON(), include_text?}: push this browser the caller's messages."""
     body = json_body()
+    principal = request_principal()
     subscription = subscribe(api_user(), body.get("subscription"), body.get("include_text", True),
-                             user_agent=request.headers.get("User-Agent"),
-                             login_session_id=request_principal().session_id)
+                             user_agent=request.headers.get("User-Agent"), login_session_id=principal.session_id,
+                             api_token_id=principal.token_id,
+                             language=request_language())
     return jsonify({"ok": True, "subscription": push_subscription_payload(subscription)}), 201
 
 

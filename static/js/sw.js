@@ -1,6 +1,7 @@
 // The service worker of Web Push (docs/protocol.md "Notifications and Web Push"), served at /sw.js so
 // that its scope is the whole site. A push is {type: "message", conversation_id, message_id} and,
-// unless the subscription chose privacy, title, sender and body. Clicking the notification focuses
+// unless the subscription chose privacy, title, sender and body; without them, `notice` ("New message"
+// in the subscriber's language: the server writes it, this worker has no catalogue). Clicking the notification focuses
 // an open chat page (which opens the conversation) or opens one at #c<id>.
 
 self.addEventListener("push", (event) => {
@@ -14,7 +15,7 @@ self.addEventListener("push", (event) => {
   const title = data.title || "Switchboard";
   const withText = typeof data.body === "string";
   const body = withText ? (data.sender && data.title !== data.sender ? `${data.sender}: ${data.body}` : data.body)
-    : "New message";
+    : (typeof data.notice === "string" && data.notice) || "New message";
   event.waitUntil(self.registration.showNotification(title, {
     body,
     tag: conversationId ? `conversation-${conversationId}` : "switchboard",

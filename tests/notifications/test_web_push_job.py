@@ -193,3 +193,43 @@ def test_a_push_service_that_never_answers_holds_a_worker_seconds_once_not_per_p
         assert web_push.UNREACHABLE_PAUSE - 5 < raised.value.seconds <= web_push.UNREACHABLE_PAUSE
     finally:
         silent.close()
+
+
+def test_a_subscription_whose_token_expired_is_deleted_not_pushed(alice, bob, subscribed, pushed):
+    """A token's subscription ends with the token (migration 0025): revoking it deletes it at once; an
+    expired token is noticed at the next push, which deletes the subscription instead of posting."""
+    from datetime import timedelta
+
+    from actions.accounts import issue_api_token
+    from actions.sessions import revoke_own_token
+    from models.time import utcnow
+
+    group = make_group(alice, "Team", [bob])
+    expiring, revoked = issue_api_token(bob, "phone").record, issue_api_token(bob, "laptop").record
+    rows = [web_push.subscribe(bob, {"endpoint": f"https://fcm.googleapis.com/fcm/send/{name}", "keys": push_keys()},
+                               api_token_id=token.id).id for name, token in (("phone", expiring), ("laptop", revoked))]
+    kept = subscribed(bob)
+    message_id = send_message(alice, group.id, "hello").message.id
+    revoke_own_token(bob, revoked.id)
+    expiring.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert db.session.get(web_push.PushSubscription, rows[1]) is None
+    for subscription in (*rows, kept):
+        web_push.send_message_push(subscription, message_id)
+    assert [endpoint.rsplit("/", 1)[1] for endpoint, _ in pushed] == [bob.username]
+    assert db.session.get(web_push.PushSubscription, rows[0]) is None
+
+
+def test_an_endpoint_moves_to_another_account_only_with_its_keys(alice, bob):
+    from actions.errors import Conflict
+
+    browser = {"endpoint": "https://fcm.googleapis.com/fcm/send/shared", "keys": push_keys()}
+    web_push.subscribe(alice, browser)
+    with pytest.raises(Conflict) as refused:
+        web_push.subscribe(bob, {**browser, "keys": push_keys()})
+    assert refused.value.code == "push_endpoint_taken"
+    assert [row.endpoint for row in web_push.subscriptions_of(alice)] == [browser["endpoint"]]
+    web_push.subscribe(alice, {**browser, "keys": push_keys()})  # its own account may change the keys
+    mine = web_push.subscriptions_of(alice)[0]
+    web_push.subscribe(bob, {**browser, "keys": {"p256dh": mine.p256dh, "auth": mine.auth}})
+    assert web_push.subscriptions_of(alice) == [] and len(web_push.subscriptions_of(bob)) == 1

@@ -104,7 +104,8 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     mention = post(alice, group, f"@{bob.username} look")
     wait_for(lambda: bobs_browser.pushes(), what="the mention's push")
     # Private: ids only. Muted: the mention alone (it was sent after the other message).
-    assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": mention["id"]}]
+    assert bobs_browser.pushes() == [{"type": "message", "conversation_id": group, "message_id": mention["id"],
+                                      "notice": "New message"}]
     from_bob = post(bob, group, "bob speaks")
     wait_for(lambda: erins_browser.pushes(), what="erin's push of bob's message")
     assert [push["message_id"] for push in erins_browser.pushes()] == [from_bob["id"]]
@@ -225,3 +226,85 @@ def test_a_browser_whose_login_ended_is_no_longer_pushed(notifications_server, p
     with sqlite3.connect(notifications_server.workdir / "switchboard.db") as database:
         left = database.execute("SELECT count(*) FROM push_subscriptions WHERE user_id = ?", (bob.id,)).fetchone()
     assert left == (0,)
+
+
+def test_revoking_one_token_forgets_the_browsers_it_subscribed(notifications_server, push_service):
+    """A subscription made with a bearer token ends with that token: revoked from the list of tokens
+    (DELETE /api/tokens/<id>) or by itself (DELETE /api/tokens/current). Before, only revoking every token
+    of the account did (a password changed): a revoked phone's browser went on being pushed the messages."""
+    alice, bob = (ChatUser.register(notifications_server.url) for _ in range(2))
+    group = group_with(alice, bob, name="Tokens")["id"]
+
+    def another_token(name: str) -> ChatUser:
+        issued = requests.post(notifications_server.url + "/api/tokens", timeout=10,
+                               json={"username": bob.username, "password": PASSWORD, "name": name})
+        assert issued.status_code == 201, issued.text
+        return ChatUser(bob.server_url, bob.username, issued.json()["token"], bob.id)
+
+    phone, laptop = another_token("phone"), another_token("laptop")
+    phones, laptops, kept = (Browser(push_service, f"{name}{bob.id}") for name in ("phone", "laptop", "kept"))
+    phones.subscribe(phone)
+    laptops.subscribe(laptop)
+    kept.subscribe(bob)
+    (phone_id,) = [token["id"] for token in bob.api("GET", "/tokens").json()["tokens"] if token["name"] == "phone"]
+    assert bob.api("DELETE", f"/tokens/{phone_id}").status_code == 200
+    assert laptop.api("DELETE", "/tokens/current").json()["revoked"] is True
+    assert [row["endpoint"] for row in bob.api("GET", "/push/subscriptions").json()["subscriptions"]] == [kept.endpoint]
+    message = post(alice, group, "after the revocations")
+    wait_for(lambda: kept.pushes(), what="the live token's subscription pushed")
+    assert [push["message_id"] for push in kept.pushes()] == [message["id"]]
+    assert phones.pushes() == [] and laptops.pushes() == []
+
+
+def test_another_accounts_endpoint_moves_only_with_its_keys(notifications_server, push_service):
+    """An endpoint is a push service's URL, not a secret: subscribing one another account holds, with
+    other keys, is refused (409 push_endpoint_taken) and changes nothing (before, it moved the subscription
+    to the caller: bob's browser was no longer told of bob's messages, and the caller could make it show
+    theirs). The same browser switching accounts subscribes with the same keys: that moves it."""
+    alice, bob, mallory, carol = (ChatUser.register(notifications_server.url) for _ in range(4))
+    group = group_with(alice, bob, carol, name="Endpoints")["id"]
+    bobs = Browser(push_service, f"shared{bob.id}")
+    bobs.subscribe(bob)
+    thief = Browser(push_service, f"shared{bob.id}")  # the same endpoint, keys of its own
+    taken = mallory.api("POST", "/push/subscriptions", json={"subscription": thief.subscription()})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "push_endpoint_taken", taken.text
+    assert mallory.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+    assert [row["endpoint"] for row in bob.api("GET", "/push/subscriptions").json()["subscriptions"]] == [bobs.endpoint]
+    first = post(alice, group, "for bob")
+    wait_for(lambda: bobs.pushes(), what="bob's push")
+    assert [push["message_id"] for push in bobs.pushes()] == [first["id"]]
+
+    bobs.subscribe(carol)  # carol logs in on bob's browser: the same subscription, so the same keys
+    assert bob.api("GET", "/push/subscriptions").json()["subscriptions"] == []
+    assert len(carol.api("GET", "/push/subscriptions").json()["subscriptions"]) == 1
+    second = post(bob, group, "for carol")
+    wait_for(lambda: len(bobs.pushes()) == 2, what="carol's push")
+    assert bobs.pushes()[1]["message_id"] == second["id"]
+
+
+def test_the_notifications_own_words_are_in_the_subscribing_pages_language(notifications_server, push_service):
+    """A user who chose no language follows the browser: the page that subscribed was Chinese, so are
+    "New message" (a private subscription) and "(file)" (a file without text), which the server writes into
+    the push (the service worker has no catalogue). Before, they were English. The account's own choice wins."""
+    alice, bob, carol = (ChatUser.register(notifications_server.url) for _ in range(3))
+    group = group_with(alice, bob, carol, name="语言")["id"]
+    bobs, carols = Browser(push_service, f"zh{bob.id}"), Browser(push_service, f"zhfile{carol.id}")
+    for user, browser, include_text in ((bob, bobs, False), (carol, carols, True)):
+        answer = requests.post(notifications_server.url + "/api/push/subscriptions", timeout=10,
+                               headers={**user.headers, "Accept-Language": "zh-CN,zh;q=0.9"},
+                               json={"subscription": browser.subscription(), "include_text": include_text})
+        assert answer.status_code == 201, answer.text
+    uploaded = alice.api("POST", f"/conversations/{group}/files", files={"file": ("notes.txt", b"hello", "text/plain")})
+    assert uploaded.status_code == 201, uploaded.text
+    sent = alice.api("POST", f"/conversations/{group}/messages",
+                     json={"attachment_id": uploaded.json()["attachment"]["id"], "client_id": "file-1"})
+    assert sent.status_code == 201, sent.text
+    wait_for(lambda: bobs.pushes() and carols.pushes(), what="both pushes")
+    assert bobs.pushes()[0]["notice"] == "新消息"
+    assert carols.pushes()[0]["body"] == "（文件）"
+
+    # The account's choice wins over the page's: bob chooses English.
+    assert bob.api("PUT", "/me/language", json={"language": "en"}).status_code == 200
+    post(alice, group, "in English now")
+    wait_for(lambda: len(bobs.pushes()) == 2, what="bob's second push")
+    assert bobs.pushes()[1]["notice"] == "New message"
