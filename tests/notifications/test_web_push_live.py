@@ -15,6 +15,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from py_vapid import Vapid
 
 from tests.integration.chat import group_with, post
 from tests.servers import PASSWORD, ChatUser, wait_for
@@ -308,3 +309,44 @@ def test_the_notifications_own_words_are_in_the_subscribing_pages_language(notif
     post(alice, group, "in English now")
     wait_for(lambda: len(bobs.pushes()) == 2, what="bob's second push")
     assert bobs.pushes()[1]["notice"] == "New message"
+
+
+def test_a_push_service_that_never_answers_does_not_hold_the_other_pushes(tmp_path, push_service):
+    """Four members' browsers use a push service that accepts connections and never answers, a fifth an
+    answering one, subscribed last: its push is queued behind four hanging ones and the consumer has two
+    workers. Before, each hanging push held a worker 10 s (20 s before the fifth push went out); now the
+    first two give up after 5 s and the other pushes to that host are put back at once (without a
+    connection)."""
+    import time
+
+    from tests.notifications.test_web_push_job import SilentService
+    from tests.servers import LiveServer
+
+    silent = SilentService()
+    key_file = tmp_path / "vapid_private_key.pem"
+    vapid = Vapid()
+    vapid.generate_keys()
+    key_file.write_bytes(vapid.private_pem())
+    server = LiveServer(tmp_path, env={"VAPID_PRIVATE_KEY_FILE": str(key_file), "WEB_PUSH_ALLOW_HTTP": "1",
+                                       "WEB_PUSH_ENDPOINT_HOSTS": f"{push_service.host},{silent.host}",
+                                       "VAPID_SUBJECT": "mailto:ops@example.test", "JOBS_WORKERS": "2",
+                                       "JOBS_POLL_SECONDS": "0.2", "JOBS_RETRY_DELAY_SECONDS": "30"})
+    server.migrate()
+    server.start()
+    try:
+        alice, *hanging, bob = (ChatUser.register(server.url) for _ in range(6))
+        group = group_with(alice, *hanging, bob, name="Hanging")["id"]
+        for user in hanging:
+            hung = Browser(push_service, f"hung{user.id}")
+            hung.endpoint = f"http://{silent.host}/push/{user.id}"
+            hung.subscribe(user)
+        bobs = Browser(push_service, f"after-the-hanging{bob.id}")
+        bobs.subscribe(bob)
+        started = time.monotonic()
+        post(alice, group, "anyone?")
+        wait_for(lambda: bobs.pushes(), timeout=30, what="the answering service's push")
+        assert time.monotonic() - started < 9
+        assert len(silent.connections) <= 2  # one per worker; the others were put back unposted
+    finally:
+        server.stop()
+        silent.close()
