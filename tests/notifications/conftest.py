@@ -3,6 +3,7 @@ service: an HTTP server that records what the job consumer POSTs to it."""
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,9 +11,12 @@ from py_vapid import Vapid
 
 from tests.servers import LiveServer
 
+BUSY_SECONDS = 4
+
 
 class PushService:
-    """Records every push: (path, headers, body). A path ending in /gone answers 410."""
+    """Records every push: (path, headers, body). A path ending in /gone answers 410; one holding /busy
+    answers its first push 429 with Retry-After: BUSY_SECONDS, then 201."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, dict, bytes]] = []
@@ -21,8 +25,13 @@ class PushService:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                service.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(410 if self.path.endswith("/gone") else 201)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                headers["x-received-at"] = str(time.monotonic())  # when it came (not a header that was sent)
+                service.received.append((self.path, headers, body))
+                busy = "/busy" in self.path and len(service.to(self.path)) == 1
+                self.send_response(410 if self.path.endswith("/gone") else 429 if busy else 201)
+                if busy:
+                    self.send_header("Retry-After", str(BUSY_SECONDS))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -350,3 +350,19 @@ def test_a_push_service_that_never_answers_does_not_hold_the_other_pushes(tmp_pa
     finally:
         server.stop()
         silent.close()
+
+
+def test_a_push_service_asking_to_wait_is_tried_again_when_it_said(notifications_server, push_service):
+    """A 429 with Retry-After: 4 is pushed again 4 s later, not after the queue's own delay
+    (JOBS_RETRY_DELAY_SECONDS, 1 s on this server): before, the second try came a second later."""
+    from tests.notifications.conftest import BUSY_SECONDS
+
+    alice, bob = (ChatUser.register(notifications_server.url) for _ in range(2))
+    group = group_with(alice, bob, name="Busy")["id"]
+    bobs = Browser(push_service, f"busy{bob.id}")
+    bobs.subscribe(bob)
+    message = post(alice, group, "when you can")
+    wait_for(lambda: len(bobs.pushes()) == 2, timeout=20, what="the push tried again")
+    assert [push["message_id"] for push in bobs.pushes()] == [message["id"]] * 2
+    first, second = (float(entry[1]["x-received-at"]) for entry in push_service.to(bobs.path))
+    assert BUSY_SECONDS - 0.5 <= second - first < BUSY_SECONDS + 3
