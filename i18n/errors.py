@@ -62,6 +62,8 @@ ERROR_TEXTS = {
     "phone_taken": lazy_gettext("That phone number is already registered."),
     "push_endpoint_not_allowed": lazy_gettext("This browser's push service is not one this server sends "
                                               "notifications to."),
+    "push_endpoint_taken": lazy_gettext("This browser's notifications belong to another account: turn them off "
+                                        "there first."),
     "quota_exceeded": lazy_gettext("Your storage quota is used up."),
     "rate_limited": lazy_gettext("Too many attempts: wait a moment, then try again."),
     "registration_closed": lazy_gettext("Registration is closed: ask an operator for an account."),
