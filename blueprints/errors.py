@@ -1,12 +1,14 @@
 """How an HTTP request is refused: the one JSON error envelope (payloads.error_payload) for the
-API, the file routes and JSON clients; the page (or a redirect to the login page) otherwise.
+API, the file routes and JSON clients; otherwise a small page in the user's language saying what
+happened, with a way back (templates/errors/page.html), or a redirect to the login page.
 
 Every refusal, whatever raised it (an action's ActionError, a CSRF failure, a 404, an
 unauthenticated call), answers `{"ok": false, "error": {"code", "message"}}` with its status.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
@@ -24,6 +26,38 @@ def json_error(error: ActionError) -> tuple[Response, int]:
     response = jsonify(error_payload(error))
     response.headers.update(getattr(error, "headers", {}))  # e.g. a rate limit's Retry-After
     return response, error.status
+
+
+# What an HTML route's refusal page says, by status (anything else: the last pair, with its status).
+PAGE_TEXTS = {
+    400: (_l("Bad request"), _l("The browser sent a request this server could not read.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Page not found"), _l("Nothing is at this address: the link may be wrong, or what it named is gone.")),
+    405: (_l("Not possible here"), _l("This address does not take this kind of request.")),
+    413: (_l("Too large"), _l("What was sent is larger than this server takes.")),
+    429: (_l("Too many requests"), _l("Wait a moment, then try again.")),
+    500: (_l("Something went wrong"), _l("The server could not answer. Nothing was changed: try again in a moment.")),
+}
+OTHER_TEXTS = (_l("This did not work"), _l("The server could not answer this request."))
+CSRF_TEXTS = (_l("The form has expired"), _l("Go back, reload the page and try again."))
+
+
+def error_page(error: HTTPException, texts: tuple | None = None) -> Response | HTTPException:
+    """An HTML route's refusal as a page in the user's language with a link back to the chat, with
+    werkzeug's status and headers (a 405's Allow, a 429's Retry-After). Werkzeug's own bare page if
+    the page cannot be drawn (the fault that made a 500 may be in what drawing it reads)."""
+    if error.response is not None:  # abort(response): the view chose the answer itself
+        return error
+    heading, text = texts or PAGE_TEXTS.get(error.code, OTHER_TEXTS)
+    try:
+        body = render_template("errors/page.html", heading=heading, text=text, status=error.code)
+    except Exception:  # noqa: BLE001 - the refusal must still be answered
+        current_app.logger.exception("the error page for %s could not be drawn", error.code)
+        return error
+    response = error.get_response()
+    response.set_data(body)
+    response.content_type = "text/html; charset=utf-8"
+    return response
 
 
 def names_a_route(methods: list[str] | None) -> bool:
@@ -62,7 +96,7 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if wants_json():
             return json_error(InvalidInput("csrf_failed", error.description))
-        return error
+        return error_page(error, CSRF_TEXTS)
 
     @app.errorhandler(InternalServerError)
     def server_fault(error: InternalServerError):
@@ -72,7 +106,7 @@ def init_app(app: Flask) -> None:
             return outage(error.original_exception)  # e.g. the commit after the view, the database gone
         if wants_json():
             return json_error(internal_error())
-        return error
+        return error_page(error)
 
     for outage_type in OUTAGES:
         app.register_error_handler(outage_type, outage)
@@ -84,7 +118,7 @@ def init_app(app: Flask) -> None:
         if wants_json():
             code = (error.name or "error").lower().replace(" ", "_")
             return json_error(ActionError(code, error.description or error.name, error.code or 500))
-        return error
+        return error_page(error)
 
     @login_manager.unauthorized_handler
     def unauthorized():
