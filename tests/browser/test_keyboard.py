@@ -335,3 +335,73 @@ def test_react_opens_its_row_of_reactions_under_the_keyboard(chat_page, api_user
     page.keyboard.press("Enter")  # the first reaction
     expect(message.locator(".reaction")).to_have_count(1)
     assert_nothing_went_wrong(chat)
+
+
+def test_skip_links_and_f6_go_between_the_regions_of_the_page(chat_page, api_user):
+    """The first Tab stops of the page are two skip links, out of sight until focused: to the message box and to
+    the messages. F6 goes from region to region (the conversation list, the messages, the composer) and round,
+    Shift+F6 back, as in Slack and Mattermost; the browser's own F6 (its address bar) does not take the key.
+    With no conversation open both skip links and F6 go to the conversation list; a modal dialog keeps F6."""
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "First"), ("bob", "Second"), ("alice", "Third"))
+    page = chat.page
+    first_stops = page.evaluate("""() => [...document.querySelectorAll("a[href], button, input, textarea, [tabindex]")]
+        .filter((element) => element.tabIndex >= 0 && element.getClientRects().length)
+        .slice(0, 2).map((element) => element.className)""")
+    assert first_stops == ["skip-link", "skip-link"]
+    to_box, to_messages = page.locator(".skip-link").nth(0), page.locator(".skip-link").nth(1)
+    assert to_box.bounding_box()["width"] <= 1  # out of sight
+    to_box.focus()
+    expect(to_box).to_have_text("Skip to the message box")
+    box = to_box.bounding_box()
+    assert box["width"] > 50 and box["height"] > 10 and box["y"] >= 0  # seen where the keyboard is
+    assert page.evaluate(FOCUSED)["ring"]
+    page.keyboard.press("Tab")
+    expect(to_messages).to_be_focused()
+    expect(to_messages).to_have_text("Skip to the messages")
+    assert to_box.bounding_box()["width"] <= 1
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#composer-input")).to_be_focused()
+    to_messages.focus()
+    page.keyboard.press("Enter")
+    newest = chat.messages.last
+    expect(newest).to_be_focused()
+
+    # F6 round the regions from the messages: the composer, the list (on the open conversation), the messages.
+    page.keyboard.press("F6")
+    expect(page.locator("#composer-input")).to_be_focused()
+    page.keyboard.press("F6")
+    expect(chat.page.locator("#conversation-list .conversation-button[aria-current='true']")).to_be_focused()
+    page.keyboard.press("F6")
+    expect(newest).to_be_focused()
+    page.keyboard.press("ArrowUp")  # the messages' Tab stop moves: F6 comes back to it
+    older = chat.messages.nth(1)
+    expect(older).to_be_focused()
+    page.keyboard.press("Shift+F6")
+    expect(chat.page.locator("#conversation-list .conversation-button[aria-current='true']")).to_be_focused()
+    page.keyboard.press("Shift+F6")
+    expect(page.locator("#composer-input")).to_be_focused()
+    page.keyboard.press("Shift+F6")
+    expect(older).to_be_focused()
+    page.locator("#conversation-title").focus()  # outside every region: F6 goes to the next one, Shift+F6 back
+    page.keyboard.press("F6")
+    expect(older).to_be_focused()
+    page.locator("#conversation-title").focus()
+    page.keyboard.press("Shift+F6")
+    expect(chat.page.locator("#conversation-list .conversation-button[aria-current='true']")).to_be_focused()
+
+    page.keyboard.press("Control+k")  # a modal dialog keeps the focus
+    expect(page.locator("#quick-switcher-input")).to_be_focused()
+    page.keyboard.press("F6")
+    expect(page.locator("#quick-switcher-input")).to_be_focused()
+    page.keyboard.press("Escape")
+
+    page.locator("#back-button").evaluate("(button) => button.click()")  # no conversation open
+    expect(page.locator("#conversation-view")).to_be_hidden()
+    page.locator(".skip-link").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#conversation-list .conversation-button").first).to_be_focused()
+    page.locator("#settings-link").focus()
+    page.keyboard.press("F6")
+    expect(page.locator("#conversation-list .conversation-button").first).to_be_focused()
+    assert_nothing_went_wrong(chat)

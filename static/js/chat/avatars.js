@@ -55,8 +55,10 @@ export function personAvatar(user, { size = "small", className = "avatar", onCli
   const person = personOf(user);
   const image = el("img", {
     className: `${className} avatar-image`,
-    attrs: { src: sizedUrl(person.avatar_url, size), alt: "", loading: "lazy", decoding: "async",
-      "aria-hidden": onClick ? null : "true" },
+    // A picture that opens the card is a button named for its person (an alt="" one would be a decorative
+    // image, which a button cannot be: axe's presentation-role-conflict); the others are hidden from readers.
+    attrs: { src: sizedUrl(person.avatar_url, size), alt: onClick ? displayName(person) : "", loading: "lazy",
+      decoding: "async", "aria-hidden": onClick ? null : "true" },
     dataset: { avatarUser: person.id, avatarSize: size },
   });
   if (onClick) {

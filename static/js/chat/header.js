@@ -64,7 +64,17 @@ export class ConversationHeader {
     if (peer) Object.assign(this.avatar.dataset, { avatarUser: peer.id, avatarSize: "small" });
     else delete this.avatar.dataset.avatarUser;
     this.avatar.classList.toggle("clickable", Boolean(peer));
-    this.avatar.tabIndex = peer ? 0 : -1;
+    // A direct chat's picture is a button that opens the other person's card; a group's is decoration,
+    // out of the Tab order and of what a screen reader reads (alt="" with no role nor tabindex).
+    if (peer) {
+      this.avatar.tabIndex = 0;
+      this.avatar.setAttribute("role", "button");
+      this.avatar.alt = t("Profile of {name}", { name: displayName(peer) });
+    } else {
+      this.avatar.removeAttribute("tabindex");
+      this.avatar.removeAttribute("role");
+      this.avatar.alt = "";
+    }
   }
 
   async loadMembers(conversationId) {

@@ -4,7 +4,9 @@
 // every message's buttons. Up in an empty composer edits one's last message; Esc closes any open
 // dialog, modal or not, at once even from a search box with text in it; Ctrl/Cmd+K opens the quick
 // switcher (quick-switcher.js). A message drawn anew (edited, deleted, reacted to) keeps the focus that
-// was on it, or on the dialog its Edit or Delete opened.
+// was on it, or on the dialog its Edit or Delete opened. F6 and Shift+F6 go from one of the page's
+// regions to the next (the conversation list, the messages, the composer), as in Slack and Mattermost;
+// the skip links at the top of the page (the first Tab stops) go to the composer and to the messages.
 
 import { $ } from "./dom.js";
 import { QuickSwitcher } from "./quick-switcher.js";
@@ -129,10 +131,67 @@ class MessageKeys {
   }
 }
 
+/** The page's regions in their order, each with where the focus goes in it (the first that is shown). */
+class Regions {
+  constructor(messages) {
+    const conversations = () => [$("#conversation-list .conversation-button[aria-current='true']"),
+      $("#conversation-list .conversation-button"), $("#conversation-filter")];
+    this.regions = [
+      { name: "conversations", box: $(".sidebar"), targets: conversations },
+      { name: "messages", box: $("#message-scroller"),
+        targets: () => [messages.current, ...messages.items().slice(-1)] },
+      { name: "composer", box: $("#composer"), targets: () => [$("#composer-input")] },
+    ];
+    for (const link of document.querySelectorAll("a.skip-link[data-region]")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        this.skipTo(link.dataset.region);
+      });
+    }
+  }
+
+  /** The focus target of each region the page shows now, in the page's order (`order`: its place among all). */
+  shown() {
+    return this.regions.map((region, order) => ({ ...region, order,
+      target: region.targets().find((element) => element && shown(element)) })).filter((region) => region.target);
+  }
+
+  /** A skip link: its region, else the next one shown (a read-only conversation has no composer: its
+   *  messages), else the first (no conversation open: the list of conversations). */
+  skipTo(name) {
+    const regions = this.shown();
+    const wanted = this.regions.findIndex((region) => region.name === name);
+    this.enter(regions.find((region) => region.order >= wanted) || regions[0]);
+  }
+
+  /** F6 (Shift+F6: backwards): the focus to the next region shown, round the page. From outside every region
+   *  (the conversation's header, the page itself), the next region after the focus in the page's order. */
+  cycle(backwards) {
+    const regions = this.shown();
+    if (!regions.length) return;
+    const active = document.activeElement;
+    let index = regions.findIndex((region) => region.box.contains(active));
+    if (index === -1) {
+      const after = regions.findIndex((region) => active && active !== document.body
+        && Boolean(active.compareDocumentPosition(region.box) & Node.DOCUMENT_POSITION_FOLLOWING));
+      index = backwards ? (after === -1 ? regions.length : after) : (after === -1 ? -1 : after - 1);
+    }
+    const next = regions[(index + (backwards ? -1 : 1) + regions.length) % regions.length];
+    this.enter(next);
+  }
+
+  enter(region) {
+    if (!region) return;
+    region.target.focus();
+    region.target.scrollIntoView?.({ block: "nearest" });
+  }
+}
+
 export class Keyboard {
   constructor(app) {
     this.app = app;
     this.messages = new MessageKeys([$("#message-list"), $("#pending-list")]);
+    this.regions = new Regions(this.messages);
     this.switcher = new QuickSwitcher({ store: app.store, onOpen: (id) => app.open(id) });
     this.input = $("#composer-input");
     this.input.addEventListener("keydown", (event) => this.composerKey(event));
@@ -151,6 +210,12 @@ export class Keyboard {
   }
 
   pageKey(event) {
+    if (event.key === "F6" && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      if (document.querySelector("dialog:modal")) return; // a modal dialog keeps the focus until it closes
+      event.preventDefault(); // the browser's own F6 goes to its address bar
+      this.regions.cycle(event.shiftKey);
+      return;
+    }
     if (event.key.toLowerCase() === "k" && (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
       event.preventDefault(); // the browser's own Ctrl+K (search the web) is not what a chat user means here
       this.switcher.open();

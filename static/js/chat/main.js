@@ -11,4 +11,4 @@ const me = JSON.parse(root.dataset.me);
 const app = new ChatApp(me);
 window.switchboard = app; // for debugging from the console
 app.start();
-new Keyboard(app); // Tab order, Up to edit, Esc, Ctrl/Cmd+K (keyboard.js)
+new Keyboard(app); // Tab order, Up to edit, Esc, Ctrl/Cmd+K, F6 and the skip links (keyboard.js)
