@@ -19,7 +19,7 @@ class StatusFilter(BaseSQLAFilter):
         return query.filter(self.get_column(alias) == value)
 
     def operation(self):
-        return "is"
+        return _l("is")  # also in the filter's URL argument, made in English at start-up (`status_is`)
 
 
 def human_size(size: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_text  # Flask-Admin's own catalogue ("equals", "Yes", "No")
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateTimeBetweenFilter,
@@ -35,7 +36,7 @@ class RemovedFilter(BaseSQLAFilter):
         return query.filter(column.is_not(None) if value == "1" else column.is_(None))
 
     def operation(self):
-        return "is"
+        return _l("is")  # also the filter's URL argument, made in English at start-up (`hidden_is`)
 
 
 class KindFilter(BaseSQLAFilter):
@@ -43,7 +44,7 @@ class KindFilter(BaseSQLAFilter):
         return query.filter(self.get_column(alias) == value)
 
     def operation(self):
-        return "equals"
+        return admin_text("equals")
 
 
 class MessageView(SecureModelView):
@@ -56,7 +57,7 @@ class MessageView(SecureModelView):
         KindFilter(Message.kind, _l("Kind"), options=[(kind, kind) for kind in KINDS]),
         DateTimeBetweenFilter(Message.created_at, _l("Sent")),
         ContainsFilter(Message.body, _l("Text")),
-        RemovedFilter(Message.hidden_at, _l("Hidden"), options=(("1", "yes"), ("0", "no"))),
+        RemovedFilter(Message.hidden_at, _l("Hidden"), options=(("1", admin_text("Yes")), ("0", admin_text("No")))),
     )
     column_sortable_list = ("id", "conversation_id", "kind", "created_at", "hidden_at")
     column_default_sort = ("id", True)

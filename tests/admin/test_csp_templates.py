@@ -29,7 +29,10 @@ OVERRIDES = {
         ("""<button onclick="return faHelpers.safeConfirm('{{ _gettext('Are you sure you want to delete this """
          """record?') }}');" title=""", '''<button title=''')],
     "model/layout.html": [(''' class="dropdown-item filter" onclick="return false;">''',
-                           ''' class="dropdown-item filter">''')],
+                           ''' class="dropdown-item filter">'''),
+                          # and the page sizes translated: Flask-Admin looks up "20 items", in no catalogue
+                          ("""{{ _ngettext('{} item'.format(option), '{} items'.format(option), option) }}""",
+                           """{{ option }} {{ _gettext('items') }}""")],
 }
 
 
@@ -46,12 +49,14 @@ def test_overrides_are_flask_admins_templates_without_inline_handlers(name):
 def test_the_base_template_is_flask_admins_with_lines_added():
     """templates/admin/switchboard/base.html copies Flask-Admin's page (its <html> is in no block, so
     the lang attribute cannot be added by extending it): every line of Flask-Admin's is kept, <html>
-    alone changed, so a Flask-Admin upgrade that changes its page fails here until the copy follows."""
+    alone changed (and the navigation toggle's name, translated), so a Flask-Admin upgrade that changes its page
+    fails here until the copy follows."""
     original = (FLASK_ADMIN_TEMPLATES / "base.html").read_text().splitlines()
     ours = (OUR_TEMPLATES / "switchboard" / "base.html").read_text().splitlines()
     changed = [line for tag, start, end, _, _ in SequenceMatcher(None, original, ours, autojunk=False).get_opcodes()
                if tag in ("replace", "delete") for line in original[start:end]]
-    assert changed == ["<html>"], "Flask-Admin changed bootstrap4/admin/base.html: update our copy"
+    toggle = " " * 20 + 'aria-controls="admin-navbar-collapse" aria-expanded="false" aria-label="Toggle navigation">'
+    assert changed == ["<html>", toggle], "Flask-Admin changed bootstrap4/admin/base.html: update our copy"
 
 
 def test_no_back_office_page_has_inline_script_style_or_handlers(operator_client, operator, world):

@@ -63,3 +63,20 @@ def test_filters_in_english(operator_client):  # noqa: F811
     html = operator_client.get("/admin/user/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert ">Role<" in html and 'title="Manage account"' in html
     assert 'placeholder="Username, Display name, Email, Phone"' in html
+
+
+def test_page_sizes_navigation_and_our_filters_operations_in_chinese(operator_client):  # noqa: F811
+    """Flask-Admin's page-size menu ("20 items": its template formats the number into the text it looks up, which
+    no catalogue holds), the navigation toggle's name, and the operations and options of our own filters
+    (messages' kind and hidden, files' status) were English in a Chinese back office."""
+    import json
+    import re
+
+    for path in ("/admin/user/", "/admin/message/", "/admin/attachment/"):
+        html = operator_client.get(path, headers=ZH).get_data(as_text=True)
+        assert "20 项目" in html and not re.search(r"\d items\b", html), path
+        assert 'aria-label="切换导航"' in html and "Toggle navigation" not in html, path
+        filters = json.loads(re.search(r'id="filter-groups-data"[^>]*>([^<]*)<', html).group(1))
+        operations = {entry["operation"] for group in filters.values() for entry in group}
+        options = {label for group in filters.values() for entry in group for _value, label in entry["options"] or ()}
+        assert not operations & {"is", "equals"} and not options & {"yes", "no"}, (path, operations, options)
