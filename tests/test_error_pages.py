@@ -97,3 +97,12 @@ def assert_envelope(response, status: int, code: str) -> None:
     body = response.get_json()
     assert body.keys() == {"ok", "error"} and body["ok"] is False and body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str)
+
+
+@pytest.mark.parametrize("app_settings", [{"WTF_CSRF_ENABLED": True, "PROPAGATE_EXCEPTIONS": False}])
+def test_a_form_without_its_token_says_so_in_a_page(client):
+    refused = client.post("/logout", headers=ZH)
+    assert refused.status_code == 400
+    html = page_of(refused)
+    assert "<h1>表单已过期</h1>" in html and "CSRF" not in html
+    assert_envelope(client.post("/logout", headers={"Accept": "application/json"}), 400, "csrf_failed")
