@@ -16,7 +16,9 @@ from events.admission import UnitGate, UnitsBusy
 from events.unit_of_work import atomic
 from extensions import db
 from models import Message
+from tests.factories import PASSWORD
 from tests.helpers import bearer
+from tests.query_count import statements
 
 
 def _in_line(gate: UnitGate, waiting: int) -> None:
@@ -202,6 +204,26 @@ def test_a_request_and_its_actions_hold_one_place_which_they_give_back(app, clie
     assert app.extensions["unit_gate"].in_use == 0
     assert client.get("/static/css/app.css").status_code == 200  # a file: no unit, no place
     assert app.extensions["unit_gate"].in_use == 0
+
+
+@pytest.mark.parametrize("state", ["confirmed", "must_change_password", "unconfirmed"])
+def test_a_static_file_reads_nothing_from_the_database(client, auth, state):
+    """The page's scripts, styles and icons, fetched by a signed-in browser: no statement (the checks
+    sending a temporary password or an unconfirmed account to their forms loaded the user first: one
+    query a file, outside any unit). Such sessions' pages are still sent to those forms."""
+    from actions.accounts import register_user
+
+    user = register_user("alice", PASSWORD, confirmed=state != "unconfirmed")
+    user.must_change_password = state == "must_change_password"
+    db.session.commit()
+    auth.login("alice")
+    with statements() as seen:
+        assert client.get("/static/css/app.css").status_code == 200
+        assert client.get("/static/js/chat/composer.js").status_code == 200
+    assert seen == []
+    page = client.get("/")
+    assert page.status_code == 200 if state == "confirmed" else (
+        page.status_code == 302 and ("/password" if state == "must_change_password" else "/confirm") in page.location)
 
 
 @pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])

@@ -34,9 +34,10 @@ class ChangePasswordForm(FlaskForm):
 
 @bp.before_app_request
 def require_password_change():
-    """Send a session whose password an operator reset to the change-password page first."""
-    if (not current_user.is_authenticated or not current_user.must_change_password
-            or request.endpoint in ALLOWED_WHILE_TEMPORARY):
+    """Send a session whose password an operator reset to the change-password page first. The routes
+    allowed meanwhile are asked first: a static file (the page's scripts, styles, icons) loads no user."""
+    if (request.endpoint in ALLOWED_WHILE_TEMPORARY or not current_user.is_authenticated
+            or not current_user.must_change_password):
         return None
     if wants_json():
         raise Forbidden("password_change_required", "Choose a new password first.")

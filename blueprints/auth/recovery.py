@@ -44,9 +44,10 @@ SECOND_FACTOR_TOO = N_("Your account has two-factor authentication: enter a code
 
 @bp.before_app_request
 def require_confirmation():
-    """Send an unconfirmed account's session to the confirmation page first."""
-    if (not current_user.is_authenticated or current_user.confirmed_at is not None
-            or request.endpoint in ALLOWED_WHILE_UNCONFIRMED):
+    """Send an unconfirmed account's session to the confirmation page first. The routes allowed meanwhile
+    are asked first: a static file (the page's scripts, styles, icons) loads no user."""
+    if (request.endpoint in ALLOWED_WHILE_UNCONFIRMED or not current_user.is_authenticated
+            or current_user.confirmed_at is not None):
         return None
     if wants_json():
         raise Forbidden("unconfirmed", "Confirm your address first: enter the code we sent you.")
