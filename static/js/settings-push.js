@@ -64,10 +64,19 @@ async function subscribe() {
     const { public_key: key } = await api("GET", "/push/key");
     const worker = await registration();
     await navigator.serviceWorker.ready;
-    const subscription = await worker.pushManager.subscribe({ userVisibleOnly: true,
-      applicationServerKey: applicationServerKey(key) });
-    await api("POST", "/push/subscriptions", { subscription: subscription.toJSON(),
-      include_text: includeText.checked });
+    const options = { userVisibleOnly: true, applicationServerKey: applicationServerKey(key) };
+    const subscription = await worker.pushManager.subscribe(options);
+    try {
+      await api("POST", "/push/subscriptions", { subscription: subscription.toJSON(),
+        include_text: includeText.checked });
+    } catch (error) {
+      // Another account holds this browser's endpoint with other keys (whoever knew it subscribed it
+      // once this browser's login had ended): a subscription made anew has an endpoint of its own.
+      if (error.code !== "push_endpoint_taken") throw error;
+      await subscription.unsubscribe();
+      const renewed = await worker.pushManager.subscribe(options);
+      await api("POST", "/push/subscriptions", { subscription: renewed.toJSON(), include_text: includeText.checked });
+    }
   } catch (error) {
     status.textContent = error.message;
     return;

@@ -297,3 +297,55 @@ def test_settings_offer_push_again_to_a_browser_the_server_forgot(chat_page, api
     expect(section.locator("#push-enable")).to_be_hidden()
     expect(section.locator("#push-subscriptions li", has_text="this browser")).to_have_count(1)
     assert_nothing_went_wrong(settings)
+
+
+# A browser whose push subscription's endpoint another account holds: unsubscribing it and subscribing
+# again gives a new endpoint, as a browser's push service does.
+FAKE_PUSH_RENEWED = """
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+window.__endpoints = ["FIRST", "SECOND"];
+window.__unsubscribed = 0;
+function made() {
+  const endpoint = window.__endpoints[0];
+  return { endpoint, toJSON: () => ({ endpoint, keys: KEYS }),
+           unsubscribe: () => {
+             window.__unsubscribed += 1;
+             window.__endpoints.shift();
+             return Promise.resolve(true);
+           } };
+}
+const registration = { pushManager: { getSubscription: () => Promise.resolve(made()),
+                                      subscribe: () => Promise.resolve(made()) } };
+Object.defineProperty(navigator.serviceWorker, "getRegistration", { value: () => Promise.resolve(registration) });
+Object.defineProperty(navigator.serviceWorker, "register", { value: () => Promise.resolve(registration) });
+Object.defineProperty(navigator.serviceWorker, "ready", { value: Promise.resolve(registration) });
+"""
+
+
+def test_a_browser_whose_endpoint_another_account_took_subscribes_anew(chat_page, api_user):
+    """Whoever knows this browser's endpoint can subscribe it, with other keys, once the login that held it
+    ended (the browser keeps it): the owner's Turn on then got 409 push_endpoint_taken for good. The page
+    now unsubscribes the browser's subscription and subscribes again, which gives a new endpoint."""
+    account, stranger = api_user("own"), api_user("squat")
+    first = f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"
+    second = f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}"
+    taken = requests.post(stranger.server_url + "/api/push/subscriptions", headers=stranger.headers, timeout=10,
+                          json={"subscription": {"endpoint": first, "keys": push_keys()}})
+    assert taken.status_code == 201, taken.text
+    settings = chat_page()
+    settings.context.add_init_script(FAKE_PUSH_RENEWED.replace('"FIRST"', json.dumps(first))
+                                     .replace('"SECOND"', json.dumps(second)).replace("KEYS", json.dumps(push_keys())))
+    # This server has no VAPID key: the page is given one (the fake push manager takes any).
+    settings.page.route("**/api/push/key", lambda route: route.fulfill(json={"ok": True, "public_key": "AAAA"}))
+    settings.log_in(account.username)
+    settings.page.goto(settings.base_url + "/settings")
+    section = settings.page.locator("#push-section")
+    section.locator("#push-enable").click()
+    expect(section.locator("#push-status")).to_have_text("This browser gets notifications.")
+    assert [row["endpoint"] for row in account.api("GET", "/push/subscriptions").json()["subscriptions"]] == [second]
+    assert [row["endpoint"] for row in stranger.api("GET", "/push/subscriptions").json()["subscriptions"]] == [first]
+    assert settings.page.evaluate("window.__unsubscribed") == 1
+    assert_nothing_went_wrong(settings)
