@@ -17,6 +17,7 @@ twice: a double click, the browser sending it again) is refused with `broadcast_
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func
@@ -38,6 +39,9 @@ NOTICES_NAME = "Switchboard"
 NOTICES_DESCRIPTION = "Notices from the Switchboard operators"
 BROADCAST_CHUNK = 200  # accounts per transaction of deliver_broadcast
 BROADCAST_ACTIONS = ("broadcast.everyone", "broadcast.group", "broadcast.user")
+# What the broadcast page's one-time token is made of (secrets.token_urlsafe): anything else the form brings
+# back (a NUL, which PostgreSQL cannot compare or store) is no token.
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def refuse_sent_before(operator: User, once: str | None) -> None:
     """A broadcast whose form token `once` an earlier broadcast of this operator's carried is the same
     form sent again: refused (409 `broadcast_already_sent`). The operator's row is locked first (on SQLite,
     the write lock), so of two sent at the same moment the second waits for the first and finds it."""
+    once = _form_token(once)
     if not once:
         return
     begin_writing(db.session.connection())
@@ -165,7 +170,12 @@ def refuse_sent_before(operator: User, once: str | None) -> None:
 
 
 def _once(once: str | None) -> dict:
+    once = _form_token(once)
     return {"once": once} if once else {}
+
+
+def _form_token(once: object) -> str | None:
+    return once if isinstance(once, str) and FORM_TOKEN.fullmatch(once) else None
 
 
 def _find_notices(key: str) -> Conversation | None:

@@ -110,3 +110,14 @@ def test_the_same_broadcast_form_sent_twice_at_once_is_one_broadcast(app, operat
     outcomes = run_at_once(app, {"first": send, "second": send})
     assert sorted(type(outcome).__name__ for outcome in outcomes.values()) == sorted(["Broadcast", Conflict.__name__])
     assert len(audit_entries("broadcast.group")) == 1
+
+
+@pytest.mark.parametrize("once", ["a\x00b", "\u00e9t\u00e9\U0001f600", "\\u0000"])
+def test_a_broadcast_form_token_the_database_cannot_compare_is_answered(operator_client, world, once):
+    """The form's one-time token is the browser's to send: one holding a NUL (PostgreSQL stores none, in
+    text or JSON) was sent to the database as given, a 500; now a token that is not the page's own kind
+    (letters, digits, - and _) is no token, and the broadcast goes once."""
+    form = {"audience": "group", "group_id": str(world.group.id), "body": "Odd token", "once": once}
+    response = operator_client.post("/admin/broadcast/", data=form, follow_redirects=True)
+    assert response.status_code == 200 and "Sent to the group." in response.get_data(as_text=True)
+    assert len(audit_entries("broadcast.group")) == 1
