@@ -379,6 +379,14 @@ def test_a_lifetime_of_null_or_empty_is_the_default_not_never(app, alice, days):
     assert abs(lifetime - timedelta(days=app.config["API_TOKEN_DAYS"])) < timedelta(minutes=1)
 
 
+def test_api_token_days_0_makes_the_tokens_that_choose_none_never_expire(app, alice):
+    """docs/configuration.md: API_TOKEN_DAYS 0 is 'never', as expires_in_days 0 (since 94c2c27; before, such
+    tokens were born expired)."""
+    app.config["API_TOKEN_DAYS"] = 0
+    response = app.test_client().post("/api/tokens", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 201 and response.get_json()["expires_at"] is None
+
+
 @pytest.mark.parametrize("days", [7.0, " 7 ", "7"])
 def test_a_lifetime_follows_the_integer_rule(app, alice, days):
     """Input: a float with no fraction and digits with whitespace around them are the integer they write."""
