@@ -69,13 +69,21 @@ def hold_active_user(user_id: int) -> User:
     row's foreign key takes anyway; SQLite: the write lock): the purge of accounts never confirmed
     (actions.registration) waits for this unit, then takes the new row away with the account's others.
     Read without it, the account could be deleted between this read and the insert, which then failed
-    on the foreign key (a 500)."""
-    begin_writing(db.session.connection())
-    user = db.session.execute(db.select(User).where(User.id == user_id).with_for_update(read=True, key_share=True)
-                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    on the foreign key (a 500). A group's change holds it before the group (hold_account_unchecked)."""
+    user = hold_account_unchecked(user_id)
     if user is None or not user.active:
         raise NotFound("user_not_found", "No such user.")
     return user
+
+
+def hold_account_unchecked(user_id: int) -> User | None:
+    """hold_active_user's lock, deciding nothing: an account about to be added to a group is held before
+    the group (actions.groups.hold_group), the purge's order (the accounts, then their groups). Taken
+    after the group, the add waited for an account the purge held while the purge waited for the group
+    (another account it deleted was a member): PostgreSQL cancelled one as a deadlock."""
+    begin_writing(db.session.connection())
+    return db.session.execute(db.select(User).where(User.id == user_id).with_for_update(read=True, key_share=True)
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 # The member's row, built once with the ids as parameters: every event that reads or posts asks it,

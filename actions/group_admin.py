@@ -172,7 +172,7 @@ def _remove_group_messages(conversation_id: int) -> int:
 def add_group_member(operator: User, conversation_id: int, user_id: int) -> Membership:
     """Add an active user to a group as a member (as its owner if it has none: its last member left)."""
     operator = access_operator(operator)
-    hold_group(conversation_id)
+    hold_group(conversation_id, adding=user_id)
     group = get_group(conversation_id)
     user = hold_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:

@@ -17,6 +17,7 @@ from actions.access import (
     check_may_remove_member,
     check_may_set_role,
     get_group,
+    hold_account_unchecked,
 )
 from actions.errors import Conflict, NotFound
 from actions.group_notes import note_group_change_unchecked, note_group_edit_unchecked
@@ -112,7 +113,7 @@ def join_group(user: User, conversation_id: int) -> Membership:
 @atomic()
 def add_member(actor: User, conversation_id: int, user_id: int) -> Membership:
     """Owners and admins add people to their group."""
-    hold_group(conversation_id)
+    hold_group(conversation_id, adding=user_id)
     access_group_for_managing(actor, conversation_id)
     group = get_group(conversation_id)
     user = access_user_for_adding(actor, user_id)
@@ -235,14 +236,17 @@ def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
 
 
-def hold_group(conversation_id: int) -> None:
+def hold_group(conversation_id: int, adding: int | None = None) -> None:
     """Every change of a group's memberships takes the group's row lock first (SQLite: the write lock),
     held until COMMIT, before it reads any membership: two changes of who is in it or who owns it (two
     people joining an empty group, two owners leaving, a hand-over while its new owner leaves) are made
     one after the other, each reading what the other committed; and every such change locks in one
     order, the group and then its memberships, as a message's numbering does, so none waits on another
-    in a circle (PostgreSQL would cancel one as a deadlock)."""
+    in a circle (PostgreSQL would cancel one as a deadlock). The account `adding` puts in the group is
+    held before it, as the purge of accounts never confirmed holds its accounts before their groups."""
     begin_writing(db.session.connection())
+    if adding is not None:
+        hold_account_unchecked(adding)
     db.session.execute(LOCK_GROUP, {"conversation_id": conversation_id})
 
 

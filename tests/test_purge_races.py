@@ -18,6 +18,7 @@ import pytest
 
 from actions.accounts import register_user
 from actions.direct import open_direct_conversation
+from actions.group_admin import add_group_member
 from actions.groups import add_member
 from actions.messages import edit_message, send_message
 from actions.registration import purge_unconfirmed_accounts
@@ -144,3 +145,50 @@ def test_an_account_the_purge_deletes_meanwhile_is_added_or_messaged_without_a_f
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None
     assert db.session.execute(db.select(Membership).where(Membership.user_id == xavier_id)).first() is None
+
+
+@pytest.mark.parametrize("by", ["owner", "operator"])
+def test_an_account_added_to_a_group_while_the_purge_deletes_another_member_of_it(app, by):
+    """Adding Yves (never confirmed) to a group where Xavier (never confirmed too) already is, while the
+    purge deletes both: the purge locks the accounts, then each group one of them leaves; the add held
+    the group (hold_group) and then Yves's account (hold_active_user). Before, each waited for the other
+    on PostgreSQL, which cancelled one ("deadlock detected": a 500, or the purge failed its hour). The add
+    now holds the account before the group, the purge's order: one waits for the other and both are
+    made. The purge starts once the add holds the group; the add then waits until the purge has locked
+    the accounts (at most WAIT_SECONDS: with the fix the purge waits for the add instead)."""
+    alice = make_user("alice")
+    operator = make_user("olga", role="admin")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    yves = register_user("yves", PASSWORD, confirmed=False)
+    group = make_group(alice, members=[xavier])
+    xavier.created_at = yves.created_at = utcnow() - timedelta(days=8)
+    group_id, alice_id, xavier_id, yves_id = group.id, alice.id, xavier.id, yves.id
+    actor_id = alice_id if by == "owner" else operator.id
+    db.session.commit()
+    group_held, accounts_locked = threading.Event(), threading.Event()
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
+            accounts_locked.set()
+        elif name == "add" and "FROM conversations" in statement and not group_held.is_set():
+            group_held.set()
+            accounts_locked.wait(WAIT_SECONDS)
+
+    def purge():
+        assert group_held.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+
+    def add():
+        actor = db.session.get(User, actor_id)
+        if by == "owner":
+            return add_member(actor, group_id, yves_id).conversation_id
+        return add_group_member(actor, group_id, yves_id).conversation_id
+
+    outcomes = run_at_once(app, {"add": add, "purge": purge}, watch)
+
+    assert outcomes == {"add": group_id, "purge": None}, outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
+    assert db.session.execute(db.select(Membership.user_id).where(Membership.conversation_id == group_id)
+                              ).scalars().all() == [alice_id]
