@@ -14,6 +14,7 @@ from events import atomic, queue_event
 from events.facts import ContactAdded, ContactRemoved, ContactRequestChanged
 from extensions import db
 from models import Contact, ContactRequest, User
+from models.database import begin_writing
 
 ADDRESS_FIELDS = ("username", "email", "phone")
 
@@ -64,7 +65,7 @@ def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
     if _find_request(requester.id, recipient.id) is not None:
         raise Conflict("request_pending", "You have asked this person already; wait for their answer.")
     theirs = _find_request(recipient.id, requester.id)
-    if theirs is not None:
+    if theirs is not None and _hold_pair(theirs):  # else withdrawn meanwhile: this one waits for an answer
         return RequestOutcome(_accept(theirs), "accepted")
     request = ContactRequest(requester_id=requester.id, recipient_id=recipient.id)
     db.session.add(request)
@@ -76,13 +77,13 @@ def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
 @atomic()
 def accept_contact_request(user: User, request_id: object) -> ContactRequest:
     """The recipient accepts: both become each other's contacts."""
-    return _accept(access_contact_request(user, check_id(request_id, "request_id"), recipient_only=True))
+    return _accept(_held(access_contact_request(user, check_id(request_id, "request_id"), recipient_only=True)))
 
 
 @atomic()
 def decline_contact_request(user: User, request_id: object) -> RequestOutcome:
     """The recipient declines ("declined"), or the requester withdraws ("cancelled") their own request."""
-    request = access_contact_request(user, check_id(request_id, "request_id"), recipient_only=False)
+    request = _held(access_contact_request(user, check_id(request_id, "request_id"), recipient_only=False))
     return RequestOutcome(request, end_request_unchecked(request, user.id))
 
 
@@ -155,6 +156,27 @@ def _accept(request: ContactRequest) -> ContactRequest:
     views_before.announce()
     announce_presence_to_contact(first, second)  # "contacts" last seen: shown now
     return request
+
+
+def _held(request: ContactRequest) -> ContactRequest:
+    """`request`, once _hold_pair holds it; answered (or withdrawn) meanwhile: not found, as after any answer."""
+    if not _hold_pair(request):
+        raise NotFound("request_not_found", "No such contact request.")
+    return request
+
+
+def _hold_pair(request: ContactRequest) -> bool:
+    """Lock `request` and the reverse one of its two people (crossed requests: both asked at once) until
+    COMMIT, in id order (SQLite: the write lock), and read them again; whether `request` is still there.
+    Read without it, two people accepting each other's crossed requests at once each took their own
+    away and waited for the other's (_accept closes both): PostgreSQL cancelled one as a deadlock."""
+    first, second = request.requester_id, request.recipient_id
+    begin_writing(db.session.connection())
+    held = db.session.execute(db.select(ContactRequest).where(
+        ((ContactRequest.requester_id == first) & (ContactRequest.recipient_id == second))
+        | ((ContactRequest.requester_id == second) & (ContactRequest.recipient_id == first)))
+        .order_by(ContactRequest.id).with_for_update().execution_options(populate_existing=True)).scalars().all()
+    return request in held
 
 
 def _find_request(requester_id: int, recipient_id: int) -> ContactRequest | None:
