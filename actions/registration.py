@@ -255,7 +255,10 @@ def purge_unconfirmed_accounts() -> None:
     expired = db.select(User.id).where(User.confirmed_at.is_(None),
                                        User.created_at < utcnow() - timedelta(days=days))
     begin_writing(db.session.connection())
-    if not db.session.execute(expired.with_for_update()).first():
+    # In id order, as a send or an edit holds the accounts it mentions (actions.mentions.hold_mentionable):
+    # in the order its scan met them, the purge could hold one such account and wait for another that
+    # the send held while waiting for the first (PostgreSQL cancelled one).
+    if not db.session.execute(expired.order_by(User.id).with_for_update()).first():
         return
     close_direct_chats_of_deleted_unchecked(expired)
     leave_groups_of_deleted_unchecked(expired)

@@ -12,6 +12,7 @@ accounts (at most WAIT_SECONDS: with the fix the purge waits for the send instea
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from actions.messages import edit_message, send_message
 from actions.registration import purge_unconfirmed_accounts
 from extensions import db
 from models import Membership, Message, MessageMention, User
+from models.database import begin_writing
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import PASSWORD, make_group, make_user
@@ -192,3 +194,46 @@ def test_an_account_added_to_a_group_while_the_purge_deletes_another_member_of_i
     assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
     assert db.session.execute(db.select(Membership.user_id).where(Membership.conversation_id == group_id)
                               ).scalars().all() == [alice_id]
+
+
+def test_a_message_mentioning_two_accounts_the_purge_deletes_meanwhile_is_sent(app):
+    """A send mentioning two accounts never confirmed holds them in id order (hold_mentionable); the
+    purge locked its accounts in the order its scan met them, Yves's row before Xavier's once Xavier's
+    was updated after his. A third unit holding Yves (as an operator's edit of his account does) lets
+    the purge wait for Yves first and the send hold Xavier then wait for Yves: once it ends, the purge
+    got Yves and waited for Xavier, the send for Yves, and PostgreSQL cancelled one ("deadlock
+    detected"). The purge now locks its accounts in id order too."""
+    alice = make_user("alice")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    yves = register_user("yves", PASSWORD, confirmed=False)
+    group = make_group(alice, members=[xavier, yves])
+    yves.created_at = utcnow() - timedelta(days=8)
+    db.session.flush()
+    xavier.created_at = utcnow() - timedelta(days=8)  # his row's new version now comes after Yves's
+    group_id, alice_id, xavier_id, yves_id = group.id, alice.id, xavier.id, yves.id
+    assert xavier_id < yves_id
+    db.session.commit()
+    held = threading.Event()
+
+    def hold_yves():
+        begin_writing(db.session.connection())
+        db.session.execute(db.select(User.id).where(User.id == yves_id).with_for_update())
+        held.set()
+        time.sleep(1.5)
+        db.session.commit()
+
+    def purge():
+        assert held.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+
+    def send():
+        assert held.wait(WAIT_SECONDS)
+        time.sleep(0.5)  # the purge waits for Yves already
+        return send_message(db.session.get(User, alice_id), group_id, "@xavier @yves lunch?").message.id
+
+    outcomes = run_at_once(app, {"holder": hold_yves, "purge": purge, "send": send})
+
+    assert outcomes["purge"] is None and isinstance(outcomes["send"], int), outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
+    assert db.session.get(Message, outcomes["send"]).body == "@xavier @yves lunch?"
