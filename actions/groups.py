@@ -49,8 +49,11 @@ def create_group(creator: User, name: str, description: str = "", visibility: st
     name = check_group_name(name)
     description = check_group_description(description)
     visibility = check_choice(visibility, "visibility", VISIBILITIES, default="private")
-    members = [access_user_for_adding(creator, user_id) for user_id in dict.fromkeys(member_ids or [])
-               if user_id != creator.id]
+    # Held in id order, as the purge of accounts never confirmed holds the accounts it deletes: in the
+    # order given, each could hold one the other waited for (PostgreSQL cancelled one).
+    held = {user_id: access_user_for_adding(creator, user_id) for user_id in sorted(set(member_ids or []))
+            if user_id != creator.id}
+    members = [held[user_id] for user_id in dict.fromkeys(member_ids or []) if user_id in held]
     group = Conversation(kind="group", name=name, description=description, visibility=visibility,
                          created_by_id=creator.id)
     db.session.add(group)

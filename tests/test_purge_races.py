@@ -20,7 +20,7 @@ import pytest
 from actions.accounts import register_user
 from actions.direct import open_direct_conversation
 from actions.group_admin import add_group_member
-from actions.groups import add_member
+from actions.groups import add_member, create_group
 from actions.messages import edit_message, send_message
 from actions.registration import purge_unconfirmed_accounts
 from extensions import db
@@ -237,3 +237,40 @@ def test_a_message_mentioning_two_accounts_the_purge_deletes_meanwhile_is_sent(a
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
     assert db.session.get(Message, outcomes["send"]).body == "@xavier @yves lunch?"
+
+
+def test_a_group_created_with_two_accounts_the_purge_deletes_meanwhile_is_made(app):
+    """A group created with first members Yves and Xavier (in that order), both never confirmed, while
+    the purge deletes them: the creation held each account in the order given (hold_active_user), the
+    purge in id order, Xavier first: each held one and waited for the other, and PostgreSQL cancelled
+    one. The creation now holds them in id order too."""
+    alice = make_user("alice")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    yves = register_user("yves", PASSWORD, confirmed=False)
+    xavier.created_at = yves.created_at = utcnow() - timedelta(days=8)
+    alice_id, xavier_id, yves_id = alice.id, xavier.id, yves.id
+    assert xavier_id < yves_id
+    db.session.commit()
+    first_held = threading.Event()
+
+    def watch(_connection, _cursor, statement, parameters, *_):
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        if threading.current_thread().name == "create" and "FROM users" in statement and not first_held.is_set() \
+                and {xavier_id, yves_id} & set(values):
+            first_held.set()
+            time.sleep(0.5)  # the purge holds what it gets before it waits
+
+    def purge():
+        assert first_held.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+
+    def create():
+        return create_group(db.session.get(User, alice_id), "Lunch", member_ids=[yves_id, xavier_id]).id
+
+    outcomes = run_at_once(app, {"create": create, "purge": purge}, watch)
+
+    assert outcomes["purge"] is None and isinstance(outcomes["create"], int), outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
+    assert db.session.execute(db.select(Membership.user_id).where(
+        Membership.conversation_id == outcomes["create"])).scalars().all() == [alice_id]
