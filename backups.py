@@ -71,16 +71,16 @@ def back_up(app: Flask, folder: Path) -> Manifest:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         files = _write_backup(app, engine, folder)
+        manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
+                            app.config["STORAGE_BACKEND"], files)
+        # Written last: a folder without it (a backup killed halfway) is no backup (restore refuses it, and the
+        # rotation of deploy/systemd/switchboard-backup.service does not count it).
+        (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     except BaseException:
-        # A backup that failed (pg_dump refused, a full disk) leaves nothing behind: no folder that would look
-        # like a backup, or that the nightly unit's keep-the-last-14 rotation would count as one.
+        # A backup that failed (pg_dump refused, a full disk, up to its manifest) leaves nothing behind: no
+        # folder that would look like a backup, or that the nightly unit's rotation would count as one.
         _remove_contents(folder, remove_folder=made)
         raise
-    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), engine, revision,
-                        app.config["STORAGE_BACKEND"], files)
-    # Written last: a folder without it (a backup killed halfway) is no backup (restore refuses it, and the
-    # rotation of deploy/systemd/switchboard-backup.service does not count it).
-    (folder / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     return manifest
 
 

@@ -182,6 +182,23 @@ def test_a_backup_that_fails_on_postgresql_leaves_no_folder(postgres, tmp_path, 
         assert list((tmp_path / "given-empty").iterdir()) == []  # a folder the operator made stays, empty
 
 
+def test_a_backup_whose_manifest_cannot_be_written_leaves_no_folder(app, tmp_path, monkeypatch):
+    # The disk filling up at the last file, the manifest, left the database and the files copied: no backup
+    # (restore refuses it, the rotation does not count it), and never removed by anything.
+    write_text = Path.write_text
+
+    def full_disk(path, *arguments, **keywords):
+        if path.name == backups.MANIFEST:
+            raise OSError(28, "No space left on device")
+        return write_text(path, *arguments, **keywords)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    folder = tmp_path / "backups" / "20261205-031500"
+    with pytest.raises(OSError, match="No space left"):
+        back_up(app, folder)
+    assert not folder.exists()
+
+
 def test_files_written_and_removed_during_a_backup_do_not_fail_it(app, tmp_path):
     # Uploads write a temporary file renamed to its key once complete: one listed by the copy and gone
     # when its turn came failed the whole backup (shutil.copytree's error, a traceback from the command).
