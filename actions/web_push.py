@@ -275,8 +275,8 @@ def retry_after(value: str | None) -> int | None:
     if not value or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
-        seconds = int(value)
+    if value.isascii() and value.isdigit():  # ASCII only: "²" is a digit that int() refuses
+        seconds = int(value) if len(value) < 10 else RETRY_AFTER_MAX  # no 5,000-digit int() (ValueError)
     else:
         try:
             moment = parsedate_to_datetime(value)

@@ -106,6 +106,7 @@ def too_many(retry_after: str | None):
 @pytest.mark.parametrize(("header", "seconds"), [
     ("120", (120, 120)), (" 7 ", (7, 7)), ("0", (1, 1)), ("86400", (900, 900)),  # bounded: 1 s .. 15 min
     ("in 30 s", None), ("", None), (None, None),  # unreadable or absent: the queue's backoff
+    ("\u00b2", None), ("\u0663", None), ("9" * 5000, (900, 900)),  # digits int() refuses or Python limits
     ("date+40", (39, 41)), ("date-40", (1, 1)), ("date+99999", (900, 900))])
 def test_a_429_is_retried_after_its_retry_after(alice, bob, subscribed, monkeypatch, no_paused_hosts, header, seconds):
     """A push service's 429 says when to come back (Retry-After: seconds or an HTTP date): the job asks the
