@@ -65,7 +65,8 @@ def test_html_refusals_are_pages_in_the_users_language(client, routes, method, p
 
 
 def test_the_refusals_keep_their_headers(client, routes):
-    assert client.get("/logout").headers["Allow"] == "POST, OPTIONS"
+    # werkzeug lists a 405's methods from a set: their order changes with the string hash seed
+    assert set(client.get("/logout").headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     assert client.get("/test-limited").headers["Retry-After"] == "30"
 
 
