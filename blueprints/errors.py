@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
 from blueprints.faults import OUTAGES, fault_answer, is_an_outage
+from blueprints.http_unit import outside_units
 from extensions import login_manager
 from payloads import error_payload
 
@@ -47,6 +48,8 @@ def error_page(error: HTTPException, texts: tuple | None = None) -> Response | H
     werkzeug's status and headers (a 405's Allow, a 429's Retry-After). Werkzeug's own bare page if
     the page cannot be drawn (the fault that made a 500 may be in what drawing it reads)."""
     if error.response is not None:  # abort(response): the view chose the answer itself
+        return error
+    if outside_units(request.endpoint):  # a static file or a probe: no reader, and drawing reads the user
         return error
     heading, text = texts or PAGE_TEXTS.get(error.code, OTHER_TEXTS)
     try:

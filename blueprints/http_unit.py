@@ -2,7 +2,7 @@
 
 Every request runs in one unit (events.unit_of_work): it commits when the response is a
 success (status below 400) and rolls back otherwise, so a refused request changes nothing.
-Static files and the probes are served outside any unit (`_outside_units`).
+Static files and the probes are served outside any unit (`outside_units`).
 Committed events are held until the WSGI server has written the response and closed it:
 the caller learns that its change is stored before anyone else hears of it.
 """
@@ -21,14 +21,14 @@ def init_app(app: Flask) -> None:
 
 
 def _open_unit() -> None:
-    if _outside_units(request.endpoint):
+    if outside_units(request.endpoint):
         return
     with sending(getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False)):
         begin_unit()  # a view marked @sends_a_message waits in the gate's senders' line
     g.held_events = HeldEvents().start()
 
 
-def _outside_units(endpoint: str | None) -> bool:
+def outside_units(endpoint: str | None) -> bool:
     """Static files and the probes (blueprints.ops) open no unit, so they never wait in line at the
     gate (events.admission): a liveness probe must answer while a storm keeps every place taken, and
     what /readyz and /metrics read goes straight to the pool, with its own timeout."""

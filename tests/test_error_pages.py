@@ -9,6 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from extensions import db
 from tests.factories import PASSWORD, make_user
+from tests.query_count import statements
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-GB"}
@@ -107,3 +108,15 @@ def test_a_form_without_its_token_says_so_in_a_page(client):
     html = page_of(refused)
     assert "<h1>表单已过期</h1>" in html and "CSRF" not in html
     assert_envelope(client.post("/logout", headers={"Accept": "application/json"}), 400, "csrf_failed")
+
+
+def test_a_missing_static_file_reads_nothing_from_the_database(client, auth):
+    """A script, style or icon that is not there (an old page's, a source map), fetched by a signed-in browser:
+    werkzeug's bare 404, as static files are served outside any unit (blueprints/http_unit.py); the page, whose
+    language is the account's, read the session's user outside any unit."""
+    make_user("alice")
+    auth.login()
+    with statements() as seen:
+        missing = client.get("/static/js/chat/no-such-module.js", headers=ZH)
+    assert missing.status_code == 404 and "error-page" not in missing.get_data(as_text=True)
+    assert seen == []
