@@ -405,3 +405,23 @@ def test_skip_links_and_f6_go_between_the_regions_of_the_page(chat_page, api_use
     page.keyboard.press("F6")
     expect(page.locator("#conversation-list .conversation-button").first).to_be_focused()
     assert_nothing_went_wrong(chat)
+
+
+def test_the_pictures_that_are_buttons_open_their_card_with_enter_and_space(chat_page, api_user):
+    """One's own picture (the sidebar's) and a direct chat's header picture are buttons (role=button, a Tab stop):
+    Enter and Space open the person's card, as for any button and as the messages' pictures do (they did nothing
+    for one's own, and Space nothing for the header's)."""
+    alice, bob = api_user("key"), api_user("key")
+    direct = alice.api("POST", "/direct", json={"user_id": bob.id}).json()["conversation"]
+    chat = open_as(chat_page, alice, direct["id"])
+    page, card = chat.page, chat.page.locator("#profile-card")
+    for picture, name in (("#me-avatar", alice.username), ("#conversation-avatar", bob.username)):
+        expect(page.locator(picture)).to_have_attribute("role", "button")
+        for key in ("Enter", " "):
+            page.locator(picture).focus()
+            page.keyboard.press(key)
+            expect(card).to_be_visible()
+            expect(card.locator("#profile-card-name")).to_contain_text(name)
+            page.keyboard.press("Escape")
+            expect(card).to_be_hidden()
+    assert_nothing_went_wrong(chat)

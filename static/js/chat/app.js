@@ -9,7 +9,7 @@ import { Dialogs } from "./dialogs.js";
 import { Drafts } from "./drafts.js";
 import { EmojiPicker } from "./emoji-picker.js";
 import { FilePreview } from "./file-preview.js";
-import { $, debounce, toast } from "./dom.js";
+import { $, actsAsButton, debounce, toast } from "./dom.js";
 import { ConversationHeader } from "./header.js";
 import { GroupPanel } from "./group-panel.js";
 import { History } from "./history.js";
@@ -115,7 +115,7 @@ export class ChatApp {
       confirm: (title, text, button) => this.dialogs.confirm(title, text, button),
       contacts: this.contacts,
     });
-    $("#me-avatar").addEventListener("click", () => this.profileCard.open(this.me));
+    actsAsButton($("#me-avatar"), () => this.profileCard.open(this.me));
     this.filePreview = new FilePreview({
       onSend: (conversationId, files, caption) => this.sender.attach(conversationId, files, caption),
       onClose: () => this.composer.focus(),

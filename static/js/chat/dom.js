@@ -31,6 +31,16 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
+/** An element with role=button that is not a <button> (a picture): a click, Enter or Space does `action`. */
+export function actsAsButton(element, action) {
+  element.addEventListener("click", action);
+  element.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault(); // Space would scroll the page
+    action(event);
+  });
+}
+
 // In the page's language and the profile's time zone (else the browser's): i18n.js.
 const timeFormat = dateTimeFormat({ hour: "2-digit", minute: "2-digit" });
 const dateFormat = dateTimeFormat({ day: "numeric", month: "short" });

@@ -1,7 +1,7 @@
 // The open conversation's header: title, who is in it, and the leave button for groups.
 
 import { api } from "./api.js";
-import { $, toast } from "./dom.js";
+import { $, actsAsButton, toast } from "./dom.js";
 import { displayName, personOf, rememberPerson, sizedUrl, uploadPicture } from "./avatars.js";
 import { N_, nt, t } from "../i18n.js";
 import { conversationTitle } from "./sidebar.js";
@@ -39,8 +39,7 @@ export class ConversationHeader {
       const peer = this.conversation?.peer;
       if (peer) onProfile(personOf(peer));
     };
-    this.avatar.addEventListener("click", showPeer);
-    this.avatar.addEventListener("keydown", (event) => event.key === "Enter" && showPeer());
+    actsAsButton(this.avatar, showPeer);
   }
 
   show(conversation) {
