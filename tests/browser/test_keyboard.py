@@ -425,3 +425,18 @@ def test_the_pictures_that_are_buttons_open_their_card_with_enter_and_space(chat
             page.keyboard.press("Escape")
             expect(card).to_be_hidden()
     assert_nothing_went_wrong(chat)
+
+
+def test_a_groups_presence_line_opens_its_members_with_enter_and_space(chat_page, api_user):
+    """The group header's '2 members, 1 online' is a button (role=button, a Tab stop): Enter and Space open the
+    members' dialog (Space scrolled the page instead)."""
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "Hello"))
+    page, line, members = chat.page, chat.page.locator("#conversation-presence"), chat.page.locator("#members-dialog")
+    expect(line).to_have_attribute("role", "button")
+    for key in ("Enter", " "):
+        line.focus()
+        page.keyboard.press(key)
+        expect(members).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(members).to_be_hidden()
+    assert_nothing_went_wrong(chat)

@@ -2,7 +2,7 @@
 // at 14:05" under a direct chat's title, how many members of a group are online, and the group's
 // member list (a click on that line) with each member's presence. Data: presence.js.
 
-import { $, el } from "./dom.js";
+import { $, actsAsButton, el } from "./dom.js";
 import { displayName, personAvatar } from "./avatars.js";
 import { nt, t } from "../i18n.js";
 import { presenceLabel, presenceState } from "./presence.js";
@@ -37,8 +37,7 @@ export class PresenceView {
     this.dialog = $("#members-dialog");
     this.conversation = null;
     this.members = null; // user id -> member of the open conversation, once the header loaded them
-    this.line.addEventListener("click", () => this.showMembers());
-    this.line.addEventListener("keydown", (event) => event.key === "Enter" && this.showMembers());
+    actsAsButton(this.line, () => this.showMembers()); // a button while it is a group's (render)
   }
 
   /** The sidebar's hook: a presence dot on a direct chat's picture. */
