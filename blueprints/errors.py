@@ -2,8 +2,9 @@
 API, the file routes and JSON clients; otherwise a small page in the user's language saying what
 happened, with a way back (templates/errors/page.html), or a redirect to the login page.
 
-Every refusal, whatever raised it (an action's ActionError, a CSRF failure, a 404, an
-unauthenticated call), answers `{"ok": false, "error": {"code", "message"}}` with its status.
+Every refusal to those, whatever raised it (an action's ActionError, a CSRF failure, a 404, an
+unauthenticated call), answers `{"ok": false, "error": {"code", "message"}}` with its status;
+static files and the probes get werkzeug's plain page, which reads nothing.
 """
 from __future__ import annotations
 
