@@ -37,11 +37,7 @@ def hold_mentionable(conversation: Conversation, body: str | None, edited: Messa
     or with the mentions taken away first (an edit), each waited for the other and PostgreSQL cancelled
     one. An account deleted meanwhile is not among them. Pass them to record_mentions."""
     names = mentioned_names(body or "")
-    accounts = []
-    if EVERYONE in names and conversation.is_group:
-        accounts.append(User.id.in_(db.select(Membership.user_id).where(Membership.conversation_id == conversation.id)))
-    elif names:
-        accounts.append(User.username.in_(names))
+    accounts = [_named(conversation.id, conversation.is_group, names)] if names else []
     if edited is not None and edited.mentions:
         accounts.append(User.id.in_(db.select(MessageMention.user_id).where(MessageMention.message_id == edited.id)))
     if not accounts:
@@ -60,16 +56,26 @@ def record_mentions(message: Message, membership: Membership, held: Collection[i
     names = mentioned_names(message.body)
     if not names:
         return
-    members = db.select(Membership.user_id).where(Membership.conversation_id == message.conversation_id)
-    if EVERYONE in names and membership.conversation.is_group:
+    is_group = membership.conversation.is_group
+    if EVERYONE in names and is_group:
         check_may_mention_all(membership)
         message.mentions_all = True
-        user_ids = set(db.session.execute(members).scalars())
-    else:
-        user_ids = set(db.session.execute(
-            members.join(User, User.id == Membership.user_id).where(User.username.in_(names))).scalars())
+    user_ids = set(db.session.execute(db.select(User.id).where(
+        _named(message.conversation_id, is_group, names), User.id.in_(_members(message.conversation_id)))).scalars())
     user_ids.discard(message.sender_id)
     if held is not None:
         user_ids &= set(held)  # a member who joined since hold_mentionable: not held, not mentioned
     message.mentions.extend(MessageMention(message_id=message.id, user_id=user_id) for user_id in sorted(user_ids))
     db.session.flush()
+
+
+def _named(conversation_id: int, is_group: bool, names: set[str]):
+    """Whom `names` (mentioned_names') name, as a condition on User: with `@all` in a group, its members;
+    else the accounts of those names (who of them are members, record_mentions asks)."""
+    if EVERYONE in names and is_group:
+        return User.id.in_(_members(conversation_id))
+    return User.username.in_(names)
+
+
+def _members(conversation_id: int):
+    return db.select(Membership.user_id).where(Membership.conversation_id == conversation_id)
