@@ -35,9 +35,7 @@ def connect_signals(queue) -> None:
 
     @huey.signal(SIGNAL_ERROR)
     def record_error(_signal: str, task: Task, exception: BaseException) -> None:
-        job_failed(job_name(task))
-        with app.app_context(), atomic():
-            record_failure(job_name(task), task, exception)
+        record_job_error(app, task, exception)
 
     @huey.signal(SIGNAL_COMPLETE)
     def record_recovery(_signal: str, task: Task) -> None:
@@ -53,9 +51,10 @@ def connect_signals(queue) -> None:
         huey.enqueue(task)
 
 
-def record_retry_later(app, task: Task, exception: BaseException) -> None:
-    """What SIGNAL_ERROR records, for a job that asked to be retried at a time of its own (jobs.registry
-    RetryLater: Huey emits no error signal for it)."""
+def record_job_error(app, task: Task, exception: BaseException) -> None:
+    """A run that failed: counted, and its failure row added or updated. On Huey's SIGNAL_ERROR, and for a
+    job that asked to be retried at a time of its own (jobs.registry RetryLater: Huey emits no error
+    signal for it, jobs.queue)."""
     job_failed(job_name(task))
     with app.app_context(), atomic():
         record_failure(job_name(task), task, exception)

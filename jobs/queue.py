@@ -149,9 +149,9 @@ def _runner(app: Flask, job: Job):
         except RetryLater as later:
             if task is None or not task.retries:
                 raise  # the last run: fails as any error does
-            from jobs.failures import record_retry_later
+            from jobs.failures import record_job_error
 
-            record_retry_later(app, task, later)
+            record_job_error(app, task, later)
             task.retries -= 1  # Huey gives a RetryTask its retry back, then takes one: this one is spent
             raise RetryTask(str(later), delay=max(later.seconds, 0)) from later
 
