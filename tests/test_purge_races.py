@@ -40,6 +40,20 @@ def app(request, tmp_path):
         yield app
 
 
+def waiting_for_the_purges_lock(request: str, statement_start: str):
+    """A statement listener for run_at_once: the thread `request` waits, at its statement beginning with
+    `statement_start`, until the purge has locked the accounts (at most WAIT_SECONDS)."""
+    accounts_locked = threading.Event()
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
+            accounts_locked.set()
+        elif name == request and statement.startswith(statement_start):
+            accounts_locked.wait(WAIT_SECONDS)
+    return watch
+
+
 @pytest.mark.parametrize("mention", ["@xavier", "@all"])
 def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app, mention):
     alice, bob = make_user("alice"), make_user("bob")
@@ -48,14 +62,7 @@ def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app
     xavier.created_at = utcnow() - timedelta(days=8)
     group_id, alice_id, xavier_id = group.id, alice.id, xavier.id
     db.session.commit()
-    accounts_locked = threading.Event()
-
-    def watch(_connection, _cursor, statement, *_):
-        name = threading.current_thread().name
-        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
-            accounts_locked.set()
-        elif name == "send" and statement.startswith("INSERT INTO messages"):
-            accounts_locked.wait(WAIT_SECONDS)
+    watch = waiting_for_the_purges_lock("send", "INSERT INTO messages")
 
     def send():
         return send_message(db.session.get(User, alice_id), group_id, f"{mention} lunch?").message.id
@@ -84,14 +91,7 @@ def test_an_edit_of_a_message_mentioning_an_account_the_purge_deletes_meanwhile_
     xavier.created_at = utcnow() - timedelta(days=8)
     alice_id, xavier_id = alice.id, xavier.id
     db.session.commit()
-    accounts_locked = threading.Event()
-
-    def watch(_connection, _cursor, statement, *_):
-        name = threading.current_thread().name
-        if name == "purge" and "FROM users" in statement and "FOR UPDATE" in statement:
-            accounts_locked.set()
-        elif name == "edit" and statement.startswith("DELETE FROM message_mentions"):
-            accounts_locked.wait(WAIT_SECONDS)
+    watch = waiting_for_the_purges_lock("edit", "DELETE FROM message_mentions")
 
     def edit():
         return edit_message(db.session.get(User, alice_id), message_id, new_text).body
