@@ -349,9 +349,19 @@ def check_emoji(value: object) -> str:
     return value
 
 
+def _subscription_text(value: object, field: str, max_length: int) -> str:
+    """A text part of a Web Push subscription (its endpoint, a key), as check_string reads it, refused as
+    the whole subscription is (400 invalid_subscription, docs/protocol.md): the browser made these parts,
+    not the user, and the client sent one object, `subscription`."""
+    try:
+        return check_string(value, field, max_length=max_length)
+    except InvalidInput as refused:
+        raise InvalidInput("invalid_subscription", refused.message) from None
+
+
 def check_push_key(value: object, field: str, max_length: int) -> str:
     """One of a Web Push subscription's keys (p256dh, auth): base64url text."""
-    key = check_string(value, field, max_length=max_length)
+    key = _subscription_text(value, f"keys.{field}", max_length)
     try:
         if not BASE64URL.fullmatch(key):  # b64decode would drop other characters, not refuse them
             raise ValueError
@@ -383,7 +393,7 @@ def check_push_endpoint(value: object) -> str:
     """A Web Push subscription's endpoint: an https:// URL (http too with WEB_PUSH_ALLOW_HTTP) of a push
     service this server sends to (WEB_PUSH_ENDPOINT_HOSTS): the server POSTs to it, so any other
     address would let a user make it call hosts of the operator's network (docs/security.md)."""
-    endpoint = check_string(value, "endpoint", max_length=2048)
+    endpoint = _subscription_text(value, "endpoint", 2048)
     parts = _push_endpoint_parts(endpoint) if endpoint.isascii() else None  # push services' URLs are ASCII
     if parts is None:
         raise InvalidInput("invalid_subscription", "endpoint must be the push service's https:// URL.")

@@ -1,4 +1,5 @@
-"""How many browsers one account is pushed to (actions.web_push.SUBSCRIPTIONS_PER_USER)."""
+"""Subscribing a browser: what a subscription must be, and how many browsers one account is pushed to
+(actions.web_push.SUBSCRIPTIONS_PER_USER)."""
 from __future__ import annotations
 
 import pytest
@@ -55,3 +56,28 @@ def test_a_tokens_subscriptions_end_with_every_token_of_the_account(alice, bob):
     reset_password(make_user("olga", role="admin"), bob.id, "temporary horse battery")
     db.session.commit()
     assert subscriptions_of(bob) == []
+
+
+def test_a_subscription_that_is_not_one_is_invalid_subscription_whatever_part_is_wrong(client, alice):
+    """docs/protocol.md: a subscription that is not {endpoint, keys: {p256dh, auth}}, an https endpoint of at
+    most 2,048 characters and base64url keys, is 400 invalid_subscription. A missing, non-text, too long or
+    control-character endpoint or key answered invalid_endpoint, invalid_p256dh or invalid_auth, codes a
+    client written from the doc does not know (found by probing a live server from the doc)."""
+    from tests.helpers import bearer
+
+    good = browser("alice")
+    endpoint, keys = good["endpoint"], good["keys"]
+    for subscription in ({"keys": keys}, {"endpoint": 5, "keys": keys}, {"endpoint": "", "keys": keys},
+                         {"endpoint": "https://fcm.googleapis.com/" + "a" * 2030, "keys": keys},
+                         {"endpoint": endpoint + "\x01", "keys": keys}, {"endpoint": endpoint, "keys": {}},
+                         {"endpoint": endpoint, "keys": {**keys, "p256dh": 5}},
+                         {"endpoint": endpoint, "keys": {**keys, "p256dh": "A" * 129}},
+                         {"endpoint": endpoint, "keys": {"p256dh": keys["p256dh"]}},
+                         {"endpoint": endpoint, "keys": {**keys, "auth": "a" * 65}}):
+        response = client.post("/api/push/subscriptions", json={"subscription": subscription}, headers=bearer(alice))
+        assert (response.status_code, response.get_json()["error"]["code"]) == (400, "invalid_subscription"), (
+            subscription)
+    assert subscriptions_of(alice) == []
+    # Unsubscribing names one field of the request's own: its code stays the field's.
+    response = client.delete("/api/push/subscriptions", json={"endpoint": 5}, headers=bearer(alice))
+    assert response.get_json()["error"]["code"] == "invalid_endpoint"
