@@ -2,7 +2,8 @@
 
 Flask's MAX_CONTENT_LENGTH (the REQUEST_MAX_BYTES setting) makes werkzeug refuse a JSON or form
 body whose Content-Length is larger with 413, before reading a byte of it (a body sent without
-a length is cut at the limit); the upload routes raise the limit to UPLOAD_MAX_BYTES for
+a length is cut at the limit: the API's JSON reader, blueprints.api.json_body, refuses one that
+reaches it with the same 413); the upload routes raise the limit to UPLOAD_MAX_BYTES for
 themselves (blueprints/files). The refusal answers in the JSON envelope (blueprints/errors).
 
 The unread rest is the problem left: to keep the connection for a next request, gunicorn reads

@@ -3,6 +3,7 @@
 Every route except account and token creation needs a user (blueprints.request_auth).
 """
 from flask import Blueprint, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from actions.errors import InvalidInput
 from blueprints import client_json
@@ -26,8 +27,14 @@ def json_body() -> dict:
     # A form-encoded body leaves request.data empty: refuse it rather than read it as {}.
     if not request.content_length and not request.data:
         return {}
+    data = request.get_data()
+    if request.content_length is None and request.max_content_length is not None and (
+            len(data) >= request.max_content_length):
+        # A body sent without a length (chunked) is cut at the limit, not refused (werkzeug reads up to it):
+        # refuse it as one announced past it is (413, the connection closed: blueprints.request_limits).
+        raise RequestEntityTooLarge()
     try:
-        payload = client_json.loads(request.get_data()) if request.is_json else None
+        payload = client_json.loads(data) if request.is_json else None
     except client_json.MalformedJSON:
         payload = None
     if not isinstance(payload, dict):
