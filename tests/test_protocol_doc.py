@@ -126,6 +126,21 @@ def test_every_error_code_is_in_the_errors_section(app):
     assert sorted(code for code in codes if not code.startswith("invalid_") and f"`{code}`" not in listed) == []
 
 
+def test_gunicorns_own_refusals_are_in_the_errors_section():
+    """gunicorn refuses what passes its limits (gunicorn.conf.py) before the app, with its own page and
+    status: the Errors table names each status with the limit it has now (431 was missing: a client sending a
+    big cookie or header met a status the table did not have)."""
+    import runpy
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    errors = section("Errors")
+    row = {status: next(line for line in errors.splitlines() if line.startswith(f"| {status} |"))
+           for status in ("414", "431")}
+    assert f"over {settings['limit_request_line']} bytes" in row["414"]
+    assert f"over {settings['limit_request_field_size']} bytes" in row["431"]
+    assert f"more than {settings['limit_request_fields']} header fields" in row["431"]
+
+
 # The routes programs call; the pages (/login, /settings, /admin …) are the web page's own, and
 # /ws/im is docs/gateway.md's URL.
 PUBLIC_ROUTES = ("/api/", "/files/", "/login/qr", "/qr/", "/language", "/healthz", "/readyz", "/metrics", "/sw.js")

@@ -103,8 +103,10 @@ def route(summary: str, *answers: dict, body: dict | None = None, query: dict | 
     operation = {"summary": summary, "responses": {}}
     for one in answers:
         operation["responses"].update(one)
-    # Before the app: gunicorn answers a request line over 4094 bytes with its own page.
+    # Before the app: gunicorn answers a request line over 4094 bytes, a header line over 8190 bytes or more
+    # than 100 headers with its own page (gunicorn.conf.py).
     operation["responses"]["414"] = {"description": "request line too long (the HTTP server's own page)"}
+    operation["responses"]["431"] = {"description": "a header too long, or too many (the HTTP server's own page)"}
     for status, description in refusals.items():
         operation["responses"][status] = {"description": description, "content": {
             "application/json": {"schema": ref("Error")}}}
