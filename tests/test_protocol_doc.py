@@ -126,6 +126,64 @@ def test_every_error_code_is_in_the_errors_section(app):
     assert sorted(code for code in codes if not code.startswith("invalid_") and f"`{code}`" not in listed) == []
 
 
+def documented_statuses() -> dict[str, set[int]]:
+    """Each code the Errors section names with its status: in the table (its row's status) and in the
+    paragraphs after it ("400 `a`, `b`; 403 `c`")."""
+    statuses: dict[str, set[int]] = {}
+    text = section("Errors")
+    for line in text.splitlines():
+        if row := re.match(r"\| (\d{3})\b[^|]*\| (.*)\|$", line):
+            for code in re.findall(r"`([a-z_]+)`", row.group(2)):
+                statuses.setdefault(code, set()).add(int(row.group(1)))
+    prose = " ".join(line for line in text.splitlines() if not line.startswith("|"))
+    for status, codes in re.findall(r"\b([1-5]\d\d) ((?:`[a-z_]+`(?: \([^)]*\))?(?:,? (?:and )?)?)+)", prose + " "):
+        for code in re.findall(r"`([a-z_]+)`", codes):
+            statuses.setdefault(code, set()).add(int(status))
+    return statuses
+
+
+def raised_statuses() -> dict[str, set[int]]:
+    """Each code the source refuses with, and the statuses it comes with: the class's (`Conflict("…")`:
+    409), or the status an `ActionError("…", message, 413)` names."""
+    from actions.errors import ActionError
+
+    classes, found = {"ActionError": ActionError.status}, [ActionError]
+    while found:
+        subclass = found.pop()
+        classes[subclass.__name__] = subclass.status
+        found.extend(subclass.__subclasses__())
+    statuses: dict[str, set[int]] = {}
+    for path in ROOT.rglob("*.py"):
+        if {".venv", "node_modules", "tests", "bench", "migrations"} & set(path.relative_to(ROOT).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None) and getattr(node.func, "id", getattr(node.func, "attr", None))
+            if not (isinstance(node, ast.Call) and name in classes and node.args
+                    and isinstance(node.args[0], ast.Constant) and re.fullmatch(r"[a-z_]+", str(node.args[0].value))):
+                continue
+            given = [*node.args[2:3], *(keyword.value for keyword in node.keywords if keyword.arg == "status")]
+            if given and not isinstance(given[0], ast.Constant):
+                continue  # a status computed at run time: not this test's to read
+            statuses.setdefault(node.args[0].value, set()).add(given[0].value if given else classes[name])
+    return statuses
+
+
+def test_every_error_code_comes_with_the_status_the_errors_section_gives_it(app):
+    """A client reads the status from the table; a code raised with another status than its row's would
+    be handled as the wrong kind of refusal (a 409 taken for a 400, a 404 retried)."""
+    documented = documented_statuses()
+    assert documented["request_not_found"] == {404} and documented["job_not_failed"] == {409}
+    raised = raised_statuses()
+    assert raised["cannot_suspend_self"] == {409} and raised["file_too_large"] == {413}
+    # The 400 row's rule: `invalid_<field>` for any field (so `invalid_code` is 400 for a malformed `code` and
+    # 401 for a wrong two-factor code, `invalid_crop` 400 for a missing field and 422 for a crop off the picture).
+    field_rule = {400}
+    wrong = {code: (sorted(statuses), sorted(documented[code])) for code, statuses in raised.items()
+             if code in documented and not statuses <= documented[code] | (field_rule if code.startswith("invalid_")
+                                                                            else set())}
+    assert wrong == {}
+
+
 def test_gunicorns_own_refusals_are_in_the_errors_section():
     """gunicorn refuses what passes its limits (gunicorn.conf.py) before the app, with its own page and
     status: the Errors table names each status with the limit it has now (431 was missing: a client sending a
