@@ -4,8 +4,8 @@ Who is pushed: the members of a conversation other than the sender who have no l
 anywhere (realtime.presence, asked by the web process when the message commits:
 web_push_adapter.WebPushAdapter) and who have not muted it, unless the message mentions them.
 The push itself is a job (`send_message_push`, one per subscription), never the request; a
-subscription the push service says is gone (404, 410) is deleted. A 429 is retried after its Retry-After; a push
-service that hangs or cannot be reached pauses the pushes to its host (RETRY_AFTER_MAX, UNREACHABLE_PAUSE).
+subscription the push service says is gone (404, 410) is deleted. A 429 or 503 is retried after its Retry-After; a
+push service that hangs or cannot be reached pauses the pushes to its host (RETRY_AFTER_MAX, UNREACHABLE_PAUSE).
 A subscription made with `include_text` false is pushed the conversation and message ids only: no text, no sender.
 Only the push services of WEB_PUSH_ENDPOINT_HOSTS are posted to: checked when a browser subscribes
 and again before every push (docs/security.md, "Web Push").
@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 EXCERPT_LENGTH = 200  # characters of a message's text in a push
 GONE = (404, 410)  # the push service forgot the subscription: delete it
 TOO_MANY = 429  # the push service's own rate limit: tried again after its Retry-After, else as a 5xx is
+# Answers whose Retry-After says when to come back (RFC 9110 15.6.4): the rate limit's, and a service unavailable
+# for a while (503, e.g. maintenance). Other 5xx, and these without one, wait the queue's backoff.
+SAYS_WHEN = (TOO_MANY, 503)
 RETRY_AFTER_MAX = 900  # seconds: a 429's Retry-After beyond this (or a date further ahead) waits this long
 # A push service is given CONNECT_TIMEOUT seconds to accept the connection and READ_TIMEOUT to answer: a
 # hanging one holds a job worker (JOBS_WORKERS, 2 by default) that long, not requests' default of forever.
@@ -244,8 +247,8 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
             log.info("push subscription %s is gone (%s): deleted", subscription_id, status)
             db.session.delete(subscription)
             return
-        if status == TOO_MANY and (wait := retry_after(error.response.headers.get("Retry-After"))) is not None:
-            raise RetryLater(wait, f"push service {host} answered 429: Retry-After {wait} s") from error
+        if status in SAYS_WHEN and (wait := retry_after(error.response.headers.get("Retry-After"))) is not None:
+            raise RetryLater(wait, f"push service {host} answered {status}: Retry-After {wait} s") from error
         if status is not None and 400 <= status < 500 and status != TOO_MANY:
             # Refused for what the push is (400, 413) or who signs it (401, 403: VAPID keys changed since
             # the browser subscribed with the old one): the same push again gets the same answer. Said,

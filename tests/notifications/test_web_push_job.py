@@ -234,3 +234,85 @@ def test_an_endpoint_moves_to_another_account_only_with_its_keys(alice, bob):
     mine = web_push.subscriptions_of(alice)[0]
     web_push.subscribe(bob, {**browser, "keys": {"p256dh": mine.p256dh, "auth": mine.auth}})
     assert web_push.subscriptions_of(alice) == [] and len(web_push.subscriptions_of(bob)) == 1
+
+
+class UnavailableService:
+    """A push service (real HTTP on a local port) that answers every push 503, with `retry_after` as its
+    Retry-After header when given; it records the paths it was posted to."""
+
+    def __init__(self, retry_after: str | None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        posted = self.posted = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                posted.append(self.path)
+                self.send_response(503)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("30", 30), (None, None)])
+def test_a_503_is_retried_after_its_retry_after(app, alice, bob, no_paused_hosts, tmp_path, header, seconds):
+    """A push service down for maintenance answers 503 with a Retry-After (RFC 9110): the push is tried again
+    then, as after a 429, not at the queue's backoff (10 s, then 20 s…: it was ignored); without one, the
+    backoff. Either way the subscription is kept."""
+    from config import push_endpoint_hosts
+    from jobs.registry import RetryLater
+
+    service = UnavailableService(header)
+    try:
+        app.config.update(VAPID_PRIVATE_KEY_FILE=str(tmp_path / "vapid_private_key.pem"), WEB_PUSH_ALLOW_HTTP=True,
+                          WEB_PUSH_ENDPOINT_HOSTS=push_endpoint_hosts(service.host))
+        group = make_group(alice, "Team", [bob])
+        subscription = web_push.subscribe(bob, {"endpoint": f"http://{service.host}/push/bob", "keys": push_keys()}).id
+        message_id = send_message(alice, group.id, "hello").message.id
+        db.session.commit()
+        if seconds is None:
+            with pytest.raises(WebPushException):
+                web_push.send_message_push(subscription, message_id)
+        else:
+            with pytest.raises(RetryLater) as raised:
+                web_push.send_message_push(subscription, message_id)
+            assert raised.value.seconds == seconds
+        assert service.posted == ["/push/bob"]
+        assert db.session.get(web_push.PushSubscription, subscription) is not None
+    finally:
+        service.server.shutdown()
+        service.server.server_close()
+
+
+def test_a_subscription_from_before_0025_is_pushed_in_its_accounts_language_else_english(alice, bob, carol, pushed,
+                                                                                          tmp_path, app):
+    """Rows stored before migration 0025 have no token and no language (NULL: nothing to fill them from). They
+    are pushed as any login's, in the account's chosen language, else in English (as code e-mails are)."""
+    import json
+
+    from models import PushSubscription
+
+    app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid_private_key.pem")
+    bob.language = "zh_Hans_CN"
+    group = make_group(alice, "Team", [bob, carol])
+    ids = [web_push.subscribe(user, {"endpoint": f"https://fcm.googleapis.com/fcm/send/{user.username}",
+                                     "keys": push_keys()}, include_text=False, language="zh_Hans_CN").id
+           for user in (bob, carol)]
+    db.session.execute(db.update(PushSubscription).where(PushSubscription.id.in_(ids))
+                       .values(language=None, api_token_id=None))
+    message_id = send_message(alice, group.id, "hello").message.id
+    db.session.commit()
+    for subscription in ids:
+        web_push.send_message_push(subscription, message_id)
+    notices = {endpoint.rsplit("/", 1)[1]: json.loads(data)["notice"] for endpoint, data in pushed}
+    assert notices == {"bob": "新消息", "carol": "New message"}
