@@ -228,7 +228,14 @@ def send_message_push(subscription_id: int, message_id: int) -> None:
     host = urlsplit(subscription.endpoint).netloc.lower()
     paused = _paused_for(host)
     if paused:
-        raise RetryLater(paused, f"push service {host} did not answer lately: retry in {paused:.0f} s")
+        if (utcnow() - message.created_at).total_seconds() > config["WEB_PUSH_TTL_SECONDS"]:
+            # Put back untried for as long as the host hangs, but not past what the push service itself
+            # would keep for a device that is off: a notification that late is no news.
+            log.warning("push subscription %s: %s has not answered for longer than WEB_PUSH_TTL_SECONDS since "
+                        "message %s, not pushed", subscription_id, host, message_id)
+            return
+        # Not tried: no retry spent and no job_failures row (jobs.queue._runner), the timed-out push has both.
+        raise RetryLater(paused, f"push service {host} did not answer lately: retry in {paused:.0f} s", tried=False)
     try:
         webpush({"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
                 # UTF-8, not \u escapes: 12 bytes an emoji would take the longest names and excerpt past one

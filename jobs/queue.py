@@ -141,12 +141,16 @@ def enqueue_on_commit(job: Job, *args: Any) -> None:
 def _runner(app: Flask, job: Job):
     """What the consumer calls: the job in an app context, as one unit of work. A job that raises
     RetryLater is tried again after the seconds it asks for, not the queue's backoff (a 429's Retry-After):
-    the run counts as a failed one (a retry spent, a job_failures row), as any error's."""
+    the run counts as a failed one (a retry spent, a job_failures row), as any error's; unless it says it
+    did not try (`tried` false: put back unchanged, nothing spent nor recorded)."""
     def run(*args: Any, task: Task | None = None) -> None:
         try:
             with app.app_context(), atomic():
                 job.function(*args)
         except RetryLater as later:
+            if task is not None and not later.tried:
+                # Huey gives a RetryTask its retry back before taking one: the job keeps the retries it had.
+                raise RetryTask(str(later), delay=max(later.seconds, 0)) from later
             if task is None or not task.retries:
                 raise  # the last run: fails as any error does
             from jobs.failures import record_job_error

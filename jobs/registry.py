@@ -27,11 +27,14 @@ _declared: dict[str, Job] = {}
 class RetryLater(Exception):
     """Raised by a job whose next run should wait `seconds` (a service's Retry-After) rather than the
     queue's own backoff. Like any failure it spends one retry and is recorded in job_failures; once the
-    retries are spent it fails as any error does (jobs.queue._runner)."""
+    retries are spent it fails as any error does (jobs.queue._runner). With `tried=False` the job did not
+    try (put back before its work, e.g. a push to a host paused after another push timed out): it runs
+    again then with the retries it had, and nothing is recorded as failed."""
 
-    def __init__(self, seconds: float, reason: str = "") -> None:
+    def __init__(self, seconds: float, reason: str = "", tried: bool = True) -> None:
         super().__init__(reason or f"retry in {seconds:g} s")
         self.seconds = seconds
+        self.tried = tried
 
 
 @dataclass(frozen=True)
