@@ -22,11 +22,13 @@ DEMO_GROUP = "General"
 def register(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.argument("username")
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--password", default=None, help="Asked for (twice, not shown) when not given.")
     @click.option("--display-name", default=None)
     @needs_current_schema
-    def create_admin(username: str, password: str, display_name: str | None) -> None:
+    def create_admin(username: str, password: str | None, display_name: str | None) -> None:
         """Create an operator account (role admin)."""
+        if password is None:
+            password = _ask_password()
         try:
             user = register_user(username, password, display_name=display_name, role="admin")
         except ActionError as error:
@@ -35,14 +37,16 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("username")
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--password", default=None, help="Asked for (twice, not shown) when not given.")
     @click.option("--display-name", default=None)
     @click.option("--email", default=None, help="Counts as confirmed (password reset codes go there).")
     @click.option("--phone", default=None, help="With + and the country code; counts as confirmed.")
     @needs_current_schema
-    def create_user(username: str, password: str, display_name: str | None, email: str | None,
+    def create_user(username: str, password: str | None, display_name: str | None, email: str | None,
                     phone: str | None) -> None:
         """Create a confirmed account (role user), whatever REGISTRATION says."""
+        if password is None:
+            password = _ask_password()
         try:
             user = register_user(username, password, display_name=display_name, email=email, phone=phone)
         except ActionError as error:
@@ -143,3 +147,9 @@ def register(app: Flask) -> None:
         accounts_file.write_text(notice)
         accounts_file.chmod(0o600)
         click.echo(notice + f"(also written to {accounts_file})")
+
+
+def _ask_password() -> str:
+    """The password typed twice, not shown: asked in the command, after needs_current_schema's check (an option's
+    `prompt=True` asks while click reads the arguments, before any check: typed twice, then refused)."""
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)

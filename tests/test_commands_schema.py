@@ -75,6 +75,30 @@ def test_the_real_command_line_says_it_in_one_line(behind, command):
     assert said == [refusal(workdir)]
 
 
+@pytest.mark.parametrize("command", ["create-admin", "create-user"])
+def test_a_command_that_asks_for_a_password_refuses_before_asking(behind, command):
+    """Without --password the password is asked for (twice) only once the schema is known to be current: it was
+    asked while click read the arguments, typed twice, and then the command refused."""
+    workdir, env = behind
+    result = subprocess.run([str(VENV_BIN / "flask"), command, "boss"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=30, input="a long enough password\na long enough password\n")
+    assert result.returncode == 1 and "Password" not in result.stdout + result.stderr
+    said = [line for line in result.stderr.splitlines() if not re.match(r"\d{4}-\d\d-\d\d .* WARNING ", line)]
+    assert said == [refusal(workdir)]
+
+
+def test_on_a_current_schema_create_admin_asks_for_the_password(tmp_path):
+    shutil.copyfile(migrated_sqlite_file(), tmp_path / "switchboard.db")
+    env = server_environment(tmp_path)
+    result = subprocess.run([str(VENV_BIN / "flask"), "create-admin", "boss"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=30, input="a long enough password\na long enough password\n")
+    assert result.returncode == 0, result.stderr
+    assert "Password: " in result.stderr and "Repeat for confirmation: " in result.stderr  # getpass: not stdout
+    assert "Created admin boss." in result.stdout
+    with sqlite3.connect(tmp_path / "switchboard.db") as connection:
+        assert connection.execute("SELECT role FROM users WHERE username = 'boss'").fetchall() == [("admin",)]
+
+
 def test_after_the_upgrade_the_same_command_works(behind):
     workdir, env = behind
     flask(env, "db", "upgrade")
