@@ -11,9 +11,10 @@ A broadcast to everyone is audited in the operator's request and delivered by a 
 (`deliver_broadcast`), BROADCAST_CHUNK accounts per transaction, so no request or
 transaction grows with the number of accounts.
 
-A broadcast sent from a form carries the form's one-time token (`once`, admin/broadcasts.py): it is
-stored in the broadcast's audit entry, and a second broadcast with the same token (the form sent
-twice: a double click, the browser sending it again) is refused with `broadcast_already_sent`.
+A broadcast sent from a form carries the form's one-time token (`once`, admin/broadcasts.py), one from the
+admin API its `Idempotency-Key` header: it is stored in the broadcast's audit entry, and a second broadcast
+of the operator's with the same token (the form sent twice: a double click, the browser sending it again; a
+program retrying after a timeout) is refused with `broadcast_already_sent`.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy import func
 
 from actions.access import access_operator, get_group, hold_active_user
 from actions.audit import record
-from actions.errors import Conflict
+from actions.errors import Conflict, InvalidInput
 from actions.messages import post_system_message
 from actions.validation import check_message_body
 from events import atomic, queue_event
@@ -167,6 +168,18 @@ def refuse_sent_before(operator: User, once: str | None) -> None:
     ).first()
     if sent is not None:
         raise Conflict("broadcast_already_sent", "This broadcast was sent already (the same form, sent again).")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """The admin API's `Idempotency-Key` header, a broadcast's `once` as the form's token is: None when absent.
+    One that is no token is refused (400 `invalid_idempotency_key`), not ignored as a form's is: the caller
+    would retry believing the broadcast protected."""
+    if key is None:
+        return None
+    if _form_token(key) is None:
+        raise InvalidInput("invalid_idempotency_key",
+                           "Idempotency-Key must be 1 to 64 letters, digits, '-' or '_' (a UUID, say).")
+    return key
 
 
 def _once(once: str | None) -> dict:

@@ -5,11 +5,17 @@ audit entries). What stays panel-only is listed in docs/protocol.md.
 
 The role is checked in one place, this blueprint's before_request, so no route can forget it.
 """
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from actions import group_admin, moderation, reports, user_admin
 from actions.access import access_operator
-from actions.broadcasts import Broadcast, broadcast_to_everyone, broadcast_to_group, send_notice
+from actions.broadcasts import (
+    Broadcast,
+    broadcast_to_everyone,
+    broadcast_to_group,
+    check_idempotency_key,
+    send_notice,
+)
 from actions.validation import check_id
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf
@@ -40,24 +46,29 @@ def _sent(broadcast: Broadcast):
                     "messages": [message_payload(message) for message in broadcast.messages]}), 201
 
 
+def _once() -> str | None:
+    """The `Idempotency-Key` header: the same key again (a retry) is 409 broadcast_already_sent, nothing sent."""
+    return check_idempotency_key(request.headers.get("Idempotency-Key"))
+
+
 @admin_bp.post("/broadcasts")
 def broadcast_everyone():
     """Send {body} to every active account, in each one's Switchboard notices conversation:
     accepted now, posted by a background job."""
-    broadcast = broadcast_to_everyone(api_user(), json_body().get("body"))
+    broadcast = broadcast_to_everyone(api_user(), json_body().get("body"), _once())
     return jsonify({"ok": True, "recipients": broadcast.recipients, "queued": True}), 202
 
 
 @admin_bp.post("/users/<id:user_id>/notices")
 def notice_user(user_id: int):
     """Send {body} to one user, in their Switchboard notices conversation."""
-    return _sent(send_notice(api_user(), user_id, json_body().get("body")))
+    return _sent(send_notice(api_user(), user_id, json_body().get("body"), _once()))
 
 
 @admin_bp.post("/groups/<id:conversation_id>/broadcasts")
 def broadcast_group(conversation_id: int):
     """Post {body} as a service message in a group."""
-    return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body")))
+    return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body"), _once()))
 
 
 # Accounts: the Users panel's operations.

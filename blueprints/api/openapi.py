@@ -96,6 +96,14 @@ def answer(status: int, fields: dict | None = None, description: str = "done") -
     return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
+def once(operation: dict) -> dict:
+    """A broadcast's optional Idempotency-Key header (actions.broadcasts.check_idempotency_key)."""
+    key = {"name": "Idempotency-Key", "in": "header", "required": False,
+           "description": "The same key again from the same operator: 409 broadcast_already_sent, nothing sent",
+           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+    return {**operation, "parameters": [*operation.get("parameters", []), key]}
+
+
 def route(summary: str, *answers: dict, body: dict | None = None, query: dict | None = None,
           required_query: tuple[str, ...] = (), public: bool = False, refusals: dict = REFUSALS,
           form: dict | None = None) -> dict:
@@ -354,12 +362,12 @@ PATHS = {
         "delete": route("Remove a member", answer(200)),
         "patch": route("Set a member's role", answer(200, {"member": ref("Member")}),
                        body={"role*": {"enum": ["owner", "admin", "member"]}})},
-    "/api/admin/broadcasts": {"post": route("Operators: a notice to every account, posted by a job", answer(
-        202, {"recipients": COUNTER, "queued": OK}), body={"body*": TEXT})},
-    "/api/admin/users/{user_id}/notices": {"post": route("Operators: a notice to one user", answer(201, SENT),
-                                                         body={"body*": TEXT})},
-    "/api/admin/groups/{conversation_id}/broadcasts": {"post": route(
-        "Operators: a system message in a group", answer(201, SENT), body={"body*": TEXT})},
+    "/api/admin/broadcasts": {"post": once(route("Operators: a notice to every account, posted by a job", answer(
+        202, {"recipients": COUNTER, "queued": OK}), body={"body*": TEXT}))},
+    "/api/admin/users/{user_id}/notices": {"post": once(route("Operators: a notice to one user", answer(201, SENT),
+                                                              body={"body*": TEXT}))},
+    "/api/admin/groups/{conversation_id}/broadcasts": {"post": once(route(
+        "Operators: a system message in a group", answer(201, SENT), body={"body*": TEXT}))},
     "/api/admin/users/{user_id}": {"get": route("Operators: an account and its live login sessions", answer(
         200, {"user": ref("Account"), "sessions": listing("Session")}))},
     **{f"/api/admin/users/{{user_id}}/{operation}": {"post": route(summary, ACCOUNT, body=body)}
