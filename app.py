@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     from blueprints.chat.socket_support import match_socket_path
     from long_reads import read_long_statements_off_loop
     from models.database import configure_engine_events
+    from ops.logs import socket_request_ids
     from realtime.room_index import IndexedRoomsManager
 
     db.init_app(app)
@@ -104,6 +105,8 @@ def register_extensions(app: Flask) -> None:
         ping_timeout=20,
         max_http_buffer_size=1_000_000,
     )
+    # Its transport's answers (/socket.io/, served before Flask) carry X-Request-ID as Flask's do.
+    app.wsgi_app = socket_request_ids(app.wsgi_app, "/socket.io/")
     # Each socket's events in order, one at a time, a full queue refused with `busy` before any work.
     socket_queue.install(socketio.server)
     match_socket_path(app)  # each event's request context matches a rule: no NotFound raised per event

@@ -1,9 +1,10 @@
 """Log lines, and the request id each one carries.
 
 Every HTTP request gets a request id: the caller's `X-Request-ID` if it is sane (1 to 128
-letters, digits and `-_.:`), else a new one; the response returns it in `X-Request-ID`. Every
-socket event (and connect, disconnect) gets one too. While a request or event runs, its id is in
-a context variable (one per greenlet under gevent), and every log line carries it.
+letters, digits and `-_.:`), else a new one; the response returns it in `X-Request-ID`, the
+Socket.IO transport's too (socket_request_ids). Every socket event (and connect, disconnect) gets
+one too. While a request or event runs, its id is in a context variable (one per greenlet under
+gevent), and every log line carries it.
 
 LOG_FORMAT=text (default) writes `time level logger [request id]: message`; LOG_FORMAT=json one
 JSON object per line: time, level, logger, message, request_id, and the traceback as `exception`.
@@ -18,7 +19,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from flask import Flask, Response, g, request
@@ -91,6 +92,24 @@ def init_request_ids(app: Flask) -> None:
     app.before_request(_begin_request)
     app.after_request(_end_request)
     app.teardown_request(_forget_request_id)
+
+
+def socket_request_ids(wsgi_app: Callable, path: str) -> Callable:
+    """WSGI, around Socket.IO's middleware: its transport's own answers under `path` (the long-polling
+    handshake and polls, served by Engine.IO before Flask sees them) carry `X-Request-ID` as Flask's do, and
+    run under it; the handshake's id is the one its socket's connect is logged under (socket_queue). A
+    WebSocket upgrade's 101, written by the WebSocket library itself, carries none."""
+    def application(environ: dict, start_response: Callable):
+        if not (environ.get("PATH_INFO") or "").startswith(path):
+            return wsgi_app(environ, start_response)
+        environ["HTTP_X_REQUEST_ID"] = incoming = accepted_request_id(environ.get("HTTP_X_REQUEST_ID"))
+
+        def starting(status: str, headers: list, exc_info=None):
+            return start_response(status, [*headers, (REQUEST_ID_HEADER, incoming)], exc_info)
+
+        with request_id_for(incoming):
+            return wsgi_app(environ, starting)
+    return application
 
 
 def _begin_request() -> None:

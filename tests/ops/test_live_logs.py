@@ -40,6 +40,28 @@ def test_request_ids_round_trip(server):
     assert {"time", "level", "logger", "message", "request_id", "process"} <= set(lines[0])
 
 
+def test_the_socketio_transports_answers_carry_a_request_id_its_connect_is_logged_under(server):
+    """Socket.IO's long-polling handshake and polls are answered by Engine.IO before Flask: they carried no
+    X-Request-ID, and a client that sent none could not find its connection's lines (logged under an id nobody
+    was told). Now the handshake answers the id (its own if sane) and the socket's connect is logged under it."""
+    polling = server.url + "/socket.io/?EIO=4&transport=polling"
+    mine = f"ops-{uuid.uuid4().hex[:12]}"
+    echoed = requests.get(polling, headers={"X-Request-ID": mine}, timeout=10)
+    assert echoed.status_code == 200 and echoed.headers["X-Request-ID"] == mine
+    handshake = requests.get(polling, headers={"X-Request-ID": "has space"}, timeout=10)
+    given = handshake.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", given)
+    sid = json.loads(handshake.text[1:])["sid"]
+    # Socket.IO's CONNECT packet without credentials: refused, and that line is logged under the handshake's id.
+    sent = requests.post(f"{polling}&sid={sid}", data="40", timeout=10)
+    assert sent.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", sent.headers["X-Request-ID"])
+    lines = wait_for(lambda: [line for line in log_lines(server) if line["request_id"] == given
+                              and line["message"].startswith("socket connect")], what="the connect's line")
+    assert lines[0]["message"] == "socket connect refused"
+    answer = requests.get(f"{polling}&sid={sid}", timeout=10)
+    assert answer.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"])
+
+
 def test_no_secret_reaches_the_log_and_every_line_has_its_request_id(server):
     password = f"pw-{uuid.uuid4().hex}"
     wrong_password = f"wrong-{uuid.uuid4().hex}"
