@@ -98,7 +98,7 @@ def socket_request_ids(wsgi_app: Callable, path: str) -> Callable:
     """WSGI, around Socket.IO's middleware: its transport's own answers under `path` (the long-polling
     handshake and polls, served by Engine.IO before Flask sees them) carry `X-Request-ID` as Flask's do, and
     run under it; the handshake's id is the one its socket's connect is logged under (socket_queue). A
-    WebSocket upgrade's 101, written by the WebSocket library itself, carries none."""
+    WebSocket upgrade's 101 takes it from there too (realtime.websocket_handshake)."""
     def application(environ: dict, start_response: Callable):
         if not (environ.get("PATH_INFO") or "").startswith(path):
             return wsgi_app(environ, start_response)

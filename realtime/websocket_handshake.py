@@ -22,6 +22,7 @@ from wsproto.handshake import WEBSOCKET_UPGRADE, WEBSOCKET_VERSION, server_exten
 from wsproto.utilities import generate_accept_token
 
 from actions.errors import InvalidInput
+from ops.log_format import request_id
 
 
 def _tokens(value: str) -> list[str]:
@@ -65,6 +66,8 @@ def answer_upgrade(environ: dict, request: Request, extension: Extension, subpro
     agreed = server_extensions_handshake(request.extensions, [extension])
     if agreed:
         lines.append(b"Sec-WebSocket-Extensions: " + agreed)
+    if (answered_id := request_id.get()) != "-":  # the request's id (ops.logs), as every other answer has it
+        lines.append(b"X-Request-ID: " + answered_id.encode("ascii"))
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

@@ -62,6 +62,30 @@ def test_the_socketio_transports_answers_carry_a_request_id_its_connect_is_logge
     assert answer.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"])
 
 
+def test_a_websocket_upgrades_101_carries_the_request_id(server):
+    """The Socket.IO websocket's 101 (realtime.websocket_handshake) returns the connection's request id too."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    mine = f"ops-{uuid.uuid4().hex[:12]}"
+    address = urlsplit(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                            f"X-Request-ID: {mine}\r\n\r\n").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    head = answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    assert head[0] == "HTTP/1.1 101 Switching Protocols"
+    assert f"X-Request-ID: {mine}" in head[1:]
+
+
 def test_no_secret_reaches_the_log_and_every_line_has_its_request_id(server):
     password = f"pw-{uuid.uuid4().hex}"
     wrong_password = f"wrong-{uuid.uuid4().hex}"
