@@ -272,7 +272,19 @@ def check_user_ids(value: object) -> list[int]:
     """A list of 1 to MAX_PRESENCE_QUERY user ids (duplicates dropped, order kept)."""
     if not isinstance(value, list) or not value or len(value) > MAX_PRESENCE_QUERY:
         raise InvalidInput("invalid_user_ids", f"user_ids must be a list of 1 to {MAX_PRESENCE_QUERY} user ids.")
-    return list(dict.fromkeys(check_id(user_id, "user_ids") for user_id in value))
+    return list(dict.fromkeys(check_ids_in(value, "user_ids")))
+
+
+def check_ids_in(values: list, field: str) -> list[int]:
+    """Each item of the list `field` by check_id's rule; one that breaks it is named by its place in the list
+    (`[true]`'s message said "user_ids must be an integer", as if the list itself were meant)."""
+    ids = []
+    for place, value in enumerate(values, start=1):
+        if (number := _whole_number(value)) is None or not 1 <= number <= MAX_SAFE_INTEGER:
+            raise InvalidInput("invalid_" + field, f"{field} must hold ids, integers from 1 to {MAX_SAFE_INTEGER}: "
+                                                   f"item {place} is not one.")
+        ids.append(number)
+    return ids
 
 
 def check_moment(value: object, field: str) -> datetime | None:

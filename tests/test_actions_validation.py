@@ -277,6 +277,20 @@ def test_check_user_ids_takes_ids_and_their_ascii_digits_once_each():
     assert invalid(check_user_ids, "1,2")[0] == "invalid_user_ids"
 
 
+@pytest.mark.parametrize("item", [True, 0, 1.5, "x", None, [1], 2**53])
+def test_a_list_of_ids_names_the_item_it_refuses_not_the_list(item):
+    """`presence:query {user_ids: [true]}` said "user_ids must be an integer.": the list is no integer; an item is."""
+    expected = "user_ids must hold ids, integers from 1 to 9007199254740991: item 2 is not one."
+    assert invalid(check_user_ids, [3, item]) == ("invalid_user_ids", expected)
+
+
+def test_a_groups_member_ids_name_the_item_they_refuse(client, alice):
+    answer = client.post("/api/groups", json={"name": "Team", "visibility": "private", "member_ids": [True]},
+                         headers=bearer(alice)).get_json()
+    assert answer["error"] == {"code": "invalid_member_ids", "message": "member_ids must hold ids, integers from 1 "
+                                                                    "to 9007199254740991: item 1 is not one."}
+
+
 def test_presence_of_users_reads_its_query_with_check_user_ids(client, alice, bob):
     headers = bearer(alice)
     answer = client.get(f"/api/presence?user_ids={bob.id},{bob.id}", headers=headers).get_json()

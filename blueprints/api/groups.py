@@ -17,7 +17,7 @@ from actions.groups import (
     transfer_ownership,
     update_group,
 )
-from actions.validation import check_id, check_limit
+from actions.validation import check_id, check_ids_in, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import conversation_payload, member_payload, message_payload, summary_payload
 
@@ -31,7 +31,7 @@ def create():
     if not isinstance(member_ids, list) or len(member_ids) > 500:
         raise InvalidInput("invalid_member_ids", "member_ids must be a list of at most 500 user ids.")
     group = create_group(api_user(), payload.get("name"), payload.get("description"),
-                         payload.get("visibility"), [check_id(i, "member_ids") for i in member_ids])
+                         payload.get("visibility"), check_ids_in(member_ids, "member_ids"))
     return jsonify({"ok": True, "conversation": summary_payload(conversation_summary(api_user(), group.id))}), 201
 
 
