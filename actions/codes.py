@@ -258,8 +258,13 @@ def _other_owner(row: AccountCode) -> User | None:
         User.id != row.user_id, or_(User.email == row.address, User.phone == row.address))).scalars().first()
 
 
+def code_minutes() -> int:
+    """How long a code works (CODE_TTL_SECONDS) in whole minutes, as the messages and pages say it (at least 1)."""
+    return max(1, current_app.config["CODE_TTL_SECONDS"] // 60)
+
+
 def _code_text(purpose: str, code: str) -> str:
-    minutes = max(1, current_app.config["CODE_TTL_SECONDS"] // 60)
+    minutes = code_minutes()
     if purpose == "confirm":
         return gettext("Your Switchboard code is %(code)s. Enter it to confirm your address; it works for "
                        "%(minutes)s minutes. If you did not ask for it, ignore this message.",

@@ -120,6 +120,19 @@ def test_the_forgotten_password_page_says_the_same_for_any_account(client, caplo
     assert len(sent_messages(caplog)) == 1
 
 
+@pytest.mark.parametrize(("app_settings", "english", "chinese"), [
+    ({"CODE_TTL_SECONDS": 600}, "It works for 10 minutes.", "10 分钟内有效"),
+    ({"CODE_TTL_SECONDS": 1800}, "It works for 30 minutes.", "30 分钟内有效"),
+    ({"CODE_TTL_SECONDS": 60}, "It works for 1 minute.", "1 分钟内有效"),
+])
+def test_the_forgotten_password_page_says_how_long_a_code_works(client, english, chinese):
+    """The page said '10 minutes' whatever CODE_TTL_SECONDS was; now it says the setting (one minute: singular)."""
+    for language, expected in (("en", english), ("zh-CN", chinese)):
+        browser = client.application.test_client()
+        browser.post("/password/forgot", data={"login": "nobody"}, headers={"Accept-Language": language})
+        assert expected in browser.get("/password/reset", headers={"Accept-Language": language}).get_data(as_text=True)
+
+
 def test_reset_by_code_on_the_page_logs_in_and_refuses_next_to_the_fields(client, caplog):
     register_user("alice", PASSWORD, email="alice@example.org")
     db.session.commit()

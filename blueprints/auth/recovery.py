@@ -6,9 +6,10 @@ answers it 403 `unconfirmed`. The forgotten-password pages say the same whether 
 exists or not.
 """
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
+from actions.codes import code_minutes
 from actions.errors import ActionError, Forbidden, Unauthorized
 from actions.rate_limits import RateLimited, limit_code_attempt, limit_password_reset
 from actions.registration import (
@@ -36,10 +37,17 @@ def N_(text: str) -> str:
 ALLOWED_WHILE_UNCONFIRMED = {"auth.confirm", "auth.resend_code", "auth.logout", "static", "chat.health",
                              "api.confirm_account", "api.resend_code"}
 RESET_LOGIN_KEY = "reset_login"  # in the Flask session: what the forgotten-password page was given
-SENT_SOMEWHERE = N_("If an account matches, we sent a code to its email address or phone. It works for 10 minutes.")
 PASSWORD_CHANGED = N_("Your password is changed. Every other session of your account was logged out.")
 SECOND_FACTOR_TOO = N_("Your account has two-factor authentication: enter a code from your authenticator app (or a "
                        "recovery code) too.")
+
+
+def sent_somewhere() -> str:
+    """What the forgotten-password page says once asked: as long as a code works (CODE_TTL_SECONDS)."""
+    minutes = code_minutes()
+    return ngettext("If an account matches, we sent a code to its email address or phone. It works for "
+                    "%(num)d minute.", "If an account matches, we sent a code to its email address or phone. "
+                    "It works for %(num)d minutes.", minutes)
 
 
 @bp.before_app_request
@@ -126,7 +134,7 @@ def forgot_password():
                 flash(error_text(error.code, error.message), "error")
             return render_template("auth/forgot.html", form=form), 400
         session[RESET_LOGIN_KEY] = form.login.data.strip()
-        flash(gettext(SENT_SOMEWHERE), "success")
+        flash(sent_somewhere(), "success")
         return redirect(url_for("auth.reset_password"))
     return render_template("auth/forgot.html", form=form), 200 if request.method == "GET" else 400
 
