@@ -8,20 +8,24 @@ static files and the probes get werkzeug's plain page, which reads nothing.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound, ServiceUnavailable
 
 from actions.errors import ActionError, InvalidInput, Unauthorized, internal_error
 from blueprints.faults import OUTAGES, fault_answer, is_an_outage
 from blueprints.http_unit import outside_units
+from blueprints.site_paths import return_address
 from extensions import login_manager
 from payloads import error_payload
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """The API (`/api` itself too: a client that dropped the slash), the file routes, or a JSON client."""
+    path = request.path
+    return (path == "/api" or path.startswith(("/api/", "/files/"))
+            or request.accept_mimetypes.best == "application/json")
 
 
 def json_error(error: ActionError) -> tuple[Response, int]:
@@ -39,6 +43,8 @@ PAGE_TEXTS = {
     413: (_l("Too large"), _l("What was sent is larger than this server takes.")),
     429: (_l("Too many requests"), _l("Wait a moment, then try again.")),
     500: (_l("Something went wrong"), _l("The server could not answer. Nothing was changed: try again in a moment.")),
+    503: (_l("Briefly unavailable"), _l("Switchboard cannot reach its data right now. Nothing was changed: "
+                                        "try again in a moment.")),
 }
 OTHER_TEXTS = (_l("This did not work"), _l("The server could not answer this request."))
 CSRF_TEXTS = (_l("The form has expired"), _l("Go back, reload the page and try again."))
@@ -88,7 +94,20 @@ def outage(error: Exception):
         return json_error(answer)
     if answer.status >= 500 and answer.code == "internal_error":
         return InternalServerError()
-    return Response(answer.message, status=answer.status, mimetype="text/plain")
+    return outage_page(answer)
+
+
+def outage_page(answer: ActionError) -> Response | HTTPException:
+    """The styled 503 page, drawn for nobody in particular: whoever is logged in is in the database
+    that cannot be reached (and a user loaded before the fault would be read again), so the page's
+    chrome is an anonymous visitor's (language from the cookie or Accept-Language, theme from its cookie)."""
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user: never loaded now
+    refusal = ServiceUnavailable(answer.message)
+    page = error_page(refusal)
+    if isinstance(page, HTTPException):  # the page could not be drawn: the words alone
+        return Response(answer.message, status=answer.status, mimetype="text/plain")
+    page.headers.update(getattr(answer, "headers", {}))
+    return page
 
 
 def init_app(app: Flask) -> None:
@@ -128,4 +147,4 @@ def init_app(app: Flask) -> None:
     def unauthorized():
         if wants_json():
             return json_error(Unauthorized("unauthorized", "Log in or send a bearer token."))
-        return redirect(url_for("auth.login", next=request.full_path))
+        return redirect(url_for("auth.login", next=return_address(url_for("chat.index"))))

@@ -23,9 +23,15 @@ def return_address(fallback: str, within: str = "/") -> str:
     page asked for; for a form sent (a POST, whose address a GET after the detour answers 405) the page it was
     sent from, under `within` on this site (its Referer), else `fallback`. The form is not sent again."""
     if request.method in ("GET", "HEAD"):
-        return request.full_path
+        return this_page()
     sent_from = urlsplit(request.referrer or "")
     page = sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
     if sent_from.netloc == request.host and is_site_path(page) and page.startswith(within):
         return page
     return fallback
+
+
+def this_page() -> str:
+    """The path and query asked for: `/settings`, `/settings?tab=2` (werkzeug's full_path always has the
+    `?`: `/settings?`)."""
+    return request.full_path if request.query_string else request.path

@@ -5,11 +5,14 @@ JSON, keep the error envelope of docs/protocol.md exactly."""
 from __future__ import annotations
 
 import pytest
+from flask import flash
 from werkzeug.exceptions import TooManyRequests
 
 from extensions import db
+from tests.database_apps import testing_app as app_on
 from tests.factories import PASSWORD, make_user
 from tests.query_count import statements
+from tests.servers import free_port
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-GB"}
@@ -120,3 +123,67 @@ def test_a_missing_static_file_reads_nothing_from_the_database(client, auth):
         missing = client.get("/static/js/chat/no-such-module.js", headers=ZH)
     assert missing.status_code == 404 and "error-page" not in missing.get_data(as_text=True)
     assert seen == []
+
+
+def test_api_without_its_slash_and_the_file_routes_keep_the_envelope(client):
+    """`/api` itself (a client that dropped the slash) was answered the HTML page, and so was a file route's 405."""
+    assert_envelope(client.get("/api"), 404, "not_found")
+    assert_envelope(client.get("/api?limit=1"), 404, "not_found")
+    assert_envelope(client.get("/files/local-upload/abc"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("app_settings", [{"WTF_CSRF_ENABLED": True, "PROPAGATE_EXCEPTIONS": False}])
+def test_a_method_no_route_takes_is_405_before_the_csrf_check(client):
+    """With a session cookie and no CSRF token, a method the address does not take is 405 (the envelope on
+    the API), never csrf_failed: the token is checked only for a route that would answer."""
+    make_user("alice")
+    login_page = client.get("/login").get_data(as_text=True)
+    token = login_page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    logged_in = client.post("/login", data={"csrf_token": token, "username": "alice", "password": PASSWORD})
+    assert logged_in.status_code == 302
+    assert_envelope(client.put("/api/me"), 405, "method_not_allowed")
+    assert_envelope(client.put("/api/tokens"), 405, "method_not_allowed")
+    assert client.put("/logout").status_code == 405 and client.put("/settings/tokens").status_code == 405
+    assert_envelope(client.post("/api/tokens/current", headers={"Accept": "application/json"}), 405,
+                    "method_not_allowed")
+    assert_envelope(client.delete("/api/sessions?others=1"), 400, "csrf_failed")  # a route that takes it: checked
+
+
+def test_an_error_page_leaves_the_flashed_messages_for_the_next_page(app, client, routes):
+    """A message flashed for the next page (a form's 'Saved.') was shown, and used up, by an error page
+    opened in between (a missing picture's link, a stale tab): the page it was meant for no longer had it."""
+    def flashing():
+        flash("Your profile is saved.", "success")
+        return "ok"
+
+    app.add_url_rule("/test-flashing", "test_flashing", flashing)
+    client.get("/test-flashing")
+    assert "Your profile is saved." not in page_of(client.get("/no-such-page"))
+    assert "Your profile is saved." in client.get("/login").get_data(as_text=True)
+
+
+def test_the_login_page_is_told_the_page_asked_for_exactly(client):
+    """`next` had a trailing `?` (werkzeug's full_path): /login?next=/settings? ."""
+    assert client.get("/settings").headers["Location"] == "/login?next=/settings"
+    assert client.get("/settings?tab=2").headers["Location"] == "/login?next=/settings?tab%3D2"
+    # A form sent after the session ended leads back to the page it was sent from, not to its address (a 405)
+    sent = client.post("/settings/profile", headers={"Referer": "http://localhost/settings"})
+    assert sent.headers["Location"] == "/login?next=/settings"
+
+
+def test_an_outage_answers_the_styled_page_without_the_database(tmp_path):
+    """The database really unreachable (nothing listens on its port): a signed-in user's page is the styled
+    503 page in the browser's language, drawn for nobody (the user is in the database that is down); it was
+    text/plain, as drawing the page read the user again."""
+    app = app_on(f"postgresql+psycopg://switchboard@127.0.0.1:{free_port()}/switchboard", tmp_path,
+                      {"PROPAGATE_EXCEPTIONS": False})
+    with app.app_context():
+        client = app.test_client()
+        with client.session_transaction() as session:  # the cookie of a browser that logged in before the outage
+            session["_user_id"] = "1"
+            session["_fresh"] = True
+            session["login_session"] = "q2Xr1n0Zt8a6LkP3VwYc9Hd"
+        for headers, heading in ((EN, "<h1>Briefly unavailable</h1>"), (ZH, "<h1>暂时无法使用</h1>")):
+            down = client.get("/settings", headers=headers)
+            assert down.status_code == 503 and heading in page_of(down)
+        assert_envelope(client.get("/api/me"), 503, "unavailable")
