@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from actions import sessions
-from actions.accounts import issue_api_token
+from actions.accounts import check_own_password, issue_api_token
 from actions.errors import ActionError
 from actions.rate_limits import limit_token_creation
 from actions.validation import check_token_days, check_token_name
@@ -51,22 +51,30 @@ def end_other_sessions():
     return redirect(url_for("settings.index"))
 
 
-# A token's name is refused as `invalid_name`, the code of a group's name too, which i18n.errors.FIELD_TEXTS
-# words for groups ("Give the group a name of 1 to 80 characters"): this form says its own.
-TOKEN_NAME_TEXT = _l("A token name has 1 to 64 characters, without control characters.")
+# The token form's own words for two refusals: a token's name is refused as `invalid_name`, the code of a
+# group's name too, which i18n.errors.FIELD_TEXTS words for groups ("Give the group a name of 1 to 80
+# characters"); a wrong password is `invalid_credentials`, which the table words for a login ("Wrong username
+# or password.").
+TOKEN_FORM_TEXTS = {"invalid_name": _l("A token name has 1 to 64 characters, without control characters."),
+                    "invalid_credentials": _l("The password is wrong: no token was created.")}
 
 
 @bp.post("/settings/tokens")
 @login_required
 def create_token():
-    """Create an API token {name, expires_in_days (0: never)}; shown once, in this answer."""
+    """Create an API token {name, expires_in_days (0: never), password}; shown once, in this answer.
+    The password again, as GitHub asks before a personal token and this page before two-factor is turned
+    on: a token outlives the session, so someone holding only the session (a stolen cookie, a browser left
+    open) must not mint one. Wrong passwords count as failed logins (actions.accounts.check_own_password)."""
     try:
         name = check_token_name(request.form.get("name"))
         days = check_token_days(request.form.get("expires_in_days"))
+        check_own_password(current_user, request.form.get("password"))
         limit_token_creation(current_user)
         issued = issue_api_token(current_user, name=name, days=days)
     except ActionError as error:
-        flash(str(TOKEN_NAME_TEXT) if error.code == "invalid_name" else error_text(error.code, error.message), "error")
+        flash(str(TOKEN_FORM_TEXTS[error.code]) if error.code in TOKEN_FORM_TEXTS
+              else error_text(error.code, error.message), "error")
         return _page(status=error.status)
     return _page(issued=issued, status=201)
 

@@ -1,6 +1,6 @@
 """The settings page in Chromium: reached from the chat header; logging another session out from it
 signs that browser's open chat page out at once (it says so and offers the login page); a new API
-token is shown once; no CSP violation, no page error, no dialog."""
+token takes the password and is shown once; no CSP violation, no page error, no dialog."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, expect_signed_out_notice
+from tests.servers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -47,6 +48,15 @@ def test_a_token_made_on_the_settings_page_is_shown_once_and_works(chat_page, ap
     browser.page.goto(browser.base_url + "/settings")
     browser.page.fill("#token-form input[name=name]", "my script")
     browser.page.select_option("#token-form select[name=expires_in_days]", "7")
+    # The password again (as GitHub asks before a personal token): without it the browser keeps the form
+    browser.page.click("#token-form button[type=submit]")
+    assert browser.page.evaluate("document.querySelector('#token-form input[name=password]').validity.valueMissing")
+    browser.page.fill("#token-form input[name=password]", "not my password")
+    browser.page.click("#token-form button[type=submit]")
+    expect(browser.page.locator(".flash.error")).to_have_text("The password is wrong: no token was created.")
+    expect(browser.page.locator("#issued-token")).to_have_count(0)
+    browser.page.fill("#token-form input[name=name]", "my script")
+    browser.page.fill("#token-form input[name=password]", PASSWORD)
     browser.page.click("#token-form button[type=submit]")
     token = browser.page.locator("#issued-token").input_value()
     assert token.startswith("sbt_")

@@ -63,7 +63,8 @@ def test_someone_elses_session_cannot_be_ended_from_the_page(app, alice, bob):
 
 def test_tokens_are_created_shown_once_listed_and_revoked(app, alice, bob):
     client = login_as(app)
-    response = client.post("/settings/tokens", data={"name": "<i>deploy</i>", "expires_in_days": "7"})
+    response = client.post("/settings/tokens", data={"name": "<i>deploy</i>", "expires_in_days": "7",
+                                                     "password": PASSWORD})
     assert response.status_code == 201
     page = response.get_data(as_text=True)
     token = re.search(r'value="(sbt_[^"]+)"', page).group(1)
@@ -81,12 +82,14 @@ def test_tokens_are_created_shown_once_listed_and_revoked(app, alice, bob):
 
 def test_a_token_that_never_expires(app, alice):
     client = login_as(app)
-    assert client.post("/settings/tokens", data={"name": "forever", "expires_in_days": "0"}).status_code == 201
+    assert client.post("/settings/tokens", data={"name": "forever", "expires_in_days": "0",
+                                                             "password": PASSWORD}).status_code == 201
     assert client.get("/api/tokens").json["tokens"][0]["expires_at"] is None
 
 
-@pytest.mark.parametrize("form", [{"name": "", "expires_in_days": "7"}, {"name": "x", "expires_in_days": "-3"},
-                                  {"name": "x" * 65, "expires_in_days": "7"}])
+@pytest.mark.parametrize("form", [{"name": "", "expires_in_days": "7", "password": PASSWORD},
+                                  {"name": "x", "expires_in_days": "-3", "password": PASSWORD},
+                                  {"name": "x" * 65, "expires_in_days": "7", "password": PASSWORD}])
 def test_a_bad_token_form_is_refused_and_changes_nothing(app, alice, form):
     client = login_as(app)
     before = database_rows()
@@ -95,4 +98,21 @@ def test_a_bad_token_form_is_refused_and_changes_nothing(app, alice, form):
     assert 'class="flash error"' in response.get_data(as_text=True)
     if form["name"] != "x":  # the token's name is told as a token's (not as a group's: i18n.errors.FIELD_TEXTS)
         assert "A token name has 1 to 64 characters, without control characters." in response.get_data(as_text=True)
+    assert database_rows() == before
+
+
+@pytest.mark.parametrize("app_settings", [{"LOGIN_ATTEMPTS_PER_MINUTE": 3}])
+def test_a_token_from_the_page_takes_the_password_and_wrong_ones_count_as_failed_logins(app, alice):
+    """A session alone (a stolen cookie, a browser left open) minted a token that outlives it: the form now
+    asks for the password again, as GitHub does before a personal token (and this page before two-factor)."""
+    client = login_as(app)
+    before = database_rows()
+    for password in (None, "", "not the password"):
+        form = {"name": "stolen", "expires_in_days": "0", **({} if password is None else {"password": password})}
+        refused = client.post("/settings/tokens", data=form)
+        assert refused.status_code == 401 and "sbt_" not in refused.get_data(as_text=True)
+        assert "The password is wrong: no token was created." in refused.get_data(as_text=True)
+    # the failures count as the account's failed logins: past LOGIN_ATTEMPTS_PER_MINUTE, refused before hashing
+    limited = client.post("/settings/tokens", data={"name": "stolen", "expires_in_days": "0", "password": PASSWORD})
+    assert limited.status_code == 429 and "sbt_" not in limited.get_data(as_text=True)
     assert database_rows() == before
