@@ -152,7 +152,16 @@ def test_next_never_leads_to_another_site(client, alice, target):
 def test_the_login_redirect_brings_you_back(client, alice):
     location = client.get("/").headers["Location"]
     response = client.post(location, data={"username": "alice", "password": PASSWORD})
-    assert response.headers["Location"] in ("/", "/?")
+    assert response.headers["Location"] == "/"
+
+
+def test_a_login_link_opened_once_logged_in_leads_on_to_its_page(client, alice):
+    """A tab left on /login?next=/settings after another tab logged in was sent to the chat, not to its page."""
+    client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert client.get("/login?next=/settings").headers["Location"] == "/settings"
+    sent_again = client.post("/login?next=/settings", data={"username": "x", "password": "y"})
+    assert sent_again.headers["Location"] == "/settings"
+    assert client.get("/login?next=//evil.example").headers["Location"] == "/"
 
 
 # logout

@@ -26,8 +26,8 @@ def safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log in with a username, email or phone, and the password."""
-    if current_user.is_authenticated:
-        return redirect(url_for("chat.index"))
+    if current_user.is_authenticated:  # logged in meanwhile (another tab): on to the page the link was for
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
