@@ -286,6 +286,17 @@ def test_the_settings_page_edits_the_profile(client, auth, alice):
     assert alice.display_name == "Alice <b>" and alice.time_zone == "Asia/Shanghai"  # refused whole
 
 
+def test_the_settings_page_words_a_profile_refusal_for_people_in_their_language(client, auth, alice):
+    """A display name of spaces only (the browser's `required` lets it through) flashed the API's English words
+    for programs, 'display_name must not be empty.', to a Chinese page too."""
+    auth.login("alice")
+    for language, expected in (("en", "A display name has 1 to 64 characters, without control characters."),
+                               ("zh-CN", "显示名称为 1 到 64 个字，且不能含控制字符。")):
+        page = client.post("/settings/profile", data={"display_name": "   ", "status_text": "", "time_zone": ""},
+                           headers={"Accept-Language": language}, follow_redirects=True).get_data(as_text=True)
+        assert expected in page and "display_name" not in page.split('class="flash-list"')[1].split("</ul>")[0]
+
+
 def test_the_settings_page_removes_the_picture(client, auth, alice):
     upload(client, alice, image_bytes(64, 64))
     auth.login("alice")

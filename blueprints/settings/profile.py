@@ -11,6 +11,7 @@ from actions.errors import ActionError
 from actions.profiles import remove_avatar, update_profile
 from actions.validation import time_zone_names
 from blueprints.settings import bp
+from i18n.errors import error_text
 from payloads import user_payload
 
 # Offered first in the time zone list: where most of this service's people are.
@@ -39,7 +40,7 @@ def save_profile():
         update_profile(current_user, {name: request.form.get(name, "")
                                       for name in ("display_name", "status_text", "time_zone")})
     except ActionError as error:
-        flash(error.message, "error")
+        flash(error_text(error.code, error.message), "error")
     else:
         flash(gettext("Profile saved."), "success")
     return redirect(url_for("settings.index") + "#profile-section")
