@@ -440,3 +440,24 @@ def test_a_groups_presence_line_opens_its_members_with_enter_and_space(chat_page
         page.keyboard.press("Escape")
         expect(members).to_be_hidden()
     assert_nothing_went_wrong(chat)
+
+
+def test_f6_is_left_to_an_input_method_composing_text(chat_page, api_user):
+    """Japanese input methods turn the text being composed into hiragana with F6 (F7 katakana…), and Chromium
+    hands the page that keydown ('F6', isComposing): it moved the focus to the next region, out of the
+    composition. A real composition (CDP's Input.imeSetComposition) keeps F6; once committed F6 goes on."""
+    chat = alice_in_a_group(chat_page, api_user, ("bob", "First"))
+    page = chat.page
+    composer = page.locator("#composer-input")
+    composer.focus()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.imeSetComposition", {"text": "にほん", "selectionStart": 3, "selectionEnd": 3})
+    for kind in ("rawKeyDown", "keyUp"):
+        cdp.send("Input.dispatchKeyEvent", {"type": kind, "key": "F6", "code": "F6", "windowsVirtualKeyCode": 117})
+    page.keyboard.press("Shift")  # a marker: a later key the page has handled, so the F6 had its turn
+    expect(composer).to_be_focused()
+    cdp.send("Input.insertText", {"text": "日本"})  # the composition committed
+    expect(composer).to_have_value("日本")
+    page.keyboard.press("F6")
+    expect(page.locator("#conversation-list .conversation-button[aria-current='true']")).to_be_focused()
+    assert_nothing_went_wrong(chat)

@@ -211,6 +211,8 @@ export class Keyboard {
 
   pageKey(event) {
     if (event.key === "F6" && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      // An input method's text being composed keeps the key: Japanese IMEs turn it into hiragana with F6
+      if (event.isComposing) return;
       if (document.querySelector("dialog:modal")) return; // a modal dialog keeps the focus until it closes
       event.preventDefault(); // the browser's own F6 goes to its address bar
       this.regions.cycle(event.shiftKey);
