@@ -36,7 +36,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel import force_locale, gettext, lazy_gettext, ngettext
 from sqlalchemy import event, or_
 from sqlalchemy.orm import Session
 
@@ -266,11 +266,16 @@ def code_minutes() -> int:
 def _code_text(purpose: str, code: str) -> str:
     minutes = code_minutes()
     if purpose == "confirm":
-        return gettext("Your Switchboard code is %(code)s. Enter it to confirm your address; it works for "
-                       "%(minutes)s minutes. If you did not ask for it, ignore this message.",
-                       code=code, minutes=minutes)
-    return gettext("Your Switchboard code is %(code)s. Enter it to choose a new password; it works for "
-                   "%(minutes)s minutes. If you did not ask for it, ignore this message.", code=code, minutes=minutes)
+        return ngettext("Your Switchboard code is %(code)s. Enter it to confirm your address; it works for "
+                        "%(num)d minute. If you did not ask for it, ignore this message.",
+                        "Your Switchboard code is %(code)s. Enter it to confirm your address; it works for "
+                        "%(num)d minutes. If you did not ask for it, ignore this message.",
+                        minutes, code=code)
+    return ngettext("Your Switchboard code is %(code)s. Enter it to choose a new password; it works for "
+                    "%(num)d minute. If you did not ask for it, ignore this message.",
+                    "Your Switchboard code is %(code)s. Enter it to choose a new password; it works for "
+                    "%(num)d minutes. If you did not ask for it, ignore this message.",
+                    minutes, code=code)
 
 
 def _notice_text(owner: User) -> str:

@@ -68,6 +68,28 @@ def test_an_english_page_sends_english(app, client, smtp_server, caplog):
     assert subject == "Your Switchboard confirmation code" and "confirm your address" in body
 
 
+@pytest.mark.parametrize(("seconds", "english", "chinese"), [
+    (600, "it works for 10 minutes.", "10 分钟内有效"),
+    (60, "it works for 1 minute.", "1 分钟内有效"),
+])
+def test_a_code_mail_says_how_long_the_code_works_in_the_readers_grammar(
+        app, client, alice, smtp_server, caplog, seconds, english, chinese):
+    """CODE_TTL_SECONDS in whole minutes, with the plural its language asks for: never "1 minutes"."""
+    inbox, port = smtp_server
+    smtp_settings(app, port, "none")
+    app.config["CODE_TTL_SECONDS"] = seconds
+    alice.email, alice.email_confirmed_at = "alice@example.org", alice.created_at
+    db.session.commit()
+    assert client.post("/password/forgot", headers=ZH, data={"login": "alice"}).status_code == 302
+    app.test_client().post("/register", headers={"Accept-Language": "en-GB"}, data={
+        "username": "erin", "email": "erin@example.org", **PASSWORDS})
+    sent_messages(caplog)
+    bodies = [body for _, body in received(inbox)]
+    assert len(bodies) == 2
+    assert any(english in body and "confirm your address" in body for body in bodies)
+    assert any(chinese in body and "设置新密码" in body for body in bodies)
+
+
 def test_a_reset_code_asked_from_a_chinese_page_comes_in_chinese(app, client, alice, smtp_server, caplog):
     """The account chose no language: the reset mail is written in the one its page was answered in,
     though the account is looked up by a job, after the answer."""
