@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actions.access import has_blocked
-from actions.contacts import end_request_unchecked, remove_contact_unchecked
+from actions.contacts import end_request_unchecked, lock_pair, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
 from actions.presence import announce_presence_between
 from actions.receipts import receipt_views_between
@@ -32,6 +32,7 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
         raise InvalidInput("cannot_block_self", "You cannot block yourself.")
     if db.session.get(User, user_id) is None:
         raise NotFound("user_not_found", "No such user.")
+    lock_pair(user.id, user_id)  # a request accepted or sent at the same moment: ended too, not left in place
     existing = db.session.get(Block, (user.id, user_id))
     if existing is not None:
         return BlockOutcome(existing, created=False)

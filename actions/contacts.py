@@ -61,7 +61,10 @@ def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
     """Ask someone to be a contact. If they had asked first, this accepts their request. Counted
     before the look-up, so that unknown addresses cost as much as known ones."""
     limit_contact_request(requester)
-    recipient = access_user_for_contact_request(requester, find_user_by_address(payload))
+    recipient = find_user_by_address(payload)
+    if recipient.id != requester.id:
+        lock_pair(requester.id, recipient.id)  # a request of theirs sent at the same moment is found, and accepted
+    access_user_for_contact_request(requester, recipient)
     if _find_request(requester.id, recipient.id) is not None:
         raise Conflict("request_pending", "You have asked this person already; wait for their answer.")
     theirs = _find_request(recipient.id, requester.id)
@@ -171,12 +174,25 @@ def _hold_pair(request: ContactRequest) -> bool:
     Read without it, two people accepting each other's crossed requests at once each took their own
     away and waited for the other's (_accept closes both): PostgreSQL cancelled one as a deadlock."""
     first, second = request.requester_id, request.recipient_id
-    begin_writing(db.session.connection())
+    lock_pair(first, second)
     held = db.session.execute(db.select(ContactRequest).where(
         ((ContactRequest.requester_id == first) & (ContactRequest.recipient_id == second))
         | ((ContactRequest.requester_id == second) & (ContactRequest.recipient_id == first)))
         .order_by(ContactRequest.id).with_for_update().execution_options(populate_existing=True)).scalars().all()
     return request in held
+
+
+def lock_pair(first_id: int, second_id: int) -> None:
+    """Hold what lies between two people (their contact, their requests, a block) until COMMIT: PostgreSQL,
+    a transaction-level advisory lock keyed by the two ids (smaller first); SQLite, the write lock. Every
+    change of it takes this first (a request, its answer, a block), so each reads what the one before
+    it committed. Without it, two people asking each other at once were both answered `pending`, and a
+    block made while a request was accepted (or sent) left the contact (or the request) in place."""
+    connection = db.session.connection()
+    begin_writing(connection)
+    if connection.dialect.name == "postgresql":
+        connection.execute(db.select(db.func.pg_advisory_xact_lock(min(first_id, second_id),
+                                                                     max(first_id, second_id))))
 
 
 def _find_request(requester_id: int, recipient_id: int) -> ContactRequest | None:

@@ -8,10 +8,11 @@ import threading
 
 import pytest
 
-from actions.contacts import accept_contact_request, decline_contact_request
+from actions.blocks import block_user
+from actions.contacts import accept_contact_request, decline_contact_request, send_contact_request
 from actions.errors import NotFound
 from extensions import db
-from models import Contact, ContactRequest, User
+from models import Block, Contact, ContactRequest, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_user
 from tests.helpers import run_at_once
@@ -103,3 +104,71 @@ def test_accepting_a_request_its_requester_withdraws_meanwhile(app, withdrawn):
         assert outcomes["accept"] == alices_id, outcomes
         assert left == []
         assert db.session.get(Contact, (alice_id, bob_id)) and db.session.get(Contact, (bob_id, alice_id))
+
+
+def test_two_people_asking_each_other_at_once_become_contacts(app):
+    """Alice asks Bob while Bob asks Alice: each looked for the other's request before either was stored,
+    so both were answered `pending` and each had to accept the other's (Telegram and WhatsApp make them
+    contacts at once). Now a request holds the pair (actions.contacts._lock_pair) before it looks: the
+    second waits for the first, finds its request and accepts it (`accepted`); they are contacts."""
+    alice, bob = make_user("alice"), make_user("bob")
+    db.session.commit()
+    alice_id, bob_id = alice.id, bob.id
+    stored = {"alice": threading.Event(), "bob": threading.Event()}
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if statement.startswith("INSERT INTO contact_requests"):
+            stored[name].set()  # its request written: wait (bounded) until the other's is too
+            stored["bob" if name == "alice" else "alice"].wait(WAIT_SECONDS)
+
+    outcomes = run_at_once(app, {
+        "alice": lambda: send_contact_request(db.session.get(User, alice_id), {"username": "bob"}).state,
+        "bob": lambda: send_contact_request(db.session.get(User, bob_id), {"username": "alice"}).state,
+    }, watch)
+
+    assert sorted(outcomes.values()) == ["accepted", "pending"], outcomes
+    db.session.expire_all()
+    assert db.session.execute(db.select(ContactRequest)).first() is None
+    assert db.session.get(Contact, (alice_id, bob_id)) and db.session.get(Contact, (bob_id, alice_id))
+
+
+@pytest.mark.parametrize("answer", ["accept", "request"])
+def test_a_block_at_the_moment_of_an_accept_or_a_request_leaves_no_contact_and_no_request(app, answer):
+    """Bob blocks Alice while she accepts his request (`accept`), or while she asks him (`request`). The
+    block ended the contact and the requests it could see: the accept's contacts, or her request, not
+    committed yet, were left in place, so a block stood between two contacts (or Bob had a request from
+    the person he blocked). Now the block holds the pair as the accept and the request do: it waits, then
+    ends what they made."""
+    alice, bob = make_user("alice"), make_user("bob")
+    db.session.flush()
+    bobs = ContactRequest(requester_id=bob.id, recipient_id=alice.id)
+    if answer == "accept":
+        db.session.add(bobs)
+    db.session.commit()
+    alice_id, bob_id, bobs_id = alice.id, bob.id, bobs.id
+    made, looked = threading.Event(), threading.Event()
+    written = "INSERT INTO contacts" if answer == "accept" else "INSERT INTO contact_requests"
+
+    def watch(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name == "alice" and statement.startswith(written) and not made.is_set():
+            made.set()  # written, not committed: the block looks now (bounded: it may wait for this unit)
+            looked.wait(WAIT_SECONDS)
+        elif name == "bob" and statement.startswith("SELECT contact_requests"):
+            looked.set()  # the block has looked for the requests between them
+
+    def block():
+        assert made.wait(WAIT_SECONDS)
+        return block_user(db.session.get(User, bob_id), alice_id).created
+
+    alices = (lambda: accept_contact_request(db.session.get(User, alice_id), bobs_id).id) if answer == "accept" \
+        else (lambda: send_contact_request(db.session.get(User, alice_id), {"username": "bob"}).state)
+    outcomes = run_at_once(app, {"alice": alices, "bob": block}, watch)
+
+    assert outcomes["bob"] is True, outcomes
+    assert not isinstance(outcomes["alice"], Exception), outcomes
+    db.session.expire_all()
+    assert db.session.get(Block, (bob_id, alice_id)) is not None
+    assert db.session.execute(db.select(Contact)).first() is None
+    assert db.session.execute(db.select(ContactRequest)).first() is None
