@@ -21,6 +21,7 @@ from actions.access_privacy import (  # noqa: F401
     blocked_members,
     blockers_of,
     check_may_message_directly,
+    delivered_caps,
     has_blocked,
     may_see_presence,
     may_see_read_receipts,

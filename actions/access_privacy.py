@@ -196,6 +196,25 @@ def _blocked_either_way(user_id: int, others: list[int]) -> set[int]:
         Block.blocked_id == user_id, Block.blocker_id.in_(others))).scalars())
 
 
+def delivered_caps(user_id: int, others: Iterable[int], conversation_id: int) -> dict[int, int]:
+    """How far, in the conversation, each of `others` who blocked `user_id` or was blocked by them may
+    be seen by the other to have received it: up to its last message sent before the (first) block
+    between them (0 if none), as WhatsApp never shows a blocked person's messages delivered. A delivered
+    position that went on moving would tell that the other's device is online, which the block hides
+    (presence). Those not in a block are not in the answer: no cap."""
+    others = sorted(set(others) - {user_id})
+    began: dict[int, object] = {}
+    for blocker, blocked, created_at in _in_chunks(others, lambda chunk: db.select(
+            Block.blocker_id, Block.blocked_id, Block.created_at).where(
+            ((Block.blocker_id == user_id) & Block.blocked_id.in_(chunk))
+            | ((Block.blocked_id == user_id) & Block.blocker_id.in_(chunk)))):
+        other = blocked if blocker == user_id else blocker
+        began[other] = min(began.get(other, created_at), created_at)
+    return {other: db.session.execute(db.select(db.func.coalesce(db.func.max(Message.seq), 0)).where(
+        Message.conversation_id == conversation_id, Message.created_at <= created_at)).scalar_one()
+        for other, created_at in began.items()}
+
+
 def visible_presences(viewer_id: int, subject_ids: Iterable[int]) -> set[int]:
     """Whose presence among `subject_ids` the viewer may see (may_see_presence for one viewer and
     many subjects: a member list or a sidebar)."""

@@ -1,7 +1,10 @@
 """Blocking: the blocked person can no longer message the blocker directly, send them contact
 requests or see their presence (rules in actions.access); a block also ends the contact and any
-pending request between the two. The blocked person is never told, but for what they may no longer
-see: the blocker's presence is hidden from them at once, as a privacy setting would hide it."""
+pending request between the two. The blocked person gets no event of it, but for what they may no
+longer see: the blocker's presence and read position are hidden from them at once, as a privacy setting
+would hide them, and delivered positions stop at the block both ways (actions.access.delivered_caps).
+What they try and the block refuses is answered with codes only a block gives (docs/protocol.md).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, read_receipt_viewers, visible_readers
+from actions.access import access_conversation, delivered_caps, read_receipt_viewers, visible_readers
 from events import atomic, queue_event
 from events.facts import ConversationRead, ReceiptMoved, ReceiptVisibilityChanged
 from events.unit_of_work import set_as_written
@@ -49,7 +49,9 @@ def read_receipts(user: User, conversation_id: int) -> list[ReadReceipt]:
         .where(Membership.conversation_id == conversation_id, Membership.user_id != user.id)
         .order_by(Membership.user_id)).all()
     visible = visible_readers(user.id, [member.id for member, _, _ in members])
-    return [ReadReceipt(member, max(delivered, read), read if member.id in visible else None)
+    caps = delivered_caps(user.id, [member.id for member, _, _ in members], conversation_id)  # blocks
+    return [ReadReceipt(member, min(max(delivered, read), caps.get(member.id, max(delivered, read))),
+                        read if member.id in visible else None)
             for member, delivered, read in members]
 
 
@@ -88,10 +90,19 @@ def announce_receipts(membership: Membership, delivered_before: int, read_before
     read_moved = {author for author, _, read in passed if read}
     may_see = read_receipt_viewers(membership.user_id, delivered_to | read_moved)
     visible = sorted((delivered_to | read_moved) & may_see)
-    hidden = sorted(delivered_to - may_see)
+    hidden = set(delivered_to - may_see)
+    capped: dict[int, list[int]] = {}  # across a block: delivered only as far as the messages before it
+    for author, cap in delivered_caps(membership.user_id, hidden, membership.conversation_id).items():
+        hidden.discard(author)
+        if min(high, cap) > min(delivered_before, cap):
+            capped.setdefault(min(high, cap), []).append(author)
+    hidden |= set(capped.pop(high, []))
     if visible or hidden:
-        queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, membership.last_delivered_seq,
-                                 membership.last_read_seq, tuple(visible), tuple(hidden)))
+        queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, high,
+                                 membership.last_read_seq, tuple(visible), tuple(sorted(hidden))))
+    for delivered, authors in sorted(capped.items()):
+        queue_event(ReceiptMoved(membership.conversation_id, membership.user_id, delivered,
+                                 membership.last_read_seq, (), tuple(sorted(authors))))
 
 
 def read_own_message_unchecked(membership: Membership, seq: int) -> None:

@@ -177,3 +177,34 @@ def test_authors_who_left_are_not_told(trio, alice, bob, carol, captured_events)
     captured_events.clear()
     mark_read(bob, trio.id, 2)
     assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 3, 2, (alice.id,))]
+
+
+def test_across_a_block_delivery_stops_at_the_messages_before_it(trio, alice, bob, carol, captured_events):
+    """Carol blocks Bob (seq 1-3 before it). Delivery went on showing both ways: Bob saw Carol's delivered
+    position follow each message of the group, which told him when her device was online (the block hides
+    her presence), and Carol his. Now each sees the other's delivered position only as far as the messages
+    sent before the block (as WhatsApp never shows a blocked person's messages delivered); others see
+    everything as before."""
+    mark_delivered(carol, trio.id, 1)
+    block_user(carol, bob.id)
+    send_message(bob, trio.id, "four")  # after the block
+    send_message(alice, trio.id, "five")
+    captured_events.clear()
+    mark_delivered(carol, trio.id, 5)  # passes bob's 4 and alice's 3 and 5: bob hears only up to 3
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, carol.id, 5, 2, (alice.id,)),
+                                            ReceiptMoved(trio.id, carol.id, 3, 2, (), (bob.id,))]
+    captured_events.clear()
+    send_message(carol, trio.id, "six")  # her read position passes bob's 4 too: bob is not told
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, carol.id, 6, 6, (alice.id,))]
+    captured_events.clear()
+    mark_delivered(bob, trio.id, 6)  # passes carol's 6, after the block: she is not told
+    assert receipts_of(captured_events) == [ReceiptMoved(trio.id, bob.id, 6, 4, (alice.id,))]
+
+    def seen_by(viewer):
+        return {receipt.user_id: (receipt.last_delivered_seq, receipt.last_read_seq)
+                for receipt in read_receipts(viewer, trio.id)}
+    assert seen_by(bob)[carol.id] == (3, None)
+    assert seen_by(carol)[bob.id] == (3, None)
+    assert seen_by(alice) == {bob.id: (6, 4), carol.id: (6, 6)}
+    unblock_user(carol, bob.id)
+    assert seen_by(bob)[carol.id] == (6, 6)
