@@ -27,11 +27,12 @@ def user_payload(user: User) -> dict:
     }
 
 
-def profile_payload(user: User, online: bool | None = None) -> dict:
+def profile_payload(user: User, online: bool | None = None, about_hidden: bool = False) -> dict:
     """The profile card: the user as everyone sees them, with their status line and time zone;
-    `online` None when the viewer may not see it (their privacy settings, a block)."""
-    return {**user_payload(user), "status_text": user.status_text or "", "time_zone": user.time_zone,
-            "online": online}
+    `online` None when the viewer may not see it (their privacy settings, a block); `about_hidden`
+    (they blocked the viewer): no status line and no time zone."""
+    return {**user_payload(user), "status_text": "" if about_hidden else user.status_text or "",
+            "time_zone": None if about_hidden else user.time_zone, "online": online}
 
 
 def avatar_url(area: str, owner_id: int, avatar_key: str | None, name: str | None, size: str | None = None) -> str:

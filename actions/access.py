@@ -18,6 +18,7 @@ from actions.access_privacy import (  # noqa: F401
     access_contact_request,
     access_user_for_contact_request,
     are_contacts,
+    blocked_by,
     blocked_members,
     blockers_of,
     check_may_message_directly,

@@ -27,6 +27,12 @@ def blockers_of(user_id: int) -> Select:
     return db.select(blocks.blocker_id).where(blocks.blocked_id == user_id)
 
 
+def blocked_by(user_id: int) -> Select:
+    """Whom `user_id` blocked (a subquery of user ids): they no longer hear of the user's profile changes."""
+    blocks = Block.__table__.c
+    return db.select(blocks.blocked_id).where(blocks.blocker_id == user_id)
+
+
 def are_contacts(user_id: int, other_id: int) -> bool:
     return db.session.get(Contact, (user_id, other_id)) is not None
 

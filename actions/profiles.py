@@ -22,6 +22,8 @@ from actions.access import (
     access_group_for_managing,
     access_operator,
     access_profile,
+    blocked_by,
+    has_blocked,
     may_see_presence,
 )
 from actions.audit import record
@@ -50,6 +52,7 @@ PROFILE_FIELDS = ("display_name", "status_text", "time_zone")
 class Profile:
     user: User
     online: bool | None  # None: the viewer may not see it (privacy, blocks)
+    about_hidden: bool = False  # they blocked the viewer: no status line, time zone or picture (Telegram, WhatsApp)
 
 
 def check_crop(x: object, y: object, size: object) -> Crop | None:
@@ -71,7 +74,7 @@ def get_profile(viewer: User, user_id: int) -> Profile:
 
     user = access_profile(viewer, user_id)
     online = user.id in presence.online_user_ids() if may_see_presence(viewer.id, user.id) else None
-    return Profile(user=user, online=online)
+    return Profile(user=user, online=online, about_hidden=has_blocked(user.id, viewer.id))
 
 
 def own_profile(user: User) -> Profile:
@@ -172,9 +175,13 @@ def forget_picture_on_commit(owner: User | Conversation) -> None:
 
 
 def avatar_download_url(viewer: User, user_id: int, size: object) -> tuple[User, str | None]:
-    """The user and a short-lived URL of their picture in `size`; None while they have none."""
+    """The user and a short-lived URL of their picture in `size`; None while they have none, and for
+    someone they blocked (the initials picture, as Telegram and WhatsApp hide a blocker's photo)."""
     user = access_profile(viewer, user_id)
-    return user, _download_url(user.avatar_key, _avatar_size(size), f"avatar-{user.id}")
+    size = _avatar_size(size)
+    if has_blocked(user.id, viewer.id):
+        return user, None
+    return user, _download_url(user.avatar_key, size, f"avatar-{user.id}")
 
 
 def _avatar_size(value: object) -> str:
@@ -197,7 +204,10 @@ def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
 
 
 def _tell_profile_changed(user: User) -> None:
-    queue_event(ProfileChanged(user.id, people_sharing_a_conversation(user.id)))
+    """Everyone who shares a conversation with the user, but those they blocked (get_profile hides it from them)."""
+    blocked = set(db.session.execute(blocked_by(user.id)).scalars())
+    queue_event(ProfileChanged(user.id, tuple(user_id for user_id in people_sharing_a_conversation(user.id)
+                                              if user_id not in blocked)))
 
 
 def _store_picture(area: str, stream: BinaryIO, declared_type: str | None, crop: Crop | None) -> str:

@@ -411,3 +411,38 @@ def test_ones_own_profile_shows_ones_own_presence(client, alice, socket_client_f
     assert client.patch("/api/me", json={"status_text": "Here"}, headers=headers).get_json()["user"]["online"] is True
     assert client.delete("/api/me/avatar", headers=headers).get_json()["user"]["online"] is True
     assert client.get(f"/api/users/{alice.id}", headers=headers).get_json()["user"]["online"] is True
+
+
+def test_a_blocker_shows_the_person_they_blocked_only_their_name_and_initials(client, alice, bob, carol, group,
+                                                                             captured_events):
+    """Alice blocks Bob: he went on fetching her uploaded picture, reading her status line and time zone,
+    and hearing each change of them (user:updated), though Telegram and WhatsApp hide a blocker's photo and
+    about from the person blocked. Now her picture's URL (the same for everyone) answers Bob the initials
+    picture, not to be kept; her card has no status line or time zone for him; and he is not told her
+    changes. Carol, and Alice looking at Bob, see everything as before; unblocking shows it again."""
+    make_group(alice, "Both", [bob, carol])
+    upload(client, alice, image_bytes(100, 100))
+    client.patch("/api/me", json={"status_text": "Away", "time_zone": "Asia/Shanghai"}, headers=bearer(alice))
+    upload(client, bob, image_bytes(100, 100))
+    assert client.post("/api/blocks", json={"user_id": bob.id}, headers=bearer(alice)).status_code == 201
+    picture_url = client.get(f"/api/users/{alice.id}", headers=bearer(bob)).get_json()["user"]["avatar_url"]
+
+    hidden = client.get(picture_url, headers=bearer(bob))
+    assert hidden.status_code == 200 and hidden.mimetype == "image/svg+xml" and b">A<" in hidden.data
+    assert hidden.headers["Cache-Control"] == "no-store"
+    assert client.get(picture_url, headers=bearer(carol)).status_code == 302
+    assert client.get(f"/api/users/{bob.id}/avatar", headers=bearer(alice)).status_code == 302  # one way
+    card = client.get(f"/api/users/{alice.id}", headers=bearer(bob)).get_json()["user"]
+    assert (card["status_text"], card["time_zone"], card["online"]) == ("", None, None)
+    assert card["avatar_url"] == picture_url and card["has_avatar"] is True  # the User is everyone's
+    carols = client.get(f"/api/users/{alice.id}", headers=bearer(carol)).get_json()["user"]
+    assert (carols["status_text"], carols["time_zone"]) == ("Away", "Asia/Shanghai")
+
+    captured_events.clear()
+    client.patch("/api/me", json={"status_text": "Busy"}, headers=bearer(alice))
+    (fact,) = [fact for fact in captured_events if isinstance(fact, f.ProfileChanged)]
+    assert bob.id not in fact.recipients.user_ids and carol.id in fact.recipients.user_ids
+
+    assert client.delete(f"/api/blocks/{bob.id}", headers=bearer(alice)).status_code == 200
+    assert client.get(picture_url, headers=bearer(bob)).status_code == 302
+    assert client.get(f"/api/users/{alice.id}", headers=bearer(bob)).get_json()["user"]["status_text"] == "Busy"

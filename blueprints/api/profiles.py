@@ -49,7 +49,7 @@ def _own(user: User) -> Response:
 def profile(user_id: int):
     """Someone's profile card: name, picture, status line, time zone, and online if they allow it."""
     found = get_profile(api_user(), user_id)
-    return jsonify({"ok": True, "user": profile_payload(found.user, found.online)})
+    return jsonify({"ok": True, "user": profile_payload(found.user, found.online, found.about_hidden)})
 
 
 @bp.post("/me/avatar")
@@ -71,7 +71,8 @@ def user_avatar(user_id: int):
     """A user's picture (?size=small|medium|large): a redirect to a short-lived URL, or the initials SVG."""
     _check_version()
     user, url = avatar_download_url(api_user(), user_id, request.args.get("size"))
-    return _picture(url, user.display_name, user.id)
+    # A picture hidden by a block is answered at the picture's own URL: not to be kept (it shows once lifted).
+    return _picture(url, user.display_name, user.id, keep=url is not None or user.avatar_key is None)
 
 
 @bp.post("/groups/<id:conversation_id>/avatar")
@@ -122,10 +123,10 @@ def _crop(part: FilePart):
     return check_crop(field("crop_x"), field("crop_y"), field("crop_size"))
 
 
-def _picture(url: str | None, name: str, identifier: int) -> Response:
+def _picture(url: str | None, name: str, identifier: int, keep: bool = True) -> Response:
     if url is None:
         response = Response(initials_svg(name, identifier), mimetype="image/svg+xml")
-        response.headers["Cache-Control"] = f"private, max-age={INITIALS_MAX_AGE}"
+        response.headers["Cache-Control"] = f"private, max-age={INITIALS_MAX_AGE}" if keep else "no-store"
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
     response = redirect(url, code=302)
