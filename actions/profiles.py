@@ -204,10 +204,12 @@ def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
 
 
 def _tell_profile_changed(user: User) -> None:
-    """Everyone who shares a conversation with the user, but those they blocked (get_profile hides it from them)."""
+    """Everyone who shares a conversation with the user; those they blocked without what get_profile hides
+    from them (the status line, the time zone)."""
     blocked = set(db.session.execute(blocked_by(user.id)).scalars())
-    queue_event(ProfileChanged(user.id, tuple(user_id for user_id in people_sharing_a_conversation(user.id)
-                                              if user_id not in blocked)))
+    sharing = people_sharing_a_conversation(user.id)
+    queue_event(ProfileChanged(user.id, tuple(user_id for user_id in sharing if user_id not in blocked),
+                               tuple(user_id for user_id in sharing if user_id in blocked)))
 
 
 def _store_picture(area: str, stream: BinaryIO, declared_type: str | None, crop: Crop | None) -> str:

@@ -321,11 +321,14 @@ class QrLoginAnswered(ToSocket):
 class ProfileChanged(Fact):
     """A user's name, picture, status line or time zone changed: told to their own connections and
     to everyone who shares a conversation with them (`audience`, chosen by actions.profiles), whose
-    pages redraw the name and picture wherever they show them."""
+    pages redraw the name and picture wherever they show them; those of them the user blocked
+    (`about_hidden_from`) without the status line and time zone."""
 
     user_id: int
     audience: tuple[int, ...]
+    about_hidden_from: tuple[int, ...] = ()
 
     @property
     def recipients(self) -> Recipients:
-        return Recipients.users(self.user_id, *(user_id for user_id in self.audience if user_id != self.user_id))
+        return Recipients.users(self.user_id, *(user_id for user_id in self.audience if user_id != self.user_id),
+                                *self.about_hidden_from)

@@ -120,8 +120,11 @@ class SocketIOAdapter(BusAdapter):
         if isinstance(fact, f.ProfileChanged):
             # One frame to every recipient's room: a person in several shared conversations gets it once.
             user = db.session.get(User, fact.user_id)
-            return [emit_frame("user:updated", {"user": profile_payload(user)},
-                               [user_room(user_id) for user_id in fact.recipients.user_ids])]
+            hidden = set(fact.about_hidden_from)  # people the user blocked: no status line or time zone
+            return [emit_frame("user:updated", {"user": profile_payload(user, about_hidden=about_hidden)},
+                               [user_room(user_id) for user_id in to])
+                    for about_hidden, to in ((False, [u for u in fact.recipients.user_ids if u not in hidden]),
+                                             (True, sorted(hidden))) if to]
         if isinstance(fact, CONTACT_FACTS):
             return contact_frames(fact)
         if isinstance(fact, f.TypingChanged):  # the typist's own sockets get it too: they skip their own id

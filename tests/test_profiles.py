@@ -414,12 +414,12 @@ def test_ones_own_profile_shows_ones_own_presence(client, alice, socket_client_f
 
 
 def test_a_blocker_shows_the_person_they_blocked_only_their_name_and_initials(client, alice, bob, carol, group,
-                                                                             captured_events):
+                                                                             socket_client_for):
     """Alice blocks Bob: he went on fetching her uploaded picture, reading her status line and time zone,
     and hearing each change of them (user:updated), though Telegram and WhatsApp hide a blocker's photo and
     about from the person blocked. Now her picture's URL (the same for everyone) answers Bob the initials
-    picture, not to be kept; her card has no status line or time zone for him; and he is not told her
-    changes. Carol, and Alice looking at Bob, see everything as before; unblocking shows it again."""
+    picture, not to be kept; her card and her user:updated have no status line or time zone for him (her
+    name stays live). Carol, and Alice looking at Bob, see everything as before; unblocking shows it again."""
     make_group(alice, "Both", [bob, carol])
     upload(client, alice, image_bytes(100, 100))
     client.patch("/api/me", json={"status_text": "Away", "time_zone": "Asia/Shanghai"}, headers=bearer(alice))
@@ -438,10 +438,15 @@ def test_a_blocker_shows_the_person_they_blocked_only_their_name_and_initials(cl
     carols = client.get(f"/api/users/{alice.id}", headers=bearer(carol)).get_json()["user"]
     assert (carols["status_text"], carols["time_zone"]) == ("Away", "Asia/Shanghai")
 
-    captured_events.clear()
-    client.patch("/api/me", json={"status_text": "Busy"}, headers=bearer(alice))
-    (fact,) = [fact for fact in captured_events if isinstance(fact, f.ProfileChanged)]
-    assert bob.id not in fact.recipients.user_ids and carol.id in fact.recipients.user_ids
+    bob_socket, carol_socket = socket_client_for("bob"), socket_client_for("carol")
+    client.patch("/api/me", json={"status_text": "Busy", "display_name": "Alice L"}, headers=bearer(alice))
+
+    def updated(socket):
+        (event,) = [event for event in socket.get_received() if event["name"] == "user:updated"]
+        user = event["args"][0]["user"]
+        return user["display_name"], user["status_text"], user["time_zone"]
+    assert updated(bob_socket) == ("Alice L", "", None)
+    assert updated(carol_socket) == ("Alice L", "Busy", "Asia/Shanghai")
 
     assert client.delete(f"/api/blocks/{bob.id}", headers=bearer(alice)).status_code == 200
     assert client.get(picture_url, headers=bearer(bob)).status_code == 302
