@@ -227,12 +227,15 @@ def access_user_for_adding(user: User, user_id: int) -> User:
     """An active user whom `user` may put in a group: anyone (GROUP_ADD_POLICY=anyone, as in most chat
     apps), or with GROUP_ADD_POLICY=nobody only themselves — people then join public groups on their
     own, and operators add them from the back office (actions.group_admin does not come here). Nobody
-    adds someone who blocked them (as in WhatsApp): they would reach them through the group."""
+    adds someone who blocked them (as in WhatsApp): they would reach them through the group; nor someone
+    they blocked, until they unblock them (WhatsApp: "Unblock … to add"), as for a direct message."""
     added = hold_active_user(user_id)
     if added.id != user.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
         raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
     if added.id != user.id and has_blocked(added.id, user.id):
         raise Forbidden("cannot_add_user", "This person cannot be added to groups by you.")
+    if added.id != user.id and has_blocked(user.id, added.id):
+        raise Forbidden("user_blocked", "You blocked this person: unblock them to add them.")
     return added
 
 

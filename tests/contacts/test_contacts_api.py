@@ -249,3 +249,23 @@ def test_nobody_adds_someone_who_blocked_them_to_a_group(client, headers, alice,
                    json={"name": "Another", "member_ids": [bob.id]}) == (403, "cannot_add_user")
     assert client.post(f"/api/groups/{group.id}/members", headers=headers["alice"],
                        json={"user_id": carol.id}).status_code == 201
+
+
+def test_a_blocker_unblocks_before_adding_the_person_they_blocked_to_a_group(client, headers, alice, bob, carol):
+    """Alice blocked Bob, then put him in her group: he could read and answer her there, though a block
+    holds both ways (no direct message, request or presence from her to him until she unblocks). As
+    WhatsApp asks "Unblock Bob to add him", it is 403 user_blocked now, with nothing added; unblocked, he
+    is added."""
+    from tests.factories import make_group
+
+    group = make_group(alice, "Team", [])
+    assert client.post("/api/blocks", headers=headers["alice"], json={"user_id": bob.id}).status_code == 201
+    assert refused(client.post, f"/api/groups/{group.id}/members", headers=headers["alice"],
+                   json={"user_id": bob.id}) == (403, "user_blocked")
+    assert refused(client.post, "/api/groups", headers=headers["alice"],
+                   json={"name": "Another", "member_ids": [bob.id, carol.id]}) == (403, "user_blocked")
+    assert [group["name"] for group in client.get("/api/conversations", headers=headers["bob"]).get_json()[
+        "conversations"]] == []
+    assert client.delete(f"/api/blocks/{bob.id}", headers=headers["alice"]).status_code == 200
+    assert client.post(f"/api/groups/{group.id}/members", headers=headers["alice"],
+                       json={"user_id": bob.id}).status_code == 201
