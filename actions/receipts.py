@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.orm import aliased
 
-from actions.access import access_conversation, delivered_caps, read_receipt_viewers, visible_readers
+from actions.access import access_conversation, delivered_caps, has_blocked, read_receipt_viewers, visible_readers
 from events import atomic, queue_event
 from events.facts import ConversationRead, ReceiptMoved, ReceiptVisibilityChanged
 from events.unit_of_work import set_as_written
@@ -127,10 +127,16 @@ class ReceiptViews:
     setting, a block, a contact): `announce()` after the change tells those whose view changed."""
 
     views: tuple[tuple[int, dict[int, list[int]], frozenset[int]], ...]  # reader, audience, allowed before
+    in_block_before: bool | None = None  # between two people: whether a block stood between them (delivered_caps)
 
     def announce(self) -> None:
+        blocked = None
+        if self.in_block_before is not None and self.views:
+            first, second = self.views[0][0], self.views[1][0]
+            blocked = has_blocked(first, second) or has_blocked(second, first)
+        moved = blocked is not None and blocked != self.in_block_before  # delivered capped or shown whole now
         for reader_id, audience, allowed_before in self.views:
-            _announce_receipt_visibility(reader_id, audience, allowed_before)
+            _announce_receipt_visibility(reader_id, audience, allowed_before, delivered_moved=moved)
 
 
 def receipt_views(reader_id: int) -> ReceiptViews:
@@ -157,7 +163,7 @@ def receipt_views_between(first_id: int, second_id: int) -> ReceiptViews:
     for reader_id, viewer_id in ((first_id, second_id), (second_id, first_id)):
         audience = {conversation_id: [viewer_id] for conversation_id in shared}
         views.append((reader_id, audience, _allowed(reader_id, audience)))
-    return ReceiptViews(tuple(views))
+    return ReceiptViews(tuple(views), has_blocked(first_id, second_id) or has_blocked(second_id, first_id))
 
 
 def _allowed(reader_id: int, audience: dict[int, list[int]]) -> frozenset[int]:
@@ -165,12 +171,17 @@ def _allowed(reader_id: int, audience: dict[int, list[int]]) -> frozenset[int]:
 
 
 def _announce_receipt_visibility(reader_id: int, audience: dict[int, list[int]],
-                                 allowed_before: frozenset[int]) -> None:
+                                 allowed_before: frozenset[int], delivered_moved: bool = False) -> None:
     """Compare who may see the reader's read position now with `allowed_before`, and in each
     conversation of `audience` tell the people whose view changed the reader's positions there, the
-    read one null for those it is hidden from now (their pages draw the ticks again)."""
+    read one null for those it is hidden from now (their pages draw the ticks again). With
+    `delivered_moved` (a block between the two of a ReceiptViews was lifted, or made), the delivered
+    position they may see changed too: everyone of `audience` is told."""
     allowed_now = _allowed(reader_id, audience)
     shown, hidden = allowed_now - allowed_before, allowed_before - allowed_now
+    if delivered_moved:
+        everyone = {user_id for members in audience.values() for user_id in members}
+        shown, hidden = shown | (everyone & allowed_now), hidden | (everyone - allowed_now)
     if not shown and not hidden:
         return
     positions = db.session.execute(

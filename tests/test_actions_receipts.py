@@ -208,3 +208,20 @@ def test_across_a_block_delivery_stops_at_the_messages_before_it(trio, alice, bo
     assert seen_by(alice) == {bob.id: (6, 4), carol.id: (6, 6)}
     unblock_user(carol, bob.id)
     assert seen_by(bob)[carol.id] == (6, 6)
+
+
+def test_lifting_a_block_shows_the_delivered_positions_again_though_read_stays_hidden(trio, alice, bob, carol,
+                                                                                      captured_events):
+    """Bob hides his read position from everyone (and so sees nobody's); Carol blocks him, the group goes on,
+    she unblocks him. Unblocking told only those whose view of a read position changed: nobody here, so
+    each page kept the other's delivered position stopped at the block until it asked again. Now the two
+    are told each other's positions (read null, as their settings say)."""
+    update_privacy(bob, {"read_receipts": "nobody"})
+    block_user(carol, bob.id)
+    send_message(alice, trio.id, "four")
+    mark_delivered(carol, trio.id, 4)
+    mark_delivered(bob, trio.id, 4)
+    captured_events.clear()
+    unblock_user(carol, bob.id)
+    assert visibility_of(captured_events) == [ReceiptVisibilityChanged(trio.id, carol.id, 4, 2, (), (bob.id,)),
+                                              ReceiptVisibilityChanged(trio.id, bob.id, 4, 0, (), (carol.id,))]
