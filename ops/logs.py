@@ -73,7 +73,14 @@ def configure_logging_early(environ: Mapping[str, str]) -> None:
         _install_handler("json" if environ.get("LOG_FORMAT") == "json" else "text", logging.INFO)
 
 
+# python-engineio and python-socketio give these loggers a bare stderr handler of their own when they have
+# no level as their server is built: each of their errors came out twice, once without our format.
+SOCKET_LIBRARY_LOGGERS = ("engineio.server", "socketio.server")
+
+
 def _install_handler(log_format: str, level: str | int) -> None:
+    for name in SOCKET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)  # their errors, through our handler only
     root = logging.getLogger()
     handler = next((handler for handler in root.handlers if getattr(handler, "switchboard", False)), None)
     if handler is None and root.handlers:

@@ -157,3 +157,17 @@ def test_a_socket_connects_under_the_request_id_it_sends(server):
     lines = wait_for(lambda: [line for line in log_lines(server) if line["request_id"] == mine],
                      what="the connect's line")
     assert [line["message"] for line in lines] == ["socket connect ok"]
+
+
+def test_a_poll_of_a_session_another_instance_held_is_one_json_line(server):
+    """After a rolling restart nginx sends a long-polling client's next request, with its old session id,
+    to the other instance (or back to the restarted one), whose python-engineio logs `Invalid session`.
+    That line came out twice before: once as JSON and once bare, through the handler python-engineio gives
+    its logger when it has no level, which a log shipper reading JSON lines chokes on."""
+    sid = f"gone{uuid.uuid4().hex[:16]}"
+    moved = requests.get(f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", timeout=10)
+    assert moved.status_code == 400
+    lines = wait_for(lambda: [line for line in log_lines(server) if sid in line["message"]],
+                     what="the refused session's line")
+    assert [(line["logger"], line["level"]) for line in lines] == [("engineio.server", "ERROR")]
+    assert server.log_text().count(sid) == 1
