@@ -38,6 +38,14 @@ def test_the_pages_render_their_forms(client):
                                                           "confirm"))
 
 
+@pytest.mark.parametrize("page", ["/login", "/register", "/password/forgot", "/password/reset"])
+def test_a_form_page_answers_head_as_it_answers_get(client, page):
+    """An uptime check or a link checker asks HEAD: a form page answered it 400, as if a form had been
+    refused (only a POST that fails is)."""
+    assert client.get(page).status_code == 200
+    assert client.head(page).status_code == 200
+
+
 def test_the_chat_page_sends_strangers_to_the_login_page(client):
     response = client.get("/")
     assert response.status_code == 302

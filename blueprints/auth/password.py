@@ -59,4 +59,4 @@ def change_password():
             renew_remember_cookie()  # this browser stays logged in, with a new remember token
             flash(gettext("Your password is changed."), "success")
             return redirect(safe_next(request.args.get("next")))
-    return render_template("auth/password.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/password.html", form=form), 200 if request.method != "POST" else 400

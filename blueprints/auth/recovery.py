@@ -83,7 +83,7 @@ def confirm():
         else:
             flash(gettext("Your address is confirmed."), "success")
             return redirect(url_for("chat.index"))
-    return _confirm_page(form, pending), 200 if request.method == "GET" else 400
+    return _confirm_page(form, pending), 200 if request.method != "POST" else 400
 
 
 def _confirm_page(form: ConfirmForm, pending: dict) -> str:
@@ -136,7 +136,7 @@ def forgot_password():
         session[RESET_LOGIN_KEY] = form.login.data.strip()
         flash(sent_somewhere(), "success")
         return redirect(url_for("auth.reset_password"))
-    return render_template("auth/forgot.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/forgot.html", form=form), 200 if request.method != "POST" else 400
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
@@ -163,4 +163,4 @@ def reset_password():
             log_in(user, method="code")
             flash(gettext(PASSWORD_CHANGED), "success")
             return redirect(url_for("chat.index"))
-    return render_template("auth/reset.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/reset.html", form=form), 200 if request.method != "POST" else 400

@@ -43,7 +43,7 @@ def login():
                 return ask_second_factor(user, safe_next(request.args.get("next")))
             log_in(user)
             return trust_this_browser(redirect(safe_next(request.args.get("next"))), user)
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/login.html", form=form), 200 if request.method != "POST" else 400
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -72,7 +72,7 @@ def register():
             return redirect(url_for("auth.confirm"))
         return redirect(url_for("chat.index"))
     return render_template("auth/register.html", form=form, modes=registration_modes()), \
-        200 if request.method == "GET" else 400
+        200 if request.method != "POST" else 400
 
 
 @bp.route("/logout", methods=["POST"])
