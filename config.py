@@ -117,6 +117,13 @@ def _at_least_one(value: int, name: str) -> int:
     return value
 
 
+def _more_than_zero(value: float, name: str) -> float:
+    """A lifetime that takes fractions: 0 would end every login session as it begins."""
+    if value <= 0:
+        raise RuntimeError(f"{name} must be more than 0, not {value:g}")
+    return value
+
+
 def _port(value: int, name: str) -> int:
     """A TCP port: 1 to 65535 (another would fail only when a job first connects, retried in vain)."""
     if not 0 < value < 65536:
@@ -229,18 +236,20 @@ class BaseConfig:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         # A login session ends after this many days unused, and this many days after its login whatever
         # happens (actions/sessions.py). Fractions are allowed.
-        self.SESSION_IDLE_DAYS = days("SESSION_IDLE_DAYS", "14")
-        self.SESSION_MAX_DAYS = days("SESSION_MAX_DAYS", "90")
+        self.SESSION_IDLE_DAYS = _more_than_zero(days("SESSION_IDLE_DAYS", "14"), "SESSION_IDLE_DAYS")
+        self.SESSION_MAX_DAYS = _more_than_zero(days("SESSION_MAX_DAYS", "90"), "SESSION_MAX_DAYS")
         # "multi": a user may be signed in on many browsers at once; "single": a new login ends the
         # user's other login sessions, whose pages are told "signed in elsewhere" (actions/sessions.py).
         self.SESSION_POLICY = _one_of(get("SESSION_POLICY") or "multi", "SESSION_POLICY", SESSION_POLICIES)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-        self.MESSAGE_MAX_LENGTH = whole("MESSAGE_MAX_LENGTH", "4000")
+        # 0 would refuse every message ("at most 0 characters").
+        self.MESSAGE_MAX_LENGTH = _at_least_one(whole("MESSAGE_MAX_LENGTH", "4000"), "MESSAGE_MAX_LENGTH")
         # Who may put someone in a group: "anyone" (as in most chat apps) or "nobody" but operators
         # (people join public groups themselves). Contacts-only waits for a contact list.
         self.GROUP_ADD_POLICY = _one_of(get("GROUP_ADD_POLICY") or "anyone", "GROUP_ADD_POLICY", GROUP_ADD_POLICIES)
         # One socket's events in flight (one runs, the rest wait in order); more are refused with `busy`.
-        self.SOCKET_EVENT_QUEUE = whole("SOCKET_EVENT_QUEUE", "16")
+        # 0 would refuse every event with `busy`.
+        self.SOCKET_EVENT_QUEUE = _at_least_one(whole("SOCKET_EVENT_QUEUE", "16"), "SOCKET_EVENT_QUEUE")
         self.SOCKET_BUSY_DISCONNECT = whole("SOCKET_BUSY_DISCONNECT", "200")
         # permessage-deflate on WebSockets (realtime/websocket_compression.py): "off", or the size from which
         # a message is compressed, once for all its recipients, without context takeover.
@@ -285,7 +294,8 @@ class BaseConfig:
             raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         # Request bodies (JSON, forms) are refused past this with 413, before they are read; the upload
         # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
-        self.MAX_CONTENT_LENGTH = whole("REQUEST_MAX_BYTES", str(256 * 1024))
+        # 0 would refuse every body with 413, the login's and the sign-up's included.
+        self.MAX_CONTENT_LENGTH = _at_least_one(whole("REQUEST_MAX_BYTES", str(256 * 1024)), "REQUEST_MAX_BYTES")
         self.UPLOAD_MAX_BYTES = whole("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024))
         self.UPLOADS_PER_HOUR = whole("UPLOADS_PER_HOUR", "120")
         # What one user's files (not deleted) may take in all; 0: no quota.
