@@ -118,7 +118,7 @@ def _at_least_one(value: int, name: str) -> int:
 
 
 def _more_than_zero(value: float, name: str) -> float:
-    """A lifetime that takes fractions: 0 would end every login session as it begins."""
+    """A lifetime that takes fractions: 0 would end every login session, or gateway connection, as it begins."""
     if value <= 0:
         raise RuntimeError(f"{name} must be more than 0, not {value:g}")
     return value
@@ -257,9 +257,11 @@ class BaseConfig:
         # The bzGhost gateway (/ws/im, docs/gateway.md): the largest packet body, how long a connection
         # may stay silent (no packet, no ping), and how many packets may wait for one connection, either
         # way, before it is closed.
-        self.GATEWAY_MAX_PACKET_BYTES = whole("GATEWAY_MAX_PACKET_BYTES", str(64 * 1024))
-        self.GATEWAY_IDLE_SECONDS = seconds("GATEWAY_IDLE_SECONDS", "90")
-        self.GATEWAY_RECEIVE_QUEUE = whole("GATEWAY_RECEIVE_QUEUE", "32")
+        # 0 would close every connection at once: its login too large, nothing in time, or too many waiting.
+        self.GATEWAY_MAX_PACKET_BYTES = _at_least_one(whole("GATEWAY_MAX_PACKET_BYTES", str(64 * 1024)),
+                                                      "GATEWAY_MAX_PACKET_BYTES")
+        self.GATEWAY_IDLE_SECONDS = _more_than_zero(seconds("GATEWAY_IDLE_SECONDS", "90"), "GATEWAY_IDLE_SECONDS")
+        self.GATEWAY_RECEIVE_QUEUE = _at_least_one(whole("GATEWAY_RECEIVE_QUEUE", "32"), "GATEWAY_RECEIVE_QUEUE")
         self.GATEWAY_SEND_QUEUE = whole("GATEWAY_SEND_QUEUE", "1000")
         self.API_TOKEN_DAYS = whole("API_TOKEN_DAYS", "30")
         # Registration and recovery (actions/registration.py, actions/codes.py, notify/).

@@ -302,18 +302,21 @@ def test_a_pool_of_no_threads_or_links_that_never_work_are_refused_at_startup(tm
     assert getattr(load_config(str(tmp_path), production(tmp_path, **{name: "3"})), name) == 3
 
 
-@pytest.mark.parametrize("name", ["REQUEST_MAX_BYTES", "MESSAGE_MAX_LENGTH", "SOCKET_EVENT_QUEUE"])
+@pytest.mark.parametrize("name", ["REQUEST_MAX_BYTES", "MESSAGE_MAX_LENGTH", "SOCKET_EVENT_QUEUE",
+                                  "GATEWAY_MAX_PACKET_BYTES", "GATEWAY_RECEIVE_QUEUE"])
 def test_a_limit_of_zero_that_refuses_everything_is_refused_at_startup(tmp_path, name):
     # 0 was taken by a live gunicorn: every JSON body (sign-up and login included) answered 413, every
-    # message `invalid_body` ("at most 0 characters"), every socket event `busy`.
+    # message `invalid_body` ("at most 0 characters"), every socket event `busy`; every gateway connection
+    # closed at its login packet (1009) or at once (`busy`).
     with pytest.raises(RuntimeError, match=f"^{name} must be 1 or more, not 0$"):
         create_app(environ=production(tmp_path, **{name: "0"}))
     assert load_config(str(tmp_path), production(tmp_path, **{name: "1"})) is not None
 
 
-@pytest.mark.parametrize("name", ["SESSION_IDLE_DAYS", "SESSION_MAX_DAYS"])
+@pytest.mark.parametrize("name", ["SESSION_IDLE_DAYS", "SESSION_MAX_DAYS", "GATEWAY_IDLE_SECONDS"])
 def test_a_session_lifetime_of_zero_is_refused_at_startup_and_fractions_are_taken(tmp_path, name):
-    # 0 was taken: every login ended as it began (the page's login, then 401 at once).
+    # 0 was taken: every login ended as it began (the page's login, then 401 at once), every gateway
+    # connection was closed `idle` as it opened.
     for value in ("0", "0.0"):
         with pytest.raises(RuntimeError, match=f"^{name} must be more than 0, not 0$"):
             create_app(environ=production(tmp_path, **{name: value}))
