@@ -218,7 +218,8 @@ class BaseConfig:
         # connections forgotten this long after its last heartbeat (presence in Redis).
         self.PRESENCE_GRACE_SECONDS = seconds("PRESENCE_GRACE_SECONDS", "5")
         self.PRESENCE_BATCH_SECONDS = seconds("PRESENCE_BATCH_SECONDS", "1")
-        self.PRESENCE_EXPIRY_SECONDS = whole("PRESENCE_EXPIRY_SECONDS", "60")
+        # 0 would drop every connection from Redis as it is written, and heartbeat without pause.
+        self.PRESENCE_EXPIRY_SECONDS = _at_least_one(whole("PRESENCE_EXPIRY_SECONDS", "60"), "PRESENCE_EXPIRY_SECONDS")
         # Groups up to this many members hear each member come and go; bigger ones ask for their count.
         self.PRESENCE_GROUP_LIMIT = whole("PRESENCE_GROUP_LIMIT", "200")
         self.TRUSTED_PROXIES = whole("TRUSTED_PROXIES", "0")
@@ -269,8 +270,9 @@ class BaseConfig:
         self.INVITE_DAYS = whole("INVITE_DAYS", "7")
         self.UNCONFIRMED_ACCOUNT_DAYS = whole("UNCONFIRMED_ACCOUNT_DAYS", "7")  # then deleted (0: never)
         self.PHONE_DEFAULT_REGION = _phone_region(get("PHONE_DEFAULT_REGION", ""))  # e.g. DE: numbers typed without +49
-        self.CODE_TTL_SECONDS = whole("CODE_TTL_SECONDS", "600")
-        self.CODE_MAX_ATTEMPTS = whole("CODE_MAX_ATTEMPTS", "5")
+        # 0 would make every code expired as it is sent, and no try would ever be left.
+        self.CODE_TTL_SECONDS = _at_least_one(whole("CODE_TTL_SECONDS", "600"), "CODE_TTL_SECONDS")
+        self.CODE_MAX_ATTEMPTS = _at_least_one(whole("CODE_MAX_ATTEMPTS", "5"), "CODE_MAX_ATTEMPTS")
         self.CODE_RESEND_SECONDS = whole("CODE_RESEND_SECONDS", "60")  # doubled at each resend up to CODE_TTL_SECONDS
         self.CODE_SENDER_EMAIL = _one_of(get("CODE_SENDER_EMAIL") or "console", "CODE_SENDER_EMAIL",
                                          ("console", "smtp"))
@@ -298,7 +300,8 @@ class BaseConfig:
         # routes raise it to UPLOAD_MAX_BYTES for themselves (blueprints/files).
         # 0 would refuse every body with 413, the login's and the sign-up's included.
         self.MAX_CONTENT_LENGTH = _at_least_one(whole("REQUEST_MAX_BYTES", str(256 * 1024)), "REQUEST_MAX_BYTES")
-        self.UPLOAD_MAX_BYTES = whole("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024))
+        # 0 would refuse every upload with 413.
+        self.UPLOAD_MAX_BYTES = _at_least_one(whole("UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)), "UPLOAD_MAX_BYTES")
         self.UPLOADS_PER_HOUR = whole("UPLOADS_PER_HOUR", "120")
         # What one user's files (not deleted) may take in all; 0: no quota.
         self.UPLOAD_QUOTA_BYTES = whole("UPLOAD_QUOTA_BYTES", str(2 * 1024**3))
@@ -328,8 +331,10 @@ class BaseConfig:
         self.SEARCHES_PER_MINUTE = whole("SEARCHES_PER_MINUTE", "30")
         # QR-code login (actions/qr_login.py): each code lives this long, then the page gets a new one;
         # after QR_LOGIN_CODES codes the page must ask again; a scanned code waits this long for a decision.
-        self.QR_LOGIN_ROTATE_SECONDS = seconds("QR_LOGIN_ROTATE_SECONDS", "20")
-        self.QR_LOGIN_CODES = whole("QR_LOGIN_CODES", "6")
+        # 0 would give codes expired as they are shown; 0 codes would show none.
+        self.QR_LOGIN_ROTATE_SECONDS = _more_than_zero(seconds("QR_LOGIN_ROTATE_SECONDS", "20"),
+                                                       "QR_LOGIN_ROTATE_SECONDS")
+        self.QR_LOGIN_CODES = _at_least_one(whole("QR_LOGIN_CODES", "6"), "QR_LOGIN_CODES")
         self.QR_LOGIN_APPROVE_SECONDS = whole("QR_LOGIN_APPROVE_SECONDS", "120")
         # Operators without two-factor authentication are sent to enrol before the back office opens.
         self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"),

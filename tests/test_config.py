@@ -303,20 +303,25 @@ def test_a_pool_of_no_threads_or_links_that_never_work_are_refused_at_startup(tm
 
 
 @pytest.mark.parametrize("name", ["REQUEST_MAX_BYTES", "MESSAGE_MAX_LENGTH", "SOCKET_EVENT_QUEUE",
-                                  "GATEWAY_MAX_PACKET_BYTES", "GATEWAY_RECEIVE_QUEUE"])
+                                  "GATEWAY_MAX_PACKET_BYTES", "GATEWAY_RECEIVE_QUEUE", "CODE_TTL_SECONDS",
+                                  "CODE_MAX_ATTEMPTS", "UPLOAD_MAX_BYTES", "QR_LOGIN_CODES",
+                                  "PRESENCE_EXPIRY_SECONDS"])
 def test_a_limit_of_zero_that_refuses_everything_is_refused_at_startup(tmp_path, name):
     # 0 was taken by a live gunicorn: every JSON body (sign-up and login included) answered 413, every
     # message `invalid_body` ("at most 0 characters"), every socket event `busy`; every gateway connection
-    # closed at its login packet (1009) or at once (`busy`).
+    # closed at its login packet (1009) or at once (`busy`). And by their meaning: every code expired as it
+    # was sent or exhausted before its first try, every upload 413, no QR code shown, every connection
+    # dropped from Redis's presence as it was written.
     with pytest.raises(RuntimeError, match=f"^{name} must be 1 or more, not 0$"):
         create_app(environ=production(tmp_path, **{name: "0"}))
     assert load_config(str(tmp_path), production(tmp_path, **{name: "1"})) is not None
 
 
-@pytest.mark.parametrize("name", ["SESSION_IDLE_DAYS", "SESSION_MAX_DAYS", "GATEWAY_IDLE_SECONDS"])
+@pytest.mark.parametrize("name", ["SESSION_IDLE_DAYS", "SESSION_MAX_DAYS", "GATEWAY_IDLE_SECONDS",
+                                  "QR_LOGIN_ROTATE_SECONDS"])
 def test_a_session_lifetime_of_zero_is_refused_at_startup_and_fractions_are_taken(tmp_path, name):
     # 0 was taken: every login ended as it began (the page's login, then 401 at once), every gateway
-    # connection was closed `idle` as it opened.
+    # connection was closed `idle` as it opened, every QR login code was expired as it was shown.
     for value in ("0", "0.0"):
         with pytest.raises(RuntimeError, match=f"^{name} must be more than 0, not 0$"):
             create_app(environ=production(tmp_path, **{name: value}))
