@@ -179,7 +179,9 @@ def access_group_for_managing(user: User, conversation_id: int) -> Membership:
 def check_group_open(group: Conversation) -> None:
     """An archived group (by an operator, or being deleted) changes no more: nobody is added, removed or
     given a role, and it keeps its name, description, picture and owner (the chat page says "nothing can
-    change"); its members still read it and may leave, its owners may delete it. Operators are not asked."""
+    change"); its members still read it and may leave, its owners may delete it. Operators too change it no
+    more (renaming, members, roles, a broadcast) until they unarchive it, as a Slack channel is read-only
+    until unarchived; they may still delete it."""
     if group.archived_at is not None:
         raise Forbidden("conversation_archived", "This group is archived: nothing can change.")
 

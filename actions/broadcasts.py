@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func
 
-from actions.access import access_operator, get_group, hold_active_user
+from actions.access import access_operator, check_group_open, get_group, hold_active_user
 from actions.audit import record
 from actions.errors import Conflict, InvalidInput
 from actions.messages import post_system_message
@@ -143,10 +143,12 @@ def send_notice(operator: User, user_id: int, body: object, once: str | None = N
 
 @atomic()
 def broadcast_to_group(operator: User, conversation_id: int, body: object, once: str | None = None) -> Broadcast:
-    """A system message in a group: its members see it live and in the group's history."""
+    """A system message in a group: its members see it live and in the group's history. Not in an archived
+    group (one being deleted included), where nobody posts: unarchive it first, as in Slack."""
     operator = access_operator(operator)
     body = check_message_body(body)
     group = get_group(conversation_id)
+    check_group_open(group)
     refuse_sent_before(operator, once)
     record(operator, "broadcast.group", "group", group.id, None, {"body": body, **_once(once)})
     return Broadcast(messages=[post_system_message(group.id, body)])

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_group_for_owning, access_operator, get_group, hold_active_user
+from actions.access import (
+    access_group_for_owning,
+    access_operator,
+    check_group_open,
+    get_group,
+    hold_active_user,
+)
 from actions.audit import record, snapshot
 from actions.errors import Conflict
 from actions.files import remove_stored_objects_on_commit
@@ -30,7 +36,7 @@ from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated
 from extensions import db
 from jobs import enqueue_on_commit, job
-from models import Attachment, AuditEntry, Conversation, Membership, Message, User
+from models import Attachment, Conversation, Membership, Message, User
 from models.conversation import MEMBER_ROLES
 from models.time import isoformat, utcnow
 
@@ -65,6 +71,7 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     operator = access_operator(operator)
     hold_group(conversation_id)
     group = get_group(conversation_id)
+    check_group_open(group)
     before = snapshot(group, GROUP_FIELDS)
     group.name = check_group_name(name)
     group.description = check_group_description(description)
@@ -75,11 +82,15 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
 
 @atomic()
 def set_group_archived(operator: User, conversation_id: int, archived: bool) -> Conversation:
-    """Archive (read-only: members read, nobody posts) or unarchive a group."""
+    """Archive (read-only: members read, nobody posts, nothing changes, operators' changes included, as
+    a Slack channel is until unarchived) or unarchive a group. One being deleted stays archived."""
     operator = access_operator(operator)
+    hold_group(conversation_id)
     group = get_group(conversation_id)
     if archived == (group.archived_at is not None):
         return group
+    if group.deleting_at is not None:
+        raise Conflict("group_deleting", "This group is being deleted: it cannot be unarchived.")
     before = snapshot(group, GROUP_FIELDS)
     group.archived_at = utcnow() if archived else None
     return _record_group_change(operator, "group.archive" if archived else "group.unarchive", group, before)
@@ -90,35 +101,33 @@ def delete_group(operator: User, conversation_id: int) -> None:
     """Delete a group: audited and archived at once (nobody posts any more), then a job removes
     its files, messages and members; members' pages drop it when that is done."""
     operator = access_operator(operator)
+    hold_group(conversation_id)  # two deletions at once: the second finds the first's deleting_at
     group = get_group(conversation_id)
-    if _deletion_recorded(group.id):
-        return  # its deletion is under way (a second click while its job runs): recorded and queued once
+    if group.deleting_at is not None:
+        return  # its deletion is under way (its owner's, or a second click): recorded and queued once
     member_ids = [membership.user_id for membership in group.memberships]
     record(operator, "group.delete", "group", group.id,
            {**snapshot(group, GROUP_FIELDS), "member_ids": member_ids, "message_count": group.last_seq}, None)
     start_group_deletion_unchecked(group)
 
 
-def _deletion_recorded(conversation_id: int) -> bool:
-    """An operator deleted this group already (its job has not removed it yet): ids are never given twice
-    (migration 0018), so an entry naming it is about this group."""
-    return db.session.execute(
-        db.select(AuditEntry.id).where(AuditEntry.target_type == "group", AuditEntry.target_id == conversation_id,
-                                       AuditEntry.action == "group.delete").limit(1)
-    ).first() is not None
-
-
 @atomic()
 def delete_group_by_owner(actor: User, conversation_id: int) -> None:
     """An owner deletes the group, as an operator would (archived at once, then removed by a
-    job), without an audit entry: it was theirs to delete."""
+    job), without an audit entry: it was theirs to delete. A second deletion (theirs, an operator's)
+    changes nothing: 202 all the same, no second job."""
+    hold_group(conversation_id)
     access_group_for_owning(actor, conversation_id)
     start_group_deletion_unchecked(get_group(conversation_id))
 
 
 def start_group_deletion_unchecked(group: Conversation) -> None:
     """Archive the group at once (nobody posts any more; members hear `conversation:updated`) and
-    queue the job that removes it. Decides nothing: operators and owners are checked by their callers."""
+    queue the job that removes it, once: a group being deleted already (`deleting_at`) is left as it is.
+    Decides nothing: operators and owners are checked by their callers, who hold the group."""
+    if group.deleting_at is not None:
+        return
+    group.deleting_at = utcnow()
     if group.archived_at is None:
         group.archived_at = utcnow()
         queue_event(ConversationUpdated(group.id))
@@ -174,6 +183,7 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     operator = access_operator(operator)
     hold_group(conversation_id, adding=user_id)
     group = get_group(conversation_id)
+    check_group_open(group)
     user = hold_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
@@ -187,7 +197,7 @@ def remove_group_member(operator: User, conversation_id: int, user_id: int) -> N
     """Remove anyone from a group; the last owner's place passes on as when they leave."""
     operator = access_operator(operator)
     hold_group(conversation_id)
-    get_group(conversation_id)
+    check_group_open(get_group(conversation_id))
     membership = get_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, None)
@@ -200,7 +210,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     operator = access_operator(operator)
     role = check_choice(role, "role", MEMBER_ROLES)
     hold_group(conversation_id)
-    get_group(conversation_id)
+    check_group_open(get_group(conversation_id))
     membership = get_membership(conversation_id, user_id)
     if membership.role == role:
         return membership

@@ -36,6 +36,7 @@ ERROR_TEXTS = {
     "file_not_found": lazy_gettext("This file no longer exists."),
     "file_removed": lazy_gettext("This file was removed."),
     "file_too_large": lazy_gettext("The file is too large."),
+    "group_deleting": lazy_gettext("This group is being deleted: it cannot be unarchived."),
     "group_is_private": lazy_gettext("This group is private: a member must add you."),
     "group_not_found": lazy_gettext("No such group."),
     "internal_error": lazy_gettext("Something went wrong; nothing was changed."),

@@ -27,6 +27,9 @@ class Conversation(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A group deleted (by its owner or an operator), archived until its job removes it: set once, so a
+    # second deletion queues nothing and nobody unarchives it meanwhile (actions.group_admin).
+    deleting_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Counters, advanced atomically by actions.messages: `last_seq` numbers messages
     # (1, 2, 3, ...); `last_revision` numbers every change (new, edited, deleted,
     # hidden message) and is what clients resync from.
