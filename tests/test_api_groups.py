@@ -155,6 +155,9 @@ def test_rename_refusals(client, alice, bob, headers):
     assert refused(client.patch, url, headers=headers["bob"], json={"name": "Mine"}) == (403, "not_a_group_admin")
     assert refused(client.patch, url, headers=headers["carol"], json={"name": "Mine"}) == (403, "not_a_member")
     assert refused(client.patch, url, headers=headers["alice"], json={"name": ""}) == (400, "invalid_name")
+    # A field it does not change is refused, as PATCH /api/me refuses one, not answered 200 unchanged.
+    for body in ({"nmae": "Typo"}, {"name": "Mine", "visibility": "public"}):
+        assert refused(client.patch, url, headers=headers["alice"], json=body) == (400, "invalid_field")
     assert refused(client.patch, "/api/groups/9999", headers=headers["alice"], json={"name": "X"}) == (
         404, "group_not_found")
 

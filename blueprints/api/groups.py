@@ -21,6 +21,8 @@ from actions.validation import check_id, check_ids_in, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import conversation_payload, member_payload, message_payload, summary_payload
 
+GROUP_FIELDS = {"name", "description"}  # what PATCH /api/groups/<id> changes
+
 
 @bp.post("/groups")
 def create():
@@ -67,8 +69,12 @@ def leave(conversation_id: int):
 
 @bp.patch("/groups/<id:conversation_id>")
 def update(conversation_id: int):
-    """Owners and admins rename: {name?, description?}."""
+    """Owners and admins rename: {name?, description?}. Another field (a typo, `visibility`) is refused
+    400 invalid_field, as PATCH /api/me refuses one, rather than answered 200 with nothing changed."""
     payload = json_body()
+    unknown = sorted(set(payload) - GROUP_FIELDS)
+    if unknown:
+        raise InvalidInput("invalid_field", f"Unknown group field: {unknown[0]} (name and description change).")
     group = update_group(api_user(), conversation_id, payload.get("name"), payload.get("description"))
     return jsonify({"ok": True, "conversation": conversation_payload(group)})
 
