@@ -211,6 +211,16 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     return attachment
 
 
+def remove_file_of_deleted_message_unchecked(attachment_id: int) -> None:
+    """Its author deleted the message of this file, for good: nobody reads the file again (410
+    `file_removed`, operators too), so it leaves storage and gives its room in the uploader's quota back,
+    as a file an operator removes does. The message's own change tells the members. Decides nothing."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is not None and attachment.status != "deleted":
+        attachment.status = "deleted"
+        remove_stored_objects_on_commit(attachment)
+
+
 def count_upload(uploader: User) -> None:
     """Each user may start UPLOADS_PER_HOUR uploads an hour (through the server or direct); 429 past that."""
     count_attempt([f"uploads:{uploader.id}"], current_app.config["UPLOADS_PER_HOUR"], 3600, "Too many uploads.")

@@ -182,6 +182,10 @@ def delete_message(user: User, message_id: int) -> Message:
     message = access_own_message(user, message_id)
     limit_message_send(user.id)
     message.deleted_at = utcnow()
+    if message.attachment_id is not None:  # unreadable for good: out of storage and of the quota
+        from actions.files import remove_file_of_deleted_message_unchecked  # actions.files imports this module
+
+        remove_file_of_deleted_message_unchecked(message.attachment_id)
     return record_message_change_unchecked(message)
 
 

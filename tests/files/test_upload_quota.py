@@ -4,6 +4,9 @@ import io
 import pytest
 
 from actions.files import delete_attachment, start_direct_upload, upload_attachment
+from actions.messages import delete_message, send_message
+from extensions import db
+from models import Attachment
 from tests.files.samples import PDF_BYTES
 from tests.helpers import refused
 
@@ -28,6 +31,21 @@ def test_uploads_stop_at_the_quota_and_deleted_files_give_room_back(alice, bob, 
         413, "quota_exceeded")
     assert upload(bob, group).size == len(PDF_BYTES)  # a quota per user
     delete_attachment(operator, first.id)
+    assert upload(alice, group).size == len(PDF_BYTES)
+
+
+def test_a_file_whose_message_its_author_deleted_gives_its_room_back(alice, group, tmp_path):
+    """Deleted by its author, the message's file answers 410 to everyone for good: it leaves storage and
+    stops counting (it counted until the uploader could upload nothing more)."""
+    sent = upload(alice, group)
+    message = send_message(alice, group.id, "", attachment_id=sent.id, client_id="with-file").message
+    upload(alice, group)
+    upload(alice, group)
+    assert refused(upload, alice, group) == (413, "quota_exceeded")
+    assert (tmp_path / "files" / sent.storage_key).exists()
+    delete_message(alice, message.id)
+    assert db.session.get(Attachment, sent.id).status == "deleted"
+    assert not (tmp_path / "files" / sent.storage_key).exists()
     assert upload(alice, group).size == len(PDF_BYTES)
 
 
