@@ -88,7 +88,8 @@ class MessageView(SecureModelView):
 
     @action("hide", _l("Hide"), _l("Hide the selected messages from every member?"))
     def action_hide(self, ids):
-        attempt_each(ids, lambda message_id: hide_message(current_operator(), message_id), _l("message(s) hidden"))
+        attempt_each(ids, lambda message_id: _hidden(hide_message(current_operator(), message_id)),
+                     _l("message(s) hidden"))
 
     @action("unhide", _l("Unhide"), _l("Show the selected messages again?"))
     def action_unhide(self, ids):
@@ -117,6 +118,12 @@ class MessageView(SecureModelView):
         focus = check_int(request.args.get("focus"), "focus", required=False) or message_id
         attempt(lambda: perform(current_operator(), message_id), done)
         return redirect(self.get_url(".context_view", id=focus))
+
+
+def _hidden(message):
+    """The message if it is hidden now; None (not counted in the notice) for one its author deleted, which
+    hide_message leaves as it is."""
+    return message if message.hidden_at is not None else None
 
 
 def _preview(body: str) -> str:

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from actions.errors import Conflict, InvalidInput
-from actions.messages import message_history, send_message
+from actions.messages import delete_message, message_history, send_message
 from actions.moderation import hide_recent_messages, message_context, unhide_message
 from extensions import db
 from models import Message
@@ -93,6 +93,17 @@ def test_a_message_its_author_deleted_offers_no_hide_and_once_erased_no_delete(o
     page = operator_client.get(context).get_data(as_text=True)
     assert f"/moderate/{target.id}/hide" not in page and f"/moderate/{target.id}/delete" not in page
     assert f"/moderate/{messages[2].id}/hide" in page and f"/moderate/{messages[2].id}/delete" in page
+
+
+def test_bulk_hide_counts_only_what_it_hid(operator_client, chat, bob):
+    """A message its author deleted is left as it is by Hide: the notice does not count it as hidden."""
+    _, messages = chat
+    delete_message(bob, messages[1].id)
+    response = operator_client.post("/admin/message/action/", follow_redirects=True, data={
+        "action": "hide", "rowid": [str(messages[0].id), str(messages[1].id)]})
+    page = response.get_data(as_text=True)
+    assert "1 message(s) hidden." in page and "2 message(s) hidden." not in page
+    assert reload(messages[1]).hidden_at is None
 
 
 def test_a_bad_return_focus_hides_nothing_and_flashes_no_success(operator_client, chat):
