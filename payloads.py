@@ -170,7 +170,10 @@ def membership_payload(membership: Membership) -> dict:
 
 
 def member_payload(membership: Membership) -> dict:
-    return {**user_payload(membership.user), "role": membership.role, "joined_at": isoformat(membership.joined_at)}
+    """A member; `active` false: the account is deactivated or suspended (it acts in no group, and a group's
+    ownership passes to it only when nobody active is left: the chat page's leave warning follows that)."""
+    return {**user_payload(membership.user), "role": membership.role, "joined_at": isoformat(membership.joined_at),
+            "active": membership.user.active}
 
 
 def summary_payload(summary) -> dict:

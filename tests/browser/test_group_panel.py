@@ -169,6 +169,33 @@ def test_the_last_owner_is_told_who_takes_over_before_leaving(chat_page, api_use
     assert_nothing_went_wrong(owner)
 
 
+def test_the_leave_warning_names_who_takes_over_not_a_deactivated_admin(chat_page, api_user, operator):
+    """The server passes a last owner's group to an active account before a deactivated or suspended one
+    (an admin banned by an operator could manage nothing): the warning named the admin all the same."""
+    owner = api_user("ow")
+    banned = named(api_user, "adm", f"Banned {uuid.uuid4().hex[:6]}")
+    member = named(api_user, "mem", f"Mia {uuid.uuid4().hex[:6]}")
+    mia = member.api("GET", "/me").json()["user"]["display_name"]
+    group_id = owner.api("POST", "/groups", json={"name": "Heirs", "member_ids": [banned.id, member.id]}).json()[
+        "conversation"]["id"]
+    assert owner.api("PATCH", f"/groups/{group_id}/members/{banned.id}", json={"role": "admin"}).status_code == 200
+    operator.admin_api(f"/users/{banned.id}/deactivate", status=200)
+    page = chat_page()
+    page.log_in(owner.username)
+    page.open(group_id)
+    open_panel(page)
+    expect(member_row(page, member.id)).to_have_count(1)
+    page.page.click("#group-panel-leave")
+    expect(page.page.locator("#confirm-text")).to_have_text(
+        f"You are its only owner: {mia} will own it. To choose someone else, make them owner first.")
+    page.page.click("#confirm-button")
+    expect(page.page.locator("#conversation-view")).to_be_hidden()
+    members = member.api("GET", f"/conversations/{group_id}/members").json()["members"]
+    assert {(m["id"], m["role"], m["active"]) for m in members} == {(member.id, "owner", True),
+                                                                    (banned.id, "admin", False)}
+    assert_nothing_went_wrong(page)
+
+
 def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     owner = named(api_user, "own", "Pat Publisher")
     name = f"Open house {uuid.uuid4().hex[:6]}"

@@ -201,10 +201,17 @@ export class GroupPanel {
    * they are told to whom; the header's Leave button asks with it too. */
   leaveWarning() {
     const others = [...(this.members?.values() || [])].filter((member) => member.id !== this.me.id);
-    const lastOwner = this.myRole() === "owner" && !others.some((member) => member.role === "owner");
-    if (!lastOwner || !others.length) return t("You will stop receiving its messages. A public group can be joined again.");
-    // The longest-standing admin, else member (members are listed in joining order).
-    const heir = others.find((member) => member.role === "admin") || others[0];
+    const active = (member) => member.active !== false;
+    // The server's rule (actions.groups remove_membership_unchecked): an owner whose account is active stays,
+    // else the longest-standing admin, else member, takes over, an active account before a deactivated or
+    // suspended one, and only an active one while deactivated or suspended owners stay.
+    const lastOwner = this.myRole() === "owner" && !others.some((member) => member.role === "owner" && active(member));
+    const ownersStay = others.some((member) => member.role === "owner");
+    // Members are listed in joining order: a stable sort keeps it within each rank.
+    const candidates = others.filter((member) => !ownersStay || active(member)).sort((first, second) =>
+      (active(second) - active(first)) || ((second.role === "admin") - (first.role === "admin")));
+    const heir = candidates[0];
+    if (!lastOwner || !heir) return t("You will stop receiving its messages. A public group can be joined again.");
     return t("You are its only owner: {name} will own it. To choose someone else, make them owner first.",
       { name: displayName(heir) });
   }
