@@ -152,3 +152,15 @@ def test_direct_chats_are_not_groups(operator_client, alice, bob):
     assert "No such group" in operator_client.get("/admin/group/").get_data(as_text=True)
     operator_client.post("/admin/group/delete/", data={"id": str(direct.id)})
     assert reload(direct) is not None and audit_entries() == []
+
+
+def test_a_group_being_deleted_shows_so_on_its_members_page_and_offers_no_unarchive(operator_client, alice, bob):
+    group_id = make_group(alice, members=[bob]).id
+    page = operator_client.get(f"/admin/group/members/?id={group_id}").get_data(as_text=True)
+    assert "being deleted" not in page
+    operator_client.post(f"/admin/group/archive/{group_id}/on")
+    page = operator_client.get(f"/admin/group/members/?id={group_id}").get_data(as_text=True)
+    assert f"/admin/group/archive/{group_id}/off" in page and "Read-only: unarchive it" in page
+    assert operator_client.post("/admin/group/delete/", data={"id": str(group_id)}).status_code == 302
+    page = operator_client.get(f"/admin/group/members/?id={group_id}").get_data(as_text=True)
+    assert "being deleted since" in page and f"/admin/group/archive/{group_id}/off" not in page
