@@ -58,7 +58,7 @@ SCHEMAS = {
                         "type": "array", "items": ID}})}}),
     "Conversation": obj({"id": ID, "kind": {"enum": ["group", "direct"]}, "last_seq": COUNTER,
                          "last_revision": COUNTER, "archived": FLAG}),
-    "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}}),
+    "Member": obj({"id": ID, "username": TEXT, "role": {"enum": ["owner", "admin", "member"]}, "active": FLAG}),
     "Report": obj({"id": ID, "message_id": ID, "reason": {"enum": ["spam", "abuse", "other"]}, "status": TEXT}),
     "SettledReport": {"allOf": [ref("Report"), obj({"resolution": RESOLUTION})]},
     "Presence": obj({"visible": FLAG, "online": {"type": ["boolean", "null"]},
