@@ -80,3 +80,20 @@ def test_the_migration_marks_the_groups_an_operator_was_deleting(app, operator, 
     upgrade()
     marked = dict(db.session.execute(text("SELECT id, deleting_at IS NOT NULL FROM conversations")).all())
     assert {deleting: bool(marked[deleting]), kept: bool(marked[kept])} == {deleting: True, kept: False}
+
+
+def test_an_owner_and_an_operator_deleting_at_once_queue_one_purge(app, operator, alice, bob):
+    """Both in flight together: the group's lock (hold_group) makes the second find the first's deleting_at."""
+    from actions.group_admin import delete_group, delete_group_by_owner
+    from models import User
+    from tests.helpers import run_at_once
+
+    group_id = make_group(alice, members=[bob]).id
+    db.session.commit()
+    outcomes = run_at_once(app, {
+        "owner": lambda: delete_group_by_owner(db.session.get(User, alice.id), group_id),
+        "operator": lambda: delete_group(db.session.get(User, operator.id), group_id)})
+    assert outcomes == {"owner": None, "operator": None}
+    assert run_queued_jobs() == [purge_deleted_group.name]  # no message: the group at once, once
+    db.session.expire_all()
+    assert db.session.get(Conversation, group_id) is None
