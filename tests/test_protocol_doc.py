@@ -238,3 +238,17 @@ def test_every_table_row_has_its_headers_cells():
             elif count != cells:
                 broken.append(f"{page.name}:{number}: {count - 1} cells, the header has {cells - 1}")
     assert broken == []
+
+
+def test_every_event_a_reconnect_misses_has_a_documented_way_back(app):
+    """An event sent while a client was away is lost (only messages are replayed, by `sync`): the
+    Resync section's table names, for every event the chat namespace emits, what reads its outcome
+    again, and what it names are requests the server answers."""
+    resync = section("Delivery guarantees")
+    qr_login = table_events(section("QR-code login: the `/qr-login` namespace"), "server → client")
+    assert table_events(resync, "missed event") == emitted_events() - qr_login
+    table = resync[resync.index("| missed event |"):].split("\n\n")[0]
+    named = {name for row in table.splitlines()[2:] for name in re.findall(r"`([a-z]+:[a-z_]+|sync)`",
+                                                                             row.split(" | ", 1)[1])}
+    events_named = {name for name in named if name not in emitted_events()}
+    assert events_named and events_named <= handled("/"), events_named - handled("/")
