@@ -166,6 +166,37 @@ def test_one_sync_at_a_time_per_conversation_and_one_more_if_asked_meanwhile(run
                       "shown": ["one", "two", "three", "four", "five"]}
 
 
+def test_more_conversations_than_one_sync_may_name_are_synced_in_several_requests(module_page):
+    """The server answers a `sync` of more than 500 cursors invalid_conversations (docs/protocol.md): a
+    page with 501 conversations loaded asked for them all at once, was refused, and caught up none."""
+    result = module_page.evaluate("""async () => {
+        const { ConversationStore } = await import("/static/js/chat/store.js");
+        const { Sync } = await import("/static/js/chat/sync.js");
+        const store = new ConversationStore({ id: 99 });
+        for (let id = 1; id <= 501; id += 1) {
+          store.upsert({ id, kind: "group", name: `g${id}` });
+          store.thread(id).loaded = true;
+        }
+        const asked = [];
+        const server = { connected: true, async request(event, payload) {
+          asked.push(payload.conversations.length);
+          if (payload.conversations.length > 500) {
+            return { ok: false, error: { code: "invalid_conversations", message: "at most 500" } };
+          }
+          return { ok: true, conversations: payload.conversations.map((cursor) => ({
+            conversation_id: cursor.conversation_id, revision: cursor.since + 1, has_more: false,
+            messages: [{ id: cursor.conversation_id, conversation_id: cursor.conversation_id, seq: 1,
+                         revision: cursor.since + 1, body: "missed" }] })) };
+        } };
+        const sync = new Sync({ store, connection: server, gapDelayMs: 0,
+          receive: (id, messages) => { for (const m of messages) store.threads.get(id).apply(m); } });
+        await sync.all();
+        const caughtUp = [...store.threads.values()].filter((thread) => thread.revisions.watermark === 1).length;
+        return { asked, caughtUp };
+    }""")
+    assert result == {"asked": [500, 1], "caughtUp": 501}
+
+
 # The page's first `sync` after a reconnect waits until its conversation list arrives: hold that
 # list, so that a live message overtakes the sync; record what every `sync` asks for.
 HOLD_LIST_AND_RECORD_SYNCS = """() => {

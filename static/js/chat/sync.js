@@ -5,6 +5,7 @@ import { toast } from "./dom.js";
 import { errorText, t } from "../i18n.js";
 
 const GAP_SYNC_DELAY_MS = 1500; // a skipped revision often arrives by itself meanwhile (out of order)
+const CURSORS_PER_REQUEST = 500; // the server refuses a longer `sync` (docs/protocol.md): more, more requests
 
 export class Sync {
   constructor({ store, connection, receive, gapDelayMs = GAP_SYNC_DELAY_MS }) {
@@ -51,7 +52,7 @@ export class Sync {
     while (cursors.length && this.connection.connected) {
       let answer;
       try {
-        answer = await this.connection.request("sync", { conversations: cursors });
+        answer = await this.connection.request("sync", { conversations: cursors.slice(0, CURSORS_PER_REQUEST) });
       } catch {
         return caughtUp; // disconnected or timed out: the next connect syncs again
       }
@@ -59,7 +60,7 @@ export class Sync {
         toast(errorText(answer?.error?.code, answer?.error?.message) || t("Could not catch up with the server."));
         return caughtUp;
       }
-      const next = [];
+      const next = cursors.slice(CURSORS_PER_REQUEST).map((rest) => cursor(rest.conversation_id)); // then these
       for (const result of answer.conversations) {
         const id = result.conversation_id;
         const thread = threads.get(id);
