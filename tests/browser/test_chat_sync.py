@@ -241,3 +241,27 @@ def test_the_page_resyncs_from_its_watermark_after_a_live_message_overtakes_the_
     assert bob.page.evaluate("window.syncCursors")[0] == 1  # the watermark, not the highest revision seen (3)
     assert bob.shown_seqs() == [1, 2, 3]
     assert_nothing_went_wrong(bob)
+
+
+def test_the_open_groups_members_are_read_again_after_a_reconnect(chat_page, api_user):
+    """Joins and leaves told while the page was away (member:joined, member:left) are lost: its header,
+    the panel and @mention completion kept the members as they were until the group was opened again."""
+    accounts = {name: api_user(name[:2]) for name in ("Alice", "Bob", "Carol", "Dave")}
+    for name, account in accounts.items():
+        assert account.api("PATCH", "/me", json={"display_name": name}).status_code == 200
+    alice_account, bob_account, carol_account, dave_account = accounts.values()
+    group = group_with(alice_account, bob_account, carol_account)["id"]
+    alice = open_as(chat_page, alice_account, group)
+    subtitle = alice.page.locator("#conversation-subtitle")
+    expect(subtitle).to_contain_text("Bob")
+
+    alice.page.evaluate("window.switchboardSocket.disconnect()")
+    alice.expect_state("offline")
+    assert alice_account.api("DELETE", f"/groups/{group}/members/{bob_account.id}").status_code == 200
+    assert alice_account.api("POST", f"/groups/{group}/members", json={"user_id": dave_account.id}).status_code == 201
+    alice.page.evaluate("window.switchboardSocket.connect()")
+    alice.expect_state("online")
+
+    expect(subtitle).to_contain_text("Dave")
+    expect(subtitle).not_to_contain_text("Bob")
+    assert_nothing_went_wrong(alice)

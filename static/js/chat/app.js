@@ -453,7 +453,10 @@ export class ChatApp {
     try {
       await this.refreshConversations();
       this.presence.query(this.directPeerIds()); // changes while we were away were not told
-      if (this.openId) this.receipts.load(this.openId); // receipts missed while away
+      if (this.openId) {
+        this.receipts.load(this.openId); // receipts missed while away
+        this.header.loadMembers(this.openId); // and who joined, left or changed role (names, @mentions)
+      }
     } catch (error) {
       toast(error);
     }
