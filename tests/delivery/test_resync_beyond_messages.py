@@ -254,3 +254,30 @@ def test_an_account_suspended_while_away_is_refused_and_told_why_at_login(server
                           timeout=10)
     assert login.status_code == 401 and login.json()["error"]["code"] == "account_suspended"
     assert login.json()["error"]["reason"] == "spam"
+
+
+def test_the_lists_unread_counts_are_those_of_the_conversations_as_listed_while_messages_come(server):
+    """The list is read in two statements (the conversations, then their counts). On PostgreSQL each saw
+    its own moment, so a message committed between them was counted but not listed (`last_seq`,
+    `last_revision` before it): about one list in twenty under a steady send, and a client counting
+    what arrives after `last_revision` counted it twice."""
+    alice, carol = ChatUser.register(server.url), ChatUser.register(server.url)
+    groups = [create_group(alice, (carol,)) for _ in range(3)]
+    sender, reader = Device(alice), Device(carol)
+    sender.connect()
+    reader.connect()
+    sending = threading.Thread(target=lambda: [
+        sender.call("message:send", {"conversation_id": groups[n % 3], "body": f"{n} @{carol.username}"})
+        for n in range(150)])
+    sending.start()
+    lists, out_of_step = 0, []
+    while sending.is_alive():
+        lists += 1
+        for listed in reader.call("conversations:list", {})["conversations"]:
+            unread = listed["last_seq"] - listed["membership"]["last_read_seq"]  # none is carol's, none removed
+            if (listed["unread_count"], listed["unread_mentions"]) != (unread, unread):
+                out_of_step.append((listed["last_seq"], listed["unread_count"], listed["unread_mentions"]))
+    sending.join()
+    assert lists >= 10 and out_of_step == []
+    sender.disconnect()
+    reader.disconnect()
