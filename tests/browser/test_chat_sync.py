@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
+from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -265,3 +266,29 @@ def test_the_open_groups_members_are_read_again_after_a_reconnect(chat_page, api
     expect(subtitle).to_contain_text("Dave")
     expect(subtitle).not_to_contain_text("Bob")
     assert_nothing_went_wrong(alice)
+
+
+
+def test_the_open_groups_presence_is_read_again_after_a_reconnect(chat_page, api_user):
+    """Comings and goings told while the page was away (presence:batch) are lost: the open group kept
+    showing a member offline who had come online meanwhile until its next poll, a minute later."""
+    alice_account, bob_account, carol_account = api_user("al"), api_user("bob"), api_user("ca")
+    group = group_with(alice_account, bob_account, carol_account)["id"]
+    carol_socket = carol_account.socket(("presence:batch",))  # online throughout, she hears what alice misses
+    alice = open_as(chat_page, alice_account, group)
+    presence_line = alice.page.locator("#conversation-presence")
+    expect(presence_line).to_have_text("3 members, 2 online")
+
+    alice.page.evaluate("window.switchboardSocket.disconnect()")
+    alice.expect_state("offline")
+    bob_socket = bob_account.socket(())
+    wait_for(lambda: any(entry["user_id"] == bob_account.id and entry["online"]
+                         for frame in carol_socket.received["presence:batch"] for entry in frame["users"]),
+             what="bob's coming online told")
+    alice.page.evaluate("window.switchboardSocket.connect()")
+    alice.expect_state("online")
+
+    expect(presence_line).to_have_text("3 members, 3 online")
+    assert_nothing_went_wrong(alice)
+    bob_socket.disconnect()
+    carol_socket.disconnect()

@@ -456,6 +456,8 @@ export class ChatApp {
       if (this.openId) {
         this.receipts.load(this.openId); // receipts missed while away
         this.header.loadMembers(this.openId); // and who joined, left or changed role (names, @mentions)
+        // and who came and went: its next poll is up to a minute away (presence-view.js)
+        if (this.store.get(this.openId)?.kind === "group") this.presence.conversation(this.openId);
       }
     } catch (error) {
       toast(error);
