@@ -16,7 +16,7 @@ from actions.accounts import check_account_open, has_expired
 from actions.direct import open_direct_conversation
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from actions.groups import join_group, leave_group
-from actions.messages import send_message
+from actions.messages import admit_message_send, send_message
 from actions.sessions import end_other_logins
 from actions.validation import MAX_SAFE_INTEGER, check_id, check_int
 from blueprints.identity import token_principal
@@ -69,21 +69,23 @@ def login(connection: Connection, user: None, body: dict) -> dict:
 
 def send(connection: Connection, user: User, body: dict) -> dict:
     """{contentType, content, chatId | toUserId, hasBeenSentId, ...}: store and fan out a message."""
+    client_id = body.get("hasBeenSentId")
+    if isinstance(client_id, int) and not isinstance(client_id, bool) and 0 <= client_id <= MAX_SAFE_INTEGER:
+        client_id = str(client_id)  # clients often number their sends
+    # The send rate first, as on every transport: past it, rate_limited whatever else is wrong with the send.
+    admit_message_send(user.id, client_id)
     content_type = check_int(body.get("contentType"), "contentType", minimum=0, maximum=max(KIND_OF))
     if content_type == RED_PACKET:
         raise InvalidInput("red_packet_refused", "Red packets (contentType 4) are a payment feature this service "
                                                  "does not have.")
     _check_is_caller(user, body.get("fromUserId"), "fromUserId")
     conversation_id = _conversation_of(user, body)
-    client_id = body.get("hasBeenSentId")
-    if isinstance(client_id, int) and not isinstance(client_id, bool) and 0 <= client_id <= MAX_SAFE_INTEGER:
-        client_id = str(client_id)  # clients often number their sends
     if content_type == TEXT:
-        sent = send_message(user, conversation_id, body.get("content"), client_id=client_id)
+        sent = send_message(user, conversation_id, body.get("content"), client_id=client_id, admitted=True)
     else:
         attachment_id = check_id(body.get("content"), "content")
         sent = send_message(user, conversation_id, body.get("caption") or "", client_id=client_id,
-                            attachment_id=attachment_id)
+                            attachment_id=attachment_id, admitted=True)
     if sent.created and sent.message.kind != KIND_OF[content_type]:  # a resend is answered, never refused
         raise InvalidInput("invalid_contentType", f"contentType {content_type} says {KIND_OF[content_type]}; this "
                                                   f"content is a {sent.message.kind} message.")

@@ -50,6 +50,30 @@ def test_the_send_rate_of_the_chat_holds_on_the_gateway(strict_server, gateway):
     assert answers[3]["duplicate"] is True and answers[3]["id"] == answers[0]["id"]
 
 
+def test_past_the_send_rate_a_send_is_refused_before_its_fields_are_read(strict_server, gateway):
+    """protocol.md, Send rate: the allowance is asked before anything else of a send, so a send past it
+    is answered rate_limited whatever else is wrong with it, and changes nothing (no private chat opened)."""
+    alice, bob = ChatUser.register(strict_server.url), ChatUser.register(strict_server.url)
+    group_id = alice.api("POST", "/groups", json={"name": "Rate"}).json()["conversation"]["id"]
+    client = gateway(strict_server.url)
+    assert client.login(alice.token, alice.id)["success"]
+    sends = [{"contentType": 0, "content": "one", "chatId": str(group_id)},
+             {"contentType": 0, "content": "two", "chatId": str(group_id)},  # the burst of two is spent
+             {"contentType": 9, "content": "three", "chatId": str(group_id), "hasBeenSentId": "s3"},
+             {"contentType": 0, "content": "", "chatId": "x", "hasBeenSentId": 4},
+             {"contentType": 0, "content": "hello", "toUserId": str(bob.id), "hasBeenSentId": "s5"}]
+    for count, body in enumerate(sends, start=1):
+        client.send(SEND, body)
+        wait_for(lambda count=count: [c for c, _ in client.received].count(MESSAGE) == count, what="an answer")
+    answers = [body for command, body in client.received if command == MESSAGE]
+    assert [answer["success"] for answer in answers[:2]] == [True, True]
+    assert [(answer.get("errorCode"), answer.get("hasBeenSentId")) for answer in answers[2:]] == [
+        ("rate_limited", "s3"), ("rate_limited", "4"), ("rate_limited", "s5")]
+    assert all(answer["retryAfter"] >= 1 for answer in answers[2:])
+    assert [c["id"] for c in alice.api("GET", "/conversations").json()["conversations"]] == [group_id]
+    assert client.closed is None
+
+
 def test_a_shutdown_tells_gateway_clients_and_closes_their_connections(strict_server, gateway):
     """SIGTERM (gunicorn.conf.py): each gateway connection is told and closed with 1001, so that
     its client reconnects to another instance at once. It stops the module's server: keep it last."""
