@@ -84,7 +84,7 @@ def send(connection: Connection, user: User, body: dict) -> dict:
         sent = send_message(user, conversation_id, body.get("content"), client_id=client_id, admitted=True)
     else:
         attachment_id = check_id(body.get("content"), "content")
-        sent = send_message(user, conversation_id, body.get("caption") or "", client_id=client_id,
+        sent = send_message(user, conversation_id, body.get("caption"), client_id=client_id,
                             attachment_id=attachment_id, admitted=True)
     if sent.created and sent.message.kind != KIND_OF[content_type]:  # a resend is answered, never refused
         raise InvalidInput("invalid_contentType", f"contentType {content_type} says {KIND_OF[content_type]}; this "

@@ -265,6 +265,29 @@ def test_an_image_is_sent_by_its_attachment_id(server, gateway, connect):
     assert (new["kind"], new["attachment_id"], new["body"]) == ("image", attachment_id, "a dot")
 
 
+def test_a_caption_that_is_not_text_is_refused_not_dropped(server, gateway):
+    """caption is the message's body beside a file, under the rules of a text: `false`, `0` or a list
+    is invalid_body (nothing stored, the file still unsent), as the REST API answers such a body;
+    it was sent as a file without a caption. null or "" is no caption."""
+    alice = ChatUser.register(server.url)
+    group_id = create_group(alice, (), "public")
+    client = logged_in(gateway, server, alice)
+    upload = alice.api("POST", f"/conversations/{group_id}/files", files={"file": ("dot.png", PNG, "image/png")})
+    attachment_id = upload.json()["attachment"]["id"]
+    rest = alice.api("POST", f"/conversations/{group_id}/messages",
+                     json={"body": False, "attachment_id": attachment_id})
+    assert (rest.status_code, rest.json()["error"]["code"]) == (400, "invalid_body")
+    for sent_id, caption in [("c1", False), ("c2", 0), ("c3", [])]:
+        client.send(SEND, {"contentType": 1, "content": str(attachment_id), "caption": caption,
+                           "chatId": str(group_id), "hasBeenSentId": sent_id})
+        assert client.response(MESSAGE, hasBeenSentId=sent_id)["errorCode"] == "invalid_body"
+    assert alice.api("GET", f"/conversations/{group_id}/messages").json()["messages"] == []
+    client.send(SEND, {"contentType": 1, "content": str(attachment_id), "caption": None, "chatId": str(group_id),
+                       "hasBeenSentId": "c4"})
+    sent = client.response(MESSAGE, hasBeenSentId="c4")
+    assert (sent["success"], sent["caption"], sent["content"]) == (True, "", str(attachment_id))
+
+
 def test_voice_and_other_files_have_their_content_types(server, gateway):
     alice = ChatUser.register(server.url)
     group_id = create_group(alice, (), "public")
