@@ -31,6 +31,20 @@ def test_pings_keep_a_connection_open_and_silence_closes_it(strict_server, gatew
     assert client.wait_closed().code == 1000
 
 
+def test_websocket_ping_frames_do_not_keep_a_connection_open(strict_server, gateway):
+    """gateway.md, Heartbeat: only packets count; a client that sends WebSocket pings alone goes idle."""
+    client = gateway(strict_server.url)
+    client.send(PING, {})
+    client.response(PONG)
+    for _ in range(12):  # 3.6 s of WebSocket pings: past the idle timeout
+        if client.closed is not None:
+            break
+        client.ws.ping(b"still here")
+        time.sleep(0.3)
+    assert client.response(PUSH, errorCode="idle")["type"] == "error"
+    assert client.wait_closed().code == 1000
+
+
 def test_the_send_rate_of_the_chat_holds_on_the_gateway(strict_server, gateway):
     alice = ChatUser.register(strict_server.url)
     group_id = alice.api("POST", "/groups", json={"name": "Rate"}).json()["conversation"]["id"]
