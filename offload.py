@@ -60,7 +60,7 @@ def run_off_loop(function: Callable[..., Result], *args: Any, threads: int = 2, 
             raise ServerBusy()
         _in_line[pool_name] = _in_line.get(pool_name, 0) + 1
     try:
-        if _gevent_patched():
+        if gevent_patched():
             done = pool.spawn(_at_low_priority, function, args).get
         else:
             done = pool.submit(_at_low_priority, function, args).result
@@ -104,7 +104,8 @@ def _at_low_priority(function: Callable[..., Result], args: tuple) -> tuple[Resu
         return None, error
 
 
-def _gevent_patched() -> bool:
+def gevent_patched() -> bool:
+    """Whether this process runs under gevent's loop (wsgi.py patches it): not the job consumer nor the CLI."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and monkey.is_module_patched("threading")
 
@@ -115,7 +116,7 @@ def _get_pool(name: str, threads: int):
         with _pool_lock:
             pool = _pools.get(name)
             if pool is None:
-                if _gevent_patched():
+                if gevent_patched():
                     from gevent.threadpool import ThreadPool
 
                     pool = ThreadPool(maxsize=threads)

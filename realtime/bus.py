@@ -14,7 +14,8 @@ Under gevent (`per_turn`) what the process publishes while one greenlet runs lea
 publication, sent by one greenlet at a time: a commit's frames of every adapter (Socket.IO's and the
 gateway's) together, and, while a publication is on its way, whatever the others publish meanwhile
 with the next. Every process wakes once per publication, whoever it is for, so fewer publications
-is less work everywhere; the order of the calls is the order of the frames.
+is less work everywhere; the order of the calls is the order of the frames. Only in a process gevent
+runs (the web worker, patched by wsgi.py): the job consumer, unpatched, publishes each call at once.
 """
 from __future__ import annotations
 

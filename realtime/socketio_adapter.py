@@ -22,6 +22,7 @@ from events import facts as f
 from extensions import db, socketio
 from models import Conversation, Membership, Message, User
 from models.time import isoformat
+from offload import gevent_patched
 from payloads import (
     conversation_payload,
     member_payload,
@@ -311,7 +312,9 @@ def init_realtime(app: Flask) -> None:
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
         bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
                        on_status=deliveries.bus_status_changed,
-                       per_turn=app.config["SOCKETIO_ASYNC_MODE"] == "gevent")
+                       # per turn of gevent's loop only where it runs (wsgi.py patches the worker): the job
+                       # consumer builds the app unpatched, and a greenlet spawned there to publish never ran.
+                       per_turn=app.config["SOCKETIO_ASYNC_MODE"] == "gevent" and gevent_patched())
         app.extensions["events"].unreleased.elsewhere = RedisHolds(url)
     else:
         bus = LocalBus(deliveries.receive)
