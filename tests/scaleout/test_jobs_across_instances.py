@@ -1,10 +1,13 @@
 """Background jobs in a scaled-out deployment: a job queued by one instance runs once, on whichever
 consumer takes it from the shared Redis queue, and the events it makes reach the sockets of every
 instance over the Redis bus (the consumer is a process of its own, without gevent's monkey patching)."""
+import uuid
+
 import pytest
+import requests
 
 from tests.integration.chat import create_group
-from tests.servers import ChatUser, wait_for
+from tests.servers import PASSWORD, ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -28,4 +31,24 @@ def test_a_deleted_groups_job_runs_once_and_its_events_reach_the_other_instance(
         assert sum(server.consumer.log_text().count(PURGE) for server in two_instances) - runs_before == 1
     finally:
         here.disconnect()
+        there.disconnect()
+
+
+def test_a_broadcast_queued_on_one_instance_reaches_a_socket_on_the_other(two_instances):
+    first, second = two_instances
+    operator = f"op{uuid.uuid4().hex[:8]}"
+    first.create_operator(operator, PASSWORD)
+    token = requests.post(first.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
+                          timeout=10).json()["token"]
+    reader = ChatUser.register(first.url)
+    there = reader.on(second.url).socket(("message:new",))
+    try:
+        body = f"maintenance tonight {uuid.uuid4().hex[:6]}"
+        answer = requests.post(first.url + "/api/admin/broadcasts", json={"body": body}, timeout=10,
+                               headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 202, answer.text
+        told = wait_for(lambda: [event for event in there.received["message:new"]
+                                 if event["message"]["body"] == body], timeout=15, what="the broadcast")
+        assert len(told) == 1
+    finally:
         there.disconnect()
