@@ -104,7 +104,7 @@ def update_profile(user: User, changes: dict) -> User:
     for name, value in changed.items():
         setattr(user, name, value)
     if changed:
-        _tell_profile_changed(user)
+        _tell_profile_changed(user, name_changed="display_name" in changed)
     return user
 
 
@@ -203,13 +203,15 @@ def people_sharing_a_conversation(user_id: int) -> tuple[int, ...]:
     ).scalars())
 
 
-def _tell_profile_changed(user: User) -> None:
+def _tell_profile_changed(user: User, name_changed: bool = False) -> None:
     """Everyone who shares a conversation with the user; those they blocked without what get_profile hides
-    from them (the status line, the time zone)."""
+    from them (the status line, the time zone), and only when the name, all they see change, changed: a
+    frame for a change they cannot see would tell them when the blocker is active, which the block hides
+    (presence)."""
     blocked = set(db.session.execute(blocked_by(user.id)).scalars())
     sharing = people_sharing_a_conversation(user.id)
     queue_event(ProfileChanged(user.id, tuple(user_id for user_id in sharing if user_id not in blocked),
-                               tuple(user_id for user_id in sharing if user_id in blocked)))
+                               tuple(user_id for user_id in sharing if user_id in blocked) if name_changed else ()))
 
 
 def _store_picture(area: str, stream: BinaryIO, declared_type: str | None, crop: Crop | None) -> str:

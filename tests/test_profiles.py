@@ -451,3 +451,24 @@ def test_a_blocker_shows_the_person_they_blocked_only_their_name_and_initials(cl
     assert client.delete(f"/api/blocks/{bob.id}", headers=bearer(alice)).status_code == 200
     assert client.get(picture_url, headers=bearer(bob)).status_code == 302
     assert client.get(f"/api/users/{alice.id}", headers=bearer(bob)).get_json()["user"]["status_text"] == "Busy"
+
+
+def test_a_blocker_changing_what_the_person_they_blocked_cannot_see_tells_them_nothing(client, alice, bob, carol,
+                                                                                       socket_client_for):
+    """Alice blocked Bob: a user:updated for her status line, time zone or picture, which he does not see,
+    still reached him (the same frame each time), telling him when she was active, which the block hides
+    (her presence). He hears only a change of her name; Carol hears every change."""
+    make_group(alice, "Both", [bob, carol])
+    assert client.post("/api/blocks", json={"user_id": bob.id}, headers=bearer(alice)).status_code == 201
+    bob_socket, carol_socket = socket_client_for("bob"), socket_client_for("carol")
+    client.patch("/api/me", json={"status_text": "At the dentist"}, headers=bearer(alice))
+    client.patch("/api/me", json={"time_zone": "Asia/Tokyo"}, headers=bearer(alice))
+    upload(client, alice, image_bytes(100, 100))
+    client.delete("/api/me/avatar", headers=bearer(alice))
+    client.patch("/api/me", json={"display_name": "Alice L"}, headers=bearer(alice))  # the marker
+
+    def names(socket):
+        return [event["args"][0]["user"]["display_name"] for event in socket.get_received()
+                if event["name"] == "user:updated"]
+    assert names(bob_socket) == ["Alice L"]
+    assert len(names(carol_socket)) == 5
