@@ -12,7 +12,14 @@ from sqlalchemy.orm import contains_eager
 
 from actions.access import with_readable_conversation_ids
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
-from actions.lockout import check_not_locked, note_failed_login, note_successful_login
+from actions.lockout import (
+    check_not_locked,
+    check_password_again_not_locked,
+    note_failed_login,
+    note_failed_password_again,
+    note_password_given_again,
+    note_successful_login,
+)
 from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.sessions import find_live_session, note_token_used, touch_token
 from actions.token_hash import hash_token
@@ -184,11 +191,16 @@ def check_own_password(user: User, password: object, message: str = "The passwor
     turn two-factor off): Unauthorized `invalid_credentials` if it is wrong. Its failures count as failed
     logins of the account do (LOGIN_ATTEMPTS_PER_MINUTE, under its username), so whoever holds only a
     session (a stolen cookie, a browser left open) guesses the password no faster than the login page
-    lets anyone: past the limit, 429 `rate_limited` before any hashing. A right password does not count."""
+    lets anyone: past the limit, 429 `rate_limited` before any hashing; and LOCKOUT_FAILURES of them in a
+    row lock it (429 `account_locked`, doubling as the login page's lock: actions.lockout.password_again_key),
+    each logged as a `login_failed`. A right password does not count."""
     attempt = count_login_attempt(user.username, None)
+    check_password_again_not_locked(user)
     if not isinstance(password, str) or not is_clean_text(password) or not user.check_password(password):
+        note_failed_password_again(user)
         raise Unauthorized("invalid_credentials", message)
     attempt.refund()
+    note_password_given_again(user)
 
 
 @dataclass(frozen=True)

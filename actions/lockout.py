@@ -89,10 +89,27 @@ def login_name_key(login: object) -> str | None:
     return hashed(name.lower())
 
 
+def password_again_key(user: User) -> str:
+    """The lockout's key for a signed-in user giving their password again (actions.accounts.check_own_password:
+    a token from the settings page, a password change, two-factor turned off): a name no login has (login
+    names hold no control character), counted apart from the account's names, so a guesser elsewhere who
+    locks the login page does not lock the owner's own session out of them, and whoever holds only a
+    session is locked after LOCKOUT_FAILURES wrong passwords as a guesser at the login page is."""
+    return hashed(f"\x00password-again:{user.id}")
+
+
 def check_not_locked(login: object) -> None:
     """AccountLocked if the login name `login` is locked (a browser trusted for its account is not
     asked: actions.accounts.authenticate)."""
-    key = login_name_key(login)
+    _check_key(login_name_key(login))
+
+
+def check_password_again_not_locked(user: User) -> None:
+    """AccountLocked while the user's wrong passwords given again (password_again_key) keep it locked."""
+    _check_key(password_again_key(user))
+
+
+def _check_key(key: str | None) -> None:
     if key is None or current_app.config["LOCKOUT_FAILURES"] <= 0:
         return
     lockout = db.session.get(LoginLockout, key)
@@ -106,7 +123,23 @@ def note_failed_login(user: User | None, typed_name: object) -> None:
     lock it, and logged; committed at once, in a transaction of its own."""
     name = typed_name if isinstance(typed_name, str) else None
     record_refusal("login_failed", user=user, username=name, detail="wrong password" if user else "unknown account")
-    key = login_name_key(typed_name)
+    _note_failure(login_name_key(typed_name), user, name)
+
+
+def note_failed_password_again(user: User) -> None:
+    """A signed-in user's wrong password given again: logged, and counted under password_again_key."""
+    record_refusal("login_failed", user=user, username=user.username, detail="wrong password given again, signed in")
+    _note_failure(password_again_key(user), user, user.username)
+
+
+def note_password_given_again(user: User) -> None:
+    """The right password given again: its failures in a row start again from zero (the doubling stays)."""
+    lockout = db.session.get(LoginLockout, password_again_key(user))
+    if lockout is not None and lockout.failures:
+        lockout.failures = 0
+
+
+def _note_failure(key: str | None, user: User | None, name: str | None) -> None:
     if key is None or current_app.config["LOCKOUT_FAILURES"] <= 0:
         return
     try:
@@ -157,8 +190,10 @@ def note_successful_login(login: object) -> None:
 
 
 def _lockouts_of(user: User) -> list[LoginLockout]:
-    """The counts of the account's names: its username, its email address, its phone number."""
+    """The counts of the account's names: its username, its email address, its phone number; and of its
+    password given again while signed in (password_again_key)."""
     keys = {login_name_key(name) for name in (user.username, user.email, user.phone) if name}
+    keys.add(password_again_key(user))
     keys.discard(None)
     return list(db.session.execute(db.select(LoginLockout).where(LoginLockout.name_key.in_(keys))).scalars())
 

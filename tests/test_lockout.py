@@ -231,3 +231,27 @@ def test_the_same_on_postgresql(tmp_path, postgres, app_settings):
         lift_lockout(operator, alice.id)
         assert token_request(client, "alice", PASSWORD).status_code == 201
         assert lockout_state(alice) == type(lockout_state(alice))(0, 0, None)
+
+
+def test_a_session_giving_wrong_passwords_again_is_locked_as_the_login_page_locks(app, client, alice, operator,
+                                                                                   spy_hashing):
+    """Whoever held only Alice's session (a stolen cookie) guessed her password on the settings page's token
+    form (and its password change) at LOGIN_ATTEMPTS_PER_MINUTE for ever, never locked and never logged,
+    where the login page locks a name after LOCKOUT_FAILURES. Now the session is locked as the login page
+    would be (429 account_locked, even for the right password, before any hashing) and each failure is
+    logged; it is counted apart from her names, so her login elsewhere is not locked by it (nor the session
+    by a guesser at the login page); an operator's lift ends it, as it ends her names' locks."""
+    session = logged_in(app, "alice")
+
+    def new_token(password):
+        return session.post("/settings/tokens", data={"name": "t", "expires_in_days": "0", "password": password})
+    assert [new_token(f"wrong {n}").status_code for n in range(3)] == [401] * 3
+    spy_hashing.clear()
+    locked = new_token(PASSWORD)
+    assert locked.status_code == 429 and "sbt_" not in locked.get_data(as_text=True) and spy_hashing == []
+    assert log_rows("login_failed") == [("login_failed", "alice", "wrong password given again, signed in")] * 3
+    assert [kind for kind, _, _ in log_rows("account_locked")] == ["account_locked"]
+    assert lockout_state(alice).locked()
+    assert token_request(client, "alice", PASSWORD).status_code == 201  # her login name is not locked
+    lift_lockout(operator, alice.id)
+    assert new_token(PASSWORD).status_code == 201
