@@ -10,6 +10,7 @@ from i18n import local_datetime
 
 ERROR_TEXTS = {
     "account_deactivated": lazy_gettext("This account is deactivated."),
+    "account_locked": lazy_gettext("Too many failed logins: this account is locked for now. Try again later."),
     "account_suspended": lazy_gettext("This account is suspended."),
     "already_a_member": lazy_gettext("Already a member of this group."),
     "already_an_owner": lazy_gettext("That member is an owner already."),

@@ -146,6 +146,16 @@ def test_form_errors_and_refusals_in_chinese(client, alice):
     assert "Wrong username or password." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("app_settings", [{"LOCKOUT_FAILURES": 2}])
+def test_a_locked_account_is_told_in_the_pages_language(client, alice):
+    for _ in range(2):
+        client.post("/login", headers=ZH, data={"username": "alice", "password": "wrong password"})
+    response = client.post("/login", headers=ZH, data={"username": "alice", "password": "wrong password"})
+    assert response.status_code == 429 and "登录失败次数过多" in response.get_data(as_text=True)
+    response = client.post("/login", headers={"Accept-Language": "en"}, data={"username": "alice", "password": "x"})
+    assert response.status_code == 429 and "this account is locked for now" in response.get_data(as_text=True)
+
+
 def test_times_in_the_profiles_time_zone_and_the_readers_language(logged_in, alice):
     from datetime import datetime
 
