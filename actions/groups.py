@@ -251,6 +251,13 @@ def hold_group(conversation_id: int, adding: int | None = None) -> None:
     if adding is not None:
         hold_account_unchecked(adding)
     db.session.execute(LOCK_GROUP, {"conversation_id": conversation_id})
+    # The session's copy of the group, if it was read before the lock (the back office's Delete reads it
+    # first), is read again: a change decides on what the one before it committed (deleting_at, archived_at).
+    held = db.session.identity_map.get(db.session.identity_key(Conversation, conversation_id))
+    if held is not None:
+        if held in db.session.dirty:
+            db.session.flush()
+        db.session.expire(held)
 
 
 def owner_count(conversation_id: int) -> int:

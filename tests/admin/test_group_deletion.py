@@ -97,3 +97,37 @@ def test_an_owner_and_an_operator_deleting_at_once_queue_one_purge(app, operator
     assert run_queued_jobs() == [purge_deleted_group.name]  # no message: the group at once, once
     db.session.expire_all()
     assert db.session.get(Conversation, group_id) is None
+
+
+def test_a_deletion_from_the_back_office_that_read_the_group_first_finds_the_owners(app, operator, alice, bob):
+    """The back office's Delete (Flask-Admin's delete_view) reads the group before it calls delete_group. An
+    owner's deletion committed between that read and the group's lock: delete_group then read deleting_at
+    from the row read before the lock (the session's copy), found none, and queued a second purge and an
+    audit entry. hold_group reads the group again once it holds it."""
+    import threading
+
+    from actions.group_admin import delete_group, delete_group_by_owner
+    from models import User
+    from tests.admin.conftest import audit_entries
+    from tests.helpers import run_at_once
+
+    group_id = make_group(alice, members=[bob]).id
+    db.session.commit()
+    read, deleted = threading.Event(), threading.Event()
+
+    def by_owner():
+        assert read.wait(30)
+        delete_group_by_owner(db.session.get(User, alice.id), group_id)
+        deleted.set()
+
+    def from_the_back_office():
+        model = db.session.get(Conversation, group_id)  # delete_view's get_one, held for delete_model(model)
+        assert model.deleting_at is None
+        read.set()
+        assert deleted.wait(30)
+        return delete_group(db.session.get(User, operator.id), model.id)
+
+    outcomes = run_at_once(app, {"operator": from_the_back_office, "owner": by_owner})
+    assert outcomes == {"owner": None, "operator": None}, outcomes
+    assert audit_entries("group.delete") == []
+    assert run_queued_jobs() == [purge_deleted_group.name]  # once
