@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import has_blocked
+from actions.access import has_blocked, hold_account_unchecked
 from actions.contacts import end_request_unchecked, lock_pair, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
 from actions.presence import announce_presence_between
@@ -33,7 +33,9 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
     user_id = check_id(user_id, "user_id")
     if user_id == user.id:
         raise InvalidInput("cannot_block_self", "You cannot block yourself.")
-    if db.session.get(User, user_id) is None:
+    # Held before the pair (FOR KEY SHARE; SQLite: the write lock): the purge of accounts never confirmed
+    # waits for the block, or deleted the account first (404), never under the block's row.
+    if hold_account_unchecked(user_id) is None:
         raise NotFound("user_not_found", "No such user.")
     lock_pair(user.id, user_id)  # a request accepted or sent at the same moment: ended too, not left in place
     existing = db.session.get(Block, (user.id, user_id))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import access_contact_request, access_user_for_contact_request, are_contacts
+from actions.access import (
+    access_contact_request,
+    access_user_for_contact_request,
+    are_contacts,
+    hold_active_user,
+)
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.presence import announce_presence_to_contact
 from actions.rate_limits import limit_contact_request
@@ -61,7 +66,9 @@ def send_contact_request(requester: User, payload: dict) -> RequestOutcome:
     """Ask someone to be a contact. If they had asked first, this accepts their request. Counted
     before the look-up, so that unknown addresses cost as much as known ones."""
     limit_contact_request(requester)
-    recipient = find_user_by_address(payload)
+    # Held (FOR KEY SHARE; SQLite: the write lock) before the pair, as a group add holds the account it adds:
+    # the purge of accounts never confirmed waits for this request, or deleted the account first (404).
+    recipient = hold_active_user(find_user_by_address(payload).id)
     if recipient.id != requester.id:
         lock_pair(requester.id, recipient.id)  # a request of theirs sent at the same moment is found, and accepted
     access_user_for_contact_request(requester, recipient)

@@ -274,3 +274,56 @@ def test_a_group_created_with_two_accounts_the_purge_deletes_meanwhile_is_made(a
     assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
     assert db.session.execute(db.select(Membership.user_id).where(
         Membership.conversation_id == outcomes["create"])).scalars().all() == [alice_id]
+
+
+@pytest.mark.parametrize("way", ["request", "block"])
+def test_an_account_the_purge_deletes_meanwhile_is_asked_or_blocked_without_a_fault(app, way):
+    """A contact request to an account never confirmed, or a block of it, while the purge deletes it. The
+    action read the account (no lock), the purge deleted it and committed, then the action took the pair
+    (actions.contacts.lock_pair) and stored its request or block, whose row referred to an account no
+    longer there: a foreign-key violation, a 500. The action now holds the account before the pair, as a
+    group add holds the account it adds (hold_active_user: FOR KEY SHARE; SQLite: the write lock): a
+    request, which first reads it by its address, finds it gone (404 user_not_found, as for anyone not
+    there); a block, whose first read holds it, makes the purge wait, which then takes the block away
+    with the account."""
+    from actions.blocks import block_user
+    from actions.contacts import send_contact_request
+    from actions.errors import NotFound
+    from models import Block, ContactRequest
+
+    alice = make_user("alice")
+    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    xavier.created_at = utcnow() - timedelta(days=8)
+    alice_id, xavier_id = alice.id, xavier.id
+    db.session.commit()
+    account_read, purged = threading.Event(), threading.Event()
+
+    def watch(_connection, _cursor, statement, parameters, *_):
+        values = tuple(parameters.values() if isinstance(parameters, dict) else parameters or ())
+        if (threading.current_thread().name == way and "FROM users" in statement
+                and (xavier_id in values or "xavier" in values) and not account_read.is_set()):
+            account_read.set()  # its first read of the account
+            purged.wait(WAIT_SECONDS)
+
+    def purge():
+        assert account_read.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+        purged.set()
+
+    def act():
+        alice = db.session.get(User, alice_id)
+        if way == "request":
+            return send_contact_request(alice, {"username": "xavier"}).state
+        return block_user(alice, xavier_id).created
+
+    outcomes = run_at_once(app, {way: act, "purge": purge}, watch)
+
+    assert outcomes["purge"] is None, outcomes
+    if way == "request":  # read by its address first: deleted by the time it is held
+        assert isinstance(outcomes[way], NotFound) and outcomes[way].code == "user_not_found", outcomes
+    else:  # its first read holds it: the purge waits, then takes the block away with the account
+        assert outcomes[way] is True, outcomes
+    db.session.expire_all()
+    assert db.session.get(User, xavier_id) is None
+    assert db.session.execute(db.select(ContactRequest)).first() is None
+    assert db.session.execute(db.select(Block)).first() is None
