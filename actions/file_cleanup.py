@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
-from actions.files import incoming_key, remove_stored_objects_on_commit
+from actions.stored_objects import incoming_key, remove_stored_objects_on_commit
 from events import atomic
 from extensions import db
 from jobs import crontab, job

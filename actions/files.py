@@ -21,9 +21,10 @@ from actions.access import access_conversation, access_conversation_for_posting,
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.messages import message_of, record_message_change_unchecked
 from actions.rate_limits import count_attempt
+from actions.stored_objects import incoming_key, remove_objects_on_commit, remove_stored_objects_on_commit
 from actions.two_factor import acts_as_operator
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
-from events import atomic, on_commit, outside_the_database
+from events import atomic, outside_the_database
 from extensions import db
 from jobs import enqueue_on_commit, job
 from models import Attachment, User
@@ -211,16 +212,6 @@ def delete_attachment(operator: User | None, attachment_id: int) -> Attachment:
     return attachment
 
 
-def remove_file_of_deleted_message_unchecked(attachment_id: int) -> None:
-    """Its author deleted the message of this file, for good: nobody reads the file again (410
-    `file_removed`, operators too), so it leaves storage and gives its room in the uploader's quota back,
-    as a file an operator removes does. The message's own change tells the members. Decides nothing."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is not None and attachment.status != "deleted":
-        attachment.status = "deleted"
-        remove_stored_objects_on_commit(attachment)
-
-
 def count_upload(uploader: User) -> None:
     """Each user may start UPLOADS_PER_HOUR uploads an hour (through the server or direct); 429 past that."""
     count_attempt([f"uploads:{uploader.id}"], current_app.config["UPLOADS_PER_HOUR"], 3600, "Too many uploads.")
@@ -235,11 +226,6 @@ def check_direct_upload_open(incoming: str) -> None:
     ).scalar_one_or_none()
     if status != "pending":
         raise Conflict("upload_closed", "This upload is finished or was removed; start a new one.")
-
-
-def incoming_key(storage_key: str) -> str:
-    """Where a direct upload lands before verification: `incoming/...` beside `files/...`."""
-    return "incoming/" + storage_key.split("/", 1)[1]
 
 
 def _new_key(conversation_id: int) -> str:
@@ -322,7 +308,7 @@ def make_attachment_thumbnail(attachment_id: int) -> None:
     db.session.refresh(attachment)
     if not taken:
         if attachment.thumbnail_key != key:
-            on_commit(lambda: _remove_objects(storage, [key]))
+            remove_objects_on_commit(storage, [key])
         return
     message = message_of(attachment)
     if message is not None and not message.is_removed:
@@ -338,22 +324,3 @@ def _store_thumbnail(storage: Storage, key: str, content_type: str) -> str | Non
     target = thumbnail_key(key, thumbnail_content_type)
     storage.save(target, BytesIO(data), thumbnail_content_type)
     return target
-
-
-def remove_stored_objects_on_commit(attachment: Attachment) -> None:
-    """Once the row says "deleted", delete its objects (original, unfinished upload, thumbnail).
-
-    After the commit: a leftover object is unreachable, while a lost object under a "ready"
-    row would be broken. Failures are logged."""
-    keys = [key for key in (attachment.storage_key, incoming_key(attachment.storage_key), attachment.thumbnail_key)
-            if key]
-    storage = get_storage()
-    on_commit(lambda: _remove_objects(storage, keys))
-
-
-def _remove_objects(storage: Storage, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            storage.delete(key)
-        except Exception:  # noqa: BLE001  (the row says deleted; a leftover object is unreachable)
-            log.exception("could not delete %s from storage", key)

@@ -19,7 +19,6 @@ from actions.access import (
 )
 from actions.audit import record, snapshot
 from actions.errors import Conflict
-from actions.files import remove_stored_objects_on_commit
 from actions.group_notes import note_group_edit_unchecked
 from actions.groups import (
     add_membership_unchecked,
@@ -31,6 +30,7 @@ from actions.groups import (
     tell_role_changed_unchecked,
 )
 from actions.profiles import forget_picture_on_commit
+from actions.stored_objects import remove_stored_objects_on_commit
 from actions.validation import check_choice, check_group_description, check_group_name
 from events import atomic, queue_event
 from events.facts import ConversationLeft, ConversationUpdated

@@ -23,6 +23,7 @@ from actions.mentions import hold_mentionable, record_mentions
 from actions.message_rows import MESSAGES, MessageRow, PageQuery, messages_where, read_page
 from actions.rate_limits import RateLimited, limit_message_send
 from actions.receipts import read_own_message_unchecked
+from actions.stored_objects import remove_file_of_deleted_message_unchecked
 from actions.typing import typing_ended_by_message
 from actions.validation import check_client_id, check_id, check_message_body
 from events import atomic, queue_event
@@ -183,8 +184,6 @@ def delete_message(user: User, message_id: int) -> Message:
     limit_message_send(user.id)
     message.deleted_at = utcnow()
     if message.attachment_id is not None:  # unreadable for good: out of storage and of the quota
-        from actions.files import remove_file_of_deleted_message_unchecked  # actions.files imports this module
-
         remove_file_of_deleted_message_unchecked(message.attachment_id)
     return record_message_change_unchecked(message)
 

@@ -61,3 +61,10 @@ def test_stored_secrets_are_hashed_in_one_place():
     users = relative(path for path in SOURCES
                      if set(path.relative_to(ROOT).parts[:1]) & set(transports) and hashing.search(source_of(path)))
     assert users == {"actions/token_hash.py", "actions/codes.py", "actions/rate_limits.py", "blueprints/ops.py"}
+
+
+def test_actions_messages_never_imports_actions_files():
+    """docs/architecture.md: `actions.files` imports `actions.messages`, never the reverse, not even inside a
+    function (an author's deletion of a message removes its file through `actions.stored_objects`, below both)."""
+    imports_files = re.compile(r"^\s*(from actions\.files import|import actions\.files)", re.MULTILINE)
+    assert not imports_files.search(source_of(ROOT / "actions" / "messages.py"))
