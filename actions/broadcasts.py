@@ -169,7 +169,8 @@ def refuse_sent_before(operator: User, once: str | None) -> None:
                                        AuditEntry.after["once"].as_string() == once).limit(1)
     ).first()
     if sent is not None:
-        raise Conflict("broadcast_already_sent", "This broadcast was sent already (the same form, sent again).")
+        raise Conflict("broadcast_already_sent",
+                       "This broadcast was sent already: the same form, or the same Idempotency-Key, sent again.")
 
 
 def check_idempotency_key(key: str | None) -> str | None:

@@ -46,7 +46,7 @@ def _sent(broadcast: Broadcast):
                     "messages": [message_payload(message) for message in broadcast.messages]}), 201
 
 
-def _once() -> str | None:
+def _idempotency_key() -> str | None:
     """The `Idempotency-Key` header: the same key again (a retry) is 409 broadcast_already_sent, nothing sent."""
     return check_idempotency_key(request.headers.get("Idempotency-Key"))
 
@@ -55,20 +55,20 @@ def _once() -> str | None:
 def broadcast_everyone():
     """Send {body} to every active account, in each one's Switchboard notices conversation:
     accepted now, posted by a background job."""
-    broadcast = broadcast_to_everyone(api_user(), json_body().get("body"), _once())
+    broadcast = broadcast_to_everyone(api_user(), json_body().get("body"), _idempotency_key())
     return jsonify({"ok": True, "recipients": broadcast.recipients, "queued": True}), 202
 
 
 @admin_bp.post("/users/<id:user_id>/notices")
 def notice_user(user_id: int):
     """Send {body} to one user, in their Switchboard notices conversation."""
-    return _sent(send_notice(api_user(), user_id, json_body().get("body"), _once()))
+    return _sent(send_notice(api_user(), user_id, json_body().get("body"), _idempotency_key()))
 
 
 @admin_bp.post("/groups/<id:conversation_id>/broadcasts")
 def broadcast_group(conversation_id: int):
     """Post {body} as a service message in a group."""
-    return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body"), _once()))
+    return _sent(broadcast_to_group(api_user(), conversation_id, json_body().get("body"), _idempotency_key()))
 
 
 # Accounts: the Users panel's operations.

@@ -96,7 +96,7 @@ def answer(status: int, fields: dict | None = None, description: str = "done") -
     return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def once(operation: dict) -> dict:
+def with_idempotency_key(operation: dict) -> dict:
     """A broadcast's optional Idempotency-Key header (actions.broadcasts.check_idempotency_key)."""
     key = {"name": "Idempotency-Key", "in": "header", "required": False,
            "description": "The same key again from the same operator: 409 broadcast_already_sent, nothing sent",
@@ -362,11 +362,12 @@ PATHS = {
         "delete": route("Remove a member", answer(200)),
         "patch": route("Set a member's role", answer(200, {"member": ref("Member")}),
                        body={"role*": {"enum": ["owner", "admin", "member"]}})},
-    "/api/admin/broadcasts": {"post": once(route("Operators: a notice to every account, posted by a job", answer(
-        202, {"recipients": COUNTER, "queued": OK}), body={"body*": TEXT}))},
-    "/api/admin/users/{user_id}/notices": {"post": once(route("Operators: a notice to one user", answer(201, SENT),
-                                                              body={"body*": TEXT}))},
-    "/api/admin/groups/{conversation_id}/broadcasts": {"post": once(route(
+    "/api/admin/broadcasts": {"post": with_idempotency_key(route(
+        "Operators: a notice to every account, posted by a job",
+        answer(202, {"recipients": COUNTER, "queued": OK}), body={"body*": TEXT}))},
+    "/api/admin/users/{user_id}/notices": {"post": with_idempotency_key(route(
+        "Operators: a notice to one user", answer(201, SENT), body={"body*": TEXT}))},
+    "/api/admin/groups/{conversation_id}/broadcasts": {"post": with_idempotency_key(route(
         "Operators: a system message in a group", answer(201, SENT), body={"body*": TEXT}))},
     "/api/admin/users/{user_id}": {"get": route("Operators: an account and its live login sessions", answer(
         200, {"user": ref("Account"), "sessions": listing("Session")}))},

@@ -54,6 +54,7 @@ def test_a_broadcast_retried_with_its_idempotency_key_is_not_sent_twice(client, 
         before = database_rows()
         again = client.post(path, json={"body": "Once"}, headers={**operator_headers, **key})
         assert (again.status_code, again.json["error"]["code"]) == (409, "broadcast_already_sent"), path
+        assert "Idempotency-Key" in again.json["error"]["message"]  # a program sent no form: its key is named
         assert database_rows() == before
         other = {"Idempotency-Key": str(uuid.uuid4())}
         assert client.post(path, json={"body": "Twice"}, headers={**operator_headers, **other}).status_code == status
