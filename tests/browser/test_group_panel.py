@@ -196,6 +196,30 @@ def test_the_leave_warning_names_who_takes_over_not_a_deactivated_admin(chat_pag
     assert_nothing_went_wrong(page)
 
 
+def test_the_leave_warning_asks_again_who_is_active_after_the_group_was_opened(chat_page, api_user, operator):
+    """An admin deactivated by an operator after the owner opened the group is not told to the group (no
+    member event): the warning named them from the members loaded at opening, while the server passes the
+    group to an active member. The page asks for the members again before warning."""
+    owner = api_user("ow")
+    banned = named(api_user, "adm", f"Banned {uuid.uuid4().hex[:6]}")
+    member = named(api_user, "mem", f"Mia {uuid.uuid4().hex[:6]}")
+    mia = member.api("GET", "/me").json()["user"]["display_name"]
+    group_id = owner.api("POST", "/groups", json={"name": "Heirs", "member_ids": [banned.id, member.id]}).json()[
+        "conversation"]["id"]
+    assert owner.api("PATCH", f"/groups/{group_id}/members/{banned.id}", json={"role": "admin"}).status_code == 200
+    page = chat_page()
+    page.log_in(owner.username)
+    page.open(group_id)
+    open_panel(page)
+    expect(member_row(page, member.id)).to_have_count(1)
+    operator.admin_api(f"/users/{banned.id}/deactivate", status=200)
+    page.page.click("#group-panel-leave")
+    expect(page.page.locator("#confirm-text")).to_have_text(
+        f"You are its only owner: {mia} will own it. To choose someone else, make them owner first.")
+    page.page.click("#confirm-dialog button[value=cancel]")
+    assert_nothing_went_wrong(page)
+
+
 def test_a_public_group_is_previewed_then_joined(chat_page, api_user):
     owner = named(api_user, "own", "Pat Publisher")
     name = f"Open house {uuid.uuid4().hex[:6]}"

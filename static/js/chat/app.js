@@ -519,7 +519,11 @@ export class ChatApp {
   async leave(conversationId, report = toast) {
     const conversation = this.store.get(conversationId);
     if (!conversation) return;
-    // The open group's: the last owner is told who takes over (group-panel.js).
+    // The open group's: the last owner is told who takes over (group-panel.js), from its members as they are
+    // now: an operator's ban of one of them since they were loaded is not told to the group.
+    if (conversationId === this.openId && conversation.membership?.role === "owner") {
+      await this.header.loadMembers(conversationId);
+    }
     const confirmed = await this.dialogs.confirm(t("Leave {title}?", { title: conversation.title }),
       this.groupPanel.leaveWarning(), t("Leave group"));
     if (!confirmed) return;
