@@ -22,6 +22,7 @@ from actions.user_admin import get_account_by_username
 from actions.validation import check_int
 from admin.forms import AddMemberForm, GroupEditForm, MemberRoleForm
 from admin.security import SecureModelView, attempt, attempt_each, current_operator, flash_form_errors
+from extensions import db
 from models import Conversation
 from models.conversation import VISIBILITIES
 
@@ -74,13 +75,11 @@ class GroupView(SecureModelView):
 
     @action("archive", _l("Archive"), _l("Archive the selected groups? Members keep reading; nobody can post."))
     def action_archive(self, ids):
-        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, True),
-                     _l("group(s) archived"))
+        attempt_each(ids, lambda group_id: _set_archived(group_id, True), _l("group(s) archived"))
 
     @action("unarchive", _l("Unarchive"), _l("Unarchive the selected groups?"))
     def action_unarchive(self, ids):
-        attempt_each(ids, lambda group_id: set_group_archived(current_operator(), group_id, False),
-                     _l("group(s) unarchived"))
+        attempt_each(ids, lambda group_id: _set_archived(group_id, False), _l("group(s) unarchived"))
 
     @expose("/members/", methods=("GET",))
     def members_view(self):
@@ -129,3 +128,12 @@ class GroupView(SecureModelView):
                 _l("Group archived.") if state == "on" else _l("Group unarchived."))
         return redirect(self.get_url(".members_view", id=group_id))
 
+
+def _set_archived(group_id: int, archived: bool):
+    """Archive or unarchive; the group if this changed it; None (not counted in the notice) for one already
+    so, which set_group_archived leaves as it is."""
+    # Its column, not the group: the action reads the group itself, under its lock.
+    was_archived = db.session.scalar(db.select(Conversation.archived_at).where(Conversation.id == group_id))
+    changing = archived != (was_archived is not None)
+    group = set_group_archived(current_operator(), group_id, archived)
+    return group if changing else None

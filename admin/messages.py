@@ -22,6 +22,7 @@ from actions.validation import check_int
 from admin.filters import IntEqualFilter
 from admin.search import ContainsFilter
 from admin.security import SecureModelView, attempt, attempt_each, current_operator
+from extensions import db
 from models import Message
 from models.message import KINDS
 
@@ -93,7 +94,7 @@ class MessageView(SecureModelView):
 
     @action("unhide", _l("Unhide"), _l("Show the selected messages again?"))
     def action_unhide(self, ids):
-        attempt_each(ids, lambda message_id: unhide_message(current_operator(), message_id), _l("message(s) unhidden"))
+        attempt_each(ids, _unhide, _l("message(s) unhidden"))
 
     @expose("/context/", methods=("GET",))
     def context_view(self):
@@ -124,6 +125,15 @@ def _hidden(message):
     """The message if it is hidden now; None (not counted in the notice) for one its author deleted, which
     hide_message leaves as it is."""
     return message if message.hidden_at is not None else None
+
+
+def _unhide(message_id: int):
+    """Unhide; the message if it was hidden; None (not counted in the notice) for one that was not, which
+    unhide_message leaves as it is."""
+    # Its column, not the message: the action reads the message itself, under its lock.
+    was_hidden = db.session.scalar(db.select(Message.hidden_at).where(Message.id == message_id)) is not None
+    message = unhide_message(current_operator(), message_id)
+    return message if was_hidden else None
 
 
 def _preview(body: str) -> str:

@@ -164,3 +164,18 @@ def test_a_group_being_deleted_shows_so_on_its_members_page_and_offers_no_unarch
     assert operator_client.post("/admin/group/delete/", data={"id": str(group_id)}).status_code == 302
     page = operator_client.get(f"/admin/group/members/?id={group_id}").get_data(as_text=True)
     assert "being deleted since" in page and f"/admin/group/archive/{group_id}/off" not in page
+
+
+def test_bulk_archive_and_unarchive_count_only_the_groups_they_changed(operator_client, alice):
+    """A group already archived (or not archived) is left as it is: the notice does not count it."""
+    archived, other = make_group(alice, "One"), make_group(alice, "Two")
+    operator_client.post(f"/admin/group/archive/{archived.id}/on")
+    rowid = [str(archived.id), str(other.id)]
+    page = operator_client.post("/admin/group/action/", follow_redirects=True,
+                                data={"action": "archive", "rowid": rowid}).get_data(as_text=True)
+    assert "1 group(s) archived." in page and "2 group(s) archived." not in page
+    operator_client.post(f"/admin/group/archive/{other.id}/off")
+    page = operator_client.post("/admin/group/action/", follow_redirects=True,
+                                data={"action": "unarchive", "rowid": rowid}).get_data(as_text=True)
+    assert "1 group(s) unarchived." in page and "2 group(s) unarchived." not in page
+    assert reload(archived).archived_at is None and reload(other).archived_at is None

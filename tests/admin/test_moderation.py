@@ -5,7 +5,7 @@ import pytest
 
 from actions.errors import Conflict, InvalidInput
 from actions.messages import delete_message, message_history, send_message
-from actions.moderation import hide_recent_messages, message_context, unhide_message
+from actions.moderation import hide_message, hide_recent_messages, message_context, unhide_message
 from extensions import db
 from models import Message
 from tests.admin.conftest import audit_entries, reload
@@ -192,3 +192,14 @@ def test_context_page_and_one_click_moderation(operator_client, chat):
     assert response.headers["Location"].endswith(f"/admin/message/context/?id={messages[2].id}")
     assert reload(messages[3]).hidden_at is not None
     assert operator_client.post(f"/admin/message/moderate/{messages[3].id}/explode").status_code == 404
+
+
+def test_bulk_unhide_counts_only_what_it_showed_again(operator, operator_client, chat):
+    """A message that was not hidden is left as it is by Unhide: the notice does not count it."""
+    _, messages = chat
+    hide_message(operator, messages[0].id)
+    response = operator_client.post("/admin/message/action/", follow_redirects=True, data={
+        "action": "unhide", "rowid": [str(messages[0].id), str(messages[1].id)]})
+    page = response.get_data(as_text=True)
+    assert "1 message(s) unhidden." in page and "2 message(s) unhidden." not in page
+    assert reload(messages[0]).hidden_at is None
