@@ -40,7 +40,8 @@ def build_consumer(app: Flask, workers: int | None = None, periodic: bool = True
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("jobs-worker")
-    @click.option("--workers", type=int, default=None, help="Worker threads (default: JOBS_WORKERS).")
+    @click.option("--workers", type=click.IntRange(min=1), default=None,
+                  help="Worker threads, at least 1 (default: JOBS_WORKERS).")
     @click.option("--periodic/--no-periodic", default=True, show_default=True,
                   help="Start the periodic jobs (upload purge, storage sweep…); one consumer per queue is enough.")
     @needs_current_schema
