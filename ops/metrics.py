@@ -43,6 +43,18 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 RECENT_SECONDS = 300  # the back office's "last five minutes"
 
+
+def check_multiprocess_folder(environ) -> None:
+    """prometheus-client writes into PROMETHEUS_MULTIPROC_DIR from the first metric made (below, at import):
+    a folder that is missing stops the process here, naming the setting as config.py's refusals do, where
+    prometheus-client stopped it with a FileNotFoundError of one of its files."""
+    folder = environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and not os.path.isdir(folder):
+        raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not {folder!r}")
+
+
+check_multiprocess_folder(os.environ)
+
 MESSAGES_STORED = Counter("switchboard_messages_stored", "Messages stored (committed MessageCreated facts).")
 EVENTS_DELIVERED = Counter("switchboard_events_delivered",
                            "Domain events released to the transports after their commit, by fact.", ["event"])

@@ -1,0 +1,23 @@
+"""PROMETHEUS_MULTIPROC_DIR naming a folder that does not exist: the real command line stops naming the
+setting (docs/configuration.md), not with prometheus-client's FileNotFoundError."""
+from __future__ import annotations
+
+import subprocess
+
+from tests.servers import ROOT, VENV_BIN, server_environment
+
+
+def test_a_missing_metrics_folder_stops_the_process_naming_the_setting(tmp_path):
+    missing = tmp_path / "metrics"
+    env = {**server_environment(tmp_path), "PROMETHEUS_MULTIPROC_DIR": str(missing)}
+    result = subprocess.run([str(VENV_BIN / "flask"), "routes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1] == (
+        f"RuntimeError: PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not {str(missing)!r}")
+    assert "FileNotFoundError" not in result.stderr
+    assert not missing.exists()
+    missing.mkdir()  # the same process with the folder made starts
+    result = subprocess.run([str(VENV_BIN / "flask"), "routes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
