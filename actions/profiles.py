@@ -29,7 +29,7 @@ from actions.access import (
 from actions.audit import record
 from actions.errors import ActionError, InvalidInput, NotFound
 from actions.files import count_upload
-from actions.validation import check_choice, check_int, check_string, check_time_zone
+from actions.validation import check_choice, check_fields, check_int, check_string, check_time_zone
 from events import atomic, on_commit, outside_the_database, queue_event
 from events.facts import ConversationUpdated, ProfileChanged
 from events.unit_of_work import WrittenOutside
@@ -88,9 +88,7 @@ def own_profile(user: User) -> Profile:
 def update_profile(user: User, changes: dict) -> User:
     """Change {display_name?, status_text?, time_zone?} (fields not given are kept); the people who
     share a conversation with the user see the change live."""
-    unknown = set(changes) - set(PROFILE_FIELDS)
-    if unknown:
-        raise InvalidInput("invalid_field", f"Unknown profile field: {sorted(unknown)[0]}.")
+    check_fields(changes, PROFILE_FIELDS, "profile")
     values = {}
     if "display_name" in changes:
         values["display_name"] = check_string(changes["display_name"], "display_name",

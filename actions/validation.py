@@ -66,6 +66,15 @@ def check_payload(payload: Any) -> dict:
     return payload
 
 
+def check_fields(payload: dict, taken, what: str) -> dict:
+    """A request body of only the fields `taken`: another (a typo, a field this request does not change)
+    is refused 400 invalid_field, rather than ignored and answered as if done."""
+    unknown = sorted(set(payload) - set(taken))
+    if unknown:
+        raise InvalidInput("invalid_field", f"Unknown {what} field: {unknown[0]} (taken: {', '.join(taken)}).")
+    return payload
+
+
 def check_bool(value: Any, field: str) -> bool:
     """true or false, and nothing else (not 0, 1, "true" or null)."""
     if not isinstance(value, bool):

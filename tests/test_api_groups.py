@@ -205,6 +205,20 @@ def test_member_management_refusals(client, alice, bob, carol, headers):
         404, "member_not_found")
 
 
+def test_a_field_not_taken_is_refused_when_creating_or_setting_a_role(client, alice, bob, headers):
+    """As PATCH /api/groups/<id> and PATCH /api/me: a typo (`members` for `member_ids`, `rolee`) or a field
+    these do not take is 400 invalid_field, not a group made without its members or a role left as it was."""
+    before = database_rows()
+    for body in ({"name": "Team", "members": [bob.id]}, {"name": "Team", "topic": "x"}):
+        assert refused(client.post, "/api/groups", headers=headers["alice"], json=body) == (400, "invalid_field")
+    assert database_rows() == before
+    group = make_group(alice, "Team", [bob])
+    member = f"/api/groups/{group.id}/members/{bob.id}"
+    for body in ({"rolee": "admin"}, {"role": "admin", "user_id": bob.id}):
+        assert refused(client.patch, member, headers=headers["alice"], json=body) == (400, "invalid_field")
+    assert roles(group.id) == {"alice": "owner", "bob": "member"}
+
+
 # GET /api/groups/<id>/preview, POST /api/groups/<id>/owner, DELETE /api/groups/<id>
 
 def test_preview_a_public_group_then_join_it(client, alice, bob, carol, headers):

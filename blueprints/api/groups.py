@@ -17,17 +17,18 @@ from actions.groups import (
     transfer_ownership,
     update_group,
 )
-from actions.validation import check_id, check_ids_in, check_limit
+from actions.validation import check_fields, check_id, check_ids_in, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import conversation_payload, member_payload, message_payload, summary_payload
 
-GROUP_FIELDS = {"name", "description"}  # what PATCH /api/groups/<id> changes
+GROUP_FIELDS = ("name", "description", "visibility", "member_ids")  # what POST /api/groups takes
+CHANGED_FIELDS = ("name", "description")  # what PATCH /api/groups/<id> changes
 
 
 @bp.post("/groups")
 def create():
     """Create {name, description?, visibility: public|private, member_ids?}."""
-    payload = json_body()
+    payload = check_fields(json_body(), GROUP_FIELDS, "group")
     member_ids = payload.get("member_ids")  # null: none, as left out; a 0, "" or false is no list
     member_ids = [] if member_ids is None else member_ids
     if not isinstance(member_ids, list) or len(member_ids) > 500:
@@ -70,11 +71,8 @@ def leave(conversation_id: int):
 @bp.patch("/groups/<id:conversation_id>")
 def update(conversation_id: int):
     """Owners and admins rename: {name?, description?}. Another field (a typo, `visibility`) is refused
-    400 invalid_field, as PATCH /api/me refuses one, rather than answered 200 with nothing changed."""
-    payload = json_body()
-    unknown = sorted(set(payload) - GROUP_FIELDS)
-    if unknown:
-        raise InvalidInput("invalid_field", f"Unknown group field: {unknown[0]} (name and description change).")
+    400 invalid_field (actions.validation.check_fields), rather than answered 200 with nothing changed."""
+    payload = check_fields(json_body(), CHANGED_FIELDS, "group")
     group = update_group(api_user(), conversation_id, payload.get("name"), payload.get("description"))
     return jsonify({"ok": True, "conversation": conversation_payload(group)})
 
@@ -96,7 +94,8 @@ def remove(conversation_id: int, user_id: int):
 @bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
 def set_role(conversation_id: int, user_id: int):
     """Set a member's {role}: owner, admin or member."""
-    membership = set_member_role(api_user(), conversation_id, user_id, json_body().get("role"))
+    role = check_fields(json_body(), ("role",), "member").get("role")
+    membership = set_member_role(api_user(), conversation_id, user_id, role)
     return jsonify({"ok": True, "member": member_payload(membership)})
 
 
