@@ -34,9 +34,9 @@ from actions.validation import (
 )
 from actions.web_push import forget_subscriptions
 from events import atomic, queue_event
-from events.facts import TokenRevoked
+from events.facts import MemberAccountChanged, TokenRevoked
 from extensions import db
-from models import AccountCode, ApiToken, LoginSession, User
+from models import AccountCode, ApiToken, Conversation, LoginSession, Membership, User
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import isoformat, utcnow
 from models.user import check_password_of_nobody
@@ -143,6 +143,18 @@ def open_account(user: User) -> None:
     """Active again, no suspension (reactivation, the end of a suspension); its old sessions and tokens stay ended."""
     user.active = True
     user.deactivated_at = user.suspended_until = user.suspension_reason = None
+    tell_groups_account_changed_unchecked(user)
+
+
+def tell_groups_account_changed_unchecked(user: User) -> None:
+    """The account was closed (deactivated, suspended) or opened again: the members of each of its groups
+    get `member:updated` with its Member's `active` (docs/protocol.md), as for a role change."""
+    group_ids = db.session.execute(
+        db.select(Membership.conversation_id).join(Conversation)
+        .where(Conversation.kind == "group", Membership.user_id == user.id)
+        .order_by(Membership.conversation_id)).scalars().all()
+    for conversation_id in group_ids:
+        queue_event(MemberAccountChanged(conversation_id, user.id))
 
 
 def find_account_by_login(login: object) -> User | None:

@@ -3,7 +3,7 @@ deactivate (ban), suspend until a date, and reactivate. Each change writes its a
 from __future__ import annotations
 
 from actions.access import OPERATOR_ROLE, access_operator, access_own_session
-from actions.accounts import open_account, register_user
+from actions.accounts import open_account, register_user, tell_groups_account_changed_unchecked
 from actions.audit import record, snapshot
 from actions.codes import tell_replaced_address, withdraw_code
 from actions.errors import Conflict, NotFound
@@ -242,6 +242,7 @@ def _close_account(user: User, reason: str) -> dict:
     user.active = False
     user.deactivated_at = utcnow()
     share_groups_of_closed_account_unchecked(user)
+    tell_groups_account_changed_unchecked(user)
     ended = end_sessions(user, reason=reason)
     revoked = end_api_tokens(user)
     forget_subscriptions(user_id=user.id)  # tokens' and older ones too: nothing more is pushed to the account

@@ -180,6 +180,15 @@ class MemberRoleChanged(ToMembers):
     user_id: int
 
 
+@dataclass(frozen=True)
+class MemberAccountChanged(ToMembers):
+    """Told to the members of a group that a member's account was closed (deactivated, suspended) or
+    opened again: their Member's `active`."""
+
+    conversation_id: int
+    user_id: int
+
+
 # Contacts, blocks, privacy and presence (actions.contacts, actions.blocks, actions.privacy,
 # actions.presence). Told to the people concerned only, never to everyone.
 

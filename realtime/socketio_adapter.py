@@ -105,6 +105,14 @@ class SocketIOAdapter(BusAdapter):
             return [emit_frame(event, {"conversation_id": fact.conversation_id,
                                        "member": member_payload(_membership(fact.conversation_id, fact.user_id))},
                                _room_of(fact))]
+        if isinstance(fact, f.MemberAccountChanged):
+            membership = db.session.execute(db.select(Membership).where(
+                Membership.conversation_id == fact.conversation_id, Membership.user_id == fact.user_id)
+            ).scalar_one_or_none()
+            if membership is None:  # left or removed since: member:left told them
+                return []
+            return [emit_frame("member:updated", {"conversation_id": fact.conversation_id,
+                                                  "member": member_payload(membership)}, _room_of(fact))]
         if isinstance(fact, f.MemberLeft):
             return [emit_frame("member:left", {"conversation_id": fact.conversation_id, "user_id": fact.user_id,
                                                "reason": fact.reason}, _room_of(fact))]

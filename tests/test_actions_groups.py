@@ -250,10 +250,15 @@ def test_a_banned_or_suspended_only_owner_gets_a_co_owner_who_can_manage_the_gro
     succeeded = note(team)
     assert (succeeded[1]["message"]["system"]["event"], succeeded[1]["message"]["body"]) == (
         "role_changed", "Carol is now an owner")
-    member = member_payload(membership_of(team, carol))
-    for name in ("bob", "carol"):
-        assert [event for event in events(sockets[name]) if event[0] != "session:ended"] == [
-            ("member:updated", {"conversation_id": team.id, "member": member}), succeeded]
+    member, banned = member_payload(membership_of(team, carol)), member_payload(membership_of(team, alice))
+    assert banned["active"] is False
+    # Then alice's own Member, now inactive, in each of her groups (bob is in "Shared" too).
+    for name, groups in (("bob", [team, shared]), ("carol", [team])):
+        told = [event for event in events(sockets[name]) if event[0] != "session:ended"]
+        assert told[:2] == [("member:updated", {"conversation_id": team.id, "member": member}), succeeded]
+        assert [(payload["conversation_id"], payload["member"]["id"], payload["member"]["active"])
+                for _, payload in told[2:]] == [(group.id, alice.id, False) for group in groups]
+        assert told[2] == ("member:updated", {"conversation_id": team.id, "member": banned})
     add_member(carol, team.id, dave.id)  # the group is managed again
 
     suspend_user(operator, carol.id, "2099-01-01", "a pause")  # the same for a suspension

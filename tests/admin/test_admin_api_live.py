@@ -112,6 +112,29 @@ def test_moderation_and_membership_reach_open_pages(server, operator, connect):
         assert action in log, action
 
 
+def test_the_members_of_an_accounts_groups_see_it_closed_and_opened_again_live(server, operator, connect):
+    """Deactivating, suspending and opening an account again tells the members of its groups at once
+    (`member:updated`, its Member's `active`), as a role change does: an open page's member list (and whom
+    its leave warning names as the next owner) does not wait for a reload."""
+    owner, member = ChatUser.register(server.url), ChatUser.register(server.url)
+    group_id = create_group(owner, (member,))
+    owner_socket = connect(owner, EVENTS)
+    until = (utcnow() + timedelta(days=1)).replace(microsecond=0).isoformat() + "Z"
+    seen = 0
+    for path, body, active in ((f"/users/{member.id}/deactivate", None, False),
+                               (f"/users/{member.id}/reactivate", None, True),
+                               (f"/users/{member.id}/suspend", {"until": until, "reason": "Spam"}, False),
+                               (f"/users/{member.id}/unsuspend", None, True)):
+        operator.call("POST", path, body)
+        wait_for(lambda seen=seen: len(owner_socket.received["member:updated"]) > seen,
+                 what=f"member:updated after {path}")
+        update = owner_socket.received["member:updated"][seen]
+        assert (update["conversation_id"], update["member"]["id"], update["member"]["active"]) == (
+            group_id, member.id, active)
+        assert update["member"]["role"] == "member"
+        seen += 1
+
+
 def test_a_users_token_gets_403_and_bad_input_changes_nothing(server, operator):
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
     for method, path in (("POST", f"/users/{bob.id}/deactivate"), ("POST", f"/users/{bob.id}/suspend"),

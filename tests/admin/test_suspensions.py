@@ -10,8 +10,8 @@ from actions.user_admin import deactivate_user, suspend_user, unsuspend_user
 from extensions import db
 from models.time import utcnow
 from tests.admin.conftest import audit_entries, reload
-from tests.factories import PASSWORD
-from tests.helpers import refused
+from tests.factories import PASSWORD, make_group
+from tests.helpers import events, refused
 
 NEXT_WEEK = (utcnow() + timedelta(days=7)).replace(microsecond=0)
 
@@ -39,8 +39,11 @@ def test_a_suspended_user_is_told_until_when_and_why_after_the_right_password_on
     assert entry.after["suspension_reason"] == "Spamming the lobby"
 
 
-def test_the_first_login_after_the_date_lifts_the_suspension(app, client, operator, alice):
+def test_the_first_login_after_the_date_lifts_the_suspension(app, client, operator, alice, bob, socket_client_for):
+    group = make_group(bob, members=[alice])
     suspend_user(operator, alice.id, NEXT_WEEK.isoformat(), "Cooling off")
+    page = socket_client_for("bob")
+    events(page)
     alice = reload(alice)
     alice.suspended_until = utcnow() - timedelta(minutes=1)  # as if the week had passed
     db.session.commit()
@@ -49,6 +52,9 @@ def test_the_first_login_after_the_date_lifts_the_suspension(app, client, operat
     alice = reload(alice)
     assert (alice.active, alice.suspended_until, alice.suspension_reason, alice.deactivated_at) == (
         True, None, None, None)
+    # The members of her groups see her account open again (her Member's `active`), as after an unsuspend.
+    assert [(payload["conversation_id"], payload["member"]["id"], payload["member"]["active"])
+            for name, payload in events(page) if name == "member:updated"] == [(group.id, alice.id, True)]
 
 
 def test_unsuspend_ends_it_early_and_a_deactivation_is_not_a_suspension(operator, alice, bob):
