@@ -1,10 +1,14 @@
 """Background jobs in a scaled-out deployment: a job queued by one instance runs once, on whichever
 consumer takes it from the shared Redis queue, and the events it makes reach the sockets of every
 instance over the Redis bus (the consumer is a process of its own, without gevent's monkey patching)."""
+import io
+import os
+import signal
 import uuid
 
 import pytest
 import requests
+from PIL import Image
 
 from tests.integration.chat import create_group
 from tests.servers import PASSWORD, ChatUser, wait_for
@@ -51,4 +55,46 @@ def test_a_broadcast_queued_on_one_instance_reaches_a_socket_on_the_other(two_in
                                  if event["message"]["body"] == body], timeout=15, what="the broadcast")
         assert len(told) == 1
     finally:
+        there.disconnect()
+
+
+def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(two_instances):
+    """An image sent before its thumbnail was made: the job's message:updated (now with thumbnail_url)
+    reaches the members' sockets on both instances, once. The consumers are held (SIGSTOP) until the
+    message is sent, so the job runs after it."""
+    first, second = two_instances
+    owner, member = ChatUser.register(first.url), ChatUser.register(first.url)
+    group_id = create_group(owner, (member,))
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, "PNG")
+    here, there = owner.socket(("message:updated",)), member.on(second.url).socket(("message:updated",))
+    consumers = [server.consumer.process for server in two_instances]
+    for process in consumers:
+        os.kill(process.pid, signal.SIGSTOP)
+    try:
+        upload = owner.api("POST", f"/conversations/{group_id}/files",
+                           files={"file": ("red.png", picture.getvalue(), "image/png")})
+        attachment_id = upload.json()["attachment"]["id"]
+        sent = owner.api("POST", f"/conversations/{group_id}/messages", json={"attachment_id": attachment_id})
+        assert sent.status_code in (200, 201), sent.text
+        message = sent.json()["message"]
+        assert message["attachment"]["thumbnail_url"] is None  # not made yet: the consumers are held
+    finally:
+        for process in consumers:
+            os.kill(process.pid, signal.SIGCONT)
+    try:
+        for socket in (here, there):
+            wait_for(lambda socket=socket: socket.received["message:updated"], timeout=15,
+                     what="message:updated with the thumbnail")
+        # A marker after it (an edit), so that a second copy of the job's event would be seen.
+        assert owner.api("PATCH", f"/messages/{message['id']}", json={"body": "red"}).status_code == 200
+        for socket in (here, there):
+            updated = wait_for(lambda socket=socket: [event for event in socket.received["message:updated"]
+                                                      if event["message"]["body"] == "red"] and
+                               socket.received["message:updated"], what="the edit")
+            assert [(event["message"]["id"], bool(event["message"]["attachment"]["thumbnail_url"]),
+                     event["message"]["body"]) for event in updated] == [(message["id"], True, ""),
+                                                                         (message["id"], True, "red")]
+    finally:
+        here.disconnect()
         there.disconnect()
