@@ -88,6 +88,22 @@ def test_past_the_send_rate_a_send_is_refused_before_its_fields_are_read(strict_
     assert client.closed is None
 
 
+def test_a_send_refused_for_its_fields_has_taken_its_place_in_the_allowance(strict_server, gateway):
+    """gateway.md: the rate is asked first, so a send refused for its fields (here contentType 9) counts
+    as a send: after two of them the burst of two is spent and a good text is rate_limited."""
+    alice = ChatUser.register(strict_server.url)
+    group_id = alice.api("POST", "/groups", json={"name": "Spent"}).json()["conversation"]["id"]
+    client = gateway(strict_server.url)
+    assert client.login(alice.token, alice.id)["success"]
+    sends = [{"contentType": 9, "content": "x", "chatId": str(group_id)}] * 2 + [
+        {"contentType": 0, "content": "fine", "chatId": str(group_id)}]
+    for count, body in enumerate(sends, start=1):
+        client.send(SEND, body)
+        wait_for(lambda count=count: [c for c, _ in client.received].count(MESSAGE) == count, what="an answer")
+    assert [body.get("errorCode") for command, body in client.received if command == MESSAGE] == [
+        "invalid_contentType", "invalid_contentType", "rate_limited"]
+
+
 def test_a_shutdown_tells_gateway_clients_and_closes_their_connections(strict_server, gateway):
     """SIGTERM (gunicorn.conf.py): each gateway connection is told and closed with 1001, so that
     its client reconnects to another instance at once. It stops the module's server: keep it last."""
