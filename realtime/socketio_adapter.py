@@ -14,6 +14,9 @@ frames carry their (conversation, revision) and pass through realtime.ordering f
 """
 from __future__ import annotations
 
+import threading
+import time
+
 from flask import Flask
 from socketio import Server as SocketIOServer
 
@@ -318,11 +321,15 @@ def init_realtime(app: Flask) -> None:
     if url:
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL (or empty for in-process)")
-        bus = RedisBus(url, deliveries.receive, socketio.start_background_task, socketio.sleep,
+        # Gevent's loop runs only where wsgi.py patched the process (the web worker). The job consumer
+        # builds the app unpatched: a greenlet spawned there never ran (a publication per turn, the probe
+        # that finds Redis again after an outage), so there the bus publishes at once and uses threads.
+        on_loop = app.config["SOCKETIO_ASYNC_MODE"] != "gevent" or gevent_patched()
+        bus = RedisBus(url, deliveries.receive,
+                       socketio.start_background_task if on_loop else _start_thread,
+                       socketio.sleep if on_loop else time.sleep,
                        on_status=deliveries.bus_status_changed,
-                       # per turn of gevent's loop only where it runs (wsgi.py patches the worker): the job
-                       # consumer builds the app unpatched, and a greenlet spawned there to publish never ran.
-                       per_turn=app.config["SOCKETIO_ASYNC_MODE"] == "gevent" and gevent_patched())
+                       per_turn=app.config["SOCKETIO_ASYNC_MODE"] == "gevent" and on_loop)
         app.extensions["events"].unreleased.elsewhere = RedisHolds(url)
     else:
         bus = LocalBus(deliveries.receive)
@@ -357,6 +364,13 @@ def room_changes_of(app: Flask) -> RoomChanges:
 def start_receiving(app: Flask) -> None:
     """Called by the socket server on connect: this process now has sockets to deliver to."""
     app.extensions["realtime_bus"].start_receiving()
+
+
+def _start_thread(target, *args, **kwargs) -> threading.Thread:
+    """A background task where gevent's loop does not run (the job consumer): a daemon thread."""
+    thread = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
+    thread.start()
+    return thread
 
 
 def tell_delivery_status(app: Flask, sid: str) -> None:
