@@ -58,22 +58,23 @@ def access_operator(user: User | None) -> User:
 
 
 def get_active_user(user_id: int) -> User:
-    """An active account (to add, message or notify); deactivated ones are not found."""
+    """A findable account (to add, message or notify: User.findable); deactivated, suspended and
+    unconfirmed ones are not found."""
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.findable:
         raise NotFound("user_not_found", "No such user.")
     return user
 
 
 def hold_active_user(user_id: int) -> User:
-    """An active account about to be referred to by a new row (a membership: added to a group, a direct
+    """A findable account about to be referred to by a new row (a membership: added to a group, a direct
     chat, a notice), as get_active_user, its row held until COMMIT (PostgreSQL: FOR KEY SHARE, what the new
     row's foreign key takes anyway; SQLite: the write lock): the purge of accounts never confirmed
     (actions.registration) waits for this unit, then takes the new row away with the account's others.
     Read without it, the account could be deleted between this read and the insert, which then failed
     on the foreign key (a 500). A group's change holds it before the group (hold_account_unchecked)."""
     user = hold_account_unchecked(user_id)
-    if user is None or not user.active:
+    if user is None or not user.findable:
         raise NotFound("user_not_found", "No such user.")
     return user
 
@@ -319,7 +320,7 @@ def access_own_token(user: User, token_id: object) -> ApiToken:
 
 def access_profile(user: User, user_id: int) -> User:
     """Everyone signed in sees anyone's profile (name, picture, status line, time zone), as in the
-    user search; deactivated accounts are not found."""
+    user search; deactivated, suspended and unconfirmed accounts are not found (User.findable)."""
     return get_active_user(user_id)
 
 

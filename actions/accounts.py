@@ -373,9 +373,9 @@ def revoke_api_token(token: str) -> bool:
 
 
 def search_users(query: str, limit: int = 20, exclude_user_id: int | None = None) -> list[User]:
-    """Active users whose username or display name contains `query`."""
+    """Findable users (User.findable: active and confirmed) whose username or display name contains `query`."""
     query = check_string(query, "q", max_length=64, required=False)
-    statement = db.select(User).where(User.active.is_(True)).order_by(User.username).limit(limit)
+    statement = db.select(User).where(User.findable).order_by(User.username).limit(limit)
     if query:
         # '_' is common in usernames: it must match itself, not any character.
         pattern = contains_pattern(query.lower())

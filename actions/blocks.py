@@ -29,13 +29,17 @@ class BlockOutcome:
 
 @atomic()
 def block_user(user: User, user_id: object) -> BlockOutcome:
-    """Block someone (again: nothing changes). Their contact and pending requests end."""
+    """Block someone (again: nothing changes). Their contact and pending requests end. A deactivated or
+    suspended account can be blocked (met in a conversation, it may come back); one never confirmed is
+    answered as none, as everywhere (User.findable)."""
     user_id = check_id(user_id, "user_id")
     if user_id == user.id:
         raise InvalidInput("cannot_block_self", "You cannot block yourself.")
     # Held before the pair (FOR KEY SHARE; SQLite: the write lock): the purge of accounts never confirmed
-    # waits for the block, or deleted the account first (404), never under the block's row.
-    if hold_account_unchecked(user_id) is None:
+    # waits for the block, or deleted the account first (404), never under the block's row. An account
+    # never confirmed is nobody to block (404 as none); deactivated and suspended ones may come back.
+    blocked = hold_account_unchecked(user_id)
+    if blocked is None or blocked.confirmed_at is None:
         raise NotFound("user_not_found", "No such user.")
     lock_pair(user.id, user_id)  # a request accepted or sent at the same moment: ended too, not left in place
     existing = db.session.get(Block, (user.id, user_id))

@@ -39,7 +39,7 @@ class PendingRequests:
 
 
 def find_user_by_address(payload: dict) -> User:
-    """The active user named by exactly one of username, email or phone (email and phone as
+    """The findable user (User.findable) named by exactly one of username, email or phone (email and phone as
     normalized at registration); NotFound otherwise."""
     # Blank text is none given: read as an address it would be None, and `User.email == None` finds
     # every account without an email (a request to any one of them, or a 500 for several).
@@ -55,7 +55,7 @@ def find_user_by_address(payload: dict) -> User:
         condition = User.email == check_email(payload["email"])
     else:
         condition = User.phone == check_phone(payload["phone"])
-    user = db.session.execute(db.select(User).where(condition, User.active.is_(True))).scalar_one_or_none()
+    user = db.session.execute(db.select(User).where(condition, User.findable)).scalar_one_or_none()
     if user is None:
         raise NotFound("user_not_found", f"Nobody here has that {field.replace('_', ' ')}.")
     return user

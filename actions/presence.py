@@ -141,8 +141,9 @@ class ConversationPresence:
 
 
 def users_presence(viewer: User, user_ids: list[int]) -> dict[int, PresenceView]:
-    """Several people's presence as `viewer` may see it; unknown and deactivated accounts are left out."""
-    users = db.session.execute(db.select(User).where(User.id.in_(user_ids), User.active.is_(True))).scalars()
+    """Several people's presence as `viewer` may see it; unknown accounts and those not findable
+    (User.findable: deactivated, suspended, unconfirmed) are left out."""
+    users = db.session.execute(db.select(User).where(User.id.in_(user_ids), User.findable)).scalars()
     return presence_views(viewer, users)
 
 

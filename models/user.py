@@ -7,7 +7,8 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import Boolean, ColumnElement, DateTime, Integer, String, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import DEFAULT_PBKDF2_ITERATIONS, check_password_hash, generate_password_hash
 
@@ -74,6 +75,20 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    # The one rule of who others may find and start talking to (the user search, a profile or picture
+    # by id, contact requests, direct chats, adding to a group, presence, blocks of unknown people):
+    # an active account (not deactivated, not suspended) whose address is confirmed. An account
+    # nobody can use yet or any more is answered as none (404 `user_not_found`); conversations it
+    # is in keep its name. In Python on a loaded row, and as a condition in a query (`User.findable`).
+    @hybrid_property
+    def findable(self) -> bool:
+        return self.active and self.confirmed_at is not None
+
+    @findable.inplace.expression
+    @classmethod
+    def _findable_condition(cls) -> ColumnElement[bool]:
+        return and_(cls.active.is_(True), cls.confirmed_at.is_not(None))
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

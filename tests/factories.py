@@ -36,3 +36,12 @@ def set_privacy(user: User, last_seen: str = "everyone", read_receipts: str = "e
     settings.direct_chats, settings.last_seen, settings.read_receipts = "everyone", last_seen, read_receipts
     db.session.add(settings)
     db.session.commit()
+
+
+def unconfirm(*users: User) -> None:
+    """Accounts never confirmed that are in conversations all the same: made before such accounts were
+    hidden from everyone (models.user.User.findable; nobody finds or adds them now), or sent an operator's
+    notice. The purge of accounts never confirmed still takes them out of those."""
+    for user in users:
+        user.confirmed_at = None
+    db.session.flush()

@@ -24,7 +24,7 @@ from extensions import db
 from models import Conversation, User
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, unconfirm
 from tests.helpers import events
 
 
@@ -36,8 +36,9 @@ def app(request, tmp_path):
 
 def test_a_chat_with_a_purged_account_becomes_read_only_and_a_newcomer_gets_a_chat_of_their_own(
         app, alice, socket_client_for):
-    unconfirmed = register_user("xavier", PASSWORD, confirmed=False)  # found by alice, and written to
+    unconfirmed = register_user("xavier", PASSWORD)
     chat_id = open_direct_conversation(alice, unconfirmed.id).conversation.id
+    unconfirm(unconfirmed)  # written to before such accounts were hidden
     send_message(alice, chat_id, "hello Xavier")
     unconfirmed.created_at = utcnow() - timedelta(days=8)
     alice_id = alice.id
@@ -66,10 +67,11 @@ def test_a_chat_with_a_purged_account_becomes_read_only_and_a_newcomer_gets_a_ch
 def test_only_the_purged_accounts_chats_are_closed(app, alice, bob):
     """A younger unconfirmed account's chat and a confirmed one's stay open; the purged account's own
     notices conversation goes with it as it is."""
-    purged, young = register_user("xavier", PASSWORD, confirmed=False), register_user("zoe", PASSWORD, confirmed=False)
-    notices_key = notices_conversation(purged).direct_key
+    purged, young = register_user("xavier", PASSWORD), register_user("zoe", PASSWORD)
     chats = {name: open_direct_conversation(alice, user.id).conversation.id
              for name, user in (("purged", purged), ("young", young), ("confirmed", bob))}
+    unconfirm(purged, young)
+    notices_key = notices_conversation(purged).direct_key
     purged.created_at = young.created_at = bob.created_at = utcnow() - timedelta(days=8)
     young.created_at = utcnow() - timedelta(days=6)
     db.session.commit()
@@ -84,15 +86,16 @@ def test_only_the_purged_accounts_chats_are_closed(app, alice, bob):
 
 def test_a_purged_account_leaves_its_groups_as_members_see_it_and_its_ownership_passes_on(
         app, alice, bob, socket_client_for):
-    """An account never confirmed can still be put in a group (and be handed it). Its purge took its
+    """An account never confirmed was in a group (and handed it) before such accounts were hidden. Its purge took its
     memberships away in the database only (ON DELETE CASCADE): the members' pages kept it in the member
     list, no note said so, and a group it owned was left without an owner. Now it leaves each group as
     anyone leaves (`member:left`, the note, ownership passing on to the longest-standing admin or member)."""
     from actions.groups import create_group, list_members, transfer_ownership
 
-    purged = register_user("xavier", PASSWORD, confirmed=False)
+    purged = register_user("xavier", PASSWORD)
     group = create_group(alice, "Team", member_ids=[purged.id, bob.id])
     transfer_ownership(alice, group.id, purged.id)  # alice stays as an admin
+    unconfirm(purged)
     purged.created_at, purged_id, group_id, alice_id = utcnow() - timedelta(days=8), purged.id, group.id, alice.id
     db.session.commit()
     page = socket_client_for("bob")
@@ -120,11 +123,12 @@ def test_a_group_two_purged_accounts_share_passes_to_an_account_that_stays(app, 
     from actions.groups import create_group, list_members, set_member_role, transfer_ownership
     from models import Membership, Message
 
-    owner = register_user("xavier", PASSWORD, confirmed=False)
-    admin = register_user("yvonne", PASSWORD, confirmed=False)
+    owner = register_user("xavier", PASSWORD)
+    admin = register_user("yvonne", PASSWORD)
     group = create_group(alice, "Team", member_ids=[admin.id, owner.id, bob.id])
     set_member_role(alice, group.id, admin.id, "admin")
     transfer_ownership(alice, group.id, owner.id)  # alice stays as an admin, after yvonne
+    unconfirm(owner, admin)
     owner.created_at = admin.created_at = utcnow() - timedelta(days=8)
     db.session.execute(db.update(Membership).where(Membership.user_id == admin.id)  # there the longest
                        .values(joined_at=utcnow() - timedelta(days=1)))
@@ -146,8 +150,9 @@ def test_a_group_two_purged_accounts_share_passes_to_an_account_that_stays(app, 
 def test_an_account_is_locked_while_the_purge_decides(app, alice, monkeypatch):
     """PostgreSQL: from the moment the purge reads the accounts it deletes, a confirmation of one of them
     waits for it (here: its lock_timeout ends it), so no account is both kept and cut off from its chats."""
-    purged = register_user("xavier", PASSWORD, confirmed=False)
+    purged = register_user("xavier", PASSWORD)
     open_direct_conversation(alice, purged.id)
+    unconfirm(purged)
     purged.created_at, purged_id = utcnow() - timedelta(days=8), purged.id
     db.session.commit()
     confirmed_meanwhile, close, engine = [], registration.close_direct_chats_of_deleted_unchecked, db.engine

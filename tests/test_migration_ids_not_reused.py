@@ -32,7 +32,7 @@ from extensions import db
 from models import JobFailure, User
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
-from tests.factories import PASSWORD, make_group
+from tests.factories import PASSWORD, make_group, unconfirm
 from tests.files.samples import png_bytes
 from tests.helpers import bearer, push_keys, run_queued_jobs
 
@@ -143,8 +143,9 @@ def test_a_dismissed_job_failures_id_never_names_the_next_failure(operator):
 def test_a_purged_accounts_id_never_goes_to_the_next_account(alice):
     """An account never confirmed is deleted after UNCONFIRMED_ACCOUNT_DAYS; its id stays in what others
     kept: the direct chat's key (user ids), membership notes, audit entries."""
-    unconfirmed = register_user("xavier", PASSWORD, confirmed=False)  # found by alice's search, and written to
+    unconfirmed = register_user("xavier", PASSWORD)
     send_message(alice, open_direct_conversation(alice, unconfirmed.id).conversation.id, "hello Xavier")
+    unconfirm(unconfirmed)  # written to before such accounts were hidden (User.findable)
     unconfirmed.created_at = utcnow() - timedelta(days=8)
     purged = unconfirmed.id
     db.session.commit()

@@ -19,6 +19,7 @@ import pytest
 
 from actions.accounts import register_user
 from actions.direct import open_direct_conversation
+from actions.errors import NotFound
 from actions.group_admin import add_group_member
 from actions.groups import add_member, create_group
 from actions.messages import edit_message, send_message
@@ -28,7 +29,7 @@ from models import Membership, Message, MessageMention, User
 from models.database import begin_writing
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
-from tests.factories import PASSWORD, make_group, make_user
+from tests.factories import PASSWORD, make_group, make_user, unconfirm
 from tests.helpers import run_at_once
 
 WAIT_SECONDS = 2  # below SQLite's busy_timeout of 5 s
@@ -57,8 +58,9 @@ def waiting_for_the_purges_lock(request: str, statement_start: str):
 @pytest.mark.parametrize("mention", ["@xavier", "@all"])
 def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app, mention):
     alice, bob = make_user("alice"), make_user("bob")
-    xavier = register_user("xavier", PASSWORD, confirmed=False)  # added to a group, never confirmed
+    xavier = register_user("xavier", PASSWORD)
     group = make_group(alice, members=[bob, xavier])
+    unconfirm(xavier)  # in a group, never confirmed
     xavier.created_at = utcnow() - timedelta(days=8)
     group_id, alice_id, xavier_id = group.id, alice.id, xavier.id
     db.session.commit()
@@ -85,9 +87,10 @@ def test_an_edit_of_a_message_mentioning_an_account_the_purge_deletes_meanwhile_
     (their rows, which the purge's deletion takes away too) and then its conversation's next revision,
     which the purge held. Before, each waited for the other on PostgreSQL."""
     alice, bob = make_user("alice"), make_user("bob")
-    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    xavier = register_user("xavier", PASSWORD)
     group = make_group(alice, members=[bob, xavier])
     message_id = send_message(alice, group.id, "@xavier lunch?").message.id
+    unconfirm(xavier)
     xavier.created_at = utcnow() - timedelta(days=8)
     alice_id, xavier_id = alice.id, xavier.id
     db.session.commit()
@@ -111,9 +114,10 @@ def test_an_account_the_purge_deletes_meanwhile_is_added_or_messaged_without_a_f
     deletes it. The action read the account (no lock), the purge deleted it and committed, and the new
     membership's row referred to an account no longer there: a foreign-key violation, a 500. The action
     now holds the account it reads (actions.access.hold_active_user: FOR KEY SHARE; SQLite: the write
-    lock) until its COMMIT: the purge waits for it, then takes the new membership away with the
-    account's others. The purge starts once the action has read the account; the action then waits for
-    the purge to be over (at most WAIT_SECONDS: with the fix the purge waits for the action instead)."""
+    lock) until its COMMIT: the purge waits for it. The purge starts once the action has read the
+    account; the action then waits for the purge to be over (at most WAIT_SECONDS: with the fix the purge
+    waits for the action instead). An account never confirmed is nobody to add or write to
+    (User.findable): the action is refused as for no account, and the purge is made after it."""
     alice = make_user("alice")
     xavier = register_user("xavier", PASSWORD, confirmed=False)
     group = make_group(alice)
@@ -143,7 +147,7 @@ def test_an_account_the_purge_deletes_meanwhile_is_added_or_messaged_without_a_f
     outcomes = run_at_once(app, {way: act, "purge": purge}, watch)
 
     assert outcomes["purge"] is None, outcomes
-    assert isinstance(outcomes[way], int), outcomes  # made, before the purge took the account away
+    assert isinstance(outcomes[way], NotFound) and outcomes[way].code == "user_not_found", outcomes
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None
     assert db.session.execute(db.select(Membership).where(Membership.user_id == xavier_id)).first() is None
@@ -157,12 +161,14 @@ def test_an_account_added_to_a_group_while_the_purge_deletes_another_member_of_i
     on PostgreSQL, which cancelled one ("deadlock detected": a 500, or the purge failed its hour). The add
     now holds the account before the group, the purge's order: one waits for the other and both are
     made. The purge starts once the add holds the group; the add then waits until the purge has locked
-    the accounts (at most WAIT_SECONDS: with the fix the purge waits for the add instead)."""
+    the accounts (at most WAIT_SECONDS: with the fix the purge waits for the add instead). Yves, never
+    confirmed, is nobody to add (User.findable): the add is refused as for no account."""
     alice = make_user("alice")
     operator = make_user("olga", role="admin")
-    xavier = register_user("xavier", PASSWORD, confirmed=False)
+    xavier = register_user("xavier", PASSWORD)
     yves = register_user("yves", PASSWORD, confirmed=False)
     group = make_group(alice, members=[xavier])
+    unconfirm(xavier)
     xavier.created_at = yves.created_at = utcnow() - timedelta(days=8)
     group_id, alice_id, xavier_id, yves_id = group.id, alice.id, xavier.id, yves.id
     actor_id = alice_id if by == "owner" else operator.id
@@ -189,7 +195,8 @@ def test_an_account_added_to_a_group_while_the_purge_deletes_another_member_of_i
 
     outcomes = run_at_once(app, {"add": add, "purge": purge}, watch)
 
-    assert outcomes == {"add": group_id, "purge": None}, outcomes
+    assert outcomes["purge"] is None, outcomes
+    assert isinstance(outcomes["add"], NotFound) and outcomes["add"].code == "user_not_found", outcomes
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
     assert db.session.execute(db.select(Membership.user_id).where(Membership.conversation_id == group_id)
@@ -204,9 +211,10 @@ def test_a_message_mentioning_two_accounts_the_purge_deletes_meanwhile_is_sent(a
     got Yves and waited for Xavier, the send for Yves, and PostgreSQL cancelled one ("deadlock
     detected"). The purge now locks its accounts in id order too."""
     alice = make_user("alice")
-    xavier = register_user("xavier", PASSWORD, confirmed=False)
-    yves = register_user("yves", PASSWORD, confirmed=False)
+    xavier = register_user("xavier", PASSWORD)
+    yves = register_user("yves", PASSWORD)
     group = make_group(alice, members=[xavier, yves])
+    unconfirm(xavier, yves)
     yves.created_at = utcnow() - timedelta(days=8)
     db.session.flush()
     xavier.created_at = utcnow() - timedelta(days=8)  # his row's new version now comes after Yves's
@@ -243,7 +251,8 @@ def test_a_group_created_with_two_accounts_the_purge_deletes_meanwhile_is_made(a
     """A group created with first members Yves and Xavier (in that order), both never confirmed, while
     the purge deletes them: the creation held each account in the order given (hold_active_user), the
     purge in id order, Xavier first: each held one and waited for the other, and PostgreSQL cancelled
-    one. The creation now holds them in id order too."""
+    one. The creation now holds them in id order too. Accounts never confirmed are nobody to add
+    (User.findable): the creation is refused as for no account, and no group is made."""
     alice = make_user("alice")
     xavier = register_user("xavier", PASSWORD, confirmed=False)
     yves = register_user("yves", PASSWORD, confirmed=False)
@@ -269,11 +278,11 @@ def test_a_group_created_with_two_accounts_the_purge_deletes_meanwhile_is_made(a
 
     outcomes = run_at_once(app, {"create": create, "purge": purge}, watch)
 
-    assert outcomes["purge"] is None and isinstance(outcomes["create"], int), outcomes
+    assert outcomes["purge"] is None, outcomes
+    assert isinstance(outcomes["create"], NotFound) and outcomes["create"].code == "user_not_found", outcomes
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None and db.session.get(User, yves_id) is None
-    assert db.session.execute(db.select(Membership.user_id).where(
-        Membership.conversation_id == outcomes["create"])).scalars().all() == [alice_id]
+    assert db.session.execute(db.select(Membership.user_id).where(Membership.user_id == alice_id)).first() is None
 
 
 @pytest.mark.parametrize("way", ["request", "block"])
@@ -282,10 +291,9 @@ def test_an_account_the_purge_deletes_meanwhile_is_asked_or_blocked_without_a_fa
     action read the account (no lock), the purge deleted it and committed, then the action took the pair
     (actions.contacts.lock_pair) and stored its request or block, whose row referred to an account no
     longer there: a foreign-key violation, a 500. The action now holds the account before the pair, as a
-    group add holds the account it adds (hold_active_user: FOR KEY SHARE; SQLite: the write lock): a
-    request, which first reads it by its address, finds it gone (404 user_not_found, as for anyone not
-    there); a block, whose first read holds it, makes the purge wait, which then takes the block away
-    with the account."""
+    group add holds the account it adds (hold_active_user: FOR KEY SHARE; SQLite: the write lock), and an
+    account never confirmed is nobody to ask or block (User.findable): 404 user_not_found either way,
+    whichever of the two goes first, and nothing left behind."""
     from actions.blocks import block_user
     from actions.contacts import send_contact_request
     from actions.errors import NotFound
@@ -319,10 +327,7 @@ def test_an_account_the_purge_deletes_meanwhile_is_asked_or_blocked_without_a_fa
     outcomes = run_at_once(app, {way: act, "purge": purge}, watch)
 
     assert outcomes["purge"] is None, outcomes
-    if way == "request":  # read by its address first: deleted by the time it is held
-        assert isinstance(outcomes[way], NotFound) and outcomes[way].code == "user_not_found", outcomes
-    else:  # its first read holds it: the purge waits, then takes the block away with the account
-        assert outcomes[way] is True, outcomes
+    assert isinstance(outcomes[way], NotFound) and outcomes[way].code == "user_not_found", outcomes
     db.session.expire_all()
     assert db.session.get(User, xavier_id) is None
     assert db.session.execute(db.select(ContactRequest)).first() is None

@@ -212,7 +212,8 @@ PATHS = {
                       form=PICTURE, refusals=PICTURE_REFUSALS),
         "delete": route("Owners and admins remove the group's picture",
                         answer(200, {"conversation": ref("Conversation")}))},
-    "/api/users": {"get": route("Search active users", answer(200, {"users": listing("User")}),
+    "/api/users": {"get": route("Search active users (neither deactivated, suspended nor unconfirmed)",
+                                answer(200, {"users": listing("User")}),
                                 query={"q": TEXT, "limit": limit(100)})},
     "/api/conversations": {"get": route("The caller's conversations", answer(200, {
         "conversations": listing("Conversation")}))},
@@ -304,7 +305,7 @@ PATHS = {
         answer(200, {"user_id": ID, "presence": ref("Presence")}))},
     "/api/presence": {"get": route(
         "Several people's online state and last seen (1–200 ids), as their privacy settings and blocks let the "
-        "caller see it; unknown and deactivated accounts are left out",
+        "caller see it; unknown accounts and those not active (deactivated, suspended, not yet confirmed) are left out",
         answer(200, {"presence": {"type": "array", "items": ref("PresenceEntry")}}),
         query={"user_ids": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}}, required_query=("user_ids",))},
     "/api/conversations/{conversation_id}/presence": {"get": route(

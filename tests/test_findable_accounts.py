@@ -1,0 +1,89 @@
+"""Who can be found (models.user.User.findable): an account nobody can use yet (its address waits for its
+code) or any more (deactivated, suspended) is not offered as someone to talk to, on any path that finds
+a person — the user search, a profile, picture or presence by id, a contact request, a direct chat, adding
+to a group, an operator's notice — and is answered as no account at all (404 `user_not_found`)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from extensions import db
+from models.time import utcnow
+from tests.factories import make_group, make_user
+from tests.helpers import bearer, error_of
+
+STATES = ("unconfirmed", "deactivated", "suspended")
+
+
+def put_in_state(user, state: str) -> None:
+    if state == "unconfirmed":
+        user.confirmed_at = None
+    else:
+        user.active, user.deactivated_at = False, utcnow()
+        if state == "suspended":
+            user.suspended_until, user.suspension_reason = utcnow() + timedelta(days=3), "spam"
+    db.session.commit()
+
+
+@pytest.fixture
+def headers(alice):
+    return bearer(alice)
+
+
+@pytest.fixture(params=STATES)
+def hidden(request, app):
+    user = make_user("hidden_one")
+    user.email = "hidden@example.com"
+    db.session.commit()
+    put_in_state(user, request.param)
+    return user
+
+
+def test_the_user_search_leaves_them_out(client, headers, hidden, bob):
+    for query in ("", "hidden"):
+        found = client.get(f"/api/users?q={query}", headers=headers).get_json()["users"]
+        assert hidden.id not in [user["id"] for user in found]
+    assert [user["id"] for user in client.get("/api/users?q=bob", headers=headers).get_json()["users"]] == [bob.id]
+
+
+def test_profile_picture_and_presence_by_id_are_not_found(client, headers, hidden, bob):
+    for path in (f"/api/users/{hidden.id}", f"/api/users/{hidden.id}/avatar", f"/api/users/{hidden.id}/presence"):
+        assert error_of(client.get(path, headers=headers)) == (404, "user_not_found"), path
+    assert client.get(f"/api/users/{bob.id}/avatar", headers=headers).status_code == 200
+    answer = client.get(f"/api/presence?user_ids={hidden.id},{bob.id}", headers=headers).get_json()
+    assert [entry["user_id"] for entry in answer["presence"]] == [bob.id]
+
+
+def test_a_contact_request_does_not_find_them(client, headers, hidden):
+    for address in ({"username": "hidden_one"}, {"email": "hidden@example.com"}):
+        assert error_of(client.post("/api/contacts/requests", headers=headers, json=address)) == \
+            (404, "user_not_found"), address
+
+
+def test_no_direct_chat_and_no_group_takes_them(client, headers, alice, hidden):
+    assert error_of(client.post("/api/direct", headers=headers, json={"user_id": hidden.id})) == (404, "user_not_found")
+    assert error_of(client.post("/api/groups", headers=headers, json={"name": "G", "member_ids": [hidden.id]})) == \
+        (404, "user_not_found")
+    group = make_group(alice)
+    assert error_of(client.post(f"/api/groups/{group.id}/members", headers=headers, json={"user_id": hidden.id})) \
+        == (404, "user_not_found")
+
+
+def test_an_unconfirmed_account_cannot_be_blocked_as_it_cannot_be_met(client, headers, hidden):
+    answer = client.post("/api/blocks", headers=headers, json={"user_id": hidden.id})
+    if hidden.confirmed_at is None:
+        assert error_of(answer) == (404, "user_not_found")
+    else:  # met in a conversation before, and a ban may be lifted or a suspension end
+        assert answer.status_code == 201
+
+
+def test_once_confirmed_the_account_is_found(client, headers, app):
+    user = make_user("late_one")
+    put_in_state(user, "unconfirmed")
+    assert error_of(client.get(f"/api/users/{user.id}", headers=headers)) == (404, "user_not_found")
+    user.confirmed_at = utcnow()
+    db.session.commit()
+    assert client.get(f"/api/users/{user.id}", headers=headers).status_code == 200
+    assert [found["id"] for found in client.get("/api/users?q=late", headers=headers).get_json()["users"]] == [user.id]
+    assert client.post("/api/contacts/requests", headers=headers, json={"username": "late_one"}).status_code == 201
