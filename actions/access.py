@@ -11,7 +11,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import Select, bindparam
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 # Contacts, blocks and privacy live in actions.access_privacy; their rules are this module's too, imported from here.
 from actions.access_privacy import (  # noqa: F401
@@ -322,6 +322,24 @@ def access_profile(user: User, user_id: int) -> User:
     """Everyone signed in sees anyone's profile (name, picture, status line, time zone), as in the
     user search; deactivated, suspended and unconfirmed accounts are not found (User.findable)."""
     return get_active_user(user_id)
+
+
+def access_person_picture(user: User, user_id: int) -> User:
+    """Someone's picture: as their profile (anyone signed in, if findable), and also, once they are no
+    longer findable (deactivated, suspended, or never confirmed), to whoever shares a conversation
+    with them, where their name and picture still show by their messages and in the member list (as
+    Slack keeps a deactivated member's picture); others are answered as for no account."""
+    person = db.session.get(User, user_id)
+    if person is not None and (person.findable or _share_a_conversation(user.id, person.id)):
+        return person
+    raise NotFound("user_not_found", "No such user.")
+
+
+def _share_a_conversation(user_id: int, other_id: int) -> bool:
+    theirs = aliased(Membership)
+    return db.session.execute(
+        db.select(Membership.conversation_id).join(theirs, theirs.conversation_id == Membership.conversation_id)
+        .where(Membership.user_id == user_id, theirs.user_id == other_id).limit(1)).first() is not None
 
 
 def access_conversation_picture(user: User, conversation_id: int) -> Conversation:

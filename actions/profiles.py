@@ -21,6 +21,7 @@ from actions.access import (
     access_conversation_picture,
     access_group_for_managing,
     access_operator,
+    access_person_picture,
     access_profile,
     blocked_by,
     has_blocked,
@@ -175,7 +176,7 @@ def forget_picture_on_commit(owner: User | Conversation) -> None:
 def avatar_download_url(viewer: User, user_id: int, size: object) -> tuple[User, str | None]:
     """The user and a short-lived URL of their picture in `size`; None while they have none, and for
     someone they blocked (the initials picture, as Telegram and WhatsApp hide a blocker's photo)."""
-    user = access_profile(viewer, user_id)
+    user = access_person_picture(viewer, user_id)
     size = _avatar_size(size)
     if has_blocked(user.id, viewer.id):
         return user, None

@@ -32,11 +32,16 @@ def headers(alice):
 
 
 @pytest.fixture(params=STATES)
-def hidden(request, app):
+def state(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def hidden(app, state):
     user = make_user("hidden_one")
     user.email = "hidden@example.com"
     db.session.commit()
-    put_in_state(user, request.param)
+    put_in_state(user, state)
     return user
 
 
@@ -87,3 +92,14 @@ def test_once_confirmed_the_account_is_found(client, headers, app):
     assert client.get(f"/api/users/{user.id}", headers=headers).status_code == 200
     assert [found["id"] for found in client.get("/api/users?q=late", headers=headers).get_json()["users"]] == [user.id]
     assert client.post("/api/contacts/requests", headers=headers, json={"username": "late_one"}).status_code == 201
+
+
+def test_their_picture_still_shows_where_they_are_a_member(client, headers, alice, bob, state):
+    """A member deactivated or suspended (or never confirmed, from before they were hidden) keeps their name
+    and picture by their messages and in the member list: the picture's URL answered 404 there, a broken
+    image. Those who share a conversation with them get it; others are still told of no account."""
+    hidden = make_user("hidden_one")
+    make_group(alice, members=[hidden])
+    put_in_state(hidden, state)
+    assert client.get(f"/api/users/{hidden.id}/avatar", headers=headers).status_code == 200
+    assert error_of(client.get(f"/api/users/{hidden.id}/avatar", headers=bearer(bob))) == (404, "user_not_found")
