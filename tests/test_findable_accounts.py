@@ -103,3 +103,11 @@ def test_their_picture_still_shows_where_they_are_a_member(client, headers, alic
     put_in_state(hidden, state)
     assert client.get(f"/api/users/{hidden.id}/avatar", headers=headers).status_code == 200
     assert error_of(client.get(f"/api/users/{hidden.id}/avatar", headers=bearer(bob))) == (404, "user_not_found")
+
+
+@pytest.mark.parametrize("state", ["deactivated", "suspended"])  # one never confirmed cannot be blocked
+def test_their_picture_still_shows_in_the_list_of_blocks(client, headers, bob, state):
+    assert client.post("/api/blocks", headers=headers, json={"user_id": bob.id}).status_code == 201
+    put_in_state(bob, state)
+    (block,) = client.get("/api/blocks", headers=headers).get_json()["blocks"]
+    assert client.get(block["user"]["avatar_url"], headers=headers).status_code == 200
