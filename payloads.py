@@ -170,10 +170,11 @@ def membership_payload(membership: Membership) -> dict:
 
 
 def member_payload(membership: Membership) -> dict:
-    """A member; `active` false: the account is deactivated or suspended (it acts in no group, and a group's
-    ownership passes to it only when nobody active is left: the chat page's leave warning follows that)."""
+    """A member; `active` false: the account is deactivated, suspended or not yet confirmed (User.findable): a
+    member still, nobody to mention, and a group's ownership passes to it only when nobody active is left
+    (the chat page's leave warning follows that)."""
     return {**user_payload(membership.user), "role": membership.role, "joined_at": isoformat(membership.joined_at),
-            "active": membership.user.active}
+            "active": membership.user.findable}
 
 
 def summary_payload(summary) -> dict:

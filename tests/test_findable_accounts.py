@@ -111,3 +111,13 @@ def test_their_picture_still_shows_in_the_list_of_blocks(client, headers, bob, s
     put_in_state(bob, state)
     (block,) = client.get("/api/blocks", headers=headers).get_json()["blocks"]
     assert client.get(block["user"]["avatar_url"], headers=headers).status_code == 200
+
+
+def test_a_member_who_is_not_findable_is_listed_as_not_active(client, headers, alice, bob, state):
+    """The member list keeps them (their name shows by their messages), marked for the mention suggestions."""
+    gone = make_user("gone_one")
+    group = make_group(alice, members=[bob, gone])
+    put_in_state(gone, state)
+    members = client.get(f"/api/conversations/{group.id}/members", headers=headers).get_json()["members"]
+    assert {member["username"]: member["active"] for member in members} == {"alice": True, "bob": True,
+                                                                          "gone_one": False}

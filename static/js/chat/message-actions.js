@@ -13,7 +13,9 @@ export class MessageDepth {
     this.draft = new ReplyDraft({ input, drafts: app.drafts });
     this.mentions = new MentionComplete({
       input,
-      membersOf: () => [...(app.header.members?.values() || [])].filter((member) => member.id !== app.me.id),
+      // Deactivated, suspended or unconfirmed members (`active` false) are nobody to mention, as in Slack.
+      membersOf: () => [...(app.header.members?.values() || [])]
+        .filter((member) => member.id !== app.me.id && member.active !== false),
       canMentionAll: () => {
         const conversation = app.openId ? app.store.get(app.openId) : null;
         return conversation?.kind === "group" && ["owner", "admin"].includes(conversation.membership?.role);
