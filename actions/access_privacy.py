@@ -60,10 +60,15 @@ def access_user_for_contact_request(user: User, recipient: User) -> User:
 
 def access_contact_request(user: User, request_id: int, *, recipient_only: bool) -> ContactRequest:
     """A pending request its recipient answers (and, unless `recipient_only`, its requester
-    withdraws); anyone else's is not found, so ids cannot be probed."""
+    withdraws); anyone else's is not found, so ids cannot be probed. One whose other person is no
+    longer findable (User.findable: deactivated, suspended, never confirmed) is not found either,
+    as the lists leave it out (actions.contacts.pending_requests): nobody becomes their contact."""
     request = db.session.get(ContactRequest, request_id)
     if request is None or user.id not in (
             (request.recipient_id,) if recipient_only else (request.recipient_id, request.requester_id)):
+        raise NotFound("request_not_found", "No such contact request.")
+    other = request.requester if request.recipient_id == user.id else request.recipient
+    if not other.findable:
         raise NotFound("request_not_found", "No such contact request.")
     return request
 

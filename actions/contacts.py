@@ -144,12 +144,15 @@ def list_contacts(user: User) -> list[Contact]:
 
 
 def pending_requests(user: User) -> PendingRequests:
-    """Requests waiting for the user's answer, and the user's own waiting for others', newest first."""
-    def of(condition) -> list[ContactRequest]:
-        return list(db.session.execute(db.select(ContactRequest).where(condition)
+    """Requests waiting for the user's answer, and the user's own waiting for others', newest first; those
+    whose other person is not findable (User.findable: deactivated, suspended, never confirmed) are left
+    out, as from the contacts (they show again if a suspension ends)."""
+    def of(condition, other) -> list[ContactRequest]:
+        return list(db.session.execute(db.select(ContactRequest).join(User, User.id == other)
+                                       .where(condition, User.findable)
                                        .order_by(ContactRequest.id.desc())).scalars())
-    return PendingRequests(incoming=of(ContactRequest.recipient_id == user.id),
-                           outgoing=of(ContactRequest.requester_id == user.id))
+    return PendingRequests(incoming=of(ContactRequest.recipient_id == user.id, ContactRequest.requester_id),
+                           outgoing=of(ContactRequest.requester_id == user.id, ContactRequest.recipient_id))
 
 
 def _accept(request: ContactRequest) -> ContactRequest:

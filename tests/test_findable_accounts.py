@@ -121,3 +121,21 @@ def test_a_member_who_is_not_findable_is_listed_as_not_active(client, headers, a
     members = client.get(f"/api/conversations/{group.id}/members", headers=headers).get_json()["members"]
     assert {member["username"]: member["active"] for member in members} == {"alice": True, "bob": True,
                                                                           "gone_one": False}
+
+
+def test_their_pending_requests_are_left_out_and_cannot_be_accepted(client, headers, alice, state):
+    """A request from someone deactivated or suspended since (or, from before they were hidden, to or from
+    an account never confirmed) stayed in the lists and could be accepted: a contact nobody can reach."""
+    asking, asked, other = make_user("asking_one"), make_user("asked_one"), make_user("other_one")
+    incoming = client.post("/api/contacts/requests", headers=bearer(asking), json={"username": "alice"})
+    for name in ("other_one", "asked_one"):
+        assert client.post("/api/contacts/requests", headers=headers, json={"username": name}).status_code == 201
+    put_in_state(asking, state)
+    put_in_state(asked, state)
+    listed = client.get("/api/contacts/requests", headers=headers).get_json()
+    assert listed["incoming"] == []
+    assert [request["recipient"]["id"] for request in listed["outgoing"]] == [other.id]
+    request_id = incoming.get_json()["request"]["id"]
+    assert error_of(client.post(f"/api/contacts/requests/{request_id}/accept", headers=headers)) == \
+        (404, "request_not_found")
+    assert client.get("/api/contacts", headers=headers).get_json()["contacts"] == []
