@@ -19,6 +19,7 @@ from actions.lockout import (
     note_failed_password_again,
     note_password_given_again,
     note_successful_login,
+    password_again_key,
 )
 from actions.rate_limits import Attempt, count_attempt, hashed
 from actions.sessions import find_live_session, note_token_used, touch_token
@@ -200,13 +201,16 @@ def count_login_attempt(username: object, client_address: str | None) -> Attempt
 
 def check_own_password(user: User, password: object, message: str = "The password is wrong.") -> None:
     """A signed-in user gives their password again (to change it, to send a code to a new address, to
-    turn two-factor off): Unauthorized `invalid_credentials` if it is wrong. Its failures count as failed
-    logins of the account do (LOGIN_ATTEMPTS_PER_MINUTE, under its username), so whoever holds only a
-    session (a stolen cookie, a browser left open) guesses the password no faster than the login page
-    lets anyone: past the limit, 429 `rate_limited` before any hashing; and LOCKOUT_FAILURES of them in a
-    row lock it (429 `account_locked`, doubling as the login page's lock: actions.lockout.password_again_key),
-    each logged as a `login_failed`. A right password does not count."""
-    attempt = count_login_attempt(user.username, None)
+    turn two-factor off): Unauthorized `invalid_credentials` if it is wrong. Its failures are limited as
+    failed logins are (LOGIN_ATTEMPTS_PER_MINUTE), so whoever holds only a session (a stolen cookie, a
+    browser left open) guesses the password no faster than the login page lets anyone: past the limit,
+    429 `rate_limited` before any hashing; and LOCKOUT_FAILURES of them in a row lock it (429
+    `account_locked`, doubling as the login page's lock: actions.lockout.password_again_key), each logged
+    as a `login_failed`. A right password does not count. Both are counted apart from the login page's
+    (under password_again_key, not the username), so a guesser there, who needs no session, does not hold
+    the owner's session out of these forms, as the owner's trusted browser is spared at the login page."""
+    attempt = count_attempt(["login:again:" + password_again_key(user)],
+                            current_app.config["LOGIN_ATTEMPTS_PER_MINUTE"], 60, "Too many failed logins.")
     check_password_again_not_locked(user)
     if not isinstance(password, str) or not is_clean_text(password) or not user.check_password(password):
         note_failed_password_again(user)

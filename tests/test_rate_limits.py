@@ -228,3 +228,22 @@ def test_a_session_guesses_its_password_no_faster_than_the_login_page(app, alice
     for _ in range(4):
         check_own_password(db.session.get(User, alice.id), PASSWORD)
     assert change(PASSWORD).status_code == 302
+
+
+def test_a_guesser_at_the_login_page_does_not_hold_the_owners_session_out_of_its_forms(app, alice, limits, clock):
+    """Someone guessing Alice's password at the login page (POST /api/tokens, from many addresses, on and
+    on while her name is locked) filled the per-minute count her own session's forms were held to (the
+    same key, her username): her password change answered 'Too many failed logins' for as long as the
+    guessing went on, though her browser is spared the guesser's limit at the login page. The forms that
+    ask the password again count apart, per session holder, as their lock does (password_again_key)."""
+    browser = app.test_client()
+    assert browser.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 302
+    stranger = app.test_client()
+    for n in range(5):
+        stranger.post("/api/tokens", json={"username": "alice", "password": f"guess {n}"},
+                      environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    changed = browser.post("/password", data={"current_password": PASSWORD, "new_password": "another-pass-123",
+                                              "confirm": "another-pass-123"})
+    assert changed.status_code == 302, changed.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).check_password("another-pass-123")
