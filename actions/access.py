@@ -328,10 +328,11 @@ def access_person_picture(user: User, user_id: int) -> User:
     """Someone's picture: as their profile (anyone signed in, if findable), and also, once they are no
     longer findable (deactivated, suspended, or never confirmed), to whoever shares a conversation
     with them, where their name and picture still show by their messages and in the member list (as
-    Slack keeps a deactivated member's picture), or blocked them (their list of blocks shows it);
+    Slack keeps a deactivated member's picture), or blocked them (their list of blocks shows it), or is an
+    operator (the back office's account page shows it, by 'Remove picture and status');
     others are answered as for no account."""
     person = db.session.get(User, user_id)
-    if person is not None and (person.findable or _share_a_conversation(user.id, person.id)
+    if person is not None and (person.findable or is_operator(user) or _share_a_conversation(user.id, person.id)
                                or has_blocked(user.id, person.id)):
         return person
     raise NotFound("user_not_found", "No such user.")

@@ -139,3 +139,18 @@ def test_their_pending_requests_are_left_out_and_cannot_be_accepted(client, head
     assert error_of(client.post(f"/api/contacts/requests/{request_id}/accept", headers=headers)) == \
         (404, "request_not_found")
     assert client.get("/api/contacts", headers=headers).get_json()["contacts"] == []
+
+
+def test_an_operator_sees_their_picture_on_the_back_offices_account_page(app, hidden, operator):
+    """The back office's account page shows the account's picture (GET /api/users/<id>/avatar), next to
+    'Remove picture and status': for an account deactivated, suspended (often for that very picture) or
+    never confirmed it answered 404, a broken image, and the operator could not see what they were asked
+    to remove. Operators see anyone's picture, as they see the rest of the account."""
+    import re
+
+    from tests.admin.conftest import logged_in
+    browser = logged_in(app, operator.username)
+    page = browser.get(f"/admin/user/manage/?id={hidden.id}").get_data(as_text=True)
+    (source,) = re.findall(r'<img src="([^"]*/avatar[^"]*)"', page)
+    assert source == f"/api/users/{hidden.id}/avatar"
+    assert browser.get(source).status_code == 200
