@@ -88,12 +88,13 @@ def notices_conversation(user: User) -> Conversation:
 
 @atomic()
 def broadcast_to_everyone(operator: User, body: object, once: str | None = None) -> QueuedBroadcast:
-    """A notice to every active account: audited now, posted by a job once this commits."""
+    """A notice to every findable account (User.findable: as send_notice's one; not an account deactivated,
+    suspended or never confirmed): audited now, posted by a job once this commits."""
     operator = access_operator(operator)
     body = check_message_body(body)
     refuse_sent_before(operator, once)
     recipients, last_user_id = db.session.execute(
-        db.select(func.count(User.id), func.max(User.id)).where(User.active.is_(True))
+        db.select(func.count(User.id), func.max(User.id)).where(User.findable)
     ).one()
     entry = record(operator, "broadcast.everyone", "everyone", None, None,
                    {"body": body, "recipients": recipients, **_once(once)})
@@ -105,12 +106,12 @@ def broadcast_to_everyone(operator: User, body: object, once: str | None = None)
 
 @job()
 def deliver_broadcast(entry_id: int, after_user_id: int, last_user_id: int) -> None:
-    """Job: post an everyone-broadcast to the next BROADCAST_CHUNK active accounts with ids in
+    """Job: post an everyone-broadcast to the next BROADCAST_CHUNK findable accounts with ids in
     (after_user_id, last_user_id], then queue the rest. Safe to run twice: an account whose
     notices already hold this broadcast (its client_id) is skipped."""
     entry = db.session.get(AuditEntry, entry_id)
     users = list(db.session.execute(
-        db.select(User).where(User.active.is_(True), User.id > after_user_id, User.id <= last_user_id)
+        db.select(User).where(User.findable, User.id > after_user_id, User.id <= last_user_id)
         .order_by(User.id).limit(BROADCAST_CHUNK + 1)
     ).scalars())
     if entry is None or not users:
@@ -131,7 +132,7 @@ def deliver_broadcast(entry_id: int, after_user_id: int, last_user_id: int) -> N
 
 @atomic()
 def send_notice(operator: User, user_id: int, body: object, once: str | None = None) -> Broadcast:
-    """A notice to one active account."""
+    """A notice to one findable account (User.findable)."""
     operator = access_operator(operator)
     body = check_message_body(body)
     user = hold_active_user(user_id)

@@ -154,3 +154,22 @@ def test_the_same_form_sent_twice_is_one_broadcast(operator, operator_client, al
     assert operator_client.post("/admin/broadcast/", data=form).status_code == 302
     run_queued_jobs()
     assert [m.body for m in message_history(bob, where).messages] == ["Once only", "Once only"]
+
+
+def test_an_account_never_confirmed_is_not_everyone(operator, alice, bob):
+    """An everyone-broadcast counted and posted to accounts whose address waits for its code, though a
+    notice to one of them alone is refused (404 user_not_found, User.findable since 4b094fa) and they can
+    read nothing: the operator was told more recipients than can read it, and each such account got a
+    notices conversation the hourly purge then leaves behind without a member. Everyone is everyone
+    findable, as a single notice's recipient."""
+    waiting = make_user("waiting")
+    waiting.confirmed_at = None
+    db.session.commit()
+    with pytest.raises(NotFound):
+        send_notice(operator, waiting.id, "only you")
+    queued = broadcast_to_everyone(operator, "Maintenance at 6")
+    db.session.commit()
+    assert queued.recipients == 3  # operator, alice, bob
+    run_queued_jobs()
+    assert notices_of(waiting) is None
+    assert notices_of(alice) is not None
