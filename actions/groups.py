@@ -235,7 +235,7 @@ def check_keeps_an_owner(membership: Membership, new_role: str) -> None:
         return
     conversation_id = membership.conversation_id
     if owner_count(conversation_id) == 1 or (
-            membership.user.active and not active_owner_count(conversation_id, besides=membership.user_id)):
+            membership.user.findable and not active_owner_count(conversation_id, besides=membership.user_id)):
         raise Conflict("last_owner", "A group keeps at least one owner: appoint another first.")
 
 
@@ -328,22 +328,24 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
 
 
 def active_owner_count(conversation_id: int, besides: int) -> int:
-    """The group's owners whose accounts are active, but the user of `besides`; its callers hold the group."""
+    """The group's owners whose accounts are active (User.findable: the Member's `active`, which the page's
+    leave warning reads), but the user of `besides`; its callers hold the group."""
     return db.session.execute(
         db.select(func.count(Membership.id)).join(User, User.id == Membership.user_id)
         .where(Membership.conversation_id == conversation_id, Membership.role == "owner",
-               Membership.user_id != besides, User.active.is_(True))).scalar_one()
+               Membership.user_id != besides, User.findable)).scalar_one()
 
 
 def _successor(conversation_id: int, user_id: int, active_only: bool) -> Membership | None:
     """Who takes the group over from `user_id`: the longest-standing admin, else member, an active account
-    before one deactivated or suspended (which could manage nothing); with `active_only`, none of those."""
+    before one deactivated, suspended or never confirmed (which could manage nothing; User.findable, the
+    Member's `active` the page's leave warning reads); with `active_only`, none of those."""
     statement = (db.select(Membership).join(User, User.id == Membership.user_id)
                  .where(Membership.conversation_id == conversation_id, Membership.user_id != user_id)
-                 .order_by(User.active.desc(), (Membership.role == "admin").desc(), Membership.joined_at,
+                 .order_by(User.findable.desc(), (Membership.role == "admin").desc(), Membership.joined_at,
                            Membership.id).limit(1))
     if active_only:
-        statement = statement.where(User.active.is_(True))
+        statement = statement.where(User.findable)
     return db.session.execute(statement).scalar_one_or_none()
 
 

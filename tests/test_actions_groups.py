@@ -646,3 +646,21 @@ def test_an_archived_group_changes_no_more_but_its_members_leave_and_its_owner_d
     leave_group(carol, team.id)  # members still go
     assert roles(team) == {"alice": "owner", "bob": "admin"}
     delete_group_by_owner(alice, team.id)  # and the owner may delete it (again)
+
+
+def test_the_last_owner_leaving_passes_the_group_to_someone_the_page_calls_active(alice, bob, carol, app):
+    """A member whose account was never confirmed (in the group from before such accounts were hidden:
+    tests.factories.unconfirm) is `active: false` in the member list (User.findable), so the page's leave
+    warning named the next one; but the server's rule read User.active and passed the group to that
+    account, which can do nothing. Both follow User.findable now."""
+    from tests.factories import unconfirm
+    group = make_group(alice, "Team", [carol, bob])  # carol joined first
+    unconfirm(carol)
+    db.session.commit()
+    assert [m["active"] for m in (member_payload(m) for m in list_members(alice, group.id)) if m["id"] == carol.id] \
+        == [False]
+    leave_group(alice, group.id)
+    db.session.commit()
+    roles = {m.user_id: m.role for m in db.session.execute(
+        db.select(Membership).where(Membership.conversation_id == group.id)).scalars()}
+    assert roles == {bob.id: "owner", carol.id: "member"}
