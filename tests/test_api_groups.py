@@ -219,6 +219,20 @@ def test_a_field_not_taken_is_refused_when_creating_or_setting_a_role(client, al
     assert roles(group.id) == {"alice": "owner", "bob": "member"}
 
 
+def test_a_field_not_taken_is_refused_when_adding_a_member_or_handing_the_group_over(
+        client, alice, bob, carol, headers):
+    """POST /api/groups/<id>/members and /owner take only {user_id}: a typo (`userid`) is 400 invalid_field,
+    not invalid_user_id, and a field they do not take (a `role`) is refused, not ignored with carol added as a
+    plain member or bob made owner."""
+    group = make_group(alice, "Team", [bob])
+    before = database_rows()
+    for path, user in ((f"/api/groups/{group.id}/members", carol), (f"/api/groups/{group.id}/owner", bob)):
+        for body in ({"userid": user.id}, {"user_id": user.id, "role": "admin"}):
+            assert refused(client.post, path, headers=headers["alice"], json=body) == (400, "invalid_field")
+    assert database_rows() == before
+    assert roles(group.id) == {"alice": "owner", "bob": "member"}
+
+
 # GET /api/groups/<id>/preview, POST /api/groups/<id>/owner, DELETE /api/groups/<id>
 
 def test_preview_a_public_group_then_join_it(client, alice, bob, carol, headers):

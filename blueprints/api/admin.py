@@ -16,7 +16,7 @@ from actions.broadcasts import (
     check_idempotency_key,
     send_notice,
 )
-from actions.validation import check_id
+from actions.validation import check_fields, check_id
 from blueprints.api import api_user, bp, json_body
 from extensions import csrf
 from models import User
@@ -177,7 +177,7 @@ def delete_group(conversation_id: int):
 @admin_bp.post("/groups/<id:conversation_id>/members")
 def add_member(conversation_id: int):
     """Add {user_id} to a group as a member."""
-    user_id = check_id(json_body().get("user_id"), "user_id")
+    user_id = check_id(check_fields(json_body(), ("user_id",), "member").get("user_id"), "user_id")
     membership = group_admin.add_group_member(api_user(), conversation_id, user_id)
     return jsonify({"ok": True, "member": member_payload(membership)}), 201
 
@@ -185,7 +185,8 @@ def add_member(conversation_id: int):
 @admin_bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
 def set_member_role(conversation_id: int, user_id: int):
     """Make a member {role}: owner, admin or member."""
-    membership = group_admin.set_group_member_role(api_user(), conversation_id, user_id, json_body().get("role"))
+    role = check_fields(json_body(), ("role",), "member").get("role")
+    membership = group_admin.set_group_member_role(api_user(), conversation_id, user_id, role)
     return jsonify({"ok": True, "member": member_payload(membership)})
 
 

@@ -80,7 +80,8 @@ def update(conversation_id: int):
 @bp.post("/groups/<id:conversation_id>/members")
 def add(conversation_id: int):
     """Owners and admins add {user_id}."""
-    membership = add_member(api_user(), conversation_id, check_id(json_body().get("user_id"), "user_id"))
+    user_id = check_fields(json_body(), ("user_id",), "member").get("user_id")
+    membership = add_member(api_user(), conversation_id, check_id(user_id, "user_id"))
     return jsonify({"ok": True, "member": member_payload(membership)}), 201
 
 
@@ -102,7 +103,8 @@ def set_role(conversation_id: int, user_id: int):
 @bp.post("/groups/<id:conversation_id>/owner")
 def transfer_owner(conversation_id: int):
     """An owner hands the group to another member {user_id}: they become owner, the caller an admin."""
-    membership = transfer_ownership(api_user(), conversation_id, check_id(json_body().get("user_id"), "user_id"))
+    user_id = check_fields(json_body(), ("user_id",), "member").get("user_id")
+    membership = transfer_ownership(api_user(), conversation_id, check_id(user_id, "user_id"))
     return jsonify({"ok": True, "member": member_payload(membership)})
 
 

@@ -172,3 +172,17 @@ def test_a_message_its_author_deleted_stays_deleted_by_its_author_whatever_opera
     assert [payload["message"]["removed_by"] for name, payload in events(carols_page)
             if name == "message:updated"] in ([], ["author"])
     assert db.session.get(Message, message_id).body == ""  # erased for good all the same
+
+
+def test_a_field_not_taken_is_refused_by_the_group_member_routes(client, operator_headers, world, alice, bob, carol):
+    """As POST /api/groups/<id>/members: {user_id} and {role} only; a typo (`userid`, `rolee`) or another
+    field (`role` when adding) is 400 invalid_field, not invalid_user_id, a member added with a role left out,
+    or 200 with the role unchanged."""
+    group_id = world.group.id
+    members = f"/api/admin/groups/{group_id}/members"
+    call(client, operator_headers, "DELETE", f"/groups/{group_id}/members/{carol.id}")
+    for body in ({"userid": carol.id}, {"user_id": carol.id, "role": "admin"}):
+        assert refused(client.post, members, headers=operator_headers, json=body) == (400, "invalid_field")
+    for body in ({"rolee": "admin"}, {"role": "admin", "user_id": bob.id}):
+        assert refused(client.patch, f"{members}/{bob.id}", headers=operator_headers, json=body) == (
+            400, "invalid_field")
