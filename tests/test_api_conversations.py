@@ -222,6 +222,7 @@ def test_open_direct(client, alice, bob, headers):
 @pytest.mark.parametrize("payload, status, code", [
     ({}, 400, "invalid_user_id"), ({"user_id": "bob"}, 400, "invalid_user_id"),
     ({"user_id": 9999}, 404, "user_not_found"),
+    ({"userid": 2}, 400, "invalid_field"), ({"user_id": 2, "body": "hi"}, 400, "invalid_field"),
 ])
 def test_open_direct_refusals(client, alice, headers, payload, status, code):
     assert refused(client.post, "/api/direct", headers=headers["alice"], json=payload) == (status, code)

@@ -15,6 +15,7 @@ from actions.contacts import (
 from actions.presence import presence_views
 from actions.privacy import get_privacy, update_privacy
 from actions.receipts import read_receipts
+from actions.validation import check_fields
 from blueprints.api import api_user, bp, json_body
 from payloads import (
     block_payload,
@@ -80,7 +81,7 @@ def blocks():
 @bp.post("/blocks")
 def create_block():
     """Block {user_id}: 201 (again: 200, nothing changes)."""
-    outcome = block_user(api_user(), json_body().get("user_id"))
+    outcome = block_user(api_user(), check_fields(json_body(), ("user_id",), "block").get("user_id"))
     return jsonify({"ok": True, "block": block_payload(outcome.block)}), 201 if outcome.created else 200
 
 

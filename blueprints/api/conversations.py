@@ -6,7 +6,7 @@ from actions.direct import open_direct_conversation
 from actions.groups import list_members
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.receipts import mark_delivered
-from actions.validation import check_id, check_int, check_limit
+from actions.validation import check_fields, check_id, check_int, check_limit
 from blueprints.api import api_user, bp, json_body
 from events.admission import sends_a_message
 from payloads import member_payload, message_payload, summary_payload
@@ -95,6 +95,7 @@ def delete(message_id: int):
 @bp.post("/direct")
 def open_direct():
     """Open {user_id}'s direct chat: 201 when created, 200 when it existed."""
-    opened = open_direct_conversation(api_user(), check_id(json_body().get("user_id"), "user_id"))
+    user_id = check_fields(json_body(), ("user_id",), "direct chat").get("user_id")
+    opened = open_direct_conversation(api_user(), check_id(user_id, "user_id"))
     summary = conversation_summary(api_user(), opened.conversation.id)
     return jsonify({"ok": True, "conversation": summary_payload(summary)}), 201 if opened.created else 200

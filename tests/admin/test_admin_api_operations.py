@@ -186,3 +186,22 @@ def test_a_field_not_taken_is_refused_by_the_group_member_routes(client, operato
     for body in ({"rolee": "admin"}, {"role": "admin", "user_id": bob.id}):
         assert refused(client.patch, f"{members}/{bob.id}", headers=operator_headers, json=body) == (
             400, "invalid_field")
+
+
+def test_a_field_not_taken_is_refused_by_every_route_that_takes_a_body(client, operator_headers, world, alice):
+    """Each admin route that reads a body refuses a typo or a field it does not take (400 invalid_field), not
+    sends, suspends or settles as if the field were not there: a `bodyy`, a `hour`, a `duration`."""
+    group_id, report_id = world.group.id, world.report.id
+    sends, answers = {"Idempotency-Key": "key-1"}, {}
+    for method, path, body in (
+            ("POST", "/broadcasts", {"body": "hi", "title": "News"}),
+            ("POST", f"/users/{alice.id}/notices", {"bodyy": "hi"}),
+            ("POST", f"/groups/{group_id}/broadcasts", {"body": "hi", "pinned": True}),
+            ("POST", f"/users/{alice.id}/suspend", {"reason": "spam", "duration": 3600}),
+            ("POST", f"/users/{alice.id}/password", {"temporary_password": "Temporary-1234", "notify": False}),
+            ("POST", f"/users/{alice.id}/role", {"rol": "admin"}),
+            ("POST", f"/reports/{report_id}/resolve", {"resolution": "sender_messages_hidden", "hour": 24})):
+        answers[path] = refused(client.open, f"/api/admin{path}", method=method, json=body,
+                                headers={**operator_headers, **sends})
+    assert answers == dict.fromkeys(answers, (400, "invalid_field"))
+    assert audit_entries() == []

@@ -160,6 +160,8 @@ def test_blocking_refuses_messages_and_requests_both_ways(client, headers, alice
     ({}, (400, "invalid_user_id")),
     ({"user_id": "two"}, (400, "invalid_user_id")),
     ({"user_id": 999}, (404, "user_not_found")),
+    ({"userid": 2}, (400, "invalid_field")),  # a typo is told as such, not as a missing user_id
+    ({"user_id": 2, "report": True}, (400, "invalid_field")),  # a field it does not take: not ignored
 ])
 def test_bad_blocks_are_refused(client, headers, body, expected):
     assert refused(client.post, "/api/blocks", headers=headers["alice"], json=body) == expected
