@@ -186,6 +186,16 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture
+def stoppable_redis(tmp_path):
+    """A redis-server of the test's own, which the test may stop (stop() twice is harmless)."""
+    from tests.engines import RedisServer
+
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on 127.0.0.1: (its inbox, its port); tests/test_notify.py smtp_settings."""
     with smtp_inbox() as received:

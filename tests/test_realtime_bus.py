@@ -12,7 +12,6 @@ import time
 import pytest
 
 from realtime.bus import RedisBus
-from tests.engines import RedisServer
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,29 +23,21 @@ def start_thread(target, *args) -> threading.Thread:
     return thread
 
 
-@pytest.fixture
-def redis(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    if server.process is not None:
-        server.stop()
-
-
-def test_an_outage_is_said_once_and_frames_still_reach_this_process(redis, caplog):
+def test_an_outage_is_said_once_and_frames_still_reach_this_process(stoppable_redis, caplog):
     received: list[list[dict]] = []
     states: list[str] = []
-    bus = RedisBus(redis.url, received.append, start_thread, time.sleep, on_status=states.append)
+    bus = RedisBus(stoppable_redis.url, received.append, start_thread, time.sleep, on_status=states.append)
     bus.start_receiving()
     wait_for(lambda: bus.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")  # over Redis
 
     caplog.set_level(logging.WARNING, logger="realtime.bus")
-    redis.stop()
+    stoppable_redis.stop()
     for number in (1, 2, 3):
         bus.publish([{"n": number}])  # fails: delivered here all the same
     assert received[-3:] == [[{"n": 1}], [{"n": 2}], [{"n": 3}]]
     assert bus.state == "degraded"
 
-    redis.start()
+    stoppable_redis.start()
     wait_for(lambda: bus.state == "ok", what="the bus back")
     bus.publish([{"n": 4}])
     wait_for(lambda: received[-1] == [{"n": 4}], what="a frame over Redis again")
@@ -55,31 +46,32 @@ def test_an_outage_is_said_once_and_frames_still_reach_this_process(redis, caplo
     assert len(messages) == 2 and "Redis unreachable" in messages[0] and "reachable again" in messages[1]
 
 
-def test_a_redis_that_stops_answering_without_closing_is_found_out(redis):
+def test_a_redis_that_stops_answering_without_closing_is_found_out(stoppable_redis):
     """SIGSTOP: connections stay open and nothing answers (a network that drops packets looks the same)."""
     received: list[list[dict]] = []
     states: list[str] = []
-    bus = RedisBus(redis.url, received.append, start_thread, time.sleep, on_status=states.append, ping_seconds=0.5)
+    bus = RedisBus(stoppable_redis.url, received.append, start_thread, time.sleep, on_status=states.append,
+                   ping_seconds=0.5)
     bus.start_receiving()
     wait_for(lambda: bus.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")
 
-    os.kill(redis.process.pid, signal.SIGSTOP)
+    os.kill(stoppable_redis.process.pid, signal.SIGSTOP)
     try:
         wait_for(lambda: states == ["degraded"], timeout=10, what="the silence noticed")
     finally:
-        os.kill(redis.process.pid, signal.SIGCONT)
+        os.kill(stoppable_redis.process.pid, signal.SIGCONT)
     wait_for(lambda: states == ["degraded", "ok"], timeout=15, what="the subscription made again")
     bus.publish([{"n": 1}])
     wait_for(lambda: received[-1] == [{"n": 1}], what="a frame over Redis again")
 
 
-def test_what_is_published_in_one_turn_of_the_loop_leaves_as_one_publication_in_order(redis):
+def test_what_is_published_in_one_turn_of_the_loop_leaves_as_one_publication_in_order(stoppable_redis):
     received: list[list[dict]] = []
-    listener = RedisBus(redis.url, received.append, start_thread, time.sleep)
+    listener = RedisBus(stoppable_redis.url, received.append, start_thread, time.sleep)
     listener.start_receiving()
     wait_for(lambda: listener.publish([{"n": 0}]) or [{"n": 0}] in received, what="the subscription")
     turns: list = []  # the background tasks the publisher starts, run when the test says the turn is over
-    publisher = RedisBus(redis.url, lambda frames: None, turns.append, time.sleep, per_turn=True)
+    publisher = RedisBus(stoppable_redis.url, lambda frames: None, turns.append, time.sleep, per_turn=True)
     publisher.publish([{"n": 1}])  # a commit's Socket.IO frames,
     publisher.publish([{"n": 2}, {"n": 3}])  # then its gateway frames: nothing sent yet, one sender started
     assert len(turns) == 1

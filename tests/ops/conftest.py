@@ -6,17 +6,8 @@ import threading
 
 import pytest
 
-from tests.engines import RedisServer
 from tests.files.conftest import moto  # noqa: F401  (the session's S3 server, shared with the files tests)
 from tests.servers import free_port
-
-
-@pytest.fixture
-def stoppable_redis(tmp_path):
-    """A redis-server of the test's own, which the test may stop."""
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
