@@ -221,10 +221,12 @@ def savepoint() -> Iterator[None]:
 
 @contextlib.contextmanager
 def reads_apart() -> Iterator[None]:
-    """Reads that may fail alone (one of several answers), seeing one snapshot: a savepoint on
-    PostgreSQL, where a failed statement aborts the whole transaction. On SQLite, where it does not,
-    and where a savepoint takes the write lock (models.database: a read-only event would queue behind
-    every writer), a plain transaction for the reads to share (Python's sqlite3 reads outside one)."""
+    """Reads that may fail alone (one of several answers). On PostgreSQL a savepoint, where a failed
+    statement aborts the whole transaction; it is no snapshot: under READ COMMITTED each statement sees
+    the database as it is when it starts (reads that must agree check it: actions.conversations
+    _summaries). On SQLite, where a failed statement aborts nothing, and where a savepoint takes the
+    write lock (models.database: a read-only event would queue behind every writer), a plain
+    transaction for the reads to share, one snapshot (Python's sqlite3 reads outside one)."""
     session = db.session()
     if session.get_bind().dialect.name == "sqlite":
         begin_snapshot(session.connection())
