@@ -55,6 +55,26 @@ def waiting_for_the_purges_lock(request: str, statement_start: str):
     return watch
 
 
+def purging_after_its_first_read(request: str, *account_keys):
+    """A statement listener and a purge for run_at_once: the thread `request` waits, at its first read of
+    the account (a users statement bound to one of `account_keys`: its id, its name), until the purge,
+    which starts once that read begins, is over (at most WAIT_SECONDS)."""
+    account_read, purged = threading.Event(), threading.Event()
+
+    def watch(_connection, _cursor, statement, parameters, *_):
+        values = tuple(parameters.values() if isinstance(parameters, dict) else parameters or ())
+        if (threading.current_thread().name == request and "FROM users" in statement
+                and any(key in values for key in account_keys) and not account_read.is_set()):
+            account_read.set()  # its first read of the account
+            purged.wait(WAIT_SECONDS)
+
+    def purge():
+        assert account_read.wait(WAIT_SECONDS)
+        purge_unconfirmed_accounts()
+        purged.set()
+    return watch, purge
+
+
 @pytest.mark.parametrize("mention", ["@xavier", "@all"])
 def test_a_message_mentioning_an_account_the_purge_deletes_meanwhile_is_sent(app, mention):
     alice, bob = make_user("alice"), make_user("bob")
@@ -124,19 +144,7 @@ def test_an_account_the_purge_deletes_meanwhile_is_added_or_messaged_without_a_f
     xavier.created_at = utcnow() - timedelta(days=8)
     group_id, alice_id, xavier_id = group.id, alice.id, xavier.id
     db.session.commit()
-    account_read, purged = threading.Event(), threading.Event()
-
-    def watch(_connection, _cursor, statement, parameters, *_):
-        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
-        if (threading.current_thread().name == way and "FROM users" in statement and xavier_id in tuple(values)
-                and not account_read.is_set()):  # its first read of the account
-            account_read.set()
-            purged.wait(WAIT_SECONDS)
-
-    def purge():
-        assert account_read.wait(WAIT_SECONDS)
-        purge_unconfirmed_accounts()
-        purged.set()
+    watch, purge = purging_after_its_first_read(way, xavier_id)
 
     def act():
         alice = db.session.get(User, alice_id)
@@ -304,19 +312,7 @@ def test_an_account_the_purge_deletes_meanwhile_is_asked_or_blocked_without_a_fa
     xavier.created_at = utcnow() - timedelta(days=8)
     alice_id, xavier_id = alice.id, xavier.id
     db.session.commit()
-    account_read, purged = threading.Event(), threading.Event()
-
-    def watch(_connection, _cursor, statement, parameters, *_):
-        values = tuple(parameters.values() if isinstance(parameters, dict) else parameters or ())
-        if (threading.current_thread().name == way and "FROM users" in statement
-                and (xavier_id in values or "xavier" in values) and not account_read.is_set()):
-            account_read.set()  # its first read of the account
-            purged.wait(WAIT_SECONDS)
-
-    def purge():
-        assert account_read.wait(WAIT_SECONDS)
-        purge_unconfirmed_accounts()
-        purged.set()
+    watch, purge = purging_after_its_first_read(way, xavier_id, "xavier")
 
     def act():
         alice = db.session.get(User, alice_id)
