@@ -166,6 +166,13 @@ class LiveServer:
         subprocess.run([str(VENV_BIN / "flask"), "create-admin", username, "--password", password], cwd=ROOT,
                        env=self.environment(), check=True, capture_output=True)
 
+    def operator_token(self, username: str, password: str) -> str:
+        """A new operator account (`create_operator`) and an API token it signed in for (POST /api/tokens)."""
+        self.create_operator(username, password)
+        answer = requests.post(self.url + "/api/tokens", json={"username": username, "password": password}, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["token"]
+
     def start(self) -> LiveServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.workdir / f"gunicorn-{self.port}.log", "ab")  # a restarted server's log goes on

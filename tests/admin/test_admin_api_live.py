@@ -30,10 +30,7 @@ class Operator:
     def __init__(self, server):
         self.url = server.url
         self.username = f"op{uuid.uuid4().hex[:8]}"
-        server.create_operator(self.username, PASSWORD)
-        token = requests.post(self.url + "/api/tokens", json={"username": self.username, "password": PASSWORD},
-                              timeout=10)
-        self.headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        self.headers = {"Authorization": f"Bearer {server.operator_token(self.username, PASSWORD)}"}
         self.browser = Browser(server, self.username)
 
     def call(self, method: str, path: str, body: dict | None = None, status: int = 200) -> dict:

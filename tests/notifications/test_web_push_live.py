@@ -217,9 +217,7 @@ def test_a_browser_whose_login_ended_is_no_longer_pushed(notifications_server, p
 
     # An account closed by an operator is pushed nothing, whatever made its subscriptions.
     operator = f"op{bob.id}"
-    notifications_server.create_operator(operator, PASSWORD)
-    token = requests.post(notifications_server.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
-                          timeout=10).json()["token"]
+    token = notifications_server.operator_token(operator, PASSWORD)
     suspended = requests.post(f"{notifications_server.url}/api/admin/users/{bob.id}/suspend",
                               json={"until": "2099-01-01T00:00:00Z", "reason": "spam"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)

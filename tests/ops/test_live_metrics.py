@@ -117,9 +117,7 @@ def test_gateway_connections_are_counted_as_im(server):
 def test_the_job_consumers_counts_are_summed_in(server):
     """A broadcast's messages are stored by the job consumer, another process: counted there, scraped here."""
     username, password = f"op{uuid.uuid4().hex[:8]}", "operator password 1"
-    server.create_operator(username, password)
-    token = requests.post(server.url + "/api/tokens", json={"username": username, "password": password},
-                          timeout=10).json()["token"]
+    token = server.operator_token(username, password)
     before = scrape(server.url)
     queued = requests.post(server.url + "/api/admin/broadcasts", json={"body": "maintenance tonight"},
                            headers={"Authorization": f"Bearer {token}"}, timeout=10)

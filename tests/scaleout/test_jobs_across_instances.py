@@ -41,9 +41,7 @@ def test_a_deleted_groups_job_runs_once_and_its_events_reach_the_other_instance(
 def test_a_broadcast_queued_on_one_instance_reaches_a_socket_on_the_other(two_instances):
     first, second = two_instances
     operator = f"op{uuid.uuid4().hex[:8]}"
-    first.create_operator(operator, PASSWORD)
-    token = requests.post(first.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
-                          timeout=10).json()["token"]
+    token = first.operator_token(operator, PASSWORD)
     reader = ChatUser.register(first.url)
     there = reader.on(second.url).socket(("message:new",))
     try:

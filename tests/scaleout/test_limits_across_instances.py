@@ -53,9 +53,7 @@ def test_the_send_rate_is_one_allowance_across_instances(rate_limited_pair):
 def test_a_credential_ended_on_one_instance_closes_gateway_connections_on_the_other(two_instances):
     first, second = two_instances
     operator = f"op{uuid.uuid4().hex[:8]}"
-    first.create_operator(operator, PASSWORD)
-    token = requests.post(first.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
-                          timeout=10).json()["token"]
+    token = first.operator_token(operator, PASSWORD)
     as_operator = {"Authorization": f"Bearer {token}"}
     users = [ChatUser.register(first.url) for _ in range(3)]
     gateways = []

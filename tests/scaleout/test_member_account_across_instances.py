@@ -15,9 +15,7 @@ pytestmark = pytest.mark.integration
 def test_a_members_deactivation_and_reactivation_reach_the_group_on_the_other_instance(two_instances):
     first, second = two_instances
     operator = f"op{uuid.uuid4().hex[:8]}"
-    first.create_operator(operator, PASSWORD)
-    token = requests.post(first.url + "/api/tokens", json={"username": operator, "password": PASSWORD},
-                          timeout=10).json()["token"]
+    token = first.operator_token(operator, PASSWORD)
     owner, member, gone, outsider = (ChatUser.register(first.url) for _ in range(4))
     group_id = create_group(owner, (member, gone))
     direct_id = open_direct(owner, outsider)
