@@ -18,7 +18,7 @@ from actions.validation import check_id
 from events import atomic, queue_event
 from events.facts import BlockChanged
 from extensions import db
-from models import Block, ContactRequest, User
+from models import Block, ContactRequest, Message, User
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,10 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
     if existing is not None:
         return BlockOutcome(existing, created=False)
     views_before = receipt_views_between(user.id, user_id)  # a block hides read positions both ways
-    block = Block(blocker_id=user.id, blocked_id=user_id)
+    # The messages before the block: those stored when it is made, by id, not by the servers' clocks
+    # (delivered_caps). Read under the pair (lock_pair).
+    newest = db.session.execute(db.select(db.func.coalesce(db.func.max(Message.id), 0))).scalar_one()
+    block = Block(blocker_id=user.id, blocked_id=user_id, last_message_id=newest)
     db.session.add(block)
     remove_contact_unchecked(user.id, user_id)
     for request in db.session.execute(db.select(ContactRequest).where(

@@ -48,7 +48,10 @@ class Contact(db.Model):
 
 
 class Block(db.Model):
-    """`blocker_id` blocked `blocked_id` (one way: the other may block back)."""
+    """`blocker_id` blocked `blocked_id` (one way: the other may block back). `last_message_id` is the
+    newest message stored when the block was made (0: none; actions.blocks reads it under the pair's lock):
+    messages up to it count as sent before the block (delivered positions stop there,
+    actions.access.delivered_caps), whatever the clocks of the servers say (migration 0027)."""
 
     __tablename__ = "blocks"
 
@@ -56,6 +59,7 @@ class Block(db.Model):
     blocked_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_message_id: Mapped[int] = mapped_column(Integer, nullable=False)
 
     blocked = relationship("User", foreign_keys=[blocked_id])
 

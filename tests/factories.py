@@ -22,7 +22,8 @@ def privacy_neighbours(alice: User, bob: User, carol: User, dave_hides: str) -> 
     """Dave, Erin and Frank around Alice: she blocked Bob, Carol blocked her, Dave shows his `dave_hides`
     ("last_seen" or "read_receipts") to nobody, Erin and she are contacts, Frank is a stranger."""
     dave, erin, frank = make_user("dave"), make_user("erin"), make_user("frank")
-    db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id), Block(blocker_id=carol.id, blocked_id=alice.id),
+    db.session.add_all([Block(blocker_id=alice.id, blocked_id=bob.id, last_message_id=0),
+                        Block(blocker_id=carol.id, blocked_id=alice.id, last_message_id=0),
                         PrivacySettings(user_id=dave.id, **{"direct_chats": "everyone", "last_seen": "everyone",
                                                             "read_receipts": "everyone", dave_hides: "nobody"}),
                         Contact(user_id=alice.id, contact_id=erin.id), Contact(user_id=erin.id, contact_id=alice.id)])
