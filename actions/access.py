@@ -89,6 +89,21 @@ def hold_account_unchecked(user_id: int) -> User | None:
                               .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
+def lock_pair(first_id: int, second_id: int) -> None:
+    """Hold what lies between two people (their contact, their requests, a block) until COMMIT: PostgreSQL,
+    a transaction-level advisory lock keyed by the two ids (smaller first); SQLite, the write lock. Every
+    change of it takes this first (a request, its answer, a block), and so does a group add of the two
+    (access_user_for_adding), so each reads what the one before it committed. Without it, two people
+    asking each other at once were both answered `pending`, a block made while a request was accepted
+    (or sent) left the contact (or the request) in place, and a block made while one added the other to a
+    group was stored before the add, which it had not stopped."""
+    connection = db.session.connection()
+    begin_writing(connection)
+    if connection.dialect.name == "postgresql":
+        connection.execute(db.select(db.func.pg_advisory_xact_lock(min(first_id, second_id),
+                                                                     max(first_id, second_id))))
+
+
 # The member's row, built once with the ids as parameters: every event that reads or posts asks it,
 # and building the statement anew each time cost about as much as running it (issue 15).
 MEMBERSHIP = db.select(Membership).where(Membership.conversation_id == bindparam("conversation_id"),
@@ -233,6 +248,8 @@ def access_user_for_adding(user: User, user_id: int) -> User:
     adds someone who blocked them (as in WhatsApp): they would reach them through the group; nor someone
     they blocked, until they unblock them (WhatsApp: "Unblock … to add"), as for a direct message."""
     added = hold_active_user(user_id)
+    if added.id != user.id:
+        lock_pair(user.id, added.id)  # a block of the two at the same moment: before the add, or after it
     if added.id != user.id and current_app.config["GROUP_ADD_POLICY"] == "nobody":
         raise Forbidden("cannot_add_user", "People here join groups themselves: nobody can add them.")
     if added.id != user.id and has_blocked(added.id, user.id):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.access import has_blocked, hold_account_unchecked
-from actions.contacts import end_request_unchecked, lock_pair, remove_contact_unchecked
+from actions.access import has_blocked, hold_account_unchecked, lock_pair
+from actions.contacts import end_request_unchecked, remove_contact_unchecked
 from actions.errors import InvalidInput, NotFound
 from actions.presence import announce_presence_between
 from actions.receipts import receipt_views_between
@@ -47,7 +47,7 @@ def block_user(user: User, user_id: object) -> BlockOutcome:
         return BlockOutcome(existing, created=False)
     views_before = receipt_views_between(user.id, user_id)  # a block hides read positions both ways
     # The messages before the block: those stored when it is made, by id, not by the servers' clocks
-    # (delivered_caps). Read under the pair (lock_pair).
+    # (delivered_caps). Read under the pair: a group add of the two waits, or was committed (lock_pair).
     newest = db.session.execute(db.select(db.func.coalesce(db.func.max(Message.id), 0))).scalar_one()
     block = Block(blocker_id=user.id, blocked_id=user_id, last_message_id=newest)
     db.session.add(block)

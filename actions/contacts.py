@@ -9,6 +9,7 @@ from actions.access import (
     access_user_for_contact_request,
     are_contacts,
     hold_active_user,
+    lock_pair,
 )
 from actions.errors import Conflict, InvalidInput, NotFound
 from actions.presence import announce_presence_to_contact
@@ -19,7 +20,6 @@ from events import atomic, queue_event
 from events.facts import ContactAdded, ContactRemoved, ContactRequestChanged
 from extensions import db
 from models import Contact, ContactRequest, User
-from models.database import begin_writing
 
 ADDRESS_FIELDS = ("username", "email", "phone")
 
@@ -190,19 +190,6 @@ def _hold_pair(request: ContactRequest) -> bool:
         | ((ContactRequest.requester_id == second) & (ContactRequest.recipient_id == first)))
         .order_by(ContactRequest.id).with_for_update().execution_options(populate_existing=True)).scalars().all()
     return request in held
-
-
-def lock_pair(first_id: int, second_id: int) -> None:
-    """Hold what lies between two people (their contact, their requests, a block) until COMMIT: PostgreSQL,
-    a transaction-level advisory lock keyed by the two ids (smaller first); SQLite, the write lock. Every
-    change of it takes this first (a request, its answer, a block), so each reads what the one before
-    it committed. Without it, two people asking each other at once were both answered `pending`, and a
-    block made while a request was accepted (or sent) left the contact (or the request) in place."""
-    connection = db.session.connection()
-    begin_writing(connection)
-    if connection.dialect.name == "postgresql":
-        connection.execute(db.select(db.func.pg_advisory_xact_lock(min(first_id, second_id),
-                                                                     max(first_id, second_id))))
 
 
 def _find_request(requester_id: int, recipient_id: int) -> ContactRequest | None:

@@ -297,7 +297,7 @@ def test_a_group_created_with_two_accounts_the_purge_deletes_meanwhile_is_made(a
 def test_an_account_the_purge_deletes_meanwhile_is_asked_or_blocked_without_a_fault(app, way):
     """A contact request to an account never confirmed, or a block of it, while the purge deletes it. The
     action read the account (no lock), the purge deleted it and committed, then the action took the pair
-    (actions.contacts.lock_pair) and stored its request or block, whose row referred to an account no
+    (actions.access.lock_pair) and stored its request or block, whose row referred to an account no
     longer there: a foreign-key violation, a 500. The action now holds the account before the pair, as a
     group add holds the account it adds (hold_active_user: FOR KEY SHARE; SQLite: the write lock), and an
     account never confirmed is nobody to ask or block (User.findable): 404 user_not_found either way,

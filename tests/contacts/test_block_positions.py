@@ -1,8 +1,10 @@
 """Where a block stands among the messages, on SQLite and on PostgreSQL: delivered positions stop at the
 messages stored before it (actions.access.delivered_caps), counted by the id its block read when it was
-made (Block.last_message_id, migration 0027), not by the servers' clocks."""
+made (Block.last_message_id, migration 0027), not by the servers' clocks; and a group add of the two
+made at the same moment is either refused by the block or stored before it (actions.access.lock_pair)."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,12 +13,15 @@ from sqlalchemy import text
 
 from actions.access import delivered_caps
 from actions.blocks import block_user
+from actions.errors import Forbidden
+from actions.groups import add_member
 from actions.messages import send_message
 from actions.receipts import mark_delivered, read_receipts
 from extensions import db
-from models import Block, Message
+from models import Block, Message, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
+from tests.helpers import run_at_once
 from tests.query_count import statements
 
 WAIT_SECONDS = 2  # below SQLite's busy_timeout of 5 s
@@ -97,3 +102,42 @@ def test_the_migration_places_the_blocks_there_by_their_time(app):
     bob_id, carol_id, second_id = ids
     placed = dict(db.session.execute(text("SELECT blocker_id, last_message_id FROM blocks")).all())
     assert placed == {bob_id: 0, carol_id: second_id}
+
+
+def test_a_block_at_the_moment_of_a_group_add_of_the_two_is_made_after_it(app):
+    """Alice blocks Bob while Bob adds her to his group. The add had checked that no block stood between
+    them, the block then stored itself and committed (it saw no group shared with Bob, and placed itself
+    before the add's note), and the add committed after it: Alice was in Bob's group, added after she
+    blocked him. Now the add holds the pair, as requests and blocks do: the block waits for it, then
+    counts the add before it (its note is among the messages before the block)."""
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(bob, "Bob's")
+    db.session.commit()
+    alice_id, bob_id, group_id = alice.id, bob.id, group.id
+    checked, blocked = threading.Event(), threading.Event()
+
+    def watch(_connection, _cursor, statement, parameters, *_):
+        if threading.current_thread().name == "add" and "FROM blocks" in statement and not checked.is_set():
+            checked.set()  # the add is looking for a block between them: the block goes now (bounded)
+            blocked.wait(WAIT_SECONDS)
+
+    def add():
+        return add_member(db.session.get(User, bob_id), group_id, alice_id).user_id
+
+    def block():
+        assert checked.wait(WAIT_SECONDS)
+        try:
+            return block_user(db.session.get(User, alice_id), bob_id).block.last_message_id
+        finally:
+            blocked.set()
+
+    outcomes = run_at_once(app, {"add": add, "block": block}, watch)
+
+    assert not isinstance(outcomes["block"], BaseException), outcomes
+    if isinstance(outcomes["add"], Forbidden):  # the block went first (SQLite's write lock): no add
+        assert outcomes["add"].code == "cannot_add_user", outcomes
+        return
+    assert outcomes["add"] == alice_id, outcomes
+    note = db.session.execute(db.select(db.func.max(Message.id)).where(Message.conversation_id == group_id))
+    note = note.scalar_one()
+    assert outcomes["block"] >= note, outcomes  # the add's note counts before the block

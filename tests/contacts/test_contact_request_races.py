@@ -109,7 +109,7 @@ def test_accepting_a_request_its_requester_withdraws_meanwhile(app, withdrawn):
 def test_two_people_asking_each_other_at_once_become_contacts(app):
     """Alice asks Bob while Bob asks Alice: each looked for the other's request before either was stored,
     so both were answered `pending` and each had to accept the other's (Telegram and WhatsApp make them
-    contacts at once). Now a request holds the pair (actions.contacts._lock_pair) before it looks: the
+    contacts at once). Now a request holds the pair (actions.access.lock_pair) before it looks: the
     second waits for the first, finds its request and accepts it (`accepted`); they are contacts."""
     alice, bob = make_user("alice"), make_user("bob")
     db.session.commit()
