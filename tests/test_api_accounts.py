@@ -84,8 +84,26 @@ def test_open_registration_answers_with_the_user_and_a_working_token(client, app
 
 
 def test_register_cannot_choose_a_role(client):
-    response = register(client, role="admin")
-    assert response.status_code == 201 and db.session.get(User, response.get_json()["user"]["id"]).role == "user"
+    """A field registration does not take (`role`) is refused, not ignored: no account is made."""
+    before = database_rows()
+    assert error_of(register(client, role="admin")) == (400, "invalid_field")
+    assert database_rows() == before and job_queue().queued_count() == 0
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/accounts", {"username": "dave", "password": PASSWORD, "displayname": "Dave D"}),
+    ("/api/accounts/confirm", {"username": "alice", "password": PASSWORD, "code": "123456", "remember": True}),
+    ("/api/accounts/resend", {"username": "alice", "password": PASSWORD, "mail": "alice@example.org"}),
+    ("/api/password-reset", {"login": "alice", "channel": "email"}),
+    ("/api/password-reset/confirm", {"login": "alice", "code": "123456", "new_password": "a new password 42"}),
+])
+def test_account_routes_refuse_a_field_they_do_not_take(client, alice, path, body):
+    """docs/protocol.md, Input: a body's field its route does not list (a typo such as `displayname`,
+    `mail`, `new_password`) is 400 invalid_field before anything else, and nothing is changed, sent or
+    counted: it was ignored (an account made without its display name, a reset code sent)."""
+    before = database_rows()
+    assert error_of(client.post(path, json=body)) == (400, "invalid_field")
+    assert database_rows() == before and job_queue().queued_count() == 0
 
 
 def test_an_optional_address_joins_the_account_once_its_code_is_entered(client, caplog):

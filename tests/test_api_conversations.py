@@ -125,6 +125,8 @@ def test_send_and_retry(client, alice, bob, group, headers, socket_client_for):
     ({"body": "hi", "client_id": "bad id"}, 400, "invalid_client_id"),
     ({"body": "hi", "attachment_id": "x"}, 400, "invalid_attachment_id"),
     ({"body": "hi", "attachment_id": 0}, 400, "invalid_attachment_id"),
+    ({"body": "hi", "attachment": 1}, 400, "invalid_field"),  # a typo: not a message sent without its file
+    ({"body": "hi", "client_id": "c-9", "conversation_id": 1}, 400, "invalid_field"),  # the socket's field
 ])
 def test_send_refusals(client, group, headers, payload, status, code):
     assert refused(client.post, f"/api/conversations/{group.id}/messages", headers=headers["bob"], json=payload) == (
@@ -167,12 +169,24 @@ def test_read(client, alice, group, headers):
 
 
 @pytest.mark.parametrize("payload, code", [({}, "invalid_seq"), ({"seq": -1}, "invalid_seq"),
-                                           ({"seq": "two"}, "invalid_seq"), ({"seq": None}, "invalid_seq")])
+                                           ({"seq": "two"}, "invalid_seq"), ({"seq": None}, "invalid_seq"),
+                                           ({"seq": 1, "conversation_id": 1}, "invalid_field"),
+                                           ({"last_read_seq": 1}, "invalid_field")])
 def test_read_refusals(client, group, headers, payload, code):
     assert refused(client.post, f"/api/conversations/{group.id}/read", headers=headers["bob"], json=payload) == (
         400, code)
     assert refused(client.post, f"/api/conversations/{group.id}/read", headers=headers["carol"], json={"seq": 1}) == (
         403, "not_a_member")
+
+
+@pytest.mark.parametrize("payload", [{"seq": 1, "message_id": 1}, {"last_delivered_seq": 1}])
+def test_delivered_refuses_a_field_it_does_not_take(client, alice, group, headers, payload):
+    """docs/protocol.md, Input: 400 invalid_field, the position unmoved (it moved, the field ignored)."""
+    send_message(alice, group.id, "m0")
+    url = f"/api/conversations/{group.id}/delivered"
+    assert refused(client.post, url, headers=headers["bob"], json=payload) == (400, "invalid_field")
+    assert client.post(url, headers=headers["bob"], json={"seq": 1}).get_json() == {
+        "ok": True, "last_delivered_seq": 1}
 
 
 # PATCH and DELETE /api/messages/<id>
@@ -200,6 +214,8 @@ def test_edit_and_delete_refusals(client, alice, group, headers):
     assert refused(client.patch, url, headers=headers["carol"], json={"body": "x"}) == (403, "not_a_member")
     assert refused(client.patch, url, headers=headers["alice"], json={}) == (400, "invalid_body")
     assert refused(client.patch, url, headers=headers["alice"], json={"body": ""}) == (400, "invalid_body")
+    assert refused(client.patch, url, headers=headers["alice"], json={"body": "x", "reply_to": 1}) == (
+        400, "invalid_field")  # an edit changes the body only: another field is not ignored
     assert refused(client.patch, "/api/messages/9999", headers=headers["alice"], json={"body": "x"}) == (
         404, "message_not_found")
     assert refused(client.delete, "/api/messages/9999", headers=headers["alice"]) == (404, "message_not_found")

@@ -39,6 +39,16 @@ def test_wrong_credentials_get_no_token(client, alice, payload, code):
     assert database_rows() == before
 
 
+@pytest.mark.parametrize("extra", [{"expires": 7}, {"scope": "read"}])
+def test_a_field_the_token_request_does_not_take_gets_no_token(client, alice, extra):
+    """`expires` for `expires_in_days` was ignored: a token of API_TOKEN_DAYS came back. It is 400
+    invalid_field now (docs/protocol.md, Input), and no token is made."""
+    before = database_rows()
+    response = client.post("/api/tokens", json={"username": "alice", "password": PASSWORD, **extra})
+    assert error_of(response) == (400, "invalid_field")
+    assert database_rows() == before
+
+
 def test_deactivated_user_gets_no_token(client, alice):
     alice.active = False
     db.session.commit()

@@ -12,7 +12,7 @@ from actions.registration import (
     reset_password_with_code,
 )
 from actions.two_factor import require_second_factor
-from actions.validation import check_string
+from actions.validation import check_fields, check_string
 from blueprints.api import bp, json_body
 from models import User
 from payloads import issued_token_payload, user_payload
@@ -22,7 +22,8 @@ from payloads import issued_token_payload, user_payload
 def create_account():
     """Register {username, password, display_name?, email?, phone?, invite?}: 201 with a bearer
     token, or 202 without one while the address sent a code must be confirmed (REGISTRATION)."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("username", "password", "display_name", "email", "phone", "invite"),
+                           "account")
     limit_registration(request.remote_addr)
     registration = register_account(payload.get("username"), payload.get("password"), payload.get("display_name"),
                                     payload.get("email"), payload.get("phone"), payload.get("invite"))
@@ -38,7 +39,7 @@ def create_account():
 @bp.post("/accounts/confirm")
 def confirm_account():
     """Confirm the address with {username, password, code[, totp]}; answers with a bearer token."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("username", "password", "code", "totp"), "confirmation")
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     # As POST /api/tokens: a token, or a new address (a way into the account), takes the second factor too.
     require_second_factor(user, payload.get("totp"))
@@ -51,7 +52,7 @@ def confirm_account():
 def resend_code():
     """A new code to the address waiting for confirmation, or to {email} or {phone} instead (a
     mistyped address, or one to add), for {username, password[, totp]}."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("username", "password", "email", "phone", "totp"), "code request")
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)
     require_second_factor(user, payload.get("totp"))
     return jsonify({"ok": True, "confirmation": resend_confirmation(user, payload.get("email"),
@@ -61,7 +62,8 @@ def resend_code():
 @bp.post("/password-reset")
 def ask_password_reset():
     """Send a reset code for {login} (username, email or phone): 202 whether the account exists or not."""
-    login = check_string(json_body().get("login"), "login", max_length=254)
+    login = check_string(check_fields(json_body(), ("login",), "password reset").get("login"), "login",
+                         max_length=254)
     limit_password_reset(request.remote_addr)
     request_password_reset(login)
     return jsonify({"ok": True}), 202
@@ -71,7 +73,7 @@ def ask_password_reset():
 def confirm_password_reset():
     """{login, code, password}: the new password; every session and token of the account ends, and
     the answer carries a new bearer token."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("login", "code", "password", "totp"), "password reset")
     login = payload.get("login")
     limit_code_attempt("reset:" + (login.strip().lower() if isinstance(login, str) else ""))
     # The code proves the address, not the second factor: without it nothing is changed (401).

@@ -5,6 +5,7 @@ from flask import jsonify
 from actions.access import get_active_user
 from actions.blocks import block_user, list_blocks, unblock_user
 from actions.contacts import (
+    ADDRESS_FIELDS,
     accept_contact_request,
     decline_contact_request,
     list_contacts,
@@ -46,7 +47,7 @@ def contact_requests():
 @bp.post("/contacts/requests")
 def send_request():
     """Ask {username | email | phone} to be a contact: 201 pending, or 200 accepted if they had asked first."""
-    outcome = send_contact_request(api_user(), json_body())
+    outcome = send_contact_request(api_user(), check_fields(json_body(), ADDRESS_FIELDS, "contact request"))
     return jsonify({"ok": True, "state": outcome.state,
                     "request": contact_request_payload(outcome.request)}), 201 if outcome.state == "pending" else 200
 

@@ -57,7 +57,7 @@ def changes(conversation_id: int):
 @sends_a_message
 def send(conversation_id: int):
     """Send {body, client_id, attachment_id?, reply_to?}: 201 with the stored message, 200 with the first on a retry."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("body", "client_id", "attachment_id", "reply_to"), "message")
     sent = send_message(api_user(), conversation_id, payload.get("body"), client_id=payload.get("client_id"),
                         attachment_id=check_id(payload.get("attachment_id"), "attachment_id", required=False),
                         reply_to=payload.get("reply_to"))
@@ -68,22 +68,24 @@ def send(conversation_id: int):
 @bp.post("/conversations/<id:conversation_id>/read")
 def read(conversation_id: int):
     """Mark messages up to {seq} as read."""
-    membership = mark_read(api_user(), conversation_id, check_int(json_body().get("seq"), "seq", minimum=0))
+    seq = check_fields(json_body(), ("seq",), "read").get("seq")
+    membership = mark_read(api_user(), conversation_id, check_int(seq, "seq", minimum=0))
     return jsonify({"ok": True, "last_read_seq": membership.last_read_seq})
 
 
 @bp.post("/conversations/<id:conversation_id>/delivered")
 def delivered(conversation_id: int):
     """Ack messages up to {seq} as received by one of the caller's clients (delivered ticks)."""
-    membership = mark_delivered(api_user(), conversation_id, check_int(json_body().get("seq"), "seq", minimum=0))
+    seq = check_fields(json_body(), ("seq",), "delivered").get("seq")
+    membership = mark_delivered(api_user(), conversation_id, check_int(seq, "seq", minimum=0))
     return jsonify({"ok": True, "last_delivered_seq": membership.last_delivered_seq})
 
 
 @bp.patch("/messages/<id:message_id>")
 def edit(message_id: int):
     """The author edits {body}."""
-    return jsonify({"ok": True, "message": message_payload(edit_message(api_user(), message_id,
-                                                                        json_body().get("body")))})
+    body = check_fields(json_body(), ("body",), "edit").get("body")
+    return jsonify({"ok": True, "message": message_payload(edit_message(api_user(), message_id, body))})
 
 
 @bp.delete("/messages/<id:message_id>")

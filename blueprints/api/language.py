@@ -4,6 +4,7 @@ from flask import jsonify
 
 from actions.errors import InvalidInput
 from actions.preferences import set_language
+from actions.validation import check_fields
 from blueprints.api import api_user, bp, json_body
 from i18n import LANGUAGES
 
@@ -17,7 +18,7 @@ def language():
 @bp.put("/me/language")
 def choose_language():
     """Choose {language: "en" | "zh_Hans_CN" | null (the browser's)}."""
-    body = json_body()
+    body = check_fields(json_body(), ("language",), "language")
     if "language" not in body:
         raise InvalidInput("invalid_language", f"language is required: one of {', '.join(LANGUAGES)}, or null.")
     chosen = set_language(api_user(), body["language"])

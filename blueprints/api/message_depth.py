@@ -3,7 +3,7 @@ from flask import jsonify, request
 
 from actions.messages import message_history_around
 from actions.reactions import add_reaction, remove_reaction
-from actions.validation import check_limit
+from actions.validation import check_fields, check_limit
 from blueprints.api import api_user, bp, json_body
 from payloads import history_window_payload, message_payload
 
@@ -18,8 +18,8 @@ def history_around(message_id: int):
 @bp.post("/messages/<id:message_id>/reactions")
 def react(message_id: int):
     """Add the caller's {emoji}; the message (with its new revision) is answered and told to the members."""
-    return jsonify({"ok": True, "message": message_payload(add_reaction(api_user(), message_id,
-                                                                        json_body().get("emoji")))})
+    emoji = check_fields(json_body(), ("emoji",), "reaction").get("emoji")
+    return jsonify({"ok": True, "message": message_payload(add_reaction(api_user(), message_id, emoji))})
 
 
 @bp.delete("/messages/<id:message_id>/reactions")

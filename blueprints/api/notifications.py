@@ -3,6 +3,7 @@
 from flask import jsonify, request
 
 from actions.notifications import set_muted
+from actions.validation import check_fields
 from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
 from blueprints.api import api_user, bp, json_body
 from blueprints.identity import request_principal
@@ -25,7 +26,7 @@ def list_push_subscriptions():
 @bp.post("/push/subscriptions")
 def add_push_subscription():
     """{subscription: PushSubscription.toJSON(), include_text?}: push this browser the caller's messages."""
-    body = json_body()
+    body = check_fields(json_body(), ("subscription", "include_text"), "subscription")
     principal = request_principal()
     subscription = subscribe(api_user(), body.get("subscription"), body.get("include_text", True),
                              user_agent=request.headers.get("User-Agent"), login_session_id=principal.session_id,
@@ -37,7 +38,7 @@ def add_push_subscription():
 @bp.delete("/push/subscriptions")
 def remove_push_subscription():
     """{endpoint}: stop pushing to that browser."""
-    unsubscribe(api_user(), json_body().get("endpoint"))
+    unsubscribe(api_user(), check_fields(json_body(), ("endpoint",), "subscription").get("endpoint"))
     return jsonify({"ok": True})
 
 

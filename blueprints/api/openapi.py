@@ -107,7 +107,8 @@ def with_idempotency_key(operation: dict) -> dict:
 def route(summary: str, *answers: dict, body: dict | None = None, query: dict | None = None,
           required_query: tuple[str, ...] = (), public: bool = False, refusals: dict = REFUSALS,
           form: dict | None = None) -> dict:
-    """One operation; `body` is a JSON object's properties (names ending in * are required)."""
+    """One operation; `body` is a JSON object's properties (names ending in * are required), and no other:
+    a body with another field is refused (400 invalid_field; PUT /api/me/privacy: invalid_privacy)."""
     operation = {"summary": summary, "responses": {}}
     for one in answers:
         operation["responses"].update(one)
@@ -123,7 +124,7 @@ def route(summary: str, *answers: dict, body: dict | None = None, query: dict | 
     if body is not None:
         required = [name.rstrip("*") for name in body if name.endswith("*")]
         schema = {"type": "object", "properties": {name.rstrip("*"): value for name, value in body.items()},
-                  "required": required}
+                  "required": required, "additionalProperties": False}
         operation["requestBody"] = {"required": bool(required), "content": {"application/json": {"schema": schema}}}
     if form is not None:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}

@@ -6,7 +6,7 @@ from actions.profiles import own_profile
 from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
 from actions.two_factor import require_second_factor
-from actions.validation import check_token_days, check_token_name
+from actions.validation import check_fields, check_token_days, check_token_name
 from blueprints.api import api_user, bearer_token, bp, json_body
 from payloads import issued_token_payload, profile_payload
 
@@ -15,7 +15,7 @@ from payloads import issued_token_payload, profile_payload
 def create_token():
     """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
     expires_in_days 0: never, absent, null or "": API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("username", "password", "totp", "name", "expires_in_days"), "token")
     name = check_token_name(payload.get("name"), required=False) or "api"
     days = check_token_days(payload.get("expires_in_days"))  # None (absent, null, ""): API_TOKEN_DAYS
     user = authenticate(payload.get("username"), payload.get("password"), client_address=request.remote_addr)

@@ -12,6 +12,7 @@ from actions.files import (
     too_large_error,
     upload_attachment,
 )
+from actions.validation import check_fields
 from blueprints.api import api_user, json_body
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
@@ -38,7 +39,7 @@ def upload(conversation_id: int):
 def start_direct(conversation_id: int):
     """Ask to upload {filename, content_type, size} straight to storage: 201 with a pending
     attachment and `upload: {url, fields}` to POST (fields, then `file`) before completing."""
-    payload = json_body()
+    payload = check_fields(json_body(), ("filename", "content_type", "size"), "upload")
     direct = start_direct_upload(api_user(), conversation_id, payload.get("filename"),
                                  payload.get("content_type"), payload.get("size"))
     return jsonify({"ok": True, "attachment": attachment_payload(direct.attachment),

@@ -40,6 +40,19 @@ def test_report_over_rest(app, group, alice, bob, carol):
     assert (missing.status_code, missing.json["error"]["code"]) == (404, "message_not_found")
 
 
+@pytest.mark.parametrize("extra", [{"txt": "ads"}, {"message_id": 1}])
+def test_a_field_the_report_does_not_take_is_refused(app, group, alice, bob, extra):
+    """docs/protocol.md, Input: a REST report with another field (a typo such as `txt` for `text`) was
+    filed without it; it is 400 invalid_field now and no report is filed."""
+    message = send_message(bob, group.id, "rude").message
+    headers = {"Authorization": f"Bearer {issue_api_token(alice).token}"}
+    before = database_rows()
+    response = app.test_client().post(f"/api/messages/{message.id}/report", json={"reason": "spam", **extra},
+                                      headers=headers)
+    assert (response.status_code, response.json["error"]["code"]) == (400, "invalid_field")
+    assert database_rows() == before
+
+
 @pytest.mark.parametrize("text", [False, 0, [], {}, 5])
 def test_a_note_that_is_not_text_is_refused(app, group, alice, bob, socket_client_for, text):
     """docs/protocol.md Input: a field of the wrong type is 400 `invalid_<field>`, a falsy one too (REST

@@ -87,6 +87,8 @@ def test_asking_back_accepts_and_declining_or_withdrawing_closes(client, headers
     ({"phone": "12"}, (400, "invalid_phone")),
     ({"username": "nobody"}, (404, "user_not_found")),
     ({"username": "alice"}, (400, "cannot_add_self")),
+    ({"username": "bob", "message": "hi"}, (400, "invalid_field")),  # a field it does not take: not ignored
+    ({"user_name": "bob"}, (400, "invalid_field")),  # a typo is told as such, not as no address
 ])
 def test_bad_requests_are_refused_and_change_nothing(client, headers, bob, body, expected):
     assert refused(client.post, "/api/contacts/requests", headers=headers["alice"], json=body) == expected

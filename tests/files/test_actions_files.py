@@ -28,7 +28,7 @@ from models import Attachment
 from storage import get_storage
 from tests.factories import make_group
 from tests.files.samples import ELF_BYTES, PDF_BYTES, WEBM_BYTES, png_bytes
-from tests.helpers import bearer, run_queued_jobs
+from tests.helpers import bearer, database_rows, run_queued_jobs
 
 
 def upload(user, conversation, data: bytes, filename: str = "photo.png", declared: str | None = None):
@@ -267,6 +267,18 @@ def test_direct_upload_on_local_storage(alice, group):
     attachment = complete_direct_upload(alice, direct.attachment.id)
     assert attachment.status == "ready" and len(attachment.sha256) == 64
     assert get_storage().head(incoming_key(attachment.storage_key)) is None
+
+
+@pytest.mark.parametrize("extra", [{"name": "doc.pdf"}, {"conversation_id": 1}])
+def test_starting_a_direct_upload_refuses_a_field_it_does_not_take(client, alice, group, extra):
+    """docs/protocol.md, Input: POST /api/conversations/<id>/files/direct takes {filename, content_type,
+    size}; another field (`name` for `filename`) was ignored and a pending upload made. 400 invalid_field."""
+    headers = bearer(alice)
+    before = database_rows()
+    answer = client.post(f"/api/conversations/{group.id}/files/direct", headers=headers,
+                         json={"filename": "doc.pdf", "content_type": "application/pdf", "size": 1234, **extra})
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "invalid_field")
+    assert database_rows() == before
 
 
 def test_direct_upload_that_does_not_match_is_discarded(alice, group):

@@ -21,6 +21,15 @@ def test_choose_and_read_the_language(client, alice):
     assert alice.language is None
 
 
+def test_a_field_it_does_not_take_is_refused_and_changes_nothing(client, alice):
+    """docs/protocol.md, Input: `{language, theme}` was answered 200 with `theme` ignored."""
+    headers = bearer(alice)
+    before = database_rows()
+    answer = client.put("/api/me/language", headers=headers, json={"language": "zh_Hans_CN", "theme": "dark"})
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (400, "invalid_field")
+    assert database_rows() == before
+
+
 @pytest.mark.parametrize("body", [{}, {"language": "fr"}, {"language": 1}, {"language": ["en"]}, {"language": "zh"}])
 def test_a_bad_language_is_refused_and_changes_nothing(client, alice, body):
     headers = bearer(alice)

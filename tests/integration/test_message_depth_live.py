@@ -158,8 +158,11 @@ def test_reactions_live_and_through_resync(people, live_server):
         response = carol.api("DELETE", f"/messages/{message['id']}/reactions", params={"emoji": "🎉"})
         assert response.json()["message"]["reactions"] == [{"emoji": "👍", "count": 1, "user_ids": [carol.id]}]
 
-        # Refusals change nothing: not an emoji, a stranger, a removed message.
+        # Refusals change nothing: not an emoji, a field the route does not take (docs/protocol.md, Input:
+        # it was ignored and the reaction added), a stranger, a removed message.
         revision = response.json()["message"]["revision"]
+        response = carol.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "🎉", "remove": True})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_field"
         assert bob_tab.call("reaction:add", {"message_id": message["id"], "emoji": "ok"})["error"]["code"] == (
             "invalid_emoji")
         stranger = ChatUser.register(live_server.url)

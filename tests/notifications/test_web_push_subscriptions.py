@@ -6,7 +6,7 @@ import pytest
 
 from actions.web_push import SUBSCRIPTIONS_PER_USER, subscribe, subscriptions_of
 from tests.database_apps import ENGINES, engine_app
-from tests.helpers import push_keys
+from tests.helpers import bearer, database_rows, push_keys
 
 
 @pytest.fixture(params=ENGINES)
@@ -81,3 +81,21 @@ def test_a_subscription_that_is_not_one_is_invalid_subscription_whatever_part_is
     # Unsubscribing names one field of the request's own: its code stays the field's.
     response = client.delete("/api/push/subscriptions", json={"endpoint": 5}, headers=bearer(alice))
     assert response.get_json()["error"]["code"] == "invalid_endpoint"
+
+
+def test_a_field_subscribing_or_unsubscribing_does_not_take_is_refused(client, alice):
+    """docs/protocol.md, Input: `includeText` for `include_text` subscribed the browser with the text
+    shown (the default), `all` on unsubscribing was ignored. Both are 400 invalid_field, nothing changed."""
+    headers = bearer(alice)
+    before = database_rows()
+    response = client.post("/api/push/subscriptions", json={"subscription": browser("alice"), "includeText": False},
+                           headers=headers)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (400, "invalid_field")
+    assert database_rows() == before
+    subscribed = browser("alice")
+    assert client.post("/api/push/subscriptions", json={"subscription": subscribed}, headers=headers).status_code == 201
+    before = database_rows()
+    response = client.delete("/api/push/subscriptions", json={"endpoint": subscribed["endpoint"], "all": True},
+                             headers=headers)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (400, "invalid_field")
+    assert database_rows() == before
