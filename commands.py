@@ -1,5 +1,5 @@
 """`flask` CLI commands: create-admin, create-user, create-invite, seed-demo, purge-uploads, sweep-storage, backup,
-restore."""
+restore, seal-two-factor-secrets."""
 from __future__ import annotations
 
 import secrets
@@ -121,6 +121,24 @@ def register(app: Flask) -> None:
         from actions.file_cleanup import sweep_storage
 
         click.echo(f"Deleted {sweep_storage(timedelta(hours=hours))} objects that nothing refers to.")
+
+    @app.cli.command("seal-two-factor-secrets")
+    @click.option("--unseal", is_flag=True, help="Write them plain again instead (only to downgrade below "
+                                                 "migration 0028_two_factor_secret_sealed).")
+    @needs_current_schema
+    def seal_two_factor_secrets(unseal: bool) -> None:
+        """Seal every stored two-factor secret with the current key (TWO_FACTOR_KEY, else from SECRET_KEY): plain
+        ones and ones sealed with an older key, which TWO_FACTOR_OLD_KEYS may then drop."""
+        from actions.two_factor import reseal_secrets
+
+        done = reseal_secrets(unseal_them=unseal)
+        click.echo(f"{'Unsealed' if unseal else 'Sealed'} {done.written} two-factor secrets; "
+                   f"{done.kept} were {'plain' if unseal else 'sealed with the current key'} already.")
+        if done.unreadable:
+            raise click.ClickException(
+                f"{len(done.unreadable)} secrets (of the accounts {', '.join(map(str, done.unreadable))}) open with "
+                "no configured key: add the key that sealed them to TWO_FACTOR_OLD_KEYS (or put back the SECRET_KEY "
+                "that sealed them), or reset those accounts' two-factor in the back office")
 
     @app.cli.command("seed-demo")
     @atomic()

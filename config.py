@@ -155,6 +155,18 @@ def _origins(value: str | None) -> list[str]:
     return origins
 
 
+FERNET_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")  # 32 bytes in URL-safe base64, as cryptography's Fernet takes them
+FERNET_KEY_HINT = ('generate one with: python3 -c "import base64, os; '
+                   'print(base64.urlsafe_b64encode(os.urandom(32)).decode())"')
+
+
+def _fernet_key(value: str, name: str) -> str:
+    """TWO_FACTOR_KEY, TWO_FACTOR_OLD_KEYS: a Fernet key (or empty), refused now rather than at the first login."""
+    if value and not FERNET_KEY.fullmatch(value):
+        raise RuntimeError(f"{name} must be 32 bytes in URL-safe base64 (44 characters ending in =): {FERNET_KEY_HINT}")
+    return value
+
+
 def _redis_url(url: str) -> str:
     """`url` if it names a Redis server, else empty."""
     return url if url.startswith(("redis://", "rediss://", "unix://")) else ""
@@ -339,6 +351,11 @@ class BaseConfig:
         # Operators without two-factor authentication are sent to enrol before the back office opens.
         self.TWO_FACTOR_REQUIRED_FOR_OPERATORS = _flag(get("TWO_FACTOR_REQUIRED_FOR_OPERATORS"),
                                                        "TWO_FACTOR_REQUIRED_FOR_OPERATORS")
+        # The key that seals the two-factor secrets in the database (actions/sealed_secrets.py); empty: one derived
+        # from SECRET_KEY. Older keys still open what they sealed, which is sealed anew with this one.
+        self.TWO_FACTOR_KEY = _fernet_key(get("TWO_FACTOR_KEY", "").strip(), "TWO_FACTOR_KEY")
+        self.TWO_FACTOR_OLD_KEYS = [_fernet_key(old, "TWO_FACTOR_OLD_KEYS")
+                                    for old in _list(get("TWO_FACTOR_OLD_KEYS"))]
         # After LOCKOUT_FAILURES wrong passwords in a row an account is locked for LOCKOUT_SECONDS, each next
         # lock twice as long, LOCKOUT_MAX_SECONDS at most (actions/lockout.py); LOCKOUT_FAILURES=0: never.
         self.LOCKOUT_FAILURES = whole("LOCKOUT_FAILURES", "10")

@@ -7,9 +7,15 @@ gives the recovery codes (shown once, stored hashed). Logging in asks for a code
 (`check_second_factor`): a TOTP code of the current 30-second step or the one before or after, never
 one already used (the last accepted step is kept), or an unused recovery code. Wrong codes count against the account
 (limit_code_attempt). Turning it off takes the password and a code.
+
+The secret is stored sealed (actions/sealed_secrets.py); one stored plain (before migration 0028) or with an
+older key is sealed anew with the current key by the first code accepted with it, in the same UPDATE. A secret no
+configured key opens refuses codes from the app with 503 `two_factor_unavailable` (logged as an error for the
+operators); recovery codes still work.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,8 +26,9 @@ from flask import current_app
 from actions.access import access_operator, is_operator
 from actions.accounts import check_own_password
 from actions.audit import record
-from actions.errors import Conflict, Forbidden, Unauthorized
+from actions.errors import ActionError, Conflict, Forbidden, Unauthorized
 from actions.rate_limits import limit_code_attempt
+from actions.sealed_secrets import SecretUnreadable, seal, unseal
 from actions.security_log import record_refusal
 from actions.token_hash import hash_token
 from actions.user_admin import get_account
@@ -29,6 +36,8 @@ from events import atomic
 from extensions import db
 from models import RecoveryCode, TwoFactor, User
 from models.time import utcnow
+
+log = logging.getLogger(__name__)
 
 ISSUER = "Switchboard"
 RECOVERY_CODES = 10
@@ -42,6 +51,13 @@ VALID_WINDOW = 1  # steps either side of now: a clock a little off, a code typed
 
 class CodeTaken(Unauthorized):
     """A right code that a concurrent request used first."""
+
+
+class CodesUnavailable(ActionError):
+    """The account's secret cannot be unsealed (the server's two-factor key is wrong): no code from the app can be
+    checked, whoever types it. A fault of the server's settings, not of the code: not counted against the account."""
+
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -86,19 +102,24 @@ def start_enrolment(user: User) -> Enrolment:
         raise Conflict("two_factor_enabled", "Two-factor authentication is already on.")
     secret = pyotp.random_base32()
     if existing is None:
-        db.session.add(TwoFactor(user_id=user.id, secret=secret))
+        db.session.add(TwoFactor(user_id=user.id, secret=seal(secret)))
     else:
-        existing.secret, existing.created_at, existing.last_used_step = secret, utcnow(), None
+        existing.secret, existing.created_at, existing.last_used_step = seal(secret), utcnow(), None
     db.session.flush()
     return Enrolment(secret, provisioning_uri(user, secret))
 
 
 def pending_enrolment(user: User) -> Enrolment | None:
-    """The secret waiting for its first code, if any (the setup page shows it again)."""
+    """The secret waiting for its first code, if any (the setup page shows it again); none if it cannot be
+    unsealed (the key changed since): the page then starts anew."""
     existing = db.session.get(TwoFactor, user.id)
     if existing is None or existing.enabled_at is not None:
         return None
-    return Enrolment(existing.secret, provisioning_uri(user, existing.secret))
+    try:
+        secret = unseal(existing.secret).secret
+    except SecretUnreadable:
+        return None
+    return Enrolment(secret, provisioning_uri(user, secret))
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -137,6 +158,9 @@ def check_second_factor(user: User, code: object) -> str:
             _check_totp(user, two_factor, code)
     except CodeTaken:
         raise  # lost a race after writing: not logged (its own transaction would wait for this one)
+    except CodesUnavailable:
+        attempt.refund()  # the server's fault: logged as an error by _check_totp
+        raise
     except Unauthorized as error:  # the request rolls back: the refusal is logged on its own
         record_refusal("login_failed", user=user, detail=f"two-factor: {error.code}")
         raise
@@ -191,6 +215,33 @@ def reset_two_factor(operator: User, user_id: int) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class Resealing:
+    written: int  # rows whose secret was written anew
+    kept: int  # rows already as asked
+    unreadable: list[int]  # the accounts whose secret no configured key opens (left as they are)
+
+
+@atomic()
+def reseal_secrets(*, unseal_them: bool = False) -> Resealing:
+    """Every stored secret sealed with the current key (`flask seal-two-factor-secrets`): plain ones (rows from
+    before migration 0028) and ones sealed with an older key, so that the older key may then be dropped; or,
+    `unseal_them`, written plain again (only to go below migration 0028, whose code reads plain secrets)."""
+    written, kept, unreadable = 0, 0, []
+    for row in db.session.execute(db.select(TwoFactor).order_by(TwoFactor.user_id)).scalars():
+        try:
+            stored = unseal(row.secret)
+        except SecretUnreadable:
+            unreadable.append(row.user_id)
+            continue
+        wanted = stored.secret if unseal_them else (seal(stored.secret) if stored.stale else row.secret)
+        if wanted == row.secret:
+            kept += 1
+        else:
+            row.secret, written = wanted, written + 1
+    return Resealing(written, kept, unreadable)
+
+
 def _enabled(user: User) -> TwoFactor:
     two_factor = find_two_factor(user)
     if two_factor is None:
@@ -204,14 +255,24 @@ def _normalized(code: str) -> str:
 
 def _check_totp(user: User, two_factor: TwoFactor, code: object) -> None:
     """A code of the current step or a neighbour, newer than the last one accepted; that step is
-    then taken with one UPDATE, so that two requests with the same code cannot both pass."""
+    then taken with one UPDATE, so that two requests with the same code cannot both pass (and a stale
+    secret sealed anew: written only once a code is right, so that a wrong one is refused before
+    anything is written, as _use_recovery_code says why)."""
     wrong = Unauthorized("invalid_code", "That code is not right. Type the 6 digits your app shows now.")
     if not isinstance(code, str):
         raise wrong
     code = "".join(code.split())
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise wrong
-    totp = pyotp.TOTP(two_factor.secret)
+    try:
+        stored = unseal(two_factor.secret)
+    except SecretUnreadable as error:
+        log.error("The two-factor secret of user %s cannot be unsealed (%s): codes from the app are refused until "
+                  "TWO_FACTOR_KEY or TWO_FACTOR_OLD_KEYS holds the key that sealed it, or SECRET_KEY is the one it was "
+                  "derived from (docs/configuration.md)", user.id, error)
+        raise CodesUnavailable("two_factor_unavailable", "Codes from the authenticator app cannot be checked right "
+                               "now (the server's two-factor key is not right): use a recovery code.") from None
+    totp = pyotp.TOTP(stored.secret)
     now_step = totp.timecode(time.time())
     for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
         step = now_step + offset
@@ -221,7 +282,8 @@ def _check_totp(user: User, two_factor: TwoFactor, code: object) -> None:
             taken = db.session.execute(
                 db.update(TwoFactor).where(TwoFactor.user_id == user.id, db.or_(
                     TwoFactor.last_used_step.is_(None), TwoFactor.last_used_step < step))
-                .values(last_used_step=step).execution_options(synchronize_session=False)
+                .values(last_used_step=step, **({"secret": seal(stored.secret)} if stored.stale else {}))
+                .execution_options(synchronize_session=False)
             ).rowcount
             if not taken:  # another request took it a moment ago
                 raise CodeTaken("code_used", "That code was used already. Wait for the next one.")

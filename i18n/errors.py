@@ -72,6 +72,8 @@ ERROR_TEXTS = {
     "request_not_found": lazy_gettext("No such contact request."),
     "request_pending": lazy_gettext("You have asked this person already; wait for their answer."),
     "storage_unavailable": lazy_gettext("File storage is briefly unavailable; nothing was changed. Try again."),
+    "two_factor_unavailable": lazy_gettext("Codes from the authenticator app cannot be checked right now: use a "
+                                           "recovery code, and tell the operators."),
     "type_not_allowed": lazy_gettext("This type of file is not accepted."),
     "unauthorized": lazy_gettext("Log in again."),
     "unavailable": lazy_gettext("The service is briefly unavailable; nothing was changed. Try again."),

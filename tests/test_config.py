@@ -293,6 +293,27 @@ def test_flags(tmp_path, value, expected):
     assert settings.SESSION_COOKIE_SECURE is expected
 
 
+# TWO_FACTOR_KEY, TWO_FACTOR_OLD_KEYS (actions/sealed_secrets.py)
+
+@pytest.mark.parametrize("value", ["short", "a" * 44, "x" * 43 + "=y", "x" * 42 + "/=", "x" * 43 + "=="])
+@pytest.mark.parametrize("name", ["TWO_FACTOR_KEY", "TWO_FACTOR_OLD_KEYS"])
+def test_a_two_factor_key_that_is_not_one_is_refused_at_startup_without_being_shown(tmp_path, name, value):
+    with pytest.raises(RuntimeError, match=f"^{name} must be 32 bytes in URL-safe base64") as refused:
+        load_config(str(tmp_path), production(tmp_path, **{name: value}))
+    assert value not in str(refused.value)
+
+
+def test_two_factor_keys_are_read_and_empty_by_default(tmp_path):
+    from cryptography.fernet import Fernet
+
+    new, old, older = (Fernet.generate_key().decode() for _ in range(3))
+    settings = load_config(str(tmp_path), production(tmp_path, TWO_FACTOR_KEY=f" {new} ",
+                                                     TWO_FACTOR_OLD_KEYS=f"{old}, {older},"))
+    assert (settings.TWO_FACTOR_KEY, settings.TWO_FACTOR_OLD_KEYS) == (new, [old, older])
+    default = load_config(str(tmp_path), production(tmp_path))
+    assert (default.TWO_FACTOR_KEY, default.TWO_FACTOR_OLD_KEYS) == ("", [])
+
+
 @pytest.mark.parametrize("name", ["PASSWORD_HASH_THREADS", "JOBS_WORKERS", "DOWNLOAD_URL_SECONDS"])
 def test_a_pool_of_no_threads_or_links_that_never_work_are_refused_at_startup(tmp_path, name):
     # 0 was taken: no thread ever hashed a password (every login and sign-up waited forever), or ran a job;

@@ -63,6 +63,12 @@ def test_stored_secrets_are_hashed_in_one_place():
     assert users == {"actions/token_hash.py", "actions/codes.py", "actions/rate_limits.py", "blueprints/ops.py"}
 
 
+def test_the_two_factor_secret_is_sealed_in_one_place():
+    """actions/sealed_secrets.py alone seals and opens it (Fernet), with the key that is kept out of the database."""
+    sealing = re.compile(r"\bcryptography\.fernet\b|\bFernet\(")
+    assert relative(path for path in SOURCES if sealing.search(source_of(path))) == {"actions/sealed_secrets.py"}
+
+
 def test_actions_messages_never_imports_actions_files():
     """docs/architecture.md: `actions.files` imports `actions.messages`, never the reverse, not even inside a
     function (an author's deletion of a message removes its file through `actions.stored_objects`, below both)."""

@@ -1,6 +1,6 @@
-"""Migration 0008 (two_factor, recovery_codes, qr_logins) down and up, and the statements the
-two-factor and QR-login actions rely on (UPDATE … RETURNING, conditional UPDATEs, FOR UPDATE),
-on SQLite and on PostgreSQL."""
+"""Migration 0008 (two_factor, recovery_codes, qr_logins) down and up, migration 0028 (the secret stored
+sealed) down and up with the secrets it finds, and the statements the two-factor and QR-login actions rely on
+(UPDATE … RETURNING, conditional UPDATEs, FOR UPDATE), on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import time
@@ -8,7 +8,7 @@ import time
 import pyotp
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from actions import qr_login, two_factor
 from actions.errors import ActionError
@@ -62,3 +62,56 @@ def test_two_factor_and_qr_login_statements(app):
     db.session.commit()
     with pytest.raises(ActionError):
         qr_login.redeem_qr_ticket(ticket, qr_login.browser_key("secret"))
+
+
+SEALED = "0028_two_factor_secret_sealed"
+
+
+def below_sealed() -> str:
+    """The revision 0028 goes down to (read from the script, as the chain may grow below it)."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    return ScriptDirectory(str(migrations)).get_revision(SEALED).down_revision
+
+
+def secret_width() -> int | None:
+    return next(column["type"].length for column in inspect(db.engine).get_columns("two_factor")
+                if column["name"] == "secret")
+
+
+def stored_secret(user_id: int) -> str:
+    found = db.session.execute(text("SELECT secret FROM two_factor WHERE user_id = :id"), {"id": user_id}).scalar_one()
+    db.session.remove()
+    return found
+
+
+def test_migration_0028_widens_the_secret_and_goes_down_only_with_plain_secrets(app, capfd):
+    alice = make_user("alice")
+    secret = two_factor.start_enrolment(alice).secret
+    two_factor.confirm_enrolment(alice, PASSWORD, pyotp.TOTP(secret).at(time.time() - 30))
+    db.session.commit()
+    alice_id = alice.id
+    assert stored_secret(alice_id).startswith("gAAAAA") and secret_width() == 255
+
+    with pytest.raises(SystemExit):  # flask db downgrade: "Error: …", exit status 1
+        downgrade(revision=below_sealed())  # the older code could not read it: refused, nothing changed
+    assert "run `flask seal-two-factor-secrets --unseal` first" in capfd.readouterr().err
+    db.session.remove()
+    assert secret_width() == 255 and stored_secret(alice_id) != secret
+    assert two_factor.reseal_secrets(unseal_them=True).written == 1
+    db.session.commit()
+
+    downgrade(revision=below_sealed())
+    assert stored_secret(alice_id) == secret
+    if db.engine.dialect.name == "postgresql":  # SQLite's VARCHAR has no length to check
+        assert secret_width() == 64
+    upgrade()
+
+    assert secret_width() == 255 and stored_secret(alice_id) == secret  # a plain secret from before: kept
+    alice = db.session.get(type(alice), alice_id)
+    assert two_factor.check_second_factor(alice, pyotp.TOTP(secret).now()) == "totp"
+    db.session.commit()
+    assert stored_secret(alice_id).startswith("gAAAAA")  # sealed by its first accepted code
