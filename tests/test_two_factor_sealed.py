@@ -164,3 +164,15 @@ def test_the_command_seals_every_stored_secret_and_names_those_no_key_opens(app)
     plain = runner.invoke(args=["seal-two-factor-secrets", "--unseal"])
     assert plain.exit_code == 0 and "Unsealed 3 two-factor secrets; 0 were plain already." in plain.output
     assert [stored(user_id) for user_id in ids[:3]] == secrets[:3]
+
+
+@pytest.mark.parametrize("app_settings", [{"CODE_ATTEMPTS_PER_HOUR": 2}])
+def test_codes_refused_for_the_servers_key_are_not_counted_against_the_account(app, client, alice):
+    user_id = alice.id
+    store(user_id, Fernet(NEW_KEY.encode()).encrypt(pyotp.random_base32().encode()).decode())
+    for _ in range(3):
+        refused = token_login(client, "123456")
+        assert refused.status_code == 503 and refused.json["error"]["code"] == "two_factor_unavailable"
+    assert token_login(client, "654321").json["error"]["code"] == "two_factor_unavailable"  # not 429 rate_limited
+    events = db.session.execute(text("SELECT count(*) FROM security_events")).scalar_one()
+    assert events == 0  # no failed login logged: the error log has it
