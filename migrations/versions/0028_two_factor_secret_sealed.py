@@ -11,7 +11,7 @@ SECRET_KEY: actions/sealed_secrets.py), a token of 140 characters. A migration h
 widens the column: the rows it finds stay plain, are still read, and are sealed by the first code accepted
 with them, or all at once by `flask seal-two-factor-secrets` (docs/deployment.md).
 
-On the way down the code of 0026 reads only plain secrets: a database holding sealed ones is refused
+On the way down the code before this revision reads only plain secrets: a database holding sealed ones is refused
 (`flask seal-two-factor-secrets --unseal`, with this revision's code, writes them plain again first),
 rather than left with secrets that code would fail on at every login of their accounts.
 """
