@@ -1,7 +1,7 @@
 """The two-factor secret is stored sealed: two_factor.secret widens to hold a Fernet token
 
 Revision ID: 0028_two_factor_secret_sealed
-Revises: 0026_group_deleting_at
+Revises: 0027_block_last_message_id
 Create Date: 2026-12-06 05:40:00
 
 The secret was stored as the base32 text authenticator apps read: a copy of the database gave every account's
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0028_two_factor_secret_sealed"
-down_revision = "0026_group_deleting_at"
+down_revision = "0027_block_last_message_id"
 branch_labels = None
 depends_on = None
 
