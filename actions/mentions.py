@@ -16,15 +16,22 @@ from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
 
 # `@name` at the start or after a character that cannot be in a name (so e-mail addresses are not
-# mentions); a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing dot
-# ends a sentence rather than the name.
+# mentions); a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing "." or
+# "-" ends a sentence, or is the end of the name (usernames may end so): _written_names reads both.
 MENTION = re.compile(r"(?<![\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
 EVERYONE = "all"
 
 
+def _written_names(body: str) -> list[tuple[str, ...]]:
+    """Each `@name` of a text, lowercased, as the names it may be, longest first: `@dana.` is dana. or
+    dana (the dot ending the sentence)."""
+    written = [match.group(1).lower() for match in MENTION.finditer(body)]
+    return [tuple(dict.fromkeys((name, name.rstrip(".-")))) for name in written]
+
+
 def mentioned_names(body: str) -> set[str]:
-    """The lowercased names after `@` in a text (`all` included)."""
-    return {match.group(1).rstrip(".-").lower() for match in MENTION.finditer(body)}
+    """The lowercased names after `@` in a text, each as every name it may be (`all` included)."""
+    return {name for names in _written_names(body) for name in names}
 
 
 def hold_mentionable(conversation: Conversation, body: str | None, edited: Message | None = None) -> frozenset[int]:
@@ -60,8 +67,13 @@ def record_mentions(message: Message, membership: Membership, held: Collection[i
     if EVERYONE in names and is_group:
         check_may_mention_all(membership)
         message.mentions_all = True
-    user_ids = set(db.session.execute(db.select(User.id).where(
-        _named(message.conversation_id, is_group, names), User.id.in_(_members(message.conversation_id)))).scalars())
+    members = dict(db.session.execute(db.select(User.username, User.id).where(
+        _named(message.conversation_id, is_group, names), User.id.in_(_members(message.conversation_id)))).all())
+    if message.mentions_all:
+        user_ids = set(members.values())
+    else:  # each `@name` names the longest name it may be that is a member's (`@dana.`: dana., else dana)
+        user_ids = {members[found] for names in _written_names(message.body)
+                    if (found := next((name for name in names if name in members), None)) is not None}
     user_ids.discard(message.sender_id)
     if held is not None:
         user_ids &= set(held)  # a member who joined since hold_mentionable: not held, not mentioned

@@ -11,11 +11,13 @@ from actions.rate_limits import MemoryCounters
 from actions.reactions import add_reaction, remove_reaction
 from actions.validation import check_emoji
 from events.facts import ConversationRead, MessageChanged, MessageCreated
+from tests.factories import make_group, make_user
 from tests.helpers import database_rows
 
 
 def test_mention_names_are_read_as_the_server_documents(app):
-    assert mentioned_names("hi @Bob, @carol. and me@alice.example @x") == {"bob", "carol"}
+    # A trailing "." or "-" ends a sentence, or belongs to the name (usernames may end so): both are read.
+    assert mentioned_names("hi @Bob, @carol. and me@alice.example @x") == {"bob", "carol", "carol."}
     assert mentioned_names("@all: lunch") == {"all"}
 
 
@@ -58,6 +60,20 @@ def test_mentions_are_stored_for_members_only_and_all_needs_an_admin(alice, bob,
     assert everyone.mentions_all and [m.user_id for m in everyone.mentions] == [bob.id]
     edited = edit_message(alice, sent.id, "never mind")
     assert edited.mentions == []
+
+
+def test_a_username_ending_in_a_dot_or_a_dash_is_mentioned(alice, bob):
+    """Usernames may end with "." or "-" (actions.validation.USERNAME_PATTERN): "@dana." names dana. when she is
+    a member; it names dan (the dot ending the sentence) only when no member is called dana. (the longest name
+    that is a member's, as Slack completes names)."""
+    dana, eve, dan = make_user("dana."), make_user("eve-"), make_user("dan")
+    group = make_group(alice, "Dots", [bob, dana, eve])
+    sent = send_message(alice, group.id, f"hi @dana. and @eve- and @{bob.username}.").message
+    assert sorted(m.user_id for m in sent.mentions) == sorted([dana.id, eve.id, bob.id])
+    with_dan = make_group(alice, "Dan", [dan, dana])
+    assert [m.user_id for m in send_message(alice, with_dan.id, "thanks @dana.").message.mentions] == [dana.id]
+    assert [m.user_id for m in send_message(alice, with_dan.id, "thanks @dan.").message.mentions] == [dan.id]
+    assert [m.user_id for m in edit_message(alice, sent.id, "only @eve-").mentions] == [eve.id]
 
 
 def test_a_reply_and_the_history_around(alice, bob, group, captured_events):
