@@ -349,3 +349,33 @@ def test_a_browser_whose_endpoint_another_account_took_subscribes_anew(chat_page
     assert [row["endpoint"] for row in stranger.api("GET", "/push/subscriptions").json()["subscriptions"]] == [first]
     assert settings.page.evaluate("window.__unsubscribed") == 1
     assert_nothing_went_wrong(settings)
+
+
+def test_a_blocked_persons_message_is_a_placeholder_among_the_results(chat_page, api_user):
+    """The thread, the sidebar and notifications hide a blocked person's group messages (a placeholder);
+    the search results did not: their text showed there in full. Now a result of theirs says "Message from a
+    blocked user" (a click still opens it in its place, where it expands), also when the block is made while
+    the results show (here, from another device)."""
+    alice_account, bob, carol = api_user("al"), api_user("bob"), api_user("car")
+    group = group_with(alice_account, bob, carol)["id"]
+    post(carol, group, "quokka spam from carol")
+    post(bob, group, "quokka photos from bob")
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    alice.page.fill("#message-search", "quokka")
+    results = alice.page.locator("#message-search-results .search-result")
+    expect(results).to_have_count(2)
+    expect(results.nth(1)).to_contain_text("quokka spam from carol")
+
+    assert alice_account.api("POST", "/blocks", json={"user_id": carol.id}).status_code == 201
+    expect(results.nth(1)).to_contain_text("Message from a blocked user")
+    expect(alice.page.locator("#message-search-results")).not_to_contain_text("spam from carol")
+    expect(results.nth(0)).to_contain_text("quokka photos from bob")
+    alice.page.fill("#message-search", "quokk")  # a new search: the same
+    expect(results).to_have_count(2)
+    expect(results.nth(1)).to_contain_text("Message from a blocked user")
+    expect(alice.page.locator("#message-search-results")).not_to_contain_text("spam from carol")
+    results.nth(1).click()
+    placeholder = alice.page.locator("#message-list .blocked-placeholder")
+    expect(placeholder).to_have_count(1)
+    assert_nothing_went_wrong(alice)

@@ -152,7 +152,8 @@ export class ChatApp {
     // Replies, @mention autocomplete, reactions and jumping to a quoted message (message-actions.js).
     this.depth = new MessageDepth({ app: this });
     // Search in the chat, and notifications: mute, sound, the browser's (search.js, notifications.js).
-    this.search = new MessageSearch({ store: this.store, onOpenAt: (id, messageId) => this.openAt(id, messageId) });
+    this.search = new MessageSearch({ store: this.store, onOpenAt: (id, messageId) => this.openAt(id, messageId),
+      isBlocked: (userId) => this.contacts.isBlocked(userId) });
     this.notifier = new Notifier({ app: this });
     this.bindSocketEvents();
     // Presence, typing and the end of this browser's session (docs/protocol.md "Presence and typing").
@@ -325,6 +326,7 @@ export class ChatApp {
   blocksChanged() {
     this.contacts.render();
     this.sidebar.render();
+    this.search.blocksChanged();
     const conversation = this.openId ? this.store.get(this.openId) : null;
     const thread = this.openId ? this.store.threads.get(this.openId) : null;
     if (!conversation || !thread) return;

@@ -43,9 +43,11 @@ export function matchesEvery(body, terms) {
 }
 
 export class MessageSearch {
-  constructor({ store, onOpenAt }) {
+  constructor({ store, onOpenAt, isBlocked = () => false }) {
     this.store = store;
     this.onOpenAt = onOpenAt; // (conversationId, messageId)
+    this.isBlocked = isBlocked; // (userId): their results show as the thread shows their messages, a placeholder
+    this.shown = new Map(); // message id -> the message a result row shows (redrawn when blocks change)
     this.query = null;
     this.lastId = null;
     this.build();
@@ -94,6 +96,7 @@ export class MessageSearch {
     const query = this.input.value.trim();
     this.filters.hidden = !query;
     this.results.replaceChildren();
+    this.shown.clear();
     this.more.hidden = true;
     this.status.textContent = "";
     this.query = query || null;
@@ -142,11 +145,26 @@ export class MessageSearch {
     }
     const neighbour = row.nextElementSibling || row.previousElementSibling;
     row.remove();
+    this.shown.delete(message.id);
     if (focused) (neighbour?.querySelector("button") || this.input)?.focus();
     if (!this.results.children.length && this.more.hidden) this.status.textContent = t("No messages found.");
   }
 
+  /** Someone was blocked or unblocked: the results of theirs show as placeholders, or their text again. */
+  blocksChanged() {
+    for (const row of [...this.results.children]) {
+      const message = this.shown.get(Number(row.dataset.messageId));
+      if (!message) continue;
+      const focused = row.contains(document.activeElement);
+      const redrawn = this.row(message, this.terms || []);
+      row.replaceWith(redrawn);
+      if (focused) redrawn.querySelector("button").focus();
+    }
+  }
+
   row(message, terms) {
+    this.shown.set(message.id, message);
+    const blocked = Boolean(message.sender && this.isBlocked(message.sender.id));
     const conversation = this.store.get(message.conversation_id);
     const who = displayName(message.sender);
     // A list item holding a button (an item that is itself role=button is no list item any more).
@@ -159,7 +177,8 @@ export class MessageSearch {
         ]),
         el("span", { className: "search-result-body" }, [
           who ? el("span", { className: "muted", text: who + ": " }) : null,
-          ...highlighted(message.body, terms),
+          ...(blocked ? [el("span", { className: "removed-note", text: t("Message from a blocked user") })]
+            : highlighted(message.body, terms)),
         ]),
       ]),
     ]);
