@@ -35,6 +35,10 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        # SQLite's lower(), which its ILIKE is built on (lower(x) LIKE lower(y)), folds ASCII letters only:
+        # "CAFÉ" did not find the group "Café", nor "привет" the person "Привет". Python's, as PostgreSQL's
+        # under a UTF-8 ctype. No index or constraint uses lower(); the message search does not either.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "savepoint")
     def _begin_before_savepoint(connection, _name):
@@ -46,6 +50,11 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         # the unit's first write would fail at once with "database is locked" (SQLite does not
         # wait for a snapshot that is already stale).
         begin_writing(connection)
+
+
+def _unicode_lower(value):
+    """SQL lower() in every script; NULL stays NULL, and what is not text (a number, a blob) as it is."""
+    return value.lower() if isinstance(value, str) else value
 
 
 class _IntegerBoundAsItIs(types.Integer):

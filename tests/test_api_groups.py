@@ -85,6 +85,19 @@ def test_public_groups_with_member_counts(client, alice, bob, carol, headers):
         "Attic"]
 
 
+@pytest.mark.parametrize("query", ["café", "CAFÉ", "SOCIÉTÉ", "привет", "ПРИВЕТ"])
+def test_public_groups_are_found_ignoring_case_in_every_script(client, alice, headers, query):
+    """protocol.md: a group's name contains `q`, case ignored. SQLite's own lower() (which its ILIKE uses)
+    folds ASCII only: "CAFÉ" did not find "Café Société", nor "привет" "Привет, Société"."""
+    make_group(alice, "Café Société", visibility="public")
+    make_group(alice, "Привет, Société", visibility="public")
+    make_group(alice, "Other", visibility="public")
+    found = client.get("/api/groups", query_string={"q": query}, headers=headers["alice"]).get_json()["groups"]
+    expected = {"café": ["Café Société"], "CAFÉ": ["Café Société"], "SOCIÉTÉ": ["Café Société", "Привет, Société"],
+                "привет": ["Привет, Société"], "ПРИВЕТ": ["Привет, Société"]}[query]
+    assert [group["name"] for group in found] == expected
+
+
 @pytest.mark.parametrize("query, code", [("limit=0", "invalid_limit"), ("limit=x", "invalid_limit"),
                                          ("q=" + "x" * 81, "invalid_q")])
 def test_public_groups_refuse_bad_parameters(client, headers, query, code):

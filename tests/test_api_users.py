@@ -23,6 +23,15 @@ def test_search_finds_active_users_but_not_the_searcher(client, alice, bob, caro
     assert usernames(client.get("/api/users", headers=headers)) == ["bob"]
 
 
+@pytest.mark.parametrize("query", ["Émile", "émile", "ÉMILE", "Привет", "привет"])
+def test_search_finds_a_display_name_as_written_and_in_any_case(client, alice, bob, query):
+    """On SQLite the query was lowercased in Python (Unicode) and the display name by SQLite's lower() (ASCII
+    only): "Émile Привет" was not found even typed as it is written."""
+    bob.display_name = "Émile Привет"
+    db.session.commit()
+    assert usernames(client.get("/api/users", query_string={"q": query}, headers=bearer(alice))) == ["bob"]
+
+
 def test_search_answers_with_user_payloads(client, alice, bob):
     body = client.get("/api/users?q=bob", headers=bearer(alice)).get_json()
     assert body == {"ok": True, "users": [{"id": bob.id, "username": "bob", "display_name": "Bob",
