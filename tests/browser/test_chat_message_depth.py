@@ -6,11 +6,13 @@ from the page, and another person's reaction arrives live. Nothing user-written 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
+from tests.servers import ChatUser
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -221,3 +223,17 @@ def test_the_keyboard_on_the_reply_bar_stays_as_its_original_changes(chat_page, 
     expect(alice.page.locator("#reply-bar")).to_be_hidden()
     expect(alice.page.locator("#composer-input")).to_be_focused()
     assert_nothing_went_wrong(alice)
+
+
+def test_a_username_ending_in_a_dot_is_highlighted_as_the_readers(chat_page, api_user, live_server):
+    """Usernames may end with "." or "-": "@dana." mentions dana. (actions/mentions.py), and her page marks
+    "@dana." as hers, not "@dana" followed by a full stop that ends no sentence."""
+    alice_account = api_user("al")
+    dana_account = ChatUser.register(live_server.url, f"da{uuid.uuid4().hex[:8]}.")
+    group = group_with(alice_account, dana_account)["id"]
+    sent = post(alice_account, group, f"over to you @{dana_account.username} thanks")
+    assert sent["mentions"] == [dana_account.id]
+    dana = open_as(chat_page, dana_account, group)
+    expect(dana.page.locator("#message-list .message.mentions-me .mention.mention-me")).to_have_text(
+        "@" + dana_account.username)
+    assert_nothing_went_wrong(dana)

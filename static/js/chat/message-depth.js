@@ -47,7 +47,10 @@ export function bodyWithMentions(message, me) {
 function appendMentions(parent, text, message, me) {
   let last = 0;
   for (const match of text.matchAll(MENTION)) {
-    const written = match[2].replace(/[.-]+$/, ""); // as typed: "@Bob." shows "@Bob" and "."
+    // As typed: "@Bob." shows "@Bob" and "."; but the reader's own name may end so ("@dana."): the server
+    // reads the longest name that is a member's (actions/mentions.py).
+    const own = match[2].toLowerCase() === me.username.toLowerCase();
+    const written = own ? match[2] : match[2].replace(/[.-]+$/, "");
     const name = written.toLowerCase();
     const start = match.index + match[1].length;
     const isAll = name === "all" && message.mentions_all;
