@@ -83,10 +83,11 @@ def record_mentions(message: Message, membership: Membership, held: Collection[i
 
 def _named(conversation_id: int, is_group: bool, names: set[str]):
     """Whom `names` (mentioned_names') name, as a condition on User: with `@all` in a group, its members;
-    else the accounts of those names (who of them are members, record_mentions asks)."""
+    else the accounts of those names (who of them are members, record_mentions asks), `@all` being plain
+    text in a direct chat, even to someone whose username is "all"."""
     if EVERYONE in names and is_group:
         return User.id.in_(_members(conversation_id))
-    return User.username.in_(names)
+    return User.username.in_(names - {EVERYONE})
 
 
 def _members(conversation_id: int):

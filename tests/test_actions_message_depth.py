@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.direct import open_direct_conversation
 from actions.errors import ActionError
 from actions.mentions import mentioned_names
 from actions.messages import edit_message, message_history_around, send_message
@@ -74,6 +75,14 @@ def test_a_username_ending_in_a_dot_or_a_dash_is_mentioned(alice, bob):
     assert [m.user_id for m in send_message(alice, with_dan.id, "thanks @dana.").message.mentions] == [dana.id]
     assert [m.user_id for m in send_message(alice, with_dan.id, "thanks @dan.").message.mentions] == [dan.id]
     assert [m.user_id for m in edit_message(alice, sent.id, "only @eve-").mentions] == [eve.id]
+
+
+def test_all_in_a_direct_chat_is_plain_text_even_to_someone_named_all(alice):
+    """protocol.md: `@all` in a direct chat is plain text. Usernames may be "all": it mentioned them there."""
+    named_all = make_user("all")
+    direct = open_direct_conversation(alice, named_all.id).conversation
+    sent = send_message(alice, direct.id, "@all see you").message
+    assert sent.mentions == [] and not sent.mentions_all
 
 
 def test_a_reply_and_the_history_around(alice, bob, group, captured_events):
