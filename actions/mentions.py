@@ -16,9 +16,10 @@ from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
 
 # `@name` at the start or after a character that cannot be in a name (so e-mail addresses are not
-# mentions); a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing "." or
+# mentions), nor after `/` (a link's path: mastodon.social/@bob is a profile page, shown as link text);
+# a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing "." or
 # "-" ends a sentence, or is the end of the name (usernames may end so): _written_names reads both.
-MENTION = re.compile(r"(?<![\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
+MENTION = re.compile(r"(?<![\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
 EVERYONE = "all"
 
 

@@ -20,6 +20,8 @@ def test_mention_names_are_read_as_the_server_documents(app):
     # A trailing "." or "-" ends a sentence, or belongs to the name (usernames may end so): both are read.
     assert mentioned_names("hi @Bob, @carol. and me@alice.example @x") == {"bob", "carol", "carol."}
     assert mentioned_names("@all: lunch") == {"all"}
+    # In a link's path a name is the link's (a profile page), not a mention: the page shows it as link text.
+    assert mentioned_names("see https://mastodon.social/@bob and youtube.com/@carol/videos") == set()
 
 
 @pytest.mark.parametrize("emoji", ["👍", "❤️", "👨‍👩‍👧", "🇫🇷", "👍🏽"])

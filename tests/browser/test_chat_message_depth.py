@@ -236,4 +236,10 @@ def test_a_username_ending_in_a_dot_is_highlighted_as_the_readers(chat_page, api
     dana = open_as(chat_page, dana_account, group)
     expect(dana.page.locator("#message-list .message.mentions-me .mention.mention-me")).to_have_text(
         "@" + dana_account.username)
+    # After "/" a name is a link's path, not a mention, on the page as on the server (actions/mentions.py).
+    pathed = post(alice_account, group, f"my notes/@{dana_account.username} and @{dana_account.username} again")
+    assert pathed["mentions"] == [dana_account.id]
+    item = dana.page.locator(f"#message-list .message[data-id='{pathed['id']}']")
+    expect(item).to_contain_text("again")
+    expect(item.locator(".mention")).to_have_count(1)
     assert_nothing_went_wrong(dana)

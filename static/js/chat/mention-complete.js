@@ -5,7 +5,7 @@ import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 
-const PARTIAL = /(^|[^\w.@-])@([A-Za-z0-9_.-]{0,32})$/;
+const PARTIAL = /(^|[^\w.@/-])@([A-Za-z0-9_.-]{0,32})$/;
 const MAX_SHOWN = 8;
 
 export class MentionComplete {

@@ -8,8 +8,8 @@ import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
-// As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-" or "@".
-const MENTION = /(^|[^\w.@-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
+// As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-", "@" or "/".
+const MENTION = /(^|[^\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
 
 const QUOTE_LENGTH = 120; // characters of the original a reply quotes (payloads.QUOTE_LENGTH)
 
