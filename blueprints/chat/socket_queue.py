@@ -35,7 +35,7 @@ from urllib.parse import parse_qs
 from socketio import packet
 
 from actions.errors import ActionError, unknown_event
-from ops.logs import log_connection, request_id_for
+from ops.logs import REQUEST_ID_HEADER, accepted_request_id, log_connection, request_id_for
 from ops.metrics import observe_send_ack
 from payloads import error_payload
 from realtime.answer_first import wait_until_written
@@ -304,11 +304,14 @@ def refusing_new_connections(wsgi_app: Callable, closing: Callable[[], bool]) ->
     """WSGI: once `closing()` (SIGTERM, gunicorn.conf.py), a new Socket.IO connection (an Engine.IO
     handshake: `/socket.io/` without a `sid`) is answered 503, so that the proxy tries another
     instance (nginx: `proxy_next_upstream http_503`) and a direct client tries again; requests of
-    connections already open, and every other request, are served until the process exits."""
+    connections already open, and every other request, are served until the process exits. The 503 carries
+    `X-Request-ID` as every other answer does (ops.logs: the caller's if sane, else a new one)."""
     def application(environ: dict, start_response: Callable):
         if closing() and environ.get("PATH_INFO", "").startswith("/socket.io/") \
                 and "sid" not in parse_qs(environ.get("QUERY_STRING", "")):
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "1")])
+            start_response("503 Service Unavailable", [
+                ("Content-Type", "text/plain"), ("Retry-After", "1"),
+                (REQUEST_ID_HEADER, accepted_request_id(environ.get("HTTP_X_REQUEST_ID")))])
             return [b"This instance is shutting down: connect again.\n"]
         return wsgi_app(environ, start_response)
 
