@@ -47,9 +47,10 @@ RECENT_SECONDS = 300  # the back office's "last five minutes"
 def check_multiprocess_folder(environ) -> None:
     """prometheus-client writes into PROMETHEUS_MULTIPROC_DIR from the first metric made (below, at import):
     a folder that is missing stops the process here, naming the setting as config.py's refusals do, where
-    prometheus-client stopped it with a FileNotFoundError of one of its files."""
+    prometheus-client stopped it with a FileNotFoundError of one of its files. Set but empty is refused too:
+    prometheus-client counts it as set and writes its files into the current folder."""
     folder = environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder and not os.path.isdir(folder):
+    if folder is not None and not os.path.isdir(folder):
         raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not {folder!r}")
 
 

@@ -21,3 +21,17 @@ def test_a_missing_metrics_folder_stops_the_process_naming_the_setting(tmp_path)
     result = subprocess.run([str(VENV_BIN / "flask"), "routes"], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_empty_metrics_folder_setting_stops_the_process_and_writes_nothing(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR= (set, empty): prometheus-client counts it as set and wrote its .db files into
+    the current folder. It is refused as a missing folder is."""
+    here = tmp_path / "here"
+    here.mkdir()
+    env = {**server_environment(tmp_path), "PROMETHEUS_MULTIPROC_DIR": "", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([str(VENV_BIN / "python"), "-c", "import ops.metrics as m; m.MESSAGES_STORED.inc()"],
+                            cwd=here, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1] == (
+        "RuntimeError: PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not ''")
+    assert list(here.iterdir()) == []
