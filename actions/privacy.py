@@ -24,15 +24,17 @@ def get_privacy(user: User) -> PrivacySettings:
 
 @atomic()
 def update_privacy(user: User, changes: dict) -> PrivacySettings:
-    """Change some or all of the settings; an unknown name or value changes nothing."""
+    """Change some or all of the settings; an unknown name or value changes nothing. Settings already so
+    change nothing, and tell nobody (no privacy:updated)."""
     unknown = sorted(set(changes) - set(CHOICES))
     if unknown or not changes:
         raise InvalidInput("invalid_privacy", "Set one or more of direct_chats (everyone, contacts), "
                                               "last_seen and read_receipts (everyone, contacts, nobody).")
     checked = {name: check_choice(value, name, CHOICES[name]) for name, value in changes.items()}
-    settings = db.session.get(PrivacySettings, user.id)
-    if settings is None:
-        settings = privacy_of(user.id)
+    settings = privacy_of(user.id)
+    if all(getattr(settings, name) == value for name, value in checked.items()):
+        return settings  # nothing changed: nothing stored, nobody told (as conversation:muted)
+    if settings not in db.session:
         db.session.add(settings)
     last_seen_before = settings.last_seen
     receipts_change = checked.get("read_receipts", settings.read_receipts) != settings.read_receipts

@@ -156,3 +156,23 @@ def test_a_contact_ending_or_beginning_tells_presence_where_last_seen_is_contact
     assert (shown["user_id"], shown["visible"], shown["online"]) == (alice.id, True, True)
     # alice's own view of bob (last_seen everyone) never changed: she was told nothing.
     assert alice_socket.received["presence"] == []
+
+
+def test_a_privacy_change_that_changes_nothing_sends_no_privacy_updated(register, connect):
+    """Setting what is already set answers ok with the settings, and tells no tab anything (as
+    conversation:muted: nothing is sent when nothing changed). It sent privacy:updated every time."""
+    bob = register()
+    asking, other_tab = connect(bob, EVENTS), connect(bob, EVENTS)
+    same = other_tab.call("privacy:update", {"read_receipts": "everyone", "last_seen": "everyone"})
+    assert same["ok"] and same["privacy"]["read_receipts"] == "everyone"
+    assert bob.api("PUT", "/me/privacy", json={"direct_chats": "everyone"}).ok
+    # The marker: a real change after them; the first privacy:updated each tab gets must be its.
+    assert asking.call("privacy:update", {"last_seen": "contacts"})["ok"]
+    for socket in (asking, other_tab):
+        assert next_event(socket, "privacy:updated")["privacy"]["last_seen"] == "contacts"
+    # And again after a row exists: the same value again is still nothing.
+    assert bob.api("PUT", "/me/privacy", json={"last_seen": "contacts"}).ok
+    assert asking.call("privacy:update", {"read_receipts": "nobody"})["ok"]
+    for socket in (asking, other_tab):
+        assert next_event(socket, "privacy:updated", 2)["privacy"]["read_receipts"] == "nobody"
+        assert len(socket.received["privacy:updated"]) == 2
