@@ -54,8 +54,8 @@ def profile(user_id: int):
 
 @bp.post("/me/avatar")
 def upload_avatar():
-    """Upload one's picture (multipart `file`; crop_x, crop_y, crop_size before it, or none for
-    the centred square): stored in three sizes; 200 with one's profile."""
+    """Upload one's picture (the multipart part `file`, refused `missing_file` without one; crop_x, crop_y,
+    crop_size before it, or none for the centred square): stored in three sizes; 200 with one's profile."""
     part = _picture_part()
     return _own(set_avatar(api_user(), part.stream, part.content_type, _crop(part)))
 
@@ -111,7 +111,7 @@ def _picture_part() -> FilePart:
     request.max_content_length = limit + MULTIPART_OVERHEAD_BYTES
     try:
         with outside_the_database():  # the fields before the picture come at the client's pace
-            return read_file_part(request.stream, request.headers.get("Content-Type"))
+            return read_file_part(request.stream, request.headers.get("Content-Type"), "file")
     except (RequestEntityTooLarge, TooLarge):
         raise ActionError("file_too_large", f"Pictures are limited to {limit} bytes.", status=413) from None
 

@@ -32,9 +32,11 @@ class FilePart:
     stream: BinaryIO
 
 
-def read_file_part(stream: BinaryIO, content_type_header: str | None) -> FilePart:
-    """The first file part of a multipart body, with the fields before it; its data is read lazily."""
-    return _MultipartReader(stream, content_type_header).next_file()
+def read_file_part(stream: BinaryIO, content_type_header: str | None, name: str | None = None) -> FilePart:
+    """The first file part of a multipart body (with `name`, the first one of that name: file parts of other
+    names before it are skipped, and a form without one is refused `missing_file`), with the fields before
+    it; its data is read lazily."""
+    return _MultipartReader(stream, content_type_header).next_file(name)
 
 
 class _MultipartReader:
@@ -66,17 +68,28 @@ class _MultipartReader:
             except RequestEntityTooLarge:  # unparsed bytes past BUFFER_MAX_BYTES: a part's headers never end
                 raise _too_many_parts() from None
 
-    def next_file(self) -> FilePart:
+    def next_file(self, name: str | None = None) -> FilePart:
         fields: dict[str, str] = {}
         while True:
             event = self.next_event()
-            if isinstance(event, File):
+            if isinstance(event, File) and name is not None and event.name != name:
+                self._skip_part()
+            elif isinstance(event, File):
                 return FilePart(filename=event.filename, content_type=event.headers.get("Content-Type"),
                                 fields=fields, stream=_PartStream(self))
             if isinstance(event, Field):
                 fields[event.name] = self._field_value(event.name)
             elif isinstance(event, Epilogue):
-                raise InvalidInput("missing_file", "The form has no file part.")
+                raise InvalidInput("missing_file", f"The form has no `{name}` part." if name
+                                   else "The form has no file part.")
+
+    def _skip_part(self) -> None:
+        while True:
+            event = self.next_event()
+            if not isinstance(event, Data):
+                raise InvalidInput("invalid_form", "The multipart body is malformed.")
+            if not event.more_data:
+                return
 
     def _field_value(self, name: str) -> str:
         value = bytearray()

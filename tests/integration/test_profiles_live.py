@@ -10,6 +10,7 @@ import requests
 from PIL import Image
 
 from tests.helpers import error_of
+from tests.integration.chat import create_group
 from tests.servers import ChatUser, wait_for
 
 pytestmark = pytest.mark.integration
@@ -86,3 +87,19 @@ def test_profile_changes_reach_open_pages_of_people_who_share_a_conversation(liv
     sent = alice.api("POST", f"/conversations/{conversation['id']}/messages", json={"body": "hi"}).json()
     assert sent["message"]["sender"]["display_name"] == "Alice Live"
     assert sent["message"]["sender"]["avatar_url"] == updates[1]["user"]["avatar_url"]
+
+
+def test_the_picture_is_read_from_the_part_named_file_only(live_server, register):
+    """protocol.md names the part `file`: one of another name was taken as the picture. Now a form without
+    a `file` part is refused `missing_file` and nothing changes; a `file` part after another is the one kept."""
+    alice = register()
+    before = alice.api("GET", "/me").json()["user"]["avatar_url"]
+    for path in ("/me/avatar", f"/groups/{create_group(alice, ())}/avatar"):
+        wrong = alice.api("POST", path, files={"picture": ("me.jpg", photo(300, 300), "image/jpeg")})
+        assert error_of(wrong) == (400, "missing_file"), path
+        assert "`file`" in wrong.json()["error"]["message"]
+    assert alice.api("GET", "/me").json()["user"]["avatar_url"] == before
+    both = alice.api("POST", "/me/avatar", files=[("other", ("x.txt", b"not a picture", "text/plain")),
+                                                  ("file", ("me.jpg", photo(300, 300), "image/jpeg"))])
+    assert both.status_code == 200, both.text
+    assert both.json()["user"]["avatar_url"] != before
