@@ -244,6 +244,24 @@ def limit_message_send(sender_id: int) -> None:
 _counters_down = threading.Event()  # set while Redis does not answer: said once, not at every attempt
 
 
+@dataclass
+class RefusedConnection:
+    """The `rate_limited` refusals one connection (a Socket.IO socket, a gateway connection) got within a
+    minute. At the SOCKET_BUSY_DISCONNECT-th the transport closes it (protocol.md, Send rate): refusals are
+    cheap, so a flooder would otherwise keep the loop busy with them for as long as it likes (also one whose
+    sends the allowance lets through now and then: the count is per minute, not in a row)."""
+    started: float = 0.0
+    refusals: int = 0
+
+    def refused(self) -> bool:
+        """Count one refusal; whether this one is the connection's last (0: never)."""
+        now = time.monotonic()
+        if self.refusals == 0 or now - self.started >= 60:
+            self.started, self.refusals = now, 0
+        self.refusals += 1
+        return self.refusals == current_app.config["SOCKET_BUSY_DISCONNECT"]
+
+
 def _counters_failed(error: Exception) -> None:
     """Redis away: attempts go through uncounted. Logged when it starts, not at every message."""
     if not _counters_down.is_set():

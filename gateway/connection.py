@@ -20,6 +20,7 @@ from datetime import datetime
 
 from simple_websocket import ConnectionClosed
 
+from actions.rate_limits import RefusedConnection
 from realtime.answer_first import wait_until_written
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Connection:
         self._ending: tuple[int, str, bytes] | None = None
         self.dead = False
         self._answered: deque[int] = deque(maxlen=ANSWERED_REMEMBERED)
+        self.rate_limited = RefusedConnection()  # closed at its SOCKET_BUSY_DISCONNECT-th within a minute
         start_background_task(self._write)
 
     @property

@@ -108,7 +108,7 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
             body = _refusal(packet.command, error.code, error.message, packet.body)
             if getattr(error, "retry_after", None):  # rate_limited: when to send again
                 body["retryAfter"] = error.retry_after
-            if packet.command == LOGIN or error.code in CLOSING_CODES:
+            if packet.command == LOGIN or error.code in CLOSING_CODES or _flooding(connection, error):
                 connection.push(encode(RESPONSES[packet.command], body))
                 connection.close(POLICY_VIOLATION, error.code)
                 return
@@ -125,6 +125,16 @@ def _run(connection: Connection, packet: Packet, handler, needs_caller: bool) ->
     if held:
         connection.wait_written()
         held.release()
+
+
+def _flooding(connection: Connection, error: ActionError) -> bool:
+    """A connection refused `rate_limited` SOCKET_BUSY_DISCONNECT times within a minute is closed after
+    that answer, as a Socket.IO socket is (actions.rate_limits.RefusedConnection)."""
+    if error.code != "rate_limited" or not connection.rate_limited.refused():
+        return False
+    log.warning("gateway connection %s (%s, user %s): kept sending while rate limited: closed", connection.id,
+                connection.address, connection.user_id)
+    return True
 
 
 def _caller(connection: Connection):

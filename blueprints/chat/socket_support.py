@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 from functools import wraps
 
-from flask import current_app, request
+from flask import request
 from werkzeug.exceptions import NotFound
 
 from actions.errors import ActionError, Unauthorized
+from actions.rate_limits import RefusedConnection
 from actions.validation import check_payload
 from blueprints.chat.socket_queue import after_this_ack
 from blueprints.faults import fault_answer
@@ -122,16 +123,9 @@ def _answer(name: str, handler: Callable[[User, dict], dict], args: tuple, admit
 
 def _count_rate_limited() -> None:
     """A socket refused `rate_limited` SOCKET_BUSY_DISCONNECT times within a minute is cut, as one
-    that sends into its full queue: refusals are cheap, so a flooder would otherwise keep the loop
-    busy with them for as long as it likes (also one whose sends the bucket lets through now and
-    then: the count is per minute, not in a row)."""
+    that sends into its full queue (actions.rate_limits.RefusedConnection, the gateway's rule too)."""
     environ = request.environ  # the connection's own (python-socketio keeps one per connection)
-    now = time.monotonic()
-    started, refusals = environ.get("switchboard.rate_limited", (now, 0))
-    if now - started >= 60:
-        started, refusals = now, 0
-    environ["switchboard.rate_limited"] = (started, refusals + 1)
-    if refusals + 1 == current_app.config["SOCKET_BUSY_DISCONNECT"]:
+    if environ.setdefault("switchboard.rate_limited", RefusedConnection()).refused():
         sid, namespace = request.sid, request.namespace
         log.warning("socket %s kept sending while rate limited: disconnected", sid)
         eio_sid = socketio.server.manager.eio_sid_from_sid(sid, namespace)

@@ -12,12 +12,14 @@ from tests.servers import ChatUser, own_server, wait_for
 pytestmark = pytest.mark.integration
 
 IDLE_SECONDS = 2
+RATE_LIMITED_CUT = 4  # SOCKET_BUSY_DISCONNECT: the rate_limited refusals within a minute that close a connection
 
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
     yield from own_server(tmp_path_factory, "gateway-limits", jobs=False, env={
-        "GATEWAY_IDLE_SECONDS": str(IDLE_SECONDS), "SEND_BURST": "2", "SEND_PER_MINUTE": "1"})
+        "GATEWAY_IDLE_SECONDS": str(IDLE_SECONDS), "SEND_BURST": "2", "SEND_PER_MINUTE": "1",
+        "SOCKET_BUSY_DISCONNECT": str(RATE_LIMITED_CUT)})
 
 
 def test_pings_keep_a_connection_open_and_silence_closes_it(strict_server, gateway):
@@ -102,6 +104,33 @@ def test_a_send_refused_for_its_fields_has_taken_its_place_in_the_allowance(stri
         wait_for(lambda count=count: [c for c, _ in client.received].count(MESSAGE) == count, what="an answer")
     assert [body.get("errorCode") for command, body in client.received if command == MESSAGE] == [
         "invalid_contentType", "invalid_contentType", "rate_limited"]
+
+
+def test_a_connection_that_goes_on_sending_while_rate_limited_is_closed(strict_server, gateway):
+    """protocol.md, Send rate: a Socket.IO socket is cut at its SOCKET_BUSY_DISCONNECT-th rate_limited refusal
+    within a minute; a gateway connection never was, so a flooder kept its loop busy with refusals."""
+    alice = ChatUser.register(strict_server.url)
+    group_id = alice.api("POST", "/groups", json={"name": "Flood"}).json()["conversation"]["id"]
+    client = gateway(strict_server.url)
+    assert client.login(alice.token, alice.id)["success"]
+
+    def answers() -> list[dict]:
+        return [body for command, body in client.received if command == MESSAGE]
+
+    for count in range(1, 2 + RATE_LIMITED_CUT):  # the burst of two, then one refusal short of the cut
+        client.send(SEND, {"contentType": 0, "content": f"flood {count}", "chatId": str(group_id)})
+        wait_for(lambda count=count: len(answers()) == count, what="an answer")
+    assert [answer.get("errorCode") for answer in answers()] == [None, None] + ["rate_limited"] * 3
+    client.send(PING, {})  # the marker: still open after three refusals
+    client.response(PONG)
+    assert client.closed is None
+    client.send(SEND, {"contentType": 0, "content": "one too many", "chatId": str(group_id), "hasBeenSentId": "last"})
+    last = client.response(MESSAGE, hasBeenSentId="last")
+    assert last["errorCode"] == "rate_limited" and last["retryAfter"] >= 1  # answered, then closed
+    assert client.wait_closed().code == 1008
+    assert "kept sending while rate limited: closed" in strict_server.log_text()
+    again = gateway(strict_server.url)  # it may connect again (and send once the allowance refills)
+    assert again.login(alice.token, alice.id)["success"]
 
 
 def test_a_shutdown_tells_gateway_clients_and_closes_their_connections(strict_server, gateway):
