@@ -275,8 +275,8 @@ def hold_message(message_id: int) -> Message:
     one, then reads what it left: an edit after a deletion is refused `message_removed`, where both read
     the message side by side and the edit, committed second, was written into the removed message and
     told to every member as shown again. The message is held before its conversation's revision is
-    taken, by every change. FOR NO KEY UPDATE: a reply or a report, whose row only refers to the message
-    (its foreign key), does not wait. Decides nothing, as get_message."""
+    taken, by every change (a report too: actions.reports). FOR NO KEY UPDATE: a reply, whose row only
+    refers to the message (its foreign key), does not wait. Decides nothing, as get_message."""
     begin_writing(db.session.connection())
     message = db.session.execute(
         db.select(Message).where(Message.id == message_id).with_for_update(key_share=True)

@@ -21,7 +21,12 @@ from actions.access import access_conversation, access_conversation_for_posting,
 from actions.errors import ActionError, Conflict, Forbidden, InvalidInput, NotFound
 from actions.messages import message_of, record_message_change_unchecked
 from actions.rate_limits import count_attempt
-from actions.stored_objects import incoming_key, remove_objects_on_commit, remove_stored_objects_on_commit
+from actions.stored_objects import (
+    has_open_report,
+    incoming_key,
+    remove_objects_on_commit,
+    remove_stored_objects_on_commit,
+)
 from actions.two_factor import acts_as_operator
 from actions.validation import LINE_REFUSED, check_id, check_int, check_string
 from events import atomic, outside_the_database
@@ -64,17 +69,20 @@ def check_filename(value: object) -> str:
 def access_attachment(user: User, attachment_id: int) -> Attachment:
     """Who may read a file: before it is sent only its uploader; after, the conversation's
     members. Operators may read any file (once enrolled in two-factor, where that is required).
-    Removed files are gone for everyone."""
+    Removed files are gone for everyone, but for the operators the file of a removed message that a
+    report still waits on (the report's evidence: actions.stored_objects.has_open_report)."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("file_not_found", "No such file.")
     message = message_of(attachment)
-    if not acts_as_operator(user):
+    operator = acts_as_operator(user)
+    if not operator:
         if message is not None:
             access_conversation(user, attachment.conversation_id)
         elif attachment.uploader_id != user.id:
             raise Forbidden("not_allowed", "This file has not been shared with you.")
-    if attachment.status == "deleted" or (message is not None and message.is_removed):
+    if attachment.status == "deleted" or (message is not None and message.is_removed
+                                          and not (operator and has_open_report(message.id))):
         raise ActionError("file_removed", "This file was removed.", status=410)
     if attachment.status != "ready":
         raise Conflict("file_not_ready", "This upload has not been completed.")

@@ -184,7 +184,7 @@ def delete_message(user: User, message_id: int) -> Message:
     limit_message_send(user.id)
     message.deleted_at = utcnow()
     if message.attachment_id is not None:  # unreadable for good: out of storage and of the quota
-        remove_file_of_deleted_message_unchecked(message.attachment_id)
+        remove_file_of_deleted_message_unchecked(message.id, message.attachment_id)
     return record_message_change_unchecked(message)
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import func
 
-from actions.access import access_conversation, access_operator, get_message
+from actions.access import access_conversation, access_operator, get_message, hold_message
 from actions.audit import record
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from actions.moderation import MAX_SWEEP_HOURS, hide_message, hide_recent_messages
+from actions.stored_objects import remove_file_of_deleted_message_unchecked
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
 from events import atomic
@@ -27,6 +28,9 @@ def report_message(reporter: User, message_id: int, reason: object, text: object
     message = get_message(message_id)
     # Whoever cannot read the conversation learns nothing about the message, not even that it exists.
     access_conversation(reporter, message.conversation_id)
+    # Held: its author's deletion meanwhile waits for the report, which then keeps its file as evidence,
+    # or is seen here (message_removed), not deleted under a report that would find its file gone.
+    message = hold_message(message.id)
     if message.sender_id is None:
         raise InvalidInput("cannot_report_system_message", "Service notices cannot be reported.")
     if message.sender_id == reporter.id:
@@ -61,9 +65,12 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     operator = access_operator(operator)
     resolution = check_choice(resolution, "resolution", RESOLUTIONS)
     report = get_report(report_id)
+    # The message held first, then the report read again: another settlement of it, or its author's
+    # deletion, meanwhile waits for this one or is seen here.
+    message = hold_message(report.message_id)
+    db.session.refresh(report)
     if not report.is_open:
         raise Conflict("report_resolved", "This report was resolved already.")
-    message = report.message
     if resolution == "sender_messages_hidden":
         hours = check_int(hours if hours not in (None, "") else DEFAULT_SWEEP_HOURS, "hours", minimum=1,
                           maximum=MAX_SWEEP_HOURS)
@@ -84,6 +91,9 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
         hide_message(operator, message.id)  # even when it is older than the sweep
     elif resolution == "sender_deactivated":
         deactivate_user(operator, message.sender_id)
+    if message.deleted_at is not None and message.attachment_id is not None:
+        # Its author deleted it while the reports were open: their evidence, its file, now goes.
+        remove_file_of_deleted_message_unchecked(message.id, message.attachment_id)
     return report
 
 

@@ -8,7 +8,7 @@ import logging
 
 from events import on_commit
 from extensions import db
-from models import Attachment
+from models import Attachment, Report
 from storage import Storage, get_storage
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,27 @@ def remove_objects_on_commit(storage: Storage, keys: list[str]) -> None:
     on_commit(lambda: _remove_objects(storage, keys))
 
 
-def remove_file_of_deleted_message_unchecked(attachment_id: int) -> None:
+def remove_file_of_deleted_message_unchecked(message_id: int, attachment_id: int) -> None:
     """Its author deleted the message of this file, for good: nobody reads the file again (410
-    `file_removed`, operators too), so it leaves storage and gives its room in the uploader's quota back,
-    as a file an operator removes does. The message's own change tells the members. Decides nothing."""
+    `file_removed`), so it leaves storage and gives its room in the uploader's quota back, as a file an
+    operator removes does. Unless a report of the message is open: then the file stays, for the operators
+    only, as the evidence of that report (as Slack Enterprise and Mattermost keep reported content), and
+    the report's settlement calls this again (actions.reports). The message's own change tells the
+    members. Decides nothing."""
+    if has_open_report(message_id):
+        return
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is not None and attachment.status != "deleted":
         attachment.status = "deleted"
         remove_stored_objects_on_commit(attachment)
+
+
+def has_open_report(message_id: int) -> bool:
+    """Whether a report of the message waits for an operator: its deleted file is kept as evidence, which
+    operators alone read (actions.files.access_attachment)."""
+    return db.session.execute(
+        db.select(Report.id).where(Report.message_id == message_id, Report.status == "open").limit(1)
+    ).first() is not None
 
 
 def _remove_objects(storage: Storage, keys: list[str]) -> None:

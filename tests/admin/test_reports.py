@@ -1,14 +1,19 @@
 """Reports: members report over the socket and REST; operators settle them in one click."""
+import io
+
 import pytest
 
 from actions.accounts import issue_api_token
 from actions.errors import Conflict
+from actions.files import upload_attachment
 from actions.groups import add_member
-from actions.messages import send_message
+from actions.messages import delete_message, send_message
 from actions.reports import report_message, resolve_report
 from models import Report
+from storage import get_storage
 from tests.admin.conftest import audit_entries, reload
-from tests.helpers import database_rows
+from tests.files.samples import PDF_BYTES
+from tests.helpers import bearer, database_rows
 
 
 def test_report_over_the_socket(group, alice, bob, socket_client_for):
@@ -156,3 +161,60 @@ def test_queue_lists_open_reports_first(operator, operator_client, reported, gro
     page = operator_client.get("/admin/report/").get_data(as_text=True)
     assert page.index("a reply") < page.index("second spam")
     assert reload(other).status == "open"
+
+
+def test_a_reported_file_outlives_its_authors_deletion_for_the_operators_until_the_report_is_settled(
+        app, client, operator, operator_client, group, alice, bob, carol):
+    """Slack Enterprise and Mattermost keep reported content for trust & safety until the report is dealt
+    with: the author's deletion hides the file from the members at once, but the operator reviewing the
+    report still opens it; once the report is settled, it leaves storage as any deleted message's file."""
+    add_member(alice, group.id, carol.id)
+    attachment = upload_attachment(bob, group.id, "proof.pdf", None, io.BytesIO(PDF_BYTES))
+    message = send_message(bob, group.id, "look", attachment_id=attachment.id).message
+    report = report_message(alice, message.id, "abuse")
+    delete_message(bob, message.id)
+    for member in (alice, bob, carol):  # the members see it deleted, file and all
+        answer = client.get(f"/files/{attachment.id}", headers=bearer(member))
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (410, "file_removed")
+        page = client.get(f"/api/conversations/{group.id}/messages", headers=bearer(member)).get_json()
+        (shown,) = [one for one in page["messages"] if one["id"] == message.id]
+        assert (shown["body"], shown["attachment"], shown["removed_by"]) == ("", None, "author")
+    assert reload(attachment).status == "ready" and get_storage().head(attachment.storage_key) is not None
+
+    review = operator_client.get(f"/admin/report/review/?id={report.id}").get_data(as_text=True)
+    assert "look" in review and f'href="/files/{attachment.id}?download=1"' in review
+    opened = operator_client.get(f"/files/{attachment.id}?download=1")
+    assert opened.status_code == 302  # to the file itself
+    assert client.get(f"/files/{attachment.id}", headers=bearer(operator)).status_code == 302
+
+    operator_client.post(f"/admin/report/review/{report.id}/dismissed")
+    assert reload(report).status == "resolved"
+    assert reload(attachment).status == "deleted" and get_storage().head(attachment.storage_key) is None
+    answer = operator_client.get(f"/files/{attachment.id}")
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (410, "file_removed")
+    review = operator_client.get(f"/admin/report/review/?id={report.id}").get_data(as_text=True)
+    assert f'href="/files/{attachment.id}' not in review and "<del" in review
+
+
+def test_a_file_whose_reports_are_all_settled_leaves_with_its_message(app, client, operator, group, alice, bob):
+    """Only an open report keeps the file: one settled before the deletion does not."""
+    attachment = upload_attachment(bob, group.id, "proof.pdf", None, io.BytesIO(PDF_BYTES))
+    message = send_message(bob, group.id, "look", attachment_id=attachment.id).message
+    report = report_message(alice, message.id, "spam")
+    resolve_report(operator, report.id, "dismissed")
+    delete_message(bob, message.id)
+    assert reload(attachment).status == "deleted" and get_storage().head(attachment.storage_key) is None
+    answer = client.get(f"/files/{attachment.id}", headers=bearer(operator))
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (410, "file_removed")
+
+
+@pytest.mark.parametrize("resolution", ["message_hidden", "sender_messages_hidden", "sender_deactivated"])
+def test_every_settlement_removes_the_kept_file(operator, group, alice, bob, resolution):
+    attachment = upload_attachment(bob, group.id, "proof.pdf", None, io.BytesIO(PDF_BYTES))
+    message = send_message(bob, group.id, "look", attachment_id=attachment.id).message
+    report = report_message(alice, message.id, "abuse")
+    delete_message(bob, message.id)
+    assert reload(attachment).status == "ready"
+    resolve_report(operator, report.id, resolution)
+    assert reload(attachment).status == "deleted" and get_storage().head(attachment.storage_key) is None
+    assert reload(message).hidden_at is None  # its author deleted it: it stays "deleted by its author"

@@ -1,0 +1,105 @@
+"""A reported message's file, kept as the report's evidence when its author deletes the message
+(actions.stored_objects.has_open_report), on SQLite and on PostgreSQL, when the deletion comes at the
+same moment as a report of the message or as its settlement. The report and the settlement hold the
+message (actions.access.hold_message) as the deletion does, so whichever comes second sees the first:
+a report after the deletion is refused `message_removed` (the file went with the message), a deletion
+after a report keeps the file, and a settlement removes the file kept by a deletion before it. Before,
+a report made side by side with the deletion was stored with the file already gone, and a settlement
+made side by side left the file kept for good, with no open report to remove it.
+
+The first read of the message by each request waits at a barrier for the other's, as in
+tests/test_message_change_races.py: reads made side by side both pass it and the deletion goes first;
+a read that waits for the other's lock times the barrier out, and the first one goes on."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+
+from actions.errors import Conflict
+from actions.files import upload_attachment
+from actions.messages import delete_message, send_message
+from actions.reports import report_message, resolve_report
+from extensions import db
+from models import Attachment, Report, User
+from tests.database_apps import ENGINES, engine_app
+from tests.factories import make_group, make_user
+from tests.files.samples import PDF_BYTES
+from tests.helpers import run_at_once
+
+BARRIER_SECONDS = 2  # below SQLite's busy_timeout of 5 s
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def deletion_first(app, delete, other) -> dict[str, object]:
+    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
+    read = set()
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name in ("delete", "other") and name not in read and "FROM messages" in statement:
+            read.add(name)
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+            if name == "other":
+                time.sleep(0.5)
+
+    def outcome(request):
+        return repr(request())
+
+    return run_at_once(app, {"delete": lambda: outcome(delete), "other": lambda: outcome(other)}, after_execute)
+
+
+def as_user(user_id: int) -> User:
+    return db.session.get(User, user_id)
+
+
+@pytest.fixture
+def sent_file(app):
+    alice, bob = make_user("alice"), make_user("bob")
+    group = make_group(alice, members=[bob])
+    attachment = upload_attachment(bob, group.id, "proof.pdf", None, io.BytesIO(PDF_BYTES))
+    message = send_message(bob, group.id, "look", attachment_id=attachment.id).message
+    return {"alice": alice.id, "bob": bob.id, "message": message.id, "attachment": attachment.id}
+
+
+def status_now(attachment_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(Attachment, attachment_id).status
+
+
+def test_a_report_made_as_the_author_deletes_the_message_keeps_its_file_or_is_refused(app, sent_file):
+    outcomes = deletion_first(
+        app, lambda: delete_message(as_user(sent_file["bob"]), sent_file["message"]),
+        lambda: report_message(as_user(sent_file["alice"]), sent_file["message"], "abuse"))
+
+    assert not isinstance(outcomes["delete"], BaseException), outcomes
+    reports = db.session.execute(db.select(Report)).scalars().all()
+    if isinstance(outcomes["other"], Conflict):  # the report came second: the message was removed already
+        assert outcomes["other"].code == "message_removed" and reports == []
+        assert status_now(sent_file["attachment"]) == "deleted"
+    else:  # the report came first: the deletion kept the file for it
+        assert [report.status for report in reports] == ["open"], outcomes
+        assert status_now(sent_file["attachment"]) == "ready"
+
+
+def test_a_settlement_made_as_the_author_deletes_the_message_removes_its_file(app, sent_file):
+    report_id = report_message(db.session.get(User, sent_file["alice"]), sent_file["message"], "abuse").id
+    operator_id = make_user("olga", role="admin").id
+
+    outcomes = deletion_first(
+        app, lambda: delete_message(as_user(sent_file["bob"]), sent_file["message"]),
+        lambda: resolve_report(as_user(operator_id), report_id, "dismissed"))
+
+    assert not any(isinstance(outcome, BaseException) for outcome in outcomes.values()), outcomes
+    # Deleted, and no report open any more: nothing keeps the file, whichever went first.
+    assert status_now(sent_file["attachment"]) == "deleted"
