@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from actions.errors import NotFound
 from actions.moderation import message_context
 from actions.reports import get_report, resolve_report
 from actions.validation import check_int
@@ -58,6 +59,10 @@ class ReportView(SecureModelView):
                     _l("Report resolved."))
         else:
             flash_form_errors(form)
+        try:
+            get_report(report_id)
+        except NotFound:  # gone (with its group's messages): the review would only say so a second time
+            return redirect(self.get_url(".index_view"))
         return redirect(self.get_url(".review_view", id=report_id))
 
 

@@ -218,3 +218,13 @@ def test_every_settlement_removes_the_kept_file(operator, group, alice, bob, res
     resolve_report(operator, report.id, resolution)
     assert reload(attachment).status == "deleted" and get_storage().head(attachment.storage_key) is None
     assert reload(message).hidden_at is None  # its author deleted it: it stays "deleted by its author"
+
+
+def test_settling_a_report_that_is_gone_says_so_once(operator_client, reported):
+    """A report gone meanwhile (its group deleted with its messages): the queue, "No such report." once;
+    before, the settlement flashed it and sent to the review page, which flashed it again."""
+    answer = operator_client.post("/admin/report/review/99999/dismissed", follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert answer.request.path == "/admin/report/" and page.count("No such report.") == 1
+    answer = operator_client.post(f"/admin/report/review/{reported['first'].id}/dismissed")
+    assert answer.headers["Location"].endswith(f"/admin/report/review/?id={reported['first'].id}")
