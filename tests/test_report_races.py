@@ -5,7 +5,8 @@ message (actions.access.hold_message) as the deletion does, so whichever comes s
 a report after the deletion is refused `message_removed` (the file went with the message), a deletion
 after a report keeps the file, and a settlement removes the file kept by a deletion before it. Before,
 a report made side by side with the deletion was stored with the file already gone, and a settlement
-made side by side left the file kept for good, with no open report to remove it.
+made side by side left the file kept for good, with no open report to remove it. Two settlements of one
+report at once (two operators) settle it once, for the same reason.
 
 The first read of the message by each request waits at a barrier for the other's, as in
 tests/test_message_change_races.py: reads made side by side both pass it and the deletion goes first;
@@ -23,7 +24,7 @@ from actions.files import upload_attachment
 from actions.messages import delete_message, send_message
 from actions.reports import report_message, resolve_report
 from extensions import db
-from models import Attachment, Report, User
+from models import Attachment, AuditEntry, Report, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 from tests.files.samples import PDF_BYTES
@@ -103,3 +104,19 @@ def test_a_settlement_made_as_the_author_deletes_the_message_removes_its_file(ap
     assert not any(isinstance(outcome, BaseException) for outcome in outcomes.values()), outcomes
     # Deleted, and no report open any more: nothing keeps the file, whichever went first.
     assert status_now(sent_file["attachment"]) == "deleted"
+
+
+def test_a_report_settled_by_two_operators_at_once_is_settled_once(app, sent_file):
+    """Two operators click at the same moment: one settles it, the other is told `report_resolved`.
+    Before, both read it open: two settlements, two audit entries, the second's resolution the one kept."""
+    report_id = report_message(db.session.get(User, sent_file["alice"]), sent_file["message"], "abuse").id
+    first, second = make_user("olga", role="admin").id, make_user("oscar", role="admin").id
+
+    outcomes = deletion_first(app, lambda: resolve_report(as_user(first), report_id, "dismissed"),
+                              lambda: resolve_report(as_user(second), report_id, "message_hidden"))
+
+    refused = [outcome for outcome in outcomes.values() if isinstance(outcome, Conflict)]
+    assert [error.code for error in refused] == ["report_resolved"], outcomes
+    db.session.expire_all()
+    settled = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "report.resolve")).scalars().all()
+    assert len(settled) == 1 and settled[0].after["resolution"] == db.session.get(Report, report_id).resolution
