@@ -9,6 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import axe_violations
+from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -67,3 +69,34 @@ def test_a_member_reports_a_message_and_the_operators_see_it(chat_page, api_user
     expect(dialog).to_be_hidden()
     assert len(report_rows(operator, spam)) == 1
     assert_nothing_went_wrong(alice)
+
+
+def test_the_operator_opens_the_file_of_a_reported_message_its_author_deleted(chat_page, api_user, operator):
+    """The evidence of an open report survives its author's deletion, for the operators only: the review
+    page in a real browser links the file and the link downloads it (as Slack Enterprise and Mattermost
+    keep reported content); the members get 410."""
+    reporter, sender = api_user("rep"), api_user("snd")
+    group = group_with(reporter, sender)
+    uploaded = sender.api("POST", f"/conversations/{group['id']}/files",
+                          files={"file": ("proof.pdf", b"%PDF-1.4\n% evidence\n", "application/pdf")})
+    attachment_id = uploaded.json()["attachment"]["id"]
+    sent = sender.api("POST", f"/conversations/{group['id']}/messages",
+                      json={"body": "look at this", "attachment_id": attachment_id, "client_id": uuid.uuid4().hex})
+    message_id = sent.json()["message"]["id"]
+    report = reporter.api("POST", f"/messages/{message_id}/report", json={"reason": "abuse"}).json()["report"]
+    assert sender.api("DELETE", f"/messages/{message_id}").status_code == 200
+    assert reporter.api("GET", f"/files/{attachment_id}").status_code == 410
+
+    office = chat_page()
+    office.page.goto(office.base_url + "/login")
+    office.page.fill("#username", operator.username)
+    office.page.fill("#password", PASSWORD)
+    office.page.click("#login-form button[type=submit]")
+    office.page.goto(f"{office.base_url}/admin/report/review/?id={report['id']}")
+    row = office.page.locator("tr.table-warning")
+    expect(row).to_contain_text("look at this")
+    with office.page.expect_download() as download:
+        row.get_by_role("link", name="proof.pdf").click()
+    assert download.value.suggested_filename == "proof.pdf"
+    assert axe_violations(office.page) == []
+    assert_nothing_went_wrong(office)
