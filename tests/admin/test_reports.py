@@ -8,6 +8,7 @@ from actions.errors import Conflict
 from actions.files import upload_attachment
 from actions.groups import add_member
 from actions.messages import delete_message, send_message
+from actions.moderation import hide_message
 from actions.reports import report_message, resolve_report
 from models import Report
 from storage import get_storage
@@ -228,3 +229,23 @@ def test_settling_a_report_that_is_gone_says_so_once(operator_client, reported):
     assert answer.request.path == "/admin/report/" and page.count("No such report.") == 1
     answer = operator_client.post(f"/admin/report/review/{reported['first'].id}/dismissed")
     assert answer.headers["Location"].endswith(f"/admin/report/review/?id={reported['first'].id}")
+
+
+def test_the_review_links_a_hidden_messages_file_while_its_report_is_open(app, client, operator, operator_client,
+                                                                         group, alice, bob):
+    """A message hidden from the Messages panel while its report waits: the operator still opens its file
+    from the review; once the report is settled (hidden), the file is the members' 410 for operators too,
+    and the review names it without a link that would answer 410."""
+    attachment = upload_attachment(bob, group.id, "proof.pdf", None, io.BytesIO(PDF_BYTES))
+    message = send_message(bob, group.id, "look", attachment_id=attachment.id).message
+    report = report_message(alice, message.id, "abuse")
+    hide_message(operator, message.id)
+    assert client.get(f"/files/{attachment.id}", headers=bearer(alice)).status_code == 410
+    assert client.get(f"/files/{attachment.id}", headers=bearer(operator)).status_code == 302
+    review = operator_client.get(f"/admin/report/review/?id={report.id}").get_data(as_text=True)
+    assert f'href="/files/{attachment.id}?download=1"' in review
+    resolve_report(operator, report.id, "message_hidden")
+    assert reload(attachment).status == "ready"  # hidden, not deleted: unhiding brings it back
+    assert client.get(f"/files/{attachment.id}", headers=bearer(operator)).status_code == 410
+    review = operator_client.get(f"/admin/report/review/?id={report.id}").get_data(as_text=True)
+    assert f'href="/files/{attachment.id}' not in review and "proof.pdf" in review
