@@ -94,13 +94,26 @@ def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[
     # Every message held first, in id order, before any conversation's revision is taken: a message is
     # always held before its conversation (hold_message), so an author editing one of them meanwhile
     # waits here instead of holding it while this waits for its conversation.
+    return [_set_hidden(operator, message_id, hidden=True) for message_id in _hold_swept(sender_id, since)]
+
+
+def hold_sweep_with(sender_id: int, hours: int, message_id: int) -> None:
+    """Hold, in id order, what hide_recent_messages(…, sender_id, hours) will hide and the message
+    `message_id` with it: a report's settlement that sweeps its sender holds its reported message in the
+    sweep's order, so two such settlements (or one and a sweep) never wait for each other in a cycle."""
+    _hold_swept(sender_id, utcnow() - timedelta(hours=hours), also=message_id)
+
+
+def _hold_swept(sender_id: int, since, also: int | None = None) -> list[int]:
+    """The ids of the sender's visible messages since `since` (and `also`), held in id order."""
     begin_writing(db.session.connection())
-    message_ids = list(db.session.execute(
-        db.select(Message.id).where(Message.sender_id == sender_id, Message.created_at >= since,
-                                    Message.hidden_at.is_(None), Message.deleted_at.is_(None))
+    swept = ((Message.sender_id == sender_id) & (Message.created_at >= since)
+             & Message.hidden_at.is_(None) & Message.deleted_at.is_(None))
+    held = list(db.session.execute(
+        db.select(Message.id, swept.label("swept")).where(swept if also is None else swept | (Message.id == also))
         .order_by(Message.id).with_for_update(key_share=True)
-    ).scalars())
-    return [_set_hidden(operator, message_id, hidden=True) for message_id in message_ids]
+    ))
+    return [row.id for row in held if row.swept]
 
 
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:

@@ -6,7 +6,7 @@ from sqlalchemy import func
 from actions.access import access_conversation, access_operator, get_message, hold_message
 from actions.audit import record
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
-from actions.moderation import MAX_SWEEP_HOURS, hide_message, hide_recent_messages
+from actions.moderation import MAX_SWEEP_HOURS, hide_message, hide_recent_messages, hold_sweep_with
 from actions.stored_objects import remove_file_of_deleted_message_unchecked
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
@@ -65,15 +65,18 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     operator = access_operator(operator)
     resolution = check_choice(resolution, "resolution", RESOLUTIONS)
     report = get_report(report_id)
+    if resolution == "sender_messages_hidden":
+        hours = check_int(hours if hours not in (None, "") else DEFAULT_SWEEP_HOURS, "hours", minimum=1,
+                          maximum=MAX_SWEEP_HOURS)
+        sender_id = report.message.sender_id
+        if sender_id is not None:  # the sweep's messages held with it, in the sweep's order (no cycle)
+            hold_sweep_with(sender_id, hours, report.message_id)
     # The message held first, then the report read again: another settlement of it, or its author's
     # deletion, meanwhile waits for this one or is seen here.
     message = hold_message(report.message_id)
     db.session.refresh(report)
     if not report.is_open:
         raise Conflict("report_resolved", "This report was resolved already.")
-    if resolution == "sender_messages_hidden":
-        hours = check_int(hours if hours not in (None, "") else DEFAULT_SWEEP_HOURS, "hours", minimum=1,
-                          maximum=MAX_SWEEP_HOURS)
     if resolution in ("sender_messages_hidden", "sender_deactivated") and message.sender_id in (None, operator.id):
         raise Forbidden("cannot_act_on_sender", "This report's sender cannot be acted on from here.")
     reports = [report, *_other_open_reports(report)]

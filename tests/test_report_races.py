@@ -120,3 +120,21 @@ def test_a_report_settled_by_two_operators_at_once_is_settled_once(app, sent_fil
     db.session.expire_all()
     settled = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "report.resolve")).scalars().all()
     assert len(settled) == 1 and settled[0].after["resolution"] == db.session.get(Report, report_id).resolution
+
+
+def test_two_sweeps_of_one_sender_settled_at_once_do_not_deadlock(app, sent_file):
+    """Two operators each settle a report of a different message of the same sender by hiding the sender's
+    recent messages. Each settlement holds its reported message, then the sweep holds the sender's messages
+    in id order: the reported messages must be held in that order too, or each waits for the other's
+    (PostgreSQL ends the cycle by cancelling one: deadlock detected)."""
+    alice, bob = as_user(sent_file["alice"]), as_user(sent_file["bob"])
+    group_id = db.session.get(Attachment, sent_file["attachment"]).conversation_id
+    later = send_message(bob, group_id, "more spam").message.id
+    first = report_message(alice, sent_file["message"], "spam").id
+    second = report_message(alice, later, "spam").id
+    olga, oscar = make_user("olga", role="admin").id, make_user("oscar", role="admin").id
+
+    outcomes = deletion_first(app, lambda: resolve_report(as_user(olga), second, "sender_messages_hidden"),
+                              lambda: resolve_report(as_user(oscar), first, "sender_messages_hidden"))
+
+    assert not any(isinstance(outcome, BaseException) for outcome in outcomes.values()), outcomes
