@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,9 @@ def parse_arguments() -> argparse.Namespace:
                         "(bench/node/reference-server.js, the same table as --bare's; its clients as Switchboard's)")
     parser.add_argument("--client", choices=["python", "node"], default="python", help="the load generator: "
                         "bench/fanout_client.py, or bench/node/load.js over 2 processes (bench/fanout_rates.py)")
+    parser.add_argument("--cpu-profile", type=Path, help="write each Python server's CPU-time profile of each "
+                        "measured run here (<variant>-run<N>.txt, py-spy's raw format: bench/cpu_sampler, "
+                        "bench/profile_top.py)")
     parser.add_argument("--round-timeout", type=float, default=300, help="seconds allowed to one run")
     parser.add_argument("--deadline", type=float, default=1800, help="no new run starts after this many seconds")
     add_session_arguments(parser)
@@ -192,8 +196,36 @@ def chosen_variants(arguments: argparse.Namespace) -> list[Variant]:
     return variants
 
 
+def sample_cpu(directory: Path) -> Path:
+    """Every gunicorn worker started from now on samples its CPU time (bench/cpu_sampler); returns the
+    prefix of the files they write (`<prefix>.<pid>`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH / "cpu_sampler"),
+                                                             os.environ.get("PYTHONPATH")]))
+    os.environ["SWITCHBOARD_CPU_PROFILE"] = str(directory / "worker")
+    return directory / "worker"
+
+
+def cpu_profile_written(prefix: Path, pid: int, destination: Path | None) -> None:
+    """Ask the worker for the stacks sampled since it was last asked (SIGUSR2); keep them at `destination`
+    (None: drop them, as before a measured run)."""
+    written = Path(f"{prefix}.{pid}")
+    written.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while not written.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"worker {pid} wrote no CPU profile (bench/cpu_sampler)")
+        time.sleep(0.05)
+    if destination is None:
+        written.unlink()
+    else:
+        written.replace(destination)
+
+
 def main() -> int:
     arguments = parse_arguments()
+    profile_prefix = sample_cpu(arguments.cpu_profile) if arguments.cpu_profile else None
     variants = chosen_variants(arguments)
     windows = [1, arguments.window] if arguments.window > 1 else [1]
     started = time.monotonic()
@@ -227,7 +259,13 @@ def main() -> int:
                     if time.monotonic() - started > arguments.deadline:
                         print("[bench] deadline reached: reporting the runs done so far", flush=True)
                         break
+                    profiled = profile_prefix is not None and not isinstance(servers[variant.name], NodeReference)
+                    if profiled:  # what the worker did before this run is not this run's
+                        cpu_profile_written(profile_prefix, workers[variant.name], None)
                     result = one_round(variant, arguments.messages, f"run{repeat}")
+                    if profiled:
+                        cpu_profile_written(profile_prefix, workers[variant.name],
+                                            arguments.cpu_profile / f"{variant.name}-run{repeat}.txt")
                     result["load_average_1min"] = os.getloadavg()[0]  # how busy the shared machine was
                     runs[variant.name].append(result)
                     figures = ", ".join(f"w{phase['window']}: {phase['deliveries_per_s']:.0f} deliveries/s, "

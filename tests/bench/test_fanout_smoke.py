@@ -1,6 +1,7 @@
 """CI smoke of bench/fanout.py's compression comparison (issue 15): at a tiny size, the bare Flask-SocketIO
 reference and Switchboard with the default WEBSOCKET_COMPRESSION, clients offering permessage-deflate as
-browsers do; every run delivers every message once and every figure is printed. Never a speed."""
+browsers do; every run delivers every message once and every figure is printed; with --cpu-profile each
+Python server's measured run leaves its CPU-time profile (bench/cpu_sampler). Never a speed."""
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ def test_the_fanout_benchmark_compares_compression_choices_to_the_bare_server(tm
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "fanout.py"), "--clients", "3", "--messages", "4", "--repeats", "1",
          "--warmup-messages", "2", "--window", "2", "--bare", "--deflate", "--compression", "1024",
-         "--json", str(tmp_path / "fanout.json")],
+         "--json", str(tmp_path / "fanout.json"), "--cpu-profile", str(tmp_path / "profiles")],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     runs = json.loads((tmp_path / "fanout.json").read_text())["runs"]
@@ -38,3 +39,9 @@ def test_the_fanout_benchmark_compares_compression_choices_to_the_bare_server(tm
         # and (but for the CPU shares, which are neither better nor worse) in how many pairs it did better
         assert all(len(row[len(metric):].split()) == 5 - (metric == "client CPU share") for row in rows), rows
     assert "sb-1024/bare" in result.stdout
+    # one profile per server and measured run, in py-spy's raw format (bench/profile_top.py reads it)
+    assert sorted(path.name for path in (tmp_path / "profiles").iterdir()) == ["bare-run0.txt", "sb-1024-run0.txt"]
+    for profile in (tmp_path / "profiles").iterdir():
+        for line in profile.read_text().splitlines():
+            stack, count = line.rsplit(" ", 1)
+            assert int(count) > 0 and stack.endswith(")"), line
