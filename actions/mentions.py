@@ -25,9 +25,15 @@ EVERYONE = "all"
 
 def _written_names(body: str) -> list[tuple[str, ...]]:
     """Each `@name` of a text, lowercased, as the names it may be, longest first: `@dana.` is dana. or
-    dana (the dot ending the sentence)."""
-    written = [match.group(1).lower() for match in MENTION.finditer(body)]
-    return [tuple(dict.fromkeys((name, name.rstrip(".-")))) for name in written]
+    dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in turn)."""
+    return [_shortened(match.group(1).lower()) for match in MENTION.finditer(body)]
+
+
+def _shortened(name: str) -> tuple[str, ...]:
+    names = [name]
+    while names[-1][-1] in ".-":
+        names.append(names[-1][:-1])
+    return tuple(names)
 
 
 def mentioned_names(body: str) -> set[str]:

@@ -79,6 +79,16 @@ def test_a_username_ending_in_a_dot_or_a_dash_is_mentioned(alice, bob):
     assert [m.user_id for m in edit_message(alice, sent.id, "only @eve-").mentions] == [eve.id]
 
 
+def test_a_name_ending_in_a_dot_or_a_dash_is_mentioned_before_more_punctuation(alice, bob):
+    """protocol.md: `@dana.` names dana. when she is a member: so do `@dana..` (an ellipsis after her name) and
+    `@eve-.` (eve- at a sentence's end), each trailing "." or "-" read off in turn, longest name first."""
+    dana, eve = make_user("dana."), make_user("eve-")
+    group = make_group(alice, "Ellipsis", [bob, dana, eve])
+    sent = send_message(alice, group.id, "thanks @eve-. and @dana... and @bob.-").message
+    assert sorted(m.user_id for m in sent.mentions) == sorted([dana.id, eve.id, bob.id])
+    assert mentioned_names("@eve-.") == {"eve-.", "eve-", "eve"}
+
+
 def test_all_in_a_direct_chat_is_plain_text_even_to_someone_named_all(alice):
     """protocol.md: `@all` in a direct chat is plain text. Usernames may be "all": it mentioned them there."""
     named_all = make_user("all")

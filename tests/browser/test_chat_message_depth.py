@@ -242,4 +242,18 @@ def test_a_username_ending_in_a_dot_is_highlighted_as_the_readers(chat_page, api
     item = dana.page.locator(f"#message-list .message[data-id='{pathed['id']}']")
     expect(item).to_contain_text("again")
     expect(item.locator(".mention")).to_have_count(1)
+    # Right after a letter of any script a name is not a mention (the server's \w); "@dana.." (an ellipsis)
+    # is still hers, read as the server reads it: the longest name, trailing dots read off one by one.
+    chinese = post(alice_account, group, f"你好@{dana_account.username} and @{dana_account.username}..")
+    assert chinese["mentions"] == [dana_account.id]
+    item = dana.page.locator(f"#message-list .message[data-id='{chinese['id']}']")
+    expect(item).to_contain_text("and")
+    expect(item.locator(".mention")).to_have_text(["@" + dana_account.username])
+    expect(item.locator(".mention.mention-me")).to_have_count(1)
+    # Nor does the @-autocomplete offer a name there: the server would not read it as a mention.
+    dana.page.type("#composer-input", "你好@al")  # each key's input is handled before type() returns
+    expect(dana.page.locator("#mention-list")).to_be_hidden()
+    dana.page.type("#composer-input", " @al")  # the marker: after a space the list comes
+    offered = dana.page.locator(f"#mention-list .mention-choice[data-username='{alice_account.username}']")
+    expect(offered).to_be_visible()
     assert_nothing_went_wrong(dana)

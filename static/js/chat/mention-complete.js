@@ -5,7 +5,8 @@ import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 
-const PARTIAL = /(^|[^\w.@/-])@([A-Za-z0-9_.-]{0,32})$/;
+// Where the server reads a mention (message-depth.js MENTION): not after a letter of any script.
+const PARTIAL = /(^|[^\p{L}\p{N}_.@/-])@([A-Za-z0-9_.-]{0,32})$/u;
 const MAX_SHOWN = 8;
 
 export class MentionComplete {

@@ -8,8 +8,9 @@ import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
-// As the server reads them (actions/mentions.py): not after a letter, digit, ".", "-", "@" or "/".
-const MENTION = /(^|[^\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/g;
+// As the server reads them (actions/mentions.py): not after a letter (of any script: "你好@bob" is not a
+// mention, Python's \w), digit, ".", "-", "@" or "/".
+const MENTION = /(^|[^\p{L}\p{N}_.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/gu;
 
 const QUOTE_LENGTH = 120; // characters of the original a reply quotes (payloads.QUOTE_LENGTH)
 
@@ -49,18 +50,31 @@ function appendMentions(parent, text, message, me) {
   for (const match of text.matchAll(MENTION)) {
     // As typed: "@Bob." shows "@Bob" and "."; but the reader's own name may end so ("@dana."): the server
     // reads the longest name that is a member's (actions/mentions.py).
-    const own = match[2].toLowerCase() === me.username.toLowerCase();
-    const written = own ? match[2] : match[2].replace(/[.-]+$/, "");
+    const own = ownName(match[2], message, me);
+    const written = own ?? match[2].replace(/[.-]+$/, "");
     const name = written.toLowerCase();
     const start = match.index + match[1].length;
     const isAll = name === "all" && message.mentions_all;
     if (!isAll && !(message.mentions || []).length) continue;
     parent.append(document.createTextNode(text.slice(last, start)));
-    const mine = name === me.username.toLowerCase() || isAll;
+    const mine = own !== null || isAll;
     parent.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + written }));
     last = start + 1 + written.length;
   }
   parent.append(document.createTextNode(text.slice(last)));
+}
+
+/** The reader's username as an `@name` of the text names it, when the message mentions the reader; else
+ * null. The server reads the name, then it with each trailing "." or "-" read off in turn ("@eve-." is
+ * eve-. , eve- or eve), and takes the longest that is a member's: with members "dana." and "dana", "@dana."
+ * is dana.'s, not dana's; "@all" in a direct chat is nobody's, even someone's named "all". */
+function ownName(written, message, me) {
+  if (!(message.mentions || []).includes(me.id)) return null;
+  const mine = me.username.toLowerCase();
+  for (let name = written; ; name = name.slice(0, -1)) {
+    if (name.toLowerCase() === mine) return name;
+    if (!/[.-]$/.test(name)) return null;
+  }
 }
 
 /** Whether a message mentions the reader (the page notifies it even in a muted conversation). */
