@@ -48,10 +48,13 @@ def check_multiprocess_folder(environ) -> None:
     """prometheus-client writes into PROMETHEUS_MULTIPROC_DIR from the first metric made (below, at import):
     a folder that is missing stops the process here, naming the setting as config.py's refusals do, where
     prometheus-client stopped it with a FileNotFoundError of one of its files. Set but empty is refused too:
-    prometheus-client counts it as set and writes its files into the current folder."""
-    folder = environ.get("PROMETHEUS_MULTIPROC_DIR")
+    prometheus-client counts it as set and writes its files into the current folder. Its old spelling
+    `prometheus_multiproc_dir`, which prometheus-client still reads (deprecated) when the upper case one is
+    not set, is checked the same way."""
+    name = "PROMETHEUS_MULTIPROC_DIR" if "PROMETHEUS_MULTIPROC_DIR" in environ else "prometheus_multiproc_dir"
+    folder = environ.get(name)
     if folder is not None and not os.path.isdir(folder):
-        raise RuntimeError(f"PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not {folder!r}")
+        raise RuntimeError(f"{name} must be a folder that exists, not {folder!r}")
 
 
 check_multiprocess_folder(os.environ)

@@ -35,3 +35,18 @@ def test_an_empty_metrics_folder_setting_stops_the_process_and_writes_nothing(tm
     assert result.stderr.splitlines()[-1] == (
         "RuntimeError: PROMETHEUS_MULTIPROC_DIR must be a folder that exists, not ''")
     assert list(here.iterdir()) == []
+
+
+def test_the_lower_case_spelling_prometheus_client_still_reads_is_checked_too(tmp_path):
+    """prometheus-client still reads the old spelling `prometheus_multiproc_dir` (deprecated) when the upper case
+    one is not set: empty, it wrote its .db files into the current folder as PROMETHEUS_MULTIPROC_DIR= did."""
+    here = tmp_path / "here"
+    here.mkdir()
+    env = {**server_environment(tmp_path), "prometheus_multiproc_dir": "", "PYTHONPATH": str(ROOT)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    result = subprocess.run([str(VENV_BIN / "python"), "-c", "import ops.metrics as m; m.MESSAGES_STORED.inc()"],
+                            cwd=here, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1] == (
+        "RuntimeError: prometheus_multiproc_dir must be a folder that exists, not ''")
+    assert list(here.iterdir()) == []
