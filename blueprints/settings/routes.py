@@ -73,10 +73,10 @@ def create_token():
         limit_token_creation(current_user)
         issued = issue_api_token(current_user, name=name, days=days)
     except ActionError as error:
-        # In the form's alert region, filled after load (static/js/settings-tokens.js), not a flash: the
-        # flashes' status region is in the page as served, and what a live region holds at load is not read out.
-        return _page(status=error.status, token_error=str(TOKEN_FORM_TEXTS[error.code])
-                     if error.code in TOKEN_FORM_TEXTS else error_text(error.code, error.message))
+        # A flash, an error: read out as an alert after load, as every page's (templates/base.html).
+        flash(str(TOKEN_FORM_TEXTS[error.code]) if error.code in TOKEN_FORM_TEXTS
+              else error_text(error.code, error.message), "error")
+        return _page(status=error.status)
     return _page(issued=issued, status=201)
 
 
@@ -93,8 +93,8 @@ def revoke_token(token_id: int):
     return redirect(url_for("settings.index"))
 
 
-def _page(issued=None, status: int = 200, token_error: str | None = None):
+def _page(issued=None, status: int = 200):
     user = current_user._get_current_object()
     return render_template("settings/index.html", me=user, sessions=sessions.list_sessions(user),
                            current_session_id=current_session_id(), tokens=sessions.list_tokens(user),
-                           issued=issued, token_error=token_error, method_labels=METHOD_LABELS), status
+                           issued=issued, method_labels=METHOD_LABELS), status

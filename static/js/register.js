@@ -1,6 +1,9 @@
 // The registration form sent without leaving the page: a refusal comes back as the server's form, its
-// errors next to their fields, and the passwords typed stay in their boxes (the server never writes a
-// password into a page; they are kept here, in memory only). Without scripts the form posts as usual.
+// errors next to their fields, its banners (flashed messages) put into their live regions as a loaded
+// page's are (static/js/flashes.js), and the passwords typed stay in their boxes (the server never writes
+// a password into a page; they are kept here, in memory only). Without scripts the form posts as usual.
+
+import { showFlashes } from "./flashes.js";
 
 function bind(form) {
   form.addEventListener("submit", async (event) => {
@@ -25,6 +28,7 @@ function bind(form) {
     // The same page again, refused: its form and its banners replace ours (parsed, never run).
     for (const banner of document.querySelectorAll(".flashes")) banner.remove();
     for (const banner of page.querySelectorAll(".flashes")) document.body.prepend(document.adoptNode(banner));
+    showFlashes();
     const fresh = document.adoptNode(refused);
     form.replaceWith(fresh);
     for (const [name, value] of Object.entries(passwords)) {
