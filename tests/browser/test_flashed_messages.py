@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import EVERY, axe_violations
 from tests.browser.helpers import assert_nothing_went_wrong
 from tests.servers import PASSWORD
 
@@ -55,6 +56,7 @@ def test_a_refused_login_is_an_alert_filled_after_load(chat_page, api_user):
     html = served_and_shown(page, lambda: page.click("#login-form button[type=submit]"), "/login")
     assert_served_empty(html)
     expect_only(page, "alert", "Wrong username or password.")
+    assert axe_violations(page, EVERY) == [], "a flashed error"
     assert_nothing_went_wrong(visitor)
 
 
