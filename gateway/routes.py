@@ -19,6 +19,7 @@ from ops.metrics import connection_closed, connection_opened
 from realtime.websocket_handshake import AnsweredFromEnviron, not_an_upgrade, upgrade_request
 
 bp = Blueprint("gateway", __name__)
+PATH = "/ws/im"  # also refused while the process shuts down (blueprints.chat.socket_queue.refusing_new_connections)
 
 
 class GatewayWebSocket(AnsweredFromEnviron, simple_websocket.Server):
@@ -28,18 +29,18 @@ class GatewayWebSocket(AnsweredFromEnviron, simple_websocket.Server):
 
 # werkzeug routes only WebSocket handshakes (Upgrade: websocket) to a websocket rule: any other
 # request is answered 400 bad_request before it reaches the view.
-@bp.route("/ws/im", websocket=True)
+@bp.route(PATH, websocket=True)
 def websocket():
     """A bzGhost client's WebSocket (docs/gateway.md): binary packets both ways until either side closes."""
     leave_unit()
     if upgrade_request(request.environ) is None:  # no key, another version: wsproto would raise (a 500)
-        raise not_an_upgrade("/ws/im")
+        raise not_an_upgrade(PATH)
     app = current_app._get_current_object()
     config = app.config
     try:
         ws = GatewayWebSocket(request.environ, max_message_size=config["GATEWAY_MAX_PACKET_BYTES"] + HEADER_SIZE)
     except (simple_websocket.ConnectionError, RuntimeError, ProtocolError):  # whatever else wsproto refuses
-        raise not_an_upgrade("/ws/im") from None
+        raise not_an_upgrade(PATH) from None
     app.extensions["realtime_bus"].start_receiving()  # this process now has connections to deliver to
     delivery = app.extensions["gateway_delivery"]
     connection = Connection(ws, request.remote_addr, config["GATEWAY_SEND_QUEUE"], delivery.start_background_task,

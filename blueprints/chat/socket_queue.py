@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 from socketio import packet
 
 from actions.errors import ActionError, unknown_event
+from gateway.routes import PATH as GATEWAY_PATH
 from ops.logs import REQUEST_ID_HEADER, accepted_request_id, log_connection, request_id_for
 from ops.metrics import observe_send_ack
 from payloads import error_payload
@@ -302,13 +303,15 @@ def close_connections_gracefully(server, seconds: float) -> int:
 
 def refusing_new_connections(wsgi_app: Callable, closing: Callable[[], bool]) -> Callable:
     """WSGI: once `closing()` (SIGTERM, gunicorn.conf.py), a new Socket.IO connection (an Engine.IO
-    handshake: `/socket.io/` without a `sid`) is answered 503, so that the proxy tries another
+    handshake: `/socket.io/` without a `sid`) or gateway connection (a request to `/ws/im`, each one a
+    new WebSocket: gateway.routes) is answered 503, so that the proxy tries another
     instance (nginx: `proxy_next_upstream http_503`) and a direct client tries again; requests of
     connections already open, and every other request, are served until the process exits. The 503 carries
     `X-Request-ID` as every other answer does (ops.logs: the caller's if sane, else a new one)."""
     def application(environ: dict, start_response: Callable):
-        if closing() and environ.get("PATH_INFO", "").startswith("/socket.io/") \
-                and "sid" not in parse_qs(environ.get("QUERY_STRING", "")):
+        path = environ.get("PATH_INFO", "")
+        if closing() and (path == GATEWAY_PATH or path.startswith("/socket.io/")
+                          and "sid" not in parse_qs(environ.get("QUERY_STRING", ""))):
             start_response("503 Service Unavailable", [
                 ("Content-Type", "text/plain"), ("Retry-After", "1"),
                 (REQUEST_ID_HEADER, accepted_request_id(environ.get("HTTP_X_REQUEST_ID")))])

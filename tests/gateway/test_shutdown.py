@@ -1,0 +1,54 @@
+"""The gateway's `/ws/im` when its instance is shutting down (SIGTERM): a new connection is refused
+with 503, as a new Socket.IO connection is (blueprints.chat.socket_queue.refusing_new_connections),
+so that the proxy or the client tries another instance instead of logging in to one that is leaving."""
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import uuid
+
+import pytest
+
+from tests.servers import LiveServer, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def read_head(connection: socket.socket) -> list[str]:
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = connection.recv(4096)
+        assert chunk, answer
+        answer += chunk
+    return answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
+
+
+def test_a_new_gateway_connection_after_sigterm_is_answered_503_with_a_request_id(tmp_path):
+    server = LiveServer(tmp_path, jobs=False, graceful_timeout=8)
+    server.migrate()
+    server.start()
+    try:
+        # A keep-alive connection opened before the SIGTERM is still served while the listener is closed:
+        # the handshake comes on it, as a proxy's reused upstream connection would bring it.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as kept:
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            healthy = b""
+            while not healthy.endswith(b'{"ok":true}\n'):
+                chunk = kept.recv(4096)
+                assert chunk, healthy
+                healthy += chunk
+            assert healthy.startswith(b"HTTP/1.1 200")
+            server.process.terminate()
+            wait_for(lambda: not server.healthy(), what="the listener closed")
+            mine = f"gw-{uuid.uuid4().hex[:12]}"
+            key = base64.b64encode(os.urandom(16)).decode()
+            kept.sendall(("GET /ws/im HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                          f"X-Request-ID: {mine}\r\n\r\n").encode())
+            head = read_head(kept)
+        assert head[0] == "HTTP/1.1 503 Service Unavailable"
+        assert f"X-Request-ID: {mine}" in head[1:] and "Retry-After: 1" in head[1:]
+        server.process.wait(timeout=30)
+    finally:
+        server.stop()
