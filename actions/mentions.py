@@ -12,6 +12,7 @@ from collections.abc import Collection
 from sqlalchemy import or_
 
 from actions.access import check_may_mention_all
+from actions.validation import MENTION_ALL
 from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
 
@@ -20,7 +21,7 @@ from models import Conversation, Membership, Message, MessageMention, User
 # a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing "." or
 # "-" ends a sentence, or is the end of the name (usernames may end so): _written_names reads both.
 MENTION = re.compile(r"(?<![\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
-EVERYONE = "all"
+EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.validation.RESERVED_USERNAMES)
 
 
 def _written_names(body: str) -> list[tuple[str, ...]]:

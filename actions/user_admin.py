@@ -74,7 +74,7 @@ def edit_user(operator: User, user_id: int, username: str, display_name: str,
     """An operator corrects an account's names and contact details."""
     operator = access_operator(operator)
     user = get_account(user_id)
-    username, email, phone = check_username(username), check_email(email), check_phone(phone)
+    username, email, phone = check_username(username, keeping=user.username), check_email(email), check_phone(phone)
     display_name = check_string(display_name, "display_name", max_length=64)
     for column, value, code in ((User.username, username, "username_taken"), (User.email, email, "email_taken"),
                                 (User.phone, phone, "phone_taken")):

@@ -25,11 +25,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
-from actions.errors import InvalidInput
+from actions.errors import Conflict, InvalidInput
 from i18n import LANGUAGES
 from models.time import utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_][a-z0-9_.-]{2,31}$")
+# The words the mention syntax gives a meaning to (actions.mentions): `@all` in a group mentions every member.
+# No account is given one of them, nor a name `@` reads as one too (`all.`: "@all." may end a sentence), as
+# Slack keeps @channel, @here and @everyone: a member could not mention such an account, only its group's
+# admins, and then everyone with it. Accounts named so before keep their names.
+MENTION_ALL = "all"
+RESERVED_USERNAMES = frozenset({MENTION_ALL})
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # The page's colours: a pinned light or dark theme, or the device's setting (`system`).
 THEMES = ("light", "dark", "system")
@@ -179,13 +185,18 @@ def check_token_name(value: Any, required: bool = True) -> str:
     return check_string(value, "name", max_length=TOKEN_NAME_LENGTH, required=required)
 
 
-def check_username(value: Any) -> str:
+def check_username(value: Any, keeping: str | None = None) -> str:
+    """A username to give an account (a new one, or `keeping`'s account renamed: that name it may keep, even
+    reserved). 409 `username_taken` for a reserved name (RESERVED_USERNAMES); whether another account has it
+    is the caller's to check."""
     username = check_string(value, "username", max_length=32).lower()
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
             "invalid_username",
             "Usernames are 3 to 32 characters: letters, digits, '_', '.' or '-'.",
         )
+    if username != keeping and username.rstrip(".-") in RESERVED_USERNAMES:
+        raise Conflict("username_taken", f"That username is reserved: @{MENTION_ALL} mentions a group's members.")
     return username
 
 

@@ -90,8 +90,10 @@ def test_a_name_ending_in_a_dot_or_a_dash_is_mentioned_before_more_punctuation(a
 
 
 def test_all_in_a_direct_chat_is_plain_text_even_to_someone_named_all(alice):
-    """protocol.md: `@all` in a direct chat is plain text. Usernames may be "all": it mentioned them there."""
-    named_all = make_user("all")
+    """protocol.md: `@all` in a direct chat is plain text. Usernames could be "all" (no new account's may since,
+    actions.validation.RESERVED_USERNAMES, but one named so before keeps it): it mentioned them there."""
+    named_all = make_user("allan")
+    named_all.username = "all"
     direct = open_direct_conversation(alice, named_all.id).conversation
     sent = send_message(alice, direct.id, "@all see you").message
     assert sent.mentions == [] and not sent.mentions_all

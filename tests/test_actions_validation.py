@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from actions.errors import InvalidInput
+from actions.errors import Conflict, InvalidInput
 from actions.validation import (
     check_bool,
     check_choice,
@@ -177,6 +177,24 @@ def test_check_username_normalizes(value, expected):
 def test_check_username_refuses_bad_names(value):
     assert invalid(check_username, value) == (
         "invalid_username", "Usernames are 3 to 32 characters: letters, digits, '_', '.' or '-'.")
+
+
+@pytest.mark.parametrize("value", ["all", "ALL", " All ", "all.", "all-", "all.-."])
+def test_check_username_refuses_the_names_mentions_give_a_meaning_to(value):
+    """`@all` in a group mentions every member (actions.mentions), and "@all." is read as it too (a sentence's
+    end): an account so named could be mentioned by the group's admins only, and then with everyone. Slack
+    keeps @channel, @here and @everyone so. 409 username_taken, as a name another account has."""
+    with pytest.raises(Conflict) as raised:
+        check_username(value)
+    assert (raised.value.status, raised.value.code) == (409, "username_taken")
+    assert check_username(value, keeping=value.strip().lower()) == value.strip().lower()  # an account keeps its name
+    with pytest.raises(Conflict):
+        check_username(value, keeping="bob")
+
+
+@pytest.mark.parametrize("value", ["alls", "ball", "all_", "all.team", "_all", "all1"])
+def test_names_that_only_start_with_a_reserved_word_are_free(value):
+    assert check_username(value) == value
 
 
 def test_check_username_refuses_long_or_missing_names():

@@ -124,6 +124,8 @@ def test_an_optional_address_joins_the_account_once_its_code_is_entered(client, 
 
 @pytest.mark.parametrize("payload, status, code", [
     ({"username": "ALICE", "password": PASSWORD}, 409, "username_taken"),
+    ({"username": "all", "password": PASSWORD}, 409, "username_taken"),  # `@all` mentions a group's members
+    ({"username": "All.", "password": PASSWORD}, 409, "username_taken"),  # "@all." reads as `@all` too
     ({"username": "dave", "password": "short"}, 400, "invalid_password"),
     ({"username": "dave", "password": "password1"}, 400, "common_password"),
     ({"username": "dave", "password": "Dave2024!!"}, 400, "password_contains_username"),

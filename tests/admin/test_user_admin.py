@@ -49,6 +49,27 @@ def test_an_invalid_edit_is_refused_and_changes_nothing(operator_client, bob, ca
     assert database_rows() == before
 
 
+def test_an_operator_gives_no_account_a_reserved_name_and_one_named_so_before_keeps_it(operator, operator_client,
+                                                                                          bob):
+    """`@all` mentions a group's members (actions.validation.RESERVED_USERNAMES): neither a new account nor
+    a renamed one is named so; an account named so before the rule keeps its name through an edit."""
+    from extensions import db
+
+    before = database_rows()
+    for path, form in ((f"/admin/user/edit/?id={bob.id}", {"username": "all", "display_name": "Bob"}),
+                       ("/admin/user/new/", {"username": "All", "display_name": "All", "role": "user",
+                                             "password": "first password"})):
+        response = operator_client.post(path, data=form)
+        assert response.status_code == 200  # the form again, with the reason flashed
+        assert "That username is reserved" in response.get_data(as_text=True)
+    assert database_rows() == before
+    bob.username = "all"  # as before the rule
+    db.session.commit()
+    response = operator_client.post(f"/admin/user/edit/?id={bob.id}", data={"username": "all", "display_name": "Al"})
+    assert response.status_code == 302
+    assert (reload(bob).username, reload(bob).display_name) == ("all", "Al")
+
+
 def test_promote_and_demote(operator, operator_client, bob):
     operator_client.post(f"/admin/user/manage/{bob.id}/promote")
     assert reload(bob).role == "admin"
