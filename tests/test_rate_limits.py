@@ -55,6 +55,8 @@ def test_counters_count_per_key_and_window_and_give_back(request, clock, store):
     (Counted(current=4, previous=0, elapsed=20, window=60), 3, 40 + 20),
     # past it with the previous window's weight: once enough of it slid out (2 + 1 + 1 ≤ 3 at 50 s)
     (Counted(current=2, previous=6, elapsed=10, window=60), 3, 40),
+    # 30 a minute, all at its start: still counted in full at its end, so past the window by 1/30 of one
+    (Counted(current=31, previous=0, elapsed=0, window=60), 30, 62),
 ])
 def test_a_sliding_window_counts_the_previous_window_by_the_share_it_still_covers(counted, limit, wait):
     assert counted.wait(limit) == pytest.approx(wait)
