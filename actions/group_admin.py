@@ -76,7 +76,7 @@ def edit_group(operator: User, conversation_id: int, name: str, description: str
     group.name = check_group_name(name)
     group.description = check_group_description(description)
     _record_group_change(operator, "group.edit", group, before)
-    note_group_edit_unchecked(group, before["name"], before["description"])
+    note_group_edit_unchecked(group, before["name"], before["description"], by=operator)
     return group
 
 
@@ -187,7 +187,7 @@ def add_group_member(operator: User, conversation_id: int, user_id: int) -> Memb
     user = hold_active_user(user_id)
     if find_membership(conversation_id, user.id) is not None:
         raise Conflict("already_a_member", "That user is already a member.")
-    membership = add_membership_unchecked(group, user.id, actor=None)  # its owner if it had none
+    membership = add_membership_unchecked(group, user.id, actor=None, by=operator)  # its owner if it had none
     record(operator, "group.add_member", "group", group.id, None, {"user_id": user.id, "role": membership.role})
     return membership
 
@@ -201,7 +201,7 @@ def remove_group_member(operator: User, conversation_id: int, user_id: int) -> N
     membership = get_membership(conversation_id, user_id)
     record(operator, "group.remove_member", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, None)
-    remove_membership_unchecked(membership, reason="removed")
+    remove_membership_unchecked(membership, reason="removed", by=operator)
 
 
 @atomic()
@@ -218,7 +218,7 @@ def set_group_member_role(operator: User, conversation_id: int, user_id: int, ro
     record(operator, "group.set_member_role", "group", conversation_id,
            {"user_id": user_id, "role": membership.role}, {"user_id": user_id, "role": role})
     membership.role = role
-    tell_role_changed_unchecked(membership)
+    tell_role_changed_unchecked(membership, by=operator)
     return membership
 
 

@@ -22,26 +22,29 @@ NOTE_EVENTS = ("member_joined", "member_added", "member_left", "member_removed",
 
 
 def note_group_change_unchecked(conversation_id: int, event: str, actor: User | None = None,
-                                user: User | None = None, **details: str) -> Message:
+                                user: User | None = None, *, by: User | None = None, **details: str) -> Message:
     """Post the note of one change (`event`, one of NOTE_EVENTS) by `actor` (None: the service,
-    i.e. an operator or ownership passing on) about `user`; `details`: `role`, `name`."""
+    i.e. an operator or ownership passing on) about `user`; `details`: `role`, `name`. `by`: the operator
+    who made it, whom the note does not name: a member, they have read it all the same (Slack: what you
+    do yourself never makes a channel unread)."""
     assert event in NOTE_EVENTS, event
     fields = {"event": event, "actor_id": actor.id if actor else None, "actor_name": _name(actor),
               "user_id": user.id if user else None, "user_name": _name(user), **details}
     message = post_system_message(conversation_id, _sentence(fields))
     message.system_event = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    if actor is not None:
-        _read_by_actor(conversation_id, actor.id, message.seq)
+    if (actor or by) is not None:
+        _read_by_actor(conversation_id, (actor or by).id, message.seq)
     return message
 
 
 def note_group_edit_unchecked(group: Conversation, name_before: str | None, description_before: str,
-                              actor: User | None = None) -> None:
-    """The notes of a group's rename and new description, whichever changed (`actor` None: an operator)."""
+                              actor: User | None = None, by: User | None = None) -> None:
+    """The notes of a group's rename and new description, whichever changed (`actor` None: an operator,
+    `by`)."""
     if group.name != name_before:
-        note_group_change_unchecked(group.id, "group_renamed", actor, name=group.name)
+        note_group_change_unchecked(group.id, "group_renamed", actor, name=group.name, by=by)
     if group.description != description_before:
-        note_group_change_unchecked(group.id, "description_changed", actor)
+        note_group_change_unchecked(group.id, "description_changed", actor, by=by)
 
 
 def _read_by_actor(conversation_id: int, actor_id: int, seq: int) -> None:

@@ -268,9 +268,10 @@ def owner_count(conversation_id: int) -> int:
     ).scalar_one()
 
 
-def add_membership_unchecked(group: Conversation, user_id: int, actor: User | None = None) -> Membership:
+def add_membership_unchecked(group: Conversation, user_id: int, actor: User | None = None,
+                             by: User | None = None) -> Membership:
     """Add a member and tell everyone concerned; the note says they joined (`actor` is them), or
-    who added them (None: an operator). A group with no owner (its last member left) is the newcomer's:
+    who added them (None: an operator, `by`). A group with no owner (its last member left) is the newcomer's:
     they join as its owner, as ownership passes on when the last owner leaves. Decides nothing:
     callers authorize."""
     role = "member" if owner_count(group.id) else "owner"
@@ -282,7 +283,8 @@ def add_membership_unchecked(group: Conversation, user_id: int, actor: User | No
     queue_event(ConversationJoined(user_id, group.id))
     queue_event(MemberJoined(group.id, user_id))
     joined = actor is not None and actor.id == user_id
-    note_group_change_unchecked(group.id, "member_joined" if joined else "member_added", actor, membership.user)
+    note_group_change_unchecked(group.id, "member_joined" if joined else "member_added", actor, membership.user,
+                                by=by)
     return membership
 
 
@@ -305,10 +307,11 @@ def leave_groups_of_deleted_unchecked(user_ids) -> None:
             remove_membership_unchecked(membership, reason="left")
 
 
-def remove_membership_unchecked(membership: Membership, reason: str, actor: User | None = None) -> None:
+def remove_membership_unchecked(membership: Membership, reason: str, actor: User | None = None,
+                                by: User | None = None) -> None:
     """Remove a member, passing ownership on if needed (to the longest-standing admin, else member, of
     the active accounts first), and tell everyone concerned; the note
-    says they left, or who removed them (`actor`; None: an operator). Decides nothing: callers authorize."""
+    says they left, or who removed them (`actor`; None: an operator, `by`). Decides nothing: callers authorize."""
     conversation_id, user_id, user = membership.conversation_id, membership.user_id, membership.user
     successor = None
     if membership.role == "owner" and not active_owner_count(conversation_id, besides=user_id):
@@ -322,9 +325,9 @@ def remove_membership_unchecked(membership: Membership, reason: str, actor: User
     queue_event(ConversationLeft(user_id, conversation_id, reason))
     queue_event(MemberLeft(conversation_id, user_id, reason))
     note_group_change_unchecked(conversation_id, "member_left" if reason == "left" else "member_removed",
-                                user if reason == "left" else actor, user)
+                                user if reason == "left" else actor, user, by=by)
     if successor is not None:
-        tell_role_changed_unchecked(successor)
+        tell_role_changed_unchecked(successor, by=by)
 
 
 def active_owner_count(conversation_id: int, besides: int) -> int:
@@ -374,9 +377,9 @@ def share_groups_of_closed_account_unchecked(user: User) -> None:
             tell_role_changed_unchecked(successor)
 
 
-def tell_role_changed_unchecked(membership: Membership, actor: User | None = None) -> None:
+def tell_role_changed_unchecked(membership: Membership, actor: User | None = None, by: User | None = None) -> None:
     """A member's role changed (to `membership.role`): the members get `member:updated`, and the group's
-    note says who made them what (`actor`; None: an operator, or ownership passing on by itself)."""
+    note says who made them what (`actor`; None: an operator, `by`, or ownership passing on by itself)."""
     queue_event(MemberRoleChanged(membership.conversation_id, membership.user_id))
     note_group_change_unchecked(membership.conversation_id, "role_changed", actor, membership.user,
-                                role=membership.role)
+                                role=membership.role, by=by)

@@ -134,6 +134,27 @@ def test_members_added_removed_and_given_roles(operator_client, alice, bob, caro
     ]
 
 
+def test_an_operators_own_changes_in_a_group_they_are_in_are_not_unread_to_them(operator, alice, bob, carol):
+    """The notes of an operator's changes name nobody (`actor_id` null), and counted unread for the operator too
+    when a member, where an owner's own notes never are (Slack: what you do yourself never makes a channel
+    unread). Now the operator's read position passes them, as an actor's does; the others still have them
+    unread."""
+    from actions.conversations import conversation_summary
+
+    group = make_group(alice, members=[bob, operator])
+    unread = {user.username: conversation_summary(user, group.id).unread_count for user in (operator, bob)}
+    group_admin.set_group_member_role(operator, group.id, bob.id, "admin")
+    group_admin.edit_group(operator, group.id, "Renamed", "Described")  # two notes
+    group_admin.add_group_member(operator, group.id, carol.id)
+    group_admin.remove_group_member(operator, group.id, carol.id)
+    db.session.expire_all()
+    notes = db.session.execute(db.select(Message.system_event).where(Message.conversation_id == group.id,
+                                                                      Message.kind == "system")).scalars().all()
+    assert sum('"actor_id":null' in note for note in notes) == 5  # written as an operator's, as before
+    assert conversation_summary(operator, group.id).unread_count == unread["operator"] == 0
+    assert conversation_summary(bob, group.id).unread_count == unread["bob"] + 5
+
+
 def test_the_last_owner_stays_unless_another_is_appointed(operator, alice, bob):
     group = make_group(alice, members=[bob])
     with pytest.raises(Conflict) as refused:
