@@ -228,17 +228,23 @@ def reseal_secrets(*, unseal_them: bool = False) -> Resealing:
     before migration 0028) and ones sealed with an older key, so that the older key may then be dropped; or,
     `unseal_them`, written plain again (only to go below migration 0028, whose code reads plain secrets)."""
     written, kept, unreadable = 0, 0, []
-    for row in db.session.execute(db.select(TwoFactor).order_by(TwoFactor.user_id)).scalars():
+    rows = db.session.execute(db.select(TwoFactor.user_id, TwoFactor.secret).order_by(TwoFactor.user_id)).all()
+    for user_id, secret in rows:
         try:
-            stored = unseal(row.secret)
+            stored = unseal(secret)
         except SecretUnreadable:
-            unreadable.append(row.user_id)
+            unreadable.append(user_id)
             continue
-        wanted = stored.secret if unseal_them else (seal(stored.secret) if stored.stale else row.secret)
-        if wanted == row.secret:
+        wanted = stored.secret if unseal_them else (seal(stored.secret) if stored.stale else secret)
+        if wanted == secret:
             kept += 1
-        else:
-            row.secret, written = wanted, written + 1
+            continue
+        # Only a row that still holds what was read: the service runs meanwhile, and a row its owner changed
+        # since (turned off, or started again with a new secret; a code accepted sealing it) is left as it is.
+        written += db.session.execute(
+            db.update(TwoFactor).where(TwoFactor.user_id == user_id, TwoFactor.secret == secret)
+            .values(secret=wanted).execution_options(synchronize_session=False)
+        ).rowcount
     return Resealing(written, kept, unreadable)
 
 

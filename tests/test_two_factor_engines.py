@@ -10,9 +10,10 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from actions import qr_login, two_factor
+from actions import qr_login, sealed_secrets, two_factor
 from actions.errors import ActionError
 from extensions import db
+from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import PASSWORD, make_user
 
@@ -115,3 +116,43 @@ def test_migration_0028_widens_the_secret_and_goes_down_only_with_plain_secrets(
     assert two_factor.check_second_factor(alice, pyotp.TOTP(secret).now()) == "totp"
     db.session.commit()
     assert stored_secret(alice_id).startswith("gAAAAA")  # sealed by its first accepted code
+
+
+
+@pytest.mark.parametrize("change", ["started again", "turned off"])
+def test_the_command_leaves_a_row_changed_while_it_ran_as_it_was_changed(app, monkeypatch, change):
+    """`flask seal-two-factor-secrets` runs beside the live service (docs/deployment.md): a row changed after
+    it read the rows is not written with the secret it read before. It wrote it back by the account's id:
+    two-factor turned off and started again with a new secret got the old one back (the code of the app just
+    scanned refused), and a row deleted meanwhile (turned off) failed the whole command (StaleDataError)."""
+    alice, bob = make_user("alice"), make_user("bob")
+    db.session.commit()
+    alice_id, bob_id = alice.id, bob.id
+    old_secret, new_secret = pyotp.random_base32(), pyotp.random_base32()
+    for user_id in (alice_id, bob_id):  # stored plain, as before migration 0028: the command seals them
+        db.session.execute(text("INSERT INTO two_factor (user_id, secret, created_at, enabled_at) "
+                                "VALUES (:id, :secret, :now, :now)"),
+                           {"id": user_id, "secret": old_secret, "now": utcnow()})
+    db.session.commit()
+    new_row = sealed_secrets.seal(new_secret)
+    real_seal, changed = two_factor.seal, []
+
+    def seal_while_alice_changes_it(secret: str) -> str:
+        if not changed:  # the rows are read: alice turns it off (and starts again), in her own transaction
+            changed.append(True)
+            with db.engine.begin() as other:
+                other.execute(text("DELETE FROM two_factor WHERE user_id = :id"), {"id": alice_id})
+                if change == "started again":
+                    other.execute(text("INSERT INTO two_factor (user_id, secret, created_at) VALUES (:id, :s, :now)"),
+                                  {"id": alice_id, "s": new_row, "now": utcnow()})
+        return real_seal(secret)
+
+    monkeypatch.setattr(two_factor, "seal", seal_while_alice_changes_it)
+    two_factor.reseal_secrets()
+    db.session.commit()
+    if change == "started again":
+        assert sealed_secrets.unseal(stored_secret(alice_id)).secret == new_secret
+    else:
+        assert db.session.execute(text("SELECT count(*) FROM two_factor WHERE user_id = :id"),
+                                  {"id": alice_id}).scalar_one() == 0
+    assert sealed_secrets.unseal(stored_secret(bob_id)) == sealed_secrets.Unsealed(old_secret, stale=False)
