@@ -86,15 +86,22 @@ def delete_message_for_everyone(operator: User, message_id: int) -> Message:
 
 
 @atomic()
-def hide_recent_messages(operator: User, sender_id: int, hours: object) -> list[Message]:
-    """Hide every visible message the sender wrote in the last `hours` hours."""
+def hide_recent_messages(operator: User, sender_id: int, hours: object, also: int | None = None) -> list[Message]:
+    """Hide every visible message the sender wrote in the last `hours` hours (and the message `also`, even
+    older: a report's settlement hides its reported message with the sweep). In id order."""
     operator = access_operator(operator)
     hours = check_int(hours, "hours", minimum=1, maximum=MAX_SWEEP_HOURS)
     since = utcnow() - timedelta(hours=hours)
     # Every message held first, in id order, before any conversation's revision is taken: a message is
     # always held before its conversation (hold_message), so an author editing one of them meanwhile
-    # waits here instead of holding it while this waits for its conversation.
-    return [_set_hidden(operator, message_id, hidden=True) for message_id in _hold_swept(sender_id, since)]
+    # waits here instead of holding it while this waits for its conversation. Then hidden conversation by
+    # conversation, in id order, as other changes of several groups hold them: two sweeps of two senders
+    # who wrote in the same groups took them in their messages' order, each holding a group the other waited
+    # for (PostgreSQL cancelled one).
+    held = _hold_swept(sender_id, since, also)
+    hidden = [_set_hidden(operator, row.id, hidden=True)
+              for row in sorted(held, key=lambda row: (row.conversation_id, row.id)) if row.swept or row.id == also]
+    return sorted(hidden, key=lambda message: message.id)
 
 
 def hold_sweep_with(sender_id: int, hours: int, message_id: int) -> None:
@@ -104,16 +111,17 @@ def hold_sweep_with(sender_id: int, hours: int, message_id: int) -> None:
     _hold_swept(sender_id, utcnow() - timedelta(hours=hours), also=message_id)
 
 
-def _hold_swept(sender_id: int, since, also: int | None = None) -> list[int]:
-    """The ids of the sender's visible messages since `since` (and `also`), held in id order."""
+def _hold_swept(sender_id: int, since, also: int | None = None) -> list:
+    """The sender's visible messages since `since` (`swept`), and `also`: each id, conversation and whether
+    it is swept, held in id order."""
     begin_writing(db.session.connection())
     swept = ((Message.sender_id == sender_id) & (Message.created_at >= since)
              & Message.hidden_at.is_(None) & Message.deleted_at.is_(None))
-    held = list(db.session.execute(
-        db.select(Message.id, swept.label("swept")).where(swept if also is None else swept | (Message.id == also))
+    return list(db.session.execute(
+        db.select(Message.id, Message.conversation_id, swept.label("swept"))
+        .where(swept if also is None else swept | (Message.id == also))
         .order_by(Message.id).with_for_update(key_share=True)
     ))
-    return [row.id for row in held if row.swept]
 
 
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:

@@ -90,8 +90,8 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     if resolution == "message_hidden":
         hide_message(operator, message.id)
     elif resolution == "sender_messages_hidden":
-        hide_recent_messages(operator, message.sender_id, hours)
-        hide_message(operator, message.id)  # even when it is older than the sweep
+        # The reported message too, even when it is older than the sweep: in the sweep's order (no cycle).
+        hide_recent_messages(operator, message.sender_id, hours, also=message.id)
     elif resolution == "sender_deactivated":
         deactivate_user(operator, message.sender_id)
     if message.deleted_at is not None and message.attachment_id is not None:

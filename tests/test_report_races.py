@@ -24,7 +24,7 @@ from actions.files import upload_attachment
 from actions.messages import delete_message, send_message
 from actions.reports import report_message, resolve_report
 from extensions import db
-from models import Attachment, AuditEntry, Report, User
+from models import Attachment, AuditEntry, Message, Report, User
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 from tests.files.samples import PDF_BYTES
@@ -138,3 +138,42 @@ def test_two_sweeps_of_one_sender_settled_at_once_do_not_deadlock(app, sent_file
                               lambda: resolve_report(as_user(oscar), first, "sender_messages_hidden"))
 
     assert not any(isinstance(outcome, BaseException) for outcome in outcomes.values()), outcomes
+
+
+def test_two_sweeps_of_two_senders_through_the_same_groups_settled_at_once_do_not_deadlock(app):
+    """Two spammers who posted in the same two groups, in turn, each swept by an operator settling a report of
+    theirs at the same moment. A sweep takes the revision of each message's conversation (the row of the
+    conversation, held until COMMIT) as it hides the message: in the order of the messages' ids, the first
+    sweep held group 1 and waited for group 2, the second held group 2 and waited for group 1 (PostgreSQL
+    cancelled one: deadlock detected). Each sweep's first conversation waits here for the other's."""
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    first_group = make_group(alice, "One", members=[bob, carol])
+    second_group = make_group(alice, "Two", members=[bob, carol])
+    bobs = send_message(bob, first_group.id, "spam 1").message.id
+    carols = send_message(carol, second_group.id, "spam 2").message.id
+    send_message(carol, first_group.id, "spam 3")
+    send_message(bob, second_group.id, "spam 4")
+    of_bob, of_carol = report_message(alice, bobs, "spam").id, report_message(alice, carols, "spam").id
+    olga, oscar = make_user("olga", role="admin").id, make_user("oscar", role="admin").id
+    db.session.commit()
+    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
+    revised = set()
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name in ("olga", "oscar") and name not in revised and statement.startswith("UPDATE conversations"):
+            revised.add(name)  # holds its first conversation: the other takes its own, or waits for this one
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+
+    outcomes = run_at_once(app, {
+        "olga": lambda: repr(resolve_report(as_user(olga), of_bob, "sender_messages_hidden")),
+        "oscar": lambda: repr(resolve_report(as_user(oscar), of_carol, "sender_messages_hidden"))}, after_execute)
+
+    assert not any(isinstance(outcome, BaseException) for outcome in outcomes.values()), outcomes
+    db.session.expire_all()
+    assert db.session.execute(db.select(db.func.count(Message.id)).where(Message.hidden_at.is_(None),
+                                                                         Message.sender_id.in_((bob.id, carol.id)))
+                              ).scalar_one() == 0
