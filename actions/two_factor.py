@@ -185,7 +185,11 @@ def regenerate_recovery_codes(user: User, code: object) -> list[str]:
     """New recovery codes (the old ones stop working), after a code from the app."""
     two_factor = _enabled(user)
     attempt = limit_code_attempt(f"two-factor:{user.id}")
-    _check_totp(user, two_factor, code)
+    try:
+        _check_totp(user, two_factor, code)
+    except CodesUnavailable:
+        attempt.refund()  # the server's key, not the code (as check_second_factor): the login's codes share the count
+        raise
     attempt.refund()
     return _new_recovery_codes(user)
 

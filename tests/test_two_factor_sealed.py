@@ -176,3 +176,22 @@ def test_codes_refused_for_the_servers_key_are_not_counted_against_the_account(a
     assert token_login(client, "654321").json["error"]["code"] == "two_factor_unavailable"  # not 429 rate_limited
     events = db.session.execute(text("SELECT count(*) FROM security_events")).scalar_one()
     assert events == 0  # no failed login logged: the error log has it
+
+
+@pytest.mark.parametrize("app_settings", [{"CODE_ATTEMPTS_PER_HOUR": 2, "TWO_FACTOR_KEY": NEW_KEY}])
+def test_new_recovery_codes_refused_for_the_servers_key_do_not_use_up_the_recovery_codes_way_in(app, client, alice):
+    """The settings page's 'new recovery codes' asks a code from the app: refused 503 for the server's key, as at
+    login, it is not counted against the account either. Counted, three clicks used up CODE_ATTEMPTS_PER_HOUR,
+    which the login's codes share: the recovery codes, the only way in while the key is wrong, answered 429."""
+    secret = two_factor.start_enrolment(alice).secret
+    codes = two_factor.confirm_enrolment(alice, PASSWORD, code_for(secret, -1))
+    db.session.commit()
+    log_in(client)
+    assert client.post("/login/two-factor", data={"code": codes[0]}).status_code == 302
+    app.config["TWO_FACTOR_KEY"] = OLD_KEY  # the key changed, the one that sealed it not kept as an old key
+
+    for _ in range(3):
+        page = client.post("/settings/two-factor/recovery-codes", data={"code": code_for(secret)},
+                           follow_redirects=True)
+        assert "use a recovery code" in page.text  # not "Too many codes tried" at the third
+    assert token_login(client, codes[1]).status_code == 201  # not 429 rate_limited
