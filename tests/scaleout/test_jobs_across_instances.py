@@ -82,7 +82,7 @@ def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(
             os.kill(process.pid, signal.SIGCONT)
     try:
         for socket in (here, there):
-            wait_for(lambda socket=socket: socket.received["message:updated"], timeout=15,
+            wait_for(lambda socket=socket: socket.received["message:updated"], timeout=30,
                      what="message:updated with the thumbnail")
         # A marker after it (an edit), so that a second copy of the job's event would be seen.
         assert owner.api("PATCH", f"/messages/{message['id']}", json={"body": "red"}).status_code == 200
