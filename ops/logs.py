@@ -137,6 +137,13 @@ def _end_request(response: Response) -> Response:
     return response
 
 
+def log_refused_request(method: str, route: str, status: int, seconds: float) -> None:
+    """The line of a request answered before Flask sees it (a shutting-down instance's 503 to a new
+    connection: blueprints.chat.socket_queue.refusing_new_connections), as _end_request writes it; under
+    the request id it answers with (request_id_for)."""
+    request_log.info("%s %s %s %.1f ms", method, route, status, seconds * 1000)
+
+
 def _forget_request_id(_error: BaseException | None) -> None:
     token = g.pop("request_id_token", None)
     if token is not None:

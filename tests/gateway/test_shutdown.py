@@ -4,7 +4,9 @@ so that the proxy or the client tries another instance instead of logging in to 
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import socket
 import uuid
 
@@ -25,7 +27,7 @@ def read_head(connection: socket.socket) -> list[str]:
 
 
 def test_a_new_gateway_connection_after_sigterm_is_answered_503_with_a_request_id(tmp_path):
-    server = LiveServer(tmp_path, jobs=False, graceful_timeout=8)
+    server = LiveServer(tmp_path, env={"LOG_FORMAT": "json"}, jobs=False, graceful_timeout=8)
     server.migrate()
     server.start()
     try:
@@ -50,5 +52,9 @@ def test_a_new_gateway_connection_after_sigterm_is_answered_503_with_a_request_i
         assert head[0] == "HTTP/1.1 503 Service Unavailable"
         assert f"X-Request-ID: {mine}" in head[1:] and "Retry-After: 1" in head[1:]
         server.process.wait(timeout=30)
+        # Logged in one line under its request id, as every HTTP request is (docs/deployment.md).
+        lines = [line for line in map(json.loads, server.log_text().splitlines()) if line.get("request_id") == mine]
+        assert [(line["logger"], line["level"]) for line in lines] == [("switchboard.requests", "INFO")]
+        assert re.fullmatch(r"GET /ws/im 503 \d+\.\d ms", lines[0]["message"]), lines
     finally:
         server.stop()

@@ -175,12 +175,13 @@ def test_a_poll_of_a_session_another_instance_held_is_one_json_line(server):
 
 def test_the_503_a_shutting_down_instance_gives_a_new_socket_carries_a_request_id(tmp_path):
     """After SIGTERM a new Socket.IO connection is answered 503 (blueprints.chat.socket_queue's
-    refusing_new_connections, outside the app): that answer carried no X-Request-ID, unlike every other."""
+    refusing_new_connections, outside the app): that answer carried no X-Request-ID, unlike every other,
+    and wrote no log line, where every other HTTP request writes one (docs/deployment.md)."""
     import socket
 
     from tests.servers import LiveServer
 
-    server = LiveServer(tmp_path, jobs=False, graceful_timeout=8)
+    server = LiveServer(tmp_path, env={"LOG_FORMAT": "json"}, jobs=False, graceful_timeout=8)
     server.migrate()
     server.start()
     try:
@@ -207,5 +208,8 @@ def test_the_503_a_shutting_down_instance_gives_a_new_socket_carries_a_request_i
         assert head[0] == "HTTP/1.1 503 Service Unavailable"
         assert f"X-Request-ID: {mine}" in head[1:]
         server.process.wait(timeout=30)
+        lines = [line for line in log_lines(server) if line.get("request_id") == mine]
+        assert [(line["logger"], line["level"]) for line in lines] == [("switchboard.requests", "INFO")]
+        assert re.fullmatch(r"GET /socket\.io/ 503 \d+\.\d ms", lines[0]["message"]), lines
     finally:
         server.stop()
