@@ -249,3 +249,18 @@ def test_the_review_links_a_hidden_messages_file_while_its_report_is_open(app, c
     assert client.get(f"/files/{attachment.id}", headers=bearer(operator)).status_code == 410
     review = operator_client.get(f"/admin/report/review/?id={report.id}").get_data(as_text=True)
     assert f'href="/files/{attachment.id}' not in review and "proof.pdf" in review
+
+
+@pytest.mark.parametrize("text", [{"text": None}, {}])
+def test_a_report_without_text_answers_text_as_protocol_md_says(app, group, alice, bob, text):
+    """docs/protocol.md's report row: `text` null or absent is none, and the answer's `text` is then "" (a
+    client written from the doc was told nothing of it and looked for null)."""
+    from tests.test_protocol_doc import PROTOCOL
+    row = next(line for line in PROTOCOL.splitlines() if line.startswith("| `POST /api/messages/<id>/report` |"))
+    assert '(`text` `""` when none was given, `status` `"open"`)' in row
+    message = send_message(bob, group.id, "rude").message
+    response = app.test_client().post(f"/api/messages/{message.id}/report", json={"reason": "spam", **text},
+                                      headers={"Authorization": f"Bearer {issue_api_token(alice).token}"})
+    assert response.status_code == 201
+    assert set(response.json["report"]) == {"id", "message_id", "reason", "text", "status", "created_at"}
+    assert (response.json["report"]["text"], response.json["report"]["status"]) == ("", "open")
