@@ -49,14 +49,15 @@ def test_overrides_are_flask_admins_templates_without_inline_handlers(name):
 def test_the_base_template_is_flask_admins_with_lines_added():
     """templates/admin/switchboard/base.html copies Flask-Admin's page (its <html> is in no block, so
     the lang attribute cannot be added by extending it): every line of Flask-Admin's is kept, <html>
-    alone changed (and the navigation toggle's name, translated), so a Flask-Admin upgrade that changes its page
-    fails here until the copy follows."""
+    alone changed (and the navigation toggle's name, translated, and its messages drawn as every page's,
+    templates/_flashes.html), so a Flask-Admin upgrade that changes its page fails here until the copy follows."""
     original = (FLASK_ADMIN_TEMPLATES / "base.html").read_text().splitlines()
     ours = (OUR_TEMPLATES / "switchboard" / "base.html").read_text().splitlines()
     changed = [line for tag, start, end, _, _ in SequenceMatcher(None, original, ours, autojunk=False).get_opcodes()
                if tag in ("replace", "delete") for line in original[start:end]]
     toggle = " " * 20 + 'aria-controls="admin-navbar-collapse" aria-expanded="false" aria-label="Toggle navigation">'
-    assert changed == ["<html>", toggle], "Flask-Admin changed bootstrap4/admin/base.html: update our copy"
+    messages = " " * 12 + "{{ layout.messages() }}"
+    assert changed == ["<html>", toggle, messages], "Flask-Admin changed bootstrap4/admin/base.html: update our copy"
 
 
 def test_no_back_office_page_has_inline_script_style_or_handlers(operator_client, operator, world):

@@ -81,7 +81,8 @@ def test_a_suspension_in_the_past_or_without_reason_is_refused(operator_client, 
     for until, reason in (("2020-01-01T10:00", "old"), ((utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"), "")):
         response = operator_client.post(f"/admin/user/manage/{alice.id}/suspend", follow_redirects=True,
                                         data={"csrf_token": csrf_of(page), "until": until, "reason": reason})
-        assert response.status_code == 200 and 'class="alert alert-danger' in response.get_data(as_text=True)
+        assert response.status_code == 200, response.status_code
+        assert 'class="flash error alert alert-danger"' in response.get_data(as_text=True)
     assert reload(alice).active is True and audit_entries() == []
 
 

@@ -106,3 +106,70 @@ def test_the_per_user_page_moderates_and_suspends_with_a_reason_the_user_is_told
                           timeout=10)
     assert token.status_code == 201, token.text
     assert operator_page.errors == [] and operator_page.csp_violations == []
+
+
+# The back office's flashes block as served (templates/_flashes.html in its alert look): both live regions
+# empty, the messages only in the inert <template> and the <noscript>.
+SERVED_EMPTY = re.compile(r'<div class="flashes"><div role="alert"></div><div role="status"></div>\s*'
+                          r'<template class="flash-messages"><ul class="flash-list list-unstyled">.*?</ul></template>'
+                          r'<noscript><ul class="flash-list list-unstyled">.*?</ul></noscript></div>', re.S)
+
+
+def served(page, action) -> str:
+    """Do `action` (a form sent), and return the HTML of the back-office page it lands on."""
+    with page.expect_response(lambda response: "/admin/" in response.url and response.request.method == "GET"
+                              and response.request.resource_type == "document") as answer:
+        action()
+    html = answer.value.text()
+    block = SERVED_EMPTY.search(html)
+    assert block, html[html.find("<nav"):][:1500]
+    assert 'class="flash ' not in html.replace(block.group(0), "")  # no message in the page outside the block
+    return html
+
+
+def test_the_back_offices_messages_are_put_into_empty_live_regions_after_load(operator_page, api_user, operator):
+    """As every page's (tests/browser/test_flashed_messages.py): what a live region holds at load is not
+    read out, so Flask-Admin's messages, served filled in no region at all, were heard by no one."""
+    member, other = api_user("bfm"), api_user("bfo")
+    page = operator_page.page
+    operator_page.log_in(operator.username)
+    page.goto(f"{operator_page.base_url}/admin/user/manage/?id={member.id}")
+    expect(page.locator(".flashes")).to_have_count(0)  # nothing flashed: no block
+    # A confirmation is a status, in Flask-Admin's look (a Bootstrap alert), shown once.
+    served(page, lambda: page.click("button:has-text('Deactivate (ban)')"))
+    expect(page.locator(".flashes > [role=status] .flash.alert.alert-success")).to_have_text("Account deactivated.")
+    expect(page.locator(".flashes > [role=alert]")).to_be_empty()
+    expect(page.locator(".flash")).to_have_count(1)
+    expect(page.locator(".flashes template, .flashes noscript")).to_have_count(0)
+    assert axe_violations(page) == []
+    # A bulk action refused for one row (the operator's own account) and done for the other: the refusal
+    # is an alert, the count a status, each once.
+    me = requests.get(operator_page.base_url + "/api/me", headers=operator.headers, timeout=10).json()["user"]["id"]
+    page.goto(f"{operator_page.base_url}/admin/user/")  # the newest accounts first: the two are on it
+    for user_id in (me, other.id):
+        page.check(f"input.action-checkbox[value='{user_id}']")
+    page.click("text=With selected")
+    served(page, lambda: page.click("[data-model-action=deactivate]"))
+    expect(page.locator(".flashes > [role=alert] .flash.error.alert-danger")).to_have_text(
+        "Operators cannot deactivate their own account.")
+    expect(page.locator(".flashes > [role=status] .flash.alert-success")).to_have_text("1 account(s) deactivated.")
+    expect(page.locator(".flash")).to_have_count(2)
+    assert axe_violations(page) == []
+    assert operator_page.errors == [] and operator_page.csp_violations == []
+
+
+def test_without_scripts_the_back_offices_messages_are_shown(browser, live_server, api_user, operator):
+    member = api_user("bfn")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/login")
+        page.fill("#username", operator.username)
+        page.fill("#password", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{live_server.url}/admin/user/manage/?id={member.id}")
+        page.click("button:has-text('Deactivate (ban)')")  # its data-confirm asks nothing without scripts
+        expect(page.locator(".flashes .flash.alert-success")).to_have_text("Account deactivated.")
+        expect(page.locator(".flashes .flash.alert-success")).to_be_visible()
+    finally:
+        context.close()
