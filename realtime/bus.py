@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "switchboard:frames"
 RETRY_SECONDS = 1.0
 PING_SECONDS = 10.0  # of quiet on the subscription before it is checked with a PING
+# How long a process's first sockets wait for its first subscription (Redis answers in milliseconds;
+# one that does not answer leaves the bus degraded, and the sockets go on).
+SUBSCRIBE_WAIT_SECONDS = 3.0
 Receive = Callable[[list[dict]], None]
 OnStatus = Callable[[str], None]
 
@@ -69,6 +73,7 @@ class RedisBus:
         self._sleep = sleep
         self._on_status = on_status
         self._listening = False
+        self._first_subscription = threading.Event()  # set once Redis confirmed it, or the attempt failed
         self._publish_failed = False
         self._subscription_lost = False
         self._probing = False
@@ -110,16 +115,20 @@ class RedisBus:
             self._receive(frames)
 
     def start_receiving(self) -> None:
-        """Subscribe once per process, before the first socket can miss anything."""
-        if self._listening:
-            return
-        self._listening = True
-        self._start_background_task(self._listen)
+        """Subscribe once per process, and return once Redis has confirmed it: whatever is published
+        after a socket's connect (which calls this) reaches that socket, and what was committed before
+        it is in the socket's `sync`. A SUBSCRIBE sent is not yet a subscription: until Redis has
+        processed it, other processes' publications pass this one by (waited for up to
+        SUBSCRIBE_WAIT_SECONDS, the first time; afterwards this returns at once)."""
+        if not self._listening:
+            self._listening = True
+            self._start_background_task(self._listen)
+        self._first_subscription.wait(SUBSCRIBE_WAIT_SECONDS)
 
     def _listen(self) -> None:
         while True:
             try:
-                pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._subscriber.pubsub()
                 pubsub.subscribe(CHANNEL)
                 if self._subscription_lost:
                     metrics.bus_resubscribed()
@@ -131,6 +140,7 @@ class RedisBus:
                 # Redis restarted or the network blinked: frames published meanwhile are lost
                 # to live delivery; clients fill the gap with `sync` (docs/protocol.md).
                 self._subscription_lost = True
+                self._first_subscription.set()  # the sockets waiting go on; their clients resync later
                 self._update(error)
             self._sleep(RETRY_SECONDS)
 
@@ -145,6 +155,8 @@ class RedisBus:
                 heard = time.monotonic()
                 if message.get("type") == "message":
                     self._deliver(message["data"])
+                elif message.get("type") == "subscribe":
+                    self._first_subscription.set()
             elif quiet > 2 * self._ping_seconds:
                 pubsub.close()
                 raise TimeoutError(f"no answer from Redis for {quiet:.0f} s")
