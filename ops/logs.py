@@ -132,16 +132,16 @@ def _end_request(response: Response) -> Response:
         seconds = time.monotonic() - started
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         metrics.observe_http_request(route, request.method, response.status_code, seconds)
-        level = logging.DEBUG if route in QUIET_ROUTES and response.status_code < 400 else logging.INFO
-        request_log.log(level, "%s %s %s %.1f ms", request.method, route, response.status_code, seconds * 1000)
+        log_request(request.method, route, response.status_code, seconds)
     return response
 
 
-def log_refused_request(method: str, route: str, status: int, seconds: float) -> None:
-    """The line of a request answered before Flask sees it (a shutting-down instance's 503 to a new
-    connection: blueprints.chat.socket_queue.refusing_new_connections), as _end_request writes it; under
-    the request id it answers with (request_id_for)."""
-    request_log.info("%s %s %s %.1f ms", method, route, status, seconds * 1000)
+def log_request(method: str, route: str, status: int, seconds: float) -> None:
+    """A request's one line (deployment.md), under the request id it answers with: Flask's (_end_request),
+    and one answered before Flask sees it (a shutting-down instance's 503 to a new connection:
+    blueprints.chat.socket_queue.refusing_new_connections). A health check that went well is DEBUG."""
+    level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
+    request_log.log(level, "%s %s %s %.1f ms", method, route, status, seconds * 1000)
 
 
 def _forget_request_id(_error: BaseException | None) -> None:

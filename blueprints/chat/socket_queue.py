@@ -36,7 +36,7 @@ from socketio import packet
 
 from actions.errors import ActionError, unknown_event
 from gateway.routes import PATH as GATEWAY_PATH
-from ops.logs import REQUEST_ID_HEADER, log_connection, log_refused_request, request_id_for
+from ops.logs import REQUEST_ID_HEADER, log_connection, log_request, request_id_for
 from ops.metrics import observe_send_ack
 from payloads import error_payload
 from realtime.answer_first import wait_until_written
@@ -308,7 +308,7 @@ def refusing_new_connections(wsgi_app: Callable, closing: Callable[[], bool]) ->
     instance (nginx: `proxy_next_upstream http_503`) and a direct client tries again; requests of
     connections already open, and every other request, are served until the process exits. The 503 carries
     `X-Request-ID` as every other answer does (ops.logs: the caller's if sane, else a new one), and is logged
-    in one line under it as every other request is (ops.logs.log_refused_request)."""
+    in one line under it as every other request is (ops.logs.log_request)."""
     def application(environ: dict, start_response: Callable):
         path = environ.get("PATH_INFO", "")
         if closing() and (path == GATEWAY_PATH or path.startswith("/socket.io/")
@@ -317,7 +317,7 @@ def refusing_new_connections(wsgi_app: Callable, closing: Callable[[], bool]) ->
             with request_id_for(environ.get("HTTP_X_REQUEST_ID")) as request_id:
                 start_response("503 Service Unavailable", [
                     ("Content-Type", "text/plain"), ("Retry-After", "1"), (REQUEST_ID_HEADER, request_id)])
-                log_refused_request(environ.get("REQUEST_METHOD", "GET"),
+                log_request(environ.get("REQUEST_METHOD", "GET"),
                                     GATEWAY_PATH if path == GATEWAY_PATH else "/socket.io/", 503,
                                     time.monotonic() - started)
             return [b"This instance is shutting down: connect again.\n"]
