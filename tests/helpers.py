@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import time
+from collections.abc import Callable
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -138,3 +140,30 @@ def run_at_once(app, requests: dict, watch=None) -> dict[str, object]:
         if watch is not None:
             event.remove(db.engine, "after_cursor_execute", watch)
     return outcomes
+
+
+# How long each of two racing requests waits at the barrier for the other's first read: below SQLite's
+# busy_timeout of 5 s, which a request waiting for the lock waits in.
+BARRIER_SECONDS = 2
+
+
+def deletion_first(app, delete, other, outcome: Callable[[object], object]) -> dict[str, object]:
+    """Run `delete` and `other` (run_at_once, named so) side by side; if both read the message side by side
+    (their first statement FROM messages passes a barrier for two), `other` waits a moment after that read
+    so that the deletion commits first; a read that waits for the other's lock times the barrier out, and
+    the first one goes on. Returns `outcome` of what each returned, or what it raised, by name."""
+    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
+    read = set()
+
+    def after_execute(_connection, _cursor, statement, *_):
+        name = threading.current_thread().name
+        if name in ("delete", "other") and name not in read and "FROM messages" in statement:
+            read.add(name)
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                return
+            if name == "other":
+                time.sleep(0.5)
+
+    return run_at_once(app, {"delete": lambda: outcome(delete()), "other": lambda: outcome(other())}, after_execute)

@@ -13,9 +13,6 @@ of the other request waits for its COMMIT instead: the barrier times out for the
 on and commits."""
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from actions.errors import Conflict
@@ -24,11 +21,9 @@ from actions.moderation import hide_message, hide_recent_messages
 from actions.reactions import add_reaction
 from extensions import db
 from models import AuditEntry, Message, User
+from tests import helpers
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
-from tests.helpers import run_at_once
-
-BARRIER_SECONDS = 2  # below SQLite's busy_timeout of 5 s, which a request waiting for the lock waits in
 
 
 @pytest.fixture(params=ENGINES)
@@ -38,28 +33,9 @@ def app(request, tmp_path):
 
 
 def deletion_first(app, delete, other) -> dict[str, object]:
-    """Run `delete` and `other` in threads of their own; if both read the message side by side, `other`
-    waits a moment after the read so that the deletion commits first. Returns each one's (revision,
-    removed, body) or error."""
-    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
-    read = set()
-
-    def after_execute(_connection, _cursor, statement, *_):
-        name = threading.current_thread().name
-        if name in ("delete", "other") and name not in read and "FROM messages" in statement:
-            read.add(name)
-            try:
-                barrier.wait()
-            except threading.BrokenBarrierError:
-                return
-            if name == "other":
-                time.sleep(0.5)
-
-    def outcome(request):
-        message = request()
-        return message.revision, message.is_removed, message.body
-
-    return run_at_once(app, {"delete": lambda: outcome(delete), "other": lambda: outcome(other)}, after_execute)
+    """tests.helpers.deletion_first: each one's (revision, removed, body), or its error."""
+    return helpers.deletion_first(app, delete, other, lambda message: (message.revision, message.is_removed,
+                                                                      message.body))
 
 
 def as_user(user_id: int) -> User:

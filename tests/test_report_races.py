@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 
 import pytest
 
@@ -25,12 +24,11 @@ from actions.messages import delete_message, send_message
 from actions.reports import report_message, resolve_report
 from extensions import db
 from models import Attachment, AuditEntry, Message, Report, User
+from tests import helpers
 from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 from tests.files.samples import PDF_BYTES
-from tests.helpers import run_at_once
-
-BARRIER_SECONDS = 2  # below SQLite's busy_timeout of 5 s
+from tests.helpers import BARRIER_SECONDS, run_at_once
 
 
 @pytest.fixture(params=ENGINES)
@@ -40,24 +38,8 @@ def app(request, tmp_path):
 
 
 def deletion_first(app, delete, other) -> dict[str, object]:
-    barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
-    read = set()
-
-    def after_execute(_connection, _cursor, statement, *_):
-        name = threading.current_thread().name
-        if name in ("delete", "other") and name not in read and "FROM messages" in statement:
-            read.add(name)
-            try:
-                barrier.wait()
-            except threading.BrokenBarrierError:
-                return
-            if name == "other":
-                time.sleep(0.5)
-
-    def outcome(request):
-        return repr(request())
-
-    return run_at_once(app, {"delete": lambda: outcome(delete), "other": lambda: outcome(other)}, after_execute)
+    """tests.helpers.deletion_first: what each one returned, as repr, or its error."""
+    return helpers.deletion_first(app, delete, other, repr)
 
 
 def as_user(user_id: int) -> User:
