@@ -216,6 +216,29 @@ class LiveServer:
     def log_text(self) -> str:
         return (self.workdir / f"gunicorn-{self.port}.log").read_text(errors="replace")
 
+    def answer_after_sigterm(self, request: bytes) -> list[str]:
+        """The head lines of the answer to `request` sent after this server's SIGTERM, on a keep-alive connection
+        opened before it (still served while the listener is closed, as a proxy's reused upstream connection
+        would bring it); the server has exited when this returns."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as kept:
+            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            healthy = b""
+            while not healthy.endswith(b'{"ok":true}\n'):  # its whole answer: the next read is the request's alone
+                chunk = kept.recv(4096)
+                assert chunk, healthy
+                healthy += chunk
+            assert healthy.startswith(b"HTTP/1.1 200")
+            self.process.terminate()
+            wait_for(lambda: not self.healthy(), what="the listener closed")
+            kept.sendall(request)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = kept.recv(4096)
+                assert chunk, answer
+                answer += chunk
+        self.process.wait(timeout=30)
+        return answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
+
 
 def own_server(tmp_path_factory, name: str, *, jobs: bool = True, env: dict | None = None,
                migrate_with_cli: bool = False) -> Iterator[LiveServer]:

@@ -7,23 +7,13 @@ import base64
 import json
 import os
 import re
-import socket
 import uuid
 
 import pytest
 
-from tests.servers import LiveServer, wait_for
+from tests.servers import LiveServer
 
 pytestmark = pytest.mark.integration
-
-
-def read_head(connection: socket.socket) -> list[str]:
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        chunk = connection.recv(4096)
-        assert chunk, answer
-        answer += chunk
-    return answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
 
 
 def test_a_new_gateway_connection_after_sigterm_is_answered_503_with_a_request_id(tmp_path):
@@ -31,27 +21,13 @@ def test_a_new_gateway_connection_after_sigterm_is_answered_503_with_a_request_i
     server.migrate()
     server.start()
     try:
-        # A keep-alive connection opened before the SIGTERM is still served while the listener is closed:
-        # the handshake comes on it, as a proxy's reused upstream connection would bring it.
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as kept:
-            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            healthy = b""
-            while not healthy.endswith(b'{"ok":true}\n'):
-                chunk = kept.recv(4096)
-                assert chunk, healthy
-                healthy += chunk
-            assert healthy.startswith(b"HTTP/1.1 200")
-            server.process.terminate()
-            wait_for(lambda: not server.healthy(), what="the listener closed")
-            mine = f"gw-{uuid.uuid4().hex[:12]}"
-            key = base64.b64encode(os.urandom(16)).decode()
-            kept.sendall(("GET /ws/im HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                          f"X-Request-ID: {mine}\r\n\r\n").encode())
-            head = read_head(kept)
+        mine = f"gw-{uuid.uuid4().hex[:12]}"
+        key = base64.b64encode(os.urandom(16)).decode()
+        head = server.answer_after_sigterm((
+            "GET /ws/im HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nX-Request-ID: {mine}\r\n\r\n").encode())
         assert head[0] == "HTTP/1.1 503 Service Unavailable"
         assert f"X-Request-ID: {mine}" in head[1:] and "Retry-After: 1" in head[1:]
-        server.process.wait(timeout=30)
         # Logged in one line under its request id, as every HTTP request is (docs/deployment.md).
         lines = [line for line in map(json.loads, server.log_text().splitlines()) if line.get("request_id") == mine]
         assert [(line["logger"], line["level"]) for line in lines] == [("switchboard.requests", "INFO")]

@@ -177,37 +177,17 @@ def test_the_503_a_shutting_down_instance_gives_a_new_socket_carries_a_request_i
     """After SIGTERM a new Socket.IO connection is answered 503 (blueprints.chat.socket_queue's
     refusing_new_connections, outside the app): that answer carried no X-Request-ID, unlike every other,
     and wrote no log line, where every other HTTP request writes one (docs/deployment.md)."""
-    import socket
-
     from tests.servers import LiveServer
 
     server = LiveServer(tmp_path, env={"LOG_FORMAT": "json"}, jobs=False, graceful_timeout=8)
     server.migrate()
     server.start()
     try:
-        # A keep-alive connection opened before the SIGTERM is still served while the listener is closed.
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as kept:
-            kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            healthy = b""
-            while not healthy.endswith(b'{"ok":true}\n'):  # its whole answer: the next read is the 503's alone
-                chunk = kept.recv(4096)
-                assert chunk, healthy
-                healthy += chunk
-            assert healthy.startswith(b"HTTP/1.1 200")
-            server.process.terminate()
-            wait_for(lambda: not server.healthy(), what="the listener closed")
-            mine = f"ops-{uuid.uuid4().hex[:12]}"
-            kept.sendall(("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          f"X-Request-ID: {mine}\r\n\r\n").encode())
-            answer = b""
-            while b"\r\n\r\n" not in answer:
-                chunk = kept.recv(4096)
-                assert chunk, answer
-                answer += chunk
-        head = answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
+        mine = f"ops-{uuid.uuid4().hex[:12]}"
+        head = server.answer_after_sigterm(("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            f"X-Request-ID: {mine}\r\n\r\n").encode())
         assert head[0] == "HTTP/1.1 503 Service Unavailable"
         assert f"X-Request-ID: {mine}" in head[1:]
-        server.process.wait(timeout=30)
         lines = [line for line in log_lines(server) if line.get("request_id") == mine]
         assert [(line["logger"], line["level"]) for line in lines] == [("switchboard.requests", "INFO")]
         assert re.fullmatch(r"GET /socket\.io/ 503 \d+\.\d ms", lines[0]["message"]), lines
