@@ -244,12 +244,23 @@ export class Contacts {
   }
 }
 
+/** Whether `message` shows as a blocked person's (`isBlocked(userId)`): a member's message, not a membership
+ * note. The one rule of the thread, the conversation list's preview and the search results. */
+export function fromBlocked(message, isBlocked) {
+  return !(message.system && !message.removed) && Boolean(message.sender) && isBlocked(message.sender.id);
+}
+
+/** What shows instead of a blocked person's message. */
+export function blockedText() {
+  return t("Message from a blocked user");
+}
+
 /** In a group, a blocked person's message as a placeholder that shows it when clicked. */
 export function blockedPlaceholder(message, onExpand) {
   return el("li", { className: "message blocked-placeholder", dataset: { id: message.id, seq: message.seq,
     revision: message.revision } }, [
     el("div", { className: "bubble" }, [
-      el("span", { className: "removed-note", text: t("Message from a blocked user") }),
+      el("span", { className: "removed-note", text: blockedText() }),
       el("button", { className: "link-button", text: t("Show"), attrs: { type: "button" }, on: { click: onExpand } }),
     ]),
   ]);

@@ -8,6 +8,7 @@ import { $, debounce, el, messageTime, toast } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
 import { conversationTitle } from "./sidebar.js";
+import { blockedText, fromBlocked } from "./contacts.js";
 
 const PAGE = 20;
 
@@ -164,7 +165,7 @@ export class MessageSearch {
 
   row(message, terms) {
     this.shown.set(message.id, message);
-    const blocked = Boolean(message.sender && this.isBlocked(message.sender.id));
+    const blocked = fromBlocked(message, this.isBlocked);
     const conversation = this.store.get(message.conversation_id);
     const who = displayName(message.sender);
     // A list item holding a button (an item that is itself role=button is no list item any more).
@@ -177,7 +178,7 @@ export class MessageSearch {
         ]),
         el("span", { className: "search-result-body" }, [
           who ? el("span", { className: "muted", text: who + ": " }) : null,
-          ...(blocked ? [el("span", { className: "removed-note", text: t("Message from a blocked user") })]
+          ...(blocked ? [el("span", { className: "removed-note", text: blockedText() })]
             : highlighted(message.body, terms)),
         ]),
       ]),

@@ -4,6 +4,7 @@ import { $, el, initial, shortTime } from "./dom.js";
 import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { t } from "../i18n.js";
 import { messageLine } from "./message-format.js";
+import { blockedText, fromBlocked } from "./contacts.js";
 
 /** The name a conversation goes by on the page (its list entry, its header, the quick switcher): a direct
  *  chat's other person's newest name (user:updated, avatars.js), else its title; a direct chat archived with
@@ -19,8 +20,8 @@ export function conversationTitle(conversation) {
 function previewText(conversation, me, isBlocked = () => false) {
   const message = conversation.last_message;
   if (!message) return (conversation.kind === "group" && conversation.description) || t("No messages yet");
-  const note = message.system && !message.removed; // a membership note: no sender to name or block
-  if (!note && message.sender && isBlocked(message.sender.id)) return t("Message from a blocked user");
+  if (fromBlocked(message, isBlocked)) return blockedText();
+  const note = message.system && !message.removed; // a membership note: no sender to name
   const text = messageLine(message); // as the message reads: no ** or ` (message-format.js)
   if (note || message.removed) return text;
   if (message.sender && message.sender.id === me.id) return t("You: {text}", { text });

@@ -3,7 +3,7 @@
 import { renderAttachment } from "../attachments.js";
 import { displayName, personAvatar, personOf } from "./avatars.js";
 import { $, el, fullTime } from "./dom.js";
-import { blockedPlaceholder } from "./contacts.js";
+import { blockedPlaceholder, fromBlocked } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { waitingBehind } from "./sender.js";
 import { clockTime, MessageGroups } from "./message-groups.js";
@@ -220,7 +220,7 @@ export class ThreadView {
 
   element(message) {
     if (message.system && !message.removed) return noteElement(message); // "Alice added Bob": system-notes.js
-    if (message.sender && this.isBlocked(message.sender.id) && !this.revealed.has(message.id)) {
+    if (fromBlocked(message, this.isBlocked) && !this.revealed.has(message.id)) {
       // A blocked person's messages: a placeholder to expand in groups, nothing in a direct chat.
       if (this.conversation?.kind === "group") return blockedPlaceholder(message, () => this.reveal(message));
       return el("li", { className: "message blocked-hidden", attrs: { hidden: true }, dataset: { id: message.id } });
