@@ -1,5 +1,7 @@
 """Mentions: `@username` of a member in a message's text becomes a reference by user id; `@all`
 in a group mentions every member (its owners and admins only: actions.access.check_may_mention_all).
+Text the page shows as code (`inline code`, fenced blocks: actions.code_spans) mentions nobody, as in
+Slack, Mattermost and Rocket.Chat.
 
 Stored as rows (models.MessageMention) so that each member's unread mentions are counted with their
 unread messages (actions.conversations); the page highlights them and notifies even when muted.
@@ -12,6 +14,7 @@ from collections.abc import Collection
 from sqlalchemy import or_
 
 from actions.access import check_may_mention_all
+from actions.code_spans import text_outside_code
 from actions.validation import MENTION_ALL
 from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
@@ -25,9 +28,10 @@ EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.va
 
 
 def _written_names(body: str) -> list[tuple[str, ...]]:
-    """Each `@name` of a text, lowercased, as the names it may be, longest first: `@dana.` is dana. or
-    dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in turn)."""
-    return [_shortened(match.group(1).lower()) for match in MENTION.finditer(body)]
+    """Each `@name` of a text outside code, lowercased, as the names it may be, longest first: `@dana.` is
+    dana. or dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in
+    turn). Each run of text is read alone, as the page reads it: "`x`@bob" mentions bob."""
+    return [_shortened(match.group(1).lower()) for run in text_outside_code(body) for match in MENTION.finditer(run)]
 
 
 def _shortened(name: str) -> tuple[str, ...]:

@@ -127,6 +127,30 @@ def test_mentions_are_references_counted_apart_and_all_is_for_admins(people):
             tab.disconnect()
 
 
+def test_a_mention_in_code_notifies_nobody(people):
+    """`@name` and `@all` in inline code or a fenced block are code, shown as code (actions/code_spans.py):
+    carol's tab gets the message, with nobody in its mentions, and her unread mentions stay as they were."""
+    alice, bob, carol, group = people
+    carol_tab, bob_tab = carol.socket(LISTEN), bob.socket(LISTEN)
+    try:
+        assert carol.api("POST", f"/conversations/{group}/read", json={"seq": 10**6}).status_code == 200
+        body = f"try `@{carol.username}` and `@all`, or\n```\n@{carol.username} @all\n```"
+        in_code = send(bob_tab, group, body)  # bob is no admin: @all as code is no @all
+        assert (in_code["mentions"], in_code["mentions_all"]) == ([], False)
+        wait_for(lambda: any(m["message"]["id"] == in_code["id"] for m in carol_tab.received["message:new"]),
+                 what="carol's copy of the message")
+        assert next(m["message"] for m in carol_tab.received["message:new"]
+                    if m["message"]["id"] == in_code["id"])["mentions"] == []
+        assert (summary(carol, group)["unread_count"], summary(carol, group)["unread_mentions"]) == (1, 0)
+        # After the code, a name is a mention again.
+        after = send(bob_tab, group, f"`see`@{carol.username}")
+        assert after["mentions"] == [carol.id]
+        assert summary(carol, group)["unread_mentions"] == 1
+    finally:
+        for tab in (carol_tab, bob_tab):
+            tab.disconnect()
+
+
 def test_reactions_live_and_through_resync(people, live_server):
     alice, bob, carol, group = people
     alice_tab, bob_tab = alice.socket(LISTEN), bob.socket(LISTEN)

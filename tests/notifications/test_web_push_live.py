@@ -137,6 +137,22 @@ def test_mute_privacy_blocks_and_gone_subscriptions(notifications_server, push_s
     assert bob.api("GET", "/push/subscriptions").json()["subscriptions"] == []
 
 
+def test_a_mention_in_code_is_not_pushed_to_a_muted_member(notifications_server, push_service):
+    """Code mentions nobody (actions/code_spans.py): a muted member is pushed the real mention sent after
+    it (the marker: the job consumer takes the jobs in order), never the one written as code."""
+    alice, bob = (ChatUser.register(notifications_server.url) for _ in range(2))
+    group = group_with(alice, bob, name="Code")["id"]
+    bobs_browser = Browser(push_service, f"code{bob.id}")
+    bobs_browser.subscribe(bob)
+    assert bob.api("PUT", f"/conversations/{group}/mute").json()["muted"] is True
+    in_code = post(alice, group, f"run `notify @{bob.username}` or\n~~~\n@all @{bob.username}\n~~~")
+    assert in_code["mentions"] == []
+    mention = post(alice, group, f"@{bob.username} done")
+    wait_for(lambda: any(push["message_id"] == mention["id"] for push in bobs_browser.pushes()),
+             what="the real mention's push")
+    assert [push["message_id"] for push in bobs_browser.pushes()] == [mention["id"]]
+
+
 def test_only_the_allowed_push_services_are_subscribed_and_posted_to(notifications_server, push_service):
     """WEB_PUSH_ENDPOINT_HOSTS (here: the local push service's host and port): another host or port is
     refused at subscribe time and stores nothing; a row stored before the setting narrowed (made here by
