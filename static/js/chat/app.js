@@ -65,6 +65,7 @@ export class ChatApp {
       onRender: (conversation, members) => {
         this.presenceView?.headerShown(conversation, members);
         this.groupPanel?.shown(conversation, members); // the group info panel follows live (group-panel.js)
+        if (members) this.view?.redrawMentions(); // the mentioned members' names are known now
       },
       onProfile: (user) => this.profileCard.open(user) });
     this.view = new ThreadView({

@@ -31,6 +31,11 @@ export function knownName(userId) {
   return known ? displayName(known) || null : null;
 }
 
+/** The username of a user id the page has seen, or null (which `@name` of a message names them). */
+export function knownUsername(userId) {
+  return people.get(userId)?.username || null;
+}
+
 /** A profile the server says is newer (user:updated, the profile card): redraw it everywhere. */
 export function rememberPerson(user) {
   const known = people.get(user.id) || {};

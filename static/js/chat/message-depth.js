@@ -5,7 +5,7 @@
 import { el } from "./dom.js";
 import { formattedBody } from "./message-format.js";
 import { t } from "../i18n.js";
-import { displayName } from "./avatars.js";
+import { displayName, knownUsername } from "./avatars.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 // As the server reads them (actions/mentions.py): not after a letter (of any script: "你好@bob" is not a
@@ -39,40 +39,55 @@ export function quoteElement(quote, onJump) {
   ]);
 }
 
-/** The text, formatted (message-format.js), with each `@name` in a span (`mention-me` when it names
- * the reader, or is a group's @all). */
+/** The text, formatted (message-format.js), with each `@name` the server recorded as a mention in a span
+ * (`mention-me` when it names the reader, or is a group's @all). Code (`inline`, fenced blocks) is never
+ * passed here as text: it mentions nobody, on the server too (actions/code_spans.py). */
 export function bodyWithMentions(message, me) {
-  return formattedBody(message.body, (parent, text) => appendMentions(parent, text, message, me));
+  const { mentioned, unknown } = mentionedUsernames(message, me);
+  const body = formattedBody(message.body, (parent, text) => appendMentions(parent, text, message, mentioned));
+  // A mentioned person whose username the page does not know yet (the members load after the messages
+  // show): ThreadView.redrawMentions draws the body again once they are known.
+  if (unknown) body.dataset.mentionsUnknown = "true";
+  return body;
 }
 
-function appendMentions(parent, text, message, me) {
+/** The usernames (lowercased) of the people the server recorded the message as mentioning, each mapped to
+ * whether it is the reader's; `unknown` when the page does not know all their usernames yet. */
+function mentionedUsernames(message, me) {
+  const mentioned = new Map();
+  let unknown = false;
+  for (const userId of message.mentions || []) {
+    const username = userId === me.id ? me.username : knownUsername(userId);
+    if (username) mentioned.set(username.toLowerCase(), userId === me.id);
+    else unknown = true;
+  }
+  return { mentioned, unknown };
+}
+
+function appendMentions(parent, text, message, mentioned) {
   let last = 0;
   for (const match of text.matchAll(MENTION)) {
-    // As typed: "@Bob." shows "@Bob" and "."; but the reader's own name may end so ("@dana."): the server
-    // reads the longest name that is a member's (actions/mentions.py).
-    const own = ownName(match[2], message, me);
-    const written = own ?? match[2].replace(/[.-]+$/, "");
-    const name = written.toLowerCase();
+    const written = recordedName(match[2], message, mentioned);
+    if (written === null) continue; // not a member's name, or @all in a direct chat: plain text
     const start = match.index + match[1].length;
-    const isAll = name === "all" && message.mentions_all;
-    if (!isAll && !(message.mentions || []).length) continue;
     parent.append(document.createTextNode(text.slice(last, start)));
-    const mine = own !== null || isAll;
+    const name = written.toLowerCase();
+    const mine = (name === "all" && message.mentions_all) || mentioned.get(name) === true;
     parent.append(el("span", { className: `mention${mine ? " mention-me" : ""}`, text: "@" + written }));
     last = start + 1 + written.length;
   }
   parent.append(document.createTextNode(text.slice(last)));
 }
 
-/** The reader's username as an `@name` of the text names it, when the message mentions the reader; else
- * null. The server reads the name, then it with each trailing "." or "-" read off in turn ("@eve-." is
- * eve-. , eve- or eve), and takes the longest that is a member's: with members "dana." and "dana", "@dana."
- * is dana.'s, not dana's; "@all" in a direct chat is nobody's, even someone's named "all". */
-function ownName(written, message, me) {
-  if (!(message.mentions || []).includes(me.id)) return null;
-  const mine = me.username.toLowerCase();
+/** The part of an `@name` as written ("@Bob." -> "Bob") that names someone the server recorded the message
+ * as mentioning, or a group's @all; else null. The server reads the name, then it with each trailing "." or
+ * "-" read off in turn ("@eve-." is eve-. , eve- or eve), and takes the longest that is a member's: with
+ * members "dana." and "dana", "@dana." is dana.'s, not dana's; "@all" in a direct chat is nobody's (its
+ * `mentions_all` is false), even someone's named "all". */
+function recordedName(written, message, mentioned) {
   for (let name = written; ; name = name.slice(0, -1)) {
-    if (name.toLowerCase() === mine) return name;
+    const lowered = name.toLowerCase();
+    if (mentioned.has(lowered) || (lowered === "all" && message.mentions_all)) return name;
     if (!/[.-]$/.test(name)) return null;
   }
 }

@@ -102,6 +102,17 @@ export class ThreadView {
     }
   }
 
+  /** Draw again, in place, the texts that mention people whose usernames were not known when they were
+   * drawn (bodyWithMentions): the members have loaded or changed. */
+  redrawMentions() {
+    if (!this.thread || !this.depth) return;
+    for (const [id, item] of this.elements) {
+      const message = this.thread.byId.get(id);
+      const old = item.querySelector(".message-body[data-mentions-unknown]");
+      if (message && old) old.replaceWith(this.body(message));
+    }
+  }
+
   isShowing(thread) {
     return this.thread !== null && this.thread === thread;
   }
@@ -246,13 +257,7 @@ export class ThreadView {
         : null,
     ]);
     if (own && !message.removed && this.receiptOf) meta.append(this.receiptOf(this.conversation, message));
-    let body;
-    if (message.removed) {
-      body = el("div", { className: "message-body removed-note", text: removedText(message) });
-    } else {
-      body = this.depth ? bodyWithMentions(message, this.me) : formattedBody(message.body);
-      if (!message.body) body.classList.add("empty");
-    }
+    const body = this.body(message);
     const quote = this.depth && message.reply_to ? quoteElement(message.reply_to, this.depth.onJump) : null;
     const reactions = this.depth && !message.removed
       ? reactionsElement(message, this.me, { onToggle: this.depth.onToggleReaction,
@@ -268,6 +273,14 @@ export class ThreadView {
     return el("li", { className: classes.join(" "),
       dataset: { id: message.id, seq: message.seq, revision: message.revision, createdAt: message.created_at,
         sender: message.sender?.id ?? "" } }, [avatar, bubble]);
+  }
+
+  /** A message's text, formatted, its mentions marked; or what a removed one reads as. */
+  body(message) {
+    if (message.removed) return el("div", { className: "message-body removed-note", text: removedText(message) });
+    const body = this.depth ? bodyWithMentions(message, this.me) : formattedBody(message.body);
+    if (!message.body) body.classList.add("empty");
+    return body;
   }
 
   /** Reply, and React (which opens a row of quick reactions under the message). */
