@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import pathlib
+import random
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from actions.code_spans import text_outside_code
+from actions.mentions import MENTION
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -36,6 +39,27 @@ def test_the_page_highlights_what_the_server_reads_and_records(module_page):
         expected = [name.rstrip(".") for name in case["read"] if name != "zed"]
         assert [text[1:].lower() for text, _ in highlighted] == expected, case
         assert [mine for _, mine in highlighted] == [name != "carl" for name in expected], case
+
+
+def test_random_texts_are_read_alike(module_page):
+    """2,000 texts (a fixed seed) of backtick runs, fences, blank lines, indentation, emphasis and two
+    members' names: the page highlights exactly the members' names the server reads in each."""
+    pieces = ["`", "``", "```", "~~~", "@bob", "@carl", " ", "   ", "    ", "\t", "\n", "\n\n", "\r\n", "a", "*", "~"]
+    generator = random.Random(20261206)
+    bodies = ["".join(generator.choice(pieces) for _ in range(generator.randint(1, 14))) for _ in range(2000)]
+    run = module_script_runner(module_page, MENTIONS)
+    shown = run(f"""
+        rememberPerson({{ id: 2, username: "carl" }});
+        return {json.dumps(bodies)}.map((body) => [...bodyWithMentions(
+            {{ body, mentions: [1, 2], mentions_all: false, sender: {{ id: 3 }} }}, {{ id: 1, username: "bob" }})
+          .querySelectorAll(".mention")].map((span) => span.textContent.slice(1)));
+    """)
+    differing = []
+    for body, highlighted in zip(bodies, shown, strict=True):
+        read = [match.group(1) for run in text_outside_code(body) for match in MENTION.finditer(run)]
+        if highlighted != [name for name in read if name in ("bob", "carl")]:
+            differing.append((body, read, highlighted))
+    assert differing == []
 
 
 def test_only_recorded_mentions_are_highlighted(module_page):
