@@ -55,7 +55,7 @@ def get_report(report_id: int) -> Report:
 
 
 def open_report_count() -> int:
-    return db.session.execute(db.select(func.count(Report.id)).where(Report.status == "open")).scalar_one()
+    return db.session.execute(db.select(func.count(Report.id)).where(Report.is_open)).scalar_one()
 
 
 @atomic()
@@ -102,6 +102,6 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
 
 def _other_open_reports(report: Report) -> list[Report]:
     return list(db.session.execute(
-        db.select(Report).where(Report.message_id == report.message_id, Report.status == "open",
+        db.select(Report).where(Report.message_id == report.message_id, Report.is_open,
                                 Report.id != report.id)
     ).scalars())

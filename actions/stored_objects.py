@@ -53,7 +53,7 @@ def has_open_report(message_id: int) -> bool:
     """Whether a report of the message waits for an operator: its deleted file is kept as evidence, which
     operators alone read (actions.files.access_attachment)."""
     return db.session.execute(
-        db.select(Report.id).where(Report.message_id == message_id, Report.status == "open").limit(1)
+        db.select(Report.id).where(Report.message_id == message_id, Report.is_open).limit(1)
     ).first() is not None
 
 

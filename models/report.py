@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -42,8 +43,10 @@ class Report(db.Model):
         {"sqlite_autoincrement": True},
     )
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
+        """Waiting for an operator: on a row, a bool; on the class, the condition a query filters by (the one
+        home of "open", for the queue's count, a message's open reports and its kept evidence)."""
         return self.status == "open"
 
     def __repr__(self) -> str:
