@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyotp
@@ -147,24 +149,20 @@ def check_second_factor(user: User, code: object) -> str:
     two_factor = find_two_factor(user)
     if two_factor is None:
         return "none"
-    attempt = limit_code_attempt(f"two-factor:{user.id}")
     kind = "recovery" if isinstance(code, str) and len(_normalized(code)) == RECOVERY_LENGTH else "totp"
-    try:
-        if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH or not code.isascii():
-            raise Unauthorized("invalid_code", "That code is not right.")
-        if kind == "recovery":
-            _use_recovery_code(user, code)
-        else:
-            _check_totp(user, two_factor, code)
-    except CodeTaken:
-        raise  # lost a race after writing: not logged (its own transaction would wait for this one)
-    except CodesUnavailable:
-        attempt.refund()  # the server's fault: logged as an error by _check_totp
-        raise
-    except Unauthorized as error:  # the request rolls back: the refusal is logged on its own
-        record_refusal("login_failed", user=user, detail=f"two-factor: {error.code}")
-        raise
-    attempt.refund()
+    with _code_attempt(user):
+        try:
+            if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH or not code.isascii():
+                raise Unauthorized("invalid_code", "That code is not right.")
+            if kind == "recovery":
+                _use_recovery_code(user, code)
+            else:
+                _check_totp(user, two_factor, code)
+        except CodeTaken:
+            raise  # lost a race after writing: not logged (its own transaction would wait for this one)
+        except Unauthorized as error:  # the request rolls back: the refusal is logged on its own
+            record_refusal("login_failed", user=user, detail=f"two-factor: {error.code}")
+            raise
     return kind
 
 
@@ -184,13 +182,8 @@ def require_second_factor(user: User, code: object) -> None:
 def regenerate_recovery_codes(user: User, code: object) -> list[str]:
     """New recovery codes (the old ones stop working), after a code from the app."""
     two_factor = _enabled(user)
-    attempt = limit_code_attempt(f"two-factor:{user.id}")
-    try:
+    with _code_attempt(user):  # the login's count: its codes and these are one guess budget
         _check_totp(user, two_factor, code)
-    except CodesUnavailable:
-        attempt.refund()  # the server's key, not the code (as check_second_factor): the login's codes share the count
-        raise
-    attempt.refund()
     return _new_recovery_codes(user)
 
 
@@ -257,6 +250,20 @@ def _enabled(user: User) -> TwoFactor:
     if two_factor is None:
         raise Conflict("two_factor_disabled", "Two-factor authentication is off.")
     return two_factor
+
+
+@contextmanager
+def _code_attempt(user: User) -> Iterator[None]:
+    """A code tried for the account (limit_code_attempt, the one count of every two-factor code it is asked for):
+    counted only if wrong. A right code gives its place back, and so does one that could not be checked
+    (CodesUnavailable: the server's key, logged as an error by _check_totp, not the code's fault)."""
+    attempt = limit_code_attempt(f"two-factor:{user.id}")
+    try:
+        yield
+    except CodesUnavailable:
+        attempt.refund()
+        raise
+    attempt.refund()
 
 
 def _normalized(code: str) -> str:
