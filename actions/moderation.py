@@ -85,43 +85,50 @@ def delete_message_for_everyone(operator: User, message_id: int) -> Message:
     return message
 
 
+@dataclass(frozen=True)
+class HeldSweep:
+    """What a sweep hides, held until the unit ends (hold_sweep): each message's id, conversation and whether
+    the sweep takes it (`swept`), in id order; and the message `also` hidden with it."""
+    rows: list
+    also: int | None
+
+
 @atomic()
 def hide_recent_messages(operator: User, sender_id: int, hours: object, also: int | None = None) -> list[Message]:
     """Hide every visible message the sender wrote in the last `hours` hours (and the message `also`, even
     older: a report's settlement hides its reported message with the sweep). In id order."""
     operator = access_operator(operator)
     hours = check_int(hours, "hours", minimum=1, maximum=MAX_SWEEP_HOURS)
-    since = utcnow() - timedelta(hours=hours)
-    # Every message held first, in id order, before any conversation's revision is taken: a message is
-    # always held before its conversation (hold_message), so an author editing one of them meanwhile
-    # waits here instead of holding it while this waits for its conversation. Then hidden conversation by
-    # conversation, in id order, as other changes of several groups hold them: two sweeps of two senders
-    # who wrote in the same groups took them in their messages' order, each holding a group the other waited
-    # for (PostgreSQL cancelled one).
-    held = _hold_swept(sender_id, since, also)
-    hidden = [_set_hidden(operator, row.id, hidden=True)
-              for row in sorted(held, key=lambda row: (row.conversation_id, row.id)) if row.swept or row.id == also]
-    return sorted(hidden, key=lambda message: message.id)
+    return hide_held_sweep_unchecked(operator, hold_sweep(sender_id, hours, also))
 
 
-def hold_sweep_with(sender_id: int, hours: int, message_id: int) -> None:
-    """Hold, in id order, what hide_recent_messages(…, sender_id, hours) will hide and the message
-    `message_id` with it: a report's settlement that sweeps its sender holds its reported message in the
-    sweep's order, so two such settlements (or one and a sweep) never wait for each other in a cycle."""
-    _hold_swept(sender_id, utcnow() - timedelta(hours=hours), also=message_id)
-
-
-def _hold_swept(sender_id: int, since, also: int | None = None) -> list:
-    """The sender's visible messages since `since` (`swept`), and `also`: each id, conversation and whether
-    it is swept, held in id order."""
+def hold_sweep(sender_id: int, hours: int, also: int | None = None) -> HeldSweep:
+    """Hold, in id order, the sender's visible messages of the last `hours` hours and the message `also`, for
+    hide_held_sweep_unchecked. Every message is held first, before any conversation's revision is taken: a
+    message is always held before its conversation (hold_message), so an author editing one of them meanwhile
+    waits here instead of holding it while the sweep waits for its conversation. A report's settlement that
+    sweeps its sender holds the sweep with its reported message before anything else, once: two such
+    settlements (or one and a sweep) never wait for each other in a cycle. Decides nothing."""
     begin_writing(db.session.connection())
+    since = utcnow() - timedelta(hours=hours)
     swept = ((Message.sender_id == sender_id) & (Message.created_at >= since)
              & Message.hidden_at.is_(None) & Message.deleted_at.is_(None))
-    return list(db.session.execute(
+    return HeldSweep(list(db.session.execute(
         db.select(Message.id, Message.conversation_id, swept.label("swept"))
         .where(swept if also is None else swept | (Message.id == also))
         .order_by(Message.id).with_for_update(key_share=True)
-    ))
+    )), also)
+
+
+def hide_held_sweep_unchecked(operator: User, sweep: HeldSweep) -> list[Message]:
+    """Hide what hold_sweep held, conversation by conversation, in id order, as other changes of several groups
+    hold them: two sweeps of two senders who wrote in the same groups took them in their messages' order,
+    each holding a group the other waited for (PostgreSQL cancelled one). In id order. Decides nothing: the
+    caller checked the operator."""
+    hidden = [_set_hidden(operator, row.id, hidden=True)
+              for row in sorted(sweep.rows, key=lambda row: (row.conversation_id, row.id))
+              if row.swept or row.id == sweep.also]
+    return sorted(hidden, key=lambda message: message.id)
 
 
 def _set_hidden(operator: User, message_id: int, hidden: bool) -> Message:

@@ -6,7 +6,7 @@ from sqlalchemy import func
 from actions.access import access_conversation, access_operator, get_message, hold_message
 from actions.audit import record
 from actions.errors import Conflict, Forbidden, InvalidInput, NotFound
-from actions.moderation import MAX_SWEEP_HOURS, hide_message, hide_recent_messages, hold_sweep_with
+from actions.moderation import MAX_SWEEP_HOURS, hide_held_sweep_unchecked, hide_message, hold_sweep
 from actions.stored_objects import remove_file_of_deleted_message_unchecked
 from actions.user_admin import deactivate_user
 from actions.validation import check_choice, check_int, check_string
@@ -65,12 +65,13 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     operator = access_operator(operator)
     resolution = check_choice(resolution, "resolution", RESOLUTIONS)
     report = get_report(report_id)
+    sweep = None
     if resolution == "sender_messages_hidden":
         hours = check_int(hours if hours not in (None, "") else DEFAULT_SWEEP_HOURS, "hours", minimum=1,
                           maximum=MAX_SWEEP_HOURS)
         sender_id = report.message.sender_id
-        if sender_id is not None:  # the sweep's messages held with it, in the sweep's order (no cycle)
-            hold_sweep_with(sender_id, hours, report.message_id)
+        if sender_id is not None:  # the sweep's messages held first, the reported one with them (no cycle)
+            sweep = hold_sweep(sender_id, hours, also=report.message_id)
     # The message held first, then the report read again: another settlement of it, or its author's
     # deletion, meanwhile waits for this one or is seen here.
     message = hold_message(report.message_id)
@@ -90,8 +91,9 @@ def resolve_report(operator: User, report_id: int, resolution: object, hours: ob
     if resolution == "message_hidden":
         hide_message(operator, message.id)
     elif resolution == "sender_messages_hidden":
-        # The reported message too, even when it is older than the sweep: in the sweep's order (no cycle).
-        hide_recent_messages(operator, message.sender_id, hours, also=message.id)
+        # The sweep held above (a message without a sender was refused): the reported message too, even when it
+        # is older than the sweep.
+        hide_held_sweep_unchecked(operator, sweep)
     elif resolution == "sender_deactivated":
         deactivate_user(operator, message.sender_id)
     if message.deleted_at is not None and message.attachment_id is not None:

@@ -29,6 +29,7 @@ from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group, make_user
 from tests.files.samples import PDF_BYTES
 from tests.helpers import BARRIER_SECONDS, run_at_once
+from tests.query_count import statements
 
 
 @pytest.fixture(params=ENGINES)
@@ -159,3 +160,30 @@ def test_two_sweeps_of_two_senders_through_the_same_groups_settled_at_once_do_no
     assert db.session.execute(db.select(db.func.count(Message.id)).where(Message.hidden_at.is_(None),
                                                                          Message.sender_id.in_((bob.id, carol.id)))
                               ).scalar_one() == 0
+
+
+def test_a_settlement_that_sweeps_holds_the_sweep_once_before_anything_else(app, sent_file):
+    """resolve_report(…, "sender_messages_hidden") holds the sender's recent messages and the reported one, in
+    id order, before its own read of the reported message (the order the two tests above need), and once: it
+    held them a second time when its sweep ran (hide_recent_messages held them again, the same rows under the
+    same locks, one more query over the sender's messages)."""
+    alice, bob = as_user(sent_file["alice"]), as_user(sent_file["bob"])
+    group_id = db.session.get(Attachment, sent_file["attachment"]).conversation_id
+    later = send_message(bob, group_id, "more spam").message.id
+    report_id = report_message(alice, sent_file["message"], "spam").id
+    olga = make_user("olga", role="admin")
+    db.session.commit()
+
+    with statements() as seen:
+        resolve_report(olga, report_id, "sender_messages_hidden")
+
+    holds = [number for number, statement in enumerate(seen)
+             if statement.startswith("SELECT messages.id, messages.conversation_id") and " AS swept" in statement]
+    assert len(holds) == 1, [seen[number] for number in holds]
+    if db.engine.dialect.name == "postgresql":  # SQLite: the write lock, one for every row
+        held_alone = [number for number, statement in enumerate(seen) if statement.startswith("SELECT messages.")
+                      and "WHERE messages.id =" in statement and statement.endswith("FOR NO KEY UPDATE")]
+        assert held_alone and holds[0] < held_alone[0]
+    db.session.expire_all()
+    assert all(db.session.get(Message, message_id).hidden_at is not None
+               for message_id in (sent_file["message"], later))
