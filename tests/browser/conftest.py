@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -120,6 +120,24 @@ def module_page(browser, live_server) -> Iterator[Page]:
     page = context.new_page()
     page.goto(live_server.url + "/login")
     yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_scripts(browser, live_server) -> Iterator[Callable[..., Page]]:
+    """A browser with JavaScript off (what a page shows with no script at all): log_in(username, password)
+    sends the login form and gives its page, which stays logged in if the password was right."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+
+    def log_in(username: str, password: str = PASSWORD) -> Page:
+        page.goto(live_server.url + "/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#login-form button[type=submit]")
+        return page
+
+    yield log_in
     context.close()
 
 

@@ -158,18 +158,10 @@ def test_the_back_offices_messages_are_put_into_empty_live_regions_after_load(op
     assert operator_page.errors == [] and operator_page.csp_violations == []
 
 
-def test_without_scripts_the_back_offices_messages_are_shown(browser, live_server, api_user, operator):
+def test_without_scripts_the_back_offices_messages_are_shown(page_without_scripts, live_server, api_user, operator):
     member = api_user("bfn")
-    context = browser.new_context(java_script_enabled=False)
-    try:
-        page = context.new_page()
-        page.goto(live_server.url + "/login")
-        page.fill("#username", operator.username)
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
-        page.goto(f"{live_server.url}/admin/user/manage/?id={member.id}")
-        page.click("button:has-text('Deactivate (ban)')")  # its data-confirm asks nothing without scripts
-        expect(page.locator(".flashes .flash.alert-success")).to_have_text("Account deactivated.")
-        expect(page.locator(".flashes .flash.alert-success")).to_be_visible()
-    finally:
-        context.close()
+    page = page_without_scripts(operator.username)
+    page.goto(f"{live_server.url}/admin/user/manage/?id={member.id}")
+    page.click("button:has-text('Deactivate (ban)')")  # its data-confirm asks nothing without scripts
+    expect(page.locator(".flashes .flash.alert-success")).to_have_text("Account deactivated.")
+    expect(page.locator(".flashes .flash.alert-success")).to_be_visible()

@@ -80,27 +80,17 @@ def test_the_settings_pages_messages_are_filled_after_load(chat_page, api_user):
     assert_nothing_went_wrong(chat)
 
 
-def test_without_scripts_the_messages_are_shown(browser, live_server, api_user):
+def test_without_scripts_the_messages_are_shown(page_without_scripts, live_server, api_user):
     user = api_user("fln")
-    context = browser.new_context(java_script_enabled=False)
-    try:
-        page = context.new_page()
-        page.goto(live_server.url + "/login")
-        page.fill("#username", user.username)
-        page.fill("#password", "not my password")
-        page.click("#login-form button[type=submit]")
-        expect(page.locator(".flashes .flash.error")).to_be_visible()
-        expect(page.locator(".flashes .flash.error")).to_have_text("Wrong username or password.")
-        page.fill("#username", user.username)
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
-        page.goto(live_server.url + "/settings")
-        page.check("#theme-dark")
-        page.click("#theme-save")
-        expect(page.locator(".flashes .flash.success")).to_have_text("Theme changed.")
-        expect(page.locator(".flashes .flash.success")).to_be_visible()
-    finally:
-        context.close()
+    page = page_without_scripts(user.username, "not my password")
+    expect(page.locator(".flashes .flash.error")).to_be_visible()
+    expect(page.locator(".flashes .flash.error")).to_have_text("Wrong username or password.")
+    page_without_scripts(user.username)
+    page.goto(live_server.url + "/settings")
+    page.check("#theme-dark")
+    page.click("#theme-save")
+    expect(page.locator(".flashes .flash.success")).to_have_text("Theme changed.")
+    expect(page.locator(".flashes .flash.success")).to_be_visible()
 
 
 def test_a_banner_of_a_registration_refused_in_place_is_filled_as_a_loaded_pages(chat_page, api_user):
