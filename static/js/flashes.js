@@ -29,3 +29,28 @@ export function showFlashes(root = document) {
 }
 
 showFlashes();
+
+// A message's dismiss button (the back office's: templates/_flashes.html) takes the message away; the
+// focus, which was on the button, goes to the next message's button, else to the page's main content,
+// not back to the top of the page. Without scripts the button reloads the page (its <noscript> form).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.(".flash .flash-dismiss");
+  if (!button) return;
+  event.preventDefault();
+  const item = button.closest(".flash");
+  const block = item.closest(".flashes");
+  const buttons = [...block.querySelectorAll(".flash-dismiss")];
+  const next = buttons[buttons.indexOf(button) + 1] ?? buttons[buttons.indexOf(button) - 1];
+  const list = item.parentElement;
+  item.remove();
+  if (!list.children.length) list.remove();
+  if (next) {
+    next.focus();
+  } else {
+    const main = document.querySelector("main");
+    if (main) {
+      main.tabIndex = -1;
+      main.focus();
+    }
+  }
+});

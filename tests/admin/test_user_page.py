@@ -82,7 +82,7 @@ def test_a_suspension_in_the_past_or_without_reason_is_refused(operator_client, 
         response = operator_client.post(f"/admin/user/manage/{alice.id}/suspend", follow_redirects=True,
                                         data={"csrf_token": csrf_of(page), "until": until, "reason": reason})
         assert response.status_code == 200, response.status_code
-        assert 'class="flash error alert alert-danger"' in response.get_data(as_text=True)
+        assert 'class="flash error alert alert-danger alert-dismissible"' in response.get_data(as_text=True)
     assert reload(alice).active is True and audit_entries() == []
 
 

@@ -155,13 +155,30 @@ def test_the_back_offices_messages_are_put_into_empty_live_regions_after_load(op
     expect(page.locator(".flashes > [role=status] .flash.alert-success")).to_have_text("1 account(s) deactivated.")
     expect(page.locator(".flash")).to_have_count(2)
     assert axe_violations(page) == []
+    # Each can be dismissed (flashes.js): its button takes it away, and the focus goes to the next one's
+    # button, then to the page's main content, not back to the top of the page.
+    dismiss = page.get_by_role("button", name="Dismiss this message")
+    expect(dismiss).to_have_count(2)
+    dismiss.first.click()
+    expect(page.locator(".flash")).to_have_count(1)
+    expect(page.locator(".flash")).to_have_text("1 account(s) deactivated.")
+    expect(dismiss).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash")).to_have_count(0)
+    expect(page.locator("main")).to_be_focused()
     assert operator_page.errors == [] and operator_page.csp_violations == []
 
 
-def test_without_scripts_the_back_offices_messages_are_shown(page_without_scripts, live_server, api_user, operator):
+def test_without_scripts_the_back_offices_messages_are_shown_and_dismissed(page_without_scripts, live_server, api_user,
+                                                                          operator):
     member = api_user("bfn")
     page = page_without_scripts(operator.username)
     page.goto(f"{live_server.url}/admin/user/manage/?id={member.id}")
     page.click("button:has-text('Deactivate (ban)')")  # its data-confirm asks nothing without scripts
     expect(page.locator(".flashes .flash.alert-success")).to_have_text("Account deactivated.")
     expect(page.locator(".flashes .flash.alert-success")).to_be_visible()
+    # Its dismiss button loads the same page again, which shows the message no more.
+    page.get_by_role("button", name="Dismiss this message").click()
+    expect(page.locator(".flash")).to_have_count(0)
+    expect(page).to_have_url(f"{live_server.url}/admin/user/manage/?id={member.id}")
+    expect(page.locator("button:has-text('Reactivate')")).to_be_visible()
