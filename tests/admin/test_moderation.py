@@ -21,6 +21,18 @@ def chat(alice, bob, carol):
     return group, messages
 
 
+def bulk(operator_client, action: str, messages: list[Message]) -> str:
+    """The Messages list's bulk `action` ("hide", "unhide", "delete") on `messages`, ticked: the page it leads to."""
+    return operator_client.post("/admin/message/action/", follow_redirects=True, data={
+        "action": action, "rowid": [str(message.id) for message in messages]}).get_data(as_text=True)
+
+
+def assert_bulk_counts_one(operator_client, action: str, messages: list[Message], done: str) -> None:
+    """The bulk `action` on two messages, one of which it leaves as it is: its notice counts the other only."""
+    page = bulk(operator_client, action, messages)
+    assert f"1 message(s) {done}." in page and f"2 message(s) {done}." not in page
+
+
 def updates(socket) -> list[dict]:
     return [payload["message"] for name, payload in events(socket) if name == "message:updated"]
 
@@ -32,7 +44,7 @@ def test_hide_retracts_the_message_from_open_pages_and_history(operator, operato
     events(socket)
     target = messages[1]
     revision_before = target.revision
-    operator_client.post("/admin/message/action/", data={"action": "hide", "rowid": [str(target.id)]})
+    bulk(operator_client, "hide", [target])
 
     [update] = updates(socket)
     assert (update["id"], update["removed"], update["removed_by"], update["body"]) == (
@@ -51,7 +63,7 @@ def test_unhide_shows_it_again(operator, operator_client, chat, socket_client_fo
     operator_client.post(f"/admin/message/moderate/{messages[0].id}/hide")
     socket = socket_client_for("bob")
     events(socket)
-    operator_client.post("/admin/message/action/", data={"action": "unhide", "rowid": [str(messages[0].id)]})
+    bulk(operator_client, "unhide", [messages[0]])
     [update] = updates(socket)
     assert (update["removed"], update["body"]) == (False, "message 1")
     assert reload(messages[0]).hidden_at is None
@@ -99,10 +111,7 @@ def test_bulk_hide_counts_only_what_it_hid(operator_client, chat, bob):
     """A message its author deleted is left as it is by Hide: the notice does not count it as hidden."""
     _, messages = chat
     delete_message(bob, messages[1].id)
-    response = operator_client.post("/admin/message/action/", follow_redirects=True, data={
-        "action": "hide", "rowid": [str(messages[0].id), str(messages[1].id)]})
-    page = response.get_data(as_text=True)
-    assert "1 message(s) hidden." in page and "2 message(s) hidden." not in page
+    assert_bulk_counts_one(operator_client, "hide", messages[:2], "hidden")
     assert reload(messages[1]).hidden_at is None
 
 
@@ -133,8 +142,7 @@ def test_delete_erases_the_text_for_good(operator, operator_client, chat, socket
 
 def test_bulk_delete_goes_through_the_action(operator_client, chat):
     _, messages = chat
-    ids = [str(messages[0].id), str(messages[1].id)]
-    operator_client.post("/admin/message/action/", data={"action": "delete", "rowid": ids})
+    bulk(operator_client, "delete", messages[:2])
     db.session.expire_all()
     assert Message.query.count() == 5  # places are kept, only the text goes
     assert [reload(m).body for m in messages[:2]] == ["", ""]
@@ -198,8 +206,5 @@ def test_bulk_unhide_counts_only_what_it_showed_again(operator, operator_client,
     """A message that was not hidden is left as it is by Unhide: the notice does not count it."""
     _, messages = chat
     hide_message(operator, messages[0].id)
-    response = operator_client.post("/admin/message/action/", follow_redirects=True, data={
-        "action": "unhide", "rowid": [str(messages[0].id), str(messages[1].id)]})
-    page = response.get_data(as_text=True)
-    assert "1 message(s) unhidden." in page and "2 message(s) unhidden." not in page
+    assert_bulk_counts_one(operator_client, "unhide", messages[:2], "unhidden")
     assert reload(messages[0]).hidden_at is None
