@@ -7,14 +7,36 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import NamedTuple
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, expect
 
+from tests.browser.conftest import ChatPage
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 from tests.servers import ChatUser
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+class BobsMessage(NamedTuple):
+    alice: ChatPage  # Alice's page, open on the group
+    alice_account: ChatUser
+    bob: ChatUser
+    group: int
+    message: dict  # as the API sent it back
+    row: Locator  # the message on Alice's page, hovered: its actions show
+
+
+def bobs_message_on_alices_page(chat_page, api_user, text: str) -> BobsMessage:
+    """Bob's message `text` in a group of Alice's and his, on Alice's page, which she has open on the group."""
+    alice_account, bob = api_user("al"), api_user("bob")
+    group = group_with(alice_account, bob)["id"]
+    message = post(bob, group, text)
+    alice = open_as(chat_page, alice_account, group)
+    row = alice.page.locator(f"#message-list .message[data-id='{message['id']}']")
+    row.hover()  # the actions show on hover (or focus), as WhatsApp Web's menu does
+    return BobsMessage(alice, alice_account, bob, group, message, row)
 
 
 def test_reply_quote_and_jump_to_an_original_far_back(chat_page, api_user):
@@ -103,12 +125,7 @@ def test_mentions_autocomplete_highlight_and_badge(chat_page, api_user):
 
 
 def test_reactions_from_the_page_and_live(chat_page, api_user):
-    alice_account, bob = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob)["id"]
-    message = post(bob, group, "ship it?")
-    alice = open_as(chat_page, alice_account, group)
-    item = alice.page.locator(f"#message-list .message[data-id='{message['id']}']")
-    item.hover()
+    alice, _, bob, _, message, item = bobs_message_on_alices_page(chat_page, api_user, "ship it?")
     item.get_by_role("button", name="React to message").click()
     item.get_by_role("menuitem", name="React with 👍").click()
     reaction = item.locator(".reaction[data-emoji='👍']")
@@ -181,12 +198,8 @@ def test_a_reply_being_written_follows_its_original_edited_or_deleted(chat_page,
     """The reply bar (and the draft kept in localStorage) shows an edited original's new text, and goes
     away once it is deleted: before, the deleted text stayed shown and kept on disk, and the send was
     refused message_removed."""
-    alice_account, bob = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob)["id"]
-    original = post(bob, group, "wombat first words")
-    alice = open_as(chat_page, alice_account, group)
-    row = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
-    row.hover()
+    alice, alice_account, bob, group, original, row = bobs_message_on_alices_page(chat_page, api_user,
+                                                                                   "wombat first words")
     row.get_by_role("button", name="Reply to message").click()
     bar = alice.page.locator("#reply-bar")
     expect(bar).to_contain_text("wombat first words")
@@ -208,12 +221,7 @@ def test_the_keyboard_on_the_reply_bar_stays_as_its_original_changes(chat_page, 
     """The keyboard on the reply bar's Cancel: an edit of the original draws the bar anew and the focus stays
     on Cancel; its deletion takes the bar away and the focus goes to the composer. Before, both times it
     fell to the page's body, where the next Tab starts from the page's top."""
-    alice_account, bob = api_user("al"), api_user("bob")
-    group = group_with(alice_account, bob)["id"]
-    original = post(bob, group, "wombat first words")
-    alice = open_as(chat_page, alice_account, group)
-    row = alice.page.locator(f"#message-list .message[data-id='{original['id']}']")
-    row.hover()
+    alice, _, bob, _, original, row = bobs_message_on_alices_page(chat_page, api_user, "wombat first words")
     row.get_by_role("button", name="Reply to message").click()
     alice.page.focus("#reply-cancel")
     assert bob.api("PATCH", f"/messages/{original['id']}", json={"body": "wombat new words"}).status_code == 200
