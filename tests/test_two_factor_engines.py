@@ -3,7 +3,9 @@ sealed) down and up with the secrets it finds, and the statements the two-factor
 (UPDATE … RETURNING, conditional UPDATEs, FOR UPDATE), on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -156,3 +158,21 @@ def test_the_command_leaves_a_row_changed_while_it_ran_as_it_was_changed(app, mo
         assert db.session.execute(text("SELECT count(*) FROM two_factor WHERE user_id = :id"),
                                   {"id": alice_id}).scalar_one() == 0
     assert sealed_secrets.unseal(stored_secret(bob_id)) == sealed_secrets.Unsealed(old_secret, stale=False)
+
+
+def test_the_documented_count_of_plain_secrets_counts_them_and_the_command_leaves_none(app):
+    """docs/security.md's query, for an operator who checks without writing that no secret stored before migration
+    0028 is left plain, counts the plain ones and no sealed one, on either engine: a base32 secret that begins
+    GAAAAA too (SQLite's LIKE would take it for a token, ignoring case); after `flask seal-two-factor-secrets`
+    (reseal_secrets) it counts none."""
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    query = re.search(r"`(SELECT count\(\*\) FROM two_factor [^`]*)`", documented).group(1)
+    stored = ["GAAAAA" + pyotp.random_base32()[6:], pyotp.random_base32(), sealed_secrets.seal(pyotp.random_base32())]
+    for user, secret in zip([make_user(name) for name in ("alice", "bob", "carol")], stored, strict=True):
+        db.session.execute(text("INSERT INTO two_factor (user_id, secret, created_at, enabled_at) VALUES "
+                                "(:id, :secret, :now, :now)"), {"id": user.id, "secret": secret, "now": utcnow()})
+    db.session.commit()
+    assert db.session.execute(text(query)).scalar_one() == 2
+    assert two_factor.reseal_secrets().written == 2
+    db.session.commit()
+    assert db.session.execute(text(query)).scalar_one() == 0
