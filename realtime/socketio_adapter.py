@@ -48,7 +48,7 @@ from realtime.presence import init_presence
 from realtime.reconcile import Correction, LiveConnection, OneAtATime, RoomChanges, reconcile
 from realtime.websocket_compression import compress_websockets
 from realtime.websocket_frames import write_whole_frames
-from realtime.websocket_reader import read_inline
+from realtime.websocket_reader import read_inline, refuse_plain_requests
 
 NAMESPACE = "/"
 DELIVERY_STATUS = "delivery_status"
@@ -310,9 +310,10 @@ def init_realtime(app: Flask) -> None:
     the revisions held for an answer kept there too: realtime.held_elsewhere), the presence store
     its sockets keep, whole websocket frames (realtime.websocket_frames), their compression
     (realtime.websocket_compression), packets written at once to idle websockets
-    (realtime.direct_writes), one greenlet per websocket (realtime.websocket_reader), Engine.IO
-    pings from one loop (realtime.engineio_pings), and long-polling answers python-engineio's client
-    accepts and posts of up to 1,000 packets (realtime.long_polling)."""
+    (realtime.direct_writes), one greenlet per websocket and plain requests to the websocket
+    transport refused as broken handshakes are (realtime.websocket_reader), Engine.IO pings from one
+    loop (realtime.engineio_pings), and long-polling answers python-engineio's client accepts and posts
+    of up to 1,000 packets (realtime.long_polling)."""
     delivery = SocketDelivery(app)
     # Frames without a `to` are Socket.IO's; other adapters add their own delivery (gateway.init_gateway).
     deliveries = Deliveries(delivery.receive, socketio.start_background_task, socketio.sleep)
@@ -342,6 +343,7 @@ def init_realtime(app: Flask) -> None:
     compress_websockets(app.config["WEBSOCKET_COMPRESSION"])
     write_directly(socketio.server)
     read_inline()
+    refuse_plain_requests(socketio.server.eio)
     ping_from_one_loop()
     cap_long_polling()
 

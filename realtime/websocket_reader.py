@@ -10,10 +10,17 @@ fragments joined, the socket closed when the connection ends); the gateway (`/ws
 for its packets with a timeout, keeps simple-websocket's reader. Once open, the connection also lets
 go of the handshake's state, which wsproto keeps for the connection's life, and the upgrade is answered
 from the request gunicorn already parsed (realtime.websocket_handshake), not parsed again by h11.
+
+A request to the websocket transport that is no valid handshake is refused 400 `websocket_required`
+(docs/protocol.md): a broken one (no key, another version) by `InlineWebSocketWSGI`, a plain HTTP one
+(no `Upgrade: websocket`, which python-engineio turns away before any websocket handler) by
+`refuse_plain_requests`, with the same answer.
 """
 from __future__ import annotations
 
+import functools
 import json
+import urllib.parse
 
 import simple_websocket
 from engineio.async_drivers import gevent as engineio_gevent
@@ -89,10 +96,44 @@ class InlineWebSocketWSGI(engineio_gevent.WebSocketWSGI):
         connection = self.app.__self__  # engineio's Socket, whose handler this is
         if not connection.connected:
             connection.close(wait=False, abort=True)
-        refusal = not_an_upgrade("the websocket transport")
-        headers = [("Content-Type", "application/json"), *refusal.headers.items()]
-        body = json.dumps(error_payload(refusal)).encode()
-        return {"status": "400 BAD REQUEST", "headers": headers, "response": body}
+        return _refusal()
+
+
+def _refusal() -> dict:
+    """The answer to a request to the websocket transport that is no WebSocket handshake, as
+    python-engineio's answers are written (status, headers, body)."""
+    refusal = not_an_upgrade("the websocket transport")
+    headers = [("Content-Type", "application/json"), *refusal.headers.items()]
+    body = json.dumps(error_payload(refusal)).encode()
+    return {"status": "400 BAD REQUEST", "headers": headers, "response": body}
+
+
+def _asks_no_upgrade(environ: dict) -> bool:
+    """A GET to the websocket transport without `Upgrade: websocket` (a plain HTTP request), which
+    python-engineio refuses itself, before any websocket handler, in plain text ("Invalid websocket
+    upgrade"; "Invalid transport" for a long-polling connection's upgrade)."""
+    if environ.get("REQUEST_METHOD") != "GET":
+        return False
+    transport = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("transport", ["polling"])[0]
+    return transport == "websocket" and environ.get("HTTP_UPGRADE", "").lower() != "websocket"
+
+
+def refuse_plain_requests(eio_server) -> None:
+    """Refuse a plain HTTP request to the websocket transport as a broken handshake is refused
+    (InlineWebSocketWSGI): 400 `websocket_required` in the error envelope, with
+    `Sec-WebSocket-Version: 13` and the CORS headers python-engineio adds; nothing is opened, and a
+    long-polling connection whose upgrade it was goes on polling (docs/protocol.md)."""
+    handle = eio_server.handle_request
+
+    @functools.wraps(handle)
+    def handle_request(environ, start_response):
+        if not _asks_no_upgrade(environ):
+            return handle(environ, start_response)
+        answer = _refusal()
+        start_response(answer["status"], answer["headers"] + eio_server._cors_headers(environ))
+        return [answer["response"]]
+
+    eio_server.handle_request = handle_request
 
 
 def read_inline() -> None:
