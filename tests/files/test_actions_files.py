@@ -192,13 +192,13 @@ def test_reading_rules(alice, bob, carol, operator, group):
     assert file_download_url(alice, attachment.id)
     with pytest.raises(ActionError) as refused:  # not sent yet: only the uploader
         file_download_url(bob, attachment.id)
-    assert refused.value.status == 403
+    assert (refused.value.status, refused.value.code) == (403, "not_allowed")  # docs/files.md, Download
     message = send_message(alice, group.id, "", attachment_id=attachment.id).message
     assert file_download_url(bob, attachment.id)
     assert file_download_url(operator, attachment.id)
     with pytest.raises(ActionError) as refused:
         file_download_url(carol, attachment.id)
-    assert refused.value.status == 403
+    assert (refused.value.status, refused.value.code) == (403, "not_a_member")
     with pytest.raises(ActionError) as refused:
         file_download_url(bob, 999)
     assert refused.value.status == 404
