@@ -296,3 +296,14 @@ def test_hand_over_and_delete(client, alice, bob, carol, headers, socket_client_
     assert (event, payload["conversation"]["archived"]) == ("conversation:updated", True)
     assert refused(client.post, f"/api/conversations/{group.id}/messages", headers=headers["carol"],
                    json={"body": "still here?"}) == (403, "conversation_archived")
+
+
+def test_a_route_that_takes_no_body_does_not_read_one(client, alice, bob, carol, headers):
+    """docs/protocol.md, Input: a route whose row lists no body reads none, not even as JSON: leaving with a
+    body naming someone else (as if it removed them) or with a body that is no JSON leaves, as without one."""
+    for body in ({"json": {"user_id": carol.id}}, {"data": "{not json", "content_type": "application/json"},
+                 {"data": "x" * (300 * 1024), "content_type": "application/json"}):  # past REQUEST_MAX_BYTES
+        group = make_group(alice, "Team", [bob, carol])
+        answer = client.post(f"/api/groups/{group.id}/leave", headers=headers["bob"], **body)
+        assert (answer.status_code, answer.get_json()) == (200, {"ok": True})
+        assert roles(group.id) == {"alice": "owner", "carol": "member"}
