@@ -246,6 +246,8 @@ def _closing_unreadable(server) -> Callable:
 
     def handle_eio_message(eio_sid: str, data) -> None:
         try:
+            if data == "":  # no packet type: python-socketio read it as an event of no data, and ignored it
+                raise ValueError("no packet type")
             handle(eio_sid, data)
         except (ValueError, LookupError, TypeError) as error:  # MalformedJSON; a binary placeholder of no attachment
             log.warning("socket connection %s sent a packet that does not decode (%s): closed", eio_sid, error)

@@ -114,7 +114,7 @@ def test_an_event_named_as_the_connections_own_or_by_no_string_gets_an_error_ack
     assert answers[-1][0]["ok"] is True and history(alice, group_id)[0]["body"] == "after them"
 
 
-@pytest.mark.parametrize("unreadable", ["4x", "44", "47", "42" + "[" * 40 + "]" * 40, '42{"a":',
+@pytest.mark.parametrize("unreadable", ["4", "4x", "44", "47", "42" + "[" * 40 + "]" * 40, '42{"a":',
                                         ('451-1["typing",{"_placeholder":true,"num":5}]', b"x"),
                                         ('451-1["typing",{"_placeholder":true,"num":"x"}]', b"x")])
 def test_a_socket_io_packet_that_does_not_decode_closes_its_connection(register, live_server, unreadable):
@@ -135,13 +135,14 @@ def test_a_socket_io_packet_that_does_not_decode_closes_its_connection(register,
     assert "message handler error" not in live_server.log_text()
 
 
-def test_a_socket_io_packet_that_does_not_decode_closes_a_long_polling_connection(register):
+@pytest.mark.parametrize("unreadable", ["4x", "4"])  # "4": no Socket.IO packet at all, once read as an event
+def test_a_socket_io_packet_that_does_not_decode_closes_a_long_polling_connection(register, unreadable):
     alice = register()
     opened = requests.get(f"{alice.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
     url = f"{alice.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
     assert requests.post(url, data="40" + json.dumps({"token": alice.token}), timeout=10).ok
     assert requests.get(url, timeout=10).text.startswith("40")
-    assert requests.post(url, data="4x", timeout=10).ok  # the post itself was read
+    assert requests.post(url, data=unreadable, timeout=10).ok  # the post itself was read
     assert requests.get(url, timeout=40).status_code == 400  # the connection is gone
 
 
