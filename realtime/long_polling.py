@@ -96,17 +96,27 @@ class _PostPayload(engineio.payload.Payload):
     max_decode_packets = POST_MAX_PACKETS
 
 
+def close_at_once(connection) -> None:
+    """End an Engine.IO connection now, without waiting for a poll to take its CLOSE (python-engineio's
+    `Server.disconnect` waits for one: a request that closes a connection nobody polls meanwhile never
+    returned). It is forgotten at once, so its next poll or post is answered 400."""
+    connection.server.sockets.pop(connection.sid, None)
+    connection.close(wait=False, reason=connection.server.reason.SERVER_DISCONNECT)
+
+
 def _handle_post_request(self, environ) -> None:
     """python-engineio's `Socket.handle_post_request`, decoding up to POST_MAX_PACKETS; a post it cannot
     decode (too many packets, a length or text that is not one) is refused as one too long is (400, the
-    connection closed: the server's answer to an EngineIOError), where python-engineio logged the error,
-    answered 200, and the events were lost."""
+    connection closed), where python-engineio logged the error, answered 200, and the events were lost.
+    The connection is closed here (`close_at_once`): python-engineio's own answer to the error waited for
+    a poll to take the CLOSE, and a client that polls only once its post is answered got no answer, ever."""
     try:
         length = int(environ.get("CONTENT_LENGTH", "0"))
         if length > self.server.max_http_buffer_size:
             raise engineio.exceptions.ContentTooLongError()
         packets = _PostPayload(encoded_payload=environ["wsgi.input"].read(length).decode("utf-8")).packets
-    except ValueError as error:
+    except (ValueError, engineio.exceptions.ContentTooLongError) as error:
+        close_at_once(self)
         raise engineio.exceptions.ContentTooLongError(str(error)) from error
     for packet in packets:
         self.receive(packet)

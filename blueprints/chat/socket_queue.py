@@ -40,6 +40,7 @@ from ops.logs import REQUEST_ID_HEADER, log_connection, log_request, request_id_
 from ops.metrics import observe_send_ack
 from payloads import error_payload
 from realtime.answer_first import wait_until_written
+from realtime.long_polling import close_at_once
 from realtime.websocket_frames import frames_socket
 
 log = logging.getLogger(__name__)
@@ -251,12 +252,11 @@ def _closing_unreadable(server) -> Callable:
             handle(eio_sid, data)
         except (ValueError, LookupError, TypeError) as error:  # MalformedJSON; a binary placeholder of no attachment
             log.warning("socket connection %s sent a packet that does not decode (%s): closed", eio_sid, error)
-            # python-engineio's disconnect, without waiting for the close packet to be taken: on
-            # long-polling the client takes it with a poll, and the post carrying this packet is
-            # answered only once this returns.
-            connection = server.eio.sockets.pop(eio_sid, None)
+            # Not waiting for the close packet to be taken: on long-polling the client takes it with a
+            # poll, and the post carrying this packet is answered only once this returns.
+            connection = server.eio.sockets.get(eio_sid)
             if connection is not None:
-                connection.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+                close_at_once(connection)
     return handle_eio_message
 
 

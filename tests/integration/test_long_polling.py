@@ -148,3 +148,17 @@ def test_a_post_of_more_packets_than_the_server_decodes_is_refused(register):
     finally:
         if client.connected:
             client.disconnect()
+
+
+@pytest.mark.parametrize("body", ["\x1e".join(["3"] * (POST_MAX_PACKETS + 1)), "x"], ids=["too many", "no packet"])
+def test_a_refused_post_is_answered_while_nobody_polls(register, body):
+    """A client that polls only once its post is answered (one request at a time) got no answer to a post
+    refused so, ever: python-engineio's closing of the connection waited for a poll to take its CLOSE."""
+    alice = register()
+    opened = requests.get(f"{alice.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    url = f"{alice.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
+    assert requests.post(url, data="40" + json.dumps({"token": alice.token}), timeout=10).ok
+    assert requests.get(url, timeout=10).text.startswith("40")
+
+    assert requests.post(url, data=body.encode(), timeout=10).status_code == 400
+    assert requests.get(url, timeout=10).status_code == 400  # the connection is gone
