@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, column, func, table
 
-from actions.validation import check_int, check_limit, check_search_query
+from actions.validation import SEARCH_QUERY_MAX_LENGTH, check_int, check_limit, check_search_query, check_string
 from extensions import db
 from long_reads import long_read
 from models import Conversation, Message
@@ -143,6 +143,27 @@ def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> flo
 def message_search_filter(query: object) -> ColumnElement[bool]:
     """The WHERE condition of a search, for callers that add their own filters and order (the back office)."""
     return _search_condition(check_search_query(query))
+
+
+def newest_first_by_search_index(query, search: object) -> tuple[object, ColumnElement] | None:
+    """SQLite: `query` (an ORM query of messages, as the back office's list builds it) joined to the search
+    index's matches of `search`, and the index's rowid: ordered by it, with a LIMIT, the matches come newest
+    first from the index, each message read by its id (1 ms for a word in all of 1,000,000 messages, where
+    `id IN (every match)` ordered by id read them all first: 2 s). None on PostgreSQL (pg_trgm's index gives
+    no order), or when no term is long enough for the index: message_search_filter's condition then."""
+    if db.engine.dialect.name != "sqlite":
+        return None
+    expression, short_terms = _sqlite_parts(check_search_query(search))
+    if expression is None:
+        return None
+    joined = query.join(fts_table, fts_table.c.rowid == Message.id)
+    return joined.filter(fts_table.c[FTS_TABLE].match(expression), *short_terms), fts_table.c.rowid
+
+
+def message_text_filter(text: object) -> ColumnElement[bool]:
+    """The WHERE condition "the text contains `text`" as typed, spaces included (a phrase: one term, where a
+    search finds each word apart), through the same index (the back office's Text filter)."""
+    return _search_condition([check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH)])
 
 
 def _search_condition(terms: list[str]) -> ColumnElement[bool]:

@@ -196,11 +196,14 @@ class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
     def _get_list_extra_args(self):
         """The list's arguments as typed in the address bar, kept to what a list can show: a page before
         the first is the first, one beyond any list is empty (never an offset the database cannot take:
-        a 500), and a page size is one the panel offers."""
+        a 500), a page size is one the panel offers, and a sort one of its sortable columns (any other left
+        the list in no order at all, where the panel's default order is meant)."""
         arguments = super()._get_list_extra_args()
         page_size = arguments.page_size if arguments.page_size in self.page_size_options else 0
+        column = self._get_column_by_idx(arguments.sort)
+        sort = arguments.sort if column is not None and column[0] in self._sortable_columns else None
         return arguments.clone(page=min(max(arguments.page or 0, 0), LAST_PAGE), page_size=page_size,
-                               filters=self._comparable(arguments.filters))
+                               sort=sort, filters=self._comparable(arguments.filters))
 
     def _comparable(self, filters: list | None) -> list | None:
         """A text filter's value holding a control character is an invalid filter value (said, and

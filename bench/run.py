@@ -37,6 +37,8 @@ SCENARIOS = {
                "group and one of a quiet group, this tree against others (--checkout)"),
     "loop-stalls": ("loop_stalls.py", "how long the event loop stalls while a long read (back-office search, "
                     "dashboard, a quiet group's chat search) runs on SQLite, in place and off the loop"),
+    "admin-lists": ("admin_lists.py", "the back office's lists at 1,000,000 messages (every panel; the Messages "
+                    "panel's sorts, searches and filters), SQLite and PostgreSQL, this tree against others"),
     "packets": ("packets.py", "building an outgoing Socket.IO packet: python-socketio's Packet against TextPacket"),
     "abuse": ("abuse.py", "what a quiet client waits for while another abuses the server (issue 11)"),
     "refusal-cost": ("refusal_cost.py", "worker CPU per rate-limited send (issue 11)"),
