@@ -153,17 +153,32 @@ def newest_first_by_search_index(query, search: object) -> tuple[object, ColumnE
     no order), or when no term is long enough for the index: message_search_filter's condition then."""
     if db.engine.dialect.name != "sqlite":
         return None
-    expression, short_terms = _sqlite_parts(check_search_query(search))
+    return _joined_to_index(query, *_sqlite_parts(check_search_query(search)))
+
+
+def newest_first_containing(query, text: object) -> tuple[object, ColumnElement] | None:
+    """newest_first_by_search_index for message_text_filter's condition (the text as typed, one term)."""
+    if db.engine.dialect.name != "sqlite":
+        return None
+    return _joined_to_index(query, *_sqlite_parts([_check_text(text)]))
+
+
+def _joined_to_index(query, expression: str | None, short_terms: list[ColumnElement[bool]]):
     if expression is None:
         return None
-    joined = query.join(fts_table, fts_table.c.rowid == Message.id)
-    return joined.filter(fts_table.c[FTS_TABLE].match(expression), *short_terms), fts_table.c.rowid
+    index = fts_table.alias()  # a search and a Text filter may both join it
+    joined = query.join(index, index.c.rowid == Message.id)
+    return joined.filter(index.c[FTS_TABLE].match(expression), *short_terms), index.c.rowid
 
 
 def message_text_filter(text: object) -> ColumnElement[bool]:
     """The WHERE condition "the text contains `text`" as typed, spaces included (a phrase: one term, where a
     search finds each word apart), through the same index (the back office's Text filter)."""
-    return _search_condition([check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH)])
+    return _search_condition([_check_text(text)])
+
+
+def _check_text(text: object) -> str:
+    return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH)
 
 
 def _search_condition(terms: list[str]) -> ColumnElement[bool]:

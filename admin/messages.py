@@ -25,7 +25,12 @@ from sqlalchemy import false
 from actions.errors import InvalidInput
 from actions.messages import removed_message
 from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
-from actions.search import message_search_filter, message_text_filter, newest_first_by_search_index
+from actions.search import (
+    message_search_filter,
+    message_text_filter,
+    newest_first_by_search_index,
+    newest_first_containing,
+)
 from actions.validation import check_int
 from admin.filters import IntEqualFilter
 from admin.paging import WithoutTotal
@@ -83,6 +88,11 @@ class TextFilter(ContainsFilter):
         return value
 
     def apply(self, query, value, alias=None):
+        if g.get("messages_search_order") is None and not g.get("messages_of_one_conversation"):
+            joined = newest_first_containing(query, value)
+            if joined is not None:  # SQLite: the index's matches, newest first (MessageView._apply_sorting)
+                query, g.messages_search_order = joined
+                return query
         return query.filter(message_text_filter(value))
 
 

@@ -81,7 +81,7 @@ RARE = {"zzzqqq", "dave", "nobody"}  # searched for, or senders, that (almost) n
     {"flt0_conversation_equals": "big"}, {"flt0_conversation_equals": "small"},
     {"flt0_conversation_equals": "big", "sort": 0},
     {"flt0_sender_contains": "dave"}, {"flt0_sender_contains": "nobody"},
-    {"flt0_text_contains": "lunch"}, {"flt0_text_contains": "zzzqqq"},
+    {"flt0_text_contains": "lunch"}, {"flt0_text_contains": "zzzqqq"}, {"flt0_text_contains": "message"},
     {"flt0_hidden_is": "1"}, {"flt0_hidden_is": "0"},
 ], ids=lambda arguments: urlencode(arguments) or "default")
 def test_a_messages_list_costs_a_small_part_of_reading_every_message(world, arguments):

@@ -86,6 +86,10 @@ def test_the_text_filter_finds_a_phrase_as_typed(operator_client, bob, group):
     assert listed == ["paged 03 CHEAP", "paged 01 buy"]
     assert list_page(operator_client, flt0_text_contains="ch")[0] == ["paged 03 CHEAP", "paged 02 cheap",
                                                                       "paged 01 buy"]  # short: without the index
+    assert list_page(operator_client, flt0_text_contains="cheap watches", sort=0)[0] == ["paged 01 buy",
+                                                                                        "paged 03 CHEAP"]
+    # With the search box: both hold.
+    assert list_page(operator_client, flt0_text_contains="cheap watches", search="buy")[0] == ["paged 01 buy"]
 
 
 def test_a_text_filter_too_long_is_said_and_ignored(operator_client, bob, group):
