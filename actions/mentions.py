@@ -69,9 +69,11 @@ def hold_mentionable(conversation: Conversation, body: str | None, edited: Messa
 
 
 def record_mentions(message: Message, membership: Membership, held: Collection[int] | None = None) -> None:
-    """Store who `message` (just stored, by `membership`'s user) mentions: members only, never its
-    author; with `held` (hold_mentionable's, taken before the conversation), those accounts only. `@all`
-    in a group needs its admin (refused otherwise, with nothing stored)."""
+    """Store who `message` (just stored, by `membership`'s user) mentions: members only, findable ones
+    (User.findable: a deactivated or suspended member keeps the membership but is not notified, as in
+    Slack; `@all` leaves them out too), never its author; with `held` (hold_mentionable's, taken before the
+    conversation), those accounts only. `@all` in a group needs its admin (refused otherwise, with nothing
+    stored)."""
     names = mentioned_names(message.body)
     if not names:
         return
@@ -80,7 +82,8 @@ def record_mentions(message: Message, membership: Membership, held: Collection[i
         check_may_mention_all(membership)
         message.mentions_all = True
     members = dict(db.session.execute(db.select(User.username, User.id).where(
-        _named(message.conversation_id, is_group, names), User.id.in_(_members(message.conversation_id)))).all())
+        _named(message.conversation_id, is_group, names), User.id.in_(_members(message.conversation_id)),
+        User.findable)).all())
     if message.mentions_all:
         user_ids = set(members.values())
     else:  # each `@name` names the longest name it may be that is a member's (`@dana.`: dana., else dana)

@@ -4,7 +4,10 @@ stored by user id and counted apart in the conversation list (`@all` for group a
 reactions live and through resync; refusals answer their code and store nothing."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import requests
 
 from tests.integration.chat import create_group, history, open_direct, send
 from tests.servers import ChatUser, wait_for
@@ -149,6 +152,38 @@ def test_a_mention_in_code_notifies_nobody(people):
     finally:
         for tab in (carol_tab, bob_tab):
             tab.disconnect()
+
+
+def test_a_deactivated_or_suspended_member_is_not_mentioned(live_server):
+    """A member whom an operator deactivated or suspended stays in the group, but is not notified (as in
+    Slack): `@dave` and `@erin` are plain text, and `@all` leaves them out; carol, active, is mentioned.
+    Opened again, dave is mentioned as before."""
+    alice, carol, dave, erin = (ChatUser.register(live_server.url) for _ in range(4))
+    group = create_group(alice, (carol, dave, erin))
+    operator = {"Authorization": f"Bearer {live_server.operator_token(f'op{alice.username[:20]}', 'Operator-pass-1')}"}
+
+    def admin(path: str, body: dict | None = None) -> None:
+        answer = requests.post(live_server.url + "/api/admin" + path, json=body, headers=operator, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    admin(f"/users/{dave.id}/deactivate")
+    until = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    admin(f"/users/{erin.id}/suspend", {"until": until, "reason": "Spam"})
+    alice_tab, carol_tab = alice.socket(LISTEN), carol.socket(LISTEN)
+    try:
+        named = send(alice_tab, group, f"@{dave.username} @{erin.username} @{carol.username}")
+        assert named["mentions"] == [carol.id]
+        everyone = send(alice_tab, group, "@all lunch")  # alice owns the group
+        assert (everyone["mentions"], everyone["mentions_all"]) == ([carol.id], True)
+        wait_for(lambda: any(m["message"]["id"] == everyone["id"] for m in carol_tab.received["message:new"]),
+                 what="carol's copy of @all")
+        assert next(m["message"] for m in carol_tab.received["message:new"]
+                    if m["message"]["id"] == named["id"])["mentions"] == [carol.id]
+        admin(f"/users/{dave.id}/reactivate")
+        assert send(alice_tab, group, f"@{dave.username} welcome back")["mentions"] == [dave.id]
+    finally:
+        alice_tab.disconnect()
+        carol_tab.disconnect()
 
 
 def test_reactions_live_and_through_resync(people, live_server):
