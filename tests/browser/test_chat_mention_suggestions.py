@@ -1,6 +1,7 @@
 """The composer's @mention suggestions leave out a member whose account was deactivated or suspended (as
-Slack does): they stay in the group, with their name by their messages, but nobody can reach them.
-Against the live server; the account is closed on its database, as the back office closes it."""
+Slack does): they stay in the group, with their name by their messages, but nobody can reach them; and
+they do not open in code, where a name mentions nobody (actions/code_spans.py). Against the live server;
+the account is closed on its database, as the back office closes it."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -9,7 +10,7 @@ from app import create_app
 from extensions import db
 from models import User
 from models.time import utcnow
-from tests.browser.helpers import assert_nothing_went_wrong, group_with
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner
 
 
 def deactivate(live_server, user_id: int) -> None:
@@ -33,4 +34,47 @@ def test_a_deactivated_member_is_not_suggested_to_mention(chat_page, api_user, l
     page.page.type("#composer-input", "hi @mz")
     expect(page.page.locator(f"#mention-list .mention-choice[data-username='{bob.username}']")).to_be_visible()
     expect(page.page.locator("#mention-list .mention-choice")).to_have_count(1)
+    assert_nothing_went_wrong(page)
+
+
+# What is written before the caret, then "z": whether it is code there (no suggestions), as the page draws it.
+WRITTEN = [
+    ("hi @m", False),
+    ("try `@m", True),  # an open backtick: code once closed
+    ("try `x` @m", False),  # after a closed code span
+    ("``a ` @m", True),  # closed by either run
+    ("`a`` @m", True),  # the first run closes at a run of one
+    ("```\nrun @m", True),  # an open fence
+    ("~~~\n@m", True),
+    ("```@m", True),  # a fence's info string
+    ("```\nx\n```\n@m", False),  # after a closed fence
+    ("`a\n\n@m", False),  # a blank line ends the paragraph: the backtick before it is text
+]
+
+
+def test_code_is_read_as_the_page_draws_it(module_page):
+    run = module_script_runner(module_page, 'const { endsInCode } = await import("/static/js/chat/message-format.js");')
+    texts = [text + "z" for text, _ in WRITTEN]
+    assert run(f"return {texts!r}.map(endsInCode);".replace("'", '"')) == [code for _, code in WRITTEN]
+
+
+def test_no_suggestions_in_code(chat_page, api_user):
+    """Typing "@mz" in code suggests nobody; each text that is not code shows bob's suggestion (so that the
+    list would have shown), and the next code text hides it."""
+    alice, bob = api_user("al"), api_user("mzb")
+    group = group_with(alice, bob)["id"]
+    page = chat_page()
+    page.log_in(alice.username)
+    page.open(group)
+    choice = page.page.locator(f"#mention-list .mention-choice[data-username='{bob.username}']")
+    for written, code in WRITTEN:
+        page.page.fill("#composer-input", "hi @m")
+        page.page.type("#composer-input", "z")
+        expect(choice).to_be_visible()  # shown before each case: a hidden list is this case's answer
+        page.page.fill("#composer-input", written)
+        page.page.type("#composer-input", "z")
+        if code:
+            expect(page.page.locator("#mention-list")).to_be_hidden()
+        else:
+            expect(choice).to_be_visible()
     assert_nothing_went_wrong(page)

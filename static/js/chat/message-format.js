@@ -113,6 +113,21 @@ export function excerpt(message) {
   return message.body || message.attachment?.filename || "";
 }
 
+/** Whether the end of `text` (what is written before the caret) is code, or would be once the code it
+ * is in is closed: in a fence, open or not (its info string too), or in a backtick run that closing it
+ * with a run of the same length makes a code span ("say `@bo" and "``a ` @bo" are). The composer offers
+ * no @-suggestions there (mention-complete.js), as Slack: code mentions nobody (actions/code_spans.py). */
+export function endsInCode(text) {
+  const lengths = new Set((text.match(/`+/g) || []).map((run) => run.length));
+  return [text, ...[...lengths].map((length) => text + "`".repeat(length))].some((written) => {
+    const tokens = parser.parse(written, {});
+    const last = tokens.findLast((token) => token.type === "inline" || BLOCK_TOKENS.has(token.type));
+    if (!last) return false;
+    if (BLOCK_TOKENS.has(last.type)) return true; // text after a closed fence would be a paragraph
+    return last.children?.at(-1)?.type === "code_inline" && written !== text;
+  });
+}
+
 /** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */
 export function plainText(text) {
   const parts = [];
