@@ -1,7 +1,7 @@
 """Mentions: `@username` of a member in a message's text becomes a reference by user id; `@all`
 in a group mentions every member (its owners and admins only: actions.access.check_may_mention_all).
-Text the page shows as code (`inline code`, fenced blocks: actions.code_spans) mentions nobody, as in
-Slack, Mattermost and Rocket.Chat.
+Text the page shows as code (`inline code`, fenced blocks: actions.code_spans) or as a link (actions.links:
+`https://example.com/?u=@bob`) mentions nobody, as in Slack, Mattermost and Rocket.Chat.
 
 Stored as rows (models.MessageMention) so that each member's unread mentions are counted with their
 unread messages (actions.conversations); the page highlights them and notifies even when muted.
@@ -15,6 +15,7 @@ from sqlalchemy import or_
 
 from actions.access import check_may_mention_all
 from actions.code_spans import text_outside_code
+from actions.links import text_outside_links
 from actions.validation import MENTION_ALL
 from extensions import db
 from models import Conversation, Membership, Message, MessageMention, User
@@ -28,10 +29,15 @@ EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.va
 
 
 def _written_names(body: str) -> list[tuple[str, ...]]:
-    """Each `@name` of a text outside code, lowercased, as the names it may be, longest first: `@dana.` is
-    dana. or dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in
-    turn). Each run of text is read alone, as the page reads it: "`x`@bob" mentions bob."""
-    return [_shortened(match.group(1).lower()) for run in text_outside_code(body) for match in MENTION.finditer(run)]
+    """Each `@name` of a text outside code and links, lowercased, as the names it may be, longest first:
+    `@dana.` is dana. or dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "."
+    or "-" in turn). Each run of text is read alone, as the page reads it: "`x`@bob" mentions bob."""
+    return [_shortened(match.group(1).lower()) for run in text_runs(body) for match in MENTION.finditer(run)]
+
+
+def text_runs(body: str) -> list[str]:
+    """The runs of `body` the page shows as text, neither code nor a link, in order: where mentions are."""
+    return [part for run in text_outside_code(body) for part in text_outside_links(run)]
 
 
 def _shortened(name: str) -> tuple[str, ...]:

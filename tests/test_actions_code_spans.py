@@ -1,4 +1,5 @@
-"""actions.code_spans, the page's rule for code read on the server: @names in code mention nobody.
+"""actions.code_spans and actions.links, the page's rules for code and links read on the server: @names in
+code or in a link mention nobody.
 The cases are tests/mention_cases.json, which the page's test reads too (tests/browser/test_mentions_in_code.py),
 so that both sides agree on each."""
 from __future__ import annotations
@@ -9,7 +10,8 @@ import pathlib
 import pytest
 
 from actions.code_spans import text_outside_code
-from actions.mentions import MENTION, mentioned_names
+from actions.links import text_outside_links
+from actions.mentions import MENTION, mentioned_names, text_runs
 from actions.messages import edit_message, send_message
 
 CASES = json.loads((pathlib.Path(__file__).parent / "mention_cases.json").read_text(encoding="utf-8"))["cases"]
@@ -17,7 +19,7 @@ CASES = json.loads((pathlib.Path(__file__).parent / "mention_cases.json").read_t
 
 @pytest.mark.parametrize("case", CASES, ids=[case["why"] for case in CASES])
 def test_the_server_reads_the_names_the_page_shows_as_text(case):
-    read = [match.group(1).lower() for run in text_outside_code(case["body"]) for match in MENTION.finditer(run)]
+    read = [match.group(1).lower() for run in text_runs(case["body"]) for match in MENTION.finditer(run)]
     assert read == case["read"]
     assert {name.rstrip(".-") for name in mentioned_names(case["body"])} == {name.rstrip(".-") for name in read}
 
@@ -47,3 +49,16 @@ def test_all_in_code_needs_no_admin(bob, group):
 def test_a_code_span_does_not_hide_a_mention_after_it(alice, bob, group):
     sent = send_message(alice, group.id, f"`x`@{bob.username}").message
     assert [mention.user_id for mention in sent.mentions] == [bob.id]
+
+
+def test_the_runs_of_text_around_links():
+    assert text_outside_links("see https://x.com/?u=@bob and x.org or a@b.com") == ["see ", " and ", " or "]
+    assert text_outside_links("ftp://x.com/@a <ftp://y/@b> c") == ["ftp://x.com/@a", " ", "ftp://y/@b", " c"]
+    assert text_outside_links("setup.py, www.a.py") == ["setup.py", ", "]  # a file's name is shown as text
+
+
+def test_a_mention_in_a_link_stores_no_mention(alice, bob, group):
+    sent = send_message(alice, group.id, f"https://x.com/?u=@{bob.username} and x.com/#@{bob.username}").message
+    assert sent.mentions == []
+    after = send_message(alice, group.id, f"https://x.com/ @{bob.username}").message
+    assert [mention.user_id for mention in after.mentions] == [bob.id]

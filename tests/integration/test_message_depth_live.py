@@ -130,9 +130,10 @@ def test_mentions_are_references_counted_apart_and_all_is_for_admins(people):
             tab.disconnect()
 
 
-def test_a_mention_in_code_notifies_nobody(people):
-    """`@name` and `@all` in inline code or a fenced block are code, shown as code (actions/code_spans.py):
-    carol's tab gets the message, with nobody in its mentions, and her unread mentions stay as they were."""
+def test_a_mention_in_code_or_a_link_notifies_nobody(people):
+    """`@name` and `@all` in inline code or a fenced block are code, shown as code (actions/code_spans.py),
+    and an `@name` inside a link is the link's text (actions/links.py): carol's tab gets the messages, with
+    nobody in their mentions, and her unread mentions stay as they were."""
     alice, bob, carol, group = people
     carol_tab, bob_tab = carol.socket(LISTEN), bob.socket(LISTEN)
     try:
@@ -144,7 +145,9 @@ def test_a_mention_in_code_notifies_nobody(people):
                  what="carol's copy of the message")
         assert next(m["message"] for m in carol_tab.received["message:new"]
                     if m["message"]["id"] == in_code["id"])["mentions"] == []
-        assert (summary(carol, group)["unread_count"], summary(carol, group)["unread_mentions"]) == (1, 0)
+        in_link = send(bob_tab, group, f"see https://x.com/?u=@{carol.username} or example.com/@{carol.username}")
+        assert in_link["mentions"] == []
+        assert (summary(carol, group)["unread_count"], summary(carol, group)["unread_mentions"]) == (2, 0)
         # After the code, a name is a mention again.
         after = send(bob_tab, group, f"`see`@{carol.username}")
         assert after["mentions"] == [carol.id]
