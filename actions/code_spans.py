@@ -9,34 +9,27 @@ markdown-it's rules, the few that decide what is code:
 - Outside fences, lines make paragraphs, ended by a blank line (spaces and tabs at most) or a fence.
 - In a paragraph, a run of N "`" opens a code span that the next run of exactly N "`" closes; a run with
   no such run after it is plain text, and so is each "`" in it. A code span never crosses a paragraph.
-- Except in a link the inline parser reads first: `<scheme:…>` and `<address@…>` (autolinks; but not
-  `<javascript:…>`, `<vbscript:…>`, `<file:…>` nor `<data:…>` but images: markdown-it's validateLink refuses
-  them, and its "<" is text), and `http://`, `https://` or `ftp://` after no letter, digit, ".", "+" or "-"
-  (linkify-it reads a "`" as a letter in a link). Schemes are ASCII, their case ignored. linkify-it's own
-  rules for where such a link ends are many; here it ends at a space, "<", ">" or "｜", the one approximation:
-  a link linkify-it refuses or ends sooner ("http://:`a`") keeps its backticks here. Bare addresses
-  (example.com) are made links after the code spans are found: they change nothing.
+- Except in a link the inline parser reads first: `<scheme:…>` and `<address@…>` (autolinks; not `<javascript:…>`,
+  `<vbscript:…>`, `<file:…>` nor `<data:…>` but images: their "<" is text), and
+  `http://`, `https://`, `ftp://` or `mailto://` after no letter, digit, ".", "+" or "-", where the link
+  ends as linkify-it ends it (actions.links.inline_link, the rule mentions use too; linkify-it reads a "`"
+  as a letter in a link). A link linkify-it refuses ("http://,`a`") leaves its backticks to code spans.
+  Bare addresses (example.com) are made links after the code spans are found: they change nothing.
 Carriage returns end lines as line feeds do (markdown-it's normalize); no other character ends a line.
 """
 from __future__ import annotations
 
 import re
 
+from actions.links import INLINE as LINK
+from actions.links import inline_link
+
 LINE_ENDS = re.compile(r"\r\n?")
 FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)")
-# What the inline parser reads before a backtick could open a code span there (markdown-it's autolink rule
-# (AUTOLINK_RE, EMAIL_RE) and its linkify rule, at a scheme after no [a-z0-9.+-]); or a run of backticks.
-# Letters are ASCII ones, either case spelled out: re.IGNORECASE would read "K" (the Kelvin sign) as "k" and
-# "ſ" as "s", as the page's JavaScript does not.
-INLINE = re.compile(r"(?P<ticks>`+)"
-                    r"|<(?P<autolink>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\x00-\x20]*)>"
-                    r"|<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>"
-                    r"|(?<![A-Za-z0-9.+-])(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp])://[^\s<>\uff5c]*")
+# What the inline parser reads before a backtick could open a code span there (a link: markdown-it's autolink
+# and linkify rules, actions.links.inline_link); or a run of backticks.
+INLINE = re.compile(r"(?P<ticks>`+)|" + LINK.pattern, re.IGNORECASE | re.ASCII)  # ASCII: as actions.links
 TICKS = re.compile(r"`+")
-# The addresses markdown-it's validateLink refuses: such an autolink is no link, its "<" mere text.
-REFUSED_LINK = re.compile(r"(?:vbscript|javascript|file|data):")
-IMAGE_DATA = re.compile(r"data:image/(?:gif|png|jpeg|webp);")
 
 
 def text_outside_code(body: str) -> list[str]:
@@ -81,11 +74,10 @@ def _inline_text(paragraph: str) -> list[str]:
     runs, start, position = [], 0, 0
     while found := INLINE.search(paragraph, position):
         position = found.end()
-        if found.group("autolink") is not None and _refused(found.group("autolink")):
-            position = found.start() + 1  # no link: what follows its "<" is read on
+        if found.group("ticks") is None:  # where a link may be: its backticks are part of it
+            link = inline_link(paragraph, found)
+            position = link[1] if link is not None else found.start() + 1
             continue
-        if found.group("ticks") is None:
-            continue  # a link: its backticks are part of it
         closer = next((run for run in TICKS.finditer(paragraph, position) if len(run.group()) == len(found.group())),
                       None)
         if closer is not None:
@@ -93,9 +85,3 @@ def _inline_text(paragraph: str) -> list[str]:
             start = position = closer.end()
     runs.append(paragraph[start:])
     return runs
-
-
-def _refused(address: str) -> bool:
-    """Whether markdown-it's validateLink refuses an autolink's address (lowercased, as it reads it)."""
-    lowered = address.lower()
-    return REFUSED_LINK.match(lowered) is not None and IMAGE_DATA.match(lowered) is None

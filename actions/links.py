@@ -27,7 +27,7 @@ import re
 import sys
 import unicodedata
 
-__all__ = ["text_outside_links"]
+__all__ = ["INLINE", "inline_link", "text_outside_links"]
 
 
 def _class(categories: tuple[str, ...]) -> str:
@@ -87,11 +87,18 @@ FUZZY_LINK = re.compile(f"(^|(?![.:/\\-_@])(?:[$+<=>^`|\uff5c]|{ZPCC}))(?:(?![$+
                         f"(?:(?:{DOMAIN})\\.){{1,10}}(?:{TLD}){HOST_END}{PATH})", re.IGNORECASE)
 FUZZY_MAIL_HOST = re.compile(f"@(?:(?:{DOMAIN})[.]){{1,4}}{DOMAIN_ROOT}{HOST_END}", re.IGNORECASE)
 MAIL_NAME_BEFORE = re.compile(f"(?:^|{SEPARATORS}|\"|\\(|{ZCC})({MAIL_NAME})\\Z", re.IGNORECASE)
-INLINE_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])(?:https?|ftp|mailto)(?=://)", re.IGNORECASE)
+# re.ASCII: a scheme's letters are ASCII ones, either case; Python's IGNORECASE alone would read the Kelvin sign
+# as "k" and "ſ" as "s", which the page's JavaScript does not (nor linkify-it's patterns, also ASCII-only here).
+INLINE_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])(?:https?|ftp|mailto)(?=://)", re.IGNORECASE | re.ASCII)
 # markdown-it's autolinks (AUTOLINK_RE, EMAIL_RE): "<scheme:…>" and "<address@host>", found first.
 AUTOLINK = re.compile(r"<(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,31}):[^<>\x00-\x20]*"
                       r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
+# What markdown-it's inline parser reads as a link, where it may be one (inline_link says whether it is).
+INLINE = re.compile(f"{AUTOLINK.pattern}|{INLINE_SCHEME.pattern}", re.IGNORECASE | re.ASCII)
+# markdown-it's validateLink: these schemes are refused (no link, the "<" is text), but for an image's data.
+REFUSED_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
+IMAGE_DATA = re.compile(r"data:image/(?:gif|png|jpeg|webp);", re.IGNORECASE | re.ASCII)
 FILE_NAME_LIKE = re.compile(r"[^/?#@:]+\.[a-z]{2}", re.IGNORECASE)
 
 
@@ -178,26 +185,34 @@ def _validate(text: str, schema: str, at: int) -> int:
 
 
 def _inline_links(text: str) -> list[tuple[int, int, str]]:
-    """The links markdown-it reads as it parses the text, from left to right: autolinks (schema "<" for one of
-    a scheme the page does not link), and its linkify rule's, at "://" after "http", "https" or "ftp" that no
-    ASCII letter, digit, "+", "." or "-" comes before (a link's trailing "*" left out)."""
+    """The links markdown-it reads as it parses the text, from left to right (inline_link)."""
     found, after = [], 0
-    for match in re.finditer(f"{AUTOLINK.pattern}|{INLINE_SCHEME.pattern}", text, re.IGNORECASE):
-        if match.start() < after:
-            continue
-        if match.group().startswith("<"):
-            scheme = (match.group("scheme") or "mailto").lower() + ":"
-            found.append((match.start(), match.end(), scheme if scheme in ("http:", "https:", "mailto:") else "<"))
-            after = match.end()
-            continue
-        length = _validate(text, match.group().lower() + ":", match.end() + 1)
-        if length:
-            end = match.end() + 1 + length
-            while end > match.end() + 3 and text[end - 1] == "*":
-                end -= 1
-            found.append((match.start(), end, match.group().lower() + ":"))
-            after = end
+    for match in INLINE.finditer(text):
+        if match.start() >= after and (link := inline_link(text, match)) is not None:
+            found.append(link)
+            after = link[1]
     return found
+
+
+def inline_link(text: str, match: re.Match) -> tuple[int, int, str] | None:
+    """The link markdown-it's inline parser reads at `match` (one of INLINE's), as (start, end, schema), or
+    None: an autolink (schema "<" for one of a scheme the page does not link; none for javascript:, vbscript:,
+    file: and data: but an image's data:image/gif;, png;, jpeg; or webp;, which markdown-it refuses), or its
+    linkify rule's, at "://" after "http", "https", "ftp" or "mailto" that no ASCII letter, digit, "+", "." or
+    "-" comes before (a link's trailing "*" left out).
+    actions.code_spans asks it too: a backtick in such a link is the link's."""
+    if match.group().startswith("<"):
+        scheme = (match.group("scheme") or "mailto").lower() + ":"
+        if scheme in REFUSED_SCHEMES and not IMAGE_DATA.match(match.group(), 1):
+            return None
+        return match.start(), match.end(), scheme if scheme in ("http:", "https:", "mailto:") else "<"
+    length = _validate(text, match.group().lower() + ":", match.end() + 1)
+    if not length:
+        return None
+    end = match.end() + 1 + length
+    while end > match.end() + 3 and text[end - 1] == "*":
+        end -= 1
+    return match.start(), end, match.group().lower() + ":"
 
 
 def _fuzzy_link(text: str, after: int):
