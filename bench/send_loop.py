@@ -6,8 +6,11 @@ load generator, the shared machine) would hide a few percent.
     .venv/bin/python bench/send_loop.py --checkout /tmp/s/before --checkout . --pairs 2 --sends 1500
 
 Each measurement is a new process on that checkout's code (same venv): 200 sends to warm up, then
-`--sends` timed (process CPU time), each in its own unit of work with the sender read as a socket
-event reads it. Prints µs per send per run, the medians, and each checkout's ratio to the first.
+`--sends` timed (process CPU time), each in its own unit of work with its sender read first: by
+primary key (`--principal get`, the default, as the figures before 2026-12-06 were measured), or as a
+token socket's event reads it again (`--principal token`: blueprints.identity.opened_with, the token
+and its user; bench/send.py's clients are token sockets). Prints µs per send per run, the medians,
+and each checkout's ratio to the first.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(sends: int) -> float:
+def measure(sends: int, principal: str = "get") -> float:
     """In the checkout this process was started in: µs of CPU per send."""
     sys.path.insert(0, os.getcwd())
     from actions.messages import send_message
@@ -38,12 +41,22 @@ def measure(sends: int) -> float:
     with app.app_context():
         alice, bob = make_user("alice"), make_user("bob")
         group_id, alice_id = make_group(alice, "Team", [bob]).id, alice.id
+        token_id = None
+        if principal == "token":
+            from actions.accounts import issue_api_token
+            token_id = issue_api_token(alice, days=0).record.id
         db.session.remove()
+
+    def read_sender() -> User:
+        if token_id is None:
+            return db.session.get(User, alice_id)
+        from blueprints.identity import opened_with
+        return opened_with("token", token_id, alice_id).user
 
     def send(number: int) -> None:
         with app.app_context():
             with atomic():
-                sender = db.session.get(User, alice_id)
+                sender = read_sender()
                 send_message(sender, group_id, "a stored message, about a short chat line", client_id=f"c{number}",
                              admitted=True)
             db.session.remove()
@@ -61,10 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
     parser.add_argument("--pairs", type=int, default=2, help="alternating rounds over the checkouts")
     parser.add_argument("--sends", type=int, default=1500)
+    parser.add_argument("--principal", choices=("get", "token"), default="get",
+                        help="how each send's sender is read: by primary key, or as a token socket's event")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
-        print(f"{measure(arguments.sends):.1f}")
+        print(f"{measure(arguments.sends, arguments.principal):.1f}")
         return 0
     checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
     results: dict[Path, list[float]] = {checkout: [] for checkout in checkouts}
@@ -72,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(arguments.pairs):
         for checkout in checkouts:
             completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", "--sends",
-                                        str(arguments.sends)], cwd=checkout, capture_output=True, text=True,
-                                       check=True)
+                                        str(arguments.sends), "--principal", arguments.principal], cwd=checkout,
+                                       capture_output=True, text=True, check=True)
             results[checkout].append(float(completed.stdout.split()[-1]))
             print(f"{checkout}: {results[checkout][-1]:,.0f} µs per send", flush=True)
     first = statistics.median(results[checkouts[0]])
