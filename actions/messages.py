@@ -267,9 +267,11 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
     refuses its row (no savepoint needed to take the numbering back: the numbers are taken last)."""
     # The conversation's row locked first (SQLite: the write lock), so its next numbers stay this
     # message's until COMMIT: seqs and revisions commit in order, with no gaps.
+    # Each statement is Core, run on the unit's connection itself: for a Core statement Session.execute
+    # adds only a bind lookup and its `do_orm_execute` hook (models.audit), never an autoflush (issue 15).
     connection = db.session.connection()
     begin_writing(connection)
-    seq, revision = db.session.execute(NEXT_NUMBERS, {"conversation_id": conversation_id}).one()
+    seq, revision = connection.execute(NEXT_NUMBERS, {"conversation_id": conversation_id}).one()
     now = utcnow()
     row = {"conversation_id": conversation_id, "sender_id": sender_id, "kind": kind, "body": body,
            "client_id": client_id, "attachment_id": attachment_id, "seq": seq, "revision": revision,
@@ -277,10 +279,10 @@ def _store(conversation_id: int, sender_id: int | None, kind: str, body: str,
            "hidden_at": None, "hidden_by_id": None, "mentions_all": False, "system_event": None}
     # The row by one INSERT built once, not by the ORM's flush of a new object; the Message then
     # joins the session as the row it is (persistent, nothing to write), as a query would load it.
-    message_id = db.session.execute(INSERT_MESSAGE[connection.dialect.name], row).scalar_one_or_none()
+    message_id = connection.execute(INSERT_MESSAGE[connection.dialect.name], row).scalar_one_or_none()
     if message_id is None:
         raise MessageRowRefused(f"conversation {conversation_id}, sender {sender_id}, client_id {client_id!r}")
-    db.session.execute(TAKE_NUMBERS, {"conversation_id": conversation_id, "seq": seq, "revision": revision,
+    connection.execute(TAKE_NUMBERS, {"conversation_id": conversation_id, "seq": seq, "revision": revision,
                                       "now": now})
     _numbers_taken(conversation_id)
     message = new_as_written(Message, {"id": message_id, **row}, empty=("mentions", "reactions"))  # new: none

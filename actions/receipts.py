@@ -113,8 +113,9 @@ def read_own_message_unchecked(membership: Membership, seq: int) -> None:
         return
     read_before, delivered_before = membership.last_read_seq, membership.last_delivered_seq
     delivered = max(delivered_before, seq)
-    # One UPDATE built once, not the ORM's flush of the changed row (every send does this).
-    db.session.execute(READ_OWN, {"membership_id": membership.id, "read": seq, "delivered": delivered})
+    # One UPDATE built once, not the ORM's flush of the changed row (every send does this), on the unit's
+    # connection: a Core statement needs nothing of Session.execute (actions.messages._store).
+    db.session.connection().execute(READ_OWN, {"membership_id": membership.id, "read": seq, "delivered": delivered})
     set_as_written(membership, last_read_seq=seq, last_delivered_seq=delivered)
     queue_event(ConversationRead(membership.user_id, membership.conversation_id, seq))
     if read_before < seq - 1:  # only then can it pass others' messages (`seq` is the member's own, or nobody's)

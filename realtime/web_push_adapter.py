@@ -46,8 +46,9 @@ class WebPushAdapter:
         return prepared
 
     def _targets(self, message: Message) -> list[tuple[int, int]]:
-        rows = db.session.execute(TARGETS, {"conversation_id": message.conversation_id,
-                                            "sender_id": message.sender_id, "message_id": message.id})
+        rows = db.session.connection().execute(  # Core: the connection's own execute (actions.messages._store)
+            TARGETS, {"conversation_id": message.conversation_id, "sender_id": message.sender_id,
+                      "message_id": message.id})
         return [(row.id, row.user_id) for row in rows]
 
     def deliver(self, prepared: list[tuple[int, list[tuple[int, int]]]]) -> None:
