@@ -323,6 +323,14 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
         db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
 
 
+def note_token_used_at_commit(token_id: int, last_used_at: datetime | None) -> None:
+    """touch_token for a token read as values (a socket's event): at most once a minute its record is
+    read and changed, written by the unit's flush as touch_token's, not by a statement at once (on
+    SQLite that would take the write lock for the rest of a unit that only reads)."""
+    if _use_worth_noting(last_used_at, utcnow()):
+        touch_token(db.session.get(ApiToken, token_id))
+
+
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:
     return last_used_at is None or now - last_used_at >= SEEN_EVERY
 

@@ -2,13 +2,15 @@
 credential (a login session, an API token) that ending it cuts."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from actions.accounts import issue_api_token
 from blueprints.identity import LOGIN_SESSION_KEY, Principal
 from events.facts import SessionEnded
 from extensions import db, socketio
-from models import Message
+from models import ApiToken, Message
 from models.time import utcnow
 from tests.clients import IsolatedSocketClient
 from tests.event_capture import capture
@@ -89,6 +91,53 @@ def test_a_revoked_tokens_socket_is_refused_at_its_next_event(app, alice):
     assert ack == {"ok": False, "error": {"code": "unauthorized", "message": "Log in again."}}
     assert socket.is_connected() is False
     assert db.session.execute(db.select(Message)).all() == []
+
+
+def _revoke(issued, alice) -> None:
+    issued.record.revoked_at = utcnow()
+
+
+def _expire(issued, alice) -> None:
+    issued.record.expires_at = utcnow() - timedelta(seconds=1)
+
+
+def _deactivate(issued, alice) -> None:
+    alice.active = False
+
+
+@pytest.mark.parametrize("change", [_revoke, _expire, _deactivate])
+def test_a_token_socket_whose_token_stops_working_is_refused_at_its_next_event(app, alice, change):
+    # A token socket's events read the token's values and its user, not the token as an ORM object
+    # (issue 15): the same rule refuses the next event, whichever part of it stopped holding.
+    group = make_group(alice, "Team")
+    issued = issue_api_token(alice)
+    socket = IsolatedSocketClient(app, socketio, auth={"token": issued.token})
+    sent = socket.emit("message:send", {"conversation_id": group.id, "body": "before"}, callback=True)
+    assert sent["ok"] is True  # the token works until the change
+    change(issued, alice)
+    db.session.commit()
+    ack = socket.emit("message:send", {"conversation_id": group.id, "body": "still here?"}, callback=True)
+    assert ack == {"ok": False, "error": {"code": "unauthorized", "message": "Log in again."}}
+    assert socket.is_connected() is False
+    assert [message.body for message in db.session.execute(db.select(Message)).scalars()] == ["before"]
+
+
+def test_a_token_sockets_event_notes_the_tokens_use_once_a_minute_has_passed(app, alice):
+    group = make_group(alice, "Team")
+    issued = issue_api_token(alice)
+    socket = IsolatedSocketClient(app, socketio, auth={"token": issued.token})
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    issued.record.last_used_at = an_hour_ago
+    db.session.commit()
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "hi"}, callback=True)["ok"] is True
+    db.session.expire_all()
+    noted = db.session.get(ApiToken, issued.record.id).last_used_at
+    assert noted > an_hour_ago + timedelta(minutes=59)
+    # Within the minute, the next event writes nothing more.
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "again"}, callback=True)["ok"] is True
+    db.session.expire_all()
+    assert db.session.get(ApiToken, issued.record.id).last_used_at == noted
+    socket.disconnect()
 
 
 @pytest.mark.parametrize(("method", "credential", "room"), [
