@@ -178,7 +178,8 @@ def message_text_filter(text: object) -> ColumnElement[bool]:
 
 
 def _check_text(text: object) -> str:
-    return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH)
+    """As typed: its spaces are part of the phrase (" at " finds "lunch at noon", not "what")."""
+    return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH, strip=False)
 
 
 def _search_condition(terms: list[str]) -> ColumnElement[bool]:

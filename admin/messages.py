@@ -137,7 +137,11 @@ class MessageView(WithoutTotal, SecureModelView):
         seq) index gives them in order; by id, every message of the conversation was read and sorted (27 s for
         one of 1,000,000 on SQLite). A search on SQLite is listed by the search index's rowid, the message's id."""
         if sort_column not in (None, "id"):
-            return super()._apply_sorting(query, joins, sort_column, sort_desc)
+            query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+            # Equal keys (a conversation's messages, a second's) then in one order, by an index: without it
+            # each page's query could order them differently, and paging repeated some and skipped others.
+            tie = Message.seq if sort_column == "conversation_id" else Message.id
+            return query.order_by(tie.desc() if sort_desc else tie.asc()), joins
         newest_first = sort_desc or sort_column is None  # the default sort: newest first
         if g.get("messages_of_one_conversation"):
             order = Message.seq

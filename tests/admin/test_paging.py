@@ -92,6 +92,15 @@ def test_the_text_filter_finds_a_phrase_as_typed(operator_client, bob, group):
     assert list_page(operator_client, flt0_text_contains="cheap watches", search="buy")[0] == ["paged 01 buy"]
 
 
+def test_the_text_filter_keeps_the_spaces_typed(operator_client, bob, group):
+    """A phrase as typed: " at " is the word "at" (not "what"), and two spaces are two spaces."""
+    send(bob, group, ["paged 01 lunch at noon", "paged 02 what a lunch", "paged 03 two  spaces"])
+
+    assert list_page(operator_client, flt0_text_contains=" at ")[0] == ["paged 01 lunch"]
+    assert list_page(operator_client, flt0_text_contains=" at noon")[0] == ["paged 01 lunch"]
+    assert list_page(operator_client, flt0_text_contains="  ")[0] == ["paged 03 two"]
+
+
 def test_a_text_filter_too_long_is_said_and_ignored(operator_client, bob, group):
     send(bob, group, ["paged 01 lunch"])
     response = operator_client.get("/admin/message/?" + urlencode({"flt0_text_contains": "x" * 201}))
@@ -107,3 +116,21 @@ def test_the_list_sorts_only_by_columns_with_an_index(operator_client, bob, grou
     assert {index for pair in sort_links for index in pair if index} == {"0", "1", "5"}  # id, conversation, sent
     # An address asking for the kind's order (column 3) lists in the default order.
     assert list_page(operator_client, sort=3)[0] == ["paged 02 lunch", "paged 01 lunch"]
+
+
+def test_equal_sort_keys_are_paged_through_once_each(operator_client, alice, bob, group):
+    """Sorted by conversation (or time sent), many messages share the key: they follow in one order (the
+    conversation's, then by id), so that no page repeats a message another page shows and none is skipped."""
+    other = make_group(alice, "Other", members=[bob])
+    send(bob, group, [f"paged {number:02d} lunch" for number in range(1, 26)])
+    send(bob, other, [f"paged {number:02d} lunch" for number in range(26, 51)])
+    in_order = [f"paged {number:02d} lunch" for number in range(1, 51)]
+    newest_conversation_first = in_order[25:][::-1] + in_order[:25][::-1]
+    for arguments, expected in (({"sort": 1}, in_order), ({"sort": 1, "desc": 1}, newest_conversation_first),
+                                ({"sort": 5}, in_order), ({"sort": 5, "desc": 1}, in_order[::-1])):
+        listed = []
+        for page in range(3):
+            rows, links, _ = list_page(operator_client, page=page, **arguments)
+            listed += rows
+        assert links["next"] is None
+        assert listed == expected, arguments
