@@ -24,9 +24,10 @@ not a payload, and a client reads them one by one.
 decoded at most 16 packets of it (the same `Payload.max_decode_packets`): a program emitting a burst of
 17 or more events lost them all, answered 200 with nothing acknowledged (the error only logged). The
 server now decodes up to `POST_MAX_PACKETS`, each event then admitted or refused `busy` by its socket's
-queue (blueprints.chat.socket_queue) with an ack as over a WebSocket; a post of more, or one that does
-not decode, is answered 400 and its connection closed, as python-engineio answers a post over
-`max_http_buffer_size`: a refusal the client sees, never a silent loss.
+queue (blueprints.chat.socket_queue) with an ack as over a WebSocket; a post of more, one that does
+not decode, or one carrying an Engine.IO packet no client posts (a PING, a NOOP…), is answered 400 and
+its connection closed, as python-engineio answers a post over `max_http_buffer_size`: a refusal the
+client sees, never a silent loss.
 """
 from __future__ import annotations
 
@@ -109,7 +110,9 @@ def _handle_post_request(self, environ) -> None:
     decode (too many packets, a length or text that is not one) is refused as one too long is (400, the
     connection closed), where python-engineio logged the error, answered 200, and the events were lost.
     The connection is closed here (`close_at_once`): python-engineio's own answer to the error waited for
-    a poll to take the CLOSE, and a client that polls only once its post is answered got no answer, ever."""
+    a poll to take the CLOSE, and a client that polls only once its post is answered got no answer, ever. So
+    too for a post carrying an Engine.IO packet no client posts (`Socket.receive` refuses it: UnknownPacketError;
+    the packets before it were read), which python-engineio answers so as well."""
     try:
         length = int(environ.get("CONTENT_LENGTH", "0"))
         if length > self.server.max_http_buffer_size:
@@ -118,5 +121,9 @@ def _handle_post_request(self, environ) -> None:
     except (ValueError, engineio.exceptions.ContentTooLongError) as error:
         close_at_once(self)
         raise engineio.exceptions.ContentTooLongError(str(error)) from error
-    for packet in packets:
-        self.receive(packet)
+    try:
+        for packet in packets:
+            self.receive(packet)
+    except engineio.exceptions.UnknownPacketError:  # a PING, an OPEN, a NOOP, a type past the protocol's
+        close_at_once(self)
+        raise

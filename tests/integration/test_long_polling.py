@@ -150,10 +150,13 @@ def test_a_post_of_more_packets_than_the_server_decodes_is_refused(register):
             client.disconnect()
 
 
-@pytest.mark.parametrize("body", ["\x1e".join(["3"] * (POST_MAX_PACKETS + 1)), "x"], ids=["too many", "no packet"])
+@pytest.mark.parametrize("body", ["\x1e".join(["3"] * (POST_MAX_PACKETS + 1)), "x", "2probe", "6", "3\x1e9"],
+                         ids=["too many", "no packet", "a ping", "a noop", "an unknown type after a pong"])
 def test_a_refused_post_is_answered_while_nobody_polls(register, body):
     """A client that polls only once its post is answered (one request at a time) got no answer to a post
-    refused so, ever: python-engineio's closing of the connection waited for a poll to take its CLOSE."""
+    refused so, ever: python-engineio's closing of the connection waited for a poll to take its CLOSE. So too
+    for an Engine.IO packet no client posts (a PING, a NOOP, a type past the protocol's), which python-engineio's
+    Socket.receive refuses (UnknownPacketError) while the post is read."""
     alice = register()
     opened = requests.get(f"{alice.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
     url = f"{alice.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
