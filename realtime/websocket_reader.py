@@ -12,9 +12,10 @@ go of the handshake's state, which wsproto keeps for the connection's life, and 
 from the request gunicorn already parsed (realtime.websocket_handshake), not parsed again by h11.
 
 A request to the websocket transport that is no valid handshake is refused 400 `websocket_required`
-(docs/protocol.md): a broken one (no key, another version) by `InlineWebSocketWSGI`, a plain HTTP one
+(docs/protocol.md): a broken one (no key, another version) by `InlineWebSocketWSGI`, a plain HTTP GET
 (no `Upgrade: websocket`, which python-engineio turns away before any websocket handler) by
-`refuse_plain_requests`, with the same answer.
+`refuse_plain_requests`, with the same answer. Other methods get python-engineio's answers, as on the
+polling transport.
 """
 from __future__ import annotations
 
@@ -119,7 +120,7 @@ def _asks_no_upgrade(environ: dict) -> bool:
 
 
 def refuse_plain_requests(eio_server) -> None:
-    """Refuse a plain HTTP request to the websocket transport as a broken handshake is refused
+    """Refuse a plain HTTP GET to the websocket transport as a broken handshake is refused
     (InlineWebSocketWSGI): 400 `websocket_required` in the error envelope, with
     `Sec-WebSocket-Version: 13` and the CORS headers python-engineio adds; nothing is opened, and a
     long-polling connection whose upgrade it was goes on polling (docs/protocol.md)."""

@@ -88,3 +88,14 @@ def test_a_polling_connection_whose_plain_upgrade_request_is_refused_goes_on_pol
     assert (answer.status_code, answer.json()["error"]["code"]) == (400, "websocket_required")
 
     assert still_polling(polling)
+
+
+@pytest.mark.parametrize("method", ["POST", "HEAD"])
+def test_another_method_to_the_websocket_transport_is_answered_as_on_polling(live_server, method):
+    """docs/protocol.md: only a GET is a handshake refused `websocket_required`; another method gets python-engineio's
+    answer to the polling transport (a POST without a sid 400 "Invalid session None", a HEAD 405)."""
+    answers = [requests.request(method, f"{live_server.url}/socket.io/?EIO=4&transport={transport}", timeout=10)
+               for transport in ("websocket", "polling")]
+    assert [(answer.status_code, answer.text) for answer in answers] == [
+        ({"POST": 400, "HEAD": 405}[method], answers[1].text)] * 2
+    assert "websocket_required" not in answers[0].text
