@@ -15,7 +15,7 @@ import requests
 import socketio
 
 from realtime.long_polling import POLL_ANSWER_MAX_PACKETS, POST_MAX_PACKETS
-from tests.integration.chat import create_group, history, post
+from tests.integration.chat import create_group, history, open_direct, post
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.integration
@@ -150,6 +150,15 @@ def test_a_post_of_more_packets_than_the_server_decodes_is_refused(register):
             client.disconnect()
 
 
+def connected_by_polling(user) -> str:
+    """A Socket.IO connection of `user` on long-polling, opened by hand (one request at a time): its URL."""
+    opened = requests.get(f"{user.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
+    url = f"{user.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
+    assert requests.post(url, data="40" + json.dumps({"token": user.token}), timeout=10).ok
+    assert requests.get(url, timeout=10).text.startswith("40")
+    return url
+
+
 @pytest.mark.parametrize("body", ["\x1e".join(["3"] * (POST_MAX_PACKETS + 1)), "x", "2probe", "6", "3\x1e9"],
                          ids=["too many", "no packet", "a ping", "a noop", "an unknown type after a pong"])
 def test_a_refused_post_is_answered_while_nobody_polls(register, body):
@@ -158,10 +167,24 @@ def test_a_refused_post_is_answered_while_nobody_polls(register, body):
     for an Engine.IO packet no client posts (a PING, a NOOP, a type past the protocol's), which python-engineio's
     Socket.receive refuses (UnknownPacketError) while the post is read."""
     alice = register()
-    opened = requests.get(f"{alice.server_url}/socket.io/?EIO=4&transport=polling", timeout=10)
-    url = f"{alice.server_url}/socket.io/?EIO=4&transport=polling&sid={json.loads(opened.text[1:])['sid']}"
-    assert requests.post(url, data="40" + json.dumps({"token": alice.token}), timeout=10).ok
-    assert requests.get(url, timeout=10).text.startswith("40")
+    url = connected_by_polling(alice)
 
     assert requests.post(url, data=body.encode(), timeout=10).status_code == 400
     assert requests.get(url, timeout=10).status_code == 400  # the connection is gone
+
+
+@pytest.mark.parametrize("body", ["x", "6"], ids=["no packet", "a noop"])
+def test_a_connection_closed_for_a_refused_post_goes_offline(register, body):
+    """close_at_once ends the connection as python-engineio's disconnect does, its CLOSE not waited for: the
+    disconnect handler runs, so the user goes offline for the people who see them (the grace period, then the
+    batch), not only once the presence entry expires."""
+    alice, bob = register(), register()
+    open_direct(alice, bob)
+    url = connected_by_polling(alice)
+
+    def online() -> bool:
+        return bob.api("GET", f"/presence?user_ids={alice.id}").json()["presence"][0]["online"]
+
+    wait_for(online, what="alice online")
+    assert requests.post(url, data=body.encode(), timeout=10).status_code == 400
+    wait_for(lambda: not online(), timeout=30, what="alice offline")
