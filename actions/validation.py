@@ -73,11 +73,13 @@ def check_payload(payload: Any) -> dict:
 
 
 def check_fields(payload: dict, taken, what: str) -> dict:
-    """A request body of only the fields `taken`: another (a typo, a field this request does not change)
-    is refused 400 invalid_field, rather than ignored and answered as if done."""
+    """A request body of only the fields `taken` (none: a route that takes no body, blueprints.api): another
+    (a typo, a field this request does not change) is refused 400 invalid_field, rather than ignored and
+    answered as if done."""
     unknown = sorted(set(payload) - set(taken))
     if unknown:
-        raise InvalidInput("invalid_field", f"Unknown {what} field: {unknown[0]} (taken: {', '.join(taken)}).")
+        fields = f"taken: {', '.join(taken)}" if taken else "this request takes no body: send none, or {}"
+        raise InvalidInput("invalid_field", f"Unknown {what} field: {unknown[0]} ({fields}).")
     return payload
 
 

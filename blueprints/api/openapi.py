@@ -109,7 +109,8 @@ def route(summary: str, *answers: dict, body: dict | None = None, query: dict | 
           required_query: tuple[str, ...] = (), public: bool = False, refusals: dict = REFUSALS,
           form: dict | None = None) -> dict:
     """One operation; `body` is a JSON object's properties (names ending in * are required), and no other:
-    a body with another field is refused (400 invalid_field; PUT /api/me/privacy: invalid_privacy)."""
+    a body with another field is refused (400 invalid_field; PUT /api/me/privacy: invalid_privacy). With neither
+    `body` nor `form` the route takes no body: one with any field is refused 400 invalid_field (blueprints.api)."""
     operation = {"summary": summary, "responses": {}}
     for one in answers:
         operation["responses"].update(one)
@@ -160,7 +161,8 @@ CONFIRMATION = obj({"channel": {"enum": ["email", "phone"]}, "sent_to": TEXT})
 
 PATHS = {
     "/api/openapi.json": {"get": route("This document", {"200": {"description": "OpenAPI 3.1", "content": {
-        "application/json": {"schema": {"type": "object"}}}}}, public=True, refusals={})},
+        "application/json": {"schema": {"type": "object"}}}}}, public=True,
+        refusals={"400": "a body with a field, or no JSON object (it takes none)", "413": "body too large"})},
     "/api/accounts": {"post": route(
         "Register; a bearer token, or (REGISTRATION=email/phone) a code sent to the address to confirm",
         answer(201, {**TOKEN, "confirmation": CONFIRMATION}, "registered (the confirmation only when an address "

@@ -50,6 +50,8 @@ class Parts:
         public = operation.get("security") == []
         attacks = ["path"] * bool(self.path_names) + ["credentials"] * (not public) + ["query"] * bool(query)
         attacks += ["unreadable", "not_object", "fields"] * bool(self.fields) + ["form"] * is_form
+        # A route that takes no body refuses one that is no object, or one with any field (docs/protocol.md, Input).
+        attacks += ["unreadable", "not_object", "stray_fields"] * ("requestBody" not in operation)
         self.attack = st.sampled_from(attacks or ["junk"])
         self.path_name = st.sampled_from(self.path_names) if self.path_names else None
         self.segment = {name: st.sampled_from(world.ids.get(name) or [1]) for name in self.path_names}
@@ -64,6 +66,7 @@ class Parts:
             "multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/json",
             "multipart/form-data; boundary=" + "b" * 80])
         self.junk = st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2)
+        self.stray_fields = st.dictionaries(st.text(max_size=20), HOSTILE_VALUE, min_size=1, max_size=3)
 
 
 @st.composite
@@ -94,6 +97,8 @@ def hostile_request(draw, method: str, path: str, parts: Parts, world: World) ->
             if draw(st.booleans()):
                 body[name] = draw(parts.plausible[name])
         arguments.update(data=json.dumps(body), content_type="application/json")
+    elif attack == "stray_fields":
+        arguments.update(data=json.dumps(draw(parts.stray_fields)), content_type="application/json")
     elif attack == "form":
         arguments.update(data=draw(parts.form), content_type=draw(parts.form_type))
     else:  # nothing to attack: what a client may add is ignored
