@@ -146,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     from admin import init_admin
     from blueprints import converters
     from blueprints.api import bp as api_bp
+    from blueprints.api import refuse_bodies_not_taken
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
     from blueprints.files import bp as files_bp
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(files_bp)
     csrf.exempt(files_bp)
     init_admin(app)
+    refuse_bodies_not_taken(app)  # every /api route registered above (and the files blueprint's)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -80,3 +80,14 @@ def test_a_route_that_takes_no_body_refuses_one(client, alice, bob, carol, metho
     assert error_of(answer) == (400, "invalid_field")
     assert next(iter(body)) in answer.get_json()["error"]["message"]
     assert refused(client.open, path, method=method, headers=headers, json=body) == (400, "invalid_field")
+
+
+def test_a_body_is_refused_after_who_may_call_is(client, alice, bob, operator):
+    """As a route's own check of its fields runs in the view: a caller with no login is told 401 and one who is
+    no operator 403 (tests/admin: every admin route), whatever body they sent."""
+    group = make_group(alice, "Team", [bob])
+    assert refused(client.post, f"/api/groups/{group.id}/leave", json={"user_id": bob.id}) == (401, "unauthorized")
+    assert refused(client.post, f"/api/admin/groups/{group.id}/archive", headers=bearer(alice),
+                   json={"reason": "spam"}) == (403, "not_an_operator")
+    assert refused(client.post, f"/api/admin/groups/{group.id}/archive", headers=bearer(operator),
+                   json={"reason": "spam"}) == (400, "invalid_field")

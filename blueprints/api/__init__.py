@@ -2,12 +2,12 @@
 
 Every route except account and token creation needs a user (blueprints.request_auth).
 A route that reads a body says so (`@takes_body`); every other /api route refuses one with a field
-(`refuse_a_body_not_taken`, this blueprint's and the files blueprint's before_request), so no route can
-forget it.
+(`refuse_bodies_not_taken`, which wraps every /api view of the app), so no route can forget it.
 """
+import functools
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from actions.errors import InvalidInput
@@ -38,15 +38,28 @@ def _view_takes_body() -> bool:
     return getattr(current_app.view_functions.get(request.endpoint), "takes_body", False)
 
 
-@bp.before_request
-def refuse_a_body_not_taken() -> None:
-    """On an /api route that takes no body (leave, join, mute, the DELETEs…: docs/protocol.md, Input), a body
-    with any field is refused 400 invalid_field, before the view runs, as a route that takes a body refuses
-    a field it does not take: `{"user_id": 7}` sent to /leave must not leave as if it removed member 7.
-    No body, an empty one or `{}` is taken (the page sends `{}`); what json_body refuses is refused too."""
-    if request.endpoint is None or not request.path.startswith("/api/") or _view_takes_body():
-        return
-    check_fields(_json_object(), (), "request")
+def refuse_bodies_not_taken(app: Flask) -> None:
+    """Every /api view not marked @takes_body (leave, join, mute, the DELETEs, the GETs…: docs/protocol.md,
+    Input) first refuses a body with any field, 400 invalid_field, as a route that takes a body refuses a field
+    it does not take: `{"user_id": 7}` sent to /leave must not leave as if it removed member 7. It runs just
+    before the view, after authentication and the operators' check, where a view's own check_fields runs.
+    No body, an empty one or `{}` is taken (the page sends `{}`); what json_body refuses is refused too.
+    Called once every route is registered (app.register_blueprints), so no /api route can go without it."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.rule.startswith("/api/") and not getattr(view, "takes_body", False) and (
+                not getattr(view, "refuses_a_body", False)):  # an endpoint of several rules is wrapped once
+            app.view_functions[rule.endpoint] = _refusing_a_body(view)
+
+
+def _refusing_a_body(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def refusing_a_body(*args, **kwargs):
+        check_fields(_json_object(), (), "request")
+        return view(*args, **kwargs)
+
+    refusing_a_body.refuses_a_body = True
+    return refusing_a_body
 
 
 def json_body() -> dict:

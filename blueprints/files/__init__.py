@@ -6,7 +6,6 @@ need no login: the signature is the permission.
 """
 from flask import Blueprint
 
-from blueprints.api import refuse_a_body_not_taken
 from blueprints.request_auth import authenticate_request
 
 bp = Blueprint("files", __name__)
@@ -17,9 +16,6 @@ PUBLIC_ENDPOINTS = {"files.local_download", "files.local_upload"}
 @bp.before_request
 def authenticate():
     authenticate_request(PUBLIC_ENDPOINTS)
-
-
-bp.before_request(refuse_a_body_not_taken)  # its /api routes (completing an upload…) as the API's
 
 
 from blueprints.files import local, routes  # noqa: E402,F401
