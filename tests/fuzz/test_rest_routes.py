@@ -41,7 +41,7 @@ def json_fields(operation: dict) -> dict:
 class Parts:
     """The strategies one operation's requests are drawn from, built once for all of its cases."""
 
-    def __init__(self, operation: dict, world: World):
+    def __init__(self, path: str, operation: dict, world: World):
         parameters = operation.get("parameters", [])
         self.path_names = [p["name"] for p in parameters if p["in"] == "path"]
         query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
@@ -50,8 +50,10 @@ class Parts:
         public = operation.get("security") == []
         attacks = ["path"] * bool(self.path_names) + ["credentials"] * (not public) + ["query"] * bool(query)
         attacks += ["unreadable", "not_object", "fields"] * bool(self.fields) + ["form"] * is_form
-        # A route that takes no body refuses one that is no object, or one with any field (docs/protocol.md, Input).
-        attacks += ["unreadable", "not_object", "stray_fields"] * ("requestBody" not in operation)
+        # An /api route that takes no body refuses one that is no object, or one with any field (docs/protocol.md,
+        # Input); the downloads and the probe, outside /api, do not read one.
+        attacks += ["unreadable", "not_object", "stray_fields"] * (
+            path.startswith("/api/") and "requestBody" not in operation)
         self.attack = st.sampled_from(attacks or ["junk"])
         self.path_name = st.sampled_from(self.path_names) if self.path_names else None
         self.segment = {name: st.sampled_from(world.ids.get(name) or [1]) for name in self.path_names}
@@ -124,7 +126,7 @@ def refuses_hostile_input(app, world, faults, method, path, operation, fuzz_sett
     cases = []
 
     @fuzz_settings
-    @given(request=hostile_request(method, path, Parts(operation, world), world))
+    @given(request=hostile_request(method, path, Parts(path, operation, world), world))
     def attack(request):
         faults.clear()  # each case answers for its own log
         attack_kind = request.pop("attack")
