@@ -1,9 +1,20 @@
-"""The numbers on the back office's front page."""
+"""The numbers on the back office's front page.
+
+Traffic is counted by day without reading a month of messages on every visit: the days before today are
+counted once per process and UTC day (`settled_counts`, kept on the app), today on every visit, both through
+`ix_messages_created_at` (a range of it: only the days counted are read). The figures are exact: a message
+is stamped with its instance's clock when stored and never moves to another day. Until SETTLE after midnight
+yesterday is still counted on every visit, so that a message stamped just before midnight and committed just
+after is not missed; messages removed afterwards with their group (actions.group_admin's purge) still count
+in the days already counted, until the next UTC day: they were sent.
+"""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func
 
 from actions.reports import open_report_count
@@ -12,6 +23,9 @@ from long_reads import long_read
 from models import Conversation, Message, User
 from models.time import utcnow
 from realtime.presence import presence
+
+SETTLE = timedelta(minutes=5)
+SETTLED_KEY = "dashboard_settled_counts"  # in app.extensions: this process's count of the days before today
 
 
 @dataclass(frozen=True)
@@ -37,17 +51,37 @@ class Dashboard:
     recently_deactivated: list[User]
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """People's messages in a range of days: per UTC day (ISO day -> count) and per group (id -> count)."""
+
+    per_day: dict[str, int]
+    per_group: Counter[int]
+
+
 def dashboard(days: int = 30, active_group_days: int = 7, top: int = 5) -> Dashboard:
-    """Who is online, message traffic (people's messages, not service notices), and what needs attention."""
+    """Who is online, message traffic (people's messages, not service notices) over the last `days` UTC
+    days, the busiest groups over the last `active_group_days` UTC days (today included), what needs attention."""
     now = utcnow()
     today = now.date()
-    per_day = messages_per_day(today - timedelta(days=days - 1), today)
+    first, group_first = today - timedelta(days=days - 1), today - timedelta(days=active_group_days - 1)
+    live_from = datetime.combine(today, datetime.min.time())
+    if now - live_from < SETTLE:
+        live_from -= timedelta(days=1)
+    settled = settled_counts(first, group_first, live_from)
+    # Bounded on both sides (to the end of today): with a lower bound alone SQLite guessed a quarter of the
+    # messages and read every message of every conversation by its index instead, for the GROUP BY's order.
+    tomorrow = midnight(today + timedelta(days=1))
+    live = Traffic(day_counts(live_from, tomorrow), group_counts(live_from, tomorrow))
+    per_day = [DailyCount(first + timedelta(days=offset),
+                          settled.per_day.get(day, 0) + live.per_day.get(day, 0))
+               for offset in range(days) for day in [(first + timedelta(days=offset)).isoformat()]]
     return Dashboard(
         online_users=len(presence.online_user_ids()),
         connected_sockets=presence.socket_count(),
         messages_today=per_day[-1].count,
         messages_per_day=per_day,
-        most_active_groups=most_active_groups(now - timedelta(days=active_group_days), top),
+        most_active_groups=busiest_groups(settled.per_group + live.per_group, top),
         open_reports=open_report_count(),
         recently_deactivated=list(db.session.execute(
             db.select(User).where(User.active.is_(False)).order_by(User.deactivated_at.desc()).limit(top * 2)
@@ -55,27 +89,53 @@ def dashboard(days: int = 30, active_group_days: int = 7, top: int = 5) -> Dashb
     )
 
 
-def messages_per_day(first: date, last: date) -> list[DailyCount]:
-    """Messages sent each day from `first` to `last` (UTC days), including days without any."""
+def settled_counts(first: date, group_first: date, live_from: datetime) -> Traffic:
+    """The days from `first` to before `live_from`, counted once per process while they are the same days."""
+    key = (first, group_first, live_from)
+    kept = current_app.extensions.get(SETTLED_KEY)
+    if kept is None or kept[0] != key:
+        kept = (key, Traffic(day_counts(midnight(first), live_from), group_counts(midnight(group_first), live_from)))
+        current_app.extensions[SETTLED_KEY] = kept
+    return kept[1]
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def people_messages(since: datetime, until: datetime) -> list:
+    """The conditions: people's messages (not service notices) stamped from `since` to before `until`."""
+    return [Message.created_at >= since, Message.created_at < until, Message.kind != "system"]
+
+
+def day_counts(since: datetime, until: datetime) -> dict[str, int]:
+    """People's messages per UTC day (ISO day -> count), from a range of ix_messages_created_at."""
     day = func.date(Message.created_at)
-    rows = db.session.execute(long_read(  # a month of messages counted: on SQLite, on a native thread
-        db.select(day, func.count(Message.id))
-        .where(Message.created_at >= datetime.combine(first, datetime.min.time()), Message.kind != "system")
-        .group_by(day)
+    rows = db.session.execute(long_read(
+        db.select(day, func.count()).where(*people_messages(since, until)).group_by(day)
     )).all()
     # SQLite answers date() with text, PostgreSQL with a date: compare as ISO strings.
-    counts = {str(value): count for value, count in rows}
-    span = (last - first).days + 1
-    return [DailyCount(first + timedelta(days=offset), counts.get((first + timedelta(days=offset)).isoformat(), 0))
-            for offset in range(span)]
+    return {str(value): count for value, count in rows}
 
 
-def most_active_groups(since: datetime, top: int) -> list[GroupActivity]:
-    """The groups with the most messages since a moment."""
-    count = func.count(Message.id)
-    rows = db.session.execute(long_read(  # a week of messages counted
-        db.select(Conversation, count).join(Message, Message.conversation_id == Conversation.id)
-        .where(Conversation.kind == "group", Message.created_at >= since, Message.kind != "system")
-        .group_by(Conversation.id).order_by(count.desc(), Conversation.id).limit(top)
+def group_counts(since: datetime, until: datetime) -> Counter[int]:
+    """Each group's people's messages (group id -> count), from a range of ix_messages_created_at."""
+    # Counted per conversation from the range first, then kept if a group: joined the other way round, SQLite
+    # read every message of every group by its conversation index, whatever the range.
+    per_conversation = (db.select(Message.conversation_id, func.count().label("messages"))
+                        .where(*people_messages(since, until)).group_by(Message.conversation_id).subquery())
+    rows = db.session.execute(long_read(
+        db.select(per_conversation.c.conversation_id, per_conversation.c.messages)
+        .join(Conversation, Conversation.id == per_conversation.c.conversation_id)
+        .where(Conversation.kind == "group")
     )).all()
-    return [GroupActivity(group, message_count) for group, message_count in rows]
+    return Counter(dict(rows))
+
+
+def busiest_groups(counts: Counter[int], top: int) -> list[GroupActivity]:
+    """The `top` groups with the most messages, busiest first (then the oldest group), loaded now."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top * 2]
+    groups = {group.id: group for group in db.session.execute(  # a group deleted since is gone
+        db.select(Conversation).where(Conversation.id.in_([group_id for group_id, _ in ranked]),
+                                      Conversation.kind == "group")).scalars()}
+    return [GroupActivity(groups[group_id], count) for group_id, count in ranked if group_id in groups][:top]

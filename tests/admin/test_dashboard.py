@@ -1,15 +1,48 @@
-"""The dashboard: online users and sockets, messages per day, active groups, open reports, deactivations."""
+"""The dashboard: online users and sockets, messages per day, active groups, open reports, deactivations (on
+both engines). The days before today are counted once (actions/dashboard.py): a visit counts today again, and
+shows the same numbers as counting everything would."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
+
+import actions.dashboard
 from actions.dashboard import dashboard
 from actions.messages import post_system_message, send_message
 from actions.reports import report_message
 from actions.user_admin import deactivate_user
 from admin.dashboard import bar_chart
 from extensions import db
+from models import Message
 from models.time import utcnow
+from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
+
+
+def sent_at(sender, conversation_id: int, body: str, moment: datetime) -> Message:
+    message = send_message(sender, conversation_id, body).message
+    message.created_at = moment
+    db.session.commit()
+    return message
+
+
+def traffic(numbers) -> tuple[list[int], list[tuple[str, int]]]:
+    return ([day.count for day in numbers.messages_per_day],
+            [(activity.group.name, activity.message_count) for activity in numbers.most_active_groups])
+
+
+def counted_afresh() -> tuple[list[int], list[tuple[str, int]]]:
+    """What the dashboard shows when nothing was counted before."""
+    from flask import current_app
+
+    current_app.extensions.pop(actions.dashboard.SETTLED_KEY, None)
+    return traffic(dashboard())
 
 
 def test_numbers(operator, alice, bob, carol, socket_client_for):
@@ -41,6 +74,7 @@ def test_page_shows_them_with_a_chart(operator_client, alice):
     page = operator_client.get("/admin/").get_data(as_text=True)
     assert re.search(r'id="messages-today">1<', page)
     assert page.count("<rect ") == 30 and "Lively" in page
+    assert 'id="traffic-counted"' in page  # how the days are counted
     assert "cdn" not in page.lower()
 
 
@@ -50,3 +84,36 @@ def test_bar_chart_scales_to_the_busiest_day():
     today = utcnow().date()
     bars = bar_chart([DailyCount(today - timedelta(days=1), 0), DailyCount(today, 4)])
     assert bars[0]["height"] == 0 and bars[1]["height"] > 0 and bars[1]["count"] == 4
+
+
+def test_a_visit_counts_today_again_and_the_days_before_once(alice, bob):
+    busy, quiet = make_group(alice, "Busy", members=[bob]), make_group(bob, "Quiet")
+    now = utcnow()
+    for days_ago, group in [(1, busy), (3, busy), (3, quiet), (6, quiet), (8, busy), (29, quiet), (30, busy)]:
+        sent_at(alice if group is busy else bob, group.id, f"{days_ago} days ago", now - timedelta(days=days_ago))
+    send_message(alice, busy.id, "today")
+    first = traffic(dashboard())
+    assert first[0][-1] == 1 and first[0][-2] == 1 and first[0][-4] == 2 and first[0][0] == 1 and sum(first[0]) == 7
+    assert first[1] == [("Busy", 3), ("Quiet", 2)]  # today, 1 and 3 days ago; 3 and 6 days ago
+    assert first == counted_afresh()
+
+    for _ in range(3):  # today's are counted on every visit: Quiet is now the busiest of the week
+        send_message(bob, quiet.id, "now")
+    post_system_message(quiet.id, "service notices do not count")
+    second = traffic(dashboard())
+    assert second[0] == first[0][:-1] + [4] and second[1] == [("Quiet", 5), ("Busy", 3)]
+    assert second == counted_afresh()
+
+
+def test_until_a_few_minutes_after_midnight_yesterday_is_counted_on_every_visit(monkeypatch, alice, bob):
+    group = make_group(alice, "Night", members=[bob])
+    midnight = datetime.combine(utcnow().date(), datetime.min.time())
+    sent_at(alice, group.id, "an hour before midnight", midnight - timedelta(hours=1))
+    monkeypatch.setattr(actions.dashboard, "utcnow", lambda: midnight + timedelta(minutes=2))
+    assert traffic(dashboard())[0][-2:] == [1, 0]
+    # stamped by another instance just before midnight, committed after the first visit
+    sent_at(bob, group.id, "a second before midnight", midnight - timedelta(seconds=1))
+    assert traffic(dashboard()) == ([0] * 28 + [2, 0], [("Night", 2)])
+    monkeypatch.setattr(actions.dashboard, "utcnow", lambda: midnight + timedelta(minutes=6))
+    sent_at(bob, group.id, "after midnight", midnight + timedelta(minutes=5))
+    assert traffic(dashboard()) == ([0] * 28 + [2, 1], [("Night", 3)])

@@ -43,6 +43,12 @@ def page_cost(url: str) -> int:
     reads = [(statement, parameters) for statement, parameters in seen if READS_MESSAGES.search(statement)]
     assert reads, url
     assert not [statement for statement, _ in reads if "count(" in statement.lower()], url  # no total
+    return statements_cost(reads)
+
+
+def statements_cost(reads: list[tuple[str, object]]) -> int:
+    """What these statements cost, each run again as it was sent: SQLite's steps, or PostgreSQL's rows read on
+    messages."""
     connection = db.session.connection()
     if db.engine.dialect.name == "sqlite":
         return rows_read(lambda: [connection.exec_driver_sql(statement, parameters).all()
