@@ -325,10 +325,13 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
 
 def note_token_used_at_commit(token_id: int, last_used_at: datetime | None) -> None:
     """touch_token for a token read as values (a socket's event): at most once a minute its record is
-    read and changed, written by the unit's flush as touch_token's, not by a statement at once (on
-    SQLite that would take the write lock for the rest of a unit that only reads)."""
+    read and changed, written by the unit's next flush as touch_token's (an autoflush: on SQLite the
+    write lock is then held to the COMMIT, as for a token read as a record). A token gone since it was
+    read (its account deleted meanwhile) is no use to note: nothing to change, and no fault."""
     if _use_worth_noting(last_used_at, utcnow()):
-        touch_token(db.session.get(ApiToken, token_id))
+        token = db.session.get(ApiToken, token_id)
+        if token is not None:
+            touch_token(token)
 
 
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:
