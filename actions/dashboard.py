@@ -10,6 +10,7 @@ in the days already counted, until the next UTC day: they were sent.
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +27,7 @@ from realtime.presence import presence
 
 SETTLE = timedelta(minutes=5)
 SETTLED_KEY = "dashboard_settled_counts"  # in app.extensions: this process's count of the days before today
+SETTLING_KEY = "dashboard_settling"  # in app.extensions: held by the visit counting them
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,15 @@ def settled_counts(first: date, group_first: date, live_from: datetime) -> Traff
     key = (first, group_first, live_from)
     kept = current_app.extensions.get(SETTLED_KEY)
     if kept is None or kept[0] != key:
-        kept = (key, Traffic(day_counts(midnight(first), live_from), group_counts(midnight(group_first), live_from)))
-        current_app.extensions[SETTLED_KEY] = kept
+        # One visit counts; another arriving meanwhile waits for its count (the lock is gevent's once threading
+        # is patched: the waiting greenlet lets the loop run). A count that fails keeps nothing: the next visit
+        # counts again.
+        with current_app.extensions.setdefault(SETTLING_KEY, threading.Lock()):
+            kept = current_app.extensions.get(SETTLED_KEY)
+            if kept is None or kept[0] != key:  # not counted meanwhile
+                kept = (key, Traffic(day_counts(midnight(first), live_from),
+                                     group_counts(midnight(group_first), live_from)))
+                current_app.extensions[SETTLED_KEY] = kept
     return kept[1]
 
 

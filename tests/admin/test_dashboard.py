@@ -2,9 +2,12 @@
 both engines). The days before today are counted once (actions/dashboard.py): a visit counts today again, and
 shows the same numbers as counting everything would."""
 import re
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 import actions.dashboard
 from actions.dashboard import dashboard
@@ -117,3 +120,53 @@ def test_until_a_few_minutes_after_midnight_yesterday_is_counted_on_every_visit(
     monkeypatch.setattr(actions.dashboard, "utcnow", lambda: midnight + timedelta(minutes=6))
     sent_at(bob, group.id, "after midnight", midnight + timedelta(minutes=5))
     assert traffic(dashboard()) == ([0] * 28 + [2, 1], [("Night", 3)])
+
+
+def test_two_first_visits_at_once_count_the_days_before_once(app, monkeypatch, alice):
+    """The days before today are counted by one visit: another arriving meanwhile waits for that count rather than
+    count the month again (a second count of a million messages, in line behind the first on the one thread of
+    long reads)."""
+    group = make_group(alice, "Team")
+    sent_at(alice, group.id, "yesterday", utcnow() - timedelta(days=1))
+    month_start = datetime.combine(utcnow().date() - timedelta(days=29), datetime.min.time())
+    second_arrived, second_counts = threading.Event(), threading.Event()
+    counts: list[str] = []
+    real_settled_counts = actions.dashboard.settled_counts
+
+    def settled_counts(*args):
+        if threading.current_thread().name == "second":
+            second_arrived.set()
+        return real_settled_counts(*args)
+
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        values = parameters.values() if isinstance(parameters, dict) else parameters
+        # the month's count by day (SQLite is given the moment as text)
+        if "date(" in statement.lower() and any(str(value).startswith(str(month_start)) for value in values):
+            counts.append(threading.current_thread().name)
+            if threading.current_thread().name == "second":
+                second_counts.set()
+            elif len(counts) == 1:  # the first count, held until the second visit is there and had time to count
+                assert second_arrived.wait(10)
+                second_counts.wait(1)
+
+    monkeypatch.setattr(actions.dashboard, "settled_counts", settled_counts)
+    results = {}
+
+    def visit():
+        with app.app_context():
+            results[threading.current_thread().name] = traffic(dashboard())
+            db.session.remove()
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    try:
+        first = threading.Thread(target=visit, name="first")
+        first.start()
+        second = threading.Thread(target=visit, name="second")
+        while not counts and first.is_alive():  # the first visit is counting
+            time.sleep(0.01)
+        second.start()
+        first.join(20), second.join(20)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+    assert second_arrived.is_set() and results["first"] == results["second"] == ([0] * 28 + [1, 0], [("Team", 1)])
+    assert counts == ["first"]
