@@ -91,3 +91,19 @@ def test_a_body_is_refused_after_who_may_call_is(client, alice, bob, operator):
                    json={"reason": "spam"}) == (403, "not_an_operator")
     assert refused(client.post, f"/api/admin/groups/{group.id}/archive", headers=bearer(operator),
                    json={"reason": "spam"}) == (400, "invalid_field")
+
+
+@pytest.mark.parametrize("app_settings", [{"SEARCHES_PER_MINUTE": 1}])
+def test_a_refused_body_counts_no_attempt(client, alice, bob):
+    """The refusal comes before the view: a search refused for its body is not one of the searches counted
+    (SEARCHES_PER_MINUTE, counted in the view's action, valid or not), nor does it note the token's use."""
+    from actions.messages import send_message
+
+    send_message(alice, make_group(alice, "Team", [bob]).id, "find me")
+    headers = bearer(alice)
+    for _ in range(3):
+        assert refused(client.get, "/api/search/messages?q=find", headers=headers, json={"q": "find"}) == (
+            400, "invalid_field")
+    found = client.get("/api/search/messages?q=find", headers=headers)
+    assert found.status_code == 200 and [m["body"] for m in found.get_json()["messages"]] == ["find me"]
+    assert error_of(client.get("/api/search/messages?q=find", headers=headers)) == (429, "rate_limited")
