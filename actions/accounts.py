@@ -22,7 +22,7 @@ from actions.lockout import (
     password_again_key,
 )
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import find_live_session, note_token_used, note_token_used_at_commit, touch_token
+from actions.sessions import find_live_session, note_token_used, touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -341,7 +341,7 @@ def live_token_by_id(token_id: int) -> LiveToken | None:
     user, revoked_at, expires_at, last_used_at = row
     if not _is_live(revoked_at, expires_at, user.active):
         return None
-    note_token_used_at_commit(token_id, last_used_at)
+    note_token_used(token_id, last_used_at)
     return LiveToken(token_id, expires_at, user)
 
 

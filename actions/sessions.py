@@ -316,22 +316,11 @@ _TOKEN_USED = (db.update(ApiToken.__table__).where(ApiToken.__table__.c.id == bi
 
 
 def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
-    """touch_token for a token read as a row (a socket's connect): one UPDATE, built once, at most
-    once a minute."""
+    """touch_token for a token read as values (a socket's connect, and each of its events): one UPDATE,
+    built once, at most once a minute; a token gone since it was read updates nothing."""
     now = utcnow()
     if _use_worth_noting(last_used_at, now):
         db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
-
-
-def note_token_used_at_commit(token_id: int, last_used_at: datetime | None) -> None:
-    """touch_token for a token read as values (a socket's event): at most once a minute its record is
-    read and changed, written by the unit's next flush as touch_token's (an autoflush: on SQLite the
-    write lock is then held to the COMMIT, as for a token read as a record). A token gone since it was
-    read (its account deleted meanwhile) is no use to note: nothing to change, and no fault."""
-    if _use_worth_noting(last_used_at, utcnow()):
-        token = db.session.get(ApiToken, token_id)
-        if token is not None:
-            touch_token(token)
 
 
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:

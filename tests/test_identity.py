@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from actions.accounts import issue_api_token
-from actions.sessions import note_token_used_at_commit
+from actions.sessions import note_token_used
 from blueprints.identity import LOGIN_SESSION_KEY, Principal
 from events.facts import SessionEnded
 from extensions import db, socketio
@@ -156,12 +156,12 @@ def test_the_api_knows_a_cookie_caller_and_a_token_caller(app, alice, auth, clie
 
 
 def test_a_token_gone_since_its_events_read_is_not_noted_and_faults_nothing(app, alice):
-    # live_token_by_id reads the token's values, then (once a minute) its record to note the use: a
-    # token deleted in between (its account deleted: ON DELETE CASCADE) is nothing to note, not a fault.
+    # live_token_by_id reads the token's values, then (once a minute) notes the use: a token deleted in
+    # between (its account deleted: ON DELETE CASCADE) is nothing to note, not a fault.
     issued = issue_api_token(alice)
     token_id = issued.record.id
     db.session.execute(db.delete(ApiToken).where(ApiToken.id == token_id))
     db.session.commit()
-    note_token_used_at_commit(token_id, utcnow() - timedelta(hours=1))
+    note_token_used(token_id, utcnow() - timedelta(hours=1))
     db.session.commit()  # nothing to flush
     assert db.session.get(ApiToken, token_id) is None
