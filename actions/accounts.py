@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import contains_eager
 
 from actions.access import with_readable_conversation_ids
@@ -263,7 +263,11 @@ def live_token(token: object) -> ApiToken | None:
     """The token's record if it is unexpired, unrevoked and its user active; else None."""
     if not _well_formed(token):
         return None
-    return _live(_token_with_user(TOKEN_BY_HASH, hash_token(token)))
+    record = db.session.execute(TOKEN_BY_HASH, {"token_hash": hash_token(token)}).scalar_one_or_none()
+    if record is None or not _is_live(record.revoked_at, record.expires_at, record.user.active):
+        return None
+    touch_token(record)
+    return record
 
 
 def _well_formed(token: object) -> bool:
@@ -352,25 +356,9 @@ def live_credential(method: str, credential: object, user_id: int) -> LoginSessi
     return found if found is not None and found.user_id == user_id else None
 
 
-def _tokens_where(column) -> Select:
-    """A token with its user in the same query (not a lazy load after it): one query per connect,
-    request or event. Built once per column, the value a parameter, not for every event."""
-    return (db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
-            .where(column == bindparam("value")))
-
-
-TOKEN_BY_HASH = _tokens_where(ApiToken.token_hash)
-
-
-def _token_with_user(statement: Select, value: object) -> ApiToken | None:
-    return db.session.execute(statement, {"value": value}).scalar_one_or_none()
-
-
-def _live(record: ApiToken | None) -> ApiToken | None:
-    if record is None or not _is_live(record.revoked_at, record.expires_at, record.user.active):
-        return None
-    touch_token(record)
-    return record
+# A token with its user in the same query (not a lazy load after it), built once, the hash a parameter.
+TOKEN_BY_HASH = (db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
+                 .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def _is_live(revoked_at: datetime | None, expires_at: datetime | None, user_active: bool) -> bool:
