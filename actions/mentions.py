@@ -28,16 +28,17 @@ MENTION = re.compile(r"(?<![\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
 EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.validation.RESERVED_USERNAMES)
 
 
+def written_names(body: str) -> list[str]:
+    """Each `@name` of a text, as written (without the "@"), in order: in the runs the page shows as text,
+    neither code nor a link, each read alone, as the page reads it ("`x`@bob" names bob)."""
+    return [match.group(1) for run in text_outside_code(body) for part in text_outside_links(run)
+            for match in MENTION.finditer(part)]
+
+
 def _written_names(body: str) -> list[tuple[str, ...]]:
-    """Each `@name` of a text outside code and links, lowercased, as the names it may be, longest first:
-    `@dana.` is dana. or dana (the dot ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "."
-    or "-" in turn). Each run of text is read alone, as the page reads it: "`x`@bob" mentions bob."""
-    return [_shortened(match.group(1).lower()) for run in text_runs(body) for match in MENTION.finditer(run)]
-
-
-def text_runs(body: str) -> list[str]:
-    """The runs of `body` the page shows as text, neither code nor a link, in order: where mentions are."""
-    return [part for run in text_outside_code(body) for part in text_outside_links(run)]
+    """Each written name, lowercased, as the names it may be, longest first: `@dana.` is dana. or dana (the dot
+    ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in turn)."""
+    return [_shortened(name.lower()) for name in written_names(body)]
 
 
 def _shortened(name: str) -> tuple[str, ...]:

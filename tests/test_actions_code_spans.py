@@ -11,7 +11,7 @@ import pytest
 
 from actions.code_spans import text_outside_code
 from actions.links import text_outside_links
-from actions.mentions import MENTION, mentioned_names, text_runs
+from actions.mentions import mentioned_names, written_names
 from actions.messages import edit_message, send_message
 
 CASES = json.loads((pathlib.Path(__file__).parent / "mention_cases.json").read_text(encoding="utf-8"))["cases"]
@@ -19,7 +19,7 @@ CASES = json.loads((pathlib.Path(__file__).parent / "mention_cases.json").read_t
 
 @pytest.mark.parametrize("case", CASES, ids=[case["why"] for case in CASES])
 def test_the_server_reads_the_names_the_page_shows_as_text(case):
-    read = [match.group(1).lower() for run in text_runs(case["body"]) for match in MENTION.finditer(run)]
+    read = [name.lower() for name in written_names(case["body"])]
     assert read == case["read"]
     assert {name.rstrip(".-") for name in mentioned_names(case["body"])} == {name.rstrip(".-") for name in read}
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from actions.mentions import MENTION, text_runs
+from actions.mentions import written_names
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -60,7 +60,7 @@ def test_random_texts_with_links_are_read_alike(module_page):
 
 def differing_readings(module_page, pieces: list[str], seed: int, count: int = 2000, longest: int = 14) -> list:
     """Random texts of `pieces` whose members' names (bob's, carl's) the page highlights otherwise than the
-    server reads them (actions.mentions.text_runs), a name's trailing "." and "-" read off as both read them."""
+    server reads them (actions.mentions.written_names), a name's trailing "." and "-" read off as both read them."""
     generator = random.Random(seed)
     bodies = ["".join(generator.choice(pieces) for _ in range(generator.randint(1, longest))) for _ in range(count)]
     run = module_script_runner(module_page, MENTIONS)
@@ -72,7 +72,7 @@ def differing_readings(module_page, pieces: list[str], seed: int, count: int = 2
     """)
     differing = []
     for body, highlighted in zip(bodies, shown, strict=True):
-        read = [match.group(1) for run in text_runs(body) for match in MENTION.finditer(run)]
+        read = written_names(body)
         members = [member for name in read if (member := re.sub(r"[.-]+$", "", name)) in ("bob", "carl")]
         if highlighted != members:
             differing.append((body, read, highlighted))
