@@ -24,6 +24,8 @@ from models import Conversation, Membership, Message, MessageMention, User
 # mentions), nor after `/` (a link's path: mastodon.social/@bob is a profile page, shown as link text);
 # a name as actions.validation.USERNAME_PATTERN allows it, case ignored. A trailing "." or
 # "-" ends a sentence, or is the end of the name (usernames may end so): _written_names reads both.
+# The page's copy of this rule, to change with it: static/js/chat/message-depth.js MENTION (the composer's
+# suggestions follow it: mention-complete.js PARTIAL); tests/browser/test_mentions_in_code.py compares them.
 MENTION = re.compile(r"(?<![\w.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})")
 EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.validation.RESERVED_USERNAMES)
 

@@ -8,8 +8,8 @@ import { t } from "../i18n.js";
 import { displayName, knownUsername } from "./avatars.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
-// As the server reads them (actions/mentions.py): not after a letter (of any script: "你好@bob" is not a
-// mention, Python's \w), digit, ".", "-", "@" or "/".
+// As the server reads them (actions/mentions.py MENTION, the same rule: change both together): not after a
+// letter (of any script: "你好@bob" is not a mention, Python's \w), digit, ".", "-", "@" or "/".
 const MENTION = /(^|[^\p{L}\p{N}_.@/-])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,31})/gu;
 
 const QUOTE_LENGTH = 120; // characters of the original a reply quotes (payloads.QUOTE_LENGTH)
