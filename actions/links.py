@@ -24,26 +24,32 @@ emphasis (`*…*`) and line ends, which split the page's text before links are l
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
 
 __all__ = ["INLINE", "inline_link", "text_outside_links"]
 
 
-def _class(categories: tuple[str, ...]) -> str:
-    """A regex character class body of the Basic Multilingual Plane's characters of those categories."""
-    ranges: list[list[int]] = []
-    for code in range(min(sys.maxunicode, 0xFFFF) + 1):
-        if unicodedata.category(chr(code)).startswith(categories):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    return "".join(re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "") for low, high in ranges)
-
-
-ZCC = "[" + _class(("Zs", "Zl", "Zp", "Cc")) + "]"
-ZPCC = "[" + _class(("Zs", "Zl", "Zp", "Cc", "P")) + "]"
+# linkify-it's src_ZCc (uc.micro's Z and Cc) and src_P (uc.micro's P) as the bundled markdown-it has them
+# (15.0.3), their Basic Multilingual Plane part: written out, not read from Python's unicodedata, whose Unicode
+# version is Python's (3.11: 14.0, without the Balinese punctuation U+1B4E, U+1B4F, U+1B7F of the page's).
+# tests/browser/test_mentions_in_code.py checks them against the page's.
+_Z_CC = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000"
+_P = (r"\x21-\x23\x25-\x2a\x2c-\x2f\x3a-\x3b\x3f-\x40\x5b-\x5d\x5f\x7b\x7d\xa1\xa7\xab\xb6-\xb7\xbb\xbf"
+      r"\u037e\u0387\u055a-\u055f\u0589-\u058a\u05be\u05c0\u05c3\u05c6\u05f3-\u05f4\u0609-\u060a"
+      r"\u060c-\u060d\u061b\u061d-\u061f\u066a-\u066d\u06d4\u0700-\u070d\u07f7-\u07f9\u0830-\u083e\u085e"
+      r"\u0964-\u0965\u0970\u09fd\u0a76\u0af0\u0c77\u0c84\u0df4\u0e4f\u0e5a-\u0e5b\u0f04-\u0f12\u0f14"
+      r"\u0f3a-\u0f3d\u0f85\u0fd0-\u0fd4\u0fd9-\u0fda\u104a-\u104f\u10fb\u1360-\u1368\u1400\u166e"
+      r"\u169b-\u169c\u16eb-\u16ed\u1735-\u1736\u17d4-\u17d6\u17d8-\u17da\u1800-\u180a\u1944-\u1945"
+      r"\u1a1e-\u1a1f\u1aa0-\u1aa6\u1aa8-\u1aad\u1b4e-\u1b4f\u1b5a-\u1b60\u1b7d-\u1b7f\u1bfc-\u1bff"
+      r"\u1c3b-\u1c3f\u1c7e-\u1c7f\u1cc0-\u1cc7\u1cd3\u2010-\u2027\u2030-\u2043\u2045-\u2051\u2053-\u205e"
+      r"\u207d-\u207e\u208d-\u208e\u2308-\u230b\u2329-\u232a\u2768-\u2775\u27c5-\u27c6\u27e6-\u27ef"
+      r"\u2983-\u2998\u29d8-\u29db\u29fc-\u29fd\u2cf9-\u2cfc\u2cfe-\u2cff\u2d70\u2e00-\u2e2e\u2e30-\u2e4f"
+      r"\u2e52-\u2e5d\u3001-\u3003\u3008-\u3011\u3014-\u301f\u3030\u303d\u30a0\u30fb\ua4fe-\ua4ff"
+      r"\ua60d-\ua60f\ua673\ua67e\ua6f2-\ua6f7\ua874-\ua877\ua8ce-\ua8cf\ua8f8-\ua8fa\ua8fc\ua92e-\ua92f"
+      r"\ua95f\ua9c1-\ua9cd\ua9de-\ua9df\uaa5c-\uaa5f\uaade-\uaadf\uaaf0-\uaaf1\uabeb\ufd3e-\ufd3f"
+      r"\ufe10-\ufe19\ufe30-\ufe52\ufe54-\ufe61\ufe63\ufe68\ufe6a-\ufe6b\uff01-\uff03\uff05-\uff0a"
+      r"\uff0c-\uff0f\uff1a-\uff1b\uff1f-\uff20\uff3b-\uff3d\uff3f\uff5b\uff5d\uff5f-\uff65")
+ZCC = f"[{_Z_CC}]"
+ZPCC = f"[{_Z_CC}{_P}]"
 SEPARATORS = "[<>\uff5c]"
 PSEUDO_LETTER = f"(?:(?!{SEPARATORS}|{ZPCC}).)"
 

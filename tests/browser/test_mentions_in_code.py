@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from actions.links import ZCC, ZPCC
 from actions.mentions import written_names
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
 
@@ -39,6 +40,23 @@ def test_the_page_highlights_what_the_server_reads_and_records(module_page):
         expected = [name.rstrip(".") for name in case["read"] if name != "zed"]
         assert [text[1:].lower() for text, _ in highlighted] == expected, case
         assert [mine for _, mine in highlighted] == [name != "carl" for name in expected], case
+
+
+def test_the_servers_character_classes_are_the_pages(module_page):
+    """actions.links' ZCC and ZPCC (written out there) are linkify-it's src_ZCc and src_ZPCc of the page's
+    markdown-it: the same code units of the Basic Multilingual Plane, whatever Python's Unicode version."""
+    run = module_script_runner(module_page, 'const { default: md } = await import("/static/vendor/markdown-it.js");')
+    pages = run("""
+        const re = md().linkify.re;
+        const units = (source) => {
+          const pattern = new RegExp(`^(?:${source})$`);
+          const found = [];
+          for (let unit = 0; unit < 0x10000; unit += 1) if (pattern.test(String.fromCharCode(unit))) found.push(unit);
+          return found;
+        };
+        return [units(re.src_ZCc), units(re.src_ZPCc)];
+    """)
+    assert pages == [[unit for unit in range(0x10000) if re.fullmatch(pattern, chr(unit))] for pattern in (ZCC, ZPCC)]
 
 
 def test_random_texts_are_read_alike(module_page):
