@@ -9,12 +9,11 @@ markdown-it's rules, the few that decide what is code:
 - Outside fences, lines make paragraphs, ended by a blank line (spaces and tabs at most) or a fence.
 - In a paragraph, a run of N "`" opens a code span that the next run of exactly N "`" closes; a run with
   no such run after it is plain text, and so is each "`" in it. A code span never crosses a paragraph.
-- Except in a link the inline parser reads first: `<scheme:…>` and `<address@…>` (autolinks; not `<javascript:…>`,
-  `<vbscript:…>`, `<file:…>` nor `<data:…>` but images: their "<" is text), and
-  `http://`, `https://`, `ftp://` or `mailto://` after no letter, digit, ".", "+" or "-", where the link
-  ends as linkify-it ends it (actions.links.inline_link, the rule mentions use too; linkify-it reads a "`"
-  as a letter in a link). A link linkify-it refuses ("http://,`a`") leaves its backticks to code spans.
-  Bare addresses (example.com) are made links after the code spans are found: they change nothing.
+- Except in a link the inline parser reads first (an autolink `<…>`, or from `http://` and the like: which,
+  and where it ends, is actions.links.inline_link's rule, the one mentions use too): its backticks are the
+  link's (linkify-it reads a "`" as a letter in a link). A link refused ("http://,`a`", `<javascript:…>`)
+  leaves its backticks to code spans. Bare addresses (example.com) are made links after the code spans are
+  found: they change nothing.
 Carriage returns end lines as line feeds do (markdown-it's normalize); no other character ends a line.
 """
 from __future__ import annotations

@@ -5,7 +5,8 @@ nobody (actions.mentions), as in Slack and Mattermost (`https://example.com/?u=@
 linkify-it's rules (the version static/vendor/markdown-it.js bundles), read here with the same regular
 expressions, in the same order:
 - `http://`, `https://` and `ftp://` not after an ASCII letter or digit or "+" (markdown-it's inline rule takes
-  them after any other character; linkify-it's own after a space or punctuation), then a host: labels of
+  them, and `mailto://`, after any other character but "." and "-": inline_link; linkify-it's own after a space
+  or punctuation), then a host: labels of
   letters, digits and symbols (no punctuation, space or "<", ">", "｜"), "-" inside, an optional port; then an
   optional path from "/", "?" or "#": brackets, braces and parentheses in balanced pairs, quotes in pairs, ".",
   ",", ";", "!", "?" and "-" only before more of the link, and "\\ / : % @ # & = _ ~ *" and any letter, digit
