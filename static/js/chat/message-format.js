@@ -9,6 +9,10 @@ import { el } from "./dom.js";
 import { noteText } from "./system-notes.js";
 import { t } from "../i18n.js";
 
+// The server reads what this parser makes code and links (no mention there) with the same rules, written
+// again in Python: actions/code_spans.py and actions/links.py (with LINK_SCHEMES, safeHref's refusals and
+// FILE_NAME_LIKE below). Change them together; tests/mention_cases.json and tests/browser/test_mentions_in_code.py
+// compare the two readings.
 const parser = markdownit("zero", { html: false, linkify: true })
   .enable(["emphasis", "backticks", "fence", "linkify", "autolink"]);
 parser.linkify.set({ fuzzyLink: true, fuzzyEmail: true }); // "example.com" and "www.example.com" too
