@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, exc, text
 
+import actions.dashboard
 from actions import search
-from actions.dashboard import dashboard
+from actions.dashboard import SETTLED_KEY, dashboard
 from actions.messages import send_message
 from extensions import db
 from long_reads import LONG_READ, long_read
@@ -104,12 +105,19 @@ def test_an_accounts_newest_messages_on_its_back_office_page_are_a_long_read(app
     assert [marked for statement, marked in seen if "FROM messages WHERE messages.sender_id" in statement] == [True]
 
 
-def test_the_dashboards_counts_of_messages_are_long_reads(app, alice):
-    send_message(alice, make_group(alice).id, "hello")
+def test_the_dashboards_counts_of_messages_are_long_reads(app, alice, monkeypatch):
+    stamped = send_message(alice, make_group(alice).id, "hello").message.created_at
+    # Both visits on the message's day (a UTC midnight between them would make the second a first visit too).
+    monkeypatch.setattr(actions.dashboard, "utcnow", lambda: stamped)
+    app.extensions.pop(SETTLED_KEY, None)  # nothing kept yet: this process's first visit of the day
     with long_reads_seen() as seen:
         assert dashboard().messages_today == 1
     counted = [marked for statement, marked in seen if "count(" in statement and "FROM messages" in statement]
     assert counted == [True] * 4, seen  # per day and per group: the days before today (kept), and today
+    with long_reads_seen() as seen:
+        assert dashboard().messages_today == 1
+    counted = [marked for statement, marked in seen if "count(" in statement and "FROM messages" in statement]
+    assert counted == [True] * 2, seen  # the next visit: today's alone, per day and per group
 
 
 PROBE = """
