@@ -151,19 +151,18 @@ def newest_first_by_search_index(query, search: object) -> tuple[object, ColumnE
     first from the index, each message read by its id (1 ms for a word in all of 1,000,000 messages, where
     `id IN (every match)` ordered by id read them all first: 2 s). None on PostgreSQL (pg_trgm's index gives
     no order), or when no term is long enough for the index: message_search_filter's condition then."""
-    if db.engine.dialect.name != "sqlite":
-        return None
-    return _joined_to_index(query, *_sqlite_parts(check_search_query(search)))
+    return _joined_to_index(query, check_search_query(search))
 
 
 def newest_first_containing(query, text: object) -> tuple[object, ColumnElement] | None:
     """newest_first_by_search_index for message_text_filter's condition (the text as typed, one term)."""
+    return _joined_to_index(query, [_check_text(text)])
+
+
+def _joined_to_index(query, terms: list[str]):
     if db.engine.dialect.name != "sqlite":
         return None
-    return _joined_to_index(query, *_sqlite_parts([_check_text(text)]))
-
-
-def _joined_to_index(query, expression: str | None, short_terms: list[ColumnElement[bool]]):
+    expression, short_terms = _sqlite_parts(terms)
     if expression is None:
         return None
     index = fts_table.alias()  # a search and a Text filter may both join it
