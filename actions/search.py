@@ -177,8 +177,9 @@ def message_text_filter(text: object) -> ColumnElement[bool]:
 
 
 def _check_text(text: object) -> str:
-    """As typed: its spaces are part of the phrase (" at " finds "lunch at noon", not "what")."""
-    return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH, strip=False)
+    """As typed: its spaces are part of the phrase (" at " finds "lunch at noon", not "what"); empty (a filter
+    added with nothing typed) is contained in every text."""
+    return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH, required=False, strip=False)
 
 
 def _search_condition(terms: list[str]) -> ColumnElement[bool]:

@@ -108,6 +108,16 @@ def test_a_text_filter_too_long_is_said_and_ignored(operator_client, bob, group)
     assert response.status_code == 200 and "Invalid Filter Value" in page and "paged 01 lunch" in page
 
 
+def test_an_empty_text_filter_filters_nothing(operator_client, bob, group):
+    """A Text filter added with nothing typed lists every message, as the "contains" filter before it did and
+    the panel's other ones do: no "Invalid Filter Value"."""
+    send(bob, group, ["paged 01 lunch", "paged 02 dinner"])
+    response = operator_client.get("/admin/message/?" + urlencode({"flt0_text_contains": ""}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Invalid Filter Value" not in page
+    assert re.findall(r"paged \d\d \w+", page) == ["paged 02 dinner", "paged 01 lunch"]
+
+
 def test_the_list_sorts_only_by_columns_with_an_index(operator_client, bob, group):
     """Kind and hidden time are no longer sort links: sorting by them sorted every message."""
     send(bob, group, ["paged 01 lunch", "paged 02 lunch"])
