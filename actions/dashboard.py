@@ -49,6 +49,7 @@ class Dashboard:
     messages_today: int
     messages_per_day: list[DailyCount]  # oldest first, one entry per day, zeros included
     most_active_groups: list[GroupActivity]
+    most_active_days: int  # the UTC days the busiest groups are counted over, today included
     open_reports: int
     recently_deactivated: list[User]
 
@@ -84,6 +85,7 @@ def dashboard(days: int = 30, active_group_days: int = 7, top: int = 5) -> Dashb
         messages_today=per_day[-1].count,
         messages_per_day=per_day,
         most_active_groups=busiest_groups(settled.per_group + live.per_group, top),
+        most_active_days=active_group_days,
         open_reports=open_report_count(),
         recently_deactivated=list(db.session.execute(
             db.select(User).where(User.active.is_(False)).order_by(User.deactivated_at.desc()).limit(top * 2)

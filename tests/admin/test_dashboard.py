@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 import actions.dashboard
+import admin.dashboard
 from actions.dashboard import dashboard
 from actions.messages import post_system_message, send_message
 from actions.reports import report_message
@@ -79,6 +80,12 @@ def test_page_shows_them_with_a_chart(operator_client, alice):
     assert page.count("<rect ") == 30 and "Lively" in page
     assert 'id="traffic-counted"' in page  # how the days are counted
     assert "cdn" not in page.lower()
+
+
+def test_the_busiest_groups_label_says_the_days_they_are_counted_over(operator_client, monkeypatch):
+    assert "today and the 6 days before (UTC)" in operator_client.get("/admin/").get_data(as_text=True)
+    monkeypatch.setattr(admin.dashboard, "dashboard", lambda: dashboard(active_group_days=3))
+    assert "today and the 2 days before (UTC)" in operator_client.get("/admin/").get_data(as_text=True)
 
 
 def test_bar_chart_scales_to_the_busiest_day():
