@@ -36,15 +36,15 @@ def openapi_body(method: str, rule: str) -> str | None:
 def test_every_route_refuses_a_field_it_does_not_take(app, client, operator):
     """An operator (whom every route lets in) sends {"no_such_field": 1} to every /api route: each refuses it
     400 invalid_field naming the field, before anything else (the ids name nothing, and no 404 comes first),
-    nothing changed; a route that takes a multipart upload refuses the JSON as no form. A route that reads a body
-    is marked so (@takes_body) exactly when its OpenAPI operation has one."""
+    nothing changed; a route that takes a multipart upload refuses the JSON as no form. A route's view is wrapped
+    to refuse any body (blueprints.api.refuse_bodies_not_taken) exactly when its OpenAPI operation has none."""
     headers = bearer(operator)
     before = database_rows()
     answers, marked = {}, {}
     for method, rule, view in api_routes(app):
         answer = client.open(url_naming_nothing(rule), method=method, headers=headers, json={"no_such_field": 1})
         body = openapi_body(method, rule)
-        marked[method, rule] = (getattr(view, "takes_body", False), body is not None)
+        marked[method, rule] = (not getattr(view, "refuses_a_body", False), body is not None)
         if body == "multipart/form-data":
             answers[method, rule] = error_of(answer) == (400, "invalid_form")
         elif (method, rule) in OWN_CODE:

@@ -1,8 +1,9 @@
 """The JSON API under /api: bearer tokens for programs, the session cookie for the page.
 
 Every route except account and token creation needs a user (blueprints.request_auth).
-A route that reads a body says so (`@takes_body`); every other /api route refuses one with a field
-(`refuse_bodies_not_taken`, which wraps every /api view of the app), so no route can forget it.
+A route that reads a body says so in its OpenAPI operation (blueprints/api/openapi.py, a request body);
+every other /api route refuses one with a field (`refuse_bodies_not_taken`, which wraps every such /api
+view of the app), so no route can forget it.
 """
 import functools
 from collections.abc import Callable
@@ -27,27 +28,19 @@ def authenticate():
     authenticate_request(PUBLIC_ENDPOINTS)
 
 
-def takes_body(view: Callable) -> Callable:
-    """Marks a view that reads the request's body: its JSON object (json_body, its fields checked by
-    actions.validation.check_fields) or a multipart upload. Any other /api route takes none."""
-    view.takes_body = True
-    return view
-
-
-def _view_takes_body() -> bool:
-    return getattr(current_app.view_functions.get(request.endpoint), "takes_body", False)
-
-
 def refuse_bodies_not_taken(app: Flask) -> None:
-    """Every /api view not marked @takes_body (leave, join, mute, the DELETEs, the GETs…: docs/protocol.md,
-    Input) first refuses a body with any field, 400 invalid_field, as a route that takes a body refuses a field
-    it does not take: `{"user_id": 7}` sent to /leave must not leave as if it removed member 7. It runs just
-    before the view, after authentication and the operators' check, where a view's own check_fields runs.
-    No body, an empty one or `{}` is taken (the page sends `{}`); what json_body refuses is refused too.
-    Called once every route is registered (app.register_blueprints), so no /api route can go without it."""
+    """Every /api view whose OpenAPI operation has no request body (leave, join, mute, the DELETEs, the GETs…:
+    docs/protocol.md, Input; blueprints.api.openapi.takes_a_body) first refuses a body with any field, 400
+    invalid_field, as a route that takes a body refuses a field it does not take: `{"user_id": 7}` sent to /leave
+    must not leave as if it removed member 7. It runs just before the view, after authentication and the
+    operators' check, where a view's own check_fields runs. No body, an empty one or `{}` is taken (the page
+    sends `{}`); what json_body refuses is refused too. Called once every route is registered
+    (app.register_blueprints), so no /api route can go without it."""
+    from blueprints.api.openapi import takes_a_body  # it imports this module's blueprint
+
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if rule.rule.startswith("/api/") and not getattr(view, "takes_body", False) and (
+        if rule.rule.startswith("/api/") and not takes_a_body(rule.rule, rule.methods - {"HEAD", "OPTIONS"}) and (
                 not getattr(view, "refuses_a_body", False)):  # an endpoint of several rules is wrapped once
             app.view_functions[rule.endpoint] = _refusing_a_body(view)
 
@@ -65,9 +58,9 @@ def _refusing_a_body(view: Callable) -> Callable:
 def json_body() -> dict:
     """The request's JSON object, read strictly (blueprints.client_json: no NaN or Infinity, at
     most MAX_DEPTH levels deep); anything else is a 400 `invalid_json`. No body is {}.
-    Only for a view marked @takes_body (any other has its body refused before it runs)."""
-    if not _view_takes_body():
-        raise RuntimeError(f"{request.endpoint} reads a body: mark its view @takes_body")
+    Only for a route whose OpenAPI operation has a request body (any other has its body refused before it runs)."""
+    if getattr(current_app.view_functions.get(request.endpoint), "refuses_a_body", False):
+        raise RuntimeError(f"{request.endpoint} reads a body: give its operation one (blueprints/api/openapi.py)")
     return _json_object()
 
 

@@ -13,13 +13,12 @@ from actions.registration import (
 )
 from actions.two_factor import require_second_factor
 from actions.validation import check_fields, check_string
-from blueprints.api import bp, json_body, takes_body
+from blueprints.api import bp, json_body
 from models import User
 from payloads import issued_token_payload, user_payload
 
 
 @bp.post("/accounts")
-@takes_body
 def create_account():
     """Register {username, password, display_name?, email?, phone?, invite?}: 201 with a bearer
     token, or 202 without one while the address sent a code must be confirmed (REGISTRATION)."""
@@ -38,7 +37,6 @@ def create_account():
 
 
 @bp.post("/accounts/confirm")
-@takes_body
 def confirm_account():
     """Confirm the address with {username, password, code[, totp]}; answers with a bearer token."""
     payload = check_fields(json_body(), ("username", "password", "code", "totp"), "confirmation")
@@ -51,7 +49,6 @@ def confirm_account():
 
 
 @bp.post("/accounts/resend")
-@takes_body
 def resend_code():
     """A new code to the address waiting for confirmation, or to {email} or {phone} instead (a
     mistyped address, or one to add), for {username, password[, totp]}."""
@@ -63,7 +60,6 @@ def resend_code():
 
 
 @bp.post("/password-reset")
-@takes_body
 def ask_password_reset():
     """Send a reset code for {login} (username, email or phone): 202 whether the account exists or not."""
     login = check_string(check_fields(json_body(), ("login",), "password reset").get("login"), "login",
@@ -74,7 +70,6 @@ def ask_password_reset():
 
 
 @bp.post("/password-reset/confirm")
-@takes_body
 def confirm_password_reset():
     """{login, code, password}: the new password; every session and token of the account ends, and
     the answer carries a new bearer token."""

@@ -17,7 +17,7 @@ from actions.broadcasts import (
     send_notice,
 )
 from actions.validation import check_fields, check_id
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from extensions import csrf
 from models import User
 from payloads import (
@@ -58,7 +58,6 @@ def _fields(*taken: str) -> dict:
 
 
 @admin_bp.post("/broadcasts")
-@takes_body
 def broadcast_everyone():
     """Send {body} to every active account, in each one's Switchboard notices conversation:
     accepted now, posted by a background job."""
@@ -67,14 +66,12 @@ def broadcast_everyone():
 
 
 @admin_bp.post("/users/<id:user_id>/notices")
-@takes_body
 def notice_user(user_id: int):
     """Send {body} to one user, in their Switchboard notices conversation."""
     return _sent(send_notice(api_user(), user_id, _fields("body").get("body"), _idempotency_key()))
 
 
 @admin_bp.post("/groups/<id:conversation_id>/broadcasts")
-@takes_body
 def broadcast_group(conversation_id: int):
     """Post {body} as a service message in a group."""
     return _sent(broadcast_to_group(api_user(), conversation_id, _fields("body").get("body"), _idempotency_key()))
@@ -107,7 +104,6 @@ def reactivate(user_id: int):
 
 
 @admin_bp.post("/users/<id:user_id>/suspend")
-@takes_body
 def suspend(user_id: int):
     """Suspend until {until} for {reason}, which the user is told."""
     body = _fields("until", "reason")
@@ -121,7 +117,6 @@ def unsuspend(user_id: int):
 
 
 @admin_bp.post("/users/<id:user_id>/password")
-@takes_body
 def reset_password(user_id: int):
     """Set {temporary_password}: the user must change it at next login; sessions and tokens end."""
     temporary = _fields("temporary_password").get("temporary_password")
@@ -129,7 +124,6 @@ def reset_password(user_id: int):
 
 
 @admin_bp.post("/users/<id:user_id>/role")
-@takes_body
 def set_role(user_id: int):
     """Make the account an operator ({role: "admin"}) or a regular user ({role: "user"})."""
     return _account(user_admin.set_user_role(api_user(), user_id, _fields("role").get("role")))
@@ -188,7 +182,6 @@ def delete_group(conversation_id: int):
 
 
 @admin_bp.post("/groups/<id:conversation_id>/members")
-@takes_body
 def add_member(conversation_id: int):
     """Add {user_id} to a group as a member."""
     user_id = check_id(_fields("user_id").get("user_id"), "user_id")
@@ -197,7 +190,6 @@ def add_member(conversation_id: int):
 
 
 @admin_bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
-@takes_body
 def set_member_role(conversation_id: int, user_id: int):
     """Make a member {role}: owner, admin or member."""
     role = _fields("role").get("role")
@@ -217,7 +209,6 @@ def _group(group):
 
 
 @admin_bp.post("/reports/<id:report_id>/resolve")
-@takes_body
 def resolve(report_id: int):
     """Settle a report with {resolution} (and {hours} for sender_messages_hidden)."""
     body = _fields("resolution", "hours")

@@ -17,7 +17,7 @@ from actions.presence import presence_views
 from actions.privacy import get_privacy, update_privacy
 from actions.receipts import read_receipts
 from actions.validation import check_fields
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from payloads import (
     block_payload,
     contact_request_payload,
@@ -45,7 +45,6 @@ def contact_requests():
 
 
 @bp.post("/contacts/requests")
-@takes_body
 def send_request():
     """Ask {username | email | phone} to be a contact: 201 pending, or 200 accepted if they had asked first."""
     outcome = send_contact_request(api_user(), check_fields(json_body(), ADDRESS_FIELDS, "contact request"))
@@ -81,7 +80,6 @@ def blocks():
 
 
 @bp.post("/blocks")
-@takes_body
 def create_block():
     """Block {user_id}: 201 (again: 200, nothing changes)."""
     outcome = block_user(api_user(), check_fields(json_body(), ("user_id",), "block").get("user_id"))
@@ -102,7 +100,6 @@ def privacy():
 
 
 @bp.put("/me/privacy")
-@takes_body
 def set_privacy():
     """Change {direct_chats?, last_seen?, read_receipts?}."""
     return jsonify({"ok": True, "privacy": privacy_payload(update_privacy(api_user(), json_body()))})

@@ -7,7 +7,7 @@ from actions.groups import list_members
 from actions.messages import changes_since, delete_message, edit_message, message_history, send_message
 from actions.receipts import mark_delivered
 from actions.validation import check_fields, check_id, check_int, check_limit
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from events.admission import sends_a_message
 from payloads import member_payload, message_payload, summary_payload
 
@@ -54,7 +54,6 @@ def changes(conversation_id: int):
 
 
 @bp.post("/conversations/<id:conversation_id>/messages")
-@takes_body
 @sends_a_message
 def send(conversation_id: int):
     """Send {body, client_id, attachment_id?, reply_to?}: 201 with the stored message, 200 with the first on a retry."""
@@ -67,7 +66,6 @@ def send(conversation_id: int):
 
 
 @bp.post("/conversations/<id:conversation_id>/read")
-@takes_body
 def read(conversation_id: int):
     """Mark messages up to {seq} as read."""
     seq = check_fields(json_body(), ("seq",), "read").get("seq")
@@ -76,7 +74,6 @@ def read(conversation_id: int):
 
 
 @bp.post("/conversations/<id:conversation_id>/delivered")
-@takes_body
 def delivered(conversation_id: int):
     """Ack messages up to {seq} as received by one of the caller's clients (delivered ticks)."""
     seq = check_fields(json_body(), ("seq",), "delivered").get("seq")
@@ -85,7 +82,6 @@ def delivered(conversation_id: int):
 
 
 @bp.patch("/messages/<id:message_id>")
-@takes_body
 def edit(message_id: int):
     """The author edits {body}."""
     body = check_fields(json_body(), ("body",), "edit").get("body")
@@ -99,7 +95,6 @@ def delete(message_id: int):
 
 
 @bp.post("/direct")
-@takes_body
 def open_direct():
     """Open {user_id}'s direct chat: 201 when created, 200 when it existed."""
     user_id = check_fields(json_body(), ("user_id",), "direct chat").get("user_id")

@@ -18,7 +18,7 @@ from actions.groups import (
     update_group,
 )
 from actions.validation import check_fields, check_id, check_ids_in, check_limit
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from payloads import conversation_payload, member_payload, message_payload, summary_payload
 
 GROUP_FIELDS = ("name", "description", "visibility", "member_ids")  # what POST /api/groups takes
@@ -26,7 +26,6 @@ CHANGED_FIELDS = ("name", "description")  # what PATCH /api/groups/<id> changes
 
 
 @bp.post("/groups")
-@takes_body
 def create():
     """Create {name, description?, visibility: public|private, member_ids?}."""
     payload = check_fields(json_body(), GROUP_FIELDS, "group")
@@ -70,7 +69,6 @@ def leave(conversation_id: int):
 
 
 @bp.patch("/groups/<id:conversation_id>")
-@takes_body
 def update(conversation_id: int):
     """Owners and admins rename: {name?, description?}. Another field (a typo, `visibility`) is refused
     400 invalid_field (actions.validation.check_fields), rather than answered 200 with nothing changed."""
@@ -80,7 +78,6 @@ def update(conversation_id: int):
 
 
 @bp.post("/groups/<id:conversation_id>/members")
-@takes_body
 def add(conversation_id: int):
     """Owners and admins add {user_id}."""
     user_id = check_fields(json_body(), ("user_id",), "member").get("user_id")
@@ -96,7 +93,6 @@ def remove(conversation_id: int, user_id: int):
 
 
 @bp.patch("/groups/<id:conversation_id>/members/<id:user_id>")
-@takes_body
 def set_role(conversation_id: int, user_id: int):
     """Set a member's {role}: owner, admin or member."""
     role = check_fields(json_body(), ("role",), "member").get("role")
@@ -105,7 +101,6 @@ def set_role(conversation_id: int, user_id: int):
 
 
 @bp.post("/groups/<id:conversation_id>/owner")
-@takes_body
 def transfer_owner(conversation_id: int):
     """An owner hands the group to another member {user_id}: they become owner, the caller an admin."""
     user_id = check_fields(json_body(), ("user_id",), "member").get("user_id")

@@ -5,7 +5,7 @@ from flask import jsonify
 from actions.errors import InvalidInput
 from actions.preferences import set_language
 from actions.validation import check_fields
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from i18n import LANGUAGES
 
 
@@ -16,7 +16,6 @@ def language():
 
 
 @bp.put("/me/language")
-@takes_body
 def choose_language():
     """Choose {language: "en" | "zh_Hans_CN" | null (the browser's)}."""
     body = check_fields(json_body(), ("language",), "language")

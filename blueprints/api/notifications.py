@@ -5,7 +5,7 @@ from flask import jsonify, request
 from actions.notifications import set_muted
 from actions.validation import check_fields
 from actions.web_push import push_public_key, subscribe, subscriptions_of, unsubscribe
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from blueprints.identity import request_principal
 from i18n import request_language
 from payloads import push_subscription_payload
@@ -24,7 +24,6 @@ def list_push_subscriptions():
 
 
 @bp.post("/push/subscriptions")
-@takes_body
 def add_push_subscription():
     """{subscription: PushSubscription.toJSON(), include_text?}: push this browser the caller's messages."""
     body = check_fields(json_body(), ("subscription", "include_text"), "subscription")
@@ -37,7 +36,6 @@ def add_push_subscription():
 
 
 @bp.delete("/push/subscriptions")
-@takes_body
 def remove_push_subscription():
     """{endpoint}: stop pushing to that browser."""
     unsubscribe(api_user(), check_fields(json_body(), ("endpoint",), "subscription").get("endpoint"))

@@ -6,6 +6,7 @@ from it, and schemathesis tests a live server against it. docs/protocol.md says 
 """
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from flask import jsonify
@@ -426,6 +427,17 @@ def with_path_parameters(path: str, operation: dict) -> dict:
     schemas = {"token": TEXT, "session_id": SESSION_ID}
     parameters = [{"name": name, "in": "path", "required": True, "schema": schemas.get(name, ID)} for name in names]
     return {**operation, "parameters": parameters + operation.get("parameters", [])}
+
+
+def openapi_path(rule: str) -> str:
+    """A url_map rule in OpenAPI's spelling: /api/groups/<id:conversation_id> is /api/groups/{conversation_id}."""
+    return re.sub(r"<(?:\w+(?:\(.*?\))?:)?(\w+)>", r"{\1}", rule)
+
+
+def takes_a_body(rule: str, methods) -> bool:
+    """Whether the route reads a request body (a JSON object or a multipart upload) with one of these methods:
+    its operation has one. Every other /api route refuses a body with a field (blueprints.api)."""
+    return any("requestBody" in PATHS[openapi_path(rule)][method.lower()] for method in methods)
 
 
 @cache

@@ -20,7 +20,7 @@ from actions.profiles import (
     set_group_avatar,
     update_profile,
 )
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, FilePart, read_file_part
 from events import outside_the_database
 from models import User
@@ -34,7 +34,6 @@ VERSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @bp.patch("/me")
-@takes_body
 def update_me():
     """Change one's {display_name?, status_text?, time_zone?}; people who share a conversation see it live."""
     return _own(update_profile(api_user(), json_body()))
@@ -54,7 +53,6 @@ def profile(user_id: int):
 
 
 @bp.post("/me/avatar")
-@takes_body
 def upload_avatar():
     """Upload one's picture (the multipart part `file`, refused `missing_file` without one; crop_x, crop_y,
     crop_size before it, or none for the centred square): stored in three sizes; 200 with one's profile."""
@@ -78,7 +76,6 @@ def user_avatar(user_id: int):
 
 
 @bp.post("/groups/<id:conversation_id>/avatar")
-@takes_body
 def upload_group_avatar(conversation_id: int):
     """Owners and admins set the group's picture (as for one's own); members see it live."""
     part = _picture_part()

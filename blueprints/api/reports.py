@@ -3,12 +3,11 @@ from flask import jsonify
 
 from actions.reports import report_message
 from actions.validation import check_fields
-from blueprints.api import api_user, bp, json_body, takes_body
+from blueprints.api import api_user, bp, json_body
 from payloads import report_payload
 
 
 @bp.post("/messages/<id:message_id>/report")
-@takes_body
 def report(message_id: int):
     """Report {reason: spam|abuse|other, text?} about a message the user can read: 201 with the report."""
     payload = check_fields(json_body(), ("reason", "text"), "report")

@@ -7,12 +7,11 @@ from actions.rate_limits import limit_token_creation
 from actions.security_log import record_security_event
 from actions.two_factor import require_second_factor
 from actions.validation import check_fields, check_token_days, check_token_name
-from blueprints.api import api_user, bearer_token, bp, json_body, takes_body
+from blueprints.api import api_user, bearer_token, bp, json_body
 from payloads import issued_token_payload, profile_payload
 
 
 @bp.post("/tokens")
-@takes_body
 def create_token():
     """Exchange {username, password[, totp, name, expires_in_days]} for a bearer token (shown once;
     expires_in_days 0: never, absent, null or "": API_TOKEN_DAYS; totp: the two-factor code, if the account has it)."""

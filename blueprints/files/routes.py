@@ -13,7 +13,7 @@ from actions.files import (
     upload_attachment,
 )
 from actions.validation import check_fields
-from blueprints.api import api_user, json_body, takes_body
+from blueprints.api import api_user, json_body
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
 from events import outside_the_database
@@ -22,7 +22,6 @@ from storage.streams import TooLarge
 
 
 @bp.post("/api/conversations/<id:conversation_id>/files")
-@takes_body
 def upload(conversation_id: int):
     """Upload one file (multipart part `file`) through the server: 201 with the ready attachment."""
     # Set before anything touches request.stream: a larger Content-Length is refused unread.
@@ -37,7 +36,6 @@ def upload(conversation_id: int):
 
 
 @bp.post("/api/conversations/<id:conversation_id>/files/direct")
-@takes_body
 def start_direct(conversation_id: int):
     """Ask to upload {filename, content_type, size} straight to storage: 201 with a pending
     attachment and `upload: {url, fields}` to POST (fields, then `file`) before completing."""
