@@ -99,3 +99,18 @@ def test_another_method_to_the_websocket_transport_is_answered_as_on_polling(liv
     assert [(answer.status_code, answer.text) for answer in answers] == [
         ({"POST": 400, "HEAD": 405}[method], answers[1].text)] * 2
     assert "websocket_required" not in answers[0].text
+
+
+@pytest.mark.parametrize("request_kind", ["plain", "broken"])
+def test_a_refused_handshake_carries_the_cors_headers_of_python_engineios_answers(live_server, request_kind):
+    """The page may read the refusal: it carries the CORS headers python-engineio adds to its own answers (a
+    polling one here). A plain request's refusal takes them from python-engineio's private `_cors_headers`
+    (realtime.websocket_reader.refuse_plain_requests): this pins that a python-engineio upgrade still gives them."""
+    origin = {"Origin": live_server.url}
+    polling = requests.get(f"{live_server.url}/socket.io/?EIO=4&transport=polling", headers=origin, timeout=10)
+    answer = (plain_request(live_server, {**PLAIN["no Upgrade header"], **origin}) if request_kind == "plain"
+              else upgrade(live_server, {**BROKEN["no key"], **origin}))
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "websocket_required")
+    cors = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
+    assert [polling.headers.get(name) for name in cors] == [live_server.url, "true"]
+    assert [answer.headers.get(name) for name in cors] == [live_server.url, "true"]
