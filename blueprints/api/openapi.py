@@ -2,7 +2,9 @@
 
 Written beside the views, one entry per route: tests/test_openapi.py checks it against the app's
 url_map (no route missing, none extra), the fuzz tests (tests/fuzz) take each route's fields
-from it, and schemathesis tests a live server against it. docs/protocol.md says the same in prose.
+from it, and schemathesis tests a live server against it. It is also where a route says it takes a body
+(`takes_a_body`): every other /api route refuses one with a field (blueprints.api). docs/protocol.md
+says the same in prose.
 """
 from __future__ import annotations
 
