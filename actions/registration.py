@@ -85,6 +85,8 @@ def register_account(username: object, password: object, display_name: object = 
     if "closed" in modes:
         raise Forbidden("registration_closed", "Registration is closed: ask an operator for an account.")
     given = _address_to_confirm(email, phone)
+    # Checked under every setting, as every other field is; only `invite` registration redeems it.
+    invite = check_string(invite, "invite", max_length=64, required=False)
     redeemed = _redeem_invite(invite) if "invite" in modes else None
     user = register_user(username, password, display_name, confirmed=not address_kinds())
     if redeemed is not None:
@@ -308,11 +310,11 @@ def revoke_invite(operator: User, invite_id: int) -> Invite:
     return invite
 
 
-def _redeem_invite(code: object) -> Invite:
+def _redeem_invite(code: str) -> Invite:
     invite = None
-    if isinstance(code, str) and code.strip().startswith(INVITE_PREFIX) and len(code) < 64:
+    if code.startswith(INVITE_PREFIX):
         invite = db.session.execute(
-            db.select(Invite).where(Invite.code_hash == hash_token(code.strip())).with_for_update()
+            db.select(Invite).where(Invite.code_hash == hash_token(code)).with_for_update()
         ).scalar_one_or_none()
     if invite is None or invite.revoked_at is not None or invite.uses_left < 1 or invite.expires_at <= utcnow():
         raise InvalidInput("invalid_invite", "Registration needs an invitation: this one is unknown, used or expired.")

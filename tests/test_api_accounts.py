@@ -295,6 +295,16 @@ def test_invite_registration_needs_a_live_invitation(client, operator, app):
     assert register(client, username="erin", invite=code).status_code == 201
 
 
+def test_an_invite_field_is_checked_though_open_registration_needs_none(client):
+    """Under `open` an invite is not redeemed, but a field that is not a code (a list, a control
+    character) is refused as every other field is, and creates nothing (the REST fuzz found a list taken)."""
+    before = database_rows()
+    assert error_of(register(client, invite=[-1e308])) == (400, "invalid_invite")
+    assert error_of(register(client, invite="inv_\x01")) == (400, "invalid_invite")
+    assert database_rows() == before
+    assert register(client, invite="inv_not-needed").status_code == 201
+
+
 def test_operators_only_issue_invitations(alice):
     from actions.errors import Forbidden
     from actions.registration import create_invite
