@@ -9,7 +9,8 @@ Each measurement is a new process on that checkout's code (same venv): 200 sends
 `--sends` timed (process CPU time), each in its own unit of work with its sender read first: by
 primary key (`--principal get`, the default, as the figures before 2026-12-06 were measured), or as a
 token socket's event reads it again (`--principal token`: blueprints.identity.opened_with, the token
-and its user; bench/send.py's clients are token sockets). Prints µs per send per run, the medians,
+and its user; bench/send.py's clients are token sockets), or as a page's socket reads it, by its login
+session (`--principal session`: the same, the session and its user). Prints µs per send per run, the medians,
 and each checkout's ratio to the first.
 """
 from __future__ import annotations
@@ -41,17 +42,20 @@ def measure(sends: int, principal: str = "get") -> float:
     with app.app_context():
         alice, bob = make_user("alice"), make_user("bob")
         group_id, alice_id = make_group(alice, "Team", [bob]).id, alice.id
-        token_id = None
+        credential = None
         if principal == "token":
             from actions.accounts import issue_api_token
-            token_id = issue_api_token(alice, days=0).record.id
+            credential = issue_api_token(alice, days=0).record.id
+        elif principal == "session":
+            from actions.sessions import start_session
+            credential = start_session(alice, "password", "127.0.0.1", "bench").login_session.id
         db.session.remove()
 
     def read_sender() -> User:
-        if token_id is None:
+        if credential is None:
             return db.session.get(User, alice_id)
         from blueprints.identity import opened_with
-        return opened_with("token", token_id, alice_id).user
+        return opened_with(principal, credential, alice_id).user
 
     def send(number: int) -> None:
         with app.app_context():
@@ -74,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
     parser.add_argument("--pairs", type=int, default=2, help="alternating rounds over the checkouts")
     parser.add_argument("--sends", type=int, default=1500)
-    parser.add_argument("--principal", choices=("get", "token"), default="get",
-                        help="how each send's sender is read: by primary key, or as a token socket's event")
+    parser.add_argument("--principal", choices=("get", "token", "session"), default="get",
+                        help="how each send's sender is read: by id, or as a token's or a page's socket event")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
