@@ -22,7 +22,7 @@ from actions.lockout import (
     password_again_key,
 )
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import find_live_session, note_token_used, touch_token
+from actions.sessions import LiveSession, live_session_by_id, note_token_used, touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -37,7 +37,7 @@ from actions.web_push import forget_subscriptions
 from events import atomic, queue_event
 from events.facts import MemberAccountChanged, TokenRevoked
 from extensions import db
-from models import AccountCode, ApiToken, Conversation, LoginSession, Membership, User
+from models import AccountCode, ApiToken, Conversation, Membership, User
 from models.database import LIKE_ESCAPE, contains_pattern
 from models.time import isoformat, utcnow
 from models.user import check_password_of_nobody
@@ -349,10 +349,10 @@ def live_token_by_id(token_id: int) -> LiveToken | None:
     return LiveToken(token_id, expires_at, user)
 
 
-def live_credential(method: str, credential: object, user_id: int) -> LoginSession | LiveToken | None:
+def live_credential(method: str, credential: object, user_id: int) -> LiveSession | LiveToken | None:
     """What a connection of `user_id` was opened with, with its user, if it still works: the login
     session (`"session"` and its id: a browser's) or the API token (`"token"` and its id); else None."""
-    found = live_token_by_id(credential) if method == "token" else find_live_session(credential)
+    found = live_token_by_id(credential) if method == "token" else live_session_by_id(credential)
     return found if found is not None and found.user_id == user_id else None
 
 

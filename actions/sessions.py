@@ -4,7 +4,9 @@ Every login (password, code, QR, token page login) starts a `LoginSession` row; 
 holds its id in the signed session cookie and a remember token in a long-lived cookie
 (blueprints.identity). A session works while it is not ended, was used within
 SESSION_IDLE_DAYS and is younger than SESSION_MAX_DAYS; `find_live_session` checks that at
-every request and socket event with one query, and writes `last_seen_at` at most once a minute.
+every request with one query, `live_session_by_id` at every event of a page's socket (the
+session's values and its user, no session object), and either writes `last_seen_at` at most
+once a minute.
 
 Ending a session is final (a ban then an unban does not revive it) and cuts its live sockets
 on every process (`SessionEnded`, the `session:<id>` room); revoking a token cuts its
@@ -84,9 +86,13 @@ def end_other_logins(user: User, keep_session_id: str | None = None, keep_connec
 
 def find_live_session(session_id: object) -> LoginSession | None:
     """The session with this id, with its user, if it still works; else None. One query."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+    if not _well_formed_id(session_id):
         return None
     return _still_live(_select_live(LIVE_BY_ID, session_id))
+
+
+def _well_formed_id(session_id: object) -> bool:
+    return isinstance(session_id, str) and bool(session_id) and len(session_id) <= 32
 
 
 def find_remembered_session(token: object) -> LoginSession | None:
@@ -98,7 +104,39 @@ def find_remembered_session(token: object) -> LoginSession | None:
 
 def session_expires_at(login_session: LoginSession) -> datetime:
     """When the session ends at the latest (SESSION_MAX_DAYS after its login): the remember cookie's end too."""
-    return login_session.created_at + _days("SESSION_MAX_DAYS")
+    return _expiry(login_session.created_at)
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A live login session read again by id (a page's socket, at each event): its id and its user,
+    the one ORM object the event's actions take."""
+
+    id: str
+    user: User
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+def live_session_by_id(session_id: object) -> LiveSession | None:
+    """find_live_session's check for a session already presented (a page's socket, at each event): the
+    session's two times as values and its user in one query built once, not the session as an ORM
+    object (issue 15, as actions.accounts.live_token_by_id); a use noted by one UPDATE at most once a
+    minute, a session gone since its read updating nothing."""
+    if not _well_formed_id(session_id):
+        return None
+    row = db.session.execute(SESSION_USER_BY_ID, {"session_id": session_id}).one_or_none()
+    if row is None:
+        return None
+    user, created_at, last_seen_at = row
+    now = utcnow()
+    if _has_lapsed(created_at, last_seen_at, now):
+        return None
+    if _use_worth_noting(last_seen_at, now):
+        db.session.execute(_SESSION_SEEN, {"session_id": session_id, "now": now})
+    return LiveSession(session_id, user)
 
 
 @atomic()
@@ -137,6 +175,14 @@ def _live_sessions_where(column) -> Select:
 
 LIVE_BY_ID = _live_sessions_where(LoginSession.id)
 LIVE_BY_REMEMBER_HASH = _live_sessions_where(LoginSession.remember_hash)
+_sessions = LoginSession.__table__
+# The same rows, the session's times as values and its user as an entity (live_session_by_id).
+SESSION_USER_BY_ID = (db.select(User, _sessions.c.created_at, _sessions.c.last_seen_at)
+                      .join_from(_sessions, User, User.id == _sessions.c.user_id)
+                      .where(_sessions.c.id == bindparam("session_id"), _sessions.c.ended_at.is_(None),
+                             User.active.is_(True)))
+_SESSION_SEEN = (db.update(_sessions).where(_sessions.c.id == bindparam("session_id"))
+                 .values(last_seen_at=bindparam("now")))
 
 
 def _select_live(statement: Select, value: str) -> LoginSession | None:
@@ -147,12 +193,21 @@ def _still_live(login_session: LoginSession | None) -> LoginSession | None:
     if login_session is None:
         return None
     now = utcnow()
-    if (now - login_session.last_seen_at >= _days("SESSION_IDLE_DAYS")
-            or now >= session_expires_at(login_session)):
+    if _has_lapsed(login_session.created_at, login_session.last_seen_at, now):
         return None
-    if now - login_session.last_seen_at >= SEEN_EVERY:
+    if _use_worth_noting(login_session.last_seen_at, now):
         login_session.last_seen_at = now
     return login_session
+
+
+def _has_lapsed(created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
+    """The one rule of a session's time (_timed_out is the same in SQL): unused for SESSION_IDLE_DAYS,
+    or logged in SESSION_MAX_DAYS ago."""
+    return now - last_seen_at >= _days("SESSION_IDLE_DAYS") or now >= _expiry(created_at)
+
+
+def _expiry(created_at: datetime) -> datetime:
+    return created_at + _days("SESSION_MAX_DAYS")
 
 
 def _timed_out(now: datetime):

@@ -276,6 +276,55 @@ def test_a_socket_of_an_ended_session_is_refused_at_its_next_event(app, alice):
     assert me_status(client) == 200  # the user's other session goes on
 
 
+def _idle(session_id: str, alice) -> None:
+    age(session_id, days=2, minutes=1)
+
+
+def _past_the_absolute_timeout(session_id: str, alice) -> None:
+    login_session = row(session_id)
+    login_session.created_at -= timedelta(days=10, minutes=1)
+    login_session.last_seen_at = utcnow()
+
+
+def _deactivated(session_id: str, alice) -> None:
+    alice.active = False
+
+
+@pytest.mark.parametrize("app_settings", [{"SESSION_IDLE_DAYS": 2, "SESSION_MAX_DAYS": 10}])
+@pytest.mark.parametrize("change", [_idle, _past_the_absolute_timeout, _deactivated])
+def test_a_socket_whose_session_stops_working_is_refused_at_its_next_event(app, alice, change):
+    # A page's socket events read the session's times and its user as values, not the session as an ORM
+    # object (issue 15): the page's rule (test_an_idle_session_stops_working and the next) refuses them.
+    group = make_group(alice, "Team")
+    db.session.commit()
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=browser(app))
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "before"}, callback=True)["ok"]
+    change(session_id_of(socket.flask_test_client), alice)
+    db.session.commit()
+    ack = socket.emit("message:send", {"conversation_id": group.id, "body": "still here?"}, callback=True)
+    assert ack == {"ok": False, "error": {"code": "unauthorized", "message": "Log in again."}}
+    assert not socket.is_connected()
+    assert [m.body for m in db.session.execute(db.select(Message)).scalars()] == ["before"]
+
+
+def test_a_sockets_event_notes_the_sessions_use_once_a_minute_has_passed(app, alice):
+    group = make_group(alice, "Team")
+    db.session.commit()
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=browser(app))
+    session_id = session_id_of(socket.flask_test_client)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    row(session_id).last_seen_at = an_hour_ago
+    db.session.commit()
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "hi"}, callback=True)["ok"]
+    noted = row(session_id).last_seen_at
+    assert noted > an_hour_ago + timedelta(minutes=59)
+    with statements() as seen:  # within the minute, the next event writes nothing more
+        assert socket.emit("message:send", {"conversation_id": group.id, "body": "again"}, callback=True)["ok"]
+    assert not [statement for statement in seen if statement.startswith("UPDATE login_sessions")]
+    assert row(session_id).last_seen_at == noted
+    socket.disconnect()
+
+
 # the REST routes
 
 
