@@ -3,10 +3,10 @@
 Every login (password, code, QR, token page login) starts a `LoginSession` row; the browser
 holds its id in the signed session cookie and a remember token in a long-lived cookie
 (blueprints.identity). A session works while it is not ended, was used within
-SESSION_IDLE_DAYS and is younger than SESSION_MAX_DAYS; `find_live_session` checks that at
-every request with one query, `live_session_by_id` at every event of a page's socket (the
-session's values and its user, no session object), and either writes `last_seen_at` at most
-once a minute.
+SESSION_IDLE_DAYS and is younger than SESSION_MAX_DAYS; `live_session_by_id` checks that at
+every request and socket event with one query (the session's values and its user, no session
+object), `find_live_session` where the session is to be changed (its remember token renewed),
+and either writes `last_seen_at` at most once a minute.
 
 Ending a session is final (a ban then an unban does not revive it) and cuts its live sockets
 on every process (`SessionEnded`, the `session:<id>` room); revoking a token cuts its
@@ -109,8 +109,8 @@ def session_expires_at(login_session: LoginSession) -> datetime:
 
 @dataclass(frozen=True)
 class LiveSession:
-    """A live login session read again by id (a page's socket, at each event): its id and its user,
-    the one ORM object the event's actions take."""
+    """A live login session read by id (a page's request, its socket's connect and events): its id and
+    its user, the one ORM object the request's actions take."""
 
     id: str
     user: User
@@ -121,10 +121,10 @@ class LiveSession:
 
 
 def live_session_by_id(session_id: object) -> LiveSession | None:
-    """find_live_session's check for a session already presented (a page's socket, at each event): the
-    session's two times as values and its user in one query built once, not the session as an ORM
-    object (issue 15, as actions.accounts.live_token_by_id); a use noted by one UPDATE at most once a
-    minute, a session gone since its read updating nothing."""
+    """find_live_session's check for the session a cookie names (a page's request, its socket's connect
+    and each event): the session's two times as values and its user in one query built once, not the
+    session as an ORM object (issue 15, as actions.accounts.live_token_by_id); a use noted by one UPDATE
+    at most once a minute, a session gone since its read updating nothing."""
     if not _well_formed_id(session_id):
         return None
     row = db.session.execute(SESSION_USER_BY_ID, {"session_id": session_id}).one_or_none()

@@ -36,6 +36,7 @@ from actions.sessions import (
     REMEMBER_PREFIX,
     find_live_session,
     find_remembered_session,
+    live_session_by_id,
     renew_remember_token,
     rotate_remember_token,
     session_expires_at,
@@ -114,7 +115,7 @@ def load_user(user_id: str) -> User | None:
             session[LOGIN_SESSION_KEY] = login_session.id
             _rotate_remember_cookie(login_session, user_id)
     else:
-        login_session = find_live_session(session.get(LOGIN_SESSION_KEY))
+        login_session = live_session_by_id(session.get(LOGIN_SESSION_KEY))  # its values and its user
         if login_session is not None and str(login_session.user_id) != user_id:
             login_session = None
     return login_session.user if login_session is not None else None
