@@ -1,8 +1,10 @@
 """The composer's @mention suggestions leave out a member whose account was deactivated or suspended (as
 Slack does): they stay in the group, with their name by their messages, but nobody can reach them; and
-they do not open in code, where a name mentions nobody (actions/code_spans.py). Against the live server;
-the account is closed on its database, as the back office closes it."""
+they do not open in code or a link, where a name mentions nobody (actions/code_spans.py, actions/links.py).
+Against the live server; the account is closed on its database, as the back office closes it."""
 from __future__ import annotations
+
+import json
 
 from playwright.sync_api import expect
 
@@ -52,14 +54,31 @@ WRITTEN = [
 ]
 
 
+# The same for links (message-format.js endsInLink), where a name mentions nobody either (actions/links.py).
+LINKED = [
+    ("see https://x.com/?u=@m", True),
+    ("example.com/#@m", True),
+    ("www.example.com/a?to=@m", True),
+    ("see https://x.com/ @m", False),  # after the link
+    ("[site](https://x.com) @m", False),
+    ("https://x.com/?u=\n\n@m", False),  # a new paragraph
+]
+
+
 def test_code_is_read_as_the_page_draws_it(module_page):
     run = module_script_runner(module_page, 'const { endsInCode } = await import("/static/js/chat/message-format.js");')
     texts = [text + "z" for text, _ in WRITTEN]
     assert run(f"return {texts!r}.map(endsInCode);".replace("'", '"')) == [code for _, code in WRITTEN]
 
 
-def test_no_suggestions_in_code(chat_page, api_user):
-    """Typing "@mz" in code suggests nobody; each text that is not code shows bob's suggestion (so that the
+def test_links_are_read_as_the_page_draws_them(module_page):
+    run = module_script_runner(module_page, 'const { endsInLink } = await import("/static/js/chat/message-format.js");')
+    texts = [text + "z" for text, _ in LINKED]
+    assert run(f"return {json.dumps(texts)}.map(endsInLink);") == [linked for _, linked in LINKED]
+
+
+def test_no_suggestions_in_code_or_links(chat_page, api_user):
+    """Typing "@mz" in code or a link suggests nobody; each text that is neither shows bob's suggestion (so that the
     list would have shown), and the next code text hides it."""
     alice, bob = api_user("al"), api_user("mzb")
     group = group_with(alice, bob)["id"]
@@ -67,7 +86,7 @@ def test_no_suggestions_in_code(chat_page, api_user):
     page.log_in(alice.username)
     page.open(group)
     choice = page.page.locator(f"#mention-list .mention-choice[data-username='{bob.username}']")
-    for written, code in WRITTEN:
+    for written, code in WRITTEN + LINKED:
         page.page.fill("#composer-input", "hi @m")
         page.page.type("#composer-input", "z")
         expect(choice).to_be_visible()  # shown before each case: a hidden list is this case's answer

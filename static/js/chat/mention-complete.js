@@ -1,11 +1,11 @@
 // @mention autocomplete in the composer: typing "@" and the start of a name lists the members
 // of the open conversation that match; a click, Enter or Tab puts "@username " in the text. Not in code
-// (`inline`, fenced blocks, message-format.js endsInCode): code mentions nobody.
+// (`inline`, fenced blocks, message-format.js endsInCode) nor in a link (endsInLink): they mention nobody.
 
 import { $, el } from "./dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "./avatars.js";
-import { endsInCode } from "./message-format.js";
+import { endsInCode, endsInLink } from "./message-format.js";
 
 // Where the server reads a mention (message-depth.js MENTION): not after a letter of any script.
 const PARTIAL = /(^|[^\p{L}\p{N}_.@/-])@([A-Za-z0-9_.-]{0,32})$/u;
@@ -28,8 +28,9 @@ export class MentionComplete {
   update() {
     const before = this.input.value.slice(0, this.input.selectionStart);
     const match = before.match(PARTIAL);
-    // In code, or what will be once its backticks close, a name mentions nobody: no suggestions (as Slack).
-    if (!match || endsInCode(before)) return this.close();
+    // In code, or what will be once its backticks close, or in a link, a name mentions nobody: no
+    // suggestions (as Slack).
+    if (!match || endsInCode(before) || endsInLink(before)) return this.close();
     const needle = match[2].toLowerCase();
     const people = this.membersOf().filter((member) => member.username.startsWith(needle)
       || (member.display_name || "").toLowerCase().startsWith(needle));

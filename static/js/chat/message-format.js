@@ -132,6 +132,14 @@ export function endsInCode(text) {
   });
 }
 
+/** Whether the end of `text` (what is written before the caret) is inside a link the parser reads there
+ * ("see https://x.com/?u=@bo", "example.com/#@bo"): the composer offers no @-suggestions there either, as
+ * a name in a link mentions nobody (actions/links.py). */
+export function endsInLink(text) {
+  const paragraph = parser.parse(text, {}).findLast((token) => token.type === "inline");
+  return paragraph?.children?.at(-1)?.type === "link_close";
+}
+
 /** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */
 export function plainText(text) {
   const parts = [];
