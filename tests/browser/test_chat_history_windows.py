@@ -249,10 +249,10 @@ def test_a_jump_stays_on_its_message_when_an_image_loads_at_once(chat_page, api_
 
 def unfocus(chat):
     """Take the focus from the chat page for real: Playwright's focus emulation (every page focused)
-    is turned off for it and another window of its browser is brought to the front."""
+    is turned off for it and another window of its browser, an empty one, is brought to the front (not
+    a second chat page: its own requests and socket are no part of what is tested)."""
     chat.context.new_cdp_session(chat.page).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
     other = chat.context.new_page()
-    other.goto(chat.base_url + "/login")
     other.bring_to_front()
     wait_for(lambda: chat.page.evaluate("!document.hasFocus()"), what="the chat page loses the focus")
     return other
