@@ -154,3 +154,19 @@ def test_live_code_mentions_nobody_and_non_members_are_not_highlighted(chat_page
     post(alice_account, other, f"@{bob_account.username} see the group")
     expect(bob.conversation(other).locator(".mention-badge")).to_have_text("@")
     assert_nothing_went_wrong(bob)
+
+
+def test_a_mention_of_someone_who_left_is_highlighted(chat_page, api_user):
+    """Alice mentions carl, who then leaves the group having written nothing: bob's page knows no username
+    for him (not a member, no message of his loaded), asks for his profile once the members are in, and
+    highlights his name, as Slack still highlights a mention of someone who left."""
+    alice_account, bob_account, carl_account = map(api_user, ("al", "bob", "carl"))
+    group = group_with(alice_account, bob_account, carl_account)["id"]
+    named = post(alice_account, group, f"@{carl_account.username} the notes, please")
+    assert named["mentions"] == [carl_account.id]
+    assert carl_account.api("POST", f"/groups/{group}/leave").ok
+    bob = open_as(chat_page, bob_account, group)
+    item = bob.page.locator(f"#message-list .message[data-id='{named['id']}']")
+    expect(item.locator(".mention")).to_have_text(["@" + carl_account.username])
+    expect(item.locator(".message-body")).not_to_have_attribute("data-mentions-unknown", "true")
+    assert_nothing_went_wrong(bob)

@@ -54,6 +54,7 @@ export class ChatApp {
     this.drafts = new Drafts(me.id); // per conversation, in localStorage (drafts.js)
     this.outbox = new Outbox(new OutboxStore(me.id)); // kept in IndexedDB across loads (outbox-store.js)
     this.openId = null;
+    this.mentionLookups = new Set(); // ids of mentioned people whose profiles were asked for (lookUpMentioned)
     this.sidebar = new Sidebar({ store: this.store, onOpen: (id) => this.open(id),
       decorate: (item, conversation) => {
         this.presenceView?.decorate(item, conversation);
@@ -65,7 +66,10 @@ export class ChatApp {
       onRender: (conversation, members) => {
         this.presenceView?.headerShown(conversation, members);
         this.groupPanel?.shown(conversation, members); // the group info panel follows live (group-panel.js)
-        if (members) this.view?.redrawMentions(); // the mentioned members' names are known now
+        if (members) { // the mentioned members' names are known now; anyone else's is asked for
+          this.view?.redrawMentions();
+          this.lookUpMentioned();
+        }
       },
       onProfile: (user) => this.profileCard.open(user) });
     this.view = new ThreadView({
@@ -88,6 +92,8 @@ export class ChatApp {
         onToggleReaction: (message, emoji, mine) => this.depth.toggleReaction(message, emoji, mine),
         onJump: (messageId) => this.depth.jump(messageId),
         nameOf: (conversationId, userId) => this.nameOf(conversationId, userId),
+        // A text drawn mentions someone of no known username: asked for if the members are in (else when they are).
+        onUnknownMentions: (userIds) => { if (this.header.members) this.lookUpMentioned(userIds); },
       },
       onRetry: (entry) => this.sender.retry(entry),
       onDiscard: (entry) => this.sender.discard(entry),
@@ -346,6 +352,20 @@ export class ChatApp {
   /** The other people of the listed direct chats: their presence is asked for after every connect. */
   directPeerIds() {
     return [...this.store.conversations.values()].map((conversation) => conversation.peer?.id).filter(Boolean);
+  }
+
+  /** The open conversation's members have loaded, and a drawn text still mentions someone the page knows
+   * no username of (they left, and nothing of theirs is loaded): their profiles, each asked for once a
+   * page, then those texts drawn again with their names highlighted, as Slack still highlights a mention
+   * of someone who left. A profile not found (a closed account) leaves the name as text. */
+  async lookUpMentioned(userIds = this.view.unknownMentions()) {
+    const asked = [...userIds].filter((userId) => !this.mentionLookups.has(userId));
+    if (!asked.length) return;
+    for (const userId of asked) this.mentionLookups.add(userId);
+    const found = await Promise.all(asked.map((userId) => api("GET", `/users/${userId}`)
+      .then(({ user }) => user, () => null)));
+    for (const user of found) if (user) rememberPerson(user);
+    if (found.some(Boolean)) this.view.redrawMentions();
   }
 
   /** A name to show for a member of a conversation (typing indicators, in the open one and the sidebar's). */

@@ -55,13 +55,16 @@ export function bodyWithMentions(message, me) {
  * whether it is the reader's; `unknown` when the page does not know all their usernames yet. */
 function mentionedUsernames(message, me) {
   const mentioned = new Map();
-  let unknown = false;
   for (const userId of message.mentions || []) {
     const username = userId === me.id ? me.username : knownUsername(userId);
     if (username) mentioned.set(username.toLowerCase(), userId === me.id);
-    else unknown = true;
   }
-  return { mentioned, unknown };
+  return { mentioned, unknown: unknownMentioned(message, me).length > 0 };
+}
+
+/** The ids of the people a message mentions whose usernames the page does not know. */
+export function unknownMentioned(message, me) {
+  return (message.mentions || []).filter((userId) => userId !== me.id && !knownUsername(userId));
 }
 
 function appendMentions(parent, text, message, mentioned) {

@@ -8,7 +8,9 @@ import { pendingElement } from "./pending.js";
 import { waitingBehind } from "./sender.js";
 import { clockTime, MessageGroups } from "./message-groups.js";
 import { formattedBody, messageLine, removedText } from "./message-format.js";
-import { bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement } from "./message-depth.js";
+import {
+  bodyWithMentions, mentionsMe, quoteElement, reactionPicker, reactionsElement, unknownMentioned,
+} from "./message-depth.js";
 import { ImageViewer } from "./viewer.js";
 import { t } from "../i18n.js";
 import { noteElement } from "./system-notes.js";
@@ -40,7 +42,8 @@ export class ThreadView {
     this.receiptOf = receiptOf; // (conversation, own message) -> its ticks, a span.receipt (receipts.js)
     // The list was drawn again from scratch: unread.js puts its divider back (true: and scrolled to it).
     this.onShown = onShown;
-    // Replies, mentions, reactions (message-depth.js): {onReply, onToggleReaction, onJump, nameOf}.
+    // Replies, mentions, reactions (message-depth.js): {onReply, onToggleReaction, onJump, nameOf,
+    // onUnknownMentions}.
     this.depth = depth;
     this.revealed = new Set(); // ids of blocked people's messages shown on request
     this.thread = null;
@@ -111,6 +114,18 @@ export class ThreadView {
       const old = item.querySelector(".message-body[data-mentions-unknown]");
       if (message && old) old.replaceWith(this.body(message));
     }
+  }
+
+  /** The ids of the people the drawn texts mention whose usernames the page does not know. */
+  unknownMentions() {
+    const ids = new Set();
+    if (!this.thread || !this.depth) return ids;
+    for (const [id, item] of this.elements) {
+      const message = this.thread.byId.get(id);
+      if (!message || !item.querySelector(".message-body[data-mentions-unknown]")) continue;
+      for (const userId of unknownMentioned(message, this.me)) ids.add(userId);
+    }
+    return ids;
   }
 
   isShowing(thread) {
@@ -280,6 +295,7 @@ export class ThreadView {
     if (message.removed) return el("div", { className: "message-body removed-note", text: removedText(message) });
     const body = this.depth ? bodyWithMentions(message, this.me) : formattedBody(message.body);
     if (!message.body) body.classList.add("empty");
+    if (body.dataset.mentionsUnknown) this.depth.onUnknownMentions?.(unknownMentioned(message, this.me));
     return body;
   }
 
