@@ -166,21 +166,24 @@ def rotate_remember_token(login_session: LoginSession, presented: str) -> str | 
     return token
 
 
+# A session that may still work: not ended, its user active (its times are _has_lapsed's). Both reads below.
+_MAY_WORK = (LoginSession.ended_at.is_(None), User.active.is_(True))
+
+
 def _live_sessions_where(column) -> Select:
-    """Not ended, its user active, with its user: built once per column, the value a parameter (every
-    socket event asks it, and building it anew each time cost about as much as running it)."""
+    """Such a session, with its user: built once per column, the value a parameter (every request asks
+    it, and building it anew each time cost about as much as running it)."""
     return (db.select(LoginSession).join(LoginSession.user).options(contains_eager(LoginSession.user))
-            .where(column == bindparam("value"), LoginSession.ended_at.is_(None), User.active.is_(True)))
+            .where(column == bindparam("value"), *_MAY_WORK))
 
 
 LIVE_BY_ID = _live_sessions_where(LoginSession.id)
 LIVE_BY_REMEMBER_HASH = _live_sessions_where(LoginSession.remember_hash)
 _sessions = LoginSession.__table__
 # The same rows, the session's times as values and its user as an entity (live_session_by_id).
-SESSION_USER_BY_ID = (db.select(User, _sessions.c.created_at, _sessions.c.last_seen_at)
-                      .join_from(_sessions, User, User.id == _sessions.c.user_id)
-                      .where(_sessions.c.id == bindparam("session_id"), _sessions.c.ended_at.is_(None),
-                             User.active.is_(True)))
+SESSION_USER_BY_ID = (db.select(User, LoginSession.created_at, LoginSession.last_seen_at)
+                      .join_from(LoginSession, User, User.id == LoginSession.user_id)
+                      .where(LoginSession.id == bindparam("session_id"), *_MAY_WORK))
 _SESSION_SEEN = (db.update(_sessions).where(_sessions.c.id == bindparam("session_id"))
                  .values(last_seen_at=bindparam("now")))
 
