@@ -60,6 +60,7 @@ LINKED = [
     ("example.com/#@m", True),
     ("www.example.com/a?to=@m", True),
     ("see https://x.com/ @m", False),  # after the link
+    ("ftp://x.com/?u=@m", False),  # the page shows an ftp link as text, and the server reads the name in it
     ("[site](https://x.com) @m", False),
     ("https://x.com/?u=\n\n@m", False),  # a new paragraph
 ]

@@ -41,6 +41,12 @@ function looksLikeFileName(linkToken, textToken) {
   return linkToken.markup === "linkify" && FILE_NAME_LIKE.test(text) && !/^www\./i.test(text);
 }
 
+/** Where a link the parser read goes on the page, or null where the page leaves it as text (a scheme it
+ * refuses, a file's name): `textToken` is the token after `linkToken`, its text. */
+function drawnHref(linkToken, textToken) {
+  return looksLikeFileName(linkToken, textToken) ? null : safeHref(linkToken.attrGet("href") || "");
+}
+
 function linkElement(href) {
   return el("a", { className: "message-link", attrs: { href, target: "_blank", rel: "noopener noreferrer" } });
 }
@@ -55,7 +61,7 @@ function appendInline(parent, tokens, onText) {
       current().append(node);
       open.push(node);
     } else if (token.type === "link_open") {
-      const href = looksLikeFileName(token, tokens[index + 1]) ? null : safeHref(token.attrGet("href") || "");
+      const href = drawnHref(token, tokens[index + 1]);
       const node = href ? linkElement(href) : null;
       if (node) current().append(node);
       open.push(node);
@@ -132,12 +138,14 @@ export function endsInCode(text) {
   });
 }
 
-/** Whether the end of `text` (what is written before the caret) is inside a link the parser reads there
- * ("see https://x.com/?u=@bo", "example.com/#@bo"): the composer offers no @-suggestions there either, as
- * a name in a link mentions nobody (actions/links.py). */
+/** Whether the end of `text` (what is written before the caret) is inside a link the page draws there
+ * ("see https://x.com/?u=@bo", "example.com/#@bo"; not an ftp:// one, shown as text): the composer offers
+ * no @-suggestions there either, as a name in a link mentions nobody (actions/links.py). */
 export function endsInLink(text) {
-  const paragraph = parser.parse(text, {}).findLast((token) => token.type === "inline");
-  return paragraph?.children?.at(-1)?.type === "link_close";
+  const tokens = parser.parse(text, {}).findLast((token) => token.type === "inline")?.children || [];
+  if (tokens.at(-1)?.type !== "link_close") return false;
+  const opening = tokens.findLastIndex((token) => token.type === "link_open");
+  return drawnHref(tokens[opening], tokens[opening + 1]) !== null;
 }
 
 /** The text as it reads once formatted, without its markers ("**hi** `x`" -> "hi x"): for previews. */
