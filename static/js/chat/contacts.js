@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { displayName, personAvatar } from "./avatars.js";
-import { $, el, toast } from "./dom.js";
+import { $, drawList, el, toast } from "./dom.js";
 import { presenceLabel, presenceState } from "./presence.js";
 import { t } from "../i18n.js";
 
@@ -108,10 +108,11 @@ export class Contacts {
   render() {
     const contacts = [...this.contacts.values()].sort((first, second) =>
       displayName(first).localeCompare(displayName(second)));
-    this.list.replaceChildren(...contacts.map((contact) => this.contactItem(contact)));
+    // In place: a presence change redraws the list under a click on "Message" (dom.js drawList).
+    drawList(this.list, contacts.map((contact) => this.contactItem(contact)), (item) => item.dataset.userId);
     const requests = [...this.incoming.values()].map((request) => this.incomingItem(request))
       .concat([...this.outgoing.values()].map((request) => this.outgoingItem(request)));
-    this.requests.replaceChildren(...requests);
+    drawList(this.requests, requests, (item) => `${item.dataset.direction} ${item.dataset.requestId}`);
     $("#contacts-count").textContent = contacts.length ? String(contacts.length) : "";
     const badge = $("#requests-badge");
     badge.textContent = String(this.incoming.size);

@@ -16,6 +16,45 @@ export function el(tag, options = {}, children = []) {
   return node;
 }
 
+/** Makes `current` the same as `wanted`, a fresh drawing of the same thing by el(), changing only what differs:
+ *  the elements stay the ones a user is pressing, hovering or focusing (a click is a press and a release on the
+ *  same element). Listeners stay `current`'s: the drawings of one thing must listen alike. Returns what is shown. */
+export function morph(current, wanted) {
+  if (current.nodeName !== wanted.nodeName) {
+    current.replaceWith(wanted);
+    return wanted;
+  }
+  if (current.nodeType === Node.TEXT_NODE) {
+    if (current.data !== wanted.data) current.data = wanted.data;
+    return current;
+  }
+  for (const { name } of [...current.attributes]) if (!wanted.hasAttribute(name)) current.removeAttribute(name);
+  for (const { name, value } of wanted.attributes) {
+    if (current.getAttribute(name) !== value) current.setAttribute(name, value);
+  }
+  const children = [...wanted.childNodes];
+  children.forEach((child, index) => {
+    const shown = current.childNodes[index];
+    if (shown) morph(shown, child);
+    else current.append(child);
+  });
+  while (current.childNodes.length > children.length) current.lastChild.remove();
+  return current;
+}
+
+/** `list` shows `items` (fresh drawings by el(), in order), each known by `keyOf(item)`: one already shown is
+ *  changed in place (morph), so a click pressed on it before a change and released after still clicks it; one
+ *  that moved is moved, one no longer drawn removed. For lists that live events redraw under the pointer. */
+export function drawList(list, items, keyOf) {
+  const shown = new Map([...list.children].map((entry) => [keyOf(entry), entry]));
+  items.forEach((item, index) => {
+    const current = shown.get(keyOf(item));
+    const entry = current ? morph(current, item) : item;
+    if (list.children[index] !== entry) list.insertBefore(entry, list.children[index] || null);
+  });
+  while (list.children.length > items.length) list.lastElementChild.remove();
+}
+
 /** Enter in `textarea` calls `send`, Shift+Enter adds a line (the composer, a file's caption); not the
  *  Enter that confirms an IME composition (Japanese, Chinese…). */
 export function sendOnEnter(textarea, send) {

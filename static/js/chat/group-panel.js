@@ -6,7 +6,7 @@
 // does (conversation:updated), so another member's change shows here live.
 
 import { api, query } from "./api.js";
-import { $, debounce, el, toast } from "./dom.js";
+import { $, debounce, drawList, el, toast } from "./dom.js";
 import { displayName, groupAvatar, personAvatar, rememberPerson } from "./avatars.js";
 import { memberItem } from "./presence-view.js";
 import { nt, t } from "../i18n.js";
@@ -31,6 +31,7 @@ export class GroupPanel {
     $("#group-panel-leave").addEventListener("click",
       () => this.onLeave(this.conversation.id, (message) => this.setError(message)));
     $("#group-panel-delete").addEventListener("click", () => this.deleteGroup());
+    $("#group-panel-members").addEventListener("click", (event) => this.memberAction(event));
   }
 
   /** The header's hook: the open conversation or its members changed. */
@@ -93,9 +94,11 @@ export class GroupPanel {
   renderMembers(myRole) {
     const members = [...(this.members?.values() || [])].sort((first, second) =>
       (ROLE_ORDER[first.role] ?? 3) - (ROLE_ORDER[second.role] ?? 3) || displayName(first).localeCompare(displayName(second)));
-    $("#group-panel-members").replaceChildren(...members.map((member) => memberItem(member, {
+    // In place: presence changes redraw the list under a click on a member's button (dom.js drawList).
+    drawList($("#group-panel-members"), members.map((member) => memberItem(member, {
       me: this.me, entry: this.presenceOf(member.id),
-      actions: member.id === this.me.id || this.conversation.archived ? null : this.memberActions(member, myRole) })));
+      actions: member.id === this.me.id || this.conversation.archived ? null : this.memberActions(member, myRole) })),
+    (item) => item.dataset.userId);
   }
 
   /** What the caller may do to a member: admins promote members and remove them; owners anything. */
@@ -105,14 +108,25 @@ export class GroupPanel {
     // The accessible name starts with the visible text (WCAG 2.5.3, axe's label-content-name-mismatch),
     // then says whom: "Make admin (Bob Okafor)".
     const button = (text, action, className = "link-button") => buttons.push(el("button", {
-      className, text, attrs: { type: "button", "aria-label": `${text} (${name})` }, on: { click: action } }));
+      className, text, attrs: { type: "button", "aria-label": `${text} (${name})` }, dataset: { memberAction: action } }));
     if (myRole === "owner" || (myRole === "admin" && member.role === "member")) {
-      if (member.role === "member") button(t("Make admin"), () => this.setRole(member, "admin"));
-      if (myRole === "owner" && member.role === "admin") button(t("Make member"), () => this.setRole(member, "member"));
-      if (myRole === "owner" && member.role !== "owner") button(t("Make owner"), () => this.transfer(member));
-      button(t("Remove"), () => this.remove(member), "link-button danger");
+      if (member.role === "member") button(t("Make admin"), "admin");
+      if (myRole === "owner" && member.role === "admin") button(t("Make member"), "member");
+      if (myRole === "owner" && member.role !== "owner") button(t("Make owner"), "owner");
+      button(t("Remove"), "remove", "link-button danger");
     }
     return buttons.length ? el("span", { className: "member-actions" }, buttons) : null;
+  }
+
+  /** A member's button clicked: one listener for the list, so that a button drawn again in place as another
+   *  (its member's role changed) does what it now says. */
+  memberAction(event) {
+    const button = event.target.closest("button[data-member-action]");
+    const member = button && this.members?.get(Number(button.closest(".member-item").dataset.userId));
+    if (!member) return;
+    const actions = { admin: () => this.setRole(member, "admin"), member: () => this.setRole(member, "member"),
+      owner: () => this.transfer(member), remove: () => this.remove(member) };
+    actions[button.dataset.memberAction]();
   }
 
   setError(message) {

@@ -1,6 +1,6 @@
 // The conversation list: newest activity first, with preview, time and unread badge.
 
-import { $, el, initial, shortTime } from "./dom.js";
+import { $, drawList, el, initial, morph, shortTime } from "./dom.js";
 import { displayName, groupAvatar, personAvatar, personOf } from "./avatars.js";
 import { t } from "../i18n.js";
 import { messageLine } from "./message-format.js";
@@ -63,10 +63,11 @@ export class Sidebar {
     const needle = this.filterInput.value.trim().toLowerCase();
     const conversations = this.store.sorted()
       .filter((conversation) => !needle || conversationTitle(conversation).toLowerCase().includes(needle));
-    // Drawn anew: the keyboard on an entry stays on it (it fell to the page's body with the old one).
+    // An entry moved to its new place loses the keyboard (the browser blurs what leaves the page): given back.
     const focused = this.list.contains(document.activeElement)
       ? document.activeElement.closest(".conversation")?.dataset.conversationId : null;
-    this.list.replaceChildren(...conversations.map((conversation) => this.item(conversation)));
+    drawList(this.list, conversations.map((conversation) => this.item(conversation)),
+      (entry) => entry.dataset.conversationId);
     if (focused) this.list.querySelector(`.conversation[data-conversation-id="${focused}"] button`)?.focus();
     // Shown when nothing is listed: no conversations yet, or none matches the filter.
     const filtered = !conversations.length && this.store.conversations.size > 0;
@@ -88,7 +89,7 @@ export class Sidebar {
   typingChanged(conversationId) {
     const conversation = this.store.get(conversationId);
     const shown = this.list.querySelector(`.conversation[data-conversation-id="${conversationId}"] .conversation-preview`);
-    if (conversation && shown) shown.replaceWith(this.preview(conversation));
+    if (conversation && shown) morph(shown, this.preview(conversation));
   }
 
   item(conversation) {

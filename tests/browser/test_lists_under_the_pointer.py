@@ -1,0 +1,135 @@
+"""The lists of the chat page change under the user's pointer: a message arrives, someone starts typing
+or comes online. A click pressed on an entry before such a change and released after it opens what the
+entry opens, as in Slack or WhatsApp Web (a click is a press and a release on the same element: an entry
+drawn anew in between would be a different element, and the click would open nothing)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def press_on(chat, locator) -> None:
+    """The mouse is pressed (not yet released) in the middle of `locator`."""
+    box = locator.bounding_box()
+    chat.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    chat.page.mouse.down()
+
+
+def test_a_click_spanning_a_change_of_the_entry_opens_its_conversation(chat_page, api_user):
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    assert bob_account.api("PATCH", "/me", json={"display_name": "Bob"}).status_code == 200
+    other = group_with(alice_account, bob_account)["id"]
+    talk = group_with(alice_account, bob_account)["id"]
+    post(bob_account, talk, "first")  # the newest activity: talk is the list's first entry, and stays it
+    alice = open_as(chat_page, alice_account, other)
+    bob = open_as(chat_page, bob_account, talk)
+    entry = alice.conversation(talk)
+    preview = entry.locator(".conversation-preview")
+    expect(preview).to_have_text("Bob: first")
+
+    # A message arrives in it between the press and the release: its preview, time and unread count change.
+    press_on(alice, entry.locator(".conversation-preview"))
+    post(bob_account, talk, "second")
+    expect(preview).to_have_text("Bob: second")
+    expect(entry.locator(".unread-badge")).to_have_text("2")
+    alice.page.mouse.up()
+    expect(entry.locator("button")).to_have_attribute("aria-current", "true")
+
+    # Someone starts typing in the other one between the press and the release: its preview says so.
+    other_preview = alice.conversation(other).locator(".conversation-preview")
+    press_on(alice, other_preview)
+    bob.open(other)
+    bob.page.locator("#composer-input").press_sequentially("are you")
+    expect(other_preview).to_have_text("Bob is typing…")
+    alice.page.mouse.up()
+    expect(alice.conversation(other).locator("button")).to_have_attribute("aria-current", "true")
+    assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_click_on_a_contact_spanning_their_presence_change_opens_the_chat(chat_page, api_user):
+    """The contacts' list is drawn again whenever a contact comes online or goes: the click on "Message"
+    that spans it opens the direct chat."""
+    alice_account, bob_account = api_user("al"), api_user("bob")
+    assert bob_account.api("PATCH", "/me", json={"display_name": "Bob"}).status_code == 200
+    assert alice_account.api("POST", "/contacts/requests", json={"username": bob_account.username}).status_code == 201
+    (request,) = bob_account.api("GET", "/contacts/requests").json()["incoming"]
+    assert bob_account.api("POST", f"/contacts/requests/{request['id']}/accept").status_code == 200
+    alice = chat_page()
+    alice.log_in(alice_account.username)
+    bob = alice.page.locator(f"#contact-list .contact-item[data-user-id='{bob_account.id}']")
+    expect(bob).to_have_attribute("data-presence", "offline")
+
+    press_on(alice, bob.locator(".contact-open"))
+    bob_socket = bob_account.socket(("message:new",))
+    expect(bob).to_have_attribute("data-presence", "online")
+    alice.page.mouse.up()
+    expect(alice.page.locator("#conversation-title")).to_have_text("Bob")
+    bob_socket.disconnect()
+    assert_nothing_went_wrong(alice)
+
+def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role_change(chat_page, api_user):
+    """The group panel's members are drawn again at each presence change while it is open: the click on
+    "Remove" that spans one asks to remove; and a button drawn again as another (the member's role changed)
+    does what it now says."""
+    alice_account, bob_account, carol_account = api_user("al"), api_user("bob"), api_user("car")
+    assert carol_account.api("PATCH", "/me", json={"display_name": "Carol"}).status_code == 200
+    group = group_with(alice_account, bob_account, carol_account)["id"]
+    alice = open_as(chat_page, alice_account, group)
+    alice.page.click("#group-info-button")
+    bob_row = alice.page.locator(f"#group-panel-members .member-item[data-user-id='{bob_account.id}']")
+    carol_row = alice.page.locator(f"#group-panel-members .member-item[data-user-id='{carol_account.id}']")
+    expect(bob_row).to_have_attribute("data-presence", "offline")
+
+    # Another device of Alice's makes Carol an admin: her row's first button now says "Make member".
+    assert alice_account.api("PATCH", f"/groups/{group}/members/{carol_account.id}",
+                             json={"role": "admin"}).status_code == 200
+    expect(carol_row).to_have_attribute("data-role", "admin")
+    carol_row.get_by_role("button", name="Make member (Carol)").click()
+    expect(carol_row).to_have_attribute("data-role", "member")
+    members = alice_account.api("GET", f"/conversations/{group}/members").json()["members"]
+    assert {member["id"]: member["role"] for member in members}[carol_account.id] == "member"
+
+    press_on(alice, carol_row.get_by_role("button", name="Remove (Carol)"))
+    bob_socket = bob_account.socket(("message:new",))
+    expect(bob_row).to_have_attribute("data-presence", "online")
+    alice.page.mouse.up()
+    expect(alice.page.locator("#confirm-dialog")).to_contain_text("Remove Carol?")
+    alice.page.click("#confirm-button")
+    expect(carol_row).to_have_count(0)
+    bob_socket.disconnect()
+    assert_nothing_went_wrong(alice)
+
+# (shown, wanted): dom.js morph makes the first the second, keeping the elements both have.
+MORPHED = [
+    ('<li class="a"><span>old</span></li>', '<li class="a"><span>new</span></li>'),
+    ('<li class="a" data-x="1"><b>t</b></li>', '<li class="b" title="t"><b>t</b></li>'),
+    ('<li><span>1</span></li>', '<li><span>1</span><span class="badge">2</span></li>'),
+    ('<li><span>1</span><span class="badge">2</span>tail</li>', '<li><span>1</span></li>'),
+    ('<li><span>1</span><i>2</i></li>', '<li><b>1</b><i>3</i></li>'),
+    ('<li><span><em>deep</em> text</span></li>', '<li><span><em>deeper</em></span></li>'),
+]
+
+
+def test_morph_draws_what_is_wanted_and_keeps_the_elements_in_common(module_page):
+    run = module_script_runner(module_page, """
+      const { morph } = await import("/static/js/chat/dom.js");
+      const parsed = (html) => {
+        const template = document.createElement("template");
+        template.innerHTML = html;
+        return template.content.firstChild;
+      };""")
+    results = run(f"""return {json.dumps(MORPHED)}.map(([shownHtml, wantedHtml]) => {{
+        const shown = parsed(shownHtml), firstChild = shown.firstChild;
+        const result = morph(shown, parsed(wantedHtml));
+        return [result === shown, result.outerHTML, result.firstChild === firstChild];
+      }});""")
+    assert [html for _, html, _ in results] == [wanted for _, wanted in MORPHED]
+    assert all(kept for kept, _, _ in results)  # the entry itself is the one shown
+    # Its first child stays the same element unless it became another kind (the <span> that is now <b>).
+    assert [kept for _, _, kept in results] == [True, True, True, True, False, True]
