@@ -187,7 +187,7 @@ WATCH_PROGRESS = """() => {
   window.progressSeen = [];
   new MutationObserver(() => {
     for (const bar of document.querySelectorAll("#pending-list progress")) window.progressSeen.push(bar.value);
-  }).observe(document.querySelector("#pending-list"), {childList: true, subtree: true});
+  }).observe(document.querySelector("#pending-list"), {childList: true, subtree: true, attributes: true});
 }"""
 LARGE_FILE = """([name, size]) => {
   const bytes = new Uint8Array(size).fill(32);

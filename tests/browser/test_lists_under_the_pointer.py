@@ -9,7 +9,17 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner, open_as, post
+from tests.browser.helpers import (
+    assert_nothing_went_wrong,
+    group_with,
+    intercept_sends,
+    module_script_runner,
+    open_as,
+    post,
+    two_in_a_group,
+)
+from tests.files.samples import PDF_BYTES
+from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -104,6 +114,42 @@ def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role
     expect(carol_row).to_have_count(0)
     bob_socket.disconnect()
     assert_nothing_went_wrong(alice)
+
+# Refuses the message "first" as the send rate would (its Retry and Discard wait for the user); sends the others.
+REFUSE_FIRST = """(payload, ack, send) => payload.body === "first"
+  ? ack({ok: false, error: {code: "rate_limited", message: "Slow down.", retry_after: 3600}}) : send()"""
+
+
+def test_a_click_on_discard_during_another_files_upload_discards(chat_page, api_user):
+    """While a file uploads, the pending messages are drawn again at each step of its progress bar: the Discard
+    of a refused message clicked meanwhile discards it, and the file's message goes after it."""
+    _, _, _, alice, bob = two_in_a_group(chat_page, api_user)
+    intercept_sends(alice, REFUSE_FIRST)
+    alice.type_and_send("first")
+    refused = alice.page.locator("#pending-list .message.failed")
+    expect(refused.locator(".message-body")).to_have_text("first")
+    # The upload slowed down (256 KiB/s) so that it lasts: its bar moves every frame for seconds.
+    network = alice.context.new_cdp_session(alice.page)
+    network.send("Network.enable")
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": 256 * 1024})
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "slow.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES + b" " * 2 * 1024 * 1024}])
+    alice.send_chosen_files()
+    bar = alice.page.locator("#pending-list progress.upload-progress")
+    wait_for(lambda: 0 < bar.evaluate("bar => bar.value") < 0.5, what="the bar moving")
+
+    press_on(alice, refused.get_by_role("button", name="Discard"))
+    pressed_at = bar.evaluate("bar => bar.value")
+    wait_for(lambda: bar.evaluate("bar => bar.value") > pressed_at, what="the bar drawn again")
+    alice.page.mouse.up()
+    expect(refused).to_have_count(0)
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                      "uploadThroughput": -1})
+    expect(bob.page.locator("#message-list .attachment-name")).to_have_text(["slow.pdf"])
+    expect(alice.page.locator("#pending-list .message")).to_have_count(0)
+    assert "first" not in [text.strip() for text in bob.page.locator("#message-list .message-body").all_inner_texts()]
+    assert_nothing_went_wrong(alice, bob)
 
 # (shown, wanted): dom.js morph makes the first the second, keeping the elements both have.
 MORPHED = [

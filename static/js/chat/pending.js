@@ -15,15 +15,14 @@ function fileCard(entry) {
   if (entry.state !== "uploading") return card;
   const fraction = Math.min(1, Math.max(0, entry.progress || 0));
   const bar = el("progress", { className: "upload-progress",
-    attrs: { max: "1", "aria-label": t("Uploading {name}", { name: entry.fileName }) } });
-  bar.value = fraction;
+    attrs: { max: "1", value: String(fraction), "aria-label": t("Uploading {name}", { name: entry.fileName }) } });
   return el("div", { className: "attachment pending-attachment" }, [card, bar]);
 }
 
-/** `callbacks`: {onRetry(entry), onDiscard(entry)}, offered once the server refused the message (Discard also
- *  while a file waits for the connection). `behind`: it waits for a message written before it that is not on its
- *  way (sender.js waitingBehind). */
-export function pendingElement(entry, me, callbacks, behind = false) {
+/** Retry and Discard (their data-pending-action, which the list's one listener reads: thread-view.js), offered
+ *  once the server refused the message (Discard also while a file waits for the connection). `behind`: it waits
+ *  for a message written before it that is not on its way (sender.js waitingBehind). */
+export function pendingElement(entry, behind = false) {
   const failed = entry.state === "failed";
   let note = behind ? t("sent after the message above") : t("sending…");
   if (entry.state === "uploading") note = t("uploading {percent}%", { percent: Math.round((entry.progress || 0) * 100) });
@@ -40,11 +39,11 @@ export function pendingElement(entry, me, callbacks, behind = false) {
     entry.body ? el("div", { className: "message-body", text: entry.body }) : null,
   ]);
   const discard = el("button", { className: "link-button", text: t("Discard"), attrs: { type: "button" },
-    on: { click: () => callbacks.onDiscard(entry) } });
+    dataset: { pendingAction: "discard" } });
   if (failed) {
     bubble.append(el("div", { className: "message-actions visible" }, [
       entry.retryable === false ? null : el("button", { className: "link-button", text: t("Retry"),
-        attrs: { type: "button" }, on: { click: () => callbacks.onRetry(entry) } }),
+        attrs: { type: "button" }, dataset: { pendingAction: "retry" } }),
       discard,
     ]));
   } else if (entry.state === "waiting") { // a file waiting for the connection may be given up before it goes

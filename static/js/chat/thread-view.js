@@ -2,7 +2,7 @@
 
 import { renderAttachment } from "../attachments.js";
 import { displayName, personAvatar, personOf } from "./avatars.js";
-import { $, el, fullTime } from "./dom.js";
+import { $, drawList, el, fullTime } from "./dom.js";
 import { blockedPlaceholder, fromBlocked } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { waitingBehind } from "./sender.js";
@@ -33,6 +33,15 @@ export class ThreadView {
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
     this.pendingList = $("#pending-list");
+    this.pendingShown = new Map(); // client id -> the outbox entry drawn in the pending list
+    // Retry and Discard: one listener, so that an entry redrawn in place (renderPending) acts on what it shows.
+    this.pendingList.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-pending-action]");
+      const entry = button && this.pendingShown.get(button.closest(".message").dataset.clientId);
+      if (!entry) return;
+      if (button.dataset.pendingAction === "retry") this.callbacks.onRetry(entry);
+      else this.callbacks.onDiscard(entry);
+    });
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
     this.announcer = $("#message-announcer");
@@ -139,6 +148,7 @@ export class ThreadView {
     this.elements.clear();
     this.list.replaceChildren();
     this.pendingList.replaceChildren();
+    this.pendingShown.clear();
   }
 
   /** Put changed messages of the shown thread in place; keeps the reader where they were. */
@@ -207,8 +217,10 @@ export class ThreadView {
   renderPending(entries) {
     const wasNearBottom = this.isNearBottom();
     const behind = waitingBehind(entries);
-    this.pendingList.replaceChildren(...entries.map((entry) =>
-      pendingElement(entry, this.me, this.callbacks, behind.has(entry))));
+    this.pendingShown = new Map(entries.map((entry) => [entry.client_id, entry]));
+    // In place: an upload's progress redraws the list every frame, under a click on another's Retry (drawList).
+    drawList(this.pendingList, entries.map((entry) => pendingElement(entry, behind.has(entry))),
+      (item) => item.dataset.clientId);
     if ((wasNearBottom || entries.length) && !this.thread?.detached) this.scrollToBottom();
   }
 
