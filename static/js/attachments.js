@@ -122,6 +122,17 @@ function node(tag, className, text) {
   return element;
 }
 
+/** A message drawn again (a reaction, a caption edited: `fresh` replaces `shown`) keeps its voice or video player,
+ *  and with it what plays and where, as WhatsApp Web's does: the shown player takes the fresh one's place, unless
+ *  the file is gone. Call just before `shown` leaves the page, in the same task: a player out of the page for
+ *  longer is paused (HTML's media removal steps). */
+export function keepPlayer(shown, fresh) {
+  const player = shown.querySelector(".attachment-player");
+  if (!player) return;
+  const id = player.closest(".attachment").dataset.attachmentId;
+  fresh.querySelector(`.attachment[data-attachment-id="${id}"] .attachment-player`)?.replaceWith(player);
+}
+
 /** The DOM for a message's attachment by kind: thumbnail, player, or file card; null without one. */
 export function renderAttachment(message) {
   const attachment = message?.attachment;

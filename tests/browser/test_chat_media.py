@@ -434,3 +434,25 @@ def test_an_upload_the_storage_could_not_take_goes_again_by_itself_and_what_foll
     assert stored_with_files(alice_account, group) == [
         ("", "again.pdf"), ("written after the file", None)]
     assert_nothing_went_wrong(alice, bob)
+
+
+def test_a_voice_note_keeps_playing_when_its_message_changes(chat_page, api_user):
+    """Someone reacts to a voice note while it plays (its message is drawn again): it plays on, from where it was,
+    as in WhatsApp Web."""
+    alice_account, _, group, alice, bob = two_in_a_group(chat_page, api_user)
+    alice.page.set_input_files("#file-input", files=[
+        {"name": "long.wav", "mimeType": "audio/wav", "buffer": wav_bytes(seconds=20)}])
+    alice.send_chosen_files()
+    player = bob.page.locator("#message-list audio.attachment-player")
+    wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["ready"] >= 1, what="voice metadata")
+    player.evaluate("media => { window.playing = media; media.muted = true; return media.play(); }")
+    wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["time"] > 0.3, what="playing")
+
+    message_id = int(bob.messages.last.get_attribute("data-id"))
+    assert alice_account.api("POST", f"/messages/{message_id}/reactions", json={"emoji": "👍"}).status_code == 200
+    expect(bob.messages.last.locator(".reaction")).to_have_count(1)
+    played = media_state(bob, "#message-list audio.attachment-player")["time"]
+    assert player.evaluate("media => media === window.playing && !media.paused"), "the player was replaced or paused"
+    wait_for(lambda: media_state(bob, "#message-list audio.attachment-player")["time"] > played + 0.3,
+             what="still playing")
+    assert_nothing_went_wrong(alice, bob)

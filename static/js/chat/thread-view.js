@@ -1,6 +1,6 @@
 // The message pane: one <li> per stored message, in seq order, plus the pending ones below.
 
-import { renderAttachment } from "../attachments.js";
+import { keepPlayer, renderAttachment } from "../attachments.js";
 import { displayName, personAvatar, personOf } from "./avatars.js";
 import { $, drawList, el, fullTime } from "./dom.js";
 import { blockedPlaceholder, fromBlocked } from "./contacts.js";
@@ -169,6 +169,7 @@ export class ThreadView {
       const old = this.elements.get(stored.id);
       this.elements.set(stored.id, fresh);
       if (old) {
+        keepPlayer(old, fresh);
         old.replaceWith(fresh);
         continue;
       }
