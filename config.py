@@ -417,7 +417,8 @@ class DevelopmentConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     """Refuses to start with settings that are unsafe on the internet: no SECRET_KEY
     (BaseConfig.default_secret_key raises), a weak one, any-origin CORS, cookies sent over
-    plain HTTP unless ALLOW_INSECURE_HTTP says so; warns of codes written to the log (console senders)."""
+    plain HTTP unless ALLOW_INSECURE_HTTP says so; warns of codes written to the log (console senders) and of
+    two-factor secrets sealed with a key derived from SECRET_KEY (no TWO_FACTOR_KEY)."""
 
     ENV_NAME = "production"
 
@@ -439,6 +440,10 @@ class ProductionConfig(BaseConfig):
             log.warning("%s: codes (address confirmations, password resets) are written to the log, code included, "
                         "and never reach anyone, though the pages say they were sent. Set smtp / webhook "
                         "(docs/configuration.md, \"Sending codes\").", ", ".join(consoles))
+        if not self.TWO_FACTOR_KEY:  # works, but ties every authenticator to SECRET_KEY
+            log.warning("TWO_FACTOR_KEY is not set: two-factor secrets are sealed with a key derived from SECRET_KEY, "
+                        "so changing SECRET_KEY turns every authenticator app off (recovery codes still work). "
+                        "Set TWO_FACTOR_KEY apart (docs/configuration.md).")
 
     def default_secure_cookies(self) -> bool:
         # Secure unless the deployment says it is plain HTTP on purpose.

@@ -1,5 +1,7 @@
 """config.py: settings per environment, read from the environment when the app is built."""
+import base64
 import logging
+import os
 import re
 import secrets
 import stat
@@ -241,6 +243,18 @@ def test_no_warning_once_the_codes_are_really_sent(tmp_path, caplog):
                                       SMS_WEBHOOK_URL="https://sms.example/hook", SMS_WEBHOOK_SECRET="s" * 32))
     assert "console" not in caplog.text
 
+
+def test_production_warns_when_two_factor_secrets_hang_on_the_secret_key(tmp_path, caplog):
+    """Without TWO_FACTOR_KEY the secrets are sealed with a key derived from SECRET_KEY: it works, but a rotated
+    SECRET_KEY would turn every authenticator off, so production says so once at start; not when it is set."""
+    with caplog.at_level(logging.WARNING, logger="config"):
+        create_app(environ=production(tmp_path))
+    (warning,) = [record for record in caplog.records if "TWO_FACTOR_KEY" in record.getMessage()]
+    assert warning.levelname == "WARNING" and warning.getMessage().startswith("TWO_FACTOR_KEY is not set")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="config"):
+        create_app(environ=production(tmp_path, TWO_FACTOR_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode()))
+    assert "TWO_FACTOR_KEY" not in caplog.text
 
 @pytest.mark.parametrize("origins", ["*", "https://a.example,*"])
 def test_production_refuses_cors_from_any_origin(tmp_path, origins):
