@@ -143,6 +143,26 @@ def test_reactions_from_the_page_and_live(chat_page, api_user):
     assert_nothing_went_wrong(alice)
 
 
+def test_the_row_of_reactions_stays_open_while_others_react_and_closes_on_a_choice(chat_page, api_user):
+    """Someone else's reaction draws the message again: the row Alice opened stays, the focus on the item she was
+    on (it closed under her before, as the message was drawn anew); her own choice closes it, as Slack's does."""
+    alice, _, bob, _, message, item = bobs_message_on_alices_page(chat_page, api_user, "lunch?")
+    item.get_by_role("button", name="React to message").click()
+    picker = item.locator(".reaction-picker")
+    alice.page.keyboard.press("ArrowRight")
+    expect(picker.get_by_role("menuitem").nth(1)).to_be_focused()
+
+    assert bob.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "🎉"}).status_code == 200
+    expect(item.locator(".reaction[data-emoji='🎉']")).to_have_text("🎉 1")
+    expect(picker).to_be_visible()
+    expect(picker.get_by_role("menuitem").nth(1)).to_be_focused()
+    expect(item.get_by_role("button", name="React to message")).to_have_attribute("aria-expanded", "true")
+
+    picker.get_by_role("menuitem", name="React with 👍").click()
+    expect(item.locator(".reaction[data-emoji='👍']")).to_have_attribute("aria-pressed", "true")
+    expect(picker).to_have_count(0)
+    assert_nothing_went_wrong(alice)
+
 def test_badges_follow_unread_messages_deleted_or_edited_live(chat_page, api_user):
     """The sidebar counts what the server counts: others' unread messages not removed, and the ones that
     mention you. A mention deleted, or edited away, takes its badge with it live; so does a message

@@ -169,8 +169,10 @@ export class ThreadView {
       const old = this.elements.get(stored.id);
       this.elements.set(stored.id, fresh);
       if (old) {
+        const focusAfter = this.depth ? this.keepPicker(stored, old, fresh) : null;
         keepPlayer(old, fresh);
         old.replaceWith(fresh);
+        focusAfter?.focus();
         continue;
       }
       const index = this.thread.indexOfSeq(stored.seq);
@@ -314,29 +316,52 @@ export class ThreadView {
 
   /** Reply, and React (which opens a row of quick reactions under the message). */
   depthActions(message) {
-    const react = el("button", { className: "link-button", text: t("React"),
+    const react = el("button", { className: "link-button react-action", text: t("React"),
       attrs: { type: "button", "aria-label": t("React to message"), "aria-expanded": "false" } });
     react.addEventListener("click", () => {
-      const bubble = react.closest(".bubble");
-      const open = bubble.querySelector(".reaction-picker");
-      if (open) open.remove();
-      else {
-        // A menu: the focus goes into it (Right and Left along it, keyboard.js), Esc closes it back onto React.
-        const picker = reactionPicker(message, this.me, this.depth.onToggleReaction);
-        picker.addEventListener("keydown", (event) => {
-          if (event.key !== "Escape") return;
-          event.stopPropagation();
-          react.click();
-          react.focus();
-        });
-        bubble.append(picker);
-        picker.querySelector("button").focus();
-      }
-      react.setAttribute("aria-expanded", open ? "false" : "true");
+      const open = react.closest(".bubble").querySelector(".reaction-picker");
+      if (open) this.closePicker(react, open);
+      else this.openPicker(message, react).querySelector("button").focus();
     });
     return [el("button", { className: "link-button", text: t("Reply"),
       attrs: { type: "button", "aria-label": t("Reply to message") },
       on: { click: () => this.depth.onReply(message) } }), react];
+  }
+
+  /** React's row of quick reactions, opened under the message (the caller moves the focus into it): a menu, Right
+   *  and Left along it (keyboard.js); Esc, or a reaction chosen, closes it back onto React. */
+  openPicker(message, react) {
+    const picker = reactionPicker(message, this.me, (...reaction) => {
+      this.closePicker(react, picker);
+      react.focus();
+      this.depth.onToggleReaction(...reaction);
+    });
+    picker.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.stopPropagation();
+      this.closePicker(react, picker);
+      react.focus();
+    });
+    react.closest(".bubble").append(picker);
+    react.setAttribute("aria-expanded", "true");
+    return picker;
+  }
+
+  closePicker(react, picker) {
+    picker.remove();
+    react.setAttribute("aria-expanded", "false");
+  }
+
+  /** A message drawn again (another's reaction, an edit) keeps its open row of reactions, as Slack's picker stays
+   *  open: `shown` is its drawing on the page, `fresh` the new one of `message`, not yet shown. Returns the item
+   *  to give the focus to once `fresh` is shown (the one that had it), or null. */
+  keepPicker(message, shown, fresh) {
+    const open = shown.querySelector(".reaction-picker");
+    const react = fresh.querySelector(".react-action");
+    if (!open || !react) return null; // none open, or nothing to react to any more (deleted)
+    const picker = this.openPicker(message, react);
+    const focusAt = [...open.querySelectorAll("button")].indexOf(document.activeElement);
+    return focusAt >= 0 ? picker.querySelectorAll("button")[focusAt] : null;
   }
 
   /** Scroll a shown message into view and flash it; false when it is not on the page. */
