@@ -159,6 +159,14 @@ def deliver_reports(page) -> None:
     page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")
 
 
+def press_on(chat, locator) -> None:
+    """The mouse is pressed (not yet released) in the middle of `locator`: what changes before the release
+    must not lose the click (test_lists_under_the_pointer)."""
+    box = locator.bounding_box()
+    chat.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    chat.page.mouse.down()
+
+
 def assert_nothing_went_wrong(*chats) -> None:
     for chat in chats:
         deliver_reports(chat.page)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post, press_on
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -92,6 +92,27 @@ def test_a_group_shows_who_read_and_the_page_acks_delivery_without_reading(chat_
     expect(alice.conversation(elsewhere).locator(".unread-badge")).to_have_text("1")
     assert_nothing_went_wrong(alice)
 
+
+def test_a_tap_on_read_by_spanning_another_readers_receipt_shows_the_names(chat_page, api_user):
+    """Receipts come in bursts just after a message is sent, as people open the group: each draws the ticks again.
+    A tap on "Read by 1" pressed before Carol's receipt and released after it shows the names (it was lost)."""
+    alice_account, bob, carol = api_user("al"), api_user("bob"), api_user("carol")
+    group = group_with(alice_account, bob, carol)["id"]
+    alice = open_as(chat_page, alice_account, group)
+    alice.type_and_send("lunch?")
+    own = alice.page.locator("#message-list .message.own")
+    seq = int(own.get_attribute("data-seq"))
+    assert bob.api("POST", f"/conversations/{group}/read", json={"seq": seq}).ok
+    read_by = own.locator(".read-by")
+    expect(read_by).to_have_text("Read by 1")
+
+    press_on(alice, read_by)
+    assert carol.api("POST", f"/conversations/{group}/read", json={"seq": seq}).ok
+    expect(read_by).to_have_text("Read by 2")
+    alice.page.mouse.up()
+    expect(own.locator(".read-by-names")).to_have_text(f"{bob.username}, {carol.username}")
+    expect(read_by).to_have_attribute("aria-expanded", "true")
+    assert_nothing_went_wrong(alice)
 
 def test_many_unread_open_at_the_new_messages_divider_and_read_only_what_is_seen(chat_page, api_user):
     alice_account, bob = api_user("al"), api_user("bob")

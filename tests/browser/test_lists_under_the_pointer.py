@@ -16,19 +16,13 @@ from tests.browser.helpers import (
     module_script_runner,
     open_as,
     post,
+    press_on,
     two_in_a_group,
 )
 from tests.files.samples import PDF_BYTES
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-
-def press_on(chat, locator) -> None:
-    """The mouse is pressed (not yet released) in the middle of `locator`."""
-    box = locator.bounding_box()
-    chat.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    chat.page.mouse.down()
 
 
 def test_a_click_spanning_a_change_of_the_entry_opens_its_conversation(chat_page, api_user):

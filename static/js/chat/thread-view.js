@@ -2,7 +2,7 @@
 
 import { keepPlayer, renderAttachment } from "../attachments.js";
 import { displayName, personAvatar, personOf } from "./avatars.js";
-import { $, drawList, el, fullTime } from "./dom.js";
+import { $, drawList, el, fullTime, morph } from "./dom.js";
 import { blockedPlaceholder, fromBlocked } from "./contacts.js";
 import { pendingElement } from "./pending.js";
 import { waitingBehind } from "./sender.js";
@@ -104,13 +104,14 @@ export class ThreadView {
     if (detached) this.pinned = false;
   }
 
-  /** Draw the ticks of the shown own messages again, in place (a receipt came). */
+  /** Draw the ticks of the shown own messages again, in place (a receipt came): changed, not replaced (dom.js
+   *  morph), so that a tap on "Read by N" spanning another reader's receipt still opens the names. */
   redrawReceipts() {
     if (!this.thread || !this.receiptOf) return;
     for (const [id, item] of this.elements) {
       const message = this.thread.byId.get(id);
       const old = item.querySelector(".message-meta .receipt");
-      if (message && old) old.replaceWith(this.receiptOf(this.conversation, message));
+      if (message && old) morph(old, this.receiptOf(this.conversation, message));
     }
   }
 
