@@ -145,6 +145,45 @@ def test_a_click_on_discard_during_another_files_upload_discards(chat_page, api_
     assert "first" not in [text.strip() for text in bob.page.locator("#message-list .message-body").all_inner_texts()]
     assert_nothing_went_wrong(alice, bob)
 
+def test_a_click_on_a_messages_button_spanning_a_change_of_that_message_does_what_it_says(chat_page, api_user):
+    """A message is drawn again when it is edited or someone reacts to it: a click on its Reply, or on one of
+    its reactions, pressed before such a change and released after it, replies or reacts; the message is drawn
+    as it now is once the button is released."""
+    alice_account, bob_account, carol_account = api_user("al"), api_user("bob"), api_user("car")
+    group = group_with(alice_account, bob_account, carol_account)["id"]
+    message = post(bob_account, group, "lunch at noon?")
+    assert carol_account.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "👍"}).status_code == 200
+    alice = open_as(chat_page, alice_account, group)
+    item = alice.page.locator(f"#message-list .message[data-id='{message['id']}']")
+    item.hover()  # the actions show on hover
+
+    def received(check: str) -> None:
+        """The page has the change (its store), whether or not it is drawn yet."""
+        wait_for(lambda: alice.page.evaluate(f"""() => {{
+            const message = window.switchboard.store.threads.get({group}).byId.get({message['id']});
+            return {check};
+        }}"""), what=check)
+
+    press_on(alice, item.get_by_role("button", name="Reply to message"))
+    assert bob_account.api("PATCH", f"/messages/{message['id']}", json={"body": "lunch at one?"}).status_code == 200
+    received('message.body === "lunch at one?"')
+    alice.page.mouse.up()
+    expect(alice.page.locator("#reply-bar")).to_contain_text("lunch at one?")
+    expect(item.locator(".message-body")).to_have_text("lunch at one?")
+    alice.page.click("#reply-cancel")
+
+    item.hover()
+    thumbs = item.locator(".reaction[data-emoji='👍']")
+    press_on(alice, thumbs)
+    assert carol_account.api("POST", f"/messages/{message['id']}/reactions", json={"emoji": "🎉"}).status_code == 200
+    received('message.reactions.some((reaction) => reaction.emoji === "🎉")')
+    alice.page.mouse.up()
+    expect(thumbs).to_have_text("👍 2")
+    expect(thumbs).to_have_attribute("aria-pressed", "true")
+    expect(item.locator(".reaction[data-emoji='🎉']")).to_have_text("🎉 1")
+    assert_nothing_went_wrong(alice)
+
+
 # (shown, wanted): dom.js morph makes the first the second, keeping the elements both have.
 MORPHED = [
     ('<li class="a"><span>old</span></li>', '<li class="a"><span>new</span></li>'),

@@ -33,6 +33,15 @@ export class ThreadView {
     this.scroller = $("#message-scroller");
     this.list = $("#message-list");
     this.pendingList = $("#pending-list");
+    // A message drawn again while the mouse is pressed on it waits for the release and its click: a click is a
+    // press and a release on one element, and a fresh drawing would be another (its Reply or a reaction would do
+    // nothing). A tap needs no wait: it clicks what is under the finger when it ends.
+    this.pressed = null; // the message the mouse is pressed on
+    this.held = new Set(); // ids of messages whose new drawing waits for the release
+    this.list.addEventListener("pointerdown", (event) => {
+      if (event.pointerType === "mouse") this.pressed = event.target.closest("li.message");
+    });
+    for (const type of ["pointerup", "pointercancel"]) document.addEventListener(type, () => this.released(), true);
     this.pendingShown = new Map(); // client id -> the outbox entry drawn in the pending list
     // Retry and Discard: one listener, so that an entry redrawn in place (renderPending) acts on what it shows.
     this.pendingList.addEventListener("click", (event) => {
@@ -46,14 +55,19 @@ export class ThreadView {
     this.jumpButton = $("#jump-latest");
     this.announcer = $("#message-announcer");
     this.newMessagesText = this.jumpButton.textContent; // its text while the newest messages are shown
-    this.callbacks = { onEdit, onDelete, onReport, onRetry, onDiscard, onProfile };
+    // A message's buttons act on it as it is now, which its drawing may not show yet (held while pressed, above).
+    const latest = (message) => this.thread?.byId.get(message.id) ?? message;
+    this.callbacks = { onEdit: (message) => onEdit(latest(message)), onDelete: (message) => onDelete(latest(message)),
+      onReport: (message) => onReport(latest(message)), onRetry, onDiscard,
+      onProfile: (sender, message) => onProfile(sender, latest(message)) };
     this.isBlocked = isBlocked; // (user id) -> their messages hide (contacts.js)
     this.receiptOf = receiptOf; // (conversation, own message) -> its ticks, a span.receipt (receipts.js)
     // The list was drawn again from scratch: unread.js puts its divider back (true: and scrolled to it).
     this.onShown = onShown;
     // Replies, mentions, reactions (message-depth.js): {onReply, onToggleReaction, onJump, nameOf,
     // onUnknownMentions}.
-    this.depth = depth;
+    this.depth = depth && { ...depth, onReply: (message) => depth.onReply(latest(message)),
+      onToggleReaction: (message, ...reaction) => depth.onToggleReaction(latest(message), ...reaction) };
     this.revealed = new Set(); // ids of blocked people's messages shown on request
     this.thread = null;
     this.conversation = null;
@@ -102,6 +116,17 @@ export class ThreadView {
     this.jumpButton.textContent = detached ? t("Jump to latest ↓") : this.newMessagesText;
     this.jumpButton.hidden = !detached;
     if (detached) this.pinned = false;
+  }
+
+  /** The mouse was released: once its click is done (dispatched in this task), the messages held are drawn. */
+  released() {
+    this.pressed = null;
+    if (!this.held.size) return;
+    setTimeout(() => {
+      const messages = [...this.held].map((id) => this.thread?.byId.get(id)).filter(Boolean);
+      this.held.clear();
+      this.update(messages);
+    });
   }
 
   /** Draw the ticks of the shown own messages again, in place (a receipt came): changed, not replaced (dom.js
@@ -166,8 +191,12 @@ export class ThreadView {
     for (const message of newestFirst) {
       if (!this.thread.byId.has(message.id)) continue; // outside the loaded range
       const stored = this.thread.byId.get(message.id);
-      const fresh = this.element(stored);
       const old = this.elements.get(stored.id);
+      if (old && old === this.pressed) {
+        this.held.add(stored.id);
+        continue;
+      }
+      const fresh = this.element(stored);
       this.elements.set(stored.id, fresh);
       if (old) {
         const focusAfter = this.depth ? this.keepPicker(stored, old, fresh) : null;
