@@ -95,8 +95,8 @@ export class ChatApp {
         // A text drawn mentions someone of no known username: asked for if the members are in (else when they are).
         onUnknownMentions: (userIds) => { if (this.header.members) this.lookUpMentioned(userIds); },
       },
-      onRetry: (entry) => this.sender.retry(entry),
-      onDiscard: (entry) => this.sender.discard(entry),
+      onRetry: (clientId) => this.sender.retry(clientId),
+      onDiscard: (clientId) => this.sender.discard(clientId),
     });
     this.divider = new UnreadDivider({ me, scroller: this.view.scroller, list: this.view.list });
     this.view.scroller.addEventListener("scroll", debounce(() => this.markRead(), 250));

@@ -149,7 +149,7 @@ export class Sender {
     const delay = RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)];
     setTimeout(() => {
       const stillRefused = this.outbox.get(entry.client_id) === entry && entry.state === "failed";
-      if (stillRefused && entry.autoRetries === attempt + 1) this.retry(entry); // not retried by hand meanwhile
+      if (stillRefused && entry.autoRetries === attempt + 1) this.retry(entry.client_id); // not retried by hand
     }, delay);
   }
 
@@ -247,8 +247,9 @@ export class Sender {
     }
   }
 
-  retry(entry) {
-    const retried = this.outbox.retry(entry.client_id);
+  /** The outbox's entry `clientId` goes again (its Retry, or by itself); nothing if it is gone meanwhile. */
+  retry(clientId) {
+    const retried = this.outbox.retry(clientId);
     if (!retried) return;
     if (retried.state === "uploading") {
       this.upload(retried);
@@ -258,9 +259,11 @@ export class Sender {
     }
   }
 
-  /** Given up before it was stored: what was written after it goes. */
-  discard(entry) {
-    this.outbox.settle(entry.client_id);
+  /** The outbox's entry `clientId` given up before it was stored (its Discard): what was written after it goes. */
+  discard(clientId) {
+    const entry = this.outbox.get(clientId);
+    if (!entry) return; // stored or discarded meanwhile
+    this.outbox.settle(clientId);
     this.renderPending(entry.conversation_id);
     this.next(entry.conversation_id);
   }

@@ -42,14 +42,14 @@ export class ThreadView {
       if (event.pointerType === "mouse") this.pressed = event.target.closest("li.message");
     });
     for (const type of ["pointerup", "pointercancel"]) document.addEventListener(type, () => this.released(), true);
-    this.pendingShown = new Map(); // client id -> the outbox entry drawn in the pending list
-    // Retry and Discard: one listener, so that an entry redrawn in place (renderPending) acts on what it shows.
+    // Retry and Discard: one listener, so that an entry redrawn in place (renderPending) acts on what it shows;
+    // onRetry and onDiscard take its client id (the outbox holds the entry).
     this.pendingList.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-pending-action]");
-      const entry = button && this.pendingShown.get(button.closest(".message").dataset.clientId);
-      if (!entry) return;
-      if (button.dataset.pendingAction === "retry") this.callbacks.onRetry(entry);
-      else this.callbacks.onDiscard(entry);
+      if (!button) return;
+      const clientId = button.closest(".message").dataset.clientId;
+      if (button.dataset.pendingAction === "retry") this.callbacks.onRetry(clientId);
+      else this.callbacks.onDiscard(clientId);
     });
     this.historyStatus = $("#history-status");
     this.jumpButton = $("#jump-latest");
@@ -174,7 +174,6 @@ export class ThreadView {
     this.elements.clear();
     this.list.replaceChildren();
     this.pendingList.replaceChildren();
-    this.pendingShown.clear();
   }
 
   /** Put changed messages of the shown thread in place; keeps the reader where they were. */
@@ -199,7 +198,7 @@ export class ThreadView {
       const fresh = this.element(stored);
       this.elements.set(stored.id, fresh);
       if (old) {
-        const focusAfter = this.depth ? this.keepPicker(stored, old, fresh) : null;
+        const focusAfter = this.keepPicker(stored, old, fresh);
         keepPlayer(old, fresh);
         old.replaceWith(fresh);
         focusAfter?.focus();
@@ -250,7 +249,6 @@ export class ThreadView {
   renderPending(entries) {
     const wasNearBottom = this.isNearBottom();
     const behind = waitingBehind(entries);
-    this.pendingShown = new Map(entries.map((entry) => [entry.client_id, entry]));
     // In place: an upload's progress redraws the list every frame, under a click on another's Retry (drawList).
     drawList(this.pendingList, entries.map((entry) => pendingElement(entry, behind.has(entry))),
       (item) => item.dataset.clientId);
@@ -388,7 +386,7 @@ export class ThreadView {
   keepPicker(message, shown, fresh) {
     const open = shown.querySelector(".reaction-picker");
     const react = fresh.querySelector(".react-action");
-    if (!open || !react) return null; // none open, or nothing to react to any more (deleted)
+    if (!open || !react) return null; // none open, or nothing to react to any more (deleted; no depth)
     const picker = this.openPicker(message, react);
     const focusAt = [...open.querySelectorAll("button")].indexOf(document.activeElement);
     return focusAt >= 0 ? picker.querySelectorAll("button")[focusAt] : null;
