@@ -159,6 +159,16 @@ def deliver_reports(page) -> None:
     page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")
 
 
+def contact_item(chat, user_id: int):
+    """A contact's entry in the sidebar's contacts list."""
+    return chat.page.locator(f"#contact-list .contact-item[data-user-id='{user_id}']")
+
+
+def member_row(chat, user_id: int):
+    """A member's row in the group panel."""
+    return chat.page.locator(f"#group-panel-members .member-item[data-user-id='{user_id}']")
+
+
 def press_on(chat, locator) -> None:
     """The mouse is pressed (not yet released) in the middle of `locator`: what changes before the release
     must not lose the click (test_lists_under_the_pointer)."""

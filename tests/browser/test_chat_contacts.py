@@ -10,13 +10,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
+from tests.browser.helpers import assert_nothing_went_wrong, contact_item, group_with, open_as, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-
-def contact_item(chat, user_id: int):
-    return chat.page.locator(f"#contact-list .contact-item[data-user-id='{user_id}']")
 
 
 def test_contacts_are_added_from_the_page_show_presence_and_open_a_chat(chat_page, api_user):

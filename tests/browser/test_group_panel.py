@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_violations
-from tests.browser.helpers import assert_nothing_went_wrong, group_with, page_user_id, post
+from tests.browser.helpers import assert_nothing_went_wrong, group_with, member_row, page_user_id, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -20,10 +20,6 @@ def named(api_user, prefix: str, display_name: str):
     account = api_user(prefix)
     assert account.api("PATCH", "/me", json={"display_name": display_name}).status_code == 200
     return account
-
-
-def member_row(chat, user_id: int):
-    return chat.page.locator(f"#group-panel-members .member-item[data-user-id='{user_id}']")
 
 
 def notes(chat):

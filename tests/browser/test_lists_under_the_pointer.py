@@ -11,8 +11,10 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     assert_nothing_went_wrong,
+    contact_item,
     group_with,
     intercept_sends,
+    member_row,
     module_script_runner,
     open_as,
     post,
@@ -66,7 +68,7 @@ def test_a_click_on_a_contact_spanning_their_presence_change_opens_the_chat(chat
     assert bob_account.api("POST", f"/contacts/requests/{request['id']}/accept").status_code == 200
     alice = chat_page()
     alice.log_in(alice_account.username)
-    bob = alice.page.locator(f"#contact-list .contact-item[data-user-id='{bob_account.id}']")
+    bob = contact_item(alice, bob_account.id)
     expect(bob).to_have_attribute("data-presence", "offline")
 
     press_on(alice, bob.locator(".contact-open"))
@@ -86,8 +88,7 @@ def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role
     group = group_with(alice_account, bob_account, carol_account)["id"]
     alice = open_as(chat_page, alice_account, group)
     alice.page.click("#group-info-button")
-    bob_row = alice.page.locator(f"#group-panel-members .member-item[data-user-id='{bob_account.id}']")
-    carol_row = alice.page.locator(f"#group-panel-members .member-item[data-user-id='{carol_account.id}']")
+    bob_row, carol_row = member_row(alice, bob_account.id), member_row(alice, carol_account.id)
     expect(bob_row).to_have_attribute("data-presence", "offline")
 
     # Another device of Alice's makes Carol an admin: her row's first button now says "Make member".
