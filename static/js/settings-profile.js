@@ -41,9 +41,10 @@ function cropSquare() {
 fileInput.addEventListener("change", () => {
   error.textContent = "";
   state.file = fileInput.files[0] || null;
-  cropper.hidden = !state.file;
+  cropper.hidden = true; // shown once the picture is placed: a drag before that would be undone by onload
   if (!state.file) return;
   image.onload = () => {
+    cropper.hidden = false;
     state.base = FRAME / Math.min(image.naturalWidth, image.naturalHeight);
     zoom.value = "1";
     state.zoom = 1;
