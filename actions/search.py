@@ -140,46 +140,37 @@ def _share_of_messages(conversation_ids: Collection[int] | Select | None) -> flo
     return in_scope / everywhere if everywhere else 0.0
 
 
-def message_search_filter(query: object) -> ColumnElement[bool]:
-    """The WHERE condition of a search, for callers that add their own filters and order (the back office)."""
-    return _search_condition(check_search_query(query))
+def messages_searched(query, search: object, *, by_index: bool) -> tuple[object, ColumnElement | None]:
+    """The back office's search box: `query` (an ORM query of messages, as its list builds it) narrowed to the
+    messages that contain every word of `search`, and the order that lists them newest first (None: the
+    caller's own). With `by_index` on SQLite, the query is joined to the search index's matches and the order
+    is the index's rowid: with a LIMIT the matches come newest first from the index, each message read by its
+    id (1 ms for a word in all of 1,000,000 messages, where `id IN (every match)` ordered by id read them all
+    first: 2 s). On PostgreSQL (pg_trgm's index gives no order), without `by_index` (the caller orders by
+    something else), or when no term is long enough for the index: a condition, and None."""
+    return _narrowed(query, check_search_query(search), by_index)
 
 
-def newest_first_by_search_index(query, search: object) -> tuple[object, ColumnElement] | None:
-    """SQLite: `query` (an ORM query of messages, as the back office's list builds it) joined to the search
-    index's matches of `search`, and the index's rowid: ordered by it, with a LIMIT, the matches come newest
-    first from the index, each message read by its id (1 ms for a word in all of 1,000,000 messages, where
-    `id IN (every match)` ordered by id read them all first: 2 s). None on PostgreSQL (pg_trgm's index gives
-    no order), or when no term is long enough for the index: message_search_filter's condition then."""
-    return _joined_to_index(query, check_search_query(search))
+def messages_containing(query, text: object, *, by_index: bool) -> tuple[object, ColumnElement | None]:
+    """messages_searched for the back office's Text filter: the text as typed, spaces included (a phrase:
+    one term, where the search box finds each word apart), through the same index."""
+    return _narrowed(query, [check_contained_text(text)], by_index)
 
 
-def newest_first_containing(query, text: object) -> tuple[object, ColumnElement] | None:
-    """newest_first_by_search_index for message_text_filter's condition (the text as typed, one term)."""
-    return _joined_to_index(query, [_check_text(text)])
-
-
-def _joined_to_index(query, terms: list[str]):
-    if db.engine.dialect.name != "sqlite":
-        return None
-    expression, short_terms = _sqlite_parts(terms)
-    if expression is None:
-        return None
-    index = fts_table.alias()  # a search and a Text filter may both join it
-    joined = query.join(index, index.c.rowid == Message.id)
-    return joined.filter(index.c[FTS_TABLE].match(expression), *short_terms), index.c.rowid
-
-
-def message_text_filter(text: object) -> ColumnElement[bool]:
-    """The WHERE condition "the text contains `text`" as typed, spaces included (a phrase: one term, where a
-    search finds each word apart), through the same index (the back office's Text filter)."""
-    return _search_condition([_check_text(text)])
-
-
-def _check_text(text: object) -> str:
-    """As typed: its spaces are part of the phrase (" at " finds "lunch at noon", not "what"); empty (a filter
-    added with nothing typed) is contained in every text."""
+def check_contained_text(text: object) -> str:
+    """A Text filter's value as typed: its spaces are part of the phrase (" at " finds "lunch at noon", not
+    "what"); empty (a filter added with nothing typed) is contained in every text."""
     return check_string(text, "query", max_length=SEARCH_QUERY_MAX_LENGTH, required=False, strip=False)
+
+
+def _narrowed(query, terms: list[str], by_index: bool) -> tuple[object, ColumnElement | None]:
+    if by_index and db.engine.dialect.name == "sqlite":
+        expression, short_terms = _sqlite_parts(terms)
+        if expression is not None:
+            index = fts_table.alias()  # a search and a Text filter may both join it
+            joined = query.join(index, index.c.rowid == Message.id)
+            return joined.filter(index.c[FTS_TABLE].match(expression), *short_terms), index.c.rowid
+    return query.filter(_search_condition(terms)), None
 
 
 def _search_condition(terms: list[str]) -> ColumnElement[bool]:

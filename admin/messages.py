@@ -25,12 +25,7 @@ from sqlalchemy import false
 from actions.errors import InvalidInput
 from actions.messages import removed_message
 from actions.moderation import delete_message_for_everyone, hide_message, message_context, unhide_message
-from actions.search import (
-    message_search_filter,
-    message_text_filter,
-    newest_first_by_search_index,
-    newest_first_containing,
-)
+from actions.search import check_contained_text, messages_containing, messages_searched
 from actions.validation import check_int
 from admin.filters import IntEqualFilter
 from admin.paging import WithoutTotal
@@ -78,22 +73,21 @@ class SenderFilter(ContainsFilter):
 
 class TextFilter(ContainsFilter):
     """Text contains, as typed (spaces included: a phrase, where the search box finds words apart), through
-    the search index (actions.search.message_text_filter) rather than ILIKE on every message."""
+    the search index (actions.search.messages_containing) rather than ILIKE on every message."""
 
     def clean(self, value: str) -> str:
         try:  # too long: an invalid filter value, said by Flask-Admin and the filter ignored
-            message_text_filter(value)
+            check_contained_text(value)
         except InvalidInput as error:
             raise ValueError(error.message) from None
         return value
 
     def apply(self, query, value, alias=None):
-        if g.get("messages_search_order") is None and not g.get("messages_of_one_conversation"):
-            joined = newest_first_containing(query, value)
-            if joined is not None:  # SQLite: the index's matches, newest first (MessageView._apply_sorting)
-                query, g.messages_search_order = joined
-                return query
-        return query.filter(message_text_filter(value))
+        by_index = g.get("messages_search_order") is None and not g.get("messages_of_one_conversation")
+        query, order = messages_containing(query, value, by_index=by_index)
+        if order is not None:  # SQLite: the index's matches, newest first (MessageView._apply_sorting)
+            g.messages_search_order = order
+        return query
 
 
 class ConversationFilter(IntEqualFilter):
@@ -156,16 +150,13 @@ class MessageView(WithoutTotal, SecureModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """Full-text search through the message search index (actions.search), with the filters."""
-        # Operators search hidden and deleted messages too: actions.search excludes nothing.
-        condition = attempt(lambda: message_search_filter(search))
-        if condition is None:  # refused (too long, too many words): the error is flashed, nothing listed
-            condition = false()
-        elif count_query is None and not g.messages_of_one_conversation:  # one conversation: by seq (below)
-            joined = newest_first_by_search_index(query, search)
-            if joined is not None:  # SQLite: the index's matches, newest first (_apply_sorting)
-                query, g.messages_search_order = joined
-                return query, count_query, joins, count_joins
-        return self._list_only(condition, query, count_query, joins, count_joins)
+        # Operators search hidden and deleted messages too: actions.search excludes nothing. One conversation's
+        # messages are listed by seq (_apply_sorting), others newest first by the index where there is one.
+        searched = attempt(lambda: messages_searched(query, search, by_index=not g.messages_of_one_conversation))
+        if searched is None:  # refused (too long, too many words): the error is flashed, nothing listed
+            return self._list_only(false(), query, count_query, joins, count_joins)
+        query, g.messages_search_order = searched
+        return query, count_query, joins, count_joins
 
     def delete_model(self, model):
         """Delete for everyone through actions.moderation (the message keeps its place, without text)."""
