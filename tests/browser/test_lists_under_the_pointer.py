@@ -110,6 +110,29 @@ def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role
     bob_socket.disconnect()
     assert_nothing_went_wrong(alice)
 
+def test_a_name_selected_in_the_members_dialog_stays_selected_across_a_presence_change(chat_page, api_user):
+    """The members dialog is drawn again at each presence change while it is open: a name selected in it (to
+    copy) stays selected when another member comes online."""
+    alice_account, bob_account, carol_account = api_user("al"), api_user("bob"), api_user("car")
+    for account, name in ((bob_account, "Bob"), (carol_account, "Carol")):
+        assert account.api("PATCH", "/me", json={"display_name": name}).status_code == 200
+    group = group_with(alice_account, bob_account, carol_account)["id"]
+    alice = open_as(chat_page, alice_account, group)
+    alice.page.click("#conversation-presence")
+    members = alice.page.locator("#members-list")
+    bob_row = members.locator(f'.member-item[data-user-id="{bob_account.id}"]')
+    carol_name = members.locator(f'.member-item[data-user-id="{carol_account.id}"] .member-name')
+    expect(bob_row).to_have_attribute("data-presence", "offline")
+    carol_name.evaluate("(name) => getSelection().selectAllChildren(name)")
+    assert alice.page.evaluate("getSelection().toString()") == "Carol"
+
+    bob_socket = bob_account.socket(("message:new",))
+    expect(bob_row).to_have_attribute("data-presence", "online")
+    assert alice.page.evaluate("getSelection().toString()") == "Carol"
+    bob_socket.disconnect()
+    assert_nothing_went_wrong(alice)
+
+
 # Refuses the message "first" as the send rate would (its Retry and Discard wait for the user); sends the others.
 REFUSE_FIRST = """(payload, ack, send) => payload.body === "first"
   ? ack({ok: false, error: {code: "rate_limited", message: "Slow down.", retry_after: 3600}}) : send()"""

@@ -2,7 +2,7 @@
 // at 14:05" under a direct chat's title, how many members of a group are online, and the group's
 // member list (a click on that line) with each member's presence. Data: presence.js.
 
-import { $, actsAsButton, el } from "./dom.js";
+import { $, actsAsButton, drawList, el } from "./dom.js";
 import { displayName, personAvatar } from "./avatars.js";
 import { nt, t } from "../i18n.js";
 import { presenceLabel, presenceState } from "./presence.js";
@@ -131,13 +131,15 @@ export class PresenceView {
     this.dialog.showModal();
   }
 
-  /** Online members first, then by name; each with a dot and "online" / "last seen …". */
+  /** Online members first, then by name; each with a dot and "online" / "last seen …". Changed in place at
+   *  each presence change while open (drawList), so a name being selected or copied stays selected. */
   renderMembers() {
     const rank = (member) => (presenceState(this.entryOf(member.id)) === "online" ? 0 : 1);
     const members = [...(this.members?.values() || [])]
       .sort((first, second) => rank(first) - rank(second) || displayName(first).localeCompare(displayName(second)));
     $("#members-title").textContent = this.conversation?.title || t("Members");
-    $("#members-list").replaceChildren(...members.map((member) => memberItem(member,
-      { me: this.me, entry: this.entryOf(member.id), withRole: Boolean(member.role) && member.role !== "member" })));
+    drawList($("#members-list"), members.map((member) => memberItem(member,
+      { me: this.me, entry: this.entryOf(member.id), withRole: Boolean(member.role) && member.role !== "member" })),
+    (item) => item.dataset.userId);
   }
 }
