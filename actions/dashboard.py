@@ -75,7 +75,9 @@ def dashboard(days: int = 30, active_group_days: int = 7, top: int = 5) -> Dashb
     # Bounded on both sides (to the end of today): with a lower bound alone SQLite guessed a quarter of the
     # messages and read every message of every conversation by its index instead, for the GROUP BY's order.
     tomorrow = midnight(today + timedelta(days=1))
-    live = Traffic(day_counts(live_from, tomorrow), group_counts(live_from, tomorrow))
+    # Groups from their own first day: just after midnight the live days begin yesterday, which a range of
+    # one day (today) leaves out.
+    live = Traffic(day_counts(live_from, tomorrow), group_counts(max(live_from, midnight(group_first)), tomorrow))
     per_day = [DailyCount(first + timedelta(days=offset),
                           settled.per_day.get(day, 0) + live.per_day.get(day, 0))
                for offset in range(days) for day in [(first + timedelta(days=offset)).isoformat()]]

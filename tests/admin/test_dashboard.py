@@ -129,6 +129,18 @@ def test_until_a_few_minutes_after_midnight_yesterday_is_counted_on_every_visit(
     assert traffic(dashboard()) == ([0] * 28 + [2, 1], [("Night", 3)])
 
 
+def test_just_after_midnight_the_busiest_groups_of_today_leave_yesterday_out(monkeypatch, alice, bob):
+    """Yesterday is counted on every visit for a few minutes after midnight (the test above): in its day, not
+    in the busiest groups of a range that starts today."""
+    group = make_group(alice, "Night", members=[bob])
+    midnight = datetime.combine(utcnow().date(), datetime.min.time())
+    sent_at(alice, group.id, "an hour before midnight", midnight - timedelta(hours=1))
+    monkeypatch.setattr(actions.dashboard, "utcnow", lambda: midnight + timedelta(minutes=2))
+    sent_at(bob, group.id, "a minute after midnight", midnight + timedelta(minutes=1))
+    assert traffic(dashboard(active_group_days=1)) == ([0] * 28 + [1, 1], [("Night", 1)])
+    assert traffic(dashboard(active_group_days=2)) == ([0] * 28 + [1, 1], [("Night", 2)])
+
+
 def test_two_first_visits_at_once_count_the_days_before_once(app, monkeypatch, alice):
     """The days before today are counted by one visit: another arriving meanwhile waits for that count rather than
     count the month again (a second count of a million messages, in line behind the first on the one thread of
