@@ -4,8 +4,6 @@ status, a body or content type the document does not describe, fails; so does a 
 the server's log. Bounded: a few dozen cases per operation, about a minute in all."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import schemathesis
@@ -51,7 +49,7 @@ def test_the_live_api_keeps_its_document(own_server, mode):
     sent = user.api("POST", f"/conversations/{group['id']}/messages", json={"body": "hello"}).json()["message"]
     known_ids = {"conversation_id": group["id"], "message_id": sent["id"], "user_id": user.id}
     session = requests.Session()
-    started, calls = time.monotonic(), 0
+    calls = 0
     for operation in operations(own_server.url):
         # Most cases aim at rows that exist, so that they get past "not found" to the checks.
         path_ids = {parameter.name: known_ids[parameter.name] for parameter in operation.path_parameters
@@ -72,6 +70,5 @@ def test_the_live_api_keeps_its_document(own_server, mode):
         except Unsatisfiable:  # nothing of it can break the document: no parameters, no body
             assert mode == schemathesis.GenerationMode.NEGATIVE, operation.label
     assert calls >= CASES * 20
-    assert time.monotonic() - started < 240
     assert "Traceback" not in own_server.log_text()
 
