@@ -27,7 +27,7 @@ LINE_ENDS = re.compile(r"\r\n?")
 FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)")
 # What the inline parser reads before a backtick could open a code span there (a link: markdown-it's autolink
 # and linkify rules, actions.links.inline_link); or a run of backticks.
-INLINE = re.compile(r"(?P<ticks>`+)|" + LINK.pattern, re.IGNORECASE | re.ASCII)  # ASCII: as actions.links
+INLINE = re.compile(r"(?P<ticks>`+)|" + LINK.pattern, LINK.flags)  # its flags, ASCII included: as actions.links
 TICKS = re.compile(r"`+")
 
 
