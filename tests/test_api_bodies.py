@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from blueprints.api.openapi import openapi_document
+from blueprints.api.openapi import openapi_document, openapi_path
 from tests.factories import make_group
 from tests.helpers import bearer, database_rows, error_of, refused
 
@@ -28,8 +28,7 @@ def url_naming_nothing(rule: str) -> str:
 
 def openapi_body(method: str, rule: str) -> str | None:
     """The body the OpenAPI document gives this route: its content type, or None for none."""
-    path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
-    body = openapi_document()["paths"][path][method.lower()].get("requestBody")
+    body = openapi_document()["paths"][openapi_path(rule)][method.lower()].get("requestBody")
     return next(iter(body["content"])) if body else None
 
 

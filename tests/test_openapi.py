@@ -2,7 +2,7 @@
 less, and is served without login."""
 import re
 
-from blueprints.api.openapi import openapi_document
+from blueprints.api.openapi import openapi_document, openapi_path
 
 METHODS = {"get", "post", "patch", "put", "delete"}
 
@@ -13,8 +13,7 @@ def rest_routes(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/api/", "/files/")) and rule.rule != "/healthz":
             continue
-        path = re.sub(r"<(?:\w+(?:\(.*?\))?:)?(\w+)>", r"{\1}", rule.rule)
-        routes |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+        routes |= {(method.lower(), openapi_path(rule.rule)) for method in rule.methods - {"HEAD", "OPTIONS"}}
     return routes
 
 
