@@ -32,7 +32,10 @@ EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.va
 
 def written_names(body: str) -> list[str]:
     """Each `@name` of a text, as written (without the "@"), in order: in the runs the page shows as text,
-    neither code nor a link, each read alone, as the page reads it ("`x`@bob" names bob)."""
+    neither code nor a link, each read alone, as the page reads it ("`x`@bob" names bob). A text without "@"
+    (most messages) names nobody, without reading its code spans and links (issue 15: twice per send)."""
+    if "@" not in body:
+        return []
     return [match.group(1) for run in text_outside_code(body) for part in text_outside_links(run)
             for match in MENTION.finditer(part)]
 
