@@ -79,6 +79,7 @@ def test_a_click_on_a_contact_spanning_their_presence_change_opens_the_chat(chat
     bob_socket.disconnect()
     assert_nothing_went_wrong(alice)
 
+
 def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role_change(chat_page, api_user):
     """The group panel's members are drawn again at each presence change while it is open: the click on
     "Remove" that spans one asks to remove; and a button drawn again as another (the member's role changed)
@@ -109,6 +110,7 @@ def test_a_click_on_a_members_button_spanning_a_presence_change_and_after_a_role
     expect(carol_row).to_have_count(0)
     bob_socket.disconnect()
     assert_nothing_went_wrong(alice)
+
 
 def test_a_name_selected_in_the_members_dialog_stays_selected_across_a_presence_change(chat_page, api_user):
     """The members dialog is drawn again at each presence change while it is open: a name selected in it (to
@@ -168,6 +170,7 @@ def test_a_click_on_discard_during_another_files_upload_discards(chat_page, api_
     expect(alice.page.locator("#pending-list .message")).to_have_count(0)
     assert "first" not in [text.strip() for text in bob.page.locator("#message-list .message-body").all_inner_texts()]
     assert_nothing_went_wrong(alice, bob)
+
 
 def test_a_click_on_a_messages_button_spanning_a_change_of_that_message_does_what_it_says(chat_page, api_user):
     """A message is drawn again when it is edited or someone reacts to it: a click on its Reply, or on one of
