@@ -7,6 +7,7 @@ moto's server checks neither presigned signatures nor their expiry nor POST poli
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -46,12 +47,17 @@ class MotoServer:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-@pytest.fixture(scope="session")
-def moto():
+def serve_bucket() -> Iterator[MotoServer]:
+    """A fixture's body (`yield from serve_bucket()`): moto's server with the BUCKET made, stopped after."""
     server = MotoServer().start()
     server.client().create_bucket(Bucket=BUCKET)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    yield from serve_bucket()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
-"""Two gunicorn instances sharing PostgreSQL and Redis, as in a scaled-out deployment."""
+"""Two gunicorn instances sharing PostgreSQL, Redis and an S3 bucket, as in a scaled-out deployment."""
 import pytest
 
 from tests.engines import PostgresServer
+from tests.files.conftest import BUCKET, CREDENTIALS, REGION, serve_bucket
 from tests.ops.live import METRICS_TOKEN
 from tests.servers import start_instances
 
@@ -14,9 +15,16 @@ def postgres_server():
 
 
 @pytest.fixture(scope="package")
-def two_instances(tmp_path_factory, redis_server, postgres_server):
+def shared_bucket():
+    """moto's S3 server: the instances' files, which a job on either instance's consumer reads."""
+    yield from serve_bucket()
+
+
+@pytest.fixture(scope="package")
+def two_instances(tmp_path_factory, redis_server, postgres_server, shared_bucket):
     env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
-           "METRICS_TOKEN": METRICS_TOKEN}
+           "METRICS_TOKEN": METRICS_TOKEN, "STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_REGION": REGION,
+           "S3_ENDPOINT_URL": shared_bucket.url, **CREDENTIALS}
     instances = start_instances([tmp_path_factory.mktemp("instance1"), tmp_path_factory.mktemp("instance2")], env)
     yield tuple(instances)
     for instance in instances:

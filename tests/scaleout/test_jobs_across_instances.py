@@ -7,6 +7,7 @@ import signal
 import uuid
 
 import pytest
+import redis
 import requests
 from PIL import Image
 
@@ -56,10 +57,11 @@ def test_a_broadcast_queued_on_one_instance_reaches_a_socket_on_the_other(two_in
         there.disconnect()
 
 
-def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(two_instances):
-    """An image sent before its thumbnail was made: the job's message:updated (now with thumbnail_url)
-    reaches the members' sockets on both instances, once. The consumers are held (SIGSTOP) until the
-    message is sent, so the job runs after it."""
+def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(two_instances, redis_server):
+    """An image sent to the first instance before its thumbnail was made: the job's message:updated (now
+    with thumbnail_url) reaches the members' sockets on both instances, once. The consumers are held
+    (SIGSTOP) until the message is sent, so the job runs after it, and only the second instance's is let go
+    first, so the job runs there: it reads the file the first instance stored (the shared bucket)."""
     first, second = two_instances
     owner, member = ChatUser.register(first.url), ChatUser.register(first.url)
     group_id = create_group(owner, (member,))
@@ -69,6 +71,9 @@ def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(
     consumers = [server.consumer.process for server in two_instances]
     for process in consumers:
         os.kill(process.pid, signal.SIGSTOP)
+    # A held consumer's read of the queue (BRPOP) ends at its timeout: until then Redis could hand it the job.
+    wait_for(lambda: redis.Redis.from_url(redis_server.url).info("clients")["blocked_clients"] == 0,
+             what="the held consumers' reads of the queue to end")
     try:
         upload = owner.api("POST", f"/conversations/{group_id}/files",
                            files={"file": ("red.png", picture.getvalue(), "image/png")})
@@ -78,12 +83,15 @@ def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(
         message = sent.json()["message"]
         assert message["attachment"]["thumbnail_url"] is None  # not made yet: the consumers are held
     finally:
-        for process in consumers:
-            os.kill(process.pid, signal.SIGCONT)
+        os.kill(consumers[1].pid, signal.SIGCONT)
     try:
         for socket in (here, there):
             wait_for(lambda socket=socket: socket.received["message:updated"], timeout=30,
                      what="message:updated with the thumbnail")
+        assert "Executing actions.files.make_attachment_thumbnail" in second.consumer.log_text()
+    finally:
+        os.kill(consumers[0].pid, signal.SIGCONT)
+    try:
         # A marker after it (an edit), so that a second copy of the job's event would be seen.
         assert owner.api("PATCH", f"/messages/{message['id']}", json={"body": "red"}).status_code == 200
         for socket in (here, there):

@@ -1,4 +1,4 @@
-"""Metrics and readiness of two instances over PostgreSQL and Redis: each instance counts its own
+"""Metrics and readiness of two instances over PostgreSQL, Redis and S3: each instance counts its own
 sockets and the messages it stored; online users come from the shared presence, so both agree."""
 import pytest
 import requests
@@ -37,4 +37,4 @@ def test_each_instance_counts_its_own(two_instances):
         readiness = requests.get(instance.url + "/readyz", timeout=10)
         assert readiness.status_code == 200, readiness.text
         assert {name: check["backend"] for name, check in readiness.json()["checks"].items()} == {
-            "database": "postgresql", "message_queue": "redis", "jobs": "redis", "storage": "local"}
+            "database": "postgresql", "message_queue": "redis", "jobs": "redis", "storage": "s3"}
