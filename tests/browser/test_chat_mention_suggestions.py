@@ -1,7 +1,8 @@
 """The composer's @mention suggestions leave out a member whose account was deactivated or suspended (as
 Slack does): they stay in the group, with their name by their messages, but nobody can reach them; and
-they do not open in code or a link, where a name mentions nobody (actions/code_spans.py, actions/links.py).
-Against the live server; the account is closed on its database, as the back office closes it."""
+they do not open in code or a link, where a name mentions nobody (actions/code_spans.py, actions/links.py); a
+name written before the members were loaded is suggested when they are. Against the live server; the account is
+closed on its database, as the back office closes it."""
 from __future__ import annotations
 
 import json
@@ -97,4 +98,41 @@ def test_no_suggestions_in_code_or_links(chat_page, api_user):
             expect(page.page.locator("#mention-list")).to_be_hidden()
         else:
             expect(choice).to_be_visible()
+    assert_nothing_went_wrong(page)
+
+
+def test_a_name_written_before_the_members_came_is_suggested_when_they_do(chat_page, api_user):
+    """The page asks for the group's members when it opens it; "@mz" written before they come is suggested once they
+    do (as it is in Slack), without another key. A change of members afterwards (someone added) redraws the list
+    with the highlighted choice kept; after Escape it stays closed."""
+    alice, bob, carl, dave, erin = (api_user(prefix) for prefix in ("al", "mzb", "mzc", "mzd", "mze"))
+    group = group_with(alice, bob, carl)["id"]
+    page = chat_page()
+    page.log_in(alice.username)
+    held = []  # the members, held back until "@mz" is written
+    page.page.route(f"**/api/conversations/{group}/members", lambda route: held.append(route), times=1)
+    page.open(group)
+    page.page.fill("#composer-input", "")
+    page.page.type("#composer-input", "hi @mz")
+    listed = page.page.locator("#mention-list")
+    choices = listed.locator(".mention-choice")  # (a closed list keeps its last choices, hidden)
+    while not held:  # the page has asked: until the answer, it knows no member to suggest
+        page.page.wait_for_timeout(50)
+    expect(listed).to_be_hidden()
+    held[0].continue_()
+    expect(listed).to_be_visible()
+    expect(choices).to_have_count(2)
+    page.page.keyboard.press("ArrowDown")
+    expect(listed.locator(".mention-choice.active")).to_have_attribute("data-username", carl.username)
+
+    assert alice.api("POST", f"/groups/{group}/members", json={"user_id": dave.id}).status_code == 201
+    expect(choices).to_have_count(3)  # dave, listed while the list is open
+    expect(listed).to_be_visible()
+    expect(listed.locator(".mention-choice.active")).to_have_attribute("data-username", carl.username)
+
+    page.page.keyboard.press("Escape")
+    expect(listed).to_be_hidden()
+    assert alice.api("POST", f"/groups/{group}/members", json={"user_id": erin.id}).status_code == 201
+    expect(page.page.get_by_role("button", name="5 members", exact=False)).to_be_visible()  # the page knows erin
+    expect(listed).to_be_hidden()
     assert_nothing_went_wrong(page)

@@ -69,6 +69,7 @@ export class ChatApp {
         if (members) { // the mentioned members' names are known now; anyone else's is asked for
           this.view?.redrawMentions();
           this.lookUpMentioned();
+          this.depth?.mentions.membersChanged(); // and whom a name being written may mean
         }
       },
       onProfile: (user) => this.profileCard.open(user) });

@@ -19,13 +19,25 @@ export class MentionComplete {
     this.list = $("#mention-list");
     this.choices = [];
     this.active = 0;
-    input.addEventListener("input", () => this.update());
+    this.dismissed = false; // Escape closed the list: it stays closed until the text changes
+    input.addEventListener("input", () => {
+      this.dismissed = false;
+      this.update();
+    });
     input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
     // Capture: before the composer's own Enter (send).
     input.addEventListener("keydown", (event) => this.key(event), true);
   }
 
-  update() {
+  /** The open conversation's members were loaded or changed: a name being written is matched again (typed
+   * before the members came, or someone joined or left), unless the reader closed the list. */
+  membersChanged() {
+    if (document.activeElement === this.input && !this.dismissed) this.update({ keepActive: true });
+  }
+
+  /** Match the name before the caret; `keepActive`: the highlighted choice stays if it is still listed. */
+  update({ keepActive = false } = {}) {
+    const highlighted = keepActive ? this.choices[this.active]?.username : undefined;
     const before = this.input.value.slice(0, this.input.selectionStart);
     const match = before.match(PARTIAL);
     // In code, or what will be once its backticks close, or in a link, a name mentions nobody: no
@@ -38,7 +50,7 @@ export class MentionComplete {
       ? [{ username: "all", display_name: t("Everyone in this group") }] : [];
     this.choices = [...everyone, ...people].slice(0, MAX_SHOWN);
     if (!this.choices.length) return this.close();
-    this.active = 0;
+    this.active = Math.max(0, this.choices.findIndex((choice) => choice.username === highlighted));
     this.render();
   }
 
@@ -61,6 +73,7 @@ export class MentionComplete {
     } else if ((event.key === "Enter" || event.key === "Tab") && !event.isComposing) {
       this.choose(this.choices[this.active]);
     } else if (event.key === "Escape") {
+      this.dismissed = true;
       this.close();
     } else {
       return;
