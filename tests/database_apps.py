@@ -1,5 +1,5 @@
 """Apps for tests: on a copy of a SQLite file migrated once per session, or on a fresh
-PostgreSQL database, for tests that must pass on both engines.
+PostgreSQL database copied from one migrated once per cluster, for tests that must pass on both engines.
 
 The `app` fixture (tests/conftest.py) copies the `migrated_sqlite` file the session built with
 the real migrations: a file copy takes a millisecond, running every migration tens.
@@ -87,21 +87,55 @@ def app_on(database_uri: str, tmp_path: Path, *, migrate: bool = True) -> Iterat
         db.engine.dispose()  # closes its connections, so that the database can be dropped
 
 
+MIGRATED_TEMPLATE = "switchboard_migrated"
+EMPTY_UTF8 = "TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+
+
 @contextmanager
-def postgres_database(server) -> Iterator[str]:
-    """A new database on the server, dropped afterwards. Its ctype is UTF-8, as docs/deployment.md
-    asks: pg_trgm then takes trigrams from Chinese text too."""
+def postgres_database(server, *, migrated: bool = False) -> Iterator[str]:
+    """A new database on the server, dropped afterwards: empty, or (`migrated`) a copy of one the real
+    migrations built once on this server (the SQLite file's counterpart: a copy takes tens of milliseconds,
+    the migrations a second). Its ctype is UTF-8, as docs/deployment.md asks: pg_trgm then takes trigrams
+    from Chinese text too."""
     import psycopg
 
     name = f"search_{next(_database_numbers)}"
+    source = f"TEMPLATE {_migrated_template(server)}" if migrated else EMPTY_UTF8
     with psycopg.connect(server.url, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                           "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+        connection.execute(f"CREATE DATABASE {name} {source}")
     try:
-        yield normalize_database_url(server.url.rsplit("/", 1)[0] + "/" + name)
+        yield _database_url(server, name)
     finally:
         with psycopg.connect(server.url, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _database_url(server, name: str) -> str:
+    return normalize_database_url(server.url.rsplit("/", 1)[0] + "/" + name)
+
+
+def _migrated_template(server) -> str:
+    """The server's database built by the real migrations, for copies; built on first use. Nothing stays
+    connected to it (PostgreSQL copies a database nobody is connected to)."""
+    import tempfile
+
+    import psycopg
+
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (MIGRATED_TEMPLATE,)).fetchone():
+            return MIGRATED_TEMPLATE
+        connection.execute(f"CREATE DATABASE {MIGRATED_TEMPLATE} {EMPTY_UTF8}")
+    folder = Path(tempfile.mkdtemp(prefix="switchboard-template-"))
+    try:
+        with app_on(_database_url(server, MIGRATED_TEMPLATE), folder):
+            pass
+    except BaseException:
+        with psycopg.connect(server.url, autocommit=True) as connection:  # not half migrated for the next test
+            connection.execute(f"DROP DATABASE IF EXISTS {MIGRATED_TEMPLATE} WITH (FORCE)")
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return MIGRATED_TEMPLATE
 
 
 @contextmanager
@@ -112,5 +146,6 @@ def engine_app(request, tmp_path: Path) -> Iterator[Flask]:
         with app_on(database_uri, tmp_path, migrate=False) as app:
             yield app
         return
-    with postgres_database(request.getfixturevalue("postgres")) as url, app_on(url, tmp_path) as app:
+    with postgres_database(request.getfixturevalue("postgres"), migrated=True) as url, \
+            app_on(url, tmp_path, migrate=False) as app:
         yield app
