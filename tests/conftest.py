@@ -27,10 +27,11 @@ def migrated_sqlite():
     return migrated_sqlite_file()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres():
-    """A throwaway PostgreSQL cluster (tests/engines.py), one per test module that asks for it:
-    `engine_app` makes a fresh database on it for each test (tests/database_apps.py)."""
+    """A throwaway PostgreSQL cluster (tests/engines.py), one per test process, started when a test first
+    asks for it: `engine_app` makes a fresh database on it for each test (tests/database_apps.py). Tests
+    that stop or restart PostgreSQL start a cluster of their own."""
     from tests.engines import PostgresServer
 
     server = PostgresServer().start()
