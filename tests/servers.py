@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -146,6 +147,18 @@ class LiveServer:
 
     def environment(self) -> dict:
         return {**server_environment(self.workdir), **self.env}
+
+    @contextmanager
+    def app_beside(self, **settings) -> Iterator:
+        """An app on this server's database and settings (`settings` win) in this process, its context pushed:
+        rows changed as the back office or a script in another process changes them, not through the server."""
+        from app import create_app
+        from extensions import db
+
+        app = create_app(settings or None, environ={**self.environment(), "SOCKETIO_ASYNC_MODE": "threading"})
+        with app.app_context():
+            yield app
+            db.session.remove()
 
     def migrate(self, with_cli: bool = False) -> None:
         """The database at its latest revision. A new SQLite file is a copy of the one the real

@@ -8,7 +8,6 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from actions.registration import purge_unconfirmed_accounts
-from app import create_app
 from extensions import db
 from models import User
 from models.time import utcnow
@@ -17,13 +16,11 @@ from tests.browser.helpers import assert_nothing_went_wrong
 
 def purge_as_never_confirmed(live_server, user_id: int) -> None:
     """The account goes as one never confirmed does, by the purge job, on the live server's database."""
-    app = create_app(environ={**live_server.environment(), "SOCKETIO_ASYNC_MODE": "threading"})
-    with app.app_context():
+    with live_server.app_beside():
         user = db.session.get(User, user_id)
         user.confirmed_at, user.created_at = None, utcnow() - timedelta(days=30)
         db.session.commit()
         purge_unconfirmed_accounts()
-        db.session.remove()
 
 
 def test_a_chat_whose_other_account_was_deleted_reads_deleted_account_and_is_read_only(

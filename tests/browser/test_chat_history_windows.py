@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
+from actions.messages import send_message
+from events.unit_of_work import atomic
+from extensions import db
+from models import User
 from tests.browser.conftest import PASSWORD
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, open_as, post
 from tests.servers import ChatUser, wait_for
@@ -41,6 +44,15 @@ def post_reply(user: ChatUser, conversation_id: int, body: str, original_id: int
     return response.json()["message"]
 
 
+def store_fillers(live_server, sender: ChatUser, conversation_id: int, numbers: range) -> None:
+    """Messages "filler <number>" from `sender`, stored as the server stores a send (actions.messages.send_message)
+    on its database, from this process: through the API, thousands of requests cost the suite half a minute of CPU."""
+    with live_server.app_beside():
+        for number in numbers:
+            with atomic():
+                send_message(db.session.get(User, sender.id), conversation_id, f"filler {number}")
+
+
 def read_all(user: ChatUser, conversation_id: int) -> None:
     assert user.api("POST", f"/conversations/{conversation_id}/read", json={"seq": last_seq(user, conversation_id)}).ok
 
@@ -53,18 +65,9 @@ def long_chat(live_server):
     bob = ChatUser.register(live_server.url, f"bob{uuid.uuid4().hex[:8]}", password=PASSWORD)
     group = group_with(bob, alice)["id"]
     original = post(bob, group, FAR_ORIGINAL)
-
-    def fill(numbers: range) -> None:
-        for number in numbers:
-            post(bob, group, f"filler {number}")
-
-    def fill_in_parallel(first: int, last: int) -> None:
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(fill, [range(start, min(start + 100, last)) for start in range(first, last, 100)]))
-
-    fill_in_parallel(0, FILLERS - 300)
+    store_fillers(live_server, bob, group, range(0, FILLERS - 300))
     needle = post(bob, group, f"the {NEEDLE} is here")
-    fill_in_parallel(FILLERS - 300, FILLERS)
+    store_fillers(live_server, bob, group, range(FILLERS - 300, FILLERS))
     post_reply(bob, group, "remember this?", original["id"])
     read_all(alice, group)
     return {"alice": alice, "bob": bob, "group": group, "original": original, "needle": needle}
@@ -291,16 +294,14 @@ def test_messages_arriving_while_the_window_is_not_focused_are_read_when_it_is(c
     assert_nothing_went_wrong(alice)
 
 
-def open_with_unread(chat_page, api_user, unread: int):
+def open_with_unread(chat_page, api_user, live_server, unread: int):
     """Bob's group with Alice: 5 messages she read, then `unread` more; her page opens it."""
     alice_account, bob = api_user("al"), api_user("bob")
     group = group_with(bob, alice_account)["id"]
     for number in range(1, 6):
         post(bob, group, f"old {number}")
     assert alice_account.api("POST", f"/conversations/{group}/read", json={"seq": 5}).ok
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda numbers: [post(bob, group, f"filler {number}") for number in numbers],
-                      [range(start, min(start + 50, unread)) for start in range(1, unread, 50)]))
+    store_fillers(live_server, bob, group, range(1, unread))
     post(bob, group, "the newest")
     alice = chat_page()
     alice.log_in(alice_account.username)
@@ -316,8 +317,8 @@ def expect_divider_above_the_first_unread(alice) -> None:
     assert divider.evaluate("node => node.nextElementSibling.dataset.seq") == "6"
 
 
-def test_opening_with_130_unread_shows_the_divider_and_reads_only_what_is_seen(chat_page, api_user):
-    alice, alice_account, group = open_with_unread(chat_page, api_user, 130)
+def test_opening_with_130_unread_shows_the_divider_and_reads_only_what_is_seen(chat_page, api_user, live_server):
+    alice, alice_account, group = open_with_unread(chat_page, api_user, live_server, 130)
     expect_divider_above_the_first_unread(alice)
     expect(alice.message_with("the newest")).not_to_be_in_viewport()
     assert len(alice.shown_seqs()) <= 150
@@ -328,8 +329,8 @@ def test_opening_with_130_unread_shows_the_divider_and_reads_only_what_is_seen(c
     assert_nothing_went_wrong(alice)
 
 
-def test_opening_with_unread_far_back_opens_a_window_at_the_first_one(chat_page, api_user):
-    alice, alice_account, group = open_with_unread(chat_page, api_user, 400)
+def test_opening_with_unread_far_back_opens_a_window_at_the_first_one(chat_page, api_user, live_server):
+    alice, alice_account, group = open_with_unread(chat_page, api_user, live_server, 400)
     expect_divider_above_the_first_unread(alice)
     seqs = assert_contiguous(alice)
     assert len(seqs) <= 60  # a window from the first unread, not 400 messages

@@ -9,7 +9,6 @@ import json
 
 from playwright.sync_api import expect
 
-from app import create_app
 from extensions import db
 from models import User
 from models.time import utcnow
@@ -17,12 +16,10 @@ from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_
 
 
 def deactivate(live_server, user_id: int) -> None:
-    app = create_app(environ={**live_server.environment(), "SOCKETIO_ASYNC_MODE": "threading"})
-    with app.app_context():
+    with live_server.app_beside():
         user = db.session.get(User, user_id)
         user.active, user.deactivated_at = False, utcnow()
         db.session.commit()
-        db.session.remove()
 
 
 def test_a_deactivated_member_is_not_suggested_to_mention(chat_page, api_user, live_server):

@@ -14,7 +14,6 @@ from botocore.exceptions import ClientError
 
 from actions.accounts import register_user
 from actions.files import delete_attachment
-from app import create_app
 from extensions import db
 from models import Attachment
 from tests.files.conftest import BUCKET, CREDENTIALS
@@ -86,8 +85,7 @@ def test_delete_attachment_removes_the_objects_from_the_bucket(s3_server, moto, 
     message = alice.api("POST", f"/conversations/{group['id']}/messages",
                         json={"attachment_id": attachment["id"]}).json()["message"]
     # As the back office would: the same action, in a process configured like the server.
-    app = create_app({"TESTING": True}, environ={**s3_server.environment(), "SOCKETIO_ASYNC_MODE": "threading"})
-    with app.app_context():
+    with s3_server.app_beside(TESTING=True):
         operator = register_user("files-operator", "correct horse battery", role="admin")
         stored = db.session.get(Attachment, attachment["id"])
         keys = [stored.storage_key, stored.thumbnail_key]
