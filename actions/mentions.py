@@ -8,6 +8,7 @@ unread messages (actions.conversations); the page highlights them and notifies e
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -40,10 +41,12 @@ def written_names(body: str) -> list[str]:
             for match in MENTION.finditer(part)]
 
 
-def _written_names(body: str) -> list[tuple[str, ...]]:
+@functools.lru_cache(maxsize=64)
+def _written_names(body: str) -> tuple[tuple[str, ...], ...]:
     """Each written name, lowercased, as the names it may be, longest first: `@dana.` is dana. or dana (the dot
-    ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in turn)."""
-    return [_shortened(name.lower()) for name in written_names(body)]
+    ending the sentence); `@eve-.` is eve-. , eve- or eve (each trailing "." or "-" in turn). Remembered for the
+    last texts read: a send reads its text three times (hold_mentionable, then record_mentions twice)."""
+    return tuple(_shortened(name.lower()) for name in written_names(body))
 
 
 def _shortened(name: str) -> tuple[str, ...]:
@@ -55,6 +58,8 @@ def _shortened(name: str) -> tuple[str, ...]:
 
 def mentioned_names(body: str) -> set[str]:
     """The lowercased names after `@` in a text, each as every name it may be (`all` included)."""
+    if "@" not in body:
+        return set()  # most texts: not remembered by _written_names, where they would push out those that name
     return {name for names in _written_names(body) for name in names}
 
 

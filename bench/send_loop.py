@@ -10,7 +10,8 @@ Each measurement is a new process on that checkout's code (same venv): 200 sends
 primary key (`--principal get`, the default, as the figures before 2026-12-06 were measured), or as a
 token socket's event reads it again (`--principal token`: blueprints.identity.opened_with, the token
 and its user; bench/send.py's clients are token sockets), or as a page's socket reads it, by its login
-session (`--principal session`: the same, the session and its user). Prints µs per send per run, the medians,
+session (`--principal session`: the same, the session and its user). `--body` is each message's text
+(alice writes in a group with bob: "@bob …" mentions him). Prints µs per send per run, the medians,
 and each checkout's ratio to the first.
 """
 from __future__ import annotations
@@ -27,7 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(sends: int, principal: str = "get") -> float:
+BODY = "a stored message, about a short chat line"
+
+
+def measure(sends: int, principal: str = "get", body: str = BODY) -> float:
     """In the checkout this process was started in: µs of CPU per send."""
     sys.path.insert(0, os.getcwd())
     from actions.messages import send_message
@@ -61,8 +65,7 @@ def measure(sends: int, principal: str = "get") -> float:
         with app.app_context():
             with atomic():
                 sender = read_sender()
-                send_message(sender, group_id, "a stored message, about a short chat line", client_id=f"c{number}",
-                             admitted=True)
+                send_message(sender, group_id, body, client_id=f"c{number}", admitted=True)
             db.session.remove()
 
     for number in range(200):
@@ -80,10 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sends", type=int, default=1500)
     parser.add_argument("--principal", choices=("get", "token", "session"), default="get",
                         help="how each send's sender is read: by id, or as a token's or a page's socket event")
+    parser.add_argument("--body", default=BODY, help="each message's text (e.g. with \"@bob\", a member's name)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
-        print(f"{measure(arguments.sends, arguments.principal):.1f}")
+        print(f"{measure(arguments.sends, arguments.principal, arguments.body):.1f}")
         return 0
     checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
     results: dict[Path, list[float]] = {checkout: [] for checkout in checkouts}
@@ -91,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(arguments.pairs):
         for checkout in checkouts:
             completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", "--sends",
-                                        str(arguments.sends), "--principal", arguments.principal], cwd=checkout,
+                                        str(arguments.sends), "--principal", arguments.principal,
+                                        "--body", arguments.body], cwd=checkout,
                                        capture_output=True, text=True, check=True)
             results[checkout].append(float(completed.stdout.split()[-1]))
             print(f"{checkout}: {results[checkout][-1]:,.0f} µs per send", flush=True)
