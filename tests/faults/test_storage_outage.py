@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from tests.faults.conftest import database_rows
-from tests.files.conftest import BUCKET, CREDENTIALS, REGION, MotoServer
+from tests.files.conftest import BUCKET, MotoServer, s3_settings
 from tests.files.live import complete, direct_upload, upload
 from tests.files.samples import PDF_BYTES
 from tests.integration.chat import create_group
@@ -81,9 +81,7 @@ def s3_behind_a_relay(tmp_path_factory):
     moto = MotoServer().start()
     moto.client().create_bucket(Bucket=BUCKET)
     relay = CuttableRelay(moto.port).restore()
-    server = LiveServer(tmp_path_factory.mktemp("s3-outage"), jobs=False, env={
-        "STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_REGION": REGION, "S3_ENDPOINT_URL": relay.url,
-        **CREDENTIALS})
+    server = LiveServer(tmp_path_factory.mktemp("s3-outage"), jobs=False, env=s3_settings(relay.url))
     server.migrate()
     yield server.start(), relay
     server.stop()

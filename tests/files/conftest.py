@@ -47,6 +47,13 @@ class MotoServer:
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def s3_settings(endpoint_url: str) -> dict:
+    """A server's settings for BUCKET behind `endpoint_url` (moto's server, or a relay to it), with the test
+    credentials."""
+    return {"STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_REGION": REGION, "S3_ENDPOINT_URL": endpoint_url,
+            **CREDENTIALS}
+
+
 def serve_bucket() -> Iterator[MotoServer]:
     """A fixture's body (`yield from serve_bucket()`): moto's server with the BUCKET made, stopped after."""
     server = MotoServer().start()
@@ -85,8 +92,7 @@ def local_server(live_servers):
 
 @pytest.fixture(scope="session")
 def s3_server(live_servers, moto):
-    return live_servers("s3", {"S3_BUCKET": BUCKET, "S3_REGION": REGION, "S3_ENDPOINT_URL": moto.url,
-                               **CREDENTIALS})
+    return live_servers("s3", s3_settings(moto.url))
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.engines import PostgresServer
-from tests.files.conftest import BUCKET, CREDENTIALS, REGION, serve_bucket
+from tests.files.conftest import s3_settings, serve_bucket
 from tests.ops.live import METRICS_TOKEN
 from tests.servers import start_instances
 
@@ -23,8 +23,7 @@ def shared_bucket():
 @pytest.fixture(scope="package")
 def two_instances(tmp_path_factory, redis_server, postgres_server, shared_bucket):
     env = {"DATABASE_URL": postgres_server.url, "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
-           "METRICS_TOKEN": METRICS_TOKEN, "STORAGE_BACKEND": "s3", "S3_BUCKET": BUCKET, "S3_REGION": REGION,
-           "S3_ENDPOINT_URL": shared_bucket.url, **CREDENTIALS}
+           "METRICS_TOKEN": METRICS_TOKEN, **s3_settings(shared_bucket.url)}
     instances = start_instances([tmp_path_factory.mktemp("instance1"), tmp_path_factory.mktemp("instance2")], env)
     yield tuple(instances)
     for instance in instances:

@@ -71,27 +71,29 @@ def test_a_thumbnail_made_after_the_send_reaches_a_socket_on_the_other_instance(
     consumers = [server.consumer.process for server in two_instances]
     for process in consumers:
         os.kill(process.pid, signal.SIGSTOP)
-    # A held consumer's read of the queue (BRPOP) ends at its timeout: until then Redis could hand it the job.
-    wait_for(lambda: redis.Redis.from_url(redis_server.url).info("clients")["blocked_clients"] == 0,
-             what="the held consumers' reads of the queue to end")
     try:
-        upload = owner.api("POST", f"/conversations/{group_id}/files",
-                           files={"file": ("red.png", picture.getvalue(), "image/png")})
-        attachment_id = upload.json()["attachment"]["id"]
-        sent = owner.api("POST", f"/conversations/{group_id}/messages", json={"attachment_id": attachment_id})
-        assert sent.status_code in (200, 201), sent.text
-        message = sent.json()["message"]
-        assert message["attachment"]["thumbnail_url"] is None  # not made yet: the consumers are held
-    finally:
-        os.kill(consumers[1].pid, signal.SIGCONT)
-    try:
-        for socket in (here, there):
-            wait_for(lambda socket=socket: socket.received["message:updated"], timeout=30,
-                     what="message:updated with the thumbnail")
-        assert "Executing actions.files.make_attachment_thumbnail" in second.consumer.log_text()
-    finally:
-        os.kill(consumers[0].pid, signal.SIGCONT)
-    try:
+        try:
+            try:
+                # A held consumer's read of the queue (BRPOP) ends at its timeout: until then Redis could hand
+                # it the job.
+                with redis.Redis.from_url(redis_server.url) as bus:
+                    wait_for(lambda: bus.info("clients")["blocked_clients"] == 0,
+                             what="the held consumers' reads of the queue to end")
+                upload = owner.api("POST", f"/conversations/{group_id}/files",
+                                   files={"file": ("red.png", picture.getvalue(), "image/png")})
+                attachment_id = upload.json()["attachment"]["id"]
+                sent = owner.api("POST", f"/conversations/{group_id}/messages", json={"attachment_id": attachment_id})
+                assert sent.status_code in (200, 201), sent.text
+                message = sent.json()["message"]
+                assert message["attachment"]["thumbnail_url"] is None  # not made yet: the consumers are held
+            finally:
+                os.kill(consumers[1].pid, signal.SIGCONT)
+            for socket in (here, there):
+                wait_for(lambda socket=socket: socket.received["message:updated"], timeout=30,
+                         what="message:updated with the thumbnail")
+            assert "Executing actions.files.make_attachment_thumbnail" in second.consumer.log_text()
+        finally:
+            os.kill(consumers[0].pid, signal.SIGCONT)  # whatever happened above: held, it would not stop
         # A marker after it (an edit), so that a second copy of the job's event would be seen.
         assert owner.api("PATCH", f"/messages/{message['id']}", json={"body": "red"}).status_code == 200
         for socket in (here, there):
