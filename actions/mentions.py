@@ -33,10 +33,7 @@ EVERYONE = MENTION_ALL  # a word no new account may take as its name (actions.va
 
 def written_names(body: str) -> list[str]:
     """Each `@name` of a text, as written (without the "@"), in order: in the runs the page shows as text,
-    neither code nor a link, each read alone, as the page reads it ("`x`@bob" names bob). A text without "@"
-    (most messages) names nobody, without reading its code spans and links (issue 15: twice per send)."""
-    if "@" not in body:
-        return []
+    neither code nor a link, each read alone, as the page reads it ("`x`@bob" names bob)."""
     return [match.group(1) for run in text_outside_code(body) for part in text_outside_links(run)
             for match in MENTION.finditer(part)]
 
@@ -57,9 +54,12 @@ def _shortened(name: str) -> tuple[str, ...]:
 
 
 def mentioned_names(body: str) -> set[str]:
-    """The lowercased names after `@` in a text, each as every name it may be (`all` included)."""
+    """The lowercased names after `@` in a text, each as every name it may be (`all` included). A text without
+    "@" (most messages) names nobody whatever its code and links: answered without reading them (issue 15), and
+    not remembered by _written_names, where it would push out the texts that name someone. The send path asks
+    here first (hold_mentionable, record_mentions)."""
     if "@" not in body:
-        return set()  # most texts: not remembered by _written_names, where they would push out those that name
+        return set()
     return {name for names in _written_names(body) for name in names}
 
 
