@@ -13,6 +13,7 @@ from extensions import db
 from models import User
 from models.time import utcnow
 from tests.browser.helpers import assert_nothing_went_wrong, group_with, module_script_runner
+from tests.servers import wait_for
 
 
 def deactivate(live_server, user_id: int) -> None:
@@ -113,8 +114,8 @@ def test_a_name_written_before_the_members_came_is_suggested_when_they_do(chat_p
     page.page.type("#composer-input", "hi @mz")
     listed = page.page.locator("#mention-list")
     choices = listed.locator(".mention-choice")  # (a closed list keeps its last choices, hidden)
-    while not held:  # the page has asked: until the answer, it knows no member to suggest
-        page.page.wait_for_timeout(50)
+    # The page has asked (Playwright hands over the route while it runs): until the answer it knows no member.
+    wait_for(lambda: held or page.page.wait_for_timeout(50), what="the page asking for the members")
     expect(listed).to_be_hidden()
     held[0].continue_()
     expect(listed).to_be_visible()
