@@ -34,7 +34,7 @@ from actions.validation import (
     is_clean_text,
 )
 from actions.web_push import forget_subscriptions
-from events import atomic, queue_event
+from events import atomic, connection_for_a_read, queue_event
 from events.facts import MemberAccountChanged, TokenRevoked
 from extensions import db
 from models import AccountCode, ApiToken, Conversation, Membership, User
@@ -300,10 +300,12 @@ TOKEN_HOLDER_BY_HASH = with_readable_conversation_ids(
 def live_token_holder(token: object) -> TokenHolder | None:
     """live_token's check (unexpired, unrevoked, its user active) for a socket's connect, without
     loading the token and the user as ORM objects, with the conversations the user may read; None
-    unless the token is live."""
+    unless the token is live. One statement on a connection of its own, outside any unit of work:
+    nothing is written but the token's last use, at most once a minute, in a unit of its own."""
     if not _well_formed(token):
         return None
-    rows = db.session.execute(TOKEN_HOLDER_BY_HASH, {"token_hash": hash_token(token)}).all()
+    with connection_for_a_read() as connection:
+        rows = connection.execute(TOKEN_HOLDER_BY_HASH, {"token_hash": hash_token(token)}).all()
     if not rows:
         return None
     token_id, revoked_at, expires_at, last_used_at, user_id, active, confirmed_at, must_change_password, _ = rows[0]

@@ -378,7 +378,14 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
     built once, at most once a minute; a token gone since it was read updates nothing."""
     now = utcnow()
     if _use_worth_noting(last_used_at, now):
-        db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
+        _write_token_use(token_id, now)
+
+
+@atomic()
+def _write_token_use(token_id: int, now: datetime) -> None:
+    """In the unit of the event that read the token, or in one of its own: a connect reads it outside
+    any (actions.accounts.live_token_holder)."""
+    db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
 
 
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:

@@ -29,7 +29,7 @@ from flask import Response, after_this_request, current_app, request, session
 from flask_login import current_user, encode_cookie, login_user, logout_user
 
 from actions.access import list_readable_conversation_ids
-from actions.accounts import TokenHolder, live_credential, live_token, live_token_holder
+from actions.accounts import check_account_open, live_credential, live_token, live_token_holder
 from actions.errors import Unauthorized
 from actions.security_log import record_security_event
 from actions.sessions import (
@@ -43,6 +43,7 @@ from actions.sessions import (
     start_session,
 )
 from actions.sessions import end_session as end_login_session
+from events import atomic
 from extensions import login_manager
 from models import User
 from models.login_session import LoginSession
@@ -80,13 +81,11 @@ class Principal:
 
 @dataclass(frozen=True)
 class SocketOpener:
-    """Who opens a socket, as much as its connect needs: the user's id, their account's state (what
-    check_account_open asks: the User of a cookie, the row of a token's holder, no ORM objects read
-    for it), the credential and the conversations the user may read (the socket's rooms). The socket's
-    events resolve a full `Principal` (socket_principal)."""
+    """Who opens a socket, as much as its connect needs: the user's id, the credential and the
+    conversations the user may read (the socket's rooms); no ORM objects. The socket's events resolve
+    a full `Principal` (socket_principal)."""
 
     user_id: int
-    account: User | TokenHolder
     method: Literal["session", "token"]
     credential: str | int | None
     readable_conversation_ids: tuple[int, ...]  # its rooms (a token's, read with the token)
@@ -225,17 +224,24 @@ def request_principal() -> Principal:
 # -- Socket.IO -------------------------------------------------------------------------------------
 
 def socket_opener(auth: object) -> SocketOpener | None:
-    """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie."""
+    """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie; None if
+    that does not work, an ActionError if their account is not open (check_account_open). A token is
+    read by one statement outside any unit of work (actions.accounts.live_token_holder: at a reconnect
+    storm's thousands of connects a second, a unit cost more than its statement); the cookie's login
+    session, its user and their rooms in a unit, as every request reads them."""
     if isinstance(auth, dict) and auth.get("token"):
         holder = live_token_holder(auth.get("token"))
         if holder is None:
             return None
-        return SocketOpener(holder.user_id, holder, "token", holder.token_id, holder.readable_conversation_ids)
-    principal = _cookie_principal()
-    if principal is None:
-        return None
-    return SocketOpener(principal.user.id, principal.user, principal.method, principal.credential,
-                        tuple(list_readable_conversation_ids(principal.user.id)))
+        check_account_open(holder)
+        return SocketOpener(holder.user_id, "token", holder.token_id, holder.readable_conversation_ids)
+    with atomic():
+        principal = _cookie_principal()
+        if principal is None:
+            return None
+        check_account_open(principal.user)
+        return SocketOpener(principal.user.id, principal.method, principal.credential,
+                            tuple(list_readable_conversation_ids(principal.user.id)))
 
 
 def remember_socket_principal(opener: SocketOpener) -> None:

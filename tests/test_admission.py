@@ -10,12 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from actions.accounts import issue_api_token
 from actions.messages import send_message
 from blueprints.faults import fault_answer
 from events.admission import UnitGate, UnitsBusy
 from events.unit_of_work import atomic
-from extensions import db
+from extensions import db, socketio
 from models import Message
+from tests.clients import IsolatedSocketClient
 from tests.factories import PASSWORD
 from tests.helpers import bearer
 from tests.query_count import statements
@@ -237,6 +239,31 @@ def test_while_every_place_is_taken_a_request_waits_its_bound_and_the_probes_ans
         assert client.get("/healthz").status_code == 200  # no unit: a liveness probe never waits in line
         assert gate.waiting == 0
     assert client.get("/api/conversations").status_code == 200
+
+
+@pytest.mark.parametrize("app_settings", [{"DATABASE_UNITS_AT_ONCE": 1}])
+def test_a_token_sockets_connect_reads_outside_any_unit_but_behind_the_gate(app, alice, monkeypatch):
+    """A token's connect reads its token, user and rooms on a connection of its own, in no unit of work
+    (events.unit_of_work.connection_for_a_read): it still takes a place, so that a reconnect storm's
+    thousands cannot take the pool from the units, and a wait past the bound refuses it (retryable)."""
+    token = issue_api_token(alice).token
+    gate, refusals = app.extensions["unit_gate"], []
+    enter = gate.enter
+
+    def entering(send: bool = False) -> None:
+        try:
+            enter(send=send)
+        except UnitsBusy as busy:
+            refusals.append(busy)
+            raise
+
+    monkeypatch.setattr(gate, "enter", entering)
+    with held_elsewhere(gate):
+        gate.timeout = 0.1
+        assert IsolatedSocketClient(app, socketio, auth={"token": token}).is_connected() is False
+        assert len(refusals) == 1 and gate.waiting == 0
+    assert IsolatedSocketClient(app, socketio, auth={"token": token}).is_connected()
+    assert len(refusals) == 1 and (gate.in_use, gate.waiting) == (0, 0)
 
 
 def test_sqlite_has_no_gate_by_default(app):

@@ -7,7 +7,6 @@ import logging
 from flask import current_app, g, request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 
-from actions.accounts import check_account_open
 from actions.conversations import list_conversations, mark_read
 from actions.errors import ActionError, InvalidInput, Unauthorized, unavailable, unknown_event
 from actions.messages import (
@@ -25,7 +24,7 @@ from actions.validation import check_id, check_int, check_limit
 from blueprints.chat.socket_support import socket_event
 from blueprints.faults import fault_answer
 from blueprints.identity import remember_socket_principal, socket_opener, socket_user_id
-from events.unit_of_work import atomic, reads_apart
+from events.unit_of_work import reads_apart
 from extensions import socketio
 from payloads import error_payload, message_payload, summary_payload
 from realtime import conversation_room, user_room
@@ -69,15 +68,13 @@ def _connect(auth, online: list[int]) -> tuple[str, ...]:
     credential's room before the socket was in it passed it by, and until the connect returns the
     socket is not connected for python-socketio, whose disconnect would let it be."""
     g.pop("_login_user", None)  # Flask-Login's user of this context: the login session is read again
-    with atomic():
+    try:
         opener = socket_opener(auth)
-        if opener is None:
-            refused = Unauthorized("unauthorized", "Log in or send a valid token.")
-            raise ConnectionRefusedError(refused.message, refused.as_dict())
-        try:
-            check_account_open(opener.account)
-        except ActionError as error:
-            raise ConnectionRefusedError(error.message, error.as_dict()) from None
+    except ActionError as error:  # an account not open (check_account_open)
+        raise ConnectionRefusedError(error.message, error.as_dict()) from None
+    if opener is None:
+        refused = Unauthorized("unauthorized", "Log in or send a valid token.")
+        raise ConnectionRefusedError(refused.message, refused.as_dict())
     # Reads only: the user's last-seen time is written by the presence tracker's batch when they come
     # online (actions.presence.announce_presence_changes) and at disconnect, never by each connect
     # (a token's last use, at most once a minute: actions.sessions.note_token_used).
