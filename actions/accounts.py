@@ -22,7 +22,7 @@ from actions.lockout import (
     password_again_key,
 )
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import LiveSession, live_session_by_id, note_token_used, touch_token
+from actions.sessions import LiveSession, SessionHolder, live_session_by_id, note_token_used, touch_token
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -225,20 +225,20 @@ class IssuedToken:
     record: ApiToken
 
 
-def check_account_confirmed(user: User | TokenHolder) -> None:
+def check_account_confirmed(user: User | TokenHolder | SessionHolder) -> None:
     """An account registered with an email or phone opens only its confirmation until the code is in."""
     if user.confirmed_at is None:
         raise Forbidden("unconfirmed", "Confirm your address first: enter the code we sent you "
                         "(POST /api/accounts/confirm, or log in on the web page).")
 
 
-def check_password_is_final(user: User | TokenHolder) -> None:
+def check_password_is_final(user: User | TokenHolder | SessionHolder) -> None:
     """A temporary password (set by an operator) opens only the change-password page."""
     if user.must_change_password:
         raise Forbidden("password_change_required", "Choose a new password on the web page first.")
 
 
-def check_account_open(user: User | TokenHolder) -> None:
+def check_account_open(user: User | TokenHolder | SessionHolder) -> None:
     """What a socket, a gateway login or a new API token needs besides the credential: a confirmed
     address and a password the user chose (not an operator's temporary one)."""
     check_account_confirmed(user)

@@ -24,13 +24,13 @@ from sqlalchemy import Select, bindparam
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from actions.access import access_own_session, access_own_token
+from actions.access import access_own_session, access_own_token, with_readable_conversation_ids
 from actions.qr_login import withdraw_approvals_unchecked
 from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from actions.validation import printable_line
 from actions.web_push import forget_subscriptions
-from events import atomic, queue_event
+from events import atomic, connection_for_a_read, queue_event
 from events.facts import SessionEnded, SignedInElsewhere, TokenRevoked
 from extensions import db
 from jobs.registry import crontab, job
@@ -139,6 +139,47 @@ def live_session_by_id(session_id: object) -> LiveSession | None:
     return LiveSession(session_id, user)
 
 
+@dataclass(frozen=True)
+class SessionHolder:
+    """A live login session and what a page's socket needs of its user at connect (their id, what
+    check_account_open asks, the conversations they may read: the socket's rooms), read as rows: no ORM
+    objects (as actions.accounts.TokenHolder for a token's socket)."""
+
+    session_id: str
+    user_id: int
+    confirmed_at: datetime | None
+    must_change_password: bool
+    readable_conversation_ids: tuple[int, ...]
+
+
+def live_session_holder(session_id: object, cookie_user_id: object) -> SessionHolder | None:
+    """live_session_by_id's check for a page's socket at its connect: the session the cookie names, if it
+    still works and is the user's the cookie names too (Flask-Login's `_user_id`, as blueprints.identity
+    load_user requires), with the conversations that user may read. One statement on a connection of its
+    own, outside any unit of work (issue 15, connects); the session's use noted at most once a minute in
+    a unit of its own. None otherwise: the caller then asks Flask-Login, which may resume the session
+    from the remember cookie."""
+    if not _well_formed_id(session_id) or not isinstance(cookie_user_id, str):
+        return None
+    with connection_for_a_read() as connection:
+        rows = connection.execute(SESSION_HOLDER_BY_ID, {"session_id": session_id}).all()
+    if not rows:
+        return None
+    created_at, last_seen_at, user_id, confirmed_at, must_change_password, _ = rows[0]
+    now = utcnow()
+    if str(user_id) != cookie_user_id or _has_lapsed(created_at, last_seen_at, now):
+        return None
+    if _use_worth_noting(last_seen_at, now):
+        _write_session_use(session_id, now)
+    readable = tuple(row.conversation_id for row in rows if row.conversation_id is not None)
+    return SessionHolder(session_id, user_id, confirmed_at, must_change_password, readable)
+
+
+@atomic()
+def _write_session_use(session_id: str, now: datetime) -> None:
+    db.session.execute(_SESSION_SEEN, {"session_id": session_id, "now": now})
+
+
 @atomic()
 def renew_remember_token(login_session: LoginSession) -> str:
     """A new remember token for a session (after a password change): the old cookie stops working."""
@@ -186,6 +227,13 @@ SESSION_USER_BY_ID = (db.select(User, LoginSession.created_at, LoginSession.last
                       .where(LoginSession.id == bindparam("session_id"), *_MAY_WORK))
 _SESSION_SEEN = (db.update(_sessions).where(_sessions.c.id == bindparam("session_id"))
                  .values(last_seen_at=bindparam("now")))
+_users = User.__table__
+# The same check's values with the user's state and rooms, in Core, built once (live_session_holder).
+SESSION_HOLDER_BY_ID = with_readable_conversation_ids(
+    db.select(_sessions.c.created_at, _sessions.c.last_seen_at, _users.c.id, _users.c.confirmed_at,
+              _users.c.must_change_password)
+    .join_from(_sessions, _users, _users.c.id == _sessions.c.user_id)
+    .where(_sessions.c.id == bindparam("session_id"), *_MAY_WORK), _users.c.id)
 
 
 def _select_live(statement: Select, value: str) -> LoginSession | None:

@@ -37,6 +37,7 @@ from actions.sessions import (
     find_live_session,
     find_remembered_session,
     live_session_by_id,
+    live_session_holder,
     renew_remember_token,
     rotate_remember_token,
     session_expires_at,
@@ -225,16 +226,22 @@ def request_principal() -> Principal:
 
 def socket_opener(auth: object) -> SocketOpener | None:
     """Who opens a socket: `auth={"token": ...}` if given (and then only that), else the cookie; None if
-    that does not work, an ActionError if their account is not open (check_account_open). A token is
-    read by one statement outside any unit of work (actions.accounts.live_token_holder: at a reconnect
-    storm's thousands of connects a second, a unit cost more than its statement); the cookie's login
-    session, its user and their rooms in a unit, as every request reads them."""
+    that does not work, an ActionError if their account is not open (check_account_open). A token, and
+    the login session a cookie names, are read by one statement outside any unit of work
+    (actions.accounts.live_token_holder, actions.sessions.live_session_holder: at a reconnect storm's
+    thousands of connects a second, a unit and the ORM's objects cost more than the statement). A cookie
+    whose session that does not find is asked of Flask-Login in a unit, as every request asks it: it may
+    resume the session from the remember cookie (load_user), or log nobody in."""
     if isinstance(auth, dict) and auth.get("token"):
         holder = live_token_holder(auth.get("token"))
         if holder is None:
             return None
         check_account_open(holder)
         return SocketOpener(holder.user_id, "token", holder.token_id, holder.readable_conversation_ids)
+    held = live_session_holder(session.get(LOGIN_SESSION_KEY), session.get("_user_id"))
+    if held is not None:
+        check_account_open(held)
+        return SocketOpener(held.user_id, "session", held.session_id, held.readable_conversation_ids)
     with atomic():
         principal = _cookie_principal()
         if principal is None:

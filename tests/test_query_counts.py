@@ -7,9 +7,10 @@ import pytest
 
 from actions.accounts import issue_api_token
 from actions.direct import open_direct_conversation
+from actions.messages import send_message
 from extensions import db, socketio
 from tests.clients import IsolatedSocketClient
-from tests.factories import make_group
+from tests.factories import PASSWORD, make_group
 from tests.helpers import events
 from tests.query_count import statements
 
@@ -149,3 +150,20 @@ def test_a_socket_connect(app, alice, bob):
         assert [statement.split(" SET")[0] for statement in seen if not statement.startswith("SELECT")] == writes, \
             "\n".join(seen)
         assert len(seen) == 1 + len(writes), "\n".join(seen)
+
+
+def test_a_page_sockets_connect(app, alice, bob):
+    """A page's socket connects with its session cookie (issue 15): the login session with its user and the
+    conversations (its rooms) in one statement, outside any unit of work; nothing written or committed
+    within the minute of the session's last use (its login, here). The socket is in its rooms."""
+    group = make_group(alice, "Team", [bob])
+    make_group(bob, "Other", [alice])
+    http = app.test_client()
+    assert http.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 302
+    with statements() as seen:
+        socket = IsolatedSocketClient(app, socketio, flask_test_client=http)
+    assert socket.is_connected()
+    assert len(seen) == 1 and seen[0].startswith("SELECT login_sessions.created_at"), "\n".join(seen)
+    send_message(bob, group.id, "to the room")
+    assert [name for name, _ in events(socket)] == ["message:new"]
+    socket.disconnect()

@@ -307,6 +307,46 @@ def test_a_socket_whose_session_stops_working_is_refused_at_its_next_event(app, 
     assert [m.body for m in db.session.execute(db.select(Message)).scalars()] == ["before"]
 
 
+def _ended(session_id: str, alice) -> None:
+    row(session_id).ended_at = utcnow()
+
+
+@pytest.mark.parametrize("app_settings", [{"SESSION_IDLE_DAYS": 2, "SESSION_MAX_DAYS": 10}])
+@pytest.mark.parametrize("change", [_idle, _past_the_absolute_timeout, _deactivated, _ended])
+def test_a_page_socket_whose_session_stopped_working_does_not_connect(app, alice, change):
+    """A page's socket reads its login session at connect outside Flask-Login and any unit
+    (actions.sessions.live_session_holder): by the page's rules, with its remember cookie refused too."""
+    client = browser(app)
+    assert IsolatedSocketClient(app, socketio, flask_test_client=client).is_connected()
+    change(session_id_of(client), alice)
+    db.session.commit()
+    assert IsolatedSocketClient(app, socketio, flask_test_client=client).is_connected() is False
+    assert IsolatedSocketClient(app, socketio, flask_test_client=copy_of(app, client, names=("session",))
+                                ).is_connected() is False
+
+
+def test_a_page_socket_connects_by_the_remember_cookie_alone_or_with_someone_elses_id(app, alice, bob):
+    """Where the session cookie does not name a working session of the user it names (a restarted browser
+    keeps only the remember cookie; a cookie naming another user's id), the connect asks Flask-Login as a
+    page does, which resumes the session from the remember cookie."""
+    group = make_group(alice, "Team")
+    db.session.commit()
+    client = browser(app)
+    restarted = copy_of(app, client, names=("remember_token",))
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=restarted)
+    assert socket.is_connected()
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "back"}, callback=True)["ok"]
+    with client.session_transaction() as session:
+        session["_user_id"] = str(bob.id)
+    socket = IsolatedSocketClient(app, socketio, flask_test_client=client)
+    assert socket.is_connected()  # alice's, resumed by her remember cookie: her group takes her message
+    assert socket.emit("message:send", {"conversation_id": group.id, "body": "hers"}, callback=True)["ok"]
+    with client.session_transaction() as session:
+        session["_user_id"] = str(bob.id)
+    client.delete_cookie("remember_token")
+    assert IsolatedSocketClient(app, socketio, flask_test_client=client).is_connected() is False
+
+
 def test_a_sockets_event_notes_the_sessions_use_once_a_minute_has_passed(app, alice):
     group = make_group(alice, "Team")
     db.session.commit()
