@@ -5,7 +5,7 @@ load generator, the shared machine) would hide a few percent.
 
     .venv/bin/python bench/send_loop.py --checkout /tmp/s/before --checkout . --pairs 2 --sends 1500
 
-Each measurement is a new process on that checkout's code (same venv): 200 sends to warm up, then
+Each measurement is a new process on that checkout's code (same venv): `--warmup` sends (200), then
 `--sends` timed (process CPU time), each in its own unit of work with its sender read first: by
 primary key (`--principal get`, the default, as the figures before 2026-12-06 were measured), or as a
 token socket's event reads it again (`--principal token`: blueprints.identity.opened_with, the token
@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from alternating import compare_checkouts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BODY = "a stored message, about a short chat line"
 
 
-def measure(sends: int, principal: str = "get", body: str = BODY) -> float:
+def measure(sends: int, principal: str = "get", body: str = BODY, warmup: int = 200) -> float:
     """In the checkout this process was started in: µs of CPU per send."""
     sys.path.insert(0, os.getcwd())
     from actions.messages import send_message
@@ -68,10 +68,10 @@ def measure(sends: int, principal: str = "get", body: str = BODY) -> float:
                 send_message(sender, group_id, body, client_id=f"c{number}", admitted=True)
             db.session.remove()
 
-    for number in range(200):
+    for number in range(warmup):
         send(number)
     started = time.process_time()
-    for number in range(200, 200 + sends):
+    for number in range(warmup, warmup + sends):
         send(number)
     return (time.process_time() - started) / sends * 1e6
 
@@ -81,30 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
     parser.add_argument("--pairs", type=int, default=2, help="alternating rounds over the checkouts")
     parser.add_argument("--sends", type=int, default=1500)
+    parser.add_argument("--warmup", type=int, default=200, help="sends before those measured")
     parser.add_argument("--principal", choices=("get", "token", "session"), default="get",
                         help="how each send's sender is read: by id, or as a token's or a page's socket event")
     parser.add_argument("--body", default=BODY, help="each message's text (e.g. with \"@bob\", a member's name)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
-        print(f"{measure(arguments.sends, arguments.principal, arguments.body):.1f}")
+        print(f"{measure(arguments.sends, arguments.principal, arguments.body, arguments.warmup):.1f}")
         return 0
-    checkouts = [path.resolve() for path in (arguments.checkout or [ROOT])]
-    results: dict[Path, list[float]] = {checkout: [] for checkout in checkouts}
-    print(f"[bench] load average {os.getloadavg()}", file=sys.stderr)
-    for _ in range(arguments.pairs):
-        for checkout in checkouts:
-            completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", "--sends",
-                                        str(arguments.sends), "--principal", arguments.principal,
-                                        "--body", arguments.body], cwd=checkout,
-                                       capture_output=True, text=True, check=True)
-            results[checkout].append(float(completed.stdout.split()[-1]))
-            print(f"{checkout}: {results[checkout][-1]:,.0f} µs per send", flush=True)
-    first = statistics.median(results[checkouts[0]])
-    for checkout, values in results.items():
-        median = statistics.median(values)
-        print(f"| {checkout} | {median:,.0f} µs per send | {median / first:.2f} × the first |")
-    print(f"[bench] load average {os.getloadavg()}", file=sys.stderr)
+    compare_checkouts(__file__, [path.resolve() for path in (arguments.checkout or [ROOT])], arguments.pairs,
+                      ["--sends", str(arguments.sends), "--principal", arguments.principal, "--body", arguments.body,
+                       "--warmup", str(arguments.warmup)], "send")
     return 0
 
 
