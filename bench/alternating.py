@@ -3,11 +3,19 @@ of the loop's script in a checkout (same venv), the checkouts in turn `pairs` ti
 then each checkout's median and its ratio to the first checkout's."""
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser, pairs: int) -> None:
+    """The options every loop takes: the checkouts, the rounds over them, and the child's own flag."""
+    parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
+    parser.add_argument("--pairs", type=int, default=pairs, help="alternating rounds over the checkouts")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
 
 
 def compare_checkouts(script: str, checkouts: list[Path], pairs: int, child_arguments: list[str], per: str) -> None:

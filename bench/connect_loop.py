@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alternating import compare_checkouts
+from alternating import add_comparison_arguments, compare_checkouts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,13 +66,11 @@ def measure(connects: int, credential: str, warmup: int = 200) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
-    parser.add_argument("--pairs", type=int, default=3, help="alternating rounds over the checkouts")
+    add_comparison_arguments(parser, pairs=3)
     parser.add_argument("--connects", type=int, default=1500)
     parser.add_argument("--warmup", type=int, default=200, help="connects before those measured")
     parser.add_argument("--credential", choices=("token", "cookie"), default="cookie",
                         help="what the socket connects with: an API token, or a page's session cookie")
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
         print(f"{measure(arguments.connects, arguments.credential, arguments.warmup):.1f}")

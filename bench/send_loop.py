@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alternating import compare_checkouts
+from alternating import add_comparison_arguments, compare_checkouts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,14 +78,12 @@ def measure(sends: int, principal: str = "get", body: str = BODY, warmup: int = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkout", type=Path, action="append", help="a Switchboard checkout (default: this one)")
-    parser.add_argument("--pairs", type=int, default=2, help="alternating rounds over the checkouts")
+    add_comparison_arguments(parser, pairs=2)
     parser.add_argument("--sends", type=int, default=1500)
     parser.add_argument("--warmup", type=int, default=200, help="sends before those measured")
     parser.add_argument("--principal", choices=("get", "token", "session"), default="get",
                         help="how each send's sender is read: by id, or as a token's or a page's socket event")
     parser.add_argument("--body", default=BODY, help="each message's text (e.g. with \"@bob\", a member's name)")
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the child process
     arguments = parser.parse_args(argv)
     if arguments.measure:
         print(f"{measure(arguments.sends, arguments.principal, arguments.body, arguments.warmup):.1f}")
