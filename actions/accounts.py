@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Select, bindparam, or_, select
 
 from actions.access import with_readable_conversation_ids
 from actions.errors import Conflict, Forbidden, InvalidInput, Unauthorized
@@ -22,7 +21,7 @@ from actions.lockout import (
     password_again_key,
 )
 from actions.rate_limits import Attempt, count_attempt, hashed
-from actions.sessions import LiveSession, SessionHolder, live_session_by_id, note_token_used, touch_token
+from actions.sessions import LiveSession, SessionHolder, live_session_by_id, note_token_used
 from actions.token_hash import hash_token
 from actions.validation import (
     PHONE_LIKE,
@@ -259,15 +258,12 @@ def issue_api_token(user: User, name: str = "api", days: int | None = None) -> I
     return IssuedToken(token=token, record=record)
 
 
-def live_token(token: object) -> ApiToken | None:
-    """The token's record if it is unexpired, unrevoked and its user active; else None."""
+def live_token(token: object) -> LiveToken | None:
+    """A token presented (an API request's bearer token, the gateway's login) with its user, if it is
+    unexpired, unrevoked and its user active; else None. Its use is noted at most once a minute."""
     if not _well_formed(token):
         return None
-    record = db.session.execute(TOKEN_BY_HASH, {"token_hash": hash_token(token)}).scalar_one_or_none()
-    if record is None or not _is_live(record.revoked_at, record.expires_at, record.user.active):
-        return None
-    touch_token(record)
-    return record
+    return _live_token(db.session.execute(TOKEN_USER_BY_HASH, {"token_hash": hash_token(token)}).one_or_none())
 
 
 def _well_formed(token: object) -> bool:
@@ -318,8 +314,8 @@ def live_token_holder(token: object) -> TokenHolder | None:
 
 @dataclass(frozen=True)
 class LiveToken:
-    """A live token read again by id (a socket's at each event, the gateway's connection): what its
-    principal needs of it, and its user, the one ORM object (the event's actions take it)."""
+    """A live token, presented (an API request, the gateway's login) or read again by id (a socket's at
+    each event): what its principal needs of it, and its user, the one ORM object (actions take it)."""
 
     id: int
     expires_at: datetime | None
@@ -330,21 +326,28 @@ class LiveToken:
         return self.user.id
 
 
-# The token's columns as values and its user as an entity, in one query built once: a token's socket
-# asks it at every event, and loading the token as an ORM object too (with its user joined into it)
-# cost a send more than the token's three values (issue 15).
-TOKEN_USER_BY_ID = (select(User, _tokens.c.revoked_at, _tokens.c.expires_at, _tokens.c.last_used_at)
-                    .join_from(_tokens, User, User.id == _tokens.c.user_id)
-                    .where(_tokens.c.id == bindparam("token_id")))
+def _token_with_user(criterion) -> Select:
+    """The token's columns as values and its user as an entity, in one query built once: a token's
+    socket asks it at every event and an API request at every request, and loading the token as an
+    ORM object too (with its user joined into it) cost more than the token's four values (issue 15)."""
+    return (select(User, _tokens.c.id, _tokens.c.revoked_at, _tokens.c.expires_at, _tokens.c.last_used_at)
+            .join_from(_tokens, User, User.id == _tokens.c.user_id).where(criterion))
+
+
+TOKEN_USER_BY_HASH = _token_with_user(_tokens.c.token_hash == bindparam("token_hash"))
+TOKEN_USER_BY_ID = _token_with_user(_tokens.c.id == bindparam("token_id"))
 
 
 def live_token_by_id(token_id: int) -> LiveToken | None:
-    """The same check, for a token already presented (a socket's, at each event): the token and its
-    user in one query, as for a token presented, not a lazy load of the user after it."""
-    row = db.session.execute(TOKEN_USER_BY_ID, {"token_id": token_id}).one_or_none()
+    """The same check, for a token already presented (a socket's, at each event)."""
+    return _live_token(db.session.execute(TOKEN_USER_BY_ID, {"token_id": token_id}).one_or_none())
+
+
+def _live_token(row) -> LiveToken | None:
+    """A _token_with_user row as a LiveToken if the token is live (_is_live), its use noted."""
     if row is None:
         return None
-    user, revoked_at, expires_at, last_used_at = row
+    user, token_id, revoked_at, expires_at, last_used_at = row
     if not _is_live(revoked_at, expires_at, user.active):
         return None
     note_token_used(token_id, last_used_at)
@@ -356,11 +359,6 @@ def live_credential(method: str, credential: object, user_id: int) -> LiveSessio
     session (`"session"` and its id: a browser's) or the API token (`"token"` and its id); else None."""
     found = live_token_by_id(credential) if method == "token" else live_session_by_id(credential)
     return found if found is not None and found.user_id == user_id else None
-
-
-# A token with its user in the same query (not a lazy load after it), built once, the hash a parameter.
-TOKEN_BY_HASH = (db.select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
-                 .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def _is_live(revoked_at: datetime | None, expires_at: datetime | None, user_active: bool) -> bool:
@@ -376,8 +374,8 @@ def has_expired(expires_at: datetime | None) -> bool:
 
 def user_for_token(token: object) -> User | None:
     """The active user a live token belongs to, or None."""
-    record = live_token(token)
-    return record.user if record is not None else None
+    found = live_token(token)
+    return found.user if found is not None else None
 
 
 @atomic()

@@ -410,20 +410,13 @@ def revoke_own_token(user: User, token_id: object) -> ApiToken:
 
 # -- tokens' use -------------------------------------------------------------------------------------
 
-def touch_token(token: ApiToken) -> None:
-    """Note that a token was used (at most once a minute: never a write per request)."""
-    now = utcnow()
-    if _use_worth_noting(token.last_used_at, now):
-        token.last_used_at = now
-
-
 _TOKEN_USED = (db.update(ApiToken.__table__).where(ApiToken.__table__.c.id == bindparam("token_id"))
                .values(last_used_at=bindparam("now")))
 
 
 def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
-    """touch_token for a token read as values (a socket's connect, and each of its events): one UPDATE,
-    built once, at most once a minute; a token gone since it was read updates nothing."""
+    """Note that a token was used, at most once a minute (never a write per request or event): one
+    UPDATE, built once; a token gone since it was read updates nothing."""
     now = utcnow()
     if _use_worth_noting(last_used_at, now):
         _write_token_use(token_id, now)

@@ -283,11 +283,11 @@ def socket_user_id() -> int | None:
     return remembered[2] if remembered is not None else None
 
 
-# -- API tokens: sockets and the bzGhost gateway (gateway/) ----------------------------------------
+# -- API tokens presented: API requests and the bzGhost gateway (gateway/) ---------------------------
 
 def token_principal(token: object) -> Principal | None:
-    """Who presents an API token (a socket's `auth`, a gateway login packet): None unless it is live."""
-    record = live_token(token)
-    return Principal(record.user, "token", record.id, record.expires_at) if record is not None else None
+    """Who presents an API token (an API request's bearer token, a gateway login packet): None unless it is live."""
+    found = live_token(token)
+    return Principal(found.user, "token", found.id, found.expires_at) if found is not None else None
 
 

@@ -1,12 +1,14 @@
 """blueprints/api/__init__.py: who may call the API (bearer token or session cookie + CSRF header),
 the JSON body rule, and the JSON error format."""
 import re
+from datetime import timedelta
 
 import pytest
 
 from actions.accounts import issue_api_token, revoke_api_token
 from extensions import db
-from models import Conversation
+from models import ApiToken, Conversation
+from models.time import utcnow
 from tests.factories import PASSWORD
 from tests.helpers import bearer, database_rows, error_of
 
@@ -76,6 +78,31 @@ def test_revoked_and_deactivated_users_tokens_are_refused(client, alice, bob):
     db.session.commit()
     assert error_of(client.get("/api/me", headers=headers)) == (401, "invalid_token")
 
+
+
+def test_an_expired_token_is_refused(client, alice):
+    issued = issue_api_token(alice)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    assert client.get("/api/me", headers=headers).status_code == 200
+    issued.record.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert error_of(client.get("/api/me", headers=headers)) == (401, "invalid_token")
+
+
+def test_a_tokens_request_notes_its_use_once_a_minute_has_passed(client, alice):
+    issued = issue_api_token(alice)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    issued.record.last_used_at = an_hour_ago
+    db.session.commit()
+    assert client.get("/api/conversations", headers=headers).status_code == 200
+    db.session.expire_all()
+    noted = db.session.get(ApiToken, issued.record.id).last_used_at
+    assert noted > an_hour_ago + timedelta(minutes=59)
+    # Within the minute, the next request writes nothing more.
+    assert client.get("/api/conversations", headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, issued.record.id).last_used_at == noted
 
 def test_bearer_token_and_session_cookie_both_identify_the_user(client, auth, alice, bob):
     assert client.get("/api/me", headers=bearer(bob)).get_json()["user"]["username"] == "bob"
