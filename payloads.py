@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 
 from actions.errors import ActionError
 from models import Attachment, Conversation, Membership, Message, Report, User
@@ -35,6 +36,7 @@ def profile_payload(user: User, online: bool | None = None, about_hidden: bool =
             "time_zone": None if about_hidden else user.time_zone, "online": online}
 
 
+@lru_cache(maxsize=4096)  # a pure function of its arguments, asked for every message of a page
 def avatar_url(area: str, owner_id: int, avatar_key: str | None, name: str | None, size: str | None = None) -> str:
     """The app's URL of a user's (`users`) or group's (`groups`) picture: it checks who asks and
     redirects to a short-lived storage URL, or answers the initials picture while there is none.

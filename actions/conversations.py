@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import NamedTuple
 
 from sqlalchemy import Row, Select, and_, bindparam, func, select
@@ -141,10 +140,14 @@ def _summaries(listing: Select, unread: Select, parameters: dict[str, int]) -> l
 
 def _entry(row: Row) -> tuple[ConversationRow, MembershipRow, UserRow | None, MessageRow | None]:
     """One row of LIST, cut into what it holds (a part whose id is NULL is absent: an outer join)."""
-    values = iter(row)
-    return (ConversationRow._make(islice(values, len(ConversationRow._fields))),
-            MembershipRow._make(islice(values, len(MembershipRow._fields))),
-            read_part(UserRow, values), read_message(values))
+    return (ConversationRow._make(row[:_MEMBERSHIP]), MembershipRow._make(row[_MEMBERSHIP:_PEER]),
+            read_part(UserRow, row, _PEER), read_message(row, _MESSAGE))
+
+
+# Where each part of a LIST row starts.
+_MEMBERSHIP = len(ConversationRow._fields)
+_PEER = _MEMBERSHIP + len(MembershipRow._fields)
+_MESSAGE = _PEER + len(UserRow._fields)
 
 
 CONVERSATIONS, MEMBERSHIPS = Conversation.__table__, Membership.__table__

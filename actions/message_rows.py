@@ -10,9 +10,8 @@ attributes from these rows as from the models: building ORM objects, their lazy 
 selectin loads of every relationship cost more of the worker than the queries."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import datetime
-from itertools import islice
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -136,22 +135,34 @@ def join_message_parts(statement: Select, parts: MessageParts) -> Select:
             .outerjoin(parts.quoted_file, parts.quoted_file.c.id == quoted.c.attachment_id))
 
 
-def read_message(values: Iterator) -> MessageRow | None:
-    """The next message_columns of a row (None when its outer join found no message)."""
-    message_values = tuple(islice(values, len(MESSAGE_COLUMNS)))
-    sender, attachment = read_part(UserRow, values), read_part(AttachmentRow, values)
-    quoted_values = tuple(islice(values, len(QUOTED_COLUMNS)))
-    quoted_sender, quoted_attachment = read_part(UserRow, values), read_part(AttachmentRow, values)
-    if message_values[0] is None:
+# Where each part of message_columns starts in a row, and how many columns they take in all.
+_SENDER = len(MESSAGE_COLUMNS)
+_FILE = _SENDER + len(UserRow._fields)
+_QUOTED = _FILE + len(AttachmentRow._fields)
+_QUOTED_SENDER = _QUOTED + len(QUOTED_COLUMNS)
+_QUOTED_FILE = _QUOTED_SENDER + len(UserRow._fields)
+MESSAGE_WIDTH = _QUOTED_FILE + len(AttachmentRow._fields)
+
+
+def read_message(row: Sequence, start: int = 0) -> MessageRow | None:
+    """The message_columns of a row from `start` (None when its outer join found no message). Cut by
+    slices at known places: a page's 50 rows of 42 columns each are read at every history request."""
+    values = row[start:start + MESSAGE_WIDTH]
+    if values[0] is None:
         return None
-    quoted = QuotedRow(*quoted_values, quoted_sender, quoted_attachment) if quoted_values[0] is not None else None
-    return MessageRow(*message_values, sender, attachment, quoted, [], [])
+    quoted = None
+    if values[_QUOTED] is not None:
+        quoted = QuotedRow(*values[_QUOTED:_QUOTED_SENDER], read_part(UserRow, values, _QUOTED_SENDER),
+                           read_part(AttachmentRow, values, _QUOTED_FILE))
+    return MessageRow(*values[:_SENDER], read_part(UserRow, values, _SENDER),
+                      read_part(AttachmentRow, values, _FILE), quoted, [], [])
 
 
-def read_part(row_type, values: Iterator):
-    """The next part of a row as `row_type`, or None when its outer join found nothing."""
-    part = row_type._make(islice(values, len(row_type._fields)))
-    return part if part[0] is not None else None
+def read_part(row_type, row: Sequence, start: int = 0):
+    """The `row_type` of a row from `start`, or None when its outer join found nothing (its id NULL)."""
+    if row[start] is None:
+        return None
+    return row_type._make(row[start:start + len(row_type._fields)])
 
 
 class PageQuery(NamedTuple):
@@ -183,7 +194,7 @@ def read_page(query: PageQuery, parameters: dict, limit: int) -> tuple[list[Mess
     models would."""
     db.session.flush()
     rows = db.session.execute(query.statement, {**parameters, "limit": limit + 1}).all()
-    messages = sorted((read_message(iter(row)) for row in rows), key=attrgetter(query.order_by),
+    messages = sorted((read_message(row) for row in rows), key=attrgetter(query.order_by),
                       reverse=query.descending)
     load_mentions_and_reactions(messages[:limit])
     return messages[:limit], len(messages) > limit

@@ -50,7 +50,7 @@ def changes_since_each(user: User, cursors: list[tuple[int, int]],
         for number, (conversation_id, since) in enumerate(wanted):
             parameters |= {f"conversation_{number}": conversation_id, f"since_{number}": since}
         for row in db.session.execute(_changes_of(len(wanted)), parameters):
-            message = read_message(iter(row))
+            message = read_message(row)
             rows[message.conversation_id].append(message)
     load_mentions_and_reactions([message for messages in rows.values() for message in messages[:limit]])
     for conversation_id, since in wanted:
