@@ -1,6 +1,9 @@
 """actions.resync: `sync` reads every cursor's changes together, as row tuples (issue 15); history pages
-and one conversation's changes are row tuples too."""
+and one conversation's changes are row tuples too, their mentions and reactions read in the same statement
+as JSON arrays, which each engine writes its own way: on SQLite and on PostgreSQL."""
 from io import BytesIO
+
+import pytest
 
 from actions.direct import open_direct_conversation
 from actions.files import upload_attachment
@@ -19,7 +22,14 @@ from actions.resync import changes_since_each
 from extensions import db
 from models import Message
 from payloads import message_payload
+from tests.database_apps import ENGINES, engine_app
 from tests.factories import make_group
+
+
+@pytest.fixture(params=ENGINES)
+def app(request, tmp_path):
+    with engine_app(request, tmp_path) as app:
+        yield app
 
 
 def varied_conversations(alice, bob, carol, operator) -> list[int]:
