@@ -23,6 +23,7 @@ from actions.message_rows import (
     UserRow,
     columns,
     join_message_parts,
+    load_mentions_and_reactions,
     message_columns,
     message_parts,
     read_message,
@@ -125,6 +126,7 @@ def _summaries(listing: Select, unread: Select, parameters: dict[str, int]) -> l
     # Most recently active first, sorted here: a user's conversations are few, and the statement,
     # which reads messages, stays an index walk with no sort (tests/test_query_plans.py).
     entries.sort(key=lambda entry: (entry[0].last_message_at or entry[0].created_at, entry[0].id), reverse=True)
+    load_mentions_and_reactions([message for _conversation, _membership, _peer, message in entries if message])
     counts = {conversation_id: (unread_count, mentions) for conversation_id, (unread_count, mentions, _as_of)
               in counted.items()}
     return [

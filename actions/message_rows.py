@@ -4,22 +4,31 @@ conversation's changes, `messages_where`, for the history benchmark).
 
 A message comes with its sender, its file and the message it quotes (with that one's sender and
 file) as columns of the same statement, outer-joined by primary key (`message_columns` and
-`join_message_parts`), and its mentions and reactions as JSON arrays in that statement too
-(`mentions_and_reactions`), built once. The payloads (payloads.message_payload) read the same
+`join_message_parts`); its mentions and reactions in one statement for all the messages read
+(`load_mentions_and_reactions`), built once. The payloads (payloads.message_payload) read the same
 attributes from these rows as from the models: building ORM objects, their lazy loads and their
 selectin loads of every relationship cost more of the worker than the queries."""
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, String, Table, bindparam, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.sql import FromClause
-from sqlalchemy.sql.functions import FunctionElement
 
 from extensions import db
 from models import Attachment, Message, MessageMention, MessageReaction, User
@@ -58,7 +67,7 @@ class QuotedRow(NamedTuple):
 
 class MessageRow(NamedTuple):
     """A message as payloads.message_payload shows it; mentions and reactions are rows with
-    `user_id` (and `emoji`), as the ORM's would be, read in the same statement (mentions_and_reactions)."""
+    `user_id` (and `emoji`), as the ORM's would be, filled by load_mentions_and_reactions."""
     id: int
     conversation_id: int
     sender_id: int | None
@@ -78,20 +87,9 @@ class MessageRow(NamedTuple):
     sender: UserRow | None
     attachment: AttachmentRow | None
     reply_to: QuotedRow | None
-    mentions: list[MentionRow]
-    reactions: list[ReactionRow]
+    mentions: list[Row]
+    reactions: list[Row]
     is_removed = Message.is_removed
-
-
-class MentionRow(NamedTuple):
-    """Someone a message names (as Message.mentions' rows: payloads read `user_id`)."""
-    user_id: int
-
-
-class ReactionRow(NamedTuple):
-    """An emoji someone put on a message (as Message.reactions' rows)."""
-    user_id: int
-    emoji: str
 
 
 USERS, ATTACHMENTS, MESSAGES = User.__table__, Attachment.__table__, Message.__table__
@@ -120,49 +118,10 @@ def message_parts(message: Table | FromClause) -> MessageParts:
 
 
 def message_columns(parts: MessageParts) -> list:
-    """The columns read_message reads, in its order: the message's own, its parts', and its mentions and
-    reactions as JSON arrays (`mentions_and_reactions`)."""
+    """The columns read_message reads, in its order."""
     return [*columns(parts.message, MESSAGE_COLUMNS), *columns(parts.sender, UserRow._fields),
             *columns(parts.file, AttachmentRow._fields), *columns(parts.quoted, QUOTED_COLUMNS),
-            *columns(parts.quoted_sender, UserRow._fields), *columns(parts.quoted_file, AttachmentRow._fields),
-            *mentions_and_reactions(parts.message)]
-
-
-class json_array_of(FunctionElement):
-    """The JSON array of one column's values over the rows of a query, in their order, NULL over no rows
-    (most messages have no mention and no reaction: nothing to decode): SQLite's `json_group_array`,
-    PostgreSQL's `json_agg`. Text on SQLite, a list on PostgreSQL (psycopg reads `json`): _listed reads both."""
-    type = String()
-    inherit_cache = True
-
-
-@compiles(json_array_of, "sqlite")
-def _json_group_array(element: json_array_of, compiler, **kw) -> str:
-    return f"nullif(json_group_array({compiler.process(element.clauses, **kw)}), '[]')"
-
-
-@compiles(json_array_of, "postgresql")
-def _json_agg(element: json_array_of, compiler, **kw) -> str:
-    return f"json_agg({compiler.process(element.clauses, **kw)})"
-
-
-def _in_order(value: ColumnElement, message: FromClause, table: Table, *order_by: ColumnElement) -> ScalarSelect:
-    """`value` of the rows of `table` about the message (`message_id`), in `order_by`, as one JSON array."""
-    rows = (select(value.label("value")).where(table.c.message_id == message.c.id).order_by(*order_by)
-            .correlate(message).subquery())
-    return select(json_array_of(rows.c.value)).scalar_subquery()
-
-
-def mentions_and_reactions(message: FromClause) -> list[ScalarSelect]:
-    """A message's mentions and reactions as three columns of the statement that reads it, not a statement
-    of their own (on PostgreSQL a round trip, and more of the worker than the columns: issue 15): the
-    mentioned users' ids (Message.mentions' order: by user), and the reactions' users and emojis, each
-    in Message.reactions' order (as they were put; the same ties broken the same way in both)."""
-    mentions, reactions = MessageMention.__table__, MessageReaction.__table__
-    as_put = (reactions.c.created_at, reactions.c.user_id, reactions.c.emoji)
-    return [_in_order(mentions.c.user_id, message, mentions, mentions.c.user_id),
-            _in_order(reactions.c.user_id, message, reactions, *as_put),
-            _in_order(reactions.c.emoji, message, reactions, *as_put)]
+            *columns(parts.quoted_sender, UserRow._fields), *columns(parts.quoted_file, AttachmentRow._fields)]
 
 
 def join_message_parts(statement: Select, parts: MessageParts) -> Select:
@@ -182,8 +141,7 @@ _FILE = _SENDER + len(UserRow._fields)
 _QUOTED = _FILE + len(AttachmentRow._fields)
 _QUOTED_SENDER = _QUOTED + len(QUOTED_COLUMNS)
 _QUOTED_FILE = _QUOTED_SENDER + len(UserRow._fields)
-_MENTIONS = _QUOTED_FILE + len(AttachmentRow._fields)
-MESSAGE_WIDTH = _MENTIONS + 3
+MESSAGE_WIDTH = _QUOTED_FILE + len(AttachmentRow._fields)
 
 
 def read_message(row: Sequence, start: int = 0) -> MessageRow | None:
@@ -196,18 +154,8 @@ def read_message(row: Sequence, start: int = 0) -> MessageRow | None:
     if values[_QUOTED] is not None:
         quoted = QuotedRow(*values[_QUOTED:_QUOTED_SENDER], read_part(UserRow, values, _QUOTED_SENDER),
                            read_part(AttachmentRow, values, _QUOTED_FILE))
-    mentioned, reacted, emojis = (_listed(array) for array in values[_MENTIONS:MESSAGE_WIDTH])
     return MessageRow(*values[:_SENDER], read_part(UserRow, values, _SENDER),
-                      read_part(AttachmentRow, values, _FILE), quoted,
-                      [MentionRow(user_id) for user_id in mentioned],
-                      [ReactionRow(user_id, emoji) for user_id, emoji in zip(reacted, emojis, strict=True)])
-
-
-def _listed(array: str | list | None) -> list | tuple:
-    """A json_array_of column: NULL for none, JSON text (SQLite) or a list already (PostgreSQL)."""
-    if array is None:
-        return ()
-    return json.loads(array) if isinstance(array, str) else array
+                      read_part(AttachmentRow, values, _FILE), quoted, [], [])
 
 
 def read_part(row_type, row: Sequence, start: int = 0):
@@ -248,4 +196,32 @@ def read_page(query: PageQuery, parameters: dict, limit: int) -> tuple[list[Mess
     rows = db.session.execute(query.statement, {**parameters, "limit": limit + 1}).all()
     messages = sorted((read_message(row) for row in rows), key=attrgetter(query.order_by),
                       reverse=query.descending)
+    load_mentions_and_reactions(messages[:limit])
     return messages[:limit], len(messages) > limit
+
+
+def load_mentions_and_reactions(messages: list[MessageRow]) -> None:
+    """Fill in the messages' mentions and reactions: one statement for all of them."""
+    if not messages:
+        return
+    by_id = {message.id: message for message in messages}
+    for row in db.session.execute(MENTIONS_AND_REACTIONS_OF, {"message_ids": list(by_id)}):
+        message = by_id[row.message_id]
+        (message.mentions if row.emoji is None else message.reactions).append(row)
+
+
+def _mentions_and_reactions_of() -> CompoundSelect:
+    """The mentions (`emoji` NULL) then the reactions of the messages `message_ids`, each in the
+    order of Message.mentions (by user) and Message.reactions (as they were put) within a message."""
+    mentions, reactions = MessageMention.__table__, MessageReaction.__table__
+    message_ids = bindparam("message_ids", expanding=True)
+    return union_all(
+        select(literal_column("0").label("part"), mentions.c.message_id, mentions.c.user_id, null().label("emoji"),
+               null().label("created_at")).where(mentions.c.message_id.in_(message_ids)),
+        select(literal_column("1").label("part"), reactions.c.message_id, reactions.c.user_id, reactions.c.emoji,
+               reactions.c.created_at).where(reactions.c.message_id.in_(message_ids)),
+    ).order_by(literal_column("part"), literal_column("created_at"), literal_column("message_id"),
+               literal_column("user_id"))
+
+
+MENTIONS_AND_REACTIONS_OF = _mentions_and_reactions_of()

@@ -17,6 +17,7 @@ from actions.message_rows import (
     MESSAGES,
     MessageRow,
     join_message_parts,
+    load_mentions_and_reactions,
     message_columns,
     message_parts,
     read_message,
@@ -51,6 +52,7 @@ def changes_since_each(user: User, cursors: list[tuple[int, int]],
         for row in db.session.execute(_changes_of(len(wanted)), parameters):
             message = read_message(row)
             rows[message.conversation_id].append(message)
+    load_mentions_and_reactions([message for messages in rows.values() for message in messages[:limit]])
     for conversation_id, since in wanted:
         messages = rows[conversation_id]
         # The cursor comes from the rows read (as changes_since's): never a later look at the conversation.

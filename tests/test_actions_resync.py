@@ -1,6 +1,6 @@
 """actions.resync: `sync` reads every cursor's changes together, as row tuples (issue 15); history pages
-and one conversation's changes are row tuples too, their mentions and reactions read in the same statement
-as JSON arrays, which each engine writes its own way: on SQLite and on PostgreSQL."""
+and one conversation's changes are row tuples too. On SQLite and on PostgreSQL: each engine answers
+these statements (and orders their mentions and reactions) itself."""
 from io import BytesIO
 
 import pytest

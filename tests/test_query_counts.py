@@ -49,9 +49,9 @@ def test_sending_a_message(chat):
 def test_a_history_page(chat):
     group_id, sockets = chat
     seen = measured(sockets["bob"], "messages:history", {"conversation_id": group_id})
-    # caller, membership, the page's messages with their senders, files, quotes, mentions and reactions
-    # (one statement; actions.message_rows), commit
-    assert len(seen) == 4, "\n".join(seen)
+    # caller, membership, the page's messages with their senders, files and quotes, their mentions and
+    # reactions (one statement; actions.message_rows), commit
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_a_history_page_of_replies_reactions_and_mentions_costs_what_one_does(alice, bob, carol, chat):
@@ -74,16 +74,16 @@ def test_a_history_page_of_replies_reactions_and_mentions_costs_what_one_does(al
     assert [(m["sender"]["username"], m["reply_to"] is not None, len(m["mentions"]), len(m["reactions"]))
             for m in page["messages"][:4]] == [("bob", True, 0, 1), ("bob", False, 1, 0),
                                                ("alice", True, 0, 1), ("alice", False, 1, 0)]
-    assert len(seen) == 4, "\n".join(seen)
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_resync(chat):
     group_id, sockets = chat
     seen = measured(sockets["bob"], "sync", {"conversations": [{"conversation_id": group_id, "since": 0}]})
     # caller, then (apart: a fault falls back to one cursor at a time; a savepoint on PostgreSQL,
-    # a snapshot on SQLite) the user's conversations, the changes with their senders, files, quotes,
-    # mentions and reactions (one statement), then commit
-    assert len(seen) == 4, "\n".join(seen)
+    # a snapshot on SQLite) the user's conversations, the changes with their senders, files and
+    # quotes, their mentions and reactions (one statement), then commit
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_a_resync_of_many_conversations_costs_what_one_does(alice, bob, carol, chat):
@@ -102,16 +102,16 @@ def test_a_resync_of_many_conversations_costs_what_one_does(alice, bob, carol, c
                                      callback=True)["ok"]
     cursors = [{"conversation_id": conversation_id, "since": 0} for conversation_id in [group_id, *others]]
     seen = measured(sockets["bob"], "sync", {"conversations": cursors})
-    assert len(seen) == 4, "\n".join(seen)
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_the_conversation_list(chat):
     _, sockets = chat
     seen = measured(sockets["bob"], "conversations:list", {})
     # caller; the conversations with the member's rows, direct chats' other members and the last
-    # messages with their senders, files, quotes, mentions and reactions (one statement); the unread
-    # counts (with unread mentions); commit
-    assert len(seen) == 4, "\n".join(seen)
+    # messages with their senders, files and quotes (one statement); the last messages' mentions
+    # and reactions (one statement); the unread counts (with unread mentions); commit
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_a_list_of_many_conversations_costs_what_one_does(alice, bob, carol, chat):
@@ -131,7 +131,7 @@ def test_a_list_of_many_conversations_costs_what_one_does(alice, bob, carol, cha
         assert sockets["bob"].emit("reaction:add", {"message_id": reply["message"]["id"], "emoji": "👍"},
                                    callback=True)["ok"]
     seen = measured(sockets["bob"], "conversations:list", {})
-    assert len(seen) == 4, "\n".join(seen)
+    assert len(seen) == 5, "\n".join(seen)
 
 
 def test_a_socket_connect(app, alice, bob):

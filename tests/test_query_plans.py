@@ -108,25 +108,11 @@ def _postgres_nodes(plan: list[dict]) -> Iterator[str]:
         yield from (line for line, _ in walk(entry["Plan"]))
 
 
-# What SQLite may sort: one message's reactions, in the order they were put (a message's few rows, read
-# by its id; actions.message_rows.mentions_and_reactions). Any other sort is forbidden.
-SORTED_PER_MESSAGE = {"message_reactions"}
-
-
 def bad_lines(plans: list[tuple[str, list[str]]]) -> list[str]:
-    """The plan lines that read messages row by row or sort rows (SQLite's sort line follows the read of
-    the table it sorts), but one message's reactions."""
-    forbidden = re.compile(r"^SCAN messages\b|^Seq Scan on messages$|^Sort over messages$")
-    bad = []
-    for statement, lines in plans:
-        read = None
-        for line in lines:
-            table = re.match(r"^(?:SEARCH|SCAN) (\w+)", line)
-            read = table.group(1) if table else read
-            if forbidden.search(line) or (line.startswith("USE TEMP B-TREE FOR ORDER BY")
-                                          and read not in SORTED_PER_MESSAGE):
-                bad.append(f"{line}\n    in {' '.join(statement.split())[:400]}")
-    return bad
+    """The plan lines that read messages row by row or sort them."""
+    forbidden = re.compile(r"^SCAN messages\b|USE TEMP B-TREE FOR ORDER BY|^Seq Scan on messages$|^Sort over messages$")
+    return [f"{line}\n    in {' '.join(statement.split())[:400]}"
+            for statement, lines in plans for line in lines if forbidden.search(line)]
 
 
 def indexes_used(plans: list[tuple[str, list[str]]]) -> set[str]:
