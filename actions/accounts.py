@@ -263,7 +263,7 @@ def live_token(token: object) -> LiveToken | None:
     unexpired, unrevoked and its user active; else None. Its use is noted at most once a minute."""
     if not _well_formed(token):
         return None
-    return _live_token(db.session.execute(TOKEN_USER_BY_HASH, {"token_hash": hash_token(token)}).one_or_none())
+    return _as_live_token(db.session.execute(TOKEN_USER_BY_HASH, {"token_hash": hash_token(token)}).one_or_none())
 
 
 def _well_formed(token: object) -> bool:
@@ -340,11 +340,11 @@ TOKEN_USER_BY_ID = _token_with_user(_tokens.c.id == bindparam("token_id"))
 
 def live_token_by_id(token_id: int) -> LiveToken | None:
     """The same check, for a token already presented (a socket's, at each event)."""
-    return _live_token(db.session.execute(TOKEN_USER_BY_ID, {"token_id": token_id}).one_or_none())
+    return _as_live_token(db.session.execute(TOKEN_USER_BY_ID, {"token_id": token_id}).one_or_none())
 
 
-def _live_token(row) -> LiveToken | None:
-    """A _token_with_user row as a LiveToken if the token is live (_is_live), its use noted."""
+def _as_live_token(row) -> LiveToken | None:
+    """A _token_with_user row (or None: no such token) as a LiveToken if the token is live (_is_live), its use noted."""
     if row is None:
         return None
     user, token_id, revoked_at, expires_at, last_used_at = row

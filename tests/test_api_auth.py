@@ -79,7 +79,6 @@ def test_revoked_and_deactivated_users_tokens_are_refused(client, alice, bob):
     assert error_of(client.get("/api/me", headers=headers)) == (401, "invalid_token")
 
 
-
 def test_an_expired_token_is_refused(client, alice):
     issued = issue_api_token(alice)
     headers = {"Authorization": f"Bearer {issued.token}"}
@@ -103,6 +102,7 @@ def test_a_tokens_request_notes_its_use_once_a_minute_has_passed(client, alice):
     assert client.get("/api/conversations", headers=headers).status_code == 200
     db.session.expire_all()
     assert db.session.get(ApiToken, issued.record.id).last_used_at == noted
+
 
 def test_bearer_token_and_session_cookie_both_identify_the_user(client, auth, alice, bob):
     assert client.get("/api/me", headers=bearer(bob)).get_json()["user"]["username"] == "bob"
