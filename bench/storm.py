@@ -137,8 +137,15 @@ def populate(url: str, clients: int, arguments: argparse.Namespace) -> tuple[lis
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=16))
 
     def post(path: str, body: dict, token: str | None = None) -> dict:
+        """One request, sent again after a second when answered 503 `unavailable`, as docs/protocol.md tells a
+        client to: a 503 changed nothing, so the same request goes again."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = http.post(url + path, json=body, headers=headers, timeout=60)
+        for _attempt in range(4):
+            response = http.post(url + path, json=body, headers=headers, timeout=60)
+            if response.status_code != 503 or response.json()["error"]["code"] != "unavailable":
+                break
+            print(f"[bench] {path} answered unavailable: sent again", file=sys.stderr)
+            time.sleep(1)
         response.raise_for_status()
         return response.json()
 
