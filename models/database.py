@@ -1,6 +1,7 @@
 """Engine settings: SQLite made fit for a chat service (WAL, short waits, FK checks, savepoints that
 stay inside their transaction), a server database's pooled connections checked before use only once
 they have sat idle; SQL helpers shared by every query."""
+import sqlite3
 import time
 
 from sqlalchemy import event, exc, types
@@ -122,7 +123,10 @@ def begin_writing(connection) -> None:
         return
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
-        dbapi_connection.execute("BEGIN IMMEDIATE")
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:  # wrapped as SQLAlchemy wraps its statements': the lock past busy_timeout
+            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error  # is an outage
 
 
 def begin_snapshot(connection) -> None:

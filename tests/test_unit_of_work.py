@@ -262,3 +262,23 @@ def test_an_http_request_is_one_unit_and_its_events_leave_after_the_response(app
     refused = app.test_client().post(f"/api/conversations/{group.id}/messages", json={"body": ""}, headers=headers)
     assert refused.status_code == 400 and len(captured_events) == 2
     assert g.get("held_events") is None
+
+
+def test_a_write_lock_held_elsewhere_past_the_busy_timeout_is_unavailable_not_a_500(app, client, alice, bob):
+    """An action that opens the write transaction itself (models.database.begin_writing, on the driver's
+    connection: hold_account_unchecked, as opening a direct chat does) got SQLite's own "database is locked"
+    when another connection (the job consumer, another instance) held the lock past busy_timeout: an error
+    the fault answer did not know, so a 500. It is the database unavailable for the moment: 503, nothing changed."""
+    from tests.helpers import bearer
+
+    headers = bearer(alice)
+    assert client.get("/api/me", headers=headers).status_code == 200  # the token's use noted: not again this minute
+    before = database_rows()
+    with closing(sqlite3.connect(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"),
+                                 isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        response = client.post("/api/direct", json={"user_id": bob.id}, headers=headers)
+        other.execute("ROLLBACK")
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert database_rows() == before
