@@ -40,7 +40,7 @@ from pathlib import Path
 import requests
 import socketio
 from seed import Plan, seed
-from server import ROOT, BenchServer
+from server import ROOT, BenchServer, api_post
 from session import add_session_arguments, cpu_seconds, machine_description, run, write_results
 from sqlalchemy import create_engine, text
 
@@ -86,10 +86,7 @@ def populate(url: str, arguments: argparse.Namespace) -> tuple[dict[str, dict], 
     http = requests.Session()
 
     def post(path: str, body: dict, token: str | None = None) -> dict:
-        response = http.post(url + path, json=body, timeout=60,
-                             headers={"Authorization": f"Bearer {token}"} if token else {})
-        response.raise_for_status()
-        return response.json()
+        return api_post(http, url, path, body, token)
 
     users = [post("/api/accounts", {"username": f"h{uuid.uuid4().hex[:12]}", "password": PASSWORD})
              for _ in range(arguments.senders + 2)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -143,6 +144,20 @@ class BenchServer:
                                 json={"name": "fan-out bench", "member_ids": ids[1:]})
         response.raise_for_status()
         return Audience(response.json()["conversation"]["id"], tokens[0], tokens[1:])
+
+
+def api_post(http: requests.Session, url: str, path: str, body: dict, token: str | None = None) -> dict:
+    """A population request's JSON answer, sent again after a second when answered 503 `unavailable`, as
+    docs/protocol.md tells a client to: a 503 changed nothing, so the same request goes again."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for _attempt in range(4):
+        response = http.post(url + path, json=body, headers=headers, timeout=60)
+        if response.status_code != 503 or response.json()["error"]["code"] != "unavailable":
+            break
+        print(f"[bench] {path} answered unavailable: sent again", file=sys.stderr)
+        time.sleep(1)
+    response.raise_for_status()
+    return response.json()
 
 
 def gunicorn_worker_pid(master: subprocess.Popen) -> int:

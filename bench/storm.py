@@ -43,7 +43,7 @@ from pathlib import Path
 
 import requests
 from connect import BareServer
-from server import ROOT, BenchServer
+from server import ROOT, BenchServer, api_post
 from session import add_session_arguments, cpu_seconds, machine_description, run, write_results
 from sqlalchemy import create_engine, text
 
@@ -137,17 +137,7 @@ def populate(url: str, clients: int, arguments: argparse.Namespace) -> tuple[lis
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=16))
 
     def post(path: str, body: dict, token: str | None = None) -> dict:
-        """One request, sent again after a second when answered 503 `unavailable`, as docs/protocol.md tells a
-        client to: a 503 changed nothing, so the same request goes again."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for _attempt in range(4):
-            response = http.post(url + path, json=body, headers=headers, timeout=60)
-            if response.status_code != 503 or response.json()["error"]["code"] != "unavailable":
-                break
-            print(f"[bench] {path} answered unavailable: sent again", file=sys.stderr)
-            time.sleep(1)
-        response.raise_for_status()
-        return response.json()
+        return api_post(http, url, path, body, token)
 
     def register(_number: int) -> tuple[str, int]:
         body = post("/api/accounts", {"username": f"s{uuid.uuid4().hex[:12]}", "password": PASSWORD})

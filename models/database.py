@@ -123,10 +123,12 @@ def begin_writing(connection) -> None:
         return
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
+        # On the driver's connection, so SQLAlchemy does not wrap its errors: wrapped here as it wraps its own
+        # statements', the lock held elsewhere past busy_timeout is an outage (blueprints/faults.py: 503).
         try:
             dbapi_connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:  # wrapped as SQLAlchemy wraps its statements': the lock past busy_timeout
-            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error  # is an outage
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error
 
 
 def begin_snapshot(connection) -> None:

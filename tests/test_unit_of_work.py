@@ -23,7 +23,7 @@ from events.unreleased import UnreleasedRevisions
 from extensions import db
 from models import Conversation, Message
 from tests.factories import make_group
-from tests.helpers import database_rows
+from tests.helpers import bearer, database_rows
 
 
 def test_an_action_on_its_own_commits_and_then_publishes(alice, group, captured_events):
@@ -228,8 +228,6 @@ def test_a_commit_that_fails_lets_go_of_its_revisions(app, alice, group, monkeyp
 
 
 def test_an_http_request_whose_commit_fails_lets_go_of_its_revisions(app, client, alice, group, monkeypatch):
-    from tests.helpers import bearer
-
     unreleased = app.extensions["events"].unreleased
 
     def failing_commit(*args, **kwargs):
@@ -269,8 +267,6 @@ def test_a_write_lock_held_elsewhere_past_the_busy_timeout_is_unavailable_not_a_
     connection: hold_account_unchecked, as opening a direct chat does) got SQLite's own "database is locked"
     when another connection (the job consumer, another instance) held the lock past busy_timeout: an error
     the fault answer did not know, so a 500. It is the database unavailable for the moment: 503, nothing changed."""
-    from tests.helpers import bearer
-
     headers = bearer(alice)
     assert client.get("/api/me", headers=headers).status_code == 200  # the token's use noted: not again this minute
     before = database_rows()
