@@ -8,6 +8,9 @@ the caller learns that its change is stored before anyone else hears of it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import BinaryIO
+
 from flask import Flask, Response, current_app, g, request
 
 from events.admission import sending
@@ -23,9 +26,40 @@ def init_app(app: Flask) -> None:
 def _open_unit() -> None:
     if outside_units(request.endpoint):
         return
+    read_the_body_first()
     with sending(getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False)):
         begin_unit()  # a view marked @sends_a_message waits in the gate's senders' line
     g.held_events = HeldEvents().start()
+
+
+def read_the_body_first() -> None:
+    """Read the request's body, at the client's pace, before its unit holds anything: a place at the gate,
+    a pooled connection, a lock. The unit may write before its view reads the body (a token's first use
+    is noted while the request is authenticated), and on SQLite that write holds the database's one write
+    lock: every other write of the process waited for it while the body came, then failed. A body is at
+    most MAX_CONTENT_LENGTH (werkzeug refuses a longer one, 413, before reading it) and is kept for the
+    view (request.get_data, request.form). Only a view marked @streams_its_body reads its own, later."""
+    if (request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()) and (
+            not _view_streams_its_body()):
+        request.get_data()
+
+
+def streams_its_body(view: Callable) -> Callable:
+    """Mark a view that reads its body as a stream (a file upload, up to its own limit), through
+    `streamed_body()`, waiting on the client holding nothing (events.outside_the_database)."""
+    view.streams_its_body = True
+    return view
+
+
+def streamed_body() -> BinaryIO:
+    """The request's body as a stream, for a view marked @streams_its_body (any other has read it already)."""
+    if not _view_streams_its_body():
+        raise RuntimeError(f"{request.endpoint} streams its body: mark its view @streams_its_body")
+    return request.stream
+
+
+def _view_streams_its_body() -> bool:
+    return getattr(current_app.view_functions.get(request.endpoint), "streams_its_body", False)
 
 
 def outside_units(endpoint: str | None) -> bool:

@@ -22,6 +22,7 @@ from actions.profiles import (
 )
 from blueprints.api import api_user, bp, json_body
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, FilePart, read_file_part
+from blueprints.http_unit import streamed_body, streams_its_body
 from events import outside_the_database
 from models import User
 from payloads import conversation_payload, profile_payload
@@ -53,6 +54,7 @@ def profile(user_id: int):
 
 
 @bp.post("/me/avatar")
+@streams_its_body
 def upload_avatar():
     """Upload one's picture (the multipart part `file`, refused `missing_file` without one; crop_x, crop_y,
     crop_size before it, or none for the centred square): stored in three sizes; 200 with one's profile."""
@@ -76,6 +78,7 @@ def user_avatar(user_id: int):
 
 
 @bp.post("/groups/<id:conversation_id>/avatar")
+@streams_its_body
 def upload_group_avatar(conversation_id: int):
     """Owners and admins set the group's picture (as for one's own); members see it live."""
     part = _picture_part()
@@ -111,7 +114,7 @@ def _picture_part() -> FilePart:
     request.max_content_length = limit + MULTIPART_OVERHEAD_BYTES
     try:
         with outside_the_database():  # the fields before the picture come at the client's pace
-            return read_file_part(request.stream, request.headers.get("Content-Type"), "file")
+            return read_file_part(streamed_body(), request.headers.get("Content-Type"), "file")
     except (RequestEntityTooLarge, TooLarge):
         raise ActionError("file_too_large", f"Pictures are limited to {limit} bytes.", status=413) from None
 

@@ -12,6 +12,7 @@ from actions.errors import ActionError, Forbidden, NotFound
 from actions.files import check_direct_upload_open
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
+from blueprints.http_unit import streamed_body, streams_its_body
 from events import outside_the_database
 from storage import content_disposition, get_storage
 from storage.local import LinkRefused, LocalStorage
@@ -46,6 +47,7 @@ def local_download(token: str):
 
 
 @bp.post("/files/local-upload/<token>")
+@streams_its_body
 def local_upload(token: str):
     """Receive a direct upload like S3 would (fields, then `file`): 204, or 403/413 and nothing stored."""
     storage = local_storage()
@@ -57,7 +59,7 @@ def local_upload(token: str):
     request.max_content_length = upload.size + MULTIPART_OVERHEAD_BYTES
     try:
         with outside_the_database():  # the body comes at the client's pace
-            part = read_file_part(request.stream, request.headers.get("Content-Type"))
+            part = read_file_part(streamed_body(), request.headers.get("Content-Type"))
             storage.receive_post(upload, part.fields.get("Content-Type"), part.stream)
     except LinkRefused as refused:
         raise Forbidden(refused.code, refused.message) from None

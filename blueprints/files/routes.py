@@ -16,19 +16,21 @@ from actions.validation import check_fields
 from blueprints.api import api_user, json_body
 from blueprints.files import bp
 from blueprints.files.multipart import MULTIPART_OVERHEAD_BYTES, read_file_part
+from blueprints.http_unit import streamed_body, streams_its_body
 from events import outside_the_database
 from payloads import attachment_payload
 from storage.streams import TooLarge
 
 
 @bp.post("/api/conversations/<id:conversation_id>/files")
+@streams_its_body
 def upload(conversation_id: int):
     """Upload one file (multipart part `file`) through the server: 201 with the ready attachment."""
     # Set before anything touches request.stream: a larger Content-Length is refused unread.
     request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + MULTIPART_OVERHEAD_BYTES
     try:
         with outside_the_database():  # the fields before the file come at the client's pace
-            part = read_file_part(request.stream, request.headers.get("Content-Type"))
+            part = read_file_part(streamed_body(), request.headers.get("Content-Type"))
     except (RequestEntityTooLarge, TooLarge):
         raise too_large_error() from None
     attachment = upload_attachment(api_user(), conversation_id, part.filename, part.content_type, part.stream)
