@@ -1,11 +1,19 @@
 """Engine settings: SQLite made fit for a chat service (WAL, short waits, FK checks, savepoints that
 stay inside their transaction), a server database's pooled connections checked before use only once
 they have sat idle; SQL helpers shared by every query."""
+import itertools
 import sqlite3
 import time
 
 from sqlalchemy import event, exc, types
 from sqlalchemy.engine import Engine
+
+# How long a write waits for SQLite's write lock held elsewhere before its unit fails (503 unavailable):
+# in begin_writing, giving the loop back between tries, which every write transaction opens with
+# (_lock_first); and as busy_timeout, SQLite's own wait inside the driver, for anything else that waits.
+LOCK_WAIT_SECONDS = 5.0
+BUSY_TIMEOUT_MS = int(LOCK_WAIT_SECONDS * 1000)
+_LOCK_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)  # SQLite's own
 
 # Every LIKE built from what someone typed escapes its wildcards with this, so that `%` and `_`
 # in a search match themselves: `column.ilike(contains_pattern(text), escape=LIKE_ESCAPE)`.
@@ -34,7 +42,7 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
         # SQLite's lower(), which its ILIKE is built on (lower(x) LIKE lower(y)), folds ASCII letters only:
         # "CAFÉ" did not find the group "Café", nor "привет" the person "Привет". Python's, as PostgreSQL's
@@ -51,6 +59,13 @@ def configure_engine_events(engine: Engine, ping_after_idle_seconds: float) -> N
         # the unit's first write would fail at once with "database is locked" (SQLite does not
         # wait for a snapshot that is already stale).
         begin_writing(connection)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_first(connection, _cursor, _statement, _parameters, context, _executemany):
+        # A write outside any transaction would open one in the driver and wait for the lock in SQLite's
+        # own wait: open it here, waiting as begin_writing waits. Every write is a Core or ORM statement.
+        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+            begin_writing(connection)
 
 
 def _unicode_lower(value):
@@ -114,21 +129,44 @@ def ping_when_idle(engine: Engine, seconds: float) -> None:
 
 
 def begin_writing(connection) -> None:
-    """SQLite: open the transaction with the write lock now (`BEGIN IMMEDIATE`, waited for up to
-    busy_timeout) if none is open, so that what is read next stays true until the COMMIT: read outside
-    a transaction (Python's sqlite3 opens one only at the first write), it could be changed by another
-    connection or process (the job consumer) before this one writes. Nothing to do on a server database,
-    whose statements lock what they need (`SELECT … FOR UPDATE`)."""
+    """SQLite: open the transaction with the write lock now (`BEGIN IMMEDIATE`) if none is open, so that
+    what is read next stays true until the COMMIT: read outside a transaction (Python's sqlite3 opens one
+    only at the first write), it could be changed by another connection or process (the job consumer)
+    before this one writes. Nothing to do on a server database, whose statements lock what they need
+    (`SELECT … FOR UPDATE`).
+
+    The lock held elsewhere is waited for here, up to LOCK_WAIT_SECONDS, between tries that never block
+    (busy_timeout 0 for them): SQLite's own wait (busy_timeout) sleeps inside the driver's call, which
+    under gevent stops the worker's one loop, every socket and request with it, and with them the holder
+    of the lock if it is a request of the same worker (one waiting on its client, its storage, a password
+    hash in the thread pool): then nothing moved until the wait gave up. Here each pause is `time.sleep`,
+    which gevent makes a pause of this greenlet only. Where no loop runs (the CLI, a thread) it is a sleep."""
     if connection.dialect.name != "sqlite":
         return
     dbapi_connection = connection.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         # On the driver's connection, so SQLAlchemy does not wrap its errors: wrapped here as it wraps its own
-        # statements', the lock held elsewhere past busy_timeout is an outage (blueprints/faults.py: 503).
+        # statements', the lock held elsewhere past the wait is an outage (blueprints/faults.py: 503).
         try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
+            _begin_immediate(dbapi_connection)
         except sqlite3.Error as error:
             raise exc.DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error
+
+
+def _begin_immediate(dbapi_connection) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        for pause in itertools.chain(_LOCK_PAUSES, itertools.repeat(_LOCK_PAUSES[-1])):
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def begin_snapshot(connection) -> None:
