@@ -278,3 +278,19 @@ def test_a_write_lock_held_elsewhere_past_the_busy_timeout_is_unavailable_not_a_
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"]["code"] == "unavailable"
     assert database_rows() == before
+
+
+def test_only_a_view_marked_to_stream_its_body_reads_it_as_a_stream(app):
+    """Every other body is read whole before the request's unit opens (blueprints.http_unit.read_the_body_first):
+    a view that would stream it unmarked is a programming error, not a body read while the unit holds a lock."""
+    from blueprints.http_unit import streamed_body, streams_its_body
+
+    def body_length() -> str:
+        return str(len(streamed_body().read()))
+
+    app.add_url_rule("/test/marked", "marked", streams_its_body(body_length), methods=["POST"])
+    app.add_url_rule("/test/unmarked", "unmarked", lambda: body_length(), methods=["POST"])
+    client = app.test_client()
+    assert client.post("/test/marked", data=b"x" * 10).get_data() == b"10"
+    with pytest.raises(RuntimeError, match="mark its view @streams_its_body"):
+        client.post("/test/unmarked", data=b"x" * 10)
