@@ -81,3 +81,12 @@ def test_a_413_asks_the_server_to_close_the_connection(app, body_bytes, closed):
     environ["CONTENT_LENGTH"] = str(body_bytes)  # what the client announces
     b"".join(app.wsgi_app(environ, server.start_response))
     assert server.closed is closed
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/api/direct"), ("POST", "/api/no-such-route"),
+                                              ("POST", "/api/me")])
+def test_a_body_past_the_limit_is_refused_before_its_credentials_and_route_are_looked_at(client, method, path):
+    """docs/protocol.md (413): the body is read before the request's unit of work opens, so its size is the first
+    thing refused: without credentials (401), to no route (404) or with a method the route does not take (405)."""
+    response = client.open(path, method=method, input_stream=UnreadableBody(), content_type="application/json")
+    assert error_of(response) == (413, "request_entity_too_large")
