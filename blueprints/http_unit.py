@@ -27,7 +27,7 @@ def _open_unit() -> None:
     if outside_units(request.endpoint):
         return
     read_the_body_first()
-    with sending(getattr(current_app.view_functions.get(request.endpoint), "sends_a_message", False)):
+    with sending(_view_is_marked("sends_a_message")):
         begin_unit()  # a view marked @sends_a_message waits in the gate's senders' line
     g.held_events = HeldEvents().start()
 
@@ -40,7 +40,7 @@ def read_the_body_first() -> None:
     most MAX_CONTENT_LENGTH (werkzeug refuses a longer one, 413, before reading it) and is kept for the
     view (request.get_data, request.form). Only a view marked @streams_its_body reads its own, later."""
     if (request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()) and (
-            not _view_streams_its_body()):
+            not _view_is_marked("streams_its_body")):
         request.get_data()
 
 
@@ -53,13 +53,14 @@ def streams_its_body(view: Callable) -> Callable:
 
 def streamed_body() -> BinaryIO:
     """The request's body as a stream, for a view marked @streams_its_body (any other has read it already)."""
-    if not _view_streams_its_body():
+    if not _view_is_marked("streams_its_body"):
         raise RuntimeError(f"{request.endpoint} streams its body: mark its view @streams_its_body")
     return request.stream
 
 
-def _view_streams_its_body() -> bool:
-    return getattr(current_app.view_functions.get(request.endpoint), "streams_its_body", False)
+def _view_is_marked(mark: str) -> bool:
+    """Whether the request's view carries `mark` (@sends_a_message, @streams_its_body)."""
+    return getattr(current_app.view_functions.get(request.endpoint), mark, False)
 
 
 def outside_units(endpoint: str | None) -> bool:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.servers import ROOT
 
 # The holder takes the lock on a connection of its own, then waits (a greenlet's pause: its client, its
 # storage, the thread pool) before committing; the writer starts while it holds the lock.

@@ -262,10 +262,10 @@ def test_an_http_request_is_one_unit_and_its_events_leave_after_the_response(app
     assert g.get("held_events") is None
 
 
-def test_a_write_lock_held_elsewhere_past_the_busy_timeout_is_unavailable_not_a_500(app, client, alice, bob):
+def test_a_write_lock_held_elsewhere_past_the_lock_wait_is_unavailable_not_a_500(app, client, alice, bob):
     """An action that opens the write transaction itself (models.database.begin_writing, on the driver's
     connection: hold_account_unchecked, as opening a direct chat does) got SQLite's own "database is locked"
-    when another connection (the job consumer, another instance) held the lock past busy_timeout: an error
+    when another connection (the job consumer, another instance) held the lock past the wait (5 s): an error
     the fault answer did not know, so a 500. It is the database unavailable for the moment: 503, nothing changed."""
     headers = bearer(alice)
     assert client.get("/api/me", headers=headers).status_code == 200  # the token's use noted: not again this minute
