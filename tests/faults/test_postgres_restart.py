@@ -118,12 +118,16 @@ def test_sends_during_a_postgres_restart_fail_cleanly_and_are_stored_once_when_r
         hub.close()
 
 
+SMALL_POOL_SERVER = "small-pool"  # its connections' application_name: the module's other servers share the database
+
+
 @pytest.fixture(scope="module")
 def small_pool_server(postgres_server, tmp_path_factory):
     """A second gunicorn on the same database, with one pooled connection that it waits 0.5 s for."""
     _server, postgres = postgres_server
     server = LiveServer(tmp_path_factory.mktemp("small-pool"), jobs=False, env={
-        "DATABASE_URL": postgres.url, "DATABASE_POOL_SIZE": "1", "DATABASE_MAX_OVERFLOW": "0",
+        "DATABASE_URL": f"{postgres.url}?application_name={SMALL_POOL_SERVER}", "DATABASE_POOL_SIZE": "1",
+        "DATABASE_MAX_OVERFLOW": "0",
         "DATABASE_POOL_TIMEOUT": "0.5"})
     yield server.start(), postgres
     server.stop()
@@ -141,13 +145,20 @@ def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
     server, postgres = small_pool_server
     alice, bob, group_id, hub, wire = two_in_a_group(server)
     leaving = hub.connect(server.url, alice.token, f"{alice.username}-2")
-    blocker = psycopg.connect(postgres.url, autocommit=False)
+    blocker = psycopg.connect(postgres.url, autocommit=True)
+    # alice's coming online is written (her last-seen time) before the lock, or its batch could take the pool first
+    wait_for(lambda: blocker.execute("SELECT last_seen_at FROM users WHERE id = %s", (alice.id,)).fetchone()[0],
+             what="alice's presence batch")
+    blocker.autocommit = False
     try:
         # The pool's one connection waits on a lock the test holds: every other request finds the pool empty.
         blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         stuck = ThreadPoolExecutor(1).submit(bob.api, "GET", "/me")
+        # Only this server's waits count: another server's write may wait on the lock too (the module's first
+        # server announces its users offline 5 s after they leave).
         wait_for(lambda: blocker.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                         "AND pid <> pg_backend_pid()").fetchone()[0] == 1, what="a request stuck")
+                                         "AND application_name = %s", (SMALL_POOL_SERVER,)).fetchone()[0] == 1,
+                 what="a request stuck")
 
         send = wire.emit("message:send", {"conversation_id": group_id, "body": "while the pool is taken",
                                           "client_id": "pool-1"})
