@@ -30,7 +30,7 @@ from actions.security_log import record_security_event
 from actions.token_hash import hash_token
 from actions.validation import printable_line
 from actions.web_push import forget_subscriptions
-from events import atomic, connection_for_a_read, queue_event
+from events import atomic, connection_for_a_read, note_in_any_case, queue_event
 from events.facts import SessionEnded, SignedInElsewhere, TokenRevoked
 from extensions import db
 from jobs.registry import crontab, job
@@ -135,7 +135,7 @@ def live_session_by_id(session_id: object) -> LiveSession | None:
     if _has_lapsed(created_at, last_seen_at, now):
         return None
     if _use_worth_noting(last_seen_at, now):
-        db.session.execute(_SESSION_SEEN, {"session_id": session_id, "now": now})
+        note_in_any_case(_SESSION_SEEN, {"session_id": session_id, "now": now})  # a refused request used it too
     return LiveSession(session_id, user)
 
 
@@ -177,7 +177,7 @@ def live_session_holder(session_id: object, cookie_user_id: object) -> SessionHo
 
 @atomic()
 def _write_session_use(session_id: str, now: datetime) -> None:
-    db.session.execute(_SESSION_SEEN, {"session_id": session_id, "now": now})
+    note_in_any_case(_SESSION_SEEN, {"session_id": session_id, "now": now})
 
 
 @atomic()
@@ -425,8 +425,8 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
 @atomic()
 def _write_token_use(token_id: int, now: datetime) -> None:
     """In the unit of the event that read the token, or in one of its own: a connect reads it outside
-    any (actions.accounts.live_token_holder)."""
-    db.session.execute(_TOKEN_USED, {"token_id": token_id, "now": now})
+    any (actions.accounts.live_token_holder). Noted even if the unit is refused: the token was used."""
+    note_in_any_case(_TOKEN_USED, {"token_id": token_id, "now": now})
 
 
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:

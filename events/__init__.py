@@ -6,10 +6,12 @@ which then joins it). See events.unit_of_work for the whole path and docs/archit
 from events.unit_of_work import (
     atomic,
     connection_for_a_read,
+    note_in_any_case,
     on_commit,
     on_rollback,
     outside_the_database,
     queue_event,
 )
 
-__all__ = ["atomic", "connection_for_a_read", "on_commit", "on_rollback", "outside_the_database", "queue_event"]
+__all__ = ["atomic", "connection_for_a_read", "note_in_any_case", "on_commit", "on_rollback", "outside_the_database",
+           "queue_event"]

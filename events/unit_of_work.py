@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.sql.base import Executable
 
 from events.admission import enter_unit, leave_unit
 from events.facts import Fact, MessageChanged, MessageCreated
@@ -41,6 +42,7 @@ PREPARED = "switchboard.prepared_events"
 SAVEPOINTS = "switchboard.savepoint_marks"
 KEPT = "switchboard.kept_rows"
 WRITTEN = "switchboard.rows_written"
+NOTED = "switchboard.noted_in_any_case"
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +61,16 @@ def on_rollback(callback: Callable[[], object]) -> None:
     never if it commits, nor if its COMMIT fails (the database may have made it: `_discard`): the
     undoing of what was written outside the database (outside_the_database)."""
     db.session.info.setdefault(ROLLBACKS, []).append(callback)
+
+
+def note_in_any_case(statement: Executable, params: dict) -> None:
+    """Write bookkeeping that stands whatever becomes of the unit (a token's last use): in the unit's
+    transaction, and again in a transaction of its own once that one is rolled back (a refused request,
+    the wait on a client of outside_the_database), or a client whose requests are all refused would note
+    its use again at each, a write every time (on SQLite the one write lock). Only a statement that can
+    be made twice (an UPDATE to a value): nothing else of the unit is in its transaction."""
+    db.session.execute(statement, params)
+    db.session.info.setdefault(NOTED, []).append((statement, params))
 
 
 def keep_until_commit(row: object) -> None:
@@ -114,8 +126,8 @@ def atomic() -> Iterator[None]:
     try:
         yield
         session.commit()
-    except BaseException:
-        _roll_back(session)
+    except BaseException as error:
+        _roll_back(session, note_again=isinstance(error, Exception))
         raise
     finally:
         session.info[DEPTH] = 0
@@ -150,8 +162,8 @@ def finish_unit(commit: bool) -> None:
         if commit:
             try:
                 session.commit()
-            except BaseException:
-                _roll_back(session)
+            except BaseException as error:
+                _roll_back(session, note_again=isinstance(error, Exception))
                 raise
         else:
             _roll_back(session)
@@ -160,14 +172,30 @@ def finish_unit(commit: bool) -> None:
         leave_unit()
 
 
-def _roll_back(session: Session) -> None:
+def _roll_back(session: Session, note_again: bool = True) -> None:
     """End the unit rolled back. What was written outside the database is taken back by the rollback's
     hook (`_discard`), or here when the unit had no transaction open to roll back (its last work was
-    outside the database)."""
+    outside the database). What was noted in any case is written again (not when the unit is being
+    killed: `note_again` False)."""
+    noted = session.info.pop(NOTED, None)
     try:
         session.rollback()
     finally:
         _run_rollbacks(session.info.pop(ROLLBACKS, None) or [])
+    if noted and note_again:
+        _note_again(session, noted)
+
+
+def _note_again(session: Session, noted: list[tuple[Executable, dict]]) -> None:
+    """Write what note_in_any_case noted in a transaction that was rolled back, in one of its own.
+    Bookkeeping: if the database cannot take it now, it is noted at the next use."""
+    try:
+        for statement, params in noted:
+            session.execute(statement, params)
+        session.commit()
+    except Exception as error:  # noqa: BLE001  (the unit's own answer stands)
+        session.rollback()
+        log.info("bookkeeping of a rolled-back unit not written (%s)", type(error).__name__)
 
 
 def in_unit() -> bool:
@@ -197,7 +225,7 @@ def outside_the_database() -> Iterator[WrittenOutside]:
     """Wait on a client (an upload's body, at the client's pace) holding neither a connection nor a
     place at the gate (events.admission): a few slow uploads would otherwise keep every other
     request of the process from the database. The unit's transaction so far ends, rolled back: only
-    reads and bookkeeping may precede this (a token's last use, noted again at its next use), so
+    reads and bookkeeping may precede this (a token's last use: note_in_any_case writes it again), so
     that a request refused later still changes nothing; a fact or callback already queued is a
     RuntimeError (a real change would be lost). Afterwards the unit goes on in a new transaction,
     its place at the gate taken again (in line: UnitsBusy past the bound).
@@ -212,7 +240,10 @@ def outside_the_database() -> Iterator[WrittenOutside]:
         # (One wait on a client per unit: a second would roll back the first's record of what it wrote.)
         raise RuntimeError("outside_the_database() after an event, a callback or a write outside was queued: "
                            "the change would be lost")
+    noted = session.info.pop(NOTED, None)
     session.rollback()
+    if noted:
+        _note_again(session, noted)
     leave_unit()
     written = WrittenOutside()
     try:
@@ -358,6 +389,7 @@ def _release(session: Session) -> None:
     session.info.pop(SAVEPOINTS, None)
     session.info.pop(KEPT, None)
     session.info.pop(WRITTEN, None)
+    session.info.pop(NOTED, None)
     if batch is not None:
         holder = _holder.get()
         if holder is not None:
@@ -389,6 +421,7 @@ def _discard(session: Session, previous_transaction: SessionTransaction) -> None
             _run_rollbacks(undone)
         return
     if previous_transaction.parent is None:
+        session.info.pop(NOTED, None)  # (a unit's own rollback took them first, to write them again)
         batch = session.info.pop(PREPARED, None)
         if batch is not None:  # the COMMIT failed after the batch was prepared
             batch.drop()

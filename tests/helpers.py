@@ -11,7 +11,7 @@ from collections.abc import Callable
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import event, text
+from sqlalchemy import event, select
 from werkzeug.test import TestResponse
 
 from actions.errors import ActionError
@@ -42,14 +42,20 @@ def names(received: list[tuple[str, object]]) -> list[str]:
 RECORDS_OF_REFUSALS = {"security_events", "login_lockouts"}
 
 
+# A credential's use is noted whatever becomes of its request (events.note_in_any_case): it was used.
+NOTES_OF_USE = {"api_tokens": "last_used_at", "login_sessions": "last_seen_at"}
+
+
 def database_rows() -> dict[str, list[tuple]]:
-    """Every row of every table (but the records of refusals), to show that a refused request changed nothing."""
+    """Every row of every table (but the records of refusals and the notes of a credential's use), to show
+    that a refused request changed nothing."""
     db.session.expire_all()
     rows = {}
     for table in db.metadata.sorted_tables:
         if table.name in RECORDS_OF_REFUSALS:
             continue
-        result = db.session.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))
+        columns = [column for column in table.c if column.name != NOTES_OF_USE.get(table.name)]
+        result = db.session.execute(select(*columns).order_by(columns[0]))
         rows[table.name] = [tuple(row) for row in result]
     return rows
 

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from actions.accounts import issue_api_token, revoke_api_token
 from extensions import db
@@ -100,6 +101,38 @@ def test_a_tokens_request_notes_its_use_once_a_minute_has_passed(client, alice):
     assert noted > an_hour_ago + timedelta(minutes=59)
     # Within the minute, the next request writes nothing more.
     assert client.get("/api/conversations", headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, issued.record.id).last_used_at == noted
+
+
+def test_a_refused_request_notes_its_tokens_use_too_once_a_minute(client, alice):
+    """A refused request changes nothing the caller asked for, but its token was used: that is noted, in a
+    transaction of its own after the request's rolled back, and not again within the minute (a client
+    whose requests are all refused would otherwise write at every one)."""
+    issued = issue_api_token(alice)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    issued.record.last_used_at = an_hour_ago
+    db.session.commit()
+    before = database_rows()
+    assert error_of(client.get("/api/conversations/999999", headers=headers)) == (404, "conversation_not_found")
+    db.session.expire_all()
+    noted = db.session.get(ApiToken, issued.record.id).last_used_at
+    assert noted > an_hour_ago + timedelta(minutes=59)
+    assert database_rows() == before  # nothing else
+    writes: list[str] = []
+
+    def watch(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        assert error_of(client.get("/api/conversations/999999", headers=headers)) == (404, "conversation_not_found")
+        assert error_of(client.post("/api/groups", headers=headers, json={"name": ""}))[0] == 400
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert writes == []
     db.session.expire_all()
     assert db.session.get(ApiToken, issued.record.id).last_used_at == noted
 

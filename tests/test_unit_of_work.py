@@ -14,6 +14,7 @@ from events.unit_of_work import (
     HeldEvents,
     atomic,
     in_unit,
+    note_in_any_case,
     on_rollback,
     outside_the_database,
     pending_events,
@@ -98,6 +99,32 @@ def test_outside_the_database_drops_bookkeeping_and_refuses_after_an_event(alice
             pass
     with pytest.raises(RuntimeError, match="needs a unit of work"), outside_the_database():
         pass
+
+
+def test_what_is_noted_in_any_case_stands_whatever_becomes_of_the_unit(alice, group):
+    users = db.metadata.tables["users"]
+
+    def note(name: str) -> None:
+        note_in_any_case(users.update().where(users.c.id == alice.id).values(display_name=name), {})
+
+    def noted() -> str:
+        return db.session.execute(db.select(users.c.display_name).where(users.c.id == alice.id)).scalar_one()
+
+    with pytest.raises(NotFound), atomic():
+        note("noted, then refused")
+        send_message(alice, group.id, "refused with it")
+        raise NotFound("nothing", "the unit is refused")
+    assert noted() == "noted, then refused"  # written again, alone: the message is not
+    assert db.session.execute(db.select(db.func.count()).select_from(Message)).scalar_one() == 0
+    with atomic():
+        note("noted before a wait on a client")
+        with outside_the_database():
+            assert not db.session().in_transaction()  # written again, and nothing held while waiting
+        assert noted() == "noted before a wait on a client"
+    with pytest.raises(KeyboardInterrupt), atomic():  # a unit being killed writes nothing more
+        note("noted, then killed")
+        raise KeyboardInterrupt
+    assert noted() == "noted before a wait on a client"
 
 
 def test_what_is_written_outside_the_database_is_taken_back_unless_the_unit_commits(alice, group, monkeypatch):
