@@ -8,6 +8,9 @@ Socket.IO's packets (`SocketJSON`, given to extensions.socketio) go through `loa
 - integers of more than MAX_INTEGER_DIGITS digits (Python's own limit is 4,300, and reading
   them takes quadratic time); any integer still goes through actions.validation.check_int's bounds.
 It raises MalformedJSON, a ValueError, for these and for anything that is not JSON or not UTF-8.
+
+What the server writes goes through `dumps_bytes` (orjson; the REST responses by `ResponseJSON`, the
+Socket.IO packets by `SocketJSON`): compact, UTF-8, keys in the order each payload names them.
 """
 from __future__ import annotations
 
@@ -15,8 +18,42 @@ import json
 import math
 import re
 
+import orjson
+from flask import Response
+from flask.json.provider import DefaultJSONProvider
+
 MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 100
+
+
+_WRITE_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def dumps_bytes(value: object, default=None) -> bytes:
+    """`value` as compact JSON in UTF-8, object keys in their order (as json.dumps with separators (",", ":")
+    writes it, but non-ASCII characters as themselves, not `\\u` escapes): by orjson, about 15x faster than
+    json.dumps on a page of messages, whose encoding was a fifth of the page's CPU (issue 15). Dates,
+    datetimes and dataclasses go to `default`, as json.dumps sends them (Flask's rules for a response).
+    What orjson refuses (an integer beyond 64 bits, text with a lone surrogate, nesting deeper than 254, a
+    type `default` cannot write) json.dumps writes as before, or refuses as before (TypeError)."""
+    try:
+        return orjson.dumps(value, default=default, option=_WRITE_OPTIONS)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=default, separators=(",", ":")).encode()
+
+
+class ResponseJSON(DefaultJSONProvider):
+    """Flask's JSON for the app (`app.json`): a view's dict or list becomes a response written by
+    `dumps_bytes`, keys in the order each payload names them (no client may rely on an order). Debug
+    mode's indented answers, and every other use (`dumps`: the templates' `tojson`), stay Flask's own."""
+
+    sort_keys = False
+
+    def response(self, *args, **kwargs) -> Response:
+        if (self.compact is None and self._app.debug) or self.compact is False:
+            return super().response(*args, **kwargs)
+        body = dumps_bytes(self._prepare_response_obj(args, kwargs), self.default)
+        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
 
 
 class MalformedJSON(ValueError):
@@ -88,7 +125,10 @@ class SocketJSON:
     Engine.IO reads its own packets (`probe`) by trying JSON first.
     """
 
-    dumps = staticmethod(json.dumps)
+    @staticmethod
+    def dumps(value: object, **_options) -> str:
+        """A packet's JSON (python-socketio and python-engineio ask for compact separators: dumps_bytes's)."""
+        return dumps_bytes(value).decode()
 
     @staticmethod
     def loads(text: str | bytes, **_options) -> object:

@@ -1,8 +1,11 @@
 """blueprints/client_json.py: the one strict JSON reader, behind REST bodies (400 `invalid_json`)
 and Socket.IO packets (an `invalid_payload` ack), for input that made both crash."""
+import json
+
 import pytest
 
-from blueprints.client_json import MAX_DEPTH, MalformedJSON, SocketJSON, loads
+from blueprints.client_json import MAX_DEPTH, MalformedJSON, SocketJSON, dumps_bytes, loads
+from extensions import db
 from tests.helpers import bearer, database_rows, refused
 
 UNREADABLE = [
@@ -84,3 +87,48 @@ def raw_event(socket, data: str):
     ack, socket.acks = socket.acks, None
     assert database_rows() == before
     return ack["args"][0] if ack else None
+
+
+# -- what the server writes (dumps_bytes) -----------------------------------------------------------
+
+WRITTEN = [
+    {"body": "héllo 你好 😀", "id": 1, "ok": True, "none": None, "ratio": 0.5, "list": [1, "two", {"three": []}]},
+    {"z": 1, "a": 2, "m": 3},  # keys stay in their order
+    {1: "an integer key", "2": "a string key"},
+    [[[[]]]] * 3,
+]
+# What orjson refuses, json.dumps writes as Flask did: integers beyond 64 bits, a lone surrogate (escaped).
+WRITTEN_BY_JSON = [{"big": 2**70, "small": -(2**64)}, {"surrogate": "\ud800 alone"}]
+
+
+@pytest.mark.parametrize("value", WRITTEN, ids=range(len(WRITTEN)))
+def test_what_is_written_is_compact_utf8_json_in_its_order(value):
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert dumps_bytes(value) == expected
+    assert SocketJSON.dumps(value) == expected.decode()
+
+
+@pytest.mark.parametrize("value", WRITTEN_BY_JSON, ids=range(len(WRITTEN_BY_JSON)))
+def test_what_orjson_refuses_is_written_as_json_writes_it(value):
+    assert dumps_bytes(value) == json.dumps(value, separators=(",", ":")).encode()
+
+
+def test_what_json_cannot_write_is_refused_as_before():
+    with pytest.raises(TypeError):
+        dumps_bytes({"set": {1, 2}})
+
+
+def test_a_response_is_compact_utf8_in_the_payloads_order(client, alice):
+    alice.display_name = "Àlice 你好"
+    db.session.commit()
+    response = client.get("/api/me", headers=bearer(alice))
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.data.endswith(b"}\n") and b'": ' not in response.data and b'", "' not in response.data
+    assert "Àlice 你好".encode() in response.data  # as itself, not \u escapes
+    assert response.data.startswith(b'{"ok":true,')  # the payload's order, not sorted
+
+
+def test_a_debug_response_is_indented_as_flask_writes_it(app, client, alice):
+    app.debug = True
+    response = client.get("/api/me", headers=bearer(alice))
+    assert response.status_code == 200 and b'\n  "' in response.data
