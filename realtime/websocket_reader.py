@@ -20,13 +20,13 @@ polling transport.
 from __future__ import annotations
 
 import functools
-import json
 import urllib.parse
 
 import simple_websocket
 from engineio.async_drivers import gevent as engineio_gevent
 from wsproto.utilities import LocalProtocolError
 
+from blueprints.client_json import dumps_bytes
 from payloads import error_payload
 from realtime.websocket_handshake import AnsweredFromEnviron, not_an_upgrade, upgrade_request
 
@@ -105,7 +105,7 @@ def _refusal() -> dict:
     python-engineio's answers are written (status, headers, body)."""
     refusal = not_an_upgrade("the websocket transport")
     headers = [("Content-Type", "application/json"), *refusal.headers.items()]
-    body = json.dumps(error_payload(refusal)).encode()
+    body = dumps_bytes(error_payload(refusal))  # as every JSON answer is written (docs/protocol.md, Output)
     return {"status": "400 BAD REQUEST", "headers": headers, "response": body}
 
 
