@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from blueprints.client_json import ResponseJSON
+from blueprints.response_json import ResponseJSON
 from config import load_config
 from events.admission import init_app as init_unit_gate
 from events.dispatch import Dispatcher
@@ -27,7 +27,7 @@ def create_app(overrides: Mapping[str, object] | None = None, environ: Mapping[s
     app = Flask(__name__, instance_relative_config=True)
     # JSON keys in the order each payload names them (payloads.py): sorting every object of a history
     # page's 50 messages cost a third of its encoding (issue 15); no client may rely on the order. Written by
-    # orjson (blueprints.client_json.ResponseJSON).
+    # orjson (blueprints.response_json.ResponseJSON).
     app.json = ResponseJSON(app)
     os.makedirs(app.instance_path, exist_ok=True)
     environ = dict(os.environ if environ is None else environ)

@@ -9,8 +9,9 @@ Socket.IO's packets (`SocketJSON`, given to extensions.socketio) go through `loa
   them takes quadratic time); any integer still goes through actions.validation.check_int's bounds.
 It raises MalformedJSON, a ValueError, for these and for anything that is not JSON or not UTF-8.
 
-What the server writes goes through `dumps_bytes` (orjson; the REST responses by `ResponseJSON`, the
-Socket.IO packets by `SocketJSON`): compact, UTF-8, keys in the order each payload names them.
+What the server writes goes through `dumps_bytes` (orjson; the REST responses by
+blueprints.response_json.ResponseJSON, the Socket.IO packets by `SocketJSON`): compact, UTF-8, keys in
+the order each payload names them. Nothing here needs Flask (the gateway's codec uses it without).
 """
 from __future__ import annotations
 
@@ -19,8 +20,6 @@ import math
 import re
 
 import orjson
-from flask import Response
-from flask.json.provider import DefaultJSONProvider
 
 MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 100
@@ -40,20 +39,6 @@ def dumps_bytes(value: object, default=None) -> bytes:
         return orjson.dumps(value, default=default, option=_WRITE_OPTIONS)
     except orjson.JSONEncodeError:
         return json.dumps(value, default=default, separators=(",", ":")).encode()
-
-
-class ResponseJSON(DefaultJSONProvider):
-    """Flask's JSON for the app (`app.json`): a view's dict or list becomes a response written by
-    `dumps_bytes`, keys in the order each payload names them (no client may rely on an order). Debug
-    mode's indented answers, and every other use (`dumps`: the templates' `tojson`), stay Flask's own."""
-
-    sort_keys = False
-
-    def response(self, *args, **kwargs) -> Response:
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            return super().response(*args, **kwargs)
-        body = dumps_bytes(self._prepare_response_obj(args, kwargs), self.default)
-        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
 
 
 class MalformedJSON(ValueError):

@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+import socketio
 
 from tests.integration.chat import create_group, send
 from tests.servers import wait_for
@@ -58,6 +59,9 @@ def test_a_socket_that_keeps_flooding_is_disconnected(register, connect):
     flooder, quiet = register(), register()
     group_id = create_group(flooder, (quiet,))
     flooder_socket, quiet_socket = connect(flooder), connect(quiet)
-    burst(flooder_socket, group_id, 1000, "flood")
+    try:
+        burst(flooder_socket, group_id, 1000, "flood")
+    except socketio.exceptions.BadNamespaceError:  # cut while still emitting: the cut may come at any point
+        pass
     wait_for(lambda: not flooder_socket.client.connected, timeout=30, what="the flooding socket disconnected")
     send(quiet_socket, group_id, "still here")
