@@ -240,10 +240,7 @@ def outside_the_database() -> Iterator[WrittenOutside]:
         # (One wait on a client per unit: a second would roll back the first's record of what it wrote.)
         raise RuntimeError("outside_the_database() after an event, a callback or a write outside was queued: "
                            "the change would be lost")
-    noted = session.info.pop(NOTED, None)
-    session.rollback()
-    if noted:
-        _note_again(session, noted)
+    _roll_back(session)  # (no on_rollback callback is queued: checked above)
     leave_unit()
     written = WrittenOutside()
     try:
