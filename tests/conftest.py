@@ -20,8 +20,9 @@ def pytest_collection_finish(session):
     """The cyclic garbage collector, tuned for a test process as wsgi.py tunes a worker: what exists once the
     tests are collected (the modules, the test items) lives as long as the process, so it is frozen out of the
     full collections; and young collections wait for 20,000 new objects instead of 700, since every test builds
-    an app (tens of thousands of objects) and each collection scanned them again. About 0.85x the CPU of the
-    main pass (docs/benchmarks.md, "The test suite's garbage collector"); a little more memory."""
+    an app (tens of thousands of objects) and each collection scanned them again. 651 tests of the first pass
+    took 0.85x the CPU so, for about 0.3 GB more memory a process (docs/benchmarks.md, "The test suite's garbage
+    collector")."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
