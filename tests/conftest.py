@@ -7,9 +7,9 @@ import gc
 
 import pytest
 
-from extensions import db, socketio
+from extensions import socketio
 from tests.clients import IsolatedSocketClient
-from tests.database_apps import sqlite_copy, testing_app
+from tests.database_apps import app_on, sqlite_copy
 from tests.factories import PASSWORD, make_group, make_user
 from tests.helpers import events
 from tests.receivers import smtp_inbox
@@ -56,12 +56,8 @@ def postgres():
 @pytest.fixture
 def app(tmp_path, app_settings, migrated_sqlite):
     """The testing app on its own copy of the migrated database, with an app context pushed."""
-    app = testing_app(sqlite_copy(migrated_sqlite, tmp_path), tmp_path, app_settings)
-    with app.app_context():
+    with app_on(sqlite_copy(migrated_sqlite, tmp_path), tmp_path, app_settings, migrate=False) as app:
         yield app
-        # Its pooled connections closed now (three open files each: the database, its WAL and shared
-        # memory), not whenever the cyclic collector frees the app.
-        db.engine.dispose()
 
 
 @pytest.fixture

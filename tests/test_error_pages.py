@@ -9,7 +9,7 @@ from flask import flash
 from werkzeug.exceptions import TooManyRequests
 
 from extensions import db
-from tests.database_apps import testing_app as app_on
+from tests import database_apps
 from tests.factories import PASSWORD, make_user
 from tests.query_count import statements
 from tests.servers import free_port
@@ -175,8 +175,8 @@ def test_an_outage_answers_the_styled_page_without_the_database(tmp_path):
     """The database really unreachable (nothing listens on its port): a signed-in user's page is the styled
     503 page in the browser's language, drawn for nobody (the user is in the database that is down); it was
     text/plain, as drawing the page read the user again."""
-    app = app_on(f"postgresql+psycopg://switchboard@127.0.0.1:{free_port()}/switchboard", tmp_path,
-                      {"PROPAGATE_EXCEPTIONS": False})
+    app = database_apps.testing_app(f"postgresql+psycopg://switchboard@127.0.0.1:{free_port()}/switchboard", tmp_path,
+                                    {"PROPAGATE_EXCEPTIONS": False})
     with app.app_context():
         client = app.test_client()
         with client.session_transaction() as session:  # the cookie of a browser that logged in before the outage
