@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
 from typing import TypeVar
 
 from flask import abort, flash, redirect, request, url_for
@@ -17,7 +18,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -139,6 +140,13 @@ class SecureView(OperatorAccess, BaseView):
 LAST_PAGE = 10**9  # of any panel's list (`?page=`, from 0): its offset stays far within a 64-bit integer
 
 
+@cache
+def _headings_by_text(locale) -> dict[str, object]:
+    """The common headings (admin.labels) by their text in that language, as Flask-Admin names filters at start-up:
+    read once per language, not once per panel of every app (65 translations each)."""
+    return {str(heading): heading for heading in COLUMN_NAMES.values()}
+
+
 class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
     """A model panel. Changes go through actions (override create/update/delete_model), never
     through Flask-Admin's own session writes, so each lands in the audit log."""
@@ -163,7 +171,8 @@ class SecureModelView(OperatorAccess, EscapedSearch, ModelView):
         its heading made a plain (English) string; each gets its lazy heading back (admin.labels, the panel's
         labels). Filters a panel names itself take a lazy name (_l) too."""
         filters = super().get_filters()
-        headings = {str(heading): heading for heading in (*COLUMN_NAMES.values(), *(self.column_labels or {}).values())}
+        headings = {**_headings_by_text(get_locale()),
+                    **{str(heading): heading for heading in (self.column_labels or {}).values()}}
         for flt in filters or ():
             flt.name = headings.get(str(flt.name), flt.name)
         return filters
