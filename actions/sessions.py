@@ -135,7 +135,7 @@ def live_session_by_id(session_id: object) -> LiveSession | None:
     if _has_lapsed(created_at, last_seen_at, now):
         return None
     if _use_worth_noting(last_seen_at, now):
-        note_in_any_case(_SESSION_SEEN, {"session_id": session_id, "now": now})  # a refused request used it too
+        _note_use(_SESSION_SEEN, {"session_id": session_id, "now": now})
     return LiveSession(session_id, user)
 
 
@@ -170,14 +170,9 @@ def live_session_holder(session_id: object, cookie_user_id: object) -> SessionHo
     if str(user_id) != cookie_user_id or _has_lapsed(created_at, last_seen_at, now):
         return None
     if _use_worth_noting(last_seen_at, now):
-        _write_session_use(session_id, now)
+        _note_use(_SESSION_SEEN, {"session_id": session_id, "now": now})
     readable = tuple(row.conversation_id for row in rows if row.conversation_id is not None)
     return SessionHolder(session_id, user_id, confirmed_at, must_change_password, readable)
-
-
-@atomic()
-def _write_session_use(session_id: str, now: datetime) -> None:
-    note_in_any_case(_SESSION_SEEN, {"session_id": session_id, "now": now})
 
 
 @atomic()
@@ -247,7 +242,8 @@ def _still_live(login_session: LoginSession | None) -> LoginSession | None:
     if _has_lapsed(login_session.created_at, login_session.last_seen_at, now):
         return None
     if _use_worth_noting(login_session.last_seen_at, now):
-        login_session.last_seen_at = now
+        _note_use(_SESSION_SEEN, {"session_id": login_session.id, "now": now})
+        set_committed_value(login_session, "last_seen_at", now)  # written: nothing for the ORM to flush
     return login_session
 
 
@@ -419,14 +415,15 @@ def note_token_used(token_id: int, last_used_at: datetime | None) -> None:
     UPDATE, built once; a token gone since it was read updates nothing."""
     now = utcnow()
     if _use_worth_noting(last_used_at, now):
-        _write_token_use(token_id, now)
+        _note_use(_TOKEN_USED, {"token_id": token_id, "now": now})
 
 
 @atomic()
-def _write_token_use(token_id: int, now: datetime) -> None:
-    """In the unit of the event that read the token, or in one of its own: a connect reads it outside
-    any (actions.accounts.live_token_holder). Noted even if the unit is refused: the token was used."""
-    note_in_any_case(_TOKEN_USED, {"token_id": token_id, "now": now})
+def _note_use(statement, params: dict) -> None:
+    """A credential's use (a token's, a login session's): in the unit of the request or event that read it,
+    or in one of its own (a connect reads it outside any: actions.accounts.live_token_holder,
+    live_session_holder). Noted even if the unit is refused: the credential was used."""
+    note_in_any_case(statement, params)
 
 
 def _use_worth_noting(last_used_at: datetime | None, now: datetime) -> bool:

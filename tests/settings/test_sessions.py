@@ -255,6 +255,21 @@ def test_last_seen_is_written_at_most_once_a_minute(app, alice):
     assert row(session_id).last_seen_at > before
 
 
+
+@pytest.mark.parametrize("cookies", [("session",), ("remember_token",)], ids=["session cookie", "remember cookie"])
+def test_a_refused_request_still_notes_the_sessions_use(app, alice, cookies):
+    """The use is noted even when the request is refused (events.unit_of_work.note_in_any_case), whichever
+    cookie the session was found by: else a browser whose requests are all refused would write it at each."""
+    client = browser(app)
+    session_id = session_id_of(client)
+    login_session = row(session_id)
+    login_session.last_seen_at -= SEEN_EVERY
+    db.session.commit()
+    before = row(session_id).last_seen_at
+    assert copy_of(app, client, names=cookies).get("/api/conversations/999999").status_code == 404
+    assert row(session_id).last_seen_at > before
+
+
 # sockets
 
 
