@@ -33,6 +33,7 @@ class FramesRelay:
     def __init__(self, storage: BaseStorage) -> None:
         self.storage = storage
         self._receiving = False
+        self._stopped = False
 
     def publish(self, frames: list[dict]) -> None:
         """The consumer's side: what the web process must deliver."""
@@ -47,8 +48,15 @@ class FramesRelay:
         self._receiving = True
         delivery.start_background_task(self._receive_forever, delivery)
 
+    def stop_receiving(self) -> None:
+        """No more taking frames, from the next look on (within POLL_SECONDS), and the storage's connection
+        closed: for an app done with in a process that goes on (a test's), whose receiving task would
+        otherwise look every POLL_SECONDS for as long as the process runs."""
+        self._stopped = True
+        self.storage.close()
+
     def _receive_forever(self, delivery) -> None:
-        while True:
+        while not self._stopped:
             try:
                 self.receive_waiting(delivery.receive)
             except Exception:
@@ -56,6 +64,7 @@ class FramesRelay:
                 delivery.sleep(1)
             if not self.storage.blocking:
                 delivery.sleep(POLL_SECONDS)
+        self.storage.close()
 
     def receive_waiting(self, deliver: Callable[[list[dict]], None]) -> int:
         """Deliver what waits now; returns how many batches were taken."""

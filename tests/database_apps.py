@@ -79,7 +79,8 @@ def sqlite_copy(migrated: Path, tmp_path: Path) -> str:
 def app_on(database_uri: str, tmp_path: Path, settings: Mapping[str, object] | None = None, *,
            migrate: bool = True) -> Iterator[Flask]:
     """An app on that database, migrated to the latest revision, with an app context pushed; its connections
-    closed afterwards (not whenever the cyclic collector frees the app: a SQLite connection is three open files)."""
+    and its job queue's closed afterwards (not whenever the cyclic collector frees the app: a SQLite
+    connection is three open files)."""
     app = testing_app(database_uri, tmp_path, settings)
     with app.app_context():
         if migrate:
@@ -87,6 +88,17 @@ def app_on(database_uri: str, tmp_path: Path, settings: Mapping[str, object] | N
         yield app
         db.session.remove()
         db.engine.dispose()  # closes its connections, so that the database can be dropped
+        stop_jobs(app)
+
+
+def stop_jobs(app: Flask) -> None:
+    """The relay's task stopped (jobs/relay.py: it would look for the job consumer's events every half second
+    for as long as the test process runs, one task for each app whose sockets started it) and the job queue's
+    storage closed (on SQLite, a connection to the queue's file)."""
+    relay = app.extensions.get("jobs_relay")
+    if relay is not None:
+        relay.stop_receiving()
+    app.extensions["jobs"].huey.storage.close()
 
 
 MIGRATED_TEMPLATE = "switchboard_migrated"
