@@ -155,9 +155,11 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.auth import bp as auth_bp
     from blueprints.chat import bp as chat_bp
     from blueprints.files import bp as files_bp
+    from blueprints.module_preloads import module_preloads
     from blueprints.settings import bp as settings_bp
 
     converters.init_app(app)  # `<id:...>` in the routes below
+    app.add_template_global(module_preloads)  # pages' <link rel="modulepreload">
     app.register_blueprint(auth_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(settings_bp)
