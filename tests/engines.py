@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tests.servers import free_port, terminate, wait_for
 
+LOCK_WAITS = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+              "AND (%(name)s::text IS NULL OR application_name = %(name)s)")
 PG_BIN_CANDIDATES = [*sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True), "/usr/local/bin", "/usr/bin"]
 
 
@@ -132,3 +134,15 @@ class PostgresServer:
                 terminate(self.process, timeout=15)
             self.process = None
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def lock_waits(database_url: str, application_name: str | None = None) -> int:
+    """How many statements wait on a lock in the cluster (only one server's, by its connections'
+    application_name). Read on a connection of its own, each reading its own transaction: PostgreSQL shows the
+    same pg_stat_activity for the whole of a transaction, so the connection that holds the lock (in one) would
+    see its first reading again and again."""
+    import psycopg
+
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as connection:
+        return connection.execute(LOCK_WAITS, {"name": application_name}).fetchone()[0]

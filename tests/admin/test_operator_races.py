@@ -18,7 +18,9 @@ from extensions import db
 from models import User
 from models.time import utcnow
 from tests.database_apps import ENGINES, engine_app
+from tests.engines import lock_waits
 from tests.factories import make_user
+from tests.servers import wait_for
 
 
 @pytest.fixture(params=ENGINES)
@@ -76,8 +78,6 @@ def test_suspending_an_operator_does_not_deadlock_with_their_send(app):
     FOR KEY SHARE; the suspension holds both operators' rows, then the group (share_groups_of_closed_...).
     The operators' rows must be held FOR NO KEY UPDATE, which a foreign key check does not wait for: held
     FOR UPDATE, each waited for the other and PostgreSQL cancelled one as a deadlock."""
-    from sqlalchemy import text
-
     from actions.messages import INSERT_MESSAGE, NEXT_NUMBERS, TAKE_NUMBERS
     from tests.factories import make_group
 
@@ -101,12 +101,8 @@ def test_suspending_an_operator_does_not_deadlock_with_their_send(app):
         seq, revision = send.execute(NEXT_NUMBERS, {"conversation_id": group_id}).one()
         thread = threading.Thread(target=suspend)
         thread.start()
-        with db.engine.connect() as watch:  # the suspension waits for the group
-            for _ in range(100):
-                if watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                                 ).scalar_one():
-                    break
-                threading.Event().wait(0.05)
+        database_url = db.engine.url.render_as_string(hide_password=False)
+        wait_for(lambda: lock_waits(database_url) == 1, what="the suspension waiting for the group")
         now = utcnow()
         send.execute(INSERT_MESSAGE["postgresql"], {
             "conversation_id": group_id, "sender_id": ben_id, "kind": "text", "body": "hi", "client_id": None,

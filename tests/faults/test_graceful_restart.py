@@ -21,7 +21,7 @@ import pytest
 import requests
 import socketio
 
-from tests.engines import PostgresServer, RedisServer
+from tests.engines import PostgresServer, RedisServer, lock_waits
 from tests.faults.conftest import SmallChat, server_faults
 from tests.integration.chat import create_group, history
 from tests.servers import ROOT, ChatUser, LiveServer, free_port, wait_for
@@ -102,8 +102,7 @@ def test_sigterm_finishes_what_is_in_flight_then_sends_clients_elsewhere(deploym
         locker.execute("SELECT id FROM conversations WHERE id = %s FOR UPDATE", (group_id,))
         send = leaving.emit("message:send", {"conversation_id": group_id, "body": "sent across the SIGTERM",
                                              "client_id": "socket-across"}, client_id="socket-across")
-        wait_for(lambda: locker.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND pid <> pg_backend_pid()").fetchone()[0] == 1, what="the send waiting")
+        wait_for(lambda: lock_waits(postgres.url) == 1, what="the send waiting")
         raw, rest = half_sent_post(first, alice, group_id, "posted across the SIGTERM")
         sigterm(first)
         wait_for(lambda: not first.healthy(), what="the listener closed")  # no new connection is accepted

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.engines import PostgresServer
+from tests.engines import PostgresServer, lock_waits
 from tests.gateway.client import MESSAGE, SEND, GatewayClient
 from tests.integration.chat import create_group, history
 from tests.ops.live import METRICS_TOKEN, scrape, value
@@ -133,12 +133,6 @@ def small_pool_server(postgres_server, tmp_path_factory):
     server.stop()
 
 
-def lock_waits(connection: psycopg.Connection, application_name: str) -> int:
-    """How many statements of one server (its connections' application_name) wait on a lock."""
-    return connection.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                              "AND application_name = %s", (application_name,)).fetchone()[0]
-
-
 def two_in_a_group(server: LiveServer) -> tuple[ChatUser, ChatUser, int, WireHub, WireSocket]:
     """alice and bob in a group of their own, alice connected."""
     alice, bob = ChatUser.register(server.url), ChatUser.register(server.url)
@@ -162,7 +156,7 @@ def test_an_exhausted_pool_answers_unavailable_never_silence(small_pool_server):
         stuck = ThreadPoolExecutor(1).submit(bob.api, "GET", "/me")
         # Only this server's waits count: another server's write may wait on the lock too (the module's first
         # server announces its users offline 5 s after they leave).
-        wait_for(lambda: lock_waits(blocker, SMALL_POOL_SERVER) == 1, what="a request stuck")
+        wait_for(lambda: lock_waits(postgres.url, SMALL_POOL_SERVER) == 1, what="a request stuck")
 
         send = wire.emit("message:send", {"conversation_id": group_id, "body": "while the pool is taken",
                                           "client_id": "pool-1"})
@@ -220,6 +214,7 @@ class HeldPlace:
     connection, the place and the connection are the same one)."""
 
     def __init__(self, postgres: PostgresServer, user: ChatUser) -> None:
+        self.database_url = postgres.url
         self.blocker = psycopg.connect(postgres.url, autocommit=False)
         self.blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         self.stuck = ThreadPoolExecutor(1).submit(user.api, "GET", "/me")
@@ -228,7 +223,7 @@ class HeldPlace:
     def waiting_on_the_lock(self) -> int:
         """The gate server's statements waiting on the lock (the module's other servers may retry
         their own writes meanwhile: a presence batch)."""
-        return lock_waits(self.blocker, GATE_SERVER)
+        return lock_waits(self.database_url, GATE_SERVER)
 
     def release(self) -> None:
         if not self.blocker.closed:
