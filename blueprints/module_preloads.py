@@ -31,7 +31,7 @@ def _reachable(static_folder: str, entry: str) -> tuple[str, ...]:
     root, found, waiting = Path(static_folder), [], [entry]
     while waiting:
         module = waiting.pop(0)
-        if module in found or not (root / module).is_file():
+        if module in found or module.startswith("../") or not (root / module).is_file():  # only the static folder's
             continue
         found.append(module)
         waiting.extend(_imported(module, (root / module).read_text(encoding="utf-8")))

@@ -23,6 +23,15 @@ import { g } from "bare-name";
         "js/chat/a.js", "js/shared/b.js", "js/chat/d.js", "js/chat/side-effect.js", "vendor/e.js"]
 
 
+def test_an_import_outside_the_static_folder_is_not_followed(app, tmp_path):
+    from blueprints.module_preloads import _reachable
+
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    (tmp_path / "outside.js").write_text("export const secret = 1;\n")
+    (tmp_path / "static" / "js" / "entry.js").write_text('import { secret } from "../../outside.js";\n')
+    assert _reachable(str(tmp_path / "static"), "js/entry.js") == ("js/entry.js",)
+
+
 def test_the_chat_pages_modules_start_with_its_entry_and_name_files_once(app):
     modules = module_preloads("js/chat/main.js")
     assert modules[0] == "js/chat/main.js" and len(modules) == len(set(modules))
