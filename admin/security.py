@@ -142,8 +142,9 @@ LAST_PAGE = 10**9  # of any panel's list (`?page=`, from 0): its offset stays fa
 
 @cache
 def _headings_by_text(locale) -> dict[str, object]:
-    """The common headings (admin.labels) by their text in that language, as Flask-Admin names filters at start-up:
-    read once per language, not once per panel of every app (65 translations each)."""
+    """The common headings (admin.labels) by their text in the current language, `locale` (the cache's key: str()
+    translates into whatever language is current), as Flask-Admin names filters at start-up: read once per
+    language, not once per panel of every app (65 translations each)."""
     return {str(heading): heading for heading in COLUMN_NAMES.values()}
 
 

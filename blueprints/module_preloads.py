@@ -1,7 +1,7 @@
 """The static JavaScript modules a page's entry module imports, directly or through others, for the page's
 head to name (`<link rel="modulepreload">`, the `module_preloads` template global): the browser then asks for
 them all as soon as it reads the head, where it would find them one level of imports at a time (the chat's
-main.js reaches 54 modules five levels deep: five round trips before the page can start).
+main.js reaches 50 modules five levels deep: five round trips before the page can start).
 
 Read from the files once per process and entry: a module whose imports change is picked up by a restart (as
 the code is). A path a module imports that is not a file in the static folder is left to the browser."""
