@@ -255,7 +255,6 @@ def test_last_seen_is_written_at_most_once_a_minute(app, alice):
     assert row(session_id).last_seen_at > before
 
 
-
 @pytest.mark.parametrize("cookies", [("session",), ("remember_token",)], ids=["session cookie", "remember cookie"])
 def test_a_refused_request_still_notes_the_sessions_use(app, alice, cookies):
     """The use is noted even when the request is refused (events.unit_of_work.note_in_any_case), whichever
